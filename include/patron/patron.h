@@ -1,0 +1,467 @@
+/*
+ * patron — customer master data for shop and ERP software.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * Conventions used throughout this header:
+ *
+ *  - Every function that can fail returns a patron_status: PATRON_OK (0) on
+ *    success, a negative PATRON_E_* code otherwise.  On failure nothing was
+ *    changed: not the store, not the object passed in (unless said otherwise).
+ *  - Out-parameters come first, after the handle they work on.
+ *  - Handles are opaque.  Every object the library hands out says in its doc
+ *    comment who frees it and with which function.
+ *  - Strings are UTF-8 and NUL-terminated.  A `const char *` returned by a
+ *    getter is owned by the object it came from and stays valid until that
+ *    object is changed or freed.
+ *  - The detail of the last failure on a handle is in patron_db_errmsg() or
+ *    patron_customer_errmsg().  Messages never contain a password hash.
+ *  - Nothing here keeps global state except the allocator hook, which must be
+ *    set before anything else is allocated.  Separate handles may be used from
+ *    separate threads; one handle must not be used by two threads at once.
+ */
+#ifndef PATRON_PATRON_H
+#define PATRON_PATRON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks a public function.  Everything else in libpatron is hidden. */
+#ifndef PATRON_API
+#  if defined(_WIN32) && defined(PATRON_BUILDING)
+#    define PATRON_API __declspec(dllexport)
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define PATRON_API __attribute__((visibility("default")))
+#  else
+#    define PATRON_API
+#  endif
+#endif
+
+/* ------------------------------------------------------------------------ */
+/** @name Version                                                            */
+
+#define PATRON_VERSION_MAJOR 0
+#define PATRON_VERSION_MINOR 1
+#define PATRON_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define PATRON_VERSION_NUMBER \
+    (PATRON_VERSION_MAJOR * 10000 + PATRON_VERSION_MINOR * 100 + PATRON_VERSION_PATCH)
+#define PATRON_VERSION_STRING "0.1.0"
+
+/** The version of the library actually loaded, as PATRON_VERSION_NUMBER. */
+PATRON_API int patron_version(void);
+/** The version of the library actually loaded, e.g. "0.1.0".  Static string. */
+PATRON_API const char *patron_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/** @name Status codes (append-only; values never change)                    */
+
+typedef enum patron_status {
+    PATRON_OK = 0,
+    /** Out of memory. */
+    PATRON_E_NOMEM = -1,
+    /** An argument or a field value is not acceptable (validation). */
+    PATRON_E_INVALID = -2,
+    /** No customer (or entry) with this key. */
+    PATRON_E_NOT_FOUND = -3,
+    /** The key is taken: customer number or external reference in use, or
+     *  a customer number that was given before (numbers are never reused). */
+    PATRON_E_EXISTS = -4,
+    /** The record was changed by somebody else since it was loaded (stale
+     *  revision).  Load it again, reapply the change, retry. */
+    PATRON_E_CONFLICT = -5,
+    /** A store callback failed.  Reserved for that: the library never uses
+     *  it for its own errors.  The message names the callback. */
+    PATRON_E_STORE = -6,
+    /** The store does not implement an optional callback this needs. */
+    PATRON_E_UNSUPPORTED = -7,
+    /** The store's struct version is unknown to this library. */
+    PATRON_E_ABI = -8,
+    /** Not allowed in the record's current state (e.g. changing an assigned
+     *  customer number, updating a merged-away record). */
+    PATRON_E_STATE = -9,
+    /** A lookup that must give one customer matches several (e.g. a family
+     *  mailbox shared by several customers). */
+    PATRON_E_AMBIGUOUS = -10,
+    /** A buffer given by the caller is too small. */
+    PATRON_E_RANGE = -11
+} patron_status;
+
+/** A short English description of a status code.  Static string. */
+PATRON_API const char *patron_status_str(int status);
+
+/* ------------------------------------------------------------------------ */
+/** @name Allocator hook                                                     */
+
+/**
+ * Custom memory functions.  All three functions must be set, or none (pass
+ * NULL to patron_set_allocator to return to malloc/realloc/free).
+ * `opaque` is passed through unchanged.
+ */
+typedef struct patron_allocator {
+    void *(*malloc_fn)(size_t size, void *opaque);
+    void *(*realloc_fn)(void *ptr, size_t size, void *opaque);
+    void (*free_fn)(void *ptr, void *opaque);
+    void *opaque;
+} patron_allocator;
+
+/**
+ * Route every allocation of the library through `alloc` (copied; may be NULL
+ * to restore the C library's functions).
+ *
+ * @return PATRON_E_INVALID if only some of the functions are set;
+ *         PATRON_E_STATE if memory from the current allocator is still in use
+ *         (set the hook before creating any object).
+ * Not thread-safe: call it once, at start-up.
+ */
+PATRON_API patron_status patron_set_allocator(const patron_allocator *alloc);
+
+/** Free memory that the library allocated and handed to the caller with the
+ *  words "free with patron_free".  NULL is ignored. */
+PATRON_API void patron_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/** @name The customer record                                                */
+
+/** A customer record in memory.  Detached from any store: reading and
+ *  changing it touches no store until patron_db_create() / _update(). */
+typedef struct patron_customer patron_customer;
+
+/** Lifecycle states (append-only). */
+typedef enum patron_state {
+    PATRON_STATE_NONE = 0,     /**< new, never saved */
+    PATRON_STATE_PENDING = 1,  /**< registered in the shop, not yet activated, no number */
+    PATRON_STATE_ACTIVE = 2,   /**< a customer with a customer number */
+    PATRON_STATE_MERGED = 3    /**< merged into another customer; its number is an alias */
+} patron_state;
+
+/**
+ * Scalar fields of a customer, addressed by id so that generic code (merge
+ * plans, exports, bindings) can treat them alike.  Append-only: values never
+ * change and new fields get new numbers at the end.
+ *
+ * Every field is read and written as a string:
+ *  - booleans as "0" / "1" (setters also take "true"/"false"/"yes"/"no");
+ *  - dates as "YYYY-MM-DD", timestamps as seconds since 1970 in decimal;
+ *  - an unset field reads as NULL.
+ * Fields marked (system) are maintained by the library and are read-only
+ * through patron_customer_set().
+ */
+typedef enum patron_field {
+    PATRON_F_ID = 1,           /**< (system) internal id, assigned by the store */
+    PATRON_F_NUMBER,           /**< customer number; settable once before creation, then immutable */
+    PATRON_F_STATE,            /**< (system) "pending", "active", "merged" */
+    PATRON_F_SALUTATION,       /**< e.g. "Herr", "Frau", "Divers" */
+    PATRON_F_TITLE,            /**< e.g. "Dr." */
+    PATRON_F_FIRST_NAME,
+    PATRON_F_LAST_NAME,
+    PATRON_F_COMPANY,
+    PATRON_F_EMAIL,            /**< validated: local@domain.tld */
+    PATRON_F_PHONE,
+    PATRON_F_MOBILE,
+    PATRON_F_FAX,
+    PATRON_F_BIRTH_DATE,       /**< "YYYY-MM-DD" */
+    PATRON_F_LANGUAGE,         /**< ISO 639-1, optionally with region: "de", "de-AT" */
+    PATRON_F_B2B,              /**< boolean */
+    PATRON_F_VAT_ID,           /**< VAT identification number, e.g. "DE123456789" */
+    PATRON_F_PAYMENT_TERMS,
+    PATRON_F_PRICE_CATEGORY,
+    PATRON_F_GROUP,            /**< customer group name */
+    PATRON_F_NEWSLETTER,       /**< boolean: marketing consent */
+    PATRON_F_NOTES,            /**< internal notes, multi-line */
+    PATRON_F_ORDER_TEXT,       /**< printed on every order and delivery note, multi-line */
+    PATRON_F_LOGIN_USER,       /**< online shop login name */
+    PATRON_F_LOGIN_HASH,       /**< password hash as the shop gives it; opaque,
+                                    never logged, exported or put in a message */
+    PATRON_F_EXTERNAL_SOURCE,  /**< where the external reference comes from, e.g. "shop" */
+    PATRON_F_EXTERNAL_ID,      /**< the shop's own id of this customer */
+    PATRON_F_LOCKED,           /**< (system) boolean */
+    PATRON_F_LOCK_REASON,      /**< (system) */
+    PATRON_F_LOCKED_AT,        /**< (system) timestamp */
+    PATRON_F_CREATED_AT,       /**< (system) timestamp */
+    PATRON_F_UPDATED_AT,       /**< (system) timestamp */
+    PATRON_F_REVISION,         /**< (system) starts at 1, +1 with every saved change */
+    PATRON_F_MERGED_INTO       /**< (system) id of the survivor, for merged records */
+} patron_field;
+
+/** One past the highest field id of this version of the library. */
+#define PATRON_F__END (PATRON_F_MERGED_INTO + 1)
+
+/** The snake_case name of a field ("first_name"), or NULL for an unknown id.
+ *  Static string. */
+PATRON_API const char *patron_field_name(int field);
+/** The field id for a snake_case name, or 0 if there is none. */
+PATRON_API int patron_field_from_name(const char *name);
+
+/** Fields of an address (append-only). Same string conventions as above. */
+typedef enum patron_address_field {
+    PATRON_A_LABEL = 1,        /**< free text, e.g. "Lager", "Rechnung" */
+    PATRON_A_SALUTATION,
+    PATRON_A_FIRST_NAME,
+    PATRON_A_LAST_NAME,
+    PATRON_A_COMPANY,
+    PATRON_A_STREET,
+    PATRON_A_HOUSE_NUMBER,
+    PATRON_A_ADDITION,         /**< address addition ("c/o", "2. OG") */
+    PATRON_A_POSTAL_CODE,
+    PATRON_A_CITY,
+    PATRON_A_STATE,            /**< state / region */
+    PATRON_A_COUNTRY,          /**< ISO 3166-1 alpha-2, upper case: "DE", "AT", "CH" */
+    PATRON_A_PHONE,
+    PATRON_A_DEFAULT,          /**< boolean: the customer's default address */
+    PATRON_A_BILLING,          /**< "private" (default) or "company"; company
+                                    billing needs a company and a VAT ID */
+    PATRON_A_VAT_ID            /**< VAT ID for company billing; if empty the
+                                    customer's VAT ID is used */
+} patron_address_field;
+
+#define PATRON_A__END (PATRON_A_VAT_ID + 1)
+
+/** The snake_case name of an address field, or NULL.  Static string. */
+PATRON_API const char *patron_address_field_name(int field);
+/** The address field id for a snake_case name, or 0. */
+PATRON_API int patron_address_field_from_name(const char *name);
+
+/**
+ * A new, empty customer (state PATRON_STATE_NONE).
+ * @param[out] out  receives the record; free it with patron_customer_free().
+ */
+PATRON_API patron_status patron_customer_new(patron_customer **out);
+
+/** A deep copy of `c`.  Free the copy with patron_customer_free(). */
+PATRON_API patron_status patron_customer_clone(patron_customer **out, const patron_customer *c);
+
+/** Free a customer record.  NULL is ignored. */
+PATRON_API void patron_customer_free(patron_customer *c);
+
+/** The message of the last failed call on this record ("" if none).  Owned
+ *  by the record; valid until the next call on it. */
+PATRON_API const char *patron_customer_errmsg(const patron_customer *c);
+
+/**
+ * The value of a scalar field, or NULL when it is unset.  The string is owned
+ * by the record and valid until the field is set again or the record freed.
+ * An unknown field id gives NULL.
+ */
+PATRON_API const char *patron_customer_get(const patron_customer *c, int field);
+
+/**
+ * Set a scalar field (the string is copied).  NULL or "" clears it.
+ * Checked at once: UTF-8, length, control characters, the field's format
+ * (email, dates, booleans, language).  On error the record is unchanged.
+ * @return PATRON_E_INVALID for a bad value or an unknown or system field;
+ *         PATRON_E_STATE for a change of an assigned customer number.
+ */
+PATRON_API patron_status patron_customer_set(patron_customer *c, int field, const char *value);
+
+/** Typed shortcuts for the system fields. */
+PATRON_API int64_t patron_customer_id(const patron_customer *c);
+PATRON_API uint64_t patron_customer_revision(const patron_customer *c);
+PATRON_API patron_state patron_customer_state(const patron_customer *c);
+/** 1 if the customer is locked, else 0. */
+PATRON_API int patron_customer_locked(const patron_customer *c);
+
+/** Number of addresses. */
+PATRON_API size_t patron_customer_address_count(const patron_customer *c);
+/** Append an empty address (country "DE", private billing); its index is
+ *  written to *index_out (may be NULL). */
+PATRON_API patron_status patron_customer_address_add(patron_customer *c, size_t *index_out);
+/** Remove the address at `index`; later addresses move down by one. */
+PATRON_API patron_status patron_customer_address_remove(patron_customer *c, size_t index);
+/** An address field; NULL when unset or out of range.  Owned by the record. */
+PATRON_API const char *patron_customer_address_get(const patron_customer *c, size_t index, int field);
+/** Set an address field (copied; NULL or "" clears).  Checked like
+ *  patron_customer_set(); country must be a known ISO 3166-1 alpha-2 code. */
+PATRON_API patron_status patron_customer_address_set(patron_customer *c, size_t index, int field,
+                                                     const char *value);
+
+/** Number of tags. */
+PATRON_API size_t patron_customer_tag_count(const patron_customer *c);
+/** The tag at `index`, or NULL.  Owned by the record. */
+PATRON_API const char *patron_customer_tag_get(const patron_customer *c, size_t index);
+/** Add a tag (copied).  A tag that is already there is not added twice. */
+PATRON_API patron_status patron_customer_tag_add(patron_customer *c, const char *tag);
+/** Remove a tag.  PATRON_E_NOT_FOUND if it is not there. */
+PATRON_API patron_status patron_customer_tag_remove(patron_customer *c, const char *tag);
+
+/** Number of custom properties. */
+PATRON_API size_t patron_customer_prop_count(const patron_customer *c);
+/** Key and value of the property at `index` (either out-pointer may be NULL).
+ *  Strings owned by the record.  PATRON_E_RANGE if index is out of range. */
+PATRON_API patron_status patron_customer_prop_at(const patron_customer *c, size_t index,
+                                                 const char **key, const char **value);
+/** The value for `key`, or NULL.  Owned by the record. */
+PATRON_API const char *patron_customer_prop_get(const patron_customer *c, const char *key);
+/** Set a property (both copied).  A NULL value removes the key. Keys are
+ *  1..64 bytes of letters, digits, '_', '-', '.'. */
+PATRON_API patron_status patron_customer_prop_set(patron_customer *c, const char *key, const char *value);
+
+/**
+ * Check the whole record, including rules across fields (company billing
+ * needs company and VAT ID).  patron_db_create() and patron_db_update() run
+ * the same check.  PATRON_E_INVALID with a message naming the field.
+ */
+PATRON_API patron_status patron_customer_validate(patron_customer *c);
+
+/** Flags for patron_customer_to_json(). */
+enum {
+    /** Indent for people (default: one line). */
+    PATRON_JSON_PRETTY = 1u << 0
+};
+
+/**
+ * The record as a JSON object with snake_case names (the names of
+ * patron_field_name()), "addresses", "tags" and "properties".  Unset fields
+ * are left out.  Never contains the password hash; it says
+ * "has_password": true instead.
+ * @param[out] out  NUL-terminated JSON; free with patron_free().
+ */
+PATRON_API patron_status patron_customer_to_json(char **out, const patron_customer *c, unsigned flags);
+
+/* ------------------------------------------------------------------------ */
+/** @name The database handle                                               */
+
+typedef struct patron_db patron_db;
+typedef struct patron_memstore patron_memstore;
+struct patron_store_ops; /* include/patron/store.h */
+
+/**
+ * A memory store: the embedded default.  Data lives as long as the store.
+ * Several patron_db handles (also in several threads) may share one store;
+ * each transaction holds the store's lock.
+ * @param[out] out  free with patron_memstore_free() after every handle on it
+ *                  is closed.
+ */
+PATRON_API patron_status patron_memstore_new(patron_memstore **out);
+/** Free a memory store.  NULL is ignored.  No handle may still use it. */
+PATRON_API void patron_memstore_free(patron_memstore *ms);
+
+/**
+ * Open a handle on a memory store.
+ * @param[out] out  the handle; close with patron_db_close().
+ * @param ms        a store shared with other handles, or NULL for a private
+ *                  store that lives and dies with this handle.
+ */
+PATRON_API patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms);
+
+/**
+ * Open a handle on a store given by callbacks (see patron/store.h).
+ * `ops` is copied (its version decides how much); `store_ctx` is passed to
+ * every callback and stays owned by the caller, who must keep it alive until
+ * patron_db_close().  If ops->destroy is set, patron_db_close() calls it.
+ * @return PATRON_E_ABI for a struct version this library does not know,
+ *         PATRON_E_INVALID if a required callback is NULL.
+ */
+PATRON_API patron_status patron_db_open(patron_db **out, const struct patron_store_ops *ops, void *store_ctx);
+
+/** Close a handle.  NULL is ignored. */
+PATRON_API void patron_db_close(patron_db *db);
+
+/** The message of the last failed call on this handle ("" if none).  Owned
+ *  by the handle; valid until the next call on it. */
+PATRON_API const char *patron_db_errmsg(const patron_db *db);
+
+/**
+ * How new customer numbers look: `prefix` (0..16 bytes of letters, digits,
+ * '-' or '_'; copied) followed by the store's counter, zero-padded to
+ * `width` digits (1..20).  Default: prefix "K", width 6 — "K000001".
+ * Numbers already given are never affected.
+ */
+PATRON_API patron_status patron_db_set_number_format(patron_db *db, const char *prefix, unsigned width);
+
+/**
+ * Save a new customer as active, in one transaction.  If the record has no
+ * customer number, the next free number is drawn from the store's counter;
+ * a number set by the caller is accepted if it has never been used.
+ * On success `c` is updated in place: id, number, state "active",
+ * revision 1, created/updated timestamps.  On failure neither the store nor
+ * `c` is changed.
+ * @return PATRON_E_INVALID (validation), PATRON_E_EXISTS (number or external
+ *         reference taken), PATRON_E_STATE (c was saved before),
+ *         PATRON_E_STORE.
+ */
+PATRON_API patron_status patron_db_create(patron_db *db, patron_customer *c);
+
+/**
+ * Load a customer by internal id.
+ * @param[out] out  a new record; free with patron_customer_free().
+ * @return PATRON_E_NOT_FOUND if there is none.
+ */
+PATRON_API patron_status patron_db_load(patron_db *db, patron_customer **out, int64_t id);
+
+/** Keys a customer can be found by (append-only). */
+typedef enum patron_key_kind {
+    PATRON_KEY_NUMBER = 1,     /**< customer number (exact) */
+    PATRON_KEY_EXTERNAL = 2,   /**< external reference: source, a 0x1F byte, id;
+                                    or just the id when the source is empty */
+    PATRON_KEY_EMAIL = 3,      /**< email, compared trimmed and in lower case */
+    PATRON_KEY_LOGIN = 4       /**< login user name (exact) */
+} patron_key_kind;
+
+/**
+ * Load the one customer with this key.  A customer number of a merged-away
+ * customer gives its survivor.
+ * @param[out] out  a new record; free with patron_customer_free().
+ * @return PATRON_E_NOT_FOUND, or PATRON_E_AMBIGUOUS when several customers
+ *         have this key (only possible for emails).
+ */
+PATRON_API patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key);
+
+/**
+ * All internal ids with this key, in ascending order, written to `ids`
+ * (capacity `cap`).  *n_out receives the total number found, which may be
+ * larger than `cap` (then only the first `cap` are written and the call
+ * still succeeds).  Merged records are not followed here.
+ */
+PATRON_API patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
+                                          int kind, const char *key);
+
+/**
+ * Save changes to a customer loaded before, in one transaction.  Refused with
+ * PATRON_E_CONFLICT if the stored revision is not the revision of `c` (someone
+ * else saved in between).  System fields (state, lock, timestamps) are kept as
+ * stored.  On success `c` gets the new revision and updated timestamp.
+ * @return PATRON_E_NOT_FOUND, PATRON_E_CONFLICT, PATRON_E_INVALID,
+ *         PATRON_E_EXISTS (external reference taken), PATRON_E_STATE
+ *         (merged record, or changed customer number), PATRON_E_STORE.
+ */
+PATRON_API patron_status patron_db_update(patron_db *db, patron_customer *c);
+
+/**
+ * Delete a customer, in one transaction.  Its customer number stays used up
+ * and is never given again.  `revision` 0 deletes whatever is stored;
+ * otherwise the stored revision must equal it (PATRON_E_CONFLICT).
+ */
+PATRON_API patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision);
+
+/** What patron_db_list() selects.  Zero-initialise, then set what you need. */
+typedef struct patron_filter {
+    /** 0: any state; else a patron_state. */
+    int state;
+    /** -1 or 0..1; use PATRON_FILTER_ANY for "either". */
+    int locked;
+    /** Customer group name, or NULL for any. */
+    const char *group;
+} patron_filter;
+
+#define PATRON_FILTER_ANY (-1)
+/** A filter that selects everything. */
+#define PATRON_FILTER_INIT { 0, PATRON_FILTER_ANY, NULL }
+
+/**
+ * Page through customers in ascending id order.  Writes up to `cap` ids of
+ * customers with id > `after_id` that match `filter` (NULL: all) to `ids`;
+ * *n_out gets how many were written.  For the next page pass the last id
+ * as `after_id`; a page shorter than `cap` is the last.
+ */
+PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
+                                        const patron_filter *filter, int64_t after_id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PATRON_PATRON_H */

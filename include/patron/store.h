@@ -1,0 +1,205 @@
+/*
+ * patron — the storage interface.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * The core never touches files or databases.  It reads and writes through a
+ * patron_store_ops: a struct of callbacks plus a `void *ctx` of the host's.
+ * A host maps its own schema onto these callbacks, so that, for example, a
+ * merge re-links the host's orders inside the host's own transaction.
+ *
+ * Growing without breaking hosts (after SQLite's sqlite3_vfs and libgit2's
+ * git_odb_backend): the struct begins with `version`; members are only ever
+ * appended, and every appended member bumps PATRON_STORE_VERSION.  A host
+ * sets `version` to the PATRON_STORE_VERSION it was compiled against (use
+ * PATRON_STORE_OPS_INIT); the library reads no member past that version.
+ * Optional callbacks may be NULL: the library then falls back or answers
+ * PATRON_E_UNSUPPORTED.
+ *
+ * Contract shared by all callbacks:
+ *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
+ *    PATRON_E_EXISTS have the meaning given per callback; any other negative
+ *    value is reported to the caller as PATRON_E_STORE, with the text of
+ *    `errmsg` if the store has one.
+ *  - Every mutation happens between begin() and commit(); after a failure
+ *    anywhere the library calls rollback(), which must undo everything since
+ *    begin() — records, keys, the number counter, claimed numbers, journal,
+ *    re-linked references.  Reads also run between begin() and
+ *    commit() so that a store can give them a consistent snapshot.
+ *    Transactions do not nest; one handle runs one at a time.
+ *  - Strings passed in are valid only during the call; copy what you keep.
+ *  - Callbacks must not call back into the same patron_db.
+ */
+#ifndef PATRON_STORE_H
+#define PATRON_STORE_H
+
+#include "patron.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The version of patron_store_ops this header describes. */
+#define PATRON_STORE_VERSION 1
+
+/**
+ * An index key of a customer, computed by the core on every save.  `kind` is
+ * a patron_key_kind (or a match key kind added by later versions: treat
+ * unknown kinds like the others — store and look them up as given).  `value`
+ * is a NUL-terminated UTF-8 string.
+ */
+typedef struct patron_key {
+    int kind;
+    const char *value;
+} patron_key;
+
+/** Receives one id from lookup() / scan().  Return 0 to go on, non-zero to
+ *  stop early (then the callback returns 0 as well). */
+typedef int (*patron_emit_id_fn)(void *emit_ctx, int64_t id);
+
+/** Receives one reference that re-link moved: `kind` (e.g. "order") and the
+ *  host's id of it.  Return 0 to go on; non-zero aborts the re-link. */
+typedef int (*patron_emit_ref_fn)(void *emit_ctx, const char *kind, const char *ref_id);
+
+/** Receives one reason why a customer's references cannot move. */
+typedef int (*patron_emit_reason_fn)(void *emit_ctx, const char *reason);
+
+/** A journal entry.  Strings are valid during the call only. */
+typedef struct patron_journal_entry {
+    int64_t id;          /**< assigned by journal_append */
+    int64_t time;        /**< seconds since 1970 */
+    const char *kind;    /**< "merge", "undo", "lock", ... */
+    int64_t customer_id; /**< the customer it is about (the survivor of a merge) */
+    int64_t undone_by;   /**< id of the entry that undid this one, or 0 */
+    const char *payload; /**< JSON written and read by the core; opaque to the store */
+} patron_journal_entry;
+
+typedef int (*patron_emit_journal_fn)(void *emit_ctx, const patron_journal_entry *entry);
+
+/** Which records scan() selects.  Same meaning as patron_filter. */
+typedef patron_filter patron_store_filter;
+
+typedef struct patron_store_ops {
+    /** PATRON_STORE_VERSION of the header the host was built with. */
+    unsigned int version;
+
+    /* ---- version 1 ---------------------------------------------------- */
+
+    /** Start a transaction (required). */
+    int (*begin)(void *ctx);
+    /** Make everything since begin() durable (required). */
+    int (*commit)(void *ctx);
+    /** Undo everything since begin() (required).  Must not fail; a return
+     *  value other than 0 is reported but nothing more can be done. */
+    int (*rollback)(void *ctx);
+
+    /**
+     * Read record `id` into `out`, an empty record the core made (required).
+     * Fill it with patron_record_set() and the address, tag and property
+     * functions of patron.h, or in one go with patron_record_unpack().
+     * PATRON_E_NOT_FOUND if there is no such record.
+     */
+    int (*load)(void *ctx, int64_t id, patron_customer *out);
+
+    /**
+     * Store a new record and its keys (required).  Write the new id (> 0,
+     * never used before, never reused) to *id_out.  Keep every field, the
+     * lists and the keys: load() must give back exactly what was stored
+     * (patron_record_pack() gives everything as one byte string).
+     * `keys` has `n_keys` entries; the same (kind, value) may index many ids.
+     */
+    int (*insert)(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
+                  int64_t *id_out);
+
+    /** Replace record patron_customer_id(c) and all its keys (required). */
+    int (*update)(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys);
+
+    /** Remove record `id` and its keys (required).  PATRON_E_NOT_FOUND if absent. */
+    int (*remove)(void *ctx, int64_t id);
+
+    /** Emit the ids indexed under (kind, value), in ascending order (required). */
+    int (*lookup)(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *emit_ctx);
+
+    /**
+     * Emit, in ascending order, the ids greater than `after_id` of records
+     * that match `filter` (never NULL), stopping after `limit` ids (required).
+     */
+    int (*scan)(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
+                patron_emit_id_fn emit, void *emit_ctx);
+
+    /**
+     * Advance the customer-number counter and write its new value (starting
+     * at 1) to *out (required).  The counter never goes back except by
+     * rollback(), so a number is never given twice.
+     */
+    int (*next_number)(void *ctx, uint64_t *out);
+
+    /**
+     * Mark `number` as used, for ever (required).  PATRON_E_EXISTS if it was
+     * claimed before — even if its customer has since been deleted.
+     */
+    int (*claim_number)(void *ctx, const char *number);
+
+    /**
+     * Move every reference of the host (orders, invoices, returns, ...) from
+     * customer `from_id` to `to_id`, emitting each one moved (optional; NULL:
+     * the store holds no references and merges move nothing).
+     */
+    int (*relink)(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit, void *emit_ctx);
+
+    /** Move one reference, as emitted by relink(), to customer `to_id`
+     *  (optional; needed to undo a merge that moved references). */
+    int (*move_ref)(void *ctx, const char *kind, const char *ref_id, int64_t to_id);
+
+    /**
+     * Emit one reason for each reference of customer `id` that cannot move
+     * to another customer (optional; NULL: everything can move).  A merge
+     * is refused while any is emitted.
+     */
+    int (*check_refs)(void *ctx, int64_t id, patron_emit_reason_fn emit, void *emit_ctx);
+
+    /** Append a journal entry; write its new id (> 0, ascending) to *id_out
+     *  (optional; NULL: no journal, so no undo). */
+    int (*journal_append)(void *ctx, const patron_journal_entry *entry, int64_t *id_out);
+    /** Emit journal entry `id` (optional).  PATRON_E_NOT_FOUND if absent. */
+    int (*journal_get)(void *ctx, int64_t id, patron_emit_journal_fn emit, void *emit_ctx);
+    /** Emit up to `limit` entries with id > after_id, ascending (optional). */
+    int (*journal_scan)(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit,
+                        void *emit_ctx);
+    /** Set undone_by of entry `id` (optional). */
+    int (*journal_set_undone)(void *ctx, int64_t id, int64_t undone_by);
+
+    /** The store's own message for its last failure, or NULL (optional).
+     *  Owned by the store. */
+    const char *(*errmsg)(void *ctx);
+
+    /** Called by patron_db_close() to release `ctx` (optional). */
+    void (*destroy)(void *ctx);
+} patron_store_ops;
+
+/** Initialiser for a host's ops: sets the version, everything else NULL. */
+#define PATRON_STORE_OPS_INIT { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/**
+ * Set any field of a record being loaded, system fields included (for use
+ * in load()).  Values are checked for UTF-8 and length only.  A timestamp,
+ * id or revision is given in decimal; state as "pending"/"active"/"merged".
+ */
+PATRON_API patron_status patron_record_set(patron_customer *c, int field, const char *value);
+
+/**
+ * Every field, list and system value of `c` as one byte string, for stores
+ * that keep a record as a blob (the password hash included: a store keeps it).
+ * @param[out] out  free with patron_free().  *len_out gets its length; the
+ *                  buffer is also NUL-terminated.
+ */
+PATRON_API patron_status patron_record_pack(char **out, size_t *len_out, const patron_customer *c);
+
+/** Fill an empty record from the bytes patron_record_pack() gave.
+ *  PATRON_E_INVALID if they are not such bytes. */
+PATRON_API patron_status patron_record_unpack(patron_customer *c, const char *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PATRON_STORE_H */

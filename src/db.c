@@ -1,0 +1,629 @@
+/* patron — the database handle: CRUD and customer numbers over any store.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every operation is one store transaction: begin, work, commit — or
+ * rollback on any failure, so the store is never left half-changed.  The
+ * caller's record is only touched once the commit has succeeded: all work is
+ * done on a copy that replaces the caller's record at the end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct patron_db {
+    patron_store_ops ops;
+    void *ctx;
+    char prefix[17];
+    unsigned width;
+    char errmsg[512];
+};
+
+#define MAX_KEYS 16
+
+static patron_status db_error(patron_db *db, patron_status st, const char *fmt, ...)
+    PATRON_PRINTF(3, 4);
+
+static patron_status db_error(patron_db *db, patron_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(db->errmsg, sizeof db->errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static patron_status db_ok(patron_db *db)
+{
+    db->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+/* Map a callback's return code.  NOT_FOUND and EXISTS pass through when the
+ * caller said they are expected (pass_mask bits); everything else becomes
+ * PATRON_E_STORE with the store's message. */
+#define PASS_NOT_FOUND 1u
+#define PASS_EXISTS 2u
+
+static patron_status store_rc(patron_db *db, int rc, const char *cb, unsigned pass)
+{
+    const char *smsg;
+    if (rc == 0)
+        return PATRON_OK;
+    if (rc == PATRON_E_NOT_FOUND && (pass & PASS_NOT_FOUND))
+        return PATRON_E_NOT_FOUND;
+    if (rc == PATRON_E_EXISTS && (pass & PASS_EXISTS))
+        return PATRON_E_EXISTS;
+    if (rc == PATRON_E_NOMEM)
+        return db_error(db, PATRON_E_STORE, "store callback '%s' ran out of memory", cb);
+    smsg = db->ops.errmsg ? db->ops.errmsg(db->ctx) : NULL;
+    return db_error(db, PATRON_E_STORE, "store callback '%s' failed (code %d)%s%s", cb, rc,
+                    smsg && *smsg ? ": " : "", smsg && *smsg ? smsg : "");
+}
+
+patron_status patron_db_open(patron_db **out, const patron_store_ops *ops, void *store_ctx)
+{
+    patron_db *db;
+    if (!out)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    if (!ops)
+        return PATRON_E_INVALID;
+    if (ops->version < 1 || ops->version > PATRON_STORE_VERSION)
+        return PATRON_E_ABI;
+    if (!ops->begin || !ops->commit || !ops->rollback || !ops->load || !ops->insert ||
+        !ops->update || !ops->remove || !ops->lookup || !ops->scan || !ops->next_number ||
+        !ops->claim_number)
+        return PATRON_E_INVALID;
+    db = patron__calloc(1, sizeof *db);
+    if (!db)
+        return PATRON_E_NOMEM;
+    /* Copy only the members the host's version has; the rest stay NULL. */
+    db->ops = *ops;
+    db->ctx = store_ctx;
+    strcpy(db->prefix, "K");
+    db->width = 6;
+    *out = db;
+    return PATRON_OK;
+}
+
+void patron_db_close(patron_db *db)
+{
+    if (!db)
+        return;
+    if (db->ops.destroy)
+        db->ops.destroy(db->ctx);
+    patron__free(db);
+}
+
+const char *patron_db_errmsg(const patron_db *db)
+{
+    return db ? db->errmsg : "no database handle (NULL)";
+}
+
+patron_status patron_db_set_number_format(patron_db *db, const char *prefix, unsigned width)
+{
+    size_t n;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!prefix)
+        prefix = "";
+    n = strlen(prefix);
+    if (n > 16)
+        return db_error(db, PATRON_E_INVALID, "number prefix is longer than 16 bytes");
+    for (size_t i = 0; i < n; i++) {
+        char c = prefix[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return db_error(db, PATRON_E_INVALID,
+                            "number prefix may hold only letters, digits, '-' and '_'");
+    }
+    if (width < 1 || width > 20)
+        return db_error(db, PATRON_E_INVALID, "number width must be 1 to 20 digits");
+    memcpy(db->prefix, prefix, n + 1);
+    db->width = width;
+    return db_ok(db);
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static patron_status tx_begin(patron_db *db)
+{
+    return store_rc(db, db->ops.begin(db->ctx), "begin", 0);
+}
+
+/* Finish a transaction: commit on success, roll back otherwise.  A failed
+ * commit is rolled back and reported. */
+static patron_status tx_end(patron_db *db, patron_status st)
+{
+    if (st == PATRON_OK) {
+        int rc = db->ops.commit(db->ctx);
+        if (rc == 0)
+            return PATRON_OK;
+        st = store_rc(db, rc, "commit", 0);
+    }
+    db->ops.rollback(db->ctx);
+    return st;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+typedef struct keyset {
+    patron_key k[MAX_KEYS];
+    char *owned[MAX_KEYS];
+    size_t n, n_owned;
+} keyset;
+
+static void keys_free(keyset *ks)
+{
+    for (size_t i = 0; i < ks->n_owned; i++)
+        patron__free(ks->owned[i]);
+    ks->n = ks->n_owned = 0;
+}
+
+/* The external key: source, 0x1F, id; just the id when there is no source. */
+static char *external_key(const char *source, const char *id)
+{
+    size_t sn, in;
+    char *k;
+    if (!id)
+        return NULL;
+    if (!source || !*source)
+        return patron__strdup(id);
+    sn = strlen(source);
+    in = strlen(id);
+    k = patron__malloc(sn + in + 2);
+    if (!k)
+        return NULL;
+    memcpy(k, source, sn);
+    k[sn] = '\x1f';
+    memcpy(k + sn + 1, id, in + 1);
+    return k;
+}
+
+static patron_status keys_build(keyset *ks, const patron_customer *c)
+{
+    const char *num = c->f[PATRON_F_NUMBER], *email = c->f[PATRON_F_EMAIL],
+               *login = c->f[PATRON_F_LOGIN_USER];
+    ks->n = ks->n_owned = 0;
+    if (num) {
+        ks->k[ks->n].kind = PATRON_KEY_NUMBER;
+        ks->k[ks->n++].value = num;
+    }
+    if (c->f[PATRON_F_EXTERNAL_ID]) {
+        char *x = external_key(c->f[PATRON_F_EXTERNAL_SOURCE], c->f[PATRON_F_EXTERNAL_ID]);
+        if (!x)
+            return PATRON_E_NOMEM;
+        ks->owned[ks->n_owned++] = x;
+        ks->k[ks->n].kind = PATRON_KEY_EXTERNAL;
+        ks->k[ks->n++].value = x;
+    }
+    if (email) {
+        char *e = patron__ascii_lower_trim(email);
+        if (!e) {
+            keys_free(ks);
+            return PATRON_E_NOMEM;
+        }
+        ks->owned[ks->n_owned++] = e;
+        ks->k[ks->n].kind = PATRON_KEY_EMAIL;
+        ks->k[ks->n++].value = e;
+    }
+    if (login) {
+        ks->k[ks->n].kind = PATRON_KEY_LOGIN;
+        ks->k[ks->n++].value = login;
+    }
+    return PATRON_OK;
+}
+
+/* ---- collecting ids ----------------------------------------------------- */
+
+typedef struct idcollect {
+    int64_t *ids;
+    size_t cap, n, total;
+} idcollect;
+
+static int collect_id(void *ctx, int64_t id)
+{
+    idcollect *ic = ctx;
+    if (ic->n < ic->cap)
+        ic->ids[ic->n++] = id;
+    ic->total++;
+    return 0;
+}
+
+/* Ids under a key, at most 2 kept (enough to tell none / one / several). */
+static patron_status lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2],
+                                size_t *total)
+{
+    idcollect ic = { ids, 2, 0, 0 };
+    patron_status st = store_rc(db, db->ops.lookup(db->ctx, kind, value, collect_id, &ic), "lookup", 0);
+    *total = ic.total;
+    return st;
+}
+
+/* Refuse a key of `c` that another record (id != self) holds. */
+static patron_status check_unique(patron_db *db, int kind, const char *value, int64_t self,
+                                  const char *what)
+{
+    int64_t ids[2];
+    size_t total;
+    patron_status st;
+    if (!value)
+        return PATRON_OK;
+    st = lookup_few(db, kind, value, ids, &total);
+    if (st)
+        return st;
+    for (size_t i = 0; i < total && i < 2; i++)
+        if (ids[i] != self)
+            return db_error(db, PATRON_E_EXISTS, "%s is already used by customer #%lld", what,
+                            (long long)ids[i]);
+    return PATRON_OK;
+}
+
+static patron_status check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks,
+                                      int64_t self)
+{
+    patron_status st = PATRON_OK;
+    for (size_t i = 0; i < ks->n && !st; i++) {
+        if (ks->k[i].kind == PATRON_KEY_EXTERNAL)
+            st = check_unique(db, PATRON_KEY_EXTERNAL, ks->k[i].value, self,
+                              "the external reference");
+        else if (ks->k[i].kind == PATRON_KEY_LOGIN)
+            st = check_unique(db, PATRON_KEY_LOGIN, ks->k[i].value, self, "the login name");
+    }
+    (void)w;
+    return st;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static patron_status assign_number(patron_db *db, patron_customer *w)
+{
+    char num[64];
+    int rc;
+    patron_status st;
+    if (w->f[PATRON_F_NUMBER]) {
+        rc = db->ops.claim_number(db->ctx, w->f[PATRON_F_NUMBER]);
+        if (rc == PATRON_E_EXISTS)
+            return db_error(db, PATRON_E_EXISTS,
+                            "customer number %s is taken or was given before; numbers are never reused",
+                            w->f[PATRON_F_NUMBER]);
+        return store_rc(db, rc, "claim_number", 0);
+    }
+    /* Manual numbers may sit in the counter's way: skip them. */
+    for (int tries = 0; tries < 10000; tries++) {
+        uint64_t n;
+        if ((st = store_rc(db, db->ops.next_number(db->ctx, &n), "next_number", 0)) != 0)
+            return st;
+        snprintf(num, sizeof num, "%s%0*llu", db->prefix, (int)db->width, (unsigned long long)n);
+        rc = db->ops.claim_number(db->ctx, num);
+        if (rc == PATRON_E_EXISTS)
+            continue;
+        if ((st = store_rc(db, rc, "claim_number", 0)) != 0)
+            return st;
+        if (patron__cust_put(w, PATRON_F_NUMBER, num))
+            return db_error(db, PATRON_E_NOMEM, "out of memory");
+        return PATRON_OK;
+    }
+    return db_error(db, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+static patron_status validate_into_db(patron_db *db, patron_customer *c)
+{
+    patron_status st = patron_customer_validate(c);
+    if (st)
+        return db_error(db, st, "%s", c->errmsg);
+    return PATRON_OK;
+}
+
+patron_status patron_db_create(patron_db *db, patron_customer *c)
+{
+    patron_customer w;
+    keyset ks = { .n = 0 };
+    int64_t id = 0;
+    patron_status st;
+    int64_t now = (int64_t)time(NULL);
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!c)
+        return db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
+    if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
+        return db_error(db, PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+    if ((st = validate_into_db(db, c)) != 0)
+        return st;
+    memset(&w, 0, sizeof w);
+    if ((st = patron__cust_copy(&w, c)) != 0)
+        return db_error(db, st, "out of memory");
+    if (patron__cust_put(&w, PATRON_F_STATE, "active") ||
+        patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
+        patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
+        patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now) ||
+        patron__cust_put(&w, PATRON_F_LOCKED, "0")) {
+        patron__cust_clear(&w);
+        return db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if ((st = tx_begin(db)) != 0) {
+        patron__cust_clear(&w);
+        return st;
+    }
+    st = assign_number(db, &w);
+    if (!st && (st = keys_build(&ks, &w)) != 0)
+        db_error(db, st, "out of memory");
+    if (!st)
+        st = check_all_unique(db, &w, &ks, 0);
+    if (!st)
+        st = store_rc(db, db->ops.insert(db->ctx, &w, ks.k, ks.n, &id), "insert", 0);
+    if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))
+        st = db_error(db, PATRON_E_NOMEM, "out of memory");
+    keys_free(&ks);
+    st = tx_end(db, st);
+    if (st) {
+        patron__cust_clear(&w);
+        return st;
+    }
+    patron__cust_move(c, &w);
+    return db_ok(db);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static patron_status load_in_tx(patron_db *db, patron_customer **out, int64_t id)
+{
+    patron_customer *c;
+    patron_status st = patron_customer_new(&c);
+    if (st)
+        return db_error(db, st, "out of memory");
+    st = store_rc(db, db->ops.load(db->ctx, id, c), "load", PASS_NOT_FOUND);
+    if (st == PATRON_E_NOT_FOUND)
+        db_error(db, st, "no customer with id %lld", (long long)id);
+    if (!st && patron_customer_id(c) != id)
+        st = db_error(db, PATRON_E_STORE, "store callback 'load' gave a record with another id");
+    if (st) {
+        patron_customer_free(c);
+        return st;
+    }
+    *out = c;
+    return PATRON_OK;
+}
+
+patron_status patron_db_load(patron_db *db, patron_customer **out, int64_t id)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (id <= 0)
+        return db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
+    if ((st = tx_begin(db)) != 0)
+        return st;
+    st = tx_end(db, load_in_tx(db, out, id));
+    if (st && *out) {
+        patron_customer_free(*out);
+        *out = NULL;
+    }
+    return st ? st : db_ok(db);
+}
+
+static patron_status normalise_key(patron_db *db, int kind, const char *key, char **norm)
+{
+    *norm = NULL;
+    if (!key || !*key)
+        return db_error(db, PATRON_E_INVALID, "no key given");
+    if (kind < PATRON_KEY_NUMBER || kind > PATRON_KEY_LOGIN)
+        return db_error(db, PATRON_E_INVALID, "unknown key kind %d", kind);
+    if (kind == PATRON_KEY_EMAIL) {
+        if (!(*norm = patron__ascii_lower_trim(key)))
+            return db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    return PATRON_OK;
+}
+
+patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key)
+{
+    char *norm;
+    int64_t ids[2];
+    size_t total;
+    patron_customer *c = NULL;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if ((st = normalise_key(db, kind, key, &norm)) != 0)
+        return st;
+    if ((st = tx_begin(db)) != 0) {
+        patron__free(norm);
+        return st;
+    }
+    st = lookup_few(db, kind, norm ? norm : key, ids, &total);
+    if (!st && total == 0)
+        st = db_error(db, PATRON_E_NOT_FOUND, "no customer with this %s",
+                      kind == PATRON_KEY_NUMBER     ? "customer number"
+                      : kind == PATRON_KEY_EXTERNAL ? "external reference"
+                      : kind == PATRON_KEY_EMAIL    ? "email address"
+                                                    : "login name");
+    if (!st && total > 1)
+        st = db_error(db, PATRON_E_AMBIGUOUS, "%zu customers share this key", total);
+    if (!st)
+        st = load_in_tx(db, &c, ids[0]);
+    /* A merged-away customer's number leads to its survivor. */
+    for (int hops = 0; !st && patron_customer_state(c) == PATRON_STATE_MERGED; hops++) {
+        const char *into = c->f[PATRON_F_MERGED_INTO];
+        int64_t sid = into ? strtoll(into, NULL, 10) : 0;
+        patron_customer_free(c);
+        c = NULL;
+        if (hops >= 64 || sid <= 0)
+            st = db_error(db, PATRON_E_STORE, "merged customer leads to no survivor");
+        else
+            st = load_in_tx(db, &c, sid);
+    }
+    patron__free(norm);
+    st = tx_end(db, st);
+    if (st) {
+        patron_customer_free(c);
+        return st;
+    }
+    *out = c;
+    return db_ok(db);
+}
+
+patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, int kind,
+                               const char *key)
+{
+    char *norm;
+    idcollect ic;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!n_out || (!ids && cap))
+        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *n_out = 0;
+    if ((st = normalise_key(db, kind, key, &norm)) != 0)
+        return st;
+    ic.ids = ids;
+    ic.cap = cap;
+    ic.n = ic.total = 0;
+    if ((st = tx_begin(db)) != 0) {
+        patron__free(norm);
+        return st;
+    }
+    st = store_rc(db, db->ops.lookup(db->ctx, kind, norm ? norm : key, collect_id, &ic), "lookup", 0);
+    patron__free(norm);
+    if ((st = tx_end(db, st)) != 0)
+        return st;
+    *n_out = ic.total;
+    return db_ok(db);
+}
+
+patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
+                             const patron_filter *filter, int64_t after_id)
+{
+    static const patron_filter all = PATRON_FILTER_INIT;
+    idcollect ic;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!n_out || (!ids && cap))
+        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *n_out = 0;
+    if (!filter)
+        filter = &all;
+    if (filter->state < 0 || filter->state > PATRON_STATE_MERGED)
+        return db_error(db, PATRON_E_INVALID, "unknown state %d in filter", filter->state);
+    if (filter->locked < PATRON_FILTER_ANY || filter->locked > 1)
+        return db_error(db, PATRON_E_INVALID, "filter.locked must be -1, 0 or 1");
+    if (cap == 0)
+        return db_ok(db);
+    ic.ids = ids;
+    ic.cap = cap;
+    ic.n = ic.total = 0;
+    if ((st = tx_begin(db)) != 0)
+        return st;
+    st = store_rc(db, db->ops.scan(db->ctx, filter, after_id, cap, collect_id, &ic), "scan", 0);
+    if ((st = tx_end(db, st)) != 0)
+        return st;
+    *n_out = ic.n;
+    return db_ok(db);
+}
+
+/* ---- update and delete ------------------------------------------------ */
+
+static bool same(const char *a, const char *b)
+{
+    return (!a || !b) ? a == b : strcmp(a, b) == 0;
+}
+
+patron_status patron_db_update(patron_db *db, patron_customer *c)
+{
+    static const int system_fields[] = { PATRON_F_STATE, PATRON_F_LOCKED, PATRON_F_LOCK_REASON,
+                                         PATRON_F_LOCKED_AT, PATRON_F_CREATED_AT,
+                                         PATRON_F_MERGED_INTO };
+    patron_customer w, *s = NULL;
+    keyset ks = { .n = 0 };
+    int64_t id;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!c)
+        return db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
+    id = patron_customer_id(c);
+    if (id <= 0 || patron_customer_state(c) == PATRON_STATE_NONE)
+        return db_error(db, PATRON_E_STATE, "this customer was never saved; use patron_db_create");
+    if ((st = validate_into_db(db, c)) != 0)
+        return st;
+    memset(&w, 0, sizeof w);
+    if ((st = patron__cust_copy(&w, c)) != 0)
+        return db_error(db, st, "out of memory");
+    if ((st = tx_begin(db)) != 0) {
+        patron__cust_clear(&w);
+        return st;
+    }
+    st = load_in_tx(db, &s, id);
+    if (!st && patron_customer_state(s) == PATRON_STATE_MERGED)
+        st = db_error(db, PATRON_E_STATE, "customer #%lld was merged into another and cannot change",
+                      (long long)id);
+    if (!st && patron_customer_revision(s) != patron_customer_revision(c))
+        st = db_error(db, PATRON_E_CONFLICT,
+                      "customer #%lld was changed by someone else (revision %llu, yours %llu); "
+                      "load it again and reapply your change",
+                      (long long)id, (unsigned long long)patron_customer_revision(s),
+                      (unsigned long long)patron_customer_revision(c));
+    if (!st && !same(s->f[PATRON_F_NUMBER], w.f[PATRON_F_NUMBER]))
+        st = db_error(db, PATRON_E_STATE, "the customer number never changes");
+    for (size_t i = 0; !st && i < sizeof system_fields / sizeof system_fields[0]; i++)
+        if (patron__cust_put(&w, system_fields[i], s->f[system_fields[i]]))
+            st = db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && (patron__cust_put_i64(&w, PATRON_F_REVISION,
+                                     (int64_t)patron_customer_revision(s) + 1) ||
+                patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, (int64_t)time(NULL))))
+        st = db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && (st = keys_build(&ks, &w)) != 0)
+        db_error(db, st, "out of memory");
+    if (!st)
+        st = check_all_unique(db, &w, &ks, id);
+    if (!st)
+        st = store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", PASS_NOT_FOUND);
+    if (st == PATRON_E_NOT_FOUND)
+        db_error(db, st, "no customer with id %lld", (long long)id);
+    keys_free(&ks);
+    patron_customer_free(s);
+    st = tx_end(db, st);
+    if (st) {
+        patron__cust_clear(&w);
+        return st;
+    }
+    patron__cust_move(c, &w);
+    return db_ok(db);
+}
+
+patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision)
+{
+    patron_customer *s = NULL;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (id <= 0)
+        return db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
+    if ((st = tx_begin(db)) != 0)
+        return st;
+    st = load_in_tx(db, &s, id);
+    if (!st && patron_customer_state(s) == PATRON_STATE_MERGED)
+        st = db_error(db, PATRON_E_STATE,
+                      "customer #%lld was merged into another; it is kept so that its number "
+                      "still leads to the survivor",
+                      (long long)id);
+    if (!st && revision && patron_customer_revision(s) != revision)
+        st = db_error(db, PATRON_E_CONFLICT, "customer #%lld was changed by someone else",
+                      (long long)id);
+    if (!st)
+        st = store_rc(db, db->ops.remove(db->ctx, id), "remove", 0);
+    patron_customer_free(s);
+    st = tx_end(db, st);
+    return st ? st : db_ok(db);
+}

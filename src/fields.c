@@ -1,0 +1,146 @@
+/* patron — field names, kinds and limits; ISO 3166-1 country codes.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "internal.h"
+
+/* Indexed by patron_field.  Names are the JSON / CSV / CLI names. */
+static const patron__field_info FIELDS[PATRON_F__END] = {
+    [PATRON_F_ID] = { "id", PK_SYSTEM, 20 },
+    [PATRON_F_NUMBER] = { "number", PK_NUMBER, 64 },
+    [PATRON_F_STATE] = { "state", PK_SYSTEM, 16 },
+    [PATRON_F_SALUTATION] = { "salutation", PK_TEXT, 50 },
+    [PATRON_F_TITLE] = { "title", PK_TEXT, 50 },
+    [PATRON_F_FIRST_NAME] = { "first_name", PK_TEXT, 200 },
+    [PATRON_F_LAST_NAME] = { "last_name", PK_TEXT, 200 },
+    [PATRON_F_COMPANY] = { "company", PK_TEXT, 200 },
+    [PATRON_F_EMAIL] = { "email", PK_EMAIL, 254 },
+    [PATRON_F_PHONE] = { "phone", PK_TEXT, 50 },
+    [PATRON_F_MOBILE] = { "mobile", PK_TEXT, 50 },
+    [PATRON_F_FAX] = { "fax", PK_TEXT, 50 },
+    [PATRON_F_BIRTH_DATE] = { "birth_date", PK_DATE, 10 },
+    [PATRON_F_LANGUAGE] = { "language", PK_LANG, 16 },
+    [PATRON_F_B2B] = { "b2b", PK_BOOL, 1 },
+    [PATRON_F_VAT_ID] = { "vat_id", PK_VATID, 32 },
+    [PATRON_F_PAYMENT_TERMS] = { "payment_terms", PK_TEXT, 200 },
+    [PATRON_F_PRICE_CATEGORY] = { "price_category", PK_TEXT, 64 },
+    [PATRON_F_GROUP] = { "group", PK_TEXT, 64 },
+    [PATRON_F_NEWSLETTER] = { "newsletter", PK_BOOL, 1 },
+    [PATRON_F_NOTES] = { "notes", PK_MULTILINE, 65535 },
+    [PATRON_F_ORDER_TEXT] = { "order_text", PK_MULTILINE, 4000 },
+    [PATRON_F_LOGIN_USER] = { "login_user", PK_TEXT, 254 },
+    [PATRON_F_LOGIN_HASH] = { "login_hash", PK_OPAQUE, 1024 },
+    [PATRON_F_EXTERNAL_SOURCE] = { "external_source", PK_TEXT, 64 },
+    [PATRON_F_EXTERNAL_ID] = { "external_id", PK_TEXT, 128 },
+    [PATRON_F_LOCKED] = { "locked", PK_SYSTEM, 1 },
+    [PATRON_F_LOCK_REASON] = { "lock_reason", PK_SYSTEM, 1000 },
+    [PATRON_F_LOCKED_AT] = { "locked_at", PK_SYSTEM, 20 },
+    [PATRON_F_CREATED_AT] = { "created_at", PK_SYSTEM, 20 },
+    [PATRON_F_UPDATED_AT] = { "updated_at", PK_SYSTEM, 20 },
+    [PATRON_F_REVISION] = { "revision", PK_SYSTEM, 20 },
+    [PATRON_F_MERGED_INTO] = { "merged_into", PK_SYSTEM, 20 },
+};
+
+static const patron__field_info ADDRESS_FIELDS[PATRON_A__END] = {
+    [PATRON_A_LABEL] = { "label", PK_TEXT, 100 },
+    [PATRON_A_SALUTATION] = { "salutation", PK_TEXT, 50 },
+    [PATRON_A_FIRST_NAME] = { "first_name", PK_TEXT, 200 },
+    [PATRON_A_LAST_NAME] = { "last_name", PK_TEXT, 200 },
+    [PATRON_A_COMPANY] = { "company", PK_TEXT, 200 },
+    [PATRON_A_STREET] = { "street", PK_TEXT, 200 },
+    [PATRON_A_HOUSE_NUMBER] = { "house_number", PK_TEXT, 20 },
+    [PATRON_A_ADDITION] = { "address_addition", PK_TEXT, 200 },
+    [PATRON_A_POSTAL_CODE] = { "postal_code", PK_TEXT, 16 },
+    [PATRON_A_CITY] = { "city", PK_TEXT, 100 },
+    [PATRON_A_STATE] = { "state", PK_TEXT, 100 },
+    [PATRON_A_COUNTRY] = { "country", PK_COUNTRY, 2 },
+    [PATRON_A_PHONE] = { "phone", PK_TEXT, 50 },
+    [PATRON_A_DEFAULT] = { "default", PK_BOOL, 1 },
+    [PATRON_A_BILLING] = { "billing", PK_BILLING, 7 },
+    [PATRON_A_VAT_ID] = { "vat_id", PK_VATID, 32 },
+};
+
+const patron__field_info *patron__field(int field)
+{
+    if (field <= 0 || field >= PATRON_F__END)
+        return NULL;
+    return &FIELDS[field];
+}
+
+const patron__field_info *patron__address_field(int field)
+{
+    if (field <= 0 || field >= PATRON_A__END)
+        return NULL;
+    return &ADDRESS_FIELDS[field];
+}
+
+const char *patron_field_name(int field)
+{
+    const patron__field_info *fi = patron__field(field);
+    return fi ? fi->name : NULL;
+}
+
+int patron_field_from_name(const char *name)
+{
+    if (!name)
+        return 0;
+    for (int f = 1; f < PATRON_F__END; f++)
+        if (strcmp(FIELDS[f].name, name) == 0)
+            return f;
+    return 0;
+}
+
+const char *patron_address_field_name(int field)
+{
+    const patron__field_info *fi = patron__address_field(field);
+    return fi ? fi->name : NULL;
+}
+
+int patron_address_field_from_name(const char *name)
+{
+    if (!name)
+        return 0;
+    for (int f = 1; f < PATRON_A__END; f++)
+        if (strcmp(ADDRESS_FIELDS[f].name, name) == 0)
+            return f;
+    return 0;
+}
+
+/* ISO 3166-1 alpha-2, officially assigned codes, in alphabetical order. */
+static const char COUNTRIES[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ "
+    "BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
+    "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ "
+    "DE DJ DK DM DO DZ "
+    "EC EE EG EH ER ES ET "
+    "FI FJ FK FM FO FR "
+    "GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY "
+    "HK HM HN HR HT HU "
+    "ID IE IL IM IN IO IQ IR IS IT "
+    "JE JM JO JP "
+    "KE KG KH KI KM KN KP KR KW KY KZ "
+    "LA LB LC LI LK LR LS LT LU LV LY "
+    "MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ "
+    "NA NC NE NF NG NI NL NO NP NR NU NZ "
+    "OM "
+    "PA PE PF PG PH PK PL PM PN PR PS PT PW PY "
+    "QA "
+    "RE RO RS RU RW "
+    "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ "
+    "TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ "
+    "UA UG UM US UY UZ "
+    "VA VC VE VG VI VN VU "
+    "WF WS "
+    "YE YT "
+    "ZA ZM ZW ";
+
+bool patron__country_known(const char *code2)
+{
+    size_t n = sizeof COUNTRIES - 1;
+    if (!code2 || strlen(code2) != 2)
+        return false;
+    for (size_t i = 0; i + 1 < n; i += 3)
+        if (COUNTRIES[i] == code2[0] && COUNTRIES[i + 1] == code2[1])
+            return true;
+    return false;
+}

@@ -1,0 +1,126 @@
+/* patron — internal declarations shared by the core's files.  Not installed.
+ * SPDX-License-Identifier: MIT */
+#ifndef PATRON_INTERNAL_H
+#define PATRON_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patron/patron.h"
+#include "patron/store.h"
+
+#if defined(__GNUC__)
+#  define PATRON_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define PATRON_PRINTF(f, a)
+#endif
+
+/* ---- alloc.c: every allocation goes through the hook ---------------- */
+void *patron__malloc(size_t size);
+void *patron__calloc(size_t n, size_t size);
+void *patron__realloc(void *ptr, size_t size);
+void patron__free(void *ptr);
+char *patron__strdup(const char *s);
+char *patron__strndup(const char *s, size_t n);
+/* Blocks the library holds right now (for tests and the hook's guard). */
+long patron__alloc_outstanding(void);
+
+/* ---- strbuf.c: a growable string ------------------------------------ */
+typedef struct patron_strbuf {
+    char *buf;
+    size_t len, cap;
+    bool oom; /* set once an allocation failed; the buffer stays usable */
+} patron_strbuf;
+
+void patron__sb_init(patron_strbuf *sb);
+void patron__sb_free(patron_strbuf *sb);
+void patron__sb_putn(patron_strbuf *sb, const char *s, size_t n);
+void patron__sb_puts(patron_strbuf *sb, const char *s);
+void patron__sb_putc(patron_strbuf *sb, char c);
+void patron__sb_printf(patron_strbuf *sb, const char *fmt, ...) PATRON_PRINTF(2, 3);
+/* Hand over the buffer (NUL-terminated, never NULL unless oom). */
+char *patron__sb_detach(patron_strbuf *sb, size_t *len_out);
+
+/* ---- utf8.c ---------------------------------------------------------- */
+/* 0 if `s` (n bytes) is well-formed UTF-8 (no overlongs, surrogates or
+ * code points above U+10FFFF); else the 1-based byte offset of the error. */
+size_t patron__utf8_check(const char *s, size_t n);
+/* Lower-case ASCII letters, trim ASCII white space; returns a new string. */
+char *patron__ascii_lower_trim(const char *s);
+
+/* ---- fields.c: metadata -------------------------------------------- */
+enum patron__kind {
+    PK_TEXT,      /* one line of text */
+    PK_MULTILINE, /* text with line breaks */
+    PK_EMAIL,
+    PK_DATE,
+    PK_BOOL,
+    PK_LANG,
+    PK_NUMBER,    /* customer number */
+    PK_VATID,
+    PK_COUNTRY,
+    PK_BILLING,
+    PK_OPAQUE,    /* password hash: any printable, never echoed */
+    PK_SYSTEM     /* maintained by the library */
+};
+
+typedef struct patron__field_info {
+    const char *name;
+    enum patron__kind kind;
+    size_t max_len; /* bytes */
+} patron__field_info;
+
+const patron__field_info *patron__field(int field);
+const patron__field_info *patron__address_field(int field);
+bool patron__country_known(const char *code2);
+
+/* ---- customer.c ------------------------------------------------------ */
+typedef struct patron__address {
+    char *f[PATRON_A__END];
+} patron__address;
+
+struct patron_customer {
+    char *f[PATRON_F__END];
+    patron__address *addr;
+    size_t n_addr, cap_addr;
+    char **tags;
+    size_t n_tags, cap_tags;
+    char **prop_k, **prop_v;
+    size_t n_props, cap_props;
+    char errmsg[256];
+};
+
+patron_status patron__cust_error(patron_customer *c, patron_status st, const char *fmt, ...)
+    PATRON_PRINTF(3, 4);
+/* Set a field without checks (value copied; NULL clears). */
+patron_status patron__cust_put(patron_customer *c, int field, const char *value);
+/* Set a field to a decimal number. */
+patron_status patron__cust_put_i64(patron_customer *c, int field, int64_t v);
+/* Release everything a record holds and leave it empty. */
+void patron__cust_clear(patron_customer *c);
+/* Move the contents of `src` into `dst` (whose old contents are freed);
+ * `src` is left empty. */
+void patron__cust_move(patron_customer *dst, patron_customer *src);
+/* Deep-copy `src` into the empty record `dst`. */
+patron_status patron__cust_copy(patron_customer *dst, const patron_customer *src);
+/* Equal in every field and list (used by tests and the memory store). */
+bool patron__cust_equal(const patron_customer *a, const patron_customer *b);
+const char *patron__state_name(int state);
+int patron__state_from_name(const char *s);
+
+/* ---- validate.c ----------------------------------------------------- */
+/* Check a value for a field of the given kind.  Writes a message (naming
+ * the field, never echoing an opaque value) into msg on failure.  For
+ * booleans, countries and languages the canonical form goes to *canon
+ * (a static string or NULL: keep the value as given). */
+patron_status patron__check_value(const char *name, const patron__field_info *fi, const char *v,
+                                  char *msg, size_t msgsz, const char **canon, char *canon_buf,
+                                  size_t canon_bufsz);
+
+/* ---- json.c --------------------------------------------------------- */
+void patron__json_str(patron_strbuf *sb, const char *s);
+void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);
+
+#endif

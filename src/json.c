@@ -1,0 +1,137 @@
+/* patron — JSON output.  SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "internal.h"
+
+void patron__json_str(patron_strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    patron__sb_putc(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': patron__sb_puts(sb, "\\\""); break;
+        case '\\': patron__sb_puts(sb, "\\\\"); break;
+        case '\n': patron__sb_puts(sb, "\\n"); break;
+        case '\r': patron__sb_puts(sb, "\\r"); break;
+        case '\t': patron__sb_puts(sb, "\\t"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7F) {
+                char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+                patron__sb_putn(sb, e, 6);
+            } else {
+                patron__sb_putc(sb, (char)*p);
+            }
+        }
+    }
+    patron__sb_putc(sb, '"');
+}
+
+static void nl(patron_strbuf *sb, unsigned flags, int indent)
+{
+    if (!(flags & PATRON_JSON_PRETTY))
+        return;
+    patron__sb_putc(sb, '\n');
+    for (int i = 0; i < indent; i++)
+        patron__sb_puts(sb, "  ");
+}
+
+static void key(patron_strbuf *sb, bool *first, const char *k, unsigned flags, int indent)
+{
+    if (!*first)
+        patron__sb_putc(sb, ',');
+    *first = false;
+    nl(sb, flags, indent);
+    patron__json_str(sb, k);
+    patron__sb_puts(sb, (flags & PATRON_JSON_PRETTY) ? ": " : ":");
+}
+
+static bool is_numeric_field(int f)
+{
+    return f == PATRON_F_ID || f == PATRON_F_REVISION || f == PATRON_F_CREATED_AT ||
+           f == PATRON_F_UPDATED_AT || f == PATRON_F_LOCKED_AT || f == PATRON_F_MERGED_INTO;
+}
+
+static void scalar(patron_strbuf *sb, const patron__field_info *fi, int f, const char *v)
+{
+    if (fi->kind == PK_BOOL || f == PATRON_F_LOCKED)
+        patron__sb_puts(sb, strcmp(v, "1") == 0 ? "true" : "false");
+    else if (is_numeric_field(f))
+        patron__sb_puts(sb, v);
+    else
+        patron__json_str(sb, v);
+}
+
+void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int ind)
+{
+    bool first = true;
+    patron__sb_putc(sb, '{');
+    for (int f = 1; f < PATRON_F__END; f++) {
+        const patron__field_info *fi = patron__field(f);
+        if (f == PATRON_F_LOGIN_HASH) {
+            if (c->f[f]) {
+                key(sb, &first, "has_password", flags, ind + 1);
+                patron__sb_puts(sb, "true");
+            }
+            continue;
+        }
+        if (!c->f[f])
+            continue;
+        key(sb, &first, fi->name, flags, ind + 1);
+        scalar(sb, fi, f, c->f[f]);
+    }
+    key(sb, &first, "addresses", flags, ind + 1);
+    patron__sb_putc(sb, '[');
+    for (size_t i = 0; i < c->n_addr; i++) {
+        bool afirst = true;
+        if (i)
+            patron__sb_putc(sb, ',');
+        nl(sb, flags, ind + 2);
+        patron__sb_putc(sb, '{');
+        for (int f = 1; f < PATRON_A__END; f++) {
+            const patron__field_info *fi = patron__address_field(f);
+            if (!c->addr[i].f[f])
+                continue;
+            key(sb, &afirst, fi->name, flags, ind + 3);
+            if (fi->kind == PK_BOOL)
+                patron__sb_puts(sb, strcmp(c->addr[i].f[f], "1") == 0 ? "true" : "false");
+            else
+                patron__json_str(sb, c->addr[i].f[f]);
+        }
+        nl(sb, flags, ind + 2);
+        patron__sb_putc(sb, '}');
+    }
+    if (c->n_addr)
+        nl(sb, flags, ind + 1);
+    patron__sb_putc(sb, ']');
+    key(sb, &first, "tags", flags, ind + 1);
+    patron__sb_putc(sb, '[');
+    for (size_t i = 0; i < c->n_tags; i++) {
+        if (i)
+            patron__sb_puts(sb, (flags & PATRON_JSON_PRETTY) ? ", " : ",");
+        patron__json_str(sb, c->tags[i]);
+    }
+    patron__sb_putc(sb, ']');
+    key(sb, &first, "properties", flags, ind + 1);
+    patron__sb_putc(sb, '{');
+    for (size_t i = 0; i < c->n_props; i++) {
+        bool pfirst = i == 0;
+        key(sb, &pfirst, c->prop_k[i], flags, ind + 2);
+        patron__json_str(sb, c->prop_v[i]);
+    }
+    if (c->n_props)
+        nl(sb, flags, ind + 1);
+    patron__sb_putc(sb, '}');
+    nl(sb, flags, ind);
+    patron__sb_putc(sb, '}');
+}
+
+patron_status patron_customer_to_json(char **out, const patron_customer *c, unsigned flags)
+{
+    patron_strbuf sb;
+    if (!out || !c)
+        return PATRON_E_INVALID;
+    patron__sb_init(&sb);
+    patron__json_customer(&sb, c, flags, 0);
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? PATRON_OK : PATRON_E_NOMEM;
+}

@@ -1,0 +1,750 @@
+/* patron — the memory store, the embedded default.  SPDX-License-Identifier: MIT
+ *
+ * Records live in an array indexed by id (ids are dense and never reused),
+ * index keys in a hash table of sorted id lists, so a lookup never scans.
+ * Transactions keep an undo log: every change notes how to reverse it, and
+ * rollback() replays the log backwards.  One mutex per store; begin() takes
+ * it and commit()/rollback() give it back, so handles on one store may run
+ * in separate threads. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+typedef struct kentry {
+    char *key; /* kind as 4 bytes + value, NUL-terminated */
+    size_t key_len;
+    uint64_t hash;
+    int64_t *ids;
+    size_t n, cap;
+} kentry;
+
+typedef struct kmap {
+    kentry **slots;
+    size_t cap, used;
+} kmap;
+
+typedef struct mrec {
+    patron_customer *c;
+    kentry **keys;
+    size_t n_keys;
+} mrec;
+
+typedef struct mjournal {
+    patron_journal_entry e; /* strings owned */
+} mjournal;
+
+enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE };
+
+typedef struct undo {
+    int op;
+    int64_t id;
+    mrec old;            /* U_UPDATE, U_REMOVE: the record before */
+    uint64_t old_value;  /* U_COUNTER, U_JUNDONE */
+    kentry *claimed;     /* U_CLAIM */
+} undo;
+
+struct patron_memstore {
+    pthread_mutex_t lock;
+    mrec *recs; /* index = id; recs[0] unused */
+    size_t cap_recs;
+    int64_t next_id;
+    kmap keys;
+    kmap numbers; /* claimed customer numbers */
+    uint64_t counter;
+    mjournal *journal;
+    size_t n_journal, cap_journal;
+    undo *log;
+    size_t n_log, cap_log;
+    bool in_txn;
+};
+
+typedef struct msession {
+    patron_memstore *ms;
+    bool owns;
+    bool in_txn;
+} msession;
+
+/* ---- hash table of keys ----------------------------------------------- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+static size_t make_key(char *buf, size_t bufsz, int kind, const char *value, char **heap)
+{
+    size_t vn = strlen(value), n = 4 + vn;
+    char *p = buf;
+    *heap = NULL;
+    if (n + 1 > bufsz) {
+        p = *heap = patron__malloc(n + 1);
+        if (!p)
+            return 0;
+    }
+    p[0] = (char)((unsigned)kind >> 24);
+    p[1] = (char)((unsigned)kind >> 16);
+    p[2] = (char)((unsigned)kind >> 8);
+    p[3] = (char)kind;
+    memcpy(p + 4, value, vn + 1);
+    return n;
+}
+
+static kentry *kmap_find(const kmap *m, const char *key, size_t n, uint64_t h)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        kentry *e = m->slots[i];
+        if (!e)
+            return NULL;
+        if (e->hash == h && e->key_len == n && memcmp(e->key, key, n) == 0)
+            return e;
+    }
+}
+
+static bool kmap_grow(kmap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 1024;
+    kentry **ns = patron__calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    for (size_t i = 0; i < m->cap; i++) {
+        kentry *e = m->slots[i];
+        size_t j;
+        if (!e)
+            continue;
+        for (j = e->hash & (ncap - 1); ns[j]; j = (j + 1) & (ncap - 1))
+            ;
+        ns[j] = e;
+    }
+    patron__free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return true;
+}
+
+/* Find or add the entry for a key.  NULL when out of memory. */
+static kentry *kmap_get(kmap *m, const char *key, size_t n)
+{
+    uint64_t h = hash_bytes(key, n);
+    kentry *e = kmap_find(m, key, n, h);
+    size_t j;
+    if (e)
+        return e;
+    if ((m->used + 1) * 10 > m->cap * 7 && !kmap_grow(m))
+        return NULL;
+    e = patron__calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->key = patron__strndup(key, n);
+    if (!e->key) {
+        patron__free(e);
+        return NULL;
+    }
+    e->key_len = n;
+    e->hash = h;
+    for (j = h & (m->cap - 1); m->slots[j]; j = (j + 1) & (m->cap - 1))
+        ;
+    m->slots[j] = e;
+    m->used++;
+    return e;
+}
+
+static void kmap_free(kmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i]) {
+            patron__free(m->slots[i]->key);
+            patron__free(m->slots[i]->ids);
+            patron__free(m->slots[i]);
+        }
+    patron__free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* Insert id into the sorted list; false when out of memory. */
+static bool kentry_add(kentry *e, int64_t id)
+{
+    size_t lo = 0, hi = e->n;
+    if (e->n && e->ids[e->n - 1] < id) {
+        lo = e->n; /* the common case: ids grow */
+    } else {
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (e->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < e->n && e->ids[lo] == id)
+            return true;
+    }
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 2;
+        int64_t *ni = patron__realloc(e->ids, nc * sizeof *ni);
+        if (!ni)
+            return false;
+        e->ids = ni;
+        e->cap = nc;
+    }
+    memmove(&e->ids[lo + 1], &e->ids[lo], (e->n - lo) * sizeof *e->ids);
+    e->ids[lo] = id;
+    e->n++;
+    return true;
+}
+
+static void kentry_del(kentry *e, int64_t id)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->ids[i] == id) {
+            memmove(&e->ids[i], &e->ids[i + 1], (e->n - i - 1) * sizeof *e->ids);
+            e->n--;
+            return;
+        }
+}
+
+/* ---- records and their keys ------------------------------------------- */
+
+static void index_drop(mrec *r, int64_t id)
+{
+    for (size_t i = 0; i < r->n_keys; i++)
+        kentry_del(r->keys[i], id);
+}
+
+/* Re-add the id to entries that already exist: cannot fail for want of a
+ * new entry, but a list may need to grow.  false when out of memory. */
+static bool index_readd(mrec *r, int64_t id)
+{
+    for (size_t i = 0; i < r->n_keys; i++)
+        if (!kentry_add(r->keys[i], id)) {
+            for (size_t k = 0; k < i; k++)
+                kentry_del(r->keys[k], id);
+            return false;
+        }
+    return true;
+}
+
+/* Build the entry list of a new record and index it.  Leaves the map with
+ * possibly a few new empty entries on failure (harmless). */
+static int index_build(patron_memstore *ms, mrec *r, int64_t id, const patron_key *keys, size_t n)
+{
+    r->keys = n ? patron__calloc(n, sizeof *r->keys) : NULL;
+    r->n_keys = 0;
+    if (n && !r->keys)
+        return PATRON_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char buf[256], *heap;
+        size_t kn;
+        kentry *e;
+        bool dup = false;
+        if (!keys[i].value)
+            continue;
+        kn = make_key(buf, sizeof buf, keys[i].kind, keys[i].value, &heap);
+        if (!kn) {
+            patron__free(r->keys);
+            r->keys = NULL;
+            return PATRON_E_NOMEM;
+        }
+        e = kmap_get(&ms->keys, heap ? heap : buf, kn);
+        patron__free(heap);
+        if (!e) {
+            patron__free(r->keys);
+            r->keys = NULL;
+            r->n_keys = 0;
+            return PATRON_E_NOMEM;
+        }
+        for (size_t k = 0; k < r->n_keys; k++)
+            dup |= r->keys[k] == e;
+        if (!dup)
+            r->keys[r->n_keys++] = e;
+    }
+    if (!index_readd(r, id)) {
+        patron__free(r->keys);
+        r->keys = NULL;
+        r->n_keys = 0;
+        return PATRON_E_NOMEM;
+    }
+    return PATRON_OK;
+}
+
+static void mrec_free(mrec *r)
+{
+    patron_customer_free(r->c);
+    patron__free(r->keys);
+    r->c = NULL;
+    r->keys = NULL;
+    r->n_keys = 0;
+}
+
+static int log_push(patron_memstore *ms, const undo *u)
+{
+    if (ms->n_log == ms->cap_log) {
+        size_t nc = ms->cap_log ? ms->cap_log * 2 : 16;
+        undo *nl = patron__realloc(ms->log, nc * sizeof *nl);
+        if (!nl)
+            return PATRON_E_NOMEM;
+        ms->log = nl;
+        ms->cap_log = nc;
+    }
+    ms->log[ms->n_log++] = *u;
+    return PATRON_OK;
+}
+
+/* ---- the store API ---------------------------------------------------- */
+
+patron_status patron_memstore_new(patron_memstore **out)
+{
+    patron_memstore *ms;
+    if (!out)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    ms = patron__calloc(1, sizeof *ms);
+    if (!ms)
+        return PATRON_E_NOMEM;
+    if (pthread_mutex_init(&ms->lock, NULL) != 0) {
+        patron__free(ms);
+        return PATRON_E_NOMEM;
+    }
+    ms->next_id = 1;
+    *out = ms;
+    return PATRON_OK;
+}
+
+static void journal_free_entry(mjournal *j)
+{
+    patron__free((char *)j->e.kind);
+    patron__free((char *)j->e.payload);
+}
+
+void patron_memstore_free(patron_memstore *ms)
+{
+    if (!ms)
+        return;
+    for (int64_t id = 1; id < ms->next_id; id++)
+        mrec_free(&ms->recs[id]);
+    patron__free(ms->recs);
+    kmap_free(&ms->keys);
+    kmap_free(&ms->numbers);
+    for (size_t i = 0; i < ms->n_journal; i++)
+        journal_free_entry(&ms->journal[i]);
+    patron__free(ms->journal);
+    patron__free(ms->log);
+    pthread_mutex_destroy(&ms->lock);
+    patron__free(ms);
+}
+
+#define MS(ctx) (((msession *)(ctx))->ms)
+
+static int ms_begin(void *ctx)
+{
+    msession *s = ctx;
+    if (s->in_txn)
+        return PATRON_E_STATE;
+    pthread_mutex_lock(&s->ms->lock);
+    s->in_txn = true;
+    s->ms->in_txn = true;
+    s->ms->n_log = 0;
+    return PATRON_OK;
+}
+
+static void release_log(patron_memstore *ms, bool committed)
+{
+    for (size_t i = 0; i < ms->n_log; i++) {
+        undo *u = &ms->log[i];
+        if (committed && (u->op == U_UPDATE || u->op == U_REMOVE))
+            mrec_free(&u->old);
+    }
+    ms->n_log = 0;
+}
+
+static int ms_commit(void *ctx)
+{
+    msession *s = ctx;
+    if (!s->in_txn)
+        return PATRON_E_STATE;
+    release_log(s->ms, true);
+    s->ms->in_txn = false;
+    s->in_txn = false;
+    pthread_mutex_unlock(&s->ms->lock);
+    return PATRON_OK;
+}
+
+static int ms_rollback(void *ctx)
+{
+    msession *s = ctx;
+    patron_memstore *ms = s->ms;
+    if (!s->in_txn)
+        return PATRON_E_STATE;
+    while (ms->n_log) {
+        undo *u = &ms->log[--ms->n_log];
+        mrec *r = u->id > 0 && u->id < ms->next_id ? &ms->recs[u->id] : NULL;
+        switch (u->op) {
+        case U_INSERT:
+            index_drop(r, u->id);
+            mrec_free(r);
+            ms->next_id = u->id;
+            break;
+        case U_UPDATE:
+            index_drop(r, u->id);
+            mrec_free(r);
+            *r = u->old;
+            /* Lists only shrank since; re-adding cannot need more memory
+             * than they had, since kentry lists never shrink their buffer. */
+            (void)index_readd(r, u->id);
+            break;
+        case U_REMOVE:
+            *r = u->old;
+            (void)index_readd(r, u->id);
+            break;
+        case U_COUNTER:
+            ms->counter = u->old_value;
+            break;
+        case U_CLAIM:
+            u->claimed->n = 0;
+            break;
+        case U_JAPPEND:
+            journal_free_entry(&ms->journal[--ms->n_journal]);
+            break;
+        case U_JUNDONE:
+            for (size_t i = 0; i < ms->n_journal; i++)
+                if (ms->journal[i].e.id == u->id)
+                    ms->journal[i].e.undone_by = (int64_t)u->old_value;
+            break;
+        }
+    }
+    ms->in_txn = false;
+    s->in_txn = false;
+    pthread_mutex_unlock(&ms->lock);
+    return PATRON_OK;
+}
+
+static int ms_load(void *ctx, int64_t id, patron_customer *out)
+{
+    patron_memstore *ms = MS(ctx);
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+        return PATRON_E_NOT_FOUND;
+    return patron__cust_copy(out, ms->recs[id].c);
+}
+
+static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
+                     int64_t *id_out)
+{
+    patron_memstore *ms = MS(ctx);
+    int64_t id = ms->next_id;
+    mrec r = { NULL, NULL, 0 };
+    undo u = { U_INSERT, id, { NULL, NULL, 0 }, 0, NULL };
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if ((size_t)id >= ms->cap_recs) {
+        size_t nc = ms->cap_recs ? ms->cap_recs * 2 : 1024;
+        mrec *nr = patron__realloc(ms->recs, nc * sizeof *nr);
+        if (!nr)
+            return PATRON_E_NOMEM;
+        memset(nr + ms->cap_recs, 0, (nc - ms->cap_recs) * sizeof *nr);
+        ms->recs = nr;
+        ms->cap_recs = nc;
+    }
+    if ((rc = patron_customer_clone(&r.c, c)) != 0)
+        return rc;
+    if ((rc = patron__cust_put_i64(r.c, PATRON_F_ID, id)) != 0 || (rc = log_push(ms, &u)) != 0) {
+        mrec_free(&r);
+        return rc;
+    }
+    if ((rc = index_build(ms, &r, id, keys, n_keys)) != 0) {
+        ms->n_log--;
+        mrec_free(&r);
+        return rc;
+    }
+    ms->recs[id] = r;
+    ms->next_id = id + 1;
+    *id_out = id;
+    return PATRON_OK;
+}
+
+static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys)
+{
+    patron_memstore *ms = MS(ctx);
+    int64_t id = patron_customer_id(c);
+    mrec r = { NULL, NULL, 0 };
+    undo u = { U_UPDATE, id, { NULL, NULL, 0 }, 0, NULL };
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+        return PATRON_E_NOT_FOUND;
+    if ((rc = patron_customer_clone(&r.c, c)) != 0)
+        return rc;
+    u.old = ms->recs[id];
+    if ((rc = log_push(ms, &u)) != 0) {
+        mrec_free(&r);
+        return rc;
+    }
+    index_drop(&ms->recs[id], id);
+    if ((rc = index_build(ms, &r, id, keys, n_keys)) != 0) {
+        (void)index_readd(&ms->recs[id], id);
+        ms->n_log--;
+        mrec_free(&r);
+        return rc;
+    }
+    ms->recs[id] = r;
+    return PATRON_OK;
+}
+
+static int ms_remove(void *ctx, int64_t id)
+{
+    patron_memstore *ms = MS(ctx);
+    undo u = { U_REMOVE, id, { NULL, NULL, 0 }, 0, NULL };
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+        return PATRON_E_NOT_FOUND;
+    u.old = ms->recs[id];
+    if ((rc = log_push(ms, &u)) != 0)
+        return rc;
+    index_drop(&ms->recs[id], id);
+    memset(&ms->recs[id], 0, sizeof ms->recs[id]);
+    return PATRON_OK;
+}
+
+static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    char buf[256], *heap;
+    size_t n = make_key(buf, sizeof buf, kind, value, &heap);
+    kentry *e;
+    if (!n)
+        return PATRON_E_NOMEM;
+    e = kmap_find(&ms->keys, heap ? heap : buf, n, hash_bytes(heap ? heap : buf, n));
+    patron__free(heap);
+    if (!e)
+        return PATRON_OK;
+    for (size_t i = 0; i < e->n; i++)
+        if (emit(ectx, e->ids[i]))
+            break;
+    return PATRON_OK;
+}
+
+static bool filter_match(const patron_customer *c, const patron_store_filter *f)
+{
+    if (f->state && patron_customer_state(c) != (patron_state)f->state)
+        return false;
+    if (f->locked != PATRON_FILTER_ANY && patron_customer_locked(c) != (f->locked != 0))
+        return false;
+    if (f->group) {
+        const char *g = patron_customer_get(c, PATRON_F_GROUP);
+        if (!g || strcmp(g, f->group) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int ms_scan(void *ctx, const patron_store_filter *f, int64_t after_id, size_t limit,
+                   patron_emit_id_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    size_t n = 0;
+    for (int64_t id = after_id < 0 ? 1 : after_id + 1; id < ms->next_id && n < limit; id++) {
+        if (!ms->recs[id].c || !filter_match(ms->recs[id].c, f))
+            continue;
+        n++;
+        if (emit(ectx, id))
+            break;
+    }
+    return PATRON_OK;
+}
+
+static int ms_next_number(void *ctx, uint64_t *out)
+{
+    patron_memstore *ms = MS(ctx);
+    undo u = { U_COUNTER, 0, { NULL, NULL, 0 }, 0, NULL };
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    u.old_value = ms->counter;
+    if ((rc = log_push(ms, &u)) != 0)
+        return rc;
+    *out = ++ms->counter;
+    return PATRON_OK;
+}
+
+static int ms_claim_number(void *ctx, const char *number)
+{
+    patron_memstore *ms = MS(ctx);
+    undo u = { U_CLAIM, 0, { NULL, NULL, 0 }, 0, NULL };
+    kentry *e;
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    e = kmap_get(&ms->numbers, number, strlen(number));
+    if (!e)
+        return PATRON_E_NOMEM;
+    if (e->n)
+        return PATRON_E_EXISTS;
+    if (!kentry_add(e, 1))
+        return PATRON_E_NOMEM;
+    u.claimed = e;
+    if ((rc = log_push(ms, &u)) != 0) {
+        e->n = 0;
+        return rc;
+    }
+    return PATRON_OK;
+}
+
+static int ms_journal_append(void *ctx, const patron_journal_entry *entry, int64_t *id_out)
+{
+    patron_memstore *ms = MS(ctx);
+    undo u = { U_JAPPEND, 0, { NULL, NULL, 0 }, 0, NULL };
+    mjournal j;
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if (ms->n_journal == ms->cap_journal) {
+        size_t nc = ms->cap_journal ? ms->cap_journal * 2 : 16;
+        mjournal *nj = patron__realloc(ms->journal, nc * sizeof *nj);
+        if (!nj)
+            return PATRON_E_NOMEM;
+        ms->journal = nj;
+        ms->cap_journal = nc;
+    }
+    j.e = *entry;
+    j.e.id = ms->n_journal ? ms->journal[ms->n_journal - 1].e.id + 1 : 1;
+    j.e.kind = patron__strdup(entry->kind ? entry->kind : "");
+    j.e.payload = patron__strdup(entry->payload ? entry->payload : "");
+    if (!j.e.kind || !j.e.payload || (rc = log_push(ms, &u)) != 0) {
+        journal_free_entry(&j);
+        return PATRON_E_NOMEM;
+    }
+    ms->journal[ms->n_journal++] = j;
+    *id_out = j.e.id;
+    return PATRON_OK;
+}
+
+static mjournal *journal_find(patron_memstore *ms, int64_t id)
+{
+    /* ids ascend: binary search */
+    size_t lo = 0, hi = ms->n_journal;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ms->journal[mid].e.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ms->n_journal && ms->journal[lo].e.id == id ? &ms->journal[lo] : NULL;
+}
+
+static int ms_journal_get(void *ctx, int64_t id, patron_emit_journal_fn emit, void *ectx)
+{
+    mjournal *j = journal_find(MS(ctx), id);
+    if (!j)
+        return PATRON_E_NOT_FOUND;
+    emit(ectx, &j->e);
+    return PATRON_OK;
+}
+
+static int ms_journal_scan(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit,
+                           void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    size_t n = 0;
+    for (size_t i = 0; i < ms->n_journal && n < limit; i++) {
+        if (ms->journal[i].e.id <= after_id)
+            continue;
+        n++;
+        if (emit(ectx, &ms->journal[i].e))
+            break;
+    }
+    return PATRON_OK;
+}
+
+static int ms_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
+{
+    patron_memstore *ms = MS(ctx);
+    mjournal *j = journal_find(ms, id);
+    undo u = { U_JUNDONE, id, { NULL, NULL, 0 }, 0, NULL };
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if (!j)
+        return PATRON_E_NOT_FOUND;
+    u.old_value = (uint64_t)j->e.undone_by;
+    if ((rc = log_push(ms, &u)) != 0)
+        return rc;
+    j->e.undone_by = undone_by;
+    return PATRON_OK;
+}
+
+static const char *ms_errmsg(void *ctx)
+{
+    (void)ctx;
+    return "memory store: out of memory or used outside a transaction";
+}
+
+static void ms_destroy(void *ctx)
+{
+    msession *s = ctx;
+    if (s->in_txn)
+        ms_rollback(s);
+    if (s->owns)
+        patron_memstore_free(s->ms);
+    patron__free(s);
+}
+
+static const patron_store_ops MEM_OPS = {
+    PATRON_STORE_VERSION,
+    ms_begin,
+    ms_commit,
+    ms_rollback,
+    ms_load,
+    ms_insert,
+    ms_update,
+    ms_remove,
+    ms_lookup,
+    ms_scan,
+    ms_next_number,
+    ms_claim_number,
+    NULL, /* relink: the memory store holds no host references */
+    NULL, /* move_ref */
+    NULL, /* check_refs */
+    ms_journal_append,
+    ms_journal_get,
+    ms_journal_scan,
+    ms_journal_set_undone,
+    ms_errmsg,
+    ms_destroy,
+};
+
+patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
+{
+    msession *s;
+    patron_status st;
+    if (!out)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    s = patron__calloc(1, sizeof *s);
+    if (!s)
+        return PATRON_E_NOMEM;
+    if (!ms) {
+        if ((st = patron_memstore_new(&s->ms)) != 0) {
+            patron__free(s);
+            return st;
+        }
+        s->owns = true;
+    } else {
+        s->ms = ms;
+    }
+    st = patron_db_open(out, &MEM_OPS, s);
+    if (st)
+        ms_destroy(s);
+    return st;
+}

@@ -1,0 +1,31 @@
+/* patron — version and status strings.  SPDX-License-Identifier: MIT */
+#include "internal.h"
+
+int patron_version(void)
+{
+    return PATRON_VERSION_NUMBER;
+}
+
+const char *patron_version_string(void)
+{
+    return PATRON_VERSION_STRING;
+}
+
+const char *patron_status_str(int status)
+{
+    switch (status) {
+    case PATRON_OK: return "ok";
+    case PATRON_E_NOMEM: return "out of memory";
+    case PATRON_E_INVALID: return "invalid argument or field value";
+    case PATRON_E_NOT_FOUND: return "not found";
+    case PATRON_E_EXISTS: return "already exists or was used before";
+    case PATRON_E_CONFLICT: return "changed by someone else since it was loaded";
+    case PATRON_E_STORE: return "a store callback failed";
+    case PATRON_E_UNSUPPORTED: return "not supported by this store";
+    case PATRON_E_ABI: return "store interface version not supported";
+    case PATRON_E_STATE: return "not allowed in the current state";
+    case PATRON_E_AMBIGUOUS: return "several customers match";
+    case PATRON_E_RANGE: return "buffer too small or index out of range";
+    default: return "unknown status";
+    }
+}

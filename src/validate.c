@@ -1,0 +1,216 @@
+/* patron — checks of field values.  SPDX-License-Identifier: MIT
+ *
+ * Every value that enters a record passes here.  Bad input is refused with a
+ * message that names the field; values themselves are not echoed, so that no
+ * secret (a password hash put in the wrong column) reaches a message or log. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static char up(char c)
+{
+    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+}
+static char low(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* local@domain with a dot in the domain; RFC 5321 lengths; no spaces. */
+static bool email_ok(const char *v)
+{
+    const char *at = strchr(v, '@');
+    const char *dom, *lastdot;
+    size_t local;
+    if (!at || strchr(at + 1, '@'))
+        return false;
+    local = (size_t)(at - v);
+    if (local == 0 || local > 64)
+        return false;
+    if (v[0] == '.' || at[-1] == '.' || strstr(v, ".."))
+        return false;
+    for (const char *p = v; p < at; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' || c == '<' ||
+            c == '>' || c == '[' || c == ']' || c == '\\' || c == '"')
+            return false;
+    }
+    dom = at + 1;
+    lastdot = strrchr(dom, '.');
+    if (!lastdot || lastdot == dom || lastdot[1] == '\0' || strlen(lastdot + 1) < 2)
+        return false;
+    for (const char *p = dom; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x80)
+            continue; /* internationalised domain names are allowed */
+        if (!(is_alpha((char)c) || is_digit((char)c) || c == '-' || c == '.'))
+            return false;
+        if (c == '.' && (p == dom || p[1] == '.' || p[1] == '\0' || p[-1] == '-' || p[1] == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool date_ok(const char *v)
+{
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int y, m, d, leap;
+    time_t now;
+    struct tm tm;
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !is_digit(v[i]))
+            return false;
+    y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+    m = (v[5] - '0') * 10 + (v[6] - '0');
+    d = (v[8] - '0') * 10 + (v[9] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap)
+        return false;
+    now = time(NULL);
+    if (!gmtime_r(&now, &tm))
+        return false;
+    return y >= 1900 && y <= tm.tm_year + 1900 + 1;
+}
+
+static const char *bool_canon(const char *v)
+{
+    static const char *const yes[] = { "1", "true", "yes", "ja", "y", "j" };
+    static const char *const no[] = { "0", "false", "no", "nein", "n" };
+    char b[8];
+    size_t n = strlen(v);
+    if (n >= sizeof b)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        b[i] = low(v[i]);
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcmp(b, yes[i]) == 0)
+            return "1";
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcmp(b, no[i]) == 0)
+            return "0";
+    return NULL;
+}
+
+patron_status patron__check_value(const char *name, const patron__field_info *fi, const char *v,
+                                  char *msg, size_t msgsz, const char **canon, char *cbuf,
+                                  size_t cbufsz)
+{
+    size_t n = strlen(v), bad;
+    *canon = NULL;
+    if (n > fi->max_len) {
+        snprintf(msg, msgsz, "%s is too long: %zu bytes, at most %zu allowed", name, n, fi->max_len);
+        return PATRON_E_INVALID;
+    }
+    bad = patron__utf8_check(v, n);
+    if (bad) {
+        snprintf(msg, msgsz, "%s is not valid UTF-8 (bad byte at offset %zu)", name, bad);
+        return PATRON_E_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        bool ctl = c < 0x20 || c == 0x7F;
+        if (ctl && fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t'))
+            continue;
+        if (ctl) {
+            snprintf(msg, msgsz, "%s contains a control character at offset %zu", name, i);
+            return PATRON_E_INVALID;
+        }
+    }
+    switch (fi->kind) {
+    case PK_EMAIL:
+        if (!email_ok(v)) {
+            snprintf(msg, msgsz, "%s is not a valid email address", name);
+            return PATRON_E_INVALID;
+        }
+        break;
+    case PK_DATE:
+        if (!date_ok(v)) {
+            snprintf(msg, msgsz, "%s must be a real date as YYYY-MM-DD (from 1900 on)", name);
+            return PATRON_E_INVALID;
+        }
+        break;
+    case PK_BOOL:
+        *canon = bool_canon(v);
+        if (!*canon) {
+            snprintf(msg, msgsz, "%s must be 0 or 1 (or true/false, yes/no)", name);
+            return PATRON_E_INVALID;
+        }
+        break;
+    case PK_LANG:
+        /* ISO 639-1/-2 language code, optionally with an ISO 3166 region */
+        if (!((n == 2 || n == 3 || n == 5 || n == 6) && is_alpha(v[0]) && is_alpha(v[1]) &&
+              (n == 2 || (n == 3 && is_alpha(v[2])) ||
+               (n == 5 && (v[2] == '-' || v[2] == '_') && is_alpha(v[3]) && is_alpha(v[4])) ||
+               (n == 6 && is_alpha(v[2]) && (v[3] == '-' || v[3] == '_') && is_alpha(v[4]) &&
+                is_alpha(v[5]))))) {
+            snprintf(msg, msgsz, "%s must be a language code like \"de\" or \"de-AT\"", name);
+            return PATRON_E_INVALID;
+        }
+        if (cbufsz > n) {
+            size_t dash = (n == 5) ? 2 : (n == 6 ? 3 : n);
+            for (size_t i = 0; i < n; i++)
+                cbuf[i] = i < dash ? low(v[i]) : (i == dash ? '-' : up(v[i]));
+            cbuf[n] = '\0';
+            *canon = cbuf;
+        }
+        break;
+    case PK_NUMBER:
+        for (size_t i = 0; i < n; i++)
+            if (!(is_alpha(v[i]) || is_digit(v[i]) || v[i] == '-' || v[i] == '_' || v[i] == '/' ||
+                  v[i] == '.')) {
+                snprintf(msg, msgsz,
+                         "%s may hold only letters A-Z, digits and - _ / . (offset %zu)", name, i);
+                return PATRON_E_INVALID;
+            }
+        break;
+    case PK_VATID:
+        if (n < 4 || !is_alpha(v[0]) || !is_alpha(v[1])) {
+            snprintf(msg, msgsz, "%s must start with a two-letter country prefix, e.g. DE123456789", name);
+            return PATRON_E_INVALID;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!(is_alpha(v[i]) || is_digit(v[i]) || v[i] == ' ' || v[i] == '.' || v[i] == '-')) {
+                snprintf(msg, msgsz, "%s may hold only letters, digits, spaces, '.' and '-'", name);
+                return PATRON_E_INVALID;
+            }
+        break;
+    case PK_COUNTRY:
+        if (n == 2 && cbufsz > 2) {
+            cbuf[0] = up(v[0]);
+            cbuf[1] = up(v[1]);
+            cbuf[2] = '\0';
+            if (patron__country_known(cbuf)) {
+                *canon = cbuf;
+                break;
+            }
+        }
+        snprintf(msg, msgsz, "%s must be a known ISO 3166-1 alpha-2 code such as DE, AT or CH", name);
+        return PATRON_E_INVALID;
+    case PK_BILLING:
+        if (strcmp(v, "private") != 0 && strcmp(v, "company") != 0) {
+            snprintf(msg, msgsz, "%s must be \"private\" or \"company\"", name);
+            return PATRON_E_INVALID;
+        }
+        break;
+    case PK_TEXT:
+    case PK_MULTILINE:
+    case PK_OPAQUE:
+    case PK_SYSTEM:
+        break;
+    }
+    return PATRON_OK;
+}
