@@ -119,6 +119,11 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
                                   char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                   size_t canon_bufsz);
 
+/* ---- memstore.c ---------------------------------------------------- */
+/* The memory store's callbacks and a new session context on `ms` (NULL: a
+ * private store owned by the session).  ops->destroy frees the session. */
+patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx);
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);

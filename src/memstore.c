@@ -724,14 +724,10 @@ static const patron_store_ops MEM_OPS = {
     ms_destroy,
 };
 
-patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
+patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx)
 {
-    msession *s;
+    msession *s = patron__calloc(1, sizeof *s);
     patron_status st;
-    if (!out)
-        return PATRON_E_INVALID;
-    *out = NULL;
-    s = patron__calloc(1, sizeof *s);
     if (!s)
         return PATRON_E_NOMEM;
     if (!ms) {
@@ -743,8 +739,23 @@ patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
     } else {
         s->ms = ms;
     }
-    st = patron_db_open(out, &MEM_OPS, s);
+    *ops = &MEM_OPS;
+    *ctx = s;
+    return PATRON_OK;
+}
+
+patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
+{
+    const patron_store_ops *ops;
+    void *ctx;
+    patron_status st;
+    if (!out)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    if ((st = patron__memstore_session(ms, &ops, &ctx)) != 0)
+        return st;
+    st = patron_db_open(out, ops, ctx);
     if (st)
-        ms_destroy(s);
+        ms_destroy(ctx);
     return st;
 }

@@ -1,0 +1,20 @@
+// The public headers compile as C++ (-pedantic -Werror) and link.
+#include <patron/patron.h>
+#include <patron/store.h>
+#include <cstdio>
+#include <cstring>
+
+int main()
+{
+    patron_store_ops ops = PATRON_STORE_OPS_INIT;
+    patron_filter f = PATRON_FILTER_INIT;
+    patron_customer *c = nullptr;
+    if (ops.version != PATRON_STORE_VERSION || f.locked != PATRON_FILTER_ANY)
+        return 1;
+    if (std::strcmp(patron_version_string(), PATRON_VERSION_STRING) != 0)
+        return 1;
+    if (patron_customer_new(&c) != PATRON_OK)
+        return 1;
+    patron_customer_free(c);
+    return 0;
+}

@@ -1,0 +1,340 @@
+#include "backend.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef PATRON_TEST_HAVE_SQLITE
+#include <patron/sqlite.h>
+#endif
+
+/* Declared in src/internal.h; tests link the internal library. */
+patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx);
+
+const char *tb_selected(int argc, char **argv)
+{
+    const char *env = getenv("PATRON_TEST_BACKEND");
+    if (argc > 1 && argv[1][0] != '-')
+        return argv[1];
+    return env && *env ? env : "memory";
+}
+
+int tb_open(test_backend *tb, const char *name)
+{
+    memset(tb, 0, sizeof *tb);
+    snprintf(tb->name, sizeof tb->name, "%s", name);
+    if (strcmp(name, "memory") == 0)
+        return patron__memstore_session(NULL, &tb->ops, &tb->ctx) == PATRON_OK ? 0 : -1;
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (strcmp(name, "sqlite") == 0) {
+        char *err = NULL;
+        int fd;
+        const char *tmp = getenv("TMPDIR");
+        snprintf(tb->path, sizeof tb->path, "%s/patron-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        fd = mkstemp(tb->path);
+        if (fd < 0)
+            return -1;
+        close(fd);
+        unlink(tb->path); /* the store creates it */
+        if (patron_sqlite_store_open(&tb->ops_copy, &tb->ctx, tb->path, 0, &err) != PATRON_OK) {
+            fprintf(stderr, "sqlite store: %s\n", err ? err : "?");
+            patron_free(err);
+            return -1;
+        }
+        tb->ops = &tb->ops_copy;
+        return 0;
+    }
+#endif
+    fprintf(stderr, "unknown or unavailable backend '%s'\n", name);
+    return -1;
+}
+
+void tb_close(test_backend *tb)
+{
+    if (tb->ops && tb->ops->destroy)
+        tb->ops->destroy(tb->ctx);
+    if (tb->path[0]) {
+        char side[300];
+        unlink(tb->path);
+        snprintf(side, sizeof side, "%s-wal", tb->path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", tb->path);
+        unlink(side);
+    }
+    memset(tb, 0, sizeof *tb);
+}
+
+patron_db *tb_db(test_backend *tb)
+{
+    patron_store_ops ops = *tb->ops;
+    patron_db *db = NULL;
+    ops.destroy = NULL; /* the backend owns its context */
+    if (patron_db_open(&db, &ops, tb->ctx) != PATRON_OK)
+        return NULL;
+    return db;
+}
+
+/* ---- fault injection -------------------------------------------------- */
+
+static int fault_hit(fault_store *fs, const char *name)
+{
+    fs->calls++;
+    if (fs->fail_at && fs->calls == fs->fail_at) {
+        fs->failed = true;
+        snprintf(fs->last_failed, sizeof fs->last_failed, "%s", name);
+        return 1;
+    }
+    return 0;
+}
+
+#define FAULT_ERR (-1000)
+#define FS ((fault_store *)ctx)
+#define HIT(name) \
+    do { \
+        if (fault_hit(FS, name)) \
+            return FAULT_ERR; \
+    } while (0)
+
+static int f_begin(void *ctx) { HIT("begin"); return FS->inner->begin(FS->inner_ctx); }
+static int f_commit(void *ctx) { HIT("commit"); return FS->inner->commit(FS->inner_ctx); }
+static int f_rollback(void *ctx) { return FS->inner->rollback(FS->inner_ctx); }
+static int f_load(void *ctx, int64_t id, patron_customer *out)
+{
+    HIT("load");
+    return FS->inner->load(FS->inner_ctx, id, out);
+}
+static int f_insert(void *ctx, const patron_customer *c, const patron_key *k, size_t n, int64_t *id)
+{
+    HIT("insert");
+    return FS->inner->insert(FS->inner_ctx, c, k, n, id);
+}
+static int f_update(void *ctx, const patron_customer *c, const patron_key *k, size_t n)
+{
+    HIT("update");
+    return FS->inner->update(FS->inner_ctx, c, k, n);
+}
+static int f_remove(void *ctx, int64_t id)
+{
+    HIT("remove");
+    return FS->inner->remove(FS->inner_ctx, id);
+}
+static int f_lookup(void *ctx, int kind, const char *v, patron_emit_id_fn e, void *ec)
+{
+    HIT("lookup");
+    return FS->inner->lookup(FS->inner_ctx, kind, v, e, ec);
+}
+static int f_scan(void *ctx, const patron_store_filter *f, int64_t after, size_t lim, patron_emit_id_fn e,
+                  void *ec)
+{
+    HIT("scan");
+    return FS->inner->scan(FS->inner_ctx, f, after, lim, e, ec);
+}
+static int f_next_number(void *ctx, uint64_t *out)
+{
+    HIT("next_number");
+    return FS->inner->next_number(FS->inner_ctx, out);
+}
+static int f_claim_number(void *ctx, const char *num)
+{
+    HIT("claim_number");
+    return FS->inner->claim_number(FS->inner_ctx, num);
+}
+static int f_relink(void *ctx, int64_t from, int64_t to, patron_emit_ref_fn e, void *ec)
+{
+    HIT("relink");
+    return FS->inner->relink(FS->inner_ctx, from, to, e, ec);
+}
+static int f_move_ref(void *ctx, const char *kind, const char *ref, int64_t to)
+{
+    HIT("move_ref");
+    return FS->inner->move_ref(FS->inner_ctx, kind, ref, to);
+}
+static int f_check_refs(void *ctx, int64_t id, patron_emit_reason_fn e, void *ec)
+{
+    HIT("check_refs");
+    return FS->inner->check_refs(FS->inner_ctx, id, e, ec);
+}
+static int f_journal_append(void *ctx, const patron_journal_entry *je, int64_t *id)
+{
+    HIT("journal_append");
+    return FS->inner->journal_append(FS->inner_ctx, je, id);
+}
+static int f_journal_get(void *ctx, int64_t id, patron_emit_journal_fn e, void *ec)
+{
+    HIT("journal_get");
+    return FS->inner->journal_get(FS->inner_ctx, id, e, ec);
+}
+static int f_journal_scan(void *ctx, int64_t after, size_t lim, patron_emit_journal_fn e, void *ec)
+{
+    HIT("journal_scan");
+    return FS->inner->journal_scan(FS->inner_ctx, after, lim, e, ec);
+}
+static int f_journal_set_undone(void *ctx, int64_t id, int64_t by)
+{
+    HIT("journal_set_undone");
+    return FS->inner->journal_set_undone(FS->inner_ctx, id, by);
+}
+static const char *f_errmsg(void *ctx)
+{
+    if (FS->failed)
+        return "injected failure";
+    return FS->inner->errmsg ? FS->inner->errmsg(FS->inner_ctx) : NULL;
+}
+
+patron_db *fault_db(fault_store *fs, test_backend *tb)
+{
+    const patron_store_ops *in = tb->ops;
+    patron_store_ops o = PATRON_STORE_OPS_INIT;
+    patron_db *db = NULL;
+    memset(fs, 0, sizeof *fs);
+    fs->inner = in;
+    fs->inner_ctx = tb->ctx;
+    o.begin = f_begin;
+    o.commit = f_commit;
+    o.rollback = f_rollback;
+    o.load = f_load;
+    o.insert = f_insert;
+    o.update = f_update;
+    o.remove = f_remove;
+    o.lookup = f_lookup;
+    o.scan = f_scan;
+    o.next_number = f_next_number;
+    o.claim_number = f_claim_number;
+    o.relink = in->relink ? f_relink : NULL;
+    o.move_ref = in->move_ref ? f_move_ref : NULL;
+    o.check_refs = in->check_refs ? f_check_refs : NULL;
+    o.journal_append = in->journal_append ? f_journal_append : NULL;
+    o.journal_get = in->journal_get ? f_journal_get : NULL;
+    o.journal_scan = in->journal_scan ? f_journal_scan : NULL;
+    o.journal_set_undone = in->journal_set_undone ? f_journal_set_undone : NULL;
+    o.errmsg = f_errmsg;
+    o.destroy = NULL;
+    fs->ops = o;
+    if (patron_db_open(&db, &fs->ops, fs) != PATRON_OK)
+        return NULL;
+    return db;
+}
+
+void fault_arm(fault_store *fs, long n)
+{
+    fs->fail_at = n;
+    fs->calls = 0;
+    fs->failed = false;
+    fs->last_failed[0] = '\0';
+}
+
+/* ---- fingerprint ------------------------------------------------------ */
+
+typedef struct buf {
+    char *s;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s)
+            abort();
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void putf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+typedef struct ids {
+    int64_t v[4096];
+    size_t n;
+} ids;
+
+static int add_id(void *ctx, int64_t id)
+{
+    ids *l = ctx;
+    if (l->n < sizeof l->v / sizeof l->v[0])
+        l->v[l->n++] = id;
+    return 0;
+}
+
+static void key_ids(buf *b, test_backend *tb, int kind, const char *value)
+{
+    ids l = { .n = 0 };
+    tb->ops->lookup(tb->ctx, kind, value, add_id, &l);
+    putf(b, "key %d ", kind);
+    put(b, value, strlen(value));
+    put(b, " ->", 3);
+    for (size_t i = 0; i < l.n; i++)
+        putf(b, " %lld", (long long)l.v[i]);
+    put(b, "\n", 1);
+}
+
+static int add_journal(void *ctx, const patron_journal_entry *e)
+{
+    buf *b = ctx;
+    putf(b, "journal %lld %s cust=%lld undone_by=%lld ", (long long)e->id, e->kind,
+         (long long)e->customer_id, (long long)e->undone_by);
+    put(b, e->payload, strlen(e->payload));
+    put(b, "\n", 1);
+    return 0;
+}
+
+char *store_fingerprint(test_backend *tb, const patron_key *probe_keys, const char *const *probe_numbers)
+{
+    static const patron_filter all = PATRON_FILTER_INIT;
+    const patron_store_ops *o = tb->ops;
+    buf b = { NULL, 0, 0 };
+    ids *l = calloc(1, sizeof *l);
+    uint64_t counter = 0;
+    if (!l)
+        abort();
+    put(&b, "", 0);
+    if (o->begin(tb->ctx) != 0)
+        abort();
+    o->scan(tb->ctx, &all, 0, 1000000, add_id, l);
+    for (size_t i = 0; i < l->n; i++) {
+        patron_customer *c;
+        char *packed;
+        size_t len;
+        const char *v;
+        patron_customer_new(&c);
+        if (o->load(tb->ctx, l->v[i], c) != 0)
+            abort();
+        patron_record_pack(&packed, &len, c);
+        putf(&b, "record %lld %zu ", (long long)l->v[i], len);
+        put(&b, packed, len);
+        put(&b, "\n", 1);
+        patron_free(packed);
+        if ((v = patron_customer_get(c, PATRON_F_NUMBER)))
+            key_ids(&b, tb, PATRON_KEY_NUMBER, v);
+        if ((v = patron_customer_get(c, PATRON_F_EXTERNAL_ID)))
+            key_ids(&b, tb, PATRON_KEY_EXTERNAL, v);
+        if ((v = patron_customer_get(c, PATRON_F_LOGIN_USER)))
+            key_ids(&b, tb, PATRON_KEY_LOGIN, v);
+        patron_customer_free(c);
+    }
+    for (const patron_key *k = probe_keys; k && k->kind; k++)
+        key_ids(&b, tb, k->kind, k->value);
+    if (o->journal_scan)
+        o->journal_scan(tb->ctx, 0, 100000, add_journal, &b);
+    o->next_number(tb->ctx, &counter);
+    putf(&b, "counter %llu\n", (unsigned long long)counter);
+    for (const char *const *n = probe_numbers; n && *n; n++)
+        putf(&b, "claimed %s %d\n", *n, o->claim_number(tb->ctx, *n) == PATRON_E_EXISTS);
+    o->rollback(tb->ctx);
+    free(l);
+    return b.s;
+}

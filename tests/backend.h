@@ -1,0 +1,55 @@
+/* Test helpers: a fresh store of each kind, and a store wrapper that fails
+ * its Nth callback.  Shared by the suites of every issue. */
+#ifndef PATRON_TEST_BACKEND_H
+#define PATRON_TEST_BACKEND_H
+
+#include <patron/patron.h>
+#include <patron/store.h>
+#include <stdbool.h>
+
+/* A store under test: its raw callbacks and context. */
+typedef struct test_backend {
+    char name[16];
+    const patron_store_ops *ops;
+    patron_store_ops ops_copy;
+    void *ctx;
+    char path[256]; /* file of a file-backed store, else "" */
+} test_backend;
+
+/* The backend the suite runs against: argv[1] if given, else the
+ * PATRON_TEST_BACKEND variable, else "memory".  Known: memory, sqlite. */
+const char *tb_selected(int argc, char **argv);
+
+/* Open a fresh, empty store of kind `name`.  0 on success. */
+int tb_open(test_backend *tb, const char *name);
+/* Release the store (and delete its file). */
+void tb_close(test_backend *tb);
+
+/* A handle directly on the store (closing it leaves the store open). */
+patron_db *tb_db(test_backend *tb);
+
+/* ---- fault injection -------------------------------------------------- */
+
+typedef struct fault_store {
+    const patron_store_ops *inner;
+    void *inner_ctx;
+    patron_store_ops ops;
+    long calls;     /* callbacks called so far (rollback and destroy excluded) */
+    long fail_at;   /* fail the call with this number (1-based); 0: never */
+    bool failed;    /* a failure was injected */
+    char last_failed[32];
+} fault_store;
+
+/* A handle on `tb` through a fault_store.  Closing it leaves tb open. */
+patron_db *fault_db(fault_store *fs, test_backend *tb);
+/* Arm: fail callback number n from now on counting (0 disarms); resets calls. */
+void fault_arm(fault_store *fs, long n);
+
+/* A canonical text of everything the store holds: every record packed (in
+ * id order), the ids under each key of every record and under each of
+ * `probe_keys` (kind/value pairs ending with kind 0), the journal, the
+ * number counter (peeked inside a rolled-back transaction) and whether each
+ * of `probe_numbers` (NULL-terminated) is claimed.  Free with free(). */
+char *store_fingerprint(test_backend *tb, const patron_key *probe_keys, const char *const *probe_numbers);
+
+#endif
