@@ -315,7 +315,15 @@ char *store_fingerprint(test_backend *tb, const patron_key *probe_keys, const ch
             abort();
         patron_record_pack(&packed, &len, c);
         putf(&b, "record %lld %zu ", (long long)l->v[i], len);
-        put(&b, packed, len);
+        /* packed records hold binary lengths: escape them, so that the
+         * fingerprint is one C string that strcmp compares whole */
+        for (size_t k = 0; k < len; k++) {
+            unsigned char ch = (unsigned char)packed[k];
+            if (ch >= 0x20 && ch < 0x7F && ch != '\\')
+                put(&b, (const char *)&packed[k], 1);
+            else
+                putf(&b, "\\x%02x", ch);
+        }
         put(&b, "\n", 1);
         patron_free(packed);
         if ((v = patron_customer_get(c, PATRON_F_NUMBER)))
