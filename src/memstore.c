@@ -744,6 +744,19 @@ patron_status patron__memstore_session(patron_memstore *ms, const patron_store_o
     return PATRON_OK;
 }
 
+patron_status patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out, patron_memstore *ms)
+{
+    const patron_store_ops *ops;
+    patron_status st;
+    if (!ops_out || !ctx_out)
+        return PATRON_E_INVALID;
+    *ctx_out = NULL;
+    if ((st = patron__memstore_session(ms, &ops, ctx_out)) != 0)
+        return st;
+    *ops_out = *ops;
+    return PATRON_OK;
+}
+
 patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
 {
     const patron_store_ops *ops;

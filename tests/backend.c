@@ -10,9 +10,6 @@
 #include <patron/sqlite.h>
 #endif
 
-/* Declared in src/internal.h; tests link the internal library. */
-patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx);
-
 const char *tb_selected(int argc, char **argv)
 {
     const char *env = getenv("PATRON_TEST_BACKEND");
@@ -25,8 +22,12 @@ int tb_open(test_backend *tb, const char *name)
 {
     memset(tb, 0, sizeof *tb);
     snprintf(tb->name, sizeof tb->name, "%s", name);
-    if (strcmp(name, "memory") == 0)
-        return patron__memstore_session(NULL, &tb->ops, &tb->ctx) == PATRON_OK ? 0 : -1;
+    if (strcmp(name, "memory") == 0) {
+        if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, NULL) != PATRON_OK)
+            return -1;
+        tb->ops = &tb->ops_copy;
+        return 0;
+    }
 #ifdef PATRON_TEST_HAVE_SQLITE
     if (strcmp(name, "sqlite") == 0) {
         char *err = NULL;

@@ -341,6 +341,16 @@ PATRON_API patron_status patron_memstore_new(patron_memstore **out);
 PATRON_API void patron_memstore_free(patron_memstore *ms);
 
 /**
+ * The memory store's callbacks, for a host that wants to wrap them (add
+ * logging, re-link its own orders, inject faults in tests).  Fills `ops_out`
+ * and a new session context `*ctx_out` on `ms` (NULL: a private store owned
+ * by the session).  Pass both to patron_db_open(); ops_out->destroy(ctx)
+ * releases the session — patron_db_close() calls it.
+ */
+PATRON_API patron_status patron_memstore_ops(struct patron_store_ops *ops_out, void **ctx_out,
+                                             patron_memstore *ms);
+
+/**
  * Open a handle on a memory store.
  * @param[out] out  the handle; close with patron_db_close().
  * @param ms        a store shared with other handles, or NULL for a private
