@@ -55,8 +55,6 @@ static patron_status store_rc(patron_db *db, int rc, const char *cb, unsigned pa
         return PATRON_E_NOT_FOUND;
     if (rc == PATRON_E_EXISTS && (pass & PASS_EXISTS))
         return PATRON_E_EXISTS;
-    if (rc == PATRON_E_NOMEM)
-        return db_error(db, PATRON_E_STORE, "store callback '%s' ran out of memory", cb);
     smsg = db->ops.errmsg ? db->ops.errmsg(db->ctx) : NULL;
     return db_error(db, PATRON_E_STORE, "store callback '%s' failed (code %d)%s%s", cb, rc,
                     smsg && *smsg ? ": " : "", smsg && *smsg ? smsg : "");
