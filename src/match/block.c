@@ -1,0 +1,88 @@
+/*
+ * Blocking keys: candidates for a record are the records that share a key.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "match.h"
+
+#include <string.h>
+
+/* Append "a|b|c|d" (NULL parts end the list) as a key of `kind`; skipped
+ * when any part is empty. */
+static size_t add_key(patron__match_key *keys, size_t n, size_t cap, int kind, const char *p0,
+                      const char *p1, const char *p2, const char *p3)
+{
+    const char *parts[4];
+    size_t i, k = 0, np = 0;
+    patron__match_key *key;
+
+    parts[np++] = p0;
+    if (p1)
+        parts[np++] = p1;
+    if (p2)
+        parts[np++] = p2;
+    if (p3)
+        parts[np++] = p3;
+    if (n >= cap)
+        return n;
+    for (i = 0; i < np; i++)
+        if (!parts[i] || !parts[i][0])
+            return n;
+    key = &keys[n];
+    for (i = 0; i < np; i++) {
+        size_t l = strlen(parts[i]);
+        if (i > 0 && k < PATRON__MATCH_KEY_MAX - 1)
+            key->value[k++] = '|';
+        if (l > PATRON__MATCH_KEY_MAX - 1 - k)
+            l = PATRON__MATCH_KEY_MAX - 1 - k;
+        memcpy(key->value + k, parts[i], l);
+        k += l;
+    }
+    key->value[k] = '\0';
+    key->kind = kind;
+    /* no duplicates (several addresses in one postal code) */
+    for (i = 0; i < n; i++)
+        if (keys[i].kind == kind && strcmp(keys[i].value, key->value) == 0)
+            return n;
+    return n + 1;
+}
+
+size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                          const patron__match_config *cfg)
+{
+    size_t n = 0, i;
+    char initial[2] = {0, 0}, birth[12];
+
+    n = add_key(keys, n, cap, PATRON__KEY_EMAIL, r->email, NULL, NULL, NULL);
+    if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
+        return n;
+    n = add_key(keys, n, cap, PATRON__KEY_PHONE, r->phone, NULL, NULL, NULL);
+    initial[0] = r->first[0];
+    birth[0] = '\0';
+    if (r->birth) {
+        uint32_t d = r->birth;
+        int k;
+        for (k = 7; k >= 0; k--) {
+            birth[k] = (char)('0' + d % 10);
+            d /= 10;
+        }
+        birth[8] = '\0';
+    }
+    n = add_key(keys, n, cap, PATRON__KEY_NAME_BIRTH, r->last_kp, birth, NULL, NULL);
+    n = add_key(keys, n, cap, PATRON__KEY_FIRST_BIRTH, r->first_kp, birth, NULL, NULL);
+    for (i = 0; i < r->n_addr; i++) {
+        const patron__match_addr *a = &r->addr[i];
+        const char *k1 = r->first_kp, *k2 = r->last_kp;
+        if (strcmp(k1, k2) > 0) {
+            k1 = r->last_kp;
+            k2 = r->first_kp;
+        }
+        n = add_key(keys, n, cap, PATRON__KEY_ADDRESS, a->postal, a->street, a->number, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAME_POSTAL, r->last_kp, initial, a->postal, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_STREET_NAME, a->postal, a->street, r->last_kp,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAMES, k1, k2, a->postal, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_BIRTH_POSTAL, birth, a->postal, NULL, NULL);
+    }
+    return n;
+}

@@ -1,0 +1,206 @@
+/*
+ * String comparators: Jaro-Winkler and Damerau-Levenshtein (optimal string
+ * alignment), bit-parallel for short strings.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "match.h"
+
+#include <string.h>
+
+/* ---- Jaro-Winkler --------------------------------------------------------- */
+
+#define JW_MAX 255 /* longer strings are compared on their first JW_MAX bytes */
+
+static double jaro_short(const char *a, size_t la, const char *b, size_t lb)
+{
+    /* both at most 64 bytes: matched flags in one word each */
+    uint64_t fa = 0, fb = 0;
+    size_t window = (la > lb ? la : lb) / 2, i, j, m = 0, t = 0;
+
+    window = window > 0 ? window - 1 : 0;
+    for (i = 0; i < la; i++) {
+        size_t lo = i > window ? i - window : 0;
+        size_t hi = i + window + 1 < lb ? i + window + 1 : lb;
+        for (j = lo; j < hi; j++)
+            if (!(fb >> j & 1) && a[i] == b[j]) {
+                fa |= (uint64_t)1 << i;
+                fb |= (uint64_t)1 << j;
+                m++;
+                break;
+            }
+    }
+    if (m == 0)
+        return 0.0;
+    /* transpositions: matched characters out of order */
+    for (i = 0, j = 0; i < la; i++) {
+        if (!(fa >> i & 1))
+            continue;
+        while (!(fb >> j & 1))
+            j++;
+        t += a[i] != b[j];
+        j++;
+    }
+    return ((double)m / (double)la + (double)m / (double)lb +
+            ((double)m - (double)(t / 2)) / (double)m) /
+           3.0;
+}
+
+static double jaro_long(const char *a, size_t la, const char *b, size_t lb)
+{
+    unsigned char fa[JW_MAX], fb[JW_MAX];
+    size_t window = (la > lb ? la : lb) / 2, i, j, m = 0, t = 0;
+
+    window = window > 0 ? window - 1 : 0;
+    memset(fa, 0, la);
+    memset(fb, 0, lb);
+    for (i = 0; i < la; i++) {
+        size_t lo = i > window ? i - window : 0;
+        size_t hi = i + window + 1 < lb ? i + window + 1 : lb;
+        for (j = lo; j < hi; j++)
+            if (!fb[j] && a[i] == b[j]) {
+                fa[i] = fb[j] = 1;
+                m++;
+                break;
+            }
+    }
+    if (m == 0)
+        return 0.0;
+    for (i = 0, j = 0; i < la; i++) {
+        if (!fa[i])
+            continue;
+        while (!fb[j])
+            j++;
+        t += a[i] != b[j];
+        j++;
+    }
+    return ((double)m / (double)la + (double)m / (double)lb +
+            ((double)m - (double)(t / 2)) / (double)m) /
+           3.0;
+}
+
+double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_t lb)
+{
+    double jaro;
+    size_t l = 0;
+
+    if (la > JW_MAX)
+        la = JW_MAX;
+    if (lb > JW_MAX)
+        lb = JW_MAX;
+    if (la == 0 && lb == 0)
+        return 1.0;
+    if (la == 0 || lb == 0)
+        return 0.0;
+    if (la == lb && memcmp(a, b, la) == 0)
+        return 1.0;
+    jaro = (la <= 64 && lb <= 64) ? jaro_short(a, la, b, lb) : jaro_long(a, la, b, lb);
+    /* Winkler: common prefix up to 4, applied above 0.7 */
+    if (jaro > 0.7) {
+        while (l < 4 && l < la && l < lb && a[l] == b[l])
+            l++;
+        jaro += (double)l * 0.1 * (1.0 - jaro);
+    }
+    return jaro;
+}
+
+/* ---- Damerau-Levenshtein (optimal string alignment) --------------------------- */
+
+/*
+ * Bit-parallel OSA distance after Hyyrö (2003), "A bit-vector algorithm for
+ * computing Levenshtein and Damerau edit distances": Myers' algorithm with a
+ * transposition vector.  p is the shorter string, 1 <= m <= 64.
+ */
+static size_t osa_bits(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+{
+    uint64_t peq[256];
+    uint64_t vp = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1);
+    uint64_t vn = 0, d0 = 0, pm_prev = 0, top = (uint64_t)1 << (m - 1);
+    size_t i, score = m;
+
+    /* Only the entries read below are initialised: no 2 KiB memset. */
+    for (i = 0; i < n; i++)
+        peq[t[i]] = 0;
+    for (i = 0; i < m; i++)
+        peq[p[i]] = 0;
+    for (i = 0; i < m; i++)
+        peq[p[i]] |= (uint64_t)1 << i;
+    for (i = 0; i < n; i++) {
+        uint64_t pm = peq[t[i]];
+        uint64_t tr = (((~d0) & pm) << 1) & pm_prev;
+        uint64_t hp, hn;
+        d0 = (((pm & vp) + vp) ^ vp) | pm | vn | tr;
+        hp = vn | ~(d0 | vp);
+        hn = d0 & vp;
+        if (hp & top)
+            score++;
+        else if (hn & top)
+            score--;
+        hp = (hp << 1) | 1;
+        hn <<= 1;
+        vp = hn | ~(d0 | hp);
+        vn = hp & d0;
+        pm_prev = pm;
+    }
+    return score;
+}
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+    size_t m = a < b ? a : b;
+    return m < c ? m : c;
+}
+
+/* Plain dynamic programming for long strings; three rows. */
+static size_t osa_dp(const unsigned char *a, size_t la, const unsigned char *b, size_t lb)
+{
+    size_t *rows = PATRON_MALLOC(3 * (lb + 1) * sizeof(size_t));
+    size_t *r0, *r1, *r2, i, j, d;
+
+    if (!rows)
+        return la > lb ? la : lb;
+    r0 = rows;              /* row i-2 */
+    r1 = rows + (lb + 1);   /* row i-1 */
+    r2 = rows + 2 * (lb + 1); /* row i */
+    for (j = 0; j <= lb; j++)
+        r1[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t *tmp;
+        r2[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            r2[j] = min3(r1[j] + 1, r2[j - 1] + 1, r1[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                r0[j - 2] + 1 < r2[j])
+                r2[j] = r0[j - 2] + 1;
+        }
+        tmp = r0;
+        r0 = r1;
+        r1 = r2;
+        r2 = tmp;
+    }
+    d = r1[lb];
+    PATRON_FREE(rows);
+    return d;
+}
+
+size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb)
+{
+    const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
+
+    if (la == 0)
+        return lb;
+    if (lb == 0)
+        return la;
+    if (la > lb) {
+        const unsigned char *tp = ua;
+        size_t tl = la;
+        ua = ub;
+        la = lb;
+        ub = tp;
+        lb = tl;
+    }
+    if (la <= 64)
+        return osa_bits(ua, la, ub, lb);
+    return osa_dp(ua, la, ub, lb);
+}

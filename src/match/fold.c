@@ -1,0 +1,262 @@
+/*
+ * Case folding, canonical composition and German ASCII folding for Latin
+ * scripts.  The tables (fold_table.h) are generated from the Unicode
+ * Character Database by gen_fold_table.py.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "match.h"
+
+#include <string.h>
+
+struct fold_entry {
+    uint16_t lower;
+    char ascii[4];
+};
+
+struct comp_entry {
+    uint16_t base, mark, composed;
+};
+
+#include "fold_table.h"
+
+#define BAD_CP 0xFFFFFFFFu
+
+/* Decode one code point at s[*i]; on invalid UTF-8 return BAD_CP and skip
+ * one byte. */
+static uint32_t decode(const unsigned char *s, size_t len, size_t *i)
+{
+    size_t k = *i;
+    uint32_t c = s[k], cp;
+    size_t n, j;
+
+    if (c < 0x80) {
+        *i = k + 1;
+        return c;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        *i = k + 1;
+        return BAD_CP;
+    }
+    if (k + n >= len) { /* truncated sequence */
+        *i = k + 1;
+        return BAD_CP;
+    }
+    for (j = 1; j <= n; j++) {
+        if ((s[k + j] & 0xC0) != 0x80) {
+            *i = k + 1;
+            return BAD_CP;
+        }
+        cp = (cp << 6) | (s[k + j] & 0x3F);
+    }
+    /* overlong forms, surrogates, > U+10FFFF */
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *i = k + 1;
+        return BAD_CP;
+    }
+    *i = k + n + 1;
+    return cp;
+}
+
+static size_t encode(char *buf, uint32_t cp)
+{
+    if (cp < 0x80) {
+        buf[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        buf[0] = (char)(0xC0 | (cp >> 6));
+        buf[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        buf[0] = (char)(0xE0 | (cp >> 12));
+        buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        buf[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    buf[0] = (char)(0xF0 | (cp >> 18));
+    buf[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    buf[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    buf[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static const struct fold_entry *table_entry(uint32_t cp)
+{
+    if (cp >= 0x00A0 && cp <= 0x024F)
+        return &fold_00a0[cp - 0x00A0];
+    if (cp >= 0x1E00 && cp <= 0x1EFF)
+        return &fold_1e00[cp - 0x1E00];
+    return NULL;
+}
+
+/* Simple lower-case mapping for Latin, Greek and Cyrillic. */
+static uint32_t lower_cp(uint32_t cp)
+{
+    const struct fold_entry *e;
+
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    e = table_entry(cp);
+    if (e)
+        return e->lower;
+    if ((cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) || (cp >= 0x410 && cp <= 0x42F))
+        return cp + 32;
+    if (cp >= 0x400 && cp <= 0x40F)
+        return cp + 80;
+    return cp;
+}
+
+static uint32_t compose(uint32_t base, uint32_t mark)
+{
+    size_t lo = 0, hi = sizeof comp_table / sizeof comp_table[0];
+
+    if (base > 0xFFFF)
+        return 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct comp_entry *e = &comp_table[mid];
+        if (e->base < base || (e->base == base && e->mark < mark))
+            lo = mid + 1;
+        else if (e->base == base && e->mark == mark)
+            return e->composed;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static int is_mark(uint32_t cp)
+{
+    return cp >= 0x300 && cp <= 0x36F;
+}
+
+/* Append bytes if they fit as a whole; keeps room for the NUL. */
+static void put(char *out, size_t cap, size_t *n, const char *s, size_t k)
+{
+    if (*n + k < cap) {
+        memcpy(out + *n, s, k);
+        *n += k;
+    }
+}
+
+static void put_cp(char *out, size_t cap, size_t *n, uint32_t cp)
+{
+    char buf[4];
+    size_t k;
+
+    if (cp == 0xDF) { /* full case folding: ß → ss */
+        put(out, cap, n, "ss", 2);
+        return;
+    }
+    k = encode(buf, cp);
+    put(out, cap, n, buf, k);
+}
+
+size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0, n = 0;
+    uint32_t pending = BAD_CP;
+
+    if (cap == 0)
+        return 0;
+    while (s && i < len) {
+        uint32_t cp = decode(s, len, &i);
+        if (cp == BAD_CP)
+            continue;
+        if (is_mark(cp) && pending != BAD_CP) {
+            uint32_t c = compose(pending, cp);
+            if (c) {
+                pending = c;
+                continue;
+            }
+        }
+        if (pending != BAD_CP)
+            put_cp(out, cap, &n, pending);
+        pending = is_mark(cp) ? cp : lower_cp(cp);
+    }
+    if (pending != BAD_CP)
+        put_cp(out, cap, &n, pending);
+    out[n] = '\0';
+    return n;
+}
+
+/* ASCII forms of general punctuation; NULL when not handled here. */
+static const char *punct(uint32_t cp)
+{
+    if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212)
+        return "-";
+    if ((cp >= 0x2018 && cp <= 0x201B) || cp == 0x2032)
+        return "'";
+    if (cp >= 0x201C && cp <= 0x201F)
+        return "\"";
+    if ((cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000)
+        return " ";
+    if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF)
+        return "";
+    if (cp == 0x2026)
+        return ".";
+    return NULL;
+}
+
+size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0, n = 0;
+    int umlaut_base = 0; /* last output was a, o or u from a base letter */
+
+    if (cap == 0)
+        return 0;
+    while (s && i < len) {
+        uint32_t cp = decode(s, len, &i);
+        const struct fold_entry *e;
+        const char *p;
+
+        if (cp == BAD_CP)
+            continue;
+        if (cp < 0x80) {
+            char c = (char)((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp);
+            if (cp < 0x20 || cp == 0x7F)
+                c = ' ';
+            put(out, cap, &n, &c, 1);
+            umlaut_base = (c == 'a' || c == 'o' || c == 'u');
+            continue;
+        }
+        if (is_mark(cp)) {
+            /* decomposed umlaut: a/o/u + U+0308 → ae/oe/ue; other marks go */
+            if (cp == 0x308 && umlaut_base)
+                put(out, cap, &n, "e", 1);
+            umlaut_base = 0;
+            continue;
+        }
+        e = table_entry(cp);
+        if (e) {
+            size_t k = strlen(e->ascii);
+            put(out, cap, &n, e->ascii, k);
+            umlaut_base = (k == 1 && (e->ascii[0] == 'a' || e->ascii[0] == 'o' ||
+                                      e->ascii[0] == 'u'));
+            continue;
+        }
+        umlaut_base = 0;
+        p = punct(cp);
+        if (p) {
+            put(out, cap, &n, p, strlen(p));
+            continue;
+        }
+        put_cp(out, cap, &n, lower_cp(cp));
+    }
+    out[n] = '\0';
+    return n;
+}

@@ -1,0 +1,340 @@
+/*
+ * patron — the matching engine's internals (issue 4).  Not public API.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * The pipeline, as the core uses it:
+ *
+ *   patron__match_raw  --patron__match_normalize()-->  patron__match_rec
+ *   patron__match_rec  --patron__match_keys()------->  blocking keys (kind >= 100)
+ *   two records        --patron__match_score()------>  score, decision and a
+ *                                                      per-field explanation
+ *
+ * Everything here is reentrant: no mutable global state; the tables are
+ * const.  Every normalised string is lower-case ASCII where the input was in
+ * a Latin script (German folding: ä→ae, ö→oe, ü→ue, ß→ss, other diacritics
+ * dropped); characters of other scripts are passed through as UTF-8.
+ * Normalised values are for comparison only and are capped at
+ * PATRON__MATCH_FIELD_MAX bytes; the customer's data itself is never changed.
+ */
+#ifndef PATRON_MATCH_MATCH_H
+#define PATRON_MATCH_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Memory: the core's allocator (src/alloc.c).                              */
+
+void *patron__malloc(size_t size);
+void *patron__realloc(void *p, size_t size);
+void patron__free(void *p);
+
+#define PATRON_MALLOC(n) patron__malloc(n)
+#define PATRON_REALLOC(p, n) patron__realloc((p), (n))
+#define PATRON_FREE(p) patron__free(p)
+
+/** Longest normalised field, in bytes, without the NUL. */
+#define PATRON__MATCH_FIELD_MAX 255
+/** Size of a buffer that always holds a normalised field. */
+#define PATRON__MATCH_BUF (PATRON__MATCH_FIELD_MAX + 1)
+
+/* ------------------------------------------------------------------------ */
+/* Text folding (fold.c)                                                    */
+
+/**
+ * Unicode case folding plus canonical composition for Latin scripts:
+ * "Mu" U+0308 "LLER" → "müller" (UTF-8, composed, lower case; ß → "ss" as in
+ * full case folding).  Invalid UTF-8 bytes are dropped.  Writes at most
+ * cap - 1 bytes and a NUL (cap >= 1); returns the length written.
+ */
+size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len);
+
+/**
+ * German folding to lower-case ASCII: ä→ae ö→oe ü→ue ß→ss (precomposed or
+ * decomposed), every other diacritic dropped (é→e, ł→l, ą→a, ı→i, ø→o, æ→ae,
+ * œ→oe, đ→d), typographic dashes/quotes/spaces to their ASCII forms.  Code
+ * points of non-Latin scripts are copied as UTF-8.  Same buffer rules as
+ * patron__match_casefold().
+ */
+size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Field normalisers (normalize.c).  All write a NUL-terminated string of   */
+/* at most PATRON__MATCH_FIELD_MAX bytes to `out` (PATRON__MATCH_BUF bytes) */
+/* and return its length; 0 means "no usable value".  `in` may be NULL.      */
+
+/**
+ * Person name.  Removes salutations and titles (Herr, Frau, Dr., Prof.,
+ * Dipl.-Ing., Dr. med., ...), splits a full name given in one field
+ * ("Max Mustermann" as first name with an empty last name, or "Mustermann,
+ * Max"), drops name particles from the last name ("von der Müller" →
+ * "mueller"; they are written to `particles` if non-NULL).  first: tokens
+ * separated by one blank ("hans peter" for "Hans-Peter"); last: tokens
+ * separated by one blank ("mueller luedenscheidt").
+ */
+void patron__match_norm_name(char *first, char *last, char *particles, const char *in_first,
+                             const char *in_last);
+
+/**
+ * Street and house number.  If `in_number` is empty, the number is split off
+ * `in_street` ("Hauptstr. 12a", "12 Main Street").  street: folded, blanks
+ * and hyphens removed, Straße/Strasse/Str./-str. → "str", Platz/Pl. → "pl",
+ * Weg, Allee kept ("friedrichebertstr").  number: "12a", "12-14", "12/1".
+ */
+void patron__match_norm_street(char *street, char *number, const char *in_street,
+                               const char *in_number);
+
+/** Country name or code → ISO 3166 alpha-2 ("Deutschland" → "DE"); empty
+ *  input gives `default_country`.  `out` has room for 3 bytes. */
+void patron__match_norm_country(char out[3], const char *in, const char *default_country);
+
+/** Postal code by country: DE 5 digits (a lost leading zero restored), AT/CH/
+ *  BE/DK/LU/AU 4 digits, NL "1234 AB", PL "12-345", GB "SW1A 1AA", ... */
+size_t patron__match_norm_postal(char *out, const char *in, const char *country);
+
+/** City: folded, bracketed parts and punctuation dropped, no blanks. */
+size_t patron__match_norm_city(char *out, const char *in);
+
+/** Email: trimmed, lower case, plus tag removed, googlemail.com → gmail.com,
+ *  dots of a gmail local part removed.  No '@' or an empty part gives 0. */
+size_t patron__match_norm_email(char *out, const char *in);
+
+/** Phone to E.164 ("+49301234") with a default country (ISO alpha-2) for
+ *  national numbers: "030 1234", "+49 30 1234", "0049 (0)30-1234" agree.
+ *  Fewer than 5 digits gives 0. */
+size_t patron__match_norm_phone(char *out, const char *in, const char *default_country);
+
+/** Company: folded, legal forms (GmbH, AG, KG, e.K., UG, Co., Ltd, ...) and
+ *  punctuation removed, no blanks. */
+size_t patron__match_norm_company(char *out, const char *in);
+
+/** Birth date "YYYY-MM-DD", "DD.MM.YYYY", "YYYYMMDD", "DD/MM/YYYY" →
+ *  YYYYMMDD as an integer; 0 when missing or not a date. */
+uint32_t patron__match_norm_birth(const char *in);
+
+/* ------------------------------------------------------------------------ */
+/* Comparators (compare.c, phonetic.c, names.c)                             */
+
+/** Jaro-Winkler similarity in [0, 1] (prefix scale 0.1, up to 4 chars). */
+double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_t lb);
+
+/** Damerau-Levenshtein distance, optimal string alignment (adjacent
+ *  transpositions, no substring edited twice).  Bit-parallel (Hyyrö) when
+ *  the shorter string has at most 64 bytes.  Byte-wise. */
+size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
+
+/** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
+ *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
+size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
+
+/** 1 when a and b (normalised given names) are known variants or short
+ *  forms of one name (Hans/Johannes, Sepp/Josef, Steffi/Stefanie). */
+int patron__match_name_variant(const char *a, const char *b);
+
+/** 1 when a normalised first name is initials only ("m", "h p"). */
+int patron__match_is_initials(const char *first);
+
+/** 1 when the initials in `ini` fit the given names in `full` ("m" / "max",
+ *  "h p" / "hans peter"). */
+int patron__match_initials_fit(const char *ini, const char *full);
+
+/* ------------------------------------------------------------------------ */
+/* Normalised record (normalize.c)                                          */
+
+typedef struct patron__match_raw_addr {
+    const char *street;       /* street, possibly with the house number */
+    const char *house_number; /* may be NULL or "" */
+    const char *addition;     /* address addition */
+    const char *postal_code;
+    const char *city;
+    const char *country; /* name or code; NULL/"" = the default country */
+} patron__match_raw_addr;
+
+typedef struct patron__match_raw {
+    const char *first_name;
+    const char *last_name;
+    const char *company;
+    const char *email;
+    const char *phone;
+    const char *birth_date;
+    const patron__match_raw_addr *addr;
+    size_t n_addr;
+} patron__match_raw;
+
+typedef struct patron__match_addr {
+    const char *street; /* "hauptstr" */
+    const char *number; /* "12a" */
+    const char *addition;
+    const char *postal;
+    const char *city;
+    char country[4];
+} patron__match_addr;
+
+#define PATRON__MATCH_CODE_MAX 24
+
+/** A normalised record.  Strings are never NULL ("" = missing); all memory
+ *  is owned by the record: free with patron__match_rec_free(). */
+typedef struct patron__match_rec {
+    const char *first;
+    const char *last;
+    const char *company;
+    const char *email;
+    const char *phone;
+    uint32_t birth; /* YYYYMMDD, 0 unknown */
+    uint16_t first_len, last_len;
+    uint8_t first_initials; /* first name is initials only */
+    char first_kp[PATRON__MATCH_CODE_MAX]; /* Kölner Phonetik of the first given name */
+    char last_kp[PATRON__MATCH_CODE_MAX];  /* ... of the whole last name */
+    size_t n_addr;
+    patron__match_addr *addr;
+    void *mem;
+} patron__match_rec;
+
+/** Normalise a record.  default_country: ISO alpha-2 used for phones and
+ *  addresses without a country (NULL: "DE").  Returns 0, or -1 when out of
+ *  memory (then *out is empty and needs no free). */
+int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
+                            const char *default_country);
+void patron__match_rec_free(patron__match_rec *r);
+
+/* ------------------------------------------------------------------------ */
+/* Scoring (score.c)                                                        */
+
+typedef enum patron__match_field {
+    PATRON__MF_FIRST,
+    PATRON__MF_LAST,
+    PATRON__MF_STREET,
+    PATRON__MF_NUMBER,
+    PATRON__MF_ADDITION,
+    PATRON__MF_POSTAL,
+    PATRON__MF_CITY,
+    PATRON__MF_EMAIL,
+    PATRON__MF_PHONE,
+    PATRON__MF_BIRTH,
+    PATRON__MF_COMPANY,
+    PATRON__MF_COUNT
+} patron__match_field;
+
+/** Comparison levels, best first.  Not every field uses every level. */
+typedef enum patron__match_level {
+    PATRON__ML_MISSING,   /* one side or both empty: weight 0 */
+    PATRON__ML_EXACT,     /* equal after normalisation */
+    PATRON__ML_VARIANT,   /* given-name variant / short form */
+    PATRON__ML_SIMILAR,   /* small typo (Jaro-Winkler / Damerau-Levenshtein) */
+    PATRON__ML_PHONETIC,  /* same Kölner Phonetik */
+    PATRON__ML_PARTIAL,   /* part agrees: a name token, a date with swapped
+                             day/month or one digit off, 12 vs 12a, ... */
+    PATRON__ML_INITIAL,   /* initial fits the full given name */
+    PATRON__ML_SWAPPED,   /* first and last name swapped */
+    PATRON__ML_DIFFERENT, /* disagree */
+    PATRON__ML_COUNT
+} patron__match_level;
+
+typedef enum patron__match_decision {
+    PATRON__MATCH_DISTINCT = 0,
+    PATRON__MATCH_REVIEW = 1,
+    PATRON__MATCH_MERGE = 2
+} patron__match_decision;
+
+typedef enum patron__match_mode {
+    PATRON__MATCH_MODE_FIELDS = 0, /* field matching (default) */
+    PATRON__MATCH_MODE_EMAIL = 1   /* email only */
+} patron__match_mode;
+
+/** Why a score above the merge threshold was held back to REVIEW. */
+enum {
+    PATRON__MATCH_CAP_HOUSEHOLD = 1,      /* same address, other first name */
+    PATRON__MATCH_CAP_SHARED_EMAIL = 2,   /* same email, other first name */
+    PATRON__MATCH_CAP_EMAIL_CONFLICT = 4, /* both have an email, they differ */
+    PATRON__MATCH_CAP_NO_PERSON = 8       /* nothing identifies the person
+                                             (first name, email, birth date) */
+};
+
+typedef struct patron__match_config {
+    char default_country[4]; /* ISO alpha-2, "DE" */
+    int mode;                /* patron__match_mode */
+    double merge_threshold;  /* score >= this: MERGE (unless capped) */
+    double review_threshold; /* score >= this: REVIEW */
+    int email_conflict_blocks_merge; /* 1 (default): differing emails → REVIEW at most */
+    /* Fellegi-Sunter probabilities per field and level: m = P(level | same
+     * person), u = P(level | different people).  Change them, then call
+     * patron__match_config_update() to recompute the weights. */
+    double m[PATRON__MF_COUNT][PATRON__ML_COUNT];
+    double u[PATRON__MF_COUNT][PATRON__ML_COUNT];
+    double weight[PATRON__MF_COUNT][PATRON__ML_COUNT]; /* log2(m/u); 0 if unset */
+} patron__match_config;
+
+/** The built-in defaults. */
+void patron__match_config_default(patron__match_config *cfg);
+/** Recompute weight[][] from m[][] and u[][] (a level with m or u <= 0 gets 0). */
+void patron__match_config_update(patron__match_config *cfg);
+
+typedef struct patron__match_field_expl {
+    int level;     /* patron__match_level */
+    double weight; /* contribution to the score */
+    const char *a; /* normalised values compared; point into the records */
+    const char *b;
+} patron__match_field_expl;
+
+typedef struct patron__match_result {
+    double score;
+    int decision; /* patron__match_decision */
+    int caps;     /* PATRON__MATCH_CAP_* that applied */
+    int addr_a;   /* indexes of the best-matching addresses, -1 if none */
+    int addr_b;
+    char birth_a[12], birth_b[12]; /* "YYYY-MM-DD" for the explanation */
+    patron__match_field_expl field[PATRON__MF_COUNT];
+} patron__match_result;
+
+/** Score a pair.  `res` receives score, decision and explanation (its
+ *  string pointers stay valid while a, b and res live).  Returns the
+ *  decision. */
+int patron__match_score(patron__match_result *res, const patron__match_rec *a,
+                        const patron__match_rec *b, const patron__match_config *cfg);
+
+const char *patron__match_field_name(int field); /* "first_name", ... */
+const char *patron__match_level_name(int level); /* "exact", ... */
+const char *patron__match_decision_name(int decision); /* "merge", ... */
+
+/* ------------------------------------------------------------------------ */
+/* Blocking keys (block.c)                                                  */
+
+enum {
+    PATRON__KEY_EMAIL = 100,       /* normalised email */
+    PATRON__KEY_PHONE = 101,       /* E.164 phone */
+    PATRON__KEY_ADDRESS = 102,     /* postal code, street, number */
+    PATRON__KEY_NAME_POSTAL = 103, /* Kölner(last), first initial, postal code */
+    PATRON__KEY_NAME_BIRTH = 104,  /* Kölner(last), birth date */
+    PATRON__KEY_FIRST_BIRTH = 105, /* Kölner(first), birth date */
+    PATRON__KEY_NAMES = 106,       /* Kölner(first), Kölner(last) sorted, postal */
+    PATRON__KEY_STREET_NAME = 107, /* postal code, street, Kölner(last) */
+    PATRON__KEY_BIRTH_POSTAL = 108 /* birth date, postal code */
+};
+
+#define PATRON__MATCH_KEY_MAX 96 /* bytes per key value, NUL included */
+#define PATRON__MATCH_KEYS_MAX 32
+
+typedef struct patron__match_key {
+    int kind;
+    char value[PATRON__MATCH_KEY_MAX];
+} patron__match_key;
+
+/**
+ * The blocking keys of a normalised record: candidates for a record are the
+ * records that share at least one (kind, value).  In email-only mode only
+ * the email key.  Writes at most `cap` keys (PATRON__MATCH_KEYS_MAX is
+ * always enough) and returns how many.
+ */
+size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                          const patron__match_config *cfg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

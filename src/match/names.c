@@ -1,0 +1,364 @@
+/*
+ * Person names: titles and salutations, name particles, a full name in one
+ * field, given-name variants, initials.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "match.h"
+
+#include <string.h>
+
+struct name_entry {
+    const char *name;
+    const char *group;
+    int canonical;
+};
+
+#include "names_table.h"
+
+/* Salutations and titles that are removed wherever they stand. */
+static const char *const strong_titles[] = {
+    "dipl", "diplom", "dipling", "diplkfm", "diplkff", "diplvw", "diplpsych", "diplinf",
+    "doktor", "dr", "drmed", "drrernat", "drphil", "drjur", "dring", "drhc", "eheleute",
+    "ehepaar", "familie", "frau", "herr", "herrn", "mme", "mlle", "mr", "mrs", "prof",
+    "professor", "profdr",
+};
+
+/* Parts of titles that are removed only right after a title ("Dr. med.")
+ * or when written with a dot and longer than one letter ("Ing.", "Fr."). */
+static const char *const weak_titles[] = {
+    "ba",  "bsc",  "c",   "dent", "fam", "fr",   "h",  "hc",  "hr",   "ing",  "jun", "jur",
+    "llm", "ma",   "mag", "mba",  "med", "msc",  "ms", "mult", "nat", "oec",  "phd", "phil",
+    "pol", "rer",  "sen", "vet",
+};
+
+static const char *const particles[] = {
+    "af", "av", "da", "das", "de", "dei", "del", "della", "dem", "den", "der", "des", "di",
+    "do", "dos", "du", "la", "le", "op", "te", "ten", "ter", "van", "vom", "von", "zu", "zum",
+    "zur",
+};
+
+static int in_list(const char *const *list, size_t n, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- tokens --------------------------------------------------------- */
+
+#define MAX_TOK 32
+
+struct tok {
+    char s[64];
+    size_t n;
+    int dotted;      /* followed by '.' */
+    int comma_after; /* a comma follows */
+};
+
+struct toks {
+    struct tok t[MAX_TOK];
+    size_t n;
+};
+
+static void tokenize(struct toks *out, const char *folded)
+{
+    const unsigned char *p = (const unsigned char *)folded;
+    struct tok *cur = NULL;
+
+    out->n = 0;
+    for (;; p++) {
+        unsigned char c = *p;
+        int sep = (c == '\0' || c == ' ' || c == ',' || c == '.' || c == '-' || c == '/' ||
+                   c == '(' || c == ')' || c == '&' || c == '+' || c == ';' || c == ':' ||
+                   c == '_' || c == '"' || c == '\t');
+        if (!sep) {
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80))
+                continue; /* apostrophes and the like vanish: o'brien → obrien */
+            if (!cur) {
+                if (out->n == MAX_TOK)
+                    return;
+                cur = &out->t[out->n++];
+                cur->n = 0;
+                cur->dotted = cur->comma_after = 0;
+            }
+            if (cur->n < sizeof cur->s - 1)
+                cur->s[cur->n++] = (char)c;
+            continue;
+        }
+        if (cur) {
+            cur->s[cur->n] = '\0';
+            if (c == '.')
+                cur->dotted = 1;
+            if (c == ',')
+                cur->comma_after = 1;
+            cur = NULL;
+        } else if (out->n > 0 && c == ',') {
+            out->t[out->n - 1].comma_after = 1;
+        } else if (out->n > 0 && c == '.') {
+            out->t[out->n - 1].dotted = 1;
+        }
+        if (c == '\0')
+            break;
+    }
+}
+
+static void remove_tok(struct toks *t, size_t i)
+{
+    memmove(&t->t[i], &t->t[i + 1], (t->n - i - 1) * sizeof t->t[0]);
+    t->n--;
+}
+
+static void strip_titles(struct toks *t)
+{
+    size_t i = 0;
+    int after_title = 0;
+
+    while (i < t->n) {
+        struct tok *k = &t->t[i];
+        int strong = in_list(strong_titles, COUNT(strong_titles), k->s, k->n);
+        int weak = in_list(weak_titles, COUNT(weak_titles), k->s, k->n);
+        if (strong || (weak && (after_title || (k->dotted && k->n > 1)))) {
+            if (k->comma_after && i > 0)
+                t->t[i - 1].comma_after = 1;
+            remove_tok(t, i);
+            after_title = 1;
+            continue;
+        }
+        after_title = 0;
+        i++;
+    }
+}
+
+static int is_particle(const struct tok *k)
+{
+    return in_list(particles, COUNT(particles), k->s, k->n);
+}
+
+static int name_known(const char *s);
+
+static void join(char *out, const struct toks *t, size_t from, size_t to)
+{
+    size_t i, n = 0;
+
+    for (i = from; i < to; i++) {
+        size_t k = t->t[i].n;
+        if (n + k + (n > 0) > PATRON__MATCH_FIELD_MAX)
+            break;
+        if (n > 0)
+            out[n++] = ' ';
+        memcpy(out + n, t->t[i].s, k);
+        n += k;
+    }
+    out[n] = '\0';
+}
+
+static void append_particles(char *out, const struct toks *t, size_t from, size_t to)
+{
+    size_t n = strlen(out), i;
+
+    for (i = from; i < to; i++) {
+        size_t k = t->t[i].n;
+        if (!is_particle(&t->t[i]))
+            continue;
+        if (n + k + 1 > PATRON__MATCH_FIELD_MAX)
+            break;
+        if (n > 0)
+            out[n++] = ' ';
+        memcpy(out + n, t->t[i].s, k);
+        n += k;
+        out[n] = '\0';
+    }
+}
+
+void patron__match_norm_name(char *first, char *last, char *particles_out, const char *in_first,
+                             const char *in_last)
+{
+    char buf[PATRON__MATCH_BUF];
+    struct toks tf, tl;
+    char parts[PATRON__MATCH_BUF];
+    size_t i, j;
+
+    parts[0] = '\0';
+    patron__match_fold(buf, sizeof buf, in_first ? in_first : "",
+                       in_first ? strlen(in_first) : 0);
+    tokenize(&tf, buf);
+    patron__match_fold(buf, sizeof buf, in_last ? in_last : "", in_last ? strlen(in_last) : 0);
+    tokenize(&tl, buf);
+    strip_titles(&tf);
+    strip_titles(&tl);
+
+    /* A full name in one field. */
+    if (tl.n == 0 && tf.n >= 2) {
+        size_t comma = tf.n;
+        for (i = 0; i + 1 < tf.n; i++)
+            if (tf.t[i].comma_after) {
+                comma = i;
+                break;
+            }
+        if (comma < tf.n) { /* "Mustermann, Max" */
+            for (i = 0; i <= comma; i++)
+                tl.t[tl.n++] = tf.t[i];
+            for (i = comma + 1, j = 0; i < tf.n; i++)
+                tf.t[j++] = tf.t[i];
+            tf.n = j;
+        } else { /* "Max [von] Mustermann" */
+            size_t cut = tf.n - 1;
+            while (cut > 1 && is_particle(&tf.t[cut - 1]))
+                cut--;
+            for (i = cut; i < tf.n; i++)
+                tl.t[tl.n++] = tf.t[i];
+            tf.n = cut;
+        }
+    } else if (tf.n == 0 && tl.n >= 2) {
+        size_t comma = tl.n;
+        for (i = 0; i + 1 < tl.n; i++)
+            if (tl.t[i].comma_after) {
+                comma = i;
+                break;
+            }
+        if (comma < tl.n) { /* "Mustermann, Max" as last name */
+            for (i = comma + 1; i < tl.n; i++)
+                tf.t[tf.n++] = tl.t[i];
+            tl.n = comma + 1;
+        } else if (tl.n == 2 && name_known(tl.t[0].s)) { /* "Max Mustermann" */
+            tf.t[tf.n++] = tl.t[0];
+            remove_tok(&tl, 0);
+        }
+    }
+
+    /* Particles: out of the last name (unless it is nothing else), and off
+     * the end of the first name ("Max von" / "Müller"). */
+    while (tf.n > 1 && is_particle(&tf.t[tf.n - 1])) {
+        append_particles(parts, &tf, tf.n - 1, tf.n);
+        tf.n--;
+    }
+    {
+        size_t keep = 0;
+        for (i = 0; i < tl.n; i++)
+            keep += !is_particle(&tl.t[i]);
+        if (keep > 0) {
+            append_particles(parts, &tl, 0, tl.n);
+            for (i = 0, j = 0; i < tl.n; i++)
+                if (!is_particle(&tl.t[i]))
+                    tl.t[j++] = tl.t[i];
+            tl.n = j;
+        }
+    }
+    join(first, &tf, 0, tf.n);
+    join(last, &tl, 0, tl.n);
+    if (particles_out)
+        strcpy(particles_out, parts);
+}
+
+/* ---- given-name variants ---------------------------------------------- */
+
+/* First entry of `name` in name_table, or the table size. */
+static size_t name_find(const char *s)
+{
+    size_t lo = 0, hi = COUNT(name_table);
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(name_table[mid].name, s) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < COUNT(name_table) && strcmp(name_table[lo].name, s) == 0) ? lo
+                                                                            : COUNT(name_table);
+}
+
+static int name_known(const char *s)
+{
+    return name_find(s) < COUNT(name_table);
+}
+
+static int variant_tokens(const char *a, const char *b)
+{
+    size_t ia = name_find(a), ib, n = COUNT(name_table);
+
+    if (ia == n)
+        return 0;
+    ib = name_find(b);
+    if (ib == n)
+        return 0;
+    for (; ia < n && strcmp(name_table[ia].name, a) == 0; ia++) {
+        size_t k;
+        for (k = ib; k < n && strcmp(name_table[k].name, b) == 0; k++)
+            if ((name_table[ia].canonical || name_table[k].canonical) &&
+                strcmp(name_table[ia].group, name_table[k].group) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+int patron__match_name_variant(const char *a, const char *b)
+{
+    char ta[64], tb[64];
+    size_t la, lb;
+
+    if (!a || !b || !*a || !*b)
+        return 0;
+    if (variant_tokens(a, b))
+        return 1;
+    /* "hans peter" vs "johannes": the first given names */
+    la = strcspn(a, " ");
+    lb = strcspn(b, " ");
+    if ((a[la] || b[lb]) && la < sizeof ta && lb < sizeof tb) {
+        memcpy(ta, a, la);
+        ta[la] = '\0';
+        memcpy(tb, b, lb);
+        tb[lb] = '\0';
+        return variant_tokens(ta, tb);
+    }
+    return 0;
+}
+
+/* ---- initials ---------------------------------------------------------- */
+
+int patron__match_is_initials(const char *s)
+{
+    int any = 0;
+
+    if (!s)
+        return 0;
+    while (*s) {
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        if (s[1] != '\0' && s[1] != ' ')
+            return 0;
+        any = 1;
+        s++;
+    }
+    return any;
+}
+
+int patron__match_initials_fit(const char *ini, const char *full)
+{
+    int n = 0;
+
+    if (!ini || !full)
+        return 0;
+    for (;;) {
+        while (*ini == ' ')
+            ini++;
+        while (*full == ' ')
+            full++;
+        if (!*ini || !*full)
+            return n > 0;
+        if (*ini != *full)
+            return 0;
+        n++;
+        ini++;
+        while (*full && *full != ' ')
+            full++;
+    }
+}
