@@ -1,0 +1,332 @@
+/*
+ * patron — helpers shared by the commands of the command-line tool.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+
+/* ---- messages ------------------------------------------------------------ */
+
+int cli_fail(cli *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    (void)ctx;
+    fflush(stdout);
+    fputs("patron: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_ERR;
+}
+
+int cli_usage(cli *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    const char *name = ctx && ctx->cmd ? ctx->cmd->name : NULL;
+
+    fflush(stdout);
+    fputs("patron: ", stderr);
+    if (name)
+        fprintf(stderr, "%s: ", name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (name)
+        fprintf(stderr, " (see 'patron %s --help')\n", name);
+    else
+        fputs(" (see 'patron --help')\n", stderr);
+    return CLI_USAGE;
+}
+
+int cli_fail_db(cli *ctx, patron_status st, const char *what)
+{
+    const char *msg = ctx->db ? patron_db_errmsg(ctx->db) : NULL;
+    return cli_fail(ctx, "%s: %s", what, msg && msg[0] ? msg : patron_status_str(st));
+}
+
+int cli_print_help(const cli_command *cmd)
+{
+    printf("Usage: patron [--db PATH] %s\n\n%s", cmd->usage, cmd->help);
+    return CLI_OK;
+}
+
+/* ---- arguments ----------------------------------------------------------- */
+
+void cli_args_init(cli_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->argc = argc;
+    a->argv = argv;
+    a->i = 1; /* argv[0] is the command */
+}
+
+int cli_args_next(cli_args *a)
+{
+    const char *arg;
+    const char *eq;
+    size_t n;
+
+    if (a->i >= a->argc)
+        return CLI_ARG_END;
+    arg = a->argv[a->i++];
+    if (!a->no_more_opts && !strcmp(arg, "--")) {
+        a->no_more_opts = 1;
+        return cli_args_next(a);
+    }
+    if (a->no_more_opts || arg[0] != '-' || arg[1] == '\0') {
+        a->operand = arg;
+        return CLI_ARG_POS;
+    }
+    eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    n = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (n >= sizeof a->name)
+        n = sizeof a->name - 1;
+    memcpy(a->name, arg, n);
+    a->name[n] = '\0';
+    a->inline_value = eq ? eq + 1 : NULL;
+    return CLI_ARG_OPT;
+}
+
+int cli_args_is(const cli_args *a, const char *name)
+{
+    return strcmp(a->name, name) == 0;
+}
+
+const char *cli_args_value(cli_args *a)
+{
+    if (a->inline_value)
+        return a->inline_value;
+    if (a->i < a->argc)
+        return a->argv[a->i++];
+    return NULL;
+}
+
+int cli_args_flag_ok(cli *ctx, const cli_args *a)
+{
+    if (a->inline_value)
+        return cli_usage(ctx, "option '%s' takes no value", a->name);
+    return -1;
+}
+
+int cli_args_common(cli *ctx, cli_args *a)
+{
+    if (cli_args_is(a, "--help") || cli_args_is(a, "-h")) {
+        int rc = cli_args_flag_ok(ctx, a);
+        return rc >= 0 ? rc : cli_print_help(ctx->cmd);
+    }
+    if (cli_args_is(a, "--db")) {
+        const char *v = cli_args_value(a);
+        if (!v || !v[0])
+            return cli_usage(ctx, "option '--db' needs a path");
+        ctx->db_path = v;
+        return -1;
+    }
+    return cli_usage(ctx, "unknown option '%s'", a->name);
+}
+
+/* ---- the database -------------------------------------------------------- */
+
+int cli_open_db(cli *ctx, int create)
+{
+    patron_status st;
+    char *msg = NULL;
+
+    if (ctx->db)
+        return CLI_OK;
+    st = patron_db_open_sqlite_ex(&ctx->db, &ctx->store, ctx->db_path, create ? 0 : PATRON_SQLITE_NOCREATE,
+                                  &msg);
+    if (st == PATRON_OK) {
+        /* Every patron call inside an import batch is a savepoint, and
+         * SQLite keeps a savepoint's journal in a temporary file by default:
+         * a write system call per touched page and row.  In memory, an
+         * import runs about twice as fast.  (A store default would be the
+         * better place; until then the tool sets it on its connection.) */
+        sqlite3_exec(patron_sqlite_handle(ctx->store), "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+        return CLI_OK;
+    }
+    ctx->db = NULL;
+    ctx->store = NULL;
+    if (st == PATRON_E_NOT_FOUND && !create)
+        cli_fail(ctx, "no database at '%s' (give one with --db PATH or PATRON_DB)", ctx->db_path);
+    else
+        cli_fail(ctx, "cannot open database '%s': %s", ctx->db_path, msg ? msg : patron_status_str(st));
+    patron_sqlite_free(msg);
+    return CLI_ERR;
+}
+
+static patron_status find_key(cli *ctx, patron_customer **out, int kind, const char *key)
+{
+    patron_status st = patron_db_find(ctx->db, out, kind, key);
+    if (st != PATRON_OK)
+        *out = NULL;
+    return st;
+}
+
+static patron_status find_external(cli *ctx, patron_customer **out, const char *source, size_t slen,
+                                   const char *id)
+{
+    size_t ilen = strlen(id);
+    char *k = malloc(slen + 1 + ilen + 1);
+    patron_status st;
+
+    if (!k)
+        return PATRON_E_NOMEM;
+    memcpy(k, source, slen);
+    k[slen] = '\x1f';
+    memcpy(k + slen + 1, id, ilen + 1);
+    st = find_key(ctx, out, PATRON_KEY_EXTERNAL, k);
+    free(k);
+    return st;
+}
+
+int cli_find_customer(cli *ctx, const char *key, patron_customer **out)
+{
+    patron_status st;
+    const char *colon;
+
+    *out = NULL;
+    if (!key[0])
+        return cli_fail(ctx, "empty customer key");
+    if (key[0] == '#') {
+        char *end;
+        long long id;
+        errno = 0;
+        id = strtoll(key + 1, &end, 10);
+        if (errno || end == key + 1 || *end || id <= 0)
+            return cli_fail(ctx, "'%s' is not an internal id (#1, #2, ...)", key);
+        st = patron_db_load(ctx->db, out, (int64_t)id);
+        if (st == PATRON_E_NOT_FOUND)
+            return cli_fail(ctx, "no customer with internal id %lld", id);
+        if (st != PATRON_OK) {
+            *out = NULL;
+            return cli_fail_db(ctx, st, key);
+        }
+        return CLI_OK;
+    }
+
+    st = find_key(ctx, out, PATRON_KEY_NUMBER, key);
+    if (st == PATRON_E_NOT_FOUND)
+        st = find_external(ctx, out, "import", 6, key);
+    if (st == PATRON_E_NOT_FOUND)
+        st = find_key(ctx, out, PATRON_KEY_EXTERNAL, key);
+    if (st == PATRON_E_NOT_FOUND && (colon = strchr(key, ':')) != NULL && colon != key)
+        st = find_external(ctx, out, key, (size_t)(colon - key), colon + 1);
+    if (st == PATRON_E_NOT_FOUND)
+        return cli_fail(ctx, "no customer with number or external id '%s'", key);
+    if (st != PATRON_OK)
+        return cli_fail_db(ctx, st, key);
+    return CLI_OK;
+}
+
+const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap)
+{
+    const char *num = patron_customer_get(c, PATRON_F_NUMBER);
+    if (num)
+        return num;
+    snprintf(buf, cap, "#%" PRId64, patron_customer_id(c));
+    return buf;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = isatty(STDERR_FILENO);
+    p->label = label;
+    p->unit = unit;
+    p->total = total;
+    p->start = p->last = cli_now();
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t count)
+{
+    enum { WIDTH = 30 };
+    char bar[WIDTH + 1];
+    double now, elapsed;
+    int i, fill = 0;
+
+    if (!p->enabled)
+        return;
+    now = cli_now();
+    elapsed = now - p->start;
+    /* Quiet for short work; at most ten redraws a second. */
+    if (elapsed < 0.5 || now - p->last < 0.1)
+        return;
+    p->last = now;
+    if (p->total) {
+        if (done > p->total)
+            done = p->total;
+        fill = (int)(done * WIDTH / p->total);
+    }
+    for (i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : (p->total ? '.' : ' ');
+    bar[WIDTH] = '\0';
+    if (p->total)
+        fprintf(stderr, "\r%s [%s] %3d%%  %" PRIu64 " %s  %.0f/s ", p->label, bar,
+                (int)(done * 100 / p->total), count, p->unit, (double)count / elapsed);
+    else
+        fprintf(stderr, "\r%s %" PRIu64 " %s  %.0f/s ", p->label, count, p->unit, (double)count / elapsed);
+    fflush(stderr);
+    p->drawn = 1;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->enabled && p->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    p->drawn = 0;
+}
+
+/* ---- strings ------------------------------------------------------------- */
+
+int cli_buf_add(cli_buf *b, const char *s, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        p = realloc(b->data, cap);
+        if (!p)
+            return -1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int cli_buf_adds(cli_buf *b, const char *s)
+{
+    return cli_buf_add(b, s, strlen(s));
+}
+
+void cli_buf_free(cli_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
