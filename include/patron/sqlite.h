@@ -1,0 +1,208 @@
+/*
+ * patron — the SQLite store (libpatron-sqlite).
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * Keeps patron's customers in one SQLite file, with a real column for every
+ * field so that a shop can query and report on it with plain SQL.  Link with
+ * `pkg-config --libs patron-sqlite`.
+ *
+ * Quick start:
+ *
+ *     patron_db *db;
+ *     char *msg = NULL;
+ *     if (patron_db_open_sqlite_ex(&db, NULL, "shop.db", 0, &msg) != PATRON_OK) {
+ *         fprintf(stderr, "%s\n", msg);
+ *         patron_sqlite_free(msg);
+ *         ...
+ *     }
+ *     ... patron_db_create(db, c) ...
+ *     patron_db_close(db);   // closes the SQLite connection too
+ *
+ * Connections and transactions
+ * ----------------------------
+ * One patron_db (one store) owns one SQLite connection.  The file is opened
+ * in WAL mode with a busy timeout (5 s), so several processes may share it:
+ * readers never wait for writers.  Every patron call is one transaction:
+ * begin() is `BEGIN IMMEDIATE` (the write lock is taken at once, so two
+ * writers never deadlock or fail half-way), commit() is `COMMIT`, rollback()
+ * is `ROLLBACK`.  A store opened with PATRON_SQLITE_READONLY uses a deferred
+ * `BEGIN` instead and never takes the write lock.
+ *
+ * Host transactions (batches, and the host's own tables): when the host has
+ * already opened a transaction on the connection — with
+ * patron_sqlite_begin() or its own `BEGIN` on patron_sqlite_handle() — each
+ * patron call runs inside it as a SAVEPOINT.  A failed call then rolls back
+ * only its own work and the host's transaction goes on; nothing is durable
+ * until the host commits.  That is how an import writes 1 000 customers per
+ * transaction, and how a host writes its own rows atomically with patron's.
+ *
+ * Schema (version 1; `PRAGMA user_version` = 1, `PRAGMA application_id` =
+ * 0x5054524E, "PTRN").  Opening a file migrates it to the newest version this
+ * library knows, in one transaction; a file written by a newer library is
+ * refused.  Values are stored as the patron_customer getters give them:
+ * text, except the columns marked INTEGER (booleans 0/1, timestamps in
+ * seconds since 1970, ids, revision).  NULL means "unset".
+ *
+ *     CREATE TABLE customers (            -- one row per customer
+ *       id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, also after a delete
+ *       number TEXT,                      -- customer number, e.g. "K000123"
+ *       state TEXT,                       -- 'pending', 'active', 'merged'
+ *       salutation TEXT, title TEXT, first_name TEXT, last_name TEXT,
+ *       company TEXT, email TEXT, phone TEXT, mobile TEXT, fax TEXT,
+ *       birth_date TEXT,                  -- 'YYYY-MM-DD'
+ *       language TEXT,                    -- 'de', 'de-AT'
+ *       b2b INTEGER, vat_id TEXT, payment_terms TEXT, price_category TEXT,
+ *       customer_group TEXT,              -- field "group"
+ *       newsletter INTEGER, notes TEXT, order_text TEXT,
+ *       login_user TEXT,
+ *       login_hash TEXT,                  -- password hash, as the shop gave it
+ *       external_source TEXT, external_id TEXT,
+ *       locked INTEGER, lock_reason TEXT, locked_at INTEGER,
+ *       created_at INTEGER, updated_at INTEGER, revision INTEGER,
+ *       merged_into INTEGER);             -- id of the survivor of a merge
+ *     -- indexes: customers(number), customers(external_source, external_id)
+ *
+ *     CREATE TABLE customer_addresses (   -- in the order of the record
+ *       customer_id INTEGER, position INTEGER,   -- position 0, 1, ...
+ *       label, salutation, first_name, last_name, company, street,
+ *       house_number, address_addition, postal_code, city, state, country, phone TEXT,
+ *       is_default INTEGER, billing TEXT, vat_id TEXT,
+ *       PRIMARY KEY (customer_id, position));
+ *     CREATE TABLE customer_tags (customer_id, position, tag TEXT,
+ *       PRIMARY KEY (customer_id, position));  -- index on (tag)
+ *     CREATE TABLE customer_properties (customer_id, position, key TEXT,
+ *       value TEXT, PRIMARY KEY (customer_id, position));
+ *     CREATE TABLE customer_extra (customer_id, address_position, field,
+ *       value TEXT, ...);       -- fields of a newer libpatron than this store
+ *                               -- knows (address_position -1: the customer)
+ *
+ *     CREATE TABLE customer_keys (        -- match and lookup keys
+ *       kind INTEGER, value TEXT, customer_id INTEGER,
+ *       PRIMARY KEY (kind, value, customer_id));  -- index on (customer_id)
+ *     CREATE TABLE used_numbers (number TEXT PRIMARY KEY);  -- never emptied
+ *     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+ *       -- 'customer_number': the last number drawn
+ *     CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT,
+ *       time INTEGER, kind TEXT, customer_id INTEGER,
+ *       undone_by INTEGER NOT NULL DEFAULT 0, payload TEXT);
+ *     CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER,
+ *       total TEXT);                      -- an example of the host's references
+ *
+ * The store's tables are patron's: a host may read them freely, but should
+ * change customers only through patron (or keep customer_keys in step).
+ * `orders` is an example of a host table that a merge re-links: relink()
+ * moves a duplicate's orders to the survivor and reports each as
+ * ("order", order_id).  A host with other reference tables wraps the ops
+ * from patron_sqlite_store_open() and adds its own relink().
+ */
+#ifndef PATRON_SQLITE_H
+#define PATRON_SQLITE_H
+
+#include "patron.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The schema version (PRAGMA user_version) this library writes. */
+#define PATRON_SQLITE_SCHEMA_VERSION 1
+
+/** Flags for patron_sqlite_store_open() and patron_db_open_sqlite(). */
+enum {
+    /** Open the file read-only: no migration, no writes; transactions are
+     *  deferred and never wait for writers.  The file must exist and have
+     *  the current schema. */
+    PATRON_SQLITE_READONLY = 1u << 0,
+    /** Fail with PATRON_E_NOT_FOUND if the file does not exist (instead of
+     *  creating it). */
+    PATRON_SQLITE_NOCREATE = 1u << 1,
+    /** `PRAGMA synchronous=NORMAL` instead of FULL: faster commits, still
+     *  never corrupt, but the last transactions may be lost on a power cut
+     *  (not on a crash of the process). */
+    PATRON_SQLITE_SYNC_NORMAL = 1u << 2
+};
+
+/** The store context: one SQLite connection and its prepared statements. */
+typedef struct patron_sqlite patron_sqlite;
+
+/**
+ * Open (or create) a SQLite file as a store, migrate its schema, and fill
+ * `ops_out` with the store's callbacks (every callback of version 1) and
+ * `*ctx_out` with its context (a patron_sqlite *), ready for
+ * patron_db_open(ops_out, *ctx_out).  A host may wrap or change the ops
+ * (a fault-injecting wrapper, its own relink()) before opening a patron_db.
+ *
+ * The context is freed by ops_out->destroy(), which patron_db_close() calls;
+ * if it is never handed to a patron_db, free it with patron_sqlite_close().
+ *
+ * @param path        file name, or ":memory:" for a private in-memory database.
+ * @param flags       PATRON_SQLITE_* flags, or 0.
+ * @param errmsg_out  may be NULL; on failure receives a message saying what
+ *                    went wrong (free with patron_sqlite_free()), on success NULL.
+ * @return PATRON_E_NOT_FOUND (no such file and PATRON_SQLITE_NOCREATE or
+ *         READONLY), PATRON_E_ABI (the file has a newer schema than this
+ *         library knows), PATRON_E_STORE (cannot open, not a patron
+ *         database, migration failed), PATRON_E_NOMEM, PATRON_E_INVALID.
+ */
+PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, void **ctx_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out);
+
+/** Close a store context from patron_sqlite_store_open() that was never
+ *  handed to patron_db_open() (the same as ops->destroy).  NULL is ignored. */
+PATRON_API void patron_sqlite_close(void *ctx);
+
+/**
+ * Open a patron_db on a SQLite file: patron_sqlite_store_open() and
+ * patron_db_open() in one.  patron_db_close() closes the file.
+ * @return as patron_sqlite_store_open(); the message is lost — use
+ *         patron_db_open_sqlite_ex() to get it.
+ */
+PATRON_API patron_status patron_db_open_sqlite(patron_db **out, const char *path, unsigned flags);
+
+/**
+ * Like patron_db_open_sqlite(), and also gives the store context (for
+ * patron_sqlite_handle() and host transactions) and the message of a failure.
+ * @param[out] store_out  may be NULL; the store of the new handle, owned by
+ *                        it (valid until patron_db_close()).
+ * @param[out] errmsg_out may be NULL; see patron_sqlite_store_open().
+ */
+PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out);
+
+/**
+ * The store's SQLite connection, for a host that keeps its own tables in the
+ * same file and the same transactions.  Owned by the store: do not close it.
+ * Do not change or finalize patron's tables' statements; do not use the
+ * connection while a patron call on it runs.  `store` may be the `void *`
+ * from patron_sqlite_store_open().
+ */
+PATRON_API struct sqlite3 *patron_sqlite_handle(patron_sqlite *store);
+
+/**
+ * Start a host transaction (`BEGIN IMMEDIATE`): every following patron call
+ * on this store runs inside it as a savepoint, until patron_sqlite_commit()
+ * or patron_sqlite_rollback().  Use it to import in batches.
+ * @return PATRON_E_STATE if a transaction is already open, PATRON_E_STORE.
+ */
+PATRON_API patron_status patron_sqlite_begin(patron_sqlite *store);
+/** Commit the host transaction.  PATRON_E_STATE if none is open. */
+PATRON_API patron_status patron_sqlite_commit(patron_sqlite *store);
+/** Roll back the host transaction (everything since patron_sqlite_begin()). */
+PATRON_API patron_status patron_sqlite_rollback(patron_sqlite *store);
+
+/** Free a message from patron_sqlite_store_open() or
+ *  patron_db_open_sqlite_ex().  NULL is ignored. */
+PATRON_API void patron_sqlite_free(void *ptr);
+
+/** The message of the last failure of the store ("" if none).  Owned by the
+ *  store; valid until its next call.  Never contains a password hash. */
+PATRON_API const char *patron_sqlite_errmsg(const patron_sqlite *store);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PATRON_SQLITE_H */

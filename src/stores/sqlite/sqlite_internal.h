@@ -1,0 +1,98 @@
+/* libpatron-sqlite — declarations shared by its files and its white-box
+ * tests.  Not installed.
+ * SPDX-License-Identifier: MIT */
+#ifndef PATRON_SQLITE_INTERNAL_H
+#define PATRON_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patron/patron.h"
+#include "patron/sqlite.h"
+#include "patron/store.h"
+
+#if defined(__GNUC__)
+#  define PSQ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define PSQ_PRINTF(f, a)
+#endif
+
+/* Every statement the store runs, prepared once per connection on first
+ * use and kept (SQLITE_PREPARE_PERSISTENT) until the store is closed. */
+enum psq_stmt {
+    ST_BEGIN_IMMEDIATE,
+    ST_BEGIN_DEFERRED,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_CUST_INSERT, /* generated from the column table */
+    ST_CUST_UPDATE, /* generated */
+    ST_CUST_SELECT, /* generated */
+    ST_CUST_DELETE,
+    ST_ADDR_INSERT, /* generated */
+    ST_ADDR_SELECT, /* generated */
+    ST_ADDR_DELETE,
+    ST_TAG_INSERT,
+    ST_TAG_SELECT,
+    ST_TAG_DELETE,
+    ST_PROP_INSERT,
+    ST_PROP_SELECT,
+    ST_PROP_DELETE,
+    ST_EXTRA_INSERT,
+    ST_EXTRA_SELECT,
+    ST_EXTRA_DELETE,
+    ST_KEY_INSERT,
+    ST_KEY_DELETE,
+    ST_KEY_LOOKUP,
+    ST_SCAN,
+    ST_COUNTER_BUMP,
+    ST_COUNTER_GET,
+    ST_CLAIM,
+    ST_ORDERS_OF,
+    ST_ORDERS_RELINK,
+    ST_ORDER_MOVE,
+    ST_JOURNAL_INSERT,
+    ST_JOURNAL_GET,
+    ST_JOURNAL_SCAN,
+    ST_JOURNAL_UNDONE,
+    ST__COUNT
+};
+
+enum psq_tx {
+    TX_NONE = 0,
+    TX_OWN,       /* BEGIN ... COMMIT of our own */
+    TX_SAVEPOINT  /* inside a transaction of the host */
+};
+
+struct patron_sqlite {
+    sqlite3 *db;
+    unsigned flags;
+    enum psq_tx tx;
+    sqlite3_stmt *st[ST__COUNT];
+    char *gen_sql[ST__COUNT]; /* generated SQL, NULL for the fixed ones */
+    /* Field ids the loaded libpatron knows (it may be newer than the header
+     * this store was built with).  Fields from known_*_end on, up to
+     * rt_*_end, have no column and go to customer_extra. */
+    int known_field_end, known_addr_end;
+    int rt_field_end, rt_addr_end;
+    char err[512];
+};
+
+/* schema.c */
+
+/* Bring the schema of `db` to PATRON_SQLITE_SCHEMA_VERSION (or check it,
+ * for a read-only store).  On failure writes a message to `msg`. */
+patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *path, char *msg,
+                                 size_t msgsz);
+
+/* The highest schema version this library can migrate to. */
+int psq_schema_latest(void);
+
+/* store.c */
+int psq_fail(struct patron_sqlite *s, int rc, const char *fmt, ...) PSQ_PRINTF(3, 4);
+int psq_status_of(int sqlite_rc);
+
+#endif /* PATRON_SQLITE_INTERNAL_H */

@@ -1,0 +1,1326 @@
+/* libpatron-sqlite — the patron_store_ops callbacks on a SQLite connection.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every statement is prepared once per connection, on first use, and reused
+ * (reset and re-bound) for every later call: an import of many customers
+ * pays for parsing SQL once.  Values are bound, never spliced into SQL, so
+ * any string round-trips unchanged.  Strings from the record are bound with
+ * SQLITE_STATIC: they stay valid during the call, and every statement is
+ * reset and its bindings cleared before the callback returns.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sqlite_internal.h"
+
+typedef struct patron_sqlite psq;
+
+/* ------------------------------------------------------------------------ */
+/* Columns                                                                   */
+
+typedef struct psq_column {
+    int field;
+    const char *name;
+    int is_int; /* INTEGER column: bound as a number when the value is one */
+} psq_column;
+
+/* customers, in column order after `id`.  Schema version 1: never change
+ * this list without a migration step. */
+static const psq_column customer_columns[] = {
+    { PATRON_F_NUMBER, "number", 0 },
+    { PATRON_F_STATE, "state", 0 },
+    { PATRON_F_SALUTATION, "salutation", 0 },
+    { PATRON_F_TITLE, "title", 0 },
+    { PATRON_F_FIRST_NAME, "first_name", 0 },
+    { PATRON_F_LAST_NAME, "last_name", 0 },
+    { PATRON_F_COMPANY, "company", 0 },
+    { PATRON_F_EMAIL, "email", 0 },
+    { PATRON_F_PHONE, "phone", 0 },
+    { PATRON_F_MOBILE, "mobile", 0 },
+    { PATRON_F_FAX, "fax", 0 },
+    { PATRON_F_BIRTH_DATE, "birth_date", 0 },
+    { PATRON_F_LANGUAGE, "language", 0 },
+    { PATRON_F_B2B, "b2b", 1 },
+    { PATRON_F_VAT_ID, "vat_id", 0 },
+    { PATRON_F_PAYMENT_TERMS, "payment_terms", 0 },
+    { PATRON_F_PRICE_CATEGORY, "price_category", 0 },
+    { PATRON_F_GROUP, "customer_group", 0 },
+    { PATRON_F_NEWSLETTER, "newsletter", 1 },
+    { PATRON_F_NOTES, "notes", 0 },
+    { PATRON_F_ORDER_TEXT, "order_text", 0 },
+    { PATRON_F_LOGIN_USER, "login_user", 0 },
+    { PATRON_F_LOGIN_HASH, "login_hash", 0 },
+    { PATRON_F_EXTERNAL_SOURCE, "external_source", 0 },
+    { PATRON_F_EXTERNAL_ID, "external_id", 0 },
+    { PATRON_F_LOCKED, "locked", 1 },
+    { PATRON_F_LOCK_REASON, "lock_reason", 0 },
+    { PATRON_F_LOCKED_AT, "locked_at", 1 },
+    { PATRON_F_CREATED_AT, "created_at", 1 },
+    { PATRON_F_UPDATED_AT, "updated_at", 1 },
+    { PATRON_F_REVISION, "revision", 1 },
+    { PATRON_F_MERGED_INTO, "merged_into", 1 },
+};
+#define N_CUSTOMER_COLUMNS ((int)(sizeof customer_columns / sizeof customer_columns[0]))
+
+/* customer_addresses, in column order after (customer_id, position). */
+static const psq_column address_columns[] = {
+    { PATRON_A_LABEL, "label", 0 },
+    { PATRON_A_SALUTATION, "salutation", 0 },
+    { PATRON_A_FIRST_NAME, "first_name", 0 },
+    { PATRON_A_LAST_NAME, "last_name", 0 },
+    { PATRON_A_COMPANY, "company", 0 },
+    { PATRON_A_STREET, "street", 0 },
+    { PATRON_A_HOUSE_NUMBER, "house_number", 0 },
+    { PATRON_A_ADDITION, "address_addition", 0 },
+    { PATRON_A_POSTAL_CODE, "postal_code", 0 },
+    { PATRON_A_CITY, "city", 0 },
+    { PATRON_A_STATE, "state", 0 },
+    { PATRON_A_COUNTRY, "country", 0 },
+    { PATRON_A_PHONE, "phone", 0 },
+    { PATRON_A_DEFAULT, "is_default", 1 },
+    { PATRON_A_BILLING, "billing", 0 },
+    { PATRON_A_VAT_ID, "vat_id", 0 },
+};
+#define N_ADDRESS_COLUMNS ((int)(sizeof address_columns / sizeof address_columns[0]))
+
+/* The field ids the columns above cover: every id below these has a column
+ * (PATRON_F_ID is the primary key). */
+#define KNOWN_FIELD_END (PATRON_F_MERGED_INTO + 1)
+#define KNOWN_ADDR_END (PATRON_A_VAT_ID + 1)
+
+static const char *const fixed_sql[ST__COUNT] = {
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_DEFERRED] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT patron_call",
+    [ST_RELEASE] = "RELEASE patron_call",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO patron_call",
+    [ST_CUST_DELETE] = "DELETE FROM customers WHERE id = ?1",
+    [ST_ADDR_DELETE] = "DELETE FROM customer_addresses WHERE customer_id = ?1",
+    [ST_TAG_INSERT] = "INSERT INTO customer_tags(customer_id, position, tag) VALUES (?1, ?2, ?3)",
+    [ST_TAG_SELECT] = "SELECT tag FROM customer_tags WHERE customer_id = ?1 ORDER BY position",
+    [ST_TAG_DELETE] = "DELETE FROM customer_tags WHERE customer_id = ?1",
+    [ST_PROP_INSERT] = "INSERT INTO customer_properties(customer_id, position, key, value) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [ST_PROP_SELECT] = "SELECT key, value FROM customer_properties WHERE customer_id = ?1 "
+                       "ORDER BY position",
+    [ST_PROP_DELETE] = "DELETE FROM customer_properties WHERE customer_id = ?1",
+    [ST_EXTRA_INSERT] = "INSERT OR REPLACE INTO customer_extra(customer_id, address_position, "
+                        "field, value) VALUES (?1, ?2, ?3, ?4)",
+    [ST_EXTRA_SELECT] = "SELECT address_position, field, value FROM customer_extra "
+                        "WHERE customer_id = ?1 ORDER BY address_position, field",
+    [ST_EXTRA_DELETE] = "DELETE FROM customer_extra WHERE customer_id = ?1",
+    [ST_KEY_INSERT] = "INSERT OR IGNORE INTO customer_keys(kind, value, customer_id) "
+                      "VALUES (?1, ?2, ?3)",
+    [ST_KEY_DELETE] = "DELETE FROM customer_keys WHERE customer_id = ?1",
+    [ST_KEY_LOOKUP] = "SELECT customer_id FROM customer_keys WHERE kind = ?1 AND value = ?2 "
+                      "ORDER BY customer_id",
+    [ST_SCAN] = "SELECT id FROM customers WHERE id > ?1"
+                " AND (?2 IS NULL OR state = ?2)"
+                " AND (?3 IS NULL OR coalesce(locked, 0) = ?3)"
+                " AND (?4 IS NULL OR customer_group = ?4)"
+                " ORDER BY id LIMIT ?5",
+    [ST_COUNTER_BUMP] = "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
+    [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = 'customer_number'",
+    [ST_CLAIM] = "INSERT OR IGNORE INTO used_numbers(number) VALUES (?1)",
+    [ST_ORDERS_OF] = "SELECT order_id FROM orders WHERE customer_id = ?1 ORDER BY order_id",
+    [ST_ORDERS_RELINK] = "UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
+    [ST_ORDER_MOVE] = "UPDATE orders SET customer_id = ?2 WHERE order_id = ?1",
+    [ST_JOURNAL_INSERT] = "INSERT INTO journal(time, kind, customer_id, undone_by, payload) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_JOURNAL_GET] = "SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
+                       "WHERE id = ?1",
+    [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
+                        "WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [ST_JOURNAL_UNDONE] = "UPDATE journal SET undone_by = ?2 WHERE id = ?1",
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+int psq_status_of(int sqlite_rc)
+{
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_OK:
+        return PATRON_OK;
+    case SQLITE_NOMEM:
+        return PATRON_E_NOMEM;
+    case SQLITE_CANTOPEN:
+        return PATRON_E_STORE;
+    default:
+        return PATRON_E_STORE;
+    }
+}
+
+/* Record "<what>: <SQLite's message>" and map `rc` to a patron_status.  The
+ * message of SQLite names tables and columns, never bound values, so a
+ * password hash cannot end up in it. */
+int psq_fail(psq *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof s->err && rc != SQLITE_OK)
+        snprintf(s->err + n, sizeof s->err - (size_t)n, ": %s", sqlite3_errmsg(s->db));
+    return psq_status_of(rc);
+}
+
+/* A failure that is not SQLite's: keep the message, return `status`. */
+static int psq_error(psq *s, int status, const char *fmt, ...) PSQ_PRINTF(3, 4);
+static int psq_error(psq *s, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Statements                                                                */
+
+enum sql_list { LIST_NAMES, LIST_PARAMS, LIST_ASSIGN };
+
+/* head, then the columns as "a,b" (names), "?k,?k+1" (parameters from
+ * `first`) or "a = ?k,b = ?k+1" (assignments), then tail.  NULL if out of
+ * memory. */
+static char *build_sql(const char *head, const psq_column *cols, int n, enum sql_list list,
+                       int first, const char *tail)
+{
+    size_t cap = strlen(head) + strlen(tail) + 1;
+    char *buf, *p;
+    int i;
+
+    for (i = 0; i < n; i++)
+        cap += strlen(cols[i].name) + 24;
+    buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    p = buf;
+    p += sprintf(p, "%s", head);
+    for (i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        switch (list) {
+        case LIST_NAMES:
+            p += sprintf(p, "%s", cols[i].name);
+            break;
+        case LIST_PARAMS:
+            p += sprintf(p, "?%d", first + i);
+            break;
+        case LIST_ASSIGN:
+            p += sprintf(p, "%s = ?%d", cols[i].name, first + i);
+            break;
+        }
+    }
+    sprintf(p, "%s", tail);
+    return buf;
+}
+
+static char *concat_free(char *a, char *b)
+{
+    char *all = NULL;
+    if (a && b) {
+        all = malloc(strlen(a) + strlen(b) + 1);
+        if (all) {
+            strcpy(all, a);
+            strcat(all, b);
+        }
+    }
+    free(a);
+    free(b);
+    return all;
+}
+
+static int generate_sql(psq *s)
+{
+    char tail[64];
+    int i;
+
+    s->gen_sql[ST_CUST_INSERT] = concat_free(
+        build_sql("INSERT INTO customers (", customer_columns, N_CUSTOMER_COLUMNS, LIST_NAMES, 0,
+                  ") VALUES ("),
+        build_sql("", customer_columns, N_CUSTOMER_COLUMNS, LIST_PARAMS, 1, ")"));
+    snprintf(tail, sizeof tail, " WHERE id = ?%d", N_CUSTOMER_COLUMNS + 1);
+    s->gen_sql[ST_CUST_UPDATE] = build_sql("UPDATE customers SET ", customer_columns,
+                                           N_CUSTOMER_COLUMNS, LIST_ASSIGN, 1, tail);
+    s->gen_sql[ST_CUST_SELECT] = build_sql("SELECT id,", customer_columns, N_CUSTOMER_COLUMNS,
+                                           LIST_NAMES, 0, " FROM customers WHERE id = ?1");
+    s->gen_sql[ST_ADDR_INSERT] = concat_free(
+        build_sql("INSERT INTO customer_addresses (customer_id,position,", address_columns,
+                  N_ADDRESS_COLUMNS, LIST_NAMES, 0, ") VALUES (?1,?2,"),
+        build_sql("", address_columns, N_ADDRESS_COLUMNS, LIST_PARAMS, 3, ")"));
+    s->gen_sql[ST_ADDR_SELECT] =
+        build_sql("SELECT ", address_columns, N_ADDRESS_COLUMNS, LIST_NAMES, 0,
+                  " FROM customer_addresses WHERE customer_id = ?1 ORDER BY position");
+    for (i = 0; i < ST__COUNT; i++)
+        if (!fixed_sql[i] && !s->gen_sql[i])
+            return -1;
+    return 0;
+}
+
+/* The prepared statement `id`, prepared now if this is its first use. */
+static sqlite3_stmt *stmt(psq *s, enum psq_stmt id, int *rc_out)
+{
+    int rc;
+    const char *sql;
+
+    if (s->st[id])
+        return s->st[id];
+    sql = s->gen_sql[id] ? s->gen_sql[id] : fixed_sql[id];
+    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL);
+    if (rc != SQLITE_OK) {
+        s->st[id] = NULL;
+        *rc_out = rc;
+        return NULL;
+    }
+    return s->st[id];
+}
+
+/* Make a statement ready for the next use. */
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Step a statement that returns no rows; reset it.  SQLITE_DONE -> OK. */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Is `v` an integer in canonical decimal form ("0", "-12", no '+', no
+ * leading zeros, no spaces) that fits an int64?  Then it can be stored as an
+ * INTEGER and read back as the same text. */
+static int canonical_int(const char *v, sqlite3_int64 *out)
+{
+    const char *p = v;
+    char *end;
+    long long n;
+
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return 0;
+    if (*p == '0' && (p[1] != '\0' || p != v))
+        return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || *end)
+        return 0;
+    *out = n;
+    return 1;
+}
+
+static int bind_value(sqlite3_stmt *st, int idx, const char *v, int is_int)
+{
+    sqlite3_int64 n;
+    if (!v)
+        return sqlite3_bind_null(st, idx);
+    if (is_int) {
+        if (canonical_int(v, &n))
+            return sqlite3_bind_int64(st, idx, n);
+        /* Not an int64 in canonical form (a revision above INT64_MAX, a
+         * boolean of a future format): a BLOB is the one type an INTEGER
+         * column keeps as given, where text would turn into a REAL. */
+        return sqlite3_bind_blob(st, idx, v, (int)strlen(v), SQLITE_STATIC);
+    }
+    return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                              */
+
+static int exec_stmt(psq *s, enum psq_stmt id)
+{
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, id, &rc);
+    if (!st)
+        return rc;
+    return run(st);
+}
+
+static int cb_begin(void *ctx)
+{
+    psq *s = ctx;
+    int rc;
+
+    if (s->tx != TX_NONE)
+        return psq_error(s, PATRON_E_STATE, "begin: a transaction is already open");
+    if (!sqlite3_get_autocommit(s->db)) {
+        /* The host has a transaction open: run inside it. */
+        rc = exec_stmt(s, ST_SAVEPOINT);
+        if (rc != SQLITE_OK)
+            return psq_fail(s, rc, "begin (savepoint)");
+        s->tx = TX_SAVEPOINT;
+        return 0;
+    }
+    rc = exec_stmt(s, (s->flags & PATRON_SQLITE_READONLY) ? ST_BEGIN_DEFERRED : ST_BEGIN_IMMEDIATE);
+    if (rc != SQLITE_OK)
+        return psq_fail(s, rc, "begin");
+    s->tx = TX_OWN;
+    return 0;
+}
+
+static int cb_commit(void *ctx)
+{
+    psq *s = ctx;
+    int rc;
+
+    switch (s->tx) {
+    case TX_OWN:
+        rc = exec_stmt(s, ST_COMMIT);
+        if (rc != SQLITE_OK) {
+            /* SQLite may have rolled back by itself (disk full, I/O error). */
+            if (sqlite3_get_autocommit(s->db))
+                s->tx = TX_NONE;
+            return psq_fail(s, rc, "commit");
+        }
+        break;
+    case TX_SAVEPOINT:
+        rc = exec_stmt(s, ST_RELEASE);
+        if (rc != SQLITE_OK)
+            return psq_fail(s, rc, "commit (release savepoint)");
+        break;
+    case TX_NONE:
+        return psq_error(s, PATRON_E_STATE, "commit: no transaction is open");
+    }
+    s->tx = TX_NONE;
+    return 0;
+}
+
+static int cb_rollback(void *ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    enum psq_tx tx = s->tx;
+
+    s->tx = TX_NONE;
+    if (sqlite3_get_autocommit(s->db)) {
+        /* Nothing open any more: SQLite already rolled back (an I/O error,
+         * SQLITE_FULL), or the host's own transaction was ended. */
+        if (tx == TX_SAVEPOINT)
+            return psq_error(s, PATRON_E_STORE,
+                             "rollback: the host's transaction was already rolled back");
+        return 0;
+    }
+    if (tx == TX_OWN) {
+        rc = exec_stmt(s, ST_ROLLBACK);
+        if (rc != SQLITE_OK)
+            return psq_fail(s, rc, "rollback");
+    } else if (tx == TX_SAVEPOINT) {
+        rc = exec_stmt(s, ST_ROLLBACK_TO);
+        if (rc == SQLITE_OK)
+            rc = exec_stmt(s, ST_RELEASE);
+        if (rc != SQLITE_OK)
+            return psq_fail(s, rc, "rollback (savepoint)");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records                                                                   */
+
+static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id,
+                          const patron_key *keys, size_t n_keys)
+{
+    sqlite3_stmt *st;
+    size_t i, n;
+    int rc = SQLITE_OK, j, f;
+
+    n = patron_customer_address_count(c);
+    if (n) {
+        if (!(st = stmt(s, ST_ADDR_INSERT, &rc)))
+            return psq_fail(s, rc, "save address");
+        for (i = 0; i < n; i++) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+            for (j = 0; j < N_ADDRESS_COLUMNS && rc == SQLITE_OK; j++)
+                rc = bind_value(st, j + 3,
+                                patron_customer_address_get(c, i, address_columns[j].field),
+                                address_columns[j].is_int);
+            if (rc == SQLITE_OK)
+                rc = run(st);
+            else
+                done(st);
+            if (rc != SQLITE_OK)
+                return psq_fail(s, rc, "save address %zu", i + 1);
+        }
+    }
+
+    n = patron_customer_tag_count(c);
+    if (n) {
+        if (!(st = stmt(s, ST_TAG_INSERT, &rc)))
+            return psq_fail(s, rc, "save tag");
+        for (i = 0; i < n; i++) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+            sqlite3_bind_text(st, 3, patron_customer_tag_get(c, i), -1, SQLITE_STATIC);
+            if ((rc = run(st)) != SQLITE_OK)
+                return psq_fail(s, rc, "save tag");
+        }
+    }
+
+    n = patron_customer_prop_count(c);
+    if (n) {
+        if (!(st = stmt(s, ST_PROP_INSERT, &rc)))
+            return psq_fail(s, rc, "save property");
+        for (i = 0; i < n; i++) {
+            const char *k = NULL, *v = NULL;
+            if (patron_customer_prop_at(c, i, &k, &v) != PATRON_OK || !k)
+                continue;
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+            sqlite3_bind_text(st, 3, k, -1, SQLITE_STATIC);
+            bind_value(st, 4, v, 0);
+            if ((rc = run(st)) != SQLITE_OK)
+                return psq_fail(s, rc, "save property");
+        }
+    }
+
+    /* Fields of a libpatron newer than this store's schema. */
+    if (s->rt_field_end > s->known_field_end || s->rt_addr_end > s->known_addr_end) {
+        size_t na = patron_customer_address_count(c);
+        if (!(st = stmt(s, ST_EXTRA_INSERT, &rc)))
+            return psq_fail(s, rc, "save field");
+        for (f = s->known_field_end; f < s->rt_field_end; f++) {
+            const char *v = patron_customer_get(c, f);
+            if (!v)
+                continue;
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, -1);
+            sqlite3_bind_int(st, 3, f);
+            sqlite3_bind_text(st, 4, v, -1, SQLITE_STATIC);
+            if ((rc = run(st)) != SQLITE_OK)
+                return psq_fail(s, rc, "save field %d", f);
+        }
+        for (i = 0; i < na; i++) {
+            for (f = s->known_addr_end; f < s->rt_addr_end; f++) {
+                const char *v = patron_customer_address_get(c, i, f);
+                if (!v)
+                    continue;
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+                sqlite3_bind_int(st, 3, f);
+                sqlite3_bind_text(st, 4, v, -1, SQLITE_STATIC);
+                if ((rc = run(st)) != SQLITE_OK)
+                    return psq_fail(s, rc, "save address field %d", f);
+            }
+        }
+    }
+
+    if (n_keys) {
+        if (!(st = stmt(s, ST_KEY_INSERT, &rc)))
+            return psq_fail(s, rc, "save keys");
+        for (i = 0; i < n_keys; i++) {
+            if (!keys[i].value)
+                continue;
+            sqlite3_bind_int(st, 1, keys[i].kind);
+            sqlite3_bind_text(st, 2, keys[i].value, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, id);
+            if ((rc = run(st)) != SQLITE_OK)
+                return psq_fail(s, rc, "save keys");
+        }
+    }
+    return 0;
+}
+
+static int bind_customer(sqlite3_stmt *st, const patron_customer *c)
+{
+    int i, rc = SQLITE_OK;
+    for (i = 0; i < N_CUSTOMER_COLUMNS && rc == SQLITE_OK; i++)
+        rc = bind_value(st, i + 1, patron_customer_get(c, customer_columns[i].field),
+                        customer_columns[i].is_int);
+    return rc;
+}
+
+static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
+                     int64_t *id_out)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, st_rc;
+    sqlite3_stmt *st = stmt(s, ST_CUST_INSERT, &rc);
+    sqlite3_int64 id;
+
+    if (!st)
+        return psq_fail(s, rc, "insert");
+    rc = bind_customer(st, c);
+    if (rc == SQLITE_OK)
+        rc = run(st);
+    else
+        done(st);
+    if (rc != SQLITE_OK)
+        return psq_fail(s, rc, "insert");
+    id = sqlite3_last_insert_rowid(s->db);
+    st_rc = write_children(s, c, id, keys, n_keys);
+    if (st_rc)
+        return st_rc;
+    *id_out = id;
+    return 0;
+}
+
+/* Delete the children and keys of `id`. */
+static int delete_children(psq *s, sqlite3_int64 id, const char *what)
+{
+    static const enum psq_stmt dels[] = { ST_ADDR_DELETE, ST_TAG_DELETE, ST_PROP_DELETE,
+                                          ST_EXTRA_DELETE, ST_KEY_DELETE };
+    size_t i;
+    int rc = SQLITE_OK;
+
+    for (i = 0; i < sizeof dels / sizeof dels[0]; i++) {
+        sqlite3_stmt *st = stmt(s, dels[i], &rc);
+        if (!st)
+            return psq_fail(s, rc, "%s", what);
+        sqlite3_bind_int64(st, 1, id);
+        if ((rc = run(st)) != SQLITE_OK)
+            return psq_fail(s, rc, "%s", what);
+    }
+    return 0;
+}
+
+static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, st_rc;
+    sqlite3_stmt *st = stmt(s, ST_CUST_UPDATE, &rc);
+    sqlite3_int64 id = patron_customer_id(c);
+
+    if (!st)
+        return psq_fail(s, rc, "update");
+    rc = bind_customer(st, c);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, N_CUSTOMER_COLUMNS + 1, id);
+    if (rc == SQLITE_OK)
+        rc = run(st);
+    else
+        done(st);
+    if (rc != SQLITE_OK)
+        return psq_fail(s, rc, "update");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "update: no customer with id %lld",
+                         (long long)id);
+    if ((st_rc = delete_children(s, id, "update")) != 0)
+        return st_rc;
+    return write_children(s, c, id, keys, n_keys);
+}
+
+static int cb_remove(void *ctx, int64_t id)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, ST_CUST_DELETE, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "remove");
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "remove");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "remove: no customer with id %lld",
+                         (long long)id);
+    return delete_children(s, id, "remove");
+}
+
+static int load_failed(psq *s, patron_customer *out, patron_status st, const char *what,
+                       const char *name)
+{
+    /* The record's message names the field and never echoes a hash. */
+    return psq_error(s, st, "load: the stored %s %s is not accepted: %s", what, name,
+                     patron_customer_errmsg(out));
+}
+
+static int cb_load(void *ctx, int64_t id, patron_customer *out)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, i, step;
+    patron_status pst;
+    sqlite3_stmt *st = stmt(s, ST_CUST_SELECT, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "load");
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        done(st);
+        if (step == SQLITE_DONE)
+            return psq_error(s, PATRON_E_NOT_FOUND, "load: no customer with id %lld",
+                             (long long)id);
+        return psq_fail(s, step, "load");
+    }
+    pst = patron_record_set(out, PATRON_F_ID, (const char *)sqlite3_column_text(st, 0));
+    for (i = 0; i < N_CUSTOMER_COLUMNS && pst == PATRON_OK; i++) {
+        const char *v;
+        if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+            continue;
+        v = (const char *)sqlite3_column_text(st, i + 1);
+        if (!v) {
+            done(st);
+            return psq_fail(s, SQLITE_NOMEM, "load");
+        }
+        pst = patron_record_set(out, customer_columns[i].field, v);
+    }
+    done(st);
+    if (pst != PATRON_OK)
+        return load_failed(s, out, pst, "field", customer_columns[i - 1].name);
+
+    /* Addresses.  patron_customer_address_add() gives a new address some
+     * defaults, so every field is set, unset ones to NULL. */
+    if (!(st = stmt(s, ST_ADDR_SELECT, &rc)))
+        return psq_fail(s, rc, "load addresses");
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t idx;
+        pst = patron_customer_address_add(out, &idx);
+        for (i = 0; i < N_ADDRESS_COLUMNS && pst == PATRON_OK; i++) {
+            const char *v = (const char *)sqlite3_column_text(st, i);
+            pst = patron_customer_address_set(out, idx, address_columns[i].field, v);
+        }
+        if (pst != PATRON_OK) {
+            done(st);
+            return load_failed(s, out, pst, "address field",
+                               i ? address_columns[i - 1].name : "(new address)");
+        }
+    }
+    done(st);
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "load addresses");
+
+    if (!(st = stmt(s, ST_TAG_SELECT, &rc)))
+        return psq_fail(s, rc, "load tags");
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        pst = patron_customer_tag_add(out, (const char *)sqlite3_column_text(st, 0));
+        if (pst != PATRON_OK) {
+            done(st);
+            return load_failed(s, out, pst, "tag", "");
+        }
+    }
+    done(st);
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "load tags");
+
+    if (!(st = stmt(s, ST_PROP_SELECT, &rc)))
+        return psq_fail(s, rc, "load properties");
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        pst = patron_customer_prop_set(out, k, v ? v : "");
+        if (pst != PATRON_OK) {
+            done(st);
+            return load_failed(s, out, pst, "property", "");
+        }
+    }
+    done(st);
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "load properties");
+
+    if (s->rt_field_end > s->known_field_end || s->rt_addr_end > s->known_addr_end) {
+        if (!(st = stmt(s, ST_EXTRA_SELECT, &rc)))
+            return psq_fail(s, rc, "load fields");
+        sqlite3_bind_int64(st, 1, id);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            sqlite3_int64 pos = sqlite3_column_int64(st, 0);
+            int f = sqlite3_column_int(st, 1);
+            const char *v = (const char *)sqlite3_column_text(st, 2);
+            if (pos < 0) {
+                if (f >= s->rt_field_end)
+                    continue; /* written by an even newer libpatron */
+                pst = patron_record_set(out, f, v);
+            } else {
+                if (f >= s->rt_addr_end ||
+                    (size_t)pos >= patron_customer_address_count(out))
+                    continue;
+                pst = patron_customer_address_set(out, (size_t)pos, f, v);
+            }
+            if (pst != PATRON_OK) {
+                done(st);
+                return load_failed(s, out, pst, "field",
+                                   pos < 0 ? patron_field_name(f) : patron_address_field_name(f));
+            }
+        }
+        done(st);
+        if (step != SQLITE_DONE)
+            return psq_fail(s, step, "load fields");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lookups                                                                   */
+
+/* Run a query whose first column is an id and emit each; stop when emit
+ * says so. */
+static int emit_ids(psq *s, sqlite3_stmt *st, patron_emit_id_fn emit, void *emit_ctx,
+                    const char *what)
+{
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (emit(emit_ctx, sqlite3_column_int64(st, 0)) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    done(st);
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "%s", what);
+    return 0;
+}
+
+static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit,
+                     void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, ST_KEY_LOOKUP, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "lookup");
+    if (!value)
+        return 0;
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return emit_ids(s, st, emit, emit_ctx, "lookup");
+}
+
+static sqlite3_int64 sql_limit(size_t limit)
+{
+    return limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit;
+}
+
+static int cb_scan(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
+                   patron_emit_id_fn emit, void *emit_ctx)
+{
+    static const char *const states[] = { NULL, "pending", "active", "merged" };
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st;
+
+    if (limit == 0)
+        return 0;
+    if (!(st = stmt(s, ST_SCAN, &rc)))
+        return psq_fail(s, rc, "scan");
+    sqlite3_bind_int64(st, 1, after_id);
+    if (filter && filter->state != 0) {
+        if (filter->state < 0 || filter->state >= (int)(sizeof states / sizeof states[0]))
+            return 0; /* a state this store never holds */
+        sqlite3_bind_text(st, 2, states[filter->state], -1, SQLITE_STATIC);
+    }
+    if (filter && filter->locked >= 0)
+        sqlite3_bind_int(st, 3, filter->locked ? 1 : 0);
+    if (filter && filter->group)
+        sqlite3_bind_text(st, 4, filter->group, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, sql_limit(limit));
+    return emit_ids(s, st, emit, emit_ctx, "scan");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Numbers                                                                   */
+
+static int cb_next_number(void *ctx, uint64_t *out)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, step;
+    sqlite3_stmt *st = stmt(s, ST_COUNTER_BUMP, &rc);
+    sqlite3_int64 v;
+
+    if (!st || (rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "next_number");
+    if (sqlite3_changes(s->db) != 1)
+        return psq_error(s, PATRON_E_STORE,
+                         "next_number: the row 'customer_number' of table counters is missing");
+    if (!(st = stmt(s, ST_COUNTER_GET, &rc)))
+        return psq_fail(s, rc, "next_number");
+    step = sqlite3_step(st);
+    v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done(st);
+    if (step != SQLITE_ROW)
+        return psq_fail(s, step, "next_number");
+    if (v <= 0)
+        return psq_error(s, PATRON_E_STORE, "next_number: the counter holds %lld", (long long)v);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int cb_claim_number(void *ctx, const char *number)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, ST_CLAIM, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "claim_number");
+    if (!number || !*number)
+        return psq_error(s, PATRON_E_INVALID, "claim_number: empty customer number");
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "claim_number");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_EXISTS, "customer number %s was given before", number);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* References (the example table `orders`)                                   */
+
+static int cb_relink(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit,
+                     void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, step, er = 0;
+    sqlite3_stmt *st = stmt(s, ST_ORDERS_OF, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "relink");
+    sqlite3_bind_int64(st, 1, from_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *ref = (const char *)sqlite3_column_text(st, 0);
+        if (emit && (er = emit(emit_ctx, "order", ref ? ref : "")) != 0)
+            break;
+    }
+    done(st);
+    if (er != 0)
+        return psq_error(s, er < 0 ? er : PATRON_E_STORE, "relink: stopped by the caller");
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "relink");
+    if (!(st = stmt(s, ST_ORDERS_RELINK, &rc)))
+        return psq_fail(s, rc, "relink");
+    sqlite3_bind_int64(st, 1, from_id);
+    sqlite3_bind_int64(st, 2, to_id);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "relink");
+    return 0;
+}
+
+static int cb_move_ref(void *ctx, const char *kind, const char *ref_id, int64_t to_id)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st;
+
+    if (!kind || strcmp(kind, "order") != 0)
+        return psq_error(s, PATRON_E_INVALID,
+                         "move_ref: unknown kind of reference (this store knows \"order\")");
+    if (!(st = stmt(s, ST_ORDER_MOVE, &rc)))
+        return psq_fail(s, rc, "move_ref");
+    sqlite3_bind_text(st, 1, ref_id ? ref_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, to_id);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "move_ref");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "move_ref: no such order");
+    return 0;
+}
+
+static int cb_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void *emit_ctx)
+{
+    /* Orders can always move. */
+    (void)ctx;
+    (void)id;
+    (void)emit;
+    (void)emit_ctx;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Journal                                                                   */
+
+static int cb_journal_append(void *ctx, const patron_journal_entry *e, int64_t *id_out)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, ST_JOURNAL_INSERT, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "journal_append");
+    sqlite3_bind_int64(st, 1, e->time);
+    sqlite3_bind_text(st, 2, e->kind ? e->kind : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, e->customer_id);
+    sqlite3_bind_int64(st, 4, e->undone_by);
+    bind_value(st, 5, e->payload, 0);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "journal_append");
+    *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int emit_journal(psq *s, sqlite3_stmt *st, patron_emit_journal_fn emit, void *emit_ctx,
+                        int *n_out, const char *what)
+{
+    int step, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        patron_journal_entry e;
+        e.id = sqlite3_column_int64(st, 0);
+        e.time = sqlite3_column_int64(st, 1);
+        e.kind = (const char *)sqlite3_column_text(st, 2);
+        e.customer_id = sqlite3_column_int64(st, 3);
+        e.undone_by = sqlite3_column_int64(st, 4);
+        e.payload = (const char *)sqlite3_column_text(st, 5);
+        if (!e.kind)
+            e.kind = "";
+        n++;
+        if (emit(emit_ctx, &e) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    done(st);
+    if (n_out)
+        *n_out = n;
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "%s", what);
+    return 0;
+}
+
+static int cb_journal_get(void *ctx, int64_t id, patron_emit_journal_fn emit, void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, n = 0, st_rc;
+    sqlite3_stmt *st = stmt(s, ST_JOURNAL_GET, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "journal_get");
+    sqlite3_bind_int64(st, 1, id);
+    if ((st_rc = emit_journal(s, st, emit, emit_ctx, &n, "journal_get")) != 0)
+        return st_rc;
+    if (n == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "journal_get: no journal entry %lld",
+                         (long long)id);
+    return 0;
+}
+
+static int cb_journal_scan(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit,
+                           void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st;
+
+    if (limit == 0)
+        return 0;
+    if (!(st = stmt(s, ST_JOURNAL_SCAN, &rc)))
+        return psq_fail(s, rc, "journal_scan");
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, sql_limit(limit));
+    return emit_journal(s, st, emit, emit_ctx, NULL, "journal_scan");
+}
+
+static int cb_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st = stmt(s, ST_JOURNAL_UNDONE, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "journal_set_undone");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, undone_by);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "journal_set_undone");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "journal_set_undone: no journal entry %lld",
+                         (long long)id);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Life cycle                                                                */
+
+static const char *cb_errmsg(void *ctx)
+{
+    psq *s = ctx;
+    return s->err[0] ? s->err : NULL;
+}
+
+static void store_free(psq *s)
+{
+    int i;
+    if (!s)
+        return;
+    for (i = 0; i < ST__COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        free(s->gen_sql[i]);
+    }
+    if (s->db) {
+        /* A transaction left open by the host is rolled back by close. */
+        sqlite3_close(s->db);
+    }
+    free(s);
+}
+
+static void cb_destroy(void *ctx)
+{
+    store_free(ctx);
+}
+
+PATRON_API void patron_sqlite_close(void *ctx)
+{
+    store_free(ctx);
+}
+
+static int count_names(const char *(*name_of)(int), int from)
+{
+    int f = from;
+    /* Stop at a sane bound in case a library answered every id. */
+    while (f < 4096 && name_of(f) != NULL)
+        f++;
+    return f;
+}
+
+static void set_errmsg_out(char **errmsg_out, const char *msg)
+{
+    if (!errmsg_out)
+        return;
+    *errmsg_out = NULL;
+    if (msg) {
+        size_t n = strlen(msg) + 1;
+        *errmsg_out = malloc(n);
+        if (*errmsg_out)
+            memcpy(*errmsg_out, msg, n);
+    }
+}
+
+PATRON_API void patron_sqlite_free(void *ptr)
+{
+    free(ptr);
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static int is_special_path(const char *path)
+{
+    return path[0] == '\0' || strcmp(path, ":memory:") == 0;
+}
+
+PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, void **ctx_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out)
+{
+    char msg[512];
+    psq *s;
+    int rc, oflags;
+    patron_status st;
+
+    if (errmsg_out)
+        *errmsg_out = NULL;
+    if (ctx_out)
+        *ctx_out = NULL;
+    if (!ops_out || !ctx_out || !path) {
+        set_errmsg_out(errmsg_out, "patron_sqlite_store_open: ops_out, ctx_out and path must "
+                                   "not be NULL");
+        return PATRON_E_INVALID;
+    }
+    if (flags & ~(unsigned)(PATRON_SQLITE_READONLY | PATRON_SQLITE_NOCREATE |
+                            PATRON_SQLITE_SYNC_NORMAL)) {
+        set_errmsg_out(errmsg_out, "patron_sqlite_store_open: unknown flags");
+        return PATRON_E_INVALID;
+    }
+    if ((flags & (PATRON_SQLITE_READONLY | PATRON_SQLITE_NOCREATE)) && !is_special_path(path) &&
+        !file_exists(path)) {
+        snprintf(msg, sizeof msg, "%s: no such file", path);
+        set_errmsg_out(errmsg_out, msg);
+        return PATRON_E_NOT_FOUND;
+    }
+
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        set_errmsg_out(errmsg_out, "out of memory");
+        return PATRON_E_NOMEM;
+    }
+    s->flags = flags;
+    s->known_field_end = KNOWN_FIELD_END;
+    s->known_addr_end = KNOWN_ADDR_END;
+    s->rt_field_end = count_names(patron_field_name, 1);
+    s->rt_addr_end = count_names(patron_address_field_name, 1);
+    if (generate_sql(s) != 0) {
+        store_free(s);
+        set_errmsg_out(errmsg_out, "out of memory");
+        return PATRON_E_NOMEM;
+    }
+
+    /* One handle is used by one thread at a time (patron.h): no mutex. */
+    oflags = SQLITE_OPEN_NOMUTEX;
+    if (flags & PATRON_SQLITE_READONLY)
+        oflags |= SQLITE_OPEN_READONLY;
+    else if (flags & PATRON_SQLITE_NOCREATE)
+        oflags |= SQLITE_OPEN_READWRITE;
+    else
+        oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof msg, "cannot open %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        st = psq_status_of(rc);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, 5000);
+
+    if (!(flags & PATRON_SQLITE_READONLY)) {
+        /* WAL: readers never wait for the writer, and commits are cheap. */
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(msg, sizeof msg, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+            st = psq_status_of(rc);
+            goto fail;
+        }
+    }
+    rc = sqlite3_exec(s->db,
+                      (flags & PATRON_SQLITE_SYNC_NORMAL) ? "PRAGMA synchronous=NORMAL"
+                                                          : "PRAGMA synchronous=FULL",
+                      NULL, NULL, NULL);
+    /* 16 MiB of page cache; the savepoint journal of a call inside a host
+     * transaction stays in memory (it holds one call's pages). */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY", NULL,
+                          NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof msg, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+        st = psq_status_of(rc);
+        goto fail;
+    }
+    /* Schema code never runs functions from the file's own schema. */
+    sqlite3_exec(s->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL);
+
+    st = psq_schema_prepare(s->db, flags, path, msg, sizeof msg);
+    if (st != PATRON_OK)
+        goto fail;
+
+    memset(ops_out, 0, sizeof *ops_out);
+    ops_out->version = PATRON_STORE_VERSION;
+    ops_out->begin = cb_begin;
+    ops_out->commit = cb_commit;
+    ops_out->rollback = cb_rollback;
+    ops_out->load = cb_load;
+    ops_out->insert = cb_insert;
+    ops_out->update = cb_update;
+    ops_out->remove = cb_remove;
+    ops_out->lookup = cb_lookup;
+    ops_out->scan = cb_scan;
+    ops_out->next_number = cb_next_number;
+    ops_out->claim_number = cb_claim_number;
+    ops_out->relink = cb_relink;
+    ops_out->move_ref = cb_move_ref;
+    ops_out->check_refs = cb_check_refs;
+    ops_out->journal_append = cb_journal_append;
+    ops_out->journal_get = cb_journal_get;
+    ops_out->journal_scan = cb_journal_scan;
+    ops_out->journal_set_undone = cb_journal_set_undone;
+    ops_out->errmsg = cb_errmsg;
+    ops_out->destroy = cb_destroy;
+    *ctx_out = s;
+    return PATRON_OK;
+
+fail:
+    store_free(s);
+    set_errmsg_out(errmsg_out, msg);
+    return st;
+}
+
+PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out)
+{
+    patron_store_ops ops;
+    void *ctx = NULL;
+    patron_status st;
+
+    if (store_out)
+        *store_out = NULL;
+    if (!out) {
+        set_errmsg_out(errmsg_out, "patron_db_open_sqlite: out must not be NULL");
+        return PATRON_E_INVALID;
+    }
+    *out = NULL;
+    st = patron_sqlite_store_open(&ops, &ctx, path, flags, errmsg_out);
+    if (st != PATRON_OK)
+        return st;
+    st = patron_db_open(out, &ops, ctx);
+    if (st != PATRON_OK) {
+        store_free(ctx);
+        set_errmsg_out(errmsg_out, "patron_db_open refused the SQLite store");
+        return st;
+    }
+    if (store_out)
+        *store_out = ctx;
+    return PATRON_OK;
+}
+
+PATRON_API patron_status patron_db_open_sqlite(patron_db **out, const char *path, unsigned flags)
+{
+    return patron_db_open_sqlite_ex(out, NULL, path, flags, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* For the host                                                              */
+
+PATRON_API struct sqlite3 *patron_sqlite_handle(patron_sqlite *store)
+{
+    return store ? store->db : NULL;
+}
+
+PATRON_API const char *patron_sqlite_errmsg(const patron_sqlite *store)
+{
+    return store ? store->err : "";
+}
+
+PATRON_API patron_status patron_sqlite_begin(patron_sqlite *store)
+{
+    int rc;
+    if (!store)
+        return PATRON_E_INVALID;
+    if (!sqlite3_get_autocommit(store->db) || store->tx != TX_NONE)
+        return psq_error(store, PATRON_E_STATE,
+                         "patron_sqlite_begin: a transaction is already open");
+    rc = exec_stmt(store, (store->flags & PATRON_SQLITE_READONLY) ? ST_BEGIN_DEFERRED
+                                                                   : ST_BEGIN_IMMEDIATE);
+    if (rc != SQLITE_OK)
+        return psq_fail(store, rc, "patron_sqlite_begin");
+    return PATRON_OK;
+}
+
+PATRON_API patron_status patron_sqlite_commit(patron_sqlite *store)
+{
+    int rc;
+    if (!store)
+        return PATRON_E_INVALID;
+    if (sqlite3_get_autocommit(store->db) || store->tx != TX_NONE)
+        return psq_error(store, PATRON_E_STATE, "patron_sqlite_commit: no host transaction is open");
+    rc = exec_stmt(store, ST_COMMIT);
+    if (rc != SQLITE_OK)
+        return psq_fail(store, rc, "patron_sqlite_commit");
+    return PATRON_OK;
+}
+
+PATRON_API patron_status patron_sqlite_rollback(patron_sqlite *store)
+{
+    int rc;
+    if (!store)
+        return PATRON_E_INVALID;
+    if (store->tx != TX_NONE)
+        return psq_error(store, PATRON_E_STATE,
+                         "patron_sqlite_rollback: a patron call is still running");
+    if (sqlite3_get_autocommit(store->db))
+        return PATRON_OK; /* nothing open (SQLite may have rolled back already) */
+    rc = exec_stmt(store, ST_ROLLBACK);
+    if (rc != SQLITE_OK)
+        return psq_fail(store, rc, "patron_sqlite_rollback");
+    return PATRON_OK;
+}
