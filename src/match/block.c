@@ -69,7 +69,8 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
         birth[8] = '\0';
     }
     n = add_key(keys, n, cap, PATRON__KEY_NAME_BIRTH, r->last_kp, birth, NULL, NULL);
-    n = add_key(keys, n, cap, PATRON__KEY_FIRST_BIRTH, r->first_kp, birth, NULL, NULL);
+    /* one kind for both names: swapped first and last names still meet */
+    n = add_key(keys, n, cap, PATRON__KEY_NAME_BIRTH, r->first_kp, birth, NULL, NULL);
     for (i = 0; i < r->n_addr; i++) {
         const patron__match_addr *a = &r->addr[i];
         const char *k1 = r->first_kp, *k2 = r->last_kp;
@@ -79,10 +80,26 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
         }
         n = add_key(keys, n, cap, PATRON__KEY_ADDRESS, a->postal, a->street, a->number, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_NAME_POSTAL, r->last_kp, initial, a->postal, NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_STREET_NAME, a->postal, a->street, r->last_kp,
+        n = add_key(keys, n, cap, PATRON__KEY_STREET_NAME, a->street, a->number, r->last_kp,
                     NULL);
         n = add_key(keys, n, cap, PATRON__KEY_NAMES, k1, k2, a->postal, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_BIRTH_POSTAL, birth, a->postal, NULL, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_STREET_INITIAL, a->postal, a->street, initial,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NUMBER_INITIAL, a->postal, a->number, initial,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_HOUSE_INITIAL, a->street, a->number, initial,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAME_CITY, r->last_kp, initial, a->city, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAMES_CITY, k1, k2, a->city, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_BIRTH_CITY, birth, a->city, NULL, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_ADDITION, a->addition, a->number, NULL, NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAME_STREET, r->last_kp, initial, a->street,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NAME_NUMBER, r->last_kp, initial, a->number,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_NUMBER_NAME, a->postal, a->number, r->last_kp,
+                    NULL);
     }
     return n;
 }

@@ -251,8 +251,9 @@ enum {
     PATRON__MATCH_CAP_HOUSEHOLD = 1,      /* same address, other first name */
     PATRON__MATCH_CAP_SHARED_EMAIL = 2,   /* same email, other first name */
     PATRON__MATCH_CAP_EMAIL_CONFLICT = 4, /* both have an email, they differ */
-    PATRON__MATCH_CAP_NO_PERSON = 8       /* nothing identifies the person
+    PATRON__MATCH_CAP_NO_PERSON = 8,      /* nothing identifies the person
                                              (first name, email, birth date) */
+    PATRON__MATCH_CAP_ADDRESS = 16        /* other street, no equal birth date */
 };
 
 typedef struct patron__match_config {
@@ -260,7 +261,14 @@ typedef struct patron__match_config {
     int mode;                /* patron__match_mode */
     double merge_threshold;  /* score >= this: MERGE (unless capped) */
     double review_threshold; /* score >= this: REVIEW */
+    /* The address fields (street, number, addition, postal code, city) are
+     * not independent: together they count at least this much (a person
+     * who moved is not five times as unlikely). */
+    double address_floor;
     int email_conflict_blocks_merge; /* 1 (default): differing emails → REVIEW at most */
+    int birth_overrides_household;   /* 1 (default): same address, other first name, but
+                                        the same birth date: not held back as a
+                                        household (twins are the known exception) */
     /* Fellegi-Sunter probabilities per field and level: m = P(level | same
      * person), u = P(level | different people).  Change them, then call
      * patron__match_config_update() to recompute the weights. */
@@ -287,6 +295,7 @@ typedef struct patron__match_result {
     int caps;     /* PATRON__MATCH_CAP_* that applied */
     int addr_a;   /* indexes of the best-matching addresses, -1 if none */
     int addr_b;
+    double address_weight; /* what the address fields added, after address_floor */
     char birth_a[12], birth_b[12]; /* "YYYY-MM-DD" for the explanation */
     patron__match_field_expl field[PATRON__MF_COUNT];
 } patron__match_result;
@@ -304,20 +313,36 @@ const char *patron__match_decision_name(int decision); /* "merge", ... */
 /* ------------------------------------------------------------------------ */
 /* Blocking keys (block.c)                                                  */
 
+/*
+ * Key kinds.  Each key joins two or three parts of a record, so that a
+ * duplicate with errors in a few fields still shares some key with its
+ * original.  Parts: postal code P, street S (normalised, no number), house
+ * number N, address addition A, city C, Kölner code of the last name L, first
+ * initial I, birth date B.
+ */
 enum {
-    PATRON__KEY_EMAIL = 100,       /* normalised email */
-    PATRON__KEY_PHONE = 101,       /* E.164 phone */
-    PATRON__KEY_ADDRESS = 102,     /* postal code, street, number */
-    PATRON__KEY_NAME_POSTAL = 103, /* Kölner(last), first initial, postal code */
-    PATRON__KEY_NAME_BIRTH = 104,  /* Kölner(last), birth date */
-    PATRON__KEY_FIRST_BIRTH = 105, /* Kölner(first), birth date */
-    PATRON__KEY_NAMES = 106,       /* Kölner(first), Kölner(last) sorted, postal */
-    PATRON__KEY_STREET_NAME = 107, /* postal code, street, Kölner(last) */
-    PATRON__KEY_BIRTH_POSTAL = 108 /* birth date, postal code */
+    PATRON__KEY_EMAIL = 100,          /* normalised email */
+    PATRON__KEY_PHONE = 101,          /* E.164 phone */
+    PATRON__KEY_ADDRESS = 102,        /* P S N */
+    PATRON__KEY_NAME_POSTAL = 103,    /* L I P */
+    PATRON__KEY_NAME_BIRTH = 104,     /* L B and Kölner(first) B */
+    PATRON__KEY_STREET_INITIAL = 105, /* P S I */
+    PATRON__KEY_NAMES = 106,          /* Kölner(first), L sorted, P */
+    PATRON__KEY_STREET_NAME = 107,    /* S N L */
+    PATRON__KEY_BIRTH_POSTAL = 108,   /* B P */
+    PATRON__KEY_NUMBER_INITIAL = 109, /* P N I */
+    PATRON__KEY_HOUSE_INITIAL = 110,  /* S N I */
+    PATRON__KEY_NAME_CITY = 111,      /* L I C */
+    PATRON__KEY_NAMES_CITY = 112,     /* Kölner(first), L sorted, C */
+    PATRON__KEY_BIRTH_CITY = 113,     /* B C */
+    PATRON__KEY_ADDITION = 114,       /* A N */
+    PATRON__KEY_NAME_STREET = 115,    /* L I S */
+    PATRON__KEY_NAME_NUMBER = 116,    /* L I N */
+    PATRON__KEY_NUMBER_NAME = 117     /* P N L */
 };
 
 #define PATRON__MATCH_KEY_MAX 96 /* bytes per key value, NUL included */
-#define PATRON__MATCH_KEYS_MAX 32
+#define PATRON__MATCH_KEYS_MAX 96
 
 typedef struct patron__match_key {
     int kind;
@@ -327,8 +352,9 @@ typedef struct patron__match_key {
 /**
  * The blocking keys of a normalised record: candidates for a record are the
  * records that share at least one (kind, value).  In email-only mode only
- * the email key.  Writes at most `cap` keys (PATRON__MATCH_KEYS_MAX is
- * always enough) and returns how many.
+ * the email key.  Writes at most `cap` keys (PATRON__MATCH_KEYS_MAX covers
+ * six addresses; later addresses get keys while room is left) and returns
+ * how many.
  */
 size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                           const patron__match_config *cfg);

@@ -118,21 +118,17 @@ static int ends_with(const char *s, size_t n, const char *suf)
     return n >= k && memcmp(s + n - k, suf, k) == 0;
 }
 
-static const char *const street_words[][2] = {
-    /* whole words, English and others: word → abbreviation */
-    {"street", "st"}, {"road", "rd"}, {"avenue", "ave"}, {"av", "ave"},
-    {"place", "pl"}, {"crescent", "cres"}, {"court", "ct"}, {"circuit", "cct"},
-    {"close", "cl"}, {"parade", "pde"}, {"terrace", "tce"}, {"lane", "ln"},
-    {"highway", "hwy"}, {"square", "sq"}, {"drive", "dr"}, {"sankt", "st"},
-};
-
+/* German street words are unified ("straße", "strasse", "str." → "str";
+ * "platz", "pl." → "pl").  Words of other languages are kept as written:
+ * abbreviating them ("street" → "st") would turn a typo in the word
+ * ("stre et", "dtreet") into a different street. */
 static size_t street_name(char *out, const struct stoks *t, size_t from, size_t to)
 {
     size_t n = 0, i;
 
     for (i = from; i < to; i++) {
         char w[64];
-        size_t k = 0, j;
+        size_t k = 0;
         const char *src = t->s[i];
         /* letters and digits only: "goethe-str." → "goethestr" */
         for (; *src; src++)
@@ -142,12 +138,10 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
         w[k] = '\0';
         if (k == 0)
             continue;
-        for (j = 0; j < COUNT(street_words); j++)
-            if (strcmp(w, street_words[j][0]) == 0) {
-                strcpy(w, street_words[j][1]);
-                k = strlen(w);
-                break;
-            }
+        if (i == from && strcmp(w, "sankt") == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
+            strcpy(w, "st");
+            k = 2;
+        }
         if (ends_with(w, k, "strasse"))
             k -= 4; /* → "str" */
         else if (ends_with(w, k, "strase") || ends_with(w, k, "strabe"))

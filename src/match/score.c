@@ -25,39 +25,39 @@ struct mu {
 static const struct mu default_mu[] = {
     {PATRON__MF_FIRST, PATRON__ML_EXACT, 0.86, 0.02},
     {PATRON__MF_FIRST, PATRON__ML_VARIANT, 0.02, 0.002},
-    {PATRON__MF_FIRST, PATRON__ML_SIMILAR, 0.06, 0.005},
+    {PATRON__MF_FIRST, PATRON__ML_SIMILAR, 0.09, 0.004},
     {PATRON__MF_FIRST, PATRON__ML_PHONETIC, 0.01, 0.005},
-    {PATRON__MF_FIRST, PATRON__ML_PARTIAL, 0.01, 0.003},
+    {PATRON__MF_FIRST, PATRON__ML_PARTIAL, 0.01, 0.001},
     {PATRON__MF_FIRST, PATRON__ML_INITIAL, 0.03, 0.01},
-    {PATRON__MF_FIRST, PATRON__ML_SWAPPED, 0.005, 0.0001},
-    {PATRON__MF_FIRST, PATRON__ML_DIFFERENT, 0.02, 0.95},
+    {PATRON__MF_FIRST, PATRON__ML_SWAPPED, 0.01, 0.0003},
+    {PATRON__MF_FIRST, PATRON__ML_DIFFERENT, 0.05, 0.95},
 
-    {PATRON__MF_LAST, PATRON__ML_EXACT, 0.88, 0.01},
+    {PATRON__MF_LAST, PATRON__ML_EXACT, 0.85, 0.01},
     {PATRON__MF_LAST, PATRON__ML_SIMILAR, 0.08, 0.003},
     {PATRON__MF_LAST, PATRON__ML_PHONETIC, 0.015, 0.005},
     {PATRON__MF_LAST, PATRON__ML_PARTIAL, 0.01, 0.001},
-    {PATRON__MF_LAST, PATRON__ML_SWAPPED, 0.005, 0.0001},
-    {PATRON__MF_LAST, PATRON__ML_DIFFERENT, 0.02, 0.97},
+    {PATRON__MF_LAST, PATRON__ML_SWAPPED, 0.01, 0.0003},
+    {PATRON__MF_LAST, PATRON__ML_DIFFERENT, 0.05, 0.97},
 
-    {PATRON__MF_STREET, PATRON__ML_EXACT, 0.92, 0.03},
-    {PATRON__MF_STREET, PATRON__ML_SIMILAR, 0.05, 0.01},
-    {PATRON__MF_STREET, PATRON__ML_DIFFERENT, 0.03, 0.96},
+    {PATRON__MF_STREET, PATRON__ML_EXACT, 0.85, 0.03},
+    {PATRON__MF_STREET, PATRON__ML_SIMILAR, 0.1, 0.006},
+    {PATRON__MF_STREET, PATRON__ML_DIFFERENT, 0.04, 0.96},
 
-    {PATRON__MF_NUMBER, PATRON__ML_EXACT, 0.93, 0.05},
-    {PATRON__MF_NUMBER, PATRON__ML_PARTIAL, 0.03, 0.02},
-    {PATRON__MF_NUMBER, PATRON__ML_DIFFERENT, 0.04, 0.93},
+    {PATRON__MF_NUMBER, PATRON__ML_EXACT, 0.88, 0.05},
+    {PATRON__MF_NUMBER, PATRON__ML_PARTIAL, 0.04, 0.015},
+    {PATRON__MF_NUMBER, PATRON__ML_DIFFERENT, 0.06, 0.93},
 
     {PATRON__MF_ADDITION, PATRON__ML_EXACT, 0.8, 0.02},
     {PATRON__MF_ADDITION, PATRON__ML_SIMILAR, 0.1, 0.01},
     {PATRON__MF_ADDITION, PATRON__ML_DIFFERENT, 0.1, 0.97},
 
-    {PATRON__MF_POSTAL, PATRON__ML_EXACT, 0.95, 0.05},
-    {PATRON__MF_POSTAL, PATRON__ML_PARTIAL, 0.03, 0.02},
-    {PATRON__MF_POSTAL, PATRON__ML_DIFFERENT, 0.02, 0.93},
+    {PATRON__MF_POSTAL, PATRON__ML_EXACT, 0.9, 0.05},
+    {PATRON__MF_POSTAL, PATRON__ML_PARTIAL, 0.05, 0.01},
+    {PATRON__MF_POSTAL, PATRON__ML_DIFFERENT, 0.03, 0.93},
 
-    {PATRON__MF_CITY, PATRON__ML_EXACT, 0.93, 0.2},
-    {PATRON__MF_CITY, PATRON__ML_SIMILAR, 0.05, 0.02},
-    {PATRON__MF_CITY, PATRON__ML_DIFFERENT, 0.02, 0.7},
+    {PATRON__MF_CITY, PATRON__ML_EXACT, 0.9, 0.2},
+    {PATRON__MF_CITY, PATRON__ML_SIMILAR, 0.06, 0.02},
+    {PATRON__MF_CITY, PATRON__ML_DIFFERENT, 0.04, 0.7},
 
     {PATRON__MF_EMAIL, PATRON__ML_EXACT, 0.9, 0.0005},
     {PATRON__MF_EMAIL, PATRON__ML_SIMILAR, 0.03, 0.001},
@@ -67,9 +67,9 @@ static const struct mu default_mu[] = {
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
     {PATRON__MF_PHONE, PATRON__ML_DIFFERENT, 0.1, 0.99},
 
-    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.85, 0.001},
-    {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.12, 0.01},
-    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.03, 0.989},
+    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.001},
+    {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.06, 0.001},
+    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.989},
 
     {PATRON__MF_COMPANY, PATRON__ML_EXACT, 0.85, 0.01},
     {PATRON__MF_COMPANY, PATRON__ML_SIMILAR, 0.05, 0.01},
@@ -119,9 +119,11 @@ void patron__match_config_default(patron__match_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     memcpy(cfg->default_country, "DE", 3);
     cfg->mode = PATRON__MATCH_MODE_FIELDS;
-    cfg->merge_threshold = 12.0;
-    cfg->review_threshold = 5.0;
+    cfg->merge_threshold = 16.0;
+    cfg->review_threshold = 6.0;
+    cfg->address_floor = -9.0;
     cfg->email_conflict_blocks_merge = 1;
+    cfg->birth_overrides_household = 1;
     for (i = 0; i < sizeof default_mu / sizeof default_mu[0]; i++) {
         cfg->m[default_mu[i].field][default_mu[i].level] = default_mu[i].m;
         cfg->u[default_mu[i].field][default_mu[i].level] = default_mu[i].u;
@@ -304,17 +306,12 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
 
 static int cmp_email(const char *a, const char *b)
 {
-    const char *at_a, *at_b;
-
     if (!a[0] || !b[0])
         return PATRON__ML_MISSING;
     if (strcmp(a, b) == 0)
         return PATRON__ML_EXACT;
-    at_a = strchr(a, '@');
-    at_b = strchr(b, '@');
-    if (at_a && at_b && at_a - a == at_b - b && at_a - a >= 6 &&
-        memcmp(a, b, (size_t)(at_a - a)) == 0)
-        return PATRON__ML_SIMILAR; /* same personal local part, other provider */
+    /* A typo only.  The same local part at another provider is no evidence:
+     * it is usually built from the name, which namesakes share. */
     if (patron__match_osa(a, strlen(a), b, strlen(b)) == 1)
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
@@ -419,6 +416,13 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
             int l0 = cmp_plain(x->street, y->street, 0.9);
             int l1 = cmp_number(x->number, y->number);
             int l2 = cmp_plain(x->addition, y->addition, 0.9);
+            if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
+                cmp_plain(x->street, y->addition, 0.9) != PATRON__ML_DIFFERENT &&
+                cmp_plain(x->addition, y->street, 0.9) != PATRON__ML_DIFFERENT)
+                l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
+            /* a house number agrees only on the same street */
+            if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
+                l1 = PATRON__ML_DIFFERENT;
             int l3 = cmp_postal(x, y);
             int l4 = cmp_plain(x->city, y->city, 0.9);
             double s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
@@ -437,7 +441,9 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
         }
     r->addr_a = best_i;
     r->addr_b = best_j;
+    r->address_weight = best < cfg->address_floor ? cfg->address_floor : best;
     if (best_i < 0) {
+        r->address_weight = 0;
         set(r, cfg, PATRON__MF_STREET, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_NUMBER, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_ADDITION, PATRON__ML_MISSING, empty, empty);
@@ -504,7 +510,10 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, b->company, 0.9), a->company,
         b->company);
     for (f = 0; f < PATRON__MF_COUNT; f++)
-        s += r->field[f].weight;
+        if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
+            f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)
+            s += r->field[f].weight;
+    s += r->address_weight;
     r->score = s;
     r->decision = s >= cfg->merge_threshold    ? PATRON__MATCH_MERGE
                   : s >= cfg->review_threshold ? PATRON__MATCH_REVIEW
@@ -517,10 +526,18 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
         int same_address = (ls == PATRON__ML_EXACT || ls == PATRON__ML_SIMILAR) &&
                            (ln == PATRON__ML_EXACT || ln == PATRON__ML_MISSING) &&
                            (lp == PATRON__ML_EXACT || lp == PATRON__ML_MISSING);
-        if (lf == PATRON__ML_DIFFERENT && same_address)
+        /* A household: same address, another first name.  An equal birth
+         * date says it is one person after all (unless configured off:
+         * twins are the exception this lets through). */
+        if (lf == PATRON__ML_DIFFERENT && same_address &&
+            !(cfg->birth_overrides_household && lb == PATRON__ML_EXACT))
             r->caps |= PATRON__MATCH_CAP_HOUSEHOLD;
         if (lf == PATRON__ML_DIFFERENT && le == PATRON__ML_EXACT)
             r->caps |= PATRON__MATCH_CAP_SHARED_EMAIL;
+        /* Another address: a move, or another person with the same name and
+         * a shared mailbox or phone.  Only a birth date tells. */
+        if (ls == PATRON__ML_DIFFERENT && lb != PATRON__ML_EXACT)
+            r->caps |= PATRON__MATCH_CAP_ADDRESS;
         if (cfg->email_conflict_blocks_merge && le == PATRON__ML_DIFFERENT)
             r->caps |= PATRON__MATCH_CAP_EMAIL_CONFLICT;
         if (!person_level(lf) && !(lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL) &&
