@@ -419,6 +419,16 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
     return cust_ok(c);
 }
 
+patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field, const char *value)
+{
+    char *copy = NULL;
+    if (value && *value && !(copy = patron__strdup(value)))
+        return PATRON_E_NOMEM;
+    patron__free(c->addr[index].f[field]);
+    c->addr[index].f[field] = copy;
+    return PATRON_OK;
+}
+
 /* ---- tags -------------------------------------------------------------- */
 
 size_t patron_customer_tag_count(const patron_customer *c)

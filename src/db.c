@@ -12,20 +12,11 @@
 
 #include "internal.h"
 
-struct patron_db {
-    patron_store_ops ops;
-    void *ctx;
-    char prefix[17];
-    unsigned width;
-    char errmsg[512];
-};
 
-#define MAX_KEYS 16
-
-static patron_status db_error(patron_db *db, patron_status st, const char *fmt, ...)
+patron_status patron__db_error(patron_db *db, patron_status st, const char *fmt, ...)
     PATRON_PRINTF(3, 4);
 
-static patron_status db_error(patron_db *db, patron_status st, const char *fmt, ...)
+patron_status patron__db_error(patron_db *db, patron_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -34,7 +25,7 @@ static patron_status db_error(patron_db *db, patron_status st, const char *fmt, 
     return st;
 }
 
-static patron_status db_ok(patron_db *db)
+patron_status patron__db_ok(patron_db *db)
 {
     db->errmsg[0] = '\0';
     return PATRON_OK;
@@ -43,10 +34,8 @@ static patron_status db_ok(patron_db *db)
 /* Map a callback's return code.  NOT_FOUND and EXISTS pass through when the
  * caller said they are expected (pass_mask bits); everything else becomes
  * PATRON_E_STORE with the store's message. */
-#define PASS_NOT_FOUND 1u
-#define PASS_EXISTS 2u
 
-static patron_status store_rc(patron_db *db, int rc, const char *cb, unsigned pass)
+patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned pass)
 {
     const char *smsg;
     if (rc == 0)
@@ -56,7 +45,7 @@ static patron_status store_rc(patron_db *db, int rc, const char *cb, unsigned pa
     if (rc == PATRON_E_EXISTS && (pass & PASS_EXISTS))
         return PATRON_E_EXISTS;
     smsg = db->ops.errmsg ? db->ops.errmsg(db->ctx) : NULL;
-    return db_error(db, PATRON_E_STORE, "store callback '%s' failed (code %d)%s%s", cb, rc,
+    return patron__db_error(db, PATRON_E_STORE, "store callback '%s' failed (code %d)%s%s", cb, rc,
                     smsg && *smsg ? ": " : "", smsg && *smsg ? smsg : "");
 }
 
@@ -109,37 +98,37 @@ patron_status patron_db_set_number_format(patron_db *db, const char *prefix, uns
         prefix = "";
     n = strlen(prefix);
     if (n > 16)
-        return db_error(db, PATRON_E_INVALID, "number prefix is longer than 16 bytes");
+        return patron__db_error(db, PATRON_E_INVALID, "number prefix is longer than 16 bytes");
     for (size_t i = 0; i < n; i++) {
         char c = prefix[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_'))
-            return db_error(db, PATRON_E_INVALID,
+            return patron__db_error(db, PATRON_E_INVALID,
                             "number prefix may hold only letters, digits, '-' and '_'");
     }
     if (width < 1 || width > 20)
-        return db_error(db, PATRON_E_INVALID, "number width must be 1 to 20 digits");
+        return patron__db_error(db, PATRON_E_INVALID, "number width must be 1 to 20 digits");
     memcpy(db->prefix, prefix, n + 1);
     db->width = width;
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 /* ---- transactions ----------------------------------------------------- */
 
-static patron_status tx_begin(patron_db *db)
+patron_status patron__tx_begin(patron_db *db)
 {
-    return store_rc(db, db->ops.begin(db->ctx), "begin", 0);
+    return patron__store_rc(db, db->ops.begin(db->ctx), "begin", 0);
 }
 
 /* Finish a transaction: commit on success, roll back otherwise.  A failed
  * commit is rolled back and reported. */
-static patron_status tx_end(patron_db *db, patron_status st)
+patron_status patron__tx_end(patron_db *db, patron_status st)
 {
     if (st == PATRON_OK) {
         int rc = db->ops.commit(db->ctx);
         if (rc == 0)
             return PATRON_OK;
-        st = store_rc(db, rc, "commit", 0);
+        st = patron__store_rc(db, rc, "commit", 0);
     }
     db->ops.rollback(db->ctx);
     return st;
@@ -147,13 +136,7 @@ static patron_status tx_end(patron_db *db, patron_status st)
 
 /* ---- keys --------------------------------------------------------------- */
 
-typedef struct keyset {
-    patron_key k[MAX_KEYS];
-    char *owned[MAX_KEYS];
-    size_t n, n_owned;
-} keyset;
-
-static void keys_free(keyset *ks)
+void patron__keys_free(keyset *ks)
 {
     for (size_t i = 0; i < ks->n_owned; i++)
         patron__free(ks->owned[i]);
@@ -180,7 +163,7 @@ static char *external_key(const char *source, const char *id)
     return k;
 }
 
-static patron_status keys_build(keyset *ks, const patron_customer *c)
+patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alias_only)
 {
     const char *num = c->f[PATRON_F_NUMBER], *email = c->f[PATRON_F_EMAIL],
                *login = c->f[PATRON_F_LOGIN_USER];
@@ -197,10 +180,12 @@ static patron_status keys_build(keyset *ks, const patron_customer *c)
         ks->k[ks->n].kind = PATRON_KEY_EXTERNAL;
         ks->k[ks->n++].value = x;
     }
+    if (alias_only)
+        return PATRON_OK;
     if (email) {
         char *e = patron__ascii_lower_trim(email);
         if (!e) {
-            keys_free(ks);
+            patron__keys_free(ks);
             return PATRON_E_NOMEM;
         }
         ks->owned[ks->n_owned++] = e;
@@ -231,11 +216,11 @@ static int collect_id(void *ctx, int64_t id)
 }
 
 /* Ids under a key, at most 2 kept (enough to tell none / one / several). */
-static patron_status lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2],
+patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2],
                                 size_t *total)
 {
     idcollect ic = { ids, 2, 0, 0 };
-    patron_status st = store_rc(db, db->ops.lookup(db->ctx, kind, value, collect_id, &ic), "lookup", 0);
+    patron_status st = patron__store_rc(db, db->ops.lookup(db->ctx, kind, value, collect_id, &ic), "lookup", 0);
     *total = ic.total;
     return st;
 }
@@ -249,17 +234,17 @@ static patron_status check_unique(patron_db *db, int kind, const char *value, in
     patron_status st;
     if (!value)
         return PATRON_OK;
-    st = lookup_few(db, kind, value, ids, &total);
+    st = patron__lookup_few(db, kind, value, ids, &total);
     if (st)
         return st;
     for (size_t i = 0; i < total && i < 2; i++)
         if (ids[i] != self)
-            return db_error(db, PATRON_E_EXISTS, "%s is already used by customer #%lld", what,
+            return patron__db_error(db, PATRON_E_EXISTS, "%s is already used by customer #%lld", what,
                             (long long)ids[i]);
     return PATRON_OK;
 }
 
-static patron_status check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks,
+patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks,
                                       int64_t self)
 {
     patron_status st = PATRON_OK;
@@ -276,7 +261,7 @@ static patron_status check_all_unique(patron_db *db, const patron_customer *w, c
 
 /* ---- numbers ------------------------------------------------------------ */
 
-static patron_status assign_number(patron_db *db, patron_customer *w)
+patron_status patron__assign_number(patron_db *db, patron_customer *w)
 {
     char num[64];
     int rc;
@@ -284,27 +269,27 @@ static patron_status assign_number(patron_db *db, patron_customer *w)
     if (w->f[PATRON_F_NUMBER]) {
         rc = db->ops.claim_number(db->ctx, w->f[PATRON_F_NUMBER]);
         if (rc == PATRON_E_EXISTS)
-            return db_error(db, PATRON_E_EXISTS,
+            return patron__db_error(db, PATRON_E_EXISTS,
                             "customer number %s is taken or was given before; numbers are never reused",
                             w->f[PATRON_F_NUMBER]);
-        return store_rc(db, rc, "claim_number", 0);
+        return patron__store_rc(db, rc, "claim_number", 0);
     }
     /* Manual numbers may sit in the counter's way: skip them. */
     for (int tries = 0; tries < 10000; tries++) {
         uint64_t n;
-        if ((st = store_rc(db, db->ops.next_number(db->ctx, &n), "next_number", 0)) != 0)
+        if ((st = patron__store_rc(db, db->ops.next_number(db->ctx, &n), "next_number", 0)) != 0)
             return st;
         snprintf(num, sizeof num, "%s%0*llu", db->prefix, (int)db->width, (unsigned long long)n);
         rc = db->ops.claim_number(db->ctx, num);
         if (rc == PATRON_E_EXISTS)
             continue;
-        if ((st = store_rc(db, rc, "claim_number", 0)) != 0)
+        if ((st = patron__store_rc(db, rc, "claim_number", 0)) != 0)
             return st;
         if (patron__cust_put(w, PATRON_F_NUMBER, num))
-            return db_error(db, PATRON_E_NOMEM, "out of memory");
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         return PATRON_OK;
     }
-    return db_error(db, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+    return patron__db_error(db, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
 }
 
 /* ---- create ------------------------------------------------------------- */
@@ -313,7 +298,7 @@ static patron_status validate_into_db(patron_db *db, patron_customer *c)
 {
     patron_status st = patron_customer_validate(c);
     if (st)
-        return db_error(db, st, "%s", c->errmsg);
+        return patron__db_error(db, st, "%s", c->errmsg);
     return PATRON_OK;
 }
 
@@ -327,58 +312,58 @@ patron_status patron_db_create(patron_db *db, patron_customer *c)
     if (!db)
         return PATRON_E_INVALID;
     if (!c)
-        return db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
     if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
-        return db_error(db, PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+        return patron__db_error(db, PATRON_E_STATE, "this customer was saved before; use patron_db_update");
     if ((st = validate_into_db(db, c)) != 0)
         return st;
     memset(&w, 0, sizeof w);
     if ((st = patron__cust_copy(&w, c)) != 0)
-        return db_error(db, st, "out of memory");
+        return patron__db_error(db, st, "out of memory");
     if (patron__cust_put(&w, PATRON_F_STATE, "active") ||
         patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
         patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
         patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now) ||
         patron__cust_put(&w, PATRON_F_LOCKED, "0")) {
         patron__cust_clear(&w);
-        return db_error(db, PATRON_E_NOMEM, "out of memory");
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if ((st = tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin(db)) != 0) {
         patron__cust_clear(&w);
         return st;
     }
-    st = assign_number(db, &w);
-    if (!st && (st = keys_build(&ks, &w)) != 0)
-        db_error(db, st, "out of memory");
+    st = patron__assign_number(db, &w);
+    if (!st && (st = patron__keys_build(&ks, &w, patron_customer_state(&w) == PATRON_STATE_MERGED)) != 0)
+        patron__db_error(db, st, "out of memory");
     if (!st)
-        st = check_all_unique(db, &w, &ks, 0);
+        st = patron__check_all_unique(db, &w, &ks, 0);
     if (!st)
-        st = store_rc(db, db->ops.insert(db->ctx, &w, ks.k, ks.n, &id), "insert", 0);
+        st = patron__store_rc(db, db->ops.insert(db->ctx, &w, ks.k, ks.n, &id), "insert", 0);
     if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))
-        st = db_error(db, PATRON_E_NOMEM, "out of memory");
-    keys_free(&ks);
-    st = tx_end(db, st);
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    patron__keys_free(&ks);
+    st = patron__tx_end(db, st);
     if (st) {
         patron__cust_clear(&w);
         return st;
     }
     patron__cust_move(c, &w);
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-static patron_status load_in_tx(patron_db *db, patron_customer **out, int64_t id)
+patron_status patron__load_in_tx(patron_db *db, patron_customer **out, int64_t id)
 {
     patron_customer *c;
     patron_status st = patron_customer_new(&c);
     if (st)
-        return db_error(db, st, "out of memory");
-    st = store_rc(db, db->ops.load(db->ctx, id, c), "load", PASS_NOT_FOUND);
+        return patron__db_error(db, st, "out of memory");
+    st = patron__store_rc(db, db->ops.load(db->ctx, id, c), "load", PASS_NOT_FOUND);
     if (st == PATRON_E_NOT_FOUND)
-        db_error(db, st, "no customer with id %lld", (long long)id);
+        patron__db_error(db, st, "no customer with id %lld", (long long)id);
     if (!st && patron_customer_id(c) != id)
-        st = db_error(db, PATRON_E_STORE, "store callback 'load' gave a record with another id");
+        st = patron__db_error(db, PATRON_E_STORE, "store callback 'load' gave a record with another id");
     if (st) {
         patron_customer_free(c);
         return st;
@@ -393,30 +378,30 @@ patron_status patron_db_load(patron_db *db, patron_customer **out, int64_t id)
     if (!db)
         return PATRON_E_INVALID;
     if (!out)
-        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
     if (id <= 0)
-        return db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
-    if ((st = tx_begin(db)) != 0)
+        return patron__db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
+    if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = tx_end(db, load_in_tx(db, out, id));
+    st = patron__tx_end(db, patron__load_in_tx(db, out, id));
     if (st && *out) {
         patron_customer_free(*out);
         *out = NULL;
     }
-    return st ? st : db_ok(db);
+    return st ? st : patron__db_ok(db);
 }
 
 static patron_status normalise_key(patron_db *db, int kind, const char *key, char **norm)
 {
     *norm = NULL;
     if (!key || !*key)
-        return db_error(db, PATRON_E_INVALID, "no key given");
+        return patron__db_error(db, PATRON_E_INVALID, "no key given");
     if (kind < PATRON_KEY_NUMBER || kind > PATRON_KEY_LOGIN)
-        return db_error(db, PATRON_E_INVALID, "unknown key kind %d", kind);
+        return patron__db_error(db, PATRON_E_INVALID, "unknown key kind %d", kind);
     if (kind == PATRON_KEY_EMAIL) {
         if (!(*norm = patron__ascii_lower_trim(key)))
-            return db_error(db, PATRON_E_NOMEM, "out of memory");
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     return PATRON_OK;
 }
@@ -431,25 +416,25 @@ patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, con
     if (!db)
         return PATRON_E_INVALID;
     if (!out)
-        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
     if ((st = normalise_key(db, kind, key, &norm)) != 0)
         return st;
-    if ((st = tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin(db)) != 0) {
         patron__free(norm);
         return st;
     }
-    st = lookup_few(db, kind, norm ? norm : key, ids, &total);
+    st = patron__lookup_few(db, kind, norm ? norm : key, ids, &total);
     if (!st && total == 0)
-        st = db_error(db, PATRON_E_NOT_FOUND, "no customer with this %s",
+        st = patron__db_error(db, PATRON_E_NOT_FOUND, "no customer with this %s",
                       kind == PATRON_KEY_NUMBER     ? "customer number"
                       : kind == PATRON_KEY_EXTERNAL ? "external reference"
                       : kind == PATRON_KEY_EMAIL    ? "email address"
                                                     : "login name");
     if (!st && total > 1)
-        st = db_error(db, PATRON_E_AMBIGUOUS, "%zu customers share this key", total);
+        st = patron__db_error(db, PATRON_E_AMBIGUOUS, "%zu customers share this key", total);
     if (!st)
-        st = load_in_tx(db, &c, ids[0]);
+        st = patron__load_in_tx(db, &c, ids[0]);
     /* A merged-away customer's number leads to its survivor. */
     for (int hops = 0; !st && patron_customer_state(c) == PATRON_STATE_MERGED; hops++) {
         const char *into = c->f[PATRON_F_MERGED_INTO];
@@ -457,18 +442,18 @@ patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, con
         patron_customer_free(c);
         c = NULL;
         if (hops >= 64 || sid <= 0)
-            st = db_error(db, PATRON_E_STORE, "merged customer leads to no survivor");
+            st = patron__db_error(db, PATRON_E_STORE, "merged customer leads to no survivor");
         else
-            st = load_in_tx(db, &c, sid);
+            st = patron__load_in_tx(db, &c, sid);
     }
     patron__free(norm);
-    st = tx_end(db, st);
+    st = patron__tx_end(db, st);
     if (st) {
         patron_customer_free(c);
         return st;
     }
     *out = c;
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, int kind,
@@ -480,23 +465,23 @@ patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *
     if (!db)
         return PATRON_E_INVALID;
     if (!n_out || (!ids && cap))
-        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *n_out = 0;
     if ((st = normalise_key(db, kind, key, &norm)) != 0)
         return st;
     ic.ids = ids;
     ic.cap = cap;
     ic.n = ic.total = 0;
-    if ((st = tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin(db)) != 0) {
         patron__free(norm);
         return st;
     }
-    st = store_rc(db, db->ops.lookup(db->ctx, kind, norm ? norm : key, collect_id, &ic), "lookup", 0);
+    st = patron__store_rc(db, db->ops.lookup(db->ctx, kind, norm ? norm : key, collect_id, &ic), "lookup", 0);
     patron__free(norm);
-    if ((st = tx_end(db, st)) != 0)
+    if ((st = patron__tx_end(db, st)) != 0)
         return st;
     *n_out = ic.total;
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
@@ -508,26 +493,26 @@ patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_
     if (!db)
         return PATRON_E_INVALID;
     if (!n_out || (!ids && cap))
-        return db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *n_out = 0;
     if (!filter)
         filter = &all;
     if (filter->state < 0 || filter->state > PATRON_STATE_MERGED)
-        return db_error(db, PATRON_E_INVALID, "unknown state %d in filter", filter->state);
+        return patron__db_error(db, PATRON_E_INVALID, "unknown state %d in filter", filter->state);
     if (filter->locked < PATRON_FILTER_ANY || filter->locked > 1)
-        return db_error(db, PATRON_E_INVALID, "filter.locked must be -1, 0 or 1");
+        return patron__db_error(db, PATRON_E_INVALID, "filter.locked must be -1, 0 or 1");
     if (cap == 0)
-        return db_ok(db);
+        return patron__db_ok(db);
     ic.ids = ids;
     ic.cap = cap;
     ic.n = ic.total = 0;
-    if ((st = tx_begin(db)) != 0)
+    if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = store_rc(db, db->ops.scan(db->ctx, filter, after_id, cap, collect_id, &ic), "scan", 0);
-    if ((st = tx_end(db, st)) != 0)
+    st = patron__store_rc(db, db->ops.scan(db->ctx, filter, after_id, cap, collect_id, &ic), "scan", 0);
+    if ((st = patron__tx_end(db, st)) != 0)
         return st;
     *n_out = ic.n;
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 /* ---- update and delete ------------------------------------------------ */
@@ -549,55 +534,55 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
     if (!db)
         return PATRON_E_INVALID;
     if (!c)
-        return db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
+        return patron__db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
     id = patron_customer_id(c);
     if (id <= 0 || patron_customer_state(c) == PATRON_STATE_NONE)
-        return db_error(db, PATRON_E_STATE, "this customer was never saved; use patron_db_create");
+        return patron__db_error(db, PATRON_E_STATE, "this customer was never saved; use patron_db_create");
     if ((st = validate_into_db(db, c)) != 0)
         return st;
     memset(&w, 0, sizeof w);
     if ((st = patron__cust_copy(&w, c)) != 0)
-        return db_error(db, st, "out of memory");
-    if ((st = tx_begin(db)) != 0) {
+        return patron__db_error(db, st, "out of memory");
+    if ((st = patron__tx_begin(db)) != 0) {
         patron__cust_clear(&w);
         return st;
     }
-    st = load_in_tx(db, &s, id);
+    st = patron__load_in_tx(db, &s, id);
     if (!st && patron_customer_state(s) == PATRON_STATE_MERGED)
-        st = db_error(db, PATRON_E_STATE, "customer #%lld was merged into another and cannot change",
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was merged into another and cannot change",
                       (long long)id);
     if (!st && patron_customer_revision(s) != patron_customer_revision(c))
-        st = db_error(db, PATRON_E_CONFLICT,
+        st = patron__db_error(db, PATRON_E_CONFLICT,
                       "customer #%lld was changed by someone else (revision %llu, yours %llu); "
                       "load it again and reapply your change",
                       (long long)id, (unsigned long long)patron_customer_revision(s),
                       (unsigned long long)patron_customer_revision(c));
     if (!st && !same(s->f[PATRON_F_NUMBER], w.f[PATRON_F_NUMBER]))
-        st = db_error(db, PATRON_E_STATE, "the customer number never changes");
+        st = patron__db_error(db, PATRON_E_STATE, "the customer number never changes");
     for (size_t i = 0; !st && i < sizeof system_fields / sizeof system_fields[0]; i++)
         if (patron__cust_put(&w, system_fields[i], s->f[system_fields[i]]))
-            st = db_error(db, PATRON_E_NOMEM, "out of memory");
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (!st && (patron__cust_put_i64(&w, PATRON_F_REVISION,
                                      (int64_t)patron_customer_revision(s) + 1) ||
                 patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, (int64_t)time(NULL))))
-        st = db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (!st && (st = keys_build(&ks, &w)) != 0)
-        db_error(db, st, "out of memory");
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && (st = patron__keys_build(&ks, &w, patron_customer_state(&w) == PATRON_STATE_MERGED)) != 0)
+        patron__db_error(db, st, "out of memory");
     if (!st)
-        st = check_all_unique(db, &w, &ks, id);
+        st = patron__check_all_unique(db, &w, &ks, id);
     if (!st)
-        st = store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", PASS_NOT_FOUND);
+        st = patron__store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", PASS_NOT_FOUND);
     if (st == PATRON_E_NOT_FOUND)
-        db_error(db, st, "no customer with id %lld", (long long)id);
-    keys_free(&ks);
+        patron__db_error(db, st, "no customer with id %lld", (long long)id);
+    patron__keys_free(&ks);
     patron_customer_free(s);
-    st = tx_end(db, st);
+    st = patron__tx_end(db, st);
     if (st) {
         patron__cust_clear(&w);
         return st;
     }
     patron__cust_move(c, &w);
-    return db_ok(db);
+    return patron__db_ok(db);
 }
 
 patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision)
@@ -607,21 +592,21 @@ patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision)
     if (!db)
         return PATRON_E_INVALID;
     if (id <= 0)
-        return db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
-    if ((st = tx_begin(db)) != 0)
+        return patron__db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
+    if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = load_in_tx(db, &s, id);
+    st = patron__load_in_tx(db, &s, id);
     if (!st && patron_customer_state(s) == PATRON_STATE_MERGED)
-        st = db_error(db, PATRON_E_STATE,
+        st = patron__db_error(db, PATRON_E_STATE,
                       "customer #%lld was merged into another; it is kept so that its number "
                       "still leads to the survivor",
                       (long long)id);
     if (!st && revision && patron_customer_revision(s) != revision)
-        st = db_error(db, PATRON_E_CONFLICT, "customer #%lld was changed by someone else",
+        st = patron__db_error(db, PATRON_E_CONFLICT, "customer #%lld was changed by someone else",
                       (long long)id);
     if (!st)
-        st = store_rc(db, db->ops.remove(db->ctx, id), "remove", 0);
+        st = patron__store_rc(db, db->ops.remove(db->ctx, id), "remove", 0);
     patron_customer_free(s);
-    st = tx_end(db, st);
-    return st ? st : db_ok(db);
+    st = patron__tx_end(db, st);
+    return st ? st : patron__db_ok(db);
 }

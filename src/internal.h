@@ -96,6 +96,8 @@ patron_status patron__cust_error(patron_customer *c, patron_status st, const cha
     PATRON_PRINTF(3, 4);
 /* Set a field without checks (value copied; NULL clears). */
 patron_status patron__cust_put(patron_customer *c, int field, const char *value);
+/* Set an address field without checks. */
+patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field, const char *value);
 /* Set a field to a decimal number. */
 patron_status patron__cust_put_i64(patron_customer *c, int field, int64_t v);
 /* Release everything a record holds and leave it empty. */
@@ -123,6 +125,41 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
 /* The memory store's callbacks and a new session context on `ms` (NULL: a
  * private store owned by the session).  ops->destroy frees the session. */
 patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx);
+
+/* ---- db.c: shared by the operations in other files ------------------- */
+struct patron_db {
+    patron_store_ops ops;
+    void *ctx;
+    char prefix[17];
+    unsigned width;
+    char errmsg[512];
+};
+
+#define PATRON__MAX_KEYS 16
+typedef struct patron__keyset {
+    patron_key k[PATRON__MAX_KEYS];
+    char *owned[PATRON__MAX_KEYS];
+    size_t n, n_owned;
+} patron__keyset;
+typedef patron__keyset keyset;
+
+/* Which callback results pass through patron__store_rc unchanged. */
+#define PASS_NOT_FOUND 1u
+#define PASS_EXISTS 2u
+
+patron_status patron__db_error(patron_db *db, patron_status st, const char *fmt, ...) PATRON_PRINTF(3, 4);
+patron_status patron__db_ok(patron_db *db);
+patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned pass);
+patron_status patron__tx_begin(patron_db *db);
+patron_status patron__tx_end(patron_db *db, patron_status st);
+/* The index keys of a record.  `alias_only`: just number and external
+ * reference (for merged records, whose keys only lead to the survivor). */
+patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alias_only);
+void patron__keys_free(keyset *ks);
+patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2], size_t *total);
+patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks, int64_t self);
+patron_status patron__load_in_tx(patron_db *db, patron_customer **out, int64_t id);
+patron_status patron__assign_number(patron_db *db, patron_customer *w);
 
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);

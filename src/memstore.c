@@ -36,7 +36,13 @@ typedef struct mjournal {
     patron_journal_entry e; /* strings owned */
 } mjournal;
 
-enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE };
+typedef struct mref {
+    char *kind, *ref;
+    int64_t owner;
+    unsigned flags;
+} mref;
+
+enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF };
 
 typedef struct undo {
     int op;
@@ -44,6 +50,7 @@ typedef struct undo {
     mrec old;            /* U_UPDATE, U_REMOVE: the record before */
     uint64_t old_value;  /* U_COUNTER, U_JUNDONE */
     kentry *claimed;     /* U_CLAIM */
+    size_t ref;          /* U_REF: index into refs; old owner in old_value */
 } undo;
 
 struct patron_memstore {
@@ -56,6 +63,8 @@ struct patron_memstore {
     uint64_t counter;
     mjournal *journal;
     size_t n_journal, cap_journal;
+    mref *refs;
+    size_t n_refs, cap_refs;
     undo *log;
     size_t n_log, cap_log;
     bool in_txn;
@@ -336,6 +345,11 @@ void patron_memstore_free(patron_memstore *ms)
     for (size_t i = 0; i < ms->n_journal; i++)
         journal_free_entry(&ms->journal[i]);
     patron__free(ms->journal);
+    for (size_t i = 0; i < ms->n_refs; i++) {
+        patron__free(ms->refs[i].kind);
+        patron__free(ms->refs[i].ref);
+    }
+    patron__free(ms->refs);
     patron__free(ms->log);
     pthread_mutex_destroy(&ms->lock);
     patron__free(ms);
@@ -413,6 +427,9 @@ static int ms_rollback(void *ctx)
         case U_JAPPEND:
             journal_free_entry(&ms->journal[--ms->n_journal]);
             break;
+        case U_REF:
+            ms->refs[u->ref].owner = (int64_t)u->old_value;
+            break;
         case U_JUNDONE:
             for (size_t i = 0; i < ms->n_journal; i++)
                 if (ms->journal[i].e.id == u->id)
@@ -440,7 +457,7 @@ static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys
     patron_memstore *ms = MS(ctx);
     int64_t id = ms->next_id;
     mrec r = { NULL, NULL, 0 };
-    undo u = { U_INSERT, id, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_INSERT, id, { NULL, NULL, 0 }, 0, NULL, 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -475,7 +492,7 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
     patron_memstore *ms = MS(ctx);
     int64_t id = patron_customer_id(c);
     mrec r = { NULL, NULL, 0 };
-    undo u = { U_UPDATE, id, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_UPDATE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -502,7 +519,7 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
 static int ms_remove(void *ctx, int64_t id)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_REMOVE, id, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_REMOVE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -566,7 +583,7 @@ static int ms_scan(void *ctx, const patron_store_filter *f, int64_t after_id, si
 static int ms_next_number(void *ctx, uint64_t *out)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_COUNTER, 0, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_COUNTER, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -580,7 +597,7 @@ static int ms_next_number(void *ctx, uint64_t *out)
 static int ms_claim_number(void *ctx, const char *number)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_CLAIM, 0, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_CLAIM, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
     kentry *e;
     int rc;
     if (!ms->in_txn)
@@ -603,7 +620,7 @@ static int ms_claim_number(void *ctx, const char *number)
 static int ms_journal_append(void *ctx, const patron_journal_entry *entry, int64_t *id_out)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_JAPPEND, 0, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_JAPPEND, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
     mjournal j;
     int rc;
     if (!ms->in_txn)
@@ -671,7 +688,7 @@ static int ms_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
 {
     patron_memstore *ms = MS(ctx);
     mjournal *j = journal_find(ms, id);
-    undo u = { U_JUNDONE, id, { NULL, NULL, 0 }, 0, NULL };
+    undo u = { U_JUNDONE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -681,6 +698,127 @@ static int ms_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
     if ((rc = log_push(ms, &u)) != 0)
         return rc;
     j->e.undone_by = undone_by;
+    return PATRON_OK;
+}
+
+/* ---- host references (orders, invoices) ------------------------------ */
+
+static mref *ref_find(patron_memstore *ms, const char *kind, const char *ref)
+{
+    for (size_t i = 0; i < ms->n_refs; i++)
+        if (strcmp(ms->refs[i].kind, kind) == 0 && strcmp(ms->refs[i].ref, ref) == 0)
+            return &ms->refs[i];
+    return NULL;
+}
+
+patron_status patron_memstore_set_ref(patron_memstore *ms, const char *kind, const char *ref_id,
+                                      int64_t customer_id, unsigned flags)
+{
+    mref *r;
+    patron_status st = PATRON_OK;
+    if (!ms || !kind || !*kind || !ref_id || !*ref_id || customer_id < 0)
+        return PATRON_E_INVALID;
+    pthread_mutex_lock(&ms->lock);
+    r = ref_find(ms, kind, ref_id);
+    if (r) {
+        r->owner = customer_id;
+        r->flags = flags;
+    } else if (customer_id) {
+        if (ms->n_refs == ms->cap_refs) {
+            size_t nc = ms->cap_refs ? ms->cap_refs * 2 : 16;
+            mref *nr = patron__realloc(ms->refs, nc * sizeof *nr);
+            if (!nr) {
+                st = PATRON_E_NOMEM;
+                goto out;
+            }
+            ms->refs = nr;
+            ms->cap_refs = nc;
+        }
+        r = &ms->refs[ms->n_refs];
+        r->kind = patron__strdup(kind);
+        r->ref = patron__strdup(ref_id);
+        if (!r->kind || !r->ref) {
+            patron__free(r->kind);
+            patron__free(r->ref);
+            st = PATRON_E_NOMEM;
+            goto out;
+        }
+        r->owner = customer_id;
+        r->flags = flags;
+        ms->n_refs++;
+    }
+out:
+    pthread_mutex_unlock(&ms->lock);
+    return st;
+}
+
+int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *kind, const char *ref_id)
+{
+    mref *r;
+    int64_t owner;
+    if (!ms || !kind || !ref_id)
+        return 0;
+    pthread_mutex_lock(&ms->lock);
+    r = ref_find(ms, kind, ref_id);
+    owner = r ? r->owner : 0;
+    pthread_mutex_unlock(&ms->lock);
+    return owner;
+}
+
+static int ref_move(patron_memstore *ms, mref *r, int64_t to)
+{
+    undo u = { U_REF, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
+    int rc;
+    u.ref = (size_t)(r - ms->refs);
+    u.old_value = (uint64_t)r->owner;
+    if ((rc = log_push(ms, &u)) != 0)
+        return rc;
+    r->owner = to;
+    return PATRON_OK;
+}
+
+static int ms_relink(void *ctx, int64_t from, int64_t to, patron_emit_ref_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    for (size_t i = 0; i < ms->n_refs; i++) {
+        mref *r = &ms->refs[i];
+        if (r->owner != from || (r->flags & PATRON_REF_PINNED))
+            continue;
+        if ((rc = ref_move(ms, r, to)) != 0)
+            return rc;
+        if (emit(ectx, r->kind, r->ref))
+            return PATRON_E_STORE;
+    }
+    return PATRON_OK;
+}
+
+static int ms_move_ref(void *ctx, const char *kind, const char *ref, int64_t to)
+{
+    patron_memstore *ms = MS(ctx);
+    mref *r;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    r = ref_find(ms, kind, ref);
+    if (!r)
+        return PATRON_E_NOT_FOUND;
+    return ref_move(ms, r, to);
+}
+
+static int ms_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    for (size_t i = 0; i < ms->n_refs; i++) {
+        char reason[300];
+        mref *r = &ms->refs[i];
+        if (r->owner != id || !(r->flags & PATRON_REF_PINNED))
+            continue;
+        snprintf(reason, sizeof reason, "%s %s cannot move to another customer", r->kind, r->ref);
+        if (emit(ectx, reason))
+            break;
+    }
     return PATRON_OK;
 }
 
@@ -713,9 +851,9 @@ static const patron_store_ops MEM_OPS = {
     ms_scan,
     ms_next_number,
     ms_claim_number,
-    NULL, /* relink: the memory store holds no host references */
-    NULL, /* move_ref */
-    NULL, /* check_refs */
+    ms_relink,
+    ms_move_ref,
+    ms_check_refs,
     ms_journal_append,
     ms_journal_get,
     ms_journal_scan,

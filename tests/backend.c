@@ -8,6 +8,7 @@
 
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
+#include <sqlite3.h>
 #endif
 
 const char *tb_selected(int argc, char **argv)
@@ -23,7 +24,9 @@ int tb_open(test_backend *tb, const char *name)
     memset(tb, 0, sizeof *tb);
     snprintf(tb->name, sizeof tb->name, "%s", name);
     if (strcmp(name, "memory") == 0) {
-        if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, NULL) != PATRON_OK)
+        if (patron_memstore_new(&tb->ms) != PATRON_OK)
+            return -1;
+        if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, tb->ms) != PATRON_OK)
             return -1;
         tb->ops = &tb->ops_copy;
         return 0;
@@ -41,7 +44,7 @@ int tb_open(test_backend *tb, const char *name)
         unlink(tb->path); /* the store creates it */
         if (patron_sqlite_store_open(&tb->ops_copy, &tb->ctx, tb->path, 0, &err) != PATRON_OK) {
             fprintf(stderr, "sqlite store: %s\n", err ? err : "?");
-            patron_free(err);
+            patron_sqlite_free(err);
             return -1;
         }
         tb->ops = &tb->ops_copy;
@@ -56,6 +59,7 @@ void tb_close(test_backend *tb)
 {
     if (tb->ops && tb->ops->destroy)
         tb->ops->destroy(tb->ctx);
+    patron_memstore_free(tb->ms);
     if (tb->path[0]) {
         char side[300];
         unlink(tb->path);
@@ -75,6 +79,50 @@ patron_db *tb_db(test_backend *tb)
     if (patron_db_open(&db, &ops, tb->ctx) != PATRON_OK)
         return NULL;
     return db;
+}
+
+int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id)
+{
+    if (tb->ms)
+        return patron_memstore_set_ref(tb->ms, "order", order_id, customer_id, 0) == PATRON_OK ? 0 : -1;
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (strcmp(tb->name, "sqlite") == 0) {
+        sqlite3 *h = patron_sqlite_handle(tb->ctx);
+        sqlite3_stmt *st;
+        int rc;
+        if (sqlite3_prepare_v2(h, "INSERT INTO orders(order_id, customer_id, total) VALUES(?, ?, '9.99')",
+                               -1, &st, NULL) != SQLITE_OK)
+            return -1;
+        sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, customer_id);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+#endif
+    return -1;
+}
+
+int64_t tb_order_owner(test_backend *tb, const char *order_id)
+{
+    if (tb->ms)
+        return patron_memstore_ref_owner(tb->ms, "order", order_id);
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (strcmp(tb->name, "sqlite") == 0) {
+        sqlite3 *h = patron_sqlite_handle(tb->ctx);
+        sqlite3_stmt *st;
+        int64_t owner = 0;
+        if (sqlite3_prepare_v2(h, "SELECT customer_id FROM orders WHERE order_id = ?", -1, &st, NULL) !=
+            SQLITE_OK)
+            return -1;
+        sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            owner = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return owner;
+    }
+#endif
+    return -1;
 }
 
 /* ---- fault injection -------------------------------------------------- */
@@ -344,6 +392,9 @@ char *store_fingerprint(test_backend *tb, const patron_key *probe_keys, const ch
     for (const char *const *n = probe_numbers; n && *n; n++)
         putf(&b, "claimed %s %d\n", *n, o->claim_number(tb->ctx, *n) == PATRON_E_EXISTS);
     o->rollback(tb->ctx);
+    /* outside the transaction: the memory store's ref lookup takes its lock */
+    for (const char *const *ord = tb->probe_orders; ord && *ord; ord++)
+        putf(&b, "order %s -> %lld\n", *ord, (long long)tb_order_owner(tb, *ord));
     free(l);
     return b.s;
 }

@@ -14,6 +14,8 @@ typedef struct test_backend {
     patron_store_ops ops_copy;
     void *ctx;
     char path[256]; /* file of a file-backed store, else "" */
+    patron_memstore *ms; /* the memory store, for "memory" */
+    const char *const *probe_orders; /* orders store_fingerprint() reports, or NULL */
 } test_backend;
 
 /* The backend the suite runs against: argv[1] if given, else the
@@ -27,6 +29,13 @@ void tb_close(test_backend *tb);
 
 /* A handle directly on the store (closing it leaves the store open). */
 patron_db *tb_db(test_backend *tb);
+
+/* Give the store an order of customer `customer_id` (the host's own table:
+ * memory store references, the SQLite store's example orders table).
+ * 0 on success. */
+int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id);
+/* The customer an order belongs to, 0 if none, -1 on error. */
+int64_t tb_order_owner(test_backend *tb, const char *order_id);
 
 /* ---- fault injection -------------------------------------------------- */
 

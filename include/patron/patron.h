@@ -340,6 +340,25 @@ PATRON_API patron_status patron_memstore_new(patron_memstore **out);
 /** Free a memory store.  NULL is ignored.  No handle may still use it. */
 PATRON_API void patron_memstore_free(patron_memstore *ms);
 
+/** Flags for patron_memstore_set_ref(). */
+enum {
+    /** The reference cannot move to another customer (e.g. a signed
+     *  contract): a merge of its customer is refused with a reason. */
+    PATRON_REF_PINNED = 1u << 0
+};
+
+/**
+ * Keep a reference of the host in the memory store — an order, an invoice —
+ * so that merges re-link it and undo moves it back.  `kind` ("order") and
+ * `ref_id` are copied.  `customer_id` 0 removes the reference.  Takes the
+ * store's lock; not for use inside a store callback.
+ */
+PATRON_API patron_status patron_memstore_set_ref(patron_memstore *ms, const char *kind, const char *ref_id,
+                                                 int64_t customer_id, unsigned flags);
+
+/** The customer a reference belongs to (0 if the reference is unknown). */
+PATRON_API int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *kind, const char *ref_id);
+
 /**
  * The memory store's callbacks, for a host that wants to wrap them (add
  * logging, re-link its own orders, inject faults in tests).  Fills `ops_out`
@@ -470,6 +489,164 @@ typedef struct patron_filter {
  */
 PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
                                         const patron_filter *filter, int64_t after_id);
+
+/* ------------------------------------------------------------------------ */
+/** @name Merging duplicates: plans, apply, journal, undo                    */
+
+/**
+ * A merge plan: a survivor and one or more duplicates (no fixed cap), and per
+ * scalar field the value each record holds, the proposed choice and whether
+ * the values conflict.  Lists (addresses, tags, properties) are united
+ * without repeats; notes are joined.  The login (user name + password hash)
+ * is one unit: it follows the choice made for PATRON_F_LOGIN_USER.
+ *
+ * A plan is a preview: building and editing it changes nothing in the store.
+ * patron_db_merge() applies it in one transaction.
+ */
+typedef struct patron_merge_plan patron_merge_plan;
+
+/** How the proposed choices are made (append-only). */
+typedef enum patron_merge_policy {
+    /** The survivor's non-empty value wins; its empty fields are filled from
+     *  the duplicates in the order given. */
+    PATRON_MERGE_SURVIVOR = 0,
+    /** The value of the most recently updated record that has one wins. */
+    PATRON_MERGE_NEWEST = 1
+} patron_merge_policy;
+
+/** Where a field's value comes from: a record's position in the plan (0 is
+ *  the survivor, 1.. the duplicates in the order given), or the caller. */
+#define PATRON_MERGE_CUSTOM (-1)
+
+/**
+ * Build a plan to merge `dup_ids` into `survivor_id`.
+ * @param[out] out  the plan; free with patron_merge_plan_free().
+ * @return PATRON_E_NOT_FOUND if a record is missing; PATRON_E_INVALID for an
+ *         empty list, a record given twice or the survivor among the
+ *         duplicates; PATRON_E_STATE if a record is already merged.
+ *         The message says which.
+ */
+PATRON_API patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                               const int64_t *dup_ids, size_t n_dups, int policy);
+
+/** Free a plan.  NULL is ignored. */
+PATRON_API void patron_merge_plan_free(patron_merge_plan *plan);
+
+/** The message of the last failed call on this plan ("" if none). Owned by the plan. */
+PATRON_API const char *patron_merge_plan_errmsg(const patron_merge_plan *plan);
+
+/** Number of records in the plan: 1 + the number of duplicates. */
+PATRON_API size_t patron_merge_plan_count(const patron_merge_plan *plan);
+
+/** Record `k` as loaded when the plan was built (0 = survivor), or NULL.
+ *  Owned by the plan. */
+PATRON_API const patron_customer *patron_merge_plan_record(const patron_merge_plan *plan, size_t k);
+
+/** The position whose value field `field` takes, or PATRON_MERGE_CUSTOM.
+ *  -2 for a field that is not merged (system fields, the password hash). */
+PATRON_API int patron_merge_plan_choice(const patron_merge_plan *plan, int field);
+
+/** The value the survivor will have for `field` (NULL: empty).  Owned by the plan. */
+PATRON_API const char *patron_merge_plan_value(const patron_merge_plan *plan, int field);
+
+/** 1 if the records hold different non-empty values for `field` after
+ *  normalisation (case, spaces, umlaut spelling), else 0. */
+PATRON_API int patron_merge_plan_conflict(const patron_merge_plan *plan, int field);
+
+/** Take field `field` from record `k`.  For PATRON_F_LOGIN_USER, the login
+ *  (name and hash) of record k, as one unit. */
+PATRON_API patron_status patron_merge_plan_take(patron_merge_plan *plan, int field, size_t k);
+
+/** Give field `field` a value of the caller's own (copied, checked like
+ *  patron_customer_set; NULL or "" empties it).  Not for the login. */
+PATRON_API patron_status patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value);
+
+/** Lock decision for the survivor: -1 (default) locked if any record is
+ *  locked, 0 unlocked, 1 locked. */
+PATRON_API patron_status patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
+
+/** Allow merging into a pending survivor and activate it (assigning a number)
+ *  — 0 (default) refuses a pending survivor. */
+PATRON_API patron_status patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
+
+/** Reasons the plan cannot be applied as it stands, one per line (e.g. two
+ *  different logins not yet resolved); "" if none.  References that cannot
+ *  move are checked when applying.  Owned by the plan. */
+PATRON_API const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+
+/**
+ * The plan as JSON: records (without password hashes), per field the values,
+ * choice, result and conflict flag, the united lists, and problems.
+ * @param[out] out  free with patron_free().
+ */
+PATRON_API patron_status patron_merge_plan_to_json(char **out, const patron_merge_plan *plan, unsigned flags);
+
+/**
+ * Apply a plan, in one transaction: write the survivor, re-link each
+ * duplicate's references (orders, invoices, ...) through the store, mark each
+ * duplicate as merged into the survivor (its customer number and external
+ * reference then lead to the survivor), and append a journal entry with the
+ * before-images of every record and the references moved.
+ * @param[out] journal_id  the journal entry's id (may be NULL).
+ * @return PATRON_E_CONFLICT if a record changed since the plan was built;
+ *         PATRON_E_STATE if the plan has problems or a duplicate has
+ *         references that cannot move (the message lists the reasons);
+ *         PATRON_E_UNSUPPORTED if the store keeps no journal; PATRON_E_STORE.
+ *         On failure nothing changed.
+ */
+PATRON_API patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
+
+/** Flags for patron_db_undo(). */
+enum {
+    /** Undo although the survivor was edited after the merge: its fields go
+     *  back to their state before the merge (later edits are lost). */
+    PATRON_UNDO_FORCE = 1u << 0
+};
+
+/**
+ * Undo a merge from the journal, in one transaction: every record, its
+ * number and its references are restored exactly as before the merge.
+ * @param[out] undo_id  the journal id of the undo entry (may be NULL).
+ * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
+ *         PATRON_E_STATE (undone already; the survivor was merged again; a
+ *         record was edited after the merge — PATRON_UNDO_FORCE overrides the
+ *         last for field edits only).
+ */
+PATRON_API patron_status patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);
+
+/**
+ * Journal entries with id > after_id, oldest first, as a JSON array of
+ * {"id","time","kind","customer_id","undone_by","summary"}; at most `limit`.
+ * Before-images are not included (they hold password hashes).
+ * @param[out] out  free with patron_free().
+ */
+PATRON_API patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit);
+
+/**
+ * The records with these ids as a JSON array (as patron_customer_to_json,
+ * without password hashes): the export to keep before a merge.
+ * @param[out] out  free with patron_free().
+ */
+PATRON_API patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n,
+                                               unsigned flags);
+
+/* ------------------------------------------------------------------------ */
+/** @name Lifecycle: lock and unlock                                         */
+
+/**
+ * Lock a customer, in one transaction: a locked customer cannot log in or
+ * order, and its email cannot register again; the record and its history
+ * stay.  `reason` (required, copied) and the time are kept on the record and
+ * in the journal if the store has one.  Locking a locked customer updates
+ * the reason.
+ * @return PATRON_E_NOT_FOUND, PATRON_E_INVALID (no reason), PATRON_E_STATE
+ *         (merged record), PATRON_E_STORE.
+ */
+PATRON_API patron_status patron_db_lock(patron_db *db, int64_t id, const char *reason);
+
+/** Lift a lock, in one transaction (journalled like patron_db_lock).
+ *  Unlocking an unlocked customer changes nothing and succeeds. */
+PATRON_API patron_status patron_db_unlock(patron_db *db, int64_t id);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,9 @@ enum psq_stmt {
     ST_SCAN,
     ST_COUNTER_BUMP,
     ST_COUNTER_GET,
+    ST_COUNTER_SET,
+    ST_UNCLAIM,
+    ST_JOURNAL_DELETE,
     ST_CLAIM,
     ST_ORDERS_OF,
     ST_ORDERS_RELINK,
@@ -63,14 +66,34 @@ enum psq_stmt {
 
 enum psq_tx {
     TX_NONE = 0,
-    TX_OWN,       /* BEGIN ... COMMIT of our own */
-    TX_SAVEPOINT  /* inside a transaction of the host */
+    TX_OWN, /* BEGIN ... COMMIT of our own */
+    TX_HOST /* inside a transaction of the host */
 };
+
+/* Inside a host transaction a call must be undone on its own.  A SAVEPOINT
+ * does that, but makes SQLite copy every page the call touches; an import
+ * of many customers would spend a third of its time on it.  So the cheap
+ * writes of a create (insert, next_number, claim_number, journal_append)
+ * note how to undo themselves here, and only the others (update, remove,
+ * relink, ...) open a savepoint, at their first use in the call.  rollback()
+ * rolls back to the savepoint, then undoes the notes in reverse. */
+enum psq_undo_kind { UNDO_INSERT, UNDO_COUNTER, UNDO_CLAIM, UNDO_JOURNAL };
+
+typedef struct psq_undo {
+    enum psq_undo_kind kind;
+    int64_t v;         /* id, or the old counter value */
+    char number[72];   /* UNDO_CLAIM */
+} psq_undo;
+
+#define PSQ_MAX_UNDO 16
 
 struct patron_sqlite {
     sqlite3 *db;
     unsigned flags;
     enum psq_tx tx;
+    int sp_open;        /* TX_HOST: the call's savepoint is open */
+    int n_undo;         /* TX_HOST: notes of writes before the savepoint */
+    psq_undo undo[PSQ_MAX_UNDO];
     sqlite3_stmt *st[ST__COUNT];
     char *gen_sql[ST__COUNT]; /* generated SQL, NULL for the fixed ones */
     /* Field ids the loaded libpatron knows (it may be newer than the header

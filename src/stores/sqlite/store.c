@@ -127,6 +127,9 @@ static const char *const fixed_sql[ST__COUNT] = {
                 " ORDER BY id LIMIT ?5",
     [ST_COUNTER_BUMP] = "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
     [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = 'customer_number'",
+    [ST_COUNTER_SET] = "UPDATE counters SET value = ?1 WHERE name = 'customer_number'",
+    [ST_UNCLAIM] = "DELETE FROM used_numbers WHERE number = ?1",
+    [ST_JOURNAL_DELETE] = "DELETE FROM journal WHERE id = ?1",
     [ST_CLAIM] = "INSERT OR IGNORE INTO used_numbers(number) VALUES (?1)",
     [ST_ORDERS_OF] = "SELECT order_id FROM orders WHERE customer_id = ?1 ORDER BY order_id",
     [ST_ORDERS_RELINK] = "UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
@@ -361,12 +364,11 @@ static int cb_begin(void *ctx)
 
     if (s->tx != TX_NONE)
         return psq_error(s, PATRON_E_STATE, "begin: a transaction is already open");
+    s->sp_open = 0;
+    s->n_undo = 0;
     if (!sqlite3_get_autocommit(s->db)) {
-        /* The host has a transaction open: run inside it. */
-        rc = exec_stmt(s, ST_SAVEPOINT);
-        if (rc != SQLITE_OK)
-            return psq_fail(s, rc, "begin (savepoint)");
-        s->tx = TX_SAVEPOINT;
+        /* The host has a transaction open: run inside it (see psq_undo). */
+        s->tx = TX_HOST;
         return 0;
     }
     rc = exec_stmt(s, (s->flags & PATRON_SQLITE_READONLY) ? ST_BEGIN_DEFERRED : ST_BEGIN_IMMEDIATE);
@@ -374,6 +376,79 @@ static int cb_begin(void *ctx)
         return psq_fail(s, rc, "begin");
     s->tx = TX_OWN;
     return 0;
+}
+
+/* Before a write that cannot note its own undo: make sure the call has a
+ * savepoint (only inside a host transaction). */
+static int need_savepoint(psq *s, const char *what)
+{
+    int rc;
+    if (s->tx != TX_HOST || s->sp_open)
+        return 0;
+    rc = exec_stmt(s, ST_SAVEPOINT);
+    if (rc != SQLITE_OK)
+        return psq_fail(s, rc, "%s (savepoint)", what);
+    s->sp_open = 1;
+    return 0;
+}
+
+/* Before a cheap write (see psq_undo): make sure its undo note will fit,
+ * or else open the savepoint, which then covers the write. */
+static int prepare_cheap_write(psq *s, const char *number, const char *what)
+{
+    if (s->tx != TX_HOST || s->sp_open)
+        return 0;
+    if (s->n_undo < PSQ_MAX_UNDO && (!number || strlen(number) < sizeof s->undo[0].number))
+        return 0;
+    return need_savepoint(s, what);
+}
+
+/* After a cheap write: note how to undo it (if no savepoint covers it). */
+static void note_undo(psq *s, enum psq_undo_kind kind, int64_t v, const char *number)
+{
+    psq_undo *u;
+    if (s->tx != TX_HOST || s->sp_open)
+        return;
+    u = &s->undo[s->n_undo++];
+    u->kind = kind;
+    u->v = v;
+    u->number[0] = '\0';
+    if (number)
+        memcpy(u->number, number, strlen(number) + 1);
+}
+
+static int delete_children(psq *s, sqlite3_int64 id, const char *what);
+
+static int undo_one(psq *s, const psq_undo *u)
+{
+    int rc = SQLITE_OK;
+    sqlite3_stmt *st;
+
+    switch (u->kind) {
+    case UNDO_INSERT:
+        if (!(st = stmt(s, ST_CUST_DELETE, &rc)))
+            return rc;
+        sqlite3_bind_int64(st, 1, u->v);
+        if ((rc = run(st)) != SQLITE_OK)
+            return rc;
+        return delete_children(s, u->v, "rollback") == 0 ? SQLITE_OK : SQLITE_ERROR;
+    case UNDO_COUNTER:
+        if (!(st = stmt(s, ST_COUNTER_SET, &rc)))
+            return rc;
+        sqlite3_bind_int64(st, 1, u->v);
+        return run(st);
+    case UNDO_CLAIM:
+        if (!(st = stmt(s, ST_UNCLAIM, &rc)))
+            return rc;
+        sqlite3_bind_text(st, 1, u->number, -1, SQLITE_STATIC);
+        return run(st);
+    case UNDO_JOURNAL:
+        if (!(st = stmt(s, ST_JOURNAL_DELETE, &rc)))
+            return rc;
+        sqlite3_bind_int64(st, 1, u->v);
+        return run(st);
+    }
+    return SQLITE_OK;
 }
 
 static int cb_commit(void *ctx)
@@ -391,10 +466,14 @@ static int cb_commit(void *ctx)
             return psq_fail(s, rc, "commit");
         }
         break;
-    case TX_SAVEPOINT:
-        rc = exec_stmt(s, ST_RELEASE);
-        if (rc != SQLITE_OK)
-            return psq_fail(s, rc, "commit (release savepoint)");
+    case TX_HOST:
+        if (s->sp_open) {
+            rc = exec_stmt(s, ST_RELEASE);
+            if (rc != SQLITE_OK)
+                return psq_fail(s, rc, "commit (release savepoint)");
+            s->sp_open = 0;
+        }
+        s->n_undo = 0;
         break;
     case TX_NONE:
         return psq_error(s, PATRON_E_STATE, "commit: no transaction is open");
@@ -406,14 +485,17 @@ static int cb_commit(void *ctx)
 static int cb_rollback(void *ctx)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, i;
     enum psq_tx tx = s->tx;
+    int sp_open = s->sp_open, n_undo = s->n_undo;
 
     s->tx = TX_NONE;
+    s->sp_open = 0;
+    s->n_undo = 0;
     if (sqlite3_get_autocommit(s->db)) {
         /* Nothing open any more: SQLite already rolled back (an I/O error,
-         * SQLITE_FULL), or the host's own transaction was ended. */
-        if (tx == TX_SAVEPOINT)
+         * SQLITE_FULL), or the host ended its own transaction. */
+        if (tx == TX_HOST && (sp_open || n_undo))
             return psq_error(s, PATRON_E_STORE,
                              "rollback: the host's transaction was already rolled back");
         return 0;
@@ -422,12 +504,22 @@ static int cb_rollback(void *ctx)
         rc = exec_stmt(s, ST_ROLLBACK);
         if (rc != SQLITE_OK)
             return psq_fail(s, rc, "rollback");
-    } else if (tx == TX_SAVEPOINT) {
-        rc = exec_stmt(s, ST_ROLLBACK_TO);
-        if (rc == SQLITE_OK)
-            rc = exec_stmt(s, ST_RELEASE);
-        if (rc != SQLITE_OK)
-            return psq_fail(s, rc, "rollback (savepoint)");
+    } else if (tx == TX_HOST) {
+        if (sp_open) {
+            rc = exec_stmt(s, ST_ROLLBACK_TO);
+            if (rc == SQLITE_OK)
+                rc = exec_stmt(s, ST_RELEASE);
+        }
+        for (i = n_undo - 1; i >= 0 && rc == SQLITE_OK; i--)
+            rc = undo_one(s, &s->undo[i]);
+        if (rc != SQLITE_OK) {
+            /* The call cannot be undone on its own: give up the host's whole
+             * transaction rather than leave half of the call in it. */
+            psq_fail(s, rc, "rollback: the call could not be undone, so the host's whole "
+                            "transaction was rolled back");
+            exec_stmt(s, ST_ROLLBACK);
+            return PATRON_E_STORE;
+        }
     }
     return 0;
 }
@@ -558,6 +650,8 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
 
     if (!st)
         return psq_fail(s, rc, "insert");
+    if ((st_rc = prepare_cheap_write(s, NULL, "insert")) != 0)
+        return st_rc;
     rc = bind_customer(st, c);
     if (rc == SQLITE_OK)
         rc = run(st);
@@ -566,6 +660,9 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
     if (rc != SQLITE_OK)
         return psq_fail(s, rc, "insert");
     id = sqlite3_last_insert_rowid(s->db);
+    /* From here on, an undo removes the row and whatever children and keys
+     * were written before a failure. */
+    note_undo(s, UNDO_INSERT, id, NULL);
     st_rc = write_children(s, c, id, keys, n_keys);
     if (st_rc)
         return st_rc;
@@ -601,6 +698,8 @@ static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys
 
     if (!st)
         return psq_fail(s, rc, "update");
+    if ((st_rc = need_savepoint(s, "update")) != 0)
+        return st_rc;
     rc = bind_customer(st, c);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, N_CUSTOMER_COLUMNS + 1, id);
@@ -621,11 +720,13 @@ static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys
 static int cb_remove(void *ctx, int64_t id)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st = stmt(s, ST_CUST_DELETE, &rc);
 
     if (!st)
         return psq_fail(s, rc, "remove");
+    if ((st_rc = need_savepoint(s, "remove")) != 0)
+        return st_rc;
     sqlite3_bind_int64(st, 1, id);
     if ((rc = run(st)) != SQLITE_OK)
         return psq_fail(s, rc, "remove");
@@ -834,11 +935,15 @@ static int cb_scan(void *ctx, const patron_store_filter *filter, int64_t after_i
 static int cb_next_number(void *ctx, uint64_t *out)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK, step;
-    sqlite3_stmt *st = stmt(s, ST_COUNTER_BUMP, &rc);
-    sqlite3_int64 v;
+    int rc = SQLITE_OK, step, st_rc;
+    sqlite3_stmt *st;
+    sqlite3_int64 v = 0;
 
-    if (!st || (rc = run(st)) != SQLITE_OK)
+    if ((st_rc = prepare_cheap_write(s, NULL, "next_number")) != 0)
+        return st_rc;
+    /* Two statements: UPDATE ... RETURNING would be one, but SQLite runs it
+     * through a temporary table, which costs more. */
+    if (!(st = stmt(s, ST_COUNTER_BUMP, &rc)) || (rc = run(st)) != SQLITE_OK)
         return psq_fail(s, rc, "next_number");
     if (sqlite3_changes(s->db) != 1)
         return psq_error(s, PATRON_E_STORE,
@@ -850,6 +955,7 @@ static int cb_next_number(void *ctx, uint64_t *out)
     done(st);
     if (step != SQLITE_ROW)
         return psq_fail(s, step, "next_number");
+    note_undo(s, UNDO_COUNTER, v - 1, NULL);
     if (v <= 0)
         return psq_error(s, PATRON_E_STORE, "next_number: the counter holds %lld", (long long)v);
     *out = (uint64_t)v;
@@ -859,18 +965,21 @@ static int cb_next_number(void *ctx, uint64_t *out)
 static int cb_claim_number(void *ctx, const char *number)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st = stmt(s, ST_CLAIM, &rc);
 
     if (!st)
         return psq_fail(s, rc, "claim_number");
     if (!number || !*number)
         return psq_error(s, PATRON_E_INVALID, "claim_number: empty customer number");
+    if ((st_rc = prepare_cheap_write(s, number, "claim_number")) != 0)
+        return st_rc;
     sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
     if ((rc = run(st)) != SQLITE_OK)
         return psq_fail(s, rc, "claim_number");
     if (sqlite3_changes(s->db) == 0)
         return psq_error(s, PATRON_E_EXISTS, "customer number %s was given before", number);
+    note_undo(s, UNDO_CLAIM, 0, number);
     return 0;
 }
 
@@ -886,6 +995,8 @@ static int cb_relink(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_
 
     if (!st)
         return psq_fail(s, rc, "relink");
+    if ((er = need_savepoint(s, "relink")) != 0)
+        return er;
     sqlite3_bind_int64(st, 1, from_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *ref = (const char *)sqlite3_column_text(st, 0);
@@ -909,7 +1020,7 @@ static int cb_relink(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_
 static int cb_move_ref(void *ctx, const char *kind, const char *ref_id, int64_t to_id)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st;
 
     if (!kind || strcmp(kind, "order") != 0)
@@ -917,6 +1028,8 @@ static int cb_move_ref(void *ctx, const char *kind, const char *ref_id, int64_t 
                          "move_ref: unknown kind of reference (this store knows \"order\")");
     if (!(st = stmt(s, ST_ORDER_MOVE, &rc)))
         return psq_fail(s, rc, "move_ref");
+    if ((st_rc = need_savepoint(s, "move_ref")) != 0)
+        return st_rc;
     sqlite3_bind_text(st, 1, ref_id ? ref_id : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, to_id);
     if ((rc = run(st)) != SQLITE_OK)
@@ -942,11 +1055,13 @@ static int cb_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void
 static int cb_journal_append(void *ctx, const patron_journal_entry *e, int64_t *id_out)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st = stmt(s, ST_JOURNAL_INSERT, &rc);
 
     if (!st)
         return psq_fail(s, rc, "journal_append");
+    if ((st_rc = prepare_cheap_write(s, NULL, "journal_append")) != 0)
+        return st_rc;
     sqlite3_bind_int64(st, 1, e->time);
     sqlite3_bind_text(st, 2, e->kind ? e->kind : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, e->customer_id);
@@ -955,6 +1070,7 @@ static int cb_journal_append(void *ctx, const patron_journal_entry *e, int64_t *
     if ((rc = run(st)) != SQLITE_OK)
         return psq_fail(s, rc, "journal_append");
     *id_out = sqlite3_last_insert_rowid(s->db);
+    note_undo(s, UNDO_JOURNAL, *id_out, NULL);
     return 0;
 }
 
@@ -1022,11 +1138,13 @@ static int cb_journal_scan(void *ctx, int64_t after_id, size_t limit, patron_emi
 static int cb_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st = stmt(s, ST_JOURNAL_UNDONE, &rc);
 
     if (!st)
         return psq_fail(s, rc, "journal_set_undone");
+    if ((st_rc = need_savepoint(s, "journal_set_undone")) != 0)
+        return st_rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, undone_by);
     if ((rc = run(st)) != SQLITE_OK)

@@ -1,0 +1,1216 @@
+/* patron — merge plans, applying them, the journal and undo.
+ * SPDX-License-Identifier: MIT
+ *
+ * A plan is built from records loaded once; it remembers their revisions, and
+ * applying it refuses if any record changed since (PATRON_E_CONFLICT), so the
+ * preview a person approved is exactly what is written.
+ *
+ * The journal payload of a merge is a small text format of the core's own:
+ *   patron-merge 1
+ *   summary <one line for people>
+ *   survivor <id>
+ *   record <id> <revision after the merge> <hex of the packed before-image>
+ *   ref <from id> <hex kind> <hex ref id>
+ * Before-images hold password hashes, so payloads are never shown: the
+ * journal listing gives the summary only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define NOT_MERGED (-2)
+
+struct patron_merge_plan {
+    size_t n;              /* records: [0] survivor, [1..] duplicates */
+    patron_customer **rec;
+    int policy;
+    int choice[PATRON_F__END];
+    char *custom[PATRON_F__END];
+    int conflict[PATRON_F__END];
+    patron_customer *lists; /* united addresses, tags, properties */
+    int lock;               /* -1 default, 0, 1 */
+    int activate;
+    bool login_conflict, login_explicit;
+    char *problems;
+    char errmsg[512];
+};
+
+static patron_status plan_error(patron_merge_plan *p, patron_status st, const char *fmt, ...)
+    PATRON_PRINTF(3, 4);
+static patron_status plan_error(patron_merge_plan *p, patron_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->errmsg, sizeof p->errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Fields a plan decides.  System fields are the library's; the external
+ * reference stays with its record (a merged record's reference leads to the
+ * survivor); the password hash follows the login name. */
+static bool is_merged_field(int f)
+{
+    const patron__field_info *fi = patron__field(f);
+    return fi && fi->kind != PK_SYSTEM && f != PATRON_F_NUMBER && f != PATRON_F_LOGIN_HASH &&
+           f != PATRON_F_EXTERNAL_SOURCE && f != PATRON_F_EXTERNAL_ID;
+}
+
+/* ---- loose comparison: case, spacing, punctuation, umlaut spelling ----- */
+
+static void loose_norm(const char *s, patron_strbuf *out)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z')
+                patron__sb_putc(out, (char)(c - 'A' + 'a'));
+            else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@')
+                patron__sb_putc(out, (char)c);
+            p++;
+            continue;
+        }
+        if (c == 0xC3 && p[1]) {
+            /* Latin-1 supplement: German folding, other accents stripped */
+            static const char *const map[64] = {
+                "a", "a", "a", "a", "ae", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+                "d", "n", "o", "o", "o", "o", "oe", "", "o", "u", "u", "u", "ue", "y", "th", "ss",
+                "a", "a", "a", "a", "ae", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+                "d", "n", "o", "o", "o", "o", "oe", "", "o", "u", "u", "u", "ue", "y", "th", "y",
+            };
+            unsigned t = p[1];
+            if (t >= 0x80 && t <= 0xBF)
+                patron__sb_puts(out, map[t - 0x80]);
+            p += 2;
+            continue;
+        }
+        /* other non-ASCII characters: kept as they are */
+        patron__sb_putc(out, (char)c);
+        p++;
+    }
+}
+
+static bool loose_equal(const char *a, const char *b)
+{
+    patron_strbuf x, y;
+    bool eq;
+    patron__sb_init(&x);
+    patron__sb_init(&y);
+    loose_norm(a, &x);
+    loose_norm(b, &y);
+    eq = !x.oom && !y.oom && x.len == y.len && (x.len == 0 || memcmp(x.buf, y.buf, x.len) == 0);
+    patron__sb_free(&x);
+    patron__sb_free(&y);
+    return eq;
+}
+
+static bool nonempty(const char *v)
+{
+    return v && *v;
+}
+
+/* ---- building a plan ----------------------------------------------------- */
+
+static int64_t updated_at(const patron_customer *c)
+{
+    const char *v = patron_customer_get(c, PATRON_F_UPDATED_AT);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static const char *login_of(const patron_customer *c)
+{
+    return patron_customer_get(c, PATRON_F_LOGIN_USER);
+}
+
+static bool same_login(const patron_customer *a, const patron_customer *b)
+{
+    const char *ua = login_of(a), *ub = login_of(b);
+    const char *ha = patron_customer_get(a, PATRON_F_LOGIN_HASH),
+               *hb = patron_customer_get(b, PATRON_F_LOGIN_HASH);
+    return ua && ub && strcmp(ua, ub) == 0 && ((!ha && !hb) || (ha && hb && strcmp(ha, hb) == 0));
+}
+
+static void decide_field(patron_merge_plan *p, int f)
+{
+    int pick = -1;
+    size_t distinct = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        const char *v = patron_customer_get(p->rec[k], f);
+        bool seen = false;
+        if (!nonempty(v))
+            continue;
+        for (size_t j = 0; j < k; j++)
+            if (nonempty(patron_customer_get(p->rec[j], f)) &&
+                loose_equal(patron_customer_get(p->rec[j], f), v))
+                seen = true;
+        if (!seen)
+            distinct++;
+        if (pick < 0 ||
+            (p->policy == PATRON_MERGE_NEWEST && updated_at(p->rec[k]) > updated_at(p->rec[pick])))
+            pick = (int)k;
+    }
+    p->choice[f] = pick < 0 ? 0 : pick;
+    p->conflict[f] = distinct > 1;
+}
+
+/* Notes are joined: every distinct note, in record order. */
+static patron_status decide_notes(patron_merge_plan *p)
+{
+    patron_strbuf sb;
+    size_t distinct = 0;
+    int only = 0;
+    patron__sb_init(&sb);
+    for (size_t k = 0; k < p->n; k++) {
+        const char *v = patron_customer_get(p->rec[k], PATRON_F_NOTES);
+        bool seen = false;
+        if (!nonempty(v))
+            continue;
+        for (size_t j = 0; j < k; j++)
+            seen |= nonempty(patron_customer_get(p->rec[j], PATRON_F_NOTES)) &&
+                    loose_equal(patron_customer_get(p->rec[j], PATRON_F_NOTES), v);
+        if (seen)
+            continue;
+        if (distinct++)
+            patron__sb_putc(&sb, '\n');
+        else
+            only = (int)k;
+        patron__sb_puts(&sb, v);
+    }
+    p->conflict[PATRON_F_NOTES] = distinct > 1;
+    if (distinct <= 1) {
+        p->choice[PATRON_F_NOTES] = only;
+        patron__sb_free(&sb);
+        return PATRON_OK;
+    }
+    p->choice[PATRON_F_NOTES] = PATRON_MERGE_CUSTOM;
+    p->custom[PATRON_F_NOTES] = patron__sb_detach(&sb, NULL);
+    return p->custom[PATRON_F_NOTES] ? PATRON_OK : PATRON_E_NOMEM;
+}
+
+/* The login: an online customer's login is never replaced by an offline
+ * record's (one without a login); two different logins need a decision. */
+static void decide_login(patron_merge_plan *p)
+{
+    int pick = -1;
+    p->login_conflict = false;
+    for (size_t k = 0; k < p->n; k++) {
+        if (!nonempty(login_of(p->rec[k])))
+            continue;
+        if (pick < 0)
+            pick = (int)k;
+        else if (!same_login(p->rec[pick], p->rec[k]))
+            p->login_conflict = true;
+    }
+    p->choice[PATRON_F_LOGIN_USER] = pick < 0 ? 0 : pick;
+    p->conflict[PATRON_F_LOGIN_USER] = p->login_conflict;
+}
+
+static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j)
+{
+    static const int cmp[] = { PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME, PATRON_A_COMPANY,
+                               PATRON_A_STREET,     PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
+                               PATRON_A_POSTAL_CODE, PATRON_A_CITY,    PATRON_A_COUNTRY };
+    for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++)
+        if (!loose_equal(patron_customer_address_get(a, i, cmp[k]),
+                         patron_customer_address_get(b, j, cmp[k])))
+            return false;
+    return true;
+}
+
+/* Addresses, tags, properties: the survivor's first, then what the
+ * duplicates add; a duplicate's default address is not the default. */
+static patron_status unite_lists(patron_merge_plan *p)
+{
+    patron_customer *l;
+    patron_status st = patron_customer_new(&l);
+    if (st)
+        return st;
+    for (size_t k = 0; k < p->n && !st; k++) {
+        const patron_customer *r = p->rec[k];
+        for (size_t i = 0; i < patron_customer_address_count(r) && !st; i++) {
+            bool dup = false;
+            size_t idx;
+            for (size_t j = 0; j < patron_customer_address_count(l) && !dup; j++)
+                dup = same_address(l, j, r, i);
+            if (dup)
+                continue;
+            if ((st = patron_customer_address_add(l, &idx)) != 0)
+                break;
+            for (int f = 1; f < PATRON_A__END; f++) {
+                const char *v = patron_customer_address_get(r, i, f);
+                if (f == PATRON_A_DEFAULT && k > 0)
+                    v = NULL;
+                if ((st = patron__cust_put_addr(l, idx, f, v)) != 0)
+                    break;
+            }
+        }
+        for (size_t i = 0; i < patron_customer_tag_count(r) && !st; i++)
+            st = patron_customer_tag_add(l, patron_customer_tag_get(r, i));
+        for (size_t i = 0; i < patron_customer_prop_count(r) && !st; i++) {
+            const char *key, *val;
+            patron_customer_prop_at(r, i, &key, &val);
+            if (!patron_customer_prop_get(l, key))
+                st = patron_customer_prop_set(l, key, val);
+        }
+    }
+    if (st) {
+        patron_customer_free(l);
+        return st == PATRON_E_NOMEM ? st : PATRON_E_NOMEM;
+    }
+    p->lists = l;
+    return PATRON_OK;
+}
+
+static void update_problems(patron_merge_plan *p)
+{
+    patron__free(p->problems);
+    p->problems = NULL;
+    if (p->login_conflict && !p->login_explicit)
+        p->problems = patron__strdup(
+            "the records have different logins: choose one with patron_merge_plan_take(plan, "
+            "PATRON_F_LOGIN_USER, k)");
+}
+
+patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                    const int64_t *dup_ids, size_t n_dups, int policy)
+{
+    patron_merge_plan *p;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the plan (NULL)");
+    *out = NULL;
+    if (!dup_ids || n_dups == 0)
+        return patron__db_error(db, PATRON_E_INVALID, "a merge needs at least one duplicate");
+    if (policy != PATRON_MERGE_SURVIVOR && policy != PATRON_MERGE_NEWEST)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown merge policy %d", policy);
+    for (size_t i = 0; i < n_dups; i++) {
+        if (dup_ids[i] == survivor_id)
+            return patron__db_error(db, PATRON_E_INVALID,
+                                    "customer #%lld cannot be merged into itself", (long long)survivor_id);
+        for (size_t j = 0; j < i; j++)
+            if (dup_ids[j] == dup_ids[i])
+                return patron__db_error(db, PATRON_E_INVALID, "customer #%lld is given twice",
+                                        (long long)dup_ids[i]);
+    }
+    p = patron__calloc(1, sizeof *p);
+    if (!p)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    p->n = n_dups + 1;
+    p->policy = policy;
+    p->lock = -1;
+    p->rec = patron__calloc(p->n, sizeof *p->rec);
+    if (!p->rec) {
+        patron_merge_plan_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron_merge_plan_free(p);
+        return st;
+    }
+    for (size_t k = 0; k < p->n && !st; k++) {
+        int64_t id = k == 0 ? survivor_id : dup_ids[k - 1];
+        st = patron__load_in_tx(db, &p->rec[k], id);
+        if (!st && patron_customer_state(p->rec[k]) == PATRON_STATE_MERGED)
+            st = patron__db_error(db, PATRON_E_STATE,
+                                  "customer #%lld is already merged into another customer",
+                                  (long long)id);
+    }
+    st = patron__tx_end(db, st);
+    if (st) {
+        patron_merge_plan_free(p);
+        return st;
+    }
+    for (int f = 1; f < PATRON_F__END; f++)
+        p->choice[f] = NOT_MERGED;
+    for (int f = 1; f < PATRON_F__END; f++)
+        if (is_merged_field(f) && f != PATRON_F_NOTES && f != PATRON_F_LOGIN_USER)
+            decide_field(p, f);
+    decide_login(p);
+    if ((st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
+        patron_merge_plan_free(p);
+        return patron__db_error(db, st, "out of memory");
+    }
+    update_problems(p);
+    *out = p;
+    return patron__db_ok(db);
+}
+
+void patron_merge_plan_free(patron_merge_plan *p)
+{
+    if (!p)
+        return;
+    for (size_t k = 0; p->rec && k < p->n; k++)
+        patron_customer_free(p->rec[k]);
+    patron__free(p->rec);
+    for (int f = 0; f < PATRON_F__END; f++)
+        patron__free(p->custom[f]);
+    patron_customer_free(p->lists);
+    patron__free(p->problems);
+    patron__free(p);
+}
+
+const char *patron_merge_plan_errmsg(const patron_merge_plan *p)
+{
+    return p ? p->errmsg : "no plan (NULL)";
+}
+
+size_t patron_merge_plan_count(const patron_merge_plan *p)
+{
+    return p ? p->n : 0;
+}
+
+const patron_customer *patron_merge_plan_record(const patron_merge_plan *p, size_t k)
+{
+    return p && k < p->n ? p->rec[k] : NULL;
+}
+
+int patron_merge_plan_choice(const patron_merge_plan *p, int f)
+{
+    if (!p || f <= 0 || f >= PATRON_F__END)
+        return NOT_MERGED;
+    return p->choice[f];
+}
+
+const char *patron_merge_plan_value(const patron_merge_plan *p, int f)
+{
+    int c;
+    if (!p || f <= 0 || f >= PATRON_F__END)
+        return NULL;
+    if (f == PATRON_F_LOGIN_HASH)
+        return NULL; /* never handed out through a plan */
+    c = p->choice[f];
+    if (c == NOT_MERGED)
+        return patron_customer_get(p->rec[0], f);
+    if (c == PATRON_MERGE_CUSTOM)
+        return p->custom[f];
+    return patron_customer_get(p->rec[c], f);
+}
+
+int patron_merge_plan_conflict(const patron_merge_plan *p, int f)
+{
+    if (!p || f <= 0 || f >= PATRON_F__END)
+        return 0;
+    return p->conflict[f];
+}
+
+patron_status patron_merge_plan_take(patron_merge_plan *p, int f, size_t k)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    if (f <= 0 || f >= PATRON_F__END || p->choice[f] == NOT_MERGED)
+        return plan_error(p, PATRON_E_INVALID, "field %s is not chosen in a merge",
+                          patron_field_name(f) ? patron_field_name(f) : "(unknown)");
+    if (k >= p->n)
+        return plan_error(p, PATRON_E_RANGE, "the plan has no record at position %zu", k);
+    if (f == PATRON_F_LOGIN_USER) {
+        if (!nonempty(login_of(p->rec[k]))) {
+            for (size_t j = 0; j < p->n; j++)
+                if (nonempty(login_of(p->rec[j])))
+                    return plan_error(p, PATRON_E_INVALID,
+                                      "record %zu has no login; an online customer's login is never "
+                                      "replaced by an offline record's", k);
+        }
+        p->login_explicit = true;
+    }
+    patron__free(p->custom[f]);
+    p->custom[f] = NULL;
+    p->choice[f] = (int)k;
+    update_problems(p);
+    p->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_set(patron_merge_plan *p, int f, const char *value)
+{
+    const patron__field_info *fi;
+    const char *canon;
+    char cbuf[16], *copy = NULL;
+    patron_status st;
+    if (!p)
+        return PATRON_E_INVALID;
+    if (f <= 0 || f >= PATRON_F__END || p->choice[f] == NOT_MERGED)
+        return plan_error(p, PATRON_E_INVALID, "field %s is not chosen in a merge",
+                          patron_field_name(f) ? patron_field_name(f) : "(unknown)");
+    if (f == PATRON_F_LOGIN_USER)
+        return plan_error(p, PATRON_E_INVALID,
+                          "the login moves as a unit: take it from a record, do not set it");
+    fi = patron__field(f);
+    if (nonempty(value)) {
+        st = patron__check_value(fi->name, fi, value, p->errmsg, sizeof p->errmsg, &canon, cbuf,
+                                 sizeof cbuf);
+        if (st)
+            return st;
+        if (!(copy = patron__strdup(canon ? canon : value)))
+            return plan_error(p, PATRON_E_NOMEM, "out of memory");
+    }
+    patron__free(p->custom[f]);
+    p->custom[f] = copy;
+    p->choice[f] = PATRON_MERGE_CUSTOM;
+    p->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_set_lock(patron_merge_plan *p, int lock)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    if (lock < -1 || lock > 1)
+        return plan_error(p, PATRON_E_INVALID, "lock must be -1, 0 or 1");
+    p->lock = lock;
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_set_activate(patron_merge_plan *p, int activate)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    p->activate = activate != 0;
+    return PATRON_OK;
+}
+
+const char *patron_merge_plan_problems(const patron_merge_plan *p)
+{
+    return p && p->problems ? p->problems : "";
+}
+
+static bool plan_locks(const patron_merge_plan *p)
+{
+    if (p->lock >= 0)
+        return p->lock == 1;
+    for (size_t k = 0; k < p->n; k++)
+        if (patron_customer_locked(p->rec[k]))
+            return true;
+    return false;
+}
+
+patron_status patron_merge_plan_to_json(char **out, const patron_merge_plan *p, unsigned flags)
+{
+    patron_strbuf sb;
+    bool pretty = flags & PATRON_JSON_PRETTY;
+    const char *nl = pretty ? "\n" : "", *in1 = pretty ? "  " : "", *in2 = pretty ? "    " : "";
+    if (!out || !p)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    patron__sb_init(&sb);
+    patron__sb_printf(&sb, "{%s%s\"records\": [", nl, in1);
+    for (size_t k = 0; k < p->n; k++) {
+        patron__sb_printf(&sb, "%s%s%s", k ? "," : "", nl, in2);
+        patron__json_customer(&sb, p->rec[k], 0, 0);
+    }
+    patron__sb_printf(&sb, "%s%s],%s%s\"fields\": {", nl, in1, nl, in1);
+    {
+        bool first = true;
+        for (int f = 1; f < PATRON_F__END; f++) {
+            const char *v;
+            if (p->choice[f] == NOT_MERGED)
+                continue;
+            patron__sb_printf(&sb, "%s%s%s", first ? "" : ",", nl, in2);
+            first = false;
+            patron__json_str(&sb, patron_field_name(f));
+            patron__sb_puts(&sb, ": {\"values\": [");
+            for (size_t k = 0; k < p->n; k++) {
+                const char *rv = patron_customer_get(p->rec[k], f);
+                if (k)
+                    patron__sb_puts(&sb, ", ");
+                if (rv)
+                    patron__json_str(&sb, rv);
+                else
+                    patron__sb_puts(&sb, "null");
+            }
+            patron__sb_puts(&sb, "], \"choice\": ");
+            if (p->choice[f] == PATRON_MERGE_CUSTOM)
+                patron__sb_puts(&sb, "\"custom\"");
+            else
+                patron__sb_printf(&sb, "%d", p->choice[f]);
+            patron__sb_puts(&sb, ", \"result\": ");
+            v = patron_merge_plan_value(p, f);
+            if (v)
+                patron__json_str(&sb, v);
+            else
+                patron__sb_puts(&sb, "null");
+            patron__sb_printf(&sb, ", \"conflict\": %s}", p->conflict[f] ? "true" : "false");
+        }
+    }
+    patron__sb_printf(&sb, "%s%s},%s%s\"lists\": ", nl, in1, nl, in1);
+    patron__json_customer(&sb, p->lists, 0, 0);
+    patron__sb_printf(&sb, ",%s%s\"locked\": %s,%s%s\"activate\": %s,%s%s\"problems\": ", nl, in1,
+                      plan_locks(p) ? "true" : "false", nl, in1, p->activate ? "true" : "false", nl,
+                      in1);
+    patron__json_str(&sb, p->problems ? p->problems : "");
+    patron__sb_printf(&sb, "%s}", nl);
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? PATRON_OK : PATRON_E_NOMEM;
+}
+
+/* ---- applying a plan ------------------------------------------------------ */
+
+typedef struct reasons {
+    patron_strbuf sb;
+    size_t n;
+} reasons;
+
+static int add_reason(void *ctx, const char *reason)
+{
+    reasons *r = ctx;
+    patron__sb_puts(&r->sb, r->n++ ? "; " : "");
+    patron__sb_puts(&r->sb, reason);
+    return 0;
+}
+
+typedef struct moved {
+    patron_strbuf *payload;
+    int64_t from;
+    size_t n;
+} moved;
+
+static void put_hex(patron_strbuf *sb, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char two[2] = { hex[c >> 4], hex[c & 15] };
+        patron__sb_putn(sb, two, 2);
+    }
+    if (n == 0)
+        patron__sb_putc(sb, '-');
+}
+
+static int add_moved(void *ctx, const char *kind, const char *ref)
+{
+    moved *m = ctx;
+    patron__sb_printf(m->payload, "ref %lld ", (long long)m->from);
+    put_hex(m->payload, kind, strlen(kind));
+    patron__sb_putc(m->payload, ' ');
+    put_hex(m->payload, ref, strlen(ref));
+    patron__sb_putc(m->payload, '\n');
+    m->n++;
+    return m->payload->oom ? 1 : 0;
+}
+
+/* The survivor as the plan says. */
+static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
+                                    const patron_customer *cur, patron_customer *w, int64_t now)
+{
+    patron_status st = patron__cust_copy(w, cur);
+    int lc;
+    if (st)
+        return patron__db_error(db, st, "out of memory");
+    for (int f = 1; f < PATRON_F__END && !st; f++)
+        if (p->choice[f] != NOT_MERGED && f != PATRON_F_LOGIN_USER)
+            st = patron__cust_put(w, f, patron_merge_plan_value(p, f));
+    lc = p->choice[PATRON_F_LOGIN_USER];
+    if (!st && lc >= 0) {
+        st = patron__cust_put(w, PATRON_F_LOGIN_USER, login_of(p->rec[lc]));
+        if (!st)
+            st = patron__cust_put(w, PATRON_F_LOGIN_HASH,
+                                  patron_customer_get(p->rec[lc], PATRON_F_LOGIN_HASH));
+    }
+    if (!st) {
+        /* the lists: replace the survivor's by the united ones */
+        patron_customer tmp;
+        memset(&tmp, 0, sizeof tmp);
+        st = patron__cust_copy(&tmp, p->lists);
+        if (!st) {
+            for (int f = 0; f < PATRON_F__END; f++) {
+                patron__free(tmp.f[f]);
+                tmp.f[f] = w->f[f];
+                w->f[f] = NULL;
+            }
+            patron__cust_move(w, &tmp);
+        }
+    }
+    if (!st) {
+        bool lock = plan_locks(p), was = patron_customer_locked(cur);
+        if (lock && !was) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "merged with a locked customer");
+            for (size_t k = 1; k < p->n; k++)
+                if (patron_customer_locked(p->rec[k])) {
+                    const char *r = patron_customer_get(p->rec[k], PATRON_F_LOCK_REASON);
+                    snprintf(reason, sizeof reason, "%.80s", r ? r : "merged with a locked customer");
+                    break;
+                }
+            st = patron__cust_put(w, PATRON_F_LOCKED, "1");
+            if (!st)
+                st = patron__cust_put(w, PATRON_F_LOCK_REASON, reason);
+            if (!st)
+                st = patron__cust_put_i64(w, PATRON_F_LOCKED_AT, now);
+        } else if (!lock && was) {
+            st = patron__cust_put(w, PATRON_F_LOCKED, "0");
+            if (!st)
+                st = patron__cust_put(w, PATRON_F_LOCK_REASON, NULL);
+            if (!st)
+                st = patron__cust_put(w, PATRON_F_LOCKED_AT, NULL);
+        }
+    }
+    if (!st)
+        st = patron__cust_put_i64(w, PATRON_F_REVISION, (int64_t)patron_customer_revision(cur) + 1);
+    if (!st)
+        st = patron__cust_put_i64(w, PATRON_F_UPDATED_AT, now);
+    if (st)
+        return patron__db_error(db, st, "out of memory");
+    if ((st = patron_customer_validate(w)) != 0)
+        return patron__db_error(db, st, "the merged record is not valid: %s", w->errmsg);
+    return PATRON_OK;
+}
+
+static patron_status pack_into(patron_db *db, patron_strbuf *payload, const patron_customer *c,
+                               uint64_t after_rev)
+{
+    char *packed;
+    size_t len;
+    if (patron_record_pack(&packed, &len, c) != PATRON_OK)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    patron__sb_printf(payload, "record %lld %llu ", (long long)patron_customer_id(c),
+                      (unsigned long long)after_rev);
+    put_hex(payload, packed, len);
+    patron__sb_putc(payload, '\n');
+    patron__free(packed);
+    return PATRON_OK;
+}
+
+static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_strbuf *payload,
+                                 int64_t *journal_id)
+{
+    patron_customer **cur = patron__calloc(p->n, sizeof *cur);
+    patron_customer w;
+    keyset ks = { .n = 0 };
+    reasons why;
+    patron_status st = PATRON_OK;
+    int64_t now = (int64_t)time(NULL), sid = patron_customer_id(p->rec[0]);
+    size_t refs = 0;
+    memset(&w, 0, sizeof w);
+    patron__sb_init(&why.sb);
+    why.n = 0;
+    if (!cur)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+
+    /* The records as they are now: unchanged since the plan was made? */
+    for (size_t k = 0; k < p->n && !st; k++) {
+        int64_t id = patron_customer_id(p->rec[k]);
+        st = patron__load_in_tx(db, &cur[k], id);
+        if (!st && patron_customer_revision(cur[k]) != patron_customer_revision(p->rec[k]))
+            st = patron__db_error(db, PATRON_E_CONFLICT,
+                                  "customer #%lld was changed since the merge plan was made; "
+                                  "make a new plan", (long long)id);
+        if (!st && patron_customer_state(cur[k]) == PATRON_STATE_MERGED)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld is already merged",
+                                  (long long)id);
+    }
+    if (!st && patron_customer_state(cur[0]) == PATRON_STATE_PENDING && !p->activate)
+        st = patron__db_error(db, PATRON_E_STATE,
+                              "the survivor #%lld is a pending shop customer; allow its activation "
+                              "with patron_merge_plan_set_activate() or merge it into an active one",
+                              (long long)sid);
+    /* References that cannot move */
+    for (size_t k = 1; k < p->n && !st && db->ops.check_refs; k++) {
+        reasons one;
+        patron__sb_init(&one.sb);
+        one.n = 0;
+        st = patron__store_rc(db, db->ops.check_refs(db->ctx, patron_customer_id(p->rec[k]),
+                                                      add_reason, &one),
+                              "check_refs", 0);
+        if (!st && one.n) {
+            patron__sb_printf(&why.sb, "%scustomer #%lld: %s", why.n ? "; " : "",
+                              (long long)patron_customer_id(p->rec[k]), one.sb.buf ? one.sb.buf : "");
+            why.n += one.n;
+            why.sb.oom |= one.sb.oom;
+        }
+        patron__sb_free(&one.sb);
+    }
+    if (!st && why.n)
+        st = patron__db_error(db, PATRON_E_STATE, "merge refused: %s", why.sb.buf);
+    if (!st && why.sb.oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+
+    /* Before-images first: the journal must hold the records as they were. */
+    patron__sb_puts(payload, "patron-merge 1\n");
+    patron__sb_printf(payload, "summary merged");
+    for (size_t k = 1; k < p->n; k++)
+        patron__sb_printf(payload, "%s #%lld%s%s", k > 1 ? "," : "",
+                          (long long)patron_customer_id(p->rec[k]),
+                          patron_customer_get(p->rec[k], PATRON_F_NUMBER) ? " " : "",
+                          patron_customer_get(p->rec[k], PATRON_F_NUMBER)
+                              ? patron_customer_get(p->rec[k], PATRON_F_NUMBER)
+                              : "");
+    patron__sb_printf(payload, " into #%lld %s\n", (long long)sid,
+                      patron_customer_get(p->rec[0], PATRON_F_NUMBER)
+                          ? patron_customer_get(p->rec[0], PATRON_F_NUMBER)
+                          : "(pending)");
+    patron__sb_printf(payload, "survivor %lld\n", (long long)sid);
+    for (size_t k = 0; k < p->n && !st; k++)
+        st = pack_into(db, payload, cur[k], patron_customer_revision(cur[k]) + 1);
+
+    /* Each duplicate: its references to the survivor, then marked merged. */
+    for (size_t k = 1; k < p->n && !st; k++) {
+        patron_customer d;
+        int64_t did = patron_customer_id(cur[k]);
+        memset(&d, 0, sizeof d);
+        if (db->ops.relink) {
+            moved m = { payload, did, 0 };
+            st = patron__store_rc(db, db->ops.relink(db->ctx, did, sid, add_moved, &m), "relink", 0);
+            refs += m.n;
+        }
+        if (!st && (st = patron__cust_copy(&d, cur[k])) != 0)
+            patron__db_error(db, st, "out of memory");
+        if (!st) {
+            char into[24];
+            snprintf(into, sizeof into, "%lld", (long long)sid);
+            if (patron__cust_put(&d, PATRON_F_STATE, "merged") ||
+                patron__cust_put(&d, PATRON_F_MERGED_INTO, into) ||
+                patron__cust_put(&d, PATRON_F_LOGIN_USER, NULL) ||
+                patron__cust_put(&d, PATRON_F_LOGIN_HASH, NULL) ||
+                patron__cust_put_i64(&d, PATRON_F_REVISION, (int64_t)patron_customer_revision(cur[k]) + 1) ||
+                patron__cust_put_i64(&d, PATRON_F_UPDATED_AT, now))
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+        if (!st && (st = patron__keys_build(&ks, &d, true)) != 0)
+            patron__db_error(db, st, "out of memory");
+        if (!st)
+            st = patron__store_rc(db, db->ops.update(db->ctx, &d, ks.k, ks.n), "update", 0);
+        patron__keys_free(&ks);
+        patron__cust_clear(&d);
+    }
+
+    /* The survivor. */
+    if (!st)
+        st = build_survivor(db, p, cur[0], &w, now);
+    if (!st && patron_customer_state(cur[0]) == PATRON_STATE_PENDING) {
+        if (patron__cust_put(&w, PATRON_F_STATE, "active"))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        if (!st)
+            st = patron__assign_number(db, &w);
+    }
+    if (!st && (st = patron__keys_build(&ks, &w, false)) != 0)
+        patron__db_error(db, st, "out of memory");
+    if (!st)
+        st = patron__check_all_unique(db, &w, &ks, sid);
+    if (!st)
+        st = patron__store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", 0);
+    patron__keys_free(&ks);
+
+    if (!st) {
+        patron_journal_entry e;
+        if (payload->oom)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        memset(&e, 0, sizeof e);
+        e.time = now;
+        e.kind = "merge";
+        e.customer_id = sid;
+        e.payload = payload->buf;
+        if (!st)
+            st = patron__store_rc(db, db->ops.journal_append(db->ctx, &e, journal_id),
+                                  "journal_append", 0);
+    }
+    (void)refs;
+    patron__cust_clear(&w);
+    patron__sb_free(&why.sb);
+    for (size_t k = 0; k < p->n; k++)
+        patron_customer_free(cur[k]);
+    patron__free(cur);
+    return st;
+}
+
+patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *p)
+{
+    patron_strbuf payload;
+    int64_t jid = 0;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!p)
+        return patron__db_error(db, PATRON_E_INVALID, "no plan given (NULL)");
+    if (p->problems)
+        return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
+    if (!db->ops.journal_append)
+        return patron__db_error(db, PATRON_E_UNSUPPORTED,
+                                "this store keeps no journal, so a merge could not be undone");
+    patron__sb_init(&payload);
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, apply_in_tx(db, p, &payload, &jid));
+    patron__sb_free(&payload);
+    if (st)
+        return st;
+    if (journal_id)
+        *journal_id = jid;
+    return patron__db_ok(db);
+}
+
+/* ---- undo ------------------------------------------------------------------- */
+
+typedef struct jcopy {
+    int64_t id, customer_id, undone_by;
+    char *kind, *payload;
+} jcopy;
+
+static int copy_entry(void *ctx, const patron_journal_entry *e)
+{
+    jcopy *j = ctx;
+    j->id = e->id;
+    j->customer_id = e->customer_id;
+    j->undone_by = e->undone_by;
+    j->kind = patron__strdup(e->kind ? e->kind : "");
+    j->payload = patron__strdup(e->payload ? e->payload : "");
+    return 0;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+}
+
+/* Decode a hex word up to a space or line end into a new string. */
+static char *unhex(const char **pp, size_t *len_out)
+{
+    const char *p = *pp, *e = p;
+    char *out;
+    size_t n = 0;
+    while (*e && *e != ' ' && *e != '\n')
+        e++;
+    if (e - p == 1 && *p == '-') {
+        *pp = e;
+        if (len_out)
+            *len_out = 0;
+        return patron__strdup("");
+    }
+    if ((e - p) % 2)
+        return NULL;
+    out = patron__malloc((size_t)(e - p) / 2 + 1);
+    if (!out)
+        return NULL;
+    for (const char *q = p; q < e; q += 2) {
+        int hi = hexval(q[0]), lo = hexval(q[1]);
+        if (hi < 0 || lo < 0) {
+            patron__free(out);
+            return NULL;
+        }
+        out[n++] = (char)(hi << 4 | lo);
+    }
+    out[n] = '\0';
+    *pp = e;
+    if (len_out)
+        *len_out = n;
+    return out;
+}
+
+typedef struct urec {
+    int64_t id;
+    uint64_t after_rev;
+    patron_customer *before;
+} urec;
+
+typedef struct uref {
+    int64_t from;
+    char *kind, *ref;
+} uref;
+
+typedef struct parsed {
+    int64_t survivor;
+    urec *recs;
+    size_t n_recs;
+    uref *refs;
+    size_t n_refs;
+} parsed;
+
+static void parsed_free(parsed *pr)
+{
+    for (size_t i = 0; i < pr->n_recs; i++)
+        patron_customer_free(pr->recs[i].before);
+    for (size_t i = 0; i < pr->n_refs; i++) {
+        patron__free(pr->refs[i].kind);
+        patron__free(pr->refs[i].ref);
+    }
+    patron__free(pr->recs);
+    patron__free(pr->refs);
+    memset(pr, 0, sizeof *pr);
+}
+
+static patron_status parse_payload(const char *s, parsed *pr)
+{
+    size_t cap_r = 0, cap_f = 0;
+    memset(pr, 0, sizeof *pr);
+    if (strncmp(s, "patron-merge 1\n", 15) != 0)
+        return PATRON_E_INVALID;
+    for (const char *line = s; *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *next = nl ? nl + 1 : line + strlen(line);
+        if (strncmp(line, "survivor ", 9) == 0) {
+            pr->survivor = strtoll(line + 9, NULL, 10);
+        } else if (strncmp(line, "record ", 7) == 0) {
+            char *end;
+            const char *p;
+            size_t len;
+            char *packed;
+            urec r;
+            memset(&r, 0, sizeof r);
+            r.id = strtoll(line + 7, &end, 10);
+            r.after_rev = strtoull(end, &end, 10);
+            p = end + 1;
+            packed = unhex(&p, &len);
+            if (!packed)
+                goto bad;
+            if (patron_customer_new(&r.before) || patron_record_unpack(r.before, packed, len)) {
+                patron__free(packed);
+                patron_customer_free(r.before);
+                goto bad;
+            }
+            patron__free(packed);
+            if (pr->n_recs == cap_r) {
+                size_t nc = cap_r ? cap_r * 2 : 4;
+                urec *nr = patron__realloc(pr->recs, nc * sizeof *nr);
+                if (!nr) {
+                    patron_customer_free(r.before);
+                    goto bad;
+                }
+                pr->recs = nr;
+                cap_r = nc;
+            }
+            pr->recs[pr->n_recs++] = r;
+        } else if (strncmp(line, "ref ", 4) == 0) {
+            char *end;
+            const char *p;
+            uref f;
+            f.from = strtoll(line + 4, &end, 10);
+            p = end + 1;
+            f.kind = unhex(&p, NULL);
+            p++;
+            f.ref = f.kind ? unhex(&p, NULL) : NULL;
+            if (!f.kind || !f.ref) {
+                patron__free(f.kind);
+                patron__free(f.ref);
+                goto bad;
+            }
+            if (pr->n_refs == cap_f) {
+                size_t nc = cap_f ? cap_f * 2 : 8;
+                uref *nf = patron__realloc(pr->refs, nc * sizeof *nf);
+                if (!nf) {
+                    patron__free(f.kind);
+                    patron__free(f.ref);
+                    goto bad;
+                }
+                pr->refs = nf;
+                cap_f = nc;
+            }
+            pr->refs[pr->n_refs++] = f;
+        }
+        line = next;
+    }
+    if (pr->survivor <= 0 || pr->n_recs < 2)
+        goto bad;
+    return PATRON_OK;
+bad:
+    parsed_free(pr);
+    return PATRON_E_INVALID;
+}
+
+static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
+{
+    jcopy j;
+    parsed pr;
+    keyset ks = { .n = 0 };
+    patron_status st;
+    memset(&j, 0, sizeof j);
+    memset(&pr, 0, sizeof pr);
+    st = patron__store_rc(db, db->ops.journal_get(db->ctx, jid, copy_entry, &j), "journal_get",
+                          PASS_NOT_FOUND);
+    if (st == PATRON_E_NOT_FOUND)
+        patron__db_error(db, st, "no journal entry %lld", (long long)jid);
+    if (!st && (!j.kind || !j.payload))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && strcmp(j.kind, "merge") != 0)
+        st = patron__db_error(db, PATRON_E_INVALID, "journal entry %lld is a %s, not a merge",
+                              (long long)jid, j.kind);
+    if (!st && j.undone_by)
+        st = patron__db_error(db, PATRON_E_STATE, "merge %lld was undone already (by entry %lld)",
+                              (long long)jid, (long long)j.undone_by);
+    if (!st && parse_payload(j.payload, &pr) != PATRON_OK)
+        st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+
+    /* Nothing later may depend on the merge. */
+    for (size_t i = 0; i < pr.n_recs && !st; i++) {
+        patron_customer *c = NULL;
+        bool surv = pr.recs[i].id == pr.survivor;
+        st = patron__load_in_tx(db, &c, pr.recs[i].id);
+        if (st == PATRON_E_NOT_FOUND)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was deleted after the merge",
+                                  (long long)pr.recs[i].id);
+        if (!st && surv && patron_customer_state(c) == PATRON_STATE_MERGED)
+            st = patron__db_error(db, PATRON_E_STATE,
+                                  "the survivor #%lld was merged again since; undo that merge first",
+                                  (long long)pr.recs[i].id);
+        if (!st && !surv && patron_customer_revision(c) != pr.recs[i].after_rev)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld changed after the merge",
+                                  (long long)pr.recs[i].id);
+        if (!st && surv && patron_customer_revision(c) != pr.recs[i].after_rev &&
+            !(flags & PATRON_UNDO_FORCE))
+            st = patron__db_error(db, PATRON_E_STATE,
+                                  "the survivor #%lld was edited after the merge; undo with "
+                                  "PATRON_UNDO_FORCE to restore its fields as before the merge "
+                                  "(later edits are lost)",
+                                  (long long)pr.recs[i].id);
+        patron_customer_free(c);
+    }
+    if (!st && pr.n_refs && !db->ops.move_ref)
+        st = patron__db_error(db, PATRON_E_UNSUPPORTED,
+                              "the store cannot move references back (no move_ref callback)");
+    for (size_t i = 0; i < pr.n_refs && !st; i++)
+        st = patron__store_rc(db, db->ops.move_ref(db->ctx, pr.refs[i].kind, pr.refs[i].ref,
+                                                   pr.refs[i].from),
+                              "move_ref", 0);
+    /* Duplicates first, so the survivor's keys (login) are free again. */
+    for (size_t pass = 0; pass < 2 && !st; pass++)
+        for (size_t i = 0; i < pr.n_recs && !st; i++) {
+            bool surv = pr.recs[i].id == pr.survivor;
+            if (surv != (pass == 1))
+                continue;
+            if ((st = patron__keys_build(&ks, pr.recs[i].before,
+                                         patron_customer_state(pr.recs[i].before) ==
+                                             PATRON_STATE_MERGED)) != 0)
+                patron__db_error(db, st, "out of memory");
+            if (!st)
+                st = patron__store_rc(db, db->ops.update(db->ctx, pr.recs[i].before, ks.k, ks.n),
+                                      "update", 0);
+            patron__keys_free(&ks);
+        }
+    if (!st) {
+        patron_journal_entry e;
+        char payload[64];
+        memset(&e, 0, sizeof e);
+        snprintf(payload, sizeof payload, "patron-undo 1\nsummary undid merge %lld\n", (long long)jid);
+        e.time = (int64_t)time(NULL);
+        e.kind = "undo";
+        e.customer_id = pr.survivor;
+        e.payload = payload;
+        st = patron__store_rc(db, db->ops.journal_append(db->ctx, &e, undo_id), "journal_append", 0);
+    }
+    if (!st)
+        st = patron__store_rc(db, db->ops.journal_set_undone(db->ctx, jid, *undo_id),
+                              "journal_set_undone", 0);
+    parsed_free(&pr);
+    patron__free(j.kind);
+    patron__free(j.payload);
+    return st;
+}
+
+patron_status patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags)
+{
+    int64_t uid = 0;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!db->ops.journal_get || !db->ops.journal_append || !db->ops.journal_set_undone)
+        return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, undo_in_tx(db, journal_id, flags, &uid));
+    if (st)
+        return st;
+    if (undo_id)
+        *undo_id = uid;
+    return patron__db_ok(db);
+}
+
+/* ---- journal listing and export ------------------------------------------- */
+
+typedef struct jlist {
+    patron_strbuf *sb;
+    size_t n;
+} jlist;
+
+static int list_entry(void *ctx, const patron_journal_entry *e)
+{
+    jlist *l = ctx;
+    const char *sum = e->payload ? strstr(e->payload, "\nsummary ") : NULL;
+    patron__sb_printf(l->sb,
+                      "%s{\"id\":%lld,\"time\":%lld,\"kind\":", l->n++ ? "," : "",
+                      (long long)e->id, (long long)e->time);
+    patron__json_str(l->sb, e->kind ? e->kind : "");
+    patron__sb_printf(l->sb, ",\"customer_id\":%lld,\"undone_by\":%lld,\"summary\":",
+                      (long long)e->customer_id, (long long)e->undone_by);
+    if (sum) {
+        const char *s = sum + 9, *end = strchr(s, '\n');
+        char *one = patron__strndup(s, end ? (size_t)(end - s) : strlen(s));
+        patron__json_str(l->sb, one ? one : "");
+        patron__free(one);
+    } else {
+        patron__sb_puts(l->sb, "\"\"");
+    }
+    patron__sb_putc(l->sb, '}');
+    return 0;
+}
+
+patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit)
+{
+    patron_strbuf sb;
+    jlist l;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (!db->ops.journal_scan)
+        return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
+    patron__sb_init(&sb);
+    patron__sb_putc(&sb, '[');
+    l.sb = &sb;
+    l.n = 0;
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron__sb_free(&sb);
+        return st;
+    }
+    st = patron__tx_end(db, patron__store_rc(db, db->ops.journal_scan(db->ctx, after_id, limit,
+                                                                      list_entry, &l),
+                                             "journal_scan", 0));
+    patron__sb_putc(&sb, ']');
+    if (st) {
+        patron__sb_free(&sb);
+        return st;
+    }
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+}
+
+patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n,
+                                    unsigned flags)
+{
+    patron_strbuf sb;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out || (!ids && n))
+        return patron__db_error(db, PATRON_E_INVALID, "no ids or no place for the result (NULL)");
+    *out = NULL;
+    patron__sb_init(&sb);
+    patron__sb_putc(&sb, '[');
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    for (size_t i = 0; i < n && !st; i++) {
+        patron_customer *c = NULL;
+        st = patron__load_in_tx(db, &c, ids[i]);
+        if (!st) {
+            if (i)
+                patron__sb_putc(&sb, ',');
+            if (flags & PATRON_JSON_PRETTY)
+                patron__sb_puts(&sb, "\n  ");
+            patron__json_customer(&sb, c, flags, 1);
+        }
+        patron_customer_free(c);
+    }
+    st = patron__tx_end(db, st);
+    if (flags & PATRON_JSON_PRETTY)
+        patron__sb_putc(&sb, '\n');
+    patron__sb_putc(&sb, ']');
+    if (st) {
+        patron__sb_free(&sb);
+        return st;
+    }
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+}
