@@ -124,9 +124,9 @@ static int is_house_number(const char *s)
     return *skip_spaces(s) == '\0';
 }
 
-int split_street(const char *s, size_t *street_len, size_t *number_at)
+int split_street(const char *s, size_t *street_len, size_t *number_at, size_t *number_len)
 {
-    size_t i;
+    size_t i, n;
 
     for (i = 1; s[i]; i++) {
         if (is_space((unsigned char)s[i - 1]) && is_digit((unsigned char)s[i]) && is_house_number(s + i)) {
@@ -135,8 +135,12 @@ int split_street(const char *s, size_t *street_len, size_t *number_at)
                 end--;
             if (end == 0)
                 return 0;
+            n = strlen(s + i);
+            while (n > 0 && is_space((unsigned char)s[i + n - 1]))
+                n--;
             *street_len = end;
             *number_at = i;
+            *number_len = n;
             return 1;
         }
     }
@@ -284,7 +288,12 @@ static patron_status fail_col(const column *col, const patron_customer *c, patro
                               size_t errlen)
 {
     const char *msg = patron_customer_errmsg(c);
-    snprintf(err, errlen, "%s: %s", col->name, msg && msg[0] ? msg : patron_status_str(st));
+
+    /* The library's messages name the field themselves. */
+    if (msg && msg[0] && st != PATRON_E_NOMEM)
+        snprintf(err, errlen, "%s", msg);
+    else
+        snprintf(err, errlen, "%s: %s", col->name, patron_status_str(st));
     return st;
 }
 
@@ -337,7 +346,7 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
         if (st == PATRON_OK)
             st = patron_customer_address_set(c, addr, PATRON_A_DEFAULT, "1");
         if (st != PATRON_OK) {
-            snprintf(err, errlen, "address: %s", patron_customer_errmsg(c));
+            snprintf(err, errlen, "%s", patron_customer_errmsg(c));
             return st;
         }
     }
@@ -374,22 +383,24 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
             if (addr == (size_t)-1)
                 continue; /* update clearing an address that is not there */
             if (col->id == PATRON_A_HOUSE_NUMBER && !v[0] && l->street >= 0) {
-                size_t sl, at;
-                if (split_street(values[l->street], &sl, &at))
+                size_t sl, at, nl;
+                if (split_street(values[l->street], &sl, &at, &nl))
                     continue; /* the street column gives the number */
             }
             if (col->id == PATRON_A_STREET && (!house || !house[0])) {
-                size_t sl, at;
-                if (split_street(v, &sl, &at)) {
-                    char *street = malloc(sl + 1);
-                    if (!street)
+                size_t sl, at, nl;
+                if (split_street(v, &sl, &at, &nl)) {
+                    char *buf = malloc(sl + nl + 2);
+                    if (!buf)
                         return fail_col(col, c, PATRON_E_NOMEM, err, errlen);
-                    memcpy(street, v, sl);
-                    street[sl] = '\0';
-                    st = patron_customer_address_set(c, addr, PATRON_A_STREET, street);
-                    free(street);
+                    memcpy(buf, v, sl);
+                    buf[sl] = '\0';
+                    memcpy(buf + sl + 1, v + at, nl);
+                    buf[sl + 1 + nl] = '\0';
+                    st = patron_customer_address_set(c, addr, PATRON_A_STREET, buf);
                     if (st == PATRON_OK)
-                        st = patron_customer_address_set(c, addr, PATRON_A_HOUSE_NUMBER, v + at);
+                        st = patron_customer_address_set(c, addr, PATRON_A_HOUSE_NUMBER, buf + sl + 1);
+                    free(buf);
                     break;
                 }
             }

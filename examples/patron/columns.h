@@ -63,8 +63,8 @@ void layout_free(layout *l);
  * Apply one row of values (one per column) to `c`.  For a new record
  * (`update` 0) empty values are skipped; for an update an empty value
  * clears the field (or removes the property).
- * On error writes "COLUMN: the library's message" to `err` and returns the
- * library's status; `c` may then be half-changed, so throw it away.
+ * On error writes the library's message (which names the field) to `err`
+ * and returns the library's status; `c` may then be half-changed, so throw it away.
  */
 patron_status layout_apply(const layout *l, patron_customer *c, const char *const *values, int update,
                            char *err, size_t errlen);
@@ -87,10 +87,12 @@ int layout_value(const layout *l, size_t i, const patron_customer *c, const char
  *  first; (size_t)-1 if the customer has none. */
 size_t layout_address(const patron_customer *c);
 
-/** Split "Hauptstraße 12a" into its street length (up to the last space
- *  before the number) and the offset of the house number.  Returns 1 and
- *  fills both if `s` ends in a house number (12, 12a, 12 a, 12-14, 12/1),
- *  else 0. */
-int split_street(const char *s, size_t *street_len, size_t *number_at);
+/**
+ * Split "Hauptstraße 12a" into street and house number: if `s` ends in a
+ * house number (12, 12a, 12 a, 12-14, 12/1, after a space), returns 1 with
+ * the street's length (without the spaces before the number) and the
+ * number's offset and length (without trailing spaces); else 0.
+ */
+int split_street(const char *s, size_t *street_len, size_t *number_at, size_t *number_len);
 
 #endif /* PATRON_CLI_COLUMNS_H */

@@ -1,0 +1,127 @@
+"""Exit codes, help, version, the database option, the progress bar."""
+import os
+import pty
+import shutil
+import subprocess
+
+import clitest
+
+COMMANDS = ["import", "export", "show", "list", "create", "update", "delete"]
+
+
+class Usage(clitest.CliTest):
+    def test_help(self):
+        for args in (["--help"], ["-h"], ["help"]):
+            out = self.ok(*args, db=False)
+            self.assertIn("Usage: patron", out)
+            for c in COMMANDS:
+                self.assertIn(c, out)
+        for c in COMMANDS:
+            out = self.ok(c, "--help", db=False)
+            self.assertTrue(out.startswith("Usage: patron [--db PATH] " + c), out)
+            self.assertEqual(out, self.ok("help", c, db=False))
+        self.assertIn("--rejects", self.ok("import", "--help", db=False))
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_version(self):
+        out = self.ok("--version", db=False)
+        self.assertRegex(out, r"^patron \d+\.\d+\.\d+ \(libpatron \d+\.\d+\.\d+\)\n$")
+
+    def test_usage_errors_exit_2(self):
+        for args in ([], ["frobnicate"], ["--frob"], ["list", "--frob"], ["show"], ["show", "a", "b"],
+                     ["create"], ["create", "last_name"], ["create", "=x"], ["update", "K1"],
+                     ["delete"], ["import"], ["import", "a.csv", "b.csv"], ["export", "--format", "xml"],
+                     ["export", "--out"], ["list", "--json=yes"], ["list", "--active", "--pending"],
+                     ["import", "a.csv", "--rejects"], ["help", "frobnicate"]):
+            err = self.fails(2, *args)
+            if args and args[0] in COMMANDS:
+                self.assertIn("see 'patron %s --help'" % args[0], err)
+        self.fails(2, "--db", db=False)
+
+    def test_user_errors_exit_1(self):
+        err = self.fails(1, "list")
+        self.assertIn("no database", err)
+        self.assertFalse(os.path.exists(self.db))  # reading commands create nothing
+        self.ok("create", "last_name=A")
+        self.assertIn("no customer", self.fails(1, "show", "K999999"))
+        self.assertIn("no customer", self.fails(1, "show", "#99"))
+        self.assertIn("internal id", self.fails(1, "show", "#x"))
+        self.assertIn("no customer", self.fails(1, "delete", "nobody"))
+        self.assertIn("no customer", self.fails(1, "update", "nobody", "last_name=B"))
+        self.write_bytes("not.db", b"this is no database\n" * 100)
+        self.fails(1, "--db", self.path("not.db"), "list", db=False)
+
+    def test_db_option_and_environment(self):
+        env_db = self.path("env.db")
+        self.ok("create", "last_name=Env", db=False, env={"PATRON_DB": env_db})
+        self.assertTrue(os.path.exists(env_db))
+        self.assertIn("Env", self.ok("list", db=False, env={"PATRON_DB": env_db}))
+        # --db wins over PATRON_DB, before or after the command.
+        self.ok("--db", self.db, "create", "last_name=Opt", db=False, env={"PATRON_DB": env_db})
+        self.assertIn("Opt", self.ok("list", "--db", self.db, db=False, env={"PATRON_DB": env_db}))
+        self.assertIn("Opt", self.ok("list", "--db=" + self.db, db=False))
+        self.assertNotIn("Opt", self.ok("list", db=False, env={"PATRON_DB": env_db}))
+        # Default: patron.db in the current directory.
+        self.ok("create", "last_name=Here", db=False)
+        self.assertTrue(os.path.exists(self.path("patron.db")))
+
+    def test_quiet_without_terminal(self):
+        src = self.gen_customers(3000, seed=2)
+        r = self.run_cli("import", src)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stderr, b"")
+        r = self.run_cli("export")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stderr, b"")
+
+    def test_progress_bar_on_a_terminal(self):
+        src = self.gen_customers(30000, seed=3)
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([clitest.PATRON, "--db", self.db, "import", src], cwd=self.dir,
+                                 env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=slave)
+            os.close(slave)
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            p.communicate(timeout=300)
+        finally:
+            os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"\rimport [", seen)
+        self.assertIn(b"rows", seen)
+
+    @staticmethod
+    def valgrind():
+        return shutil.which("valgrind")
+
+    def test_valgrind_clean(self):
+        vg = self.valgrind()
+        if not vg:
+            self.skipTest("valgrind not installed")
+        src = self.write_csv("v.csv", ["id", "last_name", "street", "email", "tags", "color"],
+                             [["1", "A", "Hauptstraße 1", "a@example.com", "x|y", "red"],
+                              ["2", "B", "", "kaputt", "", ""],
+                              ["3", "C", "Weg", "c@example.com", "", "blue"]], sep=";")
+        runs = [["import", src], ["show", "1"], ["show", "1", "--json"], ["list"], ["list", "--json"],
+                ["update", "1", "street=Ring 5", "color=", "tags=z"], ["export"],
+                ["export", "--format", "json"], ["create", "last_name=D", "id=4"], ["delete", "4"],
+                ["show", "nobody"], ["create", "email=bad"], ["frob"], ["import", "--help"]]
+        for args in runs:
+            r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
+                                "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,
+                                "--db", self.db] + args, cwd=self.dir, env=self.env(),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=300)
+            self.assertNotEqual(r.returncode, 99, "%s: %s" % (args, r.stderr.decode(errors="replace")))
+
+
+if __name__ == "__main__":
+    clitest.main()
