@@ -22,20 +22,28 @@
  * Connections and transactions
  * ----------------------------
  * One patron_db (one store) owns one SQLite connection.  The file is opened
- * in WAL mode with a busy timeout (5 s), so several processes may share it:
- * readers never wait for writers.  Every patron call is one transaction:
- * begin() is `BEGIN IMMEDIATE` (the write lock is taken at once, so two
- * writers never deadlock or fail half-way), commit() is `COMMIT`, rollback()
- * is `ROLLBACK`.  A store opened with PATRON_SQLITE_READONLY uses a deferred
- * `BEGIN` instead and never takes the write lock.
+ * in WAL mode with a busy timeout (5 s), so several processes may share it.
+ * Every patron call is one transaction: begin() is `BEGIN IMMEDIATE` (the
+ * write lock is taken at once, so two writers never deadlock or fail
+ * half-way), commit() is `COMMIT`, rollback() is `ROLLBACK`.  The store
+ * cannot tell a reading call from a writing one, so on a read-write store
+ * reads take the write lock too and wait (up to the busy timeout) for
+ * another process's write transaction.  A store opened with
+ * PATRON_SQLITE_READONLY uses a deferred `BEGIN` instead: it never takes
+ * the write lock and never waits for writers — use it for processes that
+ * only read (a storefront, reports).
  *
  * Host transactions (batches, and the host's own tables): when the host has
  * already opened a transaction on the connection — with
  * patron_sqlite_begin() or its own `BEGIN` on patron_sqlite_handle() — each
- * patron call runs inside it as a SAVEPOINT.  A failed call then rolls back
- * only its own work and the host's transaction goes on; nothing is durable
- * until the host commits.  That is how an import writes 1 000 customers per
- * transaction, and how a host writes its own rows atomically with patron's.
+ * patron call runs inside it and stays atomic on its own: a failed call
+ * undoes exactly its own work and the host's transaction goes on; nothing
+ * is durable until the host commits.  (A create notes how to undo its few
+ * writes; an update, delete or merge uses a SAVEPOINT.)  That is how an
+ * import writes 1 000 customers per transaction, and how a host writes its
+ * own rows atomically with patron's.  If a call cannot be undone (an I/O
+ * error during the undo), the host's whole transaction is rolled back and
+ * the call reports so.
  *
  * Schema (version 1; `PRAGMA user_version` = 1, `PRAGMA application_id` =
  * 0x5054524E, "PTRN").  Opening a file migrates it to the newest version this

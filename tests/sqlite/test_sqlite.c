@@ -950,6 +950,203 @@ static void test_unknown_fields_kept(void **state)
     patron_sqlite_close(ctx);
 }
 
+/* ---- failures inside a host transaction ------------------------------- */
+
+/* A wrapper that fails its Nth callback (begin/commit/rollback/errmsg/destroy
+ * pass through uncounted). */
+typedef struct faulty {
+    patron_store_ops inner;
+    void *ctx;
+    long calls, fail_at;
+} faulty;
+
+static int tick(faulty *f)
+{
+    return ++f->calls == f->fail_at ? PATRON_E_STORE : 0;
+}
+static int f_begin(void *c) { faulty *f = c; return f->inner.begin(f->ctx); }
+static int f_commit(void *c) { faulty *f = c; return f->inner.commit(f->ctx); }
+static int f_rollback(void *c) { faulty *f = c; return f->inner.rollback(f->ctx); }
+static int f_load(void *c, int64_t id, patron_customer *out)
+{
+    faulty *f = c;
+    return tick(f) ? PATRON_E_STORE : f->inner.load(f->ctx, id, out);
+}
+/* The write callbacks fail *after* doing their work, the worst case for an
+ * undo: the store has changed and the call must still be undone. */
+static int f_insert(void *c, const patron_customer *r, const patron_key *k, size_t n, int64_t *id)
+{
+    faulty *f = c;
+    int rc = f->inner.insert(f->ctx, r, k, n, id);
+    return rc ? rc : tick(f);
+}
+static int f_update(void *c, const patron_customer *r, const patron_key *k, size_t n)
+{
+    faulty *f = c;
+    int rc = f->inner.update(f->ctx, r, k, n);
+    return rc ? rc : tick(f);
+}
+static int f_remove(void *c, int64_t id)
+{
+    faulty *f = c;
+    int rc = f->inner.remove(f->ctx, id);
+    return rc ? rc : tick(f);
+}
+static int f_lookup(void *c, int kind, const char *v, patron_emit_id_fn e, void *ec)
+{
+    faulty *f = c;
+    return tick(f) ? PATRON_E_STORE : f->inner.lookup(f->ctx, kind, v, e, ec);
+}
+static int f_scan(void *c, const patron_store_filter *flt, int64_t after, size_t lim,
+                  patron_emit_id_fn e, void *ec)
+{
+    faulty *f = c;
+    return tick(f) ? PATRON_E_STORE : f->inner.scan(f->ctx, flt, after, lim, e, ec);
+}
+static int f_next_number(void *c, uint64_t *out)
+{
+    faulty *f = c;
+    int rc = f->inner.next_number(f->ctx, out);
+    return rc ? rc : tick(f);
+}
+static int f_claim(void *c, const char *num)
+{
+    faulty *f = c;
+    int rc = f->inner.claim_number(f->ctx, num);
+    return rc ? rc : tick(f);
+}
+static const char *f_errmsg(void *c) { faulty *f = c; return f->inner.errmsg(f->ctx); }
+
+/* Everything patron keeps, as text (sqlite_sequence aside: an id that a
+ * rolled-back call drew is skipped, never reused). */
+static char *dump(sqlite3 *h)
+{
+    static const char *const tables[] = {
+        "SELECT * FROM customers ORDER BY id",
+        "SELECT * FROM customer_addresses ORDER BY 1, 2",
+        "SELECT * FROM customer_tags ORDER BY 1, 2",
+        "SELECT * FROM customer_properties ORDER BY 1, 2",
+        "SELECT * FROM customer_extra ORDER BY 1, 2, 3",
+        "SELECT * FROM customer_keys ORDER BY 1, 2, 3",
+        "SELECT * FROM used_numbers ORDER BY 1",
+        "SELECT * FROM counters ORDER BY 1",
+        "SELECT * FROM journal ORDER BY 1",
+        "SELECT * FROM orders ORDER BY 1",
+    };
+    size_t cap = 1 << 16, len = 0, t;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(h, tables[t], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int i;
+            for (i = 0; i < sqlite3_column_count(st); i++) {
+                const char *v = (const char *)sqlite3_column_text(st, i);
+                size_t n = v ? strlen(v) : 4;
+                while (len + n + 8 > cap) {
+                    cap *= 2;
+                    out = realloc(out, cap);
+                    assert_non_null(out);
+                }
+                len += (size_t)sprintf(out + len, "%s|", v ? v : "NULL");
+            }
+            out[len++] = '\n';
+            out[len] = '\0';
+        }
+        sqlite3_finalize(st);
+    }
+    return out;
+}
+
+static void test_fail_every_step_in_host_transaction(void **state)
+{
+    fixture *fx = *state;
+    faulty f;
+    patron_store_ops ops = PATRON_STORE_OPS_INIT;
+    patron_db *db = NULL;
+    sqlite3 *h;
+    int64_t keep_id, victim_id;
+    long n, op;
+
+    memset(&f, 0, sizeof f);
+    assert_int_equal(patron_sqlite_store_open(&f.inner, &f.ctx, fx->path, 0, NULL), PATRON_OK);
+    h = patron_sqlite_handle(f.ctx);
+    ops.begin = f_begin;
+    ops.commit = f_commit;
+    ops.rollback = f_rollback;
+    ops.load = f_load;
+    ops.insert = f_insert;
+    ops.update = f_update;
+    ops.remove = f_remove;
+    ops.lookup = f_lookup;
+    ops.scan = f_scan;
+    ops.next_number = f_next_number;
+    ops.claim_number = f_claim;
+    ops.errmsg = f_errmsg;
+    assert_int_equal(patron_db_open(&db, &ops, &f), PATRON_OK);
+    keep_id = create(db, "Anna", "Alt", NULL, 0);
+    victim_id = create(db, "Bernd", "Bau", NULL, 0);
+
+    /* op 0: create (automatic number), 1: create (manual number),
+     * 2: update, 3: delete — each failing at every step. */
+    for (op = 0; op < 4; op++) {
+        for (n = 1;; n++) {
+            char *before, *after;
+            patron_status st = PATRON_OK;
+            patron_customer *c = NULL;
+
+            assert_int_equal(patron_sqlite_begin(f.ctx), PATRON_OK);
+            /* Work of the host's transaction that must survive. */
+            assert_int_equal(sqlite3_exec(h, "INSERT INTO orders VALUES ('keep', 1, '1')", NULL,
+                                          NULL, NULL),
+                             SQLITE_OK);
+            before = dump(h);
+            f.calls = 0;
+            f.fail_at = n;
+            if (op < 2) {
+                c = full_customer();
+                if (op == 1)
+                    assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, "M-1"), PATRON_OK);
+                st = patron_db_create(db, c);
+            } else if (op == 2) {
+                f.fail_at = 0;
+                assert_int_equal(patron_db_load(db, &c, keep_id), PATRON_OK);
+                f.calls = 0;
+                f.fail_at = n;
+                assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "x@example.org"), PATRON_OK);
+                assert_int_equal(patron_customer_tag_add(c, "neu"), PATRON_OK);
+                st = patron_db_update(db, c);
+            } else {
+                st = patron_db_delete(db, victim_id, 0);
+            }
+            patron_customer_free(c);
+            f.fail_at = 0;
+            after = dump(h);
+            if (st == PATRON_OK) {
+                /* No step left to fail: the operation went through. */
+                free(before);
+                free(after);
+                assert_int_equal(patron_sqlite_rollback(f.ctx), PATRON_OK);
+                break;
+            }
+            if (strcmp(before, after) != 0)
+                fail_msg("op %ld failing at step %ld changed the store:\n--- before\n%s--- after\n%s",
+                         op, n, before, after);
+            free(before);
+            free(after);
+            /* The host's transaction is alive and commits its own work. */
+            assert_int_equal(patron_sqlite_commit(f.ctx), PATRON_OK);
+            assert_int_equal(raw_int(h, "SELECT count(*) FROM orders WHERE order_id = 'keep'"), 1);
+            assert_int_equal(sqlite3_exec(h, "DELETE FROM orders", NULL, NULL, NULL), SQLITE_OK);
+        }
+        assert_true(n > 2);
+    }
+    patron_db_close(db);
+    patron_sqlite_close(f.ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -969,6 +1166,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors_never_show_the_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_fields_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_every_step_in_host_transaction, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }
