@@ -254,7 +254,7 @@ patron_status patron_customer_set(patron_customer *c, int field, const char *val
 {
     const patron__field_info *fi;
     const char *canon;
-    char cbuf[16];
+    char cbuf[256];
     patron_status st;
     if (!c)
         return PATRON_E_INVALID;
@@ -394,7 +394,7 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
 {
     const patron__field_info *fi;
     const char *canon = NULL;
-    char cbuf[16], name[64], *copy = NULL;
+    char cbuf[256], name[64], *copy = NULL;
     patron_status st;
     if (!c)
         return PATRON_E_INVALID;
@@ -588,7 +588,7 @@ patron_status patron_customer_prop_set(patron_customer *c, const char *key, cons
 patron_status patron_customer_validate(patron_customer *c)
 {
     const char *canon;
-    char cbuf[16], name[64];
+    char cbuf[256], name[64];
     size_t defaults = 0;
     patron_status st;
     if (!c)

@@ -429,7 +429,7 @@ patron_status patron_merge_plan_set(patron_merge_plan *p, int f, const char *val
 {
     const patron__field_info *fi;
     const char *canon;
-    char cbuf[16], *copy = NULL;
+    char cbuf[256], *copy = NULL;
     patron_status st;
     if (!p)
         return PATRON_E_INVALID;

@@ -131,12 +131,25 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
         }
     }
     switch (fi->kind) {
-    case PK_EMAIL:
+    case PK_EMAIL: {
+        /* surrounding white space is dropped: " a@b.de " is a@b.de */
+        size_t lead = 0, len = n;
+        while (v[lead] == ' ' || v[lead] == '\t')
+            lead++;
+        while (len > lead && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+            len--;
+        if ((lead || len < n) && len > lead && cbufsz > len - lead) {
+            memcpy(cbuf, v + lead, len - lead);
+            cbuf[len - lead] = '\0';
+            *canon = cbuf;
+            v = cbuf;
+        }
         if (!email_ok(v)) {
             snprintf(msg, msgsz, "%s is not a valid email address", name);
             return PATRON_E_INVALID;
         }
         break;
+    }
     case PK_DATE:
         if (!date_ok(v)) {
             snprintf(msg, msgsz, "%s must be a real date as YYYY-MM-DD (from 1900 on)", name);

@@ -336,7 +336,8 @@ static int add_journal(void *ctx, const patron_journal_entry *e)
     buf *b = ctx;
     putf(b, "journal %lld %s cust=%lld undone_by=%lld ", (long long)e->id, e->kind,
          (long long)e->customer_id, (long long)e->undone_by);
-    put(b, e->payload, strlen(e->payload));
+    for (const char *p = e->payload; *p; p++) /* one line per entry */
+        put(b, *p == '\n' ? "|" : p, 1);
     put(b, "\n", 1);
     return 0;
 }

@@ -19,6 +19,7 @@ typedef struct fixture {
     test_backend tb;
     patron_db *plain; /* a handle without faults, to set up data */
     int64_t id_a, id_b;
+    int64_t journal_id; /* a merge to undo */
 } fixture;
 
 /* An operation under test: run it on `db` against the fixture; the record it
@@ -65,6 +66,13 @@ static void fixture_open(fixture *fx)
     assert_int_equal(patron_db_create(fx->plain, b), PATRON_OK);
     fx->id_a = patron_customer_id(a);
     fx->id_b = patron_customer_id(b);
+    assert_int_equal(tb_add_order(&fx->tb, "O-1", fx->id_a), 0);
+    assert_int_equal(tb_add_order(&fx->tb, "O-2", fx->id_b), 0);
+    assert_int_equal(tb_add_order(&fx->tb, "O-3", fx->id_b), 0);
+    {
+        static const char *const orders[] = { "O-1", "O-2", "O-3", NULL };
+        fx->tb.probe_orders = orders;
+    }
     patron_customer_free(a);
     patron_customer_free(b);
 }
@@ -171,6 +179,53 @@ static patron_status run_list(fixture *fx, patron_db *db, patron_customer *rec)
     return patron_db_list(db, ids, 4, &n, &f, 0);
 }
 
+static patron_status run_merge(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    patron_merge_plan *p = NULL;
+    int64_t jid;
+    patron_status st;
+    (void)rec;
+    st = patron_merge_plan_new(db, &p, fx->id_a, &fx->id_b, 1, PATRON_MERGE_SURVIVOR);
+    if (!st)
+        st = patron_db_merge(db, &jid, p);
+    patron_merge_plan_free(p);
+    return st;
+}
+
+static void prep_merged(fixture *fx, patron_customer **rec)
+{
+    patron_merge_plan *p;
+    *rec = NULL;
+    assert_int_equal(patron_merge_plan_new(fx->plain, &p, fx->id_a, &fx->id_b, 1, 0), PATRON_OK);
+    assert_int_equal(patron_db_merge(fx->plain, &fx->journal_id, p), PATRON_OK);
+    patron_merge_plan_free(p);
+}
+
+static patron_status run_undo(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    int64_t uid;
+    (void)rec;
+    return patron_db_undo(db, &uid, fx->journal_id, 0);
+}
+
+static patron_status run_lock(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)rec;
+    return patron_db_lock(db, fx->id_a, "Zahlungsausfall");
+}
+
+static void prep_locked(fixture *fx, patron_customer **rec)
+{
+    *rec = NULL;
+    assert_int_equal(patron_db_lock(fx->plain, fx->id_a, "Betrug"), PATRON_OK);
+}
+
+static patron_status run_unlock(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)rec;
+    return patron_db_unlock(db, fx->id_a);
+}
+
 static const op OPS[] = {
     { "create", prep_new, run_create },
     { "create-manual-number", prep_new_manual, run_create },
@@ -178,6 +233,10 @@ static const op OPS[] = {
     { "delete", prep_none, run_delete },
     { "find", prep_none, run_find },
     { "list", prep_none, run_list },
+    { "merge", prep_none, run_merge },
+    { "undo", prep_merged, run_undo },
+    { "lock", prep_none, run_lock },
+    { "unlock", prep_locked, run_unlock },
 };
 
 /* ---- the driver --------------------------------------------------------- */

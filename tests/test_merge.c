@@ -1,0 +1,600 @@
+/* Merge plans, apply, re-linking, journal and undo — against every store.
+ * The backend is argv[1] ("memory", "sqlite"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backend.h"
+
+static const char *g_backend = "memory";
+
+typedef struct fx {
+    test_backend tb;
+    patron_db *db;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f || tb_open(&f->tb, g_backend) != 0)
+        return -1;
+    f->db = tb_db(&f->tb);
+    *state = f;
+    return f->db ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    patron_db_close(f->db);
+    tb_close(&f->tb);
+    free(f);
+    return 0;
+}
+
+#define OK(db, call) \
+    do { \
+        patron_status st_ = (call); \
+        if (st_ != PATRON_OK) \
+            fail_msg("%s: %s (%s)", #call, patron_status_str(st_), patron_db_errmsg(db)); \
+    } while (0)
+
+/* A customer with one address; returns its id. */
+static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
+                   const char *street, const char *plz, const char *extra_field, const char *extra)
+{
+    patron_customer *c;
+    size_t a;
+    int64_t id;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
+    if (email)
+        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, "1"), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, "Köln"), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_DEFAULT, "1"), PATRON_OK);
+    if (extra_field) {
+        int f = patron_field_from_name(extra_field);
+        assert_true(f > 0);
+        assert_int_equal(patron_customer_set(c, f, extra), PATRON_OK);
+    }
+    OK(db, patron_db_create(db, c));
+    id = patron_customer_id(c);
+    patron_customer_free(c);
+    return id;
+}
+
+static patron_customer *load(patron_db *db, int64_t id)
+{
+    patron_customer *c = NULL;
+    OK(db, patron_db_load(db, &c, id));
+    return c;
+}
+
+static void set_field(patron_db *db, int64_t id, int field, const char *value)
+{
+    patron_customer *c = load(db, id);
+    assert_int_equal(patron_customer_set(c, field, value), PATRON_OK);
+    OK(db, patron_db_update(db, c));
+    patron_customer_free(c);
+}
+
+static void set_login(patron_db *db, int64_t id, const char *user, const char *hash)
+{
+    patron_customer *c = load(db, id);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, user), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, hash), PATRON_OK);
+    OK(db, patron_db_update(db, c));
+    patron_customer_free(c);
+}
+
+/* The store's state without journal lines: what undo must restore. */
+static char *state_of(fx *f)
+{
+    static const char *const orders[] = { "A-1", "A-2", "B-1", "C-1", NULL };
+    char *fp, *out, *w;
+    f->tb.probe_orders = orders;
+    fp = store_fingerprint(&f->tb, NULL, NULL);
+    out = malloc(strlen(fp) + 1);
+    w = out;
+    for (char *line = fp; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
+        if (strncmp(line, "journal ", 8) != 0) {
+            memcpy(w, line, n);
+            w += n;
+        }
+        line += n;
+    }
+    *w = '\0';
+    free(fp);
+    return out;
+}
+
+/* Equal states, or a message with the first line that differs. */
+static void assert_same_state(const char *a, const char *b)
+{
+    const char *pa = a, *pb = b;
+    while (*pa && *pb) {
+        const char *ea = strchr(pa, '\n'), *eb = strchr(pb, '\n');
+        size_t la = ea ? (size_t)(ea - pa) : strlen(pa), lb = eb ? (size_t)(eb - pb) : strlen(pb);
+        if (la != lb || memcmp(pa, pb, la) != 0)
+            fail_msg("states differ:\n  before: %.*s\n  after:  %.*s", (int)la, pa, (int)lb, pb);
+        pa += la + (ea != NULL);
+        pb += lb + (eb != NULL);
+    }
+    if (*pa || *pb)
+        fail_msg("states differ in length:\n  before rest: %.200s\n  after rest:  %.200s", pa, pb);
+}
+
+/* ---- plans ----------------------------------------------------------------- */
+
+static void test_plan_choices_and_conflicts(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    int64_t a = add(f->db, "Anna", "Müller", "anna@example.de", "Hauptstraße", "50667", "phone",
+                    "0221 1234");
+    int64_t b = add(f->db, "Anna", "Mueller", "ANNA@example.de ", "Hauptstr.", "50667", "birth_date",
+                    "1980-05-17");
+    set_field(f->db, b, PATRON_F_PHONE, "0221 9999");
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_int_equal(patron_merge_plan_count(p), 2);
+    assert_int_equal(patron_customer_id(patron_merge_plan_record(p, 1)), b);
+    assert_null(patron_merge_plan_record(p, 2));
+    /* survivor's value wins, empty survivor fields are filled */
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 0);
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0221 1234");
+    assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_PHONE), 1);
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_BIRTH_DATE), 1);
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_BIRTH_DATE), "1980-05-17");
+    assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_BIRTH_DATE), 0);
+    /* equal after normalisation: umlaut spelling, case */
+    assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_LAST_NAME), 0);
+    assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_FIRST_NAME), 0);
+    /* system fields and the number are not chosen */
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_NUMBER), -2);
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_REVISION), -2);
+    assert_string_equal(patron_merge_plan_problems(p), "");
+
+    /* custom choices */
+    OK(f->db, patron_merge_plan_take(p, PATRON_F_PHONE, 1));
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0221 9999");
+    assert_int_equal(patron_merge_plan_set(p, PATRON_F_EMAIL, "not an email"), PATRON_E_INVALID);
+    assert_non_null(strstr(patron_merge_plan_errmsg(p), "email"));
+    OK(f->db, patron_merge_plan_set(p, PATRON_F_COMPANY, "Müller GmbH"));
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_COMPANY), PATRON_MERGE_CUSTOM);
+    assert_int_equal(patron_merge_plan_take(p, PATRON_F_PHONE, 2), PATRON_E_RANGE);
+    assert_int_equal(patron_merge_plan_take(p, PATRON_F_REVISION, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_merge_plan_set(p, PATRON_F_STATE, "active"), PATRON_E_INVALID);
+
+    {
+        int64_t jid;
+        patron_customer *s, *d, *via;
+        OK(f->db, patron_db_merge(f->db, &jid, p));
+        assert_true(jid > 0);
+        s = load(f->db, a);
+        d = load(f->db, b);
+        assert_string_equal(patron_customer_get(s, PATRON_F_PHONE), "0221 9999");
+        assert_string_equal(patron_customer_get(s, PATRON_F_BIRTH_DATE), "1980-05-17");
+        assert_string_equal(patron_customer_get(s, PATRON_F_COMPANY), "Müller GmbH");
+        assert_int_equal(patron_customer_revision(s), 2);
+        assert_int_equal(patron_customer_state(d), PATRON_STATE_MERGED);
+        /* the same address spelled differently is still two addresses: the
+         * street differs after loose normalisation (Hauptstr. vs Hauptstraße) */
+        assert_int_equal(patron_customer_address_count(s), 2);
+        assert_string_equal(patron_customer_address_get(s, 1, PATRON_A_DEFAULT) ?
+                                patron_customer_address_get(s, 1, PATRON_A_DEFAULT) : "0", "0");
+        /* the duplicate's number leads to the survivor */
+        OK(f->db, patron_db_find(f->db, &via, PATRON_KEY_NUMBER, patron_customer_get(d, PATRON_F_NUMBER)));
+        assert_int_equal(patron_customer_id(via), a);
+        patron_customer_free(via);
+        /* its email no longer finds it: one customer for the address */
+        OK(f->db, patron_db_find(f->db, &via, PATRON_KEY_EMAIL, "anna@example.de"));
+        assert_int_equal(patron_customer_id(via), a);
+        patron_customer_free(via);
+        /* a merged record cannot be updated or deleted */
+        assert_int_equal(patron_db_update(f->db, d), PATRON_E_STATE);
+        assert_int_equal(patron_db_delete(f->db, b, 0), PATRON_E_STATE);
+        patron_customer_free(s);
+        patron_customer_free(d);
+    }
+    patron_merge_plan_free(p);
+}
+
+static void test_plan_refusals(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p = NULL;
+    int64_t a = add(f->db, "Bernd", "Schmidt", NULL, "Ring", "10115", NULL, NULL);
+    int64_t b = add(f->db, "Bernd", "Schmitt", NULL, "Ring", "10115", NULL, NULL);
+    int64_t c = add(f->db, "B.", "Schmidt", NULL, "Ring", "10115", NULL, NULL);
+    int64_t self[] = { a }, twice[] = { b, b }, missing[] = { 999 };
+    int64_t jid;
+    assert_int_equal(patron_merge_plan_new(f->db, &p, a, self, 1, 0), PATRON_E_INVALID);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "itself"));
+    assert_int_equal(patron_merge_plan_new(f->db, &p, a, twice, 2, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_merge_plan_new(f->db, &p, a, NULL, 0, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_merge_plan_new(f->db, &p, a, missing, 1, 0), PATRON_E_NOT_FOUND);
+    assert_int_equal(patron_merge_plan_new(f->db, &p, a, &b, 1, 7), PATRON_E_INVALID);
+    assert_null(p);
+
+    /* a plan made stale by an edit is refused, and nothing changes */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    set_field(f->db, b, PATRON_F_PHONE, "030 1");
+    {
+        char *before = state_of(f);
+        char *after;
+        assert_int_equal(patron_db_merge(f->db, &jid, p), PATRON_E_CONFLICT);
+        after = state_of(f);
+        assert_same_state(before, after);
+        free(before);
+        free(after);
+    }
+    patron_merge_plan_free(p);
+
+    /* merged records can be neither survivor nor duplicate */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    p = NULL;
+    assert_int_equal(patron_merge_plan_new(f->db, &p, b, &c, 1, 0), PATRON_E_STATE);
+    assert_int_equal(patron_merge_plan_new(f->db, &p, c, &b, 1, 0), PATRON_E_STATE);
+    assert_null(p);
+}
+
+static void test_n_way_and_lists(void **state)
+{
+    fx *f = *state;
+    int64_t ids[6];
+    patron_merge_plan *p;
+    patron_customer *s;
+    int64_t jid;
+    ids[0] = add(f->db, "Claudia", "Weber", "c.weber@example.de", "Lindenallee", "80331", NULL, NULL);
+    for (int i = 1; i < 6; i++) {
+        char street[32], tag[16];
+        patron_customer *c;
+        snprintf(street, sizeof street, "%s", i % 2 ? "Lindenallee" : "Parkweg");
+        ids[i] = add(f->db, "Claudia", "Weber", NULL, street, "80331", NULL, NULL);
+        c = load(f->db, ids[i]);
+        snprintf(tag, sizeof tag, "tag%d", i % 3);
+        assert_int_equal(patron_customer_tag_add(c, tag), PATRON_OK);
+        assert_int_equal(patron_customer_prop_set(c, "source", i == 1 ? "ebay" : "shop"), PATRON_OK);
+        OK(f->db, patron_db_update(f->db, c));
+        patron_customer_free(c);
+    }
+    set_field(f->db, ids[4], PATRON_F_VAT_ID, "DE123456789");
+    OK(f->db, patron_merge_plan_new(f->db, &p, ids[0], ids + 1, 5, PATRON_MERGE_SURVIVOR));
+    assert_int_equal(patron_merge_plan_count(p), 6);
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_VAT_ID), 4);
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    s = load(f->db, ids[0]);
+    /* addresses united without repeats: Lindenallee and Parkweg */
+    assert_int_equal(patron_customer_address_count(s), 2);
+    /* tags: tag1, tag2, tag0 once each */
+    assert_int_equal(patron_customer_tag_count(s), 3);
+    /* properties: the first record that has the key wins */
+    assert_string_equal(patron_customer_prop_get(s, "source"), "ebay");
+    assert_string_equal(patron_customer_get(s, PATRON_F_VAT_ID), "DE123456789");
+    patron_customer_free(s);
+    for (int i = 1; i < 6; i++) {
+        patron_customer *d = load(f->db, ids[i]);
+        char into[24];
+        snprintf(into, sizeof into, "%lld", (long long)ids[0]);
+        assert_int_equal(patron_customer_state(d), PATRON_STATE_MERGED);
+        assert_string_equal(patron_customer_get(d, PATRON_F_MERGED_INTO), into);
+        patron_customer_free(d);
+    }
+}
+
+static void test_login_rules(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *s;
+    int64_t jid;
+    /* offline survivor, online duplicate: the login moves, as a unit */
+    int64_t off = add(f->db, "Dirk", "Krause", NULL, "Am Markt", "01067", NULL, NULL);
+    int64_t on = add(f->db, "Dirk", "Krause", NULL, "Am Markt", "01067", NULL, NULL);
+    int64_t other = add(f->db, "Dirk", "Krause", NULL, "Am Markt", "01067", NULL, NULL);
+    int64_t third = add(f->db, "Dirk", "Krause", NULL, "Am Markt", "01067", NULL, NULL);
+    int64_t pair[2];
+    set_login(f->db, on, "dirk", "$2y$10$hash-of-dirk");
+    OK(f->db, patron_merge_plan_new(f->db, &p, off, &on, 1, 0));
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_LOGIN_USER), 1);
+    /* the hash is never handed out by a plan, nor in its JSON */
+    assert_null(patron_merge_plan_value(p, PATRON_F_LOGIN_HASH));
+    {
+        char *json;
+        OK(f->db, patron_merge_plan_to_json(&json, p, PATRON_JSON_PRETTY));
+        assert_null(strstr(json, "hash-of-dirk"));
+        assert_non_null(strstr(json, "\"has_password\": true") ? strstr(json, "has_password")
+                                                               : strstr(json, "has_password"));
+        assert_non_null(strstr(json, "\"conflict\""));
+        patron_free(json);
+    }
+    /* an offline record's (empty) login never replaces an online one */
+    assert_int_equal(patron_merge_plan_take(p, PATRON_F_LOGIN_USER, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_merge_plan_set(p, PATRON_F_LOGIN_USER, "x"), PATRON_E_INVALID);
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    s = load(f->db, off);
+    assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk");
+    assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$hash-of-dirk");
+    patron_customer_free(s);
+    OK(f->db, patron_db_find(f->db, &s, PATRON_KEY_LOGIN, "dirk"));
+    assert_int_equal(patron_customer_id(s), off);
+    patron_customer_free(s);
+
+    /* two different logins: a conflict the caller must resolve */
+    set_login(f->db, other, "dirk.k", "$2y$10$other");
+    pair[0] = other;
+    pair[1] = third;
+    OK(f->db, patron_merge_plan_new(f->db, &p, off, pair, 2, 0));
+    assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_LOGIN_USER), 1);
+    assert_non_null(strstr(patron_merge_plan_problems(p), "login"));
+    assert_int_equal(patron_db_merge(f->db, &jid, p), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "login"));
+    OK(f->db, patron_merge_plan_take(p, PATRON_F_LOGIN_USER, 1));
+    assert_string_equal(patron_merge_plan_problems(p), "");
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    s = load(f->db, off);
+    assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk.k");
+    assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$other");
+    patron_customer_free(s);
+}
+
+static void test_lock_decision(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *s;
+    int64_t jid;
+    int64_t a = add(f->db, "Eva", "Lange", NULL, "Weg", "20095", NULL, NULL);
+    int64_t b = add(f->db, "Eva", "Lange", NULL, "Weg", "20095", NULL, NULL);
+    int64_t c = add(f->db, "Eva", "Lange", NULL, "Weg", "20095", NULL, NULL);
+    int64_t d = add(f->db, "Eva", "Lange", NULL, "Weg", "20095", NULL, NULL);
+    assert_int_equal(patron_db_lock(f->db, b, ""), PATRON_E_INVALID);
+    OK(f->db, patron_db_lock(f->db, b, "Zahlungsausfall"));
+    OK(f->db, patron_db_lock(f->db, d, "Betrug"));
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    s = load(f->db, a);
+    assert_int_equal(patron_customer_locked(s), 1);
+    assert_string_equal(patron_customer_get(s, PATRON_F_LOCK_REASON), "Zahlungsausfall");
+    patron_customer_free(s);
+    /* the caller may decide otherwise */
+    OK(f->db, patron_merge_plan_new(f->db, &p, c, &d, 1, 0));
+    assert_int_equal(patron_merge_plan_set_lock(p, 2), PATRON_E_INVALID);
+    OK(f->db, patron_merge_plan_set_lock(p, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    s = load(f->db, c);
+    assert_int_equal(patron_customer_locked(s), 0);
+    patron_customer_free(s);
+    /* unlock */
+    OK(f->db, patron_db_unlock(f->db, a));
+    s = load(f->db, a);
+    assert_int_equal(patron_customer_locked(s), 0);
+    assert_null(patron_customer_get(s, PATRON_F_LOCK_REASON));
+    patron_customer_free(s);
+}
+
+static void test_policy_newest(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    int64_t a = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 1");
+    int64_t b = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 2");
+    patron_customer *c = load(f->db, b);
+    /* make b the newer one without waiting a second: an update stamps now,
+     * and a's updated_at is set to the past through a store-level write */
+    patron_customer *old = load(f->db, a);
+    patron_key none[1];
+    (void)none;
+    assert_int_equal(patron_record_set(old, PATRON_F_UPDATED_AT, "1000"), PATRON_OK);
+    assert_int_equal(f->tb.ops->begin(f->tb.ctx), 0);
+    {
+        patron_key keys[1] = { { PATRON_KEY_NUMBER, patron_customer_get(old, PATRON_F_NUMBER) } };
+        assert_int_equal(f->tb.ops->update(f->tb.ctx, old, keys, 1), 0);
+    }
+    assert_int_equal(f->tb.ops->commit(f->tb.ctx), 0);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_NEWEST));
+    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 1);
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0341 2");
+    patron_merge_plan_free(p);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0341 1");
+    patron_merge_plan_free(p);
+    patron_customer_free(c);
+    patron_customer_free(old);
+}
+
+/* ---- re-linking, journal, undo ---------------------------------------------- */
+
+static void test_relink_and_undo(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    int64_t jid, uid;
+    int64_t a = add(f->db, "Gerd", "Hahn", "gerd@example.de", "Gartenstraße", "70173", NULL, NULL);
+    int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", NULL, NULL);
+    int64_t c = add(f->db, "G.", "Hahn", NULL, "Gartenstraße", "70173", "notes", "ruft oft an");
+    int64_t dups[2] = { b, c };
+    char *before, *merged, *after;
+    set_login(f->db, b, "gerd", "$2y$10$gerdsecret");
+    assert_int_equal(tb_add_order(&f->tb, "A-1", a), 0);
+    assert_int_equal(tb_add_order(&f->tb, "B-1", b), 0);
+    assert_int_equal(tb_add_order(&f->tb, "A-2", a), 0);
+    assert_int_equal(tb_add_order(&f->tb, "C-1", c), 0);
+    before = state_of(f);
+
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, dups, 2, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    assert_int_equal(tb_order_owner(&f->tb, "B-1"), a);
+    assert_int_equal(tb_order_owner(&f->tb, "C-1"), a);
+    assert_int_equal(tb_order_owner(&f->tb, "A-1"), a);
+    merged = state_of(f);
+    assert_string_not_equal(before, merged);
+
+    /* the journal lists it, without before-images or hashes */
+    {
+        char *j;
+        OK(f->db, patron_db_journal_json(f->db, &j, 0, 100));
+        assert_non_null(strstr(j, "\"kind\":\"merge\""));
+        assert_non_null(strstr(j, "merged"));
+        assert_null(strstr(j, "gerdsecret"));
+        assert_null(strstr(j, "record "));
+        patron_free(j);
+    }
+    /* export of the involved records: no hash either */
+    {
+        char *e;
+        int64_t ids[3] = { a, b, c };
+        OK(f->db, patron_db_export_json(f->db, &e, ids, 3, PATRON_JSON_PRETTY));
+        assert_null(strstr(e, "gerdsecret"));
+        assert_non_null(strstr(e, "Hahn"));
+        patron_free(e);
+    }
+
+    OK(f->db, patron_db_undo(f->db, &uid, jid, 0));
+    assert_true(uid > jid);
+    after = state_of(f);
+    /* records byte for byte, keys, orders: exactly as before the merge */
+    assert_same_state(before, after);
+    assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
+    assert_int_equal(tb_order_owner(&f->tb, "C-1"), c);
+    /* once only */
+    assert_int_equal(patron_db_undo(f->db, &uid, jid, 0), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "undone already"));
+    /* an undo entry is not a merge; unknown entries are not found */
+    assert_int_equal(patron_db_undo(f->db, NULL, uid, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_db_undo(f->db, NULL, 9999, 0), PATRON_E_NOT_FOUND);
+    free(before);
+    free(merged);
+    free(after);
+}
+
+static void test_undo_refused_when_later_changes_depend(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    int64_t j1, j2, uid;
+    int64_t a = add(f->db, "Heike", "Roth", NULL, "Bergstraße", "69115", NULL, NULL);
+    int64_t b = add(f->db, "Heike", "Roth", NULL, "Bergstraße", "69115", NULL, NULL);
+    int64_t c = add(f->db, "Heike", "Roth", NULL, "Bergstraße", "69115", NULL, NULL);
+    patron_customer *s;
+
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &j1, p));
+    patron_merge_plan_free(p);
+    /* the survivor is edited after: refused, unless forced */
+    set_field(f->db, a, PATRON_F_PHONE, "06221 1");
+    assert_int_equal(patron_db_undo(f->db, &uid, j1, 0), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "edited"));
+    OK(f->db, patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE));
+    s = load(f->db, a);
+    assert_null(patron_customer_get(s, PATRON_F_PHONE));
+    assert_int_equal(patron_customer_revision(s), 1);
+    patron_customer_free(s);
+    s = load(f->db, b);
+    assert_int_equal(patron_customer_state(s), PATRON_STATE_ACTIVE);
+    patron_customer_free(s);
+
+    /* the survivor merged again: refused even with force */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &j1, p));
+    patron_merge_plan_free(p);
+    OK(f->db, patron_merge_plan_new(f->db, &p, c, &a, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &j2, p));
+    patron_merge_plan_free(p);
+    assert_int_equal(patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "merged again"));
+    /* undo the later one first, then the earlier one goes */
+    OK(f->db, patron_db_undo(f->db, &uid, j2, 0));
+    OK(f->db, patron_db_undo(f->db, &uid, j1, 0));
+}
+
+static int64_t g_pinned_id;
+
+static int pin_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void *ectx)
+{
+    (void)ctx;
+    if (id == g_pinned_id) {
+        emit(ectx, "contract V-17 is signed by this customer");
+        emit(ectx, "open correspondence 2024/88");
+    }
+    return 0;
+}
+
+/* A host store that reports references that cannot move: the merge is
+ * refused with every reason, and nothing changes. */
+static void test_refused_with_reasons(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    int64_t jid;
+    int64_t a = add(f->db, "Ina", "Kurz", NULL, "Talweg", "79098", NULL, NULL);
+    int64_t b = add(f->db, "Ina", "Kurz", NULL, "Talweg", "79098", NULL, NULL);
+    char *before, *after;
+    patron_db *pdb;
+    patron_status st;
+
+    static fault_store fs;
+    pdb = NULL;
+    if (f->tb.ms) {
+        /* the memory store's own pinned references */
+        OK(f->db, patron_memstore_set_ref(f->tb.ms, "contract", "V-17", b, PATRON_REF_PINNED));
+        pdb = f->db;
+    } else {
+        /* any store: a host whose check_refs reports what cannot move */
+        patron_db *tmp = fault_db(&fs, &f->tb);
+        assert_non_null(tmp);
+        patron_db_close(tmp);
+        fs.ops.check_refs = pin_check_refs;
+        g_pinned_id = b;
+        OK(f->db, patron_db_open(&pdb, &fs.ops, &fs));
+    }
+    before = state_of(f);
+    OK(pdb, patron_merge_plan_new(pdb, &p, a, &b, 1, 0));
+    st = patron_db_merge(pdb, &jid, p);
+    assert_int_equal(st, PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(pdb), "contract V-17"));
+    after = state_of(f);
+    assert_same_state(before, after);
+    patron_merge_plan_free(p);
+    if (pdb != f->db)
+        patron_db_close(pdb);
+    free(before);
+    free(after);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_plan_choices_and_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_n_way_and_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_decision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_newest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relink_and_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_with_reasons, setup, teardown),
+    };
+    g_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
+}
