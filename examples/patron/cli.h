@@ -161,22 +161,6 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t count);
 /** Clear the bar. */
 void cli_progress_end(cli_progress *p);
 
-/** Seconds on a monotonic clock. */
-double cli_now(void);
-
-/* ---- a growable string --------------------------------------------------- */
-
-typedef struct cli_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-} cli_buf;
-
-/** Append (NUL-terminated afterwards).  Returns 0, or -1 when out of memory. */
-int cli_buf_add(cli_buf *b, const char *s, size_t len);
-int cli_buf_adds(cli_buf *b, const char *s);
-void cli_buf_free(cli_buf *b);
-
 /* ---- commands ------------------------------------------------------------ */
 
 int cmd_import(cli *ctx, int argc, char **argv);

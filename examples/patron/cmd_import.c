@@ -280,7 +280,7 @@ int cmd_import(cli *ctx, int argc, char **argv)
         k = csv_read(r, &rec);
         if (k < 0) {
             snprintf(fatal, sizeof fatal, "cannot read on: %s", strerror(errno));
-            stopped_at = rec.line;
+            stopped_at = csv_reader_line(r);
             break;
         }
         if (k == 0)

@@ -179,6 +179,11 @@ int csv_reader_sep(const csv_reader *r)
     return r->sep;
 }
 
+unsigned long csv_reader_line(const csv_reader *r)
+{
+    return r->line;
+}
+
 uint64_t csv_reader_offset(const csv_reader *r)
 {
     return r->consumed_before + r->pos;

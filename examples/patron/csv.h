@@ -42,6 +42,8 @@ void csv_reader_free(csv_reader *r);
 
 /** The separator in use. */
 int csv_reader_sep(const csv_reader *r);
+/** The line the reader is on, 1-based. */
+unsigned long csv_reader_line(const csv_reader *r);
 /** Bytes of the input consumed so far. */
 uint64_t csv_reader_offset(const csv_reader *r);
 

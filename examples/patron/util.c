@@ -241,7 +241,7 @@ const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap)
 
 /* ---- progress ------------------------------------------------------------ */
 
-double cli_now(void)
+static double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -297,36 +297,4 @@ void cli_progress_end(cli_progress *p)
         fflush(stderr);
     }
     p->drawn = 0;
-}
-
-/* ---- strings ------------------------------------------------------------- */
-
-int cli_buf_add(cli_buf *b, const char *s, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        p = realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int cli_buf_adds(cli_buf *b, const char *s)
-{
-    return cli_buf_add(b, s, strlen(s));
-}
-
-void cli_buf_free(cli_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
 }
