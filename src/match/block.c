@@ -100,6 +100,10 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
                     NULL);
         n = add_key(keys, n, cap, PATRON__KEY_NUMBER_NAME, a->postal, a->number, r->last_kp,
                     NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_ADDITION_POSTAL, a->addition, a->postal, NULL,
+                    NULL);
+        n = add_key(keys, n, cap, PATRON__KEY_FIRST_STREET, r->first_kp, a->street, a->city,
+                    NULL);
     }
     return n;
 }

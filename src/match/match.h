@@ -253,7 +253,8 @@ enum {
     PATRON__MATCH_CAP_EMAIL_CONFLICT = 4, /* both have an email, they differ */
     PATRON__MATCH_CAP_NO_PERSON = 8,      /* nothing identifies the person
                                              (first name, email, birth date) */
-    PATRON__MATCH_CAP_ADDRESS = 16        /* other street, no equal birth date */
+    PATRON__MATCH_CAP_ADDRESS = 16        /* other street or house number, and no
+                                             agreeing birth date */
 };
 
 typedef struct patron__match_config {
@@ -318,7 +319,7 @@ const char *patron__match_decision_name(int decision); /* "merge", ... */
  * duplicate with errors in a few fields still shares some key with its
  * original.  Parts: postal code P, street S (normalised, no number), house
  * number N, address addition A, city C, Kölner code of the last name L, first
- * initial I, birth date B.
+ * initial I, birth date B.  Keys with an empty part are not made.
  */
 enum {
     PATRON__KEY_EMAIL = 100,          /* normalised email */
@@ -338,7 +339,9 @@ enum {
     PATRON__KEY_ADDITION = 114,       /* A N */
     PATRON__KEY_NAME_STREET = 115,    /* L I S */
     PATRON__KEY_NAME_NUMBER = 116,    /* L I N */
-    PATRON__KEY_NUMBER_NAME = 117     /* P N L */
+    PATRON__KEY_NUMBER_NAME = 117,    /* P N L */
+    PATRON__KEY_ADDITION_POSTAL = 118, /* A P */
+    PATRON__KEY_FIRST_STREET = 119    /* Kölner(first), S, C */
 };
 
 #define PATRON__MATCH_KEY_MAX 96 /* bytes per key value, NUL included */

@@ -173,6 +173,9 @@ void patron__match_norm_street(char *street, char *number, const char *in_street
         char nb[PATRON__MATCH_BUF];
         fold_str(nb, in_number);
         norm_number(number, nb);
+    } else if (t.n == 1 && number_like(t.s[0])) { /* only a number: "68" */
+        norm_number(number, t.s[0]);
+        from = 1;
     } else if (t.n >= 2) {
         const char *last = t.s[t.n - 1];
         if (strlen(last) == 1 && is_alpha((unsigned char)last[0]) &&

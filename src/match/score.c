@@ -119,8 +119,8 @@ void patron__match_config_default(patron__match_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     memcpy(cfg->default_country, "DE", 3);
     cfg->mode = PATRON__MATCH_MODE_FIELDS;
-    cfg->merge_threshold = 16.0;
-    cfg->review_threshold = 6.0;
+    cfg->merge_threshold = 9.0;
+    cfg->review_threshold = 4.0;
     cfg->address_floor = -9.0;
     cfg->email_conflict_blocks_merge = 1;
     cfg->birth_overrides_household = 1;
@@ -143,6 +143,10 @@ static int typo_close(const char *a, size_t la, const char *b, size_t lb, double
 {
     size_t d;
 
+    /* a name cut short by a letter or two: "ne" / "ned" */
+    if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
+        memcmp(a, b, min_sz(la, lb)) == 0)
+        return 1;
     if (min_sz(la, lb) >= 3) {
         d = patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
@@ -416,6 +420,9 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
             int l0 = cmp_plain(x->street, y->street, 0.9);
             int l1 = cmp_number(x->number, y->number);
             int l2 = cmp_plain(x->addition, y->addition, 0.9);
+            int l3 = cmp_postal(x, y);
+            int l4 = cmp_plain(x->city, y->city, 0.9);
+            double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
                 cmp_plain(x->street, y->addition, 0.9) != PATRON__ML_DIFFERENT &&
                 cmp_plain(x->addition, y->street, 0.9) != PATRON__ML_DIFFERENT)
@@ -423,9 +430,7 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
             /* a house number agrees only on the same street */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
                 l1 = PATRON__ML_DIFFERENT;
-            int l3 = cmp_postal(x, y);
-            int l4 = cmp_plain(x->city, y->city, 0.9);
-            double s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
+            s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
                        cfg->weight[PATRON__MF_ADDITION][l2] +
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
             if (s > best) {
@@ -464,7 +469,7 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg)
 {
-    int lf, ll, f, le;
+    int lf, ll, f, le, half_swap = 0;
     double s = 0;
 
     memset(r, 0, sizeof *r);
@@ -493,10 +498,19 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
 
     lf = cmp_first(a, b);
     ll = cmp_last(a, b);
-    /* first and last name swapped */
-    if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR &&
-        names_close(a->first, b->last) && names_close(a->last, b->first)) {
-        lf = ll = PATRON__ML_SWAPPED;
+    /* first and last name swapped, both or one of them ("Müller Max" /
+     * "Max Meier": the name that is there stands in the other field) */
+    if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {
+        int x1 = names_close(a->first, b->last), x2 = names_close(a->last, b->first);
+        if (x1 && x2) {
+            lf = ll = PATRON__ML_SWAPPED;
+        } else if (x1 || x2) {
+            lf = PATRON__ML_SWAPPED;
+            ll = PATRON__ML_DIFFERENT;
+            half_swap = 1;
+        }
+    }
+    if (lf == PATRON__ML_SWAPPED) {
         set(r, cfg, PATRON__MF_FIRST, lf, a->first, b->last);
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->first);
     } else {
@@ -523,25 +537,50 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     {
         int ls = r->field[PATRON__MF_STREET].level, ln = r->field[PATRON__MF_NUMBER].level;
         int lp = r->field[PATRON__MF_POSTAL].level, lb = r->field[PATRON__MF_BIRTH].level;
-        int same_address = (ls == PATRON__ML_EXACT || ls == PATRON__ML_SIMILAR) &&
+        int la = r->field[PATRON__MF_ADDITION].level;
+        int la_ok = la == PATRON__ML_EXACT || la == PATRON__ML_SIMILAR;
+        int same_address = (ls == PATRON__ML_EXACT || ls == PATRON__ML_SIMILAR ||
+                            (ls == PATRON__ML_MISSING && la_ok)) &&
                            (ln == PATRON__ML_EXACT || ln == PATRON__ML_MISSING) &&
-                           (lp == PATRON__ML_EXACT || lp == PATRON__ML_MISSING);
+                           (lp == PATRON__ML_EXACT || lp == PATRON__ML_PARTIAL ||
+                            lp == PATRON__ML_MISSING);
+        int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
+        int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
+        /* A distinctive address addition (a building, "Hinterhaus links")
+         * that agrees places both records in one spot despite a number or
+         * street that does not. */
+        int addition_agrees = (la == PATRON__ML_EXACT || la == PATRON__ML_SIMILAR) &&
+                              strlen(r->field[PATRON__MF_ADDITION].a) >= 5;
+        int addition_ok = la != PATRON__ML_DIFFERENT;
+        /* The name must say "this person": a given name that fits and a
+         * last name that agrees, unless a birth date or an email does.  At
+         * one and the same address two weaker forms count: the same given
+         * name under another last name (a name change on marriage), and a
+         * last name with the given name left out. */
+        int name_agrees =
+            (person_level(lf) && !half_swap && person_level(ll)) ||
+            (same_address && addition_ok && (lf == PATRON__ML_EXACT || lf == PATRON__ML_VARIANT)) ||
+            (same_address && addition_ok && lf == PATRON__ML_MISSING &&
+             (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR));
+
         /* A household: same address, another first name.  An equal birth
          * date says it is one person after all (unless configured off:
          * twins are the exception this lets through). */
-        if (lf == PATRON__ML_DIFFERENT && same_address &&
+        if (other_first && same_address &&
             !(cfg->birth_overrides_household && lb == PATRON__ML_EXACT))
             r->caps |= PATRON__MATCH_CAP_HOUSEHOLD;
-        if (lf == PATRON__ML_DIFFERENT && le == PATRON__ML_EXACT)
+        if (other_first && le == PATRON__ML_EXACT)
             r->caps |= PATRON__MATCH_CAP_SHARED_EMAIL;
-        /* Another address: a move, or another person with the same name and
-         * a shared mailbox or phone.  Only a birth date tells. */
-        if (ls == PATRON__ML_DIFFERENT && lb != PATRON__ML_EXACT)
+        /* Another address (other street, or other house number): a move, or
+         * a namesake, a neighbour, with a shared mailbox or phone.  Only a
+         * birth date tells. */
+        if ((ls == PATRON__ML_DIFFERENT || ln == PATRON__ML_DIFFERENT ||
+             ln == PATRON__ML_PARTIAL) &&
+            !birth_agrees && !addition_agrees)
             r->caps |= PATRON__MATCH_CAP_ADDRESS;
         if (cfg->email_conflict_blocks_merge && le == PATRON__ML_DIFFERENT)
             r->caps |= PATRON__MATCH_CAP_EMAIL_CONFLICT;
-        if (!person_level(lf) && !(lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL) &&
-            le != PATRON__ML_EXACT)
+        if (!name_agrees && !birth_agrees && le != PATRON__ML_EXACT)
             r->caps |= PATRON__MATCH_CAP_NO_PERSON;
     }
     if (r->caps && r->decision == PATRON__MATCH_MERGE)
