@@ -196,6 +196,21 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
         ks->k[ks->n].kind = PATRON_KEY_LOGIN;
         ks->k[ks->n++].value = login;
     }
+    /* The matcher's blocking keys: candidates are found through the index. */
+    {
+        patron__match_rec r;
+        size_t nk;
+        if (patron__cust_match_rec(&r, c, "DE") != 0) {
+            patron__keys_free(ks);
+            return PATRON_E_NOMEM;
+        }
+        nk = patron__match_keys(ks->mk, PATRON__MATCH_KEYS_MAX, &r, NULL);
+        patron__match_rec_free(&r);
+        for (size_t i = 0; i < nk && ks->n < PATRON__MAX_KEYS; i++) {
+            ks->k[ks->n].kind = ks->mk[i].kind;
+            ks->k[ks->n++].value = ks->mk[i].value;
+        }
+    }
     return PATRON_OK;
 }
 
@@ -259,6 +274,27 @@ patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, 
     return st;
 }
 
+static int grow_id(void *ctx, int64_t id)
+{
+    struct {
+        int64_t *ids;
+        size_t n, cap;
+        bool oom;
+    } *g = ctx;
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 8;
+        int64_t *ni = patron__realloc(g->ids, nc * sizeof *ni);
+        if (!ni) {
+            g->oom = true;
+            return 1;
+        }
+        g->ids = ni;
+        g->cap = nc;
+    }
+    g->ids[g->n++] = id;
+    return 0;
+}
+
 /* ---- numbers ------------------------------------------------------------ */
 
 patron_status patron__assign_number(patron_db *db, patron_customer *w)
@@ -302,25 +338,30 @@ static patron_status validate_into_db(patron_db *db, patron_customer *c)
     return PATRON_OK;
 }
 
-patron_status patron_db_create(patron_db *db, patron_customer *c)
+patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
+                               patron_status (*check)(patron_db *db, const patron_customer *c))
 {
     patron_customer w;
-    keyset ks = { .n = 0 };
+    keyset ks;
     int64_t id = 0;
     patron_status st;
     int64_t now = (int64_t)time(NULL);
+    ks.n = ks.n_owned = 0;
     if (!db)
         return PATRON_E_INVALID;
     if (!c)
         return patron__db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
     if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
         return patron__db_error(db, PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+    if (state == PATRON_STATE_PENDING && c->f[PATRON_F_NUMBER])
+        return patron__db_error(db, PATRON_E_INVALID,
+                                "a registered customer gets its number when activated; leave it empty");
     if ((st = validate_into_db(db, c)) != 0)
         return st;
     memset(&w, 0, sizeof w);
     if ((st = patron__cust_copy(&w, c)) != 0)
         return patron__db_error(db, st, "out of memory");
-    if (patron__cust_put(&w, PATRON_F_STATE, "active") ||
+    if (patron__cust_put(&w, PATRON_F_STATE, patron__state_name(state)) ||
         patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
         patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
         patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now) ||
@@ -332,11 +373,21 @@ patron_status patron_db_create(patron_db *db, patron_customer *c)
         patron__cust_clear(&w);
         return st;
     }
-    st = patron__assign_number(db, &w);
-    if (!st && (st = patron__keys_build(&ks, &w, patron_customer_state(&w) == PATRON_STATE_MERGED)) != 0)
+    /* Checks that only read come first, so that a refusal writes nothing. */
+    if (check)
+        st = check(db, &w);
+    if (!st)
+        st = patron__group_for_new(db, &w);
+    if (!st && (st = patron__keys_build(&ks, &w, false)) != 0)
         patron__db_error(db, st, "out of memory");
     if (!st)
         st = patron__check_all_unique(db, &w, &ks, 0);
+    patron__keys_free(&ks);
+    if (!st && state == PATRON_STATE_ACTIVE)
+        st = patron__assign_number(db, &w);
+    /* the keys again: the number is one of them */
+    if (!st && (st = patron__keys_build(&ks, &w, false)) != 0)
+        patron__db_error(db, st, "out of memory");
     if (!st)
         st = patron__store_rc(db, db->ops.insert(db->ctx, &w, ks.k, ks.n, &id), "insert", 0);
     if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))
@@ -349,6 +400,32 @@ patron_status patron_db_create(patron_db *db, patron_customer *c)
     }
     patron__cust_move(c, &w);
     return patron__db_ok(db);
+}
+
+patron_status patron_db_create(patron_db *db, patron_customer *c)
+{
+    return patron__save_new(db, c, PATRON_STATE_ACTIVE, NULL);
+}
+
+patron_status patron__collect_ids(patron_db *db, int kind, const char *value, int64_t **ids, size_t *n)
+{
+    struct growing {
+        int64_t *ids;
+        size_t n, cap;
+        bool oom;
+    } g = { NULL, 0, 0, false };
+    patron_status st;
+    st = patron__store_rc(db, db->ops.lookup(db->ctx, kind, value, grow_id, &g), "lookup", 0);
+    if (!st && g.oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (st) {
+        patron__free(g.ids);
+        g.ids = NULL;
+        g.n = 0;
+    }
+    *ids = g.ids;
+    *n = g.n;
+    return st;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -528,7 +605,8 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
                                          PATRON_F_LOCKED_AT, PATRON_F_CREATED_AT,
                                          PATRON_F_MERGED_INTO };
     patron_customer w, *s = NULL;
-    keyset ks = { .n = 0 };
+    keyset ks;
+    ks.n = ks.n_owned = 0;
     int64_t id;
     patron_status st;
     if (!db)
@@ -570,6 +648,8 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
         patron__db_error(db, st, "out of memory");
     if (!st)
         st = patron__check_all_unique(db, &w, &ks, id);
+    if (!st && !same(s->f[PATRON_F_GROUP], w.f[PATRON_F_GROUP]))
+        st = patron__group_check(db, &w);
     if (!st)
         st = patron__store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", PASS_NOT_FOUND);
     if (st == PATRON_E_NOT_FOUND)

@@ -135,11 +135,14 @@ struct patron_db {
     char errmsg[512];
 };
 
-#define PATRON__MAX_KEYS 16
+#include "match/match.h"
+
+#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX)
 typedef struct patron__keyset {
     patron_key k[PATRON__MAX_KEYS];
-    char *owned[PATRON__MAX_KEYS];
+    char *owned[8];
     size_t n, n_owned;
+    patron__match_key mk[PATRON__MATCH_KEYS_MAX];
 } patron__keyset;
 typedef patron__keyset keyset;
 
@@ -160,6 +163,38 @@ patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int
 patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks, int64_t self);
 patron_status patron__load_in_tx(patron_db *db, patron_customer **out, int64_t id);
 patron_status patron__assign_number(patron_db *db, patron_customer *w);
+/* Save a new record in `state` (active: with a number; pending: without),
+ * running `check` (may be NULL) first inside the transaction. */
+patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
+                               patron_status (*check)(patron_db *db, const patron_customer *c));
+/* All ids under a key (free *ids with patron__free). */
+patron_status patron__collect_ids(patron_db *db, int kind, const char *value, int64_t **ids, size_t *n);
+
+/* ---- groups.c ---------------------------------------------------------- */
+/* A new record without a group joins the default group; a named group must
+ * exist (when the store keeps groups). */
+patron_status patron__group_for_new(patron_db *db, patron_customer *w);
+/* A changed group on update must exist. */
+patron_status patron__group_check(patron_db *db, const patron_customer *w);
+
+/* ---- merge.c ------------------------------------------------------------ */
+patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                     const int64_t *dup_ids, size_t n_dups, int policy);
+patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *journal_id);
+
+/* ---- matchglue.c: records into the matcher -------------------------------- */
+/* Normalise a customer for matching.  0 on success, else out of memory. */
+int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country);
+typedef struct patron__cand {
+    int64_t id;
+    double score;
+    int decision; /* patron_decision */
+} patron__cand;
+/* Candidates for `c` (DISTINCT left out), best first.  active_only: only
+ * active customers; explain: keep the per-field explanation. */
+patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
+                                       int mode, bool active_only, bool explain);
+size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);

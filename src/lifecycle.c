@@ -1,6 +1,7 @@
 /* patron — the customer lifecycle: lock and unlock.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,7 +35,8 @@ static patron_status journal(patron_db *db, const char *kind, int64_t id, const 
 static patron_status set_lock(patron_db *db, int64_t id, const char *reason)
 {
     patron_customer *c = NULL;
-    keyset ks = { .n = 0 };
+    keyset ks;
+    ks.n = ks.n_owned = 0;
     patron_status st;
     int64_t now = (int64_t)time(NULL);
     bool lock = reason != NULL;
@@ -95,4 +97,486 @@ patron_status patron_db_unlock(patron_db *db, int64_t id)
     if (!db)
         return PATRON_E_INVALID;
     return set_lock(db, id, NULL);
+}
+
+/* ---- registration ---------------------------------------------------------- */
+
+/* Customers sharing the normalised email of `c`: a locked one refuses the
+ * registration, a pending or active one reports it. */
+static patron_status check_email_free(patron_db *db, const patron_customer *c)
+{
+    char norm[PATRON__MATCH_BUF];
+    patron_status st = PATRON_OK;
+    const char *email = patron_customer_get(c, PATRON_F_EMAIL);
+    struct {
+        int64_t *ids;
+        size_t n;
+    } found = { NULL, 0 };
+    if (!email || patron__match_norm_email(norm, email) == 0)
+        return PATRON_OK;
+    st = patron__collect_ids(db, PATRON__KEY_EMAIL, norm, &found.ids, &found.n);
+    for (size_t pass = 0; pass < 2 && !st; pass++)
+        for (size_t i = 0; i < found.n && !st; i++) {
+            patron_customer *o = NULL;
+            if ((st = patron__load_in_tx(db, &o, found.ids[i])) != 0)
+                break;
+            if (pass == 0 && patron_customer_locked(o) &&
+                patron_customer_state(o) != PATRON_STATE_MERGED)
+                st = patron__db_error(db, PATRON_E_LOCKED,
+                                      "this email belongs to a locked customer; a locked customer "
+                                      "cannot register again");
+            else if (pass == 1 && patron_customer_state(o) != PATRON_STATE_MERGED)
+                st = patron__db_error(db, PATRON_E_EXISTS,
+                                      "this email is already registered to %s customer #%lld%s%s",
+                                      patron_customer_state(o) == PATRON_STATE_PENDING ? "pending"
+                                                                                       : "active",
+                                      (long long)found.ids[i],
+                                      patron_customer_get(o, PATRON_F_NUMBER) ? " " : "",
+                                      patron_customer_get(o, PATRON_F_NUMBER)
+                                          ? patron_customer_get(o, PATRON_F_NUMBER)
+                                          : "");
+            patron_customer_free(o);
+        }
+    patron__free(found.ids);
+    return st;
+}
+
+patron_status patron_db_register(patron_db *db, patron_customer *c)
+{
+    return patron__save_new(db, c, PATRON_STATE_PENDING, check_email_free);
+}
+
+/* ---- activation -------------------------------------------------------------- */
+
+struct patron_activation {
+    int outcome;
+    int64_t customer, merged_into, journal;
+    char *number;
+    char message[600];
+    patron_matches *cands;
+    patron_merge_plan **plans;
+    size_t n_plans;
+};
+
+void patron_activation_free(patron_activation *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_plans; i++)
+        patron_merge_plan_free(a->plans[i]);
+    patron__free(a->plans);
+    patron_matches_free(a->cands);
+    patron__free(a->number);
+    patron__free(a);
+}
+
+int patron_activation_outcome(const patron_activation *a)
+{
+    return a ? a->outcome : 0;
+}
+int64_t patron_activation_customer(const patron_activation *a)
+{
+    return a ? a->customer : 0;
+}
+const char *patron_activation_number(const patron_activation *a)
+{
+    return a ? a->number : NULL;
+}
+int64_t patron_activation_merged_into(const patron_activation *a)
+{
+    return a ? a->merged_into : 0;
+}
+int64_t patron_activation_journal(const patron_activation *a)
+{
+    return a ? a->journal : 0;
+}
+const char *patron_activation_message(const patron_activation *a)
+{
+    return a ? a->message : "";
+}
+size_t patron_activation_candidate_count(const patron_activation *a)
+{
+    return a ? patron_matches_count(a->cands) : 0;
+}
+int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score, int *decision)
+{
+    return a ? patron_matches_get(a->cands, i, score, decision) : 0;
+}
+patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i)
+{
+    return a && i < a->n_plans ? a->plans[i] : NULL;
+}
+
+/* Give pending customer `c` (loaded in this transaction) its number. */
+static patron_status activate_record(patron_db *db, patron_customer *c)
+{
+    keyset ks;
+    patron_status st = PATRON_OK;
+    int64_t now = (int64_t)time(NULL);
+    ks.n = ks.n_owned = 0;
+    if (patron__cust_put(c, PATRON_F_STATE, "active") ||
+        patron__cust_put_i64(c, PATRON_F_REVISION, (int64_t)patron_customer_revision(c) + 1) ||
+        patron__cust_put_i64(c, PATRON_F_UPDATED_AT, now))
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if ((st = patron__assign_number(db, c)) != 0)
+        return st;
+    if ((st = patron__keys_build(&ks, c, false)) != 0)
+        return patron__db_error(db, st, "out of memory");
+    st = patron__store_rc(db, db->ops.update(db->ctx, c, ks.k, ks.n), "update", 0);
+    patron__keys_free(&ks);
+    return st;
+}
+
+static patron_status load_pending(patron_db *db, patron_customer **c, int64_t id)
+{
+    patron_status st = patron__load_in_tx(db, c, id);
+    if (!st && patron_customer_state(*c) != PATRON_STATE_PENDING) {
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld is %s, not pending", (long long)id,
+                              patron__state_name(patron_customer_state(*c)));
+        patron_customer_free(*c);
+        *c = NULL;
+    }
+    return st;
+}
+
+/* Merge pending `c` into `survivor` in this transaction.  PATRON_E_STATE if
+ * the plan has problems (different logins): the caller reports review. */
+static patron_status merge_into(patron_db *db, patron_activation *a, int64_t survivor,
+                                const patron_customer *c)
+{
+    patron_merge_plan *p = NULL;
+    int64_t cid = patron_customer_id(c);
+    patron_status st = patron__plan_new_in_tx(db, &p, survivor, &cid, 1, PATRON_MERGE_SURVIVOR);
+    if (!st && *patron_merge_plan_problems(p))
+        st = patron__db_error(db, PATRON_E_STATE, "%s", patron_merge_plan_problems(p));
+    if (!st)
+        st = patron__merge_in_tx(db, p, &a->journal);
+    if (!st) {
+        const char *num = patron_customer_get(patron_merge_plan_record(p, 0), PATRON_F_NUMBER);
+        a->outcome = PATRON_OUTCOME_MERGED;
+        a->merged_into = survivor;
+        if (num && !(a->number = patron__strdup(num)))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        snprintf(a->message, sizeof a->message, "merged into #%lld %s", (long long)survivor,
+                 num ? num : "");
+    }
+    patron_merge_plan_free(p);
+    return st;
+}
+
+static patron_status activate_in_tx(patron_db *db, patron_activation *a, int64_t id, int mode,
+                                    unsigned flags)
+{
+    patron_customer *c = NULL;
+    const patron__cand *cand;
+    size_t n;
+    patron_status st = load_pending(db, &c, id);
+    if (st)
+        return st;
+    st = patron__candidates_in_tx(db, &a->cands, c,
+                                  mode == PATRON_ACTIVATE_EMAIL ? PATRON_MATCH_EMAIL : PATRON_MATCH_FIELDS,
+                                  true, true);
+    n = patron__matches_n(a->cands, &cand);
+    if (!st && mode == PATRON_ACTIVATE_EMAIL) {
+        /* The email mode merges on an equal address only: keep those. */
+        size_t equal = 0;
+        int64_t target = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cand[i].decision == PATRON_DECISION_MERGE) {
+                equal++;
+                target = cand[i].id;
+            }
+        if (equal == 1) {
+            patron_customer *t = NULL;
+            st = patron__load_in_tx(db, &t, target);
+            if (!st && patron_customer_locked(t) && !(flags & PATRON_ACTIVATE_LOCKED_SURVIVORS))
+                equal = 2; /* not automatically: report */
+            patron_customer_free(t);
+        }
+        if (!st && equal == 1) {
+            st = merge_into(db, a, target, c);
+            if (st == PATRON_E_STATE) { /* two logins: a person decides */
+                a->outcome = PATRON_OUTCOME_REVIEW;
+                snprintf(a->message, sizeof a->message, "needs review: %s", patron_db_errmsg(db));
+                st = PATRON_OK;
+            }
+            patron_customer_free(c);
+            return st;
+        }
+        if (!st && equal > 1) {
+            a->outcome = PATRON_OUTCOME_REVIEW;
+            snprintf(a->message, sizeof a->message,
+                     "needs review: %zu active customers share this email", equal);
+            patron_customer_free(c);
+            return st;
+        }
+        n = 0; /* similar emails are not the same email: activate */
+    }
+    if (!st && mode == PATRON_ACTIVATE_AUTO) {
+        for (size_t i = 0; i < n && !st; i++) {
+            patron_customer *t = NULL;
+            bool eligible;
+            if (cand[i].decision != PATRON_DECISION_MERGE)
+                continue;
+            st = patron__load_in_tx(db, &t, cand[i].id);
+            eligible = !st && (!patron_customer_locked(t) || (flags & PATRON_ACTIVATE_LOCKED_SURVIVORS));
+            patron_customer_free(t);
+            if (!eligible)
+                continue;
+            st = merge_into(db, a, cand[i].id, c);
+            if (st == PATRON_E_STATE) { /* the login decides nothing automatically */
+                a->outcome = PATRON_OUTCOME_REVIEW;
+                snprintf(a->message, sizeof a->message, "needs review: %s", patron_db_errmsg(db));
+                st = PATRON_OK;
+            }
+            patron_customer_free(c);
+            return st;
+        }
+    }
+    if (!st && mode == PATRON_ACTIVATE_INTERACTIVE && n) {
+        a->plans = patron__calloc(n, sizeof *a->plans);
+        if (!a->plans)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < n && !st; i++) {
+            int64_t cid = id;
+            st = patron__plan_new_in_tx(db, &a->plans[i], cand[i].id, &cid, 1, PATRON_MERGE_SURVIVOR);
+            if (!st) {
+                patron_merge_plan_set_activate(a->plans[i], 0);
+                a->n_plans = i + 1;
+            }
+        }
+        if (!st) {
+            a->outcome = PATRON_OUTCOME_REVIEW;
+            snprintf(a->message, sizeof a->message, "needs review: %zu possible duplicate%s (best #%lld, %s)",
+                     n, n == 1 ? "" : "s", (long long)cand[0].id, patron_decision_str(cand[0].decision));
+        }
+        patron_customer_free(c);
+        return st;
+    }
+    if (!st)
+        st = activate_record(db, c);
+    if (!st) {
+        const char *num = patron_customer_get(c, PATRON_F_NUMBER);
+        a->outcome = PATRON_OUTCOME_ACTIVATED;
+        if (!(a->number = patron__strdup(num)))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        if (n && mode == PATRON_ACTIVATE_AUTO)
+            snprintf(a->message, sizeof a->message,
+                     "activated as %s; %zu possible duplicate%s to review", num, n, n == 1 ? "" : "s");
+        else
+            snprintf(a->message, sizeof a->message, "activated as %s", num);
+    }
+    patron_customer_free(c);
+    return st;
+}
+
+patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode,
+                                 unsigned flags)
+{
+    patron_activation *a;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (mode < PATRON_ACTIVATE_INTERACTIVE || mode > PATRON_ACTIVATE_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", mode);
+    a = patron__calloc(1, sizeof *a);
+    if (!a)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    a->customer = id;
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron_activation_free(a);
+        return st;
+    }
+    st = patron__tx_end(db, activate_in_tx(db, a, id, mode, flags));
+    if (st) {
+        patron_activation_free(a);
+        return st;
+    }
+    *out = a;
+    return patron__db_ok(db);
+}
+
+patron_status patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged,
+                                         size_t *n_review, size_t *n_failed, int mode,
+                                         unsigned flags, patron_activation_fn fn, void *payload)
+{
+    patron_filter f = PATRON_FILTER_INIT;
+    int64_t page[256], after = 0;
+    size_t counts[5] = { 0 }, got;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (mode < PATRON_ACTIVATE_INTERACTIVE || mode > PATRON_ACTIVATE_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", mode);
+    f.state = PATRON_STATE_PENDING;
+    /* Customers left pending for review stay pending: the id cursor moves
+     * on, so each is seen once. */
+    do {
+        if ((st = patron_db_list(db, page, 256, &got, &f, after)) != 0)
+            return st;
+        for (size_t i = 0; i < got; i++) {
+            patron_activation *a = NULL;
+            patron_activation failed;
+            const patron_activation *report;
+            after = page[i];
+            st = patron_db_activate(db, &a, page[i], mode, flags);
+            if (st == PATRON_E_STATE || st == PATRON_E_NOT_FOUND)
+                continue; /* activated or removed meanwhile by someone else */
+            if (st) {
+                memset(&failed, 0, sizeof failed);
+                failed.outcome = PATRON_OUTCOME_FAILED;
+                failed.customer = page[i];
+                snprintf(failed.message, sizeof failed.message, "failed: %s", patron_db_errmsg(db));
+                report = &failed;
+            } else {
+                report = a;
+            }
+            counts[report->outcome]++;
+            if (fn && fn(payload, report)) {
+                patron_activation_free(a);
+                goto done;
+            }
+            patron_activation_free(a);
+        }
+    } while (got == 256);
+done:
+    if (n_activated)
+        *n_activated = counts[PATRON_OUTCOME_ACTIVATED];
+    if (n_merged)
+        *n_merged = counts[PATRON_OUTCOME_MERGED];
+    if (n_review)
+        *n_review = counts[PATRON_OUTCOME_REVIEW];
+    if (n_failed)
+        *n_failed = counts[PATRON_OUTCOME_FAILED];
+    return patron__db_ok(db);
+}
+
+patron_status patron_db_release(patron_db *db, char **number, int64_t id)
+{
+    patron_customer *c = NULL;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (number)
+        *number = NULL;
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = load_pending(db, &c, id);
+    if (!st)
+        st = activate_record(db, c);
+    if (!st) {
+        char summary[128];
+        snprintf(summary, sizeof summary, "released #%lld as %s", (long long)id,
+                 patron_customer_get(c, PATRON_F_NUMBER));
+        st = journal(db, "release", id, summary);
+    }
+    if (!st && number && !(*number = patron__strdup(patron_customer_get(c, PATRON_F_NUMBER))))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    st = patron__tx_end(db, st);
+    if (st && number) {
+        patron__free(*number);
+        *number = NULL;
+    }
+    patron_customer_free(c);
+    return st ? st : patron__db_ok(db);
+}
+
+/* ---- the gate ------------------------------------------------------------------ */
+
+const char *patron_gate_str(int v)
+{
+    switch (v) {
+    case PATRON_GATE_ALLOWED: return "allowed";
+    case PATRON_GATE_LOCKED: return "locked";
+    case PATRON_GATE_PENDING: return "not yet activated";
+    case PATRON_GATE_UNKNOWN: return "unknown customer";
+    case PATRON_GATE_MERGED: return "merged into another customer";
+    default: return "unknown answer";
+    }
+}
+
+static int verdict_of(const patron_customer *c)
+{
+    if (patron_customer_state(c) == PATRON_STATE_MERGED)
+        return PATRON_GATE_MERGED;
+    if (patron_customer_locked(c))
+        return PATRON_GATE_LOCKED;
+    if (patron_customer_state(c) == PATRON_STATE_PENDING)
+        return PATRON_GATE_PENDING;
+    return PATRON_GATE_ALLOWED;
+}
+
+static patron_status gate_for_id(patron_db *db, int *verdict, int64_t *cid, int64_t id)
+{
+    patron_customer *c = NULL;
+    patron_status st = patron__load_in_tx(db, &c, id);
+    if (st == PATRON_E_NOT_FOUND) {
+        *verdict = PATRON_GATE_UNKNOWN;
+        *cid = 0;
+        return PATRON_OK;
+    }
+    if (st)
+        return st;
+    *verdict = verdict_of(c);
+    *cid = id;
+    if (*verdict == PATRON_GATE_MERGED) {
+        const char *into = patron_customer_get(c, PATRON_F_MERGED_INTO);
+        *cid = into ? strtoll(into, NULL, 10) : 0;
+    }
+    patron_customer_free(c);
+    return PATRON_OK;
+}
+
+patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login)
+{
+    int64_t ids[2], cid = 0;
+    size_t total = 0;
+    char *email = NULL;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!verdict || !login || !*login)
+        return patron__db_error(db, PATRON_E_INVALID, "no login given");
+    *verdict = PATRON_GATE_UNKNOWN;
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__lookup_few(db, PATRON_KEY_LOGIN, login, ids, &total);
+    if (!st && total == 0) {
+        /* customers without a login name log in with their email */
+        if (!(email = patron__ascii_lower_trim(login)))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        if (!st)
+            st = patron__lookup_few(db, PATRON_KEY_EMAIL, email, ids, &total);
+        if (!st && total > 1) {
+            /* a shared mailbox: only a customer without a login name counts */
+            st = patron__db_error(db, PATRON_E_AMBIGUOUS,
+                                  "%zu customers share this email; log in with the login name", total);
+        }
+    }
+    if (!st && total == 1)
+        st = gate_for_id(db, verdict, &cid, ids[0]);
+    patron__free(email);
+    st = patron__tx_end(db, st);
+    if (customer_id)
+        *customer_id = st ? 0 : cid;
+    return st ? st : patron__db_ok(db);
+}
+
+patron_status patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id)
+{
+    int64_t cid = 0;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!verdict)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the answer (NULL)");
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, gate_for_id(db, verdict, &cid, id));
+    if (customer_id)
+        *customer_id = st ? 0 : cid;
+    return st ? st : patron__db_ok(db);
 }

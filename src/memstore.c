@@ -42,7 +42,11 @@ typedef struct mref {
     unsigned flags;
 } mref;
 
-enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF };
+typedef struct mmeta {
+    char *key, *value;
+} mmeta;
+
+enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF, U_META };
 
 typedef struct undo {
     int op;
@@ -51,6 +55,7 @@ typedef struct undo {
     uint64_t old_value;  /* U_COUNTER, U_JUNDONE */
     kentry *claimed;     /* U_CLAIM */
     size_t ref;          /* U_REF: index into refs; old owner in old_value */
+    char *mkey, *mold;   /* U_META: the key and its old value (NULL: absent) */
 } undo;
 
 struct patron_memstore {
@@ -65,6 +70,8 @@ struct patron_memstore {
     size_t n_journal, cap_journal;
     mref *refs;
     size_t n_refs, cap_refs;
+    mmeta *meta; /* sorted by key */
+    size_t n_meta, cap_meta;
     undo *log;
     size_t n_log, cap_log;
     bool in_txn;
@@ -350,12 +357,70 @@ void patron_memstore_free(patron_memstore *ms)
         patron__free(ms->refs[i].ref);
     }
     patron__free(ms->refs);
+    for (size_t i = 0; i < ms->n_meta; i++) {
+        patron__free(ms->meta[i].key);
+        patron__free(ms->meta[i].value);
+    }
+    patron__free(ms->meta);
     patron__free(ms->log);
     pthread_mutex_destroy(&ms->lock);
     patron__free(ms);
 }
 
 #define MS(ctx) (((msession *)(ctx))->ms)
+
+/* ---- named values (groups) ------------------------------------------- */
+
+static size_t meta_pos(const patron_memstore *ms, const char *key, bool *found)
+{
+    size_t lo = 0, hi = ms->n_meta;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ms->meta[mid].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+/* Put back an old value during rollback.  Takes over `old` (may be NULL:
+ * the key did not exist).  Cannot fail: a key that a put added still has
+ * its slot, and a key that a put removed left capacity behind. */
+static void meta_restore(patron_memstore *ms, const char *key, char *old)
+{
+    bool found;
+    size_t i = meta_pos(ms, key, &found);
+    if (found) {
+        patron__free(ms->meta[i].value);
+        if (old) {
+            ms->meta[i].value = old;
+            return;
+        }
+        patron__free(ms->meta[i].key);
+        memmove(&ms->meta[i], &ms->meta[i + 1], (ms->n_meta - i - 1) * sizeof *ms->meta);
+        ms->n_meta--;
+        return;
+    }
+    if (!old)
+        return;
+    /* re-insert: the put that removed it left the capacity */
+    memmove(&ms->meta[i + 1], &ms->meta[i], (ms->n_meta - i) * sizeof *ms->meta);
+    ms->meta[i].key = patron__strdup(key);
+    ms->meta[i].value = old;
+    if (!ms->meta[i].key) { /* out of memory in rollback: keep the key out */
+        patron__free(old);
+        memmove(&ms->meta[i], &ms->meta[i + 1], (ms->n_meta - i) * sizeof *ms->meta);
+        return;
+    }
+    ms->n_meta++;
+}
 
 static int ms_begin(void *ctx)
 {
@@ -375,6 +440,10 @@ static void release_log(patron_memstore *ms, bool committed)
         undo *u = &ms->log[i];
         if (committed && (u->op == U_UPDATE || u->op == U_REMOVE))
             mrec_free(&u->old);
+        if (u->op == U_META) {
+            patron__free(u->mkey);
+            patron__free(u->mold);
+        }
     }
     ms->n_log = 0;
 }
@@ -430,6 +499,11 @@ static int ms_rollback(void *ctx)
         case U_REF:
             ms->refs[u->ref].owner = (int64_t)u->old_value;
             break;
+        case U_META:
+            meta_restore(ms, u->mkey, u->mold);
+            patron__free(u->mkey);
+            u->mkey = u->mold = NULL; /* taken over by meta_restore */
+            break;
         case U_JUNDONE:
             for (size_t i = 0; i < ms->n_journal; i++)
                 if (ms->journal[i].e.id == u->id)
@@ -457,7 +531,7 @@ static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys
     patron_memstore *ms = MS(ctx);
     int64_t id = ms->next_id;
     mrec r = { NULL, NULL, 0 };
-    undo u = { U_INSERT, id, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_INSERT, .id = id };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -492,7 +566,7 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
     patron_memstore *ms = MS(ctx);
     int64_t id = patron_customer_id(c);
     mrec r = { NULL, NULL, 0 };
-    undo u = { U_UPDATE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_UPDATE, .id = id };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -519,7 +593,7 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
 static int ms_remove(void *ctx, int64_t id)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_REMOVE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_REMOVE, .id = id };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -570,6 +644,8 @@ static int ms_scan(void *ctx, const patron_store_filter *f, int64_t after_id, si
 {
     patron_memstore *ms = MS(ctx);
     size_t n = 0;
+    if (after_id >= ms->next_id)
+        return PATRON_OK; /* also keeps after_id + 1 from overflowing */
     for (int64_t id = after_id < 0 ? 1 : after_id + 1; id < ms->next_id && n < limit; id++) {
         if (!ms->recs[id].c || !filter_match(ms->recs[id].c, f))
             continue;
@@ -583,7 +659,7 @@ static int ms_scan(void *ctx, const patron_store_filter *f, int64_t after_id, si
 static int ms_next_number(void *ctx, uint64_t *out)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_COUNTER, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_COUNTER, .id = 0 };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -597,7 +673,7 @@ static int ms_next_number(void *ctx, uint64_t *out)
 static int ms_claim_number(void *ctx, const char *number)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_CLAIM, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_CLAIM, .id = 0 };
     kentry *e;
     int rc;
     if (!ms->in_txn)
@@ -620,7 +696,7 @@ static int ms_claim_number(void *ctx, const char *number)
 static int ms_journal_append(void *ctx, const patron_journal_entry *entry, int64_t *id_out)
 {
     patron_memstore *ms = MS(ctx);
-    undo u = { U_JAPPEND, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_JAPPEND, .id = 0 };
     mjournal j;
     int rc;
     if (!ms->in_txn)
@@ -688,7 +764,7 @@ static int ms_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
 {
     patron_memstore *ms = MS(ctx);
     mjournal *j = journal_find(ms, id);
-    undo u = { U_JUNDONE, id, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_JUNDONE, .id = id };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
@@ -767,7 +843,7 @@ int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *kind, const c
 
 static int ref_move(patron_memstore *ms, mref *r, int64_t to)
 {
-    undo u = { U_REF, 0, { NULL, NULL, 0 }, 0, NULL, 0 };
+    undo u = { .op = U_REF, .id = 0 };
     int rc;
     u.ref = (size_t)(r - ms->refs);
     u.old_value = (uint64_t)r->owner;
@@ -822,6 +898,91 @@ static int ms_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void
     return PATRON_OK;
 }
 
+static int ms_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    bool found;
+    size_t i = meta_pos(ms, key, &found);
+    if (!found)
+        return PATRON_E_NOT_FOUND;
+    emit(ectx, ms->meta[i].key, ms->meta[i].value);
+    return PATRON_OK;
+}
+
+static int ms_meta_put(void *ctx, const char *key, const char *value)
+{
+    patron_memstore *ms = MS(ctx);
+    undo u;
+    bool found;
+    size_t i;
+    char *kc = NULL, *vc = NULL;
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    memset(&u, 0, sizeof u);
+    u.op = U_META;
+    i = meta_pos(ms, key, &found);
+    if (!found && !value)
+        return PATRON_OK;
+    if (!found && ms->n_meta == ms->cap_meta) {
+        size_t nc = ms->cap_meta ? ms->cap_meta * 2 : 16;
+        mmeta *nm = patron__realloc(ms->meta, nc * sizeof *nm);
+        if (!nm)
+            return PATRON_E_NOMEM;
+        ms->meta = nm;
+        ms->cap_meta = nc;
+    }
+    u.mkey = patron__strdup(key);
+    if (!u.mkey || (value && !(vc = patron__strdup(value))) || (!found && !(kc = patron__strdup(key)))) {
+        patron__free(u.mkey);
+        patron__free(vc);
+        patron__free(kc);
+        return PATRON_E_NOMEM;
+    }
+    if (found) {
+        u.mold = ms->meta[i].value;
+        if ((rc = log_push(ms, &u)) != 0) {
+            patron__free(u.mkey);
+            patron__free(vc);
+            return rc;
+        }
+        if (vc) {
+            ms->meta[i].value = vc;
+        } else {
+            patron__free(ms->meta[i].key);
+            memmove(&ms->meta[i], &ms->meta[i + 1], (ms->n_meta - i - 1) * sizeof *ms->meta);
+            ms->n_meta--;
+        }
+        return PATRON_OK;
+    }
+    u.mold = NULL;
+    if ((rc = log_push(ms, &u)) != 0) {
+        patron__free(u.mkey);
+        patron__free(vc);
+        patron__free(kc);
+        return rc;
+    }
+    memmove(&ms->meta[i + 1], &ms->meta[i], (ms->n_meta - i) * sizeof *ms->meta);
+    ms->meta[i].key = kc;
+    ms->meta[i].value = vc;
+    ms->n_meta++;
+    return PATRON_OK;
+}
+
+static int ms_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *ectx)
+{
+    patron_memstore *ms = MS(ctx);
+    size_t pn = strlen(prefix);
+    bool found;
+    for (size_t i = meta_pos(ms, prefix, &found); i < ms->n_meta; i++) {
+        if (strncmp(ms->meta[i].key, prefix, pn) != 0)
+            break;
+        if (emit(ectx, ms->meta[i].key, ms->meta[i].value))
+            break;
+    }
+    return PATRON_OK;
+}
+
 static const char *ms_errmsg(void *ctx)
 {
     (void)ctx;
@@ -860,6 +1021,9 @@ static const patron_store_ops MEM_OPS = {
     ms_journal_set_undone,
     ms_errmsg,
     ms_destroy,
+    ms_meta_get,
+    ms_meta_put,
+    ms_meta_scan,
 };
 
 patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx)

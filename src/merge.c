@@ -274,15 +274,11 @@ static void update_problems(patron_merge_plan *p)
             "PATRON_F_LOGIN_USER, k)");
 }
 
-patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
-                                    const int64_t *dup_ids, size_t n_dups, int policy)
+patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                     const int64_t *dup_ids, size_t n_dups, int policy)
 {
     patron_merge_plan *p;
-    patron_status st;
-    if (!db)
-        return PATRON_E_INVALID;
-    if (!out)
-        return patron__db_error(db, PATRON_E_INVALID, "no place for the plan (NULL)");
+    patron_status st = PATRON_OK;
     *out = NULL;
     if (!dup_ids || n_dups == 0)
         return patron__db_error(db, PATRON_E_INVALID, "a merge needs at least one duplicate");
@@ -308,10 +304,6 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
         patron_merge_plan_free(p);
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if ((st = patron__tx_begin(db)) != 0) {
-        patron_merge_plan_free(p);
-        return st;
-    }
     for (size_t k = 0; k < p->n && !st; k++) {
         int64_t id = k == 0 ? survivor_id : dup_ids[k - 1];
         st = patron__load_in_tx(db, &p->rec[k], id);
@@ -320,7 +312,6 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
                                   "customer #%lld is already merged into another customer",
                                   (long long)id);
     }
-    st = patron__tx_end(db, st);
     if (st) {
         patron_merge_plan_free(p);
         return st;
@@ -337,6 +328,26 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
     }
     update_problems(p);
     *out = p;
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                    const int64_t *dup_ids, size_t n_dups, int policy)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the plan (NULL)");
+    *out = NULL;
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, policy));
+    if (st) {
+        patron_merge_plan_free(*out);
+        *out = NULL;
+        return st;
+    }
     return patron__db_ok(db);
 }
 
@@ -679,7 +690,8 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
 {
     patron_customer **cur = patron__calloc(p->n, sizeof *cur);
     patron_customer w;
-    keyset ks = { .n = 0 };
+    keyset ks;
+    ks.n = ks.n_owned = 0;
     reasons why;
     patron_status st = PATRON_OK;
     int64_t now = (int64_t)time(NULL), sid = patron_customer_id(p->rec[0]);
@@ -816,9 +828,23 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
     return st;
 }
 
-patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *p)
+patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *journal_id)
 {
     patron_strbuf payload;
+    patron_status st;
+    if (p->problems)
+        return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
+    if (!db->ops.journal_append)
+        return patron__db_error(db, PATRON_E_UNSUPPORTED,
+                                "this store keeps no journal, so a merge could not be undone");
+    patron__sb_init(&payload);
+    st = apply_in_tx(db, p, &payload, journal_id);
+    patron__sb_free(&payload);
+    return st;
+}
+
+patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *p)
+{
     int64_t jid = 0;
     patron_status st;
     if (!db)
@@ -830,11 +856,9 @@ patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_p
     if (!db->ops.journal_append)
         return patron__db_error(db, PATRON_E_UNSUPPORTED,
                                 "this store keeps no journal, so a merge could not be undone");
-    patron__sb_init(&payload);
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__tx_end(db, apply_in_tx(db, p, &payload, &jid));
-    patron__sb_free(&payload);
+    st = patron__tx_end(db, patron__merge_in_tx(db, p, &jid));
     if (st)
         return st;
     if (journal_id)
@@ -1013,7 +1037,8 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
 {
     jcopy j;
     parsed pr;
-    keyset ks = { .n = 0 };
+    keyset ks;
+    ks.n = ks.n_owned = 0;
     patron_status st;
     memset(&j, 0, sizeof j);
     memset(&pr, 0, sizeof pr);

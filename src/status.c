@@ -26,6 +26,7 @@ const char *patron_status_str(int status)
     case PATRON_E_STATE: return "not allowed in the current state";
     case PATRON_E_AMBIGUOUS: return "several customers match";
     case PATRON_E_RANGE: return "buffer too small or index out of range";
+    case PATRON_E_LOCKED: return "the customer is locked";
     default: return "unknown status";
     }
 }

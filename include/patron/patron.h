@@ -88,7 +88,10 @@ typedef enum patron_status {
      *  mailbox shared by several customers). */
     PATRON_E_AMBIGUOUS = -10,
     /** A buffer given by the caller is too small. */
-    PATRON_E_RANGE = -11
+    PATRON_E_RANGE = -11,
+    /** The customer is locked (e.g. a registration with the email of a
+     *  locked customer). */
+    PATRON_E_LOCKED = -12
 } patron_status;
 
 /** A short English description of a status code.  Static string. */
@@ -631,7 +634,171 @@ PATRON_API patron_status patron_db_export_json(patron_db *db, char **out, const 
                                                unsigned flags);
 
 /* ------------------------------------------------------------------------ */
-/** @name Lifecycle: lock and unlock                                         */
+/** @name Duplicate matching                                                 */
+
+/** The matcher's verdict on a pair (append-only). */
+typedef enum patron_decision {
+    PATRON_DECISION_DISTINCT = 0, /**< different customers */
+    PATRON_DECISION_REVIEW = 1,   /**< perhaps the same: show a person */
+    PATRON_DECISION_MERGE = 2     /**< the same customer: safe to merge automatically */
+} patron_decision;
+
+/** "distinct", "review", "merge".  Static string. */
+PATRON_API const char *patron_decision_str(int decision);
+
+/** What is compared (append-only). */
+typedef enum patron_match_mode {
+    /** Names, street, house number, postal code, city, email, phone, birth
+     *  date, company: normalised (German folding, street suffixes, phonetic
+     *  codes), compared in levels, weighed (Fellegi-Sunter), summed. */
+    PATRON_MATCH_FIELDS = 0,
+    /** The normalised email only (plus tags, googlemail = gmail and its dots). */
+    PATRON_MATCH_EMAIL = 1
+} patron_match_mode;
+
+/** Candidates for one customer, best first, each with its explanation. */
+typedef struct patron_matches patron_matches;
+
+/**
+ * Match one customer — new (never saved) or stored — against the store.
+ * Candidates are found through the index keys the core stores with every
+ * record (no scan of the store); merged records are never candidates; a
+ * stored customer is not its own candidate.  Candidates judged DISTINCT are
+ * left out.
+ * @param[out] out  the candidates; free with patron_matches_free().
+ */
+PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
+                                         int mode);
+
+/** Number of candidates. */
+PATRON_API size_t patron_matches_count(const patron_matches *m);
+/** Candidate `i`: its id (0 if out of range), score and decision (either
+ *  out-pointer may be NULL).  Candidates are sorted by score, best first. */
+PATRON_API int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision);
+/** How many fields the explanation of a candidate has (the same for all). */
+PATRON_API size_t patron_matches_field_count(const patron_matches *m);
+/**
+ * Field `k` of candidate `i`'s explanation: its name ("last_name"), the two
+ * normalised values compared (the customer's and the candidate's; "" when
+ * missing), the comparison level ("exact", "phonetic", "initial", ...) and
+ * the weight it added to the score.  Strings owned by `m`.  Out-pointers may
+ * be NULL.  PATRON_E_RANGE if i or k is out of range.
+ */
+PATRON_API patron_status patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
+                                                const char **value_a, const char **value_b,
+                                                const char **level, double *weight);
+/** The candidates and explanations as JSON.  Free with patron_free(). */
+PATRON_API patron_status patron_matches_to_json(char **out, const patron_matches *m, unsigned flags);
+/** Free a candidate list.  NULL is ignored. */
+PATRON_API void patron_matches_free(patron_matches *m);
+
+/* ------------------------------------------------------------------------ */
+/** @name Lifecycle: registration, activation, release, lock, the gate       */
+
+/**
+ * Register a customer from the online shop, in one transaction: saved as
+ * pending, without a customer number (it gets one when activated).  The
+ * default customer group is assigned if the record has none.
+ * @return PATRON_E_LOCKED if the email (normalised: case, plus tags, gmail
+ *         dots) belongs to a locked customer — a locked customer cannot come
+ *         back under a new account; PATRON_E_EXISTS if it belongs to a
+ *         pending or active customer (the message names it) — a second
+ *         registration is reported, not silently duplicated; otherwise as
+ *         patron_db_create().
+ */
+PATRON_API patron_status patron_db_register(patron_db *db, patron_customer *c);
+
+/** How activation looks for an existing customer (append-only). */
+typedef enum patron_activate_mode {
+    /** Run the matcher; with candidates change nothing and return them, each
+     *  with a ready merge plan, for the side-by-side dialog. */
+    PATRON_ACTIVATE_INTERACTIVE = 0,
+    /** Merge into the best MERGE-level active candidate without asking (the
+     *  existing customer survives and keeps its number); REVIEW-level
+     *  candidates are reported, not merged. */
+    PATRON_ACTIVATE_AUTO = 1,
+    /** Merge when an active customer has the same normalised email. */
+    PATRON_ACTIVATE_EMAIL = 2
+} patron_activate_mode;
+
+/** Flags for patron_db_activate(). */
+enum {
+    /** Let automatic merges keep a locked customer as the survivor (by
+     *  default locked customers are never chosen automatically). */
+    PATRON_ACTIVATE_LOCKED_SURVIVORS = 1u << 0
+};
+
+/** What activation did with one customer (append-only). */
+typedef enum patron_outcome {
+    PATRON_OUTCOME_ACTIVATED = 1, /**< activated with a new customer number */
+    PATRON_OUTCOME_MERGED = 2,    /**< merged into an existing customer */
+    PATRON_OUTCOME_REVIEW = 3,    /**< candidates found; nothing changed */
+    PATRON_OUTCOME_FAILED = 4     /**< (batch) this customer failed; see the message */
+} patron_outcome;
+
+/** The result of activating one customer. */
+typedef struct patron_activation patron_activation;
+
+/**
+ * Activate pending customer `id` in one transaction, looking for an existing
+ * customer first as `mode` says (see patron_activate_mode).
+ * @param[out] out  the result; free with patron_activation_free().
+ * @return PATRON_E_NOT_FOUND; PATRON_E_STATE if the customer is not pending;
+ *         PATRON_E_STORE.  A customer who needs review is a success with
+ *         outcome PATRON_OUTCOME_REVIEW.
+ */
+PATRON_API patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode,
+                                            unsigned flags);
+
+/** Receives the result of one customer in a batch; return non-zero to stop. */
+typedef int (*patron_activation_fn)(void *payload, const patron_activation *result);
+
+/**
+ * Activate every pending customer, each in its own transaction (safe to
+ * interrupt: what is done stays done).  `fn` (may be NULL) hears about each
+ * one, failures included (outcome PATRON_OUTCOME_FAILED with the message).
+ * Counts go to the out-parameters (each may be NULL).
+ * @return PATRON_OK when every customer was handled, even if some failed;
+ *         an error only if the list of pending customers cannot be read.
+ */
+PATRON_API patron_status patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged,
+                                                    size_t *n_review, size_t *n_failed, int mode,
+                                                    unsigned flags, patron_activation_fn fn,
+                                                    void *payload);
+
+/** What happened: a patron_outcome. */
+PATRON_API int patron_activation_outcome(const patron_activation *a);
+/** The pending customer's id. */
+PATRON_API int64_t patron_activation_customer(const patron_activation *a);
+/** The number it was activated with, or the number of the customer it was
+ *  merged into; NULL otherwise.  Owned by the result. */
+PATRON_API const char *patron_activation_number(const patron_activation *a);
+/** The survivor's id after a merge, else 0. */
+PATRON_API int64_t patron_activation_merged_into(const patron_activation *a);
+/** The journal id of the merge (to undo it), else 0. */
+PATRON_API int64_t patron_activation_journal(const patron_activation *a);
+/** What happened, in words ("activated as K000123", "needs review: ..."). */
+PATRON_API const char *patron_activation_message(const patron_activation *a);
+/** Number of candidates found (for REVIEW, and for AUTO the ones reported). */
+PATRON_API size_t patron_activation_candidate_count(const patron_activation *a);
+/** Candidate `i`: its id, score and decision ("merge"/"review" as a
+ *  patron_decision); 0 if out of range. */
+PATRON_API int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score,
+                                               int *decision);
+/** A ready merge plan for candidate `i` (the candidate survives, the pending
+ *  customer is the duplicate), to show, edit and apply with
+ *  patron_db_merge().  Owned by the result; NULL if out of range. */
+PATRON_API patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i);
+/** Free a result.  NULL is ignored. */
+PATRON_API void patron_activation_free(patron_activation *a);
+
+/**
+ * Manual release: an administrator activates a pending customer regardless
+ * of the matcher (a new customer number), in one transaction.
+ * @param[out] number  may be NULL; receives the new number (free with
+ *                     patron_free()).
+ */
+PATRON_API patron_status patron_db_release(patron_db *db, char **number, int64_t id);
 
 /**
  * Lock a customer, in one transaction: a locked customer cannot log in or
@@ -647,6 +814,73 @@ PATRON_API patron_status patron_db_lock(patron_db *db, int64_t id, const char *r
 /** Lift a lock, in one transaction (journalled like patron_db_lock).
  *  Unlocking an unlocked customer changes nothing and succeeds. */
 PATRON_API patron_status patron_db_unlock(patron_db *db, int64_t id);
+
+/** The gate's answer (append-only). */
+typedef enum patron_gate {
+    PATRON_GATE_ALLOWED = 0,
+    PATRON_GATE_LOCKED = 1,  /**< locked: see the lock reason */
+    PATRON_GATE_PENDING = 2, /**< registered, not yet activated */
+    PATRON_GATE_UNKNOWN = 3, /**< no such customer */
+    PATRON_GATE_MERGED = 4   /**< merged away: use the survivor (its id is given) */
+} patron_gate;
+
+/** A short English text for a gate answer.  Static string. */
+PATRON_API const char *patron_gate_str(int verdict);
+
+/**
+ * May this login log in?  `login` is a login user name or, for customers
+ * without one, their email.  *verdict gets a patron_gate, *customer_id (may
+ * be NULL) the customer's id (the survivor's for PATRON_GATE_MERGED), or 0.
+ * Reads only.  An unknown login is PATRON_OK with PATRON_GATE_UNKNOWN.
+ */
+PATRON_API patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login);
+
+/** May customer `id` order?  As patron_db_can_login(). */
+PATRON_API patron_status patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id);
+
+/* ------------------------------------------------------------------------ */
+/** @name Customer groups                                                    */
+
+/*
+ * Groups carry price conditions: a discount in percent, a price category, and
+ * a default flag.  There is exactly one default group once any group exists
+ * (the first one made); new and registered customers without a group join it.
+ * Stores keep groups through their meta callbacks; a store without them
+ * answers PATRON_E_UNSUPPORTED.  Names are 1..64 bytes of one-line text.
+ * Every call is one transaction.
+ */
+
+/** Make a group.  PATRON_E_EXISTS if the name is taken. */
+PATRON_API patron_status patron_db_group_add(patron_db *db, const char *name);
+
+/** Rename a group; its customers follow.  PATRON_E_NOT_FOUND, PATRON_E_EXISTS. */
+PATRON_API patron_status patron_db_group_rename(patron_db *db, const char *old_name, const char *new_name);
+
+/**
+ * Set an attribute: "discount_percent" (0..100, up to two decimals),
+ * "price_category" (text, "" clears) or "default" ("1" makes this group the
+ * default — the former default loses the flag; "0" on the default group is
+ * refused: there is always one default).
+ */
+PATRON_API patron_status patron_db_group_set(patron_db *db, const char *name, const char *attr,
+                                             const char *value);
+
+/** Put customer `id` into group `name` (an update of the customer). */
+PATRON_API patron_status patron_db_group_assign(patron_db *db, const char *name, int64_t id);
+
+/**
+ * Delete a group.  Refused with PATRON_E_STATE while an active customer is in
+ * it (the message says how many), and for the default group.  Merged and
+ * pending customers in it move to the default group.
+ */
+PATRON_API patron_status patron_db_group_delete(patron_db *db, const char *name);
+
+/**
+ * The groups as a JSON array of {"name", "discount_percent",
+ * "price_category", "default", "customers"} (customers: how many active).
+ * @param[out] out  free with patron_free().
+ */
+PATRON_API patron_status patron_db_groups_json(patron_db *db, char **out);
 
 #ifdef __cplusplus
 }

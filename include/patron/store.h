@@ -76,6 +76,9 @@ typedef struct patron_journal_entry {
 
 typedef int (*patron_emit_journal_fn)(void *emit_ctx, const patron_journal_entry *entry);
 
+/** Receives one named value from meta_get() / meta_scan(). */
+typedef int (*patron_emit_meta_fn)(void *emit_ctx, const char *key, const char *value);
+
 /** Which records scan() selects.  Same meaning as patron_filter. */
 typedef patron_filter patron_store_filter;
 
@@ -175,10 +178,23 @@ typedef struct patron_store_ops {
 
     /** Called by patron_db_close() to release `ctx` (optional). */
     void (*destroy)(void *ctx);
+
+    /**
+     * Small named values the library keeps for itself — customer groups and
+     * their attributes (optional; NULL: the store has no customer groups).
+     * Keys and values are UTF-8 text; keys are at most 200 bytes.
+     * meta_get: emit the value of `key`, or PATRON_E_NOT_FOUND.
+     * meta_put: set `key` to `value`; a NULL value removes it.
+     * meta_scan: emit every key starting with `prefix`, in ascending byte order.
+     */
+    int (*meta_get)(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx);
+    int (*meta_put)(void *ctx, const char *key, const char *value);
+    int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
 } patron_store_ops;
 
 /** Initialiser for a host's ops: sets the version, everything else NULL. */
-#define PATRON_STORE_OPS_INIT { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define PATRON_STORE_OPS_INIT \
+    { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Set any field of a record being loaded, system fields included (for use

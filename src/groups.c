@@ -1,0 +1,505 @@
+/* patron — customer groups, kept through the store's meta callbacks.
+ * SPDX-License-Identifier: MIT
+ *
+ * A group is the meta entry "group/<name>" with a value of lines
+ * "attribute\tvalue": discount_percent, price_category, default. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define GROUP_PREFIX "group/"
+
+typedef struct group {
+    char name[65];
+    char discount[16];
+    char price_category[65];
+    bool is_default;
+} group;
+
+static bool has_groups(const patron_db *db)
+{
+    return db->ops.meta_get && db->ops.meta_put && db->ops.meta_scan;
+}
+
+static patron_status unsupported(patron_db *db)
+{
+    return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no customer groups");
+}
+
+static patron_status check_name(patron_db *db, const char *name)
+{
+    static const patron__field_info info = { "group name", PK_TEXT, 64 };
+    const char *canon;
+    char cbuf[4];
+    if (!name || !*name)
+        return patron__db_error(db, PATRON_E_INVALID, "a group needs a name");
+    return patron__check_value("group name", &info, name, db->errmsg, sizeof db->errmsg, &canon, cbuf,
+                               sizeof cbuf);
+}
+
+static void parse_group(group *g, const char *key, const char *value)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->name, sizeof g->name, "%s", key + strlen(GROUP_PREFIX));
+    for (const char *line = value; line && *line;) {
+        const char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        if (tab && tab < end) {
+            int vl = (int)(end - tab - 1);
+            if (strncmp(line, "discount_percent\t", 17) == 0)
+                snprintf(g->discount, sizeof g->discount, "%.*s", vl, tab + 1);
+            else if (strncmp(line, "price_category\t", 15) == 0)
+                snprintf(g->price_category, sizeof g->price_category, "%.*s", vl, tab + 1);
+            else if (strncmp(line, "default\t", 8) == 0)
+                g->is_default = tab[1] == '1';
+        }
+        line = nl ? nl + 1 : end;
+    }
+}
+
+static int take_group(void *ctx, const char *key, const char *value)
+{
+    parse_group(ctx, key, value);
+    return 0;
+}
+
+static patron_status get_group(patron_db *db, group *g, const char *name)
+{
+    char key[80];
+    snprintf(key, sizeof key, GROUP_PREFIX "%s", name);
+    return patron__store_rc(db, db->ops.meta_get(db->ctx, key, take_group, g), "meta_get",
+                            PASS_NOT_FOUND);
+}
+
+static patron_status put_group(patron_db *db, const group *g)
+{
+    char key[80], value[200];
+    snprintf(key, sizeof key, GROUP_PREFIX "%s", g->name);
+    snprintf(value, sizeof value, "discount_percent\t%s\nprice_category\t%s\ndefault\t%d\n", g->discount,
+             g->price_category, g->is_default ? 1 : 0);
+    return patron__store_rc(db, db->ops.meta_put(db->ctx, key, value), "meta_put", 0);
+}
+
+static patron_status drop_group(patron_db *db, const char *name)
+{
+    char key[80];
+    snprintf(key, sizeof key, GROUP_PREFIX "%s", name);
+    return patron__store_rc(db, db->ops.meta_put(db->ctx, key, NULL), "meta_put", 0);
+}
+
+typedef struct glist {
+    group *g;
+    size_t n, cap;
+    bool oom;
+} glist;
+
+static int add_group(void *ctx, const char *key, const char *value)
+{
+    glist *l = ctx;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 8;
+        group *ng = patron__realloc(l->g, nc * sizeof *ng);
+        if (!ng) {
+            l->oom = true;
+            return 1;
+        }
+        l->g = ng;
+        l->cap = nc;
+    }
+    parse_group(&l->g[l->n++], key, value);
+    return 0;
+}
+
+static patron_status all_groups(patron_db *db, glist *l)
+{
+    patron_status st;
+    memset(l, 0, sizeof *l);
+    st = patron__store_rc(db, db->ops.meta_scan(db->ctx, GROUP_PREFIX, add_group, l), "meta_scan", 0);
+    if (!st && l->oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    return st;
+}
+
+patron_status patron__group_for_new(patron_db *db, patron_customer *w)
+{
+    const char *g = w->f[PATRON_F_GROUP];
+    glist l;
+    patron_status st;
+    if (!has_groups(db))
+        return PATRON_OK;
+    if (g)
+        return patron__group_check(db, w);
+    if ((st = all_groups(db, &l)) != 0)
+        return st;
+    for (size_t i = 0; i < l.n && !st; i++)
+        if (l.g[i].is_default && patron__cust_put(w, PATRON_F_GROUP, l.g[i].name))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    patron__free(l.g);
+    return st;
+}
+
+patron_status patron__group_check(patron_db *db, const patron_customer *w)
+{
+    group g;
+    patron_status st;
+    if (!has_groups(db) || !w->f[PATRON_F_GROUP])
+        return PATRON_OK;
+    st = get_group(db, &g, w->f[PATRON_F_GROUP]);
+    if (st == PATRON_E_NOT_FOUND)
+        return patron__db_error(db, PATRON_E_INVALID, "there is no customer group \"%s\"",
+                                w->f[PATRON_F_GROUP]);
+    return st;
+}
+
+/* Customers of a group in one state (0: any), as ids. */
+typedef struct ids {
+    int64_t *v;
+    size_t n, cap;
+    bool oom;
+} ids;
+
+static int add_id(void *ctx, int64_t id)
+{
+    ids *l = ctx;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        int64_t *nv = patron__realloc(l->v, nc * sizeof *nv);
+        if (!nv) {
+            l->oom = true;
+            return 1;
+        }
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
+static patron_status members(patron_db *db, ids *out, const char *name, int state)
+{
+    patron_filter f = PATRON_FILTER_INIT;
+    patron_status st;
+    memset(out, 0, sizeof *out);
+    f.group = name;
+    f.state = state;
+    st = patron__store_rc(db, db->ops.scan(db->ctx, &f, 0, SIZE_MAX, add_id, out), "scan", 0);
+    if (!st && out->oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    return st;
+}
+
+/* Move customers to another group (or none), each a saved change. */
+static patron_status move_members(patron_db *db, const ids *l, const char *to)
+{
+    patron_status st = PATRON_OK;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < l->n && !st; i++) {
+        patron_customer *c = NULL;
+        keyset ks;
+        ks.n = ks.n_owned = 0;
+        if ((st = patron__load_in_tx(db, &c, l->v[i])) != 0)
+            break;
+        if (patron__cust_put(c, PATRON_F_GROUP, to) ||
+            patron__cust_put_i64(c, PATRON_F_REVISION, (int64_t)patron_customer_revision(c) + 1) ||
+            patron__cust_put_i64(c, PATRON_F_UPDATED_AT, now))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        if (!st && (st = patron__keys_build(&ks, c, patron_customer_state(c) == PATRON_STATE_MERGED)) != 0)
+            patron__db_error(db, st, "out of memory");
+        if (!st)
+            st = patron__store_rc(db, db->ops.update(db->ctx, c, ks.k, ks.n), "update", 0);
+        patron__keys_free(&ks);
+        patron_customer_free(c);
+    }
+    return st;
+}
+
+/* ---- the API --------------------------------------------------------------- */
+
+static patron_status add_in_tx(patron_db *db, const char *name)
+{
+    group g;
+    glist l;
+    patron_status st = get_group(db, &g, name);
+    if (st == PATRON_OK)
+        return patron__db_error(db, PATRON_E_EXISTS, "there is a customer group \"%s\" already", name);
+    if (st != PATRON_E_NOT_FOUND)
+        return st;
+    if ((st = all_groups(db, &l)) != 0)
+        return st;
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "%s", name);
+    snprintf(g.discount, sizeof g.discount, "0");
+    g.is_default = l.n == 0; /* the first group is the default */
+    patron__free(l.g);
+    return put_group(db, &g);
+}
+
+#define GROUP_CALL(db, body) \
+    do { \
+        patron_status st_; \
+        if (!(db)) \
+            return PATRON_E_INVALID; \
+        if (!has_groups(db)) \
+            return unsupported(db); \
+        if ((st_ = patron__tx_begin(db)) != 0) \
+            return st_; \
+        st_ = patron__tx_end((db), (body)); \
+        return st_ ? st_ : patron__db_ok(db); \
+    } while (0)
+
+patron_status patron_db_group_add(patron_db *db, const char *name)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = check_name(db, name)) != 0)
+        return st;
+    GROUP_CALL(db, add_in_tx(db, name));
+}
+
+static patron_status rename_in_tx(patron_db *db, const char *from, const char *to)
+{
+    group g, other;
+    ids l;
+    patron_status st = get_group(db, &g, from);
+    if (st == PATRON_E_NOT_FOUND)
+        return patron__db_error(db, st, "there is no customer group \"%s\"", from);
+    if (st)
+        return st;
+    if (strcmp(from, to) == 0)
+        return PATRON_OK;
+    st = get_group(db, &other, to);
+    if (st == PATRON_OK)
+        return patron__db_error(db, PATRON_E_EXISTS, "there is a customer group \"%s\" already", to);
+    if (st != PATRON_E_NOT_FOUND)
+        return st;
+    if ((st = drop_group(db, from)) != 0)
+        return st;
+    snprintf(g.name, sizeof g.name, "%s", to);
+    if ((st = put_group(db, &g)) != 0)
+        return st;
+    if ((st = members(db, &l, from, 0)) == 0)
+        st = move_members(db, &l, to);
+    patron__free(l.v);
+    return st;
+}
+
+patron_status patron_db_group_rename(patron_db *db, const char *old_name, const char *new_name)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = check_name(db, old_name)) != 0 || (st = check_name(db, new_name)) != 0)
+        return st;
+    GROUP_CALL(db, rename_in_tx(db, old_name, new_name));
+}
+
+static bool discount_ok(const char *v)
+{
+    char *end;
+    double d;
+    const char *dot = strchr(v, '.');
+    if (!*v || strlen(v) > 6 || (dot && strlen(dot + 1) > 2) || strchr(v, ',') || v[0] == '-' ||
+        v[0] == '+' || v[0] == ' ')
+        return false;
+    d = strtod(v, &end);
+    return *end == '\0' && d >= 0 && d <= 100;
+}
+
+static patron_status set_in_tx(patron_db *db, const char *name, const char *attr, const char *value)
+{
+    group g;
+    glist l;
+    patron_status st = get_group(db, &g, name);
+    if (st == PATRON_E_NOT_FOUND)
+        return patron__db_error(db, st, "there is no customer group \"%s\"", name);
+    if (st)
+        return st;
+    if (strcmp(attr, "discount_percent") == 0) {
+        if (!value || !discount_ok(value))
+            return patron__db_error(db, PATRON_E_INVALID,
+                                    "discount_percent must be a number from 0 to 100 with at most "
+                                    "two decimals, like 12.5");
+        snprintf(g.discount, sizeof g.discount, "%s", value);
+        return put_group(db, &g);
+    }
+    if (strcmp(attr, "price_category") == 0) {
+        static const patron__field_info info = { "price_category", PK_TEXT, 64 };
+        const char *canon;
+        char cbuf[4];
+        if (value && *value &&
+            (st = patron__check_value("price_category", &info, value, db->errmsg, sizeof db->errmsg,
+                                      &canon, cbuf, sizeof cbuf)) != 0)
+            return st;
+        snprintf(g.price_category, sizeof g.price_category, "%s", value ? value : "");
+        return put_group(db, &g);
+    }
+    if (strcmp(attr, "default") == 0) {
+        if (!value || (strcmp(value, "1") != 0 && strcmp(value, "0") != 0))
+            return patron__db_error(db, PATRON_E_INVALID, "default must be 1 or 0");
+        if (value[0] == '0')
+            return g.is_default
+                       ? patron__db_error(db, PATRON_E_STATE,
+                                          "there is always one default group: make another group "
+                                          "the default instead")
+                       : PATRON_OK;
+        if (g.is_default)
+            return PATRON_OK;
+        if ((st = all_groups(db, &l)) != 0)
+            return st;
+        for (size_t i = 0; i < l.n && !st; i++)
+            if (l.g[i].is_default) {
+                l.g[i].is_default = false;
+                st = put_group(db, &l.g[i]);
+            }
+        patron__free(l.g);
+        g.is_default = true;
+        return st ? st : put_group(db, &g);
+    }
+    return patron__db_error(db, PATRON_E_INVALID,
+                            "unknown group attribute \"%s\" (discount_percent, price_category, default)",
+                            attr);
+}
+
+patron_status patron_db_group_set(patron_db *db, const char *name, const char *attr, const char *value)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = check_name(db, name)) != 0)
+        return st;
+    if (!attr)
+        return patron__db_error(db, PATRON_E_INVALID, "no attribute given");
+    GROUP_CALL(db, set_in_tx(db, name, attr, value));
+}
+
+static patron_status assign_in_tx(patron_db *db, const char *name, int64_t id)
+{
+    group g;
+    ids one;
+    int64_t v = id;
+    patron_customer *c = NULL;
+    patron_status st = get_group(db, &g, name);
+    if (st == PATRON_E_NOT_FOUND)
+        return patron__db_error(db, st, "there is no customer group \"%s\"", name);
+    if (st)
+        return st;
+    if ((st = patron__load_in_tx(db, &c, id)) != 0)
+        return st;
+    if (patron_customer_state(c) == PATRON_STATE_MERGED)
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was merged into another", (long long)id);
+    patron_customer_free(c);
+    if (st)
+        return st;
+    one.v = &v;
+    one.n = one.cap = 1;
+    one.oom = false;
+    return move_members(db, &one, name);
+}
+
+patron_status patron_db_group_assign(patron_db *db, const char *name, int64_t id)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = check_name(db, name)) != 0)
+        return st;
+    GROUP_CALL(db, assign_in_tx(db, name, id));
+}
+
+static patron_status delete_in_tx(patron_db *db, const char *name)
+{
+    group g;
+    glist l;
+    ids active, rest;
+    const char *def = NULL;
+    patron_status st = get_group(db, &g, name);
+    if (st == PATRON_E_NOT_FOUND)
+        return patron__db_error(db, st, "there is no customer group \"%s\"", name);
+    if (st)
+        return st;
+    if (g.is_default)
+        return patron__db_error(db, PATRON_E_STATE,
+                                "\"%s\" is the default group; make another group the default first", name);
+    if ((st = members(db, &active, name, PATRON_STATE_ACTIVE)) != 0)
+        return st;
+    if (active.n) {
+        st = patron__db_error(db, PATRON_E_STATE, "%zu active customer%s %s in group \"%s\"; move %s first",
+                              active.n, active.n == 1 ? "" : "s", active.n == 1 ? "is" : "are", name,
+                              active.n == 1 ? "it" : "them");
+        patron__free(active.v);
+        return st;
+    }
+    patron__free(active.v);
+    if ((st = all_groups(db, &l)) != 0)
+        return st;
+    for (size_t i = 0; i < l.n; i++)
+        if (l.g[i].is_default)
+            def = l.g[i].name;
+    /* merged and pending members go to the default group */
+    if ((st = members(db, &rest, name, 0)) == 0)
+        st = move_members(db, &rest, def);
+    patron__free(rest.v);
+    patron__free(l.g);
+    return st ? st : drop_group(db, name);
+}
+
+patron_status patron_db_group_delete(patron_db *db, const char *name)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = check_name(db, name)) != 0)
+        return st;
+    GROUP_CALL(db, delete_in_tx(db, name));
+}
+
+static patron_status json_in_tx(patron_db *db, patron_strbuf *sb)
+{
+    glist l;
+    patron_status st = all_groups(db, &l);
+    patron__sb_putc(sb, '[');
+    for (size_t i = 0; i < l.n && !st; i++) {
+        ids active;
+        if ((st = members(db, &active, l.g[i].name, PATRON_STATE_ACTIVE)) != 0)
+            break;
+        patron__sb_printf(sb, "%s{\"name\":", i ? "," : "");
+        patron__json_str(sb, l.g[i].name);
+        patron__sb_printf(sb, ",\"discount_percent\":%s,\"price_category\":", l.g[i].discount[0] ? l.g[i].discount : "0");
+        patron__json_str(sb, l.g[i].price_category);
+        patron__sb_printf(sb, ",\"default\":%s,\"customers\":%zu}", l.g[i].is_default ? "true" : "false",
+                          active.n);
+        patron__free(active.v);
+    }
+    patron__sb_putc(sb, ']');
+    patron__free(l.g);
+    return st;
+}
+
+patron_status patron_db_groups_json(patron_db *db, char **out)
+{
+    patron_strbuf sb;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (!has_groups(db))
+        return unsupported(db);
+    patron__sb_init(&sb);
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, json_in_tx(db, &sb));
+    if (!st && sb.oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (st) {
+        patron__sb_free(&sb);
+        return st;
+    }
+    *out = patron__sb_detach(&sb, NULL);
+    return patron__db_ok(db);
+}

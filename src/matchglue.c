@@ -1,0 +1,363 @@
+/* patron — customer records into the matcher.  SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country)
+{
+    patron__match_raw raw;
+    patron__match_raw_addr small[4], *addr = small;
+    int rc;
+    memset(&raw, 0, sizeof raw);
+    raw.first_name = c->f[PATRON_F_FIRST_NAME];
+    raw.last_name = c->f[PATRON_F_LAST_NAME];
+    raw.company = c->f[PATRON_F_COMPANY];
+    raw.email = c->f[PATRON_F_EMAIL];
+    raw.phone = c->f[PATRON_F_PHONE] ? c->f[PATRON_F_PHONE] : c->f[PATRON_F_MOBILE];
+    raw.birth_date = c->f[PATRON_F_BIRTH_DATE];
+    if (c->n_addr > sizeof small / sizeof small[0]) {
+        addr = patron__calloc(c->n_addr, sizeof *addr);
+        if (!addr)
+            return -1;
+    }
+    for (size_t i = 0; i < c->n_addr; i++) {
+        const patron__address *a = &c->addr[i];
+        addr[i].street = a->f[PATRON_A_STREET];
+        addr[i].house_number = a->f[PATRON_A_HOUSE_NUMBER];
+        addr[i].addition = a->f[PATRON_A_ADDITION];
+        addr[i].postal_code = a->f[PATRON_A_POSTAL_CODE];
+        addr[i].city = a->f[PATRON_A_CITY];
+        addr[i].country = a->f[PATRON_A_COUNTRY];
+        if (!raw.phone && a->f[PATRON_A_PHONE])
+            raw.phone = a->f[PATRON_A_PHONE];
+    }
+    raw.addr = addr;
+    raw.n_addr = c->n_addr;
+    rc = patron__match_normalize(out, &raw, default_country);
+    if (addr != small)
+        patron__free(addr);
+    return rc;
+}
+
+/* ---- candidates --------------------------------------------------------- */
+
+typedef struct idset {
+    int64_t *ids;
+    size_t n, cap;
+    bool oom;
+} idset;
+
+static int idset_add(void *ctx, int64_t id)
+{
+    idset *s = ctx;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        int64_t *ni = patron__realloc(s->ids, nc * sizeof *ni);
+        if (!ni) {
+            s->oom = true;
+            return 1;
+        }
+        s->ids = ni;
+        s->cap = nc;
+    }
+    s->ids[s->n++] = id;
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct cand_field {
+    const char *name, *level;
+    char *a, *b;
+    double weight;
+} cand_field;
+
+struct patron_matches {
+    size_t n, cap;
+    patron__cand *c;
+    cand_field *fields; /* n * PATRON__MF_COUNT, when explained */
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const patron__cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void patron_matches_free(patron_matches *m)
+{
+    if (!m)
+        return;
+    if (m->fields)
+        for (size_t i = 0; i < m->n * PATRON__MF_COUNT; i++) {
+            patron__free(m->fields[i].a);
+            patron__free(m->fields[i].b);
+        }
+    patron__free(m->fields);
+    patron__free(m->c);
+    patron__free(m);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return patron__strdup(s ? s : "");
+}
+
+patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
+                                       int mode, bool active_only, bool explain)
+{
+    patron__match_config cfg;
+    patron__match_rec a, b;
+    patron__match_key *keys = NULL;
+    patron_matches *m = NULL;
+    idset ids = { NULL, 0, 0, false };
+    size_t nk;
+    int64_t self = patron_customer_id(c);
+    patron_status st = PATRON_OK;
+    *out = NULL;
+    patron__match_config_default(&cfg);
+    cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    if (patron__cust_match_rec(&a, c, cfg.default_country) != 0)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
+    m = patron__calloc(1, sizeof *m);
+    if (!keys || !m) {
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        goto out;
+    }
+    nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &a, &cfg);
+    for (size_t i = 0; i < nk && !st; i++) {
+        st = patron__store_rc(db, db->ops.lookup(db->ctx, keys[i].kind, keys[i].value, idset_add, &ids),
+                              "lookup", 0);
+        if (!st && ids.oom)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if (st)
+        goto out;
+    qsort(ids.ids, ids.n, sizeof *ids.ids, cmp_id);
+    for (size_t i = 0; i < ids.n && !st; i++) {
+        patron_customer *o = NULL;
+        patron__match_result res;
+        patron_state state;
+        if (ids.ids[i] == self || (i && ids.ids[i] == ids.ids[i - 1]))
+            continue;
+        if ((st = patron__load_in_tx(db, &o, ids.ids[i])) != 0)
+            break;
+        state = patron_customer_state(o);
+        if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
+            patron_customer_free(o);
+            continue;
+        }
+        if (patron__cust_match_rec(&b, o, cfg.default_country) != 0) {
+            patron_customer_free(o);
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            break;
+        }
+        patron_customer_free(o);
+        patron__match_score(&res, &a, &b, &cfg);
+        if (res.decision != PATRON__MATCH_DISTINCT) {
+            if (m->n == m->cap) {
+                size_t nc = m->cap ? m->cap * 2 : 8;
+                patron__cand *nc_ = patron__realloc(m->c, nc * sizeof *nc_);
+                cand_field *nf = explain ? patron__realloc(m->fields, nc * PATRON__MF_COUNT * sizeof *nf) : NULL;
+                if (nc_)
+                    m->c = nc_;
+                if (nf)
+                    m->fields = nf;
+                if (!nc_ || (explain && !nf)) {
+                    patron__match_rec_free(&b);
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    break;
+                }
+                m->cap = nc;
+            }
+            m->c[m->n].id = ids.ids[i];
+            m->c[m->n].score = res.score;
+            m->c[m->n].decision = res.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
+                                                                      : PATRON_DECISION_REVIEW;
+            if (explain) {
+                cand_field *f = &m->fields[m->n * PATRON__MF_COUNT];
+                bool oom = false;
+                for (int k = 0; k < PATRON__MF_COUNT; k++) {
+                    f[k].name = patron__match_field_name(k);
+                    f[k].level = patron__match_level_name(res.field[k].level);
+                    f[k].weight = res.field[k].weight;
+                    f[k].a = dup_or_empty(res.field[k].a);
+                    f[k].b = dup_or_empty(res.field[k].b);
+                    oom |= !f[k].a || !f[k].b;
+                }
+                if (oom) {
+                    m->n++; /* so that free releases what was copied */
+                    patron__match_rec_free(&b);
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    break;
+                }
+            }
+            m->n++;
+        }
+        patron__match_rec_free(&b);
+    }
+out:
+    patron__match_rec_free(&a);
+    patron__free(keys);
+    patron__free(ids.ids);
+    if (st) {
+        patron_matches_free(m);
+        return st;
+    }
+    /* best first; the explanation rows move with their candidate */
+    if (explain && m->n > 1) {
+        /* sort an index, then permute both arrays */
+        size_t *idx = patron__malloc(m->n * sizeof *idx);
+        patron__cand *nc = patron__malloc(m->n * sizeof *nc);
+        cand_field *nf = patron__malloc(m->n * PATRON__MF_COUNT * sizeof *nf);
+        if (!idx || !nc || !nf) {
+            patron__free(idx);
+            patron__free(nc);
+            patron__free(nf);
+            patron_matches_free(m);
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < m->n; i++)
+            idx[i] = i;
+        for (size_t i = 1; i < m->n; i++) /* insertion sort: candidate lists are short */
+            for (size_t j = i; j > 0 && cmp_cand(&m->c[idx[j - 1]], &m->c[idx[j]]) > 0; j--) {
+                size_t t = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = t;
+            }
+        for (size_t i = 0; i < m->n; i++) {
+            nc[i] = m->c[idx[i]];
+            memcpy(&nf[i * PATRON__MF_COUNT], &m->fields[idx[i] * PATRON__MF_COUNT],
+                   PATRON__MF_COUNT * sizeof *nf);
+        }
+        patron__free(m->c);
+        patron__free(m->fields);
+        patron__free(idx);
+        m->c = nc;
+        m->fields = nf;
+        m->cap = m->n;
+    } else {
+        qsort(m->c, m->n, sizeof *m->c, cmp_cand);
+    }
+    *out = m;
+    return PATRON_OK;
+}
+
+size_t patron__matches_n(const patron_matches *m, const patron__cand **cands)
+{
+    *cands = m ? m->c : NULL;
+    return m ? m->n : 0;
+}
+
+/* ---- the public matching API ------------------------------------------ */
+
+const char *patron_decision_str(int d)
+{
+    switch (d) {
+    case PATRON_DECISION_DISTINCT: return "distinct";
+    case PATRON_DECISION_REVIEW: return "review";
+    case PATRON_DECISION_MERGE: return "merge";
+    default: return "unknown";
+    }
+}
+
+patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c, int mode)
+{
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out || !c)
+        return patron__db_error(db, PATRON_E_INVALID, "no customer or no place for the result (NULL)");
+    *out = NULL;
+    if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", mode);
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, patron__candidates_in_tx(db, out, c, mode, false, true));
+    if (st) {
+        patron_matches_free(*out);
+        *out = NULL;
+        return st;
+    }
+    return patron__db_ok(db);
+}
+
+size_t patron_matches_count(const patron_matches *m)
+{
+    return m ? m->n : 0;
+}
+
+int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision)
+{
+    if (!m || i >= m->n)
+        return 0;
+    if (score)
+        *score = m->c[i].score;
+    if (decision)
+        *decision = m->c[i].decision;
+    return m->c[i].id;
+}
+
+size_t patron_matches_field_count(const patron_matches *m)
+{
+    return m && m->fields ? PATRON__MF_COUNT : 0;
+}
+
+patron_status patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
+                                     const char **value_a, const char **value_b, const char **level,
+                                     double *weight)
+{
+    const cand_field *f;
+    if (!m)
+        return PATRON_E_INVALID;
+    if (i >= m->n || !m->fields || k >= PATRON__MF_COUNT)
+        return PATRON_E_RANGE;
+    f = &m->fields[i * PATRON__MF_COUNT + k];
+    if (field)
+        *field = f->name;
+    if (value_a)
+        *value_a = f->a;
+    if (value_b)
+        *value_b = f->b;
+    if (level)
+        *level = f->level;
+    if (weight)
+        *weight = f->weight;
+    return PATRON_OK;
+}
+
+patron_status patron_matches_to_json(char **out, const patron_matches *m, unsigned flags)
+{
+    patron_strbuf sb;
+    bool pretty = flags & PATRON_JSON_PRETTY;
+    if (!out || !m)
+        return PATRON_E_INVALID;
+    patron__sb_init(&sb);
+    patron__sb_putc(&sb, '[');
+    for (size_t i = 0; i < m->n; i++) {
+        patron__sb_printf(&sb, "%s%s{\"id\":%lld,\"score\":%.3f,\"decision\":\"%s\",\"fields\":[",
+                          i ? "," : "", pretty ? "\n  " : "", (long long)m->c[i].id, m->c[i].score,
+                          patron_decision_str(m->c[i].decision));
+        for (size_t k = 0; m->fields && k < PATRON__MF_COUNT; k++) {
+            const cand_field *f = &m->fields[i * PATRON__MF_COUNT + k];
+            patron__sb_printf(&sb, "%s%s{\"field\":\"%s\",\"a\":", k ? "," : "", pretty ? "\n    " : "",
+                              f->name);
+            patron__json_str(&sb, f->a);
+            patron__sb_puts(&sb, ",\"b\":");
+            patron__json_str(&sb, f->b);
+            patron__sb_printf(&sb, ",\"level\":\"%s\",\"weight\":%.3f}", f->level, f->weight);
+        }
+        patron__sb_puts(&sb, pretty ? "\n  ]}" : "]}");
+    }
+    patron__sb_puts(&sb, pretty && m->n ? "\n]" : "]");
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? PATRON_OK : PATRON_E_NOMEM;
+}
