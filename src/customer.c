@@ -227,6 +227,12 @@ patron_status patron__cust_put_i64(patron_customer *c, int field, int64_t v)
     return patron__cust_put(c, field, b);
 }
 
+bool patron__is_numeric_field(int f)
+{
+    return f == PATRON_F_ID || f == PATRON_F_REVISION || f == PATRON_F_CREATED_AT ||
+           f == PATRON_F_UPDATED_AT || f == PATRON_F_LOCKED_AT || f == PATRON_F_MERGED_INTO;
+}
+
 const char *patron__state_name(int state)
 {
     switch (state) {
@@ -301,6 +307,14 @@ patron_status patron_record_set(patron_customer *c, int field, const char *value
             return patron__cust_error(c, PATRON_E_INVALID, "%s is not valid UTF-8", fi->name);
         if (field == PATRON_F_STATE && patron__state_from_name(value) <= 0)
             return patron__cust_error(c, PATRON_E_INVALID, "state must be pending, active or merged");
+        if (patron__is_numeric_field(field)) {
+            for (size_t i = 0; i < n; i++)
+                if (value[i] < '0' || value[i] > '9')
+                    return patron__cust_error(c, PATRON_E_INVALID, "%s must be a whole number >= 0",
+                                              fi->name);
+        }
+        if (field == PATRON_F_LOCKED && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return patron__cust_error(c, PATRON_E_INVALID, "locked must be 0 or 1");
     }
     st = patron__cust_put(c, field, value);
     if (st)
@@ -585,15 +599,15 @@ patron_status patron_customer_prop_set(patron_customer *c, const char *key, cons
 
 /* ---- whole-record checks ---------------------------------------------- */
 
-patron_status patron_customer_validate(patron_customer *c)
+/* Check everything; with `canonicalize`, also store each value in its
+ * canonical form (country "de" -> "DE", booleans "true" -> "1") — values may
+ * have come in through patron_record_set() or a store's blob unchecked. */
+patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
 {
     const char *canon;
     char cbuf[256], name[64];
     size_t defaults = 0;
     patron_status st;
-    if (!c)
-        return PATRON_E_INVALID;
-    /* Values may have come in through patron_record_set(): check them all. */
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
         if (!c->f[f] || fi->kind == PK_SYSTEM)
@@ -602,9 +616,11 @@ patron_status patron_customer_validate(patron_customer *c)
                                  sizeof cbuf);
         if (st)
             return st;
+        if (canonicalize && canon && strcmp(canon, c->f[f]) != 0 && patron__cust_put(c, f, canon))
+            return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < c->n_addr; i++) {
-        const patron__address *a = &c->addr[i];
+        patron__address *a = &c->addr[i];
         for (int f = 1; f < PATRON_A__END; f++) {
             const patron__field_info *fi = patron__address_field(f);
             if (!a->f[f])
@@ -614,6 +630,9 @@ patron_status patron_customer_validate(patron_customer *c)
                                      sizeof cbuf);
             if (st)
                 return st;
+            if (canonicalize && canon && strcmp(canon, a->f[f]) != 0 &&
+                patron__cust_put_addr(c, i, f, canon))
+                return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
         }
         if (!a->f[PATRON_A_COUNTRY])
             return patron__cust_error(c, PATRON_E_INVALID, "address %zu has no country", i + 1);
@@ -633,4 +652,11 @@ patron_status patron_customer_validate(patron_customer *c)
         return patron__cust_error(c, PATRON_E_INVALID,
                                   "%zu addresses are marked as default; at most one may be", defaults);
     return cust_ok(c);
+}
+
+patron_status patron_customer_validate(patron_customer *c)
+{
+    if (!c)
+        return PATRON_E_INVALID;
+    return patron__cust_validate(c, false);
 }

@@ -330,13 +330,6 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w)
 
 /* ---- create ------------------------------------------------------------- */
 
-static patron_status validate_into_db(patron_db *db, patron_customer *c)
-{
-    patron_status st = patron_customer_validate(c);
-    if (st)
-        return patron__db_error(db, st, "%s", c->errmsg);
-    return PATRON_OK;
-}
 
 patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
                                patron_status (*check)(patron_db *db, const patron_customer *c))
@@ -356,11 +349,14 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     if (state == PATRON_STATE_PENDING && c->f[PATRON_F_NUMBER])
         return patron__db_error(db, PATRON_E_INVALID,
                                 "a registered customer gets its number when activated; leave it empty");
-    if ((st = validate_into_db(db, c)) != 0)
-        return st;
     memset(&w, 0, sizeof w);
     if ((st = patron__cust_copy(&w, c)) != 0)
         return patron__db_error(db, st, "out of memory");
+    if ((st = patron__cust_validate(&w, true)) != 0) {
+        patron__db_error(db, st, "%s", w.errmsg);
+        patron__cust_clear(&w);
+        return st;
+    }
     if (patron__cust_put(&w, PATRON_F_STATE, patron__state_name(state)) ||
         patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
         patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
@@ -616,11 +612,14 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
     id = patron_customer_id(c);
     if (id <= 0 || patron_customer_state(c) == PATRON_STATE_NONE)
         return patron__db_error(db, PATRON_E_STATE, "this customer was never saved; use patron_db_create");
-    if ((st = validate_into_db(db, c)) != 0)
-        return st;
     memset(&w, 0, sizeof w);
     if ((st = patron__cust_copy(&w, c)) != 0)
         return patron__db_error(db, st, "out of memory");
+    if ((st = patron__cust_validate(&w, true)) != 0) {
+        patron__db_error(db, st, "%s", w.errmsg);
+        patron__cust_clear(&w);
+        return st;
+    }
     if ((st = patron__tx_begin(db)) != 0) {
         patron__cust_clear(&w);
         return st;

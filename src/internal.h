@@ -96,6 +96,8 @@ patron_status patron__cust_error(patron_customer *c, patron_status st, const cha
     PATRON_PRINTF(3, 4);
 /* Set a field without checks (value copied; NULL clears). */
 patron_status patron__cust_put(patron_customer *c, int field, const char *value);
+/* Check the whole record; optionally store canonical forms. */
+patron_status patron__cust_validate(patron_customer *c, bool canonicalize);
 /* Set an address field without checks. */
 patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field, const char *value);
 /* Set a field to a decimal number. */
@@ -110,6 +112,8 @@ patron_status patron__cust_copy(patron_customer *dst, const patron_customer *src
 /* Equal in every field and list (used by tests and the memory store). */
 bool patron__cust_equal(const patron_customer *a, const patron_customer *b);
 const char *patron__state_name(int state);
+/* ids, revision, timestamps: decimal digits only */
+bool patron__is_numeric_field(int f);
 int patron__state_from_name(const char *s);
 
 /* ---- validate.c ----------------------------------------------------- */

@@ -45,17 +45,21 @@ static void key(patron_strbuf *sb, bool *first, const char *k, unsigned flags, i
     patron__sb_puts(sb, (flags & PATRON_JSON_PRETTY) ? ": " : ":");
 }
 
-static bool is_numeric_field(int f)
+static bool all_digits(const char *v)
 {
-    return f == PATRON_F_ID || f == PATRON_F_REVISION || f == PATRON_F_CREATED_AT ||
-           f == PATRON_F_UPDATED_AT || f == PATRON_F_LOCKED_AT || f == PATRON_F_MERGED_INTO;
+    if (!*v || strlen(v) > 19)
+        return false;
+    for (; *v; v++)
+        if (*v < '0' || *v > '9')
+            return false;
+    return true;
 }
 
 static void scalar(patron_strbuf *sb, const patron__field_info *fi, int f, const char *v)
 {
     if (fi->kind == PK_BOOL || f == PATRON_F_LOCKED)
         patron__sb_puts(sb, strcmp(v, "1") == 0 ? "true" : "false");
-    else if (is_numeric_field(f))
+    else if (patron__is_numeric_field(f) && all_digits(v)) /* else a string: JSON stays valid */
         patron__sb_puts(sb, v);
     else
         patron__json_str(sb, v);

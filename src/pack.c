@@ -7,7 +7,8 @@
  *   'a' id:u8 len:u32le bytes      a field of the last address
  *   'T' len:u32le bytes            a tag
  *   'P' len:u32le key len:u32le val a property
- * A NUL ends the buffer (not counted in the length).  Unknown field ids
+ *   'Z'                            the end: a record cut short is refused
+ * A NUL follows (not counted in the length).  Unknown field ids
  * (written by a newer library) are skipped when reading. */
 #include <string.h>
 
@@ -63,6 +64,7 @@ patron_status patron_record_pack(char **out, size_t *len_out, const patron_custo
         put_str(&sb, c->prop_k[i]);
         put_str(&sb, c->prop_v[i]);
     }
+    patron__sb_putc(&sb, 'Z');
     *out = patron__sb_detach(&sb, len_out);
     return *out ? PATRON_OK : PATRON_E_NOMEM;
 }
@@ -98,9 +100,17 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
     memset(&tmp, 0, sizeof tmp);
     r.p = (const unsigned char *)data + sizeof MAGIC - 1;
     r.end = (const unsigned char *)data + len;
-    while (r.p < r.end) {
-        unsigned char tag = *r.p++;
+    for (;;) {
+        unsigned char tag;
         int id = 0;
+        if (r.p >= r.end)
+            goto bad; /* no end mark: cut short */
+        tag = *r.p++;
+        if (tag == 'Z') {
+            if (r.p != r.end)
+                goto bad;
+            break;
+        }
         if (tag == 'F' || tag == 'a') {
             if (r.p >= r.end)
                 goto bad;

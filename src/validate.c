@@ -46,6 +46,8 @@ static bool email_ok(const char *v)
             return false;
     }
     dom = at + 1;
+    if (dom[0] == '-' || dom[0] == '.')
+        return false;
     lastdot = strrchr(dom, '.');
     if (!lastdot || lastdot == dom || lastdot[1] == '\0' || strlen(lastdot + 1) < 2)
         return false;
@@ -56,6 +58,8 @@ static bool email_ok(const char *v)
         if (!(is_alpha((char)c) || is_digit((char)c) || c == '-' || c == '.'))
             return false;
         if (c == '.' && (p == dom || p[1] == '.' || p[1] == '\0' || p[-1] == '-' || p[1] == '-'))
+            return false;
+        if (c == '-' && p[1] == '\0')
             return false;
     }
     return true;

@@ -26,8 +26,11 @@ int tb_open(test_backend *tb, const char *name)
     if (strcmp(name, "memory") == 0) {
         if (patron_memstore_new(&tb->ms) != PATRON_OK)
             return -1;
-        if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, tb->ms) != PATRON_OK)
+        if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, tb->ms) != PATRON_OK) {
+            patron_memstore_free(tb->ms);
+            tb->ms = NULL;
             return -1;
+        }
         tb->ops = &tb->ops_copy;
         return 0;
     }

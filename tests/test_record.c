@@ -271,6 +271,7 @@ static void test_status_str(void **state)
         PATRON_OK,         PATRON_E_NOMEM, PATRON_E_INVALID,     PATRON_E_NOT_FOUND,
         PATRON_E_EXISTS,   PATRON_E_CONFLICT, PATRON_E_STORE,    PATRON_E_UNSUPPORTED,
         PATRON_E_ABI,      PATRON_E_STATE, PATRON_E_AMBIGUOUS,   PATRON_E_RANGE,
+        PATRON_E_LOCKED,
     };
     const size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = patron_status_str(12345);
@@ -282,7 +283,8 @@ static void test_status_str(void **state)
     assert_int_equal(PATRON_E_RANGE, -11);
     assert_non_null(unknown);
     assert_string_equal(patron_status_str(1), unknown);
-    assert_string_equal(patron_status_str(-12), unknown);
+    assert_int_equal(PATRON_E_LOCKED, -12);
+    assert_string_equal(patron_status_str(-13), unknown);
     assert_string_equal(patron_status_str(-1000), unknown);
     for (size_t i = 0; i < n; i++) {
         const char *s = patron_status_str(codes[i]);
@@ -1602,17 +1604,22 @@ static void test_json_well_formed_with_store_values(void **state)
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
         patron_customer *c = new_rec();
         char *js = NULL;
-        assert_int_equal(patron_record_set(c, numeric[i], "12abc"), PATRON_OK);
-        assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
-        if (!json_valid(js))
-            wrong(&w, "%s from a store made the JSON invalid: %s", patron_field_name(numeric[i]), js);
-        patron_free(js);
+        /* patron_record_set may refuse such a value; if it takes it, the
+         * JSON must still be valid */
+        if (patron_record_set(c, numeric[i], "12abc") == PATRON_OK) {
+            assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
+            if (!json_valid(js))
+                wrong(&w, "%s from a store made the JSON invalid: %s", patron_field_name(numeric[i]), js);
+            patron_free(js);
+        }
         /* nor can such a value add keys of its own */
-        assert_int_equal(patron_record_set(c, numeric[i], "1,\"has_password\":1"), PATRON_OK);
-        assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
-        if (strstr(js, "\"has_password\""))
-            wrong(&w, "%s from a store injected a key into the JSON: %s", patron_field_name(numeric[i]), js);
-        patron_free(js);
+        if (patron_record_set(c, numeric[i], "1,\"has_password\":1") == PATRON_OK) {
+            assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
+            if (strstr(js, "\"has_password\""))
+                wrong(&w, "%s from a store injected a key into the JSON: %s", patron_field_name(numeric[i]),
+                      js);
+            patron_free(js);
+        }
         patron_customer_free(c);
     }
     if (w.n)

@@ -79,18 +79,9 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
             k2 = r->first_kp;
         }
         n = add_key(keys, n, cap, PATRON__KEY_ADDRESS, a->postal, a->street, a->number, NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_NAME_POSTAL, r->last_kp, initial, a->postal, NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_STREET_NAME, a->street, a->number, r->last_kp,
-                    NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_NAMES, k1, k2, a->postal, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_BIRTH_POSTAL, birth, a->postal, NULL, NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_STREET_INITIAL, a->postal, a->street, initial,
-                    NULL);
         n = add_key(keys, n, cap, PATRON__KEY_NUMBER_INITIAL, a->postal, a->number, initial,
                     NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_HOUSE_INITIAL, a->street, a->number, initial,
-                    NULL);
-        n = add_key(keys, n, cap, PATRON__KEY_NAME_CITY, r->last_kp, initial, a->city, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_NAMES_CITY, k1, k2, a->city, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_BIRTH_CITY, birth, a->city, NULL, NULL);
         n = add_key(keys, n, cap, PATRON__KEY_ADDITION, a->addition, a->number, NULL, NULL);

@@ -147,7 +147,16 @@ static int typo_close(const char *a, size_t la, const char *b, size_t lb, double
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
         memcmp(a, b, min_sz(la, lb)) == 0)
         return 1;
-    if (min_sz(la, lb) >= 3) {
+    {
+        /* Jaro-Winkler cannot reach jw_min when the lengths differ too
+         * much: Jaro <= (2 + short/long) / 3, the prefix adds at most
+         * 0.4 of the rest.  Then only an edit distance of 2 could count. */
+        double lo = (double)min_sz(la, lb), hi = (double)(la > lb ? la : lb);
+        double jaro_max = (2.0 + lo / hi) / 3.0;
+        if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
+            return 0;
+    }
+    if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
         d = patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
@@ -316,8 +325,11 @@ static int cmp_email(const char *a, const char *b)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if (patron__match_osa(a, strlen(a), b, strlen(b)) == 1)
-        return PATRON__ML_SIMILAR;
+    {
+        size_t la = strlen(a), lb = strlen(b);
+        if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1)
+            return PATRON__ML_SIMILAR;
+    }
     return PATRON__ML_DIFFERENT;
 }
 
