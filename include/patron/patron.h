@@ -692,6 +692,30 @@ PATRON_API patron_status patron_matches_to_json(char **out, const patron_matches
 /** Free a candidate list.  NULL is ignored. */
 PATRON_API void patron_matches_free(patron_matches *m);
 
+/** Pairs and clusters of a batch deduplication. */
+typedef struct patron_pairs patron_pairs;
+
+/**
+ * Deduplicate the whole store: every pair of customers (merged ones left
+ * out) judged MERGE or REVIEW, and clusters — the transitive closure of the
+ * MERGE pairs — with stable cluster ids (the smallest customer id in the
+ * cluster, so the same data gives the same ids).  Reads every record once
+ * and blocks in memory; for incremental work use patron_db_match().
+ * @param[out] out  free with patron_pairs_free().
+ */
+PATRON_API patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
+
+/** Number of pairs. */
+PATRON_API size_t patron_pairs_count(const patron_pairs *p);
+/** Pair `i` (id_a < id_b), sorted by id_a then id_b; out-pointers may be
+ *  NULL.  PATRON_E_RANGE if out of range. */
+PATRON_API patron_status patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b,
+                                          double *score, int *decision);
+/** The cluster of customer `id`: its cluster id, or 0 if no MERGE pair holds it. */
+PATRON_API int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
+/** Free the result.  NULL is ignored. */
+PATRON_API void patron_pairs_free(patron_pairs *p);
+
 /* ------------------------------------------------------------------------ */
 /** @name Lifecycle: registration, activation, release, lock, the gate       */
 

@@ -1,0 +1,587 @@
+/* patron — batch deduplication of a whole store.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every record is read once and normalised; its blocking keys are hashed to
+ * 64 bits and the (hash, record) entries radix-sorted, so each block is a run
+ * of equal hashes.  A pair is scored once: in the block of the first key the
+ * two records share (their key lists are sorted), so records that share many
+ * keys cost no more than records that share one.  Blocks larger than
+ * MAX_BLOCK (keys so common that they say nothing, such as a shared
+ * company mailbox) are dropped from every record's key list before pairing,
+ * so a pair is still found through any smaller block it shares.  Pairing
+ * runs on as many threads as there are cores (at most 8); each thread owns a
+ * range of whole blocks and its own output. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_BLOCK 1000
+#define MAX_THREADS 8
+
+typedef struct entry {
+    uint64_t hash;
+    uint32_t rec;
+} entry;
+
+typedef struct pair {
+    uint32_t a, b;
+    float score;
+    int decision;
+} pair;
+
+struct patron_pairs {
+    size_t n;
+    int64_t *id_a, *id_b;
+    double *score;
+    int *decision;
+    /* clusters: sorted ids with their cluster id */
+    size_t n_members;
+    int64_t *member, *cluster;
+};
+
+typedef struct batch {
+    patron__match_config cfg;
+    patron__match_rec *recs;
+    int64_t *ids;
+    size_t n, cap;
+    uint64_t *khash; /* sorted key hashes of each record */
+    uint32_t *koff;  /* n + 1 offsets into khash */
+    entry *ent;
+    size_t nent;
+} batch;
+
+static uint64_t hash_key(const patron__match_key *k)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(unsigned)k->kind;
+    for (const unsigned char *p = (const unsigned char *)k->value; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1; /* 0 means "no common key" below */
+}
+
+static void batch_free(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        patron__match_rec_free(&b->recs[i]);
+    patron__free(b->recs);
+    patron__free(b->ids);
+    patron__free(b->khash);
+    patron__free(b->koff);
+    patron__free(b->ent);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- reading the store -------------------------------------------------- */
+
+typedef struct idpage {
+    int64_t ids[1024];
+    size_t n;
+} idpage;
+
+static int page_add(void *ctx, int64_t id)
+{
+    idpage *p = ctx;
+    p->ids[p->n++] = id;
+    return 0;
+}
+
+static patron_status add_record(patron_db *db, batch *b, int64_t id, size_t *khash_cap)
+{
+    patron_customer *c = NULL;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    patron_status st = patron__load_in_tx(db, &c, id);
+    size_t nk, base;
+    if (st)
+        return st;
+    if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+        patron_customer_free(c);
+        return PATRON_OK;
+    }
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 1024;
+        patron__match_rec *nr = patron__realloc(b->recs, nc * sizeof *nr);
+        int64_t *ni;
+        uint32_t *no;
+        if (nr)
+            b->recs = nr;
+        ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
+        if (ni)
+            b->ids = ni;
+        no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
+        if (no)
+            b->koff = no;
+        if (!nr || !ni || !no) {
+            patron_customer_free(c);
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+        b->cap = nc;
+        if (b->n == 0)
+            b->koff[0] = 0;
+    }
+    if (b->n >= UINT32_MAX - 1) {
+        patron_customer_free(c);
+        return patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
+    }
+    if (patron__cust_match_rec(&b->recs[b->n], c, b->cfg.default_country) != 0) {
+        patron_customer_free(c);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    patron_customer_free(c);
+    nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->recs[b->n], &b->cfg);
+    base = b->koff[b->n];
+    if (base + nk > *khash_cap) {
+        size_t nc = *khash_cap ? *khash_cap * 2 : 16384;
+        uint64_t *nh;
+        while (nc < base + nk)
+            nc *= 2;
+        nh = patron__realloc(b->khash, nc * sizeof *nh);
+        if (!nh) {
+            patron__match_rec_free(&b->recs[b->n]);
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+        b->khash = nh;
+        *khash_cap = nc;
+    }
+    {
+        uint64_t *h = b->khash + base;
+        size_t w = 0;
+        for (size_t k = 0; k < nk; k++) {
+            uint64_t v = hash_key(&keys[k]);
+            size_t j = w;
+            while (j > 0 && h[j - 1] > v) { /* insertion sort: few keys */
+                h[j] = h[j - 1];
+                j--;
+            }
+            h[j] = v;
+            w++;
+        }
+        /* drop repeats */
+        nk = 0;
+        for (size_t k = 0; k < w; k++)
+            if (nk == 0 || h[nk - 1] != h[k])
+                h[nk++] = h[k];
+    }
+    b->ids[b->n] = id;
+    b->koff[b->n + 1] = (uint32_t)(base + nk);
+    b->n++;
+    return PATRON_OK;
+}
+
+static patron_status read_all(patron_db *db, batch *b)
+{
+    static const patron_filter all = PATRON_FILTER_INIT;
+    idpage page;
+    int64_t after = 0;
+    size_t khash_cap = 0;
+    patron_status st = PATRON_OK;
+    do {
+        page.n = 0;
+        st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
+        for (size_t i = 0; i < page.n && !st; i++)
+            st = add_record(db, b, page.ids[i], &khash_cap);
+        if (page.n)
+            after = page.ids[page.n - 1];
+    } while (!st && page.n == 1024);
+    return st;
+}
+
+/* ---- blocks ---------------------------------------------------------------- */
+
+static bool radix_sort(entry *a, size_t n)
+{
+    entry *tmp = patron__malloc(n * sizeof *tmp);
+    size_t *cnt = patron__malloc(65536 * sizeof *cnt);
+    if (!tmp || !cnt) {
+        patron__free(tmp);
+        patron__free(cnt);
+        return false;
+    }
+    for (int pass = 0; pass < 4; pass++) {
+        int shift = pass * 16;
+        size_t sum = 0;
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].hash >> shift) & 0xFFFF]++;
+        for (size_t i = 0; i < 65536; i++) {
+            size_t c = cnt[i];
+            cnt[i] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i].hash >> shift) & 0xFFFF]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    patron__free(tmp);
+    patron__free(cnt);
+    return true;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sort the entries; take the hashes of oversized blocks out of every
+ * record's key list and out of the entries. */
+static bool build_blocks(batch *b)
+{
+    uint64_t *big = NULL;
+    size_t n_big = 0, cap_big = 0, w;
+    b->nent = b->koff[b->n];
+    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
+    if (!b->ent)
+        return false;
+    for (size_t r = 0; r < b->n; r++)
+        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
+            b->ent[k].hash = b->khash[k];
+            b->ent[k].rec = (uint32_t)r;
+        }
+    if (!radix_sort(b->ent, b->nent))
+        return false;
+    for (size_t s = 0; s < b->nent;) {
+        size_t e = s + 1;
+        while (e < b->nent && b->ent[e].hash == b->ent[s].hash)
+            e++;
+        if (e - s > MAX_BLOCK) {
+            if (n_big == cap_big) {
+                size_t nc = cap_big ? cap_big * 2 : 64;
+                uint64_t *nb = patron__realloc(big, nc * sizeof *nb);
+                if (!nb) {
+                    patron__free(big);
+                    return false;
+                }
+                big = nb;
+                cap_big = nc;
+            }
+            big[n_big++] = b->ent[s].hash;
+        }
+        s = e;
+    }
+    if (n_big == 0)
+        return true;
+    /* big is sorted already (entries are) */
+    w = 0;
+    for (size_t i = 0; i < b->nent; i++)
+        if (!bsearch(&b->ent[i].hash, big, n_big, sizeof *big, cmp_u64))
+            b->ent[w++] = b->ent[i];
+    b->nent = w;
+    w = 0;
+    for (size_t r = 0; r < b->n; r++) {
+        uint32_t from = b->koff[r], to = b->koff[r + 1];
+        b->koff[r] = (uint32_t)w;
+        for (uint32_t k = from; k < to; k++)
+            if (!bsearch(&b->khash[k], big, n_big, sizeof *big, cmp_u64))
+                b->khash[w++] = b->khash[k];
+    }
+    b->koff[b->n] = (uint32_t)w;
+    patron__free(big);
+    return true;
+}
+
+/* ---- pairs ----------------------------------------------------------------- */
+
+typedef struct job {
+    const batch *b;
+    size_t from, to; /* entry range, on block starts */
+    pair *out;
+    size_t n, cap;
+    bool oom;
+} job;
+
+static uint64_t first_common(const batch *b, uint32_t x, uint32_t y)
+{
+    const uint64_t *p = b->khash + b->koff[x], *pe = b->khash + b->koff[x + 1];
+    const uint64_t *q = b->khash + b->koff[y], *qe = b->khash + b->koff[y + 1];
+    while (p < pe && q < qe) {
+        if (*p == *q)
+            return *p;
+        if (*p < *q)
+            p++;
+        else
+            q++;
+    }
+    return 0;
+}
+
+static void *pair_thread(void *arg)
+{
+    job *j = arg;
+    const batch *b = j->b;
+    size_t s = j->from;
+    while (s < j->to && !j->oom) {
+        size_t e = s + 1;
+        uint64_t h = b->ent[s].hash;
+        while (e < b->nent && b->ent[e].hash == h)
+            e++;
+        for (size_t x = s; x < e && !j->oom; x++)
+            for (size_t y = x + 1; y < e; y++) {
+                uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
+                patron__match_result r;
+                if (ra == rb || first_common(b, ra, rb) != h)
+                    continue; /* scored in the block of their first common key */
+                patron__match_score(&r, &b->recs[ra], &b->recs[rb], &b->cfg);
+                if (r.decision == PATRON__MATCH_DISTINCT)
+                    continue;
+                if (j->n == j->cap) {
+                    size_t nc = j->cap ? j->cap * 2 : 1024;
+                    pair *np = patron__realloc(j->out, nc * sizeof *np);
+                    if (!np) {
+                        j->oom = true;
+                        break;
+                    }
+                    j->out = np;
+                    j->cap = nc;
+                }
+                j->out[j->n].a = ra < rb ? ra : rb;
+                j->out[j->n].b = ra < rb ? rb : ra;
+                j->out[j->n].score = (float)r.score;
+                j->out[j->n].decision = r.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
+                                                                          : PATRON_DECISION_REVIEW;
+                j->n++;
+            }
+        s = e;
+    }
+    return NULL;
+}
+
+static int nthreads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+}
+
+/* ---- clusters: union-find over MERGE pairs -------------------------------------- */
+
+static uint32_t find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+typedef struct idx_pair {
+    int64_t a, b;
+    double score;
+    int decision;
+} idx_pair;
+
+static int cmp_idx_pair(const void *x, const void *y)
+{
+    const idx_pair *p = x, *q = y;
+    if (p->a != q->a)
+        return (p->a > q->a) - (p->a < q->a);
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+void patron_pairs_free(patron_pairs *p)
+{
+    if (!p)
+        return;
+    patron__free(p->id_a);
+    patron__free(p->id_b);
+    patron__free(p->score);
+    patron__free(p->decision);
+    patron__free(p->member);
+    patron__free(p->cluster);
+    patron__free(p);
+}
+
+static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+{
+    size_t total = 0, k = 0, members = 0;
+    idx_pair *all;
+    uint32_t *parent;
+    int64_t *cmin;
+    patron_pairs *p = patron__calloc(1, sizeof *p);
+    for (int t = 0; t < nj; t++)
+        total += jobs[t].n;
+    all = patron__malloc((total ? total : 1) * sizeof *all);
+    parent = patron__malloc((b->n ? b->n : 1) * sizeof *parent);
+    cmin = patron__malloc((b->n ? b->n : 1) * sizeof *cmin);
+    if (p) {
+        p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
+        p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
+        p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
+        p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
+    }
+    if (!p || !all || !parent || !cmin || !p->id_a || !p->id_b || !p->score || !p->decision) {
+        patron__free(all);
+        patron__free(parent);
+        patron__free(cmin);
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < b->n; i++)
+        parent[i] = (uint32_t)i;
+    for (int t = 0; t < nj; t++)
+        for (size_t i = 0; i < jobs[t].n; i++) {
+            const pair *q = &jobs[t].out[i];
+            all[k].a = b->ids[q->a];
+            all[k].b = b->ids[q->b];
+            all[k].score = q->score;
+            all[k].decision = q->decision;
+            k++;
+            if (q->decision == PATRON_DECISION_MERGE) {
+                uint32_t x = find(parent, q->a), y = find(parent, q->b);
+                if (x != y)
+                    parent[x > y ? x : y] = x < y ? x : y;
+            }
+        }
+    qsort(all, total, sizeof *all, cmp_idx_pair);
+    for (size_t i = 0; i < total; i++) {
+        p->id_a[i] = all[i].a;
+        p->id_b[i] = all[i].b;
+        p->score[i] = all[i].score;
+        p->decision[i] = all[i].decision;
+    }
+    p->n = total;
+    patron__free(all);
+    /* Records are in ascending id order, and a root is the smallest index of
+     * its set, so the root's id is the smallest id: a stable cluster id. */
+    for (size_t i = 0; i < b->n; i++)
+        cmin[i] = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t r = find(parent, (uint32_t)i);
+        if (r != i) {
+            if (!cmin[r]) {
+                cmin[r] = b->ids[r];
+                members++;
+            }
+            cmin[i] = b->ids[r];
+            members++;
+        }
+    }
+    p->member = patron__malloc((members ? members : 1) * sizeof *p->member);
+    p->cluster = patron__malloc((members ? members : 1) * sizeof *p->cluster);
+    if (!p->member || !p->cluster) {
+        patron__free(parent);
+        patron__free(cmin);
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (cmin[i]) {
+            p->member[p->n_members] = b->ids[i];
+            p->cluster[p->n_members++] = cmin[i];
+        }
+    patron__free(parent);
+    patron__free(cmin);
+    *out = p;
+    return PATRON_OK;
+}
+
+patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
+{
+    batch b;
+    job jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int nj = nthreads(), started = 0;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", mode);
+    memset(&b, 0, sizeof b);
+    memset(jobs, 0, sizeof jobs);
+    patron__match_config_default(&b.cfg);
+    b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, read_all(db, &b));
+    if (st) {
+        batch_free(&b);
+        return st;
+    }
+    if (b.n == 0 || !b.koff) {
+        batch_free(&b);
+        *out = patron__calloc(1, sizeof **out);
+        return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if (!build_blocks(&b)) {
+        batch_free(&b);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    /* split the entries into nj ranges on block starts */
+    for (int t = 0; t < nj; t++) {
+        size_t from = b.nent * (size_t)t / (size_t)nj, to = b.nent * (size_t)(t + 1) / (size_t)nj;
+        while (from > 0 && from < b.nent && b.ent[from].hash == b.ent[from - 1].hash)
+            from++;
+        while (to > 0 && to < b.nent && b.ent[to].hash == b.ent[to - 1].hash)
+            to++;
+        jobs[t].b = &b;
+        jobs[t].from = from;
+        jobs[t].to = to > from ? to : from;
+    }
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, pair_thread, &jobs[t]) != 0)
+            break;
+        started = t;
+    }
+    pair_thread(&jobs[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++) /* threads that could not start: here */
+        pair_thread(&jobs[t]);
+    st = PATRON_OK;
+    for (int t = 0; t < nj; t++)
+        if (jobs[t].oom)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st)
+        st = build_result(db, &b, jobs, nj, out);
+    for (int t = 0; t < nj; t++)
+        patron__free(jobs[t].out);
+    batch_free(&b);
+    return st ? st : patron__db_ok(db);
+}
+
+size_t patron_pairs_count(const patron_pairs *p)
+{
+    return p ? p->n : 0;
+}
+
+patron_status patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b, double *score,
+                               int *decision)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    if (i >= p->n)
+        return PATRON_E_RANGE;
+    if (id_a)
+        *id_a = p->id_a[i];
+    if (id_b)
+        *id_b = p->id_b[i];
+    if (score)
+        *score = p->score[i];
+    if (decision)
+        *decision = p->decision[i];
+    return PATRON_OK;
+}
+
+int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
+{
+    size_t lo = 0, hi;
+    if (!p)
+        return 0;
+    hi = p->n_members;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->member[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->n_members && p->member[lo] == id ? p->cluster[lo] : 0;
+}

@@ -1,0 +1,174 @@
+/* Batch deduplication over a whole store: pairs, clusters, modes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backend.h"
+
+static const char *g_backend = "memory";
+
+typedef struct fx {
+    test_backend tb;
+    patron_db *db;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f || tb_open(&f->tb, g_backend) != 0)
+        return -1;
+    f->db = tb_db(&f->tb);
+    *state = f;
+    return f->db ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    patron_db_close(f->db);
+    tb_close(&f->tb);
+    free(f);
+    return 0;
+}
+
+static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
+                   const char *street, const char *no, const char *plz, const char *city)
+{
+    patron_customer *c;
+    size_t a;
+    int64_t id;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
+    if (email)
+        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, no), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
+    if (patron_db_create(db, c) != PATRON_OK)
+        fail_msg("create: %s", patron_db_errmsg(db));
+    id = patron_customer_id(c);
+    patron_customer_free(c);
+    return id;
+}
+
+/* The decision of the pair (a, b), or -1 if it is not listed. */
+static int pair_decision(const patron_pairs *p, int64_t a, int64_t b)
+{
+    if (a > b) {
+        int64_t t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < patron_pairs_count(p); i++) {
+        int64_t x, y;
+        int d;
+        assert_int_equal(patron_pairs_get(p, i, &x, &y, NULL, &d), PATRON_OK);
+        assert_true(x < y);
+        if (x == a && y == b)
+            return d;
+    }
+    return -1;
+}
+
+static void test_pairs_and_clusters(void **state)
+{
+    fx *f = *state;
+    patron_pairs *p;
+    /* one person three times: umlaut spelling, Str./Straße, case, initial */
+    int64_t m1 = add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    int64_t m2 = add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667", "Koeln");
+    int64_t m3 = add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
+    /* his wife at the same address: a household, never a merge */
+    int64_t w = add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    /* somebody else entirely */
+    int64_t o = add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
+    int64_t first, prev = 0;
+    assert_int_equal(patron_db_dedupe(f->db, &p, 7), PATRON_E_INVALID);
+    assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(pair_decision(p, m1, m2), PATRON_DECISION_MERGE);
+    assert_int_equal(pair_decision(p, m1, m3), PATRON_DECISION_MERGE);
+    assert_int_equal(pair_decision(p, m2, m3), PATRON_DECISION_MERGE);
+    assert_true(pair_decision(p, m1, w) != PATRON_DECISION_MERGE);
+    assert_int_equal(pair_decision(p, m1, o), -1);
+    /* sorted by id_a, id_b */
+    for (size_t i = 0; i < patron_pairs_count(p); i++) {
+        int64_t a, b;
+        patron_pairs_get(p, i, &a, &b, NULL, NULL);
+        assert_true(a * 1000000 + b > prev);
+        prev = a * 1000000 + b;
+    }
+    assert_int_equal(patron_pairs_get(p, patron_pairs_count(p), NULL, NULL, NULL, NULL), PATRON_E_RANGE);
+    /* one cluster, named by its smallest id */
+    first = patron_pairs_cluster(p, m1);
+    assert_int_equal(first, m1);
+    assert_int_equal(patron_pairs_cluster(p, m2), m1);
+    assert_int_equal(patron_pairs_cluster(p, m3), m1);
+    assert_int_equal(patron_pairs_cluster(p, w), 0);
+    assert_int_equal(patron_pairs_cluster(p, o), 0);
+    patron_pairs_free(p);
+
+    /* stable: the same data gives the same pairs and clusters */
+    {
+        patron_pairs *q;
+        assert_int_equal(patron_db_dedupe(f->db, &q, PATRON_MATCH_FIELDS), PATRON_OK);
+        assert_int_equal(patron_pairs_cluster(q, m3), m1);
+        patron_pairs_free(q);
+    }
+
+    /* merged records are left out */
+    {
+        patron_merge_plan *plan;
+        patron_pairs *q;
+        int64_t jid;
+        assert_int_equal(patron_merge_plan_new(f->db, &plan, m1, &m2, 1, 0), PATRON_OK);
+        assert_int_equal(patron_db_merge(f->db, &jid, plan), PATRON_OK);
+        patron_merge_plan_free(plan);
+        assert_int_equal(patron_db_dedupe(f->db, &q, PATRON_MATCH_FIELDS), PATRON_OK);
+        assert_int_equal(pair_decision(q, m1, m2), -1);
+        assert_int_equal(pair_decision(q, m2, m3), -1);
+        assert_int_equal(pair_decision(q, m1, m3), PATRON_DECISION_MERGE);
+        patron_pairs_free(q);
+    }
+}
+
+static void test_email_mode(void **state)
+{
+    fx *f = *state;
+    patron_pairs *p;
+    int64_t a = add(f->db, "Max", "Muster", "Max.Muster+shop@googlemail.com", "Weg", "1", "10115", "Berlin");
+    int64_t b = add(f->db, "Maximilian", "Mustermann", "maxmuster@gmail.com", "Allee", "9", "20095", "Hamburg");
+    int64_t c = add(f->db, "Max", "Muster", "max@example.de", "Weg", "1", "10115", "Berlin");
+    assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_EMAIL), PATRON_OK);
+    assert_int_equal(pair_decision(p, a, b), PATRON_DECISION_MERGE);
+    assert_int_equal(pair_decision(p, a, c), -1); /* same person by fields, other email */
+    patron_pairs_free(p);
+}
+
+static void test_empty_store(void **state)
+{
+    fx *f = *state;
+    patron_pairs *p;
+    assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_pairs_count(p), 0);
+    assert_int_equal(patron_pairs_cluster(p, 1), 0);
+    patron_pairs_free(p);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pairs_and_clusters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_email_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_store, setup, teardown),
+    };
+    g_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
+}
