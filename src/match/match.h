@@ -136,6 +136,10 @@ size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
  *  forms of one name (Hans/Johannes, Sepp/Josef, Steffi/Stefanie). */
 int patron__match_name_variant(const char *a, const char *b);
 
+/** 1 when the first given name (or the whole name) is in the table of
+ *  variants, i.e. patron__match_name_variant() can be true for it. */
+int patron__match_name_known(const char *first);
+
 /** 1 when a normalised first name is initials only ("m", "h p"). */
 int patron__match_is_initials(const char *first);
 
@@ -173,6 +177,7 @@ typedef struct patron__match_addr {
     const char *postal;
     const char *city;
     char country[4];
+    uint16_t street_len, number_len, addition_len, postal_len, city_len;
 } patron__match_addr;
 
 #define PATRON__MATCH_CODE_MAX 24
@@ -186,8 +191,9 @@ typedef struct patron__match_rec {
     const char *email;
     const char *phone;
     uint32_t birth; /* YYYYMMDD, 0 unknown */
-    uint16_t first_len, last_len;
+    uint16_t first_len, last_len, company_len, email_len, phone_len;
     uint8_t first_initials; /* first name is initials only */
+    uint8_t first_known;    /* patron__match_name_known(first) */
     char first_kp[PATRON__MATCH_CODE_MAX]; /* Kölner Phonetik of the first given name */
     char last_kp[PATRON__MATCH_CODE_MAX];  /* ... of the whole last name */
     size_t n_addr;

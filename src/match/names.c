@@ -298,6 +298,21 @@ static int variant_tokens(const char *a, const char *b)
     return 0;
 }
 
+int patron__match_name_known(const char *s)
+{
+    char t[64];
+    size_t k;
+
+    if (!s || !*s)
+        return 0;
+    k = strcspn(s, " ");
+    if (k >= sizeof t)
+        return 0;
+    memcpy(t, s, k);
+    t[k] = '\0';
+    return name_known(t) || (s[k] && name_known(s));
+}
+
 int patron__match_name_variant(const char *a, const char *b)
 {
     char ta[64], tb[64];

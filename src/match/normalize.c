@@ -758,12 +758,21 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
         a->city = put_str(&cur, at.city);
         memcpy(a->country, at.country, 3);
         a->country[3] = '\0';
+        a->street_len = (uint16_t)strlen(a->street);
+        a->number_len = (uint16_t)strlen(a->number);
+        a->addition_len = (uint16_t)strlen(a->addition);
+        a->postal_len = (uint16_t)strlen(a->postal);
+        a->city_len = (uint16_t)strlen(a->city);
     }
     out->n_addr = na;
     out->birth = patron__match_norm_birth(in->birth_date);
     out->first_len = (uint16_t)strlen(first);
     out->last_len = (uint16_t)strlen(last);
+    out->company_len = (uint16_t)strlen(company);
+    out->email_len = (uint16_t)strlen(email);
+    out->phone_len = (uint16_t)strlen(phone);
     out->first_initials = (uint8_t)patron__match_is_initials(first);
+    out->first_known = (uint8_t)patron__match_name_known(first);
     first_token(tok, sizeof tok, first);
     patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, strlen(tok));
     patron__match_koelner(out->last_kp, sizeof out->last_kp, last, strlen(last));

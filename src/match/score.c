@@ -225,7 +225,7 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
-    if (patron__match_name_variant(a->first, b->first))
+    if (a->first_known && b->first_known && patron__match_name_variant(a->first, b->first))
         return PATRON__ML_VARIANT;
     if (first_token_eq(a->first, b->first) || token_overlap(a->first, b->first))
         return PATRON__ML_PARTIAL;
@@ -264,14 +264,10 @@ static int names_close(const char *a, const char *b)
 
 /* ---- other fields -------------------------------------------------------------- */
 
-static int cmp_plain(const char *a, const char *b, double jw_min)
+static int cmp_plain(const char *a, size_t la, const char *b, size_t lb, double jw_min)
 {
-    size_t la, lb;
-
-    if (!a[0] || !b[0])
+    if (!la || !lb)
         return PATRON__ML_MISSING;
-    la = strlen(a);
-    lb = strlen(b);
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
     if (jw_min <= 1.0 && typo_close(a, la, b, lb, jw_min))
@@ -279,13 +275,13 @@ static int cmp_plain(const char *a, const char *b, double jw_min)
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_number(const char *a, const char *b)
+static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
 {
     size_t da = 0, db = 0;
 
-    if (!a[0] || !b[0])
+    if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (strcmp(a, b) == 0)
+    if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
     while (a[da] >= '0' && a[da] <= '9')
         da++;
@@ -306,10 +302,10 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
 
     if (!a->postal[0] || !b->postal[0])
         return PATRON__ML_MISSING;
-    if (strcmp(a->country, b->country) != 0)
+    if (memcmp(a->country, b->country, 2) != 0)
         return PATRON__ML_DIFFERENT;
-    la = strlen(a->postal);
-    lb = strlen(b->postal);
+    la = a->postal_len;
+    lb = b->postal_len;
     if (la == lb && memcmp(a->postal, b->postal, la) == 0)
         return PATRON__ML_EXACT;
     if (la == lb && patron__match_osa(a->postal, la, b->postal, lb) == 1)
@@ -317,30 +313,23 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_email(const char *a, const char *b)
+static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
-    if (!a[0] || !b[0])
+    if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (strcmp(a, b) == 0)
+    if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    {
-        size_t la = strlen(a), lb = strlen(b);
-        if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1)
-            return PATRON__ML_SIMILAR;
-    }
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1)
+        return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_phone(const char *a, const char *b)
+static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
 {
-    size_t la, lb;
-
-    if (!a[0] || !b[0])
+    if (!la || !lb)
         return PATRON__ML_MISSING;
-    la = strlen(a);
-    lb = strlen(b);
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
     if (la == lb && la >= 9 && patron__match_osa(a, la, b, lb) == 1)
@@ -429,15 +418,15 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     for (i = 0; i < a->n_addr; i++)
         for (j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
-            int l0 = cmp_plain(x->street, y->street, 0.9);
-            int l1 = cmp_number(x->number, y->number);
-            int l2 = cmp_plain(x->addition, y->addition, 0.9);
+            int l0 = cmp_plain(x->street, x->street_len, y->street, y->street_len, 0.9);
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            int l2 = cmp_plain(x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
             int l3 = cmp_postal(x, y);
-            int l4 = cmp_plain(x->city, y->city, 0.9);
+            int l4 = cmp_plain(x->city, x->city_len, y->city, y->city_len, 0.9);
             double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
-                cmp_plain(x->street, y->addition, 0.9) != PATRON__ML_DIFFERENT &&
-                cmp_plain(x->addition, y->street, 0.9) != PATRON__ML_DIFFERENT)
+                cmp_plain(x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
+                cmp_plain(x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
                 l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
             /* a house number agrees only on the same street */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
@@ -487,7 +476,7 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
     birth_str(r->birth_b, b->birth);
-    le = cmp_email(a->email, b->email);
+    le = cmp_email(a->email, a->email_len, b->email, b->email_len);
 
     if (cfg->mode == PATRON__MATCH_MODE_EMAIL) {
         static const char empty[] = "";
@@ -531,9 +520,9 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     }
     score_addresses(r, a, b, cfg);
     set(r, cfg, PATRON__MF_EMAIL, le, a->email, b->email);
-    set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, b->phone), a->phone, b->phone);
+    set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
-    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, b->company, 0.9), a->company,
+    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
         b->company);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
@@ -562,6 +551,7 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
          * that agrees places both records in one spot despite a number or
          * street that does not. */
         int addition_agrees = (la == PATRON__ML_EXACT || la == PATRON__ML_SIMILAR) &&
+                              r->field[PATRON__MF_ADDITION].a[0] &&
                               strlen(r->field[PATRON__MF_ADDITION].a) >= 5;
         int addition_ok = la != PATRON__ML_DIFFERENT;
         /* The name must say "this person": a given name that fits and a

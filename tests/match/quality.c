@@ -16,6 +16,7 @@
 #include "match.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,7 @@ struct state {
     size_t nent;
     size_t max_block;
     int explain, all, nthreads;
+    int drop[8], ndrop; /* key kinds left out (--drop-key, for measuring keys) */
 };
 
 static uint64_t hash_key(const patron__match_key *k)
@@ -307,8 +309,14 @@ static void *norm_thread(void *arg)
             exit(2);
         }
         nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &st->recs[i], &st->cfg);
-        for (k = 0; k < nk; k++)
-            h[k] = hash_key(&keys[k]);
+        for (k = 0, a = 0; k < nk; k++) {
+            int d, skip = 0;
+            for (d = 0; d < st->ndrop; d++)
+                skip |= keys[k].kind == st->drop[d];
+            if (!skip)
+                h[a++] = hash_key(&keys[k]);
+        }
+        nk = a;
         /* sort (insertion, few keys), drop repeats */
         for (a = 1; a < nk; a++) {
             uint64_t v = h[a];
@@ -368,10 +376,16 @@ static void out_add(struct outbuf *o, const char *s, size_t k)
     o->n += k;
 }
 
+/* The sorted entries are cut into chunks at block boundaries; threads
+ * claim chunks through an atomic counter (blocks differ a lot in work), and
+ * each chunk has its own output so that the output order is fixed. */
+#define CHUNK 4096
+
 struct pair_job {
     struct state *st;
-    size_t from, to; /* entry range, at block starts */
-    struct outbuf out;
+    struct outbuf *outs; /* one per chunk */
+    size_t nchunks;
+    atomic_size_t *next;
     size_t pairs, merges, reviews, skipped_blocks;
 };
 
@@ -392,7 +406,8 @@ static uint64_t first_common(const struct state *st, uint32_t x, uint32_t y)
     return 0;
 }
 
-static void emit(struct pair_job *j, uint32_t x, uint32_t y, const patron__match_result *r)
+static void emit(struct pair_job *j, struct outbuf *o, uint32_t x, uint32_t y,
+                 const patron__match_result *r)
 {
     const struct state *st = j->st;
     char line[1024];
@@ -406,52 +421,63 @@ static void emit(struct pair_job *j, uint32_t x, uint32_t y, const patron__match
     }
     k = snprintf(line, sizeof line, "%s,%s,%.2f,%s", ia, ib, r->score,
                  patron__match_decision_name(r->decision));
-    out_add(&j->out, line, (size_t)k);
+    out_add(o, line, (size_t)k);
     if (st->explain) {
         int f;
         for (f = 0; f < PATRON__MF_COUNT; f++) {
             k = snprintf(line, sizeof line, ",%s=%s", patron__match_field_name(f),
                          patron__match_level_name(r->field[f].level));
-            out_add(&j->out, line, (size_t)k);
+            out_add(o, line, (size_t)k);
         }
         k = snprintf(line, sizeof line, ",caps=%d", r->caps);
-        out_add(&j->out, line, (size_t)k);
+        out_add(o, line, (size_t)k);
     }
-    out_add(&j->out, "\n", 1);
+    out_add(o, "\n", 1);
 }
 
 static void *pair_thread(void *arg)
 {
     struct pair_job *j = arg;
     struct state *st = j->st;
-    size_t s = j->from;
 
-    while (s < j->to) {
-        size_t e = s + 1, x, y;
-        uint64_t h = st->ent[s].hash;
-        while (e < st->nent && st->ent[e].hash == h)
-            e++;
-        if (e - s > st->max_block) {
-            j->skipped_blocks++;
-            s = e;
-            continue;
-        }
-        for (x = s; x < e; x++)
-            for (y = x + 1; y < e; y++) {
-                uint32_t a = st->ent[x].rec, b = st->ent[y].rec;
-                patron__match_result r;
-                if (a == b || first_common(st, a, b) != h)
-                    continue; /* scored in the block of their first common key */
-                patron__match_score(&r, &st->recs[a], &st->recs[b], &st->cfg);
-                j->pairs++;
-                if (r.decision == PATRON__MATCH_MERGE)
-                    j->merges++;
-                else if (r.decision == PATRON__MATCH_REVIEW)
-                    j->reviews++;
-                if (r.decision != PATRON__MATCH_DISTINCT || st->all)
-                    emit(j, a, b, &r);
+    for (;;) {
+        size_t c = atomic_fetch_add(j->next, 1), s, end;
+        struct outbuf *o;
+        if (c >= j->nchunks)
+            break;
+        o = &j->outs[c];
+        s = c * CHUNK;
+        end = s + CHUNK < st->nent ? s + CHUNK : st->nent;
+        /* a block belongs to the chunk where it starts */
+        while (s > 0 && s < end && st->ent[s].hash == st->ent[s - 1].hash)
+            s++;
+        while (s < end) {
+            size_t e = s + 1, x, y;
+            uint64_t h = st->ent[s].hash;
+            while (e < st->nent && st->ent[e].hash == h)
+                e++;
+            if (e - s > st->max_block) {
+                j->skipped_blocks++;
+                s = e;
+                continue;
             }
-        s = e;
+            for (x = s; x < e; x++)
+                for (y = x + 1; y < e; y++) {
+                    uint32_t a = st->ent[x].rec, b = st->ent[y].rec;
+                    patron__match_result r;
+                    if (a == b || first_common(st, a, b) != h)
+                        continue; /* scored in the block of their first common key */
+                    patron__match_score(&r, &st->recs[a], &st->recs[b], &st->cfg);
+                    j->pairs++;
+                    if (r.decision == PATRON__MATCH_MERGE)
+                        j->merges++;
+                    else if (r.decision == PATRON__MATCH_REVIEW)
+                        j->reviews++;
+                    if (r.decision != PATRON__MATCH_DISTINCT || st->all)
+                        emit(j, o, a, b, &r);
+                }
+            s = e;
+        }
     }
     return NULL;
 }
@@ -495,6 +521,9 @@ int main(int argc, char **argv)
                 usage();
         } else if (strcmp(argv[i], "--max-block") == 0 && i + 1 < argc) {
             st.max_block = (size_t)atol(argv[++i]);
+        } else if (strcmp(argv[i], "--drop-key") == 0 && i + 1 < argc) {
+            if (st.ndrop < 8)
+                st.drop[st.ndrop++] = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--explain") == 0) {
             st.explain = 1;
         } else if (strcmp(argv[i], "--all") == 0) {
@@ -577,23 +606,24 @@ int main(int argc, char **argv)
     radix_sort(st.ent, st.nent);
     t3 = now();
 
-    /* pairs: split the sorted entries at block boundaries */
+    /* pairs */
     {
         pthread_t th[64];
         struct pair_job *jobs = xmalloc((size_t)st.nthreads * sizeof *jobs);
-        size_t start = 0;
+        size_t nchunks = (st.nent + CHUNK - 1) / CHUNK, c;
+        struct outbuf *outs = calloc(nchunks + 1, sizeof *outs);
+        atomic_size_t next;
+        if (!outs) {
+            fprintf(stderr, "quality: out of memory\n");
+            return 2;
+        }
+        atomic_init(&next, 0);
         for (t = 0; t < st.nthreads; t++) {
-            size_t end = (t == st.nthreads - 1) ? st.nent
-                                                : st.nent / (size_t)st.nthreads * (size_t)(t + 1);
-            if (end < start)
-                end = start;
-            while (end < st.nent && end > 0 && st.ent[end].hash == st.ent[end - 1].hash)
-                end++;
             memset(&jobs[t], 0, sizeof jobs[t]);
             jobs[t].st = &st;
-            jobs[t].from = start;
-            jobs[t].to = end;
-            start = end;
+            jobs[t].outs = outs;
+            jobs[t].nchunks = nchunks;
+            jobs[t].next = &next;
             if (pthread_create(&th[t], NULL, pair_thread, &jobs[t]) != 0) {
                 fprintf(stderr, "quality: cannot start a thread\n");
                 return 2;
@@ -610,15 +640,18 @@ int main(int argc, char **argv)
             }
         }
         fputs("id_a,id_b,score,decision\n", out);
+        for (c = 0; c < nchunks; c++) {
+            if (outs[c].n)
+                fwrite(outs[c].p, 1, outs[c].n, out);
+            free(outs[c].p);
+        }
         for (t = 0; t < st.nthreads; t++) {
-            if (jobs[t].out.n)
-                fwrite(jobs[t].out.p, 1, jobs[t].out.n, out);
-            free(jobs[t].out.p);
             total_pairs += jobs[t].pairs;
             merges += jobs[t].merges;
             reviews += jobs[t].reviews;
             skipped += jobs[t].skipped_blocks;
         }
+        free(outs);
         free(jobs);
         if (out != stdout)
             fclose(out);
