@@ -92,23 +92,72 @@ static int page_add(void *ctx, int64_t id)
     return 0;
 }
 
-static patron_status add_record(patron_db *db, batch *b, int64_t id, size_t *khash_cap)
+#define CHUNK 8192
+
+/* Normalising and keying a chunk of loaded records, on several threads. */
+typedef struct nchunk {
+    patron_customer **cust;   /* CHUNK loaded records */
+    patron__match_rec *recs;  /* where their normalised forms go */
+    uint64_t *kh;             /* CHUNK * PATRON__MATCH_KEYS_MAX hashes */
+    uint8_t *nk;
+    const patron__match_config *cfg;
+    size_t from, to;
+    bool oom;
+} nchunk;
+
+static void *norm_thread(void *arg)
 {
-    patron_customer *c = NULL;
+    nchunk *j = arg;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
-    patron_status st = patron__load_in_tx(db, &c, id);
-    size_t nk, base;
-    if (st)
-        return st;
-    if (patron_customer_state(c) == PATRON_STATE_MERGED) {
-        patron_customer_free(c);
-        return PATRON_OK;
+    for (size_t i = j->from; i < j->to; i++) {
+        uint64_t *h = j->kh + i * PATRON__MATCH_KEYS_MAX;
+        size_t nk, w = 0;
+        if (patron__cust_match_rec(&j->recs[i], j->cust[i], j->cfg->default_country) != 0) {
+            j->oom = true;
+            memset(&j->recs[i], 0, sizeof j->recs[i]);
+            j->nk[i] = 0;
+            continue;
+        }
+        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &j->recs[i], j->cfg);
+        for (size_t k = 0; k < nk; k++) {
+            uint64_t v = hash_key(&keys[k]);
+            size_t p = w;
+            while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
+                h[p] = h[p - 1];
+                p--;
+            }
+            h[p] = v;
+            w++;
+        }
+        nk = 0;
+        for (size_t k = 0; k < w; k++) /* drop repeats */
+            if (nk == 0 || h[nk - 1] != h[k])
+                h[nk++] = h[k];
+        j->nk[i] = (uint8_t)nk;
     }
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 1024;
-        patron__match_rec *nr = patron__realloc(b->recs, nc * sizeof *nr);
+    return NULL;
+}
+
+static int nthreads(void);
+
+/* Normalise the chunk's records into b (in parallel), then append their
+ * keys (in order). */
+static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust, int64_t *ids, size_t n,
+                                 uint64_t *kh, uint8_t *nk, size_t *khash_cap)
+{
+    nchunk jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int nj = nthreads(), started = 0;
+    size_t need = 0;
+    bool oom = false;
+    if (b->n + n > b->cap) {
+        size_t nc = b->cap ? b->cap : CHUNK;
+        patron__match_rec *nr;
         int64_t *ni;
         uint32_t *no;
+        while (nc < b->n + n)
+            nc *= 2;
+        nr = patron__realloc(b->recs, nc * sizeof *nr);
         if (nr)
             b->recs = nr;
         ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
@@ -117,60 +166,63 @@ static patron_status add_record(patron_db *db, batch *b, int64_t id, size_t *kha
         no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
         if (no)
             b->koff = no;
-        if (!nr || !ni || !no) {
-            patron_customer_free(c);
+        if (!nr || !ni || !no)
             return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        }
-        b->cap = nc;
-        if (b->n == 0)
+        if (b->cap == 0)
             b->koff[0] = 0;
+        b->cap = nc;
     }
-    if (b->n >= UINT32_MAX - 1) {
-        patron_customer_free(c);
+    if (b->n + n >= UINT32_MAX)
         return patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
+    for (int t = 0; t < nj; t++) {
+        jobs[t].cust = cust;
+        jobs[t].recs = b->recs + b->n;
+        jobs[t].kh = kh;
+        jobs[t].nk = nk;
+        jobs[t].cfg = &b->cfg;
+        jobs[t].from = n * (size_t)t / (size_t)nj;
+        jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
+        jobs[t].oom = false;
     }
-    if (patron__cust_match_rec(&b->recs[b->n], c, b->cfg.default_country) != 0) {
-        patron_customer_free(c);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, norm_thread, &jobs[t]) != 0)
+            break;
+        started = t;
     }
-    patron_customer_free(c);
-    nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->recs[b->n], &b->cfg);
-    base = b->koff[b->n];
-    if (base + nk > *khash_cap) {
-        size_t nc = *khash_cap ? *khash_cap * 2 : 16384;
+    norm_thread(&jobs[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++)
+        norm_thread(&jobs[t]);
+    for (int t = 0; t < nj; t++)
+        oom |= jobs[t].oom;
+    for (size_t i = 0; i < n; i++)
+        need += nk[i];
+    if (!oom && b->koff[b->n] + need > *khash_cap) {
+        size_t nc = *khash_cap ? *khash_cap : 65536;
         uint64_t *nh;
-        while (nc < base + nk)
+        while (nc < b->koff[b->n] + need)
             nc *= 2;
         nh = patron__realloc(b->khash, nc * sizeof *nh);
-        if (!nh) {
-            patron__match_rec_free(&b->recs[b->n]);
-            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        if (nh) {
+            b->khash = nh;
+            *khash_cap = nc;
+        } else {
+            oom = true;
         }
-        b->khash = nh;
-        *khash_cap = nc;
     }
-    {
-        uint64_t *h = b->khash + base;
-        size_t w = 0;
-        for (size_t k = 0; k < nk; k++) {
-            uint64_t v = hash_key(&keys[k]);
-            size_t j = w;
-            while (j > 0 && h[j - 1] > v) { /* insertion sort: few keys */
-                h[j] = h[j - 1];
-                j--;
-            }
-            h[j] = v;
-            w++;
-        }
-        /* drop repeats */
-        nk = 0;
-        for (size_t k = 0; k < w; k++)
-            if (nk == 0 || h[nk - 1] != h[k])
-                h[nk++] = h[k];
+    if (oom) {
+        for (size_t i = 0; i < n; i++)
+            patron__match_rec_free(&b->recs[b->n + i]);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    b->ids[b->n] = id;
-    b->koff[b->n + 1] = (uint32_t)(base + nk);
-    b->n++;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t base = b->koff[b->n];
+        memcpy(b->khash + base, kh + i * PATRON__MATCH_KEYS_MAX, nk[i] * sizeof *kh);
+        b->ids[b->n] = ids[i];
+        b->koff[b->n + 1] = base + nk[i];
+        b->n++;
+    }
     return PATRON_OK;
 }
 
@@ -179,16 +231,46 @@ static patron_status read_all(patron_db *db, batch *b)
     static const patron_filter all = PATRON_FILTER_INIT;
     idpage page;
     int64_t after = 0;
-    size_t khash_cap = 0;
+    size_t khash_cap = 0, n = 0;
+    patron_customer **cust = patron__calloc(CHUNK, sizeof *cust);
+    int64_t *ids = patron__malloc(CHUNK * sizeof *ids);
+    uint64_t *kh = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX * sizeof *kh);
+    uint8_t *nk = patron__malloc(CHUNK);
     patron_status st = PATRON_OK;
+    if (!cust || !ids || !kh || !nk)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     do {
         page.n = 0;
-        st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
-        for (size_t i = 0; i < page.n && !st; i++)
-            st = add_record(db, b, page.ids[i], &khash_cap);
+        if (!st)
+            st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
+        for (size_t i = 0; i < page.n && !st; i++) {
+            patron_customer *c = NULL;
+            if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
+                break;
+            if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+                patron_customer_free(c);
+                continue;
+            }
+            cust[n] = c;
+            ids[n++] = page.ids[i];
+            if (n == CHUNK) {
+                st = flush_chunk(db, b, cust, ids, n, kh, nk, &khash_cap);
+                for (size_t k = 0; k < n; k++)
+                    patron_customer_free(cust[k]);
+                n = 0;
+            }
+        }
         if (page.n)
             after = page.ids[page.n - 1];
     } while (!st && page.n == 1024);
+    if (!st && n)
+        st = flush_chunk(db, b, cust, ids, n, kh, nk, &khash_cap);
+    for (size_t k = 0; cust && k < n; k++)
+        patron_customer_free(cust[k]);
+    patron__free(cust);
+    patron__free(ids);
+    patron__free(kh);
+    patron__free(nk);
     return st;
 }
 

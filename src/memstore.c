@@ -8,6 +8,7 @@
  * in separate threads. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,11 +27,32 @@ typedef struct kmap {
     size_t cap, used;
 } kmap;
 
+/* A record: packed (patron_record_pack), so a million customers fit in a
+ * few hundred megabytes, plus what scans filter on and the hashes of its
+ * keys (to take them out of the index again). */
 typedef struct mrec {
-    patron_customer *c;
-    kentry **keys;
-    size_t n_keys;
+    char *blob;      /* NULL: no record with this id */
+    uint64_t *kh;    /* distinct key hashes */
+    char *ckeys;     /* the core keys (kind < 100) as text: kind byte, value, NUL, ... */
+    char *group;     /* customer group, for scan filters */
+    uint32_t blob_len, n_kh, ckeys_len;
+    uint8_t state, locked;
 } mrec;
+
+/* The key index: an open-addressing multimap of (key hash, id).  Keys are
+ * hashed to 64 bits; for the core's own keys (number, external reference,
+ * email, login: kind < 100) a lookup checks each id against the record's
+ * exact keys, for the matcher's blocking keys a hash match is the answer
+ * (a false candidate, at odds of about 2^-64, is scored and dropped). */
+typedef struct mslot {
+    uint64_t h; /* 0: empty */
+    int64_t id;
+} mslot;
+
+typedef struct mmap {
+    mslot *s;
+    size_t cap, used;
+} mmap;
 
 typedef struct mjournal {
     patron_journal_entry e; /* strings owned */
@@ -63,7 +85,7 @@ struct patron_memstore {
     mrec *recs; /* index = id; recs[0] unused */
     size_t cap_recs;
     int64_t next_id;
-    kmap keys;
+    mmap keys;
     kmap numbers; /* claimed customer numbers */
     uint64_t counter;
     mjournal *journal;
@@ -95,23 +117,6 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h ^ (h >> 29);
 }
 
-static size_t make_key(char *buf, size_t bufsz, int kind, const char *value, char **heap)
-{
-    size_t vn = strlen(value), n = 4 + vn;
-    char *p = buf;
-    *heap = NULL;
-    if (n + 1 > bufsz) {
-        p = *heap = patron__malloc(n + 1);
-        if (!p)
-            return 0;
-    }
-    p[0] = (char)((unsigned)kind >> 24);
-    p[1] = (char)((unsigned)kind >> 16);
-    p[2] = (char)((unsigned)kind >> 8);
-    p[3] = (char)kind;
-    memcpy(p + 4, value, vn + 1);
-    return n;
-}
 
 static kentry *kmap_find(const kmap *m, const char *key, size_t n, uint64_t h)
 {
@@ -217,87 +222,190 @@ static bool kentry_add(kentry *e, int64_t id)
     return true;
 }
 
-static void kentry_del(kentry *e, int64_t id)
+
+/* ---- the key index -------------------------------------------------- */
+
+static uint64_t key_hash(int kind, const char *value)
 {
-    for (size_t i = 0; i < e->n; i++)
-        if (e->ids[i] == id) {
-            memmove(&e->ids[i], &e->ids[i + 1], (e->n - i - 1) * sizeof *e->ids);
-            e->n--;
-            return;
-        }
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)kind;
+    h *= 1099511628211ULL;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
 }
 
-/* ---- records and their keys ------------------------------------------- */
-
-static void index_drop(mrec *r, int64_t id)
+/* Room for `extra` more entries, growing if needed.  false: out of memory
+ * (nothing changed). */
+static bool mm_reserve(mmap *m, size_t extra)
 {
-    for (size_t i = 0; i < r->n_keys; i++)
-        kentry_del(r->keys[i], id);
-}
-
-/* Re-add the id to entries that already exist: cannot fail for want of a
- * new entry, but a list may need to grow.  false when out of memory. */
-static bool index_readd(mrec *r, int64_t id)
-{
-    for (size_t i = 0; i < r->n_keys; i++)
-        if (!kentry_add(r->keys[i], id)) {
-            for (size_t k = 0; k < i; k++)
-                kentry_del(r->keys[k], id);
-            return false;
-        }
+    size_t ncap;
+    mslot *ns;
+    if ((m->used + extra) * 10 <= m->cap * 7)
+        return true;
+    ncap = m->cap ? m->cap : 1024;
+    while ((m->used + extra) * 10 > ncap * 7)
+        ncap *= 2;
+    ns = patron__calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    for (size_t i = 0; i < m->cap; i++) {
+        size_t j;
+        if (!m->s[i].h)
+            continue;
+        for (j = m->s[i].h & (ncap - 1); ns[j].h; j = (j + 1) & (ncap - 1))
+            ;
+        ns[j] = m->s[i];
+    }
+    patron__free(m->s);
+    m->s = ns;
+    m->cap = ncap;
     return true;
 }
 
-/* Build the entry list of a new record and index it.  Leaves the map with
- * possibly a few new empty entries on failure (harmless). */
-static int index_build(patron_memstore *ms, mrec *r, int64_t id, const patron_key *keys, size_t n)
+/* Add an entry; room must have been reserved. */
+static void mm_put(mmap *m, uint64_t h, int64_t id)
 {
-    r->keys = n ? patron__calloc(n, sizeof *r->keys) : NULL;
-    r->n_keys = 0;
-    if (n && !r->keys)
-        return PATRON_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        char buf[256], *heap;
-        size_t kn;
-        kentry *e;
-        bool dup = false;
-        if (!keys[i].value)
+    size_t j;
+    for (j = h & (m->cap - 1); m->s[j].h; j = (j + 1) & (m->cap - 1))
+        ;
+    m->s[j].h = h;
+    m->s[j].id = id;
+    m->used++;
+}
+
+/* Remove an entry (backward-shift deletion keeps probe runs unbroken). */
+static void mm_del(mmap *m, uint64_t h, int64_t id)
+{
+    size_t mask = m->cap - 1, i;
+    if (!m->cap)
+        return;
+    for (i = h & mask; m->s[i].h; i = (i + 1) & mask)
+        if (m->s[i].h == h && m->s[i].id == id)
+            break;
+    if (!m->s[i].h)
+        return;
+    for (size_t j = (i + 1) & mask; m->s[j].h; j = (j + 1) & mask) {
+        size_t home = m->s[j].h & mask;
+        /* can the entry at j move to the hole at i? only if its home is
+         * not cyclically within (i, j] */
+        bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
             continue;
-        kn = make_key(buf, sizeof buf, keys[i].kind, keys[i].value, &heap);
-        if (!kn) {
-            patron__free(r->keys);
-            r->keys = NULL;
-            return PATRON_E_NOMEM;
-        }
-        e = kmap_get(&ms->keys, heap ? heap : buf, kn);
-        patron__free(heap);
-        if (!e) {
-            patron__free(r->keys);
-            r->keys = NULL;
-            r->n_keys = 0;
-            return PATRON_E_NOMEM;
-        }
-        for (size_t k = 0; k < r->n_keys; k++)
-            dup |= r->keys[k] == e;
-        if (!dup)
-            r->keys[r->n_keys++] = e;
+        m->s[i] = m->s[j];
+        i = j;
     }
-    if (!index_readd(r, id)) {
-        patron__free(r->keys);
-        r->keys = NULL;
-        r->n_keys = 0;
-        return PATRON_E_NOMEM;
-    }
-    return PATRON_OK;
+    m->s[i].h = 0;
+    m->s[i].id = 0;
+    m->used--;
+}
+
+static void index_drop(patron_memstore *ms, const mrec *r, int64_t id)
+{
+    for (uint32_t i = 0; i < r->n_kh; i++)
+        mm_del(&ms->keys, r->kh[i], id);
+}
+
+/* Put a record's keys back: the entries it had were taken out just before
+ * (rollback), so the table has room. */
+static void index_readd(patron_memstore *ms, const mrec *r, int64_t id)
+{
+    for (uint32_t i = 0; i < r->n_kh; i++)
+        mm_put(&ms->keys, r->kh[i], id);
 }
 
 static void mrec_free(mrec *r)
 {
-    patron_customer_free(r->c);
-    patron__free(r->keys);
-    r->c = NULL;
-    r->keys = NULL;
-    r->n_keys = 0;
+    patron__free(r->blob);
+    patron__free(r->kh);
+    patron__free(r->ckeys);
+    patron__free(r->group);
+    memset(r, 0, sizeof *r);
+}
+
+/* Pack `c` (with `id` as its id) and its keys into a new mrec. */
+static int mrec_build(mrec *r, const patron_customer *c, int64_t id, const patron_key *keys, size_t n)
+{
+    char *packed = NULL, idtxt[24];
+    size_t len, cklen = 0;
+    int idn;
+    memset(r, 0, sizeof *r);
+    if (patron_record_pack(&packed, &len, c) != PATRON_OK)
+        return PATRON_E_NOMEM;
+    /* the id item goes before the end mark; a later item wins on unpack */
+    idn = snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
+    r->blob = patron__malloc(len + 6 + (size_t)idn + 1);
+    if (!r->blob) {
+        patron__free(packed);
+        return PATRON_E_NOMEM;
+    }
+    memcpy(r->blob, packed, len - 1);
+    r->blob[len - 1] = 'F';
+    r->blob[len] = (char)PATRON_F_ID;
+    r->blob[len + 1] = (char)idn;
+    r->blob[len + 2] = r->blob[len + 3] = r->blob[len + 4] = 0;
+    memcpy(r->blob + len + 5, idtxt, (size_t)idn);
+    r->blob[len + 5 + (size_t)idn] = 'Z';
+    r->blob[len + 6 + (size_t)idn] = '\0';
+    r->blob_len = (uint32_t)(len + 6 + (size_t)idn);
+    patron__free(packed);
+    r->state = (uint8_t)patron_customer_state(c);
+    r->locked = (uint8_t)patron_customer_locked(c);
+    if (patron_customer_get(c, PATRON_F_GROUP) &&
+        !(r->group = patron__strdup(patron_customer_get(c, PATRON_F_GROUP))))
+        goto oom;
+    r->kh = n ? patron__malloc(n * sizeof *r->kh) : NULL;
+    if (n && !r->kh)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h;
+        bool dup = false;
+        if (!keys[i].value)
+            continue;
+        h = key_hash(keys[i].kind, keys[i].value);
+        for (uint32_t k = 0; k < r->n_kh && !dup; k++)
+            dup = r->kh[k] == h;
+        if (!dup)
+            r->kh[r->n_kh++] = h;
+        if (keys[i].kind > 0 && keys[i].kind < 100)
+            cklen += strlen(keys[i].value) + 2;
+    }
+    if (cklen) {
+        char *w = r->ckeys = patron__malloc(cklen);
+        if (!w)
+            goto oom;
+        for (size_t i = 0; i < n; i++) {
+            size_t vl;
+            if (!keys[i].value || keys[i].kind <= 0 || keys[i].kind >= 100)
+                continue;
+            vl = strlen(keys[i].value);
+            *w++ = (char)keys[i].kind;
+            memcpy(w, keys[i].value, vl + 1);
+            w += vl + 1;
+        }
+        r->ckeys_len = (uint32_t)cklen;
+    }
+    return PATRON_OK;
+oom:
+    mrec_free(r);
+    return PATRON_E_NOMEM;
+}
+
+/* Does record r hold the core key (kind, value)? */
+static bool has_core_key(const mrec *r, int kind, const char *value)
+{
+    const char *p = r->ckeys, *end = r->ckeys ? r->ckeys + r->ckeys_len : NULL;
+    while (p && p < end) {
+        size_t vl = strlen(p + 1);
+        if ((unsigned char)p[0] == (unsigned)kind && strcmp(p + 1, value) == 0)
+            return true;
+        p += vl + 2;
+    }
+    return false;
 }
 
 static int log_push(patron_memstore *ms, const undo *u)
@@ -347,7 +455,7 @@ void patron_memstore_free(patron_memstore *ms)
     for (int64_t id = 1; id < ms->next_id; id++)
         mrec_free(&ms->recs[id]);
     patron__free(ms->recs);
-    kmap_free(&ms->keys);
+    patron__free(ms->keys.s);
     kmap_free(&ms->numbers);
     for (size_t i = 0; i < ms->n_journal; i++)
         journal_free_entry(&ms->journal[i]);
@@ -471,21 +579,20 @@ static int ms_rollback(void *ctx)
         mrec *r = u->id > 0 && u->id < ms->next_id ? &ms->recs[u->id] : NULL;
         switch (u->op) {
         case U_INSERT:
-            index_drop(r, u->id);
+            index_drop(ms, r, u->id);
             mrec_free(r);
             ms->next_id = u->id;
             break;
         case U_UPDATE:
-            index_drop(r, u->id);
+            index_drop(ms, r, u->id);
             mrec_free(r);
             *r = u->old;
-            /* Lists only shrank since; re-adding cannot need more memory
-             * than they had, since kentry lists never shrink their buffer. */
-            (void)index_readd(r, u->id);
+            /* the entries just dropped leave room: re-adding cannot fail */
+            index_readd(ms, r, u->id);
             break;
         case U_REMOVE:
             *r = u->old;
-            (void)index_readd(r, u->id);
+            index_readd(ms, r, u->id);
             break;
         case U_COUNTER:
             ms->counter = u->old_value;
@@ -520,9 +627,11 @@ static int ms_rollback(void *ctx)
 static int ms_load(void *ctx, int64_t id, patron_customer *out)
 {
     patron_memstore *ms = MS(ctx);
-    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
-    return patron__cust_copy(out, ms->recs[id].c);
+    return patron_record_unpack(out, ms->recs[id].blob, ms->recs[id].blob_len) == PATRON_OK
+               ? PATRON_OK
+               : PATRON_E_NOMEM;
 }
 
 static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
@@ -530,7 +639,7 @@ static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys
 {
     patron_memstore *ms = MS(ctx);
     int64_t id = ms->next_id;
-    mrec r = { NULL, NULL, 0 };
+    mrec r;
     undo u = { .op = U_INSERT, .id = id };
     int rc;
     if (!ms->in_txn)
@@ -544,18 +653,14 @@ static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys
         ms->recs = nr;
         ms->cap_recs = nc;
     }
-    if ((rc = patron_customer_clone(&r.c, c)) != 0)
+    if ((rc = mrec_build(&r, c, id, keys, n_keys)) != 0)
         return rc;
-    if ((rc = patron__cust_put_i64(r.c, PATRON_F_ID, id)) != 0 || (rc = log_push(ms, &u)) != 0) {
+    if (!mm_reserve(&ms->keys, r.n_kh) || (rc = log_push(ms, &u)) != 0) {
         mrec_free(&r);
-        return rc;
-    }
-    if ((rc = index_build(ms, &r, id, keys, n_keys)) != 0) {
-        ms->n_log--;
-        mrec_free(&r);
-        return rc;
+        return PATRON_E_NOMEM;
     }
     ms->recs[id] = r;
+    index_readd(ms, &ms->recs[id], id);
     ms->next_id = id + 1;
     *id_out = id;
     return PATRON_OK;
@@ -565,28 +670,24 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
 {
     patron_memstore *ms = MS(ctx);
     int64_t id = patron_customer_id(c);
-    mrec r = { NULL, NULL, 0 };
+    mrec r;
     undo u = { .op = U_UPDATE, .id = id };
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
-    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
-    if ((rc = patron_customer_clone(&r.c, c)) != 0)
+    if ((rc = mrec_build(&r, c, id, keys, n_keys)) != 0)
         return rc;
     u.old = ms->recs[id];
-    if ((rc = log_push(ms, &u)) != 0) {
+    /* room for the new keys while the old ones are still in */
+    if (!mm_reserve(&ms->keys, r.n_kh) || (rc = log_push(ms, &u)) != 0) {
         mrec_free(&r);
-        return rc;
+        return PATRON_E_NOMEM;
     }
-    index_drop(&ms->recs[id], id);
-    if ((rc = index_build(ms, &r, id, keys, n_keys)) != 0) {
-        (void)index_readd(&ms->recs[id], id);
-        ms->n_log--;
-        mrec_free(&r);
-        return rc;
-    }
+    index_drop(ms, &ms->recs[id], id);
     ms->recs[id] = r;
+    index_readd(ms, &ms->recs[id], id);
     return PATRON_OK;
 }
 
@@ -597,45 +698,68 @@ static int ms_remove(void *ctx, int64_t id)
     int rc;
     if (!ms->in_txn)
         return PATRON_E_STATE;
-    if (id <= 0 || id >= ms->next_id || !ms->recs[id].c)
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
     u.old = ms->recs[id];
     if ((rc = log_push(ms, &u)) != 0)
         return rc;
-    index_drop(&ms->recs[id], id);
+    index_drop(ms, &ms->recs[id], id);
     memset(&ms->recs[id], 0, sizeof ms->recs[id]);
     return PATRON_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *ectx)
 {
     patron_memstore *ms = MS(ctx);
-    char buf[256], *heap;
-    size_t n = make_key(buf, sizeof buf, kind, value, &heap);
-    kentry *e;
-    if (!n)
-        return PATRON_E_NOMEM;
-    e = kmap_find(&ms->keys, heap ? heap : buf, n, hash_bytes(heap ? heap : buf, n));
-    patron__free(heap);
-    if (!e)
+    uint64_t h = key_hash(kind, value);
+    int64_t small[64], *ids = small;
+    size_t n = 0, cap = 64, mask = ms->keys.cap - 1;
+    if (!ms->keys.cap)
         return PATRON_OK;
-    for (size_t i = 0; i < e->n; i++)
-        if (emit(ectx, e->ids[i]))
+    for (size_t j = h & mask; ms->keys.s[j].h; j = (j + 1) & mask) {
+        int64_t id = ms->keys.s[j].id;
+        if (ms->keys.s[j].h != h)
+            continue;
+        if (kind > 0 && kind < 100 && !has_core_key(&ms->recs[id], kind, value))
+            continue; /* a hash collision on an exact key */
+        if (n == cap) {
+            int64_t *ni = patron__malloc(cap * 2 * sizeof *ni);
+            if (!ni) {
+                if (ids != small)
+                    patron__free(ids);
+                return PATRON_E_NOMEM;
+            }
+            memcpy(ni, ids, n * sizeof *ni);
+            if (ids != small)
+                patron__free(ids);
+            ids = ni;
+            cap *= 2;
+        }
+        ids[n++] = id;
+    }
+    qsort(ids, n, sizeof *ids, cmp_i64);
+    for (size_t i = 0; i < n; i++)
+        if (emit(ectx, ids[i]))
             break;
+    if (ids != small)
+        patron__free(ids);
     return PATRON_OK;
 }
 
-static bool filter_match(const patron_customer *c, const patron_store_filter *f)
+static bool filter_match(const mrec *r, const patron_store_filter *f)
 {
-    if (f->state && patron_customer_state(c) != (patron_state)f->state)
+    if (f->state && r->state != (uint8_t)f->state)
         return false;
-    if (f->locked != PATRON_FILTER_ANY && patron_customer_locked(c) != (f->locked != 0))
+    if (f->locked != PATRON_FILTER_ANY && r->locked != (f->locked != 0))
         return false;
-    if (f->group) {
-        const char *g = patron_customer_get(c, PATRON_F_GROUP);
-        if (!g || strcmp(g, f->group) != 0)
-            return false;
-    }
+    if (f->group && (!r->group || strcmp(r->group, f->group) != 0))
+        return false;
     return true;
 }
 
@@ -647,7 +771,7 @@ static int ms_scan(void *ctx, const patron_store_filter *f, int64_t after_id, si
     if (after_id >= ms->next_id)
         return PATRON_OK; /* also keeps after_id + 1 from overflowing */
     for (int64_t id = after_id < 0 ? 1 : after_id + 1; id < ms->next_id && n < limit; id++) {
-        if (!ms->recs[id].c || !filter_match(ms->recs[id].c, f))
+        if (!ms->recs[id].blob || !filter_match(&ms->recs[id], f))
             continue;
         n++;
         if (emit(ectx, id))
