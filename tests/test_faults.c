@@ -226,6 +226,126 @@ static patron_status run_unlock(fixture *fx, patron_db *db, patron_customer *rec
     return patron_db_unlock(db, fx->id_a);
 }
 
+/* ---- the lifecycle: registration, activation, release ------------------- */
+
+static patron_status run_register(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    return patron_db_register(db, rec);
+}
+
+/* The pending customer of the activation fixtures. */
+static int64_t g_pending_id;
+
+/* A pending registration of Carla: no candidate among Anna and Bernd. */
+static void prep_pending_plain(fixture *fx, patron_customer **rec)
+{
+    patron_customer *c;
+    prep_new(fx, &c);
+    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    g_pending_id = patron_customer_id(c);
+    patron_customer_free(c);
+    *rec = NULL;
+}
+
+/* A pending registration of Anna again, with her (normalised) email, so
+ * that every mode finds her: registered under another email first (the
+ * registration refuses a taken one), then changed. */
+static void prep_pending_dup(fixture *fx, patron_customer **rec)
+{
+    patron_customer *c = person("Anna", "Mueller", "anna.tmp@example.de");
+    assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "anna"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, "$2y$10$anna"), PATRON_OK);
+    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    g_pending_id = patron_customer_id(c);
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "Anna@Example.de"), PATRON_OK);
+    assert_int_equal(patron_db_update(fx->plain, c), PATRON_OK);
+    patron_customer_free(c);
+    *rec = NULL;
+}
+
+static patron_status run_activate_mode(patron_db *db, int mode, int want)
+{
+    patron_activation *a = NULL;
+    patron_status st = patron_db_activate(db, &a, g_pending_id, mode, 0);
+    if (!st && patron_activation_outcome(a) != want)
+        fail_msg("activation mode %d: outcome %d (%s), want %d", mode, patron_activation_outcome(a),
+                 patron_activation_message(a), want);
+    if (st)
+        assert_null(a);
+    patron_activation_free(a);
+    return st;
+}
+
+static patron_status run_activate_interactive_new(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_INTERACTIVE, PATRON_OUTCOME_ACTIVATED);
+}
+
+static patron_status run_activate_auto_new(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_AUTO, PATRON_OUTCOME_ACTIVATED);
+}
+
+static patron_status run_activate_email_new(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_EMAIL, PATRON_OUTCOME_ACTIVATED);
+}
+
+static patron_status run_activate_interactive_dup(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_INTERACTIVE, PATRON_OUTCOME_REVIEW);
+}
+
+static patron_status run_activate_auto_dup(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_AUTO, PATRON_OUTCOME_MERGED);
+}
+
+static patron_status run_activate_email_dup(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_EMAIL, PATRON_OUTCOME_MERGED);
+}
+
+static patron_status run_release(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    char *num = NULL;
+    patron_status st;
+    (void)fx;
+    (void)rec;
+    st = patron_db_release(db, &num, g_pending_id);
+    if (st)
+        assert_null(num);
+    else
+        assert_non_null(num);
+    patron_free(num);
+    return st;
+}
+
+static patron_status run_gate(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    int v;
+    int64_t cid;
+    patron_status st;
+    (void)rec;
+    st = patron_db_can_login(db, &v, &cid, "bernd");
+    if (!st)
+        st = patron_db_can_order(db, &v, &cid, fx->id_a);
+    return st;
+}
+
 static const op OPS[] = {
     { "create", prep_new, run_create },
     { "create-manual-number", prep_new_manual, run_create },
@@ -237,7 +357,281 @@ static const op OPS[] = {
     { "undo", prep_merged, run_undo },
     { "lock", prep_none, run_lock },
     { "unlock", prep_locked, run_unlock },
+    { "register", prep_new, run_register },
+    { "activate-interactive-new", prep_pending_plain, run_activate_interactive_new },
+    { "activate-auto-new", prep_pending_plain, run_activate_auto_new },
+    { "activate-email-new", prep_pending_plain, run_activate_email_new },
+    { "activate-interactive-dup", prep_pending_dup, run_activate_interactive_dup },
+    { "activate-auto-dup", prep_pending_dup, run_activate_auto_dup },
+    { "activate-email-dup", prep_pending_dup, run_activate_email_dup },
+    { "release", prep_pending_plain, run_release },
+    { "gate", prep_none, run_gate },
 };
+
+/* ---- customer groups: the meta callbacks fail too ------------------------- */
+
+/* fault_db() wraps the callbacks of store version 1 without the meta ones;
+ * these count and fail alike, on the same fault_store. */
+static int meta_hit(fault_store *fs, const char *name)
+{
+    fs->calls++;
+    if (fs->fail_at && fs->calls == fs->fail_at) {
+        fs->failed = true;
+        snprintf(fs->last_failed, sizeof fs->last_failed, "%s", name);
+        return 1;
+    }
+    return 0;
+}
+
+static int w_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *ectx)
+{
+    fault_store *fs = ctx;
+    if (meta_hit(fs, "meta_get"))
+        return -1000;
+    return fs->inner->meta_get(fs->inner_ctx, key, emit, ectx);
+}
+
+static int w_meta_put(void *ctx, const char *key, const char *value)
+{
+    fault_store *fs = ctx;
+    if (meta_hit(fs, "meta_put"))
+        return -1000;
+    return fs->inner->meta_put(fs->inner_ctx, key, value);
+}
+
+static int w_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *ectx)
+{
+    fault_store *fs = ctx;
+    if (meta_hit(fs, "meta_scan"))
+        return -1000;
+    return fs->inner->meta_scan(fs->inner_ctx, prefix, emit, ectx);
+}
+
+/* A handle through `fs` with the meta callbacks wrapped as well. */
+static patron_db *fault_db_meta(fault_store *fs, test_backend *tb)
+{
+    patron_db *db = fault_db(fs, tb);
+    assert_non_null(db);
+    patron_db_close(db);
+    fs->ops.meta_get = w_meta_get;
+    fs->ops.meta_put = w_meta_put;
+    fs->ops.meta_scan = w_meta_scan;
+    db = NULL;
+    assert_int_equal(patron_db_open(&db, &fs->ops, fs), PATRON_OK);
+    return db;
+}
+
+static int add_meta_line(void *ctx, const char *key, const char *value)
+{
+    char **acc = ctx;
+    size_t old = strlen(*acc), add = strlen(key) + strlen(value) + 16;
+    char *n = realloc(*acc, old + add);
+    if (!n)
+        abort();
+    snprintf(n + old, add, "meta %s = ", key);
+    {
+        size_t at = strlen(n);
+        for (const char *v = value; *v; v++)
+            n[at++] = *v == '\n' ? '|' : *v;
+        n[at++] = '\n';
+        n[at] = '\0';
+    }
+    *acc = n;
+    return 0;
+}
+
+/* store_fingerprint() and every meta entry. */
+static char *fingerprint_meta(test_backend *tb)
+{
+    char *fp = store_fingerprint(tb, PROBE_KEYS, PROBE_NUMBERS);
+    if (tb->ops->begin(tb->ctx) != 0)
+        abort();
+    tb->ops->meta_scan(tb->ctx, "", add_meta_line, &fp);
+    tb->ops->rollback(tb->ctx);
+    return fp;
+}
+
+/* Groups: Standard (the default), Händler (Anna), Alt (only the pending
+ * Carla); Bernd was made before any group and has none. */
+static void prep_groups(fixture *fx, patron_customer **rec)
+{
+    patron_customer *c;
+    *rec = NULL;
+    assert_int_equal(patron_db_group_add(fx->plain, "Standard"), PATRON_OK);
+    assert_int_equal(patron_db_group_add(fx->plain, "Händler"), PATRON_OK);
+    assert_int_equal(patron_db_group_add(fx->plain, "Alt"), PATRON_OK);
+    assert_int_equal(patron_db_group_set(fx->plain, "Händler", "discount_percent", "10"), PATRON_OK);
+    assert_int_equal(patron_db_group_assign(fx->plain, "Händler", fx->id_a), PATRON_OK);
+    prep_new(fx, &c);
+    assert_int_equal(patron_customer_set(c, PATRON_F_GROUP, "Alt"), PATRON_OK);
+    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    g_pending_id = patron_customer_id(c);
+    patron_customer_free(c);
+}
+
+static void prep_groups_new(fixture *fx, patron_customer **rec)
+{
+    prep_groups(fx, rec);
+    *rec = person("Dieter", "Dorn", "dieter@example.de");
+}
+
+static patron_status run_group_add(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_group_add(db, "Neu");
+}
+
+static patron_status run_group_rename(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_group_rename(db, "Händler", "Großhandel");
+}
+
+static patron_status run_group_set_default(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_group_set(db, "Händler", "default", "1");
+}
+
+static patron_status run_group_set_discount(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_group_set(db, "Händler", "discount_percent", "12.5");
+}
+
+static patron_status run_group_assign(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)rec;
+    return patron_db_group_assign(db, "Händler", fx->id_b);
+}
+
+static patron_status run_group_delete(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_group_delete(db, "Alt");
+}
+
+static patron_status run_groups_json(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    char *j = NULL;
+    patron_status st;
+    (void)fx;
+    (void)rec;
+    st = patron_db_groups_json(db, &j);
+    if (st)
+        assert_null(j);
+    patron_free(j);
+    return st;
+}
+
+static patron_status run_activate_auto_grouped(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_activate_mode(db, PATRON_ACTIVATE_AUTO, PATRON_OUTCOME_ACTIVATED);
+}
+
+static const op GROUP_OPS[] = {
+    { "group-add", prep_groups, run_group_add },
+    { "group-rename", prep_groups, run_group_rename },
+    { "group-set-default", prep_groups, run_group_set_default },
+    { "group-set-discount", prep_groups, run_group_set_discount },
+    { "group-assign", prep_groups, run_group_assign },
+    { "group-delete", prep_groups, run_group_delete },
+    { "groups-json", prep_groups, run_groups_json },
+    { "register-grouped", prep_groups_new, run_register },
+    { "create-grouped", prep_groups_new, run_create },
+    { "activate-auto-grouped", prep_groups, run_activate_auto_grouped },
+};
+
+/* As every_step(), with the meta callbacks in the count and in the
+ * fingerprint.  A store without meta callbacks keeps no groups: skipped. */
+static void every_step_meta(const op *o)
+{
+    long n, steps = 0;
+    {
+        test_backend tb;
+        bool has;
+        assert_int_equal(tb_open(&tb, g_backend), 0);
+        has = tb.ops->meta_get && tb.ops->meta_put && tb.ops->meta_scan;
+        tb_close(&tb);
+        if (!has) {
+            print_message("[ %-20s ] skipped: store '%s' has no meta callbacks\n", o->name, g_backend);
+            skip();
+            return;
+        }
+    }
+    for (n = 1;; n++) {
+        fixture fx;
+        fault_store fs;
+        patron_customer *rec = NULL;
+        patron_db *db;
+        char *before, *after, *rec_before, *rec_after;
+        patron_status st;
+
+        fixture_open(&fx);
+        o->prepare(&fx, &rec);
+        db = fault_db_meta(&fs, &fx.tb);
+        before = fingerprint_meta(&fx.tb);
+        assert_non_null(strstr(before, "meta group/Standard = ")); /* the groups are in the picture */
+        rec_before = pack(rec);
+
+        fault_arm(&fs, n);
+        st = o->run(&fx, db, rec);
+        if (!fs.failed) {
+            if (st != PATRON_OK)
+                fail_msg("%s: %s (%s)", o->name, patron_status_str(st), patron_db_errmsg(db));
+            steps = n - 1;
+            free(before);
+            patron_free(rec_before);
+            patron_customer_free(rec);
+            patron_db_close(db);
+            fixture_close(&fx);
+            break;
+        }
+        if (st == PATRON_OK)
+            fail_msg("%s: injected failure in '%s' (call %ld) was not reported", o->name, fs.last_failed, n);
+        if (st != PATRON_E_STORE)
+            fail_msg("%s: failure in '%s' reported as %d (%s), want PATRON_E_STORE", o->name,
+                     fs.last_failed, st, patron_db_errmsg(db));
+        if (!strstr(patron_db_errmsg(db), fs.last_failed))
+            fail_msg("%s: message '%s' does not name the callback '%s'", o->name, patron_db_errmsg(db),
+                     fs.last_failed);
+        after = fingerprint_meta(&fx.tb);
+        if (strcmp(before, after) != 0)
+            fail_msg("%s: store changed after failure of '%s' (call %ld)\nbefore:\n%s\nafter:\n%s", o->name,
+                     fs.last_failed, n, before, after);
+        rec_after = pack(rec);
+        if (strcmp(rec_before, rec_after) != 0)
+            fail_msg("%s: caller's record changed after failure of '%s'", o->name, fs.last_failed);
+
+        fault_arm(&fs, 0);
+        st = o->run(&fx, db, rec);
+        if (st != PATRON_OK)
+            fail_msg("%s: after the failure of '%s', a clean run: %s (%s)", o->name, fs.last_failed,
+                     patron_status_str(st), patron_db_errmsg(db));
+
+        free(before);
+        free(after);
+        patron_free(rec_before);
+        patron_free(rec_after);
+        patron_customer_free(rec);
+        patron_db_close(db);
+        fixture_close(&fx);
+    }
+    assert_true(steps >= 3);
+    print_message("[ %-20s ] %ld callbacks, failed at each\n", o->name, steps);
+}
+
+static void test_group_ops(void **state)
+{
+    every_step_meta(*state);
+}
 
 /* ---- the driver --------------------------------------------------------- */
 
@@ -315,12 +709,18 @@ static void test_ops(void **state)
 
 int main(int argc, char **argv)
 {
-    struct CMUnitTest tests[sizeof OPS / sizeof OPS[0]];
-    char names[sizeof OPS / sizeof OPS[0]][64];
+    enum { N_OPS = sizeof OPS / sizeof OPS[0], N_GROUP = sizeof GROUP_OPS / sizeof GROUP_OPS[0] };
+    struct CMUnitTest tests[N_OPS + N_GROUP];
+    char names[N_OPS + N_GROUP][64];
     g_backend = tb_selected(argc, argv);
-    for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
+    for (size_t i = 0; i < N_OPS; i++) {
         snprintf(names[i], sizeof names[i], "%s/%s", g_backend, OPS[i].name);
         tests[i] = (struct CMUnitTest){ names[i], test_ops, NULL, NULL, (void *)&OPS[i] };
     }
-    return _cmocka_run_group_tests("faults", tests, sizeof OPS / sizeof OPS[0], NULL, NULL);
+    for (size_t i = 0; i < N_GROUP; i++) {
+        snprintf(names[N_OPS + i], sizeof names[0], "%s/%s", g_backend, GROUP_OPS[i].name);
+        tests[N_OPS + i] = (struct CMUnitTest){ names[N_OPS + i], test_group_ops, NULL, NULL,
+                                                (void *)&GROUP_OPS[i] };
+    }
+    return _cmocka_run_group_tests("faults", tests, N_OPS + N_GROUP, NULL, NULL);
 }
