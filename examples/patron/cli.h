@@ -70,6 +70,10 @@ int cli_usage(cli *ctx, const char *fmt, ...)
 /** Report a failed library call on the database: "patron: WHAT: message". */
 int cli_fail_db(cli *ctx, patron_status st, const char *what);
 
+/** "patron: WHAT: MESSAGE" (or "patron: MESSAGE" when `what` is NULL),
+ *  with the message's line breaks made "; ".  Returns CLI_ERR. */
+int cli_fail_msg(cli *ctx, const char *what, const char *msg);
+
 /** Print the help of a command to stdout; returns CLI_OK. */
 int cli_print_help(const cli_command *cmd);
 
@@ -122,11 +126,21 @@ int cli_open_db(cli *ctx, int create);
  * Find the customer for KEY: "#ID" is an internal id; anything else is
  * tried as customer number, then as external reference of an import
  * (source "import"), then as external reference without a source, and,
- * if it has the form SOURCE:ID, as that external reference.
+ * if it has the form SOURCE:ID, as that external reference.  A key of a
+ * customer merged into another finds the survivor, and a note on stderr
+ * says so ("K000002 was merged into K000001").
  * @param[out] out  free with patron_customer_free().
  * @return CLI_OK, or CLI_ERR after a message.
  */
 int cli_find_customer(cli *ctx, const char *key, patron_customer **out);
+
+/**
+ * cli_find_customer() without messages: on failure writes one to `err` and
+ * returns CLI_ERR.  *merged_from (may be NULL) receives the id of the
+ * merged-away customer the key named when it led to the survivor, else 0.
+ */
+int cli_resolve_customer(cli *ctx, const char *key, patron_customer **out, int64_t *merged_from, char *err,
+                         size_t errlen);
 
 /**
  * Handle --pending, --active, --locked (one of them) into `f`.  Returns 0
@@ -137,9 +151,27 @@ int cli_filter_option(cli *ctx, cli_args *a, patron_filter *f, int *given);
 /** All ids that match `f`, ascending.  *ids_out: free with free(). */
 int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t *n_out);
 
-/** A customer's display key: its number, else "#ID".  Static buffer of
- *  the caller (at least 32 bytes). */
+/**
+ * Collect a command's operands into *ops (free with free()), handling the
+ * common options; any other option is a usage error.  Returns -1 when the
+ * operands are collected, else the exit code to return.
+ */
+int cli_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n);
+
+/** A customer's display key: its number, else "#ID", written to `buf`
+ *  (at least 32 bytes) and returned. */
 const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap);
+
+/** Name, company, postal code and city, email of a customer, for lists of
+ *  candidates: "Max Müller, 10115 Berlin, max@example.de". */
+const char *cli_customer_label(const patron_customer *c, char *buf, size_t cap);
+
+/* ---- tables ------------------------------------------------------------- */
+
+/** Display width of a UTF-8 string: its code points. */
+size_t cli_width(const char *s);
+/** Write `s` and spaces up to `width` columns. */
+void cli_pad(FILE *f, const char *s, size_t width);
 
 /* ---- progress ----------------------------------------------------------- */
 
@@ -170,5 +202,20 @@ int cmd_list(cli *ctx, int argc, char **argv);
 int cmd_create(cli *ctx, int argc, char **argv);
 int cmd_update(cli *ctx, int argc, char **argv);
 int cmd_delete(cli *ctx, int argc, char **argv);
+int cmd_register(cli *ctx, int argc, char **argv);
+int cmd_activate(cli *ctx, int argc, char **argv);
+int cmd_release(cli *ctx, int argc, char **argv);
+int cmd_lock(cli *ctx, int argc, char **argv);
+int cmd_unlock(cli *ctx, int argc, char **argv);
+int cmd_can_login(cli *ctx, int argc, char **argv);
+int cmd_groups(cli *ctx, int argc, char **argv);
+int cmd_merge_plan(cli *ctx, int argc, char **argv);
+int cmd_merge(cli *ctx, int argc, char **argv);
+int cmd_journal(cli *ctx, int argc, char **argv);
+int cmd_undo(cli *ctx, int argc, char **argv);
+int cmd_import_orders(cli *ctx, int argc, char **argv);
+int cmd_orders(cli *ctx, int argc, char **argv);
+int cmd_dedupe(cli *ctx, int argc, char **argv);
+int cmd_match(cli *ctx, int argc, char **argv);
 
 #endif /* PATRON_CLI_H */

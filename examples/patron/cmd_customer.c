@@ -1,6 +1,6 @@
 /*
  * patron — the commands on single customers and lists: show, list,
- * create, update, delete.
+ * create, register, update, delete.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -348,8 +348,7 @@ static int assignments_parse(cli *ctx, assignments *as, char **ops, size_t n)
     return CLI_OK;
 }
 
-/* Collect operands; the first `n_keys` are keys, the rest assignments. */
-static int parse_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n)
+int cli_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n)
 {
     cli_args a;
     int k, rc;
@@ -371,7 +370,7 @@ static int parse_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *
     return -1;
 }
 
-int cmd_create(cli *ctx, int argc, char **argv)
+static int create_or_register(cli *ctx, int argc, char **argv, int pending)
 {
     char **ops;
     size_t n;
@@ -381,7 +380,7 @@ int cmd_create(cli *ctx, int argc, char **argv)
     patron_status st;
     char err[512];
 
-    if ((rc = parse_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
         return rc;
     if (n == 0) {
         free(ops);
@@ -402,16 +401,29 @@ int cmd_create(cli *ctx, int argc, char **argv)
         rc = cli_fail(ctx, "%s", err);
         goto out;
     }
-    st = patron_db_create(ctx->db, c);
+    st = pending ? patron_db_register(ctx->db, c) : patron_db_create(ctx->db, c);
     if (st != PATRON_OK) {
-        rc = cli_fail_db(ctx, st, "create");
+        rc = cli_fail_db(ctx, st, pending ? "register" : "create");
         goto out;
     }
-    printf("%s\n", patron_customer_get(c, PATRON_F_NUMBER));
+    if (pending)
+        printf("registered #%" PRId64 " (pending)\n", patron_customer_id(c));
+    else
+        printf("%s\n", patron_customer_get(c, PATRON_F_NUMBER));
 out:
     patron_customer_free(c);
     assignments_free(&as);
     return rc;
+}
+
+int cmd_create(cli *ctx, int argc, char **argv)
+{
+    return create_or_register(ctx, argc, argv, 0);
+}
+
+int cmd_register(cli *ctx, int argc, char **argv)
+{
+    return create_or_register(ctx, argc, argv, 1);
 }
 
 int cmd_update(cli *ctx, int argc, char **argv)
@@ -424,7 +436,7 @@ int cmd_update(cli *ctx, int argc, char **argv)
     patron_status st;
     char err[512], buf[32];
 
-    if ((rc = parse_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
         return rc;
     if (n < 2) {
         free(ops);
@@ -466,7 +478,7 @@ int cmd_delete(cli *ctx, int argc, char **argv)
     patron_status st;
     char buf[32];
 
-    if ((rc = parse_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
         return rc;
     if (n != 1) {
         free(ops);

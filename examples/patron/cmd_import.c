@@ -202,13 +202,6 @@ int cmd_import(cli *ctx, int argc, char **argv)
     }
     if (!path)
         return cli_usage(ctx, "no FILE given");
-    if (pending) {
-        /* TODO(issue 6): import as pending shop customers once the library
-         * has the registration call (a pending customer without a number). */
-        return cli_fail(ctx, "import --pending is not supported yet: the library cannot create "
-                             "pending customers (issue 6)");
-    }
-
     in = fopen(path, "rb");
     if (!in)
         return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
@@ -322,7 +315,10 @@ int cmd_import(cli *ctx, int argc, char **argv)
         }
         st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
         if (st == PATRON_OK) {
-            st = patron_db_create(ctx->db, c);
+            /* --pending: a shop registration, without a number; refused
+             * for the email of a locked customer, reported for one that is
+             * registered already. */
+            st = pending ? patron_db_register(ctx->db, c) : patron_db_create(ctx->db, c);
             if (st != PATRON_OK)
                 snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
         }
@@ -331,7 +327,7 @@ int cmd_import(cli *ctx, int argc, char **argv)
             imported++;
             b.imported++;
         } else if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE ||
-                   st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS) {
+                   st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS || st == PATRON_E_LOCKED) {
             /* Something about this row: reject it, go on. */
             if (reject(&rj, &rec, err[0] ? err : patron_status_str(st)) < 0) {
                 snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
@@ -362,7 +358,7 @@ int cmd_import(cli *ctx, int argc, char **argv)
         snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
     rj.f = NULL;
 
-    printf("imported %zu customers, rejected %zu rows%s%s%s\n", imported, rj.count,
+    printf("imported %zu customers%s, rejected %zu rows%s%s%s\n", imported, pending ? " (pending)" : "", rj.count,
            rj.count ? " (see " : "", rj.count ? rj.path : "", rj.count ? ")" : "");
     if (stopped_at)
         rc = cli_fail(ctx, "%s at line %lu of '%s'%s%s: the rows before it are imported or rejected, "

@@ -53,7 +53,32 @@ int cli_usage(cli *ctx, const char *fmt, ...)
 int cli_fail_db(cli *ctx, patron_status st, const char *what)
 {
     const char *msg = ctx->db ? patron_db_errmsg(ctx->db) : NULL;
-    return cli_fail(ctx, "%s: %s", what, msg && msg[0] ? msg : patron_status_str(st));
+    return cli_fail_msg(ctx, what, msg && msg[0] ? msg : patron_status_str(st));
+}
+
+int cli_fail_msg(cli *ctx, const char *what, const char *msg)
+{
+    /* One line: a message listing several reasons has them on lines. */
+    char *flat = malloc(strlen(msg) * 2 + 1), *o;
+    const char *p;
+    int rc;
+
+    if (!flat)
+        return cli_fail(ctx, "%s: %s", what, msg);
+    for (o = flat, p = msg; *p; p++) {
+        if (*p == '\n') {
+            if (p[1]) {
+                *o++ = ';';
+                *o++ = ' ';
+            }
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    rc = what ? cli_fail(ctx, "%s: %s", what, flat) : cli_fail(ctx, "%s", flat);
+    free(flat);
+    return rc;
 }
 
 int cli_print_help(const cli_command *cmd)
@@ -174,8 +199,30 @@ static patron_status find_key(cli *ctx, patron_customer **out, int kind, const c
     return st;
 }
 
-static patron_status find_external(cli *ctx, patron_customer **out, const char *source, size_t slen,
-                                   const char *id)
+/* The key that found a customer, to see whether it led through a merged
+ * record (patron_db_find follows merges, patron_db_lookup does not). */
+typedef struct found_by {
+    int kind;
+    char *key;
+} found_by;
+
+static patron_status find_via(cli *ctx, patron_customer **out, int kind, const char *key, found_by *by)
+{
+    patron_status st = find_key(ctx, out, kind, key);
+    if (st == PATRON_OK) {
+        by->kind = kind;
+        by->key = strdup(key);
+        if (!by->key) {
+            patron_customer_free(*out);
+            *out = NULL;
+            st = PATRON_E_NOMEM;
+        }
+    }
+    return st;
+}
+
+static patron_status find_external_via(cli *ctx, patron_customer **out, const char *source, size_t slen,
+                                       const char *id, found_by *by)
 {
     size_t ilen = strlen(id);
     char *k = malloc(slen + 1 + ilen + 1);
@@ -186,57 +233,150 @@ static patron_status find_external(cli *ctx, patron_customer **out, const char *
     memcpy(k, source, slen);
     k[slen] = '\x1f';
     memcpy(k + slen + 1, id, ilen + 1);
-    st = find_key(ctx, out, PATRON_KEY_EXTERNAL, k);
+    st = find_via(ctx, out, PATRON_KEY_EXTERNAL, k, by);
     free(k);
     return st;
 }
 
-int cli_find_customer(cli *ctx, const char *key, patron_customer **out)
+int cli_resolve_customer(cli *ctx, const char *key, patron_customer **out, int64_t *merged_from, char *err,
+                         size_t errlen)
 {
     patron_status st;
     const char *colon;
+    found_by by = { 0, NULL };
 
     *out = NULL;
-    if (!key[0])
-        return cli_fail(ctx, "empty customer key");
+    if (merged_from)
+        *merged_from = 0;
+    if (!key[0]) {
+        snprintf(err, errlen, "empty customer key");
+        return CLI_ERR;
+    }
     if (key[0] == '#') {
         char *end;
         long long id;
         errno = 0;
         id = strtoll(key + 1, &end, 10);
-        if (errno || end == key + 1 || *end || id <= 0)
-            return cli_fail(ctx, "'%s' is not an internal id (#1, #2, ...)", key);
-        st = patron_db_load(ctx->db, out, (int64_t)id);
-        if (st == PATRON_E_NOT_FOUND)
-            return cli_fail(ctx, "no customer with internal id %lld", id);
-        if (st != PATRON_OK) {
-            *out = NULL;
-            return cli_fail_db(ctx, st, key);
+        if (errno || end == key + 1 || *end || id <= 0) {
+            snprintf(err, errlen, "'%s' is not an internal id (#1, #2, ...)", key);
+            return CLI_ERR;
         }
-        return CLI_OK;
+        st = patron_db_load(ctx->db, out, (int64_t)id);
+        if (st == PATRON_OK)
+            return CLI_OK;
+        *out = NULL;
+        if (st == PATRON_E_NOT_FOUND)
+            snprintf(err, errlen, "no customer with internal id %lld", id);
+        else
+            snprintf(err, errlen, "%s: %s", key, patron_db_errmsg(ctx->db));
+        return CLI_ERR;
     }
 
-    st = find_key(ctx, out, PATRON_KEY_NUMBER, key);
+    st = find_via(ctx, out, PATRON_KEY_NUMBER, key, &by);
     if (st == PATRON_E_NOT_FOUND)
-        st = find_external(ctx, out, "import", 6, key);
+        st = find_external_via(ctx, out, "import", 6, key, &by);
     if (st == PATRON_E_NOT_FOUND)
-        st = find_key(ctx, out, PATRON_KEY_EXTERNAL, key);
+        st = find_via(ctx, out, PATRON_KEY_EXTERNAL, key, &by);
     if (st == PATRON_E_NOT_FOUND && (colon = strchr(key, ':')) != NULL && colon != key)
-        st = find_external(ctx, out, key, (size_t)(colon - key), colon + 1);
-    if (st == PATRON_E_NOT_FOUND)
-        return cli_fail(ctx, "no customer with number or external id '%s'", key);
-    if (st != PATRON_OK)
-        return cli_fail_db(ctx, st, key);
+        st = find_external_via(ctx, out, key, (size_t)(colon - key), colon + 1, &by);
+    if (st == PATRON_E_NOT_FOUND) {
+        snprintf(err, errlen, "no customer with number or external id '%s'", key);
+        return CLI_ERR;
+    }
+    if (st != PATRON_OK) {
+        snprintf(err, errlen, "%s: %s", key,
+                 st == PATRON_E_NOMEM ? "out of memory" : patron_db_errmsg(ctx->db));
+        return CLI_ERR;
+    }
+    if (merged_from) {
+        int64_t ids[2];
+        size_t n = 0;
+        if (patron_db_lookup(ctx->db, ids, 2, &n, by.kind, by.key) == PATRON_OK && n == 1 &&
+            ids[0] != patron_customer_id(*out))
+            *merged_from = ids[0];
+    }
+    free(by.key);
     return CLI_OK;
+}
+
+int cli_find_customer(cli *ctx, const char *key, patron_customer **out)
+{
+    char err[600], buf[32];
+    int64_t merged_from = 0;
+
+    if (cli_resolve_customer(ctx, key, out, &merged_from, err, sizeof err) != CLI_OK)
+        return cli_fail_msg(ctx, NULL, err);
+    if (merged_from) {
+        /* The number of a merged-away customer leads to its survivor: say so,
+         * on stderr, so that the output stays the survivor's. */
+        fflush(stdout);
+        fprintf(stderr, "patron: %s was merged into %s\n", key, cli_customer_key(*out, buf, sizeof buf));
+    }
+    return CLI_OK;
+}
+
+const char *cli_customer_label(const patron_customer *c, char *buf, size_t cap)
+{
+    const char *first = patron_customer_get(c, PATRON_F_FIRST_NAME);
+    const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
+    const char *company = patron_customer_get(c, PATRON_F_COMPANY);
+    const char *email = patron_customer_get(c, PATRON_F_EMAIL);
+    size_t n = patron_customer_address_count(c), a = 0, i;
+    const char *pc = NULL, *city = NULL;
+    int len;
+
+    for (i = 0; i < n; i++) {
+        const char *d = patron_customer_address_get(c, i, PATRON_A_DEFAULT);
+        if (d && !strcmp(d, "1")) {
+            a = i;
+            break;
+        }
+    }
+    if (n) {
+        pc = patron_customer_address_get(c, a, PATRON_A_POSTAL_CODE);
+        city = patron_customer_address_get(c, a, PATRON_A_CITY);
+    }
+    len = snprintf(buf, cap, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+    if (company && len >= 0 && (size_t)len < cap)
+        len += snprintf(buf + len, cap - (size_t)len, "%s%s", len ? ", " : "", company);
+    if ((pc || city) && len >= 0 && (size_t)len < cap)
+        len += snprintf(buf + len, cap - (size_t)len, "%s%s%s%s", len ? ", " : "", pc ? pc : "",
+                        pc && city ? " " : "", city ? city : "");
+    if (email && len >= 0 && (size_t)len < cap)
+        snprintf(buf + len, cap - (size_t)len, "%s%s", len ? ", " : "", email);
+    return buf;
 }
 
 const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap)
 {
     const char *num = patron_customer_get(c, PATRON_F_NUMBER);
     if (num)
-        return num;
-    snprintf(buf, cap, "#%" PRId64, patron_customer_id(c));
+        snprintf(buf, cap, "%s", num);
+    else
+        snprintf(buf, cap, "#%" PRId64, patron_customer_id(c));
     return buf;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+size_t cli_width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
+void cli_pad(FILE *f, const char *s, size_t width)
+{
+    size_t w = cli_width(s);
+
+    fputs(s, f);
+    for (; w < width; w++)
+        putc(' ', f);
 }
 
 /* ---- progress ------------------------------------------------------------ */

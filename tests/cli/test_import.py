@@ -153,11 +153,22 @@ class Dialects(clitest.CliTest):
         self.assertIn("cannot open", self.fails(1, "import", self.path("nope.csv")))
         self.assertIn("imported 0 customers", self.ok("import", self.write_bytes("h.csv", b"id,last_name\n")))
 
-    def test_pending_not_supported_yet(self):
-        src = self.write_csv("p.csv", ["id", "last_name"], [["1", "A"]])
-        err = self.fails(1, "import", "--pending", src)
-        self.assertIn("not supported yet", err)
-        self.assertFalse(os.path.exists(self.db))
+    def test_pending_import_registers(self):
+        self.ok("create", "last_name=Gesperrt", "email=locked@example.com")
+        self.ok("lock", "K000001", "--reason", "fraud")
+        src = self.write_csv("p.csv", ["id", "last_name", "email"],
+                             [["1", "A", "a@example.com"], ["2", "B", "LOCKED@example.com"],
+                              ["3", "C", "a@example.com"], ["4", "D", ""]])
+        r = self.run_cli("import", "--pending", src)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("imported 2 customers (pending), rejected 2 rows", r.stdout.decode())
+        rej = list(csv.reader(open(self.path("p.rejects.csv"), encoding="utf-8", newline="")))
+        self.assertEqual([x[0] for x in rej[1:]], ["3", "4"])
+        self.assertIn("locked customer", rej[1][1])
+        self.assertIn("already registered", rej[2][1])
+        pending = self.read_csv(self.ok("export", "--pending"))
+        self.assertEqual(sorted(p["id"] for p in pending), ["1", "4"])
+        self.assertTrue(all(p["number"] == "" for p in pending))
 
     def test_generated_customers(self):
         src = self.gen_customers(2000, seed=5)

@@ -66,6 +66,8 @@ def row(d):
 
 class RoundTrip(clitest.CliTest):
     def import_two(self):
+        # A customer's group must exist (issue 6): the import refuses others.
+        self.ok("groups", "add", FULL["group"])
         src = self.write_csv("in.csv", HEADER, [row(FULL), row(SECOND)])
         out = self.ok("import", src)
         self.assertIn("imported 2 customers, rejected 0 rows", out)
@@ -152,6 +154,8 @@ class RoundTrip(clitest.CliTest):
             want = SECOND.get(k, "")
             if k == "street":
                 want = "Am Markt"
+            if k == "group":
+                want = FULL["group"]  # the default group: the first one made
             self.assertEqual(second[k], want, k)
 
     def test_export_imports_again_unchanged(self):
@@ -160,6 +164,7 @@ class RoundTrip(clitest.CliTest):
         first = self.ok("export")
         self.write_bytes("export.csv", first.encode("utf-8"))
         other = self.path("other.db")
+        self.ok("--db", other, "groups", "add", FULL["group"], db=False)
         r = self.ok("--db", other, "import", self.path("export.csv"), db=False)
         self.assertIn("imported 2 customers, rejected 0 rows", r)
         again = self.ok("--db", other, "export", db=False)

@@ -1,0 +1,371 @@
+/*
+ * patron — duplicate matching (issue 4): dedupe a CSV file, match one
+ * stored customer.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+#include "columns.h"
+#include "csv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_match_mode(cli *ctx, cli_args *a, int *mode)
+{
+    const char *v = cli_args_value(a);
+
+    if (v && !strcmp(v, "fields"))
+        *mode = PATRON_MATCH_FIELDS;
+    else if (v && !strcmp(v, "email"))
+        *mode = PATRON_MATCH_EMAIL;
+    else
+        return cli_usage(ctx, "option '--mode' needs fields or email");
+    return -1;
+}
+
+/* ---- dedupe ----------------------------------------------------------------- */
+
+/* The input's ids by internal id: offsets into one arena. */
+typedef struct idmap {
+    char *arena;
+    size_t len, cap;
+    size_t *at; /* at[id]: offset + 1, 0 = none */
+    size_t n_at;
+} idmap;
+
+static int idmap_put(idmap *m, int64_t id, const char *s)
+{
+    size_t need = strlen(s) + 1;
+
+    if (id <= 0)
+        return -1;
+    if ((size_t)id >= m->n_at) {
+        size_t n = m->n_at ? m->n_at : 1024, *p;
+        while (n <= (size_t)id)
+            n *= 2;
+        p = realloc(m->at, n * sizeof *p);
+        if (!p)
+            return -1;
+        memset(p + m->n_at, 0, (n - m->n_at) * sizeof *p);
+        m->at = p;
+        m->n_at = n;
+    }
+    if (m->len + need > m->cap) {
+        size_t cap = m->cap ? m->cap : 1 << 16;
+        char *p;
+        while (cap < m->len + need)
+            cap *= 2;
+        p = realloc(m->arena, cap);
+        if (!p)
+            return -1;
+        m->arena = p;
+        m->cap = cap;
+    }
+    memcpy(m->arena + m->len, s, need);
+    m->at[id] = m->len + 1;
+    m->len += need;
+    return 0;
+}
+
+static const char *idmap_get(const idmap *m, int64_t id)
+{
+    if (id <= 0 || (size_t)id >= m->n_at || !m->at[id])
+        return NULL;
+    return m->arena + m->at[id] - 1;
+}
+
+static void print_pair(const idmap *m, int64_t a, int64_t b, double score, int decision)
+{
+    const char *ia = idmap_get(m, a), *ib = idmap_get(m, b);
+    char na[32], nb[32];
+
+    if (!ia)
+        snprintf(na, sizeof na, "#%" PRId64, a);
+    if (!ib)
+        snprintf(nb, sizeof nb, "#%" PRId64, b);
+    csv_write_str(stdout, ',', ia ? ia : na);
+    putchar(',');
+    csv_write_str(stdout, ',', ib ? ib : nb);
+    printf(",%.3f,%s\n", score, patron_decision_str(decision));
+}
+
+/* Rows the library refused: counted, the first few named on stderr. */
+typedef struct skipped {
+    size_t n;
+    char text[600];
+    size_t len;
+} skipped;
+
+static void skip_row(skipped *s, unsigned long line, const char *reason)
+{
+    if (s->n++ < 3 && s->len < sizeof s->text) {
+        int w = snprintf(s->text + s->len, sizeof s->text - s->len, "%sline %lu: %.120s", s->len ? "; " : "",
+                         line, reason);
+        if (w > 0)
+            s->len += (size_t)w;
+        if (s->len >= sizeof s->text)
+            s->len = sizeof s->text - 1;
+    }
+}
+
+#define BIG_STORE_ROWS 100000
+static patron_db *big_store;
+
+int cmd_dedupe(cli *ctx, int argc, char **argv)
+{
+    cli_args a;
+    int k, rc = CLI_OK, mode = PATRON_MATCH_FIELDS;
+    const char *path = NULL;
+    FILE *in = NULL;
+    csv_reader *r = NULL;
+    csv_record rec;
+    layout l;
+    idmap m;
+    skipped sk;
+    size_t rows = 0;
+    patron_status st;
+    patron_customer *c = NULL;
+    cli_progress prog;
+    char err[512];
+    static char outbuf[1 << 16];
+
+    memset(&l, 0, sizeof l);
+    memset(&m, 0, sizeof m);
+    memset(&sk, 0, sizeof sk);
+    cli_args_init(&a, argc, argv);
+    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
+        if (k == CLI_ARG_POS) {
+            if (path)
+                return cli_usage(ctx, "give one FILE");
+            path = a.operand;
+        } else if (cli_args_is(&a, "--mode")) {
+            if ((rc = parse_match_mode(ctx, &a, &mode)) >= 0)
+                return rc;
+        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
+            return rc;
+        }
+    }
+    if (!path)
+        return cli_usage(ctx, "no FILE given");
+    rc = CLI_OK;
+    in = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+    if (!in)
+        return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
+    if (csv_reader_open(&r, in, 0) < 0 || (k = csv_read(r, &rec)) < 0) {
+        rc = cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (k == 0 || rec.error) {
+        rc = cli_fail(ctx, "%s: %s", path, k == 0 ? "empty: a header line is needed" : rec.error);
+        goto out;
+    }
+    if (layout_init(&l, (const char *const *)rec.fields, rec.n, err, sizeof err) < 0) {
+        rc = cli_fail(ctx, "%s: %s", path, err);
+        goto out;
+    }
+    if (l.external < 0) {
+        rc = cli_fail(ctx, "%s: the header has no 'id' column: the pairs name rows by it", path);
+        goto out;
+    }
+    /* A private memory store for this run: nothing is written anywhere. */
+    st = patron_db_open_memory(&ctx->db, NULL);
+    if (st != PATRON_OK) {
+        ctx->db = NULL;
+        rc = cli_fail(ctx, "cannot open a memory store: %s", patron_status_str(st));
+        goto out;
+    }
+    cli_progress_start(&prog, "dedupe: reading", "rows", 0);
+    for (;;) {
+        k = csv_read(r, &rec);
+        if (k < 0) {
+            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(r), strerror(errno));
+            goto out;
+        }
+        if (k == 0)
+            break;
+        rows++;
+        if ((rows & 1023) == 0)
+            cli_progress_update(&prog, 0, rows);
+        if (rec.error || rec.n != l.n) {
+            skip_row(&sk, rec.line, rec.error ? rec.error : "wrong number of fields");
+            continue;
+        }
+        if (patron_customer_new(&c) != PATRON_OK) {
+            rc = cli_fail(ctx, "out of memory");
+            goto out;
+        }
+        st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
+        if (st == PATRON_OK) {
+            st = patron_db_create(ctx->db, c);
+            if (st != PATRON_OK)
+                snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
+        }
+        if (st == PATRON_OK && idmap_put(&m, patron_customer_id(c), rec.fields[l.external]) < 0)
+            st = PATRON_E_NOMEM;
+        patron_customer_free(c);
+        c = NULL;
+        if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
+            rc = cli_fail(ctx, "line %lu: %s", rec.line, st == PATRON_E_NOMEM ? "out of memory" : err);
+            goto out;
+        }
+        if (st != PATRON_OK)
+            skip_row(&sk, rec.line, err);
+    }
+    cli_progress_end(&prog);
+
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    printf("id_a,id_b,score,decision\n");
+    {
+        patron_pairs *pairs = NULL;
+        size_t i, n;
+        st = patron_db_dedupe(ctx->db, &pairs, mode);
+        if (st != PATRON_OK) {
+            rc = cli_fail_db(ctx, st, "dedupe");
+            goto out;
+        }
+        n = patron_pairs_count(pairs);
+        for (i = 0; i < n; i++) {
+            int64_t ia, ib;
+            double score;
+            int decision;
+            if (patron_pairs_get(pairs, i, &ia, &ib, &score, &decision) == PATRON_OK &&
+                decision != PATRON_DECISION_DISTINCT)
+                print_pair(&m, ia, ib, score, decision);
+        }
+        patron_pairs_free(pairs);
+    }
+    if (rc == CLI_OK && sk.n)
+        cli_fail(ctx, "dedupe: %zu of %zu rows skipped (%.*s%s)", sk.n, rows, (int)sk.len, sk.text,
+                 sk.n > 3 ? "; ..." : "");
+out:
+    if (ctx->db && rows > BIG_STORE_ROWS) {
+        /* Freeing a store of a million customers record by record takes
+         * longer than finding their duplicates; the process ends now and
+         * gives the memory back at once.  (Still reachable, for valgrind.) */
+        big_store = ctx->db;
+        ctx->db = NULL;
+    }
+    patron_customer_free(c);
+    layout_free(&l);
+    csv_reader_free(r);
+    if (in && in != stdin)
+        fclose(in);
+    free(m.arena);
+    free(m.at);
+    return rc;
+}
+
+/* ---- match ------------------------------------------------------------------ */
+
+int cmd_match(cli *ctx, int argc, char **argv)
+{
+    cli_args a;
+    int k, rc, as_json = 0, mode = PATRON_MATCH_FIELDS;
+    const char *key = NULL;
+    patron_customer *c = NULL;
+    patron_matches *mt = NULL;
+    patron_status st;
+    size_t i, f, n, nf;
+    char ka[32], kb[32], label[400];
+
+    cli_args_init(&a, argc, argv);
+    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
+        if (k == CLI_ARG_POS) {
+            if (key)
+                return cli_usage(ctx, "give one KEY");
+            key = a.operand;
+        } else if (cli_args_is(&a, "--json")) {
+            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
+                return rc;
+            as_json = 1;
+        } else if (cli_args_is(&a, "--mode")) {
+            if ((rc = parse_match_mode(ctx, &a, &mode)) >= 0)
+                return rc;
+        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
+            return rc;
+        }
+    }
+    if (!key)
+        return cli_usage(ctx, "no KEY given");
+    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, key, &c)) != CLI_OK)
+        return rc;
+    st = patron_db_match(ctx->db, &mt, c, mode);
+    if (st != PATRON_OK) {
+        rc = cli_fail_db(ctx, st, "match");
+        goto out;
+    }
+    if (as_json) {
+        char *text = NULL;
+        if (patron_matches_to_json(&text, mt, PATRON_JSON_PRETTY) != PATRON_OK) {
+            rc = cli_fail(ctx, "match: out of memory");
+            goto out;
+        }
+        printf("%s\n", text);
+        patron_free(text);
+        goto out;
+    }
+    cli_customer_key(c, ka, sizeof ka);
+    n = patron_matches_count(mt);
+    if (n == 0) {
+        printf("no candidates for %s (%s)\n", ka, cli_customer_label(c, label, sizeof label));
+        goto out;
+    }
+    printf("%zu candidate%s for %s (%s)\n", n, n == 1 ? "" : "s", ka, cli_customer_label(c, label, sizeof label));
+    nf = patron_matches_field_count(mt);
+    for (i = 0; i < n; i++) {
+        double score = 0;
+        int decision = 0;
+        int64_t id = patron_matches_get(mt, i, &score, &decision);
+        patron_customer *o = NULL;
+        size_t wa = strlen(ka), wb, wfield = 5, wlevel = 5;
+
+        if (patron_db_load(ctx->db, &o, id) == PATRON_OK) {
+            cli_customer_key(o, kb, sizeof kb);
+            cli_customer_label(o, label, sizeof label);
+        } else {
+            snprintf(kb, sizeof kb, "#%" PRId64, id);
+            label[0] = '\0';
+        }
+        patron_customer_free(o);
+        wb = strlen(kb);
+        printf("\n%zu. %s  %s  score %.2f  %s\n", i + 1, kb, patron_decision_str(decision), score, label);
+        for (f = 0; f < nf; f++) {
+            const char *name = "", *va = "", *vb = "", *level = "";
+            if (patron_matches_explain(mt, i, f, &name, &va, &vb, &level, NULL) != PATRON_OK)
+                continue;
+            if (!va[0] && !vb[0])
+                continue;
+            wfield = strlen(name) > wfield ? strlen(name) : wfield;
+            wa = cli_width(va) > wa ? cli_width(va) : wa;
+            wb = cli_width(vb) > wb ? cli_width(vb) : wb;
+            wlevel = strlen(level) > wlevel ? strlen(level) : wlevel;
+        }
+        printf("   ");
+        cli_pad(stdout, "field", wfield + 2);
+        cli_pad(stdout, ka, wa + 2);
+        cli_pad(stdout, kb, wb + 2);
+        cli_pad(stdout, "level", wlevel + 2);
+        printf("weight\n");
+        for (f = 0; f < nf; f++) {
+            const char *name = "", *va = "", *vb = "", *level = "";
+            double w = 0;
+            if (patron_matches_explain(mt, i, f, &name, &va, &vb, &level, &w) != PATRON_OK)
+                continue;
+            if (!va[0] && !vb[0])
+                continue;
+            printf("   ");
+            cli_pad(stdout, name, wfield + 2);
+            cli_pad(stdout, va, wa + 2);
+            cli_pad(stdout, vb, wb + 2);
+            cli_pad(stdout, level, wlevel + 2);
+            printf("%+7.2f\n", w);
+        }
+    }
+out:
+    patron_matches_free(mt);
+    patron_customer_free(c);
+    return rc;
+}
