@@ -13,7 +13,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "match.h"
+#include "match/match.h"
 
 #include <errno.h>
 #include <stdatomic.h>

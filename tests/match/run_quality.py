@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Quality test of the matcher (issue 4): generate the data sets into a
+temporary directory, run the quality harness on each, score the pairs with
+the reference scorer and compare with the targets.
+
+    run_quality.py QUALITY_BINARY DATA_DIR
+
+DATA_DIR is ../shared/data (gen_customers.py, febrl/, score_pairs.py).
+Exits 77 (skipped) when it is missing, 1 when a target is missed.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+# data set → (minimum figures); names as printed by score_pairs.py
+TARGETS = {
+    "german-20000-seed7": {"merge_precision": 0.995, "merge_recall": 0.95, "any_recall": 0.985},
+    "febrl4": {"merge_f1": 0.995},
+    "febrl3": {"merge_f1": 0.99},
+}
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def main():
+    quality, data = sys.argv[1], sys.argv[2]
+    if not os.path.isfile(os.path.join(data, "score_pairs.py")):
+        print("skipped: no test data at %s" % data)
+        return 77
+    py = sys.executable
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="patron-quality-") as tmp:
+        sets = {
+            "german-20000-seed7": [os.path.join(data, "gen_customers.py"), "--people", "20000",
+                                   "--seed", "7"],
+            "febrl4": [os.path.join(data, "febrl", "to_customers.py"),
+                       os.path.join(data, "febrl", "dataset4a.csv"),
+                       os.path.join(data, "febrl", "dataset4b.csv")],
+            "febrl3": [os.path.join(data, "febrl", "to_customers.py"),
+                       os.path.join(data, "febrl", "dataset3.csv")],
+        }
+        for name, gen in sets.items():
+            csv = os.path.join(tmp, name + ".csv")
+            truth = os.path.join(tmp, name + "_truth.csv")
+            pairs = os.path.join(tmp, name + "_pairs.csv")
+            run([py] + gen + ["--out", csv, "--truth", truth])
+            t0 = time.time()
+            q = run([quality, "--out", pairs, csv])
+            took = time.time() - t0
+            s = run([py, os.path.join(data, "score_pairs.py"), truth, pairs])
+            m = re.search(r"^RESULT (.*)$", s.stdout, re.M)
+            figures = dict((k, float(v)) for k, v in (x.split("=") for x in m.group(1).split()))
+            print("%-20s %s  (%.2f s)" % (name, m.group(1), took))
+            for line in q.stderr.splitlines():
+                print("    " + line)
+            for k, low in TARGETS[name].items():
+                if figures[k] < low:
+                    failed.append("%s: %s %.4f < %.3f" % (name, k, figures[k], low))
+    for f in failed:
+        print("BELOW TARGET " + f)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

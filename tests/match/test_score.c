@@ -1,0 +1,373 @@
+/*
+ * Unit tests of scoring, decisions, explanations and blocking keys, with
+ * German shop cases.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "match/match.h"
+
+struct person {
+    const char *first, *last, *street, *postal, *city, *email, *phone, *birth, *company;
+};
+
+static void norm(patron__match_rec *r, const struct person *p)
+{
+    patron__match_raw raw;
+    patron__match_raw_addr ad;
+
+    memset(&raw, 0, sizeof raw);
+    memset(&ad, 0, sizeof ad);
+    raw.first_name = p->first;
+    raw.last_name = p->last;
+    raw.email = p->email;
+    raw.phone = p->phone;
+    raw.birth_date = p->birth;
+    raw.company = p->company;
+    ad.street = p->street;
+    ad.postal_code = p->postal;
+    ad.city = p->city;
+    raw.addr = &ad;
+    raw.n_addr = p->street || p->postal || p->city ? 1 : 0;
+    assert_int_equal(patron__match_normalize(r, &raw, "DE"), 0);
+}
+
+static int decide(const struct person *a, const struct person *b, patron__match_result *res,
+                  const patron__match_config *cfg)
+{
+    patron__match_rec ra, rb;
+    patron__match_config def;
+    int d;
+
+    if (!cfg) {
+        patron__match_config_default(&def);
+        cfg = &def;
+    }
+    norm(&ra, a);
+    norm(&rb, b);
+    d = patron__match_score(res, &ra, &rb, cfg);
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    return d;
+}
+
+static const struct person max_mueller = {
+    "Max", "M\xc3\xbcller", "Hauptstra\xc3\x9f" "e 12a", "10115", "Berlin",
+    "max.mueller@web.de", "030 1234567", NULL, NULL};
+
+static void test_duplicates_merge(void **state)
+{
+    patron__match_result r;
+    struct person p;
+    (void)state;
+    /* transliteration, Str., upper case, phone format */
+    p = max_mueller;
+    p.first = "MAX";
+    p.last = "Mueller";
+    p.street = "Hauptstr. 12 A";
+    p.phone = "+49 30 1234567";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    /* initial, email missing, typo in the last name */
+    p = max_mueller;
+    p.first = "M.";
+    p.last = "M\xc3\xbcler";
+    p.email = NULL;
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_INITIAL);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_SIMILAR);
+    /* nickname and a title */
+    p = max_mueller;
+    p.first = "Dr. Maximilian";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_VARIANT);
+    /* name particle */
+    p = max_mueller;
+    p.last = "von M\xc3\xbcller";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    /* first and last name swapped */
+    p = max_mueller;
+    p.first = "M\xc3\xbcller";
+    p.last = "Max";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    /* the whole name in the first-name field */
+    p = max_mueller;
+    p.first = "Max M\xc3\xbcller";
+    p.last = "";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+}
+
+static void test_household_never_merge(void **state)
+{
+    patron__match_result r;
+    struct person p;
+    (void)state;
+    /* same address, same phone, other first name, no email */
+    p = max_mueller;
+    p.first = "Anna";
+    p.email = NULL;
+    assert_int_not_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_true(r.caps & PATRON__MATCH_CAP_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    /* the male and female form of one name are two people */
+    p = max_mueller;
+    p.first = "Paula";
+    {
+        struct person q = max_mueller;
+        q.first = "Paul";
+        q.email = NULL;
+        assert_int_not_equal(decide(&q, &p, &r, NULL), PATRON__MATCH_MERGE);
+    }
+    /* a shared family mailbox */
+    p = max_mueller;
+    p.first = "Anna";
+    p.street = "Lindenweg 3";
+    assert_int_not_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_true(r.caps & PATRON__MATCH_CAP_SHARED_EMAIL);
+    /* even with every weight raised, the rule holds */
+    {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        cfg.merge_threshold = -100;
+        p = max_mueller;
+        p.first = "Anna";
+        assert_int_not_equal(decide(&max_mueller, &p, &r, &cfg), PATRON__MATCH_MERGE);
+    }
+}
+
+static void test_not_same_person(void **state)
+{
+    patron__match_result r;
+    struct person p;
+    (void)state;
+    /* a namesake elsewhere in town, other email */
+    p = max_mueller;
+    p.street = "Lindenweg 3";
+    p.email = "m.mueller@gmx.de";
+    p.phone = NULL;
+    assert_int_not_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    /* a neighbour with the same name, other house number */
+    p = max_mueller;
+    p.street = "Hauptstra\xc3\x9f" "e 14";
+    p.email = NULL;
+    p.phone = NULL;
+    assert_int_not_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_MERGE);
+    assert_true(r.caps & PATRON__MATCH_CAP_ADDRESS);
+    /* nothing in common */
+    {
+        struct person q = {"Erika", "Schulze", "Goethestr. 1", "80331", "M\xc3\xbcnchen",
+                           "erika@t-online.de", "089 55555", NULL, NULL};
+        assert_int_equal(decide(&max_mueller, &q, &r, NULL), PATRON__MATCH_DISTINCT);
+        assert_true(r.score < 0);
+    }
+    /* differing emails: review at most (configurable) */
+    p = max_mueller;
+    p.email = "max@privat.de";
+    assert_int_equal(decide(&max_mueller, &p, &r, NULL), PATRON__MATCH_REVIEW);
+    assert_true(r.caps & PATRON__MATCH_CAP_EMAIL_CONFLICT);
+    {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        cfg.email_conflict_blocks_merge = 0;
+        assert_int_equal(decide(&max_mueller, &p, &r, &cfg), PATRON__MATCH_MERGE);
+    }
+}
+
+static void test_birth_dates(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Anna", "Becker", "Ringstr. 4", "50667", "K\xc3\xb6ln", NULL, NULL,
+                       "1980-05-17", NULL};
+    struct person b = a;
+    (void)state;
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_EXACT);
+    assert_string_equal(r.field[PATRON__MF_BIRTH].a, "1980-05-17");
+    b.birth = "05.17.1980"; /* day and month swapped: DD.MM read as 05, 17 */
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_PARTIAL);
+    b.birth = "1980-05-18"; /* one digit off */
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_PARTIAL);
+    b.birth = "1908-05-17"; /* two digits transposed */
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_PARTIAL);
+    b.birth = "1975-11-02";
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_BIRTH].weight < 0);
+    b.birth = NULL;
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_MISSING);
+    assert_true(r.field[PATRON__MF_BIRTH].weight == 0.0);
+}
+
+static void test_explanation_and_config(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    patron__match_rec ra, rb;
+    struct person p = max_mueller;
+    double sum = 0, before;
+    int f;
+    (void)state;
+    p.last = "Mueller";
+    /* the explanation points into the records: keep them */
+    patron__match_config_default(&cfg);
+    norm(&ra, &max_mueller);
+    norm(&rb, &p);
+    patron__match_score(&r, &ra, &rb, &cfg);
+    assert_string_equal(r.field[PATRON__MF_LAST].a, "mueller");
+    assert_string_equal(r.field[PATRON__MF_LAST].b, "mueller");
+    assert_string_equal(r.field[PATRON__MF_STREET].a, "hauptstr");
+    assert_string_equal(r.field[PATRON__MF_PHONE].a, "+49301234567");
+    assert_string_equal(patron__match_field_name(PATRON__MF_POSTAL), "postal_code");
+    assert_string_equal(patron__match_level_name(r.field[PATRON__MF_EMAIL].level), "exact");
+    assert_string_equal(patron__match_decision_name(r.decision), "merge");
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    /* the score is the sum of the field weights (address parts within their floor) */
+    for (f = 0; f < PATRON__MF_COUNT; f++)
+        sum += r.field[f].weight;
+    assert_true(sum >= r.score - 1e-9);
+    assert_true(r.score > 0);
+    /* weights come from m/u: log2(0.9 / 0.0005) for an equal email */
+    patron__match_config_default(&cfg);
+    assert_true(cfg.weight[PATRON__MF_EMAIL][PATRON__ML_EXACT] > 10.81 &&
+                cfg.weight[PATRON__MF_EMAIL][PATRON__ML_EXACT] < 10.82);
+    before = r.score;
+    cfg.m[PATRON__MF_EMAIL][PATRON__ML_EXACT] = 0.9;
+    cfg.u[PATRON__MF_EMAIL][PATRON__ML_EXACT] = 0.9; /* email says nothing */
+    patron__match_config_update(&cfg);
+    decide(&max_mueller, &p, &r, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == 0.0);
+    assert_true(r.score < before);
+}
+
+static void test_several_addresses(void **state)
+{
+    patron__match_raw raw;
+    patron__match_raw_addr ad[2];
+    patron__match_rec a, b;
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person p = max_mueller;
+    (void)state;
+    patron__match_config_default(&cfg);
+    memset(&raw, 0, sizeof raw);
+    memset(ad, 0, sizeof ad);
+    raw.first_name = "Max";
+    raw.last_name = "M\xc3\xbcller";
+    ad[0].street = "Lindenweg 3";
+    ad[0].postal_code = "80331";
+    ad[0].city = "M\xc3\xbcnchen";
+    ad[1].street = "Hauptstr. 12a";
+    ad[1].postal_code = "10115";
+    ad[1].city = "Berlin";
+    raw.addr = ad;
+    raw.n_addr = 2;
+    assert_int_equal(patron__match_normalize(&a, &raw, "DE"), 0);
+    p.email = NULL;
+    norm(&b, &p);
+    patron__match_score(&r, &a, &b, &cfg);
+    assert_int_equal(r.addr_a, 1); /* the second address of a is the best */
+    assert_int_equal(r.addr_b, 0);
+    assert_int_equal(r.field[PATRON__MF_STREET].level, PATRON__ML_EXACT);
+    assert_int_equal(r.decision, PATRON__MATCH_MERGE);
+    patron__match_rec_free(&a);
+    patron__match_rec_free(&b);
+}
+
+static void test_email_only_mode(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person p = {"Maximilian", "Meier", "Lindenweg 3", "80331", "M\xc3\xbcnchen",
+                       "MAX.MUELLER@web.de ", NULL, NULL, NULL};
+    (void)state;
+    patron__match_config_default(&cfg);
+    cfg.mode = PATRON__MATCH_MODE_EMAIL;
+    assert_int_equal(decide(&max_mueller, &p, &r, &cfg), PATRON__MATCH_MERGE);
+    p.email = "max@web.de";
+    assert_int_equal(decide(&max_mueller, &p, &r, &cfg), PATRON__MATCH_DISTINCT);
+    /* a family mailbox, other given name: not merged even here */
+    p.first = "Anna";
+    p.email = "max.mueller@web.de";
+    assert_int_equal(decide(&max_mueller, &p, &r, &cfg), PATRON__MATCH_REVIEW);
+}
+
+static int share_key(const patron__match_key *a, size_t na, const patron__match_key *b,
+                     size_t nb)
+{
+    size_t i, j;
+    for (i = 0; i < na; i++)
+        for (j = 0; j < nb; j++)
+            if (a[i].kind == b[j].kind && strcmp(a[i].value, b[j].value) == 0)
+                return 1;
+    return 0;
+}
+
+static void test_blocking_keys(void **state)
+{
+    patron__match_key ka[PATRON__MATCH_KEYS_MAX], kb[PATRON__MATCH_KEYS_MAX];
+    patron__match_rec a, b;
+    patron__match_config cfg;
+    struct person p = max_mueller;
+    size_t na, nb, i;
+    (void)state;
+    patron__match_config_default(&cfg);
+    norm(&a, &max_mueller);
+    na = patron__match_keys(ka, PATRON__MATCH_KEYS_MAX, &a, &cfg);
+    assert_true(na >= 3);
+    for (i = 0; i < na; i++) {
+        assert_true(ka[i].kind >= 100);
+        assert_true(strlen(ka[i].value) > 0);
+    }
+    /* a duplicate without email or phone and with a typo still shares a key */
+    p.first = "M.";
+    p.last = "M\xc3\xbcler";
+    p.email = NULL;
+    p.phone = NULL;
+    p.street = "Hauptstr. 12 a";
+    norm(&b, &p);
+    nb = patron__match_keys(kb, PATRON__MATCH_KEYS_MAX, &b, &cfg);
+    assert_true(share_key(ka, na, kb, nb));
+    patron__match_rec_free(&b);
+    /* somebody else in another city shares none */
+    {
+        struct person q = {"Erika", "Schulze", "Goethestr. 1", "80331", "M\xc3\xbcnchen",
+                           "erika@t-online.de", "089 55555", NULL, NULL};
+        norm(&b, &q);
+        nb = patron__match_keys(kb, PATRON__MATCH_KEYS_MAX, &b, &cfg);
+        assert_false(share_key(ka, na, kb, nb));
+        patron__match_rec_free(&b);
+    }
+    /* email-only mode: the email key alone */
+    cfg.mode = PATRON__MATCH_MODE_EMAIL;
+    na = patron__match_keys(ka, PATRON__MATCH_KEYS_MAX, &a, &cfg);
+    assert_int_equal(na, 1);
+    assert_int_equal(ka[0].kind, PATRON__KEY_EMAIL);
+    assert_string_equal(ka[0].value, "max.mueller@web.de");
+    /* the cap is respected */
+    cfg.mode = PATRON__MATCH_MODE_FIELDS;
+    assert_int_equal(patron__match_keys(ka, 2, &a, &cfg), 2);
+    patron__match_rec_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duplicates_merge),   cmocka_unit_test(test_household_never_merge),
+        cmocka_unit_test(test_not_same_person),    cmocka_unit_test(test_birth_dates),
+        cmocka_unit_test(test_explanation_and_config), cmocka_unit_test(test_several_addresses),
+        cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
+    };
+    return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
+}
