@@ -69,7 +69,7 @@ int main(void)
     t0 = now();
     for (k = 0; k < rounds * N_NAMES / 4; k++)
         for (i = 0; i < 4; i++, calls++) {
-            static const char *const raw[] = {"M\xc3\xbcller", "Sch\xc3\xa4" "fer",
+            static const char *const raw[] = {"M\xc3\xbcller", ("Sch\xc3\xa4" "fer"),
                                               "Kr\xc3\xbcger", "Gro\xc3\x9f"};
             isink += patron__match_koelner(code, sizeof code, raw[i], strlen(raw[i]));
         }
