@@ -352,6 +352,8 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
             printf("  - %.*s\n", (int)len, p);
             p += len + (e ? 1 : 0);
         }
+        if (patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER))
+            printf("  choose the login with --take login_user=N\n");
     } else {
         printf("\nno problems\n");
     }
@@ -403,6 +405,20 @@ int cmd_merge(cli *ctx, int argc, char **argv)
         return rc;
     }
     if ((rc = cli_open_db(ctx, 0)) == CLI_OK && (rc = build_plan(ctx, &p, &plan)) == CLI_OK) {
+        const char *problems = patron_merge_plan_problems(plan);
+        if (problems[0]) {
+            char *msg = malloc(strlen(problems) + 100);
+            if (msg) {
+                sprintf(msg, "%s%s", problems,
+                        patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER)
+                            ? "\n(choose the login with --take login_user=N)" : "");
+                rc = cli_fail_msg(ctx, "merge refused", msg);
+                free(msg);
+            } else {
+                rc = cli_fail_msg(ctx, "merge refused", problems);
+            }
+            goto done;
+        }
         st = patron_db_merge(ctx->db, &jid, plan);
         if (st != PATRON_OK) {
             rc = cli_fail_db(ctx, st, "merge");
@@ -422,6 +438,7 @@ int cmd_merge(cli *ctx, int argc, char **argv)
             printf(": journal %" PRId64 "\n", jid);
         }
     }
+done:
     patron_merge_plan_free(plan);
     plan_args_free(&p);
     return rc;

@@ -6,7 +6,9 @@ import subprocess
 
 import clitest
 
-COMMANDS = ["import", "export", "show", "list", "create", "update", "delete"]
+COMMANDS = ["import", "export", "show", "list", "create", "update", "delete",
+            "register", "activate", "release", "lock", "unlock", "can-login", "groups",
+            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "match"]
 
 
 class Usage(clitest.CliTest):
@@ -32,7 +34,17 @@ class Usage(clitest.CliTest):
                      ["create"], ["create", "last_name"], ["create", "=x"], ["update", "K1"],
                      ["delete"], ["import"], ["import", "a.csv", "b.csv"], ["export", "--format", "xml"],
                      ["export", "--out"], ["list", "--json=yes"], ["list", "--active", "--pending"],
-                     ["import", "a.csv", "--rejects"], ["help", "frobnicate"]):
+                     ["import", "a.csv", "--rejects"], ["help", "frobnicate"],
+                     ["register"], ["register", "x"], ["activate"], ["activate", "K1", "--all-pending"],
+                     ["activate", "--all-pending", "--mode", "fast"], ["release"], ["lock", "K1"],
+                     ["lock", "K1", "--reason"], ["unlock"], ["can-login"], ["can-login", "a", "b"],
+                     ["groups", "frob"], ["groups", "add"], ["groups", "rename", "A"], ["groups", "set", "A"],
+                     ["groups", "set", "A", "discount"], ["groups", "assign", "A"], ["groups", "add", "A", "--json"],
+                     ["merge-plan"], ["merge-plan", "K1"], ["merge", "K1"], ["merge", "K1", "K2", "--take", "x"],
+                     ["merge", "K1", "K2", "--set"], ["merge", "K1", "K2", "--policy", "oldest"],
+                     ["merge", "K1", "K2", "--json"], ["journal", "x"], ["journal", "--limit", "x"],
+                     ["undo"], ["undo", "x"], ["undo", "1", "2"], ["import-orders"], ["orders"],
+                     ["dedupe"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"]):
             err = self.fails(2, *args)
             if args and args[0] in COMMANDS:
                 self.assertIn("see 'patron %s --help'" % args[0], err)
@@ -110,10 +122,27 @@ class Usage(clitest.CliTest):
                              [["1", "A", "Hauptstraße 1", "a@example.com", "x|y", "red"],
                               ["2", "B", "", "kaputt", "", ""],
                               ["3", "C", "Weg", "c@example.com", "", "blue"]], sep=";")
+        orders = self.write_csv("o.csv", ["order_id", "customer", "total"],
+                                [["O1", "1", "1.00"], ["O2", "5", "2"], ["O3", "nobody", "3"]])
+        dd = self.write_csv("d.csv", ["id", "first_name", "last_name", "street", "postal_code", "city"],
+                            [["a", "Max", "Müller", "Hauptstraße 1", "10115", "Berlin"],
+                             ["b", "Max", "Mueller", "Hauptstr. 1", "10115", "Berlin"],
+                             ["b", "dup", "id", "", "", ""]])
         runs = [["import", src], ["show", "1"], ["show", "1", "--json"], ["list"], ["list", "--json"],
                 ["update", "1", "street=Ring 5", "color=", "tags=z"], ["export"],
                 ["export", "--format", "json"], ["create", "last_name=D", "id=4"], ["delete", "4"],
-                ["show", "nobody"], ["create", "email=bad"], ["frob"], ["import", "--help"]]
+                ["show", "nobody"], ["create", "email=bad"], ["frob"], ["import", "--help"],
+                ["groups", "add", "Std"], ["groups", "set", "Std", "discount_percent=5"], ["groups"],
+                ["groups", "--json"], ["groups", "assign", "Std", "1"], ["groups", "delete", "Std"],
+                ["create", "last_name=A", "street=Hauptstr. 1", "postal_code=10115", "email=a2@example.com",
+                 "id=5"],
+                ["match", "1"], ["match", "1", "--json"], ["merge-plan", "1", "5"],
+                ["merge-plan", "1", "5", "--json"], ["import-orders", orders],
+                ["merge", "1", "5", "--take", "email=2", "--set", "notes=x"], ["orders", "1"],
+                ["show", "K000004"], ["journal"], ["journal", "--json"], ["undo", "1"], ["undo", "1"],
+                ["register", "last_name=R", "email=r@example.com", "login_user=r"], ["can-login", "r"],
+                ["activate", "--all-pending", "--mode", "auto"], ["lock", "r", "--reason", "x"],
+                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd]]
         for args in runs:
             r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
                                 "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,
