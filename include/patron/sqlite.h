@@ -86,8 +86,13 @@
  *                               -- knows (address_position -1: the customer)
  *
  *     CREATE TABLE customer_keys (        -- match and lookup keys
- *       kind INTEGER, value TEXT, customer_id INTEGER,
- *       PRIMARY KEY (kind, value, customer_id));  -- index on (customer_id)
+ *       kind INTEGER,                     -- a patron_key_kind, or a match key kind
+ *       value,        -- kinds < 100 (number, external id, email, login): the
+ *                     -- key as text; kinds >= 100 (the matcher's blocking
+ *                     -- keys): a 64-bit hash of it, an INTEGER
+ *       customer_id INTEGER,
+ *       PRIMARY KEY (kind, value, customer_id)) WITHOUT ROWID;
+ *       -- index on (customer_id)
  *     CREATE TABLE used_numbers (number TEXT PRIMARY KEY);  -- never emptied
  *     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
  *       -- 'customer_number': the last number drawn
@@ -96,6 +101,18 @@
  *       undone_by INTEGER NOT NULL DEFAULT 0, payload TEXT);
  *     CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER,
  *       total TEXT);                      -- an example of the host's references
+ *     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+ *       WITHOUT ROWID;  -- small named values of the library: customer groups
+ *                       -- ("group/<name>"); scanned in byte order of key
+ *
+ * Blocking keys are hashed because an import writes some 15-25 of them per
+ * customer: as 8-byte integers the index is far smaller than as text, and
+ * every page of it that a transaction touches is written again at commit.
+ * The hash (see psq_key_hash in the source) is part of the file format.  Two
+ * different values share a hash with a chance of about 2^-64: a lookup may
+ * then give one id too many, which the matcher scores and drops like any
+ * other candidate.  Keys of kinds below 100 are exact, so the uniqueness of
+ * numbers, external ids, emails and logins never depends on a hash.
  *
  * The store's tables are patron's: a host may read them freely, but should
  * change customers only through patron (or keep customer_keys in step).

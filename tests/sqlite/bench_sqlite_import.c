@@ -1,14 +1,30 @@
-/* Import benchmark of libpatron-sqlite: N generated customers through
+/* Import benchmark of libpatron-sqlite: N customers through
  * patron_db_create() (validation, numbering, match keys, the store) in
  * transactions of 1000, next to plain prepared INSERTs of the same rows
- * (same pragmas, same batches) into (1) a bare customers + addresses table
- * without indexes and (2) patron's own schema with its keys, written by
- * hand.  Prints records per second of each and the ratios.
+ * (same pragmas, same batches) into
  *
- *     bench_sqlite_import [N] [DIR]
+ *   (1) a bare customers + addresses table without any index, and
+ *   (2) an equivalent table: patron's own schema, written by hand with the
+ *       very rows the store wrote — every column of the customer, its
+ *       addresses, every key row (number, external id, email and all the
+ *       matcher's blocking keys), the used number and the counter.  The
+ *       rows are read from the file patron wrote before the clock starts,
+ *       so (2) pays only for the INSERTs, and the ratio patron / (2) is the
+ *       library's own overhead: validation, key computation, the store's
+ *       statements and its undo notes.
+ *
+ * Prints records per second of each and the ratios.
+ *
+ *     bench_sqlite_import [--csv FILE] [--only patron] [N] [DIR]
+ *
+ * --csv reads customers from a CSV of ../shared/data/gen_customers.py
+ * (columns by header name: id, first_name, last_name, company, street,
+ * postal_code, city, country, email, phone); without it N customers are
+ * generated.  N defaults to 100000 (all rows of the CSV).
  *
  * SPDX-License-Identifier: MIT */
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +37,12 @@
 
 #define BATCH 1000
 
+/* One input customer; empty strings are unset. */
+enum { R_EXT, R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE, R_BIRTH,
+       R_STREET, R_HOUSE, R_POSTAL, R_CITY, R_COUNTRY, R__N };
+
 typedef struct row {
-    char ext_id[24], salutation[8], first[32], last[32], email[96], phone[32];
-    char street[48], house[8], postal[8], city[32], birth[12];
+    char *v[R__N];
 } row;
 
 static const char *const firsts[] = { "Anna", "Bernd", "Clara", "Dieter", "Eva", "Frank",
@@ -48,22 +67,143 @@ static unsigned rnd(unsigned n)
     return (unsigned)(rng % n);
 }
 
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (!p) {
+        fputs("bench_sqlite_import: out of memory\n", stderr);
+        exit(1);
+    }
+    return memcpy(p, s, n);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return dup_str(buf);
+}
+
 static void gen(row *r, long i)
 {
-    const char *f = firsts[rnd(20)], *l = lasts[rnd(20)];
-    snprintf(r->ext_id, sizeof r->ext_id, "%ld", 100000 + i);
-    snprintf(r->salutation, sizeof r->salutation, "%s", rnd(2) ? "Herr" : "Frau");
-    snprintf(r->first, sizeof r->first, "%s", f);
-    snprintf(r->last, sizeof r->last, "%s", l);
-    snprintf(r->email, sizeof r->email, "kunde%ld.%u@example.de", i, rnd(1000));
-    snprintf(r->phone, sizeof r->phone, "+49 %u %u", 30 + rnd(900), 100000 + rnd(899999));
-    snprintf(r->street, sizeof r->street, "%s", streets[rnd(8)]);
-    snprintf(r->house, sizeof r->house, "%u%s", 1 + rnd(120), rnd(5) ? "" : "a");
-    snprintf(r->postal, sizeof r->postal, "%05u", 1000 + rnd(98000));
-    snprintf(r->city, sizeof r->city, "%s", cities[rnd(10)]);
-    snprintf(r->birth, sizeof r->birth, "19%02u-%02u-%02u", 30 + rnd(70), 1 + rnd(12),
-             1 + rnd(28));
+    r->v[R_EXT] = fmt("%ld", 100000 + i);
+    r->v[R_SAL] = dup_str(rnd(2) ? "Herr" : "Frau");
+    r->v[R_FIRST] = dup_str(firsts[rnd(20)]);
+    r->v[R_LAST] = dup_str(lasts[rnd(20)]);
+    r->v[R_COMPANY] = dup_str("");
+    r->v[R_EMAIL] = fmt("kunde%ld.%u@example.de", i, rnd(1000));
+    r->v[R_PHONE] = fmt("+49 %u %u", 30 + rnd(900), 100000 + rnd(899999));
+    r->v[R_STREET] = dup_str(streets[rnd(8)]);
+    r->v[R_HOUSE] = fmt("%u%s", 1 + rnd(120), rnd(5) ? "" : "a");
+    r->v[R_POSTAL] = fmt("%05u", 1000 + rnd(98000));
+    r->v[R_CITY] = dup_str(cities[rnd(10)]);
+    r->v[R_COUNTRY] = dup_str("");
+    r->v[R_BIRTH] = fmt("19%02u-%02u-%02u", 30 + rnd(70), 1 + rnd(12), 1 + rnd(28));
 }
+
+/* ---- CSV (RFC 4180, comma) ---------------------------------------------- */
+
+/* Split one record into fields in place; returns the field count. */
+static int csv_fields(char *line, char **out, int max)
+{
+    int n = 0;
+    char *p = line, *w;
+    while (n < max) {
+        out[n++] = w = p;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (*p == '"' && p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else if (!*p) {
+                    break;
+                } else {
+                    *w++ = *p++;
+                }
+            }
+            while (*p && *p != ',')
+                p++;
+        } else {
+            while (*p && *p != ',')
+                *w++ = *p++;
+        }
+        if (*p != ',') {
+            *w = '\0';
+            break;
+        }
+        p++;
+        *w = '\0';
+    }
+    return n;
+}
+
+static long read_csv(const char *path, row **rows_out, long max)
+{
+    static const struct { const char *name; int slot; } cols[] = {
+        { "id", R_EXT }, { "salutation", R_SAL }, { "first_name", R_FIRST },
+        { "last_name", R_LAST }, { "company", R_COMPANY }, { "email", R_EMAIL },
+        { "phone", R_PHONE }, { "birth_date", R_BIRTH }, { "street", R_STREET },
+        { "house_number", R_HOUSE }, { "postal_code", R_POSTAL }, { "city", R_CITY },
+        { "country", R_COUNTRY },
+    };
+    FILE *fp = fopen(path, "r");
+    char line[4096], *f[64];
+    int slot_of[64], nf, i, j;
+    long n = 0, cap = 1024;
+    row *rows;
+
+    if (!fp)
+        return -1;
+    if (!fgets(line, sizeof line, fp)) {
+        fclose(fp);
+        return -1;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    nf = csv_fields(line + (strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0), f, 64);
+    for (i = 0; i < nf; i++) {
+        slot_of[i] = -1;
+        for (j = 0; j < (int)(sizeof cols / sizeof cols[0]); j++)
+            if (strcmp(f[i], cols[j].name) == 0)
+                slot_of[i] = cols[j].slot;
+    }
+    rows = calloc((size_t)cap, sizeof *rows);
+    while (rows && n < max && fgets(line, sizeof line, fp)) {
+        int k;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!*line)
+            continue;
+        if (n == cap) {
+            row *nr = realloc(rows, (size_t)cap * 2 * sizeof *rows);
+            if (!nr)
+                break;
+            memset(nr + cap, 0, (size_t)cap * sizeof *rows);
+            rows = nr;
+            cap *= 2;
+        }
+        k = csv_fields(line, f, 64);
+        for (i = 0; i < k && i < nf; i++)
+            if (slot_of[i] >= 0)
+                rows[n].v[slot_of[i]] = dup_str(f[i]);
+        for (i = 0; i < R__N; i++)
+            if (!rows[n].v[i])
+                rows[n].v[i] = dup_str("");
+        n++;
+    }
+    fclose(fp);
+    *rows_out = rows;
+    return rows ? n : -1;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static double now(void)
 {
@@ -88,7 +228,12 @@ static int die(const char *what, const char *msg)
     return 1;
 }
 
-static int run_patron(const row *rows, long n, const char *path, double *secs)
+static const char *opt(const char *v)
+{
+    return v && *v ? v : NULL;
+}
+
+static int run_patron(const row *rows, long n, const char *path, double *secs, long *rejected)
 {
     patron_db *db = NULL;
     patron_sqlite *s = NULL;
@@ -96,32 +241,51 @@ static int run_patron(const row *rows, long n, const char *path, double *secs)
     double t0;
     long i;
 
+    *rejected = 0;
     cleanup(path);
     if (patron_db_open_sqlite_ex(&db, &s, path, 0, &msg) != PATRON_OK)
         return die("open", msg ? msg : "?");
     t0 = now();
     for (i = 0; i < n; i++) {
+        static const struct { int slot, field; } fields[] = {
+            { R_EXT, PATRON_F_EXTERNAL_ID }, { R_SAL, PATRON_F_SALUTATION },
+            { R_FIRST, PATRON_F_FIRST_NAME }, { R_LAST, PATRON_F_LAST_NAME },
+            { R_COMPANY, PATRON_F_COMPANY }, { R_EMAIL, PATRON_F_EMAIL },
+            { R_PHONE, PATRON_F_PHONE }, { R_BIRTH, PATRON_F_BIRTH_DATE },
+        };
+        static const struct { int slot, field; } afields[] = {
+            { R_STREET, PATRON_A_STREET }, { R_HOUSE, PATRON_A_HOUSE_NUMBER },
+            { R_POSTAL, PATRON_A_POSTAL_CODE }, { R_CITY, PATRON_A_CITY },
+            { R_COUNTRY, PATRON_A_COUNTRY },
+        };
         const row *r = &rows[i];
         patron_customer *c = NULL;
-        size_t a;
+        size_t a, k;
+        int bad = 0;
+        patron_status st;
         if (i % BATCH == 0 && patron_sqlite_begin(s) != PATRON_OK)
             return die("begin", patron_sqlite_errmsg(s));
-        if (patron_customer_new(&c) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_EXTERNAL_ID, r->ext_id) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_SALUTATION, r->salutation) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_FIRST_NAME, r->first) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_LAST_NAME, r->last) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_EMAIL, r->email) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_PHONE, r->phone) != PATRON_OK ||
-            patron_customer_set(c, PATRON_F_BIRTH_DATE, r->birth) != PATRON_OK ||
-            patron_customer_address_add(c, &a) != PATRON_OK ||
-            patron_customer_address_set(c, a, PATRON_A_STREET, r->street) != PATRON_OK ||
-            patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, r->house) != PATRON_OK ||
-            patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, r->postal) != PATRON_OK ||
-            patron_customer_address_set(c, a, PATRON_A_CITY, r->city) != PATRON_OK)
-            return die("record", c ? patron_customer_errmsg(c) : "out of memory");
-        if (patron_db_create(db, c) != PATRON_OK)
-            return die("create", patron_db_errmsg(db));
+        if (patron_customer_new(&c) != PATRON_OK)
+            return die("record", "out of memory");
+        for (k = 0; k < sizeof fields / sizeof fields[0] && !bad; k++)
+            if (opt(r->v[fields[k].slot]) &&
+                patron_customer_set(c, fields[k].field, r->v[fields[k].slot]) != PATRON_OK)
+                bad = 1;
+        if (!bad && patron_customer_address_add(c, &a) != PATRON_OK)
+            return die("record", "out of memory");
+        for (k = 0; k < sizeof afields / sizeof afields[0] && !bad; k++)
+            if (opt(r->v[afields[k].slot]) &&
+                patron_customer_address_set(c, a, afields[k].field, r->v[afields[k].slot]) !=
+                    PATRON_OK)
+                bad = 1;
+        if (!bad) {
+            st = patron_db_create(db, c);
+            if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS)
+                bad = 1;
+            else if (st != PATRON_OK)
+                return die("create", patron_db_errmsg(db));
+        }
+        *rejected += bad;
         patron_customer_free(c);
         if ((i % BATCH == BATCH - 1 || i == n - 1) && patron_sqlite_commit(s) != PATRON_OK)
             return die("commit", patron_sqlite_errmsg(s));
@@ -145,9 +309,9 @@ static int run_plain(const row *rows, long n, const char *path, double *secs)
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                      "PRAGMA cache_size=-16384;"
                      "CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT,"
-                     " state TEXT, salutation TEXT, first_name TEXT, last_name TEXT, email TEXT,"
-                     " phone TEXT, birth_date TEXT, external_id TEXT, created_at INTEGER,"
-                     " updated_at INTEGER, revision INTEGER);"
+                     " state TEXT, salutation TEXT, first_name TEXT, last_name TEXT,"
+                     " company TEXT, email TEXT, phone TEXT, birth_date TEXT, external_id TEXT,"
+                     " created_at INTEGER, updated_at INTEGER, revision INTEGER);"
                      "CREATE TABLE customer_addresses (customer_id INTEGER NOT NULL,"
                      " position INTEGER NOT NULL, street TEXT, house_number TEXT,"
                      " postal_code TEXT, city TEXT, country TEXT, billing TEXT,"
@@ -155,43 +319,46 @@ static int run_plain(const row *rows, long n, const char *path, double *secs)
                      NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO customers (number, state, salutation, first_name,"
-                           " last_name, email, phone, birth_date, external_id, created_at,"
-                           " updated_at, revision) VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
+                           " last_name, company, email, phone, birth_date, external_id,"
+                           " created_at, updated_at, revision) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,1)",
                            -1, &ci, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "INSERT INTO customer_addresses VALUES (?,0,?,?,?,?,'DE','private')",
+                           "INSERT INTO customer_addresses VALUES (?,0,?,?,?,?,?,'private')",
                            -1, &ai, NULL) != SQLITE_OK)
         return die("plain schema", sqlite3_errmsg(db));
     t0 = now();
     for (i = 0; i < n; i++) {
+        static const int cslots[] = { R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE,
+                                      R_BIRTH, R_EXT };
+        static const int aslots[] = { R_STREET, R_HOUSE, R_POSTAL, R_CITY };
         const row *r = &rows[i];
         char num[24];
         sqlite3_int64 t = (sqlite3_int64)time(NULL);
+        size_t k;
         if (i % BATCH == 0)
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         snprintf(num, sizeof num, "K%06ld", i + 1);
         sqlite3_bind_text(ci, 1, num, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ci, 2, "active", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 3, r->salutation, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 4, r->first, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 5, r->last, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 6, r->email, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 7, r->phone, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 8, r->birth, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 9, r->ext_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ci, 10, t);
+        for (k = 0; k < sizeof cslots / sizeof cslots[0]; k++)
+            if (opt(r->v[cslots[k]]))
+                sqlite3_bind_text(ci, 3 + (int)k, r->v[cslots[k]], -1, SQLITE_STATIC);
         sqlite3_bind_int64(ci, 11, t);
+        sqlite3_bind_int64(ci, 12, t);
         if (sqlite3_step(ci) != SQLITE_DONE)
             return die("plain insert", sqlite3_errmsg(db));
         sqlite3_reset(ci);
+        sqlite3_clear_bindings(ci);
         sqlite3_bind_int64(ai, 1, sqlite3_last_insert_rowid(db));
-        sqlite3_bind_text(ai, 2, r->street, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 3, r->house, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 4, r->postal, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 5, r->city, -1, SQLITE_STATIC);
+        for (k = 0; k < sizeof aslots / sizeof aslots[0]; k++)
+            if (opt(r->v[aslots[k]]))
+                sqlite3_bind_text(ai, 2 + (int)k, r->v[aslots[k]], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ai, 6, opt(r->v[R_COUNTRY]) ? r->v[R_COUNTRY] : "DE", -1,
+                          SQLITE_STATIC);
         if (sqlite3_step(ai) != SQLITE_DONE)
             return die("plain insert", sqlite3_errmsg(db));
         sqlite3_reset(ai);
+        sqlite3_clear_bindings(ai);
         if ((i % BATCH == BATCH - 1 || i == n - 1) &&
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             return die("plain commit", sqlite3_errmsg(db));
@@ -203,100 +370,218 @@ static int run_plain(const row *rows, long n, const char *path, double *secs)
     return 0;
 }
 
-/* The same rows written by hand into patron's own schema: every table and
- * index the store keeps (customer, address, number/external/email keys,
- * used number, counter), with plain prepared statements.  What a host would
- * write to get the same lookups without the library. */
-static int run_same_schema(const row *rows, long n, const char *path, double *secs)
+/* ---- the rows patron wrote, in memory ----------------------------------- */
+
+typedef struct cell {
+    int type, len;
+    sqlite3_int64 i;
+    const char *p;
+} cell;
+
+/* All rows of one table, ordered by customer; `first[k]` is the index of
+ * the first row of the k-th customer (rows of one customer are together). */
+typedef struct table {
+    char name[64];
+    char *insert_sql;
+    int ncol, id_col;   /* id_col: the column holding the customer id */
+    long nrows;
+    cell *cells;        /* nrows * ncol */
+} table;
+
+static char *arena_copy(const void *p, size_t n)
+{
+    static char *block;
+    static size_t left;
+    char *r;
+    if (n + 1 > left) {
+        left = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
+        block = malloc(left);
+        if (!block)
+            exit(1);
+    }
+    r = block;
+    memcpy(r, p, n);
+    r[n] = '\0';
+    block += n + 1;
+    left -= n + 1;
+    return r;
+}
+
+static int load_table(sqlite3 *db, table *t, const char *name, const char *id_col,
+                      const char *order, int skip_id)
+{
+    char sql[512];
+    sqlite3_stmt *st = NULL;
+    long cap = 1024;
+    int c;
+    size_t len;
+
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s", name, order);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return die("load", sqlite3_errmsg(db));
+    t->ncol = sqlite3_column_count(st);
+    t->id_col = -1;
+    t->insert_sql = malloc(64 + (size_t)t->ncol * 40);
+    len = (size_t)sprintf(t->insert_sql, "INSERT INTO %s VALUES (", name);
+    for (c = 0; c < t->ncol; c++) {
+        if (strcmp(sqlite3_column_name(st, c), id_col) == 0)
+            t->id_col = c;
+        len += (size_t)sprintf(t->insert_sql + len, "%s?%d", c ? "," : "", c + 1);
+    }
+    strcpy(t->insert_sql + len, ")");
+    (void)skip_id;
+    t->cells = malloc((size_t)cap * (size_t)t->ncol * sizeof *t->cells);
+    t->nrows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cell *rw;
+        if (t->nrows == cap) {
+            cap *= 2;
+            t->cells = realloc(t->cells, (size_t)cap * (size_t)t->ncol * sizeof *t->cells);
+            if (!t->cells)
+                return die("load", "out of memory");
+        }
+        rw = &t->cells[t->nrows * t->ncol];
+        for (c = 0; c < t->ncol; c++) {
+            cell *x = &rw[c];
+            x->type = sqlite3_column_type(st, c);
+            x->i = 0;
+            x->p = NULL;
+            x->len = 0;
+            if (x->type == SQLITE_INTEGER) {
+                x->i = sqlite3_column_int64(st, c);
+            } else if (x->type == SQLITE_TEXT || x->type == SQLITE_BLOB || x->type == SQLITE_FLOAT) {
+                const void *p;
+                if (x->type == SQLITE_FLOAT)
+                    x->type = SQLITE_TEXT;
+                p = x->type == SQLITE_BLOB ? sqlite3_column_blob(st, c)
+                                           : (const void *)sqlite3_column_text(st, c);
+                x->len = sqlite3_column_bytes(st, c);
+                x->p = arena_copy(p, (size_t)x->len);
+            }
+        }
+        t->nrows++;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void bind_cell(sqlite3_stmt *st, int idx, const cell *x)
+{
+    switch (x->type) {
+    case SQLITE_INTEGER:
+        sqlite3_bind_int64(st, idx, x->i);
+        break;
+    case SQLITE_TEXT:
+        sqlite3_bind_text(st, idx, x->p, x->len, SQLITE_STATIC);
+        break;
+    case SQLITE_BLOB:
+        sqlite3_bind_blob(st, idx, x->p, x->len, SQLITE_STATIC);
+        break;
+    default:
+        sqlite3_bind_null(st, idx);
+    }
+}
+
+enum { T_CUST, T_ADDR, T_KEYS, T__N };
+
+/* Write the rows of customer `old_id` of table `t` from *pos on, with the
+ * customer id `new_id`. */
+static int insert_rows(sqlite3 *db, sqlite3_stmt *st, const table *t, long *pos,
+                       sqlite3_int64 old_id, sqlite3_int64 new_id)
+{
+    while (*pos < t->nrows) {
+        const cell *rw = &t->cells[*pos * t->ncol];
+        int c;
+        if (rw[t->id_col].i != old_id)
+            break;
+        for (c = 0; c < t->ncol; c++) {
+            if (c == t->id_col)
+                sqlite3_bind_int64(st, c + 1, new_id);
+            else
+                bind_cell(st, c + 1, &rw[c]);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return die(t->name, sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        (*pos)++;
+    }
+    return 0;
+}
+
+/* The rows that patron wrote to `from`, written by hand to a new file with
+ * the same schema.  Per customer, like the store: bump the counter, claim
+ * the number, insert the customer, its addresses and its keys. */
+static int run_same_schema(const char *from, const char *path, double *secs, long *n_keys)
 {
     patron_store_ops ops;
     void *ctx = NULL;
     char *msg = NULL;
-    sqlite3 *db;
-    sqlite3_stmt *ci = NULL, *ai = NULL, *ki = NULL, *ui = NULL, *cu = NULL;
+    sqlite3 *src = NULL, *db;
+    sqlite3_stmt *ins[T__N], *ui = NULL, *cu = NULL;
+    table t[T__N];
+    long pos[T__N] = { 0, 0, 0 }, i;
+    int k, number_col = 1;
     double t0;
-    long i;
+
+    memset(t, 0, sizeof t);
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return die("same-schema read", sqlite3_errmsg(src));
+    if (load_table(src, &t[T_CUST], "customers", "id", "id", 1) ||
+        load_table(src, &t[T_ADDR], "customer_addresses", "customer_id", "customer_id, position",
+                   0) ||
+        load_table(src, &t[T_KEYS], "customer_keys", "customer_id", "customer_id", 0))
+        return 1;
+    sqlite3_close(src);
+    *n_keys = t[T_KEYS].nrows;
 
     cleanup(path);
     /* The store creates the schema; the rows are then written by hand. */
     if (patron_sqlite_store_open(&ops, &ctx, path, 0, &msg) != PATRON_OK)
         return die("same-schema open", msg ? msg : "?");
     db = patron_sqlite_handle(ctx);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO customers (number, state, salutation, first_name,"
-                           " last_name, email, phone, birth_date, external_id, locked,"
-                           " created_at, updated_at, revision) VALUES (?,?,?,?,?,?,?,?,?,0,?,?,1)",
-                           -1, &ci, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO customer_addresses (customer_id, position, street,"
-                           " house_number, postal_code, city, country, billing)"
-                           " VALUES (?,0,?,?,?,?,'DE','private')",
-                           -1, &ai, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO customer_keys VALUES (?,?,?)", -1, &ki, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO used_numbers VALUES (?)", -1, &ui, NULL) !=
+    for (k = 0; k < T__N; k++)
+        if (sqlite3_prepare_v2(db, t[k].insert_sql, -1, &ins[k], NULL) != SQLITE_OK)
+            return die("same-schema prepare", sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(db, "INSERT INTO used_numbers VALUES (?)", -1, &ui, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
                            -1, &cu, NULL) != SQLITE_OK)
         return die("same-schema prepare", sqlite3_errmsg(db));
     t0 = now();
-    for (i = 0; i < n; i++) {
-        const row *r = &rows[i];
-        char num[24];
-        sqlite3_int64 t = (sqlite3_int64)time(NULL), id;
-        int k;
-        const char *kv[3];
+    for (i = 0; i < t[T_CUST].nrows; i++) {
+        const cell *rw = &t[T_CUST].cells[i * t[T_CUST].ncol];
+        sqlite3_int64 old_id = rw[0].i, id;
+        int c;
         if (i % BATCH == 0)
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        snprintf(num, sizeof num, "K%06ld", i + 1);
         sqlite3_step(cu);
         sqlite3_reset(cu);
-        sqlite3_bind_text(ui, 1, num, -1, SQLITE_STATIC);
+        bind_cell(ui, 1, &rw[number_col]);
         sqlite3_step(ui);
         sqlite3_reset(ui);
-        sqlite3_bind_text(ci, 1, num, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 2, "active", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 3, r->salutation, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 4, r->first, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 5, r->last, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 6, r->email, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 7, r->phone, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 8, r->birth, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ci, 9, r->ext_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ci, 10, t);
-        sqlite3_bind_int64(ci, 11, t);
-        if (sqlite3_step(ci) != SQLITE_DONE)
+        /* id NULL: AUTOINCREMENT gives it, as for patron. */
+        sqlite3_bind_null(ins[T_CUST], 1);
+        for (c = 1; c < t[T_CUST].ncol; c++)
+            bind_cell(ins[T_CUST], c + 1, &rw[c]);
+        if (sqlite3_step(ins[T_CUST]) != SQLITE_DONE)
             return die("same-schema insert", sqlite3_errmsg(db));
-        sqlite3_reset(ci);
+        sqlite3_reset(ins[T_CUST]);
         id = sqlite3_last_insert_rowid(db);
-        sqlite3_bind_int64(ai, 1, id);
-        sqlite3_bind_text(ai, 2, r->street, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 3, r->house, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 4, r->postal, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ai, 5, r->city, -1, SQLITE_STATIC);
-        if (sqlite3_step(ai) != SQLITE_DONE)
-            return die("same-schema insert", sqlite3_errmsg(db));
-        sqlite3_reset(ai);
-        kv[0] = num;
-        kv[1] = r->ext_id;
-        kv[2] = r->email;
-        for (k = 0; k < 3; k++) {
-            sqlite3_bind_int(ki, 1, k + 1);
-            sqlite3_bind_text(ki, 2, kv[k], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ki, 3, id);
-            if (sqlite3_step(ki) != SQLITE_DONE)
-                return die("same-schema key", sqlite3_errmsg(db));
-            sqlite3_reset(ki);
-        }
-        if ((i % BATCH == BATCH - 1 || i == n - 1) &&
+        if (insert_rows(db, ins[T_ADDR], &t[T_ADDR], &pos[T_ADDR], old_id, id) ||
+            insert_rows(db, ins[T_KEYS], &t[T_KEYS], &pos[T_KEYS], old_id, id))
+            return 1;
+        if ((i % BATCH == BATCH - 1 || i == t[T_CUST].nrows - 1) &&
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             return die("same-schema commit", sqlite3_errmsg(db));
     }
     *secs = now() - t0;
-    sqlite3_finalize(ci);
-    sqlite3_finalize(ai);
-    sqlite3_finalize(ki);
+    for (k = 0; k < T__N; k++) {
+        sqlite3_finalize(ins[k]);
+        free(t[k].cells);
+        free(t[k].insert_sql);
+    }
     sqlite3_finalize(ui);
     sqlite3_finalize(cu);
     patron_sqlite_close(ctx);
@@ -305,42 +590,71 @@ static int run_same_schema(const row *rows, long n, const char *path, double *se
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 100000;
-    const char *tmp = getenv("TMPDIR");
-    const char *dir = argc > 2 ? argv[2] : (tmp && *tmp ? tmp : "/tmp");
+    const char *tmp = getenv("TMPDIR"), *csv = NULL, *only = NULL;
+    const char *dir = tmp && *tmp ? tmp : "/tmp";
     char p_path[512], q_path[512], s_path[512];
     double tp = 0, tq = 0, ts = 0;
-    row *rows;
-    long i;
+    long n = 100000, rejected = 0, n_keys = 0, i;
+    int a, npos = 0;
+    row *rows = NULL;
 
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--csv") == 0 && a + 1 < argc)
+            csv = argv[++a];
+        else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
+            only = argv[++a];
+        else if (npos == 0 && (npos = 1))
+            n = atol(argv[a]);
+        else
+            dir = argv[a];
+    }
     if (n <= 0)
-        return die("usage", "bench_sqlite_import [N] [DIR]");
-    rows = calloc((size_t)n, sizeof *rows);
-    if (!rows)
-        return die("rows", "out of memory");
-    for (i = 0; i < n; i++)
-        gen(&rows[i], i);
+        return die("usage", "bench_sqlite_import [--csv FILE] [--only patron] [N] [DIR]");
+    if (csv) {
+        n = read_csv(csv, &rows, n);
+        if (n <= 0)
+            return die(csv, "cannot read, or no rows");
+    } else {
+        rows = calloc((size_t)n, sizeof *rows);
+        if (!rows)
+            return die("rows", "out of memory");
+        for (i = 0; i < n; i++)
+            gen(&rows[i], i);
+    }
     snprintf(p_path, sizeof p_path, "%s/patron-bench-%ld.db", dir, (long)getpid());
     snprintf(q_path, sizeof q_path, "%s/patron-bench-plain-%ld.db", dir, (long)getpid());
     snprintf(s_path, sizeof s_path, "%s/patron-bench-same-%ld.db", dir, (long)getpid());
 
-    if (run_plain(rows, n, q_path, &tq) || run_same_schema(rows, n, s_path, &ts) ||
-        run_patron(rows, n, p_path, &tp))
+    if (run_patron(rows, n, p_path, &tp, &rejected))
+        return 1;
+    if (only && strcmp(only, "patron") == 0) {
+        cleanup(p_path);
+        printf("customers: %ld (%ld rejected)\npatron_db_create + SQLite store: %7.3f s %9.0f "
+               "records/s\n", n, rejected, tp, (double)n / tp);
+        return 0;
+    }
+    if (run_plain(rows, n, q_path, &tq) || run_same_schema(p_path, s_path, &ts, &n_keys))
         return 1;
     cleanup(p_path);
     cleanup(q_path);
     cleanup(s_path);
+    for (i = 0; i < n; i++)
+        for (a = 0; a < R__N; a++)
+            free(rows[i].v[a]);
     free(rows);
 
-    printf("customers: %ld, one address each, transactions of %d, WAL, synchronous=FULL\n", n,
-           BATCH);
-    printf("plain INSERTs, bare table (no indexes):    %7.3f s %9.0f records/s\n", tq,
+    printf("customers: %ld from %s (%ld rejected by validation), one address each, "
+           "transactions of %d, WAL, synchronous=FULL\n",
+           n, csv ? csv : "the generator", rejected, BATCH);
+    printf("key rows: %ld (%.1f per customer)\n", n_keys, (double)n_keys / (double)(n - rejected));
+    printf("plain INSERTs, bare table (no indexes):      %7.3f s %9.0f records/s\n", tq,
            (double)n / tq);
-    printf("plain INSERTs, patron's schema by hand:    %7.3f s %9.0f records/s\n", ts,
-           (double)n / ts);
-    printf("patron_db_create + SQLite store:           %7.3f s %9.0f records/s\n", tp,
+    printf("plain INSERTs, equivalent table (same rows,\n"
+           "  same key rows, patron's schema by hand):   %7.3f s %9.0f records/s\n", ts,
+           (double)(n - rejected) / ts);
+    printf("patron_db_create + SQLite store:             %7.3f s %9.0f records/s\n", tp,
            (double)n / tp);
-    printf("ratio patron / bare table:    %5.2f\n", tp / tq);
-    printf("ratio patron / same by hand:  %5.2f  (the library's overhead)\n", tp / ts);
+    printf("ratio patron / bare table:        %5.2f\n", tp / tq);
+    printf("ratio patron / equivalent table:  %5.2f  (the library's own overhead)\n", tp / ts);
     return 0;
 }

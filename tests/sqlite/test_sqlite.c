@@ -153,6 +153,14 @@ static const char *const hostile[] = {
     "  leading and trailing spaces  ",
 };
 
+/* The group full_customer() is in: a customer's group must exist (kept in
+ * the store's meta table). */
+static void add_group(patron_db *db)
+{
+    if (patron_db_group_add(db, hostile[2]) != PATRON_OK)
+        fail_msg("group_add: %s", patron_db_errmsg(db));
+}
+
 /* A record with every settable field, two addresses, tags and properties. */
 static patron_customer *full_customer(void)
 {
@@ -238,6 +246,7 @@ static void test_roundtrip_every_field(void **state)
     patron_customer *c = full_customer(), *back = NULL;
     sqlite3 *h;
 
+    add_group(db);
     if (patron_db_create(db, c) != PATRON_OK)
         fail_msg("create: %s", patron_db_errmsg(db));
     assert_int_equal(patron_db_load(db, &back, patron_customer_id(c)), PATRON_OK);
@@ -320,7 +329,7 @@ static void test_roundtrip_system_fields(void **state)
     assert_int_equal(patron_record_set(c, PATRON_F_LOCKED, "1"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_LOCK_REASON, "Zahlungsausfall; 'DROP'"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_LOCKED_AT, "1700000000"), PATRON_OK);
-    assert_int_equal(patron_record_set(c, PATRON_F_CREATED_AT, "-86400"), PATRON_OK);
+    assert_int_equal(patron_record_set(c, PATRON_F_CREATED_AT, "86400"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_UPDATED_AT, "0"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_REVISION, "18446744073709551615"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_MERGED_INTO, "12"), PATRON_OK);
@@ -366,6 +375,7 @@ static void test_update_replaces_lists_and_keys(void **state)
     int64_t ids[4];
     size_t n = 9;
 
+    add_group(db);
     assert_int_equal(patron_db_create(db, c), PATRON_OK);
     assert_int_equal(patron_customer_address_remove(c, 0), PATRON_OK);
     assert_int_equal(patron_customer_tag_remove(c, "vip"), PATRON_OK);
@@ -664,6 +674,310 @@ static void test_host_transaction(void **state)
     assert_int_equal(n, 3);
     assert_int_equal(raw_int(h, "SELECT count(*) FROM orders"), 1);
     patron_db_close(db);
+}
+
+/* ---- named values (meta) ----------------------------------------------- */
+
+typedef struct meta_list {
+    char buf[2048];
+    size_t len;
+    int n, stop_after;
+} meta_list;
+
+/* Collects "key=value;" */
+static int collect_meta(void *ctx, const char *key, const char *value)
+{
+    meta_list *l = ctx;
+    int w = snprintf(l->buf + l->len, sizeof l->buf - l->len, "%s=%s;", key, value);
+    assert_true(w > 0 && (size_t)w < sizeof l->buf - l->len);
+    l->len += (size_t)w;
+    l->n++;
+    return l->stop_after && l->n >= l->stop_after;
+}
+
+static const char *meta_get_str(patron_store_ops *ops, void *ctx, const char *key, int *rc)
+{
+    static meta_list l;
+    memset(&l, 0, sizeof l);
+    *rc = ops->meta_get(ctx, key, collect_meta, &l);
+    return l.buf;
+}
+
+static const char *meta_scan_str(patron_store_ops *ops, void *ctx, const char *prefix)
+{
+    static meta_list l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(ops->meta_scan(ctx, prefix, collect_meta, &l), 0);
+    return l.buf;
+}
+
+static void test_meta_get_put_scan(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    int rc;
+    size_t i;
+    /* In byte order: '%' < '_' < 'b' < 0x7F < 0xC3 (ä). */
+    static const char *const keys[] = {
+        "a", "a%", "a%x", "a_", "a_b", "ab", "a\x7f", "a\x7f" "z", "a\xc3\xa4", "b",
+        "group/Händler", "group/Händler 2", "group/Z", "groups", "x%_'\"; DROP TABLE meta;--",
+    };
+
+    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    assert_non_null(ops.meta_get);
+    assert_non_null(ops.meta_put);
+    assert_non_null(ops.meta_scan);
+
+    assert_int_equal(ops.begin(ctx), 0);
+    meta_get_str(&ops, ctx, "a", &rc);
+    assert_int_equal(rc, PATRON_E_NOT_FOUND);
+    /* Put in reverse order; the scan gives byte order. */
+    for (i = sizeof keys / sizeof keys[0]; i-- > 0;)
+        assert_int_equal(ops.meta_put(ctx, keys[i], keys[i]), 0);
+    assert_int_equal(ops.meta_put(ctx, "a", "first\tline\nsecond 'line'"), 0);
+    assert_int_equal(ops.meta_put(ctx, "a", "replaced"), 0);
+    assert_int_equal(ops.meta_put(ctx, "gone", ""), 0);
+    assert_int_equal(ops.meta_put(ctx, "gone", NULL), 0);
+    assert_int_equal(ops.meta_put(ctx, "never there", NULL), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_string_equal(meta_get_str(&ops, ctx, "a", &rc), "a=replaced;");
+    assert_int_equal(rc, 0);
+    assert_string_equal(meta_get_str(&ops, ctx, "a%", &rc), "a%=a%;");
+    meta_get_str(&ops, ctx, "gone", &rc);
+    assert_int_equal(rc, PATRON_E_NOT_FOUND);
+    meta_get_str(&ops, ctx, "A", &rc); /* keys are case-sensitive */
+    assert_int_equal(rc, PATRON_E_NOT_FOUND);
+
+    /* '%' and '_' are plain bytes, not LIKE patterns. */
+    assert_string_equal(meta_scan_str(&ops, ctx, "a%"), "a%=a%;a%x=a%x;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "a_"), "a_=a_;a_b=a_b;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "x%_'"), "x%_'\"; DROP TABLE meta;--=x%_'\"; DROP TABLE meta;--;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "a"),
+                        "a=replaced;a%=a%;a%x=a%x;a_=a_;a_b=a_b;ab=ab;a\x7f=a\x7f;"
+                        "a\x7fz=a\x7fz;a\xc3\xa4=a\xc3\xa4;");
+    /* The successor of "a\x7f" is "a\x80": "a\xc3\xa4" is not in it. */
+    assert_string_equal(meta_scan_str(&ops, ctx, "a\x7f"), "a\x7f=a\x7f;a\x7fz=a\x7fz;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "group/"),
+                        "group/Händler=group/Händler;group/Händler 2=group/Händler 2;"
+                        "group/Z=group/Z;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "group/Händler"),
+                        "group/Händler=group/Händler;group/Händler 2=group/Händler 2;");
+    assert_string_equal(meta_scan_str(&ops, ctx, "nothing"), "");
+    assert_string_equal(meta_scan_str(&ops, ctx, "\xff\xff"), "");
+    {
+        /* Everything, in byte order; stopping early. */
+        meta_list l;
+        memset(&l, 0, sizeof l);
+        assert_int_equal(ops.meta_scan(ctx, "", collect_meta, &l), 0);
+        assert_int_equal(l.n, (int)(sizeof keys / sizeof keys[0]));
+        assert_true(strncmp(l.buf, "a=replaced;a%=a%;", 17) == 0);
+        memset(&l, 0, sizeof l);
+        l.stop_after = 2;
+        assert_int_equal(ops.meta_scan(ctx, "", collect_meta, &l), 0);
+        assert_string_equal(l.buf, "a=replaced;a%=a%;");
+    }
+    assert_int_equal(ops.commit(ctx), 0);
+    ops.destroy(ctx);
+
+    /* Durable, and in the documented table. */
+    {
+        patron_sqlite *store = NULL;
+        patron_db *db = open_db(f->path, 0, &store);
+        sqlite3 *h = patron_sqlite_handle(store);
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM meta"), (long long)(sizeof keys / sizeof keys[0]));
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM meta WHERE key = 'a' AND value = 'replaced'"), 1);
+        patron_db_close(db);
+    }
+}
+
+/* rollback() undoes meta_put: in the store's own transaction, and inside a
+ * host transaction (by the call's savepoint), together with the cheap
+ * writes that note their own undo. */
+static void test_meta_rollback(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    patron_customer *c = new_customer("Anna", "Alt");
+    int64_t id = 0;
+    uint64_t num = 0;
+    int rc;
+    sqlite3 *h;
+
+    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    h = patron_sqlite_handle(ctx);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/A", "default\t1"), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/B", "x"), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+
+    /* Own transaction. */
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/A", "changed"), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/B", NULL), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/C", "new"), 0);
+    assert_string_equal(meta_scan_str(&ops, ctx, "group/"), "group/A=changed;group/C=new;");
+    assert_int_equal(ops.rollback(ctx), 0);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_string_equal(meta_scan_str(&ops, ctx, "group/"), "group/A=default\t1;group/B=x;");
+    assert_int_equal(ops.commit(ctx), 0);
+
+    /* Host transaction: the first call's writes (a create's cheap writes,
+     * then meta_put) are undone, the host's row and a committed call stay. */
+    assert_int_equal(patron_sqlite_begin(ctx), PATRON_OK);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO orders VALUES ('keep', 1, '1')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.next_number(ctx, &num), 0);
+    assert_int_equal(ops.claim_number(ctx, "K000001"), 0);
+    assert_int_equal(ops.insert(ctx, c, NULL, 0, &id), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/A", "changed"), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/B", NULL), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/C", "new"), 0);
+    assert_int_equal(ops.rollback(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customers"), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM used_numbers"), 0);
+    assert_int_equal(raw_int(h, "SELECT value FROM counters"), 0);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_string_equal(meta_scan_str(&ops, ctx, "group/"), "group/A=default\t1;group/B=x;");
+    assert_int_equal(ops.meta_put(ctx, "group/D", "kept"), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+    /* A failed put in a later call leaves the committed call alone. */
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/D", "lost"), 0);
+    assert_int_equal(ops.rollback(ctx), 0);
+    assert_int_equal(patron_sqlite_commit(ctx), PATRON_OK);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_string_equal(meta_get_str(&ops, ctx, "group/D", &rc), "group/D=kept;");
+    assert_int_equal(rc, 0);
+    assert_int_equal(ops.commit(ctx), 0);
+
+    /* The host rolls back: the committed call goes too. */
+    assert_int_equal(patron_sqlite_begin(ctx), PATRON_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.meta_put(ctx, "group/E", "host rolls back"), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(patron_sqlite_rollback(ctx), PATRON_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    meta_get_str(&ops, ctx, "group/E", &rc);
+    assert_int_equal(rc, PATRON_E_NOT_FOUND);
+    assert_int_equal(ops.commit(ctx), 0);
+    ops.destroy(ctx);
+    patron_customer_free(c);
+}
+
+/* Groups of the core go through meta and survive a reopen; a failing group
+ * call in a host transaction changes nothing. */
+static void test_meta_groups_through_core(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite *s = NULL;
+    patron_db *db = open_db(f->path, 0, &s);
+    char *json = NULL;
+
+    assert_int_equal(patron_db_group_add(db, "Händler"), PATRON_OK);
+    assert_int_equal(patron_sqlite_begin(s), PATRON_OK);
+    assert_int_equal(patron_db_group_add(db, "Händler"), PATRON_E_EXISTS);
+    assert_int_equal(patron_db_group_add(db, "Stammkunden"), PATRON_OK);
+    assert_int_equal(patron_sqlite_rollback(s), PATRON_OK);
+    patron_db_close(db);
+
+    db = open_db(f->path, 0, &s);
+    assert_int_equal(patron_db_groups_json(db, &json), PATRON_OK);
+    assert_non_null(strstr(json, "Händler"));
+    assert_null(strstr(json, "Stammkunden"));
+    patron_free(json);
+    patron_db_close(db);
+}
+
+static int count_id(void *ctx, int64_t id)
+{
+    (void)id;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int count_lookup(patron_store_ops *ops, void *ctx, int kind, const char *value)
+{
+    int n = 0;
+    assert_int_equal(ops->lookup(ctx, kind, value, count_id, &n), 0);
+    return n;
+}
+
+/* Match keys (kinds >= 100) are kept as 64-bit hashes, the others as text;
+ * lookups find both, and an update rewrites only the keys that changed. */
+static void test_keys_hashed_and_updated_in_place(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    patron_customer *c = new_customer("Anna", "Alt");
+    patron_key k1[] = { { PATRON_KEY_NUMBER, "K1" }, { 100, "mueller|berlin" },
+                        { 100, "mueller|berlin" }, { 101, "x" }, { 77, "future" } };
+    patron_key k2[] = { { PATRON_KEY_NUMBER, "K1" }, { 100, "mueller|berlin" },
+                        { 101, "y" }, { 102, "x" }, { 77, "future 2" } };
+    int64_t id = 0;
+    sqlite3 *h;
+
+    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    h = patron_sqlite_handle(ctx);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.insert(ctx, c, k1, 5, &id), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 4);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys WHERE typeof(value) = 'integer'"), 2);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys WHERE kind < 100 AND typeof(value) = 'text'"), 2);
+    assert_true(psq_key_hash("mueller|berlin") != psq_key_hash("mueller|berlim"));
+    assert_true(psq_key_hash("") != psq_key_hash("x"));
+    /* The hash is part of the file format. */
+    assert_true(psq_key_hash("12345678") != psq_key_hash("123456789"));
+
+    {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(h, "SELECT value FROM customer_keys WHERE kind = 100",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_true(sqlite3_column_int64(st, 0) == psq_key_hash("mueller|berlin"));
+        sqlite3_finalize(st);
+    }
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 100, "mueller|berlin"), 1);
+    assert_int_equal(count_lookup(&ops, ctx, 100, "mueller|berlim"), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 101, "x"), 1);
+    assert_int_equal(count_lookup(&ops, ctx, 102, "x"), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 77, "future"), 1);
+    assert_int_equal(ops.commit(ctx), 0);
+
+    /* The update keeps (1, K1) and (100, ...) rows as they are. */
+    assert_int_equal(sqlite3_exec(h, "CREATE TEMP TABLE before AS SELECT * FROM customer_keys",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(patron_record_set(c, PATRON_F_ID, "1"), PATRON_OK);
+    assert_int_equal(ops.update(ctx, c, k2, 5), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 101, "x"), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 101, "y"), 1);
+    assert_int_equal(count_lookup(&ops, ctx, 102, "x"), 1);
+    assert_int_equal(count_lookup(&ops, ctx, 100, "mueller|berlin"), 1);
+    assert_int_equal(count_lookup(&ops, ctx, 77, "future"), 0);
+    assert_int_equal(count_lookup(&ops, ctx, 77, "future 2"), 1);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 5);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM (SELECT * FROM before INTERSECT "
+                                "SELECT * FROM customer_keys)"),
+                     2);
+    /* Remove takes every key. */
+    assert_int_equal(ops.begin(ctx), 0);
+    assert_int_equal(ops.remove(ctx, id), 0);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 0);
+    ops.destroy(ctx);
+    patron_customer_free(c);
 }
 
 /* ---- list filters ------------------------------------------------------ */
@@ -1032,6 +1346,7 @@ static char *dump(sqlite3 *h)
         "SELECT * FROM counters ORDER BY 1",
         "SELECT * FROM journal ORDER BY 1",
         "SELECT * FROM orders ORDER BY 1",
+        "SELECT * FROM meta ORDER BY 1",
     };
     size_t cap = 1 << 16, len = 0, t;
     char *out = malloc(cap);
@@ -1168,6 +1483,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_fields_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_every_step_in_host_transaction, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_meta_get_put_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_groups_through_core, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_hashed_and_updated_in_place, setup, teardown),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -99,7 +99,7 @@ static const char schema_v1[] =
     ") WITHOUT ROWID;\n"
     "CREATE TABLE customer_keys (\n"
     "  kind INTEGER NOT NULL,\n"
-    "  value TEXT NOT NULL,\n"
+    "  value NOT NULL,\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  PRIMARY KEY (kind, value, customer_id)\n"
     ") WITHOUT ROWID;\n"
@@ -126,7 +126,11 @@ static const char schema_v1[] =
     "  customer_id INTEGER,\n"
     "  total TEXT\n"
     ");\n"
-    "CREATE INDEX orders_customer ON orders(customer_id);\n";
+    "CREATE INDEX orders_customer ON orders(customer_id);\n"
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY NOT NULL,\n"
+    "  value TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n";
 
 /* migrations[i] takes a file from version i to version i + 1. */
 static const char *const migrations[] = {

@@ -46,6 +46,8 @@ enum psq_stmt {
     ST_EXTRA_DELETE,
     ST_KEY_INSERT,
     ST_KEY_DELETE,
+    ST_KEY_DELETE_ONE,
+    ST_KEY_OF,
     ST_KEY_LOOKUP,
     ST_SCAN,
     ST_COUNTER_BUMP,
@@ -61,6 +63,11 @@ enum psq_stmt {
     ST_JOURNAL_GET,
     ST_JOURNAL_SCAN,
     ST_JOURNAL_UNDONE,
+    ST_META_GET,
+    ST_META_SET,
+    ST_META_DELETE,
+    ST_META_SCAN,      /* prefix with a successor: key >= ?1 AND key < ?2 */
+    ST_META_SCAN_FROM, /* empty prefix, or one of 0xFF bytes: key >= ?1 */
     ST__COUNT
 };
 
@@ -113,6 +120,12 @@ patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *path, 
 
 /* The highest schema version this library can migrate to. */
 int psq_schema_latest(void);
+
+/* Keys of kinds from PSQ_HASHED_KINDS on (the matcher's blocking keys) are
+ * stored as a 64-bit hash of their value (an INTEGER), the others as text.
+ * The hash is part of the file format: never change it. */
+#define PSQ_HASHED_KINDS 100
+int64_t psq_key_hash(const char *value);
 
 /* store.c */
 int psq_fail(struct patron_sqlite *s, int rc, const char *fmt, ...) PSQ_PRINTF(3, 4);

@@ -118,6 +118,9 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO customer_keys(kind, value, customer_id) "
                       "VALUES (?1, ?2, ?3)",
     [ST_KEY_DELETE] = "DELETE FROM customer_keys WHERE customer_id = ?1",
+    [ST_KEY_DELETE_ONE] = "DELETE FROM customer_keys WHERE kind = ?1 AND value = ?2 "
+                          "AND customer_id = ?3",
+    [ST_KEY_OF] = "SELECT kind, value FROM customer_keys WHERE customer_id = ?1",
     [ST_KEY_LOOKUP] = "SELECT customer_id FROM customer_keys WHERE kind = ?1 AND value = ?2 "
                       "ORDER BY customer_id",
     [ST_SCAN] = "SELECT id FROM customers WHERE id > ?1"
@@ -141,6 +144,12 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
                         "WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_JOURNAL_UNDONE] = "UPDATE journal SET undone_by = ?2 WHERE id = ?1",
+    [ST_META_GET] = "SELECT key, value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
+    [ST_META_SCAN] = "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
+    [ST_META_SCAN_FROM] = "SELECT key, value FROM meta WHERE key >= ?1 ORDER BY key",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -346,6 +355,62 @@ static int bind_value(sqlite3_stmt *st, int idx, const char *v, int is_int)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Keys                                                                      */
+
+static uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9u;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBu;
+    x ^= x >> 31;
+    return x;
+}
+
+/* A 64-bit hash of the bytes of `value`: 8 bytes at a time (little-endian,
+ * the same on every machine), each block mixed in with a multiply and
+ * rotation, the length folded in, a SplitMix64 finaliser at the end.  Part
+ * of the file format: never change it. */
+int64_t psq_key_hash(const char *value)
+{
+    const unsigned char *p = (const unsigned char *)value;
+    size_t n = strlen(value), i;
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)n * 0xC2B2AE3D27D4EB4Fu), k;
+    unsigned char tail[8];
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        k = rd64(p + i) * 0x87C37B91114253D5u;
+        k = (k << 31) | (k >> 33);
+        h = ((h ^ k) << 27 | (h ^ k) >> 37) * 5 + 0x52DCE729;
+    }
+    if (i < n) {
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, p + i, n - i);
+        k = rd64(tail) * 0x87C37B91114253D5u;
+        k = (k << 31) | (k >> 33);
+        h ^= k;
+    }
+    return (int64_t)mix64(h);
+}
+
+/* Bind a key's value as the table keeps it (see PSQ_HASHED_KINDS). */
+static void bind_key(sqlite3_stmt *st, int kind_idx, int kind, const char *value)
+{
+    sqlite3_bind_int(st, kind_idx, kind);
+    if (kind >= PSQ_HASHED_KINDS)
+        sqlite3_bind_int64(st, kind_idx + 1, psq_key_hash(value));
+    else
+        sqlite3_bind_text(st, kind_idx + 1, value, -1, SQLITE_STATIC);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Transactions                                                              */
 
 static int exec_stmt(psq *s, enum psq_stmt id)
@@ -527,8 +592,30 @@ static int cb_rollback(void *ctx)
 /* ------------------------------------------------------------------------ */
 /* Records                                                                   */
 
-static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id,
-                          const patron_key *keys, size_t n_keys)
+static int write_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n_keys,
+                      const unsigned char *skip)
+{
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = SQLITE_OK;
+
+    if (!n_keys)
+        return 0;
+    if (!(st = stmt(s, ST_KEY_INSERT, &rc)))
+        return psq_fail(s, rc, "save keys");
+    for (i = 0; i < n_keys; i++) {
+        if (!keys[i].value || (skip && skip[i]))
+            continue;
+        bind_key(st, 1, keys[i].kind, keys[i].value);
+        sqlite3_bind_int64(st, 3, id);
+        if ((rc = run(st)) != SQLITE_OK)
+            return psq_fail(s, rc, "save keys");
+    }
+    return 0;
+}
+
+/* Everything of a record but its row in customers and its keys. */
+static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id)
 {
     sqlite3_stmt *st;
     size_t i, n;
@@ -615,19 +702,6 @@ static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id,
         }
     }
 
-    if (n_keys) {
-        if (!(st = stmt(s, ST_KEY_INSERT, &rc)))
-            return psq_fail(s, rc, "save keys");
-        for (i = 0; i < n_keys; i++) {
-            if (!keys[i].value)
-                continue;
-            sqlite3_bind_int(st, 1, keys[i].kind);
-            sqlite3_bind_text(st, 2, keys[i].value, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, id);
-            if ((rc = run(st)) != SQLITE_OK)
-                return psq_fail(s, rc, "save keys");
-        }
-    }
     return 0;
 }
 
@@ -663,22 +737,24 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
     /* From here on, an undo removes the row and whatever children and keys
      * were written before a failure. */
     note_undo(s, UNDO_INSERT, id, NULL);
-    st_rc = write_children(s, c, id, keys, n_keys);
+    st_rc = write_children(s, c, id);
+    if (!st_rc)
+        st_rc = write_keys(s, id, keys, n_keys, NULL);
     if (st_rc)
         return st_rc;
     *id_out = id;
     return 0;
 }
 
-/* Delete the children and keys of `id`. */
-static int delete_children(psq *s, sqlite3_int64 id, const char *what)
+/* Delete the children of `id`, and its keys unless `keep_keys`. */
+static int delete_children_ex(psq *s, sqlite3_int64 id, int keep_keys, const char *what)
 {
     static const enum psq_stmt dels[] = { ST_ADDR_DELETE, ST_TAG_DELETE, ST_PROP_DELETE,
                                           ST_EXTRA_DELETE, ST_KEY_DELETE };
-    size_t i;
+    size_t i, n = sizeof dels / sizeof dels[0] - (keep_keys ? 1 : 0);
     int rc = SQLITE_OK;
 
-    for (i = 0; i < sizeof dels / sizeof dels[0]; i++) {
+    for (i = 0; i < n; i++) {
         sqlite3_stmt *st = stmt(s, dels[i], &rc);
         if (!st)
             return psq_fail(s, rc, "%s", what);
@@ -687,6 +763,85 @@ static int delete_children(psq *s, sqlite3_int64 id, const char *what)
             return psq_fail(s, rc, "%s", what);
     }
     return 0;
+}
+
+static int delete_children(psq *s, sqlite3_int64 id, const char *what)
+{
+    return delete_children_ex(s, id, 0, what);
+}
+
+/* Is the stored key in row `st` (kind, value) the same as keys[i]? */
+static int same_key(sqlite3_stmt *st, int kind, const patron_key *k, int64_t hash)
+{
+    if (kind != k->kind || !k->value)
+        return 0;
+    if (kind >= PSQ_HASHED_KINDS)
+        return sqlite3_column_type(st, 1) == SQLITE_INTEGER && sqlite3_column_int64(st, 1) == hash;
+    if (sqlite3_column_type(st, 1) != SQLITE_TEXT)
+        return 0;
+    return strcmp((const char *)sqlite3_column_text(st, 1), k->value) == 0;
+}
+
+/* Bring the keys of `id` to `keys`: delete those no longer given, insert
+ * the new ones, leave the rest alone (most updates change few keys). */
+static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n_keys)
+{
+    enum { SMALL = 128 };
+    unsigned char seen_small[SMALL], *seen = seen_small;
+    int64_t hash_small[SMALL], *hash = hash_small;
+    sqlite3_stmt *st, *del;
+    int rc = SQLITE_OK, step, st_rc = 0;
+    size_t i;
+
+    if (n_keys > SMALL) {
+        seen = calloc(n_keys, 1);
+        hash = calloc(n_keys, sizeof *hash);
+        if (!seen || !hash) {
+            free(seen);
+            free(hash);
+            return psq_error(s, PATRON_E_NOMEM, "update keys: out of memory");
+        }
+    } else {
+        memset(seen, 0, n_keys);
+    }
+    for (i = 0; i < n_keys; i++)
+        hash[i] = keys[i].value && keys[i].kind >= PSQ_HASHED_KINDS ? psq_key_hash(keys[i].value)
+                                                                     : 0;
+    if (!(st = stmt(s, ST_KEY_OF, &rc)) || !(del = stmt(s, ST_KEY_DELETE_ONE, &rc))) {
+        st_rc = psq_fail(s, rc, "update keys");
+        goto out;
+    }
+    /* Deleting a row another statement is reading is safe in SQLite: the
+     * read cursor moves on to the next row. */
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 0), kept = 0;
+        for (i = 0; i < n_keys; i++) {
+            if (same_key(st, kind, &keys[i], hash[i])) {
+                seen[i] = 1; /* and every duplicate of it */
+                kept = 1;
+            }
+        }
+        if (kept)
+            continue;
+        sqlite3_bind_int(del, 1, kind);
+        sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
+        sqlite3_bind_int64(del, 3, id);
+        if ((rc = run(del)) != SQLITE_OK)
+            break;
+    }
+    done(st);
+    if (rc != SQLITE_OK || (step != SQLITE_DONE && step != SQLITE_ROW)) {
+        st_rc = psq_fail(s, rc != SQLITE_OK ? rc : step, "update keys");
+        goto out;
+    }
+    st_rc = write_keys(s, id, keys, n_keys, seen);
+out:
+    if (seen != seen_small) {
+        free(seen);
+        free(hash);
+    }
+    return st_rc;
 }
 
 static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys)
@@ -712,9 +867,11 @@ static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys
     if (sqlite3_changes(s->db) == 0)
         return psq_error(s, PATRON_E_NOT_FOUND, "update: no customer with id %lld",
                          (long long)id);
-    if ((st_rc = delete_children(s, id, "update")) != 0)
+    if ((st_rc = delete_children_ex(s, id, 1, "update")) != 0)
         return st_rc;
-    return write_children(s, c, id, keys, n_keys);
+    if ((st_rc = write_children(s, c, id)) != 0)
+        return st_rc;
+    return update_keys(s, id, keys, n_keys);
 }
 
 static int cb_remove(void *ctx, int64_t id)
@@ -893,8 +1050,7 @@ static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
         return psq_fail(s, rc, "lookup");
     if (!value)
         return 0;
-    sqlite3_bind_int(st, 1, kind);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    bind_key(st, 1, kind, value);
     return emit_ids(s, st, emit, emit_ctx, "lookup");
 }
 
@@ -1156,6 +1312,124 @@ static int cb_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Named values (table meta)                                                 */
+
+/* Emit the rows (key, value) of `st`; stop when emit says so. */
+static int emit_meta(psq *s, sqlite3_stmt *st, patron_emit_meta_fn emit, void *emit_ctx, int *n_out,
+                     const char *what)
+{
+    int step, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        if (!k || !v) {
+            step = SQLITE_NOMEM;
+            break;
+        }
+        n++;
+        if (emit(emit_ctx, k, v) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    done(st);
+    if (n_out)
+        *n_out = n;
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "%s", what);
+    return 0;
+}
+
+static int cb_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, n = 0, st_rc;
+    sqlite3_stmt *st;
+
+    if (!key || !emit)
+        return psq_error(s, PATRON_E_INVALID, "meta_get: no key or no callback");
+    if (!(st = stmt(s, ST_META_GET, &rc)))
+        return psq_fail(s, rc, "meta_get");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if ((st_rc = emit_meta(s, st, emit, emit_ctx, &n, "meta_get")) != 0)
+        return st_rc;
+    if (n == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "meta_get: no value under that key");
+    return 0;
+}
+
+/* A put inside a host transaction is undone by the call's savepoint (puts
+ * are rare: no undo note for them). */
+static int cb_meta_put(void *ctx, const char *key, const char *value)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, st_rc;
+    sqlite3_stmt *st;
+
+    if (!key)
+        return psq_error(s, PATRON_E_INVALID, "meta_put: no key");
+    if (!(st = stmt(s, value ? ST_META_SET : ST_META_DELETE, &rc)))
+        return psq_fail(s, rc, "meta_put");
+    if ((st_rc = need_savepoint(s, "meta_put")) != 0)
+        return st_rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "meta_put");
+    return 0;
+}
+
+/* The least string greater than every string that starts with `prefix`
+ * (in byte order): the prefix without its trailing 0xFF bytes, its last
+ * byte plus one.  0 if there is none (empty prefix, or 0xFF bytes only). */
+static size_t prefix_successor(const char *prefix, char *out, size_t cap)
+{
+    size_t n = strlen(prefix);
+    while (n > 0 && (unsigned char)prefix[n - 1] == 0xFF)
+        n--;
+    if (n == 0 || n >= cap)
+        return 0;
+    memcpy(out, prefix, n);
+    out[n - 1] = (char)((unsigned char)out[n - 1] + 1);
+    out[n] = '\0';
+    return n;
+}
+
+static int cb_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK;
+    char small[256], *succ = small;
+    size_t plen, sn;
+    sqlite3_stmt *st;
+    int st_rc;
+
+    if (!emit)
+        return psq_error(s, PATRON_E_INVALID, "meta_scan: no callback");
+    if (!prefix)
+        prefix = "";
+    plen = strlen(prefix);
+    if (plen >= sizeof small && !(succ = malloc(plen + 1)))
+        return psq_error(s, PATRON_E_NOMEM, "meta_scan: out of memory");
+    /* A range on the primary key, never LIKE: '%' and '_' in a prefix are
+     * plain bytes, and the order is the bytes' (BINARY collation). */
+    sn = prefix_successor(prefix, succ, plen + 1);
+    if (!(st = stmt(s, sn ? ST_META_SCAN : ST_META_SCAN_FROM, &rc))) {
+        if (succ != small)
+            free(succ);
+        return psq_fail(s, rc, "meta_scan");
+    }
+    sqlite3_bind_text(st, 1, prefix, (int)plen, SQLITE_STATIC);
+    if (sn)
+        sqlite3_bind_text(st, 2, succ, (int)sn, SQLITE_STATIC);
+    st_rc = emit_meta(s, st, emit, emit_ctx, NULL, "meta_scan");
+    if (succ != small)
+        free(succ);
+    return st_rc;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Life cycle                                                                */
 
 static const char *cb_errmsg(void *ctx)
@@ -1343,6 +1617,9 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
     ops_out->journal_set_undone = cb_journal_set_undone;
     ops_out->errmsg = cb_errmsg;
     ops_out->destroy = cb_destroy;
+    ops_out->meta_get = cb_meta_get;
+    ops_out->meta_put = cb_meta_put;
+    ops_out->meta_scan = cb_meta_scan;
     *ctx_out = s;
     return PATRON_OK;
 
