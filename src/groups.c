@@ -297,16 +297,34 @@ patron_status patron_db_group_rename(patron_db *db, const char *old_name, const 
     GROUP_CALL(db, rename_in_tx(db, old_name, new_name));
 }
 
+/* A plain decimal from 0 to 100 with at most two decimals: "0", "12.5",
+ * "100", "7.25" — no signs, exponents, hex, leading zeros or bare dots, so
+ * that the stored text is also valid JSON. */
 static bool discount_ok(const char *v)
 {
-    char *end;
-    double d;
-    const char *dot = strchr(v, '.');
-    if (!*v || strlen(v) > 6 || (dot && strlen(dot + 1) > 2) || strchr(v, ',') || v[0] == '-' ||
-        v[0] == '+' || v[0] == ' ')
+    size_t i = 0, int_digits = 0, frac_digits = 0;
+    unsigned whole = 0;
+    while (v[i] >= '0' && v[i] <= '9') {
+        whole = whole * 10 + (unsigned)(v[i] - '0');
+        int_digits++;
+        i++;
+        if (int_digits > 3)
+            return false;
+    }
+    if (int_digits == 0 || (int_digits > 1 && v[0] == '0'))
         return false;
-    d = strtod(v, &end);
-    return *end == '\0' && d >= 0 && d <= 100;
+    if (v[i] == '.') {
+        i++;
+        while (v[i] >= '0' && v[i] <= '9') {
+            if (v[i] != '0' && whole >= 100)
+                return false;
+            frac_digits++;
+            i++;
+        }
+        if (frac_digits == 0 || frac_digits > 2)
+            return false;
+    }
+    return v[i] == '\0' && whole <= 100;
 }
 
 static patron_status set_in_tx(patron_db *db, const char *name, const char *attr, const char *value)

@@ -310,7 +310,7 @@ static patron_status activate_in_tx(patron_db *db, patron_activation *a, int64_t
             patron_customer_free(c);
             return st;
         }
-        n = 0; /* similar emails are not the same email: activate */
+        /* no equal email to merge on: activate, reporting what came close */
     }
     if (!st && mode == PATRON_ACTIVATE_AUTO) {
         for (size_t i = 0; i < n && !st; i++) {
@@ -360,7 +360,7 @@ static patron_status activate_in_tx(patron_db *db, patron_activation *a, int64_t
         a->outcome = PATRON_OUTCOME_ACTIVATED;
         if (!(a->number = patron__strdup(num)))
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        if (n && mode == PATRON_ACTIVATE_AUTO)
+        if (n && mode != PATRON_ACTIVATE_INTERACTIVE)
             snprintf(a->message, sizeof a->message,
                      "activated as %s; %zu possible duplicate%s to review", num, n, n == 1 ? "" : "s");
         else
@@ -545,16 +545,29 @@ patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer
         return st;
     st = patron__lookup_few(db, PATRON_KEY_LOGIN, login, ids, &total);
     if (!st && total == 0) {
-        /* customers without a login name log in with their email */
+        /* Customers without a login name log in with their email; a shared
+         * mailbox counts only for the one of them without a login name. */
+        int64_t *all = NULL;
+        size_t n_all = 0;
         if (!(email = patron__ascii_lower_trim(login)))
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         if (!st)
-            st = patron__lookup_few(db, PATRON_KEY_EMAIL, email, ids, &total);
-        if (!st && total > 1) {
-            /* a shared mailbox: only a customer without a login name counts */
-            st = patron__db_error(db, PATRON_E_AMBIGUOUS,
-                                  "%zu customers share this email; log in with the login name", total);
+            st = patron__collect_ids(db, PATRON_KEY_EMAIL, email, &all, &n_all);
+        for (size_t i = 0; i < n_all && !st; i++) {
+            patron_customer *c = NULL;
+            if ((st = patron__load_in_tx(db, &c, all[i])) != 0)
+                break;
+            if (!patron_customer_get(c, PATRON_F_LOGIN_USER)) {
+                if (total < 2)
+                    ids[total] = all[i];
+                total++;
+            }
+            patron_customer_free(c);
         }
+        patron__free(all);
+        if (!st && total > 1)
+            st = patron__db_error(db, PATRON_E_AMBIGUOUS,
+                                  "%zu customers without a login name share this email", total);
     }
     if (!st && total == 1)
         st = gate_for_id(db, verdict, &cid, ids[0]);

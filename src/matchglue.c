@@ -141,7 +141,8 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     }
     if (st)
         goto out;
-    qsort(ids.ids, ids.n, sizeof *ids.ids, cmp_id);
+    if (ids.n > 1)
+        qsort(ids.ids, ids.n, sizeof *ids.ids, cmp_id);
     for (size_t i = 0; i < ids.n && !st; i++) {
         patron_customer *o = NULL;
         patron__match_result res;
@@ -244,7 +245,7 @@ out:
         m->c = nc;
         m->fields = nf;
         m->cap = m->n;
-    } else {
+    } else if (m->n > 1) {
         qsort(m->c, m->n, sizeof *m->c, cmp_cand);
     }
     *out = m;

@@ -743,7 +743,8 @@ static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
         }
         ids[n++] = id;
     }
-    qsort(ids, n, sizeof *ids, cmp_i64);
+    if (n > 1)
+        qsort(ids, n, sizeof *ids, cmp_i64);
     for (size_t i = 0; i < n; i++)
         if (emit(ectx, ids[i]))
             break;
