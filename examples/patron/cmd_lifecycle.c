@@ -164,7 +164,8 @@ int cmd_activate(cli *ctx, int argc, char **argv)
 
 /* ---- release, lock, unlock ----------------------------------------------- */
 
-/* The one KEY operand of a command, resolved. */
+/* The one KEY operand of a command, resolved: -1 with *c set, else the
+ * exit code to return (also CLI_OK, after --help). */
 static int one_customer(cli *ctx, int argc, char **argv, patron_customer **c)
 {
     char **ops;
@@ -182,7 +183,7 @@ static int one_customer(cli *ctx, int argc, char **argv, patron_customer **c)
     if (rc == CLI_OK)
         rc = cli_find_customer(ctx, ops[0], c);
     free(ops);
-    return rc;
+    return rc == CLI_OK ? -1 : rc;
 }
 
 int cmd_release(cli *ctx, int argc, char **argv)
@@ -192,8 +193,9 @@ int cmd_release(cli *ctx, int argc, char **argv)
     patron_status st;
     int rc;
 
-    if ((rc = one_customer(ctx, argc, argv, &c)) != CLI_OK)
+    if ((rc = one_customer(ctx, argc, argv, &c)) >= 0)
         return rc;
+    rc = CLI_OK;
     st = patron_db_release(ctx->db, &num, patron_customer_id(c));
     if (st == PATRON_OK)
         printf("#%" PRId64 " released as %s\n", patron_customer_id(c), num);
@@ -249,8 +251,9 @@ int cmd_unlock(cli *ctx, int argc, char **argv)
     char buf[32];
     int rc;
 
-    if ((rc = one_customer(ctx, argc, argv, &c)) != CLI_OK)
+    if ((rc = one_customer(ctx, argc, argv, &c)) >= 0)
         return rc;
+    rc = CLI_OK;
     st = patron_db_unlock(ctx->db, patron_customer_id(c));
     if (st == PATRON_OK)
         printf("%s %s\n", patron_customer_locked(c) ? "unlocked" : "was not locked:",
