@@ -110,6 +110,21 @@ class Usage(clitest.CliTest):
         self.assertIn(b"\rimport [", seen)
         self.assertIn(b"rows", seen)
 
+    def test_demo_script(self):
+        script = clitest.gen_customers_script()
+        if not script:
+            self.skipTest("../shared/data/gen_customers.py not found")
+        build = os.path.dirname(os.path.dirname(os.path.dirname(clitest.PATRON)))
+        demo = os.path.join(clitest.SOURCE_ROOT, "examples", "patron", "demo.sh")
+        r = subprocess.run(["sh", demo, build, os.path.dirname(script)], cwd=self.dir, env=self.env(),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        out = r.stdout.decode("utf-8")
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode(errors="replace"))
+        for want in ("imported 402 customers, rejected 0 rows", "id_a,id_b,score,decision", "merge into K",
+                     ": journal ", "undid merge", "activated as K", "may not log in", "cannot register again"):
+            self.assertIn(want, out)
+        self.assertLess(len(out.splitlines()), 200)
+
     @staticmethod
     def valgrind():
         return shutil.which("valgrind")
