@@ -15,7 +15,7 @@
  *
  * Prints records per second of each and the ratios.
  *
- *     bench_sqlite_import [--csv FILE] [--only patron] [N] [DIR]
+ *     bench_sqlite_import [--csv FILE] [--batch N] [--only patron] [N] [DIR]
  *
  * --csv reads customers from a CSV of ../shared/data/gen_customers.py
  * (columns by header name: id, first_name, last_name, company, street,
@@ -29,13 +29,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <patron/patron.h>
 #include <patron/sqlite.h>
 
-#define BATCH 1000
+/* Customers per transaction (--batch). */
+static long BATCH = 1000;
 
 /* One input customer; empty strings are unset. */
 enum { R_EXT, R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE, R_BIRTH,
@@ -212,6 +214,49 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds (user + system) of this process: the wall clock of a shared
+ * machine also counts other processes. */
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Bytes this process has written so far (write syscalls), or 0. */
+static double written(void)
+{
+    FILE *fp = fopen("/proc/self/io", "r");
+    char line[128];
+    double v = 0;
+    if (!fp)
+        return 0;
+    while (fgets(line, sizeof line, fp))
+        if (strncmp(line, "wchar:", 6) == 0)
+            v = atof(line + 6);
+    fclose(fp);
+    return v;
+}
+
+typedef struct cost {
+    double wall, cpu, mb;
+} cost;
+
+static void cost_start(cost *c)
+{
+    c->wall = now();
+    c->cpu = cpu();
+    c->mb = written();
+}
+
+static void cost_stop(cost *c)
+{
+    c->wall = now() - c->wall;
+    c->cpu = cpu() - c->cpu;
+    c->mb = (written() - c->mb) / 1e6;
+}
+
 static void cleanup(const char *path)
 {
     char p[600];
@@ -233,19 +278,18 @@ static const char *opt(const char *v)
     return v && *v ? v : NULL;
 }
 
-static int run_patron(const row *rows, long n, const char *path, double *secs, long *rejected)
+static int run_patron(const row *rows, long n, const char *path, cost *secs, long *rejected)
 {
     patron_db *db = NULL;
     patron_sqlite *s = NULL;
     char *msg = NULL;
-    double t0;
     long i;
 
     *rejected = 0;
     cleanup(path);
     if (patron_db_open_sqlite_ex(&db, &s, path, 0, &msg) != PATRON_OK)
         return die("open", msg ? msg : "?");
-    t0 = now();
+    cost_start(secs);
     for (i = 0; i < n; i++) {
         static const struct { int slot, field; } fields[] = {
             { R_EXT, PATRON_F_EXTERNAL_ID }, { R_SAL, PATRON_F_SALUTATION },
@@ -290,16 +334,15 @@ static int run_patron(const row *rows, long n, const char *path, double *secs, l
         if ((i % BATCH == BATCH - 1 || i == n - 1) && patron_sqlite_commit(s) != PATRON_OK)
             return die("commit", patron_sqlite_errmsg(s));
     }
-    *secs = now() - t0;
+    cost_stop(secs);
     patron_db_close(db);
     return 0;
 }
 
-static int run_plain(const row *rows, long n, const char *path, double *secs)
+static int run_plain(const row *rows, long n, const char *path, cost *secs)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *ci = NULL, *ai = NULL;
-    double t0;
     long i;
 
     cleanup(path);
@@ -326,7 +369,7 @@ static int run_plain(const row *rows, long n, const char *path, double *secs)
                            "INSERT INTO customer_addresses VALUES (?,0,?,?,?,?,?,'private')",
                            -1, &ai, NULL) != SQLITE_OK)
         return die("plain schema", sqlite3_errmsg(db));
-    t0 = now();
+    cost_start(secs);
     for (i = 0; i < n; i++) {
         static const int cslots[] = { R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE,
                                       R_BIRTH, R_EXT };
@@ -363,7 +406,7 @@ static int run_plain(const row *rows, long n, const char *path, double *secs)
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             return die("plain commit", sqlite3_errmsg(db));
     }
-    *secs = now() - t0;
+    cost_stop(secs);
     sqlite3_finalize(ci);
     sqlite3_finalize(ai);
     sqlite3_close(db);
@@ -512,7 +555,7 @@ static int insert_rows(sqlite3 *db, sqlite3_stmt *st, const table *t, long *pos,
 /* The rows that patron wrote to `from`, written by hand to a new file with
  * the same schema.  Per customer, like the store: bump the counter, claim
  * the number, insert the customer, its addresses and its keys. */
-static int run_same_schema(const char *from, const char *path, double *secs, long *n_keys)
+static int run_same_schema(const char *from, const char *path, cost *secs, long *n_keys)
 {
     patron_store_ops ops;
     void *ctx = NULL;
@@ -522,7 +565,6 @@ static int run_same_schema(const char *from, const char *path, double *secs, lon
     table t[T__N];
     long pos[T__N] = { 0, 0, 0 }, i;
     int k, number_col = 1;
-    double t0;
 
     memset(t, 0, sizeof t);
     if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -549,7 +591,7 @@ static int run_same_schema(const char *from, const char *path, double *secs, lon
                            "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
                            -1, &cu, NULL) != SQLITE_OK)
         return die("same-schema prepare", sqlite3_errmsg(db));
-    t0 = now();
+    cost_start(secs);
     for (i = 0; i < t[T_CUST].nrows; i++) {
         const cell *rw = &t[T_CUST].cells[i * t[T_CUST].ncol];
         sqlite3_int64 old_id = rw[0].i, id;
@@ -576,7 +618,7 @@ static int run_same_schema(const char *from, const char *path, double *secs, lon
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             return die("same-schema commit", sqlite3_errmsg(db));
     }
-    *secs = now() - t0;
+    cost_stop(secs);
     for (k = 0; k < T__N; k++) {
         sqlite3_finalize(ins[k]);
         free(t[k].cells);
@@ -588,12 +630,18 @@ static int run_same_schema(const char *from, const char *path, double *secs, lon
     return 0;
 }
 
+static void line(const char *what, const cost *c, long n)
+{
+    printf("%s\n    %7.3f s %9.0f records/s   (CPU %6.3f s, %6.0f MB written)\n", what, c->wall,
+           (double)n / c->wall, c->cpu, c->mb);
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR"), *csv = NULL, *only = NULL;
     const char *dir = tmp && *tmp ? tmp : "/tmp";
     char p_path[512], q_path[512], s_path[512];
-    double tp = 0, tq = 0, ts = 0;
+    cost tp, tq, ts;
     long n = 100000, rejected = 0, n_keys = 0, i;
     int a, npos = 0;
     row *rows = NULL;
@@ -601,6 +649,8 @@ int main(int argc, char **argv)
     for (a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--csv") == 0 && a + 1 < argc)
             csv = argv[++a];
+        else if (strcmp(argv[a], "--batch") == 0 && a + 1 < argc && atol(argv[a + 1]) > 0)
+            BATCH = atol(argv[++a]);
         else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
             only = argv[++a];
         else if (npos == 0 && (npos = 1))
@@ -609,7 +659,7 @@ int main(int argc, char **argv)
             dir = argv[a];
     }
     if (n <= 0)
-        return die("usage", "bench_sqlite_import [--csv FILE] [--only patron] [N] [DIR]");
+        return die("usage", "bench_sqlite_import [--csv FILE] [--batch N] [--only patron] [N] [DIR]");
     if (csv) {
         n = read_csv(csv, &rows, n);
         if (n <= 0)
@@ -629,8 +679,8 @@ int main(int argc, char **argv)
         return 1;
     if (only && strcmp(only, "patron") == 0) {
         cleanup(p_path);
-        printf("customers: %ld (%ld rejected)\npatron_db_create + SQLite store: %7.3f s %9.0f "
-               "records/s\n", n, rejected, tp, (double)n / tp);
+        printf("customers: %ld (%ld rejected)\n", n, rejected);
+        line("patron_db_create + SQLite store:", &tp, n);
         return 0;
     }
     if (run_plain(rows, n, q_path, &tq) || run_same_schema(p_path, s_path, &ts, &n_keys))
@@ -644,17 +694,16 @@ int main(int argc, char **argv)
     free(rows);
 
     printf("customers: %ld from %s (%ld rejected by validation), one address each, "
-           "transactions of %d, WAL, synchronous=FULL\n",
+           "transactions of %ld, WAL, synchronous=FULL\n",
            n, csv ? csv : "the generator", rejected, BATCH);
     printf("key rows: %ld (%.1f per customer)\n", n_keys, (double)n_keys / (double)(n - rejected));
-    printf("plain INSERTs, bare table (no indexes):      %7.3f s %9.0f records/s\n", tq,
-           (double)n / tq);
-    printf("plain INSERTs, equivalent table (same rows,\n"
-           "  same key rows, patron's schema by hand):   %7.3f s %9.0f records/s\n", ts,
-           (double)(n - rejected) / ts);
-    printf("patron_db_create + SQLite store:             %7.3f s %9.0f records/s\n", tp,
-           (double)n / tp);
-    printf("ratio patron / bare table:        %5.2f\n", tp / tq);
-    printf("ratio patron / equivalent table:  %5.2f  (the library's own overhead)\n", tp / ts);
+    line("plain INSERTs, bare table (no indexes):", &tq, n);
+    line("plain INSERTs, equivalent table (patron's schema, the same rows and key rows):", &ts,
+         n - rejected);
+    line("patron_db_create + SQLite store:", &tp, n);
+    printf("ratio patron / bare table:        %5.2f wall, %5.2f CPU\n", tp.wall / tq.wall,
+           tp.cpu / tq.cpu);
+    printf("ratio patron / equivalent table:  %5.2f wall, %5.2f CPU  (the library's own "
+           "overhead)\n", tp.wall / ts.wall, tp.cpu / ts.cpu);
     return 0;
 }
