@@ -180,8 +180,6 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
         ks->k[ks->n].kind = PATRON_KEY_EXTERNAL;
         ks->k[ks->n++].value = x;
     }
-    if (alias_only)
-        return PATRON_OK;
     if (email) {
         char *e = patron__ascii_lower_trim(email);
         if (!e) {
@@ -192,6 +190,11 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
         ks->k[ks->n].kind = PATRON_KEY_EMAIL;
         ks->k[ks->n++].value = e;
     }
+    /* A merged-away record keeps number, external reference and email as
+     * aliases that lead to its survivor; its login moved, and it is no
+     * candidate for matching. */
+    if (alias_only)
+        return PATRON_OK;
     if (login) {
         ks->k[ks->n].kind = PATRON_KEY_LOGIN;
         ks->k[ks->n++].value = login;
@@ -479,11 +482,35 @@ static patron_status normalise_key(patron_db *db, int kind, const char *key, cha
     return PATRON_OK;
 }
 
+patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id)
+{
+    patron_customer *c = NULL;
+    patron_status st = patron__load_in_tx(db, &c, id);
+    /* A merged-away customer leads to its survivor. */
+    for (int hops = 0; !st && patron_customer_state(c) == PATRON_STATE_MERGED; hops++) {
+        const char *into = c->f[PATRON_F_MERGED_INTO];
+        int64_t sid = into ? strtoll(into, NULL, 10) : 0;
+        patron_customer_free(c);
+        c = NULL;
+        if (hops >= 64 || sid <= 0)
+            st = patron__db_error(db, PATRON_E_STORE, "merged customer #%lld leads to no survivor",
+                                  (long long)id);
+        else
+            st = patron__load_in_tx(db, &c, sid);
+    }
+    if (st) {
+        patron_customer_free(c);
+        c = NULL;
+    }
+    *out = c;
+    return st;
+}
+
 patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key)
 {
     char *norm;
-    int64_t ids[2];
-    size_t total;
+    int64_t *ids = NULL;
+    size_t total = 0;
     patron_customer *c = NULL;
     patron_status st;
     if (!db)
@@ -497,28 +524,30 @@ patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, con
         patron__free(norm);
         return st;
     }
-    st = patron__lookup_few(db, kind, norm ? norm : key, ids, &total);
+    st = patron__collect_ids(db, kind, norm ? norm : key, &ids, &total);
     if (!st && total == 0)
         st = patron__db_error(db, PATRON_E_NOT_FOUND, "no customer with this %s",
-                      kind == PATRON_KEY_NUMBER     ? "customer number"
-                      : kind == PATRON_KEY_EXTERNAL ? "external reference"
-                      : kind == PATRON_KEY_EMAIL    ? "email address"
-                                                    : "login name");
-    if (!st && total > 1)
-        st = patron__db_error(db, PATRON_E_AMBIGUOUS, "%zu customers share this key", total);
-    if (!st)
-        st = patron__load_in_tx(db, &c, ids[0]);
-    /* A merged-away customer's number leads to its survivor. */
-    for (int hops = 0; !st && patron_customer_state(c) == PATRON_STATE_MERGED; hops++) {
-        const char *into = c->f[PATRON_F_MERGED_INTO];
-        int64_t sid = into ? strtoll(into, NULL, 10) : 0;
-        patron_customer_free(c);
-        c = NULL;
-        if (hops >= 64 || sid <= 0)
-            st = patron__db_error(db, PATRON_E_STORE, "merged customer leads to no survivor");
-        else
-            st = patron__load_in_tx(db, &c, sid);
+                              kind == PATRON_KEY_NUMBER     ? "customer number"
+                              : kind == PATRON_KEY_EXTERNAL ? "external reference"
+                              : kind == PATRON_KEY_EMAIL    ? "email address"
+                                                            : "login name");
+    /* Several records may lead to one customer (a survivor and the records
+     * merged into it share an email); several customers are ambiguous. */
+    for (size_t i = 0; i < total && !st; i++) {
+        patron_customer *r = NULL;
+        if ((st = patron__resolve(db, &r, ids[i])) != 0)
+            break;
+        if (!c) {
+            c = r;
+        } else {
+            bool same_one = patron_customer_id(c) == patron_customer_id(r);
+            patron_customer_free(r);
+            if (!same_one)
+                st = patron__db_error(db, PATRON_E_AMBIGUOUS, "several customers share this %s",
+                                      kind == PATRON_KEY_EMAIL ? "email address" : "key");
+        }
     }
+    patron__free(ids);
     patron__free(norm);
     st = patron__tx_end(db, st);
     if (st) {

@@ -166,6 +166,8 @@ void patron__keys_free(keyset *ks);
 patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2], size_t *total);
 patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks, int64_t self);
 patron_status patron__load_in_tx(patron_db *db, patron_customer **out, int64_t id);
+/* Load `id`, following merged records to their survivor. */
+patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id);
 patron_status patron__assign_number(patron_db *db, patron_customer *w);
 /* Save a new record in `state` (active: with a number; pending: without),
  * running `check` (may be NULL) first inside the transaction. */

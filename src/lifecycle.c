@@ -532,7 +532,7 @@ static patron_status gate_for_id(patron_db *db, int *verdict, int64_t *cid, int6
 
 patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login)
 {
-    int64_t ids[2], cid = 0;
+    int64_t ids[2], resolved[2] = { 0, 0 }, cid = 0;
     size_t total = 0;
     char *email = NULL;
     patron_status st;
@@ -558,9 +558,26 @@ patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer
             if ((st = patron__load_in_tx(db, &c, all[i])) != 0)
                 break;
             if (!patron_customer_get(c, PATRON_F_LOGIN_USER)) {
-                if (total < 2)
-                    ids[total] = all[i];
-                total++;
+                /* a merged record and its survivor are one customer */
+                int64_t sid = all[i];
+                if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+                    const char *into = patron_customer_get(c, PATRON_F_MERGED_INTO);
+                    sid = into ? strtoll(into, NULL, 10) : 0;
+                }
+                bool seen = false;
+                for (size_t k = 0; k < total && k < 2; k++)
+                    if (resolved[k] == sid) {
+                        seen = true;
+                        if (all[i] == sid) /* the survivor itself has the email */
+                            ids[k] = sid;
+                    }
+                if (!seen) {
+                    if (total < 2) {
+                        ids[total] = all[i];
+                        resolved[total] = sid;
+                    }
+                    total++;
+                }
             }
             patron_customer_free(c);
         }

@@ -582,6 +582,37 @@ static void test_refused_with_reasons(void **state)
     free(after);
 }
 
+/* A merged-away customer's email still leads to the survivor: find gives
+ * the survivor, the gate says "merged" and names it; where the survivor has
+ * the email itself, it is simply the survivor's. */
+static void test_merged_email_is_an_alias(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *c;
+    int64_t jid, cid;
+    int v;
+    int64_t a = add(f->db, "Jana", "Koch", "jana@example.de", "Weg", "28195", NULL, NULL);
+    int64_t b = add(f->db, "Jana", "Koch", "j.koch@example.org", "Weg", "28195", NULL, NULL);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    OK(f->db, patron_db_find(f->db, &c, PATRON_KEY_EMAIL, "J.Koch@example.org"));
+    assert_int_equal(patron_customer_id(c), a);
+    patron_customer_free(c);
+    OK(f->db, patron_db_can_login(f->db, &v, &cid, "j.koch@example.org"));
+    assert_int_equal(v, PATRON_GATE_MERGED);
+    assert_int_equal(cid, a);
+    OK(f->db, patron_db_can_login(f->db, &v, &cid, "jana@example.de"));
+    assert_int_equal(v, PATRON_GATE_ALLOWED);
+    assert_int_equal(cid, a);
+    /* undo: the email is b's own again */
+    OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
+    OK(f->db, patron_db_can_login(f->db, &v, &cid, "j.koch@example.org"));
+    assert_int_equal(v, PATRON_GATE_ALLOWED);
+    assert_int_equal(cid, b);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +625,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_relink_and_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, setup, teardown),
     };
     g_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
