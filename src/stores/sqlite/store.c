@@ -811,8 +811,9 @@ static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t 
         st_rc = psq_fail(s, rc, "update keys");
         goto out;
     }
-    /* Deleting a row another statement is reading is safe in SQLite: the
-     * read cursor moves on to the next row. */
+    /* Deleting the row the read is on is safe in SQLite (the cursor is
+     * saved and moves on); only rows already read are deleted, so whether
+     * the read would see a change does not matter. */
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int kind = sqlite3_column_int(st, 0), kept = 0;
