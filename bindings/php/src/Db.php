@@ -1,0 +1,647 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Patron;
+
+/**
+ * A handle on a store (patron_db): the customers, their lifecycle, matching,
+ * merges and the journal.  Every method that changes the store is one
+ * transaction; on failure it throws the Exception subclass for the
+ * library's status, with the library's message, and nothing was changed.
+ * When a PHP store's callback threw, the StoreException's getPrevious() is
+ * the exception it threw.
+ *
+ *     $db = Db::memory();
+ *     $c = $db->create(new Customer(['last_name' => 'Müller']));
+ *     $again = $db->findByNumber($c->number);
+ *
+ * The handle is closed when the object goes away (or by close()).  One Db
+ * must not be used by two threads at once.
+ */
+final class Db
+{
+    /** Key kinds for find() and lookup(). */
+    public const KEYS = ['number' => 1, 'external' => 2, 'email' => 3, 'login' => 4];
+    private const MATCH_MODES = ['fields' => 0, 'email' => 1];
+    private const ACTIVATE_MODES = ['interactive' => 0, 'auto' => 1, 'email' => 2];
+    private const POLICIES = ['survivor' => 0, 'newest' => 1];
+
+    private ?\FFI\CData $ptr;
+    /** The store behind the handle, kept alive as long as the handle. */
+    private MemoryStore|Store|null $store;
+    /** The per-customer callback of activatePending(), made once. */
+    private static ?\FFI\CData $activationHolder = null;
+    /** @var null|\Closure(\FFI\CData):int */
+    private static ?\Closure $activationSink = null;
+
+    private function __construct(\FFI\CData $ptr, MemoryStore|Store|null $store)
+    {
+        $this->ptr = $ptr;
+        $this->store = $store;
+    }
+
+    /**
+     * A handle on a memory store: a private one that lives and dies with the
+     * handle, or `$store`, shared with other handles.
+     */
+    public static function memory(?MemoryStore $store = null): self
+    {
+        $lib = FFI::lib();
+        $p = $lib->new('patron_db*');
+        $st = $lib->patron_db_open_memory(\FFI::addr($p), $store?->cdata());
+        if ($st !== FFI::OK) {
+            FFI::raise($st, '');
+        }
+        return new self($p, $store);
+    }
+
+    /** A handle on a store written in PHP (see Store, PdoStore). */
+    public static function fromStore(Store $store): self
+    {
+        $lib = FFI::lib();
+        $store->attach();
+        $p = $lib->new('patron_db*');
+        $store->clearFailure();
+        $st = $lib->patron_db_open(\FFI::addr($p), \FFI::addr($store->ops()), null);
+        if ($st !== FFI::OK) {
+            $store->detach();
+            FFI::raise($st, '', $store->takeFailure());
+        }
+        return new self($p, $store);
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    /** Close the handle now (also done when the object goes away). */
+    public function close(): void
+    {
+        if ($this->ptr !== null) {
+            FFI::lib()->patron_db_close($this->ptr);
+            $this->ptr = null;
+            if ($this->store instanceof Store) {
+                $this->store->detach();
+            }
+        }
+    }
+
+    /** The store behind this handle (null: a private memory store). */
+    public function store(): MemoryStore|Store|null
+    {
+        return $this->store;
+    }
+
+    /** The message of the last failed call ("" if none). */
+    public function errmsg(): string
+    {
+        return (string) FFI::lib()->patron_db_errmsg($this->p());
+    }
+
+    /** New customer numbers: $prefix and the counter padded to $width digits ("K", 6: "K000001"). */
+    public function setNumberFormat(string $prefix, int $width): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_set_number_format($db, $prefix, $width));
+    }
+
+    // ---- customers -----------------------------------------------------------
+
+    /**
+     * Save a new customer as active; it is updated in place (id, number,
+     * state, revision, timestamps) and returned.
+     *
+     * @param Customer|array<string,mixed> $c
+     */
+    public function create(Customer|array $c): Customer
+    {
+        $c = is_array($c) ? new Customer($c) : $c;
+        $this->run(fn($lib, $db) => $lib->patron_db_create($db, $c->cdata()));
+        return $c;
+    }
+
+    /** Load customer $id; NotFoundException if there is none. */
+    public function load(int $id): Customer
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('patron_customer*');
+        $this->run(fn($lib, $db) => $lib->patron_db_load($db, \FFI::addr($out), $id));
+        return Customer::adopt($out);
+    }
+
+    /**
+     * The one customer with this key: $kind "number" (a merged-away number
+     * gives its survivor), "external" (source "\x1F" id, or the id), "email"
+     * (AmbiguousException when several have it) or "login".
+     */
+    public function find(string $kind, string $key): Customer
+    {
+        $k = self::KEYS[$kind] ?? throw new InvalidValueException("unknown key kind '$kind'", FFI::E_INVALID);
+        $lib = FFI::lib();
+        $out = $lib->new('patron_customer*');
+        $this->run(fn($lib, $db) => $lib->patron_db_find($db, \FFI::addr($out), $k, $key));
+        return Customer::adopt($out);
+    }
+
+    public function findByNumber(string $number): Customer
+    {
+        return $this->find('number', $number);
+    }
+
+    public function findByEmail(string $email): Customer
+    {
+        return $this->find('email', $email);
+    }
+
+    public function findByLogin(string $login): Customer
+    {
+        return $this->find('login', $login);
+    }
+
+    public function findByExternal(string $source, string $id): Customer
+    {
+        return $this->find('external', $source === '' ? $id : $source . "\x1F" . $id);
+    }
+
+    /** @return list<int> every id with this key, ascending (merged records not followed) */
+    public function lookup(string $kind, string $key): array
+    {
+        $k = self::KEYS[$kind] ?? throw new InvalidValueException("unknown key kind '$kind'", FFI::E_INVALID);
+        $lib = FFI::lib();
+        $n = $lib->new('size_t');
+        $cap = 16;
+        while (true) {
+            $ids = $lib->new("int64_t[$cap]");
+            $this->run(fn($lib, $db) => $lib->patron_db_lookup($db, $ids, $cap, \FFI::addr($n), $k, $key));
+            $total = (int) $n->cdata;
+            if ($total <= $cap) {
+                $out = [];
+                for ($i = 0; $i < $total; $i++) {
+                    $out[] = (int) $ids[$i];
+                }
+                return $out;
+            }
+            $cap = $total;
+        }
+    }
+
+    /** Save changes to a loaded customer; ConflictException if someone saved in between. */
+    public function update(Customer $c): Customer
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_update($db, $c->cdata()));
+        return $c;
+    }
+
+    /** Delete a customer (its number stays used up); with $revision > 0 only if it is still that revision. */
+    public function delete(int|Customer $id, int $revision = 0): void
+    {
+        if ($id instanceof Customer) {
+            $revision = $revision ?: $id->revision();
+            $id = $id->id();
+        }
+        $this->run(fn($lib, $db) => $lib->patron_db_delete($db, $id, $revision));
+    }
+
+    /**
+     * One page of ids, ascending, > $afterId.
+     *
+     * @param string|int|null $state "pending", "active", "merged", or null for any
+     * @return list<int>
+     */
+    public function list(
+        string|int|null $state = null,
+        ?bool $locked = null,
+        ?string $group = null,
+        int $afterId = 0,
+        int $limit = 1000,
+    ): array {
+        $lib = FFI::lib();
+        $f = $lib->new('patron_filter');
+        $f->state = Filter::stateOf($state) ?? 0;
+        $f->locked = $locked === null ? -1 : (int) $locked;
+        $groupBuf = null;
+        if ($group !== null) {
+            $groupBuf = $lib->new('char[' . (strlen($group) + 1) . ']');
+            \FFI::memcpy($groupBuf, $group . "\0", strlen($group) + 1);
+            $f->group = $lib->cast('const char*', $groupBuf);
+        }
+        $limit = max(1, $limit);
+        $ids = $lib->new("int64_t[$limit]");
+        $n = $lib->new('size_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_list($db, $ids, $limit, \FFI::addr($n), \FFI::addr($f),
+            $afterId));
+        $out = [];
+        for ($i = 0, $m = (int) $n->cdata; $i < $m; $i++) {
+            $out[] = (int) $ids[$i];
+        }
+        return $out;
+    }
+
+    /**
+     * Every customer that matches, page by page.
+     *
+     * @return \Generator<int,Customer> id => customer
+     */
+    public function customers(string|int|null $state = null, ?bool $locked = null, ?string $group = null): \Generator
+    {
+        $after = 0;
+        do {
+            $page = $this->list($state, $locked, $group, $after, 500);
+            foreach ($page as $id) {
+                yield $id => $this->load($id);
+                $after = $id;
+            }
+        } while (count($page) === 500);
+    }
+
+    // ---- lifecycle ---------------------------------------------------------
+
+    /**
+     * Register a customer from the online shop: pending, without a number.
+     * LockedException if the email belongs to a locked customer,
+     * ExistsException if to a pending or active one.
+     *
+     * @param Customer|array<string,mixed> $c
+     */
+    public function register(Customer|array $c): Customer
+    {
+        $c = is_array($c) ? new Customer($c) : $c;
+        $this->run(fn($lib, $db) => $lib->patron_db_register($db, $c->cdata()));
+        return $c;
+    }
+
+    /**
+     * Activate pending customer $id.  $mode "interactive" (candidates found:
+     * nothing changes, outcome "review" with a plan per candidate), "auto"
+     * (merge into the best MERGE-level active candidate), "email" (merge
+     * when an active customer has the same normalised email).
+     */
+    public function activate(int $id, string $mode = 'interactive', bool $lockedSurvivors = false): Activation
+    {
+        $m = self::mode(self::ACTIVATE_MODES, $mode, 'activation mode');
+        $lib = FFI::lib();
+        $out = $lib->new('patron_activation*');
+        $this->run(fn($lib, $db) => $lib->patron_db_activate($db, \FFI::addr($out), $id, $m,
+            $lockedSurvivors ? 1 : 0));
+        return new Activation($out, true);
+    }
+
+    /**
+     * Activate every pending customer, each in its own transaction.  $each
+     * (optional) hears about each one as it is done; returning false stops.
+     * A customer that fails is counted and reported, not thrown.
+     *
+     * @param null|callable(Activation):(bool|null|void) $each
+     */
+    public function activatePending(
+        string $mode = 'interactive',
+        bool $lockedSurvivors = false,
+        ?callable $each = null,
+    ): ActivationSummary {
+        $m = self::mode(self::ACTIVATE_MODES, $mode, 'activation mode');
+        $lib = FFI::lib();
+        $counts = [$lib->new('size_t'), $lib->new('size_t'), $lib->new('size_t'), $lib->new('size_t')];
+        $results = [];
+        $thrown = null;
+        $sink = function (\FFI\CData $a) use (&$results, &$thrown, $each): int {
+            try {
+                $r = new Activation($a, false);
+                $results[] = $r;
+                if ($each !== null && $each($r) === false) {
+                    return 1;
+                }
+                return 0;
+            } catch (\Throwable $e) {
+                $thrown = $e;
+                return 1;
+            }
+        };
+        $fn = self::activationCallback();
+        $outer = self::$activationSink; // a Db used from inside $each
+        self::$activationSink = $sink;
+        try {
+            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending($db, \FFI::addr($counts[0]),
+                \FFI::addr($counts[1]), \FFI::addr($counts[2]), \FFI::addr($counts[3]), $m,
+                $lockedSurvivors ? 1 : 0, $fn, null));
+        } finally {
+            self::$activationSink = $outer;
+        }
+        if ($thrown !== null) {
+            throw $thrown;
+        }
+        return new ActivationSummary((int) $counts[0]->cdata, (int) $counts[1]->cdata, (int) $counts[2]->cdata,
+            (int) $counts[3]->cdata, $results);
+    }
+
+    /** Manual release: activate pending customer $id regardless of the matcher; returns its new number. */
+    public function release(int $id): string
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('char*');
+        $this->run(fn($lib, $db) => $lib->patron_db_release($db, \FFI::addr($out), $id));
+        return (string) FFI::takeString($out);
+    }
+
+    /** Lock customer $id: no login, no orders, no new registration with its email. */
+    public function lock(int $id, string $reason): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_lock($db, $id, $reason));
+    }
+
+    public function unlock(int $id): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_unlock($db, $id));
+    }
+
+    /** May this login (a login user name, or the email of a customer without one) log in? */
+    public function canLogin(string $login): Gate
+    {
+        $lib = FFI::lib();
+        $verdict = $lib->new('int');
+        $id = $lib->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_can_login($db, \FFI::addr($verdict), \FFI::addr($id), $login));
+        return Gate::of((int) $verdict->cdata, (int) $id->cdata);
+    }
+
+    /** May customer $id order? */
+    public function canOrder(int $id): Gate
+    {
+        $lib = FFI::lib();
+        $verdict = $lib->new('int');
+        $cid = $lib->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_can_order($db, \FFI::addr($verdict), \FFI::addr($cid), $id));
+        return Gate::of((int) $verdict->cdata, (int) $cid->cdata);
+    }
+
+    // ---- groups ------------------------------------------------------------
+
+    public function groupAdd(string $name): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_group_add($db, $name));
+    }
+
+    public function groupRename(string $old, string $new): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_group_rename($db, $old, $new));
+    }
+
+    /** $attr: "discount_percent", "price_category" or "default". */
+    public function groupSet(string $name, string $attr, string|int|float|bool $value): void
+    {
+        $v = (string) Fields::toText($value);
+        $this->run(fn($lib, $db) => $lib->patron_db_group_set($db, $name, $attr, $v));
+    }
+
+    public function groupAssign(string $name, int $id): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_group_assign($db, $name, $id));
+    }
+
+    public function groupDelete(string $name): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_group_delete($db, $name));
+    }
+
+    /**
+     * @return list<array{name:string,discount_percent:float|int,price_category:?string,default:bool,customers:int}>
+     */
+    public function groups(): array
+    {
+        return $this->json(fn($lib, $db, $out) => $lib->patron_db_groups_json($db, $out));
+    }
+
+    // ---- matching ------------------------------------------------------------
+
+    /**
+     * Candidates for $c (new or stored), best first, each with its
+     * explanation.  $mode "fields" or "email".
+     *
+     * @return list<Candidate>
+     */
+    public function match(Customer $c, string $mode = 'fields'): array
+    {
+        $m = self::mode(self::MATCH_MODES, $mode, 'match mode');
+        $lib = FFI::lib();
+        $out = $lib->new('patron_matches*');
+        $this->run(fn($lib, $db) => $lib->patron_db_match($db, \FFI::addr($out), $c->cdata(), $m));
+        try {
+            $score = $lib->new('double');
+            $decision = $lib->new('int');
+            $field = $lib->new('const char*');
+            $a = $lib->new('const char*');
+            $b = $lib->new('const char*');
+            $level = $lib->new('const char*');
+            $weight = $lib->new('double');
+            $nf = $lib->patron_matches_field_count($out);
+            $result = [];
+            for ($i = 0, $n = $lib->patron_matches_count($out); $i < $n; $i++) {
+                $id = (int) $lib->patron_matches_get($out, $i, \FFI::addr($score), \FFI::addr($decision));
+                $explanation = [];
+                for ($k = 0; $k < $nf; $k++) {
+                    $st = $lib->patron_matches_explain($out, $i, $k, \FFI::addr($field), \FFI::addr($a),
+                        \FFI::addr($b), \FFI::addr($level), \FFI::addr($weight));
+                    if ($st !== FFI::OK) {
+                        FFI::raise($st, '');
+                    }
+                    $explanation[] = ['field' => self::cstr($field), 'a' => self::cstr($a), 'b' => self::cstr($b),
+                        'level' => self::cstr($level), 'weight' => (float) $weight->cdata];
+                }
+                $result[] = new Candidate($id, (float) $score->cdata,
+                    (string) $lib->patron_decision_str($decision->cdata), $explanation);
+            }
+            return $result;
+        } finally {
+            $lib->patron_matches_free($out);
+        }
+    }
+
+    /** Deduplicate the whole store: MERGE and REVIEW pairs and stable clusters. */
+    public function dedupe(string $mode = 'fields'): Dedupe
+    {
+        $m = self::mode(self::MATCH_MODES, $mode, 'match mode');
+        $lib = FFI::lib();
+        $out = $lib->new('patron_pairs*');
+        $this->run(fn($lib, $db) => $lib->patron_db_dedupe($db, \FFI::addr($out), $m));
+        try {
+            $a = $lib->new('int64_t');
+            $b = $lib->new('int64_t');
+            $score = $lib->new('double');
+            $decision = $lib->new('int');
+            $pairs = [];
+            $clusters = [];
+            for ($i = 0, $n = $lib->patron_pairs_count($out); $i < $n; $i++) {
+                $lib->patron_pairs_get($out, $i, \FFI::addr($a), \FFI::addr($b), \FFI::addr($score),
+                    \FFI::addr($decision));
+                $pairs[] = new Pair((int) $a->cdata, (int) $b->cdata, (float) $score->cdata,
+                    (string) $lib->patron_decision_str($decision->cdata));
+                foreach ([(int) $a->cdata, (int) $b->cdata] as $id) {
+                    $cl = (int) $lib->patron_pairs_cluster($out, $id);
+                    if ($cl !== 0) {
+                        $clusters[$id] = $cl;
+                    }
+                }
+            }
+            ksort($clusters);
+            return new Dedupe($pairs, $clusters);
+        } finally {
+            $lib->patron_pairs_free($out);
+        }
+    }
+
+    // ---- merges --------------------------------------------------------------
+
+    /**
+     * A plan to merge $duplicates into $survivor; $policy "survivor" (its
+     * values win, empty ones filled) or "newest" (the most recently updated
+     * record's value wins).
+     *
+     * @param int|list<int> $duplicates
+     */
+    public function mergePlan(int $survivor, int|array $duplicates, string $policy = 'survivor'): MergePlan
+    {
+        $pol = self::mode(self::POLICIES, $policy, 'merge policy');
+        $dups = array_values((array) $duplicates);
+        $lib = FFI::lib();
+        $ids = $lib->new('int64_t[' . max(1, count($dups)) . ']');
+        foreach ($dups as $i => $d) {
+            $ids[$i] = (int) $d;
+        }
+        $out = $lib->new('patron_merge_plan*');
+        $this->run(fn($lib, $db) => $lib->patron_merge_plan_new($db, \FFI::addr($out), $survivor, $ids,
+            count($dups), $pol));
+        return new MergePlan($out);
+    }
+
+    /**
+     * Apply a plan (or build the default one for $survivor and $duplicates
+     * and apply it): write the survivor, re-link the duplicates' references,
+     * mark them merged, journal it.  Returns the journal id (for undo()).
+     *
+     * @param list<int> $duplicates
+     */
+    public function merge(MergePlan|int $plan, array $duplicates = []): int
+    {
+        if (is_int($plan)) {
+            $plan = $this->mergePlan($plan, $duplicates);
+        }
+        $lib = FFI::lib();
+        $jid = $lib->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_merge($db, \FFI::addr($jid), $plan->cdata()));
+        return (int) $jid->cdata;
+    }
+
+    /**
+     * Undo merge $journalId: records, numbers and references as before.
+     * $force: also when the survivor was edited since (those edits are lost).
+     * Returns the journal id of the undo.
+     */
+    public function undo(int $journalId, bool $force = false): int
+    {
+        $lib = FFI::lib();
+        $uid = $lib->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_undo($db, \FFI::addr($uid), $journalId, $force ? 1 : 0));
+        return (int) $uid->cdata;
+    }
+
+    /**
+     * Journal entries with id > $afterId, oldest first.
+     *
+     * @return list<array{id:int,time:int,kind:string,customer_id:int,undone_by:int,summary:string}>
+     */
+    public function journal(int $afterId = 0, int $limit = 100): array
+    {
+        return $this->json(fn($lib, $db, $out) => $lib->patron_db_journal_json($db, $out, $afterId, $limit));
+    }
+
+    /**
+     * The records with these ids (without password hashes), decoded.
+     *
+     * @param list<int> $ids
+     * @return list<array<string,mixed>>
+     */
+    public function export(array $ids): array
+    {
+        return json_decode($this->exportJson($ids), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** @param list<int> $ids */
+    public function exportJson(array $ids, bool $pretty = false): string
+    {
+        $lib = FFI::lib();
+        $ids = array_values($ids);
+        $arr = $lib->new('int64_t[' . max(1, count($ids)) . ']');
+        foreach ($ids as $i => $id) {
+            $arr[$i] = (int) $id;
+        }
+        $out = $lib->new('char*');
+        $this->run(fn($lib, $db) => $lib->patron_db_export_json($db, \FFI::addr($out), $arr, count($ids),
+            $pretty ? 1 : 0));
+        return (string) FFI::takeString($out);
+    }
+
+    // ---- plumbing --------------------------------------------------------------
+
+    /**
+     * The C callback of activatePending(), made once: PHP frees FFI
+     * callbacks only when the request ends, so one per call would grow.
+     */
+    private static function activationCallback(): \FFI\CData
+    {
+        if (self::$activationHolder === null) {
+            $holder = FFI::lib()->new('patron_php_callbacks');
+            $holder->activation = static function ($payload, $a): int {
+                $sink = self::$activationSink;
+                return $sink === null ? 1 : $sink($a);
+            };
+            self::$activationHolder = $holder;
+        }
+        return self::$activationHolder->activation;
+    }
+
+    private function p(): \FFI\CData
+    {
+        if ($this->ptr === null) {
+            throw new StateException('the Db is closed', FFI::E_STATE);
+        }
+        return $this->ptr;
+    }
+
+    /**
+     * Run one library call ($call($lib, $db) gives a patron_status) and
+     * throw on failure, with the library's message and, for a PHP store,
+     * the exception its callback threw.
+     */
+    private function run(\Closure $call): void
+    {
+        $db = $this->p();
+        $store = $this->store instanceof Store ? $this->store : null;
+        $store?->clearFailure();
+        $st = $call(FFI::lib(), $db);
+        $previous = $store?->takeFailure();
+        if ($st !== FFI::OK) {
+            FFI::raise($st, (string) FFI::lib()->patron_db_errmsg($db), $previous);
+        }
+    }
+
+    /** A call that hands out JSON to free with patron_free, decoded. */
+    private function json(\Closure $call): array
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('char*');
+        $this->run(fn($lib, $db) => $call($lib, $db, \FFI::addr($out)));
+        return json_decode((string) FFI::takeString($out), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    private static function cstr(\FFI\CData $p): string
+    {
+        return \FFI::isNull($p) ? '' : \FFI::string($p);
+    }
+
+    /** @param array<string,int> $modes */
+    private static function mode(array $modes, string $name, string $what): int
+    {
+        return $modes[$name] ?? throw new InvalidValueException(
+            "unknown $what '$name' (one of: " . implode(', ', array_keys($modes)) . ')', FFI::E_INVALID);
+    }
+}

@@ -1,0 +1,360 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Patron;
+
+/**
+ * Loads libpatron through PHP's FFI extension, once per process.
+ *
+ * The order follows php-vips' FFI.php: check that the extension is loaded and
+ * enabled (and say plainly how to fix it), load the soname with its ABI
+ * number (PATRON_LIBRARY overrides the path), declare patron_version() alone
+ * and check it, and only then declare the whole API from the C declarations
+ * kept below, which follow include/patron/patron.h and store.h (enums are
+ * declared as int: the same ABI).
+ *
+ * About ffi.enable: the default "preload" allows FFI in the CLI SAPI (php on
+ * the command line, phpunit); a web SAPI (FPM, Apache) needs ffi.enable=1, or
+ * this binding preloaded through opcache.preload.
+ */
+final class FFI
+{
+    /** The soname: libpatron's ABI number is 1. */
+    public const SONAME = 'libpatron.so.1';
+    /** patron_version() must be MAJOR * 10000 + MINOR * 100 + PATCH with this major ... */
+    public const EXPECTED_MAJOR = 0;
+    /** ... and at least this version (the first that has everything declared below). */
+    public const MINIMUM_VERSION = 100;
+
+    private static ?\FFI $ffi = null;
+    private static ?string $path = null;
+
+    /** Status codes of patron.h. */
+    public const OK = 0;
+    public const E_NOMEM = -1;
+    public const E_INVALID = -2;
+    public const E_NOT_FOUND = -3;
+    public const E_EXISTS = -4;
+    public const E_CONFLICT = -5;
+    public const E_STORE = -6;
+    public const E_UNSUPPORTED = -7;
+    public const E_ABI = -8;
+    public const E_STATE = -9;
+    public const E_AMBIGUOUS = -10;
+    public const E_RANGE = -11;
+    public const E_LOCKED = -12;
+
+    /** The version of patron_store_ops the declarations below describe. */
+    public const STORE_VERSION = 1;
+
+    private function __construct()
+    {
+    }
+
+    /** The loaded library, with the whole API declared. */
+    public static function lib(): \FFI
+    {
+        return self::$ffi ??= self::load();
+    }
+
+    /** The file that was loaded (the soname or PATRON_LIBRARY). */
+    public static function path(): string
+    {
+        self::lib();
+        return (string) self::$path;
+    }
+
+    /** Why FFI cannot be used here, in words with the fix, or null when it can. */
+    public static function unavailableReason(): ?string
+    {
+        if (!extension_loaded('ffi')) {
+            return "PHP's FFI extension is not loaded. Install it (Debian and Ubuntu: "
+                . "apt-get install php8.2-cli, whose FFI module is enabled by /etc/php/8.2/mods-available/ffi.ini; "
+                . "other systems: the php-ffi package, or PHP built with --with-ffi) and make sure "
+                . "php.ini has extension=ffi. `php -m | grep FFI` shows it when it is loaded.";
+        }
+        $enable = strtolower(trim((string) ini_get('ffi.enable')));
+        if (in_array($enable, ['1', 'on', 'true', 'yes'], true)) {
+            return null;
+        }
+        if ($enable === 'preload') {
+            if (PHP_SAPI === 'cli' || PHP_SAPI === 'phpdbg') {
+                return null; // "preload" still allows FFI on the command line
+            }
+            return "PHP's FFI extension is restricted by ffi.enable=preload, which allows FFI only on the "
+                . "command line and in opcache.preload scripts, and this is the '" . PHP_SAPI . "' SAPI. "
+                . "Set ffi.enable=1 in php.ini (or the pool's php_admin_value[ffi.enable] = 1), or preload "
+                . "the Patron classes with opcache.preload.";
+        }
+        return "PHP's FFI extension is disabled (ffi.enable=" . ($enable === '' ? '0' : $enable) . "). "
+            . "Set ffi.enable=1 in php.ini, or run php -d ffi.enable=1.";
+    }
+
+    private static function load(): \FFI
+    {
+        $why = self::unavailableReason();
+        if ($why !== null) {
+            throw new FfiUnavailableException($why);
+        }
+        $env = getenv('PATRON_LIBRARY');
+        $path = ($env !== false && $env !== '') ? $env : self::SONAME;
+        try {
+            $probe = \FFI::cdef(
+                'int patron_version(void); const char *patron_version_string(void);',
+                $path
+            );
+        } catch (\FFI\Exception $e) {
+            throw new FfiUnavailableException(
+                "cannot load libpatron from '$path': " . $e->getMessage()
+                . ". Install libpatron (its soname is " . self::SONAME . ", found through the dynamic "
+                . "linker: ldconfig, LD_LIBRARY_PATH) or set the environment variable PATRON_LIBRARY "
+                . "to the file's path.",
+                0,
+                $e
+            );
+        }
+        $version = $probe->patron_version();
+        if (intdiv($version, 10000) !== self::EXPECTED_MAJOR || $version < self::MINIMUM_VERSION) {
+            throw new VersionException(sprintf(
+                "'%s' is libpatron %s; this binding needs %d.%d.%d or a later %d.x",
+                $path,
+                (string) $probe->patron_version_string(),
+                self::EXPECTED_MAJOR,
+                intdiv(self::MINIMUM_VERSION, 100) % 100,
+                self::MINIMUM_VERSION % 100,
+                self::EXPECTED_MAJOR
+            ));
+        }
+        try {
+            $ffi = \FFI::cdef(self::DECLARATIONS, $path);
+        } catch (\FFI\Exception $e) {
+            throw new FfiUnavailableException("libpatron at '$path' lacks a declared function: "
+                . $e->getMessage(), 0, $e);
+        }
+        self::$path = $path;
+        return $ffi;
+    }
+
+    /** Throw the exception for `$status` with `$message` (the library's). */
+    public static function raise(int $status, string $message, ?\Throwable $previous = null): never
+    {
+        if ($message === '') {
+            $message = (string) self::lib()->patron_status_str($status);
+        }
+        throw Exception::forStatus($status, $message, $previous);
+    }
+
+    /** A PHP string from a `char *` the library allocated, freed with patron_free(). */
+    public static function takeString(\FFI\CData $ptr, ?int $len = null): ?string
+    {
+        if (\FFI::isNull($ptr)) {
+            return null;
+        }
+        try {
+            return $len === null ? \FFI::string($ptr) : \FFI::string($ptr, $len);
+        } finally {
+            self::lib()->patron_free($ptr);
+        }
+    }
+
+    /**
+     * The C declarations of libpatron 0.1 (patron.h and store.h), in the
+     * header's order.  Keep in step with the headers: tests/ApiTest.php
+     * checks that every PATRON_API function there is declared here.
+     */
+    public const DECLARATIONS = <<<'C'
+typedef struct patron_allocator {
+    void *(*malloc_fn)(size_t size, void *opaque);
+    void *(*realloc_fn)(void *ptr, size_t size, void *opaque);
+    void (*free_fn)(void *ptr, void *opaque);
+    void *opaque;
+} patron_allocator;
+typedef struct patron_customer patron_customer;
+typedef struct patron_db patron_db;
+typedef struct patron_memstore patron_memstore;
+typedef struct patron_merge_plan patron_merge_plan;
+typedef struct patron_matches patron_matches;
+typedef struct patron_pairs patron_pairs;
+typedef struct patron_activation patron_activation;
+typedef struct patron_filter {
+    int state;
+    int locked;
+    const char *group;
+} patron_filter;
+typedef patron_filter patron_store_filter;
+typedef struct patron_key {
+    int kind;
+    const char *value;
+} patron_key;
+typedef struct patron_journal_entry {
+    int64_t id;
+    int64_t time;
+    const char *kind;
+    int64_t customer_id;
+    int64_t undone_by;
+    const char *payload;
+} patron_journal_entry;
+typedef int (*patron_emit_id_fn)(void *emit_ctx, int64_t id);
+typedef int (*patron_emit_ref_fn)(void *emit_ctx, const char *kind, const char *ref_id);
+typedef int (*patron_emit_reason_fn)(void *emit_ctx, const char *reason);
+typedef int (*patron_emit_journal_fn)(void *emit_ctx, const patron_journal_entry *entry);
+typedef int (*patron_emit_meta_fn)(void *emit_ctx, const char *key, const char *value);
+typedef int (*patron_activation_fn)(void *payload, const patron_activation *result);
+/* The binding's own: holds the one callback of Db::activatePending(). */
+typedef struct patron_php_callbacks {
+    patron_activation_fn activation;
+} patron_php_callbacks;
+typedef struct patron_store_ops {
+    unsigned int version;
+    int (*begin)(void *ctx);
+    int (*commit)(void *ctx);
+    int (*rollback)(void *ctx);
+    int (*load)(void *ctx, int64_t id, patron_customer *out);
+    int (*insert)(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys, int64_t *id_out);
+    int (*update)(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys);
+    int (*remove)(void *ctx, int64_t id);
+    int (*lookup)(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *emit_ctx);
+    int (*scan)(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
+                patron_emit_id_fn emit, void *emit_ctx);
+    int (*next_number)(void *ctx, uint64_t *out);
+    int (*claim_number)(void *ctx, const char *number);
+    int (*relink)(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit, void *emit_ctx);
+    int (*move_ref)(void *ctx, const char *kind, const char *ref_id, int64_t to_id);
+    int (*check_refs)(void *ctx, int64_t id, patron_emit_reason_fn emit, void *emit_ctx);
+    int (*journal_append)(void *ctx, const patron_journal_entry *entry, int64_t *id_out);
+    int (*journal_get)(void *ctx, int64_t id, patron_emit_journal_fn emit, void *emit_ctx);
+    int (*journal_scan)(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit, void *emit_ctx);
+    int (*journal_set_undone)(void *ctx, int64_t id, int64_t undone_by);
+    const char *(*errmsg)(void *ctx);
+    void (*destroy)(void *ctx);
+    int (*meta_get)(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx);
+    int (*meta_put)(void *ctx, const char *key, const char *value);
+    int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
+} patron_store_ops;
+
+int patron_version(void);
+const char *patron_version_string(void);
+const char *patron_status_str(int status);
+int patron_set_allocator(const patron_allocator *alloc);
+void patron_free(void *ptr);
+
+const char *patron_field_name(int field);
+int patron_field_from_name(const char *name);
+const char *patron_address_field_name(int field);
+int patron_address_field_from_name(const char *name);
+int patron_customer_new(patron_customer **out);
+int patron_customer_clone(patron_customer **out, const patron_customer *c);
+void patron_customer_free(patron_customer *c);
+const char *patron_customer_errmsg(const patron_customer *c);
+const char *patron_customer_get(const patron_customer *c, int field);
+int patron_customer_set(patron_customer *c, int field, const char *value);
+int64_t patron_customer_id(const patron_customer *c);
+uint64_t patron_customer_revision(const patron_customer *c);
+int patron_customer_state(const patron_customer *c);
+int patron_customer_locked(const patron_customer *c);
+size_t patron_customer_address_count(const patron_customer *c);
+int patron_customer_address_add(patron_customer *c, size_t *index_out);
+int patron_customer_address_remove(patron_customer *c, size_t index);
+const char *patron_customer_address_get(const patron_customer *c, size_t index, int field);
+int patron_customer_address_set(patron_customer *c, size_t index, int field, const char *value);
+size_t patron_customer_tag_count(const patron_customer *c);
+const char *patron_customer_tag_get(const patron_customer *c, size_t index);
+int patron_customer_tag_add(patron_customer *c, const char *tag);
+int patron_customer_tag_remove(patron_customer *c, const char *tag);
+size_t patron_customer_prop_count(const patron_customer *c);
+int patron_customer_prop_at(const patron_customer *c, size_t index, const char **key, const char **value);
+const char *patron_customer_prop_get(const patron_customer *c, const char *key);
+int patron_customer_prop_set(patron_customer *c, const char *key, const char *value);
+int patron_customer_validate(patron_customer *c);
+int patron_customer_to_json(char **out, const patron_customer *c, unsigned flags);
+
+int patron_memstore_new(patron_memstore **out);
+void patron_memstore_free(patron_memstore *ms);
+int patron_memstore_set_ref(patron_memstore *ms, const char *kind, const char *ref_id, int64_t customer_id,
+                            unsigned flags);
+int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *kind, const char *ref_id);
+int patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out, patron_memstore *ms);
+int patron_db_open_memory(patron_db **out, patron_memstore *ms);
+int patron_db_open(patron_db **out, const patron_store_ops *ops, void *store_ctx);
+void patron_db_close(patron_db *db);
+const char *patron_db_errmsg(const patron_db *db);
+int patron_db_set_number_format(patron_db *db, const char *prefix, unsigned width);
+int patron_db_create(patron_db *db, patron_customer *c);
+int patron_db_load(patron_db *db, patron_customer **out, int64_t id);
+int patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key);
+int patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, int kind, const char *key);
+int patron_db_update(patron_db *db, patron_customer *c);
+int patron_db_delete(patron_db *db, int64_t id, uint64_t revision);
+int patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, const patron_filter *filter,
+                   int64_t after_id);
+
+int patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id, const int64_t *dup_ids,
+                          size_t n_dups, int policy);
+void patron_merge_plan_free(patron_merge_plan *plan);
+const char *patron_merge_plan_errmsg(const patron_merge_plan *plan);
+size_t patron_merge_plan_count(const patron_merge_plan *plan);
+const patron_customer *patron_merge_plan_record(const patron_merge_plan *plan, size_t k);
+int patron_merge_plan_choice(const patron_merge_plan *plan, int field);
+const char *patron_merge_plan_value(const patron_merge_plan *plan, int field);
+int patron_merge_plan_conflict(const patron_merge_plan *plan, int field);
+int patron_merge_plan_take(patron_merge_plan *plan, int field, size_t k);
+int patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value);
+int patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
+int patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
+const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+int patron_merge_plan_to_json(char **out, const patron_merge_plan *plan, unsigned flags);
+int patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
+int patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);
+int patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit);
+int patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n, unsigned flags);
+
+const char *patron_decision_str(int decision);
+int patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c, int mode);
+size_t patron_matches_count(const patron_matches *m);
+int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision);
+size_t patron_matches_field_count(const patron_matches *m);
+int patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
+                           const char **value_a, const char **value_b, const char **level, double *weight);
+int patron_matches_to_json(char **out, const patron_matches *m, unsigned flags);
+void patron_matches_free(patron_matches *m);
+int patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
+size_t patron_pairs_count(const patron_pairs *p);
+int patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b, double *score, int *decision);
+int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
+void patron_pairs_free(patron_pairs *p);
+
+int patron_db_register(patron_db *db, patron_customer *c);
+int patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode, unsigned flags);
+int patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged, size_t *n_review,
+                               size_t *n_failed, int mode, unsigned flags, patron_activation_fn fn,
+                               void *payload);
+int patron_activation_outcome(const patron_activation *a);
+int64_t patron_activation_customer(const patron_activation *a);
+const char *patron_activation_number(const patron_activation *a);
+int64_t patron_activation_merged_into(const patron_activation *a);
+int64_t patron_activation_journal(const patron_activation *a);
+const char *patron_activation_message(const patron_activation *a);
+size_t patron_activation_candidate_count(const patron_activation *a);
+int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score, int *decision);
+patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i);
+void patron_activation_free(patron_activation *a);
+int patron_db_release(patron_db *db, char **number, int64_t id);
+int patron_db_lock(patron_db *db, int64_t id, const char *reason);
+int patron_db_unlock(patron_db *db, int64_t id);
+const char *patron_gate_str(int verdict);
+int patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login);
+int patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id);
+
+int patron_db_group_add(patron_db *db, const char *name);
+int patron_db_group_rename(patron_db *db, const char *old_name, const char *new_name);
+int patron_db_group_set(patron_db *db, const char *name, const char *attr, const char *value);
+int patron_db_group_assign(patron_db *db, const char *name, int64_t id);
+int patron_db_group_delete(patron_db *db, const char *name);
+int patron_db_groups_json(patron_db *db, char **out);
+
+int patron_record_set(patron_customer *c, int field, const char *value);
+int patron_record_pack(char **out, size_t *len_out, const patron_customer *c);
+int patron_record_unpack(patron_customer *c, const char *data, size_t len);
+C;
+}
