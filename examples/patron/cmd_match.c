@@ -125,7 +125,7 @@ int cmd_dedupe(cli *ctx, int argc, char **argv)
     layout l;
     idmap m;
     skipped sk;
-    size_t rows = 0;
+    size_t rows = 0, ignored = 0;
     patron_status st;
     patron_customer *c = NULL;
     cli_progress prog;
@@ -203,6 +203,33 @@ int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (st != PATRON_OK)
                 snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
         }
+        if (st == PATRON_E_INVALID) {
+            /* Finding duplicates is reading, not storing: a row with one
+             * value the library refuses (a birth date "1984-19-05") still
+             * takes part without that value, and the count is reported. */
+            size_t col;
+            const char *saved;
+            for (col = 0; col < rec.n && st == PATRON_E_INVALID; col++) {
+                if (!rec.fields[col][0] || (l.external >= 0 && col == (size_t)l.external))
+                    continue;
+                saved = rec.fields[col];
+                rec.fields[col] = (char *)"";
+                patron_customer_free(c);
+                c = NULL;
+                if (patron_customer_new(&c) != PATRON_OK) {
+                    rc = cli_fail(ctx, "out of memory");
+                    goto out;
+                }
+                if (layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err) == PATRON_OK &&
+                    patron_db_create(ctx->db, c) == PATRON_OK) {
+                    st = PATRON_OK;
+                    ignored++;
+                }
+                rec.fields[col] = (char *)saved;
+            }
+            if (st != PATRON_OK)
+                snprintf(err, sizeof err, "more than one value refused");
+        }
         if (st == PATRON_OK && idmap_put(&m, patron_customer_id(c), rec.fields[l.external]) < 0)
             st = PATRON_E_NOMEM;
         patron_customer_free(c);
@@ -237,6 +264,9 @@ int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
         patron_pairs_free(pairs);
     }
+    if (rc == CLI_OK && ignored)
+        cli_fail(ctx, "dedupe: %zu rows took part without one value the library refused "
+                      "(such as a birth date that is no real date)", ignored);
     if (rc == CLI_OK && sk.n)
         cli_fail(ctx, "dedupe: %zu of %zu rows skipped (%.*s%s)", sk.n, rows, (int)sk.len, sk.text,
                  sk.n > 3 ? "; ..." : "");
