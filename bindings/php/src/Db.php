@@ -56,6 +56,36 @@ final class Db
         return new self($p, $store);
     }
 
+    /** Flags of Db::sqlite(). */
+    public const SQLITE_READONLY = 1;
+    public const SQLITE_NOCREATE = 2;
+    public const SQLITE_SYNC_NORMAL = 4;
+
+    /**
+     * A handle on a SQLite file through libpatron-sqlite, the library's own
+     * SQLite store (":memory:" for a private database).  $flags: the
+     * SQLITE_* constants.  See FFI::sqlite() for how the library is found.
+     */
+    public static function sqlite(string $path, int $flags = 0): self
+    {
+        $sq = FFI::sqlite();
+        // The handle is typed by libpatron's declarations; libpatron-sqlite
+        // writes it through a cast of its address (a cast CData refers to
+        // the storage of what it was cast from, so cast the address, held
+        // in a variable for the call, not the handle).
+        $p = FFI::lib()->new('patron_db*');
+        $addr = \FFI::addr($p);
+        $out = $sq->cast('patron_db**', $addr);
+        $err = $sq->new('char*');
+        $st = $sq->patron_db_open_sqlite_ex($out, null, $path, $flags, \FFI::addr($err));
+        if ($st !== FFI::OK) {
+            $msg = \FFI::isNull($err) ? '' : \FFI::string($err);
+            $sq->patron_sqlite_free($err);
+            FFI::raise($st, $msg);
+        }
+        return new self($p, null);
+    }
+
     /** A handle on a store written in PHP (see Store, PdoStore). */
     public static function fromStore(Store $store): self
     {

@@ -136,6 +136,56 @@ final class FFI
         return $ffi;
     }
 
+    private static ?\FFI $sqlite = null;
+
+    /**
+     * libpatron-sqlite (the SQLite store), loaded on first use: the path in
+     * PATRON_SQLITE_LIBRARY, else beside PATRON_LIBRARY (also in a build
+     * tree's stores/sqlite/), else its soname libpatron-sqlite.so.1.
+     */
+    public static function sqlite(): \FFI
+    {
+        if (self::$sqlite !== null) {
+            return self::$sqlite;
+        }
+        self::lib(); // libpatron first: libpatron-sqlite uses the same one
+        $candidates = [];
+        $env = getenv('PATRON_SQLITE_LIBRARY');
+        if ($env !== false && $env !== '') {
+            $candidates[] = $env;
+        } else {
+            if (self::$path !== self::SONAME) {
+                $dir = dirname((string) self::$path);
+                $candidates[] = "$dir/libpatron-sqlite.so.1";
+                $candidates[] = "$dir/stores/sqlite/libpatron-sqlite.so.1";
+            }
+            $candidates[] = 'libpatron-sqlite.so.1';
+        }
+        $errors = [];
+        foreach ($candidates as $path) {
+            if (str_contains($path, '/') && !is_file($path)) {
+                $errors[] = "$path: no such file";
+                continue;
+            }
+            try {
+                return self::$sqlite = \FFI::cdef(self::SQLITE_DECLARATIONS, $path);
+            } catch (\FFI\Exception $e) {
+                $errors[] = "$path: " . $e->getMessage();
+            }
+        }
+        throw new FfiUnavailableException('cannot load libpatron-sqlite (' . implode('; ', $errors)
+            . '). Build libpatron with SQLite (libsqlite3-dev) or set PATRON_SQLITE_LIBRARY to the file.');
+    }
+
+    /** The part of include/patron/sqlite.h the binding uses. */
+    public const SQLITE_DECLARATIONS = <<<'C'
+typedef struct patron_db patron_db;
+typedef struct patron_sqlite patron_sqlite;
+int patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out, const char *path, unsigned flags,
+                             char **errmsg_out);
+void patron_sqlite_free(void *ptr);
+C;
+
     /** Throw the exception for `$status` with `$message` (the library's). */
     public static function raise(int $status, string $message, ?\Throwable $previous = null): never
     {
