@@ -1,0 +1,402 @@
+"""The C library: loading, version check, and every function declared once.
+
+Nothing here is public.  The rest of the package calls ``lib().name(...)``;
+every function that returns a ``patron_status`` has an errcheck that raises
+the matching :class:`patron.PatronError` subclass with the library's message
+(``patron_db_errmsg`` / ``patron_customer_errmsg`` /
+``patron_merge_plan_errmsg`` of the handle the call was made on).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_size_t,
+                    c_uint, c_uint64, c_void_p)
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from .errors import LibraryNotFound, PatronError, VersionMismatch, error_for
+
+#: The version of libpatron this binding was written for (major must match,
+#: the loaded minor must be at least this one).
+BINDING_FOR_VERSION = (0, 1, 0)
+SONAME = "libpatron.so.1"
+SQLITE_SONAME = "libpatron-sqlite.so.1"
+ENV_LIBRARY = "PATRON_LIBRARY"
+ENV_SQLITE_LIBRARY = "PATRON_SQLITE_LIBRARY"
+
+PATRON_OK = 0
+E_NOMEM = -1
+E_INVALID = -2
+E_NOT_FOUND = -3
+E_EXISTS = -4
+E_CONFLICT = -5
+E_STORE = -6
+E_UNSUPPORTED = -7
+E_ABI = -8
+E_STATE = -9
+E_AMBIGUOUS = -10
+E_RANGE = -11
+E_LOCKED = -12
+
+PATRON_STORE_VERSION = 1
+FILTER_ANY = -1
+
+
+# ---- structs and callback types (patron/store.h) ---------------------------
+
+class patron_key(Structure):
+    _fields_ = [("kind", c_int), ("value", c_char_p)]
+
+
+class patron_filter(Structure):
+    _fields_ = [("state", c_int), ("locked", c_int), ("group", c_char_p)]
+
+
+class patron_journal_entry(Structure):
+    _fields_ = [
+        ("id", c_int64),
+        ("time", c_int64),
+        ("kind", c_char_p),
+        ("customer_id", c_int64),
+        ("undone_by", c_int64),
+        ("payload", c_char_p),
+    ]
+
+
+emit_id_fn = CFUNCTYPE(c_int, c_void_p, c_int64)
+emit_ref_fn = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
+emit_reason_fn = CFUNCTYPE(c_int, c_void_p, c_char_p)
+emit_journal_fn = CFUNCTYPE(c_int, c_void_p, POINTER(patron_journal_entry))
+emit_meta_fn = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
+activation_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
+
+# One entry per member of patron_store_ops after `version`, in order.
+STORE_CALLBACKS: List[Tuple[str, Any]] = [
+    ("begin", CFUNCTYPE(c_int, c_void_p)),
+    ("commit", CFUNCTYPE(c_int, c_void_p)),
+    ("rollback", CFUNCTYPE(c_int, c_void_p)),
+    ("load", CFUNCTYPE(c_int, c_void_p, c_int64, c_void_p)),
+    ("insert", CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(patron_key), c_size_t, POINTER(c_int64))),
+    ("update", CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(patron_key), c_size_t)),
+    ("remove", CFUNCTYPE(c_int, c_void_p, c_int64)),
+    ("lookup", CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, emit_id_fn, c_void_p)),
+    ("scan", CFUNCTYPE(c_int, c_void_p, POINTER(patron_filter), c_int64, c_size_t, emit_id_fn, c_void_p)),
+    ("next_number", CFUNCTYPE(c_int, c_void_p, POINTER(c_uint64))),
+    ("claim_number", CFUNCTYPE(c_int, c_void_p, c_char_p)),
+    ("relink", CFUNCTYPE(c_int, c_void_p, c_int64, c_int64, emit_ref_fn, c_void_p)),
+    ("move_ref", CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64)),
+    ("check_refs", CFUNCTYPE(c_int, c_void_p, c_int64, emit_reason_fn, c_void_p)),
+    ("journal_append", CFUNCTYPE(c_int, c_void_p, POINTER(patron_journal_entry), POINTER(c_int64))),
+    ("journal_get", CFUNCTYPE(c_int, c_void_p, c_int64, emit_journal_fn, c_void_p)),
+    ("journal_scan", CFUNCTYPE(c_int, c_void_p, c_int64, c_size_t, emit_journal_fn, c_void_p)),
+    ("journal_set_undone", CFUNCTYPE(c_int, c_void_p, c_int64, c_int64)),
+    # errmsg returns a pointer into a buffer the binding keeps (c_void_p:
+    # a c_char_p result of a Python callback would not stay alive).
+    ("errmsg", CFUNCTYPE(c_void_p, c_void_p)),
+    ("destroy", CFUNCTYPE(None, c_void_p)),
+    ("meta_get", CFUNCTYPE(c_int, c_void_p, c_char_p, emit_meta_fn, c_void_p)),
+    ("meta_put", CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)),
+    ("meta_scan", CFUNCTYPE(c_int, c_void_p, c_char_p, emit_meta_fn, c_void_p)),
+]
+CALLBACK_TYPES: Dict[str, Any] = dict(STORE_CALLBACKS)
+
+
+class patron_store_ops(Structure):
+    _fields_ = [("version", c_uint)] + STORE_CALLBACKS
+
+
+# ---- declarations -------------------------------------------------------------
+
+# Where the message of a failed call comes from: the kind of handle and the
+# index of the argument that holds it.
+_DB, _CUST, _PLAN = "db", "customer", "plan"
+
+P = c_void_p  # opaque handles
+S = "patron_status"  # c_int, with an errcheck that raises
+_STR = c_char_p
+_OUTSTR = POINTER(c_void_p)  # char ** to free with patron_free
+
+# name: (restype, argtypes, (handle kind, arg index) for the message or None)
+_CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
+    "patron_version": (c_int, [], None),
+    "patron_version_string": (_STR, [], None),
+    "patron_status_str": (_STR, [c_int], None),
+    "patron_free": (None, [c_void_p], None),
+    "patron_field_name": (_STR, [c_int], None),
+    "patron_field_from_name": (c_int, [_STR], None),
+    "patron_address_field_name": (_STR, [c_int], None),
+    "patron_address_field_from_name": (c_int, [_STR], None),
+    # customer
+    "patron_customer_new": (S, [POINTER(P)], None),
+    "patron_customer_clone": (S, [POINTER(P), P], (_CUST, 1)),
+    "patron_customer_free": (None, [P], None),
+    "patron_customer_errmsg": (_STR, [P], None),
+    "patron_customer_get": (_STR, [P, c_int], None),
+    "patron_customer_set": (S, [P, c_int, _STR], (_CUST, 0)),
+    "patron_customer_id": (c_int64, [P], None),
+    "patron_customer_revision": (c_uint64, [P], None),
+    "patron_customer_state": (c_int, [P], None),
+    "patron_customer_locked": (c_int, [P], None),
+    "patron_customer_address_count": (c_size_t, [P], None),
+    "patron_customer_address_add": (S, [P, POINTER(c_size_t)], (_CUST, 0)),
+    "patron_customer_address_remove": (S, [P, c_size_t], (_CUST, 0)),
+    "patron_customer_address_get": (_STR, [P, c_size_t, c_int], None),
+    "patron_customer_address_set": (S, [P, c_size_t, c_int, _STR], (_CUST, 0)),
+    "patron_customer_tag_count": (c_size_t, [P], None),
+    "patron_customer_tag_get": (_STR, [P, c_size_t], None),
+    "patron_customer_tag_add": (S, [P, _STR], (_CUST, 0)),
+    "patron_customer_tag_remove": (S, [P, _STR], (_CUST, 0)),
+    "patron_customer_prop_count": (c_size_t, [P], None),
+    "patron_customer_prop_at": (S, [P, c_size_t, POINTER(c_char_p), POINTER(c_char_p)], (_CUST, 0)),
+    "patron_customer_prop_get": (_STR, [P, _STR], None),
+    "patron_customer_prop_set": (S, [P, _STR, _STR], (_CUST, 0)),
+    "patron_customer_validate": (S, [P], (_CUST, 0)),
+    "patron_customer_to_json": (S, [_OUTSTR, P, c_uint], (_CUST, 1)),
+    # records (store.h)
+    "patron_record_set": (S, [P, c_int, _STR], (_CUST, 0)),
+    "patron_record_pack": (S, [_OUTSTR, POINTER(c_size_t), P], (_CUST, 2)),
+    "patron_record_unpack": (S, [P, c_void_p, c_size_t], (_CUST, 0)),
+    # db
+    "patron_memstore_new": (S, [POINTER(P)], None),
+    "patron_memstore_free": (None, [P], None),
+    "patron_memstore_set_ref": (S, [P, _STR, _STR, c_int64, c_uint], None),
+    "patron_memstore_ref_owner": (c_int64, [P, _STR, _STR], None),
+    "patron_memstore_ops": (S, [POINTER(patron_store_ops), POINTER(P), P], None),
+    "patron_db_open_memory": (S, [POINTER(P), P], None),
+    "patron_db_open": (S, [POINTER(P), POINTER(patron_store_ops), c_void_p], None),
+    "patron_db_close": (None, [P], None),
+    "patron_db_errmsg": (_STR, [P], None),
+    "patron_db_set_number_format": (S, [P, _STR, c_uint], (_DB, 0)),
+    "patron_db_create": (S, [P, P], (_DB, 0)),
+    "patron_db_load": (S, [P, POINTER(P), c_int64], (_DB, 0)),
+    "patron_db_find": (S, [P, POINTER(P), c_int, _STR], (_DB, 0)),
+    "patron_db_lookup": (S, [P, POINTER(c_int64), c_size_t, POINTER(c_size_t), c_int, _STR], (_DB, 0)),
+    "patron_db_update": (S, [P, P], (_DB, 0)),
+    "patron_db_delete": (S, [P, c_int64, c_uint64], (_DB, 0)),
+    "patron_db_list": (S, [P, POINTER(c_int64), c_size_t, POINTER(c_size_t), POINTER(patron_filter), c_int64],
+                       (_DB, 0)),
+    # merge
+    "patron_merge_plan_new": (S, [P, POINTER(P), c_int64, POINTER(c_int64), c_size_t, c_int], (_DB, 0)),
+    "patron_merge_plan_free": (None, [P], None),
+    "patron_merge_plan_errmsg": (_STR, [P], None),
+    "patron_merge_plan_count": (c_size_t, [P], None),
+    "patron_merge_plan_record": (P, [P, c_size_t], None),
+    "patron_merge_plan_choice": (c_int, [P, c_int], None),
+    "patron_merge_plan_value": (_STR, [P, c_int], None),
+    "patron_merge_plan_conflict": (c_int, [P, c_int], None),
+    "patron_merge_plan_take": (S, [P, c_int, c_size_t], (_PLAN, 0)),
+    "patron_merge_plan_set": (S, [P, c_int, _STR], (_PLAN, 0)),
+    "patron_merge_plan_set_lock": (S, [P, c_int], (_PLAN, 0)),
+    "patron_merge_plan_set_activate": (S, [P, c_int], (_PLAN, 0)),
+    "patron_merge_plan_problems": (_STR, [P], None),
+    "patron_merge_plan_to_json": (S, [_OUTSTR, P, c_uint], (_PLAN, 1)),
+    "patron_db_merge": (S, [P, POINTER(c_int64), P], (_DB, 0)),
+    "patron_db_undo": (S, [P, POINTER(c_int64), c_int64, c_uint], (_DB, 0)),
+    "patron_db_journal_json": (S, [P, _OUTSTR, c_int64, c_size_t], (_DB, 0)),
+    "patron_db_export_json": (S, [P, _OUTSTR, POINTER(c_int64), c_size_t, c_uint], (_DB, 0)),
+    # matching
+    "patron_decision_str": (_STR, [c_int], None),
+    "patron_db_match": (S, [P, POINTER(P), P, c_int], (_DB, 0)),
+    "patron_matches_count": (c_size_t, [P], None),
+    "patron_matches_get": (c_int64, [P, c_size_t, POINTER(c_double), POINTER(c_int)], None),
+    "patron_matches_field_count": (c_size_t, [P], None),
+    "patron_matches_explain": (S, [P, c_size_t, c_size_t, POINTER(c_char_p), POINTER(c_char_p),
+                                   POINTER(c_char_p), POINTER(c_char_p), POINTER(c_double)], None),
+    "patron_matches_to_json": (S, [_OUTSTR, P, c_uint], None),
+    "patron_matches_free": (None, [P], None),
+    "patron_db_dedupe": (S, [P, POINTER(P), c_int], (_DB, 0)),
+    "patron_pairs_count": (c_size_t, [P], None),
+    "patron_pairs_get": (S, [P, c_size_t, POINTER(c_int64), POINTER(c_int64), POINTER(c_double), POINTER(c_int)],
+                         None),
+    "patron_pairs_cluster": (c_int64, [P, c_int64], None),
+    "patron_pairs_free": (None, [P], None),
+    # lifecycle
+    "patron_db_register": (S, [P, P], (_DB, 0)),
+    "patron_db_activate": (S, [P, POINTER(P), c_int64, c_int, c_uint], (_DB, 0)),
+    "patron_db_activate_pending": (S, [P, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_size_t),
+                                       POINTER(c_size_t), c_int, c_uint, activation_fn, c_void_p], (_DB, 0)),
+    "patron_activation_outcome": (c_int, [P], None),
+    "patron_activation_customer": (c_int64, [P], None),
+    "patron_activation_number": (_STR, [P], None),
+    "patron_activation_merged_into": (c_int64, [P], None),
+    "patron_activation_journal": (c_int64, [P], None),
+    "patron_activation_message": (_STR, [P], None),
+    "patron_activation_candidate_count": (c_size_t, [P], None),
+    "patron_activation_candidate": (c_int64, [P, c_size_t, POINTER(c_double), POINTER(c_int)], None),
+    "patron_activation_plan": (P, [P, c_size_t], None),
+    "patron_activation_free": (None, [P], None),
+    "patron_db_release": (S, [P, _OUTSTR, c_int64], (_DB, 0)),
+    "patron_db_lock": (S, [P, c_int64, _STR], (_DB, 0)),
+    "patron_db_unlock": (S, [P, c_int64], (_DB, 0)),
+    "patron_gate_str": (_STR, [c_int], None),
+    "patron_db_can_login": (S, [P, POINTER(c_int), POINTER(c_int64), _STR], (_DB, 0)),
+    "patron_db_can_order": (S, [P, POINTER(c_int), POINTER(c_int64), c_int64], (_DB, 0)),
+    # groups
+    "patron_db_group_add": (S, [P, _STR], (_DB, 0)),
+    "patron_db_group_rename": (S, [P, _STR, _STR], (_DB, 0)),
+    "patron_db_group_set": (S, [P, _STR, _STR, _STR], (_DB, 0)),
+    "patron_db_group_assign": (S, [P, _STR, c_int64], (_DB, 0)),
+    "patron_db_group_delete": (S, [P, _STR], (_DB, 0)),
+    "patron_db_groups_json": (S, [P, _OUTSTR], (_DB, 0)),
+}
+
+_SQLITE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
+    "patron_sqlite_store_open": (S, [POINTER(patron_store_ops), POINTER(P), _STR, c_uint, _OUTSTR], None),
+    "patron_sqlite_close": (None, [P], None),
+    "patron_db_open_sqlite_ex": (S, [POINTER(P), POINTER(P), _STR, c_uint, _OUTSTR], None),
+    "patron_sqlite_begin": (S, [P], ("sqlite", 0)),
+    "patron_sqlite_commit": (S, [P], ("sqlite", 0)),
+    "patron_sqlite_rollback": (S, [P], ("sqlite", 0)),
+    "patron_sqlite_free": (None, [c_void_p], None),
+    "patron_sqlite_errmsg": (_STR, [P], None),
+}
+
+
+def _handle(arg: Any) -> Any:
+    """The raw pointer of an argument (a c_void_p, an int or a byref())."""
+    if isinstance(arg, c_void_p):
+        return arg.value
+    return arg
+
+
+class _Library:
+    """The loaded libpatron (and, lazily, libpatron-sqlite)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.cdll = ctypes.CDLL(path)
+        self._declare(self.cdll, _CORE)
+        version = self.cdll.patron_version()
+        major, minor = version // 10000, (version // 100) % 100
+        if major != BINDING_FOR_VERSION[0] or minor < BINDING_FOR_VERSION[1]:
+            raise VersionMismatch(
+                "%s is version %s; this binding was written for %d.%d.x (the major version must "
+                "match and the minor be at least %d)" % (path, self.cdll.patron_version_string().decode(),
+                                                         BINDING_FOR_VERSION[0], BINDING_FOR_VERSION[1],
+                                                         BINDING_FOR_VERSION[1]))
+        self.version = version
+        self.version_string = self.cdll.patron_version_string().decode()
+        self.sqlite: Optional[ctypes.CDLL] = None
+        self.sqlite_error: Optional[str] = None
+        self._sqlite_tried = False
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("patron_sqlite") or name == "patron_db_open_sqlite_ex":
+            return getattr(self.load_sqlite(), name)
+        return getattr(self.cdll, name)
+
+    # -- declarations and errors --
+
+    def _declare(self, dll: ctypes.CDLL, table: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]]
+                 ) -> None:
+        for name, (restype, argtypes, msg) in table.items():
+            try:
+                fn = getattr(dll, name)
+            except AttributeError as e:
+                raise LibraryNotFound("%s has no function %s: the library is too old or not libpatron"
+                                      % (self.path, name)) from e
+            fn.argtypes = list(argtypes)
+            if restype == S:
+                fn.restype = c_int
+                fn.errcheck = self._checker(name, msg)
+            else:
+                fn.restype = restype
+
+    def _checker(self, name: str, msg: Optional[Tuple[str, int]]) -> Callable[..., Any]:
+        def errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> Any:
+            if result == PATRON_OK:
+                return result
+            raise error_for(result, self.message(msg, args, result), function=name)
+
+        return errcheck
+
+    def message(self, msg: Optional[Tuple[str, int]], args: Tuple[Any, ...], status: int) -> str:
+        text = b""
+        if msg is not None:
+            kind, index = msg
+            h = _handle(args[index])
+            if h:
+                if kind == _DB:
+                    text = self.cdll.patron_db_errmsg(h) or b""
+                elif kind == _CUST:
+                    text = self.cdll.patron_customer_errmsg(h) or b""
+                elif kind == _PLAN:
+                    text = self.cdll.patron_merge_plan_errmsg(h) or b""
+                elif kind == "sqlite" and self.sqlite is not None:
+                    text = self.sqlite.patron_sqlite_errmsg(h) or b""
+        if not text:
+            text = self.cdll.patron_status_str(status) or b""
+        return text.decode("utf-8", "replace")
+
+    # -- the SQLite store library --
+
+    def load_sqlite(self) -> ctypes.CDLL:
+        if self.sqlite is not None:
+            return self.sqlite
+        if not self._sqlite_tried:
+            self._sqlite_tried = True
+            path = os.environ.get(ENV_SQLITE_LIBRARY) or SQLITE_SONAME
+            try:
+                dll = ctypes.CDLL(path)
+                self._declare(dll, _SQLITE)
+                self.sqlite = dll
+                return dll
+            except (OSError, LibraryNotFound) as e:
+                self.sqlite_error = (
+                    "the SQLite store library could not be loaded (%s): %s.  Build libpatron-sqlite "
+                    "(meson finds sqlite3) and set %s to its path, or use Db.memory() or a Python "
+                    "store such as patron.SqliteStore" % (path, e, ENV_SQLITE_LIBRARY))
+        from .errors import Unsupported
+        raise Unsupported(self.sqlite_error or "the SQLite store library is not available")
+
+    def has_sqlite(self) -> bool:
+        try:
+            self.load_sqlite()
+            return True
+        except PatronError:
+            return False
+
+
+_lib: Optional[_Library] = None
+_lock = threading.Lock()
+
+
+def lib() -> _Library:
+    """The library, loaded on first use: $PATRON_LIBRARY, else the soname."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is None:
+            path = os.environ.get(ENV_LIBRARY) or SONAME
+            try:
+                _lib = _Library(path)
+            except OSError as e:
+                raise LibraryNotFound(
+                    "cannot load libpatron (%s): %s.  Install libpatron.so.1 or set %s to the path "
+                    "of the built library (e.g. build/src/libpatron.so.1)" % (path, e, ENV_LIBRARY)) from e
+    return _lib
+
+
+def take_string(ptr: c_void_p) -> Optional[str]:
+    """Copy a string the library allocated, then free it with patron_free."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib().patron_free(ptr.value)
+
+
+def enc(s: Optional[str]) -> Optional[bytes]:
+    if s is None:
+        return None
+    if isinstance(s, bytes):
+        return s
+    return str(s).encode("utf-8")
+
+
+def dec(b: Optional[bytes]) -> Optional[str]:
+    return None if b is None else b.decode("utf-8", "replace")

@@ -1,0 +1,874 @@
+"""The database handle and everything it hands out."""
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import weakref
+from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
+from dataclasses import dataclass, field
+from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union)
+
+from . import _ffi
+from ._ffi import dec, enc, lib, take_string
+from .customer import Customer, field_id, field_ids, field_name, to_text
+from .errors import InvalidValue, PatronError, StateError, StoreError
+from .store import Store, StoreAdapter
+
+
+# ---- enums ------------------------------------------------------------------
+
+class State(enum.IntEnum):
+    NONE = 0
+    PENDING = 1
+    ACTIVE = 2
+    MERGED = 3
+
+
+class ActivateMode(enum.IntEnum):
+    INTERACTIVE = 0
+    AUTO = 1
+    EMAIL = 2
+
+
+class MatchMode(enum.IntEnum):
+    FIELDS = 0
+    EMAIL = 1
+
+
+class MergePolicy(enum.IntEnum):
+    SURVIVOR = 0
+    NEWEST = 1
+
+
+class Decision(enum.IntEnum):
+    DISTINCT = 0
+    REVIEW = 1
+    MERGE = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class Outcome(enum.IntEnum):
+    ACTIVATED = 1
+    MERGED = 2
+    REVIEW = 3
+    FAILED = 4
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class GateVerdict(enum.IntEnum):
+    ALLOWED = 0
+    LOCKED = 1
+    PENDING = 2
+    UNKNOWN = 3
+    MERGED = 4
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+def _enum(cls: Any, value: Union[str, int]) -> int:
+    if isinstance(value, str):
+        try:
+            return int(cls[value.upper()])
+        except KeyError:
+            raise InvalidValue("unknown %s %r (one of: %s)" % (cls.__name__, value,
+                                                               ", ".join(m.name.lower() for m in cls)),
+                               code=_ffi.E_INVALID) from None
+    return int(value)
+
+
+def _decision(v: int) -> Union[Decision, int]:
+    try:
+        return Decision(v)
+    except ValueError:
+        return v
+
+
+KEY_NUMBER, KEY_EXTERNAL, KEY_EMAIL, KEY_LOGIN = 1, 2, 3, 4
+#: How the duplicate's record takes no value: patron_merge_plan_choice()
+CUSTOM = -1
+NOT_MERGED = -2
+
+
+def _key(number: Optional[str], external: Union[str, Tuple[str, str], None], email: Optional[str],
+         login: Optional[str]) -> Tuple[int, str]:
+    given = [(k, v) for k, v in ((KEY_NUMBER, number), (KEY_EXTERNAL, external), (KEY_EMAIL, email),
+                                 (KEY_LOGIN, login)) if v is not None]
+    if len(given) != 1:
+        raise InvalidValue("give exactly one of number=, external=, email=, login=", code=_ffi.E_INVALID)
+    kind, value = given[0]
+    if kind == KEY_EXTERNAL and isinstance(value, tuple):
+        source, ext = value
+        value = "%s\x1f%s" % (source, ext) if source else ext
+    return kind, str(value)
+
+
+def _ids(values: Sequence[Union[int, Customer]]) -> List[int]:
+    return [v.id if isinstance(v, Customer) else int(v) for v in values]
+
+
+def _id(v: Union[int, Customer]) -> int:
+    return v.id if isinstance(v, Customer) else int(v)
+
+
+class _Handle:
+    """A pointer the library handed out, freed once by close()."""
+
+    _free_name = ""
+
+    def __init__(self, ptr: Optional[int]) -> None:
+        self._ptr = ptr
+
+    @property
+    def _p(self) -> int:
+        if self._ptr is None:
+            raise StateError("%s was closed" % type(self).__name__, code=_ffi.E_STATE)
+        return self._ptr
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def close(self) -> None:
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            getattr(lib(), self._free_name)(ptr)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# ---- the memory store -----------------------------------------------------------
+
+class MemStore(_Handle):
+    """A memory store shared by several Db handles (patron_memstore), which
+    also keeps references of the host (orders) that merges re-link."""
+
+    _free_name = "patron_memstore_free"
+
+    def __init__(self) -> None:
+        out = c_void_p()
+        lib().patron_memstore_new(byref(out))
+        super().__init__(out.value)
+        self._dbs: "weakref.WeakSet[Db]" = weakref.WeakSet()
+
+    def close(self) -> None:
+        if self._ptr is not None and any(not db.closed for db in self._dbs):
+            raise StateError("close every Db on this MemStore first", code=_ffi.E_STATE)
+        super().close()
+
+    def set_ref(self, kind: str, ref_id: str, customer_id: int, pinned: bool = False) -> None:
+        """Keep a host reference (``customer_id`` 0 removes it); a pinned
+        reference cannot move, so a merge of its customer is refused."""
+        lib().patron_memstore_set_ref(self._p, enc(kind), enc(ref_id), int(customer_id), 1 if pinned else 0)
+
+    def ref_owner(self, kind: str, ref_id: str) -> int:
+        """The customer a reference belongs to (0: unknown)."""
+        return int(lib().patron_memstore_ref_owner(self._p, enc(kind), enc(ref_id)))
+
+
+# ---- results ---------------------------------------------------------------------
+
+@dataclass
+class Explanation:
+    """One field of a match explanation."""
+    field: str
+    value_a: str
+    value_b: str
+    level: str
+    weight: float
+
+
+@dataclass
+class Candidate:
+    """A match candidate: the stored customer ``id``, its score and decision,
+    and why (one Explanation per compared field)."""
+    id: int
+    score: float
+    decision: Union[Decision, int]
+    explanation: List[Explanation] = field(default_factory=list)
+
+    def explain(self) -> str:
+        return "\n".join("%-12s %-24s %-24s %-10s %+.2f" % (e.field, e.value_a, e.value_b, e.level, e.weight)
+                         for e in self.explanation)
+
+
+class Matches(List[Candidate]):
+    """The candidates of :meth:`Db.match`, best first (a list), with the
+    library's JSON in ``json``."""
+    json: str = "[]"
+
+    def to_dict(self) -> List[Dict[str, Any]]:
+        return json.loads(self.json)
+
+
+@dataclass
+class Pair:
+    id_a: int
+    id_b: int
+    score: float
+    decision: Union[Decision, int]
+
+
+@dataclass
+class Dedupe:
+    """Pairs judged MERGE or REVIEW, and clusters (transitive closure of the
+    MERGE pairs) keyed by their stable cluster id."""
+    pairs: List[Pair]
+    clusters: Dict[int, List[int]]
+
+    def cluster_of(self, id: int) -> int:
+        for cid, members in self.clusters.items():
+            if id in members:
+                return cid
+        return 0
+
+
+@dataclass
+class Gate:
+    """The login/order gate's answer."""
+    verdict: GateVerdict
+    customer_id: int
+    text: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict == GateVerdict.ALLOWED
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass
+class FieldPlan:
+    """One scalar field in a merge plan."""
+    name: str
+    choice: Optional[int]  # record position, CUSTOM (-1), or None: not merged
+    value: Optional[str]
+    conflict: bool
+    values: List[Optional[str]]  # the value of each record (0 = survivor)
+
+
+class MergePlan(_Handle):
+    """A merge plan (patron_merge_plan): inspect it, edit it, apply it with
+    :meth:`Db.merge`.  Records are numbered 0 (survivor), 1.. (duplicates)."""
+
+    _free_name = "patron_merge_plan_free"
+
+    def __init__(self, ptr: int, owner: Any = None) -> None:
+        super().__init__(ptr)
+        self._owner = owner  # a plan owned by an Activation is freed with it
+
+    @property
+    def _p(self) -> int:
+        if self._owner is not None and self._owner.closed:
+            raise StateError("the Activation this plan belongs to was closed", code=_ffi.E_STATE)
+        return super()._p
+
+    def close(self) -> None:
+        if self._owner is not None:  # owned by the activation: nothing to free
+            self._ptr = None
+            return
+        super().close()
+
+    def __len__(self) -> int:
+        return int(lib().patron_merge_plan_count(self._p))
+
+    @property
+    def records(self) -> List[Customer]:
+        """Copies of the records as loaded when the plan was built."""
+        out = []
+        for k in range(len(self)):
+            ptr = lib().patron_merge_plan_record(self._p, k)
+            out.append(Customer._view(ptr, self).clone())
+        return out
+
+    @property
+    def survivor_id(self) -> int:
+        return int(lib().patron_customer_id(lib().patron_merge_plan_record(self._p, 0)))
+
+    @property
+    def duplicate_ids(self) -> List[int]:
+        return [int(lib().patron_customer_id(lib().patron_merge_plan_record(self._p, k)))
+                for k in range(1, len(self))]
+
+    def choice(self, name: Union[str, int]) -> Optional[int]:
+        """The record position the field's value comes from, CUSTOM (-1) for
+        a value of the caller's, None for a field that is not merged."""
+        c = int(lib().patron_merge_plan_choice(self._p, field_id(name)))
+        return None if c == NOT_MERGED else c
+
+    def value(self, name: Union[str, int]) -> Optional[str]:
+        return dec(lib().patron_merge_plan_value(self._p, field_id(name)))
+
+    def conflict(self, name: Union[str, int]) -> bool:
+        return bool(lib().patron_merge_plan_conflict(self._p, field_id(name)))
+
+    def field(self, name: Union[str, int]) -> FieldPlan:
+        fid = field_id(name)
+        p = self._p
+        values = [dec(lib().patron_customer_get(lib().patron_merge_plan_record(p, k), fid))
+                  for k in range(len(self))]
+        return FieldPlan(field_name(fid), self.choice(fid), self.value(fid), self.conflict(fid), values)
+
+    @property
+    def fields(self) -> Dict[str, FieldPlan]:
+        """Every merged field (system fields and the password hash left out)."""
+        out = {}
+        for name, fid in field_ids().items():
+            if self.choice(fid) is not None:
+                out[name] = self.field(fid)
+        return out
+
+    @property
+    def conflicts(self) -> List[str]:
+        return [name for name, fid in field_ids().items() if self.conflict(fid)]
+
+    def take(self, name: Union[str, int], k: int) -> None:
+        """Take field ``name`` from record ``k`` (for login_user: the whole login)."""
+        lib().patron_merge_plan_take(self._p, field_id(name), int(k))
+
+    def set(self, name: Union[str, int], value: Any) -> None:
+        """Give a field a value of the caller's own (None or "" empties it)."""
+        lib().patron_merge_plan_set(self._p, field_id(name), enc(to_text(value)))
+
+    def set_lock(self, lock: Optional[bool]) -> None:
+        """None: locked if any record is; True / False: decide."""
+        lib().patron_merge_plan_set_lock(self._p, -1 if lock is None else int(bool(lock)))
+
+    def set_activate(self, activate: bool = True) -> None:
+        """Allow a pending survivor (it is activated by the merge)."""
+        lib().patron_merge_plan_set_activate(self._p, int(bool(activate)))
+
+    @property
+    def problems(self) -> List[str]:
+        text = dec(lib().patron_merge_plan_problems(self._p)) or ""
+        return [line for line in text.split("\n") if line]
+
+    def to_json(self, pretty: bool = False) -> str:
+        out = c_void_p()
+        lib().patron_merge_plan_to_json(byref(out), self._p, 1 if pretty else 0)
+        return take_string(out) or ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return json.loads(self.to_json())
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<MergePlan (closed)>"
+        return "<MergePlan survivor=%d duplicates=%r conflicts=%r>" % (self.survivor_id, self.duplicate_ids,
+                                                                       self.conflicts)
+
+
+@dataclass
+class ActivationCandidate:
+    id: int
+    score: float
+    decision: Union[Decision, int]
+    plan: Optional[MergePlan]
+
+
+class Activation(_Handle):
+    """What activation did with one pending customer (patron_activation).
+    Its candidates' plans belong to it: use them before closing it."""
+
+    _free_name = "patron_activation_free"
+
+    def __init__(self, ptr: int) -> None:
+        super().__init__(ptr)
+        L, p = lib(), ptr
+        self.outcome = Outcome(L.patron_activation_outcome(p))
+        self.customer_id = int(L.patron_activation_customer(p))
+        self.number = dec(L.patron_activation_number(p))
+        self.merged_into = int(L.patron_activation_merged_into(p))
+        self.journal_id = int(L.patron_activation_journal(p))
+        self.message = dec(L.patron_activation_message(p)) or ""
+        self.candidates: List[ActivationCandidate] = []
+        for i in range(L.patron_activation_candidate_count(p)):
+            score, dec_ = c_double(), c_int()
+            cid = int(L.patron_activation_candidate(p, i, byref(score), byref(dec_)))
+            plan_ptr = L.patron_activation_plan(p, i)
+            self.candidates.append(ActivationCandidate(cid, score.value, _decision(dec_.value),
+                                                       MergePlan(plan_ptr, self) if plan_ptr else None))
+
+    def __repr__(self) -> str:
+        return "<Activation %s customer=%d number=%r candidates=%d: %s>" % (
+            self.outcome, self.customer_id, self.number, len(self.candidates), self.message)
+
+
+@dataclass
+class ActivationResult:
+    """One customer of :meth:`Db.activate_pending` (a copy, without plans)."""
+    outcome: Outcome
+    customer_id: int
+    number: Optional[str]
+    merged_into: int
+    journal_id: int
+    message: str
+    candidates: List[Tuple[int, float, Union[Decision, int]]]
+    error: Optional[BaseException] = None  # the Python store's exception, if one failed it
+
+
+@dataclass
+class ActivationSummary:
+    activated: int
+    merged: int
+    review: int
+    failed: int
+    results: List[ActivationResult]
+
+
+# ---- groups -----------------------------------------------------------------------
+
+class Groups:
+    """Customer groups of a Db (``db.groups``)."""
+
+    def __init__(self, db: "Db") -> None:
+        self._db = db
+
+    def add(self, name: str) -> None:
+        self._db._call("patron_db_group_add", enc(name))
+
+    def rename(self, old: str, new: str) -> None:
+        self._db._call("patron_db_group_rename", enc(old), enc(new))
+
+    def set(self, name: str, attr: str, value: Any) -> None:
+        """attr: "discount_percent", "price_category" or "default"."""
+        self._db._call("patron_db_group_set", enc(name), enc(attr), enc(to_text(value) or ""))
+
+    def assign(self, name: str, customer: Union[int, Customer]) -> None:
+        self._db._call("patron_db_group_assign", enc(name), _id(customer))
+
+    def delete(self, name: str) -> None:
+        self._db._call("patron_db_group_delete", enc(name))
+
+    def list(self) -> List[Dict[str, Any]]:
+        out = c_void_p()
+        self._db._call("patron_db_groups_json", byref(out))
+        return json.loads(take_string(out) or "[]")
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        return iter(self.list())
+
+    def __getitem__(self, name: str) -> Dict[str, Any]:
+        for g in self.list():
+            if g["name"] == name:
+                return g
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(g["name"] == name for g in self.list())
+
+    @property
+    def default(self) -> Optional[str]:
+        for g in self.list():
+            if g.get("default"):
+                return g["name"]
+        return None
+
+
+# ---- the handle ------------------------------------------------------------------
+
+class Db(_Handle):
+    """A handle on a store (patron_db).  Open it with :meth:`memory`,
+    :meth:`sqlite` or :meth:`from_store`; close it with :meth:`close` or a
+    ``with`` block.  One handle must not be used by two threads at once."""
+
+    _free_name = "patron_db_close"
+
+    def __init__(self, ptr: int, *, memstore: Optional[MemStore] = None, adapter: Optional[StoreAdapter] = None,
+                 sqlite_store: Optional[int] = None) -> None:
+        super().__init__(ptr)
+        self._memstore = memstore
+        self._adapter = adapter  # keeps the CFUNCTYPE callbacks alive as long as the handle
+        self._sqlite_store = sqlite_store
+        self.groups = Groups(self)
+        if memstore is not None:
+            memstore._dbs.add(self)
+
+    # -- opening and closing --
+
+    @classmethod
+    def memory(cls, store: Optional[MemStore] = None) -> "Db":
+        """A handle on a memory store: a private one, or ``store`` shared."""
+        out = c_void_p()
+        lib().patron_db_open_memory(byref(out), store._p if store is not None else None)
+        return cls(out.value, memstore=store)  # type: ignore[arg-type]
+
+    @classmethod
+    def sqlite(cls, path: str, *, readonly: bool = False, create: bool = True, sync_normal: bool = False) -> "Db":
+        """A handle on a SQLite file through libpatron-sqlite (the C store).
+        Raises Unsupported if libpatron-sqlite.so.1 cannot be loaded."""
+        L = lib()
+        L.load_sqlite()
+        flags = (1 if readonly else 0) | (0 if create else 2) | (4 if sync_normal else 0)
+        out, store, msg = c_void_p(), c_void_p(), c_void_p()
+        try:
+            L.patron_db_open_sqlite_ex(byref(out), byref(store), enc(path), flags, byref(msg))
+        except PatronError as e:
+            text = None
+            if msg.value:
+                from ctypes import string_at
+                text = string_at(msg.value).decode("utf-8", "replace")
+                L.patron_sqlite_free(msg.value)
+            if text:
+                e.message = "%s: %s" % (path, text)
+                e.args = (e.message,)
+            raise
+        return cls(out.value, sqlite_store=store.value)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_store(cls, store: Store) -> "Db":
+        """A handle on a store written in Python (a :class:`patron.Store`)."""
+        if not isinstance(store, Store):
+            raise TypeError("Db.from_store needs a patron.Store, not %s" % type(store).__name__)
+        adapter = StoreAdapter(store)
+        out = c_void_p()
+        lib().patron_db_open(byref(out), byref(adapter.ops), None)
+        return cls(out.value, adapter=adapter)  # type: ignore[arg-type]
+
+    @property
+    def store(self) -> Optional[Union[Store, MemStore]]:
+        """The Python store or shared MemStore this handle was opened on."""
+        if self._adapter is not None:
+            return self._adapter.store
+        return self._memstore
+
+    def close(self) -> None:
+        super().close()
+        # the callbacks may be dropped only now: the library calls no more
+
+    @property
+    def errmsg(self) -> str:
+        return dec(lib().patron_db_errmsg(self._p)) or ""
+
+    # -- calling --
+
+    def _call(self, name: str, *args: Any) -> Any:
+        """Call a patron_db_* function; a store callback's exception is
+        chained to the StoreError it caused."""
+        ad = self._adapter
+        if ad is not None:
+            ad.pending = None
+        try:
+            return getattr(lib(), name)(self._p, *args)
+        except PatronError as e:
+            exc = ad.take_pending() if ad is not None else None
+            if exc is not None:
+                if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                    raise exc from e
+                if not isinstance(e, StoreError):
+                    e = StoreError("%s (a store callback raised %s: %s)" % (e.message, type(exc).__name__, exc),
+                                   code=e.code, function=e.function)
+                raise e from exc
+            raise
+        finally:
+            if ad is not None:
+                ad.pending = None
+
+    # -- customers --
+
+    def set_number_format(self, prefix: str = "K", width: int = 6) -> None:
+        self._call("patron_db_set_number_format", enc(prefix), int(width))
+
+    def create(self, customer: Optional[Customer] = None, **fields: Any) -> Customer:
+        """Save a new customer as active (a number is drawn unless it has
+        one).  ``customer`` is updated in place and returned; with keyword
+        fields instead, a new Customer is made."""
+        if customer is None:
+            customer = Customer(**fields)
+        elif fields:
+            customer.update_from(fields)
+        self._call("patron_db_create", customer._writable())
+        return customer
+
+    def load(self, id: Union[int, Customer]) -> Customer:
+        out = c_void_p()
+        self._call("patron_db_load", byref(out), _id(id))
+        return Customer._adopt(out.value)  # type: ignore[arg-type]
+
+    def find(self, *, number: Optional[str] = None, external: Union[str, Tuple[str, str], None] = None,
+             email: Optional[str] = None, login: Optional[str] = None) -> Customer:
+        """The one customer with this key (a merged number gives the survivor).
+        ``external`` is (source, id) or the id alone.  NotFound, Ambiguous."""
+        kind, value = _key(number, external, email, login)
+        out = c_void_p()
+        self._call("patron_db_find", byref(out), kind, enc(value))
+        return Customer._adopt(out.value)  # type: ignore[arg-type]
+
+    def get(self, **key: Any) -> Optional[Customer]:
+        """Like find(), but None when there is none."""
+        from .errors import NotFound
+        try:
+            return self.find(**key)
+        except NotFound:
+            return None
+
+    def lookup(self, *, number: Optional[str] = None, external: Union[str, Tuple[str, str], None] = None,
+               email: Optional[str] = None, login: Optional[str] = None) -> List[int]:
+        """Every id with this key (merged records not followed)."""
+        kind, value = _key(number, external, email, login)
+        cap = 16
+        while True:
+            ids = (c_int64 * cap)()
+            n = c_size_t()
+            self._call("patron_db_lookup", ids, cap, byref(n), kind, enc(value))
+            if n.value <= cap:
+                return list(ids[: n.value])
+            cap = n.value
+
+    def update(self, customer: Customer) -> Customer:
+        """Save changes (Conflict if someone saved in between)."""
+        self._call("patron_db_update", customer._writable())
+        return customer
+
+    def delete(self, customer: Union[int, Customer], revision: Optional[int] = None) -> None:
+        """Delete a customer.  Given a Customer, its revision must still be
+        the stored one (Conflict otherwise); given an id, whatever is stored."""
+        if revision is None:
+            revision = customer.revision if isinstance(customer, Customer) else 0
+        self._call("patron_db_delete", _id(customer), int(revision))
+
+    def list(self, *, state: Union[str, int, None] = None, locked: Optional[bool] = None,
+             group: Optional[str] = None, after_id: int = 0, page_size: int = 256,
+             limit: Optional[int] = None) -> Iterator[int]:
+        """Ids of matching customers, ascending, fetched page by page."""
+        flt = _ffi.patron_filter(_enum(State, state) if state is not None else 0,
+                                 _ffi.FILTER_ANY if locked is None else int(bool(locked)), enc(group))
+        page_size = max(1, int(page_size))
+        got = 0
+        after = int(after_id)
+        while True:
+            ids = (c_int64 * page_size)()
+            n = c_size_t()
+            self._call("patron_db_list", ids, page_size, byref(n), byref(flt), after)
+            for i in range(n.value):
+                if limit is not None and got >= limit:
+                    return
+                got += 1
+                yield int(ids[i])
+            if n.value < page_size:
+                return
+            after = int(ids[n.value - 1])
+
+    def customers(self, **filters: Any) -> Iterator[Customer]:
+        """Like list(), loading each customer (close them, or let them go)."""
+        for id in self.list(**filters):
+            yield self.load(id)
+
+    def __iter__(self) -> Iterator[Customer]:
+        return self.customers()
+
+    # -- lifecycle --
+
+    def register(self, customer: Optional[Customer] = None, **fields: Any) -> Customer:
+        """Save a shop registration as pending (no number yet).  Locked if the
+        email is a locked customer's; AlreadyExists if a live customer's."""
+        if customer is None:
+            customer = Customer(**fields)
+        elif fields:
+            customer.update_from(fields)
+        self._call("patron_db_register", customer._writable())
+        return customer
+
+    def activate(self, customer: Union[int, Customer], mode: Union[str, int] = ActivateMode.INTERACTIVE, *,
+                 locked_survivors: bool = False) -> Activation:
+        """Activate a pending customer: mode "interactive" (candidates with
+        plans, nothing changed), "auto" (merge into a MERGE-level match) or
+        "email" (merge into the customer with the same email)."""
+        out = c_void_p()
+        self._call("patron_db_activate", byref(out), _id(customer), _enum(ActivateMode, mode),
+                   1 if locked_survivors else 0)
+        return Activation(out.value)  # type: ignore[arg-type]
+
+    def activate_pending(self, mode: Union[str, int] = ActivateMode.AUTO, *, locked_survivors: bool = False,
+                         on_result: Optional[Callable[[ActivationResult], Optional[bool]]] = None
+                         ) -> ActivationSummary:
+        """Activate every pending customer, each in its own transaction.
+        ``on_result`` hears about each one; return True from it to stop."""
+        results: List[ActivationResult] = []
+        ad = self._adapter
+
+        def each(payload: Any, a: int) -> int:
+            try:
+                L = lib()
+                cands = []
+                for i in range(L.patron_activation_candidate_count(a)):
+                    score, d = c_double(), c_int()
+                    cid = int(L.patron_activation_candidate(a, i, byref(score), byref(d)))
+                    cands.append((cid, score.value, _decision(d.value)))
+                r = ActivationResult(Outcome(L.patron_activation_outcome(a)), int(L.patron_activation_customer(a)),
+                                     dec(L.patron_activation_number(a)), int(L.patron_activation_merged_into(a)),
+                                     int(L.patron_activation_journal(a)), dec(L.patron_activation_message(a)) or "",
+                                     cands)
+                if r.outcome == Outcome.FAILED and ad is not None:
+                    r.error = ad.take_pending()
+                results.append(r)
+                if on_result is not None and on_result(r):
+                    return 1
+                return 0
+            except BaseException:  # never let an exception cross into C
+                return 1
+
+        cb = _ffi.activation_fn(each)
+        counts = [c_size_t() for _ in range(4)]
+        self._call("patron_db_activate_pending", *[byref(c) for c in counts], _enum(ActivateMode, mode),
+                   1 if locked_survivors else 0, cb, None)
+        return ActivationSummary(counts[0].value, counts[1].value, counts[2].value, counts[3].value, results)
+
+    def release(self, customer: Union[int, Customer]) -> str:
+        """Activate a pending customer regardless of the matcher; its new number."""
+        out = c_void_p()
+        self._call("patron_db_release", byref(out), _id(customer))
+        return take_string(out) or ""
+
+    def lock(self, customer: Union[int, Customer], reason: str) -> None:
+        self._call("patron_db_lock", _id(customer), enc(reason))
+
+    def unlock(self, customer: Union[int, Customer]) -> None:
+        self._call("patron_db_unlock", _id(customer))
+
+    def can_login(self, login: str) -> Gate:
+        v, cid = c_int(), c_int64()
+        self._call("patron_db_can_login", byref(v), byref(cid), enc(login))
+        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_str(v.value)) or "")
+
+    def can_order(self, customer: Union[int, Customer]) -> Gate:
+        v, cid = c_int(), c_int64()
+        self._call("patron_db_can_order", byref(v), byref(cid), _id(customer))
+        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_str(v.value)) or "")
+
+    # -- matching --
+
+    def match(self, customer: Union[int, Customer], mode: Union[str, int] = MatchMode.FIELDS) -> Matches:
+        """Candidates for a customer (new or stored, by object or id), best
+        first, each with its explanation."""
+        own = None
+        if not isinstance(customer, Customer):
+            customer = own = self.load(customer)
+        try:
+            out = c_void_p()
+            self._call("patron_db_match", byref(out), customer._p, _enum(MatchMode, mode))
+        finally:
+            if own is not None:
+                own.close()
+        L, m = lib(), out.value
+        try:
+            res = Matches()
+            nf = L.patron_matches_field_count(m)
+            for i in range(L.patron_matches_count(m)):
+                score, d = c_double(), c_int()
+                cid = int(L.patron_matches_get(m, i, byref(score), byref(d)))
+                cand = Candidate(cid, score.value, _decision(d.value))
+                for k in range(nf):
+                    f, a, b, lv, w = c_char_p(), c_char_p(), c_char_p(), c_char_p(), c_double()
+                    L.patron_matches_explain(m, i, k, byref(f), byref(a), byref(b), byref(lv), byref(w))
+                    cand.explanation.append(Explanation(dec(f.value) or "", dec(a.value) or "", dec(b.value) or "",
+                                                        dec(lv.value) or "", w.value))
+                res.append(cand)
+            js = c_void_p()
+            L.patron_matches_to_json(byref(js), m, 0)
+            res.json = take_string(js) or "[]"
+            return res
+        finally:
+            L.patron_matches_free(m)
+
+    def dedupe(self, mode: Union[str, int] = MatchMode.FIELDS) -> Dedupe:
+        """Every MERGE / REVIEW pair in the store, and the MERGE clusters."""
+        out = c_void_p()
+        self._call("patron_db_dedupe", byref(out), _enum(MatchMode, mode))
+        L, p = lib(), out.value
+        try:
+            pairs = []
+            for i in range(L.patron_pairs_count(p)):
+                a, b, s, d = c_int64(), c_int64(), c_double(), c_int()
+                L.patron_pairs_get(p, i, byref(a), byref(b), byref(s), byref(d))
+                pairs.append(Pair(a.value, b.value, s.value, _decision(d.value)))
+            clusters: Dict[int, List[int]] = {}
+            for id in sorted({x for pr in pairs for x in (pr.id_a, pr.id_b)}):
+                cid = int(L.patron_pairs_cluster(p, id))
+                if cid:
+                    clusters.setdefault(cid, []).append(id)
+            return Dedupe(pairs, clusters)
+        finally:
+            L.patron_pairs_free(p)
+
+    # -- merging --
+
+    def merge_plan(self, survivor: Union[int, Customer], duplicates: Union[int, Customer, Sequence[Any]],
+                   policy: Union[str, int] = MergePolicy.SURVIVOR) -> MergePlan:
+        """A plan to merge ``duplicates`` into ``survivor`` (changes nothing)."""
+        if isinstance(duplicates, (int, Customer)):
+            duplicates = [duplicates]
+        dups = _ids(duplicates)
+        arr = (c_int64 * max(1, len(dups)))(*dups)
+        out = c_void_p()
+        self._call("patron_merge_plan_new", byref(out), _id(survivor), arr, len(dups), _enum(MergePolicy, policy))
+        return MergePlan(out.value)  # type: ignore[arg-type]
+
+    def merge(self, plan: MergePlan) -> int:
+        """Apply a plan in one transaction; the journal id (for undo)."""
+        jid = c_int64()
+        self._call("patron_db_merge", byref(jid), plan._p)
+        return jid.value
+
+    def undo(self, journal_id: int, force: bool = False) -> int:
+        """Undo a merge; the journal id of the undo entry."""
+        uid = c_int64()
+        self._call("patron_db_undo", byref(uid), int(journal_id), 1 if force else 0)
+        return uid.value
+
+    def journal(self, after_id: int = 0, limit: int = 1000) -> List[Dict[str, Any]]:
+        out = c_void_p()
+        self._call("patron_db_journal_json", byref(out), int(after_id), int(limit))
+        return json.loads(take_string(out) or "[]")
+
+    def export(self, ids: Sequence[Union[int, Customer]], pretty: bool = False) -> List[Dict[str, Any]]:
+        return json.loads(self.export_json(ids, pretty))
+
+    def export_json(self, ids: Sequence[Union[int, Customer]], pretty: bool = False) -> str:
+        lst = _ids(ids)
+        arr = (c_int64 * max(1, len(lst)))(*lst)
+        out = c_void_p()
+        self._call("patron_db_export_json", byref(out), arr, len(lst), 1 if pretty else 0)
+        return take_string(out) or "[]"
+
+    # -- host transactions of the C SQLite store --
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Db"]:
+        """(C SQLite store only) one host transaction around several calls:
+        committed at the end of the block, rolled back on an exception."""
+        if self._sqlite_store is None:
+            raise StateError("Db.transaction() is for Db.sqlite(); a Python store has its own "
+                             "(e.g. SqliteStore.transaction())", code=_ffi.E_STATE)
+        L = lib()
+        L.patron_sqlite_begin(self._sqlite_store)
+        try:
+            yield self
+        except BaseException:
+            L.patron_sqlite_rollback(self._sqlite_store)
+            raise
+        L.patron_sqlite_commit(self._sqlite_store)
+
+    def __repr__(self) -> str:
+        kind = ("python store %s" % type(self._adapter.store).__name__ if self._adapter is not None
+                else "sqlite" if self._sqlite_store is not None else "memory")
+        return "<Db %s%s>" % (kind, " (closed)" if self.closed else "")
+
+
+_ = (Mapping, StoreError)

@@ -1,0 +1,75 @@
+"""Matching with explanations, and batch deduplication."""
+from __future__ import annotations
+
+import json
+import unittest
+
+from _support import for_each_backend, max_existing, person
+
+import patron
+
+
+class MatchTests:
+    db: patron.Db
+
+    def test_match_new_customer_with_explanations(self) -> None:
+        existing = self.db.create(max_existing("max@example.de"))
+        self.db.create(person("Erika", "Schmidt", "erika@example.de", "Lindenweg", "3", "04109", "Leipzig"))
+        probe = person("Max", "Mustermann", "max@example.de", "Hauptstr.", "12", "10115", "Berlin",
+                       birth_date="1980-05-17")
+        m = self.db.match(probe)
+        self.assertEqual(len(m), 1)
+        best = m[0]
+        self.assertEqual(best.id, existing.id)
+        self.assertEqual(best.decision, patron.Decision.MERGE)
+        self.assertEqual(str(best.decision), "merge")
+        self.assertGreater(best.score, 0)
+        fields = {e.field: e for e in best.explanation}
+        self.assertIn("last_name", fields)
+        self.assertEqual(fields["last_name"].level, "exact")
+        self.assertGreater(fields["last_name"].weight, 0)
+        self.assertEqual(fields["street"].value_a, fields["street"].value_b)  # Hauptstr. = Hauptstraße
+        self.assertAlmostEqual(sum(e.weight for e in best.explanation), best.score, delta=0.05)
+        self.assertIn("last_name", best.explain())
+        js = m.to_dict()
+        self.assertEqual(js[0]["id"], existing.id)
+        self.assertEqual(js[0]["decision"], "merge")
+        json.dumps(js)
+        self.assertEqual(probe.id, 0)  # nothing saved
+
+    def test_match_stored_customer_and_email_mode(self) -> None:
+        a = self.db.create(person("Max", "Muster", "Max.Muster+shop@googlemail.com"))
+        b = self.db.create(person("Maximilian", "Anders", "maxmuster@gmail.com"))
+        m = self.db.match(a.id, "email")  # by id: loaded and freed by the binding
+        self.assertEqual([c.id for c in m], [b.id])
+        self.assertEqual(self.db.match(a, patron.MatchMode.EMAIL)[0].decision, patron.Decision.MERGE)
+        self.assertNotIn(a.id, [c.id for c in self.db.match(a)])  # never its own candidate
+        self.assertEqual(len(self.db.match(person("Nobody", "Else", "n@example.de"))), 0)
+
+    def test_review_level_candidate(self) -> None:
+        ex = self.db.create(max_existing("max.alt@example.de"))
+        m = self.db.match(person("Max", "Mustermnan", "max.neu@example.de", "Hauptstr.", "12", "10115", "Berlin",
+                                 birth_date="1980-05-17"))
+        self.assertEqual(m[0].id, ex.id)
+        self.assertEqual(m[0].decision, patron.Decision.REVIEW)
+        levels = {e.field: e.level for e in m[0].explanation}
+        self.assertEqual(levels["email"], "different")
+
+    def test_dedupe_pairs_and_clusters(self) -> None:
+        a = self.db.create(max_existing("max@example.de"))
+        b = self.db.create(person("Max", "Mustermann", "max@example.de", "Hauptstr.", "12", "10115", "Berlin",
+                                  birth_date="1980-05-17"))
+        c = self.db.create(person("Erika", "Schmidt", "erika@example.de", "Lindenweg", "3", "04109", "Leipzig"))
+        d = self.db.dedupe()
+        self.assertEqual([(p.id_a, p.id_b) for p in d.pairs], [(a.id, b.id)])
+        self.assertEqual(d.pairs[0].decision, patron.Decision.MERGE)
+        self.assertEqual(d.clusters, {a.id: [a.id, b.id]})
+        self.assertEqual(d.cluster_of(b.id), a.id)
+        self.assertEqual(d.cluster_of(c.id), 0)
+        self.assertEqual(len(self.db.dedupe("email").pairs), 1)
+
+
+for_each_backend(MatchTests, globals())
+
+if __name__ == "__main__":
+    unittest.main()
