@@ -84,7 +84,7 @@ static int reject(rejects *rj, const csv_record *rec, const char *reason)
  * refused row costs only itself).  One transaction per row would make an
  * import wait for a disk sync per customer.
  */
-#define BATCH_ROWS 1000
+#define BATCH_ROWS 10000
 
 typedef struct batch {
     patron_sqlite *store;

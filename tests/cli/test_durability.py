@@ -9,7 +9,7 @@ import time
 
 import clitest
 
-BATCH = 1000  # rows per transaction of `patron import`
+BATCH = 10000  # rows per transaction of `patron import`
 
 
 class Durability(clitest.CliTest):
@@ -52,7 +52,7 @@ class Durability(clitest.CliTest):
         src = self.gen_customers(40000, seed=11)
         total = len(self.rows(src))
         p = self.start_import(src)
-        self.wait_for(p, 3 * BATCH)
+        self.wait_for(p, 2 * BATCH)
         p.kill()
         p.wait()
         p.stdout.close()
@@ -61,7 +61,7 @@ class Durability(clitest.CliTest):
 
         self.assertEqual(self.sql("PRAGMA integrity_check"), [("ok",)])
         committed = self.count()
-        self.assertGreaterEqual(committed, 3 * BATCH)
+        self.assertGreaterEqual(committed, 2 * BATCH)
         self.assertLess(committed, total)
         self.assertEqual(committed % BATCH, 0, "a batch was committed in part")
         # Reopening works, and what is there is complete.
