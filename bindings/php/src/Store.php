@@ -146,7 +146,7 @@ abstract class Store
     private const ERRBUF = 1024;
 
     private ?\FFI\CData $ops = null;
-    /** @var array<string,\Closure> the callbacks, referenced while C may call them */
+    /** @var array<string,\Closure> the callbacks, referenced while C may call them (they hold the store weakly) */
     private array $callbacks = [];
     private ?\FFI\CData $errbuf = null;
     private ?\Throwable $failure = null;
@@ -313,6 +313,29 @@ abstract class Store
         }
     }
 
+    /** The callbacks a store has: the required ones and the optional ones it overrides. */
+    private function callbackNames(): array
+    {
+        $names = ['begin', 'commit', 'rollback', 'load', 'insert', 'update', 'remove', 'lookup', 'scan',
+            'next_number', 'claim_number'];
+        if ($this->overrides('relink')) {
+            $names[] = 'relink';
+        }
+        if ($this->overrides('moveRef')) {
+            $names[] = 'move_ref';
+        }
+        if ($this->overrides('checkRefs')) {
+            $names[] = 'check_refs';
+        }
+        if ($this->overrides('journalAppend')) {
+            array_push($names, 'journal_append', 'journal_get', 'journal_scan', 'journal_set_undone');
+        }
+        if ($this->overrides('metaGet')) {
+            array_push($names, 'meta_get', 'meta_put', 'meta_scan');
+        }
+        return $names;
+    }
+
     private function build(): void
     {
         $lib = FFI::lib();
@@ -322,133 +345,21 @@ abstract class Store
         // store) has closed.
         $this->errbuf = $lib->new('char[' . self::ERRBUF . ']', false);
         \FFI::memset($this->errbuf, 0, self::ERRBUF);
-        $cb = [];
-
-        $cb['begin'] = fn($ctx) => $this->guard('begin', fn() => $this->begin());
-        $cb['commit'] = fn($ctx) => $this->guard('commit', fn() => $this->commit());
-        $cb['rollback'] = fn($ctx) => $this->guard('rollback', fn() => $this->rollback());
-        $cb['load'] = fn($ctx, $id, $out) => $this->guard('load', function () use ($id, $out, $lib) {
-            $bytes = $this->load((int) $id);
-            if ($bytes === null) {
-                return FFI::E_NOT_FOUND;
-            }
-            $st = $lib->patron_record_unpack($out, $bytes, strlen($bytes));
-            if ($st !== FFI::OK) {
-                throw new StoreException("record $id: the stored bytes are not a packed record", $st);
-            }
-            return 0;
-        });
-        $cb['insert'] = fn($ctx, $c, $keys, $n, $idOut) => $this->guard('insert',
-            function () use ($c, $keys, $n, $idOut) {
-                $id = $this->withRecord($c, fn(Record $r) => $this->insert($r, self::keys($keys, (int) $n)));
-                if (!is_int($id) || $id <= 0) {
-                    throw new StoreException('insert() must return the new id (> 0)', FFI::E_STORE);
-                }
-                $idOut[0] = $id;
-            });
-        $cb['update'] = fn($ctx, $c, $keys, $n) => $this->guard('update',
-            fn() => $this->withRecord($c, fn(Record $r) => $this->update($r, self::keys($keys, (int) $n))));
-        $cb['remove'] = fn($ctx, $id) => $this->guard('remove',
-            fn() => $this->remove((int) $id) ? 0 : FFI::E_NOT_FOUND);
-        $cb['lookup'] = fn($ctx, $kind, $value, $emit, $ectx) => $this->guard('lookup',
-            fn() => self::emitIds($emit, $ectx, $this->lookup((int) $kind, self::str($value))));
-        $cb['scan'] = fn($ctx, $filter, $after, $limit, $emit, $ectx) => $this->guard('scan',
-            function () use ($filter, $after, $limit, $emit, $ectx) {
-                $group = $filter->group;
-                $f = new Filter(
-                    $filter->state === 0 ? null : (int) $filter->state,
-                    $filter->locked < 0 ? null : $filter->locked === 1,
-                    $group === null ? null : self::str($group),
-                );
-                $limit = self::size($limit);
-                return self::emitIds($emit, $ectx, $this->scan($f, (int) $after, $limit));
-            });
-        $cb['next_number'] = fn($ctx, $out) => $this->guard('next_number', function () use ($out) {
-            $n = $this->nextNumber();
-            if ($n <= 0) {
-                throw new StoreException('nextNumber() must return a counter value > 0', FFI::E_STORE);
-            }
-            $out[0] = $n;
-        });
-        $cb['claim_number'] = fn($ctx, $number) => $this->guard('claim_number',
-            fn() => $this->claimNumber(self::str($number)) ? 0 : FFI::E_EXISTS);
-        if ($this->overrides('relink')) {
-            $cb['relink'] = fn($ctx, $from, $to, $emit, $ectx) => $this->guard('relink',
-                function () use ($from, $to, $emit, $ectx) {
-                    foreach ($this->relink((int) $from, (int) $to) as [$kind, $ref]) {
-                        if ($emit($ectx, (string) $kind, (string) $ref) !== 0) {
-                            throw new StoreException('relink: the library stopped the re-link', FFI::E_STORE);
-                        }
-                    }
-                });
-        }
-        if ($this->overrides('moveRef')) {
-            $cb['move_ref'] = fn($ctx, $kind, $ref, $to) => $this->guard('move_ref',
-                fn() => $this->moveRef(self::str($kind), self::str($ref), (int) $to));
-        }
-        if ($this->overrides('checkRefs')) {
-            $cb['check_refs'] = fn($ctx, $id, $emit, $ectx) => $this->guard('check_refs',
-                function () use ($id, $emit, $ectx) {
-                    foreach ($this->checkRefs((int) $id) as $reason) {
-                        if ($emit($ectx, (string) $reason) !== 0) {
-                            break;
-                        }
-                    }
-                });
-        }
-        if ($this->overrides('journalAppend')) {
-            $cb['journal_append'] = fn($ctx, $e, $idOut) => $this->guard('journal_append',
-                function () use ($e, $idOut) {
-                    $id = $this->journalAppend(new JournalEntry(0, (int) $e->time, self::str($e->kind),
-                        (int) $e->customer_id, (int) $e->undone_by, self::str($e->payload)));
-                    if ($id <= 0) {
-                        throw new StoreException('journalAppend() must return the new id (> 0)', FFI::E_STORE);
-                    }
-                    $idOut[0] = $id;
-                });
-            $cb['journal_get'] = fn($ctx, $id, $emit, $ectx) => $this->guard('journal_get',
-                function () use ($id, $emit, $ectx) {
-                    $e = $this->journalGet((int) $id);
-                    if ($e === null) {
-                        return FFI::E_NOT_FOUND;
-                    }
-                    self::emitJournal($emit, $ectx, $e);
-                });
-            $cb['journal_scan'] = fn($ctx, $after, $limit, $emit, $ectx) => $this->guard('journal_scan',
-                function () use ($after, $limit, $emit, $ectx) {
-                    $limit = self::size($limit);
-                    foreach ($this->journalScan((int) $after, $limit) as $e) {
-                        if (self::emitJournal($emit, $ectx, $e) !== 0) {
-                            break;
-                        }
-                    }
-                });
-            $cb['journal_set_undone'] = fn($ctx, $id, $by) => $this->guard('journal_set_undone',
-                fn() => $this->journalSetUndone((int) $id, (int) $by));
-        }
-        if ($this->overrides('metaGet')) {
-            $cb['meta_get'] = fn($ctx, $key, $emit, $ectx) => $this->guard('meta_get',
-                function () use ($key, $emit, $ectx) {
-                    $k = self::str($key);
-                    $v = $this->metaGet($k);
-                    if ($v === null) {
-                        return FFI::E_NOT_FOUND;
-                    }
-                    $emit($ectx, $k, $v);
-                });
-            $cb['meta_put'] = fn($ctx, $key, $value) => $this->guard('meta_put',
-                fn() => $this->metaPut(self::str($key), self::strOrNull($value)));
-            $cb['meta_scan'] = fn($ctx, $prefix, $emit, $ectx) => $this->guard('meta_scan',
-                function () use ($prefix, $emit, $ectx) {
-                    foreach ($this->metaScan(self::str($prefix)) as $k => $v) {
-                        if ($emit($ectx, (string) $k, (string) $v) !== 0) {
-                            break;
-                        }
-                    }
-                });
-        }
         $errbuf = \FFI::addr($this->errbuf[0]);
-        $cb['errmsg'] = fn($ctx) => $errbuf;
+
+        // PHP keeps FFI callbacks (and what they hold) until the request
+        // ends.  So the callbacks hold this store only weakly: the store,
+        // and the connection of a PdoStore, go away with the last Db on it.
+        $weak = \WeakReference::create($this);
+        $cb = [];
+        foreach ($this->callbackNames() as $name) {
+            $cb[$name] = static function (...$args) use ($weak, $name): int {
+                $store = $weak->get();
+                return $store === null ? FFI::E_STORE
+                    : $store->guard($name, static fn() => $store->dispatch($name, $args));
+            };
+        }
+        $cb['errmsg'] = static fn($ctx) => $errbuf;
 
         $ops->version = FFI::STORE_VERSION;
         foreach ($cb as $name => $fn) {
@@ -456,5 +367,142 @@ abstract class Store
         }
         $this->callbacks = $cb;
         $this->ops = $ops;
+    }
+
+    /**
+     * One callback's work, from C's arguments (ctx first) to a status or
+     * null for success.
+     *
+     * @param array<int,mixed> $a
+     */
+    private function dispatch(string $name, array $a): ?int
+    {
+        $lib = FFI::lib();
+        switch ($name) {
+            case 'begin':
+                $this->begin();
+                return null;
+            case 'commit':
+                $this->commit();
+                return null;
+            case 'rollback':
+                $this->rollback();
+                return null;
+            case 'load':
+                [, $id, $out] = $a;
+                $bytes = $this->load((int) $id);
+                if ($bytes === null) {
+                    return FFI::E_NOT_FOUND;
+                }
+                $st = $lib->patron_record_unpack($out, $bytes, strlen($bytes));
+                if ($st !== FFI::OK) {
+                    throw new StoreException("record $id: the stored bytes are not a packed record", $st);
+                }
+                return null;
+            case 'insert':
+                [, $c, $keys, $n, $idOut] = $a;
+                $id = $this->withRecord($c, fn(Record $r) => $this->insert($r, self::keys($keys, (int) $n)));
+                if (!is_int($id) || $id <= 0) {
+                    throw new StoreException('insert() must return the new id (> 0)', FFI::E_STORE);
+                }
+                $idOut[0] = $id;
+                return null;
+            case 'update':
+                [, $c, $keys, $n] = $a;
+                $this->withRecord($c, fn(Record $r) => $this->update($r, self::keys($keys, (int) $n)));
+                return null;
+            case 'remove':
+                return $this->remove((int) $a[1]) ? null : FFI::E_NOT_FOUND;
+            case 'lookup':
+                [, $kind, $value, $emit, $ectx] = $a;
+                return self::emitIds($emit, $ectx, $this->lookup((int) $kind, self::str($value)));
+            case 'scan':
+                [, $filter, $after, $limit, $emit, $ectx] = $a;
+                $group = $filter->group;
+                $f = new Filter(
+                    $filter->state === 0 ? null : (int) $filter->state,
+                    $filter->locked < 0 ? null : $filter->locked === 1,
+                    $group === null ? null : self::str($group),
+                );
+                return self::emitIds($emit, $ectx, $this->scan($f, (int) $after, self::size($limit)));
+            case 'next_number':
+                $n = $this->nextNumber();
+                if ($n <= 0) {
+                    throw new StoreException('nextNumber() must return a counter value > 0', FFI::E_STORE);
+                }
+                $a[1][0] = $n;
+                return null;
+            case 'claim_number':
+                return $this->claimNumber(self::str($a[1])) ? null : FFI::E_EXISTS;
+            case 'relink':
+                [, $from, $to, $emit, $ectx] = $a;
+                foreach ($this->relink((int) $from, (int) $to) as [$kind, $ref]) {
+                    if ($emit($ectx, (string) $kind, (string) $ref) !== 0) {
+                        throw new StoreException('relink: the library stopped the re-link', FFI::E_STORE);
+                    }
+                }
+                return null;
+            case 'move_ref':
+                [, $kind, $ref, $to] = $a;
+                $this->moveRef(self::str($kind), self::str($ref), (int) $to);
+                return null;
+            case 'check_refs':
+                [, $id, $emit, $ectx] = $a;
+                foreach ($this->checkRefs((int) $id) as $reason) {
+                    if ($emit($ectx, (string) $reason) !== 0) {
+                        break;
+                    }
+                }
+                return null;
+            case 'journal_append':
+                [, $e, $idOut] = $a;
+                $id = $this->journalAppend(new JournalEntry(0, (int) $e->time, self::str($e->kind),
+                    (int) $e->customer_id, (int) $e->undone_by, self::str($e->payload)));
+                if ($id <= 0) {
+                    throw new StoreException('journalAppend() must return the new id (> 0)', FFI::E_STORE);
+                }
+                $idOut[0] = $id;
+                return null;
+            case 'journal_get':
+                [, $id, $emit, $ectx] = $a;
+                $e = $this->journalGet((int) $id);
+                if ($e === null) {
+                    return FFI::E_NOT_FOUND;
+                }
+                self::emitJournal($emit, $ectx, $e);
+                return null;
+            case 'journal_scan':
+                [, $after, $limit, $emit, $ectx] = $a;
+                foreach ($this->journalScan((int) $after, self::size($limit)) as $e) {
+                    if (self::emitJournal($emit, $ectx, $e) !== 0) {
+                        break;
+                    }
+                }
+                return null;
+            case 'journal_set_undone':
+                $this->journalSetUndone((int) $a[1], (int) $a[2]);
+                return null;
+            case 'meta_get':
+                [, $key, $emit, $ectx] = $a;
+                $k = self::str($key);
+                $v = $this->metaGet($k);
+                if ($v === null) {
+                    return FFI::E_NOT_FOUND;
+                }
+                $emit($ectx, $k, $v);
+                return null;
+            case 'meta_put':
+                $this->metaPut(self::str($a[1]), self::strOrNull($a[2]));
+                return null;
+            case 'meta_scan':
+                [, $prefix, $emit, $ectx] = $a;
+                foreach ($this->metaScan(self::str($prefix)) as $k => $v) {
+                    if ($emit($ectx, (string) $k, (string) $v) !== 0) {
+                        break;
+                    }
+                }
+                return null;
+        }
+        throw new StoreException("unknown callback $name", FFI::E_STORE);
     }
 }

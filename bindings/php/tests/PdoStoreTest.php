@@ -212,6 +212,22 @@ final class PdoStoreTest extends StoreContract
         $this->assertSame('active', $db->load($b->id)->state);
     }
 
+    public function testStoreAndConnectionGoAwayWithTheLastDb(): void
+    {
+        $pdo = self::shopPdo();
+        $store = new PdoStore($pdo);
+        $store->createSchema();
+        $db = Db::fromStore($store);
+        $db->create(['last_name' => 'Weg']);
+        $weakStore = \WeakReference::create($store);
+        $weakPdo = \WeakReference::create($pdo);
+        unset($store, $pdo);
+        $this->assertNotNull($weakStore->get(), 'the Db keeps its store');
+        unset($db); // no cycle: freed at once, without the cycle collector
+        $this->assertNull($weakStore->get());
+        $this->assertNull($weakPdo->get());
+    }
+
     public function testOneStorePerDb(): void
     {
         $this->expectException(StateException::class);
