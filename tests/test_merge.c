@@ -613,6 +613,42 @@ static void test_merged_email_is_an_alias(void **state)
     assert_int_equal(cid, b);
 }
 
+/* Merging into a pending shop customer activates it — only when asked. */
+static void test_pending_survivor(void **state)
+{
+    fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *c;
+    int64_t jid, pend, act;
+    size_t a;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, "Olaf"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Brandt"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "olaf"), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+    OK(f->db, patron_db_register(f->db, c));
+    pend = patron_customer_id(c);
+    patron_customer_free(c);
+    act = add(f->db, "Olaf", "Brandt", NULL, "Weg", "24103", NULL, NULL);
+    OK(f->db, patron_merge_plan_new(f->db, &p, pend, &act, 1, 0));
+    assert_int_equal(patron_db_merge(f->db, &jid, p), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "pending"));
+    OK(f->db, patron_merge_plan_set_activate(p, 1));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    c = load(f->db, pend);
+    assert_int_equal(patron_customer_state(c), PATRON_STATE_ACTIVE);
+    assert_non_null(patron_customer_get(c, PATRON_F_NUMBER));
+    assert_string_equal(patron_customer_get(c, PATRON_F_LOGIN_USER), "olaf");
+    patron_customer_free(c);
+    /* undo: pending again, without a number (the number stays used up) */
+    OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
+    c = load(f->db, pend);
+    assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
+    assert_null(patron_customer_get(c, PATRON_F_NUMBER));
+    patron_customer_free(c);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +662,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_survivor, setup, teardown),
     };
     g_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
