@@ -29,6 +29,11 @@
  *    Transactions do not nest; one handle runs one at a time.
  *  - Strings passed in are valid only during the call; copy what you keep.
  *  - Callbacks must not call back into the same patron_db.
+ *  - `ctx` is whatever the host passed to patron_db_open(), NULL included.
+ *  - A `limit` of SIZE_MAX means "no limit".
+ *  - When an emit function returns non-zero, stop and return 0; relink()
+ *    then returns PATRON_E_STORE (a reference moved but not reported
+ *    could not be moved back).
  */
 #ifndef PATRON_STORE_H
 #define PATRON_STORE_H
