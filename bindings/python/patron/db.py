@@ -563,6 +563,9 @@ class Db(_Handle):
         chained to the StoreError it caused."""
         ad = self._adapter
         if ad is not None:
+            if ad.depth:
+                raise StateError("a store callback must not call back into the same Db (%s)" % name,
+                                 code=_ffi.E_STATE)
             ad.pending = None
         try:
             return getattr(lib(), name)(self._p, *args)
@@ -702,6 +705,7 @@ class Db(_Handle):
         ``on_result`` hears about each one; return True from it to stop."""
         results: List[ActivationResult] = []
         ad = self._adapter
+        raised: List[BaseException] = []
 
         def each(payload: Any, a: int) -> int:
             try:
@@ -721,13 +725,16 @@ class Db(_Handle):
                 if on_result is not None and on_result(r):
                     return 1
                 return 0
-            except BaseException:  # never let an exception cross into C
+            except BaseException as e:  # never let an exception cross into C: stop, re-raise after
+                raised.append(e)
                 return 1
 
         cb = _ffi.activation_fn(each)
         counts = [c_size_t() for _ in range(4)]
         self._call("patron_db_activate_pending", *[byref(c) for c in counts], _enum(ActivateMode, mode),
                    1 if locked_survivors else 0, cb, None)
+        if raised:
+            raise raised[0]
         return ActivationSummary(counts[0].value, counts[1].value, counts[2].value, counts[3].value, results)
 
     def release(self, customer: Union[int, Customer]) -> str:

@@ -76,6 +76,7 @@ class SqliteStore(Store):
         self.conn = conn
         self._depth = 0  # 1 while a patron call runs
         self._host_tx = False
+        self._savepoint = False  # the running call is a savepoint in a host transaction
         conn.executescript(SCHEMA)
 
     # ---- the host's side ----
@@ -137,14 +138,17 @@ class SqliteStore(Store):
     def begin(self) -> None:
         if self._depth:
             raise RuntimeError("transactions do not nest")
-        if self._host_tx:
+        # inside the host's transaction (ours, or its own BEGIN on the
+        # connection) a call is a savepoint: it undoes only its own work
+        self._savepoint = self._host_tx or self.conn.in_transaction
+        if self._savepoint:
             self.conn.execute("SAVEPOINT patron_call")
         else:
             self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
 
     def commit(self) -> None:
-        if self._host_tx:
+        if self._savepoint:
             self.conn.execute("RELEASE patron_call")
         else:
             self.conn.execute("COMMIT")
@@ -152,7 +156,7 @@ class SqliteStore(Store):
 
     def rollback(self) -> None:
         self._depth = 0
-        if self._host_tx:
+        if self._savepoint:
             self.conn.execute("ROLLBACK TO patron_call")
             self.conn.execute("RELEASE patron_call")
         elif self.conn.in_transaction:

@@ -254,6 +254,7 @@ class StoreAdapter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.pending: Optional[BaseException] = None
+        self.depth = 0  # > 0 while a callback runs (the Db refuses re-entry)
         self._errbuf = ctypes.create_string_buffer(b"", 1024)
         self._callbacks: Dict[str, Any] = {}
         ops = _ffi.patron_store_ops()
@@ -291,6 +292,7 @@ class StoreAdapter:
         """Wrap a callback body: exceptions become negative statuses."""
 
         def cb(*args: Any) -> int:
+            self.depth += 1
             try:
                 fn(*args)
                 return 0
@@ -304,6 +306,8 @@ class StoreAdapter:
                 return self._fail(name, e)
             except BaseException as e:  # noqa: B902 - nothing may cross into C
                 return self._fail(name, e)
+            finally:
+                self.depth -= 1
 
         return cb
 

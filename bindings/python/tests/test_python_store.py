@@ -224,6 +224,48 @@ class HostStoreFailures(unittest.TestCase):
                 raise ValueError("host rolls back")
         self.assertEqual(len(list(self.db.list())), 1)
 
+    def test_hosts_own_begin_makes_calls_savepoints(self) -> None:
+        conn = self.store.conn
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO orders VALUES ('H-9', 0, '9.99')")
+        c = self.db.create(last_name="Savepoint")
+        self.store.fail_in = "insert"
+        with self.assertRaises(patron.StoreError):
+            self.db.create(last_name="Fehlschlag")
+        self.store.fail_in = None
+        self.assertTrue(conn.in_transaction)  # the host's transaction goes on
+        conn.execute("ROLLBACK")  # and the host decides: nothing of it stays
+        with self.assertRaises(patron.NotFound):
+            self.db.load(c.id)
+        self.assertEqual(self.store.order_owner("H-9"), 0)
+
+    def test_callback_must_not_reenter_the_db(self) -> None:
+        db = self.db
+
+        class Reentrant(patron.SqliteStore):
+            def next_number(self) -> int:
+                db.list()  # a generator: nothing runs yet
+                list(db.list())
+                return super().next_number()
+
+        self.db.close()
+        self.store.close()
+        self.store = Reentrant(":memory:")
+        self.db = db = patron.Db.from_store(self.store)
+        with self.assertRaises(patron.StoreError) as cm:
+            db.create(last_name="X")
+        self.assertIsInstance(cm.exception.__cause__, patron.StateError)
+        self.assertIn("must not call back", str(cm.exception.__cause__))
+
+    def test_exception_in_on_result_is_re_raised(self) -> None:
+        self.db.register(person("Lena", "Vogel", "lena@example.de"))
+
+        def boom(r: patron.ActivationResult) -> None:
+            raise LookupError("host bug")
+
+        with self.assertRaises(LookupError):
+            self.db.activate_pending("auto", on_result=boom)
+
 
 class MinimalStore(unittest.TestCase):
     def test_optional_callbacks_are_null(self) -> None:
