@@ -84,6 +84,29 @@ patron_db *tb_db(test_backend *tb)
     return db;
 }
 
+const char *tb_backend = "memory";
+
+int fx_setup(void **state)
+{
+    tb_fx *f = calloc(1, sizeof *f);
+    if (!f || tb_open(&f->tb, tb_backend) != 0) {
+        free(f);
+        return -1;
+    }
+    f->db = tb_db(&f->tb);
+    *state = f;
+    return f->db ? 0 : -1;
+}
+
+int fx_teardown(void **state)
+{
+    tb_fx *f = *state;
+    patron_db_close(f->db);
+    tb_close(&f->tb);
+    free(f);
+    return 0;
+}
+
 int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id)
 {
     if (tb->ms)

@@ -37,6 +37,26 @@ int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id);
 /* The customer an order belongs to, 0 if none, -1 on error. */
 int64_t tb_order_owner(test_backend *tb, const char *order_id);
 
+/* ---- a cmocka fixture: a fresh store and a handle on it ----------------- */
+
+typedef struct tb_fx {
+    test_backend tb;
+    patron_db *db;
+} tb_fx;
+
+/* The backend the fixtures open; set it from main() with tb_selected(). */
+extern const char *tb_backend;
+int fx_setup(void **state);
+int fx_teardown(void **state);
+
+/* Assert that a call succeeds, with the library's message if it does not. */
+#define OK(db, call) \
+    do { \
+        patron_status st_ = (call); \
+        if (st_ != PATRON_OK) \
+            fail_msg("%s: %s (%s)", #call, patron_status_str(st_), patron_db_errmsg(db)); \
+    } while (0)
+
 /* ---- fault injection -------------------------------------------------- */
 
 typedef struct fault_store {

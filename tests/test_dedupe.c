@@ -10,31 +10,6 @@
 
 #include "backend.h"
 
-static const char *g_backend = "memory";
-
-typedef struct fx {
-    test_backend tb;
-    patron_db *db;
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (!f || tb_open(&f->tb, g_backend) != 0)
-        return -1;
-    f->db = tb_db(&f->tb);
-    *state = f;
-    return f->db ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    patron_db_close(f->db);
-    tb_close(&f->tb);
-    free(f);
-    return 0;
-}
 
 static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
                    const char *street, const char *no, const char *plz, const char *city)
@@ -80,7 +55,7 @@ static int pair_decision(const patron_pairs *p, int64_t a, int64_t b)
 
 static void test_pairs_and_clusters(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_pairs *p;
     /* one person three times: umlaut spelling, Str./Straße, case, initial */
     int64_t m1 = add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
@@ -141,7 +116,7 @@ static void test_pairs_and_clusters(void **state)
 
 static void test_email_mode(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_pairs *p;
     int64_t a = add(f->db, "Max", "Muster", "Max.Muster+shop@googlemail.com", "Weg", "1", "10115", "Berlin");
     int64_t b = add(f->db, "Maximilian", "Mustermann", "maxmuster@gmail.com", "Allee", "9", "20095", "Hamburg");
@@ -154,7 +129,7 @@ static void test_email_mode(void **state)
 
 static void test_empty_store(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_pairs *p;
     assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
     assert_int_equal(patron_pairs_count(p), 0);
@@ -165,10 +140,10 @@ static void test_empty_store(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_pairs_and_clusters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_email_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pairs_and_clusters, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_email_mode, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_store, fx_setup, fx_teardown),
     };
-    g_backend = tb_selected(argc, argv);
-    return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
+    tb_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
 }

@@ -13,39 +13,8 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "jsoncheck.h"
 
-static const char *g_backend = "memory";
-
-typedef struct fx {
-    test_backend tb;
-    patron_db *db;
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (!f || tb_open(&f->tb, g_backend) != 0)
-        return -1;
-    f->db = tb_db(&f->tb);
-    *state = f;
-    return f->db ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    patron_db_close(f->db);
-    tb_close(&f->tb);
-    free(f);
-    return 0;
-}
-
-#define OK(db, call) \
-    do { \
-        patron_status st_ = (call); \
-        if (st_ != PATRON_OK) \
-            fail_msg("%s: %s (%s)", #call, patron_status_str(st_), patron_db_errmsg(db)); \
-    } while (0)
 
 /* `call` must answer `want`. */
 #define EXPECT(db, want, call) \
@@ -162,7 +131,7 @@ static void assert_field(patron_db *db, int64_t id, int field, const char *want)
     free(v);
 }
 
-static char *fingerprint(fx *f)
+static char *fingerprint(tb_fx *f)
 {
     static const patron_key probes[] = {
         { PATRON_KEY_EMAIL, "maxmuster@gmail.com" },
@@ -188,7 +157,7 @@ static char *journal(patron_db *db)
 }
 
 /* Groups need the store's meta callbacks: skip where the store has none. */
-static bool groups_supported(fx *f)
+static bool groups_supported(tb_fx *f)
 {
     char *j = NULL;
     patron_status st = patron_db_groups_json(f->db, &j);
@@ -199,147 +168,20 @@ static bool groups_supported(fx *f)
                     f->tb.ops->meta_scan == NULL);
         assert_true(patron_db_errmsg(f->db)[0] != '\0');
         assert_int_equal(patron_db_group_add(f->db, "X"), PATRON_E_UNSUPPORTED);
-        print_message("[ SKIPPED  ] store '%s' has no meta callbacks: no customer groups\n", g_backend);
+        print_message("[ SKIPPED  ] store '%s' has no meta callbacks: no customer groups\n", tb_backend);
         return false;
     }
     assert_int_equal(st, PATRON_OK);
     return true;
 }
 
-/* ---- a strict JSON syntax check (RFC 8259) -------------------------------- */
-
-static const char *jc_value(const char *p, int depth);
-
-static const char *jc_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *jc_string(const char *p)
-{
-    if (*p != '"')
-        return NULL;
-    for (p++; *p != '"'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20)
-            return NULL;
-        if (c == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
-                        return NULL;
-                p += 4;
-            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-                return NULL;
-            }
-        }
-    }
-    return p + 1;
-}
-
-static const char *jc_number(const char *p)
-{
-    if (*p == '-')
-        p++;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (*p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if (*p == '.') {
-        p++;
-        if (!(*p >= '0' && *p <= '9'))
-            return NULL;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!(*p >= '0' && *p <= '9'))
-            return NULL;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    return p;
-}
-
-static const char *jc_value(const char *p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    p = jc_ws(p);
-    if (*p == '{') {
-        p = jc_ws(p + 1);
-        if (*p == '}')
-            return p + 1;
-        for (;;) {
-            p = jc_string(jc_ws(p));
-            if (!p)
-                return NULL;
-            p = jc_ws(p);
-            if (*p != ':')
-                return NULL;
-            p = jc_value(p + 1, depth + 1);
-            if (!p)
-                return NULL;
-            p = jc_ws(p);
-            if (*p == '}')
-                return p + 1;
-            if (*p != ',')
-                return NULL;
-            p++;
-        }
-    }
-    if (*p == '[') {
-        p = jc_ws(p + 1);
-        if (*p == ']')
-            return p + 1;
-        for (;;) {
-            p = jc_value(p, depth + 1);
-            if (!p)
-                return NULL;
-            p = jc_ws(p);
-            if (*p == ']')
-                return p + 1;
-            if (*p != ',')
-                return NULL;
-            p++;
-        }
-    }
-    if (*p == '"')
-        return jc_string(p);
-    if (strncmp(p, "true", 4) == 0)
-        return p + 4;
-    if (strncmp(p, "false", 5) == 0)
-        return p + 5;
-    if (strncmp(p, "null", 4) == 0)
-        return p + 4;
-    return jc_number(p);
-}
-
-/* true if `s` is one complete JSON text */
-static bool json_valid(const char *s)
-{
-    const char *p;
-    if (!s)
-        return false;
-    p = jc_value(s, 0);
-    return p && *jc_ws(p) == '\0';
-}
 
 
 /* ---- registration ------------------------------------------------------- */
 
 static void test_register_pending_without_number(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_customer *c = person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
     patron_customer *again;
     int64_t id, ids[4];
@@ -412,7 +254,7 @@ static void test_register_pending_without_number(void **state)
     assert_int_equal(patron_db_register(NULL, NULL), PATRON_E_INVALID);
 }
 
-static void expect_locked_refusal(fx *f, const char *email)
+static void expect_locked_refusal(tb_fx *f, const char *email)
 {
     patron_customer *c = person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
     char *before = fingerprint(f), *after;
@@ -432,7 +274,7 @@ static void expect_locked_refusal(fx *f, const char *email)
 
 static void test_register_locked_email_refused(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     static const char *const variants[] = {
         "maxmuster@gmail.com",
         "MaxMuster@GMAIL.com",
@@ -477,7 +319,7 @@ static void test_register_locked_email_refused(void **state)
 
 static void test_register_second_registration_reported(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t pending = reg(f->db, person("Lena", "Vogel", "Lena.Vogel@Example.de", NULL, NULL, NULL, NULL));
     int64_t active = create(f->db, person("Kai", "Stern", "kai@example.de", NULL, NULL, NULL, NULL));
     char *num = field_of(f->db, active, PATRON_F_NUMBER);
@@ -565,7 +407,7 @@ static void assert_merged(patron_db *db, patron_activation *a, int64_t id, int64
 
 static void test_activate_no_candidate_each_mode(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     static const int modes[] = { PATRON_ACTIVATE_INTERACTIVE, PATRON_ACTIVATE_AUTO, PATRON_ACTIVATE_EMAIL };
     static const char *const firsts[] = { "Lena", "Kai", "Uwe" };
     static const char *const lasts[] = { "Vogel", "Stern", "Grau" };
@@ -621,7 +463,7 @@ typedef struct pair {
     char number[32];
 } pair;
 
-static pair max_pair(fx *f, const char *shop_email, const char *erp_email)
+static pair max_pair(tb_fx *f, const char *shop_email, const char *erp_email)
 {
     pair p;
     char *n;
@@ -636,7 +478,7 @@ static pair max_pair(fx *f, const char *shop_email, const char *erp_email)
 
 static void test_activate_interactive_candidate(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     char *before = fingerprint(f), *after;
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_INTERACTIVE, 0);
@@ -705,7 +547,7 @@ static void test_activate_interactive_candidate(void **state)
 
 static void test_activate_interactive_then_activate_anyway(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_INTERACTIVE, 0);
     char *num = NULL;
@@ -723,7 +565,7 @@ static void test_activate_interactive_then_activate_anyway(void **state)
 
 static void test_activate_auto_merges(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, 0);
     char *j, *num = NULL;
@@ -756,7 +598,7 @@ static void test_activate_auto_merges(void **state)
 
 static void test_activate_auto_review_only(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     /* the same person and address, but two different email addresses: the
      * matcher does not say MERGE, so AUTO activates and reports */
     pair p = max_pair(f, "max.neu@example.de", "max.alt@example.de");
@@ -779,7 +621,7 @@ static void test_activate_auto_review_only(void **state)
 
 static void test_activate_auto_locked_survivor(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     patron_activation *a;
     char *rev;
@@ -802,7 +644,7 @@ static void test_activate_auto_locked_survivor(void **state)
 
 static void test_activate_auto_locked_survivor_allowed(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     patron_activation *a;
     OK(f->db, patron_db_lock(f->db, p.existing, "Zahlungsausfall"));
@@ -818,7 +660,7 @@ static void test_activate_auto_locked_survivor_allowed(void **state)
 
 static void test_activate_auto_prefers_unlocked(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     /* a second record of the same person (an old duplicate), unlocked */
     int64_t second = create(f->db, max_existing("max@example.de"));
@@ -834,7 +676,7 @@ static void test_activate_auto_prefers_unlocked(void **state)
 
 static void test_activate_household_never_auto(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     /* Erika registers; Max (same family, same address, same mailbox) exists */
     int64_t erika = reg(f->db, person("Erika", "Mustermann", "familie.mustermann@example.de", "Hauptstraße",
                                       "12", "10115", "Berlin"));
@@ -865,7 +707,7 @@ static void test_activate_household_never_auto(void **state)
 
 static void test_activate_email_mode(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     /* same normalised email (gmail dots, plus tag, googlemail): merged */
     int64_t p1 = reg(f->db, person("Max", "Muster", "Max.Muster+shop@googlemail.com", "Anderswo", "1", "50667",
                                    "Köln"));
@@ -880,7 +722,7 @@ static void test_activate_email_mode(void **state)
 
 static void test_activate_email_mode_other_email(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     /* different email, same name and address: activated, not merged */
     pair p = max_pair(f, "max.neu@example.de", "max.alt@example.de");
     char *rev = field_of(f->db, p.existing, PATRON_F_REVISION);
@@ -908,7 +750,7 @@ static void test_activate_email_mode_other_email(void **state)
 
 static void test_activate_email_mode_shared(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     /* two active customers already share the email: a person decides */
     int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
     int64_t a1 = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
@@ -939,7 +781,7 @@ static void test_activate_email_mode_shared(void **state)
  * mailbox without reporting the customer who has it is not. */
 static void test_activate_email_mode_family_mailbox(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t p = reg(f->db, person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
     int64_t max = create(f->db, person("Max", "Muster", "familie@example.de", "Ringstraße", "7", "80331",
                                        "München"));
@@ -1003,7 +845,7 @@ static int outcome_for(const report *r, int64_t id)
 
 static void test_activate_pending_batch(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t plain = reg(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
     pair dup = max_pair(f, "max@example.de", "max@example.de");
     int64_t review_p = reg(f->db, person("Hans", "Müller", "hans.neu@example.de", "Bahnhofstraße", "5", "50667",
@@ -1076,7 +918,7 @@ static void test_activate_pending_batch(void **state)
 static void test_activate_pending_many(void **state)
 {
     /* more than one page of pending customers (the batch pages by 256) */
-    fx *f = *state;
+    tb_fx *f = *state;
     size_t na = 0, nr = 0;
     report rep;
     for (int i = 0; i < 300; i++) {
@@ -1104,7 +946,7 @@ static void test_activate_pending_many(void **state)
 
 static void test_release(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     char *num = NULL, *j, want[64];
     /* the matcher is not asked: a sure duplicate is released as it is */
@@ -1168,7 +1010,7 @@ static void test_release(void **state)
 
 static void test_lock_unlock(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t id = create(f->db, person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
     patron_customer *c;
     char *j, want[64];
@@ -1277,7 +1119,7 @@ static void gate_order(patron_db *db, int64_t id, int want, int64_t want_id)
 
 static void test_gate(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_customer *c;
     int64_t anna, bert, cora, dora, eve, emil;
     char *before, *after;
@@ -1355,7 +1197,7 @@ static void test_gate(void **state)
  * customer logs in with the email: the survivor answers. */
 static void test_gate_after_merge_by_email(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
     int64_t a = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
     patron_activation *r = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
@@ -1370,7 +1212,7 @@ static void test_gate_after_merge_by_email(void **state)
  * their email": the email means the customer without a login name. */
 static void test_gate_shared_mailbox(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_customer *c = person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
     int64_t erika;
     int v = -1;
@@ -1388,7 +1230,7 @@ static void test_gate_shared_mailbox(void **state)
 
 /* ---- customer groups ---------------------------------------------------------- */
 
-static char *groups(fx *f)
+static char *groups(tb_fx *f)
 {
     char *j = NULL;
     OK(f->db, patron_db_groups_json(f->db, &j));
@@ -1398,7 +1240,7 @@ static char *groups(fx *f)
 }
 
 /* The JSON object of group `name` in groups_json (copied; free()), or NULL. */
-static char *group_obj(fx *f, const char *name)
+static char *group_obj(tb_fx *f, const char *name)
 {
     char *j = groups(f), key[128], *p, *e, *r = NULL;
     snprintf(key, sizeof key, "{\"name\":\"%s\"", name);
@@ -1411,7 +1253,7 @@ static char *group_obj(fx *f, const char *name)
     return r;
 }
 
-static void assert_group(fx *f, const char *name, const char *part)
+static void assert_group(tb_fx *f, const char *name, const char *part)
 {
     char *o = group_obj(f, name);
     if (!o)
@@ -1431,7 +1273,7 @@ static size_t count_of(const char *hay, const char *needle)
 
 static void test_groups_add(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     char *j, long_name[80];
     if (!groups_supported(f))
         return;
@@ -1481,7 +1323,7 @@ static void test_groups_add(void **state)
 
 /* Each of `bad` is refused with PATRON_E_INVALID as discount_percent of
  * "Händler"; fails once, naming every value taken. */
-static void refuse_discounts(fx *f, const char *const *bad, size_t n)
+static void refuse_discounts(tb_fx *f, const char *const *bad, size_t n)
 {
     char taken[512] = "";
     for (size_t i = 0; i < n; i++) {
@@ -1502,7 +1344,7 @@ static void refuse_discounts(fx *f, const char *const *bad, size_t n)
 
 static void test_groups_set(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     static const char *const good[] = { "0", "12.5", "100", "99.99", "0.5", "7", "100.00" };
     static const char *const bad[] = { "-1", "100.01", "101", "12,5", "abc", "", "12.345",
                                        " 5", "nan", "inf", "+5", "5 ", "1.2.3", "100.001" };
@@ -1565,7 +1407,7 @@ static void test_groups_set(void **state)
  * notation that strtod() takes breaks the JSON (0x10, .5, 5., 007). */
 static void test_groups_discount_strict_format(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     static const char *const odd[] = { "0x10", "1e2", ".5", "5.", "007", "0X1A", "1E1" };
     if (!groups_supported(f))
         return;
@@ -1577,7 +1419,7 @@ static void test_groups_discount_strict_format(void **state)
 
 static void test_groups_new_customers_join_default(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t before_groups, a, b, c;
     patron_customer *x;
     char *fp1, *fp2;
@@ -1633,7 +1475,7 @@ static void test_groups_new_customers_join_default(void **state)
 
 static void test_groups_rename_and_assign(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t a, b, p, m, ids[8];
     size_t n;
     patron_filter flt = PATRON_FILTER_INIT;
@@ -1722,7 +1564,7 @@ static void test_groups_rename_and_assign(void **state)
 
 static void test_groups_delete(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t a1, a2, p, m, s;
     char *fp1, *fp2, *g1, *g2;
     if (!groups_supported(f))
@@ -1794,36 +1636,36 @@ static void test_groups_delete(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_register_pending_without_number, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_register_locked_email_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_register_second_registration_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_no_candidate_each_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_interactive_candidate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_interactive_then_activate_anyway, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_auto_merges, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_auto_review_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_auto_locked_survivor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_auto_locked_survivor_allowed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_auto_prefers_unlocked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_household_never_auto, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_email_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_email_mode_other_email, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_email_mode_shared, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_email_mode_family_mailbox, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_pending_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_pending_many, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_unlock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gate_after_merge_by_email, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gate_shared_mailbox, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_add, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_discount_strict_format, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_new_customers_join_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_rename_and_assign, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_register_pending_without_number, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_register_locked_email_refused, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_register_second_registration_reported, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_no_candidate_each_mode, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_interactive_candidate, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_interactive_then_activate_anyway, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_auto_merges, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_auto_review_only, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_auto_locked_survivor, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_auto_locked_survivor_allowed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_auto_prefers_unlocked, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_household_never_auto, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_email_mode, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_email_mode_other_email, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_email_mode_shared, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_email_mode_family_mailbox, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_pending_batch, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_activate_pending_many, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_release, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_unlock, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_gate, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_gate_after_merge_by_email, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_gate_shared_mailbox, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_add, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_set, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_discount_strict_format, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_new_customers_join_default, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_rename_and_assign, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_delete, fx_setup, fx_teardown),
     };
-    g_backend = tb_selected(argc, argv);
-    return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
+    tb_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
 }

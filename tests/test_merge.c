@@ -11,38 +11,6 @@
 
 #include "backend.h"
 
-static const char *g_backend = "memory";
-
-typedef struct fx {
-    test_backend tb;
-    patron_db *db;
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (!f || tb_open(&f->tb, g_backend) != 0)
-        return -1;
-    f->db = tb_db(&f->tb);
-    *state = f;
-    return f->db ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    patron_db_close(f->db);
-    tb_close(&f->tb);
-    free(f);
-    return 0;
-}
-
-#define OK(db, call) \
-    do { \
-        patron_status st_ = (call); \
-        if (st_ != PATRON_OK) \
-            fail_msg("%s: %s (%s)", #call, patron_status_str(st_), patron_db_errmsg(db)); \
-    } while (0)
 
 /* A customer with one address; returns its id. */
 static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
@@ -98,7 +66,7 @@ static void set_login(patron_db *db, int64_t id, const char *user, const char *h
 }
 
 /* The store's state without journal lines: what undo must restore. */
-static char *state_of(fx *f)
+static char *state_of(tb_fx *f)
 {
     static const char *const orders[] = { "A-1", "A-2", "B-1", "C-1", NULL };
     char *fp, *out, *w;
@@ -140,7 +108,7 @@ static void assert_same_state(const char *a, const char *b)
 
 static void test_plan_choices_and_conflicts(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     int64_t a = add(f->db, "Anna", "Müller", "anna@example.de", "Hauptstraße", "50667", "phone",
                     "0221 1234");
@@ -213,7 +181,7 @@ static void test_plan_choices_and_conflicts(void **state)
 
 static void test_plan_refusals(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p = NULL;
     int64_t a = add(f->db, "Bernd", "Schmidt", NULL, "Ring", "10115", NULL, NULL);
     int64_t b = add(f->db, "Bernd", "Schmitt", NULL, "Ring", "10115", NULL, NULL);
@@ -254,7 +222,7 @@ static void test_plan_refusals(void **state)
 
 static void test_n_way_and_lists(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     int64_t ids[6];
     patron_merge_plan *p;
     patron_customer *s;
@@ -299,7 +267,7 @@ static void test_n_way_and_lists(void **state)
 
 static void test_login_rules(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     patron_customer *s;
     int64_t jid;
@@ -357,7 +325,7 @@ static void test_login_rules(void **state)
 
 static void test_lock_decision(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     patron_customer *s;
     int64_t jid;
@@ -394,7 +362,7 @@ static void test_lock_decision(void **state)
 
 static void test_policy_newest(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     int64_t a = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 1");
     int64_t b = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 2");
@@ -426,7 +394,7 @@ static void test_policy_newest(void **state)
 
 static void test_relink_and_undo(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     int64_t jid, uid;
     int64_t a = add(f->db, "Gerd", "Hahn", "gerd@example.de", "Gartenstraße", "70173", NULL, NULL);
@@ -490,7 +458,7 @@ static void test_relink_and_undo(void **state)
 
 static void test_undo_refused_when_later_changes_depend(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     int64_t j1, j2, uid;
     int64_t a = add(f->db, "Heike", "Roth", NULL, "Bergstraße", "69115", NULL, NULL);
@@ -544,7 +512,7 @@ static int pin_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, voi
  * refused with every reason, and nothing changes. */
 static void test_refused_with_reasons(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     int64_t jid;
     int64_t a = add(f->db, "Ina", "Kurz", NULL, "Talweg", "79098", NULL, NULL);
@@ -587,7 +555,7 @@ static void test_refused_with_reasons(void **state)
  * the email itself, it is simply the survivor's. */
 static void test_merged_email_is_an_alias(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     patron_customer *c;
     int64_t jid, cid;
@@ -616,7 +584,7 @@ static void test_merged_email_is_an_alias(void **state)
 /* Merging into a pending shop customer activates it — only when asked. */
 static void test_pending_survivor(void **state)
 {
-    fx *f = *state;
+    tb_fx *f = *state;
     patron_merge_plan *p;
     patron_customer *c;
     int64_t jid, pend, act;
@@ -652,18 +620,18 @@ static void test_pending_survivor(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_plan_choices_and_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_plan_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_n_way_and_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_login_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_decision, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_policy_newest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_relink_and_undo, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused_with_reasons, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pending_survivor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_choices_and_conflicts, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_n_way_and_lists, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_login_rules, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_decision, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_newest, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_survivor, fx_setup, fx_teardown),
     };
-    g_backend = tb_selected(argc, argv);
-    return cmocka_run_group_tests_name(g_backend, tests, NULL, NULL);
+    tb_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
 }

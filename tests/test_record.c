@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "jsoncheck.h"
+
 #include <patron/patron.h>
 #include <patron/store.h>
 
@@ -98,145 +100,6 @@ static void expect_set(patron_customer *c, int field, const char *value, const c
     assert_string_equal(patron_customer_errmsg(c), "");
 }
 
-/* ---- a tiny JSON syntax checker (RFC 8259) ------------------------------ */
-
-typedef struct jp {
-    const char *p;
-} jp;
-
-static void jws(jp *j)
-{
-    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-        j->p++;
-}
-
-static bool jvalue(jp *j, int depth);
-
-static bool jstring(jp *j)
-{
-    if (*j->p != '"')
-        return false;
-    j->p++;
-    for (;;) {
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '\0' || c < 0x20)
-            return false;
-        j->p++;
-        if (c == '"')
-            return true;
-        if (c == '\\') {
-            char e = *j->p++;
-            if (e == 'u') {
-                for (int i = 0; i < 4; i++, j->p++)
-                    if (!strchr("0123456789abcdefABCDEF", *j->p) || !*j->p)
-                        return false;
-            } else if (!e || !strchr("\"\\/bfnrt", e)) {
-                return false;
-            }
-        }
-    }
-}
-
-static bool jnumber(jp *j)
-{
-    const char *s = j->p;
-    if (*j->p == '-')
-        j->p++;
-    if (*j->p == '0')
-        j->p++;
-    else if (*j->p >= '1' && *j->p <= '9')
-        while (*j->p >= '0' && *j->p <= '9')
-            j->p++;
-    else
-        return false;
-    if (*j->p == '.') {
-        j->p++;
-        if (!(*j->p >= '0' && *j->p <= '9'))
-            return false;
-        while (*j->p >= '0' && *j->p <= '9')
-            j->p++;
-    }
-    if (*j->p == 'e' || *j->p == 'E') {
-        j->p++;
-        if (*j->p == '+' || *j->p == '-')
-            j->p++;
-        if (!(*j->p >= '0' && *j->p <= '9'))
-            return false;
-        while (*j->p >= '0' && *j->p <= '9')
-            j->p++;
-    }
-    return j->p > s;
-}
-
-static bool jvalue(jp *j, int depth)
-{
-    if (depth > 64)
-        return false;
-    jws(j);
-    switch (*j->p) {
-    case '{':
-        j->p++;
-        jws(j);
-        if (*j->p == '}') {
-            j->p++;
-            return true;
-        }
-        for (;;) {
-            jws(j);
-            if (!jstring(j))
-                return false;
-            jws(j);
-            if (*j->p++ != ':')
-                return false;
-            if (!jvalue(j, depth + 1))
-                return false;
-            jws(j);
-            if (*j->p == '}') {
-                j->p++;
-                return true;
-            }
-            if (*j->p++ != ',')
-                return false;
-        }
-    case '[':
-        j->p++;
-        jws(j);
-        if (*j->p == ']') {
-            j->p++;
-            return true;
-        }
-        for (;;) {
-            if (!jvalue(j, depth + 1))
-                return false;
-            jws(j);
-            if (*j->p == ']') {
-                j->p++;
-                return true;
-            }
-            if (*j->p++ != ',')
-                return false;
-        }
-    case '"':
-        return jstring(j);
-    case 't':
-        return strncmp(j->p, "true", 4) == 0 ? (j->p += 4, true) : false;
-    case 'f':
-        return strncmp(j->p, "false", 5) == 0 ? (j->p += 5, true) : false;
-    case 'n':
-        return strncmp(j->p, "null", 4) == 0 ? (j->p += 4, true) : false;
-    default:
-        return jnumber(j);
-    }
-}
-
-static bool json_valid(const char *s)
-{
-    jp j = { s };
-    if (!jvalue(&j, 0))
-        return false;
-    jws(&j);
-    return *j.p == '\0';
-}
 
 static void test_json_checker_itself(void **state)
 {
