@@ -69,6 +69,12 @@ patron_status patron_db_open(patron_db **out, const patron_store_ops *ops, void 
     /* Copy only the members the host's version has; the rest stay NULL. */
     db->ops = *ops;
     db->ctx = store_ctx;
+    db->match_cfg = patron__malloc(sizeof *db->match_cfg);
+    if (!db->match_cfg) {
+        patron__free(db);
+        return PATRON_E_NOMEM;
+    }
+    patron__match_config_default(db->match_cfg);
     strcpy(db->prefix, "K");
     db->width = 6;
     *out = db;
@@ -81,6 +87,7 @@ void patron_db_close(patron_db *db)
         return;
     if (db->ops.destroy)
         db->ops.destroy(db->ctx);
+    patron__free(db->match_cfg);
     patron__free(db);
 }
 

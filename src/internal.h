@@ -136,6 +136,7 @@ struct patron_db {
     void *ctx;
     char prefix[17];
     unsigned width;
+    struct patron__match_config *match_cfg; /* computed once: weights are logs */
     char errmsg[512];
 };
 

@@ -122,7 +122,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
     *out = NULL;
-    patron__match_config_default(&cfg);
+    cfg = *db->match_cfg;
     cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
     if (patron__cust_match_rec(&a, c, cfg.default_country) != 0)
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
