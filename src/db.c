@@ -342,7 +342,8 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w)
 
 
 patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
-                               patron_status (*check)(patron_db *db, const patron_customer *c))
+                               patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
+                               void *arg)
 {
     patron_customer w;
     keyset ks;
@@ -381,7 +382,7 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     }
     /* Checks that only read come first, so that a refusal writes nothing. */
     if (check)
-        st = check(db, &w);
+        st = check(db, &w, arg);
     if (!st)
         st = patron__group_for_new(db, &w);
     if (!st && (st = patron__keys_build(&ks, &w, false)) != 0)
@@ -410,7 +411,7 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
 
 patron_status patron_db_create(patron_db *db, patron_customer *c)
 {
-    return patron__save_new(db, c, PATRON_STATE_ACTIVE, NULL);
+    return patron__save_new(db, c, PATRON_STATE_ACTIVE, NULL, NULL);
 }
 
 patron_status patron__collect_ids(patron_db *db, int kind, const char *value, int64_t **ids, size_t *n)

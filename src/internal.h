@@ -173,7 +173,8 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w);
 /* Save a new record in `state` (active: with a number; pending: without),
  * running `check` (may be NULL) first inside the transaction. */
 patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
-                               patron_status (*check)(patron_db *db, const patron_customer *c));
+                               patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
+                               void *arg);
 /* All ids under a key (free *ids with patron__free). */
 patron_status patron__collect_ids(patron_db *db, int kind, const char *value, int64_t **ids, size_t *n);
 

@@ -102,48 +102,52 @@ patron_status patron_db_unlock(patron_db *db, int64_t id)
 /* ---- registration ---------------------------------------------------------- */
 
 /* Customers sharing the normalised email of `c`: a locked one refuses the
- * registration, a pending or active one reports it. */
-static patron_status check_email_free(patron_db *db, const patron_customer *c)
+ * registration, a pending one reports a second registration; an active
+ * one is reported through *existing (activation will offer the merge). */
+static patron_status check_email_free(patron_db *db, const patron_customer *c, void *arg)
 {
     char norm[PATRON__MATCH_BUF];
     patron_status st = PATRON_OK;
     const char *email = patron_customer_get(c, PATRON_F_EMAIL);
-    struct {
-        int64_t *ids;
-        size_t n;
-    } found = { NULL, 0 };
+    int64_t *existing = arg, *ids = NULL;
+    size_t n = 0;
     if (!email || patron__match_norm_email(norm, email) == 0)
         return PATRON_OK;
-    st = patron__collect_ids(db, PATRON__KEY_EMAIL, norm, &found.ids, &found.n);
+    st = patron__collect_ids(db, PATRON__KEY_EMAIL, norm, &ids, &n);
     for (size_t pass = 0; pass < 2 && !st; pass++)
-        for (size_t i = 0; i < found.n && !st; i++) {
+        for (size_t i = 0; i < n && !st; i++) {
             patron_customer *o = NULL;
-            if ((st = patron__load_in_tx(db, &o, found.ids[i])) != 0)
+            patron_state state;
+            if ((st = patron__load_in_tx(db, &o, ids[i])) != 0)
                 break;
-            if (pass == 0 && patron_customer_locked(o) &&
-                patron_customer_state(o) != PATRON_STATE_MERGED)
+            state = patron_customer_state(o);
+            if (pass == 0 && patron_customer_locked(o) && state != PATRON_STATE_MERGED)
                 st = patron__db_error(db, PATRON_E_LOCKED,
                                       "this email belongs to a locked customer; a locked customer "
                                       "cannot register again");
-            else if (pass == 1 && patron_customer_state(o) != PATRON_STATE_MERGED)
+            else if (pass == 1 && state == PATRON_STATE_PENDING)
                 st = patron__db_error(db, PATRON_E_EXISTS,
-                                      "this email is already registered to %s customer #%lld%s%s",
-                                      patron_customer_state(o) == PATRON_STATE_PENDING ? "pending"
-                                                                                       : "active",
-                                      (long long)found.ids[i],
-                                      patron_customer_get(o, PATRON_F_NUMBER) ? " " : "",
-                                      patron_customer_get(o, PATRON_F_NUMBER)
-                                          ? patron_customer_get(o, PATRON_F_NUMBER)
-                                          : "");
+                                      "this email is already registered and waits for activation "
+                                      "(pending customer #%lld)",
+                                      (long long)ids[i]);
+            else if (pass == 1 && state == PATRON_STATE_ACTIVE && existing && !*existing)
+                *existing = ids[i];
             patron_customer_free(o);
         }
-    patron__free(found.ids);
+    patron__free(ids);
     return st;
 }
 
-patron_status patron_db_register(patron_db *db, patron_customer *c)
+patron_status patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c)
 {
-    return patron__save_new(db, c, PATRON_STATE_PENDING, check_email_free);
+    int64_t existing = 0;
+    patron_status st;
+    if (existing_id)
+        *existing_id = 0;
+    st = patron__save_new(db, c, PATRON_STATE_PENDING, check_email_free, &existing);
+    if (!st && existing_id)
+        *existing_id = existing;
+    return st;
 }
 
 /* ---- activation -------------------------------------------------------------- */

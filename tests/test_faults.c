@@ -231,7 +231,7 @@ static patron_status run_unlock(fixture *fx, patron_db *db, patron_customer *rec
 static patron_status run_register(fixture *fx, patron_db *db, patron_customer *rec)
 {
     (void)fx;
-    return patron_db_register(db, rec);
+    return patron_db_register(db, NULL, rec);
 }
 
 /* The pending customer of the activation fixtures. */
@@ -242,7 +242,7 @@ static void prep_pending_plain(fixture *fx, patron_customer **rec)
 {
     patron_customer *c;
     prep_new(fx, &c);
-    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    assert_int_equal(patron_db_register(fx->plain, NULL, c), PATRON_OK);
     g_pending_id = patron_customer_id(c);
     patron_customer_free(c);
     *rec = NULL;
@@ -256,7 +256,7 @@ static void prep_pending_dup(fixture *fx, patron_customer **rec)
     patron_customer *c = person("Anna", "Mueller", "anna.tmp@example.de");
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "anna"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, "$2y$10$anna"), PATRON_OK);
-    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    assert_int_equal(patron_db_register(fx->plain, NULL, c), PATRON_OK);
     g_pending_id = patron_customer_id(c);
     assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "Anna@Example.de"), PATRON_OK);
     assert_int_equal(patron_db_update(fx->plain, c), PATRON_OK);
@@ -464,7 +464,7 @@ static void prep_groups(fixture *fx, patron_customer **rec)
     assert_int_equal(patron_db_group_assign(fx->plain, "Händler", fx->id_a), PATRON_OK);
     prep_new(fx, &c);
     assert_int_equal(patron_customer_set(c, PATRON_F_GROUP, "Alt"), PATRON_OK);
-    assert_int_equal(patron_db_register(fx->plain, c), PATRON_OK);
+    assert_int_equal(patron_db_register(fx->plain, NULL, c), PATRON_OK);
     g_pending_id = patron_customer_id(c);
     patron_customer_free(c);
 }

@@ -88,7 +88,7 @@ static int64_t create(patron_db *db, patron_customer *c)
 static int64_t reg(patron_db *db, patron_customer *c)
 {
     int64_t id;
-    OK(db, patron_db_register(db, c));
+    OK(db, patron_db_register(db, NULL, c));
     id = patron_customer_id(c);
     assert_true(id > 0);
     patron_customer_free(c);
@@ -189,7 +189,7 @@ static void test_register_pending_without_number(void **state)
     patron_filter flt = PATRON_FILTER_INIT;
     char *before, *after;
 
-    OK(f->db, patron_db_register(f->db, c));
+    OK(f->db, patron_db_register(f->db, NULL, c));
     id = patron_customer_id(c);
     assert_true(id > 0);
     /* the caller's record is updated in place */
@@ -198,7 +198,7 @@ static void test_register_pending_without_number(void **state)
     assert_int_equal(patron_customer_revision(c), 1);
     assert_int_equal(patron_customer_locked(c), 0);
     /* registering the same record again is not a second registration */
-    EXPECT(f->db, PATRON_E_STATE, patron_db_register(f->db, c));
+    EXPECT(f->db, PATRON_E_STATE, patron_db_register(f->db, NULL, c));
     patron_customer_free(c);
 
     /* as stored */
@@ -227,7 +227,7 @@ static void test_register_pending_without_number(void **state)
     before = fingerprint(f);
     c = person("Tom", "Kraus", "tom@example.de", "Am Markt", "1", "20095", "Hamburg");
     OK(f->db, patron_customer_set(c, PATRON_F_NUMBER, "K777"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, c));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, c));
     CONTAINS(patron_db_errmsg(f->db), "number");
     assert_int_equal(patron_customer_id(c), 0);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_NONE);
@@ -248,17 +248,17 @@ static void test_register_pending_without_number(void **state)
         OK(f->db, patron_customer_address_add(c, &a));
         OK(f->db, patron_customer_address_set(c, a, PATRON_A_BILLING, "company"));
     }
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, c));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, c));
     patron_customer_free(c);
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL));
-    assert_int_equal(patron_db_register(NULL, NULL), PATRON_E_INVALID);
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, NULL));
+    assert_int_equal(patron_db_register(NULL, NULL, NULL), PATRON_E_INVALID);
 }
 
 static void expect_locked_refusal(tb_fx *f, const char *email)
 {
     patron_customer *c = person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
     char *before = fingerprint(f), *after;
-    patron_status st = patron_db_register(f->db, c);
+    patron_status st = patron_db_register(f->db, NULL, c);
     if (st != PATRON_E_LOCKED)
         fail_msg("register '%s': %d %s (%s), want PATRON_E_LOCKED", email, st, patron_status_str(st),
                  patron_db_errmsg(f->db));
@@ -306,16 +306,22 @@ static void test_register_locked_email_refused(void **state)
         expect_locked_refusal(f, "UWE@example.de");
     }
 
-    /* unlocked again: the email is taken by an active customer, not locked */
+    /* unlocked again: the email belongs to an active customer, which is
+     * reported, and the registration is saved for activation to merge */
     OK(f->db, patron_db_unlock(f->db, locked));
     {
         patron_customer *c = person("Max", "Muster", "max.muster+x@googlemail.com", NULL, NULL, NULL, NULL);
-        EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, c));
+        int64_t existing = -1;
+        OK(f->db, patron_db_register(f->db, &existing, c));
+        assert_int_equal(existing, locked);
+        assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
         patron_customer_free(c);
     }
     /* an unrelated email registers */
     reg(f->db, person("Max", "Muster", "max.muster@example.de", NULL, NULL, NULL, NULL));
 }
+
+static patron_activation *activate(patron_db *db, int64_t id, int mode, unsigned flags);
 
 static void test_register_second_registration_reported(void **state)
 {
@@ -328,21 +334,35 @@ static void test_register_second_registration_reported(void **state)
 
     before = fingerprint(f);
     c = person("Lena", "Vogel", "lena.vogel@example.de", NULL, NULL, NULL, NULL);
-    EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, c));
+    EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, NULL, c));
     snprintf(idtext, sizeof idtext, "#%lld", (long long)pending);
     CONTAINS(patron_db_errmsg(f->db), idtext);
     CONTAINS(patron_db_errmsg(f->db), "pending");
     assert_int_equal(patron_customer_id(c), 0);
     patron_customer_free(c);
 
-    c = person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
-    EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, c));
-    snprintf(idtext, sizeof idtext, "#%lld", (long long)active);
-    CONTAINS(patron_db_errmsg(f->db), idtext);
-    CONTAINS(patron_db_errmsg(f->db), num);
-    patron_customer_free(c);
     after = fingerprint(f);
     assert_same_store(before, after, "second registration");
+
+    /* the email of an active customer: saved as pending, and reported */
+    {
+        int64_t existing = -1;
+        c = person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
+        OK(f->db, patron_db_register(f->db, &existing, c));
+        assert_int_equal(existing, active);
+        assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
+        assert_null(patron_customer_get(c, PATRON_F_NUMBER));
+        assert_non_null(num);
+        /* and activation by email merges it into that customer */
+        {
+            patron_activation *r = activate(f->db, patron_customer_id(c), PATRON_ACTIVATE_EMAIL, 0);
+            assert_int_equal(patron_activation_outcome(r), PATRON_OUTCOME_MERGED);
+            assert_int_equal(patron_activation_merged_into(r), active);
+            assert_string_equal(patron_activation_number(r), num);
+            patron_activation_free(r);
+        }
+        patron_customer_free(c);
+    }
     free(before);
     free(after);
 
@@ -1451,7 +1471,7 @@ static void test_groups_new_customers_join_default(void **state)
     OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Gibtsnicht"));
     EXPECT(f->db, PATRON_E_INVALID, patron_db_create(f->db, x));
     CONTAINS(patron_db_errmsg(f->db), "Gibtsnicht");
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, x));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, x));
     assert_int_equal(patron_customer_id(x), 0);
     patron_customer_free(x);
     x = load(f->db, c);

@@ -594,7 +594,7 @@ static void test_pending_survivor(void **state)
     assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Brandt"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "olaf"), PATRON_OK);
     assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    OK(f->db, patron_db_register(f->db, c));
+    OK(f->db, patron_db_register(f->db, NULL, c));
     pend = patron_customer_id(c);
     patron_customer_free(c);
     act = add(f->db, "Olaf", "Brandt", NULL, "Weg", "24103", NULL, NULL);

@@ -372,6 +372,7 @@ int cli_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n)
 
 static int create_or_register(cli *ctx, int argc, char **argv, int pending)
 {
+    int64_t existing = 0;
     char **ops;
     size_t n;
     int rc;
@@ -401,12 +402,16 @@ static int create_or_register(cli *ctx, int argc, char **argv, int pending)
         rc = cli_fail(ctx, "%s", err);
         goto out;
     }
-    st = pending ? patron_db_register(ctx->db, c) : patron_db_create(ctx->db, c);
+    st = pending ? patron_db_register(ctx->db, &existing, c) : patron_db_create(ctx->db, c);
     if (st != PATRON_OK) {
         rc = cli_fail_db(ctx, st, pending ? "register" : "create");
         goto out;
     }
-    if (pending)
+    if (pending && existing)
+        printf("registered #%" PRId64 " (pending); the email belongs to active customer #%" PRId64
+               ": activation will offer the merge\n",
+               patron_customer_id(c), existing);
+    else if (pending)
         printf("registered #%" PRId64 " (pending)\n", patron_customer_id(c));
     else
         printf("%s\n", patron_customer_get(c, PATRON_F_NUMBER));

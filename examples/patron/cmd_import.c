@@ -316,9 +316,9 @@ int cmd_import(cli *ctx, int argc, char **argv)
         st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
         if (st == PATRON_OK) {
             /* --pending: a shop registration, without a number; refused
-             * for the email of a locked customer, reported for one that is
-             * registered already. */
-            st = pending ? patron_db_register(ctx->db, c) : patron_db_create(ctx->db, c);
+             * for the email of a locked customer or of a pending one; an
+             * active customer's email is fine (activation merges). */
+            st = pending ? patron_db_register(ctx->db, NULL, c) : patron_db_create(ctx->db, c);
             if (st != PATRON_OK)
                 snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
         }

@@ -723,14 +723,21 @@ PATRON_API void patron_pairs_free(patron_pairs *p);
  * Register a customer from the online shop, in one transaction: saved as
  * pending, without a customer number (it gets one when activated).  The
  * default customer group is assigned if the record has none.
- * @return PATRON_E_LOCKED if the email (normalised: case, plus tags, gmail
- *         dots) belongs to a locked customer — a locked customer cannot come
- *         back under a new account; PATRON_E_EXISTS if it belongs to a
- *         pending or active customer (the message names it) — a second
- *         registration is reported, not silently duplicated; otherwise as
- *         patron_db_create().
+ *
+ * The email is compared normalised (case, plus tags, gmail dots):
+ *  - if it belongs to a locked customer, the registration is refused with
+ *    PATRON_E_LOCKED — a locked customer cannot come back under a new account;
+ *  - if a pending customer already registered it, PATRON_E_EXISTS (the
+ *    message names that customer) — a second registration is not stored twice;
+ *  - if an active customer has it (someone who bought by phone now opens a
+ *    shop account), the registration is saved and *existing_id receives that
+ *    customer's id, so the shop can say so; activation then offers the merge
+ *    (PATRON_ACTIVATE_EMAIL merges on it).
+ * @param[out] existing_id  may be NULL; the id of an active customer with the
+ *                          same email, else 0.
+ * @return as patron_db_create() otherwise.
  */
-PATRON_API patron_status patron_db_register(patron_db *db, patron_customer *c);
+PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);
 
 /** How activation looks for an existing customer (append-only). */
 typedef enum patron_activate_mode {

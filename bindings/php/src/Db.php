@@ -290,14 +290,18 @@ final class Db
     /**
      * Register a customer from the online shop: pending, without a number.
      * LockedException if the email belongs to a locked customer,
-     * ExistsException if to a pending or active one.
+     * ExistsException if a pending customer registered it already.  The
+     * email of an active customer is fine (activation offers the merge):
+     * $existingId then receives that customer's id, else null.
      *
      * @param Customer|array<string,mixed> $c
      */
-    public function register(Customer|array $c): Customer
+    public function register(Customer|array $c, ?int &$existingId = null): Customer
     {
         $c = is_array($c) ? new Customer($c) : $c;
-        $this->run(fn($lib, $db) => $lib->patron_db_register($db, $c->cdata()));
+        $existing = FFI::lib()->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_register($db, \FFI::addr($existing), $c->cdata()));
+        $existingId = $existing->cdata ?: null;
         return $c;
     }
 

@@ -374,7 +374,7 @@ int patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id
 int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
 void patron_pairs_free(patron_pairs *p);
 
-int patron_db_register(patron_db *db, patron_customer *c);
+int patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);
 int patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode, unsigned flags);
 int patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged, size_t *n_review,
                                size_t *n_failed, int mode, unsigned flags, patron_activation_fn fn,

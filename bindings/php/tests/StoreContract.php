@@ -327,6 +327,17 @@ abstract class StoreContract extends TestCase
         $this->assertSame('merged', $this->db->load($b->id)->state);
     }
 
+    public function testRegisterReportsAnActiveCustomersEmail(): void
+    {
+        $kai = $this->db->create(['first_name' => 'Kai', 'last_name' => 'Stern', 'email' => 'kai@example.de']);
+        $shop = $this->db->register(['first_name' => 'Kai', 'last_name' => 'Stern', 'email' => 'KAI@example.de'],
+                                    $existing);
+        $this->assertSame($kai->id, $existing);
+        $this->assertSame('pending', $shop->state);
+        $this->db->register(['first_name' => 'Ina', 'last_name' => 'Neu', 'email' => 'ina@example.de'], $none);
+        $this->assertNull($none);
+    }
+
     public function testActivationInteractiveShowsCandidatesAndChangesNothing(): void
     {
         $max = $this->db->create(self::MAX);

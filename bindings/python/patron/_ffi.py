@@ -213,7 +213,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_pairs_cluster": (c_int64, [P, c_int64], None),
     "patron_pairs_free": (None, [P], None),
     # lifecycle
-    "patron_db_register": (S, [P, P], (_DB, 0)),
+    "patron_db_register": (S, [P, P, P], (_DB, 0)),
     "patron_db_activate": (S, [P, POINTER(P), c_int64, c_int, c_uint], (_DB, 0)),
     "patron_db_activate_pending": (S, [P, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_size_t),
                                        POINTER(c_size_t), c_int, c_uint, activation_fn, c_void_p], (_DB, 0)),

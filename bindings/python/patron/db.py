@@ -680,13 +680,22 @@ class Db(_Handle):
 
     def register(self, customer: Optional[Customer] = None, **fields: Any) -> Customer:
         """Save a shop registration as pending (no number yet).  Locked if the
-        email is a locked customer's; AlreadyExists if a live customer's."""
+        email is a locked customer's; AlreadyExists if a pending customer
+        registered it already.  The email of an active customer is fine
+        (activation offers the merge); register_ex() tells which one."""
+        return self.register_ex(customer, **fields)[0]
+
+    def register_ex(self, customer: Optional[Customer] = None,
+                    **fields: Any) -> Tuple[Customer, Optional[int]]:
+        """As register(), and the id of an active customer with the same
+        (normalised) email, or None."""
         if customer is None:
             customer = Customer(**fields)
         elif fields:
             customer.update_from(fields)
-        self._call("patron_db_register", customer._writable())
-        return customer
+        existing = c_int64(0)
+        self._call("patron_db_register", byref(existing), customer._writable())
+        return customer, (existing.value or None)
 
     def activate(self, customer: Union[int, Customer], mode: Union[str, int] = ActivateMode.INTERACTIVE, *,
                  locked_survivors: bool = False) -> Activation:

@@ -33,6 +33,12 @@ class LifecycleTests:
             self.db.register(person("Lena", "Vogel", "LENA@example.de"))
         self.assertIn("#%d" % c.id, str(cm.exception))  # the message names it
         self.assertEqual(self.db.can_login("lena@example.de").verdict, patron.GateVerdict.PENDING)
+        # the email of an active customer: saved, and that customer named
+        kai = self.db.create(person("Kai", "Stern", "kai@example.de"))
+        shop, existing = self.db.register_ex(person("Kai", "Stern", "KAI@example.de"))
+        self.assertEqual(existing, kai.id)
+        self.assertEqual(shop.state, "pending")
+        self.assertIsNone(self.db.register_ex(person("Ina", "Neu", "ina@example.de"))[1])
 
     def test_activate_interactive_gives_plans(self) -> None:
         pending, existing = self._pair("max@example.de", "max@example.de")
