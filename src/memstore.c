@@ -49,9 +49,23 @@ typedef struct mslot {
     int64_t id;
 } mslot;
 
+/* A key shared by more than INLINE_MAX records moves to an overflow set of
+ * its own, so that a key common to tens of thousands of records (one town,
+ * one company mailbox) costs O(1) per insert and remove instead of a walk
+ * along a run of equal hashes.  Its slot in the table then holds a marker:
+ * id = -(index of the set + 1). */
+#define INLINE_MAX 8
+
+typedef struct mset {
+    int64_t *ids; /* open addressing; 0 = empty */
+    size_t cap, used;
+} mset;
+
 typedef struct mmap {
     mslot *s;
     size_t cap, used;
+    mset *ovf;
+    size_t n_ovf, cap_ovf;
 } mmap;
 
 typedef struct mjournal {
@@ -267,8 +281,8 @@ static bool mm_reserve(mmap *m, size_t extra)
     return true;
 }
 
-/* Add an entry; room must have been reserved. */
-static void mm_put(mmap *m, uint64_t h, int64_t id)
+/* Put (h, id) in a free slot; room must have been reserved. */
+static void mm_put_slot(mmap *m, uint64_t h, int64_t id)
 {
     size_t j;
     for (j = h & (m->cap - 1); m->s[j].h; j = (j + 1) & (m->cap - 1))
@@ -278,17 +292,10 @@ static void mm_put(mmap *m, uint64_t h, int64_t id)
     m->used++;
 }
 
-/* Remove an entry (backward-shift deletion keeps probe runs unbroken). */
-static void mm_del(mmap *m, uint64_t h, int64_t id)
+/* Take slot i out (backward-shift deletion keeps probe runs unbroken). */
+static void mm_del_slot(mmap *m, size_t i)
 {
-    size_t mask = m->cap - 1, i;
-    if (!m->cap)
-        return;
-    for (i = h & mask; m->s[i].h; i = (i + 1) & mask)
-        if (m->s[i].h == h && m->s[i].id == id)
-            break;
-    if (!m->s[i].h)
-        return;
+    size_t mask = m->cap - 1;
     for (size_t j = (i + 1) & mask; m->s[j].h; j = (j + 1) & mask) {
         size_t home = m->s[j].h & mask;
         /* can the entry at j move to the hole at i? only if its home is
@@ -304,18 +311,170 @@ static void mm_del(mmap *m, uint64_t h, int64_t id)
     m->used--;
 }
 
+static uint64_t id_hash(int64_t id)
+{
+    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return x ^ (x >> 29);
+}
+
+/* Add id to a set.  false: out of memory (the set is unchanged).  A set
+ * never shrinks, so putting back what was taken out needs no memory. */
+static bool set_add(mset *t, int64_t id)
+{
+    size_t j;
+    if ((t->used + 1) * 10 > t->cap * 7) {
+        size_t ncap = t->cap ? t->cap * 2 : 32;
+        int64_t *ni = patron__calloc(ncap, sizeof *ni);
+        if (!ni)
+            return false;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->ids[i])
+                continue;
+            for (j = id_hash(t->ids[i]) & (ncap - 1); ni[j]; j = (j + 1) & (ncap - 1))
+                ;
+            ni[j] = t->ids[i];
+        }
+        patron__free(t->ids);
+        t->ids = ni;
+        t->cap = ncap;
+    }
+    for (j = id_hash(id) & (t->cap - 1); t->ids[j]; j = (j + 1) & (t->cap - 1))
+        if (t->ids[j] == id)
+            return true;
+    t->ids[j] = id;
+    t->used++;
+    return true;
+}
+
+static void set_del(mset *t, int64_t id)
+{
+    size_t mask = t->cap - 1, i;
+    if (!t->cap)
+        return;
+    for (i = id_hash(id) & mask; t->ids[i]; i = (i + 1) & mask)
+        if (t->ids[i] == id)
+            break;
+    if (!t->ids[i])
+        return;
+    for (size_t j = (i + 1) & mask; t->ids[j]; j = (j + 1) & mask) {
+        size_t home = id_hash(t->ids[j]) & mask;
+        bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        t->ids[i] = t->ids[j];
+        i = j;
+    }
+    t->ids[i] = 0;
+    t->used--;
+}
+
+/* Add (h, id).  Room in the table must have been reserved.  false: out of
+ * memory (nothing changed). */
+static bool mm_put(mmap *m, uint64_t h, int64_t id)
+{
+    size_t mask = m->cap - 1, count = 0, at[INLINE_MAX];
+    for (size_t j = h & mask; m->s[j].h; j = (j + 1) & mask) {
+        if (m->s[j].h != h)
+            continue;
+        if (m->s[j].id < 0)
+            return set_add(&m->ovf[-m->s[j].id - 1], id);
+        if (count < INLINE_MAX)
+            at[count] = j;
+        count++;
+    }
+    if (count < INLINE_MAX) {
+        mm_put_slot(m, h, id);
+        return true;
+    }
+    /* the key becomes popular: its ids move to an overflow set */
+    {
+        mset t = { NULL, 0, 0 };
+        int64_t ids[INLINE_MAX];
+        if (m->n_ovf == m->cap_ovf) {
+            size_t nc = m->cap_ovf ? m->cap_ovf * 2 : 16;
+            mset *no = patron__realloc(m->ovf, nc * sizeof *no);
+            if (!no)
+                return false;
+            m->ovf = no;
+            m->cap_ovf = nc;
+        }
+        for (size_t k = 0; k < INLINE_MAX; k++)
+            ids[k] = m->s[at[k]].id;
+        for (size_t k = 0; k < INLINE_MAX; k++)
+            if (!set_add(&t, ids[k])) {
+                patron__free(t.ids);
+                return false;
+            }
+        if (!set_add(&t, id)) {
+            patron__free(t.ids);
+            return false;
+        }
+        /* take the inline entries out (slots move on deletion: find anew) */
+        for (size_t k = 0; k < INLINE_MAX; k++)
+            for (size_t j = h & mask; m->s[j].h; j = (j + 1) & mask)
+                if (m->s[j].h == h && m->s[j].id == ids[k]) {
+                    mm_del_slot(m, j);
+                    break;
+                }
+        m->ovf[m->n_ovf] = t;
+        mm_put_slot(m, h, -(int64_t)(++m->n_ovf));
+        return true;
+    }
+}
+
+/* Remove (h, id). */
+static void mm_del(mmap *m, uint64_t h, int64_t id)
+{
+    size_t mask = m->cap - 1;
+    if (!m->cap)
+        return;
+    for (size_t i = h & mask; m->s[i].h; i = (i + 1) & mask) {
+        if (m->s[i].h != h)
+            continue;
+        if (m->s[i].id < 0) {
+            set_del(&m->ovf[-m->s[i].id - 1], id);
+            return;
+        }
+        if (m->s[i].id == id) {
+            mm_del_slot(m, i);
+            return;
+        }
+    }
+}
+
+static void mm_free(mmap *m)
+{
+    for (size_t i = 0; i < m->n_ovf; i++)
+        patron__free(m->ovf[i].ids);
+    patron__free(m->ovf);
+    patron__free(m->s);
+    memset(m, 0, sizeof *m);
+}
+
 static void index_drop(patron_memstore *ms, const mrec *r, int64_t id)
 {
     for (uint32_t i = 0; i < r->n_kh; i++)
         mm_del(&ms->keys, r->kh[i], id);
 }
 
-/* Put a record's keys back: the entries it had were taken out just before
- * (rollback), so the table has room. */
+/* Put a record's keys back during rollback: the entries it had were taken
+ * out just before, so the table and any overflow set have room. */
 static void index_readd(patron_memstore *ms, const mrec *r, int64_t id)
 {
     for (uint32_t i = 0; i < r->n_kh; i++)
-        mm_put(&ms->keys, r->kh[i], id);
+        (void)mm_put(&ms->keys, r->kh[i], id);
+}
+
+/* Index a record's keys.  false: out of memory, and nothing is indexed. */
+static bool index_add(patron_memstore *ms, const mrec *r, int64_t id)
+{
+    for (uint32_t i = 0; i < r->n_kh; i++)
+        if (!mm_put(&ms->keys, r->kh[i], id)) {
+            for (uint32_t k = 0; k < i; k++)
+                mm_del(&ms->keys, r->kh[k], id);
+            return false;
+        }
+    return true;
 }
 
 static void mrec_free(mrec *r)
@@ -455,7 +614,7 @@ void patron_memstore_free(patron_memstore *ms)
     for (int64_t id = 1; id < ms->next_id; id++)
         mrec_free(&ms->recs[id]);
     patron__free(ms->recs);
-    patron__free(ms->keys.s);
+    mm_free(&ms->keys);
     kmap_free(&ms->numbers);
     for (size_t i = 0; i < ms->n_journal; i++)
         journal_free_entry(&ms->journal[i]);
@@ -659,8 +818,12 @@ static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys
         mrec_free(&r);
         return PATRON_E_NOMEM;
     }
+    if (!index_add(ms, &r, id)) {
+        ms->n_log--;
+        mrec_free(&r);
+        return PATRON_E_NOMEM;
+    }
     ms->recs[id] = r;
-    index_readd(ms, &ms->recs[id], id);
     ms->next_id = id + 1;
     *id_out = id;
     return PATRON_OK;
@@ -686,8 +849,13 @@ static int ms_update(void *ctx, const patron_customer *c, const patron_key *keys
         return PATRON_E_NOMEM;
     }
     index_drop(ms, &ms->recs[id], id);
+    if (!index_add(ms, &r, id)) {
+        index_readd(ms, &ms->recs[id], id); /* as it was */
+        ms->n_log--;
+        mrec_free(&r);
+        return PATRON_E_NOMEM;
+    }
     ms->recs[id] = r;
-    index_readd(ms, &ms->recs[id], id);
     return PATRON_OK;
 }
 
@@ -723,25 +891,41 @@ static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
     if (!ms->keys.cap)
         return PATRON_OK;
     for (size_t j = h & mask; ms->keys.s[j].h; j = (j + 1) & mask) {
-        int64_t id = ms->keys.s[j].id;
+        const int64_t *from;
+        size_t count;
+        int64_t one;
         if (ms->keys.s[j].h != h)
             continue;
-        if (kind > 0 && kind < 100 && !has_core_key(&ms->recs[id], kind, value))
-            continue; /* a hash collision on an exact key */
-        if (n == cap) {
-            int64_t *ni = patron__malloc(cap * 2 * sizeof *ni);
-            if (!ni) {
+        if (ms->keys.s[j].id < 0) { /* a popular key: its overflow set */
+            const mset *t = &ms->keys.ovf[-ms->keys.s[j].id - 1];
+            from = t->ids;
+            count = t->cap;
+        } else {
+            one = ms->keys.s[j].id;
+            from = &one;
+            count = 1;
+        }
+        for (size_t k = 0; k < count; k++) {
+            int64_t id = from[k];
+            if (!id)
+                continue;
+            if (kind > 0 && kind < 100 && !has_core_key(&ms->recs[id], kind, value))
+                continue; /* a hash collision on an exact key */
+            if (n == cap) {
+                int64_t *ni = patron__malloc(cap * 2 * sizeof *ni);
+                if (!ni) {
+                    if (ids != small)
+                        patron__free(ids);
+                    return PATRON_E_NOMEM;
+                }
+                memcpy(ni, ids, n * sizeof *ni);
                 if (ids != small)
                     patron__free(ids);
-                return PATRON_E_NOMEM;
+                ids = ni;
+                cap *= 2;
             }
-            memcpy(ni, ids, n * sizeof *ni);
-            if (ids != small)
-                patron__free(ids);
-            ids = ni;
-            cap *= 2;
+            ids[n++] = id;
         }
-        ids[n++] = id;
     }
     if (n > 1)
         qsort(ids, n, sizeof *ids, cmp_i64);

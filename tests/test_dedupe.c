@@ -137,12 +137,74 @@ static void test_empty_store(void **state)
     patron_pairs_free(p);
 }
 
+/* Thousands of customers sharing keys (one street, one name): the store's
+ * index keeps them apart exactly, through inserts, updates, deletes and a
+ * rolled-back transaction. */
+static void test_popular_keys(void **state)
+{
+    tb_fx *f = *state;
+    enum { N = 2000 };
+    int64_t *ids = calloc(N, sizeof *ids);
+    patron_matches *m;
+    patron_customer *c;
+    char email[64];
+    assert_non_null(ids);
+    for (int i = 0; i < N; i++) {
+        snprintf(email, sizeof email, "kunde%d@example.de", i);
+        ids[i] = add(f->db, i % 2 ? "Anna" : "Anne", "Schmidt", email, "Hauptstraße", "1", "50667", "Köln");
+    }
+    /* exact keys stay exact */
+    OK(f->db, patron_db_find(f->db, &c, PATRON_KEY_EMAIL, "kunde1234@example.de"));
+    assert_int_equal(patron_customer_id(c), ids[1234]);
+    patron_customer_free(c);
+    /* one of them: the others are candidates, none of them itself */
+    OK(f->db, patron_db_load(f->db, &c, ids[7]));
+    OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
+    assert_true(patron_matches_count(m) > 0);
+    for (size_t i = 0; i < patron_matches_count(m); i++)
+        assert_true(patron_matches_get(m, i, NULL, NULL) != ids[7]);
+    patron_matches_free(m);
+    patron_customer_free(c);
+    /* move half of them away, delete a quarter */
+    for (int i = 0; i < N; i += 2) {
+        patron_customer *u;
+        size_t a = 0;
+        OK(f->db, patron_db_load(f->db, &u, ids[i]));
+        OK(f->db, patron_customer_address_set(u, a, PATRON_A_STREET, "Ringstraße"));
+        OK(f->db, patron_db_update(f->db, u));
+        patron_customer_free(u);
+    }
+    for (int i = 1; i < N; i += 4)
+        OK(f->db, patron_db_delete(f->db, ids[i], 0));
+    OK(f->db, patron_db_find(f->db, &c, PATRON_KEY_EMAIL, "kunde1235@example.de"));
+    assert_int_equal(patron_customer_id(c), ids[1235]);
+    patron_customer_free(c);
+    assert_int_equal(patron_db_find(f->db, &c, PATRON_KEY_EMAIL, "kunde1233@example.de"), PATRON_E_NOT_FOUND);
+    {
+        /* the survivors of Hauptstraße still find each other, the deleted
+         * ones are gone, and no one finds itself */
+        assert_int_equal(patron_db_match(f->db, &m, NULL, PATRON_MATCH_FIELDS), PATRON_E_INVALID);
+        OK(f->db, patron_db_load(f->db, &c, ids[3]));
+        OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
+        for (size_t i = 0; i < patron_matches_count(m); i++) {
+            int64_t id = patron_matches_get(m, i, NULL, NULL);
+            size_t k = (size_t)(id - ids[0]);
+            assert_true(id != ids[3]);
+            assert_true(k < N && k % 4 != 1);
+        }
+        patron_matches_free(m);
+        patron_customer_free(c);
+    }
+    free(ids);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pairs_and_clusters, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_email_mode, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_empty_store, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_popular_keys, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
