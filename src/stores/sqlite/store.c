@@ -1589,7 +1589,7 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
      * is cut back to 64 MiB after a checkpoint. */
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db,
-                          "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; "
+                          "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; "
                           "PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864",
                           NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
