@@ -1579,7 +1579,8 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
                       (flags & PATRON_SQLITE_SYNC_NORMAL) ? "PRAGMA synchronous=NORMAL"
                                                           : "PRAGMA synchronous=FULL",
                       NULL, NULL, NULL);
-    /* 128 MiB of page cache at most (the key index of 100 000 customers is about 40 MB); the savepoint journal of a call inside a host
+    /* 128 MiB of page cache at most (the key index of 100 000 customers is
+     * about 40 MB); the savepoint journal of a call inside a host
      * transaction stays in memory (it holds one call's pages).  A checkpoint
      * every 16384 WAL pages (64 MiB) rather than SQLite's 1000: a batch of
      * an import dirties thousands of pages of the key index, and the same
