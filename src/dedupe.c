@@ -6,7 +6,7 @@
  * of equal hashes.  A pair is scored once: in the block of the first key the
  * two records share (their key lists are sorted), so records that share many
  * keys cost no more than records that share one.  Blocks larger than
- * MAX_BLOCK (keys so common that they say nothing, such as a shared
+ * PATRON__BLOCK_MAX (keys so common that they say nothing, such as a shared
  * company mailbox) are dropped from every record's key list before pairing,
  * so a pair is still found through any smaller block it shares.  Pairing
  * runs on as many threads as there are cores (at most 8); each thread owns a
@@ -18,7 +18,6 @@
 
 #include "internal.h"
 
-#define MAX_BLOCK 1000
 #define MAX_THREADS 8
 
 typedef struct entry {
@@ -332,7 +331,7 @@ static bool build_blocks(batch *b)
         size_t e = s + 1;
         while (e < b->nent && b->ent[e].hash == b->ent[s].hash)
             e++;
-        if (e - s > MAX_BLOCK) {
+        if (e - s > PATRON__BLOCK_MAX) {
             if (n_big == cap_big) {
                 size_t nc = cap_big ? cap_big * 2 : 64;
                 uint64_t *nb = patron__realloc(big, nc * sizeof *nb);

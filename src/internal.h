@@ -143,6 +143,10 @@ struct patron_db {
 #include "match/match.h"
 
 #define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX)
+
+/* Blocks (records sharing a key) larger than this are left out of matching,
+ * in the batch and for one customer alike. */
+#define PATRON__BLOCK_MAX 1000
 typedef struct patron__keyset {
     patron_key k[PATRON__MAX_KEYS];
     char *owned[8];

@@ -134,10 +134,17 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     }
     nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &a, &cfg);
     for (size_t i = 0; i < nk && !st; i++) {
+        size_t before = ids.n;
         st = patron__store_rc(db, db->ops.lookup(db->ctx, keys[i].kind, keys[i].value, idset_add, &ids),
                               "lookup", 0);
         if (!st && ids.oom)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        /* A key shared by very many records says little (one company
+         * mailbox, one huge street): as in the batch, such a block is left
+         * out and candidates are found through their other keys — and one
+         * match never loads tens of thousands of records. */
+        if (!st && ids.n - before > PATRON__BLOCK_MAX)
+            ids.n = before;
     }
     if (st)
         goto out;
