@@ -208,6 +208,11 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                                        int mode, bool active_only, bool explain);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
+/* The memory store's fast path for matching (see memstore.c). */
+bool patron__is_memstore(const patron_store_ops *ops);
+patron_status patron__memstore_match_rec(void *ctx, int64_t id, int *state, patron__match_rec *out,
+                                         const char *default_country);
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);

@@ -120,6 +120,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     idset ids = { NULL, 0, 0, false };
     size_t nk;
     int64_t self = patron_customer_id(c);
+    bool fast = patron__is_memstore(&db->ops);
     patron_status st = PATRON_OK;
     *out = NULL;
     cfg = *db->match_cfg;
@@ -156,19 +157,38 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         patron_state state;
         if (ids.ids[i] == self || (i && ids.ids[i] == ids.ids[i - 1]))
             continue;
-        if ((st = patron__load_in_tx(db, &o, ids.ids[i])) != 0)
-            break;
-        state = patron_customer_state(o);
-        if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
+        if (fast) {
+            /* the memory store: normalised straight from its packed record */
+            int s_ = 0;
+            st = patron__memstore_match_rec(db->ctx, ids.ids[i], &s_, &b, cfg.default_country);
+            if (st == PATRON_E_NOT_FOUND) {
+                st = PATRON_OK; /* gone meanwhile */
+                continue;
+            }
+            if (st) {
+                st = patron__db_error(db, st, "out of memory");
+                break;
+            }
+            state = (patron_state)s_;
+            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
+                patron__match_rec_free(&b);
+                continue;
+            }
+        } else {
+            if ((st = patron__load_in_tx(db, &o, ids.ids[i])) != 0)
+                break;
+            state = patron_customer_state(o);
+            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
+                patron_customer_free(o);
+                continue;
+            }
+            if (patron__cust_match_rec(&b, o, cfg.default_country) != 0) {
+                patron_customer_free(o);
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                break;
+            }
             patron_customer_free(o);
-            continue;
         }
-        if (patron__cust_match_rec(&b, o, cfg.default_country) != 0) {
-            patron_customer_free(o);
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-            break;
-        }
-        patron_customer_free(o);
         patron__match_score(&res, &a, &b, &cfg);
         if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {

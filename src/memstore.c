@@ -1292,6 +1292,120 @@ static int ms_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit,
     return PATRON_OK;
 }
 
+/* ---- matching straight from a packed record --------------------------- */
+
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Normalise record `id` for matching without building a patron_customer:
+ * the fields the matcher reads are copied out of the packed record into one
+ * buffer.  *state gets the record's state.  PATRON_E_NOT_FOUND if absent. */
+patron_status patron__memstore_match_rec(void *ctx, int64_t id, int *state, patron__match_rec *out,
+                                         const char *default_country)
+{
+    patron_memstore *ms = MS(ctx);
+    const mrec *r;
+    const unsigned char *p, *end;
+    char small[2048], *arena = small, *w;
+    const char *f[PATRON_F__END];
+    patron__match_raw raw;
+    patron__match_raw_addr asmall[4], *addr = asmall;
+    size_t n_addr = 0, cap_addr = 4;
+    const char *addr_phone = NULL;
+    int rc;
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
+        return PATRON_E_NOT_FOUND;
+    r = &ms->recs[id];
+    *state = r->state;
+    if (r->blob_len > sizeof small && !(arena = patron__malloc(r->blob_len)))
+        return PATRON_E_NOMEM;
+    memset(f, 0, sizeof f);
+    w = arena;
+    p = (const unsigned char *)r->blob + 6; /* after the magic */
+    end = (const unsigned char *)r->blob + r->blob_len;
+    while (p < end && *p != 'Z') {
+        unsigned char tag = *p++;
+        int fid = 0;
+        uint32_t len;
+        if (tag == 'A') {
+            if (n_addr == cap_addr) {
+                patron__match_raw_addr *na = patron__malloc(cap_addr * 2 * sizeof *na);
+                if (!na) {
+                    rc = PATRON_E_NOMEM;
+                    goto out;
+                }
+                memcpy(na, addr, n_addr * sizeof *na);
+                if (addr != asmall)
+                    patron__free(addr);
+                addr = na;
+                cap_addr *= 2;
+            }
+            memset(&addr[n_addr++], 0, sizeof *addr);
+            continue;
+        }
+        if (tag == 'F' || tag == 'a')
+            fid = *p++;
+        len = rd32(p);
+        p += 4;
+        if (tag == 'P') { /* key and value: neither is matched */
+            p += len;
+            len = rd32(p);
+            p += 4;
+        }
+        if (tag == 'F' || (tag == 'a' && n_addr)) {
+            const char **slot = NULL;
+            if (tag == 'F' && fid > 0 && fid < PATRON_F__END)
+                slot = &f[fid];
+            else if (tag == 'a') {
+                patron__match_raw_addr *a = &addr[n_addr - 1];
+                switch (fid) {
+                case PATRON_A_STREET: slot = &a->street; break;
+                case PATRON_A_HOUSE_NUMBER: slot = &a->house_number; break;
+                case PATRON_A_ADDITION: slot = &a->addition; break;
+                case PATRON_A_POSTAL_CODE: slot = &a->postal_code; break;
+                case PATRON_A_CITY: slot = &a->city; break;
+                case PATRON_A_COUNTRY: slot = &a->country; break;
+                case PATRON_A_PHONE:
+                    if (!addr_phone)
+                        slot = &addr_phone;
+                    break;
+                default: break;
+                }
+            }
+            if (slot) {
+                memcpy(w, p, len);
+                w[len] = '\0';
+                *slot = w;
+                w += len + 1;
+            }
+        }
+        p += len;
+    }
+    memset(&raw, 0, sizeof raw);
+    /* the same choice of fields as patron__cust_match_rec() */
+    raw.first_name = f[PATRON_F_FIRST_NAME];
+    raw.last_name = f[PATRON_F_LAST_NAME];
+    raw.company = f[PATRON_F_COMPANY];
+    raw.email = f[PATRON_F_EMAIL];
+    raw.phone = f[PATRON_F_PHONE] ? f[PATRON_F_PHONE] : f[PATRON_F_MOBILE];
+    if (!raw.phone)
+        raw.phone = addr_phone;
+    raw.birth_date = f[PATRON_F_BIRTH_DATE];
+    raw.addr = addr;
+    raw.n_addr = n_addr;
+    rc = patron__match_normalize(out, &raw, default_country) == 0 ? PATRON_OK : PATRON_E_NOMEM;
+out:
+    if (addr != asmall)
+        patron__free(addr);
+    if (arena != small)
+        patron__free(arena);
+    return rc;
+}
+
+bool patron__is_memstore(const patron_store_ops *ops);
+
 static const char *ms_errmsg(void *ctx)
 {
     (void)ctx;
@@ -1334,6 +1448,11 @@ static const patron_store_ops MEM_OPS = {
     ms_meta_put,
     ms_meta_scan,
 };
+
+bool patron__is_memstore(const patron_store_ops *ops)
+{
+    return ops->load == ms_load;
+}
 
 patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx)
 {

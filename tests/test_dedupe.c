@@ -198,6 +198,68 @@ static void test_popular_keys(void **state)
     free(ids);
 }
 
+/* The memory store reads candidates straight from its packed records; any
+ * other store (here the same store behind a pass-through wrapper) goes
+ * through load().  Both must give the same candidates, scores and
+ * explanations. */
+static void test_fast_and_general_paths_agree(void **state)
+{
+    tb_fx *f = *state;
+    static const char *const first[] = { "Jürgen", "Juergen", "J.", "Sabine", "Hans", "Johannes" };
+    static const char *const last[] = { "Müller", "Mueller", "Müller-Lüdenscheidt", "Meyer", "Maier" };
+    static const char *const street[] = { "Hauptstraße", "Hauptstr.", "Lindenallee", "Am Markt" };
+    fault_store fs;
+    patron_db *general;
+    int64_t ids[60];
+    for (int i = 0; i < 60; i++) {
+        patron_customer *c;
+        size_t a;
+        char email[64], phone[32];
+        assert_int_equal(patron_customer_new(&c), PATRON_OK);
+        OK(f->db, patron_customer_set(c, PATRON_F_FIRST_NAME, first[i % 6]));
+        OK(f->db, patron_customer_set(c, PATRON_F_LAST_NAME, last[i % 5]));
+        if (i % 3) {
+            snprintf(email, sizeof email, "%s%d@example.de", i % 2 ? "jm" : "sm", i % 7);
+            OK(f->db, patron_customer_set(c, PATRON_F_EMAIL, email));
+        }
+        snprintf(phone, sizeof phone, "0221 %d", 100 + i % 9);
+        OK(f->db, patron_customer_set(c, i % 4 ? PATRON_F_PHONE : PATRON_F_MOBILE, phone));
+        if (i % 5 == 0)
+            OK(f->db, patron_customer_set(c, PATRON_F_BIRTH_DATE, "1970-05-17"));
+        for (int k = 0; k < 1 + i % 3; k++) {
+            OK(f->db, patron_customer_address_add(c, &a));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_STREET, street[(i + k) % 4]));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, k ? "3" : "12a"));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, k % 2 ? "80331" : "50667"));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_CITY, k % 2 ? "München" : "Köln"));
+            if (k == 1)
+                OK(f->db, patron_customer_address_set(c, a, PATRON_A_PHONE, "089 4711"));
+        }
+        OK(f->db, patron_db_create(f->db, c));
+        ids[i] = patron_customer_id(c);
+        patron_customer_free(c);
+    }
+    general = fault_db(&fs, &f->tb);
+    assert_non_null(general);
+    for (int i = 0; i < 60; i++) {
+        patron_customer *c;
+        patron_matches *m1, *m2;
+        char *j1, *j2;
+        OK(f->db, patron_db_load(f->db, &c, ids[i]));
+        OK(f->db, patron_db_match(f->db, &m1, c, PATRON_MATCH_FIELDS));
+        OK(general, patron_db_match(general, &m2, c, PATRON_MATCH_FIELDS));
+        OK(f->db, patron_matches_to_json(&j1, m1, 0));
+        OK(f->db, patron_matches_to_json(&j2, m2, 0));
+        assert_string_equal(j1, j2);
+        patron_free(j1);
+        patron_free(j2);
+        patron_matches_free(m1);
+        patron_matches_free(m2);
+        patron_customer_free(c);
+    }
+    patron_db_close(general);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +267,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_email_mode, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_empty_store, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_popular_keys, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fast_and_general_paths_agree, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
