@@ -252,6 +252,14 @@ void patron__match_norm_country(char out[3], const char *in, const char *default
         out[2] = '\0';
         return;
     }
+    /* the common case, an ISO code ("de"): no table walk; "uk" is the one
+     * two-letter name that is not its own code */
+    if (n == 2 && !(w[0] == 'u' && w[1] == 'k')) {
+        out[0] = (char)(w[0] - 32);
+        out[1] = (char)(w[1] - 32);
+        out[2] = '\0';
+        return;
+    }
     for (i = 0; i < COUNT(countries); i++)
         if (strcmp(w, countries[i][0]) == 0) {
             memcpy(out, countries[i][1], 3);
