@@ -76,7 +76,8 @@ typedef struct patron_journal_entry {
     const char *kind;    /**< "merge", "undo", "lock", ... */
     int64_t customer_id; /**< the customer it is about (the survivor of a merge) */
     int64_t undone_by;   /**< id of the entry that undid this one, or 0 */
-    const char *payload; /**< JSON written and read by the core; opaque to the store */
+    const char *payload; /**< text written and read by the core (for a merge: the before-images,
+                              password hashes included); opaque to the store, never to be shown */
 } patron_journal_entry;
 
 typedef int (*patron_emit_journal_fn)(void *emit_ctx, const patron_journal_entry *entry);
