@@ -43,7 +43,8 @@ struct patron_pairs {
 
 typedef struct batch {
     patron__match_config cfg;
-    patron__match_rec *recs;
+    patron__match_rec *recs;         /* normalised here (NULL: borrowed from the store) */
+    const patron__match_rec **rp;    /* the record of each index, owned or borrowed */
     int64_t *ids;
     size_t n, cap;
     uint64_t *khash; /* sorted key hashes of each record */
@@ -67,9 +68,10 @@ static uint64_t hash_key(const patron__match_key *k)
 
 static void batch_free(batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; b->recs && i < b->n; i++)
         patron__match_rec_free(&b->recs[i]);
     patron__free(b->recs);
+    patron__free(b->rp);
     patron__free(b->ids);
     patron__free(b->khash);
     patron__free(b->koff);
@@ -273,6 +275,105 @@ static patron_status read_all(patron_db *db, batch *b)
     return st;
 }
 
+/* The memory store keeps every record normalised: borrow them (the caller
+ * holds the transaction until the pairs are made) and compute the keys. */
+static patron_status read_all_fast(patron_db *db, batch *b)
+{
+    static const patron_filter all = PATRON_FILTER_INIT;
+    idpage page;
+    int64_t after = 0;
+    size_t khash_cap = 0, cap = 0;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    patron_status st = PATRON_OK;
+    do {
+        page.n = 0;
+        st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
+        for (size_t i = 0; i < page.n && !st; i++) {
+            const patron__match_rec *r = NULL;
+            int state = 0;
+            size_t nk, w = 0, base;
+            uint64_t *h;
+            if ((st = patron__memstore_match_ref(db->ctx, page.ids[i], &state, &r)) != 0)
+                break;
+            if (state == PATRON_STATE_MERGED)
+                continue;
+            if (b->n + 1 >= cap) {
+                size_t nc = cap ? cap * 2 : 4096;
+                const patron__match_rec **nr = patron__realloc(b->rp, nc * sizeof *nr);
+                int64_t *ni;
+                uint32_t *no;
+                if (nr)
+                    b->rp = nr;
+                ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
+                if (ni)
+                    b->ids = ni;
+                no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
+                if (no)
+                    b->koff = no;
+                if (!nr || !ni || !no) {
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    break;
+                }
+                if (cap == 0)
+                    b->koff[0] = 0;
+                cap = nc;
+            }
+            if (b->n >= UINT32_MAX - 1) {
+                st = patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
+                break;
+            }
+            nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
+            base = b->koff[b->n];
+            if (base + nk > khash_cap) {
+                size_t nc = khash_cap ? khash_cap * 2 : 65536;
+                uint64_t *nh;
+                while (nc < base + nk)
+                    nc *= 2;
+                nh = patron__realloc(b->khash, nc * sizeof *nh);
+                if (!nh) {
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    break;
+                }
+                b->khash = nh;
+                khash_cap = nc;
+            }
+            h = b->khash + base;
+            for (size_t k = 0; k < nk; k++) {
+                uint64_t v = hash_key(&keys[k]);
+                size_t p = w;
+                while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
+                    h[p] = h[p - 1];
+                    p--;
+                }
+                h[p] = v;
+                w++;
+            }
+            nk = 0;
+            for (size_t k = 0; k < w; k++) /* drop repeats */
+                if (nk == 0 || h[nk - 1] != h[k])
+                    h[nk++] = h[k];
+            b->rp[b->n] = r;
+            b->ids[b->n] = page.ids[i];
+            b->koff[b->n + 1] = (uint32_t)(base + nk);
+            b->n++;
+        }
+        if (page.n)
+            after = page.ids[page.n - 1];
+    } while (!st && page.n == 1024);
+    return st;
+}
+
+/* The general path's records: point rp at them. */
+static bool point_at_recs(batch *b)
+{
+    b->rp = patron__malloc((b->n ? b->n : 1) * sizeof *b->rp);
+    if (!b->rp)
+        return false;
+    for (size_t i = 0; i < b->n; i++)
+        b->rp[i] = &b->recs[i];
+    return true;
+}
+
 /* ---- blocks ---------------------------------------------------------------- */
 
 static bool radix_sort(entry *a, size_t n)
@@ -408,7 +509,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score(&r, &b->recs[ra], &b->recs[rb], &b->cfg);
+                patron__match_score(&r, b->rp[ra], b->rp[rb], &b->cfg);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -567,6 +668,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
     job jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int nj = nthreads(), started = 0;
+    bool fast;
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
@@ -579,21 +681,34 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
     memset(jobs, 0, sizeof jobs);
     patron__match_config_default(&b.cfg);
     b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    fast = patron__is_memstore(&db->ops) && strcmp(b.cfg.default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__tx_end(db, read_all(db, &b));
-    if (st) {
-        batch_free(&b);
-        return st;
+    if (fast) {
+        /* The records are borrowed from the memory store: the transaction
+         * (and with it the store's lock) lasts until the pairs are made. */
+        st = read_all_fast(db, &b);
+    } else {
+        st = patron__tx_end(db, read_all(db, &b));
+        if (!st && !point_at_recs(&b))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if (b.n == 0 || !b.koff) {
+    if (!st && (b.n == 0 || !b.koff)) {
+        if (fast)
+            st = patron__tx_end(db, st);
         batch_free(&b);
+        if (st)
+            return st;
         *out = patron__calloc(1, sizeof **out);
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if (!build_blocks(&b)) {
+    if (!st && !build_blocks(&b))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (st) {
+        if (fast)
+            patron__tx_end(db, st);
         batch_free(&b);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        return st;
     }
     /* split the entries into nj ranges on block starts */
     for (int t = 0; t < nj; t++) {
@@ -622,6 +737,14 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (!st)
         st = build_result(db, &b, jobs, nj, out);
+    if (fast) {
+        patron_status end = patron__tx_end(db, st);
+        if (!st && end) {
+            patron_pairs_free(*out);
+            *out = NULL;
+            st = end;
+        }
+    }
     for (int t = 0; t < nj; t++)
         patron__free(jobs[t].out);
     batch_free(&b);

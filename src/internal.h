@@ -208,10 +208,12 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                                        int mode, bool active_only, bool explain);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
-/* The memory store's fast path for matching (see memstore.c). */
+/* The memory store keeps each record's normalised form for matching
+ * (normalised with this default country; other settings take the general
+ * path).  Borrowed, valid until the transaction ends. */
+#define PATRON__MEMSTORE_COUNTRY "DE"
 bool patron__is_memstore(const patron_store_ops *ops);
-patron_status patron__memstore_match_rec(void *ctx, int64_t id, int *state, patron__match_rec *out,
-                                         const char *default_country);
+patron_status patron__memstore_match_ref(void *ctx, int64_t id, int *state, const patron__match_rec **rec);
 
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);

@@ -120,7 +120,8 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     idset ids = { NULL, 0, 0, false };
     size_t nk;
     int64_t self = patron_customer_id(c);
-    bool fast = patron__is_memstore(&db->ops);
+    bool fast = patron__is_memstore(&db->ops) &&
+                strcmp(db->match_cfg->default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     patron_status st = PATRON_OK;
     *out = NULL;
     cfg = *db->match_cfg;
@@ -155,25 +156,22 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         patron_customer *o = NULL;
         patron__match_result res;
         patron_state state;
+        const patron__match_rec *bp = NULL;
         if (ids.ids[i] == self || (i && ids.ids[i] == ids.ids[i - 1]))
             continue;
         if (fast) {
-            /* the memory store: normalised straight from its packed record */
+            /* the memory store keeps every record's normalised form */
             int s_ = 0;
-            st = patron__memstore_match_rec(db->ctx, ids.ids[i], &s_, &b, cfg.default_country);
+            st = patron__memstore_match_ref(db->ctx, ids.ids[i], &s_, &bp);
             if (st == PATRON_E_NOT_FOUND) {
                 st = PATRON_OK; /* gone meanwhile */
                 continue;
             }
-            if (st) {
-                st = patron__db_error(db, st, "out of memory");
+            if (st)
                 break;
-            }
             state = (patron_state)s_;
-            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
-                patron__match_rec_free(&b);
+            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE))
                 continue;
-            }
         } else {
             if ((st = patron__load_in_tx(db, &o, ids.ids[i])) != 0)
                 break;
@@ -188,8 +186,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 break;
             }
             patron_customer_free(o);
+            bp = &b;
         }
-        patron__match_score(&res, &a, &b, &cfg);
+        patron__match_score(&res, &a, bp, &cfg);
         if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
@@ -200,7 +199,8 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 if (nf)
                     m->fields = nf;
                 if (!nc_ || (explain && !nf)) {
-                    patron__match_rec_free(&b);
+                    if (bp == &b)
+                        patron__match_rec_free(&b);
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
@@ -223,14 +223,16 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 }
                 if (oom) {
                     m->n++; /* so that free releases what was copied */
-                    patron__match_rec_free(&b);
+                    if (bp == &b)
+                        patron__match_rec_free(&b);
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
             }
             m->n++;
         }
-        patron__match_rec_free(&b);
+        if (bp == &b)
+            patron__match_rec_free(&b);
     }
 out:
     patron__match_rec_free(&a);

@@ -35,6 +35,7 @@ typedef struct mrec {
     uint64_t *kh;    /* distinct key hashes */
     char *ckeys;     /* the core keys (kind < 100) as text: kind byte, value, NUL, ... */
     char *group;     /* customer group, for scan filters */
+    patron__match_rec *mr; /* normalised for matching (default country DE) */
     uint32_t blob_len, n_kh, ckeys_len;
     uint8_t state, locked;
 } mrec;
@@ -479,6 +480,10 @@ static bool index_add(patron_memstore *ms, const mrec *r, int64_t id)
 
 static void mrec_free(mrec *r)
 {
+    if (r->mr) {
+        patron__match_rec_free(r->mr);
+        patron__free(r->mr);
+    }
     patron__free(r->blob);
     patron__free(r->kh);
     patron__free(r->ckeys);
@@ -514,6 +519,15 @@ static int mrec_build(mrec *r, const patron_customer *c, int64_t id, const patro
     patron__free(packed);
     r->state = (uint8_t)patron_customer_state(c);
     r->locked = (uint8_t)patron_customer_locked(c);
+    /* Matching reads every candidate: normalise once, here, not per query. */
+    r->mr = patron__malloc(sizeof *r->mr);
+    if (!r->mr)
+        goto oom;
+    if (patron__cust_match_rec(r->mr, c, PATRON__MEMSTORE_COUNTRY) != 0) {
+        patron__free(r->mr);
+        r->mr = NULL;
+        goto oom;
+    }
     if (patron_customer_get(c, PATRON_F_GROUP) &&
         !(r->group = patron__strdup(patron_customer_get(c, PATRON_F_GROUP))))
         goto oom;
@@ -1292,116 +1306,18 @@ static int ms_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit,
     return PATRON_OK;
 }
 
-/* ---- matching straight from a packed record --------------------------- */
+/* ---- matching ------------------------------------------------------------ */
 
-static uint32_t rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Normalise record `id` for matching without building a patron_customer:
- * the fields the matcher reads are copied out of the packed record into one
- * buffer.  *state gets the record's state.  PATRON_E_NOT_FOUND if absent. */
-patron_status patron__memstore_match_rec(void *ctx, int64_t id, int *state, patron__match_rec *out,
-                                         const char *default_country)
+/* The normalised form of record `id`, kept with the record: borrowed, valid
+ * until the transaction ends.  *state gets the record's state. */
+patron_status patron__memstore_match_ref(void *ctx, int64_t id, int *state, const patron__match_rec **rec)
 {
     patron_memstore *ms = MS(ctx);
-    const mrec *r;
-    const unsigned char *p, *end;
-    char small[2048], *arena = small, *w;
-    const char *f[PATRON_F__END];
-    patron__match_raw raw;
-    patron__match_raw_addr asmall[4], *addr = asmall;
-    size_t n_addr = 0, cap_addr = 4;
-    const char *addr_phone = NULL;
-    int rc;
     if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
-    r = &ms->recs[id];
-    *state = r->state;
-    if (r->blob_len > sizeof small && !(arena = patron__malloc(r->blob_len)))
-        return PATRON_E_NOMEM;
-    memset(f, 0, sizeof f);
-    w = arena;
-    p = (const unsigned char *)r->blob + 6; /* after the magic */
-    end = (const unsigned char *)r->blob + r->blob_len;
-    while (p < end && *p != 'Z') {
-        unsigned char tag = *p++;
-        int fid = 0;
-        uint32_t len;
-        if (tag == 'A') {
-            if (n_addr == cap_addr) {
-                patron__match_raw_addr *na = patron__malloc(cap_addr * 2 * sizeof *na);
-                if (!na) {
-                    rc = PATRON_E_NOMEM;
-                    goto out;
-                }
-                memcpy(na, addr, n_addr * sizeof *na);
-                if (addr != asmall)
-                    patron__free(addr);
-                addr = na;
-                cap_addr *= 2;
-            }
-            memset(&addr[n_addr++], 0, sizeof *addr);
-            continue;
-        }
-        if (tag == 'F' || tag == 'a')
-            fid = *p++;
-        len = rd32(p);
-        p += 4;
-        if (tag == 'P') { /* key and value: neither is matched */
-            p += len;
-            len = rd32(p);
-            p += 4;
-        }
-        if (tag == 'F' || (tag == 'a' && n_addr)) {
-            const char **slot = NULL;
-            if (tag == 'F' && fid > 0 && fid < PATRON_F__END)
-                slot = &f[fid];
-            else if (tag == 'a') {
-                patron__match_raw_addr *a = &addr[n_addr - 1];
-                switch (fid) {
-                case PATRON_A_STREET: slot = &a->street; break;
-                case PATRON_A_HOUSE_NUMBER: slot = &a->house_number; break;
-                case PATRON_A_ADDITION: slot = &a->addition; break;
-                case PATRON_A_POSTAL_CODE: slot = &a->postal_code; break;
-                case PATRON_A_CITY: slot = &a->city; break;
-                case PATRON_A_COUNTRY: slot = &a->country; break;
-                case PATRON_A_PHONE:
-                    if (!addr_phone)
-                        slot = &addr_phone;
-                    break;
-                default: break;
-                }
-            }
-            if (slot) {
-                memcpy(w, p, len);
-                w[len] = '\0';
-                *slot = w;
-                w += len + 1;
-            }
-        }
-        p += len;
-    }
-    memset(&raw, 0, sizeof raw);
-    /* the same choice of fields as patron__cust_match_rec() */
-    raw.first_name = f[PATRON_F_FIRST_NAME];
-    raw.last_name = f[PATRON_F_LAST_NAME];
-    raw.company = f[PATRON_F_COMPANY];
-    raw.email = f[PATRON_F_EMAIL];
-    raw.phone = f[PATRON_F_PHONE] ? f[PATRON_F_PHONE] : f[PATRON_F_MOBILE];
-    if (!raw.phone)
-        raw.phone = addr_phone;
-    raw.birth_date = f[PATRON_F_BIRTH_DATE];
-    raw.addr = addr;
-    raw.n_addr = n_addr;
-    rc = patron__match_normalize(out, &raw, default_country) == 0 ? PATRON_OK : PATRON_E_NOMEM;
-out:
-    if (addr != asmall)
-        patron__free(addr);
-    if (arena != small)
-        patron__free(arena);
-    return rc;
+    *state = ms->recs[id].state;
+    *rec = ms->recs[id].mr;
+    return PATRON_OK;
 }
 
 bool patron__is_memstore(const patron_store_ops *ops);

@@ -257,6 +257,28 @@ static void test_fast_and_general_paths_agree(void **state)
         patron_matches_free(m2);
         patron_customer_free(c);
     }
+    /* and the batch: the same pairs, scores and decisions */
+    {
+        patron_pairs *p1, *p2;
+        OK(f->db, patron_db_dedupe(f->db, &p1, PATRON_MATCH_FIELDS));
+        OK(general, patron_db_dedupe(general, &p2, PATRON_MATCH_FIELDS));
+        assert_true(patron_pairs_count(p1) > 0);
+        assert_int_equal(patron_pairs_count(p1), patron_pairs_count(p2));
+        for (size_t i = 0; i < patron_pairs_count(p1); i++) {
+            int64_t a1, b1, a2, b2;
+            double s1, s2;
+            int d1, d2;
+            OK(f->db, patron_pairs_get(p1, i, &a1, &b1, &s1, &d1));
+            OK(f->db, patron_pairs_get(p2, i, &a2, &b2, &s2, &d2));
+            assert_int_equal(a1, a2);
+            assert_int_equal(b1, b2);
+            assert_int_equal(d1, d2);
+            assert_true(s1 == s2);
+            assert_int_equal(patron_pairs_cluster(p1, a1), patron_pairs_cluster(p2, a2));
+        }
+        patron_pairs_free(p1);
+        patron_pairs_free(p2);
+    }
     patron_db_close(general);
 }
 
