@@ -700,7 +700,9 @@ typedef struct patron_pairs patron_pairs;
  * out) judged MERGE or REVIEW, and clusters — the transitive closure of the
  * MERGE pairs — with stable cluster ids (the smallest customer id in the
  * cluster, so the same data gives the same ids).  Reads every record once
- * and blocks in memory; for incremental work use patron_db_match().
+ * and blocks in memory; for incremental work use patron_db_match().  On the
+ * memory store the call is one read transaction, so other handles on the
+ * same store wait until it returns (about 9 s for a million customers).
  * @param[out] out  free with patron_pairs_free().
  */
 PATRON_API patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
