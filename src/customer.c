@@ -146,9 +146,7 @@ patron_status patron__cust_copy(patron_customer *dst, const patron_customer *src
     patron__cust_move(dst, &tmp);
     return PATRON_OK;
 oom:
-    patron__cust_clear(&tmp);
-    if (tmp.prop_k == NULL && tmp.prop_v) /* one of the two arrays failed */
-        patron__free(tmp.prop_v);
+    patron__cust_clear(&tmp); /* frees both property arrays, NULL or not */
     return PATRON_E_NOMEM;
 }
 

@@ -66,6 +66,27 @@ static uint64_t hash_key(const patron__match_key *k)
     return h ? h : 1; /* 0 means "no common key" below */
 }
 
+/* A record's key hashes into h, sorted and without repeats (pairs are
+ * scored in the block of the first hash two records share); returns how many. */
+static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
+{
+    size_t w = 0, n = 0;
+    for (size_t k = 0; k < nk; k++) {
+        uint64_t v = hash_key(&keys[k]);
+        size_t p = w;
+        while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
+            h[p] = h[p - 1];
+            p--;
+        }
+        h[p] = v;
+        w++;
+    }
+    for (size_t k = 0; k < w; k++)
+        if (n == 0 || h[n - 1] != h[k])
+            h[n++] = h[k];
+    return n;
+}
+
 static void batch_free(batch *b)
 {
     for (size_t i = 0; b->recs && i < b->n; i++)
@@ -112,7 +133,7 @@ static void *norm_thread(void *arg)
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     for (size_t i = j->from; i < j->to; i++) {
         uint64_t *h = j->kh + i * PATRON__MATCH_KEYS_MAX;
-        size_t nk, w = 0;
+        size_t nk;
         if (patron__cust_match_rec(&j->recs[i], j->cust[i], j->cfg->default_country) != 0) {
             j->oom = true;
             memset(&j->recs[i], 0, sizeof j->recs[i]);
@@ -120,21 +141,7 @@ static void *norm_thread(void *arg)
             continue;
         }
         nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &j->recs[i], j->cfg);
-        for (size_t k = 0; k < nk; k++) {
-            uint64_t v = hash_key(&keys[k]);
-            size_t p = w;
-            while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
-                h[p] = h[p - 1];
-                p--;
-            }
-            h[p] = v;
-            w++;
-        }
-        nk = 0;
-        for (size_t k = 0; k < w; k++) /* drop repeats */
-            if (nk == 0 || h[nk - 1] != h[k])
-                h[nk++] = h[k];
-        j->nk[i] = (uint8_t)nk;
+        j->nk[i] = (uint8_t)hash_keys(h, keys, nk);
     }
     return NULL;
 }
@@ -291,7 +298,7 @@ static patron_status read_all_fast(patron_db *db, batch *b)
         for (size_t i = 0; i < page.n && !st; i++) {
             const patron__match_rec *r = NULL;
             int state = 0;
-            size_t nk, w = 0, base;
+            size_t nk, base;
             uint64_t *h;
             if ((st = patron__memstore_match_ref(db->ctx, page.ids[i], &state, &r)) != 0)
                 break;
@@ -338,20 +345,7 @@ static patron_status read_all_fast(patron_db *db, batch *b)
                 khash_cap = nc;
             }
             h = b->khash + base;
-            for (size_t k = 0; k < nk; k++) {
-                uint64_t v = hash_key(&keys[k]);
-                size_t p = w;
-                while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
-                    h[p] = h[p - 1];
-                    p--;
-                }
-                h[p] = v;
-                w++;
-            }
-            nk = 0;
-            for (size_t k = 0; k < w; k++) /* drop repeats */
-                if (nk == 0 || h[nk - 1] != h[k])
-                    h[nk++] = h[k];
+            nk = hash_keys(h, keys, nk);
             b->rp[b->n] = r;
             b->ids[b->n] = page.ids[i];
             b->koff[b->n + 1] = (uint32_t)(base + nk);
