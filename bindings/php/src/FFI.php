@@ -288,6 +288,7 @@ const char *patron_version_string(void);
 const char *patron_status_str(int status);
 int patron_set_allocator(const patron_allocator *alloc);
 void patron_free(void *ptr);
+void *patron_malloc(size_t size);
 
 const char *patron_field_name(int field);
 int patron_field_from_name(const char *name);
