@@ -9,11 +9,17 @@
  *
  * Quick start:
  *
+ *     // the shop's own orders table, which merges re-link
+ *     static const patron_sqlite_ref_table orders =
+ *         { "order", "orders", "customer_id", "order_id", 0 };
+ *     patron_sqlite_options opts = PATRON_SQLITE_OPTIONS_INIT;
  *     patron_db *db;
  *     char *msg = NULL;
- *     if (patron_db_open_sqlite_ex(&db, NULL, "shop.db", 0, &msg) != PATRON_OK) {
+ *     opts.ref_tables = &orders;
+ *     opts.n_ref_tables = 1;
+ *     if (patron_db_open_sqlite(&db, NULL, &msg, "shop.db", &opts) != PATRON_OK) {
  *         fprintf(stderr, "%s\n", msg);
- *         patron_sqlite_free(msg);
+ *         patron_free(msg);
  *         ...
  *     }
  *     ... patron_db_create(db, c) ...
@@ -46,12 +52,26 @@
  * error during the undo), the host's whole transaction is rolled back and
  * the call reports so.
  *
- * Schema (version 1; `PRAGMA user_version` = 1, `PRAGMA application_id` =
- * 0x5054524E, "PTRN").  Opening a file migrates it to the newest version this
- * library knows, in one transaction; a file written by a newer library is
- * refused.  Values are stored as the patron_customer getters give them:
- * text, except the columns marked INTEGER (booleans 0/1, timestamps in
- * seconds since 1970, ids, revision).  NULL means "unset".
+ * Tables and their prefix
+ * ------------------------
+ * Every table and index of the store is named <prefix><name>; the prefix is
+ * patron_sqlite_options.table_prefix, by default "patron_" — so the store
+ * lives beside a shop's own `customers`, `orders` or `meta` tables in the
+ * same file and never touches them.  Below, the names are given without the
+ * prefix.  Several prefixes in one file are separate stores.
+ *
+ * Schema (version 2).  The version of the tables under a prefix is kept in
+ * `<prefix>schema` (name 'version').  Opening creates the tables, or
+ * migrates them to the newest version this library knows, in one
+ * transaction; tables written by a newer library are refused.  A file the
+ * store created from nothing is also marked `PRAGMA application_id` =
+ * 0x5054524E ("PTRN") and `PRAGMA user_version` = 2; a host's existing
+ * file keeps its own header.  A file of the pre-release schema 1 (tables
+ * without prefix, a demo table `orders`, the version in user_version) is
+ * refused with a message: no release wrote it, so there is no migration.
+ * Values are stored as the patron_customer getters give them: text, except
+ * the columns marked INTEGER (booleans 0/1, timestamps in seconds since
+ * 1970, ids, revision).  NULL means "unset".
  *
  *     CREATE TABLE customers (            -- one row per customer
  *       id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, also after a delete
@@ -100,8 +120,8 @@
  *     CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT,
  *       time INTEGER, kind TEXT, customer_id INTEGER,
  *       undone_by INTEGER NOT NULL DEFAULT 0, payload TEXT);
- *     CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER,
- *       total TEXT);                      -- an example of the host's references
+ *     CREATE TABLE schema (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+ *       -- 'version': the schema version of the tables under this prefix
  *     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
  *       WITHOUT ROWID;  -- small named values of the library: customer groups
  *                       -- ("group/<name>"); scanned in byte order of key
@@ -117,10 +137,18 @@
  *
  * The store's tables are patron's: a host may read them freely, but should
  * change customers only through patron (or keep customer_keys in step).
- * `orders` is an example of a host table that a merge re-links: relink()
- * moves a duplicate's orders to the survivor and reports each as
- * ("order", order_id).  A host with other reference tables wraps the ops
- * from patron_sqlite_store_open() and adds its own relink().
+ *
+ * The host's references (orders, invoices, ...) are the host's tables, not
+ * the store's: list them in patron_sqlite_options.ref_tables.  relink()
+ * moves a duplicate's rows of each to the survivor and reports each row as
+ * (kind, id); move_ref() (undo) moves one back; check_refs() refuses a merge
+ * while a customer has rows in a table marked PATRON_SQLITE_REF_PINNED.  A
+ * host with references that are not rows of a table wraps the ops from
+ * patron_sqlite_store_open() and adds its own relink().
+ *
+ * Memory: the store allocates through libpatron's allocator
+ * (patron_set_allocator); what it hands out is freed with patron_free().
+ * SQLite's own memory is SQLite's (sqlite3_config()).
  */
 #ifndef PATRON_SQLITE_H
 #define PATRON_SQLITE_H
