@@ -258,6 +258,11 @@ static const char *opt(const char *v)
     return v && *v ? v : NULL;
 }
 
+/* Without a table prefix, so that the same-schema baseline below can copy
+ * the store's tables by their plain names. */
+static const patron_sqlite_options bench_options = { PATRON_SQLITE_OPTIONS_VERSION, 0, "", NULL,
+                                                     0 };
+
 static int run_patron(const row *rows, long n, const char *path, cost *secs, long *rejected)
 {
     patron_db *db = NULL;
@@ -267,7 +272,7 @@ static int run_patron(const row *rows, long n, const char *path, cost *secs, lon
 
     *rejected = 0;
     cleanup(path);
-    if (patron_db_open_sqlite_ex(&db, &s, path, 0, &msg) != PATRON_OK)
+    if (patron_db_open_sqlite(&db, &s, &msg, path, &bench_options) != PATRON_OK)
         return die("open", msg ? msg : "?");
     cost_start(secs);
     for (i = 0; i < n; i++) {
@@ -559,7 +564,7 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
 
     cleanup(path);
     /* The store creates the schema; the rows are then written by hand. */
-    if (patron_sqlite_store_open(&ops, &ctx, path, 0, &msg) != PATRON_OK)
+    if (patron_sqlite_store_open(&ops, &ctx, &msg, path, &bench_options) != PATRON_OK)
         return die("same-schema open", msg ? msg : "?");
     db = patron_sqlite_handle(ctx);
     for (k = 0; k < T__N; k++)
