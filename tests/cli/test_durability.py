@@ -15,7 +15,7 @@ BATCH = 10000  # rows per transaction of `patron import`
 class Durability(clitest.CliTest):
     def count(self):
         try:
-            return self.sql("SELECT count(*) FROM customers")[0][0]
+            return self.sql("SELECT count(*) FROM patron_customers")[0][0]
         except sqlite3.OperationalError:
             return 0  # not created yet
 
