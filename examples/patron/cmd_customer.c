@@ -55,7 +55,7 @@ int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t 
             ids = p;
             cap = (cap + PAGE) * 2;
         }
-        st = patron_db_list(ctx->db, ids + n, PAGE, &got, f, after);
+        st = patron_db_list(ctx->db, ids + n, &got, PAGE, f, after);
         if (st != PATRON_OK) {
             free(ids);
             return cli_fail_db(ctx, st, "list");
@@ -141,7 +141,7 @@ static void print_customer(const patron_customer *c)
         printf("properties\n");
     for (i = 0; i < n; i++) {
         const char *k, *v;
-        if (patron_customer_prop_at(c, i, &k, &v) == PATRON_OK)
+        if (patron_customer_prop_at(c, &k, &v, i) == PATRON_OK)
             print_line("  ", k, v);
     }
 }
@@ -149,7 +149,7 @@ static void print_customer(const patron_customer *c)
 static int print_json(cli *ctx, const patron_customer *c, unsigned flags)
 {
     char *json = NULL;
-    patron_status st = patron_customer_to_json(&json, c, flags);
+    patron_status st = patron_customer_to_json(c, &json, flags);
 
     if (st != PATRON_OK)
         return cli_fail(ctx, "JSON: %s", patron_customer_errmsg(c));

@@ -95,7 +95,7 @@ static int export_json(cli *ctx, FILE *out, const int64_t *ids, size_t n)
         }
         if (k == 0)
             continue;
-        if (patron_customer_to_json(&json, c, 0) != PATRON_OK) {
+        if (patron_customer_to_json(c, &json, 0) != PATRON_OK) {
             rc = cli_fail(ctx, "JSON: %s", patron_customer_errmsg(c));
             patron_customer_free(c);
             break;
@@ -144,7 +144,7 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n)
         np = patron_customer_prop_count(c);
         for (j = 0; j < np; j++) {
             const char *key;
-            if (patron_customer_prop_at(c, j, &key, NULL) == PATRON_OK && keyset_add(&ks, key) < 0) {
+            if (patron_customer_prop_at(c, &key, NULL, j) == PATRON_OK && keyset_add(&ks, key) < 0) {
                 patron_customer_free(c);
                 rc = cli_fail(ctx, "out of memory");
                 goto out;

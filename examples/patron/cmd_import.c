@@ -329,14 +329,14 @@ int cmd_import(cli *ctx, int argc, char **argv)
         } else if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE ||
                    st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS || st == PATRON_E_LOCKED) {
             /* Something about this row: reject it, go on. */
-            if (reject(&rj, &rec, err[0] ? err : patron_status_str(st)) < 0) {
+            if (reject(&rj, &rec, err[0] ? err : patron_status_message(st)) < 0) {
                 snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
                 stopped_at = rec.line;
                 break;
             }
         } else {
             /* The store or memory failed: nothing more will work. */
-            snprintf(fatal, sizeof fatal, "%s: %s", patron_status_str(st), err);
+            snprintf(fatal, sizeof fatal, "%s: %s", patron_status_message(st), err);
             stopped_at = rec.line;
             break;
         }
