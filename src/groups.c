@@ -539,7 +539,12 @@ static patron_status read_groups(patron_db *db, patron_groups *out, const char *
         return unsupported(db);
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    return patron__tx_end(db, read_in_tx(db, out, name));
+    st = patron__tx_end(db, read_in_tx(db, out, name));
+    if (st) { /* also when only the end of the transaction failed */
+        patron__free(out->v);
+        memset(out, 0, sizeof *out);
+    }
+    return st;
 }
 
 patron_status patron_db_group_list(patron_db *db, patron_groups **out)
