@@ -17,7 +17,8 @@
  *    and capacity side by side in the out-parameters (ids_out, n_out, cap).
  *    Functions that make a new object without working on one (_new, _open)
  *    take their out-parameter first.  A callback's `void *payload` comes
- *    right after the callback.
+ *    right after the callback; a callback itself receives its payload as
+ *    its first argument (as store callbacks receive their ctx).
  *  - Ranges.  An accessor that can be asked for something that is not there
  *    (an index past the end, an unknown field) and answers with numbers
  *    returns a patron_status, PATRON_E_RANGE for the index or field, with the
