@@ -20,7 +20,7 @@
 
 #include "internal.h"
 
-#define NOT_MERGED (-2)
+#define NOT_MERGED PATRON_MERGE_NOT_MERGED
 
 struct patron_merge_plan {
     size_t n;              /* records: [0] survivor, [1..] duplicates */
@@ -30,7 +30,7 @@ struct patron_merge_plan {
     char *custom[PATRON_F__END];
     int conflict[PATRON_F__END];
     patron_customer *lists; /* united addresses, tags, properties */
-    int lock;               /* -1 default, 0, 1 */
+    int lock;               /* a patron_merge_lock */
     int activate;
     bool login_conflict, login_explicit;
     char *problems;
@@ -251,7 +251,7 @@ static patron_status unite_lists(patron_merge_plan *p)
             st = patron_customer_tag_add(l, patron_customer_tag_get(r, i));
         for (size_t i = 0; i < patron_customer_prop_count(r) && !st; i++) {
             const char *key, *val;
-            patron_customer_prop_at(r, i, &key, &val);
+            patron_customer_prop_at(r, &key, &val, i);
             if (!patron_customer_prop_get(l, key))
                 st = patron_customer_prop_set(l, key, val);
         }
@@ -298,7 +298,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     p->n = n_dups + 1;
     p->policy = policy;
-    p->lock = -1;
+    p->lock = PATRON_MERGE_LOCK_ANY;
     p->rec = patron__calloc(p->n, sizeof *p->rec);
     if (!p->rec) {
         patron_merge_plan_free(p);
@@ -332,7 +332,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
 }
 
 patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
-                                    const int64_t *dup_ids, size_t n_dups, int policy)
+                                    const int64_t *dup_ids, size_t n_dups, patron_merge_policy policy)
 {
     patron_status st;
     if (!db)
@@ -342,7 +342,7 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
     *out = NULL;
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, policy));
+    st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, (int)policy));
     if (st) {
         patron_merge_plan_free(*out);
         *out = NULL;
@@ -380,11 +380,16 @@ const patron_customer *patron_merge_plan_record(const patron_merge_plan *p, size
     return p && k < p->n ? p->rec[k] : NULL;
 }
 
-int patron_merge_plan_choice(const patron_merge_plan *p, int f)
+patron_status patron_merge_plan_choice(const patron_merge_plan *p, int *out, int f)
 {
-    if (!p || f <= 0 || f >= PATRON_F__END)
-        return NOT_MERGED;
-    return p->choice[f];
+    if (out)
+        *out = NOT_MERGED;
+    if (!p || !out)
+        return PATRON_E_INVALID;
+    if (f <= 0 || f >= PATRON_F__END)
+        return PATRON_E_RANGE;
+    *out = p->choice[f];
+    return PATRON_OK;
 }
 
 const char *patron_merge_plan_value(const patron_merge_plan *p, int f)
@@ -466,13 +471,14 @@ patron_status patron_merge_plan_set(patron_merge_plan *p, int f, const char *val
     return PATRON_OK;
 }
 
-patron_status patron_merge_plan_set_lock(patron_merge_plan *p, int lock)
+patron_status patron_merge_plan_set_lock(patron_merge_plan *p, patron_merge_lock lock)
 {
     if (!p)
         return PATRON_E_INVALID;
-    if (lock < -1 || lock > 1)
-        return plan_error(p, PATRON_E_INVALID, "lock must be -1, 0 or 1");
-    p->lock = lock;
+    if ((int)lock < PATRON_MERGE_LOCK_ANY || (int)lock > PATRON_MERGE_LOCK_LOCKED)
+        return plan_error(p, PATRON_E_INVALID,
+                          "lock must be PATRON_MERGE_LOCK_ANY, _UNLOCKED or _LOCKED, not %d", (int)lock);
+    p->lock = (int)lock;
     return PATRON_OK;
 }
 
@@ -491,15 +497,15 @@ const char *patron_merge_plan_problems(const patron_merge_plan *p)
 
 static bool plan_locks(const patron_merge_plan *p)
 {
-    if (p->lock >= 0)
-        return p->lock == 1;
+    if (p->lock != PATRON_MERGE_LOCK_ANY)
+        return p->lock == PATRON_MERGE_LOCK_LOCKED;
     for (size_t k = 0; k < p->n; k++)
         if (patron_customer_locked(p->rec[k]))
             return true;
     return false;
 }
 
-patron_status patron_merge_plan_to_json(char **out, const patron_merge_plan *p, unsigned flags)
+patron_status patron_merge_plan_to_json(const patron_merge_plan *p, char **out, unsigned flags)
 {
     patron_strbuf sb;
     bool pretty = flags & PATRON_JSON_PRETTY;
@@ -1170,7 +1176,7 @@ static int list_entry(void *ctx, const patron_journal_entry *e)
     return 0;
 }
 
-patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit)
+patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after_id, size_t limit)
 {
     patron_strbuf sb;
     jlist l;
@@ -1202,8 +1208,8 @@ patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id
     return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
 }
 
-patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n,
-                                    unsigned flags)
+patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t *ids, size_t n,
+                                       unsigned flags)
 {
     patron_strbuf sb;
     patron_status st;
@@ -1214,8 +1220,10 @@ patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *id
     *out = NULL;
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron__sb_free(&sb);
         return st;
+    }
     for (size_t i = 0; i < n && !st; i++) {
         patron_customer *c = NULL;
         st = patron__load_in_tx(db, &c, ids[i]);
@@ -1238,4 +1246,141 @@ patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *id
     }
     *out = patron__sb_detach(&sb, NULL);
     return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+}
+
+/* ---- the journal as structs ------------------------------------------ */
+
+struct patron_journal_item {
+    int64_t id, time, customer_id, undone_by;
+    char *kind, *summary;
+};
+
+struct patron_journal {
+    patron_journal_item *e;
+    size_t n, cap;
+    bool oom;
+};
+
+/* The one-line summary of an entry, from the payload's "summary" line; never
+ * anything else of the payload (it holds before-images). */
+static char *entry_summary(const patron_journal_entry *e)
+{
+    const char *sum = e->payload ? strstr(e->payload, "\nsummary ") : NULL;
+    const char *s, *end;
+    if (!sum)
+        return patron__strdup("");
+    s = sum + 9;
+    end = strchr(s, '\n');
+    return patron__strndup(s, end ? (size_t)(end - s) : strlen(s));
+}
+
+static int keep_entry(void *ctx, const patron_journal_entry *e)
+{
+    patron_journal *j = ctx;
+    patron_journal_item *it;
+    if (j->n == j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 16;
+        patron_journal_item *ne = patron__realloc(j->e, nc * sizeof *ne);
+        if (!ne) {
+            j->oom = true;
+            return 1;
+        }
+        j->e = ne;
+        j->cap = nc;
+    }
+    it = &j->e[j->n];
+    memset(it, 0, sizeof *it);
+    it->id = e->id;
+    it->time = e->time;
+    it->customer_id = e->customer_id;
+    it->undone_by = e->undone_by;
+    it->kind = patron__strdup(e->kind ? e->kind : "");
+    it->summary = entry_summary(e);
+    j->n++;
+    if (!it->kind || !it->summary) {
+        j->oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+void patron_journal_free(patron_journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++) {
+        patron__free(j->e[i].kind);
+        patron__free(j->e[i].summary);
+    }
+    patron__free(j->e);
+    patron__free(j);
+}
+
+patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_t after_id, size_t limit)
+{
+    patron_journal *j;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (!db->ops.journal_scan)
+        return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
+    if (!(j = patron__calloc(1, sizeof *j)))
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron_journal_free(j);
+        return st;
+    }
+    st = patron__store_rc(db, db->ops.journal_scan(db->ctx, after_id, limit, keep_entry, j), "journal_scan", 0);
+    if (j->oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    st = patron__tx_end(db, st);
+    if (st) {
+        patron_journal_free(j);
+        return st;
+    }
+    *out = j;
+    return patron__db_ok(db);
+}
+
+size_t patron_journal_count(const patron_journal *j)
+{
+    return j ? j->n : 0;
+}
+
+const patron_journal_item *patron_journal_at(const patron_journal *j, size_t i)
+{
+    return j && i < j->n ? &j->e[i] : NULL;
+}
+
+int64_t patron_journal_item_id(const patron_journal_item *e)
+{
+    return e ? e->id : 0;
+}
+
+int64_t patron_journal_item_time(const patron_journal_item *e)
+{
+    return e ? e->time : 0;
+}
+
+const char *patron_journal_item_kind(const patron_journal_item *e)
+{
+    return e ? e->kind : NULL;
+}
+
+int64_t patron_journal_item_customer(const patron_journal_item *e)
+{
+    return e ? e->customer_id : 0;
+}
+
+int64_t patron_journal_item_undone_by(const patron_journal_item *e)
+{
+    return e ? e->undone_by : 0;
+}
+
+const char *patron_journal_item_summary(const patron_journal_item *e)
+{
+    return e ? e->summary : NULL;
 }

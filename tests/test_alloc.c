@@ -215,7 +215,7 @@ static void test_hook_is_used(void **state)
     assert_true(A.mallocs > m0);
     assert_true(A.live > 0);
     /* memory handed to the caller comes from the hook and goes back to it */
-    assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
+    assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
     assert_int_equal(patron_record_pack(&packed, &len, c), PATRON_OK);
     check_block(js);
     check_block(packed);
@@ -573,13 +573,13 @@ static void sequence(run *r)
     assert_int_equal(patron_customer_id(f), id);
     patron_customer_free(f);
     f = NULL;
-    st = patron_db_lookup(db, ids, 4, &n, PATRON_KEY_LOGIN, "anna");
+    st = patron_db_lookup(db, ids, &n, 4, PATRON_KEY_LOGIN, "anna");
     CHECK_STATUS(st, "lookup");
     if (st)
         goto out;
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], id);
-    st = patron_db_list(db, ids, 4, &n, NULL, 0);
+    st = patron_db_list(db, ids, &n, 4, NULL, 0);
     CHECK_STATUS(st, "list");
     if (st)
         goto out;
@@ -593,7 +593,7 @@ static void sequence(run *r)
     }
     patron_customer_free(f);
     f = NULL;
-    st = patron_customer_to_json(&js, c, PATRON_JSON_PRETTY);
+    st = patron_customer_to_json(c, &js, PATRON_JSON_PRETTY);
     CHECK_NOMEM(st, "to_json");
     if (st)
         goto out;
@@ -677,7 +677,7 @@ static void test_oom_every_step_from_then_on(void **state)
         patron_customer *w_ = NULL; \
         blob b0_, b1_; \
         patron_status st_; \
-        PAUSED(assert_int_equal(patron_customer_clone(&w_, base), PATRON_OK)); \
+        PAUSED(assert_int_equal(patron_customer_clone(base, &w_), PATRON_OK)); \
         b0_ = pack_paused(w_); \
         { \
             patron_customer *c = w_; \
@@ -697,7 +697,7 @@ static void test_oom_every_step_from_then_on(void **state)
 static patron_status clone_op(const patron_customer *c)
 {
     patron_customer *d = (patron_customer *)&d;
-    patron_status st = patron_customer_clone(&d, c);
+    patron_status st = patron_customer_clone(c, &d);
     if (st)
         assert_null(d);
     patron_customer_free(d);
@@ -738,7 +738,7 @@ static patron_status pack_unpack_op(const patron_customer *c)
 static patron_status json_op(const patron_customer *c)
 {
     char *js = NULL;
-    patron_status st = patron_customer_to_json(&js, c, 0);
+    patron_status st = patron_customer_to_json(c, &js, 0);
     if (st)
         assert_null(js);
     patron_free(js);

@@ -44,8 +44,8 @@ static int pair_decision(const patron_pairs *p, int64_t a, int64_t b)
     }
     for (size_t i = 0; i < patron_pairs_count(p); i++) {
         int64_t x, y;
-        int d;
-        assert_int_equal(patron_pairs_get(p, i, &x, &y, NULL, &d), PATRON_OK);
+        patron_decision d;
+        assert_int_equal(patron_pairs_get(p, &x, &y, NULL, &d, i), PATRON_OK);
         assert_true(x < y);
         if (x == a && y == b)
             return d;
@@ -76,11 +76,11 @@ static void test_pairs_and_clusters(void **state)
     /* sorted by id_a, id_b */
     for (size_t i = 0; i < patron_pairs_count(p); i++) {
         int64_t a, b;
-        patron_pairs_get(p, i, &a, &b, NULL, NULL);
+        patron_pairs_get(p, &a, &b, NULL, NULL, i);
         assert_true(a * 1000000 + b > prev);
         prev = a * 1000000 + b;
     }
-    assert_int_equal(patron_pairs_get(p, patron_pairs_count(p), NULL, NULL, NULL, NULL), PATRON_E_RANGE);
+    assert_int_equal(patron_pairs_get(p, NULL, NULL, NULL, NULL, patron_pairs_count(p)), PATRON_E_RANGE);
     /* one cluster, named by its smallest id */
     first = patron_pairs_cluster(p, m1);
     assert_int_equal(first, m1);
@@ -161,8 +161,11 @@ static void test_popular_keys(void **state)
     OK(f->db, patron_db_load(f->db, &c, ids[7]));
     OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
     assert_true(patron_matches_count(m) > 0);
-    for (size_t i = 0; i < patron_matches_count(m); i++)
-        assert_true(patron_matches_get(m, i, NULL, NULL) != ids[7]);
+    for (size_t i = 0; i < patron_matches_count(m); i++) {
+        int64_t cid = 0;
+        OK(f->db, patron_matches_get(m, &cid, NULL, NULL, i));
+        assert_true(cid != ids[7]);
+    }
     patron_matches_free(m);
     patron_customer_free(c);
     /* move half of them away, delete a quarter */
@@ -187,7 +190,8 @@ static void test_popular_keys(void **state)
         OK(f->db, patron_db_load(f->db, &c, ids[3]));
         OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
         for (size_t i = 0; i < patron_matches_count(m); i++) {
-            int64_t id = patron_matches_get(m, i, NULL, NULL);
+            int64_t id = 0;
+            OK(f->db, patron_matches_get(m, &id, NULL, NULL, i));
             size_t k = (size_t)(id - ids[0]);
             assert_true(id != ids[3]);
             assert_true(k < N && k % 4 != 1);
@@ -248,8 +252,8 @@ static void test_fast_and_general_paths_agree(void **state)
         OK(f->db, patron_db_load(f->db, &c, ids[i]));
         OK(f->db, patron_db_match(f->db, &m1, c, PATRON_MATCH_FIELDS));
         OK(general, patron_db_match(general, &m2, c, PATRON_MATCH_FIELDS));
-        OK(f->db, patron_matches_to_json(&j1, m1, 0));
-        OK(f->db, patron_matches_to_json(&j2, m2, 0));
+        OK(f->db, patron_matches_to_json(m1, &j1, 0));
+        OK(f->db, patron_matches_to_json(m2, &j2, 0));
         assert_string_equal(j1, j2);
         patron_free(j1);
         patron_free(j2);
@@ -267,9 +271,9 @@ static void test_fast_and_general_paths_agree(void **state)
         for (size_t i = 0; i < patron_pairs_count(p1); i++) {
             int64_t a1, b1, a2, b2;
             double s1, s2;
-            int d1, d2;
-            OK(f->db, patron_pairs_get(p1, i, &a1, &b1, &s1, &d1));
-            OK(f->db, patron_pairs_get(p2, i, &a2, &b2, &s2, &d2));
+            patron_decision d1, d2;
+            OK(f->db, patron_pairs_get(p1, &a1, &b1, &s1, &d1, i));
+            OK(f->db, patron_pairs_get(p2, &a2, &b2, &s2, &d2, i));
             assert_int_equal(a1, a2);
             assert_int_equal(b1, b2);
             assert_int_equal(d1, d2);

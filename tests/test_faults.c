@@ -176,7 +176,7 @@ static patron_status run_list(fixture *fx, patron_db *db, patron_customer *rec)
     (void)fx;
     (void)rec;
     f.state = PATRON_STATE_ACTIVE;
-    return patron_db_list(db, ids, 4, &n, &f, 0);
+    return patron_db_list(db, ids, &n, 4, &f, 0);
 }
 
 static patron_status run_merge(fixture *fx, patron_db *db, patron_customer *rec)
@@ -268,7 +268,7 @@ static patron_status run_activate_mode(patron_db *db, int mode, int want)
 {
     patron_activation *a = NULL;
     patron_status st = patron_db_activate(db, &a, g_pending_id, mode, 0);
-    if (!st && patron_activation_outcome(a) != want)
+    if (!st && (int)patron_activation_outcome(a) != want)
         fail_msg("activation mode %d: outcome %d (%s), want %d", mode, patron_activation_outcome(a),
                  patron_activation_message(a), want);
     if (st)
@@ -336,7 +336,7 @@ static patron_status run_release(fixture *fx, patron_db *db, patron_customer *re
 
 static patron_status run_gate(fixture *fx, patron_db *db, patron_customer *rec)
 {
-    int v;
+    patron_gate v;
     int64_t cid;
     patron_status st;
     (void)rec;
@@ -522,7 +522,7 @@ static patron_status run_groups_json(fixture *fx, patron_db *db, patron_customer
     patron_status st;
     (void)fx;
     (void)rec;
-    st = patron_db_groups_json(db, &j);
+    st = patron_db_groups_to_json(db, &j);
     if (st)
         assert_null(j);
     patron_free(j);
@@ -585,7 +585,7 @@ static void every_step_meta(const op *o)
         st = o->run(&fx, db, rec);
         if (!fs.failed) {
             if (st != PATRON_OK)
-                fail_msg("%s: %s (%s)", o->name, patron_status_str(st), patron_db_errmsg(db));
+                fail_msg("%s: %s (%s)", o->name, patron_status_message(st), patron_db_errmsg(db));
             steps = n - 1;
             free(before);
             patron_free(rec_before);
@@ -614,7 +614,7 @@ static void every_step_meta(const op *o)
         st = o->run(&fx, db, rec);
         if (st != PATRON_OK)
             fail_msg("%s: after the failure of '%s', a clean run: %s (%s)", o->name, fs.last_failed,
-                     patron_status_str(st), patron_db_errmsg(db));
+                     patron_status_message(st), patron_db_errmsg(db));
 
         free(before);
         free(after);

@@ -21,8 +21,8 @@
     do { \
         patron_status st_ = (call); \
         if (st_ != (want)) \
-            fail_msg("%s: got %d %s (%s), want %d %s", #call, st_, patron_status_str(st_), \
-                     patron_db_errmsg(db), (int)(want), patron_status_str(want)); \
+            fail_msg("%s: got %d %s (%s), want %d %s", #call, st_, patron_status_message(st_), \
+                     patron_db_errmsg(db), (int)(want), patron_status_message(want)); \
     } while (0)
 
 #define CONTAINS(hay, needle) \
@@ -33,6 +33,14 @@
     } while (0)
 
 /* A customer (not saved) with one address. */
+/* The id of activation candidate i; fails the test if out of range. */
+static int64_t cand_of(const patron_activation *a, size_t i)
+{
+    int64_t id = 0;
+    assert_int_equal(patron_activation_candidate(a, &id, NULL, NULL, i), PATRON_OK);
+    return id;
+}
+
 static patron_customer *person(const char *first, const char *last, const char *email, const char *street,
                                const char *number, const char *plz, const char *city)
 {
@@ -152,7 +160,7 @@ static void assert_same_store(const char *before, const char *after, const char 
 static char *journal(patron_db *db)
 {
     char *j = NULL;
-    OK(db, patron_db_journal_json(db, &j, 0, 1000));
+    OK(db, patron_db_journal_to_json(db, &j, 0, 1000));
     return j;
 }
 
@@ -160,7 +168,7 @@ static char *journal(patron_db *db)
 static bool groups_supported(tb_fx *f)
 {
     char *j = NULL;
-    patron_status st = patron_db_groups_json(f->db, &j);
+    patron_status st = patron_db_groups_to_json(f->db, &j);
     patron_free(j);
     if (st == PATRON_E_UNSUPPORTED) {
         /* the refusal must be the documented one, with a message */
@@ -211,11 +219,11 @@ static void test_register_pending_without_number(void **state)
     patron_customer_free(again);
 
     flt.state = PATRON_STATE_PENDING;
-    OK(f->db, patron_db_list(f->db, ids, 4, &n, &flt, 0));
+    OK(f->db, patron_db_list(f->db, ids, &n, 4, &flt, 0));
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], id);
     flt.state = PATRON_STATE_ACTIVE;
-    OK(f->db, patron_db_list(f->db, ids, 4, &n, &flt, 0));
+    OK(f->db, patron_db_list(f->db, ids, &n, 4, &flt, 0));
     assert_int_equal(n, 0);
 
     /* no number was drawn: the first activation gets the first number */
@@ -260,7 +268,7 @@ static void expect_locked_refusal(tb_fx *f, const char *email)
     char *before = fingerprint(f), *after;
     patron_status st = patron_db_register(f->db, NULL, c);
     if (st != PATRON_E_LOCKED)
-        fail_msg("register '%s': %d %s (%s), want PATRON_E_LOCKED", email, st, patron_status_str(st),
+        fail_msg("register '%s': %d %s (%s), want PATRON_E_LOCKED", email, st, patron_status_message(st),
                  patron_db_errmsg(f->db));
     CONTAINS(patron_db_errmsg(f->db), "locked");
     assert_int_equal(patron_customer_id(c), 0);
@@ -442,7 +450,7 @@ static void test_activate_no_candidate_each_mode(void **state)
         assert_activated(f->db, a, id);
         assert_int_equal(patron_activation_candidate_count(a), 0);
         assert_null(patron_activation_plan(a, 0));
-        assert_int_equal(patron_activation_candidate(a, 0, NULL, NULL), 0);
+        assert_int_equal(patron_activation_candidate(a, NULL, NULL, NULL, 0), PATRON_E_RANGE);
         snprintf(seen[i], sizeof seen[i], "%s", patron_activation_number(a));
         /* numbers are new: never the number of another customer */
         assert_string_not_equal(seen[i], "K000001");
@@ -504,8 +512,8 @@ static void test_activate_interactive_candidate(void **state)
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_INTERACTIVE, 0);
     patron_merge_plan *plan;
     double score = -1;
-    int decision = -1;
-    int64_t jid = 0;
+    patron_decision decision = PATRON_DECISION_DISTINCT;
+    int64_t jid = 0, cid = 0;
 
     if (patron_activation_outcome(a) != PATRON_OUTCOME_REVIEW)
         fail_msg("outcome %d (%s), want review", patron_activation_outcome(a), patron_activation_message(a));
@@ -518,10 +526,14 @@ static void test_activate_interactive_candidate(void **state)
     CONTAINS(patron_activation_message(a), "review");
 
     assert_true(patron_activation_candidate_count(a) >= 1);
-    assert_int_equal(patron_activation_candidate(a, 0, &score, &decision), p.existing);
+    OK(f->db, patron_activation_candidate(a, &cid, &score, &decision, 0));
+    assert_int_equal(cid, p.existing);
     assert_true(score > 0);
     assert_true(decision == PATRON_DECISION_MERGE || decision == PATRON_DECISION_REVIEW);
-    assert_int_equal(patron_activation_candidate(a, patron_activation_candidate_count(a), NULL, NULL), 0);
+    cid = 99;
+    assert_int_equal(patron_activation_candidate(a, &cid, NULL, NULL, patron_activation_candidate_count(a)),
+                     PATRON_E_RANGE);
+    assert_int_equal(cid, 0);
     /* a ready plan for each candidate */
     for (size_t i = 0; i < patron_activation_candidate_count(a); i++)
         assert_non_null(patron_activation_plan(a, i));
@@ -537,7 +549,7 @@ static void test_activate_interactive_candidate(void **state)
     assert_string_equal(patron_merge_plan_value(plan, PATRON_F_LOGIN_USER), "maxm");
     {
         char *json = NULL;
-        OK(f->db, patron_merge_plan_to_json(&json, plan, 0));
+        OK(f->db, patron_merge_plan_to_json(plan, &json, 0));
         assert_null(strstr(json, "$2y$10$maxhash"));
         patron_free(json);
     }
@@ -556,11 +568,11 @@ static void test_activate_interactive_candidate(void **state)
     assert_field(f->db, p.pending, PATRON_F_NUMBER, NULL);
     assert_int_equal(tb_order_owner(&f->tb, "O-1"), p.existing);
     {
-        int verdict = -1;
-        int64_t cid = 0;
-        OK(f->db, patron_db_can_login(f->db, &verdict, &cid, "maxm"));
+        patron_gate verdict = PATRON_GATE_UNKNOWN;
+        int64_t uid = 0;
+        OK(f->db, patron_db_can_login(f->db, &verdict, &uid, "maxm"));
         assert_int_equal(verdict, PATRON_GATE_ALLOWED);
-        assert_int_equal(cid, p.existing);
+        assert_int_equal(uid, p.existing);
     }
     patron_activation_free(a);
 }
@@ -623,12 +635,14 @@ static void test_activate_auto_review_only(void **state)
      * matcher does not say MERGE, so AUTO activates and reports */
     pair p = max_pair(f, "max.neu@example.de", "max.alt@example.de");
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, 0);
-    int decision = -1;
+    patron_decision decision = PATRON_DECISION_DISTINCT;
+    int64_t cid = 0;
     char *ebefore = field_of(f->db, p.existing, PATRON_F_REVISION);
     assert_activated(f->db, a, p.pending);
     assert_string_not_equal(patron_activation_number(a), p.number);
     assert_true(patron_activation_candidate_count(a) >= 1);
-    assert_int_equal(patron_activation_candidate(a, 0, NULL, &decision), p.existing);
+    OK(f->db, patron_activation_candidate(a, &cid, NULL, &decision, 0));
+    assert_int_equal(cid, p.existing);
     assert_int_equal(decision, PATRON_DECISION_REVIEW);
     CONTAINS(patron_activation_message(a), "review");
     /* the existing customer is untouched */
@@ -657,7 +671,7 @@ static void test_activate_auto_locked_survivor(void **state)
     assert_int_not_equal(state_of(f->db, p.pending), PATRON_STATE_MERGED);
     /* the locked candidate is reported */
     assert_true(patron_activation_candidate_count(a) >= 1);
-    assert_int_equal(patron_activation_candidate(a, 0, NULL, NULL), p.existing);
+    assert_int_equal(cand_of(a, 0), p.existing);
     patron_activation_free(a);
     free(rev);
 }
@@ -713,8 +727,10 @@ static void test_activate_household_never_auto(void **state)
         {
             bool seen = false;
             for (size_t i = 0; i < patron_activation_candidate_count(a); i++) {
-                int d = -1;
-                seen |= patron_activation_candidate(a, i, NULL, &d) == max;
+                patron_decision d = PATRON_DECISION_MERGE;
+                int64_t cid = 0;
+                OK(f->db, patron_activation_candidate(a, &cid, NULL, &d, i));
+                seen |= cid == max;
                 assert_int_not_equal(d, PATRON_DECISION_MERGE);
             }
             assert_true(seen);
@@ -784,7 +800,7 @@ static void test_activate_email_mode_shared(void **state)
     assert_same_store(before, after, "email activation with a shared email");
     assert_int_equal(state_of(f->db, p), PATRON_STATE_PENDING);
     for (size_t i = 0; i < patron_activation_candidate_count(a); i++) {
-        int64_t c = patron_activation_candidate(a, i, NULL, NULL);
+        int64_t c = cand_of(a, i);
         seen1 |= c == a1;
         seen2 |= c == a2;
     }
@@ -810,7 +826,7 @@ static void test_activate_email_mode_family_mailbox(void **state)
     if (out == PATRON_OUTCOME_ACTIVATED) {
         bool reported = false;
         for (size_t i = 0; i < patron_activation_candidate_count(a); i++)
-            reported |= patron_activation_candidate(a, i, NULL, NULL) == max;
+            reported |= cand_of(a, i) == max;
         if (!reported)
             fail_msg("email mode activated #%lld (%s) although active customer #%lld has the same email; "
                      "it was neither merged nor reported (%zu candidates)",
@@ -873,7 +889,8 @@ static void test_activate_pending_batch(void **state)
     int64_t review_a = create(f->db, person("Hans", "Mueller", "hans.alt@example.de", "Bahnhofstr.", "5",
                                             "50667", "Köln"));
     int64_t broken = reg(f->db, person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
-    size_t na = 99, nm = 99, nr = 99, nf = 99;
+    patron_activation_summary sum = PATRON_ACTIVATION_SUMMARY_INIT;
+    patron_activate_options opts = PATRON_ACTIVATE_OPTIONS_INIT;
     report rep;
     patron_store_ops ops = *f->tb.ops;
     patron_db *fdb = NULL;
@@ -886,7 +903,10 @@ static void test_activate_pending_batch(void **state)
     g_fail_update_id = broken;
     OK(f->db, patron_db_open(&fdb, &ops, f->tb.ctx));
     memset(&rep, 0, sizeof rep);
-    OK(fdb, patron_db_activate_pending(fdb, &na, &nm, &nr, &nf, PATRON_ACTIVATE_INTERACTIVE, 0, on_result, &rep));
+    sum.activated = sum.merged = sum.review = sum.failed = 99;
+    opts.fn = on_result;
+    opts.payload = &rep;
+    OK(fdb, patron_db_activate_pending(fdb, &sum, &opts));
     patron_db_close(fdb);
     assert_int_equal(rep.n, 4);
     assert_int_equal(outcome_for(&rep, plain), PATRON_OUTCOME_ACTIVATED);
@@ -896,10 +916,10 @@ static void test_activate_pending_batch(void **state)
     for (size_t i = 0; i < rep.n; i++)
         if (rep.customer[i] == broken)
             CONTAINS(rep.message[i], "update");
-    assert_int_equal(na, 1);
-    assert_int_equal(nm, 0);
-    assert_int_equal(nr, 2);
-    assert_int_equal(nf, 1);
+    assert_int_equal(sum.activated, 1);
+    assert_int_equal(sum.merged, 0);
+    assert_int_equal(sum.review, 2);
+    assert_int_equal(sum.failed, 1);
     /* what needs review and what failed stays pending; the rest is done */
     assert_int_equal(state_of(f->db, plain), PATRON_STATE_ACTIVE);
     assert_int_equal(state_of(f->db, dup.pending), PATRON_STATE_PENDING);
@@ -909,37 +929,50 @@ static void test_activate_pending_batch(void **state)
     /* interrupted after the first: the others stay as they are */
     memset(&rep, 0, sizeof rep);
     rep.stop_after = 1;
-    OK(f->db, patron_db_activate_pending(f->db, &na, &nm, &nr, &nf, PATRON_ACTIVATE_AUTO, 0, on_result, &rep));
+    opts.mode = PATRON_ACTIVATE_AUTO;
+    OK(f->db, patron_db_activate_pending(f->db, &sum, &opts));
     assert_int_equal(rep.n, 1);
     assert_int_equal(rep.customer[0], dup.pending); /* the lowest pending id */
     assert_int_equal(rep.outcome[0], PATRON_OUTCOME_MERGED);
-    assert_int_equal(na + nm + nr + nf, 1);
-    assert_int_equal(nm, 1);
+    assert_int_equal(sum.activated + sum.merged + sum.review + sum.failed, 1);
+    assert_int_equal(sum.merged, 1);
     assert_int_equal(state_of(f->db, review_p), PATRON_STATE_PENDING);
     assert_int_equal(state_of(f->db, broken), PATRON_STATE_PENDING);
 
     /* automatic, the rest: review-level activates, the broken one works now */
     memset(&rep, 0, sizeof rep);
-    OK(f->db, patron_db_activate_pending(f->db, &na, &nm, &nr, &nf, PATRON_ACTIVATE_AUTO, 0, on_result, &rep));
+    OK(f->db, patron_db_activate_pending(f->db, &sum, &opts));
     assert_int_equal(rep.n, 2);
-    assert_int_equal(na, 2);
-    assert_int_equal(nm + nr + nf, 0);
+    assert_int_equal(sum.activated, 2);
+    assert_int_equal(sum.merged + sum.review + sum.failed, 0);
     assert_int_equal(state_of(f->db, review_p), PATRON_STATE_ACTIVE);
     assert_int_equal(state_of(f->db, broken), PATRON_STATE_ACTIVE);
 
     /* nothing left: all zero, NULL counters and callback allowed */
-    OK(f->db, patron_db_activate_pending(f->db, &na, &nm, &nr, &nf, PATRON_ACTIVATE_AUTO, 0, NULL, NULL));
-    assert_int_equal(na + nm + nr + nf, 0);
-    OK(f->db, patron_db_activate_pending(f->db, NULL, NULL, NULL, NULL, PATRON_ACTIVATE_EMAIL, 0, NULL, NULL));
-    EXPECT(f->db, PATRON_E_INVALID,
-           patron_db_activate_pending(f->db, NULL, NULL, NULL, NULL, 9, 0, NULL, NULL));
+    opts.fn = NULL;
+    opts.payload = NULL;
+    OK(f->db, patron_db_activate_pending(f->db, &sum, &opts));
+    assert_int_equal(sum.activated + sum.merged + sum.review + sum.failed, 0);
+    OK(f->db, patron_db_activate_pending(f->db, NULL, NULL));
+    opts.mode = (patron_activate_mode)9;
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_activate_pending(f->db, NULL, &opts));
+    /* struct versions this library does not know are refused, not guessed */
+    opts.mode = PATRON_ACTIVATE_AUTO;
+    opts.version = PATRON_ACTIVATE_OPTIONS_VERSION + 1;
+    EXPECT(f->db, PATRON_E_ABI, patron_db_activate_pending(f->db, NULL, &opts));
+    opts.version = 0;
+    EXPECT(f->db, PATRON_E_ABI, patron_db_activate_pending(f->db, NULL, &opts));
+    opts.version = PATRON_ACTIVATE_OPTIONS_VERSION;
+    sum.version = 0;
+    EXPECT(f->db, PATRON_E_ABI, patron_db_activate_pending(f->db, &sum, &opts));
 }
 
 static void test_activate_pending_many(void **state)
 {
     /* more than one page of pending customers (the batch pages by 256) */
     tb_fx *f = *state;
-    size_t na = 0, nr = 0;
+    patron_activation_summary sum = PATRON_ACTIVATION_SUMMARY_INIT;
+    patron_activate_options opts = PATRON_ACTIVATE_OPTIONS_INIT;
     report rep;
     for (int i = 0; i < 300; i++) {
         char first[32], email[64], street[32];
@@ -949,15 +982,16 @@ static void test_activate_pending_many(void **state)
         reg(f->db, person(first, "Zufall", email, street, "1", "99999", "Irgendwo"));
     }
     memset(&rep, 0, sizeof rep);
-    OK(f->db, patron_db_activate_pending(f->db, &na, NULL, &nr, NULL, PATRON_ACTIVATE_EMAIL, 0, NULL, NULL));
-    assert_int_equal(na, 300);
-    assert_int_equal(nr, 0);
+    opts.mode = PATRON_ACTIVATE_EMAIL;
+    OK(f->db, patron_db_activate_pending(f->db, &sum, &opts));
+    assert_int_equal(sum.activated, 300);
+    assert_int_equal(sum.review, 0);
     {
         int64_t ids[8];
         size_t n;
         patron_filter flt = PATRON_FILTER_INIT;
         flt.state = PATRON_STATE_PENDING;
-        OK(f->db, patron_db_list(f->db, ids, 8, &n, &flt, 0));
+        OK(f->db, patron_db_list(f->db, ids, &n, 8, &flt, 0));
         assert_int_equal(n, 0);
     }
 }
@@ -1117,24 +1151,24 @@ static void test_lock_unlock(void **state)
 
 /* ---- the gate --------------------------------------------------------------- */
 
-static void gate_login(patron_db *db, const char *login, int want, int64_t want_id)
+static void gate_login(patron_db *db, const char *login, patron_gate want, int64_t want_id)
 {
-    int v = -1;
+    patron_gate v = PATRON_GATE_UNKNOWN;
     int64_t cid = -1;
     OK(db, patron_db_can_login(db, &v, &cid, login));
     if (v != want || cid != want_id)
-        fail_msg("can_login '%s': %d (%s) #%lld, want %d (%s) #%lld", login, v, patron_gate_str(v),
-                 (long long)cid, want, patron_gate_str(want), (long long)want_id);
+        fail_msg("can_login '%s': %d (%s) #%lld, want %d (%s) #%lld", login, v, patron_gate_name(v),
+                 (long long)cid, want, patron_gate_name(want), (long long)want_id);
 }
 
-static void gate_order(patron_db *db, int64_t id, int want, int64_t want_id)
+static void gate_order(patron_db *db, int64_t id, patron_gate want, int64_t want_id)
 {
-    int v = -1;
+    patron_gate v = PATRON_GATE_UNKNOWN;
     int64_t cid = -1;
     OK(db, patron_db_can_order(db, &v, &cid, id));
     if (v != want || cid != want_id)
-        fail_msg("can_order #%lld: %d (%s) #%lld, want %d (%s) #%lld", (long long)id, v, patron_gate_str(v),
-                 (long long)cid, want, patron_gate_str(want), (long long)want_id);
+        fail_msg("can_order #%lld: %d (%s) #%lld, want %d (%s) #%lld", (long long)id, v, patron_gate_name(v),
+                 (long long)cid, want, patron_gate_name(want), (long long)want_id);
 }
 
 static void test_gate(void **state)
@@ -1179,7 +1213,7 @@ static void test_gate(void **state)
     free(before);
     free(after);
     {
-        int v;
+        patron_gate v;
         EXPECT(f->db, PATRON_E_INVALID, patron_db_can_login(f->db, &v, NULL, NULL));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_can_login(f->db, &v, NULL, ""));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_can_login(f->db, NULL, NULL, "anna"));
@@ -1205,12 +1239,17 @@ static void test_gate(void **state)
     gate_order(f->db, emil, PATRON_GATE_MERGED, eve);
     gate_order(f->db, eve, PATRON_GATE_LOCKED, eve);
 
-    assert_string_equal(patron_gate_str(PATRON_GATE_ALLOWED), "allowed");
-    assert_string_equal(patron_gate_str(PATRON_GATE_LOCKED), "locked");
-    assert_true(patron_gate_str(PATRON_GATE_PENDING)[0] != '\0');
-    assert_true(patron_gate_str(PATRON_GATE_UNKNOWN)[0] != '\0');
-    assert_true(patron_gate_str(PATRON_GATE_MERGED)[0] != '\0');
-    assert_non_null(patron_gate_str(77));
+    assert_string_equal(patron_gate_name(PATRON_GATE_ALLOWED), "allowed");
+    assert_string_equal(patron_gate_name(PATRON_GATE_LOCKED), "locked");
+    assert_string_equal(patron_gate_name(PATRON_GATE_PENDING), "pending");
+    assert_string_equal(patron_gate_name(PATRON_GATE_UNKNOWN), "unknown");
+    assert_string_equal(patron_gate_name(PATRON_GATE_MERGED), "merged");
+    assert_null(patron_gate_name((patron_gate)77));
+    assert_string_equal(patron_outcome_name(PATRON_OUTCOME_ACTIVATED), "activated");
+    assert_string_equal(patron_outcome_name(PATRON_OUTCOME_MERGED), "merged");
+    assert_string_equal(patron_outcome_name(PATRON_OUTCOME_REVIEW), "review");
+    assert_string_equal(patron_outcome_name(PATRON_OUTCOME_FAILED), "failed");
+    assert_null(patron_outcome_name((patron_outcome)0));
 }
 
 /* After an automatic email merge of a registration without a login name the
@@ -1235,7 +1274,7 @@ static void test_gate_shared_mailbox(void **state)
     tb_fx *f = *state;
     patron_customer *c = person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
     int64_t erika;
-    int v = -1;
+    patron_gate v = PATRON_GATE_UNKNOWN;
     int64_t cid = -1;
     patron_status st;
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "max"));
@@ -1245,7 +1284,7 @@ static void test_gate_shared_mailbox(void **state)
     if (st != PATRON_OK || v != PATRON_GATE_ALLOWED || cid != erika)
         fail_msg("can_login by the shared email: %d %s (%s), verdict %d, #%lld; want OK, allowed, #%lld "
                  "(the only customer without a login name)",
-                 st, patron_status_str(st), patron_db_errmsg(f->db), v, (long long)cid, (long long)erika);
+                 st, patron_status_message(st), patron_db_errmsg(f->db), v, (long long)cid, (long long)erika);
 }
 
 /* ---- customer groups ---------------------------------------------------------- */
@@ -1253,7 +1292,7 @@ static void test_gate_shared_mailbox(void **state)
 static char *groups(tb_fx *f)
 {
     char *j = NULL;
-    OK(f->db, patron_db_groups_json(f->db, &j));
+    OK(f->db, patron_db_groups_to_json(f->db, &j));
     if (!json_valid(j))
         fail_msg("groups_json is not valid JSON: %s", j);
     return j;
@@ -1289,6 +1328,63 @@ static size_t count_of(const char *hay, const char *needle)
     for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
         n++;
     return n;
+}
+
+/* Groups read as structs agree with the JSON and with what was set. */
+static void test_groups_structs(void **state)
+{
+    tb_fx *f = *state;
+    patron_groups *l = NULL;
+    patron_group *g = NULL;
+    const patron_group *h;
+    int64_t a, b;
+    if (!groups_supported(f))
+        skip();
+    OK(f->db, patron_db_group_list(f->db, &l));
+    assert_int_equal(patron_groups_count(l), 0);
+    assert_null(patron_groups_at(l, 0));
+    patron_groups_free(l);
+
+    OK(f->db, patron_db_group_add(f->db, "Standard"));
+    OK(f->db, patron_db_group_add(f->db, "Händler"));
+    OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "12.5"));
+    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", "B"));
+    a = create(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
+    b = create(f->db, person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
+    OK(f->db, patron_db_group_assign(f->db, "Händler", a));
+    (void)b;
+
+    OK(f->db, patron_db_group_list(f->db, &l));
+    assert_int_equal(patron_groups_count(l), 2);
+    /* name order (bytewise): "Händler" < "Standard" */
+    h = patron_groups_at(l, 0);
+    assert_string_equal(patron_group_name(h), "Händler");
+    assert_string_equal(patron_group_discount_percent(h), "12.5");
+    assert_string_equal(patron_group_price_category(h), "B");
+    assert_int_equal(patron_group_is_default(h), 0);
+    assert_int_equal(patron_group_customers(h), 1);
+    h = patron_groups_at(l, 1);
+    assert_string_equal(patron_group_name(h), "Standard");
+    assert_string_equal(patron_group_discount_percent(h), "0");
+    assert_null(patron_group_price_category(h));
+    assert_int_equal(patron_group_is_default(h), 1);
+    assert_int_equal(patron_group_customers(h), 1); /* b joined the default group */
+    assert_null(patron_groups_at(l, 2));
+    patron_groups_free(l);
+
+    OK(f->db, patron_db_group_get(f->db, &g, "Händler"));
+    assert_string_equal(patron_group_name(g), "Händler");
+    assert_int_equal(patron_group_customers(g), 1);
+    patron_group_free(g);
+    g = (patron_group *)1;
+    EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_get(f->db, &g, "Gibt es nicht"));
+    assert_null(g);
+    CONTAINS(patron_db_errmsg(f->db), "Gibt es nicht");
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_get(f->db, &g, ""));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_get(f->db, NULL, "Standard"));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_list(f->db, NULL));
+    patron_groups_free(NULL);
+    patron_group_free(NULL);
 }
 
 static void test_groups_add(void **state)
@@ -1350,8 +1446,8 @@ static void refuse_discounts(tb_fx *f, const char *const *bad, size_t n)
         patron_status st = patron_db_group_set(f->db, "Händler", "discount_percent", bad[i]);
         if (st != PATRON_E_INVALID) {
             char *j = NULL, one[96];
-            OK(f->db, patron_db_groups_json(f->db, &j));
-            snprintf(one, sizeof one, " \"%s\"(%s%s)", bad[i], patron_status_str(st),
+            OK(f->db, patron_db_groups_to_json(f->db, &j));
+            snprintf(one, sizeof one, " \"%s\"(%s%s)", bad[i], patron_status_message(st),
                      json_valid(j) ? "" : ", groups_json now invalid JSON");
             strncat(taken, one, sizeof taken - strlen(taken) - 1);
             patron_free(j);
@@ -1550,10 +1646,10 @@ static void test_groups_rename_and_assign(void **state)
     assert_group(f, "Wiederverkäufer", "\"customers\":1}");
     assert_null(group_obj(f, "Händler"));
     flt.group = "Wiederverkäufer";
-    OK(f->db, patron_db_list(f->db, ids, 8, &n, &flt, 0));
+    OK(f->db, patron_db_list(f->db, ids, &n, 8, &flt, 0));
     assert_int_equal(n, 3);
     flt.group = "Händler";
-    OK(f->db, patron_db_list(f->db, ids, 8, &n, &flt, 0));
+    OK(f->db, patron_db_list(f->db, ids, &n, 8, &flt, 0));
     assert_int_equal(n, 0);
     /* the default group keeps its flag through a rename */
     OK(f->db, patron_db_group_rename(f->db, "Standard", "Privat"));
@@ -1680,6 +1776,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_gate_after_merge_by_email, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_gate_shared_mailbox, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_groups_add, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_structs, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_groups_set, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_groups_discount_strict_format, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_groups_new_customers_join_default, fx_setup, fx_teardown),

@@ -13,6 +13,14 @@
 
 
 /* A customer with one address; returns its id. */
+/* Where field f of plan p takes its value from. */
+static int choice_of(const patron_merge_plan *p, int f)
+{
+    int c = 99;
+    assert_int_equal(patron_merge_plan_choice(p, &c, f), PATRON_OK);
+    return c;
+}
+
 static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
                    const char *street, const char *plz, const char *extra_field, const char *extra)
 {
@@ -120,18 +128,27 @@ static void test_plan_choices_and_conflicts(void **state)
     assert_int_equal(patron_customer_id(patron_merge_plan_record(p, 1)), b);
     assert_null(patron_merge_plan_record(p, 2));
     /* survivor's value wins, empty survivor fields are filled */
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 0);
+    assert_int_equal(choice_of(p, PATRON_F_PHONE), 0);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0221 1234");
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_PHONE), 1);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_BIRTH_DATE), 1);
+    assert_int_equal(choice_of(p, PATRON_F_BIRTH_DATE), 1);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_BIRTH_DATE), "1980-05-17");
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_BIRTH_DATE), 0);
     /* equal after normalisation: umlaut spelling, case */
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_LAST_NAME), 0);
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_FIRST_NAME), 0);
     /* system fields and the number are not chosen */
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_NUMBER), -2);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_REVISION), -2);
+    assert_int_equal(choice_of(p, PATRON_F_NUMBER), PATRON_MERGE_NOT_MERGED);
+    assert_int_equal(choice_of(p, PATRON_F_REVISION), PATRON_MERGE_NOT_MERGED);
+    assert_int_equal(choice_of(p, PATRON_F_LOGIN_HASH), PATRON_MERGE_NOT_MERGED);
+    {
+        /* an unknown field is out of range, not a sentinel */
+        int c = 5;
+        assert_int_equal(patron_merge_plan_choice(p, &c, PATRON_F__END), PATRON_E_RANGE);
+        assert_int_equal(c, PATRON_MERGE_NOT_MERGED);
+        assert_int_equal(patron_merge_plan_choice(p, &c, 0), PATRON_E_RANGE);
+        assert_int_equal(patron_merge_plan_choice(p, NULL, PATRON_F_PHONE), PATRON_E_INVALID);
+    }
     assert_string_equal(patron_merge_plan_problems(p), "");
 
     /* custom choices */
@@ -140,7 +157,7 @@ static void test_plan_choices_and_conflicts(void **state)
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_EMAIL, "not an email"), PATRON_E_INVALID);
     assert_non_null(strstr(patron_merge_plan_errmsg(p), "email"));
     OK(f->db, patron_merge_plan_set(p, PATRON_F_COMPANY, "Müller GmbH"));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_COMPANY), PATRON_MERGE_CUSTOM);
+    assert_int_equal(choice_of(p, PATRON_F_COMPANY), PATRON_MERGE_CUSTOM);
     assert_int_equal(patron_merge_plan_take(p, PATRON_F_PHONE, 2), PATRON_E_RANGE);
     assert_int_equal(patron_merge_plan_take(p, PATRON_F_REVISION, 0), PATRON_E_INVALID);
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_STATE, "active"), PATRON_E_INVALID);
@@ -243,7 +260,7 @@ static void test_n_way_and_lists(void **state)
     set_field(f->db, ids[4], PATRON_F_VAT_ID, "DE123456789");
     OK(f->db, patron_merge_plan_new(f->db, &p, ids[0], ids + 1, 5, PATRON_MERGE_SURVIVOR));
     assert_int_equal(patron_merge_plan_count(p), 6);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_VAT_ID), 4);
+    assert_int_equal(choice_of(p, PATRON_F_VAT_ID), 4);
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
     s = load(f->db, ids[0]);
@@ -279,12 +296,12 @@ static void test_login_rules(void **state)
     int64_t pair[2];
     set_login(f->db, on, "dirk", "$2y$10$hash-of-dirk");
     OK(f->db, patron_merge_plan_new(f->db, &p, off, &on, 1, 0));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_LOGIN_USER), 1);
+    assert_int_equal(choice_of(p, PATRON_F_LOGIN_USER), 1);
     /* the hash is never handed out by a plan, nor in its JSON */
     assert_null(patron_merge_plan_value(p, PATRON_F_LOGIN_HASH));
     {
         char *json;
-        OK(f->db, patron_merge_plan_to_json(&json, p, PATRON_JSON_PRETTY));
+        OK(f->db, patron_merge_plan_to_json(p, &json, PATRON_JSON_PRETTY));
         assert_null(strstr(json, "hash-of-dirk"));
         assert_non_null(strstr(json, "\"has_password\": true") ? strstr(json, "has_password")
                                                                : strstr(json, "has_password"));
@@ -345,8 +362,8 @@ static void test_lock_decision(void **state)
     patron_customer_free(s);
     /* the caller may decide otherwise */
     OK(f->db, patron_merge_plan_new(f->db, &p, c, &d, 1, 0));
-    assert_int_equal(patron_merge_plan_set_lock(p, 2), PATRON_E_INVALID);
-    OK(f->db, patron_merge_plan_set_lock(p, 0));
+    assert_int_equal(patron_merge_plan_set_lock(p, (patron_merge_lock)2), PATRON_E_INVALID);
+    OK(f->db, patron_merge_plan_set_lock(p, PATRON_MERGE_LOCK_UNLOCKED));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
     s = load(f->db, c);
@@ -380,7 +397,7 @@ static void test_policy_newest(void **state)
     }
     assert_int_equal(f->tb.ops->commit(f->tb.ctx), 0);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_NEWEST));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 1);
+    assert_int_equal(choice_of(p, PATRON_F_PHONE), 1);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0341 2");
     patron_merge_plan_free(p);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
@@ -421,18 +438,40 @@ static void test_relink_and_undo(void **state)
     /* the journal lists it, without before-images or hashes */
     {
         char *j;
-        OK(f->db, patron_db_journal_json(f->db, &j, 0, 100));
+        OK(f->db, patron_db_journal_to_json(f->db, &j, 0, 100));
         assert_non_null(strstr(j, "\"kind\":\"merge\""));
         assert_non_null(strstr(j, "merged"));
         assert_null(strstr(j, "gerdsecret"));
         assert_null(strstr(j, "record "));
         patron_free(j);
     }
+    /* the same entry read as a struct: no payload to be had */
+    {
+        patron_journal *jl = NULL;
+        const patron_journal_item *e;
+        OK(f->db, patron_db_journal_list(f->db, &jl, 0, 100));
+        assert_true(patron_journal_count(jl) >= 1);
+        e = patron_journal_at(jl, patron_journal_count(jl) - 1);
+        assert_int_equal(patron_journal_item_id(e), jid);
+        assert_string_equal(patron_journal_item_kind(e), "merge");
+        assert_int_equal(patron_journal_item_customer(e), a);
+        assert_int_equal(patron_journal_item_undone_by(e), 0);
+        assert_true(patron_journal_item_time(e) > 0);
+        assert_non_null(strstr(patron_journal_item_summary(e), "merged"));
+        assert_null(strstr(patron_journal_item_summary(e), "gerdsecret"));
+        assert_null(patron_journal_at(jl, patron_journal_count(jl)));
+        patron_journal_free(jl);
+        /* paging: nothing after the last entry */
+        OK(f->db, patron_db_journal_list(f->db, &jl, jid, 100));
+        assert_int_equal(patron_journal_count(jl), 0);
+        patron_journal_free(jl);
+        assert_int_equal(patron_db_journal_list(f->db, NULL, 0, 1), PATRON_E_INVALID);
+    }
     /* export of the involved records: no hash either */
     {
         char *e;
         int64_t ids[3] = { a, b, c };
-        OK(f->db, patron_db_export_json(f->db, &e, ids, 3, PATRON_JSON_PRETTY));
+        OK(f->db, patron_db_export_to_json(f->db, &e, ids, 3, PATRON_JSON_PRETTY));
         assert_null(strstr(e, "gerdsecret"));
         assert_non_null(strstr(e, "Hahn"));
         patron_free(e);
@@ -445,6 +484,23 @@ static void test_relink_and_undo(void **state)
     assert_same_state(before, after);
     assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
     assert_int_equal(tb_order_owner(&f->tb, "C-1"), c);
+    {
+        /* the merge entry now names its undo */
+        patron_journal *jl = NULL;
+        int found = 0;
+        OK(f->db, patron_db_journal_list(f->db, &jl, jid - 1, 10));
+        for (size_t i = 0; i < patron_journal_count(jl); i++) {
+            const patron_journal_item *e = patron_journal_at(jl, i);
+            if (patron_journal_item_id(e) == jid) {
+                assert_int_equal(patron_journal_item_undone_by(e), uid);
+                found = 1;
+            }
+            if (patron_journal_item_id(e) == uid)
+                assert_string_equal(patron_journal_item_kind(e), "undo");
+        }
+        assert_true(found);
+        patron_journal_free(jl);
+    }
     /* once only */
     assert_int_equal(patron_db_undo(f->db, &uid, jid, 0), PATRON_E_STATE);
     assert_non_null(strstr(patron_db_errmsg(f->db), "undone already"));
@@ -559,7 +615,7 @@ static void test_merged_email_is_an_alias(void **state)
     patron_merge_plan *p;
     patron_customer *c;
     int64_t jid, cid;
-    int v;
+    patron_gate v;
     int64_t a = add(f->db, "Jana", "Koch", "jana@example.de", "Weg", "28195", NULL, NULL);
     int64_t b = add(f->db, "Jana", "Koch", "j.koch@example.org", "Weg", "28195", NULL, NULL);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));

@@ -127,7 +127,7 @@ static void *create_worker(void *arg)
             CHECK(st == PATRON_OK && patron_customer_id(f) == w->ids[k], "find external: %d", st);
             patron_customer_free(f);
             snprintf(buf, sizeof buf, "t%d_%d", w->no, k);
-            st = patron_db_lookup(db, ids, 2, &n, PATRON_KEY_LOGIN, buf);
+            st = patron_db_lookup(db, ids, &n, 2, PATRON_KEY_LOGIN, buf);
             CHECK(st == PATRON_OK && n == 1 && ids[0] == w->ids[k], "lookup login %s: %d n=%zu", buf, st, n);
         }
         patron_customer_free(c);
@@ -149,7 +149,7 @@ static void *list_worker(void *arg)
         int64_t page[37], after = 0, last = 0;
         size_t n;
         do {
-            patron_status st = patron_db_list(db, page, 37, &n, NULL, after);
+            patron_status st = patron_db_list(db, page, &n, 37, NULL, after);
             CHECK(st == PATRON_OK, "list: %d", st);
             if (st)
                 break;
@@ -225,7 +225,7 @@ static void test_concurrent_creates(void **state)
     assert_non_null(all);
     assert_non_null(nums);
     do {
-        assert_int_equal(patron_db_list(db, all + total, 100, &n, NULL, after), PATRON_OK);
+        assert_int_equal(patron_db_list(db, all + total, &n, 100, NULL, after), PATRON_OK);
         total += n;
         assert_true(total <= THREADS * PER_THREAD);
         if (n)
@@ -603,7 +603,7 @@ static void test_delete_while_updating(void **state)
     assert_int_equal(atomic_load(&g_errors), 0);
     assert_int_equal(d[1].ok + d[1].gone, 200);
     assert_int_equal(patron_db_open_memory(&db, fx->sh.ms), PATRON_OK);
-    assert_int_equal(patron_db_list(db, ids, THREADS * 100, &n, NULL, 0), PATRON_OK);
+    assert_int_equal(patron_db_list(db, ids, &n, THREADS * 100, NULL, 0), PATRON_OK);
     assert_int_equal(n, THREADS * 100 - 200);
     for (size_t i = 0; i < n; i++)
         assert_true(ids[i] < fx->ids[100] || ids[i] > fx->ids[299]);

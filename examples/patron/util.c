@@ -56,7 +56,7 @@ int cli_usage(cli *ctx, const char *fmt, ...)
 int cli_fail_db(cli *ctx, patron_status st, const char *what)
 {
     const char *msg = ctx->db ? patron_db_errmsg(ctx->db) : NULL;
-    return cli_fail_msg(ctx, what, msg && msg[0] ? msg : patron_status_str(st));
+    return cli_fail_msg(ctx, what, msg && msg[0] ? msg : patron_status_message(st));
 }
 
 int cli_fail_msg(cli *ctx, const char *what, const char *msg)
@@ -136,7 +136,7 @@ int cli_open_db(cli *ctx, int create)
     if (st == PATRON_E_NOT_FOUND && !create)
         cli_fail(ctx, "no database at '%s' (give one with --db PATH or PATRON_DB)", ctx->db_path);
     else
-        cli_fail(ctx, "cannot open database '%s': %s", ctx->db_path, msg ? msg : patron_status_str(st));
+        cli_fail(ctx, "cannot open database '%s': %s", ctx->db_path, msg ? msg : patron_status_message(st));
     patron_free(msg);
     return CLI_ERR;
 }
@@ -241,7 +241,7 @@ int cli_resolve_customer(cli *ctx, const char *key, patron_customer **out, int64
     if (merged_from) {
         int64_t ids[2];
         size_t n = 0;
-        if (patron_db_lookup(ctx->db, ids, 2, &n, by.kind, by.key) == PATRON_OK && n == 1 &&
+        if (patron_db_lookup(ctx->db, ids, &n, 2, by.kind, by.key) == PATRON_OK && n == 1 &&
             ids[0] != patron_customer_id(*out))
             *merged_from = ids[0];
     }
@@ -328,7 +328,7 @@ int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t 
             ids = p;
             cap = (cap + PAGE) * 2;
         }
-        st = patron_db_list(ctx->db, ids + n, PAGE, &got, f, after);
+        st = patron_db_list(ctx->db, ids + n, &got, PAGE, f, after);
         if (st != PATRON_OK) {
             free(ids);
             return cli_fail_db(ctx, st, "list");

@@ -704,7 +704,7 @@ static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id)
             return psq_fail(s, rc, "save property");
         for (i = 0; i < n; i++) {
             const char *k = NULL, *v = NULL;
-            if (patron_customer_prop_at(c, i, &k, &v) != PATRON_OK || !k)
+            if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
                 continue;
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
