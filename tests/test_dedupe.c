@@ -183,6 +183,9 @@ static void test_popular_keys(void **state)
     {
         /* the survivors of Hauptstraße still find each other, the deleted
          * ones are gone, and no one finds itself */
+        unsigned char *seen = calloc(N, 1);
+        size_t same_street = 0;
+        assert_non_null(seen);
         assert_int_equal(patron_db_match(f->db, &m, NULL, PATRON_MATCH_FIELDS), PATRON_E_INVALID);
         OK(f->db, patron_db_load(f->db, &c, ids[3]));
         OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
@@ -191,9 +194,24 @@ static void test_popular_keys(void **state)
             size_t k = (size_t)(id - ids[0]);
             assert_true(id != ids[3]);
             assert_true(k < N && k % 4 != 1);
+            assert_int_equal(seen[k], 0); /* each candidate once */
+            seen[k] = 1;
         }
+        /* every other survivor of Hauptstraße (i % 4 == 3, same name, same
+         * address, own email) is among the candidates */
+        for (int i = 3; i < N; i += 4) {
+            if (i == 3)
+                continue;
+            if (!seen[i])
+                fail_msg("survivor %d (id %lld) at the same address is not a candidate", i, (long long)ids[i]);
+            same_street++;
+        }
+        assert_int_equal(same_street, N / 4 - 1);
+        print_message("candidates of one of %d popular-key customers: %zu (%zu at the same address)\n", N,
+                      patron_matches_count(m), same_street);
         patron_matches_free(m);
         patron_customer_free(c);
+        free(seen);
     }
     free(ids);
 }
