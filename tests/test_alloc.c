@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 /* ---- a counting allocator that can fail ---------------------------------- */
 
@@ -687,28 +688,6 @@ typedef struct feat {
 
 static const char *const feat_orders[] = { "A-100", "A-101", NULL };
 
-static int64_t feat_add(patron_db *db, const char *first, const char *last, const char *email,
-                        const char *street, const char *no, const char *plz, const char *city)
-{
-    patron_customer *c = NULL;
-    size_t a;
-    int64_t id;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, no), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
-    if (patron_db_create(db, c) != PATRON_OK)
-        fail_msg("create: %s", patron_db_errmsg(db));
-    id = patron_customer_id(c);
-    patron_customer_free(c);
-    return id;
-}
-
 static patron_status merge_op(feat *f, int64_t *journal_id);
 
 static void feat_open(feat *f, bool merged)
@@ -720,12 +699,12 @@ static void feat_open(feat *f, bool merged)
     f->tb.probe_orders = feat_orders;
     f->db = tb_db(&f->tb);
     assert_non_null(f->db);
-    f->m1 = feat_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
-    f->m2 = feat_add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667",
+    f->m1 = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    f->m2 = fx_add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667",
                      "Koeln");
-    f->m3 = feat_add(f->db, "J.", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
-    f->w = feat_add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
-    f->o = feat_add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
+    f->m3 = fx_add(f->db, "J.", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
+    f->w = fx_add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    f->o = fx_add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
     assert_int_equal(tb_add_order(&f->tb, "A-100", f->m2), 0);
     assert_int_equal(tb_add_order(&f->tb, "A-101", f->m3), 0);
     if (merged)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 static const char *g_backend = "memory";
 
@@ -30,20 +31,10 @@ typedef struct op {
     patron_status (*run)(fixture *fx, patron_db *db, patron_customer *rec);
 } op;
 
+/* Everybody lives at Hauptstraße 12a in Berlin, is a "vip" and has a shoe size. */
 static patron_customer *person(const char *first, const char *last, const char *email)
 {
-    patron_customer *c;
-    size_t a;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, "Hauptstraße"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, "12a"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, "10115"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, "Berlin"), PATRON_OK);
+    patron_customer *c = fx_person(first, last, email, "Hauptstraße", "12a", "10115", "Berlin");
     assert_int_equal(patron_customer_tag_add(c, "vip"), PATRON_OK);
     assert_int_equal(patron_customer_prop_set(c, "shoe_size", "44"), PATRON_OK);
     return c;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 #include "jsoncheck.h"
 
 
@@ -33,33 +34,11 @@
     } while (0)
 
 /* A customer (not saved) with one address. */
-static patron_customer *person(const char *first, const char *last, const char *email, const char *street,
-                               const char *number, const char *plz, const char *city)
-{
-    patron_customer *c;
-    size_t a;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    if (first)
-        assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    if (last)
-        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    if (street) {
-        assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, number), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
-    }
-    return c;
-}
-
 /* The same person as max_existing(), as a shop registration: a typo in the
  * last name, "Hauptstr." for "Hauptstraße", and a login of its own. */
 static patron_customer *max_shop(const char *email)
 {
-    patron_customer *c = person("Max", "Mustermnan", email, "Hauptstr.", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermnan", email, "Hauptstr.", "12", "10115", "Berlin");
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "maxm"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, "$2y$10$maxhash"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17"), PATRON_OK);
@@ -68,23 +47,13 @@ static patron_customer *max_shop(const char *email)
 
 static patron_customer *max_existing(const char *email)
 {
-    patron_customer *c = person("Max", "Mustermann", email, "Hauptstraße", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermann", email, "Hauptstraße", "12", "10115", "Berlin");
     assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, "030 1234567"), PATRON_OK);
     return c;
 }
 
 /* Save `c` (freed) as active / by registration; returns its id. */
-static int64_t create(patron_db *db, patron_customer *c)
-{
-    int64_t id;
-    OK(db, patron_db_create(db, c));
-    id = patron_customer_id(c);
-    assert_true(id > 0);
-    patron_customer_free(c);
-    return id;
-}
-
 static int64_t reg(patron_db *db, patron_customer *c)
 {
     int64_t id;
@@ -95,16 +64,9 @@ static int64_t reg(patron_db *db, patron_customer *c)
     return id;
 }
 
-static patron_customer *load(patron_db *db, int64_t id)
-{
-    patron_customer *c = NULL;
-    OK(db, patron_db_load(db, &c, id));
-    return c;
-}
-
 static int state_of(patron_db *db, int64_t id)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     int s = patron_customer_state(c);
     patron_customer_free(c);
     return s;
@@ -113,7 +75,7 @@ static int state_of(patron_db *db, int64_t id)
 /* A field of stored customer `id`, copied (free()), NULL if unset. */
 static char *field_of(patron_db *db, int64_t id, int field)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     const char *v = patron_customer_get(c, field);
     char *r = v ? strdup(v) : NULL;
     patron_customer_free(c);
@@ -177,7 +139,7 @@ static bool groups_supported(tb_fx *f)
 static void test_register_pending_without_number(void **state)
 {
     tb_fx *f = *state;
-    patron_customer *c = person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
+    patron_customer *c = fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
     patron_customer *again;
     int64_t id, ids[4];
     size_t n;
@@ -197,7 +159,7 @@ static void test_register_pending_without_number(void **state)
     patron_customer_free(c);
 
     /* as stored */
-    again = load(f->db, id);
+    again = fx_load(f->db, id);
     assert_int_equal(patron_customer_state(again), PATRON_STATE_PENDING);
     assert_string_equal(patron_customer_get(again, PATRON_F_STATE), "pending");
     assert_null(patron_customer_get(again, PATRON_F_NUMBER));
@@ -220,7 +182,7 @@ static void test_register_pending_without_number(void **state)
 
     /* a number set on registration is refused, and nothing is written */
     before = fingerprint(f);
-    c = person("Tom", "Kraus", "tom@example.de", "Am Markt", "1", "20095", "Hamburg");
+    c = fx_person("Tom", "Kraus", "tom@example.de", "Am Markt", "1", "20095", "Hamburg");
     OK(f->db, patron_customer_set(c, PATRON_F_NUMBER, "K777"));
     EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, c));
     CONTAINS(patron_db_errmsg(f->db), "number");
@@ -236,7 +198,7 @@ static void test_register_pending_without_number(void **state)
     free(before);
 
     /* invalid records are refused as by create */
-    c = person("Ina", "Roth", NULL, NULL, NULL, NULL, NULL);
+    c = fx_person("Ina", "Roth", NULL, NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_B2B, "1"));
     {
         size_t a;
@@ -251,7 +213,7 @@ static void test_register_pending_without_number(void **state)
 
 static void expect_locked_refusal(tb_fx *f, const char *email)
 {
-    patron_customer *c = person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
+    patron_customer *c = fx_person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
     char *before = fingerprint(f), *after;
     patron_status st = patron_db_register(f->db, NULL, c);
     if (st != PATRON_E_LOCKED)
@@ -279,7 +241,7 @@ static void test_register_locked_email_refused(void **state)
         "Max.Muster+shop@googlemail.com",
         "MAX.MUSTER+neu@GoogleMail.com",
     };
-    int64_t locked = create(f->db, person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
+    int64_t locked = fx_save(f->db, fx_person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
                                            "München"));
     OK(f->db, patron_db_lock(f->db, locked, "Zahlungsausfall"));
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
@@ -287,7 +249,7 @@ static void test_register_locked_email_refused(void **state)
 
     /* the other way round: the locked customer has the decorated spelling */
     {
-        int64_t other = create(f->db, person("Eva", "Blau", "Eva.Blau+shop@googlemail.com", "Ringstraße", "8",
+        int64_t other = fx_save(f->db, fx_person("Eva", "Blau", "Eva.Blau+shop@googlemail.com", "Ringstraße", "8",
                                              "80331", "München"));
         OK(f->db, patron_db_lock(f->db, other, "Betrug"));
         expect_locked_refusal(f, "evablau@gmail.com");
@@ -296,7 +258,7 @@ static void test_register_locked_email_refused(void **state)
 
     /* a locked pending customer blocks as well */
     {
-        int64_t p = reg(f->db, person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
+        int64_t p = reg(f->db, fx_person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_lock(f->db, p, "Spam"));
         expect_locked_refusal(f, "UWE@example.de");
     }
@@ -305,7 +267,7 @@ static void test_register_locked_email_refused(void **state)
      * reported, and the registration is saved for activation to merge */
     OK(f->db, patron_db_unlock(f->db, locked));
     {
-        patron_customer *c = person("Max", "Muster", "max.muster+x@googlemail.com", NULL, NULL, NULL, NULL);
+        patron_customer *c = fx_person("Max", "Muster", "max.muster+x@googlemail.com", NULL, NULL, NULL, NULL);
         int64_t existing = -1;
         OK(f->db, patron_db_register(f->db, &existing, c));
         assert_int_equal(existing, locked);
@@ -313,7 +275,7 @@ static void test_register_locked_email_refused(void **state)
         patron_customer_free(c);
     }
     /* an unrelated email registers */
-    reg(f->db, person("Max", "Muster", "max.muster@example.de", NULL, NULL, NULL, NULL));
+    reg(f->db, fx_person("Max", "Muster", "max.muster@example.de", NULL, NULL, NULL, NULL));
 }
 
 static patron_activation *activate(patron_db *db, int64_t id, int mode, unsigned flags);
@@ -321,14 +283,14 @@ static patron_activation *activate(patron_db *db, int64_t id, int mode, unsigned
 static void test_register_second_registration_reported(void **state)
 {
     tb_fx *f = *state;
-    int64_t pending = reg(f->db, person("Lena", "Vogel", "Lena.Vogel@Example.de", NULL, NULL, NULL, NULL));
-    int64_t active = create(f->db, person("Kai", "Stern", "kai@example.de", NULL, NULL, NULL, NULL));
+    int64_t pending = reg(f->db, fx_person("Lena", "Vogel", "Lena.Vogel@Example.de", NULL, NULL, NULL, NULL));
+    int64_t active = fx_save(f->db, fx_person("Kai", "Stern", "kai@example.de", NULL, NULL, NULL, NULL));
     char *num = field_of(f->db, active, PATRON_F_NUMBER);
     char idtext[32], *before, *after;
     patron_customer *c;
 
     before = fingerprint(f);
-    c = person("Lena", "Vogel", "lena.vogel@example.de", NULL, NULL, NULL, NULL);
+    c = fx_person("Lena", "Vogel", "lena.vogel@example.de", NULL, NULL, NULL, NULL);
     EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, NULL, c));
     snprintf(idtext, sizeof idtext, "#%lld", (long long)pending);
     CONTAINS(patron_db_errmsg(f->db), idtext);
@@ -342,7 +304,7 @@ static void test_register_second_registration_reported(void **state)
     /* the email of an active customer: saved as pending, and reported */
     {
         int64_t existing = -1;
-        c = person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
+        c = fx_person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
         OK(f->db, patron_db_register(f->db, &existing, c));
         assert_int_equal(existing, active);
         assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
@@ -363,14 +325,14 @@ static void test_register_second_registration_reported(void **state)
 
     /* the email of a merged-away customer is free again */
     {
-        int64_t dup = create(f->db, person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
+        int64_t dup = fx_save(f->db, fx_person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *p = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &p, active, &dup, 1, PATRON_MERGE_SURVIVOR));
         OK(f->db, patron_db_merge(f->db, NULL, p));
         patron_merge_plan_free(p);
         assert_int_equal(state_of(f->db, dup), PATRON_STATE_MERGED);
         assert_field(f->db, active, PATRON_F_EMAIL, "kai@example.de");
-        reg(f->db, person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
+        reg(f->db, fx_person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
     }
     free(num);
 }
@@ -430,9 +392,9 @@ static void test_activate_no_candidate_each_mode(void **state)
     static const char *const streets[] = { "Lindenweg", "Bergstraße", "Seeallee" };
     char seen[3][32];
     /* someone else, unrelated */
-    create(f->db, person("Anna", "Schulz", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
+    fx_save(f->db, fx_person("Anna", "Schulz", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
     for (int i = 0; i < 3; i++) {
-        int64_t id = reg(f->db, person(firsts[i], lasts[i], emails[i], streets[i], "3", "04109", "Leipzig"));
+        int64_t id = reg(f->db, fx_person(firsts[i], lasts[i], emails[i], streets[i], "3", "04109", "Leipzig"));
         patron_activation *a = activate(f->db, id, modes[i], 0);
         assert_activated(f->db, a, id);
         assert_int_equal(patron_activation_candidate_count(a), 0);
@@ -460,7 +422,7 @@ static void test_activate_no_candidate_each_mode(void **state)
     /* refusals */
     {
         patron_activation *a = NULL;
-        int64_t id = reg(f->db, person("Ole", "Hahn", "ole@example.de", NULL, NULL, NULL, NULL));
+        int64_t id = reg(f->db, fx_person("Ole", "Hahn", "ole@example.de", NULL, NULL, NULL, NULL));
         EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_activate(f->db, &a, 9999, PATRON_ACTIVATE_AUTO, 0));
         assert_null(a);
         EXPECT(f->db, PATRON_E_INVALID, patron_db_activate(f->db, &a, id, 7, 0));
@@ -483,7 +445,7 @@ static pair max_pair(tb_fx *f, const char *shop_email, const char *erp_email)
     pair p;
     char *n;
     p.pending = reg(f->db, max_shop(shop_email));
-    p.existing = create(f->db, max_existing(erp_email));
+    p.existing = fx_save(f->db, max_existing(erp_email));
     assert_int_equal(tb_add_order(&f->tb, "O-1", p.existing), 0);
     n = field_of(f->db, p.existing, PATRON_F_NUMBER);
     snprintf(p.number, sizeof p.number, "%s", n);
@@ -598,7 +560,7 @@ static void test_activate_auto_merges(void **state)
     patron_free(j);
     /* no number was used up by the merge */
     {
-        int64_t other = reg(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
+        int64_t other = reg(f->db, fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
         OK(f->db, patron_db_release(f->db, &num, other));
         assert_string_equal(num, "K000002");
         patron_free(num);
@@ -666,7 +628,7 @@ static void test_activate_auto_locked_survivor_allowed(void **state)
     a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, PATRON_ACTIVATE_LOCKED_SURVIVORS);
     assert_merged(f->db, a, p.pending, p.existing, p.number);
     {
-        patron_customer *s = load(f->db, p.existing);
+        patron_customer *s = fx_load(f->db, p.existing);
         assert_int_equal(patron_customer_locked(s), 1); /* still locked */
         patron_customer_free(s);
     }
@@ -678,7 +640,7 @@ static void test_activate_auto_prefers_unlocked(void **state)
     tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     /* a second record of the same person (an old duplicate), unlocked */
-    int64_t second = create(f->db, max_existing("max@example.de"));
+    int64_t second = fx_save(f->db, max_existing("max@example.de"));
     char *num2 = field_of(f->db, second, PATRON_F_NUMBER);
     patron_activation *a;
     OK(f->db, patron_db_lock(f->db, p.existing, "Zahlungsausfall"));
@@ -693,11 +655,11 @@ static void test_activate_household_never_auto(void **state)
 {
     tb_fx *f = *state;
     /* Erika registers; Max (same family, same address, same mailbox) exists */
-    int64_t erika = reg(f->db, person("Erika", "Mustermann", "familie.mustermann@example.de", "Hauptstraße",
+    int64_t erika = reg(f->db, fx_person("Erika", "Mustermann", "familie.mustermann@example.de", "Hauptstraße",
                                       "12", "10115", "Berlin"));
-    int64_t max = create(f->db, max_existing("familie.mustermann@example.de"));
+    int64_t max = fx_save(f->db, max_existing("familie.mustermann@example.de"));
     /* and one without an email */
-    int64_t klaus = reg(f->db, person("Klaus", "Mustermann", NULL, "Hauptstr.", "12", "10115", "Berlin"));
+    int64_t klaus = reg(f->db, fx_person("Klaus", "Mustermann", NULL, "Hauptstr.", "12", "10115", "Berlin"));
     char *rev = field_of(f->db, max, PATRON_F_REVISION);
     patron_activation *a;
     for (int m = 0; m < 2; m++) {
@@ -724,9 +686,9 @@ static void test_activate_email_mode(void **state)
 {
     tb_fx *f = *state;
     /* same normalised email (gmail dots, plus tag, googlemail): merged */
-    int64_t p1 = reg(f->db, person("Max", "Muster", "Max.Muster+shop@googlemail.com", "Anderswo", "1", "50667",
+    int64_t p1 = reg(f->db, fx_person("Max", "Muster", "Max.Muster+shop@googlemail.com", "Anderswo", "1", "50667",
                                    "Köln"));
-    int64_t a1 = create(f->db, person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
+    int64_t a1 = fx_save(f->db, fx_person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
                                       "München"));
     char *n1 = field_of(f->db, a1, PATRON_F_NUMBER);
     patron_activation *a = activate(f->db, p1, PATRON_ACTIVATE_EMAIL, 0);
@@ -750,10 +712,10 @@ static void test_activate_email_mode_other_email(void **state)
     /* and the same name/address with the *same* email merges in this mode */
     {
         pair q;
-        int64_t pend = reg(f->db, person("Max", "Mustermann", "mm2@example.de", "Hauptstraße", "12", "10115",
+        int64_t pend = reg(f->db, fx_person("Max", "Mustermann", "mm2@example.de", "Hauptstraße", "12", "10115",
                                          "Berlin"));
         char *num;
-        q.existing = create(f->db, person("Max", "Mustermann", "MM2@example.de", "Hauptstraße", "12", "10115",
+        q.existing = fx_save(f->db, fx_person("Max", "Mustermann", "MM2@example.de", "Hauptstraße", "12", "10115",
                                           "Berlin"));
         num = field_of(f->db, q.existing, PATRON_F_NUMBER);
         a = activate(f->db, pend, PATRON_ACTIVATE_EMAIL, 0);
@@ -767,9 +729,9 @@ static void test_activate_email_mode_shared(void **state)
 {
     tb_fx *f = *state;
     /* two active customers already share the email: a person decides */
-    int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
-    int64_t a1 = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
-    int64_t a2 = create(f->db, person("Max", "Muster", "Max@Example.de", "Feldweg", "2", "01067", "Dresden"));
+    int64_t p = reg(f->db, fx_person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
+    int64_t a1 = fx_save(f->db, fx_person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
+    int64_t a2 = fx_save(f->db, fx_person("Max", "Muster", "Max@Example.de", "Feldweg", "2", "01067", "Dresden"));
     char *before = fingerprint(f), *after;
     patron_activation *a = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     bool seen1 = false, seen2 = false;
@@ -797,8 +759,8 @@ static void test_activate_email_mode_shared(void **state)
 static void test_activate_email_mode_family_mailbox(void **state)
 {
     tb_fx *f = *state;
-    int64_t p = reg(f->db, person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
-    int64_t max = create(f->db, person("Max", "Muster", "familie@example.de", "Ringstraße", "7", "80331",
+    int64_t p = reg(f->db, fx_person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
+    int64_t max = fx_save(f->db, fx_person("Max", "Muster", "familie@example.de", "Ringstraße", "7", "80331",
                                        "München"));
     patron_activation *a = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     int out = patron_activation_outcome(a);
@@ -861,13 +823,13 @@ static int outcome_for(const report *r, int64_t id)
 static void test_activate_pending_batch(void **state)
 {
     tb_fx *f = *state;
-    int64_t plain = reg(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
+    int64_t plain = reg(f->db, fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
     pair dup = max_pair(f, "max@example.de", "max@example.de");
-    int64_t review_p = reg(f->db, person("Hans", "Müller", "hans.neu@example.de", "Bahnhofstraße", "5", "50667",
+    int64_t review_p = reg(f->db, fx_person("Hans", "Müller", "hans.neu@example.de", "Bahnhofstraße", "5", "50667",
                                          "Köln"));
-    int64_t review_a = create(f->db, person("Hans", "Mueller", "hans.alt@example.de", "Bahnhofstr.", "5",
+    int64_t review_a = fx_save(f->db, fx_person("Hans", "Mueller", "hans.alt@example.de", "Bahnhofstr.", "5",
                                             "50667", "Köln"));
-    int64_t broken = reg(f->db, person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
+    int64_t broken = reg(f->db, fx_person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
     size_t na = 99, nm = 99, nr = 99, nf = 99;
     report rep;
     patron_store_ops ops = *f->tb.ops;
@@ -941,7 +903,7 @@ static void test_activate_pending_many(void **state)
         snprintf(first, sizeof first, "Vorname%c%c", 'a' + i % 26, 'a' + i / 26);
         snprintf(email, sizeof email, "kunde%d@example.de", i);
         snprintf(street, sizeof street, "Weg %c%c", 'a' + i % 26, 'a' + i / 26);
-        reg(f->db, person(first, "Zufall", email, street, "1", "99999", "Irgendwo"));
+        reg(f->db, fx_person(first, "Zufall", email, street, "1", "99999", "Irgendwo"));
     }
     memset(&rep, 0, sizeof rep);
     OK(f->db, patron_db_activate_pending(f->db, &na, NULL, &nr, NULL, PATRON_ACTIVATE_EMAIL, 0, NULL, NULL));
@@ -1002,14 +964,14 @@ static void test_release(void **state)
     }
     /* release without asking for the number */
     {
-        int64_t id = reg(f->db, person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
+        int64_t id = reg(f->db, fx_person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_release(f->db, NULL, id));
         assert_field(f->db, id, PATRON_F_NUMBER, "K000003");
     }
     /* a merged customer is not pending either */
     {
-        int64_t d = create(f->db, person("Lena", "Vogel", "lena.alt@example.de", NULL, NULL, NULL, NULL));
-        int64_t s = create(f->db, person("Lena", "Vogel", "lena.neu@example.de", NULL, NULL, NULL, NULL));
+        int64_t d = fx_save(f->db, fx_person("Lena", "Vogel", "lena.alt@example.de", NULL, NULL, NULL, NULL));
+        int64_t s = fx_save(f->db, fx_person("Lena", "Vogel", "lena.neu@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *pl = NULL;
         patron_activation *a = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &pl, s, &d, 1, 0));
@@ -1026,14 +988,14 @@ static void test_release(void **state)
 static void test_lock_unlock(void **state)
 {
     tb_fx *f = *state;
-    int64_t id = create(f->db, person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
+    int64_t id = fx_save(f->db, fx_person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
     patron_customer *c;
     char *j, want[64];
     int64_t t0 = (int64_t)time(NULL);
     uint64_t rev;
 
     OK(f->db, patron_db_lock(f->db, id, "Zahlungsausfall"));
-    c = load(f->db, id);
+    c = fx_load(f->db, id);
     assert_int_equal(patron_customer_locked(c), 1);
     assert_string_equal(patron_customer_get(c, PATRON_F_LOCKED), "1");
     assert_string_equal(patron_customer_get(c, PATRON_F_LOCK_REASON), "Zahlungsausfall");
@@ -1058,7 +1020,7 @@ static void test_lock_unlock(void **state)
     assert_int_equal(state_of(f->db, id), PATRON_STATE_ACTIVE);
 
     OK(f->db, patron_db_unlock(f->db, id));
-    c = load(f->db, id);
+    c = fx_load(f->db, id);
     assert_int_equal(patron_customer_locked(c), 0);
     assert_null(patron_customer_get(c, PATRON_F_LOCK_REASON));
     assert_null(patron_customer_get(c, PATRON_F_LOCKED_AT));
@@ -1094,7 +1056,7 @@ static void test_lock_unlock(void **state)
     }
     /* a merged record: lock the survivor instead */
     {
-        int64_t dup = create(f->db, person("Lena", "Vogel", "lena2@example.de", NULL, NULL, NULL, NULL));
+        int64_t dup = fx_save(f->db, fx_person("Lena", "Vogel", "lena2@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *p = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &p, id, &dup, 1, 0));
         OK(f->db, patron_db_merge(f->db, NULL, p));
@@ -1103,7 +1065,7 @@ static void test_lock_unlock(void **state)
     }
     /* a pending customer can be locked */
     {
-        int64_t p = reg(f->db, person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
+        int64_t p = reg(f->db, fx_person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_lock(f->db, p, "Spam"));
         assert_int_equal(state_of(f->db, p), PATRON_STATE_PENDING);
     }
@@ -1139,19 +1101,19 @@ static void test_gate(void **state)
     int64_t anna, bert, cora, dora, eve, emil;
     char *before, *after;
 
-    c = person("Anna", "Ahorn", "anna@example.de", NULL, NULL, NULL, NULL);
+    c = fx_person("Anna", "Ahorn", "anna@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "anna"));
-    anna = create(f->db, c);
-    bert = create(f->db, person("Bert", "Birke", "bert@example.de", NULL, NULL, NULL, NULL));
-    c = person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL);
+    anna = fx_save(f->db, c);
+    bert = fx_save(f->db, fx_person("Bert", "Birke", "bert@example.de", NULL, NULL, NULL, NULL));
+    c = fx_person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "cora"));
     cora = reg(f->db, c);
-    c = person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL);
+    c = fx_person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "dora"));
-    dora = create(f->db, c);
+    dora = fx_save(f->db, c);
     OK(f->db, patron_db_lock(f->db, dora, "Betrug"));
-    eve = create(f->db, person("Eve", "Esche", "eve@example.de", NULL, NULL, NULL, NULL));
-    emil = create(f->db, person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
+    eve = fx_save(f->db, fx_person("Eve", "Esche", "eve@example.de", NULL, NULL, NULL, NULL));
+    emil = fx_save(f->db, fx_person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
 
     before = fingerprint(f);
     gate_login(f->db, "anna", PATRON_GATE_ALLOWED, anna);
@@ -1213,8 +1175,8 @@ static void test_gate(void **state)
 static void test_gate_after_merge_by_email(void **state)
 {
     tb_fx *f = *state;
-    int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
-    int64_t a = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
+    int64_t p = reg(f->db, fx_person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
+    int64_t a = fx_save(f->db, fx_person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
     patron_activation *r = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     assert_int_equal(patron_activation_outcome(r), PATRON_OUTCOME_MERGED);
     patron_activation_free(r);
@@ -1228,14 +1190,14 @@ static void test_gate_after_merge_by_email(void **state)
 static void test_gate_shared_mailbox(void **state)
 {
     tb_fx *f = *state;
-    patron_customer *c = person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
+    patron_customer *c = fx_person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
     int64_t erika;
     int v = -1;
     int64_t cid = -1;
     patron_status st;
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "max"));
-    create(f->db, c);
-    erika = create(f->db, person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
+    fx_save(f->db, c);
+    erika = fx_save(f->db, fx_person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
     st = patron_db_can_login(f->db, &v, &cid, "familie@example.de");
     if (st != PATRON_OK || v != PATRON_GATE_ALLOWED || cid != erika)
         fail_msg("can_login by the shared email: %d %s (%s), verdict %d, #%lld; want OK, allowed, #%lld "
@@ -1294,7 +1256,7 @@ static void test_groups_refused_without_meta_callbacks(void **state)
     tb_fx *f = *state;
     patron_store_ops ops = *f->tb.ops;
     patron_db *db = NULL;
-    patron_customer *c = person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
+    patron_customer *c = fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
     char *j = NULL, *before, *after;
     int64_t id;
     ops.destroy = NULL; /* the backend owns its context */
@@ -1478,35 +1440,35 @@ static void test_groups_new_customers_join_default(void **state)
     if (!groups_supported(f))
         return;
     /* no groups yet: no group */
-    before_groups = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
+    before_groups = fx_save(f->db, fx_person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
     assert_field(f->db, before_groups, PATRON_F_GROUP, NULL);
 
     OK(f->db, patron_db_group_add(f->db, "Standard"));
     OK(f->db, patron_db_group_add(f->db, "Händler"));
-    a = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
+    a = fx_save(f->db, fx_person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
     assert_field(f->db, a, PATRON_F_GROUP, "Standard");
-    b = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
+    b = reg(f->db, fx_person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
     assert_field(f->db, b, PATRON_F_GROUP, "Standard");
-    x = person("Dora", "Eiche", NULL, NULL, NULL, NULL, NULL);
+    x = fx_person("Dora", "Eiche", NULL, NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Händler"));
-    c = create(f->db, x);
+    c = fx_save(f->db, x);
     assert_field(f->db, c, PATRON_F_GROUP, "Händler");
 
     /* the default moves: new customers follow it */
     OK(f->db, patron_db_group_set(f->db, "Händler", "default", "1"));
-    a = reg(f->db, person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
+    a = reg(f->db, fx_person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
     assert_field(f->db, a, PATRON_F_GROUP, "Händler");
 
     /* an unknown group is refused, by create, register and update */
     fp1 = fingerprint(f);
-    x = person("Fritz", "Fichte", "fritz@example.de", NULL, NULL, NULL, NULL);
+    x = fx_person("Fritz", "Fichte", "fritz@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Gibtsnicht"));
     EXPECT(f->db, PATRON_E_INVALID, patron_db_create(f->db, x));
     CONTAINS(patron_db_errmsg(f->db), "Gibtsnicht");
     EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, x));
     assert_int_equal(patron_customer_id(x), 0);
     patron_customer_free(x);
-    x = load(f->db, c);
+    x = fx_load(f->db, c);
     OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Gibtsnicht"));
     EXPECT(f->db, PATRON_E_INVALID, patron_db_update(f->db, x));
     patron_customer_free(x);
@@ -1537,10 +1499,10 @@ static void test_groups_rename_and_assign(void **state)
     OK(f->db, patron_db_group_add(f->db, "Standard"));
     OK(f->db, patron_db_group_add(f->db, "Händler"));
     OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "15"));
-    a = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
-    b = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
-    p = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
-    m = create(f->db, person("Bert", "Birke", "bert2@example.de", NULL, NULL, NULL, NULL));
+    a = fx_save(f->db, fx_person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
+    b = fx_save(f->db, fx_person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
+    p = reg(f->db, fx_person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
+    m = fx_save(f->db, fx_person("Bert", "Birke", "bert2@example.de", NULL, NULL, NULL, NULL));
 
     /* assign */
     rev = field_of(f->db, a, PATRON_F_REVISION);
@@ -1592,7 +1554,7 @@ static void test_groups_rename_and_assign(void **state)
     assert_group(f, "Privat", "\"default\":true");
     assert_field(f->db, b, PATRON_F_GROUP, "Privat");
     {
-        int64_t n2 = create(f->db, person("Neu", "Kunde", NULL, NULL, NULL, NULL, NULL));
+        int64_t n2 = fx_save(f->db, fx_person("Neu", "Kunde", NULL, NULL, NULL, NULL, NULL));
         assert_field(f->db, n2, PATRON_F_GROUP, "Privat");
     }
     /* refusals */
@@ -1623,11 +1585,11 @@ static void test_groups_delete(void **state)
         return;
     OK(f->db, patron_db_group_add(f->db, "Standard"));
     OK(f->db, patron_db_group_add(f->db, "Händler"));
-    a1 = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
-    a2 = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
-    p = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
-    m = create(f->db, person("Dora", "Eiche", "dora.alt@example.de", NULL, NULL, NULL, NULL));
-    s = create(f->db, person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL));
+    a1 = fx_save(f->db, fx_person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
+    a2 = fx_save(f->db, fx_person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
+    p = reg(f->db, fx_person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
+    m = fx_save(f->db, fx_person("Dora", "Eiche", "dora.alt@example.de", NULL, NULL, NULL, NULL));
+    s = fx_save(f->db, fx_person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL));
     OK(f->db, patron_db_group_assign(f->db, "Händler", a1));
     OK(f->db, patron_db_group_assign(f->db, "Händler", a2));
     OK(f->db, patron_db_group_assign(f->db, "Händler", p));
