@@ -3,6 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -64,4 +66,60 @@ patron_customer *fx_load(patron_db *db, int64_t id)
         fail_msg("load %lld: %s (%s)", (long long)id, patron_status_str(st), patron_db_errmsg(db));
     assert_non_null(c);
     return c;
+}
+
+int64_t fx_register(patron_db *db, patron_customer *c)
+{
+    int64_t id;
+    OK(db, patron_db_register(db, NULL, c));
+    id = patron_customer_id(c);
+    assert_true(id > 0);
+    patron_customer_free(c);
+    return id;
+}
+
+int fx_state_of(patron_db *db, int64_t id)
+{
+    patron_customer *c = fx_load(db, id);
+    int s = patron_customer_state(c);
+    patron_customer_free(c);
+    return s;
+}
+
+char *fx_field_of(patron_db *db, int64_t id, int field)
+{
+    patron_customer *c = fx_load(db, id);
+    const char *v = patron_customer_get(c, field);
+    char *r = v ? strdup(v) : NULL;
+    patron_customer_free(c);
+    return r;
+}
+
+void fx_assert_field(patron_db *db, int64_t id, int field, const char *want)
+{
+    char *v = fx_field_of(db, id, field);
+    if (!want && v)
+        fail_msg("customer #%lld %s: '%s', want unset", (long long)id, patron_field_name(field), v);
+    if (want && (!v || strcmp(v, want) != 0))
+        fail_msg("customer #%lld %s: '%s', want '%s'", (long long)id, patron_field_name(field),
+                 v ? v : "(unset)", want);
+    free(v);
+}
+
+char *fx_fingerprint(tb_fx *f)
+{
+    static const patron_key probes[] = {
+        { PATRON_KEY_EMAIL, "maxmuster@gmail.com" },
+        { PATRON_KEY_EMAIL, "max@example.de" },
+        { PATRON_KEY_LOGIN, "maxm" },
+        { 0, NULL },
+    };
+    static const char *const numbers[] = { "K000001", "K000002", "K000003", "K000004", NULL };
+    return store_fingerprint(&f->tb, probes, numbers);
+}
+
+void fx_assert_same_store(const char *before, const char *after, const char *what)
+{
+    if (strcmp(before, after) != 0)
+        fail_msg("%s changed the store\nbefore:\n%s\nafter:\n%s", what, before, after);
 }

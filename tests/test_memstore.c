@@ -1,5 +1,5 @@
-/* Several threads, each with its own patron_db handle, on ONE shared
- * patron_memstore: concurrent creates get distinct numbers and ids, nothing
+/* The memory store shared by several threads, each with its own patron_db
+ * handle on ONE patron_memstore: concurrent creates get distinct numbers and ids, nothing
  * is lost, readers see consistent data, updates of distinct customers all go
  * through, and of two updates from the same revision exactly one wins.
  *
@@ -651,5 +651,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_revision_exactly_one_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_while_updating, setup, teardown),
     };
-    return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("memstore", tests, NULL, NULL);
 }
