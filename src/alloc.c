@@ -85,6 +85,11 @@ void patron__free(void *ptr)
     g_alloc.free_fn(ptr, g_alloc.opaque);
 }
 
+void *patron_malloc(size_t size)
+{
+    return patron__malloc(size);
+}
+
 void patron_free(void *ptr)
 {
     patron__free(ptr);
