@@ -141,6 +141,16 @@ abstract class Store
         throw new UnsupportedException('meta_scan', FFI::E_UNSUPPORTED);
     }
 
+    /**
+     * Called by Db::fromStore() before the handle opens: throw (with a
+     * message that says what to do) when the store cannot work as
+     * configured — its tables are missing, a mapping names a table that is
+     * not there.  The default checks nothing.
+     */
+    public function check(): void
+    {
+    }
+
     // ---- the C side --------------------------------------------------------
 
     private const ERRBUF = 1024;

@@ -221,9 +221,10 @@ abstract class StoreContract extends TestCase
         $pair = array_values(array_filter($dd->pairs, fn($p) => $p->idA === $max->id && $p->idB === $twin->id));
         $this->assertCount(1, $pair);
         $this->assertSame('merge', $pair[0]->decision);
-        $this->assertSame($max->id, $dd->cluster($twin->id));
-        $this->assertSame(0, $dd->cluster($jana->id));
-        $this->assertSame([$max->id => [$max->id, $twin->id]], $dd->groups());
+        $this->assertSame($max->id, $dd->clusterOf($twin->id));
+        $this->assertSame($max->id, $dd->clusterOf($twin));
+        $this->assertSame(0, $dd->clusterOf($jana->id));
+        $this->assertSame([$max->id => [$max->id, $twin->id]], $dd->clusters);
     }
 
     public function testMergeWithPlanEditingAndUndo(): void
@@ -251,6 +252,13 @@ abstract class StoreContract extends TestCase
         $this->assertSame(1, $plan->choice('email'));
         $this->assertSame(MergePlan::CUSTOM, $plan->choice('phone'));
         $this->assertSame('030 999999', $plan->fields()['phone']['value']);
+        // Per-record values, as Python's MergePlan.fields: 0 the survivor, 1 the duplicate.
+        $email = $plan->fields()['email'];
+        $this->assertSame(['name' => 'email', 'choice' => 1, 'value' => 'max.m@example.de', 'conflict' => true,
+            'values' => ['max@example.de', 'max.m@example.de']], $email);
+        $this->assertSame([null, 'Max GmbH'], $plan->field('company')['values']);
+        $this->assertArrayNotHasKey('revision', $plan->fields());
+        $this->assertArrayNotHasKey('login_hash', $plan->fields());
         $this->assertNotSame([], $plan->toArray());
         $this->assertStringNotContainsString('login_hash', $plan->toJson());
         try {
