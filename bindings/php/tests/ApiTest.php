@@ -143,4 +143,38 @@ final class ApiTest extends TestCase
         $this->assertStringContainsString('PATRON_LIBRARY', $out);
         $this->assertStringContainsString('/nonexistent/libpatron.so.1', $out);
     }
+
+    public function testTheLibraryPathCanBeSetFromCode(): void
+    {
+        $lib = \Patron\FFI::path();
+        $this->assertFileExists($lib, 'the tests load libpatron by path');
+        // Without any environment variable (PHP-FPM with clear_env): FFI::load() names the file,
+        // and Db::sqlite() finds libpatron-sqlite beside it (in a build tree: stores/sqlite/).
+        $env = getenv();
+        unset($env['PATRON_LIBRARY'], $env['PATRON_SQLITE_LIBRARY'], $env['LD_LIBRARY_PATH']);
+        $code = 'require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . '; '
+            . 'Patron\FFI::load($argv[1]); Patron\FFI::load($argv[1]); '
+            . '$db = Patron\Db::sqlite(":memory:"); echo $db->create(["last_name" => "Pfad"])->number, " ", '
+            . 'Patron\FFI::path(); '
+            . 'try { Patron\FFI::load("/elsewhere/libpatron.so.1"); } '
+            . 'catch (Patron\StateException $e) { echo "\n", $e->getMessage(); }';
+        $run = function (string $arg) use ($code, $env): array {
+            $p = proc_open([PHP_BINARY, '-d', 'ffi.enable=1', '-r', $code, $arg],
+                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env);
+            $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+            return [$out, proc_close($p)];
+        };
+        [$out, $rc] = $run($lib);
+        $this->assertSame(0, $rc, $out);
+        $lines = explode("\n", $out);
+        $this->assertSame("K000001 $lib", $lines[0]);
+        $this->assertStringContainsString('must come before the first use', $lines[1]);
+        // The directory that holds it does as well.
+        [$out, $rc] = $run(dirname($lib));
+        $this->assertSame(0, $rc, $out);
+        $this->assertStringStartsWith('K000001 ' . dirname($lib) . '/libpatron.so.1', $out);
+        // A wrong path: the message names where it came from.
+        [$out] = $run('/nonexistent/libpatron.so.1');
+        $this->assertStringContainsString("'/nonexistent/libpatron.so.1' (given by FFI::load())", $out);
+    }
 }
