@@ -302,8 +302,12 @@ final class Customer
         }
         $lib = FFI::lib();
         foreach ($fields as $name => $value) {
-            $st = $lib->patron_customer_address_set($this->ptr, $i, Fields::addressId((string) $name),
-                Fields::toText($value));
+            $st = $lib->patron_customer_address_set(
+                $this->ptr,
+                $i,
+                Fields::addressId((string) $name),
+                Fields::toText($value)
+            );
             $this->check($st);
         }
         return $this;
@@ -461,13 +465,17 @@ final class Customer
     /** @return array<mixed> */
     private static function listOf(string $what, mixed $value): array
     {
-        if ($value instanceof AddressList || $value instanceof Address || $value instanceof TagList
-            || $value instanceof PropertyMap) {
+        if (
+            $value instanceof AddressList || $value instanceof Address || $value instanceof TagList
+            || $value instanceof PropertyMap
+        ) {
             return $value->toArray(); // a copy first: $a->tags = $a->tags keeps them
         }
         if (!is_array($value)) {
-            throw new InvalidValueException("$what must be an array, not " . get_debug_type($value),
-                FFI::E_INVALID);
+            throw new InvalidValueException(
+                "$what must be an array, not " . get_debug_type($value),
+                FFI::E_INVALID
+            );
         }
         return $value;
     }

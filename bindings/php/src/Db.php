@@ -78,9 +78,12 @@ final class Db
      *
      * @param list<array{kind: string, table: string, customer: string, id: string, pinned?: bool}> $refTables
      */
-    public static function sqlite(string $path, int $flags = 0, ?string $tablePrefix = null,
-                                  array $refTables = []): self
-    {
+    public static function sqlite(
+        string $path,
+        int $flags = 0,
+        ?string $tablePrefix = null,
+        array $refTables = []
+    ): self {
         $sq = FFI::sqlite();
         // The handle is typed by libpatron's declarations; libpatron-sqlite
         // writes it through a cast of its address (a cast CData refers to
@@ -324,8 +327,14 @@ final class Db
         $limit = max(1, $limit);
         $ids = $lib->new("int64_t[$limit]");
         $n = $lib->new('size_t');
-        $this->run(fn($lib, $db) => $lib->patron_db_list($db, $ids, \FFI::addr($n), $limit, \FFI::addr($f),
-            $afterId));
+        $this->run(fn($lib, $db) => $lib->patron_db_list(
+            $db,
+            $ids,
+            \FFI::addr($n),
+            $limit,
+            \FFI::addr($f),
+            $afterId
+        ));
         $out = [];
         for ($i = 0, $m = (int) $n->cdata; $i < $m; $i++) {
             $out[] = (int) $ids[$i];
@@ -382,8 +391,13 @@ final class Db
         $m = self::mode(self::ACTIVATE_MODES, $mode, 'activation mode');
         $lib = FFI::lib();
         $out = $lib->new('patron_activation*');
-        $this->run(fn($lib, $db) => $lib->patron_db_activate($db, \FFI::addr($out), $id, $m,
-            $lockedSurvivors ? 1 : 0));
+        $this->run(fn($lib, $db) => $lib->patron_db_activate(
+            $db,
+            \FFI::addr($out),
+            $id,
+            $m,
+            $lockedSurvivors ? 1 : 0
+        ));
         return new Activation($out, true);
     }
 
@@ -426,16 +440,24 @@ final class Db
         $outer = self::$activationSink; // a Db used from inside $each
         self::$activationSink = $sink;
         try {
-            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending($db, \FFI::addr($summary),
-                \FFI::addr($opts)));
+            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending(
+                $db,
+                \FFI::addr($summary),
+                \FFI::addr($opts)
+            ));
         } finally {
             self::$activationSink = $outer;
         }
         if ($thrown !== null) {
             throw $thrown;
         }
-        return new ActivationSummary((int) $summary->activated, (int) $summary->merged, (int) $summary->review,
-            (int) $summary->failed, $results);
+        return new ActivationSummary(
+            (int) $summary->activated,
+            (int) $summary->merged,
+            (int) $summary->review,
+            (int) $summary->failed,
+            $results
+        );
     }
 
     /** Manual release: activate pending customer $id regardless of the matcher; returns its new number. */
@@ -574,16 +596,28 @@ final class Db
                 }
                 $explanation = [];
                 for ($k = 0; $k < $nf; $k++) {
-                    $st = $lib->patron_matches_explain($out, \FFI::addr($field), \FFI::addr($a),
-                        \FFI::addr($b), \FFI::addr($level), \FFI::addr($weight), $i, $k);
+                    $st = $lib->patron_matches_explain(
+                        $out,
+                        \FFI::addr($field),
+                        \FFI::addr($a),
+                        \FFI::addr($b),
+                        \FFI::addr($level),
+                        \FFI::addr($weight),
+                        $i,
+                        $k
+                    );
                     if ($st !== FFI::OK) {
                         FFI::raise($st, '');
                     }
                     $explanation[] = ['field' => self::cstr($field), 'a' => self::cstr($a), 'b' => self::cstr($b),
                         'level' => self::cstr($level), 'weight' => (float) $weight->cdata];
                 }
-                $result[] = new Candidate((int) $id->cdata, (float) $score->cdata,
-                    (string) $lib->patron_decision_name($decision->cdata), $explanation);
+                $result[] = new Candidate(
+                    (int) $id->cdata,
+                    (float) $score->cdata,
+                    (string) $lib->patron_decision_name($decision->cdata),
+                    $explanation
+                );
             }
             return $result;
         } finally {
@@ -606,10 +640,20 @@ final class Db
             $pairs = [];
             $clusters = [];
             for ($i = 0, $n = $lib->patron_pairs_count($out); $i < $n; $i++) {
-                $lib->patron_pairs_get($out, \FFI::addr($a), \FFI::addr($b), \FFI::addr($score),
-                    \FFI::addr($decision), $i);
-                $pairs[] = new Pair((int) $a->cdata, (int) $b->cdata, (float) $score->cdata,
-                    (string) $lib->patron_decision_name($decision->cdata));
+                $lib->patron_pairs_get(
+                    $out,
+                    \FFI::addr($a),
+                    \FFI::addr($b),
+                    \FFI::addr($score),
+                    \FFI::addr($decision),
+                    $i
+                );
+                $pairs[] = new Pair(
+                    (int) $a->cdata,
+                    (int) $b->cdata,
+                    (float) $score->cdata,
+                    (string) $lib->patron_decision_name($decision->cdata)
+                );
                 foreach ([(int) $a->cdata, (int) $b->cdata] as $id) {
                     $cl = (int) $lib->patron_pairs_cluster($out, $id);
                     if ($cl !== 0) {
@@ -652,8 +696,14 @@ final class Db
             $ids[$i] = $d;
         }
         $out = $lib->new('patron_merge_plan*');
-        $this->run(fn($lib, $db) => $lib->patron_merge_plan_new($db, \FFI::addr($out), $survivor, $ids,
-            count($dups), $pol));
+        $this->run(fn($lib, $db) => $lib->patron_merge_plan_new(
+            $db,
+            \FFI::addr($out),
+            $survivor,
+            $ids,
+            count($dups),
+            $pol
+        ));
         return new MergePlan($out);
     }
 
@@ -738,8 +788,13 @@ final class Db
             $arr[$i] = $id;
         }
         $out = $lib->new('char*');
-        $this->run(fn($lib, $db) => $lib->patron_db_export_to_json($db, \FFI::addr($out), $arr, count($ids),
-            $pretty ? 1 : 0));
+        $this->run(fn($lib, $db) => $lib->patron_db_export_to_json(
+            $db,
+            \FFI::addr($out),
+            $arr,
+            count($ids),
+            $pretty ? 1 : 0
+        ));
         return (string) FFI::takeString($out);
     }
 
@@ -804,8 +859,10 @@ final class Db
         }
         $id = $c->id();
         if ($id === 0) {
-            throw new InvalidValueException('the customer has no id: it was never saved (Db::create())',
-                FFI::E_INVALID);
+            throw new InvalidValueException(
+                'the customer has no id: it was never saved (Db::create())',
+                FFI::E_INVALID
+            );
         }
         return $id;
     }
@@ -836,6 +893,8 @@ final class Db
     private static function mode(array $modes, string $name, string $what): int
     {
         return $modes[$name] ?? throw new InvalidValueException(
-            "unknown $what '$name' (one of: " . implode(', ', array_keys($modes)) . ')', FFI::E_INVALID);
+            "unknown $what '$name' (one of: " . implode(', ', array_keys($modes)) . ')',
+            FFI::E_INVALID
+        );
     }
 }

@@ -158,8 +158,10 @@ final class MergePlan
     /** Lock the survivor (true), unlock it (false), or lock it if any record is locked (null, the default). */
     public function setLock(?bool $lock): self
     {
-        $this->check(FFI::lib()->patron_merge_plan_set_lock($this->ptr,
-            $lock === null ? self::LOCK_ANY : ($lock ? self::LOCK_LOCKED : self::LOCK_UNLOCKED)));
+        $this->check(FFI::lib()->patron_merge_plan_set_lock(
+            $this->ptr,
+            $lock === null ? self::LOCK_ANY : ($lock ? self::LOCK_LOCKED : self::LOCK_UNLOCKED)
+        ));
         return $this;
     }
 

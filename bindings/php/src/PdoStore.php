@@ -139,8 +139,10 @@ class PdoStore extends Store
             $this->pdo->exec($sql);
         }
         $ins = $this->pdo->prepare("INSERT INTO {$p}counters (name, counter_value) VALUES (?, ?)");
-        foreach (['customer_id' => 0, 'customer_number' => 0, 'journal_id' => 0,
-                     'schema_version' => self::SCHEMA_VERSION] as $name => $v) {
+        foreach (
+            ['customer_id' => 0, 'customer_number' => 0, 'journal_id' => 0,
+                     'schema_version' => self::SCHEMA_VERSION] as $name => $v
+        ) {
             $ins->execute([$name, $v]);
         }
     }
@@ -169,9 +171,11 @@ class PdoStore extends Store
                 . 'when they exist) before Db::fromStore($store)', FFI::E_STATE);
         }
         if ($v > self::SCHEMA_VERSION) {
-            throw new StateException("PdoStore: the tables with prefix '{$this->p}' are at schema version $v; "
+            throw new StateException(
+                "PdoStore: the tables with prefix '{$this->p}' are at schema version $v; "
                 . 'this binding knows version ' . self::SCHEMA_VERSION . ' and older (update the binding)',
-                FFI::E_STATE);
+                FFI::E_STATE
+            );
         }
         if ($this->orders !== null) {
             ['table' => $t, 'id' => $idc, 'customer' => $cc, 'pinned' => $pc] = $this->orders;
@@ -548,8 +552,14 @@ class PdoStore extends Store
     private static function entry(array $row): JournalEntry
     {
         $payload = is_resource($row[5]) ? (string) stream_get_contents($row[5]) : (string) $row[5];
-        return new JournalEntry((int) $row[0], (int) $row[1], (string) $row[2], (int) $row[3], (int) $row[4],
-            $payload);
+        return new JournalEntry(
+            (int) $row[0],
+            (int) $row[1],
+            (string) $row[2],
+            (int) $row[3],
+            (int) $row[4],
+            $payload
+        );
     }
 
     private static function ident(string $name, bool $prefix = false): string

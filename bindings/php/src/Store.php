@@ -179,8 +179,10 @@ abstract class Store
     final public function attach(): void
     {
         if ($this->attached) {
-            throw new StateException('this store is already open in another Db; make one store object per Db',
-                FFI::E_STATE);
+            throw new StateException(
+                'this store is already open in another Db; make one store object per Db',
+                FFI::E_STATE
+            );
         }
         $this->attached = true;
     }
@@ -466,8 +468,14 @@ abstract class Store
                 return null;
             case 'journal_append':
                 [, $e, $idOut] = $a;
-                $id = $this->journalAppend(new JournalEntry(0, (int) $e->time, self::str($e->kind),
-                    (int) $e->customer_id, (int) $e->undone_by, self::str($e->payload)));
+                $id = $this->journalAppend(new JournalEntry(
+                    0,
+                    (int) $e->time,
+                    self::str($e->kind),
+                    (int) $e->customer_id,
+                    (int) $e->undone_by,
+                    self::str($e->payload)
+                ));
                 if ($id <= 0) {
                     throw new StoreException('journalAppend() must return the new id (> 0)', FFI::E_STORE);
                 }

@@ -47,8 +47,10 @@ final class TagList implements \ArrayAccess, \Countable, \IteratorAggregate, \Js
     public function offsetSet(mixed $offset, mixed $value): void
     {
         if (!is_string($value)) {
-            throw new InvalidValueException('a tag must be a string, not ' . get_debug_type($value),
-                FFI::E_INVALID);
+            throw new InvalidValueException(
+                'a tag must be a string, not ' . get_debug_type($value),
+                FFI::E_INVALID
+            );
         }
         if ($offset === null) {
             $this->customer->addTag($value);

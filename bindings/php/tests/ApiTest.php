@@ -93,8 +93,10 @@ final class ApiTest extends TestCase
         $this->assertTrue(Fields::isSystem('revision'));
         $this->assertFalse(Fields::isSystem('first_name'));
         $this->assertTrue(Fields::isSecret('login_hash'));
-        $this->assertSame(['login_hash'], array_values(array_filter(array_keys(Fields::customer()),
-            fn($n) => Fields::isSecret($n))));
+        $this->assertSame(['login_hash'], array_values(array_filter(
+            array_keys(Fields::customer()),
+            fn($n) => Fields::isSecret($n)
+        )));
         $this->assertSame(true, Fields::fromText('b2b', '1'));
         $this->assertSame(17, Fields::fromText('revision', '17'));
         $this->assertSame(true, Fields::fromText('default', '1', true));
@@ -159,8 +161,13 @@ final class ApiTest extends TestCase
             . 'try { Patron\FFI::load("/elsewhere/libpatron.so.1"); } '
             . 'catch (Patron\StateException $e) { echo "\n", $e->getMessage(); }';
         $run = function (string $arg) use ($code, $env): array {
-            $p = proc_open([PHP_BINARY, '-d', 'ffi.enable=1', '-r', $code, $arg],
-                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env);
+            $p = proc_open(
+                [PHP_BINARY, '-d', 'ffi.enable=1', '-r', $code, $arg],
+                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+                $pipes,
+                null,
+                $env
+            );
             $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
             return [$out, proc_close($p)];
         };

@@ -81,9 +81,11 @@ final class PdoStoreTest extends StoreContract
             'email' => 'j@example.de']);
         $row = $this->pdo->query('SELECT number, email, last_name, state, is_locked, revision
             FROM patron_customers')->fetch(\PDO::FETCH_ASSOC);
-        $this->assertEquals(['number' => 'K000001', 'email' => 'j@example.de',
+        $this->assertEquals(
+            ['number' => 'K000001', 'email' => 'j@example.de',
             'last_name' => "O'Brien\"; DROP TABLE orders; --", 'state' => 2, 'is_locked' => 0, 'revision' => 1],
-            $row);
+            $row
+        );
         $this->assertSame($c->last_name, $this->db->load($c->id)->last_name);
         $this->assertGreaterThan(0, (int) $this->pdo->query('SELECT COUNT(*) FROM patron_keys')->fetchColumn());
     }

@@ -85,9 +85,11 @@ abstract class StoreContract extends TestCase
         $this->assertIsInt($c->created_at);
 
         $l = $this->db->load($c->id);
-        foreach (['salutation', 'title', 'first_name', 'last_name', 'company', 'email', 'b2b', 'vat_id',
+        foreach (
+            ['salutation', 'title', 'first_name', 'last_name', 'company', 'email', 'b2b', 'vat_id',
                      'language', 'newsletter', 'order_text', 'login_user', 'external_source', 'external_id',
-                     'number', 'state', 'revision'] as $f) {
+                     'number', 'state', 'revision'] as $f
+        ) {
             $this->assertSame($c->{$f}, $l->{$f}, $f);
         }
         $this->assertTrue($l->b2b);
@@ -156,8 +158,10 @@ abstract class StoreContract extends TestCase
     public function testValuesAreCheckedAtOnce(): void
     {
         $c = new Customer(['last_name' => 'Muster']);
-        foreach (['email' => 'not-an-email', 'birth_date' => '1980-13-45', 'b2b' => 'maybe',
-                     'language' => 'deutsch'] as $field => $bad) {
+        foreach (
+            ['email' => 'not-an-email', 'birth_date' => '1980-13-45', 'b2b' => 'maybe',
+                     'language' => 'deutsch'] as $field => $bad
+        ) {
             try {
                 $c->{$field} = $bad;
                 $this->fail("$field=$bad must be refused");
@@ -338,8 +342,10 @@ abstract class StoreContract extends TestCase
     public function testRegisterReportsAnActiveCustomersEmail(): void
     {
         $kai = $this->db->create(['first_name' => 'Kai', 'last_name' => 'Stern', 'email' => 'kai@example.de']);
-        $shop = $this->db->register(['first_name' => 'Kai', 'last_name' => 'Stern', 'email' => 'KAI@example.de'],
-                                    $existing);
+        $shop = $this->db->register(
+            ['first_name' => 'Kai', 'last_name' => 'Stern', 'email' => 'KAI@example.de'],
+            $existing
+        );
         $this->assertSame($kai->id, $existing);
         $this->assertSame('pending', $shop->state);
         $this->db->register(['first_name' => 'Ina', 'last_name' => 'Neu', 'email' => 'ina@example.de'], $none);
