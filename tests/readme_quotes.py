@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-MUST_QUOTE = ["examples/quickstart.c", "examples/python/quickstart.py"]
+MUST_QUOTE = ["examples/quickstart.c", "examples/python/quickstart.py", "examples/php/quickstart.php"]
 MARK = re.compile(r"^<!-- quote: (\S+) -->\n```[a-z]*\n(.*?)^```$", re.M | re.S)
 
 

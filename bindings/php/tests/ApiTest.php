@@ -149,7 +149,13 @@ final class ApiTest extends TestCase
     public function testTheLibraryPathCanBeSetFromCode(): void
     {
         $lib = \Patron\FFI::path();
-        $this->assertFileExists($lib, 'the tests load libpatron by path');
+        if (!str_contains($lib, '/')) {
+            // Loaded by soname (an installed library): the file the dynamic linker chose.
+            $maps = (string) file_get_contents('/proc/self/maps');
+            preg_match('~ (/\S*/libpatron\.so\.1[.0-9]*)$~m', $maps, $m);
+            $lib = $m[1] ?? $lib;
+        }
+        $this->assertFileExists($lib);
         // Without any environment variable (PHP-FPM with clear_env): FFI::load() names the file,
         // and Db::sqlite() finds libpatron-sqlite beside it (in a build tree: stores/sqlite/).
         $env = getenv();
