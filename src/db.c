@@ -5,6 +5,7 @@
  * rollback on any failure, so the store is never left half-changed.  The
  * caller's record is only touched once the commit has succeeded: all work is
  * done on a copy that replaces the caller's record at the end. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,33 @@ patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned p
                     smsg && *smsg ? ": " : "", smsg && *smsg ? smsg : "");
 }
 
+/* The size of patron_store_ops as a host built against `version` has it:
+ * everything up to the last member of that version (0: unknown version). */
+static size_t ops_size(unsigned version)
+{
+    switch (version) {
+    case 1:
+        return offsetof(patron_store_ops, meta_scan) + sizeof(((patron_store_ops *)0)->meta_scan);
+    case 2:
+        return offsetof(patron_store_ops, match_form_get) +
+               sizeof(((patron_store_ops *)0)->match_form_get);
+    default:
+        return 0;
+    }
+}
+
+patron_status patron_store_ops_init(patron_store_ops *ops, unsigned version)
+{
+    size_t n = ops_size(version);
+    if (!ops)
+        return PATRON_E_INVALID;
+    if (!n)
+        return PATRON_E_ABI;
+    memset(ops, 0, n);
+    ops->version = version;
+    return PATRON_OK;
+}
+
 patron_status patron_db_open(patron_db **out, const patron_store_ops *ops, void *store_ctx)
 {
     patron_db *db;
@@ -57,7 +85,7 @@ patron_status patron_db_open(patron_db **out, const patron_store_ops *ops, void 
     *out = NULL;
     if (!ops)
         return PATRON_E_INVALID;
-    if (ops->version < 1 || ops->version > PATRON_STORE_VERSION)
+    if (!ops_size(ops->version))
         return PATRON_E_ABI;
     if (!ops->begin || !ops->commit || !ops->rollback || !ops->load || !ops->insert ||
         !ops->update || !ops->remove || !ops->lookup || !ops->scan || !ops->next_number ||
@@ -66,8 +94,9 @@ patron_status patron_db_open(patron_db **out, const patron_store_ops *ops, void 
     db = patron__calloc(1, sizeof *db);
     if (!db)
         return PATRON_E_NOMEM;
-    /* Copy only the members the host's version has; the rest stay NULL. */
-    db->ops = *ops;
+    /* Copy only the members the host's version has (its struct may end
+     * right after them); the newer ones stay NULL. */
+    memcpy(&db->ops, ops, ops_size(ops->version));
     db->ctx = store_ctx;
     db->match_cfg = patron__malloc(sizeof *db->match_cfg);
     if (!db->match_cfg) {

@@ -10,6 +10,7 @@
 
 #include "patron/patron.h"
 #include "patron/store.h"
+#include "patron/memory.h"
 
 #if defined(__GNUC__)
 #  define PATRON_PRINTF(f, a) __attribute__((format(printf, f, a)))

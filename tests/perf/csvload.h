@@ -2,7 +2,7 @@
  * Minimal RFC 4180 reading; columns by header name. */
 #ifndef PATRON_PERF_CSVLOAD_H
 #define PATRON_PERF_CSVLOAD_H
-#include <patron/patron.h>
+#include <patron/memory.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
