@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "patron/patron.h"
+#include "util.h"
 
 static void *std_malloc(size_t size, void *opaque)
 {

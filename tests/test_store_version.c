@@ -62,7 +62,7 @@ static patron_customer *person(const char *first, const char *last, const char *
 static void test_v1_struct_at_guard_page(void **state)
 {
     patron_memstore *ms;
-    patron_store_ops full;
+    patron_store_ops full = PATRON_STORE_OPS_INIT;
     void *ctx;
     guarded g;
     patron_db *db = NULL;
@@ -145,6 +145,9 @@ static void test_unknown_version(void **state)
     assert_int_equal(patron_store_ops_init(&ops, 0), PATRON_E_ABI);
     assert_int_equal(patron_store_ops_init(&ops, PATRON_STORE_VERSION + 1), PATRON_E_ABI);
     assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
+    ops.version = PATRON_STORE_VERSION + 1;
+    assert_int_equal(patron_memstore_ops(&ops, &ctx, ms), PATRON_E_ABI);
+    ops.version = PATRON_STORE_VERSION;
     assert_int_equal(patron_memstore_ops(&ops, &ctx, ms), PATRON_OK);
     ops.version = PATRON_STORE_VERSION + 1;
     assert_int_equal(patron_db_open(&db, &ops, ctx), PATRON_E_ABI);
@@ -156,6 +159,98 @@ static void test_unknown_version(void **state)
     patron_memstore_free(ms);
 }
 
+/* ---- the match form comes back from the store untrusted ------------------ */
+
+static const patron_store_ops *g_inner;
+static int g_mode; /* which garbage match_form_get gives */
+static unsigned char g_junk[64];
+
+static int junk_form_get(void *ctx, int64_t id, const void **form, size_t *len)
+{
+    const void *real;
+    size_t rlen;
+    int rc = g_inner->match_form_get(ctx, id, &real, &rlen);
+    if (rc)
+        return rc;
+    switch (g_mode) {
+    case 0: /* cut short: the last string has no end */
+        *form = real;
+        *len = rlen - 1;
+        break;
+    case 1: /* one byte too many */
+        memcpy(g_junk, real, rlen < sizeof g_junk ? rlen : sizeof g_junk);
+        *form = g_junk;
+        *len = rlen < sizeof g_junk ? rlen + 1 : sizeof g_junk;
+        break;
+    case 2: /* no form at all: random bytes */
+        memset(g_junk, 0xFF, sizeof g_junk);
+        *form = g_junk;
+        *len = sizeof g_junk;
+        break;
+    default: /* a form of another default country */
+        memcpy(g_junk, real, rlen < sizeof g_junk ? rlen : sizeof g_junk);
+        g_junk[2] = 'A';
+        g_junk[3] = 'T';
+        *form = g_junk;
+        *len = rlen < sizeof g_junk ? rlen : sizeof g_junk;
+        break;
+    }
+    return 0;
+}
+
+/* Garbage match forms: matching and dedupe load the records instead and
+ * give the answers they give with good forms. */
+static void test_garbage_match_form_falls_back(void **state)
+{
+    patron_memstore *ms;
+    patron_store_ops ops = PATRON_STORE_OPS_INIT, bad;
+    void *ctx;
+    patron_db *db, *baddb;
+    patron_customer *a = person("Max", "Mustermann", "max@example.de");
+    patron_customer *b = person("Max", "Mustermann", "max.mustermann@example.de");
+    patron_matches *good = NULL, *m = NULL;
+    patron_pairs *gp = NULL, *p = NULL;
+    (void)state;
+    assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
+    assert_int_equal(patron_memstore_ops(&ops, &ctx, ms), PATRON_OK);
+    assert_non_null(ops.match_form_get);
+    g_inner = &ops;
+    bad = ops;
+    bad.match_form_get = junk_form_get;
+    bad.destroy = NULL;
+    assert_int_equal(patron_db_open(&db, &ops, ctx), PATRON_OK);
+    assert_int_equal(patron_db_open(&baddb, &bad, ctx), PATRON_OK);
+    assert_int_equal(patron_db_create(db, a), PATRON_OK);
+    assert_int_equal(patron_db_create(db, b), PATRON_OK);
+    assert_int_equal(patron_db_match(db, &good, b, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_matches_count(good), 1);
+    assert_int_equal(patron_db_dedupe(db, &gp, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_pairs_count(gp), 1);
+    for (g_mode = 0; g_mode < 4; g_mode++) {
+        double s1, s2;
+        int d1, d2;
+        int64_t x1, y1, x2, y2;
+        assert_int_equal(patron_db_match(baddb, &m, b, PATRON_MATCH_FIELDS), PATRON_OK);
+        assert_int_equal(patron_matches_count(m), 1);
+        assert_int_equal(patron_matches_get(m, 0, &s1, &d1), patron_matches_get(good, 0, &s2, &d2));
+        assert_true(s1 == s2 && d1 == d2);
+        patron_matches_free(m);
+        assert_int_equal(patron_db_dedupe(baddb, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+        assert_int_equal(patron_pairs_count(p), 1);
+        assert_int_equal(patron_pairs_get(p, 0, &x1, &y1, &s1, &d1), PATRON_OK);
+        assert_int_equal(patron_pairs_get(gp, 0, &x2, &y2, &s2, &d2), PATRON_OK);
+        assert_true(x1 == x2 && y1 == y2 && s1 == s2 && d1 == d2);
+        patron_pairs_free(p);
+    }
+    patron_matches_free(good);
+    patron_pairs_free(gp);
+    patron_customer_free(a);
+    patron_customer_free(b);
+    patron_db_close(baddb);
+    patron_db_close(db);
+    patron_memstore_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_init_v1_at_guard_page),
         cmocka_unit_test(test_init_current),
         cmocka_unit_test(test_unknown_version),
+        cmocka_unit_test(test_garbage_match_form_falls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

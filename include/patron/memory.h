@@ -48,10 +48,15 @@ PATRON_API int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *ki
 
 /**
  * The memory store's callbacks, for a host that wants to wrap them (add
- * logging, re-link its own orders, inject faults in tests).  Fills `ops_out`
+ * logging, re-link its own orders, inject faults in tests).  Set
+ * `ops_out->version` first to the PATRON_STORE_VERSION you were built
+ * against (PATRON_STORE_OPS_INIT does): only that version's members are
+ * written, so a struct of an older header's size is safe.  Fills `ops_out`
  * and a new session context `*ctx_out` on `ms` (NULL: a private store owned
  * by the session).  Pass both to patron_db_open(); ops_out->destroy(ctx)
  * releases the session — patron_db_close() calls it.
+ * @return PATRON_E_ABI if ops_out->version is not a version this library
+ *         knows.
  */
 PATRON_API patron_status patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out,
                                              patron_memstore *ms);
