@@ -1183,10 +1183,10 @@ patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *id
     if (!out || (!ids && n))
         return patron__db_error(db, PATRON_E_INVALID, "no ids or no place for the result (NULL)");
     *out = NULL;
-    patron__sb_init(&sb);
-    patron__sb_putc(&sb, '[');
     if ((st = patron__tx_begin(db)) != 0)
         return st;
+    patron__sb_init(&sb);
+    patron__sb_putc(&sb, '[');
     for (size_t i = 0; i < n && !st; i++) {
         patron_customer *c = NULL;
         st = patron__load_in_tx(db, &c, ids[i]);
