@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "patron/patron.h"
+#include "patron/store.h" /* patron_malloc */
 #include "util.h"
 
 static void *std_malloc(size_t size, void *opaque)
@@ -84,6 +85,11 @@ void patron__free(void *ptr)
         return;
     atomic_fetch_sub(&g_outstanding, 1);
     g_alloc.free_fn(ptr, g_alloc.opaque);
+}
+
+void *patron_malloc(size_t size)
+{
+    return patron__malloc(size);
 }
 
 void patron_free(void *ptr)

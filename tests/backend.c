@@ -46,9 +46,22 @@ int tb_open(test_backend *tb, const char *name)
             return -1;
         close(fd);
         unlink(tb->path); /* the store creates it */
-        if (patron_sqlite_store_open(&tb->ops_copy, &tb->ctx, tb->path, 0, &err) != PATRON_OK) {
+        /* The orders are the test's own table, which merges re-link. */
+        static const patron_sqlite_ref_table orders = { "order", "test_orders", "customer_id",
+                                                        "order_id", 0 };
+        patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+        o.ref_tables = &orders;
+        o.n_ref_tables = 1;
+        if (patron_sqlite_store_open(&tb->ops_copy, &tb->ctx, &err, tb->path, &o) != PATRON_OK) {
             fprintf(stderr, "sqlite store: %s\n", err ? err : "?");
-            patron_sqlite_free(err);
+            patron_free(err);
+            return -1;
+        }
+        if (sqlite3_exec(patron_sqlite_handle(tb->ctx),
+                         "CREATE TABLE test_orders (order_id TEXT PRIMARY KEY, "
+                         "customer_id INTEGER, total TEXT)",
+                         NULL, NULL, NULL) != SQLITE_OK) {
+            tb->ops_copy.destroy(tb->ctx);
             return -1;
         }
         tb->ops = &tb->ops_copy;
@@ -117,7 +130,7 @@ int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id)
         sqlite3 *h = patron_sqlite_handle(tb->ctx);
         sqlite3_stmt *st;
         int rc;
-        if (sqlite3_prepare_v2(h, "INSERT INTO orders(order_id, customer_id, total) VALUES(?, ?, '9.99')",
+        if (sqlite3_prepare_v2(h, "INSERT INTO test_orders(order_id, customer_id, total) VALUES(?, ?, '9.99')",
                                -1, &st, NULL) != SQLITE_OK)
             return -1;
         sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
@@ -139,7 +152,7 @@ int64_t tb_order_owner(test_backend *tb, const char *order_id)
         sqlite3 *h = patron_sqlite_handle(tb->ctx);
         sqlite3_stmt *st;
         int64_t owner = 0;
-        if (sqlite3_prepare_v2(h, "SELECT customer_id FROM orders WHERE order_id = ?", -1, &st, NULL) !=
+        if (sqlite3_prepare_v2(h, "SELECT customer_id FROM test_orders WHERE order_id = ?", -1, &st, NULL) !=
             SQLITE_OK)
             return -1;
         sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);

@@ -32,7 +32,8 @@ void tb_close(test_backend *tb);
 patron_db *tb_db(test_backend *tb);
 
 /* Give the store an order of customer `customer_id` (the host's own table:
- * memory store references, the SQLite store's example orders table).
+ * memory store references, for SQLite the test's table test_orders, configured
+ * as the store's ref table of kind "order").
  * 0 on success. */
 int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id);
 /* The customer an order belongs to, 0 if none, -1 on error. */

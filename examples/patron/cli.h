@@ -3,13 +3,16 @@
  *
  * SPDX-License-Identifier: MIT
  *
- * A command is one entry in the table in main.c (name, run function, help
- * text) and one function `int cmd_NAME(cli *ctx, int argc, char **argv)`
- * that returns the process exit code: CLI_OK, CLI_ERR (a user error, after
- * printing a one-line message with cli_fail()) or CLI_USAGE (after
- * cli_usage()).  argv[0] is the command's name; its options and operands
- * follow.  Adding a command means writing that function, declaring it
- * below and adding its row to the table.
+ * A command is one `cli_command` (name, run function, help text, its table
+ * of options, what operands it takes), defined in the file of its command
+ * family (cmd_customer.c, cmd_io.c, cmd_match.c, cmd_merge.c,
+ * cmd_lifecycle.c, cmd_orders.c) and listed in main.c, and one function
+ * `int cmd_NAME(cli *ctx, int argc, char **argv)` that returns the process
+ * exit code: CLI_OK, CLI_ERR (a user error, after printing a one-line
+ * message with cli_fail()) or CLI_USAGE (after cli_usage()).  argv[0] is
+ * the command's name; its options and operands follow, and cli_parse()
+ * reads them by the command's option table (options.c): no command parses
+ * arguments by hand.
  */
 #ifndef PATRON_CLI_H
 #define PATRON_CLI_H
@@ -28,6 +31,53 @@ enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
 typedef struct cli_command cli_command;
 typedef struct cli cli;
 
+/* ---- options: one table per command, one parser for all (options.c) ---- */
+
+/** What an option does with its value. */
+typedef enum cli_opt_kind {
+    CLI_OPT_END = 0, /**< ends a table */
+    CLI_OPT_FLAG,    /**< no value: the int target becomes `value` */
+    CLI_OPT_TEXT,    /**< a non-empty value: the `const char *` target */
+    CLI_OPT_CHOICE,  /**< one of `choices`: the int target becomes its value */
+    CLI_OPT_NUMBER,  /**< a whole number >= 0: the int64_t target */
+    CLI_OPT_ASSIGNS  /**< NAME=VALUE, may repeat: appended to the cli_list target */
+} cli_opt_kind;
+
+/** A value of a CLI_OPT_CHOICE option.  An entry with the value of the one
+ *  before it is an alias, accepted but not listed. */
+typedef struct cli_choice {
+    const char *name;
+    int value;
+} cli_choice;
+
+/** One option of a command. */
+typedef struct cli_opt {
+    const char *name;           /**< "--json" */
+    cli_opt_kind kind;
+    size_t target;              /**< offsetof(the command's argument struct, member) */
+    int value;                  /**< CLI_OPT_FLAG: what the target becomes */
+    const char *arg;            /**< the value's name in the help ("FILE"); for
+                                     a choice NULL lists the choices */
+    const char *needs;          /**< end of "option '--x' needs ...": "a file
+                                     name"; NULL: said from arg or choices */
+    const cli_choice *choices;  /**< CLI_OPT_CHOICE: ends with { NULL, 0 } */
+    int group;                  /**< options of one non-zero group exclude each other */
+    const char *help;           /**< for `patron CMD --help` (lines after the first
+                                     indented by the printer); NULL: not listed */
+} cli_opt;
+
+/** The values of a repeatable option, in the order given; owned by the run. */
+typedef struct cli_list {
+    const char **v;
+    size_t n;
+} cli_list;
+
+/** The end of an option table. */
+#define CLI_OPT_TABLE_END { .name = NULL, .kind = CLI_OPT_END }
+
+/** Any number of operands (for cli_command.max_ops). */
+#define CLI_MANY ((unsigned)-1)
+
 struct cli_command {
     const char *name;
     int (*run)(cli *ctx, int argc, char **argv);
@@ -35,8 +85,16 @@ struct cli_command {
     const char *summary;
     /** The synopsis after "patron [--db PATH] ", e.g. "show KEY [--json]". */
     const char *usage;
-    /** Description and options, printed by `patron CMD --help`. */
+    /** The description, printed by `patron CMD --help` before the options. */
     const char *help;
+    /** The options besides --help and --db; NULL or ending with CLI_OPT_END. */
+    const cli_opt *opts;
+    /** The operands' name for messages ("no KEY given"); NULL when the
+     *  command checks their number itself. */
+    const char *operand;
+    unsigned min_ops, max_ops;
+    /** Printed after the options (exit status and the like), or NULL. */
+    const char *epilog;
 };
 
 /** State of one run of the tool. */
@@ -49,6 +107,9 @@ struct cli {
     patron_sqlite *store;
     /** The command being run (for messages). */
     const cli_command *cmd;
+    /** What cli_parse() allocated (operands, lists), freed by main(). */
+    void *owned[4];
+    size_t n_owned;
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -74,44 +135,36 @@ int cli_fail_db(cli *ctx, patron_status st, const char *what);
  *  with the message's line breaks made "; ".  Returns CLI_ERR. */
 int cli_fail_msg(cli *ctx, const char *what, const char *msg);
 
-/** Print the help of a command to stdout; returns CLI_OK. */
+/* ---- arguments ------------------------------------------------------------ */
+
+/**
+ * Read a command's arguments (argv[0] is its name) by ctx->cmd's option
+ * table into `args`, the command's argument struct (the table's targets are
+ * offsets into it).  Options (--name, --name=value, --name value, -h) may
+ * come before, between and after operands; "--" ends the options.  Every
+ * command takes --help/-h (prints its help) and --db PATH.  The operands
+ * go to *ops, *n_ops (owned by the run; either may be NULL when the command
+ * takes none), checked against ctx->cmd's min_ops and max_ops.
+ * @return -1 when the command goes on; else the exit code to return
+ *         (CLI_OK after --help, CLI_USAGE after a message).
+ */
+int cli_parse(cli *ctx, int argc, char **argv, void *args, const char ***ops, size_t *n_ops);
+
+/**
+ * The global options of main(): parse argv[1..] by `opts` into `args` up to
+ * the first operand, whose index goes to *next (argc if none).  --help/-h
+ * gives CLI_HELP.  Returns -1 to go on, CLI_HELP, or CLI_USAGE after a
+ * message.
+ */
+int cli_parse_global(cli *ctx, const cli_opt *opts, int argc, char **argv, void *args, int *next);
+enum { CLI_HELP = 3 };
+
+/** Print the help of a command (usage, description, options) to stdout;
+ *  returns CLI_OK. */
 int cli_print_help(const cli_command *cmd);
 
-/* ---- argument walking ----------------------------------------------------- */
-
-/** Walks a command's arguments: options (--name, --name=value, -h) may come
- *  before, between and after operands; "--" ends the options. */
-typedef struct cli_args {
-    int argc;
-    char **argv;
-    int i;
-    int no_more_opts;
-    /** After cli_args_next() gave CLI_ARG_OPT: the option's name without an
-     *  "=value" part, and that value (or NULL). */
-    char name[64];
-    const char *inline_value;
-    /** After CLI_ARG_POS: the operand. */
-    const char *operand;
-} cli_args;
-
-enum { CLI_ARG_END = 0, CLI_ARG_POS = 1, CLI_ARG_OPT = 2 };
-
-void cli_args_init(cli_args *a, int argc, char **argv);
-int cli_args_next(cli_args *a);
-/** Is the current option `name`? */
-int cli_args_is(const cli_args *a, const char *name);
-/** The value of the current option (inline or the next argument); NULL if
- *  there is none. */
-const char *cli_args_value(cli_args *a);
-/**
- * Handle the options every command takes (--help/-h, --db PATH) and report
- * an unknown option.  Call it for an option the command does not know.
- * Returns -1 if the option was handled and parsing goes on; otherwise the
- * exit code to return (CLI_OK after help, CLI_USAGE for an error).
- */
-int cli_args_common(cli *ctx, cli_args *a);
-/** For a flag without value: CLI_USAGE message if it was given "=value". */
-int cli_args_flag_ok(cli *ctx, const cli_args *a);
+/** Print the rows of an option table as in --help (the listed ones). */
+void cli_print_options(const cli_opt *opts);
 
 /* ---- the database and keys ------------------------------------------------ */
 
@@ -142,21 +195,29 @@ int cli_find_customer(cli *ctx, const char *key, patron_customer **out);
 int cli_resolve_customer(cli *ctx, const char *key, patron_customer **out, int64_t *merged_from, char *err,
                          size_t errlen);
 
-/**
- * Handle --pending, --active, --locked (one of them) into `f`.  Returns 0
- * if the option is none of them, -1 if handled, else an exit code.
- */
-int cli_filter_option(cli *ctx, cli_args *a, patron_filter *f, int *given);
+/** The state filter options of list and export: --pending, --active and
+ *  --locked, one of them, into an int member `which` of the argument struct. */
+#define CLI_FILTER_OPTS(type, which)                                                                  \
+    { .name = "--pending", .kind = CLI_OPT_FLAG, .target = offsetof(type, which), .value = 1, .group = 1, \
+      .help = "only pending shop customers" },                                                       \
+    { .name = "--active", .kind = CLI_OPT_FLAG, .target = offsetof(type, which), .value = 2, .group = 1,  \
+      .help = "only active customers" },                                                             \
+    { .name = "--locked", .kind = CLI_OPT_FLAG, .target = offsetof(type, which), .value = 3, .group = 1,  \
+      .help = "only locked customers" }
+
+/** The filter for `which` of CLI_FILTER_OPTS (0: all customers). */
+patron_filter cli_filter(int which);
 
 /** All ids that match `f`, ascending.  *ids_out: free with free(). */
 int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t *n_out);
 
 /**
- * Collect a command's operands into *ops (free with free()), handling the
- * common options; any other option is a usage error.  Returns -1 when the
- * operands are collected, else the exit code to return.
+ * The one KEY operand of a command, resolved: cli_parse() with `args`
+ * (NULL: a command without options), cli_open_db() and cli_find_customer().
+ * Returns -1 with *c set (free with patron_customer_free()), else the exit
+ * code to return (also CLI_OK, after --help).
  */
-int cli_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n);
+int cli_one_customer(cli *ctx, int argc, char **argv, void *args, patron_customer **c);
 
 /** A customer's display key: its number, else "#ID", written to `buf`
  *  (at least 32 bytes) and returned. */
@@ -165,6 +226,18 @@ const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap);
 /** Name, company, postal code and city, email of a customer, for lists of
  *  candidates: "Max Müller, 10115 Berlin, max@example.de". */
 const char *cli_customer_label(const patron_customer *c, char *buf, size_t cap);
+
+/* ---- JSON answers of the library ------------------------------------------- */
+
+struct json;
+
+/**
+ * A JSON array the library gave as `text` (which this frees): printed as it
+ * is when `as_json`, else parsed into *out (free with json_free()).
+ * Returns -1 with *out set, else the exit code (CLI_OK after printing,
+ * CLI_ERR after a message naming `what`).
+ */
+int cli_json_array(cli *ctx, char *text, int as_json, const char *what, struct json **out);
 
 /* ---- tables ------------------------------------------------------------- */
 
@@ -193,29 +266,82 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t count);
 /** Clear the bar. */
 void cli_progress_end(cli_progress *p);
 
-/* ---- commands ------------------------------------------------------------ */
+/* ---- CSV files in and rejected rows out ----------------------------------- */
 
-int cmd_import(cli *ctx, int argc, char **argv);
-int cmd_export(cli *ctx, int argc, char **argv);
-int cmd_show(cli *ctx, int argc, char **argv);
-int cmd_list(cli *ctx, int argc, char **argv);
-int cmd_create(cli *ctx, int argc, char **argv);
-int cmd_update(cli *ctx, int argc, char **argv);
-int cmd_delete(cli *ctx, int argc, char **argv);
-int cmd_register(cli *ctx, int argc, char **argv);
-int cmd_activate(cli *ctx, int argc, char **argv);
-int cmd_release(cli *ctx, int argc, char **argv);
-int cmd_lock(cli *ctx, int argc, char **argv);
-int cmd_unlock(cli *ctx, int argc, char **argv);
-int cmd_can_login(cli *ctx, int argc, char **argv);
-int cmd_groups(cli *ctx, int argc, char **argv);
-int cmd_merge_plan(cli *ctx, int argc, char **argv);
-int cmd_merge(cli *ctx, int argc, char **argv);
-int cmd_journal(cli *ctx, int argc, char **argv);
-int cmd_undo(cli *ctx, int argc, char **argv);
-int cmd_import_orders(cli *ctx, int argc, char **argv);
-int cmd_orders(cli *ctx, int argc, char **argv);
-int cmd_dedupe(cli *ctx, int argc, char **argv);
-int cmd_match(cli *ctx, int argc, char **argv);
+#include "csv.h"
+
+/** A CSV input of a command, its header read. */
+typedef struct cli_csv {
+    const char *path;
+    FILE *f;
+    csv_reader *r;
+    /** The header's fields (copies, NUL-terminated) and their number. */
+    char **header;
+    size_t n_header;
+} cli_csv;
+
+/**
+ * Open `path` (with `allow_stdin`, "-" is standard input), start reading
+ * and read the header line, which must be well-formed and not empty.
+ * @return CLI_OK, or CLI_ERR after a message (`in` is then closed).
+ */
+int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin);
+void cli_csv_close(cli_csv *in);
+
+/** Why a row does not fit its header (a malformed line, another number
+ *  of fields, a NUL byte), or NULL when it is well-formed. */
+const char *cli_csv_malformed(const csv_record *rec, size_t n_header, char *buf, size_t cap);
+
+/** The rejects file of an import: created on the first rejected row with
+ *  the header "line,reason," and the input's header. */
+typedef struct cli_rejects {
+    const char *path;
+    char *own_path;   /* the default path, when none was given */
+    FILE *f;
+    const cli_csv *in;
+    long skip_col;    /* a column never copied (the password hash), or -1 */
+    size_t count;
+} cli_rejects;
+
+/**
+ * Prepare the rejects file of `in`: `path`, else FILE.rejects.csv beside
+ * the input (never the input itself).
+ * @return CLI_OK, or CLI_ERR after a message.
+ */
+int cli_rejects_init(cli *ctx, cli_rejects *rj, const cli_csv *in, const char *path);
+/** Write one rejected row: its first line, the reason, its fields in the
+ *  input's separator.  Returns 0, or -1 on a write error (errno set). */
+int cli_reject(cli_rejects *rj, const csv_record *rec, const char *reason);
+/** Close the file; 0, or -1 on a write error.  Safe to call twice. */
+int cli_rejects_close(cli_rejects *rj);
+void cli_rejects_free(cli_rejects *rj);
+
+/* ---- commands, by family ------------------------------------------------------ */
+
+/* cmd_customer.c: customer records */
+extern const cli_command cli_cmd_show, cli_cmd_list, cli_cmd_create, cli_cmd_update, cli_cmd_delete,
+    cli_cmd_register;
+/* cmd_io.c: CSV and JSON in and out */
+extern const cli_command cli_cmd_import, cli_cmd_export;
+/* cmd_lifecycle.c: shop customers, locks, groups */
+extern const cli_command cli_cmd_activate, cli_cmd_release, cli_cmd_lock, cli_cmd_unlock, cli_cmd_can_login,
+    cli_cmd_groups;
+/* cmd_merge.c: merges, the journal, undo */
+extern const cli_command cli_cmd_merge_plan, cli_cmd_merge, cli_cmd_journal, cli_cmd_undo;
+/* cmd_orders.c: the example orders table */
+extern const cli_command cli_cmd_import_orders, cli_cmd_orders;
+/* cmd_match.c: duplicates */
+extern const cli_command cli_cmd_dedupe, cli_cmd_match;
+
+/* Help texts shared by several commands. */
+#define CLI_KEY_HELP \
+    "KEY is a customer number (K000001), an external id (the 'id' column of an\n" \
+    "import), SOURCE:ID for an external id of another source, or #ID for the\n" \
+    "internal id.\n"
+
+#define CLI_FIELDS_HELP \
+    "FIELD names are the column names of the CSV layout (see 'patron import\n" \
+    "--help'); a name that is no field sets a custom property.  An empty VALUE\n" \
+    "clears the field.\n"
 
 #endif /* PATRON_CLI_H */

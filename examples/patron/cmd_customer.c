@@ -1,6 +1,6 @@
 /*
- * patron — the commands on single customers and lists: show, list,
- * create, register, update, delete.
+ * patron — the customer records: show, list, create, update, delete, and
+ * register (create for the online shop: a pending customer).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,64 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- shared with export -------------------------------------------------- */
-
-int cli_filter_option(cli *ctx, cli_args *a, patron_filter *f, int *given)
-{
-    int state = 0, locked = PATRON_FILTER_ANY;
-
-    if (cli_args_is(a, "--pending"))
-        state = PATRON_STATE_PENDING;
-    else if (cli_args_is(a, "--active"))
-        state = PATRON_STATE_ACTIVE;
-    else if (cli_args_is(a, "--locked"))
-        locked = 1;
-    else
-        return 0;
-    if (a->inline_value)
-        return cli_args_flag_ok(ctx, a);
-    if (*given)
-        return cli_usage(ctx, "give only one of --pending, --active, --locked");
-    *given = 1;
-    f->state = state;
-    f->locked = locked;
-    return -1;
-}
-
-int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t *n_out)
-{
-    enum { PAGE = 4096 };
-    int64_t *ids = NULL, after = 0;
-    size_t n = 0, cap = 0, got;
-    patron_status st;
-
-    *ids_out = NULL;
-    *n_out = 0;
-    for (;;) {
-        if (cap - n < PAGE) {
-            int64_t *p = realloc(ids, (cap + PAGE) * 2 * sizeof *ids);
-            if (!p) {
-                free(ids);
-                return cli_fail(ctx, "out of memory");
-            }
-            ids = p;
-            cap = (cap + PAGE) * 2;
-        }
-        st = patron_db_list(ctx->db, ids + n, PAGE, &got, f, after);
-        if (st != PATRON_OK) {
-            free(ids);
-            return cli_fail_db(ctx, st, "list");
-        }
-        n += got;
-        if (got < PAGE)
-            break;
-        after = ids[n - 1];
-    }
-    *ids_out = ids;
-    *n_out = n;
-    return CLI_OK;
-}
 
 /* ---- show ---------------------------------------------------------------- */
 
@@ -158,34 +100,26 @@ static int print_json(cli *ctx, const patron_customer *c, unsigned flags)
     return CLI_OK;
 }
 
-int cmd_show(cli *ctx, int argc, char **argv)
-{
-    cli_args a;
-    const char *key = NULL;
-    int json = 0, rc, k;
-    patron_customer *c;
+typedef struct show_args {
+    int json;
+} show_args;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (key)
-                return cli_usage(ctx, "give one KEY");
-            key = a.operand;
-        } else if (cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            json = 1;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!key)
-        return cli_usage(ctx, "no KEY given");
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
+static const cli_opt show_opts[] = {
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(show_args, json), .value = 1,
+      .help = "print the customer as a JSON object" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_show(cli *ctx, int argc, char **argv)
+{
+    show_args args = { 0 };
+    patron_customer *c;
+    int rc;
+
+    if ((rc = cli_one_customer(ctx, argc, argv, &args, &c)) >= 0)
         return rc;
-    if ((rc = cli_find_customer(ctx, key, &c)) != CLI_OK)
-        return rc;
-    if (json) {
+    rc = CLI_OK;
+    if (args.json) {
         rc = print_json(ctx, c, PATRON_JSON_PRETTY);
         if (rc == CLI_OK)
             putchar('\n');
@@ -195,6 +129,15 @@ int cmd_show(cli *ctx, int argc, char **argv)
     patron_customer_free(c);
     return rc;
 }
+
+const cli_command cli_cmd_show = {
+    "show", cmd_show, "show one customer",
+    "show KEY [--json]",
+    "Show every field of one customer.\n" CLI_KEY_HELP
+    "The number of a customer merged into another shows the survivor, and a\n"
+    "note on standard error says so ('K000002 was merged into K000001').\n",
+    show_opts, "KEY", 1, 1, NULL,
+};
 
 /* ---- list ---------------------------------------------------------------- */
 
@@ -235,33 +178,34 @@ static void print_list_line(const patron_customer *c)
     printf("\t%s\t%s%s%s\n", email ? email : "", pc ? pc : "", pc && city ? " " : "", city ? city : "");
 }
 
-int cmd_list(cli *ctx, int argc, char **argv)
+typedef struct list_args {
+    int json;
+    int which; /* CLI_FILTER_OPTS */
+} list_args;
+
+static const cli_opt list_opts[] = {
+    CLI_FILTER_OPTS(list_args, which),
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(list_args, json), .value = 1,
+      .help = "a JSON array of customer objects" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_list(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    patron_filter filter = PATRON_FILTER_INIT;
-    int json = 0, given = 0, rc, k;
+    list_args args = { 0, 0 };
+    patron_filter filter;
     int64_t *ids;
     size_t n, i, shown = 0;
+    int rc;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS)
-            return cli_usage(ctx, "unexpected argument '%s'", a.operand);
-        if (cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            json = 1;
-        } else if ((rc = cli_filter_option(ctx, &a, &filter, &given)) > 0) {
-            return rc;
-        } else if (rc == 0 && (rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
+    if ((rc = cli_parse(ctx, argc, argv, &args, NULL, NULL)) >= 0)
+        return rc;
+    filter = cli_filter(args.which);
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
     if ((rc = cli_collect_ids(ctx, &filter, &ids, &n)) != CLI_OK)
         return rc;
-    if (json)
+    if (args.json)
         fputs("[", stdout);
     for (i = 0; i < n && rc == CLI_OK; i++) {
         patron_customer *c;
@@ -273,7 +217,7 @@ int cmd_list(cli *ctx, int argc, char **argv)
             break;
         }
         if (patron_customer_state(c) != PATRON_STATE_MERGED) {
-            if (json) {
+            if (args.json) {
                 fputs(shown ? ",\n" : "\n", stdout);
                 rc = print_json(ctx, c, 0);
             } else {
@@ -283,11 +227,19 @@ int cmd_list(cli *ctx, int argc, char **argv)
         }
         patron_customer_free(c);
     }
-    if (json && rc == CLI_OK)
+    if (args.json && rc == CLI_OK)
         fputs(shown ? "\n]\n" : "]\n", stdout);
     free(ids);
     return rc;
 }
+
+const cli_command cli_cmd_list = {
+    "list", cmd_list, "list customers",
+    "list [--pending|--active|--locked] [--json]",
+    "List customers, one a line: number (or #ID), state, name, email, postal\n"
+    "code and city, separated by tabs.  Merged-away customers are left out.\n",
+    list_opts, NULL, 0, 0, NULL,
+};
 
 /* ---- create, update ------------------------------------------------------ */
 
@@ -311,7 +263,7 @@ static void assignments_free(assignments *as)
     memset(as, 0, sizeof *as);
 }
 
-static int assignments_parse(cli *ctx, assignments *as, char **ops, size_t n)
+static int assignments_parse(cli *ctx, assignments *as, const char **ops, size_t n)
 {
     size_t i;
     char err[256];
@@ -348,32 +300,10 @@ static int assignments_parse(cli *ctx, assignments *as, char **ops, size_t n)
     return CLI_OK;
 }
 
-int cli_operands(cli *ctx, int argc, char **argv, char ***ops, size_t *n)
-{
-    cli_args a;
-    int k, rc;
-
-    *ops = calloc((size_t)argc, sizeof **ops);
-    *n = 0;
-    if (!*ops)
-        return cli_fail(ctx, "out of memory");
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            (*ops)[(*n)++] = (char *)a.operand;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            free(*ops);
-            *ops = NULL;
-            return rc;
-        }
-    }
-    return -1;
-}
-
 static int create_or_register(cli *ctx, int argc, char **argv, int pending)
 {
     int64_t existing = 0;
-    char **ops;
+    const char **ops;
     size_t n;
     int rc;
     assignments as;
@@ -381,14 +311,9 @@ static int create_or_register(cli *ctx, int argc, char **argv, int pending)
     patron_status st;
     char err[512];
 
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_parse(ctx, argc, argv, NULL, &ops, &n)) >= 0)
         return rc;
-    if (n == 0) {
-        free(ops);
-        return cli_usage(ctx, "no FIELD=VALUE given");
-    }
     rc = assignments_parse(ctx, &as, ops, n);
-    free(ops);
     if (rc != CLI_OK)
         return rc;
     if ((rc = cli_open_db(ctx, 1)) != CLI_OK)
@@ -421,19 +346,48 @@ out:
     return rc;
 }
 
-int cmd_create(cli *ctx, int argc, char **argv)
+static int cmd_create(cli *ctx, int argc, char **argv)
 {
     return create_or_register(ctx, argc, argv, 0);
 }
 
-int cmd_register(cli *ctx, int argc, char **argv)
+static int cmd_register(cli *ctx, int argc, char **argv)
 {
     return create_or_register(ctx, argc, argv, 1);
 }
 
-int cmd_update(cli *ctx, int argc, char **argv)
+const cli_command cli_cmd_create = {
+    "create", cmd_create, "create a customer and print its number",
+    "create FIELD=VALUE...",
+    "Create an active customer and print its new customer number.\n" CLI_FIELDS_HELP
+    "\n"
+    "Example:\n"
+    "  patron create first_name=Max last_name=Mustermann \\\n"
+    "      'street=Hauptstraße 12a' postal_code=10115 city=Berlin\n",
+    NULL, "FIELD=VALUE", 1, CLI_MANY, NULL,
+};
+
+const cli_command cli_cmd_register = {
+    "register", cmd_register, "register a pending shop customer",
+    "register FIELD=VALUE...",
+    "Register a customer from the online shop: saved as pending, without a\n"
+    "customer number (it gets one on activation), in the default customer group\n"
+    "if none is given.  Prints its internal id (#ID).\n" CLI_FIELDS_HELP
+    "\n"
+    "Refused (exit 1) when the email belongs to a locked customer - a locked\n"
+    "customer cannot come back under a new account - and reported when it\n"
+    "belongs to a pending or active customer already.  Emails are compared\n"
+    "normalised (case, plus tags, gmail dots).\n"
+    "\n"
+    "Example:\n"
+    "  patron register first_name=Max last_name=Muster email=max@example.de \\\n"
+    "      login_user=max 'street=Hauptstraße 1' postal_code=10115 city=Berlin\n",
+    NULL, "FIELD=VALUE", 1, CLI_MANY, NULL,
+};
+
+static int cmd_update(cli *ctx, int argc, char **argv)
 {
-    char **ops;
+    const char **ops;
     size_t n;
     int rc;
     assignments as;
@@ -441,17 +395,13 @@ int cmd_update(cli *ctx, int argc, char **argv)
     patron_status st;
     char err[512], buf[32];
 
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_parse(ctx, argc, argv, NULL, &ops, &n)) >= 0)
         return rc;
-    if (n < 2) {
-        free(ops);
+    if (n < 2)
         return cli_usage(ctx, n ? "no FIELD=VALUE given" : "no KEY given");
-    }
     rc = assignments_parse(ctx, &as, ops + 1, n - 1);
-    if (rc != CLI_OK) {
-        free(ops);
+    if (rc != CLI_OK)
         return rc;
-    }
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, ops[0], &c)) != CLI_OK)
         goto out;
     st = layout_apply(&as.l, c, as.values, 1, err, sizeof err);
@@ -466,39 +416,42 @@ int cmd_update(cli *ctx, int argc, char **argv)
     }
     printf("updated %s\n", cli_customer_key(c, buf, sizeof buf));
 out:
-    free(ops);
     patron_customer_free(c);
     assignments_free(&as);
     return rc;
 }
 
+const cli_command cli_cmd_update = {
+    "update", cmd_update, "change fields of a customer",
+    "update KEY FIELD=VALUE...",
+    "Change fields of one customer.\n" CLI_KEY_HELP CLI_FIELDS_HELP,
+    NULL, NULL, 0, CLI_MANY, NULL,
+};
+
 /* ---- delete -------------------------------------------------------------- */
 
-int cmd_delete(cli *ctx, int argc, char **argv)
+static int cmd_delete(cli *ctx, int argc, char **argv)
 {
-    char **ops;
-    size_t n;
-    int rc;
-    patron_customer *c = NULL;
+    patron_customer *c;
     patron_status st;
     char buf[32];
+    int rc;
 
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_one_customer(ctx, argc, argv, NULL, &c)) >= 0)
         return rc;
-    if (n != 1) {
-        free(ops);
-        return cli_usage(ctx, n ? "give one KEY" : "no KEY given");
-    }
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, ops[0], &c)) != CLI_OK)
-        goto out;
+    rc = CLI_OK;
     st = patron_db_delete(ctx->db, patron_customer_id(c), patron_customer_revision(c));
-    if (st != PATRON_OK) {
+    if (st == PATRON_OK)
+        printf("deleted %s\n", cli_customer_key(c, buf, sizeof buf));
+    else
         rc = cli_fail_db(ctx, st, "delete");
-        goto out;
-    }
-    printf("deleted %s\n", cli_customer_key(c, buf, sizeof buf));
-out:
-    free(ops);
     patron_customer_free(c);
     return rc;
 }
+
+const cli_command cli_cmd_delete = {
+    "delete", cmd_delete, "delete a customer",
+    "delete KEY",
+    "Delete one customer.  Its customer number is never given again.\n" CLI_KEY_HELP,
+    NULL, "KEY", 1, 1, NULL,
+};

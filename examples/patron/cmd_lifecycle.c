@@ -1,7 +1,7 @@
 /*
  * patron — the shop customer lifecycle (issue 6): activate, release, lock,
  * unlock, can-login, and customer groups.  (register is beside create in
- * cmd_customer.c.)
+ * cmd_customer.c: it is create for a pending customer.)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,17 +14,6 @@
 #include <string.h>
 
 /* ---- activate ------------------------------------------------------------- */
-
-static int parse_mode(const char *v)
-{
-    if (!strcmp(v, "interactive"))
-        return PATRON_ACTIVATE_INTERACTIVE;
-    if (!strcmp(v, "auto") || !strcmp(v, "automatic"))
-        return PATRON_ACTIVATE_AUTO;
-    if (!strcmp(v, "email"))
-        return PATRON_ACTIVATE_EMAIL;
-    return -1;
-}
 
 typedef struct activation_report {
     cli *ctx;
@@ -97,39 +86,56 @@ static int report_one(void *payload, const patron_activation *a)
     return 0;
 }
 
-int cmd_activate(cli *ctx, int argc, char **argv)
+typedef struct activate_args {
+    int all;
+    int mode;
+    int locked_survivors;
+} activate_args;
+
+static const cli_choice activate_modes[] = {
+    { "interactive", PATRON_ACTIVATE_INTERACTIVE },
+    { "auto", PATRON_ACTIVATE_AUTO },
+    { "automatic", PATRON_ACTIVATE_AUTO },
+    { "email", PATRON_ACTIVATE_EMAIL },
+    { NULL, 0 },
+};
+
+static const cli_opt activate_opts[] = {
+    { .name = "--all-pending", .kind = CLI_OPT_FLAG, .target = offsetof(activate_args, all), .value = 1,
+      .help = "every pending customer, one transaction each" },
+    { .name = "--mode", .kind = CLI_OPT_CHOICE, .target = offsetof(activate_args, mode), .choices = activate_modes,
+      .help = "interactive (default): with candidates, change\n"
+              "nothing and list them: compare with 'patron\n"
+              "merge-plan', then 'patron merge' or 'patron release';\n"
+              "without, activate with a new number.\n"
+              "auto: merge into the best MERGE-level active\n"
+              "candidate (it keeps its number); REVIEW-level\n"
+              "candidates are listed, not merged; otherwise activate.\n"
+              "email: merge when an active customer has the same\n"
+              "normalised email; otherwise activate" },
+    { .name = "--locked-survivors", .kind = CLI_OPT_FLAG, .target = offsetof(activate_args, locked_survivors), .value = 1,
+      .help = "let automatic merges keep a locked customer as the\n"
+              "survivor (by default they never do)" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_activate(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc, mode = PATRON_ACTIVATE_INTERACTIVE, all = 0;
-    unsigned flags = 0;
-    const char *key = NULL;
+    activate_args args = { 0, PATRON_ACTIVATE_INTERACTIVE, 0 };
+    const char **ops;
+    size_t n;
+    int rc, mode, all;
+    unsigned flags;
+    const char *key;
     patron_status st;
     activation_report rep;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (key)
-                return cli_usage(ctx, "give one KEY");
-            key = a.operand;
-        } else if (cli_args_is(&a, "--all-pending")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            all = 1;
-        } else if (cli_args_is(&a, "--locked-survivors")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            flags |= PATRON_ACTIVATE_LOCKED_SURVIVORS;
-        } else if (cli_args_is(&a, "--mode")) {
-            const char *v = cli_args_value(&a);
-            if (!v)
-                return cli_usage(ctx, "option '--mode' needs interactive, auto or email");
-            if ((mode = parse_mode(v)) < 0)
-                return cli_usage(ctx, "unknown mode '%s' (interactive, auto or email)", v);
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, &n)) >= 0)
+        return rc;
+    key = n ? ops[0] : NULL;
+    all = args.all;
+    mode = args.mode;
+    flags = args.locked_survivors ? PATRON_ACTIVATE_LOCKED_SURVIVORS : 0;
     if (!key == !all)
         return cli_usage(ctx, all ? "give a KEY or --all-pending, not both" : "no KEY given (or --all-pending)");
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
@@ -162,38 +168,30 @@ int cmd_activate(cli *ctx, int argc, char **argv)
     }
 }
 
+const cli_command cli_cmd_activate = {
+    "activate", cmd_activate, "activate pending shop customers",
+    "activate KEY|--all-pending [--mode interactive|auto|email] [--locked-survivors]",
+    "Activate one pending customer, or all of them, looking for an existing\n"
+    "customer first, and print per customer what happened:\n"
+    "  #12 activated as K000123\n"
+    "  #13 merged into K000007 (journal 5)\n"
+    "  #14 needs review: ...        (followed by the candidates)\n"
+    "With --all-pending a summary line follows; each customer is its own\n"
+    "transaction, so an interrupted run keeps what it did.\n" CLI_KEY_HELP,
+    activate_opts, "KEY", 0, 1,
+    "Exit status: 0 also for customers that need review; 1 if any failed.\n",
+};
+
 /* ---- release, lock, unlock ----------------------------------------------- */
 
-/* The one KEY operand of a command, resolved: -1 with *c set, else the
- * exit code to return (also CLI_OK, after --help). */
-static int one_customer(cli *ctx, int argc, char **argv, patron_customer **c)
-{
-    char **ops;
-    size_t n;
-    int rc;
-
-    *c = NULL;
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
-        return rc;
-    if (n != 1) {
-        free(ops);
-        return cli_usage(ctx, n ? "give one KEY" : "no KEY given");
-    }
-    rc = cli_open_db(ctx, 0);
-    if (rc == CLI_OK)
-        rc = cli_find_customer(ctx, ops[0], c);
-    free(ops);
-    return rc == CLI_OK ? -1 : rc;
-}
-
-int cmd_release(cli *ctx, int argc, char **argv)
+static int cmd_release(cli *ctx, int argc, char **argv)
 {
     patron_customer *c;
     char *num = NULL;
     patron_status st;
     int rc;
 
-    if ((rc = one_customer(ctx, argc, argv, &c)) >= 0)
+    if ((rc = cli_one_customer(ctx, argc, argv, NULL, &c)) >= 0)
         return rc;
     rc = CLI_OK;
     st = patron_db_release(ctx->db, &num, patron_customer_id(c));
@@ -206,34 +204,40 @@ int cmd_release(cli *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_lock(cli *ctx, int argc, char **argv)
+const cli_command cli_cmd_release = {
+    "release", cmd_release, "activate a pending customer regardless of the matcher",
+    "release KEY",
+    "Manual release: activate a pending customer with a new customer number,\n"
+    "without looking for duplicates.\n" CLI_KEY_HELP,
+    NULL, "KEY", 1, 1, NULL,
+};
+
+typedef struct lock_args {
+    const char *reason;
+} lock_args;
+
+static const cli_opt lock_opts[] = {
+    { .name = "--reason", .kind = CLI_OPT_TEXT, .target = offsetof(lock_args, reason), .arg = "TEXT", .needs = "a text",
+      .help = "why (required)" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_lock(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc;
-    const char *key = NULL, *reason = NULL;
+    lock_args args = { NULL };
+    const char **ops;
+    const char *reason;
     patron_customer *c;
     patron_status st;
     char buf[32];
+    int rc;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (key)
-                return cli_usage(ctx, "give one KEY");
-            key = a.operand;
-        } else if (cli_args_is(&a, "--reason")) {
-            reason = cli_args_value(&a);
-            if (!reason || !reason[0])
-                return cli_usage(ctx, "option '--reason' needs a text");
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!key)
-        return cli_usage(ctx, "no KEY given");
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
+        return rc;
+    reason = args.reason;
     if (!reason)
         return cli_usage(ctx, "a lock needs --reason TEXT");
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, key, &c)) != CLI_OK)
+    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, ops[0], &c)) != CLI_OK)
         return rc;
     st = patron_db_lock(ctx->db, patron_customer_id(c), reason);
     if (st == PATRON_OK)
@@ -244,14 +248,23 @@ int cmd_lock(cli *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_unlock(cli *ctx, int argc, char **argv)
+const cli_command cli_cmd_lock = {
+    "lock", cmd_lock, "lock a customer",
+    "lock KEY --reason TEXT",
+    "Lock a customer: it can neither log in nor order, and its email cannot\n"
+    "register again.  The reason and the time are kept on the record and in\n"
+    "the journal.  Locking a locked customer updates the reason.\n" CLI_KEY_HELP,
+    lock_opts, "KEY", 1, 1, NULL,
+};
+
+static int cmd_unlock(cli *ctx, int argc, char **argv)
 {
     patron_customer *c;
     patron_status st;
     char buf[32];
     int rc;
 
-    if ((rc = one_customer(ctx, argc, argv, &c)) >= 0)
+    if ((rc = cli_one_customer(ctx, argc, argv, NULL, &c)) >= 0)
         return rc;
     rc = CLI_OK;
     st = patron_db_unlock(ctx->db, patron_customer_id(c));
@@ -264,12 +277,19 @@ int cmd_unlock(cli *ctx, int argc, char **argv)
     return rc;
 }
 
+const cli_command cli_cmd_unlock = {
+    "unlock", cmd_unlock, "lift a customer's lock",
+    "unlock KEY",
+    "Lift the lock of a customer (journalled).  Unlocking a customer that is\n"
+    "not locked changes nothing.\n" CLI_KEY_HELP,
+    NULL, "KEY", 1, 1, NULL,
+};
+
 /* ---- can-login ----------------------------------------------------------- */
 
-int cmd_can_login(cli *ctx, int argc, char **argv)
+static int cmd_can_login(cli *ctx, int argc, char **argv)
 {
-    char **ops;
-    size_t n;
+    const char **ops;
     int rc, verdict = PATRON_GATE_UNKNOWN;
     int64_t id = 0;
     patron_status st;
@@ -277,12 +297,8 @@ int cmd_can_login(cli *ctx, int argc, char **argv)
     char key[32], label[400];
     const char *login;
 
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
+    if ((rc = cli_parse(ctx, argc, argv, NULL, &ops, NULL)) >= 0)
         return rc;
-    if (n != 1) {
-        free(ops);
-        return cli_usage(ctx, n ? "give one LOGIN" : "no LOGIN given");
-    }
     login = ops[0];
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         goto out;
@@ -322,9 +338,20 @@ int cmd_can_login(cli *ctx, int argc, char **argv)
     }
 out:
     patron_customer_free(c);
-    free(ops);
     return rc;
 }
+
+const cli_command cli_cmd_can_login = {
+    "can-login", cmd_can_login, "may this login log in?",
+    "can-login LOGIN",
+    "Answer whether a shop login may log in.  LOGIN is a login user name or,\n"
+    "for customers without one, their email.\n",
+    NULL, "LOGIN", 1, 1,
+    "Exit status: 0 when the customer may log in (its number is printed);\n"
+    "1 with the reason otherwise: locked (with the lock reason), not yet\n"
+    "activated, unknown, or merged into another customer (naming the\n"
+    "survivor, whose login to use).\n",
+};
 
 /* ---- groups ----------------------------------------------------------------- */
 
@@ -334,20 +361,12 @@ static int groups_list(cli *ctx, int as_json)
     patron_status st = patron_db_groups_json(ctx->db, &text);
     json *j;
     size_t i, wn = 4, wp = 14;
+    int rc;
 
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "groups");
-    if (as_json) {
-        printf("%s\n", text);
-        patron_free(text);
-        return CLI_OK;
-    }
-    j = json_parse(text);
-    patron_free(text);
-    if (!j || j->type != JSON_ARRAY) {
-        json_free(j);
-        return cli_fail(ctx, "groups: the library's answer is no JSON array");
-    }
+    if ((rc = cli_json_array(ctx, text, as_json, "groups", &j)) >= 0)
+        return rc;
     if (j->n == 0) {
         printf("no customer groups (add one with 'patron groups add NAME')\n");
         json_free(j);
@@ -397,30 +416,28 @@ static int host_end(cli *ctx, int rc)
     return rc;
 }
 
-int cmd_groups(cli *ctx, int argc, char **argv)
+typedef struct groups_args {
+    int json;
+} groups_args;
+
+static const cli_opt groups_opts[] = {
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(groups_args, json), .value = 1,
+      .help = "list the groups as a JSON array" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_groups(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc, as_json = 0;
+    groups_args args = { 0 };
+    int rc, as_json;
     const char **ops;
     size_t n = 0, i;
     const char *sub;
     patron_status st;
 
-    ops = calloc((size_t)argc, sizeof *ops);
-    if (!ops)
-        return cli_fail(ctx, "out of memory");
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            ops[n++] = a.operand;
-        } else if (cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                goto out;
-            as_json = 1;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            goto out;
-        }
-    }
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, &n)) >= 0)
+        return rc;
+    as_json = args.json;
     sub = n ? ops[0] : "list";
     if (as_json && strcmp(sub, "list") != 0) {
         rc = cli_usage(ctx, "--json is for listing the groups only");
@@ -498,6 +515,30 @@ int cmd_groups(cli *ctx, int argc, char **argv)
     }
 #undef NEED
 out:
-    free(ops);
     return rc;
 }
+
+const cli_command cli_cmd_groups = {
+    "groups", cmd_groups, "list and change customer groups",
+    "groups [list] [--json] | add NAME | rename OLD NEW | set NAME ATTR=VALUE... |\n"
+    "                          assign NAME KEY... | delete NAME",
+    "Customer groups carry price conditions.  There is exactly one default\n"
+    "group once any exists (the first one made); new and registered customers\n"
+    "without a group join it.\n"
+    "\n"
+    "  groups [list]          a table: name, default, discount, price category,\n"
+    "                         number of active customers (--json: JSON array)\n"
+    "  groups add NAME        make a group\n"
+    "  groups rename OLD NEW  rename a group; its customers follow\n"
+    "  groups set NAME ATTR=VALUE...\n"
+    "                         discount_percent=N (0..100, two decimals),\n"
+    "                         price_category=TEXT ('' clears), default=1 (makes\n"
+    "                         it the default group); all in one transaction\n"
+    "  groups assign NAME KEY...\n"
+    "                         put customers into the group (one transaction)\n"
+    "  groups delete NAME     delete a group: refused while an active customer\n"
+    "                         is in it (the message says how many) and for the\n"
+    "                         default group; merged and pending members move\n"
+    "                         to the default group\n",
+    groups_opts, NULL, 0, CLI_MANY, NULL,
+};

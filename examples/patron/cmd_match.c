@@ -15,18 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_match_mode(cli *ctx, cli_args *a, int *mode)
-{
-    const char *v = cli_args_value(a);
-
-    if (v && !strcmp(v, "fields"))
-        *mode = PATRON_MATCH_FIELDS;
-    else if (v && !strcmp(v, "email"))
-        *mode = PATRON_MATCH_EMAIL;
-    else
-        return cli_usage(ctx, "option '--mode' needs fields or email");
-    return -1;
-}
+static const cli_choice match_modes[] = {
+    { "fields", PATRON_MATCH_FIELDS }, { "email", PATRON_MATCH_EMAIL }, { NULL, 0 }
+};
 
 /* ---- dedupe ----------------------------------------------------------------- */
 
@@ -116,13 +107,25 @@ static void skip_row(skipped *s, unsigned long line, const char *reason)
 #define BIG_STORE_ROWS 100000
 static patron_db *big_store;
 
-int cmd_dedupe(cli *ctx, int argc, char **argv)
+typedef struct match_args {
+    int mode;
+    int json;
+} match_args;
+
+static const cli_opt dedupe_opts[] = {
+    { .name = "--mode", .kind = CLI_OPT_CHOICE, .target = offsetof(match_args, mode), .choices = match_modes,
+      .help = "fields: names, address, email, phone, birth date\n"
+              "(default); email: the normalised email only" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_dedupe(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc = CLI_OK, mode = PATRON_MATCH_FIELDS;
-    const char *path = NULL;
-    FILE *in = NULL;
-    csv_reader *r = NULL;
+    match_args args = { PATRON_MATCH_FIELDS, 0 };
+    const char **ops;
+    int k, rc = CLI_OK, mode;
+    const char *path;
+    cli_csv in;
     csv_record rec;
     layout l;
     idmap m;
@@ -137,34 +140,13 @@ int cmd_dedupe(cli *ctx, int argc, char **argv)
     memset(&l, 0, sizeof l);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (path)
-                return cli_usage(ctx, "give one FILE");
-            path = a.operand;
-        } else if (cli_args_is(&a, "--mode")) {
-            if ((rc = parse_match_mode(ctx, &a, &mode)) >= 0)
-                return rc;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!path)
-        return cli_usage(ctx, "no FILE given");
-    rc = CLI_OK;
-    in = !strcmp(path, "-") ? stdin : fopen(path, "rb");
-    if (!in)
-        return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
-    if (csv_reader_open(&r, in, 0) < 0 || (k = csv_read(r, &rec)) < 0) {
-        rc = cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    if (k == 0 || rec.error) {
-        rc = cli_fail(ctx, "%s: %s", path, k == 0 ? "empty: a header line is needed" : rec.error);
-        goto out;
-    }
-    if (layout_init(&l, (const char *const *)rec.fields, rec.n, err, sizeof err) < 0) {
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
+        return rc;
+    path = ops[0];
+    mode = args.mode;
+    if ((rc = cli_csv_open(ctx, &in, path, 1)) != CLI_OK)
+        return rc;
+    if (layout_init(&l, (const char *const *)in.header, in.n_header, err, sizeof err) < 0) {
         rc = cli_fail(ctx, "%s: %s", path, err);
         goto out;
     }
@@ -181,9 +163,9 @@ int cmd_dedupe(cli *ctx, int argc, char **argv)
     }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
     for (;;) {
-        k = csv_read(r, &rec);
+        k = csv_read(in.r, &rec);
         if (k < 0) {
-            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(r), strerror(errno));
+            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(in.r), strerror(errno));
             goto out;
         }
         if (k == 0)
@@ -282,48 +264,51 @@ out:
     }
     patron_customer_free(c);
     layout_free(&l);
-    csv_reader_free(r);
-    if (in && in != stdin)
-        fclose(in);
+    cli_csv_close(&in);
     free(m.arena);
     free(m.at);
     return rc;
 }
 
+const cli_command cli_cmd_dedupe = {
+    "dedupe", cmd_dedupe, "find duplicates in a CSV file",
+    "dedupe FILE.csv [--mode fields|email]",
+    "Read a CSV file in the import layout (see 'patron import --help') into a\n"
+    "memory store - no database is used or written - and write to standard\n"
+    "output the pairs of rows judged duplicates, as CSV:\n"
+    "  id_a,id_b,score,decision\n"
+    "one line per pair judged merge or review (distinct pairs are left out),\n"
+    "id_a and id_b being the rows' 'id' column (required), sorted by input\n"
+    "order.  FILE may be '-' for standard input.  Rows the library refuses\n"
+    "are skipped; a note on standard error counts them and names the first.\n",
+    dedupe_opts, "FILE", 1, 1, NULL,
+};
+
 /* ---- match ------------------------------------------------------------------ */
 
-int cmd_match(cli *ctx, int argc, char **argv)
+static const cli_opt match_opts[] = {
+    { .name = "--mode", .kind = CLI_OPT_CHOICE, .target = offsetof(match_args, mode), .choices = match_modes,
+      .help = "as for 'patron dedupe'" },
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(match_args, json), .value = 1,
+      .help = "the candidates as JSON (internal ids)" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_match(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc, as_json = 0, mode = PATRON_MATCH_FIELDS;
-    const char *key = NULL;
+    match_args args = { PATRON_MATCH_FIELDS, 0 };
+    int rc, as_json, mode;
     patron_customer *c = NULL;
     patron_matches *mt = NULL;
     patron_status st;
     size_t i, f, n, nf;
     char ka[32], kb[32], label[400];
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (key)
-                return cli_usage(ctx, "give one KEY");
-            key = a.operand;
-        } else if (cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            as_json = 1;
-        } else if (cli_args_is(&a, "--mode")) {
-            if ((rc = parse_match_mode(ctx, &a, &mode)) >= 0)
-                return rc;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!key)
-        return cli_usage(ctx, "no KEY given");
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, key, &c)) != CLI_OK)
+    if ((rc = cli_one_customer(ctx, argc, argv, &args, &c)) >= 0)
         return rc;
+    rc = CLI_OK;
+    as_json = args.json;
+    mode = args.mode;
     st = patron_db_match(ctx->db, &mt, c, mode);
     if (st != PATRON_OK) {
         rc = cli_fail_db(ctx, st, "match");
@@ -401,3 +386,13 @@ out:
     patron_customer_free(c);
     return rc;
 }
+
+const cli_command cli_cmd_match = {
+    "match", cmd_match, "show the duplicate candidates of a customer",
+    "match KEY [--mode fields|email] [--json]",
+    "Match one stored customer against the others and print the candidates,\n"
+    "best first, with number, decision (merge or review), score and, per\n"
+    "field, the two normalised values compared, the comparison level and the\n"
+    "weight it added.\n" CLI_KEY_HELP,
+    match_opts, "KEY", 1, 1, NULL,
+};

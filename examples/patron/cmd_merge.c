@@ -1,96 +1,77 @@
 /*
- * patron — merging duplicates (issue 5): merge-plan, merge, journal, undo,
- * and the example orders table that merges re-link: import-orders, orders.
+ * patron — merging duplicates (issue 5): merge-plan, merge, journal, undo.
+ * (The example orders table that merges re-link is cmd_orders.c.)
  *
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
-#include "csv.h"
 #include "json.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#include <sqlite3.h>
 
 /* ---- plan options, shared by merge-plan and merge ----------------------- */
 
 typedef struct plan_args {
-    const char **keys; /* SURVIVOR DUP... */
-    size_t n_keys;
-    const char **takes; /* FIELD=N */
-    size_t n_takes;
-    const char **sets; /* FIELD=VALUE */
-    size_t n_sets;
+    cli_list takes; /* FIELD=N */
+    cli_list sets;  /* FIELD=VALUE */
     int json;
     int policy;
     int lock;     /* -1 default, 0, 1 */
     int activate; /* merge into a pending survivor */
+    const char **keys; /* SURVIVOR DUP... */
+    size_t n_keys;
 } plan_args;
 
-static void plan_args_free(plan_args *p)
-{
-    free(p->keys);
-    free(p->takes);
-    free(p->sets);
-}
+static const cli_choice merge_policies[] = {
+    { "survivor", PATRON_MERGE_SURVIVOR }, { "newest", PATRON_MERGE_NEWEST }, { NULL, 0 }
+};
 
-static int parse_plan_args(cli *ctx, int argc, char **argv, plan_args *p, int allow_json)
+/* The options of merge; merge-plan takes them too, and --json. */
+#define PLAN_OPTS                                                                                \
+    { .name = "--take", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, takes), .arg = "FIELD=N", \
+      .help = "take FIELD from record N, the 1-based position in\n"                               \
+              "this command's list (1 = the survivor); for\n"                                     \
+              "login_user the login (name and password) moves as one" },                          \
+    { .name = "--set", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, sets),                  \
+      .arg = "FIELD=VALUE", .help = "give FIELD a value of your own ('' empties it)" },               \
+    { .name = "--policy", .kind = CLI_OPT_CHOICE, .target = offsetof(plan_args, policy),              \
+      .choices = merge_policies,                                                                     \
+      .help = "who wins by default: the survivor (default) or the\n"                              \
+              "most recently updated record" },                                                   \
+    { .name = "--lock", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, lock), .value = 1,        \
+      .help = "lock the survivor (default: locked if any record is)" },                               \
+    { .name = "--unlock", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, lock), .value = 0,      \
+      .help = "leave the survivor unlocked" },                                                        \
+    { .name = "--activate", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, activate), .value = 1, \
+      .help = "allow a pending survivor, activating it" }
+
+static const cli_opt merge_opts[] = {
+    PLAN_OPTS,
+    CLI_OPT_TABLE_END,
+};
+
+static const cli_opt merge_plan_opts[] = {
+    PLAN_OPTS,
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, json), .value = 1,
+      .help = "the plan as JSON: records (without password hashes),\n"
+              "per field values, choice (0-based), result and\n"
+              "conflict, the united lists, locked, problems" },
+    CLI_OPT_TABLE_END,
+};
+
+static int parse_plan_args(cli *ctx, int argc, char **argv, plan_args *p)
 {
-    cli_args a;
-    int k, rc;
-    size_t cap = (size_t)argc;
+    int rc;
 
     memset(p, 0, sizeof *p);
     p->lock = -1;
     p->policy = PATRON_MERGE_SURVIVOR;
-    p->keys = calloc(cap, sizeof *p->keys);
-    p->takes = calloc(cap, sizeof *p->takes);
-    p->sets = calloc(cap, sizeof *p->sets);
-    if (!p->keys || !p->takes || !p->sets)
-        return cli_fail(ctx, "out of memory");
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            p->keys[p->n_keys++] = a.operand;
-        } else if (cli_args_is(&a, "--take") || cli_args_is(&a, "--set")) {
-            int take = cli_args_is(&a, "--take");
-            const char *v = cli_args_value(&a);
-            const char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v)
-                return cli_usage(ctx, "option '%s' needs FIELD=%s", take ? "--take" : "--set",
-                                 take ? "N" : "VALUE");
-            if (take)
-                p->takes[p->n_takes++] = v;
-            else
-                p->sets[p->n_sets++] = v;
-        } else if (cli_args_is(&a, "--policy")) {
-            const char *v = cli_args_value(&a);
-            if (v && !strcmp(v, "survivor"))
-                p->policy = PATRON_MERGE_SURVIVOR;
-            else if (v && !strcmp(v, "newest"))
-                p->policy = PATRON_MERGE_NEWEST;
-            else
-                return cli_usage(ctx, "option '--policy' needs survivor or newest");
-        } else if (cli_args_is(&a, "--lock") || cli_args_is(&a, "--unlock") || cli_args_is(&a, "--activate")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            if (cli_args_is(&a, "--activate"))
-                p->activate = 1;
-            else
-                p->lock = cli_args_is(&a, "--lock");
-        } else if (allow_json && cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            p->json = 1;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
+    if ((rc = cli_parse(ctx, argc, argv, p, &p->keys, &p->n_keys)) >= 0)
+        return rc;
     if (p->n_keys == 0)
         return cli_usage(ctx, "no SURVIVOR given");
     if (p->n_keys == 1)
@@ -138,26 +119,26 @@ static int build_plan(cli *ctx, const plan_args *p, patron_merge_plan **plan)
         rc = cli_fail_db(ctx, st, "merge plan");
         goto out;
     }
-    for (i = 0; i < p->n_takes && rc == CLI_OK; i++) {
-        const char *eq = strchr(p->takes[i], '=');
-        int f = plan_field(p->takes[i], (size_t)(eq - p->takes[i]));
+    for (i = 0; i < p->takes.n && rc == CLI_OK; i++) {
+        const char *eq = strchr(p->takes.v[i], '=');
+        int f = plan_field(p->takes.v[i], (size_t)(eq - p->takes.v[i]));
         char *end;
         long n;
         errno = 0;
         n = strtol(eq + 1, &end, 10);
         if (!f)
-            rc = cli_fail(ctx, "--take %s: no such field", p->takes[i]);
+            rc = cli_fail(ctx, "--take %s: no such field", p->takes.v[i]);
         else if (errno || end == eq + 1 || *end || n < 1 || (size_t)n > p->n_keys)
-            rc = cli_fail(ctx, "--take %s: N is the position of a record in the command, 1 to %zu", p->takes[i],
+            rc = cli_fail(ctx, "--take %s: N is the position of a record in the command, 1 to %zu", p->takes.v[i],
                           p->n_keys);
         else if ((st = patron_merge_plan_take(*plan, f, (size_t)n - 1)) != PATRON_OK)
             rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(*plan));
     }
-    for (i = 0; i < p->n_sets && rc == CLI_OK; i++) {
-        const char *eq = strchr(p->sets[i], '=');
-        int f = plan_field(p->sets[i], (size_t)(eq - p->sets[i]));
+    for (i = 0; i < p->sets.n && rc == CLI_OK; i++) {
+        const char *eq = strchr(p->sets.v[i], '=');
+        int f = plan_field(p->sets.v[i], (size_t)(eq - p->sets.v[i]));
         if (!f)
-            rc = cli_fail(ctx, "--set %s: no such field", p->sets[i]);
+            rc = cli_fail(ctx, "--set %s: no such field", p->sets.v[i]);
         else if ((st = patron_merge_plan_set(*plan, f, eq + 1)) != PATRON_OK)
             rc = cli_fail_msg(ctx, "--set", patron_merge_plan_errmsg(*plan));
     }
@@ -361,16 +342,14 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
     return CLI_OK;
 }
 
-int cmd_merge_plan(cli *ctx, int argc, char **argv)
+static int cmd_merge_plan(cli *ctx, int argc, char **argv)
 {
     plan_args p;
     patron_merge_plan *plan = NULL;
     int rc;
 
-    if ((rc = parse_plan_args(ctx, argc, argv, &p, 1)) >= 0) {
-        plan_args_free(&p);
+    if ((rc = parse_plan_args(ctx, argc, argv, &p)) >= 0)
         return rc;
-    }
     if ((rc = cli_open_db(ctx, 0)) == CLI_OK && (rc = build_plan(ctx, &p, &plan)) == CLI_OK) {
         if (p.json) {
             char *text = NULL;
@@ -384,13 +363,26 @@ int cmd_merge_plan(cli *ctx, int argc, char **argv)
         }
     }
     patron_merge_plan_free(plan);
-    plan_args_free(&p);
     return rc;
 }
 
+const cli_command cli_cmd_merge_plan = {
+    "merge-plan", cmd_merge_plan, "preview a merge of duplicates, side by side",
+    "merge-plan SURVIVOR DUP... [--take FIELD=N]... [--set FIELD=VALUE]... [--json]",
+    "Show what 'patron merge' with the same arguments would do, changing\n"
+    "nothing: a table with a row per field that has a value anywhere - the\n"
+    "field, each record's value ([1] is the survivor, [2]... the duplicates in\n"
+    "the order given), the result and the record it comes from; '!' marks\n"
+    "fields whose values conflict after normalisation.  Then the addresses,\n"
+    "tags and properties of the survivor after the merge (united without\n"
+    "repeats), and the problems that would refuse the merge (e.g. two\n"
+    "different logins: choose one with --take login_user=N).\n" CLI_KEY_HELP,
+    merge_plan_opts, NULL, 0, CLI_MANY, NULL,
+};
+
 /* ---- merge -------------------------------------------------------------------- */
 
-int cmd_merge(cli *ctx, int argc, char **argv)
+static int cmd_merge(cli *ctx, int argc, char **argv)
 {
     plan_args p;
     patron_merge_plan *plan = NULL;
@@ -400,10 +392,8 @@ int cmd_merge(cli *ctx, int argc, char **argv)
     size_t k;
     char key[32];
 
-    if ((rc = parse_plan_args(ctx, argc, argv, &p, 0)) >= 0) {
-        plan_args_free(&p);
+    if ((rc = parse_plan_args(ctx, argc, argv, &p)) >= 0)
         return rc;
-    }
     if ((rc = cli_open_db(ctx, 0)) == CLI_OK && (rc = build_plan(ctx, &p, &plan)) == CLI_OK) {
         const char *problems = patron_merge_plan_problems(plan);
         if (problems[0]) {
@@ -440,68 +430,62 @@ int cmd_merge(cli *ctx, int argc, char **argv)
     }
 done:
     patron_merge_plan_free(plan);
-    plan_args_free(&p);
     return rc;
 }
 
+const cli_command cli_cmd_merge = {
+    "merge", cmd_merge, "merge duplicates into a survivor",
+    "merge SURVIVOR DUP... [--take FIELD=N]... [--set FIELD=VALUE]... [--lock|--unlock] [--activate]",
+    "Merge the duplicates into the survivor, in one transaction: the survivor\n"
+    "gets the planned values (see 'patron merge-plan'), the duplicates' orders\n"
+    "move to it, and each duplicate is marked merged - its number then leads to\n"
+    "the survivor.  Prints the journal id, to undo it with 'patron undo'.\n"
+    "By default the survivor's non-empty values win and its empty fields are\n"
+    "filled from the duplicates; addresses, tags and properties are united; an\n"
+    "online customer's login is kept.\n" CLI_KEY_HELP,
+    merge_opts, NULL, 0, CLI_MANY, NULL,
+};
+
 /* ---- journal, undo -------------------------------------------------------------- */
 
-static int parse_i64(const char *s, int64_t *out)
-{
-    char *end;
-    long long v;
+typedef struct journal_args {
+    int json;
+    int64_t after, limit;
+} journal_args;
 
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 0)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
+static const cli_opt journal_opts[] = {
+    { .name = "--json", .kind = CLI_OPT_FLAG, .target = offsetof(journal_args, json), .value = 1,
+      .help = "a JSON array of {id, time, kind, customer_id,\n"
+              "undone_by, summary}" },
+    { .name = "--after", .kind = CLI_OPT_NUMBER, .target = offsetof(journal_args, after), .arg = "ID", .needs = "a number",
+      .help = "only entries after ID" },
+    { .name = "--limit", .kind = CLI_OPT_NUMBER, .target = offsetof(journal_args, limit), .arg = "N", .needs = "a number",
+      .help = "at most N entries" },
+    CLI_OPT_TABLE_END,
+};
 
-int cmd_journal(cli *ctx, int argc, char **argv)
+static int cmd_journal(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc, as_json = 0;
-    int64_t after = 0, limit = 0;
+    journal_args args = { 0, 0, 0 };
+    int rc, as_json;
+    int64_t after, limit;
     char *text = NULL;
     patron_status st;
     json *j;
     size_t i;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS)
-            return cli_usage(ctx, "unexpected argument '%s'", a.operand);
-        if (cli_args_is(&a, "--json")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            as_json = 1;
-        } else if (cli_args_is(&a, "--after") || cli_args_is(&a, "--limit")) {
-            int is_after = cli_args_is(&a, "--after");
-            const char *v = cli_args_value(&a);
-            if (!v || parse_i64(v, is_after ? &after : &limit) < 0)
-                return cli_usage(ctx, "option '%s' needs a number", is_after ? "--after" : "--limit");
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
+    if ((rc = cli_parse(ctx, argc, argv, &args, NULL, NULL)) >= 0)
+        return rc;
+    as_json = args.json;
+    after = args.after;
+    limit = args.limit;
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
     st = patron_db_journal_json(ctx->db, &text, after, limit > 0 ? (size_t)limit : (size_t)-1);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "journal");
-    if (as_json) {
-        printf("%s\n", text);
-        patron_free(text);
-        return CLI_OK;
-    }
-    j = json_parse(text);
-    patron_free(text);
-    if (!j || j->type != JSON_ARRAY) {
-        json_free(j);
-        return cli_fail(ctx, "journal: the library's answer is no JSON array");
-    }
+    if ((rc = cli_json_array(ctx, text, as_json, "journal", &j)) >= 0)
+        return rc;
     if (j->n)
         printf("%-5s %-20s %-8s %-9s %-9s %s\n", "ID", "TIME (UTC)", "KIND", "CUSTOMER", "UNDONE BY", "SUMMARY");
     for (i = 0; i < j->n; i++) {
@@ -522,294 +506,59 @@ int cmd_journal(cli *ctx, int argc, char **argv)
     return CLI_OK;
 }
 
-int cmd_undo(cli *ctx, int argc, char **argv)
+typedef struct undo_args {
+    int force;
+} undo_args;
+
+static const cli_opt undo_opts[] = {
+    { .name = "--force", .kind = CLI_OPT_FLAG, .target = offsetof(undo_args, force), .value = 1,
+      .help = "undo although the survivor was edited after the\n"
+              "merge: its fields go back to before the merge\n"
+              "(later edits are lost)" },
+    CLI_OPT_TABLE_END,
+};
+
+static int cmd_undo(cli *ctx, int argc, char **argv)
 {
-    cli_args a;
-    int k, rc;
-    unsigned flags = 0;
-    const char *arg = NULL;
+    undo_args args = { 0 };
+    const char **ops;
+    int rc;
+    char *end;
+    long long v;
     int64_t jid, undo_id = 0;
     patron_status st;
 
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (arg)
-                return cli_usage(ctx, "give one JOURNAL_ID");
-            arg = a.operand;
-        } else if (cli_args_is(&a, "--force")) {
-            if ((rc = cli_args_flag_ok(ctx, &a)) >= 0)
-                return rc;
-            flags |= PATRON_UNDO_FORCE;
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!arg)
-        return cli_usage(ctx, "no JOURNAL_ID given");
-    if (parse_i64(arg, &jid) < 0 || jid == 0)
-        return cli_usage(ctx, "'%s' is no journal id (see 'patron journal')", arg);
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
+        return rc;
+    errno = 0;
+    v = strtoll(ops[0], &end, 10);
+    if (errno || end == ops[0] || *end || v <= 0)
+        return cli_usage(ctx, "'%s' is no journal id (see 'patron journal')", ops[0]);
+    jid = (int64_t)v;
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
-    st = patron_db_undo(ctx->db, &undo_id, jid, flags);
+    st = patron_db_undo(ctx->db, &undo_id, jid, args.force ? PATRON_UNDO_FORCE : 0);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "undo");
     printf("undid merge %" PRId64 ": journal %" PRId64 "\n", jid, undo_id);
     return CLI_OK;
 }
 
-/* ---- orders (the SQLite store's example reference table) ---------------------- */
+const cli_command cli_cmd_journal = {
+    "journal", cmd_journal, "list the journal of merges, undos and locks",
+    "journal [--json] [--after ID] [--limit N]",
+    "List journal entries, oldest first: id, time, kind (merge, undo, lock,\n"
+    "unlock, release), customer, the entry that undid it, and a summary.\n",
+    journal_opts, NULL, 0, 0, NULL,
+};
 
-static int sql_fail(cli *ctx, sqlite3 *h, const char *what)
-{
-    return cli_fail(ctx, "%s: %s", what, sqlite3_errmsg(h));
-}
-
-/* "dir/orders.csv" -> "dir/orders.rejects.csv" */
-static char *rejects_path_for(const char *input)
-{
-    size_t n = strlen(input);
-    char *p;
-
-    if (n > 4 && !strcasecmp(input + n - 4, ".csv"))
-        n -= 4;
-    p = malloc(n + sizeof ".rejects.csv");
-    if (p) {
-        memcpy(p, input, n);
-        memcpy(p + n, ".rejects.csv", sizeof ".rejects.csv");
-    }
-    return p;
-}
-
-int cmd_import_orders(cli *ctx, int argc, char **argv)
-{
-    cli_args a;
-    int k, rc = CLI_OK, sep = ',';
-    const char *path = NULL, *rejects_path = NULL;
-    char *default_rejects = NULL;
-    FILE *in = NULL, *rj = NULL;
-    csv_reader *r = NULL;
-    csv_record rec;
-    long col_order = -1, col_customer = -1, col_total = -1;
-    size_t i, n_header = 0, imported = 0, rejected = 0, rows = 0;
-    char **header = NULL;
-    sqlite3 *h;
-    sqlite3_stmt *ins = NULL;
-    int in_tx = 0;
-
-    cli_args_init(&a, argc, argv);
-    while ((k = cli_args_next(&a)) != CLI_ARG_END) {
-        if (k == CLI_ARG_POS) {
-            if (path)
-                return cli_usage(ctx, "give one FILE");
-            path = a.operand;
-        } else if (cli_args_is(&a, "--rejects")) {
-            rejects_path = cli_args_value(&a);
-            if (!rejects_path || !rejects_path[0])
-                return cli_usage(ctx, "option '--rejects' needs a file name");
-        } else if ((rc = cli_args_common(ctx, &a)) >= 0) {
-            return rc;
-        }
-    }
-    if (!path)
-        return cli_usage(ctx, "no FILE given");
-    if (!rejects_path)
-        rejects_path = default_rejects = rejects_path_for(path);
-    if (!rejects_path)
-        return cli_fail(ctx, "out of memory");
-    in = fopen(path, "rb");
-    if (!in) {
-        rc = cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    if (csv_reader_open(&r, in, 0) < 0 || (k = csv_read(r, &rec)) < 0) {
-        rc = cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    if (k == 0 || rec.error) {
-        rc = cli_fail(ctx, "%s: %s", path, k == 0 ? "empty: a header line is needed" : rec.error);
-        goto out;
-    }
-    sep = csv_reader_sep(r);
-    if (!(header = calloc(rec.n, sizeof *header))) {
-        rc = cli_fail(ctx, "out of memory");
-        goto out;
-    }
-    n_header = rec.n;
-    for (i = 0; i < rec.n; i++) {
-        if (!(header[i] = strdup(rec.fields[i]))) {
-            rc = cli_fail(ctx, "out of memory");
-            goto out;
-        }
-    }
-    for (i = 0; i < rec.n; i++) {
-        const char *hname = rec.fields[i];
-        if (!strcasecmp(hname, "order_id"))
-            col_order = (long)i;
-        else if (!strcasecmp(hname, "customer"))
-            col_customer = (long)i;
-        else if (!strcasecmp(hname, "total"))
-            col_total = (long)i;
-    }
-    if (col_order < 0 || col_customer < 0) {
-        rc = cli_fail(ctx, "%s: the header needs the columns order_id and customer (total is optional)", path);
-        goto out;
-    }
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
-        goto out;
-    h = patron_sqlite_handle(ctx->store);
-    /* One transaction: every good row, or nothing. */
-    if (patron_sqlite_begin(ctx->store) != PATRON_OK) {
-        rc = cli_fail(ctx, "cannot begin a transaction: %s", patron_sqlite_errmsg(ctx->store));
-        goto out;
-    }
-    in_tx = 1;
-    if (sqlite3_prepare_v2(h, "INSERT INTO orders(order_id, customer_id, total) VALUES (?1, ?2, ?3)", -1, &ins,
-                           NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, h, "prepare");
-        goto out;
-    }
-    for (;;) {
-        char reason[700] = "";
-        patron_customer *c = NULL;
-
-        k = csv_read(r, &rec);
-        if (k < 0) {
-            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(r), strerror(errno));
-            goto out;
-        }
-        if (k == 0)
-            break;
-        rows++;
-        if (rec.error)
-            snprintf(reason, sizeof reason, "%s", rec.error);
-        else if (rec.n != n_header)
-            snprintf(reason, sizeof reason, "the row has %zu fields, the header %zu", rec.n, n_header);
-        else if (!rec.fields[col_order][0])
-            snprintf(reason, sizeof reason, "no order_id");
-        else if (cli_resolve_customer(ctx, rec.fields[col_customer], &c, NULL, reason, sizeof reason) == CLI_OK &&
-                 patron_customer_state(c) == PATRON_STATE_MERGED)
-            snprintf(reason, sizeof reason, "customer '%s' was merged into another; give the survivor",
-                     rec.fields[col_customer]);
-        if (!reason[0]) {
-            int src;
-            sqlite3_bind_text(ins, 1, rec.fields[col_order], -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(ins, 2, patron_customer_id(c));
-            if (col_total >= 0 && rec.fields[col_total][0])
-                sqlite3_bind_text(ins, 3, rec.fields[col_total], -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(ins, 3);
-            src = sqlite3_step(ins);
-            if (src == SQLITE_DONE)
-                imported++;
-            else if (src == SQLITE_CONSTRAINT)
-                snprintf(reason, sizeof reason, "order '%s' is there already", rec.fields[col_order]);
-            else
-                snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(h));
-            sqlite3_reset(ins);
-            sqlite3_clear_bindings(ins);
-            if (src != SQLITE_DONE && src != SQLITE_CONSTRAINT) {
-                patron_customer_free(c);
-                rc = cli_fail(ctx, "line %lu: %s", rec.line, reason);
-                goto out;
-            }
-        }
-        patron_customer_free(c);
-        if (reason[0]) {
-            char line[32];
-            if (!rj) {
-                if (!(rj = fopen(rejects_path, "wb"))) {
-                    rc = cli_fail(ctx, "cannot write '%s': %s", rejects_path, strerror(errno));
-                    goto out;
-                }
-                fprintf(rj, "line%creason", sep);
-                for (i = 0; i < n_header; i++) {
-                    putc(sep, rj);
-                    csv_write_str(rj, sep, header[i]);
-                }
-                putc('\n', rj);
-            }
-            snprintf(line, sizeof line, "%lu", rec.line);
-            csv_write_str(rj, sep, line);
-            putc(sep, rj);
-            csv_write_str(rj, sep, reason);
-            for (i = 0; i < rec.n; i++) {
-                putc(sep, rj);
-                csv_write_field(rj, sep, rec.fields[i], rec.lens[i]);
-            }
-            putc('\n', rj);
-            rejected++;
-        }
-    }
-    sqlite3_finalize(ins);
-    ins = NULL;
-    in_tx = 0;
-    if (patron_sqlite_commit(ctx->store) != PATRON_OK) {
-        patron_sqlite_rollback(ctx->store);
-        rc = cli_fail(ctx, "cannot commit: %s", patron_sqlite_errmsg(ctx->store));
-        goto out;
-    }
-    if (rj && fclose(rj) != 0) {
-        rj = NULL;
-        rc = cli_fail(ctx, "cannot write '%s': %s", rejects_path, strerror(errno));
-        goto out;
-    }
-    rj = NULL;
-    printf("imported %zu orders, rejected %zu rows%s%s%s\n", imported, rejected, rejected ? " (see " : "",
-           rejected ? rejects_path : "", rejected ? ")" : "");
-    if (rejected)
-        rc = cli_fail(ctx, "%zu of %zu rows rejected, see '%s'", rejected, rows, rejects_path);
-out:
-    sqlite3_finalize(ins);
-    if (in_tx)
-        patron_sqlite_rollback(ctx->store);
-    if (rj)
-        fclose(rj);
-    csv_reader_free(r);
-    if (in)
-        fclose(in);
-    free(default_rejects);
-    if (header) {
-        for (i = 0; i < n_header; i++)
-            free(header[i]);
-        free(header);
-    }
-    return rc;
-}
-
-int cmd_orders(cli *ctx, int argc, char **argv)
-{
-    char **ops;
-    size_t n;
-    int rc, src;
-    patron_customer *c = NULL;
-    sqlite3 *h;
-    sqlite3_stmt *q = NULL;
-
-    if ((rc = cli_operands(ctx, argc, argv, &ops, &n)) >= 0)
-        return rc;
-    if (n != 1) {
-        free(ops);
-        return cli_usage(ctx, n ? "give one KEY" : "no KEY given");
-    }
-    if ((rc = cli_open_db(ctx, 0)) != CLI_OK || (rc = cli_find_customer(ctx, ops[0], &c)) != CLI_OK)
-        goto out;
-    h = patron_sqlite_handle(ctx->store);
-    if (sqlite3_prepare_v2(h, "SELECT order_id, total FROM orders WHERE customer_id = ?1 ORDER BY order_id", -1,
-                           &q, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, h, "orders");
-        goto out;
-    }
-    sqlite3_bind_int64(q, 1, patron_customer_id(c));
-    while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-        const unsigned char *total = sqlite3_column_text(q, 1);
-        printf("%s\t%s\n", (const char *)sqlite3_column_text(q, 0), total ? (const char *)total : "");
-    }
-    if (src != SQLITE_DONE)
-        rc = sql_fail(ctx, h, "orders");
-out:
-    sqlite3_finalize(q);
-    patron_customer_free(c);
-    free(ops);
-    return rc;
-}
+const cli_command cli_cmd_undo = {
+    "undo", cmd_undo, "undo a merge",
+    "undo JOURNAL_ID [--force]",
+    "Undo a merge from the journal, in one transaction: every record, its\n"
+    "number and its orders are restored exactly as before.  Refused with the\n"
+    "reason if it was undone already, if the survivor was merged again since,\n"
+    "or if a record was edited after the merge.  Prints the journal id of the\n"
+    "undo.\n",
+    undo_opts, "JOURNAL_ID", 1, 1, NULL,
+};

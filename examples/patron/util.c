@@ -4,8 +4,11 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "json.h"
 
 #include <errno.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,86 +82,6 @@ int cli_fail_msg(cli *ctx, const char *what, const char *msg)
     rc = what ? cli_fail(ctx, "%s: %s", what, flat) : cli_fail(ctx, "%s", flat);
     free(flat);
     return rc;
-}
-
-int cli_print_help(const cli_command *cmd)
-{
-    printf("Usage: patron [--db PATH] %s\n\n%s", cmd->usage, cmd->help);
-    return CLI_OK;
-}
-
-/* ---- arguments ----------------------------------------------------------- */
-
-void cli_args_init(cli_args *a, int argc, char **argv)
-{
-    memset(a, 0, sizeof *a);
-    a->argc = argc;
-    a->argv = argv;
-    a->i = 1; /* argv[0] is the command */
-}
-
-int cli_args_next(cli_args *a)
-{
-    const char *arg;
-    const char *eq;
-    size_t n;
-
-    if (a->i >= a->argc)
-        return CLI_ARG_END;
-    arg = a->argv[a->i++];
-    if (!a->no_more_opts && !strcmp(arg, "--")) {
-        a->no_more_opts = 1;
-        return cli_args_next(a);
-    }
-    if (a->no_more_opts || arg[0] != '-' || arg[1] == '\0') {
-        a->operand = arg;
-        return CLI_ARG_POS;
-    }
-    eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
-    n = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (n >= sizeof a->name)
-        n = sizeof a->name - 1;
-    memcpy(a->name, arg, n);
-    a->name[n] = '\0';
-    a->inline_value = eq ? eq + 1 : NULL;
-    return CLI_ARG_OPT;
-}
-
-int cli_args_is(const cli_args *a, const char *name)
-{
-    return strcmp(a->name, name) == 0;
-}
-
-const char *cli_args_value(cli_args *a)
-{
-    if (a->inline_value)
-        return a->inline_value;
-    if (a->i < a->argc)
-        return a->argv[a->i++];
-    return NULL;
-}
-
-int cli_args_flag_ok(cli *ctx, const cli_args *a)
-{
-    if (a->inline_value)
-        return cli_usage(ctx, "option '%s' takes no value", a->name);
-    return -1;
-}
-
-int cli_args_common(cli *ctx, cli_args *a)
-{
-    if (cli_args_is(a, "--help") || cli_args_is(a, "-h")) {
-        int rc = cli_args_flag_ok(ctx, a);
-        return rc >= 0 ? rc : cli_print_help(ctx->cmd);
-    }
-    if (cli_args_is(a, "--db")) {
-        const char *v = cli_args_value(a);
-        if (!v || !v[0])
-            return cli_usage(ctx, "option '--db' needs a path");
-        ctx->db_path = v;
-        return -1;
-    }
-    return cli_usage(ctx, "unknown option '%s'", a->name);
 }
 
 /* ---- the database -------------------------------------------------------- */
@@ -357,6 +280,64 @@ const char *cli_customer_key(const patron_customer *c, char *buf, size_t cap)
     return buf;
 }
 
+/* ---- lists of customers ------------------------------------------------- */
+
+int cli_collect_ids(cli *ctx, const patron_filter *f, int64_t **ids_out, size_t *n_out)
+{
+    enum { PAGE = 4096 };
+    int64_t *ids = NULL, after = 0;
+    size_t n = 0, cap = 0, got;
+    patron_status st;
+
+    *ids_out = NULL;
+    *n_out = 0;
+    for (;;) {
+        if (cap - n < PAGE) {
+            int64_t *p = realloc(ids, (cap + PAGE) * 2 * sizeof *ids);
+            if (!p) {
+                free(ids);
+                return cli_fail(ctx, "out of memory");
+            }
+            ids = p;
+            cap = (cap + PAGE) * 2;
+        }
+        st = patron_db_list(ctx->db, ids + n, PAGE, &got, f, after);
+        if (st != PATRON_OK) {
+            free(ids);
+            return cli_fail_db(ctx, st, "list");
+        }
+        n += got;
+        if (got < PAGE)
+            break;
+        after = ids[n - 1];
+    }
+    *ids_out = ids;
+    *n_out = n;
+    return CLI_OK;
+}
+
+/* ---- JSON answers of the library ------------------------------------------ */
+
+int cli_json_array(cli *ctx, char *text, int as_json, const char *what, json **out)
+{
+    json *j;
+
+    *out = NULL;
+    if (as_json) {
+        printf("%s\n", text);
+        patron_free(text);
+        return CLI_OK;
+    }
+    j = json_parse(text);
+    patron_free(text);
+    if (!j || j->type != JSON_ARRAY) {
+        json_free(j);
+        return cli_fail(ctx, "%s: the library's answer is no JSON array", what);
+    }
+    *out = j;
+    return -1;
+}
+
 /* ---- tables ------------------------------------------------------------- */
 
 size_t cli_width(const char *s)
@@ -437,4 +418,164 @@ void cli_progress_end(cli_progress *p)
         fflush(stderr);
     }
     p->drawn = 0;
+}
+
+/* ---- CSV files in, rejected rows out -------------------------------------- */
+
+int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin)
+{
+    csv_record rec;
+    char err[128];
+    const char *bad;
+    size_t i;
+    int k;
+
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    in->f = allow_stdin && !strcmp(path, "-") ? stdin : fopen(path, "rb");
+    if (!in->f)
+        return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
+    if (csv_reader_open(&in->r, in->f, 0) < 0 || (k = csv_read(in->r, &rec)) < 0) {
+        cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
+        goto fail;
+    }
+    if (k == 0) {
+        cli_fail(ctx, "'%s' is empty: a header line is needed", path);
+        goto fail;
+    }
+    if ((bad = cli_csv_malformed(&rec, rec.n, err, sizeof err)) != NULL) {
+        cli_fail(ctx, "%s, line 1 (header): %s", path, bad);
+        goto fail;
+    }
+    in->header = calloc(rec.n, sizeof *in->header);
+    if (!in->header) {
+        cli_fail(ctx, "out of memory");
+        goto fail;
+    }
+    in->n_header = rec.n;
+    for (i = 0; i < rec.n; i++) {
+        if (!(in->header[i] = strdup(rec.fields[i]))) {
+            cli_fail(ctx, "out of memory");
+            goto fail;
+        }
+    }
+    return CLI_OK;
+fail:
+    cli_csv_close(in);
+    return CLI_ERR;
+}
+
+void cli_csv_close(cli_csv *in)
+{
+    size_t i;
+
+    if (in->header) {
+        for (i = 0; i < in->n_header; i++)
+            free(in->header[i]);
+        free(in->header);
+    }
+    csv_reader_free(in->r);
+    if (in->f && in->f != stdin)
+        fclose(in->f);
+    memset(in, 0, sizeof *in);
+}
+
+const char *cli_csv_malformed(const csv_record *rec, size_t n_header, char *buf, size_t cap)
+{
+    size_t i;
+
+    if (rec->error)
+        return rec->error;
+    if (rec->n != n_header) {
+        snprintf(buf, cap, "the row has %zu fields, the header %zu", rec->n, n_header);
+        return buf;
+    }
+    for (i = 0; i < rec->n; i++) {
+        if (strlen(rec->fields[i]) != rec->lens[i]) {
+            snprintf(buf, cap, "field %zu contains a NUL byte", i + 1);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int cli_rejects_init(cli *ctx, cli_rejects *rj, const cli_csv *in, const char *path)
+{
+    memset(rj, 0, sizeof *rj);
+    rj->in = in;
+    rj->skip_col = -1;
+    if (!path) {
+        /* "dir/customers.csv" -> "dir/customers.rejects.csv" */
+        size_t n = strlen(in->path);
+        if (n > 4 && !strcasecmp(in->path + n - 4, ".csv"))
+            n -= 4;
+        rj->own_path = malloc(n + sizeof ".rejects.csv");
+        if (!rj->own_path)
+            return cli_fail(ctx, "out of memory");
+        memcpy(rj->own_path, in->path, n);
+        memcpy(rj->own_path + n, ".rejects.csv", sizeof ".rejects.csv");
+        path = rj->own_path;
+    }
+    rj->path = path;
+    if (!strcmp(path, in->path) || same_file(path, in->path))
+        return cli_fail(ctx, "the rejects file must not be the input file");
+    return CLI_OK;
+}
+
+int cli_reject(cli_rejects *rj, const csv_record *rec, const char *reason)
+{
+    int sep = csv_reader_sep(rj->in->r);
+    size_t i;
+    char line[32];
+
+    if (!rj->f) {
+        rj->f = fopen(rj->path, "wb");
+        if (!rj->f)
+            return -1;
+        csv_write_str(rj->f, sep, "line");
+        putc(sep, rj->f);
+        csv_write_str(rj->f, sep, "reason");
+        for (i = 0; i < rj->in->n_header; i++) {
+            putc(sep, rj->f);
+            csv_write_str(rj->f, sep, rj->in->header[i]);
+        }
+        putc('\n', rj->f);
+    }
+    snprintf(line, sizeof line, "%lu", rec->line);
+    csv_write_str(rj->f, sep, line);
+    putc(sep, rj->f);
+    csv_write_str(rj->f, sep, reason);
+    for (i = 0; i < rec->n; i++) {
+        putc(sep, rj->f);
+        if ((long)i != rj->skip_col)
+            csv_write_field(rj->f, sep, rec->fields[i], rec->lens[i]);
+    }
+    putc('\n', rj->f);
+    rj->count++;
+    return ferror(rj->f) ? -1 : 0;
+}
+
+int cli_rejects_close(cli_rejects *rj)
+{
+    int rc = 0;
+
+    if (rj->f && fclose(rj->f) != 0)
+        rc = -1;
+    rj->f = NULL;
+    return rc;
+}
+
+void cli_rejects_free(cli_rejects *rj)
+{
+    cli_rejects_close(rj);
+    free(rj->own_path);
+    rj->own_path = NULL;
 }

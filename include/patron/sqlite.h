@@ -9,11 +9,17 @@
  *
  * Quick start:
  *
+ *     // the shop's own orders table, which merges re-link
+ *     static const patron_sqlite_ref_table orders =
+ *         { "order", "orders", "customer_id", "order_id", 0 };
+ *     patron_sqlite_options opts = PATRON_SQLITE_OPTIONS_INIT;
  *     patron_db *db;
  *     char *msg = NULL;
- *     if (patron_db_open_sqlite_ex(&db, NULL, "shop.db", 0, &msg) != PATRON_OK) {
+ *     opts.ref_tables = &orders;
+ *     opts.n_ref_tables = 1;
+ *     if (patron_db_open_sqlite(&db, NULL, &msg, "shop.db", &opts) != PATRON_OK) {
  *         fprintf(stderr, "%s\n", msg);
- *         patron_sqlite_free(msg);
+ *         patron_free(msg);
  *         ...
  *     }
  *     ... patron_db_create(db, c) ...
@@ -46,12 +52,26 @@
  * error during the undo), the host's whole transaction is rolled back and
  * the call reports so.
  *
- * Schema (version 1; `PRAGMA user_version` = 1, `PRAGMA application_id` =
- * 0x5054524E, "PTRN").  Opening a file migrates it to the newest version this
- * library knows, in one transaction; a file written by a newer library is
- * refused.  Values are stored as the patron_customer getters give them:
- * text, except the columns marked INTEGER (booleans 0/1, timestamps in
- * seconds since 1970, ids, revision).  NULL means "unset".
+ * Tables and their prefix
+ * ------------------------
+ * Every table and index of the store is named <prefix><name>; the prefix is
+ * patron_sqlite_options.table_prefix, by default "patron_" — so the store
+ * lives beside a shop's own `customers`, `orders` or `meta` tables in the
+ * same file and never touches them.  Below, the names are given without the
+ * prefix.  Several prefixes in one file are separate stores.
+ *
+ * Schema (version 2).  The version of the tables under a prefix is kept in
+ * `<prefix>schema` (name 'version').  Opening creates the tables, or
+ * migrates them to the newest version this library knows, in one
+ * transaction; tables written by a newer library are refused.  A file the
+ * store created from nothing is also marked `PRAGMA application_id` =
+ * 0x5054524E ("PTRN") and `PRAGMA user_version` = 2; a host's existing
+ * file keeps its own header.  A file of the pre-release schema 1 (tables
+ * without prefix, a demo table `orders`, the version in user_version) is
+ * refused with a message: no release wrote it, so there is no migration.
+ * Values are stored as the patron_customer getters give them: text, except
+ * the columns marked INTEGER (booleans 0/1, timestamps in seconds since
+ * 1970, ids, revision).  NULL means "unset".
  *
  *     CREATE TABLE customers (            -- one row per customer
  *       id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, also after a delete
@@ -100,8 +120,8 @@
  *     CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT,
  *       time INTEGER, kind TEXT, customer_id INTEGER,
  *       undone_by INTEGER NOT NULL DEFAULT 0, payload TEXT);
- *     CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER,
- *       total TEXT);                      -- an example of the host's references
+ *     CREATE TABLE schema (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+ *       -- 'version': the schema version of the tables under this prefix
  *     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
  *       WITHOUT ROWID;  -- small named values of the library: customer groups
  *                       -- ("group/<name>"); scanned in byte order of key
@@ -117,10 +137,18 @@
  *
  * The store's tables are patron's: a host may read them freely, but should
  * change customers only through patron (or keep customer_keys in step).
- * `orders` is an example of a host table that a merge re-links: relink()
- * moves a duplicate's orders to the survivor and reports each as
- * ("order", order_id).  A host with other reference tables wraps the ops
- * from patron_sqlite_store_open() and adds its own relink().
+ *
+ * The host's references (orders, invoices, ...) are the host's tables, not
+ * the store's: list them in patron_sqlite_options.ref_tables.  relink()
+ * moves a duplicate's rows of each to the survivor and reports each row as
+ * (kind, id); move_ref() (undo) moves one back; check_refs() refuses a merge
+ * while a customer has rows in a table marked PATRON_SQLITE_REF_PINNED.  A
+ * host with references that are not rows of a table wraps the ops from
+ * patron_sqlite_store_open() and adds its own relink().
+ *
+ * Memory: the store allocates through libpatron's allocator
+ * (patron_set_allocator); what it hands out is freed with patron_free().
+ * SQLite's own memory is SQLite's (sqlite3_config()).
  */
 #ifndef PATRON_SQLITE_H
 #define PATRON_SQLITE_H
@@ -132,10 +160,17 @@
 extern "C" {
 #endif
 
-/** The schema version (PRAGMA user_version) this library writes. */
-#define PATRON_SQLITE_SCHEMA_VERSION 1
+/** The schema version this library writes (kept per table prefix, in the
+ *  table `<prefix>schema`). */
+#define PATRON_SQLITE_SCHEMA_VERSION 2
 
-/** Flags for patron_sqlite_store_open() and patron_db_open_sqlite(). */
+/** The table prefix used when patron_sqlite_options.table_prefix is NULL. */
+#define PATRON_SQLITE_DEFAULT_PREFIX "patron_"
+
+/** The longest table prefix, in bytes. */
+#define PATRON_SQLITE_PREFIX_MAX 32
+
+/** Flags for patron_sqlite_options.flags (a set: combine with `|`). */
 enum {
     /** Open the file read-only: no migration, no writes; transactions are
      *  deferred and never wait for writers.  The file must exist and have
@@ -150,31 +185,103 @@ enum {
     PATRON_SQLITE_SYNC_NORMAL = 1u << 2
 };
 
+/** Flags for patron_sqlite_ref_table.flags. */
+enum {
+    /** The rows of this table cannot move to another customer (contracts,
+     *  correspondence): check_refs() names them and a merge of a customer
+     *  that has any is refused; relink() never touches them. */
+    PATRON_SQLITE_REF_PINNED = 1u << 0
+};
+
+/**
+ * A table of the host whose rows belong to a customer (orders, invoices,
+ * returns): a merge moves the duplicate's rows to the survivor and an undo
+ * moves them back.  The store runs, for example,
+ * `UPDATE "table" SET "customer_column" = ?survivor WHERE "customer_column" = ?duplicate`
+ * inside the merge's transaction, and reports each row moved as
+ * (`kind`, value of `id_column` as text).
+ *
+ * Names are SQL identifiers of letters, digits and `_` (at most 64 bytes),
+ * used as given (not prefixed); the table must exist when the first merge
+ * runs.  `id_column` must identify a row (a primary key or unique column).
+ * `kind` (1 to 64 bytes of UTF-8) names the entries in the journal; it must
+ * be unique among the tables.  All strings are copied by the open call.
+ */
+typedef struct patron_sqlite_ref_table {
+    const char *kind;            /**< e.g. "order" */
+    const char *table;           /**< e.g. "orders" */
+    const char *customer_column; /**< holds the patron customer id, e.g. "customer_id" */
+    const char *id_column;       /**< the row's id, e.g. "order_id" */
+    unsigned flags;              /**< PATRON_SQLITE_REF_* flags, or 0 */
+} patron_sqlite_ref_table;
+
+/** The version of patron_sqlite_options this header describes. */
+#define PATRON_SQLITE_OPTIONS_VERSION 1
+
+/**
+ * How to open a SQLite store.  Start from PATRON_SQLITE_OPTIONS_INIT (or
+ * patron_sqlite_options_init()) and set what you need; members are only
+ * ever appended, each append bumps PATRON_SQLITE_OPTIONS_VERSION, and the
+ * library reads no member past the version the host set.
+ */
+typedef struct patron_sqlite_options {
+    /** PATRON_SQLITE_OPTIONS_VERSION of the header the host was built with. */
+    unsigned version;
+
+    /* ---- version 1 ---------------------------------------------------- */
+
+    /** PATRON_SQLITE_* flags, or 0. */
+    unsigned flags;
+    /** Put in front of the name of every table and index of patron's
+     *  (`patron_customers`, `patron_journal`, ...), so that patron's tables
+     *  never meet the host's.  NULL: PATRON_SQLITE_DEFAULT_PREFIX.  Letters,
+     *  digits and `_`, at most PATRON_SQLITE_PREFIX_MAX bytes; "" means no
+     *  prefix.  Several prefixes may live in one file, each a separate store. */
+    const char *table_prefix;
+    /** The host's tables that merges re-link; may be NULL when
+     *  n_ref_tables is 0 (then merges move nothing). */
+    const patron_sqlite_ref_table *ref_tables;
+    /** Number of entries of ref_tables (at most 64). */
+    size_t n_ref_tables;
+} patron_sqlite_options;
+
+/** Initialiser: the current version, everything else 0/NULL (defaults). */
+#define PATRON_SQLITE_OPTIONS_INIT { PATRON_SQLITE_OPTIONS_VERSION, 0, NULL, NULL, 0 }
+
+/** Set `opts` to PATRON_SQLITE_OPTIONS_INIT (for bindings that cannot use
+ *  the macro). */
+PATRON_API void patron_sqlite_options_init(patron_sqlite_options *opts);
+
 /** The store context: one SQLite connection and its prepared statements. */
 typedef struct patron_sqlite patron_sqlite;
 
 /**
- * Open (or create) a SQLite file as a store, migrate its schema, and fill
- * `ops_out` with the store's callbacks (every callback of version 1) and
- * `*ctx_out` with its context (a patron_sqlite *), ready for
- * patron_db_open(ops_out, *ctx_out).  A host may wrap or change the ops
- * (a fault-injecting wrapper, its own relink()) before opening a patron_db.
+ * Open (or create) a SQLite file as a store, create or migrate patron's
+ * tables under the options' prefix, and fill `ops_out` with the store's
+ * callbacks (every callback of version 1) and `*ctx_out` with its context
+ * (a patron_sqlite *), ready for patron_db_open(ops_out, *ctx_out).  A host
+ * may wrap or change the ops (a fault-injecting wrapper, its own relink())
+ * before opening a patron_db.
  *
  * The context is freed by ops_out->destroy(), which patron_db_close() calls;
  * if it is never handed to a patron_db, free it with patron_sqlite_close().
  *
- * @param path        file name, or ":memory:" for a private in-memory database.
- * @param flags       PATRON_SQLITE_* flags, or 0.
- * @param errmsg_out  may be NULL; on failure receives a message saying what
- *                    went wrong (free with patron_sqlite_free()), on success NULL.
+ * @param[out] ops_out     the callbacks.
+ * @param[out] ctx_out     the store context.
+ * @param[out] errmsg_out  may be NULL; on failure receives a message saying
+ *                         what went wrong (free with patron_free()), on
+ *                         success NULL.
+ * @param path  file name, or ":memory:" for a private in-memory database.
+ * @param opts  may be NULL for the defaults.
  * @return PATRON_E_NOT_FOUND (no such file and PATRON_SQLITE_NOCREATE or
- *         READONLY), PATRON_E_ABI (the file has a newer schema than this
- *         library knows), PATRON_E_STORE (cannot open, not a patron
- *         database, migration failed), PATRON_E_NOMEM, PATRON_E_INVALID.
+ *         READONLY), PATRON_E_ABI (the tables have a newer schema than this
+ *         library knows, or opts has an unknown version), PATRON_E_STORE
+ *         (cannot open, migration failed, a file of the pre-release schema 1),
+ *         PATRON_E_NOMEM, PATRON_E_INVALID (a bad prefix, table entry or flag).
  */
 PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, void **ctx_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out);
+                                                  char **errmsg_out, const char *path,
+                                                  const patron_sqlite_options *opts);
 
 /** Close a store context from patron_sqlite_store_open() that was never
  *  handed to patron_db_open() (the same as ops->destroy).  NULL is ignored. */
@@ -183,21 +290,16 @@ PATRON_API void patron_sqlite_close(void *ctx);
 /**
  * Open a patron_db on a SQLite file: patron_sqlite_store_open() and
  * patron_db_open() in one.  patron_db_close() closes the file.
- * @return as patron_sqlite_store_open(); the message is lost — use
- *         patron_db_open_sqlite_ex() to get it.
+ * @param[out] out         the new handle.
+ * @param[out] store_out   may be NULL; the store of the new handle, owned by
+ *                         it (valid until patron_db_close()), for
+ *                         patron_sqlite_handle() and host transactions.
+ * @param[out] errmsg_out  may be NULL; see patron_sqlite_store_open().
+ * @return as patron_sqlite_store_open().
  */
-PATRON_API patron_status patron_db_open_sqlite(patron_db **out, const char *path, unsigned flags);
-
-/**
- * Like patron_db_open_sqlite(), and also gives the store context (for
- * patron_sqlite_handle() and host transactions) and the message of a failure.
- * @param[out] store_out  may be NULL; the store of the new handle, owned by
- *                        it (valid until patron_db_close()).
- * @param[out] errmsg_out may be NULL; see patron_sqlite_store_open().
- */
-PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out);
+PATRON_API patron_status patron_db_open_sqlite(patron_db **out, patron_sqlite **store_out,
+                                               char **errmsg_out, const char *path,
+                                               const patron_sqlite_options *opts);
 
 /**
  * The store's SQLite connection, for a host that keeps its own tables in the
@@ -220,8 +322,18 @@ PATRON_API patron_status patron_sqlite_commit(patron_sqlite *store);
 /** Roll back the host transaction (everything since patron_sqlite_begin()). */
 PATRON_API patron_status patron_sqlite_rollback(patron_sqlite *store);
 
-/** Free a message from patron_sqlite_store_open() or
- *  patron_db_open_sqlite_ex().  NULL is ignored. */
+/* ---- Deprecated: removed before 0.1.0 -------------------------------------
+ * Kept only until the example tool (examples/patron) moves to
+ * patron_db_open_sqlite() with options; do not use them in new code. */
+
+/** DEPRECATED.  patron_db_open_sqlite() with `flags`, table prefix "" (the
+ *  table names of the pre-release schema: `customers`, `journal`, ...) and
+ *  the host table `orders(order_id, customer_id, total)` — created if
+ *  missing — as the ref table of kind "order". */
+PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out);
+/** DEPRECATED: the same as patron_free(). */
 PATRON_API void patron_sqlite_free(void *ptr);
 
 /** The message of the last failure of the store ("" if none).  Owned by the

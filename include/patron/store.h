@@ -273,6 +273,15 @@ PATRON_API patron_status patron_record_set(patron_customer *c, int field, const 
  */
 PATRON_API patron_status patron_record_pack(char **out, size_t *len_out, const patron_customer *c);
 
+/**
+ * Allocate `size` bytes through the library's allocator (the hook of
+ * patron_set_allocator()), for store implementations: memory a store hands
+ * to the host with the words "free with patron_free", and the store's own
+ * memory, so that the host's allocator sees it.  Free with patron_free().
+ * NULL if out of memory.
+ */
+PATRON_API void *patron_malloc(size_t size);
+
 /** Fill an empty record from the bytes patron_record_pack() gave.
  *  PATRON_E_INVALID if they are not such bytes. */
 PATRON_API patron_status patron_record_unpack(patron_customer *c, const char *data, size_t len);

@@ -2,12 +2,26 @@
 #include <patron/patron.h>
 #include <patron/store.h>
 #include <patron/memory.h>
+#ifdef PATRON_TEST_HAVE_SQLITE
+#include <patron/sqlite.h>
+#endif
 #include <stdio.h>
 
 int main(void)
 {
     patron_store_ops ops = PATRON_STORE_OPS_INIT;
     patron_filter f = PATRON_FILTER_INIT;
+#ifdef PATRON_TEST_HAVE_SQLITE
+    patron_sqlite_options so = PATRON_SQLITE_OPTIONS_INIT;
+    patron_sqlite_options si;
+    patron_sqlite_ref_table rt = { "order", "orders", "customer_id", "order_id", 0 };
+    patron_sqlite_options_init(&si);
+    so.ref_tables = &rt;
+    so.n_ref_tables = 1;
+    if (so.version != PATRON_SQLITE_OPTIONS_VERSION || si.version != so.version || si.table_prefix ||
+        si.n_ref_tables || patron_sqlite_handle(NULL) != NULL)
+        return 1;
+#endif
     if (ops.version != PATRON_STORE_VERSION || f.locked != PATRON_FILTER_ANY)
         return 1;
     if (patron_version() != PATRON_VERSION_NUMBER) {

@@ -1,22 +1,29 @@
 #!/usr/bin/env python3
 """Quality test of the matcher (issue 4): generate the data sets into a
-temporary directory, run `patron dedupe` on each (or the internal harness),
-score the pairs with the reference scorer and compare.
+temporary directory, run `patron dedupe` on each (or the harness), score the
+pairs with the reference scorer and compare.
 
     run_quality.py DATA_DIR patron dedupe      # the command-line tool
-    run_quality.py DATA_DIR match_quality --out   # the internal harness
+    run_quality.py DATA_DIR match_quality --out   # the harness (quality.c)
 
 DATA_DIR is ../shared/data (gen_customers.py, febrl/, score_pairs.py).
 Exits 77 (skipped) when it is missing, 1 when a floor is missed.
+
+Both commands measure the product: the harness loads the rows into a memory
+store through the public API and calls patron_db_dedupe, as the tool does.
+(Until issue 10 the harness ran a fork of the batch algorithm, which
+compared birth dates the library refuses, such as FEBRL's 1902-78-03, digit
+by digit; the product leaves such a value out, so FEBRL4 and FEBRL3 recall
+were a little lower for the product than the fork reported: 0.9838 against
+0.9842 and 0.9798 against 0.9821.)
 
 Two kinds of figures: TARGETS are issue 4's goals and are printed with every
 run; FLOORS are what the test enforces.  Where they differ the goal is not
 reached yet, for a reason the issue's own rules set: on FEBRL4 about forty
 true pairs share surname and address but have another first name and
-another birth date — exactly the household pattern that must never be a
-MERGE — and on FEBRL3 the tool refuses birth dates that are no real dates
-(1902-78-03), which the harness can still compare digit by digit.  The
-floors keep what is reached from slipping back.
+another birth date - exactly the household pattern that must never be a
+MERGE - and on FEBRL3 the library refuses birth dates that are no real dates
+(1902-78-03), so those pairs are compared without them.
 """
 import os
 import re
@@ -31,10 +38,15 @@ TARGETS = {
     "febrl4": {"merge_f1": 0.995},
     "febrl3": {"merge_f1": 0.99},
 }
+# What the product reaches (patron_db_dedupe, issue 10), rounded down in the
+# third decimal, so that any loss fails:
+#   german-20000-seed7  P 0.9961  R 0.9956  any 1.0000
+#   febrl4              P 1.0000  R 0.9838  F1 0.9918
+#   febrl3              P 1.0000  R 0.9798  F1 0.9898
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.995, "merge_recall": 0.95, "any_recall": 0.985},
-    "febrl4": {"merge_f1": 0.99, "merge_precision": 0.995},
-    "febrl3": {"merge_f1": 0.985, "merge_precision": 0.995},
+    "german-20000-seed7": {"merge_precision": 0.996, "merge_recall": 0.995, "any_recall": 0.999},
+    "febrl4": {"merge_f1": 0.991, "merge_precision": 0.999, "merge_recall": 0.983},
+    "febrl3": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979},
 }
 
 

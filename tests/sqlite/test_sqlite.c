@@ -54,6 +54,11 @@ static void rm(const char *dir, const char *name)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    /* Everything the library and the store allocated is freed again (the
+     * hook can only be reset when no block is outstanding). */
+    int leaked = patron_set_allocator(NULL) != PATRON_OK;
+    if (leaked)
+        fprintf(stderr, "memory of libpatron/libpatron-sqlite still allocated after the test\n");
     rm(f->dir, "shop.db");
     rm(f->dir, "shop.db-wal");
     rm(f->dir, "shop.db-shm");
@@ -62,17 +67,56 @@ static int teardown(void **state)
     rm(f->dir, "other.db-shm");
     rmdir(f->dir);
     free(f);
-    return 0;
+    return leaked ? -1 : 0;
+}
+
+/* The tests play a shop: its own table `orders`, which merges re-link. */
+static const patron_sqlite_ref_table shop_orders = { "order", "orders", "customer_id",
+                                                     "order_id", 0 };
+
+static patron_sqlite_options shop_options(unsigned flags)
+{
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+    o.flags = flags;
+    o.ref_tables = &shop_orders;
+    o.n_ref_tables = 1;
+    return o;
+}
+
+static void create_shop_orders(sqlite3 *h)
+{
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY "
+                                  "NOT NULL, customer_id INTEGER, total TEXT)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+/* The store on `path` with the shop's options (and its orders table). */
+static void open_store(const char *path, patron_store_ops *ops, void **ctx)
+{
+    patron_sqlite_options o = shop_options(0);
+    char *msg = NULL;
+    patron_status st = patron_sqlite_store_open(ops, ctx, &msg, path, &o);
+    if (st != PATRON_OK)
+        fail_msg("open %s: %s (%s)", path, msg ? msg : "?", patron_status_str(st));
+    create_shop_orders(patron_sqlite_handle(*ctx));
 }
 
 static patron_db *open_db(const char *path, unsigned flags, patron_sqlite **store)
 {
     patron_db *db = NULL;
+    patron_sqlite *s = NULL;
+    patron_sqlite_options o = shop_options(flags);
     char *msg = NULL;
-    patron_status st = patron_db_open_sqlite_ex(&db, store, path, flags, &msg);
+    patron_status st = patron_db_open_sqlite(&db, &s, &msg, path, &o);
     if (st != PATRON_OK)
         fail_msg("open %s: %s (%s)", path, msg ? msg : "?", patron_status_str(st));
     assert_null(msg);
+    if (!(flags & PATRON_SQLITE_READONLY))
+        create_shop_orders(patron_sqlite_handle(s));
+    if (store)
+        *store = s;
     return db;
 }
 
@@ -257,13 +301,13 @@ static void test_roundtrip_every_field(void **state)
      * columns hold the strings unchanged. */
     h = patron_sqlite_handle(store);
     assert_non_null(h);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master WHERE name IN ('customers',"
-                                "'customer_keys','journal','used_numbers')"),
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master WHERE name IN ('patron_customers',"
+                                "'patron_customer_keys','patron_journal','patron_used_numbers')"),
                      4);
     {
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(h, "SELECT last_name, login_hash, b2b, "
-                                               "typeof(b2b), typeof(created_at) FROM customers",
+                                               "typeof(b2b), typeof(created_at) FROM patron_customers",
                                             -1, &st, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -317,13 +361,12 @@ static void test_roundtrip_system_fields(void **state)
     fixture *f = *state;
     patron_store_ops ops;
     void *ctx = NULL;
-    char *msg = NULL;
     patron_customer *c = full_customer(), *back = NULL;
     patron_key keys[] = { { PATRON_KEY_NUMBER, "K-Ü'1" }, { 77, "future kind" },
                           { 77, "future kind" } };
     int64_t id = 0;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, &msg), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     assert_int_equal(patron_record_set(c, PATRON_F_NUMBER, "K-Ü'1"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_STATE, "merged"), PATRON_OK);
     assert_int_equal(patron_record_set(c, PATRON_F_LOCKED, "1"), PATRON_OK);
@@ -456,13 +499,14 @@ static void assert_open_fails(const char *path, unsigned flags, patron_status wa
 {
     patron_db *db = NULL;
     char *msg = NULL;
-    patron_status st = patron_db_open_sqlite_ex(&db, NULL, path, flags, &msg);
+    patron_sqlite_options o = shop_options(flags);
+    patron_status st = patron_db_open_sqlite(&db, NULL, &msg, path, &o);
     assert_int_equal(st, want);
     assert_null(db);
     assert_non_null(msg);
     if (!strstr(msg, msg_part))
         fail_msg("message '%s' lacks '%s'", msg, msg_part);
-    patron_sqlite_free(msg);
+    patron_free(msg);
 }
 
 static void test_migrate_empty_and_v0_files(void **state)
@@ -497,12 +541,16 @@ static void test_migrate_empty_and_v0_files(void **state)
     db = open_db(f->path, 0, &store);
     h = patron_sqlite_handle(store);
     assert_int_equal(raw_int(h, "SELECT count(*) FROM shop_settings"), 1);
-    assert_int_equal(raw_int(h, "PRAGMA user_version"), PATRON_SQLITE_SCHEMA_VERSION);
+    /* The host's file keeps its header; the version is patron's table's. */
+    assert_int_equal(raw_int(h, "PRAGMA user_version"), 0);
+    assert_int_equal(raw_int(h, "PRAGMA application_id"), 0);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_schema WHERE name = 'version'"),
+                     PATRON_SQLITE_SCHEMA_VERSION);
     create(db, "Bernd", "Bau", NULL, 0);
     patron_db_close(db);
     /* Opening again migrates nothing and keeps the data. */
     db = open_db(f->path, 0, &store);
-    assert_int_equal(raw_int(patron_sqlite_handle(store), "SELECT count(*) FROM customers"), 1);
+    assert_int_equal(raw_int(patron_sqlite_handle(store), "SELECT count(*) FROM patron_customers"), 1);
     patron_db_close(db);
 }
 
@@ -512,15 +560,15 @@ static void test_refuse_newer_schema(void **state)
     patron_db *db = open_db(f->path, 0, NULL);
     create(db, "Anna", "Alt", NULL, 0);
     patron_db_close(db);
-    raw_exec(f->path, "PRAGMA user_version = 99");
+    raw_exec(f->path, "UPDATE patron_schema SET value = 99 WHERE name = 'version'");
     assert_open_fails(f->path, 0, PATRON_E_ABI, "newer");
     assert_open_fails(f->path, PATRON_SQLITE_READONLY, PATRON_E_ABI, "schema version 99");
     /* Untouched: still version 99, data still there. */
     {
         sqlite3 *h = NULL;
         assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
-        assert_int_equal(raw_int(h, "PRAGMA user_version"), 99);
-        assert_int_equal(raw_int(h, "SELECT count(*) FROM customers"), 1);
+        assert_int_equal(raw_int(h, "SELECT value FROM patron_schema"), 99);
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customers"), 1);
         sqlite3_close(h);
     }
 }
@@ -545,38 +593,48 @@ static void test_refuse_foreign_files(void **state)
     assert_open_fails(f->path, 0, PATRON_E_STORE, "not a database");
     unlink(f->path);
 
-    /* Another program's database (application_id set). */
-    raw_exec(f->path, "PRAGMA application_id = 1234; CREATE TABLE t(x);");
-    assert_open_fails(f->path, 0, PATRON_E_STORE, "another program");
-    unlink(f->path);
-
-    /* A version-0 file with a table of patron's name is not touched. */
-    raw_exec(f->path, "CREATE TABLE customers(name TEXT); INSERT INTO customers VALUES ('x');");
+    /* A table with the name of one of patron's (under the prefix) but no
+     * patron schema is not touched. */
+    raw_exec(f->path, "CREATE TABLE patron_customers(name TEXT); "
+                      "INSERT INTO patron_customers VALUES ('x');");
     assert_open_fails(f->path, 0, PATRON_E_STORE, "refusing");
     {
         sqlite3 *h = NULL;
         assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
         assert_int_equal(raw_int(h, "PRAGMA user_version"), 0);
-        assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master WHERE name = 'journal'"), 0);
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master WHERE name = 'patron_journal'"), 0);
         sqlite3_close(h);
     }
     unlink(f->path);
 
     /* Read-only on a file without the schema. */
     raw_exec(f->path, "CREATE TABLE t(x);");
-    assert_open_fails(f->path, PATRON_SQLITE_READONLY, PATRON_E_STORE, "not a patron database");
+    assert_open_fails(f->path, PATRON_SQLITE_READONLY, PATRON_E_STORE, "has no patron tables");
 
     /* Bad arguments. */
     {
         patron_store_ops ops;
         void *ctx = NULL;
         char *msg = NULL;
-        assert_int_equal(patron_sqlite_store_open(&ops, &ctx, NULL, 0, &msg), PATRON_E_INVALID);
-        patron_sqlite_free(msg);
-        assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 1u << 20, &msg),
+        patron_db *db = NULL;
+        patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+        assert_int_equal(patron_sqlite_store_open(&ops, &ctx, &msg, NULL, NULL), PATRON_E_INVALID);
+        assert_non_null(msg);
+        patron_free(msg);
+        o.flags = 1u << 20;
+        assert_int_equal(patron_sqlite_store_open(&ops, &ctx, &msg, f->path, &o),
                          PATRON_E_INVALID);
-        patron_sqlite_free(msg);
-        assert_int_equal(patron_db_open_sqlite(NULL, f->path, 0), PATRON_E_INVALID);
+        patron_free(msg);
+        assert_int_equal(patron_db_open_sqlite(NULL, NULL, NULL, f->path, NULL), PATRON_E_INVALID);
+        o = (patron_sqlite_options)PATRON_SQLITE_OPTIONS_INIT;
+        o.version = 99;
+        assert_int_equal(patron_db_open_sqlite(&db, NULL, &msg, f->path, &o), PATRON_E_ABI);
+        assert_non_null(strstr(msg, "version 99"));
+        patron_free(msg);
+        o.version = 0;
+        assert_int_equal(patron_db_open_sqlite(&db, NULL, NULL, f->path, &o), PATRON_E_ABI);
+        assert_null(db);
+        assert_null(ctx);
     }
 }
 
@@ -724,7 +782,7 @@ static void test_meta_get_put_scan(void **state)
         "group/Händler", "group/Händler 2", "group/Z", "groups", "x%_'\"; DROP TABLE meta;--",
     };
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     assert_non_null(ops.meta_get);
     assert_non_null(ops.meta_put);
     assert_non_null(ops.meta_scan);
@@ -787,8 +845,8 @@ static void test_meta_get_put_scan(void **state)
         patron_sqlite *store = NULL;
         patron_db *db = open_db(f->path, 0, &store);
         sqlite3 *h = patron_sqlite_handle(store);
-        assert_int_equal(raw_int(h, "SELECT count(*) FROM meta"), (long long)(sizeof keys / sizeof keys[0]));
-        assert_int_equal(raw_int(h, "SELECT count(*) FROM meta WHERE key = 'a' AND value = 'replaced'"), 1);
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_meta"), (long long)(sizeof keys / sizeof keys[0]));
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_meta WHERE key = 'a' AND value = 'replaced'"), 1);
         patron_db_close(db);
     }
 }
@@ -807,7 +865,7 @@ static void test_meta_rollback(void **state)
     int rc;
     sqlite3 *h;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     h = patron_sqlite_handle(ctx);
     assert_int_equal(ops.begin(ctx), 0);
     assert_int_equal(ops.meta_put(ctx, "group/A", "default\t1"), 0);
@@ -838,9 +896,9 @@ static void test_meta_rollback(void **state)
     assert_int_equal(ops.meta_put(ctx, "group/B", NULL), 0);
     assert_int_equal(ops.meta_put(ctx, "group/C", "new"), 0);
     assert_int_equal(ops.rollback(ctx), 0);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customers"), 0);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM used_numbers"), 0);
-    assert_int_equal(raw_int(h, "SELECT value FROM counters"), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customers"), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_used_numbers"), 0);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_counters"), 0);
     assert_int_equal(ops.begin(ctx), 0);
     assert_string_equal(meta_scan_str(&ops, ctx, "group/"), "group/A=default\t1;group/B=x;");
     assert_int_equal(ops.meta_put(ctx, "group/D", "kept"), 0);
@@ -923,14 +981,14 @@ static void test_keys_hashed_and_updated_in_place(void **state)
     int64_t id = 0;
     sqlite3 *h;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     h = patron_sqlite_handle(ctx);
     assert_int_equal(ops.begin(ctx), 0);
     assert_int_equal(ops.insert(ctx, c, k1, 5, &id), 0);
     assert_int_equal(ops.commit(ctx), 0);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 4);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys WHERE typeof(value) = 'integer'"), 2);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys WHERE kind < 100 AND typeof(value) = 'text'"), 2);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 4);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys WHERE typeof(value) = 'integer'"), 2);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys WHERE kind < 100 AND typeof(value) = 'text'"), 2);
     assert_true(psq_key_hash("mueller|berlin") != psq_key_hash("mueller|berlim"));
     assert_true(psq_key_hash("") != psq_key_hash("x"));
     /* The hash is part of the file format. */
@@ -938,7 +996,7 @@ static void test_keys_hashed_and_updated_in_place(void **state)
 
     {
         sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(h, "SELECT value FROM customer_keys WHERE kind = 100",
+        assert_int_equal(sqlite3_prepare_v2(h, "SELECT value FROM patron_customer_keys WHERE kind = 100",
                                             -1, &st, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -954,7 +1012,7 @@ static void test_keys_hashed_and_updated_in_place(void **state)
     assert_int_equal(ops.commit(ctx), 0);
 
     /* The update keeps (1, K1) and (100, ...) rows as they are. */
-    assert_int_equal(sqlite3_exec(h, "CREATE TEMP TABLE before AS SELECT * FROM customer_keys",
+    assert_int_equal(sqlite3_exec(h, "CREATE TEMP TABLE before AS SELECT * FROM patron_customer_keys",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(ops.begin(ctx), 0);
@@ -967,15 +1025,15 @@ static void test_keys_hashed_and_updated_in_place(void **state)
     assert_int_equal(count_lookup(&ops, ctx, 77, "future"), 0);
     assert_int_equal(count_lookup(&ops, ctx, 77, "future 2"), 1);
     assert_int_equal(ops.commit(ctx), 0);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 5);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 5);
     assert_int_equal(raw_int(h, "SELECT count(*) FROM (SELECT * FROM before INTERSECT "
-                                "SELECT * FROM customer_keys)"),
+                                "SELECT * FROM patron_customer_keys)"),
                      2);
     /* Remove takes every key. */
     assert_int_equal(ops.begin(ctx), 0);
     assert_int_equal(ops.remove(ctx, id), 0);
     assert_int_equal(ops.commit(ctx), 0);
-    assert_int_equal(raw_int(h, "SELECT count(*) FROM customer_keys"), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 0);
     ops.destroy(ctx);
     patron_customer_free(c);
 }
@@ -993,7 +1051,7 @@ static void test_scan_filters_and_paging(void **state)
     int i;
     patron_filter flt = PATRON_FILTER_INIT;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     assert_int_equal(ops.begin(ctx), 0);
     for (i = 0; i < 10; i++) {
         patron_customer *c = new_customer("X", "Y");
@@ -1067,7 +1125,7 @@ static void test_relink_and_move_ref(void **state)
     refs r;
     sqlite3 *h;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     h = patron_sqlite_handle(ctx);
     assert_int_equal(sqlite3_exec(h,
                                   "INSERT INTO orders VALUES ('B-2', 1, '1.00'), ('A-1', 1, '2.00'),"
@@ -1098,7 +1156,7 @@ static void test_relink_and_move_ref(void **state)
     assert_int_equal(ops.move_ref(ctx, "order", "O'Brien\"", 1), 0);
     assert_int_equal(ops.move_ref(ctx, "order", "nope", 1), PATRON_E_NOT_FOUND);
     assert_true(ops.move_ref(ctx, "invoice", "A-1", 1) < 0);
-    assert_non_null(strstr(ops.errmsg(ctx), "unknown kind"));
+    assert_non_null(strstr(ops.errmsg(ctx), "no table of references of kind \"invoice\""));
     assert_int_equal(ops.commit(ctx), 0);
     assert_int_equal(raw_int(h, "SELECT customer_id FROM orders WHERE order_id = 'O''Brien\"'"), 1);
 
@@ -1134,7 +1192,7 @@ static void test_journal(void **state)
     patron_journal_entry e = { 0, 1700000000, "merge", 5, 0, "{\"a\":\"O'Brien\"}" };
     jcollect j;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     assert_int_equal(ops.begin(ctx), 0);
     assert_int_equal(ops.journal_append(ctx, &e, &id1), 0);
     e.kind = "undo";
@@ -1187,7 +1245,7 @@ static void test_errors_never_show_the_hash(void **state)
     /* Somebody broke the stored hash (invalid UTF-8): loading fails with a
      * message that names the field but not its value. */
     assert_int_equal(sqlite3_exec(patron_sqlite_handle(s),
-                                  "UPDATE customers SET login_hash = "
+                                  "UPDATE patron_customers SET login_hash = "
                                   "CAST(X'534543524554FF2D68617368' AS TEXT)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1206,7 +1264,7 @@ static void test_missing_records(void **state)
     void *ctx = NULL;
     patron_customer *c = new_customer("A", "B");
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     assert_int_equal(ops.begin(ctx), 0);
     assert_int_equal(ops.load(ctx, 42, c), PATRON_E_NOT_FOUND);
     assert_int_equal(ops.remove(ctx, 42), PATRON_E_NOT_FOUND);
@@ -1240,7 +1298,7 @@ static void test_unknown_fields_kept(void **state)
     patron_customer *c = full_customer(), *back = NULL;
     int64_t id = 0;
 
-    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, f->path, 0, NULL), PATRON_OK);
+    open_store(f->path, &ops, &ctx);
     s = ctx;
     s->known_field_end = PATRON_F_ORDER_TEXT;
     s->known_addr_end = PATRON_A_BILLING;
@@ -1250,8 +1308,8 @@ static void test_unknown_fields_kept(void **state)
     assert_int_equal(patron_record_set(c, PATRON_F_ID, "1"), PATRON_OK);
     /* Empty the columns: the values must come from customer_extra. */
     assert_int_equal(sqlite3_exec(s->db,
-                                  "UPDATE customers SET order_text = NULL, login_hash = NULL;"
-                                  "UPDATE customer_addresses SET billing = NULL, vat_id = NULL",
+                                  "UPDATE patron_customers SET order_text = NULL, login_hash = NULL;"
+                                  "UPDATE patron_customer_addresses SET billing = NULL, vat_id = NULL",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(patron_customer_new(&back), PATRON_OK);
@@ -1336,17 +1394,17 @@ static const char *f_errmsg(void *c) { faulty *f = c; return f->inner.errmsg(f->
 static char *dump(sqlite3 *h)
 {
     static const char *const tables[] = {
-        "SELECT * FROM customers ORDER BY id",
-        "SELECT * FROM customer_addresses ORDER BY 1, 2",
-        "SELECT * FROM customer_tags ORDER BY 1, 2",
-        "SELECT * FROM customer_properties ORDER BY 1, 2",
-        "SELECT * FROM customer_extra ORDER BY 1, 2, 3",
-        "SELECT * FROM customer_keys ORDER BY 1, 2, 3",
-        "SELECT * FROM used_numbers ORDER BY 1",
-        "SELECT * FROM counters ORDER BY 1",
-        "SELECT * FROM journal ORDER BY 1",
+        "SELECT * FROM patron_customers ORDER BY id",
+        "SELECT * FROM patron_customer_addresses ORDER BY 1, 2",
+        "SELECT * FROM patron_customer_tags ORDER BY 1, 2",
+        "SELECT * FROM patron_customer_properties ORDER BY 1, 2",
+        "SELECT * FROM patron_customer_extra ORDER BY 1, 2, 3",
+        "SELECT * FROM patron_customer_keys ORDER BY 1, 2, 3",
+        "SELECT * FROM patron_used_numbers ORDER BY 1",
+        "SELECT * FROM patron_counters ORDER BY 1",
+        "SELECT * FROM patron_journal ORDER BY 1",
         "SELECT * FROM orders ORDER BY 1",
-        "SELECT * FROM meta ORDER BY 1",
+        "SELECT * FROM patron_meta ORDER BY 1",
     };
     size_t cap = 1 << 16, len = 0, t;
     char *out = malloc(cap);
@@ -1386,7 +1444,7 @@ static void test_fail_every_step_in_host_transaction(void **state)
     long n, op;
 
     memset(&f, 0, sizeof f);
-    assert_int_equal(patron_sqlite_store_open(&f.inner, &f.ctx, fx->path, 0, NULL), PATRON_OK);
+    open_store(fx->path, &f.inner, &f.ctx);
     h = patron_sqlite_handle(f.ctx);
     ops.begin = f_begin;
     ops.commit = f_commit;
@@ -1462,6 +1520,362 @@ static void test_fail_every_step_in_host_transaction(void **state)
     patron_sqlite_close(f.ctx);
 }
 
+/* ---- table prefix, the host's own tables, the allocator ---------------- */
+
+/* Every row of `table` (all columns, typed) and its CREATE statement, as
+ * one string: equal strings mean the table is unchanged. */
+static char *dump_table(sqlite3 *h, const char *table)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap), sql[128];
+    sqlite3_stmt *st = NULL;
+    int i, n;
+
+    assert_non_null(out);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 "
+                                           "ORDER BY name", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        len += (size_t)snprintf(out + len, cap - len, "%s;\n", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1", table);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    n = sqlite3_column_count(st);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (i = 0; i < n; i++)
+            len += (size_t)snprintf(out + len, cap - len, "%d:%s|", sqlite3_column_type(st, i),
+                                    sqlite3_column_type(st, i) == SQLITE_NULL
+                                        ? "" : (const char *)sqlite3_column_text(st, i));
+        len += (size_t)snprintf(out + len, cap - len, "\n");
+        assert_true(len < cap - 256);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+typedef struct shop_dump {
+    char *t[3];
+} shop_dump;
+
+static const char *const shop_tables[3] = { "orders", "customers", "meta" };
+
+static shop_dump dump_shop(sqlite3 *h)
+{
+    shop_dump d;
+    for (int i = 0; i < 3; i++)
+        d.t[i] = dump_table(h, shop_tables[i]);
+    return d;
+}
+
+static void assert_shop_equal(const shop_dump *a, const shop_dump *b, int skip_orders)
+{
+    for (int i = skip_orders ? 1 : 0; i < 3; i++)
+        if (strcmp(a->t[i], b->t[i]) != 0)
+            fail_msg("the shop's table %s changed:\n%s\n---\n%s", shop_tables[i], a->t[i],
+                     b->t[i]);
+}
+
+static void free_dump(shop_dump *d)
+{
+    for (int i = 0; i < 3; i++)
+        free(d->t[i]);
+}
+
+static int64_t merge_two(patron_db *db, int64_t survivor, int64_t dup)
+{
+    patron_merge_plan *p = NULL;
+    int64_t journal = 0;
+    if (patron_merge_plan_new(db, &p, survivor, &dup, 1, PATRON_MERGE_SURVIVOR) != PATRON_OK)
+        fail_msg("plan: %s", patron_db_errmsg(db));
+    if (patron_db_merge(db, &journal, p) != PATRON_OK)
+        fail_msg("merge: %s", patron_db_errmsg(db));
+    patron_merge_plan_free(p);
+    return journal;
+}
+
+/* A shop's database with its own orders, customers and meta tables (and
+ * its own application_id) opens with the SQLite store; the three tables
+ * stay byte for byte as they were through create, merge and undo; with
+ * its orders configured as a ref table, a merge moves the duplicate's
+ * orders and undo moves them back. */
+static void test_shop_database_untouched(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite_ref_table ref = { "order", "orders", "patron_customer_id", "id", 0 };
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+    patron_db *db = NULL;
+    patron_sqlite *s = NULL;
+    shop_dump before, now;
+    int64_t a, b, j;
+    sqlite3 *h;
+
+    raw_exec(f->path,
+             "PRAGMA application_id = 1397247824;" /* "SHOP" */
+             "PRAGMA user_version = 7;"
+             "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);"
+             "INSERT INTO customers VALUES (1, 'Müller GmbH', 'info@mueller.example'),"
+             " (2, 'Eva Schmidt', NULL);"
+             "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;"
+             "INSERT INTO meta VALUES ('currency', 'EUR'), ('shop_version', '4.2');"
+             "CREATE TABLE orders (id INTEGER PRIMARY KEY, patron_customer_id INTEGER,"
+             " total_cents INTEGER NOT NULL);"
+             "CREATE INDEX orders_customer ON orders(patron_customer_id);");
+
+    /* 1. No ref tables: nothing of the shop's is touched. */
+    assert_int_equal(patron_db_open_sqlite(&db, &s, NULL, f->path, NULL), PATRON_OK);
+    h = patron_sqlite_handle(s);
+    assert_int_equal(raw_int(h, "PRAGMA application_id"), 1397247824);
+    assert_int_equal(raw_int(h, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master WHERE name = 'patron_customers'"), 1);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO orders VALUES (10, 1, 1999), (11, 2, 500),"
+                                     " (12, 2, 750), (13, 3, 100)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    before = dump_shop(h);
+    a = create(db, "Max", "Mustermann", NULL, 0);
+    b = create(db, "Max", "Musterman", NULL, 0);
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    j = merge_two(db, a, b);
+    now = dump_shop(h);
+    assert_shop_equal(&before, &now, 0);
+    free_dump(&now);
+    assert_int_equal(patron_db_undo(db, NULL, j, 0), PATRON_OK);
+    now = dump_shop(h);
+    assert_shop_equal(&before, &now, 0);
+    free_dump(&now);
+    patron_db_close(db);
+
+    /* 2. The shop's orders as the ref table: a merge of #2 into #1 moves
+     * #2's orders (INTEGER ids) and nothing else; undo moves them back. */
+    o.ref_tables = &ref;
+    o.n_ref_tables = 1;
+    assert_int_equal(patron_db_open_sqlite(&db, &s, NULL, f->path, &o), PATRON_OK);
+    h = patron_sqlite_handle(s);
+    j = merge_two(db, a, b);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM orders WHERE patron_customer_id = 1"), 3);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM orders WHERE patron_customer_id = 2"), 0);
+    assert_int_equal(raw_int(h, "SELECT patron_customer_id FROM orders WHERE id = 13"), 3);
+    now = dump_shop(h);
+    assert_shop_equal(&before, &now, 1);
+    free_dump(&now);
+    assert_int_equal(patron_db_undo(db, NULL, j, 0), PATRON_OK);
+    now = dump_shop(h);
+    assert_shop_equal(&before, &now, 0);
+    free_dump(&now);
+    patron_db_close(db);
+    free_dump(&before);
+}
+
+/* Two prefixes in one file are two separate stores; a bad prefix or ref
+ * table is refused with a clear message and creates nothing. */
+static void test_prefixes(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+    patron_db *a = NULL, *b = NULL;
+    patron_sqlite *sa = NULL;
+    char *msg = NULL, num[32];
+    static const char *const bad[] = { "bad-prefix", "a b", "x\"; DROP TABLE t; --", "ä",
+                                       "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */ };
+    patron_sqlite_ref_table rt = { "order", "orders", "customer_id", "order_id", 0 };
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o.table_prefix = bad[i];
+        assert_int_equal(patron_db_open_sqlite(&a, NULL, &msg, f->path, &o), PATRON_E_INVALID);
+        assert_null(a);
+        assert_non_null(strstr(msg, "table prefix"));
+        assert_non_null(strstr(msg, "letters, digits and '_'"));
+        patron_free(msg);
+        assert_int_equal(access(f->path, F_OK), -1);
+    }
+    o.table_prefix = "abcdefghijklmnopqrstuvwxyz012345"; /* 32: allowed */
+    assert_int_equal(patron_db_open_sqlite(&a, NULL, NULL, f->path, &o), PATRON_OK);
+    patron_db_close(a);
+    unlink(f->path);
+
+    /* Bad ref tables. */
+    o.table_prefix = NULL;
+    o.ref_tables = &rt;
+    o.n_ref_tables = 1;
+    rt.table = "orders; DROP TABLE x";
+    assert_int_equal(patron_db_open_sqlite(&a, NULL, &msg, f->path, &o), PATRON_E_INVALID);
+    assert_non_null(strstr(msg, "ref_tables[0]: table must be"));
+    patron_free(msg);
+    rt.table = "orders";
+    rt.kind = "";
+    assert_int_equal(patron_db_open_sqlite(&a, NULL, &msg, f->path, &o), PATRON_E_INVALID);
+    assert_non_null(strstr(msg, "kind"));
+    patron_free(msg);
+    rt.kind = "order";
+    o.ref_tables = NULL;
+    assert_int_equal(patron_db_open_sqlite(&a, NULL, &msg, f->path, &o), PATRON_E_INVALID);
+    patron_free(msg);
+    assert_int_equal(access(f->path, F_OK), -1);
+
+    /* Two stores in one file. */
+    o.ref_tables = NULL;
+    o.n_ref_tables = 0;
+    o.table_prefix = "shop_a_";
+    assert_int_equal(patron_db_open_sqlite(&a, &sa, NULL, f->path, &o), PATRON_OK);
+    o.table_prefix = "shop_b_";
+    assert_int_equal(patron_db_open_sqlite(&b, NULL, NULL, f->path, &o), PATRON_OK);
+    create(a, "Anna", "Alt", num, sizeof num);
+    assert_string_equal(num, "K000001");
+    create(a, "Bernd", "Bau", num, sizeof num);
+    create(b, "Clara", "Chor", num, sizeof num);
+    assert_string_equal(num, "K000001"); /* its own counter */
+    assert_int_equal(raw_int(patron_sqlite_handle(sa), "SELECT count(*) FROM shop_a_customers"), 2);
+    assert_int_equal(raw_int(patron_sqlite_handle(sa), "SELECT count(*) FROM shop_b_customers"), 1);
+    assert_int_equal(raw_int(patron_sqlite_handle(sa),
+                             "SELECT count(*) FROM sqlite_master WHERE name LIKE 'patron%'"), 0);
+    patron_db_close(b);
+    patron_db_close(a);
+}
+
+/* A file of the pre-release layout (schema 1: unprefixed tables, the
+ * version in PRAGMA user_version) is refused with a clear message and left
+ * as it was. */
+static void test_old_layout_refused(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *h = NULL;
+    patron_db *db = NULL;
+    char *msg = NULL;
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+
+    raw_exec(f->path, "PRAGMA application_id = 1347703374; PRAGMA user_version = 1;"
+                      "CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT);"
+                      "INSERT INTO customers(number) VALUES ('K000001');"
+                      "CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER,"
+                      " total TEXT);");
+    assert_int_equal(patron_db_open_sqlite(&db, NULL, &msg, f->path, NULL), PATRON_E_STORE);
+    assert_null(db);
+    assert_non_null(strstr(msg, "pre-release"));
+    assert_non_null(strstr(msg, "without a prefix"));
+    patron_free(msg);
+    o.table_prefix = "";
+    assert_int_equal(patron_db_open_sqlite(&db, NULL, &msg, f->path, &o), PATRON_E_STORE);
+    patron_free(msg);
+    o.flags = PATRON_SQLITE_READONLY;
+    assert_int_equal(patron_db_open_sqlite(&db, NULL, &msg, f->path, &o), PATRON_E_STORE);
+    assert_non_null(strstr(msg, "pre-release"));
+    patron_free(msg);
+    assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM sqlite_master"), 4); /* + sqlite_sequence, autoindex */
+    assert_int_equal(raw_int(h, "PRAGMA user_version"), 1);
+    sqlite3_close(h);
+}
+
+/* Rows of a pinned ref table cannot move: check_refs names them and the
+ * merge is refused, changing nothing. */
+static void test_pinned_refs_refuse_merge(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite_ref_table tables[2] = {
+        { "order", "orders", "customer_id", "order_id", 0 },
+        { "contract", "contracts", "customer_id", "contract_no", PATRON_SQLITE_REF_PINNED },
+    };
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+    patron_merge_plan *p = NULL;
+    patron_db *db = NULL;
+    patron_sqlite *s = NULL;
+    int64_t a, b, j = 0;
+    sqlite3 *h;
+
+    raw_exec(f->path, "CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER);"
+                      "CREATE TABLE contracts (contract_no TEXT PRIMARY KEY, customer_id INTEGER);");
+    o.ref_tables = tables;
+    o.n_ref_tables = 2;
+    assert_int_equal(patron_db_open_sqlite(&db, &s, NULL, f->path, &o), PATRON_OK);
+    h = patron_sqlite_handle(s);
+    a = create(db, "Max", "Mustermann", NULL, 0);
+    b = create(db, "Max", "Musterman", NULL, 0);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO orders VALUES ('O-1', 2);"
+                                     "INSERT INTO contracts VALUES ('V-7', 2)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(patron_merge_plan_new(db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR), PATRON_OK);
+    assert_int_equal(patron_db_merge(db, &j, p), PATRON_E_STATE);
+    assert_non_null(strstr(patron_db_errmsg(db), "1 contract record(s) in table contracts cannot move"));
+    patron_merge_plan_free(p);
+    assert_int_equal(raw_int(h, "SELECT customer_id FROM orders"), 2);
+    assert_int_equal(raw_int(h, "SELECT customer_id FROM contracts"), 2);
+
+    /* Without the contract the merge goes through; the contract table is
+     * never re-linked. */
+    assert_int_equal(sqlite3_exec(h, "UPDATE contracts SET customer_id = 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    j = merge_two(db, a, b);
+    assert_true(j > 0);
+    assert_int_equal(raw_int(h, "SELECT customer_id FROM orders"), 1);
+    patron_db_close(db);
+}
+
+/* The store allocates through patron_set_allocator's hook and frees all of
+ * it; its messages are freed with patron_free. */
+static long n_alloc, n_live;
+
+static void *count_malloc(size_t size, void *opaque)
+{
+    (void)opaque;
+    n_alloc++;
+    n_live++;
+    return malloc(size);
+}
+
+static void *count_realloc(void *ptr, size_t size, void *opaque)
+{
+    (void)opaque;
+    return realloc(ptr, size);
+}
+
+static void count_free(void *ptr, void *opaque)
+{
+    (void)opaque;
+    if (ptr)
+        n_live--;
+    free(ptr);
+}
+
+static void test_store_uses_the_allocator(void **state)
+{
+    fixture *f = *state;
+    patron_allocator al = { count_malloc, count_realloc, count_free, NULL };
+    patron_sqlite_options o = shop_options(0);
+    patron_store_ops ops;
+    void *ctx = NULL;
+    char *msg = NULL;
+    patron_db *db = NULL;
+    long after_open;
+
+    n_alloc = n_live = 0;
+    assert_int_equal(patron_set_allocator(&al), PATRON_OK);
+    /* The store alone (no patron_db, so no allocation of the core). */
+    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, &msg, f->path, &o), PATRON_OK);
+    after_open = n_alloc;
+    assert_true(after_open > 0);
+    assert_true(n_live > 0);
+    patron_sqlite_close(ctx);
+    assert_int_equal(n_live, 0);
+
+    /* A failure's message comes from the hook too. */
+    o.table_prefix = "no-dashes";
+    assert_int_equal(patron_sqlite_store_open(&ops, &ctx, &msg, f->path, &o), PATRON_E_INVALID);
+    assert_int_equal(n_live, 1);
+    patron_free(msg);
+    assert_int_equal(n_live, 0);
+
+    /* Through the core: create, update of keys with many keys, meta. */
+    o.table_prefix = NULL;
+    assert_int_equal(patron_db_open_sqlite(&db, NULL, NULL, f->path, &o), PATRON_OK);
+    create(db, "Anna", "Alt", NULL, 0);
+    add_group(db);
+    patron_db_close(db);
+    assert_int_equal(n_live, 0);
+    assert_int_equal(patron_set_allocator(NULL), PATRON_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1487,6 +1901,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_groups_through_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_hashed_and_updated_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shop_database_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_layout_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_refs_refuse_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_uses_the_allocator, setup, teardown),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -64,9 +64,19 @@ final class Db
     /**
      * A handle on a SQLite file through libpatron-sqlite, the library's own
      * SQLite store (":memory:" for a private database).  $flags: the
-     * SQLITE_* constants.  See FFI::sqlite() for how the library is found.
+     * SQLITE_* constants.  $tablePrefix: the prefix of the store's tables
+     * (null: "patron_"; letters, digits and '_', at most 32 bytes).
+     * $refTables: the host's tables whose rows a merge moves to the survivor
+     * (and undo moves back), each
+     * ['kind' => 'order', 'table' => 'orders', 'customer' => 'customer_id',
+     *  'id' => 'order_id', 'pinned' => false] ('pinned': the rows cannot
+     * move and a merge of a customer with any is refused).  See FFI::sqlite()
+     * for how the library is found.
+     *
+     * @param list<array{kind: string, table: string, customer: string, id: string, pinned?: bool}> $refTables
      */
-    public static function sqlite(string $path, int $flags = 0): self
+    public static function sqlite(string $path, int $flags = 0, ?string $tablePrefix = null,
+                                  array $refTables = []): self
     {
         $sq = FFI::sqlite();
         // The handle is typed by libpatron's declarations; libpatron-sqlite
@@ -77,13 +87,57 @@ final class Db
         $addr = \FFI::addr($p);
         $out = $sq->cast('patron_db**', $addr);
         $err = $sq->new('char*');
-        $st = $sq->patron_db_open_sqlite_ex($out, null, $path, $flags, \FFI::addr($err));
+        $opts = $sq->new('patron_sqlite_options');
+        $sq->patron_sqlite_options_init(\FFI::addr($opts));
+        $opts->flags = $flags;
+        $keep = []; // the C strings, alive until the call returns
+        if ($tablePrefix !== null) {
+            $opts->table_prefix = self::cString($sq, $tablePrefix, $keep);
+        }
+        $n = count($refTables);
+        if ($n > 0) {
+            $arr = $sq->new("patron_sqlite_ref_table[$n]");
+            foreach (array_values($refTables) as $i => $t) {
+                foreach (['kind', 'table', 'customer', 'id'] as $k) {
+                    if (!isset($t[$k]) || !is_string($t[$k])) {
+                        throw new InvalidValueException("refTables[$i]: '$k' must be a string", FFI::E_INVALID);
+                    }
+                }
+                $arr[$i]->kind = self::cString($sq, $t['kind'], $keep);
+                $arr[$i]->table = self::cString($sq, $t['table'], $keep);
+                $arr[$i]->customer_column = self::cString($sq, $t['customer'], $keep);
+                $arr[$i]->id_column = self::cString($sq, $t['id'], $keep);
+                $arr[$i]->flags = !empty($t['pinned']) ? 1 : 0;
+            }
+            $opts->ref_tables = $sq->cast('patron_sqlite_ref_table*', \FFI::addr($arr[0]));
+            $opts->n_ref_tables = $n;
+        }
+        $st = $sq->patron_db_open_sqlite($out, null, \FFI::addr($err), $path, \FFI::addr($opts));
         if ($st !== FFI::OK) {
             $msg = \FFI::isNull($err) ? '' : \FFI::string($err);
-            $sq->patron_sqlite_free($err);
+            FFI::lib()->patron_free($err);
             FFI::raise($st, $msg);
         }
+        unset($keep, $arr);
         return new self($p, null);
+    }
+
+    /**
+     * A `const char *` to a NUL-terminated copy of $s; the buffer, owned by
+     * PHP, is appended to $keep, which the caller holds during the call.
+     *
+     * @param list<\FFI\CData> $keep
+     */
+    private static function cString(\FFI $ffi, string $s, array &$keep): \FFI\CData
+    {
+        $len = strlen($s);
+        $buf = $ffi->new('char[' . ($len + 1) . ']');
+        if ($len > 0) {
+            \FFI::memcpy($buf, $s, $len);
+        }
+        $buf[$len] = "\0";
+        $keep[] = $buf;
+        return $ffi->cast('const char*', \FFI::addr($buf[0]));
     }
 
     /** A handle on a store written in PHP (see Store, PdoStore). */

@@ -181,9 +181,23 @@ final class FFI
     public const SQLITE_DECLARATIONS = <<<'C'
 typedef struct patron_db patron_db;
 typedef struct patron_sqlite patron_sqlite;
-int patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out, const char *path, unsigned flags,
-                             char **errmsg_out);
-void patron_sqlite_free(void *ptr);
+typedef struct patron_sqlite_ref_table {
+    const char *kind;
+    const char *table;
+    const char *customer_column;
+    const char *id_column;
+    unsigned flags;
+} patron_sqlite_ref_table;
+typedef struct patron_sqlite_options {
+    unsigned version;
+    unsigned flags;
+    const char *table_prefix;
+    const patron_sqlite_ref_table *ref_tables;
+    size_t n_ref_tables;
+} patron_sqlite_options;
+void patron_sqlite_options_init(patron_sqlite_options *opts);
+int patron_db_open_sqlite(patron_db **out, patron_sqlite **store_out, char **errmsg_out, const char *path,
+                          const patron_sqlite_options *opts);
 C;
 
     /** Throw the exception for `$status` with `$message` (the library's). */
@@ -291,6 +305,7 @@ const char *patron_version_string(void);
 const char *patron_status_str(int status);
 int patron_set_allocator(const patron_allocator *alloc);
 void patron_free(void *ptr);
+void *patron_malloc(size_t size);
 
 const char *patron_field_name(int field);
 int patron_field_from_name(const char *name);

@@ -18,7 +18,7 @@ from ._ffi import BINDING_FOR_VERSION
 from .customer import Address, Addresses, Customer, Properties, Tags, address_field_ids, field_ids
 from .db import (CUSTOM, Activation, ActivationCandidate, ActivationResult, ActivationSummary, ActivateMode,
                  Candidate, Db, Decision, Dedupe, Explanation, FieldPlan, Gate, GateVerdict, Groups, Matches,
-                 MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State)
+                 MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable)
 from .errors import (AbiError, AlreadyExists, Ambiguous, Conflict, InvalidValue, LibraryNotFound, Locked,
                      NotFound, OutOfMemory, PatronError, RangeError, StateError, StoreError, Unsupported,
                      VersionMismatch)
@@ -51,7 +51,7 @@ __all__ = [
     "Conflict", "Customer", "Db", "Decision", "Dedupe", "Explanation", "FieldPlan", "Gate", "GateVerdict",
     "Groups", "InvalidValue", "JournalEntry", "Key", "LibraryNotFound", "Locked", "MatchMode", "Matches",
     "MemStore", "MergePlan", "MergePolicy", "NotFound", "OutOfMemory", "Outcome", "Pair", "PatronError",
-    "Properties", "RangeError", "SqliteStore", "State", "StateError", "Store", "StoreError", "StoreFilter",
+    "Properties", "RangeError", "SqliteRefTable", "SqliteStore", "State", "StateError", "Store", "StoreError", "StoreFilter",
     "StoreRecord", "Tags", "Unsupported", "VersionMismatch", "address_field_ids", "field_ids", "has_sqlite",
     "library_path", "library_version",
 ]

@@ -107,6 +107,20 @@ class patron_store_ops(Structure):
     _fields_ = [("version", c_uint)] + STORE_CALLBACKS
 
 
+class patron_sqlite_ref_table(Structure):
+    _fields_ = [("kind", c_char_p), ("table", c_char_p), ("customer_column", c_char_p),
+                ("id_column", c_char_p), ("flags", c_uint)]
+
+
+class patron_sqlite_options(Structure):
+    _fields_ = [("version", c_uint), ("flags", c_uint), ("table_prefix", c_char_p),
+                ("ref_tables", POINTER(patron_sqlite_ref_table)), ("n_ref_tables", c_size_t)]
+
+
+PATRON_SQLITE_OPTIONS_VERSION = 1
+PATRON_SQLITE_REF_PINNED = 1
+
+
 # ---- declarations -------------------------------------------------------------
 
 # Where the message of a failed call comes from: the kind of handle and the
@@ -243,13 +257,14 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
 }
 
 _SQLITE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
-    "patron_sqlite_store_open": (S, [POINTER(patron_store_ops), POINTER(P), _STR, c_uint, _OUTSTR], None),
+    "patron_sqlite_store_open": (S, [POINTER(patron_store_ops), POINTER(P), _OUTSTR, _STR,
+                                     POINTER(patron_sqlite_options)], None),
     "patron_sqlite_close": (None, [P], None),
-    "patron_db_open_sqlite_ex": (S, [POINTER(P), POINTER(P), _STR, c_uint, _OUTSTR], None),
+    "patron_db_open_sqlite": (S, [POINTER(P), POINTER(P), _OUTSTR, _STR, POINTER(patron_sqlite_options)], None),
+    "patron_sqlite_options_init": (None, [POINTER(patron_sqlite_options)], None),
     "patron_sqlite_begin": (S, [P], ("sqlite", 0)),
     "patron_sqlite_commit": (S, [P], ("sqlite", 0)),
     "patron_sqlite_rollback": (S, [P], ("sqlite", 0)),
-    "patron_sqlite_free": (None, [c_void_p], None),
     "patron_sqlite_errmsg": (_STR, [P], None),
 }
 
@@ -283,7 +298,7 @@ class _Library:
         self._sqlite_tried = False
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("patron_sqlite") or name == "patron_db_open_sqlite_ex":
+        if name.startswith("patron_sqlite") or name == "patron_db_open_sqlite":
             return getattr(self.load_sqlite(), name)
         return getattr(self.cdll, name)
 

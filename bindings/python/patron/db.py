@@ -7,13 +7,29 @@ import json
 import weakref
 from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union)
+from typing import (Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
 from . import _ffi
 from ._ffi import dec, enc, lib, take_string
 from .customer import Customer, field_id, field_ids, field_name, to_text
 from .errors import InvalidValue, PatronError, StateError, StoreError
 from .store import Store, StoreAdapter
+
+
+class SqliteRefTable(NamedTuple):
+    """A table of the host whose rows belong to a customer, for
+    ``Db.sqlite(ref_tables=...)``: a merge moves the duplicate's rows to the
+    survivor and reports each as (``kind``, value of ``id_column``); undo
+    moves them back.  ``pinned``: the rows cannot move, and a merge of a
+    customer that has any is refused.  Names: letters, digits and ``_``."""
+
+    kind: str
+    table: str
+    customer_column: str
+    id_column: str
+    pinned: bool = False
+
 
 
 # ---- enums ------------------------------------------------------------------
@@ -510,21 +526,39 @@ class Db(_Handle):
         return cls(out.value, memstore=store)  # type: ignore[arg-type]
 
     @classmethod
-    def sqlite(cls, path: str, *, readonly: bool = False, create: bool = True, sync_normal: bool = False) -> "Db":
+    def sqlite(cls, path: str, *, readonly: bool = False, create: bool = True, sync_normal: bool = False,
+               table_prefix: Optional[str] = None, ref_tables: Sequence["SqliteRefTable"] = ()) -> "Db":
         """A handle on a SQLite file through libpatron-sqlite (the C store).
-        Raises Unsupported if libpatron-sqlite.so.1 cannot be loaded."""
+
+        ``table_prefix``: the prefix of the store's tables (None: ``"patron_"``;
+        letters, digits and ``_``, at most 32 bytes).  ``ref_tables``: the
+        host's tables whose rows a merge moves to the survivor (and undo moves
+        back), as :class:`SqliteRefTable` entries (or 4- or 5-tuples in the
+        same order).  Raises Unsupported if libpatron-sqlite.so.1 cannot be
+        loaded, InvalidValue for a bad prefix or table entry."""
         L = lib()
         L.load_sqlite()
         flags = (1 if readonly else 0) | (0 if create else 2) | (4 if sync_normal else 0)
+        entries = [e if isinstance(e, SqliteRefTable) else SqliteRefTable(*e) for e in ref_tables]
+        arr = (_ffi.patron_sqlite_ref_table * max(1, len(entries)))()
+        for i, e in enumerate(entries):
+            arr[i] = _ffi.patron_sqlite_ref_table(enc(e.kind), enc(e.table), enc(e.customer_column),
+                                                  enc(e.id_column), _ffi.PATRON_SQLITE_REF_PINNED if e.pinned else 0)
+        opts = _ffi.patron_sqlite_options()
+        L.patron_sqlite_options_init(byref(opts))
+        opts.flags = flags
+        opts.table_prefix = enc(table_prefix) if table_prefix is not None else None
+        opts.ref_tables = arr if entries else None
+        opts.n_ref_tables = len(entries)
         out, store, msg = c_void_p(), c_void_p(), c_void_p()
         try:
-            L.patron_db_open_sqlite_ex(byref(out), byref(store), enc(path), flags, byref(msg))
+            L.patron_db_open_sqlite(byref(out), byref(store), byref(msg), enc(path), byref(opts))
         except PatronError as e:
             text = None
             if msg.value:
                 from ctypes import string_at
                 text = string_at(msg.value).decode("utf-8", "replace")
-                L.patron_sqlite_free(msg.value)
+                L.patron_free(msg.value)
             if text:
                 e.message = "%s: %s" % (path, text)
                 e.args = (e.message,)

@@ -2,7 +2,10 @@
 ``sqlite3`` -- the example of a host-language store.
 
 The host keeps customers in its own database, next to its own tables.  Here
-that is one SQLite file (or ``:memory:``) with
+that is one SQLite file (or ``:memory:``) with these tables, each name
+after the table prefix (``table_prefix``, default ``pystore_`` -- not
+``patron_``, the prefix of libpatron-sqlite's tables, which have another
+layout; a table of the other layout under our prefix is refused):
 
     customers     (id, number, state, locked, customer_group, email, last_name,
                    record BLOB)    -- the whole record as patron_record_pack()
@@ -25,33 +28,40 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import time
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from .errors import AlreadyExists, NotFound
+from .errors import AlreadyExists, NotFound, StoreError
 from .store import JournalEntry, Key, Store, StoreFilter, StoreRecord
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS customers (
+CREATE TABLE IF NOT EXISTS @customers (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   number TEXT, state TEXT, locked INTEGER NOT NULL DEFAULT 0, customer_group TEXT,
   email TEXT, last_name TEXT,
   record BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS customer_keys (
+CREATE TABLE IF NOT EXISTS @customer_keys (
   kind INTEGER NOT NULL, value TEXT NOT NULL, customer_id INTEGER NOT NULL,
   PRIMARY KEY (kind, value, customer_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS customer_keys_customer ON customer_keys (customer_id);
-CREATE TABLE IF NOT EXISTS used_numbers (number TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (
+CREATE INDEX IF NOT EXISTS @customer_keys_customer ON @customer_keys (customer_id);
+CREATE TABLE IF NOT EXISTS @used_numbers (number TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS @counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS @journal (
   id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, kind TEXT NOT NULL,
   customer_id INTEGER NOT NULL, undone_by INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS orders (
+CREATE TABLE IF NOT EXISTS @meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS @orders (
   order_id TEXT PRIMARY KEY, customer_id INTEGER, total TEXT);
-CREATE INDEX IF NOT EXISTS orders_customer ON orders (customer_id);
+CREATE INDEX IF NOT EXISTS @orders_customer ON @orders (customer_id);
 """
+
+#: The default table prefix: distinct from libpatron-sqlite's ("patron_"),
+#: whose tables of the same names have another layout.
+DEFAULT_PREFIX = "pystore_"
+
+_PREFIX_RE = re.compile(r"[A-Za-z0-9_]{0,32}", re.ASCII)
 
 TABLES = ("customers", "customer_keys", "used_numbers", "counters", "journal", "meta", "orders")
 
@@ -64,7 +74,13 @@ class SqliteStore(Store):
     """
 
     def __init__(self, path: Union[str, "os.PathLike[str]", None] = ":memory:", *,
-                 conn: Optional[sqlite3.Connection] = None, timeout: float = 5.0) -> None:
+                 conn: Optional[sqlite3.Connection] = None, timeout: float = 5.0,
+                 table_prefix: str = DEFAULT_PREFIX) -> None:
+        if not isinstance(table_prefix, str) or not _PREFIX_RE.fullmatch(table_prefix):
+            raise ValueError("table prefix %r is not allowed: use letters, digits and '_', at most 32 bytes"
+                             % (table_prefix,))
+        self.table_prefix = table_prefix
+        self._sql: Dict[str, str] = {}
         if conn is None:
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
             self._own_conn = True
@@ -77,7 +93,34 @@ class SqliteStore(Store):
         self._depth = 0  # 1 while a patron call runs
         self._host_tx = False
         self._savepoint = False  # the running call is a savepoint in a host transaction
-        conn.executescript(SCHEMA)
+        self._check_layout()
+        conn.executescript(SCHEMA.replace("@", table_prefix))
+
+    def _check_layout(self) -> None:
+        """Refuse tables under our prefix that have another layout -- those of
+        libpatron-sqlite (Db.sqlite) above all, whose customers table has a
+        column per field where this store keeps one record blob."""
+        p = self.table_prefix
+        cols = [r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info(?)", (p + "customers",))]
+        if not cols:
+            return
+        c_store = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?",
+                                    (p + "schema",)).fetchone()[0]
+        if "record" not in cols:
+            raise StoreError(
+                "the table %scustomers has another layout than SqliteStore's%s: open it with "
+                "patron.Db.sqlite(), or give SqliteStore another table_prefix (default %r)"
+                % (p, " (it is libpatron-sqlite's, see Db.sqlite)" if c_store else "", DEFAULT_PREFIX))
+
+    def _exec(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        """Run `sql` with '@' standing for the table prefix."""
+        real = self._sql.get(sql)
+        if real is None:
+            real = self._sql[sql] = sql.replace("@", self.table_prefix)
+        return self.conn.execute(real, args)
+
+    def _execmany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        return self.conn.executemany(sql.replace("@", self.table_prefix), rows)
 
     # ---- the host's side ----
 
@@ -98,38 +141,38 @@ class SqliteStore(Store):
         savepoints, and nothing is durable before the block ends."""
         if self._host_tx:
             raise RuntimeError("a host transaction is already open")
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._exec("BEGIN IMMEDIATE")
         self._host_tx = True
         try:
             yield self.conn
         except BaseException:
             self._host_tx = False
-            self.conn.execute("ROLLBACK")
+            self._exec("ROLLBACK")
             raise
         self._host_tx = False
-        self.conn.execute("COMMIT")
+        self._exec("COMMIT")
 
     def add_order(self, order_id: str, customer_id: int, total: str = "0.00") -> None:
         """Record an order of the host (outside any patron call)."""
-        self.conn.execute("INSERT INTO orders (order_id, customer_id, total) VALUES (?, ?, ?)",
+        self._exec("INSERT INTO @orders (order_id, customer_id, total) VALUES (?, ?, ?)",
                           (order_id, customer_id, total))
 
     def orders_of(self, customer_id: int) -> List[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT order_id FROM orders WHERE customer_id = ? ORDER BY order_id", (customer_id,))]
+        return [r[0] for r in self._exec(
+            "SELECT order_id FROM @orders WHERE customer_id = ? ORDER BY order_id", (customer_id,))]
 
     def order_owner(self, order_id: str) -> int:
-        row = self.conn.execute("SELECT customer_id FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+        row = self._exec("SELECT customer_id FROM @orders WHERE order_id = ?", (order_id,)).fetchone()
         return int(row[0]) if row else 0
 
     def dump(self) -> List[Tuple[str, List[Tuple[Any, ...]]]]:
         """Every row of every table, in a fixed order (to compare states)."""
         out = []
         for t in TABLES:
-            rows = self.conn.execute("SELECT * FROM %s ORDER BY 1, 2, 3" % t if t == "customer_keys"
-                                     else "SELECT * FROM %s ORDER BY 1" % t).fetchall()
+            rows = self._exec("SELECT * FROM @%s ORDER BY 1, 2, 3" % t if t == "customer_keys"
+                              else "SELECT * FROM @%s ORDER BY 1" % t).fetchall()
             out.append((t, rows))
-        seq = self.conn.execute("SELECT name, seq FROM sqlite_sequence ORDER BY name").fetchall()
+        seq = self._exec("SELECT name, seq FROM sqlite_sequence ORDER BY name").fetchall()
         out.append(("sqlite_sequence", seq))
         return out
 
@@ -142,30 +185,30 @@ class SqliteStore(Store):
         # connection) a call is a savepoint: it undoes only its own work
         self._savepoint = self._host_tx or self.conn.in_transaction
         if self._savepoint:
-            self.conn.execute("SAVEPOINT patron_call")
+            self._exec("SAVEPOINT patron_call")
         else:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._exec("BEGIN IMMEDIATE")
         self._depth = 1
 
     def commit(self) -> None:
         if self._savepoint:
-            self.conn.execute("RELEASE patron_call")
+            self._exec("RELEASE patron_call")
         else:
-            self.conn.execute("COMMIT")
+            self._exec("COMMIT")
         self._depth = 0
 
     def rollback(self) -> None:
         self._depth = 0
         if self._savepoint:
-            self.conn.execute("ROLLBACK TO patron_call")
-            self.conn.execute("RELEASE patron_call")
+            self._exec("ROLLBACK TO patron_call")
+            self._exec("RELEASE patron_call")
         elif self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+            self._exec("ROLLBACK")
 
     # ---- records ----
 
     def load(self, id: int) -> Optional[bytes]:
-        row = self.conn.execute("SELECT record FROM customers WHERE id = ?", (id,)).fetchone()
+        row = self._exec("SELECT record FROM @customers WHERE id = ?", (id,)).fetchone()
         return bytes(row[0]) if row else None
 
     @staticmethod
@@ -174,41 +217,41 @@ class SqliteStore(Store):
                 record.get("email"), record.get("last_name"))
 
     def _put_keys(self, id: int, keys: List[Key]) -> None:
-        self.conn.execute("DELETE FROM customer_keys WHERE customer_id = ?", (id,))
-        self.conn.executemany("INSERT OR IGNORE INTO customer_keys (kind, value, customer_id) VALUES (?, ?, ?)",
+        self._exec("DELETE FROM @customer_keys WHERE customer_id = ?", (id,))
+        self._execmany("INSERT OR IGNORE INTO @customer_keys (kind, value, customer_id) VALUES (?, ?, ?)",
                               [(k.kind, k.value, id) for k in keys])
 
     def insert(self, record: StoreRecord, keys: List[Key]) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO customers (number, state, locked, customer_group, email, last_name, record) "
+        cur = self._exec(
+            "INSERT INTO @customers (number, state, locked, customer_group, email, last_name, record) "
             "VALUES (?, ?, ?, ?, ?, ?, x'')", self._columns(record))
         id = int(cur.lastrowid)  # type: ignore[arg-type]
         # the stored record carries its id: load() gives back what was stored
-        self.conn.execute("UPDATE customers SET record = ? WHERE id = ?", (record.pack(id=id), id))
+        self._exec("UPDATE @customers SET record = ? WHERE id = ?", (record.pack(id=id), id))
         self._put_keys(id, keys)
         return id
 
     def update(self, record: StoreRecord, keys: List[Key]) -> None:
-        cur = self.conn.execute(
-            "UPDATE customers SET number = ?, state = ?, locked = ?, customer_group = ?, email = ?, "
+        cur = self._exec(
+            "UPDATE @customers SET number = ?, state = ?, locked = ?, customer_group = ?, email = ?, "
             "last_name = ?, record = ? WHERE id = ?", self._columns(record) + (record.pack(), record.id))
         if cur.rowcount == 0:
             raise NotFound("no customer %d" % record.id)
         self._put_keys(record.id, keys)
 
     def remove(self, id: int) -> None:
-        cur = self.conn.execute("DELETE FROM customers WHERE id = ?", (id,))
+        cur = self._exec("DELETE FROM @customers WHERE id = ?", (id,))
         if cur.rowcount == 0:
             raise NotFound("no customer %d" % id)
-        self.conn.execute("DELETE FROM customer_keys WHERE customer_id = ?", (id,))
+        self._exec("DELETE FROM @customer_keys WHERE customer_id = ?", (id,))
 
     def lookup(self, kind: int, value: str) -> List[int]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT customer_id FROM customer_keys WHERE kind = ? AND value = ? ORDER BY customer_id",
+        return [r[0] for r in self._exec(
+            "SELECT customer_id FROM @customer_keys WHERE kind = ? AND value = ? ORDER BY customer_id",
             (kind, value))]
 
     def scan(self, filter: StoreFilter, after_id: int, limit: int) -> List[int]:
-        sql = "SELECT id FROM customers WHERE id > ?"
+        sql = "SELECT id FROM @customers WHERE id > ?"
         args: List[Any] = [after_id]
         if filter.state is not None:
             sql += " AND state = ?"
@@ -221,16 +264,16 @@ class SqliteStore(Store):
             args.append(filter.group)
         sql += " ORDER BY id LIMIT ?"
         args.append(min(int(limit), 2 ** 62))
-        return [r[0] for r in self.conn.execute(sql, args)]
+        return [r[0] for r in self._exec(sql, args)]
 
     def next_number(self) -> int:
-        self.conn.execute("INSERT OR IGNORE INTO counters (name, value) VALUES ('customer_number', 0)")
-        self.conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'customer_number'")
-        return int(self.conn.execute("SELECT value FROM counters WHERE name = 'customer_number'").fetchone()[0])
+        self._exec("INSERT OR IGNORE INTO @counters (name, value) VALUES ('customer_number', 0)")
+        self._exec("UPDATE @counters SET value = value + 1 WHERE name = 'customer_number'")
+        return int(self._exec("SELECT value FROM @counters WHERE name = 'customer_number'").fetchone()[0])
 
     def claim_number(self, number: str) -> None:
         try:
-            self.conn.execute("INSERT INTO used_numbers (number) VALUES (?)", (number,))
+            self._exec("INSERT INTO @used_numbers (number) VALUES (?)", (number,))
         except sqlite3.IntegrityError:
             raise AlreadyExists("customer number %s was given before" % number) from None
 
@@ -238,21 +281,21 @@ class SqliteStore(Store):
 
     def relink(self, from_id: int, to_id: int) -> Iterable[Tuple[str, str]]:
         moved = self.orders_of(from_id)
-        self.conn.execute("UPDATE orders SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
+        self._exec("UPDATE @orders SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
         return [("order", o) for o in moved]
 
     def move_ref(self, kind: str, ref_id: str, to_id: int) -> None:
         if kind != "order":
             raise NotFound("unknown reference kind %r" % kind)
-        cur = self.conn.execute("UPDATE orders SET customer_id = ? WHERE order_id = ?", (to_id, ref_id))
+        cur = self._exec("UPDATE @orders SET customer_id = ? WHERE order_id = ?", (to_id, ref_id))
         if cur.rowcount == 0:
             raise NotFound("no order %s" % ref_id)
 
     # ---- journal ----
 
     def journal_append(self, entry: JournalEntry) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO journal (time, kind, customer_id, undone_by, payload) VALUES (?, ?, ?, ?, ?)",
+        cur = self._exec(
+            "INSERT INTO @journal (time, kind, customer_id, undone_by, payload) VALUES (?, ?, ?, ?, ?)",
             (entry.time or int(time.time()), entry.kind, entry.customer_id, entry.undone_by, entry.payload))
         return int(cur.lastrowid)  # type: ignore[arg-type]
 
@@ -262,36 +305,36 @@ class SqliteStore(Store):
                             payload=row[5])
 
     def journal_get(self, id: int) -> Optional[JournalEntry]:
-        row = self.conn.execute("SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
+        row = self._exec("SELECT id, time, kind, customer_id, undone_by, payload FROM @journal "
                                 "WHERE id = ?", (id,)).fetchone()
         return self._entry(row) if row else None
 
     def journal_scan(self, after_id: int, limit: int) -> List[JournalEntry]:
-        return [self._entry(r) for r in self.conn.execute(
-            "SELECT id, time, kind, customer_id, undone_by, payload FROM journal WHERE id > ? "
+        return [self._entry(r) for r in self._exec(
+            "SELECT id, time, kind, customer_id, undone_by, payload FROM @journal WHERE id > ? "
             "ORDER BY id LIMIT ?", (after_id, min(int(limit), 2 ** 62)))]
 
     def journal_set_undone(self, id: int, undone_by: int) -> None:
-        cur = self.conn.execute("UPDATE journal SET undone_by = ? WHERE id = ?", (undone_by, id))
+        cur = self._exec("UPDATE @journal SET undone_by = ? WHERE id = ?", (undone_by, id))
         if cur.rowcount == 0:
             raise NotFound("no journal entry %d" % id)
 
     # ---- meta ----
 
     def meta_get(self, key: str) -> Optional[str]:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._exec("SELECT value FROM @meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def meta_put(self, key: str, value: Optional[str]) -> None:
         if value is None:
-            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            self._exec("DELETE FROM @meta WHERE key = ?", (key,))
         else:
-            self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+            self._exec("INSERT INTO @meta (key, value) VALUES (?, ?) "
                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     def meta_scan(self, prefix: str) -> List[Tuple[str, str]]:
         # TEXT compares with memcmp (BINARY): ascending byte order of UTF-8
-        return [(k, v) for k, v in self.conn.execute(
-            "SELECT key, value FROM meta WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        return [(k, v) for k, v in self._exec(
+            "SELECT key, value FROM @meta WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key",
             (prefix,))]
 

@@ -1,7 +1,8 @@
 """Shared fixtures of the binding's tests: one Db per backend.
 
 Backends: "memory" (the C memory store, orders through MemStore.set_ref),
-"sqlite" (libpatron-sqlite, orders in its `orders` table through a second
+"sqlite" (libpatron-sqlite, orders in the test's own `orders` table, configured
+as the store's ref table, through a second
 sqlite3 connection; skipped if the library is missing) and "python" (the
 Python SqliteStore, a store written in Python).
 
@@ -41,8 +42,11 @@ class Backend:
                 self.tmp.cleanup()
                 raise unittest.SkipTest("libpatron-sqlite is not available (set PATRON_SQLITE_LIBRARY)")
             path = os.path.join(self.tmp.name, "shop.db")
-            self.db = patron.Db.sqlite(path)
+            # the shop's own orders table, which merges re-link
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=5)
+            self.conn.execute("CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id INTEGER, total TEXT)")
+            self.db = patron.Db.sqlite(path, ref_tables=[patron.SqliteRefTable("order", "orders", "customer_id",
+                                                                               "order_id")])
         elif kind == "python":
             self.store = patron.SqliteStore(os.path.join(self.tmp.name, "host.db"))
             self.db = patron.Db.from_store(self.store)
@@ -62,9 +66,11 @@ class Backend:
     def order_owner(self, order_id: str) -> int:
         if self.memstore is not None:
             return self.memstore.ref_owner("order", order_id)
-        conn = self.conn if self.conn is not None else self.store.conn  # type: ignore[union-attr]
-        row = conn.execute("SELECT customer_id FROM orders WHERE order_id = ?", (order_id,)).fetchone()
-        return int(row[0]) if row else 0
+        if self.conn is not None:
+            row = self.conn.execute("SELECT customer_id FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+            return int(row[0]) if row else 0
+        assert self.store is not None
+        return self.store.order_owner(order_id)
 
     def close(self) -> None:
         self.db.close()

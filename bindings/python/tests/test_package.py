@@ -63,6 +63,60 @@ class Loading(unittest.TestCase):
                 patron.Db.sqlite(bad)
             self.assertIn("bad.db", str(cm.exception))
 
+    def test_c_sqlite_prefix_and_ref_tables(self) -> None:
+        if not patron.has_sqlite():
+            self.skipTest("no libpatron-sqlite")
+        import sqlite3
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "shop.db")
+            con = sqlite3.connect(path, isolation_level=None)
+            con.executescript("CREATE TABLE orders (id INTEGER PRIMARY KEY, cust INTEGER);"
+                              "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+                              "INSERT INTO customers VALUES (1, 'shop row');")
+            with self.assertRaises(patron.InvalidValue) as cm:
+                patron.Db.sqlite(path, table_prefix="no-dash")
+            self.assertIn("table prefix", str(cm.exception))
+            with self.assertRaises(patron.InvalidValue):
+                patron.Db.sqlite(path, ref_tables=[("order", "orders; --", "cust", "id")])
+            refs = [patron.SqliteRefTable("order", "orders", "cust", "id")]
+            with patron.Db.sqlite(path, table_prefix="crm_", ref_tables=refs) as db:
+                a = db.create(first_name="Max", last_name="Mustermann")
+                b = db.create(first_name="Max", last_name="Musterman")
+                con.execute("INSERT INTO orders VALUES (7, ?)", (b.id,))
+                plan = db.merge_plan(a.id, [b.id])
+                j = db.merge(plan)
+                self.assertEqual(con.execute("SELECT cust FROM orders WHERE id = 7").fetchone()[0], a.id)
+                db.undo(j)
+                self.assertEqual(con.execute("SELECT cust FROM orders WHERE id = 7").fetchone()[0], b.id)
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            self.assertIn("crm_customers", names)
+            self.assertFalse(any(n.startswith("patron_") for n in names), names)
+            self.assertEqual(con.execute("SELECT * FROM customers").fetchall(), [(1, "shop row")])
+            con.close()
+
+    def test_python_and_c_sqlite_stores_do_not_collide(self) -> None:
+        if not patron.has_sqlite():
+            self.skipTest("no libpatron-sqlite")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "both.db")
+            # both stores in one file, each with its default prefix
+            with patron.Db.sqlite(path) as db:
+                db.create(last_name="C-Store")
+            with patron.SqliteStore(path) as store, patron.Db.from_store(store) as db:
+                db.create(last_name="Py-Store")
+                self.assertEqual([c.last_name for c in db], ["Py-Store"])
+            with patron.Db.sqlite(path) as db:
+                self.assertEqual([c.last_name for c in db], ["C-Store"])
+            # the other layout under one's own prefix is a clear error
+            with self.assertRaises(patron.StoreError) as cm:
+                patron.SqliteStore(path, table_prefix="patron_")
+            self.assertIn("libpatron-sqlite", str(cm.exception))
+            with self.assertRaises(patron.StoreError) as cm2:
+                patron.Db.sqlite(path, table_prefix="pystore_")
+            self.assertIn("refusing to touch them", str(cm2.exception))
+            with self.assertRaises(ValueError):
+                patron.SqliteStore(path, table_prefix="bad prefix")
+
     def test_c_sqlite_host_transaction(self) -> None:
         if not patron.has_sqlite():
             self.skipTest("no libpatron-sqlite")

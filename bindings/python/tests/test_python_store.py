@@ -158,8 +158,8 @@ class HostStoreFailures(unittest.TestCase):
         self.assertFalse(self.store.conn.in_transaction)
         # a second connection sees the same (nothing half-committed)
         other = sqlite3.connect(os.path.join(self.tmp.name, "host.db"))
-        self.assertEqual(other.execute("SELECT COUNT(*) FROM orders WHERE customer_id = ?", (dup.id,)).fetchone()[0], 2)
-        self.assertEqual(other.execute("SELECT COUNT(*) FROM journal").fetchone()[0], 0)
+        self.assertEqual(other.execute("SELECT COUNT(*) FROM pystore_orders WHERE customer_id = ?", (dup.id,)).fetchone()[0], 2)
+        self.assertEqual(other.execute("SELECT COUNT(*) FROM pystore_journal").fetchone()[0], 0)
         other.close()
         # the handle goes on working; the same plan applies once the store is well
         self.store.fail_in = None
@@ -211,7 +211,7 @@ class HostStoreFailures(unittest.TestCase):
     def test_host_transaction_spans_patron_calls(self) -> None:
         with self.store.transaction() as conn:
             c = self.db.create(last_name="Im", email="im@example.de")
-            conn.execute("INSERT INTO orders VALUES ('H-1', ?, '1.00')", (c.id,))
+            conn.execute("INSERT INTO pystore_orders VALUES ('H-1', ?, '1.00')", (c.id,))
             self.store.fail_in = "insert"
             with self.assertRaises(patron.StoreError):
                 self.db.create(last_name="Fehlschlag")  # undoes only its own work
@@ -227,7 +227,7 @@ class HostStoreFailures(unittest.TestCase):
     def test_hosts_own_begin_makes_calls_savepoints(self) -> None:
         conn = self.store.conn
         conn.execute("BEGIN")
-        conn.execute("INSERT INTO orders VALUES ('H-9', 0, '9.99')")
+        conn.execute("INSERT INTO pystore_orders VALUES ('H-9', 0, '9.99')")
         c = self.db.create(last_name="Savepoint")
         self.store.fail_in = "insert"
         with self.assertRaises(patron.StoreError):

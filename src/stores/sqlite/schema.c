@@ -17,8 +17,8 @@
  * never taken for ours. */
 #define PSQ_APPLICATION_ID 0x5054524E
 
-static const char schema_v1[] =
-    "CREATE TABLE customers (\n"
+static const char schema_v2[] =
+    "CREATE TABLE @customers (\n"
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
     "  number TEXT,\n"
     "  state TEXT,\n"
@@ -53,9 +53,9 @@ static const char schema_v1[] =
     "  revision INTEGER,\n"
     "  merged_into INTEGER\n"
     ");\n"
-    "CREATE INDEX customers_number ON customers(number);\n"
-    "CREATE INDEX customers_external ON customers(external_source, external_id);\n"
-    "CREATE TABLE customer_addresses (\n"
+    "CREATE INDEX @customers_number ON @customers(number);\n"
+    "CREATE INDEX @customers_external ON @customers(external_source, external_id);\n"
+    "CREATE TABLE @customer_addresses (\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  position INTEGER NOT NULL,\n"
     "  label TEXT,\n"
@@ -76,43 +76,43 @@ static const char schema_v1[] =
     "  vat_id TEXT,\n"
     "  PRIMARY KEY (customer_id, position)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE TABLE customer_tags (\n"
+    "CREATE TABLE @customer_tags (\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  position INTEGER NOT NULL,\n"
     "  tag TEXT NOT NULL,\n"
     "  PRIMARY KEY (customer_id, position)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE INDEX customer_tags_tag ON customer_tags(tag);\n"
-    "CREATE TABLE customer_properties (\n"
+    "CREATE INDEX @customer_tags_tag ON @customer_tags(tag);\n"
+    "CREATE TABLE @customer_properties (\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  position INTEGER NOT NULL,\n"
     "  key TEXT NOT NULL,\n"
     "  value TEXT,\n"
     "  PRIMARY KEY (customer_id, position)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE TABLE customer_extra (\n"
+    "CREATE TABLE @customer_extra (\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  address_position INTEGER NOT NULL,\n"
     "  field INTEGER NOT NULL,\n"
     "  value TEXT NOT NULL,\n"
     "  PRIMARY KEY (customer_id, address_position, field)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE TABLE customer_keys (\n"
+    "CREATE TABLE @customer_keys (\n"
     "  kind INTEGER NOT NULL,\n"
     "  value NOT NULL,\n"
     "  customer_id INTEGER NOT NULL,\n"
     "  PRIMARY KEY (kind, value, customer_id)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE INDEX customer_keys_customer ON customer_keys(customer_id);\n"
-    "CREATE TABLE used_numbers (\n"
+    "CREATE INDEX @customer_keys_customer ON @customer_keys(customer_id);\n"
+    "CREATE TABLE @used_numbers (\n"
     "  number TEXT PRIMARY KEY NOT NULL\n"
     ") WITHOUT ROWID;\n"
-    "CREATE TABLE counters (\n"
+    "CREATE TABLE @counters (\n"
     "  name TEXT PRIMARY KEY NOT NULL,\n"
     "  value INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n"
-    "INSERT INTO counters(name, value) VALUES ('customer_number', 0);\n"
-    "CREATE TABLE journal (\n"
+    "INSERT INTO @counters(name, value) VALUES ('customer_number', 0);\n"
+    "CREATE TABLE @journal (\n"
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
     "  time INTEGER NOT NULL,\n"
     "  kind TEXT NOT NULL,\n"
@@ -120,34 +120,35 @@ static const char schema_v1[] =
     "  undone_by INTEGER NOT NULL DEFAULT 0,\n"
     "  payload TEXT\n"
     ");\n"
-    "CREATE INDEX journal_customer ON journal(customer_id);\n"
-    "CREATE TABLE orders (\n"
-    "  order_id TEXT PRIMARY KEY NOT NULL,\n"
-    "  customer_id INTEGER,\n"
-    "  total TEXT\n"
-    ");\n"
-    "CREATE INDEX orders_customer ON orders(customer_id);\n"
-    "CREATE TABLE meta (\n"
+    "CREATE INDEX @journal_customer ON @journal(customer_id);\n"
+    "CREATE TABLE @schema (\n"
+    "  name TEXT PRIMARY KEY NOT NULL,\n"
+    "  value INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO @schema(name, value) VALUES ('version', 2);\n"
+    "CREATE TABLE @meta (\n"
     "  key TEXT PRIMARY KEY NOT NULL,\n"
     "  value TEXT NOT NULL\n"
     ") WITHOUT ROWID;\n";
 
-/* migrations[i] takes a file from version i to version i + 1. */
-static const char *const migrations[] = {
-    schema_v1,
-};
-
-#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+/* steps[i] takes the tables of one prefix from version i + 2 to i + 3
+ * (none yet).  Version 2 is created in one go by schema_v2.  (Version 1 was
+ * the pre-release schema without prefixes; it is refused, see below.) */
+static const char *const steps[] = { NULL };
+#define LATEST PATRON_SQLITE_SCHEMA_VERSION
+#define FIRST 2
 
 int psq_schema_latest(void)
 {
-    return N_MIGRATIONS;
+    return LATEST;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
+static int query_int(sqlite3 *db, const char *sql, const char *bind, int *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && bind)
+        rc = sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
@@ -162,113 +163,172 @@ static int pragma_int(sqlite3 *db, const char *sql, int *out)
     return rc;
 }
 
-static int has_user_tables(sqlite3 *db, int *out)
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
 {
-    return pragma_int(db,
-                      "SELECT count(*) FROM sqlite_master WHERE name IN "
-                      "('customers','customer_keys','used_numbers','counters','journal')",
-                      out);
+    return query_int(db, sql, NULL, out);
 }
 
-patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *path, char *msg,
-                                 size_t msgsz)
+static int table_exists(sqlite3 *db, const char *prefix, const char *name, int *out)
 {
-    int version = 0, app_id = 0, ours = 0, rc, step;
-    char sql[64];
+    char full[PATRON_SQLITE_PREFIX_MAX + 32];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    return query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                     full, out);
+}
+
+/* The schema version of the tables under `prefix`: 0 if there are none. */
+static int read_version(sqlite3 *db, const char *prefix, int *version, int *others)
+{
+    static const char *const ours[] = { "customers", "customer_keys", "used_numbers",
+                                        "counters", "journal", "meta" };
+    char sql[128];
+    int rc, n = 0, has;
+    size_t i;
+
+    *version = 0;
+    *others = 0;
+    rc = table_exists(db, prefix, "schema", &has);
+    if (rc == SQLITE_OK && has) {
+        snprintf(sql, sizeof sql, "SELECT value FROM \"%sschema\" WHERE name = 'version'", prefix);
+        return pragma_int(db, sql, version);
+    }
+    for (i = 0; rc == SQLITE_OK && i < sizeof ours / sizeof ours[0]; i++) {
+        rc = table_exists(db, prefix, ours[i], &has);
+        n += has;
+    }
+    *others = n;
+    return rc;
+}
+
+patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *prefix,
+                                 const char *path, char *msg, size_t msgsz)
+{
+    int version = 0, file_version = 0, app_id = 0, others = 0, n_tables = 0, rc, step;
+    char sql[64], *ddl;
 
     rc = pragma_int(db, "PRAGMA application_id", &app_id);
     if (rc == SQLITE_OK)
-        rc = pragma_int(db, "PRAGMA user_version", &version);
+        rc = pragma_int(db, "PRAGMA user_version", &file_version);
+    if (rc == SQLITE_OK)
+        rc = read_version(db, prefix, &version, &others);
     if (rc != SQLITE_OK) {
         snprintf(msg, msgsz, "cannot read %s: %s", path, sqlite3_errmsg(db));
         return psq_status_of(rc);
     }
-    if (app_id != 0 && app_id != PSQ_APPLICATION_ID) {
+    /* The pre-release layout: tables without prefix, a demo table orders,
+     * the version in PRAGMA user_version.  No release ever wrote it, so it
+     * is refused rather than migrated. */
+    if (app_id == PSQ_APPLICATION_ID && file_version == 1) {
         snprintf(msg, msgsz,
-                 "%s is not a patron database: it belongs to another program "
-                 "(application_id 0x%08X)",
-                 path, (unsigned)app_id);
+                 "%s was written by a pre-release libpatron-sqlite (schema 1: tables without a "
+                 "prefix and a demo table orders); this library keeps its tables under a prefix "
+                 "(schema %d) and cannot open it: export the customers with the old library and "
+                 "import them into a new file",
+                 path, LATEST);
         return PATRON_E_STORE;
     }
 
     if (flags & PATRON_SQLITE_READONLY) {
-        if (version == N_MIGRATIONS && app_id == PSQ_APPLICATION_ID)
+        if (version == LATEST)
             return PATRON_OK;
-        if (version > N_MIGRATIONS)
+        if (version > LATEST)
             goto too_new;
-        if (version == 0 || app_id == 0)
-            snprintf(msg, msgsz, "%s is not a patron database (it has no patron schema)", path);
+        if (version == 0)
+            snprintf(msg, msgsz, "%s has no patron tables with prefix \"%s\"", path, prefix);
         else
             snprintf(msg, msgsz,
-                     "%s has schema version %d, older than this library's %d, and was opened "
-                     "read-only: open it once read-write to migrate it",
-                     path, version, N_MIGRATIONS);
+                     "the patron tables \"%s*\" of %s have schema version %d, older than this "
+                     "library's %d, and were opened read-only: open them once read-write to "
+                     "migrate them",
+                     prefix, path, version, LATEST);
         return PATRON_E_STORE;
     }
 
     /* Read the version again inside the write transaction: another process
-     * may be migrating the same file right now. */
+     * may be migrating the same tables right now. */
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = pragma_int(db, "PRAGMA user_version", &version);
+        rc = read_version(db, prefix, &version, &others);
     if (rc == SQLITE_OK)
         rc = pragma_int(db, "PRAGMA application_id", &app_id);
-    if (rc == SQLITE_OK && version == 0)
-        rc = has_user_tables(db, &ours);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(db, "SELECT count(*) FROM sqlite_master", &n_tables);
     if (rc != SQLITE_OK) {
         snprintf(msg, msgsz, "cannot prepare %s: %s", path, sqlite3_errmsg(db));
         goto fail;
     }
-    if (version > N_MIGRATIONS) {
+    if (version > LATEST) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         goto too_new;
     }
-    if (version == 0 && ours > 0) {
+    if (version == 0 && others > 0) {
         snprintf(msg, msgsz,
-                 "%s has tables named like patron's (customers, journal, ...) but no patron "
-                 "schema version: refusing to touch them",
-                 path);
+                 "%s has tables named like patron's (%scustomers, %sjournal, ...) but no patron "
+                 "schema version: refusing to touch them (choose another table prefix)",
+                 path, prefix, prefix);
         rc = SQLITE_ERROR;
-        goto fail_msg;
+        goto fail;
     }
-    for (step = version; step < N_MIGRATIONS; step++) {
-        rc = sqlite3_exec(db, migrations[step], NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-            snprintf(msg, msgsz, "cannot migrate %s from schema version %d to %d: %s", path, step,
-                     step + 1, sqlite3_errmsg(db));
-            goto fail_msg;
+    if (version == 0) {
+        if (!(ddl = psq_expand(schema_v2, prefix))) {
+            snprintf(msg, msgsz, "out of memory");
+            rc = SQLITE_NOMEM;
+            goto fail;
         }
-    }
-    if (version != N_MIGRATIONS) {
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", N_MIGRATIONS);
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        if (rc == SQLITE_OK && app_id == 0) {
+        rc = sqlite3_exec(db, ddl, NULL, NULL, NULL);
+        patron_free(ddl);
+        if (rc != SQLITE_OK) {
+            snprintf(msg, msgsz, "cannot create the patron tables \"%s*\" in %s: %s", prefix,
+                     path, sqlite3_errmsg(db));
+            goto fail;
+        }
+        version = FIRST;
+        /* A file that was empty is patron's: mark it, so that an older
+         * library (which read the version from user_version) refuses it
+         * and tools can tell what it is.  A host's file keeps its header. */
+        if (n_tables == 0 && app_id == 0) {
             snprintf(sql, sizeof sql, "PRAGMA application_id = %d", PSQ_APPLICATION_ID);
             rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+            if (rc == SQLITE_OK) {
+                snprintf(sql, sizeof sql, "PRAGMA user_version = %d", LATEST);
+                rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+            }
+            if (rc != SQLITE_OK) {
+                snprintf(msg, msgsz, "cannot mark %s as patron's: %s", path, sqlite3_errmsg(db));
+                goto fail;
+            }
         }
+    }
+    for (step = version; step < LATEST; step++) {
+        if (!(ddl = psq_expand(steps[step - FIRST], prefix))) {
+            snprintf(msg, msgsz, "out of memory");
+            rc = SQLITE_NOMEM;
+            goto fail;
+        }
+        rc = sqlite3_exec(db, ddl, NULL, NULL, NULL);
+        patron_free(ddl);
         if (rc != SQLITE_OK) {
-            snprintf(msg, msgsz, "cannot set the schema version of %s: %s", path,
-                     sqlite3_errmsg(db));
-            goto fail_msg;
+            snprintf(msg, msgsz, "cannot migrate the patron tables \"%s*\" of %s from schema "
+                     "version %d to %d: %s", prefix, path, step, step + 1, sqlite3_errmsg(db));
+            goto fail;
         }
     }
     rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         snprintf(msg, msgsz, "cannot commit the schema of %s: %s", path, sqlite3_errmsg(db));
-        goto fail_msg;
+        goto fail;
     }
     return PATRON_OK;
 
 fail:
-fail_msg:
     if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return psq_status_of(rc);
 
 too_new:
     snprintf(msg, msgsz,
-             "%s has schema version %d, written by a newer libpatron-sqlite; this one knows "
-             "versions up to %d: use a newer library",
-             path, version, N_MIGRATIONS);
+             "the patron tables \"%s*\" of %s have schema version %d, written by a newer "
+             "libpatron-sqlite; this one knows versions up to %d: use a newer library",
+             prefix, path, version, LATEST);
     return PATRON_E_ABI;
 }

@@ -56,9 +56,6 @@ enum psq_stmt {
     ST_UNCLAIM,
     ST_JOURNAL_DELETE,
     ST_CLAIM,
-    ST_ORDERS_OF,
-    ST_ORDERS_RELINK,
-    ST_ORDER_MOVE,
     ST_JOURNAL_INSERT,
     ST_JOURNAL_GET,
     ST_JOURNAL_SCAN,
@@ -94,6 +91,20 @@ typedef struct psq_undo {
 
 #define PSQ_MAX_UNDO 16
 
+/* A table of the host that merges re-link (a copy of a
+ * patron_sqlite_ref_table, with its statements, prepared on first use). */
+typedef struct psq_ref {
+    char *kind, *table, *customer_column, *id_column;
+    unsigned flags;
+    sqlite3_stmt *of;     /* ids of a customer's rows */
+    sqlite3_stmt *relink; /* move all rows of ?1 to ?2 */
+    sqlite3_stmt *move;   /* move row ?1 to ?2 */
+    sqlite3_stmt *count;  /* how many rows ?1 has */
+} psq_ref;
+
+#define PSQ_MAX_REFS 64
+#define PSQ_MAX_IDENT 64
+
 struct patron_sqlite {
     sqlite3 *db;
     unsigned flags;
@@ -102,7 +113,10 @@ struct patron_sqlite {
     int n_undo;         /* TX_HOST: notes of writes before the savepoint */
     psq_undo undo[PSQ_MAX_UNDO];
     sqlite3_stmt *st[ST__COUNT];
-    char *gen_sql[ST__COUNT]; /* generated SQL, NULL for the fixed ones */
+    char *sql[ST__COUNT]; /* every statement's SQL, with the table prefix */
+    char prefix[PATRON_SQLITE_PREFIX_MAX + 1];
+    psq_ref *refs;
+    size_t n_refs;
     /* Field ids the loaded libpatron knows (it may be newer than the header
      * this store was built with).  Fields from known_*_end on, up to
      * rt_*_end, have no column and go to customer_extra. */
@@ -113,10 +127,16 @@ struct patron_sqlite {
 
 /* schema.c */
 
-/* Bring the schema of `db` to PATRON_SQLITE_SCHEMA_VERSION (or check it,
- * for a read-only store).  On failure writes a message to `msg`. */
-patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *path, char *msg,
-                                 size_t msgsz);
+/* Bring patron's tables under `prefix` in `db` to
+ * PATRON_SQLITE_SCHEMA_VERSION (or check them, for a read-only store).  On
+ * failure writes a message to `msg`. */
+patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *prefix,
+                                 const char *path, char *msg, size_t msgsz);
+
+/* `tmpl` with every '@' replaced by `prefix`, from patron_malloc; NULL if
+ * out of memory.  SQL of this library never has '@' otherwise (values are
+ * bound). */
+char *psq_expand(const char *tmpl, const char *prefix);
 
 /* The highest schema version this library can migrate to. */
 int psq_schema_latest(void);

@@ -100,56 +100,53 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT patron_call",
     [ST_RELEASE] = "RELEASE patron_call",
     [ST_ROLLBACK_TO] = "ROLLBACK TO patron_call",
-    [ST_CUST_DELETE] = "DELETE FROM customers WHERE id = ?1",
-    [ST_ADDR_DELETE] = "DELETE FROM customer_addresses WHERE customer_id = ?1",
-    [ST_TAG_INSERT] = "INSERT INTO customer_tags(customer_id, position, tag) VALUES (?1, ?2, ?3)",
-    [ST_TAG_SELECT] = "SELECT tag FROM customer_tags WHERE customer_id = ?1 ORDER BY position",
-    [ST_TAG_DELETE] = "DELETE FROM customer_tags WHERE customer_id = ?1",
-    [ST_PROP_INSERT] = "INSERT INTO customer_properties(customer_id, position, key, value) "
+    [ST_CUST_DELETE] = "DELETE FROM @customers WHERE id = ?1",
+    [ST_ADDR_DELETE] = "DELETE FROM @customer_addresses WHERE customer_id = ?1",
+    [ST_TAG_INSERT] = "INSERT INTO @customer_tags(customer_id, position, tag) VALUES (?1, ?2, ?3)",
+    [ST_TAG_SELECT] = "SELECT tag FROM @customer_tags WHERE customer_id = ?1 ORDER BY position",
+    [ST_TAG_DELETE] = "DELETE FROM @customer_tags WHERE customer_id = ?1",
+    [ST_PROP_INSERT] = "INSERT INTO @customer_properties(customer_id, position, key, value) "
                        "VALUES (?1, ?2, ?3, ?4)",
-    [ST_PROP_SELECT] = "SELECT key, value FROM customer_properties WHERE customer_id = ?1 "
+    [ST_PROP_SELECT] = "SELECT key, value FROM @customer_properties WHERE customer_id = ?1 "
                        "ORDER BY position",
-    [ST_PROP_DELETE] = "DELETE FROM customer_properties WHERE customer_id = ?1",
-    [ST_EXTRA_INSERT] = "INSERT OR REPLACE INTO customer_extra(customer_id, address_position, "
+    [ST_PROP_DELETE] = "DELETE FROM @customer_properties WHERE customer_id = ?1",
+    [ST_EXTRA_INSERT] = "INSERT OR REPLACE INTO @customer_extra(customer_id, address_position, "
                         "field, value) VALUES (?1, ?2, ?3, ?4)",
-    [ST_EXTRA_SELECT] = "SELECT address_position, field, value FROM customer_extra "
+    [ST_EXTRA_SELECT] = "SELECT address_position, field, value FROM @customer_extra "
                         "WHERE customer_id = ?1 ORDER BY address_position, field",
-    [ST_EXTRA_DELETE] = "DELETE FROM customer_extra WHERE customer_id = ?1",
-    [ST_KEY_INSERT] = "INSERT OR IGNORE INTO customer_keys(kind, value, customer_id) "
+    [ST_EXTRA_DELETE] = "DELETE FROM @customer_extra WHERE customer_id = ?1",
+    [ST_KEY_INSERT] = "INSERT OR IGNORE INTO @customer_keys(kind, value, customer_id) "
                       "VALUES (?1, ?2, ?3)",
-    [ST_KEY_DELETE] = "DELETE FROM customer_keys WHERE customer_id = ?1",
-    [ST_KEY_DELETE_ONE] = "DELETE FROM customer_keys WHERE kind = ?1 AND value = ?2 "
+    [ST_KEY_DELETE] = "DELETE FROM @customer_keys WHERE customer_id = ?1",
+    [ST_KEY_DELETE_ONE] = "DELETE FROM @customer_keys WHERE kind = ?1 AND value = ?2 "
                           "AND customer_id = ?3",
-    [ST_KEY_OF] = "SELECT kind, value FROM customer_keys WHERE customer_id = ?1",
-    [ST_KEY_LOOKUP] = "SELECT customer_id FROM customer_keys WHERE kind = ?1 AND value = ?2 "
+    [ST_KEY_OF] = "SELECT kind, value FROM @customer_keys WHERE customer_id = ?1",
+    [ST_KEY_LOOKUP] = "SELECT customer_id FROM @customer_keys WHERE kind = ?1 AND value = ?2 "
                       "ORDER BY customer_id",
-    [ST_SCAN] = "SELECT id FROM customers WHERE id > ?1"
+    [ST_SCAN] = "SELECT id FROM @customers WHERE id > ?1"
                 " AND (?2 IS NULL OR state = ?2)"
                 " AND (?3 IS NULL OR coalesce(locked, 0) = ?3)"
                 " AND (?4 IS NULL OR customer_group = ?4)"
                 " ORDER BY id LIMIT ?5",
-    [ST_COUNTER_BUMP] = "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
-    [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = 'customer_number'",
-    [ST_COUNTER_SET] = "UPDATE counters SET value = ?1 WHERE name = 'customer_number'",
-    [ST_UNCLAIM] = "DELETE FROM used_numbers WHERE number = ?1",
-    [ST_JOURNAL_DELETE] = "DELETE FROM journal WHERE id = ?1",
-    [ST_CLAIM] = "INSERT OR IGNORE INTO used_numbers(number) VALUES (?1)",
-    [ST_ORDERS_OF] = "SELECT order_id FROM orders WHERE customer_id = ?1 ORDER BY order_id",
-    [ST_ORDERS_RELINK] = "UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
-    [ST_ORDER_MOVE] = "UPDATE orders SET customer_id = ?2 WHERE order_id = ?1",
-    [ST_JOURNAL_INSERT] = "INSERT INTO journal(time, kind, customer_id, undone_by, payload) "
+    [ST_COUNTER_BUMP] = "UPDATE @counters SET value = value + 1 WHERE name = 'customer_number'",
+    [ST_COUNTER_GET] = "SELECT value FROM @counters WHERE name = 'customer_number'",
+    [ST_COUNTER_SET] = "UPDATE @counters SET value = ?1 WHERE name = 'customer_number'",
+    [ST_UNCLAIM] = "DELETE FROM @used_numbers WHERE number = ?1",
+    [ST_JOURNAL_DELETE] = "DELETE FROM @journal WHERE id = ?1",
+    [ST_CLAIM] = "INSERT OR IGNORE INTO @used_numbers(number) VALUES (?1)",
+    [ST_JOURNAL_INSERT] = "INSERT INTO @journal(time, kind, customer_id, undone_by, payload) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_JOURNAL_GET] = "SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
+    [ST_JOURNAL_GET] = "SELECT id, time, kind, customer_id, undone_by, payload FROM @journal "
                        "WHERE id = ?1",
-    [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM journal "
+    [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM @journal "
                         "WHERE id > ?1 ORDER BY id LIMIT ?2",
-    [ST_JOURNAL_UNDONE] = "UPDATE journal SET undone_by = ?2 WHERE id = ?1",
-    [ST_META_GET] = "SELECT key, value FROM meta WHERE key = ?1",
-    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+    [ST_JOURNAL_UNDONE] = "UPDATE @journal SET undone_by = ?2 WHERE id = ?1",
+    [ST_META_GET] = "SELECT key, value FROM @meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO @meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    [ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
-    [ST_META_SCAN] = "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
-    [ST_META_SCAN_FROM] = "SELECT key, value FROM meta WHERE key >= ?1 ORDER BY key",
+    [ST_META_DELETE] = "DELETE FROM @meta WHERE key = ?1",
+    [ST_META_SCAN] = "SELECT key, value FROM @meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
+    [ST_META_SCAN_FROM] = "SELECT key, value FROM @meta WHERE key >= ?1 ORDER BY key",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -199,6 +196,19 @@ static int psq_error(psq *s, int status, const char *fmt, ...)
 /* ------------------------------------------------------------------------ */
 /* Statements                                                                */
 
+/* Zeroed memory from the library's allocator (patron_set_allocator), so a
+ * host's allocator sees the store's memory too; free with patron_free. */
+static void *psq_calloc(size_t n, size_t size)
+{
+    void *p;
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    p = patron_malloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
 enum sql_list { LIST_NAMES, LIST_PARAMS, LIST_ASSIGN };
 
 /* head, then the columns as "a,b" (names), "?k,?k+1" (parameters from
@@ -213,7 +223,7 @@ static char *build_sql(const char *head, const psq_column *cols, int n, enum sql
 
     for (i = 0; i < n; i++)
         cap += strlen(cols[i].name) + 24;
-    buf = malloc(cap);
+    buf = patron_malloc(cap);
     if (!buf)
         return NULL;
     p = buf;
@@ -241,15 +251,45 @@ static char *concat_free(char *a, char *b)
 {
     char *all = NULL;
     if (a && b) {
-        all = malloc(strlen(a) + strlen(b) + 1);
+        all = patron_malloc(strlen(a) + strlen(b) + 1);
         if (all) {
             strcpy(all, a);
             strcat(all, b);
         }
     }
-    free(a);
-    free(b);
+    patron_free(a);
+    patron_free(b);
     return all;
+}
+
+char *psq_expand(const char *tmpl, const char *prefix)
+{
+    size_t n = 0, plen = strlen(prefix);
+    const char *p;
+    char *out, *q;
+
+    for (p = tmpl; *p; p++)
+        n += *p == '@' ? plen : 1;
+    if (!(out = patron_malloc(n + 1)))
+        return NULL;
+    for (p = tmpl, q = out; *p; p++) {
+        if (*p == '@') {
+            memcpy(q, prefix, plen);
+            q += plen;
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q = '\0';
+    return out;
+}
+
+/* The generated statement in `tmpl` (from build_sql), prefixed; frees tmpl. */
+static char *prefixed(psq *s, char *tmpl)
+{
+    char *out = tmpl ? psq_expand(tmpl, s->prefix) : NULL;
+    patron_free(tmpl);
+    return out;
 }
 
 static int generate_sql(psq *s)
@@ -257,25 +297,29 @@ static int generate_sql(psq *s)
     char tail[64];
     int i;
 
-    s->gen_sql[ST_CUST_INSERT] = concat_free(
-        build_sql("INSERT INTO customers (", customer_columns, N_CUSTOMER_COLUMNS, LIST_NAMES, 0,
+    s->sql[ST_CUST_INSERT] = prefixed(s, concat_free(
+        build_sql("INSERT INTO @customers (", customer_columns, N_CUSTOMER_COLUMNS, LIST_NAMES, 0,
                   ") VALUES ("),
-        build_sql("", customer_columns, N_CUSTOMER_COLUMNS, LIST_PARAMS, 1, ")"));
+        build_sql("", customer_columns, N_CUSTOMER_COLUMNS, LIST_PARAMS, 1, ")")));
     snprintf(tail, sizeof tail, " WHERE id = ?%d", N_CUSTOMER_COLUMNS + 1);
-    s->gen_sql[ST_CUST_UPDATE] = build_sql("UPDATE customers SET ", customer_columns,
-                                           N_CUSTOMER_COLUMNS, LIST_ASSIGN, 1, tail);
-    s->gen_sql[ST_CUST_SELECT] = build_sql("SELECT id,", customer_columns, N_CUSTOMER_COLUMNS,
-                                           LIST_NAMES, 0, " FROM customers WHERE id = ?1");
-    s->gen_sql[ST_ADDR_INSERT] = concat_free(
-        build_sql("INSERT INTO customer_addresses (customer_id,position,", address_columns,
+    s->sql[ST_CUST_UPDATE] = prefixed(s, build_sql("UPDATE @customers SET ", customer_columns,
+                                                   N_CUSTOMER_COLUMNS, LIST_ASSIGN, 1, tail));
+    s->sql[ST_CUST_SELECT] = prefixed(s, build_sql("SELECT id,", customer_columns,
+                                                   N_CUSTOMER_COLUMNS, LIST_NAMES, 0,
+                                                   " FROM @customers WHERE id = ?1"));
+    s->sql[ST_ADDR_INSERT] = prefixed(s, concat_free(
+        build_sql("INSERT INTO @customer_addresses (customer_id,position,", address_columns,
                   N_ADDRESS_COLUMNS, LIST_NAMES, 0, ") VALUES (?1,?2,"),
-        build_sql("", address_columns, N_ADDRESS_COLUMNS, LIST_PARAMS, 3, ")"));
-    s->gen_sql[ST_ADDR_SELECT] =
+        build_sql("", address_columns, N_ADDRESS_COLUMNS, LIST_PARAMS, 3, ")")));
+    s->sql[ST_ADDR_SELECT] = prefixed(s,
         build_sql("SELECT ", address_columns, N_ADDRESS_COLUMNS, LIST_NAMES, 0,
-                  " FROM customer_addresses WHERE customer_id = ?1 ORDER BY position");
-    for (i = 0; i < ST__COUNT; i++)
-        if (!fixed_sql[i] && !s->gen_sql[i])
+                  " FROM @customer_addresses WHERE customer_id = ?1 ORDER BY position"));
+    for (i = 0; i < ST__COUNT; i++) {
+        if (fixed_sql[i])
+            s->sql[i] = psq_expand(fixed_sql[i], s->prefix);
+        if (!s->sql[i])
             return -1;
+    }
     return 0;
 }
 
@@ -287,7 +331,7 @@ static sqlite3_stmt *stmt(psq *s, enum psq_stmt id, int *rc_out)
 
     if (s->st[id])
         return s->st[id];
-    sql = s->gen_sql[id] ? s->gen_sql[id] : fixed_sql[id];
+    sql = s->sql[id];
     rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL);
     if (rc != SQLITE_OK) {
         s->st[id] = NULL;
@@ -794,11 +838,11 @@ static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t 
     size_t i;
 
     if (n_keys > SMALL) {
-        seen = calloc(n_keys, 1);
-        hash = calloc(n_keys, sizeof *hash);
+        seen = psq_calloc(n_keys, 1);
+        hash = psq_calloc(n_keys, sizeof *hash);
         if (!seen || !hash) {
-            free(seen);
-            free(hash);
+            patron_free(seen);
+            patron_free(hash);
             return psq_error(s, PATRON_E_NOMEM, "update keys: out of memory");
         }
     } else {
@@ -839,8 +883,8 @@ static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t 
     st_rc = write_keys(s, id, keys, n_keys, seen);
 out:
     if (seen != seen_small) {
-        free(seen);
-        free(hash);
+        patron_free(seen);
+        patron_free(hash);
     }
     return st_rc;
 }
@@ -1141,36 +1185,99 @@ static int cb_claim_number(void *ctx, const char *number)
 }
 
 /* ------------------------------------------------------------------------ */
-/* References (the example table `orders`)                                   */
+/* References: the host's tables from patron_sqlite_options.ref_tables       */
 
-static int cb_relink(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit,
-                     void *emit_ctx)
+enum ref_stmt { REF_OF, REF_RELINK, REF_MOVE, REF_COUNT };
+
+/* The statement `which` of ref table `r`, prepared on first use.  The
+ * names were checked to be plain identifiers at open; they are quoted all
+ * the same. */
+static sqlite3_stmt *ref_stmt(psq *s, psq_ref *r, enum ref_stmt which, int *rc_out)
 {
-    psq *s = ctx;
+    sqlite3_stmt **slot = which == REF_OF       ? &r->of
+                          : which == REF_RELINK ? &r->relink
+                          : which == REF_MOVE   ? &r->move
+                                                : &r->count;
+    char sql[512];
+    int rc;
+
+    if (*slot)
+        return *slot;
+    switch (which) {
+    case REF_OF:
+        snprintf(sql, sizeof sql, "SELECT \"%s\" FROM \"%s\" WHERE \"%s\" = ?1 ORDER BY \"%s\"",
+                 r->id_column, r->table, r->customer_column, r->id_column);
+        break;
+    case REF_RELINK:
+        snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ?2 WHERE \"%s\" = ?1", r->table,
+                 r->customer_column, r->customer_column);
+        break;
+    case REF_MOVE:
+        /* The id is bound as text (it comes from the journal); an INTEGER
+         * id column still matches, as SQLite applies the column's numeric
+         * affinity to the bound text, and its index is used. */
+        snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ?2 WHERE \"%s\" = ?1",
+                 r->table, r->customer_column, r->id_column);
+        break;
+    case REF_COUNT:
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE \"%s\" = ?1", r->table,
+                 r->customer_column);
+        break;
+    }
+    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+    if (rc != SQLITE_OK) {
+        *slot = NULL;
+        *rc_out = rc;
+        return NULL;
+    }
+    return *slot;
+}
+
+static int relink_one(psq *s, psq_ref *r, int64_t from_id, int64_t to_id,
+                      patron_emit_ref_fn emit, void *emit_ctx)
+{
     int rc = SQLITE_OK, step, er = 0;
-    sqlite3_stmt *st = stmt(s, ST_ORDERS_OF, &rc);
+    sqlite3_stmt *st = ref_stmt(s, r, REF_OF, &rc);
 
     if (!st)
-        return psq_fail(s, rc, "relink");
-    if ((er = need_savepoint(s, "relink")) != 0)
-        return er;
+        return psq_fail(s, rc, "relink: table %s (kind \"%s\")", r->table, r->kind);
     sqlite3_bind_int64(st, 1, from_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *ref = (const char *)sqlite3_column_text(st, 0);
-        if (emit && (er = emit(emit_ctx, "order", ref ? ref : "")) != 0)
+        if (emit && (er = emit(emit_ctx, r->kind, ref ? ref : "")) != 0)
             break;
     }
     done(st);
     if (er != 0)
         return psq_error(s, er < 0 ? er : PATRON_E_STORE, "relink: stopped by the caller");
     if (step != SQLITE_DONE)
-        return psq_fail(s, step, "relink");
-    if (!(st = stmt(s, ST_ORDERS_RELINK, &rc)))
-        return psq_fail(s, rc, "relink");
+        return psq_fail(s, step, "relink: table %s", r->table);
+    if (!(st = ref_stmt(s, r, REF_RELINK, &rc)))
+        return psq_fail(s, rc, "relink: table %s", r->table);
     sqlite3_bind_int64(st, 1, from_id);
     sqlite3_bind_int64(st, 2, to_id);
     if ((rc = run(st)) != SQLITE_OK)
-        return psq_fail(s, rc, "relink");
+        return psq_fail(s, rc, "relink: table %s", r->table);
+    return 0;
+}
+
+static int cb_relink(void *ctx, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit,
+                     void *emit_ctx)
+{
+    psq *s = ctx;
+    size_t i;
+    int er;
+
+    if (s->n_refs == 0)
+        return 0;
+    if ((er = need_savepoint(s, "relink")) != 0)
+        return er;
+    for (i = 0; i < s->n_refs; i++) {
+        if (s->refs[i].flags & PATRON_SQLITE_REF_PINNED)
+            continue;
+        if ((er = relink_one(s, &s->refs[i], from_id, to_id, emit, emit_ctx)) != 0)
+            return er;
+    }
     return 0;
 }
 
@@ -1179,30 +1286,61 @@ static int cb_move_ref(void *ctx, const char *kind, const char *ref_id, int64_t 
     psq *s = ctx;
     int rc = SQLITE_OK, st_rc;
     sqlite3_stmt *st;
+    psq_ref *r = NULL;
+    size_t i;
 
-    if (!kind || strcmp(kind, "order") != 0)
+    for (i = 0; kind && i < s->n_refs; i++)
+        if (strcmp(s->refs[i].kind, kind) == 0 && !(s->refs[i].flags & PATRON_SQLITE_REF_PINNED))
+            r = &s->refs[i];
+    if (!r)
         return psq_error(s, PATRON_E_INVALID,
-                         "move_ref: unknown kind of reference (this store knows \"order\")");
-    if (!(st = stmt(s, ST_ORDER_MOVE, &rc)))
-        return psq_fail(s, rc, "move_ref");
+                         "move_ref: no table of references of kind \"%.64s\" is configured "
+                         "(patron_sqlite_options.ref_tables)",
+                         kind ? kind : "");
+    if (!(st = ref_stmt(s, r, REF_MOVE, &rc)))
+        return psq_fail(s, rc, "move_ref: table %s", r->table);
     if ((st_rc = need_savepoint(s, "move_ref")) != 0)
         return st_rc;
     sqlite3_bind_text(st, 1, ref_id ? ref_id : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, to_id);
     if ((rc = run(st)) != SQLITE_OK)
-        return psq_fail(s, rc, "move_ref");
+        return psq_fail(s, rc, "move_ref: table %s", r->table);
     if (sqlite3_changes(s->db) == 0)
-        return psq_error(s, PATRON_E_NOT_FOUND, "move_ref: no such order");
+        return psq_error(s, PATRON_E_NOT_FOUND, "move_ref: no row of that id in table %s",
+                         r->table);
     return 0;
 }
 
 static int cb_check_refs(void *ctx, int64_t id, patron_emit_reason_fn emit, void *emit_ctx)
 {
-    /* Orders can always move. */
-    (void)ctx;
-    (void)id;
-    (void)emit;
-    (void)emit_ctx;
+    psq *s = ctx;
+    char reason[256];
+    size_t i;
+
+    for (i = 0; i < s->n_refs; i++) {
+        psq_ref *r = &s->refs[i];
+        int rc = SQLITE_OK, step;
+        sqlite3_int64 n = 0;
+        sqlite3_stmt *st;
+
+        if (!(r->flags & PATRON_SQLITE_REF_PINNED))
+            continue; /* these can always move */
+        if (!(st = ref_stmt(s, r, REF_COUNT, &rc)))
+            return psq_fail(s, rc, "check_refs: table %s", r->table);
+        sqlite3_bind_int64(st, 1, id);
+        step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        done(st);
+        if (step != SQLITE_ROW)
+            return psq_fail(s, step, "check_refs: table %s", r->table);
+        if (n > 0) {
+            snprintf(reason, sizeof reason, "%lld %s record(s) in table %s cannot move",
+                     (long long)n, r->kind, r->table);
+            if (emit && emit(emit_ctx, reason) != 0)
+                break;
+        }
+    }
     return 0;
 }
 
@@ -1411,14 +1549,14 @@ static int cb_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit,
     if (!prefix)
         prefix = "";
     plen = strlen(prefix);
-    if (plen >= sizeof small && !(succ = malloc(plen + 1)))
+    if (plen >= sizeof small && !(succ = patron_malloc(plen + 1)))
         return psq_error(s, PATRON_E_NOMEM, "meta_scan: out of memory");
     /* A range on the primary key, never LIKE: '%' and '_' in a prefix are
      * plain bytes, and the order is the bytes' (BINARY collation). */
     sn = prefix_successor(prefix, succ, plen + 1);
     if (!(st = stmt(s, sn ? ST_META_SCAN : ST_META_SCAN_FROM, &rc))) {
         if (succ != small)
-            free(succ);
+            patron_free(succ);
         return psq_fail(s, rc, "meta_scan");
     }
     sqlite3_bind_text(st, 1, prefix, (int)plen, SQLITE_STATIC);
@@ -1426,7 +1564,7 @@ static int cb_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit,
         sqlite3_bind_text(st, 2, succ, (int)sn, SQLITE_STATIC);
     st_rc = emit_meta(s, st, emit, emit_ctx, NULL, "meta_scan");
     if (succ != small)
-        free(succ);
+        patron_free(succ);
     return st_rc;
 }
 
@@ -1446,13 +1584,25 @@ static void store_free(psq *s)
         return;
     for (i = 0; i < ST__COUNT; i++) {
         sqlite3_finalize(s->st[i]);
-        free(s->gen_sql[i]);
+        patron_free(s->sql[i]);
     }
+    for (size_t r = 0; r < s->n_refs; r++) {
+        psq_ref *ref = &s->refs[r];
+        sqlite3_finalize(ref->of);
+        sqlite3_finalize(ref->relink);
+        sqlite3_finalize(ref->move);
+        sqlite3_finalize(ref->count);
+        patron_free(ref->kind);
+        patron_free(ref->table);
+        patron_free(ref->customer_column);
+        patron_free(ref->id_column);
+    }
+    patron_free(s->refs);
     if (s->db) {
         /* A transaction left open by the host is rolled back by close. */
         sqlite3_close(s->db);
     }
-    free(s);
+    patron_free(s);
 }
 
 static void cb_destroy(void *ctx)
@@ -1481,15 +1631,103 @@ static void set_errmsg_out(char **errmsg_out, const char *msg)
     *errmsg_out = NULL;
     if (msg) {
         size_t n = strlen(msg) + 1;
-        *errmsg_out = malloc(n);
+        *errmsg_out = patron_malloc(n);
         if (*errmsg_out)
             memcpy(*errmsg_out, msg, n);
     }
 }
 
-PATRON_API void patron_sqlite_free(void *ptr)
+PATRON_API void patron_sqlite_options_init(patron_sqlite_options *opts)
 {
-    free(ptr);
+    static const patron_sqlite_options init = PATRON_SQLITE_OPTIONS_INIT;
+    if (opts)
+        *opts = init;
+}
+
+static char *dup_str(const char *v)
+{
+    size_t n = strlen(v) + 1;
+    char *d = patron_malloc(n);
+    if (d)
+        memcpy(d, v, n);
+    return d;
+}
+
+/* Letters, digits and '_' only, at most `max` bytes; "" only if `empty_ok`. */
+static int plain_ident(const char *v, size_t max, int empty_ok)
+{
+    size_t n = 0;
+    for (; v[n]; n++) {
+        char c = v[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return 0;
+        if (n >= max)
+            return 0;
+    }
+    return n > 0 || empty_ok;
+}
+
+/* Check the options and take them into `s` (prefix, copies of the ref
+ * tables).  On failure writes a message to msg. */
+static patron_status take_options(psq *s, const patron_sqlite_options *o, char *msg, size_t msgsz)
+{
+    const char *prefix = o->table_prefix ? o->table_prefix : PATRON_SQLITE_DEFAULT_PREFIX;
+    size_t i, j;
+
+    if (!plain_ident(prefix, PATRON_SQLITE_PREFIX_MAX, 1)) {
+        snprintf(msg, msgsz,
+                 "table prefix \"%.40s%s\" is not allowed: use letters, digits and '_', at "
+                 "most %d bytes",
+                 prefix, strlen(prefix) > 40 ? "..." : "", PATRON_SQLITE_PREFIX_MAX);
+        return PATRON_E_INVALID;
+    }
+    memcpy(s->prefix, prefix, strlen(prefix) + 1);
+    if (o->n_ref_tables > PSQ_MAX_REFS || (o->n_ref_tables && !o->ref_tables)) {
+        snprintf(msg, msgsz, "ref_tables: %s",
+                 o->n_ref_tables > PSQ_MAX_REFS ? "more than 64 tables"
+                                                : "NULL with n_ref_tables > 0");
+        return PATRON_E_INVALID;
+    }
+    for (i = 0; i < o->n_ref_tables; i++) {
+        const patron_sqlite_ref_table *t = &o->ref_tables[i];
+        const char *bad = NULL;
+        if (!t->kind || !t->kind[0] || strlen(t->kind) > PSQ_MAX_IDENT)
+            bad = "kind must be 1 to 64 bytes";
+        else if (!t->table || !plain_ident(t->table, PSQ_MAX_IDENT, 0))
+            bad = "table must be a name of letters, digits and '_' (at most 64 bytes)";
+        else if (!t->customer_column || !plain_ident(t->customer_column, PSQ_MAX_IDENT, 0))
+            bad = "customer_column must be a name of letters, digits and '_' (at most 64 bytes)";
+        else if (!t->id_column || !plain_ident(t->id_column, PSQ_MAX_IDENT, 0))
+            bad = "id_column must be a name of letters, digits and '_' (at most 64 bytes)";
+        else if (t->flags & ~(unsigned)PATRON_SQLITE_REF_PINNED)
+            bad = "unknown flags";
+        for (j = 0; !bad && j < i; j++)
+            if (strcmp(o->ref_tables[j].kind, t->kind) == 0)
+                bad = "kind used by an earlier entry";
+        if (bad) {
+            snprintf(msg, msgsz, "ref_tables[%zu]: %s", i, bad);
+            return PATRON_E_INVALID;
+        }
+    }
+    if (o->n_ref_tables) {
+        if (!(s->refs = psq_calloc(o->n_ref_tables, sizeof *s->refs)))
+            goto nomem;
+        for (i = 0; i < o->n_ref_tables; i++) {
+            const patron_sqlite_ref_table *t = &o->ref_tables[i];
+            psq_ref *r = &s->refs[i];
+            s->n_refs = i + 1; /* so that store_free frees what was copied */
+            r->flags = t->flags;
+            if (!(r->kind = dup_str(t->kind)) || !(r->table = dup_str(t->table)) ||
+                !(r->customer_column = dup_str(t->customer_column)) ||
+                !(r->id_column = dup_str(t->id_column)))
+                goto nomem;
+        }
+    }
+    return PATRON_OK;
+nomem:
+    snprintf(msg, msgsz, "out of memory");
+    return PATRON_E_NOMEM;
 }
 
 static int file_exists(const char *path)
@@ -1503,12 +1741,15 @@ static int is_special_path(const char *path)
 }
 
 PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, void **ctx_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out)
+                                                  char **errmsg_out, const char *path,
+                                                  const patron_sqlite_options *opts)
 {
+    static const patron_sqlite_options defaults = PATRON_SQLITE_OPTIONS_INIT;
+    patron_sqlite_options o = defaults;
     char msg[512];
     psq *s;
     int rc, oflags;
+    unsigned flags;
     patron_status st;
 
     if (errmsg_out)
@@ -1520,6 +1761,19 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
                                    "not be NULL");
         return PATRON_E_INVALID;
     }
+    if (opts) {
+        /* Read only the members the host's version has. */
+        if (opts->version < 1 || opts->version > PATRON_SQLITE_OPTIONS_VERSION) {
+            snprintf(msg, sizeof msg,
+                     "patron_sqlite_options version %u is unknown to this library (it knows "
+                     "1 to %d): use PATRON_SQLITE_OPTIONS_INIT",
+                     opts->version, PATRON_SQLITE_OPTIONS_VERSION);
+            set_errmsg_out(errmsg_out, msg);
+            return PATRON_E_ABI;
+        }
+        o = *opts; /* version 1 is the whole struct today */
+    }
+    flags = o.flags;
     if (flags & ~(unsigned)(PATRON_SQLITE_READONLY | PATRON_SQLITE_NOCREATE |
                             PATRON_SQLITE_SYNC_NORMAL)) {
         set_errmsg_out(errmsg_out, "patron_sqlite_store_open: unknown flags");
@@ -1532,12 +1786,17 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
         return PATRON_E_NOT_FOUND;
     }
 
-    s = calloc(1, sizeof *s);
+    s = psq_calloc(1, sizeof *s);
     if (!s) {
         set_errmsg_out(errmsg_out, "out of memory");
         return PATRON_E_NOMEM;
     }
     s->flags = flags;
+    if ((st = take_options(s, &o, msg, sizeof msg)) != PATRON_OK) {
+        store_free(s);
+        set_errmsg_out(errmsg_out, msg);
+        return st;
+    }
     s->known_field_end = KNOWN_FIELD_END;
     s->known_addr_end = KNOWN_ADDR_END;
     s->rt_field_end = count_names(patron_field_name, 1);
@@ -1604,7 +1863,7 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
     /* Schema code never runs functions from the file's own schema. */
     sqlite3_exec(s->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL);
 
-    st = psq_schema_prepare(s->db, flags, path, msg, sizeof msg);
+    st = psq_schema_prepare(s->db, flags, s->prefix, path, msg, sizeof msg);
     if (st != PATRON_OK)
         goto fail;
 
@@ -1642,9 +1901,9 @@ fail:
     return st;
 }
 
-PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out)
+PATRON_API patron_status patron_db_open_sqlite(patron_db **out, patron_sqlite **store_out,
+                                               char **errmsg_out, const char *path,
+                                               const patron_sqlite_options *opts)
 {
     patron_store_ops ops;
     void *ctx = NULL;
@@ -1652,12 +1911,14 @@ PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite
 
     if (store_out)
         *store_out = NULL;
+    if (errmsg_out)
+        *errmsg_out = NULL;
     if (!out) {
         set_errmsg_out(errmsg_out, "patron_db_open_sqlite: out must not be NULL");
         return PATRON_E_INVALID;
     }
     *out = NULL;
-    st = patron_sqlite_store_open(&ops, &ctx, path, flags, errmsg_out);
+    st = patron_sqlite_store_open(&ops, &ctx, errmsg_out, path, opts);
     if (st != PATRON_OK)
         return st;
     st = patron_db_open(out, &ops, ctx);
@@ -1671,9 +1932,51 @@ PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite
     return PATRON_OK;
 }
 
-PATRON_API patron_status patron_db_open_sqlite(patron_db **out, const char *path, unsigned flags)
+/* Deprecated: the open of the example tool until it moves to the options
+ * (see sqlite.h). */
+PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
+                                                  const char *path, unsigned flags,
+                                                  char **errmsg_out)
 {
-    return patron_db_open_sqlite_ex(out, NULL, path, flags, NULL);
+    static const patron_sqlite_ref_table orders = { "order", "orders", "customer_id", "order_id",
+                                                    0 };
+    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
+    patron_sqlite *store = NULL;
+    patron_status st;
+    int rc;
+
+    o.flags = flags;
+    o.table_prefix = "";
+    o.ref_tables = &orders;
+    o.n_ref_tables = 1;
+    st = patron_db_open_sqlite(out, &store, errmsg_out, path, &o);
+    if (st != PATRON_OK || (flags & PATRON_SQLITE_READONLY)) {
+        if (store_out)
+            *store_out = store;
+        return st;
+    }
+    rc = sqlite3_exec(store->db,
+                      "CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY NOT NULL, "
+                      "customer_id INTEGER, total TEXT);"
+                      "CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id)",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        set_errmsg_out(errmsg_out, sqlite3_errmsg(store->db));
+        patron_db_close(*out);
+        *out = NULL;
+        if (store_out)
+            *store_out = NULL;
+        return psq_status_of(rc);
+    }
+    if (store_out)
+        *store_out = store;
+    return PATRON_OK;
+}
+
+/* Deprecated: the same as patron_free() (see sqlite.h). */
+PATRON_API void patron_sqlite_free(void *ptr)
+{
+    patron_free(ptr);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -17,7 +17,8 @@
  *
  *     bench_sqlite_import [--csv FILE] [--batch N] [--only patron] [N] [DIR]
  *
- * --csv reads customers from a CSV of ../shared/data/gen_customers.py
+ * --csv reads customers from a CSV of ../shared/data/gen_customers.py, with
+ * the command-line tool's reader (examples/patron/csv.c)
  * (columns by header name: id, first_name, last_name, company, street,
  * postal_code, city, country, email, phone); without it N customers are
  * generated.  N defaults to 100000 (all rows of the CSV).
@@ -36,6 +37,8 @@
 
 #include <patron/patron.h>
 #include <patron/sqlite.h>
+
+#include "csv.h"
 
 /* Customers per transaction (--batch). */
 static long BATCH = 1000;
@@ -109,45 +112,7 @@ static void gen(row *r, long i)
     r->v[R_BIRTH] = fmt("19%02u-%02u-%02u", 30 + rnd(70), 1 + rnd(12), 1 + rnd(28));
 }
 
-/* ---- CSV (RFC 4180, comma) ---------------------------------------------- */
-
-/* Split one record into fields in place; returns the field count. */
-static int csv_fields(char *line, char **out, int max)
-{
-    int n = 0;
-    char *p = line, *w;
-    while (n < max) {
-        out[n++] = w = p;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else if (!*p) {
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            while (*p && *p != ',')
-                p++;
-        } else {
-            while (*p && *p != ',')
-                *w++ = *p++;
-        }
-        if (*p != ',') {
-            *w = '\0';
-            break;
-        }
-        p++;
-        *w = '\0';
-    }
-    return n;
-}
+/* ---- CSV: the command-line tool's reader (examples/patron/csv.c) ------- */
 
 static long read_csv(const char *path, row **rows_out, long max)
 {
@@ -158,32 +123,42 @@ static long read_csv(const char *path, row **rows_out, long max)
         { "house_number", R_HOUSE }, { "postal_code", R_POSTAL }, { "city", R_CITY },
         { "country", R_COUNTRY },
     };
-    FILE *fp = fopen(path, "r");
-    char line[4096], *f[64];
-    int slot_of[64], nf, i, j;
+    FILE *fp = fopen(path, "rb");
+    csv_reader *r = NULL;
+    csv_record rec;
+    int *slot_of = NULL, i;
+    size_t nf = 0, c;
     long n = 0, cap = 1024;
-    row *rows;
+    row *rows = NULL;
 
     if (!fp)
         return -1;
-    if (!fgets(line, sizeof line, fp)) {
+    if (csv_reader_open(&r, fp, ',') < 0 || csv_read(r, &rec) <= 0 || rec.error ||
+        !(slot_of = calloc(rec.n, sizeof *slot_of))) {
+        csv_reader_free(r);
         fclose(fp);
         return -1;
     }
-    line[strcspn(line, "\r\n")] = '\0';
-    nf = csv_fields(line + (strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0), f, 64);
-    for (i = 0; i < nf; i++) {
-        slot_of[i] = -1;
-        for (j = 0; j < (int)(sizeof cols / sizeof cols[0]); j++)
-            if (strcmp(f[i], cols[j].name) == 0)
-                slot_of[i] = cols[j].slot;
+    nf = rec.n;
+    for (c = 0; c < nf; c++) {
+        slot_of[c] = -1;
+        for (i = 0; i < (int)(sizeof cols / sizeof cols[0]); i++)
+            if (strcmp(rec.fields[c], cols[i].name) == 0)
+                slot_of[c] = cols[i].slot;
     }
     rows = calloc((size_t)cap, sizeof *rows);
-    while (rows && n < max && fgets(line, sizeof line, fp)) {
-        int k;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!*line)
+    while (rows && n < max) {
+        int k = csv_read(r, &rec);
+        if (k < 0) {
+            n = -1;
+            break;
+        }
+        if (k == 0)
+            break;
+        if (rec.error) {
+            fprintf(stderr, "bench_sqlite_import: %s, line %lu: %s\n", path, rec.line, rec.error);
             continue;
+        }
         if (n == cap) {
             row *nr = realloc(rows, (size_t)cap * 2 * sizeof *rows);
             if (!nr)
@@ -192,15 +167,16 @@ static long read_csv(const char *path, row **rows_out, long max)
             rows = nr;
             cap *= 2;
         }
-        k = csv_fields(line, f, 64);
-        for (i = 0; i < k && i < nf; i++)
-            if (slot_of[i] >= 0)
-                rows[n].v[slot_of[i]] = dup_str(f[i]);
+        for (c = 0; c < rec.n && c < nf; c++)
+            if (slot_of[c] >= 0)
+                rows[n].v[slot_of[c]] = dup_str(rec.fields[c]);
         for (i = 0; i < R__N; i++)
             if (!rows[n].v[i])
                 rows[n].v[i] = dup_str("");
         n++;
     }
+    free(slot_of);
+    csv_reader_free(r);
     fclose(fp);
     *rows_out = rows;
     return rows ? n : -1;
@@ -282,6 +258,11 @@ static const char *opt(const char *v)
     return v && *v ? v : NULL;
 }
 
+/* Without a table prefix, so that the same-schema baseline below can copy
+ * the store's tables by their plain names. */
+static const patron_sqlite_options bench_options = { PATRON_SQLITE_OPTIONS_VERSION, 0, "", NULL,
+                                                     0 };
+
 static int run_patron(const row *rows, long n, const char *path, cost *secs, long *rejected)
 {
     patron_db *db = NULL;
@@ -291,7 +272,7 @@ static int run_patron(const row *rows, long n, const char *path, cost *secs, lon
 
     *rejected = 0;
     cleanup(path);
-    if (patron_db_open_sqlite_ex(&db, &s, path, 0, &msg) != PATRON_OK)
+    if (patron_db_open_sqlite(&db, &s, &msg, path, &bench_options) != PATRON_OK)
         return die("open", msg ? msg : "?");
     cost_start(secs);
     for (i = 0; i < n; i++) {
@@ -583,7 +564,7 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
 
     cleanup(path);
     /* The store creates the schema; the rows are then written by hand. */
-    if (patron_sqlite_store_open(&ops, &ctx, path, 0, &msg) != PATRON_OK)
+    if (patron_sqlite_store_open(&ops, &ctx, &msg, path, &bench_options) != PATRON_OK)
         return die("same-schema open", msg ? msg : "?");
     db = patron_sqlite_handle(ctx);
     for (k = 0; k < T__N; k++)

@@ -1,8 +1,11 @@
 /* Benchmarks: load a customer CSV (the generator's layout) into a patron_db.
- * Minimal RFC 4180 reading; columns by header name. */
-#ifndef PATRON_PERF_CSVLOAD_H
-#define PATRON_PERF_CSVLOAD_H
+ * Read with the command-line tool's CSV reader (examples/patron/csv.c,
+ * RFC 4180); columns by header name. */
+#ifndef PATRON_BENCH_CSVLOAD_H
+#define PATRON_BENCH_CSVLOAD_H
 #include <patron/memory.h>
+
+#include "csv.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,44 +18,6 @@ static inline double perf_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Split one line into fields in place; returns the count. */
-static inline int perf_split(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        char *s = p;
-        if (*p == '"') {
-            char *w = ++p;
-            s = p;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            *w = '\0';
-            while (*p && *p != ',')
-                p++;
-        } else {
-            while (*p && *p != ',' && *p != '\n' && *p != '\r')
-                p++;
-        }
-        f[n++] = s;
-        if (*p != ',') {
-            *p = '\0';
-            break;
-        }
-        *p++ = '\0';
-    }
-    return n;
-}
-
 enum { PC_ID, PC_FIRST, PC_LAST, PC_COMPANY, PC_STREET, PC_POSTAL, PC_CITY, PC_COUNTRY, PC_EMAIL,
        PC_PHONE, PC_BIRTH, PC_N };
 
@@ -63,30 +28,46 @@ static inline long perf_load(patron_db *db, const char *path, long *refused)
     static const char *const names[PC_N] = { "id", "first_name", "last_name", "company", "street",
                                              "postal_code", "city", "country", "email", "phone",
                                              "birth_date" };
-    FILE *fp = fopen(path, "r");
-    char line[8192], *h[64];
-    int col[PC_N], nh;
+    FILE *fp = fopen(path, "rb");
+    csv_reader *r = NULL;
+    csv_record rec;
+    int col[PC_N];
     long n = 0;
     *refused = 0;
-    if (!fp || !fgets(line, sizeof line, fp)) {
+    if (!fp || csv_reader_open(&r, fp, ',') < 0 || csv_read(r, &rec) <= 0) {
         fprintf(stderr, "cannot read %s\n", path);
+        if (fp)
+            fclose(fp);
+        csv_reader_free(r);
         return -1;
     }
-    nh = perf_split(line, h, 64);
     for (int i = 0; i < PC_N; i++) {
         col[i] = -1;
-        for (int j = 0; j < nh; j++)
-            if (strcmp(h[j], names[i]) == 0)
-                col[i] = j;
+        for (size_t j = 0; j < rec.n; j++)
+            if (strcmp(rec.fields[j], names[i]) == 0)
+                col[i] = (int)j;
     }
-    while (fgets(line, sizeof line, fp)) {
-        char *f[64];
-        int nf = perf_split(line, f, 64);
+    for (;;) {
+        int k = csv_read(r, &rec);
         patron_customer *c;
         size_t a;
-#define PV(i) (col[i] >= 0 && col[i] < nf ? f[col[i]] : "")
-        if (patron_customer_new(&c) != PATRON_OK)
-            return -1;
+        if (k < 0) {
+            fprintf(stderr, "cannot read %s at line %lu\n", path, csv_reader_line(r));
+            n = -1;
+            break;
+        }
+        if (k == 0)
+            break;
+        if (rec.error) {
+            fprintf(stderr, "%s, line %lu: %s\n", path, rec.line, rec.error);
+            (*refused)++;
+            continue;
+        }
+#define PV(i) (col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : "")
+        if (patron_customer_new(&c) != PATRON_OK) {
+            n = -1;
+            break;
+        }
         patron_customer_address_add(c, &a);
         if (patron_customer_set(c, PATRON_F_EXTERNAL_ID, PV(PC_ID)) ||
             patron_customer_set(c, PATRON_F_FIRST_NAME, PV(PC_FIRST)) ||
@@ -106,6 +87,7 @@ static inline long perf_load(patron_db *db, const char *path, long *refused)
         patron_customer_free(c);
 #undef PV
     }
+    csv_reader_free(r);
     fclose(fp);
     return n;
 }
