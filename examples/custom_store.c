@@ -182,7 +182,7 @@ static int shop_insert(void *ctx, const patron_customer *c, const patron_key *ke
     memset(r, 0, sizeof *r);
     r->id = s->t.next_id + 1;
     /* The stored record carries its id: load() must give back what is stored. */
-    if (patron_customer_clone(&copy, c) != PATRON_OK)
+    if (patron_customer_clone(c, &copy) != PATRON_OK)
         return PATRON_E_NOMEM;
     {
         char idtxt[24];
@@ -265,7 +265,7 @@ static int shop_scan(void *ctx, const patron_store_filter *f, int64_t after, siz
             patron_customer_free(c);
             return PATRON_E_NOMEM;
         }
-        match = (!f->state || (int)patron_customer_state(c) == f->state) &&
+        match = (!f->state || patron_customer_state(c) == f->state) &&
                 (f->locked == PATRON_FILTER_ANY || patron_customer_locked(c) == f->locked) &&
                 (!f->group || (patron_customer_get(c, PATRON_F_GROUP) &&
                                strcmp(patron_customer_get(c, PATRON_F_GROUP), f->group) == 0));
@@ -376,7 +376,7 @@ int main(void)
     {
         size_t keys_before = s.t.n_keys;
         patron_status st = patron_db_update(db, found);
-        printf("update failing half-way: %s (%s); row still says %s\n", patron_status_str(st),
+        printf("update failing half-way: %s (%s); row still says %s\n", patron_status_message(st),
                patron_db_errmsg(db), s.t.rows[0].last_name);
         ok &= st == PATRON_E_STORE && s.t.n_keys == keys_before &&
               strcmp(s.t.rows[0].last_name, "O'Brien\"; DROP TABLE customers; --") == 0;

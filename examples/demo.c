@@ -12,7 +12,7 @@
     do { \
         patron_status st_ = (call); \
         if (st_ != PATRON_OK) { \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, patron_status_str(st_), \
+            fprintf(stderr, "%s failed: %s (%s)\n", #call, patron_status_message(st_), \
                     patron_db_errmsg(db)); \
             exit(1); \
         } \
@@ -93,7 +93,7 @@ int main(void)
     show(clerk1);
     patron_customer_set(clerk2, PATRON_F_PHONE, "030 1234567");
     st = patron_db_update(db, clerk2);
-    printf("  second clerk: %s — %s\n", patron_status_str(st), patron_db_errmsg(db));
+    printf("  second clerk: %s — %s\n", patron_status_message(st), patron_db_errmsg(db));
 
     printf("\nBad input is refused with a reason and changes nothing:\n");
     st = patron_customer_set(clerk2, PATRON_F_EMAIL, "anna at example");
@@ -108,7 +108,7 @@ int main(void)
     patron_customer_address_set(carla, 0, PATRON_A_COUNTRY, "AT");
     patron_customer_set(carla, PATRON_F_NUMBER, "K000003");
     st = patron_db_create(db, carla);
-    printf("  manual K000003: %s — %s\n", patron_status_str(st), patron_db_errmsg(db));
+    printf("  manual K000003: %s — %s\n", patron_status_message(st), patron_db_errmsg(db));
     patron_customer_set(carla, PATRON_F_NUMBER, NULL);
     CHECK(db, patron_db_create(db, carla));
     show(carla);
@@ -118,7 +118,7 @@ int main(void)
         size_t n;
         patron_filter f = PATRON_FILTER_INIT;
         f.state = PATRON_STATE_ACTIVE;
-        CHECK(db, patron_db_list(db, ids, 10, &n, &f, 0));
+        CHECK(db, patron_db_list(db, ids, &n, 10, &f, 0));
         printf("\n%zu active customers.\n", n);
     }
 

@@ -150,7 +150,7 @@ oom:
     return PATRON_E_NOMEM;
 }
 
-patron_status patron_customer_clone(patron_customer **out, const patron_customer *c)
+patron_status patron_customer_clone(const patron_customer *c, patron_customer **out)
 {
     patron_customer *n;
     patron_status st;
@@ -337,6 +337,17 @@ uint64_t patron_customer_revision(const patron_customer *c)
     return v ? strtoull(v, NULL, 10) : 0;
 }
 
+const char *patron_state_name(patron_state state)
+{
+    switch (state) {
+    case PATRON_STATE_NONE: return "none";
+    case PATRON_STATE_PENDING: return "pending";
+    case PATRON_STATE_ACTIVE: return "active";
+    case PATRON_STATE_MERGED: return "merged";
+    default: return NULL;
+    }
+}
+
 patron_state patron_customer_state(const patron_customer *c)
 {
     int s = c ? patron__state_from_name(c->f[PATRON_F_STATE]) : 0;
@@ -500,9 +511,13 @@ size_t patron_customer_prop_count(const patron_customer *c)
     return c ? c->n_props : 0;
 }
 
-patron_status patron_customer_prop_at(const patron_customer *c, size_t index, const char **key,
-                                      const char **value)
+patron_status patron_customer_prop_at(const patron_customer *c, const char **key, const char **value,
+                                      size_t index)
 {
+    if (key)
+        *key = NULL;
+    if (value)
+        *value = NULL;
     if (!c)
         return PATRON_E_INVALID;
     if (index >= c->n_props)

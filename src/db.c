@@ -77,7 +77,7 @@ static patron_status normalise_key(patron_db *db, int kind, const char *key, cha
     return PATRON_OK;
 }
 
-patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key)
+patron_status patron_db_find(patron_db *db, patron_customer **out, patron_key_kind kind, const char *key)
 {
     char *norm;
     patron__idvec ids = PATRON__IDVEC_INIT;
@@ -128,8 +128,8 @@ patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, con
     return patron__db_ok(db);
 }
 
-patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, int kind,
-                               const char *key)
+patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t *n_out, size_t cap,
+                               patron_key_kind kind, const char *key)
 {
     char *norm;
     patron__idcap ic;
@@ -156,7 +156,7 @@ patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *
     return patron__db_ok(db);
 }
 
-patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
+patron_status patron_db_list(patron_db *db, int64_t *ids, size_t *n_out, size_t cap,
                              const patron_filter *filter, int64_t after_id)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
@@ -169,10 +169,11 @@ patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_
     *n_out = 0;
     if (!filter)
         filter = &all;
-    if (filter->state < 0 || filter->state > PATRON_STATE_MERGED)
-        return patron__db_error(db, PATRON_E_INVALID, "unknown state %d in filter", filter->state);
-    if (filter->locked < PATRON_FILTER_ANY || filter->locked > 1)
-        return patron__db_error(db, PATRON_E_INVALID, "filter.locked must be -1, 0 or 1");
+    if ((int)filter->state < 0 || (int)filter->state > PATRON_STATE_MERGED)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown state %d in filter", (int)filter->state);
+    if ((int)filter->locked < PATRON_FILTER_ANY || (int)filter->locked > PATRON_FILTER_LOCKED)
+        return patron__db_error(db, PATRON_E_INVALID,
+                                "filter.locked must be PATRON_FILTER_ANY, _LOCKED or _UNLOCKED");
     if (cap == 0)
         return patron__db_ok(db);
     ic.ids = ids;

@@ -689,7 +689,7 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
     return PATRON_OK;
 }
 
-patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
+patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_mode mode)
 {
     batch b;
     job jobs[MAX_THREADS];
@@ -702,7 +702,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
     if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
-        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", mode);
+        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     memset(&b, 0, sizeof b);
     memset(jobs, 0, sizeof jobs);
     b.cfg = *db->match_cfg;
@@ -773,9 +773,17 @@ size_t patron_pairs_count(const patron_pairs *p)
     return p ? p->n : 0;
 }
 
-patron_status patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b, double *score,
-                               int *decision)
+patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a, int64_t *id_b, double *score,
+                               patron_decision *decision, size_t i)
 {
+    if (id_a)
+        *id_a = 0;
+    if (id_b)
+        *id_b = 0;
+    if (score)
+        *score = 0;
+    if (decision)
+        *decision = PATRON_DECISION_DISTINCT;
     if (!p)
         return PATRON_E_INVALID;
     if (i >= p->n)
@@ -787,7 +795,7 @@ patron_status patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, i
     if (score)
         *score = p->score[i];
     if (decision)
-        *decision = p->decision[i];
+        *decision = (patron_decision)p->decision[i];
     return PATRON_OK;
 }
 

@@ -144,3 +144,81 @@ bool patron__country_known(const char *code2)
             return true;
     return false;
 }
+
+/* ---- public field metadata ------------------------------------------- */
+
+static patron_kind public_kind(int pk)
+{
+    switch (pk) {
+    case PK_TEXT: return PATRON_KIND_TEXT;
+    case PK_MULTILINE: return PATRON_KIND_MULTILINE;
+    case PK_EMAIL: return PATRON_KIND_EMAIL;
+    case PK_DATE: return PATRON_KIND_DATE;
+    case PK_BOOL: return PATRON_KIND_BOOL;
+    case PK_LANG: return PATRON_KIND_LANGUAGE;
+    case PK_NUMBER: return PATRON_KIND_NUMBER;
+    case PK_VATID: return PATRON_KIND_VAT_ID;
+    case PK_COUNTRY: return PATRON_KIND_COUNTRY;
+    case PK_BILLING: return PATRON_KIND_TOKEN;
+    case PK_OPAQUE: return PATRON_KIND_OPAQUE;
+    default: return PATRON_KIND_NONE;
+    }
+}
+
+int patron_field_count(void)
+{
+    return PATRON_F__END - 1;
+}
+
+patron_kind patron_field_kind(int field)
+{
+    const patron__field_info *fi = patron__field(field);
+    if (!fi)
+        return PATRON_KIND_NONE;
+    /* System fields share one internal kind (read-only); their values
+     * still have a shape. */
+    switch (field) {
+    case PATRON_F_ID:
+    case PATRON_F_REVISION:
+    case PATRON_F_MERGED_INTO: return PATRON_KIND_INTEGER;
+    case PATRON_F_STATE: return PATRON_KIND_TOKEN;
+    case PATRON_F_LOCKED: return PATRON_KIND_BOOL;
+    case PATRON_F_LOCK_REASON: return PATRON_KIND_TEXT;
+    case PATRON_F_LOCKED_AT:
+    case PATRON_F_CREATED_AT:
+    case PATRON_F_UPDATED_AT: return PATRON_KIND_TIMESTAMP;
+    default: return public_kind(fi->kind);
+    }
+}
+
+unsigned patron_field_flags(int field)
+{
+    const patron__field_info *fi = patron__field(field);
+    unsigned flags = 0;
+    if (!fi)
+        return 0;
+    if (fi->kind == PK_SYSTEM)
+        flags |= PATRON_FIELD_SYSTEM;
+    if (fi->kind == PK_OPAQUE)
+        flags |= PATRON_FIELD_SECRET;
+    return flags;
+}
+
+int patron_address_field_count(void)
+{
+    return PATRON_A__END - 1;
+}
+
+patron_kind patron_address_field_kind(int field)
+{
+    const patron__field_info *fi = patron__address_field(field);
+    return fi ? public_kind(fi->kind) : PATRON_KIND_NONE;
+}
+
+unsigned patron_address_field_flags(int field)
+{
+    const patron__field_info *fi = patron__address_field(field);
+    if (!fi)
+        return 0;
+    return (fi->kind == PK_SYSTEM ? PATRON_FIELD_SYSTEM : 0u) | (fi->kind == PK_OPAQUE ? PATRON_FIELD_SECRET : 0u);
+}

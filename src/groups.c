@@ -341,49 +341,193 @@ patron_status patron_db_group_delete(patron_db *db, const char *name)
     GROUP_CALL(db, delete_in_tx(db, name));
 }
 
-static patron_status json_in_tx(patron_db *db, patron_strbuf *sb)
+/* ---- reading groups ------------------------------------------------------------ */
+
+struct patron_group {
+    group g;
+    size_t customers;
+};
+
+struct patron_groups {
+    patron_group *v;
+    size_t n;
+};
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const patron_group *)a)->g.name, ((const patron_group *)b)->g.name);
+}
+
+/* Every group (name == NULL) or the one named, with its count of active
+ * customers, sorted by name. */
+static patron_status read_in_tx(patron_db *db, patron_groups *out, const char *name)
 {
     glist l;
-    patron_status st = patron__group_all(db, &l);
-    patron__sb_putc(sb, '[');
+    patron_status st;
+    memset(out, 0, sizeof *out);
+    if (name) {
+        memset(&l, 0, sizeof l);
+        if (!(l.g = patron__calloc(1, sizeof *l.g)))
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        st = patron__group_get(db, &l.g[0], name);
+        if (st == PATRON_E_NOT_FOUND)
+            st = patron__db_error(db, PATRON_E_NOT_FOUND, "there is no customer group \"%s\"", name);
+        l.n = st ? 0 : 1;
+    } else {
+        st = patron__group_all(db, &l);
+    }
+    if (!st && l.n && !(out->v = patron__calloc(l.n, sizeof *out->v)))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     for (size_t i = 0; i < l.n && !st; i++) {
         ids active;
         if ((st = members(db, &active, l.g[i].name, PATRON_STATE_ACTIVE)) != 0)
             break;
-        patron__sb_printf(sb, "%s{\"name\":", i ? "," : "");
-        patron__json_str(sb, l.g[i].name);
-        patron__sb_printf(sb, ",\"discount_percent\":%s,\"price_category\":", l.g[i].discount[0] ? l.g[i].discount : "0");
-        patron__json_str(sb, l.g[i].price_category);
-        patron__sb_printf(sb, ",\"default\":%s,\"customers\":%zu}", l.g[i].is_default ? "true" : "false",
-                          active.n);
+        out->v[i].g = l.g[i];
+        out->v[i].customers = active.n;
+        out->n = i + 1;
         patron__free(active.v);
     }
-    patron__sb_putc(sb, ']');
     patron__free(l.g);
+    if (st) {
+        patron__free(out->v);
+        memset(out, 0, sizeof *out);
+        return st;
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, by_name);
+    return PATRON_OK;
+}
+
+static patron_status read_groups(patron_db *db, patron_groups *out, const char *name)
+{
+    patron_status st;
+    if (!patron__has_groups(db))
+        return unsupported(db);
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__tx_end(db, read_in_tx(db, out, name));
+    if (st) { /* also when only the end of the transaction failed */
+        patron__free(out->v);
+        memset(out, 0, sizeof *out);
+    }
     return st;
 }
 
-patron_status patron_db_groups_json(patron_db *db, char **out)
+patron_status patron_db_group_list(patron_db *db, patron_groups **out)
 {
-    patron_strbuf sb;
+    patron_groups *l;
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
-    if (!patron__has_groups(db))
-        return unsupported(db);
-    patron__sb_init(&sb);
-    if ((st = patron__tx_begin(db)) != 0)
-        return st;
-    st = patron__tx_end(db, json_in_tx(db, &sb));
-    if (!st && sb.oom)
-        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (st) {
-        patron__sb_free(&sb);
+    if (!(l = patron__calloc(1, sizeof *l)))
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if ((st = read_groups(db, l, NULL)) != 0) {
+        patron__free(l);
         return st;
     }
-    *out = patron__sb_detach(&sb, NULL);
+    *out = l;
     return patron__db_ok(db);
+}
+
+patron_status patron_db_group_get(patron_db *db, patron_group **out, const char *name)
+{
+    patron_groups l;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if ((st = check_name(db, name)) != 0)
+        return st;
+    if ((st = read_groups(db, &l, name)) != 0)
+        return st;
+    *out = l.v; /* exactly one */
+    return patron__db_ok(db);
+}
+
+void patron_group_free(patron_group *g)
+{
+    patron__free(g);
+}
+
+size_t patron_groups_count(const patron_groups *l)
+{
+    return l ? l->n : 0;
+}
+
+const patron_group *patron_groups_at(const patron_groups *l, size_t i)
+{
+    return l && i < l->n ? &l->v[i] : NULL;
+}
+
+void patron_groups_free(patron_groups *l)
+{
+    if (!l)
+        return;
+    patron__free(l->v);
+    patron__free(l);
+}
+
+const char *patron_group_name(const patron_group *g)
+{
+    return g ? g->g.name : NULL;
+}
+
+const char *patron_group_discount_percent(const patron_group *g)
+{
+    if (!g)
+        return NULL;
+    return g->g.discount[0] ? g->g.discount : "0";
+}
+
+const char *patron_group_price_category(const patron_group *g)
+{
+    return g && g->g.price_category[0] ? g->g.price_category : NULL;
+}
+
+int patron_group_is_default(const patron_group *g)
+{
+    return g && g->g.is_default ? 1 : 0;
+}
+
+size_t patron_group_customers(const patron_group *g)
+{
+    return g ? g->customers : 0;
+}
+
+patron_status patron_db_groups_to_json(patron_db *db, char **out)
+{
+    patron_strbuf sb;
+    patron_groups l;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if ((st = read_groups(db, &l, NULL)) != 0)
+        return st;
+    patron__sb_init(&sb);
+    patron__sb_putc(&sb, '[');
+    for (size_t i = 0; i < l.n; i++) {
+        const patron_group *g = &l.v[i];
+        patron__sb_printf(&sb, "%s{\"name\":", i ? "," : "");
+        patron__json_str(&sb, g->g.name);
+        patron__sb_printf(&sb, ",\"discount_percent\":%s,\"price_category\":", patron_group_discount_percent(g));
+        patron__json_str(&sb, g->g.price_category);
+        patron__sb_printf(&sb, ",\"default\":%s,\"customers\":%zu}", g->g.is_default ? "true" : "false",
+                          g->customers);
+    }
+    patron__sb_putc(&sb, ']');
+    patron__free(l.v);
+    if (sb.oom) {
+        patron__sb_free(&sb);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    *out = patron__sb_detach(&sb, NULL);
+    return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
 }

@@ -129,7 +129,7 @@ void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned
     patron__sb_putc(sb, '}');
 }
 
-patron_status patron_customer_to_json(char **out, const patron_customer *c, unsigned flags)
+patron_status patron_customer_to_json(const patron_customer *c, char **out, unsigned flags)
 {
     patron_strbuf sb;
     if (!out || !c)

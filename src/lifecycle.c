@@ -133,15 +133,15 @@ static patron_status check_email_free(patron_db *db, const patron_customer *c, v
     return st;
 }
 
-patron_status patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c)
+patron_status patron_db_register(patron_db *db, int64_t *existing_id_out, patron_customer *c)
 {
     int64_t existing = 0;
     patron_status st;
-    if (existing_id)
-        *existing_id = 0;
+    if (existing_id_out)
+        *existing_id_out = 0;
     st = patron__save_new(db, c, PATRON_STATE_PENDING, check_email_free, &existing);
-    if (!st && existing_id)
-        *existing_id = existing;
+    if (!st && existing_id_out)
+        *existing_id_out = existing;
     return st;
 }
 
@@ -169,9 +169,20 @@ void patron_activation_free(patron_activation *a)
     patron__free(a);
 }
 
-int patron_activation_outcome(const patron_activation *a)
+patron_outcome patron_activation_outcome(const patron_activation *a)
 {
-    return a ? a->outcome : 0;
+    return a ? (patron_outcome)a->outcome : PATRON_OUTCOME_FAILED;
+}
+
+const char *patron_outcome_name(patron_outcome o)
+{
+    switch (o) {
+    case PATRON_OUTCOME_ACTIVATED: return "activated";
+    case PATRON_OUTCOME_MERGED: return "merged";
+    case PATRON_OUTCOME_REVIEW: return "review";
+    case PATRON_OUTCOME_FAILED: return "failed";
+    default: return NULL;
+    }
 }
 int64_t patron_activation_customer(const patron_activation *a)
 {
@@ -197,9 +208,18 @@ size_t patron_activation_candidate_count(const patron_activation *a)
 {
     return a ? patron_matches_count(a->cands) : 0;
 }
-int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score, int *decision)
+patron_status patron_activation_candidate(const patron_activation *a, int64_t *id, double *score,
+                                          patron_decision *decision, size_t i)
 {
-    return a ? patron_matches_get(a->cands, i, score, decision) : 0;
+    if (!a) {
+        patron_matches_get(NULL, id, score, decision, i); /* clears the out-parameters */
+        return PATRON_E_INVALID;
+    }
+    if (!a->cands) {
+        patron_matches_get(NULL, id, score, decision, i);
+        return PATRON_E_RANGE;
+    }
+    return patron_matches_get(a->cands, id, score, decision, i);
 }
 patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i)
 {
@@ -338,7 +358,7 @@ static patron_status activate_in_tx(patron_db *db, patron_activation *a, int64_t
         if (!st) {
             a->outcome = PATRON_OUTCOME_REVIEW;
             snprintf(a->message, sizeof a->message, "needs review: %zu possible duplicate%s (best #%lld, %s)",
-                     n, n == 1 ? "" : "s", (long long)cand[0].id, patron_decision_str(cand[0].decision));
+                     n, n == 1 ? "" : "s", (long long)cand[0].id, cand[0].decision == PATRON_DECISION_MERGE ? "merge" : "review");
         }
         patron_customer_free(c);
         return st;
@@ -360,8 +380,8 @@ static patron_status activate_in_tx(patron_db *db, patron_activation *a, int64_t
     return st;
 }
 
-patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode,
-                                 unsigned flags)
+patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id,
+                                 patron_activate_mode mode, unsigned flags)
 {
     patron_activation *a;
     patron_status st;
@@ -370,8 +390,8 @@ patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
-    if (mode < PATRON_ACTIVATE_INTERACTIVE || mode > PATRON_ACTIVATE_EMAIL)
-        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", mode);
+    if ((int)mode < PATRON_ACTIVATE_INTERACTIVE || (int)mode > PATRON_ACTIVATE_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", (int)mode);
     a = patron__calloc(1, sizeof *a);
     if (!a)
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -389,23 +409,44 @@ patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t
     return patron__db_ok(db);
 }
 
-patron_status patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged,
-                                         size_t *n_review, size_t *n_failed, int mode,
-                                         unsigned flags, patron_activation_fn fn, void *payload)
+patron_status patron_db_activate_pending(patron_db *db, patron_activation_summary *out,
+                                         const patron_activate_options *opts)
 {
+    static const patron_activate_options defaults = PATRON_ACTIVATE_OPTIONS_INIT;
     patron_filter f = PATRON_FILTER_INIT;
     int64_t page[256], after = 0;
     size_t counts[5] = { 0 }, got;
+    patron_activate_mode mode;
+    unsigned flags;
+    patron_activation_fn fn;
+    void *payload;
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
-    if (mode < PATRON_ACTIVATE_INTERACTIVE || mode > PATRON_ACTIVATE_EMAIL)
-        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", mode);
+    if (!opts)
+        opts = &defaults;
+    /* Version 1 is the only one so far: every member is read.  A later
+     * version appends members and reads them only when opts->version says
+     * the caller's struct has them. */
+    if (opts->version < 1 || opts->version > PATRON_ACTIVATE_OPTIONS_VERSION)
+        return patron__db_error(db, PATRON_E_ABI, "patron_activate_options version %u is not supported "
+                                "(this library knows 1..%d)", opts->version, PATRON_ACTIVATE_OPTIONS_VERSION);
+    if (out && (out->version < 1 || out->version > PATRON_ACTIVATION_SUMMARY_VERSION))
+        return patron__db_error(db, PATRON_E_ABI, "patron_activation_summary version %u is not supported "
+                                "(this library knows 1..%d)", out->version, PATRON_ACTIVATION_SUMMARY_VERSION);
+    if (out)
+        out->activated = out->merged = out->review = out->failed = 0;
+    mode = opts->mode;
+    flags = opts->flags;
+    fn = opts->fn;
+    payload = opts->payload;
+    if ((int)mode < PATRON_ACTIVATE_INTERACTIVE || (int)mode > PATRON_ACTIVATE_EMAIL)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown activation mode %d", (int)mode);
     f.state = PATRON_STATE_PENDING;
     /* Customers left pending for review stay pending: the id cursor moves
      * on, so each is seen once. */
     do {
-        if ((st = patron_db_list(db, page, 256, &got, &f, after)) != 0)
+        if ((st = patron_db_list(db, page, &got, 256, &f, after)) != 0)
             return st;
         for (size_t i = 0; i < got; i++) {
             patron_activation *a = NULL;
@@ -433,25 +474,23 @@ patron_status patron_db_activate_pending(patron_db *db, size_t *n_activated, siz
         }
     } while (got == 256);
 done:
-    if (n_activated)
-        *n_activated = counts[PATRON_OUTCOME_ACTIVATED];
-    if (n_merged)
-        *n_merged = counts[PATRON_OUTCOME_MERGED];
-    if (n_review)
-        *n_review = counts[PATRON_OUTCOME_REVIEW];
-    if (n_failed)
-        *n_failed = counts[PATRON_OUTCOME_FAILED];
+    if (out) {
+        out->activated = counts[PATRON_OUTCOME_ACTIVATED];
+        out->merged = counts[PATRON_OUTCOME_MERGED];
+        out->review = counts[PATRON_OUTCOME_REVIEW];
+        out->failed = counts[PATRON_OUTCOME_FAILED];
+    }
     return patron__db_ok(db);
 }
 
-patron_status patron_db_release(patron_db *db, char **number, int64_t id)
+patron_status patron_db_release(patron_db *db, char **number_out, int64_t id)
 {
     patron_customer *c = NULL;
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
-    if (number)
-        *number = NULL;
+    if (number_out)
+        *number_out = NULL;
     if ((st = patron__tx_begin(db)) != 0)
         return st;
     st = load_pending(db, &c, id);
@@ -463,12 +502,12 @@ patron_status patron_db_release(patron_db *db, char **number, int64_t id)
                  patron_customer_get(c, PATRON_F_NUMBER));
         st = journal(db, "release", id, summary);
     }
-    if (!st && number && !(*number = patron__strdup(patron_customer_get(c, PATRON_F_NUMBER))))
+    if (!st && number_out && !(*number_out = patron__strdup(patron_customer_get(c, PATRON_F_NUMBER))))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     st = patron__tx_end(db, st);
-    if (st && number) {
-        patron__free(*number);
-        *number = NULL;
+    if (st && number_out) {
+        patron__free(*number_out);
+        *number_out = NULL;
     }
     patron_customer_free(c);
     return st ? st : patron__db_ok(db);
@@ -476,19 +515,19 @@ patron_status patron_db_release(patron_db *db, char **number, int64_t id)
 
 /* ---- the gate ------------------------------------------------------------------ */
 
-const char *patron_gate_str(int v)
+const char *patron_gate_name(patron_gate v)
 {
     switch (v) {
     case PATRON_GATE_ALLOWED: return "allowed";
     case PATRON_GATE_LOCKED: return "locked";
-    case PATRON_GATE_PENDING: return "not yet activated";
-    case PATRON_GATE_UNKNOWN: return "unknown customer";
-    case PATRON_GATE_MERGED: return "merged into another customer";
-    default: return "unknown answer";
+    case PATRON_GATE_PENDING: return "pending";
+    case PATRON_GATE_UNKNOWN: return "unknown";
+    case PATRON_GATE_MERGED: return "merged";
+    default: return NULL;
     }
 }
 
-static int verdict_of(const patron_customer *c)
+static patron_gate verdict_of(const patron_customer *c)
 {
     if (patron_customer_state(c) == PATRON_STATE_MERGED)
         return PATRON_GATE_MERGED;
@@ -499,7 +538,7 @@ static int verdict_of(const patron_customer *c)
     return PATRON_GATE_ALLOWED;
 }
 
-static patron_status gate_for_id(patron_db *db, int *verdict, int64_t *cid, int64_t id)
+static patron_status gate_for_id(patron_db *db, patron_gate *verdict, int64_t *cid, int64_t id)
 {
     patron_customer *c = NULL;
     patron_status st = patron__load_in_tx(db, &c, id);
@@ -520,7 +559,7 @@ static patron_status gate_for_id(patron_db *db, int *verdict, int64_t *cid, int6
     return PATRON_OK;
 }
 
-patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login)
+patron_status patron_db_can_login(patron_db *db, patron_gate *verdict, int64_t *customer_id, const char *login)
 {
     int64_t ids[2], resolved[2] = { 0, 0 }, cid = 0;
     size_t total = 0;
@@ -588,7 +627,7 @@ patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer
     return st ? st : patron__db_ok(db);
 }
 
-patron_status patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id)
+patron_status patron_db_can_order(patron_db *db, patron_gate *verdict, int64_t *customer_id, int64_t id)
 {
     int64_t cid = 0;
     patron_status st;

@@ -245,17 +245,25 @@ size_t patron__matches_n(const patron_matches *m, const patron__cand **cands)
 
 /* ---- the public matching API ------------------------------------------ */
 
-const char *patron_decision_str(int d)
+const char *patron_decision_name(patron_decision d)
 {
     switch (d) {
     case PATRON_DECISION_DISTINCT: return "distinct";
     case PATRON_DECISION_REVIEW: return "review";
     case PATRON_DECISION_MERGE: return "merge";
-    default: return "unknown";
+    default: return NULL;
     }
 }
 
-patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c, int mode)
+/* For messages and JSON: never NULL. */
+static const char *decision_word(int d)
+{
+    const char *n = patron_decision_name((patron_decision)d);
+    return n ? n : "unknown";
+}
+
+patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
+                              patron_match_mode mode)
 {
     patron_status st;
     if (!db)
@@ -264,10 +272,10 @@ patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_
         return patron__db_error(db, PATRON_E_INVALID, "no customer or no place for the result (NULL)");
     *out = NULL;
     if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
-        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", mode);
+        return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__tx_end(db, patron__candidates_in_tx(db, out, c, mode, false, true));
+    st = patron__tx_end(db, patron__candidates_in_tx(db, out, c, (int)mode, false, true));
     if (st) {
         patron_matches_free(*out);
         *out = NULL;
@@ -281,15 +289,26 @@ size_t patron_matches_count(const patron_matches *m)
     return m ? m->n : 0;
 }
 
-int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision)
+patron_status patron_matches_get(const patron_matches *m, int64_t *id, double *score, patron_decision *decision,
+                                 size_t i)
 {
-    if (!m || i >= m->n)
-        return 0;
+    if (id)
+        *id = 0;
+    if (score)
+        *score = 0;
+    if (decision)
+        *decision = PATRON_DECISION_DISTINCT;
+    if (!m)
+        return PATRON_E_INVALID;
+    if (i >= m->n)
+        return PATRON_E_RANGE;
+    if (id)
+        *id = m->c[i].id;
     if (score)
         *score = m->c[i].score;
     if (decision)
-        *decision = m->c[i].decision;
-    return m->c[i].id;
+        *decision = (patron_decision)m->c[i].decision;
+    return PATRON_OK;
 }
 
 size_t patron_matches_field_count(const patron_matches *m)
@@ -297,11 +316,21 @@ size_t patron_matches_field_count(const patron_matches *m)
     return m && m->fields ? PATRON__MF_COUNT : 0;
 }
 
-patron_status patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
-                                     const char **value_a, const char **value_b, const char **level,
-                                     double *weight)
+patron_status patron_matches_explain(const patron_matches *m, const char **field, const char **value_a,
+                                     const char **value_b, const char **level, double *weight, size_t i,
+                                     size_t k)
 {
     const cand_field *f;
+    if (field)
+        *field = NULL;
+    if (value_a)
+        *value_a = NULL;
+    if (value_b)
+        *value_b = NULL;
+    if (level)
+        *level = NULL;
+    if (weight)
+        *weight = 0;
     if (!m)
         return PATRON_E_INVALID;
     if (i >= m->n || !m->fields || k >= PATRON__MF_COUNT)
@@ -320,7 +349,7 @@ patron_status patron_matches_explain(const patron_matches *m, size_t i, size_t k
     return PATRON_OK;
 }
 
-patron_status patron_matches_to_json(char **out, const patron_matches *m, unsigned flags)
+patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags)
 {
     patron_strbuf sb;
     bool pretty = flags & PATRON_JSON_PRETTY;
@@ -331,7 +360,7 @@ patron_status patron_matches_to_json(char **out, const patron_matches *m, unsign
     for (size_t i = 0; i < m->n; i++) {
         patron__sb_printf(&sb, "%s%s{\"id\":%lld,\"score\":%.3f,\"decision\":\"%s\",\"fields\":[",
                           i ? "," : "", pretty ? "\n  " : "", (long long)m->c[i].id, m->c[i].score,
-                          patron_decision_str(m->c[i].decision));
+                          decision_word(m->c[i].decision));
         for (size_t k = 0; m->fields && k < PATRON__MF_COUNT; k++) {
             const cand_field *f = &m->fields[i * PATRON__MF_COUNT + k];
             patron__sb_printf(&sb, "%s%s{\"field\":\"%s\",\"a\":", k ? "," : "", pretty ? "\n    " : "",

@@ -20,7 +20,7 @@
 
 #include "internal.h"
 
-#define NOT_MERGED (-2)
+#define NOT_MERGED PATRON_MERGE_NOT_MERGED
 
 struct patron_merge_plan {
     size_t n;              /* records: [0] survivor, [1..] duplicates */
@@ -30,7 +30,7 @@ struct patron_merge_plan {
     char *custom[PATRON_F__END];
     int conflict[PATRON_F__END];
     patron_customer *lists; /* united addresses, tags, properties */
-    int lock;               /* -1 default, 0, 1 */
+    int lock;               /* a patron_merge_lock */
     int activate;
     bool login_conflict, login_explicit;
     char *problems;
@@ -93,7 +93,9 @@ static void loose_norm(const char *s, patron_strbuf *out)
     }
 }
 
-static bool loose_equal(const char *a, const char *b)
+/* Out of memory sets *oom (and the answer means nothing): a plan must not
+ * differ because memory ran short. */
+static bool loose_equal(const char *a, const char *b, bool *oom)
 {
     patron_strbuf x, y;
     bool eq;
@@ -101,6 +103,8 @@ static bool loose_equal(const char *a, const char *b)
     patron__sb_init(&y);
     loose_norm(a, &x);
     loose_norm(b, &y);
+    if (x.oom || y.oom)
+        *oom = true;
     eq = !x.oom && !y.oom && x.len == y.len && (x.len == 0 || memcmp(x.buf, y.buf, x.len) == 0);
     patron__sb_free(&x);
     patron__sb_free(&y);
@@ -133,7 +137,7 @@ static bool same_login(const patron_customer *a, const patron_customer *b)
     return ua && ub && strcmp(ua, ub) == 0 && ((!ha && !hb) || (ha && hb && strcmp(ha, hb) == 0));
 }
 
-static void decide_field(patron_merge_plan *p, int f)
+static void decide_field(patron_merge_plan *p, int f, bool *oom)
 {
     int pick = -1;
     size_t distinct = 0;
@@ -144,7 +148,7 @@ static void decide_field(patron_merge_plan *p, int f)
             continue;
         for (size_t j = 0; j < k; j++)
             if (nonempty(patron_customer_get(p->rec[j], f)) &&
-                loose_equal(patron_customer_get(p->rec[j], f), v))
+                loose_equal(patron_customer_get(p->rec[j], f), v, oom))
                 seen = true;
         if (!seen)
             distinct++;
@@ -162,6 +166,7 @@ static patron_status decide_notes(patron_merge_plan *p)
     patron_strbuf sb;
     size_t distinct = 0;
     int only = 0;
+    bool oom = false;
     patron__sb_init(&sb);
     for (size_t k = 0; k < p->n; k++) {
         const char *v = patron_customer_get(p->rec[k], PATRON_F_NOTES);
@@ -170,7 +175,7 @@ static patron_status decide_notes(patron_merge_plan *p)
             continue;
         for (size_t j = 0; j < k; j++)
             seen |= nonempty(patron_customer_get(p->rec[j], PATRON_F_NOTES)) &&
-                    loose_equal(patron_customer_get(p->rec[j], PATRON_F_NOTES), v);
+                    loose_equal(patron_customer_get(p->rec[j], PATRON_F_NOTES), v, &oom);
         if (seen)
             continue;
         if (distinct++)
@@ -178,6 +183,10 @@ static patron_status decide_notes(patron_merge_plan *p)
         else
             only = (int)k;
         patron__sb_puts(&sb, v);
+    }
+    if (oom || sb.oom) {
+        patron__sb_free(&sb);
+        return PATRON_E_NOMEM;
     }
     p->conflict[PATRON_F_NOTES] = distinct > 1;
     if (distinct <= 1) {
@@ -208,14 +217,14 @@ static void decide_login(patron_merge_plan *p)
     p->conflict[PATRON_F_LOGIN_USER] = p->login_conflict;
 }
 
-static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j)
+static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j, bool *oom)
 {
     static const int cmp[] = { PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME, PATRON_A_COMPANY,
                                PATRON_A_STREET,     PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
                                PATRON_A_POSTAL_CODE, PATRON_A_CITY,    PATRON_A_COUNTRY };
     for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++)
         if (!loose_equal(patron_customer_address_get(a, i, cmp[k]),
-                         patron_customer_address_get(b, j, cmp[k])))
+                         patron_customer_address_get(b, j, cmp[k]), oom))
             return false;
     return true;
 }
@@ -225,6 +234,7 @@ static bool same_address(const patron_customer *a, size_t i, const patron_custom
 static patron_status unite_lists(patron_merge_plan *p)
 {
     patron_customer *l;
+    bool oom = false;
     patron_status st = patron_customer_new(&l);
     if (st)
         return st;
@@ -234,7 +244,11 @@ static patron_status unite_lists(patron_merge_plan *p)
             bool dup = false;
             size_t idx;
             for (size_t j = 0; j < patron_customer_address_count(l) && !dup; j++)
-                dup = same_address(l, j, r, i);
+                dup = same_address(l, j, r, i, &oom);
+            if (oom) {
+                st = PATRON_E_NOMEM;
+                break;
+            }
             if (dup)
                 continue;
             if ((st = patron_customer_address_add(l, &idx)) != 0)
@@ -251,7 +265,7 @@ static patron_status unite_lists(patron_merge_plan *p)
             st = patron_customer_tag_add(l, patron_customer_tag_get(r, i));
         for (size_t i = 0; i < patron_customer_prop_count(r) && !st; i++) {
             const char *key, *val;
-            patron_customer_prop_at(r, i, &key, &val);
+            patron_customer_prop_at(r, &key, &val, i);
             if (!patron_customer_prop_get(l, key))
                 st = patron_customer_prop_set(l, key, val);
         }
@@ -279,6 +293,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
 {
     patron_merge_plan *p;
     patron_status st = PATRON_OK;
+    bool oom = false;
     *out = NULL;
     if (!dup_ids || n_dups == 0)
         return patron__db_error(db, PATRON_E_INVALID, "a merge needs at least one duplicate");
@@ -298,7 +313,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     p->n = n_dups + 1;
     p->policy = policy;
-    p->lock = -1;
+    p->lock = PATRON_MERGE_LOCK_ANY;
     p->rec = patron__calloc(p->n, sizeof *p->rec);
     if (!p->rec) {
         patron_merge_plan_free(p);
@@ -320,9 +335,11 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
         p->choice[f] = NOT_MERGED;
     for (int f = 1; f < PATRON_F__END; f++)
         if (is_merged_field(f) && f != PATRON_F_NOTES && f != PATRON_F_LOGIN_USER)
-            decide_field(p, f);
+            decide_field(p, f, &oom);
     decide_login(p);
-    if ((st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
+    if (oom)
+        st = PATRON_E_NOMEM;
+    if (st || (st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
         patron_merge_plan_free(p);
         return patron__db_error(db, st, "out of memory");
     }
@@ -332,7 +349,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
 }
 
 patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
-                                    const int64_t *dup_ids, size_t n_dups, int policy)
+                                    const int64_t *dup_ids, size_t n_dups, patron_merge_policy policy)
 {
     patron_status st;
     if (!db)
@@ -342,7 +359,7 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
     *out = NULL;
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, policy));
+    st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, (int)policy));
     if (st) {
         patron_merge_plan_free(*out);
         *out = NULL;
@@ -380,11 +397,16 @@ const patron_customer *patron_merge_plan_record(const patron_merge_plan *p, size
     return p && k < p->n ? p->rec[k] : NULL;
 }
 
-int patron_merge_plan_choice(const patron_merge_plan *p, int f)
+patron_status patron_merge_plan_choice(const patron_merge_plan *p, int *out, int f)
 {
-    if (!p || f <= 0 || f >= PATRON_F__END)
-        return NOT_MERGED;
-    return p->choice[f];
+    if (out)
+        *out = NOT_MERGED;
+    if (!p || !out)
+        return PATRON_E_INVALID;
+    if (f <= 0 || f >= PATRON_F__END)
+        return PATRON_E_RANGE;
+    *out = p->choice[f];
+    return PATRON_OK;
 }
 
 const char *patron_merge_plan_value(const patron_merge_plan *p, int f)
@@ -466,13 +488,14 @@ patron_status patron_merge_plan_set(patron_merge_plan *p, int f, const char *val
     return PATRON_OK;
 }
 
-patron_status patron_merge_plan_set_lock(patron_merge_plan *p, int lock)
+patron_status patron_merge_plan_set_lock(patron_merge_plan *p, patron_merge_lock lock)
 {
     if (!p)
         return PATRON_E_INVALID;
-    if (lock < -1 || lock > 1)
-        return plan_error(p, PATRON_E_INVALID, "lock must be -1, 0 or 1");
-    p->lock = lock;
+    if ((int)lock < PATRON_MERGE_LOCK_ANY || (int)lock > PATRON_MERGE_LOCK_LOCKED)
+        return plan_error(p, PATRON_E_INVALID,
+                          "lock must be PATRON_MERGE_LOCK_ANY, _UNLOCKED or _LOCKED, not %d", (int)lock);
+    p->lock = (int)lock;
     return PATRON_OK;
 }
 
@@ -491,15 +514,15 @@ const char *patron_merge_plan_problems(const patron_merge_plan *p)
 
 static bool plan_locks(const patron_merge_plan *p)
 {
-    if (p->lock >= 0)
-        return p->lock == 1;
+    if (p->lock != PATRON_MERGE_LOCK_ANY)
+        return p->lock == PATRON_MERGE_LOCK_LOCKED;
     for (size_t k = 0; k < p->n; k++)
         if (patron_customer_locked(p->rec[k]))
             return true;
     return false;
 }
 
-patron_status patron_merge_plan_to_json(char **out, const patron_merge_plan *p, unsigned flags)
+patron_status patron_merge_plan_to_json(const patron_merge_plan *p, char **out, unsigned flags)
 {
     patron_strbuf sb;
     bool pretty = flags & PATRON_JSON_PRETTY;
@@ -876,7 +899,8 @@ static int hexval(char c)
 }
 
 /* Decode a hex word up to a space or line end into a new string. */
-static char *unhex(const char **pp, size_t *len_out)
+/* NULL if the text is not hex or (setting *oom) memory ran out. */
+static char *unhex(const char **pp, size_t *len_out, bool *oom)
 {
     const char *p = *pp, *e = p;
     char *out;
@@ -887,13 +911,18 @@ static char *unhex(const char **pp, size_t *len_out)
         *pp = e;
         if (len_out)
             *len_out = 0;
-        return patron__strdup("");
+        out = patron__strdup("");
+        if (!out)
+            *oom = true;
+        return out;
     }
     if ((e - p) % 2)
         return NULL;
     out = patron__malloc((size_t)(e - p) / 2 + 1);
-    if (!out)
+    if (!out) {
+        *oom = true;
         return NULL;
+    }
     for (const char *q = p; q < e; q += 2) {
         int hi = hexval(q[0]), lo = hexval(q[1]);
         if (hi < 0 || lo < 0) {
@@ -941,9 +970,13 @@ static void parsed_free(parsed *pr)
     memset(pr, 0, sizeof *pr);
 }
 
+/* PATRON_E_INVALID if the payload is damaged, PATRON_E_NOMEM if memory ran
+ * out reading it. */
 static patron_status parse_payload(const char *s, parsed *pr)
 {
     size_t cap_r = 0, cap_f = 0;
+    bool oom = false;
+    patron_status ust;
     memset(pr, 0, sizeof *pr);
     if (strncmp(s, "patron-merge 1\n", 15) != 0)
         return PATRON_E_INVALID;
@@ -962,10 +995,14 @@ static patron_status parse_payload(const char *s, parsed *pr)
             r.id = strtoll(line + 7, &end, 10);
             r.after_rev = strtoull(end, &end, 10);
             p = end + 1;
-            packed = unhex(&p, &len);
+            packed = unhex(&p, &len, &oom);
             if (!packed)
                 goto bad;
-            if (patron_customer_new(&r.before) || patron_record_unpack(r.before, packed, len)) {
+            ust = patron_customer_new(&r.before);
+            if (!ust)
+                ust = patron_record_unpack(r.before, packed, len);
+            if (ust) {
+                oom = ust == PATRON_E_NOMEM;
                 patron__free(packed);
                 patron_customer_free(r.before);
                 goto bad;
@@ -975,6 +1012,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
                 size_t nc = cap_r ? cap_r * 2 : 4;
                 urec *nr = patron__realloc(pr->recs, nc * sizeof *nr);
                 if (!nr) {
+                    oom = true;
                     patron_customer_free(r.before);
                     goto bad;
                 }
@@ -988,9 +1026,9 @@ static patron_status parse_payload(const char *s, parsed *pr)
             uref f;
             f.from = strtoll(line + 4, &end, 10);
             p = end + 1;
-            f.kind = unhex(&p, NULL);
+            f.kind = unhex(&p, NULL, &oom);
             p++;
-            f.ref = f.kind ? unhex(&p, NULL) : NULL;
+            f.ref = f.kind ? unhex(&p, NULL, &oom) : NULL;
             if (!f.kind || !f.ref) {
                 patron__free(f.kind);
                 patron__free(f.ref);
@@ -1000,6 +1038,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
                 size_t nc = cap_f ? cap_f * 2 : 8;
                 uref *nf = patron__realloc(pr->refs, nc * sizeof *nf);
                 if (!nf) {
+                    oom = true;
                     patron__free(f.kind);
                     patron__free(f.ref);
                     goto bad;
@@ -1016,7 +1055,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
     return PATRON_OK;
 bad:
     parsed_free(pr);
-    return PATRON_E_INVALID;
+    return oom ? PATRON_E_NOMEM : PATRON_E_INVALID;
 }
 
 static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
@@ -1037,8 +1076,13 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     if (!st && j.undone_by)
         st = patron__db_error(db, PATRON_E_STATE, "merge %lld was undone already (by entry %lld)",
                               (long long)jid, (long long)j.undone_by);
-    if (!st && parse_payload(j.payload, &pr) != PATRON_OK)
-        st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+    if (!st) {
+        patron_status pst = parse_payload(j.payload, &pr);
+        if (pst == PATRON_E_NOMEM)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else if (pst)
+            st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+    }
 
     /* Nothing later may depend on the merge. */
     for (size_t i = 0; i < pr.n_recs && !st; i++) {
@@ -1143,7 +1187,7 @@ static int list_entry(void *ctx, const patron_journal_entry *e)
     return 0;
 }
 
-patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit)
+patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after_id, size_t limit)
 {
     patron_strbuf sb;
     jlist l;
@@ -1173,8 +1217,8 @@ patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id
     return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
 }
 
-patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n,
-                                    unsigned flags)
+patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t *ids, size_t n,
+                                       unsigned flags)
 {
     patron_strbuf sb;
     patron_status st;
@@ -1209,4 +1253,141 @@ patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *id
     }
     *out = patron__sb_detach(&sb, NULL);
     return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+}
+
+/* ---- the journal as structs ------------------------------------------ */
+
+struct patron_journal_item {
+    int64_t id, time, customer_id, undone_by;
+    char *kind, *summary;
+};
+
+struct patron_journal {
+    patron_journal_item *e;
+    size_t n, cap;
+    bool oom;
+};
+
+/* The one-line summary of an entry, from the payload's "summary" line; never
+ * anything else of the payload (it holds before-images). */
+static char *entry_summary(const patron_journal_entry *e)
+{
+    const char *sum = e->payload ? strstr(e->payload, "\nsummary ") : NULL;
+    const char *s, *end;
+    if (!sum)
+        return patron__strdup("");
+    s = sum + 9;
+    end = strchr(s, '\n');
+    return patron__strndup(s, end ? (size_t)(end - s) : strlen(s));
+}
+
+static int keep_entry(void *ctx, const patron_journal_entry *e)
+{
+    patron_journal *j = ctx;
+    patron_journal_item *it;
+    if (j->n == j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 16;
+        patron_journal_item *ne = patron__realloc(j->e, nc * sizeof *ne);
+        if (!ne) {
+            j->oom = true;
+            return 1;
+        }
+        j->e = ne;
+        j->cap = nc;
+    }
+    it = &j->e[j->n];
+    memset(it, 0, sizeof *it);
+    it->id = e->id;
+    it->time = e->time;
+    it->customer_id = e->customer_id;
+    it->undone_by = e->undone_by;
+    it->kind = patron__strdup(e->kind ? e->kind : "");
+    it->summary = entry_summary(e);
+    j->n++;
+    if (!it->kind || !it->summary) {
+        j->oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+void patron_journal_free(patron_journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++) {
+        patron__free(j->e[i].kind);
+        patron__free(j->e[i].summary);
+    }
+    patron__free(j->e);
+    patron__free(j);
+}
+
+patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_t after_id, size_t limit)
+{
+    patron_journal *j;
+    patron_status st;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL_SCAN))
+        return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
+    if (!(j = patron__calloc(1, sizeof *j)))
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if ((st = patron__tx_begin(db)) != 0) {
+        patron_journal_free(j);
+        return st;
+    }
+    st = patron__st_journal_scan(db, after_id, limit, keep_entry, j);
+    if (j->oom)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    st = patron__tx_end(db, st);
+    if (st) {
+        patron_journal_free(j);
+        return st;
+    }
+    *out = j;
+    return patron__db_ok(db);
+}
+
+size_t patron_journal_count(const patron_journal *j)
+{
+    return j ? j->n : 0;
+}
+
+const patron_journal_item *patron_journal_at(const patron_journal *j, size_t i)
+{
+    return j && i < j->n ? &j->e[i] : NULL;
+}
+
+int64_t patron_journal_item_id(const patron_journal_item *e)
+{
+    return e ? e->id : 0;
+}
+
+int64_t patron_journal_item_time(const patron_journal_item *e)
+{
+    return e ? e->time : 0;
+}
+
+const char *patron_journal_item_kind(const patron_journal_item *e)
+{
+    return e ? e->kind : NULL;
+}
+
+int64_t patron_journal_item_customer(const patron_journal_item *e)
+{
+    return e ? e->customer_id : 0;
+}
+
+int64_t patron_journal_item_undone_by(const patron_journal_item *e)
+{
+    return e ? e->undone_by : 0;
+}
+
+const char *patron_journal_item_summary(const patron_journal_item *e)
+{
+    return e ? e->summary : NULL;
 }

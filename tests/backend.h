@@ -56,7 +56,7 @@ int fx_teardown(void **state);
     do { \
         patron_status st_ = (call); \
         if (st_ != PATRON_OK) \
-            fail_msg("%s: %s (%s)", #call, patron_status_str(st_), patron_db_errmsg(db)); \
+            fail_msg("%s: %s (%s)", #call, patron_status_message(st_), patron_db_errmsg(db)); \
     } while (0)
 
 /* ---- fault injection -------------------------------------------------- */

@@ -10,47 +10,35 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 
-/* A customer with one address; returns its id. */
+/* Where field f of plan p takes its value from. */
+static int choice_of(const patron_merge_plan *p, int f)
+{
+    int c = 99;
+    assert_int_equal(patron_merge_plan_choice(p, &c, f), PATRON_OK);
+    return c;
+}
+
+/* A customer in Köln, house number 1, its address the default one, with
+ * one more field set by name. */
 static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
                    const char *street, const char *plz, const char *extra_field, const char *extra)
 {
-    patron_customer *c;
-    size_t a;
-    int64_t id;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, "1"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, "Köln"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_DEFAULT, "1"), PATRON_OK);
+    patron_customer *c = fx_person(first, last, email, street, "1", plz, "Köln");
+    assert_int_equal(patron_customer_address_set(c, 0, PATRON_A_DEFAULT, "1"), PATRON_OK);
     if (extra_field) {
         int f = patron_field_from_name(extra_field);
         assert_true(f > 0);
         assert_int_equal(patron_customer_set(c, f, extra), PATRON_OK);
     }
-    OK(db, patron_db_create(db, c));
-    id = patron_customer_id(c);
-    patron_customer_free(c);
-    return id;
-}
-
-static patron_customer *load(patron_db *db, int64_t id)
-{
-    patron_customer *c = NULL;
-    OK(db, patron_db_load(db, &c, id));
-    return c;
+    return fx_save(db, c);
 }
 
 static void set_field(patron_db *db, int64_t id, int field, const char *value)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     assert_int_equal(patron_customer_set(c, field, value), PATRON_OK);
     OK(db, patron_db_update(db, c));
     patron_customer_free(c);
@@ -58,7 +46,7 @@ static void set_field(patron_db *db, int64_t id, int field, const char *value)
 
 static void set_login(patron_db *db, int64_t id, const char *user, const char *hash)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, user), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, hash), PATRON_OK);
     OK(db, patron_db_update(db, c));
@@ -120,18 +108,27 @@ static void test_plan_choices_and_conflicts(void **state)
     assert_int_equal(patron_customer_id(patron_merge_plan_record(p, 1)), b);
     assert_null(patron_merge_plan_record(p, 2));
     /* survivor's value wins, empty survivor fields are filled */
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 0);
+    assert_int_equal(choice_of(p, PATRON_F_PHONE), 0);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0221 1234");
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_PHONE), 1);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_BIRTH_DATE), 1);
+    assert_int_equal(choice_of(p, PATRON_F_BIRTH_DATE), 1);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_BIRTH_DATE), "1980-05-17");
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_BIRTH_DATE), 0);
     /* equal after normalisation: umlaut spelling, case */
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_LAST_NAME), 0);
     assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_FIRST_NAME), 0);
     /* system fields and the number are not chosen */
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_NUMBER), -2);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_REVISION), -2);
+    assert_int_equal(choice_of(p, PATRON_F_NUMBER), PATRON_MERGE_NOT_MERGED);
+    assert_int_equal(choice_of(p, PATRON_F_REVISION), PATRON_MERGE_NOT_MERGED);
+    assert_int_equal(choice_of(p, PATRON_F_LOGIN_HASH), PATRON_MERGE_NOT_MERGED);
+    {
+        /* an unknown field is out of range, not a sentinel */
+        int c = 5;
+        assert_int_equal(patron_merge_plan_choice(p, &c, PATRON_F__END), PATRON_E_RANGE);
+        assert_int_equal(c, PATRON_MERGE_NOT_MERGED);
+        assert_int_equal(patron_merge_plan_choice(p, &c, 0), PATRON_E_RANGE);
+        assert_int_equal(patron_merge_plan_choice(p, NULL, PATRON_F_PHONE), PATRON_E_INVALID);
+    }
     assert_string_equal(patron_merge_plan_problems(p), "");
 
     /* custom choices */
@@ -140,7 +137,7 @@ static void test_plan_choices_and_conflicts(void **state)
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_EMAIL, "not an email"), PATRON_E_INVALID);
     assert_non_null(strstr(patron_merge_plan_errmsg(p), "email"));
     OK(f->db, patron_merge_plan_set(p, PATRON_F_COMPANY, "Müller GmbH"));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_COMPANY), PATRON_MERGE_CUSTOM);
+    assert_int_equal(choice_of(p, PATRON_F_COMPANY), PATRON_MERGE_CUSTOM);
     assert_int_equal(patron_merge_plan_take(p, PATRON_F_PHONE, 2), PATRON_E_RANGE);
     assert_int_equal(patron_merge_plan_take(p, PATRON_F_REVISION, 0), PATRON_E_INVALID);
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_STATE, "active"), PATRON_E_INVALID);
@@ -150,8 +147,8 @@ static void test_plan_choices_and_conflicts(void **state)
         patron_customer *s, *d, *via;
         OK(f->db, patron_db_merge(f->db, &jid, p));
         assert_true(jid > 0);
-        s = load(f->db, a);
-        d = load(f->db, b);
+        s = fx_load(f->db, a);
+        d = fx_load(f->db, b);
         assert_string_equal(patron_customer_get(s, PATRON_F_PHONE), "0221 9999");
         assert_string_equal(patron_customer_get(s, PATRON_F_BIRTH_DATE), "1980-05-17");
         assert_string_equal(patron_customer_get(s, PATRON_F_COMPANY), "Müller GmbH");
@@ -236,7 +233,7 @@ static void test_plan_group_must_exist(void **state)
     a = add(f->db, "Bernd", "Schmidt", NULL, "Ring", "10115", NULL, NULL);
     b = add(f->db, "Bernd", "Schmitt", NULL, "Ring", "10115", NULL, NULL);
     /* the update path refuses the unknown group ... */
-    c = load(f->db, a);
+    c = fx_load(f->db, a);
     assert_int_equal(patron_customer_set(c, PATRON_F_GROUP, "nope"), PATRON_OK);
     assert_int_equal(patron_db_update(f->db, c), PATRON_E_INVALID);
     patron_customer_free(c);
@@ -253,7 +250,7 @@ static void test_plan_group_must_exist(void **state)
     /* an existing group is taken */
     OK(f->db, patron_merge_plan_set(p, PATRON_F_GROUP, "Stammkunden"));
     OK(f->db, patron_db_merge(f->db, &jid, p));
-    c = load(f->db, a);
+    c = fx_load(f->db, a);
     assert_string_equal(patron_customer_get(c, PATRON_F_GROUP), "Stammkunden");
     patron_customer_free(c);
     patron_merge_plan_free(p);
@@ -272,7 +269,7 @@ static void test_n_way_and_lists(void **state)
         patron_customer *c;
         snprintf(street, sizeof street, "%s", i % 2 ? "Lindenallee" : "Parkweg");
         ids[i] = add(f->db, "Claudia", "Weber", NULL, street, "80331", NULL, NULL);
-        c = load(f->db, ids[i]);
+        c = fx_load(f->db, ids[i]);
         snprintf(tag, sizeof tag, "tag%d", i % 3);
         assert_int_equal(patron_customer_tag_add(c, tag), PATRON_OK);
         assert_int_equal(patron_customer_prop_set(c, "source", i == 1 ? "ebay" : "shop"), PATRON_OK);
@@ -282,10 +279,10 @@ static void test_n_way_and_lists(void **state)
     set_field(f->db, ids[4], PATRON_F_VAT_ID, "DE123456789");
     OK(f->db, patron_merge_plan_new(f->db, &p, ids[0], ids + 1, 5, PATRON_MERGE_SURVIVOR));
     assert_int_equal(patron_merge_plan_count(p), 6);
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_VAT_ID), 4);
+    assert_int_equal(choice_of(p, PATRON_F_VAT_ID), 4);
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, ids[0]);
+    s = fx_load(f->db, ids[0]);
     /* addresses united without repeats: Lindenallee and Parkweg */
     assert_int_equal(patron_customer_address_count(s), 2);
     /* tags: tag1, tag2, tag0 once each */
@@ -295,7 +292,7 @@ static void test_n_way_and_lists(void **state)
     assert_string_equal(patron_customer_get(s, PATRON_F_VAT_ID), "DE123456789");
     patron_customer_free(s);
     for (int i = 1; i < 6; i++) {
-        patron_customer *d = load(f->db, ids[i]);
+        patron_customer *d = fx_load(f->db, ids[i]);
         char into[24];
         snprintf(into, sizeof into, "%lld", (long long)ids[0]);
         assert_int_equal(patron_customer_state(d), PATRON_STATE_MERGED);
@@ -318,12 +315,12 @@ static void test_login_rules(void **state)
     int64_t pair[2];
     set_login(f->db, on, "dirk", "$2y$10$hash-of-dirk");
     OK(f->db, patron_merge_plan_new(f->db, &p, off, &on, 1, 0));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_LOGIN_USER), 1);
+    assert_int_equal(choice_of(p, PATRON_F_LOGIN_USER), 1);
     /* the hash is never handed out by a plan, nor in its JSON */
     assert_null(patron_merge_plan_value(p, PATRON_F_LOGIN_HASH));
     {
         char *json;
-        OK(f->db, patron_merge_plan_to_json(&json, p, PATRON_JSON_PRETTY));
+        OK(f->db, patron_merge_plan_to_json(p, &json, PATRON_JSON_PRETTY));
         assert_null(strstr(json, "hash-of-dirk"));
         assert_non_null(strstr(json, "\"has_password\": true") ? strstr(json, "has_password")
                                                                : strstr(json, "has_password"));
@@ -335,7 +332,7 @@ static void test_login_rules(void **state)
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_LOGIN_USER, "x"), PATRON_E_INVALID);
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, off);
+    s = fx_load(f->db, off);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk");
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$hash-of-dirk");
     patron_customer_free(s);
@@ -356,7 +353,7 @@ static void test_login_rules(void **state)
     assert_string_equal(patron_merge_plan_problems(p), "");
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, off);
+    s = fx_load(f->db, off);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk.k");
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$other");
     patron_customer_free(s);
@@ -378,22 +375,22 @@ static void test_lock_decision(void **state)
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_int_equal(patron_customer_locked(s), 1);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOCK_REASON), "Zahlungsausfall");
     patron_customer_free(s);
     /* the caller may decide otherwise */
     OK(f->db, patron_merge_plan_new(f->db, &p, c, &d, 1, 0));
-    assert_int_equal(patron_merge_plan_set_lock(p, 2), PATRON_E_INVALID);
-    OK(f->db, patron_merge_plan_set_lock(p, 0));
+    assert_int_equal(patron_merge_plan_set_lock(p, (patron_merge_lock)2), PATRON_E_INVALID);
+    OK(f->db, patron_merge_plan_set_lock(p, PATRON_MERGE_LOCK_UNLOCKED));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, c);
+    s = fx_load(f->db, c);
     assert_int_equal(patron_customer_locked(s), 0);
     patron_customer_free(s);
     /* unlock */
     OK(f->db, patron_db_unlock(f->db, a));
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_int_equal(patron_customer_locked(s), 0);
     assert_null(patron_customer_get(s, PATRON_F_LOCK_REASON));
     patron_customer_free(s);
@@ -405,10 +402,10 @@ static void test_policy_newest(void **state)
     patron_merge_plan *p;
     int64_t a = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 1");
     int64_t b = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 2");
-    patron_customer *c = load(f->db, b);
+    patron_customer *c = fx_load(f->db, b);
     /* make b the newer one without waiting a second: an update stamps now,
      * and a's updated_at is set to the past through a store-level write */
-    patron_customer *old = load(f->db, a);
+    patron_customer *old = fx_load(f->db, a);
     patron_key none[1];
     (void)none;
     assert_int_equal(patron_record_set(old, PATRON_F_UPDATED_AT, "1000"), PATRON_OK);
@@ -419,7 +416,7 @@ static void test_policy_newest(void **state)
     }
     assert_int_equal(f->tb.ops->commit(f->tb.ctx), 0);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_NEWEST));
-    assert_int_equal(patron_merge_plan_choice(p, PATRON_F_PHONE), 1);
+    assert_int_equal(choice_of(p, PATRON_F_PHONE), 1);
     assert_string_equal(patron_merge_plan_value(p, PATRON_F_PHONE), "0341 2");
     patron_merge_plan_free(p);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
@@ -460,18 +457,40 @@ static void test_relink_and_undo(void **state)
     /* the journal lists it, without before-images or hashes */
     {
         char *j;
-        OK(f->db, patron_db_journal_json(f->db, &j, 0, 100));
+        OK(f->db, patron_db_journal_to_json(f->db, &j, 0, 100));
         assert_non_null(strstr(j, "\"kind\":\"merge\""));
         assert_non_null(strstr(j, "merged"));
         assert_null(strstr(j, "gerdsecret"));
         assert_null(strstr(j, "record "));
         patron_free(j);
     }
+    /* the same entry read as a struct: no payload to be had */
+    {
+        patron_journal *jl = NULL;
+        const patron_journal_item *e;
+        OK(f->db, patron_db_journal_list(f->db, &jl, 0, 100));
+        assert_true(patron_journal_count(jl) >= 1);
+        e = patron_journal_at(jl, patron_journal_count(jl) - 1);
+        assert_int_equal(patron_journal_item_id(e), jid);
+        assert_string_equal(patron_journal_item_kind(e), "merge");
+        assert_int_equal(patron_journal_item_customer(e), a);
+        assert_int_equal(patron_journal_item_undone_by(e), 0);
+        assert_true(patron_journal_item_time(e) > 0);
+        assert_non_null(strstr(patron_journal_item_summary(e), "merged"));
+        assert_null(strstr(patron_journal_item_summary(e), "gerdsecret"));
+        assert_null(patron_journal_at(jl, patron_journal_count(jl)));
+        patron_journal_free(jl);
+        /* paging: nothing after the last entry */
+        OK(f->db, patron_db_journal_list(f->db, &jl, jid, 100));
+        assert_int_equal(patron_journal_count(jl), 0);
+        patron_journal_free(jl);
+        assert_int_equal(patron_db_journal_list(f->db, NULL, 0, 1), PATRON_E_INVALID);
+    }
     /* export of the involved records: no hash either */
     {
         char *e;
         int64_t ids[3] = { a, b, c };
-        OK(f->db, patron_db_export_json(f->db, &e, ids, 3, PATRON_JSON_PRETTY));
+        OK(f->db, patron_db_export_to_json(f->db, &e, ids, 3, PATRON_JSON_PRETTY));
         assert_null(strstr(e, "gerdsecret"));
         assert_non_null(strstr(e, "Hahn"));
         patron_free(e);
@@ -484,6 +503,23 @@ static void test_relink_and_undo(void **state)
     assert_same_state(before, after);
     assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
     assert_int_equal(tb_order_owner(&f->tb, "C-1"), c);
+    {
+        /* the merge entry now names its undo */
+        patron_journal *jl = NULL;
+        int found = 0;
+        OK(f->db, patron_db_journal_list(f->db, &jl, jid - 1, 10));
+        for (size_t i = 0; i < patron_journal_count(jl); i++) {
+            const patron_journal_item *e = patron_journal_at(jl, i);
+            if (patron_journal_item_id(e) == jid) {
+                assert_int_equal(patron_journal_item_undone_by(e), uid);
+                found = 1;
+            }
+            if (patron_journal_item_id(e) == uid)
+                assert_string_equal(patron_journal_item_kind(e), "undo");
+        }
+        assert_true(found);
+        patron_journal_free(jl);
+    }
     /* once only */
     assert_int_equal(patron_db_undo(f->db, &uid, jid, 0), PATRON_E_STATE);
     assert_non_null(strstr(patron_db_errmsg(f->db), "undone already"));
@@ -513,11 +549,11 @@ static void test_undo_refused_when_later_changes_depend(void **state)
     assert_int_equal(patron_db_undo(f->db, &uid, j1, 0), PATRON_E_STATE);
     assert_non_null(strstr(patron_db_errmsg(f->db), "edited"));
     OK(f->db, patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE));
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_null(patron_customer_get(s, PATRON_F_PHONE));
     assert_int_equal(patron_customer_revision(s), 1);
     patron_customer_free(s);
-    s = load(f->db, b);
+    s = fx_load(f->db, b);
     assert_int_equal(patron_customer_state(s), PATRON_STATE_ACTIVE);
     patron_customer_free(s);
 
@@ -598,7 +634,7 @@ static void test_merged_email_is_an_alias(void **state)
     patron_merge_plan *p;
     patron_customer *c;
     int64_t jid, cid;
-    int v;
+    patron_gate v;
     int64_t a = add(f->db, "Jana", "Koch", "jana@example.de", "Weg", "28195", NULL, NULL);
     int64_t b = add(f->db, "Jana", "Koch", "j.koch@example.org", "Weg", "28195", NULL, NULL);
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
@@ -643,14 +679,14 @@ static void test_pending_survivor(void **state)
     OK(f->db, patron_merge_plan_set_activate(p, 1));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    c = load(f->db, pend);
+    c = fx_load(f->db, pend);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_ACTIVE);
     assert_non_null(patron_customer_get(c, PATRON_F_NUMBER));
     assert_string_equal(patron_customer_get(c, PATRON_F_LOGIN_USER), "olaf");
     patron_customer_free(c);
     /* undo: pending again, without a number (the number stays used up) */
     OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
-    c = load(f->db, pend);
+    c = fx_load(f->db, pend);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
     assert_null(patron_customer_get(c, PATRON_F_NUMBER));
     patron_customer_free(c);

@@ -137,7 +137,7 @@ static void test_status_str(void **state)
         PATRON_E_LOCKED,
     };
     const size_t n = sizeof codes / sizeof codes[0];
-    const char *unknown = patron_status_str(12345);
+    const char *unknown = patron_status_message(12345);
     (void)state;
     /* the values are part of the ABI (append-only, never change) */
     assert_int_equal(PATRON_OK, 0);
@@ -145,20 +145,103 @@ static void test_status_str(void **state)
     assert_int_equal(PATRON_E_STORE, -6);
     assert_int_equal(PATRON_E_RANGE, -11);
     assert_non_null(unknown);
-    assert_string_equal(patron_status_str(1), unknown);
+    assert_string_equal(patron_status_message(1), unknown);
     assert_int_equal(PATRON_E_LOCKED, -12);
-    assert_string_equal(patron_status_str(-13), unknown);
-    assert_string_equal(patron_status_str(-1000), unknown);
+    assert_string_equal(patron_status_message(-13), unknown);
+    assert_string_equal(patron_status_message(-1000), unknown);
     for (size_t i = 0; i < n; i++) {
-        const char *s = patron_status_str(codes[i]);
+        const char *s = patron_status_message(codes[i]);
         assert_non_null(s);
         assert_true(strlen(s) > 0);
         if (strcmp(s, unknown) == 0)
             fail_msg("status %d has no description of its own", codes[i]);
         for (size_t k = 0; k < i; k++)
-            if (strcmp(s, patron_status_str(codes[k])) == 0)
+            if (strcmp(s, patron_status_message(codes[k])) == 0)
                 fail_msg("status %d and %d share the description \"%s\"", codes[i], codes[k], s);
     }
+}
+
+/* The stable tokens of enum values: lower case, distinct, NULL when unknown. */
+static void test_enum_names(void **state)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } st[] = {
+        { PATRON_OK, "ok" },           { PATRON_E_NOMEM, "nomem" },     { PATRON_E_INVALID, "invalid" },
+        { PATRON_E_NOT_FOUND, "not_found" }, { PATRON_E_EXISTS, "exists" }, { PATRON_E_CONFLICT, "conflict" },
+        { PATRON_E_STORE, "store" },   { PATRON_E_UNSUPPORTED, "unsupported" }, { PATRON_E_ABI, "abi" },
+        { PATRON_E_STATE, "state" },   { PATRON_E_AMBIGUOUS, "ambiguous" }, { PATRON_E_RANGE, "range" },
+        { PATRON_E_LOCKED, "locked" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        assert_string_equal(patron_status_name((patron_status)st[i].code), st[i].name);
+        /* the token is not the description */
+        assert_string_not_equal(patron_status_message((patron_status)st[i].code), "unknown status");
+    }
+    assert_null(patron_status_name((patron_status)1));
+    assert_null(patron_status_name((patron_status)-13));
+    assert_string_equal(patron_state_name(PATRON_STATE_NONE), "none");
+    assert_string_equal(patron_state_name(PATRON_STATE_PENDING), "pending");
+    assert_string_equal(patron_state_name(PATRON_STATE_ACTIVE), "active");
+    assert_string_equal(patron_state_name(PATRON_STATE_MERGED), "merged");
+    assert_null(patron_state_name((patron_state)4));
+}
+
+/* Field metadata: bindings iterate 1..count and read kind and flags instead
+ * of probing names until NULL. */
+static void test_field_metadata(void **state)
+{
+    (void)state;
+    assert_int_equal(patron_field_count(), PATRON_F__END - 1);
+    assert_int_equal(patron_address_field_count(), PATRON_A__END - 1);
+    for (int f = 1; f <= patron_field_count(); f++) {
+        unsigned fl = patron_field_flags(f);
+        assert_non_null(patron_field_name(f));
+        if (patron_field_kind(f) == PATRON_KIND_NONE)
+            fail_msg("field %s has no kind", patron_field_name(f));
+        /* system fields are exactly the ones patron_customer_set refuses */
+        {
+            patron_customer *c;
+            patron_status s;
+            assert_int_equal(patron_customer_new(&c), PATRON_OK);
+            s = patron_customer_set(c, f, NULL);
+            if (!!(fl & PATRON_FIELD_SYSTEM) != (s == PATRON_E_INVALID))
+                fail_msg("field %s: flags %#x but set(NULL) gave %d", patron_field_name(f), fl, s);
+            patron_customer_free(c);
+        }
+        if ((fl & PATRON_FIELD_SECRET) && f != PATRON_F_LOGIN_HASH)
+            fail_msg("field %s is marked secret", patron_field_name(f));
+    }
+    assert_int_equal(patron_field_flags(PATRON_F_LOGIN_HASH), PATRON_FIELD_SECRET);
+    assert_int_equal(patron_field_kind(PATRON_F_LOGIN_HASH), PATRON_KIND_OPAQUE);
+    assert_int_equal(patron_field_flags(PATRON_F_ID), PATRON_FIELD_SYSTEM);
+    assert_int_equal(patron_field_flags(PATRON_F_FIRST_NAME), 0);
+    assert_int_equal(patron_field_kind(PATRON_F_FIRST_NAME), PATRON_KIND_TEXT);
+    assert_int_equal(patron_field_kind(PATRON_F_NOTES), PATRON_KIND_MULTILINE);
+    assert_int_equal(patron_field_kind(PATRON_F_EMAIL), PATRON_KIND_EMAIL);
+    assert_int_equal(patron_field_kind(PATRON_F_BIRTH_DATE), PATRON_KIND_DATE);
+    assert_int_equal(patron_field_kind(PATRON_F_B2B), PATRON_KIND_BOOL);
+    assert_int_equal(patron_field_kind(PATRON_F_LOCKED), PATRON_KIND_BOOL);
+    assert_int_equal(patron_field_kind(PATRON_F_CREATED_AT), PATRON_KIND_TIMESTAMP);
+    assert_int_equal(patron_field_kind(PATRON_F_REVISION), PATRON_KIND_INTEGER);
+    assert_int_equal(patron_field_kind(PATRON_F_STATE), PATRON_KIND_TOKEN);
+    assert_int_equal(patron_field_kind(PATRON_F_NUMBER), PATRON_KIND_NUMBER);
+    assert_int_equal(patron_field_kind(PATRON_F_LANGUAGE), PATRON_KIND_LANGUAGE);
+    assert_int_equal(patron_field_kind(PATRON_F_VAT_ID), PATRON_KIND_VAT_ID);
+    assert_int_equal(patron_field_kind(0), PATRON_KIND_NONE);
+    assert_int_equal(patron_field_kind(PATRON_F__END), PATRON_KIND_NONE);
+    assert_int_equal(patron_field_flags(PATRON_F__END), 0);
+    for (int a = 1; a <= patron_address_field_count(); a++) {
+        assert_non_null(patron_address_field_name(a));
+        assert_int_not_equal(patron_address_field_kind(a), PATRON_KIND_NONE);
+        assert_int_equal(patron_address_field_flags(a), 0);
+    }
+    assert_int_equal(patron_address_field_kind(PATRON_A_COUNTRY), PATRON_KIND_COUNTRY);
+    assert_int_equal(patron_address_field_kind(PATRON_A_BILLING), PATRON_KIND_TOKEN);
+    assert_int_equal(patron_address_field_kind(PATRON_A__END), PATRON_KIND_NONE);
+    assert_int_equal(patron_address_field_kind(-1), PATRON_KIND_NONE);
 }
 
 /* ---- name tables -------------------------------------------------------- */
@@ -985,7 +1068,7 @@ static void test_properties(void **state)
     (void)state;
     assert_int_equal(patron_customer_prop_count(c), 0);
     assert_null(patron_customer_prop_get(c, "shoe_size"));
-    assert_int_equal(patron_customer_prop_at(c, 0, &k, &v), PATRON_E_RANGE);
+    assert_int_equal(patron_customer_prop_at(c, &k, &v, 0), PATRON_E_RANGE);
 
     assert_int_equal(patron_customer_prop_set(c, "shoe_size", "44"), PATRON_OK);
     assert_int_equal(patron_customer_prop_set(c, "erp.kst-2_A", "Kostenstelle 7"), PATRON_OK);
@@ -994,14 +1077,14 @@ static void test_properties(void **state)
     assert_string_equal(patron_customer_prop_get(c, "erp.kst-2_A"), "Kostenstelle 7");
     assert_null(patron_customer_prop_get(c, "shoe"));
     assert_null(patron_customer_prop_get(c, NULL));
-    assert_int_equal(patron_customer_prop_at(c, 0, &k, &v), PATRON_OK);
+    assert_int_equal(patron_customer_prop_at(c, &k, &v, 0), PATRON_OK);
     assert_string_equal(k, "shoe_size");
     assert_string_equal(v, "44");
-    assert_int_equal(patron_customer_prop_at(c, 1, &k, NULL), PATRON_OK);
+    assert_int_equal(patron_customer_prop_at(c, &k, NULL, 1), PATRON_OK);
     assert_string_equal(k, "erp.kst-2_A");
-    assert_int_equal(patron_customer_prop_at(c, 1, NULL, &v), PATRON_OK);
+    assert_int_equal(patron_customer_prop_at(c, NULL, &v, 1), PATRON_OK);
     assert_string_equal(v, "Kostenstelle 7");
-    assert_int_equal(patron_customer_prop_at(c, 2, &k, &v), PATRON_E_RANGE);
+    assert_int_equal(patron_customer_prop_at(c, &k, &v, 2), PATRON_E_RANGE);
 
     /* replace keeps the count */
     assert_int_equal(patron_customer_prop_set(c, "shoe_size", "45"), PATRON_OK);
@@ -1037,9 +1120,9 @@ static void test_properties(void **state)
     assert_int_equal(patron_customer_prop_set(c, "shoe_size", NULL), PATRON_OK);
     assert_int_equal(patron_customer_prop_count(c), 2);
     assert_null(patron_customer_prop_get(c, "shoe_size"));
-    assert_int_equal(patron_customer_prop_at(c, 0, &k, &v), PATRON_OK);
+    assert_int_equal(patron_customer_prop_at(c, &k, &v, 0), PATRON_OK);
     assert_string_equal(k, "erp.kst-2_A");
-    assert_int_equal(patron_customer_prop_at(c, 1, &k, &v), PATRON_OK);
+    assert_int_equal(patron_customer_prop_at(c, &k, &v, 1), PATRON_OK);
     assert_string_equal(k, key64);
     /* removing what is not there changes nothing */
     patron_customer_prop_set(c, "shoe_size", NULL);
@@ -1175,12 +1258,12 @@ static void test_clone_is_deep(void **state)
     blob before = pack(c);
     char *json_before = NULL, *json_clone = NULL;
     (void)state;
-    assert_int_equal(patron_customer_clone(&d, c), PATRON_OK);
+    assert_int_equal(patron_customer_clone(c, &d), PATRON_OK);
     assert_non_null(d);
     assert_ptr_not_equal(d, c);
     assert_same_record(c, d);
-    assert_int_equal(patron_customer_to_json(&json_before, c, 0), PATRON_OK);
-    assert_int_equal(patron_customer_to_json(&json_clone, d, 0), PATRON_OK);
+    assert_int_equal(patron_customer_to_json(c, &json_before, 0), PATRON_OK);
+    assert_int_equal(patron_customer_to_json(d, &json_clone, 0), PATRON_OK);
     assert_string_equal(json_before, json_clone);
     for (int f = 1; f < PATRON_F__END; f++)
         if (patron_customer_get(c, f))
@@ -1204,10 +1287,10 @@ static void test_clone_is_deep(void **state)
     assert_string_equal(patron_customer_prop_get(d, "memo"), "a \"b\"\nc\\d");
     assert_string_equal(patron_customer_address_get(d, 0, PATRON_A_STREET), "Königsallee");
 
-    assert_int_equal(patron_customer_clone(NULL, d), PATRON_E_INVALID);
+    assert_int_equal(patron_customer_clone(d, NULL), PATRON_E_INVALID);
     {
         patron_customer *e = (patron_customer *)1;
-        assert_int_equal(patron_customer_clone(&e, NULL), PATRON_E_INVALID);
+        assert_int_equal(patron_customer_clone(NULL, &e), PATRON_E_INVALID);
     }
     patron_free(before.p);
     patron_free(json_before);
@@ -1391,8 +1474,8 @@ static void test_json(void **state)
     patron_customer *c = full_record();
     char *js = NULL, *pretty = NULL;
     (void)state;
-    assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
-    assert_int_equal(patron_customer_to_json(&pretty, c, PATRON_JSON_PRETTY), PATRON_OK);
+    assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
+    assert_int_equal(patron_customer_to_json(c, &pretty, PATRON_JSON_PRETTY), PATRON_OK);
     assert_non_null(js);
     assert_non_null(pretty);
     if (!json_valid(js))
@@ -1441,7 +1524,7 @@ static void test_json(void **state)
     {
         patron_customer *e = new_rec();
         assert_int_equal(patron_customer_set(e, PATRON_F_LAST_NAME, "Leer"), PATRON_OK);
-        assert_int_equal(patron_customer_to_json(&js, e, 0), PATRON_OK);
+        assert_int_equal(patron_customer_to_json(e, &js, 0), PATRON_OK);
         assert_true(json_valid(js));
         assert_non_null(strstr(js, "\"last_name\":\"Leer\""));
         assert_null(strstr(js, "\"first_name\""));
@@ -1451,7 +1534,7 @@ static void test_json(void **state)
         patron_free(js);
         patron_customer_free(e);
     }
-    assert_int_equal(patron_customer_to_json(NULL, c, 0), PATRON_E_INVALID);
+    assert_int_equal(patron_customer_to_json(c, NULL, 0), PATRON_E_INVALID);
     patron_customer_free(c);
 }
 
@@ -1470,14 +1553,14 @@ static void test_json_well_formed_with_store_values(void **state)
         /* patron_record_set may refuse such a value; if it takes it, the
          * JSON must still be valid */
         if (patron_record_set(c, numeric[i], "12abc") == PATRON_OK) {
-            assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
+            assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
             if (!json_valid(js))
                 wrong(&w, "%s from a store made the JSON invalid: %s", patron_field_name(numeric[i]), js);
             patron_free(js);
         }
         /* nor can such a value add keys of its own */
         if (patron_record_set(c, numeric[i], "1,\"has_password\":1") == PATRON_OK) {
-            assert_int_equal(patron_customer_to_json(&js, c, 0), PATRON_OK);
+            assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
             if (strstr(js, "\"has_password\""))
                 wrong(&w, "%s from a store injected a key into the JSON: %s", patron_field_name(numeric[i]),
                       js);
@@ -1517,6 +1600,8 @@ int main(void)
         cmocka_unit_test(test_json_checker_itself),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_status_str),
+        cmocka_unit_test(test_enum_names),
+        cmocka_unit_test(test_field_metadata),
         cmocka_unit_test(test_field_names),
         cmocka_unit_test(test_address_field_names),
         cmocka_unit_test(test_get_set_roundtrip),

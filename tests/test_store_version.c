@@ -70,7 +70,8 @@ static void test_v1_struct_at_guard_page(void **state)
     patron_matches *m = NULL;
     int64_t ida, idb;
     double score;
-    int decision = -1;
+    int64_t got = 0;
+    patron_decision decision = PATRON_DECISION_DISTINCT;
     (void)state;
     assert_true(OPS_V1_SIZE < sizeof(patron_store_ops)); /* the header has grown since */
     assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
@@ -93,7 +94,8 @@ static void test_v1_struct_at_guard_page(void **state)
     assert_string_equal(patron_customer_get(loaded, PATRON_F_EMAIL), "max@example.de");
     assert_int_equal(patron_db_match(db, &m, b, PATRON_MATCH_FIELDS), PATRON_OK);
     assert_int_equal(patron_matches_count(m), 1);
-    assert_int_equal(patron_matches_get(m, 0, &score, &decision), ida);
+    assert_int_equal(patron_matches_get(m, &got, &score, &decision, 0), PATRON_OK);
+    assert_int_equal(got, ida);
     assert_int_not_equal(decision, PATRON_DECISION_DISTINCT);
 
     patron_matches_free(m);
@@ -228,17 +230,18 @@ static void test_garbage_match_form_falls_back(void **state)
     assert_int_equal(patron_pairs_count(gp), 1);
     for (g_mode = 0; g_mode < 4; g_mode++) {
         double s1, s2;
-        int d1, d2;
-        int64_t x1, y1, x2, y2;
+        patron_decision d1, d2;
+        int64_t i1, i2, x1, y1, x2, y2;
         assert_int_equal(patron_db_match(baddb, &m, b, PATRON_MATCH_FIELDS), PATRON_OK);
         assert_int_equal(patron_matches_count(m), 1);
-        assert_int_equal(patron_matches_get(m, 0, &s1, &d1), patron_matches_get(good, 0, &s2, &d2));
-        assert_true(s1 == s2 && d1 == d2);
+        assert_int_equal(patron_matches_get(m, &i1, &s1, &d1, 0), PATRON_OK);
+        assert_int_equal(patron_matches_get(good, &i2, &s2, &d2, 0), PATRON_OK);
+        assert_true(i1 == i2 && s1 == s2 && d1 == d2);
         patron_matches_free(m);
         assert_int_equal(patron_db_dedupe(baddb, &p, PATRON_MATCH_FIELDS), PATRON_OK);
         assert_int_equal(patron_pairs_count(p), 1);
-        assert_int_equal(patron_pairs_get(p, 0, &x1, &y1, &s1, &d1), PATRON_OK);
-        assert_int_equal(patron_pairs_get(gp, 0, &x2, &y2, &s2, &d2), PATRON_OK);
+        assert_int_equal(patron_pairs_get(p, &x1, &y1, &s1, &d1, 0), PATRON_OK);
+        assert_int_equal(patron_pairs_get(gp, &x2, &y2, &s2, &d2, 0), PATRON_OK);
         assert_true(x1 == x2 && y1 == y2 && s1 == s2 && d1 == d2);
         patron_pairs_free(p);
     }

@@ -78,6 +78,10 @@ typedef struct cli_list {
 /** Any number of operands (for cli_command.max_ops). */
 #define CLI_MANY ((unsigned)-1)
 
+/* The tool's own demo table of orders, kept beside patron's tables in the
+ * same file and configured as the store's ref table (see cli_open_db). */
+#define CLI_ORDERS_TABLE "orders"
+
 struct cli_command {
     const char *name;
     int (*run)(cli *ctx, int argc, char **argv);

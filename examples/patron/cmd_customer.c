@@ -83,7 +83,7 @@ static void print_customer(const patron_customer *c)
         printf("properties\n");
     for (i = 0; i < n; i++) {
         const char *k, *v;
-        if (patron_customer_prop_at(c, i, &k, &v) == PATRON_OK)
+        if (patron_customer_prop_at(c, &k, &v, i) == PATRON_OK)
             print_line("  ", k, v);
     }
 }
@@ -91,7 +91,7 @@ static void print_customer(const patron_customer *c)
 static int print_json(cli *ctx, const patron_customer *c, unsigned flags)
 {
     char *json = NULL;
-    patron_status st = patron_customer_to_json(&json, c, flags);
+    patron_status st = patron_customer_to_json(c, &json, flags);
 
     if (st != PATRON_OK)
         return cli_fail(ctx, "JSON: %s", patron_customer_errmsg(c));

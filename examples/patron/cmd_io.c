@@ -205,14 +205,14 @@ static int cmd_import(cli *ctx, int argc, char **argv)
         } else if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE ||
                    st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS || st == PATRON_E_LOCKED) {
             /* Something about this row: reject it, go on. */
-            if (cli_reject(&rj, &rec, err[0] ? err : patron_status_str(st)) < 0) {
+            if (cli_reject(&rj, &rec, err[0] ? err : patron_status_message(st)) < 0) {
                 snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
                 stopped_at = rec.line;
                 break;
             }
         } else {
             /* The store or memory failed: nothing more will work. */
-            snprintf(fatal, sizeof fatal, "%s: %s", patron_status_str(st), err);
+            snprintf(fatal, sizeof fatal, "%s: %s", patron_status_message(st), err);
             stopped_at = rec.line;
             break;
         }
@@ -369,7 +369,7 @@ static int export_json(cli *ctx, FILE *out, const int64_t *ids, size_t n)
         }
         if (k == 0)
             continue;
-        if (patron_customer_to_json(&json, c, 0) != PATRON_OK) {
+        if (patron_customer_to_json(c, &json, 0) != PATRON_OK) {
             rc = cli_fail(ctx, "JSON: %s", patron_customer_errmsg(c));
             patron_customer_free(c);
             break;
@@ -418,7 +418,7 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n)
         np = patron_customer_prop_count(c);
         for (j = 0; j < np; j++) {
             const char *key;
-            if (patron_customer_prop_at(c, j, &key, NULL) == PATRON_OK && keyset_add(&ks, key) < 0) {
+            if (patron_customer_prop_at(c, &key, NULL, j) == PATRON_OK && keyset_add(&ks, key) < 0) {
                 patron_customer_free(c);
                 rc = cli_fail(ctx, "out of memory");
                 goto out;

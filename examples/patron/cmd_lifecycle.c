@@ -28,15 +28,18 @@ static void print_candidates(cli *ctx, const patron_activation *a)
 
     for (i = 0; i < n; i++) {
         double score = 0;
-        int decision = 0;
-        int64_t id = patron_activation_candidate(a, i, &score, &decision);
+        patron_decision decision = PATRON_DECISION_DISTINCT;
+        int64_t id = 0;
         patron_customer *c = NULL;
 
+        if (patron_activation_candidate(a, &id, &score, &decision, i) != PATRON_OK)
+            continue;
+
         if (patron_db_load(ctx->db, &c, id) != PATRON_OK) {
-            printf("    #%" PRId64 "  %-6s  %6.2f\n", id, patron_decision_str(decision), score);
+            printf("    #%" PRId64 "  %-6s  %6.2f\n", id, patron_decision_name(decision), score);
             continue;
         }
-        printf("    %-10s %-6s  %6.2f  %s\n", cli_customer_key(c, key, sizeof key), patron_decision_str(decision),
+        printf("    %-10s %-6s  %6.2f  %s\n", cli_customer_key(c, key, sizeof key), patron_decision_name(decision),
                score, cli_customer_label(c, label, sizeof label));
         patron_customer_free(c);
     }
@@ -66,12 +69,11 @@ static int report_one(void *payload, const patron_activation *a)
         printf("#%" PRId64 " %s\n", id, patron_activation_message(a));
         print_candidates(r->ctx, a);
         if (n && r->mode == PATRON_ACTIVATE_INTERACTIVE) {
-            double score;
-            int decision;
-            int64_t best = patron_activation_candidate(a, 0, &score, &decision);
+            int64_t best = 0;
             patron_customer *c = NULL;
             char key[32];
-            if (patron_db_load(r->ctx->db, &c, best) == PATRON_OK) {
+            if (patron_activation_candidate(a, &best, NULL, NULL, 0) == PATRON_OK &&
+                patron_db_load(r->ctx->db, &c, best) == PATRON_OK) {
                 printf("    compare: patron merge-plan %s #%" PRId64 "; then patron merge %s #%" PRId64
                        " or patron release #%" PRId64 "\n",
                        cli_customer_key(c, key, sizeof key), id, key, id, id);
@@ -144,8 +146,18 @@ static int cmd_activate(cli *ctx, int argc, char **argv)
     rep.mode = mode;
 
     if (all) {
-        size_t na = 0, nm = 0, nr = 0, nf = 0;
-        st = patron_db_activate_pending(ctx->db, &na, &nm, &nr, &nf, mode, flags, report_one, &rep);
+        patron_activation_summary sum = PATRON_ACTIVATION_SUMMARY_INIT;
+        patron_activate_options opts = PATRON_ACTIVATE_OPTIONS_INIT;
+        size_t na, nm, nr, nf;
+        opts.mode = mode;
+        opts.flags = flags;
+        opts.fn = report_one;
+        opts.payload = &rep;
+        st = patron_db_activate_pending(ctx->db, &sum, &opts);
+        na = sum.activated;
+        nm = sum.merged;
+        nr = sum.review;
+        nf = sum.failed;
         if (st != PATRON_OK)
             return cli_fail_db(ctx, st, "activate");
         printf("%zu activated, %zu merged, %zu need%s review, %zu failed\n", na, nm, nr, nr == 1 ? "s" : "",
@@ -290,7 +302,8 @@ const cli_command cli_cmd_unlock = {
 static int cmd_can_login(cli *ctx, int argc, char **argv)
 {
     const char **ops;
-    int rc, verdict = PATRON_GATE_UNKNOWN;
+    int rc;
+    patron_gate verdict = PATRON_GATE_UNKNOWN;
     int64_t id = 0;
     patron_status st;
     patron_customer *c = NULL;
@@ -333,7 +346,7 @@ static int cmd_can_login(cli *ctx, int argc, char **argv)
         rc = cli_fail(ctx, "%s may not log in: unknown customer", login);
         break;
     default:
-        rc = cli_fail(ctx, "%s may not log in: %s", login, patron_gate_str(verdict));
+        rc = cli_fail(ctx, "%s may not log in: answer %d", login, (int)verdict);
         break;
     }
 out:
@@ -358,7 +371,7 @@ const cli_command cli_cmd_can_login = {
 static int groups_list(cli *ctx, int as_json)
 {
     char *text = NULL;
-    patron_status st = patron_db_groups_json(ctx->db, &text);
+    patron_status st = patron_db_groups_to_json(ctx->db, &text);
     json *j;
     size_t i, wn = 4, wp = 14;
     int rc;

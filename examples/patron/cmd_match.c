@@ -70,7 +70,7 @@ static const char *idmap_get(const idmap *m, int64_t id)
     return m->arena + m->at[id] - 1;
 }
 
-static void print_pair(const idmap *m, int64_t a, int64_t b, double score, int decision)
+static void print_pair(const idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
 {
     const char *ia = idmap_get(m, a), *ib = idmap_get(m, b);
     char na[32], nb[32];
@@ -82,7 +82,7 @@ static void print_pair(const idmap *m, int64_t a, int64_t b, double score, int d
     csv_write_str(stdout, ',', ia ? ia : na);
     putchar(',');
     csv_write_str(stdout, ',', ib ? ib : nb);
-    printf(",%.3f,%s\n", score, patron_decision_str(decision));
+    printf(",%.3f,%s\n", score, patron_decision_name(decision));
 }
 
 /* Rows the library refused: counted, the first few named on stderr. */
@@ -158,7 +158,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     st = patron_db_open_memory(&ctx->db, NULL);
     if (st != PATRON_OK) {
         ctx->db = NULL;
-        rc = cli_fail(ctx, "cannot open a memory store: %s", patron_status_str(st));
+        rc = cli_fail(ctx, "cannot open a memory store: %s", patron_status_message(st));
         goto out;
     }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
@@ -241,8 +241,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         for (i = 0; i < n; i++) {
             int64_t ia, ib;
             double score;
-            int decision;
-            if (patron_pairs_get(pairs, i, &ia, &ib, &score, &decision) == PATRON_OK &&
+            patron_decision decision;
+            if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
                 decision != PATRON_DECISION_DISTINCT)
                 print_pair(&m, ia, ib, score, decision);
         }
@@ -316,7 +316,7 @@ static int cmd_match(cli *ctx, int argc, char **argv)
     }
     if (as_json) {
         char *text = NULL;
-        if (patron_matches_to_json(&text, mt, PATRON_JSON_PRETTY) != PATRON_OK) {
+        if (patron_matches_to_json(mt, &text, PATRON_JSON_PRETTY) != PATRON_OK) {
             rc = cli_fail(ctx, "match: out of memory");
             goto out;
         }
@@ -334,11 +334,13 @@ static int cmd_match(cli *ctx, int argc, char **argv)
     nf = patron_matches_field_count(mt);
     for (i = 0; i < n; i++) {
         double score = 0;
-        int decision = 0;
-        int64_t id = patron_matches_get(mt, i, &score, &decision);
+        patron_decision decision = PATRON_DECISION_DISTINCT;
+        int64_t id = 0;
         patron_customer *o = NULL;
         size_t wa = strlen(ka), wb, wfield = 5, wlevel = 5;
 
+        if (patron_matches_get(mt, &id, &score, &decision, i) != PATRON_OK)
+            continue;
         if (patron_db_load(ctx->db, &o, id) == PATRON_OK) {
             cli_customer_key(o, kb, sizeof kb);
             cli_customer_label(o, label, sizeof label);
@@ -348,10 +350,10 @@ static int cmd_match(cli *ctx, int argc, char **argv)
         }
         patron_customer_free(o);
         wb = strlen(kb);
-        printf("\n%zu. %s  %s  score %.2f  %s\n", i + 1, kb, patron_decision_str(decision), score, label);
+        printf("\n%zu. %s  %s  score %.2f  %s\n", i + 1, kb, patron_decision_name(decision), score, label);
         for (f = 0; f < nf; f++) {
             const char *name = "", *va = "", *vb = "", *level = "";
-            if (patron_matches_explain(mt, i, f, &name, &va, &vb, &level, NULL) != PATRON_OK)
+            if (patron_matches_explain(mt, &name, &va, &vb, &level, NULL, i, f) != PATRON_OK)
                 continue;
             if (!va[0] && !vb[0])
                 continue;
@@ -369,7 +371,7 @@ static int cmd_match(cli *ctx, int argc, char **argv)
         for (f = 0; f < nf; f++) {
             const char *name = "", *va = "", *vb = "", *level = "";
             double w = 0;
-            if (patron_matches_explain(mt, i, f, &name, &va, &vb, &level, &w) != PATRON_OK)
+            if (patron_matches_explain(mt, &name, &va, &vb, &level, &w, i, f) != PATRON_OK)
                 continue;
             if (!va[0] && !vb[0])
                 continue;

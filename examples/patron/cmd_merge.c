@@ -231,7 +231,8 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
     w[n] = 6;
     for (f = 1; f < PATRON_F__END; f++) {
         int any = 0;
-        if (patron_merge_plan_choice(plan, f) == -2 || !patron_field_name(f))
+        int choice;
+        if (patron_merge_plan_choice(plan, &choice, f) != PATRON_OK || choice == PATRON_MERGE_NOT_MERGED)
             continue;
         for (k = 0; k < n; k++) {
             const char *v = patron_customer_get(patron_merge_plan_record(plan, k), f);
@@ -264,9 +265,9 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
     }
     printf("result\n");
     for (f = 1; f < PATRON_F__END; f++) {
-        int choice = patron_merge_plan_choice(plan, f), any = 0, conflict;
+        int choice, any = 0, conflict;
         const char *res = patron_merge_plan_value(plan, f);
-        if (choice == -2 || !patron_field_name(f))
+        if (patron_merge_plan_choice(plan, &choice, f) != PATRON_OK || choice == PATRON_MERGE_NOT_MERGED)
             continue;
         for (k = 0; k < n; k++)
             any |= patron_customer_get(patron_merge_plan_record(plan, k), f) != NULL;
@@ -294,7 +295,7 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
                conflicts == 1 ? "" : "s");
 
     /* The united lists: only the JSON form of the plan holds them. */
-    if (patron_merge_plan_to_json(&text, plan, 0) == PATRON_OK && (j = json_parse(text)) != NULL &&
+    if (patron_merge_plan_to_json(plan, &text, 0) == PATRON_OK && (j = json_parse(text)) != NULL &&
         (lists = json_get(j, "lists")) != NULL) {
         const json *ads = json_get(lists, "addresses"), *tags = json_get(lists, "tags");
         const json *props = json_get(lists, "properties");
@@ -353,7 +354,7 @@ static int cmd_merge_plan(cli *ctx, int argc, char **argv)
     if ((rc = cli_open_db(ctx, 0)) == CLI_OK && (rc = build_plan(ctx, &p, &plan)) == CLI_OK) {
         if (p.json) {
             char *text = NULL;
-            if (patron_merge_plan_to_json(&text, plan, PATRON_JSON_PRETTY) != PATRON_OK)
+            if (patron_merge_plan_to_json(plan, &text, PATRON_JSON_PRETTY) != PATRON_OK)
                 rc = cli_fail(ctx, "merge plan: out of memory");
             else
                 printf("%s\n", text);
@@ -481,7 +482,7 @@ static int cmd_journal(cli *ctx, int argc, char **argv)
     limit = args.limit;
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
-    st = patron_db_journal_json(ctx->db, &text, after, limit > 0 ? (size_t)limit : (size_t)-1);
+    st = patron_db_journal_to_json(ctx->db, &text, after, limit > 0 ? (size_t)limit : (size_t)-1);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "journal");
     if ((rc = cli_json_array(ctx, text, as_json, "journal", &j)) >= 0)

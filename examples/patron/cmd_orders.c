@@ -1,6 +1,7 @@
 /*
- * patron — the example orders table of the SQLite store, which merges
- * re-link and undo restores: import-orders, orders.
+ * patron — the tool's own demo table of orders, kept in the same file as
+ * patron's tables and configured as the store's ref table, so that merges
+ * re-link it and undo restores it: import-orders, orders.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -74,7 +75,7 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
         goto out;
     }
     in_tx = 1;
-    if (sqlite3_prepare_v2(h, "INSERT INTO orders(order_id, customer_id, total) VALUES (?1, ?2, ?3)", -1, &ins,
+    if (sqlite3_prepare_v2(h, "INSERT INTO " CLI_ORDERS_TABLE "(order_id, customer_id, total) VALUES (?1, ?2, ?3)", -1, &ins,
                            NULL) != SQLITE_OK) {
         rc = sql_fail(ctx, h, "prepare");
         goto out;
@@ -156,10 +157,10 @@ out:
 }
 
 const cli_command cli_cmd_import_orders = {
-    "import-orders", cmd_import_orders, "load orders into the example orders table",
+    "import-orders", cmd_import_orders, "load orders into the tool's demo orders table",
     "import-orders FILE.csv [--rejects FILE]",
-    "Load orders into the store's example table orders(order_id, customer_id,\n"
-    "total), which merges re-link and undo restores.  The CSV has the columns\n"
+    "Load orders into the tool's own demo table orders(order_id, customer_id,\n"
+    "total), beside patron's tables; merges re-link it and undo restores it.  The CSV has the columns\n"
     "order_id, customer (a KEY) and optionally total, by header name.  All\n"
     "good rows are loaded in one transaction; rows with an unknown customer, an\n"
     "order id that is there already or a malformed line are written, with the\n"
@@ -179,7 +180,7 @@ static int cmd_orders(cli *ctx, int argc, char **argv)
         return rc;
     rc = CLI_OK;
     h = patron_sqlite_handle(ctx->store);
-    if (sqlite3_prepare_v2(h, "SELECT order_id, total FROM orders WHERE customer_id = ?1 ORDER BY order_id", -1,
+    if (sqlite3_prepare_v2(h, "SELECT order_id, total FROM " CLI_ORDERS_TABLE " WHERE customer_id = ?1 ORDER BY order_id", -1,
                            &q, NULL) != SQLITE_OK) {
         rc = sql_fail(ctx, h, "orders");
         goto out;

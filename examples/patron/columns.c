@@ -293,7 +293,7 @@ static patron_status fail_col(const column *col, const patron_customer *c, patro
     if (msg && msg[0] && st != PATRON_E_NOMEM)
         snprintf(err, errlen, "%s", msg);
     else
-        snprintf(err, errlen, "%s: %s", col->name, patron_status_str(st));
+        snprintf(err, errlen, "%s: %s", col->name, patron_status_message(st));
     return st;
 }
 

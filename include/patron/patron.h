@@ -3,17 +3,59 @@
  *
  * SPDX-License-Identifier: MIT
  *
- * Conventions used throughout this header:
+ * Conventions used throughout this header (they hold for every function;
+ * a function that seems to break one is a bug):
  *
- *  - Every function that can fail returns a patron_status: PATRON_OK (0) on
- *    success, a negative PATRON_E_* code otherwise.  On failure nothing was
- *    changed: not the store, not the object passed in (unless said otherwise).
- *  - Out-parameters come first, after the handle they work on.
- *  - Handles are opaque.  Every object the library hands out says in its doc
- *    comment who frees it and with which function.
- *  - Strings are UTF-8 and NUL-terminated.  A `const char *` returned by a
- *    getter is owned by the object it came from and stays valid until that
- *    object is changed or freed.
+ *  - Status.  Every function that can fail returns a patron_status:
+ *    PATRON_OK (0) on success, a negative PATRON_E_* code otherwise.  On
+ *    failure nothing was changed: not the store, not the object passed in
+ *    (unless said otherwise), and out-parameters hold "nothing" (NULL, 0).
+ *  - Parameter order.  The handle or object a function works on comes first
+ *    (the patron_db, or the patron_customer / patron_matches / ... named in
+ *    the function's name); then every out-parameter, named `out` or
+ *    `<what>_out`; then the inputs.  A caller's buffer is given as pointer
+ *    and capacity side by side in the out-parameters (ids_out, n_out, cap).
+ *    Functions that make a new object without working on one (_new, _open)
+ *    take their out-parameter first.  A callback's `void *payload` comes
+ *    right after the callback; a callback itself receives its payload as
+ *    its first argument (as store callbacks receive their ctx).
+ *  - Ranges.  An accessor that can be asked for something that is not there
+ *    (an index past the end, an unknown field) and answers with numbers
+ *    returns a patron_status, PATRON_E_RANGE for the index or field, with the
+ *    values in out-parameters — never a sentinel such as 0.  An accessor
+ *    that returns one pointer (a string, an element) returns NULL instead;
+ *    counts and flags need no status.
+ *  - Types.  A parameter or result that takes one value of a set has the
+ *    enum type of that set (patron_match_mode, patron_merge_policy, ...);
+ *    a set of flags is `unsigned` (the PATRON_<FUNCTION>_* constants ORed);
+ *    a yes/no answer is `int` 0 / 1.  Field ids are the one exception: they
+ *    are `int`, because the same generic functions take customer and address
+ *    field ids, and because ids are append-only, a host built against an
+ *    older header can still pass the id of a newer field it learned at run
+ *    time from patron_field_count() / patron_field_from_name().  No magic
+ *    numbers: every special value has a named constant.
+ *  - Names.  `patron_<object>_<verb>`.  The stable lower-case token of an
+ *    enum value ("review", "locked", "not_found") comes from a function
+ *    ending in `_name`, for every enum a host shows or stores; an English
+ *    sentence for people from one ending in `_message`.  Serialisation to
+ *    JSON ends in `_to_json`; JSON is a convenience: everything in it can
+ *    also be read through accessors.
+ *  - Options.  A function that would take more than five parameters, not
+ *    counting an array's length and an accessor's out-parameters, takes a
+ *    struct of options instead.  Such structs (and structs the library
+ *    fills for the caller) begin with `unsigned version`; fill them from the
+ *    `..._INIT` macro, which sets the version of the header you compile
+ *    against, then set what you need.  The library reads and writes only the
+ *    members that version has; a version it does not know gives
+ *    PATRON_E_ABI.  New members are only ever appended.
+ *  - Ownership.  Handles are opaque.  Every object the library hands out
+ *    says in its doc comment who frees it and with which function.
+ *    A `const char *` returned by value, or written to a `const char **`
+ *    out-parameter, is borrowed: it belongs to the object it came from and
+ *    stays valid until that object is changed or freed (strings from `_name`
+ *    and `_message` functions are static).  A `char **` out-parameter
+ *    receives memory of the caller's own: free it with patron_free().
+ *  - Strings are UTF-8 and NUL-terminated.
  *  - The detail of the last failure on a handle is in patron_db_errmsg() or
  *    patron_customer_errmsg().  Messages never contain a password hash.
  *  - Nothing here keeps global state except the allocator hook, which must be
@@ -94,8 +136,16 @@ typedef enum patron_status {
     PATRON_E_LOCKED = -12
 } patron_status;
 
-/** A short English description of a status code.  Static string. */
-PATRON_API const char *patron_status_str(int status);
+/** The stable token of a status: "ok", "nomem", "invalid", "not_found",
+ *  "exists", "conflict", "store", "unsupported", "abi", "state",
+ *  "ambiguous", "range", "locked"; NULL for a value this library does not
+ *  know.  Static string. */
+PATRON_API const char *patron_status_name(patron_status status);
+
+/** A short English description of a status ("not found"), for people;
+ *  "unknown status" for a value this library does not know.  Static string.
+ *  The detail of a failure is in patron_db_errmsg(). */
+PATRON_API const char *patron_status_message(patron_status status);
 
 /* ------------------------------------------------------------------------ */
 /** @name Allocator hook                                                     */
@@ -142,6 +192,10 @@ typedef enum patron_state {
     PATRON_STATE_MERGED = 3    /**< merged into another customer; its number is an alias */
 } patron_state;
 
+/** "none", "pending", "active", "merged" (as PATRON_F_STATE reads); NULL for
+ *  an unknown value.  Static string. */
+PATRON_API const char *patron_state_name(patron_state state);
+
 /**
  * Scalar fields of a customer, addressed by id so that generic code (merge
  * plans, exports, bindings) can treat them alike.  Append-only: values never
@@ -152,7 +206,8 @@ typedef enum patron_state {
  *  - dates as "YYYY-MM-DD", timestamps as seconds since 1970 in decimal;
  *  - an unset field reads as NULL.
  * Fields marked (system) are maintained by the library and are read-only
- * through patron_customer_set().
+ * through patron_customer_set() (PATRON_FIELD_SYSTEM in patron_field_flags()).
+ * Field ids are `int` in every function (see the conventions above).
  */
 typedef enum patron_field {
     PATRON_F_ID = 1,           /**< (system) internal id, assigned by the store */
@@ -191,14 +246,52 @@ typedef enum patron_field {
     PATRON_F_MERGED_INTO       /**< (system) id of the survivor, for merged records */
 } patron_field;
 
-/** One past the highest field id of this version of the library. */
+/** One past the highest field id of this header.  A host that must know
+ *  the fields of the library actually loaded asks patron_field_count(). */
 #define PATRON_F__END (PATRON_F_MERGED_INTO + 1)
 
+/** What a field's value is (append-only).  Every value is read and written
+ *  as a string; the kind says which strings are valid and how to show them. */
+typedef enum patron_kind {
+    PATRON_KIND_NONE = 0,       /**< not a field (unknown id) */
+    PATRON_KIND_TEXT = 1,       /**< one line of text */
+    PATRON_KIND_MULTILINE = 2,  /**< text with line breaks */
+    PATRON_KIND_EMAIL = 3,      /**< local@domain.tld */
+    PATRON_KIND_DATE = 4,       /**< "YYYY-MM-DD" */
+    PATRON_KIND_TIMESTAMP = 5,  /**< seconds since 1970, decimal */
+    PATRON_KIND_BOOL = 6,       /**< "0" / "1" */
+    PATRON_KIND_LANGUAGE = 7,   /**< ISO 639-1, optionally with region: "de-AT" */
+    PATRON_KIND_INTEGER = 8,    /**< a decimal integer (ids, revision) */
+    PATRON_KIND_NUMBER = 9,     /**< a customer number */
+    PATRON_KIND_VAT_ID = 10,    /**< a VAT identification number */
+    PATRON_KIND_COUNTRY = 11,   /**< ISO 3166-1 alpha-2, upper case */
+    PATRON_KIND_TOKEN = 12,     /**< one of a fixed set of lower-case words
+                                     (state: "pending"...; billing: "private", "company") */
+    PATRON_KIND_OPAQUE = 13     /**< bytes the library keeps but never interprets
+                                     or shows (the password hash) */
+} patron_kind;
+
+/** Flags of a field, from patron_field_flags() / patron_address_field_flags(). */
+enum {
+    /** Maintained by the library; patron_customer_set() refuses it. */
+    PATRON_FIELD_SYSTEM = 1u << 0,
+    /** Secret: never shown, exported or logged (the password hash).  The
+     *  JSON functions leave it out; bindings should too. */
+    PATRON_FIELD_SECRET = 1u << 1
+};
+
+/** The number of customer fields of the library actually loaded: valid ids
+ *  are 1 .. patron_field_count(). */
+PATRON_API int patron_field_count(void);
 /** The snake_case name of a field ("first_name"), or NULL for an unknown id.
  *  Static string. */
 PATRON_API const char *patron_field_name(int field);
 /** The field id for a snake_case name, or 0 if there is none. */
 PATRON_API int patron_field_from_name(const char *name);
+/** The kind of a field's value; PATRON_KIND_NONE for an unknown id. */
+PATRON_API patron_kind patron_field_kind(int field);
+/** The PATRON_FIELD_* flags of a field; 0 for an unknown id. */
+PATRON_API unsigned patron_field_flags(int field);
 
 /** Fields of an address (append-only). Same string conventions as above. */
 typedef enum patron_address_field {
@@ -222,12 +315,22 @@ typedef enum patron_address_field {
                                     customer's VAT ID is used */
 } patron_address_field;
 
+/** One past the highest address field id of this header; see
+ *  patron_address_field_count(). */
 #define PATRON_A__END (PATRON_A_VAT_ID + 1)
 
+/** The number of address fields of the library actually loaded: valid ids
+ *  are 1 .. patron_address_field_count(). */
+PATRON_API int patron_address_field_count(void);
 /** The snake_case name of an address field, or NULL.  Static string. */
 PATRON_API const char *patron_address_field_name(int field);
 /** The address field id for a snake_case name, or 0. */
 PATRON_API int patron_address_field_from_name(const char *name);
+/** The kind of an address field's value; PATRON_KIND_NONE for an unknown id. */
+PATRON_API patron_kind patron_address_field_kind(int field);
+/** The PATRON_FIELD_* flags of an address field (none so far); 0 for an
+ *  unknown id. */
+PATRON_API unsigned patron_address_field_flags(int field);
 
 /**
  * A new, empty customer (state PATRON_STATE_NONE).
@@ -235,8 +338,9 @@ PATRON_API int patron_address_field_from_name(const char *name);
  */
 PATRON_API patron_status patron_customer_new(patron_customer **out);
 
-/** A deep copy of `c`.  Free the copy with patron_customer_free(). */
-PATRON_API patron_status patron_customer_clone(patron_customer **out, const patron_customer *c);
+/** A deep copy of `c`.
+ * @param[out] out  the copy; free it with patron_customer_free(). */
+PATRON_API patron_status patron_customer_clone(const patron_customer *c, patron_customer **out);
 
 /** Free a customer record.  NULL is ignored. */
 PATRON_API void patron_customer_free(patron_customer *c);
@@ -295,8 +399,8 @@ PATRON_API patron_status patron_customer_tag_remove(patron_customer *c, const ch
 PATRON_API size_t patron_customer_prop_count(const patron_customer *c);
 /** Key and value of the property at `index` (either out-pointer may be NULL).
  *  Strings owned by the record.  PATRON_E_RANGE if index is out of range. */
-PATRON_API patron_status patron_customer_prop_at(const patron_customer *c, size_t index,
-                                                 const char **key, const char **value);
+PATRON_API patron_status patron_customer_prop_at(const patron_customer *c, const char **key_out,
+                                                 const char **value_out, size_t index);
 /** The value for `key`, or NULL.  Owned by the record. */
 PATRON_API const char *patron_customer_prop_get(const patron_customer *c, const char *key);
 /** Set a property (both copied).  A NULL value removes the key. Keys are
@@ -323,7 +427,7 @@ enum {
  * "has_password": true instead.
  * @param[out] out  NUL-terminated JSON; free with patron_free().
  */
-PATRON_API patron_status patron_customer_to_json(char **out, const patron_customer *c, unsigned flags);
+PATRON_API patron_status patron_customer_to_json(const patron_customer *c, char **out, unsigned flags);
 
 /* ------------------------------------------------------------------------ */
 /** @name The database handle                                               */
@@ -392,16 +496,18 @@ typedef enum patron_key_kind {
  * @return PATRON_E_NOT_FOUND, or PATRON_E_AMBIGUOUS when several customers
  *         have this key (only possible for emails).
  */
-PATRON_API patron_status patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key);
+PATRON_API patron_status patron_db_find(patron_db *db, patron_customer **out, patron_key_kind kind,
+                                        const char *key);
 
 /**
- * All internal ids with this key, in ascending order, written to `ids`
- * (capacity `cap`).  *n_out receives the total number found, which may be
- * larger than `cap` (then only the first `cap` are written and the call
- * still succeeds).  Merged records are not followed here.
+ * All internal ids with this key, in ascending order, written to `ids_out`
+ * (capacity `cap`; may be NULL when `cap` is 0).  *n_out receives the total
+ * number found, which may be larger than `cap` (then only the first `cap`
+ * are written and the call still succeeds).  Merged records are not
+ * followed here.
  */
-PATRON_API patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
-                                          int kind, const char *key);
+PATRON_API patron_status patron_db_lookup(patron_db *db, int64_t *ids_out, size_t *n_out, size_t cap,
+                                          patron_key_kind kind, const char *key);
 
 /**
  * Save changes to a customer loaded before, in one transaction.  Refused with
@@ -421,27 +527,35 @@ PATRON_API patron_status patron_db_update(patron_db *db, patron_customer *c);
  */
 PATRON_API patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision);
 
-/** What patron_db_list() selects.  Zero-initialise, then set what you need. */
+/** The lock condition of a patron_filter. */
+typedef enum patron_filter_lock {
+    PATRON_FILTER_ANY = -1,     /**< locked or not */
+    PATRON_FILTER_UNLOCKED = 0, /**< only customers that are not locked */
+    PATRON_FILTER_LOCKED = 1    /**< only locked customers */
+} patron_filter_lock;
+
+/** What patron_db_list() selects.  Start from PATRON_FILTER_INIT (which
+ *  selects everything), then set what you need.  The layout is frozen with
+ *  store interface version 1 (stores receive it). */
 typedef struct patron_filter {
-    /** 0: any state; else a patron_state. */
-    int state;
-    /** -1 or 0..1; use PATRON_FILTER_ANY for "either". */
-    int locked;
+    /** PATRON_STATE_NONE: any state; else only customers in this state. */
+    patron_state state;
+    /** PATRON_FILTER_ANY, _LOCKED or _UNLOCKED. */
+    patron_filter_lock locked;
     /** Customer group name, or NULL for any. */
     const char *group;
 } patron_filter;
 
-#define PATRON_FILTER_ANY (-1)
 /** A filter that selects everything. */
-#define PATRON_FILTER_INIT { 0, PATRON_FILTER_ANY, NULL }
+#define PATRON_FILTER_INIT { PATRON_STATE_NONE, PATRON_FILTER_ANY, NULL }
 
 /**
  * Page through customers in ascending id order.  Writes up to `cap` ids of
- * customers with id > `after_id` that match `filter` (NULL: all) to `ids`;
- * *n_out gets how many were written.  For the next page pass the last id
- * as `after_id`; a page shorter than `cap` is the last.
+ * customers with id > `after_id` that match `filter` (NULL: all) to
+ * `ids_out`; *n_out gets how many were written.  For the next page pass the
+ * last id as `after_id`; a page shorter than `cap` is the last.
  */
-PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out,
+PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids_out, size_t *n_out, size_t cap,
                                         const patron_filter *filter, int64_t after_id);
 
 /* ------------------------------------------------------------------------ */
@@ -469,8 +583,14 @@ typedef enum patron_merge_policy {
 } patron_merge_policy;
 
 /** Where a field's value comes from: a record's position in the plan (0 is
- *  the survivor, 1.. the duplicates in the order given), or the caller. */
-#define PATRON_MERGE_CUSTOM (-1)
+ *  the survivor, 1.. the duplicates in the order given), or one of these. */
+enum {
+    /** The caller gave a value of its own (patron_merge_plan_set()). */
+    PATRON_MERGE_CUSTOM = -1,
+    /** The field is not merged: system fields and the password hash (which
+     *  follows PATRON_F_LOGIN_USER). */
+    PATRON_MERGE_NOT_MERGED = -2
+};
 
 /**
  * Build a plan to merge `dup_ids` into `survivor_id`.
@@ -481,7 +601,8 @@ typedef enum patron_merge_policy {
  *         The message says which.
  */
 PATRON_API patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
-                                               const int64_t *dup_ids, size_t n_dups, int policy);
+                                               const int64_t *dup_ids, size_t n_dups,
+                                               patron_merge_policy policy);
 
 /** Free a plan.  NULL is ignored. */
 PATRON_API void patron_merge_plan_free(patron_merge_plan *plan);
@@ -496,9 +617,10 @@ PATRON_API size_t patron_merge_plan_count(const patron_merge_plan *plan);
  *  Owned by the plan. */
 PATRON_API const patron_customer *patron_merge_plan_record(const patron_merge_plan *plan, size_t k);
 
-/** The position whose value field `field` takes, or PATRON_MERGE_CUSTOM.
- *  -2 for a field that is not merged (system fields, the password hash). */
-PATRON_API int patron_merge_plan_choice(const patron_merge_plan *plan, int field);
+/** Where field `field` takes its value from: *out gets the record's
+ *  position, PATRON_MERGE_CUSTOM or PATRON_MERGE_NOT_MERGED.
+ *  PATRON_E_RANGE for an unknown field. */
+PATRON_API patron_status patron_merge_plan_choice(const patron_merge_plan *plan, int *out, int field);
 
 /** The value the survivor will have for `field` (NULL: empty).  Owned by the plan. */
 PATRON_API const char *patron_merge_plan_value(const patron_merge_plan *plan, int field);
@@ -515,9 +637,16 @@ PATRON_API patron_status patron_merge_plan_take(patron_merge_plan *plan, int fie
  *  patron_customer_set; NULL or "" empties it).  Not for the login. */
 PATRON_API patron_status patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value);
 
-/** Lock decision for the survivor: -1 (default) locked if any record is
- *  locked, 0 unlocked, 1 locked. */
-PATRON_API patron_status patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
+/** Whether the survivor is locked after the merge. */
+typedef enum patron_merge_lock {
+    PATRON_MERGE_LOCK_ANY = -1,     /**< (default) locked if any record is locked */
+    PATRON_MERGE_LOCK_UNLOCKED = 0, /**< not locked */
+    PATRON_MERGE_LOCK_LOCKED = 1    /**< locked */
+} patron_merge_lock;
+
+/** Set the lock decision for the survivor.  PATRON_E_INVALID for a value
+ *  that is not a patron_merge_lock. */
+PATRON_API patron_status patron_merge_plan_set_lock(patron_merge_plan *plan, patron_merge_lock lock);
 
 /** Allow merging into a pending survivor and activate it (assigning a number)
  *  — 0 (default) refuses a pending survivor. */
@@ -533,7 +662,7 @@ PATRON_API const char *patron_merge_plan_problems(const patron_merge_plan *plan)
  * choice, result and conflict flag, the united lists, and problems.
  * @param[out] out  free with patron_free().
  */
-PATRON_API patron_status patron_merge_plan_to_json(char **out, const patron_merge_plan *plan, unsigned flags);
+PATRON_API patron_status patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
 
 /**
  * Apply a plan, in one transaction: write the survivor, re-link each
@@ -541,14 +670,14 @@ PATRON_API patron_status patron_merge_plan_to_json(char **out, const patron_merg
  * duplicate as merged into the survivor (its customer number and external
  * reference then lead to the survivor), and append a journal entry with the
  * before-images of every record and the references moved.
- * @param[out] journal_id  the journal entry's id (may be NULL).
+ * @param[out] journal_id_out  the journal entry's id (may be NULL).
  * @return PATRON_E_CONFLICT if a record changed since the plan was built;
  *         PATRON_E_STATE if the plan has problems or a duplicate has
  *         references that cannot move (the message lists the reasons);
  *         PATRON_E_UNSUPPORTED if the store keeps no journal; PATRON_E_STORE.
  *         On failure nothing changed.
  */
-PATRON_API patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
+PATRON_API patron_status patron_db_merge(patron_db *db, int64_t *journal_id_out, patron_merge_plan *plan);
 
 /** Flags for patron_db_undo(). */
 enum {
@@ -560,29 +689,65 @@ enum {
 /**
  * Undo a merge from the journal, in one transaction: every record, its
  * number and its references are restored exactly as before the merge.
- * @param[out] undo_id  the journal id of the undo entry (may be NULL).
+ * @param[out] undo_id_out  the journal id of the undo entry (may be NULL).
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
  *         record was edited after the merge — PATRON_UNDO_FORCE overrides the
  *         last for field edits only).
  */
-PATRON_API patron_status patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);
+PATRON_API patron_status patron_db_undo(patron_db *db, int64_t *undo_id_out, int64_t journal_id,
+                                        unsigned flags);
+
+/** A page of the journal, read with the accessors below. */
+typedef struct patron_journal patron_journal;
+/** One entry of a patron_journal page; owned by the page. */
+typedef struct patron_journal_item patron_journal_item;
+
+/**
+ * Journal entries with id > after_id, oldest first; at most `limit`.
+ * For the next page pass the last id as `after_id`.  Before-images
+ * are not readable here (they hold password hashes).
+ * @param[out] out  the page; free with patron_journal_free().
+ * @return PATRON_E_UNSUPPORTED if the store keeps no journal.
+ */
+PATRON_API patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_t after_id,
+                                                size_t limit);
+/** Number of entries on the page. */
+PATRON_API size_t patron_journal_count(const patron_journal *j);
+/** Entry `i`, or NULL if out of range.  Owned by the page. */
+PATRON_API const patron_journal_item *patron_journal_at(const patron_journal *j, size_t i);
+/** Free a page (and its entries).  NULL is ignored. */
+PATRON_API void patron_journal_free(patron_journal *j);
+/** The entry's id (> 0, ascending in the order entries were written). */
+PATRON_API int64_t patron_journal_item_id(const patron_journal_item *e);
+/** When it was written, seconds since 1970. */
+PATRON_API int64_t patron_journal_item_time(const patron_journal_item *e);
+/** What it records: "merge", "undo", "lock", "unlock", ...  Owned by the page. */
+PATRON_API const char *patron_journal_item_kind(const patron_journal_item *e);
+/** The customer it is about (the survivor of a merge). */
+PATRON_API int64_t patron_journal_item_customer(const patron_journal_item *e);
+/** The id of the entry that undid this one, or 0. */
+PATRON_API int64_t patron_journal_item_undone_by(const patron_journal_item *e);
+/** One line for people ("merged K000002 into K000001"); "" if none.  Owned
+ *  by the page. */
+PATRON_API const char *patron_journal_item_summary(const patron_journal_item *e);
 
 /**
  * Journal entries with id > after_id, oldest first, as a JSON array of
  * {"id","time","kind","customer_id","undone_by","summary"}; at most `limit`.
- * Before-images are not included (they hold password hashes).
+ * The same as patron_db_journal_list().
  * @param[out] out  free with patron_free().
  */
-PATRON_API patron_status patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit);
+PATRON_API patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after_id,
+                                                   size_t limit);
 
 /**
  * The records with these ids as a JSON array (as patron_customer_to_json,
  * without password hashes): the export to keep before a merge.
  * @param[out] out  free with patron_free().
  */
-PATRON_API patron_status patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n,
-                                               unsigned flags);
+PATRON_API patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t *ids, size_t n,
+                                                  unsigned flags);
 
 /* ------------------------------------------------------------------------ */
 /** @name Duplicate matching                                                 */
@@ -594,8 +759,8 @@ typedef enum patron_decision {
     PATRON_DECISION_MERGE = 2     /**< the same customer: safe to merge automatically */
 } patron_decision;
 
-/** "distinct", "review", "merge".  Static string. */
-PATRON_API const char *patron_decision_str(int decision);
+/** "distinct", "review", "merge"; NULL for an unknown value.  Static string. */
+PATRON_API const char *patron_decision_name(patron_decision decision);
 
 /** What is compared (append-only). */
 typedef enum patron_match_mode {
@@ -619,13 +784,15 @@ typedef struct patron_matches patron_matches;
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
-                                         int mode);
+                                         patron_match_mode mode);
 
 /** Number of candidates. */
 PATRON_API size_t patron_matches_count(const patron_matches *m);
-/** Candidate `i`: its id (0 if out of range), score and decision (either
- *  out-pointer may be NULL).  Candidates are sorted by score, best first. */
-PATRON_API int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision);
+/** Candidate `i`: its id, score and decision (any out-pointer may be NULL).
+ *  Candidates are sorted by score, best first.  PATRON_E_RANGE if `i` is out
+ *  of range. */
+PATRON_API patron_status patron_matches_get(const patron_matches *m, int64_t *id_out, double *score_out,
+                                            patron_decision *decision_out, size_t i);
 /** How many fields the explanation of a candidate has (the same for all). */
 PATRON_API size_t patron_matches_field_count(const patron_matches *m);
 /**
@@ -635,11 +802,12 @@ PATRON_API size_t patron_matches_field_count(const patron_matches *m);
  * the weight it added to the score.  Strings owned by `m`.  Out-pointers may
  * be NULL.  PATRON_E_RANGE if i or k is out of range.
  */
-PATRON_API patron_status patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
-                                                const char **value_a, const char **value_b,
-                                                const char **level, double *weight);
+PATRON_API patron_status patron_matches_explain(const patron_matches *m, const char **field_out,
+                                                const char **value_a_out, const char **value_b_out,
+                                                const char **level_out, double *weight_out, size_t i,
+                                                size_t k);
 /** The candidates and explanations as JSON.  Free with patron_free(). */
-PATRON_API patron_status patron_matches_to_json(char **out, const patron_matches *m, unsigned flags);
+PATRON_API patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags);
 /** Free a candidate list.  NULL is ignored. */
 PATRON_API void patron_matches_free(patron_matches *m);
 
@@ -657,14 +825,14 @@ typedef struct patron_pairs patron_pairs;
  * memory store).
  * @param[out] out  free with patron_pairs_free().
  */
-PATRON_API patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
+PATRON_API patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_mode mode);
 
 /** Number of pairs. */
 PATRON_API size_t patron_pairs_count(const patron_pairs *p);
 /** Pair `i` (id_a < id_b), sorted by id_a then id_b; out-pointers may be
  *  NULL.  PATRON_E_RANGE if out of range. */
-PATRON_API patron_status patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b,
-                                          double *score, int *decision);
+PATRON_API patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a_out, int64_t *id_b_out,
+                                          double *score_out, patron_decision *decision_out, size_t i);
 /** The cluster of customer `id`: its cluster id, or 0 if no MERGE pair holds it. */
 PATRON_API int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
 /** Free the result.  NULL is ignored. */
@@ -684,14 +852,14 @@ PATRON_API void patron_pairs_free(patron_pairs *p);
  *  - if a pending customer already registered it, PATRON_E_EXISTS (the
  *    message names that customer) — a second registration is not stored twice;
  *  - if an active customer has it (someone who bought by phone now opens a
- *    shop account), the registration is saved and *existing_id receives that
- *    customer's id, so the shop can say so; activation then offers the merge
- *    (PATRON_ACTIVATE_EMAIL merges on it).
- * @param[out] existing_id  may be NULL; the id of an active customer with the
- *                          same email, else 0.
+ *    shop account), the registration is saved and *existing_id_out receives
+ *    that customer's id, so the shop can say so; activation then offers the
+ *    merge (PATRON_ACTIVATE_EMAIL merges on it).
+ * @param[out] existing_id_out  may be NULL; the id of an active customer with
+ *                              the same email, else 0.
  * @return as patron_db_create() otherwise.
  */
-PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);
+PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id_out, patron_customer *c);
 
 /** How activation looks for an existing customer (append-only). */
 typedef enum patron_activate_mode {
@@ -721,6 +889,10 @@ typedef enum patron_outcome {
     PATRON_OUTCOME_FAILED = 4     /**< (batch) this customer failed; see the message */
 } patron_outcome;
 
+/** "activated", "merged", "review", "failed"; NULL for an unknown value.
+ *  Static string. */
+PATRON_API const char *patron_outcome_name(patron_outcome outcome);
+
 /** The result of activating one customer. */
 typedef struct patron_activation patron_activation;
 
@@ -732,27 +904,54 @@ typedef struct patron_activation patron_activation;
  *         PATRON_E_STORE.  A customer who needs review is a success with
  *         outcome PATRON_OUTCOME_REVIEW.
  */
-PATRON_API patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode,
-                                            unsigned flags);
+PATRON_API patron_status patron_db_activate(patron_db *db, patron_activation **out, int64_t id,
+                                            patron_activate_mode mode, unsigned flags);
 
 /** Receives the result of one customer in a batch; return non-zero to stop. */
 typedef int (*patron_activation_fn)(void *payload, const patron_activation *result);
 
+/** Options of patron_db_activate_pending(). */
+typedef struct patron_activate_options {
+    unsigned version;          /**< PATRON_ACTIVATE_OPTIONS_VERSION */
+    patron_activate_mode mode; /**< default PATRON_ACTIVATE_INTERACTIVE */
+    unsigned flags;            /**< PATRON_ACTIVATE_* flags, as patron_db_activate() */
+    patron_activation_fn fn;   /**< hears about each customer (may be NULL) */
+    void *payload;             /**< passed to `fn` */
+} patron_activate_options;
+
+#define PATRON_ACTIVATE_OPTIONS_VERSION 1
+#define PATRON_ACTIVATE_OPTIONS_INIT { PATRON_ACTIVATE_OPTIONS_VERSION, PATRON_ACTIVATE_INTERACTIVE, 0u, NULL, NULL }
+
+/** What patron_db_activate_pending() did: how many customers had each outcome. */
+typedef struct patron_activation_summary {
+    unsigned version; /**< set by the caller: PATRON_ACTIVATION_SUMMARY_VERSION */
+    size_t activated; /**< PATRON_OUTCOME_ACTIVATED */
+    size_t merged;    /**< PATRON_OUTCOME_MERGED */
+    size_t review;    /**< PATRON_OUTCOME_REVIEW */
+    size_t failed;    /**< PATRON_OUTCOME_FAILED */
+} patron_activation_summary;
+
+#define PATRON_ACTIVATION_SUMMARY_VERSION 1
+#define PATRON_ACTIVATION_SUMMARY_INIT { PATRON_ACTIVATION_SUMMARY_VERSION, 0, 0, 0, 0 }
+
 /**
  * Activate every pending customer, each in its own transaction (safe to
- * interrupt: what is done stays done).  `fn` (may be NULL) hears about each
- * one, failures included (outcome PATRON_OUTCOME_FAILED with the message).
- * Counts go to the out-parameters (each may be NULL).
+ * interrupt: what is done stays done).  opts->fn (may be NULL) hears about
+ * each one, failures included (outcome PATRON_OUTCOME_FAILED with the
+ * message); returning non-zero stops the batch.
+ * @param[out] out  may be NULL; the counts (its version set by the caller,
+ *                  e.g. from PATRON_ACTIVATION_SUMMARY_INIT).
+ * @param opts      NULL: the defaults of PATRON_ACTIVATE_OPTIONS_INIT.
  * @return PATRON_OK when every customer was handled, even if some failed;
- *         an error only if the list of pending customers cannot be read.
+ *         PATRON_E_ABI for a struct version this library does not know;
+ *         PATRON_E_INVALID for an unknown mode; otherwise an error only if
+ *         the list of pending customers cannot be read.
  */
-PATRON_API patron_status patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged,
-                                                    size_t *n_review, size_t *n_failed, int mode,
-                                                    unsigned flags, patron_activation_fn fn,
-                                                    void *payload);
+PATRON_API patron_status patron_db_activate_pending(patron_db *db, patron_activation_summary *out,
+                                                    const patron_activate_options *opts);
 
-/** What happened: a patron_outcome. */
-PATRON_API int patron_activation_outcome(const patron_activation *a);
+/** What happened. */
+PATRON_API patron_outcome patron_activation_outcome(const patron_activation *a);
 /** The pending customer's id. */
 PATRON_API int64_t patron_activation_customer(const patron_activation *a);
 /** The number it was activated with, or the number of the customer it was
@@ -766,10 +965,11 @@ PATRON_API int64_t patron_activation_journal(const patron_activation *a);
 PATRON_API const char *patron_activation_message(const patron_activation *a);
 /** Number of candidates found (for REVIEW, and for AUTO the ones reported). */
 PATRON_API size_t patron_activation_candidate_count(const patron_activation *a);
-/** Candidate `i`: its id, score and decision ("merge"/"review" as a
- *  patron_decision); 0 if out of range. */
-PATRON_API int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score,
-                                               int *decision);
+/** Candidate `i`: its id, score and decision (PATRON_DECISION_MERGE or
+ *  _REVIEW); any out-pointer may be NULL.  PATRON_E_RANGE if out of range. */
+PATRON_API patron_status patron_activation_candidate(const patron_activation *a, int64_t *id_out,
+                                                     double *score_out, patron_decision *decision_out,
+                                                     size_t i);
 /** A ready merge plan for candidate `i` (the candidate survives, the pending
  *  customer is the duplicate), to show, edit and apply with
  *  patron_db_merge().  Owned by the result; NULL if out of range. */
@@ -780,10 +980,10 @@ PATRON_API void patron_activation_free(patron_activation *a);
 /**
  * Manual release: an administrator activates a pending customer regardless
  * of the matcher (a new customer number), in one transaction.
- * @param[out] number  may be NULL; receives the new number (free with
- *                     patron_free()).
+ * @param[out] number_out  may be NULL; receives the new number (free with
+ *                         patron_free()).
  */
-PATRON_API patron_status patron_db_release(patron_db *db, char **number, int64_t id);
+PATRON_API patron_status patron_db_release(patron_db *db, char **number_out, int64_t id);
 
 /**
  * Lock a customer, in one transaction: a locked customer cannot log in or
@@ -809,19 +1009,22 @@ typedef enum patron_gate {
     PATRON_GATE_MERGED = 4   /**< merged away: use the survivor (its id is given) */
 } patron_gate;
 
-/** A short English text for a gate answer.  Static string. */
-PATRON_API const char *patron_gate_str(int verdict);
+/** "allowed", "locked", "pending", "unknown", "merged"; NULL for an unknown
+ *  value.  Static string. */
+PATRON_API const char *patron_gate_name(patron_gate verdict);
 
 /**
  * May this login log in?  `login` is a login user name or, for customers
- * without one, their email.  *verdict gets a patron_gate, *customer_id (may
- * be NULL) the customer's id (the survivor's for PATRON_GATE_MERGED), or 0.
- * Reads only.  An unknown login is PATRON_OK with PATRON_GATE_UNKNOWN.
+ * without one, their email.  *verdict_out gets the answer, *customer_id_out
+ * (may be NULL) the customer's id (the survivor's for PATRON_GATE_MERGED),
+ * or 0.  Reads only.  An unknown login is PATRON_OK with PATRON_GATE_UNKNOWN.
  */
-PATRON_API patron_status patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login);
+PATRON_API patron_status patron_db_can_login(patron_db *db, patron_gate *verdict_out, int64_t *customer_id_out,
+                                             const char *login);
 
 /** May customer `id` order?  As patron_db_can_login(). */
-PATRON_API patron_status patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id);
+PATRON_API patron_status patron_db_can_order(patron_db *db, patron_gate *verdict_out, int64_t *customer_id_out,
+                                             int64_t id);
 
 /* ------------------------------------------------------------------------ */
 /** @name Customer groups                                                    */
@@ -860,12 +1063,50 @@ PATRON_API patron_status patron_db_group_assign(patron_db *db, const char *name,
  */
 PATRON_API patron_status patron_db_group_delete(patron_db *db, const char *name);
 
+/** One customer group, as read (a snapshot). */
+typedef struct patron_group patron_group;
+/** All customer groups, as read (a snapshot). */
+typedef struct patron_groups patron_groups;
+
+/**
+ * Read one group.
+ * @param[out] out  free with patron_group_free().
+ * @return PATRON_E_NOT_FOUND, PATRON_E_UNSUPPORTED.
+ */
+PATRON_API patron_status patron_db_group_get(patron_db *db, patron_group **out, const char *name);
+/** Free a group read by patron_db_group_get().  NULL is ignored. */
+PATRON_API void patron_group_free(patron_group *g);
+
+/**
+ * Read every group, in name order.
+ * @param[out] out  free with patron_groups_free().
+ */
+PATRON_API patron_status patron_db_group_list(patron_db *db, patron_groups **out);
+/** Number of groups in the list. */
+PATRON_API size_t patron_groups_count(const patron_groups *l);
+/** Group `i`, or NULL if out of range.  Owned by the list. */
+PATRON_API const patron_group *patron_groups_at(const patron_groups *l, size_t i);
+/** Free a group list.  NULL is ignored. */
+PATRON_API void patron_groups_free(patron_groups *l);
+
+/** The group's name.  Owned by the group. */
+PATRON_API const char *patron_group_name(const patron_group *g);
+/** The discount in percent as a decimal string ("0", "12.5").  Owned by the group. */
+PATRON_API const char *patron_group_discount_percent(const patron_group *g);
+/** The price category, or NULL if none.  Owned by the group. */
+PATRON_API const char *patron_group_price_category(const patron_group *g);
+/** 1 for the default group, else 0. */
+PATRON_API int patron_group_is_default(const patron_group *g);
+/** How many active customers are in the group (when it was read). */
+PATRON_API size_t patron_group_customers(const patron_group *g);
+
 /**
  * The groups as a JSON array of {"name", "discount_percent",
- * "price_category", "default", "customers"} (customers: how many active).
+ * "price_category", "default", "customers"} (customers: how many active),
+ * in name order: the same as patron_db_group_list().
  * @param[out] out  free with patron_free().
  */
-PATRON_API patron_status patron_db_groups_json(patron_db *db, char **out);
+PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 
 #ifdef __cplusplus
 }

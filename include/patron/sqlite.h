@@ -322,20 +322,6 @@ PATRON_API patron_status patron_sqlite_commit(patron_sqlite *store);
 /** Roll back the host transaction (everything since patron_sqlite_begin()). */
 PATRON_API patron_status patron_sqlite_rollback(patron_sqlite *store);
 
-/* ---- Deprecated: removed before 0.1.0 -------------------------------------
- * Kept only until the example tool (examples/patron) moves to
- * patron_db_open_sqlite() with options; do not use them in new code. */
-
-/** DEPRECATED.  patron_db_open_sqlite() with `flags`, table prefix "" (the
- *  table names of the pre-release schema: `customers`, `journal`, ...) and
- *  the host table `orders(order_id, customer_id, total)` — created if
- *  missing — as the ref table of kind "order". */
-PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out);
-/** DEPRECATED: the same as patron_free(). */
-PATRON_API void patron_sqlite_free(void *ptr);
-
 /** The message of the last failure of the store ("" if none).  Owned by the
  *  store; valid until its next call.  Never contains a password hash. */
 PATRON_API const char *patron_sqlite_errmsg(const patron_sqlite *store);

@@ -9,7 +9,9 @@ Two graphs are derived from the sources, nothing is listed by hand:
   - the internal-call graph between .c files: A -> B when A refers to a
     function that B defines without `static` (a call or a function pointer).
 A cycle in either graph (A -> B -> ... -> A, A != B) is printed and makes
-the check fail.  Exit status 0 when both graphs are acyclic.
+the check fail.  So does a core file other than the store glue (store.c)
+that calls the store's callbacks itself (`db->ops.`).  Exit status 0 when
+all is well.
 """
 import os
 import re
@@ -129,6 +131,10 @@ def main():
             path, comp = cycle
             print("%s cycle: %s" % (title, " -> ".join(rel[f] for f in path + [path[0]])))
             print("  files on cycles with it: %s" % ", ".join(sorted(rel[f] for f in comp)))
+    for f in files:
+        if os.path.dirname(f) == src and rel[f] != "store.c" and re.search(r"\bdb->ops\.", code[f]):
+            failed = True
+            print("%s calls patron_store_ops itself; only store.c may (use patron__st_*)" % rel[f])
     n_inc = sum(len(v) for v in includes.values())
     n_call = sum(len(v) for v in calls.values())
     print("%d files, %d include edges, %d call edges between files: %s"

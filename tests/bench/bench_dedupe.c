@@ -35,8 +35,8 @@ int main(int argc, char **argv)
     }
     t_dedupe = perf_now() - t0;
     for (size_t i = 0; i < patron_pairs_count(p); i++) {
-        int d;
-        patron_pairs_get(p, i, NULL, NULL, NULL, &d);
+        patron_decision d = PATRON_DECISION_DISTINCT;
+        patron_pairs_get(p, NULL, NULL, NULL, &d, i);
         merges += d == PATRON_DECISION_MERGE;
     }
     printf("customers loaded      %ld (%ld refused) in %.2f s, %.0f per second\n", n, refused, t_load,
@@ -54,13 +54,13 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < patron_pairs_count(p); i++) {
             int64_t a, b;
             double s;
-            int d;
+            patron_decision d;
             patron_customer *ca, *cb;
-            patron_pairs_get(p, i, &a, &b, &s, &d);
+            patron_pairs_get(p, &a, &b, &s, &d, i);
             patron_db_load(db, &ca, a);
             patron_db_load(db, &cb, b);
             fprintf(fp, "%s,%s,%.2f,%s\n", patron_customer_get(ca, PATRON_F_EXTERNAL_ID),
-                    patron_customer_get(cb, PATRON_F_EXTERNAL_ID), s, patron_decision_str(d));
+                    patron_customer_get(cb, PATRON_F_EXTERNAL_ID), s, patron_decision_name(d));
             patron_customer_free(ca);
             patron_customer_free(cb);
         }

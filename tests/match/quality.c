@@ -244,8 +244,8 @@ int main(int argc, char **argv)
     for (p = 0; p < n; p++) {
         int64_t a, b;
         double score;
-        int decision;
-        if (patron_pairs_get(pairs, p, &a, &b, &score, &decision) != PATRON_OK ||
+        patron_decision decision;
+        if (patron_pairs_get(pairs, &a, &b, &score, &decision, p) != PATRON_OK ||
             decision == PATRON_DECISION_DISTINCT)
             continue;
         merges += decision == PATRON_DECISION_MERGE;
@@ -253,7 +253,7 @@ int main(int argc, char **argv)
         csv_write_str(out, ',', idmap_get(&m, a));
         putc(',', out);
         csv_write_str(out, ',', idmap_get(&m, b));
-        fprintf(out, ",%.2f,%s\n", score, patron_decision_str(decision));
+        fprintf(out, ",%.2f,%s\n", score, patron_decision_name(decision));
     }
     if ((ferror(out) | (out != stdout ? fclose(out) : fflush(out))) != 0) {
         fprintf(stderr, "quality: cannot write %s\n", out_path ? out_path : "the output");

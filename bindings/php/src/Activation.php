@@ -56,9 +56,13 @@ final class Activation
         $decision = $lib->new('int');
         $candidates = [];
         for ($i = 0, $n = $lib->patron_activation_candidate_count($ptr); $i < $n; $i++) {
-            $id = (int) $lib->patron_activation_candidate($ptr, $i, \FFI::addr($score), \FFI::addr($decision));
-            $candidates[] = new Candidate($id, (float) $score->cdata,
-                (string) $lib->patron_decision_str($decision->cdata));
+            $id = $lib->new('int64_t');
+            $st = $lib->patron_activation_candidate($ptr, \FFI::addr($id), \FFI::addr($score), \FFI::addr($decision), $i);
+            if ($st !== FFI::OK) {
+                FFI::raise($st, '');
+            }
+            $candidates[] = new Candidate((int) $id->cdata, (float) $score->cdata,
+                (string) $lib->patron_decision_name($decision->cdata));
         }
         $this->candidates = $candidates;
     }

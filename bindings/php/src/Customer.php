@@ -79,7 +79,7 @@ final class Customer
     {
         $lib = FFI::lib();
         $p = $lib->new('patron_customer*');
-        $st = $lib->patron_customer_clone(\FFI::addr($p), $ptr);
+        $st = $lib->patron_customer_clone($ptr, \FFI::addr($p));
         if ($st !== FFI::OK) {
             FFI::raise($st, '');
         }
@@ -104,7 +104,7 @@ final class Customer
     {
         $lib = FFI::lib();
         $p = $lib->new('patron_customer*');
-        $st = $lib->patron_customer_clone(\FFI::addr($p), $this->ptr);
+        $st = $lib->patron_customer_clone($this->ptr, \FFI::addr($p));
         if ($st !== FFI::OK) {
             unset($this->ptr); // never free the original's record twice
             FFI::raise($st, '');
@@ -351,7 +351,7 @@ final class Customer
         $value = $lib->new('const char*');
         $out = [];
         for ($i = 0, $n = $lib->patron_customer_prop_count($this->ptr); $i < $n; $i++) {
-            $this->check($lib->patron_customer_prop_at($this->ptr, $i, \FFI::addr($key), \FFI::addr($value)));
+            $this->check($lib->patron_customer_prop_at($this->ptr, \FFI::addr($key), \FFI::addr($value), $i));
             $out[\FFI::string($key)] = \FFI::isNull($value) ? '' : \FFI::string($value);
         }
         return $out;
@@ -395,7 +395,7 @@ final class Customer
     {
         $lib = FFI::lib();
         $out = $lib->new('char*');
-        $this->check($lib->patron_customer_to_json(\FFI::addr($out), $this->ptr, $pretty ? 1 : 0));
+        $this->check($lib->patron_customer_to_json($this->ptr, \FFI::addr($out), $pretty ? 1 : 0));
         return (string) FFI::takeString($out);
     }
 

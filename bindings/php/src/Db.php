@@ -26,6 +26,9 @@ final class Db
     private const MATCH_MODES = ['fields' => 0, 'email' => 1];
     private const ACTIVATE_MODES = ['interactive' => 0, 'auto' => 1, 'email' => 2];
     private const POLICIES = ['survivor' => 0, 'newest' => 1];
+    /** Versions of the patron.h structs this binding declares (see FFI.php). */
+    private const ACTIVATE_OPTIONS_VERSION = 1;
+    private const ACTIVATION_SUMMARY_VERSION = 1;
 
     private ?\FFI\CData $ptr;
     /** The store behind the handle, kept alive as long as the handle. */
@@ -257,7 +260,7 @@ final class Db
         $cap = 16;
         while (true) {
             $ids = $lib->new("int64_t[$cap]");
-            $this->run(fn($lib, $db) => $lib->patron_db_lookup($db, $ids, $cap, \FFI::addr($n), $k, $key));
+            $this->run(fn($lib, $db) => $lib->patron_db_lookup($db, $ids, \FFI::addr($n), $cap, $k, $key));
             $total = (int) $n->cdata;
             if ($total <= $cap) {
                 $out = [];
@@ -303,7 +306,7 @@ final class Db
         $lib = FFI::lib();
         $f = $lib->new('patron_filter');
         $f->state = Filter::stateOf($state) ?? 0;
-        $f->locked = $locked === null ? -1 : (int) $locked;
+        $f->locked = $locked === null ? Filter::ANY : ($locked ? Filter::LOCKED : Filter::UNLOCKED);
         $groupBuf = null;
         if ($group !== null) {
             $groupBuf = $lib->new('char[' . (strlen($group) + 1) . ']');
@@ -313,7 +316,7 @@ final class Db
         $limit = max(1, $limit);
         $ids = $lib->new("int64_t[$limit]");
         $n = $lib->new('size_t');
-        $this->run(fn($lib, $db) => $lib->patron_db_list($db, $ids, $limit, \FFI::addr($n), \FFI::addr($f),
+        $this->run(fn($lib, $db) => $lib->patron_db_list($db, $ids, \FFI::addr($n), $limit, \FFI::addr($f),
             $afterId));
         $out = [];
         for ($i = 0, $m = (int) $n->cdata; $i < $m; $i++) {
@@ -389,7 +392,12 @@ final class Db
     ): ActivationSummary {
         $m = self::mode(self::ACTIVATE_MODES, $mode, 'activation mode');
         $lib = FFI::lib();
-        $counts = [$lib->new('size_t'), $lib->new('size_t'), $lib->new('size_t'), $lib->new('size_t')];
+        $summary = $lib->new('patron_activation_summary');
+        $summary->version = self::ACTIVATION_SUMMARY_VERSION;
+        $opts = $lib->new('patron_activate_options');
+        $opts->version = self::ACTIVATE_OPTIONS_VERSION;
+        $opts->mode = $m;
+        $opts->flags = $lockedSurvivors ? 1 : 0;
         $results = [];
         $thrown = null;
         $sink = function (\FFI\CData $a) use (&$results, &$thrown, $each): int {
@@ -405,21 +413,20 @@ final class Db
                 return 1;
             }
         };
-        $fn = self::activationCallback();
+        $opts->fn = self::activationCallback();
         $outer = self::$activationSink; // a Db used from inside $each
         self::$activationSink = $sink;
         try {
-            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending($db, \FFI::addr($counts[0]),
-                \FFI::addr($counts[1]), \FFI::addr($counts[2]), \FFI::addr($counts[3]), $m,
-                $lockedSurvivors ? 1 : 0, $fn, null));
+            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending($db, \FFI::addr($summary),
+                \FFI::addr($opts)));
         } finally {
             self::$activationSink = $outer;
         }
         if ($thrown !== null) {
             throw $thrown;
         }
-        return new ActivationSummary((int) $counts[0]->cdata, (int) $counts[1]->cdata, (int) $counts[2]->cdata,
-            (int) $counts[3]->cdata, $results);
+        return new ActivationSummary((int) $summary->activated, (int) $summary->merged, (int) $summary->review,
+            (int) $summary->failed, $results);
     }
 
     /** Manual release: activate pending customer $id regardless of the matcher; returns its new number. */
@@ -496,7 +503,26 @@ final class Db
      */
     public function groups(): array
     {
-        return $this->json(fn($lib, $db, $out) => $lib->patron_db_groups_json($db, $out));
+        $lib = FFI::lib();
+        $out = $lib->new('patron_groups*');
+        $this->run(fn($lib, $db) => $lib->patron_db_group_list($db, \FFI::addr($out)));
+        try {
+            $groups = [];
+            for ($i = 0, $n = $lib->patron_groups_count($out); $i < $n; $i++) {
+                $g = $lib->patron_groups_at($out, $i);
+                $discount = (string) $lib->patron_group_discount_percent($g);
+                $groups[] = [
+                    'name' => (string) $lib->patron_group_name($g),
+                    'discount_percent' => str_contains($discount, '.') ? (float) $discount : (int) $discount,
+                    'price_category' => (string) $lib->patron_group_price_category($g),
+                    'default' => $lib->patron_group_is_default($g) !== 0,
+                    'customers' => (int) $lib->patron_group_customers($g),
+                ];
+            }
+            return $groups;
+        } finally {
+            $lib->patron_groups_free($out);
+        }
     }
 
     // ---- matching ------------------------------------------------------------
@@ -514,6 +540,7 @@ final class Db
         $out = $lib->new('patron_matches*');
         $this->run(fn($lib, $db) => $lib->patron_db_match($db, \FFI::addr($out), $c->cdata(), $m));
         try {
+            $id = $lib->new('int64_t');
             $score = $lib->new('double');
             $decision = $lib->new('int');
             $field = $lib->new('const char*');
@@ -524,19 +551,22 @@ final class Db
             $nf = $lib->patron_matches_field_count($out);
             $result = [];
             for ($i = 0, $n = $lib->patron_matches_count($out); $i < $n; $i++) {
-                $id = (int) $lib->patron_matches_get($out, $i, \FFI::addr($score), \FFI::addr($decision));
+                $st = $lib->patron_matches_get($out, \FFI::addr($id), \FFI::addr($score), \FFI::addr($decision), $i);
+                if ($st !== FFI::OK) {
+                    FFI::raise($st, '');
+                }
                 $explanation = [];
                 for ($k = 0; $k < $nf; $k++) {
-                    $st = $lib->patron_matches_explain($out, $i, $k, \FFI::addr($field), \FFI::addr($a),
-                        \FFI::addr($b), \FFI::addr($level), \FFI::addr($weight));
+                    $st = $lib->patron_matches_explain($out, \FFI::addr($field), \FFI::addr($a),
+                        \FFI::addr($b), \FFI::addr($level), \FFI::addr($weight), $i, $k);
                     if ($st !== FFI::OK) {
                         FFI::raise($st, '');
                     }
                     $explanation[] = ['field' => self::cstr($field), 'a' => self::cstr($a), 'b' => self::cstr($b),
                         'level' => self::cstr($level), 'weight' => (float) $weight->cdata];
                 }
-                $result[] = new Candidate($id, (float) $score->cdata,
-                    (string) $lib->patron_decision_str($decision->cdata), $explanation);
+                $result[] = new Candidate((int) $id->cdata, (float) $score->cdata,
+                    (string) $lib->patron_decision_name($decision->cdata), $explanation);
             }
             return $result;
         } finally {
@@ -559,10 +589,10 @@ final class Db
             $pairs = [];
             $clusters = [];
             for ($i = 0, $n = $lib->patron_pairs_count($out); $i < $n; $i++) {
-                $lib->patron_pairs_get($out, $i, \FFI::addr($a), \FFI::addr($b), \FFI::addr($score),
-                    \FFI::addr($decision));
+                $lib->patron_pairs_get($out, \FFI::addr($a), \FFI::addr($b), \FFI::addr($score),
+                    \FFI::addr($decision), $i);
                 $pairs[] = new Pair((int) $a->cdata, (int) $b->cdata, (float) $score->cdata,
-                    (string) $lib->patron_decision_str($decision->cdata));
+                    (string) $lib->patron_decision_name($decision->cdata));
                 foreach ([(int) $a->cdata, (int) $b->cdata] as $id) {
                     $cl = (int) $lib->patron_pairs_cluster($out, $id);
                     if ($cl !== 0) {
@@ -639,7 +669,26 @@ final class Db
      */
     public function journal(int $afterId = 0, int $limit = 100): array
     {
-        return $this->json(fn($lib, $db, $out) => $lib->patron_db_journal_json($db, $out, $afterId, $limit));
+        $lib = FFI::lib();
+        $out = $lib->new('patron_journal*');
+        $this->run(fn($lib, $db) => $lib->patron_db_journal_list($db, \FFI::addr($out), $afterId, $limit));
+        try {
+            $entries = [];
+            for ($i = 0, $n = $lib->patron_journal_count($out); $i < $n; $i++) {
+                $e = $lib->patron_journal_at($out, $i);
+                $entries[] = [
+                    'id' => (int) $lib->patron_journal_item_id($e),
+                    'time' => (int) $lib->patron_journal_item_time($e),
+                    'kind' => (string) $lib->patron_journal_item_kind($e),
+                    'customer_id' => (int) $lib->patron_journal_item_customer($e),
+                    'undone_by' => (int) $lib->patron_journal_item_undone_by($e),
+                    'summary' => (string) $lib->patron_journal_item_summary($e),
+                ];
+            }
+            return $entries;
+        } finally {
+            $lib->patron_journal_free($out);
+        }
     }
 
     /**
@@ -663,7 +712,7 @@ final class Db
             $arr[$i] = (int) $id;
         }
         $out = $lib->new('char*');
-        $this->run(fn($lib, $db) => $lib->patron_db_export_json($db, \FFI::addr($out), $arr, count($ids),
+        $this->run(fn($lib, $db) => $lib->patron_db_export_to_json($db, \FFI::addr($out), $arr, count($ids),
             $pretty ? 1 : 0));
         return (string) FFI::takeString($out);
     }

@@ -204,7 +204,7 @@ C;
     public static function raise(int $status, string $message, ?\Throwable $previous = null): never
     {
         if ($message === '') {
-            $message = (string) self::lib()->patron_status_str($status);
+            $message = (string) self::lib()->patron_status_message($status);
         }
         throw Exception::forStatus($status, $message, $previous);
     }
@@ -269,6 +269,24 @@ typedef int (*patron_activation_fn)(void *payload, const patron_activation *resu
 typedef struct patron_php_callbacks {
     patron_activation_fn activation;
 } patron_php_callbacks;
+typedef struct patron_activate_options {
+    unsigned version;
+    int mode;
+    unsigned flags;
+    patron_activation_fn fn;
+    void *payload;
+} patron_activate_options;
+typedef struct patron_activation_summary {
+    unsigned version;
+    size_t activated;
+    size_t merged;
+    size_t review;
+    size_t failed;
+} patron_activation_summary;
+typedef struct patron_journal patron_journal;
+typedef struct patron_journal_item patron_journal_item;
+typedef struct patron_group patron_group;
+typedef struct patron_groups patron_groups;
 typedef struct patron_store_ops {
     unsigned int version;
     int (*begin)(void *ctx);
@@ -302,17 +320,26 @@ int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
 int patron_version(void);
 const char *patron_version_string(void);
-const char *patron_status_str(int status);
+const char *patron_status_name(int status);
+const char *patron_status_message(int status);
+const char *patron_state_name(int state);
+const char *patron_outcome_name(int outcome);
 int patron_set_allocator(const patron_allocator *alloc);
 void patron_free(void *ptr);
 void *patron_malloc(size_t size);
 
+int patron_field_count(void);
 const char *patron_field_name(int field);
 int patron_field_from_name(const char *name);
+int patron_field_kind(int field);
+unsigned patron_field_flags(int field);
+int patron_address_field_count(void);
 const char *patron_address_field_name(int field);
 int patron_address_field_from_name(const char *name);
+int patron_address_field_kind(int field);
+unsigned patron_address_field_flags(int field);
 int patron_customer_new(patron_customer **out);
-int patron_customer_clone(patron_customer **out, const patron_customer *c);
+int patron_customer_clone(const patron_customer *c, patron_customer **out);
 void patron_customer_free(patron_customer *c);
 const char *patron_customer_errmsg(const patron_customer *c);
 const char *patron_customer_get(const patron_customer *c, int field);
@@ -331,11 +358,11 @@ const char *patron_customer_tag_get(const patron_customer *c, size_t index);
 int patron_customer_tag_add(patron_customer *c, const char *tag);
 int patron_customer_tag_remove(patron_customer *c, const char *tag);
 size_t patron_customer_prop_count(const patron_customer *c);
-int patron_customer_prop_at(const patron_customer *c, size_t index, const char **key, const char **value);
+int patron_customer_prop_at(const patron_customer *c, const char **key_out, const char **value_out, size_t index);
 const char *patron_customer_prop_get(const patron_customer *c, const char *key);
 int patron_customer_prop_set(patron_customer *c, const char *key, const char *value);
 int patron_customer_validate(patron_customer *c);
-int patron_customer_to_json(char **out, const patron_customer *c, unsigned flags);
+int patron_customer_to_json(const patron_customer *c, char **out, unsigned flags);
 
 int patron_memstore_new(patron_memstore **out);
 void patron_memstore_free(patron_memstore *ms);
@@ -351,10 +378,10 @@ int patron_db_set_number_format(patron_db *db, const char *prefix, unsigned widt
 int patron_db_create(patron_db *db, patron_customer *c);
 int patron_db_load(patron_db *db, patron_customer **out, int64_t id);
 int patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key);
-int patron_db_lookup(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, int kind, const char *key);
+int patron_db_lookup(patron_db *db, int64_t *ids_out, size_t *n_out, size_t cap, int kind, const char *key);
 int patron_db_update(patron_db *db, patron_customer *c);
 int patron_db_delete(patron_db *db, int64_t id, uint64_t revision);
-int patron_db_list(patron_db *db, int64_t *ids, size_t cap, size_t *n_out, const patron_filter *filter,
+int patron_db_list(patron_db *db, int64_t *ids_out, size_t *n_out, size_t cap, const patron_filter *filter,
                    int64_t after_id);
 
 int patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id, const int64_t *dup_ids,
@@ -363,7 +390,7 @@ void patron_merge_plan_free(patron_merge_plan *plan);
 const char *patron_merge_plan_errmsg(const patron_merge_plan *plan);
 size_t patron_merge_plan_count(const patron_merge_plan *plan);
 const patron_customer *patron_merge_plan_record(const patron_merge_plan *plan, size_t k);
-int patron_merge_plan_choice(const patron_merge_plan *plan, int field);
+int patron_merge_plan_choice(const patron_merge_plan *plan, int *out, int field);
 const char *patron_merge_plan_value(const patron_merge_plan *plan, int field);
 int patron_merge_plan_conflict(const patron_merge_plan *plan, int field);
 int patron_merge_plan_take(patron_merge_plan *plan, int field, size_t k);
@@ -371,32 +398,41 @@ int patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value)
 int patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
 int patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
 const char *patron_merge_plan_problems(const patron_merge_plan *plan);
-int patron_merge_plan_to_json(char **out, const patron_merge_plan *plan, unsigned flags);
+int patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
 int patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
 int patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);
-int patron_db_journal_json(patron_db *db, char **out, int64_t after_id, size_t limit);
-int patron_db_export_json(patron_db *db, char **out, const int64_t *ids, size_t n, unsigned flags);
+int patron_db_journal_to_json(patron_db *db, char **out, int64_t after_id, size_t limit);
+int patron_db_journal_list(patron_db *db, patron_journal **out, int64_t after_id, size_t limit);
+size_t patron_journal_count(const patron_journal *j);
+const patron_journal_item *patron_journal_at(const patron_journal *j, size_t i);
+void patron_journal_free(patron_journal *j);
+int64_t patron_journal_item_id(const patron_journal_item *e);
+int64_t patron_journal_item_time(const patron_journal_item *e);
+const char *patron_journal_item_kind(const patron_journal_item *e);
+int64_t patron_journal_item_customer(const patron_journal_item *e);
+int64_t patron_journal_item_undone_by(const patron_journal_item *e);
+const char *patron_journal_item_summary(const patron_journal_item *e);
+int patron_db_export_to_json(patron_db *db, char **out, const int64_t *ids, size_t n, unsigned flags);
 
-const char *patron_decision_str(int decision);
+const char *patron_decision_name(int decision);
 int patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c, int mode);
 size_t patron_matches_count(const patron_matches *m);
-int64_t patron_matches_get(const patron_matches *m, size_t i, double *score, int *decision);
+int patron_matches_get(const patron_matches *m, int64_t *id_out, double *score_out, int *decision_out, size_t i);
 size_t patron_matches_field_count(const patron_matches *m);
-int patron_matches_explain(const patron_matches *m, size_t i, size_t k, const char **field,
-                           const char **value_a, const char **value_b, const char **level, double *weight);
-int patron_matches_to_json(char **out, const patron_matches *m, unsigned flags);
+int patron_matches_explain(const patron_matches *m, const char **field_out, const char **value_a_out,
+                           const char **value_b_out, const char **level_out, double *weight_out, size_t i, size_t k);
+int patron_matches_to_json(const patron_matches *m, char **out, unsigned flags);
 void patron_matches_free(patron_matches *m);
 int patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
 size_t patron_pairs_count(const patron_pairs *p);
-int patron_pairs_get(const patron_pairs *p, size_t i, int64_t *id_a, int64_t *id_b, double *score, int *decision);
+int patron_pairs_get(const patron_pairs *p, int64_t *id_a_out, int64_t *id_b_out, double *score_out,
+                     int *decision_out, size_t i);
 int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
 void patron_pairs_free(patron_pairs *p);
 
 int patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);
 int patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode, unsigned flags);
-int patron_db_activate_pending(patron_db *db, size_t *n_activated, size_t *n_merged, size_t *n_review,
-                               size_t *n_failed, int mode, unsigned flags, patron_activation_fn fn,
-                               void *payload);
+int patron_db_activate_pending(patron_db *db, patron_activation_summary *out, const patron_activate_options *opts);
 int patron_activation_outcome(const patron_activation *a);
 int64_t patron_activation_customer(const patron_activation *a);
 const char *patron_activation_number(const patron_activation *a);
@@ -404,13 +440,14 @@ int64_t patron_activation_merged_into(const patron_activation *a);
 int64_t patron_activation_journal(const patron_activation *a);
 const char *patron_activation_message(const patron_activation *a);
 size_t patron_activation_candidate_count(const patron_activation *a);
-int64_t patron_activation_candidate(const patron_activation *a, size_t i, double *score, int *decision);
+int patron_activation_candidate(const patron_activation *a, int64_t *id_out, double *score_out, int *decision_out,
+                                size_t i);
 patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i);
 void patron_activation_free(patron_activation *a);
 int patron_db_release(patron_db *db, char **number, int64_t id);
 int patron_db_lock(patron_db *db, int64_t id, const char *reason);
 int patron_db_unlock(patron_db *db, int64_t id);
-const char *patron_gate_str(int verdict);
+const char *patron_gate_name(int verdict);
 int patron_db_can_login(patron_db *db, int *verdict, int64_t *customer_id, const char *login);
 int patron_db_can_order(patron_db *db, int *verdict, int64_t *customer_id, int64_t id);
 
@@ -419,7 +456,18 @@ int patron_db_group_rename(patron_db *db, const char *old_name, const char *new_
 int patron_db_group_set(patron_db *db, const char *name, const char *attr, const char *value);
 int patron_db_group_assign(patron_db *db, const char *name, int64_t id);
 int patron_db_group_delete(patron_db *db, const char *name);
-int patron_db_groups_json(patron_db *db, char **out);
+int patron_db_groups_to_json(patron_db *db, char **out);
+int patron_db_group_get(patron_db *db, patron_group **out, const char *name);
+void patron_group_free(patron_group *g);
+int patron_db_group_list(patron_db *db, patron_groups **out);
+size_t patron_groups_count(const patron_groups *l);
+const patron_group *patron_groups_at(const patron_groups *l, size_t i);
+void patron_groups_free(patron_groups *l);
+const char *patron_group_name(const patron_group *g);
+const char *patron_group_discount_percent(const patron_group *g);
+const char *patron_group_price_category(const patron_group *g);
+int patron_group_is_default(const patron_group *g);
+size_t patron_group_customers(const patron_group *g);
 
 int patron_record_set(patron_customer *c, int field, const char *value);
 int patron_record_pack(char **out, size_t *len_out, const patron_customer *c);

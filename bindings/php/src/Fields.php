@@ -5,25 +5,33 @@ declare(strict_types=1);
 namespace Patron;
 
 /**
- * The library's field names and ids (patron_field_name / _from_name), read
- * once from the loaded library, so a newer library's fields work without a
- * change here.  Field names are snake_case: "first_name", "postal_code".
+ * The library's fields — ids, names, kinds and flags (patron_field_count,
+ * _name, _kind, _flags) — read once from the loaded library, so a newer
+ * library's fields work without a change here.  Field names are snake_case:
+ * "first_name", "postal_code".
  *
  * @internal
  */
 final class Fields
 {
-    /** Customer fields read as int (or null when unset). */
-    public const INT_FIELDS = ['id', 'revision', 'created_at', 'updated_at', 'locked_at', 'merged_into'];
-    /** Customer fields read as bool (null when unset). */
-    public const BOOL_FIELDS = ['b2b', 'newsletter', 'locked'];
-    /** Address fields read as bool. */
-    public const BOOL_ADDRESS_FIELDS = ['default'];
+    /** patron_kind values that read as something other than string. */
+    public const KIND_TIMESTAMP = 5;
+    public const KIND_BOOL = 6;
+    public const KIND_INTEGER = 8;
+    /** PATRON_FIELD_* flags. */
+    public const FLAG_SYSTEM = 1;
+    public const FLAG_SECRET = 2;
 
     /** @var array<string,int>|null */
     private static ?array $fields = null;
+    /** @var array<string,int> name => kind */
+    private static array $kinds = [];
+    /** @var array<string,int> name => flags */
+    private static array $flags = [];
     /** @var array<string,int>|null */
     private static ?array $addressFields = null;
+    /** @var array<string,int> name => kind */
+    private static array $addressKinds = [];
 
     /** @return array<string,int> name => id, in id order */
     public static function customer(): array
@@ -31,12 +39,11 @@ final class Fields
         if (self::$fields === null) {
             self::$fields = [];
             $lib = FFI::lib();
-            for ($id = 1; $id < 1000; $id++) {
-                $name = $lib->patron_field_name($id);
-                if ($name === null) {
-                    break;
-                }
+            for ($id = 1, $n = $lib->patron_field_count(); $id <= $n; $id++) {
+                $name = (string) $lib->patron_field_name($id);
                 self::$fields[$name] = $id;
+                self::$kinds[$name] = $lib->patron_field_kind($id);
+                self::$flags[$name] = $lib->patron_field_flags($id);
             }
         }
         return self::$fields;
@@ -48,15 +55,27 @@ final class Fields
         if (self::$addressFields === null) {
             self::$addressFields = [];
             $lib = FFI::lib();
-            for ($id = 1; $id < 1000; $id++) {
-                $name = $lib->patron_address_field_name($id);
-                if ($name === null) {
-                    break;
-                }
+            for ($id = 1, $n = $lib->patron_address_field_count(); $id <= $n; $id++) {
+                $name = (string) $lib->patron_address_field_name($id);
                 self::$addressFields[$name] = $id;
+                self::$addressKinds[$name] = $lib->patron_address_field_kind($id);
             }
         }
         return self::$addressFields;
+    }
+
+    /** Maintained by the library (read-only through set()). */
+    public static function isSystem(string $name): bool
+    {
+        self::customer();
+        return ((self::$flags[$name] ?? 0) & self::FLAG_SYSTEM) !== 0;
+    }
+
+    /** Never shown or exported (the password hash). */
+    public static function isSecret(string $name): bool
+    {
+        self::customer();
+        return ((self::$flags[$name] ?? 0) & self::FLAG_SECRET) !== 0;
     }
 
     /** The id of customer field `$name`; InvalidValueException if there is none. */
@@ -104,14 +123,16 @@ final class Fields
             return null;
         }
         if ($address) {
-            return in_array($name, self::BOOL_ADDRESS_FIELDS, true) ? $value === '1' : $value;
+            self::address();
+            $kind = self::$addressKinds[$name] ?? 0;
+        } else {
+            self::customer();
+            $kind = self::$kinds[$name] ?? 0;
         }
-        if (in_array($name, self::INT_FIELDS, true)) {
-            return (int) $value;
-        }
-        if (in_array($name, self::BOOL_FIELDS, true)) {
-            return $value === '1';
-        }
-        return $value;
+        return match ($kind) {
+            self::KIND_BOOL => $value === '1',
+            self::KIND_INTEGER, self::KIND_TIMESTAMP => (int) $value,
+            default => $value,
+        };
     }
 }

@@ -10,6 +10,10 @@ final class Filter
     public const PENDING = 1;
     public const ACTIVE = 2;
     public const MERGED = 3;
+    /** patron_filter_lock */
+    public const ANY = -1;
+    public const UNLOCKED = 0;
+    public const LOCKED = 1;
 
     /**
      * @param int|null    $state  null: any; else PENDING, ACTIVE or MERGED

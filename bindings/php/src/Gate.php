@@ -25,7 +25,7 @@ final class Gate
     public static function of(int $verdict, int $customerId): self
     {
         return new self(self::VERDICTS[$verdict] ?? "verdict $verdict", $customerId,
-            (string) FFI::lib()->patron_gate_str($verdict));
+            (string) FFI::lib()->patron_gate_name($verdict));
     }
 
     public function allowed(): bool

@@ -22,6 +22,10 @@ final class MergePlan
     public const CUSTOM = -1;
     /** choice(): the field is not merged (system fields, the password hash). */
     public const NOT_MERGED = -2;
+    /** patron_merge_lock */
+    public const LOCK_ANY = -1;
+    public const LOCK_UNLOCKED = 0;
+    public const LOCK_LOCKED = 1;
 
     private ?\FFI\CData $ptr;
 
@@ -69,7 +73,10 @@ final class MergePlan
     /** The record whose value field $field takes (0..), CUSTOM, or NOT_MERGED. */
     public function choice(string $field): int
     {
-        return FFI::lib()->patron_merge_plan_choice($this->ptr, Fields::id($field));
+        $lib = FFI::lib();
+        $c = $lib->new('int');
+        $this->check($lib->patron_merge_plan_choice($this->ptr, \FFI::addr($c), Fields::id($field)));
+        return (int) $c->cdata;
     }
 
     /** The value the survivor will have (null: empty). */
@@ -132,7 +139,8 @@ final class MergePlan
     /** Lock the survivor (true), unlock it (false), or lock it if any record is locked (null, the default). */
     public function setLock(?bool $lock): self
     {
-        $this->check(FFI::lib()->patron_merge_plan_set_lock($this->ptr, $lock === null ? -1 : (int) $lock));
+        $this->check(FFI::lib()->patron_merge_plan_set_lock($this->ptr,
+            $lock === null ? self::LOCK_ANY : ($lock ? self::LOCK_LOCKED : self::LOCK_UNLOCKED)));
         return $this;
     }
 
@@ -154,7 +162,7 @@ final class MergePlan
     {
         $lib = FFI::lib();
         $out = $lib->new('char*');
-        $this->check($lib->patron_merge_plan_to_json(\FFI::addr($out), $this->ptr, $pretty ? 1 : 0));
+        $this->check($lib->patron_merge_plan_to_json($this->ptr, \FFI::addr($out), $pretty ? 1 : 0));
         return (string) FFI::takeString($out);
     }
 

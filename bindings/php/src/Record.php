@@ -79,7 +79,7 @@ final class Record
         $copy = null;
         if ($id !== null && $id !== $this->id()) {
             $copy = $lib->new('patron_customer*');
-            $st = $lib->patron_customer_clone(\FFI::addr($copy), $src);
+            $st = $lib->patron_customer_clone($src, \FFI::addr($copy));
             if ($st !== FFI::OK) {
                 FFI::raise($st, '');
             }

@@ -88,6 +88,16 @@ final class ApiTest extends TestCase
         $this->assertSame(1, Fields::id('id'));
         $this->assertSame(33, count(Fields::customer()));
         $this->assertArrayHasKey('postal_code', Fields::address());
+        // kinds and flags come from the library too, not from a list in the binding
+        $this->assertSame(FFI::lib()->patron_field_count(), count(Fields::customer()));
+        $this->assertTrue(Fields::isSystem('revision'));
+        $this->assertFalse(Fields::isSystem('first_name'));
+        $this->assertTrue(Fields::isSecret('login_hash'));
+        $this->assertSame(['login_hash'], array_values(array_filter(array_keys(Fields::customer()),
+            fn($n) => Fields::isSecret($n))));
+        $this->assertSame(true, Fields::fromText('b2b', '1'));
+        $this->assertSame(17, Fields::fromText('revision', '17'));
+        $this->assertSame(true, Fields::fromText('default', '1', true));
         $this->assertMatchesRegularExpression('/libpatron\.so\.1(\.\d+)*$/', FFI::path());
     }
 

@@ -121,6 +121,37 @@ PATRON_SQLITE_OPTIONS_VERSION = 1
 PATRON_SQLITE_REF_PINNED = 1
 
 
+# Versioned structs of patron.h: the binding fills `version` with the
+# version whose members it declares here.
+ACTIVATE_OPTIONS_VERSION = 1
+ACTIVATION_SUMMARY_VERSION = 1
+
+
+class patron_activate_options(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("mode", c_int),
+        ("flags", c_uint),
+        ("fn", activation_fn),
+        ("payload", c_void_p),
+    ]
+
+
+class patron_activation_summary(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("activated", c_size_t),
+        ("merged", c_size_t),
+        ("review", c_size_t),
+        ("failed", c_size_t),
+    ]
+
+
+# Field kinds and flags (patron_kind, PATRON_FIELD_*).
+FIELD_SYSTEM = 1 << 0
+FIELD_SECRET = 1 << 1
+
+
 # ---- declarations -------------------------------------------------------------
 
 # Where the message of a failed call comes from: the kind of handle and the
@@ -136,15 +167,24 @@ _OUTSTR = POINTER(c_void_p)  # char ** to free with patron_free
 _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_version": (c_int, [], None),
     "patron_version_string": (_STR, [], None),
-    "patron_status_str": (_STR, [c_int], None),
+    "patron_status_name": (_STR, [c_int], None),
+    "patron_status_message": (_STR, [c_int], None),
+    "patron_state_name": (_STR, [c_int], None),
+    "patron_outcome_name": (_STR, [c_int], None),
     "patron_free": (None, [c_void_p], None),
+    "patron_field_count": (c_int, [], None),
     "patron_field_name": (_STR, [c_int], None),
     "patron_field_from_name": (c_int, [_STR], None),
+    "patron_field_kind": (c_int, [c_int], None),
+    "patron_field_flags": (c_uint, [c_int], None),
+    "patron_address_field_count": (c_int, [], None),
     "patron_address_field_name": (_STR, [c_int], None),
     "patron_address_field_from_name": (c_int, [_STR], None),
+    "patron_address_field_kind": (c_int, [c_int], None),
+    "patron_address_field_flags": (c_uint, [c_int], None),
     # customer
     "patron_customer_new": (S, [POINTER(P)], None),
-    "patron_customer_clone": (S, [POINTER(P), P], (_CUST, 1)),
+    "patron_customer_clone": (S, [P, POINTER(P)], (_CUST, 0)),
     "patron_customer_free": (None, [P], None),
     "patron_customer_errmsg": (_STR, [P], None),
     "patron_customer_get": (_STR, [P, c_int], None),
@@ -163,11 +203,11 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_customer_tag_add": (S, [P, _STR], (_CUST, 0)),
     "patron_customer_tag_remove": (S, [P, _STR], (_CUST, 0)),
     "patron_customer_prop_count": (c_size_t, [P], None),
-    "patron_customer_prop_at": (S, [P, c_size_t, POINTER(c_char_p), POINTER(c_char_p)], (_CUST, 0)),
+    "patron_customer_prop_at": (S, [P, POINTER(c_char_p), POINTER(c_char_p), c_size_t], (_CUST, 0)),
     "patron_customer_prop_get": (_STR, [P, _STR], None),
     "patron_customer_prop_set": (S, [P, _STR, _STR], (_CUST, 0)),
     "patron_customer_validate": (S, [P], (_CUST, 0)),
-    "patron_customer_to_json": (S, [_OUTSTR, P, c_uint], (_CUST, 1)),
+    "patron_customer_to_json": (S, [P, _OUTSTR, c_uint], (_CUST, 0)),
     # records (store.h)
     "patron_record_set": (S, [P, c_int, _STR], (_CUST, 0)),
     "patron_record_pack": (S, [_OUTSTR, POINTER(c_size_t), P], (_CUST, 2)),
@@ -186,10 +226,10 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_db_create": (S, [P, P], (_DB, 0)),
     "patron_db_load": (S, [P, POINTER(P), c_int64], (_DB, 0)),
     "patron_db_find": (S, [P, POINTER(P), c_int, _STR], (_DB, 0)),
-    "patron_db_lookup": (S, [P, POINTER(c_int64), c_size_t, POINTER(c_size_t), c_int, _STR], (_DB, 0)),
+    "patron_db_lookup": (S, [P, POINTER(c_int64), POINTER(c_size_t), c_size_t, c_int, _STR], (_DB, 0)),
     "patron_db_update": (S, [P, P], (_DB, 0)),
     "patron_db_delete": (S, [P, c_int64, c_uint64], (_DB, 0)),
-    "patron_db_list": (S, [P, POINTER(c_int64), c_size_t, POINTER(c_size_t), POINTER(patron_filter), c_int64],
+    "patron_db_list": (S, [P, POINTER(c_int64), POINTER(c_size_t), c_size_t, POINTER(patron_filter), c_int64],
                        (_DB, 0)),
     # merge
     "patron_merge_plan_new": (S, [P, POINTER(P), c_int64, POINTER(c_int64), c_size_t, c_int], (_DB, 0)),
@@ -197,7 +237,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_merge_plan_errmsg": (_STR, [P], None),
     "patron_merge_plan_count": (c_size_t, [P], None),
     "patron_merge_plan_record": (P, [P, c_size_t], None),
-    "patron_merge_plan_choice": (c_int, [P, c_int], None),
+    "patron_merge_plan_choice": (S, [P, POINTER(c_int), c_int], (_PLAN, 0)),
     "patron_merge_plan_value": (_STR, [P, c_int], None),
     "patron_merge_plan_conflict": (c_int, [P, c_int], None),
     "patron_merge_plan_take": (S, [P, c_int, c_size_t], (_PLAN, 0)),
@@ -205,32 +245,42 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_merge_plan_set_lock": (S, [P, c_int], (_PLAN, 0)),
     "patron_merge_plan_set_activate": (S, [P, c_int], (_PLAN, 0)),
     "patron_merge_plan_problems": (_STR, [P], None),
-    "patron_merge_plan_to_json": (S, [_OUTSTR, P, c_uint], (_PLAN, 1)),
+    "patron_merge_plan_to_json": (S, [P, _OUTSTR, c_uint], (_PLAN, 0)),
     "patron_db_merge": (S, [P, POINTER(c_int64), P], (_DB, 0)),
     "patron_db_undo": (S, [P, POINTER(c_int64), c_int64, c_uint], (_DB, 0)),
-    "patron_db_journal_json": (S, [P, _OUTSTR, c_int64, c_size_t], (_DB, 0)),
-    "patron_db_export_json": (S, [P, _OUTSTR, POINTER(c_int64), c_size_t, c_uint], (_DB, 0)),
+    "patron_db_journal_to_json": (S, [P, _OUTSTR, c_int64, c_size_t], (_DB, 0)),
+    "patron_db_journal_list": (S, [P, POINTER(P), c_int64, c_size_t], (_DB, 0)),
+    "patron_journal_count": (c_size_t, [P], None),
+    "patron_journal_at": (P, [P, c_size_t], None),
+    "patron_journal_free": (None, [P], None),
+    "patron_journal_item_id": (c_int64, [P], None),
+    "patron_journal_item_time": (c_int64, [P], None),
+    "patron_journal_item_kind": (_STR, [P], None),
+    "patron_journal_item_customer": (c_int64, [P], None),
+    "patron_journal_item_undone_by": (c_int64, [P], None),
+    "patron_journal_item_summary": (_STR, [P], None),
+    "patron_db_export_to_json": (S, [P, _OUTSTR, POINTER(c_int64), c_size_t, c_uint], (_DB, 0)),
     # matching
-    "patron_decision_str": (_STR, [c_int], None),
+    "patron_decision_name": (_STR, [c_int], None),
     "patron_db_match": (S, [P, POINTER(P), P, c_int], (_DB, 0)),
     "patron_matches_count": (c_size_t, [P], None),
-    "patron_matches_get": (c_int64, [P, c_size_t, POINTER(c_double), POINTER(c_int)], None),
+    "patron_matches_get": (S, [P, POINTER(c_int64), POINTER(c_double), POINTER(c_int), c_size_t], None),
     "patron_matches_field_count": (c_size_t, [P], None),
-    "patron_matches_explain": (S, [P, c_size_t, c_size_t, POINTER(c_char_p), POINTER(c_char_p),
-                                   POINTER(c_char_p), POINTER(c_char_p), POINTER(c_double)], None),
-    "patron_matches_to_json": (S, [_OUTSTR, P, c_uint], None),
+    "patron_matches_explain": (S, [P, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_char_p),
+                                   POINTER(c_char_p), POINTER(c_double), c_size_t, c_size_t], None),
+    "patron_matches_to_json": (S, [P, _OUTSTR, c_uint], None),
     "patron_matches_free": (None, [P], None),
     "patron_db_dedupe": (S, [P, POINTER(P), c_int], (_DB, 0)),
     "patron_pairs_count": (c_size_t, [P], None),
-    "patron_pairs_get": (S, [P, c_size_t, POINTER(c_int64), POINTER(c_int64), POINTER(c_double), POINTER(c_int)],
+    "patron_pairs_get": (S, [P, POINTER(c_int64), POINTER(c_int64), POINTER(c_double), POINTER(c_int), c_size_t],
                          None),
     "patron_pairs_cluster": (c_int64, [P, c_int64], None),
     "patron_pairs_free": (None, [P], None),
     # lifecycle
     "patron_db_register": (S, [P, P, P], (_DB, 0)),
     "patron_db_activate": (S, [P, POINTER(P), c_int64, c_int, c_uint], (_DB, 0)),
-    "patron_db_activate_pending": (S, [P, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_size_t),
-                                       POINTER(c_size_t), c_int, c_uint, activation_fn, c_void_p], (_DB, 0)),
+    "patron_db_activate_pending": (S, [P, POINTER(patron_activation_summary), POINTER(patron_activate_options)],
+                                   (_DB, 0)),
     "patron_activation_outcome": (c_int, [P], None),
     "patron_activation_customer": (c_int64, [P], None),
     "patron_activation_number": (_STR, [P], None),
@@ -238,13 +288,13 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_activation_journal": (c_int64, [P], None),
     "patron_activation_message": (_STR, [P], None),
     "patron_activation_candidate_count": (c_size_t, [P], None),
-    "patron_activation_candidate": (c_int64, [P, c_size_t, POINTER(c_double), POINTER(c_int)], None),
+    "patron_activation_candidate": (S, [P, POINTER(c_int64), POINTER(c_double), POINTER(c_int), c_size_t], None),
     "patron_activation_plan": (P, [P, c_size_t], None),
     "patron_activation_free": (None, [P], None),
     "patron_db_release": (S, [P, _OUTSTR, c_int64], (_DB, 0)),
     "patron_db_lock": (S, [P, c_int64, _STR], (_DB, 0)),
     "patron_db_unlock": (S, [P, c_int64], (_DB, 0)),
-    "patron_gate_str": (_STR, [c_int], None),
+    "patron_gate_name": (_STR, [c_int], None),
     "patron_db_can_login": (S, [P, POINTER(c_int), POINTER(c_int64), _STR], (_DB, 0)),
     "patron_db_can_order": (S, [P, POINTER(c_int), POINTER(c_int64), c_int64], (_DB, 0)),
     # groups
@@ -253,7 +303,18 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_db_group_set": (S, [P, _STR, _STR, _STR], (_DB, 0)),
     "patron_db_group_assign": (S, [P, _STR, c_int64], (_DB, 0)),
     "patron_db_group_delete": (S, [P, _STR], (_DB, 0)),
-    "patron_db_groups_json": (S, [P, _OUTSTR], (_DB, 0)),
+    "patron_db_groups_to_json": (S, [P, _OUTSTR], (_DB, 0)),
+    "patron_db_group_get": (S, [P, POINTER(P), _STR], (_DB, 0)),
+    "patron_group_free": (None, [P], None),
+    "patron_db_group_list": (S, [P, POINTER(P)], (_DB, 0)),
+    "patron_groups_count": (c_size_t, [P], None),
+    "patron_groups_at": (P, [P, c_size_t], None),
+    "patron_groups_free": (None, [P], None),
+    "patron_group_name": (_STR, [P], None),
+    "patron_group_discount_percent": (_STR, [P], None),
+    "patron_group_price_category": (_STR, [P], None),
+    "patron_group_is_default": (c_int, [P], None),
+    "patron_group_customers": (c_size_t, [P], None),
 }
 
 _SQLITE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
@@ -342,7 +403,7 @@ class _Library:
                 elif kind == "sqlite" and self.sqlite is not None:
                     text = self.sqlite.patron_sqlite_errmsg(h) or b""
         if not text:
-            text = self.cdll.patron_status_str(status) or b""
+            text = self.cdll.patron_status_message(status) or b""
         return text.decode("utf-8", "replace")
 
     # -- the SQLite store library --

@@ -15,51 +15,73 @@ from .errors import InvalidValue, StateError
 
 FieldValue = Union[str, int, bool, datetime.date, None]
 
-# Typed reading of the fields this binding knows.  Every other field (also
-# fields of a newer library) reads as str.  The library has no call that
-# says which fields are system fields or booleans: this mirrors patron.h.
-SYSTEM_FIELDS = frozenset(("id", "state", "locked", "lock_reason", "locked_at", "created_at", "updated_at",
-                           "revision", "merged_into"))
-BOOL_FIELDS = frozenset(("b2b", "newsletter", "locked"))
-INT_FIELDS = frozenset(("id", "revision", "created_at", "updated_at", "locked_at", "merged_into"))
-ADDRESS_BOOL_FIELDS = frozenset(("default",))
+# Field kinds (patron_kind in patron.h) that read as something other than str.
+KIND_DATE, KIND_TIMESTAMP, KIND_BOOL, KIND_INTEGER = 4, 5, 6, 8
+
+
+def _field_sets(count: str, name: str, kind: str, flags: str) -> Tuple[Dict[str, int], Dict[str, int],
+                                                                     Dict[str, int]]:
+    """name -> id, name -> kind, name -> flags, from the library's own field
+    metadata (so fields of a newer library are known too)."""
+    L = lib()
+    ids, kinds, fl = {}, {}, {}
+    for f in range(1, int(getattr(L, count)()) + 1):
+        n = getattr(L, name)(f)
+        if n is None:
+            continue
+        s = n.decode()
+        ids[s] = f
+        kinds[s] = int(getattr(L, kind)(f))
+        fl[s] = int(getattr(L, flags)(f))
+    return ids, kinds, fl
 
 STATE_NAMES = {0: "new", 1: "pending", 2: "active", 3: "merged"}
 
-_fields: Optional[Dict[str, int]] = None
-_address_fields: Optional[Dict[str, int]] = None
+_fields: Optional[Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]] = None
+_address_fields: Optional[Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]] = None
+
+
+def _customer_meta() -> Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]:
+    global _fields
+    if _fields is None:
+        _fields = _field_sets("patron_field_count", "patron_field_name", "patron_field_kind",
+                              "patron_field_flags")
+    return _fields
+
+
+def _address_meta() -> Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]:
+    global _address_fields
+    if _address_fields is None:
+        _address_fields = _field_sets("patron_address_field_count", "patron_address_field_name",
+                                      "patron_address_field_kind", "patron_address_field_flags")
+    return _address_fields
 
 
 def field_ids() -> Dict[str, int]:
     """snake_case name -> field id, as patron_field_name() gives them."""
-    global _fields
-    if _fields is None:
-        names: Dict[str, int] = {}
-        f = 1
-        while True:
-            n = lib().patron_field_name(f)
-            if n is None:
-                break
-            names[n.decode()] = f
-            f += 1
-        _fields = names
-    return _fields
+    return _customer_meta()[0]
+
+
+def field_kind(name: str) -> int:
+    """The patron_kind of a customer field (0 for an unknown name)."""
+    return _customer_meta()[1].get(name, 0)
+
+
+def is_system_field(name: str) -> bool:
+    return bool(_customer_meta()[2].get(name, 0) & _ffi.FIELD_SYSTEM)
+
+
+def is_secret_field(name: str) -> bool:
+    return bool(_customer_meta()[2].get(name, 0) & _ffi.FIELD_SECRET)
 
 
 def address_field_ids() -> Dict[str, int]:
     """snake_case name -> address field id."""
-    global _address_fields
-    if _address_fields is None:
-        names: Dict[str, int] = {}
-        f = 1
-        while True:
-            n = lib().patron_address_field_name(f)
-            if n is None:
-                break
-            names[n.decode()] = f
-            f += 1
-        _address_fields = names
-    return _address_fields
+    return _address_meta()[0]
+
+
+def address_field_kind(name: str) -> int:
+    return _address_meta()[1].get(name, 0)
 
 
 def field_id(name: Union[str, int]) -> int:
@@ -89,13 +111,15 @@ def to_text(value: FieldValue) -> Optional[str]:
     return str(value)
 
 
-def _typed(name: str, raw: Optional[bytes], bools: frozenset = BOOL_FIELDS, ints: frozenset = INT_FIELDS) -> Any:
+def _typed(raw: Optional[bytes], kind: int) -> Any:
+    """A field's string as Python: booleans as bool, integers and timestamps
+    as int, everything else (dates too) as str."""
     if raw is None:
         return None
     s = raw.decode("utf-8", "replace")
-    if name in bools:
+    if kind == KIND_BOOL:
         return s == "1"
-    if name in ints:
+    if kind in (KIND_INTEGER, KIND_TIMESTAMP):
         try:
             return int(s)
         except ValueError:
@@ -190,7 +214,7 @@ class Customer:
     def from_dict(cls, data: Mapping[str, Any]) -> "Customer":
         """A new record from a dict as :meth:`to_dict` gives it (system fields
         and "has_password" are skipped)."""
-        skip = SYSTEM_FIELDS | {"has_password"}
+        skip = {n for n in field_ids() if is_system_field(n)} | {"has_password"}
         return cls(**{k: v for k, v in data.items() if k not in skip})
 
     def update_from(self, fields: Mapping[str, Any]) -> None:
@@ -257,7 +281,7 @@ class Customer:
     def clone(self) -> "Customer":
         """A deep, independent, writable copy."""
         out = c_void_p()
-        lib().patron_customer_clone(byref(out), self._p)
+        lib().patron_customer_clone(self._p, byref(out))
         return Customer._adopt(out.value)  # type: ignore[arg-type]
 
     # ---- fields ----
@@ -277,7 +301,7 @@ class Customer:
         fid = field_ids().get(name)
         if fid is None:
             raise AttributeError("%s has no field %r" % (type(self).__name__, name))
-        return _typed(name, lib().patron_customer_get(self._p, fid))
+        return _typed(lib().patron_customer_get(self._p, fid), field_kind(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in field_ids():
@@ -335,7 +359,7 @@ class Customer:
     def to_json(self, pretty: bool = False) -> str:
         """The record as JSON (without the password hash)."""
         out = c_void_p()
-        lib().patron_customer_to_json(byref(out), self._p, 1 if pretty else 0)
+        lib().patron_customer_to_json(self._p, byref(out), 1 if pretty else 0)
         return take_string(out) or ""
 
     def to_dict(self) -> Dict[str, Any]:
@@ -381,7 +405,7 @@ class Address:
         if name not in address_field_ids():
             raise AttributeError("Address has no field %r" % (name,))
         raw = lib().patron_customer_address_get(self._customer._p, self._index, address_field_ids()[name])
-        return _typed(name, raw, ADDRESS_BOOL_FIELDS, frozenset())
+        return _typed(raw, address_field_kind(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in address_field_ids():
@@ -514,7 +538,7 @@ class Properties(MutableMapping):  # type: ignore[type-arg]
         out = []
         for i in range(len(self)):
             k, v = c_char_p(), c_char_p()
-            lib().patron_customer_prop_at(p, i, byref(k), byref(v))
+            lib().patron_customer_prop_at(p, byref(k), byref(v), i)
             out.append((k.value.decode(), (v.value or b"").decode()))  # type: ignore[union-attr]
         return out
 

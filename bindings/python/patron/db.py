@@ -57,34 +57,43 @@ class MergePolicy(enum.IntEnum):
     NEWEST = 1
 
 
-class Decision(enum.IntEnum):
-    DISTINCT = 0
-    REVIEW = 1
-    MERGE = 2
+class _Named(enum.IntEnum):
+    """An enum of the library whose members also compare equal to their
+    stable token (patron_<enum>_name()): ``Decision.REVIEW == "review"``."""
 
     def __str__(self) -> str:
         return self.name.lower()
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.name.lower() == other
+        return int.__eq__(self, other)
 
-class Outcome(enum.IntEnum):
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = enum.IntEnum.__hash__
+
+
+class Decision(_Named):
+    DISTINCT = 0
+    REVIEW = 1
+    MERGE = 2
+
+
+class Outcome(_Named):
     ACTIVATED = 1
     MERGED = 2
     REVIEW = 3
     FAILED = 4
 
-    def __str__(self) -> str:
-        return self.name.lower()
 
-
-class GateVerdict(enum.IntEnum):
+class GateVerdict(_Named):
     ALLOWED = 0
     LOCKED = 1
     PENDING = 2
     UNKNOWN = 3
     MERGED = 4
-
-    def __str__(self) -> str:
-        return self.name.lower()
 
 
 def _enum(cls: Any, value: Union[str, int]) -> int:
@@ -106,9 +115,11 @@ def _decision(v: int) -> Union[Decision, int]:
 
 
 KEY_NUMBER, KEY_EXTERNAL, KEY_EMAIL, KEY_LOGIN = 1, 2, 3, 4
-#: How the duplicate's record takes no value: patron_merge_plan_choice()
+#: Special answers of patron_merge_plan_choice(): PATRON_MERGE_CUSTOM, _NOT_MERGED
 CUSTOM = -1
 NOT_MERGED = -2
+#: patron_merge_lock
+LOCK_ANY, LOCK_UNLOCKED, LOCK_LOCKED = -1, 0, 1
 
 
 def _key(number: Optional[str], external: Union[str, Tuple[str, str], None], email: Optional[str],
@@ -325,8 +336,9 @@ class MergePlan(_Handle):
     def choice(self, name: Union[str, int]) -> Optional[int]:
         """The record position the field's value comes from, CUSTOM (-1) for
         a value of the caller's, None for a field that is not merged."""
-        c = int(lib().patron_merge_plan_choice(self._p, field_id(name)))
-        return None if c == NOT_MERGED else c
+        c = c_int()
+        lib().patron_merge_plan_choice(self._p, byref(c), field_id(name))
+        return None if c.value == NOT_MERGED else c.value
 
     def value(self, name: Union[str, int]) -> Optional[str]:
         return dec(lib().patron_merge_plan_value(self._p, field_id(name)))
@@ -364,7 +376,8 @@ class MergePlan(_Handle):
 
     def set_lock(self, lock: Optional[bool]) -> None:
         """None: locked if any record is; True / False: decide."""
-        lib().patron_merge_plan_set_lock(self._p, -1 if lock is None else int(bool(lock)))
+        lib().patron_merge_plan_set_lock(self._p, LOCK_ANY if lock is None else
+                                         LOCK_LOCKED if lock else LOCK_UNLOCKED)
 
     def set_activate(self, activate: bool = True) -> None:
         """Allow a pending survivor (it is activated by the merge)."""
@@ -377,7 +390,7 @@ class MergePlan(_Handle):
 
     def to_json(self, pretty: bool = False) -> str:
         out = c_void_p()
-        lib().patron_merge_plan_to_json(byref(out), self._p, 1 if pretty else 0)
+        lib().patron_merge_plan_to_json(self._p, byref(out), 1 if pretty else 0)
         return take_string(out) or ""
 
     def to_dict(self) -> Dict[str, Any]:
@@ -415,8 +428,9 @@ class Activation(_Handle):
         self.message = dec(L.patron_activation_message(p)) or ""
         self.candidates: List[ActivationCandidate] = []
         for i in range(L.patron_activation_candidate_count(p)):
-            score, dec_ = c_double(), c_int()
-            cid = int(L.patron_activation_candidate(p, i, byref(score), byref(dec_)))
+            cid_, score, dec_ = c_int64(), c_double(), c_int()
+            L.patron_activation_candidate(p, byref(cid_), byref(score), byref(dec_), i)
+            cid = cid_.value
             plan_ptr = L.patron_activation_plan(p, i)
             self.candidates.append(ActivationCandidate(cid, score.value, _decision(dec_.value),
                                                        MergePlan(plan_ptr, self) if plan_ptr else None))
@@ -473,9 +487,26 @@ class Groups:
         self._db._call("patron_db_group_delete", enc(name))
 
     def list(self) -> List[Dict[str, Any]]:
+        """The groups in name order, each a dict with the keys of the JSON
+        form: name, discount_percent, price_category, default, customers."""
         out = c_void_p()
-        self._db._call("patron_db_groups_json", byref(out))
-        return json.loads(take_string(out) or "[]")
+        self._db._call("patron_db_group_list", byref(out))
+        L, l = lib(), out.value
+        try:
+            res = []
+            for i in range(L.patron_groups_count(l)):
+                g = L.patron_groups_at(l, i)
+                disc = dec(L.patron_group_discount_percent(g)) or "0"
+                res.append({
+                    "name": dec(L.patron_group_name(g)) or "",
+                    "discount_percent": float(disc) if "." in disc else int(disc),
+                    "price_category": dec(L.patron_group_price_category(g)) or "",
+                    "default": bool(L.patron_group_is_default(g)),
+                    "customers": int(L.patron_group_customers(g)),
+                })
+            return res
+        finally:
+            L.patron_groups_free(l)
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
         return iter(self.list())
@@ -663,7 +694,7 @@ class Db(_Handle):
         while True:
             ids = (c_int64 * cap)()
             n = c_size_t()
-            self._call("patron_db_lookup", ids, cap, byref(n), kind, enc(value))
+            self._call("patron_db_lookup", ids, byref(n), cap, kind, enc(value))
             if n.value <= cap:
                 return list(ids[: n.value])
             cap = n.value
@@ -692,7 +723,7 @@ class Db(_Handle):
         while True:
             ids = (c_int64 * page_size)()
             n = c_size_t()
-            self._call("patron_db_list", ids, page_size, byref(n), byref(flt), after)
+            self._call("patron_db_list", ids, byref(n), page_size, byref(flt), after)
             for i in range(n.value):
                 if limit is not None and got >= limit:
                     return
@@ -755,8 +786,9 @@ class Db(_Handle):
                 L = lib()
                 cands = []
                 for i in range(L.patron_activation_candidate_count(a)):
-                    score, d = c_double(), c_int()
-                    cid = int(L.patron_activation_candidate(a, i, byref(score), byref(d)))
+                    cid_, score, d = c_int64(), c_double(), c_int()
+                    L.patron_activation_candidate(a, byref(cid_), byref(score), byref(d), i)
+                    cid = cid_.value
                     cands.append((cid, score.value, _decision(d.value)))
                 r = ActivationResult(Outcome(L.patron_activation_outcome(a)), int(L.patron_activation_customer(a)),
                                      dec(L.patron_activation_number(a)), int(L.patron_activation_merged_into(a)),
@@ -773,12 +805,13 @@ class Db(_Handle):
                 return 1
 
         cb = _ffi.activation_fn(each)
-        counts = [c_size_t() for _ in range(4)]
-        self._call("patron_db_activate_pending", *[byref(c) for c in counts], _enum(ActivateMode, mode),
-                   1 if locked_survivors else 0, cb, None)
+        summary = _ffi.patron_activation_summary(version=_ffi.ACTIVATION_SUMMARY_VERSION)
+        opts = _ffi.patron_activate_options(version=_ffi.ACTIVATE_OPTIONS_VERSION, mode=_enum(ActivateMode, mode),
+                                            flags=1 if locked_survivors else 0, fn=cb, payload=None)
+        self._call("patron_db_activate_pending", byref(summary), byref(opts))
         if raised:
             raise raised[0]
-        return ActivationSummary(counts[0].value, counts[1].value, counts[2].value, counts[3].value, results)
+        return ActivationSummary(summary.activated, summary.merged, summary.review, summary.failed, results)
 
     def release(self, customer: Union[int, Customer]) -> str:
         """Activate a pending customer regardless of the matcher; its new number."""
@@ -795,12 +828,12 @@ class Db(_Handle):
     def can_login(self, login: str) -> Gate:
         v, cid = c_int(), c_int64()
         self._call("patron_db_can_login", byref(v), byref(cid), enc(login))
-        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_str(v.value)) or "")
+        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_name(v.value)) or "")
 
     def can_order(self, customer: Union[int, Customer]) -> Gate:
         v, cid = c_int(), c_int64()
         self._call("patron_db_can_order", byref(v), byref(cid), _id(customer))
-        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_str(v.value)) or "")
+        return Gate(GateVerdict(v.value), cid.value, dec(lib().patron_gate_name(v.value)) or "")
 
     # -- matching --
 
@@ -821,17 +854,18 @@ class Db(_Handle):
             res = Matches()
             nf = L.patron_matches_field_count(m)
             for i in range(L.patron_matches_count(m)):
-                score, d = c_double(), c_int()
-                cid = int(L.patron_matches_get(m, i, byref(score), byref(d)))
+                cid_, score, d = c_int64(), c_double(), c_int()
+                L.patron_matches_get(m, byref(cid_), byref(score), byref(d), i)
+                cid = cid_.value
                 cand = Candidate(cid, score.value, _decision(d.value))
                 for k in range(nf):
                     f, a, b, lv, w = c_char_p(), c_char_p(), c_char_p(), c_char_p(), c_double()
-                    L.patron_matches_explain(m, i, k, byref(f), byref(a), byref(b), byref(lv), byref(w))
+                    L.patron_matches_explain(m, byref(f), byref(a), byref(b), byref(lv), byref(w), i, k)
                     cand.explanation.append(Explanation(dec(f.value) or "", dec(a.value) or "", dec(b.value) or "",
                                                         dec(lv.value) or "", w.value))
                 res.append(cand)
             js = c_void_p()
-            L.patron_matches_to_json(byref(js), m, 0)
+            L.patron_matches_to_json(m, byref(js), 0)
             res.json = take_string(js) or "[]"
             return res
         finally:
@@ -846,7 +880,7 @@ class Db(_Handle):
             pairs = []
             for i in range(L.patron_pairs_count(p)):
                 a, b, s, d = c_int64(), c_int64(), c_double(), c_int()
-                L.patron_pairs_get(p, i, byref(a), byref(b), byref(s), byref(d))
+                L.patron_pairs_get(p, byref(a), byref(b), byref(s), byref(d), i)
                 pairs.append(Pair(a.value, b.value, s.value, _decision(d.value)))
             clusters: Dict[int, List[int]] = {}
             for id in sorted({x for pr in pairs for x in (pr.id_a, pr.id_b)}):
@@ -883,9 +917,26 @@ class Db(_Handle):
         return uid.value
 
     def journal(self, after_id: int = 0, limit: int = 1000) -> List[Dict[str, Any]]:
+        """Journal entries after ``after_id``, oldest first: dicts with id,
+        time, kind, customer_id, undone_by, summary (never before-images)."""
         out = c_void_p()
-        self._call("patron_db_journal_json", byref(out), int(after_id), int(limit))
-        return json.loads(take_string(out) or "[]")
+        self._call("patron_db_journal_list", byref(out), int(after_id), int(limit))
+        L, j = lib(), out.value
+        try:
+            res = []
+            for i in range(L.patron_journal_count(j)):
+                e = L.patron_journal_at(j, i)
+                res.append({
+                    "id": int(L.patron_journal_item_id(e)),
+                    "time": int(L.patron_journal_item_time(e)),
+                    "kind": dec(L.patron_journal_item_kind(e)) or "",
+                    "customer_id": int(L.patron_journal_item_customer(e)),
+                    "undone_by": int(L.patron_journal_item_undone_by(e)),
+                    "summary": dec(L.patron_journal_item_summary(e)) or "",
+                })
+            return res
+        finally:
+            L.patron_journal_free(j)
 
     def export(self, ids: Sequence[Union[int, Customer]], pretty: bool = False) -> List[Dict[str, Any]]:
         return json.loads(self.export_json(ids, pretty))
@@ -894,7 +945,7 @@ class Db(_Handle):
         lst = _ids(ids)
         arr = (c_int64 * max(1, len(lst)))(*lst)
         out = c_void_p()
-        self._call("patron_db_export_json", byref(out), arr, len(lst), 1 if pretty else 0)
+        self._call("patron_db_export_to_json", byref(out), arr, len(lst), 1 if pretty else 0)
         return take_string(out) or "[]"
 
     # -- host transactions of the C SQLite store --

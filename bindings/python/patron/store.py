@@ -82,7 +82,7 @@ class StoreRecord(Customer):
         tmp = None
         if id is not None and id != self.id:
             out = c_void_p()
-            lib().patron_customer_clone(byref(out), src)
+            lib().patron_customer_clone(src, byref(out))
             tmp = out.value
             lib().patron_record_set(tmp, field_ids()["id"], str(int(id)).encode())
             src = tmp

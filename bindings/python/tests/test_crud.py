@@ -15,6 +15,13 @@ class CustomerObject(unittest.TestCase):
         names = patron.field_ids()
         self.assertIn("first_name", names)
         self.assertIn("login_hash", names)
+        # the library's own field metadata, not a list in the binding
+        from patron import customer as pc
+        self.assertEqual(len(names), patron._ffi.lib().cdll.patron_field_count())
+        self.assertTrue(pc.is_system_field("revision"))
+        self.assertFalse(pc.is_system_field("first_name"))
+        self.assertTrue(pc.is_secret_field("login_hash"))
+        self.assertEqual([n for n in names if pc.is_secret_field(n)], ["login_hash"])
         with patron.Customer() as c:
             for name in names:
                 getattr(c, name)  # every field is an attribute

@@ -23,6 +23,11 @@ class MatchTests:
         self.assertEqual(best.id, existing.id)
         self.assertEqual(best.decision, patron.Decision.MERGE)
         self.assertEqual(str(best.decision), "merge")
+        # the enum also compares equal to its stable token, and stays an int
+        self.assertEqual(best.decision, "merge")
+        self.assertNotEqual(best.decision, "review")
+        self.assertEqual(int(best.decision), 2)
+        self.assertEqual(len({patron.Decision.MERGE, patron.Decision.MERGE}), 1)
         self.assertGreater(best.score, 0)
         fields = {e.field: e for e in best.explanation}
         self.assertIn("last_name", fields)

@@ -228,9 +228,12 @@ patron_status psq_schema_prepare(sqlite3 *db, unsigned flags, const char *prefix
         return PATRON_E_STORE;
     }
 
+    /* Tables at this library's version need nothing: return without the
+     * write transaction below, so that opening a file while another process
+     * writes to it (a long import) never waits for that writer's lock. */
+    if (version == LATEST)
+        return PATRON_OK;
     if (flags & PATRON_SQLITE_READONLY) {
-        if (version == LATEST)
-            return PATRON_OK;
         if (version > LATEST)
             goto too_new;
         if (version == 0)

@@ -704,7 +704,7 @@ static int write_children(psq *s, const patron_customer *c, sqlite3_int64 id)
             return psq_fail(s, rc, "save property");
         for (i = 0; i < n; i++) {
             const char *k = NULL, *v = NULL;
-            if (patron_customer_prop_at(c, i, &k, &v) != PATRON_OK || !k)
+            if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
                 continue;
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
@@ -1930,53 +1930,6 @@ PATRON_API patron_status patron_db_open_sqlite(patron_db **out, patron_sqlite **
     if (store_out)
         *store_out = ctx;
     return PATRON_OK;
-}
-
-/* Deprecated: the open of the example tool until it moves to the options
- * (see sqlite.h). */
-PATRON_API patron_status patron_db_open_sqlite_ex(patron_db **out, patron_sqlite **store_out,
-                                                  const char *path, unsigned flags,
-                                                  char **errmsg_out)
-{
-    static const patron_sqlite_ref_table orders = { "order", "orders", "customer_id", "order_id",
-                                                    0 };
-    patron_sqlite_options o = PATRON_SQLITE_OPTIONS_INIT;
-    patron_sqlite *store = NULL;
-    patron_status st;
-    int rc;
-
-    o.flags = flags;
-    o.table_prefix = "";
-    o.ref_tables = &orders;
-    o.n_ref_tables = 1;
-    st = patron_db_open_sqlite(out, &store, errmsg_out, path, &o);
-    if (st != PATRON_OK || (flags & PATRON_SQLITE_READONLY)) {
-        if (store_out)
-            *store_out = store;
-        return st;
-    }
-    rc = sqlite3_exec(store->db,
-                      "CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY NOT NULL, "
-                      "customer_id INTEGER, total TEXT);"
-                      "CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id)",
-                      NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        set_errmsg_out(errmsg_out, sqlite3_errmsg(store->db));
-        patron_db_close(*out);
-        *out = NULL;
-        if (store_out)
-            *store_out = NULL;
-        return psq_status_of(rc);
-    }
-    if (store_out)
-        *store_out = store;
-    return PATRON_OK;
-}
-
-/* Deprecated: the same as patron_free() (see sqlite.h). */
-PATRON_API void patron_sqlite_free(void *ptr)
-{
-    patron_free(ptr);
 }
 
 /* ------------------------------------------------------------------------ */
