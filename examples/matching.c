@@ -5,7 +5,7 @@
  * decision (merge / review) and one line per compared field: both
  * normalised values, the comparison level and the weight it added.
  */
-#include <patron/patron.h>
+#include <patron/memory.h> /* the embedded memory store; includes patron.h */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * conflict, choose a value, apply it in one transaction, then undo it from
  * the journal.
  */
-#include <patron/patron.h>
+#include <patron/memory.h> /* the embedded memory store; includes patron.h */
 #include <stdio.h>
 #include <stdlib.h>
 

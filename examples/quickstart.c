@@ -1,5 +1,5 @@
 /* The README's quick start: one customer on the embedded memory store. */
-#include <patron/patron.h>
+#include <patron/memory.h> /* the embedded memory store; includes patron.h */
 #include <stdio.h>
 
 int main(void)

@@ -3,7 +3,7 @@
  * or a merge into the customer who already exists), locks a customer, and
  * the shop asks the login gate before every login.
  */
-#include <patron/patron.h>
+#include <patron/memory.h> /* the embedded memory store; includes patron.h */
 #include <stdio.h>
 #include <stdlib.h>
 

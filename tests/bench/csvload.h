@@ -3,7 +3,7 @@
  * RFC 4180); columns by header name. */
 #ifndef PATRON_BENCH_CSVLOAD_H
 #define PATRON_BENCH_CSVLOAD_H
-#include <patron/patron.h>
+#include <patron/memory.h>
 
 #include "csv.h"
 #include <stdio.h>

@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 1;
+    public const STORE_VERSION = 2;
 
     private function __construct()
     {
@@ -352,7 +352,10 @@ typedef struct patron_store_ops {
     int (*meta_get)(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx);
     int (*meta_put)(void *ctx, const char *key, const char *value);
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
+    int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
+    int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
 } patron_store_ops;
+int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
 int patron_version(void);
 const char *patron_version_string(void);
