@@ -272,9 +272,10 @@ static patron_status read_all(patron_db *db, batch *b)
     return st;
 }
 
-/* Room for `na` address views. */
+/* Room for `na` address views; `commit`: take it (else only make sure the
+ * current block has it, for a view that may take less). */
 #define ADDR_BLOCK 65536
-static patron__match_addr *addr_room(batch *b, size_t na)
+static patron__match_addr *addr_room(batch *b, size_t na, bool commit)
 {
     patron__match_addr *p;
     if (b->n_blocks == 0 || b->block_size - b->block_used < na) {
@@ -290,7 +291,8 @@ static patron__match_addr *addr_room(batch *b, size_t na)
         b->block_used = 0;
     }
     p = b->addr_blocks[b->n_blocks - 1] + b->block_used;
-    b->block_used += na;
+    if (commit)
+        b->block_used += na;
     return p;
 }
 
@@ -344,16 +346,20 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             r = &b->recs[b->n];
             st = patron__st_match_form(db, page.ids[i], &form, &flen);
             if (st == PATRON_OK) {
-                patron__match_addr none;
-                na = patron__form_view(r, &none, 0, &state, form, flen, b->cfg.default_country);
-                if (na > 0) {
-                    patron__match_addr *room = addr_room(b, (size_t)na);
-                    if (!room) {
+                /* one view into the free end of the current address block;
+                 * a second only when the record has more addresses than fit */
+                size_t room = b->n_blocks ? b->block_size - b->block_used : 0;
+                patron__match_addr none, *at = room ? b->addr_blocks[b->n_blocks - 1] + b->block_used : &none;
+                na = patron__form_view(r, at, room, &state, form, flen, b->cfg.default_country);
+                if (na > (long)room) {
+                    if (!(at = addr_room(b, (size_t)na, false))) {
                         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                         break;
                     }
-                    na = patron__form_view(r, room, (size_t)na, &state, form, flen, b->cfg.default_country);
+                    na = patron__form_view(r, at, (size_t)na, &state, form, flen, b->cfg.default_country);
                 }
+                if (na > 0)
+                    addr_room(b, (size_t)na, true); /* fits: takes, never allocates */
             } else if (st == PATRON_E_NOT_FOUND) {
                 st = PATRON_OK;
             } else {

@@ -2,19 +2,24 @@
  * normalised form, its index keys, and the match form (the normalised form
  * as bytes a store keeps).  SPDX-License-Identifier: MIT
  *
- * Match form layout (version 1; every number little-endian):
- *   0  'm', 1 (format version)
+ * Match form layout (version 2; every number little-endian):
+ *   0  'm', 2 (format version)
  *   2  default country of the normalisation, 2 letters
  *   4  state (patron_state), 1 byte
  *   5  number of addresses, u16
  *   7  flags: 1 first name is initials, 2 first name is a known given name
  *   8  birth date YYYYMMDD, u32
- *  12  Kölner code of the first name, NUL; of the last name, NUL
- *      first, last, company, email, phone: each NUL-terminated
- *      per address: street, number, addition, postal code, city, country,
- *      each NUL-terminated
- * and nothing after.  Bytes read back from a store are checked before use:
- * every string ends inside the buffer and within its length limit. */
+ *  12  strings, each as its length (u16), its bytes and a NUL:
+ *      Kölner code of the first name, of the last name;
+ *      first, last, company, email, phone;
+ *      per address: street, number, addition, postal code, city, country
+ * and nothing after.  Bytes read back from a store are checked before use,
+ * once per record: every string's length is within its limit, its bytes
+ * and its NUL lie inside the buffer, and the byte after it is a NUL.  The
+ * stated lengths are what the matcher uses, so no string is measured again;
+ * a NUL inside a string (only in bytes we did not write) could make a C
+ * string function see it shorter, never read past it.  (Version 1 had no
+ * lengths: every string was searched for its NUL on every view.) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,10 +162,18 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
 /* ---- the match form -------------------------------------------------------- */
 
 #define FORM_HEAD 12
+#define FORM_VERSION 2
 
+/* A string as length (u16, saturated: a longer one makes a form that the
+ * view refuses), bytes, NUL. */
 static void put_s(patron_strbuf *sb, const char *s)
 {
-    patron__sb_putn(sb, s, strlen(s) + 1);
+    size_t n = strlen(s);
+    unsigned char l[2];
+    l[0] = (unsigned char)(n > 0xFFFF ? 0xFF : n & 0xFF);
+    l[1] = (unsigned char)(n > 0xFFFF ? 0xFF : n >> 8);
+    patron__sb_putn(sb, (const char *)l, 2);
+    patron__sb_putn(sb, s, n + 1);
 }
 
 char *patron__form_pack(const patron__match_rec *r, int state, const char *country, size_t *len_out)
@@ -169,7 +182,7 @@ char *patron__form_pack(const patron__match_rec *r, int state, const char *count
     unsigned char head[FORM_HEAD];
     size_t na = r->n_addr > 0xFFFF ? 0xFFFF : r->n_addr;
     head[0] = 'm';
-    head[1] = 1;
+    head[1] = FORM_VERSION;
     head[2] = (unsigned char)country[0];
     head[3] = (unsigned char)country[1];
     head[4] = (unsigned char)state;
@@ -204,38 +217,40 @@ char *patron__form_pack(const patron__match_rec *r, int state, const char *count
     return sb.buf;
 }
 
-/* The next string of at most `max` bytes; NULL if it does not end in time. */
-static const char *take(const char **p, const char *end, size_t max, uint16_t *len)
+/* The string at *p of at most `max` bytes; NULL if it is longer, or it or
+ * its NUL does not fit before `end`.  Constant work, whatever the string. */
+static inline const char *take(const unsigned char **p, const unsigned char *end, size_t max, uint16_t *len)
 {
-    const char *s = *p, *nul;
-    size_t room = (size_t)(end - s);
-    nul = memchr(s, '\0', room < max + 1 ? room : max + 1);
-    if (!nul)
+    const unsigned char *s = *p;
+    size_t l;
+    if (end - s < 3)
         return NULL;
-    if (len)
-        *len = (uint16_t)(nul - s);
-    *p = nul + 1;
-    return s;
+    l = (size_t)s[0] | (size_t)s[1] << 8;
+    if (l > max || (size_t)(end - s) - 3 < l || s[2 + l] != '\0')
+        return NULL;
+    *len = (uint16_t)l;
+    *p = s + 3 + l;
+    return (const char *)s + 2;
 }
 
 long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t cap, int *state,
                        const void *form, size_t len, const char *country)
 {
-    const unsigned char *h = form;
-    const char *p, *end, *kp1, *kp2;
+    const unsigned char *h = form, *p, *end;
+    const char *kp1, *kp2;
     size_t na;
-    uint16_t l;
-    if (!form || len < FORM_HEAD || h[0] != 'm' || h[1] != 1 || h[2] != (unsigned char)country[0] ||
+    uint16_t l1, l2;
+    if (!form || len < FORM_HEAD || h[0] != 'm' || h[1] != FORM_VERSION || h[2] != (unsigned char)country[0] ||
         h[3] != (unsigned char)country[1] || h[4] < PATRON_STATE_PENDING || h[4] > PATRON_STATE_MERGED)
         return -1;
     na = (size_t)h[5] | (size_t)h[6] << 8;
     if (na > cap)
         return (long)na;
-    p = (const char *)form + FORM_HEAD;
-    end = (const char *)form + len;
+    p = h + FORM_HEAD;
+    end = h + len;
     memset(out, 0, sizeof *out);
-    if (!(kp1 = take(&p, end, PATRON__MATCH_CODE_MAX - 1, NULL)) ||
-        !(kp2 = take(&p, end, PATRON__MATCH_CODE_MAX - 1, NULL)) ||
+    if (!(kp1 = take(&p, end, PATRON__MATCH_CODE_MAX - 1, &l1)) ||
+        !(kp2 = take(&p, end, PATRON__MATCH_CODE_MAX - 1, &l2)) ||
         !(out->first = take(&p, end, PATRON__MATCH_FIELD_MAX, &out->first_len)) ||
         !(out->last = take(&p, end, PATRON__MATCH_FIELD_MAX, &out->last_len)) ||
         !(out->company = take(&p, end, PATRON__MATCH_FIELD_MAX, &out->company_len)) ||
@@ -245,6 +260,7 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
     for (size_t i = 0; i < na; i++) {
         patron__match_addr *a = &addr[i];
         const char *c;
+        uint16_t l;
         if (!(a->street = take(&p, end, PATRON__MATCH_FIELD_MAX, &a->street_len)) ||
             !(a->number = take(&p, end, PATRON__MATCH_FIELD_MAX, &a->number_len)) ||
             !(a->addition = take(&p, end, PATRON__MATCH_FIELD_MAX, &a->addition_len)) ||
@@ -252,12 +268,14 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
             !(a->city = take(&p, end, PATRON__MATCH_FIELD_MAX, &a->city_len)) ||
             !(c = take(&p, end, sizeof a->country - 1, &l)))
             return -1;
-        memcpy(a->country, c, (size_t)l + 1);
+        memset(a->country, 0, sizeof a->country); /* l <= 3: the bytes, then NULs */
+        for (uint16_t k = 0; k < l; k++)
+            a->country[k] = c[k];
     }
     if (p != end)
         return -1;
-    memcpy(out->first_kp, kp1, strlen(kp1) + 1);
-    memcpy(out->last_kp, kp2, strlen(kp2) + 1);
+    memcpy(out->first_kp, kp1, (size_t)l1 + 1);
+    memcpy(out->last_kp, kp2, (size_t)l2 + 1);
     out->first_initials = (uint8_t)(h[7] & 1);
     out->first_known = (uint8_t)((h[7] >> 1) & 1);
     out->birth = (uint32_t)h[8] | (uint32_t)h[9] << 8 | (uint32_t)h[10] << 16 | (uint32_t)h[11] << 24;

@@ -62,15 +62,8 @@ void patron__idvec_free(patron__idvec *iv)
 #define FNV_OFFSET 1469598103934665603ULL
 #define FNV_PRIME 1099511628211ULL
 
-/* MurmurHash3's 64-bit finaliser: FNV's low bits alone spread poorly. */
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
-
+/* FNV-1a with a final mix (patron__hash_mix in util.h): FNV's low bits
+ * alone spread poorly. */
 uint64_t patron__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
@@ -79,18 +72,7 @@ uint64_t patron__hash_bytes(const void *p, size_t n)
         h ^= s[i];
         h *= FNV_PRIME;
     }
-    return mix(h);
-}
-
-uint64_t patron__hash_key(int kind, const char *value)
-{
-    uint64_t h = (FNV_OFFSET ^ (uint64_t)(unsigned)kind) * FNV_PRIME;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        h ^= *p;
-        h *= FNV_PRIME;
-    }
-    h = mix(h);
-    return h ? h : 1;
+    return patron__hash_mix(h);
 }
 
 uint64_t patron__hash_id(int64_t id)
