@@ -43,9 +43,14 @@ struct patron_pairs {
 
 typedef struct batch {
     patron__match_config cfg;
-    patron__match_rec *recs;   /* normalised here, or views of the store's match forms */
-    patron__match_addr **addr_blocks; /* the views' addresses */
-    size_t n_blocks, block_size, block_used;
+    patron__match_rec *recs;   /* normalised here (general path) */
+    patron__match_rec **rp; /* the record of each index (both paths) */
+    /* Match-form path: per record, one piece of an arena holding the
+     * record, its addresses and a copy of its form that they point into,
+     * so that scoring a pair touches two compact pieces, not a record
+     * array, an address array and the store's heap. */
+    char **arena;
+    size_t n_arena, arena_size, arena_used;
     int64_t *ids;
     size_t n, cap;
     uint64_t *khash; /* sorted key hashes of each record */
@@ -77,12 +82,19 @@ static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 
 static void batch_free(batch *b)
 {
-    for (size_t i = 0; b->recs && i < b->n; i++)
-        patron__match_rec_free(&b->recs[i]);
+    if (b->recs) {
+        for (size_t i = 0; i < b->n; i++)
+            patron__match_rec_free(&b->recs[i]);
+    } else {
+        for (size_t i = 0; b->rp && i < b->n; i++)
+            if (b->rp[i]->mem) /* normalised, not a view */
+                patron__match_rec_free(b->rp[i]);
+    }
     patron__free(b->recs);
-    for (size_t i = 0; i < b->n_blocks; i++)
-        patron__free(b->addr_blocks[i]);
-    patron__free(b->addr_blocks);
+    patron__free(b->rp);
+    for (size_t i = 0; i < b->n_arena; i++)
+        patron__free(b->arena[i]);
+    patron__free(b->arena);
     patron__free(b->ids);
     patron__free(b->khash);
     patron__free(b->koff);
@@ -272,34 +284,50 @@ static patron_status read_all(patron_db *db, batch *b)
     return st;
 }
 
-/* Room for `na` address views; `commit`: take it (else only make sure the
- * current block has it, for a view that may take less). */
-#define ADDR_BLOCK 65536
-static patron__match_addr *addr_room(batch *b, size_t na, bool commit)
+/* The general path's records: point rp at them. */
+static bool point_at_recs(batch *b)
 {
-    patron__match_addr *p;
-    if (b->n_blocks == 0 || b->block_size - b->block_used < na) {
-        size_t sz = na > ADDR_BLOCK ? na : ADDR_BLOCK;
-        patron__match_addr **nb = patron__realloc(b->addr_blocks, (b->n_blocks + 1) * sizeof *nb);
-        if (!nb)
+    b->rp = patron__malloc((b->n ? b->n : 1) * sizeof *b->rp);
+    if (!b->rp)
+        return false;
+    for (size_t i = 0; i < b->n; i++)
+        b->rp[i] = &b->recs[i];
+    return true;
+}
+
+/* `size` bytes (a multiple of 8) of the arena, 8-aligned. */
+#define ARENA_BLOCK ((size_t)4 << 20)
+static void *arena_take(batch *b, size_t size)
+{
+    void *p;
+    if (b->n_arena == 0 || b->arena_size - b->arena_used < size) {
+        size_t sz = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        char **na = patron__realloc(b->arena, (b->n_arena + 1) * sizeof *na);
+        if (!na)
             return NULL;
-        b->addr_blocks = nb;
-        if (!(nb[b->n_blocks] = patron__malloc(sz * sizeof **nb)))
+        b->arena = na;
+        if (!(na[b->n_arena] = patron__malloc(sz)))
             return NULL;
-        b->n_blocks++;
-        b->block_size = sz;
-        b->block_used = 0;
+        b->n_arena++;
+        b->arena_size = sz;
+        b->arena_used = 0;
     }
-    p = b->addr_blocks[b->n_blocks - 1] + b->block_used;
-    if (commit)
-        b->block_used += na;
+    p = b->arena[b->n_arena - 1] + b->arena_used;
+    b->arena_used += size;
     return p;
 }
 
-/* The store keeps every record's match form: view them in place (the
- * caller holds the transaction until the pairs are made).  A record
- * without a form, or with bytes that are not one, is loaded and normalised
- * instead. */
+#define ROUND8(x) (((x) + 7) & ~(size_t)7)
+/* No form of ours (matchform.c) is longer: the head, then strings of at
+ * most 3 + 255 bytes, 7 of them and 6 per address. */
+#define FORM_LEN_MAX(na) (12 + (7 + 6 * (size_t)(na)) * (3 + PATRON__MATCH_FIELD_MAX))
+/* Nor shorter: every string takes at least its length and its NUL. */
+#define FORM_LEN_MIN(na) (12 + (7 + 6 * (size_t)(na)) * 3)
+
+/* The store keeps every record's match form: copy each into the arena
+ * beside its view (the copy is what was checked, and what scoring reads).
+ * A record without a form, or with bytes that are not one, is loaded and
+ * normalised instead. */
 static patron_status read_all_forms(patron_db *db, batch *b)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
@@ -314,17 +342,17 @@ static patron_status read_all_forms(patron_db *db, batch *b)
         for (size_t i = 0; i < page.n && !st; i++) {
             patron__match_rec *r;
             const void *form;
-            size_t flen, nk, base;
+            size_t flen, nk, base, na_head = 0;
             int state = 0;
             long na = -1;
             uint64_t *h;
             if (b->n + 1 >= b->cap) {
                 size_t nc = b->cap ? b->cap * 2 : 4096;
-                patron__match_rec *nr = patron__realloc(b->recs, nc * sizeof *nr);
+                patron__match_rec **nr = patron__realloc(b->rp, nc * sizeof *nr);
                 int64_t *ni;
                 uint32_t *no;
                 if (nr)
-                    b->recs = nr;
+                    b->rp = nr;
                 ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
                 if (ni)
                     b->ids = ni;
@@ -343,30 +371,39 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 st = patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
                 break;
             }
-            r = &b->recs[b->n];
             st = patron__st_match_form(db, page.ids[i], &form, &flen);
             if (st == PATRON_OK) {
-                /* one view into the free end of the current address block;
-                 * a second only when the record has more addresses than fit */
-                size_t room = b->n_blocks ? b->block_size - b->block_used : 0;
-                patron__match_addr none, *at = room ? b->addr_blocks[b->n_blocks - 1] + b->block_used : &none;
-                na = patron__form_view(r, at, room, &state, form, flen, b->cfg.default_country);
-                if (na > (long)room) {
-                    if (!(at = addr_room(b, (size_t)na, false))) {
-                        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-                        break;
-                    }
-                    na = patron__form_view(r, at, (size_t)na, &state, form, flen, b->cfg.default_country);
-                }
-                if (na > 0)
-                    addr_room(b, (size_t)na, true); /* fits: takes, never allocates */
+                const unsigned char *fh = form;
+                if (flen >= 7)
+                    na_head = (size_t)fh[5] | (size_t)fh[6] << 8;
+                if (flen < FORM_LEN_MIN(na_head) || flen > FORM_LEN_MAX(na_head))
+                    flen = 0, na_head = 0; /* not ours: no copy, no room for what it claims */
             } else if (st == PATRON_E_NOT_FOUND) {
                 st = PATRON_OK;
+                flen = 0;
             } else {
                 break;
             }
+            {
+                size_t ra = ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
+                char *piece = arena_take(b, ra + ROUND8(aa) + ROUND8(flen));
+                if (!piece) {
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    break;
+                }
+                r = (patron__match_rec *)(void *)piece;
+                if (flen) {
+                    char *copy = piece + ra + ROUND8(aa);
+                    memcpy(copy, form, flen);
+                    na = patron__form_view(r, (patron__match_addr *)(void *)(piece + ra), na_head, &state,
+                                           copy, flen, b->cfg.default_country);
+                    if (na != (long)na_head)
+                        na = -1;
+                }
+            }
             if (na < 0) { /* no form of ours: the record itself */
                 patron_customer *c = NULL;
+                memset(r, 0, sizeof *r);
                 if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                     break;
                 state = patron_customer_state(c);
@@ -376,8 +413,11 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 if (st)
                     break;
             }
-            if (state == PATRON_STATE_MERGED)
+            if (state == PATRON_STATE_MERGED) {
+                if (r->mem)
+                    patron__match_rec_free(r);
                 continue;
+            }
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             base = b->koff[b->n];
             if (base + nk > khash_cap) {
@@ -397,6 +437,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             }
             h = b->khash + base;
             nk = hash_keys(h, keys, nk);
+            b->rp[b->n] = r;
             b->ids[b->n] = page.ids[i];
             b->koff[b->n + 1] = (uint32_t)(base + nk);
             b->n++;
@@ -542,7 +583,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score(&r, &b->recs[ra], &b->recs[rb], &b->cfg);
+                patron__match_score(&r, b->rp[ra], b->rp[rb], &b->cfg);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -717,7 +758,13 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
      * forms stay valid until it ends. */
     if ((st = patron__tx_begin(db)) != 0)
         return st;
-    st = patron__st_has(db, PATRON__CAP_MATCH_FORM) ? read_all_forms(db, &b) : read_all(db, &b);
+    if (patron__st_has(db, PATRON__CAP_MATCH_FORM)) {
+        st = read_all_forms(db, &b);
+    } else {
+        st = read_all(db, &b);
+        if (!st && b.n && !point_at_recs(&b))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
     if (!st && (b.n == 0 || !b.koff)) {
         st = patron__tx_end(db, st);
         batch_free(&b);

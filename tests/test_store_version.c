@@ -189,6 +189,12 @@ static int junk_form_get(void *ctx, int64_t id, const void **form, size_t *len)
         *form = g_junk;
         *len = sizeof g_junk;
         break;
+    case 4: /* a head that claims 65535 addresses */
+        memcpy(g_junk, real, rlen < sizeof g_junk ? rlen : sizeof g_junk);
+        g_junk[5] = g_junk[6] = 0xFF;
+        *form = g_junk;
+        *len = rlen < sizeof g_junk ? rlen : sizeof g_junk;
+        break;
     default: /* a form of another default country */
         memcpy(g_junk, real, rlen < sizeof g_junk ? rlen : sizeof g_junk);
         g_junk[2] = 'A';
@@ -228,7 +234,7 @@ static void test_garbage_match_form_falls_back(void **state)
     assert_int_equal(patron_matches_count(good), 1);
     assert_int_equal(patron_db_dedupe(db, &gp, PATRON_MATCH_FIELDS), PATRON_OK);
     assert_int_equal(patron_pairs_count(gp), 1);
-    for (g_mode = 0; g_mode < 4; g_mode++) {
+    for (g_mode = 0; g_mode < 5; g_mode++) {
         double s1, s2;
         patron_decision d1, d2;
         int64_t i1, i2, x1, y1, x2, y2;
