@@ -215,6 +215,9 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
             return PATRON_E_NOMEM;
         }
         nk = patron__match_keys(ks->mk, PATRON__MATCH_KEYS_MAX, &r, NULL);
+        /* and the values whose frequency weighs an agreement (counted, never
+         * looked up for candidates) */
+        nk += patron__match_tf_keys(ks->mk + nk, PATRON__MATCH_TF_KEYS_MAX, &r);
         patron__match_rec_free(&r);
         for (size_t i = 0; i < nk && ks->n < PATRON__MAX_KEYS; i++) {
             ks->k[ks->n].kind = ks->mk[i].kind;

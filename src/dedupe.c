@@ -39,6 +39,9 @@ struct patron_pairs {
     /* clusters: sorted ids with their cluster id */
     size_t n_members;
     int64_t *member, *cluster;
+    /* households: the same over MERGE and HOUSEHOLD pairs */
+    size_t n_hmembers;
+    int64_t *hmember, *hcluster;
 };
 
 typedef struct batch {
@@ -51,6 +54,12 @@ typedef struct batch {
     uint32_t *koff;  /* n + 1 offsets into khash */
     entry *ent;
     size_t nent;
+    /* term frequencies: sorted hashes of (kind, value) of every record's
+     * frequency values, with how many records hold each */
+    uint64_t *tfh;
+    uint32_t *tfc;
+    size_t ntf;
+    patron__match_tf tf;
 } batch;
 
 static uint64_t hash_key(const patron__match_key *k)
@@ -97,6 +106,8 @@ static void batch_free(batch *b)
     patron__free(b->khash);
     patron__free(b->koff);
     patron__free(b->ent);
+    patron__free(b->tfh);
+    patron__free(b->tfc);
     memset(b, 0, sizeof *b);
 }
 
@@ -462,6 +473,90 @@ static bool build_blocks(batch *b)
     return true;
 }
 
+/* ---- term frequencies ---------------------------------------------------- */
+
+static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
+                                 PATRON__MF_PHONE };
+
+static uint64_t tf_hash(int field, const char *value)
+{
+    patron__match_key k;
+    size_t l = strlen(value);
+    k.kind = patron__match_tf_kind(field);
+    if (l >= sizeof k.value)
+        l = sizeof k.value - 1;
+    memcpy(k.value, value, l);
+    k.value[l] = '\0';
+    return hash_key(&k);
+}
+
+static double batch_tf_count(void *ctx, int field, const char *value)
+{
+    const batch *b = ctx;
+    uint64_t h = tf_hash(field, value);
+    size_t lo = 0, hi = b->ntf;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->tfh[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->ntf && b->tfh[lo] == h ? (double)b->tfc[lo] : -1.0;
+}
+
+/* Count every distinct value once for the whole run: the same numbers the
+ * store's key index gives (one per record holding the value), without a
+ * lookup per pair. */
+static bool build_tf(batch *b)
+{
+    size_t cap = 0, n = 0, w = 0;
+    uint64_t *h;
+    char v[PATRON__MATCH_KEY_MAX];
+    for (size_t i = 0; i < b->n; i++)
+        cap += sizeof tf_fields / sizeof tf_fields[0] + b->rp[i]->n_addr;
+    h = patron__malloc((cap ? cap : 1) * sizeof *h);
+    if (!h)
+        return false;
+    for (size_t i = 0; i < b->n; i++) {
+        const patron__match_rec *r = b->rp[i];
+        size_t start;
+        for (size_t f = 0; f < sizeof tf_fields / sizeof tf_fields[0]; f++)
+            if (patron__match_tf_value(v, tf_fields[f], r, -1))
+                h[n++] = tf_hash(tf_fields[f], v);
+        start = n;
+        for (size_t a = 0; a < r->n_addr; a++)
+            if (patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a)) {
+                uint64_t x = tf_hash(PATRON__MF_STREET, v);
+                size_t k = start;
+                while (k < n && h[k] != x) /* one count per record */
+                    k++;
+                if (k == n)
+                    h[n++] = x;
+            }
+    }
+    qsort(h, n, sizeof *h, cmp_u64);
+    b->tfc = patron__malloc((n ? n : 1) * sizeof *b->tfc);
+    if (!b->tfc) {
+        patron__free(h);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (w && h[w - 1] == h[i]) {
+            b->tfc[w - 1]++;
+            continue;
+        }
+        h[w] = h[i];
+        b->tfc[w++] = 1;
+    }
+    b->tfh = h;
+    b->ntf = w;
+    b->tf.count = batch_tf_count;
+    b->tf.ctx = b;
+    b->tf.n = (double)b->n;
+    return true;
+}
+
 /* ---- pairs ----------------------------------------------------------------- */
 
 typedef struct job {
@@ -503,7 +598,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score(&r, b->rp[ra], b->rp[rb], &b->cfg);
+                patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfh ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -519,8 +614,7 @@ static void *pair_thread(void *arg)
                 j->out[j->n].a = ra < rb ? ra : rb;
                 j->out[j->n].b = ra < rb ? rb : ra;
                 j->out[j->n].score = (float)r.score;
-                j->out[j->n].decision = r.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
-                                                                          : PATRON_DECISION_REVIEW;
+                j->out[j->n].decision = patron__decision_public(r.decision);
                 j->n++;
             }
         s = e;
@@ -569,59 +663,34 @@ void patron_pairs_free(patron_pairs *p)
     patron__free(p->decision);
     patron__free(p->member);
     patron__free(p->cluster);
+    patron__free(p->hmember);
+    patron__free(p->hcluster);
     patron__free(p);
 }
 
-static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+/* Clusters: the transitive closure of the MERGE pairs (with `household`,
+ * of the MERGE and HOUSEHOLD pairs), each named by its smallest id. */
+static bool make_clusters(const batch *b, job *jobs, int nj, bool household, size_t *n_out,
+                          int64_t **member_out, int64_t **cluster_out)
 {
-    size_t total = 0, k = 0, members = 0;
-    idx_pair *all;
-    uint32_t *parent;
-    int64_t *cmin;
-    patron_pairs *p = patron__calloc(1, sizeof *p);
-    for (int t = 0; t < nj; t++)
-        total += jobs[t].n;
-    all = patron__malloc((total ? total : 1) * sizeof *all);
-    parent = patron__malloc((b->n ? b->n : 1) * sizeof *parent);
-    cmin = patron__malloc((b->n ? b->n : 1) * sizeof *cmin);
-    if (p) {
-        p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
-        p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
-        p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
-        p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
-    }
-    if (!p || !all || !parent || !cmin || !p->id_a || !p->id_b || !p->score || !p->decision) {
-        patron__free(all);
-        patron__free(parent);
-        patron__free(cmin);
-        patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    }
+    size_t members = 0, n = 0;
+    uint32_t *parent = patron__malloc((b->n ? b->n : 1) * sizeof *parent);
+    int64_t *cmin = patron__malloc((b->n ? b->n : 1) * sizeof *cmin);
+    int64_t *member = NULL, *cluster = NULL;
+    if (!parent || !cmin)
+        goto fail;
     for (size_t i = 0; i < b->n; i++)
         parent[i] = (uint32_t)i;
     for (int t = 0; t < nj; t++)
         for (size_t i = 0; i < jobs[t].n; i++) {
             const pair *q = &jobs[t].out[i];
-            all[k].a = b->ids[q->a];
-            all[k].b = b->ids[q->b];
-            all[k].score = q->score;
-            all[k].decision = q->decision;
-            k++;
-            if (q->decision == PATRON_DECISION_MERGE) {
+            if (q->decision == PATRON_DECISION_MERGE ||
+                (household && q->decision == PATRON_DECISION_HOUSEHOLD)) {
                 uint32_t x = find(parent, q->a), y = find(parent, q->b);
                 if (x != y)
                     parent[x > y ? x : y] = x < y ? x : y;
             }
         }
-    qsort(all, total, sizeof *all, cmp_idx_pair);
-    for (size_t i = 0; i < total; i++) {
-        p->id_a[i] = all[i].a;
-        p->id_b[i] = all[i].b;
-        p->score[i] = all[i].score;
-        p->decision[i] = all[i].decision;
-    }
-    p->n = total;
-    patron__free(all);
     /* Records are in ascending id order, and a root is the smallest index of
      * its set, so the root's id is the smallest id: a stable cluster id. */
     for (size_t i = 0; i < b->n; i++)
@@ -637,21 +706,71 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
             members++;
         }
     }
-    p->member = patron__malloc((members ? members : 1) * sizeof *p->member);
-    p->cluster = patron__malloc((members ? members : 1) * sizeof *p->cluster);
-    if (!p->member || !p->cluster) {
-        patron__free(parent);
-        patron__free(cmin);
-        patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    }
+    member = patron__malloc((members ? members : 1) * sizeof *member);
+    cluster = patron__malloc((members ? members : 1) * sizeof *cluster);
+    if (!member || !cluster)
+        goto fail;
     for (size_t i = 0; i < b->n; i++)
         if (cmin[i]) {
-            p->member[p->n_members] = b->ids[i];
-            p->cluster[p->n_members++] = cmin[i];
+            member[n] = b->ids[i];
+            cluster[n++] = cmin[i];
         }
     patron__free(parent);
     patron__free(cmin);
+    *n_out = n;
+    *member_out = member;
+    *cluster_out = cluster;
+    return true;
+fail:
+    patron__free(parent);
+    patron__free(cmin);
+    patron__free(member);
+    patron__free(cluster);
+    return false;
+}
+
+static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+{
+    size_t total = 0, k = 0;
+    idx_pair *all;
+    patron_pairs *p = patron__calloc(1, sizeof *p);
+    for (int t = 0; t < nj; t++)
+        total += jobs[t].n;
+    all = patron__malloc((total ? total : 1) * sizeof *all);
+    if (p) {
+        p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
+        p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
+        p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
+        p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
+    }
+    if (!p || !all || !p->id_a || !p->id_b || !p->score || !p->decision) {
+        patron__free(all);
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < nj; t++)
+        for (size_t i = 0; i < jobs[t].n; i++) {
+            const pair *q = &jobs[t].out[i];
+            all[k].a = b->ids[q->a];
+            all[k].b = b->ids[q->b];
+            all[k].score = q->score;
+            all[k].decision = q->decision;
+            k++;
+        }
+    qsort(all, total, sizeof *all, cmp_idx_pair);
+    for (size_t i = 0; i < total; i++) {
+        p->id_a[i] = all[i].a;
+        p->id_b[i] = all[i].b;
+        p->score[i] = all[i].score;
+        p->decision[i] = all[i].decision;
+    }
+    p->n = total;
+    patron__free(all);
+    if (!make_clusters(b, jobs, nj, false, &p->n_members, &p->member, &p->cluster) ||
+        !make_clusters(b, jobs, nj, true, &p->n_hmembers, &p->hmember, &p->hcluster)) {
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
     *out = p;
     return PATRON_OK;
 }
@@ -673,7 +792,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     memset(&b, 0, sizeof b);
     memset(jobs, 0, sizeof jobs);
-    patron__match_config_default(&b.cfg);
+    b.cfg = *db->match_cfg;
     b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
     fast = patron__is_memstore(&db->ops) && strcmp(b.cfg.default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     if ((st = patron__tx_begin(db)) != 0)
@@ -697,6 +816,8 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     if (!st && !build_blocks(&b))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !build_tf(&b))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (st) {
         if (fast)
@@ -776,18 +897,25 @@ patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a, int64_t *id
     return PATRON_OK;
 }
 
-int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
+static int64_t cluster_of(size_t n, const int64_t *member, const int64_t *cluster, int64_t id)
 {
-    size_t lo = 0, hi;
-    if (!p)
-        return 0;
-    hi = p->n_members;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (p->member[mid] < id)
+        if (member[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < p->n_members && p->member[lo] == id ? p->cluster[lo] : 0;
+    return lo < n && member[lo] == id ? cluster[lo] : 0;
+}
+
+int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
+{
+    return p ? cluster_of(p->n_members, p->member, p->cluster, id) : 0;
+}
+
+int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
+{
+    return p ? cluster_of(p->n_hmembers, p->hmember, p->hcluster, id) : 0;
 }

@@ -142,7 +142,7 @@ struct patron_db {
 
 #include "match/match.h"
 
-#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX)
+#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
 
 /* Blocks (records sharing a key) larger than this are left out of matching,
  * in the batch and for one customer alike. */
@@ -151,7 +151,7 @@ typedef struct patron__keyset {
     patron_key k[PATRON__MAX_KEYS];
     char *owned[8];
     size_t n, n_owned;
-    patron__match_key mk[PATRON__MATCH_KEYS_MAX];
+    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX];
 } patron__keyset;
 typedef patron__keyset keyset;
 
@@ -200,10 +200,15 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
 typedef struct patron__cand {
     int64_t id;
     double score;
+    double probability;
     int decision; /* patron_decision */
+    int rule;     /* PATRON__MATCH_RULE_*, 0 if none */
 } patron__cand;
+/* The matcher's decision (patron__match_decision) as a patron_decision. */
+int patron__decision_public(int match_decision);
 /* Candidates for `c` (DISTINCT left out), best first.  active_only: only
- * active customers; explain: keep the per-field explanation. */
+ * active customers, and no HOUSEHOLD candidates (activation looks for
+ * duplicates); explain: keep the per-field explanation. */
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);

@@ -1,4 +1,5 @@
 /* patron — customer records into the matcher.  SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,8 @@ typedef struct cand_field {
     const char *name, *level;
     char *a, *b;
     double weight;
+    int tf;                      /* the weight was adjusted by the value's frequency */
+    double count, n, base_weight; /* count of n customers hold it; the level's weight */
 } cand_field;
 
 struct patron_matches {
@@ -110,9 +113,84 @@ static char *dup_or_empty(const char *s)
     return patron__strdup(s ? s : "");
 }
 
+/* ---- term frequencies from the store's key index --------------------------- */
+
+#define TF_CACHE 16
+/* A store without count(): counting stops here (a lookup emits every id). */
+#define TF_FALLBACK_CAP 1000
+#define TF_FALLBACK_CAP_N 100000
+
+typedef struct tf_ctx {
+    patron_db *db;
+    patron_status st; /* the first store failure */
+    size_t n;
+    struct {
+        int kind;
+        double count;
+        char value[PATRON__MATCH_KEY_MAX];
+    } cache[TF_CACHE];
+} tf_ctx;
+
+typedef struct count_cap {
+    size_t n, cap;
+} count_cap;
+
+static int count_id(void *ctx, int64_t id)
+{
+    count_cap *c = ctx;
+    (void)id;
+    return ++c->n >= c->cap; /* stop at the cap */
+}
+
+/* How many records hold (kind, value): the store's count(), else a lookup
+ * counted up to `cap`.  -1 when the store fails (recorded in t->st). */
+static double store_count(tf_ctx *t, int kind, const char *value, size_t cap)
+{
+    patron_db *db = t->db;
+    int rc;
+    if (db->ops.version >= 2 && db->ops.count) {
+        uint64_t n = 0;
+        rc = db->ops.count(db->ctx, kind, value, &n);
+        if (rc == 0)
+            return (double)n;
+    } else {
+        count_cap cc = { 0, cap };
+        rc = db->ops.lookup(db->ctx, kind, value, count_id, &cc);
+        if (rc == 0)
+            return (double)cc.n;
+    }
+    if (!t->st)
+        t->st = patron__store_rc(db, rc, "count", 0);
+    return -1;
+}
+
+static double glue_tf_count(void *ctx, int field, const char *value)
+{
+    tf_ctx *t = ctx;
+    int kind = patron__match_tf_kind(field);
+    size_t i;
+    double c;
+    if (!kind || t->st)
+        return -1;
+    for (i = 0; i < t->n; i++)
+        if (t->cache[i].kind == kind && strcmp(t->cache[i].value, value) == 0)
+            return t->cache[i].count;
+    c = store_count(t, kind, value, TF_FALLBACK_CAP);
+    if (c >= 0 && t->n < TF_CACHE) {
+        t->cache[t->n].kind = kind;
+        t->cache[t->n].count = c;
+        snprintf(t->cache[t->n].value, sizeof t->cache[t->n].value, "%s", value);
+        t->n++;
+    }
+    return c;
+}
+
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain)
 {
+    tf_ctx tfc;
+    patron__match_tf tf = { glue_tf_count, &tfc, 0 };
+    bool tf_ready = false;
     patron__match_config cfg;
     patron__match_rec a, b;
     patron__match_key *keys = NULL;
@@ -188,8 +266,24 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             patron_customer_free(o);
             bp = &b;
         }
-        patron__match_score(&res, &a, bp, &cfg);
-        if (res.decision != PATRON__MATCH_DISTINCT) {
+        if (!tf_ready && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
+            /* the number of customers, once per call, only when there is a
+             * candidate to score */
+            tfc.db = db;
+            tfc.st = PATRON_OK;
+            tfc.n = 0;
+            tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
+            tf_ready = true;
+        }
+        patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        if (tf_ready && tfc.st) {
+            st = tfc.st;
+            if (bp == &b)
+                patron__match_rec_free(&b);
+            break;
+        }
+        if (res.decision != PATRON__MATCH_DISTINCT &&
+            !(active_only && res.decision == PATRON__MATCH_HOUSEHOLD)) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
                 patron__cand *nc_ = patron__realloc(m->c, nc * sizeof *nc_);
@@ -208,8 +302,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             }
             m->c[m->n].id = ids.ids[i];
             m->c[m->n].score = res.score;
-            m->c[m->n].decision = res.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
-                                                                      : PATRON_DECISION_REVIEW;
+            m->c[m->n].probability = res.probability;
+            m->c[m->n].decision = patron__decision_public(res.decision);
+            m->c[m->n].rule = res.rule;
             if (explain) {
                 cand_field *f = &m->fields[m->n * PATRON__MF_COUNT];
                 bool oom = false;
@@ -217,6 +312,10 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                     f[k].name = patron__match_field_name(k);
                     f[k].level = patron__match_level_name(res.field[k].level);
                     f[k].weight = res.field[k].weight;
+                    f[k].tf = res.field[k].tf;
+                    f[k].count = res.field[k].count;
+                    f[k].n = res.field[k].n;
+                    f[k].base_weight = res.field[k].tf ? res.field[k].base_weight : res.field[k].weight;
                     f[k].a = dup_or_empty(res.field[k].a);
                     f[k].b = dup_or_empty(res.field[k].b);
                     oom |= !f[k].a || !f[k].b;
@@ -295,7 +394,18 @@ const char *patron_decision_name(patron_decision d)
     case PATRON_DECISION_DISTINCT: return "distinct";
     case PATRON_DECISION_REVIEW: return "review";
     case PATRON_DECISION_MERGE: return "merge";
+    case PATRON_DECISION_HOUSEHOLD: return "household";
     default: return NULL;
+    }
+}
+
+int patron__decision_public(int d)
+{
+    switch (d) {
+    case PATRON__MATCH_MERGE: return PATRON_DECISION_MERGE;
+    case PATRON__MATCH_REVIEW: return PATRON_DECISION_REVIEW;
+    case PATRON__MATCH_HOUSEHOLD: return PATRON_DECISION_HOUSEHOLD;
+    default: return PATRON_DECISION_DISTINCT;
     }
 }
 

@@ -896,6 +896,35 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The number of ids under a key, from the index alone: the inline slots of
+ * its hash, or the size of its overflow set. */
+static int ms_count(void *ctx, int kind, const char *value, uint64_t *out)
+{
+    patron_memstore *ms = MS(ctx);
+    uint64_t h = key_hash(kind, value), n = 0;
+    size_t mask = ms->keys.cap - 1;
+    *out = 0;
+    if (!ms->keys.cap)
+        return PATRON_OK;
+    for (size_t j = h & mask; ms->keys.s[j].h; j = (j + 1) & mask) {
+        if (ms->keys.s[j].h != h)
+            continue;
+        if (ms->keys.s[j].id < 0) {
+            const mset *t = &ms->keys.ovf[-ms->keys.s[j].id - 1];
+            if (kind <= 0 || kind >= 100) {
+                n += t->used;
+                continue;
+            }
+            for (size_t k = 0; k < t->cap; k++) /* an exact key: check each (rare) */
+                n += t->ids[k] && has_core_key(&ms->recs[t->ids[k]], kind, value);
+        } else if (kind <= 0 || kind >= 100 || has_core_key(&ms->recs[ms->keys.s[j].id], kind, value)) {
+            n++;
+        }
+    }
+    *out = n;
+    return PATRON_OK;
+}
+
 static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *ectx)
 {
     patron_memstore *ms = MS(ctx);
@@ -1363,6 +1392,7 @@ static const patron_store_ops MEM_OPS = {
     ms_meta_get,
     ms_meta_put,
     ms_meta_scan,
+    ms_count,
 };
 
 bool patron__is_memstore(const patron_store_ops *ops)

@@ -805,10 +805,15 @@ PATRON_API patron_status patron_db_export_to_json(patron_db *db, char **out, con
 typedef enum patron_decision {
     PATRON_DECISION_DISTINCT = 0, /**< different customers */
     PATRON_DECISION_REVIEW = 1,   /**< perhaps the same: show a person */
-    PATRON_DECISION_MERGE = 2     /**< the same customer: safe to merge automatically */
+    PATRON_DECISION_MERGE = 2,    /**< the same customer: safe to merge automatically */
+    /** Two people of one household: the same address (or the household's
+     *  mailbox or phone), another given name, no agreeing birth date.  Never
+     *  merged; for "one catalogue per household" (patron_pairs_household()). */
+    PATRON_DECISION_HOUSEHOLD = 3
 } patron_decision;
 
-/** "distinct", "review", "merge"; NULL for an unknown value.  Static string. */
+/** "distinct", "review", "merge", "household"; NULL for an unknown value.
+ *  Static string. */
 PATRON_API const char *patron_decision_name(patron_decision decision);
 
 /** What is compared (append-only). */
@@ -883,6 +888,10 @@ PATRON_API patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a_o
                                           double *score_out, patron_decision *decision_out, size_t i);
 /** The cluster of customer `id`: its cluster id, or 0 if no MERGE pair holds it. */
 PATRON_API int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
+/** The household of customer `id`: the transitive closure of its MERGE and
+ *  HOUSEHOLD pairs, named by its smallest customer id (stable like cluster
+ *  ids), or 0 if no such pair holds it. */
+PATRON_API int64_t patron_pairs_household(const patron_pairs *p, int64_t id);
 /** Free the result.  NULL is ignored. */
 PATRON_API void patron_pairs_free(patron_pairs *p);
 

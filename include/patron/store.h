@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 1
+#define PATRON_STORE_VERSION 2
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -196,11 +196,25 @@ typedef struct patron_store_ops {
     int (*meta_get)(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx);
     int (*meta_put)(void *ctx, const char *key, const char *value);
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
+
+    /* ---- version 2 ---------------------------------------------------- */
+
+    /**
+     * How many records hold the index key (kind, value): the number of ids
+     * lookup() would emit, written to *count_out (optional).  The matcher
+     * weighs an agreement on a value by how many customers hold it (term
+     * frequencies, issue 11); it asks for a few counts per match, so answer
+     * from the index (a hash map's list length, an index-only
+     * `SELECT count(*)`), never by a scan of the records.  NULL: the core
+     * counts through lookup(), stopping at 1000 (100000 for the number of
+     * customers).
+     */
+    int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
 } patron_store_ops;
 
 /** Initialiser for a host's ops: sets the version, everything else NULL. */
 #define PATRON_STORE_OPS_INIT \
-    { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Set any field of a record being loaded, system fields included (for use
