@@ -93,7 +93,9 @@ static void loose_norm(const char *s, patron_strbuf *out)
     }
 }
 
-static bool loose_equal(const char *a, const char *b)
+/* Out of memory sets *oom (and the answer means nothing): a plan must not
+ * differ because memory ran short. */
+static bool loose_equal(const char *a, const char *b, bool *oom)
 {
     patron_strbuf x, y;
     bool eq;
@@ -101,6 +103,8 @@ static bool loose_equal(const char *a, const char *b)
     patron__sb_init(&y);
     loose_norm(a, &x);
     loose_norm(b, &y);
+    if (x.oom || y.oom)
+        *oom = true;
     eq = !x.oom && !y.oom && x.len == y.len && (x.len == 0 || memcmp(x.buf, y.buf, x.len) == 0);
     patron__sb_free(&x);
     patron__sb_free(&y);
@@ -133,7 +137,7 @@ static bool same_login(const patron_customer *a, const patron_customer *b)
     return ua && ub && strcmp(ua, ub) == 0 && ((!ha && !hb) || (ha && hb && strcmp(ha, hb) == 0));
 }
 
-static void decide_field(patron_merge_plan *p, int f)
+static void decide_field(patron_merge_plan *p, int f, bool *oom)
 {
     int pick = -1;
     size_t distinct = 0;
@@ -144,7 +148,7 @@ static void decide_field(patron_merge_plan *p, int f)
             continue;
         for (size_t j = 0; j < k; j++)
             if (nonempty(patron_customer_get(p->rec[j], f)) &&
-                loose_equal(patron_customer_get(p->rec[j], f), v))
+                loose_equal(patron_customer_get(p->rec[j], f), v, oom))
                 seen = true;
         if (!seen)
             distinct++;
@@ -162,6 +166,7 @@ static patron_status decide_notes(patron_merge_plan *p)
     patron_strbuf sb;
     size_t distinct = 0;
     int only = 0;
+    bool oom = false;
     patron__sb_init(&sb);
     for (size_t k = 0; k < p->n; k++) {
         const char *v = patron_customer_get(p->rec[k], PATRON_F_NOTES);
@@ -170,7 +175,7 @@ static patron_status decide_notes(patron_merge_plan *p)
             continue;
         for (size_t j = 0; j < k; j++)
             seen |= nonempty(patron_customer_get(p->rec[j], PATRON_F_NOTES)) &&
-                    loose_equal(patron_customer_get(p->rec[j], PATRON_F_NOTES), v);
+                    loose_equal(patron_customer_get(p->rec[j], PATRON_F_NOTES), v, &oom);
         if (seen)
             continue;
         if (distinct++)
@@ -178,6 +183,10 @@ static patron_status decide_notes(patron_merge_plan *p)
         else
             only = (int)k;
         patron__sb_puts(&sb, v);
+    }
+    if (oom || sb.oom) {
+        patron__sb_free(&sb);
+        return PATRON_E_NOMEM;
     }
     p->conflict[PATRON_F_NOTES] = distinct > 1;
     if (distinct <= 1) {
@@ -208,14 +217,14 @@ static void decide_login(patron_merge_plan *p)
     p->conflict[PATRON_F_LOGIN_USER] = p->login_conflict;
 }
 
-static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j)
+static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j, bool *oom)
 {
     static const int cmp[] = { PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME, PATRON_A_COMPANY,
                                PATRON_A_STREET,     PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
                                PATRON_A_POSTAL_CODE, PATRON_A_CITY,    PATRON_A_COUNTRY };
     for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++)
         if (!loose_equal(patron_customer_address_get(a, i, cmp[k]),
-                         patron_customer_address_get(b, j, cmp[k])))
+                         patron_customer_address_get(b, j, cmp[k]), oom))
             return false;
     return true;
 }
@@ -225,6 +234,7 @@ static bool same_address(const patron_customer *a, size_t i, const patron_custom
 static patron_status unite_lists(patron_merge_plan *p)
 {
     patron_customer *l;
+    bool oom = false;
     patron_status st = patron_customer_new(&l);
     if (st)
         return st;
@@ -234,7 +244,11 @@ static patron_status unite_lists(patron_merge_plan *p)
             bool dup = false;
             size_t idx;
             for (size_t j = 0; j < patron_customer_address_count(l) && !dup; j++)
-                dup = same_address(l, j, r, i);
+                dup = same_address(l, j, r, i, &oom);
+            if (oom) {
+                st = PATRON_E_NOMEM;
+                break;
+            }
             if (dup)
                 continue;
             if ((st = patron_customer_address_add(l, &idx)) != 0)
@@ -279,6 +293,7 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
 {
     patron_merge_plan *p;
     patron_status st = PATRON_OK;
+    bool oom = false;
     *out = NULL;
     if (!dup_ids || n_dups == 0)
         return patron__db_error(db, PATRON_E_INVALID, "a merge needs at least one duplicate");
@@ -320,9 +335,11 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
         p->choice[f] = NOT_MERGED;
     for (int f = 1; f < PATRON_F__END; f++)
         if (is_merged_field(f) && f != PATRON_F_NOTES && f != PATRON_F_LOGIN_USER)
-            decide_field(p, f);
+            decide_field(p, f, &oom);
     decide_login(p);
-    if ((st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
+    if (oom)
+        st = PATRON_E_NOMEM;
+    if (st || (st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
         patron_merge_plan_free(p);
         return patron__db_error(db, st, "out of memory");
     }
@@ -896,7 +913,8 @@ static int hexval(char c)
 }
 
 /* Decode a hex word up to a space or line end into a new string. */
-static char *unhex(const char **pp, size_t *len_out)
+/* NULL if the text is not hex or (setting *oom) memory ran out. */
+static char *unhex(const char **pp, size_t *len_out, bool *oom)
 {
     const char *p = *pp, *e = p;
     char *out;
@@ -907,13 +925,18 @@ static char *unhex(const char **pp, size_t *len_out)
         *pp = e;
         if (len_out)
             *len_out = 0;
-        return patron__strdup("");
+        out = patron__strdup("");
+        if (!out)
+            *oom = true;
+        return out;
     }
     if ((e - p) % 2)
         return NULL;
     out = patron__malloc((size_t)(e - p) / 2 + 1);
-    if (!out)
+    if (!out) {
+        *oom = true;
         return NULL;
+    }
     for (const char *q = p; q < e; q += 2) {
         int hi = hexval(q[0]), lo = hexval(q[1]);
         if (hi < 0 || lo < 0) {
@@ -961,9 +984,13 @@ static void parsed_free(parsed *pr)
     memset(pr, 0, sizeof *pr);
 }
 
+/* PATRON_E_INVALID if the payload is damaged, PATRON_E_NOMEM if memory ran
+ * out reading it. */
 static patron_status parse_payload(const char *s, parsed *pr)
 {
     size_t cap_r = 0, cap_f = 0;
+    bool oom = false;
+    patron_status ust;
     memset(pr, 0, sizeof *pr);
     if (strncmp(s, "patron-merge 1\n", 15) != 0)
         return PATRON_E_INVALID;
@@ -982,10 +1009,14 @@ static patron_status parse_payload(const char *s, parsed *pr)
             r.id = strtoll(line + 7, &end, 10);
             r.after_rev = strtoull(end, &end, 10);
             p = end + 1;
-            packed = unhex(&p, &len);
+            packed = unhex(&p, &len, &oom);
             if (!packed)
                 goto bad;
-            if (patron_customer_new(&r.before) || patron_record_unpack(r.before, packed, len)) {
+            ust = patron_customer_new(&r.before);
+            if (!ust)
+                ust = patron_record_unpack(r.before, packed, len);
+            if (ust) {
+                oom = ust == PATRON_E_NOMEM;
                 patron__free(packed);
                 patron_customer_free(r.before);
                 goto bad;
@@ -995,6 +1026,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
                 size_t nc = cap_r ? cap_r * 2 : 4;
                 urec *nr = patron__realloc(pr->recs, nc * sizeof *nr);
                 if (!nr) {
+                    oom = true;
                     patron_customer_free(r.before);
                     goto bad;
                 }
@@ -1008,9 +1040,9 @@ static patron_status parse_payload(const char *s, parsed *pr)
             uref f;
             f.from = strtoll(line + 4, &end, 10);
             p = end + 1;
-            f.kind = unhex(&p, NULL);
+            f.kind = unhex(&p, NULL, &oom);
             p++;
-            f.ref = f.kind ? unhex(&p, NULL) : NULL;
+            f.ref = f.kind ? unhex(&p, NULL, &oom) : NULL;
             if (!f.kind || !f.ref) {
                 patron__free(f.kind);
                 patron__free(f.ref);
@@ -1020,6 +1052,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
                 size_t nc = cap_f ? cap_f * 2 : 8;
                 uref *nf = patron__realloc(pr->refs, nc * sizeof *nf);
                 if (!nf) {
+                    oom = true;
                     patron__free(f.kind);
                     patron__free(f.ref);
                     goto bad;
@@ -1036,7 +1069,7 @@ static patron_status parse_payload(const char *s, parsed *pr)
     return PATRON_OK;
 bad:
     parsed_free(pr);
-    return PATRON_E_INVALID;
+    return oom ? PATRON_E_NOMEM : PATRON_E_INVALID;
 }
 
 static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
@@ -1060,8 +1093,13 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     if (!st && j.undone_by)
         st = patron__db_error(db, PATRON_E_STATE, "merge %lld was undone already (by entry %lld)",
                               (long long)jid, (long long)j.undone_by);
-    if (!st && parse_payload(j.payload, &pr) != PATRON_OK)
-        st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+    if (!st) {
+        patron_status pst = parse_payload(j.payload, &pr);
+        if (pst == PATRON_E_NOMEM)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else if (pst)
+            st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+    }
 
     /* Nothing later may depend on the merge. */
     for (size_t i = 0; i < pr.n_recs && !st; i++) {

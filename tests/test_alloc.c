@@ -2,7 +2,11 @@
  * in use, and used for every allocation.  Then allocation failure at every
  * step of a create / update / find / list / delete sequence: every call
  * either succeeds or says PATRON_E_NOMEM / PATRON_E_STORE, the store holds
- * the whole operation or none of it, and nothing leaks. */
+ * the whole operation or none of it, and nothing leaks.  The same for match,
+ * dedupe, merge (plan + apply) and undo, one operation at a time: each fails
+ * with PATRON_E_NOMEM or succeeds with the result of a run without failure,
+ * the store is as before (or as after), nothing leaks; the number of
+ * allocation points of each is printed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +19,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 /* ---- a counting allocator that can fail ---------------------------------- */
 
@@ -669,6 +674,402 @@ static void test_oom_every_step_from_then_on(void **state)
     oom_runs(true);
 }
 
+/* ---- match, merge, undo, dedupe ---------------------------------------------- */
+
+/* A store for the feature sweeps: one person three times (with an order on a
+ * duplicate), his wife at the same address, somebody else; optionally with
+ * the three merged already.  Built with the allocator paused. */
+typedef struct feat {
+    test_backend tb;
+    patron_db *db;
+    int64_t m1, m2, m3, w, o;
+    int64_t journal_id; /* the merge, if `merged` */
+} feat;
+
+static const char *const feat_orders[] = { "A-100", "A-101", NULL };
+
+static patron_status merge_op(feat *f, int64_t *journal_id);
+
+static void feat_open(feat *f, bool merged)
+{
+    bool was = A.paused;
+    A.paused = true;
+    memset(f, 0, sizeof *f);
+    assert_int_equal(tb_open(&f->tb, "memory"), 0);
+    f->tb.probe_orders = feat_orders;
+    f->db = tb_db(&f->tb);
+    assert_non_null(f->db);
+    f->m1 = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    f->m2 = fx_add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667",
+                     "Koeln");
+    f->m3 = fx_add(f->db, "J.", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
+    f->w = fx_add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    f->o = fx_add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
+    assert_int_equal(tb_add_order(&f->tb, "A-100", f->m2), 0);
+    assert_int_equal(tb_add_order(&f->tb, "A-101", f->m3), 0);
+    if (merged)
+        assert_int_equal(merge_op(f, &f->journal_id), PATRON_OK);
+    A.paused = was;
+}
+
+static void feat_close(feat *f)
+{
+    bool was = A.paused;
+    A.paused = true;
+    patron_db_close(f->db);
+    tb_close(&f->tb);
+    A.paused = was;
+}
+
+/* A fingerprint that two runs at different seconds share: the records'
+ * timestamps are taken out already; the hex of the before-images in the
+ * journal holds them too, so it is reduced to its length. */
+static char *stable(const char *fp)
+{
+    char *out = malloc(strlen(fp) + 1), *o = out;
+    bool journal = true; /* at the start of a line: is it a journal line? */
+    assert_non_null(out);
+    for (const char *p = fp; *p;) {
+        size_t n = strspn(p, "0123456789abcdef");
+        if (p == fp || p[-1] == '\n')
+            journal = strncmp(p, "journal ", 8) == 0;
+        if (journal && n >= 32) {
+            o += sprintf(o, "#%zu", n);
+            p += n;
+        } else if (n) {
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The canonical text of a read-only result (free()), made paused. */
+typedef char *(*result_text_fn)(void *result);
+
+static char *matches_text(void *r)
+{
+    char *j = NULL, *out;
+    PAUSED(assert_int_equal(patron_matches_to_json(r, &j, 0), PATRON_OK));
+    out = strdup(j);
+    PAUSED(patron_free(j));
+    return out;
+}
+
+static char *pairs_text(void *r)
+{
+    const patron_pairs *p = r;
+    size_t n = patron_pairs_count(p);
+    char *out = malloc(64 * n + 16), *o = out;
+    assert_non_null(out);
+    o += sprintf(o, "%zu pairs\n", n);
+    for (size_t i = 0; i < n; i++) {
+        int64_t a, b;
+        double sc;
+        patron_decision d;
+        assert_int_equal(patron_pairs_get(p, &a, &b, &sc, &d, i), PATRON_OK);
+        o += sprintf(o, "%lld %lld %.6f %d %lld\n", (long long)a, (long long)b, sc, (int)d,
+                     (long long)patron_pairs_cluster(p, a));
+    }
+    return out;
+}
+
+/* ---- the operations, each: OK or PATRON_E_NOMEM ---- */
+
+typedef struct rd_op {
+    const char *name;
+    patron_status (*run)(feat *f, void **result);
+    result_text_fn text;
+    void (*free_result)(void *result);
+} rd_op;
+
+static void free_matches(void *m)
+{
+    patron_matches_free(m);
+}
+
+static void free_pairs(void *p)
+{
+    patron_pairs_free(p);
+}
+
+static patron_status match_stored_run(feat *f, void **result)
+{
+    patron_customer *c = NULL;
+    patron_matches *m = (patron_matches *)&m;
+    patron_status st;
+    PAUSED(assert_int_equal(patron_db_load(f->db, &c, f->m1), PATRON_OK));
+    st = patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS);
+    if (st)
+        assert_null(m);
+    PAUSED(patron_customer_free(c));
+    *result = st ? NULL : m;
+    return st;
+}
+
+static patron_status match_new_email_run(feat *f, void **result)
+{
+    patron_customer *c = NULL;
+    patron_matches *m = (patron_matches *)&m;
+    patron_status st;
+    PAUSED({
+        assert_int_equal(patron_customer_new(&c), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Müller"), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "JUERGEN.MUELLER@example.de"), PATRON_OK);
+    });
+    st = patron_db_match(f->db, &m, c, PATRON_MATCH_EMAIL);
+    if (st)
+        assert_null(m);
+    PAUSED(patron_customer_free(c));
+    *result = st ? NULL : m;
+    return st;
+}
+
+static patron_status dedupe_fields_run(feat *f, void **result)
+{
+    patron_pairs *p = (patron_pairs *)&p;
+    patron_status st = patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS);
+    if (st)
+        assert_null(p);
+    *result = st ? NULL : p;
+    return st;
+}
+
+static patron_status dedupe_email_run(feat *f, void **result)
+{
+    patron_pairs *p = (patron_pairs *)&p;
+    patron_status st = patron_db_dedupe(f->db, &p, PATRON_MATCH_EMAIL);
+    if (st)
+        assert_null(p);
+    *result = st ? NULL : p;
+    return st;
+}
+
+/* Plan (survivor m1, duplicates m2 and m3), choose a value, apply. */
+static patron_status merge_op(feat *f, int64_t *journal_id)
+{
+    patron_merge_plan *plan = (patron_merge_plan *)&plan;
+    int64_t dups[2];
+    patron_status st;
+    dups[0] = f->m2;
+    dups[1] = f->m3;
+    *journal_id = 0;
+    st = patron_merge_plan_new(f->db, &plan, f->m1, dups, 2, 0);
+    if (st) {
+        assert_null(plan);
+        return st;
+    }
+    st = patron_merge_plan_set(plan, PATRON_F_COMPANY, "Müller Getränke GmbH");
+    if (!st)
+        st = patron_merge_plan_take(plan, PATRON_F_EMAIL, 1);
+    if (!st)
+        st = patron_db_merge(f->db, journal_id, plan);
+    patron_merge_plan_free(plan);
+    return st;
+}
+
+static patron_status undo_op(feat *f, int64_t *undo_id)
+{
+    *undo_id = 0;
+    return patron_db_undo(f->db, undo_id, f->journal_id, 0);
+}
+
+typedef struct wr_op {
+    const char *name;
+    bool merged; /* the store has the merge done */
+    patron_status (*run)(feat *f, int64_t *journal_id);
+} wr_op;
+
+/* A failed allocation in the core gives PATRON_E_NOMEM.  One inside a store
+ * callback (the memory store allocates through the same hook) reaches the
+ * caller as PATRON_E_STORE with the store's message, as store.h says of any
+ * callback failure: accepted when that message says "out of memory", and
+ * counted. */
+static int g_store_oom;
+
+#define CHECK_NOMEM_AT(st, db, what, n, sticky) \
+    do { \
+        if ((st) == PATRON_E_STORE && strstr(patron_db_errmsg(db), "out of memory")) \
+            g_store_oom++; \
+        else if ((st) != PATRON_OK && (st) != PATRON_E_NOMEM) \
+            fail_msg("%s with allocation %ld failing%s gave %s (%d: %s), want PATRON_E_NOMEM", what, (n), \
+                     (sticky) ? " (and all later)" : "", patron_status_message(st), (int)(st), \
+                     patron_db_errmsg(db)); \
+    } while (0)
+
+/* Fail every allocation of a read-only operation in turn (once, then from
+ * there on): it fails with PATRON_E_NOMEM or gives exactly the result of a
+ * run without failure; the store is unchanged, nothing stays allocated.
+ * Returns the allocation calls of a run without failure. */
+static long sweep_read(const rd_op *op)
+{
+    feat f;
+    char *fp0, *want;
+    void *res = NULL;
+    long clean, base;
+    int fails[2] = { 0, 0 };
+    g_store_oom = 0;
+    feat_open(&f, false);
+    fp0 = norm_fingerprint(&f.tb);
+    base = A.live;
+    arm(0, false);
+    assert_int_equal(op->run(&f, &res), PATRON_OK);
+    clean = A.calls;
+    disarm();
+    assert_non_null(res);
+    want = op->text(res);
+    PAUSED(op->free_result(res));
+    assert_int_equal(A.live, base);
+    assert_true(clean > 0);
+    for (int sticky = 0; sticky < 2; sticky++)
+        for (long n = 1;; n++) {
+            patron_status st;
+            res = NULL;
+            arm(n, sticky != 0);
+            st = op->run(&f, &res);
+            disarm();
+            CHECK_NOMEM_AT(st, f.db, op->name, n, sticky);
+            if (st == PATRON_OK) {
+                char *have = op->text(res);
+                if (strcmp(have, want) != 0)
+                    fail_msg("%s with allocation %ld failing%s: succeeded with another result:\n%s\nwant:\n%s",
+                             op->name, n, sticky ? " (and all later)" : "", have, want);
+                free(have);
+                PAUSED(op->free_result(res));
+            } else {
+                assert_null(res);
+                fails[sticky]++;
+            }
+            if (A.live != base)
+                fail_msg("%s with allocation %ld failing%s: %ld blocks leaked", op->name, n,
+                         sticky ? " (and all later)" : "", A.live - base);
+            expect_store(&f.tb, fp0, op->name);
+            if (A.injected == 0)
+                break;
+            if (n > clean + 1000)
+                fail_msg("%s keeps allocating: %ld calls, %ld in the clean run", op->name, n, clean);
+        }
+    print_message("%-22s %4ld allocation points, each failed once and from then on: %d + %d clean "
+                  "failures, %d of them in the store\n", op->name, clean, fails[0], fails[1], g_store_oom);
+    free(want);
+    free(fp0);
+    feat_close(&f);
+    assert_int_equal(A.live, 0);
+    return clean;
+}
+
+/* The same for a mutating operation, on a fresh store each time: it fails
+ * with PATRON_E_NOMEM and the store is exactly as before, or it succeeds
+ * and the store is as after a run without failure; nothing leaks. */
+static long sweep_write(const wr_op *op)
+{
+    feat f;
+    char *after, *fp;
+    int64_t jid;
+    long clean;
+    int fails[2] = { 0, 0 }, kept = 0;
+    g_store_oom = 0;
+    feat_open(&f, op->merged);
+    arm(0, false);
+    assert_int_equal(op->run(&f, &jid), PATRON_OK);
+    clean = A.calls;
+    disarm();
+    assert_true(jid > 0);
+    fp = norm_fingerprint(&f.tb);
+    after = stable(fp);
+    free(fp);
+    feat_close(&f);
+    assert_int_equal(A.live, 0);
+    for (int sticky = 0; sticky < 2; sticky++)
+        for (long n = 1;; n++) {
+            patron_status st;
+            char *before;
+            long base;
+            feat_open(&f, op->merged);
+            before = norm_fingerprint(&f.tb);
+            base = A.live;
+            arm(n, sticky != 0);
+            st = op->run(&f, &jid);
+            disarm();
+            CHECK_NOMEM_AT(st, f.db, op->name, n, sticky);
+            if (st == PATRON_OK) {
+                char *now = norm_fingerprint(&f.tb), *s = stable(now);
+                if (strcmp(s, after) != 0) {
+                    fprintf(stderr, "want:\n%s\nhave:\n%s\n", after, s);
+                    fail_msg("%s with allocation %ld failing%s: succeeded, but the store is not as after "
+                             "a run without failure", op->name, n, sticky ? " (and all later)" : "");
+                }
+                free(now);
+                free(s);
+            } else {
+                fails[sticky]++;
+                assert_int_equal(jid, 0);
+                expect_store(&f.tb, before, op->name);
+                /* the store may keep capacity it grew (its journal array):
+                 * not a leak if closing it frees everything, checked below */
+                if (A.live < base)
+                    fail_msg("%s with allocation %ld failing%s: %ld blocks freed twice?", op->name, n,
+                             sticky ? " (and all later)" : "", base - A.live);
+                if (A.live > base)
+                    kept++;
+            }
+            free(before);
+            feat_close(&f);
+            if (A.live != 0)
+                fail_msg("%s with allocation %ld failing%s: %ld blocks leaked", op->name, n,
+                         sticky ? " (and all later)" : "", A.live);
+            if (A.injected == 0)
+                break;
+            if (n > clean + 1000)
+                fail_msg("%s keeps allocating: %ld calls, %ld in the clean run", op->name, n, clean);
+        }
+    print_message("%-22s %4ld allocation points, each failed once and from then on: %d + %d clean "
+                  "failures, %d of them in the store, %d with capacity the store kept\n", op->name, clean,
+                  fails[0], fails[1], g_store_oom, kept);
+    free(after);
+    return clean;
+}
+
+static void test_oom_match(void **state)
+{
+    static const rd_op ops[] = {
+        { "match (stored, fields)", match_stored_run, matches_text, free_matches },
+        { "match (new, email)", match_new_email_run, matches_text, free_matches },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        assert_true(sweep_read(&ops[i]) > 0);
+}
+
+static void test_oom_dedupe(void **state)
+{
+    static const rd_op ops[] = {
+        { "dedupe (fields)", dedupe_fields_run, pairs_text, free_pairs },
+        { "dedupe (email)", dedupe_email_run, pairs_text, free_pairs },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        assert_true(sweep_read(&ops[i]) > 0);
+}
+
+static void test_oom_merge(void **state)
+{
+    static const wr_op op = { "merge (plan + apply)", false, merge_op };
+    (void)state;
+    assert_true(sweep_write(&op) > 0);
+}
+
+static void test_oom_undo(void **state)
+{
+    static const wr_op op = { "undo", true, undo_op };
+    (void)state;
+    assert_true(sweep_write(&op) > 0);
+}
+
 /* ---- the record API alone ------------------------------------------------------ */
 
 /* Run `op` on a copy of `base`: OK, or PATRON_E_NOMEM and the copy unchanged. */
@@ -831,6 +1232,10 @@ int main(void)
             cmocka_unit_test_teardown(test_oom_record_api, check_clean),
             cmocka_unit_test_teardown(test_oom_every_step_once, check_clean),
             cmocka_unit_test_teardown(test_oom_every_step_from_then_on, check_clean),
+            cmocka_unit_test_teardown(test_oom_match, check_clean),
+            cmocka_unit_test_teardown(test_oom_dedupe, check_clean),
+            cmocka_unit_test_teardown(test_oom_merge, check_clean),
+            cmocka_unit_test_teardown(test_oom_undo, check_clean),
         };
         return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
     }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 static const char *g_backend = "memory";
 
@@ -194,13 +195,7 @@ static void test_fingerprint_sees_changes(void **state)
 
 static patron_customer *person(const char *first, const char *last, const char *email)
 {
-    patron_customer *c = NULL;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    return c;
+    return fx_person(first, last, email, NULL, NULL, NULL, NULL);
 }
 
 static void set_ok(patron_customer *c, int field, const char *value)
@@ -222,11 +217,7 @@ static void with_address(patron_customer *c, const char *street, const char *cit
 
 static int64_t create_ok(fixture *fx, patron_customer *c)
 {
-    patron_status st = patron_db_create(fx->db, c);
-    if (st != PATRON_OK)
-        fail_msg("create: %d %s", st, patron_db_errmsg(fx->db));
-    assert_true(patron_customer_id(c) > 0);
-    return patron_customer_id(c);
+    return fx_create(fx->db, c);
 }
 
 /* create a customer and forget the record */

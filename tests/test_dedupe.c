@@ -9,30 +9,8 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
-
-static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
-                   const char *street, const char *no, const char *plz, const char *city)
-{
-    patron_customer *c;
-    size_t a;
-    int64_t id;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, no), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
-    if (patron_db_create(db, c) != PATRON_OK)
-        fail_msg("create: %s", patron_db_errmsg(db));
-    id = patron_customer_id(c);
-    patron_customer_free(c);
-    return id;
-}
 
 /* The decision of the pair (a, b), or -1 if it is not listed. */
 static int pair_decision(const patron_pairs *p, int64_t a, int64_t b)
@@ -58,13 +36,13 @@ static void test_pairs_and_clusters(void **state)
     tb_fx *f = *state;
     patron_pairs *p;
     /* one person three times: umlaut spelling, Str./Straße, case, initial */
-    int64_t m1 = add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
-    int64_t m2 = add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667", "Koeln");
-    int64_t m3 = add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
+    int64_t m1 = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    int64_t m2 = fx_add(f->db, "Juergen", "Mueller", "Juergen.Mueller@example.de", "Hauptstr.", "12", "50667", "Koeln");
+    int64_t m3 = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
     /* his wife at the same address: a household, never a merge */
-    int64_t w = add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    int64_t w = fx_add(f->db, "Sabine", "Müller", "sabine.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
     /* somebody else entirely */
-    int64_t o = add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
+    int64_t o = fx_add(f->db, "Petra", "Schulz", "petra@example.com", "Ringstraße", "3", "80331", "München");
     int64_t first, prev = 0;
     assert_int_equal(patron_db_dedupe(f->db, &p, 7), PATRON_E_INVALID);
     assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
@@ -118,9 +96,9 @@ static void test_email_mode(void **state)
 {
     tb_fx *f = *state;
     patron_pairs *p;
-    int64_t a = add(f->db, "Max", "Muster", "Max.Muster+shop@googlemail.com", "Weg", "1", "10115", "Berlin");
-    int64_t b = add(f->db, "Maximilian", "Mustermann", "maxmuster@gmail.com", "Allee", "9", "20095", "Hamburg");
-    int64_t c = add(f->db, "Max", "Muster", "max@example.de", "Weg", "1", "10115", "Berlin");
+    int64_t a = fx_add(f->db, "Max", "Muster", "Max.Muster+shop@googlemail.com", "Weg", "1", "10115", "Berlin");
+    int64_t b = fx_add(f->db, "Maximilian", "Mustermann", "maxmuster@gmail.com", "Allee", "9", "20095", "Hamburg");
+    int64_t c = fx_add(f->db, "Max", "Muster", "max@example.de", "Weg", "1", "10115", "Berlin");
     assert_int_equal(patron_db_dedupe(f->db, &p, PATRON_MATCH_EMAIL), PATRON_OK);
     assert_int_equal(pair_decision(p, a, b), PATRON_DECISION_MERGE);
     assert_int_equal(pair_decision(p, a, c), -1); /* same person by fields, other email */
@@ -151,7 +129,7 @@ static void test_popular_keys(void **state)
     assert_non_null(ids);
     for (int i = 0; i < N; i++) {
         snprintf(email, sizeof email, "kunde%d@example.de", i);
-        ids[i] = add(f->db, i % 2 ? "Anna" : "Anne", "Schmidt", email, "Hauptstraße", "1", "50667", "Köln");
+        ids[i] = fx_add(f->db, i % 2 ? "Anna" : "Anne", "Schmidt", email, "Hauptstraße", "1", "50667", "Köln");
     }
     /* exact keys stay exact */
     OK(f->db, patron_db_find(f->db, &c, PATRON_KEY_EMAIL, "kunde834@example.de"));
@@ -186,6 +164,9 @@ static void test_popular_keys(void **state)
     {
         /* the survivors of Hauptstraße still find each other, the deleted
          * ones are gone, and no one finds itself */
+        unsigned char *seen = calloc(N, 1);
+        size_t same_street = 0;
+        assert_non_null(seen);
         assert_int_equal(patron_db_match(f->db, &m, NULL, PATRON_MATCH_FIELDS), PATRON_E_INVALID);
         OK(f->db, patron_db_load(f->db, &c, ids[3]));
         OK(f->db, patron_db_match(f->db, &m, c, PATRON_MATCH_FIELDS));
@@ -195,9 +176,24 @@ static void test_popular_keys(void **state)
             size_t k = (size_t)(id - ids[0]);
             assert_true(id != ids[3]);
             assert_true(k < N && k % 4 != 1);
+            assert_int_equal(seen[k], 0); /* each candidate once */
+            seen[k] = 1;
         }
+        /* every other survivor of Hauptstraße (i % 4 == 3, same name, same
+         * address, own email) is among the candidates */
+        for (int i = 3; i < N; i += 4) {
+            if (i == 3)
+                continue;
+            if (!seen[i])
+                fail_msg("survivor %d (id %lld) at the same address is not a candidate", i, (long long)ids[i]);
+            same_street++;
+        }
+        assert_int_equal(same_street, N / 4 - 1);
+        print_message("candidates of one of %d popular-key customers: %zu (%zu at the same address)\n", N,
+                      patron_matches_count(m), same_street);
         patron_matches_free(m);
         patron_customer_free(c);
+        free(seen);
     }
     free(ids);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 static const char *g_backend = "memory";
 
@@ -30,20 +31,10 @@ typedef struct op {
     patron_status (*run)(fixture *fx, patron_db *db, patron_customer *rec);
 } op;
 
+/* Everybody lives at Hauptstraße 12a in Berlin, is a "vip" and has a shoe size. */
 static patron_customer *person(const char *first, const char *last, const char *email)
 {
-    patron_customer *c;
-    size_t a;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, "Hauptstraße"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, "12a"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, "10115"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, "Berlin"), PATRON_OK);
+    patron_customer *c = fx_person(first, last, email, "Hauptstraße", "12a", "10115", "Berlin");
     assert_int_equal(patron_customer_tag_add(c, "vip"), PATRON_OK);
     assert_int_equal(patron_customer_prop_set(c, "shoe_size", "44"), PATRON_OK);
     return c;
@@ -346,6 +337,78 @@ static patron_status run_gate(fixture *fx, patron_db *db, patron_customer *rec)
     return st;
 }
 
+/* Matching and dedupe only read: a failure anywhere ends the read
+ * transaction, returns no result and leaves the store as it was.  A second
+ * Anna (other spelling, same address and email) gives them a candidate to
+ * load and score. */
+static void prep_dup_of_a(fixture *fx, patron_customer **rec)
+{
+    patron_customer *d = person("Anna", "Mueller", "Anna@Example.de");
+    *rec = NULL;
+    assert_int_equal(patron_db_create(fx->plain, d), PATRON_OK);
+    patron_customer_free(d);
+}
+
+static patron_status run_match_stored(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    patron_customer *c = NULL;
+    patron_matches *m = (patron_matches *)&m;
+    patron_status st;
+    (void)rec;
+    assert_int_equal(patron_db_load(fx->plain, &c, fx->id_a), PATRON_OK);
+    st = patron_db_match(db, &m, c, PATRON_MATCH_FIELDS);
+    if (st)
+        assert_null(m);
+    else
+        assert_true(patron_matches_count(m) > 0);
+    patron_matches_free(st ? NULL : m);
+    patron_customer_free(c);
+    return st;
+}
+
+static patron_status run_match_new_email(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    patron_customer *c = person("A.", "Müller", "ANNA@example.de");
+    patron_matches *m = (patron_matches *)&m;
+    patron_status st;
+    (void)fx;
+    (void)rec;
+    st = patron_db_match(db, &m, c, PATRON_MATCH_EMAIL);
+    if (st)
+        assert_null(m);
+    else
+        assert_true(patron_matches_count(m) > 0);
+    patron_matches_free(st ? NULL : m);
+    patron_customer_free(c);
+    return st;
+}
+
+static patron_status run_dedupe(patron_db *db, int mode)
+{
+    patron_pairs *p = (patron_pairs *)&p;
+    patron_status st = patron_db_dedupe(db, &p, mode);
+    if (st)
+        assert_null(p);
+    else
+        assert_true(patron_pairs_count(p) > 0);
+    patron_pairs_free(st ? NULL : p);
+    return st;
+}
+
+static patron_status run_dedupe_fields(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_dedupe(db, PATRON_MATCH_FIELDS);
+}
+
+static patron_status run_dedupe_email(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return run_dedupe(db, PATRON_MATCH_EMAIL);
+}
+
 static const op OPS[] = {
     { "create", prep_new, run_create },
     { "create-manual-number", prep_new_manual, run_create },
@@ -353,6 +416,10 @@ static const op OPS[] = {
     { "delete", prep_none, run_delete },
     { "find", prep_none, run_find },
     { "list", prep_none, run_list },
+    { "match-stored-fields", prep_dup_of_a, run_match_stored },
+    { "match-new-email", prep_dup_of_a, run_match_new_email },
+    { "dedupe-fields", prep_dup_of_a, run_dedupe_fields },
+    { "dedupe-email", prep_dup_of_a, run_dedupe_email },
     { "merge", prep_none, run_merge },
     { "undo", prep_merged, run_undo },
     { "lock", prep_none, run_lock },

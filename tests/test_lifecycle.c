@@ -1,6 +1,6 @@
 /* The customer lifecycle — registration, activation in three modes, batch
- * activation, release, lock and unlock, the login gate — and customer
- * groups, against every store.  The backend is argv[1] ("memory", "sqlite"). */
+ * activation, release, lock and unlock, the login gate — against every
+ * store (customer groups: test_groups.c).  The backend is argv[1] ("memory", "sqlite"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,26 +13,10 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 #include "jsoncheck.h"
 
 
-/* `call` must answer `want`. */
-#define EXPECT(db, want, call) \
-    do { \
-        patron_status st_ = (call); \
-        if (st_ != (want)) \
-            fail_msg("%s: got %d %s (%s), want %d %s", #call, st_, patron_status_message(st_), \
-                     patron_db_errmsg(db), (int)(want), patron_status_message(want)); \
-    } while (0)
-
-#define CONTAINS(hay, needle) \
-    do { \
-        const char *h_ = (hay); \
-        if (!h_ || !strstr(h_, (needle))) \
-            fail_msg("'%s' does not contain '%s'", h_ ? h_ : "(null)", (needle)); \
-    } while (0)
-
-/* A customer (not saved) with one address. */
 /* The id of activation candidate i; fails the test if out of range. */
 static int64_t cand_of(const patron_activation *a, size_t i)
 {
@@ -41,33 +25,11 @@ static int64_t cand_of(const patron_activation *a, size_t i)
     return id;
 }
 
-static patron_customer *person(const char *first, const char *last, const char *email, const char *street,
-                               const char *number, const char *plz, const char *city)
-{
-    patron_customer *c;
-    size_t a;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    if (first)
-        assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    if (last)
-        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    if (street) {
-        assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, number), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
-    }
-    return c;
-}
-
 /* The same person as max_existing(), as a shop registration: a typo in the
  * last name, "Hauptstr." for "Hauptstraße", and a login of its own. */
 static patron_customer *max_shop(const char *email)
 {
-    patron_customer *c = person("Max", "Mustermnan", email, "Hauptstr.", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermnan", email, "Hauptstr.", "12", "10115", "Berlin");
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, "maxm"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, "$2y$10$maxhash"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17"), PATRON_OK);
@@ -76,87 +38,14 @@ static patron_customer *max_shop(const char *email)
 
 static patron_customer *max_existing(const char *email)
 {
-    patron_customer *c = person("Max", "Mustermann", email, "Hauptstraße", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermann", email, "Hauptstraße", "12", "10115", "Berlin");
     assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17"), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, "030 1234567"), PATRON_OK);
     return c;
 }
 
 /* Save `c` (freed) as active / by registration; returns its id. */
-static int64_t create(patron_db *db, patron_customer *c)
-{
-    int64_t id;
-    OK(db, patron_db_create(db, c));
-    id = patron_customer_id(c);
-    assert_true(id > 0);
-    patron_customer_free(c);
-    return id;
-}
-
-static int64_t reg(patron_db *db, patron_customer *c)
-{
-    int64_t id;
-    OK(db, patron_db_register(db, NULL, c));
-    id = patron_customer_id(c);
-    assert_true(id > 0);
-    patron_customer_free(c);
-    return id;
-}
-
-static patron_customer *load(patron_db *db, int64_t id)
-{
-    patron_customer *c = NULL;
-    OK(db, patron_db_load(db, &c, id));
-    return c;
-}
-
-static int state_of(patron_db *db, int64_t id)
-{
-    patron_customer *c = load(db, id);
-    int s = patron_customer_state(c);
-    patron_customer_free(c);
-    return s;
-}
-
 /* A field of stored customer `id`, copied (free()), NULL if unset. */
-static char *field_of(patron_db *db, int64_t id, int field)
-{
-    patron_customer *c = load(db, id);
-    const char *v = patron_customer_get(c, field);
-    char *r = v ? strdup(v) : NULL;
-    patron_customer_free(c);
-    return r;
-}
-
-static void assert_field(patron_db *db, int64_t id, int field, const char *want)
-{
-    char *v = field_of(db, id, field);
-    if (!want && v)
-        fail_msg("customer #%lld %s: '%s', want unset", (long long)id, patron_field_name(field), v);
-    if (want && (!v || strcmp(v, want) != 0))
-        fail_msg("customer #%lld %s: '%s', want '%s'", (long long)id, patron_field_name(field),
-                 v ? v : "(unset)", want);
-    free(v);
-}
-
-static char *fingerprint(tb_fx *f)
-{
-    static const patron_key probes[] = {
-        { PATRON_KEY_EMAIL, "maxmuster@gmail.com" },
-        { PATRON_KEY_EMAIL, "max@example.de" },
-        { PATRON_KEY_LOGIN, "maxm" },
-        { 0, NULL },
-    };
-    static const char *const numbers[] = { "K000001", "K000002", "K000003", "K000004", NULL };
-    return store_fingerprint(&f->tb, probes, numbers);
-}
-
-static void assert_same_store(const char *before, const char *after, const char *what)
-{
-    if (strcmp(before, after) != 0)
-        fail_msg("%s changed the store\nbefore:\n%s\nafter:\n%s", what, before, after);
-}
-
 static char *journal(patron_db *db)
 {
     char *j = NULL;
@@ -164,33 +53,12 @@ static char *journal(patron_db *db)
     return j;
 }
 
-/* Groups need the store's meta callbacks: skip where the store has none. */
-static bool groups_supported(tb_fx *f)
-{
-    char *j = NULL;
-    patron_status st = patron_db_groups_to_json(f->db, &j);
-    patron_free(j);
-    if (st == PATRON_E_UNSUPPORTED) {
-        /* the refusal must be the documented one, with a message */
-        assert_true(f->tb.ops->meta_get == NULL || f->tb.ops->meta_put == NULL ||
-                    f->tb.ops->meta_scan == NULL);
-        assert_true(patron_db_errmsg(f->db)[0] != '\0');
-        assert_int_equal(patron_db_group_add(f->db, "X"), PATRON_E_UNSUPPORTED);
-        print_message("[ SKIPPED  ] store '%s' has no meta callbacks: no customer groups\n", tb_backend);
-        return false;
-    }
-    assert_int_equal(st, PATRON_OK);
-    return true;
-}
-
-
-
 /* ---- registration ------------------------------------------------------- */
 
 static void test_register_pending_without_number(void **state)
 {
     tb_fx *f = *state;
-    patron_customer *c = person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
+    patron_customer *c = fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig");
     patron_customer *again;
     int64_t id, ids[4];
     size_t n;
@@ -210,7 +78,7 @@ static void test_register_pending_without_number(void **state)
     patron_customer_free(c);
 
     /* as stored */
-    again = load(f->db, id);
+    again = fx_load(f->db, id);
     assert_int_equal(patron_customer_state(again), PATRON_STATE_PENDING);
     assert_string_equal(patron_customer_get(again, PATRON_F_STATE), "pending");
     assert_null(patron_customer_get(again, PATRON_F_NUMBER));
@@ -227,29 +95,29 @@ static void test_register_pending_without_number(void **state)
     assert_int_equal(n, 0);
 
     /* no number was drawn: the first activation gets the first number */
-    before = fingerprint(f);
+    before = fx_fingerprint(f);
     assert_non_null(strstr(before, "counter 1\n")); /* the peek draws the next: 1 */
     free(before);
 
     /* a number set on registration is refused, and nothing is written */
-    before = fingerprint(f);
-    c = person("Tom", "Kraus", "tom@example.de", "Am Markt", "1", "20095", "Hamburg");
+    before = fx_fingerprint(f);
+    c = fx_person("Tom", "Kraus", "tom@example.de", "Am Markt", "1", "20095", "Hamburg");
     OK(f->db, patron_customer_set(c, PATRON_F_NUMBER, "K777"));
     EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, c));
     CONTAINS(patron_db_errmsg(f->db), "number");
     assert_int_equal(patron_customer_id(c), 0);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_NONE);
-    after = fingerprint(f);
-    assert_same_store(before, after, "register with a number");
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "register with a number");
     free(after);
     /* without the number it goes through */
     OK(f->db, patron_customer_set(c, PATRON_F_NUMBER, NULL));
-    id = reg(f->db, c);
-    assert_null(field_of(f->db, id, PATRON_F_NUMBER));
+    id = fx_register(f->db, c);
+    assert_null(fx_field_of(f->db, id, PATRON_F_NUMBER));
     free(before);
 
     /* invalid records are refused as by create */
-    c = person("Ina", "Roth", NULL, NULL, NULL, NULL, NULL);
+    c = fx_person("Ina", "Roth", NULL, NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_B2B, "1"));
     {
         size_t a;
@@ -264,8 +132,8 @@ static void test_register_pending_without_number(void **state)
 
 static void expect_locked_refusal(tb_fx *f, const char *email)
 {
-    patron_customer *c = person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
-    char *before = fingerprint(f), *after;
+    patron_customer *c = fx_person("Max", "Muster", email, "Ringstraße", "7", "80331", "München");
+    char *before = fx_fingerprint(f), *after;
     patron_status st = patron_db_register(f->db, NULL, c);
     if (st != PATRON_E_LOCKED)
         fail_msg("register '%s': %d %s (%s), want PATRON_E_LOCKED", email, st, patron_status_message(st),
@@ -273,8 +141,8 @@ static void expect_locked_refusal(tb_fx *f, const char *email)
     CONTAINS(patron_db_errmsg(f->db), "locked");
     assert_int_equal(patron_customer_id(c), 0);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_NONE);
-    after = fingerprint(f);
-    assert_same_store(before, after, email);
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, email);
     free(before);
     free(after);
     patron_customer_free(c);
@@ -292,7 +160,7 @@ static void test_register_locked_email_refused(void **state)
         "Max.Muster+shop@googlemail.com",
         "MAX.MUSTER+neu@GoogleMail.com",
     };
-    int64_t locked = create(f->db, person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
+    int64_t locked = fx_save(f->db, fx_person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
                                            "München"));
     OK(f->db, patron_db_lock(f->db, locked, "Zahlungsausfall"));
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
@@ -300,7 +168,7 @@ static void test_register_locked_email_refused(void **state)
 
     /* the other way round: the locked customer has the decorated spelling */
     {
-        int64_t other = create(f->db, person("Eva", "Blau", "Eva.Blau+shop@googlemail.com", "Ringstraße", "8",
+        int64_t other = fx_save(f->db, fx_person("Eva", "Blau", "Eva.Blau+shop@googlemail.com", "Ringstraße", "8",
                                              "80331", "München"));
         OK(f->db, patron_db_lock(f->db, other, "Betrug"));
         expect_locked_refusal(f, "evablau@gmail.com");
@@ -309,7 +177,7 @@ static void test_register_locked_email_refused(void **state)
 
     /* a locked pending customer blocks as well */
     {
-        int64_t p = reg(f->db, person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
+        int64_t p = fx_register(f->db, fx_person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_lock(f->db, p, "Spam"));
         expect_locked_refusal(f, "UWE@example.de");
     }
@@ -318,7 +186,7 @@ static void test_register_locked_email_refused(void **state)
      * reported, and the registration is saved for activation to merge */
     OK(f->db, patron_db_unlock(f->db, locked));
     {
-        patron_customer *c = person("Max", "Muster", "max.muster+x@googlemail.com", NULL, NULL, NULL, NULL);
+        patron_customer *c = fx_person("Max", "Muster", "max.muster+x@googlemail.com", NULL, NULL, NULL, NULL);
         int64_t existing = -1;
         OK(f->db, patron_db_register(f->db, &existing, c));
         assert_int_equal(existing, locked);
@@ -326,7 +194,7 @@ static void test_register_locked_email_refused(void **state)
         patron_customer_free(c);
     }
     /* an unrelated email registers */
-    reg(f->db, person("Max", "Muster", "max.muster@example.de", NULL, NULL, NULL, NULL));
+    fx_register(f->db, fx_person("Max", "Muster", "max.muster@example.de", NULL, NULL, NULL, NULL));
 }
 
 static patron_activation *activate(patron_db *db, int64_t id, int mode, unsigned flags);
@@ -334,14 +202,14 @@ static patron_activation *activate(patron_db *db, int64_t id, int mode, unsigned
 static void test_register_second_registration_reported(void **state)
 {
     tb_fx *f = *state;
-    int64_t pending = reg(f->db, person("Lena", "Vogel", "Lena.Vogel@Example.de", NULL, NULL, NULL, NULL));
-    int64_t active = create(f->db, person("Kai", "Stern", "kai@example.de", NULL, NULL, NULL, NULL));
-    char *num = field_of(f->db, active, PATRON_F_NUMBER);
+    int64_t pending = fx_register(f->db, fx_person("Lena", "Vogel", "Lena.Vogel@Example.de", NULL, NULL, NULL, NULL));
+    int64_t active = fx_save(f->db, fx_person("Kai", "Stern", "kai@example.de", NULL, NULL, NULL, NULL));
+    char *num = fx_field_of(f->db, active, PATRON_F_NUMBER);
     char idtext[32], *before, *after;
     patron_customer *c;
 
-    before = fingerprint(f);
-    c = person("Lena", "Vogel", "lena.vogel@example.de", NULL, NULL, NULL, NULL);
+    before = fx_fingerprint(f);
+    c = fx_person("Lena", "Vogel", "lena.vogel@example.de", NULL, NULL, NULL, NULL);
     EXPECT(f->db, PATRON_E_EXISTS, patron_db_register(f->db, NULL, c));
     snprintf(idtext, sizeof idtext, "#%lld", (long long)pending);
     CONTAINS(patron_db_errmsg(f->db), idtext);
@@ -349,13 +217,13 @@ static void test_register_second_registration_reported(void **state)
     assert_int_equal(patron_customer_id(c), 0);
     patron_customer_free(c);
 
-    after = fingerprint(f);
-    assert_same_store(before, after, "second registration");
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "second registration");
 
     /* the email of an active customer: saved as pending, and reported */
     {
         int64_t existing = -1;
-        c = person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
+        c = fx_person("Kai", "Stern", "KAI@example.de", NULL, NULL, NULL, NULL);
         OK(f->db, patron_db_register(f->db, &existing, c));
         assert_int_equal(existing, active);
         assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
@@ -376,14 +244,14 @@ static void test_register_second_registration_reported(void **state)
 
     /* the email of a merged-away customer is free again */
     {
-        int64_t dup = create(f->db, person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
+        int64_t dup = fx_save(f->db, fx_person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *p = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &p, active, &dup, 1, PATRON_MERGE_SURVIVOR));
         OK(f->db, patron_db_merge(f->db, NULL, p));
         patron_merge_plan_free(p);
-        assert_int_equal(state_of(f->db, dup), PATRON_STATE_MERGED);
-        assert_field(f->db, active, PATRON_F_EMAIL, "kai@example.de");
-        reg(f->db, person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
+        assert_int_equal(fx_state_of(f->db, dup), PATRON_STATE_MERGED);
+        fx_assert_field(f->db, active, PATRON_F_EMAIL, "kai@example.de");
+        fx_register(f->db, fx_person("Kai", "Stern", "kai.alt@example.de", NULL, NULL, NULL, NULL));
     }
     free(num);
 }
@@ -409,8 +277,8 @@ static void assert_activated(patron_db *db, patron_activation *a, int64_t id)
     assert_non_null(num);
     assert_int_equal(patron_activation_merged_into(a), 0);
     assert_int_equal(patron_activation_journal(a), 0);
-    assert_int_equal(state_of(db, id), PATRON_STATE_ACTIVE);
-    assert_field(db, id, PATRON_F_NUMBER, num);
+    assert_int_equal(fx_state_of(db, id), PATRON_STATE_ACTIVE);
+    fx_assert_field(db, id, PATRON_F_NUMBER, num);
     CONTAINS(patron_activation_message(a), num);
 }
 
@@ -425,12 +293,12 @@ static void assert_merged(patron_db *db, patron_activation *a, int64_t id, int64
     assert_true(patron_activation_journal(a) > 0);
     assert_non_null(patron_activation_number(a));
     assert_string_equal(patron_activation_number(a), survivor_number);
-    assert_int_equal(state_of(db, id), PATRON_STATE_MERGED);
+    assert_int_equal(fx_state_of(db, id), PATRON_STATE_MERGED);
     snprintf(into, sizeof into, "%lld", (long long)survivor);
-    assert_field(db, id, PATRON_F_MERGED_INTO, into);
+    fx_assert_field(db, id, PATRON_F_MERGED_INTO, into);
     /* the survivor keeps its number; the pending customer never got one */
-    assert_int_equal(state_of(db, survivor), PATRON_STATE_ACTIVE);
-    assert_field(db, survivor, PATRON_F_NUMBER, survivor_number);
+    assert_int_equal(fx_state_of(db, survivor), PATRON_STATE_ACTIVE);
+    fx_assert_field(db, survivor, PATRON_F_NUMBER, survivor_number);
 }
 
 static void test_activate_no_candidate_each_mode(void **state)
@@ -443,9 +311,9 @@ static void test_activate_no_candidate_each_mode(void **state)
     static const char *const streets[] = { "Lindenweg", "Bergstraße", "Seeallee" };
     char seen[3][32];
     /* someone else, unrelated */
-    create(f->db, person("Anna", "Schulz", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
+    fx_save(f->db, fx_person("Anna", "Schulz", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
     for (int i = 0; i < 3; i++) {
-        int64_t id = reg(f->db, person(firsts[i], lasts[i], emails[i], streets[i], "3", "04109", "Leipzig"));
+        int64_t id = fx_register(f->db, fx_person(firsts[i], lasts[i], emails[i], streets[i], "3", "04109", "Leipzig"));
         patron_activation *a = activate(f->db, id, modes[i], 0);
         assert_activated(f->db, a, id);
         assert_int_equal(patron_activation_candidate_count(a), 0);
@@ -473,13 +341,13 @@ static void test_activate_no_candidate_each_mode(void **state)
     /* refusals */
     {
         patron_activation *a = NULL;
-        int64_t id = reg(f->db, person("Ole", "Hahn", "ole@example.de", NULL, NULL, NULL, NULL));
+        int64_t id = fx_register(f->db, fx_person("Ole", "Hahn", "ole@example.de", NULL, NULL, NULL, NULL));
         EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_activate(f->db, &a, 9999, PATRON_ACTIVATE_AUTO, 0));
         assert_null(a);
         EXPECT(f->db, PATRON_E_INVALID, patron_db_activate(f->db, &a, id, 7, 0));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_activate(f->db, &a, id, -1, 0));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_activate(f->db, NULL, id, 0, 0));
-        assert_int_equal(state_of(f->db, id), PATRON_STATE_PENDING);
+        assert_int_equal(fx_state_of(f->db, id), PATRON_STATE_PENDING);
     }
 }
 
@@ -495,10 +363,10 @@ static pair max_pair(tb_fx *f, const char *shop_email, const char *erp_email)
 {
     pair p;
     char *n;
-    p.pending = reg(f->db, max_shop(shop_email));
-    p.existing = create(f->db, max_existing(erp_email));
+    p.pending = fx_register(f->db, max_shop(shop_email));
+    p.existing = fx_save(f->db, max_existing(erp_email));
     assert_int_equal(tb_add_order(&f->tb, "O-1", p.existing), 0);
-    n = field_of(f->db, p.existing, PATRON_F_NUMBER);
+    n = fx_field_of(f->db, p.existing, PATRON_F_NUMBER);
     snprintf(p.number, sizeof p.number, "%s", n);
     free(n);
     return p;
@@ -508,7 +376,7 @@ static void test_activate_interactive_candidate(void **state)
 {
     tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
-    char *before = fingerprint(f), *after;
+    char *before = fx_fingerprint(f), *after;
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_INTERACTIVE, 0);
     patron_merge_plan *plan;
     double score = -1;
@@ -517,9 +385,9 @@ static void test_activate_interactive_candidate(void **state)
 
     if (patron_activation_outcome(a) != PATRON_OUTCOME_REVIEW)
         fail_msg("outcome %d (%s), want review", patron_activation_outcome(a), patron_activation_message(a));
-    after = fingerprint(f);
-    assert_same_store(before, after, "interactive activation with a candidate");
-    assert_int_equal(state_of(f->db, p.pending), PATRON_STATE_PENDING);
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "interactive activation with a candidate");
+    assert_int_equal(fx_state_of(f->db, p.pending), PATRON_STATE_PENDING);
     assert_null(patron_activation_number(a));
     assert_int_equal(patron_activation_merged_into(a), 0);
     assert_int_equal(patron_activation_journal(a), 0);
@@ -559,13 +427,13 @@ static void test_activate_interactive_candidate(void **state)
     /* the shop decides "merge": apply the plan as it is */
     OK(f->db, patron_db_merge(f->db, &jid, plan));
     assert_true(jid > 0);
-    assert_int_equal(state_of(f->db, p.pending), PATRON_STATE_MERGED);
-    assert_int_equal(state_of(f->db, p.existing), PATRON_STATE_ACTIVE);
-    assert_field(f->db, p.existing, PATRON_F_NUMBER, p.number);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, "maxm");
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_HASH, "$2y$10$maxhash");
-    assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, NULL);
-    assert_field(f->db, p.pending, PATRON_F_NUMBER, NULL);
+    assert_int_equal(fx_state_of(f->db, p.pending), PATRON_STATE_MERGED);
+    assert_int_equal(fx_state_of(f->db, p.existing), PATRON_STATE_ACTIVE);
+    fx_assert_field(f->db, p.existing, PATRON_F_NUMBER, p.number);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, "maxm");
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_HASH, "$2y$10$maxhash");
+    fx_assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, NULL);
+    fx_assert_field(f->db, p.pending, PATRON_F_NUMBER, NULL);
     assert_int_equal(tb_order_owner(&f->tb, "O-1"), p.existing);
     {
         patron_gate verdict = PATRON_GATE_UNKNOWN;
@@ -589,9 +457,9 @@ static void test_activate_interactive_then_activate_anyway(void **state)
     OK(f->db, patron_db_release(f->db, &num, p.pending));
     assert_non_null(num);
     assert_string_not_equal(num, p.number);
-    assert_int_equal(state_of(f->db, p.pending), PATRON_STATE_ACTIVE);
-    assert_field(f->db, p.pending, PATRON_F_NUMBER, num);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    assert_int_equal(fx_state_of(f->db, p.pending), PATRON_STATE_ACTIVE);
+    fx_assert_field(f->db, p.pending, PATRON_F_NUMBER, num);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
     patron_free(num);
 }
 
@@ -606,25 +474,25 @@ static void test_activate_auto_merges(void **state)
     assert_merged(f->db, a, p.pending, p.existing, p.number);
     CONTAINS(patron_activation_message(a), p.number);
     /* the login moved to the survivor; orders stay with it */
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, "maxm");
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_HASH, "$2y$10$maxhash");
-    assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, NULL);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, "maxm");
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_HASH, "$2y$10$maxhash");
+    fx_assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, NULL);
     assert_int_equal(tb_order_owner(&f->tb, "O-1"), p.existing);
     j = journal(f->db);
     CONTAINS(j, "\"kind\":\"merge\"");
     patron_free(j);
     /* no number was used up by the merge */
     {
-        int64_t other = reg(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
+        int64_t other = fx_register(f->db, fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
         OK(f->db, patron_db_release(f->db, &num, other));
         assert_string_equal(num, "K000002");
         patron_free(num);
     }
     /* the merge is an ordinary one: undo brings the registration back */
     OK(f->db, patron_db_undo(f->db, &undo, patron_activation_journal(a), 0));
-    assert_int_equal(state_of(f->db, p.pending), PATRON_STATE_PENDING);
-    assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, "maxm");
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    assert_int_equal(fx_state_of(f->db, p.pending), PATRON_STATE_PENDING);
+    fx_assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, "maxm");
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
     patron_activation_free(a);
 }
 
@@ -637,7 +505,7 @@ static void test_activate_auto_review_only(void **state)
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, 0);
     patron_decision decision = PATRON_DECISION_DISTINCT;
     int64_t cid = 0;
-    char *ebefore = field_of(f->db, p.existing, PATRON_F_REVISION);
+    char *ebefore = fx_field_of(f->db, p.existing, PATRON_F_REVISION);
     assert_activated(f->db, a, p.pending);
     assert_string_not_equal(patron_activation_number(a), p.number);
     assert_true(patron_activation_candidate_count(a) >= 1);
@@ -646,9 +514,9 @@ static void test_activate_auto_review_only(void **state)
     assert_int_equal(decision, PATRON_DECISION_REVIEW);
     CONTAINS(patron_activation_message(a), "review");
     /* the existing customer is untouched */
-    assert_field(f->db, p.existing, PATRON_F_REVISION, ebefore);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
-    assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, "maxm");
+    fx_assert_field(f->db, p.existing, PATRON_F_REVISION, ebefore);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    fx_assert_field(f->db, p.pending, PATRON_F_LOGIN_USER, "maxm");
     free(ebefore);
     patron_activation_free(a);
 }
@@ -660,15 +528,15 @@ static void test_activate_auto_locked_survivor(void **state)
     patron_activation *a;
     char *rev;
     OK(f->db, patron_db_lock(f->db, p.existing, "Zahlungsausfall"));
-    rev = field_of(f->db, p.existing, PATRON_F_REVISION);
+    rev = fx_field_of(f->db, p.existing, PATRON_F_REVISION);
 
     /* by default a locked customer is never chosen automatically */
     a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, 0);
     assert_int_not_equal(patron_activation_outcome(a), PATRON_OUTCOME_MERGED);
     assert_int_equal(patron_activation_merged_into(a), 0);
-    assert_field(f->db, p.existing, PATRON_F_REVISION, rev);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
-    assert_int_not_equal(state_of(f->db, p.pending), PATRON_STATE_MERGED);
+    fx_assert_field(f->db, p.existing, PATRON_F_REVISION, rev);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    assert_int_not_equal(fx_state_of(f->db, p.pending), PATRON_STATE_MERGED);
     /* the locked candidate is reported */
     assert_true(patron_activation_candidate_count(a) >= 1);
     assert_int_equal(cand_of(a, 0), p.existing);
@@ -685,7 +553,7 @@ static void test_activate_auto_locked_survivor_allowed(void **state)
     a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, PATRON_ACTIVATE_LOCKED_SURVIVORS);
     assert_merged(f->db, a, p.pending, p.existing, p.number);
     {
-        patron_customer *s = load(f->db, p.existing);
+        patron_customer *s = fx_load(f->db, p.existing);
         assert_int_equal(patron_customer_locked(s), 1); /* still locked */
         patron_customer_free(s);
     }
@@ -697,13 +565,13 @@ static void test_activate_auto_prefers_unlocked(void **state)
     tb_fx *f = *state;
     pair p = max_pair(f, "max@example.de", "max@example.de");
     /* a second record of the same person (an old duplicate), unlocked */
-    int64_t second = create(f->db, max_existing("max@example.de"));
-    char *num2 = field_of(f->db, second, PATRON_F_NUMBER);
+    int64_t second = fx_save(f->db, max_existing("max@example.de"));
+    char *num2 = fx_field_of(f->db, second, PATRON_F_NUMBER);
     patron_activation *a;
     OK(f->db, patron_db_lock(f->db, p.existing, "Zahlungsausfall"));
     a = activate(f->db, p.pending, PATRON_ACTIVATE_AUTO, 0);
     assert_merged(f->db, a, p.pending, second, num2);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
     patron_activation_free(a);
     free(num2);
 }
@@ -712,12 +580,12 @@ static void test_activate_household_never_auto(void **state)
 {
     tb_fx *f = *state;
     /* Erika registers; Max (same family, same address, same mailbox) exists */
-    int64_t erika = reg(f->db, person("Erika", "Mustermann", "familie.mustermann@example.de", "Hauptstraße",
+    int64_t erika = fx_register(f->db, fx_person("Erika", "Mustermann", "familie.mustermann@example.de", "Hauptstraße",
                                       "12", "10115", "Berlin"));
-    int64_t max = create(f->db, max_existing("familie.mustermann@example.de"));
+    int64_t max = fx_save(f->db, max_existing("familie.mustermann@example.de"));
     /* and one without an email */
-    int64_t klaus = reg(f->db, person("Klaus", "Mustermann", NULL, "Hauptstr.", "12", "10115", "Berlin"));
-    char *rev = field_of(f->db, max, PATRON_F_REVISION);
+    int64_t klaus = fx_register(f->db, fx_person("Klaus", "Mustermann", NULL, "Hauptstr.", "12", "10115", "Berlin"));
+    char *rev = fx_field_of(f->db, max, PATRON_F_REVISION);
     patron_activation *a;
     for (int m = 0; m < 2; m++) {
         int64_t id = m == 0 ? erika : klaus;
@@ -737,7 +605,7 @@ static void test_activate_household_never_auto(void **state)
         }
         patron_activation_free(a);
     }
-    assert_field(f->db, max, PATRON_F_REVISION, rev);
+    fx_assert_field(f->db, max, PATRON_F_REVISION, rev);
     free(rev);
 }
 
@@ -745,11 +613,11 @@ static void test_activate_email_mode(void **state)
 {
     tb_fx *f = *state;
     /* same normalised email (gmail dots, plus tag, googlemail): merged */
-    int64_t p1 = reg(f->db, person("Max", "Muster", "Max.Muster+shop@googlemail.com", "Anderswo", "1", "50667",
+    int64_t p1 = fx_register(f->db, fx_person("Max", "Muster", "Max.Muster+shop@googlemail.com", "Anderswo", "1", "50667",
                                    "Köln"));
-    int64_t a1 = create(f->db, person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
+    int64_t a1 = fx_save(f->db, fx_person("Max", "Muster", "maxmuster@gmail.com", "Ringstraße", "7", "80331",
                                       "München"));
-    char *n1 = field_of(f->db, a1, PATRON_F_NUMBER);
+    char *n1 = fx_field_of(f->db, a1, PATRON_F_NUMBER);
     patron_activation *a = activate(f->db, p1, PATRON_ACTIVATE_EMAIL, 0);
     assert_merged(f->db, a, p1, a1, n1);
     patron_activation_free(a);
@@ -761,22 +629,22 @@ static void test_activate_email_mode_other_email(void **state)
     tb_fx *f = *state;
     /* different email, same name and address: activated, not merged */
     pair p = max_pair(f, "max.neu@example.de", "max.alt@example.de");
-    char *rev = field_of(f->db, p.existing, PATRON_F_REVISION);
+    char *rev = fx_field_of(f->db, p.existing, PATRON_F_REVISION);
     patron_activation *a = activate(f->db, p.pending, PATRON_ACTIVATE_EMAIL, 0);
     assert_activated(f->db, a, p.pending);
     assert_string_not_equal(patron_activation_number(a), p.number);
-    assert_field(f->db, p.existing, PATRON_F_REVISION, rev);
+    fx_assert_field(f->db, p.existing, PATRON_F_REVISION, rev);
     patron_activation_free(a);
     free(rev);
     /* and the same name/address with the *same* email merges in this mode */
     {
         pair q;
-        int64_t pend = reg(f->db, person("Max", "Mustermann", "mm2@example.de", "Hauptstraße", "12", "10115",
+        int64_t pend = fx_register(f->db, fx_person("Max", "Mustermann", "mm2@example.de", "Hauptstraße", "12", "10115",
                                          "Berlin"));
         char *num;
-        q.existing = create(f->db, person("Max", "Mustermann", "MM2@example.de", "Hauptstraße", "12", "10115",
+        q.existing = fx_save(f->db, fx_person("Max", "Mustermann", "MM2@example.de", "Hauptstraße", "12", "10115",
                                           "Berlin"));
-        num = field_of(f->db, q.existing, PATRON_F_NUMBER);
+        num = fx_field_of(f->db, q.existing, PATRON_F_NUMBER);
         a = activate(f->db, pend, PATRON_ACTIVATE_EMAIL, 0);
         assert_merged(f->db, a, pend, q.existing, num);
         patron_activation_free(a);
@@ -788,17 +656,17 @@ static void test_activate_email_mode_shared(void **state)
 {
     tb_fx *f = *state;
     /* two active customers already share the email: a person decides */
-    int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
-    int64_t a1 = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
-    int64_t a2 = create(f->db, person("Max", "Muster", "Max@Example.de", "Feldweg", "2", "01067", "Dresden"));
-    char *before = fingerprint(f), *after;
+    int64_t p = fx_register(f->db, fx_person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
+    int64_t a1 = fx_save(f->db, fx_person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
+    int64_t a2 = fx_save(f->db, fx_person("Max", "Muster", "Max@Example.de", "Feldweg", "2", "01067", "Dresden"));
+    char *before = fx_fingerprint(f), *after;
     patron_activation *a = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     bool seen1 = false, seen2 = false;
     if (patron_activation_outcome(a) != PATRON_OUTCOME_REVIEW)
         fail_msg("outcome %d (%s), want review", patron_activation_outcome(a), patron_activation_message(a));
-    after = fingerprint(f);
-    assert_same_store(before, after, "email activation with a shared email");
-    assert_int_equal(state_of(f->db, p), PATRON_STATE_PENDING);
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "email activation with a shared email");
+    assert_int_equal(fx_state_of(f->db, p), PATRON_STATE_PENDING);
     for (size_t i = 0; i < patron_activation_candidate_count(a); i++) {
         int64_t c = cand_of(a, i);
         seen1 |= c == a1;
@@ -818,8 +686,8 @@ static void test_activate_email_mode_shared(void **state)
 static void test_activate_email_mode_family_mailbox(void **state)
 {
     tb_fx *f = *state;
-    int64_t p = reg(f->db, person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
-    int64_t max = create(f->db, person("Max", "Muster", "familie@example.de", "Ringstraße", "7", "80331",
+    int64_t p = fx_register(f->db, fx_person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
+    int64_t max = fx_save(f->db, fx_person("Max", "Muster", "familie@example.de", "Ringstraße", "7", "80331",
                                        "München"));
     patron_activation *a = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     int out = patron_activation_outcome(a);
@@ -882,13 +750,13 @@ static int outcome_for(const report *r, int64_t id)
 static void test_activate_pending_batch(void **state)
 {
     tb_fx *f = *state;
-    int64_t plain = reg(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
+    int64_t plain = fx_register(f->db, fx_person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
     pair dup = max_pair(f, "max@example.de", "max@example.de");
-    int64_t review_p = reg(f->db, person("Hans", "Müller", "hans.neu@example.de", "Bahnhofstraße", "5", "50667",
+    int64_t review_p = fx_register(f->db, fx_person("Hans", "Müller", "hans.neu@example.de", "Bahnhofstraße", "5", "50667",
                                          "Köln"));
-    int64_t review_a = create(f->db, person("Hans", "Mueller", "hans.alt@example.de", "Bahnhofstr.", "5",
+    int64_t review_a = fx_save(f->db, fx_person("Hans", "Mueller", "hans.alt@example.de", "Bahnhofstr.", "5",
                                             "50667", "Köln"));
-    int64_t broken = reg(f->db, person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
+    int64_t broken = fx_register(f->db, fx_person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
     patron_activation_summary sum = PATRON_ACTIVATION_SUMMARY_INIT;
     patron_activate_options opts = PATRON_ACTIVATE_OPTIONS_INIT;
     report rep;
@@ -921,10 +789,10 @@ static void test_activate_pending_batch(void **state)
     assert_int_equal(sum.review, 2);
     assert_int_equal(sum.failed, 1);
     /* what needs review and what failed stays pending; the rest is done */
-    assert_int_equal(state_of(f->db, plain), PATRON_STATE_ACTIVE);
-    assert_int_equal(state_of(f->db, dup.pending), PATRON_STATE_PENDING);
-    assert_int_equal(state_of(f->db, review_p), PATRON_STATE_PENDING);
-    assert_int_equal(state_of(f->db, broken), PATRON_STATE_PENDING);
+    assert_int_equal(fx_state_of(f->db, plain), PATRON_STATE_ACTIVE);
+    assert_int_equal(fx_state_of(f->db, dup.pending), PATRON_STATE_PENDING);
+    assert_int_equal(fx_state_of(f->db, review_p), PATRON_STATE_PENDING);
+    assert_int_equal(fx_state_of(f->db, broken), PATRON_STATE_PENDING);
 
     /* interrupted after the first: the others stay as they are */
     memset(&rep, 0, sizeof rep);
@@ -936,8 +804,8 @@ static void test_activate_pending_batch(void **state)
     assert_int_equal(rep.outcome[0], PATRON_OUTCOME_MERGED);
     assert_int_equal(sum.activated + sum.merged + sum.review + sum.failed, 1);
     assert_int_equal(sum.merged, 1);
-    assert_int_equal(state_of(f->db, review_p), PATRON_STATE_PENDING);
-    assert_int_equal(state_of(f->db, broken), PATRON_STATE_PENDING);
+    assert_int_equal(fx_state_of(f->db, review_p), PATRON_STATE_PENDING);
+    assert_int_equal(fx_state_of(f->db, broken), PATRON_STATE_PENDING);
 
     /* automatic, the rest: review-level activates, the broken one works now */
     memset(&rep, 0, sizeof rep);
@@ -945,8 +813,8 @@ static void test_activate_pending_batch(void **state)
     assert_int_equal(rep.n, 2);
     assert_int_equal(sum.activated, 2);
     assert_int_equal(sum.merged + sum.review + sum.failed, 0);
-    assert_int_equal(state_of(f->db, review_p), PATRON_STATE_ACTIVE);
-    assert_int_equal(state_of(f->db, broken), PATRON_STATE_ACTIVE);
+    assert_int_equal(fx_state_of(f->db, review_p), PATRON_STATE_ACTIVE);
+    assert_int_equal(fx_state_of(f->db, broken), PATRON_STATE_ACTIVE);
 
     /* nothing left: all zero, NULL counters and callback allowed */
     opts.fn = NULL;
@@ -979,7 +847,7 @@ static void test_activate_pending_many(void **state)
         snprintf(first, sizeof first, "Vorname%c%c", 'a' + i % 26, 'a' + i / 26);
         snprintf(email, sizeof email, "kunde%d@example.de", i);
         snprintf(street, sizeof street, "Weg %c%c", 'a' + i % 26, 'a' + i / 26);
-        reg(f->db, person(first, "Zufall", email, street, "1", "99999", "Irgendwo"));
+        fx_register(f->db, fx_person(first, "Zufall", email, street, "1", "99999", "Irgendwo"));
     }
     memset(&rep, 0, sizeof rep);
     opts.mode = PATRON_ACTIVATE_EMAIL;
@@ -1007,9 +875,9 @@ static void test_release(void **state)
     OK(f->db, patron_db_release(f->db, &num, p.pending));
     assert_non_null(num);
     assert_string_equal(num, "K000002");
-    assert_int_equal(state_of(f->db, p.pending), PATRON_STATE_ACTIVE);
-    assert_field(f->db, p.pending, PATRON_F_NUMBER, num);
-    assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
+    assert_int_equal(fx_state_of(f->db, p.pending), PATRON_STATE_ACTIVE);
+    fx_assert_field(f->db, p.pending, PATRON_F_NUMBER, num);
+    fx_assert_field(f->db, p.existing, PATRON_F_LOGIN_USER, NULL);
     j = journal(f->db);
     CONTAINS(j, "\"kind\":\"release\"");
     snprintf(want, sizeof want, "\"customer_id\":%lld", (long long)p.pending);
@@ -1027,28 +895,28 @@ static void test_release(void **state)
 
     /* not pending (any more): refused, nothing written */
     {
-        char *before = fingerprint(f), *after;
+        char *before = fx_fingerprint(f), *after;
         num = (char *)1;
         EXPECT(f->db, PATRON_E_STATE, patron_db_release(f->db, &num, p.pending));
         assert_null(num);
         EXPECT(f->db, PATRON_E_STATE, patron_db_release(f->db, NULL, p.existing));
         CONTAINS(patron_db_errmsg(f->db), "not pending");
         EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_release(f->db, NULL, 4242));
-        after = fingerprint(f);
-        assert_same_store(before, after, "refused release");
+        after = fx_fingerprint(f);
+        fx_assert_same_store(before, after, "refused release");
         free(before);
         free(after);
     }
     /* release without asking for the number */
     {
-        int64_t id = reg(f->db, person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
+        int64_t id = fx_register(f->db, fx_person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_release(f->db, NULL, id));
-        assert_field(f->db, id, PATRON_F_NUMBER, "K000003");
+        fx_assert_field(f->db, id, PATRON_F_NUMBER, "K000003");
     }
     /* a merged customer is not pending either */
     {
-        int64_t d = create(f->db, person("Lena", "Vogel", "lena.alt@example.de", NULL, NULL, NULL, NULL));
-        int64_t s = create(f->db, person("Lena", "Vogel", "lena.neu@example.de", NULL, NULL, NULL, NULL));
+        int64_t d = fx_save(f->db, fx_person("Lena", "Vogel", "lena.alt@example.de", NULL, NULL, NULL, NULL));
+        int64_t s = fx_save(f->db, fx_person("Lena", "Vogel", "lena.neu@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *pl = NULL;
         patron_activation *a = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &pl, s, &d, 1, 0));
@@ -1065,14 +933,14 @@ static void test_release(void **state)
 static void test_lock_unlock(void **state)
 {
     tb_fx *f = *state;
-    int64_t id = create(f->db, person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
+    int64_t id = fx_save(f->db, fx_person("Lena", "Vogel", "lena@example.de", NULL, NULL, NULL, NULL));
     patron_customer *c;
     char *j, want[64];
     int64_t t0 = (int64_t)time(NULL);
     uint64_t rev;
 
     OK(f->db, patron_db_lock(f->db, id, "Zahlungsausfall"));
-    c = load(f->db, id);
+    c = fx_load(f->db, id);
     assert_int_equal(patron_customer_locked(c), 1);
     assert_string_equal(patron_customer_get(c, PATRON_F_LOCKED), "1");
     assert_string_equal(patron_customer_get(c, PATRON_F_LOCK_REASON), "Zahlungsausfall");
@@ -1093,11 +961,11 @@ static void test_lock_unlock(void **state)
 
     /* locking again updates the reason */
     OK(f->db, patron_db_lock(f->db, id, "Betrug"));
-    assert_field(f->db, id, PATRON_F_LOCK_REASON, "Betrug");
-    assert_int_equal(state_of(f->db, id), PATRON_STATE_ACTIVE);
+    fx_assert_field(f->db, id, PATRON_F_LOCK_REASON, "Betrug");
+    assert_int_equal(fx_state_of(f->db, id), PATRON_STATE_ACTIVE);
 
     OK(f->db, patron_db_unlock(f->db, id));
-    c = load(f->db, id);
+    c = fx_load(f->db, id);
     assert_int_equal(patron_customer_locked(c), 0);
     assert_null(patron_customer_get(c, PATRON_F_LOCK_REASON));
     assert_null(patron_customer_get(c, PATRON_F_LOCKED_AT));
@@ -1110,30 +978,30 @@ static void test_lock_unlock(void **state)
 
     /* unlocking an unlocked customer: success, nothing written */
     {
-        char *before = fingerprint(f), *after;
+        char *before = fx_fingerprint(f), *after;
         OK(f->db, patron_db_unlock(f->db, id));
-        after = fingerprint(f);
-        assert_same_store(before, after, "unlock of an unlocked customer");
+        after = fx_fingerprint(f);
+        fx_assert_same_store(before, after, "unlock of an unlocked customer");
         free(before);
         free(after);
     }
 
     /* refusals, nothing written */
     {
-        char *before = fingerprint(f), *after;
+        char *before = fx_fingerprint(f), *after;
         EXPECT(f->db, PATRON_E_INVALID, patron_db_lock(f->db, id, NULL));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_lock(f->db, id, ""));
         EXPECT(f->db, PATRON_E_INVALID, patron_db_lock(f->db, id, "zwei\nZeilen"));
         EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_lock(f->db, 999, "x"));
         EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_unlock(f->db, 999));
-        after = fingerprint(f);
-        assert_same_store(before, after, "refused lock");
+        after = fx_fingerprint(f);
+        fx_assert_same_store(before, after, "refused lock");
         free(before);
         free(after);
     }
     /* a merged record: lock the survivor instead */
     {
-        int64_t dup = create(f->db, person("Lena", "Vogel", "lena2@example.de", NULL, NULL, NULL, NULL));
+        int64_t dup = fx_save(f->db, fx_person("Lena", "Vogel", "lena2@example.de", NULL, NULL, NULL, NULL));
         patron_merge_plan *p = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &p, id, &dup, 1, 0));
         OK(f->db, patron_db_merge(f->db, NULL, p));
@@ -1142,9 +1010,9 @@ static void test_lock_unlock(void **state)
     }
     /* a pending customer can be locked */
     {
-        int64_t p = reg(f->db, person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
+        int64_t p = fx_register(f->db, fx_person("Uwe", "Grau", "uwe@example.de", NULL, NULL, NULL, NULL));
         OK(f->db, patron_db_lock(f->db, p, "Spam"));
-        assert_int_equal(state_of(f->db, p), PATRON_STATE_PENDING);
+        assert_int_equal(fx_state_of(f->db, p), PATRON_STATE_PENDING);
     }
     (void)rev;
 }
@@ -1178,21 +1046,21 @@ static void test_gate(void **state)
     int64_t anna, bert, cora, dora, eve, emil;
     char *before, *after;
 
-    c = person("Anna", "Ahorn", "anna@example.de", NULL, NULL, NULL, NULL);
+    c = fx_person("Anna", "Ahorn", "anna@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "anna"));
-    anna = create(f->db, c);
-    bert = create(f->db, person("Bert", "Birke", "bert@example.de", NULL, NULL, NULL, NULL));
-    c = person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL);
+    anna = fx_save(f->db, c);
+    bert = fx_save(f->db, fx_person("Bert", "Birke", "bert@example.de", NULL, NULL, NULL, NULL));
+    c = fx_person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "cora"));
-    cora = reg(f->db, c);
-    c = person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL);
+    cora = fx_register(f->db, c);
+    c = fx_person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL);
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "dora"));
-    dora = create(f->db, c);
+    dora = fx_save(f->db, c);
     OK(f->db, patron_db_lock(f->db, dora, "Betrug"));
-    eve = create(f->db, person("Eve", "Esche", "eve@example.de", NULL, NULL, NULL, NULL));
-    emil = create(f->db, person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
+    eve = fx_save(f->db, fx_person("Eve", "Esche", "eve@example.de", NULL, NULL, NULL, NULL));
+    emil = fx_save(f->db, fx_person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
 
-    before = fingerprint(f);
+    before = fx_fingerprint(f);
     gate_login(f->db, "anna", PATRON_GATE_ALLOWED, anna);
     gate_login(f->db, "bert@example.de", PATRON_GATE_ALLOWED, bert);
     gate_login(f->db, "Bert@Example.DE", PATRON_GATE_ALLOWED, bert);
@@ -1208,8 +1076,8 @@ static void test_gate(void **state)
     gate_order(f->db, cora, PATRON_GATE_PENDING, cora);
     gate_order(f->db, dora, PATRON_GATE_LOCKED, dora);
     gate_order(f->db, 987654, PATRON_GATE_UNKNOWN, 0);
-    after = fingerprint(f);
-    assert_same_store(before, after, "the gate");
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "the gate");
     free(before);
     free(after);
     {
@@ -1257,8 +1125,8 @@ static void test_gate(void **state)
 static void test_gate_after_merge_by_email(void **state)
 {
     tb_fx *f = *state;
-    int64_t p = reg(f->db, person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
-    int64_t a = create(f->db, person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
+    int64_t p = fx_register(f->db, fx_person("Max", "Muster", "max@example.de", NULL, NULL, NULL, NULL));
+    int64_t a = fx_save(f->db, fx_person("Max", "Muster", "max@example.de", "Ringstraße", "7", "80331", "München"));
     patron_activation *r = activate(f->db, p, PATRON_ACTIVATE_EMAIL, 0);
     assert_int_equal(patron_activation_outcome(r), PATRON_OUTCOME_MERGED);
     patron_activation_free(r);
@@ -1272,481 +1140,19 @@ static void test_gate_after_merge_by_email(void **state)
 static void test_gate_shared_mailbox(void **state)
 {
     tb_fx *f = *state;
-    patron_customer *c = person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
+    patron_customer *c = fx_person("Max", "Muster", "familie@example.de", NULL, NULL, NULL, NULL);
     int64_t erika;
     patron_gate v = PATRON_GATE_UNKNOWN;
     int64_t cid = -1;
     patron_status st;
     OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "max"));
-    create(f->db, c);
-    erika = create(f->db, person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
+    fx_save(f->db, c);
+    erika = fx_save(f->db, fx_person("Erika", "Muster", "familie@example.de", NULL, NULL, NULL, NULL));
     st = patron_db_can_login(f->db, &v, &cid, "familie@example.de");
     if (st != PATRON_OK || v != PATRON_GATE_ALLOWED || cid != erika)
         fail_msg("can_login by the shared email: %d %s (%s), verdict %d, #%lld; want OK, allowed, #%lld "
                  "(the only customer without a login name)",
                  st, patron_status_message(st), patron_db_errmsg(f->db), v, (long long)cid, (long long)erika);
-}
-
-/* ---- customer groups ---------------------------------------------------------- */
-
-static char *groups(tb_fx *f)
-{
-    char *j = NULL;
-    OK(f->db, patron_db_groups_to_json(f->db, &j));
-    if (!json_valid(j))
-        fail_msg("groups_json is not valid JSON: %s", j);
-    return j;
-}
-
-/* The JSON object of group `name` in groups_json (copied; free()), or NULL. */
-static char *group_obj(tb_fx *f, const char *name)
-{
-    char *j = groups(f), key[128], *p, *e, *r = NULL;
-    snprintf(key, sizeof key, "{\"name\":\"%s\"", name);
-    p = strstr(j, key);
-    if (p) {
-        e = strchr(p, '}');
-        r = strndup(p, (size_t)(e - p + 1));
-    }
-    patron_free(j);
-    return r;
-}
-
-static void assert_group(tb_fx *f, const char *name, const char *part)
-{
-    char *o = group_obj(f, name);
-    if (!o)
-        fail_msg("no group \"%s\" in groups_json", name);
-    if (!strstr(o, part))
-        fail_msg("group \"%s\": %s does not contain %s", name, o, part);
-    free(o);
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
-
-/* Groups read as structs agree with the JSON and with what was set. */
-static void test_groups_structs(void **state)
-{
-    tb_fx *f = *state;
-    patron_groups *l = NULL;
-    patron_group *g = NULL;
-    const patron_group *h;
-    int64_t a, b;
-    if (!groups_supported(f))
-        skip();
-    OK(f->db, patron_db_group_list(f->db, &l));
-    assert_int_equal(patron_groups_count(l), 0);
-    assert_null(patron_groups_at(l, 0));
-    patron_groups_free(l);
-
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "12.5"));
-    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", "B"));
-    a = create(f->db, person("Lena", "Vogel", "lena@example.de", "Lindenweg", "3", "04109", "Leipzig"));
-    b = create(f->db, person("Ole", "Hahn", "ole@example.de", "Seeweg", "4", "24103", "Kiel"));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", a));
-    (void)b;
-
-    OK(f->db, patron_db_group_list(f->db, &l));
-    assert_int_equal(patron_groups_count(l), 2);
-    /* name order (bytewise): "Händler" < "Standard" */
-    h = patron_groups_at(l, 0);
-    assert_string_equal(patron_group_name(h), "Händler");
-    assert_string_equal(patron_group_discount_percent(h), "12.5");
-    assert_string_equal(patron_group_price_category(h), "B");
-    assert_int_equal(patron_group_is_default(h), 0);
-    assert_int_equal(patron_group_customers(h), 1);
-    h = patron_groups_at(l, 1);
-    assert_string_equal(patron_group_name(h), "Standard");
-    assert_string_equal(patron_group_discount_percent(h), "0");
-    assert_null(patron_group_price_category(h));
-    assert_int_equal(patron_group_is_default(h), 1);
-    assert_int_equal(patron_group_customers(h), 1); /* b joined the default group */
-    assert_null(patron_groups_at(l, 2));
-    patron_groups_free(l);
-
-    OK(f->db, patron_db_group_get(f->db, &g, "Händler"));
-    assert_string_equal(patron_group_name(g), "Händler");
-    assert_int_equal(patron_group_customers(g), 1);
-    patron_group_free(g);
-    g = (patron_group *)1;
-    EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_get(f->db, &g, "Gibt es nicht"));
-    assert_null(g);
-    CONTAINS(patron_db_errmsg(f->db), "Gibt es nicht");
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_get(f->db, &g, ""));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_get(f->db, NULL, "Standard"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_list(f->db, NULL));
-    patron_groups_free(NULL);
-    patron_group_free(NULL);
-}
-
-static void test_groups_add(void **state)
-{
-    tb_fx *f = *state;
-    char *j, long_name[80];
-    if (!groups_supported(f))
-        return;
-    j = groups(f);
-    assert_string_equal(j, "[]");
-    patron_free(j);
-
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    assert_group(f, "Standard", "\"default\":true");
-    assert_group(f, "Händler", "\"default\":false");
-    assert_group(f, "Standard", "\"discount_percent\":0,");
-    assert_group(f, "Standard", "\"price_category\":\"\"");
-    assert_group(f, "Standard", "\"customers\":0}");
-    j = groups(f);
-    assert_int_equal(count_of(j, "\"name\":"), 2);
-    assert_int_equal(count_of(j, "\"default\":true"), 1);
-    patron_free(j);
-
-    /* refusals */
-    {
-        char *before = groups(f), *after;
-        EXPECT(f->db, PATRON_E_EXISTS, patron_db_group_add(f->db, "Händler"));
-        CONTAINS(patron_db_errmsg(f->db), "Händler");
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, ""));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, NULL));
-        memset(long_name, 'x', 65);
-        long_name[65] = '\0';
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, long_name));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, "zwei\nZeilen"));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, "Tab\there"));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_add(f->db, "bad \xC3"));
-        after = groups(f);
-        assert_string_equal(before, after);
-        patron_free(before);
-        patron_free(after);
-    }
-    /* 64 bytes is the limit */
-    memset(long_name, 'y', 64);
-    long_name[64] = '\0';
-    OK(f->db, patron_db_group_add(f->db, long_name));
-    assert_group(f, long_name, "\"default\":false");
-    /* a name that needs escaping in JSON */
-    OK(f->db, patron_db_group_add(f->db, "Groß \"&\" Klein\\"));
-    patron_free(groups(f));
-}
-
-/* Each of `bad` is refused with PATRON_E_INVALID as discount_percent of
- * "Händler"; fails once, naming every value taken. */
-static void refuse_discounts(tb_fx *f, const char *const *bad, size_t n)
-{
-    char taken[512] = "";
-    for (size_t i = 0; i < n; i++) {
-        patron_status st = patron_db_group_set(f->db, "Händler", "discount_percent", bad[i]);
-        if (st != PATRON_E_INVALID) {
-            char *j = NULL, one[96];
-            OK(f->db, patron_db_groups_to_json(f->db, &j));
-            snprintf(one, sizeof one, " \"%s\"(%s%s)", bad[i], patron_status_message(st),
-                     json_valid(j) ? "" : ", groups_json now invalid JSON");
-            strncat(taken, one, sizeof taken - strlen(taken) - 1);
-            patron_free(j);
-            OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "12.5"));
-        }
-    }
-    if (taken[0])
-        fail_msg("discount_percent accepted values that are not 0..100 with at most two decimals:%s", taken);
-}
-
-static void test_groups_set(void **state)
-{
-    tb_fx *f = *state;
-    static const char *const good[] = { "0", "12.5", "100", "99.99", "0.5", "7", "100.00" };
-    static const char *const bad[] = { "-1", "100.01", "101", "12,5", "abc", "", "12.345",
-                                       " 5", "nan", "inf", "+5", "5 ", "1.2.3", "100.001" };
-    char *before, *after, want[64];
-    if (!groups_supported(f))
-        return;
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", good[i]));
-        snprintf(want, sizeof want, "\"discount_percent\":%s,", good[i]);
-        assert_group(f, "Händler", want);
-    }
-    OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "12.5"));
-    before = groups(f);
-    refuse_discounts(f, bad, sizeof bad / sizeof bad[0]);
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Händler", "discount_percent", NULL));
-    after = groups(f);
-    assert_string_equal(before, after);
-    patron_free(before);
-    patron_free(after);
-
-    /* price category: text, "" clears */
-    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", "B2B-Preis \"netto\""));
-    assert_group(f, "Händler", "\"price_category\":\"B2B-Preis \\\"netto\\\"\"");
-    assert_group(f, "Händler", "\"discount_percent\":12.5,"); /* kept */
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Händler", "price_category", "a\nb"));
-    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", ""));
-    assert_group(f, "Händler", "\"price_category\":\"\"");
-    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", "C"));
-    OK(f->db, patron_db_group_set(f->db, "Händler", "price_category", NULL));
-    assert_group(f, "Händler", "\"price_category\":\"\"");
-
-    /* default: moves the flag */
-    OK(f->db, patron_db_group_set(f->db, "Händler", "default", "1"));
-    assert_group(f, "Händler", "\"default\":true");
-    assert_group(f, "Standard", "\"default\":false");
-    OK(f->db, patron_db_group_set(f->db, "Händler", "default", "1")); /* again: no change */
-    before = groups(f);
-    assert_int_equal(count_of(before, "\"default\":true"), 1);
-    EXPECT(f->db, PATRON_E_STATE, patron_db_group_set(f->db, "Händler", "default", "0"));
-    OK(f->db, patron_db_group_set(f->db, "Standard", "default", "0")); /* not the default: nothing to do */
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Standard", "default", "2"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Standard", "default", NULL));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Standard", "colour", "blau"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_set(f->db, "Standard", NULL, "1"));
-    EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_set(f->db, "Gibtsnicht", "discount_percent", "1"));
-    after = groups(f);
-    assert_string_equal(before, after);
-    patron_free(before);
-    patron_free(after);
-    OK(f->db, patron_db_group_set(f->db, "Standard", "default", "1"));
-    assert_group(f, "Standard", "\"default\":true");
-    assert_group(f, "Händler", "\"default\":false");
-}
-
-/* "discount_percent (0..100, up to two decimals)": written as a plain decimal.
- * groups_json copies the stored text into the JSON as a number, so any other
- * notation that strtod() takes breaks the JSON (0x10, .5, 5., 007). */
-static void test_groups_discount_strict_format(void **state)
-{
-    tb_fx *f = *state;
-    static const char *const odd[] = { "0x10", "1e2", ".5", "5.", "007", "0X1A", "1E1" };
-    if (!groups_supported(f))
-        return;
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    refuse_discounts(f, odd, sizeof odd / sizeof odd[0]);
-    patron_free(groups(f));
-}
-
-static void test_groups_new_customers_join_default(void **state)
-{
-    tb_fx *f = *state;
-    int64_t before_groups, a, b, c;
-    patron_customer *x;
-    char *fp1, *fp2;
-    if (!groups_supported(f))
-        return;
-    /* no groups yet: no group */
-    before_groups = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
-    assert_field(f->db, before_groups, PATRON_F_GROUP, NULL);
-
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    a = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
-    assert_field(f->db, a, PATRON_F_GROUP, "Standard");
-    b = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
-    assert_field(f->db, b, PATRON_F_GROUP, "Standard");
-    x = person("Dora", "Eiche", NULL, NULL, NULL, NULL, NULL);
-    OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Händler"));
-    c = create(f->db, x);
-    assert_field(f->db, c, PATRON_F_GROUP, "Händler");
-
-    /* the default moves: new customers follow it */
-    OK(f->db, patron_db_group_set(f->db, "Händler", "default", "1"));
-    a = reg(f->db, person("Emil", "Esche", "emil@example.de", NULL, NULL, NULL, NULL));
-    assert_field(f->db, a, PATRON_F_GROUP, "Händler");
-
-    /* an unknown group is refused, by create, register and update */
-    fp1 = fingerprint(f);
-    x = person("Fritz", "Fichte", "fritz@example.de", NULL, NULL, NULL, NULL);
-    OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Gibtsnicht"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_create(f->db, x));
-    CONTAINS(patron_db_errmsg(f->db), "Gibtsnicht");
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_register(f->db, NULL, x));
-    assert_int_equal(patron_customer_id(x), 0);
-    patron_customer_free(x);
-    x = load(f->db, c);
-    OK(f->db, patron_customer_set(x, PATRON_F_GROUP, "Gibtsnicht"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_update(f->db, x));
-    patron_customer_free(x);
-    fp2 = fingerprint(f);
-    assert_same_store(fp1, fp2, "customer with an unknown group");
-    free(fp1);
-    free(fp2);
-    /* activation keeps the group */
-    {
-        patron_activation *r = activate(f->db, b, PATRON_ACTIVATE_AUTO, 0);
-        assert_int_equal(patron_activation_outcome(r), PATRON_OUTCOME_ACTIVATED);
-        patron_activation_free(r);
-        assert_field(f->db, b, PATRON_F_GROUP, "Standard");
-    }
-    assert_group(f, "Standard", "\"customers\":2}"); /* a, b: active */
-    assert_group(f, "Händler", "\"customers\":1}");  /* c; emil is pending */
-}
-
-static void test_groups_rename_and_assign(void **state)
-{
-    tb_fx *f = *state;
-    int64_t a, b, p, m, ids[8];
-    size_t n;
-    patron_filter flt = PATRON_FILTER_INIT;
-    char *rev;
-    if (!groups_supported(f))
-        return;
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    OK(f->db, patron_db_group_set(f->db, "Händler", "discount_percent", "15"));
-    a = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
-    b = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
-    p = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
-    m = create(f->db, person("Bert", "Birke", "bert2@example.de", NULL, NULL, NULL, NULL));
-
-    /* assign */
-    rev = field_of(f->db, a, PATRON_F_REVISION);
-    OK(f->db, patron_db_group_assign(f->db, "Händler", a));
-    assert_field(f->db, a, PATRON_F_GROUP, "Händler");
-    {
-        char *r2 = field_of(f->db, a, PATRON_F_REVISION);
-        assert_int_equal(atoll(r2), atoll(rev) + 1);
-        free(r2);
-    }
-    free(rev);
-    OK(f->db, patron_db_group_assign(f->db, "Händler", p));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", m));
-    {
-        patron_merge_plan *pl = NULL;
-        OK(f->db, patron_merge_plan_new(f->db, &pl, b, &m, 1, 0));
-        OK(f->db, patron_db_merge(f->db, NULL, pl));
-        patron_merge_plan_free(pl);
-    }
-    {
-        char *fp1 = fingerprint(f), *fp2;
-        EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_assign(f->db, "Gibtsnicht", b));
-        EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_assign(f->db, "Händler", 999));
-        EXPECT(f->db, PATRON_E_STATE, patron_db_group_assign(f->db, "Händler", m)); /* merged */
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_assign(f->db, "", b));
-        fp2 = fingerprint(f);
-        assert_same_store(fp1, fp2, "refused assign");
-        free(fp1);
-        free(fp2);
-    }
-
-    /* rename: every customer follows, attributes stay */
-    OK(f->db, patron_db_group_rename(f->db, "Händler", "Wiederverkäufer"));
-    assert_field(f->db, a, PATRON_F_GROUP, "Wiederverkäufer");
-    assert_field(f->db, p, PATRON_F_GROUP, "Wiederverkäufer");
-    assert_field(f->db, m, PATRON_F_GROUP, "Wiederverkäufer");
-    assert_field(f->db, b, PATRON_F_GROUP, "Standard");
-    assert_group(f, "Wiederverkäufer", "\"discount_percent\":15,");
-    assert_group(f, "Wiederverkäufer", "\"customers\":1}");
-    assert_null(group_obj(f, "Händler"));
-    flt.group = "Wiederverkäufer";
-    OK(f->db, patron_db_list(f->db, ids, &n, 8, &flt, 0));
-    assert_int_equal(n, 3);
-    flt.group = "Händler";
-    OK(f->db, patron_db_list(f->db, ids, &n, 8, &flt, 0));
-    assert_int_equal(n, 0);
-    /* the default group keeps its flag through a rename */
-    OK(f->db, patron_db_group_rename(f->db, "Standard", "Privat"));
-    assert_group(f, "Privat", "\"default\":true");
-    assert_field(f->db, b, PATRON_F_GROUP, "Privat");
-    {
-        int64_t n2 = create(f->db, person("Neu", "Kunde", NULL, NULL, NULL, NULL, NULL));
-        assert_field(f->db, n2, PATRON_F_GROUP, "Privat");
-    }
-    /* refusals */
-    {
-        char *fp1 = fingerprint(f), *fp2, *g1 = groups(f), *g2;
-        EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_rename(f->db, "Gibtsnicht", "X"));
-        EXPECT(f->db, PATRON_E_EXISTS, patron_db_group_rename(f->db, "Privat", "Wiederverkäufer"));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_rename(f->db, "Privat", ""));
-        EXPECT(f->db, PATRON_E_INVALID, patron_db_group_rename(f->db, NULL, "X"));
-        OK(f->db, patron_db_group_rename(f->db, "Privat", "Privat"));
-        fp2 = fingerprint(f);
-        g2 = groups(f);
-        assert_same_store(fp1, fp2, "refused rename");
-        assert_string_equal(g1, g2);
-        free(fp1);
-        free(fp2);
-        patron_free(g1);
-        patron_free(g2);
-    }
-}
-
-static void test_groups_delete(void **state)
-{
-    tb_fx *f = *state;
-    int64_t a1, a2, p, m, s;
-    char *fp1, *fp2, *g1, *g2;
-    if (!groups_supported(f))
-        return;
-    OK(f->db, patron_db_group_add(f->db, "Standard"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    a1 = create(f->db, person("Anna", "Ahorn", NULL, NULL, NULL, NULL, NULL));
-    a2 = create(f->db, person("Bert", "Birke", NULL, NULL, NULL, NULL, NULL));
-    p = reg(f->db, person("Cora", "Zeder", "cora@example.de", NULL, NULL, NULL, NULL));
-    m = create(f->db, person("Dora", "Eiche", "dora.alt@example.de", NULL, NULL, NULL, NULL));
-    s = create(f->db, person("Dora", "Eiche", "dora@example.de", NULL, NULL, NULL, NULL));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", a1));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", a2));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", p));
-    OK(f->db, patron_db_group_assign(f->db, "Händler", m));
-    {
-        patron_merge_plan *pl = NULL;
-        OK(f->db, patron_merge_plan_new(f->db, &pl, s, &m, 1, 0));
-        OK(f->db, patron_db_merge(f->db, NULL, pl));
-        patron_merge_plan_free(pl);
-    }
-
-    /* refused while active customers are in it: the message says how many */
-    fp1 = fingerprint(f);
-    g1 = groups(f);
-    EXPECT(f->db, PATRON_E_STATE, patron_db_group_delete(f->db, "Händler"));
-    CONTAINS(patron_db_errmsg(f->db), "2 active customers");
-    OK(f->db, patron_db_group_assign(f->db, "Standard", a2));
-    patron_free(g1);
-    free(fp1);
-    fp1 = fingerprint(f);
-    g1 = groups(f);
-    EXPECT(f->db, PATRON_E_STATE, patron_db_group_delete(f->db, "Händler"));
-    CONTAINS(patron_db_errmsg(f->db), "1 active customer");
-    /* the default group: never */
-    EXPECT(f->db, PATRON_E_STATE, patron_db_group_delete(f->db, "Standard"));
-    CONTAINS(patron_db_errmsg(f->db), "default");
-    EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_group_delete(f->db, "Gibtsnicht"));
-    EXPECT(f->db, PATRON_E_INVALID, patron_db_group_delete(f->db, ""));
-    fp2 = fingerprint(f);
-    g2 = groups(f);
-    assert_same_store(fp1, fp2, "refused group delete");
-    assert_string_equal(g1, g2);
-    free(fp1);
-    free(fp2);
-    patron_free(g1);
-    patron_free(g2);
-
-    /* only pending and merged customers left: allowed, they move to the default */
-    OK(f->db, patron_db_group_assign(f->db, "Standard", a1));
-    OK(f->db, patron_db_group_delete(f->db, "Händler"));
-    assert_null(group_obj(f, "Händler"));
-    assert_field(f->db, p, PATRON_F_GROUP, "Standard");
-    assert_field(f->db, m, PATRON_F_GROUP, "Standard");
-    assert_int_equal(state_of(f->db, m), PATRON_STATE_MERGED);
-    assert_int_equal(state_of(f->db, p), PATRON_STATE_PENDING);
-    g1 = groups(f);
-    assert_int_equal(count_of(g1, "\"name\":"), 1);
-    assert_int_equal(count_of(g1, "\"default\":true"), 1);
-    patron_free(g1);
-    assert_group(f, "Standard", "\"customers\":3}"); /* a1, a2, s */
-    /* an empty non-default group goes without further ado; the name is free again */
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    OK(f->db, patron_db_group_delete(f->db, "Händler"));
-    OK(f->db, patron_db_group_add(f->db, "Händler"));
-    assert_group(f, "Händler", "\"default\":false");
 }
 
 int main(int argc, char **argv)
@@ -1775,13 +1181,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_gate, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_gate_after_merge_by_email, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_gate_shared_mailbox, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_add, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_structs, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_set, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_discount_strict_format, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_new_customers_join_default, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_rename_and_assign, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_groups_delete, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

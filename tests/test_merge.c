@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 
 
-/* A customer with one address; returns its id. */
 /* Where field f of plan p takes its value from. */
 static int choice_of(const patron_merge_plan *p, int f)
 {
@@ -21,44 +21,24 @@ static int choice_of(const patron_merge_plan *p, int f)
     return c;
 }
 
+/* A customer in Köln, house number 1, its address the default one, with
+ * one more field set by name. */
 static int64_t add(patron_db *db, const char *first, const char *last, const char *email,
                    const char *street, const char *plz, const char *extra_field, const char *extra)
 {
-    patron_customer *c;
-    size_t a;
-    int64_t id;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, "1"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, "Köln"), PATRON_OK);
-    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_DEFAULT, "1"), PATRON_OK);
+    patron_customer *c = fx_person(first, last, email, street, "1", plz, "Köln");
+    assert_int_equal(patron_customer_address_set(c, 0, PATRON_A_DEFAULT, "1"), PATRON_OK);
     if (extra_field) {
         int f = patron_field_from_name(extra_field);
         assert_true(f > 0);
         assert_int_equal(patron_customer_set(c, f, extra), PATRON_OK);
     }
-    OK(db, patron_db_create(db, c));
-    id = patron_customer_id(c);
-    patron_customer_free(c);
-    return id;
-}
-
-static patron_customer *load(patron_db *db, int64_t id)
-{
-    patron_customer *c = NULL;
-    OK(db, patron_db_load(db, &c, id));
-    return c;
+    return fx_save(db, c);
 }
 
 static void set_field(patron_db *db, int64_t id, int field, const char *value)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     assert_int_equal(patron_customer_set(c, field, value), PATRON_OK);
     OK(db, patron_db_update(db, c));
     patron_customer_free(c);
@@ -66,7 +46,7 @@ static void set_field(patron_db *db, int64_t id, int field, const char *value)
 
 static void set_login(patron_db *db, int64_t id, const char *user, const char *hash)
 {
-    patron_customer *c = load(db, id);
+    patron_customer *c = fx_load(db, id);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_USER, user), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_LOGIN_HASH, hash), PATRON_OK);
     OK(db, patron_db_update(db, c));
@@ -167,8 +147,8 @@ static void test_plan_choices_and_conflicts(void **state)
         patron_customer *s, *d, *via;
         OK(f->db, patron_db_merge(f->db, &jid, p));
         assert_true(jid > 0);
-        s = load(f->db, a);
-        d = load(f->db, b);
+        s = fx_load(f->db, a);
+        d = fx_load(f->db, b);
         assert_string_equal(patron_customer_get(s, PATRON_F_PHONE), "0221 9999");
         assert_string_equal(patron_customer_get(s, PATRON_F_BIRTH_DATE), "1980-05-17");
         assert_string_equal(patron_customer_get(s, PATRON_F_COMPANY), "Müller GmbH");
@@ -250,7 +230,7 @@ static void test_n_way_and_lists(void **state)
         patron_customer *c;
         snprintf(street, sizeof street, "%s", i % 2 ? "Lindenallee" : "Parkweg");
         ids[i] = add(f->db, "Claudia", "Weber", NULL, street, "80331", NULL, NULL);
-        c = load(f->db, ids[i]);
+        c = fx_load(f->db, ids[i]);
         snprintf(tag, sizeof tag, "tag%d", i % 3);
         assert_int_equal(patron_customer_tag_add(c, tag), PATRON_OK);
         assert_int_equal(patron_customer_prop_set(c, "source", i == 1 ? "ebay" : "shop"), PATRON_OK);
@@ -263,7 +243,7 @@ static void test_n_way_and_lists(void **state)
     assert_int_equal(choice_of(p, PATRON_F_VAT_ID), 4);
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, ids[0]);
+    s = fx_load(f->db, ids[0]);
     /* addresses united without repeats: Lindenallee and Parkweg */
     assert_int_equal(patron_customer_address_count(s), 2);
     /* tags: tag1, tag2, tag0 once each */
@@ -273,7 +253,7 @@ static void test_n_way_and_lists(void **state)
     assert_string_equal(patron_customer_get(s, PATRON_F_VAT_ID), "DE123456789");
     patron_customer_free(s);
     for (int i = 1; i < 6; i++) {
-        patron_customer *d = load(f->db, ids[i]);
+        patron_customer *d = fx_load(f->db, ids[i]);
         char into[24];
         snprintf(into, sizeof into, "%lld", (long long)ids[0]);
         assert_int_equal(patron_customer_state(d), PATRON_STATE_MERGED);
@@ -313,7 +293,7 @@ static void test_login_rules(void **state)
     assert_int_equal(patron_merge_plan_set(p, PATRON_F_LOGIN_USER, "x"), PATRON_E_INVALID);
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, off);
+    s = fx_load(f->db, off);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk");
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$hash-of-dirk");
     patron_customer_free(s);
@@ -334,7 +314,7 @@ static void test_login_rules(void **state)
     assert_string_equal(patron_merge_plan_problems(p), "");
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, off);
+    s = fx_load(f->db, off);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_USER), "dirk.k");
     assert_string_equal(patron_customer_get(s, PATRON_F_LOGIN_HASH), "$2y$10$other");
     patron_customer_free(s);
@@ -356,7 +336,7 @@ static void test_lock_decision(void **state)
     OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_int_equal(patron_customer_locked(s), 1);
     assert_string_equal(patron_customer_get(s, PATRON_F_LOCK_REASON), "Zahlungsausfall");
     patron_customer_free(s);
@@ -366,12 +346,12 @@ static void test_lock_decision(void **state)
     OK(f->db, patron_merge_plan_set_lock(p, PATRON_MERGE_LOCK_UNLOCKED));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    s = load(f->db, c);
+    s = fx_load(f->db, c);
     assert_int_equal(patron_customer_locked(s), 0);
     patron_customer_free(s);
     /* unlock */
     OK(f->db, patron_db_unlock(f->db, a));
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_int_equal(patron_customer_locked(s), 0);
     assert_null(patron_customer_get(s, PATRON_F_LOCK_REASON));
     patron_customer_free(s);
@@ -383,10 +363,10 @@ static void test_policy_newest(void **state)
     patron_merge_plan *p;
     int64_t a = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 1");
     int64_t b = add(f->db, "Frank", "Vogel", NULL, "Allee", "04109", "phone", "0341 2");
-    patron_customer *c = load(f->db, b);
+    patron_customer *c = fx_load(f->db, b);
     /* make b the newer one without waiting a second: an update stamps now,
      * and a's updated_at is set to the past through a store-level write */
-    patron_customer *old = load(f->db, a);
+    patron_customer *old = fx_load(f->db, a);
     patron_key none[1];
     (void)none;
     assert_int_equal(patron_record_set(old, PATRON_F_UPDATED_AT, "1000"), PATRON_OK);
@@ -530,11 +510,11 @@ static void test_undo_refused_when_later_changes_depend(void **state)
     assert_int_equal(patron_db_undo(f->db, &uid, j1, 0), PATRON_E_STATE);
     assert_non_null(strstr(patron_db_errmsg(f->db), "edited"));
     OK(f->db, patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE));
-    s = load(f->db, a);
+    s = fx_load(f->db, a);
     assert_null(patron_customer_get(s, PATRON_F_PHONE));
     assert_int_equal(patron_customer_revision(s), 1);
     patron_customer_free(s);
-    s = load(f->db, b);
+    s = fx_load(f->db, b);
     assert_int_equal(patron_customer_state(s), PATRON_STATE_ACTIVE);
     patron_customer_free(s);
 
@@ -660,14 +640,14 @@ static void test_pending_survivor(void **state)
     OK(f->db, patron_merge_plan_set_activate(p, 1));
     OK(f->db, patron_db_merge(f->db, &jid, p));
     patron_merge_plan_free(p);
-    c = load(f->db, pend);
+    c = fx_load(f->db, pend);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_ACTIVE);
     assert_non_null(patron_customer_get(c, PATRON_F_NUMBER));
     assert_string_equal(patron_customer_get(c, PATRON_F_LOGIN_USER), "olaf");
     patron_customer_free(c);
     /* undo: pending again, without a number (the number stays used up) */
     OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
-    c = load(f->db, pend);
+    c = fx_load(f->db, pend);
     assert_int_equal(patron_customer_state(c), PATRON_STATE_PENDING);
     assert_null(patron_customer_get(c, PATRON_F_NUMBER));
     patron_customer_free(c);

@@ -1,11 +1,14 @@
 """Several processes, killed imports, numbers across restarts."""
 import csv
+import errno
 import os
 import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
+import unittest
 
 import clitest
 
@@ -14,6 +17,7 @@ BATCH = 10000  # rows per transaction of `patron import`
 
 class Durability(clitest.CliTest):
     def count(self):
+        """Customers committed to the file."""
         try:
             return self.sql("SELECT count(*) FROM patron_customers")[0][0]
         except sqlite3.OperationalError:
@@ -24,14 +28,55 @@ class Durability(clitest.CliTest):
                                 cwd=self.dir, env=self.env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def wait_for(self, proc, n):
-        """Wait until `n` customers are committed; the import must still run."""
+    def start_fed_import(self, src, rows):
+        """Start `patron import` on a named pipe and feed it the header and
+        the first `rows` rows of `src` (one line per row): the import cannot
+        end, and cannot commit past the rows fed, until feed_rest() or the
+        test kills it.  Returns (process, pipe, the remaining lines)."""
+        fifo = self.path("feed.csv")
+        os.mkfifo(fifo)
+        with open(src, "rb") as f:
+            lines = f.read().splitlines(keepends=True)
+        self.assertGreater(len(lines), rows + 1)
+        p = self.start_import(fifo)
         deadline = time.time() + 60
+        while True:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    raise
+            self.assertIsNone(p.poll(), "the import ended before it opened its input")
+            self.assertLess(time.time(), deadline, "the import does not open its input")
+            time.sleep(0.01)
+        os.set_blocking(fd, True)
+        pipe = os.fdopen(fd, "wb")
+        pipe.write(b"".join(lines[:rows + 1]))
+        pipe.flush()
+        return p, pipe, lines[rows + 1:]
+
+    def feed_rest(self, pipe, rest):
+        """Feed the remaining lines and end the input, from a thread (the
+        import's own output is read meanwhile)."""
+        def run():
+            try:
+                pipe.write(b"".join(rest))
+            finally:
+                pipe.close()
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    def wait_for(self, proc, n):
+        """Wait until at least `n` customers are committed; the import must
+        still run (a test that wanted to interrupt it fails otherwise)."""
+        deadline = time.time() + 120
         while self.count() < n:
-            if proc.poll() is not None:
-                self.skipTest("the import finished before it could be interrupted")
+            self.assertIsNone(proc.poll(), "the import ended before %d customers were committed" % n)
             self.assertLess(time.time(), deadline, "import too slow")
             time.sleep(0.005)
+        self.assertIsNone(proc.poll(), "the import ended before it could be interrupted")
 
     def rows(self, src):
         with open(src, encoding="utf-8", newline="") as f:
@@ -51,19 +96,23 @@ class Durability(clitest.CliTest):
     def test_kill_during_import_leaves_whole_batches(self):
         src = self.gen_customers(40000, seed=11)
         total = len(self.rows(src))
-        p = self.start_import(src)
+        # Fed through a pipe: two and a half batches, well past the reader's
+        # buffer, so the second batch commits (when the first row after it is
+        # read) and the third cannot; the input never ends, so the import is
+        # killed mid-way, always.
+        p, pipe, _ = self.start_fed_import(src, 2 * BATCH + BATCH // 2)
         self.wait_for(p, 2 * BATCH)
         p.kill()
         p.wait()
+        pipe.close()
         p.stdout.close()
         p.stderr.close()
         self.assertEqual(p.returncode, -signal.SIGKILL)
 
         self.assertEqual(self.sql("PRAGMA integrity_check"), [("ok",)])
         committed = self.count()
-        self.assertGreaterEqual(committed, 2 * BATCH)
+        self.assertEqual(committed, 2 * BATCH, "a batch was committed in part, or not at all")
         self.assertLess(committed, total)
-        self.assertEqual(committed % BATCH, 0, "a batch was committed in part")
         # Reopening works, and what is there is complete.
         exported = self.assertComplete(src)
         self.assertEqual(len(exported), committed)
@@ -82,8 +131,22 @@ class Durability(clitest.CliTest):
         self.assertEqual(self.sql("PRAGMA integrity_check"), [("ok",)])
 
     def test_sigint_stops_at_a_row_and_says_where(self):
+        # A regular file (SIGINT is checked between rows; a read from a pipe
+        # would be interrupted instead), long enough that the import is far
+        # from its end when the signal comes: 40000 generated people, then
+        # the same rows again under other ids up to 120000 rows.
         src = self.gen_customers(40000, seed=12)
+        with open(src, "rb") as f:
+            lines = f.read().splitlines(keepends=True)
+        k = 0
+        with open(src, "ab") as f:
+            while len(lines) < 120001:
+                k += 1
+                extra = [b"R%d-" % k + ln for ln in lines[1:40001]]
+                f.write(b"".join(extra))
+                lines += extra
         rows = self.rows(src)
+        self.assertEqual(len(rows), len(lines) - 1)
         p = self.start_import(src)
         self.wait_for(p, 2 * BATCH)
         p.send_signal(signal.SIGINT)
@@ -95,6 +158,8 @@ class Durability(clitest.CliTest):
         m = re.search(r"imported (\d+) customers, rejected 0 rows", out.decode())
         self.assertTrue(m, out)
         imported = int(m.group(1))
+        self.assertGreaterEqual(imported, 2 * BATCH)
+        self.assertLess(imported, len(rows))
         # The generated file has one line per row: rows before `line` are in.
         self.assertEqual(imported, line - 2)
         self.assertEqual(self.count(), imported)
@@ -107,23 +172,58 @@ class Durability(clitest.CliTest):
         self.ok("update", "e1", "last_name=Zweite")
         self.assertEqual(self.show_json("e1")["last_name"], "Zweite")
 
-        # While a long import writes, other processes read what is committed
-        # (readers never wait for the writer).  Writers would wait for the
-        # import's batches, up to the store's busy timeout.
-        src = self.gen_customers(30000, seed=13)
-        p = self.start_import(src)
+        # While a long import writes, other processes read what is committed,
+        # whole batches and nothing else.  The import is fed through a pipe
+        # and held with its third batch open: another connection sees the two
+        # committed batches at once; a second patron process waits for the
+        # open batch (its read transaction takes the store's write lock, see
+        # test_reader_does_not_wait_for_an_open_batch), then sees whole
+        # batches.
+        src = self.gen_customers(20000, seed=13)
+        p, pipe, rest = self.start_fed_import(src, 2 * BATCH + BATCH // 2)
         self.wait_for(p, 2 * BATCH)
-        seen = len(self.ok("list").splitlines())
-        self.assertGreaterEqual(seen, 2 * BATCH + 1)
-        self.assertEqual(self.show_json("e1")["last_name"], "Zweite")
+        self.assertEqual(self.count(), 2 * BATCH + 1)
+        reader = subprocess.Popen([clitest.PATRON, "--db", self.db, "list"], cwd=self.dir, env=self.env(),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        feeder = self.feed_rest(pipe, rest)
+        rout, rerr = reader.communicate(timeout=120)
+        self.assertEqual(reader.returncode, 0, rerr)
         out, err = p.communicate(timeout=300)
+        feeder.join()
         self.assertEqual(p.returncode, 0, err)
         total = len(self.rows(src)) + 1
+        seen = len(rout.splitlines())
+        self.assertGreater(seen, 2 * BATCH + 1)
+        self.assertTrue(seen == total or (seen - 1) % BATCH == 0, "the reader saw %d customers" % seen)
+        self.assertEqual(self.show_json("e1")["last_name"], "Zweite")
         self.assertEqual(len(self.ok("list").splitlines()), total)
         self.ok("update", "e1", "first_name=Danach")
         self.assertEqual(self.show_json("e1")["first_name"], "Danach")
         numbers = sorted(c["number"] for c in self.export_json())
         self.assertEqual(numbers, ["K%06d" % i for i in range(1, total + 1)])
+
+    @unittest.expectedFailure
+    def test_reader_does_not_wait_for_an_open_batch(self):
+        """Known defect: a second process (`patron list`) cannot read while
+        an import holds a batch open: it waits for the store's busy timeout
+        (5 s) and fails with "store callback 'begin' failed ... database is
+        locked".  Opening the file no longer takes the write lock, but
+        libpatron-sqlite begins every transaction of a read-write handle
+        with BEGIN IMMEDIATE, reads too, since the store interface has no
+        read-only transaction; in WAL mode readers need not wait.  When that
+        is fixed this test passes and unittest reports an unexpected
+        success: drop the decorator then."""
+        src = self.gen_customers(20000, seed=14)
+        p, pipe, _ = self.start_fed_import(src, 2 * BATCH + BATCH // 2)
+        try:
+            self.wait_for(p, 2 * BATCH)
+            r = self.run_cli("list", timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+            self.assertEqual(len(r.stdout.splitlines()), 2 * BATCH)
+        finally:
+            p.kill()
+            p.communicate()
+            pipe.close()
 
     def test_numbers_continue_after_reopening(self):
         self.assertEqual(self.ok("create", "last_name=A").strip(), "K000001")

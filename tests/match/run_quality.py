@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Quality test of the matcher (issue 4): generate the data sets into a
-temporary directory, run `patron dedupe` on each (or the harness), score the
-pairs with the reference scorer and compare.
+"""Quality test of the matcher (issues 4 and 11): generate the data sets into
+a temporary directory, run `patron dedupe` on each (or the harness), score
+the pairs with the reference scorer and compare.
 
     run_quality.py DATA_DIR patron dedupe      # the command-line tool
     run_quality.py DATA_DIR match_quality --out   # the harness (quality.c)
@@ -17,41 +17,248 @@ by digit; the product leaves such a value out, so FEBRL4 and FEBRL3 recall
 were a little lower for the product than the fork reported: 0.9838 against
 0.9842 and 0.9798 against 0.9821.)
 
-Two kinds of figures: TARGETS are issue 4's goals and are printed with every
-run; FLOORS are what the test enforces.  Where they differ the goal is not
-reached yet, for a reason the issue's own rules set: on FEBRL4 about forty
-true pairs share surname and address but have another first name and
+The data sets: the development generator (`--people 20000 --seed 7`),
+FEBRL4, FEBRL3, and the life-event set of tests/match/gen_life_events.py
+(people who moved, married, got a second mailbox, registered at work,
+deliver to a Packstation; colleagues sharing a company's contact data,
+very common names in one city, households), which no rule was tuned on.
+
+Printed per data set, beside the reference scorer's MERGE precision/recall/
+F1 and MERGE+REVIEW recall (after transitive closure, score_pairs.py):
+
+  review/1k    REVIEW pairs that are not one person, per 1 000 records
+               (raw pairs, before closure): the review load of a merchant
+  household    pairs judged `household` (issue 11's verdict: counted as
+               neither MERGE nor REVIEW), and how many of them are one person
+  names-differ MERGE pairs whose given AND last names both clearly differ
+               (not a typo, an initial, a shared name part or swapped names):
+               the issue says there must be none
+  shop rule    the naive rule of shop systems as a baseline: same email, or
+               same last name + street + postal code (case and blanks
+               ignored), every such pair a MERGE
+  situations   (life-event set) per situation, the true pairs found as MERGE
+               and as MERGE or REVIEW, and the false MERGE pairs
+
+Two kinds of figures: TARGETS are the issues' goals and are printed with
+every run; FLOORS are what the test enforces.  Where they differ the goal is
+not reached yet, for a reason the issue's own rules set: on FEBRL4 about
+forty true pairs share surname and address but have another first name and
 another birth date - exactly the household pattern that must never be a
 MERGE - and on FEBRL3 the library refuses birth dates that are no real dates
 (1902-78-03), so those pairs are compared without them.
 """
+import csv
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
+from collections import defaultdict
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIFE = "life-events-8000-seed11"
+# the life-event generator's kinds of records that duplicate another
+DUP_KINDS = {"moved", "married", "mailbox", "work", "packstation", "typo", "packstation-dup",
+             "colleague-dup", "namesake-dup"}
 
 # data set → (minimum figures); names as printed by score_pairs.py
 TARGETS = {
-    "german-20000-seed7": {"merge_precision": 0.995, "merge_recall": 0.95, "any_recall": 0.985},
-    "febrl4": {"merge_f1": 0.995},
+    "german-20000-seed7": {"merge_precision": 0.995, "merge_recall": 0.97, "any_recall": 0.99},
+    "febrl4": {"merge_f1": 0.995, "merge_precision": 0.999, "any_recall": 0.998},
     "febrl3": {"merge_f1": 0.99},
+    # issue 11's targets for held-out German shop data
+    LIFE: {"merge_precision": 0.99, "merge_recall": 0.90, "any_recall": 0.98},
 }
+# issue 11: false REVIEW pairs per 1 000 records on the generator
+TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 # What the product reaches (patron_db_dedupe, issue 10), rounded down in the
 # third decimal, so that any loss fails:
 #   german-20000-seed7  P 0.9961  R 0.9956  any 1.0000
 #   febrl4              P 1.0000  R 0.9838  F1 0.9918
 #   febrl3              P 1.0000  R 0.9798  F1 0.9898
+#   life events         P 0.9408  R 0.4538  any 0.8188 (issue 11, before its
+#                       evidence model: the caps of score.c hold back moves,
+#                       second mailboxes and marriages)
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.996, "merge_recall": 0.995, "any_recall": 0.999},
     "febrl4": {"merge_f1": 0.991, "merge_precision": 0.999, "merge_recall": 0.983},
     "febrl3": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979},
+    LIFE: {"merge_precision": 0.940, "merge_recall": 0.453, "any_recall": 0.818},
 }
+# MERGE pairs of two people with different given and last names: a hard
+# failure where the product has none today.
+NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, LIFE: None}
 
 
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+# ---- names ------------------------------------------------------------------------
+
+def fold(s):
+    s = s.strip().lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        s = s.replace(a, b)
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in s).split()
+
+
+def osa(a, b):
+    """Damerau-Levenshtein (optimal string alignment) distance."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            c = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + c)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def close(ta, tb):
+    """Two name token lists that may be one name: empty, a shared token, an
+    initial, or a typo."""
+    if not ta or not tb:
+        return True
+    for x in ta:
+        for y in tb:
+            if x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y)):
+                return True
+            if min(len(x), len(y)) >= 3 and osa(x, y) <= 2:
+                return True
+    return False
+
+
+def names_clearly_differ(ra, rb):
+    fa, la = fold(ra.get("first_name", "")), fold(ra.get("last_name", ""))
+    fb, lb = fold(rb.get("first_name", "")), fold(rb.get("last_name", ""))
+    if close(fa, fb) or close(la, lb):
+        return False
+    return not (close(fa, lb) and close(la, fb))  # swapped
+
+
+# ---- the naive shop rule -------------------------------------------------------------
+
+def shop_rule_pairs(records):
+    keys = defaultdict(list)
+    for rid, r in records.items():
+        email = r.get("email", "").strip().lower()
+        if email:
+            keys[("e", email)].append(rid)
+        last, street, plz = (" ".join(r.get(k, "").lower().split())
+                             for k in ("last_name", "street", "postal_code"))
+        if last and street and plz:
+            keys[("a", last, street, plz)].append(rid)
+    pairs = set()
+    for ids in keys.values():
+        if len(ids) > 200:  # a key that many share is no identity (and would be slow)
+            continue
+        for i in range(len(ids)):
+            for j in range(i + 1, len(ids)):
+                pairs.add(tuple(sorted((ids[i], ids[j]))))
+    return pairs
+
+
+# ---- scoring ---------------------------------------------------------------------------
+
+def score(py, data, truth, pairs_csv):
+    s = run([py, os.path.join(data, "score_pairs.py"), truth, pairs_csv])
+    m = re.search(r"^RESULT (.*)$", s.stdout, re.M)
+    return m.group(1), dict((k, float(v)) for k, v in (x.split("=") for x in m.group(1).split()))
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def evaluate(name, py, data, csv_path, truth_path, raw_pairs, tmp, kinds_path=None):
+    """Everything beside the reference scorer's figures.  Returns the figures
+    for the floors and the lines to print."""
+    records = dict((r["id"], r) for r in read_csv(csv_path))
+    person = dict((r["id"], r["person"]) for r in read_csv(truth_path))
+    kind = dict((r["id"], r["kind"]) for r in read_csv(kinds_path)) if kinds_path else {}
+    rows = []
+    with open(raw_pairs, encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh):
+            if not row or row[0] in ("id_a", "a") or len(row) < 4:
+                continue
+            rows.append((row[0], row[1], row[3].strip().lower()))
+    # the reference scorer counts anything but `merge` as review: give it
+    # MERGE and REVIEW only
+    scored = os.path.join(tmp, name + "_scored.csv")
+    with open(scored, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id_a", "id_b", "score", "decision"])
+        for a, b, d in rows:
+            if d in ("merge", "review"):
+                w.writerow([a, b, "0", d])
+    result, figures = score(py, data, truth_path, scored)
+    same = lambda a, b: a in person and person.get(a) == person.get(b)
+    n = max(1, len(records))
+    false_review = sum(1 for a, b, d in rows if d == "review" and not same(a, b))
+    households = [(a, b) for a, b, d in rows if d == "household"]
+    names_differ = [(a, b) for a, b, d in rows
+                    if d == "merge" and a in records and b in records and not same(a, b)
+                    and names_clearly_differ(records[a], records[b])]
+    figures["review_load"] = 1000.0 * false_review / n
+    figures["names_differ"] = len(names_differ)
+    lines = ["review/1k %.1f (%d false REVIEW pairs, %d records)   household %d (%d one person)"
+             "   names-differ MERGE %d"
+             % (figures["review_load"], false_review, len(records), len(households),
+                sum(1 for a, b in households if same(a, b)), len(names_differ))]
+    for a, b in names_differ[:3]:
+        ra, rb = records[a], records[b]
+        lines.append("  names-differ: %s %s %s | %s %s %s" % (a, ra["first_name"], ra["last_name"],
+                                                              b, rb["first_name"], rb["last_name"]))
+
+    base = os.path.join(tmp, name + "_shoprule.csv")
+    with open(base, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id_a", "id_b", "score", "decision"])
+        for a, b in sorted(shop_rule_pairs(records)):
+            w.writerow([a, b, "0", "merge"])
+    _, bf = score(py, data, truth_path, base)
+    lines.append("shop rule (same email, or last name + street + postal code): merge_precision=%.4f "
+                 "merge_recall=%.4f merge_f1=%.4f" % (bf["merge_precision"], bf["merge_recall"],
+                                                      bf["merge_f1"]))
+
+    if kind:
+        # a true pair's situation: the kind of the record that made it a
+        # duplicate; a false MERGE pair's: both records' kinds
+        by_person = defaultdict(list)
+        for rid, pid in person.items():
+            by_person[pid].append(rid)
+        decided = dict(((min(a, b), max(a, b)), d) for a, b, d in rows)
+        stats = defaultdict(lambda: [0, 0, 0])  # true pairs, merge, merge|review
+        for ids in by_person.values():
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    a, b = min(ids[i], ids[j]), max(ids[i], ids[j])
+                    ka, kb = kind.get(a, "?"), kind.get(b, "?")
+                    k = ka if ka in DUP_KINDS else kb if kb in DUP_KINDS else ka
+                    d = decided.get((a, b))
+                    st = stats[k]
+                    st[0] += 1
+                    st[1] += d == "merge"
+                    st[2] += d in ("merge", "review")
+        false_merge = defaultdict(int)
+        for a, b, d in rows:
+            if d == "merge" and not same(a, b):
+                false_merge["~".join(sorted((kind.get(a, "?"), kind.get(b, "?"))))] += 1
+        lines.append("true pairs by situation (merge/merge+review/all): " + ", ".join(
+            "%s %d/%d/%d" % (k, v[1], v[2], v[0]) for k, v in sorted(stats.items())))
+        lines.append("false MERGE pairs by situations: " + (", ".join(
+            "%s %d" % kv for kv in sorted(false_merge.items())) or "none"))
+    return result, figures, lines
 
 
 def main():
@@ -70,36 +277,48 @@ def main():
                        os.path.join(data, "febrl", "dataset4b.csv")],
             "febrl3": [os.path.join(data, "febrl", "to_customers.py"),
                        os.path.join(data, "febrl", "dataset3.csv")],
+            LIFE: [os.path.join(HERE, "gen_life_events.py"), "--people", "8000", "--seed", "11",
+                   "--kinds", os.path.join(tmp, LIFE + "_kinds.csv")],
         }
         for name, gen in sets.items():
-            csv = os.path.join(tmp, name + ".csv")
+            csv_path = os.path.join(tmp, name + ".csv")
             truth = os.path.join(tmp, name + "_truth.csv")
             pairs = os.path.join(tmp, name + "_pairs.csv")
-            run([py] + gen + ["--out", csv, "--truth", truth])
+            run([py] + gen + ["--out", csv_path, "--truth", truth])
             t0 = time.time()
             if command[-1] == "--out":
-                q = run(command + [pairs, csv])
+                q = run(command + [pairs, csv_path])
             else:
                 with open(pairs, "w") as out:
-                    q = subprocess.run(command + [csv], check=True, stdout=out,
+                    q = subprocess.run(command + [csv_path], check=True, stdout=out,
                                        stderr=subprocess.PIPE, text=True)
             took = time.time() - t0
-            s = run([py, os.path.join(data, "score_pairs.py"), truth, pairs])
-            m = re.search(r"^RESULT (.*)$", s.stdout, re.M)
-            figures = dict((k, float(v)) for k, v in (x.split("=") for x in m.group(1).split()))
-            print("%-20s %s  (%.2f s)" % (name, m.group(1), took))
+            kinds = os.path.join(tmp, name + "_kinds.csv") if name == LIFE else None
+            result, figures, lines = evaluate(name, py, data, csv_path, truth, pairs, tmp, kinds)
+            print("%-24s %s  (%.2f s)" % (name, result, took))
+            for line in lines:
+                print("    " + line)
             for line in q.stderr.splitlines():
                 print("    " + line)
             for k, goal in TARGETS[name].items():
                 if figures[k] < goal:
                     print("    below the issue's target: %s %.4f < %.3f" % (k, figures[k], goal))
+            if name in TARGET_REVIEW_LOAD and figures["review_load"] > TARGET_REVIEW_LOAD[name]:
+                print("    above the issue's target: review/1k %.1f > %.0f"
+                      % (figures["review_load"], TARGET_REVIEW_LOAD[name]))
+            if figures["names_differ"]:
+                print("    the issue's target is no MERGE of two people with different given and "
+                      "last names: %d" % figures["names_differ"])
             for k, low in FLOORS[name].items():
                 if figures[k] < low:
                     failed.append("%s: %s %.4f < %.3f" % (name, k, figures[k], low))
+            limit = NAMES_DIFFER_MAX[name]
+            if limit is not None and figures["names_differ"] > limit:
+                failed.append("%s: names-differ MERGE pairs %d > %d" % (name, figures["names_differ"], limit))
     for f in failed:
         print("BELOW FLOOR " + f)
-    print("%d passed, %d failed" % (3 - len(set(f.split(":")[0] for f in failed)),
-                                    len(set(f.split(":")[0] for f in failed))))
+    bad = len(set(f.split(":")[0] for f in failed))
+    print("%d passed, %d failed" % (len(sets) - bad, bad))
     return 1 if failed else 0
 
 

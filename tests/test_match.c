@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "fixture.h"
 #include "jsoncheck.h"
 
 static const char *g_backend = "memory";
@@ -28,37 +29,6 @@ typedef struct fx {
     int64_t max, erika, hans, anna, hans_old, karl, gmail;
 } fx;
 
-static patron_customer *person(const char *first, const char *last, const char *email, const char *street,
-                               const char *number, const char *plz, const char *city)
-{
-    patron_customer *c;
-    size_t a;
-    assert_int_equal(patron_customer_new(&c), PATRON_OK);
-    if (first)
-        assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
-    if (last)
-        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
-    if (email)
-        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
-    if (street) {
-        assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, street), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_HOUSE_NUMBER, number), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, plz), PATRON_OK);
-        assert_int_equal(patron_customer_address_set(c, a, PATRON_A_CITY, city), PATRON_OK);
-    }
-    return c;
-}
-
-static int64_t create(patron_db *db, patron_customer *c)
-{
-    int64_t id;
-    OK(db, patron_db_create(db, c));
-    id = patron_customer_id(c);
-    patron_customer_free(c);
-    return id;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -68,19 +38,19 @@ static int setup(void **state)
     f->db = tb_db(&f->tb);
     if (!f->db)
         return -1;
-    c = person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
     patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17");
     patron_customer_set(c, PATRON_F_PHONE, "030 1234567");
-    f->max = create(f->db, c);
-    f->erika = create(f->db, person("Erika", "Mustermann", "erika@example.de", "Hauptstraße", "12", "10115",
+    f->max = fx_save(f->db, c);
+    f->erika = fx_save(f->db, fx_person("Erika", "Mustermann", "erika@example.de", "Hauptstraße", "12", "10115",
                                     "Berlin"));
-    f->hans = create(f->db, person("Hans", "Müller", "hans.mueller@example.de", "Bahnhofstraße", "5", "50667",
+    f->hans = fx_save(f->db, fx_person("Hans", "Müller", "hans.mueller@example.de", "Bahnhofstraße", "5", "50667",
                                    "Köln"));
-    f->anna = create(f->db, person("Anna", "Schmidt", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
-    f->hans_old = create(f->db, person("Hans", "Müller", "hans.m@example.de", "Bahnhofstraße", "5", "50667",
+    f->anna = fx_save(f->db, fx_person("Anna", "Schmidt", "anna@example.de", "Feldweg", "9", "01067", "Dresden"));
+    f->hans_old = fx_save(f->db, fx_person("Hans", "Müller", "hans.m@example.de", "Bahnhofstraße", "5", "50667",
                                        "Köln"));
-    f->karl = create(f->db, person("Karl", "Meyer", NULL, "Gartenweg", "3", "80331", "München"));
-    f->gmail = create(f->db, person("Jana", "Roth", "jana.roth@gmail.com", "Seeweg", "4", "24103", "Kiel"));
+    f->karl = fx_save(f->db, fx_person("Karl", "Meyer", NULL, "Gartenweg", "3", "80331", "München"));
+    f->gmail = fx_save(f->db, fx_person("Jana", "Roth", "jana.roth@gmail.com", "Seeweg", "4", "24103", "Kiel"));
     {
         patron_merge_plan *p = NULL;
         OK(f->db, patron_merge_plan_new(f->db, &p, f->hans, &f->hans_old, 1, PATRON_MERGE_SURVIVOR));
@@ -254,7 +224,7 @@ static void check_list(fx *f, const patron_matches *m)
 static void test_match_new_customer(void **state)
 {
     fx *f = *state;
-    patron_customer *c = person("Max", "Mustermann", "Max@Example.de", "Hauptstr.", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermann", "Max@Example.de", "Hauptstr.", "12", "10115", "Berlin");
     patron_matches *m = match(f, c, PATRON_MATCH_FIELDS);
     double s0 = 0;
     patron_decision d0 = PATRON_DECISION_DISTINCT;
@@ -303,7 +273,7 @@ static void test_match_new_customer(void **state)
 static void test_match_normalised_values(void **state)
 {
     fx *f = *state;
-    patron_customer *c = person("Hans", "Mueller", NULL, "Bahnhofstr.", "5", "50667", "Koeln");
+    patron_customer *c = fx_person("Hans", "Mueller", NULL, "Bahnhofstr.", "5", "50667", "Koeln");
     patron_matches *m = match(f, c, PATRON_MATCH_FIELDS);
     long i = find(m, f->hans);
     check_list(f, m);
@@ -321,7 +291,7 @@ static void test_match_normalised_values(void **state)
 static void test_match_phonetic_and_initial(void **state)
 {
     fx *f = *state;
-    patron_customer *c = person("Karl", "Maier", NULL, "Gartenweg", "3", "80331", "München");
+    patron_customer *c = fx_person("Karl", "Maier", NULL, "Gartenweg", "3", "80331", "München");
     patron_matches *m = match(f, c, PATRON_MATCH_FIELDS);
     long i = find(m, f->karl);
     check_list(f, m);
@@ -335,7 +305,7 @@ static void test_match_phonetic_and_initial(void **state)
     patron_matches_free(m);
     patron_customer_free(c);
 
-    c = person("M.", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("M.", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin");
     m = match(f, c, PATRON_MATCH_FIELDS);
     check_list(f, m);
     i = find(m, f->max);
@@ -368,9 +338,9 @@ static void test_match_stored_customer(void **state)
     patron_customer_free(c);
 
     /* with a second record of the same person, that one is found */
-    c = person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
     patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17");
-    twin = create(f->db, c);
+    twin = fx_save(f->db, c);
     OK(f->db, patron_db_load(f->db, &c, f->max));
     m = match(f, c, PATRON_MATCH_FIELDS);
     check_list(f, m);
@@ -402,7 +372,7 @@ static void test_match_email_mode(void **state)
 {
     fx *f = *state;
     /* another name, another address: only the email counts */
-    patron_customer *c = person("Otto", "Anders", "MAX@example.de", "Irgendwo", "1", "99999", "Nirgends");
+    patron_customer *c = fx_person("Otto", "Anders", "MAX@example.de", "Irgendwo", "1", "99999", "Nirgends");
     patron_matches *m = match(f, c, PATRON_MATCH_EMAIL);
     check_list_mode(f, m, PATRON_MATCH_EMAIL);
     assert_int_equal(patron_matches_count(m), 1);
@@ -412,7 +382,7 @@ static void test_match_email_mode(void **state)
     patron_customer_free(c);
 
     /* gmail: dots, plus tags and googlemail.com are one mailbox */
-    c = person("Jana", "Roth", "Jana.Roth+shop@googlemail.com", NULL, NULL, NULL, NULL);
+    c = fx_person("Jana", "Roth", "Jana.Roth+shop@googlemail.com", NULL, NULL, NULL, NULL);
     m = match(f, c, PATRON_MATCH_EMAIL);
     check_list_mode(f, m, PATRON_MATCH_EMAIL);
     assert_int_equal(patron_matches_count(m), 1);
@@ -422,7 +392,7 @@ static void test_match_email_mode(void **state)
     patron_customer_free(c);
 
     /* a similar email is not the same email; same name and address do not count */
-    c = person("Max", "Mustermann", "max@exampel.de", "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("Max", "Mustermann", "max@exampel.de", "Hauptstraße", "12", "10115", "Berlin");
     m = match(f, c, PATRON_MATCH_EMAIL);
     assert_int_equal(patron_matches_count(m), 0);
     patron_matches_free(m);
@@ -433,14 +403,14 @@ static void test_match_email_mode(void **state)
     patron_customer_free(c);
 
     /* no email: nothing to compare */
-    c = person("Max", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("Max", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin");
     m = match(f, c, PATRON_MATCH_EMAIL);
     assert_int_equal(patron_matches_count(m), 0);
     patron_matches_free(m);
     patron_customer_free(c);
 
     /* the merged record's email leads to no candidate */
-    c = person("Hans", "Müller", "hans.m@example.de", NULL, NULL, NULL, NULL);
+    c = fx_person("Hans", "Müller", "hans.m@example.de", NULL, NULL, NULL, NULL);
     m = match(f, c, PATRON_MATCH_EMAIL);
     assert_int_equal(find(m, f->hans_old), -1);
     patron_matches_free(m);
@@ -452,7 +422,7 @@ static void test_match_distinct_left_out(void **state)
     fx *f = *state;
     /* same street and postal code (blocking keys shared), another person and
      * house number: distinct, so not listed */
-    patron_customer *c = person("Zoe", "Zander", "zoe@example.de", "Hauptstraße", "99", "10115", "Berlin");
+    patron_customer *c = fx_person("Zoe", "Zander", "zoe@example.de", "Hauptstraße", "99", "10115", "Berlin");
     patron_matches *m = match(f, c, PATRON_MATCH_FIELDS);
     check_list(f, m);
     assert_int_equal(patron_matches_count(m), 0);
@@ -473,15 +443,15 @@ static void test_match_ranking(void **state)
 {
     fx *f = *state;
     /* three records of Max of decreasing likeness */
-    patron_customer *c = person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
     int64_t close, far;
     patron_matches *m;
     double s0, s1;
     patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17");
     patron_customer_set(c, PATRON_F_PHONE, "+49 30 1234567");
-    close = create(f->db, c);
-    far = create(f->db, person("Max", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin"));
-    c = person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
+    close = fx_save(f->db, c);
+    far = fx_save(f->db, fx_person("Max", "Mustermann", NULL, "Hauptstraße", "12", "10115", "Berlin"));
+    c = fx_person("Max", "Mustermann", "max@example.de", "Hauptstraße", "12", "10115", "Berlin");
     patron_customer_set(c, PATRON_F_BIRTH_DATE, "1980-05-17");
     patron_customer_set(c, PATRON_F_PHONE, "030/1234567");
     m = match(f, c, PATRON_MATCH_FIELDS);
@@ -505,7 +475,7 @@ static void test_match_ranking(void **state)
 static void test_matches_json(void **state)
 {
     fx *f = *state;
-    patron_customer *c = person("Max", "Mustermann", "max@example.de", "Hauptstr.", "12", "10115", "Berlin");
+    patron_customer *c = fx_person("Max", "Mustermann", "max@example.de", "Hauptstr.", "12", "10115", "Berlin");
     patron_matches *m = match(f, c, PATRON_MATCH_FIELDS);
     char *j = NULL, want[64];
     size_t n = patron_matches_count(m);
@@ -539,9 +509,9 @@ static void test_matches_json(void **state)
     patron_customer_free(c);
 
     /* names that need escaping survive into valid JSON */
-    c = person("Jo \"Jo\"", "O'Neil\\", NULL, "Hauptstraße", "12", "10115", "Berlin");
-    create(f->db, c);
-    c = person("Jo \"Jo\"", "O'Neil\\", NULL, "Hauptstraße", "12", "10115", "Berlin");
+    c = fx_person("Jo \"Jo\"", "O'Neil\\", NULL, "Hauptstraße", "12", "10115", "Berlin");
+    fx_save(f->db, c);
+    c = fx_person("Jo \"Jo\"", "O'Neil\\", NULL, "Hauptstraße", "12", "10115", "Berlin");
     m = match(f, c, PATRON_MATCH_FIELDS);
     assert_true(patron_matches_count(m) >= 1);
     assert_int_equal(patron_matches_to_json(m, &j, 0), PATRON_OK);
@@ -569,7 +539,7 @@ static void test_matches_json(void **state)
 static void test_match_arguments(void **state)
 {
     fx *f = *state;
-    patron_customer *c = person("Max", "Mustermann", NULL, NULL, NULL, NULL, NULL);
+    patron_customer *c = fx_person("Max", "Mustermann", NULL, NULL, NULL, NULL, NULL);
     patron_matches *m = (patron_matches *)1;
     assert_int_equal(patron_db_match(NULL, &m, c, 0), PATRON_E_INVALID);
     assert_int_equal(patron_db_match(f->db, NULL, c, 0), PATRON_E_INVALID);
