@@ -201,14 +201,14 @@ typedef struct patron__cand {
     int64_t id;
     double score;
     double probability;
+    double prior, adjustment; /* score = prior + field weights + adjustment */
     int decision; /* patron_decision */
     int rule;     /* PATRON__MATCH_RULE_*, 0 if none */
 } patron__cand;
 /* The matcher's decision (patron__match_decision) as a patron_decision. */
 int patron__decision_public(int match_decision);
 /* Candidates for `c` (DISTINCT left out), best first.  active_only: only
- * active customers, and no HOUSEHOLD candidates (activation looks for
- * duplicates); explain: keep the per-field explanation. */
+ * active customers; explain: keep the per-field explanation. */
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);

@@ -148,19 +148,22 @@ static double store_count(tf_ctx *t, int kind, const char *value, size_t cap)
 {
     patron_db *db = t->db;
     int rc;
+    const char *what;
     if (db->ops.version >= 2 && db->ops.count) {
         uint64_t n = 0;
+        what = "count";
         rc = db->ops.count(db->ctx, kind, value, &n);
         if (rc == 0)
             return (double)n;
     } else {
         count_cap cc = { 0, cap };
+        what = "lookup";
         rc = db->ops.lookup(db->ctx, kind, value, count_id, &cc);
         if (rc == 0)
             return (double)cc.n;
     }
     if (!t->st)
-        t->st = patron__store_rc(db, rc, "count", 0);
+        t->st = patron__store_rc(db, rc, what, 0);
     return -1;
 }
 
@@ -282,8 +285,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 patron__match_rec_free(&b);
             break;
         }
-        if (res.decision != PATRON__MATCH_DISTINCT &&
-            !(active_only && res.decision == PATRON__MATCH_HOUSEHOLD)) {
+        if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
                 patron__cand *nc_ = patron__realloc(m->c, nc * sizeof *nc_);
@@ -305,6 +307,13 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             m->c[m->n].probability = res.probability;
             m->c[m->n].decision = patron__decision_public(res.decision);
             m->c[m->n].rule = res.rule;
+            m->c[m->n].prior = cfg.prior;
+            {
+                double sum = 0;
+                for (int k = 0; k < PATRON__MF_COUNT; k++)
+                    sum += res.field[k].weight;
+                m->c[m->n].adjustment = res.score - cfg.prior - sum;
+            }
             if (explain) {
                 cand_field *f = &m->fields[m->n * PATRON__MF_COUNT];
                 bool oom = false;
@@ -503,6 +512,55 @@ patron_status patron_matches_explain(const patron_matches *m, const char **field
     return PATRON_OK;
 }
 
+patron_status patron_matches_detail(const patron_matches *m, patron_match_detail *out, size_t i)
+{
+    const patron__cand *c;
+    if (!m || !out)
+        return PATRON_E_INVALID;
+    if (out->version < 1 || out->version > PATRON_MATCH_DETAIL_VERSION)
+        return PATRON_E_ABI;
+    out->score = out->probability = out->prior = out->adjustment = 0;
+    out->decision = PATRON_DECISION_DISTINCT;
+    out->rule = NULL;
+    if (i >= m->n)
+        return PATRON_E_RANGE;
+    c = &m->c[i];
+    out->score = c->score;
+    out->probability = c->probability;
+    out->prior = c->prior;
+    out->adjustment = c->adjustment;
+    out->decision = (patron_decision)c->decision;
+    out->rule = patron__match_rule_name(c->rule);
+    return PATRON_OK;
+}
+
+patron_status patron_matches_field_detail(const patron_matches *m, patron_match_field_detail *out, size_t i,
+                                          size_t k)
+{
+    const cand_field *f;
+    if (!m || !out)
+        return PATRON_E_INVALID;
+    if (out->version < 1 || out->version > PATRON_MATCH_FIELD_DETAIL_VERSION)
+        return PATRON_E_ABI;
+    out->field = out->value_a = out->value_b = out->level = NULL;
+    out->weight = out->level_weight = 0;
+    out->frequency = 0;
+    out->holders = out->customers = 0;
+    if (i >= m->n || !m->fields || k >= PATRON__MF_COUNT)
+        return PATRON_E_RANGE;
+    f = &m->fields[i * PATRON__MF_COUNT + k];
+    out->field = f->name;
+    out->value_a = f->a;
+    out->value_b = f->b;
+    out->level = f->level;
+    out->weight = f->weight;
+    out->level_weight = f->base_weight;
+    out->frequency = f->tf;
+    out->holders = f->tf ? (uint64_t)f->count : 0;
+    out->customers = f->tf ? (uint64_t)f->n : 0;
+    return PATRON_OK;
+}
+
 patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags)
 {
     patron_strbuf sb;
@@ -512,9 +570,12 @@ patron_status patron_matches_to_json(const patron_matches *m, char **out, unsign
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
     for (size_t i = 0; i < m->n; i++) {
-        patron__sb_printf(&sb, "%s%s{\"id\":%lld,\"score\":%.3f,\"decision\":\"%s\",\"fields\":[",
+        patron__sb_printf(&sb,
+                          "%s%s{\"id\":%lld,\"score\":%.3f,\"probability\":%.6f,\"decision\":\"%s\","
+                          "\"rule\":\"%s\",\"prior\":%.3f,\"adjustment\":%.3f,\"fields\":[",
                           i ? "," : "", pretty ? "\n  " : "", (long long)m->c[i].id, m->c[i].score,
-                          decision_word(m->c[i].decision));
+                          m->c[i].probability, decision_word(m->c[i].decision),
+                          patron__match_rule_name(m->c[i].rule), m->c[i].prior, m->c[i].adjustment);
         for (size_t k = 0; m->fields && k < PATRON__MF_COUNT; k++) {
             const cand_field *f = &m->fields[i * PATRON__MF_COUNT + k];
             patron__sb_printf(&sb, "%s%s{\"field\":\"%s\",\"a\":", k ? "," : "", pretty ? "\n    " : "",
@@ -522,7 +583,11 @@ patron_status patron_matches_to_json(const patron_matches *m, char **out, unsign
             patron__json_str(&sb, f->a);
             patron__sb_puts(&sb, ",\"b\":");
             patron__json_str(&sb, f->b);
-            patron__sb_printf(&sb, ",\"level\":\"%s\",\"weight\":%.3f}", f->level, f->weight);
+            patron__sb_printf(&sb, ",\"level\":\"%s\",\"weight\":%.3f,\"level_weight\":%.3f", f->level,
+                              f->weight, f->base_weight);
+            if (f->tf)
+                patron__sb_printf(&sb, ",\"holders\":%.0f,\"customers\":%.0f", f->count, f->n);
+            patron__sb_putc(&sb, '}');
         }
         patron__sb_puts(&sb, pretty ? "\n  ]}" : "]}");
     }

@@ -860,7 +860,99 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
                                                 const char **value_a_out, const char **value_b_out,
                                                 const char **level_out, double *weight_out, size_t i,
                                                 size_t k);
-/** The candidates and explanations as JSON.  Free with patron_free(). */
+
+/**
+ * How the matcher decides (issue 11).  Each field of a pair is compared
+ * into a level (exact, variant, similar, phonetic, partial, initial,
+ * swapped, different, missing).  Each level has two probabilities: m, how
+ * often it occurs when both records are one person, and u, how often when
+ * they are two people that share a blocking key; its weight is log2(m/u)
+ * (Fellegi-Sunter): positive for agreement, negative for disagreement, 0
+ * when a value is missing.  An exact agreement on last name, given name,
+ * address (postal code, street, number), email, phone or company is weighed
+ * by how many customers of this store hold that value (term frequency, as
+ * Splink does): a Packstation, an info@ mailbox, a switchboard number or
+ * "Müller" held by many says less than a value one customer holds.  The
+ * address fields together count at least -9 (a move is one event) and,
+ * with the names, at most 14 (a household shares them).
+ *
+ * The score is the match weight in bits:
+ *     score = prior + sum of the field weights + adjustment
+ * where prior = log2(lambda / (1 - lambda)) and lambda (default 0.1) is the
+ * prior probability that a candidate pair is one person; the probability is
+ * 2^score / (1 + 2^score).  MERGE at probability >= 0.98 (score >= 5.61),
+ * REVIEW at >= 0.6 (score >= 0.58), both configurable.
+ *
+ * Then the safety rules, few and named (patron_match_detail.rule):
+ *  - "household": same address (or the household's mailbox or phone),
+ *    another given name, no agreeing birth date, no agreeing identifier:
+ *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW;
+ *  - "other_names": given names and last names both clearly differ (not a
+ *    typo, initial, variant, swap or double name): never MERGE (REVIEW),
+ *    whatever address, phone or mailbox they share, unless an identifier
+ *    agrees;
+ *  - "shared_email" (email-only mode): the same email under another given
+ *    name is REVIEW, not MERGE.
+ * Nothing else overrides the evidence: a move with the same name and a
+ * personal email is a MERGE, and so is the same name, address and phone
+ * with a second mailbox.
+ */
+typedef struct patron_match_detail {
+    unsigned version;   /**< set by the caller: PATRON_MATCH_DETAIL_VERSION */
+    double score;       /**< match weight in bits (as patron_matches_get) */
+    double probability; /**< 2^score / (1 + 2^score), in [0, 1] */
+    double prior;       /**< log2(lambda / (1 - lambda)) */
+    /** what the address floor and the name+address ceiling changed: score =
+     *  prior + sum of the field weights + adjustment */
+    double adjustment;
+    patron_decision decision;
+    /** the safety rule that decided ("household", "other_names",
+     *  "shared_email"), "" when the probability alone decided.  Static. */
+    const char *rule;
+} patron_match_detail;
+
+#define PATRON_MATCH_DETAIL_VERSION 1
+#define PATRON_MATCH_DETAIL_INIT { PATRON_MATCH_DETAIL_VERSION, 0, 0, 0, 0, PATRON_DECISION_DISTINCT, NULL }
+
+/**
+ * Candidate `i` in full.  `out->version` must be set (PATRON_MATCH_DETAIL_INIT).
+ * @return PATRON_E_RANGE if `i` is out of range; PATRON_E_ABI for a version
+ *         this library does not know.
+ */
+PATRON_API patron_status patron_matches_detail(const patron_matches *m, patron_match_detail *out, size_t i);
+
+/** Field `k` of candidate `i`'s explanation, with its frequency adjustment. */
+typedef struct patron_match_field_detail {
+    unsigned version;    /**< set by the caller: PATRON_MATCH_FIELD_DETAIL_VERSION */
+    const char *field;   /**< "last_name", ...; owned by the list */
+    const char *value_a; /**< the customer's normalised value ("" missing) */
+    const char *value_b; /**< the candidate's */
+    const char *level;   /**< "exact", "phonetic", ... */
+    double weight;       /**< what it added to the score */
+    double level_weight; /**< log2(m/u) of the level, before the frequency adjustment */
+    /** 1 when an exact agreement was weighed by its frequency: `holders` of
+     *  `customers` hold the value ("mueller: 60 of 20000 customers, +3.1
+     *  instead of +6.4"); 0 otherwise (then holders and customers are 0) */
+    int frequency;
+    uint64_t holders;
+    uint64_t customers;
+} patron_match_field_detail;
+
+#define PATRON_MATCH_FIELD_DETAIL_VERSION 1
+#define PATRON_MATCH_FIELD_DETAIL_INIT { PATRON_MATCH_FIELD_DETAIL_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 }
+
+/**
+ * Field `k` of candidate `i` in full (`out->version` set by the caller).
+ * @return PATRON_E_RANGE if i or k is out of range; PATRON_E_ABI for an
+ *         unknown version.
+ */
+PATRON_API patron_status patron_matches_field_detail(const patron_matches *m, patron_match_field_detail *out,
+                                                     size_t i, size_t k);
+
+/** The candidates and explanations as JSON (per candidate: id, score,
+ *  probability, decision, rule, prior, adjustment, and per field: a, b,
+ *  level, weight, level_weight and — when the frequency adjusted it —
+ *  holders and customers).  Free with patron_free(). */
 PATRON_API patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags);
 /** Free a candidate list.  NULL is ignored. */
 PATRON_API void patron_matches_free(patron_matches *m);

@@ -271,6 +271,7 @@ typedef struct patron__match_config {
             double tf_ref[PATRON__MF_COUNT];
             double tf_share[PATRON__MF_COUNT];
             double tf_up_max;
+            double tf_power;
             double name_address_max;
         };
     };

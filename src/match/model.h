@@ -87,6 +87,7 @@ typedef struct patron__match_model {
     double tf_ref[PATRON__MF_COUNT];   /* reference count of holders */
     double tf_share[PATRON__MF_COUNT]; /* ... or this share of N, if larger */
     double tf_up_max;                  /* a rare value adds at most this */
+    double tf_power;                   /* a common value: tf_power * log2(ref/count) */
     /* given name, last name and address together add at most this (they
      * are not independent: a household shares them, father and son even
      * the given name); <= 0: no ceiling */

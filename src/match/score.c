@@ -60,7 +60,9 @@ static const struct mu default_mu[] = {
     {PATRON__MF_CITY, PATRON__ML_DIFFERENT, 0.04, 0.7},
 
     {PATRON__MF_EMAIL, PATRON__ML_EXACT, 0.9, 0.0005},
-    {PATRON__MF_EMAIL, PATRON__ML_SIMILAR, 0.03, 0.001},
+    /* one character apart: a typo, or two namesakes' name-built mailboxes
+     * (sabine.mueller@ / sabine_mueller@) */
+    {PATRON__MF_EMAIL, PATRON__ML_SIMILAR, 0.03, 0.005},
     /* two mailboxes of one person happen (a second address), but two
      * different people differ in their mailbox almost always */
     {PATRON__MF_EMAIL, PATRON__ML_DIFFERENT, 0.02, 0.999},
@@ -175,6 +177,7 @@ void patron__match_model_default(patron__match_model *mo)
     mo->tf_ref[PATRON__MF_FIRST] = 3;
     mo->tf_share[PATRON__MF_FIRST] = 0.003;
     mo->tf_up_max = 1.0;
+    mo->tf_power = 2.0;
     mo->name_address_max = 14.0;
 }
 
@@ -200,7 +203,9 @@ void patron__match_config_default(patron__match_config *cfg)
     patron__match_model_default(&cfg->model);
     cfg->merge_threshold = 0.98;
     cfg->review_threshold = 0.6;
-    cfg->address_floor = -9.0;
+    /* a move is one event: P(moved | one person) / P(other address | two
+     * people) is about 2^-6, however many address fields differ */
+    cfg->address_floor = -6.0;
     cfg->address_max = 0;
     patron__match_config_update(cfg);
 }
@@ -565,6 +570,8 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     if (ref < cfg->tf_ref[f])
         ref = cfg->tf_ref[f];
     adj = patron__match_log2(ref / count);
+    if (adj < 0) /* c holders share c(c-1)/2 pairs: a common value loses fast */
+        adj *= cfg->tf_power;
     if (adj > cfg->tf_up_max)
         adj = cfg->tf_up_max;
     if (adj < -down_max)
@@ -715,11 +722,14 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
         int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
+        /* one shared token of several given names ("Irmgard Ilse" / "Ilse")
+         * under another last name: two people, not one */
+        int first_weak = other_first || lf == PATRON__ML_PARTIAL;
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
         int ident_agrees = li == PATRON__ML_EXACT;
 
         /* (b) two people by their names: never MERGE */
-        if (other_first && other_last && !ident_agrees) {
+        if (first_weak && other_last && !ident_agrees) {
             if (r->decision == PATRON__MATCH_MERGE) {
                 r->decision = PATRON__MATCH_REVIEW;
                 r->rule = PATRON__MATCH_RULE_OTHER_NAMES;
