@@ -396,6 +396,25 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     return PATRON__ML_DIFFERENT;
 }
 
+/* The digits of two strings, in order, differ: in a mailbox they are a
+ * year or a counter (thomas.mueller1960@ / thomas.mueller1970@), which
+ * tells namesakes apart rather than being a typo. */
+static int digits_differ(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a && (*a < '0' || *a > '9'))
+            a++;
+        while (*b && (*b < '0' || *b > '9'))
+            b++;
+        if (*a != *b)
+            return 1;
+        if (!*a)
+            return 0;
+        a++;
+        b++;
+    }
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -404,7 +423,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1)
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1 && !digits_differ(a, b))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
