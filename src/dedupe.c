@@ -145,7 +145,7 @@ static void *norm_thread(void *arg)
     for (size_t i = j->from; i < j->to; i++) {
         uint64_t *h = j->kh + i * PATRON__MATCH_KEYS_MAX;
         size_t nk;
-        if (patron__cust_match_rec(&j->recs[i], j->cust[i], j->cfg->default_country) != 0) {
+        if (patron__cust_match_rec_cfg(&j->recs[i], j->cust[i], j->cfg) != 0) {
             j->oom = true;
             memset(&j->recs[i], 0, sizeof j->recs[i]);
             j->nk[i] = 0;
@@ -792,11 +792,15 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     memset(&b, 0, sizeof b);
     memset(jobs, 0, sizeof jobs);
-    b.cfg = *db->match_cfg;
-    b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
-    fast = patron__is_memstore(&db->ops) && strcmp(b.cfg.default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     if ((st = patron__tx_begin(db)) != 0)
         return st;
+    if ((st = patron__match_config_load(db)) != 0)
+        return patron__tx_end(db, st);
+    b.cfg = *db->match_cfg;
+    b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    /* the memory store's normalised records carry no declared identifiers */
+    fast = patron__is_memstore(&db->ops) && b.cfg.n_ident == 0 &&
+           strcmp(b.cfg.default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     if (fast) {
         /* The records are borrowed from the memory store: the transaction
          * (and with it the store's lock) lasts until the pairs are made. */

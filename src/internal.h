@@ -137,8 +137,14 @@ struct patron_db {
     char prefix[17];
     unsigned width;
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
+    uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char errmsg[512];
 };
+
+/* ---- matchconfig.c: the matcher's configuration in the store's meta ---- */
+/* Bring db->match_cfg up to what the store's meta holds (inside a
+ * transaction; a store without meta keeps the handle's own). */
+patron_status patron__match_config_load(patron_db *db);
 
 #include "match/match.h"
 
@@ -197,6 +203,10 @@ patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *
 /* ---- matchglue.c: records into the matcher -------------------------------- */
 /* Normalise a customer for matching.  0 on success, else out of memory. */
 int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country);
+/* ... with the identifiers `cfg` declares (custom properties), after the VAT
+ * ID of a company customer (slot 0). */
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
+                               const struct patron__match_config *cfg);
 typedef struct patron__cand {
     int64_t id;
     double score;

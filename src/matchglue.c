@@ -5,7 +5,29 @@
 
 #include "internal.h"
 
+static const char *prop_of(const patron_customer *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_props; i++)
+        if (strcmp(c->prop_k[i], key) == 0)
+            return c->prop_v[i];
+    return NULL;
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg);
+
 int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country)
+{
+    return cust_match_rec(out, c, default_country, NULL);
+}
+
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c, const patron__match_config *cfg)
+{
+    return cust_match_rec(out, c, cfg->default_country, cfg);
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg)
 {
     patron__match_raw raw;
     patron__match_raw_addr small[4], *addr = small;
@@ -35,6 +57,16 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
     }
     raw.addr = addr;
     raw.n_addr = c->n_addr;
+    /* identifiers: slot 0 the VAT ID of a company customer, then the
+     * custom properties the configuration declares */
+    {
+        const char *b2b = c->f[PATRON_F_B2B];
+        bool company = (b2b && strcmp(b2b, "1") == 0) || (c->f[PATRON_F_COMPANY] && c->f[PATRON_F_COMPANY][0]);
+        raw.ident[0] = company ? c->f[PATRON_F_VAT_ID] : NULL;
+        raw.n_ident = 1;
+        for (size_t i = 0; cfg && i < cfg->n_ident && raw.n_ident < PATRON__MATCH_IDENT_MAX; i++)
+            raw.ident[raw.n_ident++] = prop_of(c, cfg->ident[i]);
+    }
     rc = patron__match_normalize(out, &raw, default_country);
     if (addr != small)
         patron__free(addr);
@@ -201,13 +233,17 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     idset ids = { NULL, 0, 0, false };
     size_t nk;
     int64_t self = patron_customer_id(c);
-    bool fast = patron__is_memstore(&db->ops) &&
-                strcmp(db->match_cfg->default_country, PATRON__MEMSTORE_COUNTRY) == 0;
+    bool fast;
     patron_status st = PATRON_OK;
     *out = NULL;
+    if ((st = patron__match_config_load(db)) != 0)
+        return st;
+    /* the memory store's normalised records carry no declared identifiers */
+    fast = patron__is_memstore(&db->ops) && db->match_cfg->n_ident == 0 &&
+           strcmp(db->match_cfg->default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     cfg = *db->match_cfg;
     cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
-    if (patron__cust_match_rec(&a, c, cfg.default_country) != 0)
+    if (patron__cust_match_rec_cfg(&a, c, &cfg) != 0)
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
     m = patron__calloc(1, sizeof *m);
@@ -261,7 +297,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 patron_customer_free(o);
                 continue;
             }
-            if (patron__cust_match_rec(&b, o, cfg.default_country) != 0) {
+            if (patron__cust_match_rec_cfg(&b, o, &cfg) != 0) {
                 patron_customer_free(o);
                 st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                 break;

@@ -308,6 +308,85 @@ static void test_counts_exact_through_changes(void **state)
     patron_customer_free(probe);
 }
 
+/* ---- configuration and identifiers ----------------------------------------------- */
+
+static void test_config_and_identifiers(void **state)
+{
+    tb_fx *f = *state;
+    patron_match_settings s = PATRON_MATCH_SETTINGS_INIT, got = PATRON_MATCH_SETTINGS_INIT;
+    int64_t a, b, c2;
+    double m = 0, u = 0;
+    char *ids = NULL;
+    populate(f->db);
+    /* the defaults */
+    got.merge_probability = 0;
+    OK(f->db, patron_db_match_config_get(f->db, &got));
+    assert_true(got.merge_probability == 0.98 && got.review_probability == 0.6 && got.prior == 0.1);
+    assert_string_equal(got.default_country, "DE");
+    /* bad settings change nothing */
+    s.merge_probability = 1.5;
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_match_config_set(f->db, &s));
+    s = (patron_match_settings)PATRON_MATCH_SETTINGS_INIT;
+    s.review_probability = 0.99;
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_match_config_set(f->db, &s));
+    s = (patron_match_settings)PATRON_MATCH_SETTINGS_INIT;
+    s.version = 99;
+    EXPECT(f->db, PATRON_E_ABI, patron_db_match_config_set(f->db, &s));
+    EXPECT(f->db, PATRON_E_RANGE, patron_db_match_config_set_probability(f->db, "shoe_size", "exact", 0.5, 0.1));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_match_config_set_probability(f->db, "email", "exact", 0.5, 0));
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_match_config_identifier_add(f->db, "a;b"));
+    EXPECT(f->db, PATRON_E_NOT_FOUND, patron_db_match_config_identifier_remove(f->db, "nope"));
+    /* set, read back */
+    s = (patron_match_settings)PATRON_MATCH_SETTINGS_INIT;
+    s.merge_probability = 0.995;
+    s.prior = 0.05;
+    OK(f->db, patron_db_match_config_set(f->db, &s));
+    OK(f->db, patron_db_match_config_get(f->db, &got));
+    assert_true(got.merge_probability == 0.995 && got.prior == 0.05);
+    OK(f->db, patron_db_match_config_set_probability(f->db, "phone", "exact", 0.8, 0.01));
+    OK(f->db, patron_db_match_config_probability(f->db, &m, &u, "phone", "exact"));
+    assert_true(m == 0.8 && u == 0.01);
+    OK(f->db, patron_db_match_config_reset(f->db));
+    OK(f->db, patron_db_match_config_get(f->db, &got));
+    assert_true(got.merge_probability == 0.98 && got.prior == 0.1);
+
+    /* an identifier: a customer card.  Two records whose names both differ
+     * (a nickname and a maiden name) but with one card are one person ... */
+    {
+        patron_customer *x = person("Hannelore", "Brückner", "h.brueckner@gmx.de", "Arndtstraße", "4", "04275",
+                                    "Leipzig", NULL, NULL);
+        patron_customer *y = person("Lore", "Siebert", NULL, "Arndtstraße", "4", "04275", "Leipzig", NULL, NULL);
+        patron_customer *z = person("Hannelore", "Brückner", "h.brueckner@gmx.de", "Arndtstraße", "4", "04275",
+                                    "Leipzig", NULL, NULL);
+        OK(f->db, patron_customer_prop_set(x, "kundenkarte", "4711-0815"));
+        OK(f->db, patron_customer_prop_set(y, "kundenkarte", "4711 0815"));
+        OK(f->db, patron_customer_prop_set(z, "kundenkarte", "9999-1234"));
+        a = fx_save(f->db, x);
+        b = fx_save(f->db, y);
+        c2 = fx_save(f->db, z);
+    }
+    assert_int_not_equal(verdict_ids(f->db, b, a), PATRON_DECISION_MERGE);
+    OK(f->db, patron_db_match_config_identifier_add(f->db, "kundenkarte"));
+    OK(f->db, patron_db_match_config_identifier_add(f->db, "kundenkarte")); /* twice: no error */
+    OK(f->db, patron_db_match_config_identifiers(f->db, &ids));
+    assert_string_equal(ids, "kundenkarte");
+    patron_free(ids);
+    assert_int_equal(verdict_ids(f->db, b, a), PATRON_DECISION_MERGE);
+    /* ... and another card number speaks against the same name, address
+     * and mailbox */
+    assert_int_not_equal(verdict_ids(f->db, c2, a), PATRON_DECISION_MERGE);
+    /* the batch agrees */
+    {
+        patron_pairs *p = NULL;
+        OK(f->db, patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS));
+        assert_int_equal(patron_pairs_cluster(p, b), a < b ? a : b);
+        assert_true(patron_pairs_cluster(p, c2) != patron_pairs_cluster(p, a) || patron_pairs_cluster(p, c2) == 0);
+        patron_pairs_free(p);
+    }
+    OK(f->db, patron_db_match_config_identifier_remove(f->db, "kundenkarte"));
+    assert_int_not_equal(verdict_ids(f->db, b, a), PATRON_DECISION_MERGE);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +398,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_common_name_in_one_city, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_household_verdict, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_counts_exact_through_changes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_config_and_identifiers, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

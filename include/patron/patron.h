@@ -957,6 +957,54 @@ PATRON_API patron_status patron_matches_to_json(const patron_matches *m, char **
 /** Free a candidate list.  NULL is ignored. */
 PATRON_API void patron_matches_free(patron_matches *m);
 
+/**
+ * The matcher's settings, kept in the store's meta (optional meta callbacks
+ * of the store; without them a handle keeps its own), so that every process
+ * on one store decides alike.  Every read and match loads what the store
+ * holds; a change is one transaction.
+ */
+typedef struct patron_match_settings {
+    unsigned version;          /**< set by the caller: PATRON_MATCH_SETTINGS_VERSION */
+    double merge_probability;  /**< MERGE at a match probability >= this (default 0.98) */
+    double review_probability; /**< REVIEW at >= this (default 0.6) */
+    double prior;              /**< lambda: P(a candidate pair is one person) (default 0.1) */
+    char default_country[3];   /**< ISO 3166 alpha-2 for phones and addresses without one ("DE") */
+} patron_match_settings;
+
+#define PATRON_MATCH_SETTINGS_VERSION 1
+#define PATRON_MATCH_SETTINGS_INIT { PATRON_MATCH_SETTINGS_VERSION, 0.98, 0.6, 0.1, "DE" }
+
+/** The settings in force on this store.  `out->version` set by the caller.
+ *  @return PATRON_E_ABI for an unknown version. */
+PATRON_API patron_status patron_db_match_config_get(patron_db *db, patron_match_settings *out);
+/** Change the settings (all of them: read, change, write).  PATRON_E_INVALID
+ *  for thresholds that are not probabilities with review <= merge, a prior
+ *  outside (0, 1) or a country that is not two capital letters. */
+PATRON_API patron_status patron_db_match_config_set(patron_db *db, const patron_match_settings *settings);
+/** m and u of a field's comparison level ("last_name", "exact"; names as
+ *  patron_matches_explain gives them).  PATRON_E_RANGE for an unknown pair. */
+PATRON_API patron_status patron_db_match_config_probability(patron_db *db, double *m_out, double *u_out,
+                                                            const char *field, const char *level);
+/** Override m and u of a field's comparison level (each in (0, 1]); the
+ *  weight becomes log2(m/u).  PATRON_E_RANGE for an unknown pair. */
+PATRON_API patron_status patron_db_match_config_set_probability(patron_db *db, const char *field,
+                                                                const char *level, double m, double u);
+/**
+ * Declare the custom property `property` an identifier (a customer-card
+ * number, the number in a previous ERP): an agreeing value is strong evidence
+ * for one person, a differing one strong evidence against, and an agreeing
+ * identifier overrides the "other_names" and "household" rules.  The VAT ID
+ * of a company customer (B2B or with a company) counts as one without being
+ * declared.  At most 7.  Declaring one twice is no error.
+ */
+PATRON_API patron_status patron_db_match_config_identifier_add(patron_db *db, const char *property);
+/** Withdraw a declared identifier.  PATRON_E_NOT_FOUND if it is not declared. */
+PATRON_API patron_status patron_db_match_config_identifier_remove(patron_db *db, const char *property);
+/** The declared identifiers, one per line ("" for none).  Free with patron_free(). */
+PATRON_API patron_status patron_db_match_config_identifiers(patron_db *db, char **out);
+/** Back to the built-in defaults (no identifiers). */
+PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
+
 /** Pairs and clusters of a batch deduplication. */
 typedef struct patron_pairs patron_pairs;
 

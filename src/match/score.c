@@ -83,7 +83,8 @@ static const struct mu default_mu[] = {
     /* an identifier (customer card, number in a previous ERP, VAT ID of a
      * company) settles identity both ways */
     {PATRON__MF_IDENTIFIER, PATRON__ML_EXACT, 0.95, 0.0001},
-    {PATRON__MF_IDENTIFIER, PATRON__ML_DIFFERENT, 0.05, 0.9999},
+    {PATRON__MF_IDENTIFIER, PATRON__ML_SIMILAR, 0.05, 0.0005}, /* one typo */
+    {PATRON__MF_IDENTIFIER, PATRON__ML_DIFFERENT, 0.00001, 0.9999},
 };
 
 /* log2 without libm (the core links only libc): reduce to [1, 2), then
@@ -614,6 +615,14 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         if (strcmp(a->ident[i], b->ident[i]) == 0) {
             *which = (int)i;
             return PATRON__ML_EXACT;
+        }
+        {
+            size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
+            if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
+                patron__match_osa(a->ident[i], la, b->ident[i], lb) == 1) {
+                *which = (int)i;
+                return PATRON__ML_SIMILAR; /* a typo in the number */
+            }
         }
         if (!any)
             *which = (int)i;
