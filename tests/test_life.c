@@ -373,14 +373,35 @@ static void test_config_and_identifiers(void **state)
     patron_free(ids);
     assert_int_equal(verdict_ids(f->db, b, a), PATRON_DECISION_MERGE);
     /* ... and another card number speaks against the same name, address
-     * and mailbox */
-    assert_int_not_equal(verdict_ids(f->db, c2, a), PATRON_DECISION_MERGE);
+     * and mailbox: as much as another last name (a new card happens; an
+     * estimate from the shop's own data may say more) */
+    {
+        patron_customer *q = fx_load(f->db, c2);
+        patron_matches *mt = NULL;
+        bool seen = false;
+        OK(f->db, patron_db_match(f->db, &mt, q, PATRON_MATCH_FIELDS));
+        for (size_t i = 0; i < patron_matches_count(mt); i++) {
+            int64_t id = 0;
+            OK(f->db, patron_matches_get(mt, &id, NULL, NULL, i));
+            for (size_t k = 0; id == a && k < patron_matches_field_count(mt); k++) {
+                patron_match_field_detail fd = PATRON_MATCH_FIELD_DETAIL_INIT;
+                OK(f->db, patron_matches_field_detail(mt, &fd, i, k));
+                if (strcmp(fd.field, "identifier") == 0) {
+                    assert_string_equal(fd.level, "different");
+                    assert_true(fd.weight < -4.0);
+                    seen = true;
+                }
+            }
+        }
+        assert_true(seen);
+        patron_matches_free(mt);
+        patron_customer_free(q);
+    }
     /* the batch agrees */
     {
         patron_pairs *p = NULL;
         OK(f->db, patron_db_dedupe(f->db, &p, PATRON_MATCH_FIELDS));
         assert_int_equal(patron_pairs_cluster(p, b), a < b ? a : b);
-        assert_true(patron_pairs_cluster(p, c2) != patron_pairs_cluster(p, a) || patron_pairs_cluster(p, c2) == 0);
         patron_pairs_free(p);
     }
     OK(f->db, patron_db_match_config_identifier_remove(f->db, "kundenkarte"));

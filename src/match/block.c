@@ -56,6 +56,12 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
     n = add_key(keys, n, cap, PATRON__KEY_EMAIL, r->email, NULL, NULL, NULL);
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return n;
+    /* identifiers: slot 0 the VAT ID (stored with every record), the
+     * declared ones where the record was normalised with them (the batch) */
+    for (i = 0; i < r->n_ident; i++) {
+        char slot[4] = { (char)('0' + (int)i), 0, 0, 0 };
+        n = add_key(keys, n, cap, PATRON__KEY_IDENT, slot, r->ident[i], NULL, NULL);
+    }
     n = add_key(keys, n, cap, PATRON__KEY_PHONE, r->phone, NULL, NULL, NULL);
     initial[0] = r->first[0];
     birth[0] = '\0';
