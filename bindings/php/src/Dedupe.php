@@ -15,7 +15,15 @@ final class Dedupe
     public function __construct(
         public readonly array $pairs,
         public readonly array $clusters,
+        /** @var array<int,int> customer id => household id (the closure of its MERGE and HOUSEHOLD pairs) */
+        public readonly array $households = [],
     ) {
+    }
+
+    /** The household of customer $id ("one catalogue per household"), or 0. */
+    public function household(int $id): int
+    {
+        return $this->households[$id] ?? 0;
     }
 
     /** The cluster of customer $id, or 0 if no MERGE pair holds it. */
