@@ -4,7 +4,7 @@
  *
  *   ./build/examples/patron-demo
  */
-#include <patron/patron.h>
+#include <patron/memory.h>
 #include <stdio.h>
 #include <stdlib.h>
 

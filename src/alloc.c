@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "patron/patron.h"
+#include "patron/store.h" /* patron_malloc */
+#include "util.h"
 
 static void *std_malloc(size_t size, void *opaque)
 {

@@ -46,8 +46,9 @@ struct patron_pairs {
 
 typedef struct batch {
     patron__match_config cfg;
-    patron__match_rec *recs;         /* normalised here (NULL: borrowed from the store) */
-    const patron__match_rec **rp;    /* the record of each index, owned or borrowed */
+    patron__match_rec *recs;   /* normalised here, or views of the store's match forms */
+    patron__match_addr **addr_blocks; /* the views' addresses */
+    size_t n_blocks, block_size, block_used;
     int64_t *ids;
     size_t n, cap;
     uint64_t *khash; /* sorted key hashes of each record */
@@ -62,26 +63,13 @@ typedef struct batch {
     patron__match_tf tf;
 } batch;
 
-static uint64_t hash_key(const patron__match_key *k)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(unsigned)k->kind;
-    for (const unsigned char *p = (const unsigned char *)k->value; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h ? h : 1; /* 0 means "no common key" below */
-}
-
 /* A record's key hashes into h, sorted and without repeats (pairs are
  * scored in the block of the first hash two records share); returns how many. */
 static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 {
     size_t w = 0, n = 0;
     for (size_t k = 0; k < nk; k++) {
-        uint64_t v = hash_key(&keys[k]);
+        uint64_t v = patron__hash_key(keys[k].kind, keys[k].value); /* never 0: "no common key" below */
         size_t p = w;
         while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
             h[p] = h[p - 1];
@@ -101,7 +89,9 @@ static void batch_free(batch *b)
     for (size_t i = 0; b->recs && i < b->n; i++)
         patron__match_rec_free(&b->recs[i]);
     patron__free(b->recs);
-    patron__free(b->rp);
+    for (size_t i = 0; i < b->n_blocks; i++)
+        patron__free(b->addr_blocks[i]);
+    patron__free(b->addr_blocks);
     patron__free(b->ids);
     patron__free(b->khash);
     patron__free(b->koff);
@@ -261,7 +251,7 @@ static patron_status read_all(patron_db *db, batch *b)
     do {
         page.n = 0;
         if (!st)
-            st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
+            st = patron__st_scan(db, &all, after, 1024, page_add, &page);
         for (size_t i = 0; i < page.n && !st; i++) {
             patron_customer *c = NULL;
             if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
@@ -293,35 +283,57 @@ static patron_status read_all(patron_db *db, batch *b)
     return st;
 }
 
-/* The memory store keeps every record normalised: borrow them (the caller
- * holds the transaction until the pairs are made) and compute the keys. */
-static patron_status read_all_fast(patron_db *db, batch *b)
+/* Room for `na` address views. */
+#define ADDR_BLOCK 65536
+static patron__match_addr *addr_room(batch *b, size_t na)
+{
+    patron__match_addr *p;
+    if (b->n_blocks == 0 || b->block_size - b->block_used < na) {
+        size_t sz = na > ADDR_BLOCK ? na : ADDR_BLOCK;
+        patron__match_addr **nb = patron__realloc(b->addr_blocks, (b->n_blocks + 1) * sizeof *nb);
+        if (!nb)
+            return NULL;
+        b->addr_blocks = nb;
+        if (!(nb[b->n_blocks] = patron__malloc(sz * sizeof **nb)))
+            return NULL;
+        b->n_blocks++;
+        b->block_size = sz;
+        b->block_used = 0;
+    }
+    p = b->addr_blocks[b->n_blocks - 1] + b->block_used;
+    b->block_used += na;
+    return p;
+}
+
+/* The store keeps every record's match form: view them in place (the
+ * caller holds the transaction until the pairs are made).  A record
+ * without a form, or with bytes that are not one, is loaded and normalised
+ * instead. */
+static patron_status read_all_forms(patron_db *db, batch *b)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
     idpage page;
     int64_t after = 0;
-    size_t khash_cap = 0, cap = 0;
+    size_t khash_cap = 0;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     patron_status st = PATRON_OK;
     do {
         page.n = 0;
-        st = patron__store_rc(db, db->ops.scan(db->ctx, &all, after, 1024, page_add, &page), "scan", 0);
+        st = patron__st_scan(db, &all, after, 1024, page_add, &page);
         for (size_t i = 0; i < page.n && !st; i++) {
-            const patron__match_rec *r = NULL;
+            patron__match_rec *r;
+            const void *form;
+            size_t flen, nk, base;
             int state = 0;
-            size_t nk, base;
+            long na = -1;
             uint64_t *h;
-            if ((st = patron__memstore_match_ref(db->ctx, page.ids[i], &state, &r)) != 0)
-                break;
-            if (state == PATRON_STATE_MERGED)
-                continue;
-            if (b->n + 1 >= cap) {
-                size_t nc = cap ? cap * 2 : 4096;
-                const patron__match_rec **nr = patron__realloc(b->rp, nc * sizeof *nr);
+            if (b->n + 1 >= b->cap) {
+                size_t nc = b->cap ? b->cap * 2 : 4096;
+                patron__match_rec *nr = patron__realloc(b->recs, nc * sizeof *nr);
                 int64_t *ni;
                 uint32_t *no;
                 if (nr)
-                    b->rp = nr;
+                    b->recs = nr;
                 ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
                 if (ni)
                     b->ids = ni;
@@ -332,14 +344,45 @@ static patron_status read_all_fast(patron_db *db, batch *b)
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
-                if (cap == 0)
+                if (b->cap == 0)
                     b->koff[0] = 0;
-                cap = nc;
+                b->cap = nc;
             }
             if (b->n >= UINT32_MAX - 1) {
                 st = patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
                 break;
             }
+            r = &b->recs[b->n];
+            st = patron__st_match_form(db, page.ids[i], &form, &flen);
+            if (st == PATRON_OK) {
+                patron__match_addr none;
+                na = patron__form_view(r, &none, 0, &state, form, flen, b->cfg.default_country);
+                if (na > 0) {
+                    patron__match_addr *room = addr_room(b, (size_t)na);
+                    if (!room) {
+                        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                        break;
+                    }
+                    na = patron__form_view(r, room, (size_t)na, &state, form, flen, b->cfg.default_country);
+                }
+            } else if (st == PATRON_E_NOT_FOUND) {
+                st = PATRON_OK;
+            } else {
+                break;
+            }
+            if (na < 0) { /* no form of ours: the record itself */
+                patron_customer *c = NULL;
+                if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
+                    break;
+                state = patron_customer_state(c);
+                if (state != PATRON_STATE_MERGED && patron__cust_match_rec_cfg(r, c, &b->cfg) != 0)
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                patron_customer_free(c);
+                if (st)
+                    break;
+            }
+            if (state == PATRON_STATE_MERGED)
+                continue;
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             base = b->koff[b->n];
             if (base + nk > khash_cap) {
@@ -349,6 +392,8 @@ static patron_status read_all_fast(patron_db *db, batch *b)
                     nc *= 2;
                 nh = patron__realloc(b->khash, nc * sizeof *nh);
                 if (!nh) {
+                    if (r->mem)
+                        patron__match_rec_free(r);
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
@@ -357,7 +402,6 @@ static patron_status read_all_fast(patron_db *db, batch *b)
             }
             h = b->khash + base;
             nk = hash_keys(h, keys, nk);
-            b->rp[b->n] = r;
             b->ids[b->n] = page.ids[i];
             b->koff[b->n + 1] = (uint32_t)(base + nk);
             b->n++;
@@ -366,17 +410,6 @@ static patron_status read_all_fast(patron_db *db, batch *b)
             after = page.ids[page.n - 1];
     } while (!st && page.n == 1024);
     return st;
-}
-
-/* The general path's records: point rp at them. */
-static bool point_at_recs(batch *b)
-{
-    b->rp = patron__malloc((b->n ? b->n : 1) * sizeof *b->rp);
-    if (!b->rp)
-        return false;
-    for (size_t i = 0; i < b->n; i++)
-        b->rp[i] = &b->recs[i];
-    return true;
 }
 
 /* ---- blocks ---------------------------------------------------------------- */
@@ -480,14 +513,7 @@ static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_C
 
 static uint64_t tf_hash(int field, const char *value)
 {
-    patron__match_key k;
-    size_t l = strlen(value);
-    k.kind = patron__match_tf_kind(field);
-    if (l >= sizeof k.value)
-        l = sizeof k.value - 1;
-    memcpy(k.value, value, l);
-    k.value[l] = '\0';
-    return hash_key(&k);
+    return patron__hash_key(patron__match_tf_kind(field), value);
 }
 
 static double batch_tf_count(void *ctx, int field, const char *value)
@@ -514,12 +540,12 @@ static bool build_tf(batch *b)
     uint64_t *h;
     char v[PATRON__MATCH_KEY_MAX];
     for (size_t i = 0; i < b->n; i++)
-        cap += sizeof tf_fields / sizeof tf_fields[0] + b->rp[i]->n_addr;
+        cap += sizeof tf_fields / sizeof tf_fields[0] + (&b->recs[i])->n_addr;
     h = patron__malloc((cap ? cap : 1) * sizeof *h);
     if (!h)
         return false;
     for (size_t i = 0; i < b->n; i++) {
-        const patron__match_rec *r = b->rp[i];
+        const patron__match_rec *r = (&b->recs[i]);
         size_t start;
         for (size_t f = 0; f < sizeof tf_fields / sizeof tf_fields[0]; f++)
             if (patron__match_tf_value(v, tf_fields[f], r, -1))
@@ -598,7 +624,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfh ? &b->tf : NULL);
+                patron__match_score_tf(&r, &b->recs[ra], &b->recs[rb], &b->cfg, b->tfh ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -781,7 +807,6 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     job jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int nj = nthreads(), started = 0;
-    bool fast;
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
@@ -792,27 +817,19 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     memset(&b, 0, sizeof b);
     memset(jobs, 0, sizeof jobs);
+    /* One read transaction for the call, on every store: views of match
+     * forms stay valid until it ends. */
     if ((st = patron__tx_begin(db)) != 0)
         return st;
     if ((st = patron__match_config_load(db)) != 0)
         return patron__tx_end(db, st);
     b.cfg = *db->match_cfg;
     b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
-    /* the memory store's normalised records carry no declared identifiers */
-    fast = patron__is_memstore(&db->ops) && b.cfg.n_ident == 0 &&
-           strcmp(b.cfg.default_country, PATRON__MEMSTORE_COUNTRY) == 0;
-    if (fast) {
-        /* The records are borrowed from the memory store: the transaction
-         * (and with it the store's lock) lasts until the pairs are made. */
-        st = read_all_fast(db, &b);
-    } else {
-        st = patron__tx_end(db, read_all(db, &b));
-        if (!st && !point_at_recs(&b))
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    }
+    /* the match form carries the VAT ID, not the declared identifiers */
+    st = patron__st_has(db, PATRON__CAP_MATCH_FORM) && b.cfg.n_ident == 0 ? read_all_forms(db, &b)
+                                                                           : read_all(db, &b);
     if (!st && (b.n == 0 || !b.koff)) {
-        if (fast)
-            st = patron__tx_end(db, st);
+        st = patron__tx_end(db, st);
         batch_free(&b);
         if (st)
             return st;
@@ -824,8 +841,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     if (!st && b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !build_tf(&b))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (st) {
-        if (fast)
-            patron__tx_end(db, st);
+        patron__tx_end(db, st);
         batch_free(&b);
         return st;
     }
@@ -856,7 +872,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (!st)
         st = build_result(db, &b, jobs, nj, out);
-    if (fast) {
+    {
         patron_status end = patron__tx_end(db, st);
         if (!st && end) {
             patron_pairs_free(*out);

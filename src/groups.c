@@ -10,19 +10,9 @@
 
 #include "internal.h"
 
-#define GROUP_PREFIX "group/"
-
-typedef struct group {
-    char name[65];
-    char discount[16];
-    char price_category[65];
-    bool is_default;
-} group;
-
-static bool has_groups(const patron_db *db)
-{
-    return db->ops.meta_get && db->ops.meta_put && db->ops.meta_scan;
-}
+#define GROUP_PREFIX PATRON__GROUP_PREFIX
+typedef patron__group group;
+typedef patron__glist glist;
 
 static patron_status unsupported(patron_db *db)
 {
@@ -40,143 +30,24 @@ static patron_status check_name(patron_db *db, const char *name)
                                sizeof cbuf);
 }
 
-static void parse_group(group *g, const char *key, const char *value)
-{
-    memset(g, 0, sizeof *g);
-    snprintf(g->name, sizeof g->name, "%s", key + strlen(GROUP_PREFIX));
-    for (const char *line = value; line && *line;) {
-        const char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
-        const char *end = nl ? nl : line + strlen(line);
-        if (tab && tab < end) {
-            int vl = (int)(end - tab - 1);
-            if (strncmp(line, "discount_percent\t", 17) == 0)
-                snprintf(g->discount, sizeof g->discount, "%.*s", vl, tab + 1);
-            else if (strncmp(line, "price_category\t", 15) == 0)
-                snprintf(g->price_category, sizeof g->price_category, "%.*s", vl, tab + 1);
-            else if (strncmp(line, "default\t", 8) == 0)
-                g->is_default = tab[1] == '1';
-        }
-        line = nl ? nl + 1 : end;
-    }
-}
-
-static int take_group(void *ctx, const char *key, const char *value)
-{
-    parse_group(ctx, key, value);
-    return 0;
-}
-
-static patron_status get_group(patron_db *db, group *g, const char *name)
-{
-    char key[80];
-    snprintf(key, sizeof key, GROUP_PREFIX "%s", name);
-    return patron__store_rc(db, db->ops.meta_get(db->ctx, key, take_group, g), "meta_get",
-                            PASS_NOT_FOUND);
-}
-
 static patron_status put_group(patron_db *db, const group *g)
 {
     char key[80], value[200];
     snprintf(key, sizeof key, GROUP_PREFIX "%s", g->name);
     snprintf(value, sizeof value, "discount_percent\t%s\nprice_category\t%s\ndefault\t%d\n", g->discount,
              g->price_category, g->is_default ? 1 : 0);
-    return patron__store_rc(db, db->ops.meta_put(db->ctx, key, value), "meta_put", 0);
+    return patron__st_meta_put(db, key, value);
 }
 
 static patron_status drop_group(patron_db *db, const char *name)
 {
     char key[80];
     snprintf(key, sizeof key, GROUP_PREFIX "%s", name);
-    return patron__store_rc(db, db->ops.meta_put(db->ctx, key, NULL), "meta_put", 0);
-}
-
-typedef struct glist {
-    group *g;
-    size_t n, cap;
-    bool oom;
-} glist;
-
-static int add_group(void *ctx, const char *key, const char *value)
-{
-    glist *l = ctx;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 8;
-        group *ng = patron__realloc(l->g, nc * sizeof *ng);
-        if (!ng) {
-            l->oom = true;
-            return 1;
-        }
-        l->g = ng;
-        l->cap = nc;
-    }
-    parse_group(&l->g[l->n++], key, value);
-    return 0;
-}
-
-static patron_status all_groups(patron_db *db, glist *l)
-{
-    patron_status st;
-    memset(l, 0, sizeof *l);
-    st = patron__store_rc(db, db->ops.meta_scan(db->ctx, GROUP_PREFIX, add_group, l), "meta_scan", 0);
-    if (!st && l->oom)
-        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    return st;
-}
-
-patron_status patron__group_for_new(patron_db *db, patron_customer *w)
-{
-    const char *g = w->f[PATRON_F_GROUP];
-    glist l;
-    patron_status st;
-    if (!has_groups(db))
-        return PATRON_OK;
-    if (g)
-        return patron__group_check(db, w);
-    if ((st = all_groups(db, &l)) != 0)
-        return st;
-    for (size_t i = 0; i < l.n && !st; i++)
-        if (l.g[i].is_default && patron__cust_put(w, PATRON_F_GROUP, l.g[i].name))
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    patron__free(l.g);
-    return st;
-}
-
-patron_status patron__group_check(patron_db *db, const patron_customer *w)
-{
-    group g;
-    patron_status st;
-    if (!has_groups(db) || !w->f[PATRON_F_GROUP])
-        return PATRON_OK;
-    st = get_group(db, &g, w->f[PATRON_F_GROUP]);
-    if (st == PATRON_E_NOT_FOUND)
-        return patron__db_error(db, PATRON_E_INVALID, "there is no customer group \"%s\"",
-                                w->f[PATRON_F_GROUP]);
-    return st;
+    return patron__st_meta_put(db, key, NULL);
 }
 
 /* Customers of a group in one state (0: any), as ids. */
-typedef struct ids {
-    int64_t *v;
-    size_t n, cap;
-    bool oom;
-} ids;
-
-static int add_id(void *ctx, int64_t id)
-{
-    ids *l = ctx;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        int64_t *nv = patron__realloc(l->v, nc * sizeof *nv);
-        if (!nv) {
-            l->oom = true;
-            return 1;
-        }
-        l->v = nv;
-        l->cap = nc;
-    }
-    l->v[l->n++] = id;
-    return 0;
-}
+typedef patron__idvec ids;
 
 static patron_status members(patron_db *db, ids *out, const char *name, int state)
 {
@@ -185,7 +56,7 @@ static patron_status members(patron_db *db, ids *out, const char *name, int stat
     memset(out, 0, sizeof *out);
     f.group = name;
     f.state = state;
-    st = patron__store_rc(db, db->ops.scan(db->ctx, &f, 0, SIZE_MAX, add_id, out), "scan", 0);
+    st = patron__st_scan(db, &f, 0, SIZE_MAX, patron__idvec_emit, out);
     if (!st && out->oom)
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     return st;
@@ -197,20 +68,15 @@ static patron_status move_members(patron_db *db, const ids *l, const char *to)
     patron_status st = PATRON_OK;
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < l->n && !st; i++) {
-        patron_customer *c = NULL;
-        keyset ks;
-        ks.n = ks.n_owned = 0;
+        patron_customer *c = NULL, w;
+        memset(&w, 0, sizeof w);
         if ((st = patron__load_in_tx(db, &c, l->v[i])) != 0)
             break;
-        if (patron__cust_put(c, PATRON_F_GROUP, to) ||
-            patron__cust_put_i64(c, PATRON_F_REVISION, (int64_t)patron_customer_revision(c) + 1) ||
-            patron__cust_put_i64(c, PATRON_F_UPDATED_AT, now))
+        if ((st = patron__cust_copy(&w, c)) != 0 || patron__cust_put(&w, PATRON_F_GROUP, to))
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        if (!st && (st = patron__keys_build(&ks, c, patron_customer_state(c) == PATRON_STATE_MERGED)) != 0)
-            patron__db_error(db, st, "out of memory");
         if (!st)
-            st = patron__store_rc(db, db->ops.update(db->ctx, c, ks.k, ks.n), "update", 0);
-        patron__keys_free(&ks);
+            st = patron__save_changed(db, &w, c, now);
+        patron__cust_clear(&w);
         patron_customer_free(c);
     }
     return st;
@@ -222,12 +88,12 @@ static patron_status add_in_tx(patron_db *db, const char *name)
 {
     group g;
     glist l;
-    patron_status st = get_group(db, &g, name);
+    patron_status st = patron__group_get(db, &g, name);
     if (st == PATRON_OK)
         return patron__db_error(db, PATRON_E_EXISTS, "there is a customer group \"%s\" already", name);
     if (st != PATRON_E_NOT_FOUND)
         return st;
-    if ((st = all_groups(db, &l)) != 0)
+    if ((st = patron__group_all(db, &l)) != 0)
         return st;
     memset(&g, 0, sizeof g);
     snprintf(g.name, sizeof g.name, "%s", name);
@@ -242,7 +108,7 @@ static patron_status add_in_tx(patron_db *db, const char *name)
         patron_status st_; \
         if (!(db)) \
             return PATRON_E_INVALID; \
-        if (!has_groups(db)) \
+        if (!patron__has_groups(db)) \
             return unsupported(db); \
         if ((st_ = patron__tx_begin(db)) != 0) \
             return st_; \
@@ -264,14 +130,14 @@ static patron_status rename_in_tx(patron_db *db, const char *from, const char *t
 {
     group g, other;
     ids l;
-    patron_status st = get_group(db, &g, from);
+    patron_status st = patron__group_get(db, &g, from);
     if (st == PATRON_E_NOT_FOUND)
         return patron__db_error(db, st, "there is no customer group \"%s\"", from);
     if (st)
         return st;
     if (strcmp(from, to) == 0)
         return PATRON_OK;
-    st = get_group(db, &other, to);
+    st = patron__group_get(db, &other, to);
     if (st == PATRON_OK)
         return patron__db_error(db, PATRON_E_EXISTS, "there is a customer group \"%s\" already", to);
     if (st != PATRON_E_NOT_FOUND)
@@ -331,7 +197,7 @@ static patron_status set_in_tx(patron_db *db, const char *name, const char *attr
 {
     group g;
     glist l;
-    patron_status st = get_group(db, &g, name);
+    patron_status st = patron__group_get(db, &g, name);
     if (st == PATRON_E_NOT_FOUND)
         return patron__db_error(db, st, "there is no customer group \"%s\"", name);
     if (st)
@@ -366,7 +232,7 @@ static patron_status set_in_tx(patron_db *db, const char *name, const char *attr
                        : PATRON_OK;
         if (g.is_default)
             return PATRON_OK;
-        if ((st = all_groups(db, &l)) != 0)
+        if ((st = patron__group_all(db, &l)) != 0)
             return st;
         for (size_t i = 0; i < l.n && !st; i++)
             if (l.g[i].is_default) {
@@ -400,7 +266,7 @@ static patron_status assign_in_tx(patron_db *db, const char *name, int64_t id)
     ids one;
     int64_t v = id;
     patron_customer *c = NULL;
-    patron_status st = get_group(db, &g, name);
+    patron_status st = patron__group_get(db, &g, name);
     if (st == PATRON_E_NOT_FOUND)
         return patron__db_error(db, st, "there is no customer group \"%s\"", name);
     if (st)
@@ -434,7 +300,7 @@ static patron_status delete_in_tx(patron_db *db, const char *name)
     glist l;
     ids active, rest;
     const char *def = NULL;
-    patron_status st = get_group(db, &g, name);
+    patron_status st = patron__group_get(db, &g, name);
     if (st == PATRON_E_NOT_FOUND)
         return patron__db_error(db, st, "there is no customer group \"%s\"", name);
     if (st)
@@ -452,7 +318,7 @@ static patron_status delete_in_tx(patron_db *db, const char *name)
         return st;
     }
     patron__free(active.v);
-    if ((st = all_groups(db, &l)) != 0)
+    if ((st = patron__group_all(db, &l)) != 0)
         return st;
     for (size_t i = 0; i < l.n; i++)
         if (l.g[i].is_default)
@@ -503,12 +369,12 @@ static patron_status read_in_tx(patron_db *db, patron_groups *out, const char *n
         memset(&l, 0, sizeof l);
         if (!(l.g = patron__calloc(1, sizeof *l.g)))
             return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        st = get_group(db, &l.g[0], name);
+        st = patron__group_get(db, &l.g[0], name);
         if (st == PATRON_E_NOT_FOUND)
             st = patron__db_error(db, PATRON_E_NOT_FOUND, "there is no customer group \"%s\"", name);
         l.n = st ? 0 : 1;
     } else {
-        st = all_groups(db, &l);
+        st = patron__group_all(db, &l);
     }
     if (!st && l.n && !(out->v = patron__calloc(l.n, sizeof *out->v)))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -535,7 +401,7 @@ static patron_status read_in_tx(patron_db *db, patron_groups *out, const char *n
 static patron_status read_groups(patron_db *db, patron_groups *out, const char *name)
 {
     patron_status st;
-    if (!has_groups(db))
+    if (!patron__has_groups(db))
         return unsupported(db);
     if ((st = patron__tx_begin(db)) != 0)
         return st;

@@ -1,5 +1,16 @@
 /* patron — internal declarations shared by the core's files.  Not installed.
- * SPDX-License-Identifier: MIT */
+ * SPDX-License-Identifier: MIT
+ *
+ * The core in layers; a file calls only into its own layer's lower files
+ * and the layers below (tests/abi/check_cycles.py checks there is no cycle):
+ *   utilities   alloc.c strbuf.c utf8.c util.c status.c (util.h), match/
+ *   record      fields.c customer.c validate.c pack.c json.c matchform.c
+ *   store glue  store.c — the only file that calls patron_store_ops
+ *   saving      save.c (load, keys, uniqueness, numbers, the one save path),
+ *               groupmeta.c (groups as the save path checks them)
+ *   features    db.c (CRUD), matchglue.c (match), merge.c, lifecycle.c,
+ *               groups.c, dedupe.c
+ *   stores      stores/memory (built in), stores/sqlite (own library) */
 #ifndef PATRON_INTERNAL_H
 #define PATRON_INTERNAL_H
 
@@ -10,45 +21,8 @@
 
 #include "patron/patron.h"
 #include "patron/store.h"
-
-#if defined(__GNUC__)
-#  define PATRON_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#  define PATRON_PRINTF(f, a)
-#endif
-
-/* ---- alloc.c: every allocation goes through the hook ---------------- */
-void *patron__malloc(size_t size);
-void *patron__calloc(size_t n, size_t size);
-void *patron__realloc(void *ptr, size_t size);
-void patron__free(void *ptr);
-char *patron__strdup(const char *s);
-char *patron__strndup(const char *s, size_t n);
-/* Blocks the library holds right now (for tests and the hook's guard). */
-long patron__alloc_outstanding(void);
-
-/* ---- strbuf.c: a growable string ------------------------------------ */
-typedef struct patron_strbuf {
-    char *buf;
-    size_t len, cap;
-    bool oom; /* set once an allocation failed; the buffer stays usable */
-} patron_strbuf;
-
-void patron__sb_init(patron_strbuf *sb);
-void patron__sb_free(patron_strbuf *sb);
-void patron__sb_putn(patron_strbuf *sb, const char *s, size_t n);
-void patron__sb_puts(patron_strbuf *sb, const char *s);
-void patron__sb_putc(patron_strbuf *sb, char c);
-void patron__sb_printf(patron_strbuf *sb, const char *fmt, ...) PATRON_PRINTF(2, 3);
-/* Hand over the buffer (NUL-terminated, never NULL unless oom). */
-char *patron__sb_detach(patron_strbuf *sb, size_t *len_out);
-
-/* ---- utf8.c ---------------------------------------------------------- */
-/* 0 if `s` (n bytes) is well-formed UTF-8 (no overlongs, surrogates or
- * code points above U+10FFFF); else the 1-based byte offset of the error. */
-size_t patron__utf8_check(const char *s, size_t n);
-/* Lower-case ASCII letters, trim ASCII white space; returns a new string. */
-char *patron__ascii_lower_trim(const char *s);
+#include "util.h"
+#include "match/match.h"
 
 /* ---- fields.c: metadata -------------------------------------------- */
 enum patron__kind {
@@ -125,14 +99,57 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
                                   char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                   size_t canon_bufsz);
 
-/* ---- memstore.c ---------------------------------------------------- */
-/* The memory store's callbacks and a new session context on `ms` (NULL: a
- * private store owned by the session).  ops->destroy frees the session. */
-patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx);
+/* ---- json.c --------------------------------------------------------- */
+void patron__json_str(patron_strbuf *sb, const char *s);
+void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);
 
-/* ---- db.c: shared by the operations in other files ------------------- */
+/* ---- matchform.c: a record for the matcher and the store's index --------- */
+
+/* Normalise a customer for matching.  0 on success, else out of memory. */
+int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country);
+/* ... with the identifiers `cfg` declares (custom properties), after the VAT
+ * ID of a company customer (slot 0, which the plain form has too). */
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
+                               const struct patron__match_config *cfg);
+
+#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
+
+/* A record's index keys (and, when wanted, its match form): computed once
+ * per save. */
+typedef struct patron__keyset {
+    patron_key k[PATRON__MAX_KEYS];
+    char *owned[8];
+    size_t n, n_owned;
+    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX];
+    char *form; /* the match form (NULL: not wanted) */
+    size_t form_len;
+} patron__keyset;
+typedef patron__keyset keyset;
+#define PATRON__KEYSET_INIT(ks) ((ks)->n = (ks)->n_owned = 0, (ks)->form = NULL, (ks)->form_len = 0)
+
+/* The index keys of a record.  `alias_only`: just number, external
+ * reference and email (for merged records, whose keys only lead to the
+ * survivor).  `country`: the default country for normalisation.
+ * `want_form`: also pack the match form.  PATRON_E_NOMEM or OK. */
+patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alias_only, const char *country,
+                                 bool want_form);
+void patron__keys_free(keyset *ks);
+
+/* The match form: a normalised record and its state as bytes (see
+ * store.h, match_form_put).  Pack: NULL when out of memory. */
+char *patron__form_pack(const patron__match_rec *r, int state, const char *country, size_t *len_out);
+/* Read a form without copying: `out` gets strings that point into `form`,
+ * its addresses go to `addr` (room for `cap`).  Returns -1 if the bytes are
+ * not a form of this library normalised with `country` (garbage from a
+ * store: use the record instead), else the number of addresses the form
+ * holds — when that is more than `cap`, nothing is filled: call again with
+ * room.  *state gets the record's state. */
+long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t cap, int *state,
+                       const void *form, size_t len, const char *country);
+
+/* ---- store.c: the store glue; the handle --------------------------------- */
 struct patron_db {
-    patron_store_ops ops;
+    patron_store_ops ops; /* only store.c touches these */
     void *ctx;
     char prefix[17];
     unsigned width;
@@ -146,36 +163,78 @@ struct patron_db {
  * transaction; a store without meta keeps the handle's own). */
 patron_status patron__match_config_load(patron_db *db);
 
-#include "match/match.h"
-
-#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
-
-/* Blocks (records sharing a key) larger than this are left out of matching,
- * in the batch and for one customer alike. */
-#define PATRON__BLOCK_MAX 1000
-typedef struct patron__keyset {
-    patron_key k[PATRON__MAX_KEYS];
-    char *owned[8];
-    size_t n, n_owned;
-    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX];
-} patron__keyset;
-typedef patron__keyset keyset;
-
 /* Which callback results pass through patron__store_rc unchanged. */
 #define PASS_NOT_FOUND 1u
 #define PASS_EXISTS 2u
 
 patron_status patron__db_error(patron_db *db, patron_status st, const char *fmt, ...) PATRON_PRINTF(3, 4);
 patron_status patron__db_ok(patron_db *db);
+/* Map a callback's return code (see store.c). */
 patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned pass);
 patron_status patron__tx_begin(patron_db *db);
+/* Commit on success, roll back otherwise; a failed commit is reported. */
 patron_status patron__tx_end(patron_db *db, patron_status st);
-/* The index keys of a record.  `alias_only`: just number and external
- * reference (for merged records, whose keys only lead to the survivor). */
-patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alias_only);
-void patron__keys_free(keyset *ks);
+
+/* Optional callbacks the store offers. */
+enum patron__cap {
+    PATRON__CAP_RELINK,
+    PATRON__CAP_MOVE_REF,
+    PATRON__CAP_CHECK_REFS,
+    PATRON__CAP_JOURNAL,      /* journal_append */
+    PATRON__CAP_JOURNAL_UNDO, /* journal_get, journal_append and journal_set_undone */
+    PATRON__CAP_JOURNAL_SCAN,
+    PATRON__CAP_META,         /* meta_get, meta_put and meta_scan */
+    PATRON__CAP_MATCH_FORM    /* match_form_put and match_form_get */
+};
+bool patron__st_has(const patron_db *db, enum patron__cap cap);
+
+/* One function per callback: the store's code mapped by patron__store_rc
+ * (`pass` as there).  An optional callback the store lacks gives
+ * PATRON_E_UNSUPPORTED. */
+patron_status patron__st_load(patron_db *db, int64_t id, patron_customer *out, unsigned pass);
+/* insert / update, then the match form of ks (if any) */
+patron_status patron__st_insert(patron_db *db, const patron_customer *c, const keyset *ks, int64_t *id_out);
+patron_status patron__st_update(patron_db *db, const patron_customer *c, const keyset *ks, unsigned pass);
+patron_status patron__st_remove(patron_db *db, int64_t id);
+patron_status patron__st_lookup(patron_db *db, int kind, const char *value, patron_emit_id_fn emit,
+                                void *emit_ctx);
+patron_status patron__st_scan(patron_db *db, const patron_store_filter *filter, int64_t after_id, size_t limit,
+                              patron_emit_id_fn emit, void *emit_ctx);
+patron_status patron__st_next_number(patron_db *db, uint64_t *out);
+patron_status patron__st_claim_number(patron_db *db, const char *number, unsigned pass);
+patron_status patron__st_relink(patron_db *db, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit,
+                                void *emit_ctx);
+patron_status patron__st_move_ref(patron_db *db, const char *kind, const char *ref_id, int64_t to_id);
+patron_status patron__st_check_refs(patron_db *db, int64_t id, patron_emit_reason_fn emit, void *emit_ctx);
+patron_status patron__st_journal_append(patron_db *db, const patron_journal_entry *e, int64_t *id_out);
+patron_status patron__st_journal_get(patron_db *db, int64_t id, patron_emit_journal_fn emit, void *emit_ctx,
+                                     unsigned pass);
+patron_status patron__st_journal_scan(patron_db *db, int64_t after_id, size_t limit,
+                                      patron_emit_journal_fn emit, void *emit_ctx);
+patron_status patron__st_journal_set_undone(patron_db *db, int64_t id, int64_t undone_by);
+patron_status patron__st_meta_get(patron_db *db, const char *key, patron_emit_meta_fn emit, void *emit_ctx,
+                                  unsigned pass);
+patron_status patron__st_meta_put(patron_db *db, const char *key, const char *value);
+/* How many records hold (kind, value): the store's count() (version 3),
+ * else its lookup() counted up to `cap`. */
+patron_status patron__st_count(patron_db *db, int kind, const char *value, uint64_t cap, uint64_t *out);
+patron_status patron__st_meta_scan(patron_db *db, const char *prefix, patron_emit_meta_fn emit,
+                                   void *emit_ctx);
+/* The match form of `id`, borrowed until the transaction ends.
+ * PATRON_E_NOT_FOUND: no form (or no record); the caller loads instead. */
+patron_status patron__st_match_form(patron_db *db, int64_t id, const void **form, size_t *len);
+
+/* ---- save.c: records in the store ------------------------------------------ */
+
+/* Blocks (records sharing a key) larger than this are left out of matching,
+ * in the batch and for one customer alike. */
+#define PATRON__BLOCK_MAX 1000
+
+/* The keys of `c` as this handle's store wants them (match form included
+ * when the store keeps forms; alias keys only for merged records). */
+patron_status patron__keys_for(patron_db *db, keyset *ks, const patron_customer *c);
 patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2], size_t *total);
-patron_status patron__check_all_unique(patron_db *db, const patron_customer *w, const keyset *ks, int64_t self);
+patron_status patron__check_all_unique(patron_db *db, const keyset *ks, int64_t self);
 patron_status patron__load_in_tx(patron_db *db, patron_customer **out, int64_t id);
 /* Load `id`, following merged records to their survivor. */
 patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id);
@@ -185,28 +244,42 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w);
 patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
                                patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
                                void *arg);
-/* All ids under a key (free *ids with patron__free). */
-patron_status patron__collect_ids(patron_db *db, int kind, const char *value, int64_t **ids, size_t *n);
+/* The one save path for a changed record, inside a transaction: `w` gets
+ * revision before+1 and updated_at `now` (0: the current time); its keys,
+ * the uniqueness of external reference and login, and (when the group
+ * differs from `before`'s) the group are checked; then the store updates
+ * it.  `before` is the record as loaded in this transaction, or NULL when
+ * `w` is that record changed in place with its group unchanged. */
+patron_status patron__save_changed(patron_db *db, patron_customer *w, const patron_customer *before,
+                                   int64_t now);
+/* Write a record back exactly as given (undo of a merge): keys and store. */
+patron_status patron__save_restore(patron_db *db, const patron_customer *c);
+/* All ids under a key. */
+patron_status patron__collect_ids(patron_db *db, int kind, const char *value, patron__idvec *ids);
 
-/* ---- groups.c ---------------------------------------------------------- */
+/* ---- groupmeta.c: groups as the save path needs them ------------------- */
+#define PATRON__GROUP_PREFIX "group/"
+typedef struct patron__group {
+    char name[65];
+    char discount[16];
+    char price_category[65];
+    bool is_default;
+} patron__group;
+typedef struct patron__glist {
+    patron__group *g;
+    size_t n, cap;
+    bool oom;
+} patron__glist;
+bool patron__has_groups(const patron_db *db);
+patron_status patron__group_get(patron_db *db, patron__group *g, const char *name);
+patron_status patron__group_all(patron_db *db, patron__glist *l);
 /* A new record without a group joins the default group; a named group must
  * exist (when the store keeps groups). */
 patron_status patron__group_for_new(patron_db *db, patron_customer *w);
-/* A changed group on update must exist. */
+/* The record's group must exist (when it has one and the store keeps groups). */
 patron_status patron__group_check(patron_db *db, const patron_customer *w);
 
-/* ---- merge.c ------------------------------------------------------------ */
-patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
-                                     const int64_t *dup_ids, size_t n_dups, int policy);
-patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *journal_id);
-
-/* ---- matchglue.c: records into the matcher -------------------------------- */
-/* Normalise a customer for matching.  0 on success, else out of memory. */
-int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country);
-/* ... with the identifiers `cfg` declares (custom properties), after the VAT
- * ID of a company customer (slot 0). */
-int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
-                               const struct patron__match_config *cfg);
+/* ---- matchglue.c --------------------------------------------------------- */
 typedef struct patron__cand {
     int64_t id;
     double score;
@@ -223,15 +296,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                                        int mode, bool active_only, bool explain);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
-/* The memory store keeps each record's normalised form for matching
- * (normalised with this default country; other settings take the general
- * path).  Borrowed, valid until the transaction ends. */
-#define PATRON__MEMSTORE_COUNTRY "DE"
-bool patron__is_memstore(const patron_store_ops *ops);
-patron_status patron__memstore_match_ref(void *ctx, int64_t id, int *state, const patron__match_rec **rec);
-
-/* ---- json.c --------------------------------------------------------- */
-void patron__json_str(patron_strbuf *sb, const char *s);
-void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);
+/* ---- merge.c ------------------------------------------------------------ */
+patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
+                                     const int64_t *dup_ids, size_t n_dups, int policy);
+patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *journal_id);
 
 #endif

@@ -13,7 +13,7 @@ static patron_status journal(patron_db *db, const char *kind, int64_t id, const 
     patron_strbuf sb;
     int64_t jid;
     patron_status st;
-    if (!db->ops.journal_append)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL))
         return PATRON_OK; /* the journal is optional for locks */
     patron__sb_init(&sb);
     patron__sb_printf(&sb, "patron-%s 1\nsummary %s\n", kind, summary);
@@ -26,7 +26,7 @@ static patron_status journal(patron_db *db, const char *kind, int64_t id, const 
     e.kind = kind;
     e.customer_id = id;
     e.payload = sb.buf;
-    st = patron__store_rc(db, db->ops.journal_append(db->ctx, &e, &jid), "journal_append", 0);
+    st = patron__st_journal_append(db, &e, &jid);
     patron__sb_free(&sb);
     return st;
 }
@@ -35,8 +35,6 @@ static patron_status journal(patron_db *db, const char *kind, int64_t id, const 
 static patron_status set_lock(patron_db *db, int64_t id, const char *reason)
 {
     patron_customer *c = NULL;
-    keyset ks;
-    ks.n = ks.n_owned = 0;
     patron_status st;
     int64_t now = (int64_t)time(NULL);
     bool lock = reason != NULL;
@@ -54,15 +52,10 @@ static patron_status set_lock(patron_db *db, int64_t id, const char *reason)
     if (!st && (patron__cust_put(c, PATRON_F_LOCKED, lock ? "1" : "0") ||
                 patron__cust_put(c, PATRON_F_LOCK_REASON, reason) ||
                 (lock ? patron__cust_put_i64(c, PATRON_F_LOCKED_AT, now)
-                      : patron__cust_put(c, PATRON_F_LOCKED_AT, NULL)) ||
-                patron__cust_put_i64(c, PATRON_F_REVISION, (int64_t)patron_customer_revision(c) + 1) ||
-                patron__cust_put_i64(c, PATRON_F_UPDATED_AT, now)))
+                      : patron__cust_put(c, PATRON_F_LOCKED_AT, NULL))))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (!st && (st = patron__keys_build(&ks, c, false)) != 0)
-        patron__db_error(db, st, "out of memory");
     if (!st)
-        st = patron__store_rc(db, db->ops.update(db->ctx, c, ks.k, ks.n), "update", 0);
-    patron__keys_free(&ks);
+        st = patron__save_changed(db, c, NULL, now);
     if (!st) {
         snprintf(summary, sizeof summary, "%s #%lld%s%s", lock ? "locked" : "unlocked", (long long)id,
                  lock ? ": " : "", lock ? reason : "");
@@ -109,13 +102,15 @@ static patron_status check_email_free(patron_db *db, const patron_customer *c, v
     char norm[PATRON__MATCH_BUF];
     patron_status st = PATRON_OK;
     const char *email = patron_customer_get(c, PATRON_F_EMAIL);
-    int64_t *existing = arg, *ids = NULL;
-    size_t n = 0;
+    int64_t *existing = arg;
+    patron__idvec idv = PATRON__IDVEC_INIT;
+    const int64_t *ids;
     if (!email || patron__match_norm_email(norm, email) == 0)
         return PATRON_OK;
-    st = patron__collect_ids(db, PATRON__KEY_EMAIL, norm, &ids, &n);
+    st = patron__collect_ids(db, PATRON__KEY_EMAIL, norm, &idv);
+    ids = idv.v;
     for (size_t pass = 0; pass < 2 && !st; pass++)
-        for (size_t i = 0; i < n && !st; i++) {
+        for (size_t i = 0; i < idv.n && !st; i++) {
             patron_customer *o = NULL;
             patron_state state;
             if ((st = patron__load_in_tx(db, &o, ids[i])) != 0)
@@ -134,7 +129,7 @@ static patron_status check_email_free(patron_db *db, const patron_customer *c, v
                 *existing = ids[i];
             patron_customer_free(o);
         }
-    patron__free(ids);
+    patron__idvec_free(&idv);
     return st;
 }
 
@@ -234,21 +229,12 @@ patron_merge_plan *patron_activation_plan(patron_activation *a, size_t i)
 /* Give pending customer `c` (loaded in this transaction) its number. */
 static patron_status activate_record(patron_db *db, patron_customer *c)
 {
-    keyset ks;
-    patron_status st = PATRON_OK;
-    int64_t now = (int64_t)time(NULL);
-    ks.n = ks.n_owned = 0;
-    if (patron__cust_put(c, PATRON_F_STATE, "active") ||
-        patron__cust_put_i64(c, PATRON_F_REVISION, (int64_t)patron_customer_revision(c) + 1) ||
-        patron__cust_put_i64(c, PATRON_F_UPDATED_AT, now))
+    patron_status st;
+    if (patron__cust_put(c, PATRON_F_STATE, "active"))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if ((st = patron__assign_number(db, c)) != 0)
         return st;
-    if ((st = patron__keys_build(&ks, c, false)) != 0)
-        return patron__db_error(db, st, "out of memory");
-    st = patron__store_rc(db, db->ops.update(db->ctx, c, ks.k, ks.n), "update", 0);
-    patron__keys_free(&ks);
-    return st;
+    return patron__save_changed(db, c, NULL, 0);
 }
 
 static patron_status load_pending(patron_db *db, patron_customer **c, int64_t id)
@@ -590,12 +576,15 @@ patron_status patron_db_can_login(patron_db *db, patron_gate *verdict, int64_t *
     if (!st && total == 0) {
         /* Customers without a login name log in with their email; a shared
          * mailbox counts only for the one of them without a login name. */
-        int64_t *all = NULL;
-        size_t n_all = 0;
+        patron__idvec allv = PATRON__IDVEC_INIT;
+        const int64_t *all;
+        size_t n_all;
         if (!(email = patron__ascii_lower_trim(login)))
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         if (!st)
-            st = patron__collect_ids(db, PATRON_KEY_EMAIL, email, &all, &n_all);
+            st = patron__collect_ids(db, PATRON_KEY_EMAIL, email, &allv);
+        all = allv.v;
+        n_all = allv.n;
         for (size_t i = 0; i < n_all && !st; i++) {
             patron_customer *c = NULL;
             if ((st = patron__load_in_tx(db, &c, all[i])) != 0)
@@ -624,7 +613,7 @@ patron_status patron_db_can_login(patron_db *db, patron_gate *verdict, int64_t *
             }
             patron_customer_free(c);
         }
-        patron__free(all);
+        patron__idvec_free(&allv);
         if (!st && total > 1)
             st = patron__db_error(db, PATRON_E_AMBIGUOUS,
                                   "%zu customers without a login name share this email", total);

@@ -13,7 +13,7 @@
 
 static bool has_meta(const patron_db *db)
 {
-    return db->ops.meta_get && db->ops.meta_put;
+    return patron__st_has(db, PATRON__CAP_META);
 }
 
 typedef struct meta_val {
@@ -34,13 +34,15 @@ static int take_val(void *ctx, const char *key, const char *value)
 static patron_status meta_read(patron_db *db, const char *key, char **out)
 {
     meta_val m = { NULL, false };
-    int rc = db->ops.meta_get(db->ctx, key, take_val, &m);
+    patron_status st = patron__st_meta_get(db, key, take_val, &m, PASS_NOT_FOUND);
     *out = NULL;
-    if (rc == PATRON_E_NOT_FOUND)
-        return PATRON_OK;
-    if (rc) {
+    if (st == PATRON_E_NOT_FOUND) {
         patron__free(m.v);
-        return patron__store_rc(db, rc, "meta_get", 0);
+        return PATRON_OK;
+    }
+    if (st) {
+        patron__free(m.v);
+        return st;
     }
     if (m.oom)
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -175,9 +177,9 @@ static patron_status config_store(patron_db *db, const patron__match_config *cfg
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     if ((st = patron__tx_begin(db)) == 0) {
-        st = patron__store_rc(db, db->ops.meta_put(db->ctx, CONFIG_META_KEY, conf), "meta_put", 0);
+        st = patron__st_meta_put(db, CONFIG_META_KEY, conf);
         if (!st)
-            st = patron__store_rc(db, db->ops.meta_put(db->ctx, PATRON__MODEL_META_KEY, model), "meta_put", 0);
+            st = patron__st_meta_put(db, PATRON__MODEL_META_KEY, model);
         st = patron__tx_end(db, st);
     }
     patron__free(conf);

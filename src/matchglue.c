@@ -5,104 +5,7 @@
 
 #include "internal.h"
 
-static const char *prop_of(const patron_customer *c, const char *key)
-{
-    for (size_t i = 0; i < c->n_props; i++)
-        if (strcmp(c->prop_k[i], key) == 0)
-            return c->prop_v[i];
-    return NULL;
-}
-
-static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
-                          const patron__match_config *cfg);
-
-int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country)
-{
-    return cust_match_rec(out, c, default_country, NULL);
-}
-
-int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c, const patron__match_config *cfg)
-{
-    return cust_match_rec(out, c, cfg->default_country, cfg);
-}
-
-static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
-                          const patron__match_config *cfg)
-{
-    patron__match_raw raw;
-    patron__match_raw_addr small[4], *addr = small;
-    int rc;
-    memset(&raw, 0, sizeof raw);
-    raw.first_name = c->f[PATRON_F_FIRST_NAME];
-    raw.last_name = c->f[PATRON_F_LAST_NAME];
-    raw.company = c->f[PATRON_F_COMPANY];
-    raw.email = c->f[PATRON_F_EMAIL];
-    raw.phone = c->f[PATRON_F_PHONE] ? c->f[PATRON_F_PHONE] : c->f[PATRON_F_MOBILE];
-    raw.birth_date = c->f[PATRON_F_BIRTH_DATE];
-    if (c->n_addr > sizeof small / sizeof small[0]) {
-        addr = patron__calloc(c->n_addr, sizeof *addr);
-        if (!addr)
-            return -1;
-    }
-    for (size_t i = 0; i < c->n_addr; i++) {
-        const patron__address *a = &c->addr[i];
-        addr[i].street = a->f[PATRON_A_STREET];
-        addr[i].house_number = a->f[PATRON_A_HOUSE_NUMBER];
-        addr[i].addition = a->f[PATRON_A_ADDITION];
-        addr[i].postal_code = a->f[PATRON_A_POSTAL_CODE];
-        addr[i].city = a->f[PATRON_A_CITY];
-        addr[i].country = a->f[PATRON_A_COUNTRY];
-        if (!raw.phone && a->f[PATRON_A_PHONE])
-            raw.phone = a->f[PATRON_A_PHONE];
-    }
-    raw.addr = addr;
-    raw.n_addr = c->n_addr;
-    /* identifiers: slot 0 the VAT ID of a company customer, then the
-     * custom properties the configuration declares */
-    {
-        const char *b2b = c->f[PATRON_F_B2B];
-        bool company = (b2b && strcmp(b2b, "1") == 0) || (c->f[PATRON_F_COMPANY] && c->f[PATRON_F_COMPANY][0]);
-        raw.ident[0] = company ? c->f[PATRON_F_VAT_ID] : NULL;
-        raw.n_ident = 1;
-        for (size_t i = 0; cfg && i < cfg->n_ident && raw.n_ident < PATRON__MATCH_IDENT_MAX; i++)
-            raw.ident[raw.n_ident++] = prop_of(c, cfg->ident[i]);
-    }
-    rc = patron__match_normalize(out, &raw, default_country);
-    if (addr != small)
-        patron__free(addr);
-    return rc;
-}
-
 /* ---- candidates --------------------------------------------------------- */
-
-typedef struct idset {
-    int64_t *ids;
-    size_t n, cap;
-    bool oom;
-} idset;
-
-static int idset_add(void *ctx, int64_t id)
-{
-    idset *s = ctx;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        int64_t *ni = patron__realloc(s->ids, nc * sizeof *ni);
-        if (!ni) {
-            s->oom = true;
-            return 1;
-        }
-        s->ids = ni;
-        s->cap = nc;
-    }
-    s->ids[s->n++] = id;
-    return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct cand_field {
     const char *name, *level;
@@ -163,39 +66,16 @@ typedef struct tf_ctx {
     } cache[TF_CACHE];
 } tf_ctx;
 
-typedef struct count_cap {
-    size_t n, cap;
-} count_cap;
-
-static int count_id(void *ctx, int64_t id)
-{
-    count_cap *c = ctx;
-    (void)id;
-    return ++c->n >= c->cap; /* stop at the cap */
-}
-
-/* How many records hold (kind, value): the store's count(), else a lookup
- * counted up to `cap`.  -1 when the store fails (recorded in t->st). */
+/* How many records hold (kind, value); -1 when the store fails (recorded in
+ * t->st). */
 static double store_count(tf_ctx *t, int kind, const char *value, size_t cap)
 {
-    patron_db *db = t->db;
-    int rc;
-    const char *what;
-    if (db->ops.version >= 2 && db->ops.count) {
-        uint64_t n = 0;
-        what = "count";
-        rc = db->ops.count(db->ctx, kind, value, &n);
-        if (rc == 0)
-            return (double)n;
-    } else {
-        count_cap cc = { 0, cap };
-        what = "lookup";
-        rc = db->ops.lookup(db->ctx, kind, value, count_id, &cc);
-        if (rc == 0)
-            return (double)cc.n;
-    }
+    uint64_t n = 0;
+    patron_status st = patron__st_count(t->db, kind, value, cap, &n);
+    if (!st)
+        return (double)n;
     if (!t->st)
-        t->st = patron__store_rc(db, rc, what, 0);
+        t->st = st;
     return -1;
 }
 
@@ -220,6 +100,56 @@ static double glue_tf_count(void *ctx, int field, const char *value)
     return c;
 }
 
+/* The normalised form of candidate `id` for scoring: from the store's match
+ * form when it keeps one (no load, no normalisation), else loaded and
+ * normalised here — also when the form read back is not one the core wrote.
+ * *skip: merged, or not active when active_only.  *bp points at `view` or
+ * at `own` (then *owned is true and the caller frees `own`). */
+static patron_status candidate_rec(patron_db *db, int64_t id, const patron__match_config *cfg, bool active_only,
+                                   patron__match_rec *view, patron__match_addr *addr, size_t cap,
+                                   patron__match_addr **heap, patron__match_rec *own, bool *owned,
+                                   const patron__match_rec **bp, bool *skip)
+{
+    const void *form = NULL;
+    size_t len;
+    int state = 0;
+    patron_customer *o = NULL;
+    /* the match form carries the VAT ID, not the declared identifiers */
+    patron_status st = cfg->n_ident ? PATRON_E_NOT_FOUND : patron__st_match_form(db, id, &form, &len);
+    *owned = *skip = false;
+    *bp = NULL;
+    if (st == PATRON_OK) {
+        long na = patron__form_view(view, addr, cap, &state, form, len, cfg->default_country);
+        if (na > (long)cap) {
+            patron__match_addr *more = patron__realloc(*heap, (size_t)na * sizeof *more);
+            if (!more)
+                return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            *heap = more;
+            na = patron__form_view(view, more, (size_t)na, &state, form, len, cfg->default_country);
+        }
+        if (na >= 0) {
+            *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+            *bp = view;
+            return PATRON_OK;
+        }
+        /* not a form of ours: the record itself decides */
+    } else if (st != PATRON_E_NOT_FOUND) {
+        return st;
+    }
+    if ((st = patron__load_in_tx(db, &o, id)) != 0)
+        return st;
+    state = patron_customer_state(o);
+    *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+    if (!*skip) {
+        if (patron__cust_match_rec_cfg(own, o, cfg) != 0)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else
+            *owned = true, *bp = own;
+    }
+    patron_customer_free(o);
+    return st;
+}
+
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain)
 {
@@ -227,20 +157,17 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     patron__match_tf tf = { glue_tf_count, &tfc, 0 };
     bool tf_ready = false;
     patron__match_config cfg;
-    patron__match_rec a, b;
+    patron__match_rec a, b, view;
+    patron__match_addr addr[8], *heap = NULL;
     patron__match_key *keys = NULL;
     patron_matches *m = NULL;
-    idset ids = { NULL, 0, 0, false };
+    patron__idvec ids = PATRON__IDVEC_INIT;
     size_t nk;
     int64_t self = patron_customer_id(c);
-    bool fast;
     patron_status st = PATRON_OK;
     *out = NULL;
     if ((st = patron__match_config_load(db)) != 0)
         return st;
-    /* the memory store's normalised records carry no declared identifiers */
-    fast = patron__is_memstore(&db->ops) && db->match_cfg->n_ident == 0 &&
-           strcmp(db->match_cfg->default_country, PATRON__MEMSTORE_COUNTRY) == 0;
     cfg = *db->match_cfg;
     cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
     if (patron__cust_match_rec_cfg(&a, c, &cfg) != 0)
@@ -254,8 +181,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &a, &cfg);
     for (size_t i = 0; i < nk && !st; i++) {
         size_t before = ids.n;
-        st = patron__store_rc(db, db->ops.lookup(db->ctx, keys[i].kind, keys[i].value, idset_add, &ids),
-                              "lookup", 0);
+        st = patron__st_lookup(db, keys[i].kind, keys[i].value, patron__idvec_emit, &ids);
         if (!st && ids.oom)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         /* A key shared by very many records says little (one company
@@ -267,44 +193,17 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     }
     if (st)
         goto out;
-    if (ids.n > 1)
-        qsort(ids.ids, ids.n, sizeof *ids.ids, cmp_id);
+    patron__idvec_sort_unique(&ids);
     for (size_t i = 0; i < ids.n && !st; i++) {
-        patron_customer *o = NULL;
         patron__match_result res;
-        patron_state state;
         const patron__match_rec *bp = NULL;
-        if (ids.ids[i] == self || (i && ids.ids[i] == ids.ids[i - 1]))
+        bool owned, skip;
+        if (ids.v[i] == self)
             continue;
-        if (fast) {
-            /* the memory store keeps every record's normalised form */
-            int s_ = 0;
-            st = patron__memstore_match_ref(db->ctx, ids.ids[i], &s_, &bp);
-            if (st == PATRON_E_NOT_FOUND) {
-                st = PATRON_OK; /* gone meanwhile */
-                continue;
-            }
-            if (st)
-                break;
-            state = (patron_state)s_;
-            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE))
-                continue;
-        } else {
-            if ((st = patron__load_in_tx(db, &o, ids.ids[i])) != 0)
-                break;
-            state = patron_customer_state(o);
-            if (state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE)) {
-                patron_customer_free(o);
-                continue;
-            }
-            if (patron__cust_match_rec_cfg(&b, o, &cfg) != 0) {
-                patron_customer_free(o);
-                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-                break;
-            }
-            patron_customer_free(o);
-            bp = &b;
-        }
+        st = candidate_rec(db, ids.v[i], &cfg, active_only, &view, addr, sizeof addr / sizeof addr[0], &heap,
+                           &b, &owned, &bp, &skip);
+        if (st || skip)
+            continue;
         if (!tf_ready && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
             /* the number of customers, once per call, only when there is a
              * candidate to score */
@@ -317,7 +216,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
         if (tf_ready && tfc.st) {
             st = tfc.st;
-            if (bp == &b)
+            if (owned)
                 patron__match_rec_free(&b);
             break;
         }
@@ -331,14 +230,14 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 if (nf)
                     m->fields = nf;
                 if (!nc_ || (explain && !nf)) {
-                    if (bp == &b)
+                    if (owned)
                         patron__match_rec_free(&b);
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
                 m->cap = nc;
             }
-            m->c[m->n].id = ids.ids[i];
+            m->c[m->n].id = ids.v[i];
             m->c[m->n].score = res.score;
             m->c[m->n].probability = res.probability;
             m->c[m->n].decision = patron__decision_public(res.decision);
@@ -367,7 +266,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 }
                 if (oom) {
                     m->n++; /* so that free releases what was copied */
-                    if (bp == &b)
+                    if (owned)
                         patron__match_rec_free(&b);
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
@@ -375,13 +274,14 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             }
             m->n++;
         }
-        if (bp == &b)
+        if (owned)
             patron__match_rec_free(&b);
     }
 out:
     patron__match_rec_free(&a);
     patron__free(keys);
-    patron__free(ids.ids);
+    patron__free(heap);
+    patron__idvec_free(&ids);
     if (st) {
         patron_matches_free(m);
         return st;

@@ -713,8 +713,6 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
 {
     patron_customer **cur = patron__calloc(p->n, sizeof *cur);
     patron_customer w;
-    keyset ks;
-    ks.n = ks.n_owned = 0;
     reasons why;
     patron_status st = PATRON_OK;
     int64_t now = (int64_t)time(NULL), sid = patron_customer_id(p->rec[0]);
@@ -743,13 +741,11 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
                               "with patron_merge_plan_set_activate() or merge it into an active one",
                               (long long)sid);
     /* References that cannot move */
-    for (size_t k = 1; k < p->n && !st && db->ops.check_refs; k++) {
+    for (size_t k = 1; k < p->n && !st && patron__st_has(db, PATRON__CAP_CHECK_REFS); k++) {
         reasons one;
         patron__sb_init(&one.sb);
         one.n = 0;
-        st = patron__store_rc(db, db->ops.check_refs(db->ctx, patron_customer_id(p->rec[k]),
-                                                      add_reason, &one),
-                              "check_refs", 0);
+        st = patron__st_check_refs(db, patron_customer_id(p->rec[k]), add_reason, &one);
         if (!st && one.n) {
             patron__sb_printf(&why.sb, "%scustomer #%lld: %s", why.n ? "; " : "",
                               (long long)patron_customer_id(p->rec[k]), one.sb.buf ? one.sb.buf : "");
@@ -786,9 +782,9 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
         patron_customer d;
         int64_t did = patron_customer_id(cur[k]);
         memset(&d, 0, sizeof d);
-        if (db->ops.relink) {
+        if (patron__st_has(db, PATRON__CAP_RELINK)) {
             moved m = { payload, did, 0 };
-            st = patron__store_rc(db, db->ops.relink(db->ctx, did, sid, add_moved, &m), "relink", 0);
+            st = patron__st_relink(db, did, sid, add_moved, &m);
             refs += m.n;
         }
         if (!st && (st = patron__cust_copy(&d, cur[k])) != 0)
@@ -799,16 +795,11 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
             if (patron__cust_put(&d, PATRON_F_STATE, "merged") ||
                 patron__cust_put(&d, PATRON_F_MERGED_INTO, into) ||
                 patron__cust_put(&d, PATRON_F_LOGIN_USER, NULL) ||
-                patron__cust_put(&d, PATRON_F_LOGIN_HASH, NULL) ||
-                patron__cust_put_i64(&d, PATRON_F_REVISION, (int64_t)patron_customer_revision(cur[k]) + 1) ||
-                patron__cust_put_i64(&d, PATRON_F_UPDATED_AT, now))
+                patron__cust_put(&d, PATRON_F_LOGIN_HASH, NULL))
                 st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         }
-        if (!st && (st = patron__keys_build(&ks, &d, true)) != 0)
-            patron__db_error(db, st, "out of memory");
         if (!st)
-            st = patron__store_rc(db, db->ops.update(db->ctx, &d, ks.k, ks.n), "update", 0);
-        patron__keys_free(&ks);
+            st = patron__save_changed(db, &d, cur[k], now);
         patron__cust_clear(&d);
     }
 
@@ -821,13 +812,9 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
         if (!st)
             st = patron__assign_number(db, &w);
     }
-    if (!st && (st = patron__keys_build(&ks, &w, false)) != 0)
-        patron__db_error(db, st, "out of memory");
+    /* the one save path: revision, keys, uniqueness, the group */
     if (!st)
-        st = patron__check_all_unique(db, &w, &ks, sid);
-    if (!st)
-        st = patron__store_rc(db, db->ops.update(db->ctx, &w, ks.k, ks.n), "update", 0);
-    patron__keys_free(&ks);
+        st = patron__save_changed(db, &w, cur[0], now);
 
     if (!st) {
         patron_journal_entry e;
@@ -839,8 +826,7 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
         e.customer_id = sid;
         e.payload = payload->buf;
         if (!st)
-            st = patron__store_rc(db, db->ops.journal_append(db->ctx, &e, journal_id),
-                                  "journal_append", 0);
+            st = patron__st_journal_append(db, &e, journal_id);
     }
     (void)refs;
     patron__cust_clear(&w);
@@ -857,7 +843,7 @@ patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *
     patron_status st;
     if (p->problems)
         return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
-    if (!db->ops.journal_append)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL))
         return patron__db_error(db, PATRON_E_UNSUPPORTED,
                                 "this store keeps no journal, so a merge could not be undone");
     patron__sb_init(&payload);
@@ -876,7 +862,7 @@ patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_p
         return patron__db_error(db, PATRON_E_INVALID, "no plan given (NULL)");
     if (p->problems)
         return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
-    if (!db->ops.journal_append)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL))
         return patron__db_error(db, PATRON_E_UNSUPPORTED,
                                 "this store keeps no journal, so a merge could not be undone");
     if ((st = patron__tx_begin(db)) != 0)
@@ -1076,13 +1062,10 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
 {
     jcopy j;
     parsed pr;
-    keyset ks;
-    ks.n = ks.n_owned = 0;
     patron_status st;
     memset(&j, 0, sizeof j);
     memset(&pr, 0, sizeof pr);
-    st = patron__store_rc(db, db->ops.journal_get(db->ctx, jid, copy_entry, &j), "journal_get",
-                          PASS_NOT_FOUND);
+    st = patron__st_journal_get(db, jid, copy_entry, &j, PASS_NOT_FOUND);
     if (st == PATRON_E_NOT_FOUND)
         patron__db_error(db, st, "no journal entry %lld", (long long)jid);
     if (!st && (!j.kind || !j.payload))
@@ -1125,27 +1108,18 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
                                   (long long)pr.recs[i].id);
         patron_customer_free(c);
     }
-    if (!st && pr.n_refs && !db->ops.move_ref)
+    if (!st && pr.n_refs && !patron__st_has(db, PATRON__CAP_MOVE_REF))
         st = patron__db_error(db, PATRON_E_UNSUPPORTED,
                               "the store cannot move references back (no move_ref callback)");
     for (size_t i = 0; i < pr.n_refs && !st; i++)
-        st = patron__store_rc(db, db->ops.move_ref(db->ctx, pr.refs[i].kind, pr.refs[i].ref,
-                                                   pr.refs[i].from),
-                              "move_ref", 0);
+        st = patron__st_move_ref(db, pr.refs[i].kind, pr.refs[i].ref, pr.refs[i].from);
     /* Duplicates first, so the survivor's keys (login) are free again. */
     for (size_t pass = 0; pass < 2 && !st; pass++)
         for (size_t i = 0; i < pr.n_recs && !st; i++) {
             bool surv = pr.recs[i].id == pr.survivor;
             if (surv != (pass == 1))
                 continue;
-            if ((st = patron__keys_build(&ks, pr.recs[i].before,
-                                         patron_customer_state(pr.recs[i].before) ==
-                                             PATRON_STATE_MERGED)) != 0)
-                patron__db_error(db, st, "out of memory");
-            if (!st)
-                st = patron__store_rc(db, db->ops.update(db->ctx, pr.recs[i].before, ks.k, ks.n),
-                                      "update", 0);
-            patron__keys_free(&ks);
+            st = patron__save_restore(db, pr.recs[i].before);
         }
     if (!st) {
         patron_journal_entry e;
@@ -1156,11 +1130,10 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
         e.kind = "undo";
         e.customer_id = pr.survivor;
         e.payload = payload;
-        st = patron__store_rc(db, db->ops.journal_append(db->ctx, &e, undo_id), "journal_append", 0);
+        st = patron__st_journal_append(db, &e, undo_id);
     }
     if (!st)
-        st = patron__store_rc(db, db->ops.journal_set_undone(db->ctx, jid, *undo_id),
-                              "journal_set_undone", 0);
+        st = patron__st_journal_set_undone(db, jid, *undo_id);
     parsed_free(&pr);
     patron__free(j.kind);
     patron__free(j.payload);
@@ -1173,7 +1146,7 @@ patron_status patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
-    if (!db->ops.journal_get || !db->ops.journal_append || !db->ops.journal_set_undone)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL_UNDO))
         return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
     if ((st = patron__tx_begin(db)) != 0)
         return st;
@@ -1224,7 +1197,7 @@ patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
-    if (!db->ops.journal_scan)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL_SCAN))
         return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
@@ -1234,9 +1207,7 @@ patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after
         patron__sb_free(&sb);
         return st;
     }
-    st = patron__tx_end(db, patron__store_rc(db, db->ops.journal_scan(db->ctx, after_id, limit,
-                                                                      list_entry, &l),
-                                             "journal_scan", 0));
+    st = patron__tx_end(db, patron__st_journal_scan(db, after_id, limit, list_entry, &l));
     patron__sb_putc(&sb, ']');
     if (st) {
         patron__sb_free(&sb);
@@ -1256,12 +1227,10 @@ patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t 
     if (!out || (!ids && n))
         return patron__db_error(db, PATRON_E_INVALID, "no ids or no place for the result (NULL)");
     *out = NULL;
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
-    if ((st = patron__tx_begin(db)) != 0) {
-        patron__sb_free(&sb);
-        return st;
-    }
     for (size_t i = 0; i < n && !st; i++) {
         patron_customer *c = NULL;
         st = patron__load_in_tx(db, &c, ids[i]);
@@ -1363,7 +1332,7 @@ patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
     *out = NULL;
-    if (!db->ops.journal_scan)
+    if (!patron__st_has(db, PATRON__CAP_JOURNAL_SCAN))
         return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
     if (!(j = patron__calloc(1, sizeof *j)))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -1371,7 +1340,7 @@ patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_
         patron_journal_free(j);
         return st;
     }
-    st = patron__store_rc(db, db->ops.journal_scan(db->ctx, after_id, limit, keep_entry, j), "journal_scan", 0);
+    st = patron__st_journal_scan(db, after_id, limit, keep_entry, j);
     if (j->oom)
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     st = patron__tx_end(db, st);

@@ -1,5 +1,6 @@
 /* patron — version and status strings.  SPDX-License-Identifier: MIT */
-#include "internal.h"
+#include "patron/patron.h"
+#include "util.h"
 
 int patron_version(void)
 {

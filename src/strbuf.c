@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 void patron__sb_init(patron_strbuf *sb)
 {

@@ -1,7 +1,7 @@
 /* patron — UTF-8 checks.  SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 size_t patron__utf8_check(const char *str, size_t n)
 {

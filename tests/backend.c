@@ -26,6 +26,7 @@ int tb_open(test_backend *tb, const char *name)
     if (strcmp(name, "memory") == 0) {
         if (patron_memstore_new(&tb->ms) != PATRON_OK)
             return -1;
+        tb->ops_copy.version = PATRON_STORE_VERSION;
         if (patron_memstore_ops(&tb->ops_copy, &tb->ctx, tb->ms) != PATRON_OK) {
             patron_memstore_free(tb->ms);
             tb->ms = NULL;
@@ -264,6 +265,16 @@ static int f_journal_set_undone(void *ctx, int64_t id, int64_t by)
     HIT("journal_set_undone");
     return FS->inner->journal_set_undone(FS->inner_ctx, id, by);
 }
+static int f_match_form_put(void *ctx, int64_t id, const void *form, size_t len)
+{
+    HIT("match_form_put");
+    return FS->inner->match_form_put(FS->inner_ctx, id, form, len);
+}
+static int f_match_form_get(void *ctx, int64_t id, const void **form, size_t *len)
+{
+    HIT("match_form_get");
+    return FS->inner->match_form_get(FS->inner_ctx, id, form, len);
+}
 static const char *f_errmsg(void *ctx)
 {
     if (FS->failed)
@@ -297,6 +308,10 @@ patron_db *fault_db(fault_store *fs, test_backend *tb)
     o.journal_get = in->journal_get ? f_journal_get : NULL;
     o.journal_scan = in->journal_scan ? f_journal_scan : NULL;
     o.journal_set_undone = in->journal_set_undone ? f_journal_set_undone : NULL;
+    /* the match form goes through the wrapper too: the fault sweeps cover
+     * the path matching and dedupe really take */
+    o.match_form_put = in->version >= 2 && in->match_form_put ? f_match_form_put : NULL;
+    o.match_form_get = in->version >= 2 && in->match_form_get ? f_match_form_get : NULL;
     o.errmsg = f_errmsg;
     o.destroy = NULL;
     fs->ops = o;

@@ -5,6 +5,7 @@
 
 #include <patron/patron.h>
 #include <patron/store.h>
+#include <patron/memory.h>
 #include <stdbool.h>
 
 /* A store under test: its raw callbacks and context. */

@@ -785,10 +785,78 @@ static void test_ops(void **state)
     every_step(o);
 }
 
+/* ---- export when the transaction cannot begin: nothing leaks -------------- */
+
+static long g_live; /* blocks the library holds */
+
+static void *count_malloc(size_t n, void *opaque)
+{
+    void *p = malloc(n);
+    (void)opaque;
+    g_live += p != NULL;
+    return p;
+}
+
+static void *count_realloc(void *ptr, size_t n, void *opaque)
+{
+    void *p = realloc(ptr, n);
+    (void)opaque;
+    g_live += !ptr && p;
+    return p;
+}
+
+static void count_free(void *ptr, void *opaque)
+{
+    (void)opaque;
+    g_live -= ptr != NULL;
+    free(ptr);
+}
+
+static void test_export_begin_fails(void **state)
+{
+    static const patron_allocator counting = { count_malloc, count_realloc, count_free, NULL };
+    test_backend tb;
+    fault_store fs;
+    patron_db *db, *fdb;
+    patron_customer *c;
+    char *out = (char *)"untouched";
+    int64_t id;
+    long live;
+    (void)state;
+    g_live = 0;
+    assert_int_equal(patron_set_allocator(&counting), PATRON_OK);
+    assert_int_equal(tb_open(&tb, g_backend), 0);
+    db = tb_db(&tb);
+    assert_non_null(db);
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Mustermann"), PATRON_OK);
+    OK(db, patron_db_create(db, c));
+    id = patron_customer_id(c);
+    patron_customer_free(c);
+    fdb = fault_db(&fs, &tb);
+    assert_non_null(fdb);
+    fault_arm(&fs, 1); /* begin */
+    live = g_live;
+    assert_int_equal(patron_db_export_to_json(fdb, &out, &id, 1, 0), PATRON_E_STORE);
+    assert_true(fs.failed);
+    assert_string_equal(fs.last_failed, "begin");
+    assert_null(out);
+    assert_int_equal(g_live, live); /* the buffer was not left behind */
+    fault_arm(&fs, 0);
+    OK(fdb, patron_db_export_to_json(fdb, &out, &id, 1, 0));
+    assert_non_null(strstr(out, "Mustermann"));
+    patron_free(out);
+    patron_db_close(fdb);
+    patron_db_close(db);
+    tb_close(&tb);
+    assert_int_equal(g_live, 0);
+    assert_int_equal(patron_set_allocator(NULL), PATRON_OK);
+}
+
 int main(int argc, char **argv)
 {
     enum { N_OPS = sizeof OPS / sizeof OPS[0], N_GROUP = sizeof GROUP_OPS / sizeof GROUP_OPS[0] };
-    struct CMUnitTest tests[N_OPS + N_GROUP];
+    struct CMUnitTest tests[N_OPS + N_GROUP + 1];
     char names[N_OPS + N_GROUP][64];
     g_backend = tb_selected(argc, argv);
     for (size_t i = 0; i < N_OPS; i++) {
@@ -800,5 +868,8 @@ int main(int argc, char **argv)
         tests[N_OPS + i] = (struct CMUnitTest){ names[N_OPS + i], test_group_ops, NULL, NULL,
                                                 (void *)&GROUP_OPS[i] };
     }
-    return _cmocka_run_group_tests("faults", tests, N_OPS + N_GROUP, NULL, NULL);
+    /* first: it installs an allocator, which needs the library idle */
+    memmove(&tests[1], &tests[0], (N_OPS + N_GROUP) * sizeof tests[0]);
+    tests[0] = (struct CMUnitTest){ "export_begin_fails", test_export_begin_fails, NULL, NULL, NULL };
+    return _cmocka_run_group_tests("faults", tests, N_OPS + N_GROUP + 1, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include <patron/patron.h>
+#include <patron/memory.h>
 
 #define THREADS 4
 #define PER_THREAD 500

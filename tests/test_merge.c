@@ -217,6 +217,45 @@ static void test_plan_refusals(void **state)
     assert_null(p);
 }
 
+/* A plan's group goes through the same check as an update: a group that
+ * does not exist is refused, and nothing changes. */
+static void test_plan_group_must_exist(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p = NULL;
+    patron_customer *c;
+    int64_t a, b, jid = 0;
+    char *before, *after;
+    patron_status st = patron_db_group_add(f->db, "Stammkunden");
+    if (st == PATRON_E_UNSUPPORTED)
+        skip(); /* a store without customer groups: nothing to check */
+    OK(f->db, st);
+    a = add(f->db, "Bernd", "Schmidt", NULL, "Ring", "10115", NULL, NULL);
+    b = add(f->db, "Bernd", "Schmitt", NULL, "Ring", "10115", NULL, NULL);
+    /* the update path refuses the unknown group ... */
+    c = fx_load(f->db, a);
+    assert_int_equal(patron_customer_set(c, PATRON_F_GROUP, "nope"), PATRON_OK);
+    assert_int_equal(patron_db_update(f->db, c), PATRON_E_INVALID);
+    patron_customer_free(c);
+    /* ... and so does the merge */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    OK(f->db, patron_merge_plan_set(p, PATRON_F_GROUP, "nope"));
+    before = state_of(f);
+    assert_int_equal(patron_db_merge(f->db, &jid, p), PATRON_E_INVALID);
+    assert_non_null(strstr(patron_db_errmsg(f->db), "nope"));
+    after = state_of(f);
+    assert_same_state(before, after);
+    free(before);
+    free(after);
+    /* an existing group is taken */
+    OK(f->db, patron_merge_plan_set(p, PATRON_F_GROUP, "Stammkunden"));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    c = fx_load(f->db, a);
+    assert_string_equal(patron_customer_get(c, PATRON_F_GROUP), "Stammkunden");
+    patron_customer_free(c);
+    patron_merge_plan_free(p);
+}
+
 static void test_n_way_and_lists(void **state)
 {
     tb_fx *f = *state;
@@ -667,6 +706,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_survivor, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_group_must_exist, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

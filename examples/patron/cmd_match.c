@@ -5,6 +5,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+
+#include <patron/memory.h>
 #include "columns.h"
 #include "csv.h"
 

@@ -43,7 +43,8 @@ def check(ok: bool, what: str) -> None:
 
 def registration(first: str, last: str, email: str, street: str, house: str, plz: str, city: str,
                  **fields: str) -> patron.Customer:
-    c = patron.Customer(first_name=first, last_name=last, email=email, **fields)
+    c = patron.Customer(first_name=first, last_name=last, email=email)
+    c.update_from(fields)
     c.addresses.add(street=street, house_number=house, postal_code=plz, city=city, default=True)
     return c
 
@@ -109,9 +110,10 @@ def main(path: str) -> int:
                                                                                  cand.decision))
             why = db.match(eva_shop)[0]
             print("  why:")
-            for e in why.explanation:
-                if e.level != "missing":
-                    print("    %-12s %-22s %-22s %-10s %+6.2f" % (e.field, e.value_a, e.value_b, e.level, e.weight))
+            for ex in why.explanation:
+                if ex.level != "missing":
+                    print("    %-12s %-22s %-22s %-10s %+6.2f" % (ex.field, ex.value_a, ex.value_b, ex.level,
+                                                               ex.weight))
             plan = cand.plan
             assert plan is not None
             print("  the plan (record 0 = %s, record 1 = the registration):" % eva_erp.number)
@@ -154,10 +156,10 @@ def main(path: str) -> int:
         check(db.can_login("evas").allowed, "unlocked: Eva may log in again")
 
         print("== journal")
-        for e in db.journal():
-            print("  #%d %-6s customer %d%s  %s" % (e["id"], e["kind"], e["customer_id"],
-                                                   " (undone by #%d)" % e["undone_by"] if e["undone_by"] else "",
-                                                   e["summary"]))
+        for entry in db.journal():
+            print("  #%d %-6s customer %d%s  %s" % (entry["id"], entry["kind"], entry["customer_id"],
+                                                   " (undone by #%d)" % entry["undone_by"]
+                                                   if entry["undone_by"] else "", entry["summary"]))
     store.close()
     print("shop activation example: %s" % ("all checks passed" if not failures else "%d checks FAILED" % failures))
     return 1 if failures else 0

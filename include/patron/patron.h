@@ -433,56 +433,7 @@ PATRON_API patron_status patron_customer_to_json(const patron_customer *c, char 
 /** @name The database handle                                               */
 
 typedef struct patron_db patron_db;
-typedef struct patron_memstore patron_memstore;
 struct patron_store_ops; /* include/patron/store.h */
-
-/**
- * A memory store: the embedded default.  Data lives as long as the store.
- * Several patron_db handles (also in several threads) may share one store;
- * each transaction holds the store's lock.
- * @param[out] out  free with patron_memstore_free() after every handle on it
- *                  is closed.
- */
-PATRON_API patron_status patron_memstore_new(patron_memstore **out);
-/** Free a memory store.  NULL is ignored.  No handle may still use it. */
-PATRON_API void patron_memstore_free(patron_memstore *ms);
-
-/** Flags for patron_memstore_set_ref(). */
-enum {
-    /** The reference cannot move to another customer (e.g. a signed
-     *  contract): a merge of its customer is refused with a reason. */
-    PATRON_REF_PINNED = 1u << 0
-};
-
-/**
- * Keep a reference of the host in the memory store — an order, an invoice —
- * so that merges re-link it and undo moves it back.  `kind` ("order") and
- * `ref_id` are copied.  `customer_id` 0 removes the reference.  Takes the
- * store's lock; not for use inside a store callback.
- */
-PATRON_API patron_status patron_memstore_set_ref(patron_memstore *ms, const char *kind, const char *ref_id,
-                                                 int64_t customer_id, unsigned flags);
-
-/** The customer a reference belongs to (0 if the reference is unknown). */
-PATRON_API int64_t patron_memstore_ref_owner(patron_memstore *ms, const char *kind, const char *ref_id);
-
-/**
- * The memory store's callbacks, for a host that wants to wrap them (add
- * logging, re-link its own orders, inject faults in tests).  Fills `ops_out`
- * and a new session context `*ctx_out` on `ms` (NULL: a private store owned
- * by the session).  Pass both to patron_db_open(); ops_out->destroy(ctx)
- * releases the session — patron_db_close() calls it.
- */
-PATRON_API patron_status patron_memstore_ops(struct patron_store_ops *ops_out, void **ctx_out,
-                                             patron_memstore *ms);
-
-/**
- * Open a handle on a memory store.
- * @param[out] out  the handle; close with patron_db_close().
- * @param ms        a store shared with other handles, or NULL for a private
- *                  store that lives and dies with this handle.
- */
-PATRON_API patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms);
 
 /**
  * Open a handle on a store given by callbacks (see patron/store.h).
@@ -1013,9 +964,10 @@ typedef struct patron_pairs patron_pairs;
  * out) judged MERGE or REVIEW, and clusters — the transitive closure of the
  * MERGE pairs — with stable cluster ids (the smallest customer id in the
  * cluster, so the same data gives the same ids).  Reads every record once
- * and blocks in memory; for incremental work use patron_db_match().  On the
- * memory store the call is one read transaction, so other handles on the
- * same store wait until it returns (about 9 s for a million customers).
+ * and blocks in memory; for incremental work use patron_db_match().  On
+ * every store the call is one read transaction, so writers on the same
+ * store wait until it returns (about 9 s for a million customers on the
+ * memory store).
  * @param[out] out  free with patron_pairs_free().
  */
 PATRON_API patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_mode mode);

@@ -12,9 +12,19 @@
  * git_odb_backend): the struct begins with `version`; members are only ever
  * appended, and every appended member bumps PATRON_STORE_VERSION.  A host
  * sets `version` to the PATRON_STORE_VERSION it was compiled against (use
- * PATRON_STORE_OPS_INIT); the library reads no member past that version.
- * Optional callbacks may be NULL: the library then falls back or answers
- * PATRON_E_UNSUPPORTED.
+ * PATRON_STORE_OPS_INIT or patron_store_ops_init()); patron_db_open() copies
+ * only the members that version has — a host built against an older header
+ * has a smaller struct, and nothing past its end is read — and treats the
+ * newer members as NULL.  Optional callbacks may be NULL: the library then
+ * falls back or answers PATRON_E_UNSUPPORTED.
+ *
+ * What is frozen with which version (never changed afterwards, only
+ * appended to through a new version):
+ *  - version 1: the members under "version 1" below; patron_key,
+ *    patron_journal_entry, patron_store_filter (= patron_filter, with
+ *    PATRON_FILTER_INIT) and the emit function types.
+ *  - version 2: match_form_put and match_form_get.
+ *  - version 3: count (term frequencies of the matcher, issue 11).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -45,7 +55,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 2
+#define PATRON_STORE_VERSION 3
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -92,7 +102,7 @@ typedef struct patron_store_ops {
     /** PATRON_STORE_VERSION of the header the host was built with. */
     unsigned int version;
 
-    /* ---- version 1 ---------------------------------------------------- */
+    /* ---- version 1 (frozen) --------------------------------------------- */
 
     /** Start a transaction (required). */
     int (*begin)(void *ctx);
@@ -197,7 +207,34 @@ typedef struct patron_store_ops {
     int (*meta_put)(void *ctx, const char *key, const char *value);
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
 
-    /* ---- version 2 ---------------------------------------------------- */
+    /* ---- version 2 (frozen) --------------------------------------------- */
+
+    /**
+     * The match form: a byte string the core computes from a record on
+     * every save (the record normalised for matching, with its state) and
+     * reads back when it matches, instead of loading and normalising the
+     * whole record.  Opaque to the store: keep the bytes as given.
+     * Both callbacks are optional, and used only when both are set; without
+     * them the core loads candidates with load().
+     *
+     * match_form_put: called after insert() or update() of record `id` in
+     * the same transaction, with `len` bytes; replaces the form the record
+     * had.  insert() and update() themselves drop any form the record had,
+     * so that a record without a put has none.  Undone by rollback() with
+     * the rest.
+     *
+     * match_form_get: write the form of record `id` to *form and *len_out,
+     * or return PATRON_E_NOT_FOUND if the record does not exist or has no
+     * form.  The bytes are borrowed: they must stay unchanged until the
+     * transaction ends (copy them into memory freed by commit()/rollback()
+     * if the store's own buffer does not live that long).  The core checks
+     * them before use and loads the record instead when they are not a form
+     * it wrote.
+     */
+    int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
+    int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
+
+    /* ---- version 3 (frozen) --------------------------------------------- */
 
     /**
      * How many records hold the index key (kind, value): the number of ids
@@ -212,9 +249,29 @@ typedef struct patron_store_ops {
     int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
 } patron_store_ops;
 
-/** Initialiser for a host's ops: sets the version, everything else NULL. */
-#define PATRON_STORE_OPS_INIT \
-    { PATRON_STORE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+/**
+ * Initialiser for a host's ops: the version set, every callback NULL — in C
+ * `{ .version = PATRON_STORE_VERSION }`, which needs no change when members
+ * are appended (and, being designated, draws no missing-initializer warning).
+ * C++11 has no designated initializers: there it is an expression giving a
+ * value-initialised struct with the version set.
+ */
+#ifdef __cplusplus
+#  define PATRON_STORE_OPS_INIT \
+      ([] { patron_store_ops o_ = patron_store_ops(); o_.version = PATRON_STORE_VERSION; return o_; }())
+#else
+#  define PATRON_STORE_OPS_INIT { .version = PATRON_STORE_VERSION }
+#endif
+
+/**
+ * Initialise `ops` for a host built against store interface `version`:
+ * every member that version has set to zero (NULL), `version` set.  Writes
+ * nothing past the end of that version's struct, so a host may pass a
+ * struct of an older version's size.
+ * @return PATRON_E_INVALID if ops is NULL, PATRON_E_ABI if this library
+ *         does not know `version` (0, or newer than PATRON_STORE_VERSION).
+ */
+PATRON_API patron_status patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
 /**
  * Set any field of a record being loaded, system fields included (for use

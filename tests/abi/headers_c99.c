@@ -1,6 +1,7 @@
 /* The public headers compile as strict C99 (-std=c99 -pedantic -Werror). */
 #include <patron/patron.h>
 #include <patron/store.h>
+#include <patron/memory.h>
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
 #endif

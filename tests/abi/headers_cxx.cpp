@@ -1,6 +1,7 @@
 // The public headers compile as C++ (-pedantic -Werror) and link.
 #include <patron/patron.h>
 #include <patron/store.h>
+#include <patron/memory.h>
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
 #endif

@@ -3,7 +3,7 @@
  * RFC 4180); columns by header name. */
 #ifndef PATRON_BENCH_CSVLOAD_H
 #define PATRON_BENCH_CSVLOAD_H
-#include <patron/patron.h>
+#include <patron/memory.h>
 
 #include "csv.h"
 #include <stdio.h>
@@ -15,6 +15,14 @@ static inline double perf_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU time of the whole process (all threads), in seconds. */
+static inline double perf_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 

@@ -17,7 +17,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <patron/patron.h>
+#include <patron/memory.h>
 
 #include <errno.h>
 #include <inttypes.h>

@@ -57,12 +57,21 @@ final class Activation
         $candidates = [];
         for ($i = 0, $n = $lib->patron_activation_candidate_count($ptr); $i < $n; $i++) {
             $id = $lib->new('int64_t');
-            $st = $lib->patron_activation_candidate($ptr, \FFI::addr($id), \FFI::addr($score), \FFI::addr($decision), $i);
+            $st = $lib->patron_activation_candidate(
+                $ptr,
+                \FFI::addr($id),
+                \FFI::addr($score),
+                \FFI::addr($decision),
+                $i
+            );
             if ($st !== FFI::OK) {
                 FFI::raise($st, '');
             }
-            $candidates[] = new Candidate((int) $id->cdata, (float) $score->cdata,
-                (string) $lib->patron_decision_name($decision->cdata));
+            $candidates[] = new Candidate(
+                (int) $id->cdata,
+                (float) $score->cdata,
+                (string) $lib->patron_decision_name($decision->cdata)
+            );
         }
         $this->candidates = $candidates;
     }
@@ -80,8 +89,10 @@ final class Activation
     public function plan(int $i = 0): MergePlan
     {
         if ($this->ptr === null) {
-            throw new StateException('plans are kept only for Db::activate(); build one with Db::mergePlan()',
-                FFI::E_STATE);
+            throw new StateException(
+                'plans are kept only for Db::activate(); build one with Db::mergePlan()',
+                FFI::E_STATE
+            );
         }
         $p = FFI::lib()->patron_activation_plan($this->ptr, $i);
         if ($p === null || \FFI::isNull($p)) {

@@ -10,8 +10,9 @@ final class Candidate
     /**
      * @param string $decision "merge" (the same customer), "review" (perhaps) or
      *        "household" (another person of the same household)
-     * @param list<array{field:string,a:string,b:string,level:string,weight:float,level_weight:float,frequency:bool,holders:int,customers:int}> $explanation
-     *        per compared field: the two normalised values (the customer's and
+     * @param list<array<string,string|float|bool|int>> $explanation
+     *        per compared field (keys field, a, b, level, weight, level_weight,
+     *        frequency, holders, customers): the two normalised values (the customer's and
      *        the candidate's, "" when missing), the comparison level
      *        ("exact", "phonetic", ...), the weight it added to the score and,
      *        when the value's frequency adjusted it (frequency true), how many

@@ -18,16 +18,56 @@ namespace Patron;
  * the timestamps and merged_into (int) and b2b, newsletter, locked (bool);
  * an unset field reads as null.  Setting checks the value at once and throws
  * InvalidValueException with the library's message; null or "" clears.
- * `addresses` (list of arrays of address fields), `tags` (list of strings)
- * and `properties` (key => value) read and replace the lists as a whole;
- * the methods below change one entry.
+ * `addresses`, `tags` and `properties` are live views of the record's
+ * lists (AddressList, TagList, PropertyMap): `$c->addresses[0]['city'] =
+ * 'Graz'`, `$c->tags[] = 'vip'`, `$c->properties['k'] = 'v'` change the
+ * record, and assigning an array replaces a list as a whole; toArray() on a
+ * view, or the methods addresses(), tags(), properties(), give plain arrays.
  *
  * The record is freed when the object goes away; `clone` makes a deep copy.
  *
+ * The properties below are generated from the library's field table by
+ * tools/properties.php (tests/CustomerPropertiesTest.php checks them);
+ * read-only ones are the library's system fields.
+ *
+ * @generated-properties-begin
  * @property-read int|null $id
- * @property-read int|null $revision
+ * @property string|null $number
  * @property-read string|null $state
+ * @property string|null $salutation
+ * @property string|null $title
+ * @property string|null $first_name
+ * @property string|null $last_name
+ * @property string|null $company
+ * @property string|null $email
+ * @property string|null $phone
+ * @property string|null $mobile
+ * @property string|null $fax
+ * @property string|null $birth_date
+ * @property string|null $language
+ * @property bool|null $b2b
+ * @property string|null $vat_id
+ * @property string|null $payment_terms
+ * @property string|null $price_category
+ * @property string|null $group
+ * @property bool|null $newsletter
+ * @property string|null $notes
+ * @property string|null $order_text
+ * @property string|null $login_user
+ * @property string|null $login_hash
+ * @property string|null $external_source
+ * @property string|null $external_id
  * @property-read bool|null $locked
+ * @property-read string|null $lock_reason
+ * @property-read int|null $locked_at
+ * @property-read int|null $created_at
+ * @property-read int|null $updated_at
+ * @property-read int|null $revision
+ * @property-read int|null $merged_into
+ * @generated-properties-end
+ * @property AddressList $addresses
+ * @property TagList $tags
+ * @property PropertyMap $properties
  */
 final class Customer
 {
@@ -128,9 +168,9 @@ final class Customer
     public function __get(string $name): mixed
     {
         return match ($name) {
-            'addresses' => $this->addresses(),
-            'tags' => $this->tags(),
-            'properties' => $this->properties(),
+            'addresses' => new AddressList($this),
+            'tags' => new TagList($this),
+            'properties' => new PropertyMap($this),
             default => Fields::fromText($name, $this->get($name)),
         };
     }
@@ -262,8 +302,12 @@ final class Customer
         }
         $lib = FFI::lib();
         foreach ($fields as $name => $value) {
-            $st = $lib->patron_customer_address_set($this->ptr, $i, Fields::addressId((string) $name),
-                Fields::toText($value));
+            $st = $lib->patron_customer_address_set(
+                $this->ptr,
+                $i,
+                Fields::addressId((string) $name),
+                Fields::toText($value)
+            );
             $this->check($st);
         }
         return $this;
@@ -421,9 +465,17 @@ final class Customer
     /** @return array<mixed> */
     private static function listOf(string $what, mixed $value): array
     {
+        if (
+            $value instanceof AddressList || $value instanceof Address || $value instanceof TagList
+            || $value instanceof PropertyMap
+        ) {
+            return $value->toArray(); // a copy first: $a->tags = $a->tags keeps them
+        }
         if (!is_array($value)) {
-            throw new InvalidValueException("$what must be an array, not " . get_debug_type($value),
-                FFI::E_INVALID);
+            throw new InvalidValueException(
+                "$what must be an array, not " . get_debug_type($value),
+                FFI::E_INVALID
+            );
         }
         return $value;
     }

@@ -78,9 +78,12 @@ final class Db
      *
      * @param list<array{kind: string, table: string, customer: string, id: string, pinned?: bool}> $refTables
      */
-    public static function sqlite(string $path, int $flags = 0, ?string $tablePrefix = null,
-                                  array $refTables = []): self
-    {
+    public static function sqlite(
+        string $path,
+        int $flags = 0,
+        ?string $tablePrefix = null,
+        array $refTables = []
+    ): self {
         $sq = FFI::sqlite();
         // The handle is typed by libpatron's declarations; libpatron-sqlite
         // writes it through a cast of its address (a cast CData refers to
@@ -143,10 +146,17 @@ final class Db
         return $ffi->cast('const char*', \FFI::addr($buf[0]));
     }
 
-    /** A handle on a store written in PHP (see Store, PdoStore). */
+    /**
+     * A handle on a store written in PHP (see Store, PdoStore).  The store's
+     * check() runs first: a PdoStore without its tables throws a
+     * StateException that names createSchema(), and one whose orders
+     * mapping names a table or columns the database lacks throws an
+     * InvalidValueException, here rather than at the first merge.
+     */
     public static function fromStore(Store $store): self
     {
         $lib = FFI::lib();
+        $store->check();
         $store->attach();
         $p = $lib->new('patron_db*');
         $store->clearFailure();
@@ -208,9 +218,10 @@ final class Db
         return $c;
     }
 
-    /** Load customer $id; NotFoundException if there is none. */
-    public function load(int $id): Customer
+    /** Load customer $id (or a fresh copy of a Customer); NotFoundException if there is none. */
+    public function load(int|Customer $id): Customer
     {
+        $id = self::idOf($id);
         $lib = FFI::lib();
         $out = $lib->new('patron_customer*');
         $this->run(fn($lib, $db) => $lib->patron_db_load($db, \FFI::addr($out), $id));
@@ -316,8 +327,14 @@ final class Db
         $limit = max(1, $limit);
         $ids = $lib->new("int64_t[$limit]");
         $n = $lib->new('size_t');
-        $this->run(fn($lib, $db) => $lib->patron_db_list($db, $ids, \FFI::addr($n), $limit, \FFI::addr($f),
-            $afterId));
+        $this->run(fn($lib, $db) => $lib->patron_db_list(
+            $db,
+            $ids,
+            \FFI::addr($n),
+            $limit,
+            \FFI::addr($f),
+            $afterId
+        ));
         $out = [];
         for ($i = 0, $m = (int) $n->cdata; $i < $m; $i++) {
             $out[] = (int) $ids[$i];
@@ -368,13 +385,19 @@ final class Db
      * (merge into the best MERGE-level active candidate), "email" (merge
      * when an active customer has the same normalised email).
      */
-    public function activate(int $id, string $mode = 'interactive', bool $lockedSurvivors = false): Activation
+    public function activate(int|Customer $id, string $mode = 'interactive', bool $lockedSurvivors = false): Activation
     {
+        $id = self::idOf($id);
         $m = self::mode(self::ACTIVATE_MODES, $mode, 'activation mode');
         $lib = FFI::lib();
         $out = $lib->new('patron_activation*');
-        $this->run(fn($lib, $db) => $lib->patron_db_activate($db, \FFI::addr($out), $id, $m,
-            $lockedSurvivors ? 1 : 0));
+        $this->run(fn($lib, $db) => $lib->patron_db_activate(
+            $db,
+            \FFI::addr($out),
+            $id,
+            $m,
+            $lockedSurvivors ? 1 : 0
+        ));
         return new Activation($out, true);
     }
 
@@ -417,21 +440,30 @@ final class Db
         $outer = self::$activationSink; // a Db used from inside $each
         self::$activationSink = $sink;
         try {
-            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending($db, \FFI::addr($summary),
-                \FFI::addr($opts)));
+            $this->run(fn($lib, $db) => $lib->patron_db_activate_pending(
+                $db,
+                \FFI::addr($summary),
+                \FFI::addr($opts)
+            ));
         } finally {
             self::$activationSink = $outer;
         }
         if ($thrown !== null) {
             throw $thrown;
         }
-        return new ActivationSummary((int) $summary->activated, (int) $summary->merged, (int) $summary->review,
-            (int) $summary->failed, $results);
+        return new ActivationSummary(
+            (int) $summary->activated,
+            (int) $summary->merged,
+            (int) $summary->review,
+            (int) $summary->failed,
+            $results
+        );
     }
 
     /** Manual release: activate pending customer $id regardless of the matcher; returns its new number. */
-    public function release(int $id): string
+    public function release(int|Customer $id): string
     {
+        $id = self::idOf($id);
         $lib = FFI::lib();
         $out = $lib->new('char*');
         $this->run(fn($lib, $db) => $lib->patron_db_release($db, \FFI::addr($out), $id));
@@ -439,13 +471,15 @@ final class Db
     }
 
     /** Lock customer $id: no login, no orders, no new registration with its email. */
-    public function lock(int $id, string $reason): void
+    public function lock(int|Customer $id, string $reason): void
     {
+        $id = self::idOf($id);
         $this->run(fn($lib, $db) => $lib->patron_db_lock($db, $id, $reason));
     }
 
-    public function unlock(int $id): void
+    public function unlock(int|Customer $id): void
     {
+        $id = self::idOf($id);
         $this->run(fn($lib, $db) => $lib->patron_db_unlock($db, $id));
     }
 
@@ -460,8 +494,9 @@ final class Db
     }
 
     /** May customer $id order? */
-    public function canOrder(int $id): Gate
+    public function canOrder(int|Customer $id): Gate
     {
+        $id = self::idOf($id);
         $lib = FFI::lib();
         $verdict = $lib->new('int');
         $cid = $lib->new('int64_t');
@@ -488,8 +523,9 @@ final class Db
         $this->run(fn($lib, $db) => $lib->patron_db_group_set($db, $name, $attr, $v));
     }
 
-    public function groupAssign(string $name, int $id): void
+    public function groupAssign(string $name, int|Customer $id): void
     {
+        $id = self::idOf($id);
         $this->run(fn($lib, $db) => $lib->patron_db_group_assign($db, $name, $id));
     }
 
@@ -528,14 +564,17 @@ final class Db
     // ---- matching ------------------------------------------------------------
 
     /**
-     * Candidates for $c (new or stored), best first, each with its
-     * explanation.  $mode "fields" or "email".
+     * Candidates for $c, best first, each with its explanation: a Customer
+     * (new or stored), the id of a stored one, or the fields of a new one.
+     * $mode "fields" or "email".
      *
+     * @param int|Customer|array<string,mixed> $c
      * @return list<Candidate>
      */
-    public function match(Customer $c, string $mode = 'fields'): array
+    public function match(int|Customer|array $c, string $mode = 'fields'): array
     {
         $m = self::mode(self::MATCH_MODES, $mode, 'match mode');
+        $c = is_int($c) ? $this->load($c) : (is_array($c) ? new Customer($c) : $c);
         $lib = FFI::lib();
         $out = $lib->new('patron_matches*');
         $this->run(fn($lib, $db) => $lib->patron_db_match($db, \FFI::addr($out), $c->cdata(), $m));
@@ -575,10 +614,16 @@ final class Db
                 if ($st !== FFI::OK) {
                     FFI::raise($st, '');
                 }
-                $result[] = new Candidate((int) $id->cdata, (float) $score->cdata,
-                    (string) $lib->patron_decision_name($decision->cdata), $explanation,
-                    (float) $det->probability, \FFI::string($det->rule), (float) $det->prior,
-                    (float) $det->adjustment);
+                $result[] = new Candidate(
+                    (int) $id->cdata,
+                    (float) $score->cdata,
+                    (string) $lib->patron_decision_name($decision->cdata),
+                    $explanation,
+                    (float) $det->probability,
+                    \FFI::string($det->rule),
+                    (float) $det->prior,
+                    (float) $det->adjustment
+                );
             }
             return $result;
         } finally {
@@ -630,8 +675,13 @@ final class Db
         $lib = FFI::lib();
         $m = $lib->new('double');
         $u = $lib->new('double');
-        $this->run(fn($lib, $db) => $lib->patron_db_match_config_probability($db, \FFI::addr($m), \FFI::addr($u),
-            $field, $level));
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_probability(
+            $db,
+            \FFI::addr($m),
+            \FFI::addr($u),
+            $field,
+            $level
+        ));
         return [(float) $m->cdata, (float) $u->cdata];
     }
 
@@ -682,23 +732,43 @@ final class Db
             $clusters = [];
             $households = [];
             for ($i = 0, $n = $lib->patron_pairs_count($out); $i < $n; $i++) {
-                $lib->patron_pairs_get($out, \FFI::addr($a), \FFI::addr($b), \FFI::addr($score),
-                    \FFI::addr($decision), $i);
-                $pairs[] = new Pair((int) $a->cdata, (int) $b->cdata, (float) $score->cdata,
-                    (string) $lib->patron_decision_name($decision->cdata));
+                $lib->patron_pairs_get(
+                    $out,
+                    \FFI::addr($a),
+                    \FFI::addr($b),
+                    \FFI::addr($score),
+                    \FFI::addr($decision),
+                    $i
+                );
+                $pairs[] = new Pair(
+                    (int) $a->cdata,
+                    (int) $b->cdata,
+                    (float) $score->cdata,
+                    (string) $lib->patron_decision_name($decision->cdata)
+                );
                 foreach ([(int) $a->cdata, (int) $b->cdata] as $id) {
                     $cl = (int) $lib->patron_pairs_cluster($out, $id);
                     if ($cl !== 0) {
-                        $clusters[$id] = $cl;
+                        $clusters[$cl][$id] = $id;
                     }
                     $hh = (int) $lib->patron_pairs_household($out, $id);
                     if ($hh !== 0) {
-                        $households[$id] = $hh;
+                        $households[$hh][$id] = $id;
                     }
                 }
             }
             ksort($clusters);
+            foreach ($clusters as &$members) {
+                ksort($members);
+                $members = array_values($members);
+            }
+            unset($members);
             ksort($households);
+            foreach ($households as &$members) {
+                ksort($members);
+                $members = array_values($members);
+            }
+            unset($members);
             return new Dedupe($pairs, $clusters, $households);
         } finally {
             $lib->patron_pairs_free($out);
@@ -712,20 +782,30 @@ final class Db
      * values win, empty ones filled) or "newest" (the most recently updated
      * record's value wins).
      *
-     * @param int|list<int> $duplicates
+     * @param int|Customer|list<int|Customer> $duplicates
      */
-    public function mergePlan(int $survivor, int|array $duplicates, string $policy = 'survivor'): MergePlan
-    {
+    public function mergePlan(
+        int|Customer $survivor,
+        int|Customer|array $duplicates,
+        string $policy = 'survivor',
+    ): MergePlan {
         $pol = self::mode(self::POLICIES, $policy, 'merge policy');
-        $dups = array_values((array) $duplicates);
+        $survivor = self::idOf($survivor);
+        $dups = self::idsOf(is_array($duplicates) ? $duplicates : [$duplicates], 'duplicates');
         $lib = FFI::lib();
         $ids = $lib->new('int64_t[' . max(1, count($dups)) . ']');
         foreach ($dups as $i => $d) {
-            $ids[$i] = (int) $d;
+            $ids[$i] = $d;
         }
         $out = $lib->new('patron_merge_plan*');
-        $this->run(fn($lib, $db) => $lib->patron_merge_plan_new($db, \FFI::addr($out), $survivor, $ids,
-            count($dups), $pol));
+        $this->run(fn($lib, $db) => $lib->patron_merge_plan_new(
+            $db,
+            \FFI::addr($out),
+            $survivor,
+            $ids,
+            count($dups),
+            $pol
+        ));
         return new MergePlan($out);
     }
 
@@ -734,11 +814,11 @@ final class Db
      * and apply it): write the survivor, re-link the duplicates' references,
      * mark them merged, journal it.  Returns the journal id (for undo()).
      *
-     * @param list<int> $duplicates
+     * @param int|Customer|list<int|Customer> $duplicates
      */
-    public function merge(MergePlan|int $plan, array $duplicates = []): int
+    public function merge(MergePlan|int|Customer $plan, int|Customer|array $duplicates = []): int
     {
-        if (is_int($plan)) {
+        if (!$plan instanceof MergePlan) {
             $plan = $this->mergePlan($plan, $duplicates);
         }
         $lib = FFI::lib();
@@ -792,7 +872,7 @@ final class Db
     /**
      * The records with these ids (without password hashes), decoded.
      *
-     * @param list<int> $ids
+     * @param list<int|Customer> $ids
      * @return list<array<string,mixed>>
      */
     public function export(array $ids): array
@@ -800,18 +880,23 @@ final class Db
         return json_decode($this->exportJson($ids), true, 512, JSON_THROW_ON_ERROR);
     }
 
-    /** @param list<int> $ids */
+    /** @param list<int|Customer> $ids */
     public function exportJson(array $ids, bool $pretty = false): string
     {
         $lib = FFI::lib();
-        $ids = array_values($ids);
+        $ids = self::idsOf($ids, 'ids');
         $arr = $lib->new('int64_t[' . max(1, count($ids)) . ']');
         foreach ($ids as $i => $id) {
-            $arr[$i] = (int) $id;
+            $arr[$i] = $id;
         }
         $out = $lib->new('char*');
-        $this->run(fn($lib, $db) => $lib->patron_db_export_to_json($db, \FFI::addr($out), $arr, count($ids),
-            $pretty ? 1 : 0));
+        $this->run(fn($lib, $db) => $lib->patron_db_export_to_json(
+            $db,
+            \FFI::addr($out),
+            $arr,
+            count($ids),
+            $pretty ? 1 : 0
+        ));
         return (string) FFI::takeString($out);
     }
 
@@ -868,6 +953,39 @@ final class Db
         return json_decode((string) FFI::takeString($out), true, 512, JSON_THROW_ON_ERROR);
     }
 
+    /** The id of a customer given as an id or a Customer (a Customer never saved has none). */
+    private static function idOf(int|Customer $c): int
+    {
+        if (is_int($c)) {
+            return $c;
+        }
+        $id = $c->id();
+        if ($id === 0) {
+            throw new InvalidValueException(
+                'the customer has no id: it was never saved (Db::create())',
+                FFI::E_INVALID
+            );
+        }
+        return $id;
+    }
+
+    /**
+     * @param array<mixed> $list ids or Customers
+     * @return list<int>
+     */
+    private static function idsOf(array $list, string $what): array
+    {
+        $out = [];
+        foreach (array_values($list) as $i => $c) {
+            if (!is_int($c) && !$c instanceof Customer) {
+                throw new InvalidValueException("{$what}[$i] must be an int id or a Customer, not "
+                    . get_debug_type($c), FFI::E_INVALID);
+            }
+            $out[] = self::idOf($c);
+        }
+        return $out;
+    }
+
     private static function cstr(\FFI\CData $p): string
     {
         return \FFI::isNull($p) ? '' : \FFI::string($p);
@@ -877,6 +995,8 @@ final class Db
     private static function mode(array $modes, string $name, string $what): int
     {
         return $modes[$name] ?? throw new InvalidValueException(
-            "unknown $what '$name' (one of: " . implode(', ', array_keys($modes)) . ')', FFI::E_INVALID);
+            "unknown $what '$name' (one of: " . implode(', ', array_keys($modes)) . ')',
+            FFI::E_INVALID
+        );
     }
 }

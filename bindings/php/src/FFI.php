@@ -9,7 +9,8 @@ namespace Patron;
  *
  * The order follows php-vips' FFI.php: check that the extension is loaded and
  * enabled (and say plainly how to fix it), load the soname with its ABI
- * number (PATRON_LIBRARY overrides the path), declare patron_version() alone
+ * number (FFI::load($path) from code, else the environment variable
+ * PATRON_LIBRARY, overrides the path), declare patron_version() alone
  * and check it, and only then declare the whole API from the C declarations
  * kept below, which follow include/patron/patron.h and store.h (enums are
  * declared as int: the same ABI).
@@ -46,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 2;
+    public const STORE_VERSION = 3;
 
     private function __construct()
     {
@@ -55,10 +56,47 @@ final class FFI
     /** The loaded library, with the whole API declared. */
     public static function lib(): \FFI
     {
-        return self::$ffi ??= self::load();
+        if (self::$ffi === null) {
+            $env = getenv('PATRON_LIBRARY');
+            self::$ffi = self::open(($env !== false && $env !== '') ? $env : self::SONAME, 'PATRON_LIBRARY');
+        }
+        return self::$ffi;
     }
 
-    /** The file that was loaded (the soname or PATRON_LIBRARY). */
+    /**
+     * Load libpatron from `$path` (the file, or the directory that holds
+     * libpatron.so.1) instead of the soname or PATRON_LIBRARY: for hosts
+     * that cannot set an environment variable, such as PHP-FPM with
+     * clear_env.  Call it before the first use of the binding, e.g. in the
+     * bootstrap or an opcache.preload script:
+     *
+     *     Patron\FFI::load('/opt/patron/lib/x86_64-linux-gnu/libpatron.so.1');
+     *
+     * Db::sqlite() then finds libpatron-sqlite.so.1 beside it.  Loading the
+     * same file again does nothing; a different one once the library is
+     * loaded throws StateException (a process has one libpatron).
+     */
+    public static function load(string $path): void
+    {
+        if ($path === '') {
+            throw new InvalidValueException('FFI::load(): the path is empty', self::E_INVALID);
+        }
+        if (is_dir($path)) {
+            $path = rtrim($path, '/') . '/' . self::SONAME;
+        }
+        if (self::$ffi !== null) {
+            $same = self::$path === $path
+                || (realpath($path) !== false && realpath($path) === realpath((string) self::$path));
+            if (!$same) {
+                throw new StateException(sprintf("libpatron is loaded from '%s' already; FFI::load('%s') must "
+                    . 'come before the first use of the binding', (string) self::$path, $path), self::E_STATE);
+            }
+            return;
+        }
+        self::$ffi = self::open($path, 'FFI::load()');
+    }
+
+    /** The file that was loaded (the soname, FFI::load()'s path or PATRON_LIBRARY). */
     public static function path(): string
     {
         self::lib();
@@ -91,14 +129,13 @@ final class FFI
             . "Set ffi.enable=1 in php.ini, or run php -d ffi.enable=1.";
     }
 
-    private static function load(): \FFI
+    /** Load and check libpatron from $path; $from says where the path came from, for the message. */
+    private static function open(string $path, string $from): \FFI
     {
         $why = self::unavailableReason();
         if ($why !== null) {
             throw new FfiUnavailableException($why);
         }
-        $env = getenv('PATRON_LIBRARY');
-        $path = ($env !== false && $env !== '') ? $env : self::SONAME;
         try {
             $probe = \FFI::cdef(
                 'int patron_version(void); const char *patron_version_string(void);',
@@ -106,10 +143,11 @@ final class FFI
             );
         } catch (\FFI\Exception $e) {
             throw new FfiUnavailableException(
-                "cannot load libpatron from '$path': " . $e->getMessage()
-                . ". Install libpatron (its soname is " . self::SONAME . ", found through the dynamic "
-                . "linker: ldconfig, LD_LIBRARY_PATH) or set the environment variable PATRON_LIBRARY "
-                . "to the file's path.",
+                "cannot load libpatron from '$path'"
+                . ($path === self::SONAME ? '' : " (given by $from)") . ': ' . $e->getMessage()
+                . '. Install libpatron (its soname is ' . self::SONAME . ', found through the dynamic '
+                . 'linker: ldconfig, LD_LIBRARY_PATH), or name the file with Patron\\FFI::load($path) or '
+                . 'the environment variable PATRON_LIBRARY.',
                 0,
                 $e
             );
@@ -140,8 +178,9 @@ final class FFI
 
     /**
      * libpatron-sqlite (the SQLite store), loaded on first use: the path in
-     * PATRON_SQLITE_LIBRARY, else beside PATRON_LIBRARY (also in a build
-     * tree's stores/sqlite/), else its soname libpatron-sqlite.so.1.
+     * PATRON_SQLITE_LIBRARY, else beside the loaded libpatron when that was
+     * named by a path (FFI::load() or PATRON_LIBRARY; also in a build tree's
+     * stores/sqlite/), else its soname libpatron-sqlite.so.1.
      */
     public static function sqlite(): \FFI
     {
@@ -313,8 +352,11 @@ typedef struct patron_store_ops {
     int (*meta_get)(void *ctx, const char *key, patron_emit_meta_fn emit, void *emit_ctx);
     int (*meta_put)(void *ctx, const char *key, const char *value);
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
+    int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
+    int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
     int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
 } patron_store_ops;
+int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
 int patron_version(void);
 const char *patron_version_string(void);

@@ -97,6 +97,17 @@ final class Fields
         return $id;
     }
 
+    /** The PHP type a customer field reads as ("string", "int" or "bool"), as fromText() gives it. */
+    public static function phpType(string $name): string
+    {
+        self::customer();
+        return match (self::$kinds[$name] ?? 0) {
+            self::KIND_BOOL => 'bool',
+            self::KIND_INTEGER, self::KIND_TIMESTAMP => 'int',
+            default => 'string',
+        };
+    }
+
     /** A PHP value as the library's string form (NULL clears a field). */
     public static function toText(mixed $value): ?string
     {

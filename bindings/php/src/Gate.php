@@ -24,8 +24,11 @@ final class Gate
     /** @internal */
     public static function of(int $verdict, int $customerId): self
     {
-        return new self(self::VERDICTS[$verdict] ?? "verdict $verdict", $customerId,
-            (string) FFI::lib()->patron_gate_name($verdict));
+        return new self(
+            self::VERDICTS[$verdict] ?? "verdict $verdict",
+            $customerId,
+            (string) FFI::lib()->patron_gate_name($verdict)
+        );
     }
 
     public function allowed(): bool

@@ -104,19 +104,38 @@ final class MergePlan
     }
 
     /**
-     * Per merged field: the record it is taken from (or CUSTOM), the result
-     * and the conflict flag.
+     * One field of the plan, as the Python binding's FieldPlan: the record
+     * its value is taken from (0.., CUSTOM, or NOT_MERGED), the value the
+     * survivor will have, whether the records conflict, and the value each
+     * record holds (index 0: the survivor; null: empty).  Values are the
+     * library's strings, as value() gives them.
      *
-     * @return array<string,array{choice:int,value:?string,conflict:bool}>
+     * @return array{name:string,choice:int,value:?string,conflict:bool,values:list<?string>}
+     */
+    public function field(string $field): array
+    {
+        $lib = FFI::lib();
+        $id = Fields::id($field);
+        $values = [];
+        for ($k = 0, $n = $this->count(); $k < $n; $k++) {
+            $values[] = $lib->patron_customer_get($lib->patron_merge_plan_record($this->ptr, $k), $id);
+        }
+        return ['name' => $field, 'choice' => $this->choice($field), 'value' => $this->value($field),
+            'conflict' => $this->conflict($field), 'values' => $values];
+    }
+
+    /**
+     * Every merged field (system fields and the password hash left out) as
+     * field() gives it, by name.
+     *
+     * @return array<string,array{name:string,choice:int,value:?string,conflict:bool,values:list<?string>}>
      */
     public function fields(): array
     {
         $out = [];
         foreach (array_keys(Fields::customer()) as $name) {
-            $choice = $this->choice($name);
-            if ($choice !== self::NOT_MERGED) {
-                $out[$name] = ['choice' => $choice, 'value' => $this->value($name),
-                    'conflict' => $this->conflict($name)];
+            if ($this->choice($name) !== self::NOT_MERGED) {
+                $out[$name] = $this->field($name);
             }
         }
         return $out;
@@ -139,8 +158,10 @@ final class MergePlan
     /** Lock the survivor (true), unlock it (false), or lock it if any record is locked (null, the default). */
     public function setLock(?bool $lock): self
     {
-        $this->check(FFI::lib()->patron_merge_plan_set_lock($this->ptr,
-            $lock === null ? self::LOCK_ANY : ($lock ? self::LOCK_LOCKED : self::LOCK_UNLOCKED)));
+        $this->check(FFI::lib()->patron_merge_plan_set_lock(
+            $this->ptr,
+            $lock === null ? self::LOCK_ANY : ($lock ? self::LOCK_LOCKED : self::LOCK_UNLOCKED)
+        ));
         return $this;
     }
 

@@ -139,8 +139,10 @@ class PdoStore extends Store
             $this->pdo->exec($sql);
         }
         $ins = $this->pdo->prepare("INSERT INTO {$p}counters (name, counter_value) VALUES (?, ?)");
-        foreach (['customer_id' => 0, 'customer_number' => 0, 'journal_id' => 0,
-                     'schema_version' => self::SCHEMA_VERSION] as $name => $v) {
+        foreach (
+            ['customer_id' => 0, 'customer_number' => 0, 'journal_id' => 0,
+                     'schema_version' => self::SCHEMA_VERSION] as $name => $v
+        ) {
             $ins->execute([$name, $v]);
         }
     }
@@ -148,26 +150,74 @@ class PdoStore extends Store
     /** The schema version in the database, or null when the tables are not there. */
     public function schemaVersion(): ?int
     {
-        // Probe with a savepoint inside a transaction: a failed statement
-        // aborts a PostgreSQL transaction.
+        $v = null;
+        $this->probe("SELECT counter_value FROM {$this->p}counters WHERE name = 'schema_version'", $v);
+        return $v === false || $v === null ? null : (int) $v;
+    }
+
+    /**
+     * Db::fromStore() calls this first: the store's tables must be there
+     * (StateException naming createSchema() otherwise), at a schema version
+     * this class knows, and the orders mapping must name a table and columns
+     * the database has (InvalidValueException otherwise; pass
+     * 'orders' => null when the host keeps no orders in this database).
+     */
+    public function check(): void
+    {
+        $v = $this->schemaVersion();
+        if ($v === null) {
+            throw new StateException("PdoStore: the store's tables ({$this->p}customers, {$this->p}keys, ...) are "
+                . 'not in this database: call $store->createSchema() once (outside a transaction; it does nothing '
+                . 'when they exist) before Db::fromStore($store)', FFI::E_STATE);
+        }
+        if ($v > self::SCHEMA_VERSION) {
+            throw new StateException(
+                "PdoStore: the tables with prefix '{$this->p}' are at schema version $v; "
+                . 'this binding knows version ' . self::SCHEMA_VERSION . ' and older (update the binding)',
+                FFI::E_STATE
+            );
+        }
+        if ($this->orders !== null) {
+            ['table' => $t, 'id' => $idc, 'customer' => $cc, 'pinned' => $pc] = $this->orders;
+            $cols = $pc === null ? "$idc, $cc" : "$idc, $cc, $pc";
+            $v = null;
+            $error = $this->probe("SELECT $cols FROM $t WHERE 1 = 0", $v);
+            if ($error !== null) {
+                throw new InvalidValueException("PdoStore: the orders mapping names table '$t' with columns "
+                    . "$cols, which this database does not have ($error); pass the shop's orders table as "
+                    . "new PdoStore(\$pdo, ['orders' => ['table' => ..., 'id' => ..., 'customer' => ...]]), "
+                    . "or 'orders' => null when this database holds no orders", FFI::E_INVALID);
+            }
+        }
+    }
+
+    /**
+     * Run one query whose failure is an answer (a missing table), not an
+     * error: $value receives its first column of the first row (false: no
+     * row); returns null, or the database's message when it failed.  Inside
+     * the host's transaction the probe is a savepoint: a failed statement
+     * aborts a PostgreSQL transaction.
+     */
+    private function probe(string $sql, mixed &$value): ?string
+    {
         $inTx = $this->pdo->inTransaction();
         try {
             if ($inTx) {
                 $this->pdo->exec('SAVEPOINT patron_probe');
             }
-            $st = $this->pdo->query("SELECT counter_value FROM {$this->p}counters WHERE name = 'schema_version'");
-            $v = $st->fetchColumn();
+            $st = $this->pdo->query($sql);
+            $value = $st->fetchColumn();
             $st->closeCursor();
             if ($inTx) {
                 $this->pdo->exec('RELEASE SAVEPOINT patron_probe');
             }
-            return $v === false ? null : (int) $v;
+            return null;
         } catch (\PDOException $e) {
             if ($inTx) {
                 $this->pdo->exec('ROLLBACK TO SAVEPOINT patron_probe');
                 $this->pdo->exec('RELEASE SAVEPOINT patron_probe');
             }
-            return null;
+            return $e->getMessage();
         }
     }
 
@@ -502,8 +552,14 @@ class PdoStore extends Store
     private static function entry(array $row): JournalEntry
     {
         $payload = is_resource($row[5]) ? (string) stream_get_contents($row[5]) : (string) $row[5];
-        return new JournalEntry((int) $row[0], (int) $row[1], (string) $row[2], (int) $row[3], (int) $row[4],
-            $payload);
+        return new JournalEntry(
+            (int) $row[0],
+            (int) $row[1],
+            (string) $row[2],
+            (int) $row[3],
+            (int) $row[4],
+            $payload
+        );
     }
 
     private static function ident(string $name, bool $prefix = false): string

@@ -28,8 +28,10 @@ final class Record
     private function p(): \FFI\CData
     {
         if ($this->ptr === null) {
-            throw new StateException('a Record is valid only during the store callback it was given to',
-                FFI::E_STATE);
+            throw new StateException(
+                'a Record is valid only during the store callback it was given to',
+                FFI::E_STATE
+            );
         }
         return $this->ptr;
     }

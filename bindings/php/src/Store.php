@@ -141,6 +141,16 @@ abstract class Store
         throw new UnsupportedException('meta_scan', FFI::E_UNSUPPORTED);
     }
 
+    /**
+     * Called by Db::fromStore() before the handle opens: throw (with a
+     * message that says what to do) when the store cannot work as
+     * configured — its tables are missing, a mapping names a table that is
+     * not there.  The default checks nothing.
+     */
+    public function check(): void
+    {
+    }
+
     // ---- the C side --------------------------------------------------------
 
     private const ERRBUF = 1024;
@@ -169,8 +179,10 @@ abstract class Store
     final public function attach(): void
     {
         if ($this->attached) {
-            throw new StateException('this store is already open in another Db; make one store object per Db',
-                FFI::E_STATE);
+            throw new StateException(
+                'this store is already open in another Db; make one store object per Db',
+                FFI::E_STATE
+            );
         }
         $this->attached = true;
     }
@@ -456,8 +468,14 @@ abstract class Store
                 return null;
             case 'journal_append':
                 [, $e, $idOut] = $a;
-                $id = $this->journalAppend(new JournalEntry(0, (int) $e->time, self::str($e->kind),
-                    (int) $e->customer_id, (int) $e->undone_by, self::str($e->payload)));
+                $id = $this->journalAppend(new JournalEntry(
+                    0,
+                    (int) $e->time,
+                    self::str($e->kind),
+                    (int) $e->customer_id,
+                    (int) $e->undone_by,
+                    self::str($e->payload)
+                ));
                 if ($id <= 0) {
                     throw new StoreException('journalAppend() must return the new id (> 0)', FFI::E_STORE);
                 }

@@ -44,7 +44,7 @@ final class ApiTest extends TestCase
         }
         $missing = [];
         $n = 0;
-        foreach (['patron.h', 'store.h'] as $h) {
+        foreach (['patron.h', 'store.h', 'memory.h'] as $h) {
             foreach (self::headerFunctions("$dir/$h") as $fn) {
                 $n++;
                 if (!isset($declared[$fn])) {
@@ -93,8 +93,10 @@ final class ApiTest extends TestCase
         $this->assertTrue(Fields::isSystem('revision'));
         $this->assertFalse(Fields::isSystem('first_name'));
         $this->assertTrue(Fields::isSecret('login_hash'));
-        $this->assertSame(['login_hash'], array_values(array_filter(array_keys(Fields::customer()),
-            fn($n) => Fields::isSecret($n))));
+        $this->assertSame(['login_hash'], array_values(array_filter(
+            array_keys(Fields::customer()),
+            fn($n) => Fields::isSecret($n)
+        )));
         $this->assertSame(true, Fields::fromText('b2b', '1'));
         $this->assertSame(17, Fields::fromText('revision', '17'));
         $this->assertSame(true, Fields::fromText('default', '1', true));
@@ -142,5 +144,50 @@ final class ApiTest extends TestCase
         [$out] = self::php($probe, [], ['PATRON_LIBRARY' => '/nonexistent/libpatron.so.1']);
         $this->assertStringContainsString('PATRON_LIBRARY', $out);
         $this->assertStringContainsString('/nonexistent/libpatron.so.1', $out);
+    }
+
+    public function testTheLibraryPathCanBeSetFromCode(): void
+    {
+        $lib = \Patron\FFI::path();
+        if (!str_contains($lib, '/')) {
+            // Loaded by soname (an installed library): the file the dynamic linker chose.
+            $maps = (string) file_get_contents('/proc/self/maps');
+            preg_match('~ (/\S*/libpatron\.so\.1[.0-9]*)$~m', $maps, $m);
+            $lib = $m[1] ?? $lib;
+        }
+        $this->assertFileExists($lib);
+        // Without any environment variable (PHP-FPM with clear_env): FFI::load() names the file,
+        // and Db::sqlite() finds libpatron-sqlite beside it (in a build tree: stores/sqlite/).
+        $env = getenv();
+        unset($env['PATRON_LIBRARY'], $env['PATRON_SQLITE_LIBRARY'], $env['LD_LIBRARY_PATH']);
+        $code = 'require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . '; '
+            . 'Patron\FFI::load($argv[1]); Patron\FFI::load($argv[1]); '
+            . '$db = Patron\Db::sqlite(":memory:"); echo $db->create(["last_name" => "Pfad"])->number, " ", '
+            . 'Patron\FFI::path(); '
+            . 'try { Patron\FFI::load("/elsewhere/libpatron.so.1"); } '
+            . 'catch (Patron\StateException $e) { echo "\n", $e->getMessage(); }';
+        $run = function (string $arg) use ($code, $env): array {
+            $p = proc_open(
+                [PHP_BINARY, '-d', 'ffi.enable=1', '-r', $code, $arg],
+                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+                $pipes,
+                null,
+                $env
+            );
+            $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+            return [$out, proc_close($p)];
+        };
+        [$out, $rc] = $run($lib);
+        $this->assertSame(0, $rc, $out);
+        $lines = explode("\n", $out);
+        $this->assertSame("K000001 $lib", $lines[0]);
+        $this->assertStringContainsString('must come before the first use', $lines[1]);
+        // The directory that holds it does as well.
+        [$out, $rc] = $run(dirname($lib));
+        $this->assertSame(0, $rc, $out);
+        $this->assertStringStartsWith('K000001 ' . dirname($lib) . '/libpatron.so.1', $out);
+        // A wrong path: the message names where it came from.
+        [$out] = $run('/nonexistent/libpatron.so.1');
+        $this->assertStringContainsString("'/nonexistent/libpatron.so.1' (given by FFI::load())", $out);
     }
 }

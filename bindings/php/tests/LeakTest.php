@@ -66,9 +66,16 @@ final class LeakTest extends TestCase
         }
         $heap = memory_get_usage() - $heap0;
         $rss = self::rss() - $rss0;
-        fprintf(STDERR, "\nleak check: %d create/load/delete/free (memory store) in %.1f s: "
+        fprintf(
+            STDERR,
+            "\nleak check: %d create/load/delete/free (memory store) in %.1f s: "
             . "PHP heap %+d bytes, VmRSS %+d kB (per 10 000: %s kB)\n",
-            self::TOTAL, microtime(true) - $t0, $heap, intdiv($rss, 1024), implode(' ', $line));
+            self::TOTAL,
+            microtime(true) - $t0,
+            $heap,
+            intdiv($rss, 1024),
+            implode(' ', $line)
+        );
         $this->assertLessThan(self::SLACK_BYTES, $heap, 'PHP heap growth');
         $this->assertLessThan(self::SLACK_BYTES, $rss, 'VmRSS growth');
     }

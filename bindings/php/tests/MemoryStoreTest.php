@@ -4,7 +4,9 @@ declare(strict_types=1);
 
 namespace Patron\Tests;
 
+use Patron\Customer;
 use Patron\Db;
+use Patron\InvalidValueException;
 use Patron\MemoryStore;
 use Patron\StateException;
 
@@ -57,5 +59,48 @@ final class MemoryStoreTest extends StoreContract
         $this->assertNull($db->store());
         $db->setNumberFormat('KD-', 4);
         $this->assertSame('KD-0002', $db->create(['last_name' => 'Zwei'])->number);
+    }
+
+    public function testEveryCustomerParameterTakesAnIdOrACustomer(): void
+    {
+        $max = $this->db->create(self::MAX);
+        $twin = $this->db->create(self::MAX_SHOP);
+        $jana = $this->db->create(self::JANA);
+        // match: an id, a stored Customer, or the fields of a new one give the same candidates.
+        $byId = array_map(fn($c) => [$c->id, $c->decision], $this->db->match($twin->id));
+        $this->assertSame([[$max->id, 'merge']], $byId);
+        $this->assertSame($byId, array_map(fn($c) => [$c->id, $c->decision], $this->db->match($twin)));
+        $this->assertSame($max->id, $this->db->match(self::MAX_SHOP)[0]->id);
+        $this->assertSame($jana->id, $this->db->load($jana)->id);
+        $this->db->lock($jana, 'chargeback');
+        $this->assertTrue($this->db->load($jana->id)->locked);
+        $this->assertSame('locked', $this->db->canOrder($jana)->verdict);
+        $this->db->unlock($jana);
+        $this->assertSame('allowed', $this->db->canOrder($jana)->verdict);
+        $this->db->groupAdd('Händler');
+        $this->db->groupAssign('Händler', $jana);
+        $this->assertSame('Händler', $this->db->load($jana->id)->group);
+        $this->assertSame([$jana->id], array_column($this->db->export([$jana]), 'id'));
+        $plan = $this->db->mergePlan($max, $twin);
+        $this->assertSame(2, $plan->count());
+        $this->assertSame($twin->id, $plan->record(1)->id);
+        $journalId = $this->db->merge($max, [$twin]);
+        $this->assertSame($max->id, $this->db->load($twin->id)->merged_into);
+        $this->db->undo($journalId);
+        $pending = $this->db->register(['last_name' => 'Neu', 'email' => 'neu@example.de']);
+        $this->assertMatchesRegularExpression('/^K\d+$/', $this->db->release($pending));
+        // A Customer never saved has no id: refused with a clear message, nothing changed.
+        try {
+            $this->db->lock(new Customer(['last_name' => 'Nie']), 'x');
+            $this->fail('locked a customer that has no id');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('never saved', $e->getMessage());
+        }
+        try {
+            $this->db->mergePlan($max, [$twin, 'drei']);
+            $this->fail('a string among the duplicates');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('duplicates[1]', $e->getMessage());
+        }
     }
 }

@@ -6,6 +6,7 @@ namespace Patron\Tests;
 
 use Patron\Customer;
 use Patron\Db;
+use Patron\InvalidValueException;
 use Patron\PdoStore;
 use Patron\Record;
 use Patron\StateException;
@@ -80,9 +81,11 @@ final class PdoStoreTest extends StoreContract
             'email' => 'j@example.de']);
         $row = $this->pdo->query('SELECT number, email, last_name, state, is_locked, revision
             FROM patron_customers')->fetch(\PDO::FETCH_ASSOC);
-        $this->assertEquals(['number' => 'K000001', 'email' => 'j@example.de',
+        $this->assertEquals(
+            ['number' => 'K000001', 'email' => 'j@example.de',
             'last_name' => "O'Brien\"; DROP TABLE orders; --", 'state' => 2, 'is_locked' => 0, 'revision' => 1],
-            $row);
+            $row
+        );
         $this->assertSame($c->last_name, $this->db->load($c->id)->last_name);
         $this->assertGreaterThan(0, (int) $this->pdo->query('SELECT COUNT(*) FROM patron_keys')->fetchColumn());
     }
@@ -246,5 +249,84 @@ final class PdoStoreTest extends StoreContract
         $db->undo($j);
         $this->assertSame(2, (int) $pdo->query('SELECT COUNT(*) FROM crm_customers')->fetchColumn());
         $this->assertSame('crm_journal', $store->table('journal'));
+    }
+
+    public function testOpeningWithoutTheSchemaNamesCreateSchema(): void
+    {
+        $pdo = self::shopPdo();
+        $store = new PdoStore($pdo);
+        try {
+            Db::fromStore($store);
+            $this->fail('opened a store without its tables');
+        } catch (StateException $e) {
+            $this->assertStringContainsString('createSchema()', $e->getMessage());
+            $this->assertStringNotContainsString('no such table', $e->getMessage());
+        }
+        // Nothing was created, and the store can still open once the schema is there.
+        $this->assertSame(['orders'], $pdo->query("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ->fetchAll(\PDO::FETCH_COLUMN));
+        $store->createSchema();
+        $this->assertSame('Da', Db::fromStore($store)->create(['last_name' => 'Da'])->last_name);
+    }
+
+    public function testAMissingOrdersTableIsReportedAtOpenNotAtTheFirstMerge(): void
+    {
+        $pdo = new \PDO('sqlite::memory:'); // no orders table, and the default mapping names one
+        $store = new PdoStore($pdo);
+        $store->createSchema();
+        try {
+            Db::fromStore($store);
+            $this->fail('opened with an orders mapping that names no table');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString("table 'orders'", $e->getMessage());
+            $this->assertStringContainsString("'orders' => null", $e->getMessage());
+        }
+        // A wrong column is found the same way, inside the host's transaction too.
+        $pdo->exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER)');
+        $pdo->beginTransaction();
+        $wrong = new PdoStore($pdo, ['orders' => ['table' => 'orders', 'customer' => 'kunde_id']]);
+        try {
+            Db::fromStore($wrong);
+            $this->fail('opened with a column the orders table lacks');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('kunde_id', $e->getMessage());
+        }
+        $this->assertTrue($pdo->inTransaction(), "the host's transaction survives the check");
+        $pdo->rollBack();
+        $this->assertSame('Ok', Db::fromStore($store)->create(['last_name' => 'Ok'])->last_name);
+    }
+
+    public function testTheReadmeSnippetRunsAsWritten(): void
+    {
+        $readme = (string) file_get_contents(__DIR__ . '/../../../README.md');
+        $this->assertSame(1, preg_match('/```php\n(.*?)```/s', $readme, $m), 'README.md has a PHP snippet');
+        $snippet = $m[1];
+        $this->assertStringStartsWith("<?php", $snippet);
+        $this->assertStringContainsString("require 'vendor/autoload.php'", $snippet);
+        $dir = sys_get_temp_dir() . '/patron-readme-' . getmypid() . '-' . bin2hex(random_bytes(4));
+        mkdir("$dir/vendor", 0700, true);
+        try {
+            // vendor/autoload.php as Composer would make it for a project requiring bindings/php.
+            file_put_contents("$dir/vendor/autoload.php", "<?php\nrequire "
+                . var_export(realpath(__DIR__ . '/../autoload.php'), true) . ";\n");
+            file_put_contents("$dir/snippet.php", $snippet);
+            $cmd = escapeshellarg(PHP_BINARY) . ' -d ffi.enable=1 snippet.php 2>&1';
+            $out = [];
+            $old = getcwd();
+            chdir($dir);
+            try {
+                exec($cmd, $out, $rc);
+            } finally {
+                chdir((string) $old);
+            }
+            $this->assertSame(0, $rc, implode("\n", $out));
+            $this->assertMatchesRegularExpression('/K\d{6}/', implode("\n", $out));
+        } finally {
+            foreach (glob("$dir/{,vendor/}*", GLOB_BRACE) ?: [] as $f) {
+                is_file($f) && unlink($f);
+            }
+            @rmdir("$dir/vendor");
+            @rmdir($dir);
+        }
     }
 }

@@ -35,8 +35,11 @@ abstract class ServerPdoStores extends StoreContract
         if (!in_array(static::driver(), \PDO::getAvailableDrivers(), true)) {
             $this->markTestSkipped('pdo_' . static::driver() . ' is missing');
         }
-        $this->pdo = new \PDO($dsn, getenv("PATRON_TEST_{$d}_USER") ?: null,
-            getenv("PATRON_TEST_{$d}_PASSWORD") ?: null);
+        $this->pdo = new \PDO(
+            $dsn,
+            getenv("PATRON_TEST_{$d}_USER") ?: null,
+            getenv("PATRON_TEST_{$d}_PASSWORD") ?: null
+        );
         $this->prefix = 't' . substr(md5($this->getName() . microtime()), 0, 8) . '_';
         $orders = $this->prefix . 'orders';
         $this->pdo->exec("CREATE TABLE $orders (id VARCHAR(32) NOT NULL PRIMARY KEY, customer_id BIGINT NOT NULL)");
@@ -77,8 +80,8 @@ abstract class ServerPdoStores extends StoreContract
 
     public function testAFailingRelinkLeavesTheServerTablesUnchanged(): void
     {
-        $store = new class ($this->pdo, ['prefix' => $this->prefix, 'orders' => ['table' => $this->prefix . 'orders']])
-            extends PdoStore {
+        $options = ['prefix' => $this->prefix, 'orders' => ['table' => $this->prefix . 'orders']];
+        $store = new class ($this->pdo, $options) extends PdoStore {
             public function relink(int $fromId, int $toId): iterable
             {
                 yield from parent::relink($fromId, $toId);
@@ -93,8 +96,10 @@ abstract class ServerPdoStores extends StoreContract
             $out = [];
             foreach ($this->tables as $t) {
                 $rows = $this->pdo->query("SELECT * FROM $t")->fetchAll(\PDO::FETCH_ASSOC);
-                $rows = array_map(fn($r) => array_map(fn($v) => is_resource($v) ? stream_get_contents($v) : $v, $r),
-                    $rows);
+                $rows = array_map(
+                    fn($r) => array_map(fn($v) => is_resource($v) ? stream_get_contents($v) : $v, $r),
+                    $rows
+                );
                 usort($rows, fn($x, $y) => strcmp(serialize($x), serialize($y)));
                 $out[$t] = $rows;
             }

@@ -20,6 +20,11 @@ spl_autoload_register(static function (string $class): void {
     }
 });
 
-fprintf(STDERR, "patron PHP binding: libpatron %s from %s, PHP %s, ffi.enable=%s\n",
-    (string) Patron\FFI::lib()->patron_version_string(), Patron\FFI::path(), PHP_VERSION,
-    (string) ini_get('ffi.enable'));
+fprintf(
+    STDERR,
+    "patron PHP binding: libpatron %s from %s, PHP %s, ffi.enable=%s\n",
+    (string) Patron\FFI::lib()->patron_version_string(),
+    Patron\FFI::path(),
+    PHP_VERSION,
+    (string) ini_get('ffi.enable')
+);

@@ -386,12 +386,31 @@ def _handle(arg: Any) -> Any:
     return arg
 
 
+def _mapped_path(soname: str) -> Optional[str]:
+    """The file a library loaded by its soname came from, read from
+    /proc/self/maps (Linux): the mapping whose file is `soname` or, with
+    symlinks resolved, `soname` plus a version suffix."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) == 6 and parts[5].startswith("/"):
+            base = os.path.basename(parts[5])
+            if base == soname or base.startswith(soname + "."):
+                return parts[5]
+    return None
+
+
 class _Library:
     """The loaded libpatron (and, lazily, libpatron-sqlite)."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
         self.cdll = ctypes.CDLL(path)
+        #: the file the library was loaded from (for a soname: as the loader found it)
+        self.path = path if os.sep in path else (_mapped_path(os.path.basename(path)) or path)
         self._declare(self.cdll, _CORE)
         version = self.cdll.patron_version()
         major, minor = version // 10000, (version // 100) % 100
@@ -402,7 +421,7 @@ class _Library:
                                                          BINDING_FOR_VERSION[0], BINDING_FOR_VERSION[1],
                                                          BINDING_FOR_VERSION[1]))
         self.version = version
-        self.version_string = self.cdll.patron_version_string().decode()
+        self.version_string: str = self.cdll.patron_version_string().decode()
         self.sqlite: Optional[ctypes.CDLL] = None
         self.sqlite_error: Optional[str] = None
         self._sqlite_tried = False
@@ -457,22 +476,43 @@ class _Library:
 
     # -- the SQLite store library --
 
+    def sqlite_candidates(self) -> List[str]:
+        """Where libpatron-sqlite is looked for, in order: $PATRON_SQLITE_LIBRARY;
+        beside libpatron (the directory of the path it was loaded from, and of
+        that path with symlinks resolved); the soname (the loader's search)."""
+        out: List[str] = []
+        env = os.environ.get(ENV_SQLITE_LIBRARY)
+        if env:
+            out.append(env)
+        if os.sep in self.path:
+            for d in (os.path.dirname(self.path), os.path.dirname(os.path.realpath(self.path))):
+                cand = os.path.join(d, SQLITE_SONAME)
+                if cand not in out and os.path.exists(cand):
+                    out.append(cand)
+        out.append(SQLITE_SONAME)
+        return out
+
     def load_sqlite(self) -> ctypes.CDLL:
         if self.sqlite is not None:
             return self.sqlite
         if not self._sqlite_tried:
             self._sqlite_tried = True
-            path = os.environ.get(ENV_SQLITE_LIBRARY) or SQLITE_SONAME
-            try:
-                dll = ctypes.CDLL(path)
-                self._declare(dll, _SQLITE)
-                self.sqlite = dll
-                return dll
-            except (OSError, LibraryNotFound) as e:
-                self.sqlite_error = (
-                    "the SQLite store library could not be loaded (%s): %s.  Build libpatron-sqlite "
-                    "(meson finds sqlite3) and set %s to its path, or use Db.memory() or a Python "
-                    "store such as patron.SqliteStore" % (path, e, ENV_SQLITE_LIBRARY))
+            errors = []
+            for path in self.sqlite_candidates():
+                try:
+                    dll = ctypes.CDLL(path)
+                    self._declare(dll, _SQLITE)
+                    self.sqlite = dll
+                    return dll
+                except (OSError, LibraryNotFound) as e:
+                    errors.append("%s: %s" % (path, e))
+                if path == os.environ.get(ENV_SQLITE_LIBRARY):
+                    break  # an explicit path is not second-guessed
+            self.sqlite_error = (
+                "the SQLite store library could not be loaded (%s).  Install libpatron-sqlite beside "
+                "libpatron (%s; meson builds it when it finds sqlite3) or set %s to its path; or use "
+                "Db.memory() or a Python store such as patron.SqliteStore"
+                % ("; ".join(errors), os.path.dirname(self.path) or "the loader's search path", ENV_SQLITE_LIBRARY))
         from .errors import Unsupported
         raise Unsupported(self.sqlite_error or "the SQLite store library is not available")
 

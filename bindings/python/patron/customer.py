@@ -6,12 +6,12 @@ import datetime
 import json
 from collections.abc import MutableMapping, MutableSet, Sequence
 from ctypes import byref, c_char_p, c_size_t, c_void_p
-from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union,
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar, Union,
                     overload)
 
 from . import _ffi
 from ._ffi import dec, enc, lib, take_string
-from .errors import InvalidValue, StateError
+from .errors import InvalidValue, PatronError, StateError
 
 FieldValue = Union[str, int, bool, datetime.date, None]
 
@@ -95,7 +95,7 @@ def field_id(name: Union[str, int]) -> int:
 
 def field_name(fid: int) -> str:
     n = lib().patron_field_name(fid)
-    return n.decode() if n is not None else str(fid)
+    return str(n.decode()) if n is not None else str(fid)
 
 
 def to_text(value: FieldValue) -> Optional[str]:
@@ -125,6 +125,9 @@ def _typed(raw: Optional[bytes], kind: int) -> Any:
         except ValueError:
             return s
     return s
+
+
+_C = TypeVar("_C", bound="Customer")
 
 
 class Customer:
@@ -196,12 +199,12 @@ class Customer:
     # ---- construction and lifetime ----
 
     @classmethod
-    def _adopt(cls, ptr: int) -> "Customer":
+    def _adopt(cls: Type[_C], ptr: int) -> _C:
         """Own a record the library handed out."""
         return cls(_ptr=ptr)
 
     @classmethod
-    def _view(cls, ptr: int, owner: Any = None) -> "Customer":
+    def _view(cls: Type[_C], ptr: int, owner: Any = None) -> _C:
         """A read-only view of a record owned by something else."""
         c = cls.__new__(cls)
         object.__setattr__(c, "_ptr", ptr)
@@ -244,7 +247,6 @@ class Customer:
         if self._owned:
             lib().patron_customer_free(ptr)
 
-    free = close
 
     def __enter__(self) -> "Customer":
         return self
@@ -266,7 +268,7 @@ class Customer:
         owner = self._owner
         if owner is not None and getattr(owner, "_ptr", 1) is None:
             raise StateError("the object this record belongs to was freed", code=_ffi.E_STATE)
-        return ptr
+        return int(ptr)
 
     def _writable(self) -> int:
         if self._readonly:
@@ -314,7 +316,7 @@ class Customer:
         return list(super().__dir__()) + list(field_ids())
 
     @property
-    def id(self) -> int:  # type: ignore[override]
+    def id(self) -> int:
         """The internal id (0 for a record never saved)."""
         return int(lib().patron_customer_id(self._p))
 
@@ -363,7 +365,8 @@ class Customer:
         return take_string(out) or ""
 
     def to_dict(self) -> Dict[str, Any]:
-        return json.loads(self.to_json())
+        data: Dict[str, Any] = json.loads(self.to_json())
+        return data
 
     def __repr__(self) -> str:
         if self._ptr is None:
@@ -377,11 +380,36 @@ class Customer:
 
 
 class Address:
-    """Address ``index`` of a customer, with its fields as attributes
-    (street, house_number, postal_code, city, country, default, ...).
-    Removing an earlier address moves this one down: fetch it again."""
+    """Address ``index`` of a customer: a typed view whose attributes read
+    and write through to the record (``c.addresses[0].city = "Köln"``
+    changes the customer; :meth:`Db.update` saves it).  Every address field
+    is an attribute: text as ``str`` (``None`` when unset), ``default`` as
+    ``bool``.  Assigning checks the value at once (:class:`InvalidValue`);
+    ``None`` clears a field.  Equal to another Address (or a dict) with the
+    same fields.  Removing an earlier address moves this one down: fetch it
+    again."""
 
     __slots__ = ("_customer", "_index")
+    _customer: Customer
+    _index: int
+
+    if TYPE_CHECKING:  # the address fields of patron 0.1, for type checkers
+        label: Optional[str]
+        salutation: Optional[str]
+        first_name: Optional[str]
+        last_name: Optional[str]
+        company: Optional[str]
+        street: Optional[str]
+        house_number: Optional[str]
+        address_addition: Optional[str]
+        postal_code: Optional[str]
+        city: Optional[str]
+        state: Optional[str]
+        country: Optional[str]
+        phone: Optional[str]
+        default: Optional[bool]
+        billing: Optional[str]
+        vat_id: Optional[str]
 
     def __init__(self, customer: Customer, index: int) -> None:
         object.__setattr__(self, "_customer", customer)
@@ -420,8 +448,29 @@ class Address:
                 out[name] = v.decode("utf-8", "replace")
         return out
 
+    def update(self, **fields: FieldValue) -> None:
+        """Set several fields at once."""
+        for name, value in fields.items():
+            self.set(name, value)
+
+    def __dir__(self) -> Iterable[str]:
+        return list(super().__dir__()) + list(address_field_ids())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Address):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, Mapping):
+            want = {str(k): to_text(v) for k, v in other.items()}
+            return self.to_dict() == {k: v for k, v in want.items() if v not in (None, "")}
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
     def __repr__(self) -> str:
-        return "<Address %d %r>" % (self._index, self.to_dict())
+        try:
+            return "Address(%s)" % ", ".join("%s=%r" % (k, getattr(self, k)) for k in self.to_dict())
+        except PatronError:
+            return "Address(<freed>)"
 
 
 def _address_field(name: Union[str, int]) -> int:
@@ -549,7 +598,7 @@ class Properties(MutableMapping):  # type: ignore[type-arg]
         v = lib().patron_customer_prop_get(self._customer._p, enc(key))
         if v is None:
             raise KeyError(key)
-        return v.decode()
+        return str(v.decode())
 
     def __setitem__(self, key: str, value: str) -> None:
         if value is None:

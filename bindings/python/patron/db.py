@@ -7,13 +7,14 @@ import json
 import weakref
 from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
-                    Union)
+import os
+from typing import (Any, Callable, Dict, Iterator, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple,
+                    Union, overload)
 
 from . import _ffi
 from ._ffi import dec, enc, lib, take_string
 from .customer import Customer, field_id, field_ids, field_name, to_text
-from .errors import InvalidValue, PatronError, StateError, StoreError
+from .errors import InvalidValue, PatronError, StateError, StoreError, Unsupported
 from .store import Store, StoreAdapter
 
 
@@ -250,6 +251,10 @@ class Candidate:
     prior: float = 0.0
     adjustment: float = 0.0
 
+    def __repr__(self) -> str:
+        return "<Candidate #%d %s score=%.2f, %d fields explained>" % (self.id, self.decision, self.score,
+                                                                       len(self.explanation))
+
     def explain(self) -> str:
         return "\n".join("%-12s %-24s %-24s %-10s %+.2f" % (e.field, e.value_a, e.value_b, e.level, e.weight)
                          for e in self.explanation)
@@ -261,7 +266,13 @@ class Matches(List[Candidate]):
     json: str = "[]"
 
     def to_dict(self) -> List[Dict[str, Any]]:
-        return json.loads(self.json)
+        data: List[Dict[str, Any]] = json.loads(self.json)
+        return data
+
+    def __repr__(self) -> str:
+        shown = ", ".join("#%d %s %.1f" % (c.id, c.decision, c.score) for c in self[:5])
+        more = ", ..." if len(self) > 5 else ""
+        return "<Matches %d candidates%s%s%s>" % (len(self), ": " if self else "", shown, more)
 
 
 @dataclass
@@ -287,6 +298,12 @@ class Dedupe:
             if id in members:
                 return cid
         return 0
+
+    def __repr__(self) -> str:
+        merge = sum(1 for p in self.pairs if p.decision == Decision.MERGE)
+        return "<Dedupe %d pairs (%d merge, %d review), %d clusters of %d customers>" % (
+            len(self.pairs), merge, len(self.pairs) - merge, len(self.clusters),
+            sum(len(m) for m in self.clusters.values()))
 
 
 @dataclass
@@ -323,6 +340,8 @@ class MergePlan(_Handle):
     def __init__(self, ptr: int, owner: Any = None) -> None:
         super().__init__(ptr)
         self._owner = owner  # a plan owned by an Activation is freed with it
+        self._lock: Optional[bool] = None
+        self._activate = False
 
     @property
     def _p(self) -> int:
@@ -398,14 +417,28 @@ class MergePlan(_Handle):
         """Give a field a value of the caller's own (None or "" empties it)."""
         lib().patron_merge_plan_set(self._p, field_id(name), enc(to_text(value)))
 
-    def set_lock(self, lock: Optional[bool]) -> None:
-        """None: locked if any record is; True / False: decide."""
+    @property
+    def lock(self) -> Optional[bool]:
+        """Whether the survivor ends up locked: None (the default) locked if
+        any record is; True / False decide.  Assign to change it."""
+        return self._lock
+
+    @lock.setter
+    def lock(self, lock: Optional[bool]) -> None:
         lib().patron_merge_plan_set_lock(self._p, LOCK_ANY if lock is None else
                                          LOCK_LOCKED if lock else LOCK_UNLOCKED)
+        self._lock = None if lock is None else bool(lock)
 
-    def set_activate(self, activate: bool = True) -> None:
-        """Allow a pending survivor (it is activated by the merge)."""
+    @property
+    def activate(self) -> bool:
+        """True: a pending survivor is allowed (the merge activates it).
+        False by default; assign to change it."""
+        return self._activate
+
+    @activate.setter
+    def activate(self, activate: bool) -> None:
         lib().patron_merge_plan_set_activate(self._p, int(bool(activate)))
+        self._activate = bool(activate)
 
     @property
     def problems(self) -> List[str]:
@@ -418,7 +451,8 @@ class MergePlan(_Handle):
         return take_string(out) or ""
 
     def to_dict(self) -> Dict[str, Any]:
-        return json.loads(self.to_json())
+        data: Dict[str, Any] = json.loads(self.to_json())
+        return data
 
     def __repr__(self) -> str:
         if self.closed:
@@ -485,6 +519,10 @@ class ActivationSummary:
     failed: int
     results: List[ActivationResult]
 
+    def __repr__(self) -> str:
+        return "<ActivationSummary activated=%d merged=%d review=%d failed=%d>" % (
+            self.activated, self.merged, self.review, self.failed)
+
 
 # ---- groups -----------------------------------------------------------------------
 
@@ -548,16 +586,19 @@ class Groups:
     def default(self) -> Optional[str]:
         for g in self.list():
             if g.get("default"):
-                return g["name"]
+                return str(g["name"])
         return None
 
 
 # ---- the handle ------------------------------------------------------------------
 
 class Db(_Handle):
-    """A handle on a store (patron_db).  Open it with :meth:`memory`,
-    :meth:`sqlite` or :meth:`from_store`; close it with :meth:`close` or a
-    ``with`` block.  One handle must not be used by two threads at once."""
+    """A handle on a store (patron_db).  Open it with :meth:`open` (or
+    :meth:`memory`, :meth:`sqlite`, :meth:`from_store`); close it with
+    :meth:`close` or a ``with`` block (``with Db.open(...) as db:`` closes,
+    it does not commit: for several calls in one transaction use
+    ``with db.transaction():``).  One handle must not be used by two threads
+    at once."""
 
     _free_name = "patron_db_close"
 
@@ -630,6 +671,30 @@ class Db(_Handle):
         lib().patron_db_open(byref(out), byref(adapter.ops), None)
         return cls(out.value, adapter=adapter)  # type: ignore[arg-type]
 
+    @classmethod
+    def open(cls, target: Union[str, "os.PathLike[str]", Store, MemStore, None] = None, **options: Any) -> "Db":
+        """Open a handle; close it with :meth:`close` or a ``with`` block::
+
+            with patron.Db.open("shop.db") as db:   # closed at the end of the block
+                ...
+
+        ``target``: None for a private memory store, a :class:`MemStore` to
+        share one, a path for the SQLite store (:meth:`sqlite`; ``options``
+        are its keyword arguments), a :class:`Store` for a store written in
+        Python (:meth:`from_store`)."""
+        if target is None or isinstance(target, MemStore):
+            if options:
+                raise TypeError("Db.open() of a memory store takes no options (got %s)" % ", ".join(options))
+            return cls.memory(target)
+        if isinstance(target, Store):
+            if options:
+                raise TypeError("Db.open() of a Python store takes no options (got %s)" % ", ".join(options))
+            return cls.from_store(target)
+        if isinstance(target, (str, os.PathLike)):
+            return cls.sqlite(os.fspath(target), **options)
+        raise TypeError("Db.open() takes a path, a patron.Store, a patron.MemStore or nothing, not %s"
+                        % type(target).__name__)
+
     @property
     def store(self) -> Optional[Union[Store, MemStore]]:
         """The Python store or shared MemStore this handle was opened on."""
@@ -642,7 +707,9 @@ class Db(_Handle):
         # the callbacks may be dropped only now: the library calls no more
 
     @property
-    def errmsg(self) -> str:
+    def last_error(self) -> str:
+        """The message of the last failed call on this handle ("" if none);
+        the exceptions carry it already."""
         return dec(lib().patron_db_errmsg(self._p)) or ""
 
     # -- calling --
@@ -767,24 +834,31 @@ class Db(_Handle):
 
     # -- lifecycle --
 
-    def register(self, customer: Optional[Customer] = None, **fields: Any) -> Customer:
+    @overload
+    def register(self, customer: Optional[Customer] = None, *, return_existing: Literal[False] = False,
+                 **fields: Any) -> Customer: ...
+
+    @overload
+    def register(self, customer: Optional[Customer] = None, *, return_existing: Literal[True],
+                 **fields: Any) -> Tuple[Customer, Optional[int]]: ...
+
+    def register(self, customer: Optional[Customer] = None, *, return_existing: bool = False,
+                 **fields: Any) -> Union[Customer, Tuple[Customer, Optional[int]]]:
         """Save a shop registration as pending (no number yet).  Locked if the
         email is a locked customer's; AlreadyExists if a pending customer
         registered it already.  The email of an active customer is fine
-        (activation offers the merge); register_ex() tells which one."""
-        return self.register_ex(customer, **fields)[0]
-
-    def register_ex(self, customer: Optional[Customer] = None,
-                    **fields: Any) -> Tuple[Customer, Optional[int]]:
-        """As register(), and the id of an active customer with the same
-        (normalised) email, or None."""
+        (activation offers the merge): with ``return_existing=True`` the
+        result is ``(customer, id)``, the id of the active customer with the
+        same (normalised) email, or None."""
         if customer is None:
             customer = Customer(**fields)
         elif fields:
             customer.update_from(fields)
         existing = c_int64(0)
         self._call("patron_db_register", byref(existing), customer._writable())
-        return customer, (existing.value or None)
+        if return_existing:
+            return customer, (existing.value or None)
+        return customer
 
     def activate(self, customer: Union[int, Customer], mode: Union[str, int] = ActivateMode.INTERACTIVE, *,
                  locked_survivors: bool = False) -> Activation:
@@ -1003,7 +1077,7 @@ class Db(_Handle):
         self._call("patron_db_journal_list", byref(out), int(after_id), int(limit))
         L, j = lib(), out.value
         try:
-            res = []
+            res: List[Dict[str, Any]] = []
             for i in range(L.patron_journal_count(j)):
                 e = L.patron_journal_at(j, i)
                 res.append({
@@ -1019,7 +1093,8 @@ class Db(_Handle):
             L.patron_journal_free(j)
 
     def export(self, ids: Sequence[Union[int, Customer]], pretty: bool = False) -> List[Dict[str, Any]]:
-        return json.loads(self.export_json(ids, pretty))
+        data: List[Dict[str, Any]] = json.loads(self.export_json(ids, pretty))
+        return data
 
     def export_json(self, ids: Sequence[Union[int, Customer]], pretty: bool = False) -> str:
         lst = _ids(ids)
@@ -1028,23 +1103,43 @@ class Db(_Handle):
         self._call("patron_db_export_to_json", byref(out), arr, len(lst), 1 if pretty else 0)
         return take_string(out) or "[]"
 
-    # -- host transactions of the C SQLite store --
+    # -- transactions spanning several calls --
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Db"]:
-        """(C SQLite store only) one host transaction around several calls:
-        committed at the end of the block, rolled back on an exception."""
-        if self._sqlite_store is None:
-            raise StateError("Db.transaction() is for Db.sqlite(); a Python store has its own "
-                             "(e.g. SqliteStore.transaction())", code=_ffi.E_STATE)
-        L = lib()
-        L.patron_sqlite_begin(self._sqlite_store)
-        try:
+        """One transaction around several calls, as ``sqlite3`` users expect::
+
+            with db.transaction():
+                db.create(...)
+                db.update(...)
+
+        committed at the end of the block, rolled back if it raises.  Each
+        call inside stays atomic on its own.  For :meth:`sqlite` this is the
+        C store's host transaction (patron_sqlite_begin/commit/rollback); for
+        a Python store with a ``transaction()`` context manager (such as
+        :class:`SqliteStore`) it is that one.  Other stores (the memory store,
+        a Python store without one) raise :class:`Unsupported`: there each
+        call is its own transaction.  Transactions do not nest (StateError)."""
+        if self._sqlite_store is not None:
+            L = lib()
+            L.patron_sqlite_begin(self._sqlite_store)
+            try:
+                yield self
+            except BaseException:
+                L.patron_sqlite_rollback(self._sqlite_store)
+                raise
+            L.patron_sqlite_commit(self._sqlite_store)
+            return
+        store = self._adapter.store if self._adapter is not None else None
+        host_tx = getattr(store, "transaction", None)
+        if store is None or not callable(host_tx):
+            raise Unsupported("%s has no transaction spanning several calls: each call is its own "
+                              "transaction.  Db.transaction() needs Db.sqlite() or a Python store with a "
+                              "transaction() method (e.g. patron.SqliteStore)"
+                              % ("a memory store" if store is None else type(store).__name__),
+                              code=_ffi.E_UNSUPPORTED)
+        with host_tx():
             yield self
-        except BaseException:
-            L.patron_sqlite_rollback(self._sqlite_store)
-            raise
-        L.patron_sqlite_commit(self._sqlite_store)
 
     def __repr__(self) -> str:
         kind = ("python store %s" % type(self._adapter.store).__name__ if self._adapter is not None

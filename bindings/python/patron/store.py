@@ -78,7 +78,7 @@ class StoreRecord(Customer):
         """Every field, list and system value as one byte string
         (patron_record_pack), for a store that keeps a blob.  With ``id``
         the packed record carries that id (an inserted record has none yet)."""
-        src = self._p
+        src: Optional[int] = self._p
         tmp = None
         if id is not None and id != self.id:
             out = c_void_p()

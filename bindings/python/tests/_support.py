@@ -6,7 +6,8 @@ as the store's ref table, through a second
 sqlite3 connection; skipped if the library is missing) and "python" (the
 Python SqliteStore, a store written in Python).
 
-Run with PYTHONPATH=bindings/python and PATRON_LIBRARY set (meson test does).
+Run with PYTHONPATH=bindings/python and PATRON_LIBRARY set (meson test does),
+or against an installed package and library (.ci/install-check does).
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ import unittest
 from typing import Any, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # bindings/python, when run by hand
-
-import patron  # noqa: E402
+try:
+    import patron  # PYTHONPATH (meson test) or an installed package (.ci/install-check)
+except ImportError:
+    sys.path.insert(0, os.path.dirname(HERE))  # bindings/python, when run by hand
+    import patron  # noqa: E402
 
 BACKENDS = ("memory", "sqlite", "python")
 

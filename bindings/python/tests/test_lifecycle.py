@@ -35,10 +35,12 @@ class LifecycleTests:
         self.assertEqual(self.db.can_login("lena@example.de").verdict, patron.GateVerdict.PENDING)
         # the email of an active customer: saved, and that customer named
         kai = self.db.create(person("Kai", "Stern", "kai@example.de"))
-        shop, existing = self.db.register_ex(person("Kai", "Stern", "KAI@example.de"))
+        shop, existing = self.db.register(person("Kai", "Stern", "KAI@example.de"), return_existing=True)
         self.assertEqual(existing, kai.id)
         self.assertEqual(shop.state, "pending")
-        self.assertIsNone(self.db.register_ex(person("Ina", "Neu", "ina@example.de"))[1])
+        self.assertIsNone(self.db.register(person("Ina", "Neu", "ina@example.de"), return_existing=True)[1])
+        self.assertIsInstance(self.db.register(person("Ute", "Ohne", "ute@example.de")), patron.Customer)
+        self.assertFalse(hasattr(self.db, "register_ex"))
 
     def test_activate_interactive_gives_plans(self) -> None:
         pending, existing = self._pair("max@example.de", "max@example.de")

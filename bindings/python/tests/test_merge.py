@@ -55,7 +55,13 @@ class MergeTests:
             with self.assertRaises(patron.PatronError):
                 plan.take("phone", 7)
             plan.take("login_user", 1)
-            plan.set_lock(None)
+            self.assertIsNone(plan.lock)
+            plan.lock = True
+            self.assertIs(plan.lock, True)
+            plan.lock = None
+            self.assertIsNone(plan.lock)
+            self.assertFalse(plan.activate)
+            self.assertFalse(hasattr(plan, "set_lock"))
             self.assertEqual(plan.problems, [])
             d = plan.to_dict()
             self.assertIn("records", d)

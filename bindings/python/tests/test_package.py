@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,11 +15,13 @@ import patron
 from patron import _ffi
 
 BINDING = os.path.dirname(_support.HERE)
+# where the package under test was imported from (the tree, or an install)
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(patron.__file__)))
 
 
-def run(code: str, **env: str) -> subprocess.CompletedProcess:
+def run(code: str, **env: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     e = dict(os.environ)
-    e["PYTHONPATH"] = BINDING
+    e["PYTHONPATH"] = PACKAGE_PARENT
     e.update(env)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, timeout=120)
 
@@ -128,9 +131,119 @@ class Loading(unittest.TestCase):
             with db.transaction():
                 db.create(last_name="Da")
             self.assertEqual([c.last_name for c in db], ["Da"])
-        with patron.Db.memory() as db, self.assertRaises(patron.StateError):
+        with patron.Db.memory() as db, self.assertRaises(patron.Unsupported) as cm:
             with db.transaction():
                 pass
+        self.assertIn("each call is its own transaction", str(cm.exception))
+
+    def test_transaction_of_a_python_store_is_its_own(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "host.db")
+            with patron.SqliteStore(path) as store, patron.Db.open(store) as db:
+                with self.assertRaises(KeyError):
+                    with db.transaction():
+                        db.create(last_name="Weg")
+                        raise KeyError("roll back")
+                with db.transaction():
+                    db.create(last_name="Da")
+                    db.create(last_name="Auch")
+                self.assertEqual(sorted(c.last_name or "" for c in db), ["Auch", "Da"])
+            with patron.SqliteStore(path) as store, patron.Db.open(store) as db:  # durable
+                self.assertEqual(len(list(db)), 2)
+
+    def test_transaction_needs_a_store_that_has_one(self) -> None:
+        class NoTx(patron.SqliteStore):
+            transaction = None  # type: ignore[assignment]
+        with tempfile.TemporaryDirectory() as d, NoTx(os.path.join(d, "h.db")) as store, \
+                patron.Db.open(store) as db, self.assertRaises(patron.Unsupported) as cm:
+            with db.transaction():
+                pass
+        self.assertIn("NoTx", str(cm.exception))
+
+
+class Opening(unittest.TestCase):
+    def test_open_closes_at_the_end_of_the_block(self) -> None:
+        with patron.Db.open() as db:
+            self.assertIn("memory", repr(db))
+            db.create(last_name="Block")
+        self.assertTrue(db.closed)
+        with self.assertRaises(patron.StateError):
+            db.create(last_name="Zu")
+        with patron.MemStore() as ms:
+            with patron.Db.open(ms) as a, patron.Db.open(ms) as b:
+                a.create(last_name="Geteilt")
+                self.assertEqual([c.last_name for c in b], ["Geteilt"])
+
+    def test_open_a_path_is_the_sqlite_store(self) -> None:
+        if not patron.has_sqlite():
+            self.skipTest("no libpatron-sqlite")
+        with tempfile.TemporaryDirectory() as d:
+            with patron.Db.open(os.path.join(d, "s.db"), table_prefix="crm_") as db:
+                self.assertIn("sqlite", repr(db))
+                db.create(last_name="Datei")
+            with patron.Db.open(os.path.join(d, "s.db"), table_prefix="crm_") as db:
+                self.assertEqual([c.last_name for c in db], ["Datei"])
+
+    def test_open_rejects_what_it_cannot_open(self) -> None:
+        with self.assertRaises(TypeError):
+            patron.Db.open(42)  # type: ignore[arg-type]
+        with self.assertRaises(TypeError):
+            patron.Db.open(None, readonly=True)
+
+    def test_last_error_is_the_message_of_the_failed_call(self) -> None:
+        with patron.Db.open() as db:
+            self.assertEqual(db.last_error, "")
+            with self.assertRaises(patron.NotFound) as cm:
+                db.load(999)
+            self.assertEqual(db.last_error, cm.exception.message)
+            self.assertFalse(hasattr(db, "errmsg"))
+
+
+class FindingTheSqliteLibrary(unittest.TestCase):
+    """libpatron-sqlite is looked for beside libpatron: beside $PATRON_LIBRARY,
+    or beside the file the loader found libpatron.so.1 in."""
+
+    def setUp(self) -> None:
+        self.core = os.path.realpath(patron.library_path())
+        self.sqlite = os.environ.get("PATRON_SQLITE_LIBRARY") or os.path.join(os.path.dirname(self.core),
+                                                                               "libpatron-sqlite.so.1")
+        if not os.path.exists(self.sqlite):
+            self.skipTest("libpatron-sqlite was not built")
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        # copies, so that the loader's map names this directory
+        shutil.copy(self.core, os.path.join(self.tmp.name, "libpatron.so.1"))
+        shutil.copy(os.path.realpath(self.sqlite), os.path.join(self.tmp.name, "libpatron-sqlite.so.1"))
+        self.env = {k: v for k, v in os.environ.items() if k not in ("PATRON_SQLITE_LIBRARY", "PATRON_LIBRARY")}
+        self.env["PYTHONPATH"] = PACKAGE_PARENT
+        self.code = ("import patron\nfrom patron import _ffi\nok = patron.has_sqlite()\nprint(ok)\n"
+                     "if not ok:\n    raise SystemExit(_ffi.lib().sqlite_error)\n"
+                     "print(_ffi._mapped_path('libpatron-sqlite.so.1'))\n"
+                     "with patron.Db.sqlite(':memory:') as db:\n    print(db.create(last_name='X').number)\n")
+
+    def check(self, env: dict) -> None:  # type: ignore[type-arg]
+        r = subprocess.run([sys.executable, "-c", self.code], capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.split()
+        self.assertEqual(lines[0], "True")
+        self.assertEqual(os.path.dirname(lines[1]), os.path.realpath(self.tmp.name))
+        self.assertEqual(lines[2], "K000001")
+
+    def test_beside_patron_library(self) -> None:
+        env = dict(self.env, PATRON_LIBRARY=os.path.join(self.tmp.name, "libpatron.so.1"),
+                   LD_LIBRARY_PATH="/nonexistent")
+        self.check(env)
+
+    def test_beside_the_library_the_loader_found(self) -> None:
+        env = dict(self.env, LD_LIBRARY_PATH=self.tmp.name)
+        self.check(env)
+
+    def test_explicit_path_is_not_second_guessed(self) -> None:
+        env = dict(self.env, PATRON_LIBRARY=os.path.join(self.tmp.name, "libpatron.so.1"),
+                   PATRON_SQLITE_LIBRARY=os.path.join(self.tmp.name, "nothing.so"))
+        r = subprocess.run([sys.executable, "-c", self.code], capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(r.stdout.split()[:1], ["False"], r.stderr)
+        self.assertIn("nothing.so", r.stderr)
 
 
 class BuildBackend(unittest.TestCase):

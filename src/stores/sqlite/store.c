@@ -154,20 +154,6 @@ static const char *const fixed_sql[ST__COUNT] = {
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
 
-int psq_status_of(int sqlite_rc)
-{
-    switch (sqlite_rc & 0xff) {
-    case SQLITE_OK:
-        return PATRON_OK;
-    case SQLITE_NOMEM:
-        return PATRON_E_NOMEM;
-    case SQLITE_CANTOPEN:
-        return PATRON_E_STORE;
-    default:
-        return PATRON_E_STORE;
-    }
-}
-
 /* Record "<what>: <SQLite's message>" and map `rc` to a patron_status.  The
  * message of SQLite names tables and columns, never bound values, so a
  * password hash cannot end up in it. */
@@ -262,28 +248,6 @@ static char *concat_free(char *a, char *b)
     patron_free(a);
     patron_free(b);
     return all;
-}
-
-char *psq_expand(const char *tmpl, const char *prefix)
-{
-    size_t n = 0, plen = strlen(prefix);
-    const char *p;
-    char *out, *q;
-
-    for (p = tmpl; *p; p++)
-        n += *p == '@' ? plen : 1;
-    if (!(out = patron_malloc(n + 1)))
-        return NULL;
-    for (p = tmpl, q = out; *p; p++) {
-        if (*p == '@') {
-            memcpy(q, prefix, plen);
-            q += plen;
-        } else {
-            *q++ = *p;
-        }
-    }
-    *q = '\0';
-    return out;
 }
 
 /* The generated statement in `tmpl` (from build_sql), prefixed; frees tmpl. */

@@ -1,5 +1,10 @@
 /* patron — the memory store, the embedded default.  SPDX-License-Identifier: MIT
  *
+ * A store like the others: it sees records only through the public store
+ * interface (patron/store.h: callbacks, patron_record_pack/unpack/set) and
+ * uses the core's utilities (allocation hook, hashing); it keeps the match
+ * form the core hands it, so matching never loads a record from here.
+ *
  * Records live in an array indexed by id (ids are dense and never reused),
  * index keys in a hash table of sorted id lists, so a lookup never scans.
  * Transactions keep an undo log: every change notes how to reverse it, and
@@ -7,12 +12,14 @@
  * it and commit()/rollback() give it back, so handles on one store may run
  * in separate threads. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "patron/memory.h"
+#include "../../util.h"
 
 typedef struct kentry {
     char *key; /* kind as 4 bytes + value, NUL-terminated */
@@ -35,8 +42,8 @@ typedef struct mrec {
     uint64_t *kh;    /* distinct key hashes */
     char *ckeys;     /* the core keys (kind < 100) as text: kind byte, value, NUL, ... */
     char *group;     /* customer group, for scan filters */
-    patron__match_rec *mr; /* normalised for matching (default country DE) */
-    uint32_t blob_len, n_kh, ckeys_len;
+    char *form;      /* the core's match form, or NULL */
+    uint32_t blob_len, n_kh, ckeys_len, form_len;
     uint8_t state, locked;
 } mrec;
 
@@ -83,12 +90,12 @@ typedef struct mmeta {
     char *key, *value;
 } mmeta;
 
-enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF, U_META };
+enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF, U_META, U_FORM };
 
 typedef struct undo {
     int op;
     int64_t id;
-    mrec old;            /* U_UPDATE, U_REMOVE: the record before */
+    mrec old;            /* U_UPDATE, U_REMOVE: the record before; U_FORM: its form before */
     uint64_t old_value;  /* U_COUNTER, U_JUNDONE */
     kentry *claimed;     /* U_CLAIM */
     size_t ref;          /* U_REF: index into refs; old owner in old_value */
@@ -121,17 +128,6 @@ typedef struct msession {
 } msession;
 
 /* ---- hash table of keys ----------------------------------------------- */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
 
 static kentry *kmap_find(const kmap *m, const char *key, size_t n, uint64_t h)
 {
@@ -170,7 +166,7 @@ static bool kmap_grow(kmap *m)
 /* Find or add the entry for a key.  NULL when out of memory. */
 static kentry *kmap_get(kmap *m, const char *key, size_t n)
 {
-    uint64_t h = hash_bytes(key, n);
+    uint64_t h = patron__hash_bytes(key, n);
     kentry *e = kmap_find(m, key, n, h);
     size_t j;
     if (e)
@@ -240,20 +236,6 @@ static bool kentry_add(kentry *e, int64_t id)
 
 /* ---- the key index -------------------------------------------------- */
 
-static uint64_t key_hash(int kind, const char *value)
-{
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)kind;
-    h *= 1099511628211ULL;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h ? h : 1;
-}
-
 /* Room for `extra` more entries, growing if needed.  false: out of memory
  * (nothing changed). */
 static bool mm_reserve(mmap *m, size_t extra)
@@ -312,12 +294,6 @@ static void mm_del_slot(mmap *m, size_t i)
     m->used--;
 }
 
-static uint64_t id_hash(int64_t id)
-{
-    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
-    return x ^ (x >> 29);
-}
-
 /* Add id to a set.  false: out of memory (the set is unchanged).  A set
  * never shrinks, so putting back what was taken out needs no memory. */
 static bool set_add(mset *t, int64_t id)
@@ -331,7 +307,7 @@ static bool set_add(mset *t, int64_t id)
         for (size_t i = 0; i < t->cap; i++) {
             if (!t->ids[i])
                 continue;
-            for (j = id_hash(t->ids[i]) & (ncap - 1); ni[j]; j = (j + 1) & (ncap - 1))
+            for (j = patron__hash_id(t->ids[i]) & (ncap - 1); ni[j]; j = (j + 1) & (ncap - 1))
                 ;
             ni[j] = t->ids[i];
         }
@@ -339,7 +315,7 @@ static bool set_add(mset *t, int64_t id)
         t->ids = ni;
         t->cap = ncap;
     }
-    for (j = id_hash(id) & (t->cap - 1); t->ids[j]; j = (j + 1) & (t->cap - 1))
+    for (j = patron__hash_id(id) & (t->cap - 1); t->ids[j]; j = (j + 1) & (t->cap - 1))
         if (t->ids[j] == id)
             return true;
     t->ids[j] = id;
@@ -352,13 +328,13 @@ static void set_del(mset *t, int64_t id)
     size_t mask = t->cap - 1, i;
     if (!t->cap)
         return;
-    for (i = id_hash(id) & mask; t->ids[i]; i = (i + 1) & mask)
+    for (i = patron__hash_id(id) & mask; t->ids[i]; i = (i + 1) & mask)
         if (t->ids[i] == id)
             break;
     if (!t->ids[i])
         return;
     for (size_t j = (i + 1) & mask; t->ids[j]; j = (j + 1) & mask) {
-        size_t home = id_hash(t->ids[j]) & mask;
+        size_t home = patron__hash_id(t->ids[j]) & mask;
         bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
             continue;
@@ -480,10 +456,7 @@ static bool index_add(patron_memstore *ms, const mrec *r, int64_t id)
 
 static void mrec_free(mrec *r)
 {
-    if (r->mr) {
-        patron__match_rec_free(r->mr);
-        patron__free(r->mr);
-    }
+    patron__free(r->form);
     patron__free(r->blob);
     patron__free(r->kh);
     patron__free(r->ckeys);
@@ -494,40 +467,19 @@ static void mrec_free(mrec *r)
 /* Pack `c` (with `id` as its id) and its keys into a new mrec. */
 static int mrec_build(mrec *r, const patron_customer *c, int64_t id, const patron_key *keys, size_t n)
 {
-    char *packed = NULL, idtxt[24];
     size_t len, cklen = 0;
-    int idn;
+    (void)id;
     memset(r, 0, sizeof *r);
-    if (patron_record_pack(&packed, &len, c) != PATRON_OK)
+    /* the id is the record's index: load() sets it */
+    if (patron_record_pack(&r->blob, &len, c) != PATRON_OK)
         return PATRON_E_NOMEM;
-    /* the id item goes before the end mark; a later item wins on unpack */
-    idn = snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
-    r->blob = patron__malloc(len + 6 + (size_t)idn + 1);
-    if (!r->blob) {
-        patron__free(packed);
+    if (len > UINT32_MAX) {
+        mrec_free(r);
         return PATRON_E_NOMEM;
     }
-    memcpy(r->blob, packed, len - 1);
-    r->blob[len - 1] = 'F';
-    r->blob[len] = (char)PATRON_F_ID;
-    r->blob[len + 1] = (char)idn;
-    r->blob[len + 2] = r->blob[len + 3] = r->blob[len + 4] = 0;
-    memcpy(r->blob + len + 5, idtxt, (size_t)idn);
-    r->blob[len + 5 + (size_t)idn] = 'Z';
-    r->blob[len + 6 + (size_t)idn] = '\0';
-    r->blob_len = (uint32_t)(len + 6 + (size_t)idn);
-    patron__free(packed);
+    r->blob_len = (uint32_t)len;
     r->state = (uint8_t)patron_customer_state(c);
     r->locked = (uint8_t)patron_customer_locked(c);
-    /* Matching reads every candidate: normalise once, here, not per query. */
-    r->mr = patron__malloc(sizeof *r->mr);
-    if (!r->mr)
-        goto oom;
-    if (patron__cust_match_rec(r->mr, c, PATRON__MEMSTORE_COUNTRY) != 0) {
-        patron__free(r->mr);
-        r->mr = NULL;
-        goto oom;
-    }
     if (patron_customer_get(c, PATRON_F_GROUP) &&
         !(r->group = patron__strdup(patron_customer_get(c, PATRON_F_GROUP))))
         goto oom;
@@ -539,7 +491,7 @@ static int mrec_build(mrec *r, const patron_customer *c, int64_t id, const patro
         bool dup = false;
         if (!keys[i].value)
             continue;
-        h = key_hash(keys[i].kind, keys[i].value);
+        h = patron__hash_key(keys[i].kind, keys[i].value);
         for (uint32_t k = 0; k < r->n_kh && !dup; k++)
             dup = r->kh[k] == h;
         if (!dup)
@@ -719,7 +671,7 @@ static void release_log(patron_memstore *ms, bool committed)
 {
     for (size_t i = 0; i < ms->n_log; i++) {
         undo *u = &ms->log[i];
-        if (committed && (u->op == U_UPDATE || u->op == U_REMOVE))
+        if (committed && (u->op == U_UPDATE || u->op == U_REMOVE || u->op == U_FORM))
             mrec_free(&u->old);
         if (u->op == U_META) {
             patron__free(u->mkey);
@@ -767,6 +719,11 @@ static int ms_rollback(void *ctx)
             *r = u->old;
             index_readd(ms, r, u->id);
             break;
+        case U_FORM:
+            patron__free(r->form);
+            r->form = u->old.form;
+            r->form_len = u->old.form_len;
+            break;
         case U_COUNTER:
             ms->counter = u->old_value;
             break;
@@ -800,11 +757,14 @@ static int ms_rollback(void *ctx)
 static int ms_load(void *ctx, int64_t id, patron_customer *out)
 {
     patron_memstore *ms = MS(ctx);
+    char idtxt[24];
     if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
-    return patron_record_unpack(out, ms->recs[id].blob, ms->recs[id].blob_len) == PATRON_OK
-               ? PATRON_OK
-               : PATRON_E_NOMEM;
+    snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
+    if (patron_record_unpack(out, ms->recs[id].blob, ms->recs[id].blob_len) != PATRON_OK ||
+        patron_record_set(out, PATRON_F_ID, idtxt) != PATRON_OK)
+        return PATRON_E_NOMEM;
+    return PATRON_OK;
 }
 
 static int ms_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
@@ -890,18 +850,12 @@ static int ms_remove(void *ctx, int64_t id)
     return PATRON_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The number of ids under a key, from the index alone: the inline slots of
  * its hash, or the size of its overflow set. */
 static int ms_count(void *ctx, int kind, const char *value, uint64_t *out)
 {
     patron_memstore *ms = MS(ctx);
-    uint64_t h = key_hash(kind, value), n = 0;
+    uint64_t h = patron__hash_key(kind, value), n = 0;
     size_t mask = ms->keys.cap - 1;
     *out = 0;
     if (!ms->keys.cap)
@@ -928,7 +882,7 @@ static int ms_count(void *ctx, int kind, const char *value, uint64_t *out)
 static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *ectx)
 {
     patron_memstore *ms = MS(ctx);
-    uint64_t h = key_hash(kind, value);
+    uint64_t h = patron__hash_key(kind, value);
     int64_t small[64], *ids = small;
     size_t n = 0, cap = 64, mask = ms->keys.cap - 1;
     if (!ms->keys.cap)
@@ -971,7 +925,7 @@ static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
         }
     }
     if (n > 1)
-        qsort(ids, n, sizeof *ids, cmp_i64);
+        qsort(ids, n, sizeof *ids, patron__cmp_i64);
     for (size_t i = 0; i < n; i++)
         if (emit(ectx, ids[i]))
             break;
@@ -1335,21 +1289,45 @@ static int ms_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit,
     return PATRON_OK;
 }
 
-/* ---- matching ------------------------------------------------------------ */
+/* ---- the match form ------------------------------------------------------ */
 
-/* The normalised form of record `id`, kept with the record: borrowed, valid
- * until the transaction ends.  *state gets the record's state. */
-patron_status patron__memstore_match_ref(void *ctx, int64_t id, int *state, const patron__match_rec **rec)
+static int ms_match_form_put(void *ctx, int64_t id, const void *form, size_t len)
 {
     patron_memstore *ms = MS(ctx);
+    undo u = { .op = U_FORM, .id = id };
+    mrec *r;
+    char *copy;
+    int rc;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
     if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob)
         return PATRON_E_NOT_FOUND;
-    *state = ms->recs[id].state;
-    *rec = ms->recs[id].mr;
+    if (len > UINT32_MAX || !(copy = patron__malloc(len ? len : 1)))
+        return PATRON_E_NOMEM;
+    memcpy(copy, form, len);
+    r = &ms->recs[id];
+    u.old.form = r->form;
+    u.old.form_len = r->form_len;
+    if ((rc = log_push(ms, &u)) != 0) {
+        patron__free(copy);
+        return rc;
+    }
+    r->form = copy;
+    r->form_len = (uint32_t)len;
     return PATRON_OK;
 }
 
-bool patron__is_memstore(const patron_store_ops *ops);
+/* Borrowed: a form replaced or removed in this transaction stays in the
+ * undo log until it ends. */
+static int ms_match_form_get(void *ctx, int64_t id, const void **form, size_t *len_out)
+{
+    patron_memstore *ms = MS(ctx);
+    if (id <= 0 || id >= ms->next_id || !ms->recs[id].blob || !ms->recs[id].form)
+        return PATRON_E_NOT_FOUND;
+    *form = ms->recs[id].form;
+    *len_out = ms->recs[id].form_len;
+    return PATRON_OK;
+}
 
 static const char *ms_errmsg(void *ctx)
 {
@@ -1368,39 +1346,37 @@ static void ms_destroy(void *ctx)
 }
 
 static const patron_store_ops MEM_OPS = {
-    PATRON_STORE_VERSION,
-    ms_begin,
-    ms_commit,
-    ms_rollback,
-    ms_load,
-    ms_insert,
-    ms_update,
-    ms_remove,
-    ms_lookup,
-    ms_scan,
-    ms_next_number,
-    ms_claim_number,
-    ms_relink,
-    ms_move_ref,
-    ms_check_refs,
-    ms_journal_append,
-    ms_journal_get,
-    ms_journal_scan,
-    ms_journal_set_undone,
-    ms_errmsg,
-    ms_destroy,
-    ms_meta_get,
-    ms_meta_put,
-    ms_meta_scan,
-    ms_count,
+    .version = PATRON_STORE_VERSION,
+    .begin = ms_begin,
+    .commit = ms_commit,
+    .rollback = ms_rollback,
+    .load = ms_load,
+    .insert = ms_insert,
+    .update = ms_update,
+    .remove = ms_remove,
+    .lookup = ms_lookup,
+    .scan = ms_scan,
+    .next_number = ms_next_number,
+    .claim_number = ms_claim_number,
+    .relink = ms_relink,
+    .move_ref = ms_move_ref,
+    .check_refs = ms_check_refs,
+    .journal_append = ms_journal_append,
+    .journal_get = ms_journal_get,
+    .journal_scan = ms_journal_scan,
+    .journal_set_undone = ms_journal_set_undone,
+    .errmsg = ms_errmsg,
+    .destroy = ms_destroy,
+    .meta_get = ms_meta_get,
+    .meta_put = ms_meta_put,
+    .meta_scan = ms_meta_scan,
+    .match_form_put = ms_match_form_put,
+    .match_form_get = ms_match_form_get,
+    .count = ms_count,
 };
 
-bool patron__is_memstore(const patron_store_ops *ops)
-{
-    return ops->load == ms_load;
-}
-
-patron_status patron__memstore_session(patron_memstore *ms, const patron_store_ops **ops, void **ctx)
+/* A new session on `ms` (NULL: a private store owned by the session). */
+static patron_status session_new(patron_memstore *ms, void **ctx)
 {
     msession *s = patron__calloc(1, sizeof *s);
     patron_status st;
@@ -1415,35 +1391,39 @@ patron_status patron__memstore_session(patron_memstore *ms, const patron_store_o
     } else {
         s->ms = ms;
     }
-    *ops = &MEM_OPS;
     *ctx = s;
     return PATRON_OK;
 }
 
 patron_status patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out, patron_memstore *ms)
 {
-    const patron_store_ops *ops;
+    unsigned v;
     patron_status st;
     if (!ops_out || !ctx_out)
         return PATRON_E_INVALID;
     *ctx_out = NULL;
-    if ((st = patron__memstore_session(ms, &ops, ctx_out)) != 0)
+    /* write only the members of the host's version */
+    v = ops_out->version;
+    if ((st = patron_store_ops_init(ops_out, v)) != 0)
         return st;
-    *ops_out = *ops;
+    if ((st = session_new(ms, ctx_out)) != 0)
+        return st;
+    memcpy(ops_out, &MEM_OPS,
+           v == 1 ? offsetof(patron_store_ops, meta_scan) + sizeof MEM_OPS.meta_scan : sizeof MEM_OPS);
+    ops_out->version = v;
     return PATRON_OK;
 }
 
 patron_status patron_db_open_memory(patron_db **out, patron_memstore *ms)
 {
-    const patron_store_ops *ops;
     void *ctx;
     patron_status st;
     if (!out)
         return PATRON_E_INVALID;
     *out = NULL;
-    if ((st = patron__memstore_session(ms, &ops, &ctx)) != 0)
+    if ((st = session_new(ms, &ctx)) != 0)
         return st;
-    st = patron_db_open(out, ops, ctx);
+    st = patron_db_open(out, &MEM_OPS, ctx);
     if (st)
         ms_destroy(ctx);
     return st;

@@ -1,0 +1,100 @@
+/* patron — the id vector and the hash functions (see util.h).
+ * SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+
+#include "util.h"
+
+bool patron__idvec_push(patron__idvec *iv, int64_t id)
+{
+    if (iv->n == iv->cap) {
+        size_t nc = iv->cap ? iv->cap * 2 : 16;
+        int64_t *nv = patron__realloc(iv->v, nc * sizeof *nv);
+        if (!nv) {
+            iv->oom = true;
+            return false;
+        }
+        iv->v = nv;
+        iv->cap = nc;
+    }
+    iv->v[iv->n++] = id;
+    return true;
+}
+
+int patron__idvec_emit(void *iv, int64_t id)
+{
+    return patron__idvec_push(iv, id) ? 0 : 1;
+}
+
+int patron__idcap_emit(void *ctx, int64_t id)
+{
+    patron__idcap *ic = ctx;
+    if (ic->n < ic->cap)
+        ic->ids[ic->n++] = id;
+    ic->total++;
+    return 0;
+}
+
+int patron__cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void patron__idvec_sort_unique(patron__idvec *iv)
+{
+    size_t w = 0;
+    if (iv->n > 1)
+        qsort(iv->v, iv->n, sizeof *iv->v, patron__cmp_i64);
+    for (size_t i = 0; i < iv->n; i++)
+        if (w == 0 || iv->v[w - 1] != iv->v[i])
+            iv->v[w++] = iv->v[i];
+    iv->n = w;
+}
+
+void patron__idvec_free(patron__idvec *iv)
+{
+    patron__free(iv->v);
+    iv->v = NULL;
+    iv->n = iv->cap = 0;
+    iv->oom = false;
+}
+
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
+/* MurmurHash3's 64-bit finaliser: FNV's low bits alone spread poorly. */
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t patron__hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= FNV_PRIME;
+    }
+    return mix(h);
+}
+
+uint64_t patron__hash_key(int kind, const char *value)
+{
+    uint64_t h = (FNV_OFFSET ^ (uint64_t)(unsigned)kind) * FNV_PRIME;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        h ^= *p;
+        h *= FNV_PRIME;
+    }
+    h = mix(h);
+    return h ? h : 1;
+}
+
+uint64_t patron__hash_id(int64_t id)
+{
+    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return x ^ (x >> 29);
+}

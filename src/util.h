@@ -1,0 +1,86 @@
+/* patron — utilities shared by the core and the stores built into it:
+ * allocation through the hook, growable strings and id vectors, UTF-8
+ * checks, hashing.  The bottom layer: includes no other file of src/.
+ * Not installed.  SPDX-License-Identifier: MIT */
+#ifndef PATRON_UTIL_H
+#define PATRON_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#  define PATRON_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define PATRON_PRINTF(f, a)
+#endif
+
+/* ---- alloc.c: every allocation goes through the hook ---------------- */
+void *patron__malloc(size_t size);
+void *patron__calloc(size_t n, size_t size);
+void *patron__realloc(void *ptr, size_t size);
+void patron__free(void *ptr);
+char *patron__strdup(const char *s);
+char *patron__strndup(const char *s, size_t n);
+/* Blocks the library holds right now (for tests and the hook's guard). */
+long patron__alloc_outstanding(void);
+
+/* ---- strbuf.c: a growable string ------------------------------------ */
+typedef struct patron_strbuf {
+    char *buf;
+    size_t len, cap;
+    bool oom; /* set once an allocation failed; the buffer stays usable */
+} patron_strbuf;
+
+void patron__sb_init(patron_strbuf *sb);
+void patron__sb_free(patron_strbuf *sb);
+void patron__sb_putn(patron_strbuf *sb, const char *s, size_t n);
+void patron__sb_puts(patron_strbuf *sb, const char *s);
+void patron__sb_putc(patron_strbuf *sb, char c);
+void patron__sb_printf(patron_strbuf *sb, const char *fmt, ...) PATRON_PRINTF(2, 3);
+/* Hand over the buffer (NUL-terminated, never NULL unless oom). */
+char *patron__sb_detach(patron_strbuf *sb, size_t *len_out);
+
+/* ---- util.c: a growable vector of ids --------------------------------- */
+typedef struct patron__idvec {
+    int64_t *v;
+    size_t n, cap;
+    bool oom; /* set once a push failed */
+} patron__idvec;
+
+#define PATRON__IDVEC_INIT { NULL, 0, 0, false }
+/* Append; false (and oom set) when out of memory. */
+bool patron__idvec_push(patron__idvec *iv, int64_t id);
+/* A patron_emit_id_fn: push, and stop (non-zero) when out of memory. */
+int patron__idvec_emit(void *iv, int64_t id);
+/* Sort ascending and drop repeats. */
+void patron__idvec_sort_unique(patron__idvec *iv);
+void patron__idvec_free(patron__idvec *iv);
+/* Ids into a caller's array of `cap`, counting all that were offered. */
+typedef struct patron__idcap {
+    int64_t *ids;
+    size_t cap, n, total;
+} patron__idcap;
+/* A patron_emit_id_fn for a patron__idcap; never stops. */
+int patron__idcap_emit(void *ic, int64_t id);
+
+/* qsort comparator for int64_t. */
+int patron__cmp_i64(const void *a, const void *b);
+
+/* ---- util.c: hashing (64 bits, FNV-1a with a final mix) --------------- */
+/* Of n bytes. */
+uint64_t patron__hash_bytes(const void *p, size_t n);
+/* Of an index key (kind, NUL-terminated value); never 0. */
+uint64_t patron__hash_key(int kind, const char *value);
+/* Of an id, for open addressing. */
+uint64_t patron__hash_id(int64_t id);
+
+/* ---- utf8.c ---------------------------------------------------------- */
+/* 0 if `s` (n bytes) is well-formed UTF-8 (no overlongs, surrogates or
+ * code points above U+10FFFF); else the 1-based byte offset of the error. */
+size_t patron__utf8_check(const char *s, size_t n);
+/* Lower-case ASCII letters, trim ASCII white space; returns a new string. */
+char *patron__ascii_lower_trim(const char *s);
+
+#endif
