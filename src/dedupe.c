@@ -57,9 +57,8 @@ typedef struct batch {
     size_t nent;
     /* term frequencies: sorted hashes of (kind, value) of every record's
      * frequency values, with how many records hold each */
-    uint64_t *tfh;
-    uint32_t *tfc;
-    size_t ntf;
+    uint32_t *tfoff; /* n + 1 offsets into tfc: 5 field slots, then one per address */
+    uint32_t *tfc;   /* records holding each slot's value (0: no value) */
     patron__match_tf tf;
 } batch;
 
@@ -96,7 +95,7 @@ static void batch_free(batch *b)
     patron__free(b->khash);
     patron__free(b->koff);
     patron__free(b->ent);
-    patron__free(b->tfh);
+    patron__free(b->tfoff);
     patron__free(b->tfc);
     memset(b, 0, sizeof *b);
 }
@@ -516,67 +515,104 @@ static uint64_t tf_hash(int field, const char *value)
     return patron__hash_key(patron__match_tf_kind(field), value);
 }
 
-static double batch_tf_count(void *ctx, int field, const char *value)
+#define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
+
+static int tf_slot(int field)
+{
+    for (size_t k = 0; k < TF_FIELDS; k++)
+        if (tf_fields[k] == field)
+            return (int)k;
+    return -1;
+}
+
+static double batch_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
 {
     const batch *b = ctx;
-    uint64_t h = tf_hash(field, value);
-    size_t lo = 0, hi = b->ntf;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (b->tfh[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t i = (size_t)(r - b->recs), slot;
+    int k;
+    if (r < b->recs || i >= b->n)
+        return -1;
+    if (field == PATRON__MF_STREET) {
+        if (addr < 0 || (size_t)addr >= r->n_addr)
+            return -1;
+        slot = b->tfoff[i] + TF_FIELDS + (size_t)addr;
+    } else if ((k = tf_slot(field)) >= 0) {
+        slot = b->tfoff[i] + (size_t)k;
+    } else {
+        return -1;
     }
-    return lo < b->ntf && b->tfh[lo] == h ? (double)b->tfc[lo] : -1.0;
+    if (slot >= b->tfoff[i + 1] || !b->tfc[slot])
+        return -1;
+    return (double)b->tfc[slot];
 }
 
 /* Count every distinct value once for the whole run: the same numbers the
- * store's key index gives (one per record holding the value), without a
- * lookup per pair. */
+ * store's key index gives (the records holding the value), with no lookup
+ * per pair: (hash, slot) entries radix-sorted, each run's length written to
+ * its slots. */
 static bool build_tf(batch *b)
 {
-    size_t cap = 0, n = 0, w = 0;
-    uint64_t *h;
+    size_t n = 0;
+    entry *e;
     char v[PATRON__MATCH_KEY_MAX];
-    for (size_t i = 0; i < b->n; i++)
-        cap += sizeof tf_fields / sizeof tf_fields[0] + (&b->recs[i])->n_addr;
-    h = patron__malloc((cap ? cap : 1) * sizeof *h);
-    if (!h)
+    b->tfoff = patron__malloc((b->n + 1) * sizeof *b->tfoff);
+    if (!b->tfoff)
         return false;
     for (size_t i = 0; i < b->n; i++) {
-        const patron__match_rec *r = (&b->recs[i]);
-        size_t start;
-        for (size_t f = 0; f < sizeof tf_fields / sizeof tf_fields[0]; f++)
-            if (patron__match_tf_value(v, tf_fields[f], r, -1))
-                h[n++] = tf_hash(tf_fields[f], v);
-        start = n;
+        b->tfoff[i] = (uint32_t)n;
+        n += TF_FIELDS + b->recs[i].n_addr;
+        if (n >= UINT32_MAX)
+            return false;
+    }
+    b->tfoff[b->n] = (uint32_t)n;
+    b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
+    e = patron__malloc((n ? n : 1) * sizeof *e);
+    if (!b->tfc || !e) {
+        patron__free(e);
+        return false;
+    }
+    n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const patron__match_rec *r = &b->recs[i];
+        uint32_t base = b->tfoff[i];
+        for (size_t f = 0; f < TF_FIELDS; f++)
+            if (patron__match_tf_value(v, tf_fields[f], r, -1)) {
+                e[n].hash = tf_hash(tf_fields[f], v);
+                e[n++].rec = base + (uint32_t)f;
+            }
         for (size_t a = 0; a < r->n_addr; a++)
             if (patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a)) {
                 uint64_t x = tf_hash(PATRON__MF_STREET, v);
-                size_t k = start;
-                while (k < n && h[k] != x) /* one count per record */
-                    k++;
-                if (k == n)
-                    h[n++] = x;
+                size_t k, first = n;
+                for (k = n; k > 0 && e[k - 1].rec >= base + TF_FIELDS; k--)
+                    if (e[k - 1].hash == x)
+                        first = k - 1;
+                if (first != n) { /* the same address twice: one holder, counted later */
+                    b->tfc[base + TF_FIELDS + a] = UINT32_MAX - (uint32_t)(e[first].rec - base);
+                    continue;
+                }
+                e[n].hash = x;
+                e[n++].rec = base + (uint32_t)(TF_FIELDS + a);
             }
     }
-    qsort(h, n, sizeof *h, cmp_u64);
-    b->tfc = patron__malloc((n ? n : 1) * sizeof *b->tfc);
-    if (!b->tfc) {
-        patron__free(h);
+    if (!radix_sort(e, n)) {
+        patron__free(e);
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (w && h[w - 1] == h[i]) {
-            b->tfc[w - 1]++;
-            continue;
-        }
-        h[w] = h[i];
-        b->tfc[w++] = 1;
+    for (size_t s = 0; s < n;) {
+        size_t t = s + 1;
+        while (t < n && e[t].hash == e[s].hash)
+            t++;
+        for (size_t k = s; k < t; k++)
+            b->tfc[e[k].rec] = (uint32_t)(t - s);
+        s = t;
     }
-    b->tfh = h;
-    b->ntf = w;
+    patron__free(e);
+    /* an address a record holds twice: the count of its first occurrence */
+    for (size_t i = 0; i < b->n; i++)
+        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
+            if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
     b->tf.count = batch_tf_count;
     b->tf.ctx = b;
     b->tf.n = (double)b->n;
@@ -624,7 +660,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score_tf(&r, &b->recs[ra], &b->recs[rb], &b->cfg, b->tfh ? &b->tf : NULL);
+                patron__match_score_tf(&r, &b->recs[ra], &b->recs[rb], &b->cfg, b->tfc ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {

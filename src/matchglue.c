@@ -79,13 +79,14 @@ static double store_count(tf_ctx *t, int kind, const char *value, size_t cap)
     return -1;
 }
 
-static double glue_tf_count(void *ctx, int field, const char *value)
+static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
 {
     tf_ctx *t = ctx;
     int kind = patron__match_tf_kind(field);
     size_t i;
     double c;
-    if (!kind || t->st)
+    char value[PATRON__MATCH_KEY_MAX];
+    if (!kind || t->st || !patron__match_tf_value(value, field, r, addr))
         return -1;
     for (i = 0; i < t->n; i++)
         if (t->cache[i].kind == kind && strcmp(t->cache[i].value, value) == 0)

@@ -785,7 +785,7 @@ typedef struct patron_matches patron_matches;
  * Candidates are found through the index keys the core stores with every
  * record (no scan of the store); merged records are never candidates; a
  * stored customer is not its own candidate.  Candidates judged DISTINCT are
- * left out.
+ * left out; HOUSEHOLD candidates are listed (see patron_match_detail).
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
@@ -946,7 +946,9 @@ PATRON_API patron_status patron_db_match_config_set_probability(patron_db *db, c
  * for one person, a differing one strong evidence against, and an agreeing
  * identifier overrides the "other_names" and "household" rules.  The VAT ID
  * of a company customer (B2B or with a company) counts as one without being
- * declared.  At most 7.  Declaring one twice is no error.
+ * declared.  At most 7.  Declaring one twice is no error.  A batch
+ * (patron_db_dedupe) also finds candidates through declared identifiers;
+ * patron_db_match() finds them through the other keys (and the VAT ID).
  */
 PATRON_API patron_status patron_db_match_config_identifier_add(patron_db *db, const char *property);
 /** Withdraw a declared identifier.  PATRON_E_NOT_FOUND if it is not declared. */
@@ -961,8 +963,8 @@ typedef struct patron_pairs patron_pairs;
 
 /**
  * Deduplicate the whole store: every pair of customers (merged ones left
- * out) judged MERGE or REVIEW, and clusters — the transitive closure of the
- * MERGE pairs — with stable cluster ids (the smallest customer id in the
+ * out) judged MERGE, REVIEW or HOUSEHOLD, and clusters — the transitive
+ * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
  * cluster, so the same data gives the same ids).  Reads every record once
  * and blocks in memory; for incremental work use patron_db_match().  On
  * every store the call is one read transaction, so writers on the same

@@ -310,7 +310,7 @@ typedef struct patron__match_field_expl {
 
 typedef struct patron__match_result {
     double score;       /* match weight: prior + field weights */
-    double probability; /* patron__match_probability(score) */
+    double probability; /* patron__match_probability(score); 0 when DISTINCT */
     int decision;       /* patron__match_decision */
     int rule;           /* PATRON__MATCH_RULE_* that decided, 0 if none */
     int addr_a;         /* indexes of the best-matching addresses, -1 if none */
@@ -322,13 +322,15 @@ typedef struct patron__match_result {
 } patron__match_result;
 
 /**
- * Term frequencies for scoring: count(ctx, field, value) gives how many
- * records hold `value` (the string of patron__match_tf_value) for `field`,
- * or a negative number when unknown (then the level's weight is used).
+ * Term frequencies for scoring: count() gives how many records hold the
+ * value (the string of patron__match_tf_value) of `field`, or a negative
+ * number when unknown (then the level's weight is used).
  * `n` is the number of records (non-merged customers).
  */
 typedef struct patron__match_tf {
-    double (*count)(void *ctx, int field, const char *value);
+    /* how many records hold the value of `field` of record `r` (address
+     * fields: of its address `addr`); see patron__match_tf_value() */
+    double (*count)(void *ctx, int field, const patron__match_rec *r, int addr);
     void *ctx;
     double n;
 } patron__match_tf;

@@ -6,6 +6,7 @@
  */
 #include "match.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -89,38 +90,49 @@ static const struct mu default_mu[] = {
     {PATRON__MF_IDENTIFIER, PATRON__ML_DIFFERENT, 0.04, 0.9999},
 };
 
-/* log2 without libm (the core links only libc): reduce to [1, 2), then
- * ln x = 2 atanh((x-1)/(x+1)) as a series; exact to ~1e-12 here. */
+/* log2 and 2^x without libm (the core links only libc), from the bits of
+ * the double: exact to ~1e-13, and cheap — the batch calls them for every
+ * scored pair. */
 double patron__match_log2(double x)
 {
-    double y, y2, term, sum = 0;
-    int e = 0, k;
+    uint64_t bits;
+    int e;
+    double m, y, y2, term, sum = 0;
 
     if (!(x > 0))
         return -1e9;
-    while (x >= 2.0) {
-        x /= 2.0;
+    if (x > 1e300)
+        return 1e9;
+    memcpy(&bits, &x, sizeof bits);
+    e = (int)((bits >> 52) & 0x7ff);
+    if (e == 0) { /* subnormal: scale up first */
+        x *= 4503599627370496.0; /* 2^52 */
+        memcpy(&bits, &x, sizeof bits);
+        e = (int)((bits >> 52) & 0x7ff) - 52;
+    }
+    e -= 1023;
+    bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+    memcpy(&m, &bits, sizeof m); /* [1, 2) */
+    if (m > 1.4142135623730951) {
+        m /= 2.0;
         e++;
     }
-    while (x < 1.0) {
-        x *= 2.0;
-        e--;
-    }
-    y = (x - 1.0) / (x + 1.0);
+    /* ln m = 2 atanh((m-1)/(m+1)), |y| <= 0.172 */
+    y = (m - 1.0) / (m + 1.0);
     y2 = y * y;
     term = y;
-    for (k = 1; k < 60; k += 2) {
+    for (int k = 1; k < 24; k += 2) {
         sum += term / k;
         term *= y2;
     }
     return (double)e + 2.0 * sum / 0.69314718055994530942;
 }
 
-/* 2^x: 2^int by doubling, 2^frac = e^(frac ln 2) as a series. */
 double patron__match_exp2(double x)
 {
-    double r = 1.0, t = 1.0, f, y;
-    int k, i;
+    double f, t = 1.0, r = 1.0, scale;
+    int i;
+    uint64_t bits;
 
     if (x > 1000)
         x = 1000;
@@ -129,17 +141,21 @@ double patron__match_exp2(double x)
     i = (int)x;
     if ((double)i > x)
         i--;
-    f = (x - i) * 0.69314718055994530942;
-    for (k = 1, y = 0; k < 30; k++) {
+    f = (x - i) * 0.69314718055994530942; /* [0, ln 2) */
+    for (int k = 1; k < 18; k++) {
         t *= f / k;
-        y += t;
+        r += t;
     }
-    r += y;
-    for (; i > 0; i--)
-        r *= 2.0;
-    for (; i < 0; i++)
-        r /= 2.0;
-    return r;
+    if (i < -1022 || i > 1023) { /* outside the normal range: by halves */
+        for (; i > 0; i--)
+            r *= 2.0;
+        for (; i < 0; i++)
+            r /= 2.0;
+        return r;
+    }
+    bits = (uint64_t)(i + 1023) << 52;
+    memcpy(&scale, &bits, sizeof scale);
+    return r * scale;
 }
 
 double patron__match_probability(double score)
@@ -577,15 +593,12 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
                      const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
                      double down_max)
 {
-    char v[PATRON__MATCH_KEY_MAX];
     double count, ref, adj;
     patron__match_field_expl *e = &r->field[f];
 
     if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[f] <= 0 || e->level != PATRON__ML_EXACT)
         return;
-    if (!patron__match_tf_value(v, f, a, addr))
-        return;
-    count = tf->count(tf->ctx, f, v);
+    count = tf->count(tf->ctx, f, a, addr);
     if (count < 1)
         return; /* unknown (or not indexed): the level's weight */
     ref = cfg->tf_share[f] * tf->n;
@@ -734,10 +747,14 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         }
     }
     r->score = cfg->prior + s;
-    r->probability = patron__match_probability(r->score);
     r->decision = r->score >= cfg->merge_score    ? PATRON__MATCH_MERGE
                   : r->score >= cfg->review_score ? PATRON__MATCH_REVIEW
                                                   : PATRON__MATCH_DISTINCT;
+
+    /* the probability only where someone looks at it (a batch scores
+     * millions of DISTINCT pairs) */
+    if (r->decision != PATRON__MATCH_DISTINCT)
+        r->probability = patron__match_probability(r->score);
 
     /* The safety rules: few, explicit, named in the result. */
     {

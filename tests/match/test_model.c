@@ -51,9 +51,12 @@ struct freq {
     double count;
 };
 
-static double freq_count(void *ctx, int field, const char *value)
+static double freq_count(void *ctx, int field, const patron__match_rec *r, int addr)
 {
     const struct freq *f = ctx;
+    char value[PATRON__MATCH_KEY_MAX];
+    if (!patron__match_tf_value(value, field, r, addr))
+        return -1;
     if (f->value && field == f->field && strcmp(value, f->value) == 0)
         return f->count;
     return f->holders;
