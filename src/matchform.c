@@ -2,8 +2,8 @@
  * normalised form, its index keys, and the match form (the normalised form
  * as bytes a store keeps).  SPDX-License-Identifier: MIT
  *
- * Match form layout (version 2; every number little-endian):
- *   0  'm', 2 (format version)
+ * Match form layout (version 3; every number little-endian):
+ *   0  'm', 3 (format version)
  *   2  default country of the normalisation, 2 letters
  *   4  state (patron_state), 1 byte
  *   5  number of addresses, u16
@@ -12,20 +12,44 @@
  *  12  strings, each as its length (u16), its bytes and a NUL:
  *      Kölner code of the first name, of the last name;
  *      first, last, company, email, phone;
- *      per address: street, number, addition, postal code, city, country
+ *      per address: street, number, addition, postal code, city, country;
+ *      the VAT ID (identifier slot 0; "" when none)
  * and nothing after.  Bytes read back from a store are checked before use,
  * once per record: every string's length is within its limit, its bytes
  * and its NUL lie inside the buffer, and the byte after it is a NUL.  The
  * stated lengths are what the matcher uses, so no string is measured again;
  * a NUL inside a string (only in bytes we did not write) could make a C
- * string function see it shorter, never read past it.  (Version 1 had no
- * lengths: every string was searched for its NUL on every view.) */
+ * string function see it shorter, never read past it.  (Versions 1 and 2
+ * had no lengths: every string was searched for its NUL on every view;
+ * version 1 had no VAT ID.) */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
+static const char *prop_of(const patron_customer *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_props; i++)
+        if (strcmp(c->prop_k[i], key) == 0)
+            return c->prop_v[i];
+    return NULL;
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg);
+
 int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country)
+{
+    return cust_match_rec(out, c, default_country, NULL);
+}
+
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c, const patron__match_config *cfg)
+{
+    return cust_match_rec(out, c, cfg->default_country, cfg);
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg)
 {
     patron__match_raw raw;
     patron__match_raw_addr small[4], *addr = small;
@@ -55,6 +79,16 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
     }
     raw.addr = addr;
     raw.n_addr = c->n_addr;
+    /* identifiers: slot 0 the VAT ID of a company customer, then the
+     * custom properties the configuration declares */
+    {
+        const char *b2b = c->f[PATRON_F_B2B];
+        bool company = (b2b && strcmp(b2b, "1") == 0) || (c->f[PATRON_F_COMPANY] && c->f[PATRON_F_COMPANY][0]);
+        raw.ident[0] = company ? c->f[PATRON_F_VAT_ID] : NULL;
+        raw.n_ident = 1;
+        for (size_t i = 0; cfg && i < cfg->n_ident && raw.n_ident < PATRON__MATCH_IDENT_MAX; i++)
+            raw.ident[raw.n_ident++] = prop_of(c, cfg->ident[i]);
+    }
     rc = patron__match_normalize(out, &raw, default_country);
     if (addr != small)
         patron__free(addr);
@@ -145,6 +179,9 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
             return PATRON_E_NOMEM;
         }
         nk = patron__match_keys(ks->mk, PATRON__MATCH_KEYS_MAX, &r, NULL);
+        /* and the values whose frequency weighs an agreement (counted, never
+         * looked up for candidates; issue 11) */
+        nk += patron__match_tf_keys(ks->mk + nk, PATRON__MATCH_TF_KEYS_MAX, &r);
         if (want_form && !(ks->form = patron__form_pack(&r, patron_customer_state(c), country, &ks->form_len))) {
             patron__match_rec_free(&r);
             patron__keys_free(ks);
@@ -162,7 +199,7 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
 /* ---- the match form -------------------------------------------------------- */
 
 #define FORM_HEAD 12
-#define FORM_VERSION 2
+#define FORM_VERSION 3 /* 3: lengths; 2: the VAT ID after the addresses */
 
 /* A string as length (u16, saturated: a longer one makes a form that the
  * view refuses), bytes, NUL. */
@@ -209,6 +246,7 @@ char *patron__form_pack(const patron__match_rec *r, int state, const char *count
         put_s(&sb, a->city);
         put_s(&sb, a->country);
     }
+    put_s(&sb, r->n_ident ? r->ident[0] : "");
     if (sb.oom) {
         patron__sb_free(&sb);
         return NULL;
@@ -239,7 +277,7 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
     const unsigned char *h = form, *p, *end;
     const char *kp1, *kp2;
     size_t na;
-    uint16_t l1, l2;
+    uint16_t l1, l2, li;
     if (!form || len < FORM_HEAD || h[0] != 'm' || h[1] != FORM_VERSION || h[2] != (unsigned char)country[0] ||
         h[3] != (unsigned char)country[1] || h[4] < PATRON_STATE_PENDING || h[4] > PATRON_STATE_MERGED)
         return -1;
@@ -272,6 +310,9 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
         for (uint16_t k = 0; k < l; k++)
             a->country[k] = c[k];
     }
+    if (!(out->ident[0] = take(&p, end, PATRON__MATCH_FIELD_MAX, &li)))
+        return -1;
+    out->n_ident = 1;
     if (p != end)
         return -1;
     memcpy(out->first_kp, kp1, (size_t)l1 + 1);

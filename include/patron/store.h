@@ -24,6 +24,7 @@
  *    patron_journal_entry, patron_store_filter (= patron_filter, with
  *    PATRON_FILTER_INIT) and the emit function types.
  *  - version 2: match_form_put and match_form_get.
+ *  - version 3: count (term frequencies of the matcher, issue 11).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -54,7 +55,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 2
+#define PATRON_STORE_VERSION 3
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -232,6 +233,20 @@ typedef struct patron_store_ops {
      */
     int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
+
+    /* ---- version 3 (frozen) --------------------------------------------- */
+
+    /**
+     * How many records hold the index key (kind, value): the number of ids
+     * lookup() would emit, written to *count_out (optional).  The matcher
+     * weighs an agreement on a value by how many customers hold it (term
+     * frequencies, issue 11); it asks for a few counts per match, so answer
+     * from the index (a hash map's list length, an index-only
+     * `SELECT count(*)`), never by a scan of the records.  NULL: the core
+     * counts through lookup(), stopping at 1000 (100000 for the number of
+     * customers).
+     */
+    int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
 } patron_store_ops;
 
 /**
