@@ -692,6 +692,193 @@ static void test_pending_survivor(void **state)
     patron_customer_free(c);
 }
 
+/* ---- a journal payload damaged in the store ---------------------------- */
+
+/* journal_get of the store under test, with the payload of entry
+ * `tamper_id` replaced by `tamper_payload` (a copy that is exactly as long
+ * as the text, so that ASan sees any read past its end). */
+static const patron_store_ops *tamper_inner;
+static int64_t tamper_id;
+static const char *tamper_payload;
+static size_t tamper_len;
+
+typedef struct tamper_emit {
+    patron_emit_journal_fn emit;
+    void *ctx;
+} tamper_emit;
+
+static int tamper_pass(void *ctx, const patron_journal_entry *e)
+{
+    tamper_emit *t = ctx;
+    patron_journal_entry copy = *e;
+    char *exact = NULL;
+    int rc;
+    if (e->id == tamper_id && tamper_payload) {
+        exact = malloc(tamper_len + 1);
+        memcpy(exact, tamper_payload, tamper_len);
+        exact[tamper_len] = '\0';
+        copy.payload = exact;
+    }
+    rc = t->emit(t->ctx, &copy);
+    free(exact);
+    return rc;
+}
+
+static int tamper_get(void *ctx, int64_t id, patron_emit_journal_fn emit, void *emit_ctx)
+{
+    tamper_emit t = { emit, emit_ctx };
+    return tamper_inner->journal_get(ctx, id, tamper_pass, &t);
+}
+
+static int grab_payload(void *ctx, const patron_journal_entry *e)
+{
+    *(char **)ctx = strdup(e->payload);
+    return 0;
+}
+
+/* Undo of entry `jid` with `payload` in its place must fail with
+ * PATRON_E_STORE — "corrupt journal entry <jid>" if `named` — and change
+ * nothing. */
+static void expect_corrupt(tb_fx *f, patron_db *db, int64_t jid, const char *payload, size_t len,
+                           const char *before, bool named)
+{
+    char want[64], *after;
+    patron_status st;
+    tamper_payload = payload;
+    tamper_len = len;
+    st = patron_db_undo(db, NULL, jid, 0);
+    if (st != PATRON_E_STORE)
+        fail_msg("undo of a payload damaged to %zu bytes ('%.*s'): got %d (%s), want PATRON_E_STORE",
+                 len, (int)(len > 80 ? 80 : len), payload, st, patron_db_errmsg(db));
+    snprintf(want, sizeof want, "corrupt journal entry %lld", (long long)jid);
+    if (named)
+        CONTAINS(patron_db_errmsg(db), want);
+    after = state_of(f);
+    assert_same_state(before, after);
+    free(after);
+}
+
+static void test_undo_of_a_damaged_journal_entry(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_store_ops ops;
+    patron_db *db;
+    int64_t jid;
+    char *payload = NULL, *merged, *buf;
+    size_t len;
+    int64_t a = add(f->db, "Gerd", "Hahn", "gerd@example.de", "Gartenstraße", "70173", NULL, NULL);
+    int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", NULL, NULL);
+    assert_int_equal(tb_add_order(&f->tb, "B-1", b), 0);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    merged = state_of(f);
+
+    /* the real payload, then a handle whose journal_get hands out damaged ones */
+    tamper_inner = f->tb.ops;
+    assert_int_equal(f->tb.ops->journal_get(f->tb.ctx, jid, grab_payload, &payload), 0);
+    assert_non_null(payload);
+    len = strlen(payload);
+    assert_non_null(strstr(payload, "\nref "));
+    ops = *f->tb.ops;
+    ops.journal_get = tamper_get;
+    ops.destroy = NULL; /* the fixture owns the store */
+    OK(f->db, patron_db_open(&db, &ops, f->tb.ctx));
+    tamper_id = jid;
+
+    /* the cases of the issue: lines that end right after their numbers */
+    {
+        static const char *const bad[] = {
+            "patron-merge 1\nrecord 1 2",
+            "patron-merge 1\nref 1 61",
+            "patron-merge 1\nrecord 1 2 ",
+            "patron-merge 1\nref 1 61 ",
+            "patron-merge 1\nref 1 61 6",
+            "patron-merge 1\nrecord 1",
+            "patron-merge 1\nrecord",
+            "patron-merge 1\nrecord ",
+            "patron-merge 1\nsurvivor",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 6",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 zz",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 -",
+            "patron-merge 1\nsurvivor 1\nrecord -1 2 00\nrecord 2 2 00",
+            "patron-merge 1\nsurvivor 99999999999999999999\n",
+            "patron-merge 1\n",
+            "patron-merge 1",
+            "patron-merge",
+            "",
+            "\n\n\n",
+            "patron-merge 1\n\xff\xfe record 1 2 ff\n",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+            expect_corrupt(f, db, jid, bad[i], strlen(bad[i]), merged, true);
+    }
+    /* every truncation of the real payload, but those that leave whole
+     * lines: without its last line, the reference line, it is a well-formed
+     * payload of a merge that moved nothing (and without only its final
+     * newline, the same payload).  A reference id cut short is still a
+     * well-formed line: the store refuses to move that reference. */
+    {
+        size_t ref_at = (size_t)(strstr(payload, "\nref ") - payload);
+        for (size_t n = 0; n + 1 < len; n++)
+            if (n != ref_at && n != ref_at + 1)
+                expect_corrupt(f, db, jid, payload, n, merged, n < ref_at);
+    }
+    /* each byte replaced by a space, a newline, or a non-hex byte, in the lines the parser reads */
+    buf = strdup(payload);
+    for (size_t i = strstr(payload, "\nsurvivor ") - payload + 1; i + 1 < len; i++) {
+        static const char subst[] = { ' ', '\n', 'x' };
+        if (payload[i] == '\n')
+            continue;
+        for (size_t k = 0; k < sizeof subst; k++) {
+            patron_status st;
+            char *after;
+            if (payload[i] == subst[k])
+                continue;
+            buf[i] = subst[k];
+            tamper_payload = buf;
+            tamper_len = len;
+            st = patron_db_undo(db, NULL, jid, 0);
+            /* a space or newline may split a line into two that are each
+             * well-formed but not a merge of these records: refused too */
+            if (st != PATRON_E_STORE && st != PATRON_E_STATE)
+                fail_msg("byte %zu as '%c': got %d (%s)", i, subst[k], st, patron_db_errmsg(db));
+            after = state_of(f);
+            assert_same_state(merged, after);
+            free(after);
+            buf[i] = payload[i];
+        }
+    }
+    free(buf);
+    /* the before-images swapped between the record lines: ids disagree */
+    {
+        char *r1 = strstr(payload, "\nrecord "), *r2 = r1 ? strstr(r1 + 1, "\nrecord ") : NULL;
+        char *sw = malloc(len + 1), *w = sw;
+        char *h1, *h2, *e1, *e2;
+        assert_non_null(r2);
+        h1 = strchr(strchr(r1 + 8, ' ') + 1, ' ') + 1;
+        e1 = strchr(h1, '\n');
+        h2 = strchr(strchr(r2 + 8, ' ') + 1, ' ') + 1;
+        e2 = strchr(h2, '\n');
+        memcpy(w, payload, (size_t)(h1 - payload)), w += h1 - payload;
+        memcpy(w, h2, (size_t)(e2 - h2)), w += e2 - h2;
+        memcpy(w, e1, (size_t)(h2 - e1)), w += h2 - e1;
+        memcpy(w, h1, (size_t)(e1 - h1)), w += e1 - h1;
+        strcpy(w, e2);
+        expect_corrupt(f, db, jid, sw, strlen(sw), merged, true);
+        free(sw);
+    }
+
+    /* the payload as written still undoes */
+    tamper_payload = NULL;
+    OK(db, patron_db_undo(db, NULL, jid, 0));
+    assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
+    patron_db_close(db);
+    free(payload);
+    free(merged);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +889,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lock_decision, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_policy_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_of_a_damaged_journal_entry, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
