@@ -196,7 +196,9 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
         oom |= jobs[t].oom;
     for (size_t i = 0; i < n; i++)
         need += nk[i];
-    if (!oom && b->koff[b->n] + need > *khash_cap) {
+    /* allocated even when no record so far has a key: b->khash + offset
+     * on a NULL pointer is undefined behaviour, zero offset included */
+    if (!oom && (!b->khash || b->koff[b->n] + need > *khash_cap)) {
         size_t nc = *khash_cap ? *khash_cap : 65536;
         uint64_t *nh;
         while (nc < b->koff[b->n] + need)
@@ -374,7 +376,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 continue;
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             base = b->koff[b->n];
-            if (base + nk > khash_cap) {
+            if (!b->khash || base + nk > khash_cap) { /* never NULL + offset */
                 size_t nc = khash_cap ? khash_cap * 2 : 65536;
                 uint64_t *nh;
                 while (nc < base + nk)

@@ -901,6 +901,7 @@ static int hexval(char c)
 typedef struct urec {
     int64_t id;
     uint64_t after_rev;
+    uint64_t stored_rev; /* the revision stored when undo checked it */
     patron_customer *before;
 } urec;
 
@@ -1179,11 +1180,56 @@ static patron_status parse_payload(const char *s, parsed *pr, const char **why)
     return st;
 }
 
+/* Undo writes new revisions, so a record undone by a later merge's undo
+ * has the content it had at `rev` under a higher revision.  Each undo entry
+ * says so in lines "restored <id> <image revision> <new revision>": follow
+ * them, in journal order after entry `jid`, from `rev` on. */
+typedef struct revmap {
+    int64_t id;
+    uint64_t rev;
+} revmap;
+
+static int follow_restored(void *ctx, const patron_journal_entry *e)
+{
+    revmap *m = ctx;
+    const char *s = e->payload;
+    if (!e->kind || strcmp(e->kind, "undo") != 0 || !s)
+        return 0;
+    for (const char *line = s; *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        if ((size_t)(end - line) > 9 && memcmp(line, "restored ", 9) == 0) {
+            const char *p = line + 9, *w[3];
+            size_t n[3];
+            int64_t id;
+            uint64_t from, to;
+            bool ok = true;
+            for (int i = 0; i < 3 && ok; i++)
+                ok = next_word(&p, end, &w[i], &n[i]);
+            if (ok && p == end && word_id(w[0], n[0], &id) && word_u64(w[1], n[1], &from) &&
+                word_u64(w[2], n[2], &to) && id == m->id && from == m->rev)
+                m->rev = to;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static patron_status revision_now(patron_db *db, int64_t jid, int64_t id, uint64_t rev, uint64_t *out)
+{
+    revmap m = { id, rev };
+    patron_status st = patron__st_has(db, PATRON__CAP_JOURNAL_SCAN)
+        ? patron__st_journal_scan(db, jid, SIZE_MAX, follow_restored, &m) : PATRON_OK;
+    *out = m.rev;
+    return st;
+}
+
 static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
 {
     jcopy j;
     parsed pr;
     patron_status st;
+    int64_t now = (int64_t)time(NULL);
     memset(&j, 0, sizeof j);
     memset(&pr, 0, sizeof pr);
     st = patron__st_journal_get(db, jid, copy_entry, &j, PASS_NOT_FOUND);
@@ -1219,6 +1265,10 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
             st = patron__db_error(db, PATRON_E_STATE,
                                   "the survivor #%lld was merged again since; undo that merge first",
                                   (long long)pr.recs[i].id);
+        if (!st)
+            pr.recs[i].stored_rev = patron_customer_revision(c);
+        if (!st && pr.recs[i].stored_rev != pr.recs[i].after_rev)
+            st = revision_now(db, jid, pr.recs[i].id, pr.recs[i].after_rev, &pr.recs[i].after_rev);
         if (!st && !surv && patron_customer_revision(c) != pr.recs[i].after_rev)
             st = patron__db_error(db, PATRON_E_STATE, "customer #%lld changed after the merge",
                                   (long long)pr.recs[i].id);
@@ -1242,18 +1292,27 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
             bool surv = pr.recs[i].id == pr.survivor;
             if (surv != (pass == 1))
                 continue;
-            st = patron__save_restore(db, pr.recs[i].before);
+            st = patron__save_restore(db, pr.recs[i].before, pr.recs[i].stored_rev, now);
         }
     if (!st) {
         patron_journal_entry e;
-        char payload[64];
+        patron_strbuf payload;
+        patron__sb_init(&payload);
+        patron__sb_printf(&payload, "patron-undo 1\nsummary undid merge %lld\n", (long long)jid);
+        for (size_t i = 0; i < pr.n_recs; i++)
+            patron__sb_printf(&payload, "restored %lld %llu %llu\n", (long long)pr.recs[i].id,
+                              (unsigned long long)patron_customer_revision(pr.recs[i].before),
+                              (unsigned long long)pr.recs[i].stored_rev + 1);
         memset(&e, 0, sizeof e);
-        snprintf(payload, sizeof payload, "patron-undo 1\nsummary undid merge %lld\n", (long long)jid);
-        e.time = (int64_t)time(NULL);
+        e.time = now;
         e.kind = "undo";
         e.customer_id = pr.survivor;
-        e.payload = payload;
-        st = patron__st_journal_append(db, &e, undo_id);
+        e.payload = payload.buf;
+        if (payload.oom)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else
+            st = patron__st_journal_append(db, &e, undo_id);
+        patron__sb_free(&payload);
     }
     if (!st)
         st = patron__st_journal_set_undone(db, jid, *undo_id);

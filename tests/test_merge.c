@@ -437,13 +437,17 @@ static void test_relink_and_undo(void **state)
     int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", NULL, NULL);
     int64_t c = add(f->db, "G.", "Hahn", NULL, "Gartenstraße", "70173", "notes", "ruft oft an");
     int64_t dups[2] = { b, c };
-    char *before, *merged, *after;
+    char *before, *before_masked, *merged, *after;
+    uint64_t revs[3];
     set_login(f->db, b, "gerd", "$2y$10$gerdsecret");
     assert_int_equal(tb_add_order(&f->tb, "A-1", a), 0);
     assert_int_equal(tb_add_order(&f->tb, "B-1", b), 0);
     assert_int_equal(tb_add_order(&f->tb, "A-2", a), 0);
     assert_int_equal(tb_add_order(&f->tb, "C-1", c), 0);
     before = state_of(f);
+    f->tb.fp_no_revision = true;
+    before_masked = state_of(f);
+    f->tb.fp_no_revision = false;
 
     OK(f->db, patron_merge_plan_new(f->db, &p, a, dups, 2, 0));
     OK(f->db, patron_db_merge(f->db, &jid, p));
@@ -453,6 +457,14 @@ static void test_relink_and_undo(void **state)
     assert_int_equal(tb_order_owner(&f->tb, "A-1"), a);
     merged = state_of(f);
     assert_string_not_equal(before, merged);
+    {
+        int64_t all[3] = { a, b, c };
+        for (int i = 0; i < 3; i++) {
+            patron_customer *r = fx_load(f->db, all[i]);
+            revs[i] = patron_customer_revision(r);
+            patron_customer_free(r);
+        }
+    }
 
     /* the journal lists it, without before-images or hashes */
     {
@@ -498,9 +510,20 @@ static void test_relink_and_undo(void **state)
 
     OK(f->db, patron_db_undo(f->db, &uid, jid, 0));
     assert_true(uid > jid);
+    /* records byte for byte, keys, orders: exactly as before the merge —
+     * but for the revisions, which go on growing (and the update times) */
+    f->tb.fp_no_revision = true;
     after = state_of(f);
-    /* records byte for byte, keys, orders: exactly as before the merge */
-    assert_same_state(before, after);
+    f->tb.fp_no_revision = false;
+    assert_same_state(before_masked, after);
+    {
+        int64_t all[3] = { a, b, c };
+        for (int i = 0; i < 3; i++) {
+            patron_customer *r = fx_load(f->db, all[i]);
+            assert_true(patron_customer_revision(r) > revs[i]);
+            patron_customer_free(r);
+        }
+    }
     assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
     assert_int_equal(tb_order_owner(&f->tb, "C-1"), c);
     {
@@ -527,6 +550,7 @@ static void test_relink_and_undo(void **state)
     assert_int_equal(patron_db_undo(f->db, NULL, uid, 0), PATRON_E_INVALID);
     assert_int_equal(patron_db_undo(f->db, NULL, 9999, 0), PATRON_E_NOT_FOUND);
     free(before);
+    free(before_masked);
     free(merged);
     free(after);
 }
@@ -551,7 +575,8 @@ static void test_undo_refused_when_later_changes_depend(void **state)
     OK(f->db, patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE));
     s = fx_load(f->db, a);
     assert_null(patron_customer_get(s, PATRON_F_PHONE));
-    assert_int_equal(patron_customer_revision(s), 1);
+    /* created 1, merged 2, edited 3, undone 4: revisions never go back */
+    assert_int_equal(patron_customer_revision(s), 4);
     patron_customer_free(s);
     s = fx_load(f->db, b);
     assert_int_equal(patron_customer_state(s), PATRON_STATE_ACTIVE);
@@ -879,6 +904,49 @@ static void test_undo_of_a_damaged_journal_entry(void **state)
     free(merged);
 }
 
+/* Issue 13, defect 3: undo must not give the survivor back a revision it
+ * had before, or a copy loaded in between matches again and overwrites a
+ * later edit (a lost update). */
+static void test_undo_never_reuses_a_revision(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *x, *y, *s;
+    int64_t jid;
+    int64_t a = add(f->db, "Ute", "Lang", "ute@example.de", "Kirchweg", "79098", NULL, NULL);
+    int64_t b = add(f->db, "Ute", "Lang", "u.lang@example.de", "Kirchweg", "79098", "notes", "Stammkundin");
+
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    /* client X loads the merged survivor (revision 2, with the notes) */
+    x = fx_load(f->db, a);
+    assert_int_equal(patron_customer_revision(x), 2);
+    assert_string_equal(patron_customer_get(x, PATRON_F_NOTES), "Stammkundin");
+    /* undo; client Y loads the survivor and changes its phone */
+    OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
+    y = fx_load(f->db, a);
+    assert_true(patron_customer_revision(y) > 2);
+    assert_null(patron_customer_get(y, PATRON_F_NOTES));
+    OK(f->db, patron_customer_set(y, PATRON_F_PHONE, "0761 123"));
+    OK(f->db, patron_db_update(f->db, y));
+    /* X saves its stale copy: refused, Y's phone stays, the notes stay gone */
+    OK(f->db, patron_customer_set(x, PATRON_F_FIRST_NAME, "Uta"));
+    EXPECT(f->db, PATRON_E_CONFLICT, patron_db_update(f->db, x));
+    s = fx_load(f->db, a);
+    assert_string_equal(patron_customer_get(s, PATRON_F_PHONE), "0761 123");
+    assert_string_equal(patron_customer_get(s, PATRON_F_FIRST_NAME), "Ute");
+    assert_null(patron_customer_get(s, PATRON_F_NOTES));
+    patron_customer_free(s);
+    /* the duplicate too: a copy from before the undo is stale */
+    s = fx_load(f->db, b);
+    assert_true(patron_customer_revision(s) > 2);
+    assert_string_equal(patron_customer_get(s, PATRON_F_NOTES), "Stammkundin");
+    patron_customer_free(s);
+    patron_customer_free(x);
+    patron_customer_free(y);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -890,6 +958,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_policy_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_of_a_damaged_journal_entry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_never_reuses_a_revision, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
