@@ -230,11 +230,14 @@ static bool same_address(const patron_customer *a, size_t i, const patron_custom
 }
 
 /* Addresses, tags, properties: the survivor's first, then what the
- * duplicates add; a duplicate's default address is not the default. */
-static patron_status unite_lists(patron_merge_plan *p)
+ * duplicates add; a duplicate's default address is not the default.
+ * PATRON_E_INVALID, with a message naming the list and its limit, when the
+ * united list would be longer than one customer may have. */
+static patron_status unite_lists(patron_db *db, patron_merge_plan *p)
 {
     patron_customer *l;
     bool oom = false;
+    const char *list = NULL;
     patron_status st = patron_customer_new(&l);
     if (st)
         return st;
@@ -251,8 +254,10 @@ static patron_status unite_lists(patron_merge_plan *p)
             }
             if (dup)
                 continue;
-            if ((st = patron_customer_address_add(l, &idx)) != 0)
+            if ((st = patron_customer_address_add(l, &idx)) != 0) {
+                list = "addresses";
                 break;
+            }
             for (int f = 1; f < PATRON_A__END; f++) {
                 const char *v = patron_customer_address_get(r, i, f);
                 if (f == PATRON_A_DEFAULT && k > 0)
@@ -262,17 +267,24 @@ static patron_status unite_lists(patron_merge_plan *p)
             }
         }
         for (size_t i = 0; i < patron_customer_tag_count(r) && !st; i++)
-            st = patron_customer_tag_add(l, patron_customer_tag_get(r, i));
+            if ((st = patron_customer_tag_add(l, patron_customer_tag_get(r, i))) != 0)
+                list = "tags";
         for (size_t i = 0; i < patron_customer_prop_count(r) && !st; i++) {
             const char *key, *val;
             patron_customer_prop_at(r, &key, &val, i);
-            if (!patron_customer_prop_get(l, key))
-                st = patron_customer_prop_set(l, key, val);
+            if (!patron_customer_prop_get(l, key) && (st = patron_customer_prop_set(l, key, val)) != 0)
+                list = "properties";
         }
     }
     if (st) {
         patron_customer_free(l);
-        return st == PATRON_E_NOMEM ? st : PATRON_E_NOMEM;
+        if (st == PATRON_E_NOMEM)
+            return patron__db_error(db, st, "out of memory");
+        /* the values were valid on their records: only the count can fail */
+        return patron__db_error(db, PATRON_E_INVALID,
+                                "merged, the %zu records would have more than 1000 %s, the most one "
+                                "customer may have: remove some %s from the records first",
+                                p->n, list ? list : "list entries", list ? list : "entries");
     }
     p->lists = l;
     return PATRON_OK;
@@ -339,9 +351,13 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
     decide_login(p);
     if (oom)
         st = PATRON_E_NOMEM;
-    if (st || (st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
+    if (st || (st = decide_notes(p)) != 0) {
         patron_merge_plan_free(p);
         return patron__db_error(db, st, "out of memory");
+    }
+    if ((st = unite_lists(db, p)) != 0) {
+        patron_merge_plan_free(p);
+        return st;
     }
     update_problems(p);
     *out = p;

@@ -947,6 +947,41 @@ static void test_undo_never_reuses_a_revision(void **state)
     patron_customer_free(y);
 }
 
+/* Issue 13, defect 4: lists that would be too long united are a limit
+ * named in words, not "out of memory". */
+static void test_plan_refuses_lists_past_the_limit(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p = NULL;
+    int64_t ids[2];
+    char tag[32];
+    for (int k = 0; k < 2; k++) {
+        patron_customer *c = fx_person("Tim", "Berg", NULL, NULL, NULL, NULL, NULL);
+        for (int i = 0; i < 600; i++) {
+            snprintf(tag, sizeof tag, "t%d-%d", k, i);
+            OK(f->db, patron_customer_tag_add(c, tag));
+        }
+        ids[k] = fx_save(f->db, c);
+    }
+    EXPECT(f->db, PATRON_E_INVALID, patron_merge_plan_new(f->db, &p, ids[0], &ids[1], 1, 0));
+    assert_null(p);
+    CONTAINS(patron_db_errmsg(f->db), "more than 1000 tags");
+    /* addresses: 600 + 600 different ones */
+    for (int k = 0; k < 2; k++) {
+        patron_customer *c = fx_person("Tim", "Berg", NULL, NULL, NULL, NULL, NULL);
+        for (int i = 0; i < 600; i++) {
+            size_t a;
+            snprintf(tag, sizeof tag, "Weg %d", k * 1000 + i);
+            OK(f->db, patron_customer_address_add(c, &a));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_STREET, tag));
+        }
+        ids[k] = fx_save(f->db, c);
+    }
+    EXPECT(f->db, PATRON_E_INVALID, patron_merge_plan_new(f->db, &p, ids[0], &ids[1], 1, 0));
+    CONTAINS(patron_db_errmsg(f->db), "more than 1000 addresses");
+    assert_null(strstr(patron_db_errmsg(f->db), "memory"));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -959,6 +994,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_of_a_damaged_journal_entry, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_never_reuses_a_revision, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_refuses_lists_past_the_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
