@@ -18,6 +18,14 @@ static inline double perf_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole process (all threads), in seconds. */
+static inline double perf_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 enum { PC_ID, PC_FIRST, PC_LAST, PC_COMPANY, PC_STREET, PC_POSTAL, PC_CITY, PC_COUNTRY, PC_EMAIL,
        PC_PHONE, PC_BIRTH, PC_N };
 
