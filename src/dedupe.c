@@ -711,7 +711,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
     /* One read transaction for the call, on every store: views of match
      * forms stay valid until it ends. */
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__st_has(db, PATRON__CAP_MATCH_FORM) ? read_all_forms(db, &b) : read_all(db, &b);
     if (!st && (b.n == 0 || !b.koff)) {

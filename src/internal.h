@@ -162,6 +162,9 @@ patron_status patron__db_ok(patron_db *db);
 /* Map a callback's return code (see store.c). */
 patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned pass);
 patron_status patron__tx_begin(patron_db *db);
+/* A transaction in which the caller only reads: the store's begin_read()
+ * (version 3), else begin().  Ended by patron__tx_end() like the other. */
+patron_status patron__tx_begin_read(patron_db *db);
 /* Commit on success, roll back otherwise; a failed commit is reported. */
 patron_status patron__tx_end(patron_db *db, patron_status st);
 

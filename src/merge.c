@@ -373,7 +373,7 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the plan (NULL)");
     *out = NULL;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, (int)policy));
     if (st) {
@@ -1401,7 +1401,7 @@ patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after
     patron__sb_putc(&sb, '[');
     l.sb = &sb;
     l.n = 0;
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron__sb_free(&sb);
         return st;
     }
@@ -1425,7 +1425,7 @@ patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t 
     if (!out || (!ids && n))
         return patron__db_error(db, PATRON_E_INVALID, "no ids or no place for the result (NULL)");
     *out = NULL;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
@@ -1534,7 +1534,7 @@ patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_
         return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
     if (!(j = patron__calloc(1, sizeof *j)))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron_journal_free(j);
         return st;
     }

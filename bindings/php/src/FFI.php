@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 2;
+    public const STORE_VERSION = 3;
 
     private function __construct()
     {
@@ -354,6 +354,7 @@ typedef struct patron_store_ops {
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
     int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
+    int (*begin_read)(void *ctx);
 } patron_store_ops;
 int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
