@@ -55,8 +55,8 @@
  * undoes exactly its own work and the host's transaction goes on; nothing
  * is durable until the host commits.  (A create notes how to undo its few
  * writes; an update, delete, merge or change of a customer group uses a
- * SAVEPOINT.)  That is how an
- * import writes 1 000 customers per transaction, and how a host writes its
+ * SAVEPOINT.)  That is how `patron import` writes 10 000 customers per
+ * transaction (a refused row undoes only itself), and how a host writes its
  * own rows atomically with patron's.  If a call cannot be undone (an I/O
  * error during the undo), the host's whole transaction is rolled back and
  * the call reports so.
