@@ -195,7 +195,7 @@ class Dialects(clitest.CliTest):
             rows = list(csv.DictReader(f))
         out = self.ok("import", src)
         self.assertIn("imported %d customers, rejected 0 rows" % len(rows), out)
-        exported = {r["id"]: r for r in self.export_csv()}
+        exported = {r["id"]: r for r in self.read_csv(self.ok("export", "--raw"))}
         self.assertEqual(set(exported), {r["id"] for r in rows})
         for r in rows:
             e = exported[r["id"]]
