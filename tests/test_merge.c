@@ -755,6 +755,12 @@ static int tamper_get(void *ctx, int64_t id, patron_emit_journal_fn emit, void *
     return tamper_inner->journal_get(ctx, id, tamper_pass, &t);
 }
 
+static int tamper_scan(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit, void *emit_ctx)
+{
+    tamper_emit t = { emit, emit_ctx };
+    return tamper_inner->journal_scan(ctx, after_id, limit, tamper_pass, &t);
+}
+
 static int grab_payload(void *ctx, const patron_journal_entry *e)
 {
     *(char **)ctx = strdup(e->payload);
@@ -808,6 +814,7 @@ static void test_undo_of_a_damaged_journal_entry(void **state)
     assert_non_null(strstr(payload, "\nref "));
     ops = *f->tb.ops;
     ops.journal_get = tamper_get;
+    ops.journal_scan = tamper_scan;
     ops.destroy = NULL; /* the fixture owns the store */
     OK(f->db, patron_db_open(&db, &ops, f->tb.ctx));
     tamper_id = jid;
@@ -895,6 +902,19 @@ static void test_undo_of_a_damaged_journal_entry(void **state)
         free(sw);
     }
 
+    /* a summary line with bytes that are not UTF-8: the journal listing
+     * stays valid JSON in valid UTF-8 (U+FFFD for each bad byte) */
+    {
+        static const char odd[] = "patron-merge 1\nsummary merged \xff\xfe\xc3 #2\nsurvivor 1\n";
+        char *j = NULL;
+        tamper_payload = odd;
+        tamper_len = sizeof odd - 1;
+        OK(db, patron_db_journal_to_json(db, &j, 0, 10));
+        CONTAINS(j, "merged \\ufffd\\ufffd\\ufffd #2");
+        for (const unsigned char *q = (const unsigned char *)j; *q; q++)
+            assert_true(*q < 0x80); /* nothing else here is outside ASCII */
+        patron_free(j);
+    }
     /* the payload as written still undoes */
     tamper_payload = NULL;
     OK(db, patron_db_undo(db, NULL, jid, 0));
