@@ -328,6 +328,7 @@ static void test_begin_read_for_reads(void **state)
         patron_customer_free(a);
         patron_db_close(db);
     }
+    full.destroy(ctx); /* the handles above did not own the session */
     patron_memstore_free(ms);
 }
 
