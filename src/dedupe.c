@@ -39,6 +39,9 @@ struct patron_pairs {
     /* clusters: sorted ids with their cluster id */
     size_t n_members;
     int64_t *member, *cluster;
+    /* households: the same over MERGE and HOUSEHOLD pairs */
+    size_t n_hmembers;
+    int64_t *hmember, *hcluster;
 };
 
 typedef struct batch {
@@ -52,6 +55,11 @@ typedef struct batch {
     uint32_t *koff;  /* n + 1 offsets into khash */
     entry *ent;
     size_t nent;
+    /* term frequencies: sorted hashes of (kind, value) of every record's
+     * frequency values, with how many records hold each */
+    uint32_t *tfoff; /* n + 1 offsets into tfc: 5 field slots, then one per address */
+    uint32_t *tfc;   /* records holding each slot's value (0: no value) */
+    patron__match_tf tf;
 } batch;
 
 /* A record's key hashes into h, sorted and without repeats (pairs are
@@ -87,6 +95,8 @@ static void batch_free(batch *b)
     patron__free(b->khash);
     patron__free(b->koff);
     patron__free(b->ent);
+    patron__free(b->tfoff);
+    patron__free(b->tfc);
     memset(b, 0, sizeof *b);
 }
 
@@ -124,7 +134,7 @@ static void *norm_thread(void *arg)
     for (size_t i = j->from; i < j->to; i++) {
         uint64_t *h = j->kh + i * PATRON__MATCH_KEYS_MAX;
         size_t nk;
-        if (patron__cust_match_rec(&j->recs[i], j->cust[i], j->cfg->default_country) != 0) {
+        if (patron__cust_match_rec_cfg(&j->recs[i], j->cust[i], j->cfg) != 0) {
             j->oom = true;
             memset(&j->recs[i], 0, sizeof j->recs[i]);
             j->nk[i] = 0;
@@ -366,7 +376,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                     break;
                 state = patron_customer_state(c);
-                if (state != PATRON_STATE_MERGED && patron__cust_match_rec(r, c, b->cfg.default_country) != 0)
+                if (state != PATRON_STATE_MERGED && patron__cust_match_rec_cfg(r, c, &b->cfg) != 0)
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                 patron_customer_free(c);
                 if (st)
@@ -497,6 +507,120 @@ static bool build_blocks(batch *b)
     return true;
 }
 
+/* ---- term frequencies ---------------------------------------------------- */
+
+static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
+                                 PATRON__MF_PHONE };
+
+static uint64_t tf_hash(int field, const char *value)
+{
+    return patron__hash_key(patron__match_tf_kind(field), value);
+}
+
+#define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
+
+static int tf_slot(int field)
+{
+    for (size_t k = 0; k < TF_FIELDS; k++)
+        if (tf_fields[k] == field)
+            return (int)k;
+    return -1;
+}
+
+static double batch_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    const batch *b = ctx;
+    size_t i = (size_t)(r - b->recs), slot;
+    int k;
+    if (r < b->recs || i >= b->n)
+        return -1;
+    if (field == PATRON__MF_STREET) {
+        if (addr < 0 || (size_t)addr >= r->n_addr)
+            return -1;
+        slot = b->tfoff[i] + TF_FIELDS + (size_t)addr;
+    } else if ((k = tf_slot(field)) >= 0) {
+        slot = b->tfoff[i] + (size_t)k;
+    } else {
+        return -1;
+    }
+    if (slot >= b->tfoff[i + 1] || !b->tfc[slot])
+        return -1;
+    return (double)b->tfc[slot];
+}
+
+/* Count every distinct value once for the whole run: the same numbers the
+ * store's key index gives (the records holding the value), with no lookup
+ * per pair: (hash, slot) entries radix-sorted, each run's length written to
+ * its slots. */
+static bool build_tf(batch *b)
+{
+    size_t n = 0;
+    entry *e;
+    char v[PATRON__MATCH_KEY_MAX];
+    b->tfoff = patron__malloc((b->n + 1) * sizeof *b->tfoff);
+    if (!b->tfoff)
+        return false;
+    for (size_t i = 0; i < b->n; i++) {
+        b->tfoff[i] = (uint32_t)n;
+        n += TF_FIELDS + b->recs[i].n_addr;
+        if (n >= UINT32_MAX)
+            return false;
+    }
+    b->tfoff[b->n] = (uint32_t)n;
+    b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
+    e = patron__malloc((n ? n : 1) * sizeof *e);
+    if (!b->tfc || !e) {
+        patron__free(e);
+        return false;
+    }
+    n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const patron__match_rec *r = &b->recs[i];
+        uint32_t base = b->tfoff[i];
+        for (size_t f = 0; f < TF_FIELDS; f++)
+            if (patron__match_tf_value(v, tf_fields[f], r, -1)) {
+                e[n].hash = tf_hash(tf_fields[f], v);
+                e[n++].rec = base + (uint32_t)f;
+            }
+        for (size_t a = 0; a < r->n_addr; a++)
+            if (patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a)) {
+                uint64_t x = tf_hash(PATRON__MF_STREET, v);
+                size_t k, first = n;
+                for (k = n; k > 0 && e[k - 1].rec >= base + TF_FIELDS; k--)
+                    if (e[k - 1].hash == x)
+                        first = k - 1;
+                if (first != n) { /* the same address twice: one holder, counted later */
+                    b->tfc[base + TF_FIELDS + a] = UINT32_MAX - (uint32_t)(e[first].rec - base);
+                    continue;
+                }
+                e[n].hash = x;
+                e[n++].rec = base + (uint32_t)(TF_FIELDS + a);
+            }
+    }
+    if (!radix_sort(e, n)) {
+        patron__free(e);
+        return false;
+    }
+    for (size_t s = 0; s < n;) {
+        size_t t = s + 1;
+        while (t < n && e[t].hash == e[s].hash)
+            t++;
+        for (size_t k = s; k < t; k++)
+            b->tfc[e[k].rec] = (uint32_t)(t - s);
+        s = t;
+    }
+    patron__free(e);
+    /* an address a record holds twice: the count of its first occurrence */
+    for (size_t i = 0; i < b->n; i++)
+        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
+            if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
+    b->tf.count = batch_tf_count;
+    b->tf.ctx = b;
+    b->tf.n = (double)b->n;
+    return true;
+}
+
 /* ---- pairs ----------------------------------------------------------------- */
 
 typedef struct job {
@@ -538,7 +662,7 @@ static void *pair_thread(void *arg)
                 patron__match_result r;
                 if (ra == rb || first_common(b, ra, rb) != h)
                     continue; /* scored in the block of their first common key */
-                patron__match_score(&r, &b->recs[ra], &b->recs[rb], &b->cfg);
+                patron__match_score_tf(&r, &b->recs[ra], &b->recs[rb], &b->cfg, b->tfc ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -554,8 +678,7 @@ static void *pair_thread(void *arg)
                 j->out[j->n].a = ra < rb ? ra : rb;
                 j->out[j->n].b = ra < rb ? rb : ra;
                 j->out[j->n].score = (float)r.score;
-                j->out[j->n].decision = r.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
-                                                                          : PATRON_DECISION_REVIEW;
+                j->out[j->n].decision = patron__decision_public(r.decision);
                 j->n++;
             }
         s = e;
@@ -604,59 +727,34 @@ void patron_pairs_free(patron_pairs *p)
     patron__free(p->decision);
     patron__free(p->member);
     patron__free(p->cluster);
+    patron__free(p->hmember);
+    patron__free(p->hcluster);
     patron__free(p);
 }
 
-static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+/* Clusters: the transitive closure of the MERGE pairs (with `household`,
+ * of the MERGE and HOUSEHOLD pairs), each named by its smallest id. */
+static bool make_clusters(const batch *b, job *jobs, int nj, bool household, size_t *n_out,
+                          int64_t **member_out, int64_t **cluster_out)
 {
-    size_t total = 0, k = 0, members = 0;
-    idx_pair *all;
-    uint32_t *parent;
-    int64_t *cmin;
-    patron_pairs *p = patron__calloc(1, sizeof *p);
-    for (int t = 0; t < nj; t++)
-        total += jobs[t].n;
-    all = patron__malloc((total ? total : 1) * sizeof *all);
-    parent = patron__malloc((b->n ? b->n : 1) * sizeof *parent);
-    cmin = patron__malloc((b->n ? b->n : 1) * sizeof *cmin);
-    if (p) {
-        p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
-        p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
-        p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
-        p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
-    }
-    if (!p || !all || !parent || !cmin || !p->id_a || !p->id_b || !p->score || !p->decision) {
-        patron__free(all);
-        patron__free(parent);
-        patron__free(cmin);
-        patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    }
+    size_t members = 0, n = 0;
+    uint32_t *parent = patron__malloc((b->n ? b->n : 1) * sizeof *parent);
+    int64_t *cmin = patron__malloc((b->n ? b->n : 1) * sizeof *cmin);
+    int64_t *member = NULL, *cluster = NULL;
+    if (!parent || !cmin)
+        goto fail;
     for (size_t i = 0; i < b->n; i++)
         parent[i] = (uint32_t)i;
     for (int t = 0; t < nj; t++)
         for (size_t i = 0; i < jobs[t].n; i++) {
             const pair *q = &jobs[t].out[i];
-            all[k].a = b->ids[q->a];
-            all[k].b = b->ids[q->b];
-            all[k].score = q->score;
-            all[k].decision = q->decision;
-            k++;
-            if (q->decision == PATRON_DECISION_MERGE) {
+            if (q->decision == PATRON_DECISION_MERGE ||
+                (household && q->decision == PATRON_DECISION_HOUSEHOLD)) {
                 uint32_t x = find(parent, q->a), y = find(parent, q->b);
                 if (x != y)
                     parent[x > y ? x : y] = x < y ? x : y;
             }
         }
-    qsort(all, total, sizeof *all, cmp_idx_pair);
-    for (size_t i = 0; i < total; i++) {
-        p->id_a[i] = all[i].a;
-        p->id_b[i] = all[i].b;
-        p->score[i] = all[i].score;
-        p->decision[i] = all[i].decision;
-    }
-    p->n = total;
-    patron__free(all);
     /* Records are in ascending id order, and a root is the smallest index of
      * its set, so the root's id is the smallest id: a stable cluster id. */
     for (size_t i = 0; i < b->n; i++)
@@ -672,21 +770,71 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
             members++;
         }
     }
-    p->member = patron__malloc((members ? members : 1) * sizeof *p->member);
-    p->cluster = patron__malloc((members ? members : 1) * sizeof *p->cluster);
-    if (!p->member || !p->cluster) {
-        patron__free(parent);
-        patron__free(cmin);
-        patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    }
+    member = patron__malloc((members ? members : 1) * sizeof *member);
+    cluster = patron__malloc((members ? members : 1) * sizeof *cluster);
+    if (!member || !cluster)
+        goto fail;
     for (size_t i = 0; i < b->n; i++)
         if (cmin[i]) {
-            p->member[p->n_members] = b->ids[i];
-            p->cluster[p->n_members++] = cmin[i];
+            member[n] = b->ids[i];
+            cluster[n++] = cmin[i];
         }
     patron__free(parent);
     patron__free(cmin);
+    *n_out = n;
+    *member_out = member;
+    *cluster_out = cluster;
+    return true;
+fail:
+    patron__free(parent);
+    patron__free(cmin);
+    patron__free(member);
+    patron__free(cluster);
+    return false;
+}
+
+static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+{
+    size_t total = 0, k = 0;
+    idx_pair *all;
+    patron_pairs *p = patron__calloc(1, sizeof *p);
+    for (int t = 0; t < nj; t++)
+        total += jobs[t].n;
+    all = patron__malloc((total ? total : 1) * sizeof *all);
+    if (p) {
+        p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
+        p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
+        p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
+        p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
+    }
+    if (!p || !all || !p->id_a || !p->id_b || !p->score || !p->decision) {
+        patron__free(all);
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < nj; t++)
+        for (size_t i = 0; i < jobs[t].n; i++) {
+            const pair *q = &jobs[t].out[i];
+            all[k].a = b->ids[q->a];
+            all[k].b = b->ids[q->b];
+            all[k].score = q->score;
+            all[k].decision = q->decision;
+            k++;
+        }
+    qsort(all, total, sizeof *all, cmp_idx_pair);
+    for (size_t i = 0; i < total; i++) {
+        p->id_a[i] = all[i].a;
+        p->id_b[i] = all[i].b;
+        p->score[i] = all[i].score;
+        p->decision[i] = all[i].decision;
+    }
+    p->n = total;
+    patron__free(all);
+    if (!make_clusters(b, jobs, nj, false, &p->n_members, &p->member, &p->cluster) ||
+        !make_clusters(b, jobs, nj, true, &p->n_hmembers, &p->hmember, &p->hcluster)) {
+        patron_pairs_free(p);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
     *out = p;
     return PATRON_OK;
 }
@@ -707,13 +855,17 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
     memset(&b, 0, sizeof b);
     memset(jobs, 0, sizeof jobs);
-    b.cfg = *db->match_cfg;
-    b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
     /* One read transaction for the call, on every store: views of match
      * forms stay valid until it ends. */
     if ((st = patron__tx_begin_read(db)) != 0)
         return st;
-    st = patron__st_has(db, PATRON__CAP_MATCH_FORM) ? read_all_forms(db, &b) : read_all(db, &b);
+    if ((st = patron__match_config_load(db)) != 0)
+        return patron__tx_end(db, st);
+    b.cfg = *db->match_cfg;
+    b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    /* the match form carries the VAT ID, not the declared identifiers */
+    st = patron__st_has(db, PATRON__CAP_MATCH_FORM) && b.cfg.n_ident == 0 ? read_all_forms(db, &b)
+                                                                           : read_all(db, &b);
     if (!st && (b.n == 0 || !b.koff)) {
         st = patron__tx_end(db, st);
         batch_free(&b);
@@ -723,6 +875,8 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     if (!st && !build_blocks(&b))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !build_tf(&b))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (st) {
         patron__tx_end(db, st);
@@ -801,18 +955,25 @@ patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a, int64_t *id
     return PATRON_OK;
 }
 
-int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
+static int64_t cluster_of(size_t n, const int64_t *member, const int64_t *cluster, int64_t id)
 {
-    size_t lo = 0, hi;
-    if (!p)
-        return 0;
-    hi = p->n_members;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (p->member[mid] < id)
+        if (member[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < p->n_members && p->member[lo] == id ? p->cluster[lo] : 0;
+    return lo < n && member[lo] == id ? cluster[lo] : 0;
+}
+
+int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
+{
+    return p ? cluster_of(p->n_members, p->member, p->cluster, id) : 0;
+}
+
+int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
+{
+    return p ? cluster_of(p->n_hmembers, p->hmember, p->hcluster, id) : 0;
 }

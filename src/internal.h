@@ -107,8 +107,12 @@ void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned
 
 /* Normalise a customer for matching.  0 on success, else out of memory. */
 int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country);
+/* ... with the identifiers `cfg` declares (custom properties), after the VAT
+ * ID of a company customer (slot 0, which the plain form has too). */
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
+                               const struct patron__match_config *cfg);
 
-#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX)
+#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
 
 /* A record's index keys (and, when wanted, its match form): computed once
  * per save. */
@@ -116,7 +120,7 @@ typedef struct patron__keyset {
     patron_key k[PATRON__MAX_KEYS];
     char *owned[8];
     size_t n, n_owned;
-    patron__match_key mk[PATRON__MATCH_KEYS_MAX];
+    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX];
     char *form; /* the match form (NULL: not wanted) */
     size_t form_len;
 } patron__keyset;
@@ -150,8 +154,14 @@ struct patron_db {
     char prefix[17];
     unsigned width;
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
+    uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char errmsg[512];
 };
+
+/* ---- matchconfig.c: the matcher's configuration in the store's meta ---- */
+/* Bring db->match_cfg up to what the store's meta holds (inside a
+ * transaction; a store without meta keeps the handle's own). */
+patron_status patron__match_config_load(patron_db *db);
 
 /* Which callback results pass through patron__store_rc unchanged. */
 #define PASS_NOT_FOUND 1u
@@ -208,6 +218,9 @@ patron_status patron__st_journal_set_undone(patron_db *db, int64_t id, int64_t u
 patron_status patron__st_meta_get(patron_db *db, const char *key, patron_emit_meta_fn emit, void *emit_ctx,
                                   unsigned pass);
 patron_status patron__st_meta_put(patron_db *db, const char *key, const char *value);
+/* How many records hold (kind, value): the store's count() (version 3),
+ * else its lookup() counted up to `cap`. */
+patron_status patron__st_count(patron_db *db, int kind, const char *value, uint64_t cap, uint64_t *out);
 patron_status patron__st_meta_scan(patron_db *db, const char *prefix, patron_emit_meta_fn emit,
                                    void *emit_ctx);
 /* The match form of `id`, borrowed until the transaction ends.
@@ -275,8 +288,13 @@ patron_status patron__group_check(patron_db *db, const patron_customer *w);
 typedef struct patron__cand {
     int64_t id;
     double score;
+    double probability;
+    double prior, adjustment; /* score = prior + field weights + adjustment */
     int decision; /* patron_decision */
+    int rule;     /* PATRON__MATCH_RULE_*, 0 if none */
 } patron__cand;
+/* The matcher's decision (patron__match_decision) as a patron_decision. */
+int patron__decision_public(int match_decision);
 /* Candidates for `c` (DISTINCT left out), best first.  active_only: only
  * active customers; explain: keep the per-field explanation. */
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,

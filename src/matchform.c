@@ -20,7 +20,29 @@
 
 #include "internal.h"
 
+static const char *prop_of(const patron_customer *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_props; i++)
+        if (strcmp(c->prop_k[i], key) == 0)
+            return c->prop_v[i];
+    return NULL;
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg);
+
 int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country)
+{
+    return cust_match_rec(out, c, default_country, NULL);
+}
+
+int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c, const patron__match_config *cfg)
+{
+    return cust_match_rec(out, c, cfg->default_country, cfg);
+}
+
+static int cust_match_rec(patron__match_rec *out, const patron_customer *c, const char *default_country,
+                          const patron__match_config *cfg)
 {
     patron__match_raw raw;
     patron__match_raw_addr small[4], *addr = small;
@@ -50,6 +72,16 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
     }
     raw.addr = addr;
     raw.n_addr = c->n_addr;
+    /* identifiers: slot 0 the VAT ID of a company customer, then the
+     * custom properties the configuration declares */
+    {
+        const char *b2b = c->f[PATRON_F_B2B];
+        bool company = (b2b && strcmp(b2b, "1") == 0) || (c->f[PATRON_F_COMPANY] && c->f[PATRON_F_COMPANY][0]);
+        raw.ident[0] = company ? c->f[PATRON_F_VAT_ID] : NULL;
+        raw.n_ident = 1;
+        for (size_t i = 0; cfg && i < cfg->n_ident && raw.n_ident < PATRON__MATCH_IDENT_MAX; i++)
+            raw.ident[raw.n_ident++] = prop_of(c, cfg->ident[i]);
+    }
     rc = patron__match_normalize(out, &raw, default_country);
     if (addr != small)
         patron__free(addr);
@@ -140,6 +172,9 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
             return PATRON_E_NOMEM;
         }
         nk = patron__match_keys(ks->mk, PATRON__MATCH_KEYS_MAX, &r, NULL);
+        /* and the values whose frequency weighs an agreement (counted, never
+         * looked up for candidates; issue 11) */
+        nk += patron__match_tf_keys(ks->mk + nk, PATRON__MATCH_TF_KEYS_MAX, &r);
         if (want_form && !(ks->form = patron__form_pack(&r, patron_customer_state(c), country, &ks->form_len))) {
             patron__match_rec_free(&r);
             patron__keys_free(ks);
@@ -169,7 +204,7 @@ char *patron__form_pack(const patron__match_rec *r, int state, const char *count
     unsigned char head[FORM_HEAD];
     size_t na = r->n_addr > 0xFFFF ? 0xFFFF : r->n_addr;
     head[0] = 'm';
-    head[1] = 1;
+    head[1] = 2; /* 2: the VAT ID (identifier slot 0) after the addresses */
     head[2] = (unsigned char)country[0];
     head[3] = (unsigned char)country[1];
     head[4] = (unsigned char)state;
@@ -196,6 +231,7 @@ char *patron__form_pack(const patron__match_rec *r, int state, const char *count
         put_s(&sb, a->city);
         put_s(&sb, a->country);
     }
+    put_s(&sb, r->n_ident ? r->ident[0] : "");
     if (sb.oom) {
         patron__sb_free(&sb);
         return NULL;
@@ -225,7 +261,7 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
     const char *p, *end, *kp1, *kp2;
     size_t na;
     uint16_t l;
-    if (!form || len < FORM_HEAD || h[0] != 'm' || h[1] != 1 || h[2] != (unsigned char)country[0] ||
+    if (!form || len < FORM_HEAD || h[0] != 'm' || h[1] != 2 || h[2] != (unsigned char)country[0] ||
         h[3] != (unsigned char)country[1] || h[4] < PATRON_STATE_PENDING || h[4] > PATRON_STATE_MERGED)
         return -1;
     na = (size_t)h[5] | (size_t)h[6] << 8;
@@ -254,6 +290,9 @@ long patron__form_view(patron__match_rec *out, patron__match_addr *addr, size_t 
             return -1;
         memcpy(a->country, c, (size_t)l + 1);
     }
+    if (!(out->ident[0] = take(&p, end, PATRON__MATCH_FIELD_MAX, NULL)))
+        return -1;
+    out->n_ident = 1;
     if (p != end)
         return -1;
     memcpy(out->first_kp, kp1, strlen(kp1) + 1);

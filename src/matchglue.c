@@ -1,4 +1,5 @@
 /* patron — customer records into the matcher.  SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@ typedef struct cand_field {
     const char *name, *level;
     char *a, *b;
     double weight;
+    int tf;                      /* the weight was adjusted by the value's frequency */
+    double count, n, base_weight; /* count of n customers hold it; the level's weight */
 } cand_field;
 
 struct patron_matches {
@@ -45,6 +48,59 @@ static char *dup_or_empty(const char *s)
     return patron__strdup(s ? s : "");
 }
 
+/* ---- term frequencies from the store's key index --------------------------- */
+
+#define TF_CACHE 16
+/* A store without count(): counting stops here (a lookup emits every id). */
+#define TF_FALLBACK_CAP 1000
+#define TF_FALLBACK_CAP_N 100000
+
+typedef struct tf_ctx {
+    patron_db *db;
+    patron_status st; /* the first store failure */
+    size_t n;
+    struct {
+        int kind;
+        double count;
+        char value[PATRON__MATCH_KEY_MAX];
+    } cache[TF_CACHE];
+} tf_ctx;
+
+/* How many records hold (kind, value); -1 when the store fails (recorded in
+ * t->st). */
+static double store_count(tf_ctx *t, int kind, const char *value, size_t cap)
+{
+    uint64_t n = 0;
+    patron_status st = patron__st_count(t->db, kind, value, cap, &n);
+    if (!st)
+        return (double)n;
+    if (!t->st)
+        t->st = st;
+    return -1;
+}
+
+static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    tf_ctx *t = ctx;
+    int kind = patron__match_tf_kind(field);
+    size_t i;
+    double c;
+    char value[PATRON__MATCH_KEY_MAX];
+    if (!kind || t->st || !patron__match_tf_value(value, field, r, addr))
+        return -1;
+    for (i = 0; i < t->n; i++)
+        if (t->cache[i].kind == kind && strcmp(t->cache[i].value, value) == 0)
+            return t->cache[i].count;
+    c = store_count(t, kind, value, TF_FALLBACK_CAP);
+    if (c >= 0 && t->n < TF_CACHE) {
+        t->cache[t->n].kind = kind;
+        t->cache[t->n].count = c;
+        snprintf(t->cache[t->n].value, sizeof t->cache[t->n].value, "%s", value);
+        t->n++;
+    }
+    return c;
+}
+
 /* The normalised form of candidate `id` for scoring: from the store's match
  * form when it keeps one (no load, no normalisation), else loaded and
  * normalised here — also when the form read back is not one the core wrote.
@@ -55,11 +111,12 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
                                    patron__match_addr **heap, patron__match_rec *own, bool *owned,
                                    const patron__match_rec **bp, bool *skip)
 {
-    const void *form;
+    const void *form = NULL;
     size_t len;
     int state = 0;
     patron_customer *o = NULL;
-    patron_status st = patron__st_match_form(db, id, &form, &len);
+    /* the match form carries the VAT ID, not the declared identifiers */
+    patron_status st = cfg->n_ident ? PATRON_E_NOT_FOUND : patron__st_match_form(db, id, &form, &len);
     *owned = *skip = false;
     *bp = NULL;
     if (st == PATRON_OK) {
@@ -85,7 +142,7 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
     state = patron_customer_state(o);
     *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
     if (!*skip) {
-        if (patron__cust_match_rec(own, o, cfg->default_country) != 0)
+        if (patron__cust_match_rec_cfg(own, o, cfg) != 0)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         else
             *owned = true, *bp = own;
@@ -97,6 +154,9 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain)
 {
+    tf_ctx tfc;
+    patron__match_tf tf = { glue_tf_count, &tfc, 0 };
+    bool tf_ready = false;
     patron__match_config cfg;
     patron__match_rec a, b, view;
     patron__match_addr addr[8], *heap = NULL;
@@ -107,9 +167,11 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
     *out = NULL;
+    if ((st = patron__match_config_load(db)) != 0)
+        return st;
     cfg = *db->match_cfg;
     cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
-    if (patron__cust_match_rec(&a, c, cfg.default_country) != 0)
+    if (patron__cust_match_rec_cfg(&a, c, &cfg) != 0)
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
     m = patron__calloc(1, sizeof *m);
@@ -143,7 +205,22 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                            &b, &owned, &bp, &skip);
         if (st || skip)
             continue;
-        patron__match_score(&res, &a, bp, &cfg);
+        if (!tf_ready && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
+            /* the number of customers, once per call, only when there is a
+             * candidate to score */
+            tfc.db = db;
+            tfc.st = PATRON_OK;
+            tfc.n = 0;
+            tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
+            tf_ready = true;
+        }
+        patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        if (tf_ready && tfc.st) {
+            st = tfc.st;
+            if (owned)
+                patron__match_rec_free(&b);
+            break;
+        }
         if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
@@ -163,8 +240,16 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             }
             m->c[m->n].id = ids.v[i];
             m->c[m->n].score = res.score;
-            m->c[m->n].decision = res.decision == PATRON__MATCH_MERGE ? PATRON_DECISION_MERGE
-                                                                      : PATRON_DECISION_REVIEW;
+            m->c[m->n].probability = res.probability;
+            m->c[m->n].decision = patron__decision_public(res.decision);
+            m->c[m->n].rule = res.rule;
+            m->c[m->n].prior = cfg.prior;
+            {
+                double sum = 0;
+                for (int k = 0; k < PATRON__MF_COUNT; k++)
+                    sum += res.field[k].weight;
+                m->c[m->n].adjustment = res.score - cfg.prior - sum;
+            }
             if (explain) {
                 cand_field *f = &m->fields[m->n * PATRON__MF_COUNT];
                 bool oom = false;
@@ -172,6 +257,10 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                     f[k].name = patron__match_field_name(k);
                     f[k].level = patron__match_level_name(res.field[k].level);
                     f[k].weight = res.field[k].weight;
+                    f[k].tf = res.field[k].tf;
+                    f[k].count = res.field[k].count;
+                    f[k].n = res.field[k].n;
+                    f[k].base_weight = res.field[k].tf ? res.field[k].base_weight : res.field[k].weight;
                     f[k].a = dup_or_empty(res.field[k].a);
                     f[k].b = dup_or_empty(res.field[k].b);
                     oom |= !f[k].a || !f[k].b;
@@ -251,7 +340,18 @@ const char *patron_decision_name(patron_decision d)
     case PATRON_DECISION_DISTINCT: return "distinct";
     case PATRON_DECISION_REVIEW: return "review";
     case PATRON_DECISION_MERGE: return "merge";
+    case PATRON_DECISION_HOUSEHOLD: return "household";
     default: return NULL;
+    }
+}
+
+int patron__decision_public(int d)
+{
+    switch (d) {
+    case PATRON__MATCH_MERGE: return PATRON_DECISION_MERGE;
+    case PATRON__MATCH_REVIEW: return PATRON_DECISION_REVIEW;
+    case PATRON__MATCH_HOUSEHOLD: return PATRON_DECISION_HOUSEHOLD;
+    default: return PATRON_DECISION_DISTINCT;
     }
 }
 
@@ -349,6 +449,55 @@ patron_status patron_matches_explain(const patron_matches *m, const char **field
     return PATRON_OK;
 }
 
+patron_status patron_matches_detail(const patron_matches *m, patron_match_detail *out, size_t i)
+{
+    const patron__cand *c;
+    if (!m || !out)
+        return PATRON_E_INVALID;
+    if (out->version < 1 || out->version > PATRON_MATCH_DETAIL_VERSION)
+        return PATRON_E_ABI;
+    out->score = out->probability = out->prior = out->adjustment = 0;
+    out->decision = PATRON_DECISION_DISTINCT;
+    out->rule = NULL;
+    if (i >= m->n)
+        return PATRON_E_RANGE;
+    c = &m->c[i];
+    out->score = c->score;
+    out->probability = c->probability;
+    out->prior = c->prior;
+    out->adjustment = c->adjustment;
+    out->decision = (patron_decision)c->decision;
+    out->rule = patron__match_rule_name(c->rule);
+    return PATRON_OK;
+}
+
+patron_status patron_matches_field_detail(const patron_matches *m, patron_match_field_detail *out, size_t i,
+                                          size_t k)
+{
+    const cand_field *f;
+    if (!m || !out)
+        return PATRON_E_INVALID;
+    if (out->version < 1 || out->version > PATRON_MATCH_FIELD_DETAIL_VERSION)
+        return PATRON_E_ABI;
+    out->field = out->value_a = out->value_b = out->level = NULL;
+    out->weight = out->level_weight = 0;
+    out->frequency = 0;
+    out->holders = out->customers = 0;
+    if (i >= m->n || !m->fields || k >= PATRON__MF_COUNT)
+        return PATRON_E_RANGE;
+    f = &m->fields[i * PATRON__MF_COUNT + k];
+    out->field = f->name;
+    out->value_a = f->a;
+    out->value_b = f->b;
+    out->level = f->level;
+    out->weight = f->weight;
+    out->level_weight = f->base_weight;
+    out->frequency = f->tf;
+    out->holders = f->tf ? (uint64_t)f->count : 0;
+    out->customers = f->tf ? (uint64_t)f->n : 0;
+    return PATRON_OK;
+}
+
 patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags)
 {
     patron_strbuf sb;
@@ -358,9 +507,12 @@ patron_status patron_matches_to_json(const patron_matches *m, char **out, unsign
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
     for (size_t i = 0; i < m->n; i++) {
-        patron__sb_printf(&sb, "%s%s{\"id\":%lld,\"score\":%.3f,\"decision\":\"%s\",\"fields\":[",
+        patron__sb_printf(&sb,
+                          "%s%s{\"id\":%lld,\"score\":%.3f,\"probability\":%.6f,\"decision\":\"%s\","
+                          "\"rule\":\"%s\",\"prior\":%.3f,\"adjustment\":%.3f,\"fields\":[",
                           i ? "," : "", pretty ? "\n  " : "", (long long)m->c[i].id, m->c[i].score,
-                          decision_word(m->c[i].decision));
+                          m->c[i].probability, decision_word(m->c[i].decision),
+                          patron__match_rule_name(m->c[i].rule), m->c[i].prior, m->c[i].adjustment);
         for (size_t k = 0; m->fields && k < PATRON__MF_COUNT; k++) {
             const cand_field *f = &m->fields[i * PATRON__MF_COUNT + k];
             patron__sb_printf(&sb, "%s%s{\"field\":\"%s\",\"a\":", k ? "," : "", pretty ? "\n    " : "",
@@ -368,7 +520,11 @@ patron_status patron_matches_to_json(const patron_matches *m, char **out, unsign
             patron__json_str(&sb, f->a);
             patron__sb_puts(&sb, ",\"b\":");
             patron__json_str(&sb, f->b);
-            patron__sb_printf(&sb, ",\"level\":\"%s\",\"weight\":%.3f}", f->level, f->weight);
+            patron__sb_printf(&sb, ",\"level\":\"%s\",\"weight\":%.3f,\"level_weight\":%.3f", f->level,
+                              f->weight, f->base_weight);
+            if (f->tf)
+                patron__sb_printf(&sb, ",\"holders\":%.0f,\"customers\":%.0f", f->count, f->n);
+            patron__sb_putc(&sb, '}');
         }
         patron__sb_puts(&sb, pretty ? "\n  ]}" : "]}");
     }

@@ -57,6 +57,8 @@ static size_t ops_size(unsigned version)
         return offsetof(patron_store_ops, match_form_get) +
                sizeof(((patron_store_ops *)0)->match_form_get);
     case 3:
+        return offsetof(patron_store_ops, count) + sizeof(((patron_store_ops *)0)->count);
+    case 4:
         return offsetof(patron_store_ops, begin_read) + sizeof(((patron_store_ops *)0)->begin_read);
     default:
         return 0;
@@ -207,6 +209,31 @@ patron_status patron__st_lookup(patron_db *db, int kind, const char *value, patr
                                 void *emit_ctx)
 {
     return patron__store_rc(db, db->ops.lookup(db->ctx, kind, value, emit, emit_ctx), "lookup", 0);
+}
+
+typedef struct count_cap {
+    uint64_t n, cap;
+} count_cap;
+
+static int count_id(void *ctx, int64_t id)
+{
+    count_cap *c = ctx;
+    (void)id;
+    return ++c->n >= c->cap; /* stop at the cap */
+}
+
+patron_status patron__st_count(patron_db *db, int kind, const char *value, uint64_t cap, uint64_t *out)
+{
+    *out = 0;
+    if (db->ops.count) /* version 3: from the index */
+        return patron__store_rc(db, db->ops.count(db->ctx, kind, value, out), "count", 0);
+    {
+        count_cap cc = { 0, cap };
+        patron_status st = patron__store_rc(db, db->ops.lookup(db->ctx, kind, value, count_id, &cc), "lookup", 0);
+        if (!st)
+            *out = cc.n;
+        return st;
+    }
 }
 
 patron_status patron__st_scan(patron_db *db, const patron_store_filter *filter, int64_t after_id, size_t limit,

@@ -474,7 +474,16 @@ static int w_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, 
     return fs->inner->meta_scan(fs->inner_ctx, prefix, emit, ectx);
 }
 
-/* A handle through `fs` with the meta callbacks wrapped as well. */
+static int w_count(void *ctx, int kind, const char *value, uint64_t *out)
+{
+    fault_store *fs = ctx;
+    if (meta_hit(fs, "count"))
+        return -1000;
+    return fs->inner->count(fs->inner_ctx, kind, value, out);
+}
+
+/* A handle through `fs` with the meta callbacks (and the version-2 count,
+ * when the store has one) wrapped as well. */
 static patron_db *fault_db_meta(fault_store *fs, test_backend *tb)
 {
     patron_db *db = fault_db(fs, tb);
@@ -483,6 +492,8 @@ static patron_db *fault_db_meta(fault_store *fs, test_backend *tb)
     fs->ops.meta_get = w_meta_get;
     fs->ops.meta_put = w_meta_put;
     fs->ops.meta_scan = w_meta_scan;
+    if (fs->inner->version >= 2 && fs->inner->count)
+        fs->ops.count = w_count;
     db = NULL;
     assert_int_equal(patron_db_open(&db, &fs->ops, fs), PATRON_OK);
     return db;

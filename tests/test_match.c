@@ -137,7 +137,7 @@ static void check_list_mode(fx *f, const patron_matches *m, int mode)
 {
     static const char *const fields[] = { "first_name", "last_name", "street", "house_number",
                                           "address_addition", "postal_code", "city", "email", "phone",
-                                          "birth_date", "company" };
+                                          "birth_date", "company", "identifier" };
     static const char *const address[] = { "street", "house_number", "address_addition", "postal_code",
                                            "city" };
     double prev = 1e300;
@@ -153,7 +153,8 @@ static void check_list_mode(fx *f, const patron_matches *m, int mode)
         assert_true(id > 0);
         assert_true(score <= prev);
         prev = score;
-        assert_true(decision == PATRON_DECISION_MERGE || decision == PATRON_DECISION_REVIEW);
+        assert_true(decision == PATRON_DECISION_MERGE || decision == PATRON_DECISION_REVIEW ||
+                    decision == PATRON_DECISION_HOUSEHOLD);
         assert_int_not_equal(id, f->hans_old);
         for (size_t j = 0; j < i; j++)
             assert_int_not_equal(cand_id(m, j), id);
@@ -186,16 +187,30 @@ static void check_list_mode(fx *f, const patron_matches *m, int mode)
             else
                 sum_other += r.weight;
         }
-        /* src/match/score.c: score = the sum of the field weights, except
-         * that the address part (street .. city, the best pair of addresses)
-         * counts at least -9 (address_floor) */
-        expect = sum_other + (sum_addr < -9.0 ? -9.0 : sum_addr);
-        if (dabs(expect - score) > 1e-6)
-            fail_msg("candidate #%lld: score %.6f, explanation adds up to %.6f (address part %.6f)",
-                     (long long)id, score, expect, sum_addr);
-        if (sum_addr >= -9.0 && dabs(sum_addr + sum_other - score) > 1e-6)
-            fail_msg("candidate #%lld: weights sum to %.6f, score %.6f", (long long)id, sum_addr + sum_other,
-                     score);
+        /* patron.h: score = prior + the field weights + adjustment, where
+         * the adjustment is what the address floor (the address part counts
+         * at least -9) and the name+address ceiling (at most 14) changed;
+         * the probability is 2^score / (1 + 2^score) */
+        {
+            patron_match_detail d = PATRON_MATCH_DETAIL_INIT;
+            OK(f->db, patron_matches_detail(m, &d, i));
+            assert_true(d.score == score);
+            assert_int_equal(d.decision, decision);
+            expect = d.prior + sum_other + sum_addr + d.adjustment;
+            if (dabs(expect - score) > 1e-6)
+                fail_msg("candidate #%lld: score %.6f, explanation adds up to %.6f", (long long)id, score,
+                         expect);
+            /* the floor only raises, the ceiling only lowers */
+            if (sum_addr >= -9.0)
+                assert_true(d.adjustment <= 1e-9);
+            else
+                assert_true(d.adjustment > 0 || sum_addr + sum_other > 14.0);
+            assert_true(d.probability > 0 && d.probability <= 1);
+            assert_true(dabs(d.probability - 1.0 / (1.0 + exp2(-score))) < 1e-9);
+            assert_non_null(d.rule);
+            if (mode == PATRON_MATCH_FIELDS && decision == PATRON_DECISION_MERGE)
+                assert_true(d.probability >= 0.98);
+        }
     }
     /* out of range */
     {
@@ -251,12 +266,14 @@ static void test_match_new_customer(void **state)
         assert_string_equal(r.a, r.b);
         assert_non_null(strstr(r.a, "haupt"));
     }
-    /* Erika: the household at the same address is at most a review */
+    /* Erika: the household at the same address is a household, named by
+     * the rule that decided (issue 11) */
     ie = find(m, f->erika);
     if (ie >= 0) {
-        patron_decision d = PATRON_DECISION_DISTINCT;
-        OK(f->db, patron_matches_get(m, NULL, NULL, &d, (size_t)ie));
-        assert_int_equal(d, PATRON_DECISION_REVIEW);
+        patron_match_detail d = PATRON_MATCH_DETAIL_INIT;
+        OK(f->db, patron_matches_detail(m, &d, (size_t)ie));
+        assert_int_equal(d.decision, PATRON_DECISION_HOUSEHOLD);
+        assert_string_equal(d.rule, "household");
         assert_row(m, (size_t)ie, "first_name", "max", "erika", "different");
     }
     /* others are not candidates */
@@ -562,8 +579,9 @@ static void test_decision_str(void **state)
     assert_string_equal(patron_decision_name(PATRON_DECISION_DISTINCT), "distinct");
     assert_string_equal(patron_decision_name(PATRON_DECISION_REVIEW), "review");
     assert_string_equal(patron_decision_name(PATRON_DECISION_MERGE), "merge");
+    assert_string_equal(patron_decision_name(PATRON_DECISION_HOUSEHOLD), "household");
     /* a value this library does not know has no name */
-    assert_null(patron_decision_name((patron_decision)3));
+    assert_null(patron_decision_name((patron_decision)4));
     assert_null(patron_decision_name((patron_decision)-1));
 }
 

@@ -254,7 +254,7 @@ static void test_garbage_match_form_falls_back(void **state)
     patron_memstore_free(ms);
 }
 
-/* Version 3: the library begins calls that only read with begin_read(),
+/* Version 4: the library begins calls that only read with begin_read(),
  * every other with begin(); a host without begin_read (an older version,
  * or NULL) gets begin() for both. */
 static const patron_store_ops *counted_inner;

@@ -758,10 +758,15 @@ PATRON_API patron_status patron_db_export_to_json(patron_db *db, char **out, con
 typedef enum patron_decision {
     PATRON_DECISION_DISTINCT = 0, /**< different customers */
     PATRON_DECISION_REVIEW = 1,   /**< perhaps the same: show a person */
-    PATRON_DECISION_MERGE = 2     /**< the same customer: safe to merge automatically */
+    PATRON_DECISION_MERGE = 2,    /**< the same customer: safe to merge automatically */
+    /** Two people of one household: the same address (or the household's
+     *  mailbox or phone), another given name, no agreeing birth date.  Never
+     *  merged; for "one catalogue per household" (patron_pairs_household()). */
+    PATRON_DECISION_HOUSEHOLD = 3
 } patron_decision;
 
-/** "distinct", "review", "merge"; NULL for an unknown value.  Static string. */
+/** "distinct", "review", "merge", "household"; NULL for an unknown value.
+ *  Static string. */
 PATRON_API const char *patron_decision_name(patron_decision decision);
 
 /** What is compared (append-only). */
@@ -782,7 +787,7 @@ typedef struct patron_matches patron_matches;
  * Candidates are found through the index keys the core stores with every
  * record (no scan of the store); merged records are never candidates; a
  * stored customer is not its own candidate.  Candidates judged DISTINCT are
- * left out.
+ * left out; HOUSEHOLD candidates are listed (see patron_match_detail).
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
@@ -808,18 +813,160 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
                                                 const char **value_a_out, const char **value_b_out,
                                                 const char **level_out, double *weight_out, size_t i,
                                                 size_t k);
-/** The candidates and explanations as JSON.  Free with patron_free(). */
+
+/**
+ * How the matcher decides (issue 11).  Each field of a pair is compared
+ * into a level (exact, variant, similar, phonetic, partial, initial,
+ * swapped, different, missing).  Each level has two probabilities: m, how
+ * often it occurs when both records are one person, and u, how often when
+ * they are two people that share a blocking key; its weight is log2(m/u)
+ * (Fellegi-Sunter): positive for agreement, negative for disagreement, 0
+ * when a value is missing.  An exact agreement on last name, given name,
+ * address (postal code, street, number), email, phone or company is weighed
+ * by how many customers of this store hold that value (term frequency, as
+ * Splink does): a Packstation, an info@ mailbox, a switchboard number or
+ * "Müller" held by many says less than a value one customer holds.  The
+ * address fields together count at least -9 (a move is one event) and,
+ * with the names, at most 14 (a household shares them).
+ *
+ * The score is the match weight in bits:
+ *     score = prior + sum of the field weights + adjustment
+ * where prior = log2(lambda / (1 - lambda)) and lambda (default 0.1) is the
+ * prior probability that a candidate pair is one person; the probability is
+ * 2^score / (1 + 2^score).  MERGE at probability >= 0.98 (score >= 5.61),
+ * REVIEW at >= 0.6 (score >= 0.58), both configurable.
+ *
+ * Then the safety rules, few and named (patron_match_detail.rule):
+ *  - "household": same address (or the household's mailbox or phone),
+ *    another given name, no agreeing birth date, no agreeing identifier:
+ *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW;
+ *  - "other_names": given names and last names both clearly differ (not a
+ *    typo, initial, variant, swap or double name): never MERGE (REVIEW),
+ *    whatever address, phone or mailbox they share, unless an identifier
+ *    agrees;
+ *  - "shared_email" (email-only mode): the same email under another given
+ *    name is REVIEW, not MERGE.
+ * Nothing else overrides the evidence: a move with the same name and a
+ * personal email is a MERGE, and so is the same name, address and phone
+ * with a second mailbox.
+ */
+typedef struct patron_match_detail {
+    unsigned version;   /**< set by the caller: PATRON_MATCH_DETAIL_VERSION */
+    double score;       /**< match weight in bits (as patron_matches_get) */
+    double probability; /**< 2^score / (1 + 2^score), in [0, 1] */
+    double prior;       /**< log2(lambda / (1 - lambda)) */
+    /** what the address floor and the name+address ceiling changed: score =
+     *  prior + sum of the field weights + adjustment */
+    double adjustment;
+    patron_decision decision;
+    /** the safety rule that decided ("household", "other_names",
+     *  "shared_email"), "" when the probability alone decided.  Static. */
+    const char *rule;
+} patron_match_detail;
+
+#define PATRON_MATCH_DETAIL_VERSION 1
+#define PATRON_MATCH_DETAIL_INIT { PATRON_MATCH_DETAIL_VERSION, 0, 0, 0, 0, PATRON_DECISION_DISTINCT, NULL }
+
+/**
+ * Candidate `i` in full.  `out->version` must be set (PATRON_MATCH_DETAIL_INIT).
+ * @return PATRON_E_RANGE if `i` is out of range; PATRON_E_ABI for a version
+ *         this library does not know.
+ */
+PATRON_API patron_status patron_matches_detail(const patron_matches *m, patron_match_detail *out, size_t i);
+
+/** Field `k` of candidate `i`'s explanation, with its frequency adjustment. */
+typedef struct patron_match_field_detail {
+    unsigned version;    /**< set by the caller: PATRON_MATCH_FIELD_DETAIL_VERSION */
+    const char *field;   /**< "last_name", ...; owned by the list */
+    const char *value_a; /**< the customer's normalised value ("" missing) */
+    const char *value_b; /**< the candidate's */
+    const char *level;   /**< "exact", "phonetic", ... */
+    double weight;       /**< what it added to the score */
+    double level_weight; /**< log2(m/u) of the level, before the frequency adjustment */
+    /** 1 when an exact agreement was weighed by its frequency: `holders` of
+     *  `customers` hold the value ("mueller: 60 of 20000 customers, +3.1
+     *  instead of +6.4"); 0 otherwise (then holders and customers are 0) */
+    int frequency;
+    uint64_t holders;
+    uint64_t customers;
+} patron_match_field_detail;
+
+#define PATRON_MATCH_FIELD_DETAIL_VERSION 1
+#define PATRON_MATCH_FIELD_DETAIL_INIT { PATRON_MATCH_FIELD_DETAIL_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0 }
+
+/**
+ * Field `k` of candidate `i` in full (`out->version` set by the caller).
+ * @return PATRON_E_RANGE if i or k is out of range; PATRON_E_ABI for an
+ *         unknown version.
+ */
+PATRON_API patron_status patron_matches_field_detail(const patron_matches *m, patron_match_field_detail *out,
+                                                     size_t i, size_t k);
+
+/** The candidates and explanations as JSON (per candidate: id, score,
+ *  probability, decision, rule, prior, adjustment, and per field: a, b,
+ *  level, weight, level_weight and — when the frequency adjusted it —
+ *  holders and customers).  Free with patron_free(). */
 PATRON_API patron_status patron_matches_to_json(const patron_matches *m, char **out, unsigned flags);
 /** Free a candidate list.  NULL is ignored. */
 PATRON_API void patron_matches_free(patron_matches *m);
+
+/**
+ * The matcher's settings, kept in the store's meta (optional meta callbacks
+ * of the store; without them a handle keeps its own), so that every process
+ * on one store decides alike.  Every read and match loads what the store
+ * holds; a change is one transaction.
+ */
+typedef struct patron_match_settings {
+    unsigned version;          /**< set by the caller: PATRON_MATCH_SETTINGS_VERSION */
+    double merge_probability;  /**< MERGE at a match probability >= this (default 0.98) */
+    double review_probability; /**< REVIEW at >= this (default 0.6) */
+    double prior;              /**< lambda: P(a candidate pair is one person) (default 0.1) */
+    char default_country[3];   /**< ISO 3166 alpha-2 for phones and addresses without one ("DE") */
+} patron_match_settings;
+
+#define PATRON_MATCH_SETTINGS_VERSION 1
+#define PATRON_MATCH_SETTINGS_INIT { PATRON_MATCH_SETTINGS_VERSION, 0.98, 0.6, 0.1, "DE" }
+
+/** The settings in force on this store.  `out->version` set by the caller.
+ *  @return PATRON_E_ABI for an unknown version. */
+PATRON_API patron_status patron_db_match_config_get(patron_db *db, patron_match_settings *out);
+/** Change the settings (all of them: read, change, write).  PATRON_E_INVALID
+ *  for thresholds that are not probabilities with review <= merge, a prior
+ *  outside (0, 1) or a country that is not two capital letters. */
+PATRON_API patron_status patron_db_match_config_set(patron_db *db, const patron_match_settings *settings);
+/** m and u of a field's comparison level ("last_name", "exact"; names as
+ *  patron_matches_explain gives them).  PATRON_E_RANGE for an unknown pair. */
+PATRON_API patron_status patron_db_match_config_probability(patron_db *db, double *m_out, double *u_out,
+                                                            const char *field, const char *level);
+/** Override m and u of a field's comparison level (each in (0, 1]); the
+ *  weight becomes log2(m/u).  PATRON_E_RANGE for an unknown pair. */
+PATRON_API patron_status patron_db_match_config_set_probability(patron_db *db, const char *field,
+                                                                const char *level, double m, double u);
+/**
+ * Declare the custom property `property` an identifier (a customer-card
+ * number, the number in a previous ERP): an agreeing value is strong evidence
+ * for one person, a differing one strong evidence against, and an agreeing
+ * identifier overrides the "other_names" and "household" rules.  The VAT ID
+ * of a company customer (B2B or with a company) counts as one without being
+ * declared.  At most 7.  Declaring one twice is no error.  A batch
+ * (patron_db_dedupe) also finds candidates through declared identifiers;
+ * patron_db_match() finds them through the other keys (and the VAT ID).
+ */
+PATRON_API patron_status patron_db_match_config_identifier_add(patron_db *db, const char *property);
+/** Withdraw a declared identifier.  PATRON_E_NOT_FOUND if it is not declared. */
+PATRON_API patron_status patron_db_match_config_identifier_remove(patron_db *db, const char *property);
+/** The declared identifiers, one per line ("" for none).  Free with patron_free(). */
+PATRON_API patron_status patron_db_match_config_identifiers(patron_db *db, char **out);
+/** Back to the built-in defaults (no identifiers). */
+PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
 
 /** Pairs and clusters of a batch deduplication. */
 typedef struct patron_pairs patron_pairs;
 
 /**
  * Deduplicate the whole store: every pair of customers (merged ones left
- * out) judged MERGE or REVIEW, and clusters — the transitive closure of the
- * MERGE pairs — with stable cluster ids (the smallest customer id in the
+ * out) judged MERGE, REVIEW or HOUSEHOLD, and clusters — the transitive
+ * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
  * cluster, so the same data gives the same ids).  Reads every record once
  * and blocks in memory; for incremental work use patron_db_match().  On
  * every store the call is one read transaction, so writers on the same
@@ -837,6 +984,10 @@ PATRON_API patron_status patron_pairs_get(const patron_pairs *p, int64_t *id_a_o
                                           double *score_out, patron_decision *decision_out, size_t i);
 /** The cluster of customer `id`: its cluster id, or 0 if no MERGE pair holds it. */
 PATRON_API int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
+/** The household of customer `id`: the transitive closure of its MERGE and
+ *  HOUSEHOLD pairs, named by its smallest customer id (stable like cluster
+ *  ids), or 0 if no such pair holds it. */
+PATRON_API int64_t patron_pairs_household(const patron_pairs *p, int64_t id);
 /** Free the result.  NULL is ignored. */
 PATRON_API void patron_pairs_free(patron_pairs *p);
 

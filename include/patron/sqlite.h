@@ -267,8 +267,9 @@ typedef struct patron_sqlite patron_sqlite;
 /**
  * Open (or create) a SQLite file as a store, create or migrate patron's
  * tables under the options' prefix, and fill `ops_out` with the store's
- * callbacks (every callback of version 1, and begin_read() of version 3)
- * and `*ctx_out` with its context (a patron_sqlite *), ready for patron_db_open(ops_out, *ctx_out).  A host
+ * callbacks (every callback of version 1, count() of version 3 and
+ * begin_read() of version 4) and `*ctx_out` with its context (a
+ * patron_sqlite *), ready for patron_db_open(ops_out, *ctx_out).  A host
  * may wrap or change the ops (a fault-injecting wrapper, its own relink())
  * before opening a patron_db.
  *

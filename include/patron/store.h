@@ -24,7 +24,8 @@
  *    patron_journal_entry, patron_store_filter (= patron_filter, with
  *    PATRON_FILTER_INIT) and the emit function types.
  *  - version 2: match_form_put and match_form_get.
- *  - version 3: begin_read.
+ *  - version 3: count (term frequencies of the matcher, issue 11).
+ *  - version 4: begin_read (read-only transactions, issue 13).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -36,7 +37,7 @@
  *    begin() — records, keys, the number counter, claimed numbers, journal,
  *    re-linked references.  Reads also run in a transaction so that a
  *    store can give them a consistent snapshot: one begun with
- *    begin_read() (version 3) when the store has it and the library only
+ *    begin_read() (version 4) when the store has it and the library only
  *    reads — load, find, list, match, dedupe, merge plans, exports, journal
  *    listings, the login and order gates — else one begun with begin().
  *    Either kind ends with commit() or rollback().
@@ -59,7 +60,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 3
+#define PATRON_STORE_VERSION 4
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -238,7 +239,21 @@ typedef struct patron_store_ops {
     int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
 
-    /* ---- version 3 ------------------------------------------------------ */
+    /* ---- version 3 (frozen) --------------------------------------------- */
+
+    /**
+     * How many records hold the index key (kind, value): the number of ids
+     * lookup() would emit, written to *count_out (optional).  The matcher
+     * weighs an agreement on a value by how many customers hold it (term
+     * frequencies, issue 11); it asks for a few counts per match, so answer
+     * from the index (a hash map's list length, an index-only
+     * `SELECT count(*)`), never by a scan of the records.  NULL: the core
+     * counts through lookup(), stopping at 1000 (100000 for the number of
+     * customers).
+     */
+    int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
+
+    /* ---- version 4 ------------------------------------------------------ */
 
     /**
      * Start a transaction in which the library only reads (optional; NULL:

@@ -56,6 +56,12 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
     n = add_key(keys, n, cap, PATRON__KEY_EMAIL, r->email, NULL, NULL, NULL);
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return n;
+    /* identifiers: slot 0 the VAT ID (stored with every record), the
+     * declared ones where the record was normalised with them (the batch) */
+    for (i = 0; i < r->n_ident; i++) {
+        char slot[4] = { (char)('0' + (int)i), 0, 0, 0 };
+        n = add_key(keys, n, cap, PATRON__KEY_IDENT, slot, r->ident[i], NULL, NULL);
+    }
     n = add_key(keys, n, cap, PATRON__KEY_PHONE, r->phone, NULL, NULL, NULL);
     initial[0] = r->first[0];
     birth[0] = '\0';
@@ -96,5 +102,78 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
         n = add_key(keys, n, cap, PATRON__KEY_FIRST_STREET, r->first_kp, a->street, a->city,
                     NULL);
     }
+    return n;
+}
+
+/* ---- term-frequency keys (issue 11) ---------------------------------------------- */
+
+int patron__match_tf_kind(int field)
+{
+    switch (field) {
+    case PATRON__MF_FIRST:
+        return PATRON__KEY_TF_FIRST;
+    case PATRON__MF_LAST:
+        return PATRON__KEY_TF_LAST;
+    case PATRON__MF_COMPANY:
+        return PATRON__KEY_TF_COMPANY;
+    case PATRON__MF_EMAIL:
+        return PATRON__KEY_EMAIL;
+    case PATRON__MF_PHONE:
+        return PATRON__KEY_PHONE;
+    case PATRON__MF_STREET:
+        return PATRON__KEY_ADDRESS;
+    default:
+        return 0;
+    }
+}
+
+size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, int addr)
+{
+    patron__match_key k;
+    const char *v = NULL;
+
+    out[0] = '\0';
+    switch (field) {
+    case PATRON__MF_FIRST:
+        v = r->first;
+        break;
+    case PATRON__MF_LAST:
+        v = r->last;
+        break;
+    case PATRON__MF_COMPANY:
+        v = r->company;
+        break;
+    case PATRON__MF_EMAIL:
+        v = r->email;
+        break;
+    case PATRON__MF_PHONE:
+        v = r->phone;
+        break;
+    case PATRON__MF_STREET:
+        if (addr < 0 || (size_t)addr >= r->n_addr)
+            return 0;
+        /* the same value as the address blocking key */
+        if (!add_key(&k, 0, 1, PATRON__KEY_ADDRESS, r->addr[addr].postal, r->addr[addr].street,
+                     r->addr[addr].number, NULL))
+            return 0;
+        strcpy(out, k.value);
+        return strlen(out);
+    default:
+        return 0;
+    }
+    if (!add_key(&k, 0, 1, PATRON__KEY_TF_LAST, v, NULL, NULL, NULL))
+        return 0;
+    strcpy(out, k.value);
+    return strlen(out);
+}
+
+size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r)
+{
+    size_t n = 0;
+
+    n = add_key(keys, n, cap, PATRON__KEY_TF_ALL, "*", NULL, NULL, NULL);
+    n = add_key(keys, n, cap, PATRON__KEY_TF_FIRST, r->first, NULL, NULL, NULL);
+    n = add_key(keys, n, cap, PATRON__KEY_TF_LAST, r->last, NULL, NULL, NULL);
+    n = add_key(keys, n, cap, PATRON__KEY_TF_COMPANY, r->company, NULL, NULL, NULL);
     return n;
 }

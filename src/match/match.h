@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,8 @@ void patron__free(void *p);
 #define PATRON__MATCH_FIELD_MAX 255
 /** Size of a buffer that always holds a normalised field. */
 #define PATRON__MATCH_BUF (PATRON__MATCH_FIELD_MAX + 1)
+/** Most declared identifiers compared per pair. */
+#define PATRON__MATCH_IDENT_MAX 8
 
 /* ------------------------------------------------------------------------ */
 /* Text folding (fold.c)                                                    */
@@ -168,6 +172,10 @@ typedef struct patron__match_raw {
     const char *birth_date;
     const patron__match_raw_addr *addr;
     size_t n_addr;
+    /* values of the declared identifiers, in the config's order (NULL or
+     * "" when the customer has none); n_ident <= PATRON__MATCH_IDENT_MAX */
+    const char *ident[PATRON__MATCH_IDENT_MAX];
+    size_t n_ident;
 } patron__match_raw;
 
 typedef struct patron__match_addr {
@@ -198,6 +206,9 @@ typedef struct patron__match_rec {
     char last_kp[PATRON__MATCH_CODE_MAX];  /* ... of the whole last name */
     size_t n_addr;
     patron__match_addr *addr;
+    /* identifiers: folded, only letters and digits ("" when missing) */
+    size_t n_ident;
+    const char *ident[PATRON__MATCH_IDENT_MAX];
     void *mem;
 } patron__match_rec;
 
@@ -211,40 +222,11 @@ void patron__match_rec_free(patron__match_rec *r);
 /* ------------------------------------------------------------------------ */
 /* Scoring (score.c)                                                        */
 
-typedef enum patron__match_field {
-    PATRON__MF_FIRST,
-    PATRON__MF_LAST,
-    PATRON__MF_STREET,
-    PATRON__MF_NUMBER,
-    PATRON__MF_ADDITION,
-    PATRON__MF_POSTAL,
-    PATRON__MF_CITY,
-    PATRON__MF_EMAIL,
-    PATRON__MF_PHONE,
-    PATRON__MF_BIRTH,
-    PATRON__MF_COMPANY,
-    PATRON__MF_COUNT
-} patron__match_field;
-
-/** Comparison levels, best first.  Not every field uses every level. */
-typedef enum patron__match_level {
-    PATRON__ML_MISSING,   /* one side or both empty: weight 0 */
-    PATRON__ML_EXACT,     /* equal after normalisation */
-    PATRON__ML_VARIANT,   /* given-name variant / short form */
-    PATRON__ML_SIMILAR,   /* small typo (Jaro-Winkler / Damerau-Levenshtein) */
-    PATRON__ML_PHONETIC,  /* same Kölner Phonetik */
-    PATRON__ML_PARTIAL,   /* part agrees: a name token, a date with swapped
-                             day/month or one digit off, 12 vs 12a, ... */
-    PATRON__ML_INITIAL,   /* initial fits the full given name */
-    PATRON__ML_SWAPPED,   /* first and last name swapped */
-    PATRON__ML_DIFFERENT, /* disagree */
-    PATRON__ML_COUNT
-} patron__match_level;
-
 typedef enum patron__match_decision {
     PATRON__MATCH_DISTINCT = 0,
     PATRON__MATCH_REVIEW = 1,
-    PATRON__MATCH_MERGE = 2
+    PATRON__MATCH_MERGE = 2,
+    PATRON__MATCH_HOUSEHOLD = 3 /* same address, another person of the household */
 } patron__match_decision;
 
 typedef enum patron__match_mode {
@@ -252,60 +234,111 @@ typedef enum patron__match_mode {
     PATRON__MATCH_MODE_EMAIL = 1   /* email only */
 } patron__match_mode;
 
-/** Why a score above the merge threshold was held back to REVIEW. */
+/** The safety rules: the few that decide beside the evidence.  A result
+ *  names the one that decided (0: the probability alone decided). */
 enum {
-    PATRON__MATCH_CAP_HOUSEHOLD = 1,      /* same address, other first name */
-    PATRON__MATCH_CAP_SHARED_EMAIL = 2,   /* same email, other first name */
-    PATRON__MATCH_CAP_EMAIL_CONFLICT = 4, /* both have an email, they differ */
-    PATRON__MATCH_CAP_NO_PERSON = 8,      /* nothing identifies the person
-                                             (first name, email, birth date) */
-    PATRON__MATCH_CAP_ADDRESS = 16        /* other street or house number, and no
-                                             agreeing birth date */
+    /* same address, another given name, no agreeing birth date (and the
+     * last names not clearly different): not one person, one household */
+    PATRON__MATCH_RULE_HOUSEHOLD = 1,
+    /* given names and last names both clearly differ (no typo, initial,
+     * swap, variant or double name): never MERGE, whatever they share */
+    PATRON__MATCH_RULE_OTHER_NAMES = 2,
+    /* email-only mode: the same email under another given name (a family
+     * mailbox): REVIEW, not MERGE */
+    PATRON__MATCH_RULE_SHARED_EMAIL = 3,
+    PATRON__MATCH_RULE_COUNT
 };
+
 
 typedef struct patron__match_config {
     char default_country[4]; /* ISO alpha-2, "DE" */
     int mode;                /* patron__match_mode */
-    double merge_threshold;  /* score >= this: MERGE (unless capped) */
-    double review_threshold; /* score >= this: REVIEW */
+    double merge_threshold;  /* match probability >= this: MERGE (unless a rule says otherwise) */
+    double review_threshold; /* match probability >= this: REVIEW */
     /* The address fields (street, number, addition, postal code, city) are
      * not independent: together they count at least this much (a person
      * who moved is not five times as unlikely). */
     double address_floor;
-    int email_conflict_blocks_merge; /* 1 (default): differing emails → REVIEW at most */
-    int birth_overrides_household;   /* 1 (default): same address, other first name, but
-                                        the same birth date: not held back as a
-                                        household (twins are the known exception) */
-    /* Fellegi-Sunter probabilities per field and level: m = P(level | same
-     * person), u = P(level | different people).  Change them, then call
-     * patron__match_config_update() to recompute the weights. */
-    double m[PATRON__MF_COUNT][PATRON__ML_COUNT];
-    double u[PATRON__MF_COUNT][PATRON__ML_COUNT];
+    double address_max; /* ... and at most this (<= 0: no ceiling) */
+    /* The model (model.h): prior, m and u per field and level, term
+     * frequencies.  Change it, then call patron__match_config_update(). */
+    union {
+        patron__match_model model;
+        struct {
+            double lambda;
+            double m[PATRON__MF_COUNT][PATRON__ML_COUNT];
+            double u[PATRON__MF_COUNT][PATRON__ML_COUNT];
+            double tf_ref[PATRON__MF_COUNT];
+            double tf_share[PATRON__MF_COUNT];
+            double tf_up_max;
+            double tf_power;
+            double name_address_max;
+        };
+    };
+    /* declared identifiers: names of custom properties ("" unused) */
+    size_t n_ident;
+    char ident[PATRON__MATCH_IDENT_MAX][64];
+    /* derived by patron__match_config_update() */
     double weight[PATRON__MF_COUNT][PATRON__ML_COUNT]; /* log2(m/u); 0 if unset */
+    double prior;        /* log2(lambda / (1 - lambda)) */
+    double merge_score;  /* merge_threshold as a match weight */
+    double review_score; /* review_threshold as a match weight */
 } patron__match_config;
 
 /** The built-in defaults. */
 void patron__match_config_default(patron__match_config *cfg);
-/** Recompute weight[][] from m[][] and u[][] (a level with m or u <= 0 gets 0). */
+/** Recompute weight[][], prior and the score thresholds from the model and
+ *  the probability thresholds (a level with m or u <= 0 gets 0). */
 void patron__match_config_update(patron__match_config *cfg);
+
+/** log2 and 2^x without libm. */
+double patron__match_log2(double x);
+double patron__match_exp2(double x);
+/** A match weight as a probability, 2^s / (1 + 2^s). */
+double patron__match_probability(double score);
 
 typedef struct patron__match_field_expl {
     int level;     /* patron__match_level */
     double weight; /* contribution to the score */
     const char *a; /* normalised values compared; point into the records */
     const char *b;
+    /* term frequency: tf != 0 when the weight was adjusted; then `count`
+     * records of `n` hold the value and base_weight is the level's weight */
+    int tf;
+    double count, n, base_weight;
 } patron__match_field_expl;
 
 typedef struct patron__match_result {
-    double score;
-    int decision; /* patron__match_decision */
-    int caps;     /* PATRON__MATCH_CAP_* that applied */
-    int addr_a;   /* indexes of the best-matching addresses, -1 if none */
+    double score;       /* match weight: prior + field weights */
+    double probability; /* patron__match_probability(score); 0 when DISTINCT */
+    int decision;       /* patron__match_decision */
+    int rule;           /* PATRON__MATCH_RULE_* that decided, 0 if none */
+    int addr_a;         /* indexes of the best-matching addresses, -1 if none */
     int addr_b;
     double address_weight; /* what the address fields added, after address_floor */
+    double name_address_cut; /* taken off by name_address_max (0 if none) */
     char birth_a[12], birth_b[12]; /* "YYYY-MM-DD" for the explanation */
     patron__match_field_expl field[PATRON__MF_COUNT];
 } patron__match_result;
+
+/**
+ * Term frequencies for scoring: count() gives how many records hold the
+ * value (the string of patron__match_tf_value) of `field`, or a negative
+ * number when unknown (then the level's weight is used).
+ * `n` is the number of records (non-merged customers).
+ */
+typedef struct patron__match_tf {
+    /* how many records hold the value of `field` of record `r` (address
+     * fields: of its address `addr`); see patron__match_tf_value() */
+    double (*count)(void *ctx, int field, const patron__match_rec *r, int addr);
+    void *ctx;
+    double n;
+} patron__match_tf;
+
+/** Score a pair with term frequencies (tf may be NULL: none). */
+int patron__match_score_tf(patron__match_result *res, const patron__match_rec *a,
+                           const patron__match_rec *b, const patron__match_config *cfg,
+                           const patron__match_tf *tf);
 
 /** Score a pair.  `res` receives score, decision and explanation (its
  *  string pointers stay valid while a, b and res live).  Returns the
@@ -316,6 +349,7 @@ int patron__match_score(patron__match_result *res, const patron__match_rec *a,
 const char *patron__match_field_name(int field); /* "first_name", ... */
 const char *patron__match_level_name(int level); /* "exact", ... */
 const char *patron__match_decision_name(int decision); /* "merge", ... */
+const char *patron__match_rule_name(int rule);         /* "household", ...; "" for 0 */
 
 /* ------------------------------------------------------------------------ */
 /* Blocking keys (block.c)                                                  */
@@ -341,7 +375,8 @@ enum {
     PATRON__KEY_NAME_NUMBER = 116,     /* L I N */
     PATRON__KEY_NUMBER_NAME = 117,     /* P N L */
     PATRON__KEY_ADDITION_POSTAL = 118, /* A P */
-    PATRON__KEY_FIRST_STREET = 119     /* Kölner(first), S, C */
+    PATRON__KEY_FIRST_STREET = 119,    /* Kölner(first), S, C */
+    PATRON__KEY_IDENT = 124            /* identifier slot, value (VAT ID; declared ones in the batch) */
     /* 103, 105-107, 110, 111: used during development, measured redundant;
      * not to be reused for other meanings. */
 };
@@ -363,6 +398,30 @@ typedef struct patron__match_key {
  */
 size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                           const patron__match_config *cfg);
+
+/*
+ * Term-frequency keys (issue 11): stored with every record beside the
+ * blocking keys, never looked up for candidates, only counted.  Email,
+ * phone and address use their blocking keys (100, 101, 102).
+ */
+enum {
+    PATRON__KEY_TF_FIRST = 120,   /* normalised given names */
+    PATRON__KEY_TF_LAST = 121,    /* normalised last name */
+    PATRON__KEY_TF_COMPANY = 122, /* normalised company */
+    PATRON__KEY_TF_ALL = 123      /* "*": every record, so count = N */
+};
+#define PATRON__MATCH_TF_KEYS_MAX 4
+
+/** The key kind whose count gives the frequency of `field`'s value, or 0
+ *  when the field has none. */
+int patron__match_tf_kind(int field);
+/** The value counted for `field` of `r` (address fields: address `addr`) —
+ *  the key value stored under patron__match_tf_kind(field).  Writes a
+ *  NUL-terminated string to out (PATRON__MATCH_KEY_MAX bytes); returns its
+ *  length, 0 when there is none. */
+size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, int addr);
+/** The extra keys to store for `r` (kinds 120-123), at most cap. */
+size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r);
 
 #ifdef __cplusplus
 }

@@ -707,6 +707,8 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     size_t total, i, na = 0;
     char *mem, *cur;
     patron__match_addr *addr;
+    char ident[PATRON__MATCH_IDENT_MAX][PATRON__MATCH_BUF];
+    size_t n_ident;
 
     memset(out, 0, sizeof *out);
     if (!default_country || strlen(default_country) != 2)
@@ -719,6 +721,16 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
     total = strlen(first) + strlen(last) + strlen(company) + strlen(email) + strlen(phone) + 5;
+    n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
+    for (i = 0; i < n_ident; i++) {
+        size_t k = 0;
+        fold_str(tok, in->ident[i]);
+        for (const char *q = tok; *q; q++) /* letters and digits only: "DE 123/45" = "de12345" */
+            if (is_digit((unsigned char)*q) || is_alpha((unsigned char)*q) || (unsigned char)*q >= 0x80)
+                ident[i][k++] = *q;
+        ident[i][k] = '\0';
+        total += strlen(ident[i]) + 1;
+    }
     for (i = 0; i < in->n_addr; i++) {
         const patron__match_raw_addr *ra = &in->addr[i];
         patron__match_norm_country(at.country, ra->country, default_country);
@@ -746,6 +758,9 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->company = put_str(&cur, company);
     out->email = put_str(&cur, email);
     out->phone = put_str(&cur, phone);
+    out->n_ident = n_ident;
+    for (i = 0; i < n_ident; i++)
+        out->ident[i] = put_str(&cur, ident[i]);
     na = 0;
     for (i = 0; i < in->n_addr; i++) {
         const patron__match_raw_addr *ra = &in->addr[i];

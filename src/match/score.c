@@ -6,6 +6,7 @@
  */
 #include "match.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -60,8 +61,12 @@ static const struct mu default_mu[] = {
     {PATRON__MF_CITY, PATRON__ML_DIFFERENT, 0.04, 0.7},
 
     {PATRON__MF_EMAIL, PATRON__ML_EXACT, 0.9, 0.0005},
-    {PATRON__MF_EMAIL, PATRON__ML_SIMILAR, 0.03, 0.001},
-    {PATRON__MF_EMAIL, PATRON__ML_DIFFERENT, 0.07, 0.999},
+    /* one character apart: a typo, or two namesakes' name-built mailboxes
+     * (sabine.mueller@ / sabine_mueller@) */
+    {PATRON__MF_EMAIL, PATRON__ML_SIMILAR, 0.03, 0.005},
+    /* two mailboxes of one person happen (a second address), but two
+     * different people differ in their mailbox almost always */
+    {PATRON__MF_EMAIL, PATRON__ML_DIFFERENT, 0.02, 0.999},
 
     {PATRON__MF_PHONE, PATRON__ML_EXACT, 0.85, 0.002},
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
@@ -74,31 +79,125 @@ static const struct mu default_mu[] = {
     {PATRON__MF_COMPANY, PATRON__ML_EXACT, 0.85, 0.01},
     {PATRON__MF_COMPANY, PATRON__ML_SIMILAR, 0.05, 0.01},
     {PATRON__MF_COMPANY, PATRON__ML_DIFFERENT, 0.1, 0.98},
+
+
+    /* an identifier (customer card, number in a previous ERP, VAT ID of a
+     * company) settles identity both ways */
+    {PATRON__MF_IDENTIFIER, PATRON__ML_EXACT, 0.95, 0.0001},
+    {PATRON__MF_IDENTIFIER, PATRON__ML_SIMILAR, 0.05, 0.0005}, /* one typo */
+    /* a new card, a number entered wrongly: it happens (FEBRL replaces
+     * about 4 in 100); EM on the shop's data refines it */
+    {PATRON__MF_IDENTIFIER, PATRON__ML_DIFFERENT, 0.04, 0.9999},
 };
 
-/* log2 without libm (the core links only libc): reduce to [1, 2), then
- * ln x = 2 atanh((x-1)/(x+1)) as a series; exact to ~1e-12 here. */
-static double log2_of(double x)
+/* log2 and 2^x without libm (the core links only libc), from the bits of
+ * the double: exact to ~1e-13, and cheap — the batch calls them for every
+ * scored pair. */
+double patron__match_log2(double x)
 {
-    double y, y2, term, sum = 0;
-    int e = 0, k;
+    uint64_t bits;
+    int e;
+    double m, y, y2, term, sum = 0;
 
-    while (x >= 2.0) {
-        x /= 2.0;
+    if (!(x > 0))
+        return -1e9;
+    if (x > 1e300)
+        return 1e9;
+    memcpy(&bits, &x, sizeof bits);
+    e = (int)((bits >> 52) & 0x7ff);
+    if (e == 0) { /* subnormal: scale up first */
+        x *= 4503599627370496.0; /* 2^52 */
+        memcpy(&bits, &x, sizeof bits);
+        e = (int)((bits >> 52) & 0x7ff) - 52;
+    }
+    e -= 1023;
+    bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+    memcpy(&m, &bits, sizeof m); /* [1, 2) */
+    if (m > 1.4142135623730951) {
+        m /= 2.0;
         e++;
     }
-    while (x < 1.0) {
-        x *= 2.0;
-        e--;
-    }
-    y = (x - 1.0) / (x + 1.0);
+    /* ln m = 2 atanh((m-1)/(m+1)), |y| <= 0.172 */
+    y = (m - 1.0) / (m + 1.0);
     y2 = y * y;
     term = y;
-    for (k = 1; k < 60; k += 2) {
+    for (int k = 1; k < 24; k += 2) {
         sum += term / k;
         term *= y2;
     }
     return (double)e + 2.0 * sum / 0.69314718055994530942;
+}
+
+double patron__match_exp2(double x)
+{
+    double f, t = 1.0, r = 1.0, scale;
+    int i;
+    uint64_t bits;
+
+    if (x > 1000)
+        x = 1000;
+    if (x < -1000)
+        x = -1000;
+    i = (int)x;
+    if ((double)i > x)
+        i--;
+    f = (x - i) * 0.69314718055994530942; /* [0, ln 2) */
+    for (int k = 1; k < 18; k++) {
+        t *= f / k;
+        r += t;
+    }
+    if (i < -1022 || i > 1023) { /* outside the normal range: by halves */
+        for (; i > 0; i--)
+            r *= 2.0;
+        for (; i < 0; i++)
+            r /= 2.0;
+        return r;
+    }
+    bits = (uint64_t)(i + 1023) << 52;
+    memcpy(&scale, &bits, sizeof scale);
+    return r * scale;
+}
+
+double patron__match_probability(double score)
+{
+    double e = patron__match_exp2(-score);
+    return 1.0 / (1.0 + e);
+}
+
+static double logit2(double p)
+{
+    if (p <= 0)
+        return -1e9;
+    if (p >= 1)
+        return 1e9;
+    return patron__match_log2(p / (1.0 - p));
+}
+
+void patron__match_model_default(patron__match_model *mo)
+{
+    size_t i;
+
+    memset(mo, 0, sizeof *mo);
+    mo->lambda = 0.1;
+    for (i = 0; i < sizeof default_mu / sizeof default_mu[0]; i++) {
+        mo->m[default_mu[i].field][default_mu[i].level] = default_mu[i].m;
+        mo->u[default_mu[i].field][default_mu[i].level] = default_mu[i].u;
+    }
+    /* Term frequencies: a value held by about this many records weighs
+     * what the level's m/u say; by more, less; by fewer, up to tf_up_max
+     * more.  Email, phone, address, company: a person (and a duplicate or a
+     * partner) hold one; names: a share of the store. */
+    mo->tf_ref[PATRON__MF_EMAIL] = 2;
+    mo->tf_ref[PATRON__MF_PHONE] = 2;
+    mo->tf_ref[PATRON__MF_STREET] = 3; /* the address: street + number + postal code */
+    mo->tf_ref[PATRON__MF_COMPANY] = 3;
+    mo->tf_ref[PATRON__MF_LAST] = 3;
+    mo->tf_share[PATRON__MF_LAST] = 0.0005;
+    mo->tf_ref[PATRON__MF_FIRST] = 3;
+    mo->tf_share[PATRON__MF_FIRST] = 0.003;
+    mo->tf_up_max = 1.0;
+    mo->tf_power = 2.0;
+    mo->name_address_max = 14.0;
 }
 
 void patron__match_config_update(patron__match_config *cfg)
@@ -108,26 +207,25 @@ void patron__match_config_update(patron__match_config *cfg)
     for (f = 0; f < PATRON__MF_COUNT; f++)
         for (l = 0; l < PATRON__ML_COUNT; l++) {
             double m = cfg->m[f][l], u = cfg->u[f][l];
-            cfg->weight[f][l] = (m > 0 && u > 0 && l != PATRON__ML_MISSING) ? log2_of(m / u) : 0.0;
+            cfg->weight[f][l] = (m > 0 && u > 0 && l != PATRON__ML_MISSING) ? patron__match_log2(m / u) : 0.0;
         }
+    cfg->prior = logit2(cfg->lambda);
+    cfg->merge_score = logit2(cfg->merge_threshold);
+    cfg->review_score = logit2(cfg->review_threshold);
 }
 
 void patron__match_config_default(patron__match_config *cfg)
 {
-    size_t i;
-
     memset(cfg, 0, sizeof *cfg);
     memcpy(cfg->default_country, "DE", 3);
     cfg->mode = PATRON__MATCH_MODE_FIELDS;
-    cfg->merge_threshold = 9.0;
-    cfg->review_threshold = 4.0;
-    cfg->address_floor = -9.0;
-    cfg->email_conflict_blocks_merge = 1;
-    cfg->birth_overrides_household = 1;
-    for (i = 0; i < sizeof default_mu / sizeof default_mu[0]; i++) {
-        cfg->m[default_mu[i].field][default_mu[i].level] = default_mu[i].m;
-        cfg->u[default_mu[i].field][default_mu[i].level] = default_mu[i].u;
-    }
+    patron__match_model_default(&cfg->model);
+    cfg->merge_threshold = 0.98;
+    cfg->review_threshold = 0.6;
+    /* a move is one event: P(moved | one person) / P(other address | two
+     * people) is about 2^-6, however many address fields differ */
+    cfg->address_floor = -6.0;
+    cfg->address_max = 0;
     patron__match_config_update(cfg);
 }
 
@@ -231,7 +329,11 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
         return PATRON__ML_PARTIAL;
     if (typo_close(a->first, a->first_len, b->first, b->first_len, 0.92))
         return PATRON__ML_SIMILAR;
-    if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0)
+    /* The Kölner code of a short given name is a digit or two: Emma / Jan,
+     * Tanja / Tim, Michael / Nicole share one.  Phonetic counts only where
+     * the spelling is close too. */
+    if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0 &&
+        patron__match_jaro_winkler(a->first, a->first_len, b->first, b->first_len) >= 0.8)
         return PATRON__ML_PHONETIC;
     return PATRON__ML_DIFFERENT;
 }
@@ -313,6 +415,25 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     return PATRON__ML_DIFFERENT;
 }
 
+/* The digits of two strings, in order, differ: in a mailbox they are a
+ * year or a counter (thomas.mueller1960@ / thomas.mueller1970@), which
+ * tells namesakes apart rather than being a typo. */
+static int digits_differ(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a && (*a < '0' || *a > '9'))
+            a++;
+        while (*b && (*b < '0' || *b > '9'))
+            b++;
+        if (*a != *b)
+            return 1;
+        if (!*a)
+            return 0;
+        a++;
+        b++;
+    }
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -321,7 +442,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1)
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1 && !digits_differ(a, b))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -401,10 +522,6 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
     r->field[f].b = b;
 }
 
-static int person_level(int level)
-{
-    return level != PATRON__ML_MISSING && level != PATRON__ML_DIFFERENT;
-}
 
 static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                             const patron__match_rec *b, const patron__match_config *cfg)
@@ -448,6 +565,10 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     r->addr_a = best_i;
     r->addr_b = best_j;
     r->address_weight = best < cfg->address_floor ? cfg->address_floor : best;
+    /* ... and at most address_max: street, number, postal code and city
+     * that all agree are one fact (one building), not four */
+    if (cfg->address_max > 0 && r->address_weight > cfg->address_max)
+        r->address_weight = cfg->address_max;
     if (best_i < 0) {
         r->address_weight = 0;
         set(r, cfg, PATRON__MF_STREET, PATRON__ML_MISSING, empty, empty);
@@ -467,10 +588,76 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     }
 }
 
+/* An exact agreement on a value many records hold says less (see model.h). */
+static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
+                     const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
+                     double down_max)
+{
+    double count, ref, adj;
+    patron__match_field_expl *e = &r->field[f];
+
+    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[f] <= 0 || e->level != PATRON__ML_EXACT)
+        return;
+    count = tf->count(tf->ctx, f, a, addr);
+    if (count < 1)
+        return; /* unknown (or not indexed): the level's weight */
+    ref = cfg->tf_share[f] * tf->n;
+    if (ref < cfg->tf_ref[f])
+        ref = cfg->tf_ref[f];
+    adj = patron__match_log2(ref / count);
+    if (adj < 0) /* c holders share c(c-1)/2 pairs: a common value loses fast */
+        adj *= cfg->tf_power;
+    if (adj > cfg->tf_up_max)
+        adj = cfg->tf_up_max;
+    if (adj < -down_max)
+        adj = -down_max;
+    e->tf = 1;
+    e->count = count;
+    e->n = tf->n;
+    e->base_weight = e->weight;
+    e->weight += adj;
+}
+
+static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
+{
+    size_t i, n = a->n_ident < b->n_ident ? a->n_ident : b->n_ident;
+    int any = 0;
+
+    *which = -1;
+    for (i = 0; i < n; i++) {
+        if (!a->ident[i][0] || !b->ident[i][0])
+            continue;
+        if (strcmp(a->ident[i], b->ident[i]) == 0) {
+            *which = (int)i;
+            return PATRON__ML_EXACT;
+        }
+        {
+            size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
+            if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
+                patron__match_osa(a->ident[i], la, b->ident[i], lb) == 1) {
+                *which = (int)i;
+                return PATRON__ML_SIMILAR; /* a typo in the number */
+            }
+        }
+        if (!any)
+            *which = (int)i;
+        any = 1;
+    }
+    return any ? PATRON__ML_DIFFERENT : PATRON__ML_MISSING;
+}
+
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg)
 {
-    int lf, ll, f, le, half_swap = 0;
+    return patron__match_score_tf(r, a, b, cfg, NULL);
+}
+
+int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
+                           const patron__match_rec *b, const patron__match_config *cfg,
+                           const patron__match_tf *tf)
+{
+    static const char empty[] = "";
+    int lf, ll, f, le, li, wi, half_swap = 0;
     double s = 0;
 
     memset(r, 0, sizeof *r);
@@ -479,7 +666,6 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     le = cmp_email(a->email, a->email_len, b->email, b->email_len);
 
     if (cfg->mode == PATRON__MATCH_MODE_EMAIL) {
-        static const char empty[] = "";
         for (f = 0; f < PATRON__MF_COUNT; f++)
             set(r, cfg, f, PATRON__ML_MISSING, empty, empty);
         r->addr_a = r->addr_b = -1;
@@ -488,10 +674,11 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
         r->field[PATRON__MF_FIRST].weight = 0; /* shown, not scored */
         le = (le == PATRON__ML_EXACT) ? le : (le == PATRON__ML_MISSING ? le : PATRON__ML_DIFFERENT);
         set(r, cfg, PATRON__MF_EMAIL, le, a->email, b->email);
-        r->score = r->field[PATRON__MF_EMAIL].weight;
+        r->score = cfg->prior + r->field[PATRON__MF_EMAIL].weight;
+        r->probability = patron__match_probability(r->score);
         r->decision = le == PATRON__ML_EXACT ? PATRON__MATCH_MERGE : PATRON__MATCH_DISTINCT;
         if (le == PATRON__ML_EXACT && lf == PATRON__ML_DIFFERENT) {
-            r->caps |= PATRON__MATCH_CAP_SHARED_EMAIL;
+            r->rule = PATRON__MATCH_RULE_SHARED_EMAIL;
             r->decision = PATRON__MATCH_REVIEW;
         }
         return r->decision;
@@ -517,24 +704,59 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     } else {
         set(r, cfg, PATRON__MF_FIRST, lf, a->first, b->first);
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
+        apply_tf(r, cfg, tf, a, PATRON__MF_FIRST, -1, cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT]);
+        apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
     }
     score_addresses(r, a, b, cfg);
+    if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
+        r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
+        /* the address (postal code, street, number) as a whole: a
+         * Packstation or a company's building shared by many says little */
+        double whole = r->address_weight;
+        double before = r->field[PATRON__MF_STREET].weight;
+        apply_tf(r, cfg, tf, a, PATRON__MF_STREET, r->addr_a, whole > 0 ? whole : 0);
+        r->address_weight += r->field[PATRON__MF_STREET].weight - before;
+    }
     set(r, cfg, PATRON__MF_EMAIL, le, a->email, b->email);
+    apply_tf(r, cfg, tf, a, PATRON__MF_EMAIL, -1, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
+    apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
     set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
         b->company);
+    apply_tf(r, cfg, tf, a, PATRON__MF_COMPANY, -1, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    li = cmp_ident(a, b, &wi);
+    if (wi >= 0)
+        set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
+    else
+        set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)
             s += r->field[f].weight;
     s += r->address_weight;
-    r->score = s;
-    r->decision = s >= cfg->merge_threshold    ? PATRON__MATCH_MERGE
-                  : s >= cfg->review_threshold ? PATRON__MATCH_REVIEW
-                                               : PATRON__MATCH_DISTINCT;
+    /* Name and address are not independent: a household shares last name
+     * and address, and now and then the given name too (father and son).
+     * Together they say at most name_address_max; what tells one person
+     * from a namesake in the same house is a mailbox, a phone, a birth date. */
+    {
+        double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
+        if (cfg->name_address_max > 0 && na > cfg->name_address_max) {
+            r->name_address_cut = na - cfg->name_address_max;
+            s -= r->name_address_cut;
+        }
+    }
+    r->score = cfg->prior + s;
+    r->decision = r->score >= cfg->merge_score    ? PATRON__MATCH_MERGE
+                  : r->score >= cfg->review_score ? PATRON__MATCH_REVIEW
+                                                  : PATRON__MATCH_DISTINCT;
 
-    /* Rules that no weight can override. */
+    /* the probability only where someone looks at it (a batch scores
+     * millions of DISTINCT pairs) */
+    if (r->decision != PATRON__MATCH_DISTINCT)
+        r->probability = patron__match_probability(r->score);
+
+    /* The safety rules: few, explicit, named in the result. */
     {
         int ls = r->field[PATRON__MF_STREET].level, ln = r->field[PATRON__MF_NUMBER].level;
         int lp = r->field[PATRON__MF_POSTAL].level, lb = r->field[PATRON__MF_BIRTH].level;
@@ -546,47 +768,31 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
                            (lp == PATRON__ML_EXACT || lp == PATRON__ML_PARTIAL ||
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
+        int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
+        /* one shared token of several given names ("Irmgard Ilse" / "Ilse")
+         * under another last name: two people, not one */
+        int first_weak = other_first || lf == PATRON__ML_PARTIAL;
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
-        /* A distinctive address addition (a building, "Hinterhaus links")
-         * that agrees places both records in one spot despite a number or
-         * street that does not. */
-        int addition_agrees = (la == PATRON__ML_EXACT || la == PATRON__ML_SIMILAR) &&
-                              r->field[PATRON__MF_ADDITION].a[0] &&
-                              strlen(r->field[PATRON__MF_ADDITION].a) >= 5;
-        int addition_ok = la != PATRON__ML_DIFFERENT;
-        /* The name must say "this person": a given name that fits and a
-         * last name that agrees, unless a birth date or an email does.  At
-         * one and the same address two weaker forms count: the same given
-         * name under another last name (a name change on marriage), and a
-         * last name with the given name left out. */
-        int name_agrees =
-            (person_level(lf) && !half_swap && person_level(ll)) ||
-            (same_address && addition_ok && (lf == PATRON__ML_EXACT || lf == PATRON__ML_VARIANT)) ||
-            (same_address && addition_ok && lf == PATRON__ML_MISSING &&
-             (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR));
+        int ident_agrees = li == PATRON__ML_EXACT;
 
-        /* A household: same address, another first name.  An equal birth
-         * date says it is one person after all (unless configured off:
-         * twins are the exception this lets through). */
-        if (other_first && same_address &&
-            !(cfg->birth_overrides_household && lb == PATRON__ML_EXACT))
-            r->caps |= PATRON__MATCH_CAP_HOUSEHOLD;
-        if (other_first && le == PATRON__ML_EXACT)
-            r->caps |= PATRON__MATCH_CAP_SHARED_EMAIL;
-        /* Another address (other street, or other house number): a move, or
-         * a namesake, a neighbour, with a shared mailbox or phone.  Only a
-         * birth date tells. */
-        if ((ls == PATRON__ML_DIFFERENT || ln == PATRON__ML_DIFFERENT ||
-             ln == PATRON__ML_PARTIAL) &&
-            !birth_agrees && !addition_agrees)
-            r->caps |= PATRON__MATCH_CAP_ADDRESS;
-        if (cfg->email_conflict_blocks_merge && le == PATRON__ML_DIFFERENT)
-            r->caps |= PATRON__MATCH_CAP_EMAIL_CONFLICT;
-        if (!name_agrees && !birth_agrees && le != PATRON__ML_EXACT)
-            r->caps |= PATRON__MATCH_CAP_NO_PERSON;
+        /* (b) two people by their names: never MERGE */
+        if (first_weak && other_last && !ident_agrees) {
+            if (r->decision == PATRON__MATCH_MERGE) {
+                r->decision = PATRON__MATCH_REVIEW;
+                r->rule = PATRON__MATCH_RULE_OTHER_NAMES;
+            }
+        } else if (other_first && !birth_agrees && !ident_agrees &&
+                   (same_address || le == PATRON__ML_EXACT ||
+                    r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
+                   r->decision != PATRON__MATCH_DISTINCT) {
+            /* (a) a household: same address (or the household's mailbox or
+             * phone), another given name, no agreeing birth date (an
+             * agreeing one says it is one person after all; twins are the
+             * known exception) */
+            r->decision = PATRON__MATCH_HOUSEHOLD;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        }
     }
-    if (r->caps && r->decision == PATRON__MATCH_MERGE)
-        r->decision = PATRON__MATCH_REVIEW;
     return r->decision;
 }
 
@@ -594,7 +800,7 @@ const char *patron__match_field_name(int field)
 {
     static const char *const names[PATRON__MF_COUNT] = {
         "first_name", "last_name", "street", "house_number", "address_addition", "postal_code",
-        "city",       "email",     "phone",  "birth_date",   "company",
+        "city",       "email",     "phone",  "birth_date",   "company",          "identifier",
     };
     return (field >= 0 && field < PATRON__MF_COUNT) ? names[field] : "?";
 }
@@ -608,9 +814,25 @@ const char *patron__match_level_name(int level)
     return (level >= 0 && level < PATRON__ML_COUNT) ? names[level] : "?";
 }
 
+const char *patron__match_rule_name(int rule)
+{
+    switch (rule) {
+    case PATRON__MATCH_RULE_HOUSEHOLD:
+        return "household";
+    case PATRON__MATCH_RULE_OTHER_NAMES:
+        return "other_names";
+    case PATRON__MATCH_RULE_SHARED_EMAIL:
+        return "shared_email";
+    default:
+        return "";
+    }
+}
+
 const char *patron__match_decision_name(int decision)
 {
     switch (decision) {
+    case PATRON__MATCH_HOUSEHOLD:
+        return "household";
     case PATRON__MATCH_MERGE:
         return "merge";
     case PATRON__MATCH_REVIEW:

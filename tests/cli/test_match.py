@@ -33,7 +33,7 @@ class Dedupe(clitest.CliTest):
         for row in rows[1:]:
             self.assertEqual(len(row), 4)
             self.assertRegex(row[2], r"^-?\d+\.\d{3}$")
-            self.assertIn(row[3], ("merge", "review"))
+            self.assertIn(row[3], ("merge", "review", "household"))
         return {(a, b): (float(s), d) for a, b, s, d in rows[1:]}, r.stderr.decode()
 
     def test_german_duplicates(self):
@@ -120,13 +120,18 @@ class Match(clitest.CliTest):
         out = self.ok("match", "m1")
         lines = out.splitlines()
         self.assertEqual(lines[0], "2 candidates for K000001 (Max Müller, 10115 Berlin, max.mueller@gmail.com)")
-        self.assertRegex(lines[2], r"^1\. K000002  merge  score [0-9.]+  Max Mueller, 10115 Berlin")
+        self.assertRegex(lines[2], r"^1\. K000002  merge  probability [0-9.]+  score [0-9.]+  Max Mueller, 10115 Berlin")
         self.assertEqual(lines[3].split(), ["field", "K000001", "K000002", "level", "weight"])
         rows = {l.split()[0]: l.split() for l in lines[4:] if l.startswith("   ") and l.strip()}
         self.assertEqual(rows["last_name"][1:3], ["mueller", "mueller"])
         self.assertEqual(rows["street"][1], rows["street"][2])  # Straße and Str. normalised alike
-        self.assertRegex(rows["last_name"][-1], r"^\+\d+\.\d\d$")
-        self.assertIn("\n2. K000003  review", out)
+        self.assertRegex(rows["last_name"][4], r"^\+\d+\.\d\d$")  # then, maybe, "(N of M customers, ...)"
+        # Erika at the same address: a household, and the rule says so
+        self.assertRegex(out, r"\n2\. K000003  household  probability [0-9.]+  score [0-9.]+  rule household ")
+        # a value that several customers hold (a family's landline) says how
+        # many, and what the level alone would have weighed
+        self.assertRegex(out, r"\n   phone +\+49301234567 +\+49301234567 +exact +\+\d+\.\d\d  "
+                              r"\(3 of 6 customers, instead of \+\d+\.\d\d\)\n")
 
     def test_match_json(self):
         cands = json.loads(self.ok("match", "K000001", "--json"))

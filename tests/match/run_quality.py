@@ -81,11 +81,26 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   life events         P 0.9408  R 0.4538  any 0.8188 (issue 11, before its
 #                       evidence model: the caps of score.c hold back moves,
 #                       second mailboxes and marriages)
+#   after issue 11's evidence model (helper F: caps removed, value
+#   frequencies, household verdict, the two safety rules):
+#   german-20000-seed7  P 0.9870  R 0.9935  any 0.9935 (households apart)
+#   febrl4              P 1.0000  R 0.9782  F1 0.9890
+#   febrl3              P 1.0000  R 0.9777  F1 0.9887
+#   life events         P 0.9571  R 0.6833  any 0.7700
+# The floors moved down where the issue's own rules cost: on the generator
+# about 45 of its false MERGE pairs are namesakes with one email at two
+# addresses and father/son pairs with one address and phone but two
+# mailboxes - exactly "a move with the same name and personal email" and
+# "a second mailbox" that issue 11 says are MERGE; the 81 true pairs with
+# another given name at one address are HOUSEHOLD now (not REVIEW); on
+# FEBRL4/3 about 50 true pairs have both names replaced and are held at
+# REVIEW by the "other_names" rule (a MERGE only with an identifier, see
+# soc_sec_id).
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.996, "merge_recall": 0.995, "any_recall": 0.999},
-    "febrl4": {"merge_f1": 0.991, "merge_precision": 0.999, "merge_recall": 0.983},
-    "febrl3": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979},
-    LIFE: {"merge_precision": 0.940, "merge_recall": 0.453, "any_recall": 0.818},
+    "german-20000-seed7": {"merge_precision": 0.986, "merge_recall": 0.993, "any_recall": 0.993},
+    "febrl4": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.978},
+    "febrl3": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.977},
+    LIFE: {"merge_precision": 0.956, "merge_recall": 0.683, "any_recall": 0.769},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure where the product has none today.

@@ -8,17 +8,28 @@ namespace Patron;
 final class Candidate
 {
     /**
-     * @param string $decision "merge" (the same customer) or "review" (perhaps)
-     * @param list<array{field:string,a:string,b:string,level:string,weight:float}> $explanation
-     *        per compared field: the two normalised values (the customer's and
+     * @param string $decision "merge" (the same customer), "review" (perhaps) or
+     *        "household" (another person of the same household)
+     * @param list<array<string,string|float|bool|int>> $explanation
+     *        per compared field (keys field, a, b, level, weight, level_weight,
+     *        frequency, holders, customers): the two normalised values (the customer's and
      *        the candidate's, "" when missing), the comparison level
-     *        ("exact", "phonetic", ...) and the weight it added to the score
+     *        ("exact", "phonetic", ...), the weight it added to the score and,
+     *        when the value's frequency adjusted it (frequency true), how many
+     *        of how many customers hold it and the level's own weight
+     * @param float  $probability the match probability, 2^score / (1 + 2^score)
+     * @param string $rule the safety rule that decided ("household", "other_names",
+     *        "shared_email"), "" when the probability alone decided
      */
     public function __construct(
         public readonly int $id,
         public readonly float $score,
         public readonly string $decision,
         public readonly array $explanation = [],
+        public readonly float $probability = 0.0,
+        public readonly string $rule = '',
+        public readonly float $prior = 0.0,
+        public readonly float $adjustment = 0.0,
     ) {
     }
 

@@ -596,27 +596,33 @@ final class Db
                 }
                 $explanation = [];
                 for ($k = 0; $k < $nf; $k++) {
-                    $st = $lib->patron_matches_explain(
-                        $out,
-                        \FFI::addr($field),
-                        \FFI::addr($a),
-                        \FFI::addr($b),
-                        \FFI::addr($level),
-                        \FFI::addr($weight),
-                        $i,
-                        $k
-                    );
+                    $fd = $lib->new('patron_match_field_detail');
+                    $fd->version = 1;
+                    $st = $lib->patron_matches_field_detail($out, \FFI::addr($fd), $i, $k);
                     if ($st !== FFI::OK) {
                         FFI::raise($st, '');
                     }
-                    $explanation[] = ['field' => self::cstr($field), 'a' => self::cstr($a), 'b' => self::cstr($b),
-                        'level' => self::cstr($level), 'weight' => (float) $weight->cdata];
+                    $explanation[] = ['field' => \FFI::string($fd->field), 'a' => \FFI::string($fd->value_a),
+                        'b' => \FFI::string($fd->value_b), 'level' => \FFI::string($fd->level),
+                        'weight' => (float) $fd->weight, 'level_weight' => (float) $fd->level_weight,
+                        'frequency' => (bool) $fd->frequency, 'holders' => (int) $fd->holders,
+                        'customers' => (int) $fd->customers];
+                }
+                $det = $lib->new('patron_match_detail');
+                $det->version = 1;
+                $st = $lib->patron_matches_detail($out, \FFI::addr($det), $i);
+                if ($st !== FFI::OK) {
+                    FFI::raise($st, '');
                 }
                 $result[] = new Candidate(
                     (int) $id->cdata,
                     (float) $score->cdata,
                     (string) $lib->patron_decision_name($decision->cdata),
-                    $explanation
+                    $explanation,
+                    (float) $det->probability,
+                    \FFI::string($det->rule),
+                    (float) $det->prior,
+                    (float) $det->adjustment
                 );
             }
             return $result;
@@ -625,7 +631,92 @@ final class Db
         }
     }
 
-    /** Deduplicate the whole store: MERGE and REVIEW pairs and stable clusters. */
+    // ---- the matcher's configuration (kept in the store) ------------------------
+
+    /** @return array{merge_probability:float,review_probability:float,prior:float,default_country:string} */
+    public function matchSettings(): array
+    {
+        $lib = FFI::lib();
+        $s = $lib->new('patron_match_settings');
+        $s->version = 1;
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_get($db, \FFI::addr($s)));
+        return ['merge_probability' => (float) $s->merge_probability,
+            'review_probability' => (float) $s->review_probability, 'prior' => (float) $s->prior,
+            'default_country' => \FFI::string($s->default_country, 2)];
+    }
+
+    /** Change some of matchSettings() (the rest stay). @param array<string,float|string> $changes */
+    public function setMatchSettings(array $changes): void
+    {
+        $cur = $this->matchSettings();
+        foreach ($changes as $k => $v) {
+            if (!array_key_exists($k, $cur)) {
+                throw new InvalidValueException("unknown match setting '$k'", FFI::E_INVALID);
+            }
+            $cur[$k] = $v;
+        }
+        $lib = FFI::lib();
+        $s = $lib->new('patron_match_settings');
+        $s->version = 1;
+        $s->merge_probability = (float) $cur['merge_probability'];
+        $s->review_probability = (float) $cur['review_probability'];
+        $s->prior = (float) $cur['prior'];
+        $country = (string) $cur['default_country'];
+        for ($i = 0; $i < 2; $i++) {
+            $s->default_country[$i] = $country[$i] ?? "\0";
+        }
+        $s->default_country[2] = "\0";
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_set($db, \FFI::addr($s)));
+    }
+
+    /** @return array{0:float,1:float} m and u of a field's comparison level */
+    public function matchProbability(string $field, string $level): array
+    {
+        $lib = FFI::lib();
+        $m = $lib->new('double');
+        $u = $lib->new('double');
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_probability(
+            $db,
+            \FFI::addr($m),
+            \FFI::addr($u),
+            $field,
+            $level
+        ));
+        return [(float) $m->cdata, (float) $u->cdata];
+    }
+
+    public function setMatchProbability(string $field, string $level, float $m, float $u): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_set_probability($db, $field, $level, $m, $u));
+    }
+
+    /** Declare the custom property $property an identifier for matching. */
+    public function addIdentifier(string $property): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_identifier_add($db, $property));
+    }
+
+    public function removeIdentifier(string $property): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_identifier_remove($db, $property));
+    }
+
+    /** @return list<string> */
+    public function identifiers(): array
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('char*');
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_identifiers($db, \FFI::addr($out)));
+        $text = (string) FFI::takeString($out);
+        return $text === '' ? [] : explode("\n", $text);
+    }
+
+    public function resetMatchConfig(): void
+    {
+        $this->run(fn($lib, $db) => $lib->patron_db_match_config_reset($db));
+    }
+
+    /** Deduplicate the whole store: MERGE, REVIEW and HOUSEHOLD pairs, stable clusters and households. */
     public function dedupe(string $mode = 'fields'): Dedupe
     {
         $m = self::mode(self::MATCH_MODES, $mode, 'match mode');
@@ -639,6 +730,7 @@ final class Db
             $decision = $lib->new('int');
             $pairs = [];
             $clusters = [];
+            $households = [];
             for ($i = 0, $n = $lib->patron_pairs_count($out); $i < $n; $i++) {
                 $lib->patron_pairs_get(
                     $out,
@@ -659,6 +751,10 @@ final class Db
                     if ($cl !== 0) {
                         $clusters[$cl][$id] = $id;
                     }
+                    $hh = (int) $lib->patron_pairs_household($out, $id);
+                    if ($hh !== 0) {
+                        $households[$hh][$id] = $id;
+                    }
                 }
             }
             ksort($clusters);
@@ -667,7 +763,13 @@ final class Db
                 $members = array_values($members);
             }
             unset($members);
-            return new Dedupe($pairs, $clusters);
+            ksort($households);
+            foreach ($households as &$members) {
+                ksort($members);
+                $members = array_values($members);
+            }
+            unset($members);
+            return new Dedupe($pairs, $clusters, $households);
         } finally {
             $lib->patron_pairs_free($out);
         }

@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 3;
+    public const STORE_VERSION = 4;
 
     private function __construct()
     {
@@ -354,6 +354,7 @@ typedef struct patron_store_ops {
     int (*meta_scan)(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *emit_ctx);
     int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
+    int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
     int (*begin_read)(void *ctx);
 } patron_store_ops;
 int patron_store_ops_init(patron_store_ops *ops, unsigned version);
@@ -461,13 +462,53 @@ int patron_matches_get(const patron_matches *m, int64_t *id_out, double *score_o
 size_t patron_matches_field_count(const patron_matches *m);
 int patron_matches_explain(const patron_matches *m, const char **field_out, const char **value_a_out,
                            const char **value_b_out, const char **level_out, double *weight_out, size_t i, size_t k);
+typedef struct patron_match_detail {
+    unsigned version;
+    double score;
+    double probability;
+    double prior;
+    double adjustment;
+    int decision;
+    const char *rule;
+} patron_match_detail;
+int patron_matches_detail(const patron_matches *m, patron_match_detail *out, size_t i);
+typedef struct patron_match_field_detail {
+    unsigned version;
+    const char *field;
+    const char *value_a;
+    const char *value_b;
+    const char *level;
+    double weight;
+    double level_weight;
+    int frequency;
+    uint64_t holders;
+    uint64_t customers;
+} patron_match_field_detail;
+int patron_matches_field_detail(const patron_matches *m, patron_match_field_detail *out, size_t i, size_t k);
 int patron_matches_to_json(const patron_matches *m, char **out, unsigned flags);
 void patron_matches_free(patron_matches *m);
+typedef struct patron_match_settings {
+    unsigned version;
+    double merge_probability;
+    double review_probability;
+    double prior;
+    char default_country[3];
+} patron_match_settings;
+int patron_db_match_config_get(patron_db *db, patron_match_settings *out);
+int patron_db_match_config_set(patron_db *db, const patron_match_settings *settings);
+int patron_db_match_config_probability(patron_db *db, double *m_out, double *u_out, const char *field,
+                                       const char *level);
+int patron_db_match_config_set_probability(patron_db *db, const char *field, const char *level, double m, double u);
+int patron_db_match_config_identifier_add(patron_db *db, const char *property);
+int patron_db_match_config_identifier_remove(patron_db *db, const char *property);
+int patron_db_match_config_identifiers(patron_db *db, char **out);
+int patron_db_match_config_reset(patron_db *db);
 int patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
 size_t patron_pairs_count(const patron_pairs *p);
 int patron_pairs_get(const patron_pairs *p, int64_t *id_a_out, int64_t *id_b_out, double *score_out,
                      int *decision_out, size_t i);
 int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
+int64_t patron_pairs_household(const patron_pairs *p, int64_t id);
 void patron_pairs_free(patron_pairs *p);
 
 int patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);

@@ -210,8 +210,13 @@ abstract class StoreContract extends TestCase
         $this->assertSame('mueller', $last['b']);
         $this->assertGreaterThan(0.0, $last['weight']);
         $this->assertNotSame('', $last['level']);
+        // score = prior + the field weights + adjustment (address floor, name+address ceiling)
         $sum = array_sum(array_column($best->explanation, 'weight'));
-        $this->assertEqualsWithDelta($best->score, $sum, 1e-6);
+        $this->assertEqualsWithDelta($best->score, $best->prior + $sum + $best->adjustment, 1e-6);
+        $this->assertEqualsWithDelta(1.0 / (1.0 + 2 ** -$best->score), $best->probability, 1e-9);
+        $this->assertSame('', $best->rule);
+        $this->assertArrayHasKey('holders', $last);
+        $this->assertArrayHasKey('level_weight', $last);
 
         // A stored customer is not its own candidate; Jana has none.
         $this->assertSame([], $this->db->match($this->db->load($jana->id)));
@@ -229,6 +234,42 @@ abstract class StoreContract extends TestCase
         $this->assertSame($max->id, $dd->clusterOf($twin));
         $this->assertSame(0, $dd->clusterOf($jana->id));
         $this->assertSame([$max->id => [$max->id, $twin->id]], $dd->clusters);
+    }
+
+    public function testHouseholdFrequencyAndConfiguration(): void
+    {
+        $max = $this->db->create(self::MAX);
+        $erika = $this->db->create(
+            ['first_name' => 'Erika', 'birth_date' => '1983-02-01', 'email' => 'erika@example.de'] + self::MAX
+        );
+        $c = array_values(array_filter($this->db->match($this->db->load($erika->id)), fn($x) => $x->id === $max->id));
+        $this->assertCount(1, $c);
+        $this->assertSame('household', $c[0]->decision);
+        $this->assertSame('household', $c[0]->rule);
+        $last = $c[0]->field('last_name');
+        $this->assertTrue($last['frequency']);
+        $this->assertSame(2, $last['holders']);
+        $this->assertSame(2, $last['customers']);
+        $dd = $this->db->dedupe();
+        $this->assertSame(0, $dd->clusterOf($erika->id));
+        $this->assertSame(min($max->id, $erika->id), $dd->householdOf($erika->id));
+        $this->assertSame(min($max->id, $erika->id), $dd->householdOf($max->id));
+
+        $s = $this->db->matchSettings();
+        $this->assertSame(0.98, $s['merge_probability']);
+        $this->assertSame('DE', $s['default_country']);
+        $this->db->setMatchSettings(['merge_probability' => 0.99, 'default_country' => 'AT']);
+        $s = $this->db->matchSettings();
+        $this->assertSame(0.99, $s['merge_probability']);
+        $this->assertSame('AT', $s['default_country']);
+        $this->db->setMatchProbability('phone', 'exact', 0.8, 0.01);
+        $this->assertSame([0.8, 0.01], $this->db->matchProbability('phone', 'exact'));
+        $this->db->addIdentifier('kundenkarte');
+        $this->assertSame(['kundenkarte'], $this->db->identifiers());
+        $this->db->removeIdentifier('kundenkarte');
+        $this->assertSame([], $this->db->identifiers());
+        $this->db->resetMatchConfig();
+        $this->assertSame(0.98, $this->db->matchSettings()['merge_probability']);
     }
 
     public function testMergeWithPlanEditingAndUndo(): void

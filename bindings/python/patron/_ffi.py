@@ -12,7 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_size_t,
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int64, c_size_t,
                     c_uint, c_uint64, c_void_p)
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -134,6 +134,43 @@ class patron_activate_options(Structure):
         ("flags", c_uint),
         ("fn", activation_fn),
         ("payload", c_void_p),
+    ]
+
+
+class patron_match_detail(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("score", c_double),
+        ("probability", c_double),
+        ("prior", c_double),
+        ("adjustment", c_double),
+        ("decision", c_int),
+        ("rule", c_char_p),
+    ]
+
+
+class patron_match_field_detail(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("field", c_char_p),
+        ("value_a", c_char_p),
+        ("value_b", c_char_p),
+        ("level", c_char_p),
+        ("weight", c_double),
+        ("level_weight", c_double),
+        ("frequency", c_int),
+        ("holders", c_uint64),
+        ("customers", c_uint64),
+    ]
+
+
+class patron_match_settings(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("merge_probability", c_double),
+        ("review_probability", c_double),
+        ("prior", c_double),
+        ("default_country", c_char * 3),
     ]
 
 
@@ -269,12 +306,24 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_matches_explain": (S, [P, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_char_p),
                                    POINTER(c_char_p), POINTER(c_double), c_size_t, c_size_t], None),
     "patron_matches_to_json": (S, [P, _OUTSTR, c_uint], None),
+    "patron_matches_detail": (S, [P, POINTER(patron_match_detail), c_size_t], None),
+    "patron_matches_field_detail": (S, [P, POINTER(patron_match_field_detail), c_size_t, c_size_t], None),
+    "patron_db_match_config_get": (S, [P, POINTER(patron_match_settings)], (_DB, 0)),
+    "patron_db_match_config_set": (S, [P, POINTER(patron_match_settings)], (_DB, 0)),
+    "patron_db_match_config_probability": (S, [P, POINTER(c_double), POINTER(c_double), c_char_p, c_char_p],
+                                           (_DB, 0)),
+    "patron_db_match_config_set_probability": (S, [P, c_char_p, c_char_p, c_double, c_double], (_DB, 0)),
+    "patron_db_match_config_identifier_add": (S, [P, c_char_p], (_DB, 0)),
+    "patron_db_match_config_identifier_remove": (S, [P, c_char_p], (_DB, 0)),
+    "patron_db_match_config_identifiers": (S, [P, _OUTSTR], (_DB, 0)),
+    "patron_db_match_config_reset": (S, [P], (_DB, 0)),
     "patron_matches_free": (None, [P], None),
     "patron_db_dedupe": (S, [P, POINTER(P), c_int], (_DB, 0)),
     "patron_pairs_count": (c_size_t, [P], None),
     "patron_pairs_get": (S, [P, POINTER(c_int64), POINTER(c_int64), POINTER(c_double), POINTER(c_int), c_size_t],
                          None),
     "patron_pairs_cluster": (c_int64, [P, c_int64], None),
+    "patron_pairs_household": (c_int64, [P, c_int64], None),
     "patron_pairs_free": (None, [P], None),
     # lifecycle
     "patron_db_register": (S, [P, P, P], (_DB, 0)),

@@ -97,7 +97,13 @@ class LifecycleTests:
         self.assertIsNone(self.db.load(existing.id).login_user)
 
     def test_activate_auto_review_only(self) -> None:
-        pending, existing = self._pair("max.neu@example.de", "max.alt@example.de")
+        # two mailboxes and no birth date or phone in the registration: a
+        # review (issue 11: with the birth date it is a second mailbox, a MERGE)
+        shop = max_shop("max.neu@example.de")
+        shop.birth_date = None
+        pending = self.db.register(shop)
+        existing = self.db.create(max_existing("max.alt@example.de"))
+        self.b.add_order("O-1", existing.id)  # type: ignore[attr-defined]
         rev = self.db.load(existing).revision
         a = self.db.activate(pending, "auto")
         self.assertEqual(a.outcome, patron.Outcome.ACTIVATED)

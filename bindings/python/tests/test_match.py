@@ -34,7 +34,11 @@ class MatchTests:
         self.assertEqual(fields["last_name"].level, "exact")
         self.assertGreater(fields["last_name"].weight, 0)
         self.assertEqual(fields["street"].value_a, fields["street"].value_b)  # Hauptstr. = Hauptstraße
-        self.assertAlmostEqual(sum(e.weight for e in best.explanation), best.score, delta=0.05)
+        # score = prior + the field weights + adjustment (floor/ceiling)
+        self.assertAlmostEqual(best.prior + sum(e.weight for e in best.explanation) + best.adjustment, best.score,
+                               delta=1e-6)
+        self.assertGreaterEqual(best.probability, 0.98)
+        self.assertEqual(best.rule, "")
         self.assertIn("last_name", best.explain())
         js = m.to_dict()
         self.assertEqual(js[0]["id"], existing.id)
@@ -53,12 +57,68 @@ class MatchTests:
 
     def test_review_level_candidate(self) -> None:
         ex = self.db.create(max_existing("max.alt@example.de"))
-        m = self.db.match(person("Max", "Mustermnan", "max.neu@example.de", "Hauptstr.", "12", "10115", "Berlin",
-                                 birth_date="1980-05-17"))
+        # two mailboxes and nothing else that tells one person from a
+        # namesake in the house: a review (with the birth date: a MERGE)
+        m = self.db.match(person("Max", "Mustermnan", "max.neu@example.de", "Hauptstr.", "12", "10115", "Berlin"))
         self.assertEqual(m[0].id, ex.id)
         self.assertEqual(m[0].decision, patron.Decision.REVIEW)
+        self.assertTrue(0.6 <= m[0].probability < 0.98)
+        m2 = self.db.match(person("Max", "Mustermnan", "max.neu@example.de", "Hauptstr.", "12", "10115", "Berlin",
+                                  birth_date="1980-05-17"))
+        self.assertEqual(m2[0].decision, patron.Decision.MERGE)
         levels = {e.field: e.level for e in m[0].explanation}
         self.assertEqual(levels["email"], "different")
+
+    def test_household_rule_and_frequencies(self) -> None:
+        ex = self.db.create(max_existing("max@example.de"))
+        erika = self.db.create(person("Erika", "Mustermann", "erika@example.de", "Hauptstraße", "12", "10115",
+                                      "Berlin"))
+        m = self.db.match(erika)
+        c = [x for x in m if x.id == ex.id][0]
+        self.assertEqual(c.decision, patron.Decision.HOUSEHOLD)
+        self.assertEqual(str(c.decision), "household")
+        self.assertEqual(c.rule, "household")
+        d = self.db.dedupe()
+        self.assertEqual(d.households.get(min(ex.id, erika.id)), sorted([ex.id, erika.id]))
+        self.assertEqual(d.cluster_of(erika.id), 0)
+        # a last name five customers hold: weighed by its frequency
+        for i in range(4):
+            self.db.create(person("Paul%s" % "abcd"[i], "Mustermann", "p%d@example.de" % i, "Ring", str(i + 1),
+                                  "10115", "Berlin"))
+        fields = {e.field: e for e in self.db.match(person("Max", "Mustermann", "max@example.de", "Hauptstr.",
+                                                           "12", "10115", "Berlin"))[0].explanation}
+        last = fields["last_name"]
+        self.assertTrue(last.frequency)
+        self.assertEqual(last.holders, 6)
+        self.assertEqual(last.customers, 6)
+        self.assertLess(last.weight, last.level_weight)
+        self.assertIn("6 of 6 customers", last.frequency_note())
+        self.assertFalse(fields["first_name"].frequency and fields["first_name"].holders == 0)
+
+    def test_config_and_identifier(self) -> None:
+        s = self.db.match_settings()
+        self.assertEqual(s["merge_probability"], 0.98)
+        self.assertEqual(s["default_country"], "DE")
+        self.db.set_match_settings(merge_probability=0.99)
+        self.assertEqual(self.db.match_settings()["merge_probability"], 0.99)
+        with self.assertRaises(patron.PatronError):
+            self.db.set_match_settings(review_probability=0.999)
+        self.db.set_match_probability("phone", "exact", 0.8, 0.01)
+        self.assertEqual(self.db.match_probability("phone", "exact"), (0.8, 0.01))
+        self.db.reset_match_config()
+        self.assertEqual(self.db.match_settings()["merge_probability"], 0.98)
+        a = person("Hannelore", "Brueckner", "h.b@example.de", "Ring", "4", "10115", "Berlin")
+        a.properties["karte"] = "4711"
+        a = self.db.create(a)
+        b = person("Lore", "Siebert", None, "Ring", "4", "10115", "Berlin")
+        b.properties["karte"] = "4711"
+        self.assertNotEqual(self.db.match(b)[0].decision if self.db.match(b) else 0, patron.Decision.MERGE)
+        self.db.add_identifier("karte")
+        self.assertEqual(self.db.identifiers(), ["karte"])
+        self.assertEqual(self.db.match(b)[0].decision, patron.Decision.MERGE)
+        self.assertEqual([e for e in self.db.match(b)[0].explanation if e.field == "identifier"][0].level, "exact")
+        self.db.remove_identifier("karte")
+        self.assertEqual(self.db.identifiers(), [])
 
     def test_dedupe_pairs_and_clusters(self) -> None:
         a = self.db.create(max_existing("max@example.de"))

@@ -61,7 +61,9 @@ class Reprs(unittest.TestCase):
             self.assertLess(len(repr(d)), 120, repr(d))
             self.assertRegex(repr(d), r"^<Dedupe \d+ pairs \(\d+ merge, \d+ review\), \d+ clusters of \d+ customers>$")
             m = db.match(1)
-            self.assertGreater(len(m), 5)
+            # 120 namesakes at one address: value frequencies leave the ones
+            # sharing its mailbox (issue 11)
+            self.assertGreater(len(m), 1)
             self.assertLess(len(repr(m)), 200, repr(m))
             self.assertLess(len(repr(m[0])), 100, repr(m[0]))
             self.assertIn("merge", repr(m[0]))

@@ -850,6 +850,35 @@ static int ms_remove(void *ctx, int64_t id)
     return PATRON_OK;
 }
 
+/* The number of ids under a key, from the index alone: the inline slots of
+ * its hash, or the size of its overflow set. */
+static int ms_count(void *ctx, int kind, const char *value, uint64_t *out)
+{
+    patron_memstore *ms = MS(ctx);
+    uint64_t h = patron__hash_key(kind, value), n = 0;
+    size_t mask = ms->keys.cap - 1;
+    *out = 0;
+    if (!ms->keys.cap)
+        return PATRON_OK;
+    for (size_t j = h & mask; ms->keys.s[j].h; j = (j + 1) & mask) {
+        if (ms->keys.s[j].h != h)
+            continue;
+        if (ms->keys.s[j].id < 0) {
+            const mset *t = &ms->keys.ovf[-ms->keys.s[j].id - 1];
+            if (kind <= 0 || kind >= 100) {
+                n += t->used;
+                continue;
+            }
+            for (size_t k = 0; k < t->cap; k++) /* an exact key: check each (rare) */
+                n += t->ids[k] && has_core_key(&ms->recs[t->ids[k]], kind, value);
+        } else if (kind <= 0 || kind >= 100 || has_core_key(&ms->recs[ms->keys.s[j].id], kind, value)) {
+            n++;
+        }
+    }
+    *out = n;
+    return PATRON_OK;
+}
+
 static int ms_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *ectx)
 {
     patron_memstore *ms = MS(ctx);
@@ -1343,6 +1372,7 @@ static const patron_store_ops MEM_OPS = {
     .meta_scan = ms_meta_scan,
     .match_form_put = ms_match_form_put,
     .match_form_get = ms_match_form_get,
+    .count = ms_count,
 };
 
 /* A new session on `ms` (NULL: a private store owned by the session). */

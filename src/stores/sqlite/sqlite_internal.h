@@ -49,6 +49,7 @@ enum psq_stmt {
     ST_KEY_DELETE_ONE,
     ST_KEY_OF,
     ST_KEY_LOOKUP,
+    ST_KEY_COUNT,
     ST_SCAN,
     ST_COUNTER_BUMP,
     ST_COUNTER_GET,

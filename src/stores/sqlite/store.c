@@ -123,6 +123,8 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_KEY_OF] = "SELECT kind, value FROM @customer_keys WHERE customer_id = ?1",
     [ST_KEY_LOOKUP] = "SELECT customer_id FROM @customer_keys WHERE kind = ?1 AND value = ?2 "
                       "ORDER BY customer_id",
+    /* index-only: a range of the keys table's primary key (kind, value, id) */
+    [ST_KEY_COUNT] = "SELECT count(*) FROM @customer_keys WHERE kind = ?1 AND value = ?2",
     [ST_SCAN] = "SELECT id FROM @customers WHERE id > ?1"
                 " AND (?2 IS NULL OR state = ?2)"
                 " AND (?3 IS NULL OR coalesce(locked, 0) = ?3)"
@@ -1080,6 +1082,30 @@ static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
     return emit_ids(s, st, emit, emit_ctx, "lookup");
 }
 
+static int cb_count(void *ctx, int kind, const char *value, uint64_t *out)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, step;
+    sqlite3_stmt *st = stmt(s, ST_KEY_COUNT, &rc);
+
+    *out = 0;
+    if (!st)
+        return psq_fail(s, rc, "count");
+    if (!value)
+        return 0;
+    bind_key(st, 1, kind, value);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        *out = n > 0 ? (uint64_t)n : 0;
+        step = sqlite3_step(st);
+    }
+    done(st);
+    if (step != SQLITE_DONE)
+        return psq_fail(s, step, "count");
+    return 0;
+}
+
 static sqlite3_int64 sql_limit(size_t limit)
 {
     return limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit;
@@ -1874,6 +1900,7 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
     ops_out->meta_get = cb_meta_get;
     ops_out->meta_put = cb_meta_put;
     ops_out->meta_scan = cb_meta_scan;
+    ops_out->count = cb_count;
     *ctx_out = s;
     return PATRON_OK;
 
