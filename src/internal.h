@@ -155,6 +155,7 @@ struct patron_db {
     unsigned width;
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
+    char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
     char errmsg[512];
 };
 
@@ -162,6 +163,11 @@ struct patron_db {
 /* Bring db->match_cfg up to what the store's meta holds (inside a
  * transaction; a store without meta keeps the handle's own). */
 patron_status patron__match_config_load(patron_db *db);
+/* Store cfg (one transaction) and make it the handle's; `estimate` non-NULL:
+ * also the estimation record under PATRON__ESTIMATE_META_KEY ("" clears). */
+#define PATRON__ESTIMATE_META_KEY "patron.match.estimate"
+patron_status patron__match_config_save(patron_db *db, const struct patron__match_config *cfg,
+                                        const char *estimate);
 
 /* Which callback results pass through patron__store_rc unchanged. */
 #define PASS_NOT_FOUND 1u

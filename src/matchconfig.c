@@ -159,14 +159,20 @@ patron_status patron__match_config_load(patron_db *db)
     return PATRON_OK;
 }
 
-/* Write cfg to the store's meta (one transaction) and make it the handle's. */
-static patron_status config_store(patron_db *db, const patron__match_config *cfg)
+/* Write cfg to the store's meta (one transaction) and make it the handle's;
+ * with `estimate` non-NULL also what patron_db_estimate() estimated ("" when
+ * nothing: the model is the defaults again). */
+patron_status patron__match_config_save(patron_db *db, const patron__match_config *cfg, const char *estimate)
 {
     patron_status st;
     char *conf, *model;
     if (!has_meta(db)) {
         /* a store without meta: this handle only */
         *db->match_cfg = *cfg;
+        if (estimate) {
+            patron__free(db->match_estimate);
+            db->match_estimate = estimate[0] ? patron__strdup(estimate) : NULL;
+        }
         return patron__db_ok(db);
     }
     conf = config_format(cfg);
@@ -180,6 +186,8 @@ static patron_status config_store(patron_db *db, const patron__match_config *cfg
         st = patron__st_meta_put(db, CONFIG_META_KEY, conf);
         if (!st)
             st = patron__st_meta_put(db, PATRON__MODEL_META_KEY, model);
+        if (!st && estimate)
+            st = patron__st_meta_put(db, PATRON__ESTIMATE_META_KEY, estimate);
         st = patron__tx_end(db, st);
     }
     patron__free(conf);
@@ -192,6 +200,11 @@ static patron_status config_store(patron_db *db, const patron__match_config *cfg
 }
 
 /* The current configuration, freshly from the store. */
+static patron_status config_store(patron_db *db, const patron__match_config *cfg)
+{
+    return patron__match_config_save(db, cfg, NULL);
+}
+
 static patron_status config_current(patron_db *db, patron__match_config *out)
 {
     patron_status st = patron__tx_begin(db);
@@ -388,5 +401,62 @@ patron_status patron_db_match_config_reset(patron_db *db)
     if (!db)
         return PATRON_E_INVALID;
     patron__match_config_default(&c);
-    return config_store(db, &c);
+    return patron__match_config_save(db, &c, "");
+}
+
+/* Which fields the stored estimate covers: the "fields=" part of the text
+ * patron_db_estimate() wrote ("v=1;fields=first_name,email;...").  Untrusted
+ * bytes: only a name found whole between ',' '=' or ';' counts. */
+static bool estimate_covers(const char *text, const char *field)
+{
+    const char *p = text ? strstr(text, "fields=") : NULL;
+    size_t fl = strlen(field);
+    if (!p)
+        return false;
+    p += 7;
+    while (*p && *p != ';') {
+        const char *e = p;
+        while (*e && *e != ',' && *e != ';')
+            e++;
+        if ((size_t)(e - p) == fl && memcmp(p, field, fl) == 0)
+            return true;
+        p = *e == ',' ? e + 1 : e;
+    }
+    return false;
+}
+
+patron_status patron_db_match_config_origin(patron_db *db, const char **out, const char *field, const char *level)
+{
+    patron__match_config c, d;
+    patron_status st;
+    char *est = NULL;
+    int f, l;
+    if (out)
+        *out = "default";
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!out)
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the result (NULL)");
+    f = field_named(field);
+    l = level_named(level);
+    if (f < 0 || l < 0)
+        return patron__db_error(db, PATRON_E_RANGE, "no comparison level '%s' of field '%s'", level ? level : "(null)",
+                                field ? field : "(null)");
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    st = patron__match_config_load(db);
+    if (!st && has_meta(db))
+        st = meta_read(db, PATRON__ESTIMATE_META_KEY, &est);
+    else if (!st && db->match_estimate && !(est = patron__strdup(db->match_estimate)))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if ((st = patron__tx_end(db, st)) != 0) {
+        patron__free(est);
+        return st;
+    }
+    c = *db->match_cfg;
+    patron__match_config_default(&d);
+    if (c.m[f][l] != d.m[f][l] || c.u[f][l] != d.u[f][l])
+        *out = estimate_covers(est, field) ? "estimated" : "set";
+    patron__free(est);
+    return patron__db_ok(db);
 }

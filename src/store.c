@@ -117,6 +117,7 @@ void patron_db_close(patron_db *db)
     if (db->ops.destroy)
         db->ops.destroy(db->ctx);
     patron__free(db->match_cfg);
+    patron__free(db->match_estimate);
     patron__free(db);
 }
 

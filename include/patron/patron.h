@@ -960,6 +960,79 @@ PATRON_API patron_status patron_db_match_config_identifiers(patron_db *db, char 
 /** Back to the built-in defaults (no identifiers). */
 PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
 
+/**
+ * Estimation of the model from the store's own customers (issue 11): u of
+ * every field and level from random pairs of active customers, m by EM
+ * over the candidate pairs (two passes: pairs sharing an address, where m
+ * of street, number, postal code and city is not estimated, and pairs
+ * sharing a last name and birth date, where m of the names and the birth
+ * date is not), starting from the built-in defaults and shrunk towards
+ * them when the store is small.  The prior becomes the share of matches
+ * among random pairs.
+ */
+typedef struct patron_estimate_options {
+    unsigned version;    /**< PATRON_ESTIMATE_OPTIONS_VERSION */
+    uint64_t seed;       /**< of the random pairs (default 1): the same store gives the same model */
+    size_t random_pairs; /**< how many random pairs for u (0: 100 000) */
+    int max_iterations;  /**< EM iteration limit per pass (<= 0: 200) */
+    unsigned flags;      /**< PATRON_ESTIMATE_DRY_RUN */
+} patron_estimate_options;
+
+#define PATRON_ESTIMATE_OPTIONS_VERSION 1
+#define PATRON_ESTIMATE_OPTIONS_INIT { PATRON_ESTIMATE_OPTIONS_VERSION, 1u, 0u, 0, 0u }
+/** Estimate and report, but store nothing. */
+#define PATRON_ESTIMATE_DRY_RUN 1u
+
+/** Why an estimate was not used (patron_estimate_report.flags). */
+#define PATRON_ESTIMATE_NOT_CONVERGED 1u /**< EM reached its iteration limit */
+#define PATRON_ESTIMATE_TOO_FEW 2u       /**< too few customers or candidate pairs */
+#define PATRON_ESTIMATE_DEGENERATE 4u    /**< the data cannot tell matches from non-matches */
+
+/** What patron_db_estimate() did.  `version` set by the caller. */
+typedef struct patron_estimate_report {
+    unsigned version;       /**< PATRON_ESTIMATE_REPORT_VERSION */
+    int stored;             /**< 1: the estimated model is stored and in force; 0: the model was left as it was */
+    int converged;          /**< 1: both EM passes converged to a usable estimate */
+    unsigned flags;         /**< PATRON_ESTIMATE_* ; 0 when converged */
+    size_t customers;       /**< active customers read */
+    size_t candidate_pairs; /**< candidate pairs used by EM (both passes) */
+    size_t random_pairs;    /**< random pairs used for u */
+    int iterations;         /**< EM iterations (both passes) */
+    double matches;         /**< expected duplicate pairs found by EM */
+    double prior;           /**< the estimated prior (P(two random customers are one person)) */
+    double seconds;         /**< wall time of the call */
+    char message[256];      /**< one line for people: what was done, or why the defaults were kept */
+} patron_estimate_report;
+
+#define PATRON_ESTIMATE_REPORT_VERSION 1
+#define PATRON_ESTIMATE_REPORT_INIT { PATRON_ESTIMATE_REPORT_VERSION, 0, 0, 0u, 0, 0, 0, 0, 0, 0, 0, "" }
+
+/**
+ * Estimate the matcher's model from this store (see patron_estimate_options).
+ * On success the model is stored in the store's meta in one transaction
+ * (every process on the store uses it from its next match) and out->stored
+ * is 1.  When EM does not converge, the store is too small or the data
+ * degenerate, nothing is stored, the model in force stays, out->flags says
+ * why and out->message in words: this is still PATRON_OK.  Go back to the
+ * built-in defaults with patron_db_match_config_reset().
+ * @param out   may be NULL; else its version set by the caller
+ *              (PATRON_ESTIMATE_REPORT_INIT).
+ * @param opts  NULL: PATRON_ESTIMATE_OPTIONS_INIT.
+ * @return PATRON_E_ABI for an unknown struct version; a store error (then
+ *         nothing is stored).
+ */
+PATRON_API patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out,
+                                            const patron_estimate_options *opts);
+
+/**
+ * Where m and u of a field's comparison level come from: "default" (the
+ * built-in values), "estimated" (by patron_db_estimate()) or "set" (by
+ * patron_db_match_config_set_probability()).  *out is a static string.
+ * PATRON_E_RANGE for an unknown field or level.
+ */
+PATRON_API patron_status patron_db_match_config_origin(patron_db *db, const char **out, const char *field,
+                                                       const char *level);
+
 /** Pairs and clusters of a batch deduplication. */
 typedef struct patron_pairs patron_pairs;
 

@@ -503,6 +503,29 @@ int patron_db_match_config_identifier_add(patron_db *db, const char *property);
 int patron_db_match_config_identifier_remove(patron_db *db, const char *property);
 int patron_db_match_config_identifiers(patron_db *db, char **out);
 int patron_db_match_config_reset(patron_db *db);
+typedef struct patron_estimate_options {
+    unsigned version;
+    uint64_t seed;
+    size_t random_pairs;
+    int max_iterations;
+    unsigned flags;
+} patron_estimate_options;
+typedef struct patron_estimate_report {
+    unsigned version;
+    int stored;
+    int converged;
+    unsigned flags;
+    size_t customers;
+    size_t candidate_pairs;
+    size_t random_pairs;
+    int iterations;
+    double matches;
+    double prior;
+    double seconds;
+    char message[256];
+} patron_estimate_report;
+int patron_db_estimate(patron_db *db, patron_estimate_report *out, const patron_estimate_options *opts);
+int patron_db_match_config_origin(patron_db *db, const char **out, const char *field, const char *level);
 int patron_db_dedupe(patron_db *db, patron_pairs **out, int mode);
 size_t patron_pairs_count(const patron_pairs *p);
 int patron_pairs_get(const patron_pairs *p, int64_t *id_a_out, int64_t *id_b_out, double *score_out,

@@ -1,0 +1,495 @@
+/* patron — patron_db_estimate(): the matcher's model from the store's own
+ * customers (issue 11, point 3).  SPDX-License-Identifier: MIT
+ *
+ * Splink's recipe on patron's scorer:
+ *  - the active customers are read and normalised once;
+ *  - u of every field and level from random pairs (deterministic seed);
+ *  - m by EM (match/estimate.c) in two passes over candidate pairs:
+ *      A: pairs sharing an address key (postal code, street, number):
+ *         m of street, number, postal code and city is not estimated there;
+ *      B: pairs sharing a name + birth date key:
+ *         m of given name, last name and birth date is not estimated there;
+ *    a field estimated in both passes gets the mean of the two;
+ *  - the levels are the scorer's own (patron__match_score_tf, no term
+ *    frequencies), so the estimate is of exactly what the scorer weighs;
+ *  - the prior becomes the share of matches among random pairs (u is of
+ *    random pairs now), and the ceiling on name + address moves with it, so
+ *    that name and address alone reach the same probability as before.
+ * A pass that does not converge, has too few pairs or cannot tell the
+ * classes apart keeps the model in force: nothing is stored. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "match/estimate.h"
+
+#define EST_BLOCK_MAX 50          /* larger blocks say little and cost much */
+#define EST_PAIRS_MAX 4000000u    /* candidate pairs per pass */
+#define EST_RANDOM_DEFAULT 100000u
+
+typedef struct est_recs {
+    patron__match_rec *r;
+    size_t n, cap;
+} est_recs;
+
+typedef struct idpage {
+    int64_t ids[1024];
+    size_t n;
+} idpage;
+
+static int page_add(void *ctx, int64_t id)
+{
+    idpage *p = ctx;
+    p->ids[p->n++] = id;
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void recs_free(est_recs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        patron__match_rec_free(&rs->r[i]);
+    patron__free(rs->r);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* Every active customer, normalised. */
+static patron_status read_active(patron_db *db, const patron__match_config *cfg, est_recs *rs)
+{
+    static const patron_filter all = PATRON_FILTER_INIT;
+    idpage *page = patron__malloc(sizeof *page);
+    int64_t after = 0;
+    patron_status st = page ? PATRON_OK : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    while (!st) {
+        page->n = 0;
+        if ((st = patron__st_scan(db, &all, after, 1024, page_add, page)) != 0)
+            break;
+        for (size_t i = 0; i < page->n && !st; i++) {
+            patron_customer *c = NULL;
+            if ((st = patron__load_in_tx(db, &c, page->ids[i])) != 0)
+                break;
+            if (patron_customer_state(c) == PATRON_STATE_ACTIVE) {
+                if (rs->n == rs->cap) {
+                    size_t nc = rs->cap ? rs->cap * 2 : 1024;
+                    patron__match_rec *nr = patron__realloc(rs->r, nc * sizeof *nr);
+                    if (!nr)
+                        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    else
+                        rs->r = nr, rs->cap = nc;
+                }
+                if (!st && patron__cust_match_rec_cfg(&rs->r[rs->n], c, cfg) != 0)
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                if (!st)
+                    rs->n++;
+            }
+            patron_customer_free(c);
+        }
+        if (page->n < 1024)
+            break;
+        after = page->ids[page->n - 1];
+    }
+    patron__free(page);
+    return st;
+}
+
+/* ---- fields and levels as the estimator sees them ----------------------- */
+
+typedef struct est_map {
+    size_t n_fields;
+    int field[PATRON__EST_FIELDS_MAX];                      /* estimator field -> patron__match_field */
+    uint8_t level[PATRON__MF_COUNT][PATRON__ML_COUNT];     /* scorer level -> estimator level */
+    int back[PATRON__EST_FIELDS_MAX][PATRON__EST_LEVELS_MAX]; /* estimator level -> scorer level */
+    uint8_t n_levels[PATRON__EST_FIELDS_MAX];
+} est_map;
+
+/* The levels a field uses are those the defaults give a weight. */
+static void map_build(est_map *mp, const patron__match_config *d)
+{
+    memset(mp, 0, sizeof *mp);
+    for (int f = 0; f < PATRON__MF_COUNT; f++) {
+        uint8_t n = 0;
+        int idx = (int)mp->n_fields;
+        for (int l = 0; l < PATRON__ML_COUNT; l++)
+            mp->level[f][l] = PATRON__EST_MISSING;
+        for (int l = PATRON__ML_EXACT; l < PATRON__ML_COUNT && idx < PATRON__EST_FIELDS_MAX; l++)
+            if (d->m[f][l] > 0 && d->u[f][l] > 0 && n < PATRON__EST_LEVELS_MAX) {
+                mp->level[f][l] = n;
+                mp->back[idx][n] = l;
+                n++;
+            }
+        if (n < 2 || idx >= PATRON__EST_FIELDS_MAX) {
+            for (int l = 0; l < PATRON__ML_COUNT; l++)
+                mp->level[f][l] = PATRON__EST_MISSING;
+            continue;
+        }
+        mp->field[idx] = f;
+        mp->n_levels[idx] = n;
+        mp->n_fields++;
+    }
+}
+
+static void vector_of(uint8_t *v, const est_map *mp, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg)
+{
+    patron__match_result res;
+    patron__match_score_tf(&res, a, b, cfg, NULL);
+    for (size_t k = 0; k < mp->n_fields; k++) {
+        int f = mp->field[k];
+        int l = res.field[f].level;
+        v[k] = (l >= 0 && l < PATRON__ML_COUNT) ? mp->level[f][l] : PATRON__EST_MISSING;
+    }
+}
+
+/* ---- candidate pairs of one pass ------------------------------------------ */
+
+typedef struct kent {
+    uint64_t h;
+    uint32_t i;
+} kent;
+
+static int cmp_kent(const void *x, const void *y)
+{
+    const kent *a = x, *b = y;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static uint64_t key_hash(int kind, const char *v)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(unsigned)kind;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Pairs (i < j, packed i << 32 | j) sharing a key of kind `kind`, distinct. */
+static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out)
+{
+    patron__match_key *keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
+    kent *ent = NULL;
+    uint64_t *pairs = NULL;
+    size_t ne = 0, cape = 0, np = 0, capp = 0;
+    bool ok = keys != NULL;
+    for (size_t i = 0; ok && i < rs->n; i++) {
+        size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &rs->r[i], cfg);
+        for (size_t k = 0; ok && k < nk; k++) {
+            if (keys[k].kind != kind)
+                continue;
+            if (ne == cape) {
+                size_t nc = cape ? cape * 2 : 4096;
+                kent *ne2 = patron__realloc(ent, nc * sizeof *ne2);
+                if (!ne2) {
+                    ok = false;
+                    break;
+                }
+                ent = ne2, cape = nc;
+            }
+            ent[ne].h = key_hash(kind, keys[k].value);
+            ent[ne++].i = (uint32_t)i;
+        }
+    }
+    if (ok && ne)
+        qsort(ent, ne, sizeof *ent, cmp_kent);
+    for (size_t s = 0; ok && s < ne;) {
+        size_t e = s + 1;
+        while (e < ne && ent[e].h == ent[s].h)
+            e++;
+        if (e - s <= EST_BLOCK_MAX)
+            for (size_t x = s; ok && x < e; x++)
+                for (size_t y = x + 1; ok && y < e && np < EST_PAIRS_MAX; y++) {
+                    if (ent[x].i == ent[y].i)
+                        continue;
+                    if (np == capp) {
+                        size_t nc = capp ? capp * 2 : 4096;
+                        uint64_t *p2 = patron__realloc(pairs, nc * sizeof *p2);
+                        if (!p2) {
+                            ok = false;
+                            break;
+                        }
+                        pairs = p2, capp = nc;
+                    }
+                    pairs[np++] = (uint64_t)ent[x].i << 32 | ent[y].i;
+                }
+        s = e;
+    }
+    if (ok && np) {
+        size_t w = 1;
+        qsort(pairs, np, sizeof *pairs, cmp_u64);
+        for (size_t r = 1; r < np; r++)
+            if (pairs[r] != pairs[w - 1])
+                pairs[w++] = pairs[r];
+        np = w;
+    }
+    patron__free(keys);
+    patron__free(ent);
+    if (!ok) {
+        patron__free(pairs);
+        return false;
+    }
+    *out = pairs;
+    *n_out = np;
+    return true;
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+    /* splitmix64 */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- one EM pass ----------------------------------------------------------- */
+
+static int run_pass(patron__est_result *res, const est_map *mp, const patron__match_config *d,
+                    const uint8_t *vec, size_t n, const uint8_t *rvec, size_t nr, const int *blocked, int max_iter)
+{
+    patron__est_input in;
+    patron__est_input_init(&in);
+    in.n_fields = mp->n_fields;
+    for (size_t k = 0; k < mp->n_fields; k++) {
+        int f = mp->field[k];
+        double msum = 0, usum = 0;
+        in.n_levels[k] = mp->n_levels[k];
+        in.estimate_m[k] = !blocked[f];
+        for (uint8_t j = 0; j < mp->n_levels[k]; j++) {
+            int l = mp->back[k][j];
+            in.agree[k][j] = l != PATRON__ML_DIFFERENT;
+            msum += d->m[f][l];
+            usum += d->u[f][l];
+        }
+        /* the defaults of a field as distributions over its levels */
+        for (uint8_t j = 0; j < mp->n_levels[k]; j++) {
+            int l = mp->back[k][j];
+            in.m0[k][j] = d->m[f][l] / msum;
+            in.u0[k][j] = d->u[f][l] / usum;
+        }
+    }
+    in.lambda0 = d->lambda;
+    in.vectors = vec;
+    in.n_pairs = n;
+    in.random_vectors = rvec;
+    in.n_random = nr;
+    if (max_iter > 0)
+        in.max_iter = max_iter;
+    return patron__est_run(res, &in);
+}
+
+static void fill_vectors(uint8_t *v, const est_map *mp, const est_recs *rs, const uint64_t *pairs, size_t n,
+                         const patron__match_config *cfg)
+{
+    for (size_t p = 0; p < n; p++)
+        vector_of(v + p * mp->n_fields, mp, &rs->r[pairs[p] >> 32], &rs->r[pairs[p] & 0xffffffffu], cfg);
+}
+
+static double log2_clamped(double x)
+{
+    return x > 0 ? patron__match_log2(x) : -1e9;
+}
+
+patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, const patron_estimate_options *opts)
+{
+    static const patron_estimate_options defaults = PATRON_ESTIMATE_OPTIONS_INIT;
+    patron_estimate_report rep;
+    patron__match_config cfg, d, est;
+    est_map mp;
+    est_recs rs = { NULL, 0, 0 };
+    uint64_t *pairs[2] = { NULL, NULL }, seed;
+    size_t npairs[2] = { 0, 0 }, nrand = 0;
+    uint8_t *vec[2] = { NULL, NULL }, *rvec = NULL;
+    patron__est_result *res = NULL;
+    patron_status st;
+    double t0 = now_s();
+    char why[160] = "";
+    int blocked[2][PATRON__MF_COUNT];
+    static const int pass_kind[2] = { PATRON__KEY_ADDRESS, PATRON__KEY_NAME_BIRTH };
+    unsigned flags = 0;
+
+    if (!db)
+        return PATRON_E_INVALID;
+    if (out && (out->version < 1 || out->version > PATRON_ESTIMATE_REPORT_VERSION))
+        return patron__db_error(db, PATRON_E_ABI, "patron_estimate_report version %u (this library knows 1..%d)",
+                                out->version, PATRON_ESTIMATE_REPORT_VERSION);
+    if (!opts)
+        opts = &defaults;
+    if (opts->version < 1 || opts->version > PATRON_ESTIMATE_OPTIONS_VERSION)
+        return patron__db_error(db, PATRON_E_ABI, "patron_estimate_options version %u (this library knows 1..%d)",
+                                opts->version, PATRON_ESTIMATE_OPTIONS_VERSION);
+    if (opts->flags & ~PATRON_ESTIMATE_DRY_RUN)
+        return patron__db_error(db, PATRON_E_INVALID, "unknown estimate flags 0x%x", opts->flags);
+    memset(&rep, 0, sizeof rep);
+    rep.version = PATRON_ESTIMATE_REPORT_VERSION;
+
+    if ((st = patron__tx_begin(db)) != 0)
+        return st;
+    if ((st = patron__match_config_load(db)) == 0) {
+        cfg = *db->match_cfg;
+        cfg.mode = PATRON__MATCH_MODE_FIELDS;
+        st = read_active(db, &cfg, &rs);
+    }
+    if ((st = patron__tx_end(db, st)) != 0) {
+        recs_free(&rs);
+        return st;
+    }
+    rep.customers = rs.n;
+
+    /* the defaults: start values and what the estimate is shrunk towards;
+     * levels are computed under the model in force (which address pair is
+     * best depends on its weights) */
+    patron__match_config_default(&d);
+    map_build(&mp, &d);
+    memset(blocked, 0, sizeof blocked);
+    blocked[0][PATRON__MF_STREET] = blocked[0][PATRON__MF_NUMBER] = 1;
+    blocked[0][PATRON__MF_POSTAL] = blocked[0][PATRON__MF_CITY] = 1;
+    blocked[1][PATRON__MF_FIRST] = blocked[1][PATRON__MF_LAST] = blocked[1][PATRON__MF_BIRTH] = 1;
+
+    if (rs.n < 2) {
+        flags |= PATRON_ESTIMATE_TOO_FEW;
+        snprintf(why, sizeof why, "%zu active customer%s: too few to estimate", rs.n, rs.n == 1 ? "" : "s");
+        goto report;
+    }
+    /* random pairs for u */
+    nrand = opts->random_pairs ? opts->random_pairs : EST_RANDOM_DEFAULT;
+    {
+        double all = (double)rs.n * (double)(rs.n - 1) / 2;
+        if ((double)nrand > all)
+            nrand = (size_t)all;
+    }
+    seed = opts->seed;
+    rvec = patron__malloc(nrand * mp.n_fields + 1);
+    res = patron__malloc(2 * sizeof *res);
+    if (!rvec || !res) {
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t p = 0; p < nrand; p++) {
+        size_t i = (size_t)(next_rand(&seed) % rs.n), j = (size_t)(next_rand(&seed) % (rs.n - 1));
+        if (j >= i)
+            j++;
+        vector_of(rvec + p * mp.n_fields, &mp, &rs.r[i], &rs.r[j], &cfg);
+    }
+    rep.random_pairs = nrand;
+    for (int ps = 0; ps < 2; ps++) {
+        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps]) ||
+            !(vec[ps] = patron__malloc(npairs[ps] * mp.n_fields + 1))) {
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            goto done;
+        }
+        fill_vectors(vec[ps], &mp, &rs, pairs[ps], npairs[ps], &cfg);
+        rep.candidate_pairs += npairs[ps];
+        if (run_pass(&res[ps], &mp, &d, vec[ps], npairs[ps], rvec, nrand, blocked[ps], opts->max_iterations) != 0) {
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            goto done;
+        }
+        rep.iterations += res[ps].iterations;
+        if (res[ps].flags) {
+            char msg[120];
+            int ef = res[ps].flags;
+            flags |= (ef & PATRON__EST_NOT_CONVERGED ? PATRON_ESTIMATE_NOT_CONVERGED : 0u) |
+                     (ef & PATRON__EST_TOO_FEW ? PATRON_ESTIMATE_TOO_FEW : 0u) |
+                     (ef & (PATRON__EST_DEGENERATE | PATRON__EST_BAD_INPUT) ? PATRON_ESTIMATE_DEGENERATE : 0u);
+            patron__est_describe(msg, sizeof msg, &res[ps]);
+            if (!why[0])
+                snprintf(why, sizeof why, "%s pass (%zu pairs): %.100s", ps ? "name and birth date" : "address",
+                         npairs[ps], msg);
+        }
+    }
+    if (flags)
+        goto report;
+
+    /* the estimate: each field's m from the pass(es) not blocked on it */
+    est = cfg;
+    {
+        double all = (double)rs.n * (double)(rs.n - 1) / 2;
+        double matches = res[0].matches > res[1].matches ? res[0].matches : res[1].matches;
+        double lambda = matches / all, old_prior = cfg.prior;
+        if (lambda < 1e-12)
+            lambda = 1e-12;
+        if (lambda > 0.5)
+            lambda = 0.5;
+        est.lambda = lambda;
+        rep.matches = matches;
+        rep.prior = lambda;
+        for (size_t k = 0; k < mp.n_fields; k++) {
+            int f = mp.field[k];
+            for (uint8_t j = 0; j < mp.n_levels[k]; j++) {
+                int l = mp.back[k][j];
+                double m = blocked[0][f] ? res[1].m[k][j]
+                           : blocked[1][f] ? res[0].m[k][j]
+                                           : (res[0].m[k][j] + res[1].m[k][j]) / 2;
+                double u = (res[0].u[k][j] + res[1].u[k][j]) / 2;
+                est.m[f][l] = m;
+                est.u[f][l] = u;
+            }
+        }
+        patron__match_config_update(&est);
+        /* name and address alone reach the probability they reached before */
+        if (est.name_address_max > 0)
+            est.name_address_max += old_prior - est.prior;
+        (void)log2_clamped;
+    }
+    rep.stored = 0;
+    rep.converged = 1;
+    if (!(opts->flags & PATRON_ESTIMATE_DRY_RUN)) {
+        patron_strbuf sb;
+        char *text;
+        patron__sb_init(&sb);
+        patron__sb_printf(&sb, "v=1;customers=%zu;pairs=%zu;random=%zu;seed=%llu;fields=", rs.n,
+                          rep.candidate_pairs, nrand, (unsigned long long)opts->seed);
+        for (size_t k = 0; k < mp.n_fields; k++)
+            patron__sb_printf(&sb, "%s%s", k ? "," : "", patron__match_field_name(mp.field[k]));
+        patron__sb_printf(&sb, ";");
+        text = patron__sb_detach(&sb, NULL);
+        if (!text) {
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            goto done;
+        }
+        st = patron__match_config_save(db, &est, text);
+        patron__free(text);
+        if (st)
+            goto done;
+        rep.stored = 1;
+    }
+    snprintf(rep.message, sizeof rep.message,
+             "estimated from %zu customers: %zu candidate pairs, %zu random pairs, %d iterations, "
+             "about %.0f duplicate pairs%s",
+             rs.n, rep.candidate_pairs, nrand, rep.iterations, rep.matches,
+             rep.stored ? "; model stored" : "; dry run, nothing stored");
+
+report:
+    rep.flags = flags;
+    if (flags)
+        snprintf(rep.message, sizeof rep.message, "model kept as it was (nothing stored): %.200s", why);
+done:
+    rep.seconds = now_s() - t0;
+    if (!st && out) {
+        /* only the members of the caller's version (there is one so far) */
+        *out = rep;
+    }
+    for (int ps = 0; ps < 2; ps++) {
+        patron__free(pairs[ps]);
+        patron__free(vec[ps]);
+    }
+    patron__free(rvec);
+    patron__free(res);
+    recs_free(&rs);
+    return st ? st : patron__db_ok(db);
+}

@@ -1,0 +1,329 @@
+/* patron_db_estimate(): the model from the store's own customers (issue 11,
+ * point 3), on every store.  SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backend.h"
+#include "fixture.h"
+
+static const char *const firsts[] = {
+    "Anna",   "Bernd",  "Clara",  "Dieter", "Eva",    "Frank",   "Gisela", "Hans",   "Ines",   "Jens",
+    "Karin",  "Lars",   "Monika", "Nils",   "Olga",   "Peter",   "Renate", "Stefan", "Tanja",  "Uwe",
+    "Vera",   "Werner", "Yvonne", "Zacharias", "Jürgen", "Sabine", "Thomas", "Petra", "Markus", "Heike",
+    "Ralf",   "Ute",    "Michael", "Birgit", "Andreas", "Claudia", "Jörg",  "Silke",  "Holger", "Anke",
+};
+static const char *const lasts[] = {
+    "Müller",  "Schmidt",  "Schneider", "Fischer",  "Weber",   "Meyer",    "Wagner",  "Becker",
+    "Schulz",  "Hoffmann", "Schäfer",   "Koch",     "Bauer",   "Richter",  "Klein",   "Wolf",
+    "Schröder", "Neumann", "Schwarz",   "Zimmermann", "Braun", "Krüger",   "Hofmann", "Hartmann",
+    "Lange",   "Schmitt",  "Werner",    "Schmitz",  "Krause",  "Meier",    "Lehmann", "Schmid",
+    "Schulze", "Maier",    "Köhler",    "Herrmann", "König",   "Walter",   "Mayer",   "Huber",
+    "Kaiser",  "Fuchs",    "Peters",    "Lang",     "Scholz",  "Möller",   "Weiß",    "Jung",
+    "Hahn",    "Schubert", "Vogel",     "Friedrich", "Keller", "Günther",  "Frank",   "Berger",
+    "Winkler", "Roth",     "Beck",      "Lorenz",   "Baumann", "Franke",   "Albrecht", "Schuster",
+};
+static const char *const streets[] = {
+    "Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schulstraße", "Dorfstraße", "Lindenallee",
+    "Bergstraße",  "Kirchweg",      "Waldstraße", "Ringstraße", "Mühlenweg",  "Am Markt",
+    "Rosenstraße", "Parkstraße",    "Birkenweg",  "Feldstraße", "Goethestraße", "Schillerplatz",
+};
+static const char *const cities[][2] = {
+    { "10115", "Berlin" }, { "20095", "Hamburg" }, { "80331", "München" }, { "50667", "Köln" },
+    { "60311", "Frankfurt am Main" }, { "70173", "Stuttgart" }, { "40213", "Düsseldorf" },
+    { "04109", "Leipzig" }, { "01067", "Dresden" }, { "30159", "Hannover" }, { "90402", "Nürnberg" },
+    { "28195", "Bremen" },
+};
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static unsigned long lcg(unsigned long *s)
+{
+    *s = *s * 6364136223846793005UL + 1442695040888963407UL;
+    return (unsigned long)(*s >> 33);
+}
+
+/* `people` customers, and a duplicate of every `every`-th of them: another
+ * mailbox or none, the phone left out, now and then a typo in the given name */
+static void populate(patron_db *db, int people, int every)
+{
+    unsigned long s = 7;
+    for (int i = 0; i < people; i++) {
+        const char *fn = firsts[lcg(&s) % N(firsts)], *ln = lasts[lcg(&s) % N(lasts)];
+        const char *st = streets[lcg(&s) % N(streets)];
+        unsigned ci = (unsigned)(lcg(&s) % N(cities));
+        char num[8], mail[96], phone[32], birth[16];
+        patron_customer *c;
+        snprintf(num, sizeof num, "%lu", 1 + lcg(&s) % 120);
+        snprintf(mail, sizeof mail, "kunde%d.%lu@example.de", i, lcg(&s) % 1000);
+        snprintf(phone, sizeof phone, "+49 30 %07lu", 1000000 + lcg(&s) % 8999999);
+        snprintf(birth, sizeof birth, "%lu-%02lu-%02lu", 1940 + lcg(&s) % 60, 1 + lcg(&s) % 12, 1 + lcg(&s) % 28);
+        c = fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]);
+        assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
+        fx_save(db, c);
+        if (every > 0 && i % every == 0) {
+            char fn2[64], mail2[96];
+            snprintf(fn2, sizeof fn2, "%s", fn);
+            if (i % (every * 3) == 0 && strlen(fn2) > 3 && (unsigned char)fn2[1] < 0x80 &&
+                (unsigned char)fn2[2] < 0x80)
+                fn2[2] = fn2[2] == 'e' ? 'a' : 'e'; /* a typo */
+            snprintf(mail2, sizeof mail2, "zweit%d@example.net", i);
+            c = fx_person(fn2, ln, i % (every * 2) == 0 ? mail : mail2, st, num, cities[ci][0], cities[ci][1]);
+            if (i % (every * 4) != 0)
+                assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
+            fx_save(db, c);
+        }
+    }
+}
+
+static const char *origin(patron_db *db, const char *field, const char *level)
+{
+    const char *o = NULL;
+    OK(db, patron_db_match_config_origin(db, &o, field, level));
+    return o;
+}
+
+static void assert_defaults(patron_db *db)
+{
+    double m, u, m0, u0;
+    patron_db *fresh = NULL;
+    assert_int_equal(patron_db_open_memory(&fresh, NULL), PATRON_OK);
+    static const char *const f[] = { "first_name", "last_name", "email", "street", "birth_date" };
+    for (size_t i = 0; i < N(f); i++) {
+        OK(db, patron_db_match_config_probability(db, &m, &u, f[i], "exact"));
+        OK(fresh, patron_db_match_config_probability(fresh, &m0, &u0, f[i], "exact"));
+        assert_true(m == m0 && u == u0);
+        assert_string_equal(origin(db, f[i], "exact"), "default");
+    }
+    patron_db_close(fresh);
+}
+
+static void test_estimate_empty(void **state)
+{
+    tb_fx *f = *state;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    assert_int_equal(r.stored, 0);
+    assert_int_equal(r.converged, 0);
+    assert_true(r.flags & PATRON_ESTIMATE_TOO_FEW);
+    assert_int_equal(r.customers, 0);
+    assert_non_null(strstr(r.message, "model kept"));
+    assert_defaults(f->db);
+    /* a tiny store: still the defaults, flagged */
+    fx_add(f->db, "Anna", "Müller", "anna@example.de", "Hauptstraße", "1", "10115", "Berlin");
+    fx_add(f->db, "Anna", "Müller", NULL, "Hauptstraße", "1", "10115", "Berlin");
+    fx_add(f->db, "Bernd", "Weber", "bw@example.de", "Gartenweg", "2", "20095", "Hamburg");
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    assert_int_equal(r.stored, 0);
+    assert_true(r.flags != 0);
+    assert_int_equal(r.customers, 3);
+    assert_defaults(f->db);
+    /* NULL report is fine too */
+    OK(f->db, patron_db_estimate(f->db, NULL, NULL));
+}
+
+static void test_estimate_arguments(void **state)
+{
+    tb_fx *f = *state;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    patron_estimate_options o = PATRON_ESTIMATE_OPTIONS_INIT;
+    const char *s = NULL;
+    assert_int_equal(patron_db_estimate(NULL, &r, NULL), PATRON_E_INVALID);
+    r.version = 99;
+    assert_int_equal(patron_db_estimate(f->db, &r, NULL), PATRON_E_ABI);
+    r.version = PATRON_ESTIMATE_REPORT_VERSION;
+    o.version = 0;
+    assert_int_equal(patron_db_estimate(f->db, &r, &o), PATRON_E_ABI);
+    o.version = PATRON_ESTIMATE_OPTIONS_VERSION;
+    o.flags = 0x80;
+    assert_int_equal(patron_db_estimate(f->db, &r, &o), PATRON_E_INVALID);
+    assert_int_equal(patron_db_match_config_origin(f->db, &s, "shoe_size", "exact"), PATRON_E_RANGE);
+    assert_int_equal(patron_db_match_config_origin(f->db, &s, "email", "wobbly"), PATRON_E_RANGE);
+    assert_int_equal(patron_db_match_config_origin(f->db, NULL, "email", "exact"), PATRON_E_INVALID);
+    /* a value set by hand is "set" */
+    OK(f->db, patron_db_match_config_set_probability(f->db, "email", "exact", 0.9, 0.001));
+    assert_string_equal(origin(f->db, "email", "exact"), "set");
+    OK(f->db, patron_db_match_config_reset(f->db));
+    assert_string_equal(origin(f->db, "email", "exact"), "default");
+}
+
+static double probability0(patron_matches *m)
+{
+    patron_match_detail d = PATRON_MATCH_DETAIL_INIT;
+    assert_int_equal(patron_matches_detail(m, &d, 0), PATRON_OK);
+    return d.probability;
+}
+
+static double exact_weight(patron_db *db, const char *field)
+{
+    double m, u;
+    OK(db, patron_db_match_config_probability(db, &m, &u, field, "exact"));
+    assert_true(m > 0 && m <= 1 && u > 0 && u <= 1);
+    return m / u;
+}
+
+static void test_estimate_planted(void **state)
+{
+    tb_fx *f = *state;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT, dry = PATRON_ESTIMATE_REPORT_INIT;
+    patron_estimate_options o = PATRON_ESTIMATE_OPTIONS_INIT;
+    patron_db *other;
+    double before = exact_weight(f->db, "birth_date"), after, seen;
+    patron_matches *mt;
+    patron_customer *probe;
+    double p_before, p_after;
+
+    populate(f->db, 1800, 9);
+    /* the probability of one planted pair, under the defaults */
+    probe = fx_person("Anna", "Lehmann", NULL, "Hauptstraße", "7", "10115", "Berlin");
+    fx_save(f->db, fx_person("Anna", "Lehmann", "al@example.de", "Hauptstraße", "7", "10115", "Berlin"));
+    OK(f->db, patron_db_match(f->db, &mt, probe, PATRON_MATCH_FIELDS));
+    assert_true(patron_matches_count(mt) >= 1);
+    p_before = probability0(mt);
+    patron_matches_free(mt);
+
+    /* a dry run stores nothing */
+    o.flags = PATRON_ESTIMATE_DRY_RUN;
+    OK(f->db, patron_db_estimate(f->db, &dry, &o));
+    assert_int_equal(dry.converged, 1);
+    assert_int_equal(dry.stored, 0);
+    assert_defaults(f->db);
+
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    print_message("estimate: %s (%.3f s)\n", r.message, r.seconds);
+    assert_int_equal(r.flags, 0u);
+    assert_int_equal(r.converged, 1);
+    assert_int_equal(r.stored, 1);
+    assert_true(r.customers > 1900);
+    assert_true(r.candidate_pairs > 100);
+    assert_int_equal(r.random_pairs, 100000);
+    assert_true(r.iterations > 0);
+    assert_true(r.seconds >= 0);
+    assert_true(r.prior > 0 && r.prior < 0.01);
+    /* about 200 duplicate pairs were planted */
+    assert_true(r.matches > 100 && r.matches < 600);
+    /* deterministic: the dry run saw the same */
+    assert_int_equal(dry.candidate_pairs, r.candidate_pairs);
+    assert_true(dry.matches == r.matches);
+
+    after = exact_weight(f->db, "birth_date");
+    assert_true(after != before);
+    /* a birth date shared by two random customers is rare: a strong weight */
+    assert_true(after > 100);
+    assert_string_equal(origin(f->db, "birth_date", "exact"), "estimated");
+    assert_string_equal(origin(f->db, "email", "exact"), "estimated");
+
+    /* a second handle on the same store sees the estimated model */
+    other = tb_db(&f->tb);
+    assert_non_null(other);
+    seen = exact_weight(other, "birth_date");
+    assert_true(seen == after);
+    assert_string_equal(origin(other, "last_name", "exact"), "estimated");
+    patron_db_close(other);
+
+    /* ... and the scorer weighs with it */
+    OK(f->db, patron_db_match(f->db, &mt, probe, PATRON_MATCH_FIELDS));
+    assert_true(patron_matches_count(mt) >= 1);
+    p_after = probability0(mt);
+    patron_matches_free(mt);
+    print_message("probability of the probe pair: %.4f defaults, %.4f estimated\n", p_before, p_after);
+    assert_true(p_after != p_before);
+    patron_customer_free(probe);
+
+    /* the way back */
+    OK(f->db, patron_db_match_config_reset(f->db));
+    assert_defaults(f->db);
+}
+
+/* ---- a failing store stores nothing ------------------------------------------ */
+
+static int w_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *ectx)
+{
+    fault_store *fs = ctx;
+    if (fs->fail_at && ++fs->calls == fs->fail_at) {
+        fs->failed = true;
+        return -1000;
+    }
+    if (!fs->fail_at)
+        fs->calls++;
+    return fs->inner->meta_get(fs->inner_ctx, key, emit, ectx);
+}
+
+static int w_meta_put(void *ctx, const char *key, const char *value)
+{
+    fault_store *fs = ctx;
+    if (fs->fail_at && ++fs->calls == fs->fail_at) {
+        fs->failed = true;
+        return -1000;
+    }
+    if (!fs->fail_at)
+        fs->calls++;
+    return fs->inner->meta_put(fs->inner_ctx, key, value);
+}
+
+static void test_estimate_failing_store(void **state)
+{
+    tb_fx *f = *state;
+    fault_store fs;
+    patron_db *db = fault_db(&fs, &f->tb);
+    long total;
+    int failures = 0;
+    assert_non_null(db);
+    patron_db_close(db);
+    fs.ops.meta_get = w_meta_get;
+    fs.ops.meta_put = w_meta_put;
+    db = NULL;
+    assert_int_equal(patron_db_open(&db, &fs.ops, &fs), PATRON_OK);
+    populate(f->db, 700, 5);
+    /* how many callbacks a successful estimate makes, on a copy of the run
+     * that is then undone */
+    {
+        patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+        fault_arm(&fs, 0);
+        OK(db, patron_db_estimate(db, &r, NULL));
+        assert_int_equal(r.stored, 1);
+        total = fs.calls;
+        OK(f->db, patron_db_match_config_reset(f->db));
+        assert_defaults(f->db);
+    }
+    /* fail each of the last callbacks (the writes and what leads to them)
+     * and the first ones (the reads): nothing stored, the defaults stay */
+    for (long n = 1; n <= total; n++) {
+        patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+        patron_status st;
+        patron_db *plain;
+        if (n > 12 && n < total - 12)
+            continue;
+        fault_arm(&fs, n);
+        st = patron_db_estimate(db, &r, NULL);
+        if (!fs.failed)
+            continue;
+        failures++;
+        assert_int_not_equal(st, PATRON_OK);
+        plain = tb_db(&f->tb);
+        assert_non_null(plain);
+        assert_defaults(plain);
+        patron_db_close(plain);
+    }
+    assert_true(failures > 10);
+    fault_arm(&fs, 0);
+    patron_db_close(db);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_estimate_empty, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_arguments, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_planted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_failing_store, fx_setup, fx_teardown),
+    };
+    tb_backend = tb_selected(argc, argv);
+    return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);
+}
