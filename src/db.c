@@ -53,7 +53,7 @@ patron_status patron_db_load(patron_db *db, patron_customer **out, int64_t id)
     *out = NULL;
     if (id <= 0)
         return patron__db_error(db, PATRON_E_NOT_FOUND, "no customer with id %lld", (long long)id);
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, patron__load_in_tx(db, out, id));
     if (st && *out) {
@@ -90,7 +90,7 @@ patron_status patron_db_find(patron_db *db, patron_customer **out, patron_key_ki
     *out = NULL;
     if ((st = normalise_key(db, kind, key, &norm)) != 0)
         return st;
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron__free(norm);
         return st;
     }
@@ -144,7 +144,7 @@ patron_status patron_db_lookup(patron_db *db, int64_t *ids, size_t *n_out, size_
     ic.ids = ids;
     ic.cap = cap;
     ic.n = ic.total = 0;
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron__free(norm);
         return st;
     }
@@ -179,7 +179,7 @@ patron_status patron_db_list(patron_db *db, int64_t *ids, size_t *n_out, size_t 
     ic.ids = ids;
     ic.cap = cap;
     ic.n = ic.total = 0;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__st_scan(db, filter, after_id, cap, patron__idcap_emit, &ic);
     if ((st = patron__tx_end(db, st)) != 0)

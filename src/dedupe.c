@@ -218,7 +218,9 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
         oom |= jobs[t].oom;
     for (size_t i = 0; i < n; i++)
         need += nk[i];
-    if (!oom && b->koff[b->n] + need > *khash_cap) {
+    /* allocated even when no record so far has a key: b->khash + offset
+     * on a NULL pointer is undefined behaviour, zero offset included */
+    if (!oom && (!b->khash || b->koff[b->n] + need > *khash_cap)) {
         size_t nc = *khash_cap ? *khash_cap : 65536;
         uint64_t *nh;
         while (nc < b->koff[b->n] + need)
@@ -434,7 +436,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             }
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             base = b->koff[b->n];
-            if (base + nk > khash_cap) {
+            if (!b->khash || base + nk > khash_cap) { /* never NULL + offset */
                 size_t nc = khash_cap ? khash_cap * 2 : 65536;
                 uint64_t *nh;
                 while (nc < base + nk)
@@ -912,7 +914,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     memset(jobs, 0, sizeof jobs);
     /* One read transaction for the call, on every store: views of match
      * forms stay valid until it ends. */
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     if ((st = patron__match_config_load(db)) != 0)
         return patron__tx_end(db, st);

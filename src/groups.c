@@ -403,7 +403,7 @@ static patron_status read_groups(patron_db *db, patron_groups *out, const char *
     patron_status st;
     if (!patron__has_groups(db))
         return unsupported(db);
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, read_in_tx(db, out, name));
     if (st) { /* also when only the end of the transaction failed */

@@ -178,6 +178,9 @@ patron_status patron__db_ok(patron_db *db);
 /* Map a callback's return code (see store.c). */
 patron_status patron__store_rc(patron_db *db, int rc, const char *cb, unsigned pass);
 patron_status patron__tx_begin(patron_db *db);
+/* A transaction in which the caller only reads: the store's begin_read()
+ * (version 3), else begin().  Ended by patron__tx_end() like the other. */
+patron_status patron__tx_begin_read(patron_db *db);
 /* Commit on success, roll back otherwise; a failed commit is reported. */
 patron_status patron__tx_end(patron_db *db, patron_status st);
 
@@ -258,8 +261,10 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
  * `w` is that record changed in place with its group unchanged. */
 patron_status patron__save_changed(patron_db *db, patron_customer *w, const patron_customer *before,
                                    int64_t now);
-/* Write a record back exactly as given (undo of a merge): keys and store. */
-patron_status patron__save_restore(patron_db *db, const patron_customer *c);
+/* Write a record back as given (undo of a merge): keys and store; its
+ * revision becomes stored_rev + 1 and its update time `now`. */
+patron_status patron__save_restore(patron_db *db, const patron_customer *c, uint64_t stored_rev,
+                                   int64_t now);
 /* All ids under a key. */
 patron_status patron__collect_ids(patron_db *db, int kind, const char *value, patron__idvec *ids);
 

@@ -18,8 +18,21 @@ void patron__json_str(patron_strbuf *sb, const char *s)
             if (*p < 0x20 || *p == 0x7F) {
                 char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
                 patron__sb_putn(sb, e, 6);
-            } else {
+            } else if (*p < 0x80) {
                 patron__sb_putc(sb, (char)*p);
+            } else {
+                /* A whole well-formed sequence as it is; a byte that does not
+                 * begin one (a value that came from a store unchecked) as
+                 * U+FFFD, so that the output is always valid UTF-8 and JSON.
+                 * The string ends in a NUL, which is no continuation byte:
+                 * the check never reads past it. */
+                size_t len = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 1;
+                if (len > 1 && patron__utf8_check((const char *)p, len) == 0) {
+                    patron__sb_putn(sb, (const char *)p, len);
+                    p += len - 1;
+                } else {
+                    patron__sb_puts(sb, "\\ufffd");
+                }
             }
         }
     }

@@ -570,7 +570,7 @@ patron_status patron_db_can_login(patron_db *db, patron_gate *verdict, int64_t *
     if (!verdict || !login || !*login)
         return patron__db_error(db, PATRON_E_INVALID, "no login given");
     *verdict = PATRON_GATE_UNKNOWN;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__lookup_few(db, PATRON_KEY_LOGIN, login, ids, &total);
     if (!st && total == 0) {
@@ -635,7 +635,7 @@ patron_status patron_db_can_order(patron_db *db, patron_gate *verdict, int64_t *
         return PATRON_E_INVALID;
     if (!verdict)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the answer (NULL)");
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, gate_for_id(db, verdict, &cid, id));
     if (customer_id)

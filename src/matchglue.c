@@ -373,7 +373,7 @@ patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_
     *out = NULL;
     if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
         return patron__db_error(db, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, patron__candidates_in_tx(db, out, c, (int)mode, false, true));
     if (st) {

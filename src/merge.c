@@ -230,11 +230,14 @@ static bool same_address(const patron_customer *a, size_t i, const patron_custom
 }
 
 /* Addresses, tags, properties: the survivor's first, then what the
- * duplicates add; a duplicate's default address is not the default. */
-static patron_status unite_lists(patron_merge_plan *p)
+ * duplicates add; a duplicate's default address is not the default.
+ * PATRON_E_INVALID, with a message naming the list and its limit, when the
+ * united list would be longer than one customer may have. */
+static patron_status unite_lists(patron_db *db, patron_merge_plan *p)
 {
     patron_customer *l;
     bool oom = false;
+    const char *list = NULL;
     patron_status st = patron_customer_new(&l);
     if (st)
         return st;
@@ -251,8 +254,10 @@ static patron_status unite_lists(patron_merge_plan *p)
             }
             if (dup)
                 continue;
-            if ((st = patron_customer_address_add(l, &idx)) != 0)
+            if ((st = patron_customer_address_add(l, &idx)) != 0) {
+                list = "addresses";
                 break;
+            }
             for (int f = 1; f < PATRON_A__END; f++) {
                 const char *v = patron_customer_address_get(r, i, f);
                 if (f == PATRON_A_DEFAULT && k > 0)
@@ -262,17 +267,24 @@ static patron_status unite_lists(patron_merge_plan *p)
             }
         }
         for (size_t i = 0; i < patron_customer_tag_count(r) && !st; i++)
-            st = patron_customer_tag_add(l, patron_customer_tag_get(r, i));
+            if ((st = patron_customer_tag_add(l, patron_customer_tag_get(r, i))) != 0)
+                list = "tags";
         for (size_t i = 0; i < patron_customer_prop_count(r) && !st; i++) {
             const char *key, *val;
             patron_customer_prop_at(r, &key, &val, i);
-            if (!patron_customer_prop_get(l, key))
-                st = patron_customer_prop_set(l, key, val);
+            if (!patron_customer_prop_get(l, key) && (st = patron_customer_prop_set(l, key, val)) != 0)
+                list = "properties";
         }
     }
     if (st) {
         patron_customer_free(l);
-        return st == PATRON_E_NOMEM ? st : PATRON_E_NOMEM;
+        if (st == PATRON_E_NOMEM)
+            return patron__db_error(db, st, "out of memory");
+        /* the values were valid on their records: only the count can fail */
+        return patron__db_error(db, PATRON_E_INVALID,
+                                "merged, the %zu records would have more than 1000 %s, the most one "
+                                "customer may have: remove some %s from the records first",
+                                p->n, list ? list : "list entries", list ? list : "entries");
     }
     p->lists = l;
     return PATRON_OK;
@@ -339,9 +351,13 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
     decide_login(p);
     if (oom)
         st = PATRON_E_NOMEM;
-    if (st || (st = decide_notes(p)) != 0 || (st = unite_lists(p)) != 0) {
+    if (st || (st = decide_notes(p)) != 0) {
         patron_merge_plan_free(p);
         return patron__db_error(db, st, "out of memory");
+    }
+    if ((st = unite_lists(db, p)) != 0) {
+        patron_merge_plan_free(p);
+        return st;
     }
     update_problems(p);
     *out = p;
@@ -357,7 +373,7 @@ patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int6
     if (!out)
         return patron__db_error(db, PATRON_E_INVALID, "no place for the plan (NULL)");
     *out = NULL;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__tx_end(db, patron__plan_new_in_tx(db, out, survivor_id, dup_ids, n_dups, (int)policy));
     if (st) {
@@ -898,49 +914,10 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
 }
 
-/* Decode a hex word up to a space or line end into a new string. */
-/* NULL if the text is not hex or (setting *oom) memory ran out. */
-static char *unhex(const char **pp, size_t *len_out, bool *oom)
-{
-    const char *p = *pp, *e = p;
-    char *out;
-    size_t n = 0;
-    while (*e && *e != ' ' && *e != '\n')
-        e++;
-    if (e - p == 1 && *p == '-') {
-        *pp = e;
-        if (len_out)
-            *len_out = 0;
-        out = patron__strdup("");
-        if (!out)
-            *oom = true;
-        return out;
-    }
-    if ((e - p) % 2)
-        return NULL;
-    out = patron__malloc((size_t)(e - p) / 2 + 1);
-    if (!out) {
-        *oom = true;
-        return NULL;
-    }
-    for (const char *q = p; q < e; q += 2) {
-        int hi = hexval(q[0]), lo = hexval(q[1]);
-        if (hi < 0 || lo < 0) {
-            patron__free(out);
-            return NULL;
-        }
-        out[n++] = (char)(hi << 4 | lo);
-    }
-    out[n] = '\0';
-    *pp = e;
-    if (len_out)
-        *len_out = n;
-    return out;
-}
-
 typedef struct urec {
     int64_t id;
     uint64_t after_rev;
+    uint64_t stored_rev; /* the revision stored when undo checked it */
     patron_customer *before;
 } urec;
 
@@ -970,92 +947,297 @@ static void parsed_free(parsed *pr)
     memset(pr, 0, sizeof *pr);
 }
 
-/* PATRON_E_INVALID if the payload is damaged, PATRON_E_NOMEM if memory ran
- * out reading it. */
-static patron_status parse_payload(const char *s, parsed *pr)
+/* Decode the hex word [w, w + n) into a new NUL-terminated string ("-" is
+ * the empty string).  PATRON_E_INVALID if it is not hex or holds a NUL byte
+ * where `text` is asked for, PATRON_E_NOMEM if memory ran out. */
+static patron_status unhex(const char *w, size_t n, bool text, char **out, size_t *len_out)
+{
+    char *o;
+    *out = NULL;
+    if (n == 1 && w[0] == '-')
+        n = 0;
+    else if (n == 0 || n % 2)
+        return PATRON_E_INVALID;
+    o = patron__malloc(n / 2 + 1);
+    if (!o)
+        return PATRON_E_NOMEM;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hexval(w[i]), lo = hexval(w[i + 1]);
+        if (hi < 0 || lo < 0 || (text && hi == 0 && lo == 0)) {
+            patron__free(o);
+            return PATRON_E_INVALID;
+        }
+        o[i / 2] = (char)(hi << 4 | lo);
+    }
+    o[n / 2] = '\0';
+    *out = o;
+    if (len_out)
+        *len_out = n / 2;
+    return PATRON_OK;
+}
+
+/* The next space-separated word of the line [*p, end): its start and length;
+ * *p moves past it and the one space after it.  false at the end of the
+ * line, or on an empty word (two spaces, a trailing space). */
+static bool next_word(const char **p, const char *end, const char **w, size_t *n)
+{
+    const char *s = *p, *e = s;
+    while (e < end && *e != ' ')
+        e++;
+    if (e == s)
+        return false;
+    *w = s;
+    *n = (size_t)(e - s);
+    if (e < end) {
+        e++; /* the space; a word must follow it */
+        if (e == end)
+            return false;
+    }
+    *p = e;
+    return true;
+}
+
+/* A decimal number of 1 to 19 digits, nothing else. */
+static bool word_u64(const char *w, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 19)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] < '0' || w[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(w[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* A customer id: a number > 0 that fits int64_t. */
+static bool word_id(const char *w, size_t n, int64_t *out)
+{
+    uint64_t v;
+    if (!word_u64(w, n, &v) || v == 0 || v > (uint64_t)INT64_MAX)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+/* One "record <id> <revision> <hex>" line, [p, end) after "record ". */
+static patron_status parse_record(const char *p, const char *end, urec *r, const char **why)
+{
+    const char *w[3];
+    size_t n[3], len;
+    char *packed;
+    patron_status st;
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < 3; i++)
+        if (!next_word(&p, end, &w[i], &n[i])) {
+            *why = "a record line has too few fields";
+            return PATRON_E_INVALID;
+        }
+    if (p != end) {
+        *why = "a record line has too many fields";
+        return PATRON_E_INVALID;
+    }
+    if (!word_id(w[0], n[0], &r->id) || !word_u64(w[1], n[1], &r->after_rev)) {
+        *why = "a record line has a bad id or revision";
+        return PATRON_E_INVALID;
+    }
+    if ((st = unhex(w[2], n[2], false, &packed, &len)) != 0) {
+        *why = "a record line's before-image is not hex";
+        return st;
+    }
+    st = patron_customer_new(&r->before);
+    if (!st)
+        st = patron_record_unpack(r->before, packed, len);
+    patron__free(packed);
+    if (!st && patron_customer_id(r->before) != r->id)
+        st = PATRON_E_INVALID;
+    if (st) {
+        if (st != PATRON_E_NOMEM)
+            st = PATRON_E_INVALID;
+        *why = "a record line's before-image is not a record of that id";
+        patron_customer_free(r->before);
+        r->before = NULL;
+    }
+    return st;
+}
+
+/* One "ref <from id> <hex kind> <hex ref>" line, [p, end) after "ref ". */
+static patron_status parse_ref(const char *p, const char *end, uref *f, const char **why)
+{
+    const char *w[3];
+    size_t n[3];
+    patron_status st;
+    memset(f, 0, sizeof *f);
+    for (int i = 0; i < 3; i++)
+        if (!next_word(&p, end, &w[i], &n[i])) {
+            *why = "a reference line has too few fields";
+            return PATRON_E_INVALID;
+        }
+    if (p != end) {
+        *why = "a reference line has too many fields";
+        return PATRON_E_INVALID;
+    }
+    if (!word_id(w[0], n[0], &f->from)) {
+        *why = "a reference line has a bad customer id";
+        return PATRON_E_INVALID;
+    }
+    st = unhex(w[1], n[1], true, &f->kind, NULL);
+    if (!st)
+        st = unhex(w[2], n[2], true, &f->ref, NULL);
+    if (!st && (!f->kind[0] || !f->ref[0]))
+        st = PATRON_E_INVALID;
+    if (st) {
+        *why = "a reference line's kind or id is not hex text";
+        patron__free(f->kind);
+        patron__free(f->ref);
+        f->kind = f->ref = NULL;
+    }
+    return st;
+}
+
+/* Read a merge payload.  Every byte of it came from the store, so nothing
+ * is trusted: each line is read within its own bounds, numbers and hex are
+ * checked in full, the before-images are unpacked (which checks them), and
+ * the whole must name a survivor among at least two distinct records.
+ * PATRON_E_INVALID (with *why) if the payload is damaged, PATRON_E_NOMEM if
+ * memory ran out reading it. */
+static patron_status parse_payload(const char *s, parsed *pr, const char **why)
 {
     size_t cap_r = 0, cap_f = 0;
-    bool oom = false;
-    patron_status ust;
+    patron_status st = PATRON_OK;
+    bool have_survivor = false, survivor_listed = false;
     memset(pr, 0, sizeof *pr);
+    *why = "it does not begin with \"patron-merge 1\"";
     if (strncmp(s, "patron-merge 1\n", 15) != 0)
         return PATRON_E_INVALID;
-    for (const char *line = s; *line;) {
+    for (const char *line = s + 15; *line && !st;) {
         const char *nl = strchr(line, '\n');
-        const char *next = nl ? nl + 1 : line + strlen(line);
-        if (strncmp(line, "survivor ", 9) == 0) {
-            pr->survivor = strtoll(line + 9, NULL, 10);
-        } else if (strncmp(line, "record ", 7) == 0) {
-            char *end;
-            const char *p;
-            size_t len;
-            char *packed;
-            urec r;
-            memset(&r, 0, sizeof r);
-            r.id = strtoll(line + 7, &end, 10);
-            r.after_rev = strtoull(end, &end, 10);
-            p = end + 1;
-            packed = unhex(&p, &len, &oom);
-            if (!packed)
-                goto bad;
-            ust = patron_customer_new(&r.before);
-            if (!ust)
-                ust = patron_record_unpack(r.before, packed, len);
-            if (ust) {
-                oom = ust == PATRON_E_NOMEM;
-                patron__free(packed);
-                patron_customer_free(r.before);
-                goto bad;
+        const char *end = nl ? nl : line + strlen(line);
+        const char *next = nl ? nl + 1 : end;
+        size_t n = (size_t)(end - line);
+        if (n >= 9 && memcmp(line, "survivor ", 9) == 0) {
+            const char *p = line + 9, *w;
+            size_t wn;
+            if (have_survivor || !next_word(&p, end, &w, &wn) || p != end ||
+                !word_id(w, wn, &pr->survivor)) {
+                *why = "its survivor line is bad or repeated";
+                st = PATRON_E_INVALID;
             }
-            patron__free(packed);
-            if (pr->n_recs == cap_r) {
+            have_survivor = true;
+        } else if (n >= 7 && memcmp(line, "record ", 7) == 0) {
+            urec r;
+            if ((st = parse_record(line + 7, end, &r, why)) != 0)
+                break;
+            for (size_t i = 0; i < pr->n_recs && !st; i++)
+                if (pr->recs[i].id == r.id) {
+                    *why = "it names a record twice";
+                    st = PATRON_E_INVALID;
+                }
+            if (!st && pr->n_recs == cap_r) {
                 size_t nc = cap_r ? cap_r * 2 : 4;
                 urec *nr = patron__realloc(pr->recs, nc * sizeof *nr);
-                if (!nr) {
-                    oom = true;
-                    patron_customer_free(r.before);
-                    goto bad;
+                if (nr) {
+                    pr->recs = nr;
+                    cap_r = nc;
+                } else {
+                    st = PATRON_E_NOMEM;
                 }
-                pr->recs = nr;
-                cap_r = nc;
+            }
+            if (st) {
+                patron_customer_free(r.before);
+                break;
             }
             pr->recs[pr->n_recs++] = r;
-        } else if (strncmp(line, "ref ", 4) == 0) {
-            char *end;
-            const char *p;
+        } else if (n >= 4 && memcmp(line, "ref ", 4) == 0) {
             uref f;
-            f.from = strtoll(line + 4, &end, 10);
-            p = end + 1;
-            f.kind = unhex(&p, NULL, &oom);
-            p++;
-            f.ref = f.kind ? unhex(&p, NULL, &oom) : NULL;
-            if (!f.kind || !f.ref) {
-                patron__free(f.kind);
-                patron__free(f.ref);
-                goto bad;
-            }
+            if ((st = parse_ref(line + 4, end, &f, why)) != 0)
+                break;
             if (pr->n_refs == cap_f) {
                 size_t nc = cap_f ? cap_f * 2 : 8;
                 uref *nf = patron__realloc(pr->refs, nc * sizeof *nf);
                 if (!nf) {
-                    oom = true;
                     patron__free(f.kind);
                     patron__free(f.ref);
-                    goto bad;
+                    st = PATRON_E_NOMEM;
+                    break;
                 }
                 pr->refs = nf;
                 cap_f = nc;
             }
             pr->refs[pr->n_refs++] = f;
+        } else if (!(n >= 8 && memcmp(line, "summary ", 8) == 0)) {
+            /* version 1 has these lines only; a later format changes the first line */
+            *why = "it has a line of unknown kind";
+            st = PATRON_E_INVALID;
         }
         line = next;
     }
-    if (pr->survivor <= 0 || pr->n_recs < 2)
-        goto bad;
-    return PATRON_OK;
-bad:
-    parsed_free(pr);
-    return oom ? PATRON_E_NOMEM : PATRON_E_INVALID;
+    if (!st) {
+        for (size_t i = 0; i < pr->n_recs; i++)
+            survivor_listed |= pr->recs[i].id == pr->survivor;
+        for (size_t i = 0; i < pr->n_refs && !st; i++) {
+            bool known = false;
+            for (size_t k = 0; k < pr->n_recs; k++)
+                known |= pr->recs[k].id == pr->refs[i].from && pr->refs[i].from != pr->survivor;
+            if (!known) {
+                *why = "a reference line names no duplicate of the merge";
+                st = PATRON_E_INVALID;
+            }
+        }
+        if (!st && (!have_survivor || !survivor_listed || pr->n_recs < 2)) {
+            *why = "it lacks the survivor or a duplicate";
+            st = PATRON_E_INVALID;
+        }
+    }
+    if (st)
+        parsed_free(pr);
+    return st;
+}
+
+/* Undo writes new revisions, so a record undone by a later merge's undo
+ * has the content it had at `rev` under a higher revision.  Each undo entry
+ * says so in lines "restored <id> <image revision> <new revision>": follow
+ * them, in journal order after entry `jid`, from `rev` on. */
+typedef struct revmap {
+    int64_t id;
+    uint64_t rev;
+} revmap;
+
+static int follow_restored(void *ctx, const patron_journal_entry *e)
+{
+    revmap *m = ctx;
+    const char *s = e->payload;
+    if (!e->kind || strcmp(e->kind, "undo") != 0 || !s)
+        return 0;
+    for (const char *line = s; *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        if ((size_t)(end - line) > 9 && memcmp(line, "restored ", 9) == 0) {
+            const char *p = line + 9, *w[3];
+            size_t n[3];
+            int64_t id;
+            uint64_t from, to;
+            bool ok = true;
+            for (int i = 0; i < 3 && ok; i++)
+                ok = next_word(&p, end, &w[i], &n[i]);
+            if (ok && p == end && word_id(w[0], n[0], &id) && word_u64(w[1], n[1], &from) &&
+                word_u64(w[2], n[2], &to) && id == m->id && from == m->rev)
+                m->rev = to;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static patron_status revision_now(patron_db *db, int64_t jid, int64_t id, uint64_t rev, uint64_t *out)
+{
+    revmap m = { id, rev };
+    patron_status st = patron__st_has(db, PATRON__CAP_JOURNAL_SCAN)
+        ? patron__st_journal_scan(db, jid, SIZE_MAX, follow_restored, &m) : PATRON_OK;
+    *out = m.rev;
+    return st;
 }
 
 static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
@@ -1063,6 +1245,7 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     jcopy j;
     parsed pr;
     patron_status st;
+    int64_t now = (int64_t)time(NULL);
     memset(&j, 0, sizeof j);
     memset(&pr, 0, sizeof pr);
     st = patron__st_journal_get(db, jid, copy_entry, &j, PASS_NOT_FOUND);
@@ -1077,11 +1260,13 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
         st = patron__db_error(db, PATRON_E_STATE, "merge %lld was undone already (by entry %lld)",
                               (long long)jid, (long long)j.undone_by);
     if (!st) {
-        patron_status pst = parse_payload(j.payload, &pr);
+        const char *why = "";
+        patron_status pst = parse_payload(j.payload, &pr, &why);
         if (pst == PATRON_E_NOMEM)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         else if (pst)
-            st = patron__db_error(db, PATRON_E_STORE, "journal entry %lld is damaged", (long long)jid);
+            st = patron__db_error(db, PATRON_E_STORE, "corrupt journal entry %lld: %s",
+                                  (long long)jid, why);
     }
 
     /* Nothing later may depend on the merge. */
@@ -1096,6 +1281,10 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
             st = patron__db_error(db, PATRON_E_STATE,
                                   "the survivor #%lld was merged again since; undo that merge first",
                                   (long long)pr.recs[i].id);
+        if (!st)
+            pr.recs[i].stored_rev = patron_customer_revision(c);
+        if (!st && pr.recs[i].stored_rev != pr.recs[i].after_rev)
+            st = revision_now(db, jid, pr.recs[i].id, pr.recs[i].after_rev, &pr.recs[i].after_rev);
         if (!st && !surv && patron_customer_revision(c) != pr.recs[i].after_rev)
             st = patron__db_error(db, PATRON_E_STATE, "customer #%lld changed after the merge",
                                   (long long)pr.recs[i].id);
@@ -1119,18 +1308,27 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
             bool surv = pr.recs[i].id == pr.survivor;
             if (surv != (pass == 1))
                 continue;
-            st = patron__save_restore(db, pr.recs[i].before);
+            st = patron__save_restore(db, pr.recs[i].before, pr.recs[i].stored_rev, now);
         }
     if (!st) {
         patron_journal_entry e;
-        char payload[64];
+        patron_strbuf payload;
+        patron__sb_init(&payload);
+        patron__sb_printf(&payload, "patron-undo 1\nsummary undid merge %lld\n", (long long)jid);
+        for (size_t i = 0; i < pr.n_recs; i++)
+            patron__sb_printf(&payload, "restored %lld %llu %llu\n", (long long)pr.recs[i].id,
+                              (unsigned long long)patron_customer_revision(pr.recs[i].before),
+                              (unsigned long long)pr.recs[i].stored_rev + 1);
         memset(&e, 0, sizeof e);
-        snprintf(payload, sizeof payload, "patron-undo 1\nsummary undid merge %lld\n", (long long)jid);
-        e.time = (int64_t)time(NULL);
+        e.time = now;
         e.kind = "undo";
         e.customer_id = pr.survivor;
-        e.payload = payload;
-        st = patron__st_journal_append(db, &e, undo_id);
+        e.payload = payload.buf;
+        if (payload.oom)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else
+            st = patron__st_journal_append(db, &e, undo_id);
+        patron__sb_free(&payload);
     }
     if (!st)
         st = patron__st_journal_set_undone(db, jid, *undo_id);
@@ -1203,7 +1401,7 @@ patron_status patron_db_journal_to_json(patron_db *db, char **out, int64_t after
     patron__sb_putc(&sb, '[');
     l.sb = &sb;
     l.n = 0;
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron__sb_free(&sb);
         return st;
     }
@@ -1227,7 +1425,7 @@ patron_status patron_db_export_to_json(patron_db *db, char **out, const int64_t 
     if (!out || (!ids && n))
         return patron__db_error(db, PATRON_E_INVALID, "no ids or no place for the result (NULL)");
     *out = NULL;
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     patron__sb_init(&sb);
     patron__sb_putc(&sb, '[');
@@ -1336,7 +1534,7 @@ patron_status patron_db_journal_list(patron_db *db, patron_journal **out, int64_
         return patron__db_error(db, PATRON_E_UNSUPPORTED, "this store keeps no journal");
     if (!(j = patron__calloc(1, sizeof *j)))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if ((st = patron__tx_begin(db)) != 0) {
+    if ((st = patron__tx_begin_read(db)) != 0) {
         patron_journal_free(j);
         return st;
     }

@@ -10,6 +10,7 @@
  *   'Z'                            the end: a record cut short is refused
  * A NUL follows (not counted in the length).  Unknown field ids
  * (written by a newer library) are skipped when reading. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -140,10 +141,11 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
         }
         switch (tag) {
         case 'F':
+            /* the checks of patron_record_set(): the two ways a store
+             * fills a record accept the same values */
             if (id > 0 && id < PATRON_F__END) {
-                patron__free(tmp.f[id]);
-                tmp.f[id] = s;
-                s = NULL;
+                if (patron_record_set(&tmp, id, s) != PATRON_OK)
+                    goto refused;
             }
             break;
         case 'a':
@@ -151,6 +153,17 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
                 goto bad;
             if (id > 0 && id < PATRON_A__END) {
                 patron__address *a = &tmp.addr[tmp.n_addr - 1];
+                const patron__field_info *fi = patron__address_field(id);
+                size_t n = strlen(s);
+                if (fi && n > fi->max_len) {
+                    patron__cust_error(&tmp, PATRON_E_INVALID, "address %s is too long (%zu bytes)",
+                                       fi->name, n);
+                    goto refused;
+                }
+                if (fi && patron__utf8_check(s, n)) {
+                    patron__cust_error(&tmp, PATRON_E_INVALID, "address %s is not valid UTF-8", fi->name);
+                    goto refused;
+                }
                 patron__free(a->f[id]);
                 a->f[id] = s;
                 s = NULL;
@@ -173,10 +186,24 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
     return PATRON_OK;
 oom:
     st = tmp.errmsg[0] && strcmp(tmp.errmsg, "out of memory") != 0 ? PATRON_E_INVALID : PATRON_E_NOMEM;
+    if (st == PATRON_E_INVALID)
+        goto refused;
 bad:
     patron__free(s);
     patron__free(v);
     patron__cust_clear(&tmp);
     return patron__cust_error(c, st, st == PATRON_E_NOMEM ? "out of memory"
                                                           : "packed patron record is damaged");
+refused: /* well-formed, but a value patron_record_set() and the setters refuse */
+    {
+        char why[sizeof tmp.errmsg];
+        st = strcmp(tmp.errmsg, "out of memory") == 0 ? PATRON_E_NOMEM : PATRON_E_INVALID;
+        snprintf(why, sizeof why, "%s", tmp.errmsg);
+        patron__free(s);
+        patron__free(v);
+        patron__cust_clear(&tmp);
+        if (st == PATRON_E_NOMEM)
+            return patron__cust_error(c, st, "out of memory");
+        return patron__cust_error(c, st, "packed patron record: %s", why);
+    }
 }

@@ -244,13 +244,28 @@ patron_status patron__save_changed(patron_db *db, patron_customer *w, const patr
     return st;
 }
 
-patron_status patron__save_restore(patron_db *db, const patron_customer *c)
+patron_status patron__save_restore(patron_db *db, const patron_customer *c, uint64_t stored_rev,
+                                   int64_t now)
 {
+    patron_customer w;
     keyset ks;
     patron_status st;
-    if ((st = patron__keys_for(db, &ks, c)) != 0)
+    memset(&w, 0, sizeof w);
+    /* Every field as it was, but the revision goes on from the stored one:
+     * revisions only ever grow, so a copy loaded before the restore (with
+     * the revision the old image had) can never be saved over it. */
+    if ((st = patron__cust_copy(&w, c)) != 0 ||
+        patron__cust_put_i64(&w, PATRON_F_REVISION, (int64_t)stored_rev + 1) ||
+        patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now)) {
+        patron__cust_clear(&w);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if ((st = patron__keys_for(db, &ks, &w)) != 0) {
+        patron__cust_clear(&w);
         return patron__db_error(db, st, "out of memory");
-    st = patron__st_update(db, c, &ks, 0);
+    }
+    st = patron__st_update(db, &w, &ks, 0);
     patron__keys_free(&ks);
+    patron__cust_clear(&w);
     return st;
 }

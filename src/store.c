@@ -58,6 +58,8 @@ static size_t ops_size(unsigned version)
                sizeof(((patron_store_ops *)0)->match_form_get);
     case 3:
         return offsetof(patron_store_ops, count) + sizeof(((patron_store_ops *)0)->count);
+    case 4:
+        return offsetof(patron_store_ops, begin_read) + sizeof(((patron_store_ops *)0)->begin_read);
     default:
         return 0;
     }
@@ -151,6 +153,13 @@ static patron_status missing(patron_db *db, const char *cb)
 patron_status patron__tx_begin(patron_db *db)
 {
     return patron__store_rc(db, db->ops.begin(db->ctx), "begin", 0);
+}
+
+patron_status patron__tx_begin_read(patron_db *db)
+{
+    if (db->ops.begin_read)
+        return patron__store_rc(db, db->ops.begin_read(db->ctx), "begin_read", 0);
+    return patron__tx_begin(db);
 }
 
 patron_status patron__tx_end(patron_db *db, patron_status st)

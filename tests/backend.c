@@ -417,6 +417,10 @@ char *store_fingerprint(test_backend *tb, const patron_key *probe_keys, const ch
         patron_customer_new(&c);
         if (o->load(tb->ctx, l->v[i], c) != 0)
             abort();
+        if (tb->fp_no_revision) {
+            patron_record_set(c, PATRON_F_REVISION, "0");
+            patron_record_set(c, PATRON_F_UPDATED_AT, "0");
+        }
         patron_record_pack(&packed, &len, c);
         putf(&b, "record %lld %zu ", (long long)l->v[i], len);
         /* packed records hold binary lengths: escape them, so that the

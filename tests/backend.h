@@ -17,6 +17,7 @@ typedef struct test_backend {
     char path[256]; /* file of a file-backed store, else "" */
     patron_memstore *ms; /* the memory store, for "memory" */
     const char *const *probe_orders; /* orders store_fingerprint() reports, or NULL */
+    bool fp_no_revision; /* store_fingerprint() leaves out revisions and update times */
 } test_backend;
 
 /* The backend the suite runs against: argv[1] if given, else the

@@ -257,6 +257,61 @@ static void writer_round_trip(void **state)
     free(buf);
 }
 
+/* Issue 13, defect 6: cells a spreadsheet would run as formulas (OWASP CSV
+ * injection) are written as text, and read back as they were. */
+static void formulas_neutralised_and_read_back(void **state)
+{
+    static const char *const values[] = {
+        "=HYPERLINK(\"http://evil.example\",\"x\")", "=cmd|' /C calc'!A0", "+SUM(1)", "-2+3",
+        "@SUM(A1:A9)", "\t=1+1", "\r=1", "'=already quoted", "''+x", "plain", "it's", "'", "a=b", "",
+        "+49 221 123456",
+    };
+    static const char *const cells[] = {
+        "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"", "\"'=cmd|' /C calc'!A0\"",
+        "\"'+SUM(1)\"", "\"'-2+3\"", "\"'@SUM(A1:A9)\"", "\"'\t=1+1\"", "\"'\r=1\"",
+        "\"''=already quoted\"", "\"'''+x\"", "plain", "it's", "'", "a=b", "", "\"'+49 221 123456\"",
+    };
+    size_t n = sizeof values / sizeof values[0];
+    (void)state;
+    assert_int_equal(n, sizeof cells / sizeof cells[0]);
+    for (size_t i = 0; i < n; i++) {
+        char *buf = NULL, *copy;
+        size_t len = 0, back;
+        FILE *f = open_memstream(&buf, &len);
+        input in;
+        csv_record rec;
+        assert_non_null(f);
+        csv_write_cell(f, ',', values[i], strlen(values[i]));
+        fputs(",end\n", f);
+        fclose(f);
+        /* the cell as written: none begins with a formula character */
+        if (strncmp(buf, cells[i], strlen(cells[i])) != 0 || strcmp(buf + strlen(cells[i]), ",end\n") != 0)
+            fail_msg("value %zu written as [%s], want [%s]", i, buf, cells[i]);
+        open_bytes(&in, buf, len, ',');
+        assert_int_equal(csv_read(in.r, &rec), 1);
+        assert_false(rec.lens[0] && strchr("=+-@\t\r", rec.fields[0][0]));
+        copy = rec.fields[0];
+        back = csv_unneutralise(copy, rec.lens[0]);
+        assert_int_equal(back, strlen(values[i]));
+        assert_string_equal(copy, values[i]);
+        close_input(&in);
+        free(buf);
+    }
+    /* raw writing leaves them alone */
+    {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        csv_write_str(f, ',', "=1+1");
+        fclose(f);
+        assert_string_equal(buf, "=1+1");
+        free(buf);
+    }
+    assert_true(csv_is_formula("''@x", 4));
+    assert_false(csv_is_formula("''", 2));
+    assert_false(csv_is_formula(NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +325,7 @@ int main(void)
         cmocka_unit_test(nul_byte_is_visible),
         cmocka_unit_test(long_field_across_buffers),
         cmocka_unit_test(writer_round_trip),
+        cmocka_unit_test(formulas_neutralised_and_read_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

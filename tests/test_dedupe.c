@@ -287,6 +287,47 @@ static void test_fast_and_general_paths_agree(void **state)
     patron_db_close(general);
 }
 
+/* The first customer read has no blocking key at all (a name only, a
+ * common record): both ways of reading the store (match forms, and loading
+ * every record) handle a batch that starts without key hashes — under
+ * clang's UBSan, adding its zero offset to no array was undefined. */
+static void test_first_customer_without_keys(void **state)
+{
+    tb_fx *f = *state;
+    fault_store fs;
+    patron_db *general;
+    patron_db *dbs[2];
+    int64_t lone, a, b;
+    patron_customer *c;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    OK(f->db, patron_customer_set(c, PATRON_F_LAST_NAME, "Nurname"));
+    lone = fx_save(f->db, c);
+    a = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstraße", "12", "50667", "Köln");
+    b = fx_add(f->db, "Juergen", "Mueller", "juergen.mueller@example.de", "Hauptstr.", "12", "50667", "Köln");
+    general = fault_db(&fs, &f->tb);
+    assert_non_null(general);
+    dbs[0] = f->db;
+    dbs[1] = general;
+    for (int k = 0; k < 2; k++) {
+        patron_pairs *p;
+        OK(dbs[k], patron_db_dedupe(dbs[k], &p, PATRON_MATCH_FIELDS));
+        assert_int_equal(patron_pairs_count(p), 1);
+        assert_int_equal(pair_decision(p, a, b), PATRON_DECISION_MERGE);
+        assert_int_equal(pair_decision(p, lone, a), -1);
+        patron_pairs_free(p);
+    }
+    /* a store of keyless customers only: no pairs, no error */
+    OK(f->db, patron_db_delete(f->db, a, 0));
+    OK(f->db, patron_db_delete(f->db, b, 0));
+    for (int k = 0; k < 2; k++) {
+        patron_pairs *p;
+        OK(dbs[k], patron_db_dedupe(dbs[k], &p, PATRON_MATCH_FIELDS));
+        assert_int_equal(patron_pairs_count(p), 0);
+        patron_pairs_free(p);
+    }
+    patron_db_close(general);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +336,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_empty_store, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_popular_keys, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fast_and_general_paths_agree, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_first_customer_without_keys, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

@@ -437,13 +437,17 @@ static void test_relink_and_undo(void **state)
     int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", NULL, NULL);
     int64_t c = add(f->db, "G.", "Hahn", NULL, "Gartenstraße", "70173", "notes", "ruft oft an");
     int64_t dups[2] = { b, c };
-    char *before, *merged, *after;
+    char *before, *before_masked, *merged, *after;
+    uint64_t revs[3];
     set_login(f->db, b, "gerd", "$2y$10$gerdsecret");
     assert_int_equal(tb_add_order(&f->tb, "A-1", a), 0);
     assert_int_equal(tb_add_order(&f->tb, "B-1", b), 0);
     assert_int_equal(tb_add_order(&f->tb, "A-2", a), 0);
     assert_int_equal(tb_add_order(&f->tb, "C-1", c), 0);
     before = state_of(f);
+    f->tb.fp_no_revision = true;
+    before_masked = state_of(f);
+    f->tb.fp_no_revision = false;
 
     OK(f->db, patron_merge_plan_new(f->db, &p, a, dups, 2, 0));
     OK(f->db, patron_db_merge(f->db, &jid, p));
@@ -453,6 +457,14 @@ static void test_relink_and_undo(void **state)
     assert_int_equal(tb_order_owner(&f->tb, "A-1"), a);
     merged = state_of(f);
     assert_string_not_equal(before, merged);
+    {
+        int64_t all[3] = { a, b, c };
+        for (int i = 0; i < 3; i++) {
+            patron_customer *r = fx_load(f->db, all[i]);
+            revs[i] = patron_customer_revision(r);
+            patron_customer_free(r);
+        }
+    }
 
     /* the journal lists it, without before-images or hashes */
     {
@@ -498,9 +510,20 @@ static void test_relink_and_undo(void **state)
 
     OK(f->db, patron_db_undo(f->db, &uid, jid, 0));
     assert_true(uid > jid);
+    /* records byte for byte, keys, orders: exactly as before the merge —
+     * but for the revisions, which go on growing (and the update times) */
+    f->tb.fp_no_revision = true;
     after = state_of(f);
-    /* records byte for byte, keys, orders: exactly as before the merge */
-    assert_same_state(before, after);
+    f->tb.fp_no_revision = false;
+    assert_same_state(before_masked, after);
+    {
+        int64_t all[3] = { a, b, c };
+        for (int i = 0; i < 3; i++) {
+            patron_customer *r = fx_load(f->db, all[i]);
+            assert_true(patron_customer_revision(r) > revs[i]);
+            patron_customer_free(r);
+        }
+    }
     assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
     assert_int_equal(tb_order_owner(&f->tb, "C-1"), c);
     {
@@ -527,6 +550,7 @@ static void test_relink_and_undo(void **state)
     assert_int_equal(patron_db_undo(f->db, NULL, uid, 0), PATRON_E_INVALID);
     assert_int_equal(patron_db_undo(f->db, NULL, 9999, 0), PATRON_E_NOT_FOUND);
     free(before);
+    free(before_masked);
     free(merged);
     free(after);
 }
@@ -551,7 +575,8 @@ static void test_undo_refused_when_later_changes_depend(void **state)
     OK(f->db, patron_db_undo(f->db, &uid, j1, PATRON_UNDO_FORCE));
     s = fx_load(f->db, a);
     assert_null(patron_customer_get(s, PATRON_F_PHONE));
-    assert_int_equal(patron_customer_revision(s), 1);
+    /* created 1, merged 2, edited 3, undone 4: revisions never go back */
+    assert_int_equal(patron_customer_revision(s), 4);
     patron_customer_free(s);
     s = fx_load(f->db, b);
     assert_int_equal(patron_customer_state(s), PATRON_STATE_ACTIVE);
@@ -692,6 +717,291 @@ static void test_pending_survivor(void **state)
     patron_customer_free(c);
 }
 
+/* ---- a journal payload damaged in the store ---------------------------- */
+
+/* journal_get of the store under test, with the payload of entry
+ * `tamper_id` replaced by `tamper_payload` (a copy that is exactly as long
+ * as the text, so that ASan sees any read past its end). */
+static const patron_store_ops *tamper_inner;
+static int64_t tamper_id;
+static const char *tamper_payload;
+static size_t tamper_len;
+
+typedef struct tamper_emit {
+    patron_emit_journal_fn emit;
+    void *ctx;
+} tamper_emit;
+
+static int tamper_pass(void *ctx, const patron_journal_entry *e)
+{
+    tamper_emit *t = ctx;
+    patron_journal_entry copy = *e;
+    char *exact = NULL;
+    int rc;
+    if (e->id == tamper_id && tamper_payload) {
+        exact = malloc(tamper_len + 1);
+        memcpy(exact, tamper_payload, tamper_len);
+        exact[tamper_len] = '\0';
+        copy.payload = exact;
+    }
+    rc = t->emit(t->ctx, &copy);
+    free(exact);
+    return rc;
+}
+
+static int tamper_get(void *ctx, int64_t id, patron_emit_journal_fn emit, void *emit_ctx)
+{
+    tamper_emit t = { emit, emit_ctx };
+    return tamper_inner->journal_get(ctx, id, tamper_pass, &t);
+}
+
+static int tamper_scan(void *ctx, int64_t after_id, size_t limit, patron_emit_journal_fn emit, void *emit_ctx)
+{
+    tamper_emit t = { emit, emit_ctx };
+    return tamper_inner->journal_scan(ctx, after_id, limit, tamper_pass, &t);
+}
+
+static int grab_payload(void *ctx, const patron_journal_entry *e)
+{
+    *(char **)ctx = strdup(e->payload);
+    return 0;
+}
+
+/* Undo of entry `jid` with `payload` in its place must fail with
+ * PATRON_E_STORE — "corrupt journal entry <jid>" if `named` — and change
+ * nothing. */
+static void expect_corrupt(tb_fx *f, patron_db *db, int64_t jid, const char *payload, size_t len,
+                           const char *before, bool named)
+{
+    char want[64], *after;
+    patron_status st;
+    tamper_payload = payload;
+    tamper_len = len;
+    st = patron_db_undo(db, NULL, jid, 0);
+    if (st != PATRON_E_STORE)
+        fail_msg("undo of a payload damaged to %zu bytes ('%.*s'): got %d (%s), want PATRON_E_STORE",
+                 len, (int)(len > 80 ? 80 : len), payload, st, patron_db_errmsg(db));
+    snprintf(want, sizeof want, "corrupt journal entry %lld", (long long)jid);
+    if (named)
+        CONTAINS(patron_db_errmsg(db), want);
+    after = state_of(f);
+    assert_same_state(before, after);
+    free(after);
+}
+
+static void test_undo_of_a_damaged_journal_entry(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_store_ops ops;
+    patron_db *db;
+    int64_t jid;
+    char *payload = NULL, *merged, *buf;
+    size_t len;
+    int64_t a = add(f->db, "Gerd", "Hahn", "gerd@example.de", "Gartenstraße", "70173", NULL, NULL);
+    int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", NULL, NULL);
+    assert_int_equal(tb_add_order(&f->tb, "B-1", b), 0);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    merged = state_of(f);
+
+    /* the real payload, then a handle whose journal_get hands out damaged ones */
+    tamper_inner = f->tb.ops;
+    assert_int_equal(f->tb.ops->journal_get(f->tb.ctx, jid, grab_payload, &payload), 0);
+    assert_non_null(payload);
+    len = strlen(payload);
+    assert_non_null(strstr(payload, "\nref "));
+    ops = *f->tb.ops;
+    ops.journal_get = tamper_get;
+    ops.journal_scan = tamper_scan;
+    ops.destroy = NULL; /* the fixture owns the store */
+    OK(f->db, patron_db_open(&db, &ops, f->tb.ctx));
+    tamper_id = jid;
+
+    /* the cases of the issue: lines that end right after their numbers */
+    {
+        static const char *const bad[] = {
+            "patron-merge 1\nrecord 1 2",
+            "patron-merge 1\nref 1 61",
+            "patron-merge 1\nrecord 1 2 ",
+            "patron-merge 1\nref 1 61 ",
+            "patron-merge 1\nref 1 61 6",
+            "patron-merge 1\nrecord 1",
+            "patron-merge 1\nrecord",
+            "patron-merge 1\nrecord ",
+            "patron-merge 1\nsurvivor",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 6",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 zz",
+            "patron-merge 1\nsurvivor 1\nrecord 1 2 -",
+            "patron-merge 1\nsurvivor 1\nrecord -1 2 00\nrecord 2 2 00",
+            "patron-merge 1\nsurvivor 99999999999999999999\n",
+            "patron-merge 1\n",
+            "patron-merge 1",
+            "patron-merge",
+            "",
+            "\n\n\n",
+            "patron-merge 1\n\xff\xfe record 1 2 ff\n",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+            expect_corrupt(f, db, jid, bad[i], strlen(bad[i]), merged, true);
+    }
+    /* every truncation of the real payload, but those that leave whole
+     * lines: without its last line, the reference line, it is a well-formed
+     * payload of a merge that moved nothing (and without only its final
+     * newline, the same payload).  A reference id cut short is still a
+     * well-formed line: the store refuses to move that reference. */
+    {
+        size_t ref_at = (size_t)(strstr(payload, "\nref ") - payload);
+        for (size_t n = 0; n + 1 < len; n++)
+            if (n != ref_at && n != ref_at + 1)
+                expect_corrupt(f, db, jid, payload, n, merged, n < ref_at);
+    }
+    /* each byte replaced by a space, a newline, or a non-hex byte, in the lines the parser reads */
+    buf = strdup(payload);
+    for (size_t i = strstr(payload, "\nsurvivor ") - payload + 1; i + 1 < len; i++) {
+        static const char subst[] = { ' ', '\n', 'x' };
+        if (payload[i] == '\n')
+            continue;
+        for (size_t k = 0; k < sizeof subst; k++) {
+            patron_status st;
+            char *after;
+            if (payload[i] == subst[k])
+                continue;
+            buf[i] = subst[k];
+            tamper_payload = buf;
+            tamper_len = len;
+            st = patron_db_undo(db, NULL, jid, 0);
+            /* a space or newline may split a line into two that are each
+             * well-formed but not a merge of these records: refused too */
+            if (st != PATRON_E_STORE && st != PATRON_E_STATE)
+                fail_msg("byte %zu as '%c': got %d (%s)", i, subst[k], st, patron_db_errmsg(db));
+            after = state_of(f);
+            assert_same_state(merged, after);
+            free(after);
+            buf[i] = payload[i];
+        }
+    }
+    free(buf);
+    /* the before-images swapped between the record lines: ids disagree */
+    {
+        char *r1 = strstr(payload, "\nrecord "), *r2 = r1 ? strstr(r1 + 1, "\nrecord ") : NULL;
+        char *sw = malloc(len + 1), *w = sw;
+        char *h1, *h2, *e1, *e2;
+        assert_non_null(r2);
+        h1 = strchr(strchr(r1 + 8, ' ') + 1, ' ') + 1;
+        e1 = strchr(h1, '\n');
+        h2 = strchr(strchr(r2 + 8, ' ') + 1, ' ') + 1;
+        e2 = strchr(h2, '\n');
+        memcpy(w, payload, (size_t)(h1 - payload)), w += h1 - payload;
+        memcpy(w, h2, (size_t)(e2 - h2)), w += e2 - h2;
+        memcpy(w, e1, (size_t)(h2 - e1)), w += h2 - e1;
+        memcpy(w, h1, (size_t)(e1 - h1)), w += e1 - h1;
+        strcpy(w, e2);
+        expect_corrupt(f, db, jid, sw, strlen(sw), merged, true);
+        free(sw);
+    }
+
+    /* a summary line with bytes that are not UTF-8: the journal listing
+     * stays valid JSON in valid UTF-8 (U+FFFD for each bad byte) */
+    {
+        static const char odd[] = "patron-merge 1\nsummary merged \xff\xfe\xc3 #2\nsurvivor 1\n";
+        char *j = NULL;
+        tamper_payload = odd;
+        tamper_len = sizeof odd - 1;
+        OK(db, patron_db_journal_to_json(db, &j, 0, 10));
+        CONTAINS(j, "merged \\ufffd\\ufffd\\ufffd #2");
+        for (const unsigned char *q = (const unsigned char *)j; *q; q++)
+            assert_true(*q < 0x80); /* nothing else here is outside ASCII */
+        patron_free(j);
+    }
+    /* the payload as written still undoes */
+    tamper_payload = NULL;
+    OK(db, patron_db_undo(db, NULL, jid, 0));
+    assert_int_equal(tb_order_owner(&f->tb, "B-1"), b);
+    patron_db_close(db);
+    free(payload);
+    free(merged);
+}
+
+/* Issue 13, defect 3: undo must not give the survivor back a revision it
+ * had before, or a copy loaded in between matches again and overwrites a
+ * later edit (a lost update). */
+static void test_undo_never_reuses_a_revision(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *x, *y, *s;
+    int64_t jid;
+    int64_t a = add(f->db, "Ute", "Lang", "ute@example.de", "Kirchweg", "79098", NULL, NULL);
+    int64_t b = add(f->db, "Ute", "Lang", "u.lang@example.de", "Kirchweg", "79098", "notes", "Stammkundin");
+
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    /* client X loads the merged survivor (revision 2, with the notes) */
+    x = fx_load(f->db, a);
+    assert_int_equal(patron_customer_revision(x), 2);
+    assert_string_equal(patron_customer_get(x, PATRON_F_NOTES), "Stammkundin");
+    /* undo; client Y loads the survivor and changes its phone */
+    OK(f->db, patron_db_undo(f->db, NULL, jid, 0));
+    y = fx_load(f->db, a);
+    assert_true(patron_customer_revision(y) > 2);
+    assert_null(patron_customer_get(y, PATRON_F_NOTES));
+    OK(f->db, patron_customer_set(y, PATRON_F_PHONE, "0761 123"));
+    OK(f->db, patron_db_update(f->db, y));
+    /* X saves its stale copy: refused, Y's phone stays, the notes stay gone */
+    OK(f->db, patron_customer_set(x, PATRON_F_FIRST_NAME, "Uta"));
+    EXPECT(f->db, PATRON_E_CONFLICT, patron_db_update(f->db, x));
+    s = fx_load(f->db, a);
+    assert_string_equal(patron_customer_get(s, PATRON_F_PHONE), "0761 123");
+    assert_string_equal(patron_customer_get(s, PATRON_F_FIRST_NAME), "Ute");
+    assert_null(patron_customer_get(s, PATRON_F_NOTES));
+    patron_customer_free(s);
+    /* the duplicate too: a copy from before the undo is stale */
+    s = fx_load(f->db, b);
+    assert_true(patron_customer_revision(s) > 2);
+    assert_string_equal(patron_customer_get(s, PATRON_F_NOTES), "Stammkundin");
+    patron_customer_free(s);
+    patron_customer_free(x);
+    patron_customer_free(y);
+}
+
+/* Issue 13, defect 4: lists that would be too long united are a limit
+ * named in words, not "out of memory". */
+static void test_plan_refuses_lists_past_the_limit(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p = NULL;
+    int64_t ids[2];
+    char tag[32];
+    for (int k = 0; k < 2; k++) {
+        patron_customer *c = fx_person("Tim", "Berg", NULL, NULL, NULL, NULL, NULL);
+        for (int i = 0; i < 600; i++) {
+            snprintf(tag, sizeof tag, "t%d-%d", k, i);
+            OK(f->db, patron_customer_tag_add(c, tag));
+        }
+        ids[k] = fx_save(f->db, c);
+    }
+    EXPECT(f->db, PATRON_E_INVALID, patron_merge_plan_new(f->db, &p, ids[0], &ids[1], 1, 0));
+    assert_null(p);
+    CONTAINS(patron_db_errmsg(f->db), "more than 1000 tags");
+    /* addresses: 600 + 600 different ones */
+    for (int k = 0; k < 2; k++) {
+        patron_customer *c = fx_person("Tim", "Berg", NULL, NULL, NULL, NULL, NULL);
+        for (int i = 0; i < 600; i++) {
+            size_t a;
+            snprintf(tag, sizeof tag, "Weg %d", k * 1000 + i);
+            OK(f->db, patron_customer_address_add(c, &a));
+            OK(f->db, patron_customer_address_set(c, a, PATRON_A_STREET, tag));
+        }
+        ids[k] = fx_save(f->db, c);
+    }
+    EXPECT(f->db, PATRON_E_INVALID, patron_merge_plan_new(f->db, &p, ids[0], &ids[1], 1, 0));
+    CONTAINS(patron_db_errmsg(f->db), "more than 1000 addresses");
+    assert_null(strstr(patron_db_errmsg(f->db), "memory"));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +1012,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_lock_decision, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_policy_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_of_a_damaged_journal_entry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_never_reuses_a_revision, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_refuses_lists_past_the_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_with_reasons, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),

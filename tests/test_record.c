@@ -1594,6 +1594,122 @@ static void test_hash_never_in_messages(void **state)
     patron_customer_free(c);
 }
 
+/* Well-formed UTF-8 (test-side check, independent of the library's). */
+static bool utf8_ok(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        size_t len = *s < 0x80 ? 1 : (*s & 0xE0) == 0xC0 ? 2 : (*s & 0xF0) == 0xE0 ? 3 : (*s & 0xF8) == 0xF0 ? 4 : 0;
+        unsigned long cp = len == 1 ? *s : len == 2 ? (*s & 0x1Fu) : len == 3 ? (*s & 0x0Fu) : (*s & 0x07u);
+        static const unsigned long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+        if (!len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[k] & 0x3Fu);
+        }
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += len;
+    }
+    return true;
+}
+
+/* Issue 13, defect 10: patron_record_unpack() refuses what
+ * patron_record_set() and the setters refuse — invalid UTF-8 in a field, an
+ * address field, a tag or a property, an over-long value — and says which;
+ * so no such byte reaches patron_customer_to_json(). */
+static void test_unpack_agrees_with_set(void **state)
+{
+    static const struct {
+        const char *marker, *bad, *where;
+    } cases[] = {
+        { "Qqqqq", "Q\xff\xfeQQ", "first_name" },     /* a field */
+        { "Wwwww", "W\xc3\x28WW", "street" },          /* an address field */
+        { "Ttttt", "T\xed\xa0\x80T", "tag" },          /* a surrogate in a tag */
+        { "Vvvvv", "V\xc0\xafVV", "" },                /* an overlong in a property value */
+    };
+    patron_customer *c = new_rec();
+    size_t a;
+    blob p;
+    (void)state;
+    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, "Qqqqq"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Müller"), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_STREET, "Wwwww"), PATRON_OK);
+    assert_int_equal(patron_customer_tag_add(c, "Ttttt"), PATRON_OK);
+    assert_int_equal(patron_customer_prop_set(c, "farbe", "Vvvvv"), PATRON_OK);
+    p = pack(c);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *d = malloc(p.n + 1), *at;
+        patron_customer *t = new_rec(), *s = new_rec();
+        memcpy(d, p.p, p.n + 1);
+        at = NULL;
+        for (size_t k = 0; k + 5 <= p.n && !at; k++)
+            if (memcmp(d + k, cases[i].marker, 5) == 0)
+                at = d + k;
+        assert_non_null(at);
+        memcpy(at, cases[i].bad, 5);
+        /* patron_record_set refuses these bytes ... */
+        if (i == 0)
+            assert_int_equal(patron_record_set(s, PATRON_F_FIRST_NAME, cases[i].bad), PATRON_E_INVALID);
+        /* ... and so does unpack, saying where, leaving the record empty */
+        if (patron_record_unpack(t, d, p.n) != PATRON_E_INVALID)
+            fail_msg("unpack took invalid UTF-8 in the %s", cases[i].where);
+        assert_non_null(strstr(patron_customer_errmsg(t), "UTF-8"));
+        assert_non_null(strstr(patron_customer_errmsg(t), cases[i].where));
+        assert_null(patron_customer_get(t, PATRON_F_LAST_NAME));
+        patron_customer_free(t);
+        patron_customer_free(s);
+        free(d);
+    }
+    /* over-long, like patron_record_set: a last name of 1000 bytes */
+    {
+        char big[1001];
+        patron_customer *t = new_rec(), *s = new_rec();
+        blob q;
+        memset(big, 'x', 1000);
+        big[1000] = '\0';
+        assert_int_equal(patron_record_set(s, PATRON_F_LAST_NAME, big), PATRON_E_INVALID);
+        /* packed by hand from a record that holds a short name of the same length marker */
+        patron_customer_free(s);
+        s = new_rec();
+        assert_int_equal(patron_record_set(s, PATRON_F_LAST_NAME, "y"), PATRON_OK);
+        q = pack(s);
+        {
+            /* the field's string: 4 length bytes, then "y"; rebuild with 1000 bytes */
+            char *at = memchr(q.p, 'y', q.n);
+            size_t head = (size_t)(at - q.p) - 4, tail = q.n - (size_t)(at - q.p) - 1;
+            char *d = malloc(head + 4 + 1000 + tail);
+            memcpy(d, q.p, head);
+            d[head] = (char)(1000 & 0xFF);
+            d[head + 1] = (char)(1000 >> 8);
+            d[head + 2] = d[head + 3] = 0;
+            memcpy(d + head + 4, big, 1000);
+            memcpy(d + head + 4 + 1000, at + 1, tail);
+            assert_int_equal(patron_record_unpack(t, d, head + 4 + 1000 + tail), PATRON_E_INVALID);
+            assert_non_null(strstr(patron_customer_errmsg(t), "too long"));
+            free(d);
+        }
+        patron_free(q.p);
+        patron_customer_free(s);
+        patron_customer_free(t);
+    }
+    /* the good blob still unpacks, and its JSON is valid UTF-8 */
+    {
+        patron_customer *t = new_rec();
+        char *js = NULL;
+        assert_int_equal(patron_record_unpack(t, p.p, p.n), PATRON_OK);
+        assert_int_equal(patron_customer_to_json(t, &js, 0), PATRON_OK);
+        assert_true(json_valid(js) && utf8_ok(js));
+        patron_free(js);
+        patron_customer_free(t);
+    }
+    patron_free(p.p);
+    patron_customer_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1621,6 +1737,7 @@ int main(void)
         cmocka_unit_test(test_clone_is_deep),
         cmocka_unit_test(test_pack_roundtrip),
         cmocka_unit_test(test_unpack_damaged_is_safe),
+        cmocka_unit_test(test_unpack_agrees_with_set),
         cmocka_unit_test(test_unpack_truncated_is_refused),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_well_formed_with_store_values),

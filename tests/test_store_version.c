@@ -260,6 +260,84 @@ static void test_garbage_match_form_falls_back(void **state)
     patron_memstore_free(ms);
 }
 
+/* Version 4: the library begins calls that only read with begin_read(),
+ * every other with begin(); a host without begin_read (an older version,
+ * or NULL) gets begin() for both. */
+static const patron_store_ops *counted_inner;
+static int n_begin, n_begin_read;
+
+static int counted_begin(void *ctx)
+{
+    n_begin++;
+    return counted_inner->begin(ctx);
+}
+
+static int counted_begin_read(void *ctx)
+{
+    n_begin_read++;
+    return counted_inner->begin(ctx);
+}
+
+static void test_begin_read_for_reads(void **state)
+{
+    patron_memstore *ms;
+    patron_store_ops full = PATRON_STORE_OPS_INIT, ops;
+    void *ctx;
+    (void)state;
+    assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
+    assert_int_equal(patron_memstore_ops(&full, &ctx, ms), PATRON_OK);
+    counted_inner = &full;
+    for (int with_read = 1; with_read >= 0; with_read--) {
+        patron_db *db = NULL;
+        patron_customer *a = person("Jürgen", "Müller", "jm@example.de"), *l = NULL;
+        patron_matches *m = NULL;
+        patron_pairs *p = NULL;
+        patron_journal *j = NULL;
+        patron_gate gate;
+        char *json = NULL;
+        int64_t id, ids[8], cid;
+        size_t n;
+        ops = full;
+        ops.destroy = NULL;
+        ops.begin = counted_begin;
+        ops.begin_read = with_read ? counted_begin_read : NULL;
+        assert_int_equal(patron_db_open(&db, &ops, ctx), PATRON_OK);
+        n_begin = n_begin_read = 0;
+        assert_int_equal(patron_db_create(db, a), PATRON_OK);
+        id = patron_customer_id(a);
+        assert_int_equal(n_begin, 1);
+        assert_int_equal(n_begin_read, 0);
+        n_begin = 0;
+        assert_int_equal(patron_db_load(db, &l, id), PATRON_OK);
+        patron_customer_free(l);
+        assert_int_equal(patron_db_find(db, &l, PATRON_KEY_NUMBER, patron_customer_get(a, PATRON_F_NUMBER)),
+                         PATRON_OK);
+        patron_customer_free(l);
+        assert_int_equal(patron_db_list(db, ids, &n, 8, NULL, 0), PATRON_OK);
+        assert_int_equal(patron_db_match(db, &m, a, PATRON_MATCH_FIELDS), PATRON_OK);
+        patron_matches_free(m);
+        assert_int_equal(patron_db_dedupe(db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+        patron_pairs_free(p);
+        assert_int_equal(patron_db_export_to_json(db, &json, &id, 1, 0), PATRON_OK);
+        patron_free(json);
+        assert_int_equal(patron_db_journal_list(db, &j, 0, 10), PATRON_OK);
+        patron_journal_free(j);
+        assert_int_equal(patron_db_can_order(db, &gate, &cid, id), PATRON_OK);
+        assert_int_equal(patron_db_can_login(db, &gate, &cid, "nobody"), PATRON_OK);
+        if (with_read) {
+            assert_int_equal(n_begin, 0);
+            assert_int_equal(n_begin_read, 9);
+        } else {
+            assert_int_equal(n_begin, 9);
+            assert_int_equal(n_begin_read, 0);
+        }
+        patron_customer_free(a);
+        patron_db_close(db);
+    }
+    full.destroy(ctx); /* the handles above did not own the session */
+    patron_memstore_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_init_current),
         cmocka_unit_test(test_unknown_version),
         cmocka_unit_test(test_garbage_match_form_falls_back),
+        cmocka_unit_test(test_begin_read_for_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,21 @@ int cli_usage(cli *ctx, const char *fmt, ...)
 #endif
     ;
 
+/**
+ * Load customer `id` for a listing (list, export): 1 loaded and not merged
+ * away, 0 to leave out — deleted meanwhile, merged away, or a stored row the
+ * library cannot read (bytes another program wrote: invalid UTF-8, an
+ * over-long value), which is reported on stderr as "patron: customer #ID
+ * skipped: REASON" and counted in *unreadable (unless `unreadable` is NULL:
+ * a first pass that reads the rows again later) — and -1 when the store
+ * fails (reported; stop).  A listing goes on past unreadable rows so that
+ * its output stays whole and well-formed, and ends with cli_unreadable().
+ */
+int cli_load_listed(cli *ctx, int64_t id, patron_customer **c, size_t *unreadable);
+/** CLI_OK if `unreadable` is 0, else CLI_ERR with "N customers could not be
+ *  read and were left out (see above)". */
+int cli_unreadable(cli *ctx, size_t unreadable);
+
 /** Report a failed library call on the database: "patron: WHAT: message". */
 int cli_fail_db(cli *ctx, patron_status st, const char *what);
 
@@ -305,6 +320,7 @@ typedef struct cli_rejects {
     const cli_csv *in;
     long skip_col;    /* a column never copied (the password hash), or -1 */
     size_t count;
+    int raw;          /* write formulas as they are (else csv_write_cell) */
 } cli_rejects;
 
 /**

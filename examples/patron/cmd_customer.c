@@ -195,7 +195,7 @@ static int cmd_list(cli *ctx, int argc, char **argv)
     list_args args = { 0, 0 };
     patron_filter filter;
     int64_t *ids;
-    size_t n, i, shown = 0;
+    size_t n, i, shown = 0, unreadable = 0;
     int rc;
 
     if ((rc = cli_parse(ctx, argc, argv, &args, NULL, NULL)) >= 0)
@@ -209,35 +209,35 @@ static int cmd_list(cli *ctx, int argc, char **argv)
         fputs("[", stdout);
     for (i = 0; i < n && rc == CLI_OK; i++) {
         patron_customer *c;
-        patron_status st = patron_db_load(ctx->db, &c, ids[i]);
-        if (st == PATRON_E_NOT_FOUND)
-            continue; /* deleted meanwhile */
-        if (st != PATRON_OK) {
-            rc = cli_fail_db(ctx, st, "load");
+        int k = cli_load_listed(ctx, ids[i], &c, &unreadable);
+        if (k < 0) {
+            rc = CLI_ERR;
             break;
         }
-        if (patron_customer_state(c) != PATRON_STATE_MERGED) {
-            if (args.json) {
-                fputs(shown ? ",\n" : "\n", stdout);
-                rc = print_json(ctx, c, 0);
-            } else {
-                print_list_line(c);
-            }
-            shown++;
+        if (k == 0)
+            continue; /* deleted meanwhile, merged away, or unreadable (reported) */
+        if (args.json) {
+            fputs(shown ? ",\n" : "\n", stdout);
+            rc = print_json(ctx, c, 0);
+        } else {
+            print_list_line(c);
         }
+        shown++;
         patron_customer_free(c);
     }
     if (args.json && rc == CLI_OK)
         fputs(shown ? "\n]\n" : "]\n", stdout);
     free(ids);
-    return rc;
+    return rc == CLI_OK ? cli_unreadable(ctx, unreadable) : rc;
 }
 
 const cli_command cli_cmd_list = {
     "list", cmd_list, "list customers",
     "list [--pending|--active|--locked] [--json]",
     "List customers, one a line: number (or #ID), state, name, email, postal\n"
-    "code and city, separated by tabs.  Merged-away customers are left out.\n",
+    "code and city, separated by tabs.  Merged-away customers are left out; a\n"
+    "stored row the library cannot read is named on stderr and left out (exit\n"
+    "status 1).\n",
     list_opts, NULL, 0, 0, NULL,
 };
 

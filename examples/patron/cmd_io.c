@@ -23,9 +23,11 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-/* Stop at the next row on SIGINT / SIGTERM, so that the summary is printed
- * and says where the import stopped.  (Every row is its own transaction, so
- * a harder kill loses nothing either.) */
+/* Stop at the next row on SIGINT / SIGTERM: the rows read so far are
+ * committed with the open batch, and the summary says where the import
+ * stopped.  (Rows are committed in batches of BATCH_ROWS, below: a harder
+ * kill loses the batch in progress, whole, and keeps every batch committed
+ * before it.) */
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -78,6 +80,7 @@ static patron_status batch_commit(batch *b)
 typedef struct import_args {
     int pending;
     const char *rejects;
+    int raw;
 } import_args;
 
 static const cli_opt import_opts[] = {
@@ -93,12 +96,17 @@ static const cli_opt import_opts[] = {
               "'patron register' does for one: a row with the email\n"
               "of a locked customer, or of one registered already,\n"
               "is rejected.  Activate them with 'patron activate'." },
+    { .name = "--raw", .kind = CLI_OPT_FLAG, .target = offsetof(import_args, raw), .value = 1,
+      .help = "take every value as it is.  By default a value that\n"
+              "is ' followed by = + - @ TAB or CR (as 'patron\n"
+              "export' writes formulas) loses that ', and the\n"
+              "rejects file neutralises formulas the same way." },
     CLI_OPT_TABLE_END,
 };
 
 static int cmd_import(cli *ctx, int argc, char **argv)
 {
-    import_args args = { 0, NULL };
+    import_args args = { 0, NULL, 0 };
     const char **ops;
     int k, rc, pending;
     const char *path;
@@ -131,6 +139,7 @@ static int cmd_import(cli *ctx, int argc, char **argv)
     if ((rc = cli_rejects_init(ctx, &rj, &in, args.rejects)) != CLI_OK)
         goto out;
     rj.skip_col = l.login_hash;
+    rj.raw = args.raw;
 
     if ((rc = cli_open_db(ctx, 1)) != CLI_OK)
         goto out;
@@ -189,6 +198,11 @@ static int cmd_import(cli *ctx, int argc, char **argv)
             stopped_at = rec.line;
             break;
         }
+        /* '=SUM(A1) as 'patron export' wrote it is =SUM(A1) again (the
+         * rejects file writes it back the way it came) */
+        if (!args.raw)
+            for (size_t f = 0; f < rec.n; f++)
+                rec.lens[f] = csv_unneutralise(rec.fields[f], rec.lens[f]);
         st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
         if (st == PATRON_OK) {
             /* --pending: a shop registration, without a number; refused
@@ -253,7 +267,7 @@ out:
 
 const cli_command cli_cmd_import = {
     "import", cmd_import, "import customers from a CSV file",
-    "import FILE.csv [--pending] [--rejects FILE]",
+    "import FILE.csv [--pending] [--rejects FILE] [--raw]",
     "Import customers from a CSV file.  Every good row becomes an active customer\n"
     "with a new customer number (or the one in its 'number' column); every row\n"
     "the library refuses is written, with its line number and the reason, to the\n"
@@ -277,8 +291,10 @@ const cli_command cli_cmd_import = {
     "  tags               tags separated by '|'\n"
     "Any other column becomes a custom property named after its header.\n",
     import_opts, "FILE", 1, 1,
-    "Each row is saved in its own transaction: an interrupted import keeps the\n"
-    "rows before the interruption, complete, and nothing after it.\n"
+    "Rows are saved in transactions of 10000 rows; a refused row costs only\n"
+    "itself.  An import interrupted with SIGINT or SIGTERM saves the rows read so\n"
+    "far and says at which line it stopped; one that is killed keeps every batch\n"
+    "committed before, complete, and nothing of the batch in progress.\n"
     "Exit status: 0 if every row was imported, 1 if any was rejected or the\n"
     "import stopped (the message says at which line).\n",
 };
@@ -331,23 +347,19 @@ static void keyset_free(keyset *ks)
     free(ks->keys);
 }
 
-/* Load customer ids[i]; 1 loaded, 0 skip (gone or merged), <0 error. */
+/* Load customer ids[i]: 1 loaded, 0 skip (gone, merged, or unreadable:
+ * reported and counted), <0 error. */
+static size_t export_unreadable;
+
 static int load(cli *ctx, int64_t id, patron_customer **c)
 {
-    patron_status st = patron_db_load(ctx->db, c, id);
+    return cli_load_listed(ctx, id, c, &export_unreadable);
+}
 
-    if (st == PATRON_E_NOT_FOUND)
-        return 0;
-    if (st != PATRON_OK) {
-        *c = NULL;
-        cli_fail_db(ctx, st, "load");
-        return -1;
-    }
-    if (patron_customer_state(*c) == PATRON_STATE_MERGED) {
-        patron_customer_free(*c);
-        return 0;
-    }
-    return 1;
+/* The same, silent about unreadable rows (the first of two passes). */
+static int load_quietly(cli *ctx, int64_t id, patron_customer **c)
+{
+    return cli_load_listed(ctx, id, c, NULL);
 }
 
 static int export_json(cli *ctx, FILE *out, const int64_t *ids, size_t n)
@@ -387,7 +399,7 @@ static int export_json(cli *ctx, FILE *out, const int64_t *ids, size_t n)
     return rc;
 }
 
-static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n)
+static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw)
 {
     const char *const *std = layout_export_names();
     size_t n_std = 0, i, j;
@@ -406,7 +418,7 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n)
     cli_progress_start(&prog, "export", "customers", 2 * (uint64_t)n);
     for (i = 0; i < n; i++) {
         patron_customer *c;
-        int k = load(ctx, ids[i], &c);
+        int k = load_quietly(ctx, ids[i], &c);
         size_t np;
 
         if (k < 0) {
@@ -472,7 +484,10 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n)
             }
             if (j)
                 putc(',', out);
-            csv_write_str(out, ',', v);
+            if (raw)
+                csv_write_str(out, ',', v);
+            else
+                csv_write_cell(out, ',', v, v ? strlen(v) : 0);
         }
         putc('\n', out);
         patron_customer_free(c);
@@ -493,6 +508,7 @@ typedef struct export_args {
     int json;
     int which; /* CLI_FILTER_OPTS */
     const char *out;
+    int raw;
 } export_args;
 
 static const cli_choice export_formats[] = { { "csv", 0 }, { "json", 1 }, { NULL, 0 } };
@@ -502,13 +518,18 @@ static const cli_opt export_opts[] = {
       .help = "default csv" },
     { .name = "--out", .kind = CLI_OPT_TEXT, .target = offsetof(export_args, out), .arg = "FILE", .needs = "a file name",
       .help = "write to FILE instead of standard output" },
+    { .name = "--raw", .kind = CLI_OPT_FLAG, .target = offsetof(export_args, raw), .value = 1,
+      .help = "CSV: write every value as it is.  By default a value\n"
+              "beginning with = + - @ TAB or CR (a formula to a\n"
+              "spreadsheet) gets a ' in front, which 'patron\n"
+              "import' removes again." },
     CLI_FILTER_OPTS(export_args, which),
     CLI_OPT_TABLE_END,
 };
 
 static int cmd_export(cli *ctx, int argc, char **argv)
 {
-    export_args args = { 0, 0, NULL };
+    export_args args = { 0, 0, NULL, 0 };
     patron_filter filter;
     int rc;
     const char *out_path;
@@ -531,23 +552,29 @@ static int cmd_export(cli *ctx, int argc, char **argv)
             return cli_fail(ctx, "cannot write '%s': %s", out_path, strerror(errno));
         }
     }
-    rc = args.json ? export_json(ctx, out, ids, n) : export_csv(ctx, out, ids, n);
+    export_unreadable = 0;
+    rc = args.json ? export_json(ctx, out, ids, n) : export_csv(ctx, out, ids, n, args.raw);
     free(ids);
     if (out != stdout) {
         if ((ferror(out) | fclose(out)) != 0 && rc == CLI_OK)
             rc = cli_fail(ctx, "cannot write '%s': %s", out_path, strerror(errno));
     }
-    return rc;
+    /* each unreadable row was reported and left out; say so at the end */
+    return rc == CLI_OK ? cli_unreadable(ctx, export_unreadable) : rc;
 }
 
 const cli_command cli_cmd_export = {
     "export", cmd_export, "write all customers as CSV or JSON",
-    "export [--format csv|json] [--out FILE] [--pending|--active|--locked]",
+    "export [--format csv|json] [--out FILE] [--raw] [--pending|--active|--locked]",
     "Write customers to standard output or a file.  CSV has the import layout\n"
     "(one address per customer: the default one), so that an export imports\n"
     "again unchanged; custom properties follow as columns of their own, sorted\n"
     "by name.  JSON is an array of customer objects with snake_case names and\n"
     "all addresses.  Neither ever contains a password hash.  Merged-away\n"
-    "customers are left out.\n",
+    "customers are left out, and so is a stored row the library cannot read\n"
+    "(invalid UTF-8 written by another program): it is named on stderr and the\n"
+    "exit status is 1.  In CSV, values a spreadsheet would run as formulas\n"
+    "(beginning with = + - @ TAB CR) get a ' in front, which import removes;\n"
+    "--raw writes them as stored.\n",
     export_opts, NULL, 0, 0, NULL,
 };

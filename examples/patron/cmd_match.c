@@ -129,7 +129,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     match_args args = { PATRON_MATCH_FIELDS, 0, NULL };
     const char **ops;
     int k, rc = CLI_OK, mode;
-    const char *path;
+    const char *path, *bad;
     cli_csv in;
     csv_record rec;
     layout l;
@@ -191,8 +191,10 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         rows++;
         if ((rows & 1023) == 0)
             cli_progress_update(&prog, 0, rows);
-        if (rec.error || rec.n != l.n) {
-            skip_row(&sk, rec.line, rec.error ? rec.error : "wrong number of fields");
+        /* the checks of import (one function): a row with a NUL byte in a
+         * field is refused, never read as the value cut at the NUL */
+        if ((bad = cli_csv_malformed(&rec, l.n, err, sizeof err)) != NULL) {
+            skip_row(&sk, rec.line, bad);
             continue;
         }
         if (patron_customer_new(&c) != PATRON_OK) {

@@ -164,23 +164,66 @@ static char *trimmed_copy(const char *s)
     return r;
 }
 
-static int same_column(const column *a, const column *b)
+/* The columns seen so far, for the check that none is given twice in one
+ * pass over the header (a header of 60 000 columns took 7.5 s when each was
+ * compared with all before it): fields and address fields by kind and id,
+ * properties by name in an open-addressing table of at least 2n slots. */
+#define SEEN_IDS 256
+typedef struct seen_cols {
+    unsigned char fixed[COL_PROPERTY][SEEN_IDS];
+    const char **names;
+    size_t mask;
+} seen_cols;
+
+static size_t name_hash(const char *s)
 {
-    if (a->kind != b->kind)
+    size_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* 1 if `col` was seen before (else it is noted), -1 if out of memory. */
+static int seen_before(seen_cols *sc, const column *col, size_t n)
+{
+    if (col->kind != COL_PROPERTY) {
+        unsigned id = col->id >= 0 && col->id < SEEN_IDS ? (unsigned)col->id : 0;
+        if (sc->fixed[col->kind][id])
+            return 1;
+        sc->fixed[col->kind][id] = 1;
         return 0;
-    if (a->kind == COL_PROPERTY)
-        return strcmp(a->name, b->name) == 0;
-    return a->id == b->id;
+    }
+    if (!sc->names) {
+        size_t cap = 16;
+        while (cap < 2 * n)
+            cap *= 2;
+        if (!(sc->names = calloc(cap, sizeof *sc->names)))
+            return -1;
+        sc->mask = cap - 1;
+    }
+    for (size_t h = name_hash(col->name) & sc->mask;; h = (h + 1) & sc->mask) {
+        if (!sc->names[h]) {
+            sc->names[h] = col->name;
+            return 0;
+        }
+        if (strcmp(sc->names[h], col->name) == 0)
+            return 1;
+    }
 }
 
 int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t errlen)
 {
     size_t i, j, k;
+    int dup;
+    seen_cols *sc = calloc(1, sizeof *sc);
 
     memset(l, 0, sizeof *l);
     l->street = l->house_number = l->source = l->login_hash = l->external = -1;
     l->cols = calloc(n ? n : 1, sizeof *l->cols);
-    if (!l->cols) {
+    if (!l->cols || !sc) {
+        free(l->cols);
+        l->cols = NULL;
+        free(sc);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -236,11 +279,12 @@ int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t
                      col->name);
             goto fail;
         }
-        for (j = 0; j < i; j++) {
-            if (same_column(&l->cols[j], col)) {
+        if ((dup = seen_before(sc, col, n)) != 0) {
+            if (dup < 0)
+                snprintf(err, errlen, "out of memory");
+            else
                 snprintf(err, errlen, "column '%s' is given twice", col->name);
-                goto fail;
-            }
+            goto fail;
         }
         if (col->kind == COL_ADDRESS && col->id == PATRON_A_STREET)
             l->street = (long)i;
@@ -253,9 +297,13 @@ int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t
         else if (col->kind == COL_EXTERNAL)
             l->external = (long)i;
     }
+    free(sc->names);
+    free(sc);
     return 0;
 
 fail:
+    free(sc->names);
+    free(sc);
     layout_free(l);
     return -1;
 }

@@ -302,13 +302,41 @@ end_record:
     return 1;
 }
 
-void csv_write_field(FILE *f, int sep, const char *s, size_t len)
+/* OWASP "CSV injection": a spreadsheet runs a cell that begins with one of
+ * these as a formula. */
+static int formula_start(char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+int csv_is_formula(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (!s)
+        return 0;
+    while (i < len && s[i] == '\'')
+        i++;
+    return i < len && formula_start(s[i]);
+}
+
+size_t csv_unneutralise(char *s, size_t len)
+{
+    if (!s || len < 2 || s[0] != '\'' || !csv_is_formula(s, len))
+        return len;
+    memmove(s, s + 1, len); /* with the NUL after the field */
+    return len - 1;
+}
+
+static void write_field(FILE *f, int sep, const char *s, size_t len, int neutral)
 {
     size_t i, from;
-    int quote = 0;
+    int quote = 0, prefix = neutral && csv_is_formula(s, len);
 
     if (!s || !len)
         return;
+    /* A neutralised cell is quoted too, as OWASP advises: some programs
+     * drop the quote character of an unquoted cell. */
+    quote = prefix;
     for (i = 0; i < len; i++) {
         char c = s[i];
         if (c == sep || c == '"' || c == '\n' || c == '\r') {
@@ -321,6 +349,8 @@ void csv_write_field(FILE *f, int sep, const char *s, size_t len)
         return;
     }
     putc('"', f);
+    if (prefix)
+        putc('\'', f);
     for (from = 0, i = 0; i < len; i++) {
         if (s[i] == '"') {
             fwrite(s + from, 1, i + 1 - from, f);
@@ -330,6 +360,16 @@ void csv_write_field(FILE *f, int sep, const char *s, size_t len)
     }
     fwrite(s + from, 1, len - from, f);
     putc('"', f);
+}
+
+void csv_write_field(FILE *f, int sep, const char *s, size_t len)
+{
+    write_field(f, sep, s, len, 0);
+}
+
+void csv_write_cell(FILE *f, int sep, const char *s, size_t len)
+{
+    write_field(f, sep, s, len, 1);
 }
 
 void csv_write_str(FILE *f, int sep, const char *s)

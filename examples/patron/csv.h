@@ -60,4 +60,19 @@ void csv_write_field(FILE *f, int sep, const char *s, size_t len);
 /** Write a field from a NUL-terminated string (NULL: empty). */
 void csv_write_str(FILE *f, int sep, const char *s);
 
+/**
+ * Spreadsheet formulas (OWASP "CSV injection"): a value that begins with
+ * = + - @ TAB or CR — after any number of ' — is one a spreadsheet may run.
+ * csv_is_formula() says whether `len` bytes of `s` are such a value.
+ * csv_write_cell() writes a field like csv_write_field(), but such a value
+ * with one more ' in front, quoted ("'=SUM(A1)" for =SUM(A1)), so that it
+ * shows as text.  csv_unneutralise() undoes that in place on a field read
+ * back: it drops the first ' of a value that is ' followed by such a value,
+ * and returns the new length.  The two are inverse for every value: a value
+ * that really begins with '= is written ''= and read back as '=.
+ */
+int csv_is_formula(const char *s, size_t len);
+void csv_write_cell(FILE *f, int sep, const char *s, size_t len);
+size_t csv_unneutralise(char *s, size_t len);
+
 #endif /* PATRON_CLI_CSV_H */

@@ -53,6 +53,46 @@ int cli_usage(cli *ctx, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_load_listed(cli *ctx, int64_t id, patron_customer **c, size_t *unreadable)
+{
+    patron_status st = patron_db_load(ctx->db, c, id);
+    const char *msg;
+
+    if (st == PATRON_E_NOT_FOUND)
+        return 0;
+    if (st == PATRON_E_STORE && (msg = patron_db_errmsg(ctx->db)) && strstr(msg, "is not accepted")) {
+        /* One row the store holds but the library refuses to read (see
+         * the SQLite store's load): leave it out, say which. */
+        char what[48];
+        if (unreadable) {
+            snprintf(what, sizeof what, "customer #%lld skipped", (long long)id);
+            cli_fail_msg(ctx, what, msg);
+            (*unreadable)++;
+        }
+        *c = NULL;
+        return 0;
+    }
+    if (st != PATRON_OK) {
+        *c = NULL;
+        cli_fail_db(ctx, st, "load");
+        return -1;
+    }
+    if (patron_customer_state(*c) == PATRON_STATE_MERGED) {
+        patron_customer_free(*c);
+        *c = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+int cli_unreadable(cli *ctx, size_t unreadable)
+{
+    if (!unreadable)
+        return CLI_OK;
+    return cli_fail(ctx, "%zu customer%s could not be read and %s left out (see above)", unreadable,
+                    unreadable == 1 ? "" : "s", unreadable == 1 ? "was" : "were");
+}
+
 int cli_fail_db(cli *ctx, patron_status st, const char *what)
 {
     const char *msg = ctx->db ? patron_db_errmsg(ctx->db) : NULL;
@@ -572,18 +612,27 @@ int cli_reject(cli_rejects *rj, const csv_record *rec, const char *reason)
         csv_write_str(rj->f, sep, "reason");
         for (i = 0; i < rj->in->n_header; i++) {
             putc(sep, rj->f);
-            csv_write_str(rj->f, sep, rj->in->header[i]);
+            if (rj->raw)
+                csv_write_str(rj->f, sep, rj->in->header[i]);
+            else
+                csv_write_cell(rj->f, sep, rj->in->header[i], strlen(rj->in->header[i]));
         }
         putc('\n', rj->f);
     }
     snprintf(line, sizeof line, "%lu", rec->line);
     csv_write_str(rj->f, sep, line);
     putc(sep, rj->f);
-    csv_write_str(rj->f, sep, reason);
+    csv_write_cell(rj->f, sep, reason, strlen(reason));
     for (i = 0; i < rec->n; i++) {
         putc(sep, rj->f);
-        if ((long)i != rj->skip_col)
+        if ((long)i == rj->skip_col)
+            continue;
+        /* a rejects file is opened in a spreadsheet to fix the rows:
+         * formulas as text (OWASP), unless --raw */
+        if (rj->raw)
             csv_write_field(rj->f, sep, rec->fields[i], rec->lens[i]);
+        else
+            csv_write_cell(rj->f, sep, rec->fields[i], rec->lens[i]);
     }
     putc('\n', rj->f);
     rj->count++;

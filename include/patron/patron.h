@@ -596,8 +596,10 @@ enum {
  * Build a plan to merge `dup_ids` into `survivor_id`.
  * @param[out] out  the plan; free with patron_merge_plan_free().
  * @return PATRON_E_NOT_FOUND if a record is missing; PATRON_E_INVALID for an
- *         empty list, a record given twice or the survivor among the
- *         duplicates; PATRON_E_STATE if a record is already merged.
+ *         empty list, a record given twice, the survivor among the
+ *         duplicates, or united addresses, tags or properties that would pass
+ *         the 1000 one customer may have (the message names the list);
+ *         PATRON_E_STATE if a record is already merged.
  *         The message says which.
  */
 PATRON_API patron_status patron_merge_plan_new(patron_db *db, patron_merge_plan **out, int64_t survivor_id,

@@ -28,15 +28,24 @@
  * Connections and transactions
  * ----------------------------
  * One patron_db (one store) owns one SQLite connection.  The file is opened
- * in WAL mode with a busy timeout (5 s), so several processes may share it.
- * Every patron call is one transaction: begin() is `BEGIN IMMEDIATE` (the
- * write lock is taken at once, so two writers never deadlock or fail
- * half-way), commit() is `COMMIT`, rollback() is `ROLLBACK`.  The store
- * cannot tell a reading call from a writing one, so on a read-write store
- * reads take the write lock too and wait (up to the busy timeout) for
- * another process's write transaction.  A store opened with
- * PATRON_SQLITE_READONLY uses a deferred `BEGIN` instead: it never takes
- * the write lock and never waits for writers — use it for processes that
+ * in WAL mode with a busy timeout of 5 s, so several processes may share it.
+ * Every patron call is one transaction, ended by `COMMIT` or `ROLLBACK`:
+ *  - a call that may write (create, update, delete, merge, undo, activate,
+ *    lock, group changes) begins with `BEGIN IMMEDIATE`: the write lock is
+ *    taken at once, so two writers never deadlock or fail half-way.  While
+ *    another connection holds the write lock (a write call, or a host
+ *    transaction such as an import's batch), it waits up to the busy
+ *    timeout and then fails with PATRON_E_STORE ("database is locked").
+ *    A host may change the timeout with sqlite3_busy_timeout() on
+ *    patron_sqlite_handle().
+ *  - a call that only reads (load, find, list, match, dedupe, merge plans,
+ *    exports, the journal listing, the login and order gates) begins with
+ *    a deferred `BEGIN` (the store's begin_read()): it takes no write lock,
+ *    and in WAL mode reads the last committed state without waiting for a
+ *    writer — a reader never fails because a writer is busy.
+ * Opening a file whose tables are at the current schema takes no write lock
+ * either.  A store opened with PATRON_SQLITE_READONLY uses a deferred
+ * `BEGIN` for every call and refuses writes — use it for processes that
  * only read (a storefront, reports).
  *
  * Host transactions (batches, and the host's own tables): when the host has
@@ -46,8 +55,8 @@
  * undoes exactly its own work and the host's transaction goes on; nothing
  * is durable until the host commits.  (A create notes how to undo its few
  * writes; an update, delete, merge or change of a customer group uses a
- * SAVEPOINT.)  That is how an
- * import writes 1 000 customers per transaction, and how a host writes its
+ * SAVEPOINT.)  That is how `patron import` writes 10 000 customers per
+ * transaction (a refused row undoes only itself), and how a host writes its
  * own rows atomically with patron's.  If a call cannot be undone (an I/O
  * error during the undo), the host's whole transaction is rolled back and
  * the call reports so.
@@ -258,8 +267,9 @@ typedef struct patron_sqlite patron_sqlite;
 /**
  * Open (or create) a SQLite file as a store, create or migrate patron's
  * tables under the options' prefix, and fill `ops_out` with the store's
- * callbacks (every callback of version 1) and `*ctx_out` with its context
- * (a patron_sqlite *), ready for patron_db_open(ops_out, *ctx_out).  A host
+ * callbacks (every callback of version 1, count() of version 3 and
+ * begin_read() of version 4) and `*ctx_out` with its context (a
+ * patron_sqlite *), ready for patron_db_open(ops_out, *ctx_out).  A host
  * may wrap or change the ops (a fault-injecting wrapper, its own relink())
  * before opening a patron_db.
  *

@@ -25,6 +25,7 @@
  *    PATRON_FILTER_INIT) and the emit function types.
  *  - version 2: match_form_put and match_form_get.
  *  - version 3: count (term frequencies of the matcher, issue 11).
+ *  - version 4: begin_read (read-only transactions, issue 13).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -34,8 +35,12 @@
  *  - Every mutation happens between begin() and commit(); after a failure
  *    anywhere the library calls rollback(), which must undo everything since
  *    begin() — records, keys, the number counter, claimed numbers, journal,
- *    re-linked references.  Reads also run between begin() and
- *    commit() so that a store can give them a consistent snapshot.
+ *    re-linked references.  Reads also run in a transaction so that a
+ *    store can give them a consistent snapshot: one begun with
+ *    begin_read() (version 4) when the store has it and the library only
+ *    reads — load, find, list, match, dedupe, merge plans, exports, journal
+ *    listings, the login and order gates — else one begun with begin().
+ *    Either kind ends with commit() or rollback().
  *    Transactions do not nest; one handle runs one at a time.
  *  - Strings passed in are valid only during the call; copy what you keep.
  *  - Callbacks must not call back into the same patron_db.
@@ -55,7 +60,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 3
+#define PATRON_STORE_VERSION 4
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -247,6 +252,18 @@ typedef struct patron_store_ops {
      * customers).
      */
     int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
+
+    /* ---- version 4 ------------------------------------------------------ */
+
+    /**
+     * Start a transaction in which the library only reads (optional; NULL:
+     * the library calls begin() instead).  It ends with commit() or
+     * rollback() like any other.  A store whose writers lock readers out of
+     * begin() can take a shared snapshot here instead (the SQLite store:
+     * BEGIN DEFERRED, which in WAL mode never waits for a writer).  The
+     * library calls no writing callback inside it.
+     */
+    int (*begin_read)(void *ctx);
 } patron_store_ops;
 
 /**

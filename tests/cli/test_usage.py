@@ -1,6 +1,7 @@
 """Exit codes, help, version, the database option, the progress bar."""
 import os
 import pty
+import re
 import shutil
 import subprocess
 
@@ -24,6 +25,24 @@ class Usage(clitest.CliTest):
             self.assertEqual(out, self.ok("help", c, db=False))
         self.assertIn("--rejects", self.ok("import", "--help", db=False))
         self.assertFalse(os.path.exists(self.db))
+
+    def test_import_batches_said_alike(self):
+        """Issue 13, defect 11: the import commits in batches; --help, the man
+        page, the code's comments and sqlite.h say so, with the same size."""
+        root = clitest.SOURCE_ROOT
+        if not root:
+            self.skipTest("no --source-root")
+        with open(os.path.join(root, "examples", "patron", "cmd_io.c"), encoding="utf-8") as f:
+            code = f.read()
+        size = int(re.search(r"#define BATCH_ROWS (\d+)", code).group(1))
+        self.assertNotIn("its own transaction", code)
+        self.assertIn("transactions of %d rows" % size, self.ok("import", "--help", db=False))
+        self.assertNotIn("its own transaction", self.ok("import", "--help", db=False))
+        with open(os.path.join(root, "examples", "patron", "patron.1"), encoding="utf-8") as f:
+            self.assertIn("transactions of %d rows" % size, f.read())
+        with open(os.path.join(root, "include", "patron", "sqlite.h"), encoding="utf-8") as f:
+            header = " ".join(f.read().replace("*", " ").split())
+        self.assertIn("writes {:,} customers per transaction".format(size).replace(",", " "), header)
 
     def test_version(self):
         out = self.ok("--version", db=False)

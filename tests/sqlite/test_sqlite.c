@@ -690,6 +690,72 @@ static void test_second_connection(void **state)
     patron_db_close(a);
 }
 
+/* Issue 13, defect 7: while another connection holds the write lock (an
+ * import's open batch), every call of a read-write handle that only reads
+ * answers at once from the last committed state — no SQLITE_BUSY; a write
+ * waits for the busy timeout and then fails cleanly. */
+static void test_reader_does_not_wait_for_the_writer(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite *sa = NULL, *sb = NULL;
+    patron_db *a = open_db(f->path, 0, &sa);
+    patron_db *b;
+    patron_customer *c = NULL;
+    patron_matches *m = NULL;
+    patron_pairs *pairs = NULL;
+    patron_journal *j = NULL;
+    patron_merge_plan *plan = NULL;
+    patron_gate gate;
+    char num[32], *json = NULL;
+    int64_t id1, id2, ids[4], cid;
+    size_t n = 0;
+
+    id1 = create(a, "Anna", "Alt", num, sizeof num);
+    id2 = create(a, "Anna", "Alt", NULL, 0);
+    b = open_db(f->path, 0, &sb);
+    /* short, so that the test would fail fast were b to wait */
+    assert_int_equal(sqlite3_busy_timeout(patron_sqlite_handle(sb), 200), SQLITE_OK);
+
+    assert_int_equal(patron_sqlite_begin(sa), PATRON_OK); /* BEGIN IMMEDIATE: the write lock */
+    create(a, "Bernd", "Bau", NULL, 0);
+
+#define READS(call) \
+    do { \
+        patron_status st_ = (call); \
+        if (st_ != PATRON_OK) \
+            fail_msg("%s while another connection writes: %s (%s)", #call, \
+                     patron_status_message(st_), patron_db_errmsg(b)); \
+    } while (0)
+    READS(patron_db_load(b, &c, id1));
+    READS(patron_db_match(b, &m, c, PATRON_MATCH_FIELDS));
+    patron_matches_free(m);
+    patron_customer_free(c);
+    READS(patron_db_find(b, &c, PATRON_KEY_NUMBER, num));
+    patron_customer_free(c);
+    READS(patron_db_list(b, ids, &n, 4, NULL, 0));
+    assert_int_equal(n, 2); /* the committed two, not Bernd */
+    READS(patron_db_dedupe(b, &pairs, PATRON_MATCH_FIELDS));
+    patron_pairs_free(pairs);
+    READS(patron_db_export_to_json(b, &json, ids, n, 0));
+    patron_free(json);
+    READS(patron_db_journal_list(b, &j, 0, 10));
+    patron_journal_free(j);
+    READS(patron_db_can_order(b, &gate, &cid, id1));
+    READS(patron_merge_plan_new(b, &plan, id1, &id2, 1, 0));
+    patron_merge_plan_free(plan);
+#undef READS
+
+    /* a write waits for the lock, up to the busy timeout, then says why */
+    c = new_customer("Clara", "Chor");
+    assert_int_equal(patron_db_create(b, c), PATRON_E_STORE);
+    assert_non_null(strstr(patron_db_errmsg(b), "locked"));
+    assert_int_equal(patron_sqlite_commit(sa), PATRON_OK);
+    assert_int_equal(patron_db_create(b, c), PATRON_OK);
+    patron_customer_free(c);
+    patron_db_close(b);
+    patron_db_close(a);
+}
+
 static void test_host_transaction(void **state)
 {
     fixture *f = *state;
@@ -1888,6 +1954,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuse_newer_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_does_not_wait_for_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_filters_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relink_and_move_ref, setup, teardown),

@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 3;
+    public const STORE_VERSION = 4;
 
     private function __construct()
     {
@@ -355,6 +355,7 @@ typedef struct patron_store_ops {
     int (*match_form_put)(void *ctx, int64_t id, const void *form, size_t len);
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
     int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
+    int (*begin_read)(void *ctx);
 } patron_store_ops;
 int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 

@@ -432,9 +432,9 @@ static int exec_stmt(psq *s, enum psq_stmt id)
     return run(st);
 }
 
-static int cb_begin(void *ctx)
+/* Begin a transaction of our own with `stmt`, or join the host's. */
+static int begin_with(psq *s, int stmt)
 {
-    psq *s = ctx;
     int rc;
 
     if (s->tx != TX_NONE)
@@ -446,11 +446,28 @@ static int cb_begin(void *ctx)
         s->tx = TX_HOST;
         return 0;
     }
-    rc = exec_stmt(s, (s->flags & PATRON_SQLITE_READONLY) ? ST_BEGIN_DEFERRED : ST_BEGIN_IMMEDIATE);
+    rc = exec_stmt(s, stmt);
     if (rc != SQLITE_OK)
         return psq_fail(s, rc, "begin");
     s->tx = TX_OWN;
     return 0;
+}
+
+/* A call that may write: BEGIN IMMEDIATE takes the write lock at once (two
+ * writers never deadlock half-way), waiting up to the busy timeout for
+ * another connection's write transaction. */
+static int cb_begin(void *ctx)
+{
+    psq *s = ctx;
+    return begin_with(s, (s->flags & PATRON_SQLITE_READONLY) ? ST_BEGIN_DEFERRED : ST_BEGIN_IMMEDIATE);
+}
+
+/* A call that only reads: a deferred BEGIN takes no lock until the first
+ * read, and in WAL mode a reader then reads the last committed state while
+ * a writer holds its lock — it never waits and never gets SQLITE_BUSY. */
+static int cb_begin_read(void *ctx)
+{
+    return begin_with(ctx, ST_BEGIN_DEFERRED);
 }
 
 /* Before a write that cannot note its own undo: make sure the call has a
@@ -1860,6 +1877,7 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
     memset(ops_out, 0, sizeof *ops_out);
     ops_out->version = PATRON_STORE_VERSION;
     ops_out->begin = cb_begin;
+    ops_out->begin_read = cb_begin_read;
     ops_out->commit = cb_commit;
     ops_out->rollback = cb_rollback;
     ops_out->load = cb_load;
