@@ -73,7 +73,7 @@ static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 {
     size_t w = 0, n = 0;
     for (size_t k = 0; k < nk; k++) {
-        uint64_t v = patron__hash_key(keys[k].kind, keys[k].value); /* never 0: "no common key" below */
+        uint64_t v = patron__hash_key_n(keys[k].kind, keys[k].value, keys[k].len); /* never 0: "no common key" below */
         size_t p = w;
         while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
             h[p] = h[p - 1];
@@ -466,30 +466,45 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
+/* Stable LSD radix sort on the hash, 16 bits a pass: the four digit
+ * counts in one read, passes alternating between a and tmp (an even
+ * number, so the result ends in a), a pass whose digit is the same in
+ * every entry skipped (it would move nothing). */
 static bool radix_sort(entry *a, size_t n)
 {
-    entry *tmp = patron__malloc(n * sizeof *tmp);
-    size_t *cnt = patron__malloc(65536 * sizeof *cnt);
+    entry *tmp = patron__malloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
+    size_t *cnt = patron__calloc((size_t)4 * 65536, sizeof *cnt);
     if (!tmp || !cnt) {
         patron__free(tmp);
         patron__free(cnt);
         return false;
     }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = a[i].hash;
+        cnt[h & 0xFFFF]++;
+        cnt[65536 + (h >> 16 & 0xFFFF)]++;
+        cnt[2 * 65536 + (h >> 32 & 0xFFFF)]++;
+        cnt[3 * 65536 + (h >> 48)]++;
+    }
     for (int pass = 0; pass < 4; pass++) {
         int shift = pass * 16;
-        size_t sum = 0;
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(a[i].hash >> shift) & 0xFFFF]++;
+        size_t *c = cnt + (size_t)pass * 65536, sum = 0;
+        entry *t;
+        if (n == 0 || c[(src[0].hash >> shift) & 0xFFFF] == n)
+            continue; /* one digit value: the order stays */
         for (size_t i = 0; i < 65536; i++) {
-            size_t c = cnt[i];
-            cnt[i] = sum;
-            sum += c;
+            size_t k = c[i];
+            c[i] = sum;
+            sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].hash >> shift) & 0xFFFF]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+            dst[c[(src[i].hash >> shift) & 0xFFFF]++] = src[i];
+        t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
     patron__free(tmp);
     patron__free(cnt);
     return true;
@@ -563,9 +578,10 @@ static bool build_blocks(batch *b)
 static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
                                  PATRON__MF_PHONE };
 
-static uint64_t tf_hash(int field, const char *value)
+/* Of the value (len bytes) patron__match_tf_value wrote. */
+static uint64_t tf_hash(int field, const char *value, size_t len)
 {
-    return patron__hash_key(patron__match_tf_kind(field), value);
+    return patron__hash_key_n(patron__match_tf_kind(field), value, len);
 }
 
 #define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
@@ -634,14 +650,17 @@ static bool build_tf(batch *b)
     for (size_t i = 0; i < b->n; i++) {
         const patron__match_rec *r = b->rp[i];
         uint32_t base = b->tfoff[i];
-        for (size_t f = 0; f < TF_FIELDS; f++)
-            if (patron__match_tf_value(v, tf_fields[f], r, -1)) {
-                e[n].hash = tf_hash(tf_fields[f], v);
+        for (size_t f = 0; f < TF_FIELDS; f++) {
+            size_t len = patron__match_tf_value(v, tf_fields[f], r, -1);
+            if (len) {
+                e[n].hash = tf_hash(tf_fields[f], v, len);
                 e[n++].rec = base + (uint32_t)f;
             }
-        for (size_t a = 0; a < r->n_addr; a++)
-            if (patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a)) {
-                uint64_t x = tf_hash(PATRON__MF_STREET, v);
+        }
+        for (size_t a = 0; a < r->n_addr; a++) {
+            size_t len = patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a);
+            if (len) {
+                uint64_t x = tf_hash(PATRON__MF_STREET, v, len);
                 size_t k, first = n;
                 for (k = n; k > 0 && e[k - 1].rec >= base + TF_FIELDS; k--)
                     if (e[k - 1].hash == x)
@@ -653,6 +672,7 @@ static bool build_tf(batch *b)
                 e[n].hash = x;
                 e[n++].rec = base + (uint32_t)(TF_FIELDS + a);
             }
+        }
     }
     if (!radix_sort(e, n)) {
         patron__free(e);

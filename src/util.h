@@ -87,9 +87,10 @@ static inline uint64_t patron__hash_mix(uint64_t h)
     h ^= h >> 33;
     return h;
 }
-static inline uint64_t patron__hash_key(int kind, const char *value)
+/* Of (kind, the n bytes at value); patron__hash_key of a string of length n. */
+static inline uint64_t patron__hash_key_n(int kind, const char *value, size_t n)
 {
-    size_t n = strlen(value), i = 0;
+    size_t i = 0;
     uint64_t h = ((uint64_t)(unsigned)kind << 32 ^ (uint64_t)n) * PATRON__HASH_K, w;
     for (; i + 8 <= n; i += 8) {
         memcpy(&w, value + i, 8);
@@ -120,6 +121,10 @@ static inline uint64_t patron__hash_key(int kind, const char *value)
     }
     h = patron__hash_mix(h);
     return h ? h : 1;
+}
+static inline uint64_t patron__hash_key(int kind, const char *value)
+{
+    return patron__hash_key_n(kind, value, strlen(value));
 }
 
 /* Of an id, for open addressing. */

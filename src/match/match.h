@@ -386,6 +386,7 @@ enum {
 
 typedef struct patron__match_key {
     int kind;
+    unsigned len; /* strlen(value) */
     char value[PATRON__MATCH_KEY_MAX];
 } patron__match_key;
 
