@@ -466,24 +466,14 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
-static int cmp_entry(const void *x, const void *y)
-{
-    const entry *a = x, *b = y;
-    if (a->hash != b->hash)
-        return (a->hash > b->hash) - (a->hash < b->hash);
-    return (a->rec > b->rec) - (a->rec < b->rec);
-}
-
-/* Sort by hash, equal hashes in their order in a, which callers fill with
- * rec rising (one entry per (hash, rec)): the order of (hash, rec).
- * Stable LSD radix sort on the top 48 bits, 16 a pass (the three digit
- * counts in one read, passes alternating between a and tmp, a pass whose
- * digit is the same in every entry skipped); then the rare runs of equal
- * top bits whose low bits are out of order sorted by (hash, rec). */
+/* Stable LSD radix sort on the hash, 16 bits a pass: the four digit
+ * counts in one read, passes alternating between a and tmp (an even
+ * number, so the result ends in a), a pass whose digit is the same in
+ * every entry skipped (it would move nothing). */
 static bool radix_sort(entry *a, size_t n)
 {
     entry *tmp = patron__malloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
-    size_t *cnt = patron__calloc((size_t)3 * 65536, sizeof *cnt);
+    size_t *cnt = patron__calloc((size_t)4 * 65536, sizeof *cnt);
     if (!tmp || !cnt) {
         patron__free(tmp);
         patron__free(cnt);
@@ -491,12 +481,13 @@ static bool radix_sort(entry *a, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t h = a[i].hash;
-        cnt[h >> 16 & 0xFFFF]++;
-        cnt[65536 + (h >> 32 & 0xFFFF)]++;
-        cnt[2 * 65536 + (h >> 48)]++;
+        cnt[h & 0xFFFF]++;
+        cnt[65536 + (h >> 16 & 0xFFFF)]++;
+        cnt[2 * 65536 + (h >> 32 & 0xFFFF)]++;
+        cnt[3 * 65536 + (h >> 48)]++;
     }
-    for (int pass = 0; pass < 3; pass++) {
-        int shift = 16 + pass * 16;
+    for (int pass = 0; pass < 4; pass++) {
+        int shift = pass * 16;
         size_t *c = cnt + (size_t)pass * 65536, sum = 0;
         entry *t;
         if (n == 0 || c[(src[0].hash >> shift) & 0xFFFF] == n)
@@ -516,17 +507,6 @@ static bool radix_sort(entry *a, size_t n)
         memcpy(a, src, n * sizeof *a);
     patron__free(tmp);
     patron__free(cnt);
-    for (size_t i = 1; i < n; i++)
-        if (a[i].hash < a[i - 1].hash) { /* same top 48 bits: sort their run */
-            uint64_t top = a[i].hash >> 16;
-            size_t s = i - 1, e = i + 1;
-            while (s > 0 && a[s - 1].hash >> 16 == top)
-                s--;
-            while (e < n && a[e].hash >> 16 == top)
-                e++;
-            qsort(a + s, e - s, sizeof *a, cmp_entry);
-            i = e - 1;
-        }
     return true;
 }
 
