@@ -114,18 +114,6 @@ static void batch_free(batch *b)
 
 /* ---- reading the store -------------------------------------------------- */
 
-typedef struct idpage {
-    int64_t ids[1024];
-    size_t n;
-} idpage;
-
-static int page_add(void *ctx, int64_t id)
-{
-    idpage *p = ctx;
-    p->ids[p->n++] = id;
-    return 0;
-}
-
 #define CHUNK 8192
 
 /* Normalising and keying a chunk of loaded records, on several threads. */
@@ -251,7 +239,7 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
 static patron_status read_all(patron_db *db, batch *b)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
-    idpage page;
+    patron__idpage page;
     int64_t after = 0;
     size_t khash_cap = 0, n = 0;
     patron_customer **cust = patron__calloc(CHUNK, sizeof *cust);
@@ -264,7 +252,7 @@ static patron_status read_all(patron_db *db, batch *b)
     do {
         page.n = 0;
         if (!st)
-            st = patron__st_scan(db, &all, after, 1024, page_add, &page);
+            st = patron__st_scan(db, &all, after, PATRON__IDPAGE, patron__idpage_emit, &page);
         for (size_t i = 0; i < page.n && !st; i++) {
             patron_customer *c = NULL;
             if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
@@ -284,7 +272,7 @@ static patron_status read_all(patron_db *db, batch *b)
         }
         if (page.n)
             after = page.ids[page.n - 1];
-    } while (!st && page.n == 1024);
+    } while (!st && page.n == PATRON__IDPAGE);
     if (!st && n)
         st = flush_chunk(db, b, cust, ids, n, kh, nk, &khash_cap);
     for (size_t k = 0; cust && k < n; k++)
@@ -348,14 +336,14 @@ static void *arena_take(batch *b, size_t size)
 static patron_status read_all_forms(patron_db *db, batch *b)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
-    idpage page;
+    patron__idpage page;
     int64_t after = 0;
     size_t khash_cap = 0;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     patron_status st = PATRON_OK;
     do {
         page.n = 0;
-        st = patron__st_scan(db, &all, after, 1024, page_add, &page);
+        st = patron__st_scan(db, &all, after, PATRON__IDPAGE, patron__idpage_emit, &page);
         for (size_t i = 0; i < page.n && !st; i++) {
             patron__match_rec *r;
             const void *form;
@@ -460,7 +448,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
         }
         if (page.n)
             after = page.ids[page.n - 1];
-    } while (!st && page.n == 1024);
+    } while (!st && page.n == PATRON__IDPAGE);
     return st;
 }
 

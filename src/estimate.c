@@ -34,18 +34,6 @@ typedef struct est_recs {
     size_t n, cap;
 } est_recs;
 
-typedef struct idpage {
-    int64_t ids[1024];
-    size_t n;
-} idpage;
-
-static int page_add(void *ctx, int64_t id)
-{
-    idpage *p = ctx;
-    p->ids[p->n++] = id;
-    return 0;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -65,12 +53,12 @@ static void recs_free(est_recs *rs)
 static patron_status read_active(patron_db *db, const patron__match_config *cfg, est_recs *rs)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
-    idpage *page = patron__malloc(sizeof *page);
+    patron__idpage *page = patron__malloc(sizeof *page);
     int64_t after = 0;
     patron_status st = page ? PATRON_OK : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     while (!st) {
         page->n = 0;
-        if ((st = patron__st_scan(db, &all, after, 1024, page_add, page)) != 0)
+        if ((st = patron__st_scan(db, &all, after, PATRON__IDPAGE, patron__idpage_emit, page)) != 0)
             break;
         for (size_t i = 0; i < page->n && !st; i++) {
             patron_customer *c = NULL;
@@ -92,7 +80,7 @@ static patron_status read_active(patron_db *db, const patron__match_config *cfg,
             }
             patron_customer_free(c);
         }
-        if (page->n < 1024)
+        if (page->n < PATRON__IDPAGE)
             break;
         after = page->ids[page->n - 1];
     }

@@ -25,6 +25,15 @@ int patron__idvec_emit(void *iv, int64_t id)
     return patron__idvec_push(iv, id) ? 0 : 1;
 }
 
+int patron__idpage_emit(void *page, int64_t id)
+{
+    patron__idpage *p = page;
+    if (p->n == PATRON__IDPAGE)
+        return 1;
+    p->ids[p->n++] = id;
+    return 0;
+}
+
 int patron__idcap_emit(void *ctx, int64_t id)
 {
     patron__idcap *ic = ctx;

@@ -66,6 +66,16 @@ typedef struct patron__idcap {
 /* A patron_emit_id_fn for a patron__idcap; never stops. */
 int patron__idcap_emit(void *ic, int64_t id);
 
+/* One page of ids from a scan: a patron_emit_id_fn that stops when the page
+ * is full, so a store that emits more than the limit it was given cannot
+ * write past it. */
+#define PATRON__IDPAGE 1024
+typedef struct patron__idpage {
+    int64_t ids[PATRON__IDPAGE];
+    size_t n;
+} patron__idpage;
+int patron__idpage_emit(void *page, int64_t id);
+
 /* qsort comparator for int64_t. */
 int patron__cmp_i64(const void *a, const void *b);
 
