@@ -210,14 +210,8 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
     id = patron_customer_id(c);
     if (id <= 0 || patron_customer_state(c) == PATRON_STATE_NONE)
         return patron__db_error(db, PATRON_E_STATE, "this customer was never saved; use patron_db_create");
-    memset(&w, 0, sizeof w);
-    if ((st = patron__cust_copy(&w, c)) != 0)
-        return patron__db_error(db, st, "out of memory");
-    if ((st = patron__cust_validate(&w, true)) != 0) {
-        patron__db_error(db, st, "%s", w.errmsg);
-        patron__cust_clear(&w);
+    if ((st = patron__work_copy(db, &w, c)) != 0)
         return st;
-    }
     if ((st = patron__tx_begin(db)) != 0) {
         patron__cust_clear(&w);
         return st;

@@ -259,6 +259,9 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
  * differs from `before`'s) the group are checked; then the store updates
  * it.  `before` is the record as loaded in this transaction, or NULL when
  * `w` is that record changed in place with its group unchanged. */
+/* A checked working copy of `c` (validated, canonical forms stored) in the
+ * empty `w`; on failure `w` is left empty and the handle's message says why. */
+patron_status patron__work_copy(patron_db *db, patron_customer *w, const patron_customer *c);
 patron_status patron__save_changed(patron_db *db, patron_customer *w, const patron_customer *before,
                                    int64_t now);
 /* Write a record back as given (undo of a merge): keys and store; its

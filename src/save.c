@@ -147,6 +147,19 @@ patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id)
 
 /* ---- saving -------------------------------------------------------------- */
 
+patron_status patron__work_copy(patron_db *db, patron_customer *w, const patron_customer *c)
+{
+    patron_status st;
+    memset(w, 0, sizeof *w);
+    if ((st = patron__cust_copy(w, c)) != 0)
+        return patron__db_error(db, st, "out of memory");
+    if ((st = patron__cust_validate(w, true)) != 0) {
+        patron__db_error(db, st, "%s", w->errmsg);
+        patron__cust_clear(w);
+    }
+    return st;
+}
+
 patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
                                patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
                                void *arg)
@@ -166,14 +179,8 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     if (state == PATRON_STATE_PENDING && c->f[PATRON_F_NUMBER])
         return patron__db_error(db, PATRON_E_INVALID,
                                 "a registered customer gets its number when activated; leave it empty");
-    memset(&w, 0, sizeof w);
-    if ((st = patron__cust_copy(&w, c)) != 0)
-        return patron__db_error(db, st, "out of memory");
-    if ((st = patron__cust_validate(&w, true)) != 0) {
-        patron__db_error(db, st, "%s", w.errmsg);
-        patron__cust_clear(&w);
+    if ((st = patron__work_copy(db, &w, c)) != 0)
         return st;
-    }
     if (patron__cust_put(&w, PATRON_F_STATE, patron__state_name(state)) ||
         patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
         patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
