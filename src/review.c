@@ -1227,13 +1227,21 @@ static patron_status scan_in_tx(scan_state *s, bool full)
     }
     if (st)
         return st;
-    /* open cases they are in: their other pairs stay as they were */
+    /* open cases they (or their new partners) are in: the pairs that do
+     * not involve the customers looked at stay as they were */
+    for (size_t i = 0; i < s->pv.n; i++) {
+        patron__idvec_push(&s->V, s->pv.p[i].a);
+        patron__idvec_push(&s->V, s->pv.p[i].b);
+    }
+    if (s->V.oom)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    patron__idvec_sort_unique(&s->V);
     for (size_t i = 0; i < s->cs.n && !st; i++) {
         patron_case *c = &s->cs.c[i];
         if (c->state != PATRON_CASE_OPEN)
             continue;
         for (size_t k = 0; k < c->nm && !s->affected[i]; k++)
-            s->affected[i] = full || in_ids(&s->S, c->m[k].id);
+            s->affected[i] = full || in_ids(&s->S, c->m[k].id) || in_ids(&s->V, c->m[k].id);
         if (!s->affected[i] || full)
             continue;
         for (size_t j = 0; j < c->np && !st; j++) {
@@ -1263,6 +1271,7 @@ static patron_status scan_in_tx(scan_state *s, bool full)
     }
     s->stats->pairs = s->pv.n;
     /* clusters: union-find over the pairs */
+    s->V.n = 0;
     for (size_t i = 0; i < s->pv.n; i++) {
         patron__idvec_push(&s->V, s->pv.p[i].a);
         patron__idvec_push(&s->V, s->pv.p[i].b);
