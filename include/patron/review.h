@@ -248,11 +248,15 @@ PATRON_API patron_status patron_db_review_plan(patron_db *db, patron_merge_plan 
  * Merge a case, in one transaction: apply `plan` (as patron_db_merge();
  * NULL: the plan of patron_db_review_plan() with PATRON_MERGE_SURVIVOR) and
  * mark the case merged, by `who`, with the merge's journal id.  The plan's
- * records must be exactly the case's members.  patron_db_undo() of the
- * merge reopens the case.
+ * records must be members of the case, tied by at least one of its pairs;
+ * members the plan leaves out leave the case with their pairs (a cluster
+ * of one person and somebody else: merge the person's records, and the
+ * next scan proposes the rest beside the survivor).  patron_db_undo() of
+ * the merge reopens the case.
  * @param[out] journal_id_out  may be NULL; the merge's journal id.
- * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no `who`, or the plan's
- *         records are not the case's members); PATRON_E_STATE (the case is
+ * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no `who`, a record of the
+ *         plan not in the case, or no pair of the case between the plan's
+ *         records); PATRON_E_STATE (the case is
  *         merged already; as patron_db_merge()); PATRON_E_CONFLICT;
  *         PATRON_E_UNSUPPORTED; PATRON_E_STORE.  On failure nothing changed.
  */
