@@ -156,6 +156,7 @@ struct patron_db {
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
+    bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
     char errmsg[512];
 };
 
