@@ -184,9 +184,14 @@ static figures measure(patron_db *db, const people *pp)
     patron_pairs_free(p);
     free(v);
     o.flags = PATRON_REVIEW_SCAN_FULL;
-    if (patron_db_review_scan(db, &st, &o) != PATRON_OK) {
-        fprintf(stderr, "scan: %s\n", patron_db_errmsg(db));
-        exit(2);
+    {
+        double t = perf_now(), c = perf_cpu();
+        if (patron_db_review_scan(db, &st, &o) != PATRON_OK) {
+            fprintf(stderr, "scan: %s\n", patron_db_errmsg(db));
+            exit(2);
+        }
+        printf("full scan of %zu customers: %.2f s (%.2f s CPU), %zu pairs, %zu open cases\n", st.customers,
+               perf_now() - t, perf_cpu() - c, st.pairs, st.open);
     }
     f.open_cases = st.open;
     return f;
