@@ -16,12 +16,14 @@
  * store without meta every function here answers PATRON_E_UNSUPPORTED.
  * The key layout (all under "review/", values are lines of text):
  *   review/case/<id, 20 digits>  one case: "key\tvalue" lines (see review.c)
- *   review/member/<customer id, 20 digits>  the ids of the decided cases
- *                                the customer is in, one per line
+ *   review/member/<customer id, 20 digits>  the ids of the not_duplicate and
+ *                                household cases the customer is in, one
+ *                                per line (what match and dedupe consult)
  *   review/journal/<journal id, 20 digits>  the case a queue merge closed
- *   review/dirty/<customer id, 20 digits>  customers saved since the last
- *                                scan (the save path marks them)
- *   review/next                  the next case id
+ *   review/dirty/<customer id, 20 digits>  customers saved or deleted since
+ *                                the last scan (the save path marks them once
+ *                                the first scan has run)
+ *   review/next                  the last case id given
  *   review/scanned               "1" once a full scan has run
  * Bytes read back are checked; a case that does not parse is reported as
  * "corrupt case N" (PATRON_E_STORE) and never half-read.
