@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "fixture.h"
+#include "jsoncheck.h"
 
 /* Jürgen Müller twice (umlaut spelling, another mailbox), his wife, and
  * somebody else. */
@@ -160,6 +161,7 @@ static void test_scan_makes_cases(void **state)
     assert_null(patron_case_change(c));
     assert_true(patron_case_created_at(c) > 0);
     OK(f->db, patron_case_to_json(c, &json, 0));
+    assert_true(json_valid(json));
     CONTAINS(json, "\"state\":\"open\"");
     CONTAINS(json, "\"members\":[");
     patron_free(json);
@@ -239,6 +241,7 @@ static void test_list_best_first(void **state)
     assert_int_equal(patron_cases_count(l), 2);
     assert_true(patron_case_score(patron_cases_at(l, 0)) >= patron_case_score(patron_cases_at(l, 1)));
     OK(f->db, patron_cases_to_json(l, &json, PATRON_JSON_PRETTY));
+    assert_true(json_valid(json));
     assert_true(json[0] == '[');
     patron_free(json);
     patron_cases_free(l);
@@ -309,8 +312,18 @@ static void test_not_duplicate_remembered(void **state)
 
     /* household: also never proposed; deferred: proposed, but the scan
      * leaves it alone; open again: proposed */
-    OK(f->db, patron_db_review_decide(f->db, cid, PATRON_CASE_HOUSEHOLD, "anna", NULL));
+    OK(f->db, patron_db_review_decide(f->db, cid, PATRON_CASE_HOUSEHOLD, "anna", "er sagt \"Vater\" \\ Sohn"));
     assert_false(match_proposes(f->db, s.j1, s.j2));
+    c = get_case(f->db, cid);
+    assert_string_equal(patron_case_note(c), "er sagt \"Vater\" \\ Sohn");
+    {
+        char *json = NULL;
+        OK(f->db, patron_case_to_json(c, &json, PATRON_JSON_PRETTY));
+        assert_true(json_valid(json));
+        CONTAINS(json, "\"state\":\"household\"");
+        patron_free(json);
+    }
+    patron_case_free(c);
     OK(f->db, patron_db_review_decide(f->db, cid, PATRON_CASE_DEFERRED, "anna", "ask the customer"));
     assert_true(match_proposes(f->db, s.j1, s.j2));
     st = scan(f->db, PATRON_REVIEW_SCAN_FULL);
