@@ -290,8 +290,6 @@ bool patron__case_suppresses(int state);
 /* Add (or remove) the case in its members' entries of the member index. */
 patron_status patron__case_index(patron_db *db, const patron_case *c, bool add);
 void patron__fingerprint(char out[PATRON__FP_LEN + 1], const patron__match_rec *r);
-/* The names of the fields in which two fingerprints differ, comma-separated. */
-void patron__fingerprint_diff(patron_strbuf *sb, const char *old_fp, const char *new_fp);
 
 /* The decided pairs to keep out of proposals: those of customer `self`, or
  * (self 0) all.  *out NULL when there are none (or the store has no meta). */

@@ -425,8 +425,10 @@ void patron_cases_free(patron_cases *l)
 /* ---- fingerprints of members -------------------------------------------------- */
 
 /* The fingerprint of customer `id` as stored now.  *gone: it no longer
- * exists or was merged away (then fp is ""). */
-static patron_status member_fp(patron_db *db, char fp[PATRON__FP_LEN + 1], bool *gone, int64_t id)
+ * exists or was merged away (then fp is "").  `rec` (may be NULL) gets the
+ * record as the matcher sees it (the caller frees it; untouched when gone). */
+static patron_status member_rec(patron_db *db, char fp[PATRON__FP_LEN + 1], bool *gone, patron__match_rec *rec,
+                                int64_t id)
 {
     patron_customer *c = NULL;
     patron__match_rec r;
@@ -449,9 +451,56 @@ static patron_status member_fp(patron_db *db, char fp[PATRON__FP_LEN + 1], bool 
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     patron__fingerprint(fp, &r);
-    patron__match_rec_free(&r);
+    if (rec)
+        *rec = r;
+    else
+        patron__match_rec_free(&r);
     patron_customer_free(c);
     return PATRON_OK;
+}
+
+static patron_status member_fp(patron_db *db, char fp[PATRON__FP_LEN + 1], bool *gone, int64_t id)
+{
+    return member_rec(db, fp, gone, NULL, id);
+}
+
+/* What changed of member `id` of case `c`: the fields whose fingerprints
+ * differ, with the value the case's explanation shows and the value now
+ * ("email jm@firma.example -> juergen@example.de"). */
+static void describe_change(patron_strbuf *sb, const patron_case *c, int64_t id, const char *old_fp,
+                            const char *new_fp, const patron__match_rec *r)
+{
+    bool first = true;
+    for (int k = 0; k < PATRON__FP_FIELDS; k++) {
+        const char *name = patron__fp_field[k], *was = NULL, *now = NULL;
+        char birth[16];
+        if (memcmp(old_fp + 8 * k, new_fp + 8 * k, 8) == 0)
+            continue;
+        switch (k) {
+        case 0: now = r->first; break;
+        case 1: now = r->last; break;
+        case 2: now = r->company; break;
+        case 3: now = r->email; break;
+        case 4: now = r->phone; break;
+        case 5:
+            if (r->birth)
+                snprintf(birth, sizeof birth, "%04u-%02u-%02u", (unsigned)(r->birth / 10000),
+                         (unsigned)(r->birth / 100 % 100), (unsigned)(r->birth % 100));
+            else
+                birth[0] = '\0';
+            now = birth;
+            break;
+        default: break;
+        }
+        for (size_t i = 0; now && !was && i < c->np; i++)
+            for (size_t f = 0; f < c->p[i].nf && !was; f++)
+                if (strcmp(c->p[i].f[f].name, name) == 0 && (c->p[i].a == id || c->p[i].b == id))
+                    was = c->p[i].a == id ? c->p[i].f[f].a : c->p[i].f[f].b;
+        patron__sb_printf(sb, "%s%s", first ? "" : ", ", name);
+        if (now && was)
+            patron__sb_printf(sb, " %.80s -> %.80s", *was ? was : "(none)", *now ? now : "(none)");
+        first = false;
+    }
 }
 
 /* ---- decisions ------------------------------------------------------------ */
@@ -1074,14 +1123,18 @@ static patron_status reopen_changed(scan_state *s, bool full)
         for (size_t k = 0; k < c->nm && !st; k++) {
             char fp[PATRON__FP_LEN + 1];
             bool gone;
+            patron__match_rec r;
             if (!c->m[k].fp[0] || (!full && !in_ids(&s->S, c->m[k].id)))
                 continue;
-            st = member_fp(db, fp, &gone, c->m[k].id);
-            if (st || gone || strcmp(fp, c->m[k].fp) == 0)
+            st = member_rec(db, fp, &gone, &r, c->m[k].id);
+            if (st || gone)
                 continue;
-            patron__sb_printf(&chg, "%scustomer #%lld: ", changed ? "; " : "", (long long)c->m[k].id);
-            patron__fingerprint_diff(&chg, c->m[k].fp, fp);
-            changed = true;
+            if (strcmp(fp, c->m[k].fp) != 0) {
+                patron__sb_printf(&chg, "%scustomer #%lld: ", changed ? "; " : "", (long long)c->m[k].id);
+                describe_change(&chg, c, c->m[k].id, c->m[k].fp, fp, &r);
+                changed = true;
+            }
+            patron__match_rec_free(&r);
         }
         if (!st && changed && chg.oom)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");

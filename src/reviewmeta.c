@@ -583,16 +583,6 @@ void patron__fingerprint(char out[PATRON__FP_LEN + 1], const patron__match_rec *
         snprintf(out + 8 * k, 9, "%08x", (unsigned)v[k]);
 }
 
-void patron__fingerprint_diff(patron_strbuf *sb, const char *old_fp, const char *new_fp)
-{
-    bool first = true;
-    for (int k = 0; k < PATRON__FP_FIELDS; k++)
-        if (!old_fp[0] || !new_fp[0] || memcmp(old_fp + 8 * k, new_fp + 8 * k, 8) != 0) {
-            patron__sb_printf(sb, "%s%s", first ? "" : ", ", patron__fp_field[k]);
-            first = false;
-        }
-}
-
 /* ---- suppression of decided pairs ------------------------------------------ */
 
 typedef struct sup_ref {

@@ -122,7 +122,8 @@ PATRON_API const char *patron_case_note(const patron_case *c);
  *  else 0. */
 PATRON_API int64_t patron_case_journal(const patron_case *c);
 /** Why a decided case was reopened — which member changed in which matched
- *  fields ("customer #12: email, street"; or "merge undone") — or NULL for
+ *  fields, with the value before and now ("customer #12: email
+ *  a@x.de -> b@y.de, address"; or "merge 7 undone") — or NULL for
  *  a case never reopened.  Owned by the case. */
 PATRON_API const char *patron_case_change(const patron_case *c);
 
