@@ -272,6 +272,7 @@ typedef struct patron__match_config {
             double tf_share[PATRON__MF_COUNT];
             double tf_up_max;
             double tf_power;
+            double tf_power_name;
             double name_address_max;
         };
     };
