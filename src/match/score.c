@@ -233,6 +233,8 @@ void patron__match_config_default(patron__match_config *cfg)
      * addition agreeing add at most this much (a household, a company, a
      * Packstation share them all) */
     cfg->address_max = 13.0;
+    /* info@ says "this company", not "this person" */
+    cfg->role_mailbox_max = 0.0;
     patron__match_config_update(cfg);
 }
 
@@ -473,6 +475,26 @@ static int digits_differ(const char *a, const char *b)
     }
 }
 
+/* A role mailbox (info@, kontakt@, buchhaltung@, ...): it belongs to a
+ * company or an office, not to a person; everyone there shares it. */
+static int role_mailbox(const char *email)
+{
+    static const char *const roles[] = {
+        "info", "kontakt", "contact", "office", "buero", "mail", "post", "service", "support", "team",
+        "hallo", "hello", "zentrale", "empfang", "verwaltung", "buchhaltung", "rechnung", "rechnungen",
+        "einkauf", "bestellung", "bestellungen", "order", "orders", "verkauf", "vertrieb", "sales",
+        "admin", "sekretariat", "praxis", "kanzlei", "personal", "jobs", "noreply", "no-reply",
+    };
+    size_t n = strcspn(email, "@");
+
+    if (!email[n])
+        return 0;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+            return 1;
+    return 0;
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -569,7 +591,7 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
                 const char *a, const char *b)
 {
     r->field[f].level = level;
-    r->field[f].weight = cfg->weight[f][level];
+    r->field[f].weight = r->field[f].base_weight = cfg->weight[f][level];
     r->field[f].a = a;
     r->field[f].b = b;
 }
@@ -777,6 +799,11 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
     }
     set(r, cfg, PATRON__MF_EMAIL, le, a->email, b->email);
     apply_tf(r, cfg, tf, a, PATRON__MF_EMAIL, -1, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]);
+    if (le == PATRON__ML_EXACT && role_mailbox(a->email) && r->field[PATRON__MF_EMAIL].weight > cfg->role_mailbox_max) {
+        /* info@ of a company: the company's, not a person's (the
+         * explanation keeps the level's weight beside it) */
+        r->field[PATRON__MF_EMAIL].weight = cfg->role_mailbox_max;
+    }
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
@@ -854,16 +881,22 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
                    first_unclear(r->field[PATRON__MF_FIRST].a, r->field[PATRON__MF_FIRST].b)) {
             /* another given name at one address that may be this one
              * garbled (racxe / rachel, "ssha un" / shaun): not filed away
-             * as a household and not merged either: a person looks */
+             * as a household and not merged either (the household rule
+             * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         } else if (other_first && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
-                   r->decision != PATRON__MATCH_DISTINCT) {
+                   (r->decision != PATRON__MATCH_DISTINCT ||
+                    (same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
+                     (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL)))) {
             /* (a) a household: same address (or the household's mailbox or
              * phone), another given name, no agreeing birth date (an
              * agreeing one says it is one person after all; twins are the
-             * known exception) */
+             * known exception).  Family members at one building with one
+             * last name are a household even where the evidence alone
+             * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         }
