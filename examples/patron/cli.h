@@ -323,9 +323,9 @@ extern const cli_choice cli_encoding_choices[], cli_delimiter_choices[];
 
 /**
  * Open `path` (with `allow_stdin`, "-" is standard input), decide its
- * encoding from all its bytes (csv_sniffer; standard input is copied to a
- * temporary file for that) — a file whose encoding cannot be decided is
- * refused here, before anything is read from it — start reading and read
+ * encoding (csv_sniffer) from all its bytes — a pipe, which may not end
+ * for a while, from its first 64 KiB — and refuse it here, before anything
+ * is imported, when that cannot be decided; start reading and read
  * the header line, which must be well-formed and not empty.  `o` may be
  * NULL (detect everything).
  * @return CLI_OK, or CLI_ERR after a message (`in` is then closed).

@@ -873,7 +873,9 @@ int layout_init_ex(layout *l, const char *const *names, size_t n, const col_map 
             }
             {
                 const column *first = &l->cols[dup - 1];
-                if (!strcmp(first->name, col->name))
+                char fa[80], fb[80];
+                if (!strcmp(first->name, col->name) ||
+                    (fold_name(first->name, fa, sizeof fa) && fold_name(col->name, fb, sizeof fb) && !strcmp(fa, fb)))
                     msg_add(&msg, "%s '%.64s' is given twice", col_word, col->name);
                 else
                     msg_add(&msg, "%ss '%.64s' and '%.64s' both give %s", col_word, first->name, col->name,

@@ -29,6 +29,8 @@ struct csv_reader {
     csv_decoder dec;
     unsigned char *raw;       /* a chunk as read, when transcoding */
     uint64_t raw_consumed;
+    unsigned char *prefix;    /* bytes read from f before the reader (a pipe's start) */
+    size_t prefix_pos, prefix_len;
     int bom;                  /* the input began with a byte order mark */
     int crlf;                 /* its first line ended in CR LF */
     int first_done;           /* the first record has been read */
@@ -47,6 +49,20 @@ static int transcoding(const csv_reader *r)
     return r->enc == CSV_ENC_UTF16LE || r->enc == CSV_ENC_UTF16BE || r->enc == CSV_ENC_CP1252;
 }
 
+/* Read input: the prefix first, then the file. */
+static size_t read_raw(csv_reader *r, unsigned char *to, size_t cap)
+{
+    if (r->prefix_pos < r->prefix_len) {
+        size_t n = r->prefix_len - r->prefix_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(to, r->prefix + r->prefix_pos, n);
+        r->prefix_pos += n;
+        return n;
+    }
+    return fread(to, 1, cap, r->f);
+}
+
 /* fill() for an input in another encoding: read raw chunks until one gives
  * some UTF-8 (a lone byte of a UTF-16 code unit gives none yet). */
 static int fill_transcoded(csv_reader *r)
@@ -55,7 +71,7 @@ static int fill_transcoded(csv_reader *r)
     r->pos = 0;
     r->len = 0;
     while (r->len == 0) {
-        size_t n = fread(r->raw, 1, CSV_RAW_SIZE, r->f);
+        size_t n = read_raw(r, r->raw, CSV_RAW_SIZE);
         if (n == 0) {
             if (ferror(r->f)) {
                 r->ioerr = 1;
@@ -82,7 +98,7 @@ static int fill(csv_reader *r)
         return fill_transcoded(r);
     r->consumed_before += r->len;
     r->pos = 0;
-    r->len = fread(r->buf, 1, CSV_BUF_SIZE, r->f);
+    r->len = read_raw(r, r->buf, CSV_BUF_SIZE);
     if (r->len == 0) {
         if (ferror(r->f))
             r->ioerr = 1;
@@ -190,6 +206,11 @@ int csv_reader_open(csv_reader **out, FILE *f, int sep)
 
 int csv_reader_open_enc(csv_reader **out, FILE *f, int sep, csv_encoding enc)
 {
+    return csv_reader_open_prefixed(out, f, sep, enc, NULL, 0);
+}
+
+int csv_reader_open_prefixed(csv_reader **out, FILE *f, int sep, csv_encoding enc, const void *prefix, size_t len)
+{
     csv_reader *r = calloc(1, sizeof *r);
 
     *out = NULL;
@@ -199,6 +220,14 @@ int csv_reader_open_enc(csv_reader **out, FILE *f, int sep, csv_encoding enc)
     if (!r->buf) {
         free(r);
         return -1;
+    }
+    if (len) {
+        if (!(r->prefix = malloc(len))) {
+            csv_reader_free(r);
+            return -1;
+        }
+        memcpy(r->prefix, prefix, len);
+        r->prefix_len = len;
     }
     r->f = f;
     r->line = 1;
@@ -231,6 +260,7 @@ void csv_reader_free(csv_reader *r)
         return;
     free(r->buf);
     free(r->raw);
+    free(r->prefix);
     free(r->data);
     free(r->starts);
     free(r->lens);
@@ -738,7 +768,7 @@ int csv_sniff_end(csv_sniffer *s, csv_encoding *enc, char *msg, size_t cap)
         return -1;
     }
     if (s->mode == 2 || s->mode == 3) {
-        if (s->have_odd || s->high)
+        if ((s->have_odd || s->high) && !s->more)
             bad_unit(s);
         if (s->bad16_line) {
             snprintf(msg, cap, "the file is not valid %s (line %lu%s): %s", s->mode == 2 ? "UTF-16LE" : "UTF-16BE",
@@ -748,7 +778,7 @@ int csv_sniff_end(csv_sniffer *s, csv_encoding *enc, char *msg, size_t cap)
         *enc = s->mode == 2 ? CSV_ENC_UTF16LE : CSV_ENC_UTF16BE;
         return 0;
     }
-    if (s->need) {
+    if (s->need && !s->more) {
         s->need = 0;
         bad_byte(s, 0);
     }
@@ -809,7 +839,10 @@ size_t csv_decode(csv_decoder *d, const void *in, size_t len, int final, char *o
     if (d->enc == CSV_ENC_CP1252) {
         for (i = 0; i < len; i++) {
             unsigned cp = csv_cp1252_char(p[i]);
-            o += put_utf8(out + o, cp ? cp : (p[i] ? REPLACEMENT : 0));
+            /* 0x81 0x8D 0x8F 0x90 0x9D: the C1 control of that value, as
+             * Windows maps them, which the library refuses as a control
+             * character (only a stream decided by its start has them) */
+            o += put_utf8(out + o, cp ? cp : p[i]);
         }
         return o;
     }

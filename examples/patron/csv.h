@@ -61,6 +61,9 @@ const char *csv_encoding_name(csv_encoding e);
  */
 typedef struct csv_sniffer {
     csv_encoding forced;
+    int more;                  /* set before csv_sniff_end() when the input goes on
+                                  past what was fed (a pipe judged by its start):
+                                  a character cut at the end is then no error */
     unsigned char head[4096];  /* the first bytes, kept until the layout is known */
     size_t nhead;
     int mode;                  /* 0 undecided, 1 bytes (UTF-8 / Windows-1252), 2 UTF-16 LE, 3 UTF-16 BE, 4 UTF-32 */
@@ -116,9 +119,11 @@ void csv_decoder_init(csv_decoder *d, csv_encoding enc);
 /**
  * Decode `len` bytes of `in` into `out` (room for CSV_DECODE_MAX(len)),
  * returning the bytes written.  `final` says the input ends here: a cut
- * character is then written as U+FFFD.  Bytes that do not decode (an
- * unpaired surrogate, an undefined Windows-1252 byte: csv_sniffer refuses
- * such a file before) become U+FFFD too.  A UTF-8 decoder copies.
+ * character is then written as U+FFFD.  An unpaired surrogate becomes
+ * U+FFFD too; the five bytes Windows-1252 does not define become the C1
+ * controls of their value (as Windows maps them; the library refuses
+ * those).  csv_sniffer refuses a file with either before.  A UTF-8
+ * decoder copies.
  */
 size_t csv_decode(csv_decoder *d, const void *in, size_t len, int final, char *out);
 
@@ -156,6 +161,10 @@ int csv_reader_open(csv_reader **out, FILE *f, int sep);
  * then ';').  A byte order mark at the start is skipped.
  */
 int csv_reader_open_enc(csv_reader **out, FILE *f, int sep, csv_encoding enc);
+/** csv_reader_open_enc() for an input whose first `len` bytes were read
+ *  from `f` already (to judge a pipe's encoding): they are read first (the
+ *  reader keeps a copy). */
+int csv_reader_open_prefixed(csv_reader **out, FILE *f, int sep, csv_encoding enc, const void *prefix, size_t len);
 void csv_reader_free(csv_reader *r);
 
 /** The separator in use. */

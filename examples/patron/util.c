@@ -501,36 +501,40 @@ const cli_choice cli_delimiter_choices[] = {
     { NULL, 0 },
 };
 
-/* Decide the encoding of in->f from all of its bytes and leave it at its
- * start: a regular file is read and rewound, anything else (a pipe) copied
- * to a temporary file on the way.  CLI_OK, or CLI_ERR after a message. */
-static int sniff_input(cli *ctx, cli_csv *in, csv_encoding forced, csv_encoding *enc)
+/* A pipe is judged by this much of its start. */
+#define PIPE_SNIFF (64u * 1024u)
+
+/* Decide the encoding of in->f.  A regular file is read whole and rewound:
+ * its encoding is decided from every byte, before anything is imported.
+ * A pipe (standard input, a FIFO) cannot be read twice and may not end
+ * soon (an import fed as it goes): it is judged by its first PIPE_SNIFF
+ * bytes, which are handed to the reader in *prefix (free()).  CLI_OK, or
+ * CLI_ERR after a message. */
+static int sniff_input(cli *ctx, cli_csv *in, csv_encoding forced, csv_encoding *enc, unsigned char **prefix,
+                       size_t *prefix_len)
 {
     csv_sniffer *sn = malloc(sizeof *sn);
     unsigned char *buf = malloc(1 << 16);
-    FILE *copy = NULL;
     struct stat st;
     size_t n;
     char why[600];
-    int rc = CLI_ERR;
+    int rc = CLI_ERR, whole;
 
+    *prefix = NULL;
+    *prefix_len = 0;
     if (!sn || !buf) {
         rc = cli_fail(ctx, "out of memory");
         goto out;
     }
-    if (fstat(fileno(in->f), &st) != 0 || !S_ISREG(st.st_mode) || ftello(in->f) != 0) {
-        if (!(copy = tmpfile())) {
-            rc = cli_fail(ctx, "cannot read '%s': no temporary file: %s", in->path, strerror(errno));
-            goto out;
-        }
-    }
+    whole = fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode) && ftello(in->f) == 0;
     csv_sniff_init(sn, forced);
-    while ((n = fread(buf, 1, 1 << 16, in->f)) > 0) {
+    if (whole) {
+        while ((n = fread(buf, 1, 1 << 16, in->f)) > 0)
+            csv_sniff_feed(sn, buf, n);
+    } else {
+        n = fread(buf, 1, PIPE_SNIFF, in->f);
         csv_sniff_feed(sn, buf, n);
-        if (copy && fwrite(buf, 1, n, copy) != n) {
-            rc = cli_fail(ctx, "cannot read '%s': temporary file: %s", in->path, strerror(errno));
-            goto out;
-        }
+        sn->more = n == PIPE_SNIFF;
     }
     if (ferror(in->f)) {
         rc = cli_fail(ctx, "cannot read '%s': %s", in->path, strerror(errno));
@@ -540,23 +544,17 @@ static int sniff_input(cli *ctx, cli_csv *in, csv_encoding forced, csv_encoding 
         rc = cli_fail(ctx, "%s: %s; nothing was imported", in->path, why);
         goto out;
     }
-    if (copy) {
-        if (fflush(copy) != 0 || fseeko(copy, 0, SEEK_SET) != 0) {
-            rc = cli_fail(ctx, "cannot read '%s': temporary file: %s", in->path, strerror(errno));
-            goto out;
-        }
-        if (in->f != stdin)
-            fclose(in->f);
-        in->f = copy;
-        copy = NULL;
-    } else if (fseeko(in->f, 0, SEEK_SET) != 0) {
+    if (whole && fseeko(in->f, 0, SEEK_SET) != 0) {
         rc = cli_fail(ctx, "cannot read '%s' again: %s", in->path, strerror(errno));
         goto out;
     }
+    if (!whole) {
+        *prefix = buf;
+        *prefix_len = n;
+        buf = NULL;
+    }
     rc = CLI_OK;
 out:
-    if (copy)
-        fclose(copy);
     free(buf);
     free(sn);
     return rc;
@@ -570,15 +568,19 @@ int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin, const
     size_t i;
     int k;
     csv_encoding enc = CSV_ENC_UTF8;
+    unsigned char *prefix = NULL;
+    size_t prefix_len = 0;
 
     memset(in, 0, sizeof *in);
     in->path = path;
     in->f = allow_stdin && !strcmp(path, "-") ? stdin : fopen(path, "rb");
     if (!in->f)
         return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
-    if (sniff_input(ctx, in, o ? (csv_encoding)o->encoding : CSV_ENC_AUTO, &enc) != CLI_OK)
+    if (sniff_input(ctx, in, o ? (csv_encoding)o->encoding : CSV_ENC_AUTO, &enc, &prefix, &prefix_len) != CLI_OK)
         goto fail;
-    if (csv_reader_open_enc(&in->r, in->f, o ? o->delimiter : 0, enc) < 0 || (k = csv_read(in->r, &rec)) < 0) {
+    k = csv_reader_open_prefixed(&in->r, in->f, o ? o->delimiter : 0, enc, prefix, prefix_len);
+    free(prefix);
+    if (k < 0 || (k = csv_read(in->r, &rec)) < 0) {
         cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
         goto fail;
     }
