@@ -847,8 +847,8 @@ int layout_init_ex(layout *l, const char *const *names, size_t n, const col_map 
             } else if (why == 3) {
                 msg_add(&msg, "%s '%.64s' is kept by the library and cannot be set", col_word, col->name);
             } else if (why == 2) {
-                msg_add(&msg, "%s '%.64s': a property key after 'prop.' is 1 to 64 letters, digits, '_', '-', '.'",
-                        col_word, col->name);
+                msg_add(&msg, "%s '%.64s': not a valid property key after 'prop.' (1 to 64 letters, digits, '_', "
+                        "'-', '.')", col_word, col->name);
             } else {
                 /* unknown: listed together below */
                 if (listed < MAX_LISTED && ulen + 200 < sizeof unknown) {

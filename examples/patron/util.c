@@ -619,15 +619,17 @@ int cli_csv_layout(cli *ctx, const cli_csv *in, const cli_list *maps, const char
     int rc = CLI_OK;
 
     memset(&m, 0, sizeof m);
+    /* the file first: a --map given beside it wins (the last entry for a
+     * column counts) */
+    if (map_file && col_map_load(&m, map_file, err, sizeof err) < 0) {
+        col_map_free(&m);
+        return cli_fail(ctx, "%s", err);
+    }
     for (i = 0; maps && i < maps->n; i++) {
         if (col_map_add(&m, maps->v[i], err, sizeof err) < 0) {
             col_map_free(&m);
             return cli_usage(ctx, "%s", err);
         }
-    }
-    if (map_file && col_map_load(&m, map_file, err, sizeof err) < 0) {
-        col_map_free(&m);
-        return cli_fail(ctx, "%s", err);
     }
     if (layout_init_ex(l, (const char *const *)in->header, in->n_header, &m, 0, err, sizeof err) < 0)
         rc = cli_fail(ctx, "%s: %s", in->path, err);
