@@ -52,15 +52,20 @@ static int transcoding(const csv_reader *r)
 /* Read input: the prefix first, then the file. */
 static size_t read_raw(csv_reader *r, unsigned char *to, size_t cap)
 {
+    size_t n = 0;
+
     if (r->prefix_pos < r->prefix_len) {
-        size_t n = r->prefix_len - r->prefix_pos;
+        n = r->prefix_len - r->prefix_pos;
         if (n > cap)
             n = cap;
         memcpy(to, r->prefix + r->prefix_pos, n);
         r->prefix_pos += n;
-        return n;
     }
-    return fread(to, 1, cap, r->f);
+    /* a full chunk, as fread() gives one: the separator is looked for in
+     * the first */
+    if (n < cap)
+        n += fread(to + n, 1, cap - n, r->f);
+    return n;
 }
 
 /* fill() for an input in another encoding: read raw chunks until one gives
