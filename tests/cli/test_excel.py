@@ -337,6 +337,14 @@ class UnknownFieldNames(clitest.CliTest):
         num = self.ok("create", "last_name=A", "prop.emial=x").strip()
         self.assertEqual(self.show_json(num)["properties"], {"emial": "x"})
 
+    def test_merge_set_and_take_name_the_closest_field(self):
+        a = self.ok("create", "last_name=A", "email=a@example.de").strip()
+        b = self.ok("create", "last_name=A", "email=b@example.de").strip()
+        for opt, val in (("--set", "emial=x@example.de"), ("--take", "emial=2")):
+            err = self.fails(1, "merge-plan", a, b, opt, val)
+            self.assertIn("no such field (did you mean 'email'?)", err)
+        self.assertIn("email", self.ok("merge-plan", a, b, "--set", "email=x@example.de"))
+
 
 if __name__ == "__main__":
     clitest.main()
