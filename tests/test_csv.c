@@ -608,6 +608,61 @@ static void tab_separator_detected(void **state)
     close_input(&in);
 }
 
+/* Random bytes: the sniffer's verdict and the decoders' output do not
+ * depend on how the input is cut into chunks (a small deterministic fuzz;
+ * under ASan it also checks the bounds of CSV_DECODE_MAX). */
+static void chunking_does_not_matter(void **state)
+{
+    unsigned long seed = 12345;
+    unsigned char data[600];
+    char *whole = malloc(CSV_DECODE_MAX(sizeof data)), *parts = malloc(CSV_DECODE_MAX(sizeof data) + 64);
+    int round;
+    (void)state;
+
+    assert_non_null(whole);
+    assert_non_null(parts);
+    for (round = 0; round < 400; round++) {
+        size_t n = 1 + round % sizeof data, i, o1, o2, at, step;
+        csv_encoding encs[] = { CSV_ENC_UTF16LE, CSV_ENC_UTF16BE, CSV_ENC_CP1252 };
+        csv_encoding e1, e2;
+        char m1[600], m2[600];
+        int r1, r2, k;
+
+        for (i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+            /* mostly text, with high bytes, zeros and surrogate halves */
+            data[i] = (unsigned char)((seed >> 33) % 5 == 0 ? (seed >> 41) : (seed >> 45) % 4 == 0 ? 0xD8
+                                                                                                  : 'a' + (seed >> 50) % 26);
+        }
+        step = 1 + (seed >> 20) % 13;
+        r1 = sniff(data, n, n, CSV_ENC_AUTO, &e1, m1, sizeof m1);
+        r2 = sniff(data, n, step, CSV_ENC_AUTO, &e2, m2, sizeof m2);
+        assert_int_equal(r1, r2);
+        if (r1 == 0)
+            assert_int_equal(e1, e2);
+        else
+            assert_string_equal(m1, m2);
+        for (k = 0; k < 3; k++) {
+            csv_decoder d;
+            csv_decoder_init(&d, encs[k]);
+            o1 = csv_decode(&d, data, n, 1, whole);
+            assert_true(o1 <= CSV_DECODE_MAX(n));
+            csv_decoder_init(&d, encs[k]);
+            for (o2 = 0, at = 0; at < n; at += step) {
+                size_t len = n - at < step ? n - at : step;
+                size_t w = csv_decode(&d, data + at, len, 0, parts + o2);
+                assert_true(w <= CSV_DECODE_MAX(len));
+                o2 += w;
+            }
+            o2 += csv_decode(&d, NULL, 0, 1, parts + o2);
+            assert_int_equal(o1, o2);
+            assert_memory_equal(whole, parts, o1);
+        }
+    }
+    free(whole);
+    free(parts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +683,7 @@ int main(void)
         cmocka_unit_test(encoding_writer),
         cmocka_unit_test(reader_transcodes),
         cmocka_unit_test(tab_separator_detected),
+        cmocka_unit_test(chunking_does_not_matter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
