@@ -346,7 +346,7 @@ void cli_csv_close(cli_csv *in);
 #define CLI_MAP_OPTS(type, maps, map_file)                                                                  \
     { .name = "--map", .kind = CLI_OPT_ASSIGNS, .target = offsetof(type, maps), .arg = "COLUMN=FIELD,...",  \
       .help = "name columns of the file: FIELD a column name of\n"                                         \
-              "the layout (below), prop.NAME for a custom\n"                                               \
+              "the layout (see --help), prop.NAME for a custom\n"                                               \
               "property, or - to skip the column; may repeat" },                                            \
     { .name = "--map-file", .kind = CLI_OPT_TEXT, .target = offsetof(type, map_file), .arg = "FILE",        \
       .needs = "a file name",                                                                               \

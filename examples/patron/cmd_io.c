@@ -93,7 +93,7 @@ static const cli_opt import_opts[] = {
               "rejected: a header 'line,reason,' followed by the\n"
               "input's header, then per rejected row its first\n"
               "line number, the reason and its original fields,\n"
-              "with the input's separator." },
+              "in the input's separator, encoding and line ends." },
     { .name = "--pending", .kind = CLI_OPT_FLAG, .target = offsetof(import_args, pending), .value = 1,
       .help = "import as pending shop customers without numbers, as\n"
               "'patron register' does for one: a row with the email\n"
@@ -285,12 +285,11 @@ const cli_command cli_cmd_import = {
     "UTF-8 (with or without byte order mark), UTF-16 LE or BE (by its byte order\n"
     "mark), else Windows-1252 (what German Excel saves as \"CSV\").  A file it\n"
     "cannot be decided for (UTF-8 beside other bytes, bytes Windows-1252 does not\n"
-    "define, NUL bytes) is refused whole; --encoding names it.  (A named pipe is\n"
-    "judged by its first 64 KiB.)  The separator\n"
-    "(',' ';' or TAB) is taken from the header line; quoting follows RFC 4180\n"
-    "(separators, line breaks and doubled quotes inside double quotes); lines\n"
-    "end in LF or CR LF.  Columns by header name, in any order, compared without\n"
-    "case, spaces, '_', '-' and '.':\n"
+    "define, NUL bytes) is refused whole; --encoding names it.  A named pipe is\n"
+    "judged by its first 64 KiB.  The separator (',' ';' or TAB) is taken from\n"
+    "the header line; quoting follows RFC 4180 (separators, line breaks and\n"
+    "doubled quotes inside double quotes); lines end in LF or CR LF.  Columns by\n"
+    "header name, in any order, compared without case, spaces, '_', '-', '.':\n"
     "  id                 external reference (source 'import', or the\n"
     "                     external_source column)\n"
     "  number             customer number to keep (else a new one is drawn)\n"

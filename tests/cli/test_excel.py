@@ -301,6 +301,23 @@ class GermanExcel(clitest.CliTest):
                                                     db=False))
         self.assertIn("needs", self.fails(2, "import", src, "--delimiter", "|"))
 
+    def test_dedupe_reads_windows_1252_from_a_pipe(self):
+        """Standard input cannot be read twice: its encoding is judged by its
+        start, and the rows come through transcoded."""
+        import subprocess
+        header = ["id", "Vorname", "Nachname", "Straße", "PLZ", "Ort", "E-Mail"]
+        rows = [["a", "Jürgen", "Müller", "Hauptstraße 1", "10115", "Berlin", "jm@example.de"],
+                ["b", "Jürgen", "Mueller", "Hauptstr. 1", "10115", "Berlin", "jm@example.de"],
+                ["c", "Änne", "Weiß", "Ölweg 2", "50667", "Köln", "aw@example.de"]]
+        data = encode_rows(header, rows).encode("cp1252")
+        r = subprocess.run([clitest.PATRON, "dedupe", "-"], input=data, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, cwd=self.dir, env=self.env(), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, b"")  # no row skipped
+        pairs = list(csv.reader(io.StringIO(r.stdout.decode())))
+        self.assertEqual(pairs[0], ["id_a", "id_b", "score", "decision"])
+        self.assertEqual([p[:2] for p in pairs[1:]], [["a", "b"]])
+
 
 class UnknownFieldNames(clitest.CliTest):
     def test_update_refuses_a_misspelt_field(self):
