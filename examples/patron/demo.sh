@@ -72,11 +72,11 @@ step "Duplicates in the CSV (patron dedupe)"
 "$PATRON" dedupe customers.csv >pairs.csv
 printf '$ patron dedupe customers.csv > pairs.csv; head -6 pairs.csv\n'
 head -6 pairs.csv
-echo "... $(grep -c ',merge$' pairs.csv) pairs to merge, $(grep -c ',review$' pairs.csv) to review"
+echo "... $(cut -d, -f4 pairs.csv | grep -c '^merge$') pairs to merge, $(cut -d, -f4 pairs.csv | grep -c '^review$') to review"
 
 # The first pair judged merge: its ids are the CSV's id column, which the
 # import kept as external ids - the CLI finds customers by them.
-PAIR=$(grep -m1 ',merge$' pairs.csv)
+PAIR=$(grep -m1 '^[^,]*,[^,]*,[^,]*,merge,' pairs.csv)
 A=$(echo "$PAIR" | cut -d, -f1)
 B=$(echo "$PAIR" | cut -d, -f2)
 

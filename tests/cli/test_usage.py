@@ -63,7 +63,7 @@ class Usage(clitest.CliTest):
                      ["merge", "K1", "K2", "--set"], ["merge", "K1", "K2", "--policy", "oldest"],
                      ["merge", "K1", "K2", "--json"], ["journal", "x"], ["journal", "--limit", "x"],
                      ["undo"], ["undo", "x"], ["undo", "1", "2"], ["import-orders"], ["orders"],
-                     ["dedupe"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"]):
+                     ["dedupe", "a.csv", "b.csv"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"]):
             err = self.fails(2, *args)
             if args and args[0] in COMMANDS:
                 self.assertIn("see 'patron %s --help'" % args[0], err)
@@ -176,7 +176,7 @@ class Usage(clitest.CliTest):
                 ["show", "K000004"], ["journal"], ["journal", "--json"], ["undo", "1"], ["undo", "1"],
                 ["register", "last_name=R", "email=r@example.com", "login_user=r"], ["can-login", "r"],
                 ["activate", "--all-pending", "--mode", "auto"], ["lock", "r", "--reason", "x"],
-                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd]]
+                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"]]
         for args in runs:
             r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
                                 "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,
