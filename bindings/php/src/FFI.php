@@ -439,6 +439,17 @@ int patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value)
 int patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
 int patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
 const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+int patron_merge_plan_blocked(const patron_merge_plan *plan);
+size_t patron_merge_plan_address_count(const patron_merge_plan *plan);
+const char *patron_merge_plan_address_get(const patron_merge_plan *plan, size_t i, int field);
+int patron_merge_plan_address_from(const patron_merge_plan *plan, size_t i, size_t k);
+int patron_merge_plan_address_kept(const patron_merge_plan *plan, size_t i);
+int patron_merge_plan_address_keep(patron_merge_plan *plan, size_t i, int keep);
+int patron_merge_plan_address_set_default(patron_merge_plan *plan, size_t i);
+size_t patron_merge_plan_prop_count(const patron_merge_plan *plan);
+int patron_merge_plan_prop_at(const patron_merge_plan *plan, const char **key_out, const char **value_out,
+                              int *choice_out, int *conflict_out, size_t i);
+int patron_merge_plan_prop_take(patron_merge_plan *plan, const char *key, size_t k);
 int patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
 int patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
 int patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);
