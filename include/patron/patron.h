@@ -1396,4 +1396,8 @@ PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 #ifdef __cplusplus
 }
 #endif
+
+/* The duplicate review queue: cases, scans, decisions (issue 12). */
+#include "review.h"
+
 #endif /* PATRON_PATRON_H */
