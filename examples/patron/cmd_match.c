@@ -9,6 +9,7 @@
 #include <patron/memory.h>
 #include "columns.h"
 #include "csv.h"
+#include "review.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -292,6 +293,9 @@ static int dedupe_db(cli *ctx, const match_args *args)
     }
     patron_pairs_free(pairs);
     idmap_free(&m);
+    /* the pairs go to the review queue, where decisions are remembered */
+    if (rc == CLI_OK && fflush(stdout) == 0)
+        rc = review_scan(ctx, 1, 1);
     return rc;
 }
 
@@ -493,7 +497,10 @@ const cli_command cli_cmd_dedupe = {
     "error counts them and names the first.\n"
     "\n"
     "Without FILE, deduplicate the customers in the database (--db); id_a and\n"
-    "id_b are customer numbers (#ID for a customer without one).\n",
+    "id_b are customer numbers (#ID for a customer without one).  Pairs decided\n"
+    "in the review queue (not duplicates, a household) are left out, and the\n"
+    "queue is updated from a full scan ('patron review'; a line on standard\n"
+    "error says how many cases are open).\n",
     dedupe_opts, "FILE", 0, 1, NULL,
 };
 

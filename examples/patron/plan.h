@@ -17,7 +17,11 @@ typedef struct plan_args {
     int policy;
     int lock;     /* -1 default, 0, 1 */
     int activate; /* merge into a pending survivor */
-    const char *note; /* review distinct/merge: the note */
+    const char *note; /* review: the note of a decision */
+    const char *by;   /* review: who decides */
+    const char *html; /* review: the page to write */
+    int all;          /* review: cases in every state */
+    int full;         /* review scan: every customer */
     const char **keys; /* SURVIVOR DUP... (or CASE) */
     size_t n_keys;
 } plan_args;

@@ -9,7 +9,7 @@ import clitest
 
 COMMANDS = ["import", "export", "show", "list", "create", "update", "delete",
             "register", "activate", "release", "lock", "unlock", "can-login", "groups",
-            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "match"]
+            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "review", "match"]
 
 
 class Usage(clitest.CliTest):
@@ -176,7 +176,7 @@ class Usage(clitest.CliTest):
                 ["show", "K000004"], ["journal"], ["journal", "--json"], ["undo", "1"], ["undo", "1"],
                 ["register", "last_name=R", "email=r@example.com", "login_user=r"], ["can-login", "r"],
                 ["activate", "--all-pending", "--mode", "auto"], ["lock", "r", "--reason", "x"],
-                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"]]
+                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"], ["review"], ["review", "show", "1"], ["review", "distinct", "1"]]
         for args in runs:
             r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
                                 "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,
