@@ -156,6 +156,7 @@ struct patron_db {
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
+    bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
     char errmsg[512];
 };
 
@@ -305,6 +306,19 @@ void patron__review_sup_free(patron__review_sup *s);
 patron_status patron__review_touch(patron_db *db, int64_t id);
 /* Undo of merge `journal_id`: reopen the case it closed, if any. */
 patron_status patron__review_undone(patron_db *db, int64_t journal_id, int64_t now);
+
+/* ---- reviewlearn.c: the model learns from decided cases ------------------ */
+/* Refine `est` (m, and the REVIEW threshold where enough pairs are
+ * labelled) with the pairs of decided cases, read in a read transaction of
+ * its own; how many labelled duplicate and distinct pairs were used. */
+patron_status patron__review_learn(patron_db *db, patron__match_config *est, size_t *matches_out,
+                                   size_t *distinct_out);
+
+/* When estimation is not possible: refine the model in force `cfg` with the
+ * decided cases and store it (unless dry_run) when there are any; *stored
+ * says whether it was. */
+patron_status patron__review_learn_in_force(patron_db *db, const patron__match_config *cfg, bool dry_run,
+                                            int *stored, size_t *matches_out, size_t *distinct_out);
 
 /* ---- save.c: records in the store ------------------------------------------ */
 

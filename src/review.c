@@ -3,13 +3,17 @@
  * through the queue.  The cases' text in the store's meta, fingerprints
  * and the suppression of decided pairs are in reviewmeta.c.
  * SPDX-License-Identifier: MIT */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+
+static double absd(double x)
+{
+    return x < 0 ? -x : x;
+}
 
 #define MAX_REASON_FIELDS 64
 /* pairs of a case that keep their explanation (the best ones) */
@@ -606,9 +610,43 @@ patron_status patron_db_review_plan(patron_db *db, patron_merge_plan **out, int6
     return patron__db_ok(db);
 }
 
-static int cmp_id(const void *x, const void *y)
+/* A plan for some of the case's members: the others leave the case with
+ * their pairs (the next scan proposes them again, beside the survivor). */
+static patron_status keep_only(patron_db *db, patron_case *c, const patron_merge_plan *p)
 {
-    return patron__cmp_i64(x, y);
+    size_t n = patron_merge_plan_count(p), km = 0, kp = 0;
+    for (size_t i = 0; i < c->nm; i++) {
+        bool in = false;
+        for (size_t k = 0; k < n && !in; k++)
+            in = patron_customer_id(patron_merge_plan_record(p, k)) == c->m[i].id;
+        if (in)
+            c->m[km++] = c->m[i];
+    }
+    c->nm = km;
+    for (size_t i = 0; i < c->np; i++) {
+        if (patron__case_has(c, c->p[i].a) && patron__case_has(c, c->p[i].b)) {
+            c->p[kp++] = c->p[i];
+            continue;
+        }
+        for (size_t k = 0; k < c->p[i].nf; k++) {
+            patron__free(c->p[i].f[k].name);
+            patron__free(c->p[i].f[k].level);
+            patron__free(c->p[i].f[k].a);
+            patron__free(c->p[i].f[k].b);
+        }
+        patron__free(c->p[i].f);
+    }
+    c->np = kp;
+    if (kp == 0) /* the plan joins members no pair of the case ties together: no label */
+        return patron__db_error(db, PATRON_E_INVALID,
+                                "no pair of case %lld lies between the plan's customers; merge them with "
+                                "patron_db_merge()", (long long)c->id);
+    c->score = c->p[0].score;
+    c->verdict = PATRON_DECISION_REVIEW;
+    for (size_t i = 0; i < kp; i++)
+        if (c->p[i].decision == PATRON_DECISION_MERGE)
+            c->verdict = PATRON_DECISION_MERGE;
+    return PATRON_OK;
 }
 
 static patron_status merge_in_tx(patron_db *db, int64_t *jid, int64_t case_id, patron_merge_plan *given,
@@ -627,24 +665,16 @@ static patron_status merge_in_tx(patron_db *db, int64_t *jid, int64_t case_id, p
     if (!st && !p) {
         st = case_plan(db, &own, &c, PATRON_MERGE_SURVIVOR);
         p = own;
-    } else if (!st) { /* the plan's records must be the case's members */
+    } else if (!st) { /* the plan's records must be members of the case */
         size_t n = patron_merge_plan_count(p);
-        int64_t *ids = patron__malloc((n ? n : 1) * sizeof *ids);
-        if (!ids) {
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        } else {
-            for (size_t k = 0; k < n; k++)
-                ids[k] = patron_customer_id(patron_merge_plan_record(p, k));
-            qsort(ids, n, sizeof *ids, cmp_id);
-            bool same = n == c.nm;
-            for (size_t k = 0; k < n && same; k++)
-                same = ids[k] == c.m[k].id;
-            if (!same)
-                st = patron__db_error(db, PATRON_E_INVALID,
-                                      "the plan's customers are not the %zu customers of case %lld", c.nm,
-                                      (long long)case_id);
-            patron__free(ids);
+        for (size_t k = 0; k < n && !st; k++) {
+            int64_t id = patron_customer_id(patron_merge_plan_record(p, k));
+            if (!patron__case_has(&c, id))
+                st = patron__db_error(db, PATRON_E_INVALID, "customer #%lld of the plan is not in case %lld",
+                                      (long long)id, (long long)case_id);
         }
+        if (!st && n < c.nm)
+            st = keep_only(db, &c, p);
     }
     if (!st)
         st = patron__merge_in_tx(db, p, jid);
@@ -866,7 +896,7 @@ static char *reason_of(const patron__case_pair *p)
                 continue;
             }
             if (!used[k] && p->f[k].weight != 0 &&
-                (best == (size_t)-1 || fabs(p->f[k].weight) > fabs(p->f[best].weight)))
+                (best == (size_t)-1 || absd(p->f[k].weight) > absd(p->f[best].weight)))
                 best = k;
         }
         if (best == (size_t)-1)
@@ -960,7 +990,7 @@ static bool same_content(const patron_case *o, const patron_case *n)
             return false;
     for (size_t i = 0; i < o->np; i++)
         if (o->p[i].a != n->p[i].a || o->p[i].b != n->p[i].b || o->p[i].decision != n->p[i].decision ||
-            fabs(o->p[i].score - n->p[i].score) > 1e-6)
+            absd(o->p[i].score - n->p[i].score) > 1e-6)
             return false;
     return true;
 }

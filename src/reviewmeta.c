@@ -748,11 +748,23 @@ bool patron__review_sup_pair(const patron__review_sup *s, int64_t a, const patro
 
 /* ---- marks for incremental scans -------------------------------------------- */
 
+/* Only once the queue had its first (full) scan: before it, marks would
+ * say nothing and cost a meta entry per customer of an import. */
 patron_status patron__review_touch(patron_db *db, int64_t id)
 {
     char key[64];
     if (!patron__st_has(db, PATRON__CAP_META) || id <= 0)
         return PATRON_OK;
+    if (!db->review_scanned) {
+        char *text = NULL;
+        patron_status st = patron__meta_text(db, &text, PATRON__REVIEW_SCANNED);
+        patron__free(text);
+        if (st == PATRON_E_NOT_FOUND)
+            return PATRON_OK;
+        if (st)
+            return st;
+        db->review_scanned = true;
+    }
     patron__review_key(key, sizeof key, PATRON__REVIEW_DIRTY, id);
     return patron__st_meta_put(db, key, "1");
 }

@@ -521,6 +521,59 @@ static void test_queue_merge_and_undo(void **state)
     }
 }
 
+/* ---- the model learns from decisions ------------------------------------------ */
+
+static void test_estimate_learns(void **state)
+{
+    tb_fx *f = *state;
+    shop s;
+    patron_case *c;
+    patron_merge_plan *plan = NULL;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    int64_t cid, j3, jid = 0;
+    const char *level = NULL;
+    double m_before, m_after, u;
+    make_shop(f->db, &s);
+    j3 = fx_add(f->db, "Jürgen", "Müller", "juergen.mueller@example.de", "Hauptstrasse", "12", "50667", "Köln");
+    scan(f->db, 0);
+    cid = only_open_case(f->db);
+    /* one person's records, merged through the queue: a plan for two of
+     * the three members; the third leaves the case */
+    OK(f->db, patron_merge_plan_new(f->db, &plan, s.j1, &s.j2, 1, PATRON_MERGE_SURVIVOR));
+    OK(f->db, patron_db_review_merge(f->db, &jid, cid, plan, "anna"));
+    patron_merge_plan_free(plan);
+    c = get_case(f->db, cid);
+    assert_int_equal(patron_case_member_count(c), 2);
+    assert_int_equal(patron_case_pair_count(c), 1);
+    for (size_t k = 0; k < patron_case_field_count(c, 0); k++) {
+        const char *field, *lv;
+        OK(f->db, patron_case_explain(c, &field, NULL, NULL, &lv, NULL, 0, k));
+        if (strcmp(field, "email") == 0)
+            level = lv;
+    }
+    assert_non_null(level);
+    OK(f->db, patron_db_match_config_probability(f->db, &m_before, &u, "email", level));
+    /* too few customers to estimate: the model in force learns from the
+     * decision all the same */
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    CONTAINS(r.message, "1+0 decided pairs");
+    assert_int_equal(r.stored, 1);
+    OK(f->db, patron_db_match_config_probability(f->db, &m_after, &u, "email", level));
+    print_message("m(email, %s): %.4f -> %.4f\n", level, m_before, m_after);
+    assert_true(m_after > m_before);
+    patron_case_free(c);
+    /* the member left out is proposed again next to the survivor */
+    scan(f->db, 0);
+    c = get_case(f->db, only_open_case(f->db));
+    {
+        int64_t m0, m1;
+        patron_case_member(c, &m0, 0);
+        patron_case_member(c, &m1, 1);
+        assert_true(m0 == s.j1 && m1 == j3);
+    }
+    patron_case_free(c);
+}
+
 /* ---- incremental scans read only what changed ------------------------------------ */
 
 static patron_store_ops g_inner;
@@ -702,6 +755,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_auto_and_email_activation, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_decide_errors, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_queue_merge_and_undo, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_learns, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_incremental_touches_only_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_case, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_meta, fx_setup, fx_teardown),

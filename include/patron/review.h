@@ -16,12 +16,14 @@
  * store without meta every function here answers PATRON_E_UNSUPPORTED.
  * The key layout (all under "review/", values are lines of text):
  *   review/case/<id, 20 digits>  one case: "key\tvalue" lines (see review.c)
- *   review/member/<customer id, 20 digits>  the ids of the decided cases
- *                                the customer is in, one per line
+ *   review/member/<customer id, 20 digits>  the ids of the not_duplicate and
+ *                                household cases the customer is in, one
+ *                                per line (what match and dedupe consult)
  *   review/journal/<journal id, 20 digits>  the case a queue merge closed
- *   review/dirty/<customer id, 20 digits>  customers saved since the last
- *                                scan (the save path marks them)
- *   review/next                  the next case id
+ *   review/dirty/<customer id, 20 digits>  customers saved or deleted since
+ *                                the last scan (the save path marks them once
+ *                                the first scan has run)
+ *   review/next                  the last case id given
  *   review/scanned               "1" once a full scan has run
  * Bytes read back are checked; a case that does not parse is reported as
  * "corrupt case N" (PATRON_E_STORE) and never half-read.
@@ -248,11 +250,15 @@ PATRON_API patron_status patron_db_review_plan(patron_db *db, patron_merge_plan 
  * Merge a case, in one transaction: apply `plan` (as patron_db_merge();
  * NULL: the plan of patron_db_review_plan() with PATRON_MERGE_SURVIVOR) and
  * mark the case merged, by `who`, with the merge's journal id.  The plan's
- * records must be exactly the case's members.  patron_db_undo() of the
- * merge reopens the case.
+ * records must be members of the case, tied by at least one of its pairs;
+ * members the plan leaves out leave the case with their pairs (a cluster
+ * of one person and somebody else: merge the person's records, and the
+ * next scan proposes the rest beside the survivor).  patron_db_undo() of
+ * the merge reopens the case.
  * @param[out] journal_id_out  may be NULL; the merge's journal id.
- * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no `who`, or the plan's
- *         records are not the case's members); PATRON_E_STATE (the case is
+ * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no `who`, a record of the
+ *         plan not in the case, or no pair of the case between the plan's
+ *         records); PATRON_E_STATE (the case is
  *         merged already; as patron_db_merge()); PATRON_E_CONFLICT;
  *         PATRON_E_UNSUPPORTED; PATRON_E_STORE.  On failure nothing changed.
  */
