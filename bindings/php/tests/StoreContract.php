@@ -273,6 +273,8 @@ abstract class StoreContract extends TestCase
             $this->assertStringContainsString('maybe', $e->getMessage());
         }
         $plan = $this->db->reviewPlan($maxCase->id);
+        $this->assertFalse($plan->blocked());
+        $this->assertSame(1, $plan->addressCount()); // Hauptstraße 12 = Hauptstr. 12
         $jid = $this->db->reviewMerge($maxCase->id, 'anna', $plan);
         $this->assertSame(CaseState::Merged, $this->db->reviewCase($maxCase->id)->state);
         $this->assertSame($jid, $this->db->reviewCase($maxCase->id)->journal);
