@@ -109,7 +109,7 @@ step "The review queue: the database deduplicated, the cases kept (patron dedupe
 say dedupe
 "$PATRON" dedupe >db-pairs.csv
 echo "... $(($(wc -l <db-pairs.csv) - 1)) pairs written to db-pairs.csv"
-run review | head -6
+run review | head -4
 echo "..."
 
 # The first review case (a person should look), else the first case.
@@ -118,7 +118,9 @@ CASE=$("$PATRON" review | awk '$2 == "review" { print $1; exit }')
 PAIR=$("$PATRON" review show "$CASE" | awk '/^pairs:/ { getline; print $1 "," $3; exit }')
 
 step "Look at case $CASE: the pairs with the reason per field, the merge plan side by side"
-run review show "$CASE"
+say review show "$CASE"
+"$PATRON" review show "$CASE" | head -16
+echo "... (then the merge plan side by side, as merge-plan shows it)"
 run review --html review.html
 
 step "Decide: not the same customer, with a note"
