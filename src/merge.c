@@ -999,39 +999,32 @@ static int add_moved(void *ctx, const char *kind, const char *ref)
 }
 
 /* The united addresses the caller keeps, with one default: the one chosen,
- * else the survivor's if kept, else the first kept (when any record had a
- * default). */
+ * else the survivor's if kept, else — when the survivor's default was
+ * dropped — the first kept one.  Untouched when nothing was chosen. */
 static patron_status kept_addresses(const patron_merge_plan *p, patron_customer *l)
 {
-    size_t had_default = 0, def = (size_t)-1, kept = 0;
+    size_t orig = (size_t)-1, def;
     patron_status st = PATRON_OK;
-    for (size_t i = 0; i < p->n_addr; i++)
-        if (nonempty(patron_customer_address_get(l, i, PATRON_A_DEFAULT)) &&
-            strcmp(patron_customer_address_get(l, i, PATRON_A_DEFAULT), "0") != 0)
-            had_default = 1, def = i;
-    for (size_t k = 1; k < p->n; k++)
-        for (size_t i = 0; i < patron_customer_address_count(p->rec[k]); i++) {
-            const char *d = patron_customer_address_get(p->rec[k], i, PATRON_A_DEFAULT);
-            if (nonempty(d) && strcmp(d, "0") != 0)
-                had_default = 1;
-        }
+    for (size_t i = 0; i < p->n_addr && orig == (size_t)-1; i++) {
+        const char *d = patron_customer_address_get(l, i, PATRON_A_DEFAULT);
+        if (nonempty(d) && strcmp(d, "0") != 0)
+            orig = i;
+    }
+    def = orig;
     if (p->addr_default >= 0)
         def = (size_t)p->addr_default;
-    if (def != (size_t)-1 && !p->addr_keep[def])
-        def = (size_t)-1;
-    if (def == (size_t)-1 && had_default)
-        for (size_t i = 0; i < p->n_addr && def == (size_t)-1; i++)
-            if (p->addr_keep[i])
-                def = i;
-    for (size_t i = 0; i < p->n_addr && !st; i++)
-        if (p->addr_keep[i])
-            st = patron__cust_put_addr(l, i, PATRON_A_DEFAULT, i == def ? "1" : NULL);
+    else if (orig != (size_t)-1 && !p->addr_keep[orig])
+        for (def = 0; def < p->n_addr && !p->addr_keep[def]; def++)
+            ;
+    if (def != orig && def < p->n_addr) {
+        if (orig != (size_t)-1)
+            st = patron__cust_put_addr(l, orig, PATRON_A_DEFAULT, NULL);
+        if (!st)
+            st = patron__cust_put_addr(l, def, PATRON_A_DEFAULT, "1");
+    }
     for (size_t i = p->n_addr; i-- > 0 && !st;)
         if (!p->addr_keep[i])
             st = patron_customer_address_remove(l, i);
-        else
-            kept++;
-    (void)kept;
     return st;
 }
 
