@@ -749,7 +749,8 @@ enum {
 
 /**
  * Undo a merge from the journal, in one transaction: every record, its
- * number and its references are restored exactly as before the merge.
+ * number and its references are restored exactly as before the merge.  A
+ * merge made through the review queue reopens its case.
  * @param[out] undo_id_out  the journal id of the undo entry (may be NULL).
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
@@ -846,7 +847,10 @@ typedef struct patron_matches patron_matches;
  * Candidates are found through the index keys the core stores with every
  * record (no scan of the store); merged records are never candidates; a
  * stored customer is not its own candidate.  Candidates judged DISTINCT are
- * left out; HOUSEHOLD candidates are listed (see patron_match_detail).
+ * left out; HOUSEHOLD candidates are listed (see patron_match_detail).  A
+ * stored customer's candidates leave out those a merchant decided are not
+ * the same person (a review case marked not_duplicate or household,
+ * patron/review.h), until one of the two changes in a matched field.
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
@@ -1074,6 +1078,11 @@ typedef struct patron_estimate_report {
  * degenerate, nothing is stored, the model in force stays, out->flags says
  * why and out->message in words: this is still PATRON_OK.  Go back to the
  * built-in defaults with patron_db_match_config_reset().
+ * Decided review cases (patron/review.h) are labelled pairs: m is refined
+ * with the duplicates merged through the queue, and the REVIEW threshold
+ * moves where enough REVIEW pairs of both kinds are decided; when EM gives
+ * no usable estimate, the model in force is refined and stored instead
+ * (out->stored 1, the message says how many decided pairs were used).
  * @param out   may be NULL; else its version set by the caller
  *              (PATRON_ESTIMATE_REPORT_INIT).
  * @param opts  NULL: PATRON_ESTIMATE_OPTIONS_INIT.
@@ -1099,7 +1108,8 @@ typedef struct patron_pairs patron_pairs;
  * Deduplicate the whole store: every pair of customers (merged ones left
  * out) judged MERGE, REVIEW or HOUSEHOLD, and clusters — the transitive
  * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
- * cluster, so the same data gives the same ids).  Reads every record once
+ * cluster, so the same data gives the same ids).  Pairs a merchant decided
+ * are not one person (patron/review.h) are left out, as in patron_db_match().  Reads every record once
  * and blocks in memory; for incremental work use patron_db_match().  On
  * every store the call is one read transaction, so writers on the same
  * store wait until it returns (about 9 s for a million customers on the
@@ -1146,7 +1156,9 @@ PATRON_API void patron_pairs_free(patron_pairs *p);
  */
 PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id_out, patron_customer *c);
 
-/** How activation looks for an existing customer (append-only). */
+/** How activation looks for an existing customer (append-only).  In every
+ *  mode, a candidate a merchant decided is not the same person (a review
+ *  case marked not_duplicate or household, patron/review.h) is not one. */
 typedef enum patron_activate_mode {
     /** Run the matcher; with candidates change nothing and return them, each
      *  with a ready merge plan, for the side-by-side dialog. */
