@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "columns.h"
 #include "json.h"
 #include "plan.h"
 
@@ -48,6 +49,20 @@ static int parse_plan_args(cli *ctx, int argc, char **argv, plan_args *p)
     if (p->n_keys == 1)
         return cli_usage(ctx, "no DUPLICATE given");
     return -1;
+}
+
+/* "no such field", with the closest field when one is near. */
+static int no_such_field(cli *ctx, const char *opt, const char *assign)
+{
+    char name[64];
+    const char *eq = strchr(assign, '='), *near;
+    size_t len = eq ? (size_t)(eq - assign) : strlen(assign);
+
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), assign);
+    near = layout_suggest(name);
+    if (near)
+        return cli_fail(ctx, "%s %s: no such field (did you mean '%s'?)", opt, assign, near);
+    return cli_fail(ctx, "%s %s: no such field", opt, assign);
 }
 
 /* A field name for --take and --set: a customer field, "login" for the login. */
@@ -115,8 +130,9 @@ int plan_apply_choices(cli *ctx, const plan_args *p, patron_merge_plan *plan)
             free(keep);
             continue;
         }
-        if (!strncmp(t, "property:", 9) || !strncmp(t, "prop:", 5)) {
-            const char *key0 = t + (t[4] == ':' ? 5 : 9);
+        if (!strncmp(t, "prop.", 5) || !strncmp(t, "property:", 9) || !strncmp(t, "prop:", 5)) {
+            /* prop.KEY as the CLI names properties elsewhere */
+            const char *key0 = t + (t[4] == ':' || t[4] == '.' ? 5 : 9);
             char key[80];
             if (!(k = position(eq + 1, n)))
                 rc = cli_fail(ctx, "--take %s: N is the position of a record in the plan, 1 to %zu", t, n);
@@ -129,7 +145,7 @@ int plan_apply_choices(cli *ctx, const plan_args *p, patron_merge_plan *plan)
         }
         f = plan_field(t, (size_t)(eq - t));
         if (!f)
-            rc = cli_fail(ctx, "--take %s: no such field", t);
+            rc = no_such_field(ctx, "--take", t);
         else if (!(k = position(eq + 1, n)))
             rc = cli_fail(ctx, "--take %s: N is the position of a record in the plan, 1 to %zu", t, n);
         else if (patron_merge_plan_take(plan, f, k - 1) != PATRON_OK)
@@ -149,7 +165,7 @@ int plan_apply_choices(cli *ctx, const plan_args *p, patron_merge_plan *plan)
         const char *eq = strchr(p->sets.v[i], '=');
         int f = plan_field(p->sets.v[i], (size_t)(eq - p->sets.v[i]));
         if (!f)
-            rc = cli_fail(ctx, "--set %s: no such field", p->sets.v[i]);
+            rc = no_such_field(ctx, "--set", p->sets.v[i]);
         else if (patron_merge_plan_set(plan, f, eq + 1) != PATRON_OK)
             rc = cli_fail_msg(ctx, "--set", patron_merge_plan_errmsg(plan));
     }
@@ -374,7 +390,7 @@ int plan_print_table(cli *ctx, patron_merge_plan *plan, plan_reason_fn reasons, 
     np = patron_merge_plan_prop_count(plan);
     if (np) {
         int pc = 0;
-        printf("\nproperties (united; '!' the records disagree: --take property:KEY=N):\n");
+        printf("\nproperties (united; '!' the records disagree: --take prop.KEY=N):\n");
         for (i = 0; i < np; i++) {
             const char *pk = NULL, *pv = NULL;
             int choice = 0, conflict = 0;
@@ -451,7 +467,7 @@ const cli_command cli_cmd_merge_plan = {
     "'Lindenstr 144 b' and 'Lindenstraße 144b' are one), numbered for --drop\n"
     "address=N and --take address=N,M..., with the records that hold each;\n"
     "the tags; the custom properties, every key kept, '!' where the records\n"
-    "disagree (choose with --take property:KEY=N); and the problems that\n"
+    "disagree (choose with --take prop.KEY=N); and the problems that\n"
     "would refuse the merge (two different logins: choose one with --take\n"
     "login_user=N) or that the merge is allowed despite (the matcher calls\n"
     "two of the records distinct).\n" CLI_KEY_HELP,

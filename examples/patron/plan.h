@@ -10,7 +10,7 @@
 #include "cli.h"
 
 typedef struct plan_args {
-    cli_list takes; /* FIELD=N, address=N[,M...], property:KEY=N */
+    cli_list takes; /* FIELD=N, address=N[,M...], prop.KEY=N */
     cli_list drops; /* address=N */
     cli_list sets;  /* FIELD=VALUE */
     int json;
@@ -33,7 +33,7 @@ extern const cli_choice plan_policies[];
     { .name = "--take", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, takes), .arg = "FIELD=N", \
       .help = "take FIELD from record N, the 1-based position in\n"                               \
               "the plan (1 = the survivor); for login_user the login\n"                           \
-              "(name and password) moves as one; property:KEY=N a\n"                              \
+              "(name and password) moves as one; prop.KEY=N a\n"                              \
               "custom property; address=N,M... keeps only those of\n"                             \
               "the united addresses, the first the default" },                                    \
     { .name = "--drop", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, drops), .arg = "address=N", \

@@ -9,7 +9,7 @@ import clitest
 A = ["id=a", "first_name=Max", "last_name=Müller", "street=Hauptstraße 12", "postal_code=10115",
      "city=Berlin", "email=max@example.de", "tags=vip", "login_user=maxm"]
 B = ["id=b", "first_name=Max", "last_name=Mueller", "street=Hauptstr. 12", "postal_code=10115",
-     "city=Berlin", "email=max.mueller@example.de", "phone=030 123456", "tags=neu", "loyalty=gold"]
+     "city=Berlin", "email=max.mueller@example.de", "phone=030 123456", "tags=neu", "prop.loyalty=gold"]
 C = ["id=c", "first_name=M.", "last_name=Müller", "street=Ringstraße 5", "postal_code=50667",
      "city=Köln", "birth_date=1980-05-17"]
 
@@ -183,13 +183,13 @@ class Merge(clitest.CliTest):
         self.assertIn("only address=N", self.fails(1, "merge-plan", "K000001", "K000002", "--drop", "email=1"))
 
     def test_property_conflict_is_shown_and_chosen(self):
-        self.ok("update", "K000001", "loyalty=silver")
+        self.ok("update", "K000001", "prop.loyalty=silver")
         out = self.ok("merge-plan", "K000001", "K000002")
         self.assertIn("\n! loyalty  [1] silver  [2] gold  -> silver  [1]\n", out)
         plan = json.loads(self.ok("merge-plan", "K000001", "K000002", "--json"))
         self.assertEqual(plan["properties"]["loyalty"],
                          {"values": ["silver", "gold"], "choice": 0, "result": "silver", "conflict": True})
-        self.merge("K000001", "K000002", "--take", "property:loyalty=2")
+        self.merge("K000001", "K000002", "--take", "prop.loyalty=2")
         self.assertEqual(self.show_json("K000001")["properties"], {"loyalty": "gold"})
         self.assertIn("no property 'loyalty'",
                       self.fails(1, "merge-plan", "K000001", "K000003", "--take", "property:loyalty=2"))
