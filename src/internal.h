@@ -393,6 +393,10 @@ int patron__decision_public(int match_decision);
  * active customers; explain: keep the per-field explanation. */
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain);
+/* The matcher's verdict (a PATRON_DECISION_*) and score on two records, as
+ * patron_db_match() would judge them (matchglue.c). */
+patron_status patron__pair_verdict_in_tx(patron_db *db, const patron_customer *a, const patron_customer *b,
+                                         int *decision, double *score);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
 /* ---- merge.c ------------------------------------------------------------ */

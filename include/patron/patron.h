@@ -573,7 +573,11 @@ PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids_out, size_t 
  */
 typedef struct patron_merge_plan patron_merge_plan;
 
-/** How the proposed choices are made (append-only). */
+/** How the proposed choices are made (append-only).  For first name, last
+ *  name and company the policy's pick gives way where it is the weaker form
+ *  of one value: a full given name beats initials that fit it ("H." /
+ *  "Holger" → "Holger"), and a value more records share beats a typo of it
+ *  ("Lena", "Lena", "Lhna" → "Lena"). */
 typedef enum patron_merge_policy {
     /** The survivor's non-empty value wins; its empty fields are filled from
      *  the duplicates in the order given. */
@@ -654,14 +658,69 @@ PATRON_API patron_status patron_merge_plan_set_lock(patron_merge_plan *plan, pat
  *  — 0 (default) refuses a pending survivor. */
 PATRON_API patron_status patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
 
-/** Reasons the plan cannot be applied as it stands, one per line (e.g. two
- *  different logins not yet resolved); "" if none.  References that cannot
- *  move are checked when applying.  Owned by the plan. */
+/** What the person applying the plan should know, one per line; "" if
+ *  none.  A reason the plan cannot be applied as it stands (two different
+ *  logins not yet resolved) makes patron_merge_plan_blocked() 1; a line
+ *  beginning with "note: " does not stop the merge — e.g. "note: the
+ *  matcher calls customer #1 and customer #7 distinct (score -12.40);
+ *  merging them is allowed" (also "two people of one household").
+ *  References that cannot move are checked when applying.  Owned by the
+ *  plan. */
 PATRON_API const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+
+/** 1 if patron_db_merge() would refuse the plan as it stands (a problem
+ *  that is not a note), else 0.  1 for NULL. */
+PATRON_API int patron_merge_plan_blocked(const patron_merge_plan *plan);
+
+/**
+ * The united addresses.  Addresses of the records that are equal after
+ * normalisation — street and house number as the matcher reads them
+ * ("Lindenstr 144 b" and "Lindenstraße 144b"), postal code, city and
+ * country; names, company and addition loosely (case, spacing, umlaut
+ * spelling) — are united into one, in the form of the first record that has
+ * it (the survivor's first).  By default every united address is kept and
+ * the survivor's default stays the default; a duplicate's default is not.
+ */
+PATRON_API size_t patron_merge_plan_address_count(const patron_merge_plan *plan);
+/** Field `field` (a patron_address_field) of united address `i`, or NULL.
+ *  Owned by the plan. */
+PATRON_API const char *patron_merge_plan_address_get(const patron_merge_plan *plan, size_t i, int field);
+/** 1 if record `k` of the plan holds (a form of) united address `i`, else 0. */
+PATRON_API int patron_merge_plan_address_from(const patron_merge_plan *plan, size_t i, size_t k);
+/** 1 if united address `i` goes to the survivor, else 0. */
+PATRON_API int patron_merge_plan_address_kept(const patron_merge_plan *plan, size_t i);
+/** Keep (`keep` non-zero) or drop united address `i`.  When the default is
+ *  dropped, the first kept address becomes the default.  PATRON_E_RANGE
+ *  for no such address. */
+PATRON_API patron_status patron_merge_plan_address_keep(patron_merge_plan *plan, size_t i, int keep);
+/** Make united address `i` the survivor's default.  PATRON_E_RANGE for no
+ *  such address, PATRON_E_INVALID for a dropped one. */
+PATRON_API patron_status patron_merge_plan_address_set_default(patron_merge_plan *plan, size_t i);
+
+/**
+ * The united custom properties: every key any record has, never dropped.
+ * Where the records hold different values for a key it is a conflict; the
+ * value proposed is the first record's that has the key (the survivor's
+ * first), and patron_merge_plan_prop_take() chooses another.
+ */
+PATRON_API size_t patron_merge_plan_prop_count(const patron_merge_plan *plan);
+/** United property `i`: its key, the value the survivor gets, the record it
+ *  comes from and whether the records disagree (out-pointers may be NULL;
+ *  strings owned by the plan).  PATRON_E_RANGE if out of range. */
+PATRON_API patron_status patron_merge_plan_prop_at(const patron_merge_plan *plan, const char **key_out,
+                                                   const char **value_out, int *choice_out, int *conflict_out,
+                                                   size_t i);
+/** Take property `key` from record `k`.  PATRON_E_NOT_FOUND if no record
+ *  has the key, PATRON_E_RANGE for no record k, PATRON_E_INVALID if record
+ *  k has no such property. */
+PATRON_API patron_status patron_merge_plan_prop_take(patron_merge_plan *plan, const char *key, size_t k);
 
 /**
  * The plan as JSON: records (without password hashes), per field the values,
- * choice, result and conflict flag, the united lists, and problems.
+ * choice, result and conflict flag, the united lists, per united address
+ * the records holding it ("from", 0-based), "kept" and "default" (chosen),
+ * per united property its values, choice, result and conflict, the
+ * problems and "blocked".
  * @param[out] out  free with patron_free().
  */
 PATRON_API patron_status patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
