@@ -1056,6 +1056,57 @@ static void test_oom_dedupe(void **state)
         assert_true(sweep_read(&ops[i]) > 0);
 }
 
+/* The review page (issue 12, point 8): with the queue scanned (unfailed),
+ * every allocation of patron_db_review_html() failed in turn (once, then
+ * from there on) gives PATRON_E_NOMEM with *out NULL, or the very page of
+ * a run without failure; nothing leaks. */
+static void test_oom_review_html(void **state)
+{
+    feat f;
+    char *want = NULL, *page;
+    long clean, base;
+    int fails = 0;
+    (void)state;
+    feat_open(&f, false);
+    PAUSED(assert_int_equal(patron_db_review_scan(f.db, NULL, NULL), PATRON_OK));
+    base = A.live;
+    arm(0, false);
+    assert_int_equal(patron_db_review_html(f.db, &want, 0), PATRON_OK);
+    clean = A.calls;
+    disarm();
+    assert_non_null(strstr(want, "<article class=\"case"));
+    for (int sticky = 0; sticky < 2; sticky++)
+        for (long n = 1;; n++) {
+            patron_status st;
+            page = (char *)&page;
+            arm(n, sticky != 0);
+            st = patron_db_review_html(f.db, &page, 0);
+            disarm();
+            CHECK_NOMEM_AT(st, f.db, "review html", n, sticky);
+            if (st == PATRON_OK) {
+                if (strcmp(page, want) != 0)
+                    fail_msg("review html with allocation %ld failing%s: another page", n,
+                             sticky ? " (and all later)" : "");
+                PAUSED(patron_free(page));
+            } else {
+                assert_null(page);
+                fails++;
+            }
+            if (A.live != base + 1) /* `want` */
+                fail_msg("review html with allocation %ld failing%s: %ld blocks leaked", n,
+                         sticky ? " (and all later)" : "", A.live - base - 1);
+            if (A.injected == 0)
+                break;
+            if (n > clean + 1000)
+                fail_msg("review html keeps allocating: %ld calls, %ld in the clean run", n, clean);
+        }
+    assert_true(fails > 0);
+    print_message("%-22s %4ld allocation points, %d clean failures\n", "review html", clean, fails);
+    PAUSED(patron_free(want));
+    feat_close(&f);
+    assert_int_equal(A.live, 0);
+}
+
 static void test_oom_merge(void **state)
 {
     static const wr_op op = { "merge (plan + apply)", false, merge_op };
@@ -1234,6 +1285,7 @@ int main(void)
             cmocka_unit_test_teardown(test_oom_every_step_from_then_on, check_clean),
             cmocka_unit_test_teardown(test_oom_match, check_clean),
             cmocka_unit_test_teardown(test_oom_dedupe, check_clean),
+            cmocka_unit_test_teardown(test_oom_review_html, check_clean),
             cmocka_unit_test_teardown(test_oom_merge, check_clean),
             cmocka_unit_test_teardown(test_oom_undo, check_clean),
         };

@@ -252,6 +252,68 @@ static void test_list_best_first(void **state)
     patron_cases_free(l);
 }
 
+/* Occurrences of `needle` in `hay`. */
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The review page (issue 12, point 8): one card per case asked for, every
+ * value from the store escaped, the page's own script the only one. */
+static void test_review_html(void **state)
+{
+    tb_fx *f = *state;
+    shop s;
+    char *page = NULL;
+    int64_t id;
+    make_shop(f->db, &s);
+    fx_add(f->db, "Eve", "<script>alert('x')</script>", "eve@example.com", "Ringstraße", "3", "80331", "München");
+    fx_add(f->db, "Eve", "<script>alert('x')</script>", "eve@example.com", "Ringstr.", "3", "80331", "München");
+    scan(f->db, 0);
+    assert_true(open_cases(f->db) >= 2);
+
+    OK(f->db, patron_db_review_html(f->db, &page, 0));
+    assert_non_null(page);
+    assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
+    assert_non_null(strstr(page, "Content-Security-Policy"));
+    assert_int_equal(count_of(page, "<article class=\"case "), open_cases(f->db));
+    assert_non_null(strstr(page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert_int_equal(count_of(page, "<script"), 1); /* the page's own filter */
+    assert_non_null(strstr(page, "</html>\n"));
+    patron_free(page);
+
+    /* a decided case leaves the default page; asked for by state, it is there */
+    {
+        patron_cases *l = NULL;
+        char want[64];
+        OK(f->db, patron_db_review_list(f->db, &l, PATRON_REVIEW_STATE(PATRON_CASE_OPEN)));
+        id = patron_case_id(patron_cases_at(l, 0));
+        patron_cases_free(l);
+        OK(f->db, patron_db_review_decide(f->db, id, PATRON_CASE_DEFERRED, "tester", NULL));
+        snprintf(want, sizeof want, "id=\"case-%lld\"", (long long)id);
+        OK(f->db, patron_db_review_html(f->db, &page, 0));
+        assert_int_equal(count_of(page, "<article class=\"case "), open_cases(f->db));
+        assert_null(strstr(page, want));
+        patron_free(page);
+        OK(f->db, patron_db_review_html(f->db, &page, PATRON_REVIEW_STATE(PATRON_CASE_DEFERRED)));
+        assert_int_equal(count_of(page, "<article class=\"case "), 1);
+        assert_non_null(strstr(page, want));
+        patron_free(page);
+    }
+
+    /* bad calls: a clear error, *out NULL */
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_review_html(f->db, NULL, 0));
+    page = (char *)&page;
+    assert_int_equal(patron_db_review_html(NULL, &page, 0), PATRON_E_INVALID);
+    assert_null(page);
+    page = (char *)&page;
+    EXPECT(f->db, PATRON_E_INVALID, patron_db_review_html(f->db, &page, 1u << 7));
+    assert_null(page);
+}
+
 /* ---- decisions --------------------------------------------------------------- */
 
 static void test_not_duplicate_remembered(void **state)
@@ -754,6 +816,11 @@ static void test_no_meta(void **state)
     OK(f->db, patron_db_open(&db, &ops, f->tb.ctx));
     EXPECT(db, PATRON_E_UNSUPPORTED, patron_db_review_scan(db, NULL, NULL));
     EXPECT(db, PATRON_E_UNSUPPORTED, patron_db_review_list(db, &l, PATRON_REVIEW_ALL));
+    {
+        char *page = NULL;
+        EXPECT(db, PATRON_E_UNSUPPORTED, patron_db_review_html(db, &page, 0));
+        assert_null(page);
+    }
     EXPECT(db, PATRON_E_UNSUPPORTED, patron_db_review_decide(db, 1, PATRON_CASE_DEFERRED, "anna", NULL));
     /* saves work as before without marks */
     fx_add(db, "Jürgen", "Müller", NULL, "Hauptstraße", "12", "50667", "Köln");
@@ -765,6 +832,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scan_makes_cases, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_best_first, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_review_html, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_not_duplicate_remembered, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_activation_respects_decision, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_auto_and_email_activation, fx_setup, fx_teardown),

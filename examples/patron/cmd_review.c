@@ -114,14 +114,11 @@ static int review_list(cli *ctx, const plan_args *a)
     int rc = CLI_OK;
     unsigned states = a->all ? PATRON_REVIEW_ALL : PATRON_REVIEW_STATE(PATRON_CASE_OPEN);
 
+    if (a->html)
+        return review_write_html(ctx, states, a->html);
     st = patron_db_review_list(ctx->db, &l, states);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "review");
-    if (a->html) {
-        rc = review_write_html(ctx, l, a->html);
-        patron_cases_free(l);
-        return rc;
-    }
     if (a->json) {
         char *text = NULL;
         if (patron_cases_to_json(l, &text, PATRON_JSON_PRETTY) != PATRON_OK)

@@ -17,7 +17,8 @@ void review_members_free(patron_customer **m, size_t n);
 /* Scan the queue (a full scan when `full`) and say what it did: on stdout,
  * or on stderr after "patron: " when `quiet` (dedupe).  CLI_OK or exit code. */
 int review_scan(cli *ctx, int full, int quiet);
-/* Write the cases as one self-contained HTML page (review_html.c). */
-int review_write_html(cli *ctx, const patron_cases *cases, const char *path);
+/* Write the cases in `states` as the library's self-contained HTML page
+ * (patron_db_review_html()) to `path` (review_html.c). */
+int review_write_html(cli *ctx, unsigned states, const char *path);
 
 #endif

@@ -166,6 +166,23 @@ PATRON_API void patron_cases_free(patron_cases *l);
  */
 PATRON_API patron_status patron_db_review_get(patron_db *db, patron_case **out, int64_t case_id);
 
+/**
+ * The cases in `states` (as patron_db_review_list(); 0: the open ones) as
+ * one self-contained HTML page, the one `patron review --html` writes:
+ * a card per case, best first, with its customers side by side, differing
+ * values highlighted, the matcher's weight per field, verdict, reason, and
+ * the `patron` command-line tool's commands that decide the case (shown as
+ * text; a host with its own buttons can ignore them); a filter by verdict
+ * and a search box.  Style and script are inline and the page carries a
+ * Content-Security-Policy that allows nothing else (no fetches, works from
+ * file://); every value from the store is HTML-escaped.
+ * @param[out] out  NUL-terminated UTF-8; free with patron_free().  NULL on
+ *                  failure.
+ * @return PATRON_E_NOMEM; PATRON_E_NOT_FOUND (a member of a case is gone);
+ *         as patron_db_review_list() otherwise.
+ */
+PATRON_API patron_status patron_db_review_html(patron_db *db, char **out, unsigned states);
+
 /** Flags of patron_review_scan_options. */
 enum {
     /** Look at every customer, not only those saved since the last scan
