@@ -855,6 +855,29 @@ final class Db
         }
     }
 
+    /**
+     * The review page for the cases in these states (default: the open
+     * ones): one self-contained HTML document, as `patron review --html`
+     * writes it (patron_db_review_html()); the cards show the CLI's
+     * commands that decide each case, as text.
+     *
+     * @param list<CaseState|string> $states
+     */
+    public function reviewHtml(array $states = [CaseState::Open]): string
+    {
+        $mask = 0;
+        foreach ($states as $st) {
+            $mask |= 1 << CaseState::of($st)->code();
+        }
+        if ($mask === 0) { // as reviewCases([]); the library would take 0 for the open ones
+            throw new InvalidValueException('no case state asked for', FFI::E_INVALID);
+        }
+        $lib = FFI::lib();
+        $out = $lib->new('char*');
+        $this->run(fn($lib, $db) => $lib->patron_db_review_html($db, \FFI::addr($out), $mask));
+        return (string) FFI::takeString($out);
+    }
+
     /** One case; NotFoundException if there is none. */
     public function reviewCase(int $caseId): ReviewCase
     {

@@ -482,6 +482,7 @@ const char *patron_case_change(const patron_case *c);
 int patron_case_to_json(const patron_case *c, char **out, unsigned flags);
 void patron_case_free(patron_case *c);
 int patron_db_review_list(patron_db *db, patron_cases **out, unsigned states);
+int patron_db_review_html(patron_db *db, char **out, unsigned states);
 size_t patron_cases_count(const patron_cases *l);
 const patron_case *patron_cases_at(const patron_cases *l, size_t i);
 int patron_cases_to_json(const patron_cases *l, char **out, unsigned flags);

@@ -282,6 +282,40 @@ abstract class StoreContract extends TestCase
         $this->assertSame(CaseState::Open, $this->db->reviewCase($maxCase->id)->state);
     }
 
+    public function testReviewHtml(): void
+    {
+        // issue 12, point 8: the page of `patron review --html`, from PHP
+        $this->db->create(self::MAX);
+        $this->db->create(self::MAX_SHOP);
+        $evil = ['first_name' => 'Eve', 'last_name' => '<script>alert(1)</script>', 'email' => 'eve@example.com'];
+        $this->db->create($evil);
+        $this->db->create($evil);
+        $this->db->reviewScan();
+        $cases = $this->db->reviewCases();
+        $this->assertCount(2, $cases);
+        $page = $this->db->reviewHtml();
+        $this->assertStringStartsWith('<!DOCTYPE html>', $page);
+        $this->assertSame(2, substr_count($page, '<article class="case '));
+        foreach ($cases as $c) {
+            $this->assertStringContainsString('id="case-' . $c->id . '"', $page);
+        }
+        $this->assertStringContainsString('&lt;script&gt;alert(1)&lt;/script&gt;', $page);
+        $this->assertSame(1, substr_count($page, '<script'));
+        $this->db->reviewDecide($cases[0]->id, CaseState::Deferred, 'anna');
+        $this->assertSame(1, substr_count($this->db->reviewHtml(), '<article class="case '));
+        $deferred = $this->db->reviewHtml(['deferred']);
+        $this->assertSame(1, substr_count($deferred, '<article class="case '));
+        $this->assertStringContainsString('id="case-' . $cases[0]->id . '"', $deferred);
+        $both = $this->db->reviewHtml([CaseState::Open, 'deferred']);
+        $this->assertSame(2, substr_count($both, '<article class="case '));
+        try {
+            $this->db->reviewHtml([]);
+            $this->fail('no state is refused');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('no case state', $e->getMessage());
+        }
+    }
+
     public function testHouseholdFrequencyAndConfiguration(): void
     {
         $max = $this->db->create(self::MAX);

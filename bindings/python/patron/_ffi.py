@@ -301,6 +301,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_db_review_scan": (S, [P, POINTER(patron_review_scan_stats), POINTER(patron_review_scan_options)],
                               (_DB, 0)),
     "patron_db_review_list": (S, [P, POINTER(P), c_uint], (_DB, 0)),
+    "patron_db_review_html": (S, [P, _OUTSTR, c_uint], (_DB, 0)),
     "patron_cases_to_json": (S, [P, _OUTSTR, c_uint], None),
     "patron_cases_free": (None, [P], None),
     "patron_db_review_get": (S, [P, POINTER(P), c_int64], (_DB, 0)),

@@ -1182,6 +1182,20 @@ class Db(_Handle):
         finally:
             lib().patron_cases_free(out.value)
 
+    def review_html(self, states: Optional[Sequence[Union[str, CaseState]]] = None) -> str:
+        """The review page for the cases in these states (default: the open
+        ones): one self-contained HTML document, as ``patron review --html``
+        writes it (``patron_db_review_html()``); the cards show the CLI's
+        commands that decide each case, as text."""
+        mask = 0
+        for st in states if states is not None else (CaseState.OPEN,):
+            mask |= 1 << _case_state(st)
+        if not mask:  # as review_cases([]); the library would take 0 for the open ones
+            raise InvalidValue("no case state asked for", code=_ffi.E_INVALID)
+        out = c_void_p()
+        self._call("patron_db_review_html", byref(out), mask)
+        return take_string(out) or ""
+
     def review_case(self, case_id: int) -> ReviewCase:
         """One case; NotFound if there is none."""
         out = c_void_p()

@@ -60,6 +60,34 @@ class Review(unittest.TestCase):
             db.undo(jid)
             self.assertEqual(db.review_case(mx.id).state, patron.CaseState.OPEN)
 
+    def test_review_html(self):
+        with patron.Db.memory() as db:
+            shop(db)
+            db.create(person("Eve", "<script>alert(1)</script>", "eve@example.com", "Ring", "3", "80331", "München"))
+            db.create(person("Eve", "<script>alert(1)</script>", "eve@example.com", "Ring", "3", "80331", "München"))
+            db.review_scan()
+            cases = db.review_cases()
+            self.assertEqual(len(cases), 3)
+            page = db.review_html()
+            self.assertIsInstance(page, str)
+            self.assertTrue(page.startswith("<!DOCTYPE html>"))
+            self.assertEqual(page.count('<article class="case '), len(cases))
+            for x in cases:
+                self.assertIn('id="case-%d"' % x.id, page)
+            self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+            self.assertEqual(page.count("<script"), 1)
+            self.assertIn("München", page)
+            db.review_decide(cases[0].id, "deferred", "anna")
+            self.assertEqual(db.review_html().count('<article class="case '), 2)
+            deferred = db.review_html(["deferred"])
+            self.assertEqual(deferred.count('<article class="case '), 1)
+            self.assertIn('id="case-%d"' % cases[0].id, deferred)
+            self.assertEqual(db.review_html([patron.CaseState.OPEN, "deferred"]).count('<article class="case '), 3)
+            with self.assertRaises(patron.InvalidValue):
+                db.review_html(["maybe"])
+            with self.assertRaises(patron.InvalidValue):
+                db.review_html([])
+
 
 if __name__ == "__main__":
     unittest.main()
