@@ -123,8 +123,11 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_KEY_OF] = "SELECT kind, value FROM @customer_keys WHERE customer_id = ?1",
     [ST_KEY_LOOKUP] = "SELECT customer_id FROM @customer_keys WHERE kind = ?1 AND value = ?2 "
                       "ORDER BY customer_id",
-    /* index-only: a range of the keys table's primary key (kind, value, id) */
+    /* kinds not counted in key_counts: an index-only range of the keys
+     * table's primary key (kind, value, id) */
     [ST_KEY_COUNT] = "SELECT count(*) FROM @customer_keys WHERE kind = ?1 AND value = ?2",
+    /* the counted kinds (PSQ_COUNTED_KINDS): one row, kept by triggers */
+    [ST_KEY_COUNTED] = "SELECT n FROM @key_counts WHERE kind = ?1 AND value = ?2",
     [ST_SCAN] = "SELECT id FROM @customers WHERE id > ?1"
                 " AND (?2 IS NULL OR state = ?2)"
                 " AND (?3 IS NULL OR coalesce(locked, 0) = ?3)"
@@ -1086,7 +1089,7 @@ static int cb_count(void *ctx, int kind, const char *value, uint64_t *out)
 {
     psq *s = ctx;
     int rc = SQLITE_OK, step;
-    sqlite3_stmt *st = stmt(s, ST_KEY_COUNT, &rc);
+    sqlite3_stmt *st = stmt(s, psq_kind_counted(kind) ? ST_KEY_COUNTED : ST_KEY_COUNT, &rc);
 
     *out = 0;
     if (!st)
