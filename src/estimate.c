@@ -186,8 +186,10 @@ static uint64_t key_hash(int kind, const char *v)
 #define EST_KEY_FULL_NAME 0
 
 /* Pairs (i < j, packed i << 32 | j) sharing a key of kind `kind`, distinct. */
-static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out)
+static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out,
+                       double *share)
 {
+    double all_pairs = 0, taken = 0;
     patron__match_key *keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
     kent *ent = NULL;
     uint64_t *pairs = NULL;
@@ -229,6 +231,8 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
         while (e < ne && ent[e].h == ent[s].h)
             e++;
         if (e - s <= EST_BLOCK_MAX)
+            all_pairs += (double)(e - s) * (double)(e - s - 1) / 2;
+        if (e - s <= EST_BLOCK_MAX)
             for (size_t x = s; ok && x < e; x++)
                 for (size_t y = x + 1; ok && y < e && np < EST_PAIRS_MAX; y++) {
                     if (ent[x].i == ent[y].i)
@@ -243,6 +247,7 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
                         pairs = p2, capp = nc;
                     }
                     pairs[np++] = (uint64_t)ent[x].i << 32 | ent[y].i;
+                    taken++;
                 }
         s = e;
     }
@@ -262,6 +267,9 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
     }
     *out = pairs;
     *n_out = np;
+    /* the share of the pass's pairs taken: below 1 when EST_PAIRS_MAX cut
+     * it (the blocks come in the order of their key's hash, a sample) */
+    *share = all_pairs > 0 ? taken / all_pairs : 1;
     return true;
 }
 
@@ -336,7 +344,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     double t0 = now_s();
     char why[200] = "";
     int blocked[2][PATRON__MF_COUNT], skipped[2] = { 0, 0 };
-    double present[PATRON__EST_FIELDS_MAX] = { 0 };
+    double present[PATRON__EST_FIELDS_MAX] = { 0 }, share[2] = { 1, 1 };
     static const int pass_kind[2] = { EST_KEY_FULL_NAME, PATRON__KEY_BIRTH_POSTAL };
     unsigned flags = 0;
 
@@ -411,7 +419,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         present[k] = nrand ? (double)c / (double)nrand : 0;
     }
     for (int ps = 0; ps < 2; ps++) {
-        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps]) ||
+        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps], &share[ps]) ||
             !(vec[ps] = patron__malloc(npairs[ps] * mp.n_fields + 1))) {
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
             goto done;
@@ -474,8 +482,9 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         }
         /* the prior: the duplicate pairs EM found in a pass, divided by
          * the share of all duplicate pairs that pass can see (both records
-         * hold the fields it blocks on, and they agree exactly), averaged
-         * over the passes used (Splink's recall correction) */
+         * hold the fields it blocks on, they agree exactly, and the pair
+         * was among those taken), averaged over the passes used (Splink's
+         * recall correction) */
         double matches = 0, old_prior = cfg.prior, lambda;
         int used = 0;
         for (int ps = 0; ps < 2; ps++) {
@@ -491,8 +500,9 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
                     msum += est.m[f][mp.back[k][j]];
                 recall *= present[k] * (msum > 0 ? est.m[f][PATRON__ML_EXACT] / msum : 1);
             }
-            if (recall < 0.01)
-                recall = 0.01;
+            recall *= share[ps] > 0 ? share[ps] : 1;
+            if (recall < 1e-4)
+                recall = 1e-4;
             matches += res[ps].matches / recall;
             used++;
         }
