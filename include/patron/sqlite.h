@@ -76,7 +76,7 @@
  * store created from nothing is also marked `PRAGMA application_id` =
  * 0x5054524E ("PTRN") and `PRAGMA user_version` = the schema version; a
  * host's existing file keeps its own header.  Version 3 added the table
- * key_counts and its triggers; a version 2 file is migrated on its first
+ * key_counts; a version 2 file is migrated on its first
  * read-write open (a read-only open refuses it until then).  A file of the pre-release schema 1 (tables
  * without prefix, a demo table `orders`, the version in user_version) is
  * refused with a message: no release wrote it, so there is no migration.
@@ -128,8 +128,8 @@
  *     CREATE TABLE key_counts (           -- how many customers hold a key
  *       kind INTEGER, value, n INTEGER,   -- as in customer_keys
  *       PRIMARY KEY (kind, value)) WITHOUT ROWID;
- *       -- kept by triggers on customer_keys (insert, delete; an update of
- *       -- a key is refused) for the kinds whose frequency the matcher
+ *       -- kept by the store with every key row it writes or deletes, in
+ *       -- the same transaction, for the kinds whose frequency the matcher
  *       -- reads (email, phone, address, given name, last name, company,
  *       -- "every customer"): the store's count callback reads one row
  *     CREATE TABLE used_numbers (number TEXT PRIMARY KEY);  -- never emptied

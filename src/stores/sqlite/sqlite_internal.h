@@ -51,6 +51,11 @@ enum psq_stmt {
     ST_KEY_LOOKUP,
     ST_KEY_COUNT,
     ST_KEY_COUNTED,
+    ST_COUNT_UP,
+    ST_COUNT_DOWN,
+    ST_COUNT_DROP,
+    ST_COUNT_DOWN_ALL,
+    ST_COUNT_DROP_ALL,
     ST_SCAN,
     ST_COUNTER_BUMP,
     ST_COUNTER_GET,
@@ -154,7 +159,8 @@ int64_t psq_key_hash(const char *value);
  * email, phone, address, and the frequency keys of given name, last name,
  * company and "every customer", src/match/match.h).  The count of any
  * other kind is read from the keys' index.  Part of the file format (the
- * triggers hold it): a change needs a schema step. */
+ * migration fills the counts of these kinds): a change needs a schema
+ * step. */
 #define PSQ_COUNTED_KINDS "100, 101, 102, 120, 121, 122, 123"
 int psq_kind_counted(int kind);
 
