@@ -16,8 +16,10 @@
  *    are mostly households (one last name, one landline, one mailbox), and
  *    EM over them takes the household for the match class - it learnt
  *    that one person's records mostly differ in the given name.  Besides,
- *    the match class must agree on the names and the birth date at least
- *    EST_PERSON_AGREE_MIN of the time (patron__est_input.m_agree_min);
+ *    the match class must agree on the names at least EST_PERSON_AGREE_MIN
+ *    and on the birth date at least EST_BIRTH_AGREE_MIN of the time
+ *    (patron__est_input.m_agree_min): father and son of one name at one
+ *    address and phone would otherwise teach it that birth dates differ;
  *  - the levels are the scorer's own (patron__match_score_tf, no term
  *    frequencies), so the estimate is of exactly what the scorer weighs;
  *  - the prior becomes the share of matches among random pairs (u is of
@@ -42,6 +44,7 @@
 /* the match class agrees on given name, last name and birth date at least
  * this often (see patron__est_input.m_agree_min) */
 #define EST_PERSON_AGREE_MIN 0.7
+#define EST_BIRTH_AGREE_MIN 0.9
 
 typedef struct est_recs {
     patron__match_rec *r;
@@ -296,9 +299,12 @@ static int run_pass(patron__est_result *res, const est_map *mp, const patron__ma
         in.n_levels[k] = mp->n_levels[k];
         in.estimate_m[k] = !blocked[f];
         /* one person's two records mostly agree on the names and the
-         * birth date: keeps EM from taking households for matches */
-        if (f == PATRON__MF_FIRST || f == PATRON__MF_LAST || f == PATRON__MF_BIRTH)
+         * birth date: keeps EM from taking households (or father and son)
+         * for matches */
+        if (f == PATRON__MF_FIRST || f == PATRON__MF_LAST)
             in.m_agree_min[k] = EST_PERSON_AGREE_MIN;
+        else if (f == PATRON__MF_BIRTH)
+            in.m_agree_min[k] = EST_BIRTH_AGREE_MIN;
         for (uint8_t j = 0; j < mp->n_levels[k]; j++) {
             int l = mp->back[k][j];
             in.agree[k][j] = l != PATRON__ML_DIFFERENT;

@@ -970,8 +970,8 @@ PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
  * fields a pass is blocked on are left out of its EM.  Pairs that share an
  * address are not used: most of them are households, and EM over them
  * takes a household for one person.  For the same reason one person's two
- * records are held to agree on given name, last name and birth date at
- * least 7 times in 10.  A pass without enough pairs (no birth dates in the
+ * records are held to agree on given name and last name at least 7 times
+ * in 10, on the birth date at least 9 in 10.  A pass without enough pairs (no birth dates in the
  * store) is left out and its fields keep the defaults.  The prior becomes
  * the share of matches among random pairs, corrected for the duplicates
  * each pass cannot see.
