@@ -25,8 +25,8 @@
  *  - the prior becomes the share of matches among random pairs (u is of
  *    random pairs now): the matches EM finds in a pass divided by the share
  *    of all matches the pass can see (Splink's recall correction), and the
- *    ceiling on name + address moves with it, so that name and address
- *    alone reach the same probability as before.
+ *    ceilings on name + address and on the address move with it, so that
+ *    name and address alone reach the same probability as before.
  * A pass with too few pairs (a store without birth dates has no pairs in
  * B) is left out; a pass that does not converge or cannot tell the classes
  * apart keeps the model in force: nothing is stored. */
@@ -525,6 +525,10 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         /* name and address alone reach the probability they reached before */
         if (est.name_address_max > 0)
             est.name_address_max += old_prior - est.prior;
+        /* ... and an address alone (one building) what it reached before */
+        est.address_max_shift += old_prior - est.prior;
+        if (est.address_max > 0)
+            est.address_max += old_prior - est.prior;
     }
     rep.stored = 0;
     rep.converged = 1;
