@@ -814,39 +814,143 @@ typedef struct job {
     pair *out;
     size_t n, cap;
     bool oom;
+    /* the block at hand: each member's keys below the block's, in one
+     * piece (kb, from ko[m] to ko[m + 1]) */
+    uint64_t *kb;
+    uint32_t *ko;
+    size_t kb_cap, ko_cap;
 } job;
 
-static uint64_t first_common(const batch *b, uint32_t x, uint32_t y)
+/* Copy the keys below h of the members of the block [s, e) into j->kb:
+ * the inner loop then reads one small array instead of a key list
+ * elsewhere in memory per pair.  False when out of memory. */
+static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
 {
-    const uint64_t *p = b->khash + b->koff[x], *pe = b->khash + b->koff[x + 1];
-    const uint64_t *q = b->khash + b->koff[y], *qe = b->khash + b->koff[y + 1];
+    const batch *b = j->b;
+    size_t m = e - s, w = 0;
+    if (m + 1 > j->ko_cap) {
+        uint32_t *no = patron__realloc(j->ko, (m + 1) * sizeof *no);
+        if (!no)
+            return false;
+        j->ko = no;
+        j->ko_cap = m + 1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        uint32_t r = b->ent[s + i].rec;
+        const uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+        j->ko[i] = (uint32_t)w;
+        if (w + (size_t)(ke - k) > j->kb_cap) {
+            size_t nc = j->kb_cap ? j->kb_cap * 2 : 4096;
+            uint64_t *nb;
+            while (nc < w + (size_t)(ke - k))
+                nc *= 2;
+            nb = patron__realloc(j->kb, nc * sizeof *nb);
+            if (!nb)
+                return false;
+            j->kb = nb;
+            j->kb_cap = nc;
+        }
+        for (; k < ke && *k < h; k++) /* the list is sorted and holds h */
+            j->kb[w++] = *k;
+    }
+    j->ko[m] = (uint32_t)w;
+    return true;
+}
+
+/* Do two sorted lists share a hash? */
+static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, const uint64_t *qe)
+{
     while (p < pe && q < qe) {
         if (*p == *q)
-            return *p;
+            return true;
         if (*p < *q)
             p++;
         else
             q++;
     }
-    return 0;
+    return false;
+}
+
+/* Pairs touch their records in entry order, which is no order in memory:
+ * at 10^6 customers the loads of key lists, records, strings and counts
+ * missed the cache more than the scoring cost.  So the next entries'
+ * data is prefetched in three steps, each using what the one before
+ * brought in: the record's offsets and pointer, then its key list,
+ * record and counts, then its strings. */
+#define PF_AHEAD 8
+static void prefetch1(const batch *b, size_t i)
+{
+    uint32_t r = b->ent[i].rec;
+    __builtin_prefetch(&b->koff[r]);
+    __builtin_prefetch(&b->rp[r]);
+    if (b->tfoff)
+        __builtin_prefetch(&b->tfoff[r]);
+}
+static void prefetch2(const batch *b, size_t i)
+{
+    uint32_t r = b->ent[i].rec;
+    const char *p = (const char *)b->rp[r];
+    __builtin_prefetch(b->khash + b->koff[r]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 128);
+    if (b->tfc)
+        __builtin_prefetch(b->tfc + b->tfoff[r]);
+}
+static void prefetch3(const batch *b, size_t i)
+{
+    const patron__match_rec *r = b->rp[b->ent[i].rec];
+    __builtin_prefetch(r->first);
+    __builtin_prefetch(r->email);
+    if (r->n_addr) {
+        __builtin_prefetch(r->addr);
+        __builtin_prefetch(r->addr + 1);
+    }
+}
+
+/* Entry i is a block of its own (most are): nothing of it is read. */
+static bool alone(const batch *b, size_t i)
+{
+    return (i == 0 || b->ent[i - 1].hash != b->ent[i].hash) &&
+           (i + 1 == b->nent || b->ent[i + 1].hash != b->ent[i].hash);
 }
 
 static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s = j->from;
+    size_t s = j->from, pf1 = s, pf2 = s, pf3 = s;
     while (s < j->to && !j->oom) {
         size_t e = s + 1;
         uint64_t h = b->ent[s].hash;
         while (e < b->nent && b->ent[e].hash == h)
             e++;
-        for (size_t x = s; x < e && !j->oom; x++)
+        for (; pf1 < e + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
+            if (!alone(b, pf1))
+                prefetch1(b, pf1);
+        for (; pf2 < e + 2 * PF_AHEAD && pf2 < b->nent; pf2++)
+            if (!alone(b, pf2))
+                prefetch2(b, pf2);
+        for (; pf3 < e + PF_AHEAD && pf3 < b->nent; pf3++)
+            if (!alone(b, pf3))
+                prefetch3(b, pf3);
+        if (e - s == 1) { /* one record: no pair */
+            s = e;
+            continue;
+        }
+        if (!block_keys(j, s, e, h)) {
+            j->oom = true;
+            break;
+        }
+        for (size_t x = s; x < e && !j->oom; x++) {
+            const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
             for (size_t y = x + 1; y < e; y++) {
                 uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
                 patron__match_result r;
-                if (ra == rb || first_common(b, ra, rb) != h)
-                    continue; /* scored in the block of their first common key */
+                /* scored in the block of their first common key: skip
+                 * the pair when they share one below h */
+                if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
+                    continue;
                 patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfc ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
@@ -866,8 +970,14 @@ static void *pair_thread(void *arg)
                 j->out[j->n].decision = patron__decision_public(r.decision);
                 j->n++;
             }
+        }
         s = e;
     }
+    patron__free(j->kb);
+    patron__free(j->ko);
+    j->kb = NULL;
+    j->ko = NULL;
+    j->kb_cap = j->ko_cap = 0;
     return NULL;
 }
 
