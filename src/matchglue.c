@@ -163,6 +163,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     patron__match_key *keys = NULL;
     patron_matches *m = NULL;
     patron__idvec ids = PATRON__IDVEC_INIT;
+    patron__review_sup *sup = NULL;
     size_t nk;
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
@@ -192,6 +193,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         if (!st && ids.n - before > PATRON__BLOCK_MAX)
             ids.n = before;
     }
+    /* pairs a merchant decided are not proposed again (review.h) */
+    if (!st && self > 0)
+        st = patron__review_sup_load(db, &sup, self);
     if (st)
         goto out;
     patron__idvec_sort_unique(&ids);
@@ -221,6 +225,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 patron__match_rec_free(&b);
             break;
         }
+        if (res.decision != PATRON__MATCH_DISTINCT && sup &&
+            patron__review_sup_pair(sup, self, &a, ids.v[i], bp))
+            res.decision = PATRON__MATCH_DISTINCT;
         if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
@@ -260,7 +267,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                     f[k].tf = res.field[k].tf;
                     f[k].count = res.field[k].count;
                     f[k].n = res.field[k].n;
-                    f[k].base_weight = res.field[k].tf ? res.field[k].base_weight : res.field[k].weight;
+                    f[k].base_weight = res.field[k].base_weight;
                     f[k].a = dup_or_empty(res.field[k].a);
                     f[k].b = dup_or_empty(res.field[k].b);
                     oom |= !f[k].a || !f[k].b;
@@ -279,6 +286,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             patron__match_rec_free(&b);
     }
 out:
+    patron__review_sup_free(sup);
     patron__match_rec_free(&a);
     patron__free(keys);
     patron__free(heap);

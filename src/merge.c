@@ -1332,6 +1332,8 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     }
     if (!st)
         st = patron__st_journal_set_undone(db, jid, *undo_id);
+    if (!st) /* a merge of the review queue: its case is open again */
+        st = patron__review_undone(db, jid, now);
     parsed_free(&pr);
     patron__free(j.kind);
     patron__free(j.payload);

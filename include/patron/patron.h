@@ -690,7 +690,8 @@ enum {
 
 /**
  * Undo a merge from the journal, in one transaction: every record, its
- * number and its references are restored exactly as before the merge.
+ * number and its references are restored exactly as before the merge.  A
+ * merge made through the review queue reopens its case.
  * @param[out] undo_id_out  the journal id of the undo entry (may be NULL).
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
@@ -787,7 +788,10 @@ typedef struct patron_matches patron_matches;
  * Candidates are found through the index keys the core stores with every
  * record (no scan of the store); merged records are never candidates; a
  * stored customer is not its own candidate.  Candidates judged DISTINCT are
- * left out; HOUSEHOLD candidates are listed (see patron_match_detail).
+ * left out; HOUSEHOLD candidates are listed (see patron_match_detail).  A
+ * stored customer's candidates leave out those a merchant decided are not
+ * the same person (a review case marked not_duplicate or household,
+ * patron/review.h), until one of the two changes in a matched field.
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
@@ -825,9 +829,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * address (postal code, street, number), email, phone or company is weighed
  * by how many customers of this store hold that value (term frequency, as
  * Splink does): a Packstation, an info@ mailbox, a switchboard number or
- * "Müller" held by many says less than a value one customer holds.  The
- * address fields together count at least -9 (a move is one event) and,
- * with the names, at most 14 (a household shares them).
+ * "Müller" held by many says less than a value one customer holds; a
+ * mailbox, phone, address or company that c customers share is c people's
+ * and loses fast, and a role mailbox (info@, kontakt@, buchhaltung@, ...)
+ * is a company's, not a person's: it adds nothing.  The address fields
+ * together count at least -6 (a move is one event; a Packstation, post
+ * office or post-office box beside a home address counts 0: it is where
+ * the parcels go), at most 13 (one building is one fact) and, with the
+ * names, at most 14 (a household shares them).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
@@ -839,11 +848,15 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Then the safety rules, few and named (patron_match_detail.rule):
  *  - "household": same address (or the household's mailbox or phone),
  *    another given name, no agreeing birth date, no agreeing identifier:
- *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW;
+ *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
+ *    evidence alone says DISTINCT, for one building and one last name);
+ *    REVIEW instead, never MERGE, where the other given name may be this
+ *    one garbled beyond a typo ("racxe" / "rachel");
  *  - "other_names": given names and last names both clearly differ (not a
- *    typo, initial, variant, swap or double name): never MERGE (REVIEW),
- *    whatever address, phone or mailbox they share, unless an identifier
- *    agrees;
+ *    typo, initial, swap or double name; a short form or variant of a
+ *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
+ *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
+ *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
  *    name is REVIEW, not MERGE.
  * Nothing else overrides the evidence: a move with the same name and a
@@ -1015,6 +1028,11 @@ typedef struct patron_estimate_report {
  * degenerate, nothing is stored, the model in force stays, out->flags says
  * why and out->message in words: this is still PATRON_OK.  Go back to the
  * built-in defaults with patron_db_match_config_reset().
+ * Decided review cases (patron/review.h) are labelled pairs: m is refined
+ * with the duplicates merged through the queue, and the REVIEW threshold
+ * moves where enough REVIEW pairs of both kinds are decided; when EM gives
+ * no usable estimate, the model in force is refined and stored instead
+ * (out->stored 1, the message says how many decided pairs were used).
  * @param out   may be NULL; else its version set by the caller
  *              (PATRON_ESTIMATE_REPORT_INIT).
  * @param opts  NULL: PATRON_ESTIMATE_OPTIONS_INIT.
@@ -1040,7 +1058,8 @@ typedef struct patron_pairs patron_pairs;
  * Deduplicate the whole store: every pair of customers (merged ones left
  * out) judged MERGE, REVIEW or HOUSEHOLD, and clusters — the transitive
  * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
- * cluster, so the same data gives the same ids).  Reads every record once
+ * cluster, so the same data gives the same ids).  Pairs a merchant decided
+ * are not one person (patron/review.h) are left out, as in patron_db_match().  Reads every record once
  * and blocks in memory; for incremental work use patron_db_match().  On
  * every store the call is one read transaction, so writers on the same
  * store wait until it returns (about 9 s for a million customers on the
@@ -1087,7 +1106,9 @@ PATRON_API void patron_pairs_free(patron_pairs *p);
  */
 PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id_out, patron_customer *c);
 
-/** How activation looks for an existing customer (append-only). */
+/** How activation looks for an existing customer (append-only).  In every
+ *  mode, a candidate a merchant decided is not the same person (a review
+ *  case marked not_duplicate or household, patron/review.h) is not one. */
 typedef enum patron_activate_mode {
     /** Run the matcher; with candidates change nothing and return them, each
      *  with a ready merge plan, for the side-by-side dialog. */
@@ -1337,4 +1358,8 @@ PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 #ifdef __cplusplus
 }
 #endif
+
+/* The duplicate review queue: cases, scans, decisions (issue 12). */
+#include "review.h"
+
 #endif /* PATRON_PATRON_H */
