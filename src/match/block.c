@@ -7,13 +7,6 @@
 
 #include <string.h>
 
-/* The region of an address for PATRON__KEY_NAME_REGION: the first digit of
- * its postal code (in Germany a "Leitzone", ten of them; Austria and
- * Switzerland have nine).  Measured on the generator (20 000 people, 27 281
- * records): one digit adds 4 % candidate pairs, two digits none that the
- * other keys did not find already, the whole name alone 49 %. */
-#define REGION_DIGITS 1
-
 /* "a|b|c|d" (NULL parts end the list) into out (PATRON__MATCH_KEY_MAX
  * bytes), each part cut to the room left; returns its length, 0 (and "")
  * when any part is empty. */
@@ -74,7 +67,7 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
                           const patron__match_config *cfg)
 {
     size_t n = 0, i, nb, na0;
-    char initial[2] = {0, 0}, birth[12], given[48];
+    char initial[2] = {0, 0}, birth[12];
 
     n = add_key(keys, n, cap, n, PATRON__KEY_EMAIL, r->email, NULL, NULL, NULL);
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
@@ -103,15 +96,6 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
     n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, r->last_kp, birth, NULL, NULL);
     /* one kind for both names: swapped first and last names still meet */
     n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, r->first_kp, birth, NULL, NULL);
-    /* the first given name, whole (not initials) */
-    given[0] = '\0';
-    if (!r->first_initials && r->first[0]) {
-        size_t g = strcspn(r->first, " ");
-        if (g >= sizeof given)
-            g = sizeof given - 1;
-        memcpy(given, r->first, g);
-        given[g] = '\0';
-    }
     na0 = n;
     for (i = 0; i < r->n_addr; i++) {
         const patron__match_addr *a = &r->addr[i];
@@ -139,17 +123,6 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
                     NULL);
         n = add_key(keys, n, cap, from, PATRON__KEY_FIRST_STREET, r->first_kp, a->street, a->city,
                     NULL);
-        /* registered at work: the same person with the company's address,
-         * mailbox and switchboard shares only the name, and people mostly
-         * work in the region they live in (PATRON__KEY_NAME_REGION) */
-        if (given[0] && a->postal_len >= REGION_DIGITS) {
-            char region[4 + REGION_DIGITS + 1];
-            memcpy(region, a->country, 2);
-            region[2] = '-';
-            memcpy(region + 3, a->postal, REGION_DIGITS);
-            region[3 + REGION_DIGITS] = '\0';
-            n = add_key(keys, n, cap, from, PATRON__KEY_NAME_REGION, given, r->last, region, NULL);
-        }
     }
     return n;
 }

@@ -383,9 +383,6 @@ enum {
     PATRON__KEY_NUMBER_NAME = 117,     /* P N L */
     PATRON__KEY_ADDITION_POSTAL = 118, /* A P */
     PATRON__KEY_FIRST_STREET = 119,    /* Kölner(first), S, C */
-    PATRON__KEY_NAME_REGION = 125,     /* first given name and last name (both whole, not
-                                          initials), country, first digit of P: registered
-                                          at work (see block.c) */
     PATRON__KEY_IDENT = 124            /* identifier slot, value (VAT ID; declared ones in the batch) */
     /* 103, 105-107, 110, 111: used during development, measured redundant;
      * not to be reused for other meanings. */
