@@ -23,7 +23,14 @@
 typedef struct entry {
     uint64_t hash;
     uint32_t rec;
+    /* until the term frequencies are counted: the tfc slot that gets the
+     * length of this entry's run (TF_NONE: none); TF_ONLY marks an entry
+     * that is counted but is no blocking key of its record */
+    uint32_t slot;
 } entry;
+
+#define TF_NONE UINT32_MAX
+#define TF_ONLY 0x80000000u
 
 typedef struct pair {
     uint32_t a, b;
@@ -454,14 +461,44 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
-/* Stable LSD radix sort on the hash, 16 bits a pass: the four digit
- * counts in one read, passes alternating between a and tmp (an even
- * number, so the result ends in a), a pass whose digit is the same in
- * every entry skipped (it would move nothing). */
+static int cmp_entry(const void *x, const void *y)
+{
+    const entry *a = x, *b = y;
+    if (a->hash != b->hash)
+        return (a->hash > b->hash) - (a->hash < b->hash);
+    return (a->rec > b->rec) - (a->rec < b->rec);
+}
+
+/* Sort by (hash, rec); callers fill a with rec rising, so a stable sort
+ * by hash is enough.  Stable LSD radix sort on the top RADIX_BITS bits
+ * only, in two passes (the digit counts in one read; a pass whose digit
+ * is the same in every entry skipped), then the runs of equal top bits
+ * that are out of order sorted by (hash, rec): with 2^26 digit values
+ * and ~10^7 entries most runs are one hash (a block) or one entry.
+ * Two scatter passes instead of four; an even number, so the result
+ * ends in a without a copy.  (A three-pass variant, edc8071, was
+ * reverted: its odd pass count ended in tmp and needed a copy back.) */
+#define RADIX_DIGIT 13
+#define RADIX_BITS (2 * RADIX_DIGIT)
 static bool radix_sort(entry *a, size_t n)
 {
-    entry *tmp = patron__malloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
-    size_t *cnt = patron__calloc((size_t)4 * 65536, sizeof *cnt);
+    entry *tmp, *src = a, *dst;
+    size_t *cnt;
+    if (n < 64) { /* insertion sort */
+        for (size_t i = 1; i < n; i++) {
+            entry v = a[i];
+            size_t k = i;
+            while (k > 0 && cmp_entry(&a[k - 1], &v) > 0) {
+                a[k] = a[k - 1];
+                k--;
+            }
+            a[k] = v;
+        }
+        return true;
+    }
+    tmp = patron__malloc(n * sizeof *tmp);
+    cnt = patron__calloc((size_t)2 << RADIX_DIGIT, sizeof *cnt);
+    dst = tmp;
     if (!tmp || !cnt) {
         patron__free(tmp);
         patron__free(cnt);
@@ -469,24 +506,23 @@ static bool radix_sort(entry *a, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t h = a[i].hash;
-        cnt[h & 0xFFFF]++;
-        cnt[65536 + (h >> 16 & 0xFFFF)]++;
-        cnt[2 * 65536 + (h >> 32 & 0xFFFF)]++;
-        cnt[3 * 65536 + (h >> 48)]++;
+        cnt[h >> (64 - RADIX_BITS) & ((1u << RADIX_DIGIT) - 1)]++;
+        cnt[((size_t)1 << RADIX_DIGIT) + (h >> (64 - RADIX_DIGIT))]++;
     }
-    for (int pass = 0; pass < 4; pass++) {
-        int shift = pass * 16;
-        size_t *c = cnt + (size_t)pass * 65536, sum = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int shift = 64 - RADIX_BITS + pass * RADIX_DIGIT;
+        size_t *c = cnt + ((size_t)pass << RADIX_DIGIT), sum = 0;
+        const size_t mask = ((size_t)1 << RADIX_DIGIT) - 1;
         entry *t;
-        if (n == 0 || c[(src[0].hash >> shift) & 0xFFFF] == n)
+        if (c[(src[0].hash >> shift) & mask] == n)
             continue; /* one digit value: the order stays */
-        for (size_t i = 0; i < 65536; i++) {
+        for (size_t i = 0; i <= mask; i++) {
             size_t k = c[i];
             c[i] = sum;
             sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].hash >> shift) & 0xFFFF]++] = src[i];
+            dst[c[(src[i].hash >> shift) & mask]++] = src[i];
         t = src;
         src = dst;
         dst = t;
@@ -495,6 +531,17 @@ static bool radix_sort(entry *a, size_t n)
         memcpy(a, src, n * sizeof *a);
     patron__free(tmp);
     patron__free(cnt);
+    for (size_t i = 1; i < n; i++)
+        if (a[i].hash < a[i - 1].hash) { /* same top bits, out of order: sort their run */
+            uint64_t top = a[i].hash >> (64 - RADIX_BITS);
+            size_t s = i - 1, e = i + 1;
+            while (s > 0 && a[s - 1].hash >> (64 - RADIX_BITS) == top)
+                s--;
+            while (e < n && a[e].hash >> (64 - RADIX_BITS) == top)
+                e++;
+            qsort(a + s, e - s, sizeof *a, cmp_entry);
+            i = e - 1;
+        }
     return true;
 }
 
@@ -504,28 +551,42 @@ static int cmp_u64(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Sort the entries; take the hashes of oversized blocks out of every
- * record's key list and out of the entries. */
-static bool build_blocks(batch *b)
+/* Sort the entries; give each term-frequency slot attached to an entry
+ * the length of its run (the records that hold the value: the same count
+ * as the store's key index); take the hashes of oversized blocks out of
+ * every record's key list and out of the entries.  kslot (may be NULL):
+ * the slot of each key in khash (freed here); x: nx counted-only entries. */
+static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
     uint64_t *big = NULL;
     size_t n_big = 0, cap_big = 0, w;
-    b->nent = b->koff[b->n];
+    b->nent = b->koff[b->n] + nx;
     b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
-    if (!b->ent)
+    if (!b->ent) {
+        patron__free(kslot);
         return false;
+    }
     for (size_t r = 0; r < b->n; r++)
         for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
             b->ent[k].hash = b->khash[k];
             b->ent[k].rec = (uint32_t)r;
+            b->ent[k].slot = kslot ? kslot[k] : TF_NONE;
         }
+    patron__free(kslot);
+    if (nx)
+        memcpy(b->ent + b->koff[b->n], x, nx * sizeof *x);
     if (!radix_sort(b->ent, b->nent))
         return false;
+    w = 0;
     for (size_t s = 0; s < b->nent;) {
-        size_t e = s + 1;
-        while (e < b->nent && b->ent[e].hash == b->ent[s].hash)
-            e++;
-        if (e - s > PATRON__BLOCK_MAX) {
+        size_t e = s, blocking = 0;
+        for (; e < b->nent && b->ent[e].hash == b->ent[s].hash; e++)
+            blocking += !(b->ent[e].slot & TF_ONLY) || b->ent[e].slot == TF_NONE;
+        if (b->tfc)
+            for (size_t k = s; k < e; k++)
+                if (b->ent[k].slot != TF_NONE)
+                    b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
+        if (blocking > PATRON__BLOCK_MAX) {
             if (n_big == cap_big) {
                 size_t nc = cap_big ? cap_big * 2 : 64;
                 uint64_t *nb = patron__realloc(big, nc * sizeof *nb);
@@ -537,17 +598,17 @@ static bool build_blocks(batch *b)
                 cap_big = nc;
             }
             big[n_big++] = b->ent[s].hash;
+        } else {
+            for (size_t k = s; k < e; k++)
+                if (!(b->ent[k].slot & TF_ONLY) || b->ent[k].slot == TF_NONE)
+                    b->ent[w++] = b->ent[k];
         }
         s = e;
     }
+    b->nent = w;
     if (n_big == 0)
         return true;
     /* big is sorted already (entries are) */
-    w = 0;
-    for (size_t i = 0; i < b->nent; i++)
-        if (!bsearch(&b->ent[i].hash, big, n_big, sizeof *big, cmp_u64))
-            b->ent[w++] = b->ent[i];
-    b->nent = w;
     w = 0;
     for (size_t r = 0; r < b->n; r++) {
         uint32_t from = b->koff[r], to = b->koff[r + 1];
@@ -609,73 +670,133 @@ static double batch_tf_count(void *ctx, int field, const patron__match_rec *r, i
     return (double)b->tfc[slot];
 }
 
+/* The key of record i whose hash is h: its index in khash, or -1. */
+static long find_key(const batch *b, size_t i, uint64_t h)
+{
+    for (uint32_t k = b->koff[i]; k < b->koff[i + 1]; k++)
+        if (b->khash[k] == h)
+            return (long)k;
+    return -1;
+}
+
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
- * per pair: (hash, slot) entries radix-sorted, each run's length written to
- * its slots. */
-static bool build_tf(batch *b)
+ * per pair.  Email, phone and street values are blocking keys (same kind,
+ * same string, same hash): their slot rides on the record's blocking
+ * entry (kslot, parallel to khash) and build_blocks writes the length of
+ * its run; a value without such a key (the key list was full) becomes a
+ * counted-only entry in x.  First name, last name and company are no
+ * blocking keys: their (hash, slot) entries are sorted and counted here. */
+static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx_out)
 {
-    size_t n = 0;
-    entry *e;
+    size_t n = 0, ne = 0, nx = 0, cap_x = 0, cap_ah = 0;
+    entry *e = NULL, *x = NULL;
+    uint32_t *kslot = NULL;
+    uint64_t *ah = NULL;
     char v[PATRON__MATCH_KEY_MAX];
+    *kslot_out = NULL;
+    *x_out = NULL;
+    *nx_out = 0;
     b->tfoff = patron__malloc((b->n + 1) * sizeof *b->tfoff);
     if (!b->tfoff)
         return false;
     for (size_t i = 0; i < b->n; i++) {
         b->tfoff[i] = (uint32_t)n;
         n += TF_FIELDS + b->rp[i]->n_addr;
-        if (n >= UINT32_MAX)
+        if (n >= TF_ONLY)
             return false;
     }
     b->tfoff[b->n] = (uint32_t)n;
     b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
-    e = patron__malloc((n ? n : 1) * sizeof *e);
-    if (!b->tfc || !e) {
-        patron__free(e);
-        return false;
-    }
-    n = 0;
+    kslot = patron__malloc((b->koff[b->n] ? b->koff[b->n] : 1) * sizeof *kslot);
+    e = patron__malloc((b->n ? b->n : 1) * 3 * sizeof *e);
+    if (!b->tfc || !kslot || !e)
+        goto fail;
+    memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
     for (size_t i = 0; i < b->n; i++) {
         const patron__match_rec *r = b->rp[i];
         uint32_t base = b->tfoff[i];
-        for (size_t f = 0; f < TF_FIELDS; f++) {
-            size_t len = patron__match_tf_value(v, tf_fields[f], r, -1);
-            if (len) {
-                e[n].hash = tf_hash(tf_fields[f], v, len);
-                e[n++].rec = base + (uint32_t)f;
-            }
+        if (r->n_addr > cap_ah) {
+            uint64_t *na = patron__realloc(ah, r->n_addr * sizeof *na);
+            if (!na)
+                goto fail;
+            ah = na;
+            cap_ah = r->n_addr;
         }
-        for (size_t a = 0; a < r->n_addr; a++) {
-            size_t len = patron__match_tf_value(v, PATRON__MF_STREET, r, (int)a);
-            if (len) {
-                uint64_t x = tf_hash(PATRON__MF_STREET, v, len);
-                size_t k, first = n;
-                for (k = n; k > 0 && e[k - 1].rec >= base + TF_FIELDS; k--)
-                    if (e[k - 1].hash == x)
-                        first = k - 1;
-                if (first != n) { /* the same address twice: one holder, counted later */
-                    b->tfc[base + TF_FIELDS + a] = UINT32_MAX - (uint32_t)(e[first].rec - base);
+        for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
+            int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
+            size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS));
+            uint32_t slot = base + (uint32_t)f;
+            uint64_t h;
+            long k;
+            if (f >= TF_FIELDS)
+                ah[f - TF_FIELDS] = 0; /* no value yet */
+            if (!len)
+                continue;
+            h = tf_hash(field, v, len);
+            if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__MF_COMPANY) {
+                e[ne].hash = h;
+                e[ne].rec = (uint32_t)i;
+                e[ne++].slot = slot;
+                continue;
+            }
+            if (field == PATRON__MF_STREET) {
+                size_t a = f - TF_FIELDS, first = a;
+                ah[a] = h;
+                for (size_t q = 0; q < a && first == a; q++)
+                    if (ah[q] == h && b->tfc[base + TF_FIELDS + q] < UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                        first = q;
+                if (first != a) { /* the same address twice: one holder, counted later */
+                    b->tfc[slot] = UINT32_MAX - (uint32_t)(TF_FIELDS + first);
                     continue;
                 }
-                e[n].hash = x;
-                e[n++].rec = base + (uint32_t)(TF_FIELDS + a);
             }
+            if ((k = find_key(b, i, h)) >= 0) {
+                kslot[k] = slot;
+                continue;
+            }
+            if (nx == cap_x) {
+                size_t nc = cap_x ? cap_x * 2 : 64;
+                entry *nx2 = patron__realloc(x, nc * sizeof *nx2);
+                if (!nx2)
+                    goto fail;
+                x = nx2;
+                cap_x = nc;
+            }
+            x[nx].hash = h;
+            x[nx].rec = (uint32_t)i;
+            x[nx++].slot = slot | TF_ONLY;
         }
     }
-    if (!radix_sort(e, n)) {
-        patron__free(e);
-        return false;
-    }
-    for (size_t s = 0; s < n;) {
+    patron__free(ah);
+    ah = NULL;
+    if (!radix_sort(e, ne))
+        goto fail;
+    for (size_t s = 0; s < ne;) {
         size_t t = s + 1;
-        while (t < n && e[t].hash == e[s].hash)
+        while (t < ne && e[t].hash == e[s].hash)
             t++;
         for (size_t k = s; k < t; k++)
-            b->tfc[e[k].rec] = (uint32_t)(t - s);
+            b->tfc[e[k].slot] = (uint32_t)(t - s);
         s = t;
     }
     patron__free(e);
-    /* an address a record holds twice: the count of its first occurrence */
+    *kslot_out = kslot;
+    *x_out = x;
+    *nx_out = nx;
+    return true;
+fail:
+    patron__free(ah);
+    patron__free(e);
+    patron__free(x);
+    patron__free(kslot);
+    return false;
+}
+
+/* After build_blocks: an address a record holds twice gets the count of
+ * its first occurrence; the counts go to the scorer. */
+static void tf_finish(batch *b)
+{
     for (size_t i = 0; i < b->n; i++)
         for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
             if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
@@ -683,7 +804,6 @@ static bool build_tf(batch *b)
     b->tf.count = batch_tf_count;
     b->tf.ctx = b;
     b->tf.n = (double)b->n;
-    return true;
 }
 
 /* ---- pairs ----------------------------------------------------------------- */
@@ -694,39 +814,143 @@ typedef struct job {
     pair *out;
     size_t n, cap;
     bool oom;
+    /* the block at hand: each member's keys below the block's, in one
+     * piece (kb, from ko[m] to ko[m + 1]) */
+    uint64_t *kb;
+    uint32_t *ko;
+    size_t kb_cap, ko_cap;
 } job;
 
-static uint64_t first_common(const batch *b, uint32_t x, uint32_t y)
+/* Copy the keys below h of the members of the block [s, e) into j->kb:
+ * the inner loop then reads one small array instead of a key list
+ * elsewhere in memory per pair.  False when out of memory. */
+static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
 {
-    const uint64_t *p = b->khash + b->koff[x], *pe = b->khash + b->koff[x + 1];
-    const uint64_t *q = b->khash + b->koff[y], *qe = b->khash + b->koff[y + 1];
+    const batch *b = j->b;
+    size_t m = e - s, w = 0;
+    if (m + 1 > j->ko_cap) {
+        uint32_t *no = patron__realloc(j->ko, (m + 1) * sizeof *no);
+        if (!no)
+            return false;
+        j->ko = no;
+        j->ko_cap = m + 1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        uint32_t r = b->ent[s + i].rec;
+        const uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+        j->ko[i] = (uint32_t)w;
+        if (w + (size_t)(ke - k) > j->kb_cap) {
+            size_t nc = j->kb_cap ? j->kb_cap * 2 : 4096;
+            uint64_t *nb;
+            while (nc < w + (size_t)(ke - k))
+                nc *= 2;
+            nb = patron__realloc(j->kb, nc * sizeof *nb);
+            if (!nb)
+                return false;
+            j->kb = nb;
+            j->kb_cap = nc;
+        }
+        for (; k < ke && *k < h; k++) /* the list is sorted and holds h */
+            j->kb[w++] = *k;
+    }
+    j->ko[m] = (uint32_t)w;
+    return true;
+}
+
+/* Do two sorted lists share a hash? */
+static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, const uint64_t *qe)
+{
     while (p < pe && q < qe) {
         if (*p == *q)
-            return *p;
+            return true;
         if (*p < *q)
             p++;
         else
             q++;
     }
-    return 0;
+    return false;
+}
+
+/* Pairs touch their records in entry order, which is no order in memory:
+ * at 10^6 customers the loads of key lists, records, strings and counts
+ * missed the cache more than the scoring cost.  So the next entries'
+ * data is prefetched in three steps, each using what the one before
+ * brought in: the record's offsets and pointer, then its key list,
+ * record and counts, then its strings. */
+#define PF_AHEAD 8
+static void prefetch1(const batch *b, size_t i)
+{
+    uint32_t r = b->ent[i].rec;
+    __builtin_prefetch(&b->koff[r]);
+    __builtin_prefetch(&b->rp[r]);
+    if (b->tfoff)
+        __builtin_prefetch(&b->tfoff[r]);
+}
+static void prefetch2(const batch *b, size_t i)
+{
+    uint32_t r = b->ent[i].rec;
+    const char *p = (const char *)b->rp[r];
+    __builtin_prefetch(b->khash + b->koff[r]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 128);
+    if (b->tfc)
+        __builtin_prefetch(b->tfc + b->tfoff[r]);
+}
+static void prefetch3(const batch *b, size_t i)
+{
+    const patron__match_rec *r = b->rp[b->ent[i].rec];
+    __builtin_prefetch(r->first);
+    __builtin_prefetch(r->email);
+    if (r->n_addr) {
+        __builtin_prefetch(r->addr);
+        __builtin_prefetch(r->addr + 1);
+    }
+}
+
+/* Entry i is a block of its own (most are): nothing of it is read. */
+static bool alone(const batch *b, size_t i)
+{
+    return (i == 0 || b->ent[i - 1].hash != b->ent[i].hash) &&
+           (i + 1 == b->nent || b->ent[i + 1].hash != b->ent[i].hash);
 }
 
 static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s = j->from;
+    size_t s = j->from, pf1 = s, pf2 = s, pf3 = s;
     while (s < j->to && !j->oom) {
         size_t e = s + 1;
         uint64_t h = b->ent[s].hash;
         while (e < b->nent && b->ent[e].hash == h)
             e++;
-        for (size_t x = s; x < e && !j->oom; x++)
+        for (; pf1 < e + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
+            if (!alone(b, pf1))
+                prefetch1(b, pf1);
+        for (; pf2 < e + 2 * PF_AHEAD && pf2 < b->nent; pf2++)
+            if (!alone(b, pf2))
+                prefetch2(b, pf2);
+        for (; pf3 < e + PF_AHEAD && pf3 < b->nent; pf3++)
+            if (!alone(b, pf3))
+                prefetch3(b, pf3);
+        if (e - s == 1) { /* one record: no pair */
+            s = e;
+            continue;
+        }
+        if (!block_keys(j, s, e, h)) {
+            j->oom = true;
+            break;
+        }
+        for (size_t x = s; x < e && !j->oom; x++) {
+            const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
             for (size_t y = x + 1; y < e; y++) {
                 uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
                 patron__match_result r;
-                if (ra == rb || first_common(b, ra, rb) != h)
-                    continue; /* scored in the block of their first common key */
+                /* scored in the block of their first common key: skip
+                 * the pair when they share one below h */
+                if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
+                    continue;
                 patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfc ? &b->tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
@@ -746,8 +970,14 @@ static void *pair_thread(void *arg)
                 j->out[j->n].decision = patron__decision_public(r.decision);
                 j->n++;
             }
+        }
         s = e;
     }
+    patron__free(j->kb);
+    patron__free(j->ko);
+    j->kb = NULL;
+    j->ko = NULL;
+    j->kb_cap = j->ko_cap = 0;
     return NULL;
 }
 
@@ -963,10 +1193,18 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         *out = patron__calloc(1, sizeof **out);
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if (!st && !build_blocks(&b))
-        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (!st && b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !build_tf(&b))
-        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st) { /* term frequencies (field mode) counted with the blocks */
+        uint32_t *kslot = NULL;
+        entry *x = NULL;
+        size_t nx = 0;
+        if (b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(&b, &kslot, &x, &nx))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else if (!build_blocks(&b, kslot, x, nx))
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        else if (b.tfc)
+            tf_finish(&b);
+        patron__free(x);
+    }
     if (st) {
         patron__tx_end(db, st);
         batch_free(&b);

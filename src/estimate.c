@@ -5,18 +5,31 @@
  *  - the active customers are read and normalised once;
  *  - u of every field and level from random pairs (deterministic seed);
  *  - m by EM (match/estimate.c) in two passes over candidate pairs:
- *      A: pairs sharing an address key (postal code, street, number):
- *         m of street, number, postal code and city is not estimated there;
- *      B: pairs sharing a name + birth date key:
- *         m of given name, last name and birth date is not estimated there;
- *    a field estimated in both passes gets the mean of the two;
+ *      A: pairs with the same given name and last name (exact, after
+ *         normalisation): m of the names is not estimated there;
+ *      B: pairs sharing a birth date + postal code key: m of the birth
+ *         date and the postal code is not estimated there;
+ *    the fields a pass blocks on are left out of its EM (they agree in
+ *    every pair of it); a field estimated in both passes gets the mean of
+ *    the two, one that neither pass estimates keeps the defaults' m.
+ *    Not blocking on the address is deliberate: pairs sharing an address
+ *    are mostly households (one last name, one landline, one mailbox), and
+ *    EM over them takes the household for the match class - it learnt
+ *    that one person's records mostly differ in the given name.  Besides,
+ *    the match class must agree on the names at least EST_PERSON_AGREE_MIN
+ *    and on the birth date at least EST_BIRTH_AGREE_MIN of the time
+ *    (patron__est_input.m_agree_min): father and son of one name at one
+ *    address and phone would otherwise teach it that birth dates differ;
  *  - the levels are the scorer's own (patron__match_score_tf, no term
  *    frequencies), so the estimate is of exactly what the scorer weighs;
  *  - the prior becomes the share of matches among random pairs (u is of
- *    random pairs now), and the ceiling on name + address moves with it, so
- *    that name and address alone reach the same probability as before.
- * A pass that does not converge, has too few pairs or cannot tell the
- * classes apart keeps the model in force: nothing is stored. */
+ *    random pairs now): the matches EM finds in a pass divided by the share
+ *    of all matches the pass can see (Splink's recall correction), and the
+ *    ceilings on name + address and on the address move with it, so that
+ *    name and address alone reach the same probability as before.
+ * A pass with too few pairs (a store without birth dates has no pairs in
+ * B) is left out; a pass that does not converge or cannot tell the classes
+ * apart keeps the model in force: nothing is stored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +41,10 @@
 #define EST_BLOCK_MAX 50          /* larger blocks say little and cost much */
 #define EST_PAIRS_MAX 4000000u    /* candidate pairs per pass */
 #define EST_RANDOM_DEFAULT 100000u
+/* the match class agrees on given name, last name and birth date at least
+ * this often (see patron__est_input.m_agree_min) */
+#define EST_PERSON_AGREE_MIN 0.7
+#define EST_BIRTH_AGREE_MIN 0.9
 
 typedef struct est_recs {
     patron__match_rec *r;
@@ -167,16 +184,33 @@ static uint64_t key_hash(int kind, const char *v)
     return h;
 }
 
+/* The estimator's own key: given name and last name, both exact after
+ * normalisation (not a blocking key of the matcher) */
+#define EST_KEY_FULL_NAME 0
+
 /* Pairs (i < j, packed i << 32 | j) sharing a key of kind `kind`, distinct. */
-static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out)
+static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out,
+                       double *share)
 {
+    double all_pairs = 0, taken = 0;
     patron__match_key *keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
     kent *ent = NULL;
     uint64_t *pairs = NULL;
     size_t ne = 0, cape = 0, np = 0, capp = 0;
     bool ok = keys != NULL;
     for (size_t i = 0; ok && i < rs->n; i++) {
-        size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &rs->r[i], cfg);
+        size_t nk;
+        if (kind == EST_KEY_FULL_NAME) {
+            const patron__match_rec *r = &rs->r[i];
+            nk = 0;
+            if (r->first[0] && r->last[0] && !r->first_initials) {
+                snprintf(keys[0].value, sizeof keys[0].value, "%s|%s", r->first, r->last);
+                keys[0].kind = kind;
+                nk = 1;
+            }
+        } else {
+            nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &rs->r[i], cfg);
+        }
         for (size_t k = 0; ok && k < nk; k++) {
             if (keys[k].kind != kind)
                 continue;
@@ -200,6 +234,8 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
         while (e < ne && ent[e].h == ent[s].h)
             e++;
         if (e - s <= EST_BLOCK_MAX)
+            all_pairs += (double)(e - s) * (double)(e - s - 1) / 2;
+        if (e - s <= EST_BLOCK_MAX)
             for (size_t x = s; ok && x < e; x++)
                 for (size_t y = x + 1; ok && y < e && np < EST_PAIRS_MAX; y++) {
                     if (ent[x].i == ent[y].i)
@@ -214,6 +250,7 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
                         pairs = p2, capp = nc;
                     }
                     pairs[np++] = (uint64_t)ent[x].i << 32 | ent[y].i;
+                    taken++;
                 }
         s = e;
     }
@@ -233,6 +270,9 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
     }
     *out = pairs;
     *n_out = np;
+    /* the share of the pass's pairs taken: below 1 when EST_PAIRS_MAX cut
+     * it (the blocks come in the order of their key's hash, a sample) */
+    *share = all_pairs > 0 ? taken / all_pairs : 1;
     return true;
 }
 
@@ -258,6 +298,13 @@ static int run_pass(patron__est_result *res, const est_map *mp, const patron__ma
         double msum = 0, usum = 0;
         in.n_levels[k] = mp->n_levels[k];
         in.estimate_m[k] = !blocked[f];
+        /* one person's two records mostly agree on the names and the
+         * birth date: keeps EM from taking households (or father and son)
+         * for matches */
+        if (f == PATRON__MF_FIRST || f == PATRON__MF_LAST)
+            in.m_agree_min[k] = EST_PERSON_AGREE_MIN;
+        else if (f == PATRON__MF_BIRTH)
+            in.m_agree_min[k] = EST_BIRTH_AGREE_MIN;
         for (uint8_t j = 0; j < mp->n_levels[k]; j++) {
             int l = mp->back[k][j];
             in.agree[k][j] = l != PATRON__ML_DIFFERENT;
@@ -288,11 +335,6 @@ static void fill_vectors(uint8_t *v, const est_map *mp, const est_recs *rs, cons
         vector_of(v + p * mp->n_fields, mp, &rs->r[pairs[p] >> 32], &rs->r[pairs[p] & 0xffffffffu], cfg);
 }
 
-static double log2_clamped(double x)
-{
-    return x > 0 ? patron__match_log2(x) : -1e9;
-}
-
 patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, const patron_estimate_options *opts)
 {
     static const patron_estimate_options defaults = PATRON_ESTIMATE_OPTIONS_INIT;
@@ -306,9 +348,10 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     patron__est_result *res = NULL;
     patron_status st;
     double t0 = now_s();
-    char why[160] = "";
-    int blocked[2][PATRON__MF_COUNT];
-    static const int pass_kind[2] = { PATRON__KEY_ADDRESS, PATRON__KEY_NAME_BIRTH };
+    char why[200] = "";
+    int blocked[2][PATRON__MF_COUNT], skipped[2] = { 0, 0 };
+    double present[PATRON__EST_FIELDS_MAX] = { 0 }, share[2] = { 1, 1 };
+    static const int pass_kind[2] = { EST_KEY_FULL_NAME, PATRON__KEY_BIRTH_POSTAL };
     unsigned flags = 0;
     size_t learned[2] = { 0, 0 }; /* decided pairs: duplicates, not duplicates */
 
@@ -346,9 +389,8 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     patron__match_config_default(&d);
     map_build(&mp, &d);
     memset(blocked, 0, sizeof blocked);
-    blocked[0][PATRON__MF_STREET] = blocked[0][PATRON__MF_NUMBER] = 1;
-    blocked[0][PATRON__MF_POSTAL] = blocked[0][PATRON__MF_CITY] = 1;
-    blocked[1][PATRON__MF_FIRST] = blocked[1][PATRON__MF_LAST] = blocked[1][PATRON__MF_BIRTH] = 1;
+    blocked[0][PATRON__MF_FIRST] = blocked[0][PATRON__MF_LAST] = 1;
+    blocked[1][PATRON__MF_BIRTH] = blocked[1][PATRON__MF_POSTAL] = 1;
 
     if (rs.n < 2) {
         flags |= PATRON_ESTIMATE_TOO_FEW;
@@ -376,31 +418,53 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         vector_of(rvec + p * mp.n_fields, &mp, &rs.r[i], &rs.r[j], &cfg);
     }
     rep.random_pairs = nrand;
+    /* how often both records of a pair hold a value, per field */
+    for (size_t k = 0; k < mp.n_fields; k++) {
+        size_t c = 0;
+        for (size_t p = 0; p < nrand; p++)
+            c += rvec[p * mp.n_fields + k] != PATRON__EST_MISSING;
+        present[k] = nrand ? (double)c / (double)nrand : 0;
+    }
     for (int ps = 0; ps < 2; ps++) {
-        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps]) ||
+        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps], &share[ps]) ||
             !(vec[ps] = patron__malloc(npairs[ps] * mp.n_fields + 1))) {
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
             goto done;
         }
         fill_vectors(vec[ps], &mp, &rs, pairs[ps], npairs[ps], &cfg);
+        /* the fields a pass blocks on agree in every pair of it: no
+         * evidence within the pass (as in Splink), left out of its EM */
+        for (size_t p = 0; p < npairs[ps]; p++)
+            for (size_t k = 0; k < mp.n_fields; k++)
+                if (blocked[ps][mp.field[k]])
+                    vec[ps][p * mp.n_fields + k] = PATRON__EST_MISSING;
         rep.candidate_pairs += npairs[ps];
         if (run_pass(&res[ps], &mp, &d, vec[ps], npairs[ps], rvec, nrand, blocked[ps], opts->max_iterations) != 0) {
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
             goto done;
         }
         rep.iterations += res[ps].iterations;
-        if (res[ps].flags) {
+        /* a pass without enough pairs (a store without birth dates has no
+         * name + birth date pairs) is left out: its fields keep the
+         * defaults' m; anything else wrong with a pass keeps the model */
+        if (res[ps].flags == PATRON__EST_TOO_FEW) {
+            skipped[ps] = 1;
+            if (!why[0])
+                snprintf(why, sizeof why, "%s pass: %zu pairs, too few to estimate from",
+                         ps ? "birth date and postal code" : "full name", npairs[ps]);
+        } else if (res[ps].flags) {
             char msg[120];
             int ef = res[ps].flags;
             flags |= (ef & PATRON__EST_NOT_CONVERGED ? PATRON_ESTIMATE_NOT_CONVERGED : 0u) |
                      (ef & PATRON__EST_TOO_FEW ? PATRON_ESTIMATE_TOO_FEW : 0u) |
                      (ef & (PATRON__EST_DEGENERATE | PATRON__EST_BAD_INPUT) ? PATRON_ESTIMATE_DEGENERATE : 0u);
             patron__est_describe(msg, sizeof msg, &res[ps]);
-            if (!why[0])
-                snprintf(why, sizeof why, "%s pass (%zu pairs): %.100s", ps ? "name and birth date" : "address",
-                         npairs[ps], msg);
+            snprintf(why, sizeof why, "%s pass (%zu pairs): %.100s", ps ? "birth date and postal code" : "full name",
+                     npairs[ps], msg);
         }
     }
+    if (skipped[0] && skipped[1])
+        flags |= PATRON_ESTIMATE_TOO_FEW;
     if (flags) {
         /* EM cannot tell; the merchant's decisions may still refine the
          * model in force (reviewlearn.c) */
@@ -410,12 +474,53 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         goto report;
     }
 
-    /* the estimate: each field's m from the pass(es) not blocked on it */
+    /* the estimate: each field's m from the pass(es) not blocked on it
+     * that were used; a field no used pass estimates keeps the defaults' m;
+     * u is the same in both passes (from the random pairs) */
     est = cfg;
     {
         double all = (double)rs.n * (double)(rs.n - 1) / 2;
-        double matches = res[0].matches > res[1].matches ? res[0].matches : res[1].matches;
-        double lambda = matches / all, old_prior = cfg.prior;
+        int up = skipped[0] ? 1 : 0;
+        for (size_t k = 0; k < mp.n_fields; k++) {
+            int f = mp.field[k];
+            int in0 = !skipped[0] && !blocked[0][f], in1 = !skipped[1] && !blocked[1][f];
+            for (uint8_t j = 0; j < mp.n_levels[k]; j++) {
+                int l = mp.back[k][j];
+                est.m[f][l] = in0 && in1 ? (res[0].m[k][j] + res[1].m[k][j]) / 2
+                              : in0      ? res[0].m[k][j]
+                              : in1      ? res[1].m[k][j]
+                                         : d.m[f][l];
+                est.u[f][l] = res[up].u[k][j];
+            }
+        }
+        /* the prior: the duplicate pairs EM found in a pass, divided by
+         * the share of all duplicate pairs that pass can see (both records
+         * hold the fields it blocks on, they agree exactly, and the pair
+         * was among those taken), averaged over the passes used (Splink's
+         * recall correction) */
+        double matches = 0, old_prior = cfg.prior, lambda;
+        int used = 0;
+        for (int ps = 0; ps < 2; ps++) {
+            double recall = 1;
+            if (skipped[ps])
+                continue;
+            for (size_t k = 0; k < mp.n_fields; k++) {
+                int f = mp.field[k];
+                double msum = 0;
+                if (!blocked[ps][f])
+                    continue;
+                for (uint8_t j = 0; j < mp.n_levels[k]; j++)
+                    msum += est.m[f][mp.back[k][j]];
+                recall *= present[k] * (msum > 0 ? est.m[f][PATRON__ML_EXACT] / msum : 1);
+            }
+            recall *= share[ps] > 0 ? share[ps] : 1;
+            if (recall < 1e-4)
+                recall = 1e-4;
+            matches += res[ps].matches / recall;
+            used++;
+        }
+        matches /= used ? used : 1;
+        lambda = matches / all;
         if (lambda < 1e-12)
             lambda = 1e-12;
         if (lambda > 0.5)
@@ -423,18 +528,6 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         est.lambda = lambda;
         rep.matches = matches;
         rep.prior = lambda;
-        for (size_t k = 0; k < mp.n_fields; k++) {
-            int f = mp.field[k];
-            for (uint8_t j = 0; j < mp.n_levels[k]; j++) {
-                int l = mp.back[k][j];
-                double m = blocked[0][f] ? res[1].m[k][j]
-                           : blocked[1][f] ? res[0].m[k][j]
-                                           : (res[0].m[k][j] + res[1].m[k][j]) / 2;
-                double u = (res[0].u[k][j] + res[1].u[k][j]) / 2;
-                est.m[f][l] = m;
-                est.u[f][l] = u;
-            }
-        }
         patron__match_config_update(&est);
         /* the merchant's decisions refine it (reviewlearn.c) */
         if ((st = patron__review_learn(db, &est, &learned[0], &learned[1])) != 0)
@@ -442,7 +535,10 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         /* name and address alone reach the probability they reached before */
         if (est.name_address_max > 0)
             est.name_address_max += old_prior - est.prior;
-        (void)log2_clamped;
+        /* ... and an address alone (one building) what it reached before */
+        est.address_max_shift += old_prior - est.prior;
+        if (est.address_max > 0)
+            est.address_max += old_prior - est.prior;
     }
     rep.stored = 0;
     rep.converged = 1;

@@ -151,6 +151,8 @@ patron_status patron__match_config_load(patron_db *db)
         if (conf)
             config_parse(&c, conf);
         patron__match_config_update(&c);
+        if (c.address_max > 0)
+            c.address_max += c.address_max_shift; /* an estimated model's prior */
         *db->match_cfg = c;
         db->match_meta_seen = seen;
     }

@@ -241,6 +241,71 @@ static void test_estimate_planted(void **state)
     assert_defaults(f->db);
 }
 
+/* ---- households do not teach EM that one person has two given names -------- */
+
+/* Families: two to four people at one address with one last name and one
+ * landline, each with a given name and birth date of their own; and every
+ * tenth person registered twice (the same name and birth date, another
+ * mailbox).  Pairs sharing an address are mostly households: an estimate
+ * that learnt from them would take "same phone, same last name" for one
+ * person and a different given name for no evidence against (issue 11). */
+static void test_estimate_households(void **state)
+{
+    tb_fx *f = *state;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    unsigned long s = 11;
+    double m, u;
+    int person = 0;
+
+    for (int fam = 0; fam < 500; fam++) {
+        const char *ln = lasts[lcg(&s) % N(lasts)], *st = streets[lcg(&s) % N(streets)];
+        unsigned ci = (unsigned)(lcg(&s) % N(cities)), size = 2 + (unsigned)(lcg(&s) % 3);
+        char num[8], phone[32];
+        snprintf(num, sizeof num, "%lu", 1 + lcg(&s) % 120);
+        snprintf(phone, sizeof phone, "+49 30 %07lu", 1000000 + lcg(&s) % 8999999);
+        for (unsigned k = 0; k < size; k++, person++) {
+            char mail[96], birth[16];
+            const char *fn = firsts[(fam * 7 + k * 13) % N(firsts)];
+            snprintf(mail, sizeof mail, "p%d@example.de", person);
+            snprintf(birth, sizeof birth, "%lu-%02lu-%02lu", 1940 + lcg(&s) % 60, 1 + lcg(&s) % 12,
+                     1 + lcg(&s) % 28);
+            for (int copy = 0; copy < (person % 10 == 0 ? 2 : 1); copy++) {
+                patron_customer *c = fx_person(fn, ln, copy ? NULL : mail, st, num, cities[ci][0], cities[ci][1]);
+                assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
+                assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
+                fx_save(f->db, c);
+            }
+        }
+    }
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    print_message("estimate: %s\n", r.message);
+    assert_int_equal(r.flags, 0u);
+    assert_int_equal(r.stored, 1);
+    /* a different given name stays strong evidence against one person */
+    OK(f->db, patron_db_match_config_probability(f->db, &m, &u, "first_name", "different"));
+    print_message("first_name different: m %.4f u %.4f\n", m, u);
+    assert_true(m <= 0.3);
+    assert_true(m / u < 0.25);
+    /* about one in ten of the ~1500 people has a second record: ~150 pairs,
+     * not the ~1500 household pairs */
+    assert_true(r.matches > 50 && r.matches < 500);
+    /* and a household member is never taken for the person */
+    {
+        patron_matches *mt;
+        patron_customer *probe = fx_person("Zacharias", lasts[0], "neu@example.de", "Hauptstraße", "1",
+                                           "10115", "Berlin");
+        fx_save(f->db, fx_person("Yvonne", lasts[0], "alt@example.de", "Hauptstraße", "1", "10115", "Berlin"));
+        OK(f->db, patron_db_match(f->db, &mt, probe, PATRON_MATCH_FIELDS));
+        for (size_t i = 0; i < patron_matches_count(mt); i++) {
+            patron_decision d;
+            OK(f->db, patron_matches_get(mt, NULL, NULL, &d, i));
+            assert_int_not_equal(d, PATRON_DECISION_MERGE);
+        }
+        patron_matches_free(mt);
+        patron_customer_free(probe);
+    }
+}
+
 /* ---- a failing store stores nothing ------------------------------------------ */
 
 static int w_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *ectx)
@@ -322,6 +387,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_estimate_empty, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_arguments, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_planted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_households, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_failing_store, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);

@@ -335,8 +335,43 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     mode = args.mode;
     if ((rc = cli_csv_open(ctx, &in, path, 1, &args.csv)) != CLI_OK)
         return rc;
-    if ((rc = cli_csv_layout(ctx, &in, &args.maps, args.map_file, &l)) != CLI_OK)
-        goto out;
+    if (args.identifier && !strncmp(args.identifier, "prop.", 5))
+        args.identifier += 5;
+    {
+        /* --identifier NAME names its column: a plain column NAME (as
+         * FEBRL's soc_sec_id) is read as prop.NAME without a --map.  A --map
+         * for it still wins (it comes later in the list); with a --map-file
+         * the file says what the columns are. */
+        cli_list maps = args.maps;
+        const char **v = NULL;
+        char *implicit = NULL;
+        size_t i, have = 0;
+        for (i = 0; args.identifier && !args.map_file && i < in.n_header; i++)
+            if (!strcmp(in.header[i], args.identifier))
+                have = 1;
+        if (have) {
+            size_t len = strlen(args.identifier);
+            implicit = malloc(2 * len + 7);
+            v = malloc((args.maps.n + 1) * sizeof *v);
+            if (!implicit || !v) {
+                free(implicit);
+                free(v);
+                rc = cli_fail(ctx, "out of memory");
+                goto out;
+            }
+            snprintf(implicit, 2 * len + 7, "%s=prop.%s", args.identifier, args.identifier);
+            v[0] = implicit;
+            for (i = 0; i < args.maps.n; i++)
+                v[i + 1] = args.maps.v[i];
+            maps.v = v;
+            maps.n = args.maps.n + 1;
+        }
+        rc = cli_csv_layout(ctx, &in, &maps, args.map_file, &l);
+        free(v);
+        free(implicit);
+        if (rc != CLI_OK)
+            goto out;
+    }
     for (k = 0; k < (int)l.n; k++)
         if (l.cols[k].kind == COL_FIELD && l.cols[k].id == PATRON_F_NUMBER)
             number_col = k;
@@ -346,8 +381,6 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     }
     if (args.identifier) {
         size_t col;
-        if (!strncmp(args.identifier, "prop.", 5))
-            args.identifier += 5;
         /* the property column of that key (prop.NAME, or mapped) */
         for (col = 0; col < l.n && !(l.cols[col].kind == COL_PROPERTY && !strcmp(l.cols[col].key, args.identifier));
              col++)

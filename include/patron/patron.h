@@ -1035,12 +1035,26 @@ PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
 /**
  * Estimation of the model from the store's own customers (issue 11): u of
  * every field and level from random pairs of active customers, m by EM
- * over the candidate pairs (two passes: pairs sharing an address, where m
- * of street, number, postal code and city is not estimated, and pairs
- * sharing a last name and birth date, where m of the names and the birth
- * date is not), starting from the built-in defaults and shrunk towards
- * them when the store is small.  The prior becomes the share of matches
- * among random pairs.
+ * over candidate pairs in two passes - pairs with the same given and last
+ * name (where m of the names is not estimated) and pairs sharing a birth
+ * date and postal code (where m of those two is not) - starting from the
+ * built-in defaults and shrunk towards them when the store is small.  The
+ * fields a pass is blocked on are left out of its EM.  Pairs that share an
+ * address are not used: most of them are households, and EM over them
+ * takes a household for one person.  For the same reason one person's two
+ * records are held to agree on given name and last name at least 7 times
+ * in 10, on the birth date at least 9 in 10.  A pass without enough pairs (no birth dates in the
+ * store) is left out and its fields keep the defaults.  The prior becomes
+ * the share of matches among random pairs, corrected for the duplicates
+ * each pass cannot see.
+ *
+ * The work is bounded: at most 4 000 000 candidate pairs per pass (blocks
+ * of more than 50 customers are left out; beyond the limit a pass takes a
+ * sample of whole blocks, in the order of their key's hash), random_pairs
+ * random pairs and max_iterations iterations over the distinct comparison
+ * patterns.  Every active customer is read and normalised once, which is
+ * most of the time: about 11 s of CPU for 1.09 million customers on the
+ * memory store (tests/bench/bench_estimate.c).
  */
 typedef struct patron_estimate_options {
     unsigned version;    /**< PATRON_ESTIMATE_OPTIONS_VERSION */
@@ -1064,7 +1078,7 @@ typedef struct patron_estimate_options {
 typedef struct patron_estimate_report {
     unsigned version;       /**< PATRON_ESTIMATE_REPORT_VERSION */
     int stored;             /**< 1: the estimated model is stored and in force; 0: the model was left as it was */
-    int converged;          /**< 1: both EM passes converged to a usable estimate */
+    int converged;          /**< 1: every EM pass with enough pairs converged to a usable estimate */
     unsigned flags;         /**< PATRON_ESTIMATE_* ; 0 when converged */
     size_t customers;       /**< active customers read */
     size_t candidate_pairs; /**< candidate pairs used by EM (both passes) */

@@ -69,13 +69,15 @@
  * same file and never touches them.  Below, the names are given without the
  * prefix.  Several prefixes in one file are separate stores.
  *
- * Schema (version 2).  The version of the tables under a prefix is kept in
+ * Schema (version 3).  The version of the tables under a prefix is kept in
  * `<prefix>schema` (name 'version').  Opening creates the tables, or
  * migrates them to the newest version this library knows, in one
  * transaction; tables written by a newer library are refused.  A file the
  * store created from nothing is also marked `PRAGMA application_id` =
- * 0x5054524E ("PTRN") and `PRAGMA user_version` = 2; a host's existing
- * file keeps its own header.  A file of the pre-release schema 1 (tables
+ * 0x5054524E ("PTRN") and `PRAGMA user_version` = the schema version; a
+ * host's existing file keeps its own header.  Version 3 added the table
+ * key_counts; a version 2 file is migrated on its first
+ * read-write open (a read-only open refuses it until then).  A file of the pre-release schema 1 (tables
  * without prefix, a demo table `orders`, the version in user_version) is
  * refused with a message: no release wrote it, so there is no migration.
  * Values are stored as the patron_customer getters give them: text, except
@@ -123,6 +125,13 @@
  *       customer_id INTEGER,
  *       PRIMARY KEY (kind, value, customer_id)) WITHOUT ROWID;
  *       -- index on (customer_id)
+ *     CREATE TABLE key_counts (           -- how many customers hold a key
+ *       kind INTEGER, value, n INTEGER,   -- as in customer_keys
+ *       PRIMARY KEY (kind, value)) WITHOUT ROWID;
+ *       -- kept by the store with every key row it writes or deletes, in
+ *       -- the same transaction, for the kinds whose frequency the matcher
+ *       -- reads (email, phone, address, given name, last name, company,
+ *       -- "every customer"): the store's count callback reads one row
  *     CREATE TABLE used_numbers (number TEXT PRIMARY KEY);  -- never emptied
  *     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
  *       -- 'customer_number': the last number drawn
@@ -171,7 +180,7 @@ extern "C" {
 
 /** The schema version this library writes (kept per table prefix, in the
  *  table `<prefix>schema`). */
-#define PATRON_SQLITE_SCHEMA_VERSION 2
+#define PATRON_SQLITE_SCHEMA_VERSION 3
 
 /** The table prefix used when patron_sqlite_options.table_prefix is NULL. */
 #define PATRON_SQLITE_DEFAULT_PREFIX "patron_"

@@ -184,6 +184,32 @@ static void normalise(double p[PATRON__EST_FIELDS_MAX][PATRON__EST_LEVELS_MAX],
     }
 }
 
+/* The match class agrees on field f at least m_agree_min[f] of the time:
+ * when it does not, the agreement levels are scaled up and the others down,
+ * each keeping its share within its group. */
+static void agree_min_bound(patron__est_result *r, const patron__est_input *in, size_t f)
+{
+    double lo = in->m_agree_min[f], a = 0, d = 0;
+    size_t l;
+
+    if (!(lo > 0) || lo >= 1)
+        return;
+    for (l = 0; l < in->n_levels[f]; l++) {
+        if (in->agree[f][l])
+            a += r->m[f][l];
+        else
+            d += r->m[f][l];
+    }
+    if (a >= lo * (a + d))
+        return;
+    for (l = 0; l < in->n_levels[f]; l++) {
+        if (in->agree[f][l])
+            r->m[f][l] = clamp_p(a > 0 ? r->m[f][l] * lo / a : lo);
+        else
+            r->m[f][l] = clamp_p(d > 0 ? r->m[f][l] * (1 - lo) / d : 1 - lo);
+    }
+}
+
 /* An agreement is never evidence against a match. */
 static void agree_bound(patron__est_result *r, const patron__est_input *in)
 {
@@ -307,6 +333,8 @@ int patron__est_run(patron__est_result *out, const patron__est_input *in)
             }
             if (agree_m < agree_u)
                 swapped++;
+            if (in->estimate_m[f])
+                agree_min_bound(out, in, f);
         }
         agree_bound(out, in);
         /* the change after the bounds: a bound that holds a level in place

@@ -72,6 +72,15 @@ typedef struct patron__est_input {
      * the candidate pairs were blocked on says nothing about the class
      * within them).  All 1 when estimating everything. */
     uint8_t estimate_m[PATRON__EST_FIELDS_MAX];
+    /* m_agree_min[f] > 0: the match class agrees on field f (the sum of m
+     * over its agreement levels) at least this often.  For the fields that
+     * tell one person from another (given name, last name, birth date): a
+     * block of pairs sharing an address holds households, and EM left
+     * alone may take "one household" (shared phone, shared last name) for
+     * the match class, learning that one person's two records mostly have
+     * different given names.  The bound keeps the match class to persons.
+     * 0: no bound. */
+    double m_agree_min[PATRON__EST_FIELDS_MAX];
 
     /* The candidate pairs: n_pairs vectors of n_fields levels each, row
      * after row (pair p, field f at vectors[p * n_fields + f]). */

@@ -277,6 +277,7 @@ typedef struct patron__match_config {
             double tf_power;
             double tf_power_name;
             double name_address_max;
+            double address_max_shift;
         };
     };
     /* declared identifiers: names of custom properties ("" unused) */

@@ -17,9 +17,9 @@ char *patron__match_model_format(const patron__match_model *m)
 
     if (!out)
         return NULL;
-    w = snprintf(out, cap, "v=%d;lambda=%.17g;tfup=%.17g;tfpow=%.17g;tfpown=%.17g;namax=%.17g;",
+    w = snprintf(out, cap, "v=%d;lambda=%.17g;tfup=%.17g;tfpow=%.17g;tfpown=%.17g;namax=%.17g;amshift=%.17g;",
                  PATRON__MODEL_VERSION, m->lambda, m->tf_up_max, m->tf_power, m->tf_power_name,
-                 m->name_address_max);
+                 m->name_address_max, m->address_max_shift);
     n = (size_t)w;
     for (f = 0; f < PATRON__MF_COUNT; f++) {
         for (l = 0; l < PATRON__ML_COUNT; l++) {
@@ -125,6 +125,9 @@ int patron__match_model_parse(patron__match_model *out, const char *text)
                 return -1;
         } else if (eq - p == 5 && memcmp(p, "namax", 5) == 0) {
             if (num(&m.name_address_max, eq + 1, end, -1, 1000))
+                return -1;
+        } else if (eq - p == 7 && memcmp(p, "amshift", 7) == 0) {
+            if (num(&m.address_max_shift, eq + 1, end, -1000, 1000))
                 return -1;
         } else if (eq - p == 4 && memcmp(p, "tfup", 4) == 0) {
             if (num(&m.tf_up_max, eq + 1, end, 0, 20))

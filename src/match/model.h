@@ -97,6 +97,11 @@ typedef struct patron__match_model {
      * are not independent: a household shares them, father and son even
      * the given name); <= 0: no ceiling */
     double name_address_max;
+    /* bits added to the address ceiling (patron__match_config.address_max,
+     * when it has one): patron_db_estimate() moves the prior, and a ceiling
+     * in bits moves with it so that an address alone says what it said
+     * before (as name_address_max); 0 for the defaults */
+    double address_max_shift;
 } patron__match_model;
 
 /** The built-in defaults (no estimation needed). */

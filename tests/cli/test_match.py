@@ -93,6 +93,25 @@ class Dedupe(clitest.CliTest):
                          {k: r[3] for k, r in pairs.items()})
         self.assertIn("--identifier is for a CSV file", self.fails(2, "dedupe", "--identifier", "card"))
 
+    def test_identifier_names_its_column(self):
+        """--identifier NAME reads a plain column NAME (FEBRL's soc_sec_id)
+        as the property it declares; without --identifier the same column is
+        an unknown column, and a --map for it wins."""
+        head = ["id", "first_name", "last_name", "street", "postal_code", "city", "card"]
+        rows = [["x1", "Anna", "Schmidt", "Hauptstr. 1", "10115", "Berlin", "4711-0815"],
+                ["x2", "Anna", "Schmidt", "Ringweg 9", "80331", "München", "4711-0815"],
+                ["x3", "Bernd", "Kaiser", "Am Markt 2", "50667", "Köln", "9999-1111"]]
+        plain = self.write_csv("plain.csv", head, rows)
+        self.assertIn("unknown column: 'card'", self.fails(1, "dedupe", plain, db=False))
+        pairs, _ = self.dedupe("--identifier", "card", plain)
+        self.assertEqual(set(pairs), {("x1", "x2")})
+        # the same file with the column written prop.card gives the same pairs
+        prop = self.write_csv("prop.csv", head[:-1] + ["prop.card"], rows)
+        self.assertEqual(self.dedupe("--identifier", "card", prop)[0], pairs)
+        # a --map that skips the column wins over the implicit one
+        self.assertIn("no column prop.card",
+                      self.fails(1, "dedupe", "--identifier", "card", "--map", "card=-", plain, db=False))
+
     def test_german_duplicates(self):
         src = self.write_csv("d.csv", HEADER, ROWS)
         pairs, err = self.dedupe(src)

@@ -8,7 +8,11 @@
  * for every pair judged merge or review, ids being the rows' 'id' column.
  * Score with ../shared/data/score_pairs.py (tests/match/run_quality.py).
  *
- *   quality [--mode fields|email] [--out PAIRS.csv] CUSTOMERS.csv
+ *   quality [--mode fields|email] [--estimate] [--out PAIRS.csv] CUSTOMERS.csv
+ *
+ * --estimate: after loading, patron_db_estimate() on the store (its model
+ * stored and in force), then the dedupe: the figures "after estimation".
+ * The estimate's report goes to stderr.
  *
  * A value the library refuses (a birth date that is no real date) is left
  * out and the row takes part without it, as `patron dedupe` does; a row the
@@ -101,14 +105,14 @@ static const char *idmap_get(const idmap *m, int64_t internal)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: quality [--mode fields|email] [--out FILE] CUSTOMERS.csv\n");
+    fprintf(stderr, "usage: quality [--mode fields|email] [--estimate] [--out FILE] CUSTOMERS.csv\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     const char *path = NULL, *out_path = NULL;
-    int mode = PATRON_MATCH_FIELDS, i, k;
+    int mode = PATRON_MATCH_FIELDS, i, k, estimate = 0;
     int col_id = -1, col[N_COLUMNS];
     FILE *in, *out = stdout;
     csv_reader *r = NULL;
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
     patron_pairs *pairs = NULL;
     idmap m = { NULL, 0 };
     size_t rows = 0, loaded = 0, values_refused = 0, rows_refused = 0, merges = 0, reviews = 0, n, p;
-    double t0 = now(), t1, t2;
+    double t0 = now(), t1, t2, te = 0;
     patron_status st;
 
     for (i = 1; i < argc; i++) {
@@ -129,6 +133,8 @@ int main(int argc, char **argv)
                 mode = PATRON_MATCH_FIELDS;
             else
                 usage();
+        } else if (strcmp(argv[i], "--estimate") == 0) {
+            estimate = 1;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -226,6 +232,20 @@ int main(int argc, char **argv)
     csv_reader_free(r);
     fclose(in);
     t1 = now();
+
+    /* The model estimated from this store, then used by the dedupe. */
+    if (estimate) {
+        patron_estimate_report rep = PATRON_ESTIMATE_REPORT_INIT;
+        st = patron_db_estimate(db, &rep, NULL);
+        if (st != PATRON_OK) {
+            fprintf(stderr, "quality: estimate: %s\n", patron_db_errmsg(db));
+            return 2;
+        }
+        te = now() - t1;
+        fprintf(stderr, "quality: estimate: %s (stored %d, flags %u, prior %.3g, %.2f s)\n", rep.message,
+                rep.stored, rep.flags, rep.prior, te);
+        t1 = now();
+    }
 
     /* The product's batch dedupe. */
     st = patron_db_dedupe(db, &pairs, mode);

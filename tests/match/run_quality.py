@@ -39,6 +39,13 @@ F1 and MERGE+REVIEW recall (after transitive closure, score_pairs.py):
   situations   (life-event set) per situation, the true pairs found as MERGE
                and as MERGE or REVIEW, and the false MERGE pairs
 
+With the harness each set is run twice: with the built-in defaults, and
+after patron_db_estimate() on the loaded store (quality --estimate: the
+model estimated from the set itself, then the dedupe with it).  Both rows
+are printed, with a summary table at the end; the floors hold the defaults
+only (issue 11: "the built-in defaults must do well on their own").
+`patron dedupe` reads a file and has no store to estimate on: one row.
+
 Two kinds of figures: TARGETS are the issues' goals and are printed with
 every run; FLOORS are what the test enforces.  Where they differ the goal is
 not reached yet, for a reason the issue's own rules set: on FEBRL4 about
@@ -299,6 +306,7 @@ def main():
         return 77
     py = sys.executable
     failed = []
+    summary = []
     with tempfile.TemporaryDirectory(prefix="patron-quality-") as tmp:
         sets = {
             "german-20000-seed7": [os.path.join(data, "gen_customers.py"), "--people", "20000",
@@ -314,38 +322,54 @@ def main():
         for name, gen in sets.items():
             csv_path = os.path.join(tmp, name + ".csv")
             truth = os.path.join(tmp, name + "_truth.csv")
-            pairs = os.path.join(tmp, name + "_pairs.csv")
             run([py] + gen + ["--out", csv_path, "--truth", truth])
-            t0 = time.time()
-            if command[-1] == "--out":
-                q = run(command + [pairs, csv_path])
-            else:
-                with open(pairs, "w") as out:
-                    q = subprocess.run(command + [csv_path], check=True, stdout=out,
-                                       stderr=subprocess.PIPE, text=True)
-            took = time.time() - t0
             kinds = os.path.join(tmp, name + "_kinds.csv") if name == LIFE else None
-            result, figures, lines = evaluate(name, py, data, csv_path, truth, pairs, tmp, kinds)
-            print("%-24s %s  (%.2f s)" % (name, result, took))
-            for line in lines:
-                print("    " + line)
-            for line in q.stderr.splitlines():
-                print("    " + line)
-            for k, goal in TARGETS[name].items():
-                if figures[k] < goal:
-                    print("    below the issue's target: %s %.4f < %.3f" % (k, figures[k], goal))
-            if name in TARGET_REVIEW_LOAD and figures["review_load"] > TARGET_REVIEW_LOAD[name]:
-                print("    above the issue's target: review/1k %.1f > %.0f"
-                      % (figures["review_load"], TARGET_REVIEW_LOAD[name]))
-            if figures["names_differ"]:
-                print("    the issue's target is no MERGE of two people with different given and "
-                      "last names: %d" % figures["names_differ"])
-            for k, low in FLOORS[name].items():
-                if figures[k] < low:
-                    failed.append("%s: %s %.4f < %.3f" % (name, k, figures[k], low))
-            limit = NAMES_DIFFER_MAX[name]
-            if limit is not None and figures["names_differ"] > limit:
-                failed.append("%s: names-differ MERGE pairs %d > %d" % (name, figures["names_differ"], limit))
+            # the built-in defaults; then, with the harness, the same store
+            # after patron_db_estimate (printed, not held to the floors)
+            runs = [("defaults", [])]
+            if command[-1] == "--out":
+                runs.append(("after estimate", ["--estimate"]))
+            for label, extra in runs:
+                tag = name + ("_est" if extra else "")
+                pairs = os.path.join(tmp, tag + "_pairs.csv")
+                t0 = time.time()
+                if command[-1] == "--out":
+                    q = run(command[:-1] + extra + ["--out", pairs, csv_path])
+                else:
+                    with open(pairs, "w") as out:
+                        q = subprocess.run(command + [csv_path], check=True, stdout=out,
+                                           stderr=subprocess.PIPE, text=True)
+                took = time.time() - t0
+                result, figures, lines = evaluate(tag, py, data, csv_path, truth, pairs, tmp, kinds)
+                print("%-24s %-14s %s  (%.2f s)" % (name, label, result, took))
+                for line in lines:
+                    print("    " + line)
+                for line in q.stderr.splitlines():
+                    print("    " + line)
+                for k, goal in TARGETS[name].items():
+                    if figures[k] < goal:
+                        print("    below the issue's target: %s %.4f < %.3f" % (k, figures[k], goal))
+                if name in TARGET_REVIEW_LOAD and figures["review_load"] > TARGET_REVIEW_LOAD[name]:
+                    print("    above the issue's target: review/1k %.1f > %.0f"
+                          % (figures["review_load"], TARGET_REVIEW_LOAD[name]))
+                if figures["names_differ"]:
+                    print("    the issue's target is no MERGE of two people with different given and "
+                          "last names: %d" % figures["names_differ"])
+                summary.append((name, label, figures))
+                if extra:
+                    continue  # the floors are the defaults' (issue 11: "without estimation")
+                for k, low in FLOORS[name].items():
+                    if figures[k] < low:
+                        failed.append("%s: %s %.4f < %.3f" % (name, k, figures[k], low))
+                limit = NAMES_DIFFER_MAX[name]
+                if limit is not None and figures["names_differ"] > limit:
+                    failed.append("%s: names-differ MERGE pairs %d > %d"
+                                  % (name, figures["names_differ"], limit))
+    print("summary: MERGE P / R / F1, MERGE+REVIEW R, false REVIEW pairs per 1 000 records")
+    for name, label, f in summary:
+        print("  %-24s %-14s P %.4f  R %.4f  F1 %.4f  any %.4f  review/1k %.1f"
+              % (name, label, f["merge_precision"], f["merge_recall"], f["merge_f1"], f["any_recall"],
+                 f["review_load"]))
     for f in failed:
         print("BELOW FLOOR " + f)
     bad = len(set(f.split(":")[0] for f in failed))

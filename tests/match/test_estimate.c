@@ -361,6 +361,78 @@ static void agreement_never_counts_against(void **state)
     free(v);
 }
 
+/* A block of pairs that share an address (issue 11): duplicates of one
+ * person (same given name), and many more households - another given name,
+ * but the same landline and last name.  u is fixed from random pairs, where
+ * a shared phone is rare.  Left alone, EM takes the household for the
+ * match class and learns that one person's two records mostly have
+ * different given names; m_agree_min keeps the given name's agreement at
+ * the bound, so its disagreement stays evidence against. */
+static void person_bound_keeps_households_out_of_m(void **state)
+{
+    /* fields: given name (exact, different), phone (exact, different),
+     * last name (exact, different) */
+    static const double dup[3][2] = { { 0.95, 0.05 }, { 0.80, 0.20 }, { 0.95, 0.05 } };
+    static const double hh[3][2] = { { 0.03, 0.97 }, { 0.90, 0.10 }, { 0.90, 0.10 } };
+    static const double rnd[3][2] = { { 0.02, 0.98 }, { 0.001, 0.999 }, { 0.01, 0.99 } };
+    size_t n = 6000, nr = 50000, p, f;
+    uint8_t *v = malloc(n * 3), *rv = malloc(nr * 3);
+    patron__est_input in;
+    patron__est_result free_run, bounded;
+    (void)state;
+
+    assert_non_null(v);
+    assert_non_null(rv);
+    rng_state = 7;
+    for (p = 0; p < n; p++) {
+        int is_dup = uniform() < 0.25;
+        for (f = 0; f < 3; f++)
+            v[p * 3 + f] = draw(is_dup ? dup[f] : hh[f], 2);
+    }
+    for (p = 0; p < nr; p++)
+        for (f = 0; f < 3; f++)
+            rv[p * 3 + f] = draw(rnd[f], 2);
+    patron__est_input_init(&in);
+    in.n_fields = 3;
+    for (f = 0; f < 3; f++) {
+        in.n_levels[f] = 2;
+        in.agree[f][0] = 1;
+        in.m0[f][0] = 0.9;
+        in.m0[f][1] = 0.1;
+        in.u0[f][0] = rnd[f][0];
+        in.u0[f][1] = rnd[f][1];
+    }
+    in.lambda0 = 0.1;
+    in.vectors = v;
+    in.n_pairs = n;
+    in.random_vectors = rv;
+    in.n_random = nr;
+
+    /* without the bound: the household is the match class */
+    assert_int_equal(patron__est_run(&free_run, &in), 0);
+    assert_int_equal(free_run.flags, 0);
+    assert_true(free_run.m[0][1] > 0.5);
+
+    /* with it: one person's records agree on the given name in >= 0.7 */
+    in.m_agree_min[0] = 0.7;
+    assert_int_equal(patron__est_run(&bounded, &in), 0);
+    assert_int_equal(bounded.flags, 0);
+    assert_bounded(&bounded, &in);
+    assert_true(bounded.m[0][0] >= 0.7 - 1e-9);
+    assert_true(bounded.m[0][1] <= 0.3 + 1e-9);
+    assert_true(bounded.m[0][1] < bounded.u[0][1] / 3); /* a different given name: evidence against */
+    /* the fields without a bound are estimated as before */
+    assert_true(bounded.m[1][0] > 0.5);
+    /* a bound already met changes nothing */
+    in.m_agree_min[0] = 0.01;
+    in.m_agree_min[2] = 0.01;
+    assert_int_equal(patron__est_run(&bounded, &in), 0);
+    assert_true(bounded.m[0][1] > 0.5);
+    assert_true(bounded.m[0][1] == free_run.m[0][1]);
+    free(v);
+    free(rv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +444,7 @@ int main(void)
         cmocka_unit_test(shrinks_towards_defaults),
         cmocka_unit_test(malformed_input_gives_defaults),
         cmocka_unit_test(agreement_never_counts_against),
+        cmocka_unit_test(person_bound_keeps_households_out_of_m),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

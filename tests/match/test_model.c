@@ -466,6 +466,7 @@ static void test_model_text_round_trip(void **state)
     m.u[PATRON__MF_LAST][PATRON__ML_EXACT] = 0.003;
     m.tf_ref[PATRON__MF_PHONE] = 4;
     m.tf_power_name = 1.5;
+    m.address_max_shift = 12.5; /* what patron_db_estimate() moved the address ceiling by */
     text = patron__match_model_format(&m);
     assert_non_null(text);
     patron__match_model_default(&back);
@@ -475,6 +476,7 @@ static void test_model_text_round_trip(void **state)
     assert_true(back.u[PATRON__MF_LAST][PATRON__ML_EXACT] == 0.003);
     assert_true(back.tf_ref[PATRON__MF_PHONE] == 4);
     assert_true(back.tf_power_name == 1.5);
+    assert_true(back.address_max_shift == 12.5);
     assert_true(memcmp(&m, &back, sizeof m) == 0);
     patron__free(text);
     /* untrusted text: refused, the model unchanged */

@@ -554,6 +554,85 @@ static void test_migrate_empty_and_v0_files(void **state)
     patron_db_close(db);
 }
 
+/* ---- schema 3: the key counts -------------------------------------------------- */
+
+/* Key counts that disagree with the keys table (both ways): 0 when exact. */
+static long long count_mismatches(sqlite3 *h)
+{
+    return raw_int(h,
+                   "SELECT (SELECT count(*) FROM (SELECT kind, value, count(*) AS c FROM patron_customer_keys"
+                   "  WHERE kind IN (100, 101, 102, 120, 121, 122, 123) GROUP BY kind, value) g"
+                   "  WHERE NOT EXISTS (SELECT 1 FROM patron_key_counts k"
+                   "    WHERE k.kind = g.kind AND k.value = g.value AND k.n = g.c))"
+                   " + (SELECT count(*) FROM patron_key_counts k WHERE k.n <= 0 OR NOT EXISTS"
+                   "  (SELECT 1 FROM patron_customer_keys c WHERE c.kind = k.kind AND c.value = k.value))");
+}
+
+/* A file of schema 2 (no key_counts) is migrated to 3 on the first
+ * read-write open, its counts filled from the keys there; after that the
+ * store keeps them with every key written or deleted. */
+static void test_migrate_v2_key_counts(void **state)
+{
+    fixture *f = *state;
+    patron_sqlite *store = NULL;
+    patron_db *db = open_db(f->path, 0, &store);
+    sqlite3 *h;
+    int64_t bernd, emil;
+
+    create(db, "Anna", "Müller", NULL, 0);
+    bernd = create(db, "Bernd", "Müller", NULL, 0);
+    create(db, "Clara", "Müller", NULL, 0);
+    create(db, "Dora", "Schmidt", NULL, 0);
+    h = patron_sqlite_handle(store);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_schema WHERE name = 'version'"), 3);
+    /* "every customer" (kind 123) and the last name (kind 121) */
+    assert_int_equal(raw_int(h, "SELECT n FROM patron_key_counts WHERE kind = 123"), 4);
+    assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 3);
+    assert_int_equal(count_mismatches(h), 0);
+    /* an update that changes the last name moves one holder */
+    {
+        patron_customer *c = NULL;
+        assert_int_equal(patron_db_load(db, &c, bernd), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Schmidt"), PATRON_OK);
+        assert_int_equal(patron_db_update(db, c), PATRON_OK);
+        patron_customer_free(c);
+        assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 2);
+        assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_key_counts WHERE kind = 121"), 2);
+        assert_int_equal(count_mismatches(h), 0);
+        assert_int_equal(patron_db_load(db, &c, bernd), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "M\xc3\xbcller"), PATRON_OK);
+        assert_int_equal(patron_db_update(db, c), PATRON_OK);
+        patron_customer_free(c);
+        assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 3);
+        assert_int_equal(count_mismatches(h), 0);
+    }
+    patron_db_close(db);
+
+    /* back to what schema 2 was */
+    raw_exec(f->path, "DROP TABLE patron_key_counts;"
+                      "UPDATE patron_schema SET value = 2 WHERE name = 'version';"
+                      "PRAGMA user_version = 2;");
+    assert_open_fails(f->path, PATRON_SQLITE_READONLY, PATRON_E_STORE, "open them once read-write");
+
+    db = open_db(f->path, 0, &store);
+    h = patron_sqlite_handle(store);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_schema WHERE name = 'version'"),
+                     PATRON_SQLITE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(h, "PRAGMA user_version"), PATRON_SQLITE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(h, "SELECT n FROM patron_key_counts WHERE kind = 123"), 4);
+    assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 3);
+    assert_int_equal(count_mismatches(h), 0);
+    /* and kept from here on */
+    emil = create(db, "Emil", "Müller", NULL, 0);
+    assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 4);
+    assert_int_equal(patron_db_delete(db, bernd, 0), PATRON_OK);
+    assert_int_equal(patron_db_delete(db, emil, 0), PATRON_OK);
+    assert_int_equal(raw_int(h, "SELECT max(n) FROM patron_key_counts WHERE kind = 121"), 2);
+    assert_int_equal(raw_int(h, "SELECT n FROM patron_key_counts WHERE kind = 123"), 3);
+    assert_int_equal(count_mismatches(h), 0);
+    patron_db_close(db);
+}
+
 static void test_refuse_newer_schema(void **state)
 {
     fixture *f = *state;
@@ -1951,6 +2030,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_and_ids_never_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_empty_and_v0_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_key_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_newer_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),

@@ -716,6 +716,56 @@ final class Db
         $this->run(fn($lib, $db) => $lib->patron_db_match_config_reset($db));
     }
 
+    /**
+     * Learn the matcher's model (m and u per field and level, the prior) from
+     * the customers in this store and store it there: every process on the
+     * store matches with it from then on (patron_db_estimate).  When the
+     * estimate is not usable (too few customers, no convergence) nothing is
+     * stored and the report says why; that is no error.  $dryRun: estimate
+     * and report, store nothing.  $randomPairs (0: 100 000) and
+     * $maxIterations (0: 200) bound the work; the same $seed on the same
+     * store gives the same model.
+     */
+    public function estimate(
+        int $seed = 1,
+        int $randomPairs = 0,
+        int $maxIterations = 0,
+        bool $dryRun = false
+    ): EstimateReport {
+        if ($seed < 0 || $randomPairs < 0) {
+            throw new InvalidValueException('seed and randomPairs must not be negative', FFI::E_INVALID);
+        }
+        $lib = FFI::lib();
+        $o = $lib->new('patron_estimate_options');
+        $o->version = 1;
+        $o->seed = $seed;
+        $o->random_pairs = $randomPairs;
+        $o->max_iterations = $maxIterations;
+        $o->flags = $dryRun ? 1 : 0;
+        $r = $lib->new('patron_estimate_report');
+        $r->version = 1;
+        $this->run(fn($lib, $db) => $lib->patron_db_estimate($db, \FFI::addr($r), \FFI::addr($o)));
+        $flags = [];
+        foreach ([1 => 'not_converged', 2 => 'too_few', 4 => 'degenerate'] as $bit => $name) {
+            if ($r->flags & $bit) {
+                $flags[] = $name;
+            }
+        }
+        return new EstimateReport(
+            (bool) $r->stored,
+            (bool) $r->converged,
+            $flags,
+            (int) $r->customers,
+            (int) $r->candidate_pairs,
+            (int) $r->random_pairs,
+            (int) $r->iterations,
+            (float) $r->matches,
+            (float) $r->prior,
+            (float) $r->seconds,
+            \FFI::string($r->message)
+        );
+    }
+
     /** Deduplicate the whole store: MERGE, REVIEW and HOUSEHOLD pairs, stable clusters and households. */
     public function dedupe(string $mode = 'fields'): Dedupe
     {

@@ -352,6 +352,56 @@ abstract class StoreContract extends TestCase
         $this->assertSame(0.98, $this->db->matchSettings()['merge_probability']);
     }
 
+    public function testEstimate(): void
+    {
+        // too few customers: nothing stored, the report says why, no error
+        $r = $this->db->estimate();
+        $this->assertFalse($r->stored);
+        $this->assertContains('too_few', $r->flags);
+        $this->assertStringContainsString('too few', $r->message);
+        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        // a store with duplicates: every tenth person registered twice
+        $firsts = ['Anna', 'Bernd', 'Clara', 'Dieter', 'Eva', 'Frank', 'Gisela', 'Hans', 'Ines', 'Jens'];
+        $lasts = ['Adler', 'Brandt', 'Corbach', 'Dressler', 'Ebert', 'Fiedler', 'Gerber', 'Hauser', 'Imhof',
+            'Jansen', 'Kessler', 'Lindner', 'Maurer', 'Nagel', 'Oswald', 'Pohl', 'Quast', 'Reuter', 'Sauer',
+            'Thiele', 'Ulrich', 'Vollmer', 'Wendt', 'Xander', 'Yilmaz', 'Zeller', 'Arndt', 'Bock', 'Conrad',
+            'Dietz', 'Ernst', 'Franke', 'Glaser'];
+        for ($i = 0; $i < 400; $i++) {
+            $birth = sprintf('19%02d-%02d-%02d', 40 + $i % 60, 1 + $i % 12, 1 + ($i * 3) % 28);
+            for ($copy = 0; $copy < ($i % 10 === 0 ? 2 : 1); $copy++) {
+                $this->db->create([
+                    'first_name' => $firsts[$i % 10], 'last_name' => $lasts[($i * 7) % count($lasts)],
+                    'email' => "p$i.$copy@example.de", 'birth_date' => $birth,
+                    'addresses' => [['street' => "Weg $i", 'house_number' => (string) (1 + $i % 90),
+                        'postal_code' => sprintf('%05d', 10115 + ($i * 37) % 800), 'city' => 'Stadt']],
+                ]);
+            }
+        }
+        $dry = $this->db->estimate(dryRun: true);
+        $this->assertFalse($dry->stored);
+        $this->assertTrue($dry->converged);
+        $this->assertSame([], $dry->flags);
+        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        $r = $this->db->estimate(seed: 1, randomPairs: 20000);
+        $this->assertTrue($r->stored);
+        $this->assertSame(440, $r->customers);
+        $this->assertSame(20000, $r->randomPairs);
+        $this->assertGreaterThan(0, $r->candidatePairs);
+        $this->assertGreaterThan(0, $r->iterations);
+        $this->assertGreaterThan(0.0, $r->prior);
+        $this->assertLessThan(0.01, $r->prior);
+        $this->assertStringContainsString('model stored', $r->message);
+        $this->assertNotSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        try {
+            $this->db->estimate(seed: -1);
+            $this->fail('a negative seed was taken');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('negative', $e->getMessage());
+        }
+        $this->db->resetMatchConfig();
+        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+    }
+
     public function testMergeWithPlanEditingAndUndo(): void
     {
         $a = $this->db->create(self::MAX + ['login_user' => 'max', 'notes' => 'ERP']);

@@ -17,8 +17,8 @@ from __future__ import annotations
 from ._ffi import BINDING_FOR_VERSION
 from .customer import Address, Addresses, Customer, Properties, Tags, address_field_ids, field_ids
 from .db import (CUSTOM, Activation, ActivationCandidate, ActivationResult, ActivationSummary, ActivateMode,
-                 Candidate, Db, Decision, Dedupe, Explanation, FieldPlan, Gate, GateVerdict, Groups, Matches,
-                 MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable,
+                 Candidate, Db, Decision, Dedupe, EstimateReport, Explanation, FieldPlan, Gate, GateVerdict, Groups,
+                 Matches, MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable,
                  CaseState, CasePair, ReviewCase, ScanStats)
 from .errors import (AbiError, AlreadyExists, Ambiguous, Conflict, InvalidValue, LibraryNotFound, Locked,
                      NotFound, OutOfMemory, PatronError, RangeError, StateError, StoreError, Unsupported,
@@ -49,7 +49,7 @@ def has_sqlite() -> bool:
 __all__ = [
     "AbiError", "CasePair", "CaseState", "ReviewCase", "ScanStats", "Activation", "ActivationCandidate", "ActivationResult", "ActivationSummary", "ActivateMode",
     "Address", "Addresses", "AlreadyExists", "Ambiguous", "BINDING_FOR_VERSION", "CUSTOM", "Candidate",
-    "Conflict", "Customer", "Db", "Decision", "Dedupe", "Explanation", "FieldPlan", "Gate", "GateVerdict",
+    "Conflict", "Customer", "Db", "Decision", "Dedupe", "EstimateReport", "Explanation", "FieldPlan", "Gate", "GateVerdict",
     "Groups", "InvalidValue", "JournalEntry", "Key", "LibraryNotFound", "Locked", "MatchMode", "Matches",
     "MemStore", "MergePlan", "MergePolicy", "NotFound", "OutOfMemory", "Outcome", "Pair", "PatronError",
     "Properties", "RangeError", "SqliteRefTable", "SqliteStore", "State", "StateError", "Store", "StoreError", "StoreFilter",

@@ -184,6 +184,36 @@ class patron_match_settings(Structure):
     ]
 
 
+class patron_estimate_options(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("seed", c_uint64),
+        ("random_pairs", c_size_t),
+        ("max_iterations", c_int),
+        ("flags", c_uint),
+    ]
+
+
+class patron_estimate_report(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("stored", c_int),
+        ("converged", c_int),
+        ("flags", c_uint),
+        ("customers", c_size_t),
+        ("candidate_pairs", c_size_t),
+        ("random_pairs", c_size_t),
+        ("iterations", c_int),
+        ("matches", c_double),
+        ("prior", c_double),
+        ("seconds", c_double),
+        ("message", c_char * 256),
+    ]
+
+
+ESTIMATE_DRY_RUN = 1
+
+
 class patron_activation_summary(Structure):
     _fields_ = [
         ("version", c_uint),
@@ -345,6 +375,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_db_match_config_identifier_remove": (S, [P, c_char_p], (_DB, 0)),
     "patron_db_match_config_identifiers": (S, [P, _OUTSTR], (_DB, 0)),
     "patron_db_match_config_reset": (S, [P], (_DB, 0)),
+    "patron_db_estimate": (S, [P, POINTER(patron_estimate_report), POINTER(patron_estimate_options)], (_DB, 0)),
     "patron_matches_free": (None, [P], None),
     "patron_db_dedupe": (S, [P, POINTER(P), c_int], (_DB, 0)),
     "patron_pairs_count": (c_size_t, [P], None),

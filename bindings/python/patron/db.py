@@ -395,6 +395,34 @@ class Dedupe:
 
 
 @dataclass
+class EstimateReport:
+    """What :meth:`Db.estimate` did (``patron_estimate_report``)."""
+    #: the estimated model is stored in the store and in force
+    stored: bool
+    #: every EM pass that had pairs converged to a usable estimate
+    converged: bool
+    #: why the model was kept: a set of "not_converged", "too_few", "degenerate"
+    flags: List[str]
+    customers: int
+    candidate_pairs: int
+    random_pairs: int
+    iterations: int
+    #: expected number of duplicate pairs in the store
+    matches: float
+    #: P(two random customers are one person)
+    prior: float
+    seconds: float
+    #: one line for people: what was done, or why the defaults were kept
+    message: str
+
+    def __repr__(self) -> str:
+        return "<EstimateReport %s: %s>" % ("stored" if self.stored else "not stored", self.message)
+
+
+_ESTIMATE_FLAGS = ((1, "not_converged"), (2, "too_few"), (4, "degenerate"))
+
+
+@dataclass
 class Gate:
     """The login/order gate's answer."""
     verdict: GateVerdict
@@ -1132,6 +1160,28 @@ class Db(_Handle):
 
     def reset_match_config(self) -> None:
         self._call("patron_db_match_config_reset")
+
+    def estimate(self, *, seed: int = 1, random_pairs: int = 0, max_iterations: int = 0,
+                 dry_run: bool = False) -> EstimateReport:
+        """Learn the matcher's model (m and u per field and level, the prior)
+        from the customers in this store, and store it there: every process
+        on the store matches with it from then on (``patron_db_estimate``).
+        When the estimate is not usable (too few customers, no convergence)
+        nothing is stored and the report says why; that is no error.
+        ``dry_run``: estimate and report, store nothing.  ``random_pairs``
+        (0: 100 000) and ``max_iterations`` (0: 200) bound the work; the same
+        ``seed`` on the same store gives the same model."""
+        if seed < 0 or random_pairs < 0:
+            raise ValueError("seed and random_pairs must not be negative")
+        opts = _ffi.patron_estimate_options(version=1, seed=seed, random_pairs=random_pairs,
+                                            max_iterations=max_iterations,
+                                            flags=_ffi.ESTIMATE_DRY_RUN if dry_run else 0)
+        rep = _ffi.patron_estimate_report(version=1)
+        self._call("patron_db_estimate", byref(rep), byref(opts))
+        return EstimateReport(bool(rep.stored), bool(rep.converged),
+                              [name for bit, name in _ESTIMATE_FLAGS if rep.flags & bit], int(rep.customers),
+                              int(rep.candidate_pairs), int(rep.random_pairs), int(rep.iterations), rep.matches,
+                              rep.prior, rep.seconds, dec(rep.message) or "")
 
     def dedupe(self, mode: Union[str, int] = MatchMode.FIELDS) -> Dedupe:
         """Every MERGE / REVIEW pair in the store, and the MERGE clusters."""

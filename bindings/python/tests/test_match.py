@@ -120,6 +120,46 @@ class MatchTests:
         self.db.remove_identifier("karte")
         self.assertEqual(self.db.identifiers(), [])
 
+    def test_estimate(self) -> None:
+        # too few customers: nothing stored, the report says why, no error
+        r = self.db.estimate()
+        self.assertFalse(r.stored)
+        self.assertIn("too_few", r.flags)
+        self.assertIn("too few", r.message)
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        # a store with duplicates: every tenth person registered twice
+        firsts = ["Anna", "Bernd", "Clara", "Dieter", "Eva", "Frank", "Gisela", "Hans", "Ines", "Jens"]
+        lasts = ["Adler", "Brandt", "Corbach", "Dressler", "Ebert", "Fiedler", "Gerber", "Hauser", "Imhof",
+                 "Jansen", "Kessler", "Lindner", "Maurer", "Nagel", "Oswald", "Pohl", "Quast", "Reuter", "Sauer",
+                 "Thiele", "Ulrich", "Vollmer", "Wendt", "Xander", "Yilmaz", "Zeller", "Arndt", "Bock", "Conrad",
+                 "Dietz", "Ernst", "Franke", "Glaser"]
+        for i in range(400):
+            fn, ln = firsts[i % 10], lasts[(i * 7) % len(lasts)]
+            birth = "19%02d-%02d-%02d" % (40 + i % 60, 1 + i % 12, 1 + (i * 3) % 28)
+            plz = "%05d" % (10115 + (i * 37) % 800)
+            for copy in range(2 if i % 10 == 0 else 1):
+                self.db.create(person(fn, ln, "p%d.%d@example.de" % (i, copy), "Weg %d" % i,
+                                      str(1 + i % 90), plz, "Stadt", birth_date=birth))
+        dry = self.db.estimate(dry_run=True)
+        self.assertFalse(dry.stored)
+        self.assertTrue(dry.converged)
+        self.assertEqual(dry.flags, [])
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        r = self.db.estimate(seed=1, random_pairs=20000)
+        self.assertTrue(r.stored)
+        self.assertEqual(r.customers, 440)
+        self.assertEqual(r.random_pairs, 20000)
+        self.assertGreater(r.candidate_pairs, 0)
+        self.assertGreater(r.iterations, 0)
+        self.assertTrue(0 < r.prior < 0.01)
+        self.assertIn("model stored", r.message)
+        self.assertIn("stored", repr(r))
+        self.assertNotEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        with self.assertRaises(ValueError):
+            self.db.estimate(seed=-1)
+        self.db.reset_match_config()
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+
     def test_dedupe_pairs_and_clusters(self) -> None:
         a = self.db.create(max_existing("max@example.de"))
         b = self.db.create(person("Max", "Mustermann", "max@example.de", "Hauptstr.", "12", "10115", "Berlin",

@@ -50,6 +50,12 @@ enum psq_stmt {
     ST_KEY_OF,
     ST_KEY_LOOKUP,
     ST_KEY_COUNT,
+    ST_KEY_COUNTED,
+    ST_COUNT_UP,
+    ST_COUNT_DOWN,
+    ST_COUNT_DROP,
+    ST_COUNT_DOWN_ALL,
+    ST_COUNT_DROP_ALL,
     ST_SCAN,
     ST_COUNTER_BUMP,
     ST_COUNTER_GET,
@@ -147,6 +153,16 @@ int psq_schema_latest(void);
  * The hash is part of the file format: never change it. */
 #define PSQ_HASHED_KINDS 100
 int64_t psq_key_hash(const char *value);
+
+/* The key kinds whose holders are counted in the table key_counts (schema
+ * 3): those the core asks counts of (the matcher's value frequencies:
+ * email, phone, address, and the frequency keys of given name, last name,
+ * company and "every customer", src/match/match.h).  The count of any
+ * other kind is read from the keys' index.  Part of the file format (the
+ * migration fills the counts of these kinds): a change needs a schema
+ * step. */
+#define PSQ_COUNTED_KINDS "100, 101, 102, 120, 121, 122, 123"
+int psq_kind_counted(int kind);
 
 /* store.c */
 int psq_fail(struct patron_sqlite *s, int rc, const char *fmt, ...) PSQ_PRINTF(3, 4);

@@ -123,8 +123,21 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_KEY_OF] = "SELECT kind, value FROM @customer_keys WHERE customer_id = ?1",
     [ST_KEY_LOOKUP] = "SELECT customer_id FROM @customer_keys WHERE kind = ?1 AND value = ?2 "
                       "ORDER BY customer_id",
-    /* index-only: a range of the keys table's primary key (kind, value, id) */
+    /* kinds not counted in key_counts: an index-only range of the keys
+     * table's primary key (kind, value, id) */
     [ST_KEY_COUNT] = "SELECT count(*) FROM @customer_keys WHERE kind = ?1 AND value = ?2",
+    /* the counted kinds (PSQ_COUNTED_KINDS): one row of key_counts */
+    [ST_KEY_COUNTED] = "SELECT n FROM @key_counts WHERE kind = ?1 AND value = ?2",
+    /* ... kept with every key of a counted kind written or deleted */
+    [ST_COUNT_UP] = "INSERT INTO @key_counts(kind, value, n) VALUES (?1, ?2, 1) "
+                    "ON CONFLICT(kind, value) DO UPDATE SET n = n + 1",
+    [ST_COUNT_DOWN] = "UPDATE @key_counts SET n = n - 1 WHERE kind = ?1 AND value = ?2",
+    [ST_COUNT_DROP] = "DELETE FROM @key_counts WHERE kind = ?1 AND value = ?2 AND n <= 0",
+    /* every counted key of customer ?1, before its keys are deleted */
+    [ST_COUNT_DOWN_ALL] = "UPDATE @key_counts SET n = n - 1 WHERE (kind, value) IN (SELECT kind, value "
+                          "FROM @customer_keys WHERE customer_id = ?1 AND kind IN (" PSQ_COUNTED_KINDS "))",
+    [ST_COUNT_DROP_ALL] = "DELETE FROM @key_counts WHERE n <= 0 AND (kind, value) IN (SELECT kind, value "
+                          "FROM @customer_keys WHERE customer_id = ?1 AND kind IN (" PSQ_COUNTED_KINDS "))",
     [ST_SCAN] = "SELECT id FROM @customers WHERE id > ?1"
                 " AND (?2 IS NULL OR state = ?2)"
                 " AND (?3 IS NULL OR coalesce(locked, 0) = ?3)"
@@ -619,6 +632,27 @@ static int cb_rollback(void *ctx)
 /* ------------------------------------------------------------------------ */
 /* Records                                                                   */
 
+/* One holder more (up) or fewer of a key of a counted kind (key_counts). */
+static int count_key(psq *s, int kind, sqlite3_value *stored, const char *value, int up)
+{
+    int rc = SQLITE_OK, i;
+    enum psq_stmt ids[2] = { up ? ST_COUNT_UP : ST_COUNT_DOWN, ST_COUNT_DROP };
+
+    for (i = 0; i < (up ? 1 : 2) && rc == SQLITE_OK; i++) {
+        sqlite3_stmt *st = stmt(s, ids[i], &rc);
+        if (!st)
+            break;
+        if (stored) {
+            sqlite3_bind_int(st, 1, kind);
+            sqlite3_bind_value(st, 2, stored);
+        } else {
+            bind_key(st, 1, kind, value);
+        }
+        rc = run(st);
+    }
+    return rc;
+}
+
 static int write_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n_keys,
                       const unsigned char *skip)
 {
@@ -636,6 +670,10 @@ static int write_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n
         bind_key(st, 1, keys[i].kind, keys[i].value);
         sqlite3_bind_int64(st, 3, id);
         if ((rc = run(st)) != SQLITE_OK)
+            return psq_fail(s, rc, "save keys");
+        /* a new row (not one ignored as there already) is one holder more */
+        if (psq_kind_counted(keys[i].kind) && sqlite3_changes(s->db) == 1 &&
+            (rc = count_key(s, keys[i].kind, NULL, keys[i].value, 1)) != SQLITE_OK)
             return psq_fail(s, rc, "save keys");
     }
     return 0;
@@ -773,7 +811,10 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
     return 0;
 }
 
-/* Delete the children of `id`, and its keys unless `keep_keys`. */
+static int uncount_keys(psq *s, sqlite3_int64 id, const char *what);
+
+/* Delete the children of `id`, and its keys unless `keep_keys` (their
+ * counts first). */
 static int delete_children_ex(psq *s, sqlite3_int64 id, int keep_keys, const char *what)
 {
     static const enum psq_stmt dels[] = { ST_ADDR_DELETE, ST_TAG_DELETE, ST_PROP_DELETE,
@@ -781,8 +822,28 @@ static int delete_children_ex(psq *s, sqlite3_int64 id, int keep_keys, const cha
     size_t i, n = sizeof dels / sizeof dels[0] - (keep_keys ? 1 : 0);
     int rc = SQLITE_OK;
 
+    if (!keep_keys && (rc = uncount_keys(s, id, what)) != 0)
+        return rc;
+
     for (i = 0; i < n; i++) {
         sqlite3_stmt *st = stmt(s, dels[i], &rc);
+        if (!st)
+            return psq_fail(s, rc, "%s", what);
+        sqlite3_bind_int64(st, 1, id);
+        if ((rc = run(st)) != SQLITE_OK)
+            return psq_fail(s, rc, "%s", what);
+    }
+    return 0;
+}
+
+/* Before the keys of `id` go: its counted keys one holder fewer. */
+static int uncount_keys(psq *s, sqlite3_int64 id, const char *what)
+{
+    static const enum psq_stmt ids[] = { ST_COUNT_DOWN_ALL, ST_COUNT_DROP_ALL };
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        sqlite3_stmt *st = stmt(s, ids[i], &rc);
         if (!st)
             return psq_fail(s, rc, "%s", what);
         sqlite3_bind_int64(st, 1, id);
@@ -856,6 +917,9 @@ static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t 
         sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
         sqlite3_bind_int64(del, 3, id);
         if ((rc = run(del)) != SQLITE_OK)
+            break;
+        if (psq_kind_counted(kind) && sqlite3_changes(s->db) == 1 &&
+            (rc = count_key(s, kind, sqlite3_column_value(st, 1), NULL, 0)) != SQLITE_OK)
             break;
     }
     done(st);
@@ -1086,7 +1150,7 @@ static int cb_count(void *ctx, int kind, const char *value, uint64_t *out)
 {
     psq *s = ctx;
     int rc = SQLITE_OK, step;
-    sqlite3_stmt *st = stmt(s, ST_KEY_COUNT, &rc);
+    sqlite3_stmt *st = stmt(s, psq_kind_counted(kind) ? ST_KEY_COUNTED : ST_KEY_COUNT, &rc);
 
     *out = 0;
     if (!st)

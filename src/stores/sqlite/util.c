@@ -45,3 +45,8 @@ char *psq_expand(const char *tmpl, const char *prefix)
     *q = '\0';
     return out;
 }
+
+int psq_kind_counted(int kind)
+{
+    return kind == 100 || kind == 101 || kind == 102 || (kind >= 120 && kind <= 123);
+}
