@@ -20,6 +20,52 @@
 static const char *const VALUES[] = { "Anna", "Müller", "anna@example.de", "1980-12-24", "de", "1",
                                       "Firma GmbH", "DE123456789", "" };
 
+#define HASH_TEXT "fuzzfuzzfuzz"
+
+/* A plain search: libFuzzer does not see it, so it does not learn the
+ * text and put it into names. */
+static int contains_n(const char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && hay[i + k] == needle[k])
+            k++;
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
+static int contains(const char *hay, const char *needle)
+{
+    return contains_n(hay, strlen(hay), needle);
+}
+
+/* Does any record of the plan hold `text` in a value other than its hash? */
+static int holds_outside_hash(const patron_merge_plan *plan, const char *text)
+{
+    for (size_t k = 0; k < patron_merge_plan_count(plan); k++) {
+        patron_customer *c = NULL;
+        fz_blob b;
+        int found;
+        FZ_OK(patron_customer_clone(patron_merge_plan_record(plan, k), &c));
+        FZ_OK(patron_record_set(c, PATRON_F_LOGIN_HASH, NULL));
+        b = fz_pack(c);
+        found = contains_n(b.p, b.n, text);
+        patron_free(b.p);
+        patron_customer_free(c);
+        if (found)
+            return 1;
+    }
+    for (int f = 1; f < PATRON_F__END; f++) { /* values of the caller's own */
+        const char *v = f == PATRON_F_LOGIN_HASH ? NULL : patron_merge_plan_value(plan, f);
+        if (v && contains(v, text))
+            return 1;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in;
@@ -117,7 +163,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_OK(patron_merge_plan_to_json(plan, &json, 0));
     FZ_CHECK(json_valid(json), "the plan's JSON is well-formed");
     FZ_CHECK(fz_utf8(json), "the plan's JSON is UTF-8");
-    FZ_CHECK(!strstr(json, "fuzzfuzzfuzz"), "no password hash in the plan's JSON");
+    /* the hash fz_customer() gives; unless another value holds its text */
+    if (!holds_outside_hash(plan, HASH_TEXT))
+        FZ_CHECK(!contains(json, HASH_TEXT), "no password hash in the plan's JSON");
     patron_free(json);
 
     st = patron_db_merge(db, &jid, plan);
