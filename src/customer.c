@@ -312,11 +312,13 @@ patron_status patron_record_set(patron_customer *c, int field, const char *value
                 if (value[i] < '0' || value[i] > '9')
                     return patron__cust_error(c, PATRON_E_INVALID, "%s must be a whole number >= 0",
                                               fi->name);
-            if ((n > 1 && value[0] == '0') || n > 19 ||
-                (n == 19 && strcmp(value, "9223372036854775807") > 0))
+            const char *max = field == PATRON_F_REVISION ? "18446744073709551615" /* uint64_t */
+                                                         : "9223372036854775807"; /* int64_t */
+            size_t max_n = strlen(max);
+            if ((n > 1 && value[0] == '0') || n > max_n || (n == max_n && strcmp(value, max) > 0))
                 return patron__cust_error(c, PATRON_E_INVALID,
-                                          "%s must be a whole number from 0 to 9223372036854775807 "
-                                          "without leading zeros", fi->name);
+                                          "%s must be a whole number from 0 to %s without leading zeros",
+                                          fi->name, max);
         }
         if (field == PATRON_F_LOCKED && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             return patron__cust_error(c, PATRON_E_INVALID, "locked must be 0 or 1");

@@ -61,7 +61,7 @@ static void key(patron_strbuf *sb, bool *first, const char *k, unsigned flags, i
 /* A JSON number as RFC 8259 writes an integer: digits, no leading zero. */
 static bool all_digits(const char *v)
 {
-    if (!*v || strlen(v) > 19 || (v[0] == '0' && v[1]))
+    if (!*v || strlen(v) > 20 || (v[0] == '0' && v[1]))
         return false;
     for (; *v; v++)
         if (*v < '0' || *v > '9')
