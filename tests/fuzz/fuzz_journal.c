@@ -8,6 +8,11 @@
  *    loads and gives well-formed JSON, no customer number, login or
  *    external reference leads to two customers, revisions only grew (and
  *    grew for every changed record), the merge counts as undone.
+ * An input that begins with '!' is instead an edit script applied to the
+ * payload the store holds (edited()): forged but well-formed before-images
+ * (another record's number, state "merged", a login of another customer),
+ * revisions, ids and lines changed — what a byte-level mutation of 2 KiB
+ * of hex rarely reaches.
  * Set PATRON_FUZZ_DUMP_PAYLOAD=FILE to write the payload the store really
  * holds (how the seeds in corpus/journal were made). */
 #include "check.h"
@@ -192,6 +197,163 @@ static void keys_unique(patron_db *db)
     }
 }
 
+static int grab_payload(void *ctx, const patron_journal_entry *e)
+{
+    *(char **)ctx = strdup(e->payload);
+    return 0;
+}
+
+/* ---- the edit script: forged but well-formed payloads ------------------ */
+
+typedef struct lines {
+    char **l;
+    size_t n;
+} lines;
+
+static void lines_add(lines *ls, const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    ls->l = realloc(ls->l, (ls->n + 1) * sizeof *ls->l);
+    FZ_CHECK(c && ls->l, "out of memory");
+    memcpy(c, s, n);
+    c[n] = '\0';
+    ls->l[ls->n++] = c;
+}
+
+static char *hex(const char *s, size_t n)
+{
+    static const char d[] = "0123456789abcdef";
+    char *h = malloc(2 * n + 2);
+    FZ_CHECK(h, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = d[(unsigned char)s[i] >> 4];
+        h[2 * i + 1] = d[(unsigned char)s[i] & 15];
+    }
+    h[2 * n] = '\0';
+    if (n == 0)
+        strcpy(h, "-");
+    return h;
+}
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Set a field of the before-image on record line `line` ("record ID REV HEX"). */
+static void edit_image(char **line, int field, const char *value)
+{
+    char *l = *line, *sp1 = strchr(l + 7, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL, *h;
+    size_t hn, n;
+    char *bytes, *packed = NULL, *nl;
+    patron_customer *c = NULL;
+    if (!sp2)
+        return;
+    h = sp2 + 1;
+    hn = strlen(h);
+    if (hn % 2)
+        return;
+    bytes = malloc(hn / 2 + 1);
+    FZ_CHECK(bytes, "out of memory");
+    for (size_t i = 0; i < hn; i += 2) {
+        int hi = hexv(h[i]), lo = hexv(h[i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(bytes);
+            return;
+        }
+        bytes[i / 2] = (char)(hi << 4 | lo);
+    }
+    FZ_OK(patron_customer_new(&c));
+    if (patron_record_unpack(c, bytes, hn / 2) == PATRON_OK &&
+        patron_record_set(c, field, value) == PATRON_OK) {
+        FZ_OK(patron_record_pack(&packed, &n, c));
+        h = hex(packed, n);
+        nl = malloc((size_t)(sp2 + 1 - l) + strlen(h) + 1);
+        FZ_CHECK(nl, "out of memory");
+        memcpy(nl, l, (size_t)(sp2 + 1 - l));
+        strcpy(nl + (sp2 + 1 - l), h);
+        free(h);
+        patron_free(packed);
+        free(*line);
+        *line = nl;
+    }
+    patron_customer_free(c);
+    free(bytes);
+}
+
+static const char *const EDIT_VALUES[] = {
+    "K000001", "K000002", "K000003", "K999999", "active", "pending", "merged", "anna", "am",
+    "anna@example.de", "anna.m@example.de", "shop", "1", "2", "3", "0", "99", "",
+};
+
+/* The genuine payload changed by the script in `in`: fields of a
+ * before-image set to values of the other records (numbers, states,
+ * logins, references), revisions and ids changed, lines dropped or
+ * repeated.  Every line stays well-formed, so undo gets past the parser. */
+static char *edited(const char *genuine, fz_in *in)
+{
+    lines ls = { NULL, 0 };
+    size_t total = 0;
+    char *out, *o;
+    for (const char *p = genuine; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        lines_add(&ls, p, n);
+        p += n + (e ? 1 : 0);
+    }
+    for (int ops = 0; ops < 8 && fz_left(in) && ls.n; ops++) {
+        unsigned op = fz_u8(in) % 5;
+        size_t k = fz_pick(in, (unsigned)ls.n);
+        char buf[40];
+        if (op == 0 && strncmp(ls.l[k], "record ", 7) == 0) {
+            int f = 1 + (int)fz_pick(in, PATRON_F__END - 1);
+            const char *v = fz_word(in, EDIT_VALUES, sizeof EDIT_VALUES / sizeof *EDIT_VALUES, buf, 32);
+            edit_image(&ls.l[k], f, v);
+        } else if (op == 1 && (strncmp(ls.l[k], "record ", 7) == 0 || strncmp(ls.l[k], "ref ", 4) == 0 ||
+                               strncmp(ls.l[k], "survivor ", 9) == 0)) {
+            /* a number of the line (id, revision, from id) to 0..4 */
+            char *l = ls.l[k], *sp = strchr(l, ' ');
+            unsigned which = fz_pick(in, 2);
+            if (which && sp)
+                sp = strchr(sp + 1, ' ');
+            if (sp && sp[1] >= '0' && sp[1] <= '9') {
+                char *end = sp + 1, *nl;
+                while (*end >= '0' && *end <= '9')
+                    end++;
+                nl = malloc(strlen(l) + 4);
+                FZ_CHECK(nl, "out of memory");
+                sprintf(nl, "%.*s%u%s", (int)(sp + 1 - l), l, fz_pick(in, 5), end);
+                free(l);
+                ls.l[k] = nl;
+            }
+        } else if (op == 2) {
+            free(ls.l[k]);
+            memmove(ls.l + k, ls.l + k + 1, (ls.n - k - 1) * sizeof *ls.l);
+            ls.n--;
+        } else if (op == 3 && ls.n < 16) {
+            lines_add(&ls, ls.l[k], strlen(ls.l[k]));
+        } else if (op == 4 && k > 0) {
+            char *t = ls.l[k];
+            ls.l[k] = ls.l[k - 1];
+            ls.l[k - 1] = t;
+        }
+    }
+    for (size_t i = 0; i < ls.n; i++)
+        total += strlen(ls.l[i]) + 1;
+    out = o = malloc(total + 1);
+    FZ_CHECK(out, "out of memory");
+    for (size_t i = 0; i < ls.n; i++) {
+        size_t n = strlen(ls.l[i]);
+        memcpy(o, ls.l[i], n);
+        o[n] = '\n';
+        o += n + 1;
+        free(ls.l[i]);
+    }
+    *o = '\0';
+    free(ls.l);
+    return out;
+}
+
 static int dump_payload(void *ctx, const patron_journal_entry *e)
 {
     fputs(e->payload, (FILE *)ctx);
@@ -243,10 +405,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     before = fz_snapshot(db, ms, 3, 0);
 
-    payload = malloc(size + 1);
-    FZ_CHECK(payload, "out of memory");
-    memcpy(payload, data, size);
-    payload[size] = '\0';
+    if (size > 0 && data[0] == '!') {
+        /* an edit script on the payload the store really holds */
+        char *genuine = NULL;
+        fz_in in;
+        FZ_CHECK(w.inner.begin(w.inner_ctx) == 0, "begin");
+        FZ_CHECK(w.inner.journal_get(w.inner_ctx, jid, grab_payload, &genuine) == 0, "journal_get");
+        w.inner.rollback(w.inner_ctx);
+        FZ_CHECK(genuine, "out of memory");
+        fz_init(&in, data + 1, size - 1);
+        payload = edited(genuine, &in);
+        free(genuine);
+    } else {
+        payload = malloc(size + 1);
+        FZ_CHECK(payload, "out of memory");
+        memcpy(payload, data, size);
+        payload[size] = '\0';
+    }
     w.target = jid;
     w.payload = payload;
     st = patron_db_undo(db, &uid, jid, 0);
