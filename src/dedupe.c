@@ -19,6 +19,8 @@
 #include "internal.h"
 
 #define MAX_THREADS 8
+/* Up to this many entries are sorted by insertion, not by radix. */
+#define SMALL_SORT 64
 
 typedef struct entry {
     uint64_t hash;
@@ -460,8 +462,23 @@ static patron_status read_all_forms(patron_db *db, batch *b)
  * every entry skipped (it would move nothing). */
 static bool radix_sort(entry *a, size_t n)
 {
-    entry *tmp = patron__malloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
-    size_t *cnt = patron__calloc((size_t)4 * 65536, sizeof *cnt);
+    entry *tmp, *src = a, *dst;
+    size_t *cnt;
+    if (n <= SMALL_SORT) {
+        /* a few entries (a small store): insertion sort, also stable,
+         * instead of 2 MiB of counters to clear and sum */
+        for (size_t i = 1; i < n; i++) {
+            entry e = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1].hash > e.hash; j--)
+                a[j] = a[j - 1];
+            a[j] = e;
+        }
+        return true;
+    }
+    tmp = patron__malloc(n * sizeof *tmp);
+    cnt = patron__calloc((size_t)4 * 65536, sizeof *cnt);
+    dst = tmp;
     if (!tmp || !cnt) {
         patron__free(tmp);
         patron__free(cnt);
