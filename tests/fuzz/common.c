@@ -209,7 +209,7 @@ char *fz_snapshot(patron_db *db, patron_memstore *ms, int n_orders, int without_
         patron_customer_free(c);
     }
     for (int o = 1; o <= n_orders; o++) {
-        char ref[16];
+        char ref[24];
         snprintf(ref, sizeof ref, "o%d", o);
         snprintf(line, sizeof line, "order %s: %lld\n", ref,
                  (long long)patron_memstore_ref_owner(ms, "order", ref));

@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         patron_customer *c = fz_customer(&in);
         st = (how & 3) == 3 ? patron_db_register(db, NULL, c) : patron_db_create(db, c);
         if (st == PATRON_OK) {
-            char ref[8];
+            char ref[24];
             ids[n] = patron_customer_id(c);
             snprintf(ref, sizeof ref, "o%zu", n + 1);
             FZ_OK(patron_memstore_set_ref(ms, "order", ref, ids[n], 0));
@@ -177,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* merged: the orders are the survivor's, the duplicates point to it */
     for (size_t i = 0; i < n; i++) {
-        char ref[8];
+        char ref[24];
         int dup = 0;
         snprintf(ref, sizeof ref, "o%zu", i + 1);
         for (size_t k = 0; k < nd; k++)
