@@ -260,7 +260,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                     f[k].tf = res.field[k].tf;
                     f[k].count = res.field[k].count;
                     f[k].n = res.field[k].n;
-                    f[k].base_weight = res.field[k].tf ? res.field[k].base_weight : res.field[k].weight;
+                    f[k].base_weight = res.field[k].base_weight;
                     f[k].a = dup_or_empty(res.field[k].a);
                     f[k].b = dup_or_empty(res.field[k].b);
                     oom |= !f[k].a || !f[k].b;

@@ -297,15 +297,60 @@ typedef struct cli_csv {
     /** The header's fields (copies, NUL-terminated) and their number. */
     char **header;
     size_t n_header;
+    /** How the file is written (separator, encoding, mark, line ends). */
+    csv_dialect dialect;
 } cli_csv;
 
+/** What a command was told about its input (--encoding, --delimiter);
+ *  zeros: detect both. */
+typedef struct cli_csv_opts {
+    int encoding;   /**< a csv_encoding; 0 detects it */
+    int delimiter;  /**< ',' ';' '\t'; 0 detects it */
+} cli_csv_opts;
+
+/** The options --encoding and --delimiter of the commands that read CSV,
+ *  into a cli_csv_opts member `member` of the argument struct. */
+extern const cli_choice cli_encoding_choices[], cli_delimiter_choices[];
+#define CLI_CSV_OPTS(type, member)                                                                            \
+    { .name = "--encoding", .kind = CLI_OPT_CHOICE,                                                          \
+      .target = offsetof(type, member) + offsetof(cli_csv_opts, encoding), .choices = cli_encoding_choices, \
+      .help = "the file's encoding (default: detected: UTF-8,\n"                                             \
+              "UTF-16 by its byte order mark, else Windows-1252)" },                                           \
+    { .name = "--delimiter", .kind = CLI_OPT_CHOICE,                                                         \
+      .target = offsetof(type, member) + offsetof(cli_csv_opts, delimiter), .choices = cli_delimiter_choices, \
+      .help = "the separator (default: the one of , ; TAB found\n"                                          \
+              "most often in the header line)" }
+
 /**
- * Open `path` (with `allow_stdin`, "-" is standard input), start reading
- * and read the header line, which must be well-formed and not empty.
+ * Open `path` (with `allow_stdin`, "-" is standard input), decide its
+ * encoding (csv_sniffer) from all its bytes — a pipe, which may not end
+ * for a while, from its first 64 KiB — and refuse it here, before anything
+ * is imported, when that cannot be decided; start reading and read
+ * the header line, which must be well-formed and not empty.  `o` may be
+ * NULL (detect everything).
  * @return CLI_OK, or CLI_ERR after a message (`in` is then closed).
  */
-int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin);
+int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin, const cli_csv_opts *o);
+
+/**
+ * The layout of `in`'s header with the names of --map (`maps`, each
+ * "COLUMN=NAME,...") and --map-file (`map_file`, may be NULL); CLI_OK, or
+ * CLI_ERR after a message that lists every unknown column.
+ */
+struct layout;
+int cli_csv_layout(cli *ctx, const cli_csv *in, const cli_list *maps, const char *map_file, struct layout *l);
 void cli_csv_close(cli_csv *in);
+
+/** The options --map and --map-file, into a cli_list member `maps` and a
+ *  `const char *` member `map_file` of the argument struct. */
+#define CLI_MAP_OPTS(type, maps, map_file)                                                                  \
+    { .name = "--map", .kind = CLI_OPT_ASSIGNS, .target = offsetof(type, maps), .arg = "COLUMN=FIELD,...",  \
+      .help = "name columns of the file: FIELD a column name of\n"                                         \
+              "the layout (see --help), prop.NAME for a custom\n"                                               \
+              "property, or - to skip the column; may repeat" },                                            \
+    { .name = "--map-file", .kind = CLI_OPT_TEXT, .target = offsetof(type, map_file), .arg = "FILE",        \
+      .needs = "a file name",                                                                               \
+      .help = "the same, one COLUMN=FIELD a line ('#' comments)" }
 
 /** Why a row does not fit its header (a malformed line, another number
  *  of fields, a NUL byte), or NULL when it is well-formed. */
@@ -330,7 +375,7 @@ typedef struct cli_rejects {
  */
 int cli_rejects_init(cli *ctx, cli_rejects *rj, const cli_csv *in, const char *path);
 /** Write one rejected row: its first line, the reason, its fields in the
- *  input's separator.  Returns 0, or -1 on a write error (errno set). */
+ *  input's dialect (separator, encoding, byte order mark, line ends).  Returns 0, or -1 on a write error (errno set). */
 int cli_reject(cli_rejects *rj, const csv_record *rec, const char *reason);
 /** Close the file; 0, or -1 on a write error.  Safe to call twice. */
 int cli_rejects_close(cli_rejects *rj);
@@ -362,7 +407,9 @@ extern const cli_command cli_cmd_estimate, cli_cmd_model;
 
 #define CLI_FIELDS_HELP \
     "FIELD names are the column names of the CSV layout (see 'patron import\n" \
-    "--help'); a name that is no field sets a custom property.  An empty VALUE\n" \
-    "clears the field.\n"
+    "--help'), German and English aliases included; prop.NAME=VALUE sets the\n" \
+    "custom property NAME.  Any other name is refused, with the closest field\n" \
+    "named.  An empty VALUE clears the field.  A birth date may be TT.MM.JJJJ,\n" \
+    "a country a name ('Deutschland').\n"
 
 #endif /* PATRON_CLI_H */

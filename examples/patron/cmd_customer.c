@@ -266,7 +266,7 @@ static void assignments_free(assignments *as)
 static int assignments_parse(cli *ctx, assignments *as, const char **ops, size_t n)
 {
     size_t i;
-    char err[256];
+    char err[2048];
 
     memset(as, 0, sizeof *as);
     as->names = calloc(n ? n : 1, sizeof *as->names);
@@ -293,7 +293,9 @@ static int assignments_parse(cli *ctx, assignments *as, const char **ops, size_t
         as->values[i] = eq + 1;
         as->n = i + 1;
     }
-    if (layout_init(&as->l, (const char *const *)as->names, n, err, sizeof err) < 0) {
+    /* operands: an unknown name is refused ("emial=x" is no property),
+     * with the closest field named; a property is written prop.NAME= */
+    if (layout_init_ex(&as->l, (const char *const *)as->names, n, NULL, 1, err, sizeof err) < 0) {
         assignments_free(as);
         return cli_fail(ctx, "%s", err);
     }

@@ -81,6 +81,9 @@ typedef struct import_args {
     int pending;
     const char *rejects;
     int raw;
+    cli_csv_opts csv;
+    cli_list maps;
+    const char *map_file;
 } import_args;
 
 static const cli_opt import_opts[] = {
@@ -90,7 +93,7 @@ static const cli_opt import_opts[] = {
               "rejected: a header 'line,reason,' followed by the\n"
               "input's header, then per rejected row its first\n"
               "line number, the reason and its original fields,\n"
-              "with the input's separator." },
+              "in the input's separator, encoding and line ends." },
     { .name = "--pending", .kind = CLI_OPT_FLAG, .target = offsetof(import_args, pending), .value = 1,
       .help = "import as pending shop customers without numbers, as\n"
               "'patron register' does for one: a row with the email\n"
@@ -101,12 +104,14 @@ static const cli_opt import_opts[] = {
               "is ' followed by = + - @ TAB or CR (as 'patron\n"
               "export' writes formulas) loses that ', and the\n"
               "rejects file neutralises formulas the same way." },
+    CLI_CSV_OPTS(import_args, csv),
+    CLI_MAP_OPTS(import_args, maps, map_file),
     CLI_OPT_TABLE_END,
 };
 
 static int cmd_import(cli *ctx, int argc, char **argv)
 {
-    import_args args = { 0, NULL, 0 };
+    import_args args;
     const char **ops;
     int k, rc, pending;
     const char *path;
@@ -122,6 +127,7 @@ static int cmd_import(cli *ctx, int argc, char **argv)
     cli_progress prog;
     char err[512];
 
+    memset(&args, 0, sizeof args);
     memset(&l, 0, sizeof l);
     memset(&rj, 0, sizeof rj);
     memset(&b, 0, sizeof b);
@@ -129,12 +135,13 @@ static int cmd_import(cli *ctx, int argc, char **argv)
         return rc;
     path = ops[0];
     pending = args.pending;
-    if ((rc = cli_csv_open(ctx, &in, path, 0)) != CLI_OK)
+    /* the encoding is decided from the whole file, and the header checked,
+     * before the database is opened: a file that cannot be read right
+     * imports nothing */
+    if ((rc = cli_csv_open(ctx, &in, path, 0, &args.csv)) != CLI_OK)
         return rc;
-    if (layout_init(&l, (const char *const *)in.header, in.n_header, err, sizeof err) < 0) {
-        rc = cli_fail(ctx, "%s: %s", path, err);
+    if ((rc = cli_csv_layout(ctx, &in, &args.maps, args.map_file, &l)) != CLI_OK)
         goto out;
-    }
     /* The rejects file repeats the header, without the password hashes. */
     if ((rc = cli_rejects_init(ctx, &rj, &in, args.rejects)) != CLI_OK)
         goto out;
@@ -267,30 +274,45 @@ out:
 
 const cli_command cli_cmd_import = {
     "import", cmd_import, "import customers from a CSV file",
-    "import FILE.csv [--pending] [--rejects FILE] [--raw]",
+    "import FILE.csv [--pending] [--rejects FILE] [--raw] [--encoding E] [--delimiter D] "
+    "[--map COLUMN=FIELD,...] [--map-file FILE]",
     "Import customers from a CSV file.  Every good row becomes an active customer\n"
     "with a new customer number (or the one in its 'number' column); every row\n"
     "the library refuses is written, with its line number and the reason, to the\n"
     "rejects file.  A summary says how many rows were imported and rejected.\n"
     "\n"
-    "The file is UTF-8, with or without byte order mark; the separator (',' or\n"
-    "';') is taken from the header line; quoting follows RFC 4180 (separators,\n"
-    "line breaks and doubled quotes inside double quotes).  Columns by header\n"
-    "name, in any order, case-insensitive:\n"
+    "The encoding is decided from the whole file before anything is imported:\n"
+    "UTF-8 (with or without byte order mark), UTF-16 LE or BE (by its byte order\n"
+    "mark), else Windows-1252 (what German Excel saves as \"CSV\").  A file it\n"
+    "cannot be decided for (UTF-8 beside other bytes, bytes Windows-1252 does not\n"
+    "define, NUL bytes) is refused whole; --encoding names it.  A named pipe is\n"
+    "judged by its first 64 KiB.  The separator (',' ';' or TAB) is taken from\n"
+    "the header line; quoting follows RFC 4180 (separators, line breaks and\n"
+    "doubled quotes inside double quotes); lines end in LF or CR LF.  Columns by\n"
+    "header name, in any order, compared without case, spaces, '_', '-', '.':\n"
     "  id                 external reference (source 'import', or the\n"
     "                     external_source column)\n"
     "  number             customer number to keep (else a new one is drawn)\n"
     "  salutation title first_name last_name company email phone birth_date\n"
-    "                     (YYYY-MM-DD), and every other customer field by its\n"
-    "                     name: mobile fax language b2b vat_id payment_terms\n"
-    "                     price_category group newsletter notes order_text\n"
-    "                     login_user\n"
+    "                     (YYYY-MM-DD or TT.MM.JJJJ), and every other customer\n"
+    "                     field by its name: mobile fax language b2b vat_id\n"
+    "                     payment_terms price_category group newsletter notes\n"
+    "                     order_text login_user\n"
     "  street             may hold the house number too ('Hauptstraße 12a')\n"
     "  house_number address_addition postal_code city state\n"
-    "  country            ISO code, default DE\n"
+    "  country            ISO code or name ('Deutschland', 'Austria'), default DE\n"
     "  tags               tags separated by '|'\n"
-    "Any other column becomes a custom property named after its header.\n",
+    "  prop.NAME          the custom property NAME\n"
+    "German and English headers are understood too: Vorname, Nachname or Name,\n"
+    "Straße or Str., Hausnummer, Adresszusatz, PLZ or ZIP, Ort or Stadt, Land,\n"
+    "E-Mail or Mail, Telefon or Tel., Mobil or Handy, Fax, Geburtsdatum,\n"
+    "Firma or Unternehmen, Anrede, Titel, Kundennummer, USt-IdNr, Kundengruppe,\n"
+    "Bemerkung, First name, Last name, ZIP code, Phone, Company, ...\n"
+    "Any other column is an error, reported for all of them at once before\n"
+    "anything is imported: name them with --map or --map-file.\n",
     import_opts, "FILE", 1, 1,
+    "The rejects file is written like the input: its separator, its encoding,\n"
+    "its byte order mark and line ends.\n"
     "Rows are saved in transactions of 10000 rows; a refused row costs only\n"
     "itself.  An import interrupted with SIGINT or SIGTERM saves the rows read so\n"
     "far and says at which line it stopped; one that is killed keeps every batch\n"
@@ -399,8 +421,9 @@ static int export_json(cli *ctx, FILE *out, const int64_t *ids, size_t n)
     return rc;
 }
 
-static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw)
+static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw, const csv_dialect *d)
 {
+    char **prop_names = NULL;
     const char *const *std = layout_export_names();
     size_t n_std = 0, i, j;
     keyset ks = { NULL, 0, 0 };
@@ -442,14 +465,24 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw
     }
 
     names = calloc(n_std + ks.n + 1, sizeof *names);
-    if (!names) {
+    prop_names = calloc(ks.n + 1, sizeof *prop_names);
+    if (!names || !prop_names) {
         rc = cli_fail(ctx, "out of memory");
         goto out;
     }
     for (i = 0; i < n_std; i++)
         names[i] = std[i];
-    for (i = 0; i < ks.n; i++)
-        names[n_std + i] = ks.keys[i];
+    /* custom properties as prop.KEY, which import reads back as such */
+    for (i = 0; i < ks.n; i++) {
+        size_t kl = strlen(ks.keys[i]);
+        if (!(prop_names[i] = malloc(kl + 6))) {
+            rc = cli_fail(ctx, "out of memory");
+            goto out;
+        }
+        memcpy(prop_names[i], "prop.", 5);
+        memcpy(prop_names[i] + 5, ks.keys[i], kl + 1);
+        names[n_std + i] = prop_names[i];
+    }
     if (layout_init(&l, names, n_std + ks.n, err, sizeof err) < 0) {
         /* A property named like a standard column ("city") cannot be told
          * apart from it in a CSV. */
@@ -457,12 +490,13 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw
         goto out;
     }
 
+    csv_write_bom(out, d);
     for (i = 0; i < l.n; i++) {
         if (i)
-            putc(',', out);
-        csv_write_str(out, ',', names[i]);
+            putc(d->sep, out);
+        csv_write_str(out, d->sep, names[i]);
     }
-    putc('\n', out);
+    csv_write_eol(out, d);
 
     /* Second pass: the rows. */
     for (i = 0; i < n; i++) {
@@ -483,13 +517,13 @@ static int export_csv(cli *ctx, FILE *out, const int64_t *ids, size_t n, int raw
                 goto out;
             }
             if (j)
-                putc(',', out);
+                putc(d->sep, out);
             if (raw)
-                csv_write_str(out, ',', v);
+                csv_write_str(out, d->sep, v);
             else
-                csv_write_cell(out, ',', v, v ? strlen(v) : 0);
+                csv_write_cell(out, d->sep, v, v ? strlen(v) : 0);
         }
-        putc('\n', out);
+        csv_write_eol(out, d);
         patron_customer_free(c);
         if ((i & 255) == 0)
             cli_progress_update(&prog, n + i, i);
@@ -500,6 +534,11 @@ out:
     free(tmp);
     layout_free(&l);
     free(names);
+    if (prop_names) {
+        for (i = 0; i < ks.n; i++)
+            free(prop_names[i]);
+        free(prop_names);
+    }
     keyset_free(&ks);
     return rc;
 }
@@ -509,9 +548,11 @@ typedef struct export_args {
     int which; /* CLI_FILTER_OPTS */
     const char *out;
     int raw;
+    int excel;
 } export_args;
 
 static const cli_choice export_formats[] = { { "csv", 0 }, { "json", 1 }, { NULL, 0 } };
+static const cli_choice export_dialects[] = { { "csv", 0 }, { "excel", 1 }, { NULL, 0 } };
 
 static const cli_opt export_opts[] = {
     { .name = "--format", .kind = CLI_OPT_CHOICE, .target = offsetof(export_args, json), .choices = export_formats,
@@ -523,13 +564,20 @@ static const cli_opt export_opts[] = {
               "beginning with = + - @ TAB or CR (a formula to a\n"
               "spreadsheet) gets a ' in front, which 'patron\n"
               "import' removes again." },
+    { .name = "--dialect", .kind = CLI_OPT_CHOICE, .target = offsetof(export_args, excel), .choices = export_dialects,
+      .help = "CSV: csv (default: ',', UTF-8, LF) or excel (';',\n"
+              "UTF-8 with byte order mark, CR LF: opens right in a\n"
+              "German Excel by double-click)" },
+    { .name = "--excel", .kind = CLI_OPT_FLAG, .target = offsetof(export_args, excel), .value = 1,
+      .help = "the same as --dialect excel" },
     CLI_FILTER_OPTS(export_args, which),
     CLI_OPT_TABLE_END,
 };
 
 static int cmd_export(cli *ctx, int argc, char **argv)
 {
-    export_args args = { 0, 0, NULL, 0 };
+    export_args args = { 0, 0, NULL, 0, 0 };
+    csv_dialect d = { ',', CSV_ENC_UTF8, 0, 0 };
     patron_filter filter;
     int rc;
     const char *out_path;
@@ -541,6 +589,13 @@ static int cmd_export(cli *ctx, int argc, char **argv)
         return rc;
     filter = cli_filter(args.which);
     out_path = args.out;
+    if (args.excel && args.json)
+        return cli_usage(ctx, "--excel and --dialect are for CSV, not JSON");
+    if (args.excel) {
+        d.sep = ';';
+        d.bom = 1;
+        d.crlf = 1;
+    }
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
     if ((rc = cli_collect_ids(ctx, &filter, &ids, &n)) != CLI_OK)
@@ -553,7 +608,7 @@ static int cmd_export(cli *ctx, int argc, char **argv)
         }
     }
     export_unreadable = 0;
-    rc = args.json ? export_json(ctx, out, ids, n) : export_csv(ctx, out, ids, n, args.raw);
+    rc = args.json ? export_json(ctx, out, ids, n) : export_csv(ctx, out, ids, n, args.raw, &d);
     free(ids);
     if (out != stdout) {
         if ((ferror(out) | fclose(out)) != 0 && rc == CLI_OK)
@@ -565,12 +620,14 @@ static int cmd_export(cli *ctx, int argc, char **argv)
 
 const cli_command cli_cmd_export = {
     "export", cmd_export, "write all customers as CSV or JSON",
-    "export [--format csv|json] [--out FILE] [--raw] [--pending|--active|--locked]",
+    "export [--format csv|json] [--excel | --dialect csv|excel] [--out FILE] [--raw] [--pending|--active|--locked]",
     "Write customers to standard output or a file.  CSV has the import layout\n"
     "(one address per customer: the default one), so that an export imports\n"
-    "again unchanged; custom properties follow as columns of their own, sorted\n"
-    "by name.  JSON is an array of customer objects with snake_case names and\n"
-    "all addresses.  Neither ever contains a password hash.  Merged-away\n"
+    "again unchanged; custom properties follow as columns of their own, named\n"
+    "prop.KEY and sorted by key.  --excel writes what a German Excel opens by\n"
+    "double-click: ';' between fields, UTF-8 with byte order mark, CR LF.\n"
+    "JSON is an array of customer objects with snake_case names and all\n"
+    "addresses.  Neither ever contains a password hash.  Merged-away\n"
     "customers are left out, and so is a stored row the library cannot read\n"
     "(invalid UTF-8 written by another program): it is named on stderr and the\n"
     "exit status is 1.  In CSV, values a spreadsheet would run as formulas\n"

@@ -111,6 +111,9 @@ typedef struct match_args {
     int mode;
     int json;
     const char *identifier;
+    cli_csv_opts csv;
+    cli_list maps;
+    const char *map_file;
 } match_args;
 
 static const cli_opt dedupe_opts[] = {
@@ -121,12 +124,14 @@ static const cli_opt dedupe_opts[] = {
       .help = "the CSV column NAME (a custom property) identifies a\n"
               "customer: an agreeing value is strong evidence for one\n"
               "person, a differing one against (e.g. a customer-card number)" },
+    CLI_CSV_OPTS(match_args, csv),
+    CLI_MAP_OPTS(match_args, maps, map_file),
     CLI_OPT_TABLE_END,
 };
 
 static int cmd_dedupe(cli *ctx, int argc, char **argv)
 {
-    match_args args = { PATRON_MATCH_FIELDS, 0, NULL };
+    match_args args = { PATRON_MATCH_FIELDS, 0, NULL, { 0, 0 }, { NULL, 0 }, NULL };
     const char **ops;
     int k, rc = CLI_OK, mode;
     const char *path, *bad;
@@ -149,22 +154,25 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         return rc;
     path = ops[0];
     mode = args.mode;
-    if ((rc = cli_csv_open(ctx, &in, path, 1)) != CLI_OK)
+    if ((rc = cli_csv_open(ctx, &in, path, 1, &args.csv)) != CLI_OK)
         return rc;
-    if (layout_init(&l, (const char *const *)in.header, in.n_header, err, sizeof err) < 0) {
-        rc = cli_fail(ctx, "%s: %s", path, err);
+    if ((rc = cli_csv_layout(ctx, &in, &args.maps, args.map_file, &l)) != CLI_OK)
         goto out;
-    }
     if (l.external < 0) {
         rc = cli_fail(ctx, "%s: the header has no 'id' column: the pairs name rows by it", path);
         goto out;
     }
     if (args.identifier) {
         size_t col;
-        for (col = 0; col < in.n_header && strcmp(in.header[col], args.identifier) != 0; col++)
+        if (!strncmp(args.identifier, "prop.", 5))
+            args.identifier += 5;
+        /* the property column of that key (prop.NAME, or mapped) */
+        for (col = 0; col < l.n && !(l.cols[col].kind == COL_PROPERTY && !strcmp(l.cols[col].key, args.identifier));
+             col++)
             ;
-        if (col == in.n_header) {
-            rc = cli_fail(ctx, "%s: --identifier %s: the header has no such column", path, args.identifier);
+        if (col == l.n) {
+            rc = cli_fail(ctx, "%s: --identifier %s: the header has no column prop.%s (or one mapped to it)", path,
+                         args.identifier, args.identifier);
             goto out;
         }
     }
@@ -292,7 +300,8 @@ out:
 
 const cli_command cli_cmd_dedupe = {
     "dedupe", cmd_dedupe, "find duplicates in a CSV file",
-    "dedupe FILE.csv [--mode fields|email] [--identifier NAME]",
+    "dedupe FILE.csv [--mode fields|email] [--identifier NAME] [--encoding E] [--delimiter D] "
+    "[--map COLUMN=FIELD,...] [--map-file FILE]",
     "Read a CSV file in the import layout (see 'patron import --help') into a\n"
     "memory store - no database is used or written - and write to standard\n"
     "output the pairs of rows judged duplicates, as CSV:\n"
@@ -317,7 +326,7 @@ static const cli_opt match_opts[] = {
 
 static int cmd_match(cli *ctx, int argc, char **argv)
 {
-    match_args args = { PATRON_MATCH_FIELDS, 0, NULL };
+    match_args args = { PATRON_MATCH_FIELDS, 0, NULL, { 0, 0 }, { NULL, 0 }, NULL };
     int rc, as_json, mode;
     patron_customer *c = NULL;
     patron_matches *mt = NULL;

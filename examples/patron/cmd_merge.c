@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "columns.h"
 #include "json.h"
 
 #include <errno.h>
@@ -79,6 +80,20 @@ static int parse_plan_args(cli *ctx, int argc, char **argv, plan_args *p)
     return -1;
 }
 
+/* "no such field", with the closest field when one is near. */
+static int no_such_field(cli *ctx, const char *opt, const char *assign)
+{
+    char name[64];
+    const char *eq = strchr(assign, '='), *near;
+    size_t len = eq ? (size_t)(eq - assign) : strlen(assign);
+
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), assign);
+    near = layout_suggest(name);
+    if (near)
+        return cli_fail(ctx, "%s %s: no such field (did you mean '%s'?)", opt, assign, near);
+    return cli_fail(ctx, "%s %s: no such field", opt, assign);
+}
+
 /* A field name for --take and --set: a customer field, "login" for the login. */
 static int plan_field(const char *name, size_t len)
 {
@@ -127,7 +142,7 @@ static int build_plan(cli *ctx, const plan_args *p, patron_merge_plan **plan)
         errno = 0;
         n = strtol(eq + 1, &end, 10);
         if (!f)
-            rc = cli_fail(ctx, "--take %s: no such field", p->takes.v[i]);
+            rc = no_such_field(ctx, "--take", p->takes.v[i]);
         else if (errno || end == eq + 1 || *end || n < 1 || (size_t)n > p->n_keys)
             rc = cli_fail(ctx, "--take %s: N is the position of a record in the command, 1 to %zu", p->takes.v[i],
                           p->n_keys);
@@ -138,7 +153,7 @@ static int build_plan(cli *ctx, const plan_args *p, patron_merge_plan **plan)
         const char *eq = strchr(p->sets.v[i], '=');
         int f = plan_field(p->sets.v[i], (size_t)(eq - p->sets.v[i]));
         if (!f)
-            rc = cli_fail(ctx, "--set %s: no such field", p->sets.v[i]);
+            rc = no_such_field(ctx, "--set", p->sets.v[i]);
         else if ((st = patron_merge_plan_set(*plan, f, eq + 1)) != PATRON_OK)
             rc = cli_fail_msg(ctx, "--set", patron_merge_plan_errmsg(*plan));
     }

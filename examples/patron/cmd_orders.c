@@ -49,7 +49,7 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
     if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
         return rc;
     path = ops[0];
-    if ((rc = cli_csv_open(ctx, &in, path, 0)) != CLI_OK)
+    if ((rc = cli_csv_open(ctx, &in, path, 0, NULL)) != CLI_OK)
         return rc;
     if ((rc = cli_rejects_init(ctx, &rj, &in, args.rejects)) != CLI_OK)
         goto out;

@@ -5,9 +5,14 @@
  */
 #include "columns.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "csv.h"
 
 #define TAG_SEP '|'
 #define DEFAULT_SOURCE "import"
@@ -167,11 +172,13 @@ static char *trimmed_copy(const char *s)
 /* The columns seen so far, for the check that none is given twice in one
  * pass over the header (a header of 60 000 columns took 7.5 s when each was
  * compared with all before it): fields and address fields by kind and id,
- * properties by name in an open-addressing table of at least 2n slots. */
+ * properties by key in an open-addressing table of at least 2n slots.  Each
+ * holds the index + 1 of the column that gave it first. */
 #define SEEN_IDS 256
 typedef struct seen_cols {
-    unsigned char fixed[COL_PROPERTY][SEEN_IDS];
-    const char **names;
+    size_t fixed[COL_PROPERTY][SEEN_IDS];
+    size_t *slots;
+    const column *cols;
     size_t mask;
 } seen_cols;
 
@@ -183,40 +190,623 @@ static size_t name_hash(const char *s)
     return h;
 }
 
-/* 1 if `col` was seen before (else it is noted), -1 if out of memory. */
-static int seen_before(seen_cols *sc, const column *col, size_t n)
+/* The index + 1 of the column that gave `cols[i]`'s meaning before, 0 if
+ * none did (it is noted), -1 if out of memory. */
+static long seen_before(seen_cols *sc, const column *cols, size_t i, size_t n)
 {
+    const column *col = &cols[i];
+
     if (col->kind != COL_PROPERTY) {
         unsigned id = col->id >= 0 && col->id < SEEN_IDS ? (unsigned)col->id : 0;
         if (sc->fixed[col->kind][id])
-            return 1;
-        sc->fixed[col->kind][id] = 1;
+            return (long)sc->fixed[col->kind][id];
+        sc->fixed[col->kind][id] = i + 1;
         return 0;
     }
-    if (!sc->names) {
+    if (!sc->slots) {
         size_t cap = 16;
         while (cap < 2 * n)
             cap *= 2;
-        if (!(sc->names = calloc(cap, sizeof *sc->names)))
+        if (!(sc->slots = calloc(cap, sizeof *sc->slots)))
             return -1;
         sc->mask = cap - 1;
+        sc->cols = cols;
     }
-    for (size_t h = name_hash(col->name) & sc->mask;; h = (h + 1) & sc->mask) {
-        if (!sc->names[h]) {
-            sc->names[h] = col->name;
+    for (size_t h = name_hash(col->key) & sc->mask;; h = (h + 1) & sc->mask) {
+        if (!sc->slots[h]) {
+            sc->slots[h] = i + 1;
             return 0;
         }
-        if (strcmp(sc->names[h], col->name) == 0)
-            return 1;
+        if (strcmp(cols[sc->slots[h] - 1].key, col->key) == 0)
+            return (long)sc->slots[h];
     }
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* A header name folded for comparison: ASCII letters in lower case, digits
+ * kept, ä ö ü (either case) as ae oe ue, ß as ss, spaces, '_', '-', '.' and
+ * '/' dropped; other bytes kept as they are.  "E-Mail" and "e_mail" are
+ * "email", "Straße" and "Str." are "strasse" and "str".  Returns 0 when the
+ * name is too long for any known one. */
+static int fold_name(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++) {
+        const char *add = NULL;
+        char one[2] = { 0, 0 };
+        unsigned char c = *p;
+
+        if (c == ' ' || c == '_' || c == '-' || c == '.' || c == '/' || c == '\t')
+            continue;
+        if (c == 0xC3 && p[1]) {
+            switch (p[1]) {
+            case 0xA4: case 0x84: add = "ae"; break;
+            case 0xB6: case 0x96: add = "oe"; break;
+            case 0xBC: case 0x9C: add = "ue"; break;
+            case 0x9F: add = "ss"; break;
+            default: break;
+            }
+            if (add)
+                p++;
+        }
+        if (!add) {
+            one[0] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            add = one;
+        }
+        while (*add) {
+            if (o + 1 >= cap)
+                return 0;
+            out[o++] = *add++;
+        }
+    }
+    out[o] = '\0';
+    return 1;
+}
+
+/* Header names in German and English, folded (fold_name), and the column
+ * they mean.  The layout's own names (first_name, ...) are found besides. */
+static const struct {
+    const char *alias;
+    const char *name;
+} aliases[] = {
+    { "vorname", "first_name" }, { "firstname", "first_name" }, { "givenname", "first_name" },
+    { "rufname", "first_name" },
+    { "nachname", "last_name" }, { "name", "last_name" }, { "lastname", "last_name" },
+    { "familienname", "last_name" }, { "familyname", "last_name" }, { "surname", "last_name" },
+    { "zuname", "last_name" },
+    { "strasse", "street" }, { "str", "street" }, { "street", "street" }, { "strassehausnummer", "street" },
+    { "strasseundhausnummer", "street" }, { "strassenr", "street" }, { "anschrift", "street" },
+    { "adresse", "street" }, { "address", "street" },
+    { "hausnummer", "house_number" }, { "hausnr", "house_number" }, { "housenumber", "house_number" },
+    { "houseno", "house_number" },
+    { "adresszusatz", "address_addition" }, { "zusatz", "address_addition" },
+    { "addressaddition", "address_addition" }, { "address2", "address_addition" },
+    { "plz", "postal_code" }, { "postleitzahl", "postal_code" }, { "zip", "postal_code" },
+    { "zipcode", "postal_code" }, { "postalcode", "postal_code" }, { "postcode", "postal_code" },
+    { "ort", "city" }, { "stadt", "city" }, { "wohnort", "city" }, { "city", "city" }, { "town", "city" },
+    { "bundesland", "state" }, { "region", "state" },
+    { "land", "country" }, { "country", "country" }, { "staat", "country" },
+    { "email", "email" }, { "mail", "email" }, { "emailadresse", "email" }, { "emailaddress", "email" },
+    { "telefon", "phone" }, { "tel", "phone" }, { "telefonnummer", "phone" }, { "telnr", "phone" },
+    { "phone", "phone" }, { "telephone", "phone" }, { "phonenumber", "phone" },
+    { "mobil", "mobile" }, { "mobile", "mobile" }, { "handy", "mobile" }, { "mobiltelefon", "mobile" },
+    { "mobilnummer", "mobile" }, { "mobilephone", "mobile" }, { "cellphone", "mobile" },
+    { "telefax", "fax" }, { "faxnummer", "fax" },
+    { "geburtsdatum", "birth_date" }, { "geburtstag", "birth_date" }, { "birthdate", "birth_date" },
+    { "birthday", "birth_date" }, { "dateofbirth", "birth_date" }, { "gebdatum", "birth_date" },
+    { "firma", "company" }, { "unternehmen", "company" }, { "firmenname", "company" },
+    { "company", "company" }, { "companyname", "company" },
+    { "anrede", "salutation" }, { "salutation", "salutation" },
+    { "titel", "title" },
+    { "kundennummer", "number" }, { "kundennr", "number" }, { "kdnr", "number" },
+    { "customernumber", "number" }, { "customerno", "number" },
+    { "sprache", "language" },
+    { "ustidnr", "vat_id" }, { "ustid", "vat_id" }, { "umsatzsteuerid", "vat_id" },
+    { "vatnumber", "vat_id" },
+    { "zahlungsbedingungen", "payment_terms" }, { "zahlungsziel", "payment_terms" },
+    { "preiskategorie", "price_category" }, { "preisgruppe", "price_category" },
+    { "kundengruppe", "group" }, { "gruppe", "group" }, { "customergroup", "group" },
+    { "notiz", "notes" }, { "notizen", "notes" }, { "bemerkung", "notes" }, { "bemerkungen", "notes" },
+    { "anmerkung", "notes" }, { "anmerkungen", "notes" }, { "note", "notes" },
+    { "auftragstext", "order_text" }, { "bestelltext", "order_text" },
+    { "benutzername", "login_user" }, { "login", "login_user" }, { "username", "login_user" },
+    { "schlagworte", "tags" }, { "schlagwoerter", "tags" },
+    { "externeid", "id" }, { "externalid", "id" }, { "quelle", "external_source" },
+};
+
+/* The layout's own names: the address columns, the customer fields, id
+ * and tags; `f` gets the field for a customer field. */
+static int own_name(const char *lower, column *col)
+{
+    size_t k;
+    int f;
+
+    if (!strcmp(lower, "id") || !strcmp(lower, "external_id")) {
+        col->kind = COL_EXTERNAL;
+        return 1;
+    }
+    if (!strcmp(lower, "tags")) {
+        col->kind = COL_TAGS;
+        return 1;
+    }
+    for (k = 0; k < sizeof address_columns / sizeof address_columns[0]; k++) {
+        if (!strcmp(lower, address_columns[k].name)) {
+            col->kind = COL_ADDRESS;
+            col->id = address_columns[k].id;
+            return 1;
+        }
+    }
+    if ((f = patron_field_from_name(lower)) != 0) {
+        col->kind = COL_FIELD;
+        col->id = f;
+        return 1;
+    }
+    return 0;
+}
+
+/* Find what `name` means: an alias, a layout name in any case and with any
+ * spacing ("First Name", "house-number").  1 found, 0 unknown. */
+static int resolve_name(const char *name, column *col)
+{
+    char key[80], other[80];
+    size_t k;
+    int f, n = patron_field_count();
+
+    if (!fold_name(name, key, sizeof key))
+        return 0;
+    for (k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
+        if (!strcmp(key, aliases[k].alias))
+            return own_name(aliases[k].name, col);
+    if (!strcmp(key, "id") || !strcmp(key, "externalid") || !strcmp(key, "tags"))
+        return own_name(key[0] == 'e' ? "external_id" : key, col);
+    for (k = 0; k < sizeof address_columns / sizeof address_columns[0]; k++) {
+        if (fold_name(address_columns[k].name, other, sizeof other) && !strcmp(key, other))
+            return own_name(address_columns[k].name, col);
+    }
+    for (f = 1; f <= n; f++) {
+        const char *fn = patron_field_name(f);
+        if (fn && fold_name(fn, other, sizeof other) && !strcmp(key, other))
+            return own_name(fn, col);
+    }
+    return 0;
+}
+
+/* Damerau-Levenshtein distance (optimal string alignment) of two short
+ * folded names; 99 when either is too long. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+    unsigned d[24][24];
+    size_t n = strlen(a), m = strlen(b), i, j;
+
+    if (n > 22 || m > 22)
+        return 99;
+    for (i = 0; i <= n; i++)
+        d[i][0] = (unsigned)i;
+    for (j = 0; j <= m; j++)
+        d[0][j] = (unsigned)j;
+    for (i = 1; i <= n; i++) {
+        for (j = 1; j <= m; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+const char *layout_suggest(const char *name)
+{
+    char key[80], other[80];
+    const char *best = NULL;
+    unsigned best_d = 99, limit;
+    size_t k;
+    int f, n = patron_field_count();
+
+    if (!fold_name(name, key, sizeof key) || !key[0])
+        return NULL;
+    limit = strlen(key) >= 8 ? 2 : 1;
+    for (k = 0; k < sizeof aliases / sizeof aliases[0]; k++) {
+        unsigned d = edit_distance(key, aliases[k].alias);
+        if (d < best_d) {
+            best_d = d;
+            best = aliases[k].name;
+        }
+    }
+    for (f = 1; f <= n; f++) {
+        const char *fn = patron_field_name(f);
+        if (fn && !is_system_field(f) && fold_name(fn, other, sizeof other)) {
+            unsigned d = edit_distance(key, other);
+            if (d < best_d) {
+                best_d = d;
+                best = fn;
+            }
+        }
+    }
+    for (k = 0; k < sizeof address_columns / sizeof address_columns[0]; k++) {
+        if (fold_name(address_columns[k].name, other, sizeof other)) {
+            unsigned d = edit_distance(key, other);
+            if (d < best_d) {
+                best_d = d;
+                best = address_columns[k].name;
+            }
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+/* ---- the user's names: --map and --map-file ------------------------------- */
+
+static int map_push(col_map *m, const char *from, size_t flen, const char *to, size_t tlen)
+{
+    char *a, *b;
+
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 8;
+        char **f = realloc(m->from, cap * sizeof *f);
+        if (!f)
+            return -1;
+        m->from = f;
+        f = realloc(m->to, cap * sizeof *f);
+        if (!f)
+            return -1;
+        m->to = f;
+        m->cap = cap;
+    }
+    while (flen && is_space((unsigned char)*from))
+        from++, flen--;
+    while (flen && is_space((unsigned char)from[flen - 1]))
+        flen--;
+    while (tlen && is_space((unsigned char)*to))
+        to++, tlen--;
+    while (tlen && is_space((unsigned char)to[tlen - 1]))
+        tlen--;
+    a = malloc(flen + 1);
+    b = malloc(tlen + 1);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return -1;
+    }
+    memcpy(a, from, flen);
+    a[flen] = '\0';
+    memcpy(b, to, tlen);
+    b[tlen] = '\0';
+    m->from[m->n] = a;
+    m->to[m->n] = b;
+    m->n++;
+    return 0;
+}
+
+/* One "COLUMN=NAME" of `len` bytes. */
+static int map_entry(col_map *m, const char *s, size_t len, const char *where, char *err, size_t errlen)
+{
+    const char *eq = NULL;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (s[i] == '=')
+            eq = s + i; /* the last '=': a name of ours has none */
+    if (!eq || eq == s || eq == s + len - 1) {
+        snprintf(err, errlen, "%s: '%.*s' is not COLUMN=NAME", where, (int)(len > 200 ? 200 : len), s);
+        return -1;
+    }
+    if (map_push(m, s, (size_t)(eq - s), eq + 1, len - (size_t)(eq - s) - 1) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int col_map_add(col_map *m, const char *spec, char *err, size_t errlen)
+{
+    while (*spec) {
+        const char *end = strchr(spec, ',');
+        size_t len = end ? (size_t)(end - spec) : strlen(spec);
+        if (len && map_entry(m, spec, len, "--map", err, errlen) < 0)
+            return -1;
+        spec += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+int col_map_load(col_map *m, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL, *text = NULL, where[300];
+    size_t len = 0, cap = 0, n, tlen, i, line = 1;
+    csv_sniffer sn;
+    csv_decoder dec;
+    csv_encoding enc;
+    int rc = -1;
+
+    if (!f) {
+        snprintf(err, errlen, "--map-file: cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *p = cap > (1u << 20) ? NULL : realloc(data, cap = cap ? 2 * cap : 8192);
+            if (!p) {
+                snprintf(err, errlen, "--map-file: '%s' is too big for a mapping", path);
+                goto out;
+            }
+            data = p;
+        }
+        n = fread(data + len, 1, 4096, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "--map-file: cannot read '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    /* written in Notepad or Excel: any encoding the CSV may have */
+    csv_sniff_init(&sn, CSV_ENC_AUTO);
+    csv_sniff_feed(&sn, data, len);
+    if (csv_sniff_end(&sn, &enc, where, sizeof where) < 0) {
+        snprintf(err, errlen, "--map-file '%s': %s", path, where);
+        goto out;
+    }
+    csv_decoder_init(&dec, enc);
+    if (!(text = malloc(CSV_DECODE_MAX(len) + 1))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    tlen = csv_decode(&dec, data, len, 1, text);
+    i = tlen >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    snprintf(where, sizeof where, "--map-file %s", path);
+    while (i < tlen) {
+        size_t e = i, k;
+        while (e < tlen && text[e] != '\n')
+            e++;
+        k = e;
+        while (k > i && (text[k - 1] == '\r' || is_space((unsigned char)text[k - 1])))
+            k--;
+        while (i < k && is_space((unsigned char)text[i]))
+            i++;
+        if (k > i && text[i] != '#') {
+            char w[340];
+            snprintf(w, sizeof w, "%s, line %zu", where, line);
+            if (map_entry(m, text + i, k - i, w, err, errlen) < 0)
+                goto out;
+        }
+        i = e + 1;
+        line++;
+    }
+    rc = 0;
+out:
+    free(data);
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+void col_map_free(col_map *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++) {
+        free(m->from[i]);
+        free(m->to[i]);
+    }
+    free(m->from);
+    free(m->to);
+    memset(m, 0, sizeof *m);
+}
+
+/* The map's name for header `name`: compared as given (trimmed), else
+ * folded; NULL if the map has none. */
+static const char *mapped(const col_map *m, const char *name)
+{
+    char a[80], b[80];
+    size_t i;
+
+    if (!m)
+        return NULL;
+    for (i = m->n; i-- > 0;)
+        if (!strcmp(m->from[i], name))
+            return m->to[i];
+    if (!fold_name(name, a, sizeof a) || !a[0])
+        return NULL;
+    for (i = m->n; i-- > 0;)
+        if (fold_name(m->from[i], b, sizeof b) && !strcmp(a, b))
+            return m->to[i];
+    return NULL;
+}
+
+/* ---- the layout ------------------------------------------------------------- */
+
+/* A message of several parts, each added with "; " between, cut at `cap`. */
+typedef struct msgbuf {
+    char *s;
+    size_t cap, len;
+    unsigned parts;
+} msgbuf;
+
+static void msg_add(msgbuf *m, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void msg_add(msgbuf *m, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    if (m->len + 1 >= m->cap)
+        return;
+    if (m->parts++ && m->len + 3 < m->cap) {
+        memcpy(m->s + m->len, "; ", 3);
+        m->len += 2;
+    }
+    va_start(ap, fmt);
+    k = vsnprintf(m->s + m->len, m->cap - m->len, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        m->len += (size_t)k < m->cap - m->len ? (size_t)k : m->cap - m->len - 1;
+}
+
+/* Name `what` (as given) for column `col`: an own name or alias, prop.KEY,
+ * or "-" (mapped only).  0, or -1 with *why: 1 unknown, 2 bad property key,
+ * 3 system field, 4 out of memory. */
+static int make_column(column *col, const char *what, int allow_skip, int *why)
+{
+    if (allow_skip && !strcmp(what, "-")) {
+        col->kind = COL_IGNORE;
+        return 0;
+    }
+    if (!strncasecmp(what, "prop.", 5)) {
+        if (!valid_property_key(what + 5)) {
+            *why = 2;
+            return -1;
+        }
+        col->kind = COL_PROPERTY;
+        if (!(col->key = strdup(what + 5))) {
+            *why = 4;
+            return -1;
+        }
+        return 0;
+    }
+    if (!resolve_name(what, col)) {
+        *why = 1;
+        return -1;
+    }
+    if (col->kind == COL_FIELD && is_system_field(col->id)) {
+        *why = 3;
+        return -1;
+    }
+    return 0;
+}
+
+/* The name the layout gives column `col` ("last_name", "prop.x"). */
+static const char *column_meaning(const column *col, char *buf, size_t cap)
+{
+    size_t k;
+
+    switch (col->kind) {
+    case COL_EXTERNAL:
+        return "id";
+    case COL_TAGS:
+        return "tags";
+    case COL_ADDRESS:
+        for (k = 0; k < sizeof address_columns / sizeof address_columns[0]; k++)
+            if (address_columns[k].id == col->id)
+                return address_columns[k].name;
+        return "?";
+    case COL_FIELD:
+        return patron_field_name(col->id);
+    case COL_PROPERTY:
+        snprintf(buf, cap, "prop.%s", col->key);
+        return buf;
+    default:
+        return "-";
+    }
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+/* Country names, folded (fold_name), and their ISO 3166-1 codes: the
+ * countries a German-speaking shop sells to most, in German and English. */
+static const struct {
+    const char *name;
+    const char *code;
+} countries[] = {
+    { "deutschland", "DE" }, { "germany", "DE" }, { "bundesrepublikdeutschland", "DE" }, { "brd", "DE" },
+    { "d", "DE" }, { "oesterreich", "AT" }, { "osterreich", "AT" }, { "austria", "AT" }, { "a", "AT" },
+    { "schweiz", "CH" }, { "switzerland", "CH" }, { "suisse", "CH" }, { "svizzera", "CH" },
+    { "liechtenstein", "LI" }, { "fl", "LI" }, { "luxemburg", "LU" }, { "luxembourg", "LU" },
+    { "niederlande", "NL" }, { "netherlands", "NL" }, { "thenetherlands", "NL" }, { "holland", "NL" },
+    { "belgien", "BE" }, { "belgium", "BE" }, { "belgique", "BE" },
+    { "frankreich", "FR" }, { "france", "FR" }, { "italien", "IT" }, { "italy", "IT" }, { "italia", "IT" },
+    { "spanien", "ES" }, { "spain", "ES" }, { "espana", "ES" }, { "portugal", "PT" },
+    { "polen", "PL" }, { "poland", "PL" }, { "polska", "PL" },
+    { "daenemark", "DK" }, { "danemark", "DK" }, { "denmark", "DK" },
+    { "schweden", "SE" }, { "sweden", "SE" }, { "norwegen", "NO" }, { "norway", "NO" },
+    { "finnland", "FI" }, { "finland", "FI" },
+    { "tschechien", "CZ" }, { "tschechischerepublik", "CZ" }, { "czechia", "CZ" }, { "czechrepublic", "CZ" },
+    { "slowakei", "SK" }, { "slovakia", "SK" }, { "slowenien", "SI" }, { "slovenia", "SI" },
+    { "ungarn", "HU" }, { "hungary", "HU" }, { "kroatien", "HR" }, { "croatia", "HR" },
+    { "rumaenien", "RO" }, { "rumanien", "RO" }, { "romania", "RO" }, { "bulgarien", "BG" }, { "bulgaria", "BG" },
+    { "griechenland", "GR" }, { "greece", "GR" }, { "tuerkei", "TR" }, { "turkei", "TR" }, { "turkey", "TR" },
+    { "irland", "IE" }, { "ireland", "IE" },
+    { "grossbritannien", "GB" }, { "vereinigteskoenigreich", "GB" }, { "unitedkingdom", "GB" },
+    { "greatbritain", "GB" }, { "england", "GB" }, { "uk", "GB" },
+    { "usa", "US" }, { "vereinigtestaaten", "US" }, { "unitedstates", "US" }, { "unitedstatesofamerica", "US" },
+};
+
+const char *country_code(const char *name)
+{
+    static const char *const iso[] = { "DE", "AT", "CH", "LI", "LU", "NL", "BE", "FR", "IT", "ES", "PT", "PL",
+                                       "DK", "SE", "NO", "FI", "CZ", "SK", "SI", "HU", "HR", "RO", "BG", "GR",
+                                       "TR", "IE", "GB", "US" };
+    char key[64];
+    size_t k;
+
+    if (!fold_name(name, key, sizeof key) || !key[0])
+        return NULL;
+    for (k = 0; k < sizeof countries / sizeof countries[0]; k++)
+        if (!strcmp(key, countries[k].name))
+            return countries[k].code;
+    if (strlen(key) == 2) {
+        /* "de" -> "DE" (the library takes any case, but says it back) */
+        for (k = 0; k < sizeof iso / sizeof iso[0]; k++)
+            if (!strcasecmp(key, iso[k]))
+                return iso[k];
+    }
+    return NULL;
+}
+
+int german_date(const char *s, char out[11])
+{
+    unsigned d = 0, m = 0, y = 0;
+    int nd = 0, nm = 0, ny = 0;
+
+    s = skip_spaces(s);
+    while (is_digit((unsigned char)*s) && nd < 3)
+        d = d * 10 + (unsigned)(*s++ - '0'), nd++;
+    if (nd < 1 || nd > 2 || *s++ != '.')
+        return 0;
+    while (is_digit((unsigned char)*s) && nm < 3)
+        m = m * 10 + (unsigned)(*s++ - '0'), nm++;
+    if (nm < 1 || nm > 2 || *s++ != '.')
+        return 0;
+    while (is_digit((unsigned char)*s) && ny < 5)
+        y = y * 10 + (unsigned)(*s++ - '0'), ny++;
+    if (ny != 4 || *skip_spaces(s))
+        return 0;
+    snprintf(out, 11, "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
+    return 1;
 }
 
 int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t errlen)
 {
-    size_t i, j, k;
-    int dup;
-    seen_cols *sc = calloc(1, sizeof *sc);
+    return layout_init_ex(l, names, n, NULL, 0, err, errlen);
+}
 
+#define MAX_LISTED 20
+
+int layout_init_ex(layout *l, const char *const *names, size_t n, const col_map *map, int operands, char *err,
+                   size_t errlen)
+{
+    size_t i, n_unknown = 0, listed = 0;
+    long dup;
+    seen_cols *sc = calloc(1, sizeof *sc);
+    msgbuf msg = { err, errlen, 0, 0 };
+    char unknown[1200] = "", buf[80];
+    size_t ulen = 0;
+    const char *col_word = operands ? "field" : "column";
+
+    err[0] = '\0';
     memset(l, 0, sizeof *l);
     l->street = l->house_number = l->source = l->login_hash = l->external = -1;
     l->cols = calloc(n ? n : 1, sizeof *l->cols);
@@ -229,8 +819,8 @@ int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t
     }
     for (i = 0; i < n; i++) {
         column *col = &l->cols[i];
-        char lower[80];
-        int f;
+        const char *to;
+        int why = 0;
 
         col->name = trimmed_copy(names[i]);
         l->n = i + 1;
@@ -239,52 +829,59 @@ int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t
             goto fail;
         }
         if (!col->name[0]) {
-            snprintf(err, errlen, "column %zu has no name", i + 1);
-            goto fail;
+            msg_add(&msg, "%s %zu has no name", col_word, i + 1);
+            col->kind = COL_IGNORE;
+            continue;
         }
-        for (j = 0; col->name[j] && j < sizeof lower - 1; j++) {
-            char c = col->name[j];
-            lower[j] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-        }
-        lower[j] = '\0';
-        if (col->name[j])
-            lower[0] = '\0'; /* too long for any known name */
-
-        col->kind = COL_PROPERTY;
-        if (!strcmp(lower, "id") || !strcmp(lower, "external_id")) {
-            col->kind = COL_EXTERNAL;
-        } else if (!strcmp(lower, "tags")) {
-            col->kind = COL_TAGS;
-        } else {
-            for (k = 0; k < sizeof address_columns / sizeof address_columns[0]; k++) {
-                if (!strcmp(lower, address_columns[k].name)) {
-                    col->kind = COL_ADDRESS;
-                    col->id = address_columns[k].id;
-                    break;
-                }
-            }
-            if (col->kind == COL_PROPERTY && lower[0] && (f = patron_field_from_name(lower)) != 0) {
-                if (is_system_field(f)) {
-                    snprintf(err, errlen, "column '%s' is kept by the library and cannot be set", col->name);
-                    goto fail;
-                }
-                col->kind = COL_FIELD;
-                col->id = f;
-            }
-        }
-        if (col->kind == COL_PROPERTY && !valid_property_key(col->name)) {
-            snprintf(err, errlen,
-                     "column '%.64s' is no field, and not a valid property key "
-                     "(1 to 64 letters, digits, '_', '-', '.')",
-                     col->name);
-            goto fail;
-        }
-        if ((dup = seen_before(sc, col, n)) != 0) {
-            if (dup < 0)
+        to = mapped(map, col->name);
+        if (make_column(col, to ? to : col->name, to != NULL, &why) < 0) {
+            col->kind = COL_IGNORE;
+            if (why == 4) {
                 snprintf(err, errlen, "out of memory");
-            else
-                snprintf(err, errlen, "column '%s' is given twice", col->name);
-            goto fail;
+                goto fail;
+            }
+            if (to && why != 3) {
+                msg_add(&msg, "--map '%.64s=%.64s': '%.64s' is %s", col->name, to, to,
+                        why == 2 ? "not a valid property key after 'prop.' (1 to 64 letters, digits, '_', '-', '.')"
+                                 : "no field (a field of 'patron import --help', prop.NAME or -)");
+            } else if (why == 3) {
+                msg_add(&msg, "%s '%.64s' is kept by the library and cannot be set", col_word, col->name);
+            } else if (why == 2) {
+                msg_add(&msg, "%s '%.64s': not a valid property key after 'prop.' (1 to 64 letters, digits, '_', "
+                        "'-', '.')", col_word, col->name);
+            } else {
+                /* unknown: listed together below */
+                if (listed < MAX_LISTED && ulen + 200 < sizeof unknown) {
+                    const char *s = layout_suggest(col->name);
+                    int k = snprintf(unknown + ulen, sizeof unknown - ulen, "%s'%.64s'%s%s%s", listed ? ", " : "",
+                                     col->name, s ? (operands ? " (did you mean '" : " (") : "", s ? s : "",
+                                     s ? (operands ? "'?)" : "?)") : "");
+                    if (k > 0)
+                        ulen += (size_t)k;
+                    listed++;
+                }
+                n_unknown++;
+            }
+            continue;
+        }
+        if (col->kind == COL_IGNORE)
+            continue;
+        if ((dup = seen_before(sc, l->cols, i, n)) != 0) {
+            if (dup < 0) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            {
+                const column *first = &l->cols[dup - 1];
+                char fa[80], fb[80];
+                if (!strcmp(first->name, col->name) ||
+                    (fold_name(first->name, fa, sizeof fa) && fold_name(col->name, fb, sizeof fb) && !strcmp(fa, fb)))
+                    msg_add(&msg, "%s '%.64s' is given twice", col_word, col->name);
+                else
+                    msg_add(&msg, "%ss '%.64s' and '%.64s' both give %s", col_word, first->name, col->name,
+                            column_meaning(col, buf, sizeof buf));
+            }
+            continue;
         }
         if (col->kind == COL_ADDRESS && col->id == PATRON_A_STREET)
             l->street = (long)i;
@@ -297,12 +894,25 @@ int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t
         else if (col->kind == COL_EXTERNAL)
             l->external = (long)i;
     }
-    free(sc->names);
+    if (n_unknown) {
+        if (operands)
+            msg_add(&msg, "unknown field%s %s%s: a custom property is written prop.NAME=VALUE", n_unknown > 1 ? "s" : "",
+                    unknown, n_unknown > listed ? " and more" : "");
+        else
+            msg_add(&msg,
+                    "%zu unknown column%s: %s%s; name %s with --map 'COLUMN=FIELD,...' or --map-file FILE "
+                    "(FIELD: a column of 'patron import --help', prop.NAME for a custom property, - to skip it)",
+                    n_unknown, n_unknown > 1 ? "s" : "", unknown, n_unknown > listed ? ", ..." : "",
+                    n_unknown > 1 ? "them" : "it");
+    }
+    if (msg.parts)
+        goto fail;
+    free(sc->slots);
     free(sc);
     return 0;
 
 fail:
-    free(sc->names);
+    free(sc->slots);
     free(sc);
     layout_free(l);
     return -1;
@@ -313,8 +923,10 @@ void layout_free(layout *l)
     size_t i;
 
     if (l->cols) {
-        for (i = 0; i < l->n; i++)
+        for (i = 0; i < l->n; i++) {
             free(l->cols[i].name);
+            free(l->cols[i].key);
+        }
         free(l->cols);
     }
     memset(l, 0, sizeof *l);
@@ -383,6 +995,7 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
     size_t i, addr = layout_address(c);
     int want_address = 0;
     const char *house = l->house_number >= 0 ? values[l->house_number] : NULL;
+    char date[11];
 
     /* Does the row touch the address? */
     for (i = 0; i < l->n; i++) {
@@ -406,6 +1019,8 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
         if (!v[0] && !update)
             continue;
         switch (col->kind) {
+        case COL_IGNORE:
+            continue;
         case COL_FIELD:
             if (col->id == PATRON_F_EXTERNAL_SOURCE && l->external >= 0) {
                 if (v[0] && !values[l->external][0]) {
@@ -414,6 +1029,8 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
                 }
                 continue; /* set with the external id */
             }
+            if (col->id == PATRON_F_BIRTH_DATE && german_date(v, date))
+                v = date; /* 24.12.1980 */
             st = patron_customer_set(c, col->id, v);
             break;
         case COL_EXTERNAL: {
@@ -454,6 +1071,8 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
             }
             if (col->id == PATRON_A_COUNTRY && !v[0])
                 v = DEFAULT_COUNTRY;
+            else if (col->id == PATRON_A_COUNTRY && country_code(v))
+                v = country_code(v); /* Deutschland */
             st = patron_customer_address_set(c, addr, col->id, v);
             break;
         case COL_TAGS:
@@ -462,7 +1081,7 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
                 return st;
             continue;
         case COL_PROPERTY:
-            st = patron_customer_prop_set(c, col->name, v[0] ? v : NULL);
+            st = patron_customer_prop_set(c, col->key, v[0] ? v : NULL);
             if (st == PATRON_E_NOT_FOUND && !v[0])
                 st = PATRON_OK;
             break;
@@ -516,7 +1135,7 @@ int layout_value(const layout *l, size_t i, const patron_customer *c, const char
         return 0;
     }
     case COL_PROPERTY:
-        *out = patron_customer_prop_get(c, col->name);
+        *out = patron_customer_prop_get(c, col->key);
         return 0;
     default:
         return 0;

@@ -5,7 +5,9 @@
  *
  * One layout serves `import` (columns by header name), `create` and
  * `update` (FIELD=VALUE names) and `export` (which writes the same names,
- * so an export imports again unchanged).  A name is, case-insensitively:
+ * so an export imports again unchanged).  Names are compared folded:
+ * case-insensitive, without spaces, '_', '-', '.', '/', with ä ö ü ß as
+ * ae oe ue ss ("E-Mail" = "email", "First name" = "first_name").  A name is:
  *
  *   id (or external_id)   the external reference; its source is the
  *                         external_source column, else "import"
@@ -18,10 +20,22 @@
  *                         number, salutation, title, first_name, last_name,
  *                         company, email, phone, mobile, fax, birth_date,
  *                         language, b2b, vat_id, ..., login_hash)
- *   anything else         a custom property with the header as key
+ *   a German or English   Vorname, Nachname/Name, Straße/Str., Hausnummer,
+ *   alias                 PLZ/ZIP, Ort/Stadt, Land, E-Mail/Mail, Telefon/
+ *                         Tel., Mobil/Handy, Geburtsdatum, Firma, Anrede,
+ *                         Kundennummer ... (the table `aliases` in columns.c)
+ *   prop.KEY              the custom property KEY
+ * Any other name is refused: all of them in one message, with the closest
+ * known name where one is near.  A col_map (--map, --map-file) names
+ * columns the table does not know: COLUMN=NAME, NAME one of the above or
+ * "-" to skip the column.
  *
- * A "street" value that ends in a house number ("Hauptstraße 12a") is split
- * into street and house number when no house number is given beside it.
+ * Values: a "street" value that ends in a house number ("Hauptstraße 12a")
+ * is split into street and house number when no house number is given
+ * beside it; a country given by name ("Deutschland", "Österreich",
+ * "Switzerland") becomes its ISO code; a birth date as TT.MM.JJJJ (or
+ * T.M.JJJJ) becomes JJJJ-MM-TT.  No field of the layout is a number, so
+ * there are no decimal commas to read.
  */
 #ifndef PATRON_CLI_COLUMNS_H
 #define PATRON_CLI_COLUMNS_H
@@ -35,13 +49,15 @@ typedef enum col_kind {
     COL_EXTERNAL,   /* the external id */
     COL_ADDRESS,    /* id: a patron_address_field */
     COL_TAGS,
-    COL_PROPERTY    /* name: the key */
+    COL_PROPERTY,   /* key: the property key */
+    COL_IGNORE      /* mapped to "-": read, and not used */
 } col_kind;
 
 typedef struct column {
     col_kind kind;
     int id;
-    char *name;     /* the name as given, trimmed (the property key) */
+    char *name;     /* the name as given, trimmed (for messages) */
+    char *key;      /* COL_PROPERTY: the property key */
 } column;
 
 typedef struct layout {
@@ -51,12 +67,44 @@ typedef struct layout {
     long street, house_number, source, login_hash, external;
 } layout;
 
+/** Names for columns the layout does not know: COLUMN=NAME pairs. */
+typedef struct col_map {
+    char **from, **to;
+    size_t n, cap;
+} col_map;
+
+/** Add "COLUMN=NAME,COLUMN=NAME..." (--map).  0, or -1 with a message. */
+int col_map_add(col_map *m, const char *spec, char *err, size_t errlen);
+/** Add the lines "COLUMN=NAME" of a file (blank lines and lines starting
+ *  with '#' skipped; UTF-8, UTF-16 or Windows-1252).  0, or -1 with a
+ *  message. */
+int col_map_load(col_map *m, const char *path, char *err, size_t errlen);
+void col_map_free(col_map *m);
+
 /**
- * Build a layout from names.  On error, writes a one-line message to `err`
- * and returns -1 (unknown system field, duplicate column, a name that is
- * not a valid property key, out of memory).
+ * Build a layout from names, with the names of `map` (may be NULL) for
+ * columns it names.  `operands`: the names are FIELD=VALUE operands of
+ * create/update (messages say "field"), not header columns.  On error,
+ * writes one message to `err` that lists every problem — all unknown names
+ * (with the closest known name), system fields, names given twice, empty
+ * names — and returns -1.  Give `err` room (1 KiB and more).
  */
+int layout_init_ex(layout *l, const char *const *names, size_t n, const col_map *map, int operands, char *err,
+                   size_t errlen);
+/** layout_init_ex() for a header without a map. */
 int layout_init(layout *l, const char *const *names, size_t n, char *err, size_t errlen);
+
+/** The known name closest to `name` (for "did you mean"), or NULL. */
+const char *layout_suggest(const char *name);
+
+/** The ISO 3166 code of a country given by name, German or English, any
+ *  case, with or without umlauts ("Österreich", "Oesterreich", "austria"),
+ *  or of a lower-case code ("de"); NULL if the table has no such name. */
+const char *country_code(const char *name);
+
+/** "24.12.1980" or "1.2.1980" as "1980-12-24" / "1980-02-01" in `out` (11
+ *  bytes); 0 if `s` is not of that form (left to the library to judge). */
+int german_date(const char *s, char out[11]);
 void layout_free(layout *l);
 
 /**

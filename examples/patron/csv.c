@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define CSV_BUF_SIZE (64u * 1024u)
+/* Raw bytes read per chunk when transcoding: their UTF-8 fits in buf. */
+#define CSV_RAW_SIZE ((CSV_BUF_SIZE - 12u) / 3u)
 #define CSV_EOF (-1)
 #define CSV_IOERR (-2)
 
@@ -23,6 +25,16 @@ struct csv_reader {
     int ioerr;
     unsigned long line;       /* the line being read, 1-based */
 
+    csv_encoding enc;         /* of the input; buf holds UTF-8 */
+    csv_decoder dec;
+    unsigned char *raw;       /* a chunk as read, when transcoding */
+    uint64_t raw_consumed;
+    unsigned char *prefix;    /* bytes read from f before the reader (a pipe's start) */
+    size_t prefix_pos, prefix_len;
+    int bom;                  /* the input began with a byte order mark */
+    int crlf;                 /* its first line ended in CR LF */
+    int first_done;           /* the first record has been read */
+
     char *data;               /* field bytes of the record, each NUL-terminated */
     size_t dlen, dcap;
     size_t *starts;           /* offsets of the fields in data */
@@ -32,13 +44,66 @@ struct csv_reader {
     char errbuf[96];
 };
 
+static int transcoding(const csv_reader *r)
+{
+    return r->enc == CSV_ENC_UTF16LE || r->enc == CSV_ENC_UTF16BE || r->enc == CSV_ENC_CP1252;
+}
+
+/* Read input: the prefix first, then the file. */
+static size_t read_raw(csv_reader *r, unsigned char *to, size_t cap)
+{
+    size_t n = 0;
+
+    if (r->prefix_pos < r->prefix_len) {
+        n = r->prefix_len - r->prefix_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(to, r->prefix + r->prefix_pos, n);
+        r->prefix_pos += n;
+    }
+    /* a full chunk, as fread() gives one: the separator is looked for in
+     * the first */
+    if (n < cap)
+        n += fread(to + n, 1, cap - n, r->f);
+    return n;
+}
+
+/* fill() for an input in another encoding: read raw chunks until one gives
+ * some UTF-8 (a lone byte of a UTF-16 code unit gives none yet). */
+static int fill_transcoded(csv_reader *r)
+{
+    r->consumed_before += r->len;
+    r->pos = 0;
+    r->len = 0;
+    while (r->len == 0) {
+        size_t n = read_raw(r, r->raw, CSV_RAW_SIZE);
+        if (n == 0) {
+            if (ferror(r->f)) {
+                r->ioerr = 1;
+                return 0;
+            }
+            r->len = csv_decode(&r->dec, r->raw, 0, 1, (char *)r->buf);
+            if (r->len == 0) {
+                r->eof = 1;
+                return 0;
+            }
+            return 1;
+        }
+        r->raw_consumed += n;
+        r->len = csv_decode(&r->dec, r->raw, n, 0, (char *)r->buf);
+    }
+    return 1;
+}
+
 static int fill(csv_reader *r)
 {
     if (r->eof || r->ioerr)
         return 0;
+    if (transcoding(r))
+        return fill_transcoded(r);
     r->consumed_before += r->len;
     r->pos = 0;
-    r->len = fread(r->buf, 1, CSV_BUF_SIZE, r->f);
+    r->len = read_raw(r, r->buf, CSV_BUF_SIZE);
     if (r->len == 0) {
         if (ferror(r->f))
             r->ioerr = 1;
@@ -113,10 +178,11 @@ static void set_error(csv_reader *r, const char *msg)
         snprintf(r->errbuf, sizeof r->errbuf, "field %zu: %s", r->nf + 1, msg);
 }
 
-/* Count ',' and ';' outside quotes in the first line of what is buffered. */
+/* Count ',' ';' and TAB outside quotes in the first line of what is
+ * buffered: the most frequent wins (',' on a tie, then ';'). */
 static int detect_sep(const csv_reader *r)
 {
-    size_t commas = 0, semis = 0;
+    size_t commas = 0, semis = 0, tabs = 0;
     int quoted = 0;
     size_t i;
 
@@ -130,11 +196,25 @@ static int detect_sep(const csv_reader *r)
             commas++;
         else if (!quoted && c == ';')
             semis++;
+        else if (!quoted && c == '\t')
+            tabs++;
     }
+    if (tabs > commas && tabs > semis)
+        return '\t';
     return semis > commas ? ';' : ',';
 }
 
 int csv_reader_open(csv_reader **out, FILE *f, int sep)
+{
+    return csv_reader_open_enc(out, f, sep, CSV_ENC_UTF8);
+}
+
+int csv_reader_open_enc(csv_reader **out, FILE *f, int sep, csv_encoding enc)
+{
+    return csv_reader_open_prefixed(out, f, sep, enc, NULL, 0);
+}
+
+int csv_reader_open_prefixed(csv_reader **out, FILE *f, int sep, csv_encoding enc, const void *prefix, size_t len)
 {
     csv_reader *r = calloc(1, sizeof *r);
 
@@ -146,8 +226,22 @@ int csv_reader_open(csv_reader **out, FILE *f, int sep)
         free(r);
         return -1;
     }
+    if (len) {
+        if (!(r->prefix = malloc(len))) {
+            csv_reader_free(r);
+            return -1;
+        }
+        memcpy(r->prefix, prefix, len);
+        r->prefix_len = len;
+    }
     r->f = f;
     r->line = 1;
+    r->enc = enc == CSV_ENC_UTF16LE || enc == CSV_ENC_UTF16BE || enc == CSV_ENC_CP1252 ? enc : CSV_ENC_UTF8;
+    csv_decoder_init(&r->dec, r->enc);
+    if (transcoding(r) && !(r->raw = malloc(CSV_RAW_SIZE))) {
+        csv_reader_free(r);
+        return -1;
+    }
     fill(r);
     if (r->ioerr) {
         int e = errno;
@@ -155,8 +249,11 @@ int csv_reader_open(csv_reader **out, FILE *f, int sep)
         errno = e ? e : EIO;
         return -1;
     }
-    if (r->len >= 3 && r->buf[0] == 0xEF && r->buf[1] == 0xBB && r->buf[2] == 0xBF)
+    /* (a UTF-16 mark is U+FEFF too, EF BB BF once decoded) */
+    if (r->len >= 3 && r->buf[0] == 0xEF && r->buf[1] == 0xBB && r->buf[2] == 0xBF) {
         r->pos = 3;
+        r->bom = 1;
+    }
     r->sep = sep ? sep : detect_sep(r);
     *out = r;
     return 0;
@@ -167,6 +264,8 @@ void csv_reader_free(csv_reader *r)
     if (!r)
         return;
     free(r->buf);
+    free(r->raw);
+    free(r->prefix);
     free(r->data);
     free(r->starts);
     free(r->lens);
@@ -186,7 +285,15 @@ unsigned long csv_reader_line(const csv_reader *r)
 
 uint64_t csv_reader_offset(const csv_reader *r)
 {
-    return r->consumed_before + r->pos;
+    return transcoding(r) ? r->raw_consumed : r->consumed_before + r->pos;
+}
+
+void csv_reader_dialect(const csv_reader *r, csv_dialect *d)
+{
+    d->sep = r->sep;
+    d->enc = r->enc;
+    d->bom = r->bom;
+    d->crlf = r->crlf;
 }
 
 enum { ST_START, ST_PLAIN, ST_QUOTED, ST_AFTER };
@@ -287,6 +394,10 @@ int csv_read(csv_reader *r, csv_record *rec)
     }
 
 end_record:
+    if (!r->first_done) {
+        r->first_done = 1;
+        r->crlf = c == '\r' && peek(r) == '\n';
+    }
     if (c == '\r' && peek(r) == '\n')
         r->pos++;
     if (c == '\n' || c == '\r')
@@ -375,4 +486,506 @@ void csv_write_cell(FILE *f, int sep, const char *s, size_t len)
 void csv_write_str(FILE *f, int sep, const char *s)
 {
     csv_write_field(f, sep, s, s ? strlen(s) : 0);
+}
+
+/* ---- encodings ------------------------------------------------------------ */
+
+const char *csv_encoding_name(csv_encoding e)
+{
+    switch (e) {
+    case CSV_ENC_UTF8:
+        return "UTF-8";
+    case CSV_ENC_UTF16LE:
+        return "UTF-16LE";
+    case CSV_ENC_UTF16BE:
+        return "UTF-16BE";
+    case CSV_ENC_CP1252:
+        return "Windows-1252";
+    case CSV_ENC_UTF16:
+        return "UTF-16";
+    default:
+        return "auto";
+    }
+}
+
+/* Windows-1252 0x80..0x9F; 0 where the code page defines nothing.  The
+ * rest is ASCII below and Latin-1 (U+00A0..U+00FF) above. */
+static const unsigned short cp1252_high[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, /* 80-87 */
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,      /* 88-8F */
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, /* 90-97 */
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178, /* 98-9F */
+};
+
+unsigned csv_cp1252_char(unsigned char b)
+{
+    return b >= 0x80 && b < 0xA0 ? cp1252_high[b - 0x80] : b;
+}
+
+int csv_cp1252_byte(unsigned cp)
+{
+    int i;
+
+    if (cp < 0x80 || (cp >= 0xA0 && cp <= 0xFF))
+        return (int)cp;
+    if (cp < 0x100)
+        return -1; /* the C1 controls are not in the code page */
+    for (i = 0; i < 32; i++)
+        if (cp1252_high[i] == cp)
+            return 0x80 + i;
+    return -1;
+}
+
+static size_t put_utf8(char *out, unsigned cp)
+{
+    unsigned char *o = (unsigned char *)out;
+
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+#define REPLACEMENT 0xFFFDu
+
+/* ---- the sniffer ---- */
+
+void csv_sniff_init(csv_sniffer *s, csv_encoding forced)
+{
+    memset(s, 0, sizeof *s);
+    s->forced = forced;
+    s->line = 1;
+}
+
+/* Zero bytes at even and odd offsets of the start: text of UTF-16 without
+ * a mark has one of the two full of them (ASCII letters), the other free. */
+static int guess_utf16(const csv_sniffer *s)
+{
+    size_t i, even = 0, odd = 0, pairs = s->nhead / 2;
+
+    for (i = 0; i + 1 < s->nhead; i += 2) {
+        even += s->head[i] == 0;
+        odd += s->head[i + 1] == 0;
+    }
+    if (pairs >= 2 && odd * 4 >= pairs && even == 0)
+        return 2;
+    if (pairs >= 2 && even * 4 >= pairs && odd == 0)
+        return 3;
+    return 0;
+}
+
+static void decide_mode(csv_sniffer *s)
+{
+    const unsigned char *h = s->head;
+    size_t n = s->nhead;
+    int le = n >= 2 && h[0] == 0xFF && h[1] == 0xFE, be = n >= 2 && h[0] == 0xFE && h[1] == 0xFF;
+    int u8 = n >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF;
+
+    switch (s->forced) {
+    case CSV_ENC_UTF8:
+    case CSV_ENC_CP1252:
+        s->mode = 1;
+        s->bom = s->forced == CSV_ENC_UTF8 && u8 ? 3 : 0;
+        return;
+    case CSV_ENC_UTF16LE:
+        s->mode = 2;
+        s->bom = le ? 2 : 0;
+        return;
+    case CSV_ENC_UTF16BE:
+        s->mode = 3;
+        s->bom = be ? 2 : 0;
+        return;
+    case CSV_ENC_UTF16:
+        s->mode = le ? 2 : be ? 3 : guess_utf16(s) ? guess_utf16(s) : 2;
+        s->bom = le || be ? 2 : 0;
+        return;
+    default:
+        break;
+    }
+    if ((n >= 4 && le && h[2] == 0 && h[3] == 0) || (n >= 4 && !h[0] && !h[1] && h[2] == 0xFE && h[3] == 0xFF)) {
+        s->mode = 4; /* UTF-32 */
+    } else if (le || be) {
+        s->mode = le ? 2 : 3;
+        s->bom = 2;
+    } else if (u8) {
+        s->mode = 1;
+        s->bom = 3;
+    } else {
+        s->mode = guess_utf16(s);
+        if (!s->mode)
+            s->mode = 1;
+    }
+}
+
+static void bad_byte(csv_sniffer *s, unsigned char b)
+{
+    if (!s->invalid++) {
+        s->invalid_line = s->line;
+        s->invalid_byte = b;
+    }
+}
+
+static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char b = p[i];
+
+        if ((b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) && !s->undefined_line) {
+            s->undefined_line = s->line;
+            s->undefined_byte = b;
+        }
+        if (s->need) {
+            if (b >= s->lo && b <= s->hi) {
+                s->lo = 0x80;
+                s->hi = 0xBF;
+                if (--s->need == 0 && !s->multibyte++)
+                    s->multibyte_line = s->line;
+                continue;
+            }
+            /* a sequence cut short: its lead was no UTF-8; b starts anew */
+            s->need = 0;
+            bad_byte(s, b);
+        }
+        if (b < 0x80) {
+            if (b == '\n')
+                s->line++;
+            else if (b == 0 && !s->nul_line)
+                s->nul_line = s->line;
+            continue;
+        }
+        s->lo = 0x80;
+        s->hi = 0xBF;
+        if (b >= 0xC2 && b <= 0xDF) {
+            s->need = 1;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            s->need = 2;
+            if (b == 0xE0)
+                s->lo = 0xA0; /* no over-long forms */
+            else if (b == 0xED)
+                s->hi = 0x9F; /* no surrogates */
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            s->need = 3;
+            if (b == 0xF0)
+                s->lo = 0x90;
+            else if (b == 0xF4)
+                s->hi = 0x8F; /* up to U+10FFFF */
+        } else {
+            bad_byte(s, b);
+        }
+    }
+}
+
+static void bad_unit(csv_sniffer *s)
+{
+    if (!s->bad16_line)
+        s->bad16_line = s->line;
+}
+
+static void scan_utf16(csv_sniffer *s, const unsigned char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned u;
+
+        if (!s->have_odd) {
+            s->odd = p[i];
+            s->have_odd = 1;
+            continue;
+        }
+        s->have_odd = 0;
+        u = s->mode == 2 ? (unsigned)s->odd | (unsigned)p[i] << 8 : (unsigned)s->odd << 8 | p[i];
+        if (s->high) {
+            s->high = 0;
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                continue;
+            bad_unit(s);
+        }
+        if (u >= 0xD800 && u <= 0xDBFF)
+            s->high = u;
+        else if (u >= 0xDC00 && u <= 0xDFFF)
+            bad_unit(s);
+        else if (u == '\n')
+            s->line++;
+        else if (u == 0 && !s->nul_line)
+            s->nul_line = s->line;
+    }
+}
+
+static void scan(csv_sniffer *s, const unsigned char *p, size_t len)
+{
+    if (s->mode == 1)
+        scan_bytes(s, p, len);
+    else if (s->mode == 2 || s->mode == 3)
+        scan_utf16(s, p, len);
+}
+
+void csv_sniff_feed(csv_sniffer *s, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    if (s->mode == 0) {
+        size_t take = sizeof s->head - s->nhead;
+        if (take > len)
+            take = len;
+        memcpy(s->head + s->nhead, p, take);
+        s->nhead += take;
+        p += take;
+        len -= take;
+        if (s->nhead < sizeof s->head)
+            return;
+        decide_mode(s);
+        scan(s, s->head + s->bom, s->nhead - (size_t)s->bom);
+    }
+    scan(s, p, len);
+}
+
+int csv_sniff_end(csv_sniffer *s, csv_encoding *enc, char *msg, size_t cap)
+{
+    const char *hint = "save the file again as UTF-8 (in Excel: \"CSV UTF-8\"), or give its encoding "
+                       "with --encoding utf-8|utf-16|cp1252";
+
+    if (s->mode == 0) {
+        decide_mode(s);
+        scan(s, s->head + s->bom, s->nhead - (size_t)s->bom);
+    }
+    *enc = CSV_ENC_UTF8;
+    if (s->mode == 4) {
+        snprintf(msg, cap, "the file is UTF-32, which is not read: %s", hint);
+        return -1;
+    }
+    if (s->mode == 2 || s->mode == 3) {
+        if ((s->have_odd || s->high) && !s->more)
+            bad_unit(s);
+        if (s->bad16_line) {
+            snprintf(msg, cap, "the file is not valid %s (line %lu%s): %s", s->mode == 2 ? "UTF-16LE" : "UTF-16BE",
+                     s->bad16_line, s->have_odd ? ", or an odd number of bytes" : "", hint);
+            return -1;
+        }
+        *enc = s->mode == 2 ? CSV_ENC_UTF16LE : CSV_ENC_UTF16BE;
+        return 0;
+    }
+    if (s->need && !s->more) {
+        s->need = 0;
+        bad_byte(s, 0);
+    }
+    if (s->forced == CSV_ENC_UTF8)
+        return 0;
+    if (s->forced != CSV_ENC_CP1252 && !s->invalid)
+        return 0;
+    /* not UTF-8: Windows-1252, if nothing speaks against it */
+    if (s->forced != CSV_ENC_CP1252) {
+        if (s->bom) {
+            snprintf(msg, cap,
+                     "the encoding cannot be decided: the file begins with a UTF-8 byte order mark, but line %lu "
+                     "has byte 0x%02X, which is not UTF-8: %s",
+                     s->invalid_line, s->invalid_byte, hint);
+            return -1;
+        }
+        if (s->multibyte) {
+            snprintf(msg, cap,
+                     "the encoding cannot be decided: line %lu has UTF-8 characters, but line %lu has byte 0x%02X, "
+                     "which is not UTF-8 (two encodings in one file?): %s",
+                     s->multibyte_line, s->invalid_line, s->invalid_byte, hint);
+            return -1;
+        }
+        if (s->nul_line) {
+            snprintf(msg, cap,
+                     "the encoding cannot be decided: the file is not UTF-8 and has NUL bytes (line %lu): "
+                     "not a text file, or UTF-16 without byte order mark? %s",
+                     s->nul_line, hint);
+            return -1;
+        }
+    }
+    if (s->undefined_line) {
+        snprintf(msg, cap,
+                 "the encoding cannot be decided: %sline %lu has byte 0x%02X, which is no character in "
+                 "Windows-1252 either: %s",
+                 s->forced == CSV_ENC_CP1252 ? "" : "the file is not UTF-8, and ", s->undefined_line,
+                 s->undefined_byte, hint);
+        return -1;
+    }
+    *enc = CSV_ENC_CP1252;
+    return 0;
+}
+
+/* ---- the decoder ---- */
+
+void csv_decoder_init(csv_decoder *d, csv_encoding enc)
+{
+    memset(d, 0, sizeof *d);
+    d->enc = enc;
+}
+
+size_t csv_decode(csv_decoder *d, const void *in, size_t len, int final, char *out)
+{
+    const unsigned char *p = in;
+    size_t o = 0, i, total;
+    int le = d->enc == CSV_ENC_UTF16LE;
+
+    if (d->enc == CSV_ENC_CP1252) {
+        for (i = 0; i < len; i++) {
+            unsigned cp = csv_cp1252_char(p[i]);
+            /* 0x81 0x8D 0x8F 0x90 0x9D: the C1 control of that value, as
+             * Windows maps them, which the library refuses as a control
+             * character (only a stream decided by its start has them) */
+            o += put_utf8(out + o, cp ? cp : p[i]);
+        }
+        return o;
+    }
+    if (d->enc != CSV_ENC_UTF16LE && d->enc != CSV_ENC_UTF16BE) {
+        if (len)
+            memcpy(out, p, len);
+        return len;
+    }
+    /* UTF-16: the carried bytes, then the chunk */
+    total = d->ncarry + len;
+#define BYTE_AT(k) ((k) < d->ncarry ? d->carry[(k)] : p[(k) - d->ncarry])
+#define UNIT_AT(k) (le ? (unsigned)BYTE_AT(k) | (unsigned)BYTE_AT((k) + 1) << 8 \
+                       : (unsigned)BYTE_AT(k) << 8 | (unsigned)BYTE_AT((k) + 1))
+    i = 0;
+    while (i + 2 <= total) {
+        unsigned u = UNIT_AT(i);
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            unsigned v;
+            if (i + 4 > total)
+                break; /* its low half is in the next chunk */
+            v = UNIT_AT(i + 2);
+            if (v >= 0xDC00 && v <= 0xDFFF) {
+                o += put_utf8(out + o, 0x10000u + ((u - 0xD800u) << 10) + (v - 0xDC00u));
+                i += 4;
+            } else {
+                o += put_utf8(out + o, REPLACEMENT);
+                i += 2;
+            }
+        } else {
+            o += put_utf8(out + o, u >= 0xDC00 && u <= 0xDFFF ? REPLACEMENT : u);
+            i += 2;
+        }
+    }
+    {
+        unsigned char rest[3];
+        size_t k, n = total - i;
+        for (k = 0; k < n; k++)
+            rest[k] = BYTE_AT(i + k);
+        if (final) {
+            if (n)
+                o += put_utf8(out + o, REPLACEMENT);
+            d->ncarry = 0;
+        } else {
+            memcpy(d->carry, rest, n);
+            d->ncarry = n;
+        }
+    }
+#undef UNIT_AT
+#undef BYTE_AT
+    return o;
+}
+
+/* ---- writing in an encoding ---- */
+
+/* The next code point of UTF-8 `s` (len > 0) and its length; -1 as the code
+ * point for a byte that does not start a valid sequence (length 1). */
+static long next_utf8(const unsigned char *s, size_t len, size_t *n)
+{
+    unsigned cp;
+    size_t need, k;
+
+    *n = 1;
+    if (s[0] < 0x80)
+        return s[0];
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        need = 1, cp = s[0] & 0x1F;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        need = 2, cp = s[0] & 0x0F;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        need = 3, cp = s[0] & 0x07;
+    else
+        return -1;
+    if (len < need + 1)
+        return -1;
+    for (k = 1; k <= need; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return -1;
+        cp = cp << 6 | (s[k] & 0x3F);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return -1;
+    *n = need + 1;
+    return (long)cp;
+}
+
+static void put_unit(FILE *f, int le, unsigned u)
+{
+    if (le) {
+        putc((int)(u & 0xFF), f);
+        putc((int)(u >> 8), f);
+    } else {
+        putc((int)(u >> 8), f);
+        putc((int)(u & 0xFF), f);
+    }
+}
+
+size_t csv_write_encoded(FILE *f, csv_encoding enc, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, n, replaced = 0;
+    int le = enc == CSV_ENC_UTF16LE;
+
+    if (enc != CSV_ENC_CP1252 && enc != CSV_ENC_UTF16LE && enc != CSV_ENC_UTF16BE) {
+        fwrite(s, 1, len, f);
+        return 0;
+    }
+    while (i < len) {
+        long cp = next_utf8(p + i, len - i, &n);
+        i += n;
+        if (enc == CSV_ENC_CP1252) {
+            int b = cp < 0 ? -1 : csv_cp1252_byte((unsigned)cp);
+            if (b < 0) {
+                b = '?';
+                replaced++;
+            }
+            putc(b, f);
+        } else if (cp < 0) {
+            put_unit(f, le, '?');
+            replaced++;
+        } else if (cp >= 0x10000) {
+            put_unit(f, le, 0xD800u + (((unsigned)cp - 0x10000u) >> 10));
+            put_unit(f, le, 0xDC00u + (((unsigned)cp - 0x10000u) & 0x3FF));
+        } else {
+            put_unit(f, le, (unsigned)cp);
+        }
+    }
+    return replaced;
+}
+
+void csv_write_bom(FILE *f, const csv_dialect *d)
+{
+    if (d->enc == CSV_ENC_UTF16LE || d->enc == CSV_ENC_UTF16BE)
+        csv_write_encoded(f, d->enc, "\xEF\xBB\xBF", 3);
+    else if (d->bom && d->enc != CSV_ENC_CP1252)
+        fwrite("\xEF\xBB\xBF", 1, 3, f);
+}
+
+void csv_write_eol(FILE *f, const csv_dialect *d)
+{
+    csv_write_encoded(f, d->enc, d->crlf ? "\r\n" : "\n", d->crlf ? 2 : 1);
 }

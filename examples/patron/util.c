@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "columns.h"
 #include "json.h"
 
 #include <errno.h>
@@ -489,20 +490,97 @@ void cli_progress_end(cli_progress *p)
 
 /* ---- CSV files in, rejected rows out -------------------------------------- */
 
-int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin)
+const cli_choice cli_encoding_choices[] = {
+    { "utf-8", CSV_ENC_UTF8 },       { "utf8", CSV_ENC_UTF8 },       { "utf-16", CSV_ENC_UTF16 },
+    { "utf16", CSV_ENC_UTF16 },      { "utf-16le", CSV_ENC_UTF16LE }, { "utf-16be", CSV_ENC_UTF16BE },
+    { "cp1252", CSV_ENC_CP1252 },    { "windows-1252", CSV_ENC_CP1252 }, { NULL, 0 },
+};
+
+const cli_choice cli_delimiter_choices[] = {
+    { ",", ',' },  { "comma", ',' }, { ";", ';' }, { "semicolon", ';' }, { "tab", '\t' }, { "\\t", '\t' },
+    { NULL, 0 },
+};
+
+/* A pipe is judged by this much of its start. */
+#define PIPE_SNIFF (64u * 1024u)
+
+/* Decide the encoding of in->f.  A regular file is read whole and rewound:
+ * its encoding is decided from every byte, before anything is imported.
+ * A pipe (standard input, a FIFO) cannot be read twice and may not end
+ * soon (an import fed as it goes): it is judged by its first PIPE_SNIFF
+ * bytes, which are handed to the reader in *prefix (free()).  CLI_OK, or
+ * CLI_ERR after a message. */
+static int sniff_input(cli *ctx, cli_csv *in, csv_encoding forced, csv_encoding *enc, unsigned char **prefix,
+                       size_t *prefix_len)
+{
+    csv_sniffer *sn = malloc(sizeof *sn);
+    unsigned char *buf = malloc(1 << 16);
+    struct stat st;
+    size_t n;
+    char why[600];
+    int rc = CLI_ERR, whole;
+
+    *prefix = NULL;
+    *prefix_len = 0;
+    if (!sn || !buf) {
+        rc = cli_fail(ctx, "out of memory");
+        goto out;
+    }
+    whole = fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode) && ftello(in->f) == 0;
+    csv_sniff_init(sn, forced);
+    if (whole) {
+        while ((n = fread(buf, 1, 1 << 16, in->f)) > 0)
+            csv_sniff_feed(sn, buf, n);
+    } else {
+        n = fread(buf, 1, PIPE_SNIFF, in->f);
+        csv_sniff_feed(sn, buf, n);
+        sn->more = n == PIPE_SNIFF;
+    }
+    if (ferror(in->f)) {
+        rc = cli_fail(ctx, "cannot read '%s': %s", in->path, strerror(errno));
+        goto out;
+    }
+    if (csv_sniff_end(sn, enc, why, sizeof why) < 0) {
+        rc = cli_fail(ctx, "%s: %s; nothing was imported", in->path, why);
+        goto out;
+    }
+    if (whole && fseeko(in->f, 0, SEEK_SET) != 0) {
+        rc = cli_fail(ctx, "cannot read '%s' again: %s", in->path, strerror(errno));
+        goto out;
+    }
+    if (!whole) {
+        *prefix = buf;
+        *prefix_len = n;
+        buf = NULL;
+    }
+    rc = CLI_OK;
+out:
+    free(buf);
+    free(sn);
+    return rc;
+}
+
+int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin, const cli_csv_opts *o)
 {
     csv_record rec;
     char err[128];
     const char *bad;
     size_t i;
     int k;
+    csv_encoding enc = CSV_ENC_UTF8;
+    unsigned char *prefix = NULL;
+    size_t prefix_len = 0;
 
     memset(in, 0, sizeof *in);
     in->path = path;
     in->f = allow_stdin && !strcmp(path, "-") ? stdin : fopen(path, "rb");
     if (!in->f)
         return cli_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
-    if (csv_reader_open(&in->r, in->f, 0) < 0 || (k = csv_read(in->r, &rec)) < 0) {
+    if (sniff_input(ctx, in, o ? (csv_encoding)o->encoding : CSV_ENC_AUTO, &enc, &prefix, &prefix_len) != CLI_OK)
+        goto fail;
+    k = csv_reader_open_prefixed(&in->r, in->f, o ? o->delimiter : 0, enc, prefix, prefix_len);
+    free(prefix);
+    if (k < 0 || (k = csv_read(in->r, &rec)) < 0) {
         cli_fail(ctx, "cannot read '%s': %s", path, strerror(errno));
         goto fail;
     }
@@ -510,6 +588,7 @@ int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin)
         cli_fail(ctx, "'%s' is empty: a header line is needed", path);
         goto fail;
     }
+    csv_reader_dialect(in->r, &in->dialect);
     if ((bad = cli_csv_malformed(&rec, rec.n, err, sizeof err)) != NULL) {
         cli_fail(ctx, "%s, line 1 (header): %s", path, bad);
         goto fail;
@@ -530,6 +609,32 @@ int cli_csv_open(cli *ctx, cli_csv *in, const char *path, int allow_stdin)
 fail:
     cli_csv_close(in);
     return CLI_ERR;
+}
+
+int cli_csv_layout(cli *ctx, const cli_csv *in, const cli_list *maps, const char *map_file, struct layout *l)
+{
+    col_map m;
+    size_t i;
+    char err[4096];
+    int rc = CLI_OK;
+
+    memset(&m, 0, sizeof m);
+    /* the file first: a --map given beside it wins (the last entry for a
+     * column counts) */
+    if (map_file && col_map_load(&m, map_file, err, sizeof err) < 0) {
+        col_map_free(&m);
+        return cli_fail(ctx, "%s", err);
+    }
+    for (i = 0; maps && i < maps->n; i++) {
+        if (col_map_add(&m, maps->v[i], err, sizeof err) < 0) {
+            col_map_free(&m);
+            return cli_usage(ctx, "%s", err);
+        }
+    }
+    if (layout_init_ex(l, (const char *const *)in->header, in->n_header, &m, 0, err, sizeof err) < 0)
+        rc = cli_fail(ctx, "%s: %s", in->path, err);
+    col_map_free(&m);
+    return rc;
 }
 
 void cli_csv_close(cli_csv *in)
@@ -597,44 +702,79 @@ int cli_rejects_init(cli *ctx, cli_rejects *rj, const cli_csv *in, const char *p
     return CLI_OK;
 }
 
+/* A line of the rejects file is put together in UTF-8 in memory and
+ * written in the input's encoding, so that the file opens in the program
+ * the input came from. */
+typedef struct rline {
+    FILE *mem;
+    char *text;
+    size_t len;
+} rline;
+
+static int rline_begin(rline *l)
+{
+    l->text = NULL;
+    l->len = 0;
+    l->mem = open_memstream(&l->text, &l->len);
+    return l->mem ? 0 : -1;
+}
+
+static int rline_end(cli_rejects *rj, rline *l)
+{
+    int rc = fclose(l->mem);
+    if (rc == 0) {
+        csv_write_encoded(rj->f, rj->in->dialect.enc, l->text, l->len);
+        csv_write_eol(rj->f, &rj->in->dialect);
+    }
+    free(l->text);
+    return rc == 0 ? 0 : -1;
+}
+
 int cli_reject(cli_rejects *rj, const csv_record *rec, const char *reason)
 {
-    int sep = csv_reader_sep(rj->in->r);
+    const csv_dialect *d = &rj->in->dialect;
+    int sep = d->sep;
     size_t i;
     char line[32];
+    rline l;
 
     if (!rj->f) {
         rj->f = fopen(rj->path, "wb");
-        if (!rj->f)
+        if (!rj->f || rline_begin(&l) < 0)
             return -1;
-        csv_write_str(rj->f, sep, "line");
-        putc(sep, rj->f);
-        csv_write_str(rj->f, sep, "reason");
+        csv_write_bom(rj->f, d);
+        csv_write_str(l.mem, sep, "line");
+        putc(sep, l.mem);
+        csv_write_str(l.mem, sep, "reason");
         for (i = 0; i < rj->in->n_header; i++) {
-            putc(sep, rj->f);
+            putc(sep, l.mem);
             if (rj->raw)
-                csv_write_str(rj->f, sep, rj->in->header[i]);
+                csv_write_str(l.mem, sep, rj->in->header[i]);
             else
-                csv_write_cell(rj->f, sep, rj->in->header[i], strlen(rj->in->header[i]));
+                csv_write_cell(l.mem, sep, rj->in->header[i], strlen(rj->in->header[i]));
         }
-        putc('\n', rj->f);
+        if (rline_end(rj, &l) < 0)
+            return -1;
     }
+    if (rline_begin(&l) < 0)
+        return -1;
     snprintf(line, sizeof line, "%lu", rec->line);
-    csv_write_str(rj->f, sep, line);
-    putc(sep, rj->f);
-    csv_write_cell(rj->f, sep, reason, strlen(reason));
+    csv_write_str(l.mem, sep, line);
+    putc(sep, l.mem);
+    csv_write_cell(l.mem, sep, reason, strlen(reason));
     for (i = 0; i < rec->n; i++) {
-        putc(sep, rj->f);
+        putc(sep, l.mem);
         if ((long)i == rj->skip_col)
             continue;
         /* a rejects file is opened in a spreadsheet to fix the rows:
          * formulas as text (OWASP), unless --raw */
         if (rj->raw)
-            csv_write_field(rj->f, sep, rec->fields[i], rec->lens[i]);
+            csv_write_field(l.mem, sep, rec->fields[i], rec->lens[i]);
         else
-            csv_write_cell(rj->f, sep, rec->fields[i], rec->lens[i]);
+            csv_write_cell(l.mem, sep, rec->fields[i], rec->lens[i]);
     }
-    putc('\n', rj->f);
+    if (rline_end(rj, &l) < 0)
+        return -1;
     rj->count++;
     return ferror(rj->f) ? -1 : 0;
 }

@@ -828,9 +828,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * address (postal code, street, number), email, phone or company is weighed
  * by how many customers of this store hold that value (term frequency, as
  * Splink does): a Packstation, an info@ mailbox, a switchboard number or
- * "Müller" held by many says less than a value one customer holds.  The
- * address fields together count at least -9 (a move is one event) and,
- * with the names, at most 14 (a household shares them).
+ * "Müller" held by many says less than a value one customer holds; a
+ * mailbox, phone, address or company that c customers share is c people's
+ * and loses fast, and a role mailbox (info@, kontakt@, buchhaltung@, ...)
+ * is a company's, not a person's: it adds nothing.  The address fields
+ * together count at least -6 (a move is one event; a Packstation, post
+ * office or post-office box beside a home address counts 0: it is where
+ * the parcels go), at most 13 (one building is one fact) and, with the
+ * names, at most 14 (a household shares them).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
@@ -842,11 +847,15 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Then the safety rules, few and named (patron_match_detail.rule):
  *  - "household": same address (or the household's mailbox or phone),
  *    another given name, no agreeing birth date, no agreeing identifier:
- *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW;
+ *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
+ *    evidence alone says DISTINCT, for one building and one last name);
+ *    REVIEW instead, never MERGE, where the other given name may be this
+ *    one garbled beyond a typo ("racxe" / "rachel");
  *  - "other_names": given names and last names both clearly differ (not a
- *    typo, initial, variant, swap or double name): never MERGE (REVIEW),
- *    whatever address, phone or mailbox they share, unless an identifier
- *    agrees;
+ *    typo, initial, swap or double name; a short form or variant of a
+ *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
+ *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
+ *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
  *    name is REVIEW, not MERGE.
  * Nothing else overrides the evidence: a move with the same name and a

@@ -260,6 +260,9 @@ typedef struct patron__match_config {
      * who moved is not five times as unlikely). */
     double address_floor;
     double address_max; /* ... and at most this (<= 0: no ceiling) */
+    /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
+     * this: it is an office's, shared by everyone there */
+    double role_mailbox_max;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {
@@ -272,6 +275,7 @@ typedef struct patron__match_config {
             double tf_share[PATRON__MF_COUNT];
             double tf_up_max;
             double tf_power;
+            double tf_power_name;
             double name_address_max;
         };
     };
@@ -303,7 +307,9 @@ typedef struct patron__match_field_expl {
     const char *a; /* normalised values compared; point into the records */
     const char *b;
     /* term frequency: tf != 0 when the weight was adjusted; then `count`
-     * records of `n` hold the value and base_weight is the level's weight */
+     * records of `n` hold the value.  base_weight is always the level's
+     * weight log2(m/u) (weight differs from it after a frequency
+     * adjustment or for a role mailbox such as info@) */
     int tf;
     double count, n, base_weight;
 } patron__match_field_expl;

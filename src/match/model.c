@@ -17,8 +17,9 @@ char *patron__match_model_format(const patron__match_model *m)
 
     if (!out)
         return NULL;
-    w = snprintf(out, cap, "v=%d;lambda=%.17g;tfup=%.17g;tfpow=%.17g;namax=%.17g;", PATRON__MODEL_VERSION,
-                 m->lambda, m->tf_up_max, m->tf_power, m->name_address_max);
+    w = snprintf(out, cap, "v=%d;lambda=%.17g;tfup=%.17g;tfpow=%.17g;tfpown=%.17g;namax=%.17g;",
+                 PATRON__MODEL_VERSION, m->lambda, m->tf_up_max, m->tf_power, m->tf_power_name,
+                 m->name_address_max);
     n = (size_t)w;
     for (f = 0; f < PATRON__MF_COUNT; f++) {
         for (l = 0; l < PATRON__ML_COUNT; l++) {
@@ -118,6 +119,9 @@ int patron__match_model_parse(patron__match_model *out, const char *text)
                 return -1;
         } else if (eq - p == 5 && memcmp(p, "tfpow", 5) == 0) {
             if (num(&m.tf_power, eq + 1, end, 0, 10))
+                return -1;
+        } else if (eq - p == 6 && memcmp(p, "tfpown", 6) == 0) {
+            if (num(&m.tf_power_name, eq + 1, end, 0, 10))
                 return -1;
         } else if (eq - p == 5 && memcmp(p, "namax", 5) == 0) {
             if (num(&m.name_address_max, eq + 1, end, -1, 1000))

@@ -88,6 +88,11 @@ typedef struct patron__match_model {
     double tf_share[PATRON__MF_COUNT]; /* ... or this share of N, if larger */
     double tf_up_max;                  /* a rare value adds at most this */
     double tf_power;                   /* a common value: tf_power * log2(ref/count) */
+    /* ... for given and last name: a name's frequency is the population's
+     * (Splink: log2(ref/count) once); a contact value (email, phone,
+     * address, company) is one person's, so that many holders of it are
+     * many people: it loses faster (tf_power) */
+    double tf_power_name;
     /* given name, last name and address together add at most this (they
      * are not independent: a household shares them, father and son even
      * the given name); <= 0: no ceiling */

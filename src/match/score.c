@@ -196,7 +196,11 @@ void patron__match_model_default(patron__match_model *mo)
     mo->tf_ref[PATRON__MF_FIRST] = 3;
     mo->tf_share[PATRON__MF_FIRST] = 0.003;
     mo->tf_up_max = 1.0;
-    mo->tf_power = 2.0;
+    /* c holders of one mailbox, phone, address or company are (nearly) c
+     * people: from 3 holders on such a value soon says nothing (5 holders
+     * of info@: -8 bits of 10.8) */
+    mo->tf_power = 6.0;
+    mo->tf_power_name = 2.0;
     mo->name_address_max = 14.0;
 }
 
@@ -225,7 +229,12 @@ void patron__match_config_default(patron__match_config *cfg)
     /* a move is one event: P(moved | one person) / P(other address | two
      * people) is about 2^-6, however many address fields differ */
     cfg->address_floor = -6.0;
-    cfg->address_max = 0;
+    /* one building is one fact: street, number, postal code, city and
+     * addition agreeing add at most this much (a household, a company, a
+     * Packstation share them all) */
+    cfg->address_max = 13.0;
+    /* info@ says "this company", not "this person" */
+    cfg->role_mailbox_max = 0.0;
     patron__match_config_update(cfg);
 }
 
@@ -361,7 +370,39 @@ static int names_close(const char *a, const char *b)
         return 0;
     if (la == lb && memcmp(a, b, la) == 0)
         return 1;
+    /* an initial in the wrong field: "K." / "Kaemmerer" */
+    if (patron__match_is_initials(a))
+        return patron__match_initials_fit(a, b);
+    if (patron__match_is_initials(b))
+        return patron__match_initials_fit(b, a);
     return typo_close(a, la, b, lb, 0.92);
+}
+
+/* The given names without their blanks ("ssha un" / "shaun"), compared
+ * loosely: could one be a garbled form of the other?  Used only to tell a
+ * household (another given name: Juergen / Sabine) from one person whose
+ * given name was mistyped beyond a typo (racxe / rachel): the latter is
+ * shown for review, never filed away as a household. */
+static int first_unclear(const char *a, const char *b)
+{
+    char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
+    size_t lx = 0, ly = 0, d;
+
+    for (; *a && lx < sizeof x - 1; a++)
+        if (*a != ' ')
+            x[lx++] = *a;
+    for (; *b && ly < sizeof y - 1; b++)
+        if (*b != ' ')
+            y[ly++] = *b;
+    x[lx] = y[ly] = '\0';
+    if (lx < 3 || ly < 3)
+        return 0;
+    if (gender_pair(x, lx, y, ly))
+        return 0; /* Jan / Jana: two people */
+    d = patron__match_osa(x, lx, y, ly);
+    if (d <= 1 || (d == 2 && (lx < ly ? lx : ly) >= 5))
+        return 1;
+    return x[0] == y[0] && patron__match_jaro_winkler(x, lx, y, ly) >= 0.85;
 }
 
 /* ---- other fields -------------------------------------------------------------- */
@@ -434,6 +475,26 @@ static int digits_differ(const char *a, const char *b)
     }
 }
 
+/* A role mailbox (info@, kontakt@, buchhaltung@, ...): it belongs to a
+ * company or an office, not to a person; everyone there shares it. */
+static int role_mailbox(const char *email)
+{
+    static const char *const roles[] = {
+        "info", "kontakt", "contact", "office", "buero", "mail", "post", "service", "support", "team",
+        "hallo", "hello", "zentrale", "empfang", "verwaltung", "buchhaltung", "rechnung", "rechnungen",
+        "einkauf", "bestellung", "bestellungen", "order", "orders", "verkauf", "vertrieb", "sales",
+        "admin", "sekretariat", "praxis", "kanzlei", "personal", "jobs", "noreply", "no-reply",
+    };
+    size_t n = strcspn(email, "@");
+
+    if (!email[n])
+        return 0;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+            return 1;
+    return 0;
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -494,6 +555,19 @@ static int cmp_birth(uint32_t a, uint32_t b)
 
 /* ---- scoring ---------------------------------------------------------------------- */
 
+/* A delivery point, not where anyone lives: a Packstation, a post office
+ * (Postfiliale), a parcel shop, a post-office box.  (Normalised street:
+ * folded, no blanks.) */
+static int delivery_point(const char *street)
+{
+    static const char *const kinds[] = { "packstation", "postfiliale", "paketshop", "paketstation",
+                                         "postfach",    "paketbox",    "postlagernd" };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strncmp(street, kinds[i], strlen(kinds[i])) == 0)
+            return 1;
+    return 0;
+}
+
 static void birth_str(char out[12], uint32_t d)
 {
     int i;
@@ -517,7 +591,7 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
                 const char *a, const char *b)
 {
     r->field[f].level = level;
-    r->field[f].weight = cfg->weight[f][level];
+    r->field[f].weight = r->field[f].base_weight = cfg->weight[f][level];
     r->field[f].a = a;
     r->field[f].b = b;
 }
@@ -565,6 +639,11 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     r->addr_a = best_i;
     r->addr_b = best_j;
     r->address_weight = best < cfg->address_floor ? cfg->address_floor : best;
+    /* A Packstation beside a home address: where the parcels go, not a
+     * move; the two addresses say nothing either way. */
+    if (best_i >= 0 && r->address_weight < 0 && lv[0] == PATRON__ML_DIFFERENT &&
+        (delivery_point(a->addr[best_i].street) || delivery_point(b->addr[best_j].street)))
+        r->address_weight = 0;
     /* ... and at most address_max: street, number, postal code and city
      * that all agree are one fact (one building), not four */
     if (cfg->address_max > 0 && r->address_weight > cfg->address_max)
@@ -605,8 +684,9 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     if (ref < cfg->tf_ref[f])
         ref = cfg->tf_ref[f];
     adj = patron__match_log2(ref / count);
-    if (adj < 0) /* c holders share c(c-1)/2 pairs: a common value loses fast */
-        adj *= cfg->tf_power;
+    if (adj < 0) /* a common value loses: a name as its share of the store, a
+                  * contact value shared by c holders fast (c people, not one) */
+        adj *= (f == PATRON__MF_FIRST || f == PATRON__MF_LAST) ? cfg->tf_power_name : cfg->tf_power;
     if (adj > cfg->tf_up_max)
         adj = cfg->tf_up_max;
     if (adj < -down_max)
@@ -719,6 +799,11 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
     }
     set(r, cfg, PATRON__MF_EMAIL, le, a->email, b->email);
     apply_tf(r, cfg, tf, a, PATRON__MF_EMAIL, -1, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]);
+    if (le == PATRON__ML_EXACT && role_mailbox(a->email) && r->field[PATRON__MF_EMAIL].weight > cfg->role_mailbox_max) {
+        /* info@ of a company: the company's, not a person's (the
+         * explanation keeps the level's weight beside it) */
+        r->field[PATRON__MF_EMAIL].weight = cfg->role_mailbox_max;
+    }
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
@@ -769,13 +854,21 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
         int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
-        /* one shared token of several given names ("Irmgard Ilse" / "Ilse")
-         * under another last name: two people, not one */
-        int first_weak = other_first || lf == PATRON__ML_PARTIAL;
+        /* Given names that are not the same name written otherwise: one
+         * shared token of several given names ("Irmgard Ilse" / "Ilse"), a
+         * short form or variant (Ilse / Elisabeth, Conrad / Konrad), a
+         * phonetic likeness (Ulrike / Ulrich).  Under another last name
+         * they are two people: a variant is a name of its own for the
+         * colleague or the stranger who bears it. */
+        int first_weak = other_first || lf == PATRON__ML_PARTIAL || lf == PATRON__ML_VARIANT ||
+                         lf == PATRON__ML_PHONETIC;
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
-        int ident_agrees = li == PATRON__ML_EXACT;
+        /* an identifier that agrees, or differs by one typo (two digits
+         * transposed), says who it is */
+        int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
 
-        /* (b) two people by their names: never MERGE */
+        /* (b) two people by their names: never MERGE, whatever they share
+         * (only an agreeing declared identifier settles it otherwise) */
         if (first_weak && other_last && !ident_agrees) {
             if (r->decision == PATRON__MATCH_MERGE) {
                 r->decision = PATRON__MATCH_REVIEW;
@@ -784,11 +877,26 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         } else if (other_first && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
-                   r->decision != PATRON__MATCH_DISTINCT) {
+                   r->decision != PATRON__MATCH_DISTINCT && lf != PATRON__ML_SWAPPED &&
+                   first_unclear(r->field[PATRON__MF_FIRST].a, r->field[PATRON__MF_FIRST].b)) {
+            /* another given name at one address that may be this one
+             * garbled (racxe / rachel, "ssha un" / shaun): not filed away
+             * as a household and not merged either (the household rule
+             * holds it back): a person looks */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (other_first && !birth_agrees && !ident_agrees &&
+                   (same_address || le == PATRON__ML_EXACT ||
+                    r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
+                   (r->decision != PATRON__MATCH_DISTINCT ||
+                    (same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
+                     (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL)))) {
             /* (a) a household: same address (or the household's mailbox or
              * phone), another given name, no agreeing birth date (an
              * agreeing one says it is one person after all; twins are the
-             * known exception) */
+             * known exception).  Family members at one building with one
+             * last name are a household even where the evidence alone
+             * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         }

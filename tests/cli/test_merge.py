@@ -9,7 +9,7 @@ import clitest
 A = ["id=a", "first_name=Max", "last_name=Müller", "street=Hauptstraße 12", "postal_code=10115",
      "city=Berlin", "email=max@example.de", "tags=vip", "login_user=maxm"]
 B = ["id=b", "first_name=Max", "last_name=Mueller", "street=Hauptstr. 12", "postal_code=10115",
-     "city=Berlin", "email=max.mueller@example.de", "phone=030 123456", "tags=neu", "loyalty=gold"]
+     "city=Berlin", "email=max.mueller@example.de", "phone=030 123456", "tags=neu", "prop.loyalty=gold"]
 C = ["id=c", "first_name=M.", "last_name=Müller", "street=Ringstraße 5", "postal_code=50667",
      "city=Köln", "birth_date=1980-05-17"]
 

@@ -42,8 +42,8 @@ FULL = {
     "login_user": "erika",
     "login_hash": HASH,
     "tags": "vip|newsletter 2024",
-    "loyalty": "gold",
-    "shop.segment": "A",
+    "prop.loyalty": "gold",      # custom properties: prop.KEY
+    "prop.shop.segment": "A",
 }
 
 SECOND = {
@@ -123,7 +123,7 @@ class RoundTrip(clitest.CliTest):
     def test_update_then_export(self):
         self.import_two()
         out = self.ok("update", "R1", "email=neu@example.de", "street=Neue Straße 5",
-                      "city=Bonn", "postal_code=53111", "tags=a|b", "loyalty=", "x.y=z",
+                      "city=Bonn", "postal_code=53111", "tags=a|b", "prop.loyalty=", "prop.x.y=z",
                       "notes=eins\nzwei", "title=", "order_text=Mit \"Anführung\"; und ,")
         self.assertIn("updated K000001", out)
         c = self.show_json("K000001")
@@ -139,14 +139,14 @@ class RoundTrip(clitest.CliTest):
         exp.update(email="neu@example.de", street="Neue Straße", house_number="5", city="Bonn",
                    postal_code="53111", tags="a|b", notes="eins\nzwei", title="",
                    order_text='Mit "Anführung"; und ,')
-        del exp["loyalty"]
-        exp["x.y"] = "z"
+        del exp["prop.loyalty"]
+        exp["prop.x.y"] = "z"
 
         text = self.ok("export")
         self.assertNoSecret(text)
         rows = self.read_csv(text)
         header = text.split("\n", 1)[0].split(",")
-        self.assertEqual(header, EXPORT_COLUMNS + ["shop.segment", "x.y"])
+        self.assertEqual(header, EXPORT_COLUMNS + ["prop.shop.segment", "prop.x.y"])
         self.assertEqual(len(rows), 2)
         first = rows[0]
         for k in header:
@@ -289,7 +289,7 @@ class RoundTrip(clitest.CliTest):
     def test_create_update_delete(self):
         num = self.ok("create", "first_name=Max", "last_name=Mustermann",
                       "street=Hauptstraße 12 a", "postal_code=10115", "city=Berlin",
-                      "email=max@example.com", "id=M1", "tags=x|y", "color=blue").strip()
+                      "email=max@example.com", "id=M1", "tags=x|y", "prop.color=blue").strip()
         self.assertRegex(num, r"^K\d{6}$")
         c = self.show_json(num)
         self.assertEqual(c["addresses"][0]["street"], "Hauptstraße")

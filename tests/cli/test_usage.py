@@ -152,7 +152,7 @@ class Usage(clitest.CliTest):
         vg = self.valgrind()
         if not vg:
             self.skipTest("valgrind not installed")
-        src = self.write_csv("v.csv", ["id", "last_name", "street", "email", "tags", "color"],
+        src = self.write_csv("v.csv", ["id", "last_name", "street", "email", "tags", "prop.color"],
                              [["1", "A", "Hauptstraße 1", "a@example.com", "x|y", "red"],
                               ["2", "B", "", "kaputt", "", ""],
                               ["3", "C", "Weg", "c@example.com", "", "blue"]], sep=";")
@@ -163,7 +163,7 @@ class Usage(clitest.CliTest):
                              ["b", "Max", "Mueller", "Hauptstr. 1", "10115", "Berlin"],
                              ["b", "dup", "id", "", "", ""]])
         runs = [["import", src], ["show", "1"], ["show", "1", "--json"], ["list"], ["list", "--json"],
-                ["update", "1", "street=Ring 5", "color=", "tags=z"], ["export"],
+                ["update", "1", "street=Ring 5", "prop.color=", "tags=z"], ["export"],
                 ["export", "--format", "json"], ["create", "last_name=D", "id=4"], ["delete", "4"],
                 ["show", "nobody"], ["create", "email=bad"], ["frob"], ["import", "--help"],
                 ["groups", "add", "Std"], ["groups", "set", "Std", "discount_percent=5"], ["groups"],

@@ -96,15 +96,31 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 # FEBRL4/3 about 50 true pairs have both names replaced and are held at
 # REVIEW by the "other_names" rule (a MERGE only with an identifier, see
 # soc_sec_id).
+#   helper h/match, built-in defaults that hold on data they were not tuned
+#   on: contact values (email, phone, address, company) lose fast with their
+#   holders (tf_power 6: c holders are c people), a role mailbox (info@,
+#   kontakt@, ...) is the company's, not a person's, one building is one
+#   fact (address_max 13), a Packstation beside a home is no move,
+#   given-name variants count as other names for the names rule, garbled
+#   given names at one address are REVIEW rather than HOUSEHOLD, an
+#   identifier one typo apart agrees:
+#   german-20000-seed7  P 0.9895  R 0.9935  any 0.9952  review/1k 12.0
+#   febrl4              P 1.0000  R 0.9772  F1 0.9885  any 0.9896
+#   febrl3              P 1.0000  R 0.9771  F1 0.9884  any 0.9867
+#   life events         P 0.9761  R 0.6989  any 0.7710  review/1k 33.1
+#   (FEBRL4 recall gave 0.001 to address_max: FEBRL pairs with a garbled
+#   name and no other field lean on five agreeing address fields.  The
+#   life-event recall is bounded by candidates: 437 of its 2 100 true pairs
+#   share no blocking key - moves with a new mailbox, registrations at work.)
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.986, "merge_recall": 0.993, "any_recall": 0.993},
-    "febrl4": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.978},
+    "german-20000-seed7": {"merge_precision": 0.989, "merge_recall": 0.993, "any_recall": 0.995},
+    "febrl4": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.977},
     "febrl3": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.977},
-    LIFE: {"merge_precision": 0.956, "merge_recall": 0.683, "any_recall": 0.769},
+    LIFE: {"merge_precision": 0.975, "merge_recall": 0.698, "any_recall": 0.771},
 }
 # MERGE pairs of two people with different given and last names: a hard
-# failure where the product has none today.
-NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, LIFE: None}
+# failure on every set (the "other_names" rule, tests/match/test_model.c).
+NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, LIFE: 0}
 
 
 def run(cmd, **kw):

@@ -66,7 +66,9 @@ class Reprs(unittest.TestCase):
             self.assertGreater(len(m), 1)
             self.assertLess(len(repr(m)), 200, repr(m))
             self.assertLess(len(repr(m[0])), 100, repr(m[0]))
-            self.assertIn("merge", repr(m[0]))
+            # the repr names the verdict; a mailbox three records share is
+            # weak evidence (issue 11), so these are REVIEW, not MERGE
+            self.assertRegex(repr(m[0]), r" (merge|review) ")
             c = db.load(1)
             self.assertLess(len(repr(c)), 120, repr(c))
             self.assertLess(len(repr(db)), 40)
