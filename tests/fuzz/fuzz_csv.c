@@ -1,6 +1,10 @@
 /* Fuzz target: the CSV reader of the command-line tool (examples/patron/
- * csv.c).  The first byte picks the separator (detect, ',' or ';'), the
- * rest is the file.  Invariants:
+ * csv.c).  The first byte picks the separator (detect, ',' ';' TAB) and
+ * how the encoding is decided (the sniffer, with or without a forced
+ * encoding, or none: UTF-8), the rest is the file.  Invariants:
+ *  - the sniffer's verdict does not depend on how the input is chunked; no
+ *    verdict comes with a reason; what it decided (all but forced UTF-8)
+ *    reads as valid UTF-8 in every field;
  *  - every record has at least one field, each NUL-terminated at its
  *    length, no longer than the input; lines and offsets only grow;
  *  - writing the records back (csv_write_field) and reading that gives
@@ -39,8 +43,46 @@ static void recs_free(recs *rs)
     memset(rs, 0, sizeof *rs);
 }
 
-/* Read everything of `f`, checking what every record must be. */
+/* Strict UTF-8 of `n` bytes (NUL is a character like any other). */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i], k, min, cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 1, min = 0x80, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            k = 2, min = 0x800, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 3, min = 0x10000, cp = c & 0x07;
+        else
+            return 0;
+        for (unsigned j = 1; j <= k; j++) {
+            if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i + j] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Read everything of `f`, checking what every record must be; `enc` is
+ * the encoding the reader is told (CSV_ENC_AUTO: UTF-8). */
+static void read_all_enc(FILE *f, int sep, csv_encoding enc, size_t size, recs *out, int *sep_out);
+
 static void read_all(FILE *f, int sep, size_t size, recs *out, int *sep_out)
+{
+    read_all_enc(f, sep, CSV_ENC_UTF8, size, out, sep_out);
+}
+
+static void read_all_enc(FILE *f, int sep, csv_encoding enc, size_t size, recs *out, int *sep_out)
 {
     csv_reader *r = NULL;
     csv_record rec;
@@ -49,12 +91,14 @@ static void read_all(FILE *f, int sep, size_t size, recs *out, int *sep_out)
     size_t bytes = 0;
     int k;
     memset(out, 0, sizeof *out);
-    FZ_CHECK(csv_reader_open(&r, f, sep) == 0, "the reader opens");
+    /* transcoding may write 3 bytes of UTF-8 for one byte read */
+    size_t room = enc == CSV_ENC_UTF8 || enc == CSV_ENC_AUTO ? size : 3 * size + 12;
+    FZ_CHECK(csv_reader_open_enc(&r, f, sep, enc) == 0, "the reader opens");
     *sep_out = csv_reader_sep(r);
     FZ_CHECK(*sep_out == ',' || *sep_out == ';' || *sep_out == '\t', "a known separator");
     while ((k = csv_read(r, &rec)) == 1) {
         rec_copy *c;
-        FZ_CHECK(out->n <= size, "no more records than bytes");
+        FZ_CHECK(out->n <= size + 1, "no more records than bytes");
         FZ_CHECK(rec.n >= 1, "a record has a field");
         FZ_CHECK(rec.line >= 1 && rec.line > last_line, "records start on later lines");
         FZ_CHECK(csv_reader_line(r) >= rec.line, "the reader is not before the record");
@@ -76,7 +120,7 @@ static void read_all(FILE *f, int sep, size_t size, recs *out, int *sep_out)
             FZ_CHECK(rec.fields[i][rec.lens[i]] == '\0', "a field is NUL-terminated at its length");
             FZ_CHECK(strlen(rec.fields[i]) <= rec.lens[i], "strlen never passes the length");
             bytes += rec.lens[i];
-            FZ_CHECK(bytes <= size, "no more field bytes than input bytes");
+            FZ_CHECK(bytes <= room, "no more field bytes than the input can give");
             c->v[i] = malloc(rec.lens[i] + 1);
             FZ_CHECK(c->v[i], "out of memory");
             memcpy(c->v[i], rec.fields[i], rec.lens[i] + 1);
@@ -141,10 +185,32 @@ static void check_cell(int sep, const char *v, size_t n)
     free(out);
 }
 
+/* The sniffer's verdict on `data`, fed in chunks of `chunk` bytes. */
+static int sniff(const uint8_t *data, size_t size, size_t chunk, csv_encoding forced, csv_encoding *enc,
+                 char *msg, size_t cap)
+{
+    csv_sniffer *sn = malloc(sizeof *sn);
+    int rc;
+    FZ_CHECK(sn, "out of memory");
+    csv_sniff_init(sn, forced);
+    for (size_t at = 0; at < size; at += chunk)
+        csv_sniff_feed(sn, data + at, size - at < chunk ? size - at : chunk);
+    *enc = CSV_ENC_AUTO;
+    msg[0] = '\0';
+    rc = csv_sniff_end(sn, enc, msg, cap);
+    free(sn);
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const int seps[] = { 0, ',', ';', 0 };
-    int sep, used;
+    static const int seps[] = { 0, ',', ';', '\t' };
+    static const csv_encoding forced[] = { CSV_ENC_AUTO, CSV_ENC_AUTO, CSV_ENC_UTF8, CSV_ENC_UTF16LE,
+                                           CSV_ENC_UTF16BE, CSV_ENC_CP1252, CSV_ENC_UTF16, CSV_ENC_AUTO };
+    int sep, used, decided;
+    unsigned mode;
+    csv_encoding enc = CSV_ENC_UTF8, enc2;
+    char msg[256], msg2[256];
     FILE *f;
     recs first, second;
     char *out = NULL;
@@ -152,12 +218,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     sep = seps[data[0] & 3];
+    mode = data[0] >> 2 & 7;
     data++;
     size--;
+    /* the sniffer (modes 0..6; 7: read as UTF-8 unsniffed): one verdict
+     * however the input is chunked, and a reason when it has none */
+    if (mode != 7) {
+        int rc = sniff(data, size, size ? size : 1, forced[mode], &enc, msg, sizeof msg);
+        int rc2 = sniff(data, size, size ? 1 + (data[0] & 15) : 1, forced[mode], &enc2, msg2, sizeof msg2);
+        FZ_CHECK(rc == rc2 && (rc != 0 || enc == enc2), "the verdict does not depend on chunks: %d/%d %d/%d",
+                 rc, rc2, (int)enc, (int)enc2);
+        if (rc != 0) {
+            FZ_CHECK(msg[0] != '\0', "an undecided encoding is explained");
+            return 0;
+        }
+        FZ_CHECK(enc == CSV_ENC_UTF8 || enc == CSV_ENC_UTF16LE || enc == CSV_ENC_UTF16BE ||
+                     enc == CSV_ENC_CP1252,
+                 "a verdict is an encoding the reader takes (%d)", (int)enc);
+    }
+    decided = mode != 7 && forced[mode] != CSV_ENC_UTF8;
     f = size ? fmemopen((void *)data, size, "rb") : fopen("/dev/null", "rb");
     FZ_CHECK(f, "fmemopen");
-    read_all(f, sep, size, &first, &used);
+    read_all_enc(f, sep, enc, size, &first, &used);
     fclose(f);
+    /* what the sniffer passed reads as UTF-8 (forced UTF-8 is not checked) */
+    if (decided)
+        for (size_t i = 0; i < first.n; i++)
+            for (size_t k = 0; k < first.r[i].n; k++)
+                FZ_CHECK(utf8_ok((const unsigned char *)first.r[i].v[k], first.r[i].len[k]),
+                         "a field of a %s input is UTF-8", csv_encoding_name(enc));
 
     /* write them back, then read that: the same records */
     f = open_memstream(&out, &olen);
