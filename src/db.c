@@ -264,6 +264,8 @@ patron_status patron_db_delete(patron_db *db, int64_t id, uint64_t revision)
                       (long long)id);
     if (!st)
         st = patron__st_remove(db, id);
+    if (!st)
+        st = patron__review_touch(db, id); /* its cases lose a member at the next scan */
     patron_customer_free(s);
     st = patron__tx_end(db, st);
     return st ? st : patron__db_ok(db);

@@ -921,6 +921,25 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
     return PATRON_OK;
 }
 
+/* Pairs a merchant decided are not proposed again (review.h): out before
+ * the clusters are made. */
+static patron_status drop_decided(patron_db *db, const batch *b, job *jobs, int nj)
+{
+    patron__review_sup *sup = NULL;
+    patron_status st = patron__review_sup_load(db, &sup, 0);
+    for (int t = 0; t < nj && sup; t++) {
+        size_t k = 0;
+        for (size_t i = 0; i < jobs[t].n; i++) {
+            const pair *q = &jobs[t].out[i];
+            if (!patron__review_sup_pair(sup, b->ids[q->a], b->rp[q->a], b->ids[q->b], b->rp[q->b]))
+                jobs[t].out[k++] = *q;
+        }
+        jobs[t].n = k;
+    }
+    patron__review_sup_free(sup);
+    return st;
+}
+
 patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_mode mode)
 {
     batch b;
@@ -995,6 +1014,8 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     for (int t = 0; t < nj; t++)
         if (jobs[t].oom)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st)
+        st = drop_decided(db, &b, jobs, nj);
     if (!st)
         st = build_result(db, &b, jobs, nj, out);
     {

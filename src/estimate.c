@@ -310,6 +310,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     int blocked[2][PATRON__MF_COUNT];
     static const int pass_kind[2] = { PATRON__KEY_ADDRESS, PATRON__KEY_NAME_BIRTH };
     unsigned flags = 0;
+    size_t learned[2] = { 0, 0 }; /* decided pairs: duplicates, not duplicates */
 
     if (!db)
         return PATRON_E_INVALID;
@@ -400,8 +401,14 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
                          npairs[ps], msg);
         }
     }
-    if (flags)
+    if (flags) {
+        /* EM cannot tell; the merchant's decisions may still refine the
+         * model in force (reviewlearn.c) */
+        if ((st = patron__review_learn_in_force(db, &cfg, (opts->flags & PATRON_ESTIMATE_DRY_RUN) != 0,
+                                                &rep.stored, &learned[0], &learned[1])) != 0)
+            goto done;
         goto report;
+    }
 
     /* the estimate: each field's m from the pass(es) not blocked on it */
     est = cfg;
@@ -429,6 +436,9 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
             }
         }
         patron__match_config_update(&est);
+        /* the merchant's decisions refine it (reviewlearn.c) */
+        if ((st = patron__review_learn(db, &est, &learned[0], &learned[1])) != 0)
+            goto done;
         /* name and address alone reach the probability they reached before */
         if (est.name_address_max > 0)
             est.name_address_max += old_prior - est.prior;
@@ -458,13 +468,17 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     }
     snprintf(rep.message, sizeof rep.message,
              "estimated from %zu customers: %zu candidate pairs, %zu random pairs, %d iterations, "
-             "about %.0f duplicate pairs%s",
-             rs.n, rep.candidate_pairs, nrand, rep.iterations, rep.matches,
+             "about %.0f duplicate pairs; %zu+%zu decided pairs learnt from%s",
+             rs.n, rep.candidate_pairs, nrand, rep.iterations, rep.matches, learned[0], learned[1],
              rep.stored ? "; model stored" : "; dry run, nothing stored");
 
 report:
     rep.flags = flags;
-    if (flags)
+    if (flags && rep.stored)
+        snprintf(rep.message, sizeof rep.message,
+                 "not estimated (%.150s); the model in force refined with %zu+%zu decided pairs and stored", why,
+                 learned[0], learned[1]);
+    else if (flags)
         snprintf(rep.message, sizeof rep.message, "model kept as it was (nothing stored): %.200s", why);
 done:
     rep.seconds = now_s() - t0;

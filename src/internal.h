@@ -156,6 +156,7 @@ struct patron_db {
     struct patron__match_config *match_cfg; /* computed once: weights are logs */
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
+    bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
     char errmsg[512];
 };
 
@@ -233,6 +234,90 @@ patron_status patron__st_meta_scan(patron_db *db, const char *prefix, patron_emi
  * PATRON_E_NOT_FOUND: no form (or no record); the caller loads instead. */
 patron_status patron__st_match_form(patron_db *db, int64_t id, const void **form, size_t *len);
 
+/* ---- reviewmeta.c: duplicate cases in the store's meta (issue 12) ------- */
+#define PATRON__REVIEW_CASE "review/case/"
+#define PATRON__REVIEW_MEMBER "review/member/"
+#define PATRON__REVIEW_JOURNAL "review/journal/"
+#define PATRON__REVIEW_DIRTY "review/dirty/"
+#define PATRON__REVIEW_NEXT "review/next"
+#define PATRON__REVIEW_SCANNED "review/scanned"
+/* Fingerprint of a record's matched fields: 8 hex digits per field. */
+#define PATRON__FP_FIELDS 8
+#define PATRON__FP_LEN (8 * PATRON__FP_FIELDS)
+extern const char *const patron__fp_field[PATRON__FP_FIELDS];
+
+typedef struct patron__case_field {
+    char *name, *level, *a, *b;
+    double weight;
+} patron__case_field;
+typedef struct patron__case_pair {
+    int64_t a, b; /* a < b */
+    double score;
+    int decision; /* patron_decision */
+    size_t nf;
+    patron__case_field *f;
+} patron__case_pair;
+typedef struct patron__case_member {
+    int64_t id;
+    char fp[PATRON__FP_LEN + 1]; /* "" when none taken */
+} patron__case_member;
+struct patron_case {
+    int64_t id;
+    int state;   /* patron_case_state */
+    int verdict; /* patron_decision */
+    double score;
+    int64_t created, updated, decided_at, journal;
+    char *by, *note, *change, *reason; /* NULL: none */
+    size_t nm;
+    patron__case_member *m; /* ascending ids */
+    size_t np;
+    patron__case_pair *p; /* best first */
+};
+
+/* "<prefix><id as 20 digits>" */
+void patron__review_key(char *buf, size_t size, const char *prefix, int64_t id);
+void patron__case_clear(patron_case *c);
+bool patron__case_has(const patron_case *c, int64_t id);
+char *patron__case_encode(const patron_case *c);
+patron_status patron__case_decode(patron_case *c, int64_t id, const char *text);
+/* The text under a meta key (PATRON_E_NOT_FOUND without a message). */
+patron_status patron__meta_text(patron_db *db, char **out, const char *key);
+/* Read / write case `id` (PATRON_E_NOT_FOUND, "corrupt case N"). */
+patron_status patron__case_read(patron_db *db, patron_case *c, int64_t id);
+patron_status patron__case_write(patron_db *db, const patron_case *c);
+/* not_duplicate and household keep their pairs out of every proposal. */
+bool patron__case_suppresses(int state);
+/* Add (or remove) the case in its members' entries of the member index. */
+patron_status patron__case_index(patron_db *db, const patron_case *c, bool add);
+void patron__fingerprint(char out[PATRON__FP_LEN + 1], const patron__match_rec *r);
+
+/* The decided pairs to keep out of proposals: those of customer `self`, or
+ * (self 0) all.  *out NULL when there are none (or the store has no meta). */
+typedef struct patron__review_sup patron__review_sup;
+patron_status patron__review_sup_load(patron_db *db, patron__review_sup **out, int64_t self);
+/* true: a decided case holds a and b, and neither changed in a matched
+ * field since the decision (ra, rb: their records as matched now). */
+bool patron__review_sup_pair(const patron__review_sup *s, int64_t a, const patron__match_rec *ra, int64_t b,
+                             const patron__match_rec *rb);
+void patron__review_sup_free(patron__review_sup *s);
+/* The save path: customer `id` was saved or removed (for incremental scans). */
+patron_status patron__review_touch(patron_db *db, int64_t id);
+/* Undo of merge `journal_id`: reopen the case it closed, if any. */
+patron_status patron__review_undone(patron_db *db, int64_t journal_id, int64_t now);
+
+/* ---- reviewlearn.c: the model learns from decided cases ------------------ */
+/* Refine `est` (m, and the REVIEW threshold where enough pairs are
+ * labelled) with the pairs of decided cases, read in a read transaction of
+ * its own; how many labelled duplicate and distinct pairs were used. */
+patron_status patron__review_learn(patron_db *db, patron__match_config *est, size_t *matches_out,
+                                   size_t *distinct_out);
+
+/* When estimation is not possible: refine the model in force `cfg` with the
+ * decided cases and store it (unless dry_run) when there are any; *stored
+ * says whether it was. */
+patron_status patron__review_learn_in_force(patron_db *db, const patron__match_config *cfg, bool dry_run,
+                                            int *stored, size_t *matches_out, size_t *distinct_out);
+
 /* ---- save.c: records in the store ------------------------------------------ */
 
 /* Blocks (records sharing a key) larger than this are left out of matching,
@@ -308,6 +393,10 @@ int patron__decision_public(int match_decision);
  * active customers; explain: keep the per-field explanation. */
 patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, const patron_customer *c,
                                        int mode, bool active_only, bool explain);
+/* The matcher's verdict (a PATRON_DECISION_*) and score on two records, as
+ * patron_db_match() would judge them (matchglue.c). */
+patron_status patron__pair_verdict_in_tx(patron_db *db, const patron_customer *a, const patron_customer *b,
+                                         int *decision, double *score);
 size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 
 /* ---- merge.c ------------------------------------------------------------ */

@@ -163,6 +163,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     patron__match_key *keys = NULL;
     patron_matches *m = NULL;
     patron__idvec ids = PATRON__IDVEC_INIT;
+    patron__review_sup *sup = NULL;
     size_t nk;
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
@@ -192,6 +193,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         if (!st && ids.n - before > PATRON__BLOCK_MAX)
             ids.n = before;
     }
+    /* pairs a merchant decided are not proposed again (review.h) */
+    if (!st && self > 0)
+        st = patron__review_sup_load(db, &sup, self);
     if (st)
         goto out;
     patron__idvec_sort_unique(&ids);
@@ -221,6 +225,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 patron__match_rec_free(&b);
             break;
         }
+        if (res.decision != PATRON__MATCH_DISTINCT && sup &&
+            patron__review_sup_pair(sup, self, &a, ids.v[i], bp))
+            res.decision = PATRON__MATCH_DISTINCT;
         if (res.decision != PATRON__MATCH_DISTINCT) {
             if (m->n == m->cap) {
                 size_t nc = m->cap ? m->cap * 2 : 8;
@@ -279,6 +286,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             patron__match_rec_free(&b);
     }
 out:
+    patron__review_sup_free(sup);
     patron__match_rec_free(&a);
     patron__free(keys);
     patron__free(heap);
@@ -531,4 +539,41 @@ patron_status patron_matches_to_json(const patron_matches *m, char **out, unsign
     patron__sb_puts(&sb, pretty && m->n ? "\n]" : "]");
     *out = patron__sb_detach(&sb, NULL);
     return *out ? PATRON_OK : PATRON_E_NOMEM;
+}
+
+/* The matcher's verdict on two records as patron_db_match() would give it
+ * (the store's model, term frequencies), for a merge plan to say when a
+ * person merges what the matcher calls distinct.  *decision gets a
+ * PATRON_DECISION_*. */
+patron_status patron__pair_verdict_in_tx(patron_db *db, const patron_customer *a, const patron_customer *b,
+                                         int *decision, double *score)
+{
+    tf_ctx tfc;
+    patron__match_tf tf = { glue_tf_count, &tfc, 0 };
+    patron__match_config cfg;
+    patron__match_rec ra, rb;
+    patron__match_result res;
+    patron_status st;
+    if ((st = patron__match_config_load(db)) != 0)
+        return st;
+    cfg = *db->match_cfg;
+    cfg.mode = PATRON__MATCH_MODE_FIELDS;
+    if (patron__cust_match_rec_cfg(&ra, a, &cfg) != 0)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (patron__cust_match_rec_cfg(&rb, b, &cfg) != 0) {
+        patron__match_rec_free(&ra);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    tfc.db = db;
+    tfc.st = PATRON_OK;
+    tfc.n = 0;
+    tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
+    patron__match_score_tf(&res, &ra, &rb, &cfg, tf.n > 0 ? &tf : NULL);
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    if (tfc.st)
+        return tfc.st;
+    *decision = patron__decision_public(res.decision);
+    *score = res.score;
+    return PATRON_OK;
 }

@@ -34,6 +34,20 @@ struct patron_merge_plan {
     int activate;
     bool login_conflict, login_explicit;
     char *problems;
+    /* The united addresses (the addresses of `lists`): per address, which
+     * records hold a form of it (n_addr * n flags), whether it is kept,
+     * and the default the caller chose (-1: as the records have it). */
+    size_t n_addr;
+    unsigned char *addr_from, *addr_keep;
+    long addr_default;
+    /* The united properties, in the order of `lists`: the record each
+     * value comes from and whether the records disagree. */
+    size_t n_prop;
+    int *prop_choice;
+    unsigned char *prop_conflict;
+    /* Advisory lines of the problems list (the matcher calls two of the
+     * records distinct): shown, never a reason to refuse. */
+    char *notes;
     char errmsg[512];
 };
 
@@ -137,6 +151,88 @@ static bool same_login(const patron_customer *a, const patron_customer *b)
     return ua && ub && strcmp(ua, ub) == 0 && ((!ha && !hb) || (ha && hb && strcmp(ha, hb) == 0));
 }
 
+/* How many records hold a value loosely equal to record k's value of f. */
+static size_t holders(const patron_merge_plan *p, int f, size_t k, bool *oom)
+{
+    const char *v = patron_customer_get(p->rec[k], f);
+    size_t n = 0;
+    for (size_t j = 0; j < p->n; j++) {
+        const char *w = patron_customer_get(p->rec[j], f);
+        if (nonempty(w) && loose_equal(v, w, oom))
+            n++;
+    }
+    return n;
+}
+
+/* Two values that differ by a typo: at most two edits (one for short
+ * values) between their loose forms, which are not equal. */
+static bool typo_of(const char *a, const char *b, bool *oom)
+{
+    patron_strbuf x, y;
+    bool near = false;
+    patron__sb_init(&x);
+    patron__sb_init(&y);
+    loose_norm(a, &x);
+    loose_norm(b, &y);
+    if (x.oom || y.oom) {
+        *oom = true;
+    } else if (x.len && y.len) {
+        size_t d = patron__match_osa(x.buf, x.len, y.buf, y.len), shorter = x.len < y.len ? x.len : y.len;
+        near = d > 0 && d <= (shorter >= 6 ? 2u : 1u) && shorter >= 3;
+    }
+    patron__sb_free(&x);
+    patron__sb_free(&y);
+    return near;
+}
+
+/* A given name as the matcher normalises it ("H." → "h", "Hans-Peter" →
+ * "hans peter"). */
+static void norm_first(char out[PATRON__MATCH_BUF], const char *v)
+{
+    char last[PATRON__MATCH_BUF];
+    /* a last name keeps a lone given name from being read as a full name */
+    patron__match_norm_name(out, last, NULL, v, "x");
+}
+
+/* The proposal for a name field, refined where the policy's pick is the
+ * weaker of two forms of one value: a full given name beats initials that
+ * fit it ("H." / "Holger" → "Holger"), and a value more records share
+ * beats a typo of it ("Lena", "Lena", "Lhna" → "Lena"). */
+static int better_value(const patron_merge_plan *p, int f, int pick, bool *oom)
+{
+    const char *v = patron_customer_get(p->rec[pick], f);
+    size_t n = holders(p, f, (size_t)pick, oom), best_n = n;
+    int best = pick;
+    for (size_t k = 0; k < p->n; k++) {
+        const char *w = patron_customer_get(p->rec[k], f);
+        size_t m;
+        if (!nonempty(w) || (int)k == best)
+            continue;
+        m = holders(p, f, k, oom);
+        if (m > best_n && typo_of(v, w, oom)) {
+            best = (int)k;
+            best_n = m;
+        }
+    }
+    if (f == PATRON_F_FIRST_NAME) {
+        char a[PATRON__MATCH_BUF], b[PATRON__MATCH_BUF];
+        norm_first(a, patron_customer_get(p->rec[best], f));
+        if (a[0] && patron__match_is_initials(a)) {
+            for (size_t k = 0; k < p->n; k++) {
+                const char *w = patron_customer_get(p->rec[k], f);
+                if (!nonempty(w))
+                    continue;
+                norm_first(b, w);
+                if (b[0] && !patron__match_is_initials(b) && patron__match_initials_fit(a, b)) {
+                    best = (int)k;
+                    break;
+                }
+            }
+        }
+    }
+    return best;
+}
+
 static void decide_field(patron_merge_plan *p, int f, bool *oom)
 {
     int pick = -1;
@@ -156,6 +252,8 @@ static void decide_field(patron_merge_plan *p, int f, bool *oom)
             (p->policy == PATRON_MERGE_NEWEST && updated_at(p->rec[k]) > updated_at(p->rec[pick])))
             pick = (int)k;
     }
+    if (pick >= 0 && distinct > 1 && (f == PATRON_F_FIRST_NAME || f == PATRON_F_LAST_NAME || f == PATRON_F_COMPANY))
+        pick = better_value(p, f, pick, oom);
     p->choice[f] = pick < 0 ? 0 : pick;
     p->conflict[f] = distinct > 1;
 }
@@ -217,16 +315,36 @@ static void decide_login(patron_merge_plan *p)
     p->conflict[PATRON_F_LOGIN_USER] = p->login_conflict;
 }
 
+/* Two addresses are one when they agree after the matcher's normalisation
+ * of street and house number ("Lindenstr 144 b" / "Lindenstraße 144b"),
+ * postal code, city and country, and loosely (case, spacing, umlaut
+ * spelling) in names, company and addition. */
 static bool same_address(const patron_customer *a, size_t i, const patron_customer *b, size_t j, bool *oom)
 {
-    static const int cmp[] = { PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME, PATRON_A_COMPANY,
-                               PATRON_A_STREET,     PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
-                               PATRON_A_POSTAL_CODE, PATRON_A_CITY,    PATRON_A_COUNTRY };
-    for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++)
-        if (!loose_equal(patron_customer_address_get(a, i, cmp[k]),
-                         patron_customer_address_get(b, j, cmp[k]), oom))
+    static const int loose[] = { PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME, PATRON_A_COMPANY, PATRON_A_ADDITION };
+    char sa[PATRON__MATCH_BUF], na[PATRON__MATCH_BUF], sb[PATRON__MATCH_BUF], nb[PATRON__MATCH_BUF];
+    char ca[3], cb[3];
+    for (size_t k = 0; k < sizeof loose / sizeof loose[0]; k++)
+        if (!loose_equal(patron_customer_address_get(a, i, loose[k]), patron_customer_address_get(b, j, loose[k]),
+                         oom))
             return false;
-    return true;
+    patron__match_norm_country(ca, patron_customer_address_get(a, i, PATRON_A_COUNTRY), "DE");
+    patron__match_norm_country(cb, patron_customer_address_get(b, j, PATRON_A_COUNTRY), "DE");
+    if (strcmp(ca, cb) != 0)
+        return false;
+    patron__match_norm_street(sa, na, patron_customer_address_get(a, i, PATRON_A_STREET),
+                              patron_customer_address_get(a, i, PATRON_A_HOUSE_NUMBER));
+    patron__match_norm_street(sb, nb, patron_customer_address_get(b, j, PATRON_A_STREET),
+                              patron_customer_address_get(b, j, PATRON_A_HOUSE_NUMBER));
+    if (strcmp(sa, sb) != 0 || strcmp(na, nb) != 0)
+        return false;
+    patron__match_norm_postal(sa, patron_customer_address_get(a, i, PATRON_A_POSTAL_CODE), ca);
+    patron__match_norm_postal(sb, patron_customer_address_get(b, j, PATRON_A_POSTAL_CODE), cb);
+    if (strcmp(sa, sb) != 0)
+        return false;
+    patron__match_norm_city(sa, patron_customer_address_get(a, i, PATRON_A_CITY));
+    patron__match_norm_city(sb, patron_customer_address_get(b, j, PATRON_A_CITY));
+    return strcmp(sa, sb) == 0;
 }
 
 /* Addresses, tags, properties: the survivor's first, then what the
@@ -238,26 +356,38 @@ static patron_status unite_lists(patron_db *db, patron_merge_plan *p)
     patron_customer *l;
     bool oom = false;
     const char *list = NULL;
+    size_t total = 0;
     patron_status st = patron_customer_new(&l);
     if (st)
         return st;
+    for (size_t k = 0; k < p->n; k++)
+        total += patron_customer_address_count(p->rec[k]);
+    /* at most `total` united addresses; calloc(0) may give NULL */
+    p->addr_from = patron__calloc(total * p->n + 1, 1);
+    p->addr_keep = patron__calloc(total + 1, 1);
+    if (!p->addr_from || !p->addr_keep)
+        st = PATRON_E_NOMEM;
     for (size_t k = 0; k < p->n && !st; k++) {
         const patron_customer *r = p->rec[k];
         for (size_t i = 0; i < patron_customer_address_count(r) && !st; i++) {
             bool dup = false;
-            size_t idx;
-            for (size_t j = 0; j < patron_customer_address_count(l) && !dup; j++)
+            size_t idx, j;
+            for (j = 0; j < patron_customer_address_count(l) && !dup; j++)
                 dup = same_address(l, j, r, i, &oom);
             if (oom) {
                 st = PATRON_E_NOMEM;
                 break;
             }
-            if (dup)
+            if (dup) {
+                p->addr_from[(j - 1) * p->n + k] = 1;
                 continue;
+            }
             if ((st = patron_customer_address_add(l, &idx)) != 0) {
                 list = "addresses";
                 break;
             }
+            p->addr_from[idx * p->n + k] = 1;
+            p->addr_keep[idx] = 1;
             for (int f = 1; f < PATRON_A__END; f++) {
                 const char *v = patron_customer_address_get(r, i, f);
                 if (f == PATRON_A_DEFAULT && k > 0)
@@ -276,6 +406,33 @@ static patron_status unite_lists(patron_db *db, patron_merge_plan *p)
                 list = "properties";
         }
     }
+    if (!st) {
+        /* per united property the record its value comes from (the first
+         * that has it) and whether another record holds a different one */
+        p->n_addr = patron_customer_address_count(l);
+        p->n_prop = patron_customer_prop_count(l);
+        p->prop_choice = patron__calloc(p->n_prop + 1, sizeof *p->prop_choice);
+        p->prop_conflict = patron__calloc(p->n_prop + 1, 1);
+        if (!p->prop_choice || !p->prop_conflict)
+            st = PATRON_E_NOMEM;
+        for (size_t i = 0; i < p->n_prop && !st; i++) {
+            const char *key, *val;
+            int first = -1;
+            patron_customer_prop_at(l, &key, &val, i);
+            for (size_t k = 0; k < p->n; k++) {
+                const char *v = patron_customer_prop_get(p->rec[k], key);
+                if (!v)
+                    continue;
+                if (first < 0)
+                    first = (int)k;
+                else if (!loose_equal(patron_customer_prop_get(p->rec[first], key), v, &oom))
+                    p->prop_conflict[i] = 1;
+            }
+            p->prop_choice[i] = first < 0 ? 0 : first;
+        }
+        if (oom)
+            st = PATRON_E_NOMEM;
+    }
     if (st) {
         patron_customer_free(l);
         if (st == PATRON_E_NOMEM)
@@ -290,14 +447,58 @@ static patron_status unite_lists(patron_db *db, patron_merge_plan *p)
     return PATRON_OK;
 }
 
+/* Whether the plan can be applied as it stands: the notes of the problems
+ * list never stop it. */
+static bool plan_blocked(const patron_merge_plan *p)
+{
+    return p->login_conflict && !p->login_explicit;
+}
+
+/* The notes: each duplicate the matcher calls distinct from the survivor.
+ * Merging them is the person's call; the plan says so. */
+static patron_status plan_notes(patron_db *db, patron_merge_plan *p)
+{
+    patron_strbuf sb;
+    patron__sb_init(&sb);
+    for (size_t k = 1; k < p->n; k++) {
+        int decision = PATRON_DECISION_DISTINCT;
+        double score = 0;
+        patron_status st = patron__pair_verdict_in_tx(db, p->rec[0], p->rec[k], &decision, &score);
+        if (st) {
+            patron__sb_free(&sb);
+            return st;
+        }
+        if (decision == PATRON_DECISION_DISTINCT || decision == PATRON_DECISION_HOUSEHOLD)
+            patron__sb_printf(&sb, "%snote: the matcher calls customer #%lld and customer #%lld %s (score %.2f); "
+                                   "merging them is allowed",
+                              sb.len ? "\n" : "", (long long)patron_customer_id(p->rec[0]),
+                              (long long)patron_customer_id(p->rec[k]),
+                              decision == PATRON_DECISION_HOUSEHOLD ? "two people of one household" : "distinct",
+                              score);
+    }
+    if (sb.oom) {
+        patron__sb_free(&sb);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    p->notes = sb.len ? patron__sb_detach(&sb, NULL) : NULL;
+    patron__sb_free(&sb);
+    return PATRON_OK;
+}
+
 static void update_problems(patron_merge_plan *p)
 {
+    patron_strbuf sb;
     patron__free(p->problems);
     p->problems = NULL;
-    if (p->login_conflict && !p->login_explicit)
-        p->problems = patron__strdup(
-            "the records have different logins: choose one with patron_merge_plan_take(plan, "
-            "PATRON_F_LOGIN_USER, k)");
+    patron__sb_init(&sb);
+    if (plan_blocked(p))
+        patron__sb_puts(&sb, "the records have different logins: choose one with patron_merge_plan_take(plan, "
+                             "PATRON_F_LOGIN_USER, k)");
+    if (p->notes)
+        patron__sb_printf(&sb, "%s%s", sb.len ? "\n" : "", p->notes);
+    if (sb.len)
+        p->problems = patron__sb_detach(&sb, NULL);
+    patron__sb_free(&sb);
 }
 
 patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
@@ -355,7 +556,8 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
         patron_merge_plan_free(p);
         return patron__db_error(db, st, "out of memory");
     }
-    if ((st = unite_lists(db, p)) != 0) {
+    p->addr_default = -1;
+    if ((st = unite_lists(db, p)) != 0 || (st = plan_notes(db, p)) != 0) {
         patron_merge_plan_free(p);
         return st;
     }
@@ -395,6 +597,11 @@ void patron_merge_plan_free(patron_merge_plan *p)
         patron__free(p->custom[f]);
     patron_customer_free(p->lists);
     patron__free(p->problems);
+    patron__free(p->notes);
+    patron__free(p->addr_from);
+    patron__free(p->addr_keep);
+    patron__free(p->prop_choice);
+    patron__free(p->prop_conflict);
     patron__free(p);
 }
 
@@ -528,6 +735,119 @@ const char *patron_merge_plan_problems(const patron_merge_plan *p)
     return p && p->problems ? p->problems : "";
 }
 
+int patron_merge_plan_blocked(const patron_merge_plan *p)
+{
+    return p ? plan_blocked(p) : 1;
+}
+
+size_t patron_merge_plan_address_count(const patron_merge_plan *p)
+{
+    return p ? p->n_addr : 0;
+}
+
+const char *patron_merge_plan_address_get(const patron_merge_plan *p, size_t i, int field)
+{
+    if (!p || i >= p->n_addr)
+        return NULL;
+    return patron_customer_address_get(p->lists, i, field);
+}
+
+int patron_merge_plan_address_from(const patron_merge_plan *p, size_t i, size_t k)
+{
+    if (!p || i >= p->n_addr || k >= p->n)
+        return 0;
+    return p->addr_from[i * p->n + k];
+}
+
+int patron_merge_plan_address_kept(const patron_merge_plan *p, size_t i)
+{
+    if (!p || i >= p->n_addr)
+        return 0;
+    return p->addr_keep[i];
+}
+
+patron_status patron_merge_plan_address_keep(patron_merge_plan *p, size_t i, int keep)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    if (i >= p->n_addr)
+        return plan_error(p, PATRON_E_RANGE, "the plan has no address at position %zu (it has %zu)", i,
+                          p->n_addr);
+    p->addr_keep[i] = keep != 0;
+    if (!keep && p->addr_default == (long)i)
+        p->addr_default = -1;
+    p->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_address_set_default(patron_merge_plan *p, size_t i)
+{
+    if (!p)
+        return PATRON_E_INVALID;
+    if (i >= p->n_addr)
+        return plan_error(p, PATRON_E_RANGE, "the plan has no address at position %zu (it has %zu)", i,
+                          p->n_addr);
+    if (!p->addr_keep[i])
+        return plan_error(p, PATRON_E_INVALID, "address %zu is dropped: keep it before making it the default", i);
+    p->addr_default = (long)i;
+    p->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+size_t patron_merge_plan_prop_count(const patron_merge_plan *p)
+{
+    return p ? p->n_prop : 0;
+}
+
+patron_status patron_merge_plan_prop_at(const patron_merge_plan *p, const char **key_out, const char **value_out,
+                                        int *choice_out, int *conflict_out, size_t i)
+{
+    const char *key = NULL, *val = NULL;
+    if (!p)
+        return PATRON_E_INVALID;
+    if (i >= p->n_prop)
+        return PATRON_E_RANGE;
+    patron_customer_prop_at(p->lists, &key, &val, i);
+    if (key_out)
+        *key_out = key;
+    if (value_out)
+        *value_out = val;
+    if (choice_out)
+        *choice_out = p->prop_choice[i];
+    if (conflict_out)
+        *conflict_out = p->prop_conflict[i];
+    return PATRON_OK;
+}
+
+patron_status patron_merge_plan_prop_take(patron_merge_plan *p, const char *key, size_t k)
+{
+    const char *v;
+    patron_status st;
+    size_t i;
+    if (!p)
+        return PATRON_E_INVALID;
+    if (!key)
+        return plan_error(p, PATRON_E_INVALID, "no property key (NULL)");
+    for (i = 0; i < p->n_prop; i++) {
+        const char *ki = NULL;
+        patron_customer_prop_at(p->lists, &ki, NULL, i);
+        if (ki && strcmp(ki, key) == 0)
+            break;
+    }
+    if (i == p->n_prop)
+        return plan_error(p, PATRON_E_NOT_FOUND, "no record of the plan has the property '%.100s'", key);
+    if (k >= p->n)
+        return plan_error(p, PATRON_E_RANGE, "the plan has no record at position %zu", k);
+    if (!(v = patron_customer_prop_get(p->rec[k], key)))
+        return plan_error(p, PATRON_E_INVALID, "record %zu has no property '%.100s'", k, key);
+    /* replacing a value keeps the key's place in the list */
+    if ((st = patron_customer_prop_set(p->lists, key, v)) != 0)
+        return plan_error(p, st, "out of memory");
+    p->prop_choice[i] = (int)k;
+    p->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
 static bool plan_locks(const patron_merge_plan *p)
 {
     if (p->lock != PATRON_MERGE_LOCK_ANY)
@@ -588,6 +908,42 @@ patron_status patron_merge_plan_to_json(const patron_merge_plan *p, char **out, 
     }
     patron__sb_printf(&sb, "%s%s},%s%s\"lists\": ", nl, in1, nl, in1);
     patron__json_customer(&sb, p->lists, 0, 0);
+    /* per united address (in the order of lists.addresses): the records
+     * holding a form of it and whether it is kept */
+    patron__sb_printf(&sb, ",%s%s\"addresses\": [", nl, in1);
+    for (size_t i = 0; i < p->n_addr; i++) {
+        bool first = true;
+        patron__sb_printf(&sb, "%s{\"from\": [", i ? ", " : "");
+        for (size_t k = 0; k < p->n; k++)
+            if (p->addr_from[i * p->n + k]) {
+                patron__sb_printf(&sb, "%s%zu", first ? "" : ", ", k);
+                first = false;
+            }
+        patron__sb_printf(&sb, "], \"kept\": %s, \"default\": %s}", p->addr_keep[i] ? "true" : "false",
+                          p->addr_default == (long)i ? "true" : "false");
+    }
+    patron__sb_printf(&sb, "],%s%s\"properties\": {", nl, in1);
+    for (size_t i = 0; i < p->n_prop; i++) {
+        const char *key = NULL, *val = NULL;
+        patron_customer_prop_at(p->lists, &key, &val, i);
+        patron__sb_printf(&sb, "%s%s%s", i ? "," : "", nl, in2);
+        patron__json_str(&sb, key);
+        patron__sb_puts(&sb, ": {\"values\": [");
+        for (size_t k = 0; k < p->n; k++) {
+            const char *rv = patron_customer_prop_get(p->rec[k], key);
+            if (k)
+                patron__sb_puts(&sb, ", ");
+            if (rv)
+                patron__json_str(&sb, rv);
+            else
+                patron__sb_puts(&sb, "null");
+        }
+        patron__sb_printf(&sb, "], \"choice\": %d, \"result\": ", p->prop_choice[i]);
+        patron__json_str(&sb, val ? val : "");
+        patron__sb_printf(&sb, ", \"conflict\": %s}", p->prop_conflict[i] ? "true" : "false");
+    }
+    patron__sb_printf(&sb, "%s%s}", p->n_prop ? nl : "", p->n_prop ? in1 : "");
+    patron__sb_printf(&sb, ",%s%s\"blocked\": %s", nl, in1, plan_blocked(p) ? "true" : "false");
     patron__sb_printf(&sb, ",%s%s\"locked\": %s,%s%s\"activate\": %s,%s%s\"problems\": ", nl, in1,
                       plan_locks(p) ? "true" : "false", nl, in1, p->activate ? "true" : "false", nl,
                       in1);
@@ -642,6 +998,36 @@ static int add_moved(void *ctx, const char *kind, const char *ref)
     return m->payload->oom ? 1 : 0;
 }
 
+/* The united addresses the caller keeps, with one default: the one chosen,
+ * else the survivor's if kept, else — when the survivor's default was
+ * dropped — the first kept one.  Untouched when nothing was chosen. */
+static patron_status kept_addresses(const patron_merge_plan *p, patron_customer *l)
+{
+    size_t orig = (size_t)-1, def;
+    patron_status st = PATRON_OK;
+    for (size_t i = 0; i < p->n_addr && orig == (size_t)-1; i++) {
+        const char *d = patron_customer_address_get(l, i, PATRON_A_DEFAULT);
+        if (nonempty(d) && strcmp(d, "0") != 0)
+            orig = i;
+    }
+    def = orig;
+    if (p->addr_default >= 0)
+        def = (size_t)p->addr_default;
+    else if (orig != (size_t)-1 && !p->addr_keep[orig])
+        for (def = 0; def < p->n_addr && !p->addr_keep[def]; def++)
+            ;
+    if (def != orig && def < p->n_addr) {
+        if (orig != (size_t)-1)
+            st = patron__cust_put_addr(l, orig, PATRON_A_DEFAULT, NULL);
+        if (!st)
+            st = patron__cust_put_addr(l, def, PATRON_A_DEFAULT, "1");
+    }
+    for (size_t i = p->n_addr; i-- > 0 && !st;)
+        if (!p->addr_keep[i])
+            st = patron_customer_address_remove(l, i);
+    return st;
+}
+
 /* The survivor as the plan says. */
 static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
                                     const patron_customer *cur, patron_customer *w, int64_t now)
@@ -665,6 +1051,8 @@ static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
         patron_customer tmp;
         memset(&tmp, 0, sizeof tmp);
         st = patron__cust_copy(&tmp, p->lists);
+        if (!st)
+            st = kept_addresses(p, &tmp);
         if (!st) {
             for (int f = 0; f < PATRON_F__END; f++) {
                 patron__free(tmp.f[f]);
@@ -857,7 +1245,7 @@ patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *
 {
     patron_strbuf payload;
     patron_status st;
-    if (p->problems)
+    if (plan_blocked(p))
         return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
     if (!patron__st_has(db, PATRON__CAP_JOURNAL))
         return patron__db_error(db, PATRON_E_UNSUPPORTED,
@@ -876,7 +1264,7 @@ patron_status patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_p
         return PATRON_E_INVALID;
     if (!p)
         return patron__db_error(db, PATRON_E_INVALID, "no plan given (NULL)");
-    if (p->problems)
+    if (plan_blocked(p))
         return patron__db_error(db, PATRON_E_STATE, "the plan cannot be applied: %s", p->problems);
     if (!patron__st_has(db, PATRON__CAP_JOURNAL))
         return patron__db_error(db, PATRON_E_UNSUPPORTED,
@@ -1382,6 +1770,8 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     }
     if (!st)
         st = patron__st_journal_set_undone(db, jid, *undo_id);
+    if (!st) /* a merge of the review queue: its case is open again */
+        st = patron__review_undone(db, jid, now);
     parsed_free(&pr);
     patron__free(j.kind);
     patron__free(j.payload);

@@ -212,6 +212,8 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
         st = patron__st_insert(db, &w, &ks, &id);
     if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st)
+        st = patron__review_touch(db, id);
     patron__keys_free(&ks);
     st = patron__tx_end(db, st);
     if (st) {
@@ -245,6 +247,8 @@ patron_status patron__save_changed(patron_db *db, patron_customer *w, const patr
         st = patron__group_check(db, w);
     if (!st)
         st = patron__st_update(db, w, &ks, PASS_NOT_FOUND);
+    if (!st)
+        st = patron__review_touch(db, id);
     if (st == PATRON_E_NOT_FOUND)
         patron__db_error(db, st, "no customer with id %lld", (long long)id);
     patron__keys_free(&ks);
@@ -272,6 +276,8 @@ patron_status patron__save_restore(patron_db *db, const patron_customer *c, uint
         return patron__db_error(db, st, "out of memory");
     }
     st = patron__st_update(db, &w, &ks, 0);
+    if (!st)
+        st = patron__review_touch(db, patron_customer_id(&w));
     patron__keys_free(&ks);
     patron__cust_clear(&w);
     return st;

@@ -627,6 +627,137 @@ static const op GROUP_OPS[] = {
     { "activate-auto-grouped", prep_groups, run_activate_auto_grouped },
 };
 
+/* ---- the review queue: every mutating operation (issue 12) ----------------- */
+
+static int64_t g_case_id, g_dup_id, g_queue_journal;
+
+/* Groups (so that meta is in the picture), a second Anna, a scan: one open
+ * case of Anna and her double. */
+static void prep_case(fixture *fx, patron_customer **rec)
+{
+    patron_customer *c = person("Anna", "Mueller", "anna@example.de");
+    patron_cases *l = NULL;
+    prep_groups(fx, rec);
+    assert_int_equal(patron_db_create(fx->plain, c), PATRON_OK);
+    g_dup_id = patron_customer_id(c);
+    patron_customer_free(c);
+    assert_int_equal(patron_db_review_scan(fx->plain, NULL, NULL), PATRON_OK);
+    assert_int_equal(patron_db_review_list(fx->plain, &l, PATRON_REVIEW_STATE(PATRON_CASE_OPEN)), PATRON_OK);
+    assert_true(patron_cases_count(l) >= 1);
+    g_case_id = 0;
+    for (size_t i = 0; i < patron_cases_count(l); i++) {
+        const patron_case *k = patron_cases_at(l, i);
+        int64_t m;
+        for (size_t j = 0; j < patron_case_member_count(k); j++)
+            if (patron_case_member(k, &m, j) == PATRON_OK && m == g_dup_id)
+                g_case_id = patron_case_id(k);
+    }
+    assert_true(g_case_id > 0);
+    patron_cases_free(l);
+}
+
+static void set_email(patron_db *db, int64_t id, const char *email)
+{
+    patron_customer *c = NULL;
+    assert_int_equal(patron_db_load(db, &c, id), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
+    assert_int_equal(patron_db_update(db, c), PATRON_OK);
+    patron_customer_free(c);
+}
+
+/* ... and a change since the scan */
+static void prep_case_changed(fixture *fx, patron_customer **rec)
+{
+    prep_case(fx, rec);
+    set_email(fx->plain, fx->id_b, "bernd.schmidt@example.de");
+}
+
+/* ... decided not a duplicate, then the double changed its email */
+static void prep_case_decided_changed(fixture *fx, patron_customer **rec)
+{
+    prep_case(fx, rec);
+    assert_int_equal(patron_db_review_decide(fx->plain, g_case_id, PATRON_CASE_NOT_DUPLICATE, "anna", "twins"),
+                     PATRON_OK);
+    set_email(fx->plain, g_dup_id, "anna.m@example.de");
+}
+
+/* ... merged through the queue */
+static void prep_case_merged(fixture *fx, patron_customer **rec)
+{
+    prep_case(fx, rec);
+    assert_int_equal(patron_db_review_merge(fx->plain, &g_queue_journal, g_case_id, NULL, "anna"), PATRON_OK);
+}
+
+static patron_status run_review_scan(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_review_scan(db, NULL, NULL);
+}
+
+static patron_status run_review_scan_full(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    patron_review_scan_options o = PATRON_REVIEW_SCAN_OPTIONS_INIT;
+    (void)fx;
+    (void)rec;
+    o.flags = PATRON_REVIEW_SCAN_FULL;
+    return patron_db_review_scan(db, NULL, &o);
+}
+
+static patron_status run_review_decide(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_review_decide(db, g_case_id, PATRON_CASE_NOT_DUPLICATE, "anna", "twins");
+}
+
+static patron_status run_review_reopen(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_review_decide(db, g_case_id, PATRON_CASE_OPEN, "anna", NULL);
+}
+
+static patron_status run_review_merge(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_review_merge(db, NULL, g_case_id, NULL, "anna");
+}
+
+static patron_status run_review_undo(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_undo(db, NULL, g_queue_journal, PATRON_UNDO_FORCE);
+}
+
+static patron_status run_update_dup(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    patron_customer *c = NULL;
+    patron_status st;
+    (void)fx;
+    (void)rec;
+    if ((st = patron_db_load(db, &c, g_dup_id)) != 0)
+        return st;
+    patron_customer_set(c, PATRON_F_PHONE, "+49 30 555");
+    st = patron_db_update(db, c);
+    patron_customer_free(c);
+    return st;
+}
+
+static const op REVIEW_OPS[] = {
+    { "review-scan-first", prep_groups, run_review_scan },
+    { "review-scan-full", prep_case, run_review_scan_full },
+    { "review-scan-incremental", prep_case_changed, run_review_scan },
+    { "review-scan-reopens", prep_case_decided_changed, run_review_scan },
+    { "review-decide", prep_case, run_review_decide },
+    { "review-decide-open", prep_case_decided_changed, run_review_reopen },
+    { "review-merge", prep_case, run_review_merge },
+    { "review-undo-reopens", prep_case_merged, run_review_undo },
+    { "update-marks-changed", prep_case, run_update_dup },
+};
+
 /* As every_step(), with the meta callbacks in the count and in the
  * fingerprint.  A store without meta callbacks keeps no groups: skipped. */
 static void every_step_meta(const op *o)
@@ -855,7 +986,8 @@ static void test_export_begin_fails(void **state)
 
 int main(int argc, char **argv)
 {
-    enum { N_OPS = sizeof OPS / sizeof OPS[0], N_GROUP = sizeof GROUP_OPS / sizeof GROUP_OPS[0] };
+    enum { N_OPS = sizeof OPS / sizeof OPS[0], N_GROUP0 = sizeof GROUP_OPS / sizeof GROUP_OPS[0],
+           N_REVIEW = sizeof REVIEW_OPS / sizeof REVIEW_OPS[0], N_GROUP = N_GROUP0 + N_REVIEW };
     struct CMUnitTest tests[N_OPS + N_GROUP + 1];
     char names[N_OPS + N_GROUP][64];
     g_backend = tb_selected(argc, argv);
@@ -864,9 +996,9 @@ int main(int argc, char **argv)
         tests[i] = (struct CMUnitTest){ names[i], test_ops, NULL, NULL, (void *)&OPS[i] };
     }
     for (size_t i = 0; i < N_GROUP; i++) {
-        snprintf(names[N_OPS + i], sizeof names[0], "%s/%s", g_backend, GROUP_OPS[i].name);
-        tests[N_OPS + i] = (struct CMUnitTest){ names[N_OPS + i], test_group_ops, NULL, NULL,
-                                                (void *)&GROUP_OPS[i] };
+        const op *o = i < N_GROUP0 ? &GROUP_OPS[i] : &REVIEW_OPS[i - N_GROUP0];
+        snprintf(names[N_OPS + i], sizeof names[0], "%s/%s", g_backend, o->name);
+        tests[N_OPS + i] = (struct CMUnitTest){ names[N_OPS + i], test_group_ops, NULL, NULL, (void *)o };
     }
     /* first: it installs an allocator, which needs the library idle */
     memmove(&tests[1], &tests[0], (N_OPS + N_GROUP) * sizeof tests[0]);

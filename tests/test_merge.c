@@ -154,11 +154,11 @@ static void test_plan_choices_and_conflicts(void **state)
         assert_string_equal(patron_customer_get(s, PATRON_F_COMPANY), "Müller GmbH");
         assert_int_equal(patron_customer_revision(s), 2);
         assert_int_equal(patron_customer_state(d), PATRON_STATE_MERGED);
-        /* the same address spelled differently is still two addresses: the
-         * street differs after loose normalisation (Hauptstr. vs Hauptstraße) */
-        assert_int_equal(patron_customer_address_count(s), 2);
-        assert_string_equal(patron_customer_address_get(s, 1, PATRON_A_DEFAULT) ?
-                                patron_customer_address_get(s, 1, PATRON_A_DEFAULT) : "0", "0");
+        /* the same address spelled differently (Hauptstr. / Hauptstraße) is
+         * one address after normalisation (issue 12), in the survivor's form */
+        assert_int_equal(patron_customer_address_count(s), 1);
+        assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_STREET), "Hauptstraße");
+        assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_DEFAULT), "1");
         /* the duplicate's number leads to the survivor */
         OK(f->db, patron_db_find(f->db, &via, PATRON_KEY_NUMBER, patron_customer_get(d, PATRON_F_NUMBER)));
         assert_int_equal(patron_customer_id(via), a);
@@ -1113,6 +1113,243 @@ static void test_plan_refuses_lists_past_the_limit(void **state)
     assert_null(strstr(patron_db_errmsg(f->db), "memory"));
 }
 
+/* ---- plans a merchant can accept as proposed (issue 12, point 7) --------- */
+
+static void test_addresses_united_after_normalisation(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *s;
+    int64_t a = fx_add(f->db, "Holger", "Keller", "h@keller.de", "Lindenstr", "144 b", "10115", "Berlin");
+    int64_t b = fx_add(f->db, "Holger", "Keller", NULL, "Lindenstraße", "144b", "10115", "Berlin");
+    int64_t c;
+    {
+        /* a third record: the same address and a second one */
+        patron_customer *r = fx_person("Holger", "Keller", NULL, "Lindenstraße 144 B", NULL, "10115", "berlin");
+        size_t i;
+        OK(f->db, patron_customer_address_add(r, &i));
+        OK(f->db, patron_customer_address_set(r, i, PATRON_A_STREET, "Ringweg"));
+        OK(f->db, patron_customer_address_set(r, i, PATRON_A_HOUSE_NUMBER, "3"));
+        OK(f->db, patron_customer_address_set(r, i, PATRON_A_POSTAL_CODE, "50667"));
+        OK(f->db, patron_customer_address_set(r, i, PATRON_A_CITY, "Köln"));
+        OK(f->db, patron_customer_address_set(r, i, PATRON_A_DEFAULT, "1"));
+        c = fx_save(f->db, r);
+    }
+    int64_t dups[2] = { b, c };
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, dups, 2, PATRON_MERGE_SURVIVOR));
+    /* Lindenstr 144 b / Lindenstraße 144b / Lindenstraße 144 B: one address,
+     * in the survivor's form, held by all three */
+    assert_int_equal(patron_merge_plan_address_count(p), 2);
+    assert_string_equal(patron_merge_plan_address_get(p, 0, PATRON_A_STREET), "Lindenstr");
+    assert_string_equal(patron_merge_plan_address_get(p, 0, PATRON_A_HOUSE_NUMBER), "144 b");
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(patron_merge_plan_address_from(p, 0, k), 1);
+    assert_string_equal(patron_merge_plan_address_get(p, 1, PATRON_A_CITY), "Köln");
+    assert_int_equal(patron_merge_plan_address_from(p, 1, 0), 0);
+    assert_int_equal(patron_merge_plan_address_from(p, 1, 2), 1);
+    assert_int_equal(patron_merge_plan_address_kept(p, 0), 1);
+    assert_int_equal(patron_merge_plan_address_kept(p, 1), 1);
+    assert_null(patron_merge_plan_address_get(p, 2, PATRON_A_STREET));
+    assert_int_equal(patron_merge_plan_address_from(p, 0, 3), 0);
+    /* out of range and dropped-default refusals change nothing */
+    assert_int_equal(patron_merge_plan_address_keep(p, 2, 0), PATRON_E_RANGE);
+    CONTAINS(patron_merge_plan_errmsg(p), "no address at position 2");
+    assert_int_equal(patron_merge_plan_address_set_default(p, 5), PATRON_E_RANGE);
+    /* choose: keep Köln only, as the default */
+    OK(f->db, patron_merge_plan_address_keep(p, 0, 0));
+    assert_int_equal(patron_merge_plan_address_set_default(p, 0), PATRON_E_INVALID);
+    OK(f->db, patron_merge_plan_address_set_default(p, 1));
+    {
+        char *json = NULL;
+        OK(f->db, patron_merge_plan_to_json(p, &json, 0));
+        CONTAINS(json, "\"addresses\": [{\"from\": [0, 1, 2], \"kept\": false, \"default\": false}, "
+                       "{\"from\": [2], \"kept\": true, \"default\": true}]");
+        patron_free(json);
+    }
+    OK(f->db, patron_db_merge(f->db, NULL, p));
+    patron_merge_plan_free(p);
+    s = fx_load(f->db, a);
+    assert_int_equal(patron_customer_address_count(s), 1);
+    assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_CITY), "Köln");
+    assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_DEFAULT), "1");
+    patron_customer_free(s);
+}
+
+static void test_address_drop_moves_the_default(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *s;
+    int64_t a = add(f->db, "Ida", "Roth", "ida@roth.de", "Bachweg", "50667", NULL, NULL);
+    int64_t b = add(f->db, "Ida", "Roth", NULL, "Am Markt", "50668", NULL, NULL);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_int_equal(patron_merge_plan_address_count(p), 2);
+    /* drop the survivor's default: the first kept one becomes the default */
+    OK(f->db, patron_merge_plan_address_keep(p, 0, 0));
+    OK(f->db, patron_db_merge(f->db, NULL, p));
+    patron_merge_plan_free(p);
+    s = fx_load(f->db, a);
+    assert_int_equal(patron_customer_address_count(s), 1);
+    assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_STREET), "Am Markt");
+    assert_string_equal(patron_customer_address_get(s, 0, PATRON_A_DEFAULT), "1");
+    patron_customer_free(s);
+}
+
+static void test_full_name_beats_initial(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    int64_t a = add(f->db, "H.", "Keller", "h@keller.de", "Lindenstraße", "10115", NULL, NULL);
+    int64_t b = add(f->db, "Holger", "Keller", NULL, "Lindenstraße", "10115", NULL, NULL);
+    int fl;
+    for (int policy = PATRON_MERGE_SURVIVOR; policy <= PATRON_MERGE_NEWEST; policy++) {
+        OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, (patron_merge_policy)policy));
+        assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "Holger");
+        assert_int_equal(choice_of(p, PATRON_F_FIRST_NAME), 1);
+        assert_int_equal(patron_merge_plan_conflict(p, PATRON_F_FIRST_NAME), 1); /* still shown */
+        patron_merge_plan_free(p);
+    }
+    /* the other way round too; and initials that do not fit stay */
+    OK(f->db, patron_merge_plan_new(f->db, &p, b, &a, 1, PATRON_MERGE_SURVIVOR));
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "Holger");
+    patron_merge_plan_free(p);
+    {
+        int64_t c = add(f->db, "K.", "Keller", NULL, "Lindenstraße", "10115", NULL, NULL);
+        int64_t d = add(f->db, "Holger", "Keller", NULL, "Lindenstraße", "10115", NULL, NULL);
+        OK(f->db, patron_merge_plan_new(f->db, &p, c, &d, 1, PATRON_MERGE_SURVIVOR));
+        assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "K.");
+        patron_merge_plan_free(p);
+    }
+    /* the person can still take the initial */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    OK(f->db, patron_merge_plan_take(p, PATRON_F_FIRST_NAME, 0));
+    OK(f->db, patron_merge_plan_choice(p, &fl, PATRON_F_FIRST_NAME));
+    assert_int_equal(fl, 0);
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "H.");
+    patron_merge_plan_free(p);
+}
+
+static void test_shared_value_beats_a_typo(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    int64_t a = add(f->db, "Lhna", "Schulz", "lena@schulz.de", "Ringweg", "50667", NULL, NULL);
+    int64_t b = add(f->db, "Lena", "Schulz", NULL, "Ringweg", "50667", NULL, NULL);
+    int64_t c = add(f->db, "Lena", "Schluz", NULL, "Ringweg", "50667", NULL, NULL);
+    int64_t dups[2] = { b, c };
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, dups, 2, PATRON_MERGE_SURVIVOR));
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "Lena");
+    assert_int_equal(choice_of(p, PATRON_F_FIRST_NAME), 1);
+    /* Schulz is the survivor's and b's: shared, it stays against c's typo */
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_LAST_NAME), "Schulz");
+    assert_int_equal(choice_of(p, PATRON_F_LAST_NAME), 0);
+    patron_merge_plan_free(p);
+    /* two records, one value each: no majority, the policy decides */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "Lhna");
+    patron_merge_plan_free(p);
+    /* a shared value does not replace one that is no typo of it */
+    {
+        int64_t d = add(f->db, "Magdalena", "Schulz", NULL, "Ringweg", "50667", NULL, NULL);
+        int64_t e[2] = { b, c };
+        OK(f->db, patron_merge_plan_new(f->db, &p, d, e, 2, PATRON_MERGE_SURVIVOR));
+        assert_string_equal(patron_merge_plan_value(p, PATRON_F_FIRST_NAME), "Magdalena");
+        patron_merge_plan_free(p);
+    }
+}
+
+static void test_property_conflicts_are_kept_and_chosen(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_customer *s;
+    const char *key, *val;
+    int choice, conflict;
+    int64_t a, b;
+    {
+        patron_customer *r = fx_person("Eva", "Lang", "eva@lang.de", NULL, NULL, NULL, NULL);
+        OK(f->db, patron_customer_prop_set(r, "card", "1001"));
+        OK(f->db, patron_customer_prop_set(r, "color", "red"));
+        a = fx_save(f->db, r);
+        r = fx_person("Eva", "Lang", "eva@lang.de", NULL, NULL, NULL, NULL);
+        OK(f->db, patron_customer_prop_set(r, "card", "2002"));
+        OK(f->db, patron_customer_prop_set(r, "size", "M"));
+        OK(f->db, patron_customer_prop_set(r, "color", " RED"));
+        b = fx_save(f->db, r);
+    }
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_int_equal(patron_merge_plan_prop_count(p), 3);
+    OK(f->db, patron_merge_plan_prop_at(p, &key, &val, &choice, &conflict, 0));
+    assert_string_equal(key, "card");
+    assert_string_equal(val, "1001");
+    assert_int_equal(choice, 0);
+    assert_int_equal(conflict, 1);
+    OK(f->db, patron_merge_plan_prop_at(p, &key, &val, &choice, &conflict, 1));
+    assert_string_equal(key, "color");
+    assert_int_equal(conflict, 0); /* red / RED: loosely equal */
+    OK(f->db, patron_merge_plan_prop_at(p, &key, &val, &choice, &conflict, 2));
+    assert_string_equal(key, "size");
+    assert_string_equal(val, "M");
+    assert_int_equal(choice, 1);
+    assert_int_equal(conflict, 0);
+    assert_int_equal(patron_merge_plan_prop_at(p, NULL, NULL, NULL, NULL, 3), PATRON_E_RANGE);
+    {
+        char *json = NULL;
+        OK(f->db, patron_merge_plan_to_json(p, &json, 0));
+        CONTAINS(json, "\"card\": {\"values\": [\"1001\", \"2002\"], \"choice\": 0, \"result\": \"1001\", "
+                       "\"conflict\": true}");
+        patron_free(json);
+    }
+    /* choose the duplicate's card; refusals leave the plan alone */
+    assert_int_equal(patron_merge_plan_prop_take(p, "nope", 1), PATRON_E_NOT_FOUND);
+    assert_int_equal(patron_merge_plan_prop_take(p, "card", 2), PATRON_E_RANGE);
+    assert_int_equal(patron_merge_plan_prop_take(p, "size", 0), PATRON_E_INVALID);
+    CONTAINS(patron_merge_plan_errmsg(p), "record 0 has no property 'size'");
+    OK(f->db, patron_merge_plan_prop_take(p, "card", 1));
+    OK(f->db, patron_merge_plan_prop_at(p, &key, &val, &choice, NULL, 0));
+    assert_string_equal(val, "2002");
+    assert_int_equal(choice, 1);
+    OK(f->db, patron_db_merge(f->db, NULL, p));
+    patron_merge_plan_free(p);
+    s = fx_load(f->db, a);
+    assert_string_equal(patron_customer_prop_get(s, "card"), "2002");
+    assert_string_equal(patron_customer_prop_get(s, "color"), "red");
+    assert_string_equal(patron_customer_prop_get(s, "size"), "M");
+    patron_customer_free(s);
+}
+
+static void test_merging_distinct_records_is_said_not_refused(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    int64_t a = add(f->db, "Anna", "Müller", "anna@example.de", "Hauptstraße", "50667", NULL, NULL);
+    int64_t b = add(f->db, "Anna", "Mueller", "anna@example.de", "Hauptstr.", "50667", NULL, NULL);
+    int64_t c = add(f->db, "Bernd", "Zimmermann", "bz@example.org", "Feldweg", "80331", NULL, NULL);
+    char buf[160];
+    /* a pair the matcher calls a duplicate: no problem at all */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    assert_string_equal(patron_merge_plan_problems(p), "");
+    assert_int_equal(patron_merge_plan_blocked(p), 0);
+    patron_merge_plan_free(p);
+    /* a distinct pair: said in the problems list, and the merge goes ahead */
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &c, 1, PATRON_MERGE_SURVIVOR));
+    snprintf(buf, sizeof buf, "note: the matcher calls customer #%lld and customer #%lld distinct (score ",
+             (long long)a, (long long)c);
+    CONTAINS(patron_merge_plan_problems(p), buf);
+    CONTAINS(patron_merge_plan_problems(p), "merging them is allowed");
+    assert_int_equal(patron_merge_plan_blocked(p), 0);
+    {
+        char *json = NULL;
+        OK(f->db, patron_merge_plan_to_json(p, &json, 0));
+        CONTAINS(json, "\"blocked\": false");
+        patron_free(json);
+    }
+    OK(f->db, patron_db_merge(f->db, NULL, p));
+    assert_int_equal(fx_state_of(f->db, c), PATRON_STATE_MERGED);
+    patron_merge_plan_free(p);
+    assert_int_equal(patron_merge_plan_blocked(NULL), 1);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1132,6 +1369,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_merged_email_is_an_alias, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_survivor, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plan_group_must_exist, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_addresses_united_after_normalisation, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_address_drop_moves_the_default, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_full_name_beats_initial, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_value_beats_a_typo, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_property_conflicts_are_kept_and_chosen, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_merging_distinct_records_is_said_not_refused, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

@@ -397,7 +397,7 @@ extern const cli_command cli_cmd_merge_plan, cli_cmd_merge, cli_cmd_journal, cli
 extern const cli_command cli_cmd_import_orders, cli_cmd_orders;
 /* cmd_match.c: duplicates */
 extern const cli_command cli_cmd_dedupe, cli_cmd_match;
-extern const cli_command cli_cmd_estimate, cli_cmd_model;
+extern const cli_command cli_cmd_estimate, cli_cmd_model, cli_cmd_review;
 
 /* Help texts shared by several commands. */
 #define CLI_KEY_HELP \

@@ -9,6 +9,7 @@
 #include <patron/memory.h>
 #include "columns.h"
 #include "csv.h"
+#include "review.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,35 +22,61 @@ static const cli_choice match_modes[] = {
 
 /* ---- dedupe ----------------------------------------------------------------- */
 
-/* The input's ids by internal id: offsets into one arena. */
+/* Per internal id, the row's key (its 'id', else its customer number) and
+ * its name, "key\0name\0" in one arena; and the two groupings of the
+ * output's cluster column (union-find over the ids, the smallest id as
+ * root). */
 typedef struct idmap {
     char *arena;
     size_t len, cap;
-    size_t *at; /* at[id]: offset + 1, 0 = none */
+    size_t *at;      /* at[id]: offset + 1, 0 = none */
+    int64_t *dup;    /* dup[id]: parent over merge and review pairs, 0 = itself */
+    int64_t *house;  /* house[id]: parent over household pairs, 0 = itself */
     size_t n_at;
 } idmap;
 
-static int idmap_put(idmap *m, int64_t id, const char *s)
+static int idmap_grow(idmap *m, int64_t id)
 {
-    size_t need = strlen(s) + 1;
+    size_t n;
+    size_t *p;
+    int64_t *d, *h;
 
     if (id <= 0)
         return -1;
-    if ((size_t)id >= m->n_at) {
-        size_t n = m->n_at ? m->n_at : 1024, *p;
-        while (n <= (size_t)id)
-            n *= 2;
-        p = realloc(m->at, n * sizeof *p);
-        if (!p)
-            return -1;
-        memset(p + m->n_at, 0, (n - m->n_at) * sizeof *p);
-        m->at = p;
-        m->n_at = n;
-    }
-    if (m->len + need > m->cap) {
+    if ((size_t)id < m->n_at)
+        return 0;
+    n = m->n_at ? m->n_at : 1024;
+    while (n <= (size_t)id)
+        n *= 2;
+    p = realloc(m->at, n * sizeof *p);
+    if (!p)
+        return -1;
+    m->at = p;
+    d = realloc(m->dup, n * sizeof *d);
+    if (!d)
+        return -1;
+    m->dup = d;
+    h = realloc(m->house, n * sizeof *h);
+    if (!h)
+        return -1;
+    m->house = h;
+    memset(p + m->n_at, 0, (n - m->n_at) * sizeof *p);
+    memset(d + m->n_at, 0, (n - m->n_at) * sizeof *d);
+    memset(h + m->n_at, 0, (n - m->n_at) * sizeof *h);
+    m->n_at = n;
+    return 0;
+}
+
+static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
+{
+    size_t lk = strlen(key) + 1, ln = strlen(name) + 1;
+
+    if (idmap_grow(m, id) < 0)
+        return -1;
+    if (m->len + lk + ln > m->cap) {
         size_t cap = m->cap ? m->cap : 1 << 16;
         char *p;
-        while (cap < m->len + need)
+        while (cap < m->len + lk + ln)
             cap *= 2;
         p = realloc(m->arena, cap);
         if (!p)
@@ -57,9 +84,10 @@ static int idmap_put(idmap *m, int64_t id, const char *s)
         m->arena = p;
         m->cap = cap;
     }
-    memcpy(m->arena + m->len, s, need);
+    memcpy(m->arena + m->len, key, lk);
+    memcpy(m->arena + m->len + lk, name, ln);
     m->at[id] = m->len + 1;
-    m->len += need;
+    m->len += lk + ln;
     return 0;
 }
 
@@ -70,19 +98,104 @@ static const char *idmap_get(const idmap *m, int64_t id)
     return m->arena + m->at[id] - 1;
 }
 
-static void print_pair(const idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
+static const char *idmap_name(const idmap *m, int64_t id)
 {
-    const char *ia = idmap_get(m, a), *ib = idmap_get(m, b);
-    char na[32], nb[32];
+    const char *k = idmap_get(m, id);
+    return k ? k + strlen(k) + 1 : "";
+}
 
-    if (!ia)
-        snprintf(na, sizeof na, "#%" PRId64, a);
-    if (!ib)
-        snprintf(nb, sizeof nb, "#%" PRId64, b);
-    csv_write_str(stdout, ',', ia ? ia : na);
+static int64_t uf_root(int64_t *parent, int64_t id)
+{
+    int64_t r = id, next;
+    while (parent[r])
+        r = parent[r];
+    while (parent[id]) { /* path compression */
+        next = parent[id];
+        parent[id] = id == r ? 0 : r;
+        id = next;
+    }
+    return r;
+}
+
+static void uf_join(int64_t *parent, int64_t a, int64_t b)
+{
+    a = uf_root(parent, a);
+    b = uf_root(parent, b);
+    if (a < b)
+        parent[b] = a;
+    else if (b < a)
+        parent[a] = b;
+}
+
+/* "Max Müller"; the company when there is no name. */
+static const char *person_name(const patron_customer *c, char *buf, size_t cap)
+{
+    const char *first = patron_customer_get(c, PATRON_F_FIRST_NAME);
+    const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
+    const char *company = patron_customer_get(c, PATRON_F_COMPANY);
+
+    if (!first && !last)
+        snprintf(buf, cap, "%s", company ? company : "");
+    else
+        snprintf(buf, cap, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+    return buf;
+}
+
+static void print_key(const idmap *m, int64_t id)
+{
+    const char *k = idmap_get(m, id);
+    char buf[32];
+
+    if (!k) {
+        snprintf(buf, sizeof buf, "#%" PRId64, id);
+        k = buf;
+    }
+    csv_write_str(stdout, ',', k);
+}
+
+static void print_pair(idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
+{
+    int64_t *parent = decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup;
+
+    print_key(m, a);
     putchar(',');
-    csv_write_str(stdout, ',', ib ? ib : nb);
-    printf(",%.3f,%s\n", score, patron_decision_name(decision));
+    print_key(m, b);
+    printf(",%.3f,%s,", score, patron_decision_name(decision));
+    print_key(m, uf_root(parent, a));
+    putchar(',');
+    csv_write_str(stdout, ',', idmap_name(m, a));
+    putchar(',');
+    csv_write_str(stdout, ',', idmap_name(m, b));
+    putchar('\n');
+}
+
+/* The pairs as CSV: first the groups (the cluster of a line is known only
+ * once all pairs are read), then the lines. */
+static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
+{
+    size_t i, n = patron_pairs_count(pairs);
+
+    printf("id_a,id_b,score,decision,cluster,name_a,name_b\n");
+    for (i = 0; i < n; i++) {
+        int64_t ia, ib;
+        double score;
+        patron_decision decision;
+        if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) != PATRON_OK ||
+            decision == PATRON_DECISION_DISTINCT)
+            continue;
+        if (idmap_grow(m, ia > ib ? ia : ib) < 0)
+            return cli_fail(ctx, "out of memory");
+        uf_join(decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup, ia, ib);
+    }
+    for (i = 0; i < n; i++) {
+        int64_t ia, ib;
+        double score;
+        patron_decision decision;
+        if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
+            decision != PATRON_DECISION_DISTINCT)
+            print_pair(m, ia, ib, score, decision);
+    }
+    return CLI_OK;
 }
 
 /* Rows the library refused: counted, the first few named on stderr. */
@@ -129,11 +242,73 @@ static const cli_opt dedupe_opts[] = {
     CLI_OPT_TABLE_END,
 };
 
+static void idmap_free(idmap *m)
+{
+    free(m->arena);
+    free(m->at);
+    free(m->dup);
+    free(m->house);
+}
+
+/* patron --db DB dedupe: the stored customers, named by number. */
+static int dedupe_db(cli *ctx, const match_args *args)
+{
+    patron_pairs *pairs = NULL;
+    patron_status st;
+    idmap m;
+    size_t i, n;
+    int rc;
+    static char outbuf[1 << 16];
+
+    memset(&m, 0, sizeof m);
+    if (args->identifier)
+        return cli_usage(ctx, "--identifier is for a CSV file; a database keeps its own identifiers "
+                              "('patron model')");
+    if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
+        return rc;
+    st = patron_db_dedupe(ctx->db, &pairs, args->mode);
+    if (st != PATRON_OK)
+        return cli_fail_db(ctx, st, "dedupe");
+    n = patron_pairs_count(pairs);
+    for (i = 0; i < n && rc == CLI_OK; i++) {
+        int64_t id[2];
+        double score;
+        patron_decision decision;
+        int s;
+        if (patron_pairs_get(pairs, &id[0], &id[1], &score, &decision, i) != PATRON_OK ||
+            decision == PATRON_DECISION_DISTINCT)
+            continue;
+        for (s = 0; s < 2 && rc == CLI_OK; s++) {
+            patron_customer *c = NULL;
+            char key[32], name[400];
+            if (idmap_get(&m, id[s]))
+                continue;
+            if ((st = patron_db_load(ctx->db, &c, id[s])) != PATRON_OK) {
+                rc = cli_fail_db(ctx, st, "dedupe");
+                break;
+            }
+            if (idmap_put(&m, id[s], cli_customer_key(c, key, sizeof key), person_name(c, name, sizeof name)) < 0)
+                rc = cli_fail(ctx, "out of memory");
+            patron_customer_free(c);
+        }
+    }
+    if (rc == CLI_OK) {
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+        rc = print_pairs(ctx, &m, pairs);
+    }
+    patron_pairs_free(pairs);
+    idmap_free(&m);
+    /* the pairs go to the review queue, where decisions are remembered */
+    if (rc == CLI_OK && fflush(stdout) == 0)
+        rc = review_scan(ctx, 1, 1);
+    return rc;
+}
+
 static int cmd_dedupe(cli *ctx, int argc, char **argv)
 {
     match_args args = { PATRON_MATCH_FIELDS, 0, NULL, { 0, 0 }, { NULL, 0 }, NULL };
     const char **ops;
-    int k, rc = CLI_OK, mode;
+    int k, rc = CLI_OK, mode, number_col = -1;
     const char *path, *bad;
     cli_csv in;
     csv_record rec;
@@ -150,16 +325,23 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     memset(&l, 0, sizeof l);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
-    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
+    size_t n_ops = 0;
+
+    if ((rc = cli_parse(ctx, argc, argv, &args, &ops, &n_ops)) >= 0)
         return rc;
+    if (n_ops == 0)
+        return dedupe_db(ctx, &args);
     path = ops[0];
     mode = args.mode;
     if ((rc = cli_csv_open(ctx, &in, path, 1, &args.csv)) != CLI_OK)
         return rc;
     if ((rc = cli_csv_layout(ctx, &in, &args.maps, args.map_file, &l)) != CLI_OK)
         goto out;
-    if (l.external < 0) {
-        rc = cli_fail(ctx, "%s: the header has no 'id' column: the pairs name rows by it", path);
+    for (k = 0; k < (int)l.n; k++)
+        if (l.cols[k].kind == COL_FIELD && l.cols[k].id == PATRON_F_NUMBER)
+            number_col = k;
+    if (l.external < 0 && number_col < 0) {
+        rc = cli_fail(ctx, "%s: the header has no 'id' or 'number' column: the pairs name rows by them", path);
         goto out;
     }
     if (args.identifier) {
@@ -242,8 +424,20 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (st != PATRON_OK)
                 snprintf(err, sizeof err, "more than one value refused");
         }
-        if (st == PATRON_OK && idmap_put(&m, patron_customer_id(c), rec.fields[l.external]) < 0)
-            st = PATRON_E_NOMEM;
+        if (st == PATRON_OK) {
+            /* the row's 'id'; empty (a customer without an external
+             * reference, as in the file 'patron export' writes): its number */
+            const char *key = l.external >= 0 ? rec.fields[l.external] : "";
+            char line[40], name[400];
+            if (!key[0])
+                key = patron_customer_get(c, PATRON_F_NUMBER);
+            if (!key || !key[0]) {
+                snprintf(line, sizeof line, "line %lu", rec.line);
+                key = line;
+            }
+            if (idmap_put(&m, patron_customer_id(c), key, person_name(c, name, sizeof name)) < 0)
+                st = PATRON_E_NOMEM;
+        }
         patron_customer_free(c);
         c = NULL;
         if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
@@ -256,25 +450,17 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     cli_progress_end(&prog);
 
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    printf("id_a,id_b,score,decision\n");
     {
         patron_pairs *pairs = NULL;
-        size_t i, n;
         st = patron_db_dedupe(ctx->db, &pairs, mode);
         if (st != PATRON_OK) {
             rc = cli_fail_db(ctx, st, "dedupe");
             goto out;
         }
-        n = patron_pairs_count(pairs);
-        for (i = 0; i < n; i++) {
-            int64_t ia, ib;
-            double score;
-            patron_decision decision;
-            if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
-                decision != PATRON_DECISION_DISTINCT)
-                print_pair(&m, ia, ib, score, decision);
-        }
+        rc = print_pairs(ctx, &m, pairs);
         patron_pairs_free(pairs);
+        if (rc != CLI_OK)
+            goto out;
     }
     if (rc == CLI_OK && ignored)
         cli_fail(ctx, "dedupe: %zu rows took part without one value the library refused "
@@ -293,25 +479,38 @@ out:
     patron_customer_free(c);
     layout_free(&l);
     cli_csv_close(&in);
-    free(m.arena);
-    free(m.at);
+    idmap_free(&m);
     return rc;
 }
 
 const cli_command cli_cmd_dedupe = {
     "dedupe", cmd_dedupe, "find duplicates in a CSV file",
-    "dedupe FILE.csv [--mode fields|email] [--identifier NAME] [--encoding E] [--delimiter D] "
+    "dedupe [FILE.csv] [--mode fields|email] [--identifier NAME] [--encoding E] [--delimiter D] "
     "[--map COLUMN=FIELD,...] [--map-file FILE]",
-    "Read a CSV file in the import layout (see 'patron import --help') into a\n"
-    "memory store - no database is used or written - and write to standard\n"
-    "output the pairs of rows judged duplicates, as CSV:\n"
-    "  id_a,id_b,score,decision\n"
+    "Find the pairs of customers judged duplicates and write them to standard\n"
+    "output as CSV:\n"
+    "  id_a,id_b,score,decision,cluster,name_a,name_b\n"
     "one line per pair judged merge, review or household (two people of one\n"
-    "household: same address, another given name; distinct pairs are left out),\n"
-    "id_a and id_b being the rows' 'id' column (required), sorted by input\n"
-    "order.  FILE may be '-' for standard input.  Rows the library refuses\n"
-    "are skipped; a note on standard error counts them and names the first.\n",
-    dedupe_opts, "FILE", 1, 1, NULL,
+    "household: same address, another given name; distinct pairs are left out).\n"
+    "cluster names the group of customers the pair belongs to - those linked\n"
+    "by merge and review pairs, or for a household pair the household - by its\n"
+    "first member; name_a and name_b are the two names (the company when\n"
+    "there is none).\n"
+    "\n"
+    "With FILE, read a CSV file in the import layout (see 'patron import\n"
+    "--help') into a memory store - no database is used or written; id_a and\n"
+    "id_b are the rows' 'id' column, or where that is empty (a customer without\n"
+    "an external reference, as in the file 'patron export' writes) the\n"
+    "customer number; the pairs are in input order.  FILE may be '-' for\n"
+    "standard input.  Rows the library refuses are skipped; a note on standard\n"
+    "error counts them and names the first.\n"
+    "\n"
+    "Without FILE, deduplicate the customers in the database (--db); id_a and\n"
+    "id_b are customer numbers (#ID for a customer without one).  Pairs decided\n"
+    "in the review queue (not duplicates, a household) are left out, and the\n"
+    "queue is updated from a full scan ('patron review'; a line on standard\n"
+    "error says how many cases are open).\n",
+    dedupe_opts, "FILE", 0, 1, NULL,
 };
 
 /* ---- match ------------------------------------------------------------------ */

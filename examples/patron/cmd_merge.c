@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "json.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,41 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- plan options, shared by merge-plan and merge ----------------------- */
+/* ---- plan options, shared by merge-plan, merge and review merge -------- */
 
-typedef struct plan_args {
-    cli_list takes; /* FIELD=N */
-    cli_list sets;  /* FIELD=VALUE */
-    int json;
-    int policy;
-    int lock;     /* -1 default, 0, 1 */
-    int activate; /* merge into a pending survivor */
-    const char **keys; /* SURVIVOR DUP... */
-    size_t n_keys;
-} plan_args;
-
-static const cli_choice merge_policies[] = {
+const cli_choice plan_policies[] = {
     { "survivor", PATRON_MERGE_SURVIVOR }, { "newest", PATRON_MERGE_NEWEST }, { NULL, 0 }
 };
-
-/* The options of merge; merge-plan takes them too, and --json. */
-#define PLAN_OPTS                                                                                \
-    { .name = "--take", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, takes), .arg = "FIELD=N", \
-      .help = "take FIELD from record N, the 1-based position in\n"                               \
-              "this command's list (1 = the survivor); for\n"                                     \
-              "login_user the login (name and password) moves as one" },                          \
-    { .name = "--set", .kind = CLI_OPT_ASSIGNS, .target = offsetof(plan_args, sets),                  \
-      .arg = "FIELD=VALUE", .help = "give FIELD a value of your own ('' empties it)" },               \
-    { .name = "--policy", .kind = CLI_OPT_CHOICE, .target = offsetof(plan_args, policy),              \
-      .choices = merge_policies,                                                                     \
-      .help = "who wins by default: the survivor (default) or the\n"                              \
-              "most recently updated record" },                                                   \
-    { .name = "--lock", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, lock), .value = 1,        \
-      .help = "lock the survivor (default: locked if any record is)" },                               \
-    { .name = "--unlock", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, lock), .value = 0,      \
-      .help = "leave the survivor unlocked" },                                                        \
-    { .name = "--activate", .kind = CLI_OPT_FLAG, .target = offsetof(plan_args, activate), .value = 1, \
-      .help = "allow a pending survivor, activating it" }
 
 static const cli_opt merge_opts[] = {
     PLAN_OPTS,
@@ -108,6 +79,103 @@ static int plan_field(const char *name, size_t len)
     return patron_field_from_name(buf);
 }
 
+/* 1-based N of "N" in 1..max, else 0. */
+static size_t position(const char *s, size_t max)
+{
+    char *end;
+    long n;
+    errno = 0;
+    n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < 1 || (size_t)n > max)
+        return 0;
+    return (size_t)n;
+}
+
+int plan_apply_choices(cli *ctx, const plan_args *p, patron_merge_plan *plan)
+{
+    size_t i, n = patron_merge_plan_count(plan), na = patron_merge_plan_address_count(plan);
+    int rc = CLI_OK;
+
+    for (i = 0; i < p->takes.n && rc == CLI_OK; i++) {
+        const char *t = p->takes.v[i], *eq = strchr(t, '=');
+        size_t k;
+        int f;
+        if (!strncmp(t, "address=", 8) || !strncmp(t, "addresses=", 10)) {
+            /* keep exactly these united addresses, the first as default */
+            const char *q = eq + 1;
+            unsigned char *keep = calloc(na + 1, 1);
+            size_t first = 0;
+            if (!keep)
+                return cli_fail(ctx, "out of memory");
+            while (rc == CLI_OK) {
+                char num[24];
+                size_t len = strcspn(q, ","), a;
+                snprintf(num, sizeof num, "%.*s", (int)(len < 23 ? len : 23), q);
+                if (!(a = position(num, na)))
+                    rc = cli_fail(ctx, "--take %s: N is the number of a united address, 1 to %zu", t, na);
+                else {
+                    keep[a - 1] = 1;
+                    if (!first)
+                        first = a;
+                }
+                if (!q[len])
+                    break;
+                q += len + 1;
+            }
+            for (k = 0; k < na && rc == CLI_OK; k++)
+                if (patron_merge_plan_address_keep(plan, k, keep[k]) != PATRON_OK)
+                    rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(plan));
+            if (rc == CLI_OK && patron_merge_plan_address_set_default(plan, first - 1) != PATRON_OK)
+                rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(plan));
+            free(keep);
+            continue;
+        }
+        if (!strncmp(t, "prop.", 5) || !strncmp(t, "property:", 9) || !strncmp(t, "prop:", 5)) {
+            /* prop.KEY as the CLI names properties elsewhere */
+            const char *key0 = t + (t[4] == ':' || t[4] == '.' ? 5 : 9);
+            char key[80];
+            if (!(k = position(eq + 1, n)))
+                rc = cli_fail(ctx, "--take %s: N is the position of a record in the plan, 1 to %zu", t, n);
+            else {
+                snprintf(key, sizeof key, "%.*s", (int)((size_t)(eq - key0) < 79 ? (size_t)(eq - key0) : 79), key0);
+                if (patron_merge_plan_prop_take(plan, key, k - 1) != PATRON_OK)
+                    rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(plan));
+            }
+            continue;
+        }
+        f = plan_field(t, (size_t)(eq - t));
+        if (!f)
+            rc = no_such_field(ctx, "--take", t);
+        else if (!(k = position(eq + 1, n)))
+            rc = cli_fail(ctx, "--take %s: N is the position of a record in the plan, 1 to %zu", t, n);
+        else if (patron_merge_plan_take(plan, f, k - 1) != PATRON_OK)
+            rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(plan));
+    }
+    for (i = 0; i < p->drops.n && rc == CLI_OK; i++) {
+        const char *t = p->drops.v[i];
+        size_t a;
+        if (strncmp(t, "address=", 8) != 0)
+            rc = cli_fail(ctx, "--drop %s: only address=N can be dropped", t);
+        else if (!(a = position(t + 8, na)))
+            rc = cli_fail(ctx, "--drop %s: N is the number of a united address, 1 to %zu", t, na);
+        else if (patron_merge_plan_address_keep(plan, a - 1, 0) != PATRON_OK)
+            rc = cli_fail_msg(ctx, "--drop", patron_merge_plan_errmsg(plan));
+    }
+    for (i = 0; i < p->sets.n && rc == CLI_OK; i++) {
+        const char *eq = strchr(p->sets.v[i], '=');
+        int f = plan_field(p->sets.v[i], (size_t)(eq - p->sets.v[i]));
+        if (!f)
+            rc = no_such_field(ctx, "--set", p->sets.v[i]);
+        else if (patron_merge_plan_set(plan, f, eq + 1) != PATRON_OK)
+            rc = cli_fail_msg(ctx, "--set", patron_merge_plan_errmsg(plan));
+    }
+    if (rc == CLI_OK && p->lock >= 0 && patron_merge_plan_set_lock(plan, p->lock) != PATRON_OK)
+        rc = cli_fail_msg(ctx, "--lock", patron_merge_plan_errmsg(plan));
+    if (rc == CLI_OK && p->activate && patron_merge_plan_set_activate(plan, 1) != PATRON_OK)
+        rc = cli_fail_msg(ctx, "--activate", patron_merge_plan_errmsg(plan));
+    return rc;
+}
+
 /* Resolve the keys, build the plan and apply the caller's choices. */
 static int build_plan(cli *ctx, const plan_args *p, patron_merge_plan **plan)
 {
@@ -134,33 +202,7 @@ static int build_plan(cli *ctx, const plan_args *p, patron_merge_plan **plan)
         rc = cli_fail_db(ctx, st, "merge plan");
         goto out;
     }
-    for (i = 0; i < p->takes.n && rc == CLI_OK; i++) {
-        const char *eq = strchr(p->takes.v[i], '=');
-        int f = plan_field(p->takes.v[i], (size_t)(eq - p->takes.v[i]));
-        char *end;
-        long n;
-        errno = 0;
-        n = strtol(eq + 1, &end, 10);
-        if (!f)
-            rc = no_such_field(ctx, "--take", p->takes.v[i]);
-        else if (errno || end == eq + 1 || *end || n < 1 || (size_t)n > p->n_keys)
-            rc = cli_fail(ctx, "--take %s: N is the position of a record in the command, 1 to %zu", p->takes.v[i],
-                          p->n_keys);
-        else if ((st = patron_merge_plan_take(*plan, f, (size_t)n - 1)) != PATRON_OK)
-            rc = cli_fail_msg(ctx, "--take", patron_merge_plan_errmsg(*plan));
-    }
-    for (i = 0; i < p->sets.n && rc == CLI_OK; i++) {
-        const char *eq = strchr(p->sets.v[i], '=');
-        int f = plan_field(p->sets.v[i], (size_t)(eq - p->sets.v[i]));
-        if (!f)
-            rc = no_such_field(ctx, "--set", p->sets.v[i]);
-        else if ((st = patron_merge_plan_set(*plan, f, eq + 1)) != PATRON_OK)
-            rc = cli_fail_msg(ctx, "--set", patron_merge_plan_errmsg(*plan));
-    }
-    if (rc == CLI_OK && p->lock >= 0 && patron_merge_plan_set_lock(*plan, p->lock) != PATRON_OK)
-        rc = cli_fail_msg(ctx, "--lock", patron_merge_plan_errmsg(*plan));
-    if (rc == CLI_OK && p->activate && patron_merge_plan_set_activate(*plan, 1) != PATRON_OK)
-        rc = cli_fail_msg(ctx, "--activate", patron_merge_plan_errmsg(*plan));
+    rc = plan_apply_choices(ctx, p, *plan);
     if (rc != CLI_OK) {
         patron_merge_plan_free(*plan);
         *plan = NULL;
@@ -199,32 +241,7 @@ static void cell(char *out, size_t cap, const char *v)
     out[o] = '\0';
 }
 
-static void print_address(const json *ad)
-{
-    const char *def = patron_address_field_name(PATRON_A_DEFAULT);
-    static const int parts[] = { PATRON_A_LABEL, PATRON_A_COMPANY, PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME,
-                                 PATRON_A_STREET, PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
-                                 PATRON_A_POSTAL_CODE, PATRON_A_CITY, PATRON_A_COUNTRY };
-    size_t i;
-    int any = 0;
-
-    for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        const char *name = patron_address_field_name(parts[i]);
-        const char *v = name ? json_get_str(ad, name) : "";
-        if (!v[0])
-            continue;
-        /* "Hauptstraße 12a, 10115 Berlin" */
-        if (any)
-            fputs(parts[i] == PATRON_A_HOUSE_NUMBER || parts[i] == PATRON_A_CITY ? " " : ", ", stdout);
-        fputs(v, stdout);
-        any = 1;
-    }
-    if (def && json_get_true(ad, def))
-        fputs(" (default)", stdout);
-    putchar('\n');
-}
-
-static int print_plan_table(cli *ctx, patron_merge_plan *plan)
+int plan_print_table(cli *ctx, patron_merge_plan *plan, plan_reason_fn reasons, void *payload)
 {
     size_t n = patron_merge_plan_count(plan), k, i;
     size_t *w = calloc(n + 2, sizeof *w), wf = 5;
@@ -234,6 +251,7 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
     const json *lists;
     const char *problems;
     int f, conflicts = 0;
+    size_t na, np;
 
     if (!w)
         return cli_fail(ctx, "out of memory");
@@ -303,34 +321,63 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
             printf("  (%s)", f == PATRON_F_NOTES ? "joined" : "set");
         else if (res && n > 1)
             printf("  [%d]", choice + 1);
+        if (reasons) {
+            const char *why = reasons(payload, f);
+            if (why && why[0])
+                printf("  %s", why);
+        }
         putchar('\n');
     }
     if (conflicts)
         printf("\n! the records disagree on %d field%s; [N] is the record the result comes from\n", conflicts,
                conflicts == 1 ? "" : "s");
 
-    /* The united lists: only the JSON form of the plan holds them. */
+    /* The united addresses, as the plan has them: which records hold a
+     * form of each, kept or dropped, the default. */
+    na = patron_merge_plan_address_count(plan);
+    if (na) {
+        printf("\naddresses (united; equal ones after normalisation are one; --drop address=N,\n"
+               "--take address=N,M... keeps only those, the first the default):\n");
+        for (i = 0; i < na; i++) {
+            static const int parts[] = { PATRON_A_LABEL, PATRON_A_COMPANY, PATRON_A_FIRST_NAME, PATRON_A_LAST_NAME,
+                                         PATRON_A_STREET, PATRON_A_HOUSE_NUMBER, PATRON_A_ADDITION,
+                                         PATRON_A_POSTAL_CODE, PATRON_A_CITY, PATRON_A_COUNTRY };
+            size_t q;
+            int any = 0, first = 1;
+            const char *def = patron_merge_plan_address_get(plan, i, PATRON_A_DEFAULT);
+            printf("  %zu. ", i + 1);
+            for (q = 0; q < sizeof parts / sizeof parts[0]; q++) {
+                const char *v = patron_merge_plan_address_get(plan, i, parts[q]);
+                if (!v || !v[0])
+                    continue;
+                if (any)
+                    fputs(parts[q] == PATRON_A_HOUSE_NUMBER || parts[q] == PATRON_A_CITY ? " " : ", ", stdout);
+                fputs(v, stdout);
+                any = 1;
+            }
+            printf("  [");
+            for (k = 0; k < n; k++)
+                if (patron_merge_plan_address_from(plan, i, k)) {
+                    printf("%s%zu", first ? "" : ",", k + 1);
+                    first = 0;
+                }
+            printf("]");
+            if (!patron_merge_plan_address_kept(plan, i))
+                printf(" (dropped)");
+            else if (def && !strcmp(def, "1"))
+                printf(" (default)");
+            putchar('\n');
+        }
+    }
+
+    /* Tags and whether the survivor is locked: from the JSON form. */
     if (patron_merge_plan_to_json(plan, &text, 0) == PATRON_OK && (j = json_parse(text)) != NULL &&
         (lists = json_get(j, "lists")) != NULL) {
-        const json *ads = json_get(lists, "addresses"), *tags = json_get(lists, "tags");
-        const json *props = json_get(lists, "properties");
-        if (ads && ads->type == JSON_ARRAY && ads->n) {
-            printf("\naddresses (united):\n");
-            for (i = 0; i < ads->n; i++) {
-                printf("  %zu. ", i + 1);
-                print_address(ads->items[i]);
-            }
-        }
+        const json *tags = json_get(lists, "tags");
         if (tags && tags->type == JSON_ARRAY && tags->n) {
             printf("tags (united):");
             for (i = 0; i < tags->n; i++)
                 printf("%s %s", i ? "," : "", tags->items[i]->str ? tags->items[i]->str : "");
-            putchar('\n');
-        }
-        if (props && props->type == JSON_OBJECT && props->n) {
-            printf("properties (united):");
-            for (i = 0; i < props->n; i++)
-                printf("%s %s=%s", i ? "," : "", props->keys[i], props->items[i]->str ? props->items[i]->str : "");
             putchar('\n');
         }
         if (json_get_true(j, "locked"))
@@ -339,17 +386,43 @@ static int print_plan_table(cli *ctx, patron_merge_plan *plan)
     json_free(j);
     patron_free(text);
 
+    /* Custom properties: every key kept; a conflict shown with its values. */
+    np = patron_merge_plan_prop_count(plan);
+    if (np) {
+        int pc = 0;
+        printf("\nproperties (united; '!' the records disagree: --take prop.KEY=N):\n");
+        for (i = 0; i < np; i++) {
+            const char *pk = NULL, *pv = NULL;
+            int choice = 0, conflict = 0;
+            if (patron_merge_plan_prop_at(plan, &pk, &pv, &choice, &conflict, i) != PATRON_OK)
+                continue;
+            pc += conflict;
+            printf("%s %s", conflict ? "!" : " ", pk);
+            if (conflict)
+                for (k = 0; k < n; k++) {
+                    const char *rv = patron_customer_prop_get(patron_merge_plan_record(plan, k), pk);
+                    cell(buf, sizeof buf, rv);
+                    if (rv)
+                        printf("  [%zu] %s", k + 1, buf);
+                }
+            cell(buf, sizeof buf, pv);
+            printf("  -> %s  [%d]\n", buf, choice + 1);
+        }
+        (void)pc;
+    }
+
     problems = patron_merge_plan_problems(plan);
     if (problems[0]) {
         const char *p = problems;
-        printf("\nproblems (the merge is refused until they are resolved):\n");
+        int blocked = patron_merge_plan_blocked(plan);
+        printf(blocked ? "\nproblems (the merge is refused until they are resolved):\n" : "\nto know:\n");
         while (*p) {
             const char *e = strchr(p, '\n');
             size_t len = e ? (size_t)(e - p) : strlen(p);
             printf("  - %.*s\n", (int)len, p);
             p += len + (e ? 1 : 0);
         }
-        if (patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER))
+        if (blocked && patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER))
             printf("  choose the login with --take login_user=N\n");
     } else {
         printf("\nno problems\n");
@@ -375,7 +448,7 @@ static int cmd_merge_plan(cli *ctx, int argc, char **argv)
                 printf("%s\n", text);
             patron_free(text);
         } else {
-            rc = print_plan_table(ctx, plan);
+            rc = plan_print_table(ctx, plan, NULL, NULL);
         }
     }
     patron_merge_plan_free(plan);
@@ -384,19 +457,55 @@ static int cmd_merge_plan(cli *ctx, int argc, char **argv)
 
 const cli_command cli_cmd_merge_plan = {
     "merge-plan", cmd_merge_plan, "preview a merge of duplicates, side by side",
-    "merge-plan SURVIVOR DUP... [--take FIELD=N]... [--set FIELD=VALUE]... [--json]",
+    "merge-plan SURVIVOR DUP... [--take FIELD=N]... [--drop address=N]... [--set FIELD=VALUE]... [--json]",
     "Show what 'patron merge' with the same arguments would do, changing\n"
     "nothing: a table with a row per field that has a value anywhere - the\n"
     "field, each record's value ([1] is the survivor, [2]... the duplicates in\n"
     "the order given), the result and the record it comes from; '!' marks\n"
-    "fields whose values conflict after normalisation.  Then the addresses,\n"
-    "tags and properties of the survivor after the merge (united without\n"
-    "repeats), and the problems that would refuse the merge (e.g. two\n"
-    "different logins: choose one with --take login_user=N).\n" CLI_KEY_HELP,
+    "fields whose values conflict after normalisation.  Then the addresses\n"
+    "of the survivor after the merge, united (equal after normalisation:\n"
+    "'Lindenstr 144 b' and 'Lindenstraße 144b' are one), numbered for --drop\n"
+    "address=N and --take address=N,M..., with the records that hold each;\n"
+    "the tags; the custom properties, every key kept, '!' where the records\n"
+    "disagree (choose with --take prop.KEY=N); and the problems that\n"
+    "would refuse the merge (two different logins: choose one with --take\n"
+    "login_user=N) or that the merge is allowed despite (the matcher calls\n"
+    "two of the records distinct).\n" CLI_KEY_HELP,
     merge_plan_opts, NULL, 0, CLI_MANY, NULL,
 };
 
 /* ---- merge -------------------------------------------------------------------- */
+
+int plan_check(cli *ctx, patron_merge_plan *plan)
+{
+    const char *problems = patron_merge_plan_problems(plan);
+    int rc;
+
+    if (!patron_merge_plan_blocked(plan)) {
+        /* notes: said, not a reason to stop */
+        const char *p = problems;
+        while (*p) {
+            const char *e = strchr(p, '\n');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            fprintf(stderr, "patron: %.*s\n", (int)len, p);
+            p += len + (e ? 1 : 0);
+        }
+        return CLI_OK;
+    }
+    {
+        char *msg = malloc(strlen(problems) + 100);
+        if (msg) {
+            sprintf(msg, "%s%s", problems,
+                    patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER) ? "\n(choose the login with --take login_user=N)"
+                                                                          : "");
+            rc = cli_fail_msg(ctx, "merge refused", msg);
+            free(msg);
+        } else {
+            rc = cli_fail_msg(ctx, "merge refused", problems);
+        }
+    }
+    return rc;
+}
 
 static int cmd_merge(cli *ctx, int argc, char **argv)
 {
@@ -411,20 +520,8 @@ static int cmd_merge(cli *ctx, int argc, char **argv)
     if ((rc = parse_plan_args(ctx, argc, argv, &p)) >= 0)
         return rc;
     if ((rc = cli_open_db(ctx, 0)) == CLI_OK && (rc = build_plan(ctx, &p, &plan)) == CLI_OK) {
-        const char *problems = patron_merge_plan_problems(plan);
-        if (problems[0]) {
-            char *msg = malloc(strlen(problems) + 100);
-            if (msg) {
-                sprintf(msg, "%s%s", problems,
-                        patron_merge_plan_conflict(plan, PATRON_F_LOGIN_USER)
-                            ? "\n(choose the login with --take login_user=N)" : "");
-                rc = cli_fail_msg(ctx, "merge refused", msg);
-                free(msg);
-            } else {
-                rc = cli_fail_msg(ctx, "merge refused", problems);
-            }
+        if ((rc = plan_check(ctx, plan)) != CLI_OK)
             goto done;
-        }
         st = patron_db_merge(ctx->db, &jid, plan);
         if (st != PATRON_OK) {
             rc = cli_fail_db(ctx, st, "merge");
@@ -451,7 +548,7 @@ done:
 
 const cli_command cli_cmd_merge = {
     "merge", cmd_merge, "merge duplicates into a survivor",
-    "merge SURVIVOR DUP... [--take FIELD=N]... [--set FIELD=VALUE]... [--lock|--unlock] [--activate]",
+    "merge SURVIVOR DUP... [--take FIELD=N]... [--drop address=N]... [--set FIELD=VALUE]... [--lock|--unlock] [--activate]",
     "Merge the duplicates into the survivor, in one transaction: the survivor\n"
     "gets the planned values (see 'patron merge-plan'), the duplicates' orders\n"
     "move to it, and each duplicate is marked merged - its number then leads to\n"

@@ -9,8 +9,9 @@
 #
 # Imports a generated sample into a fresh SQLite file in a temporary
 # directory, finds duplicates, previews, applies and undoes a merge with
-# orders re-linked, and walks the shop workflow: register, activate, lock,
-# can-login.  Everything it makes is removed at the end.
+# orders re-linked, fills the review queue from the database, looks at a
+# case, decides it and rescans with the decided pair gone, and walks the
+# shop workflow: register, activate, lock, can-login.  Everything it makes is removed at the end.
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -72,11 +73,11 @@ step "Duplicates in the CSV (patron dedupe)"
 "$PATRON" dedupe customers.csv >pairs.csv
 printf '$ patron dedupe customers.csv > pairs.csv; head -6 pairs.csv\n'
 head -6 pairs.csv
-echo "... $(grep -c ',merge$' pairs.csv) pairs to merge, $(grep -c ',review$' pairs.csv) to review"
+echo "... $(cut -d, -f4 pairs.csv | grep -c '^merge$') pairs to merge, $(cut -d, -f4 pairs.csv | grep -c '^review$') to review"
 
 # The first pair judged merge: its ids are the CSV's id column, which the
 # import kept as external ids - the CLI finds customers by them.
-PAIR=$(grep -m1 ',merge$' pairs.csv)
+PAIR=$(grep -m1 '^[^,]*,[^,]*,[^,]*,merge,' pairs.csv)
 A=$(echo "$PAIR" | cut -d, -f1)
 B=$(echo "$PAIR" | cut -d, -f2)
 
@@ -103,6 +104,34 @@ run journal
 step "Undo it: records, numbers and orders as before"
 run undo "$JOURNAL"
 run orders "$B"
+
+step "The review queue: the database deduplicated, the cases kept (patron dedupe, patron review)"
+say dedupe
+"$PATRON" dedupe >db-pairs.csv
+echo "... $(($(wc -l <db-pairs.csv) - 1)) pairs written to db-pairs.csv"
+run review | head -4
+echo "..."
+
+# The first review case (a person should look), else the first case.
+CASE=$("$PATRON" review | awk '$2 == "review" { print $1; exit }')
+[ -n "$CASE" ] || CASE=$("$PATRON" review | awk 'NR == 1 { print $1 }')
+PAIR=$("$PATRON" review show "$CASE" | awk '/^pairs:/ { getline; print $1 "," $3; exit }')
+
+step "Look at case $CASE: the pairs with the reason per field, the merge plan side by side"
+say review show "$CASE"
+"$PATRON" review show "$CASE" | head -16
+echo "... (then the merge plan side by side, as merge-plan shows it)"
+run review --html review.html
+
+step "Decide: not the same customer, with a note"
+run review distinct "$CASE" --note "checked by phone: two people"
+
+step "Rescan: the decided pair is gone - from the queue, from dedupe"
+run review scan --full
+printf '$ patron review | grep -c "^%s "\n' "$CASE"
+"$PATRON" review | grep -c "^$CASE " || true
+printf '$ patron dedupe | grep -c "^%s,"   (before the decision: %s)\n' "$PAIR" "$(grep -c "^$PAIR," db-pairs.csv)"
+"$PATRON" dedupe 2>/dev/null | grep -c "^$PAIR," || true
 
 step "The shop workflow: registration, activation, lock"
 run register first_name=Jana last_name=Neumann email=jana.neumann@example.de login_user=jana \

@@ -573,7 +573,11 @@ PATRON_API patron_status patron_db_list(patron_db *db, int64_t *ids_out, size_t 
  */
 typedef struct patron_merge_plan patron_merge_plan;
 
-/** How the proposed choices are made (append-only). */
+/** How the proposed choices are made (append-only).  For first name, last
+ *  name and company the policy's pick gives way where it is the weaker form
+ *  of one value: a full given name beats initials that fit it ("H." /
+ *  "Holger" → "Holger"), and a value more records share beats a typo of it
+ *  ("Lena", "Lena", "Lhna" → "Lena"). */
 typedef enum patron_merge_policy {
     /** The survivor's non-empty value wins; its empty fields are filled from
      *  the duplicates in the order given. */
@@ -654,14 +658,69 @@ PATRON_API patron_status patron_merge_plan_set_lock(patron_merge_plan *plan, pat
  *  — 0 (default) refuses a pending survivor. */
 PATRON_API patron_status patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
 
-/** Reasons the plan cannot be applied as it stands, one per line (e.g. two
- *  different logins not yet resolved); "" if none.  References that cannot
- *  move are checked when applying.  Owned by the plan. */
+/** What the person applying the plan should know, one per line; "" if
+ *  none.  A reason the plan cannot be applied as it stands (two different
+ *  logins not yet resolved) makes patron_merge_plan_blocked() 1; a line
+ *  beginning with "note: " does not stop the merge — e.g. "note: the
+ *  matcher calls customer #1 and customer #7 distinct (score -12.40);
+ *  merging them is allowed" (also "two people of one household").
+ *  References that cannot move are checked when applying.  Owned by the
+ *  plan. */
 PATRON_API const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+
+/** 1 if patron_db_merge() would refuse the plan as it stands (a problem
+ *  that is not a note), else 0.  1 for NULL. */
+PATRON_API int patron_merge_plan_blocked(const patron_merge_plan *plan);
+
+/**
+ * The united addresses.  Addresses of the records that are equal after
+ * normalisation — street and house number as the matcher reads them
+ * ("Lindenstr 144 b" and "Lindenstraße 144b"), postal code, city and
+ * country; names, company and addition loosely (case, spacing, umlaut
+ * spelling) — are united into one, in the form of the first record that has
+ * it (the survivor's first).  By default every united address is kept and
+ * the survivor's default stays the default; a duplicate's default is not.
+ */
+PATRON_API size_t patron_merge_plan_address_count(const patron_merge_plan *plan);
+/** Field `field` (a patron_address_field) of united address `i`, or NULL.
+ *  Owned by the plan. */
+PATRON_API const char *patron_merge_plan_address_get(const patron_merge_plan *plan, size_t i, int field);
+/** 1 if record `k` of the plan holds (a form of) united address `i`, else 0. */
+PATRON_API int patron_merge_plan_address_from(const patron_merge_plan *plan, size_t i, size_t k);
+/** 1 if united address `i` goes to the survivor, else 0. */
+PATRON_API int patron_merge_plan_address_kept(const patron_merge_plan *plan, size_t i);
+/** Keep (`keep` non-zero) or drop united address `i`.  When the default is
+ *  dropped, the first kept address becomes the default.  PATRON_E_RANGE
+ *  for no such address. */
+PATRON_API patron_status patron_merge_plan_address_keep(patron_merge_plan *plan, size_t i, int keep);
+/** Make united address `i` the survivor's default.  PATRON_E_RANGE for no
+ *  such address, PATRON_E_INVALID for a dropped one. */
+PATRON_API patron_status patron_merge_plan_address_set_default(patron_merge_plan *plan, size_t i);
+
+/**
+ * The united custom properties: every key any record has, never dropped.
+ * Where the records hold different values for a key it is a conflict; the
+ * value proposed is the first record's that has the key (the survivor's
+ * first), and patron_merge_plan_prop_take() chooses another.
+ */
+PATRON_API size_t patron_merge_plan_prop_count(const patron_merge_plan *plan);
+/** United property `i`: its key, the value the survivor gets, the record it
+ *  comes from and whether the records disagree (out-pointers may be NULL;
+ *  strings owned by the plan).  PATRON_E_RANGE if out of range. */
+PATRON_API patron_status patron_merge_plan_prop_at(const patron_merge_plan *plan, const char **key_out,
+                                                   const char **value_out, int *choice_out, int *conflict_out,
+                                                   size_t i);
+/** Take property `key` from record `k`.  PATRON_E_NOT_FOUND if no record
+ *  has the key, PATRON_E_RANGE for no record k, PATRON_E_INVALID if record
+ *  k has no such property. */
+PATRON_API patron_status patron_merge_plan_prop_take(patron_merge_plan *plan, const char *key, size_t k);
 
 /**
  * The plan as JSON: records (without password hashes), per field the values,
- * choice, result and conflict flag, the united lists, and problems.
+ * choice, result and conflict flag, the united lists, per united address
+ * the records holding it ("from", 0-based), "kept" and "default" (chosen),
+ * per united property its values, choice, result and conflict, the
+ * problems and "blocked".
  * @param[out] out  free with patron_free().
  */
 PATRON_API patron_status patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
@@ -690,7 +749,8 @@ enum {
 
 /**
  * Undo a merge from the journal, in one transaction: every record, its
- * number and its references are restored exactly as before the merge.
+ * number and its references are restored exactly as before the merge.  A
+ * merge made through the review queue reopens its case.
  * @param[out] undo_id_out  the journal id of the undo entry (may be NULL).
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
@@ -790,7 +850,10 @@ typedef struct patron_matches patron_matches;
  * Candidates are found through the index keys the core stores with every
  * record (no scan of the store); merged records are never candidates; a
  * stored customer is not its own candidate.  Candidates judged DISTINCT are
- * left out; HOUSEHOLD candidates are listed (see patron_match_detail).
+ * left out; HOUSEHOLD candidates are listed (see patron_match_detail).  A
+ * stored customer's candidates leave out those a merchant decided are not
+ * the same person (a review case marked not_duplicate or household,
+ * patron/review.h), until one of the two changes in a matched field.
  * @param[out] out  the candidates; free with patron_matches_free().
  */
 PATRON_API patron_status patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c,
@@ -1027,6 +1090,11 @@ typedef struct patron_estimate_report {
  * degenerate, nothing is stored, the model in force stays, out->flags says
  * why and out->message in words: this is still PATRON_OK.  Go back to the
  * built-in defaults with patron_db_match_config_reset().
+ * Decided review cases (patron/review.h) are labelled pairs: m is refined
+ * with the duplicates merged through the queue, and the REVIEW threshold
+ * moves where enough REVIEW pairs of both kinds are decided; when EM gives
+ * no usable estimate, the model in force is refined and stored instead
+ * (out->stored 1, the message says how many decided pairs were used).
  * @param out   may be NULL; else its version set by the caller
  *              (PATRON_ESTIMATE_REPORT_INIT).
  * @param opts  NULL: PATRON_ESTIMATE_OPTIONS_INIT.
@@ -1052,7 +1120,8 @@ typedef struct patron_pairs patron_pairs;
  * Deduplicate the whole store: every pair of customers (merged ones left
  * out) judged MERGE, REVIEW or HOUSEHOLD, and clusters — the transitive
  * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
- * cluster, so the same data gives the same ids).  Reads every record once
+ * cluster, so the same data gives the same ids).  Pairs a merchant decided
+ * are not one person (patron/review.h) are left out, as in patron_db_match().  Reads every record once
  * and blocks in memory; for incremental work use patron_db_match().  On
  * every store the call is one read transaction, so writers on the same
  * store wait until it returns (about 9 s for a million customers on the
@@ -1099,7 +1168,9 @@ PATRON_API void patron_pairs_free(patron_pairs *p);
  */
 PATRON_API patron_status patron_db_register(patron_db *db, int64_t *existing_id_out, patron_customer *c);
 
-/** How activation looks for an existing customer (append-only). */
+/** How activation looks for an existing customer (append-only).  In every
+ *  mode, a candidate a merchant decided is not the same person (a review
+ *  case marked not_duplicate or household, patron/review.h) is not one. */
 typedef enum patron_activate_mode {
     /** Run the matcher; with candidates change nothing and return them, each
      *  with a ready merge plan, for the side-by-side dialog. */
@@ -1349,4 +1420,8 @@ PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 #ifdef __cplusplus
 }
 #endif
+
+/* The duplicate review queue: cases, scans, decisions (issue 12). */
+#include "review.h"
+
 #endif /* PATRON_PATRON_H */

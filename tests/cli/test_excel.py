@@ -315,8 +315,9 @@ class GermanExcel(clitest.CliTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, b"")  # no row skipped
         pairs = list(csv.reader(io.StringIO(r.stdout.decode())))
-        self.assertEqual(pairs[0], ["id_a", "id_b", "score", "decision"])
+        self.assertEqual(pairs[0][:4], ["id_a", "id_b", "score", "decision"])  # then cluster, name_a, name_b
         self.assertEqual([p[:2] for p in pairs[1:]], [["a", "b"]])
+        self.assertEqual(pairs[1][4:], ["a", "Jürgen Müller", "Jürgen Mueller"])  # the names transcoded too
 
 
 class UnknownFieldNames(clitest.CliTest):

@@ -24,17 +24,74 @@ ROWS = [
 
 
 class Dedupe(clitest.CliTest):
-    def dedupe(self, *args):
-        r = self.run_cli("dedupe", *args, db=False)
+    def dedupe_rows(self, *args, db=False):
+        r = self.run_cli("dedupe", *args, db=db)
         self.assertEqual(r.returncode, 0, r.stderr)
         text = r.stdout.decode("utf-8")
-        self.assertTrue(text.startswith("id_a,id_b,score,decision\n"), text)
+        # the first four columns as before: readers of them keep working
+        self.assertTrue(text.startswith("id_a,id_b,score,decision,cluster,name_a,name_b\n"), text)
         rows = list(csv.reader(io.StringIO(text, newline="")))
         for row in rows[1:]:
-            self.assertEqual(len(row), 4)
+            self.assertEqual(len(row), 7)
             self.assertRegex(row[2], r"^-?\d+\.\d{3}$")
             self.assertIn(row[3], ("merge", "review", "household"))
-        return {(a, b): (float(s), d) for a, b, s, d in rows[1:]}, r.stderr.decode()
+            self.assertTrue(row[0] and row[1] and row[4], row)
+        return rows[1:], r.stderr.decode()
+
+    def dedupe(self, *args):
+        rows, err = self.dedupe_rows(*args)
+        return {(a, b): (float(s), d) for a, b, s, d, *_ in rows}, err
+
+    def test_cluster_and_names(self):
+        rows, _ = self.dedupe_rows(self.write_csv("d.csv", HEADER, ROWS))
+        by = {(r[0], r[1]): r for r in rows}
+        self.assertEqual(by[("m1", "m2")][4:], ["m1", "Max Müller", "Max Mueller"])
+        self.assertEqual(by[("s1", "s2")][4:], ["s1", "Sabine Schmidt", "Sabine Schmitt"])
+        # a household pair names the household by its first member
+        self.assertEqual(by[("m1", "m3")][3:6], ["household", "m1", "Max Müller"])
+        # a chain a-b, b-c is one cluster named by a
+        chain = [["c1", "", "Jan", "Kowalski", "Ringstraße 3", "01067", "Dresden", "jan@kowalski.de", "", ""],
+                 ["c2", "", "Jan", "Kowalski", "Ringstr. 3", "01067", "Dresden", "", "0351 998877", ""],
+                 ["c3", "", "J.", "Kowalski", "", "", "", "", "0351 998877", ""]]
+        rows, _ = self.dedupe_rows(self.write_csv("c.csv", HEADER, chain))
+        self.assertTrue(rows)
+        self.assertEqual({r[4] for r in rows}, {"c1"}, rows)
+        self.assertIn(("c2", "c3"), {(r[0], r[1]) for r in rows})
+
+    def test_exported_file_falls_back_to_the_number(self):
+        """Issue 12: the file 'patron export' wrote has an empty 'id' for
+        customers without an external reference; the pairs name them by
+        their customer numbers, not ",,"."""
+        self.ok("import", self.write_csv("d.csv", HEADER, ROWS))
+        self.ok("create", "first_name=Lena", "last_name=Schulz", "email=lena@schulz.de")
+        self.ok("create", "first_name=Lena", "last_name=Schulz", "email=lena@schulz.de")
+        exported = self.path("export.csv")
+        with open(exported, "w", encoding="utf-8", newline="") as f:
+            f.write(self.ok("export"))
+        rows, err = self.dedupe_rows(exported)
+        self.assertEqual(err, "")
+        pairs = {(r[0], r[1]): r for r in rows}
+        self.assertIn(("m1", "m2"), pairs)                    # the 'id' column where it has a value
+        self.assertEqual(pairs[("K000007", "K000008")][4:], ["K000007", "Lena Schulz", "Lena Schulz"])
+        # a file with neither column is refused with a message
+        self.assertIn("no 'id' or 'number' column",
+                      self.fails(1, "dedupe", self.write_csv("n.csv", ["last_name"], [["A"]]), db=False))
+
+    def test_database(self):
+        """patron --db DB dedupe works on the stored customers."""
+        self.assertIn("no database", self.fails(1, "dedupe"))
+        self.ok("import", self.write_csv("d.csv", HEADER, ROWS))
+        rows, err = self.dedupe_rows(db=True)
+        pairs = {(r[0], r[1]): r for r in rows}
+        self.assertEqual(pairs[("K000001", "K000002")][3:], ["merge", "K000001", "Max Müller", "Max Mueller"])
+        self.assertEqual(pairs[("K000004", "K000005")][3], "merge")
+        self.assertNotIn("K000006", {x for p in pairs for x in p})
+        # the same pairs as the CSV of the same rows, by number instead of id
+        csv_pairs, _ = self.dedupe(self.path("d.csv"))
+        num = {"m1": "K000001", "m2": "K000002", "m3": "K000003", "s1": "K000004", "s2": "K000005"}
+        self.assertEqual({(num[a], num[b]): v[1] for (a, b), v in csv_pairs.items()},
+                         {k: r[3] for k, r in pairs.items()})
+        self.assertIn("--identifier is for a CSV file", self.fails(2, "dedupe", "--identifier", "card"))
 
     def test_german_duplicates(self):
         src = self.write_csv("d.csv", HEADER, ROWS)
@@ -74,8 +131,8 @@ class Dedupe(clitest.CliTest):
         # with a taken id cannot
         self.assertRegex(err, r"^patron: dedupe: 1 rows took part without one value the library refused.*\n"
                               r"patron: dedupe: 1 of 4 rows skipped \(line 3: .*external reference.*\)\n$")
-        self.assertIn("'id' column", self.fails(1, "dedupe", self.write_csv("n.csv", ["last_name"], [["A"]]),
-                                                db=False))
+        self.assertIn("'id' or 'number' column",
+                      self.fails(1, "dedupe", self.write_csv("n.csv", ["last_name"], [["A"]]), db=False))
         self.assertIn("cannot open", self.fails(1, "dedupe", self.path("nope.csv"), db=False))
 
     def test_nul_byte_is_refused_as_by_import(self):

@@ -47,9 +47,11 @@ class Merge(clitest.CliTest):
         self.assertFalse(rows["last_name"].startswith("!"))  # Mueller = Müller after normalisation
         self.assertEqual(rows["phone"].split(), ["phone", "030", "123456", "030", "123456", "[2]"])
         self.assertNotIn("mobile", rows)  # no value anywhere
-        self.assertIn("addresses (united):\n  1. Hauptstraße 12, 10115 Berlin, DE (default)\n", out)
+        # Hauptstraße 12 / Hauptstr. 12: one address after normalisation, held by both
+        self.assertIn("  1. Hauptstraße 12, 10115 Berlin, DE  [1,2] (default)\n", out)
+        self.assertNotIn("  2. ", out)
         self.assertIn("tags (united): vip, neu\n", out)
-        self.assertIn("properties (united): loyalty=gold\n", out)
+        self.assertIn("\n  loyalty  -> gold  [2]\n", out)
         self.assertTrue(out.endswith("\nno problems\n"), out)
         # A preview changes nothing.
         self.assertEqual(self.show_json("b")["state"], "active")
@@ -61,7 +63,11 @@ class Merge(clitest.CliTest):
         self.assertEqual(plan["fields"]["email"]["choice"], 0)
         self.assertEqual(plan["fields"]["birth_date"]["result"], "1980-05-17")
         self.assertEqual(plan["fields"]["birth_date"]["choice"], 2)
-        self.assertEqual(plan["problems"], "")
+        # M. Müller in Köln is another person to the matcher: allowed, but said
+        self.assertRegex(plan["problems"], r"^note: the matcher calls customer #1 and customer #3 distinct "
+                                           r"\(score -?\d+\.\d\d\); merging them is allowed$")
+        self.assertFalse(plan["blocked"])
+        self.assertEqual(json.loads(self.ok("merge-plan", "K000001", "K000002", "--json"))["problems"], "")
         plan = json.loads(self.ok("merge-plan", "K000001", "K000002", "--take", "email=2", "--set",
                                   "first_name=Maximilian", "--json"))
         self.assertEqual(plan["fields"]["email"]["result"], "max.mueller@example.de")
@@ -124,12 +130,15 @@ class Merge(clitest.CliTest):
         self.assertEqual(self.orders("K000002"), ["O-2", "O-3"])
 
     def test_three_way_merge(self):
-        self.merge("K000001", "K000002", "K000003", "--take", "first_name=3")
+        r = self.run_cli("merge", "K000001", "K000002", "K000003", "--take", "first_name=3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # merging what the matcher calls distinct is allowed, and said
+        self.assertIn("note: the matcher calls customer #1 and customer #3 distinct", r.stderr.decode())
         self.assertEqual(self.orders("K000001"), ["O-1", "O-2", "O-3", "O-4"])
         s = self.show_json("K000001")
         self.assertEqual(s["first_name"], "M.")
         self.assertEqual(s["birth_date"], "1980-05-17")
-        self.assertEqual(len(s["addresses"]), 3)  # Straße/Str. are kept as they were written
+        self.assertEqual(len(s["addresses"]), 2)  # Straße/Str. one address; Ringstraße the other
         r = self.run_cli("merge", "K000001", "K000003")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stderr.decode().splitlines(),
@@ -155,6 +164,35 @@ class Merge(clitest.CliTest):
         self.assertIn("no customer", self.fails(1, "merge", "K000001", "nobody"))
         # Nothing was merged by any of them.
         self.assertEqual(json.loads(self.ok("journal", "--json")), [])
+
+    def test_addresses_drop_and_take(self):
+        """Issue 12: equal addresses united, and the caller drops or chooses."""
+        out = self.ok("merge-plan", "K000001", "K000002", "K000003")
+        self.assertIn("  1. Hauptstraße 12, 10115 Berlin, DE  [1,2] (default)\n", out)
+        self.assertIn("  2. Ringstraße 5, 50667 Köln, DE  [3]\n", out)
+        out = self.ok("merge-plan", "K000001", "K000002", "K000003", "--drop", "address=1")
+        self.assertIn("  1. Hauptstraße 12, 10115 Berlin, DE  [1,2] (dropped)\n", out)
+        plan = json.loads(self.ok("merge-plan", "K000001", "K000003", "--take", "address=2", "--json"))
+        self.assertEqual([(a["kept"], a["default"], a["from"]) for a in plan["addresses"]],
+                         [(False, False, [0]), (True, True, [1])])
+        self.merge("K000001", "K000003", "--take", "address=2")
+        addrs = self.show_json("K000001")["addresses"]
+        self.assertEqual([(a["city"], a.get("default", False)) for a in addrs], [("Köln", True)])
+        self.assertIn("united address, 1 to 2",
+                      self.fails(1, "merge-plan", "K000001", "K000002", "--drop", "address=3"))
+        self.assertIn("only address=N", self.fails(1, "merge-plan", "K000001", "K000002", "--drop", "email=1"))
+
+    def test_property_conflict_is_shown_and_chosen(self):
+        self.ok("update", "K000001", "prop.loyalty=silver")
+        out = self.ok("merge-plan", "K000001", "K000002")
+        self.assertIn("\n! loyalty  [1] silver  [2] gold  -> silver  [1]\n", out)
+        plan = json.loads(self.ok("merge-plan", "K000001", "K000002", "--json"))
+        self.assertEqual(plan["properties"]["loyalty"],
+                         {"values": ["silver", "gold"], "choice": 0, "result": "silver", "conflict": True})
+        self.merge("K000001", "K000002", "--take", "prop.loyalty=2")
+        self.assertEqual(self.show_json("K000001")["properties"], {"loyalty": "gold"})
+        self.assertIn("no property 'loyalty'",
+                      self.fails(1, "merge-plan", "K000001", "K000003", "--take", "property:loyalty=2"))
 
     def test_lock_decision(self):
         self.ok("lock", "K000002", "--reason", "Betrug")

@@ -810,6 +810,104 @@ final class Db
     }
 
     /**
+     * Update the review queue from the matcher, in one transaction: the
+     * customers saved since the last scan, or all ($full).
+     *
+     * @return array{full: bool, customers: int, pairs: int, opened: int, refreshed: int, reopened: int,
+     *               closed: int, open: int}
+     */
+    public function reviewScan(bool $full = false): array
+    {
+        $lib = FFI::lib();
+        $stats = $lib->new('patron_review_scan_stats');
+        $stats->version = 1;
+        $opts = $lib->new('patron_review_scan_options');
+        $opts->version = 1;
+        $opts->flags = $full ? 1 : 0;
+        $this->run(fn($lib, $db) => $lib->patron_db_review_scan($db, \FFI::addr($stats), \FFI::addr($opts)));
+        return ['full' => $stats->full !== 0, 'customers' => (int) $stats->customers, 'pairs' => (int) $stats->pairs,
+            'opened' => (int) $stats->opened, 'refreshed' => (int) $stats->refreshed,
+            'reopened' => (int) $stats->reopened, 'closed' => (int) $stats->closed, 'open' => (int) $stats->open];
+    }
+
+    /**
+     * The cases in these states (default: the open ones), best first.
+     *
+     * @param list<CaseState|string> $states
+     * @return list<ReviewCase>
+     */
+    public function reviewCases(array $states = [CaseState::Open]): array
+    {
+        $mask = 0;
+        foreach ($states as $st) {
+            $mask |= 1 << CaseState::of($st)->code();
+        }
+        $lib = FFI::lib();
+        $out = $lib->new('patron_cases*');
+        $this->run(fn($lib, $db) => $lib->patron_db_review_list($db, \FFI::addr($out), $mask));
+        try {
+            $text = $lib->new('char*');
+            $lib->patron_cases_to_json($out, \FFI::addr($text), 0);
+            $list = json_decode((string) FFI::takeString($text), true, 512, JSON_THROW_ON_ERROR);
+            return array_map([ReviewCase::class, 'fromArray'], $list);
+        } finally {
+            $lib->patron_cases_free($out);
+        }
+    }
+
+    /** One case; NotFoundException if there is none. */
+    public function reviewCase(int $caseId): ReviewCase
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('patron_case*');
+        $this->run(fn($lib, $db) => $lib->patron_db_review_get($db, \FFI::addr($out), $caseId));
+        try {
+            $text = $lib->new('char*');
+            $lib->patron_case_to_json($out, \FFI::addr($text), 0);
+            return ReviewCase::fromArray(json_decode((string) FFI::takeString($text), true, 512, JSON_THROW_ON_ERROR));
+        } finally {
+            $lib->patron_case_free($out);
+        }
+    }
+
+    /**
+     * Decide a case: not_duplicate (also 'distinct'), household, deferred,
+     * or open to take a decision back.  $who is required.
+     */
+    public function reviewDecide(int $caseId, CaseState|string $state, string $who, ?string $note = null): void
+    {
+        $code = CaseState::of($state)->code();
+        $this->run(fn($lib, $db) => $lib->patron_db_review_decide($db, $caseId, $code, $who, $note));
+    }
+
+    /** The merge plan of a case's members (changes nothing). */
+    public function reviewPlan(int $caseId, string $policy = 'survivor'): MergePlan
+    {
+        $pol = self::mode(self::POLICIES, $policy, 'merge policy');
+        $out = FFI::lib()->new('patron_merge_plan*');
+        $this->run(fn($lib, $db) => $lib->patron_db_review_plan($db, \FFI::addr($out), $caseId, $pol));
+        return new MergePlan($out);
+    }
+
+    /**
+     * Merge a case and close it, in one transaction (with $plan, or the
+     * case's default plan).  Returns the journal id; undo() of it reopens
+     * the case.
+     */
+    public function reviewMerge(int $caseId, string $who, ?MergePlan $plan = null): int
+    {
+        $jid = FFI::lib()->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_review_merge(
+            $db,
+            \FFI::addr($jid),
+            $caseId,
+            $plan?->cdata(),
+            $who
+        ));
+        return (int) $jid->cdata;
+    }
+
+    /**
      * Apply a plan (or build the default one for $survivor and $duplicates
      * and apply it): write the survivor, re-link the duplicates' references,
      * mark them merged, journal it.  Returns the journal id (for undo()).

@@ -439,6 +439,60 @@ int patron_merge_plan_set(patron_merge_plan *plan, int field, const char *value)
 int patron_merge_plan_set_lock(patron_merge_plan *plan, int lock);
 int patron_merge_plan_set_activate(patron_merge_plan *plan, int activate);
 const char *patron_merge_plan_problems(const patron_merge_plan *plan);
+int patron_merge_plan_blocked(const patron_merge_plan *plan);
+size_t patron_merge_plan_address_count(const patron_merge_plan *plan);
+const char *patron_merge_plan_address_get(const patron_merge_plan *plan, size_t i, int field);
+int patron_merge_plan_address_from(const patron_merge_plan *plan, size_t i, size_t k);
+int patron_merge_plan_address_kept(const patron_merge_plan *plan, size_t i);
+int patron_merge_plan_address_keep(patron_merge_plan *plan, size_t i, int keep);
+int patron_merge_plan_address_set_default(patron_merge_plan *plan, size_t i);
+size_t patron_merge_plan_prop_count(const patron_merge_plan *plan);
+int patron_merge_plan_prop_at(const patron_merge_plan *plan, const char **key_out, const char **value_out,
+                              int *choice_out, int *conflict_out, size_t i);
+int patron_merge_plan_prop_take(patron_merge_plan *plan, const char *key, size_t k);
+typedef struct patron_case patron_case;
+typedef struct patron_cases patron_cases;
+typedef struct patron_review_scan_options { unsigned version; unsigned flags; } patron_review_scan_options;
+typedef struct patron_review_scan_stats {
+    unsigned version; int full; size_t customers; size_t pairs; size_t opened; size_t refreshed;
+    size_t reopened; size_t closed; size_t open;
+} patron_review_scan_stats;
+const char *patron_case_state_name(int state);
+int patron_case_state_from_name(int *out, const char *name);
+int64_t patron_case_id(const patron_case *c);
+int patron_case_state_of(const patron_case *c);
+int patron_case_verdict(const patron_case *c);
+double patron_case_score(const patron_case *c);
+int64_t patron_case_created_at(const patron_case *c);
+int64_t patron_case_updated_at(const patron_case *c);
+size_t patron_case_member_count(const patron_case *c);
+int patron_case_member(const patron_case *c, int64_t *id_out, size_t i);
+size_t patron_case_pair_count(const patron_case *c);
+int patron_case_pair(const patron_case *c, int64_t *id_a_out, int64_t *id_b_out, double *score_out,
+                     int *decision_out, size_t i);
+size_t patron_case_field_count(const patron_case *c, size_t i);
+int patron_case_explain(const patron_case *c, const char **field_out, const char **value_a_out,
+                        const char **value_b_out, const char **level_out, double *weight_out, size_t i, size_t k);
+const char *patron_case_reason(const patron_case *c);
+const char *patron_case_decided_by(const patron_case *c);
+int64_t patron_case_decided_at(const patron_case *c);
+const char *patron_case_note(const patron_case *c);
+int64_t patron_case_journal(const patron_case *c);
+const char *patron_case_change(const patron_case *c);
+int patron_case_to_json(const patron_case *c, char **out, unsigned flags);
+void patron_case_free(patron_case *c);
+int patron_db_review_list(patron_db *db, patron_cases **out, unsigned states);
+size_t patron_cases_count(const patron_cases *l);
+const patron_case *patron_cases_at(const patron_cases *l, size_t i);
+int patron_cases_to_json(const patron_cases *l, char **out, unsigned flags);
+void patron_cases_free(patron_cases *l);
+int patron_db_review_get(patron_db *db, patron_case **out, int64_t case_id);
+int patron_db_review_scan(patron_db *db, patron_review_scan_stats *stats_out,
+                          const patron_review_scan_options *opts);
+int patron_db_review_decide(patron_db *db, int64_t case_id, int state, const char *who, const char *note);
+int patron_db_review_plan(patron_db *db, patron_merge_plan **out, int64_t case_id, int policy);
+int patron_db_review_merge(patron_db *db, int64_t *journal_id_out, int64_t case_id, patron_merge_plan *plan,
+                           const char *who);
 int patron_merge_plan_to_json(const patron_merge_plan *plan, char **out, unsigned flags);
 int patron_db_merge(patron_db *db, int64_t *journal_id, patron_merge_plan *plan);
 int patron_db_undo(patron_db *db, int64_t *undo_id, int64_t journal_id, unsigned flags);

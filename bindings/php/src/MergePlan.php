@@ -148,6 +148,39 @@ final class MergePlan
         return $this;
     }
 
+    /** True when Db::merge() would refuse the plan as it stands (a note does not). */
+    public function blocked(): bool
+    {
+        return FFI::lib()->patron_merge_plan_blocked($this->ptr) !== 0;
+    }
+
+    /** The number of united addresses (equal ones after normalisation are one). */
+    public function addressCount(): int
+    {
+        return (int) FFI::lib()->patron_merge_plan_address_count($this->ptr);
+    }
+
+    /** Keep or drop united address $i (0-based). */
+    public function keepAddress(int $i, bool $keep = true): self
+    {
+        $this->check(FFI::lib()->patron_merge_plan_address_keep($this->ptr, $i, $keep ? 1 : 0));
+        return $this;
+    }
+
+    /** Make united address $i the survivor's default. */
+    public function defaultAddress(int $i): self
+    {
+        $this->check(FFI::lib()->patron_merge_plan_address_set_default($this->ptr, $i));
+        return $this;
+    }
+
+    /** Take custom property $key from record $k. */
+    public function takeProperty(string $key, int $k): self
+    {
+        $this->check(FFI::lib()->patron_merge_plan_prop_take($this->ptr, $key, $k));
+        return $this;
+    }
+
     /** Give $field a value of our own (null or "" empties it).  Not for the login. */
     public function set(string $field, mixed $value): self
     {

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Patron\Tests;
 
 use Patron\Activation;
+use Patron\CaseState;
 use Patron\ConflictException;
 use Patron\Customer;
 use Patron\Db;
@@ -234,6 +235,51 @@ abstract class StoreContract extends TestCase
         $this->assertSame($max->id, $dd->clusterOf($twin));
         $this->assertSame(0, $dd->clusterOf($jana->id));
         $this->assertSame([$max->id => [$max->id, $twin->id]], $dd->clusters);
+    }
+
+    public function testReviewQueue(): void
+    {
+        // issue 12: the queue, the decisions, the same shapes as Python
+        $this->assertSame('not_duplicate', CaseState::NotDuplicate->value);
+        $this->assertSame(CaseState::NotDuplicate, CaseState::of('distinct'));
+        $max = $this->db->create(self::MAX);
+        $twin = $this->db->create(self::MAX_SHOP);
+        $jana = $this->db->create(self::JANA);
+        $jana2 = $this->db->create(['first_name' => 'Jana', 'last_name' => 'Neu', 'email' => 'jana@example.de']);
+        $stats = $this->db->reviewScan();
+        $this->assertTrue($stats['full']);
+        $this->assertSame(2, $stats['open']);
+        $cases = $this->db->reviewCases();
+        $this->assertCount(2, $cases);
+        $members = array_map(fn($c) => $c->members, $cases);
+        sort($members);
+        $this->assertSame([[$max->id, $twin->id], [$jana->id, $jana2->id]], $members);
+        $this->assertSame(CaseState::Open, $cases[0]->state);
+        $this->assertGreaterThanOrEqual($cases[1]->score, $cases[0]->score);
+        $this->assertNotSame('', $cases[0]->reason);
+        $janaCase = array_values(array_filter($cases, fn($c) => $c->members === [$jana->id, $jana2->id]))[0];
+        $maxCase = array_values(array_filter($cases, fn($c) => $c->members === [$max->id, $twin->id]))[0];
+        $this->db->reviewDecide($janaCase->id, 'distinct', 'anna', 'zwei Personen');
+        $got = $this->db->reviewCase($janaCase->id);
+        $this->assertSame(CaseState::NotDuplicate, $got->state);
+        $this->assertSame(['anna', 'zwei Personen'], [$got->decidedBy, $got->note]);
+        $this->assertCount(1, $this->db->reviewCases());
+        $this->assertCount(2, $this->db->reviewCases([CaseState::Open, 'not_duplicate']));
+        $this->assertSame(1, $this->db->reviewScan(true)['open']);
+        try {
+            $this->db->reviewDecide($janaCase->id, 'maybe', 'anna');
+            $this->fail('an unknown state is refused');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('maybe', $e->getMessage());
+        }
+        $plan = $this->db->reviewPlan($maxCase->id);
+        $this->assertFalse($plan->blocked());
+        $this->assertSame(1, $plan->addressCount()); // Hauptstraße 12 = Hauptstr. 12
+        $jid = $this->db->reviewMerge($maxCase->id, 'anna', $plan);
+        $this->assertSame(CaseState::Merged, $this->db->reviewCase($maxCase->id)->state);
+        $this->assertSame($jid, $this->db->reviewCase($maxCase->id)->journal);
+        $this->db->undo($jid);
+        $this->assertSame(CaseState::Open, $this->db->reviewCase($maxCase->id)->state);
     }
 
     public function testHouseholdFrequencyAndConfiguration(): void

@@ -18,7 +18,8 @@ from ._ffi import BINDING_FOR_VERSION
 from .customer import Address, Addresses, Customer, Properties, Tags, address_field_ids, field_ids
 from .db import (CUSTOM, Activation, ActivationCandidate, ActivationResult, ActivationSummary, ActivateMode,
                  Candidate, Db, Decision, Dedupe, Explanation, FieldPlan, Gate, GateVerdict, Groups, Matches,
-                 MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable)
+                 MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable,
+                 CaseState, CasePair, ReviewCase, ScanStats)
 from .errors import (AbiError, AlreadyExists, Ambiguous, Conflict, InvalidValue, LibraryNotFound, Locked,
                      NotFound, OutOfMemory, PatronError, RangeError, StateError, StoreError, Unsupported,
                      VersionMismatch)
@@ -46,7 +47,7 @@ def has_sqlite() -> bool:
 
 
 __all__ = [
-    "AbiError", "Activation", "ActivationCandidate", "ActivationResult", "ActivationSummary", "ActivateMode",
+    "AbiError", "CasePair", "CaseState", "ReviewCase", "ScanStats", "Activation", "ActivationCandidate", "ActivationResult", "ActivationSummary", "ActivateMode",
     "Address", "Addresses", "AlreadyExists", "Ambiguous", "BINDING_FOR_VERSION", "CUSTOM", "Candidate",
     "Conflict", "Customer", "Db", "Decision", "Dedupe", "Explanation", "FieldPlan", "Gate", "GateVerdict",
     "Groups", "InvalidValue", "JournalEntry", "Key", "LibraryNotFound", "Locked", "MatchMode", "Matches",

@@ -65,6 +65,16 @@ class patron_journal_entry(Structure):
     ]
 
 
+class patron_review_scan_options(Structure):
+    _fields_ = [("version", c_uint), ("flags", c_uint)]
+
+
+class patron_review_scan_stats(Structure):
+    _fields_ = [("version", c_uint), ("full", c_int), ("customers", c_size_t), ("pairs", c_size_t),
+                ("opened", c_size_t), ("refreshed", c_size_t), ("reopened", c_size_t), ("closed", c_size_t),
+                ("open", c_size_t)]
+
+
 emit_id_fn = CFUNCTYPE(c_int, c_void_p, c_int64)
 emit_ref_fn = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)
 emit_reason_fn = CFUNCTYPE(c_int, c_void_p, c_char_p)
@@ -282,6 +292,23 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_merge_plan_set_lock": (S, [P, c_int], (_PLAN, 0)),
     "patron_merge_plan_set_activate": (S, [P, c_int], (_PLAN, 0)),
     "patron_merge_plan_problems": (_STR, [P], None),
+    "patron_merge_plan_blocked": (c_int, [P], None),
+    "patron_merge_plan_address_count": (c_size_t, [P], None),
+    "patron_merge_plan_address_keep": (S, [P, c_size_t, c_int], (_PLAN, 0)),
+    "patron_merge_plan_address_set_default": (S, [P, c_size_t], (_PLAN, 0)),
+    "patron_merge_plan_prop_take": (S, [P, _STR, c_size_t], (_PLAN, 0)),
+    # the review queue (patron/review.h)
+    "patron_db_review_scan": (S, [P, POINTER(patron_review_scan_stats), POINTER(patron_review_scan_options)],
+                              (_DB, 0)),
+    "patron_db_review_list": (S, [P, POINTER(P), c_uint], (_DB, 0)),
+    "patron_cases_to_json": (S, [P, _OUTSTR, c_uint], None),
+    "patron_cases_free": (None, [P], None),
+    "patron_db_review_get": (S, [P, POINTER(P), c_int64], (_DB, 0)),
+    "patron_case_to_json": (S, [P, _OUTSTR, c_uint], None),
+    "patron_case_free": (None, [P], None),
+    "patron_db_review_decide": (S, [P, c_int64, c_int, _STR, _STR], (_DB, 0)),
+    "patron_db_review_plan": (S, [P, POINTER(P), c_int64, c_int], (_DB, 0)),
+    "patron_db_review_merge": (S, [P, POINTER(c_int64), c_int64, P, _STR], (_DB, 0)),
     "patron_merge_plan_to_json": (S, [P, _OUTSTR, c_uint], (_PLAN, 0)),
     "patron_db_merge": (S, [P, POINTER(c_int64), P], (_DB, 0)),
     "patron_db_undo": (S, [P, POINTER(c_int64), c_int64, c_uint], (_DB, 0)),

@@ -116,6 +116,94 @@ def _decision(v: int) -> Union[Decision, int]:
         return v
 
 
+class CaseState(str, enum.Enum):
+    """The state of a review case (patron_case_state).  A ``str``: every
+    member compares equal to its token, ``CaseState.NOT_DUPLICATE ==
+    "not_duplicate"``, and the decisions take either."""
+    OPEN = "open"
+    MERGED = "merged"
+    NOT_DUPLICATE = "not_duplicate"
+    HOUSEHOLD = "household"
+    DEFERRED = "deferred"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def code(self) -> int:
+        """The C value (PATRON_CASE_*)."""
+        return _CASE_CODES[self.value]
+
+
+_CASE_CODES = {"open": 0, "merged": 1, "not_duplicate": 2, "household": 3, "deferred": 4}
+
+
+def _case_state(value: Union[str, CaseState]) -> int:
+    v = value.value if isinstance(value, CaseState) else value
+    if v == "distinct":
+        v = "not_duplicate"
+    if not isinstance(v, str) or v not in _CASE_CODES:
+        raise InvalidValue("unknown case state %r (one of: %s)" % (value, ", ".join(_CASE_CODES)),
+                           code=_ffi.E_INVALID)
+    return _CASE_CODES[v]
+
+
+@dataclass(frozen=True)
+class CasePair:
+    """A pair of a case: two customer ids, score, verdict, the explanation
+    per field as the scan saw it."""
+    a: int
+    b: int
+    score: float
+    decision: Union[Decision, int]
+    fields: List[Dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReviewCase:
+    """A duplicate case of the review queue (a snapshot): the cluster is
+    ``members``, a list of customer ids, as in the PHP binding."""
+    id: int
+    state: CaseState
+    verdict: Union[Decision, int]
+    score: float
+    members: List[int]
+    pairs: List[CasePair]
+    reason: str
+    decided_by: Optional[str]
+    decided_at: int
+    note: Optional[str]
+    journal: int
+    change: Optional[str]
+    created_at: int
+    updated_at: int
+
+    @staticmethod
+    def _from(d: Mapping[str, Any]) -> "ReviewCase":
+        dec_of = {"distinct": Decision.DISTINCT, "review": Decision.REVIEW, "merge": Decision.MERGE,
+                  "household": Decision.HOUSEHOLD}
+        return ReviewCase(
+            id=int(d["id"]), state=CaseState(d["state"]), verdict=dec_of.get(d["verdict"], d["verdict"]),
+            score=float(d["score"]), members=[int(m) for m in d["members"]],
+            pairs=[CasePair(int(p["a"]), int(p["b"]), float(p["score"]), dec_of.get(p["decision"], p["decision"]),
+                            list(p.get("fields", []))) for p in d.get("pairs", [])],
+            reason=d.get("reason") or "", decided_by=d.get("decided_by"), decided_at=int(d.get("decided_at") or 0),
+            note=d.get("note"), journal=int(d.get("journal") or 0), change=d.get("change"),
+            created_at=int(d.get("created_at") or 0), updated_at=int(d.get("updated_at") or 0))
+
+
+class ScanStats(NamedTuple):
+    """What patron_db_review_scan() did."""
+    full: bool
+    customers: int
+    pairs: int
+    opened: int
+    refreshed: int
+    reopened: int
+    closed: int
+    open: int
+
+
 KEY_NUMBER, KEY_EXTERNAL, KEY_EMAIL, KEY_LOGIN = 1, 2, 3, 4
 #: Special answers of patron_merge_plan_choice(): PATRON_MERGE_CUSTOM, _NOT_MERGED
 CUSTOM = -1
@@ -442,8 +530,32 @@ class MergePlan(_Handle):
 
     @property
     def problems(self) -> List[str]:
+        """Reasons that refuse the merge, and notes ("note: ...") that do
+        not (the matcher calls two of the records distinct)."""
         text = dec(lib().patron_merge_plan_problems(self._p)) or ""
         return [line for line in text.split("\n") if line]
+
+    @property
+    def blocked(self) -> bool:
+        """True when Db.merge() would refuse the plan as it stands."""
+        return bool(lib().patron_merge_plan_blocked(self._p))
+
+    @property
+    def address_count(self) -> int:
+        """The number of united addresses (equal ones after normalisation are one)."""
+        return int(lib().patron_merge_plan_address_count(self._p))
+
+    def keep_address(self, i: int, keep: bool = True) -> None:
+        """Keep or drop united address ``i`` (0-based)."""
+        lib().patron_merge_plan_address_keep(self._p, i, 1 if keep else 0)
+
+    def default_address(self, i: int) -> None:
+        """Make united address ``i`` the survivor's default."""
+        lib().patron_merge_plan_address_set_default(self._p, i)
+
+    def take_property(self, key: str, k: int) -> None:
+        """Take custom property ``key`` from record ``k``."""
+        lib().patron_merge_plan_prop_take(self._p, enc(key), k)
 
     def to_json(self, pretty: bool = False) -> str:
         out = c_void_p()
@@ -1044,6 +1156,63 @@ class Db(_Handle):
             return Dedupe(pairs, clusters, households)
         finally:
             L.patron_pairs_free(p)
+
+    # -- the review queue --
+
+    def review_scan(self, full: bool = False) -> ScanStats:
+        """Update the review queue from the matcher (one transaction): only
+        the customers saved since the last scan, or all (``full``)."""
+        stats = _ffi.patron_review_scan_stats(version=1)
+        opts = _ffi.patron_review_scan_options(version=1, flags=1 if full else 0)
+        self._call("patron_db_review_scan", byref(stats), byref(opts))
+        return ScanStats(bool(stats.full), stats.customers, stats.pairs, stats.opened, stats.refreshed,
+                         stats.reopened, stats.closed, stats.open)
+
+    def review_cases(self, states: Sequence[Union[str, CaseState]] = (CaseState.OPEN,)) -> List[ReviewCase]:
+        """The cases in these states, best first (score, then id)."""
+        mask = 0
+        for st in states:
+            mask |= 1 << _case_state(st)
+        out = c_void_p()
+        self._call("patron_db_review_list", byref(out), mask)
+        try:
+            text = c_void_p()
+            lib().patron_cases_to_json(out.value, byref(text), 0)
+            return [ReviewCase._from(d) for d in json.loads(take_string(text) or "[]")]
+        finally:
+            lib().patron_cases_free(out.value)
+
+    def review_case(self, case_id: int) -> ReviewCase:
+        """One case; NotFound if there is none."""
+        out = c_void_p()
+        self._call("patron_db_review_get", byref(out), int(case_id))
+        try:
+            text = c_void_p()
+            lib().patron_case_to_json(out.value, byref(text), 0)
+            return ReviewCase._from(json.loads(take_string(text) or "{}"))
+        finally:
+            lib().patron_case_free(out.value)
+
+    def review_decide(self, case_id: int, state: Union[str, CaseState], who: str,
+                      note: Optional[str] = None) -> None:
+        """Decide a case: "not_duplicate" (also "distinct"), "household",
+        "deferred", or "open" to take a decision back."""
+        self._call("patron_db_review_decide", int(case_id), _case_state(state), enc(who),
+                   enc(note) if note is not None else None)
+
+    def review_plan(self, case_id: int, policy: Union[str, int] = MergePolicy.SURVIVOR) -> MergePlan:
+        """The merge plan of a case's members (changes nothing)."""
+        out = c_void_p()
+        self._call("patron_db_review_plan", byref(out), int(case_id), _enum(MergePolicy, policy))
+        return MergePlan(out.value)  # type: ignore[arg-type]
+
+    def review_merge(self, case_id: int, who: str, plan: Optional[MergePlan] = None) -> int:
+        """Merge a case and close it, in one transaction; the journal id
+        (undo() of it reopens the case)."""
+        jid = c_int64()
+        self._call("patron_db_review_merge", byref(jid), int(case_id), plan._p if plan is not None else None,
+                   enc(who))
+        return int(jid.value)
 
     # -- merging --
 

@@ -1,0 +1,23 @@
+/*
+ * patron — the review commands' helpers shared with the HTML page.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PATRON_CLI_REVIEW_H
+#define PATRON_CLI_REVIEW_H
+
+#include "cli.h"
+
+/* "Max Müller"; the company when there is no name. */
+const char *review_name(const patron_customer *c, char *buf, size_t cap);
+/* Load the members of a case, in its order.  CLI_OK or the exit code
+ * after a message; free with review_members_free(). */
+int review_members(cli *ctx, const patron_case *c, patron_customer ***out, size_t *n_out);
+void review_members_free(patron_customer **m, size_t n);
+/* Scan the queue (a full scan when `full`) and say what it did: on stdout,
+ * or on stderr after "patron: " when `quiet` (dedupe).  CLI_OK or exit code. */
+int review_scan(cli *ctx, int full, int quiet);
+/* Write the cases as one self-contained HTML page (review_html.c). */
+int review_write_html(cli *ctx, const patron_cases *cases, const char *path);
+
+#endif
