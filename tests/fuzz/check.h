@@ -67,7 +67,27 @@ static inline char *fz_json(const patron_customer *c)
     FZ_CHECK(json_valid(one), "customer JSON is well-formed: %s", one);
     FZ_CHECK(json_valid(pretty), "pretty customer JSON is well-formed: %s", pretty);
     FZ_CHECK(fz_utf8(one), "customer JSON is UTF-8");
-    FZ_CHECK(!strstr(one, "{\"login_hash\"") && !strstr(one, ",\"login_hash\""), "no password hash in JSON");
+    FZ_CHECK((!strstr(one, "{\"login_hash\"") && !strstr(one, ",\"login_hash\"")) ||
+                 (patron_customer_tag_count(c) + patron_customer_prop_count(c)) > 0,
+             "no password hash in JSON: %s", one);
+    if (patron_customer_tag_count(c) + patron_customer_prop_count(c) > 0) {
+        /* a tag or a property key may be "login_hash": look without them */
+        patron_customer *k = NULL;
+        char *j = NULL;
+        FZ_OK(patron_customer_clone(c, &k));
+        while (patron_customer_tag_count(k))
+            FZ_OK(patron_customer_tag_remove(k, patron_customer_tag_get(k, 0)));
+        while (patron_customer_prop_count(k)) {
+            const char *key = NULL;
+            FZ_OK(patron_customer_prop_at(k, &key, NULL, 0));
+            FZ_OK(patron_customer_prop_set(k, key, NULL));
+        }
+        FZ_OK(patron_customer_to_json(k, &j, 0));
+        FZ_CHECK(!strstr(j, "{\"login_hash\"") && !strstr(j, ",\"login_hash\""), "no password hash in JSON: %s",
+                 j);
+        patron_free(j);
+        patron_customer_free(k);
+    }
     FZ_CHECK(!patron_customer_get(c, PATRON_F_LOGIN_HASH) || strstr(one, "\"has_password\":true"),
              "a record with a password says has_password: %s", one);
     patron_free(pretty);
