@@ -306,10 +306,19 @@ patron_status patron_record_set(patron_customer *c, int field, const char *value
         if (field == PATRON_F_STATE && patron__state_from_name(value) <= 0)
             return patron__cust_error(c, PATRON_E_INVALID, "state must be pending, active or merged");
         if (patron__is_numeric_field(field)) {
+            /* canonical decimal, as the library writes them: the JSON shows
+             * them as numbers, and ids and revisions must fit int64_t */
             for (size_t i = 0; i < n; i++)
                 if (value[i] < '0' || value[i] > '9')
                     return patron__cust_error(c, PATRON_E_INVALID, "%s must be a whole number >= 0",
                                               fi->name);
+            const char *max = field == PATRON_F_REVISION ? "18446744073709551615" /* uint64_t */
+                                                         : "9223372036854775807"; /* int64_t */
+            size_t max_n = strlen(max);
+            if ((n > 1 && value[0] == '0') || n > max_n || (n == max_n && strcmp(value, max) > 0))
+                return patron__cust_error(c, PATRON_E_INVALID,
+                                          "%s must be a whole number from 0 to %s without leading zeros",
+                                          fi->name, max);
         }
         if (field == PATRON_F_LOCKED && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             return patron__cust_error(c, PATRON_E_INVALID, "locked must be 0 or 1");

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #define MAX_THREADS 8
+/* Up to this many entries are sorted by insertion, not by radix. */
 
 typedef struct entry {
     uint64_t hash;

@@ -58,9 +58,10 @@ static void key(patron_strbuf *sb, bool *first, const char *k, unsigned flags, i
     patron__sb_puts(sb, (flags & PATRON_JSON_PRETTY) ? ": " : ":");
 }
 
+/* A JSON number as RFC 8259 writes an integer: digits, no leading zero. */
 static bool all_digits(const char *v)
 {
-    if (!*v || strlen(v) > 19)
+    if (!*v || strlen(v) > 20 || (v[0] == '0' && v[1]))
         return false;
     for (; *v; v++)
         if (*v < '0' || *v > '9')

@@ -1628,6 +1628,36 @@ static patron_status revision_now(patron_db *db, int64_t jid, int64_t id, uint64
     return st;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* A before-image must be what a merge could have written for the record
+ * stored now: an active or pending customer (a merge takes no merged one),
+ * with the customer number the record has now (numbers never change; only
+ * a pending survivor gets one by the merge).  Anything else is a damaged
+ * or forged journal entry, which would otherwise restore a record with
+ * another customer's number or a number never claimed. */
+static patron_status check_image(patron_db *db, int64_t jid, const urec *r, const patron_customer *now,
+                                 bool survivor)
+{
+    const patron_customer *b = r->before;
+    const char *bn = patron_customer_get(b, PATRON_F_NUMBER), *nn = patron_customer_get(now, PATRON_F_NUMBER);
+    patron_state s = patron_customer_state(b);
+    const char *why = NULL;
+    if (s != PATRON_STATE_ACTIVE && s != PATRON_STATE_PENDING)
+        why = "is not of an active or pending customer";
+    else if ((s == PATRON_STATE_ACTIVE) != (bn != NULL))
+        why = "has a customer number that does not fit its state";
+    else if (!same_str(bn, nn) && !(survivor && !bn && s == PATRON_STATE_PENDING))
+        why = "has another customer number than the record";
+    if (!why)
+        return PATRON_OK;
+    return patron__db_error(db, PATRON_E_STORE, "corrupt journal entry %lld: the before-image of customer "
+                            "#%lld %s", (long long)jid, (long long)r->id, why);
+}
+
 static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int64_t *undo_id)
 {
     jcopy j;
@@ -1670,6 +1700,8 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
                                   "the survivor #%lld was merged again since; undo that merge first",
                                   (long long)pr.recs[i].id);
         if (!st)
+            st = check_image(db, jid, &pr.recs[i], c, surv);
+        if (!st)
             pr.recs[i].stored_rev = patron_customer_revision(c);
         if (!st && pr.recs[i].stored_rev != pr.recs[i].after_rev)
             st = revision_now(db, jid, pr.recs[i].id, pr.recs[i].after_rev, &pr.recs[i].after_rev);
@@ -1698,6 +1730,24 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
                 continue;
             st = patron__save_restore(db, pr.recs[i].before, pr.recs[i].stored_rev, now);
         }
+    /* No login or external reference of a restored record may now be
+     * another customer's (one taken since the merge, or a damaged image). */
+    for (size_t i = 0; i < pr.n_recs && !st; i++) {
+        keyset ks;
+        if ((st = patron__keys_for(db, &ks, pr.recs[i].before)) != 0) {
+            st = patron__db_error(db, st, "out of memory");
+            break;
+        }
+        st = patron__check_all_unique(db, &ks, pr.recs[i].id);
+        patron__keys_free(&ks);
+        if (st == PATRON_E_EXISTS) {
+            char why[sizeof db->errmsg];
+            snprintf(why, sizeof why, "%s", db->errmsg);
+            st = patron__db_error(db, PATRON_E_EXISTS, "merge %lld cannot be undone: customer #%lld "
+                                  "would get back a key that is no longer its own (%s)",
+                                  (long long)jid, (long long)pr.recs[i].id, why);
+        }
+    }
     if (!st) {
         patron_journal_entry e;
         patron_strbuf payload;

@@ -94,8 +94,10 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
     reader r;
     char *s = NULL, *v = NULL;
     patron_status st = PATRON_E_INVALID;
-    if (!c || !data)
+    if (!c)
         return PATRON_E_INVALID;
+    if (!data)
+        return patron__cust_error(c, PATRON_E_INVALID, "no packed record given (NULL)");
     if (len < sizeof MAGIC - 1 || memcmp(data, MAGIC, sizeof MAGIC - 1) != 0)
         return patron__cust_error(c, PATRON_E_INVALID, "not a packed patron record");
     memset(&tmp, 0, sizeof tmp);

@@ -924,6 +924,117 @@ static void test_undo_of_a_damaged_journal_entry(void **state)
     free(merged);
 }
 
+static char *hex_of(const char *s)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = strlen(s);
+    char *h = malloc(2 * n + 1);
+    assert_non_null(h);
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = digits[(unsigned char)s[i] >> 4];
+        h[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+    }
+    h[2 * n] = '\0';
+    return h;
+}
+
+/* `payload` with the first `from` after `after` replaced by `to` (same length). */
+static char *replaced(const char *payload, const char *after, const char *from, const char *to)
+{
+    char *out = strdup(payload), *at;
+    assert_non_null(out);
+    assert_int_equal(strlen(from), strlen(to));
+    at = strstr(out + (strstr(out, after) - out), from);
+    assert_non_null(at);
+    memcpy(at, to, strlen(to));
+    return out;
+}
+
+/* Found by tests/fuzz/fuzz_journal: a well-formed payload whose
+ * before-image is not what a merge writes — a duplicate given the
+ * survivor's customer number, or a state "merged" — was restored as it
+ * was: two customers with one number, a merged record without a survivor.
+ * Such an image is a corrupt journal entry; and a login taken by another
+ * customer since the merge is not given back twice (PATRON_E_EXISTS). */
+static void test_undo_of_a_forged_before_image(void **state)
+{
+    tb_fx *f = *state;
+    patron_merge_plan *p;
+    patron_store_ops ops;
+    patron_db *db;
+    int64_t jid, uid = 0;
+    char *payload = NULL, *merged, *forged, *line_b, *num_a, *num_b, *active, *merged_hex;
+    patron_customer *ca, *cb;
+    int64_t a = add(f->db, "Gerd", "Hahn", "gerd@example.de", "Gartenstraße", "70173", "login_user", "gerd");
+    int64_t b = add(f->db, "Gerd", "Hahn", "g.hahn@example.de", "Gartenstr.", "70173", "login_user", "gerd2");
+    ca = fx_load(f->db, a);
+    cb = fx_load(f->db, b);
+    num_a = hex_of(patron_customer_get(ca, PATRON_F_NUMBER));
+    num_b = hex_of(patron_customer_get(cb, PATRON_F_NUMBER));
+    patron_customer_free(ca);
+    patron_customer_free(cb);
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, 0));
+    OK(f->db, patron_merge_plan_take(p, PATRON_F_LOGIN_USER, 0)); /* a's login stays, b's goes */
+    OK(f->db, patron_db_merge(f->db, &jid, p));
+    patron_merge_plan_free(p);
+    merged = state_of(f);
+
+    tamper_inner = f->tb.ops;
+    assert_int_equal(f->tb.ops->journal_get(f->tb.ctx, jid, grab_payload, &payload), 0);
+    assert_non_null(payload);
+    ops = *f->tb.ops;
+    ops.journal_get = tamper_get;
+    ops.journal_scan = tamper_scan;
+    ops.destroy = NULL;
+    OK(f->db, patron_db_open(&db, &ops, f->tb.ctx));
+    tamper_id = jid;
+    line_b = malloc(40);
+    snprintf(line_b, 40, "\nrecord %lld ", (long long)b);
+
+    /* b's before-image with a's number */
+    forged = replaced(payload, line_b, num_b, num_a);
+    expect_corrupt(f, db, jid, forged, strlen(forged), merged, true);
+    CONTAINS(patron_db_errmsg(db), "customer number");
+    free(forged);
+    /* b's before-image as a merged record */
+    active = hex_of("active");
+    merged_hex = hex_of("merged");
+    forged = replaced(payload, line_b, active, merged_hex);
+    expect_corrupt(f, db, jid, forged, strlen(forged), merged, true);
+    free(forged);
+
+    /* the payload as written, but b's login now belongs to someone else */
+    tamper_payload = NULL;
+    {
+        patron_customer *c = fx_person("Gerda", "Wolf", "gerda@example.de", NULL, NULL, NULL, NULL);
+        int64_t other;
+        char *before;
+        OK(f->db, patron_customer_set(c, PATRON_F_LOGIN_USER, "gerd2"));
+        other = fx_save(f->db, c);
+        before = state_of(f);
+        EXPECT(db, PATRON_E_EXISTS, patron_db_undo(db, &uid, jid, 0));
+        CONTAINS(patron_db_errmsg(db), "login name is already used by customer #");
+        {
+            char *after = state_of(f);
+            assert_same_state(before, after);
+            free(after);
+        }
+        free(before);
+        /* once it is free again, the undo goes through */
+        OK(f->db, patron_db_delete(f->db, other, 0));
+        OK(db, patron_db_undo(db, &uid, jid, 0));
+        fx_assert_field(f->db, b, PATRON_F_LOGIN_USER, "gerd2");
+    }
+    patron_db_close(db);
+    free(line_b);
+    free(active);
+    free(merged_hex);
+    free(num_a);
+    free(num_b);
+    free(payload);
+    free(merged);
+}
+
 /* Issue 13, defect 3: undo must not give the survivor back a revision it
  * had before, or a copy loaded in between matches again and overwrites a
  * later edit (a lost update). */
@@ -1250,6 +1361,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_policy_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_relink_and_undo, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_of_a_damaged_journal_entry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_of_a_forged_before_image, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_never_reuses_a_revision, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plan_refuses_lists_past_the_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_undo_refused_when_later_changes_depend, fx_setup, fx_teardown),

@@ -1572,6 +1572,67 @@ static void test_json_well_formed_with_store_values(void **state)
         fail_msg("%d cases wrong (listed above)", w.n);
 }
 
+/* Issue 13 (found by tests/fuzz/fuzz_record): a store's "05" as an id made
+ * the JSON invalid ({"id":05}); numbers from a store are taken only in the
+ * canonical form the library writes, and only up to INT64_MAX. */
+static void test_record_set_numbers_canonical(void **state)
+{
+    static const int numeric[] = { PATRON_F_ID, PATRON_F_REVISION, PATRON_F_CREATED_AT,
+                                   PATRON_F_UPDATED_AT, PATRON_F_LOCKED_AT, PATRON_F_MERGED_INTO };
+    (void)state;
+    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
+        patron_customer *c = new_rec();
+        char *js = NULL;
+        blob before, after;
+        assert_int_equal(patron_record_set(c, numeric[i], "7"), PATRON_OK);
+        before = pack(c);
+        assert_int_equal(patron_record_set(c, numeric[i], "05"), PATRON_E_INVALID);
+        assert_non_null(strstr(patron_customer_errmsg(c), "leading zeros"));
+        assert_int_equal(patron_record_set(c, numeric[i], "00"), PATRON_E_INVALID);
+        /* the revision is a uint64_t, the others int64_t */
+        assert_int_equal(patron_record_set(c, numeric[i], "9223372036854775808"),
+                         numeric[i] == PATRON_F_REVISION ? PATRON_OK : PATRON_E_INVALID);
+        assert_int_equal(patron_record_set(c, numeric[i], "7"), PATRON_OK);
+        assert_int_equal(patron_record_set(c, numeric[i], "18446744073709551616"), PATRON_E_INVALID);
+        assert_int_equal(patron_record_set(c, numeric[i], "100000000000000000000"), PATRON_E_INVALID);
+        after = pack(c);
+        assert_true(blob_eq(before, after)); /* refused: unchanged */
+        patron_free(before.p);
+        patron_free(after.p);
+        assert_int_equal(patron_record_set(c, numeric[i], "9223372036854775807"), PATRON_OK);
+        if (numeric[i] == PATRON_F_REVISION) {
+            assert_int_equal(patron_record_set(c, numeric[i], "18446744073709551615"), PATRON_OK);
+            assert_true(patron_customer_revision(c) == UINT64_MAX);
+        }
+        assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
+        assert_true(json_valid(js));
+        patron_free(js);
+        assert_int_equal(patron_record_set(c, numeric[i], "0"), PATRON_OK);
+        assert_int_equal(patron_customer_to_json(c, &js, 0), PATRON_OK);
+        assert_true(json_valid(js));
+        patron_free(js);
+        patron_customer_free(c);
+    }
+    /* the same through a store's blob: unpack refuses "05" as record_set does */
+    {
+        static const char packed[] = "PTRN1\nF\x01\x02\x00\x00\x0005Z";
+        patron_customer *c = new_rec();
+        assert_int_equal(patron_record_unpack(c, packed, sizeof packed - 1), PATRON_E_INVALID);
+        assert_null(patron_customer_get(c, PATRON_F_ID));
+        patron_customer_free(c);
+    }
+}
+
+/* A NULL blob is refused with a message, like any other bad blob. */
+static void test_unpack_null_explained(void **state)
+{
+    patron_customer *c = new_rec();
+    (void)state;
+    assert_int_equal(patron_record_unpack(c, NULL, 0), PATRON_E_INVALID);
+    assert_string_not_equal(patron_customer_errmsg(c), "");
+    patron_customer_free(c);
+}
+
 /* Messages never contain a password hash. */
 static void test_hash_never_in_messages(void **state)
 {
@@ -1742,6 +1803,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_well_formed_with_store_values),
         cmocka_unit_test(test_hash_never_in_messages),
+        cmocka_unit_test(test_record_set_numbers_canonical),
+        cmocka_unit_test(test_unpack_null_explained),
     };
     return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

@@ -292,8 +292,13 @@ PATRON_API patron_status patron_store_ops_init(patron_store_ops *ops, unsigned v
 
 /**
  * Set any field of a record being loaded, system fields included (for use
- * in load()).  Values are checked for UTF-8 and length only.  A timestamp,
- * id or revision is given in decimal; state as "pending"/"active"/"merged".
+ * in load()).  Values are checked for UTF-8 and length, not for their
+ * format (a store gives back what the library wrote), except the system
+ * values: a timestamp, id, revision or merged_into is a whole number in
+ * canonical decimal (no leading zeros; at most 18446744073709551615 for
+ * the revision, 9223372036854775807 for the others); state
+ * is "pending"/"active"/"merged"; locked "0" or "1".  PATRON_E_INVALID with
+ * a message otherwise, and the record is unchanged.
  */
 PATRON_API patron_status patron_record_set(patron_customer *c, int field, const char *value);
 

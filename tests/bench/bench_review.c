@@ -60,7 +60,11 @@ static void read_truth(const char *path)
             if (!g_truth)
                 exit(2);
         }
-        snprintf(g_truth[g_ntruth].id, sizeof g_truth[0].id, "%s", line);
+        if (strlen(line) >= sizeof g_truth[0].id) {
+            fprintf(stderr, "truth file: id too long: %.40s...\n", line);
+            exit(2);
+        }
+        memcpy(g_truth[g_ntruth].id, line, strlen(line) + 1);
         g_truth[g_ntruth++].person = atol(comma + 1);
     }
     fclose(fp);
