@@ -127,20 +127,6 @@ static void uf_join(int64_t *parent, int64_t a, int64_t b)
         parent[a] = b;
 }
 
-/* "Max Müller"; the company when there is no name. */
-static const char *person_name(const patron_customer *c, char *buf, size_t cap)
-{
-    const char *first = patron_customer_get(c, PATRON_F_FIRST_NAME);
-    const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
-    const char *company = patron_customer_get(c, PATRON_F_COMPANY);
-
-    if (!first && !last)
-        snprintf(buf, cap, "%s", company ? company : "");
-    else
-        snprintf(buf, cap, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
-    return buf;
-}
-
 static void print_key(const idmap *m, int64_t id)
 {
     const char *k = idmap_get(m, id);
@@ -287,7 +273,7 @@ static int dedupe_db(cli *ctx, const match_args *args)
                 rc = cli_fail_db(ctx, st, "dedupe");
                 break;
             }
-            if (idmap_put(&m, id[s], cli_customer_key(c, key, sizeof key), person_name(c, name, sizeof name)) < 0)
+            if (idmap_put(&m, id[s], cli_customer_key(c, key, sizeof key), review_name(c, "", name, sizeof name)) < 0)
                 rc = cli_fail(ctx, "out of memory");
             patron_customer_free(c);
         }
@@ -468,7 +454,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                 snprintf(line, sizeof line, "line %lu", rec.line);
                 key = line;
             }
-            if (idmap_put(&m, patron_customer_id(c), key, person_name(c, name, sizeof name)) < 0)
+            if (idmap_put(&m, patron_customer_id(c), key, review_name(c, "", name, sizeof name)) < 0)
                 st = PATRON_E_NOMEM;
         }
         patron_customer_free(c);

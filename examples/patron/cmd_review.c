@@ -16,14 +16,14 @@
 
 /* ---- shared with the page ------------------------------------------------ */
 
-const char *review_name(const patron_customer *c, char *buf, size_t cap)
+const char *review_name(const patron_customer *c, const char *none, char *buf, size_t cap)
 {
     const char *first = patron_customer_get(c, PATRON_F_FIRST_NAME);
     const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
     const char *company = patron_customer_get(c, PATRON_F_COMPANY);
 
     if (!first && !last)
-        snprintf(buf, cap, "%s", company ? company : "(no name)");
+        snprintf(buf, cap, "%s", company ? company : none);
     else
         snprintf(buf, cap, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
     return buf;
@@ -147,7 +147,7 @@ static int review_list(cli *ctx, const plan_args *a)
             printf("%-13s ", patron_case_state_name(patron_case_state_of(c)));
         for (k = 0; k < nm; k++)
             printf("%s%s %s", k ? " / " : "", cli_customer_key(m[k], key, sizeof key),
-                   review_name(m[k], name, sizeof name));
+                   review_name(m[k], "(no name)", name, sizeof name));
         printf(": %s\n", patron_case_reason(c));
         review_members_free(m, nm);
     }
@@ -258,7 +258,7 @@ static int review_show(cli *ctx, const plan_args *a, int64_t id)
     } else {
         for (k = 0; k < nm; k++)
             printf("[%zu] %s %s\n", k + 1, cli_customer_key(m[k], key, sizeof key),
-                   review_name(m[k], name, sizeof name));
+                   review_name(m[k], "(no name)", name, sizeof name));
     }
     review_members_free(m, nm);
     patron_case_free(c);

@@ -8,8 +8,9 @@
 
 #include "cli.h"
 
-/* "Max Müller"; the company when there is no name. */
-const char *review_name(const patron_customer *c, char *buf, size_t cap);
+/* "Max Müller"; the company when there is no name; `none` when there is
+ * neither (dedupe's name columns stay empty, the review lists say so). */
+const char *review_name(const patron_customer *c, const char *none, char *buf, size_t cap);
 /* Load the members of a case, in its order.  CLI_OK or the exit code
  * after a message; free with review_members_free(). */
 int review_members(cli *ctx, const patron_case *c, patron_customer ***out, size_t *n_out);
