@@ -523,12 +523,15 @@ const char *patron_gate_name(patron_gate v)
     case PATRON_GATE_PENDING: return "pending";
     case PATRON_GATE_UNKNOWN: return "unknown";
     case PATRON_GATE_MERGED: return "merged";
+    case PATRON_GATE_ERASED: return "erased";
     default: return NULL;
     }
 }
 
 static patron_gate verdict_of(const patron_customer *c)
 {
+    if (patron_customer_state(c) == PATRON_STATE_ERASED)
+        return PATRON_GATE_ERASED;
     if (patron_customer_state(c) == PATRON_STATE_MERGED)
         return PATRON_GATE_MERGED;
     if (patron_customer_locked(c))
