@@ -9,7 +9,8 @@ import clitest
 
 COMMANDS = ["import", "export", "show", "list", "create", "update", "delete",
             "register", "activate", "release", "lock", "unlock", "can-login", "groups",
-            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "review", "match"]
+            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "review", "match",
+            "export-person", "erase"]
 
 
 class Usage(clitest.CliTest):
@@ -63,7 +64,9 @@ class Usage(clitest.CliTest):
                      ["merge", "K1", "K2", "--set"], ["merge", "K1", "K2", "--policy", "oldest"],
                      ["merge", "K1", "K2", "--json"], ["journal", "x"], ["journal", "--limit", "x"],
                      ["undo"], ["undo", "x"], ["undo", "1", "2"], ["import-orders"], ["orders"],
-                     ["dedupe", "a.csv", "b.csv"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"]):
+                     ["dedupe", "a.csv", "b.csv"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"],
+                     ["export-person"], ["export-person", "a", "b"], ["export-person", "K1", "--output"],
+                     ["erase"], ["erase", "K1", "--yes"], ["erase", "K1", "--reason"], ["erase", "K1", "--reason", "x"]):
             err = self.fails(2, *args)
             if args and args[0] in COMMANDS:
                 self.assertIn("see 'patron %s --help'" % args[0], err)

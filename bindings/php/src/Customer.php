@@ -229,11 +229,11 @@ final class Customer
         return (int) FFI::lib()->patron_customer_revision($this->ptr);
     }
 
-    /** "new", "pending", "active" or "merged". */
+    /** "new", "pending", "active", "merged" or "erased". */
     public function state(): string
     {
-        return [0 => 'new', 1 => 'pending', 2 => 'active', 3 => 'merged'][FFI::lib()->patron_customer_state($this->ptr)]
-            ?? 'unknown';
+        $names = [0 => 'new', 1 => 'pending', 2 => 'active', 3 => 'merged', 4 => 'erased'];
+        return $names[FFI::lib()->patron_customer_state($this->ptr)] ?? 'unknown';
     }
 
     public function isLocked(): bool
