@@ -64,6 +64,9 @@ namespace Patron;
  * @property-read int|null $updated_at
  * @property-read int|null $revision
  * @property-read int|null $merged_into
+ * @property-read int|null $newsletter_at
+ * @property string|null $newsletter_source
+ * @property-read int|null $erased_at
  * @generated-properties-end
  * @property AddressList $addresses
  * @property TagList $tags
