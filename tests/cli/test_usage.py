@@ -185,7 +185,9 @@ class Usage(clitest.CliTest):
                 ["show", "K000004"], ["journal"], ["journal", "--json"], ["undo", "1"], ["undo", "1"],
                 ["register", "last_name=R", "email=r@example.com", "login_user=r"], ["can-login", "r"],
                 ["activate", "--all-pending", "--mode", "auto"], ["lock", "r", "--reason", "x"],
-                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"], ["review"], ["review", "show", "1"], ["review", "distinct", "1"]]
+                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"], ["review"], ["review", "show", "1"], ["review", "distinct", "1"],
+                ["export-person", "1"], ["export-person", "c@example.com", "--output", "p.json"],
+                ["erase", "3", "--reason", "Art. 17", "--yes"], ["export-person", "3"], ["erase", "3", "--reason", "x", "--yes"]]
         for args in runs:
             r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
                                 "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,
