@@ -195,7 +195,8 @@ enum patron__cap {
     PATRON__CAP_JOURNAL_UNDO, /* journal_get, journal_append and journal_set_undone */
     PATRON__CAP_JOURNAL_SCAN,
     PATRON__CAP_META,         /* meta_get, meta_put and meta_scan */
-    PATRON__CAP_MATCH_FORM    /* match_form_put and match_form_get */
+    PATRON__CAP_MATCH_FORM,   /* match_form_put and match_form_get */
+    PATRON__CAP_JOURNAL_REWRITE /* journal_rewrite (version 5) */
 };
 bool patron__st_has(const patron_db *db, enum patron__cap cap);
 

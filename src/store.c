@@ -141,6 +141,7 @@ bool patron__st_has(const patron_db *db, enum patron__cap cap)
     case PATRON__CAP_JOURNAL_SCAN: return o->journal_scan != NULL;
     case PATRON__CAP_META: return o->meta_get && o->meta_put && o->meta_scan;
     case PATRON__CAP_MATCH_FORM: return o->match_form_put && o->match_form_get;
+    case PATRON__CAP_JOURNAL_REWRITE: return o->journal_rewrite != NULL;
     }
     return false;
 }

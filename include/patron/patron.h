@@ -774,7 +774,8 @@ enum {
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
  *         record was edited after the merge — PATRON_UNDO_FORCE overrides the
- *         last for field edits only), PATRON_E_EXISTS (a login or external
+ *         last for field edits only; the customer was erased since, so the
+ *         before-images are gone — the message names the erasure's entry), PATRON_E_EXISTS (a login or external
  *         reference a record would get back is another customer's now),
  *         PATRON_E_STORE ("corrupt journal entry N": the entry read from the
  *         store is not one a merge wrote).  On failure nothing changed.

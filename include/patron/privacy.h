@@ -100,21 +100,32 @@ PATRON_API patron_status patron_db_export_person(patron_db *db, char **out, int6
  * asked to purge them after the commit (store.h, version 5): the SQLite
  * store runs with secure_delete and truncates its WAL.
  *
- * While another handle or process is applying a merge (or any write) that
- * involves the customer, the store's transaction waits or fails: the call
- * then fails with PATRON_E_STORE and the store's message, nothing erased.
+ * While another handle or process is applying a merge (or any write), the
+ * store's write transaction serialises the two: the erasure waits (the
+ * memory store; SQLite up to its busy timeout, then PATRON_E_STORE
+ * "database is locked", nothing erased) and then sees the merge's result —
+ * a customer merged away meanwhile leads to its survivor, whose person is
+ * erased.  A merge plan built before the erasure is refused when applied
+ * (PATRON_E_CONFLICT: the records changed), and merge plans, updates, locks
+ * and group changes of an erased customer are refused with PATRON_E_STATE
+ * naming it.
  * @param[out] journal_id_out  the id of the "erase" journal entry, 0 when the
  *                             store keeps no journal (may be NULL).
  * @param id      the customer, or a record merged into it.
  * @param reason  why (required, 1..1000 bytes of one-line text; copied into
  *                the journal).
  * @param who     who asked for it or did it (required, as reason).
- * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no reason or who);
- *         PATRON_E_STATE (erased already, or a pending record merged
- *         nowhere…: the message says which customer blocks it);
- *         PATRON_E_UNSUPPORTED (the store has journal entries about the
- *         person but cannot rewrite them — store.h version 5,
- *         journal_rewrite); PATRON_E_STORE.  On failure nothing changed.
+ * Erasing an erased customer changes nothing, writes no journal entry
+ * (*journal_id_out 0) and succeeds; it asks the store to purge again.
+ *
+ * @return PATRON_E_NOT_FOUND; PATRON_E_INVALID (no reason or who, or not
+ *         one line of at most 1000 bytes); PATRON_E_UNSUPPORTED (the store
+ *         has journal entries about the person but cannot rewrite them —
+ *         store.h version 5, journal_rewrite); PATRON_E_STORE (also when a
+ *         merged record's chain leads to no survivor: the message names
+ *         it).  On failure nothing changed — with one exception: when only
+ *         the purge after the commit failed, the message says so ("is
+ *         erased ... could not purge"); call again to retry the purge.
  */
 PATRON_API patron_status patron_db_erase(patron_db *db, int64_t *journal_id_out, int64_t id,
                                          const char *reason, const char *who);
