@@ -242,7 +242,7 @@ static int cmd_erase(cli *ctx, int argc, char **argv)
     char key[32];
     int64_t jid = 0;
     patron_status st;
-    int rc;
+    int rc, again;
 
     if ((rc = cli_parse(ctx, argc, argv, &args, &ops, NULL)) >= 0)
         return rc;
@@ -263,7 +263,10 @@ static int cmd_erase(cli *ctx, int argc, char **argv)
     if ((rc = find_person(ctx, ops[0], &c)) != CLI_OK)
         return rc;
     cli_customer_key(c, key, sizeof key);
-    if (!args.yes && !confirmed(c, key)) {
+    /* Erased before: nothing irreversible is left to do, so no question;
+     * the library only asks the store to purge again. */
+    again = patron_customer_state(c) == PATRON_STATE_ERASED;
+    if (!again && !args.yes && !confirmed(c, key)) {
         patron_customer_free(c);
         return cli_fail(ctx, "not confirmed: nothing was erased");
     }
@@ -274,7 +277,10 @@ static int cmd_erase(cli *ctx, int argc, char **argv)
         snprintf(what, sizeof what, "erase %s refused", key);
         return cli_fail_db(ctx, st, what);
     }
-    printf("erased %s: journal %" PRId64 "\n", key, jid);
+    if (again)
+        printf("%s was erased before: nothing left to erase\n", key);
+    else
+        printf("erased %s: journal %" PRId64 "\n", key, jid);
     return CLI_OK;
 }
 
@@ -292,14 +298,15 @@ const cli_command cli_cmd_erase = {
     "and the numbers merged into it keep resolving to it.  The erasure is\n"
     "journalled with the reason, who and when, and no personal data.  It\n"
     "cannot be undone.  A locked customer can be erased; afterwards the email\n"
-    "may register again.\n"
+    "may register again.  Erasing an erased customer changes nothing.\n"
     "Unless --yes is given, the tool asks on the terminal for the customer\n"
     "number; without --yes and without a terminal on standard input it\n"
     "refuses.  Export the data first if the person asked for it too ('patron\n"
     "export-person').\n" CLI_KEY_HELP "KEY may also be an email address.\n",
     erase_opts, "KEY", 1, 1,
-    "Exit status: 0 erased; 1 no such customer, already erased, not\n"
-    "confirmed, or refused (the message names the customer that blocked it,\n"
-    "e.g. one whose merge is being applied: try again); 2 wrong usage,\n"
-    "including no --reason, and no --yes without a terminal.\n",
+    "Exit status: 0 erased (also: erased before, nothing left to do); 1 no\n"
+    "such customer, not confirmed, or refused (the message names the\n"
+    "customer; while another process writes it, e.g. applies a merge, the\n"
+    "store is busy: try again); 2 wrong usage, including no --reason, and\n"
+    "no --yes without a terminal.\n",
 };

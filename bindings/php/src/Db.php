@@ -1104,10 +1104,12 @@ final class Db
      * aliases and match keys, the before-images in the journal.  The number,
      * the state "erased", the erasure time and the order links stay.  It
      * cannot be undone.  $reason and $by go into the journal: no personal
-     * data in them.  Returns the id of the "erase" journal entry (0 when the
-     * store keeps no journal).  StateException (erased already, or blocked:
-     * the message names the customer), InvalidValueException (no reason or
-     * by), UnsupportedException (a store without journalRewrite()).
+     * data in them.  Returns the id of the "erase" journal entry; 0 when the
+     * store keeps no journal or the person was erased before (then nothing
+     * changes; the store is asked to purge again).  InvalidValueException
+     * (no reason or by), NotFoundException, UnsupportedException (a store
+     * without journalRewrite()), StoreException (also while another process
+     * writes the customer: nothing erased).
      */
     public function erase(int|string|Customer $person, string $reason, string $by): int
     {

@@ -1386,10 +1386,13 @@ class Db(_Handle):
         email aliases, its match keys, the before-images in the journal.  The
         number, the state "erased", the erasure time and the order links stay.
         Cannot be undone.  ``reason`` and ``by`` go into the journal: no
-        personal data in them.  Returns the id of the "erase" journal entry
-        (0 if the store keeps no journal).  StateError (erased already, or
-        blocked: the message names the customer), InvalidValue (no reason or
-        by), Unsupported (a store without journal_rewrite), StoreError."""
+        personal data in them.  Returns the id of the "erase" journal entry,
+        0 if the store keeps no journal or the person was erased before
+        (then nothing changes; the store is asked to purge again).
+        InvalidValue (no reason or by, or not one line of at most 1000
+        bytes), NotFound, Unsupported (a store without journal_rewrite),
+        StoreError (also while another process writes the customer: the
+        store is busy, nothing erased; the message names the customer)."""
         if not isinstance(reason, str) or not isinstance(by, str):
             raise TypeError("reason and by are strings")
         jid = c_int64()
