@@ -126,6 +126,29 @@ class Privacy(clitest.CliTest):
         for v in ("K000002", "K000003", "w.quastenberg@example.net", "quasti@example.com", "Kastanienweg"):
             self.assertIn(v, text)
 
+    def test_consent_proof_of_an_import(self):
+        """A consent that came with an import file says so, with its time;
+        one the file gives a source for keeps that source."""
+        src = self.write_csv("consent.csv", ["id", "last_name", "email", "newsletter", "newsletter_source"],
+                             [["n1", "Import", "i@example.org", "1", ""],
+                              ["n2", "Shop", "s@example.org", "1", "shop"],
+                              ["n3", "Ohne", "o@example.org", "", ""]])
+        self.assertIn("imported 3 customers", self.ok("import", src))
+        e, _ = self.export("n1")
+        self.assertEqual(e["consent"]["newsletter"], True)
+        self.assertEqual(e["consent"]["source"], "import")
+        self.assertIsInstance(e["consent"]["changed_at"], int)
+        e, _ = self.export("n2")
+        self.assertEqual(e["consent"]["source"], "shop")
+        e, _ = self.export("n3")
+        self.assertEqual(e["consent"], {"newsletter": None, "changed_at": None, "source": None})
+        # withdrawn by the back office: the proof follows
+        self.ok("update", "n1", "newsletter=0")
+        e, _ = self.export("n1")
+        self.assertEqual((e["consent"]["newsletter"], e["consent"]["source"]), (False, "admin"))
+        # export and import carry the source
+        self.assertIn("newsletter_source", self.ok("export").split("\n", 1)[0].split(","))
+
     def test_export_errors(self):
         self.assertIn("no customer", self.fails(1, "export-person", "K999999"))
         self.assertIn("no customer", self.fails(1, "export-person", "nobody@example.org"))
