@@ -169,7 +169,7 @@ patron_status patron_db_list(patron_db *db, int64_t *ids, size_t *n_out, size_t 
     *n_out = 0;
     if (!filter)
         filter = &all;
-    if ((int)filter->state < 0 || (int)filter->state > PATRON_STATE_MERGED)
+    if ((int)filter->state < 0 || (int)filter->state > PATRON_STATE_ERASED)
         return patron__db_error(db, PATRON_E_INVALID, "unknown state %d in filter", (int)filter->state);
     if ((int)filter->locked < PATRON_FILTER_ANY || (int)filter->locked > PATRON_FILTER_LOCKED)
         return patron__db_error(db, PATRON_E_INVALID,

@@ -370,6 +370,8 @@ static char *norm_fingerprint(test_backend *tb)
             assert_int_equal(patron_record_unpack(c, bytes, len), PATRON_OK);
             assert_int_equal(patron_record_set(c, PATRON_F_CREATED_AT, NULL), PATRON_OK);
             assert_int_equal(patron_record_set(c, PATRON_F_UPDATED_AT, NULL), PATRON_OK);
+            assert_int_equal(patron_record_set(c, PATRON_F_ERASED_AT, NULL), PATRON_OK);
+            assert_int_equal(patron_record_set(c, PATRON_F_NEWSLETTER_AT, NULL), PATRON_OK);
             assert_int_equal(patron_record_pack(&b.p, &b.n, c), PATRON_OK);
             o += sprintf(o, "record %lld ", id);
             for (size_t i = 0; i < b.n; i++)

@@ -517,6 +517,17 @@ static void test_erase_locked_and_pending(void **state)
     OK(f->db, patron_db_erase(f->db, NULL, p, "Art. 17", "support"));
     assert_int_equal(fx_state_of(f->db, p), PATRON_STATE_ERASED);
     fx_assert_field(f->db, p, PATRON_F_NUMBER, NULL);
+    /* listed by their state */
+    {
+        patron_filter flt = PATRON_FILTER_INIT;
+        int64_t ids[4];
+        size_t n = 0;
+        flt.state = PATRON_STATE_ERASED;
+        OK(f->db, patron_db_list(f->db, ids, &n, 4, &flt, 0));
+        assert_int_equal(n, 2);
+        assert_int_equal(ids[0], id);
+        assert_int_equal(ids[1], p);
+    }
     /* the journal says it without the person */
     {
         char *j = NULL;

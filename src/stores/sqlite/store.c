@@ -1179,7 +1179,7 @@ static sqlite3_int64 sql_limit(size_t limit)
 static int cb_scan(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
                    patron_emit_id_fn emit, void *emit_ctx)
 {
-    static const char *const states[] = { NULL, "pending", "active", "merged" };
+    static const char *const states[] = { NULL, "pending", "active", "merged", "erased" };
     psq *s = ctx;
     int rc = SQLITE_OK;
     sqlite3_stmt *st;
