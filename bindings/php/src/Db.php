@@ -304,7 +304,7 @@ final class Db
     /**
      * One page of ids, ascending, > $afterId.
      *
-     * @param string|int|null $state "pending", "active", "merged", or null for any
+     * @param string|int|null $state "pending", "active", "merged", "erased", or null for any
      * @return list<int>
      */
     public function list(

@@ -145,6 +145,8 @@ final class PrivacyTest extends TestCase
         $this->assertGreaterThan(0, $jid);
         $s = $db->load($a);
         $this->assertSame('erased', $s->state());
+        $this->assertSame([$a], $db->list('erased'));
+        $this->assertNotContains($a, $db->list('active'));
         $this->assertSame($number, $s->get('number'));
         $this->assertNull($s->get('last_name'));
         $this->assertSame(0, $s->addressCount());
@@ -238,6 +240,7 @@ final class PrivacyTest extends TestCase
         $this->assertEquals($kept, self::rowsOf($pdo, $n)); // the neighbour's rows and the orders unchanged
         $this->assertSame($number, $db->load($a)->get('number'));
         $this->assertSame('erased', $db->load($a)->state());
+        $this->assertSame([$a], $db->list('erased')); // PdoStore's scan filters on its state column
         $owners = $pdo->query('SELECT id, customer_id FROM orders ORDER BY id')->fetchAll(\PDO::FETCH_KEY_PAIR);
         $this->assertEquals(['O-1' => $a, 'O-2' => $a, 'O-3' => $a, 'O-4' => $n], $owners);
         $db->close();

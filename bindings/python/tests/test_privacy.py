@@ -137,6 +137,9 @@ class PrivacyApi:
         self.assertEqual(s.state_code, patron.State.ERASED)
         self.assertEqual(s.number, number)
         self.assertIsNotNone(s.erased_at)
+        self.assertEqual(list(self.db.list(state="erased")), [a])
+        self.assertEqual(list(self.db.list(state=patron.State.ERASED)), [a])
+        self.assertNotIn(a, list(self.db.list(state="active")))
         for f in ("first_name", "last_name", "email", "phone", "mobile", "company", "login_user", "notes",
                   "birth_date", "vat_id"):
             self.assertIsNone(getattr(s, f), f)
