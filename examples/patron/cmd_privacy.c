@@ -274,7 +274,12 @@ static int cmd_erase(cli *ctx, int argc, char **argv)
     patron_customer_free(c);
     if (st != PATRON_OK) {
         char what[64];
+        const char *msg = patron_db_errmsg(ctx->db);
         snprintf(what, sizeof what, "erase %s refused", key);
+        if (st == PATRON_E_STORE && msg && (strstr(msg, "locked") || strstr(msg, "busy")))
+            /* another writer held the store past its busy timeout */
+            return cli_fail(ctx, "%s: %s; another process is writing to the database (a merge being "
+                            "applied?): nothing was erased, try again", what, msg);
         return cli_fail_db(ctx, st, what);
     }
     if (again)

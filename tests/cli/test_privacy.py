@@ -274,6 +274,7 @@ class Privacy(clitest.CliTest):
         finally:
             con.close()
         self.assertIn("erase K000004 refused", err)
+        self.assertIn("nothing was erased, try again", err)
         self.assertEqual(self.show_json("K000004"), before)
         self.ok("erase", "K000004", "--reason", "Art. 17", "--yes")
 
