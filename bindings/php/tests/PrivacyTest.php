@@ -222,7 +222,8 @@ final class PrivacyTest extends TestCase
         ];
     }
 
-    private function eraseAndSearch(bool $wal): void
+    /** $hostTx: erase inside the host's own transaction, then purge after its commit. */
+    private function eraseAndSearch(bool $wal, bool $hostTx = false): void
     {
         $pdo = $this->pdoFile($wal);
         $store = new PdoStore($pdo);
@@ -236,7 +237,14 @@ final class PrivacyTest extends TestCase
         }
         $kept = self::rowsOf($pdo, $n);
         $number = $db->load($a)->get('number');
-        $db->erase($a, 'Art. 17', 'support');
+        if ($hostTx) {
+            $pdo->beginTransaction();
+            $db->erase($a, 'Art. 17', 'support'); // a savepoint; purge() can do nothing yet
+            $pdo->commit();
+            $store->purge();
+        } else {
+            $db->erase($a, 'Art. 17', 'support');
+        }
         $this->assertEquals($kept, self::rowsOf($pdo, $n)); // the neighbour's rows and the orders unchanged
         $this->assertSame($number, $db->load($a)->get('number'));
         $this->assertSame('erased', $db->load($a)->state());
@@ -262,6 +270,11 @@ final class PrivacyTest extends TestCase
     public function testPdoStoreWalFileHasNoErasedValue(): void
     {
         $this->eraseAndSearch(true);
+    }
+
+    public function testPdoStoreInTheHostsTransactionPurgesAfterItsCommit(): void
+    {
+        $this->eraseAndSearch(true, true);
     }
 
     public function testPdoStoreFailureChangesNothing(): void
