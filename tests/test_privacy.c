@@ -540,6 +540,28 @@ static void test_erase_locked_and_pending(void **state)
     }
 }
 
+/* A merge plan made before the erasure is refused when applied, naming the
+ * erased customer; nothing is merged. */
+static void test_plan_from_before_the_erasure(void **state)
+{
+    tb_fx *f = *state;
+    int64_t a = fx_add(f->db, "Vera", "Vorab", "vera@example.de", "Weg", "3", "10115", "Berlin");
+    int64_t b = fx_add(f->db, "Vera", "Vorab", "vera.v@example.de", "Weg", "3", "10115", "Berlin");
+    patron_merge_plan *p = NULL;
+    char *before, *after, want[64];
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    OK(f->db, patron_db_erase(f->db, NULL, b, "Art. 17", "support"));
+    before = fx_fingerprint(f);
+    EXPECT(f->db, PATRON_E_CONFLICT, patron_db_merge(f->db, NULL, p));
+    snprintf(want, sizeof want, "#%lld", (long long)b);
+    CONTAINS(patron_db_errmsg(f->db), want);
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "a refused merge");
+    patron_merge_plan_free(p);
+    free(before);
+    free(after);
+}
+
 /* ---- consent with proof ------------------------------------------------------ */
 
 static void test_consent_proof(void **state)
@@ -662,6 +684,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_trace, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_erase_refuses_bad_input, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_erase_locked_and_pending, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_from_before_the_erasure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_consent_proof, fx_setup, fx_teardown),
         cmocka_unit_test(test_old_record_without_proof_loads),
         cmocka_unit_test_setup_teardown(test_erase_scrubs_review_cases, fx_setup, fx_teardown),
