@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "fixture.h"
+#include "jsoncheck.h"
 
 #define HASH_A "$2y$10$zqhashSECRETzqhash"
 
@@ -42,8 +43,9 @@ static char *export_of(patron_db *db, int64_t id)
     /* the second it ran is not part of what is compared */
     p = strstr(copy, "\"exported_at\":");
     assert_non_null(p);
-    for (p += 14; *p >= '0' && *p <= '9'; p++)
-        *p = '0';
+    /* "0" and blanks: still JSON */
+    for (p += 14, *p++ = '0'; *p >= '0' && *p <= '9'; p++)
+        *p = ' ';
     return copy;
 }
 
@@ -135,6 +137,16 @@ static void test_export_every_value(void **state)
     OK(f->db, patron_db_lock(f->db, id, "Zahlungsverzug seit Mai"));
 
     json = export_of(f->db, id);
+    if (!json_valid(json))
+        fail_msg("the export is not JSON: %s", json);
+    {
+        char *pretty = NULL;
+        OK(f->db, patron_db_export_person(f->db, &pretty, id, PATRON_JSON_PRETTY));
+        if (!json_valid(pretty))
+            fail_msg("the pretty export is not JSON: %s", pretty);
+        CONTAINS(pretty, "\n");
+        patron_free(pretty);
+    }
     CONTAINS(json, "\"schema_version\":1");
     for (size_t i = 0; i < sizeof EVERY / sizeof EVERY[0]; i++) {
         char want[300];
@@ -540,6 +552,28 @@ static void test_erase_locked_and_pending(void **state)
     }
 }
 
+/* A merge plan made before the erasure is refused when applied, naming the
+ * erased customer; nothing is merged. */
+static void test_plan_from_before_the_erasure(void **state)
+{
+    tb_fx *f = *state;
+    int64_t a = fx_add(f->db, "Vera", "Vorab", "vera@example.de", "Weg", "3", "10115", "Berlin");
+    int64_t b = fx_add(f->db, "Vera", "Vorab", "vera.v@example.de", "Weg", "3", "10115", "Berlin");
+    patron_merge_plan *p = NULL;
+    char *before, *after, want[64];
+    OK(f->db, patron_merge_plan_new(f->db, &p, a, &b, 1, PATRON_MERGE_SURVIVOR));
+    OK(f->db, patron_db_erase(f->db, NULL, b, "Art. 17", "support"));
+    before = fx_fingerprint(f);
+    EXPECT(f->db, PATRON_E_CONFLICT, patron_db_merge(f->db, NULL, p));
+    snprintf(want, sizeof want, "#%lld", (long long)b);
+    CONTAINS(patron_db_errmsg(f->db), want);
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "a refused merge");
+    patron_merge_plan_free(p);
+    free(before);
+    free(after);
+}
+
 /* ---- consent with proof ------------------------------------------------------ */
 
 static void test_consent_proof(void **state)
@@ -643,6 +677,19 @@ static void test_erase_scrubs_review_cases(void **state)
     assert_true(patron_cases_count(l) >= 1);
     patron_cases_free(l);
     OK(f->db, patron_db_erase(f->db, NULL, a, "Art. 17", "support"));
+    /* the others stay in their case, without the erased one */
+    OK(f->db, patron_db_review_list(f->db, &l, PATRON_REVIEW_ALL));
+    for (size_t i = 0; i < patron_cases_count(l); i++) {
+        const patron_case *k = patron_cases_at(l, i);
+        for (size_t j = 0; j < patron_case_member_count(k); j++) {
+            int64_t m = 0;
+            assert_int_equal(patron_case_member(k, &m, j), PATRON_OK);
+            assert_true(m != a);
+        }
+        assert_true(patron_case_member_count(k) >= 2);
+    }
+    assert_true(patron_cases_count(l) >= 1);
+    patron_cases_free(l);
     OK(f->db, patron_db_erase(f->db, NULL, b, "Art. 17", "support"));
     OK(f->db, patron_db_erase(f->db, NULL, t, "Art. 17", "support"));
     OK(f->db, patron_db_review_list(f->db, &l, PATRON_REVIEW_ALL));
@@ -662,6 +709,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_trace, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_erase_refuses_bad_input, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_erase_locked_and_pending, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_from_before_the_erasure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_consent_proof, fx_setup, fx_teardown),
         cmocka_unit_test(test_old_record_without_proof_loads),
         cmocka_unit_test_setup_teardown(test_erase_scrubs_review_cases, fx_setup, fx_teardown),
