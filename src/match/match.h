@@ -132,6 +132,25 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
  *  the shorter string has at most 64 bytes.  Byte-wise. */
 size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 
+/**
+ * One string compared with many (issue 14): its pattern masks (bit i of
+ * mask[c] set where s[i] == c) built once, then each comparison costs one
+ * pass over the other string.  Results are those of
+ * patron__match_jaro_winkler(s, len, b, lb) and patron__match_osa(s, len, b,
+ * lb), bit for bit.  `s` must outlive the pattern; strings longer than 64
+ * bytes (and empty ones) fall back to the plain functions.
+ */
+typedef struct patron__match_pattern {
+    uint64_t mask[256];
+    const char *s;
+    size_t len;
+    int bits; /* 1: 1 <= len <= 64 and mask is built */
+} patron__match_pattern;
+
+void patron__match_pattern_init(patron__match_pattern *p, const char *s, size_t len);
+double patron__match_jaro_winkler_p(const patron__match_pattern *p, const char *b, size_t lb);
+size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t lb);
+
 /** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
  *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
