@@ -197,10 +197,9 @@ static size_t osa_run(const uint64_t *peq, size_t m, const unsigned char *t, siz
         d0 = (((pm & vp) + vp) ^ vp) | pm | vn | tr;
         hp = vn | ~(d0 | vp);
         hn = d0 & vp;
-        if (hp & top)
-            score++;
-        else if (hn & top)
-            score--;
+        /* at most one of the two is set: no branch to mispredict */
+        score += (hp & top) != 0;
+        score -= (hn & top) != 0;
         hp = (hp << 1) | 1;
         hn <<= 1;
         vp = hn | ~(d0 | hp);
