@@ -164,6 +164,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     patron_matches *m = NULL;
     patron__idvec ids = PATRON__IDVEC_INIT;
     patron__review_sup *sup = NULL;
+    patron__match_query *q = NULL; /* a's patterns, once for all candidates */
     size_t nk;
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
@@ -218,7 +219,12 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
             tf_ready = true;
         }
-        patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        if (!q && (q = patron__malloc(sizeof *q)) != NULL)
+            patron__match_query_init(q, &a);
+        if (q) /* the same result; without memory for it, pair by pair */
+            patron__match_score_q(&res, q, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        else
+            patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
         if (tf_ready && tfc.st) {
             st = tfc.st;
             if (owned)
@@ -287,6 +293,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     }
 out:
     patron__review_sup_free(sup);
+    patron__free(q);
     patron__match_rec_free(&a);
     patron__free(keys);
     patron__free(heap);

@@ -372,6 +372,27 @@ int patron__match_score_tf(patron__match_result *res, const patron__match_rec *a
 int patron__match_score(patron__match_result *res, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg);
 
+/**
+ * One record scored against many (issue 14): the query's pattern masks for
+ * its names, company and the first PATRON__MATCH_QUERY_ADDR addresses'
+ * street, addition and city, each built the first time a comparison needs
+ * it.  patron__match_score_q(res, q, b, ...) gives exactly what
+ * patron__match_score_tf(res, q->rec, b, ...) gives.  The record must
+ * outlive the query; no memory to free.  About 32 KiB: not for the stack of
+ * a small thread.
+ */
+#define PATRON__MATCH_QUERY_ADDR 4
+typedef struct patron__match_query {
+    const patron__match_rec *rec;
+    patron__match_pattern first, last, company;
+    patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
+        city[PATRON__MATCH_QUERY_ADDR];
+} patron__match_query;
+
+void patron__match_query_init(patron__match_query *q, const patron__match_rec *a);
+int patron__match_score_q(patron__match_result *res, patron__match_query *q, const patron__match_rec *b,
+                          const patron__match_config *cfg, const patron__match_tf *tf);
+
 const char *patron__match_field_name(int field); /* "first_name", ... */
 const char *patron__match_level_name(int level); /* "exact", ... */
 const char *patron__match_decision_name(int decision); /* "merge", ... */

@@ -250,6 +250,94 @@ static void test_names(void **state)
     print_message("%zu pairs compared bit for bit\n", n_checked);
 }
 
+/* ---- a record against many: patron__match_score_q == patron__match_score_tf -- */
+
+static double fake_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    (void)ctx;
+    (void)addr;
+    return (double)(1 + (r->last_len + (size_t)field) % 7);
+}
+
+static void same_result(const patron__match_result *x, const patron__match_result *y)
+{
+    assert_memory_equal(&x->score, &y->score, sizeof x->score);
+    assert_memory_equal(&x->probability, &y->probability, sizeof x->probability);
+    assert_int_equal(x->decision, y->decision);
+    assert_int_equal(x->rule, y->rule);
+    assert_int_equal(x->addr_a, y->addr_a);
+    assert_int_equal(x->addr_b, y->addr_b);
+    for (int f = 0; f < PATRON__MF_COUNT; f++) {
+        assert_int_equal(x->field[f].level, y->field[f].level);
+        assert_memory_equal(&x->field[f].weight, &y->field[f].weight, sizeof(double));
+        assert_string_equal(x->field[f].a, y->field[f].a); /* birth dates point into the result */
+        assert_string_equal(x->field[f].b, y->field[f].b);
+    }
+}
+
+static void test_query(void **state)
+{
+    /* names, streets, cities with typos, swaps, initials, long and UTF-8
+     * values; every combination below is a record */
+    static const char *const first[] = {"Max", "Maxi", "M.", "Mustermann", "Hans-Peter", "", "Sabine",
+                                        "Sabina", "J\xc3\xbcrgen", "Juergen"};
+    static const char *const last[] = {"M\xc3\xbcller", "Mueler", "Max", "Schmidt", "Schmitt", "",
+                                       "M\xc3\xbcller-L\xc3\xbc" "denscheidt von und zu Hohenlohe-Schillingsf\xc3\xbcrst "
+                                       "Waldburg-Zeil-Trauchburg"};
+    static const char *const street[] = {"Hauptstr. 12a", "Hauptstrasse 12", "Hauptsr. 14", "Packstation 101",
+                                         "Friedrich-Ebert-Stra\xc3\x9f" "e 3", ""};
+    static const char *const city[] = {"Berlin", "Berln", "M\xc3\xbcnchen", ""};
+    static const char *const company[] = {"", "Muster GmbH", "Mustr GmbH"};
+    enum { N = 10 * 7 * 6 * 4 * 3 };
+    patron__match_rec *recs = calloc(N, sizeof *recs);
+    patron__match_query *q = malloc(sizeof *q);
+    patron__match_config cfg;
+    patron__match_tf tf = {fake_count, NULL, 1000};
+    size_t n = 0, pairs = 0;
+    (void)state;
+    assert_non_null(recs);
+    assert_non_null(q);
+    patron__match_config_default(&cfg);
+    for (size_t i0 = 0; i0 < 10; i0++)
+        for (size_t i1 = 0; i1 < 7; i1++)
+            for (size_t i2 = 0; i2 < 6; i2++)
+                for (size_t i3 = 0; i3 < 4; i3++)
+                    for (size_t i4 = 0; i4 < 3; i4++) {
+                        patron__match_raw raw;
+                        patron__match_raw_addr ad[2];
+                        memset(&raw, 0, sizeof raw);
+                        memset(ad, 0, sizeof ad);
+                        raw.first_name = first[i0];
+                        raw.last_name = last[i1];
+                        raw.company = company[i4];
+                        ad[0].street = street[i2];
+                        ad[0].postal_code = (i3 & 1) ? "10115" : "10117";
+                        ad[0].city = city[i3];
+                        ad[1].street = street[(i2 + 3) % 6]; /* a second address */
+                        ad[1].addition = street[(i2 + 1) % 6];
+                        ad[1].city = city[(i3 + 1) % 4];
+                        raw.addr = ad;
+                        raw.n_addr = (i0 + i2) % 3 == 0 ? 2 : 1;
+                        assert_int_equal(patron__match_normalize(&recs[n++], &raw, "DE"), 0);
+                    }
+    /* each record as a query against a stride of the others */
+    for (size_t i = 0; i < N; i += 7) {
+        patron__match_query_init(q, &recs[i]);
+        for (size_t j = 0; j < N; j += 3) {
+            patron__match_result x, y;
+            patron__match_score_tf(&x, &recs[i], &recs[j], &cfg, (j & 1) ? &tf : NULL);
+            patron__match_score_q(&y, q, &recs[j], &cfg, (j & 1) ? &tf : NULL);
+            same_result(&x, &y);
+            pairs++;
+        }
+    }
+    print_message("%zu record pairs: the query's result is the pair's\n", pairs);
+    for (size_t i = 0; i < N; i++)
+        patron__match_rec_free(&recs[i]);
+    free(recs);
+    free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_exhaustive_binary),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
