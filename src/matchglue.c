@@ -86,7 +86,8 @@ static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, in
     size_t i;
     double c;
     char value[PATRON__MATCH_KEY_MAX];
-    if (!kind || t->st || !patron__match_tf_value(value, field, r, addr))
+    size_t vlen;
+    if (!kind || t->st || !(vlen = patron__match_tf_value(value, field, r, addr)))
         return -1;
     for (i = 0; i < t->n; i++)
         if (t->cache[i].kind == kind && strcmp(t->cache[i].value, value) == 0)
@@ -95,7 +96,7 @@ static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, in
     if (c >= 0 && t->n < TF_CACHE) {
         t->cache[t->n].kind = kind;
         t->cache[t->n].count = c;
-        snprintf(t->cache[t->n].value, sizeof t->cache[t->n].value, "%s", value);
+        memcpy(t->cache[t->n].value, value, vlen + 1); /* vlen < PATRON__MATCH_KEY_MAX */
         t->n++;
     }
     return c;
