@@ -182,7 +182,9 @@ double patron__match_jaro_winkler_p(const patron__match_pattern *p, const char *
 /*
  * Bit-parallel OSA distance after Hyyrö (2003), "A bit-vector algorithm for
  * computing Levenshtein and Damerau edit distances": Myers' algorithm with a
- * transposition vector.  p is the shorter string, 1 <= m <= 64.
+ * transposition vector.  peq: the pattern masks of a string of m bytes,
+ * 1 <= m <= 64 (the shorter one, or a query's pattern of either length:
+ * the distance is symmetric); t: the other string.
  */
 static size_t osa_run(const uint64_t *peq, size_t m, const unsigned char *t, size_t n)
 {
