@@ -175,17 +175,17 @@ static void test_edge_cases(void **state)
     check_pair(l1, 10, l2, 290);
 }
 
-/* every pair of strings up to 7 bytes over {a, b}: all matchings and
+/* every pair of strings up to 6 bytes over {a, b}: all matchings and
  * transposition patterns of a small alphabet */
 static void test_exhaustive_binary(void **state)
 {
     char a[8], b[8];
     (void)state;
-    for (size_t la = 0; la <= 7; la++)
+    for (size_t la = 0; la <= 6; la++)
         for (unsigned xa = 0; xa < (1u << la); xa++) {
             for (size_t i = 0; i < la; i++)
                 a[i] = (xa >> i & 1) ? 'b' : 'a';
-            for (size_t lb = 0; lb <= 7; lb++)
+            for (size_t lb = 0; lb <= 6; lb++)
                 for (unsigned xb = 0; xb < (1u << lb); xb++) {
                     for (size_t i = 0; i < lb; i++)
                         b[i] = (xb >> i & 1) ? 'b' : 'a';
@@ -209,7 +209,7 @@ static void test_random(void **state)
 {
     char a[96], b[96];
     (void)state;
-    for (int k = 0; k < 200000; k++) {
+    for (int k = 0; k < 12000; k++) {
         size_t la = 1 + next() % 80, lb, alpha = (k % 4 == 0) ? 256 : 2 + next() % 26;
         for (size_t i = 0; i < la; i++)
             a[i] = (char)(alpha == 256 ? next() % 256 : 'a' + next() % alpha);
@@ -321,9 +321,9 @@ static void test_query(void **state)
                         assert_int_equal(patron__match_normalize(&recs[n++], &raw, "DE"), 0);
                     }
     /* each record as a query against a stride of the others */
-    for (size_t i = 0; i < N; i += 7) {
+    for (size_t i = 0; i < N; i += 61) {
         patron__match_query_init(q, &recs[i]);
-        for (size_t j = 0; j < N; j += 3) {
+        for (size_t j = i % 13; j < N; j += 13) {
             patron__match_result x, y;
             patron__match_score_tf(&x, &recs[i], &recs[j], &cfg, (j & 1) ? &tf : NULL);
             patron__match_score_q(&y, q, &recs[j], &cfg, (j & 1) ? &tf : NULL);
