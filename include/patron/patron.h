@@ -612,8 +612,10 @@ typedef enum patron_merge_policy {
 enum {
     /** The caller gave a value of its own (patron_merge_plan_set()). */
     PATRON_MERGE_CUSTOM = -1,
-    /** The field is not merged: system fields and the password hash (which
-     *  follows PATRON_F_LOGIN_USER). */
+    /** The field is not merged: system fields, the customer number, the
+     *  external reference, the password hash (which follows
+     *  PATRON_F_LOGIN_USER) and the consent's source (which follows
+     *  PATRON_F_NEWSLETTER). */
     PATRON_MERGE_NOT_MERGED = -2
 };
 
