@@ -265,7 +265,8 @@ static patron_status read_all(patron_db *db, batch *b)
             patron_customer *c = NULL;
             if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                 break;
-            if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+            if (patron_customer_state(c) == PATRON_STATE_MERGED ||
+                patron_customer_state(c) == PATRON_STATE_ERASED) {
                 patron_customer_free(c);
                 continue;
             }
@@ -419,6 +420,8 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                     break;
                 state = patron_customer_state(c);
+                if (state == PATRON_STATE_ERASED)
+                    state = PATRON_STATE_MERGED; /* left out alike */
                 if (state != PATRON_STATE_MERGED && patron__cust_match_rec_cfg(r, c, &b->cfg) != 0)
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                 patron_customer_free(c);

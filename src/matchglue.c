@@ -143,7 +143,7 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
             na = patron__form_view(view, more, (size_t)na, &state, form, len, cfg->default_country);
         }
         if (na >= 0) {
-            *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+            *skip = state == PATRON_STATE_MERGED || state == PATRON_STATE_ERASED || (active_only && state != PATRON_STATE_ACTIVE);
             *bp = view;
             return PATRON_OK;
         }
@@ -154,7 +154,7 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
     if ((st = patron__load_in_tx(db, &o, id)) != 0)
         return st;
     state = patron_customer_state(o);
-    *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+    *skip = state == PATRON_STATE_MERGED || state == PATRON_STATE_ERASED || (active_only && state != PATRON_STATE_ACTIVE);
     if (!*skip) {
         if (patron__cust_match_rec_cfg(own, o, cfg) != 0)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
