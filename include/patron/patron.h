@@ -257,8 +257,10 @@ typedef enum patron_field {
      *  from: "shop" (the customer in the online shop), "import" or "admin"
      *  (a person in the back office).  Give it with the consent, in the same
      *  change.  When a save changes PATRON_F_NEWSLETTER and leaves this
-     *  field as it was stored, the library records "shop" for
-     *  patron_db_register() and "admin" otherwise (create, update, merge). */
+     *  field as it was stored (or unset), the library records "shop" for
+     *  patron_db_register() and "admin" otherwise (create, update).  A merge
+     *  that takes a duplicate's consent takes its time and source with it
+     *  (this field is not chosen on its own in a merge plan). */
     PATRON_F_NEWSLETTER_SOURCE,
     /** (system) when the customer's personal data was erased (state
      *  "erased"), a timestamp. */
@@ -610,8 +612,10 @@ typedef enum patron_merge_policy {
 enum {
     /** The caller gave a value of its own (patron_merge_plan_set()). */
     PATRON_MERGE_CUSTOM = -1,
-    /** The field is not merged: system fields and the password hash (which
-     *  follows PATRON_F_LOGIN_USER). */
+    /** The field is not merged: system fields, the customer number, the
+     *  external reference, the password hash (which follows
+     *  PATRON_F_LOGIN_USER) and the consent's source (which follows
+     *  PATRON_F_NEWSLETTER). */
     PATRON_MERGE_NOT_MERGED = -2
 };
 
