@@ -163,8 +163,23 @@ final class PrivacyTest extends TestCase
         $journal = $db->journal();
         $this->assertSame('erase', $journal[count($journal) - 1]['kind']);
         $this->assertSame($jid, $journal[count($journal) - 1]['id']);
-        // again: nothing changes, no journal entry
-        $this->assertSame(0, $db->erase($a, 'again', 'support:jane'));
+    }
+
+    /**
+     * privacy.h: the consent goes with the person; erasing again changes
+     * nothing and journals nothing.  (Fails on the library of 20:25 UTC: the
+     * erasure's save stamps the consent proof; /work/notes/gdprx-to-gdpr.md.)
+     */
+    public function testNoConsentProofStaysAndErasingTwiceChangesNothing(): void
+    {
+        $db = Db::memory();
+        $id = $db->create(self::wilhelmine())->id();
+        $db->erase($id, 'Art. 17', 'support');
+        $s = $db->load($id);
+        $this->assertSame([null, null, null], [$s->get('newsletter'), $s->get('newsletter_at'),
+            $s->get('newsletter_source')]);
+        $journal = $db->journal();
+        $this->assertSame(0, $db->erase($id, 'again', 'support'));
         $this->assertEquals($journal, $db->journal());
     }
 
