@@ -263,6 +263,14 @@ typedef struct patron__match_config {
     /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
      * this: it is an office's, shared by everyone there */
     double role_mailbox_max;
+    /* Registered at work: when one record names a company and the other
+     * does not, the company record's address, mailbox and phone are its
+     * employer's; a disagreement of each says at most this much against
+     * one person (a person's home and office differ as a rule). */
+    double company_contact_floor;
+    /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
+     * given and last name to, together */
+    double full_name_max;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {
@@ -406,6 +414,31 @@ typedef struct patron__match_key {
  */
 size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                           const patron__match_config *cfg);
+
+/*
+ * Rare-name keys (issue 11): the full normalised name, given names and last
+ * name.  The only link between two records of one person who registered
+ * at work (company address, company mailbox, switchboard) or who moved and
+ * got a new mailbox is the name; a name many customers hold is no key, so
+ * the batch keeps a block of this kind only when at most
+ * PATRON__RARE_BLOCK_MAX records hold the name (a rare name), and drops it
+ * otherwise.  Not stored in the key index.
+ */
+enum { PATRON__KEY_RARE_NAME = 125 };
+/*
+ * The full name's frequency (given names and last name together): counted
+ * in the batch under this kind, asked for with the pseudo-field
+ * PATRON__TF_FULL_NAME (tf->count; patron__match_tf_value gives the value).
+ * Not in the key index: a store has no count of it (unknown: the given and
+ * last name's own frequencies decide alone).
+ */
+enum { PATRON__KEY_TF_FULL_NAME = 126 };
+#define PATRON__TF_FULL_NAME 100
+#define PATRON__RARE_BLOCK_MAX 6
+/** The rare-name keys of `r` (none in email-only mode, for initials or a
+ *  missing name part), at most cap; returns how many. */
+size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                               const patron__match_config *cfg);
 
 /*
  * Term-frequency keys (issue 11): stored with every record beside the
