@@ -246,6 +246,9 @@ enum {
     /* email-only mode: the same email under another given name (a family
      * mailbox): REVIEW, not MERGE */
     PATRON__MATCH_RULE_SHARED_EMAIL = 3,
+    /* the names are all that agrees (every other field missing or
+     * disagreeing): never MERGE, a name is no identity */
+    PATRON__MATCH_RULE_NAME_ONLY = 4,
     PATRON__MATCH_RULE_COUNT
 };
 

@@ -293,6 +293,10 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
     }
     if (ll != ls + 1 || memcmp(s, l, ls) != 0)
         return 0;
+    /* a male form ends in a consonant (Jan, Paul, Simon, Daniel), or is
+     * Andrea(s); "Sophi" / "Sophie" is a letter lost, not a man */
+    if (ls > 0 && strchr("aeiouy", s[ls - 1]) && !(s[ls - 1] == 'a' && l[ll - 1] == 's'))
+        return 0;
     e = l[ll - 1];
     return e == 'a' || e == 'e' || (e == 's' && ls > 0 && s[ls - 1] == 'a');
 }
@@ -972,6 +976,11 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
 
+        /* the evidence beside the names: does any other field agree? */
+        int other_agrees = r->address_weight > 0;
+        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT && !other_agrees; f++)
+            other_agrees = r->field[f].weight > 0;
+
         /* (b) two people by their names: never MERGE, whatever they share
          * (only an agreeing declared identifier settles it otherwise) */
         if (first_weak && other_last && !ident_agrees) {
@@ -1004,6 +1013,12 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
              * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
+            /* (c) one name and nothing else in common (a Packstation and
+             * a missing mailbox beside a home; the only link of the batch's
+             * rare-name key): a person looks, however rare the name */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_ONLY;
         }
     }
     return r->decision;
@@ -1036,6 +1051,8 @@ const char *patron__match_rule_name(int rule)
         return "other_names";
     case PATRON__MATCH_RULE_SHARED_EMAIL:
         return "shared_email";
+    case PATRON__MATCH_RULE_NAME_ONLY:
+        return "name_only";
     default:
         return "";
     }
