@@ -646,8 +646,7 @@ static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_C
 /* Of the value (len bytes) patron__match_tf_value wrote. */
 static uint64_t tf_hash(int field, const char *value, size_t len)
 {
-    return key_hash(field == PATRON__TF_FULL_NAME ? PATRON__KEY_TF_FULL_NAME : patron__match_tf_kind(field), value,
-                    len);
+    return key_hash(patron__match_tf_kind(field), value, len);
 }
 
 #define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
@@ -698,8 +697,8 @@ static long find_key(const batch *b, size_t i, uint64_t h)
 
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
- * per pair.  Email, phone and street values are blocking keys (same kind,
- * same string, same hash): their slot rides on the record's blocking
+ * per pair.  Email, phone, street values and the full name (the rare-name
+ * key) are blocking keys (same kind, same string, same hash): their slot rides on the record's blocking
  * entry (kslot, parallel to khash) and build_blocks writes the length of
  * its run; a value without such a key (the key list was full) becomes a
  * counted-only entry in x.  First name, last name and company are no
@@ -726,7 +725,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     b->tfoff[b->n] = (uint32_t)n;
     b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
     kslot = patron__malloc((b->koff[b->n] ? b->koff[b->n] : 1) * sizeof *kslot);
-    e = patron__malloc((b->n ? b->n : 1) * 4 * sizeof *e);
+    e = patron__malloc((b->n ? b->n : 1) * 3 * sizeof *e);
     if (!b->tfc || !kslot || !e)
         goto fail;
     memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
@@ -751,8 +750,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
             if (!len)
                 continue;
             h = tf_hash(field, v, len);
-            if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__MF_COMPANY ||
-                field == PATRON__TF_FULL_NAME) {
+            if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__MF_COMPANY) {
                 e[ne].hash = h;
                 e[ne].rec = (uint32_t)i;
                 e[ne++].slot = slot;

@@ -255,6 +255,7 @@ static void test_registered_at_work(void **state)
     colleague = fx_save(f->db, at_work("Lea", "Seidel", "Kanzlei Vogt GmbH", "lea.seidel@kanzlei-vogt.de",
                                        "Industriestraße", "5", "50667", "Köln", "0221 9988000"));
     assert_int_equal(batch_verdict(f->db, home, work), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, home, work), PATRON_DECISION_REVIEW); /* incremental, the same */
     assert_int_equal(batch_verdict(f->db, home, colleague), PATRON_DECISION_DISTINCT);
     assert_int_not_equal(batch_verdict(f->db, work, colleague), PATRON_DECISION_MERGE);
     /* the firm's info@ says nothing of the person */
@@ -273,6 +274,7 @@ static void test_registered_at_work(void **state)
     work = fx_save(f->db, at_work("Thomas", "Müller", "Spedition Kolbe KG", "thomas.mueller@kolbe-spedition.de",
                                   "Hafenstraße", "40", "28195", "Bremen", "0421 777000"));
     assert_int_equal(batch_verdict(f->db, home, work), PATRON_DECISION_DISTINCT);
+    assert_int_equal(verdict_ids(f->db, home, work), PATRON_DECISION_DISTINCT);
 }
 
 /* Moved, new mailbox, no phone: a rare name beside a Packstation without
@@ -287,6 +289,7 @@ static void test_rare_name_alone_is_review(void **state)
                                  NULL, NULL));
     station = fx_save(f->db, person("Gesine", "Quast", NULL, "Packstation", "112", "01067", "Dresden", NULL, NULL));
     assert_int_equal(batch_verdict(f->db, home, station), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, station, home), PATRON_DECISION_REVIEW);
 }
 
 static void test_household_verdict(void **state)

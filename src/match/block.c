@@ -154,6 +154,8 @@ int patron__match_tf_kind(int field)
         return PATRON__KEY_PHONE;
     case PATRON__MF_STREET:
         return PATRON__KEY_ADDRESS;
+    case PATRON__TF_FULL_NAME:
+        return PATRON__KEY_RARE_NAME;
     default:
         return 0;
     }
@@ -203,5 +205,7 @@ size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_FIRST, r->first, NULL, NULL, NULL);
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_LAST, r->last, NULL, NULL, NULL);
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_COMPANY, r->company, NULL, NULL, NULL);
+    if (!r->first_initials)
+        n = add_key(keys, n, cap, n, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
     return n;
 }

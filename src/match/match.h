@@ -423,19 +423,20 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
  * name.  The only link between two records of one person who registered
  * at work (company address, company mailbox, switchboard) or who moved and
  * got a new mailbox is the name; a name many customers hold is no key, so
- * the batch keeps a block of this kind only when at most
- * PATRON__RARE_BLOCK_MAX records hold the name (a rare name), and drops it
- * otherwise.  Not stored in the key index.
+ * a block of this kind is kept only while at most PATRON__RARE_BLOCK_MAX
+ * records hold the name (a rare name).  The same key is the full name's
+ * term frequency: the batch counts its run, the store's index holds it
+ * with the term-frequency keys (patron__match_tf_keys) - a record stored
+ * before it existed has none - and incremental matching looks it up after
+ * counting it.  Asked for with the pseudo-field PATRON__TF_FULL_NAME
+ * (tf->count; patron__match_tf_value gives the value).
  */
 enum { PATRON__KEY_RARE_NAME = 125 };
-/*
- * The full name's frequency (given names and last name together): counted
- * in the batch under this kind, asked for with the pseudo-field
- * PATRON__TF_FULL_NAME (tf->count; patron__match_tf_value gives the value).
- * Not in the key index: a store has no count of it (unknown: the given and
- * last name's own frequencies decide alone).
- */
-enum { PATRON__KEY_TF_FULL_NAME = 126 };
+#define PATRON__RARE_BLOCK_MAX 6
+/** The rare-name keys of `r` (none in email-only mode, for initials or a
+ *  missing name part), at most cap; returns how many. */
+size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                               const patron__match_config *cfg);
 #define PATRON__TF_FULL_NAME 100
 #define PATRON__RARE_BLOCK_MAX 6
 /** The rare-name keys of `r` (none in email-only mode, for initials or a
@@ -454,7 +455,7 @@ enum {
     PATRON__KEY_TF_COMPANY = 122, /* normalised company */
     PATRON__KEY_TF_ALL = 123      /* "*": every record, so count = N */
 };
-#define PATRON__MATCH_TF_KEYS_MAX 4
+#define PATRON__MATCH_TF_KEYS_MAX 5
 
 /** The key kind whose count gives the frequency of `field`'s value, or 0
  *  when the field has none. */
@@ -464,7 +465,7 @@ int patron__match_tf_kind(int field);
  *  NUL-terminated string to out (PATRON__MATCH_KEY_MAX bytes); returns its
  *  length, 0 when there is none. */
 size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, int addr);
-/** The extra keys to store for `r` (kinds 120-123), at most cap. */
+/** The extra keys to store for `r` (kinds 120-123, 125), at most cap. */
 size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r);
 
 #ifdef __cplusplus

@@ -751,8 +751,10 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
     if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 || cfg->tf_ref[PATRON__MF_LAST] <= 0)
         return 0;
     count = tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
-    if (count < 2)
+    if (count < 1)
         return 0; /* unknown (not counted here) */
+    if (count < 2)
+        count = 2; /* a customer not stored yet, matched against the one holder */
     base = cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT] + cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT];
     joint = base + patron__match_log2(2.0 / count) * cfg->tf_power_name;
     /* a name is no identity on its own: the full name's rarity lifts it
