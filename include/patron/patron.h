@@ -902,13 +902,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * one record names a company and has a personal work mailbox (not at a
  * public provider such as web.de or gmail.com, not a role mailbox) and the
  * other names no company, a differing address, mailbox or phone counts at
- * least -1 each (the employer's contact data).  The batch
- * (patron_db_dedupe) also counts how many customers hold each full name
- * (given names and last name): a full name only the pair holds lifts the
- * two name weights together to at most 8 bits (less per further holder),
- * and only as far as REVIEW - never to MERGE - and it finds as candidates
- * the records that share a full name at most 6 customers hold (a rare
- * name), however little else they share.
+ * least -1 each (the employer's contact data).  How many customers hold
+ * each full name (given names and last name) is counted too: a full name
+ * only the pair holds lifts the two name weights together to at most 8
+ * bits (less per further holder), and only as far as REVIEW - never to
+ * MERGE; and the records that share a full name at most 6 customers hold
+ * (a rare name) are candidates, however little else they share (both in
+ * patron_db_match and patron_db_dedupe; customers stored before this
+ * release get the full-name key when they are next saved).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
