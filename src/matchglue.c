@@ -209,6 +209,21 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         if (!st && ids.n - before > PATRON__BLOCK_MAX)
             ids.n = before;
     }
+    /* A rare full name (at most PATRON__RARE_BLOCK_MAX holders), as the
+     * batch's rare-name key: registered at work, moved with a new mailbox,
+     * the name is all two records of one person may share.  Counted first,
+     * so that a common name is never read. */
+    if (!st && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
+        char full[PATRON__MATCH_KEY_MAX];
+        uint64_t holders = 0;
+        if (patron__match_tf_value(full, PATRON__TF_FULL_NAME, &a, -1) &&
+            (st = patron__st_count(db, PATRON__KEY_RARE_NAME, full, PATRON__RARE_BLOCK_MAX + 1, &holders)) == 0 &&
+            holders >= 1 && holders <= PATRON__RARE_BLOCK_MAX) {
+            st = patron__st_lookup(db, PATRON__KEY_RARE_NAME, full, patron__idvec_emit, &ids);
+            if (!st && ids.oom)
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+    }
     /* pairs a merchant decided are not proposed again (review.h) */
     if (!st && self > 0)
         st = patron__review_sup_load(db, &sup, self);

@@ -922,7 +922,18 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * together count at least -6 (a move is one event; a Packstation, post
  * office or post-office box beside a home address counts 0: it is where
  * the parcels go), at most 13 (one building is one fact) and, with the
- * names, at most 14 (a household shares them).
+ * names, at most 14 (a household shares them).  Registered at work: when
+ * one record names a company and has a personal work mailbox (not at a
+ * public provider such as web.de or gmail.com, not a role mailbox) and the
+ * other names no company, a differing address, mailbox or phone counts at
+ * least -1 each (the employer's contact data).  How many customers hold
+ * each full name (given names and last name) is counted too: a full name
+ * only the pair holds lifts the two name weights together to at most 8
+ * bits (less per further holder), and only as far as REVIEW - never to
+ * MERGE; and the records that share a full name at most 6 customers hold
+ * (a rare name) are candidates, however little else they share (both in
+ * patron_db_match and patron_db_dedupe; customers stored before this
+ * release get the full-name key when they are next saved).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
@@ -944,7 +955,10 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
  *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
- *    name is REVIEW, not MERGE.
+ *    name is REVIEW, not MERGE;
+ *  - "name_only": the names are all that agrees (every other field is
+ *    missing or disagrees, such as a Packstation without a mailbox beside
+ *    a home): REVIEW, never MERGE - a name is no identity.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.
@@ -959,7 +973,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email"), "" when the probability alone decided.  Static. */
+     *  "shared_email", "name_only"), "" when the probability alone
+     *  decided.  Static. */
     const char *rule;
 } patron_match_detail;
 

@@ -235,6 +235,12 @@ void patron__match_config_default(patron__match_config *cfg)
     cfg->address_max = 13.0;
     /* info@ says "this company", not "this person" */
     cfg->role_mailbox_max = 0.0;
+    /* registered at work: the office's address, mailbox and phone beside
+     * the home's are expected of one person (about 2^-1 each, not 2^-6) */
+    cfg->company_contact_floor = -1.0;
+    /* a full name that only the pair holds lifts the names to this much:
+     * with the prior, REVIEW and not MERGE on its own */
+    cfg->full_name_max = 8.0;
     patron__match_config_update(cfg);
 }
 
@@ -328,6 +334,10 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
         ll = la;
     }
     if (ll != ls + 1 || memcmp(s, l, ls) != 0)
+        return 0;
+    /* a male form ends in a consonant (Jan, Paul, Simon, Daniel), or is
+     * Andrea(s); "Sophi" / "Sophie" is a letter lost, not a man */
+    if (ls > 0 && strchr("aeiouy", s[ls - 1]) && !(s[ls - 1] == 'a' && l[ll - 1] == 's'))
         return 0;
     e = l[ll - 1];
     return e == 'a' || e == 'e' || (e == 's' && ls > 0 && s[ls - 1] == 'a');
@@ -538,6 +548,31 @@ static int role_mailbox(const char *email)
     return 0;
 }
 
+/* A mailbox at a public provider (web.de, gmx, gmail, ...): a person's
+ * own, wherever the person registered.  A mailbox at any other domain on a
+ * record that names a company is the company's: a work mailbox. */
+static int freemail(const char *email)
+{
+    static const char *const hosts[] = {
+        "web.de",      "gmx.de",     "gmx.net",       "gmx.at",       "gmx.ch",      "gmx.com",
+        "t-online.de", "gmail.com",  "googlemail.com", "posteo.de",   "posteo.net",  "freenet.de",
+        "mailbox.org", "arcor.de",   "yahoo.de",      "yahoo.com",    "ymail.com",   "outlook.de",
+        "outlook.com", "hotmail.de", "hotmail.com",   "live.de",      "live.com",    "msn.com",
+        "icloud.com",  "me.com",     "mac.com",       "aol.de",       "aol.com",     "mail.de",
+        "online.de",   "email.de",   "vodafone.de",   "vodafonemail.de", "kabelmail.de", "1und1.de",
+        "bluewin.ch",  "gmx.li",     "protonmail.com", "proton.me",   "tutanota.com", "tutanota.de",
+        "ewe.net",     "osnanet.de", "htp-tel.de",    "unitybox.de",  "magenta.de",  "t-mobile.de",
+    };
+    const char *at = strchr(email, '@');
+
+    if (!at)
+        return 1; /* no domain: nothing known, treat as personal */
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        if (strcmp(at + 1, hosts[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -743,6 +778,51 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     e->weight += adj;
 }
 
+/* Given and last name both exact: where the store counts the full name,
+ * its frequency is evidence as well.  The parts' frequencies assume they
+ * are independent; a full name that only these two records hold is rare
+ * even when each part is common (every second customer of a shop may be a
+ * Müller or a Schmidt without two of them being "Anna Schmidt").  The name
+ * then weighs what the two levels say, less tf_power_name bits per
+ * doubling of its holders beyond the pair; never less than the parts
+ * alone.  A name many hold (Thomas Müller, twenty times in one city) gains
+ * nothing. */
+static double full_name_tf(patron__match_result *r, const patron__match_config *cfg, const patron__match_tf *tf,
+                           const patron__match_rec *a)
+{
+    patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double count, base, joint, parts;
+
+    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 || cfg->tf_ref[PATRON__MF_LAST] <= 0)
+        return 0;
+    count = tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
+    if (count < 1)
+        return 0; /* unknown (not counted here) */
+    if (count < 2)
+        count = 2; /* a customer not stored yet, matched against the one holder */
+    base = cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT] + cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT];
+    joint = base + patron__match_log2(2.0 / count) * cfg->tf_power_name;
+    /* a name is no identity on its own: the full name's rarity lifts it
+     * to at most full_name_max (a pair of one rare name and nothing else
+     * is shown for review, not merged) */
+    if (joint > cfg->full_name_max)
+        joint = cfg->full_name_max;
+    parts = ef->weight + el->weight;
+    return joint > parts ? joint - parts : 0;
+}
+
+/* Add `gain` bits to the given and last name's weights: first to the given
+ * name, up to what its frequency took, the rest to the last name. */
+static void lift_names(patron__match_result *r, double gain)
+{
+    patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double lost_f = ef->base_weight - ef->weight;
+    double to_f = lost_f > 0 ? (gain < lost_f ? gain : lost_f) : 0;
+
+    ef->weight += to_f;
+    el->weight += gain - to_f;
+}
+
 static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
 {
     size_t i, n = a->n_ident < b->n_ident ? a->n_ident : b->n_ident;
@@ -799,7 +879,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
 {
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0;
-    double s = 0;
+    double s = 0, name_lift = 0;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -848,6 +928,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
         apply_tf(r, cfg, tf, a, PATRON__MF_FIRST, -1, cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT]);
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
+        if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
+            name_lift = full_name_tf(r, cfg, tf, a);
     }
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
@@ -872,6 +954,20 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     set(r, cfg, PATRON__MF_COMPANY, cmp_plain(q ? &q->company : NULL, a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
         b->company);
     apply_tf(r, cfg, tf, a, PATRON__MF_COMPANY, -1, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    /* registered at work (see company_contact_floor): one record names a
+     * company and has a personal work mailbox (not at a public provider,
+     * not a role mailbox such as info@), the other names no company */
+    if ((a->company_len == 0) != (b->company_len == 0) && cfg->company_contact_floor < 0 &&
+        (a->company_len ? a : b)->email_len && !freemail((a->company_len ? a : b)->email) &&
+        !role_mailbox((a->company_len ? a : b)->email)) {
+        double fl = cfg->company_contact_floor;
+        if (r->addr_a >= 0 && r->address_weight < fl)
+            r->address_weight = fl;
+        if (r->field[PATRON__MF_EMAIL].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_EMAIL].weight < fl)
+            r->field[PATRON__MF_EMAIL].weight = fl;
+        if (r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_PHONE].weight < fl)
+            r->field[PATRON__MF_PHONE].weight = fl;
+    }
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
@@ -891,6 +987,21 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (cfg->name_address_max > 0 && na > cfg->name_address_max) {
             r->name_address_cut = na - cfg->name_address_max;
             s -= r->name_address_cut;
+        }
+    }
+    /* The full name's rarity (full_name_tf) is a reason to look, not to
+     * merge: it lifts a pair up to REVIEW at most, and only as far as the
+     * name and address ceiling leaves room. */
+    if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
+        double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
+        double room = cfg->merge_score - 0.01 - (cfg->prior + s);
+        if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
+            name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
+        if (name_lift > room)
+            name_lift = room;
+        if (name_lift > 0) {
+            lift_names(r, name_lift);
+            s += name_lift;
         }
     }
     r->score = cfg->prior + s;
@@ -929,6 +1040,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
 
+        /* the evidence beside the names: does any other field agree? */
+        int other_agrees = r->address_weight > 0;
+        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT && !other_agrees; f++)
+            other_agrees = r->field[f].weight > 0;
+
         /* (b) two people by their names: never MERGE, whatever they share
          * (only an agreeing declared identifier settles it otherwise) */
         if (first_weak && other_last && !ident_agrees) {
@@ -961,6 +1077,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
+            /* (c) one name and nothing else in common (a Packstation and
+             * a missing mailbox beside a home; the only link of the batch's
+             * rare-name key): a person looks, however rare the name */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_ONLY;
         }
     }
     return r->decision;
@@ -993,6 +1115,8 @@ const char *patron__match_rule_name(int rule)
         return "other_names";
     case PATRON__MATCH_RULE_SHARED_EMAIL:
         return "shared_email";
+    case PATRON__MATCH_RULE_NAME_ONLY:
+        return "name_only";
     default:
         return "";
     }
