@@ -161,6 +161,9 @@ static bool same(const char *a, const char *b);
 static patron_status stamp_consent(patron_customer *w, const patron_customer *before, const char *default_source,
                                    int64_t now)
 {
+    /* An erased record keeps no consent and so no proof of it. */
+    if (w->f[PATRON_F_ERASED_AT])
+        return PATRON_OK;
     const char *old_nl = before ? before->f[PATRON_F_NEWSLETTER] : NULL;
     if (same(old_nl, w->f[PATRON_F_NEWSLETTER]))
         return PATRON_OK;
