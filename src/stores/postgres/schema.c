@@ -112,8 +112,8 @@ static int ident_char(char c)
 
 char *ppg_expand(const struct patron_pg *s, const char *tmpl)
 {
-    const char *schema = ppg_schema_name(s);
-    const char *prefix = ppg_prefix_name(s);
+    const char *schema = s->schema;
+    const char *prefix = s->prefix;
     size_t n = 0, cap, at = 0;
     char *out;
     const char *p;
@@ -146,12 +146,12 @@ char *ppg_expand(const struct patron_pg *s, const char *tmpl)
  * names from checked identifiers).  0 or -1 with a message. */
 static int run_sql(struct patron_pg *s, const char *sql, char *msg, size_t msgsz, const char *what)
 {
-    PGresult *r = PQexec(ppg_conn(s), sql);
+    PGresult *r = PQexec(s->conn, sql);
     ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
         const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        snprintf(msg, msgsz, "%s: %s%s%s%s", what, m ? m : PQerrorMessage(ppg_conn(s)),
+        snprintf(msg, msgsz, "%s: %s%s%s%s", what, m ? m : PQerrorMessage(s->conn),
                  code ? " (SQLSTATE " : "", code ? code : "", code ? ")" : "");
         PQclear(r);
         return -1;
@@ -173,10 +173,10 @@ static int current_version(struct patron_pg *s, char *msg, size_t msgsz)
         return -1;
     }
     params[0] = reg;
-    r = PQexecParams(ppg_conn(s), "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL,
+    r = PQexecParams(s->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL,
                      NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        snprintf(msg, msgsz, "cannot read the schema version: %s", PQerrorMessage(ppg_conn(s)));
+        snprintf(msg, msgsz, "cannot read the schema version: %s", PQerrorMessage(s->conn));
         goto out;
     }
     if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
@@ -189,11 +189,11 @@ static int current_version(struct patron_pg *s, char *msg, size_t msgsz)
         snprintf(msg, msgsz, "out of memory");
         goto out;
     }
-    r = PQexec(ppg_conn(s), sel);
+    r = PQexec(s->conn, sel);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         snprintf(msg, msgsz, "cannot read the schema version (table %s): %s", reg,
                  r && PQresultStatus(r) == PGRES_TUPLES_OK ? "no row 'version'"
-                                                           : PQerrorMessage(ppg_conn(s)));
+                                                           : PQerrorMessage(s->conn));
         goto out;
     }
     v = atoi(PQgetvalue(r, 0, 0));
@@ -210,8 +210,8 @@ out:
 
 patron_status ppg_schema_prepare(struct patron_pg *s, char *msg, size_t msgsz)
 {
-    PGconn *c = ppg_conn(s);
-    unsigned flags = ppg_flags(s);
+    PGconn *c = s->conn;
+    unsigned flags = s->flags;
     int host_tx = PQtransactionStatus(c) == PQTRANS_INTRANS;
     patron_status st = PATRON_E_STORE;
     char lock_sql[96], *sql = NULL;
@@ -225,7 +225,7 @@ patron_status ppg_schema_prepare(struct patron_pg *s, char *msg, size_t msgsz)
         return PATRON_E_STORE;
     if (!(flags & PATRON_PG_READONLY)) {
         snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_xact_lock(%lld)",
-                 (long long)ppg_lock_key(s));
+                 (long long)s->lock_key);
         if (run_sql(s, lock_sql, msg, msgsz, "open (advisory lock)") != 0)
             goto fail;
     }
@@ -236,13 +236,13 @@ patron_status ppg_schema_prepare(struct patron_pg *s, char *msg, size_t msgsz)
         snprintf(msg, msgsz,
                  "the tables of schema \"%s\" have version %d, newer than this library knows "
                  "(%d): use a newer libpatron-pg",
-                 ppg_schema_name(s), v, LATEST);
+                 s->schema, v, LATEST);
         st = PATRON_E_ABI;
         goto fail;
     }
     if (v == 0 && (flags & (PATRON_PG_READONLY | PATRON_PG_NOCREATE))) {
         snprintf(msg, msgsz, "no patron tables in schema \"%s\" (and the store may not create them)",
-                 ppg_schema_name(s));
+                 s->schema);
         st = PATRON_E_NOT_FOUND;
         goto fail;
     }
@@ -254,7 +254,7 @@ patron_status ppg_schema_prepare(struct patron_pg *s, char *msg, size_t msgsz)
     }
     if (v == 0) {
         char head[PATRON_PG_SCHEMA_MAX + 48];
-        snprintf(head, sizeof head, "CREATE SCHEMA IF NOT EXISTS \"%s\"", ppg_schema_name(s));
+        snprintf(head, sizeof head, "CREATE SCHEMA IF NOT EXISTS \"%s\"", s->schema);
         if (run_sql(s, head, msg, msgsz, "create schema") != 0)
             goto fail;
         if (!(sql = ppg_expand(s, schema_v1))) {

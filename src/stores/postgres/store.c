@@ -93,43 +93,6 @@ static const ppg_column address_columns[] = {
 /* ------------------------------------------------------------------------ */
 /* Statements                                                                */
 
-enum ppg_stmt {
-    ST_LOCK,
-    ST_CUST_INSERT, /* generated from the column tables */
-    ST_CUST_UPDATE,
-    ST_CUST_SELECT,
-    ST_ADDR_INSERT,
-    ST_ADDR_SELECT,
-    ST_CUST_DELETE,
-    ST_CHILDREN_DELETE,
-    ST_TAGS_INSERT,
-    ST_TAG_SELECT,
-    ST_PROPS_INSERT,
-    ST_PROP_SELECT,
-    ST_EXTRA_INSERT,
-    ST_EXTRA_SELECT,
-    ST_KEYS_INSERT,
-    ST_KEYS_DROP_OTHERS,
-    ST_KEYS_DELETE,
-    ST_KEY_LOOKUP,
-    ST_KEY_COUNT,
-    ST_KEY_COUNTED,
-    ST_FORM_PUT,
-    ST_FORM_GET,
-    ST_SCAN,
-    ST_COUNTER_BUMP,
-    ST_CLAIM,
-    ST_JOURNAL_INSERT,
-    ST_JOURNAL_GET,
-    ST_JOURNAL_SCAN,
-    ST_JOURNAL_UNDONE,
-    ST_META_GET,
-    ST_META_SET,
-    ST_META_DELETE,
-    ST_META_SCAN,
-    ST_META_SCAN_FROM,
-    ST__COUNT
-};
 
 #define COUNTED "(" PPG_COUNTED_KINDS ")"
 
@@ -213,48 +176,6 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_META_SCAN_FROM] = "SELECT key, value FROM @meta WHERE key >= $1::text"
                           " AND starts_with(key, $1::text) ORDER BY key",
 };
-
-enum ppg_tx { TX_NONE = 0, TX_OWN, TX_HOST };
-
-typedef struct ppg_ref {
-    char *kind, *table_sql, *table, *customer_column, *id_column;
-    unsigned flags;
-    int prepared; /* bit per enum ref_stmt */
-} ppg_ref;
-
-enum ref_stmt { REF_OF, REF_RELINK, REF_MOVE, REF_COUNT, REF__COUNT };
-
-#define PPG_MAX_REFS 64
-#define PPG_MAX_IDENT 64
-
-struct patron_pg {
-    PGconn *conn;
-    int own_conn;
-    unsigned flags;
-    int retry_budget;
-    enum ppg_tx tx;
-    char schema[PATRON_PG_SCHEMA_MAX + 1];
-    char prefix[PATRON_PG_PREFIX_MAX + 1];
-    int64_t lock_key;
-    char stmt_base[48]; /* names of the prepared statements: <base>_<n> */
-    char *sql[ST__COUNT];
-    unsigned char prepared[ST__COUNT];
-    ppg_ref *refs;
-    size_t n_refs;
-    /* results whose bytes a callback lent out (match_form_get) until the
-     * transaction ends */
-    PGresult **held;
-    size_t n_held, cap_held;
-    int known_field_end, known_addr_end;
-    int rt_field_end, rt_addr_end;
-    char err[512];
-};
-
-const char *ppg_schema_name(const ppg *s) { return s->schema; }
-const char *ppg_prefix_name(const ppg *s) { return s->prefix; }
-PGconn *ppg_conn(const ppg *s) { return s->conn; }
-int64_t ppg_lock_key(const ppg *s) { return s->lock_key; }
-unsigned ppg_flags(const ppg *s) { return s->flags; }
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
