@@ -50,12 +50,19 @@
  *  - should `BEGIN` or the lock still fail with a serialisation failure
  *    (SQLSTATE 40001) or a deadlock (40P01) — possible only when the host
  *    takes locks of its own in the same database — the store rolls back
- *    and tries again, up to patron_pg_options.retry_budget times
- *    (default PATRON_PG_DEFAULT_RETRIES).  Nothing of the call has run
- *    then, so a retry is always safe.  A failure later in the call is not
- *    retried (the library's work between begin() and commit() is not
- *    repeatable by the store): the call fails with PATRON_E_STORE, changes
- *    nothing, and its message names the SQLSTATE and the retry budget.
+ *    (inside a host transaction: to its savepoint) and tries again, up to
+ *    patron_pg_options.retry_budget times (default
+ *    PATRON_PG_DEFAULT_RETRIES).  Nothing of the call has run then, so a
+ *    retry is always safe; when the budget is spent the call fails with
+ *    PATRON_E_STORE and a message naming the SQLSTATE and the budget.  A
+ *    failure later in the call is not retried (the library's work between
+ *    begin() and commit() cannot be repeated by the store): the call fails
+ *    with PATRON_E_STORE, changes nothing, and its message names the
+ *    SQLSTATE.  Between patron calls of any processes neither can happen:
+ *    every writer holds the one advisory lock before it touches a row.
+ *  - `BEGIN` and the lock go to the server in one round trip (a simple
+ *    query of two statements whose only value is the lock key); every
+ *    other statement is prepared.
  *  - a lost connection fails the call with PATRON_E_STORE; the next call
  *    tries PQreset() once before it begins (never inside a transaction).
  *

@@ -25,7 +25,6 @@
 
 /* The statements of store.c, prepared on first use. */
 enum ppg_stmt {
-    ST_LOCK,
     ST_CUST_INSERT, /* generated from the column tables */
     ST_CUST_UPDATE,
     ST_CUST_SELECT,

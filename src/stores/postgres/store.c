@@ -98,7 +98,6 @@ static const ppg_column address_columns[] = {
 
 /* '@name': a table (schema-qualified, prefixed).  $n: parameters. */
 static const char *const fixed_sql[ST__COUNT] = {
-    [ST_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
     [ST_CUST_DELETE] = "DELETE FROM @customers WHERE id = $1::bigint",
     /* everything of a customer but its row and its keys, and its form */
     [ST_CHILDREN_DELETE] =
@@ -467,10 +466,29 @@ static int ensure_connected(ppg *s)
     return 0;
 }
 
+/* Undo a begin that failed half-way (the savepoint or our transaction). */
+static void undo_begin(ppg *s, int host)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(s->conn);
+    if (host) {
+        if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+            PQclear(PQexec(s->conn, "ROLLBACK TO SAVEPOINT patron_call; RELEASE patron_call"));
+    } else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+    }
+}
+
+/* Begin a call: our own transaction, or a savepoint in the host's; a
+ * writing call then takes the store's advisory lock.  Transaction control
+ * and the lock go in one round trip (a simple query of two statements;
+ * the key is a number of ours, never a value of the caller's).  A
+ * serialisation failure or deadlock here (nothing of the call has run
+ * yet) is retried up to the retry budget. */
 static int begin_with(ppg *s, int write)
 {
     PGTransactionStatusType ts;
-    int attempt, st;
+    int attempt, st, host;
+    char sql[128];
 
     if (s->tx != TX_NONE)
         return ppg_error(s, PATRON_E_STATE, "begin: a transaction is already open");
@@ -483,79 +501,39 @@ static int begin_with(ppg *s, int write)
     if (ts == PQTRANS_INERROR)
         return ppg_error(s, PATRON_E_STORE, "begin: the host's transaction on this connection has "
                                             "failed; roll it back first");
-    if (ts == PQTRANS_INTRANS) {
-        /* The host's transaction: this call is a savepoint in it. */
-        if ((st = exec_plain(s, "SAVEPOINT patron_call", "begin (savepoint)")) != 0)
-            return st;
-        s->tx = TX_HOST;
-        if (write) {
-            params p;
-            PGresult *r;
-            p_init(&p);
-            p_int(&p, s->lock_key);
-            if (!(r = run(s, ST_LOCK, &p, PGRES_TUPLES_OK, "begin (advisory lock)"))) {
-                PQclear(PQexec(s->conn, "ROLLBACK TO SAVEPOINT patron_call; RELEASE patron_call"));
-                s->tx = TX_NONE;
-                return PATRON_E_STORE;
-            }
-            PQclear(r);
-        }
-        return 0;
-    }
-    if (ts != PQTRANS_IDLE)
+    if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
         return ppg_error(s, PATRON_E_STORE, "begin: the connection is busy");
+    host = ts == PQTRANS_INTRANS;
+    if (host)
+        snprintf(sql, sizeof sql, write ? "SAVEPOINT patron_call; SELECT pg_advisory_xact_lock(%lld)"
+                                        : "SAVEPOINT patron_call",
+                 (long long)s->lock_key);
+    else if (write)
+        snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%lld)", (long long)s->lock_key);
+    else
+        snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     for (attempt = 0;; attempt++) {
-        PGresult *r;
-        const char *code;
-        if ((st = exec_plain(s, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                             "begin")) != 0)
+        PGresult *r = PQexec(s->conn, sql);
+        ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        char code[8];
+        if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+            PQclear(r);
+            s->tx = host ? TX_HOST : TX_OWN;
+            return 0;
+        }
+        snprintf(code, sizeof code, "%s", sqlstate(r));
+        if (!retryable(code)) {
+            st = ppg_fail(s, r, "begin");
+            undo_begin(s, host);
             return st;
-        if (!write) {
-            s->tx = TX_OWN;
-            return 0;
         }
-        {
-            params p;
-            char name[64];
-            p_init(&p);
-            p_int(&p, s->lock_key);
-            stmt_name(s, ST_LOCK, name, sizeof name);
-            if (!s->prepared[ST_LOCK]) {
-                r = prepare(s, name, s->sql[ST_LOCK]);
-                if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-                    st = ppg_fail(s, r, "begin (prepare)");
-                    PQclear(PQexec(s->conn, "ROLLBACK"));
-                    return st;
-                }
-                PQclear(r);
-                s->prepared[ST_LOCK] = 1;
-            }
-            r = PQexecPrepared(s->conn, name, p.n, p.v, p.len, p.fmt, 0);
-        }
-        if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
-            PQclear(r);
-            s->tx = TX_OWN;
-            return 0;
-        }
-        code = sqlstate(r);
-        if (retryable(code) && attempt < s->retry_budget) {
-            PQclear(r);
-            PQclear(PQexec(s->conn, "ROLLBACK"));
-            continue;
-        }
-        if (retryable(code)) {
-            char code_copy[8];
-            snprintf(code_copy, sizeof code_copy, "%s", code);
-            PQclear(r);
-            PQclear(PQexec(s->conn, "ROLLBACK"));
+        PQclear(r);
+        undo_begin(s, host);
+        if (attempt >= s->retry_budget)
             return ppg_error(s, PATRON_E_STORE,
                              "begin: the store's lock failed with SQLSTATE %s %d time(s); the "
                              "retry budget (%d) is spent",
-                             code_copy, attempt + 1, s->retry_budget);
-        }
-        st = ppg_fail(s, r, "begin (advisory lock)");
-        PQclear(PQexec(s->conn, "ROLLBACK"));
-        return st;
+                             code, attempt + 1, s->retry_budget);
     }
 }
 
