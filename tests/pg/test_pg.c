@@ -438,6 +438,102 @@ static void test_writers_serialise_readers_do_not_wait(void **state)
     patron_db_close(r);
 }
 
+/* ---- a deadlock at begin() is retried ------------------------------------------ */
+
+typedef struct host_call {
+    patron_db *db;
+    patron_status st;
+    char msg[512];
+} host_call;
+
+static void *create_in_host_tx(void *arg)
+{
+    host_call *h = arg;
+    patron_customer *c = person("Rita", "Retry", NULL);
+    h->st = patron_db_create(h->db, c);
+    snprintf(h->msg, sizeof h->msg, "%s", patron_db_errmsg(h->db));
+    patron_customer_free(c);
+    return NULL;
+}
+
+/* A host whose own transaction holds a lock that another session wants,
+ * while that session holds the store's advisory lock: a real deadlock at
+ * begin().  The host's call waits first and its deadlock_timeout (2 s) is
+ * shorter than the other session's (6 s), so PostgreSQL picks the host's
+ * lock request as the victim — again on each retry — until the other
+ * session's own check aborts it.  With a retry budget the call then
+ * succeeds; with none it fails at once, naming the SQLSTATE and budget. */
+static void run_deadlock(fixture *f, int budget, patron_status want)
+{
+    PGconn *host = PQconnectdb(conninfo()), *other = PQconnectdb(conninfo());
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    host_call h = { NULL, PATRON_E_STATE, "" };
+    patron_pg *s = NULL;
+    char *msg = NULL;
+    pthread_t t;
+    PGresult *r;
+    long long key, other_key = 424242;
+    char other_state[8] = "";
+
+    assert_int_equal(PQstatus(host), CONNECTION_OK);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PQsetNoticeProcessor(host, quiet, NULL);
+    o.schema = f->schema;
+    o.retry_budget = budget;
+    if (patron_db_open_postgres_conn(&h.db, &s, &msg, host, &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    key = (long long)patron_pg_lock_key(s);
+    sql_ok(host, "SET deadlock_timeout = '2s'");
+    sql_ok(other, "SET deadlock_timeout = '6s'");
+    sql_ok(host, "BEGIN");
+    sql_ok(host, "SELECT pg_advisory_xact_lock(%lld)", other_key);
+    sql_ok(other, "BEGIN");
+    sql_ok(other, "SELECT pg_advisory_xact_lock(%lld)", key);
+    assert_int_equal(pthread_create(&t, NULL, create_in_host_tx, &h), 0);
+    sleep_ms(400); /* the host's call waits for the store's lock */
+    {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%lld)", other_key);
+        assert_int_equal(PQsendQuery(other, sql), 1);
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    printf("budget %d: %s %s\n", budget, patron_status_message(h.st), h.msg);
+    assert_int_equal(h.st, want);
+    if (want != PATRON_OK) {
+        assert_non_null(strstr(h.msg, "40P01"));
+        assert_non_null(strstr(h.msg, "retry budget (0)"));
+        assert_int_equal(PQtransactionStatus(host), PQTRANS_INTRANS); /* the host's goes on */
+        sql_ok(host, "ROLLBACK"); /* lets the other session on */
+    }
+    while ((r = PQgetResult(other)) != NULL) {
+        if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+            snprintf(other_state, sizeof other_state, "%s", PQresultErrorField(r, PG_DIAG_SQLSTATE));
+        PQclear(r);
+    }
+    if (want == PATRON_OK) {
+        assert_string_equal(other_state, "40P01"); /* the other session was the victim */
+        sql_ok(host, "COMMIT");
+        assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 1);
+    } else {
+        assert_string_equal(other_state, "");
+        assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 0);
+    }
+    PQclear(PQexec(other, "ROLLBACK"));
+    patron_db_close(h.db);
+    PQfinish(host);
+    PQfinish(other);
+}
+
+static void test_deadlock_at_begin_is_retried(void **state)
+{
+    run_deadlock(*state, 0, PATRON_OK);
+}
+
+static void test_deadlock_without_budget_fails_clearly(void **state)
+{
+    run_deadlock(*state, -1, PATRON_E_STORE);
+}
+
 /* ---- schema versions, flags, options ----------------------------------------- */
 
 static void test_schema_versions_and_flags(void **state)
@@ -581,6 +677,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock_without_budget_fails_clearly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options_and_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_connection_is_reset, setup, teardown),
