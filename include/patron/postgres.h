@@ -32,7 +32,8 @@
  *
  * Every patron call is one transaction:
  *  - a call that may write (create, update, delete, merge, undo, activate,
- *    lock, group changes, ...) begins with `BEGIN` (READ COMMITTED) and at
+ *    lock, group changes, ...) begins with `BEGIN ISOLATION LEVEL READ
+ *    COMMITTED` (whatever the session's default) and at
  *    once takes a transaction-scoped advisory lock,
  *    `pg_advisory_xact_lock(key)`, where key is a 64-bit hash of
  *    "<schema>.<prefix>" (patron_pg_lock_key() gives it).  So all writing
@@ -76,6 +77,11 @@
  * writes many customers per transaction, and how a host writes its own
  * rows (an order) atomically with patron's.  A call on a connection whose
  * transaction has failed (PQTRANS_INERROR) is refused with PATRON_E_STORE.
+ * The host's transaction should be READ COMMITTED (PostgreSQL's default;
+ * patron_pg_begin() makes it so): under REPEATABLE READ or SERIALIZABLE
+ * its snapshot may be older than the moment it got patron's lock, so it
+ * would not see another process's last write (an update could then fail
+ * with a serialisation failure, which is not retried).
  *
  * Customer numbers
  * ----------------

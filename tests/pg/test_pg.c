@@ -438,6 +438,49 @@ static void test_writers_serialise_readers_do_not_wait(void **state)
     patron_db_close(r);
 }
 
+typedef struct claimer {
+    patron_db *db;
+    volatile int done;
+    patron_status st;
+} claimer;
+
+static void *create_m5(void *arg)
+{
+    claimer *w = arg;
+    patron_customer *c = person("Zweiter", "Versuch", NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, "M-5"), PATRON_OK);
+    w->st = patron_db_create(w->db, c);
+    patron_customer_free(c);
+    w->done = 1;
+    return NULL;
+}
+
+/* A writer sees every write committed before it got the lock, even when
+ * its session's default isolation is REPEATABLE READ: the number another
+ * process took while this one waited is refused as taken (EXISTS), not a
+ * serialisation failure. */
+static void test_writer_sees_what_committed_while_it_waited(void **state)
+{
+    fixture *f = *state;
+    patron_pg *sa = NULL, *sb = NULL;
+    patron_db *a = open_db(f, 0, &sa), *b = open_db(f, 0, &sb);
+    claimer w = { b, 0, PATRON_E_STATE };
+    pthread_t t;
+
+    sql_ok(patron_pg_handle(sb), "SET default_transaction_isolation = 'repeatable read'");
+    assert_int_equal(patron_pg_begin(sa), PATRON_OK);
+    assert_int_equal(pthread_create(&t, NULL, create_m5, &w), 0);
+    sleep_ms(400);
+    assert_false(w.done);
+    create(a, "Erster", "Versuch", "M-5", NULL, 0);
+    assert_int_equal(patron_pg_commit(sa), PATRON_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.st, PATRON_E_EXISTS);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 1);
+    patron_db_close(a);
+    patron_db_close(b);
+}
+
 /* ---- a deadlock at begin() is retried ------------------------------------------ */
 
 typedef struct host_call {
@@ -677,6 +720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_sees_what_committed_while_it_waited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_without_budget_fails_clearly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_versions_and_flags, setup, teardown),

@@ -509,7 +509,11 @@ static int begin_with(ppg *s, int write)
                                         : "SAVEPOINT patron_call",
                  (long long)s->lock_key);
     else if (write)
-        snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%lld)", (long long)s->lock_key);
+        /* READ COMMITTED whatever the session's default: each statement
+         * after the lock sees everything committed before it (under
+         * REPEATABLE READ the snapshot would be older than the lock) */
+        snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%lld)",
+                 (long long)s->lock_key);
     else
         snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     for (attempt = 0;; attempt++) {
