@@ -14,6 +14,7 @@
  * REPEATABLE READ READ ONLY snapshot and no lock.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1806,6 +1807,9 @@ static int count_names(const char *(*name_of)(int), int from)
     return f;
 }
 
+/* Numbers the stores a process opens (names of prepared statements). */
+static atomic_ulong store_serial;
+
 /* The store's own connection prints no NOTICEs to stderr (a host's
  * connection keeps the host's notice processor). */
 static void quiet_notice(void *arg, const char *message)
@@ -1862,10 +1866,11 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
     }
     h = fnv64(s->schema, s->prefix);
     s->lock_key = (int64_t)h;
-    /* statement names: unique per store on a connection (the address of
-     * the store tells two stores of one prefix apart) */
-    snprintf(s->stmt_base, sizeof s->stmt_base, "patron_%016llx_%llx", (unsigned long long)h,
-             (unsigned long long)(uintptr_t)s & 0xFFFFFFFFULL);
+    /* statement names: unique among the stores this process opens, so two
+     * stores on one connection (or one after another, when a closed store
+     * could not DEALLOCATE in a failed host transaction) never collide */
+    snprintf(s->stmt_base, sizeof s->stmt_base, "patron_%016llx_%lu", (unsigned long long)h,
+             atomic_fetch_add(&store_serial, 1ul));
     s->known_field_end = KNOWN_FIELD_END;
     s->known_addr_end = KNOWN_ADDR_END;
     s->rt_field_end = count_names(patron_field_name, 1);
