@@ -88,6 +88,20 @@ static const ppg_column address_columns[] = {
 };
 #define N_ADDRESS_COLUMNS ((int)(sizeof address_columns / sizeof address_columns[0]))
 
+/* The whole of a new record in one statement (one round trip): its row,
+ * then from arrays its addresses (one array per column), tags,
+ * properties, keys and the counts of its keys.  Parameters: the customer
+ * columns, then INS_ADDR (N_ADDRESS_COLUMNS arrays), INS_TAGS,
+ * INS_PROP_POS, INS_PROP_KEY, INS_PROP_VAL, INS_KEY_KIND, INS_KEY_VAL. */
+#define INS_ADDR (N_CUSTOMER_COLUMNS + 1)
+#define INS_TAGS (INS_ADDR + N_ADDRESS_COLUMNS)
+#define INS_PROP_POS (INS_TAGS + 1)
+#define INS_PROP_KEY (INS_TAGS + 2)
+#define INS_PROP_VAL (INS_TAGS + 3)
+#define INS_KEY_KIND (INS_TAGS + 4)
+#define INS_KEY_VAL (INS_TAGS + 5)
+#define INS_N_PARAMS INS_KEY_VAL
+
 #define KNOWN_FIELD_END (PATRON_F_MERGED_INTO + 1)
 #define KNOWN_ADDR_END (PATRON_A_VAT_ID + 1)
 
@@ -258,11 +272,11 @@ static void *ppg_calloc(size_t n, size_t size)
 /* Running statements                                                        */
 
 typedef struct params {
-    const char *v[40];
-    int len[40];
-    int fmt[40];
+    const char *v[64];
+    int len[64];
+    int fmt[64];
     int n;
-    char num[40][24]; /* text of integer parameters */
+    char num[64][24]; /* text of integer parameters */
 } params;
 
 static void p_init(params *p) { p->n = 0; }
@@ -662,11 +676,13 @@ static int write_keys(ppg *s, int64_t id, const patron_key *keys, size_t n_keys,
     return st;
 }
 
+static int write_extra(ppg *s, const patron_customer *c, int64_t id);
+
 /* Everything of a record but its row in customers and its keys. */
 static int write_children(ppg *s, const patron_customer *c, int64_t id)
 {
     size_t i, n;
-    int st, f;
+    int st;
     params p;
 
     n = patron_customer_address_count(c);
@@ -733,7 +749,16 @@ static int write_children(ppg *s, const patron_customer *c, int64_t id)
             return st;
     }
 
-    /* Fields of a libpatron newer than this store's schema. */
+    return write_extra(s, c, id);
+}
+
+/* Fields of a libpatron newer than this store's schema (customer_extra). */
+static int write_extra(ppg *s, const patron_customer *c, int64_t id)
+{
+    size_t i;
+    int st, f;
+    params p;
+
     if (s->rt_field_end > s->known_field_end || s->rt_addr_end > s->known_addr_end) {
         size_t na = patron_customer_address_count(c);
         for (f = s->known_field_end; f < s->rt_field_end; f++) {
@@ -775,26 +800,71 @@ static int need_write(ppg *s, const char *what)
     return 0;
 }
 
+/* The arrays of insert_sql() for record `c` and its keys, appended to p;
+ * `bufs` (INS_N_PARAMS - N_CUSTOMER_COLUMNS of them) hold their text. */
+static int insert_arrays(ppg *s, const patron_customer *c, const patron_key *keys, size_t n_keys,
+                         sbuf *bufs, params *p)
+{
+    size_t i, na = patron_customer_address_count(c), nt = patron_customer_tag_count(c);
+    size_t np = patron_customer_prop_count(c);
+    int j, oom = 0;
+
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++)
+        sb_open(&bufs[j]);
+    for (j = 0; j < N_ADDRESS_COLUMNS; j++)
+        for (i = 0; i < na; i++)
+            sb_elem(&bufs[j], patron_customer_address_get(c, i, address_columns[j].field));
+    for (i = 0; i < nt; i++)
+        sb_elem(&bufs[INS_TAGS - INS_ADDR], patron_customer_tag_get(c, i));
+    for (i = 0; i < np; i++) {
+        const char *k = NULL, *v = NULL;
+        if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
+            continue;
+        sb_int_elem(&bufs[INS_PROP_POS - INS_ADDR], (int64_t)i);
+        sb_elem(&bufs[INS_PROP_KEY - INS_ADDR], k);
+        sb_elem(&bufs[INS_PROP_VAL - INS_ADDR], v);
+    }
+    for (i = 0; i < n_keys; i++) {
+        if (!keys[i].value)
+            continue;
+        sb_int_elem(&bufs[INS_KEY_KIND - INS_ADDR], keys[i].kind);
+        sb_elem(&bufs[INS_KEY_VAL - INS_ADDR], keys[i].value);
+    }
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++) {
+        sb_close(&bufs[j]);
+        oom |= bufs[j].oom;
+        p_text(p, bufs[j].s);
+    }
+    return oom ? ppg_error(s, PATRON_E_NOMEM, "insert: out of memory") : 0;
+}
+
 static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
                      int64_t *id_out)
 {
     ppg *s = ctx;
+    sbuf bufs[INS_N_PARAMS - N_CUSTOMER_COLUMNS];
     params p;
-    PGresult *r;
-    int64_t id;
-    int st;
+    PGresult *r = NULL;
+    int64_t id = 0;
+    int st, j;
 
     if ((st = need_write(s, "insert")) != 0)
         return st;
+    memset(bufs, 0, sizeof bufs);
     p_init(&p);
     bind_customer(&p, c);
-    if (!(r = run(s, ST_CUST_INSERT, &p, PGRES_TUPLES_OK, "insert")))
-        return PATRON_E_STORE;
+    st = insert_arrays(s, c, keys, n_keys, bufs, &p);
+    if (st == 0 && !(r = run(s, ST_CUST_INSERT, &p, PGRES_TUPLES_OK, "insert")))
+        st = PATRON_E_STORE;
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++)
+        sb_free(&bufs[j]);
+    if (st)
+        return st;
     id = PQntuples(r) == 1 ? get_i64(r, 0, 0) : 0;
     PQclear(r);
     if (id <= 0)
         return ppg_error(s, PATRON_E_STORE, "insert: the server gave no id");
-    if ((st = write_children(s, c, id)) != 0 || (st = write_keys(s, id, keys, n_keys, 0)) != 0)
+    if ((st = write_extra(s, c, id)) != 0)
         return st;
     *id_out = id;
     return 0;
@@ -1751,18 +1821,80 @@ static char *column_list(const ppg_column *cols, int n, int first_param, int kin
     return b.s;
 }
 
+
+/* See INS_ADDR. */
+static char *insert_sql(void)
+{
+    sbuf b = { 0 };
+    char *cols = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0);
+    char *vals = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 1);
+    char *acols = column_list(address_columns, N_ADDRESS_COLUMNS, 1, 0);
+    char num[256];
+    int i;
+
+    if (!cols || !vals || !acols)
+        goto out;
+    sb_str(&b, "WITH c AS (INSERT INTO @customers(");
+    sb_str(&b, cols);
+    sb_str(&b, ") VALUES (");
+    sb_str(&b, vals);
+    sb_str(&b, ") RETURNING id), a AS (INSERT INTO @customer_addresses(customer_id, position, ");
+    sb_str(&b, acols);
+    sb_str(&b, ") SELECT c.id, u.o - 1");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, ", u.a%d%s", i,
+                 address_columns[i].field == PATRON_A_DEFAULT ? "::bigint" : "");
+        sb_str(&b, num);
+    }
+    sb_str(&b, " FROM c, unnest(");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, "%s$%d::text[]", i ? ", " : "", INS_ADDR + i);
+        sb_str(&b, num);
+    }
+    sb_str(&b, ") WITH ORDINALITY AS u(");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, "a%d, ", i);
+        sb_str(&b, num);
+    }
+    snprintf(num, sizeof num,
+             "o)), t AS (INSERT INTO @customer_tags(customer_id, position, tag) SELECT c.id, u.o - 1, "
+             "u.t FROM c, unnest($%d::text[]) WITH ORDINALITY AS u(t, o))",
+             INS_TAGS);
+    sb_str(&b, num);
+    snprintf(num, sizeof num, ", p AS (INSERT INTO @customer_properties(customer_id, position, key, value)");
+    sb_str(&b, num);
+    snprintf(num, sizeof num, " SELECT c.id, u.p, u.k, u.v FROM c, unnest($%d::int[], $%d::text[], ",
+             INS_PROP_POS, INS_PROP_KEY);
+    sb_str(&b, num);
+    snprintf(num, sizeof num, "$%d::text[]) AS u(p, k, v))", INS_PROP_VAL);
+    sb_str(&b, num);
+    sb_str(&b, ", k AS (INSERT INTO @customer_keys(kind, value, customer_id)"
+               " SELECT DISTINCT u.k, u.v, c.id FROM c, unnest(");
+    snprintf(num, sizeof num, "$%d::int[], $%d::text[]) AS u(k, v)", INS_KEY_KIND, INS_KEY_VAL);
+    sb_str(&b, num);
+    sb_str(&b, " ON CONFLICT DO NOTHING RETURNING kind, value)"
+               ", kc AS (INSERT INTO @key_counts AS kc (kind, value, n)"
+               " SELECT kind, value, 1 FROM k WHERE kind IN " COUNTED
+               " ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + 1)"
+               " SELECT id FROM c");
+out:
+    patron_free(cols);
+    patron_free(vals);
+    patron_free(acols);
+    if (b.oom || !cols || !vals || !acols) {
+        sb_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
 static int generate_sql(ppg *s)
 {
     char *gen[ST__COUNT] = { 0 };
     char tail[64];
     int i;
 
-    gen[ST_CUST_INSERT] = concat_free(
-        concat_free(concat_free(dup_str("INSERT INTO @customers("),
-                                column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0)),
-                    concat_free(dup_str(") VALUES ("),
-                                column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 1))),
-        dup_str(") RETURNING id"));
+    gen[ST_CUST_INSERT] = insert_sql();
     snprintf(tail, sizeof tail, " WHERE id = $%d::bigint", N_CUSTOMER_COLUMNS + 1);
     gen[ST_CUST_UPDATE] =
         concat_free(concat_free(dup_str("UPDATE @customers SET "),
