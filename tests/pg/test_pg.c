@@ -264,6 +264,64 @@ static void test_explain_lookup_and_count(void **state)
     patron_db_close(db);
 }
 
+/* ---- key counts stay exact ---------------------------------------------------- */
+
+/* Keys of counted kinds whose count in key_counts differs from the rows in
+ * customer_keys (zero-count rows may stay in key_counts). */
+static long long count_mismatches(fixture *f)
+{
+    return sql_int(f->admin,
+                   "SELECT count(*) FROM (SELECT kind, value, count(*) AS n FROM \"%s\".patron_customer_keys"
+                   " WHERE kind IN (" PPG_COUNTED_KINDS ") GROUP BY kind, value) AS a"
+                   " FULL JOIN (SELECT kind, value, n FROM \"%s\".patron_key_counts WHERE n <> 0) AS b"
+                   " USING (kind, value) WHERE a.n IS DISTINCT FROM b.n",
+                   f->schema, f->schema);
+}
+
+static void test_key_counts_exact(void **state)
+{
+    fixture *f = *state;
+    patron_db *db = open_db(f, 0, NULL);
+    int64_t ids[12], journal = 0, undo = 0;
+    patron_merge_plan *plan = NULL;
+    patron_customer *c = NULL;
+    char email[64];
+
+    for (int i = 0; i < 12; i++) {
+        patron_customer *p;
+        size_t a;
+        snprintf(email, sizeof email, "k%d@example.de", i % 4);
+        p = person(i % 3 ? "Anna" : "Bernd", i % 2 ? "Müller" : "Schmidt", email);
+        assert_int_equal(patron_customer_address_add(p, &a), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_STREET, "Hauptstr. 1"), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_POSTAL_CODE, "10115"), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_CITY, "Berlin"), PATRON_OK);
+        assert_int_equal(patron_db_create(db, p), PATRON_OK);
+        ids[i] = patron_customer_id(p);
+        patron_customer_free(p);
+    }
+    assert_true(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_key_counts WHERE n > 1", f->schema) > 0);
+    assert_int_equal(count_mismatches(f), 0);
+    /* an update that changes counted keys */
+    assert_int_equal(patron_db_load(db, &c, ids[0]), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Neumann"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "neu@example.de"), PATRON_OK);
+    assert_int_equal(patron_db_update(db, c), PATRON_OK);
+    patron_customer_free(c);
+    assert_int_equal(count_mismatches(f), 0);
+    /* a delete */
+    assert_int_equal(patron_db_delete(db, ids[1], 0), PATRON_OK);
+    assert_int_equal(count_mismatches(f), 0);
+    /* a merge and its undo */
+    assert_int_equal(patron_merge_plan_new(db, &plan, ids[4], &ids[8], 1, PATRON_MERGE_SURVIVOR), PATRON_OK);
+    assert_int_equal(patron_db_merge(db, &journal, plan), PATRON_OK);
+    patron_merge_plan_free(plan);
+    assert_int_equal(count_mismatches(f), 0);
+    assert_int_equal(patron_db_undo(db, &undo, journal, 0), PATRON_OK);
+    assert_int_equal(count_mismatches(f), 0);
+    patron_db_close(db);
+}
+
 /* ---- host transactions on the host's connection --------------------------- */
 
 static void test_host_transaction_on_host_conn(void **state)
@@ -717,6 +775,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_explain_lookup_and_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
