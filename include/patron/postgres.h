@@ -64,8 +64,11 @@
  *  - `BEGIN` and the lock go to the server in one round trip (a simple
  *    query of two statements whose only value is the lock key); every
  *    other statement is prepared.
- *  - a lost connection fails the call with PATRON_E_STORE; the next call
- *    tries PQreset() once before it begins (never inside a transaction).
+ *  - a lost connection fails the call with PATRON_E_STORE and changes
+ *    nothing (the server rolls the transaction back); on the store's own
+ *    connection the next call tries PQreset() once before it begins, on a
+ *    host's connection it fails until the host has reconnected it
+ *    (PQreset()); the store then prepares its statements again.
  *
  * Host transactions: when the connection already is inside a transaction
  * (the host's `BEGIN` on patron_pg_handle() or on its own PGconn, or
@@ -125,8 +128,10 @@
  *                    -- kinds (no hash: PostgreSQL's btree handles text)
  *     key_counts (kind integer, value text, n bigint,
  *                 PRIMARY KEY (kind, value))
- *                    -- how many customers hold a key, for the matcher's
- *                    -- frequencies; kept with every key written
+ *                    -- how many customers hold a key of the kinds the
+ *                    -- matcher weighs (100-102, 120-123), kept in the
+ *                    -- statement that writes or deletes the key; a row
+ *                    -- may stay with n = 0
  *     match_forms (customer_id bigint PRIMARY KEY, form bytea)
  *     used_numbers (number text PRIMARY KEY)      -- never emptied
  *     counters (name text PRIMARY KEY, value bigint)

@@ -771,6 +771,37 @@ static void test_lost_connection_is_reset(void **state)
     patron_db_close(db);
 }
 
+/* The host's connection is lost: calls fail until the host reconnects it;
+ * then the store prepares its statements in the new session. */
+static void test_host_conn_lost_and_reset(void **state)
+{
+    fixture *f = *state;
+    PGconn *conn = PQconnectdb(conninfo());
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    patron_customer *c;
+    char *msg = NULL, num[32];
+
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    o.schema = f->schema;
+    if (patron_db_open_postgres_conn(&db, NULL, &msg, conn, &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    create(db, "Anna", "Alt", NULL, NULL, 0);
+    sql_ok(f->admin, "SELECT pg_terminate_backend(%d)", PQbackendPID(conn));
+    sleep_ms(200);
+    for (int i = 0; i < 2; i++) {
+        c = person("Bernd", "Bau", NULL);
+        assert_int_equal(patron_db_create(db, c), PATRON_E_STORE);
+        patron_customer_free(c);
+    }
+    PQreset(conn);
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    create(db, "Clara", "Chor", NULL, num, sizeof num);
+    assert_string_equal(num, "K000002");
+    patron_db_close(db);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -785,6 +816,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options_and_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_connection_is_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_conn_lost_and_reset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,10 +464,24 @@ static void release_held(ppg *s)
 
 /* A lost connection is reset before the next transaction (never inside
  * one: the work of the lost one is gone with it). */
+static void forget_prepared(ppg *s)
+{
+    memset(s->prepared, 0, sizeof s->prepared);
+    for (size_t i = 0; i < s->n_refs; i++)
+        s->refs[i].prepared = 0;
+}
+
 static int ensure_connected(ppg *s)
 {
-    if (PQstatus(s->conn) == CONNECTION_OK)
+    if (PQstatus(s->conn) == CONNECTION_OK) {
+        /* a new session (the host reconnected its connection) has none of
+         * our statements */
+        if (PQbackendPID(s->conn) != s->backend_pid) {
+            forget_prepared(s);
+            s->backend_pid = PQbackendPID(s->conn);
+        }
         return 0;
+    }
     if (!s->own_conn)
         return ppg_error(s, PATRON_E_STORE, "begin: the host's connection to the server is lost");
     PQreset(s->conn);
@@ -475,9 +489,8 @@ static int ensure_connected(ppg *s)
         return ppg_error(s, PATRON_E_STORE, "begin: the connection to the server is lost and "
                                             "could not be re-established");
     PQsetClientEncoding(s->conn, "UTF8");
-    memset(s->prepared, 0, sizeof s->prepared);
-    for (size_t i = 0; i < s->n_refs; i++)
-        s->refs[i].prepared = 0;
+    forget_prepared(s);
+    s->backend_pid = PQbackendPID(s->conn);
     return 0;
 }
 
@@ -2053,6 +2066,7 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
         }
     }
 
+    s->backend_pid = PQbackendPID(s->conn);
     st = ppg_schema_prepare(s, msg, sizeof msg);
     if (st != PATRON_OK) {
         store_free(s);
