@@ -122,12 +122,7 @@ static const char *const fixed_sql[ST__COUNT] = {
         " e AS (DELETE FROM @customer_extra WHERE customer_id = $1::bigint),"
         " f AS (DELETE FROM @match_forms WHERE customer_id = $1::bigint)"
         " SELECT 1",
-    [ST_TAGS_INSERT] = "INSERT INTO @customer_tags(customer_id, position, tag)"
-                       " SELECT $1::bigint, u.o - 1, u.t FROM unnest($2::text[]) WITH ORDINALITY AS u(t, o)",
     [ST_TAG_SELECT] = "SELECT tag FROM @customer_tags WHERE customer_id = $1::bigint ORDER BY position",
-    [ST_PROPS_INSERT] = "INSERT INTO @customer_properties(customer_id, position, key, value)"
-                        " SELECT $1::bigint, u.p, u.k, u.v"
-                        " FROM unnest($2::int[], $3::text[], $4::text[]) AS u(p, k, v)",
     [ST_PROP_SELECT] = "SELECT key, value FROM @customer_properties WHERE customer_id = $1::bigint"
                        " ORDER BY position",
     [ST_EXTRA_INSERT] = "INSERT INTO @customer_extra(customer_id, address_position, field, value)"
@@ -136,23 +131,21 @@ static const char *const fixed_sql[ST__COUNT] = {
                         " DO UPDATE SET value = excluded.value",
     [ST_EXTRA_SELECT] = "SELECT address_position, field, value FROM @customer_extra"
                         " WHERE customer_id = $1::bigint ORDER BY address_position, field",
-    /* the keys given, without those the customer has already; one holder
-     * more for each new key of a counted kind */
-    [ST_KEYS_INSERT] =
-        "WITH ins AS (INSERT INTO @customer_keys(kind, value, customer_id)"
-        " SELECT DISTINCT u.k, u.v, $1::bigint FROM unnest($2::int[], $3::text[]) AS u(k, v)"
-        " ON CONFLICT DO NOTHING RETURNING kind, value)"
+    /* the keys of customer $1 become ($2, $3): those not among them go
+     * (one holder fewer), the new ones come (one holder more).  The two
+     * sets of keys are disjoint, so no row of key_counts changes twice. */
+    [ST_KEYS_REPLACE] =
+        "WITH u AS (SELECT DISTINCT k, v FROM unnest($2::int[], $3::text[]) AS x(k, v)),"
+        " del AS (DELETE FROM @customer_keys ck WHERE ck.customer_id = $1::bigint"
+        "   AND NOT EXISTS (SELECT 1 FROM u WHERE u.k = ck.kind AND u.v = ck.value)"
+        "   RETURNING kind, value),"
+        " dc AS (UPDATE @key_counts kc SET n = kc.n - 1 FROM del"
+        "   WHERE kc.kind = del.kind AND kc.value = del.value AND del.kind IN " COUNTED "),"
+        " ins AS (INSERT INTO @customer_keys(kind, value, customer_id)"
+        "   SELECT u.k, u.v, $1::bigint FROM u ON CONFLICT DO NOTHING RETURNING kind, value)"
         " INSERT INTO @key_counts AS kc (kind, value, n)"
         " SELECT kind, value, 1 FROM ins WHERE kind IN " COUNTED
         " ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + 1",
-    /* the keys of customer $1 that are not among ($2, $3), one holder fewer */
-    [ST_KEYS_DROP_OTHERS] =
-        "WITH del AS (DELETE FROM @customer_keys ck WHERE ck.customer_id = $1::bigint"
-        " AND NOT EXISTS (SELECT 1 FROM unnest($2::int[], $3::text[]) AS u(k, v)"
-        "   WHERE u.k = ck.kind AND u.v = ck.value)"
-        " RETURNING kind, value)"
-        " UPDATE @key_counts kc SET n = kc.n - 1 FROM del"
-        " WHERE kc.kind = del.kind AND kc.value = del.value AND del.kind IN " COUNTED,
     [ST_KEYS_DELETE] =
         "WITH del AS (DELETE FROM @customer_keys WHERE customer_id = $1::bigint RETURNING kind, value)"
         " UPDATE @key_counts kc SET n = kc.n - 1 FROM del"
@@ -665,9 +658,8 @@ static int keys_arrays(ppg *s, const patron_key *keys, size_t n_keys, sbuf *kind
     return 0;
 }
 
-/* Write the keys of `id`: with `replace`, first drop those of its keys
- * that are not given. */
-static int write_keys(ppg *s, int64_t id, const patron_key *keys, size_t n_keys, int replace)
+/* Make the keys of `id` those given (ST_KEYS_REPLACE: one statement). */
+static int write_keys(ppg *s, int64_t id, const patron_key *keys, size_t n_keys)
 {
     sbuf kinds, values;
     params p;
@@ -679,91 +671,12 @@ static int write_keys(ppg *s, int64_t id, const patron_key *keys, size_t n_keys,
     p_int(&p, id);
     p_text(&p, kinds.s);
     p_text(&p, values.s);
-    st = 0;
-    if (replace)
-        st = exec_cmd(s, ST_KEYS_DROP_OTHERS, &p, NULL, "update keys");
-    if (st == 0 && kinds.n > 2)
-        st = exec_cmd(s, ST_KEYS_INSERT, &p, NULL, "save keys");
+    st = exec_cmd(s, ST_KEYS_REPLACE, &p, NULL, "update keys");
     sb_free(&kinds);
     sb_free(&values);
     return st;
 }
 
-static int write_extra(ppg *s, const patron_customer *c, int64_t id);
-
-/* Everything of a record but its row in customers and its keys. */
-static int write_children(ppg *s, const patron_customer *c, int64_t id)
-{
-    size_t i, n;
-    int st;
-    params p;
-
-    n = patron_customer_address_count(c);
-    for (i = 0; i < n; i++) {
-        p_init(&p);
-        p_int(&p, id);
-        p_int(&p, (int64_t)i);
-        for (int j = 0; j < N_ADDRESS_COLUMNS; j++)
-            p_text(&p, patron_customer_address_get(c, i, address_columns[j].field));
-        if ((st = exec_cmd(s, ST_ADDR_INSERT, &p, NULL, "save address")) != 0)
-            return st;
-    }
-
-    n = patron_customer_tag_count(c);
-    if (n) {
-        sbuf tags = { 0 };
-        sb_open(&tags);
-        for (i = 0; i < n; i++)
-            sb_elem(&tags, patron_customer_tag_get(c, i));
-        sb_close(&tags);
-        if (tags.oom)
-            return ppg_error(s, PATRON_E_NOMEM, "save tags: out of memory");
-        p_init(&p);
-        p_int(&p, id);
-        p_text(&p, tags.s);
-        st = exec_cmd(s, ST_TAGS_INSERT, &p, NULL, "save tags");
-        sb_free(&tags);
-        if (st)
-            return st;
-    }
-
-    n = patron_customer_prop_count(c);
-    if (n) {
-        sbuf pos = { 0 }, keys = { 0 }, vals = { 0 };
-        sb_open(&pos);
-        sb_open(&keys);
-        sb_open(&vals);
-        for (i = 0; i < n; i++) {
-            const char *k = NULL, *v = NULL;
-            if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
-                continue;
-            sb_int_elem(&pos, (int64_t)i);
-            sb_elem(&keys, k);
-            sb_elem(&vals, v);
-        }
-        sb_close(&pos);
-        sb_close(&keys);
-        sb_close(&vals);
-        st = 0;
-        if (pos.oom || keys.oom || vals.oom) {
-            st = ppg_error(s, PATRON_E_NOMEM, "save properties: out of memory");
-        } else if (pos.n > 2) {
-            p_init(&p);
-            p_int(&p, id);
-            p_text(&p, pos.s);
-            p_text(&p, keys.s);
-            p_text(&p, vals.s);
-            st = exec_cmd(s, ST_PROPS_INSERT, &p, NULL, "save properties");
-        }
-        sb_free(&pos);
-        sb_free(&keys);
-        sb_free(&vals);
-        if (st)
-            return st;
-    }
-
-    return write_extra(s, c, id);
-}
 
 /* Fields of a libpatron newer than this store's schema (customer_extra). */
 static int write_extra(ppg *s, const patron_customer *c, int64_t id)
@@ -900,22 +813,41 @@ static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys
 {
     ppg *s = ctx;
     int64_t id = patron_customer_id(c);
+    sbuf bufs[INS_N_PARAMS - N_CUSTOMER_COLUMNS];
     params p;
-    long n = 0;
-    int st;
+    PGresult *r;
+    int64_t n;
+    int st, j;
 
     if ((st = need_write(s, "update")) != 0)
         return st;
     p_init(&p);
     bind_customer(&p, c);
     p_int(&p, id);
-    if ((st = exec_cmd(s, ST_CUST_UPDATE, &p, &n, "update")) != 0)
-        return st;
+    if (!(r = run(s, ST_CUST_UPDATE, &p, PGRES_TUPLES_OK, "update")))
+        return PATRON_E_STORE;
+    n = PQntuples(r) == 1 ? get_i64(r, 0, 0) : 0;
+    PQclear(r);
     if (n == 0)
         return ppg_error(s, PATRON_E_NOT_FOUND, "update: no customer with id %lld", (long long)id);
-    if ((st = delete_children(s, id, 0, "update")) != 0 || (st = write_children(s, c, id)) != 0)
+    if (patron_customer_address_count(c) || patron_customer_tag_count(c) || patron_customer_prop_count(c)) {
+        memset(bufs, 0, sizeof bufs);
+        p_init(&p);
+        p_int(&p, id);
+        st = insert_arrays(s, c, NULL, 0, bufs, &p);
+        p.n -= 2; /* no key arrays: the keys follow with ST_KEYS_REPLACE */
+        if (st == 0 && !(r = run(s, ST_LISTS_INSERT, &p, PGRES_TUPLES_OK, "update (lists)")))
+            st = PATRON_E_STORE;
+        else if (st == 0)
+            PQclear(r);
+        for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++)
+            sb_free(&bufs[j]);
+        if (st)
+            return st;
+    }
+    if ((st = write_extra(s, c, id)) != 0)
         return st;
-    return write_keys(s, id, keys, n_keys, 1);
+    return write_keys(s, id, keys, n_keys);
 }
 
 static int cb_remove(void *ctx, int64_t id)
@@ -1835,23 +1767,32 @@ static char *column_list(const ppg_column *cols, int n, int first_param, int kin
 }
 
 
-/* See INS_ADDR. */
-static char *insert_sql(void)
+/* See INS_ADDR.  Without `with_customer`, the lists of an existing
+ * customer $1 (ST_LISTS_INSERT): its addresses from $2, tags, properties,
+ * in the same layout; no keys. */
+static char *insert_sql(int with_customer)
 {
     sbuf b = { 0 };
     char *cols = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0);
     char *vals = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 1);
     char *acols = column_list(address_columns, N_ADDRESS_COLUMNS, 1, 0);
+    int base = with_customer ? INS_ADDR : 2;
+    int tags = base + (INS_TAGS - INS_ADDR);
     char num[256];
     int i;
 
     if (!cols || !vals || !acols)
         goto out;
-    sb_str(&b, "WITH c AS (INSERT INTO @customers(");
-    sb_str(&b, cols);
-    sb_str(&b, ") VALUES (");
-    sb_str(&b, vals);
-    sb_str(&b, ") RETURNING id), a AS (INSERT INTO @customer_addresses(customer_id, position, ");
+    if (with_customer) {
+        sb_str(&b, "WITH c AS (INSERT INTO @customers(");
+        sb_str(&b, cols);
+        sb_str(&b, ") VALUES (");
+        sb_str(&b, vals);
+        sb_str(&b, ") RETURNING id)");
+    } else {
+        sb_str(&b, "WITH c AS (SELECT $1::bigint AS id)");
+    }
+    sb_str(&b, ", a AS (INSERT INTO @customer_addresses(customer_id, position, ");
     sb_str(&b, acols);
     sb_str(&b, ") SELECT c.id, u.o - 1");
     for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
@@ -1861,7 +1802,7 @@ static char *insert_sql(void)
     }
     sb_str(&b, " FROM c, unnest(");
     for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
-        snprintf(num, sizeof num, "%s$%d::text[]", i ? ", " : "", INS_ADDR + i);
+        snprintf(num, sizeof num, "%s$%d::text[]", i ? ", " : "", base + i);
         sb_str(&b, num);
     }
     sb_str(&b, ") WITH ORDINALITY AS u(");
@@ -1872,24 +1813,26 @@ static char *insert_sql(void)
     snprintf(num, sizeof num,
              "o)), t AS (INSERT INTO @customer_tags(customer_id, position, tag) SELECT c.id, u.o - 1, "
              "u.t FROM c, unnest($%d::text[]) WITH ORDINALITY AS u(t, o))",
-             INS_TAGS);
+             tags);
     sb_str(&b, num);
     snprintf(num, sizeof num, ", p AS (INSERT INTO @customer_properties(customer_id, position, key, value)");
     sb_str(&b, num);
     snprintf(num, sizeof num, " SELECT c.id, u.p, u.k, u.v FROM c, unnest($%d::int[], $%d::text[], ",
-             INS_PROP_POS, INS_PROP_KEY);
+             tags + 1, tags + 2);
     sb_str(&b, num);
-    snprintf(num, sizeof num, "$%d::text[]) AS u(p, k, v))", INS_PROP_VAL);
+    snprintf(num, sizeof num, "$%d::text[]) AS u(p, k, v))", tags + 3);
     sb_str(&b, num);
-    sb_str(&b, ", k AS (INSERT INTO @customer_keys(kind, value, customer_id)"
-               " SELECT DISTINCT u.k, u.v, c.id FROM c, unnest(");
-    snprintf(num, sizeof num, "$%d::int[], $%d::text[]) AS u(k, v)", INS_KEY_KIND, INS_KEY_VAL);
-    sb_str(&b, num);
-    sb_str(&b, " ON CONFLICT DO NOTHING RETURNING kind, value)"
-               ", kc AS (INSERT INTO @key_counts AS kc (kind, value, n)"
-               " SELECT kind, value, 1 FROM k WHERE kind IN " COUNTED
-               " ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + 1)"
-               " SELECT id FROM c");
+    if (with_customer) {
+        sb_str(&b, ", k AS (INSERT INTO @customer_keys(kind, value, customer_id)"
+                   " SELECT DISTINCT u.k, u.v, c.id FROM c, unnest(");
+        snprintf(num, sizeof num, "$%d::int[], $%d::text[]) AS u(k, v)", INS_KEY_KIND, INS_KEY_VAL);
+        sb_str(&b, num);
+        sb_str(&b, " ON CONFLICT DO NOTHING RETURNING kind, value)"
+                   ", kc AS (INSERT INTO @key_counts AS kc (kind, value, n)"
+                   " SELECT kind, value, 1 FROM k WHERE kind IN " COUNTED
+                   " ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + 1)");
+    }
+    sb_str(&b, " SELECT id FROM c");
 out:
     patron_free(cols);
     patron_free(vals);
@@ -1907,21 +1850,25 @@ static int generate_sql(ppg *s)
     char tail[64];
     int i;
 
-    gen[ST_CUST_INSERT] = insert_sql();
+    gen[ST_CUST_INSERT] = insert_sql(1);
+    gen[ST_LISTS_INSERT] = insert_sql(0);
     snprintf(tail, sizeof tail, " WHERE id = $%d::bigint", N_CUSTOMER_COLUMNS + 1);
-    gen[ST_CUST_UPDATE] =
-        concat_free(concat_free(dup_str("UPDATE @customers SET "),
+    /* the row, and away with its lists, extra fields and match form (the
+     * lists come back with ST_LISTS_INSERT); gives 1 or 0 rows changed */
+    gen[ST_CUST_UPDATE] = concat_free(
+        concat_free(concat_free(dup_str("WITH c AS (UPDATE @customers SET "),
                                 column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 2)),
-                    dup_str(tail));
+                    dup_str(tail)),
+        dup_str(" RETURNING id),"
+                " a AS (DELETE FROM @customer_addresses WHERE customer_id IN (SELECT id FROM c)),"
+                " t AS (DELETE FROM @customer_tags WHERE customer_id IN (SELECT id FROM c)),"
+                " p AS (DELETE FROM @customer_properties WHERE customer_id IN (SELECT id FROM c)),"
+                " e AS (DELETE FROM @customer_extra WHERE customer_id IN (SELECT id FROM c)),"
+                " f AS (DELETE FROM @match_forms WHERE customer_id IN (SELECT id FROM c))"
+                " SELECT count(*) FROM c"));
     gen[ST_CUST_SELECT] =
         concat_free(concat_free(dup_str("SELECT id, "), column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0)),
                     dup_str(" FROM @customers WHERE id = $1::bigint"));
-    gen[ST_ADDR_INSERT] = concat_free(
-        concat_free(concat_free(dup_str("INSERT INTO @customer_addresses(customer_id, position, "),
-                                column_list(address_columns, N_ADDRESS_COLUMNS, 3, 0)),
-                    concat_free(dup_str(") VALUES ($1::bigint, $2::int, "),
-                                column_list(address_columns, N_ADDRESS_COLUMNS, 3, 1))),
-        dup_str(")"));
     gen[ST_ADDR_SELECT] = concat_free(
         concat_free(dup_str("SELECT "), column_list(address_columns, N_ADDRESS_COLUMNS, 1, 0)),
         dup_str(" FROM @customer_addresses WHERE customer_id = $1::bigint ORDER BY position"));
