@@ -439,6 +439,32 @@ static void test_numbers_across_connections(void **state)
     patron_db_close(b);
 }
 
+/* Optimistic revisions across connections (processes): the second clerk's
+ * change on a stale copy is refused, and changes nothing. */
+static void test_revisions_across_connections(void **state)
+{
+    fixture *f = *state;
+    patron_db *a = open_db(f, 0, NULL), *b = open_db(f, 0, NULL);
+    patron_customer *ca = NULL, *cb = NULL, *back = NULL;
+    int64_t id = create(a, "Anna", "Alt", NULL, NULL, 0);
+
+    assert_int_equal(patron_db_load(a, &ca, id), PATRON_OK);
+    assert_int_equal(patron_db_load(b, &cb, id), PATRON_OK);
+    assert_int_equal(patron_customer_set(ca, PATRON_F_LAST_NAME, "Schulze"), PATRON_OK);
+    assert_int_equal(patron_db_update(a, ca), PATRON_OK);
+    assert_int_equal(patron_customer_set(cb, PATRON_F_FIRST_NAME, "Anne"), PATRON_OK);
+    assert_int_equal(patron_db_update(b, cb), PATRON_E_CONFLICT);
+    assert_int_equal(patron_db_load(b, &back, id), PATRON_OK);
+    assert_string_equal(patron_customer_get(back, PATRON_F_FIRST_NAME), "Anna");
+    assert_string_equal(patron_customer_get(back, PATRON_F_LAST_NAME), "Schulze");
+    assert_int_equal(patron_customer_revision(back), 2);
+    patron_customer_free(ca);
+    patron_customer_free(cb);
+    patron_customer_free(back);
+    patron_db_close(a);
+    patron_db_close(b);
+}
+
 typedef struct waiter {
     patron_db *db;
     volatile int done;
@@ -809,6 +835,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revisions_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_sees_what_committed_while_it_waited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
