@@ -149,6 +149,13 @@
  * The host's references (orders, invoices) are the host's tables:
  * patron_pg_options.ref_tables, exactly as patron_sqlite_ref_table.
  *
+ * Erasure (patron_db_erase()): the store rewrites the rows and the
+ * journal's payloads in the erasure's transaction.  It has no purge():
+ * PostgreSQL keeps the old row versions in the tables' dead tuples until
+ * VACUUM reclaims them, and in its WAL (and any WAL archive or replica)
+ * until those are recycled — run `VACUUM` on the store's tables after an
+ * erasure, and keep WAL retention in mind.
+ *
  * Memory: the store allocates through libpatron's allocator; what it hands
  * out is freed with patron_free().
  */
@@ -260,7 +267,8 @@ typedef struct patron_pg patron_pg;
 /**
  * Connect with `conninfo` (a libpq keyword/value string or a
  * postgresql:// URI), create or migrate patron's tables, and fill
- * `ops_out` with the store's callbacks (every callback of store version 4)
+ * `ops_out` with the store's callbacks (every callback of store version 4,
+ * and journal_rewrite() of version 5; no purge(): see "Erasure" above)
  * and `*ctx_out` with its context (a patron_pg *), ready for
  * patron_db_open(ops_out, *ctx_out).  The context is freed (and the
  * connection closed) by ops_out->destroy(), which patron_db_close() calls;

@@ -173,6 +173,7 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM @journal"
                         " WHERE id > $1::bigint ORDER BY id LIMIT $2::bigint",
     [ST_JOURNAL_UNDONE] = "UPDATE @journal SET undone_by = $2::bigint WHERE id = $1::bigint",
+    [ST_JOURNAL_REWRITE] = "UPDATE @journal SET payload = $2::text WHERE id = $1::bigint",
     [ST_META_GET] = "SELECT key, value FROM @meta WHERE key = $1::text",
     [ST_META_SET] = "INSERT INTO @meta(key, value) VALUES ($1::text, $2::text)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -1033,7 +1034,7 @@ static int cb_count(void *ctx, int kind, const char *value, uint64_t *out)
 static int cb_scan(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
                    patron_emit_id_fn emit, void *emit_ctx)
 {
-    static const char *const states[] = { NULL, "pending", "active", "merged" };
+    static const char *const states[] = { NULL, "pending", "active", "merged", "erased" };
     ppg *s = ctx;
     params p;
     PGresult *r;
@@ -1401,6 +1402,29 @@ static int cb_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
     if (n == 0)
         return ppg_error(s, PATRON_E_NOT_FOUND, "journal_set_undone: no journal entry %lld",
                          (long long)id);
+    return 0;
+}
+
+/* Version 5: an erasure replaces a journal entry's payload (its
+ * before-images).  The old row version stays in the table's dead tuples
+ * and in the WAL until VACUUM and WAL recycling remove them (postgres.h);
+ * the store has no purge(). */
+static int cb_journal_rewrite(void *ctx, int64_t id, const char *payload)
+{
+    ppg *s = ctx;
+    params p;
+    long n = 0;
+    int st;
+
+    if ((st = need_write(s, "journal_rewrite")) != 0)
+        return st;
+    p_init(&p);
+    p_int(&p, id);
+    p_text(&p, payload ? payload : "");
+    if ((st = exec_cmd(s, ST_JOURNAL_REWRITE, &p, &n, "journal_rewrite")) != 0)
+        return st;
+    if (n == 0)
+        return ppg_error(s, PATRON_E_NOT_FOUND, "journal_rewrite: no journal entry %lld", (long long)id);
     return 0;
 }
 
@@ -2050,6 +2074,7 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
     ops_out->match_form_put = cb_match_form_put;
     ops_out->match_form_get = cb_match_form_get;
     ops_out->count = cb_count;
+    ops_out->journal_rewrite = cb_journal_rewrite;
     *ctx_out = s;
     return PATRON_OK;
 }
