@@ -145,8 +145,16 @@ static int open_pg(cli *ctx, int create)
         if (st == PATRON_E_NOT_FOUND && !create)
             cli_fail(ctx, "no patron tables in the database '%s' (a command that adds customers creates them)",
                      shown_path(ctx));
-        else
-            cli_fail(ctx, "cannot open database '%s': %s", shown_path(ctx), msg ? msg : patron_status_message(st));
+        else {
+            /* libpq's messages come in lines ("\n\tIs the server running ..."):
+             * one line here, as every message of the tool */
+            char what[600];
+            snprintf(what, sizeof what, "cannot open database '%s'", shown_path(ctx));
+            for (char *t = msg; t && *t; t++)
+                if (*t == '\t')
+                    *t = ' ';
+            cli_fail_msg(ctx, what, msg && msg[0] ? msg : patron_status_message(st));
+        }
         patron_free(msg);
         return CLI_ERR;
     }

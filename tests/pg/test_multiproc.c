@@ -741,6 +741,12 @@ static void print_counts(int n_workers)
         failf("%ld operations answered a status not documented for them (see above)", total_unexp);
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 int main(int argc, char **argv)
 {
     int n_workers = 4, n_ops = 2000;
@@ -818,6 +824,7 @@ int main(int argc, char **argv)
         /* tidy up: the schema and the logs */
         pc = PQconnectdb(conninfo);
         if (PQstatus(pc) == CONNECTION_OK) {
+            PQsetNoticeProcessor(pc, quiet, NULL); /* "drop cascades to ..." */
             snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schema);
             r = PQexec(pc, sql);
             PQclear(r);
