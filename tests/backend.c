@@ -10,6 +10,22 @@
 #include <patron/sqlite.h>
 #include <sqlite3.h>
 #endif
+#ifdef PATRON_TEST_HAVE_PG
+#include <libpq-fe.h>
+#include <patron/postgres.h>
+#include <time.h>
+
+/* Run `sql` on the store's connection; 0 on success. */
+static int pg_exec(test_backend *tb, const char *sql)
+{
+    PGresult *r = PQexec(patron_pg_handle(tb->ctx), sql);
+    int ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+    if (!ok)
+        fprintf(stderr, "postgres: %s: %s", sql, PQerrorMessage(patron_pg_handle(tb->ctx)));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+#endif
 
 const char *tb_selected(int argc, char **argv)
 {
@@ -68,12 +84,56 @@ int tb_open(test_backend *tb, const char *name)
         return 0;
     }
 #endif
+#ifdef PATRON_TEST_HAVE_PG
+    if (strcmp(name, "postgres") == 0) {
+        static unsigned seq;
+        const char *conninfo = getenv("PATRON_TEST_PG");
+        char *err = NULL, table[128], sql[512];
+        patron_pg_ref_table orders = { "order", NULL, "customer_id", "order_id", 0 };
+        patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+        if (!conninfo || !*conninfo) {
+            fprintf(stderr, "postgres backend: PATRON_TEST_PG is not set (run the suite through "
+                            "tests/pg/cluster.sh run, as meson test does)\n");
+            return -1;
+        }
+        /* a schema of its own per store: tests never see each other's rows */
+        snprintf(tb->pg_schema, sizeof tb->pg_schema, "t_%ld_%u_%lx", (long)getpid(), seq++,
+                 (unsigned long)time(NULL) & 0xFFFFFu);
+        snprintf(table, sizeof table, "%s.test_orders", tb->pg_schema);
+        orders.table = table;
+        o.schema = tb->pg_schema;
+        o.ref_tables = &orders;
+        o.n_ref_tables = 1;
+        if (patron_pg_store_open(&tb->ops_copy, &tb->ctx, &err, conninfo, &o) != PATRON_OK) {
+            fprintf(stderr, "postgres store: %s\n", err ? err : "?");
+            patron_free(err);
+            return -1;
+        }
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE \"%s\".test_orders (order_id text PRIMARY KEY, customer_id bigint, "
+                 "total text)",
+                 tb->pg_schema);
+        if (pg_exec(tb, sql) != 0) {
+            tb->ops_copy.destroy(tb->ctx);
+            return -1;
+        }
+        tb->ops = &tb->ops_copy;
+        return 0;
+    }
+#endif
     fprintf(stderr, "unknown or unavailable backend '%s'\n", name);
     return -1;
 }
 
 void tb_close(test_backend *tb)
 {
+#ifdef PATRON_TEST_HAVE_PG
+    if (tb->pg_schema[0] && tb->ctx) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", tb->pg_schema);
+        pg_exec(tb, sql);
+    }
+#endif
     if (tb->ops && tb->ops->destroy)
         tb->ops->destroy(tb->ctx);
     patron_memstore_free(tb->ms);
@@ -140,6 +200,24 @@ int tb_add_order(test_backend *tb, const char *order_id, int64_t customer_id)
         return rc == SQLITE_DONE ? 0 : -1;
     }
 #endif
+#ifdef PATRON_TEST_HAVE_PG
+    if (tb->pg_schema[0]) {
+        char sql[256], num[24];
+        const char *params[2];
+        PGresult *r;
+        int ok;
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO \"%s\".test_orders(order_id, customer_id, total) VALUES ($1, $2, '9.99')",
+                 tb->pg_schema);
+        snprintf(num, sizeof num, "%lld", (long long)customer_id);
+        params[0] = order_id;
+        params[1] = num;
+        r = PQexecParams(patron_pg_handle(tb->ctx), sql, 2, NULL, params, NULL, NULL, 0);
+        ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        return ok ? 0 : -1;
+    }
+#endif
     return -1;
 }
 
@@ -159,6 +237,21 @@ int64_t tb_order_owner(test_backend *tb, const char *order_id)
         if (sqlite3_step(st) == SQLITE_ROW)
             owner = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
+        return owner;
+    }
+#endif
+#ifdef PATRON_TEST_HAVE_PG
+    if (tb->pg_schema[0]) {
+        char sql[256];
+        const char *params[1] = { order_id };
+        PGresult *r;
+        int64_t owner = -1;
+        snprintf(sql, sizeof sql, "SELECT customer_id FROM \"%s\".test_orders WHERE order_id = $1",
+                 tb->pg_schema);
+        r = PQexecParams(patron_pg_handle(tb->ctx), sql, 1, NULL, params, NULL, NULL, 0);
+        if (r && PQresultStatus(r) == PGRES_TUPLES_OK)
+            owner = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+        PQclear(r);
         return owner;
     }
 #endif

@@ -18,6 +18,7 @@ typedef struct test_backend {
     patron_memstore *ms; /* the memory store, for "memory" */
     const char *const *probe_orders; /* orders store_fingerprint() reports, or NULL */
     bool fp_no_revision; /* store_fingerprint() leaves out revisions and update times */
+    char pg_schema[64]; /* "postgres": the test's own schema on the server, else "" */
 } test_backend;
 
 /* The backend the suite runs against: argv[1] if given, else the

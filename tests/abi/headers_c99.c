@@ -5,6 +5,9 @@
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
 #endif
+#ifdef PATRON_TEST_HAVE_PG
+#include <patron/postgres.h>
+#endif
 #include <stdio.h>
 
 int main(void)
@@ -21,6 +24,19 @@ int main(void)
     if (so.version != PATRON_SQLITE_OPTIONS_VERSION || si.version != so.version || si.table_prefix ||
         si.n_ref_tables || patron_sqlite_handle(NULL) != NULL)
         return 1;
+#endif
+#ifdef PATRON_TEST_HAVE_PG
+    {
+        patron_pg_options po = PATRON_PG_OPTIONS_INIT;
+        patron_pg_options pi;
+        patron_pg_ref_table prt = { "order", "shop.orders", "customer_id", "order_id", PATRON_PG_REF_PINNED };
+        patron_pg_options_init(&pi);
+        po.ref_tables = &prt;
+        po.n_ref_tables = 1;
+        if (po.version != PATRON_PG_OPTIONS_VERSION || pi.version != po.version || pi.schema ||
+            pi.table_prefix || pi.n_ref_tables || pi.retry_budget || patron_pg_handle(NULL) != NULL)
+            return 1;
+    }
 #endif
     if (ops.version != PATRON_STORE_VERSION || f.locked != PATRON_FILTER_ANY)
         return 1;

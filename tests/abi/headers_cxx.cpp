@@ -5,6 +5,9 @@
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
 #endif
+#ifdef PATRON_TEST_HAVE_PG
+#include <patron/postgres.h>
+#endif
 #include <cstdio>
 #include <cstring>
 
@@ -19,6 +22,14 @@ int main()
     patron_sqlite_options_init(&si);
     if (so.version != PATRON_SQLITE_OPTIONS_VERSION || si.version != so.version ||
         patron_sqlite_handle(nullptr) != nullptr)
+        return 1;
+#endif
+#ifdef PATRON_TEST_HAVE_PG
+    patron_pg_options po = PATRON_PG_OPTIONS_INIT;
+    patron_pg_options pi;
+    patron_pg_options_init(&pi);
+    if (po.version != PATRON_PG_OPTIONS_VERSION || pi.version != po.version ||
+        patron_pg_handle(nullptr) != nullptr)
         return 1;
 #endif
     if (ops.version != PATRON_STORE_VERSION || f.locked != PATRON_FILTER_ANY)

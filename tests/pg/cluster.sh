@@ -11,6 +11,8 @@
 #   tests/pg/cluster.sh run CMD ARG..  run CMD with PATRON_TEST_PG set: the
 #                                      caller's if set, else a cluster of its
 #                                      own for the duration of CMD
+#   tests/pg/cluster.sh check          print the directory of PostgreSQL's
+#                                      binaries; fail if there is none
 #
 # Usage from a shell:  eval "$(tests/pg/cluster.sh start)"; ...;
 #                      tests/pg/cluster.sh stop "$PATRON_TEST_PG_DIR"
@@ -115,5 +117,6 @@ case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) die "usage: cluster.sh start | stop DIR | run CMD [ARG...]" ;;
+  check) d=$(bindir) && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && echo "$d" ;;
+  *) die "usage: cluster.sh start | stop DIR | run CMD [ARG...] | check" ;;
 esac
