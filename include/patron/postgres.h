@@ -212,8 +212,9 @@ typedef struct patron_pg_options {
     /** PATRON_PG_* flags, or 0. */
     unsigned flags;
     /** The schema of patron's tables; NULL: PATRON_PG_DEFAULT_SCHEMA.
-     *  Letters, digits and `_`, 1 to PATRON_PG_SCHEMA_MAX bytes; created
-     *  when missing (unless READONLY or NOCREATE). */
+     *  Letters, digits and `_`, 1 to PATRON_PG_SCHEMA_MAX bytes, not
+     *  starting with "pg_"; created when missing (unless READONLY or
+     *  NOCREATE). */
     const char *schema;
     /** Put in front of every table and index name; NULL:
      *  PATRON_PG_DEFAULT_PREFIX.  Letters, digits and `_`, at most

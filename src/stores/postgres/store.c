@@ -1628,6 +1628,11 @@ static patron_status take_options(ppg *s, const patron_pg_options *o, char *msg,
                  schema, strlen(schema) > 40 ? "..." : "", PATRON_PG_SCHEMA_MAX);
         return PATRON_E_INVALID;
     }
+    if (strncmp(schema, "pg_", 3) == 0) {
+        snprintf(msg, msgsz, "schema \"%.40s\" is not allowed: names starting with pg_ are "
+                             "PostgreSQL's own", schema);
+        return PATRON_E_INVALID;
+    }
     if (!plain_ident(prefix, PATRON_PG_PREFIX_MAX, 1)) {
         snprintf(msg, msgsz, "table prefix \"%.40s%s\" is not allowed: use letters, digits and '_', at most %d bytes",
                  prefix, strlen(prefix) > 40 ? "..." : "", PATRON_PG_PREFIX_MAX);

@@ -1,0 +1,589 @@
+/* Tests of libpatron-pg that are specific to PostgreSQL (the contract
+ * suites run against it from tests/meson.build): plans of the key
+ * statements, host transactions on the host's PGconn, numbers and the
+ * advisory lock across connections, schema versions, options, a lost
+ * connection.  White-box: links the store's internal library to reach the
+ * names of its prepared statements.  Needs PATRON_TEST_PG (meson runs it
+ * inside tests/pg/cluster.sh run). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pg_internal.h"
+
+typedef struct fixture {
+    char schema[64];
+    PGconn *admin; /* the test's own connection, for raw SQL */
+} fixture;
+
+static const char *conninfo(void)
+{
+    const char *c = getenv("PATRON_TEST_PG");
+    return c && *c ? c : NULL;
+}
+
+static void quiet(void *arg, const char *m)
+{
+    (void)arg;
+    (void)m;
+}
+
+static int setup(void **state)
+{
+    static unsigned seq;
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || !conninfo()) {
+        fprintf(stderr, "PATRON_TEST_PG is not set (run through tests/pg/cluster.sh run)\n");
+        free(f);
+        return -1;
+    }
+    snprintf(f->schema, sizeof f->schema, "tp_%ld_%u", (long)getpid(), seq++);
+    f->admin = PQconnectdb(conninfo());
+    if (PQstatus(f->admin) != CONNECTION_OK) {
+        fprintf(stderr, "%s", PQerrorMessage(f->admin));
+        PQfinish(f->admin);
+        free(f);
+        return -1;
+    }
+    PQsetNoticeProcessor(f->admin, quiet, NULL);
+    *state = f;
+    return 0;
+}
+
+static void sql_ok(PGconn *c, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    PGresult *r;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    r = PQexec(c, sql);
+    if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+static long long sql_int(PGconn *c, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    PGresult *r;
+    long long v;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    r = PQexec(c, sql);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", f->schema);
+    PQclear(PQexec(f->admin, sql));
+    PQfinish(f->admin);
+    free(f);
+    return 0;
+}
+
+static patron_db *open_db(fixture *f, unsigned flags, patron_pg **store)
+{
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    char *msg = NULL;
+    o.schema = f->schema;
+    o.flags = flags;
+    if (patron_db_open_postgres(&db, store, &msg, conninfo(), &o) != PATRON_OK)
+        fail_msg("open: %s", msg ? msg : "?");
+    return db;
+}
+
+static patron_customer *person(const char *first, const char *last, const char *email)
+{
+    patron_customer *c = NULL;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, first), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, last), PATRON_OK);
+    if (email)
+        assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, email), PATRON_OK);
+    return c;
+}
+
+static int64_t create(patron_db *db, const char *first, const char *last, const char *number,
+                      char *num_out, size_t cap)
+{
+    patron_customer *c = person(first, last, NULL);
+    int64_t id;
+    patron_status st;
+    if (number)
+        assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, number), PATRON_OK);
+    st = patron_db_create(db, c);
+    if (st != PATRON_OK)
+        fail_msg("create %s %s: %s", first, last, patron_db_errmsg(db));
+    id = patron_customer_id(c);
+    if (num_out)
+        snprintf(num_out, cap, "%s", patron_customer_get(c, PATRON_F_NUMBER));
+    patron_customer_free(c);
+    return id;
+}
+
+/* ---- plans --------------------------------------------------------------- */
+
+static int count_ids(void *ctx, int64_t id)
+{
+    (void)id;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The plan of prepared statement `st` of store `s` for (kind, value). */
+static char *plan_of(patron_pg *s, enum ppg_stmt st, int kind, const char *value)
+{
+    char sql[256], *out;
+    size_t len = 0, cap = 4096;
+    PGresult *r;
+    char *lit = PQescapeLiteral(s->conn, value, strlen(value));
+    snprintf(sql, sizeof sql, "EXPLAIN EXECUTE \"%s_%d\"(%d, %s)", s->stmt_base, (int)st, kind, lit);
+    PQfreemem(lit);
+    r = PQexec(s->conn, sql);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(s->conn));
+    out = calloc(1, cap);
+    assert_non_null(out);
+    for (int i = 0; i < PQntuples(r); i++) {
+        int w = snprintf(out + len, cap - len, "%s\n", PQgetvalue(r, i, 0));
+        assert_true(w > 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    PQclear(r);
+    return out;
+}
+
+static void assert_index_plan(const char *what, const char *plan, const char *table)
+{
+    printf("-- %s\n%s", what, plan);
+    if (strstr(plan, "Seq Scan"))
+        fail_msg("%s: a sequential scan:\n%s", what, plan);
+    if (!strstr(plan, "Index"))
+        fail_msg("%s: no index in the plan:\n%s", what, plan);
+    if (!strstr(plan, table))
+        fail_msg("%s: table %s not in the plan:\n%s", what, table, plan);
+}
+
+/* Candidate lookup and the frequency count are index scans, on a table of
+ * realistic size and statistics (ANALYZE, nothing disabled), with the plan
+ * PostgreSQL picks for the given values and with its generic plan (what a
+ * prepared statement runs after a few executions). */
+static void test_explain_lookup_and_count(void **state)
+{
+    fixture *f = *state;
+    patron_pg *s = NULL;
+    patron_db *db = open_db(f, 0, &s);
+    patron_store_ops ops;
+    void *ctx = NULL;
+    char *msg = NULL;
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    uint64_t n = 0;
+    int hits = 0;
+    char email[64];
+
+    for (int i = 0; i < 50; i++) {
+        patron_customer *c;
+        snprintf(email, sizeof email, "person%d@example.de", i);
+        c = person(i % 2 ? "Anna" : "Bernd", i % 3 ? "Müller" : "Schmidt", email);
+        assert_int_equal(patron_db_create(db, c), PATRON_OK);
+        patron_customer_free(c);
+    }
+    /* 200 000 customers' worth of keys of four kinds, and their counts:
+     * the shape of a real key table (many distinct values per kind). */
+    sql_ok(f->admin,
+           "INSERT INTO \"%s\".patron_customer_keys(kind, value, customer_id) "
+           "SELECT k, 'v' || (i %% 50000)::text || '-' || k::text, 1000 + i "
+           "FROM generate_series(1, 200000) AS i, (VALUES (1), (3), (100), (120)) AS t(k)",
+           f->schema);
+    sql_ok(f->admin,
+           "INSERT INTO \"%s\".patron_key_counts(kind, value, n) "
+           "SELECT kind, value, count(*) FROM \"%s\".patron_customer_keys "
+           "WHERE kind IN (100, 120) GROUP BY kind, value "
+           "ON CONFLICT (kind, value) DO UPDATE SET n = excluded.n",
+           f->schema, f->schema);
+    sql_ok(f->admin, "ANALYZE \"%s\".patron_customer_keys", f->schema);
+    sql_ok(f->admin, "ANALYZE \"%s\".patron_key_counts", f->schema);
+
+    /* a store of its own, to prepare the statements on a known connection */
+    o.schema = f->schema;
+    if (patron_pg_store_open(&ops, &ctx, &msg, conninfo(), &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    s = ctx;
+    assert_int_equal(ops.begin_read(ctx), 0);
+    assert_int_equal(ops.lookup(ctx, PATRON_KEY_EMAIL, "v17-3", count_ids, &hits), 0);
+    assert_int_equal(hits, 4); /* 200000 / 50000 */
+    assert_int_equal(ops.count(ctx, PATRON_KEY_EMAIL, "v17-3", &n), 0); /* not counted: index */
+    assert_int_equal(n, 4);
+    assert_int_equal(ops.count(ctx, 100, "v17-100", &n), 0); /* counted: key_counts */
+    assert_int_equal(n, 4);
+    assert_int_equal(ops.commit(ctx), 0);
+
+    for (int generic = 0; generic < 2; generic++) {
+        char *p;
+        sql_ok(s->conn, "SET plan_cache_mode = %s", generic ? "force_generic_plan" : "auto");
+        p = plan_of(s, ST_KEY_LOOKUP, PATRON_KEY_EMAIL, "v17-3");
+        assert_index_plan(generic ? "lookup (generic plan)" : "lookup", p, "patron_customer_keys");
+        free(p);
+        p = plan_of(s, ST_KEY_COUNT, PATRON_KEY_EMAIL, "v17-3");
+        assert_index_plan(generic ? "count, uncounted kind (generic plan)" : "count, uncounted kind",
+                          p, "patron_customer_keys");
+        free(p);
+        p = plan_of(s, ST_KEY_COUNTED, 100, "v17-100");
+        assert_index_plan(generic ? "count, counted kind (generic plan)" : "count, counted kind", p,
+                          "patron_key_counts");
+        free(p);
+        /* a blocking key of the matcher */
+        p = plan_of(s, ST_KEY_LOOKUP, 120, "v4711-120");
+        assert_index_plan(generic ? "lookup kind 120 (generic plan)" : "lookup kind 120", p,
+                          "patron_customer_keys");
+        free(p);
+    }
+    sql_ok(s->conn, "RESET plan_cache_mode");
+    patron_pg_close(ctx);
+    patron_db_close(db);
+}
+
+/* ---- host transactions on the host's connection --------------------------- */
+
+static void test_host_transaction_on_host_conn(void **state)
+{
+    fixture *f = *state;
+    PGconn *conn = PQconnectdb(conninfo());
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    patron_pg *s = NULL;
+    patron_customer *c;
+    char *msg = NULL, num[32];
+    int64_t ids[8];
+    size_t n = 0;
+
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    PQsetNoticeProcessor(conn, quiet, NULL);
+    o.schema = f->schema;
+    /* opened inside the host's transaction: the tables are created in it */
+    sql_ok(conn, "BEGIN");
+    if (patron_db_open_postgres_conn(&db, &s, &msg, conn, &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    assert_ptr_equal(patron_pg_handle(s), conn);
+    sql_ok(conn, "CREATE TABLE \"%s\".orders (id text PRIMARY KEY, customer_id bigint)", f->schema);
+    sql_ok(conn, "COMMIT");
+
+    create(db, "Anna", "Alt", NULL, num, sizeof num);
+    assert_string_equal(num, "K000001");
+
+    /* rolled back as a whole by the host: records, counter, claims */
+    sql_ok(conn, "BEGIN");
+    create(db, "Bernd", "Bau", NULL, num, sizeof num);
+    create(db, "Clara", "Chor", "M-77", NULL, 0);
+    sql_ok(conn, "ROLLBACK");
+    assert_int_equal(patron_db_list(db, ids, &n, 8, NULL, 0), PATRON_OK);
+    assert_int_equal(n, 1);
+    create(db, "Bernd", "Bau", NULL, num, sizeof num);
+    assert_string_equal(num, "K000002");
+    create(db, "Clara", "Chor", "M-77", NULL, 0); /* the claim went with the rollback */
+
+    /* a failing call undoes only itself; the host's row commits with
+     * patron's */
+    sql_ok(conn, "BEGIN");
+    sql_ok(conn, "INSERT INTO \"%s\".orders VALUES ('A-1', 1)", f->schema);
+    c = person("Dora", "Dach", NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, "K000001"), PATRON_OK);
+    assert_int_equal(patron_db_create(db, c), PATRON_E_EXISTS);
+    patron_customer_free(c);
+    assert_int_equal(PQtransactionStatus(conn), PQTRANS_INTRANS);
+    create(db, "Emil", "Eck", NULL, num, sizeof num);
+    assert_string_equal(num, "K000003");
+    sql_ok(conn, "COMMIT");
+    assert_int_equal(patron_db_list(db, ids, &n, 8, NULL, 0), PATRON_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".orders", f->schema), 1);
+
+    /* a failed host transaction is not written into */
+    sql_ok(conn, "BEGIN");
+    PQclear(PQexec(conn, "SELECT 1/0"));
+    assert_int_equal(PQtransactionStatus(conn), PQTRANS_INERROR);
+    c = person("Fritz", "Fall", NULL);
+    assert_int_equal(patron_db_create(db, c), PATRON_E_STORE);
+    assert_non_null(strstr(patron_db_errmsg(db), "roll it back"));
+    patron_customer_free(c);
+    sql_ok(conn, "ROLLBACK");
+
+    /* patron_pg_begin / commit / rollback on the host's connection */
+    assert_int_equal(patron_pg_begin(s), PATRON_OK);
+    assert_int_equal(patron_pg_begin(s), PATRON_E_STATE);
+    create(db, "Gerd", "Gans", NULL, NULL, 0);
+    assert_int_equal(patron_pg_rollback(s), PATRON_OK);
+    assert_int_equal(patron_pg_commit(s), PATRON_E_STATE);
+    assert_int_equal(patron_db_list(db, ids, &n, 8, NULL, 0), PATRON_OK);
+    assert_int_equal(n, 4);
+
+    /* closing leaves the host's connection open and clean: a second store
+     * on it prepares its statements again */
+    patron_db_close(db);
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    assert_int_equal(sql_int(conn, "SELECT count(*) FROM pg_prepared_statements"), 0);
+    if (patron_db_open_postgres_conn(&db, &s, &msg, conn, &o) != PATRON_OK)
+        fail_msg("reopen: %s", msg);
+    create(db, "Hanna", "Hof", NULL, num, sizeof num);
+    assert_string_equal(num, "K000004");
+    patron_db_close(db);
+    PQfinish(conn);
+}
+
+/* ---- several connections --------------------------------------------------- */
+
+static void test_numbers_across_connections(void **state)
+{
+    fixture *f = *state;
+    patron_db *a = open_db(f, 0, NULL), *b = open_db(f, 0, NULL);
+    patron_customer *c;
+    char num[32], prev[32] = "";
+
+    create(a, "Anna", "Alt", "M-1", NULL, 0);
+    c = person("Bernd", "Bau", NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, "M-1"), PATRON_OK);
+    assert_int_equal(patron_db_create(b, c), PATRON_E_EXISTS);
+    patron_customer_free(c);
+    /* drawn numbers alternate between the connections, never twice */
+    for (int i = 0; i < 10; i++) {
+        create(i % 2 ? a : b, "Clara", "Chor", NULL, num, sizeof num);
+        assert_true(strcmp(num, prev) > 0);
+        snprintf(prev, sizeof prev, "%s", num);
+    }
+    assert_string_equal(prev, "K000010");
+    /* a number taken by hand is skipped by the counter, from the other
+     * connection too */
+    create(a, "Dora", "Dach", "K000011", NULL, 0);
+    create(b, "Emil", "Eck", NULL, num, sizeof num);
+    assert_string_equal(num, "K000012");
+    patron_db_close(a);
+    patron_db_close(b);
+}
+
+typedef struct waiter {
+    patron_db *db;
+    volatile int done;
+    patron_status st;
+} waiter;
+
+static void *create_in_thread(void *arg)
+{
+    waiter *w = arg;
+    patron_customer *c = person("Wart", "Weile", NULL);
+    w->st = patron_db_create(w->db, c);
+    patron_customer_free(c);
+    w->done = 1;
+    return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* Writers are serialised by the store's advisory lock; readers are not. */
+static void test_writers_serialise_readers_do_not_wait(void **state)
+{
+    fixture *f = *state;
+    patron_pg *sa = NULL;
+    patron_db *a = open_db(f, 0, &sa), *b = open_db(f, 0, NULL), *r = open_db(f, 0, NULL);
+    patron_customer *loaded = NULL;
+    pthread_t t;
+    waiter w = { b, 0, PATRON_E_STATE };
+    int64_t id = create(a, "Anna", "Alt", NULL, NULL, 0);
+
+    assert_int_equal(patron_pg_begin(sa), PATRON_OK); /* holds the lock */
+    assert_int_equal(sql_int(f->admin,
+                             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                             "AND ((classid::bigint << 32) | objid::bigint) = %lld",
+                             (long long)patron_pg_lock_key(sa)),
+                     1);
+    assert_int_equal(pthread_create(&t, NULL, create_in_thread, &w), 0);
+    sleep_ms(500);
+    assert_false(w.done); /* b waits for a's transaction */
+    /* a reader does not wait */
+    assert_int_equal(patron_db_load(r, &loaded, id), PATRON_OK);
+    patron_customer_free(loaded);
+    assert_false(w.done);
+    create(a, "Bernd", "Bau", NULL, NULL, 0);
+    assert_int_equal(patron_pg_commit(sa), PATRON_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(w.done);
+    assert_int_equal(w.st, PATRON_OK);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 3);
+    patron_db_close(a);
+    patron_db_close(b);
+    patron_db_close(r);
+}
+
+/* ---- schema versions, flags, options ----------------------------------------- */
+
+static void test_schema_versions_and_flags(void **state)
+{
+    fixture *f = *state;
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    patron_customer *c;
+    char *msg = NULL;
+
+    o.schema = f->schema;
+    o.flags = PATRON_PG_NOCREATE;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_NOT_FOUND);
+    assert_non_null(msg);
+    patron_free(msg);
+    o.flags = PATRON_PG_READONLY;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_NOT_FOUND);
+    patron_free(msg);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM pg_namespace WHERE nspname = '%s'", f->schema), 0);
+
+    db = open_db(f, 0, NULL);
+    create(db, "Anna", "Alt", NULL, NULL, 0);
+    patron_db_close(db);
+    assert_int_equal(sql_int(f->admin, "SELECT value FROM \"%s\".patron_schema WHERE name = 'version'",
+                             f->schema),
+                     PATRON_PG_SCHEMA_VERSION);
+
+    /* read-only: reads work, writes are refused and change nothing */
+    db = open_db(f, PATRON_PG_READONLY, NULL);
+    {
+        int64_t ids[4];
+        size_t n = 0;
+        assert_int_equal(patron_db_list(db, ids, &n, 4, NULL, 0), PATRON_OK);
+        assert_int_equal(n, 1);
+    }
+    c = person("Bernd", "Bau", NULL);
+    assert_int_not_equal(patron_db_create(db, c), PATRON_OK);
+    patron_customer_free(c);
+    patron_db_close(db);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 1);
+
+    /* tables of a newer library are refused */
+    sql_ok(f->admin, "UPDATE \"%s\".patron_schema SET value = 99 WHERE name = 'version'", f->schema);
+    o.flags = 0;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_ABI);
+    assert_non_null(strstr(msg, "99"));
+    patron_free(msg);
+    assert_null(db);
+}
+
+static void test_bad_options_and_connection(void **state)
+{
+    fixture *f = *state;
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_pg_ref_table bad_ref = { "order", "orders; DROP TABLE x", "customer_id", "id", 0 };
+    patron_db *db = NULL;
+    char *msg = NULL;
+
+    o.schema = "a-b";
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    assert_non_null(strstr(msg, "schema"));
+    patron_free(msg);
+    o.schema = "pg_reserved"; /* PostgreSQL's own */
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    assert_non_null(strstr(msg, "pg_"));
+    patron_free(msg);
+    o.schema = f->schema;
+    o.table_prefix = "much_too_long_a_prefix_for_patron_tables";
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    patron_free(msg);
+    o.table_prefix = NULL;
+    o.retry_budget = 5000;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    patron_free(msg);
+    o.retry_budget = 0;
+    o.ref_tables = &bad_ref;
+    o.n_ref_tables = 1;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    assert_non_null(strstr(msg, "ref_tables[0]"));
+    patron_free(msg);
+    o.n_ref_tables = 0;
+    o.version = 99;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_ABI);
+    patron_free(msg);
+    o.version = PATRON_PG_OPTIONS_VERSION;
+    o.flags = 1u << 20;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, conninfo(), &o), PATRON_E_INVALID);
+    patron_free(msg);
+    o.flags = 0;
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg, NULL, &o), PATRON_E_INVALID);
+    patron_free(msg);
+    assert_int_equal(patron_db_open_postgres_conn(&db, NULL, &msg, NULL, &o), PATRON_E_INVALID);
+    patron_free(msg);
+
+    /* no server there: a clear message without the password */
+    assert_int_equal(patron_db_open_postgres(&db, NULL, &msg,
+                                             "host=127.0.0.1 port=1 user=x password=SECRETPW "
+                                             "connect_timeout=5",
+                                             &o),
+                     PATRON_E_STORE);
+    assert_non_null(strstr(msg, "cannot connect"));
+    assert_null(strstr(msg, "SECRETPW"));
+    patron_free(msg);
+    assert_null(db);
+    /* nothing was created by the refused opens */
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM pg_namespace WHERE nspname = '%s'", f->schema), 0);
+}
+
+/* The server ends the store's session: the call running then fails
+ * cleanly, the next one reconnects. */
+static void test_lost_connection_is_reset(void **state)
+{
+    fixture *f = *state;
+    patron_pg *s = NULL;
+    patron_db *db = open_db(f, 0, &s);
+    patron_customer *c;
+    patron_status st;
+    char num[32];
+    int64_t ids[8];
+    size_t n = 0;
+
+    create(db, "Anna", "Alt", NULL, NULL, 0);
+    sql_ok(f->admin, "SELECT pg_terminate_backend(%d)", PQbackendPID(patron_pg_handle(s)));
+    sleep_ms(200);
+    c = person("Bernd", "Bau", NULL);
+    st = patron_db_create(db, c);
+    patron_customer_free(c);
+    if (st != PATRON_OK)
+        assert_int_equal(st, PATRON_E_STORE);
+    create(db, "Clara", "Chor", NULL, num, sizeof num);
+    assert_int_equal(patron_db_list(db, ids, &n, 8, NULL, 0), PATRON_OK);
+    assert_int_equal(n, st == PATRON_OK ? 3 : 2);
+    assert_string_equal(num, st == PATRON_OK ? "K000003" : "K000002");
+    patron_db_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_explain_lookup_and_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_versions_and_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_options_and_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_connection_is_reset, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
