@@ -143,8 +143,8 @@ static int open_pg(cli *ctx, int create)
         ctx->db = NULL;
         ctx->pg = NULL;
         if (st == PATRON_E_NOT_FOUND && !create)
-            cli_fail(ctx, "no patron tables in the database '%s' (a command that adds customers creates them)",
-                     shown_path(ctx));
+            cli_fail(ctx, "no database of patron at '%s': it has no patron tables (a command that adds"
+                     " customers creates them)", shown_path(ctx));
         else {
             /* libpq's messages come in lines ("\n\tIs the server running ..."):
              * one line here, as every message of the tool */

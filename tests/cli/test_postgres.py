@@ -6,7 +6,9 @@ Each test gets a database of its own (CREATE DATABASE, dropped after).
 Besides a few tests of its own (the URI forms, a password never printed,
 two processes importing at once), this module runs the SQLite suites of
 merging (orders re-linked and restored), the lifecycle (register, activate,
-lock, groups) and the review queue unchanged against PostgreSQL: the
+lock, groups), the review queue, dedupe and match, the model, import
+(rejects, dialects, German Excel files) and the export round trip unchanged
+against PostgreSQL: the
 CliTest fixture is switched to a PostgreSQL URI for every test in this
 process, and its sql() reads the tables with psql.
 """
@@ -96,6 +98,23 @@ clitest.CliTest.sql = _pg_sql
 from test_merge import Merge  # noqa: E402,F401
 from test_lifecycle import Lifecycle  # noqa: E402,F401
 from test_review import Review  # noqa: E402,F401
+from test_match import Dedupe, Match  # noqa: E402,F401
+from test_model import Model  # noqa: E402,F401
+from test_import import Rejects, Dialects  # noqa: E402,F401
+from test_excel import GermanExcel, UnknownFieldNames  # noqa: E402,F401
+import test_roundtrip  # noqa: E402
+
+
+class RoundTrip(test_roundtrip.RoundTrip):
+    @unittest.skip("writes invalid UTF-8 into the SQLite file; a PostgreSQL UTF8 database refuses such bytes"
+                   " itself")
+    def test_unreadable_row_is_reported_and_left_out(self):
+        pass
+
+
+# Not here: test_durability (it reads SQLite's file while an import runs
+# and expects batches of 10 000 rows within seconds), test_usage (no
+# database needed), test_review_html (a browser; the page is the library's).
 
 
 class Postgres(clitest.CliTest):
@@ -116,6 +135,7 @@ class Postgres(clitest.CliTest):
 
     def test_read_command_on_an_empty_database_creates_nothing(self):
         err = self.fails(1, "show", "K000001")
+        self.assertIn("no database of patron at", err)
         self.assertIn("no patron tables", err)
         self.assertEqual(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
                          [(0,)])
