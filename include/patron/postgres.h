@@ -32,7 +32,8 @@
  *
  * Every patron call is one transaction:
  *  - a call that may write (create, update, delete, merge, undo, activate,
- *    lock, group changes, ...) begins with `BEGIN` (READ COMMITTED) and at
+ *    lock, group changes, ...) begins with `BEGIN ISOLATION LEVEL READ
+ *    COMMITTED` (whatever the session's default) and at
  *    once takes a transaction-scoped advisory lock,
  *    `pg_advisory_xact_lock(key)`, where key is a 64-bit hash of
  *    "<schema>.<prefix>" (patron_pg_lock_key() gives it).  So all writing
@@ -50,14 +51,24 @@
  *  - should `BEGIN` or the lock still fail with a serialisation failure
  *    (SQLSTATE 40001) or a deadlock (40P01) — possible only when the host
  *    takes locks of its own in the same database — the store rolls back
- *    and tries again, up to patron_pg_options.retry_budget times
- *    (default PATRON_PG_DEFAULT_RETRIES).  Nothing of the call has run
- *    then, so a retry is always safe.  A failure later in the call is not
- *    retried (the library's work between begin() and commit() is not
- *    repeatable by the store): the call fails with PATRON_E_STORE, changes
- *    nothing, and its message names the SQLSTATE and the retry budget.
- *  - a lost connection fails the call with PATRON_E_STORE; the next call
- *    tries PQreset() once before it begins (never inside a transaction).
+ *    (inside a host transaction: to its savepoint) and tries again, up to
+ *    patron_pg_options.retry_budget times (default
+ *    PATRON_PG_DEFAULT_RETRIES).  Nothing of the call has run then, so a
+ *    retry is always safe; when the budget is spent the call fails with
+ *    PATRON_E_STORE and a message naming the SQLSTATE and the budget.  A
+ *    failure later in the call is not retried (the library's work between
+ *    begin() and commit() cannot be repeated by the store): the call fails
+ *    with PATRON_E_STORE, changes nothing, and its message names the
+ *    SQLSTATE.  Between patron calls of any processes neither can happen:
+ *    every writer holds the one advisory lock before it touches a row.
+ *  - `BEGIN` and the lock go to the server in one round trip (a simple
+ *    query of two statements whose only value is the lock key); every
+ *    other statement is prepared.
+ *  - a lost connection fails the call with PATRON_E_STORE and changes
+ *    nothing (the server rolls the transaction back); on the store's own
+ *    connection the next call tries PQreset() once before it begins, on a
+ *    host's connection it fails until the host has reconnected it
+ *    (PQreset()); the store then prepares its statements again.
  *
  * Host transactions: when the connection already is inside a transaction
  * (the host's `BEGIN` on patron_pg_handle() or on its own PGconn, or
@@ -69,6 +80,11 @@
  * writes many customers per transaction, and how a host writes its own
  * rows (an order) atomically with patron's.  A call on a connection whose
  * transaction has failed (PQTRANS_INERROR) is refused with PATRON_E_STORE.
+ * The host's transaction should be READ COMMITTED (PostgreSQL's default;
+ * patron_pg_begin() makes it so): under REPEATABLE READ or SERIALIZABLE
+ * its snapshot may be older than the moment it got patron's lock, so it
+ * would not see another process's last write (an update could then fail
+ * with a serialisation failure, which is not retried).
  *
  * Customer numbers
  * ----------------
@@ -112,8 +128,10 @@
  *                    -- kinds (no hash: PostgreSQL's btree handles text)
  *     key_counts (kind integer, value text, n bigint,
  *                 PRIMARY KEY (kind, value))
- *                    -- how many customers hold a key, for the matcher's
- *                    -- frequencies; kept with every key written
+ *                    -- how many customers hold a key of the kinds the
+ *                    -- matcher weighs (100-102, 120-123), kept in the
+ *                    -- statement that writes or deletes the key; a row
+ *                    -- may stay with n = 0
  *     match_forms (customer_id bigint PRIMARY KEY, form bytea)
  *     used_numbers (number text PRIMARY KEY)      -- never emptied
  *     counters (name text PRIMARY KEY, value bigint)

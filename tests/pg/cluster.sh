@@ -30,10 +30,10 @@ set -euo pipefail
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 bindir() {
-  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+  if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return 0; fi
   local d
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-  if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
   d=$(command -v initdb 2>/dev/null || true)
   [ -n "$d" ] || die "PostgreSQL's initdb not found (apt-get install postgresql, or set PG_BINDIR)"
   dirname "$d"
@@ -107,8 +107,11 @@ cmd_run() {
   local exports rc=0
   exports=$(cmd_start)
   eval "$exports"
-  # shellcheck disable=SC2064
-  trap "cmd_stop '$PATRON_TEST_PG_DIR'" EXIT INT TERM
+  # stopped once, however CMD ends (a timeout's SIGTERM included)
+  # (set +e: in a trap, a bare `return` gives the status CMD ended with)
+  trap 'set +e; if [ -d "$PATRON_TEST_PG_DIR/data" ]; then cmd_stop "$PATRON_TEST_PG_DIR"; fi' EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
   "$@" || rc=$?
   exit "$rc"
 }

@@ -264,6 +264,64 @@ static void test_explain_lookup_and_count(void **state)
     patron_db_close(db);
 }
 
+/* ---- key counts stay exact ---------------------------------------------------- */
+
+/* Keys of counted kinds whose count in key_counts differs from the rows in
+ * customer_keys (zero-count rows may stay in key_counts). */
+static long long count_mismatches(fixture *f)
+{
+    return sql_int(f->admin,
+                   "SELECT count(*) FROM (SELECT kind, value, count(*) AS n FROM \"%s\".patron_customer_keys"
+                   " WHERE kind IN (" PPG_COUNTED_KINDS ") GROUP BY kind, value) AS a"
+                   " FULL JOIN (SELECT kind, value, n FROM \"%s\".patron_key_counts WHERE n <> 0) AS b"
+                   " USING (kind, value) WHERE a.n IS DISTINCT FROM b.n",
+                   f->schema, f->schema);
+}
+
+static void test_key_counts_exact(void **state)
+{
+    fixture *f = *state;
+    patron_db *db = open_db(f, 0, NULL);
+    int64_t ids[12], journal = 0, undo = 0;
+    patron_merge_plan *plan = NULL;
+    patron_customer *c = NULL;
+    char email[64];
+
+    for (int i = 0; i < 12; i++) {
+        patron_customer *p;
+        size_t a;
+        snprintf(email, sizeof email, "k%d@example.de", i % 4);
+        p = person(i % 3 ? "Anna" : "Bernd", i % 2 ? "Müller" : "Schmidt", email);
+        assert_int_equal(patron_customer_address_add(p, &a), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_STREET, "Hauptstr. 1"), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_POSTAL_CODE, "10115"), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(p, a, PATRON_A_CITY, "Berlin"), PATRON_OK);
+        assert_int_equal(patron_db_create(db, p), PATRON_OK);
+        ids[i] = patron_customer_id(p);
+        patron_customer_free(p);
+    }
+    assert_true(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_key_counts WHERE n > 1", f->schema) > 0);
+    assert_int_equal(count_mismatches(f), 0);
+    /* an update that changes counted keys */
+    assert_int_equal(patron_db_load(db, &c, ids[0]), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Neumann"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "neu@example.de"), PATRON_OK);
+    assert_int_equal(patron_db_update(db, c), PATRON_OK);
+    patron_customer_free(c);
+    assert_int_equal(count_mismatches(f), 0);
+    /* a delete */
+    assert_int_equal(patron_db_delete(db, ids[1], 0), PATRON_OK);
+    assert_int_equal(count_mismatches(f), 0);
+    /* a merge and its undo */
+    assert_int_equal(patron_merge_plan_new(db, &plan, ids[4], &ids[8], 1, PATRON_MERGE_SURVIVOR), PATRON_OK);
+    assert_int_equal(patron_db_merge(db, &journal, plan), PATRON_OK);
+    patron_merge_plan_free(plan);
+    assert_int_equal(count_mismatches(f), 0);
+    assert_int_equal(patron_db_undo(db, &undo, journal, 0), PATRON_OK);
+    assert_int_equal(count_mismatches(f), 0);
+    patron_db_close(db);
+}
+
 /* ---- host transactions on the host's connection --------------------------- */
 
 static void test_host_transaction_on_host_conn(void **state)
@@ -438,6 +496,145 @@ static void test_writers_serialise_readers_do_not_wait(void **state)
     patron_db_close(r);
 }
 
+typedef struct claimer {
+    patron_db *db;
+    volatile int done;
+    patron_status st;
+} claimer;
+
+static void *create_m5(void *arg)
+{
+    claimer *w = arg;
+    patron_customer *c = person("Zweiter", "Versuch", NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_NUMBER, "M-5"), PATRON_OK);
+    w->st = patron_db_create(w->db, c);
+    patron_customer_free(c);
+    w->done = 1;
+    return NULL;
+}
+
+/* A writer sees every write committed before it got the lock, even when
+ * its session's default isolation is REPEATABLE READ: the number another
+ * process took while this one waited is refused as taken (EXISTS), not a
+ * serialisation failure. */
+static void test_writer_sees_what_committed_while_it_waited(void **state)
+{
+    fixture *f = *state;
+    patron_pg *sa = NULL, *sb = NULL;
+    patron_db *a = open_db(f, 0, &sa), *b = open_db(f, 0, &sb);
+    claimer w = { b, 0, PATRON_E_STATE };
+    pthread_t t;
+
+    sql_ok(patron_pg_handle(sb), "SET default_transaction_isolation = 'repeatable read'");
+    assert_int_equal(patron_pg_begin(sa), PATRON_OK);
+    assert_int_equal(pthread_create(&t, NULL, create_m5, &w), 0);
+    sleep_ms(400);
+    assert_false(w.done);
+    create(a, "Erster", "Versuch", "M-5", NULL, 0);
+    assert_int_equal(patron_pg_commit(sa), PATRON_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.st, PATRON_E_EXISTS);
+    assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 1);
+    patron_db_close(a);
+    patron_db_close(b);
+}
+
+/* ---- a deadlock at begin() is retried ------------------------------------------ */
+
+typedef struct host_call {
+    patron_db *db;
+    patron_status st;
+    char msg[512];
+} host_call;
+
+static void *create_in_host_tx(void *arg)
+{
+    host_call *h = arg;
+    patron_customer *c = person("Rita", "Retry", NULL);
+    h->st = patron_db_create(h->db, c);
+    snprintf(h->msg, sizeof h->msg, "%s", patron_db_errmsg(h->db));
+    patron_customer_free(c);
+    return NULL;
+}
+
+/* A host whose own transaction holds a lock that another session wants,
+ * while that session holds the store's advisory lock: a real deadlock at
+ * begin().  The host's call waits first and its deadlock_timeout (2 s) is
+ * shorter than the other session's (6 s), so PostgreSQL picks the host's
+ * lock request as the victim — again on each retry — until the other
+ * session's own check aborts it.  With a retry budget the call then
+ * succeeds; with none it fails at once, naming the SQLSTATE and budget. */
+static void run_deadlock(fixture *f, int budget, patron_status want)
+{
+    PGconn *host = PQconnectdb(conninfo()), *other = PQconnectdb(conninfo());
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    host_call h = { NULL, PATRON_E_STATE, "" };
+    patron_pg *s = NULL;
+    char *msg = NULL;
+    pthread_t t;
+    PGresult *r;
+    long long key, other_key = 424242;
+    char other_state[8] = "";
+
+    assert_int_equal(PQstatus(host), CONNECTION_OK);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PQsetNoticeProcessor(host, quiet, NULL);
+    o.schema = f->schema;
+    o.retry_budget = budget;
+    if (patron_db_open_postgres_conn(&h.db, &s, &msg, host, &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    key = (long long)patron_pg_lock_key(s);
+    sql_ok(host, "SET deadlock_timeout = '2s'");
+    sql_ok(other, "SET deadlock_timeout = '6s'");
+    sql_ok(host, "BEGIN");
+    sql_ok(host, "SELECT pg_advisory_xact_lock(%lld)", other_key);
+    sql_ok(other, "BEGIN");
+    sql_ok(other, "SELECT pg_advisory_xact_lock(%lld)", key);
+    assert_int_equal(pthread_create(&t, NULL, create_in_host_tx, &h), 0);
+    sleep_ms(400); /* the host's call waits for the store's lock */
+    {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%lld)", other_key);
+        assert_int_equal(PQsendQuery(other, sql), 1);
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    printf("budget %d: %s %s\n", budget, patron_status_message(h.st), h.msg);
+    assert_int_equal(h.st, want);
+    if (want != PATRON_OK) {
+        assert_non_null(strstr(h.msg, "40P01"));
+        assert_non_null(strstr(h.msg, "retry budget (0)"));
+        assert_int_equal(PQtransactionStatus(host), PQTRANS_INTRANS); /* the host's goes on */
+        sql_ok(host, "ROLLBACK"); /* lets the other session on */
+    }
+    while ((r = PQgetResult(other)) != NULL) {
+        if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+            snprintf(other_state, sizeof other_state, "%s", PQresultErrorField(r, PG_DIAG_SQLSTATE));
+        PQclear(r);
+    }
+    if (want == PATRON_OK) {
+        assert_string_equal(other_state, "40P01"); /* the other session was the victim */
+        sql_ok(host, "COMMIT");
+        assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 1);
+    } else {
+        assert_string_equal(other_state, "");
+        assert_int_equal(sql_int(f->admin, "SELECT count(*) FROM \"%s\".patron_customers", f->schema), 0);
+    }
+    PQclear(PQexec(other, "ROLLBACK"));
+    patron_db_close(h.db);
+    PQfinish(host);
+    PQfinish(other);
+}
+
+static void test_deadlock_at_begin_is_retried(void **state)
+{
+    run_deadlock(*state, 0, PATRON_OK);
+}
+
+static void test_deadlock_without_budget_fails_clearly(void **state)
+{
+    run_deadlock(*state, -1, PATRON_E_STORE);
+}
+
 /* ---- schema versions, flags, options ----------------------------------------- */
 
 static void test_schema_versions_and_flags(void **state)
@@ -574,16 +771,52 @@ static void test_lost_connection_is_reset(void **state)
     patron_db_close(db);
 }
 
+/* The host's connection is lost: calls fail until the host reconnects it;
+ * then the store prepares its statements in the new session. */
+static void test_host_conn_lost_and_reset(void **state)
+{
+    fixture *f = *state;
+    PGconn *conn = PQconnectdb(conninfo());
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    patron_customer *c;
+    char *msg = NULL, num[32];
+
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    o.schema = f->schema;
+    if (patron_db_open_postgres_conn(&db, NULL, &msg, conn, &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    create(db, "Anna", "Alt", NULL, NULL, 0);
+    sql_ok(f->admin, "SELECT pg_terminate_backend(%d)", PQbackendPID(conn));
+    sleep_ms(200);
+    for (int i = 0; i < 2; i++) {
+        c = person("Bernd", "Bau", NULL);
+        assert_int_equal(patron_db_create(db, c), PATRON_E_STORE);
+        patron_customer_free(c);
+    }
+    PQreset(conn);
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    create(db, "Clara", "Chor", NULL, num, sizeof num);
+    assert_string_equal(num, "K000002");
+    patron_db_close(db);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_explain_lookup_and_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_transaction_on_host_conn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_sees_what_committed_while_it_waited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock_without_budget_fails_clearly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options_and_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_connection_is_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_conn_lost_and_reset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

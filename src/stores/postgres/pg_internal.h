@@ -25,7 +25,6 @@
 
 /* The statements of store.c, prepared on first use. */
 enum ppg_stmt {
-    ST_LOCK,
     ST_CUST_INSERT, /* generated from the column tables */
     ST_CUST_UPDATE,
     ST_CUST_SELECT,
@@ -78,6 +77,7 @@ enum ref_stmt { REF_OF, REF_RELINK, REF_MOVE, REF_COUNT, REF__COUNT };
 struct patron_pg {
     PGconn *conn;
     int own_conn;
+    int backend_pid; /* the session our statements are prepared in */
     unsigned flags;
     int retry_budget;
     enum ppg_tx tx;

@@ -14,6 +14,7 @@
  * REPEATABLE READ READ ONLY snapshot and no lock.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,20 @@ static const ppg_column address_columns[] = {
 };
 #define N_ADDRESS_COLUMNS ((int)(sizeof address_columns / sizeof address_columns[0]))
 
+/* The whole of a new record in one statement (one round trip): its row,
+ * then from arrays its addresses (one array per column), tags,
+ * properties, keys and the counts of its keys.  Parameters: the customer
+ * columns, then INS_ADDR (N_ADDRESS_COLUMNS arrays), INS_TAGS,
+ * INS_PROP_POS, INS_PROP_KEY, INS_PROP_VAL, INS_KEY_KIND, INS_KEY_VAL. */
+#define INS_ADDR (N_CUSTOMER_COLUMNS + 1)
+#define INS_TAGS (INS_ADDR + N_ADDRESS_COLUMNS)
+#define INS_PROP_POS (INS_TAGS + 1)
+#define INS_PROP_KEY (INS_TAGS + 2)
+#define INS_PROP_VAL (INS_TAGS + 3)
+#define INS_KEY_KIND (INS_TAGS + 4)
+#define INS_KEY_VAL (INS_TAGS + 5)
+#define INS_N_PARAMS INS_KEY_VAL
+
 #define KNOWN_FIELD_END (PATRON_F_MERGED_INTO + 1)
 #define KNOWN_ADDR_END (PATRON_A_VAT_ID + 1)
 
@@ -98,7 +113,6 @@ static const ppg_column address_columns[] = {
 
 /* '@name': a table (schema-qualified, prefixed).  $n: parameters. */
 static const char *const fixed_sql[ST__COUNT] = {
-    [ST_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
     [ST_CUST_DELETE] = "DELETE FROM @customers WHERE id = $1::bigint",
     /* everything of a customer but its row and its keys, and its form */
     [ST_CHILDREN_DELETE] =
@@ -258,11 +272,11 @@ static void *ppg_calloc(size_t n, size_t size)
 /* Running statements                                                        */
 
 typedef struct params {
-    const char *v[40];
-    int len[40];
-    int fmt[40];
+    const char *v[64];
+    int len[64];
+    int fmt[64];
     int n;
-    char num[40][24]; /* text of integer parameters */
+    char num[64][24]; /* text of integer parameters */
 } params;
 
 static void p_init(params *p) { p->n = 0; }
@@ -450,10 +464,24 @@ static void release_held(ppg *s)
 
 /* A lost connection is reset before the next transaction (never inside
  * one: the work of the lost one is gone with it). */
+static void forget_prepared(ppg *s)
+{
+    memset(s->prepared, 0, sizeof s->prepared);
+    for (size_t i = 0; i < s->n_refs; i++)
+        s->refs[i].prepared = 0;
+}
+
 static int ensure_connected(ppg *s)
 {
-    if (PQstatus(s->conn) == CONNECTION_OK)
+    if (PQstatus(s->conn) == CONNECTION_OK) {
+        /* a new session (the host reconnected its connection) has none of
+         * our statements */
+        if (PQbackendPID(s->conn) != s->backend_pid) {
+            forget_prepared(s);
+            s->backend_pid = PQbackendPID(s->conn);
+        }
         return 0;
+    }
     if (!s->own_conn)
         return ppg_error(s, PATRON_E_STORE, "begin: the host's connection to the server is lost");
     PQreset(s->conn);
@@ -461,16 +489,34 @@ static int ensure_connected(ppg *s)
         return ppg_error(s, PATRON_E_STORE, "begin: the connection to the server is lost and "
                                             "could not be re-established");
     PQsetClientEncoding(s->conn, "UTF8");
-    memset(s->prepared, 0, sizeof s->prepared);
-    for (size_t i = 0; i < s->n_refs; i++)
-        s->refs[i].prepared = 0;
+    forget_prepared(s);
+    s->backend_pid = PQbackendPID(s->conn);
     return 0;
 }
 
+/* Undo a begin that failed half-way (the savepoint or our transaction). */
+static void undo_begin(ppg *s, int host)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(s->conn);
+    if (host) {
+        if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+            PQclear(PQexec(s->conn, "ROLLBACK TO SAVEPOINT patron_call; RELEASE patron_call"));
+    } else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+    }
+}
+
+/* Begin a call: our own transaction, or a savepoint in the host's; a
+ * writing call then takes the store's advisory lock.  Transaction control
+ * and the lock go in one round trip (a simple query of two statements;
+ * the key is a number of ours, never a value of the caller's).  A
+ * serialisation failure or deadlock here (nothing of the call has run
+ * yet) is retried up to the retry budget. */
 static int begin_with(ppg *s, int write)
 {
     PGTransactionStatusType ts;
-    int attempt, st;
+    int attempt, st, host;
+    char sql[128];
 
     if (s->tx != TX_NONE)
         return ppg_error(s, PATRON_E_STATE, "begin: a transaction is already open");
@@ -483,79 +529,43 @@ static int begin_with(ppg *s, int write)
     if (ts == PQTRANS_INERROR)
         return ppg_error(s, PATRON_E_STORE, "begin: the host's transaction on this connection has "
                                             "failed; roll it back first");
-    if (ts == PQTRANS_INTRANS) {
-        /* The host's transaction: this call is a savepoint in it. */
-        if ((st = exec_plain(s, "SAVEPOINT patron_call", "begin (savepoint)")) != 0)
-            return st;
-        s->tx = TX_HOST;
-        if (write) {
-            params p;
-            PGresult *r;
-            p_init(&p);
-            p_int(&p, s->lock_key);
-            if (!(r = run(s, ST_LOCK, &p, PGRES_TUPLES_OK, "begin (advisory lock)"))) {
-                PQclear(PQexec(s->conn, "ROLLBACK TO SAVEPOINT patron_call; RELEASE patron_call"));
-                s->tx = TX_NONE;
-                return PATRON_E_STORE;
-            }
-            PQclear(r);
-        }
-        return 0;
-    }
-    if (ts != PQTRANS_IDLE)
+    if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
         return ppg_error(s, PATRON_E_STORE, "begin: the connection is busy");
+    host = ts == PQTRANS_INTRANS;
+    if (host)
+        snprintf(sql, sizeof sql, write ? "SAVEPOINT patron_call; SELECT pg_advisory_xact_lock(%lld)"
+                                        : "SAVEPOINT patron_call",
+                 (long long)s->lock_key);
+    else if (write)
+        /* READ COMMITTED whatever the session's default: each statement
+         * after the lock sees everything committed before it (under
+         * REPEATABLE READ the snapshot would be older than the lock) */
+        snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%lld)",
+                 (long long)s->lock_key);
+    else
+        snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     for (attempt = 0;; attempt++) {
-        PGresult *r;
-        const char *code;
-        if ((st = exec_plain(s, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                             "begin")) != 0)
+        PGresult *r = PQexec(s->conn, sql);
+        ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        char code[8];
+        if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+            PQclear(r);
+            s->tx = host ? TX_HOST : TX_OWN;
+            return 0;
+        }
+        snprintf(code, sizeof code, "%s", sqlstate(r));
+        if (!retryable(code)) {
+            st = ppg_fail(s, r, "begin");
+            undo_begin(s, host);
             return st;
-        if (!write) {
-            s->tx = TX_OWN;
-            return 0;
         }
-        {
-            params p;
-            char name[64];
-            p_init(&p);
-            p_int(&p, s->lock_key);
-            stmt_name(s, ST_LOCK, name, sizeof name);
-            if (!s->prepared[ST_LOCK]) {
-                r = prepare(s, name, s->sql[ST_LOCK]);
-                if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-                    st = ppg_fail(s, r, "begin (prepare)");
-                    PQclear(PQexec(s->conn, "ROLLBACK"));
-                    return st;
-                }
-                PQclear(r);
-                s->prepared[ST_LOCK] = 1;
-            }
-            r = PQexecPrepared(s->conn, name, p.n, p.v, p.len, p.fmt, 0);
-        }
-        if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
-            PQclear(r);
-            s->tx = TX_OWN;
-            return 0;
-        }
-        code = sqlstate(r);
-        if (retryable(code) && attempt < s->retry_budget) {
-            PQclear(r);
-            PQclear(PQexec(s->conn, "ROLLBACK"));
-            continue;
-        }
-        if (retryable(code)) {
-            char code_copy[8];
-            snprintf(code_copy, sizeof code_copy, "%s", code);
-            PQclear(r);
-            PQclear(PQexec(s->conn, "ROLLBACK"));
+        PQclear(r);
+        undo_begin(s, host);
+        if (attempt >= s->retry_budget)
             return ppg_error(s, PATRON_E_STORE,
                              "begin: the store's lock failed with SQLSTATE %s %d time(s); the "
                              "retry budget (%d) is spent",
-                             code_copy, attempt + 1, s->retry_budget);
-        }
-        st = ppg_fail(s, r, "begin (advisory lock)");
-        PQclear(PQexec(s->conn, "ROLLBACK"));
-        return st;
+                             code, attempt + 1, s->retry_budget);
     }
 }
 
@@ -679,11 +689,13 @@ static int write_keys(ppg *s, int64_t id, const patron_key *keys, size_t n_keys,
     return st;
 }
 
+static int write_extra(ppg *s, const patron_customer *c, int64_t id);
+
 /* Everything of a record but its row in customers and its keys. */
 static int write_children(ppg *s, const patron_customer *c, int64_t id)
 {
     size_t i, n;
-    int st, f;
+    int st;
     params p;
 
     n = patron_customer_address_count(c);
@@ -750,7 +762,16 @@ static int write_children(ppg *s, const patron_customer *c, int64_t id)
             return st;
     }
 
-    /* Fields of a libpatron newer than this store's schema. */
+    return write_extra(s, c, id);
+}
+
+/* Fields of a libpatron newer than this store's schema (customer_extra). */
+static int write_extra(ppg *s, const patron_customer *c, int64_t id)
+{
+    size_t i;
+    int st, f;
+    params p;
+
     if (s->rt_field_end > s->known_field_end || s->rt_addr_end > s->known_addr_end) {
         size_t na = patron_customer_address_count(c);
         for (f = s->known_field_end; f < s->rt_field_end; f++) {
@@ -792,26 +813,71 @@ static int need_write(ppg *s, const char *what)
     return 0;
 }
 
+/* The arrays of insert_sql() for record `c` and its keys, appended to p;
+ * `bufs` (INS_N_PARAMS - N_CUSTOMER_COLUMNS of them) hold their text. */
+static int insert_arrays(ppg *s, const patron_customer *c, const patron_key *keys, size_t n_keys,
+                         sbuf *bufs, params *p)
+{
+    size_t i, na = patron_customer_address_count(c), nt = patron_customer_tag_count(c);
+    size_t np = patron_customer_prop_count(c);
+    int j, oom = 0;
+
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++)
+        sb_open(&bufs[j]);
+    for (j = 0; j < N_ADDRESS_COLUMNS; j++)
+        for (i = 0; i < na; i++)
+            sb_elem(&bufs[j], patron_customer_address_get(c, i, address_columns[j].field));
+    for (i = 0; i < nt; i++)
+        sb_elem(&bufs[INS_TAGS - INS_ADDR], patron_customer_tag_get(c, i));
+    for (i = 0; i < np; i++) {
+        const char *k = NULL, *v = NULL;
+        if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
+            continue;
+        sb_int_elem(&bufs[INS_PROP_POS - INS_ADDR], (int64_t)i);
+        sb_elem(&bufs[INS_PROP_KEY - INS_ADDR], k);
+        sb_elem(&bufs[INS_PROP_VAL - INS_ADDR], v);
+    }
+    for (i = 0; i < n_keys; i++) {
+        if (!keys[i].value)
+            continue;
+        sb_int_elem(&bufs[INS_KEY_KIND - INS_ADDR], keys[i].kind);
+        sb_elem(&bufs[INS_KEY_VAL - INS_ADDR], keys[i].value);
+    }
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++) {
+        sb_close(&bufs[j]);
+        oom |= bufs[j].oom;
+        p_text(p, bufs[j].s);
+    }
+    return oom ? ppg_error(s, PATRON_E_NOMEM, "insert: out of memory") : 0;
+}
+
 static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys, size_t n_keys,
                      int64_t *id_out)
 {
     ppg *s = ctx;
+    sbuf bufs[INS_N_PARAMS - N_CUSTOMER_COLUMNS];
     params p;
-    PGresult *r;
-    int64_t id;
-    int st;
+    PGresult *r = NULL;
+    int64_t id = 0;
+    int st, j;
 
     if ((st = need_write(s, "insert")) != 0)
         return st;
+    memset(bufs, 0, sizeof bufs);
     p_init(&p);
     bind_customer(&p, c);
-    if (!(r = run(s, ST_CUST_INSERT, &p, PGRES_TUPLES_OK, "insert")))
-        return PATRON_E_STORE;
+    st = insert_arrays(s, c, keys, n_keys, bufs, &p);
+    if (st == 0 && !(r = run(s, ST_CUST_INSERT, &p, PGRES_TUPLES_OK, "insert")))
+        st = PATRON_E_STORE;
+    for (j = 0; j < INS_N_PARAMS - N_CUSTOMER_COLUMNS; j++)
+        sb_free(&bufs[j]);
+    if (st)
+        return st;
     id = PQntuples(r) == 1 ? get_i64(r, 0, 0) : 0;
     PQclear(r);
     if (id <= 0)
         return ppg_error(s, PATRON_E_STORE, "insert: the server gave no id");
-    if ((st = write_children(s, c, id)) != 0 || (st = write_keys(s, id, keys, n_keys, 0)) != 0)
+    if ((st = write_extra(s, c, id)) != 0)
         return st;
     *id_out = id;
     return 0;
@@ -1768,18 +1834,80 @@ static char *column_list(const ppg_column *cols, int n, int first_param, int kin
     return b.s;
 }
 
+
+/* See INS_ADDR. */
+static char *insert_sql(void)
+{
+    sbuf b = { 0 };
+    char *cols = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0);
+    char *vals = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 1);
+    char *acols = column_list(address_columns, N_ADDRESS_COLUMNS, 1, 0);
+    char num[256];
+    int i;
+
+    if (!cols || !vals || !acols)
+        goto out;
+    sb_str(&b, "WITH c AS (INSERT INTO @customers(");
+    sb_str(&b, cols);
+    sb_str(&b, ") VALUES (");
+    sb_str(&b, vals);
+    sb_str(&b, ") RETURNING id), a AS (INSERT INTO @customer_addresses(customer_id, position, ");
+    sb_str(&b, acols);
+    sb_str(&b, ") SELECT c.id, u.o - 1");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, ", u.a%d%s", i,
+                 address_columns[i].field == PATRON_A_DEFAULT ? "::bigint" : "");
+        sb_str(&b, num);
+    }
+    sb_str(&b, " FROM c, unnest(");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, "%s$%d::text[]", i ? ", " : "", INS_ADDR + i);
+        sb_str(&b, num);
+    }
+    sb_str(&b, ") WITH ORDINALITY AS u(");
+    for (i = 0; i < N_ADDRESS_COLUMNS; i++) {
+        snprintf(num, sizeof num, "a%d, ", i);
+        sb_str(&b, num);
+    }
+    snprintf(num, sizeof num,
+             "o)), t AS (INSERT INTO @customer_tags(customer_id, position, tag) SELECT c.id, u.o - 1, "
+             "u.t FROM c, unnest($%d::text[]) WITH ORDINALITY AS u(t, o))",
+             INS_TAGS);
+    sb_str(&b, num);
+    snprintf(num, sizeof num, ", p AS (INSERT INTO @customer_properties(customer_id, position, key, value)");
+    sb_str(&b, num);
+    snprintf(num, sizeof num, " SELECT c.id, u.p, u.k, u.v FROM c, unnest($%d::int[], $%d::text[], ",
+             INS_PROP_POS, INS_PROP_KEY);
+    sb_str(&b, num);
+    snprintf(num, sizeof num, "$%d::text[]) AS u(p, k, v))", INS_PROP_VAL);
+    sb_str(&b, num);
+    sb_str(&b, ", k AS (INSERT INTO @customer_keys(kind, value, customer_id)"
+               " SELECT DISTINCT u.k, u.v, c.id FROM c, unnest(");
+    snprintf(num, sizeof num, "$%d::int[], $%d::text[]) AS u(k, v)", INS_KEY_KIND, INS_KEY_VAL);
+    sb_str(&b, num);
+    sb_str(&b, " ON CONFLICT DO NOTHING RETURNING kind, value)"
+               ", kc AS (INSERT INTO @key_counts AS kc (kind, value, n)"
+               " SELECT kind, value, 1 FROM k WHERE kind IN " COUNTED
+               " ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + 1)"
+               " SELECT id FROM c");
+out:
+    patron_free(cols);
+    patron_free(vals);
+    patron_free(acols);
+    if (b.oom || !cols || !vals || !acols) {
+        sb_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
 static int generate_sql(ppg *s)
 {
     char *gen[ST__COUNT] = { 0 };
     char tail[64];
     int i;
 
-    gen[ST_CUST_INSERT] = concat_free(
-        concat_free(concat_free(dup_str("INSERT INTO @customers("),
-                                column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0)),
-                    concat_free(dup_str(") VALUES ("),
-                                column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 1))),
-        dup_str(") RETURNING id"));
+    gen[ST_CUST_INSERT] = insert_sql();
     snprintf(tail, sizeof tail, " WHERE id = $%d::bigint", N_CUSTOMER_COLUMNS + 1);
     gen[ST_CUST_UPDATE] =
         concat_free(concat_free(dup_str("UPDATE @customers SET "),
@@ -1823,6 +1951,9 @@ static int count_names(const char *(*name_of)(int), int from)
         f++;
     return f;
 }
+
+/* Numbers the stores a process opens (names of prepared statements). */
+static atomic_ulong store_serial;
 
 /* The store's own connection prints no NOTICEs to stderr (a host's
  * connection keeps the host's notice processor). */
@@ -1880,10 +2011,11 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
     }
     h = fnv64(s->schema, s->prefix);
     s->lock_key = (int64_t)h;
-    /* statement names: unique per store on a connection (the address of
-     * the store tells two stores of one prefix apart) */
-    snprintf(s->stmt_base, sizeof s->stmt_base, "patron_%016llx_%llx", (unsigned long long)h,
-             (unsigned long long)(uintptr_t)s & 0xFFFFFFFFULL);
+    /* statement names: unique among the stores this process opens, so two
+     * stores on one connection (or one after another, when a closed store
+     * could not DEALLOCATE in a failed host transaction) never collide */
+    snprintf(s->stmt_base, sizeof s->stmt_base, "patron_%016llx_%lu", (unsigned long long)h,
+             atomic_fetch_add(&store_serial, 1ul));
     s->known_field_end = KNOWN_FIELD_END;
     s->known_addr_end = KNOWN_ADDR_END;
     s->rt_field_end = count_names(patron_field_name, 1);
@@ -1934,6 +2066,7 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
         }
     }
 
+    s->backend_pid = PQbackendPID(s->conn);
     st = ppg_schema_prepare(s, msg, sizeof msg);
     if (st != PATRON_OK) {
         store_free(s);
