@@ -132,6 +132,25 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
  *  the shorter string has at most 64 bytes.  Byte-wise. */
 size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 
+/**
+ * One string compared with many (issue 14): its pattern masks (bit i of
+ * mask[c] set where s[i] == c) built once, then each comparison costs one
+ * pass over the other string.  Results are those of
+ * patron__match_jaro_winkler(s, len, b, lb) and patron__match_osa(s, len, b,
+ * lb), bit for bit.  `s` must outlive the pattern; strings longer than 64
+ * bytes (and empty ones) fall back to the plain functions.
+ */
+typedef struct patron__match_pattern {
+    uint64_t mask[256];
+    const char *s;
+    size_t len;
+    int bits; /* 1: 1 <= len <= 64 and mask is built */
+} patron__match_pattern;
+
+void patron__match_pattern_init(patron__match_pattern *p, const char *s, size_t len);
+double patron__match_jaro_winkler_p(const patron__match_pattern *p, const char *b, size_t lb);
+size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t lb);
+
 /** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
  *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
@@ -352,6 +371,27 @@ int patron__match_score_tf(patron__match_result *res, const patron__match_rec *a
  *  decision. */
 int patron__match_score(patron__match_result *res, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg);
+
+/**
+ * One record scored against many (issue 14): the query's pattern masks for
+ * its names, company and the first PATRON__MATCH_QUERY_ADDR addresses'
+ * street, addition and city, each built the first time a comparison needs
+ * it.  patron__match_score_q(res, q, b, ...) gives exactly what
+ * patron__match_score_tf(res, q->rec, b, ...) gives.  The record must
+ * outlive the query; no memory to free.  About 32 KiB: not for the stack of
+ * a small thread.
+ */
+#define PATRON__MATCH_QUERY_ADDR 4
+typedef struct patron__match_query {
+    const patron__match_rec *rec;
+    patron__match_pattern first, last, company;
+    patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
+        city[PATRON__MATCH_QUERY_ADDR];
+} patron__match_query;
+
+void patron__match_query_init(patron__match_query *q, const patron__match_rec *a);
+int patron__match_score_q(patron__match_result *res, patron__match_query *q, const patron__match_rec *b,
+                          const patron__match_config *cfg, const patron__match_tf *tf);
 
 const char *patron__match_field_name(int field); /* "first_name", ... */
 const char *patron__match_level_name(int level); /* "exact", ... */

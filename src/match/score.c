@@ -245,8 +245,50 @@ static size_t min_sz(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-/* A small typo: one edit, or a high Jaro-Winkler similarity. */
-static int typo_close(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+/* ---- one record against many (patron__match_query) ------------------------------ */
+
+/* A query's pattern, built the first time a comparison needs it (bits < 0:
+ * not yet); NULL stays NULL (no query: the plain kernels). */
+static const patron__match_pattern *ready(patron__match_pattern *p)
+{
+    if (p && p->bits < 0)
+        patron__match_pattern_init(p, p->s, p->len);
+    return p;
+}
+
+static void later(patron__match_pattern *p, const char *s, size_t len)
+{
+    p->s = s;
+    p->len = len;
+    p->bits = -1;
+}
+
+void patron__match_query_init(patron__match_query *q, const patron__match_rec *a)
+{
+    static const char empty[] = "";
+    size_t i;
+
+    q->rec = a;
+    later(&q->first, a->first, a->first_len);
+    later(&q->last, a->last, a->last_len);
+    later(&q->company, a->company, a->company_len);
+    for (i = 0; i < PATRON__MATCH_QUERY_ADDR; i++) {
+        const patron__match_addr *x = i < a->n_addr ? &a->addr[i] : NULL;
+        later(&q->street[i], x ? x->street : empty, x ? x->street_len : 0);
+        later(&q->addition[i], x ? x->addition : empty, x ? x->addition_len : 0);
+        later(&q->city[i], x ? x->city : empty, x ? x->city_len : 0);
+    }
+}
+
+static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb)
+{
+    return pa ? patron__match_jaro_winkler_p(ready(pa), b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+}
+
+/* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
+ * pattern when a is a query's field (or NULL). */
+static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
+                      double jw_min)
 {
     size_t d;
 
@@ -264,11 +306,11 @@ static int typo_close(const char *a, size_t la, const char *b, size_t lb, double
             return 0;
     }
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
-        d = patron__match_osa(a, la, b, lb);
+        d = pa ? patron__match_osa_p(ready(pa), b, lb) : patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
     }
-    return patron__match_jaro_winkler(a, la, b, lb) >= jw_min;
+    return jw_q(pa, a, la, b, lb) >= jw_min;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -319,7 +361,7 @@ static int token_overlap(const char *a, const char *b)
     return 0;
 }
 
-static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
+static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->first[0] || !b->first[0])
         return PATRON__ML_MISSING;
@@ -336,24 +378,24 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
         return PATRON__ML_VARIANT;
     if (first_token_eq(a->first, b->first) || token_overlap(a->first, b->first))
         return PATRON__ML_PARTIAL;
-    if (typo_close(a->first, a->first_len, b->first, b->first_len, 0.92))
+    if (typo_close(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len, 0.92))
         return PATRON__ML_SIMILAR;
     /* The Kölner code of a short given name is a digit or two: Emma / Jan,
      * Tanja / Tim, Michael / Nicole share one.  Phonetic counts only where
      * the spelling is close too. */
     if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0 &&
-        patron__match_jaro_winkler(a->first, a->first_len, b->first, b->first_len) >= 0.8)
+        jw_q(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len) >= 0.8)
         return PATRON__ML_PHONETIC;
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_last(const patron__match_rec *a, const patron__match_rec *b)
+static int cmp_last(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->last[0] || !b->last[0])
         return PATRON__ML_MISSING;
     if (a->last_len == b->last_len && memcmp(a->last, b->last, a->last_len) == 0)
         return PATRON__ML_EXACT;
-    if (typo_close(a->last, a->last_len, b->last, b->last_len, 0.92))
+    if (typo_close(q ? &q->last : NULL, a->last, a->last_len, b->last, b->last_len, 0.92))
         return PATRON__ML_SIMILAR;
     if (token_overlap(a->last, b->last))
         return PATRON__ML_PARTIAL; /* Müller-Lüdenscheidt / Müller */
@@ -362,7 +404,7 @@ static int cmp_last(const patron__match_rec *a, const patron__match_rec *b)
     return PATRON__ML_DIFFERENT;
 }
 
-static int names_close(const char *a, const char *b)
+static int names_close(patron__match_pattern *pa, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
 
@@ -375,7 +417,7 @@ static int names_close(const char *a, const char *b)
         return patron__match_initials_fit(a, b);
     if (patron__match_is_initials(b))
         return patron__match_initials_fit(b, a);
-    return typo_close(a, la, b, lb, 0.92);
+    return typo_close(pa, a, la, b, lb, 0.92);
 }
 
 /* The given names without their blanks ("ssha un" / "shaun"), compared
@@ -407,13 +449,14 @@ static int first_unclear(const char *a, const char *b)
 
 /* ---- other fields -------------------------------------------------------------- */
 
-static int cmp_plain(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+static int cmp_plain(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
+                     double jw_min)
 {
     if (!la || !lb)
         return PATRON__ML_MISSING;
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
-    if (jw_min <= 1.0 && typo_close(a, la, b, lb, jw_min))
+    if (jw_min <= 1.0 && typo_close(pa, a, la, b, lb, jw_min))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -598,7 +641,7 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
 
 
 static void score_addresses(patron__match_result *r, const patron__match_rec *a,
-                            const patron__match_rec *b, const patron__match_config *cfg)
+                            const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
 {
     static const char empty[] = "";
     double best = -1e9;
@@ -609,15 +652,17 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     for (i = 0; i < a->n_addr; i++)
         for (j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
-            int l0 = cmp_plain(x->street, x->street_len, y->street, y->street_len, 0.9);
+            int qa = q && i < PATRON__MATCH_QUERY_ADDR; /* the query's patterns of address i */
+            patron__match_pattern *ps = qa ? &q->street[i] : NULL, *pd = qa ? &q->addition[i] : NULL;
+            int l0 = cmp_plain(ps, x->street, x->street_len, y->street, y->street_len, 0.9);
             int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
-            int l2 = cmp_plain(x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
+            int l2 = cmp_plain(pd, x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
             int l3 = cmp_postal(x, y);
-            int l4 = cmp_plain(x->city, x->city_len, y->city, y->city_len, 0.9);
+            int l4 = cmp_plain(qa ? &q->city[i] : NULL, x->city, x->city_len, y->city, y->city_len, 0.9);
             double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
-                cmp_plain(x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
-                cmp_plain(x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
+                cmp_plain(ps, x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
+                cmp_plain(pd, x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
                 l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
             /* a house number agrees only on the same street */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
@@ -732,9 +777,25 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     return patron__match_score_tf(r, a, b, cfg, NULL);
 }
 
+static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                 const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q);
+
 int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg,
                            const patron__match_tf *tf)
+{
+    return score(r, a, b, cfg, tf, NULL);
+}
+
+int patron__match_score_q(patron__match_result *r, patron__match_query *q, const patron__match_rec *b,
+                          const patron__match_config *cfg, const patron__match_tf *tf)
+{
+    return score(r, q->rec, b, cfg, tf, q);
+}
+
+/* q: a's patterns (a is q->rec), or NULL */
+static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                 const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0;
@@ -749,7 +810,7 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         for (f = 0; f < PATRON__MF_COUNT; f++)
             set(r, cfg, f, PATRON__ML_MISSING, empty, empty);
         r->addr_a = r->addr_b = -1;
-        lf = cmp_first(a, b);
+        lf = cmp_first(a, b, q);
         set(r, cfg, PATRON__MF_FIRST, lf, a->first, b->first);
         r->field[PATRON__MF_FIRST].weight = 0; /* shown, not scored */
         le = (le == PATRON__ML_EXACT) ? le : (le == PATRON__ML_MISSING ? le : PATRON__ML_DIFFERENT);
@@ -764,12 +825,13 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         return r->decision;
     }
 
-    lf = cmp_first(a, b);
-    ll = cmp_last(a, b);
+    lf = cmp_first(a, b, q);
+    ll = cmp_last(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
      * "Max Meier": the name that is there stands in the other field) */
     if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {
-        int x1 = names_close(a->first, b->last), x2 = names_close(a->last, b->first);
+        int x1 = names_close(q ? &q->first : NULL, a->first, b->last);
+        int x2 = names_close(q ? &q->last : NULL, a->last, b->first);
         if (x1 && x2) {
             lf = ll = PATRON__ML_SWAPPED;
         } else if (x1 || x2) {
@@ -787,7 +849,7 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         apply_tf(r, cfg, tf, a, PATRON__MF_FIRST, -1, cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT]);
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
     }
-    score_addresses(r, a, b, cfg);
+    score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
         /* the address (postal code, street, number) as a whole: a
@@ -807,7 +869,7 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
-    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
+    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(q ? &q->company : NULL, a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
         b->company);
     apply_tf(r, cfg, tf, a, PATRON__MF_COMPANY, -1, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
     li = cmp_ident(a, b, &wi);
