@@ -24,6 +24,7 @@
 
 #include <patron/patron.h>
 #include <patron/sqlite.h>
+#include <patron/postgres.h>
 
 /** Exit codes. */
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
@@ -103,12 +104,22 @@ struct cli_command {
 
 /** State of one run of the tool. */
 struct cli {
-    /** The database file: --db, else $PATRON_DB, else "patron.db". */
+    /** The database: --db, else $PATRON_DB, else "patron.db" -- a SQLite
+     *  file, or a postgresql:// (postgres://) URI (cli_db_is_pg()). */
     const char *db_path;
     /** Open database (cli_open_db), closed by main(). */
     patron_db *db;
-    /** Its SQLite store (for batch transactions), owned by db. */
+    /** Its SQLite store (for batch transactions), owned by db; NULL on
+     *  PostgreSQL. */
     patron_sqlite *store;
+    /** Its PostgreSQL store, owned by db; NULL on SQLite. */
+    patron_pg *pg;
+    /** The orders insert statement of cli_orders_insert() (SQLite: a
+     *  sqlite3_stmt, PostgreSQL: prepared on the connection). */
+    void *orders_stmt;
+    int orders_prepared;
+    /** db_path as shown in messages (a URI's password masked). */
+    char shown_path[512];
     /** The command being run (for messages). */
     const cli_command *cmd;
     /** What cli_parse() allocated (operands, lists), freed by main(). */
@@ -188,11 +199,36 @@ void cli_print_options(const cli_opt *opts);
 /* ---- the database and keys ------------------------------------------------ */
 
 /**
- * Open ctx->db_path as a SQLite store.  With `create` 0 the file must exist
- * (commands that do not create customers leave no empty database behind a
- * typo).
+ * Open ctx->db_path (store.c): a postgresql:// or postgres:// URI as a
+ * PostgreSQL store (patron's tables in the schema "public" with the prefix
+ * "patron_", created when missing), anything else as a SQLite file.  Either
+ * way with the tool's demo orders table as the store's ref table.  With
+ * `create` 0 the file (the tables) must exist (commands that do not create
+ * customers leave no empty database behind a typo).
  */
 int cli_open_db(cli *ctx, int create);
+
+/** 1 if `path` is a postgresql:// or postgres:// URI. */
+int cli_db_is_pg(const char *path);
+/** ctx->db_path for messages, a password in it replaced by "***". */
+const char *cli_db_name(cli *ctx);
+
+/** The store's host transaction (patron_sqlite_begin() or patron_pg_begin()
+ *  and their commit and rollback): every patron call until the end runs in
+ *  it as a savepoint.  cli_store_errmsg() says why one failed. */
+patron_status cli_begin(cli *ctx);
+patron_status cli_commit(cli *ctx);
+patron_status cli_rollback(cli *ctx);
+const char *cli_store_errmsg(cli *ctx);
+
+/** Add a row to the demo orders table: 1 added, 0 the order id is there
+ *  already, -1 the database failed; `reason` says why for 0 and -1.
+ *  `total` may be NULL.  cli_orders_done() frees the statement. */
+int cli_orders_insert(cli *ctx, const char *order_id, int64_t customer_id, const char *total, char *reason,
+                      size_t cap);
+void cli_orders_done(cli *ctx);
+/** Print customer_id's orders, "order_id TAB total" by order id. */
+int cli_orders_list(cli *ctx, int64_t customer_id);
 
 /**
  * Find the customer for KEY: "#ID" is an internal id; anything else is

@@ -41,14 +41,14 @@ static void catch_signals(void)
 
 /*
  * Rows are saved in batches of BATCH_ROWS customers per transaction (the
- * SQLite store's host transaction; each row inside is a savepoint, so a
+ * store's host transaction; each row inside is a savepoint, so a
  * refused row costs only itself).  One transaction per row would make an
  * import wait for a disk sync per customer.
  */
 #define BATCH_ROWS 10000
 
 typedef struct batch {
-    patron_sqlite *store;
+    cli *ctx; /* its store's host transaction: cli_begin() */
     int open;
     unsigned long first_line; /* of the open batch */
     size_t rows;              /* rows read in the open batch */
@@ -57,7 +57,7 @@ typedef struct batch {
 
 static patron_status batch_begin(batch *b, unsigned long line)
 {
-    patron_status st = patron_sqlite_begin(b->store);
+    patron_status st = cli_begin(b->ctx);
     if (st == PATRON_OK) {
         b->open = 1;
         b->first_line = line;
@@ -70,9 +70,9 @@ static patron_status batch_begin(batch *b, unsigned long line)
  * takes b->imported off its count and stops at b->first_line. */
 static patron_status batch_commit(batch *b)
 {
-    patron_status st = patron_sqlite_commit(b->store);
+    patron_status st = cli_commit(b->ctx);
     if (st != PATRON_OK)
-        patron_sqlite_rollback(b->store);
+        cli_rollback(b->ctx);
     b->open = 0;
     return st;
 }
@@ -151,7 +151,7 @@ static int cmd_import(cli *ctx, int argc, char **argv)
     if ((rc = cli_open_db(ctx, 1)) != CLI_OK)
         goto out;
 
-    b.store = ctx->store;
+    b.ctx = ctx;
     catch_signals();
     cli_progress_start(&prog, "import", "rows",
                        fstat(fileno(in.f), &st_in) == 0 && S_ISREG(st_in.st_mode) ? (uint64_t)st_in.st_size : 0);
@@ -179,13 +179,13 @@ static int cmd_import(cli *ctx, int argc, char **argv)
             size_t n = b.imported;
             if (batch_commit(&b) != PATRON_OK) {
                 imported -= n;
-                snprintf(fatal, sizeof fatal, "cannot commit: %s", patron_sqlite_errmsg(b.store));
+                snprintf(fatal, sizeof fatal, "cannot commit: %s", cli_store_errmsg(ctx));
                 stopped_at = b.first_line;
                 break;
             }
         }
         if (!b.open && batch_begin(&b, rec.line) != PATRON_OK) {
-            snprintf(fatal, sizeof fatal, "cannot begin a transaction: %s", patron_sqlite_errmsg(b.store));
+            snprintf(fatal, sizeof fatal, "cannot begin a transaction: %s", cli_store_errmsg(ctx));
             stopped_at = rec.line;
             break;
         }
@@ -252,7 +252,7 @@ static int cmd_import(cli *ctx, int argc, char **argv)
         if (batch_commit(&b) != PATRON_OK) {
             imported -= n;
             if (!fatal[0])
-                snprintf(fatal, sizeof fatal, "cannot commit: %s", patron_sqlite_errmsg(b.store));
+                snprintf(fatal, sizeof fatal, "cannot commit: %s", cli_store_errmsg(ctx));
             stopped_at = b.first_line;
         }
     }

@@ -410,21 +410,21 @@ static int groups_list(cli *ctx, int as_json)
 /* Run several group changes in one transaction of the store. */
 static int host_begin(cli *ctx)
 {
-    patron_status st = patron_sqlite_begin(ctx->store);
+    patron_status st = cli_begin(ctx);
     if (st != PATRON_OK)
-        return cli_fail(ctx, "cannot begin a transaction: %s", patron_sqlite_errmsg(ctx->store));
+        return cli_fail(ctx, "cannot begin a transaction: %s", cli_store_errmsg(ctx));
     return CLI_OK;
 }
 
 static int host_end(cli *ctx, int rc)
 {
     if (rc != CLI_OK) {
-        patron_sqlite_rollback(ctx->store);
+        cli_rollback(ctx);
         return rc;
     }
-    if (patron_sqlite_commit(ctx->store) != PATRON_OK) {
-        rc = cli_fail(ctx, "cannot commit: %s", patron_sqlite_errmsg(ctx->store));
-        patron_sqlite_rollback(ctx->store);
+    if (cli_commit(ctx) != PATRON_OK) {
+        rc = cli_fail(ctx, "cannot commit: %s", cli_store_errmsg(ctx));
+        cli_rollback(ctx);
     }
     return rc;
 }

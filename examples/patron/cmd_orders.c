@@ -1,6 +1,6 @@
 /*
- * patron — the tool's own demo table of orders, kept in the same file as
- * patron's tables and configured as the store's ref table, so that merges
+ * patron — the tool's own demo table of orders, kept in the same database as
+ * patron's tables (SQL in store.c) and configured as the store's ref table, so that merges
  * re-link it and undo restores it: import-orders, orders.
  *
  * SPDX-License-Identifier: MIT
@@ -11,13 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <sqlite3.h>
-
-static int sql_fail(cli *ctx, sqlite3 *h, const char *what)
-{
-    return cli_fail(ctx, "%s: %s", what, sqlite3_errmsg(h));
-}
 
 typedef struct import_orders_args {
     const char *rejects;
@@ -41,8 +34,6 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
     csv_record rec;
     long col_order = -1, col_customer = -1, col_total = -1;
     size_t i, imported = 0, rows = 0;
-    sqlite3 *h;
-    sqlite3_stmt *ins = NULL;
     int in_tx = 0;
 
     memset(&rj, 0, sizeof rj);
@@ -68,18 +59,12 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
     }
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         goto out;
-    h = patron_sqlite_handle(ctx->store);
     /* One transaction: every good row, or nothing. */
-    if (patron_sqlite_begin(ctx->store) != PATRON_OK) {
-        rc = cli_fail(ctx, "cannot begin a transaction: %s", patron_sqlite_errmsg(ctx->store));
+    if (cli_begin(ctx) != PATRON_OK) {
+        rc = cli_fail(ctx, "cannot begin a transaction: %s", cli_store_errmsg(ctx));
         goto out;
     }
     in_tx = 1;
-    if (sqlite3_prepare_v2(h, "INSERT INTO " CLI_ORDERS_TABLE "(order_id, customer_id, total) VALUES (?1, ?2, ?3)", -1, &ins,
-                           NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, h, "prepare");
-        goto out;
-    }
     for (;;) {
         char reason[700] = "";
         const char *bad;
@@ -103,23 +88,12 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
             snprintf(reason, sizeof reason, "customer '%s' was merged into another; give the survivor",
                      rec.fields[col_customer]);
         if (!reason[0]) {
-            int src;
-            sqlite3_bind_text(ins, 1, rec.fields[col_order], -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(ins, 2, patron_customer_id(c));
-            if (col_total >= 0 && rec.fields[col_total][0])
-                sqlite3_bind_text(ins, 3, rec.fields[col_total], -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(ins, 3);
-            src = sqlite3_step(ins);
-            if (src == SQLITE_DONE)
+            int added = cli_orders_insert(ctx, rec.fields[col_order], patron_customer_id(c),
+                                          col_total >= 0 && rec.fields[col_total][0] ? rec.fields[col_total] : NULL,
+                                          reason, sizeof reason);
+            if (added > 0)
                 imported++;
-            else if (src == SQLITE_CONSTRAINT)
-                snprintf(reason, sizeof reason, "order '%s' is there already", rec.fields[col_order]);
-            else
-                snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(h));
-            sqlite3_reset(ins);
-            sqlite3_clear_bindings(ins);
-            if (src != SQLITE_DONE && src != SQLITE_CONSTRAINT) {
+            else if (added < 0) {
                 patron_customer_free(c);
                 rc = cli_fail(ctx, "line %lu: %s", rec.line, reason);
                 goto out;
@@ -131,12 +105,11 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
             goto out;
         }
     }
-    sqlite3_finalize(ins);
-    ins = NULL;
+    cli_orders_done(ctx);
     in_tx = 0;
-    if (patron_sqlite_commit(ctx->store) != PATRON_OK) {
-        patron_sqlite_rollback(ctx->store);
-        rc = cli_fail(ctx, "cannot commit: %s", patron_sqlite_errmsg(ctx->store));
+    if (cli_commit(ctx) != PATRON_OK) {
+        rc = cli_fail(ctx, "cannot commit: %s", cli_store_errmsg(ctx));
+        cli_rollback(ctx);
         goto out;
     }
     if (cli_rejects_close(&rj) != 0) {
@@ -148,9 +121,9 @@ static int cmd_import_orders(cli *ctx, int argc, char **argv)
     if (rj.count)
         rc = cli_fail(ctx, "%zu of %zu rows rejected, see '%s'", rj.count, rows, rj.path);
 out:
-    sqlite3_finalize(ins);
+    cli_orders_done(ctx);
     if (in_tx)
-        patron_sqlite_rollback(ctx->store);
+        cli_rollback(ctx);
     cli_rejects_free(&rj);
     cli_csv_close(&in);
     return rc;
@@ -171,29 +144,12 @@ const cli_command cli_cmd_import_orders = {
 
 static int cmd_orders(cli *ctx, int argc, char **argv)
 {
-    int rc, src;
+    int rc;
     patron_customer *c = NULL;
-    sqlite3 *h;
-    sqlite3_stmt *q = NULL;
 
     if ((rc = cli_one_customer(ctx, argc, argv, NULL, &c)) >= 0)
         return rc;
-    rc = CLI_OK;
-    h = patron_sqlite_handle(ctx->store);
-    if (sqlite3_prepare_v2(h, "SELECT order_id, total FROM " CLI_ORDERS_TABLE " WHERE customer_id = ?1 ORDER BY order_id", -1,
-                           &q, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, h, "orders");
-        goto out;
-    }
-    sqlite3_bind_int64(q, 1, patron_customer_id(c));
-    while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-        const unsigned char *total = sqlite3_column_text(q, 1);
-        printf("%s\t%s\n", (const char *)sqlite3_column_text(q, 0), total ? (const char *)total : "");
-    }
-    if (src != SQLITE_DONE)
-        rc = sql_fail(ctx, h, "orders");
-out:
-    sqlite3_finalize(q);
+    rc = cli_orders_list(ctx, patron_customer_id(c));
     patron_customer_free(c);
     return rc;
 }

@@ -27,14 +27,15 @@ static void print_usage(void)
     printf("Usage: patron [--db PATH] COMMAND [ARGS...]\n"
            "       patron COMMAND --help\n"
            "\n"
-           "Customer master data in a SQLite file.\n"
+           "Customer master data in a SQLite file or a PostgreSQL database.\n"
            "\n"
            "Commands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         printf("  %-13s  %s\n", commands[i]->name, commands[i]->summary);
     printf("\n"
            "Options:\n"
-           "  --db PATH   the database file (default: $PATRON_DB, else patron.db)\n"
+           "  --db PATH   the database file, or a postgresql:// URI\n"
+           "              (default: $PATRON_DB, else patron.db)\n"
            "  --help      this text\n"
            "  --version   the versions of the tool and the library\n"
            "\n"

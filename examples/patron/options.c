@@ -203,7 +203,7 @@ static int common_option(cli *ctx, const char *name, const char *inline_value, i
     if (!strcmp(name, "--db")) {
         const char *v = inline_value ? inline_value : *i < argc ? argv[(*i)++] : NULL;
         if (!v || !v[0])
-            return cli_usage(ctx, "option '--db' needs a path");
+            return cli_usage(ctx, "option '--db' needs a path or a postgresql:// URI");
         ctx->db_path = v;
         return -1;
     }

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 
 /* ---- messages ------------------------------------------------------------ */
@@ -125,62 +124,7 @@ int cli_fail_msg(cli *ctx, const char *what, const char *msg)
     return rc;
 }
 
-/* ---- the database -------------------------------------------------------- */
-
-/* The tool is a host like a shop: it keeps its own demo table of orders in
- * the same file, beside patron's tables (prefix "patron_"), and tells the
- * store to re-link it on merges and move rows back on undo. */
-static const patron_sqlite_ref_table cli_ref_tables[] = {
-    { "order", CLI_ORDERS_TABLE, "customer_id", "order_id", 0 },
-};
-
-int cli_open_db(cli *ctx, int create)
-{
-    patron_status st;
-    patron_sqlite_options opts = PATRON_SQLITE_OPTIONS_INIT;
-    char *msg = NULL;
-
-    if (ctx->db)
-        return CLI_OK;
-    opts.flags = create ? 0 : PATRON_SQLITE_NOCREATE;
-    opts.ref_tables = cli_ref_tables;
-    opts.n_ref_tables = sizeof cli_ref_tables / sizeof cli_ref_tables[0];
-    st = patron_db_open_sqlite(&ctx->db, &ctx->store, &msg, ctx->db_path, &opts);
-    if (st == PATRON_OK) {
-        sqlite3 *h = patron_sqlite_handle(ctx->store);
-        /* Every patron call inside an import batch is a savepoint, and
-         * SQLite keeps a savepoint's journal in a temporary file by default:
-         * a write system call per touched page and row.  In memory, an
-         * import runs about twice as fast.  (A store default would be the
-         * better place; until then the tool sets it on its connection.) */
-        sqlite3_exec(h, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
-        /* Created once, when missing (a check that takes no write lock, so
-         * a reader never waits for a writer here). */
-        if (sqlite3_table_column_metadata(h, NULL, CLI_ORDERS_TABLE, NULL, NULL, NULL, NULL, NULL, NULL) ==
-                SQLITE_OK ||
-            sqlite3_exec(h,
-                         "CREATE TABLE IF NOT EXISTS " CLI_ORDERS_TABLE " (order_id TEXT PRIMARY KEY NOT NULL,"
-                         " customer_id INTEGER NOT NULL, total TEXT);"
-                         "CREATE INDEX IF NOT EXISTS " CLI_ORDERS_TABLE "_customer ON " CLI_ORDERS_TABLE
-                         "(customer_id);",
-                         NULL, NULL, NULL) == SQLITE_OK)
-            return CLI_OK;
-        cli_fail(ctx, "cannot create the table %s in '%s': %s", CLI_ORDERS_TABLE, ctx->db_path,
-                 sqlite3_errmsg(h));
-        patron_db_close(ctx->db);
-        ctx->db = NULL;
-        ctx->store = NULL;
-        return CLI_ERR;
-    }
-    ctx->db = NULL;
-    ctx->store = NULL;
-    if (st == PATRON_E_NOT_FOUND && !create)
-        cli_fail(ctx, "no database at '%s' (give one with --db PATH or PATRON_DB)", ctx->db_path);
-    else
-        cli_fail(ctx, "cannot open database '%s': %s", ctx->db_path, msg ? msg : patron_status_message(st));
-    patron_free(msg);
-    return CLI_ERR;
-}
+/* ---- the database: store.c ---------------------------------------------- */
 
 static patron_status find_key(cli *ctx, patron_customer **out, int kind, const char *key)
 {

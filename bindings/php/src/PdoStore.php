@@ -53,6 +53,13 @@ namespace Patron;
  * versions until VACUUM and MySQL/InnoDB until purge and page reuse: run
  * VACUUM (FULL) / OPTIMIZE TABLE on the store's tables after erasures if
  * the erased values must leave the data files at once.
+ *
+ * These tables are not those of the C stores (libpatron-pg over PostgreSQL,
+ * libpatron-sqlite): they keep one column per field and other key tables,
+ * under the same default prefix "patron_".  PdoStore does not read them;
+ * pointed at them (the same prefix in the same database and schema) it
+ * refuses with a StateException that says so.  Give each store its own
+ * prefix or schema; they never share customers or customer numbers.
  */
 class PdoStore extends Store
 {
@@ -115,6 +122,7 @@ class PdoStore extends Store
         if ($this->schemaVersion() !== null) {
             return;
         }
+        $this->refuseCStoreTables();
         [$blob, $metaKey, $text] = match ($this->driver) {
             'mysql' => ['LONGBLOB', 'VARBINARY(255)', 'LONGTEXT'],
             'pgsql' => ['BYTEA', 'VARCHAR(255) COLLATE "C"', 'TEXT'],
@@ -182,6 +190,7 @@ class PdoStore extends Store
     {
         $v = $this->schemaVersion();
         if ($v === null) {
+            $this->refuseCStoreTables();
             throw new StateException("PdoStore: the store's tables ({$this->p}customers, {$this->p}keys, ...) are "
                 . 'not in this database: call $store->createSchema() once (outside a transaction; it does nothing '
                 . 'when they exist) before Db::fromStore($store)', FFI::E_STATE);
@@ -204,6 +213,23 @@ class PdoStore extends Store
                     . "new PdoStore(\$pdo, ['orders' => ['table' => ..., 'id' => ..., 'customer' => ...]]), "
                     . "or 'orders' => null when this database holds no orders", FFI::E_INVALID);
             }
+        }
+    }
+
+    /**
+     * The C stores (libpatron-pg, libpatron-sqlite) keep other tables under
+     * the same default prefix: one column per field, their version in
+     * {prefix}schema.  PdoStore cannot read them (and must not write beside
+     * them): refuse, saying so, instead of "tables missing" or an SQL error.
+     */
+    private function refuseCStoreTables(): void
+    {
+        $v = null;
+        if ($this->probe("SELECT value FROM {$this->p}schema WHERE name = 'version'", $v) === null && $v !== false) {
+            throw new StateException("PdoStore: the tables with prefix '{$this->p}' in this database are those of "
+                . "patron's C store (libpatron-pg or libpatron-sqlite, schema version $v), which PdoStore does not "
+                . "read or write: give PdoStore another prefix (new PdoStore(\$pdo, ['prefix' => 'shop_patron_'])) "
+                . 'or another schema; the two stores never share customers', FFI::E_STATE);
         }
     }
 

@@ -13,8 +13,9 @@ use Patron\PdoStore;
  * names a scratch database, e.g.
  *   PATRON_TEST_MYSQL_DSN='mysql:host=localhost;dbname=patron_test'
  *   PATRON_TEST_PGSQL_DSN='pgsql:host=localhost;dbname=patron_test'
- * and is skipped otherwise.  Each test uses tables of its own prefix and
- * drops them afterwards.
+ * and is skipped otherwise; for pgsql, PATRON_TEST_PG (the conninfo of
+ * tests/pg/cluster.sh, which meson's php-pgsql runs it under) does too.
+ * Each test uses tables of its own prefix and drops them afterwards.
  */
 abstract class ServerPdoStores extends StoreContract
 {
@@ -29,17 +30,23 @@ abstract class ServerPdoStores extends StoreContract
     {
         $d = strtoupper(static::driver());
         $dsn = getenv("PATRON_TEST_{$d}_DSN");
+        $user = getenv("PATRON_TEST_{$d}_USER") ?: null;
+        $password = getenv("PATRON_TEST_{$d}_PASSWORD") ?: null;
+        $cluster = (string) getenv('PATRON_TEST_PG');
+        if (($dsn === false || $dsn === '') && static::driver() === 'pgsql' && $cluster !== '') {
+            // the throwaway cluster of tests/pg/cluster.sh (meson's php-pgsql)
+            $kv = self::conninfo($cluster);
+            $dsn = self::pgsqlDsn($kv);
+            $user = $kv['user'] ?? null;
+            $password = $kv['password'] ?? null;
+        }
         if ($dsn === false || $dsn === '') {
             $this->markTestSkipped("set PATRON_TEST_{$d}_DSN to run the store contract on " . static::driver());
         }
         if (!in_array(static::driver(), \PDO::getAvailableDrivers(), true)) {
             $this->markTestSkipped('pdo_' . static::driver() . ' is missing');
         }
-        $this->pdo = new \PDO(
-            $dsn,
-            getenv("PATRON_TEST_{$d}_USER") ?: null,
-            getenv("PATRON_TEST_{$d}_PASSWORD") ?: null
-        );
+        $this->pdo = new \PDO($dsn, $user, $password);
         $this->prefix = 't' . substr(md5($this->getName() . microtime()), 0, 8) . '_';
         $orders = $this->prefix . 'orders';
         $this->pdo->exec("CREATE TABLE $orders (id VARCHAR(32) NOT NULL PRIMARY KEY, customer_id BIGINT NOT NULL)");
@@ -51,6 +58,35 @@ abstract class ServerPdoStores extends StoreContract
             'orders' => ['table' => $orders, 'id' => 'id', 'customer' => 'customer_id']]);
         $store->createSchema();
         return Db::fromStore($store);
+    }
+
+    /**
+     * The keywords of a libpq conninfo "host=127.0.0.1 port=5432 dbname=x user=y"
+     * (values without spaces or quotes, as tests/pg/cluster.sh prints them).
+     * @return array<string,string>
+     */
+    public static function conninfo(string $conninfo): array
+    {
+        $kv = [];
+        foreach (preg_split('/\s+/', trim($conninfo)) ?: [] as $part) {
+            $eq = strpos($part, '=');
+            if ($eq !== false) {
+                $kv[substr($part, 0, $eq)] = substr($part, $eq + 1);
+            }
+        }
+        return $kv;
+    }
+
+    /** @param array<string,string> $kv */
+    public static function pgsqlDsn(array $kv): string
+    {
+        $dsn = [];
+        foreach (['host', 'port', 'dbname'] as $k) {
+            if (isset($kv[$k])) {
+                $dsn[] = "$k=" . $kv[$k];
+            }
+        }
+        return 'pgsql:' . implode(';', $dsn);
     }
 
     protected function tearDown(): void

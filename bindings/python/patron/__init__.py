@@ -1,7 +1,9 @@
 """patron: customer master data for German shops -- Python binding.
 
 Pure ctypes over libpatron.so.1 (``PATRON_LIBRARY`` overrides the path) and,
-for :meth:`Db.sqlite`, libpatron-sqlite.so.1 (``PATRON_SQLITE_LIBRARY``).
+for :meth:`Db.sqlite`, libpatron-sqlite.so.1 (``PATRON_SQLITE_LIBRARY``), for
+:meth:`Db.postgres`, libpatron-pg.so.1 (``PATRON_PG_LIBRARY``), each found
+beside libpatron first.
 
     import patron
     with patron.Db.memory() as db:
@@ -46,6 +48,12 @@ def has_sqlite() -> bool:
     return lib().has_sqlite()
 
 
+def has_postgres() -> bool:
+    """True if libpatron-pg can be loaded (Db.postgres works)."""
+    from ._ffi import lib
+    return lib().has_pg()
+
+
 __all__ = [
     "AbiError", "CasePair", "CaseState", "ReviewCase", "ScanStats", "Activation", "ActivationCandidate", "ActivationResult", "ActivationSummary", "ActivateMode",
     "Address", "Addresses", "AlreadyExists", "Ambiguous", "BINDING_FOR_VERSION", "CUSTOM", "Candidate",
@@ -53,6 +61,6 @@ __all__ = [
     "Groups", "InvalidValue", "JournalEntry", "Key", "LibraryNotFound", "Locked", "MatchMode", "Matches",
     "MemStore", "MergePlan", "MergePolicy", "NotFound", "OutOfMemory", "Outcome", "Pair", "PatronError",
     "Properties", "RangeError", "SqliteRefTable", "SqliteStore", "State", "StateError", "Store", "StoreError", "StoreFilter",
-    "StoreRecord", "Tags", "Unsupported", "VersionMismatch", "address_field_ids", "field_ids", "has_sqlite",
+    "StoreRecord", "Tags", "Unsupported", "VersionMismatch", "address_field_ids", "field_ids", "has_postgres", "has_sqlite",
     "library_path", "library_version",
 ]

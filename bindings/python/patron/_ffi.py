@@ -23,8 +23,10 @@ from .errors import LibraryNotFound, PatronError, VersionMismatch, error_for
 BINDING_FOR_VERSION = (0, 1, 0)
 SONAME = "libpatron.so.1"
 SQLITE_SONAME = "libpatron-sqlite.so.1"
+PG_SONAME = "libpatron-pg.so.1"
 ENV_LIBRARY = "PATRON_LIBRARY"
 ENV_SQLITE_LIBRARY = "PATRON_SQLITE_LIBRARY"
+ENV_PG_LIBRARY = "PATRON_PG_LIBRARY"
 
 PATRON_OK = 0
 E_NOMEM = -1
@@ -139,6 +141,24 @@ class patron_sqlite_options(Structure):
 
 
 PATRON_SQLITE_OPTIONS_VERSION = 1
+
+
+class patron_pg_ref_table(Structure):
+    _fields_ = [("kind", c_char_p), ("table", c_char_p), ("customer_column", c_char_p),
+                ("id_column", c_char_p), ("flags", c_uint)]
+
+
+class patron_pg_options(Structure):
+    """patron_pg_options of <patron/postgres.h>, version 1."""
+    _fields_ = [("version", c_uint), ("flags", c_uint), ("schema", c_char_p), ("table_prefix", c_char_p),
+                ("ref_tables", POINTER(patron_pg_ref_table)), ("n_ref_tables", c_size_t),
+                ("retry_budget", c_int)]
+
+
+PATRON_PG_OPTIONS_VERSION = 1
+PATRON_PG_READONLY = 1
+PATRON_PG_NOCREATE = 2
+PATRON_PG_REF_PINNED = 1
 PATRON_SQLITE_REF_PINNED = 1
 
 
@@ -451,6 +471,16 @@ _SQLITE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_sqlite_errmsg": (_STR, [P], None),
 }
 
+_PG: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
+    "patron_db_open_postgres": (S, [POINTER(P), POINTER(P), _OUTSTR, _STR, POINTER(patron_pg_options)], None),
+    "patron_pg_options_init": (None, [POINTER(patron_pg_options)], None),
+    "patron_pg_begin": (S, [P], ("pg", 0)),
+    "patron_pg_commit": (S, [P], ("pg", 0)),
+    "patron_pg_rollback": (S, [P], ("pg", 0)),
+    "patron_pg_errmsg": (_STR, [P], None),
+    "patron_pg_lock_key": (c_int64, [P], None),
+}
+
 
 def _handle(arg: Any) -> Any:
     """The raw pointer of an argument (a c_void_p, an int or a byref())."""
@@ -478,7 +508,7 @@ def _mapped_path(soname: str) -> Optional[str]:
 
 
 class _Library:
-    """The loaded libpatron (and, lazily, libpatron-sqlite)."""
+    """The loaded libpatron (and, lazily, libpatron-sqlite and libpatron-pg)."""
 
     def __init__(self, path: str) -> None:
         self.cdll = ctypes.CDLL(path)
@@ -498,10 +528,15 @@ class _Library:
         self.sqlite: Optional[ctypes.CDLL] = None
         self.sqlite_error: Optional[str] = None
         self._sqlite_tried = False
+        self.pg: Optional[ctypes.CDLL] = None
+        self.pg_error: Optional[str] = None
+        self._pg_tried = False
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("patron_sqlite") or name == "patron_db_open_sqlite":
             return getattr(self.load_sqlite(), name)
+        if name.startswith("patron_pg") or name.startswith("patron_db_open_postgres"):
+            return getattr(self.load_pg(), name)
         return getattr(self.cdll, name)
 
     # -- declarations and errors --
@@ -543,6 +578,8 @@ class _Library:
                     text = self.cdll.patron_merge_plan_errmsg(h) or b""
                 elif kind == "sqlite" and self.sqlite is not None:
                     text = self.sqlite.patron_sqlite_errmsg(h) or b""
+                elif kind == "pg" and self.pg is not None:
+                    text = self.pg.patron_pg_errmsg(h) or b""
         if not text:
             text = self.cdll.patron_status_message(status) or b""
         return text.decode("utf-8", "replace")
@@ -592,6 +629,53 @@ class _Library:
     def has_sqlite(self) -> bool:
         try:
             self.load_sqlite()
+            return True
+        except PatronError:
+            return False
+
+    # -- the PostgreSQL store library, found the same way --
+
+    def pg_candidates(self) -> List[str]:
+        """Where libpatron-pg is looked for, in order: $PATRON_PG_LIBRARY;
+        beside libpatron (as :meth:`sqlite_candidates`); the soname."""
+        out: List[str] = []
+        env = os.environ.get(ENV_PG_LIBRARY)
+        if env:
+            out.append(env)
+        if os.sep in self.path:
+            for d in (os.path.dirname(self.path), os.path.dirname(os.path.realpath(self.path))):
+                cand = os.path.join(d, PG_SONAME)
+                if cand not in out and os.path.exists(cand):
+                    out.append(cand)
+        out.append(PG_SONAME)
+        return out
+
+    def load_pg(self) -> ctypes.CDLL:
+        if self.pg is not None:
+            return self.pg
+        if not self._pg_tried:
+            self._pg_tried = True
+            errors = []
+            for path in self.pg_candidates():
+                try:
+                    dll = ctypes.CDLL(path)
+                    self._declare(dll, _PG)
+                    self.pg = dll
+                    return dll
+                except (OSError, LibraryNotFound) as e:
+                    errors.append("%s: %s" % (path, e))
+                if path == os.environ.get(ENV_PG_LIBRARY):
+                    break  # an explicit path is not second-guessed
+            self.pg_error = (
+                "the PostgreSQL store library could not be loaded (%s).  Install libpatron-pg beside "
+                "libpatron (%s; meson builds it when it finds libpq) or set %s to its path"
+                % ("; ".join(errors), os.path.dirname(self.path) or "the loader's search path", ENV_PG_LIBRARY))
+        from .errors import Unsupported
+        raise Unsupported(self.pg_error or "the PostgreSQL store library is not available")
+
+    def has_pg(self) -> bool:
+        try:
+            self.load_pg()
             return True
         except PatronError:
             return False

@@ -736,7 +736,7 @@ class Groups:
 
 class Db(_Handle):
     """A handle on a store (patron_db).  Open it with :meth:`open` (or
-    :meth:`memory`, :meth:`sqlite`, :meth:`from_store`); close it with
+    :meth:`memory`, :meth:`sqlite`, :meth:`postgres`, :meth:`from_store`); close it with
     :meth:`close` or a ``with`` block (``with Db.open(...) as db:`` closes,
     it does not commit: for several calls in one transaction use
     ``with db.transaction():``).  One handle must not be used by two threads
@@ -745,11 +745,12 @@ class Db(_Handle):
     _free_name = "patron_db_close"
 
     def __init__(self, ptr: int, *, memstore: Optional[MemStore] = None, adapter: Optional[StoreAdapter] = None,
-                 sqlite_store: Optional[int] = None) -> None:
+                 sqlite_store: Optional[int] = None, pg_store: Optional[int] = None) -> None:
         super().__init__(ptr)
         self._memstore = memstore
         self._adapter = adapter  # keeps the CFUNCTYPE callbacks alive as long as the handle
         self._sqlite_store = sqlite_store
+        self._pg_store = pg_store
         self.groups = Groups(self)
         if memstore is not None:
             memstore._dbs.add(self)
@@ -804,6 +805,54 @@ class Db(_Handle):
         return cls(out.value, sqlite_store=store.value)  # type: ignore[arg-type]
 
     @classmethod
+    def postgres(cls, conninfo: str, *, schema: Optional[str] = None, table_prefix: Optional[str] = None,
+                 readonly: bool = False, create: bool = True, ref_tables: Sequence["SqliteRefTable"] = (),
+                 retry_budget: int = 0) -> "Db":
+        """A handle on a PostgreSQL database through libpatron-pg (the C store),
+        which several processes and servers may share (see <patron/postgres.h>).
+
+        ``conninfo``: libpq's ``"host=db1 dbname=shop user=app"`` or a
+        ``postgresql://`` URI.  ``schema`` (None: ``"public"``, created when
+        missing) and ``table_prefix`` (None: ``"patron_"``) place the tables;
+        ``ref_tables`` as for :meth:`sqlite` (``table`` may be
+        ``"schema.table"``); ``retry_budget``: how often the start of a call
+        is retried after a serialisation failure or deadlock (0: the
+        library's default).  ``create=False`` raises NotFound when the tables
+        are not there.  Raises Unsupported if libpatron-pg.so.1 cannot be
+        loaded, StoreError when the server cannot be reached (the message
+        never holds the password)."""
+        L = lib()
+        L.load_pg()
+        flags = (_ffi.PATRON_PG_READONLY if readonly else 0) | (0 if create else _ffi.PATRON_PG_NOCREATE)
+        entries = [e if isinstance(e, SqliteRefTable) else SqliteRefTable(*e) for e in ref_tables]
+        arr = (_ffi.patron_pg_ref_table * max(1, len(entries)))()
+        for i, e in enumerate(entries):
+            arr[i] = _ffi.patron_pg_ref_table(enc(e.kind), enc(e.table), enc(e.customer_column),
+                                              enc(e.id_column), _ffi.PATRON_PG_REF_PINNED if e.pinned else 0)
+        opts = _ffi.patron_pg_options()
+        L.patron_pg_options_init(byref(opts))
+        opts.flags = flags
+        opts.schema = enc(schema) if schema is not None else None
+        opts.table_prefix = enc(table_prefix) if table_prefix is not None else None
+        opts.ref_tables = arr if entries else None
+        opts.n_ref_tables = len(entries)
+        opts.retry_budget = retry_budget
+        out, store, msg = c_void_p(), c_void_p(), c_void_p()
+        try:
+            L.patron_db_open_postgres(byref(out), byref(store), byref(msg), enc(conninfo), byref(opts))
+        except PatronError as e:
+            if msg.value:
+                from ctypes import string_at
+                text = string_at(msg.value).decode("utf-8", "replace")
+                L.patron_free(msg.value)
+                if text:
+                    # the conninfo is not repeated: it may hold a password
+                    e.message = "PostgreSQL store: %s" % text
+                    e.args = (e.message,)
+            raise
+        return cls(out.value, pg_store=store.value)  # type: ignore[arg-type]
+
+    @classmethod
     def from_store(cls, store: Store) -> "Db":
         """A handle on a store written in Python (a :class:`patron.Store`)."""
         if not isinstance(store, Store):
@@ -822,8 +871,9 @@ class Db(_Handle):
 
         ``target``: None for a private memory store, a :class:`MemStore` to
         share one, a path for the SQLite store (:meth:`sqlite`; ``options``
-        are its keyword arguments), a :class:`Store` for a store written in
-        Python (:meth:`from_store`)."""
+        are its keyword arguments), a ``postgresql://`` or ``postgres://``
+        URI for the PostgreSQL store (:meth:`postgres`, likewise), a
+        :class:`Store` for a store written in Python (:meth:`from_store`)."""
         if target is None or isinstance(target, MemStore):
             if options:
                 raise TypeError("Db.open() of a memory store takes no options (got %s)" % ", ".join(options))
@@ -832,6 +882,8 @@ class Db(_Handle):
             if options:
                 raise TypeError("Db.open() of a Python store takes no options (got %s)" % ", ".join(options))
             return cls.from_store(target)
+        if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+            return cls.postgres(target, **options)
         if isinstance(target, (str, os.PathLike)):
             return cls.sqlite(os.fspath(target), **options)
         raise TypeError("Db.open() takes a path, a patron.Store, a patron.MemStore or nothing, not %s"
@@ -1411,7 +1463,9 @@ class Db(_Handle):
 
         committed at the end of the block, rolled back if it raises.  Each
         call inside stays atomic on its own.  For :meth:`sqlite` this is the
-        C store's host transaction (patron_sqlite_begin/commit/rollback); for
+        C store's host transaction (patron_sqlite_begin/commit/rollback), for
+        :meth:`postgres` likewise (patron_pg_begin/...: other writers of the
+        database wait until the block ends, so keep it short); for
         a Python store with a ``transaction()`` context manager (such as
         :class:`SqliteStore`) it is that one.  Other stores (the memory store,
         a Python store without one) raise :class:`Unsupported`: there each
@@ -1426,11 +1480,21 @@ class Db(_Handle):
                 raise
             L.patron_sqlite_commit(self._sqlite_store)
             return
+        if self._pg_store is not None:
+            L = lib()
+            L.patron_pg_begin(self._pg_store)
+            try:
+                yield self
+            except BaseException:
+                L.patron_pg_rollback(self._pg_store)
+                raise
+            L.patron_pg_commit(self._pg_store)
+            return
         store = self._adapter.store if self._adapter is not None else None
         host_tx = getattr(store, "transaction", None)
         if store is None or not callable(host_tx):
             raise Unsupported("%s has no transaction spanning several calls: each call is its own "
-                              "transaction.  Db.transaction() needs Db.sqlite() or a Python store with a "
+                              "transaction.  Db.transaction() needs Db.sqlite(), Db.postgres() or a Python store with a "
                               "transaction() method (e.g. patron.SqliteStore)"
                               % ("a memory store" if store is None else type(store).__name__),
                               code=_ffi.E_UNSUPPORTED)
@@ -1439,7 +1503,8 @@ class Db(_Handle):
 
     def __repr__(self) -> str:
         kind = ("python store %s" % type(self._adapter.store).__name__ if self._adapter is not None
-                else "sqlite" if self._sqlite_store is not None else "memory")
+                else "sqlite" if self._sqlite_store is not None
+                else "postgres" if self._pg_store is not None else "memory")
         return "<Db %s%s>" % (kind, " (closed)" if self.closed else "")
 
 
