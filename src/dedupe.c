@@ -326,10 +326,9 @@ static void *arena_take(batch *b, size_t size)
 }
 
 #define ROUND8(x) (((x) + 7) & ~(size_t)7)
-/* A piece: the record's index (u64), the record, its addresses.  (A copy
+/* A piece: the record, its addresses.  (A copy
  * of the form beside them saved another few per cent of CPU at 1M
  * customers but cost ~180 MiB, over the 2 GiB target.) */
-#define PIECE_HEAD 8
 /* No form of ours (matchform.c) is longer: the head, then strings of at
  * most 3 + 255 bytes, 8 of them and 6 per address. */
 #define FORM_LEN_MAX(na) (12 + (8 + 6 * (size_t)(na)) * (3 + PATRON__MATCH_FIELD_MAX))
@@ -398,14 +397,13 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 break;
             }
             {
-                size_t ra = PIECE_HEAD + ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
+                size_t ra = ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
                 char *piece = arena_take(b, ra + ROUND8(aa));
                 if (!piece) {
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
-                *(uint64_t *)(void *)piece = b->n; /* its index, for batch_tf_count */
-                r = (patron__match_rec *)(void *)(piece + PIECE_HEAD);
+                r = (patron__match_rec *)(void *)piece;
                 if (flen) {
                     na = patron__form_view(r, (patron__match_addr *)(void *)(piece + ra), na_head, &state,
                                            form, flen, b->cfg.default_country);
@@ -636,41 +634,6 @@ static uint64_t tf_hash(int field, const char *value, size_t len)
 
 #define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
 
-static int tf_slot(int field)
-{
-    for (size_t k = 0; k < TF_FIELDS; k++)
-        if (tf_fields[k] == field)
-            return (int)k;
-    return -1;
-}
-
-static double batch_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
-{
-    const batch *b = ctx;
-    size_t i, slot;
-    int k;
-    if (b->recs) { /* general path: an array */
-        if (r < b->recs || (i = (size_t)(r - b->recs)) >= b->n)
-            return -1;
-    } else { /* arena pieces: the index before the record */
-        i = (size_t) * (const uint64_t *)(const void *)((const char *)r - PIECE_HEAD);
-        if (i >= b->n || b->rp[i] != r)
-            return -1;
-    }
-    if (field == PATRON__MF_STREET) {
-        if (addr < 0 || (size_t)addr >= r->n_addr)
-            return -1;
-        slot = b->tfoff[i] + TF_FIELDS + (size_t)addr;
-    } else if ((k = tf_slot(field)) >= 0) {
-        slot = b->tfoff[i] + (size_t)k;
-    } else {
-        return -1;
-    }
-    if (slot >= b->tfoff[i + 1] || !b->tfc[slot])
-        return -1;
-    return (double)b->tfc[slot];
-}
-
 /* The key of record i whose hash is h: its index in khash, or -1. */
 static long find_key(const batch *b, size_t i, uint64_t h)
 {
@@ -802,9 +765,7 @@ static void tf_finish(batch *b)
         for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
             if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
                 b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
-    b->tf.count = batch_tf_count;
-    b->tf.ctx = b;
-    b->tf.n = (double)b->n;
+    b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
 }
 
 /* ---- pairs ----------------------------------------------------------------- */
@@ -952,7 +913,13 @@ static void *pair_thread(void *arg)
                  * the pair when they share one below h */
                 if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
                     continue;
-                patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfc ? &b->tf : NULL);
+                if (b->tfc) {
+                    patron__match_tf tf = b->tf;
+                    tf.counts = b->tfc + b->tfoff[ra];
+                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, &tf);
+                } else {
+                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, NULL);
+                }
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
