@@ -51,6 +51,7 @@ static int decide_tf(const struct person *a, const struct person *b, patron__mat
     tf.count = freq_count;
     tf.ctx = (void *)fr;
     tf.n = fr ? fr->n : 0;
+    tf.counts = NULL; /* the callback, not per-record counts */
     norm(&ra, a);
     norm(&rb, b);
     d = patron__match_score_tf(res, &ra, &rb, &cfg, fr ? &tf : NULL);
