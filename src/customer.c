@@ -250,7 +250,8 @@ static patron_status check_addr_value(patron_customer *c, size_t index, const pa
 bool patron__is_numeric_field(int f)
 {
     return f == PATRON_F_ID || f == PATRON_F_REVISION || f == PATRON_F_CREATED_AT ||
-           f == PATRON_F_UPDATED_AT || f == PATRON_F_LOCKED_AT || f == PATRON_F_MERGED_INTO;
+           f == PATRON_F_UPDATED_AT || f == PATRON_F_LOCKED_AT || f == PATRON_F_MERGED_INTO ||
+           f == PATRON_F_NEWSLETTER_AT || f == PATRON_F_ERASED_AT;
 }
 
 const char *patron__state_name(int state)
@@ -259,6 +260,7 @@ const char *patron__state_name(int state)
     case PATRON_STATE_PENDING: return "pending";
     case PATRON_STATE_ACTIVE: return "active";
     case PATRON_STATE_MERGED: return "merged";
+    case PATRON_STATE_ERASED: return "erased";
     default: return NULL;
     }
 }
@@ -273,6 +275,8 @@ int patron__state_from_name(const char *s)
         return PATRON_STATE_ACTIVE;
     if (strcmp(s, "merged") == 0)
         return PATRON_STATE_MERGED;
+    if (strcmp(s, "erased") == 0)
+        return PATRON_STATE_ERASED;
     return -1;
 }
 
@@ -326,7 +330,7 @@ patron_status patron_record_set(patron_customer *c, int field, const char *value
         if (patron__utf8_check(value, n))
             return patron__cust_error(c, PATRON_E_INVALID, "%s is not valid UTF-8", fi->name);
         if (field == PATRON_F_STATE && patron__state_from_name(value) <= 0)
-            return patron__cust_error(c, PATRON_E_INVALID, "state must be pending, active or merged");
+            return patron__cust_error(c, PATRON_E_INVALID, "state must be pending, active, merged or erased");
         if (patron__is_numeric_field(field)) {
             /* canonical decimal, as the library writes them: the JSON shows
              * them as numbers, and ids and revisions must fit int64_t */
@@ -375,6 +379,7 @@ const char *patron_state_name(patron_state state)
     case PATRON_STATE_PENDING: return "pending";
     case PATRON_STATE_ACTIVE: return "active";
     case PATRON_STATE_MERGED: return "merged";
+    case PATRON_STATE_ERASED: return "erased";
     default: return NULL;
     }
 }

@@ -169,7 +169,7 @@ patron_status patron_db_list(patron_db *db, int64_t *ids, size_t *n_out, size_t 
     *n_out = 0;
     if (!filter)
         filter = &all;
-    if ((int)filter->state < 0 || (int)filter->state > PATRON_STATE_MERGED)
+    if ((int)filter->state < 0 || (int)filter->state > PATRON_STATE_ERASED)
         return patron__db_error(db, PATRON_E_INVALID, "unknown state %d in filter", (int)filter->state);
     if ((int)filter->locked < PATRON_FILTER_ANY || (int)filter->locked > PATRON_FILTER_LOCKED)
         return patron__db_error(db, PATRON_E_INVALID,
@@ -199,7 +199,8 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
 {
     static const int system_fields[] = { PATRON_F_STATE, PATRON_F_LOCKED, PATRON_F_LOCK_REASON,
                                          PATRON_F_LOCKED_AT, PATRON_F_CREATED_AT,
-                                         PATRON_F_MERGED_INTO };
+                                         PATRON_F_MERGED_INTO, PATRON_F_NEWSLETTER_AT,
+                                         PATRON_F_ERASED_AT };
     patron_customer w, *s = NULL;
     int64_t id;
     patron_status st;
@@ -219,6 +220,9 @@ patron_status patron_db_update(patron_db *db, patron_customer *c)
     st = patron__load_in_tx(db, &s, id);
     if (!st && patron_customer_state(s) == PATRON_STATE_MERGED)
         st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was merged into another and cannot change",
+                      (long long)id);
+    if (!st && patron_customer_state(s) == PATRON_STATE_ERASED)
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was erased and cannot change",
                       (long long)id);
     if (!st && patron_customer_revision(s) != patron_customer_revision(c))
         st = patron__db_error(db, PATRON_E_CONFLICT,

@@ -73,18 +73,31 @@ typedef struct batch {
     size_t nent;
     /* term frequencies: sorted hashes of (kind, value) of every record's
      * frequency values, with how many records hold each */
-    uint32_t *tfoff; /* n + 1 offsets into tfc: 5 field slots, then one per address */
+    uint32_t *tfoff; /* n + 1 offsets into tfc: 6 field slots (see tf_fields), then one per address */
     uint32_t *tfc;   /* records holding each slot's value (0: no value) */
     patron__match_tf tf;
 } batch;
 
 /* A record's key hashes into h, sorted and without repeats (pairs are
  * scored in the block of the first hash two records share); returns how many. */
+/* Bit 63 of a key hash marks a rare-name key (PATRON__KEY_RARE_NAME): its
+ * block is kept only up to PATRON__RARE_BLOCK_MAX records (build_blocks);
+ * every other hash has it clear. */
+#define RARE_BIT (UINT64_C(1) << 63)
+
+static uint64_t key_hash(int kind, const char *value, size_t len)
+{
+    uint64_t v = patron__hash_key_n(kind, value, len) & ~RARE_BIT;
+    if (!v)
+        v = 1; /* never 0: "no common key" below */
+    return kind == PATRON__KEY_RARE_NAME ? v | RARE_BIT : v;
+}
+
 static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 {
     size_t w = 0, n = 0;
     for (size_t k = 0; k < nk; k++) {
-        uint64_t v = patron__hash_key_n(keys[k].kind, keys[k].value, keys[k].len); /* never 0: "no common key" below */
+        uint64_t v = key_hash(keys[k].kind, keys[k].value, keys[k].len);
         size_t p = w;
         while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
             h[p] = h[p - 1];
@@ -152,6 +165,7 @@ static void *norm_thread(void *arg)
             continue;
         }
         nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &j->recs[i], j->cfg);
+        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &j->recs[i], j->cfg);
         j->nk[i] = (uint8_t)hash_keys(h, keys, nk);
     }
     return NULL;
@@ -275,7 +289,8 @@ static patron_status read_all(patron_db *db, batch *b)
             patron_customer *c = NULL;
             if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                 break;
-            if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+            if (patron_customer_state(c) == PATRON_STATE_MERGED ||
+                patron_customer_state(c) == PATRON_STATE_ERASED) {
                 patron_customer_free(c);
                 continue;
             }
@@ -427,6 +442,8 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                     break;
                 state = patron_customer_state(c);
+                if (state == PATRON_STATE_ERASED)
+                    state = PATRON_STATE_MERGED; /* left out alike */
                 if (state != PATRON_STATE_MERGED && patron__cust_match_rec_cfg(r, c, &b->cfg) != 0)
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                 patron_customer_free(c);
@@ -439,6 +456,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 continue;
             }
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
+            nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, &b->cfg);
             base = b->koff[b->n];
             if (!b->khash || base + nk > khash_cap) { /* never NULL + offset */
                 size_t nc = khash_cap ? khash_cap * 2 : 65536;
@@ -595,7 +613,7 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
             for (size_t k = s; k < e; k++)
                 if (b->ent[k].slot != TF_NONE)
                     b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        if (blocking > PATRON__BLOCK_MAX) {
+        if (blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX)) {
             if (n_big == cap_big) {
                 size_t nc = cap_big ? cap_big * 2 : 64;
                 uint64_t *nb = patron__realloc(big, nc * sizeof *nb);
@@ -634,12 +652,12 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 /* ---- term frequencies ---------------------------------------------------- */
 
 static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
-                                 PATRON__MF_PHONE };
+                                 PATRON__MF_PHONE, PATRON__TF_FULL_NAME };
 
 /* Of the value (len bytes) patron__match_tf_value wrote. */
 static uint64_t tf_hash(int field, const char *value, size_t len)
 {
-    return patron__hash_key_n(patron__match_tf_kind(field), value, len);
+    return key_hash(patron__match_tf_kind(field), value, len);
 }
 
 #define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
@@ -655,8 +673,8 @@ static long find_key(const batch *b, size_t i, uint64_t h)
 
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
- * per pair.  Email, phone and street values are blocking keys (same kind,
- * same string, same hash): their slot rides on the record's blocking
+ * per pair.  Email, phone, street values and the full name (the rare-name
+ * key) are blocking keys (same kind, same string, same hash): their slot rides on the record's blocking
  * entry (kslot, parallel to khash) and build_blocks writes the length of
  * its run; a value without such a key (the key list was full) becomes a
  * counted-only entry in x.  First name, last name and company are no

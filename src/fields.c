@@ -39,6 +39,9 @@ static const patron__field_info FIELDS[PATRON_F__END] = {
     [PATRON_F_UPDATED_AT] = { "updated_at", PK_SYSTEM, 20 },
     [PATRON_F_REVISION] = { "revision", PK_SYSTEM, 20 },
     [PATRON_F_MERGED_INTO] = { "merged_into", PK_SYSTEM, 20 },
+    [PATRON_F_NEWSLETTER_AT] = { "newsletter_at", PK_SYSTEM, 20 },
+    [PATRON_F_NEWSLETTER_SOURCE] = { "newsletter_source", PK_SOURCE, 6 },
+    [PATRON_F_ERASED_AT] = { "erased_at", PK_SYSTEM, 20 },
 };
 
 static const patron__field_info ADDRESS_FIELDS[PATRON_A__END] = {
@@ -159,7 +162,8 @@ static patron_kind public_kind(int pk)
     case PK_NUMBER: return PATRON_KIND_NUMBER;
     case PK_VATID: return PATRON_KIND_VAT_ID;
     case PK_COUNTRY: return PATRON_KIND_COUNTRY;
-    case PK_BILLING: return PATRON_KIND_TOKEN;
+    case PK_BILLING:
+    case PK_SOURCE: return PATRON_KIND_TOKEN;
     case PK_OPAQUE: return PATRON_KIND_OPAQUE;
     default: return PATRON_KIND_NONE;
     }
@@ -185,6 +189,8 @@ patron_kind patron_field_kind(int field)
     case PATRON_F_LOCKED: return PATRON_KIND_BOOL;
     case PATRON_F_LOCK_REASON: return PATRON_KIND_TEXT;
     case PATRON_F_LOCKED_AT:
+    case PATRON_F_NEWSLETTER_AT:
+    case PATRON_F_ERASED_AT:
     case PATRON_F_CREATED_AT:
     case PATRON_F_UPDATED_AT: return PATRON_KIND_TIMESTAMP;
     default: return public_kind(fi->kind);

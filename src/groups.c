@@ -275,6 +275,8 @@ static patron_status assign_in_tx(patron_db *db, const char *name, int64_t id)
         return st;
     if (patron_customer_state(c) == PATRON_STATE_MERGED)
         st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was merged into another", (long long)id);
+    if (patron_customer_state(c) == PATRON_STATE_ERASED)
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was erased", (long long)id);
     patron_customer_free(c);
     if (st)
         return st;

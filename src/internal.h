@@ -37,6 +37,7 @@ enum patron__kind {
     PK_COUNTRY,
     PK_BILLING,
     PK_OPAQUE,    /* password hash: any printable, never echoed */
+    PK_SOURCE,    /* where a consent came from: "shop", "import", "admin" */
     PK_SYSTEM     /* maintained by the library */
 };
 
@@ -199,7 +200,8 @@ enum patron__cap {
     PATRON__CAP_JOURNAL_UNDO, /* journal_get, journal_append and journal_set_undone */
     PATRON__CAP_JOURNAL_SCAN,
     PATRON__CAP_META,         /* meta_get, meta_put and meta_scan */
-    PATRON__CAP_MATCH_FORM    /* match_form_put and match_form_get */
+    PATRON__CAP_MATCH_FORM,   /* match_form_put and match_form_get */
+    PATRON__CAP_JOURNAL_REWRITE /* journal_rewrite (version 5) */
 };
 bool patron__st_has(const patron_db *db, enum patron__cap cap);
 
@@ -227,6 +229,10 @@ patron_status patron__st_journal_get(patron_db *db, int64_t id, patron_emit_jour
 patron_status patron__st_journal_scan(patron_db *db, int64_t after_id, size_t limit,
                                       patron_emit_journal_fn emit, void *emit_ctx);
 patron_status patron__st_journal_set_undone(patron_db *db, int64_t id, int64_t undone_by);
+/* Version 5: replace a journal entry's payload (PATRON_E_UNSUPPORTED
+ * without the callback); purge after an erasure's commit (OK without). */
+patron_status patron__st_journal_rewrite(patron_db *db, int64_t id, const char *payload);
+patron_status patron__st_purge(patron_db *db);
 patron_status patron__st_meta_get(patron_db *db, const char *key, patron_emit_meta_fn emit, void *emit_ctx,
                                   unsigned pass);
 patron_status patron__st_meta_put(patron_db *db, const char *key, const char *value);

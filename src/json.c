@@ -85,8 +85,8 @@ void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned
     patron__sb_putc(sb, '{');
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
-        if (f == PATRON_F_LOGIN_HASH) {
-            if (c->f[f]) {
+        if (patron_field_flags(f) & PATRON_FIELD_SECRET) { /* never shown: the password hash */
+            if (f == PATRON_F_LOGIN_HASH && c->f[f]) {
                 key(sb, &first, "has_password", flags, ind + 1);
                 patron__sb_puts(sb, "true");
             }

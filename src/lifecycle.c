@@ -45,6 +45,8 @@ static patron_status set_lock(patron_db *db, int64_t id, const char *reason)
     if (!st && patron_customer_state(c) == PATRON_STATE_MERGED)
         st = patron__db_error(db, PATRON_E_STATE,
                               "customer #%lld was merged into another; lock the survivor", (long long)id);
+    if (!st && patron_customer_state(c) == PATRON_STATE_ERASED)
+        st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was erased", (long long)id);
     if (!st && !lock && !patron_customer_locked(c)) {
         patron_customer_free(c);
         return patron__tx_end(db, PATRON_OK);
@@ -523,12 +525,15 @@ const char *patron_gate_name(patron_gate v)
     case PATRON_GATE_PENDING: return "pending";
     case PATRON_GATE_UNKNOWN: return "unknown";
     case PATRON_GATE_MERGED: return "merged";
+    case PATRON_GATE_ERASED: return "erased";
     default: return NULL;
     }
 }
 
 static patron_gate verdict_of(const patron_customer *c)
 {
+    if (patron_customer_state(c) == PATRON_STATE_ERASED)
+        return PATRON_GATE_ERASED;
     if (patron_customer_state(c) == PATRON_STATE_MERGED)
         return PATRON_GATE_MERGED;
     if (patron_customer_locked(c))

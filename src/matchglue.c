@@ -86,7 +86,8 @@ static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, in
     size_t i;
     double c;
     char value[PATRON__MATCH_KEY_MAX];
-    if (!kind || t->st || !patron__match_tf_value(value, field, r, addr))
+    size_t vlen;
+    if (!kind || t->st || !(vlen = patron__match_tf_value(value, field, r, addr)))
         return -1;
     for (i = 0; i < t->n; i++)
         if (t->cache[i].kind == kind && strcmp(t->cache[i].value, value) == 0)
@@ -95,7 +96,7 @@ static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, in
     if (c >= 0 && t->n < TF_CACHE) {
         t->cache[t->n].kind = kind;
         t->cache[t->n].count = c;
-        snprintf(t->cache[t->n].value, sizeof t->cache[t->n].value, "%s", value);
+        memcpy(t->cache[t->n].value, value, vlen + 1); /* vlen < PATRON__MATCH_KEY_MAX */
         t->n++;
     }
     return c;
@@ -106,17 +107,30 @@ static double glue_tf_count(void *ctx, int field, const patron__match_rec *r, in
  * normalised here — also when the form read back is not one the core wrote.
  * *skip: merged, or not active when active_only.  *bp points at `view` or
  * at `own` (then *owned is true and the caller frees `own`). */
+/* A candidate's match form fetched ahead (see patron__candidates_in_tx). */
+typedef struct fetched_form {
+    const void *form;
+    size_t len;
+    patron_status st;
+} fetched_form;
+
 static patron_status candidate_rec(patron_db *db, int64_t id, const patron__match_config *cfg, bool active_only,
                                    patron__match_rec *view, patron__match_addr *addr, size_t cap,
                                    patron__match_addr **heap, patron__match_rec *own, bool *owned,
-                                   const patron__match_rec **bp, bool *skip)
+                                   const patron__match_rec **bp, bool *skip, const fetched_form *ahead)
 {
     const void *form = NULL;
-    size_t len;
+    size_t len = 0;
     int state = 0;
     patron_customer *o = NULL;
     /* the match form carries the VAT ID, not the declared identifiers */
-    patron_status st = cfg->n_ident ? PATRON_E_NOT_FOUND : patron__st_match_form(db, id, &form, &len);
+    patron_status st = cfg->n_ident ? PATRON_E_NOT_FOUND
+                       : ahead      ? ahead->st
+                                    : patron__st_match_form(db, id, &form, &len);
+    if (ahead && !cfg->n_ident) {
+        form = ahead->form;
+        len = ahead->len;
+    }
     *owned = *skip = false;
     *bp = NULL;
     if (st == PATRON_OK) {
@@ -129,7 +143,7 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
             na = patron__form_view(view, more, (size_t)na, &state, form, len, cfg->default_country);
         }
         if (na >= 0) {
-            *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+            *skip = state == PATRON_STATE_MERGED || state == PATRON_STATE_ERASED || (active_only && state != PATRON_STATE_ACTIVE);
             *bp = view;
             return PATRON_OK;
         }
@@ -140,7 +154,7 @@ static patron_status candidate_rec(patron_db *db, int64_t id, const patron__matc
     if ((st = patron__load_in_tx(db, &o, id)) != 0)
         return st;
     state = patron_customer_state(o);
-    *skip = state == PATRON_STATE_MERGED || (active_only && state != PATRON_STATE_ACTIVE);
+    *skip = state == PATRON_STATE_MERGED || state == PATRON_STATE_ERASED || (active_only && state != PATRON_STATE_ACTIVE);
     if (!*skip) {
         if (patron__cust_match_rec_cfg(own, o, cfg) != 0)
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -164,7 +178,9 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     patron_matches *m = NULL;
     patron__idvec ids = PATRON__IDVEC_INIT;
     patron__review_sup *sup = NULL;
-    size_t nk;
+    patron__match_query *q = NULL; /* a's patterns, once for all candidates */
+    fetched_form *ahead = NULL;
+    size_t nk, n_ahead = 0;
     int64_t self = patron_customer_id(c);
     patron_status st = PATRON_OK;
     *out = NULL;
@@ -193,12 +209,53 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         if (!st && ids.n - before > PATRON__BLOCK_MAX)
             ids.n = before;
     }
+    /* A rare full name (at most PATRON__RARE_BLOCK_MAX holders), as the
+     * batch's rare-name key: registered at work, moved with a new mailbox,
+     * the name is all two records of one person may share.  Counted first,
+     * so that a common name is never read. */
+    if (!st && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
+        char full[PATRON__MATCH_KEY_MAX];
+        uint64_t holders = 0;
+        if (patron__match_tf_value(full, PATRON__TF_FULL_NAME, &a, -1) &&
+            (st = patron__st_count(db, PATRON__KEY_RARE_NAME, full, PATRON__RARE_BLOCK_MAX + 1, &holders)) == 0 &&
+            holders >= 1 && holders <= PATRON__RARE_BLOCK_MAX) {
+            st = patron__st_lookup(db, PATRON__KEY_RARE_NAME, full, patron__idvec_emit, &ids);
+            if (!st && ids.oom)
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        }
+    }
     /* pairs a merchant decided are not proposed again (review.h) */
     if (!st && self > 0)
         st = patron__review_sup_load(db, &sup, self);
     if (st)
         goto out;
     patron__idvec_sort_unique(&ids);
+    /* The candidates' match forms first, one call after the other, each
+     * form's bytes prefetched: in a large store every form is a cache miss
+     * (two, with the store's slot), and issued back to back they overlap
+     * instead of stalling the scoring one by one.  The store keeps the
+     * bytes until the transaction ends (store.h).  Up to the first failure;
+     * the rest is fetched in the loop as before. */
+    if (!cfg.n_ident && ids.n > 1 && patron__st_has(db, PATRON__CAP_MATCH_FORM) &&
+        (ahead = patron__malloc(ids.n * sizeof *ahead)) != NULL) {
+        for (n_ahead = 0; n_ahead < ids.n; n_ahead++) {
+            fetched_form *f = &ahead[n_ahead];
+            if (ids.v[n_ahead] == self) { /* not scored: not fetched */
+                f->st = PATRON_E_NOT_FOUND;
+                continue;
+            }
+            f->st = patron__st_match_form(db, ids.v[n_ahead], &f->form, &f->len);
+            if (f->st && f->st != PATRON_E_NOT_FOUND)
+                break; /* reported when the loop reaches it */
+#if defined(__GNUC__) || defined(__clang__)
+            if (!f->st)
+                for (size_t off = 0; off < f->len && off < 512; off += 64)
+                    __builtin_prefetch((const char *)f->form + off);
+#endif
+        }
+        if (n_ahead < ids.n)
+            n_ahead++; /* the failure itself is known */
+    }
     for (size_t i = 0; i < ids.n && !st; i++) {
         patron__match_result res;
         const patron__match_rec *bp = NULL;
@@ -206,7 +263,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
         if (ids.v[i] == self)
             continue;
         st = candidate_rec(db, ids.v[i], &cfg, active_only, &view, addr, sizeof addr / sizeof addr[0], &heap,
-                           &b, &owned, &bp, &skip);
+                           &b, &owned, &bp, &skip, i < n_ahead ? &ahead[i] : NULL);
         if (st || skip)
             continue;
         if (!tf_ready && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
@@ -218,7 +275,12 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
             tf_ready = true;
         }
-        patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        if (!q && (q = patron__malloc(sizeof *q)) != NULL)
+            patron__match_query_init(q, &a);
+        if (q) /* the same result; without memory for it, pair by pair */
+            patron__match_score_q(&res, q, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
+        else
+            patron__match_score_tf(&res, &a, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
         if (tf_ready && tfc.st) {
             st = tfc.st;
             if (owned)
@@ -287,6 +349,8 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
     }
 out:
     patron__review_sup_free(sup);
+    patron__free(q);
+    patron__free(ahead);
     patron__match_rec_free(&a);
     patron__free(keys);
     patron__free(heap);

@@ -68,8 +68,9 @@ static patron_status plan_error(patron_merge_plan *p, patron_status st, const ch
 static bool is_merged_field(int f)
 {
     const patron__field_info *fi = patron__field(f);
+    /* the consent's source follows the consent (with its time) */
     return fi && fi->kind != PK_SYSTEM && f != PATRON_F_NUMBER && f != PATRON_F_LOGIN_HASH &&
-           f != PATRON_F_EXTERNAL_SOURCE && f != PATRON_F_EXTERNAL_ID;
+           f != PATRON_F_EXTERNAL_SOURCE && f != PATRON_F_EXTERNAL_ID && f != PATRON_F_NEWSLETTER_SOURCE;
 }
 
 /* ---- loose comparison: case, spacing, punctuation, umlaut spelling ----- */
@@ -539,6 +540,8 @@ patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int
             st = patron__db_error(db, PATRON_E_STATE,
                                   "customer #%lld is already merged into another customer",
                                   (long long)id);
+        if (!st && patron_customer_state(p->rec[k]) == PATRON_STATE_ERASED)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was erased", (long long)id);
     }
     if (st) {
         patron_merge_plan_free(p);
@@ -1039,6 +1042,13 @@ static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
     for (int f = 1; f < PATRON_F__END && !st; f++)
         if (p->choice[f] != NOT_MERGED && f != PATRON_F_LOGIN_USER)
             st = patron__cust_put(w, f, patron_merge_plan_value(p, f));
+    /* the consent taken from a record keeps its proof: when and from where */
+    lc = p->choice[PATRON_F_NEWSLETTER];
+    if (!st && lc > 0 && lc < (int)p->n &&
+        (patron__cust_put(w, PATRON_F_NEWSLETTER_AT, patron_customer_get(p->rec[lc], PATRON_F_NEWSLETTER_AT)) ||
+         patron__cust_put(w, PATRON_F_NEWSLETTER_SOURCE,
+                          patron_customer_get(p->rec[lc], PATRON_F_NEWSLETTER_SOURCE))))
+        st = PATRON_E_NOMEM;
     lc = p->choice[PATRON_F_LOGIN_USER];
     if (!st && lc >= 0) {
         st = patron__cust_put(w, PATRON_F_LOGIN_USER, login_of(p->rec[lc]));
@@ -1138,6 +1148,8 @@ static patron_status apply_in_tx(patron_db *db, patron_merge_plan *p, patron_str
         if (!st && patron_customer_state(cur[k]) == PATRON_STATE_MERGED)
             st = patron__db_error(db, PATRON_E_STATE, "customer #%lld is already merged",
                                   (long long)id);
+        if (!st && patron_customer_state(cur[k]) == PATRON_STATE_ERASED)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld was erased", (long long)id);
     }
     if (!st && patron_customer_state(cur[0]) == PATRON_STATE_PENDING && !p->activate)
         st = patron__db_error(db, PATRON_E_STATE,
@@ -1677,6 +1689,14 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
     if (!st && j.undone_by)
         st = patron__db_error(db, PATRON_E_STATE, "merge %lld was undone already (by entry %lld)",
                               (long long)jid, (long long)j.undone_by);
+    if (!st && strncmp(j.payload, "patron-erased ", 14) == 0) {
+        /* an erasure scrubbed its before-images (privacy.c) */
+        const char *by = strstr(j.payload, "\nerased-by ");
+        st = patron__db_error(db, PATRON_E_STATE,
+                              "merge %lld cannot be undone: the personal data of its customers was erased "
+                              "(journal entry %lld), and with it the records as they were before the merge",
+                              (long long)jid, by ? strtoll(by + 11, NULL, 10) : 0LL);
+    }
     if (!st) {
         const char *why = "";
         patron_status pst = parse_payload(j.payload, &pr, &why);

@@ -441,7 +441,7 @@ static patron_status member_rec(patron_db *db, char fp[PATRON__FP_LEN + 1], bool
     }
     if (st)
         return st;
-    if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+    if (patron_customer_state(c) == PATRON_STATE_MERGED || patron_customer_state(c) == PATRON_STATE_ERASED) {
         *gone = true;
         patron_customer_free(c);
         return PATRON_OK;
@@ -611,6 +611,9 @@ static patron_status case_plan(patron_db *db, patron_merge_plan **out, const pat
         st = patron__load_in_tx(db, &r, c->m[i].id);
         if (!st && patron_customer_state(r) == PATRON_STATE_MERGED)
             st = patron__db_error(db, PATRON_E_STATE, "customer #%lld of case %lld was merged away",
+                                  (long long)c->m[i].id, (long long)c->id);
+        if (!st && patron_customer_state(r) == PATRON_STATE_ERASED)
+            st = patron__db_error(db, PATRON_E_STATE, "customer #%lld of case %lld was erased",
                                   (long long)c->m[i].id, (long long)c->id);
         if (!st && !survivor && patron_customer_state(r) == PATRON_STATE_ACTIVE)
             survivor = c->m[i].id;
@@ -848,7 +851,7 @@ static patron_status match_one(patron_db *db, pairvec *out, const case_set *cs, 
         return PATRON_OK;
     if (st)
         return st;
-    if (patron_customer_state(c) == PATRON_STATE_MERGED) {
+    if (patron_customer_state(c) == PATRON_STATE_MERGED || patron_customer_state(c) == PATRON_STATE_ERASED) {
         patron_customer_free(c);
         return PATRON_OK;
     }

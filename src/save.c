@@ -10,8 +10,13 @@
 
 patron_status patron__keys_for(patron_db *db, keyset *ks, const patron_customer *c)
 {
-    return patron__keys_build(ks, c, patron_customer_state(c) == PATRON_STATE_MERGED,
-                              db->match_cfg->default_country, patron__st_has(db, PATRON__CAP_MATCH_FORM));
+    /* Merged records keep only the keys that lead to their survivor; an
+     * erased record only its number and external reference (its other
+     * fields are empty), and no match form: it is never a candidate. */
+    patron_state s = patron_customer_state(c);
+    bool erased = s == PATRON_STATE_ERASED;
+    return patron__keys_build(ks, c, s == PATRON_STATE_MERGED || erased, db->match_cfg->default_country,
+                              !erased && patron__st_has(db, PATRON__CAP_MATCH_FORM));
 }
 
 /* ---- collecting ids ----------------------------------------------------- */
@@ -147,6 +152,32 @@ patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id)
 
 /* ---- saving -------------------------------------------------------------- */
 
+static bool same(const char *a, const char *b);
+
+/* Proof of consent: a save that changes the newsletter consent records when
+ * (now) and from where (the source the caller gave with it, else
+ * `default_source`).  A change that brings its own proof — a merge taking
+ * the consent of a duplicate with its time — keeps it. */
+static patron_status stamp_consent(patron_customer *w, const patron_customer *before, const char *default_source,
+                                   int64_t now)
+{
+    /* An erased record keeps no consent and so no proof of it. */
+    if (w->f[PATRON_F_ERASED_AT])
+        return PATRON_OK;
+    const char *old_nl = before ? before->f[PATRON_F_NEWSLETTER] : NULL;
+    if (same(old_nl, w->f[PATRON_F_NEWSLETTER]))
+        return PATRON_OK;
+    if (before && w->f[PATRON_F_NEWSLETTER_AT] &&
+        !same(before->f[PATRON_F_NEWSLETTER_AT], w->f[PATRON_F_NEWSLETTER_AT]))
+        return PATRON_OK;
+    if (patron__cust_put_i64(w, PATRON_F_NEWSLETTER_AT, now))
+        return PATRON_E_NOMEM;
+    if (!w->f[PATRON_F_NEWSLETTER_SOURCE] ||
+        (before && same(before->f[PATRON_F_NEWSLETTER_SOURCE], w->f[PATRON_F_NEWSLETTER_SOURCE])))
+        return patron__cust_put(w, PATRON_F_NEWSLETTER_SOURCE, default_source);
+    return PATRON_OK;
+}
+
 patron_status patron__work_copy(patron_db *db, patron_customer *w, const patron_customer *c)
 {
     patron_status st;
@@ -185,7 +216,8 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
         patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
         patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
         patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now) ||
-        patron__cust_put(&w, PATRON_F_LOCKED, "0")) {
+        patron__cust_put(&w, PATRON_F_LOCKED, "0") ||
+        stamp_consent(&w, NULL, state == PATRON_STATE_PENDING ? "shop" : "admin", now)) {
         patron__cust_clear(&w);
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
@@ -240,8 +272,11 @@ patron_status patron__save_changed(patron_db *db, patron_customer *w, const patr
     int64_t id = patron_customer_id(w);
     patron_status st = PATRON_OK;
     PATRON__KEYSET_INIT(&ks);
+    if (!now)
+        now = (int64_t)time(NULL);
     if (patron__cust_put_i64(w, PATRON_F_REVISION, (int64_t)rev + 1) ||
-        patron__cust_put_i64(w, PATRON_F_UPDATED_AT, now ? now : (int64_t)time(NULL)))
+        patron__cust_put_i64(w, PATRON_F_UPDATED_AT, now) ||
+        (before && stamp_consent(w, before, "admin", now)))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if ((st = patron__keys_for(db, &ks, w)) != 0)
         return patron__db_error(db, st, "out of memory");

@@ -60,6 +60,8 @@ static size_t ops_size(unsigned version)
         return offsetof(patron_store_ops, count) + sizeof(((patron_store_ops *)0)->count);
     case 4:
         return offsetof(patron_store_ops, begin_read) + sizeof(((patron_store_ops *)0)->begin_read);
+    case 5:
+        return offsetof(patron_store_ops, purge) + sizeof(((patron_store_ops *)0)->purge);
     default:
         return 0;
     }
@@ -139,6 +141,7 @@ bool patron__st_has(const patron_db *db, enum patron__cap cap)
     case PATRON__CAP_JOURNAL_SCAN: return o->journal_scan != NULL;
     case PATRON__CAP_META: return o->meta_get && o->meta_put && o->meta_scan;
     case PATRON__CAP_MATCH_FORM: return o->match_form_put && o->match_form_get;
+    case PATRON__CAP_JOURNAL_REWRITE: return o->journal_rewrite != NULL;
     }
     return false;
 }
@@ -320,6 +323,20 @@ patron_status patron__st_journal_set_undone(patron_db *db, int64_t id, int64_t u
     if (!db->ops.journal_set_undone)
         return missing(db, "journal_set_undone");
     return patron__store_rc(db, db->ops.journal_set_undone(db->ctx, id, undone_by), "journal_set_undone", 0);
+}
+
+patron_status patron__st_journal_rewrite(patron_db *db, int64_t id, const char *payload)
+{
+    if (!db->ops.journal_rewrite)
+        return missing(db, "journal_rewrite");
+    return patron__store_rc(db, db->ops.journal_rewrite(db->ctx, id, payload), "journal_rewrite", 0);
+}
+
+patron_status patron__st_purge(patron_db *db)
+{
+    if (!db->ops.purge)
+        return PATRON_OK;
+    return patron__store_rc(db, db->ops.purge(db->ctx), "purge", 0);
 }
 
 /* ---- named values ------------------------------------------------------------ */

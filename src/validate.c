@@ -223,6 +223,12 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
             return PATRON_E_INVALID;
         }
         break;
+    case PK_SOURCE:
+        if (strcmp(v, "shop") != 0 && strcmp(v, "import") != 0 && strcmp(v, "admin") != 0) {
+            snprintf(msg, msgsz, "%s must be \"shop\", \"import\" or \"admin\"", name);
+            return PATRON_E_INVALID;
+        }
+        break;
     case PK_TEXT:
     case PK_MULTILINE:
     case PK_OPAQUE:

@@ -265,6 +265,11 @@ static int f_journal_set_undone(void *ctx, int64_t id, int64_t by)
     HIT("journal_set_undone");
     return FS->inner->journal_set_undone(FS->inner_ctx, id, by);
 }
+static int f_journal_rewrite(void *ctx, int64_t id, const char *payload)
+{
+    HIT("journal_rewrite");
+    return FS->inner->journal_rewrite(FS->inner_ctx, id, payload);
+}
 static int f_match_form_put(void *ctx, int64_t id, const void *form, size_t len)
 {
     HIT("match_form_put");
@@ -312,6 +317,9 @@ patron_db *fault_db(fault_store *fs, test_backend *tb)
      * the path matching and dedupe really take */
     o.match_form_put = in->version >= 2 && in->match_form_put ? f_match_form_put : NULL;
     o.match_form_get = in->version >= 2 && in->match_form_get ? f_match_form_get : NULL;
+    /* erasure scrubs the journal through the wrapper; purge runs after the
+     * commit (not part of an atomic step) and is left out */
+    o.journal_rewrite = in->version >= 5 && in->journal_rewrite ? f_journal_rewrite : NULL;
     o.errmsg = f_errmsg;
     o.destroy = NULL;
     fs->ops = o;

@@ -370,6 +370,8 @@ static char *norm_fingerprint(test_backend *tb)
             assert_int_equal(patron_record_unpack(c, bytes, len), PATRON_OK);
             assert_int_equal(patron_record_set(c, PATRON_F_CREATED_AT, NULL), PATRON_OK);
             assert_int_equal(patron_record_set(c, PATRON_F_UPDATED_AT, NULL), PATRON_OK);
+            assert_int_equal(patron_record_set(c, PATRON_F_ERASED_AT, NULL), PATRON_OK);
+            assert_int_equal(patron_record_set(c, PATRON_F_NEWSLETTER_AT, NULL), PATRON_OK);
             assert_int_equal(patron_record_pack(&b.p, &b.n, c), PATRON_OK);
             o += sprintf(o, "record %lld ", id);
             for (size_t i = 0; i < b.n; i++)
@@ -1107,6 +1109,51 @@ static void test_oom_review_html(void **state)
     assert_int_equal(A.live, 0);
 }
 
+/* ---- personal data requests (issue 16) ------------------------------------ */
+
+/* The export without its "exported_at" (the second it ran). */
+static char *export_text(void *r)
+{
+    char *s = strdup(r), *p = strstr(s, "\"exported_at\":");
+    assert_non_null(p);
+    for (p += 14; *p >= '0' && *p <= '9'; p++)
+        *p = '0';
+    return s;
+}
+
+static void free_export(void *r)
+{
+    patron_free(r);
+}
+
+static patron_status export_run(feat *f, void **result)
+{
+    char *json = NULL;
+    patron_status st = patron_db_export_person(f->db, &json, f->m1, 0);
+    *result = json;
+    return st;
+}
+
+static patron_status erase_op(feat *f, int64_t *journal_id)
+{
+    *journal_id = 0;
+    return patron_db_erase(f->db, journal_id, f->m1, "Art. 17 request", "support");
+}
+
+static void test_oom_export_person(void **state)
+{
+    static const rd_op op = { "export person", export_run, export_text, free_export };
+    (void)state;
+    assert_true(sweep_read(&op) > 0);
+}
+
+static void test_oom_erase(void **state)
+{
+    static const wr_op op = { "erase (merged person)", true, erase_op };
+    (void)state;
+    assert_true(sweep_write(&op) > 0);
+}
+
 static void test_oom_merge(void **state)
 {
     static const wr_op op = { "merge (plan + apply)", false, merge_op };
@@ -1288,6 +1335,8 @@ int main(void)
             cmocka_unit_test_teardown(test_oom_review_html, check_clean),
             cmocka_unit_test_teardown(test_oom_merge, check_clean),
             cmocka_unit_test_teardown(test_oom_undo, check_clean),
+            cmocka_unit_test_teardown(test_oom_export_person, check_clean),
+            cmocka_unit_test_teardown(test_oom_erase, check_clean),
         };
         return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
     }

@@ -1514,7 +1514,7 @@ static void test_list_filters_and_paging(void **state)
 
     /* bad filters and arguments */
     {
-        static const int bad_state[] = { -1, 4, 99 };
+        static const int bad_state[] = { -1, 5, 99 } /* 4 is PATRON_STATE_ERASED */;
         static const int bad_locked[] = { -2, 2, 100 };
         patron_filter bad = PATRON_FILTER_INIT;
         for (size_t i = 0; i < 3; i++) {

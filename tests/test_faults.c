@@ -217,6 +217,24 @@ static patron_status run_unlock(fixture *fx, patron_db *db, patron_customer *rec
     return patron_db_unlock(db, fx->id_a);
 }
 
+/* ---- erasure (issue 16) ---------------------------------------------------- */
+
+static patron_status run_erase(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    int64_t jid;
+    (void)rec;
+    return patron_db_erase(db, &jid, fx->id_a, "Art. 17 request", "support");
+}
+
+/* Bernd merged into Anna, then Anna locked: the erasure scrubs two records,
+ * two journal entries (the merge with its before-images, the lock) and
+ * writes its own. */
+static void prep_merged_locked(fixture *fx, patron_customer **rec)
+{
+    prep_merged(fx, rec);
+    assert_int_equal(patron_db_lock(fx->plain, fx->id_a, "Betrug"), PATRON_OK);
+}
+
 /* ---- the lifecycle: registration, activation, release ------------------- */
 
 static patron_status run_register(fixture *fx, patron_db *db, patron_customer *rec)
@@ -433,6 +451,8 @@ static const op OPS[] = {
     { "activate-email-dup", prep_pending_dup, run_activate_email_dup },
     { "release", prep_pending_plain, run_release },
     { "gate", prep_none, run_gate },
+    { "erase", prep_none, run_erase },
+    { "erase-merged-locked", prep_merged_locked, run_erase },
 };
 
 /* ---- customer groups: the meta callbacks fail too ------------------------- */
@@ -746,6 +766,14 @@ static patron_status run_update_dup(fixture *fx, patron_db *db, patron_customer 
     return st;
 }
 
+/* Erase the double Anna of a case (the case goes: one member left). */
+static patron_status run_erase_dup(fixture *fx, patron_db *db, patron_customer *rec)
+{
+    (void)fx;
+    (void)rec;
+    return patron_db_erase(db, NULL, g_dup_id, "Art. 17 request", "support");
+}
+
 static const op REVIEW_OPS[] = {
     { "review-scan-first", prep_groups, run_review_scan },
     { "review-scan-full", prep_case, run_review_scan_full },
@@ -756,6 +784,8 @@ static const op REVIEW_OPS[] = {
     { "review-merge", prep_case, run_review_merge },
     { "review-undo-reopens", prep_case_merged, run_review_undo },
     { "update-marks-changed", prep_case, run_update_dup },
+    { "erase-case-member", prep_case, run_erase_dup },
+    { "erase-queue-merged", prep_case_merged, run_erase },
 };
 
 /* As every_step(), with the meta callbacks in the count and in the

@@ -209,6 +209,89 @@ static void test_common_name_in_one_city(void **state)
     assert_no_merge_among(f->db, ids, 20);
 }
 
+/* The verdict of the batch (patron_db_dedupe) on the pair (a, b):
+ * DISTINCT when it is no pair of the result. */
+static patron_decision batch_verdict(patron_db *db, int64_t a, int64_t b)
+{
+    patron_pairs *p = NULL;
+    patron_decision d = PATRON_DECISION_DISTINCT;
+    int64_t lo = a < b ? a : b, hi = a < b ? b : a;
+    OK(db, patron_db_dedupe(db, &p, PATRON_MATCH_FIELDS));
+    for (size_t i = 0; i < patron_pairs_count(p); i++) {
+        int64_t x, y;
+        patron_decision di;
+        assert_int_equal(patron_pairs_get(p, &x, &y, NULL, &di, i), PATRON_OK);
+        if (x == lo && y == hi)
+            d = di;
+    }
+    patron_pairs_free(p);
+    return d;
+}
+
+static patron_customer *at_work(const char *first, const char *last, const char *company, const char *email,
+                                const char *street, const char *number, const char *plz, const char *city,
+                                const char *phone)
+{
+    patron_customer *c = person(first, last, email, street, number, plz, city, phone, NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_COMPANY, company), PATRON_OK);
+    return c;
+}
+
+/* Registered at work: company, company address, a personal work mailbox,
+ * the switchboard.  The name is the only link; a name only these two hold
+ * makes the batch show the pair for review (not merge: a name is no
+ * identity); the same registration under a name many hold, or with the
+ * firm's info@ mailbox, is no pair. */
+static void test_registered_at_work(void **state)
+{
+    tb_fx *f = *state;
+    int64_t home, work, colleague, info;
+    char email[64], num[8];
+    populate(f->db);
+    home = fx_save(f->db, person("Ottilie", "Brinkmann", "otti.b@web.de", "Rosenstraße", "12", "04109", "Leipzig",
+                                 "0341 5566778", NULL));
+    work = fx_save(f->db, at_work("Ottilie", "Brinkmann", "Kanzlei Vogt GmbH", "ottilie.brinkmann@kanzlei-vogt.de",
+                                  "Industriestraße", "5", "50667", "Köln", "0221 9988000"));
+    colleague = fx_save(f->db, at_work("Lea", "Seidel", "Kanzlei Vogt GmbH", "lea.seidel@kanzlei-vogt.de",
+                                       "Industriestraße", "5", "50667", "Köln", "0221 9988000"));
+    assert_int_equal(batch_verdict(f->db, home, work), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, home, work), PATRON_DECISION_REVIEW); /* incremental, the same */
+    assert_int_equal(batch_verdict(f->db, home, colleague), PATRON_DECISION_DISTINCT);
+    assert_int_not_equal(batch_verdict(f->db, work, colleague), PATRON_DECISION_MERGE);
+    /* the firm's info@ says nothing of the person */
+    info = fx_save(f->db, person("Hannah", "Gerlach", "hannah.g@gmx.de", "Uferweg", "7", "04109", "Leipzig", NULL,
+                                 NULL));
+    work = fx_save(f->db, at_work("Hannah", "Gerlach", "Praxis Timm", "info@praxis-timm.de", "Marktplatz", "1",
+                                  "80331", "München", "089 1234500"));
+    assert_int_equal(batch_verdict(f->db, info, work), PATRON_DECISION_DISTINCT);
+    /* a name eight customers hold is no key: Thomas Müller at work is not
+     * paired with the Thomas Müllers at home */
+    for (int i = 0; i < 8; i++) {
+        snprintf(email, sizeof email, "t.mueller%d@mail.de", 70 + i);
+        snprintf(num, sizeof num, "%d", 3 + i);
+        home = fx_save(f->db, person("Thomas", "Müller", email, STREET[i % 10], num, "04109", "Leipzig", NULL, NULL));
+    }
+    work = fx_save(f->db, at_work("Thomas", "Müller", "Spedition Kolbe KG", "thomas.mueller@kolbe-spedition.de",
+                                  "Hafenstraße", "40", "28195", "Bremen", "0421 777000"));
+    assert_int_equal(batch_verdict(f->db, home, work), PATRON_DECISION_DISTINCT);
+    assert_int_equal(verdict_ids(f->db, home, work), PATRON_DECISION_DISTINCT);
+}
+
+/* Moved, new mailbox, no phone: a rare name beside a Packstation without
+ * any other field is shown for review, never merged; the same under a name
+ * many hold is no pair. */
+static void test_rare_name_alone_is_review(void **state)
+{
+    tb_fx *f = *state;
+    int64_t home, station;
+    populate(f->db);
+    home = fx_save(f->db, person("Gesine", "Quast", "gesine.quast@posteo.de", "Dorfstraße", "4", "04109", "Leipzig",
+                                 NULL, NULL));
+    station = fx_save(f->db, person("Gesine", "Quast", NULL, "Packstation", "112", "01067", "Dresden", NULL, NULL));
+    assert_int_equal(batch_verdict(f->db, home, station), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, station, home), PATRON_DECISION_REVIEW);
+}
+
 static void test_household_verdict(void **state)
 {
     tb_fx *f = *state;
@@ -417,6 +500,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_colleagues_share_company_contacts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_strangers_at_one_packstation, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_common_name_in_one_city, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_registered_at_work, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rare_name_alone_is_review, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_household_verdict, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_counts_exact_through_changes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_config_and_identifiers, fx_setup, fx_teardown),

@@ -1126,6 +1126,7 @@ static void test_gate(void **state)
     assert_string_equal(patron_gate_name(PATRON_GATE_PENDING), "pending");
     assert_string_equal(patron_gate_name(PATRON_GATE_UNKNOWN), "unknown");
     assert_string_equal(patron_gate_name(PATRON_GATE_MERGED), "merged");
+    assert_string_equal(patron_gate_name(PATRON_GATE_ERASED), "erased");
     assert_null(patron_gate_name((patron_gate)77));
     assert_string_equal(patron_outcome_name(PATRON_OUTCOME_ACTIVATED), "activated");
     assert_string_equal(patron_outcome_name(PATRON_OUTCOME_MERGED), "merged");

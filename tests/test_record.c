@@ -186,7 +186,8 @@ static void test_enum_names(void **state)
     assert_string_equal(patron_state_name(PATRON_STATE_PENDING), "pending");
     assert_string_equal(patron_state_name(PATRON_STATE_ACTIVE), "active");
     assert_string_equal(patron_state_name(PATRON_STATE_MERGED), "merged");
-    assert_null(patron_state_name((patron_state)4));
+    assert_string_equal(patron_state_name(PATRON_STATE_ERASED), "erased");
+    assert_null(patron_state_name((patron_state)5));
 }
 
 /* Field metadata: bindings iterate 1..count and read kind and flags instead
@@ -257,7 +258,8 @@ static const struct {
     FLD(VAT_ID),       FLD(PAYMENT_TERMS),   FLD(PRICE_CATEGORY), FLD(GROUP),      FLD(NEWSLETTER),
     FLD(NOTES),        FLD(ORDER_TEXT),      FLD(LOGIN_USER),   FLD(LOGIN_HASH),   FLD(EXTERNAL_SOURCE),
     FLD(EXTERNAL_ID),  FLD(LOCKED),          FLD(LOCK_REASON),  FLD(LOCKED_AT),    FLD(CREATED_AT),
-    FLD(UPDATED_AT),   FLD(REVISION),        FLD(MERGED_INTO),
+    FLD(UPDATED_AT),   FLD(REVISION),        FLD(MERGED_INTO),  FLD(NEWSLETTER_AT), FLD(NEWSLETTER_SOURCE),
+    FLD(ERASED_AT),
 };
 #define N_ALL_FIELDS (sizeof ALL_FIELDS / sizeof ALL_FIELDS[0])
 
@@ -265,7 +267,8 @@ static bool is_system(int f)
 {
     return f == PATRON_F_ID || f == PATRON_F_STATE || f == PATRON_F_LOCKED ||
            f == PATRON_F_LOCK_REASON || f == PATRON_F_LOCKED_AT || f == PATRON_F_CREATED_AT ||
-           f == PATRON_F_UPDATED_AT || f == PATRON_F_REVISION || f == PATRON_F_MERGED_INTO;
+           f == PATRON_F_UPDATED_AT || f == PATRON_F_REVISION || f == PATRON_F_MERGED_INTO ||
+           f == PATRON_F_NEWSLETTER_AT || f == PATRON_F_ERASED_AT;
 }
 
 static bool snake_case(const char *s)
@@ -386,6 +389,7 @@ static const struct {
     { PATRON_F_LOGIN_HASH, "$2y$10$abcdefghijklmnopqrstuv", "$2y$10$abcdefghijklmnopqrstuv" },
     { PATRON_F_EXTERNAL_SOURCE, "shop", "shop" },
     { PATRON_F_EXTERNAL_ID, "4711", "4711" },
+    { PATRON_F_NEWSLETTER_SOURCE, "import", "import" },
 };
 #define N_SETTABLE (sizeof SETTABLE / sizeof SETTABLE[0])
 
@@ -1544,7 +1548,8 @@ static void test_json(void **state)
 static void test_json_well_formed_with_store_values(void **state)
 {
     static const int numeric[] = { PATRON_F_ID, PATRON_F_REVISION, PATRON_F_CREATED_AT,
-                                   PATRON_F_UPDATED_AT, PATRON_F_LOCKED_AT, PATRON_F_MERGED_INTO };
+                                   PATRON_F_UPDATED_AT, PATRON_F_LOCKED_AT, PATRON_F_MERGED_INTO,
+                                   PATRON_F_NEWSLETTER_AT, PATRON_F_ERASED_AT };
     wrongs w = { 0 };
     (void)state;
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
@@ -1578,7 +1583,8 @@ static void test_json_well_formed_with_store_values(void **state)
 static void test_record_set_numbers_canonical(void **state)
 {
     static const int numeric[] = { PATRON_F_ID, PATRON_F_REVISION, PATRON_F_CREATED_AT,
-                                   PATRON_F_UPDATED_AT, PATRON_F_LOCKED_AT, PATRON_F_MERGED_INTO };
+                                   PATRON_F_UPDATED_AT, PATRON_F_LOCKED_AT, PATRON_F_MERGED_INTO,
+                                   PATRON_F_NEWSLETTER_AT, PATRON_F_ERASED_AT };
     (void)state;
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
         patron_customer *c = new_rec();

@@ -107,6 +107,63 @@ static void test_v1_struct_at_guard_page(void **state)
     guard_close(&g);
 }
 
+/* patron_memstore_ops() for a host of versions 2, 3, 4: it writes that
+ * version's members and not one byte more (the struct ends at a guard
+ * page).  A version-4 host has no journal_rewrite: an erasure of a person
+ * the journal knows is refused with PATRON_E_UNSUPPORTED and changes
+ * nothing; one the journal does not know goes through. */
+static void test_older_hosts_memstore_ops_and_erase(void **state)
+{
+    static const size_t sizes[] = {
+        0, 0,
+        offsetof(patron_store_ops, match_form_get) + sizeof(((patron_store_ops *)0)->match_form_get),
+        offsetof(patron_store_ops, count) + sizeof(((patron_store_ops *)0)->count),
+        offsetof(patron_store_ops, begin_read) + sizeof(((patron_store_ops *)0)->begin_read),
+    };
+    (void)state;
+    for (unsigned v = 2; v <= 4; v++) {
+        patron_memstore *ms;
+        void *ctx;
+        guarded g;
+        patron_db *db = NULL;
+        patron_customer *a, *b;
+        patron_merge_plan *p = NULL;
+        int64_t ida, idb;
+        assert_true(sizes[v] < sizeof(patron_store_ops));
+        assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
+        guard_open(&g, sizes[v]);
+        g.ops->version = v;
+        assert_int_equal(patron_memstore_ops(g.ops, &ctx, ms), PATRON_OK); /* no write past the end */
+        assert_int_equal(g.ops->version, v);
+        assert_int_equal(patron_db_open(&db, g.ops, ctx), PATRON_OK);
+        a = person("Erika", "Alt", "erika.alt@example.de");
+        b = person("Erika", "Alt", "e.alt@example.de");
+        assert_int_equal(patron_db_create(db, a), PATRON_OK);
+        assert_int_equal(patron_db_create(db, b), PATRON_OK);
+        ida = patron_customer_id(a);
+        idb = patron_customer_id(b);
+        if (v == 4) {
+            patron_customer *c = NULL;
+            assert_int_equal(patron_merge_plan_new(db, &p, ida, &idb, 1, PATRON_MERGE_SURVIVOR), PATRON_OK);
+            assert_int_equal(patron_db_merge(db, NULL, p), PATRON_OK);
+            patron_merge_plan_free(p);
+            assert_int_equal(patron_db_erase(db, NULL, ida, "Art. 17", "support"), PATRON_E_UNSUPPORTED);
+            assert_non_null(strstr(patron_db_errmsg(db), "journal_rewrite"));
+            assert_int_equal(patron_db_load(db, &c, ida), PATRON_OK);
+            assert_string_equal(patron_customer_get(c, PATRON_F_FIRST_NAME), "Erika");
+            patron_customer_free(c);
+        } else {
+            assert_int_equal(patron_db_erase(db, NULL, idb, "Art. 17", "support"), PATRON_OK);
+            assert_int_equal(patron_customer_state(b), PATRON_STATE_ACTIVE); /* the caller's copy */
+        }
+        patron_customer_free(a);
+        patron_customer_free(b);
+        patron_db_close(db);
+        patron_memstore_free(ms);
+        guard_close(&g);
+    }
+}
+
 /* patron_store_ops_init(ops, 1) writes only the version-1 members. */
 static void test_init_v1_at_guard_page(void **state)
 {
@@ -343,6 +400,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_struct_at_guard_page),
         cmocka_unit_test(test_init_v1_at_guard_page),
+        cmocka_unit_test(test_older_hosts_memstore_ops_and_erase),
         cmocka_unit_test(test_init_current),
         cmocka_unit_test(test_unknown_version),
         cmocka_unit_test(test_garbage_match_form_falls_back),

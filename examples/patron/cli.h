@@ -6,7 +6,7 @@
  * A command is one `cli_command` (name, run function, help text, its table
  * of options, what operands it takes), defined in the file of its command
  * family (cmd_customer.c, cmd_io.c, cmd_match.c, cmd_merge.c,
- * cmd_lifecycle.c, cmd_orders.c) and listed in main.c, and one function
+ * cmd_lifecycle.c, cmd_orders.c, cmd_privacy.c) and listed in main.c, and one function
  * `int cmd_NAME(cli *ctx, int argc, char **argv)` that returns the process
  * exit code: CLI_OK, CLI_ERR (a user error, after printing a one-line
  * message with cli_fail()) or CLI_USAGE (after cli_usage()).  argv[0] is
@@ -398,6 +398,8 @@ extern const cli_command cli_cmd_import_orders, cli_cmd_orders;
 /* cmd_match.c: duplicates */
 extern const cli_command cli_cmd_dedupe, cli_cmd_match;
 extern const cli_command cli_cmd_estimate, cli_cmd_model, cli_cmd_review;
+/* cmd_privacy.c: personal data requests (GDPR) */
+extern const cli_command cli_cmd_export_person, cli_cmd_erase;
 
 /* Help texts shared by several commands. */
 #define CLI_KEY_HELP \

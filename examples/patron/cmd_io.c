@@ -211,6 +211,12 @@ static int cmd_import(cli *ctx, int argc, char **argv)
             for (size_t f = 0; f < rec.n; f++)
                 rec.lens[f] = csv_unneutralise(rec.fields[f], rec.lens[f]);
         st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
+        /* The proof of a consent the file gives says where it came from:
+         * this import, unless the file names its source (an export does). */
+        if (st == PATRON_OK && patron_customer_get(c, PATRON_F_NEWSLETTER) &&
+            !patron_customer_get(c, PATRON_F_NEWSLETTER_SOURCE) &&
+            (st = patron_customer_set(c, PATRON_F_NEWSLETTER_SOURCE, "import")) != PATRON_OK)
+            snprintf(err, sizeof err, "%s", patron_customer_errmsg(c));
         if (st == PATRON_OK) {
             /* --pending: a shop registration, without a number; refused
              * for the email of a locked customer or of a pending one; an
@@ -296,8 +302,9 @@ const cli_command cli_cmd_import = {
     "  salutation title first_name last_name company email phone birth_date\n"
     "                     (YYYY-MM-DD or TT.MM.JJJJ), and every other customer\n"
     "                     field by its name: mobile fax language b2b vat_id\n"
-    "                     payment_terms price_category group newsletter notes\n"
-    "                     order_text login_user\n"
+    "                     payment_terms price_category group newsletter\n"
+    "                     newsletter_source (shop, import, admin; default\n"
+    "                     import) notes order_text login_user\n"
     "  street             may hold the house number too ('Hauptstraße 12a')\n"
     "  house_number address_addition postal_code city state\n"
     "  country            ISO code or name ('Deutschland', 'Austria'), default DE\n"

@@ -661,7 +661,7 @@ const cli_command cli_cmd_journal = {
     "journal", cmd_journal, "list the journal of merges, undos and locks",
     "journal [--json] [--after ID] [--limit N]",
     "List journal entries, oldest first: id, time, kind (merge, undo, lock,\n"
-    "unlock, release), customer, the entry that undid it, and a summary.\n",
+    "unlock, release, erase), customer, the entry that undid it, and a summary.\n",
     journal_opts, NULL, 0, 0, NULL,
 };
 

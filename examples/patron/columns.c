@@ -37,7 +37,7 @@ static const char *const export_names[] = {
     "street", "house_number", "address_addition", "postal_code", "city", "state", "country",
     "email", "phone", "birth_date",
     "mobile", "fax", "language", "b2b", "vat_id", "payment_terms", "price_category", "group",
-    "newsletter", "notes", "order_text", "login_user", "tags",
+    "newsletter", "newsletter_source", "notes", "order_text", "login_user", "tags",
     NULL
 };
 
@@ -60,7 +60,8 @@ static int is_system_field(int f)
     case PATRON_F_MERGED_INTO:
         return 1;
     default:
-        return 0;
+        /* and those the library added since (newsletter_at, erased_at, ...) */
+        return (patron_field_flags(f) & PATRON_FIELD_SYSTEM) != 0;
     }
 }
 

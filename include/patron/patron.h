@@ -189,11 +189,15 @@ typedef enum patron_state {
     PATRON_STATE_NONE = 0,     /**< new, never saved */
     PATRON_STATE_PENDING = 1,  /**< registered in the shop, not yet activated, no number */
     PATRON_STATE_ACTIVE = 2,   /**< a customer with a customer number */
-    PATRON_STATE_MERGED = 3    /**< merged into another customer; its number is an alias */
+    PATRON_STATE_MERGED = 3,   /**< merged into another customer; its number is an alias */
+    /** Personal data erased (patron_db_erase(), patron/privacy.h): only the
+     *  customer number, the external reference, the erasure time and the
+     *  order links are left.  Final: never changes again. */
+    PATRON_STATE_ERASED = 4
 } patron_state;
 
-/** "none", "pending", "active", "merged" (as PATRON_F_STATE reads); NULL for
- *  an unknown value.  Static string. */
+/** "none", "pending", "active", "merged", "erased" (as PATRON_F_STATE
+ *  reads); NULL for an unknown value.  Static string. */
 PATRON_API const char *patron_state_name(patron_state state);
 
 /**
@@ -212,7 +216,7 @@ PATRON_API const char *patron_state_name(patron_state state);
 typedef enum patron_field {
     PATRON_F_ID = 1,           /**< (system) internal id, assigned by the store */
     PATRON_F_NUMBER,           /**< customer number; settable once before creation, then immutable */
-    PATRON_F_STATE,            /**< (system) "pending", "active", "merged" */
+    PATRON_F_STATE,            /**< (system) "pending", "active", "merged", "erased" */
     PATRON_F_SALUTATION,       /**< e.g. "Herr", "Frau", "Divers" */
     PATRON_F_TITLE,            /**< e.g. "Dr." */
     PATRON_F_FIRST_NAME,
@@ -229,7 +233,7 @@ typedef enum patron_field {
     PATRON_F_PAYMENT_TERMS,
     PATRON_F_PRICE_CATEGORY,
     PATRON_F_GROUP,            /**< customer group name */
-    PATRON_F_NEWSLETTER,       /**< boolean: marketing consent */
+    PATRON_F_NEWSLETTER,       /**< boolean: marketing consent (see PATRON_F_NEWSLETTER_AT) */
     PATRON_F_NOTES,            /**< internal notes, multi-line */
     PATRON_F_ORDER_TEXT,       /**< printed on every order and delivery note, multi-line */
     PATRON_F_LOGIN_USER,       /**< online shop login name */
@@ -243,12 +247,29 @@ typedef enum patron_field {
     PATRON_F_CREATED_AT,       /**< (system) timestamp */
     PATRON_F_UPDATED_AT,       /**< (system) timestamp */
     PATRON_F_REVISION,         /**< (system) starts at 1, +1 with every saved change */
-    PATRON_F_MERGED_INTO       /**< (system) id of the survivor, for merged records */
+    PATRON_F_MERGED_INTO,      /**< (system) id of the survivor, for merged records */
+    /** (system) Proof of consent: when PATRON_F_NEWSLETTER was last given
+     *  ("1") or withdrawn ("0"), a timestamp.  Stamped by the library on
+     *  every save (create, register, update, merge) that changes
+     *  PATRON_F_NEWSLETTER; unset on records saved before it existed. */
+    PATRON_F_NEWSLETTER_AT,
+    /** Proof of consent: where the last change of PATRON_F_NEWSLETTER came
+     *  from: "shop" (the customer in the online shop), "import" or "admin"
+     *  (a person in the back office).  Give it with the consent, in the same
+     *  change.  When a save changes PATRON_F_NEWSLETTER and leaves this
+     *  field as it was stored (or unset), the library records "shop" for
+     *  patron_db_register() and "admin" otherwise (create, update).  A merge
+     *  that takes a duplicate's consent takes its time and source with it
+     *  (this field is not chosen on its own in a merge plan). */
+    PATRON_F_NEWSLETTER_SOURCE,
+    /** (system) when the customer's personal data was erased (state
+     *  "erased"), a timestamp. */
+    PATRON_F_ERASED_AT
 } patron_field;
 
 /** One past the highest field id of this header.  A host that must know
  *  the fields of the library actually loaded asks patron_field_count(). */
-#define PATRON_F__END (PATRON_F_MERGED_INTO + 1)
+#define PATRON_F__END (PATRON_F_ERASED_AT + 1)
 
 /** What a field's value is (append-only).  Every value is read and written
  *  as a string; the kind says which strings are valid and how to show them. */
@@ -591,8 +612,10 @@ typedef enum patron_merge_policy {
 enum {
     /** The caller gave a value of its own (patron_merge_plan_set()). */
     PATRON_MERGE_CUSTOM = -1,
-    /** The field is not merged: system fields and the password hash (which
-     *  follows PATRON_F_LOGIN_USER). */
+    /** The field is not merged: system fields, the customer number, the
+     *  external reference, the password hash (which follows
+     *  PATRON_F_LOGIN_USER) and the consent's source (which follows
+     *  PATRON_F_NEWSLETTER). */
     PATRON_MERGE_NOT_MERGED = -2
 };
 
@@ -755,7 +778,8 @@ enum {
  * @return PATRON_E_NOT_FOUND (no such entry), PATRON_E_INVALID (not a merge),
  *         PATRON_E_STATE (undone already; the survivor was merged again; a
  *         record was edited after the merge — PATRON_UNDO_FORCE overrides the
- *         last for field edits only), PATRON_E_EXISTS (a login or external
+ *         last for field edits only; the customer was erased since, so the
+ *         before-images are gone — the message names the erasure's entry), PATRON_E_EXISTS (a login or external
  *         reference a record would get back is another customer's now),
  *         PATRON_E_STORE ("corrupt journal entry N": the entry read from the
  *         store is not one a merge wrote).  On failure nothing changed.
@@ -898,7 +922,18 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * together count at least -6 (a move is one event; a Packstation, post
  * office or post-office box beside a home address counts 0: it is where
  * the parcels go), at most 13 (one building is one fact) and, with the
- * names, at most 14 (a household shares them).
+ * names, at most 14 (a household shares them).  Registered at work: when
+ * one record names a company and has a personal work mailbox (not at a
+ * public provider such as web.de or gmail.com, not a role mailbox) and the
+ * other names no company, a differing address, mailbox or phone counts at
+ * least -1 each (the employer's contact data).  How many customers hold
+ * each full name (given names and last name) is counted too: a full name
+ * only the pair holds lifts the two name weights together to at most 8
+ * bits (less per further holder), and only as far as REVIEW - never to
+ * MERGE; and the records that share a full name at most 6 customers hold
+ * (a rare name) are candidates, however little else they share (both in
+ * patron_db_match and patron_db_dedupe; customers stored before this
+ * release get the full-name key when they are next saved).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
@@ -920,7 +955,10 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
  *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
- *    name is REVIEW, not MERGE.
+ *    name is REVIEW, not MERGE;
+ *  - "name_only": the names are all that agrees (every other field is
+ *    missing or disagrees, such as a Packstation without a mailbox beside
+ *    a home): REVIEW, never MERGE - a name is no identity.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.
@@ -935,7 +973,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email"), "" when the probability alone decided.  Static. */
+     *  "shared_email", "name_only"), "" when the probability alone
+     *  decided.  Static. */
     const char *rule;
 } patron_match_detail;
 
@@ -1329,11 +1368,12 @@ typedef enum patron_gate {
     PATRON_GATE_LOCKED = 1,  /**< locked: see the lock reason */
     PATRON_GATE_PENDING = 2, /**< registered, not yet activated */
     PATRON_GATE_UNKNOWN = 3, /**< no such customer */
-    PATRON_GATE_MERGED = 4   /**< merged away: use the survivor (its id is given) */
+    PATRON_GATE_MERGED = 4,  /**< merged away: use the survivor (its id is given) */
+    PATRON_GATE_ERASED = 5   /**< personal data erased (patron_db_erase()): no login, no orders */
 } patron_gate;
 
-/** "allowed", "locked", "pending", "unknown", "merged"; NULL for an unknown
- *  value.  Static string. */
+/** "allowed", "locked", "pending", "unknown", "merged", "erased"; NULL for an
+ *  unknown value.  Static string. */
 PATRON_API const char *patron_gate_name(patron_gate verdict);
 
 /**
@@ -1437,5 +1477,7 @@ PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 
 /* The duplicate review queue: cases, scans, decisions (issue 12). */
 #include "review.h"
+/* Personal data requests: export and erasure (issue 16). */
+#include "privacy.h"
 
 #endif /* PATRON_PATRON_H */

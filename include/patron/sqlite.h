@@ -44,7 +44,18 @@
  *    and in WAL mode reads the last committed state without waiting for a
  *    writer — a reader never fails because a writer is busy.
  * Opening a file whose tables are at the current schema takes no write lock
- * either.  A store opened with PATRON_SQLITE_READONLY uses a deferred
+ * either.
+ *
+ * Erasure (patron_db_erase(), patron/privacy.h): every connection runs with
+ * `PRAGMA secure_delete=ON`, so deleted and overwritten rows are zeroed in
+ * the pages (and the WAL frames written from then on), and after an
+ * erasure's commit the store checkpoints the WAL with TRUNCATE (store.h:
+ * purge), so no frame with the erased values stays behind.  A reader that
+ * still holds an old snapshot makes that checkpoint fail: the erasure is
+ * committed, patron_db_erase() reports PATRON_E_STORE, and calling it
+ * again retries the checkpoint.  Inside a host transaction the host must
+ * run `PRAGMA wal_checkpoint(TRUNCATE)` after its own commit.  Copies the
+ * host made (backups) are the host's to handle.  A store opened with PATRON_SQLITE_READONLY uses a deferred
  * `BEGIN` for every call and refuses writes — use it for processes that
  * only read (a storefront, reports).
  *

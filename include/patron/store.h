@@ -26,6 +26,8 @@
  *  - version 2: match_form_put and match_form_get.
  *  - version 3: count (term frequencies of the matcher, issue 11).
  *  - version 4: begin_read (read-only transactions, issue 13).
+ *  - version 5: journal_rewrite and purge (erasure of personal data,
+ *    issue 16).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -60,7 +62,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 4
+#define PATRON_STORE_VERSION 5
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -264,6 +266,28 @@ typedef struct patron_store_ops {
      * library calls no writing callback inside it.
      */
     int (*begin_read)(void *ctx);
+
+    /* ---- version 5 ------------------------------------------------------ */
+
+    /**
+     * Replace the payload of journal entry `id` with `payload` (optional;
+     * needed by patron_db_erase() when the journal holds entries about the
+     * person: their before-images are scrubbed).  Keep nothing of the old
+     * payload.  PATRON_E_NOT_FOUND if there is no such entry.  Undone by
+     * rollback() with the rest.
+     */
+    int (*journal_rewrite)(void *ctx, int64_t id, const char *payload);
+
+    /**
+     * Called right after the commit of an erasure (optional): make the bytes
+     * the transaction removed or overwrote unrecoverable wherever the store
+     * still keeps them — a write-ahead log, free pages, caches (the SQLite
+     * store: PRAGMA wal_checkpoint(TRUNCATE), with secure_delete always on).
+     * A failure is reported (PATRON_E_STORE) but the erasure stays
+     * committed; call it again through another erasure or by the store's
+     * own means.
+     */
+    int (*purge)(void *ctx);
 } patron_store_ops;
 
 /**
@@ -297,7 +321,7 @@ PATRON_API patron_status patron_store_ops_init(patron_store_ops *ops, unsigned v
  * values: a timestamp, id, revision or merged_into is a whole number in
  * canonical decimal (no leading zeros; at most 18446744073709551615 for
  * the revision, 9223372036854775807 for the others); state
- * is "pending"/"active"/"merged"; locked "0" or "1".  PATRON_E_INVALID with
+ * is "pending"/"active"/"merged"/"erased"; locked "0" or "1".  PATRON_E_INVALID with
  * a message otherwise, and the record is unchanged.
  */
 PATRON_API patron_status patron_record_set(patron_customer *c, int field, const char *value);

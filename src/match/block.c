@@ -127,6 +127,16 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
     return n;
 }
 
+size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                               const patron__match_config *cfg)
+{
+    if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
+        return 0;
+    if (r->first_initials || r->first_len < 2 || r->last_len < 2)
+        return 0;
+    return add_key(keys, 0, cap, 0, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
+}
+
 /* ---- term-frequency keys (issue 11) ---------------------------------------------- */
 
 int patron__match_tf_kind(int field)
@@ -144,6 +154,8 @@ int patron__match_tf_kind(int field)
         return PATRON__KEY_PHONE;
     case PATRON__MF_STREET:
         return PATRON__KEY_ADDRESS;
+    case PATRON__TF_FULL_NAME:
+        return PATRON__KEY_RARE_NAME;
     default:
         return 0;
     }
@@ -170,6 +182,10 @@ size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, 
     case PATRON__MF_PHONE:
         v = r->phone;
         break;
+    case PATRON__TF_FULL_NAME:
+        if (r->first_initials)
+            return 0;
+        return join_parts(out, r->first, r->last, NULL, NULL);
     case PATRON__MF_STREET:
         if (addr < 0 || (size_t)addr >= r->n_addr)
             return 0;
@@ -189,5 +205,7 @@ size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_FIRST, r->first, NULL, NULL, NULL);
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_LAST, r->last, NULL, NULL, NULL);
     n = add_key(keys, n, cap, n, PATRON__KEY_TF_COMPANY, r->company, NULL, NULL, NULL);
+    if (!r->first_initials)
+        n = add_key(keys, n, cap, n, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
     return n;
 }

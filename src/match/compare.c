@@ -12,40 +12,64 @@
 
 #define JW_MAX 255 /* longer strings are compared on their first JW_MAX bytes */
 
-static double jaro_short(const char *a, size_t la, const char *b, size_t lb)
+/* Lowest set bit's index; x != 0. */
+static unsigned lowest_bit(uint64_t x)
 {
-    /* both at most 64 bytes: matched flags in one word each */
-    uint64_t fa = 0, fb = 0;
-    size_t window = (la > lb ? la : lb) / 2, i, j, m = 0, t = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned n = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+#endif
+}
 
-    window = window > 0 ? window - 1 : 0;
-    for (i = 0; i < la; i++) {
-        size_t lo = i > window ? i - window : 0;
-        size_t hi = i + window + 1 < lb ? i + window + 1 : lb;
-        for (j = lo; j < hi; j++)
-            if (!(fb >> j & 1) && a[i] == b[j]) {
-                fa |= (uint64_t)1 << i;
-                fb |= (uint64_t)1 << j;
-                m++;
-                break;
-            }
+/*
+ * The Jaro matching, bit-parallel (after the bit-vector Jaro of rapidfuzz
+ * and Hyyrö's pattern masks): pm[c] has bit i set where p[i] == c; p and t
+ * at most 64 bytes.  For each t[j] in order, the lowest free position of p
+ * holding t[j] within the window is matched — one AND and one lowest-bit
+ * per character instead of a scan of the window.
+ *
+ * This is the classic scan (for each a[i], the lowest free b[j]) with the
+ * roles of the strings exchanged, and both give the same matched pairs: per
+ * character the two scans are one two-pointer walk over its positions in
+ * either string (drop the position that lies more than the window behind
+ * the other one, else match both), which does not depend on the side it
+ * starts from.  So m and the transpositions, and with them the score, are
+ * the same either way round; the unit tests compare it with the scan.
+ */
+static double jaro_bits(const uint64_t *pm, const unsigned char *p, size_t lp, const unsigned char *t,
+                        size_t lt)
+{
+    size_t window = (lp > lt ? lp : lt) / 2, j, m = 0, tr = 0;
+    uint64_t bound, pflag = 0, tflag = 0;
+
+    window = window > 0 ? window - 1 : 0; /* <= 31 */
+    bound = ((uint64_t)2 << window) - 1;  /* positions 0 .. window of p */
+    for (j = 0; j < lt; j++) {
+        uint64_t x = pm[t[j]] & bound & ~pflag;
+        pflag |= x & (0 - x);
+        tflag |= (uint64_t)(x != 0) << j;
+        m += x != 0;
+        bound = j < window ? (bound << 1) | 1 : bound << 1;
     }
     if (m == 0)
         return 0.0;
-    /* transpositions: matched characters out of order */
-    for (i = 0, j = 0; i < la; i++) {
-        if (!(fa >> i & 1))
-            continue;
-        while (!(fb >> j & 1))
-            j++;
-        t += a[i] != b[j];
-        j++;
+    /* transpositions: the k-th matched byte of each string differ */
+    while (tflag) {
+        tr += p[lowest_bit(pflag)] != t[lowest_bit(tflag)];
+        pflag &= pflag - 1;
+        tflag &= tflag - 1;
     }
-    return ((double)m / (double)la + (double)m / (double)lb +
-            ((double)m - (double)(t / 2)) / (double)m) /
+    return ((double)m / (double)lp + (double)m / (double)lt + ((double)m - (double)(tr / 2)) / (double)m) /
            3.0;
 }
 
+/* Strings longer than 64 bytes: the scan with a flag per byte. */
 static double jaro_long(const char *a, size_t la, const char *b, size_t lb)
 {
     unsigned char fa[JW_MAX], fb[JW_MAX];
@@ -79,10 +103,23 @@ static double jaro_long(const char *a, size_t la, const char *b, size_t lb)
            3.0;
 }
 
+/* Winkler: common prefix up to 4, applied above 0.7 */
+static double winkler(double jaro, const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t l = 0;
+
+    if (jaro > 0.7) {
+        while (l < 4 && l < la && l < lb && a[l] == b[l])
+            l++;
+        jaro += (double)l * 0.1 * (1.0 - jaro);
+    }
+    return jaro;
+}
+
 double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_t lb)
 {
+    const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
     double jaro;
-    size_t l = 0;
 
     if (la > JW_MAX)
         la = JW_MAX;
@@ -94,14 +131,50 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
         return 0.0;
     if (la == lb && memcmp(a, b, la) == 0)
         return 1.0;
-    jaro = (la <= 64 && lb <= 64) ? jaro_short(a, la, b, lb) : jaro_long(a, la, b, lb);
-    /* Winkler: common prefix up to 4, applied above 0.7 */
-    if (jaro > 0.7) {
-        while (l < 4 && l < la && l < lb && a[l] == b[l])
-            l++;
-        jaro += (double)l * 0.1 * (1.0 - jaro);
+    if (la <= 64 && lb <= 64) {
+        uint64_t pm[256];
+        size_t i;
+        /* only the entries read below are initialised: no 2 KiB memset */
+        for (i = 0; i < la; i++)
+            pm[ua[i]] = 0;
+        for (i = 0; i < lb; i++)
+            pm[ub[i]] = 0;
+        for (i = 0; i < lb; i++)
+            pm[ub[i]] |= (uint64_t)1 << i;
+        jaro = jaro_bits(pm, ub, lb, ua, la);
+    } else {
+        jaro = jaro_long(a, la, b, lb);
     }
-    return jaro;
+    return winkler(jaro, a, la, b, lb);
+}
+
+/* ---- one string against many: its pattern masks once ------------------------ */
+
+void patron__match_pattern_init(patron__match_pattern *p, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    p->s = s;
+    p->len = len;
+    p->bits = len > 0 && len <= 64;
+    if (!p->bits)
+        return;
+    memset(p->mask, 0, sizeof p->mask);
+    for (size_t i = 0; i < len; i++)
+        p->mask[u[i]] |= (uint64_t)1 << i;
+}
+
+double patron__match_jaro_winkler_p(const patron__match_pattern *p, const char *b, size_t lb)
+{
+    size_t la = p->len;
+    double jaro;
+
+    if (!p->bits || lb == 0 || lb > 64)
+        return patron__match_jaro_winkler(p->s, la, b, lb);
+    if (la == lb && memcmp(p->s, b, la) == 0)
+        return 1.0;
+    jaro = jaro_bits(p->mask, (const unsigned char *)p->s, la, (const unsigned char *)b, lb);
+    return winkler(jaro, p->s, la, b, lb);
 }
 
 /* ---- Damerau-Levenshtein (optimal string alignment) --------------------------- */
@@ -109,14 +182,39 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
 /*
  * Bit-parallel OSA distance after Hyyrö (2003), "A bit-vector algorithm for
  * computing Levenshtein and Damerau edit distances": Myers' algorithm with a
- * transposition vector.  p is the shorter string, 1 <= m <= 64.
+ * transposition vector.  peq: the pattern masks of a string of m bytes,
+ * 1 <= m <= 64 (the shorter one, or a query's pattern of either length:
+ * the distance is symmetric); t: the other string.
  */
-static size_t osa_bits(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+static size_t osa_run(const uint64_t *peq, size_t m, const unsigned char *t, size_t n)
 {
-    uint64_t peq[256];
     uint64_t vp = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1);
     uint64_t vn = 0, d0 = 0, pm_prev = 0, top = (uint64_t)1 << (m - 1);
     size_t i, score = m;
+
+    for (i = 0; i < n; i++) {
+        uint64_t pm = peq[t[i]];
+        uint64_t tr = (((~d0) & pm) << 1) & pm_prev;
+        uint64_t hp, hn;
+        d0 = (((pm & vp) + vp) ^ vp) | pm | vn | tr;
+        hp = vn | ~(d0 | vp);
+        hn = d0 & vp;
+        /* at most one of the two is set: no branch to mispredict */
+        score += (hp & top) != 0;
+        score -= (hn & top) != 0;
+        hp = (hp << 1) | 1;
+        hn <<= 1;
+        vp = hn | ~(d0 | hp);
+        vn = hp & d0;
+        pm_prev = pm;
+    }
+    return score;
+}
+
+static size_t osa_bits(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+{
+    uint64_t peq[256];
+    size_t i;
 
     /* Only the entries read below are initialised: no 2 KiB memset. */
     for (i = 0; i < n; i++)
@@ -125,24 +223,7 @@ static size_t osa_bits(const unsigned char *p, size_t m, const unsigned char *t,
         peq[p[i]] = 0;
     for (i = 0; i < m; i++)
         peq[p[i]] |= (uint64_t)1 << i;
-    for (i = 0; i < n; i++) {
-        uint64_t pm = peq[t[i]];
-        uint64_t tr = (((~d0) & pm) << 1) & pm_prev;
-        uint64_t hp, hn;
-        d0 = (((pm & vp) + vp) ^ vp) | pm | vn | tr;
-        hp = vn | ~(d0 | vp);
-        hn = d0 & vp;
-        if (hp & top)
-            score++;
-        else if (hn & top)
-            score--;
-        hp = (hp << 1) | 1;
-        hn <<= 1;
-        vp = hn | ~(d0 | hp);
-        vn = hp & d0;
-        pm_prev = pm;
-    }
-    return score;
+    return osa_run(peq, m, t, n);
 }
 
 static size_t min3(size_t a, size_t b, size_t c)
@@ -203,4 +284,12 @@ size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb)
     if (la <= 64)
         return osa_bits(ua, la, ub, lb);
     return osa_dp(ua, la, ub, lb);
+}
+
+size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t lb)
+{
+    /* the distance is symmetric: the pattern may be the longer string */
+    if (!p->bits || lb == 0)
+        return patron__match_osa(p->s, p->len, b, lb);
+    return osa_run(p->mask, p->len, (const unsigned char *)b, lb);
 }

@@ -132,6 +132,25 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
  *  the shorter string has at most 64 bytes.  Byte-wise. */
 size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 
+/**
+ * One string compared with many (issue 14): its pattern masks (bit i of
+ * mask[c] set where s[i] == c) built once, then each comparison costs one
+ * pass over the other string.  Results are those of
+ * patron__match_jaro_winkler(s, len, b, lb) and patron__match_osa(s, len, b,
+ * lb), bit for bit.  `s` must outlive the pattern; strings longer than 64
+ * bytes (and empty ones) fall back to the plain functions.
+ */
+typedef struct patron__match_pattern {
+    uint64_t mask[256];
+    const char *s;
+    size_t len;
+    int bits; /* 1: 1 <= len <= 64 and mask is built */
+} patron__match_pattern;
+
+void patron__match_pattern_init(patron__match_pattern *p, const char *s, size_t len);
+double patron__match_jaro_winkler_p(const patron__match_pattern *p, const char *b, size_t lb);
+size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t lb);
+
 /** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
  *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
@@ -246,6 +265,9 @@ enum {
     /* email-only mode: the same email under another given name (a family
      * mailbox): REVIEW, not MERGE */
     PATRON__MATCH_RULE_SHARED_EMAIL = 3,
+    /* the names are all that agrees (every other field missing or
+     * disagreeing): never MERGE, a name is no identity */
+    PATRON__MATCH_RULE_NAME_ONLY = 4,
     PATRON__MATCH_RULE_COUNT
 };
 
@@ -263,6 +285,14 @@ typedef struct patron__match_config {
     /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
      * this: it is an office's, shared by everyone there */
     double role_mailbox_max;
+    /* Registered at work: when one record names a company and the other
+     * does not, the company record's address, mailbox and phone are its
+     * employer's; a disagreement of each says at most this much against
+     * one person (a person's home and office differ as a rule). */
+    double company_contact_floor;
+    /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
+     * given and last name to, together */
+    double full_name_max;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {
@@ -367,6 +397,27 @@ int patron__match_score_tf(patron__match_result *res, const patron__match_rec *a
 int patron__match_score(patron__match_result *res, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg);
 
+/**
+ * One record scored against many (issue 14): the query's pattern masks for
+ * its names, company and the first PATRON__MATCH_QUERY_ADDR addresses'
+ * street, addition and city, each built the first time a comparison needs
+ * it.  patron__match_score_q(res, q, b, ...) gives exactly what
+ * patron__match_score_tf(res, q->rec, b, ...) gives.  The record must
+ * outlive the query; no memory to free.  About 32 KiB: not for the stack of
+ * a small thread.
+ */
+#define PATRON__MATCH_QUERY_ADDR 4
+typedef struct patron__match_query {
+    const patron__match_rec *rec;
+    patron__match_pattern first, last, company;
+    patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
+        city[PATRON__MATCH_QUERY_ADDR];
+} patron__match_query;
+
+void patron__match_query_init(patron__match_query *q, const patron__match_rec *a);
+int patron__match_score_q(patron__match_result *res, patron__match_query *q, const patron__match_rec *b,
+                          const patron__match_config *cfg, const patron__match_tf *tf);
+
 const char *patron__match_field_name(int field); /* "first_name", ... */
 const char *patron__match_level_name(int level); /* "exact", ... */
 const char *patron__match_decision_name(int decision); /* "merge", ... */
@@ -422,6 +473,32 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
                           const patron__match_config *cfg);
 
 /*
+ * Rare-name keys (issue 11): the full normalised name, given names and last
+ * name.  The only link between two records of one person who registered
+ * at work (company address, company mailbox, switchboard) or who moved and
+ * got a new mailbox is the name; a name many customers hold is no key, so
+ * a block of this kind is kept only while at most PATRON__RARE_BLOCK_MAX
+ * records hold the name (a rare name).  The same key is the full name's
+ * term frequency: the batch counts its run, the store's index holds it
+ * with the term-frequency keys (patron__match_tf_keys) - a record stored
+ * before it existed has none - and incremental matching looks it up after
+ * counting it.  Asked for with the pseudo-field PATRON__TF_FULL_NAME
+ * (tf->count; patron__match_tf_value gives the value).
+ */
+enum { PATRON__KEY_RARE_NAME = 125 };
+#define PATRON__RARE_BLOCK_MAX 6
+/** The rare-name keys of `r` (none in email-only mode, for initials or a
+ *  missing name part), at most cap; returns how many. */
+size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                               const patron__match_config *cfg);
+#define PATRON__TF_FULL_NAME 100
+#define PATRON__RARE_BLOCK_MAX 6
+/** The rare-name keys of `r` (none in email-only mode, for initials or a
+ *  missing name part), at most cap; returns how many. */
+size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                               const patron__match_config *cfg);
+
+/*
  * Term-frequency keys (issue 11): stored with every record beside the
  * blocking keys, never looked up for candidates, only counted.  Email,
  * phone and address use their blocking keys (100, 101, 102).
@@ -432,7 +509,7 @@ enum {
     PATRON__KEY_TF_COMPANY = 122, /* normalised company */
     PATRON__KEY_TF_ALL = 123      /* "*": every record, so count = N */
 };
-#define PATRON__MATCH_TF_KEYS_MAX 4
+#define PATRON__MATCH_TF_KEYS_MAX 5
 
 /** The key kind whose count gives the frequency of `field`'s value, or 0
  *  when the field has none. */
@@ -442,7 +519,7 @@ int patron__match_tf_kind(int field);
  *  NUL-terminated string to out (PATRON__MATCH_KEY_MAX bytes); returns its
  *  length, 0 when there is none. */
 size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, int addr);
-/** The extra keys to store for `r` (kinds 120-123), at most cap. */
+/** The extra keys to store for `r` (kinds 120-123, 125), at most cap. */
 size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r);
 
 #ifdef __cplusplus

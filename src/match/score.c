@@ -235,6 +235,12 @@ void patron__match_config_default(patron__match_config *cfg)
     cfg->address_max = 13.0;
     /* info@ says "this company", not "this person" */
     cfg->role_mailbox_max = 0.0;
+    /* registered at work: the office's address, mailbox and phone beside
+     * the home's are expected of one person (about 2^-1 each, not 2^-6) */
+    cfg->company_contact_floor = -1.0;
+    /* a full name that only the pair holds lifts the names to this much:
+     * with the prior, REVIEW and not MERGE on its own */
+    cfg->full_name_max = 8.0;
     patron__match_config_update(cfg);
 }
 
@@ -245,8 +251,50 @@ static size_t min_sz(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-/* A small typo: one edit, or a high Jaro-Winkler similarity. */
-static int typo_close(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+/* ---- one record against many (patron__match_query) ------------------------------ */
+
+/* A query's pattern, built the first time a comparison needs it (bits < 0:
+ * not yet); NULL stays NULL (no query: the plain kernels). */
+static const patron__match_pattern *ready(patron__match_pattern *p)
+{
+    if (p && p->bits < 0)
+        patron__match_pattern_init(p, p->s, p->len);
+    return p;
+}
+
+static void later(patron__match_pattern *p, const char *s, size_t len)
+{
+    p->s = s;
+    p->len = len;
+    p->bits = -1;
+}
+
+void patron__match_query_init(patron__match_query *q, const patron__match_rec *a)
+{
+    static const char empty[] = "";
+    size_t i;
+
+    q->rec = a;
+    later(&q->first, a->first, a->first_len);
+    later(&q->last, a->last, a->last_len);
+    later(&q->company, a->company, a->company_len);
+    for (i = 0; i < PATRON__MATCH_QUERY_ADDR; i++) {
+        const patron__match_addr *x = i < a->n_addr ? &a->addr[i] : NULL;
+        later(&q->street[i], x ? x->street : empty, x ? x->street_len : 0);
+        later(&q->addition[i], x ? x->addition : empty, x ? x->addition_len : 0);
+        later(&q->city[i], x ? x->city : empty, x ? x->city_len : 0);
+    }
+}
+
+static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb)
+{
+    return pa ? patron__match_jaro_winkler_p(ready(pa), b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+}
+
+/* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
+ * pattern when a is a query's field (or NULL). */
+static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
+                      double jw_min)
 {
     size_t d;
 
@@ -264,11 +312,11 @@ static int typo_close(const char *a, size_t la, const char *b, size_t lb, double
             return 0;
     }
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
-        d = patron__match_osa(a, la, b, lb);
+        d = pa ? patron__match_osa_p(ready(pa), b, lb) : patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
     }
-    return patron__match_jaro_winkler(a, la, b, lb) >= jw_min;
+    return jw_q(pa, a, la, b, lb) >= jw_min;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -286,6 +334,10 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
         ll = la;
     }
     if (ll != ls + 1 || memcmp(s, l, ls) != 0)
+        return 0;
+    /* a male form ends in a consonant (Jan, Paul, Simon, Daniel), or is
+     * Andrea(s); "Sophi" / "Sophie" is a letter lost, not a man */
+    if (ls > 0 && strchr("aeiouy", s[ls - 1]) && !(s[ls - 1] == 'a' && l[ll - 1] == 's'))
         return 0;
     e = l[ll - 1];
     return e == 'a' || e == 'e' || (e == 's' && ls > 0 && s[ls - 1] == 'a');
@@ -319,7 +371,7 @@ static int token_overlap(const char *a, const char *b)
     return 0;
 }
 
-static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
+static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->first[0] || !b->first[0])
         return PATRON__ML_MISSING;
@@ -336,24 +388,24 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b)
         return PATRON__ML_VARIANT;
     if (first_token_eq(a->first, b->first) || token_overlap(a->first, b->first))
         return PATRON__ML_PARTIAL;
-    if (typo_close(a->first, a->first_len, b->first, b->first_len, 0.92))
+    if (typo_close(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len, 0.92))
         return PATRON__ML_SIMILAR;
     /* The Kölner code of a short given name is a digit or two: Emma / Jan,
      * Tanja / Tim, Michael / Nicole share one.  Phonetic counts only where
      * the spelling is close too. */
     if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0 &&
-        patron__match_jaro_winkler(a->first, a->first_len, b->first, b->first_len) >= 0.8)
+        jw_q(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len) >= 0.8)
         return PATRON__ML_PHONETIC;
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_last(const patron__match_rec *a, const patron__match_rec *b)
+static int cmp_last(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->last[0] || !b->last[0])
         return PATRON__ML_MISSING;
     if (a->last_len == b->last_len && memcmp(a->last, b->last, a->last_len) == 0)
         return PATRON__ML_EXACT;
-    if (typo_close(a->last, a->last_len, b->last, b->last_len, 0.92))
+    if (typo_close(q ? &q->last : NULL, a->last, a->last_len, b->last, b->last_len, 0.92))
         return PATRON__ML_SIMILAR;
     if (token_overlap(a->last, b->last))
         return PATRON__ML_PARTIAL; /* Müller-Lüdenscheidt / Müller */
@@ -362,7 +414,7 @@ static int cmp_last(const patron__match_rec *a, const patron__match_rec *b)
     return PATRON__ML_DIFFERENT;
 }
 
-static int names_close(const char *a, const char *b)
+static int names_close(patron__match_pattern *pa, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
 
@@ -375,7 +427,7 @@ static int names_close(const char *a, const char *b)
         return patron__match_initials_fit(a, b);
     if (patron__match_is_initials(b))
         return patron__match_initials_fit(b, a);
-    return typo_close(a, la, b, lb, 0.92);
+    return typo_close(pa, a, la, b, lb, 0.92);
 }
 
 /* The given names without their blanks ("ssha un" / "shaun"), compared
@@ -407,13 +459,14 @@ static int first_unclear(const char *a, const char *b)
 
 /* ---- other fields -------------------------------------------------------------- */
 
-static int cmp_plain(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+static int cmp_plain(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
+                     double jw_min)
 {
     if (!la || !lb)
         return PATRON__ML_MISSING;
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
-    if (jw_min <= 1.0 && typo_close(a, la, b, lb, jw_min))
+    if (jw_min <= 1.0 && typo_close(pa, a, la, b, lb, jw_min))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -491,6 +544,31 @@ static int role_mailbox(const char *email)
         return 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
         if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A mailbox at a public provider (web.de, gmx, gmail, ...): a person's
+ * own, wherever the person registered.  A mailbox at any other domain on a
+ * record that names a company is the company's: a work mailbox. */
+static int freemail(const char *email)
+{
+    static const char *const hosts[] = {
+        "web.de",      "gmx.de",     "gmx.net",       "gmx.at",       "gmx.ch",      "gmx.com",
+        "t-online.de", "gmail.com",  "googlemail.com", "posteo.de",   "posteo.net",  "freenet.de",
+        "mailbox.org", "arcor.de",   "yahoo.de",      "yahoo.com",    "ymail.com",   "outlook.de",
+        "outlook.com", "hotmail.de", "hotmail.com",   "live.de",      "live.com",    "msn.com",
+        "icloud.com",  "me.com",     "mac.com",       "aol.de",       "aol.com",     "mail.de",
+        "online.de",   "email.de",   "vodafone.de",   "vodafonemail.de", "kabelmail.de", "1und1.de",
+        "bluewin.ch",  "gmx.li",     "protonmail.com", "proton.me",   "tutanota.com", "tutanota.de",
+        "ewe.net",     "osnanet.de", "htp-tel.de",    "unitybox.de",  "magenta.de",  "t-mobile.de",
+    };
+    const char *at = strchr(email, '@');
+
+    if (!at)
+        return 1; /* no domain: nothing known, treat as personal */
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        if (strcmp(at + 1, hosts[i]) == 0)
             return 1;
     return 0;
 }
@@ -598,7 +676,7 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
 
 
 static void score_addresses(patron__match_result *r, const patron__match_rec *a,
-                            const patron__match_rec *b, const patron__match_config *cfg)
+                            const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
 {
     static const char empty[] = "";
     double best = -1e9;
@@ -609,15 +687,17 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     for (i = 0; i < a->n_addr; i++)
         for (j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
-            int l0 = cmp_plain(x->street, x->street_len, y->street, y->street_len, 0.9);
+            int qa = q && i < PATRON__MATCH_QUERY_ADDR; /* the query's patterns of address i */
+            patron__match_pattern *ps = qa ? &q->street[i] : NULL, *pd = qa ? &q->addition[i] : NULL;
+            int l0 = cmp_plain(ps, x->street, x->street_len, y->street, y->street_len, 0.9);
             int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
-            int l2 = cmp_plain(x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
+            int l2 = cmp_plain(pd, x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
             int l3 = cmp_postal(x, y);
-            int l4 = cmp_plain(x->city, x->city_len, y->city, y->city_len, 0.9);
+            int l4 = cmp_plain(qa ? &q->city[i] : NULL, x->city, x->city_len, y->city, y->city_len, 0.9);
             double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
-                cmp_plain(x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
-                cmp_plain(x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
+                cmp_plain(ps, x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
+                cmp_plain(pd, x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
                 l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
             /* a house number agrees only on the same street */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
@@ -721,6 +801,51 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     e->weight += adj;
 }
 
+/* Given and last name both exact: where the store counts the full name,
+ * its frequency is evidence as well.  The parts' frequencies assume they
+ * are independent; a full name that only these two records hold is rare
+ * even when each part is common (every second customer of a shop may be a
+ * Müller or a Schmidt without two of them being "Anna Schmidt").  The name
+ * then weighs what the two levels say, less tf_power_name bits per
+ * doubling of its holders beyond the pair; never less than the parts
+ * alone.  A name many hold (Thomas Müller, twenty times in one city) gains
+ * nothing. */
+static double full_name_tf(patron__match_result *r, const patron__match_config *cfg, const patron__match_tf *tf,
+                           const patron__match_rec *a)
+{
+    patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double count, base, joint, parts;
+
+    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 || cfg->tf_ref[PATRON__MF_LAST] <= 0)
+        return 0;
+    count = tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
+    if (count < 1)
+        return 0; /* unknown (not counted here) */
+    if (count < 2)
+        count = 2; /* a customer not stored yet, matched against the one holder */
+    base = cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT] + cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT];
+    joint = base + patron__match_log2(2.0 / count) * cfg->tf_power_name;
+    /* a name is no identity on its own: the full name's rarity lifts it
+     * to at most full_name_max (a pair of one rare name and nothing else
+     * is shown for review, not merged) */
+    if (joint > cfg->full_name_max)
+        joint = cfg->full_name_max;
+    parts = ef->weight + el->weight;
+    return joint > parts ? joint - parts : 0;
+}
+
+/* Add `gain` bits to the given and last name's weights: first to the given
+ * name, up to what its frequency took, the rest to the last name. */
+static void lift_names(patron__match_result *r, double gain)
+{
+    patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double lost_f = ef->base_weight - ef->weight;
+    double to_f = lost_f > 0 ? (gain < lost_f ? gain : lost_f) : 0;
+
+    ef->weight += to_f;
+    el->weight += gain - to_f;
+}
+
 static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
 {
     size_t i, n = a->n_ident < b->n_ident ? a->n_ident : b->n_ident;
@@ -755,13 +880,29 @@ int patron__match_score(patron__match_result *r, const patron__match_rec *a,
     return patron__match_score_tf(r, a, b, cfg, NULL);
 }
 
+static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                 const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q);
+
 int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg,
                            const patron__match_tf *tf)
 {
+    return score(r, a, b, cfg, tf, NULL);
+}
+
+int patron__match_score_q(patron__match_result *r, patron__match_query *q, const patron__match_rec *b,
+                          const patron__match_config *cfg, const patron__match_tf *tf)
+{
+    return score(r, q->rec, b, cfg, tf, q);
+}
+
+/* q: a's patterns (a is q->rec), or NULL */
+static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                 const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
+{
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0;
-    double s = 0;
+    double s = 0, name_lift = 0;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -772,7 +913,7 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         for (f = 0; f < PATRON__MF_COUNT; f++)
             set(r, cfg, f, PATRON__ML_MISSING, empty, empty);
         r->addr_a = r->addr_b = -1;
-        lf = cmp_first(a, b);
+        lf = cmp_first(a, b, q);
         set(r, cfg, PATRON__MF_FIRST, lf, a->first, b->first);
         r->field[PATRON__MF_FIRST].weight = 0; /* shown, not scored */
         le = (le == PATRON__ML_EXACT) ? le : (le == PATRON__ML_MISSING ? le : PATRON__ML_DIFFERENT);
@@ -787,12 +928,13 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         return r->decision;
     }
 
-    lf = cmp_first(a, b);
-    ll = cmp_last(a, b);
+    lf = cmp_first(a, b, q);
+    ll = cmp_last(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
      * "Max Meier": the name that is there stands in the other field) */
     if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {
-        int x1 = names_close(a->first, b->last), x2 = names_close(a->last, b->first);
+        int x1 = names_close(q ? &q->first : NULL, a->first, b->last);
+        int x2 = names_close(q ? &q->last : NULL, a->last, b->first);
         if (x1 && x2) {
             lf = ll = PATRON__ML_SWAPPED;
         } else if (x1 || x2) {
@@ -809,8 +951,10 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
         apply_tf(r, cfg, tf, a, PATRON__MF_FIRST, -1, cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT]);
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
+        if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
+            name_lift = full_name_tf(r, cfg, tf, a);
     }
-    score_addresses(r, a, b, cfg);
+    score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
         /* the address (postal code, street, number) as a whole: a
@@ -830,9 +974,23 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);
-    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
+    set(r, cfg, PATRON__MF_COMPANY, cmp_plain(q ? &q->company : NULL, a->company, a->company_len, b->company, b->company_len, 0.9), a->company,
         b->company);
     apply_tf(r, cfg, tf, a, PATRON__MF_COMPANY, -1, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    /* registered at work (see company_contact_floor): one record names a
+     * company and has a personal work mailbox (not at a public provider,
+     * not a role mailbox such as info@), the other names no company */
+    if ((a->company_len == 0) != (b->company_len == 0) && cfg->company_contact_floor < 0 &&
+        (a->company_len ? a : b)->email_len && !freemail((a->company_len ? a : b)->email) &&
+        !role_mailbox((a->company_len ? a : b)->email)) {
+        double fl = cfg->company_contact_floor;
+        if (r->addr_a >= 0 && r->address_weight < fl)
+            r->address_weight = fl;
+        if (r->field[PATRON__MF_EMAIL].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_EMAIL].weight < fl)
+            r->field[PATRON__MF_EMAIL].weight = fl;
+        if (r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_PHONE].weight < fl)
+            r->field[PATRON__MF_PHONE].weight = fl;
+    }
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
@@ -852,6 +1010,21 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
         if (cfg->name_address_max > 0 && na > cfg->name_address_max) {
             r->name_address_cut = na - cfg->name_address_max;
             s -= r->name_address_cut;
+        }
+    }
+    /* The full name's rarity (full_name_tf) is a reason to look, not to
+     * merge: it lifts a pair up to REVIEW at most, and only as far as the
+     * name and address ceiling leaves room. */
+    if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
+        double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
+        double room = cfg->merge_score - 0.01 - (cfg->prior + s);
+        if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
+            name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
+        if (name_lift > room)
+            name_lift = room;
+        if (name_lift > 0) {
+            lift_names(r, name_lift);
+            s += name_lift;
         }
     }
     r->score = cfg->prior + s;
@@ -890,6 +1063,11 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
 
+        /* the evidence beside the names: does any other field agree? */
+        int other_agrees = r->address_weight > 0;
+        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT && !other_agrees; f++)
+            other_agrees = r->field[f].weight > 0;
+
         /* (b) two people by their names: never MERGE, whatever they share
          * (only an agreeing declared identifier settles it otherwise) */
         if (first_weak && other_last && !ident_agrees) {
@@ -922,6 +1100,12 @@ int patron__match_score_tf(patron__match_result *r, const patron__match_rec *a,
              * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
+            /* (c) one name and nothing else in common (a Packstation and
+             * a missing mailbox beside a home; the only link of the batch's
+             * rare-name key): a person looks, however rare the name */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_ONLY;
         }
     }
     return r->decision;
@@ -954,6 +1138,8 @@ const char *patron__match_rule_name(int rule)
         return "other_names";
     case PATRON__MATCH_RULE_SHARED_EMAIL:
         return "shared_email";
+    case PATRON__MATCH_RULE_NAME_ONLY:
+        return "name_only";
     default:
         return "";
     }

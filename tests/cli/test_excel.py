@@ -65,7 +65,7 @@ def encode_rows(header, rows, sep=";", eol="\r\n"):
 def strip(customers):
     """Customers without what differs between two databases."""
     for c in customers:
-        for k in ("id", "created_at", "updated_at", "revision", "has_password"):
+        for k in ("id", "created_at", "updated_at", "revision", "has_password", "newsletter_at"):
             c.pop(k, None)
     return customers
 

@@ -9,7 +9,8 @@ import clitest
 
 COMMANDS = ["import", "export", "show", "list", "create", "update", "delete",
             "register", "activate", "release", "lock", "unlock", "can-login", "groups",
-            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "review", "match"]
+            "merge-plan", "merge", "journal", "undo", "import-orders", "orders", "dedupe", "review", "match",
+            "export-person", "erase"]
 
 
 class Usage(clitest.CliTest):
@@ -63,7 +64,9 @@ class Usage(clitest.CliTest):
                      ["merge", "K1", "K2", "--set"], ["merge", "K1", "K2", "--policy", "oldest"],
                      ["merge", "K1", "K2", "--json"], ["journal", "x"], ["journal", "--limit", "x"],
                      ["undo"], ["undo", "x"], ["undo", "1", "2"], ["import-orders"], ["orders"],
-                     ["dedupe", "a.csv", "b.csv"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"]):
+                     ["dedupe", "a.csv", "b.csv"], ["dedupe", "a.csv", "--mode", "name"], ["match"], ["match", "K1", "--mode"],
+                     ["export-person"], ["export-person", "a", "b"], ["export-person", "K1", "--output"],
+                     ["erase"], ["erase", "K1", "--yes"], ["erase", "K1", "--reason"], ["erase", "K1", "--reason", "x"]):
             err = self.fails(2, *args)
             if args and args[0] in COMMANDS:
                 self.assertIn("see 'patron %s --help'" % args[0], err)
@@ -182,7 +185,9 @@ class Usage(clitest.CliTest):
                 ["show", "K000004"], ["journal"], ["journal", "--json"], ["undo", "1"], ["undo", "1"],
                 ["register", "last_name=R", "email=r@example.com", "login_user=r"], ["can-login", "r"],
                 ["activate", "--all-pending", "--mode", "auto"], ["lock", "r", "--reason", "x"],
-                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"], ["review"], ["review", "show", "1"], ["review", "distinct", "1"]]
+                ["can-login", "r"], ["unlock", "r"], ["release", "1"], ["dedupe", src], ["dedupe", dd], ["dedupe"], ["review"], ["review", "show", "1"], ["review", "distinct", "1"],
+                ["export-person", "1"], ["export-person", "c@example.com", "--output", "p.json"],
+                ["erase", "3", "--reason", "Art. 17", "--yes"], ["export-person", "3"], ["erase", "3", "--reason", "x", "--yes"]]
         for args in runs:
             r = subprocess.run([vg, "-q", "--error-exitcode=99", "--leak-check=full",
                                 "--errors-for-leak-kinds=definite,indirect", clitest.PATRON,

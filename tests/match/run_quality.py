@@ -119,11 +119,25 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   name and no other field lean on five agreeing address fields.  The
 #   life-event recall is bounded by candidates: 437 of its 2 100 true pairs
 #   share no blocking key - moves with a new mailbox, registrations at work.)
+#   helper h/match, second round: the batch keys every record by its full
+#   name too, kept only while at most 6 records hold it (a rare name); the
+#   full name's own frequency lifts given and last name to REVIEW (never
+#   MERGE); a company record with a personal work mailbox against a
+#   private one weighs its employer's address, mailbox and phone at most
+#   -1 each (registered at work); a name and nothing else in common is
+#   REVIEW (name_only rule); Sophi / Sophie is no gender pair:
+#   german-20000-seed7  P 0.9898  R 0.9936  any 0.9952  review/1k 17.7
+#   febrl4              P 1.0000  R 0.9772  F1 0.9885  any 0.9900
+#   febrl3              P 1.0000  R 0.9774  F1 0.9886  any 0.9882
+#   life events         P 0.9761  R 0.6989  any 0.9294  review/1k 90.4
+#   (registered at work 222 of 230 pairs MERGE or REVIEW, was 0; moved 293
+#   of 413, was 229.  The review load of the life-event set rose with it:
+#   its 50 last names and 80 given names make many namesakes at work.)
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.989, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.977},
     "febrl3": {"merge_f1": 0.988, "merge_precision": 0.999, "merge_recall": 0.977},
-    LIFE: {"merge_precision": 0.975, "merge_recall": 0.698, "any_recall": 0.771},
+    LIFE: {"merge_precision": 0.975, "merge_recall": 0.698, "any_recall": 0.929},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).

@@ -454,6 +454,152 @@ static void test_household_without_shared_contacts(void **state)
     assert_int_equal(decide_tf(&a, &b, &r, &f), PATRON__MATCH_DISTINCT);
 }
 
+/* ---- names alone (issue 11: registered at work, moved with a new mailbox) ---- */
+
+/* Frequencies by field: given name, last name and the full name each held
+ * by their own number of records (< 0: not counted), anything else by 1. */
+struct name_freq {
+    double n, first, last, full;
+};
+
+static double name_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    const struct name_freq *f = ctx;
+    (void)r;
+    (void)addr;
+    if (field == PATRON__MF_FIRST)
+        return f->first;
+    if (field == PATRON__MF_LAST)
+        return f->last;
+    if (field == PATRON__TF_FULL_NAME)
+        return f->full;
+    return 1;
+}
+
+static int decide_names(const struct person *a, const struct person *b, patron__match_result *res,
+                        const struct name_freq *fr)
+{
+    patron__match_rec ra, rb;
+    patron__match_config cfg;
+    patron__match_tf tf = { name_count, (void *)fr, fr->n };
+    int d;
+
+    patron__match_config_default(&cfg);
+    norm(&ra, a);
+    norm(&rb, b);
+    d = patron__match_score_tf(res, &ra, &rb, &cfg, &tf);
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    return d;
+}
+
+/* One name and nothing else in common - a Packstation and no mailbox
+ * beside a home - is REVIEW ("name_only"), however rare the name; one
+ * agreeing mailbox more and it is a MERGE. */
+static void test_rule_name_only(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    struct name_freq rare = {20000, 2, 2, 2};
+    (void)state;
+    b.street = "Packstation 145";
+    b.postal = "04103";
+    b.city = "Leipzig";
+    b.email = NULL;
+    b.phone = NULL;
+    assert_int_equal(decide_names(&a, &b, &r, &rare), PATRON__MATCH_REVIEW);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_NAME_ONLY);
+    assert_string_equal(patron__match_rule_name(r.rule), "name_only");
+    {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        assert_true(r.score >= cfg.merge_score); /* the evidence alone said MERGE */
+    }
+    b.email = a.email;
+    assert_int_equal(decide_names(&a, &b, &r, &rare), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+}
+
+/* Registered at work: the company's address, a personal work mailbox and
+ * the switchboard against a home.  Given and last name are common in the
+ * store (each a few percent of it), but only these two hold the full
+ * name: REVIEW.  Not counted, or held by many (Thomas Müller twenty times),
+ * or with the company's info@ or a public mailbox: DISTINCT. */
+static void test_registered_at_work(void **state)
+{
+    patron__match_result r;
+    const struct person home = {"Volker", "Gebauer", "Am Anger 105", "28203", "Bremen", "gebauer.volker@gmx.net",
+                                "0160 9353052", NULL, NULL};
+    struct person work = {"Volker", "Gebauer", "Gewerbepark 27", "24937", "Flensburg",
+                          "volker.gebauer@pruefer-software.de", "0461 2017000", NULL,
+                          "Softwarehaus PrÃ¼" "fer GmbH"};
+    struct name_freq fr = {8000, 100, 160, 2};
+    patron__match_config cfg;
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide_names(&home, &work, &r, &fr), PATRON__MATCH_REVIEW);
+    assert_true(r.score < cfg.merge_score); /* the full name lifts to REVIEW, never to MERGE */
+    /* the office's contact data weigh at most company_contact_floor each */
+    assert_true(r.address_weight >= cfg.company_contact_floor);
+    assert_true(r.field[PATRON__MF_EMAIL].weight >= cfg.company_contact_floor);
+    assert_true(r.field[PATRON__MF_PHONE].weight >= cfg.company_contact_floor);
+    fr.full = -1; /* no count of the full name (a store): the parts decide */
+    assert_int_equal(decide_names(&home, &work, &r, &fr), PATRON__MATCH_DISTINCT);
+    fr.full = 20;
+    assert_int_equal(decide_names(&home, &work, &r, &fr), PATRON__MATCH_DISTINCT);
+    fr.full = 2;
+    work.email = "info@pruefer-software.de";
+    assert_int_equal(decide_names(&home, &work, &r, &fr), PATRON__MATCH_DISTINCT);
+    work.email = "volker.gebauer@web.de"; /* a public mailbox is the person's own */
+    assert_int_equal(decide_names(&home, &work, &r, &fr), PATRON__MATCH_DISTINCT);
+}
+
+/* Jan / Jana at one address are two people (a household); Sophi / Sophie
+ * is a letter lost (a male form ends in a consonant, or is Andrea/Andreas). */
+static void test_gender_pair_or_lost_letter(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.first = "Jan";
+    b.first = "Jana";
+    b.email = "jana.schmidt@gmx.de";
+    b.phone = NULL;
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    a.first = "Sophi";
+    b.first = "Sophie";
+    assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SIMILAR);
+    a.first = "Andrea";
+    b.first = "Andreas";
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+}
+
+/* The batch's rare-name key: given names and last name, none for initials
+ * or in email-only mode. */
+static void test_rare_name_key(void **state)
+{
+    patron__match_rec rec;
+    patron__match_key keys[2];
+    patron__match_config cfg;
+    struct person p = anna;
+    (void)state;
+    patron__match_config_default(&cfg);
+    norm(&rec, &p);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 1);
+    assert_int_equal(keys[0].kind, PATRON__KEY_RARE_NAME);
+    assert_string_equal(keys[0].value, "anna|schmidt");
+    assert_int_equal(patron__match_rare_keys(keys, 0, &rec, &cfg), 0);
+    cfg.mode = PATRON__MATCH_MODE_EMAIL;
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    patron__match_rec_free(&rec);
+    p.first = "A.";
+    cfg.mode = PATRON__MATCH_MODE_FIELDS;
+    norm(&rec, &p);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    patron__match_rec_free(&rec);
+}
+
 /* ---- the model as text ------------------------------------------------------ */
 
 static void test_model_text_round_trip(void **state)
@@ -521,6 +667,10 @@ int main(void)
         cmocka_unit_test(test_identifier_typo_agrees),
         cmocka_unit_test(test_role_mailbox_is_no_personal_evidence),
         cmocka_unit_test(test_household_without_shared_contacts),
+        cmocka_unit_test(test_rule_name_only),
+        cmocka_unit_test(test_registered_at_work),
+        cmocka_unit_test(test_gender_pair_or_lost_letter),
+        cmocka_unit_test(test_rare_name_key),
         cmocka_unit_test(test_model_text_round_trip),
     };
     return cmocka_run_group_tests_name("match/model", tests, NULL, NULL);

@@ -64,6 +64,9 @@ namespace Patron;
  * @property-read int|null $updated_at
  * @property-read int|null $revision
  * @property-read int|null $merged_into
+ * @property-read int|null $newsletter_at
+ * @property string|null $newsletter_source
+ * @property-read int|null $erased_at
  * @generated-properties-end
  * @property AddressList $addresses
  * @property TagList $tags
@@ -229,11 +232,11 @@ final class Customer
         return (int) FFI::lib()->patron_customer_revision($this->ptr);
     }
 
-    /** "new", "pending", "active" or "merged". */
+    /** "new", "pending", "active", "merged" or "erased". */
     public function state(): string
     {
-        return [0 => 'new', 1 => 'pending', 2 => 'active', 3 => 'merged'][FFI::lib()->patron_customer_state($this->ptr)]
-            ?? 'unknown';
+        $names = [0 => 'new', 1 => 'pending', 2 => 'active', 3 => 'merged', 4 => 'erased'];
+        return $names[FFI::lib()->patron_customer_state($this->ptr)] ?? 'unknown';
     }
 
     public function isLocked(): bool

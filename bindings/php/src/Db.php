@@ -304,7 +304,7 @@ final class Db
     /**
      * One page of ids, ascending, > $afterId.
      *
-     * @param string|int|null $state "pending", "active", "merged", or null for any
+     * @param string|int|null $state "pending", "active", "merged", "erased", or null for any
      * @return list<int>
      */
     public function list(
@@ -1069,6 +1069,71 @@ final class Db
             $pretty ? 1 : 0
         ));
         return (string) FFI::takeString($out);
+    }
+
+    // ---- personal data requests (GDPR) -----------------------------------------
+
+    /**
+     * Everything stored about one person (GDPR Art. 15 and 20), decoded: the
+     * customer with consent, aliases, the records merged into it and its
+     * journal entries, never a password hash; "schema_version" says which
+     * schema (patron/privacy.h).  $person is an id (a merged-away record's
+     * gives its survivor), a Customer, or a string: a customer number (a
+     * merged-away one leads to the survivor), an email (with '@';
+     * AmbiguousException when several customers have it) or an external id.
+     *
+     * @return array<string,mixed>
+     */
+    public function exportPerson(int|string|Customer $person): array
+    {
+        return json_decode($this->exportPersonJson($person), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** The same as JSON text. */
+    public function exportPersonJson(int|string|Customer $person, bool $pretty = false): string
+    {
+        $id = $this->personId($person);
+        $out = FFI::lib()->new('char*');
+        $this->run(fn($lib, $db) => $lib->patron_db_export_person($db, \FFI::addr($out), $id, $pretty ? 1 : 0));
+        return (string) FFI::takeString($out);
+    }
+
+    /**
+     * Erase a person's personal data, in one transaction (GDPR Art. 17): the
+     * fields of the customer and of every record merged into it, its email
+     * aliases and match keys, the before-images in the journal.  The number,
+     * the state "erased", the erasure time and the order links stay.  It
+     * cannot be undone.  $reason and $by go into the journal: no personal
+     * data in them.  Returns the id of the "erase" journal entry; 0 when the
+     * store keeps no journal or the person was erased before (then nothing
+     * changes; the store is asked to purge again).  InvalidValueException
+     * (no reason or by), NotFoundException, UnsupportedException (a store
+     * without journalRewrite()), StoreException (also while another process
+     * writes the customer: nothing erased).
+     */
+    public function erase(int|string|Customer $person, string $reason, string $by): int
+    {
+        $id = $this->personId($person);
+        $jid = FFI::lib()->new('int64_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_erase($db, \FFI::addr($jid), $id, $reason, $by));
+        return (int) $jid->cdata;
+    }
+
+    /** The id of a person given as an id, a Customer, or a number, email or external id. */
+    private function personId(int|string|Customer $person): int
+    {
+        if (!is_string($person)) {
+            return self::idOf($person);
+        }
+        $kinds = str_contains($person, '@') ? ['email', 'number', 'external'] : ['number', 'external'];
+        foreach ($kinds as $kind) {
+            try {
+                return $this->find($kind, $person)->id();
+            } catch (NotFoundException) {
+                continue;
+            }
+        }
+        throw new NotFoundException("no customer with number, email or external id '$person'", FFI::E_NOT_FOUND);
     }
 
     // ---- plumbing --------------------------------------------------------------

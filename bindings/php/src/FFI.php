@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 4;
+    public const STORE_VERSION = 5;
 
     private function __construct()
     {
@@ -356,6 +356,8 @@ typedef struct patron_store_ops {
     int (*match_form_get)(void *ctx, int64_t id, const void **form, size_t *len_out);
     int (*count)(void *ctx, int kind, const char *value, uint64_t *count_out);
     int (*begin_read)(void *ctx);
+    int (*journal_rewrite)(void *ctx, int64_t id, const char *payload);
+    int (*purge)(void *ctx);
 } patron_store_ops;
 int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
@@ -509,6 +511,8 @@ int64_t patron_journal_item_customer(const patron_journal_item *e);
 int64_t patron_journal_item_undone_by(const patron_journal_item *e);
 const char *patron_journal_item_summary(const patron_journal_item *e);
 int patron_db_export_to_json(patron_db *db, char **out, const int64_t *ids, size_t n, unsigned flags);
+int patron_db_export_person(patron_db *db, char **out, int64_t id, unsigned flags);
+int patron_db_erase(patron_db *db, int64_t *journal_id_out, int64_t id, const char *reason, const char *who);
 
 const char *patron_decision_name(int decision);
 int patron_db_match(patron_db *db, patron_matches **out, const patron_customer *c, int mode);

@@ -10,13 +10,15 @@ final class Filter
     public const PENDING = 1;
     public const ACTIVE = 2;
     public const MERGED = 3;
+    /** Personal data erased (Db::erase()). */
+    public const ERASED = 4;
     /** patron_filter_lock */
     public const ANY = -1;
     public const UNLOCKED = 0;
     public const LOCKED = 1;
 
     /**
-     * @param int|null    $state  null: any; else PENDING, ACTIVE or MERGED
+     * @param int|null    $state  null: any; else PENDING, ACTIVE, MERGED or ERASED
      * @param bool|null   $locked null: either
      * @param string|null $group  customer group name, null: any
      */
@@ -27,7 +29,7 @@ final class Filter
     ) {
     }
 
-    /** A state given by name ("pending", "active", "merged") or number. */
+    /** A state given by name ("pending", "active", "merged", "erased") or number. */
     public static function stateOf(int|string|null $state): ?int
     {
         if ($state === null || $state === 0 || $state === 'any') {
@@ -40,6 +42,7 @@ final class Filter
             'pending' => self::PENDING,
             'active' => self::ACTIVE,
             'merged' => self::MERGED,
+            'erased' => self::ERASED,
             default => throw new InvalidValueException("unknown state '$state'", FFI::E_INVALID),
         };
     }

@@ -7,10 +7,10 @@ namespace Patron;
 /** The login and order gate's answer (patron_gate). */
 final class Gate
 {
-    private const VERDICTS = ['allowed', 'locked', 'pending', 'unknown', 'merged'];
+    private const VERDICTS = ['allowed', 'locked', 'pending', 'unknown', 'merged', 'erased'];
 
     /**
-     * @param string $verdict    "allowed", "locked", "pending", "unknown" or "merged"
+     * @param string $verdict    "allowed", "locked", "pending", "unknown", "merged" or "erased"
      * @param int    $customerId the customer (the survivor for "merged"), or 0
      * @param string $text       the library's short text for the verdict
      */

@@ -41,6 +41,18 @@ namespace Patron;
  * The SQL is portable (SQLite, MySQL/MariaDB, PostgreSQL): only the column
  * types of the packed record and of the meta key (byte order) differ by
  * driver.  The connection is switched to PDO::ERRMODE_EXCEPTION.
+ *
+ * Erasure (Db::erase(), GDPR Art. 17): the store rewrites the journal
+ * entries' before-images (journalRewrite) and the records in place.  On
+ * SQLite the connection is switched to PRAGMA secure_delete = ON, so the
+ * bytes an erasure overwrites or deletes are zeroed in the file, and
+ * purge() — called right after the erasure commits — checkpoints and
+ * truncates the write-ahead log in WAL mode, so no old page is left in
+ * "-wal".  Inside the host's own transaction purge() can do nothing yet:
+ * call $store->purge() after the host's commit.  PostgreSQL keeps old row
+ * versions until VACUUM and MySQL/InnoDB until purge and page reuse: run
+ * VACUUM (FULL) / OPTIMIZE TABLE on the store's tables after erasures if
+ * the erased values must leave the data files at once.
  */
 class PdoStore extends Store
 {
@@ -63,6 +75,10 @@ class PdoStore extends Store
         $this->p = self::ident($options['prefix'] ?? 'patron_', true);
         $this->driver = (string) $pdo->getAttribute(\PDO::ATTR_DRIVER_NAME);
         $pdo->setAttribute(\PDO::ATTR_ERRMODE, \PDO::ERRMODE_EXCEPTION);
+        if ($this->driver === 'sqlite') {
+            // an erasure must not leave the erased values in free space of the file
+            $pdo->exec('PRAGMA secure_delete = ON');
+        }
         $o = array_key_exists('orders', $options) ? $options['orders']
             : ['table' => 'orders', 'id' => 'id', 'customer' => 'customer_id'];
         if ($o === null) {
@@ -447,6 +463,44 @@ class PdoStore extends Store
     public function journalSetUndone(int $id, int $undoneBy): void
     {
         $this->stmt("UPDATE {$this->p}journal SET undone_by = ? WHERE id = ?")->execute([$undoneBy, $id]);
+    }
+
+    public function journalRewrite(int $id, string $payload): void
+    {
+        if (!$this->journalExists($id)) {
+            throw new NotFoundException("no journal entry $id", FFI::E_NOT_FOUND);
+        }
+        $this->stmt("UPDATE {$this->p}journal SET payload = ? WHERE id = ?")->execute([$payload, $id]);
+    }
+
+    /**
+     * After an erasure: on SQLite in WAL mode, copy the log into the file and
+     * truncate it (the log would keep the pages as they were before).  Inside
+     * the host's transaction it does nothing: call it after the host commits.
+     */
+    public function purge(): void
+    {
+        if ($this->driver !== 'sqlite' || $this->pdo->inTransaction()) {
+            return;
+        }
+        $mode = strtolower((string) $this->pdo->query('PRAGMA journal_mode')->fetchColumn());
+        if ($mode !== 'wal') {
+            return;
+        }
+        $row = $this->pdo->query('PRAGMA wal_checkpoint(TRUNCATE)')->fetch(\PDO::FETCH_NUM);
+        if ($row !== false && (int) $row[0] !== 0) {
+            throw new StoreException('PdoStore: the write-ahead log could not be truncated (another connection '
+                . 'is reading): the erased values stay in it until its next checkpoint', FFI::E_STORE);
+        }
+    }
+
+    private function journalExists(int $id): bool
+    {
+        $st = $this->stmt("SELECT 1 FROM {$this->p}journal WHERE id = ?");
+        $st->execute([$id]);
+        $found = $st->fetchColumn() !== false;
+        $st->closeCursor();
+        return $found;
     }
 
     // ---- meta ----------------------------------------------------------------

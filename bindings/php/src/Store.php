@@ -26,8 +26,9 @@ namespace Patron;
  *
  * Optional callbacks are those a subclass overrides: relink() (with
  * moveRef() for undo, checkRefs()), the journal (journalAppend, journalGet,
- * journalScan, journalSetUndone: needed for merges and undo), and meta
- * (metaGet, metaPut, metaScan: needed for customer groups).
+ * journalScan, journalSetUndone: needed for merges and undo), erasure
+ * (journalRewrite, purge: Db::erase()), and meta (metaGet, metaPut,
+ * metaScan: needed for customer groups).
  *
  * FFI callbacks live until the PHP request ends, so make one store per
  * connection rather than one per operation.
@@ -121,6 +122,28 @@ abstract class Store
     public function journalSetUndone(int $id, int $undoneBy): void
     {
         throw new UnsupportedException('journal_set_undone', FFI::E_UNSUPPORTED);
+    }
+
+    /**
+     * Replace the payload of journal entry $id with $payload, keeping nothing
+     * of the old one (optional; Db::erase() scrubs the before-images of the
+     * person this way and refuses an erasure the journal holds without it).
+     * Throw NotFoundException if there is no such entry.
+     */
+    public function journalRewrite(int $id, string $payload): void
+    {
+        throw new UnsupportedException('journal_rewrite', FFI::E_UNSUPPORTED);
+    }
+
+    /**
+     * Called right after an erasure committed (optional): make the bytes it
+     * removed or overwrote unrecoverable wherever the store still keeps them
+     * (a write-ahead log, free pages).  A failure is reported; the erasure
+     * stays committed.
+     */
+    public function purge(): void
+    {
+        throw new UnsupportedException('purge', FFI::E_UNSUPPORTED);
     }
 
     /** The value of meta key $key, or null (optional: customer groups). */
@@ -342,6 +365,12 @@ abstract class Store
         if ($this->overrides('journalAppend')) {
             array_push($names, 'journal_append', 'journal_get', 'journal_scan', 'journal_set_undone');
         }
+        if ($this->overrides('journalRewrite')) {
+            $names[] = 'journal_rewrite';
+        }
+        if ($this->overrides('purge')) {
+            $names[] = 'purge';
+        }
         if ($this->overrides('metaGet')) {
             array_push($names, 'meta_get', 'meta_put', 'meta_scan');
         }
@@ -499,6 +528,12 @@ abstract class Store
                 return null;
             case 'journal_set_undone':
                 $this->journalSetUndone((int) $a[1], (int) $a[2]);
+                return null;
+            case 'journal_rewrite':
+                $this->journalRewrite((int) $a[1], self::str($a[2]));
+                return null;
+            case 'purge':
+                $this->purge();
                 return null;
             case 'meta_get':
                 [, $key, $emit, $ectx] = $a;

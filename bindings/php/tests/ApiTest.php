@@ -44,7 +44,7 @@ final class ApiTest extends TestCase
         }
         $missing = [];
         $n = 0;
-        foreach (['patron.h', 'store.h', 'memory.h', 'review.h'] as $h) {
+        foreach (['patron.h', 'store.h', 'memory.h', 'review.h', 'privacy.h'] as $h) {
             foreach (self::headerFunctions("$dir/$h") as $fn) {
                 $n++;
                 if (!isset($declared[$fn])) {
@@ -86,7 +86,7 @@ final class ApiTest extends TestCase
         $this->assertSame(FFI::EXPECTED_MAJOR, intdiv($v, 10000));
         $this->assertGreaterThanOrEqual(FFI::MINIMUM_VERSION, $v);
         $this->assertSame(1, Fields::id('id'));
-        $this->assertSame(33, count(Fields::customer()));
+        $this->assertSame(36, count(Fields::customer())); // 33 + consent proof (2) + erased_at, issue 16
         $this->assertArrayHasKey('postal_code', Fields::address());
         // kinds and flags come from the library too, not from a list in the binding
         $this->assertSame(FFI::lib()->patron_field_count(), count(Fields::customer()));

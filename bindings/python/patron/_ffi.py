@@ -40,7 +40,8 @@ E_AMBIGUOUS = -10
 E_RANGE = -11
 E_LOCKED = -12
 
-PATRON_STORE_VERSION = 1
+#: The version of patron_store_ops that STORE_CALLBACKS below describes.
+PATRON_STORE_VERSION = 5
 FILTER_ANY = -1
 
 
@@ -109,6 +110,16 @@ STORE_CALLBACKS: List[Tuple[str, Any]] = [
     ("meta_get", CFUNCTYPE(c_int, c_void_p, c_char_p, emit_meta_fn, c_void_p)),
     ("meta_put", CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p)),
     ("meta_scan", CFUNCTYPE(c_int, c_void_p, c_char_p, emit_meta_fn, c_void_p)),
+    # version 2: the match form (a Python store leaves them NULL: the core loads records)
+    ("match_form_put", CFUNCTYPE(c_int, c_void_p, c_int64, c_void_p, c_size_t)),
+    ("match_form_get", CFUNCTYPE(c_int, c_void_p, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    # version 3: key counts (NULL: the core counts through lookup)
+    ("count", CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, POINTER(c_uint64))),
+    # version 4: read-only transactions (NULL: begin)
+    ("begin_read", CFUNCTYPE(c_int, c_void_p)),
+    # version 5: erasure of personal data
+    ("journal_rewrite", CFUNCTYPE(c_int, c_void_p, c_int64, c_char_p)),
+    ("purge", CFUNCTYPE(c_int, c_void_p)),
 ]
 CALLBACK_TYPES: Dict[str, Any] = dict(STORE_CALLBACKS)
 
@@ -355,6 +366,9 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_journal_item_undone_by": (c_int64, [P], None),
     "patron_journal_item_summary": (_STR, [P], None),
     "patron_db_export_to_json": (S, [P, _OUTSTR, POINTER(c_int64), c_size_t, c_uint], (_DB, 0)),
+    # personal data requests (patron/privacy.h)
+    "patron_db_export_person": (S, [P, _OUTSTR, c_int64, c_uint], (_DB, 0)),
+    "patron_db_erase": (S, [P, POINTER(c_int64), c_int64, _STR, _STR], (_DB, 0)),
     # matching
     "patron_decision_name": (_STR, [c_int], None),
     "patron_db_match": (S, [P, POINTER(P), P, c_int], (_DB, 0)),

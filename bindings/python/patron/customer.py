@@ -35,7 +35,7 @@ def _field_sets(count: str, name: str, kind: str, flags: str) -> Tuple[Dict[str,
         fl[s] = int(getattr(L, flags)(f))
     return ids, kinds, fl
 
-STATE_NAMES = {0: "new", 1: "pending", 2: "active", 3: "merged"}
+STATE_NAMES = {0: "new", 1: "pending", 2: "active", 3: "merged", 4: "erased"}
 
 _fields: Optional[Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]] = None
 _address_fields: Optional[Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]] = None
@@ -178,6 +178,9 @@ class Customer:
         created_at: Optional[int]
         updated_at: Optional[int]
         merged_into: Optional[int]
+        newsletter_at: Optional[int]
+        newsletter_source: Optional[str]
+        erased_at: Optional[int]
 
     def __init__(self, _ptr: Optional[int] = None, **fields: Any) -> None:
         object.__setattr__(self, "_ptr", None)
@@ -330,7 +333,7 @@ class Customer:
 
     @property
     def state_code(self) -> int:
-        """The patron_state: 0 new, 1 pending, 2 active, 3 merged."""
+        """The patron_state: 0 new, 1 pending, 2 active, 3 merged, 4 erased."""
         return int(lib().patron_customer_state(self._p))
 
     def fields(self) -> Dict[str, str]:

@@ -40,6 +40,7 @@ class State(enum.IntEnum):
     PENDING = 1
     ACTIVE = 2
     MERGED = 3
+    ERASED = 4
 
 
 class ActivateMode(enum.IntEnum):
@@ -96,6 +97,7 @@ class GateVerdict(_Named):
     PENDING = 2
     UNKNOWN = 3
     MERGED = 4
+    ERASED = 5
 
 
 def _enum(cls: Any, value: Union[str, int]) -> int:
@@ -334,7 +336,7 @@ class Candidate:
     explanation: List[Explanation] = field(default_factory=list)
     probability: float = 0.0
     #: the safety rule that decided ("household", "other_names",
-    #: "shared_email"), "" when the probability alone decided
+    #: "shared_email", "name_only"), "" when the probability alone decided
     rule: str = ""
     prior: float = 0.0
     adjustment: float = 0.0
@@ -1335,6 +1337,67 @@ class Db(_Handle):
         out = c_void_p()
         self._call("patron_db_export_to_json", byref(out), arr, len(lst), 1 if pretty else 0)
         return take_string(out) or "[]"
+
+    # -- personal data requests (GDPR) --
+
+    def _person_id(self, key: Union[int, str, Customer]) -> int:
+        """The id for a person given as an id, a Customer, or a string: a
+        customer number (a merged-away one leads to the survivor), an email
+        (one containing '@'), else an external id."""
+        if isinstance(key, (int, Customer)) and not isinstance(key, bool):
+            return _id(key)
+        if not isinstance(key, str):
+            raise TypeError("a person is an int id, a Customer or a key string, not %s" % type(key).__name__)
+        from .errors import NotFound
+        tries: List[Dict[str, Any]] = [{"email": key}] if "@" in key else []
+        tries += [{"number": key}, {"external": key}]
+        for t in tries:
+            try:
+                c = self.find(**t)
+            except NotFound:
+                continue
+            try:
+                return c.id
+            finally:
+                c.close()
+        raise NotFound("no customer with number, email or external id %r" % key, code=_ffi.E_NOT_FOUND)
+
+    def export_person_json(self, key: Union[int, str, Customer], pretty: bool = False) -> str:
+        """Everything stored about one person as JSON (GDPR Art. 15 and 20):
+        the customer, consent, aliases, the records merged into it, its
+        journal entries; never a password hash.  ``key`` as for
+        :meth:`export_person`."""
+        out = c_void_p()
+        self._call("patron_db_export_person", byref(out), self._person_id(key), 1 if pretty else 0)
+        return take_string(out) or "{}"
+
+    def export_person(self, key: Union[int, str, Customer]) -> Dict[str, Any]:
+        """Everything stored about one person, decoded (see patron/privacy.h
+        for the schema; ``"schema_version"`` says which).  ``key`` is an id
+        (a merged-away record's gives its survivor), a Customer, or a
+        customer number, email or external id.  NotFound, Ambiguous (an
+        email of several customers)."""
+        data: Dict[str, Any] = json.loads(self.export_person_json(key))
+        return data
+
+    def erase(self, key: Union[int, str, Customer], *, reason: str, by: str) -> int:
+        """Erase a person's personal data, in one transaction (GDPR Art. 17):
+        the fields of the customer and of every record merged into it, the
+        email aliases, its match keys, the before-images in the journal.  The
+        number, the state "erased", the erasure time and the order links stay.
+        Cannot be undone.  ``reason`` and ``by`` go into the journal: no
+        personal data in them.  Returns the id of the "erase" journal entry,
+        0 if the store keeps no journal or the person was erased before
+        (then nothing changes; the store is asked to purge again).
+        InvalidValue (no reason or by, or not one line of at most 1000
+        bytes), NotFound, Unsupported (a store without journal_rewrite),
+        StoreError (also while another process writes the customer: the
+        store is busy, nothing erased; the message names the customer)."""
+        if not isinstance(reason, str) or not isinstance(by, str):
+            raise TypeError("reason and by are strings")
+        jid = c_int64()
+        self._call("patron_db_erase", byref(jid), self._person_id(key), enc(reason), enc(by))
+        return int(jid.value)
 
     # -- transactions spanning several calls --
 

@@ -23,6 +23,17 @@ Transactions: every patron call is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or
 ``ROLLBACK``).  Inside ``with store.transaction():`` (the host's own
 transaction) each call is a SAVEPOINT instead: a failed call undoes exactly
 its own work and the host's transaction goes on.
+
+Erasure (``Db.erase``, GDPR Art. 17): the connection runs with ``PRAGMA
+secure_delete = ON`` -- set on the host's own connection too -- so the
+bytes of a record, key or journal payload that an erasure overwrites or
+deletes are zeroed in the file instead of left in free space;
+``journal_rewrite`` replaces the before-images of the erased person; and
+``purge``, right after the erasure commits, checkpoints and truncates the
+write-ahead log when the database is in WAL mode, so no old page stays in
+``-wal`` (inside ``store.transaction()``: when it commits; a host that
+issues its own BEGIN on the connection calls ``store.purge()`` after its
+COMMIT).
 """
 from __future__ import annotations
 
@@ -93,6 +104,9 @@ class SqliteStore(Store):
         self._depth = 0  # 1 while a patron call runs
         self._host_tx = False
         self._savepoint = False  # the running call is a savepoint in a host transaction
+        self._purge_due = False  # an erasure committed inside the host's transaction: purge after it
+        # an erasure must not leave the erased values in free space of the file
+        conn.execute("PRAGMA secure_delete = ON")
         self._check_layout()
         conn.executescript(SCHEMA.replace("@", table_prefix))
 
@@ -151,6 +165,9 @@ class SqliteStore(Store):
             raise
         self._host_tx = False
         self._exec("COMMIT")
+        if self._purge_due:
+            self._purge_due = False
+            self._purge_wal()
 
     def add_order(self, order_id: str, customer_id: int, total: str = "0.00") -> None:
         """Record an order of the host (outside any patron call)."""
@@ -318,6 +335,36 @@ class SqliteStore(Store):
         cur = self._exec("UPDATE @journal SET undone_by = ? WHERE id = ?", (undone_by, id))
         if cur.rowcount == 0:
             raise NotFound("no journal entry %d" % id)
+
+    def journal_rewrite(self, id: int, payload: str) -> None:
+        # secure_delete: the old payload's bytes are zeroed, not left in the page
+        cur = self._exec("UPDATE @journal SET payload = ? WHERE id = ?", (payload, id))
+        if cur.rowcount == 0:
+            raise NotFound("no journal entry %d" % id)
+
+    # ---- after an erasure ----
+
+    def purge(self) -> None:
+        if self._host_tx or self.conn.in_transaction:
+            # the host's transaction is still open: its commit decides
+            self._purge_due = True
+            return
+        self._purge_wal()
+
+    def _purge_wal(self) -> None:
+        """In WAL mode, copy the log into the file and truncate it: the log
+        would otherwise keep the pages as they were before the erasure."""
+        mode = str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        if mode != "wal":
+            return
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StoreError("the write-ahead log could not be truncated: another connection is reading; "
+                             "the erased values stay in %s-wal until its next checkpoint" % self._file_name())
+
+    def _file_name(self) -> str:
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row and row[2] else "the database"
 
     # ---- meta ----
 

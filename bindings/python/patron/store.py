@@ -114,8 +114,9 @@ class Store(abc.ABC):
     Required: begin, commit, rollback, load, insert, update, remove, lookup,
     scan, next_number, claim_number.  Optional: relink, move_ref, check_refs,
     journal_append / journal_get / journal_scan / journal_set_undone (undo
-    needs them; merge needs journal_append), meta_get / meta_put / meta_scan
-    (customer groups need them).
+    needs them; merge needs journal_append), journal_rewrite and purge
+    (erasure: Db.erase), meta_get / meta_put / meta_scan (customer groups
+    need them).
     """
 
     # ---- transactions ----
@@ -194,6 +195,20 @@ class Store(abc.ABC):
     def journal_set_undone(self, id: int, undone_by: int) -> None:
         raise NotImplementedError
 
+    def journal_rewrite(self, id: int, payload: str) -> None:
+        """Replace the payload of entry ``id`` (raise NotFound if absent),
+        keeping nothing of the old one: :meth:`patron.Db.erase` scrubs the
+        before-images of the person this way.  Without it an erasure of a
+        person the journal holds is refused (Unsupported)."""
+        raise NotImplementedError
+
+    def purge(self) -> None:
+        """Called right after an erasure committed: make the bytes it removed
+        or overwrote unrecoverable wherever the store still keeps them (a
+        write-ahead log, free pages).  A failure is reported, the erasure
+        stays committed."""
+        raise NotImplementedError
+
     # ---- optional: meta values (customer groups) ----
     def meta_get(self, key: str) -> Optional[str]:
         raise NotImplementedError
@@ -208,7 +223,7 @@ class Store(abc.ABC):
 
 
 OPTIONAL_CALLBACKS = ("relink", "move_ref", "check_refs", "journal_append", "journal_get", "journal_scan",
-                      "journal_set_undone", "meta_get", "meta_put", "meta_scan")
+                      "journal_set_undone", "journal_rewrite", "purge", "meta_get", "meta_put", "meta_scan")
 
 
 def implements(store: Store, name: str) -> bool:
@@ -429,6 +444,12 @@ class StoreAdapter:
         def journal_set_undone(ctx: Any, id: int, undone_by: int) -> None:
             s.journal_set_undone(id, undone_by)
 
+        def journal_rewrite(ctx: Any, id: int, payload: bytes) -> None:
+            s.journal_rewrite(id, dec(payload) or "")
+
+        def purge(ctx: Any) -> None:
+            s.purge()
+
         def meta_get(ctx: Any, key: bytes, emit: Any, ectx: Any) -> None:
             v = s.meta_get(key.decode())
             if v is None:
@@ -463,6 +484,8 @@ class StoreAdapter:
             "journal_get": g("journal_get", journal_get, NF),
             "journal_scan": g("journal_scan", journal_scan),
             "journal_set_undone": g("journal_set_undone", journal_set_undone, NF),
+            "journal_rewrite": g("journal_rewrite", journal_rewrite, NF),
+            "purge": g("purge", purge),
             "meta_get": g("meta_get", meta_get, NF),
             "meta_put": g("meta_put", meta_put),
             "meta_scan": g("meta_scan", meta_scan),

@@ -90,7 +90,7 @@ typedef struct mmeta {
     char *key, *value;
 } mmeta;
 
-enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF, U_META, U_FORM };
+enum { U_INSERT, U_UPDATE, U_REMOVE, U_COUNTER, U_CLAIM, U_JAPPEND, U_JUNDONE, U_REF, U_META, U_FORM, U_JREWRITE };
 
 typedef struct undo {
     int op;
@@ -99,7 +99,8 @@ typedef struct undo {
     uint64_t old_value;  /* U_COUNTER, U_JUNDONE */
     kentry *claimed;     /* U_CLAIM */
     size_t ref;          /* U_REF: index into refs; old owner in old_value */
-    char *mkey, *mold;   /* U_META: the key and its old value (NULL: absent) */
+    char *mkey, *mold;   /* U_META: the key and its old value (NULL: absent); U_JREWRITE: the
+                            old payload in mold */
 } undo;
 
 struct patron_memstore {
@@ -677,6 +678,12 @@ static void release_log(patron_memstore *ms, bool committed)
             patron__free(u->mkey);
             patron__free(u->mold);
         }
+        if (u->op == U_JREWRITE) {
+            /* the payload an erasure replaced: not even in freed memory */
+            if (committed && u->mold)
+                memset(u->mold, 0, strlen(u->mold));
+            patron__free(u->mold);
+        }
     }
     ms->n_log = 0;
 }
@@ -740,6 +747,14 @@ static int ms_rollback(void *ctx)
             meta_restore(ms, u->mkey, u->mold);
             patron__free(u->mkey);
             u->mkey = u->mold = NULL; /* taken over by meta_restore */
+            break;
+        case U_JREWRITE:
+            for (size_t i = 0; i < ms->n_journal; i++)
+                if (ms->journal[i].e.id == u->id) {
+                    patron__free((char *)ms->journal[i].e.payload);
+                    ms->journal[i].e.payload = u->mold;
+                    u->mold = NULL;
+                }
             break;
         case U_JUNDONE:
             for (size_t i = 0; i < ms->n_journal; i++)
@@ -1083,6 +1098,27 @@ static int ms_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
     return PATRON_OK;
 }
 
+static int ms_journal_rewrite(void *ctx, int64_t id, const char *payload)
+{
+    patron_memstore *ms = MS(ctx);
+    mjournal *j = journal_find(ms, id);
+    undo u = { .op = U_JREWRITE, .id = id };
+    char *p;
+    if (!ms->in_txn)
+        return PATRON_E_STATE;
+    if (!j)
+        return PATRON_E_NOT_FOUND;
+    if (!(p = patron__strdup(payload ? payload : "")))
+        return PATRON_E_NOMEM;
+    u.mold = (char *)j->e.payload;
+    if (log_push(ms, &u) != 0) {
+        patron__free(p);
+        return PATRON_E_NOMEM;
+    }
+    j->e.payload = p;
+    return PATRON_OK;
+}
+
 /* ---- host references (orders, invoices) ------------------------------ */
 
 static mref *ref_find(patron_memstore *ms, const char *kind, const char *ref)
@@ -1373,6 +1409,7 @@ static const patron_store_ops MEM_OPS = {
     .match_form_put = ms_match_form_put,
     .match_form_get = ms_match_form_get,
     .count = ms_count,
+    .journal_rewrite = ms_journal_rewrite,
 };
 
 /* A new session on `ms` (NULL: a private store owned by the session). */
@@ -1395,6 +1432,21 @@ static patron_status session_new(patron_memstore *ms, void **ctx)
     return PATRON_OK;
 }
 
+/* The size of a host's struct of version v (known: patron_store_ops_init
+ * accepted it): up to the last member of that version. */
+static size_t ops_size_of(unsigned v)
+{
+#define END_OF(m) (offsetof(patron_store_ops, m) + sizeof MEM_OPS.m)
+    switch (v) {
+    case 1: return END_OF(meta_scan);
+    case 2: return END_OF(match_form_get);
+    case 3: return END_OF(count);
+    case 4: return END_OF(begin_read);
+    default: return sizeof MEM_OPS;
+    }
+#undef END_OF
+}
+
 patron_status patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out, patron_memstore *ms)
 {
     unsigned v;
@@ -1408,8 +1460,7 @@ patron_status patron_memstore_ops(patron_store_ops *ops_out, void **ctx_out, pat
         return st;
     if ((st = session_new(ms, ctx_out)) != 0)
         return st;
-    memcpy(ops_out, &MEM_OPS,
-           v == 1 ? offsetof(patron_store_ops, meta_scan) + sizeof MEM_OPS.meta_scan : sizeof MEM_OPS);
+    memcpy(ops_out, &MEM_OPS, ops_size_of(v));
     ops_out->version = v;
     return PATRON_OK;
 }

@@ -156,6 +156,7 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_JOURNAL_SCAN] = "SELECT id, time, kind, customer_id, undone_by, payload FROM @journal "
                         "WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_JOURNAL_UNDONE] = "UPDATE @journal SET undone_by = ?2 WHERE id = ?1",
+    [ST_JOURNAL_REWRITE] = "UPDATE @journal SET payload = ?2 WHERE id = ?1",
     [ST_META_GET] = "SELECT key, value FROM @meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO @meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -1178,7 +1179,7 @@ static sqlite3_int64 sql_limit(size_t limit)
 static int cb_scan(void *ctx, const patron_store_filter *filter, int64_t after_id, size_t limit,
                    patron_emit_id_fn emit, void *emit_ctx)
 {
-    static const char *const states[] = { NULL, "pending", "active", "merged" };
+    static const char *const states[] = { NULL, "pending", "active", "merged", "erased" };
     psq *s = ctx;
     int rc = SQLITE_OK;
     sqlite3_stmt *st;
@@ -1518,6 +1519,47 @@ static int cb_journal_set_undone(void *ctx, int64_t id, int64_t undone_by)
     if (sqlite3_changes(s->db) == 0)
         return psq_error(s, PATRON_E_NOT_FOUND, "journal_set_undone: no journal entry %lld",
                          (long long)id);
+    return 0;
+}
+
+/* Version 5: an erasure replaces a journal entry's payload (its
+ * before-images).  With secure_delete on, the old text does not stay in
+ * the page's free space; purge() then clears the WAL. */
+static int cb_journal_rewrite(void *ctx, int64_t id, const char *payload)
+{
+    psq *s = ctx;
+    int rc = SQLITE_OK, st_rc;
+    sqlite3_stmt *st = stmt(s, ST_JOURNAL_REWRITE, &rc);
+
+    if (!st)
+        return psq_fail(s, rc, "journal_rewrite");
+    if ((st_rc = need_savepoint(s, "journal_rewrite")) != 0)
+        return st_rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, payload ? payload : "", -1, SQLITE_STATIC);
+    if ((rc = run(st)) != SQLITE_OK)
+        return psq_fail(s, rc, "journal_rewrite");
+    if (sqlite3_changes(s->db) == 0)
+        return psq_error(s, PATRON_E_NOT_FOUND, "journal_rewrite: no journal entry %lld", (long long)id);
+    return 0;
+}
+
+/* After an erasure's commit: copy the WAL into the database file and cut it
+ * to zero bytes, so the frames that still held the erased values are gone
+ * (secure_delete has zeroed them in the pages themselves).  Inside a host's
+ * transaction there is nothing to do yet: the host checkpoints after its
+ * own commit.  A reader that holds an old snapshot makes the checkpoint
+ * busy: that is reported. */
+static int cb_purge(void *ctx)
+{
+    psq *s = ctx;
+    int rc, log = 0, done = 0;
+
+    if (s->tx != TX_NONE || !sqlite3_get_autocommit(s->db) || (s->flags & PATRON_SQLITE_READONLY))
+        return 0;
+    rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK)
+        return psq_fail(s, rc, "purge (WAL checkpoint)");
     return 0;
 }
 
@@ -1931,6 +1973,16 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
         st = psq_status_of(rc);
         goto fail;
     }
+    /* Deleted and overwritten content is overwritten with zeros, in the
+     * file and the WAL: an erased customer's values do not stay in free
+     * space (patron_db_erase(); sqlite.h). */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof msg, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+        st = psq_status_of(rc);
+        goto fail;
+    }
     /* Schema code never runs functions from the file's own schema. */
     sqlite3_exec(s->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL);
 
@@ -1965,6 +2017,8 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
     ops_out->meta_put = cb_meta_put;
     ops_out->meta_scan = cb_meta_scan;
     ops_out->count = cb_count;
+    ops_out->journal_rewrite = cb_journal_rewrite;
+    ops_out->purge = cb_purge;
     *ctx_out = s;
     return PATRON_OK;
 
