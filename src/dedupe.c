@@ -651,8 +651,11 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 
 /* ---- term frequencies ---------------------------------------------------- */
 
+/* in the order of the scorer's PATRON__MATCH_TF_SLOT_* (match.h) */
 static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
                                  PATRON__MF_PHONE, PATRON__TF_FULL_NAME };
+_Static_assert(sizeof tf_fields / sizeof tf_fields[0] == PATRON__MATCH_TF_SLOT_ADDR,
+               "one slot per field before the addresses");
 
 /* Of the value (len bytes) patron__match_tf_value wrote. */
 static uint64_t tf_hash(int field, const char *value, size_t len)

@@ -383,7 +383,8 @@ enum {
     PATRON__MATCH_TF_SLOT_COMPANY = 2,
     PATRON__MATCH_TF_SLOT_EMAIL = 3,
     PATRON__MATCH_TF_SLOT_PHONE = 4,
-    PATRON__MATCH_TF_SLOT_ADDR = 5 /* + the address's index */
+    PATRON__MATCH_TF_SLOT_FULL_NAME = 5, /* PATRON__TF_FULL_NAME */
+    PATRON__MATCH_TF_SLOT_ADDR = 6 /* + the address's index */
 };
 
 /** Score a pair with term frequencies (tf may be NULL: none). */

@@ -757,6 +757,7 @@ static double tf_direct(const uint32_t *counts, int f, const patron__match_rec *
     case PATRON__MF_COMPANY: slot = PATRON__MATCH_TF_SLOT_COMPANY; break;
     case PATRON__MF_EMAIL: slot = PATRON__MATCH_TF_SLOT_EMAIL; break;
     case PATRON__MF_PHONE: slot = PATRON__MATCH_TF_SLOT_PHONE; break;
+    case PATRON__TF_FULL_NAME: slot = PATRON__MATCH_TF_SLOT_FULL_NAME; break;
     case PATRON__MF_STREET:
         if (addr < 0 || (size_t)addr >= a->n_addr)
             return -1;
@@ -816,9 +817,11 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
     patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
     double count, base, joint, parts;
 
-    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 || cfg->tf_ref[PATRON__MF_LAST] <= 0)
+    if (!tf || (!tf->count && !tf->counts) || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 ||
+        cfg->tf_ref[PATRON__MF_LAST] <= 0)
         return 0;
-    count = tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
+    count = tf->counts ? tf_direct(tf->counts, PATRON__TF_FULL_NAME, a, -1)
+                       : tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
     if (count < 1)
         return 0; /* unknown (not counted here) */
     if (count < 2)

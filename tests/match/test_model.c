@@ -481,7 +481,7 @@ static int decide_names(const struct person *a, const struct person *b, patron__
 {
     patron__match_rec ra, rb;
     patron__match_config cfg;
-    patron__match_tf tf = { name_count, (void *)fr, fr->n };
+    patron__match_tf tf = { name_count, (void *)fr, fr->n, NULL };
     int d;
 
     patron__match_config_default(&cfg);
