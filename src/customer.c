@@ -220,9 +220,31 @@ patron_status patron__cust_put(patron_customer *c, int field, const char *value)
 
 patron_status patron__cust_put_i64(patron_customer *c, int field, int64_t v)
 {
-    char b[24];
-    snprintf(b, sizeof b, "%lld", (long long)v);
-    return patron__cust_put(c, field, b);
+    /* by hand: snprintf was a tenth of an import's time (four per record) */
+    char b[24], *p = b + sizeof b - 1;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return patron__cust_put(c, field, p);
+}
+
+/* An address value checked; the message names it "address N field", a
+ * name made only when the value is refused (the check is pure, so it runs
+ * again with the name). */
+static patron_status check_addr_value(patron_customer *c, size_t index, const patron__field_info *fi,
+                                      const char *value, char *name, size_t name_size, const char **canon,
+                                      char *cbuf, size_t cbuf_size)
+{
+    patron_status st = patron__check_value(fi->name, fi, value, c->errmsg, sizeof c->errmsg, canon, cbuf,
+                                           cbuf_size);
+    if (st == PATRON_OK)
+        return st;
+    snprintf(name, name_size, "address %zu %s", index + 1, fi->name);
+    return patron__check_value(name, fi, value, c->errmsg, sizeof c->errmsg, canon, cbuf, cbuf_size);
 }
 
 bool patron__is_numeric_field(int f)
@@ -441,9 +463,7 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
     if (!fi)
         return patron__cust_error(c, PATRON_E_INVALID, "unknown address field id %d", field);
     if (value && *value) {
-        snprintf(name, sizeof name, "address %zu %s", index + 1, fi->name);
-        st = patron__check_value(name, fi, value, c->errmsg, sizeof c->errmsg, &canon, cbuf,
-                                 sizeof cbuf);
+        st = check_addr_value(c, index, fi, value, name, sizeof name, &canon, cbuf, sizeof cbuf);
         if (st)
             return st;
         if (canon)
@@ -652,9 +672,7 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
             const patron__field_info *fi = patron__address_field(f);
             if (!a->f[f])
                 continue;
-            snprintf(name, sizeof name, "address %zu %s", i + 1, fi->name);
-            st = patron__check_value(name, fi, a->f[f], c->errmsg, sizeof c->errmsg, &canon, cbuf,
-                                     sizeof cbuf);
+            st = check_addr_value(c, i, fi, a->f[f], name, sizeof name, &canon, cbuf, sizeof cbuf);
             if (st)
                 return st;
             if (canonicalize && canon && strcmp(canon, a->f[f]) != 0 &&

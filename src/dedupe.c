@@ -12,11 +12,14 @@
  * runs on as many threads as there are cores (at most 8); each thread owns a
  * range of whole blocks and its own output. */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "patron/batch.h"
 
 #define MAX_THREADS 8
 /* Up to this many entries are sorted by insertion, not by radix. */
@@ -171,9 +174,9 @@ static void *norm_thread(void *arg)
 static int nthreads(void);
 
 /* Normalise the chunk's records into b (in parallel), then append their
- * keys (in order). */
-static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust, int64_t *ids, size_t n,
-                                 uint64_t *kh, uint8_t *nk, size_t *khash_cap)
+ * keys (in order).  PATRON_E_NOMEM, or PATRON_E_RANGE for too many. */
+static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids, size_t n, uint64_t *kh,
+                                 uint8_t *nk, size_t *khash_cap)
 {
     nchunk jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
@@ -197,13 +200,13 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
         if (no)
             b->koff = no;
         if (!nr || !ni || !no)
-            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            return PATRON_E_NOMEM;
         if (b->cap == 0)
             b->koff[0] = 0;
         b->cap = nc;
     }
     if (b->n + n >= UINT32_MAX)
-        return patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
+        return PATRON_E_RANGE;
     for (int t = 0; t < nj; t++) {
         jobs[t].cust = cust;
         jobs[t].recs = b->recs + b->n;
@@ -246,7 +249,7 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
     if (oom) {
         for (size_t i = 0; i < n; i++)
             patron__match_rec_free(&b->recs[b->n + i]);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        return PATRON_E_NOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t base = b->koff[b->n];
@@ -256,6 +259,13 @@ static patron_status flush_chunk(patron_db *db, batch *b, patron_customer **cust
         b->n++;
     }
     return PATRON_OK;
+}
+
+static patron_status chunk_status(patron_db *db, patron_status st)
+{
+    if (st == PATRON_E_RANGE)
+        return patron__db_error(db, st, "too many customers for one batch");
+    return st ? patron__db_error(db, st, "out of memory") : st;
 }
 
 static patron_status read_all(patron_db *db, batch *b)
@@ -287,7 +297,7 @@ static patron_status read_all(patron_db *db, batch *b)
             cust[n] = c;
             ids[n++] = page.ids[i];
             if (n == CHUNK) {
-                st = flush_chunk(db, b, cust, ids, n, kh, nk, &khash_cap);
+                st = chunk_status(db, flush_chunk(b, cust, ids, n, kh, nk, &khash_cap));
                 for (size_t k = 0; k < n; k++)
                     patron_customer_free(cust[k]);
                 n = 0;
@@ -297,7 +307,7 @@ static patron_status read_all(patron_db *db, batch *b)
             after = page.ids[page.n - 1];
     } while (!st && page.n == PATRON__IDPAGE);
     if (!st && n)
-        st = flush_chunk(db, b, cust, ids, n, kh, nk, &khash_cap);
+        st = chunk_status(db, flush_chunk(b, cust, ids, n, kh, nk, &khash_cap));
     for (size_t k = 0; cust && k < n; k++)
         patron_customer_free(cust[k]);
     patron__free(cust);
@@ -341,10 +351,9 @@ static void *arena_take(batch *b, size_t size)
 }
 
 #define ROUND8(x) (((x) + 7) & ~(size_t)7)
-/* A piece: the record's index (u64), the record, its addresses.  (A copy
+/* A piece: the record, its addresses.  (A copy
  * of the form beside them saved another few per cent of CPU at 1M
  * customers but cost ~180 MiB, over the 2 GiB target.) */
-#define PIECE_HEAD 8
 /* No form of ours (matchform.c) is longer: the head, then strings of at
  * most 3 + 255 bytes, 8 of them and 6 per address. */
 #define FORM_LEN_MAX(na) (12 + (8 + 6 * (size_t)(na)) * (3 + PATRON__MATCH_FIELD_MAX))
@@ -413,14 +422,13 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                 break;
             }
             {
-                size_t ra = PIECE_HEAD + ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
+                size_t ra = ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
                 char *piece = arena_take(b, ra + ROUND8(aa));
                 if (!piece) {
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
-                *(uint64_t *)(void *)piece = b->n; /* its index, for batch_tf_count */
-                r = (patron__match_rec *)(void *)(piece + PIECE_HEAD);
+                r = (patron__match_rec *)(void *)piece;
                 if (flen) {
                     na = patron__form_view(r, (patron__match_addr *)(void *)(piece + ra), na_head, &state,
                                            form, flen, b->cfg.default_country);
@@ -643,8 +651,11 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 
 /* ---- term frequencies ---------------------------------------------------- */
 
+/* in the order of the scorer's PATRON__MATCH_TF_SLOT_* (match.h) */
 static const int tf_fields[] = { PATRON__MF_FIRST, PATRON__MF_LAST, PATRON__MF_COMPANY, PATRON__MF_EMAIL,
                                  PATRON__MF_PHONE, PATRON__TF_FULL_NAME };
+_Static_assert(sizeof tf_fields / sizeof tf_fields[0] == PATRON__MATCH_TF_SLOT_ADDR,
+               "one slot per field before the addresses");
 
 /* Of the value (len bytes) patron__match_tf_value wrote. */
 static uint64_t tf_hash(int field, const char *value, size_t len)
@@ -653,41 +664,6 @@ static uint64_t tf_hash(int field, const char *value, size_t len)
 }
 
 #define TF_FIELDS (sizeof tf_fields / sizeof tf_fields[0])
-
-static int tf_slot(int field)
-{
-    for (size_t k = 0; k < TF_FIELDS; k++)
-        if (tf_fields[k] == field)
-            return (int)k;
-    return -1;
-}
-
-static double batch_tf_count(void *ctx, int field, const patron__match_rec *r, int addr)
-{
-    const batch *b = ctx;
-    size_t i, slot;
-    int k;
-    if (b->recs) { /* general path: an array */
-        if (r < b->recs || (i = (size_t)(r - b->recs)) >= b->n)
-            return -1;
-    } else { /* arena pieces: the index before the record */
-        i = (size_t) * (const uint64_t *)(const void *)((const char *)r - PIECE_HEAD);
-        if (i >= b->n || b->rp[i] != r)
-            return -1;
-    }
-    if (field == PATRON__MF_STREET) {
-        if (addr < 0 || (size_t)addr >= r->n_addr)
-            return -1;
-        slot = b->tfoff[i] + TF_FIELDS + (size_t)addr;
-    } else if ((k = tf_slot(field)) >= 0) {
-        slot = b->tfoff[i] + (size_t)k;
-    } else {
-        return -1;
-    }
-    if (slot >= b->tfoff[i + 1] || !b->tfc[slot])
-        return -1;
-    return (double)b->tfc[slot];
-}
 
 /* The key of record i whose hash is h: its index in khash, or -1. */
 static long find_key(const batch *b, size_t i, uint64_t h)
@@ -820,9 +796,7 @@ static void tf_finish(batch *b)
         for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
             if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
                 b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
-    b->tf.count = batch_tf_count;
-    b->tf.ctx = b;
-    b->tf.n = (double)b->n;
+    b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
 }
 
 /* ---- pairs ----------------------------------------------------------------- */
@@ -970,7 +944,13 @@ static void *pair_thread(void *arg)
                  * the pair when they share one below h */
                 if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
                     continue;
-                patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, b->tfc ? &b->tf : NULL);
+                if (b->tfc) {
+                    patron__match_tf tf = b->tf;
+                    tf.counts = b->tfc + b->tfoff[ra];
+                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, &tf);
+                } else {
+                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, NULL);
+                }
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -1107,7 +1087,54 @@ fail:
     return false;
 }
 
-static patron_status build_result(patron_db *db, const batch *b, job *jobs, int nj, patron_pairs **out)
+/* From the records read to the pairs in jobs[0..nj): value counts (field
+ * mode), blocks, pairing on nj threads.  PATRON_E_NOMEM or OK; the jobs'
+ * outputs are the caller's to free either way. */
+static patron_status pair_all(batch *b, job *jobs, int nj)
+{
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    uint32_t *kslot = NULL;
+    entry *x = NULL;
+    size_t nx = 0;
+    bool ok;
+    if (b->cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(b, &kslot, &x, &nx))
+        ok = false;
+    else
+        ok = build_blocks(b, kslot, x, nx);
+    if (ok && b->tfc)
+        tf_finish(b);
+    patron__free(x);
+    if (!ok)
+        return PATRON_E_NOMEM;
+    /* split the entries into nj ranges on block starts */
+    for (int t = 0; t < nj; t++) {
+        size_t from = b->nent * (size_t)t / (size_t)nj, to = b->nent * (size_t)(t + 1) / (size_t)nj;
+        while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
+            from++;
+        while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
+            to++;
+        jobs[t].b = b;
+        jobs[t].from = from;
+        jobs[t].to = to > from ? to : from;
+    }
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, pair_thread, &jobs[t]) != 0)
+            break;
+        started = t;
+    }
+    pair_thread(&jobs[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++) /* threads that could not start: here */
+        pair_thread(&jobs[t]);
+    for (int t = 0; t < nj; t++)
+        if (jobs[t].oom)
+            return PATRON_E_NOMEM;
+    return PATRON_OK;
+}
+
+static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out)
 {
     size_t total = 0, k = 0;
     idx_pair *all;
@@ -1124,7 +1151,7 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
     if (!p || !all || !p->id_a || !p->id_b || !p->score || !p->decision) {
         patron__free(all);
         patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        return PATRON_E_NOMEM;
     }
     for (int t = 0; t < nj; t++)
         for (size_t i = 0; i < jobs[t].n; i++) {
@@ -1147,7 +1174,7 @@ static patron_status build_result(patron_db *db, const batch *b, job *jobs, int 
     if (!make_clusters(b, jobs, nj, false, &p->n_members, &p->member, &p->cluster) ||
         !make_clusters(b, jobs, nj, true, &p->n_hmembers, &p->hmember, &p->hcluster)) {
         patron_pairs_free(p);
-        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        return PATRON_E_NOMEM;
     }
     *out = p;
     return PATRON_OK;
@@ -1176,8 +1203,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
 {
     batch b;
     job jobs[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int nj = nthreads(), started = 0;
+    int nj = nthreads();
     patron_status st;
     if (!db)
         return PATRON_E_INVALID;
@@ -1212,52 +1238,12 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         *out = patron__calloc(1, sizeof **out);
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
-    if (!st) { /* term frequencies (field mode) counted with the blocks */
-        uint32_t *kslot = NULL;
-        entry *x = NULL;
-        size_t nx = 0;
-        if (b.cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(&b, &kslot, &x, &nx))
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        else if (!build_blocks(&b, kslot, x, nx))
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-        else if (b.tfc)
-            tf_finish(&b);
-        patron__free(x);
-    }
-    if (st) {
-        patron__tx_end(db, st);
-        batch_free(&b);
-        return st;
-    }
-    /* split the entries into nj ranges on block starts */
-    for (int t = 0; t < nj; t++) {
-        size_t from = b.nent * (size_t)t / (size_t)nj, to = b.nent * (size_t)(t + 1) / (size_t)nj;
-        while (from > 0 && from < b.nent && b.ent[from].hash == b.ent[from - 1].hash)
-            from++;
-        while (to > 0 && to < b.nent && b.ent[to].hash == b.ent[to - 1].hash)
-            to++;
-        jobs[t].b = &b;
-        jobs[t].from = from;
-        jobs[t].to = to > from ? to : from;
-    }
-    for (int t = 1; t < nj; t++) {
-        if (pthread_create(&th[t], NULL, pair_thread, &jobs[t]) != 0)
-            break;
-        started = t;
-    }
-    pair_thread(&jobs[0]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nj; t++) /* threads that could not start: here */
-        pair_thread(&jobs[t]);
-    st = PATRON_OK;
-    for (int t = 0; t < nj; t++)
-        if (jobs[t].oom)
-            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && pair_all(&b, jobs, nj) != PATRON_OK)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if (!st)
         st = drop_decided(db, &b, jobs, nj);
-    if (!st)
-        st = build_result(db, &b, jobs, nj, out);
+    if (!st && build_result(&b, jobs, nj, out) != PATRON_OK)
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     {
         patron_status end = patron__tx_end(db, st);
         if (!st && end) {
@@ -1324,4 +1310,367 @@ int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id)
 int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
 {
     return p ? cluster_of(p->n_hmembers, p->hmember, p->hcluster, id) : 0;
+}
+
+/* ---- a batch of customers in no store (patron/batch.h) -------------------- */
+
+/* The values create keeps unique (customer number, external reference,
+ * login name) of the customers added so far: open addressing over
+ * (hash, value in an arena, holder's id). */
+typedef struct uslot {
+    uint64_t hash; /* 0: empty */
+    size_t off;    /* of kind byte + value + NUL in the arena */
+    int64_t id;
+} uslot;
+
+typedef struct uniq {
+    uslot *t;
+    size_t cap, n;
+    char *arena;
+    size_t len, acap;
+} uniq;
+
+static uslot *uniq_find(const uniq *u, int kind, const char *v, size_t len, uint64_t h)
+{
+    if (!u->cap)
+        return NULL;
+    for (size_t i = h & (u->cap - 1);; i = (i + 1) & (u->cap - 1)) {
+        uslot *s = &u->t[i];
+        if (!s->hash)
+            return NULL;
+        if (s->hash == h && u->arena[s->off] == (char)kind && memcmp(u->arena + s->off + 1, v, len) == 0 &&
+            u->arena[s->off + 1 + len] == '\0')
+            return s;
+    }
+}
+
+static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, int64_t id)
+{
+    size_t i;
+    if (2 * (u->n + 1) > u->cap) {
+        size_t nc = u->cap ? u->cap * 2 : 4096;
+        uslot *nt = patron__calloc(nc, sizeof *nt);
+        if (!nt)
+            return false;
+        for (size_t k = 0; k < u->cap; k++)
+            if (u->t[k].hash) {
+                for (i = u->t[k].hash & (nc - 1); nt[i].hash; i = (i + 1) & (nc - 1))
+                    ;
+                nt[i] = u->t[k];
+            }
+        patron__free(u->t);
+        u->t = nt;
+        u->cap = nc;
+    }
+    if (u->len + len + 2 > u->acap) {
+        size_t nc = u->acap ? u->acap : 65536;
+        char *na;
+        while (nc < u->len + len + 2)
+            nc *= 2;
+        if (!(na = patron__realloc(u->arena, nc)))
+            return false;
+        u->arena = na;
+        u->acap = nc;
+    }
+    for (i = h & (u->cap - 1); u->t[i].hash; i = (i + 1) & (u->cap - 1))
+        ;
+    u->t[i].hash = h;
+    u->t[i].off = u->len;
+    u->t[i].id = id;
+    u->arena[u->len] = (char)kind;
+    memcpy(u->arena + u->len + 1, v, len);
+    u->arena[u->len + 1 + len] = '\0';
+    u->len += len + 2;
+    u->n++;
+    return true;
+}
+
+static uint64_t uniq_hash(int kind, const char *v, size_t len)
+{
+    return patron__hash_key_n(kind, v, len) | 1; /* never 0: the empty mark */
+}
+
+struct patron_batch {
+    batch b;
+    /* added customers (validated copies) waiting to be normalised, a chunk
+     * at a time on all cores */
+    patron_customer **pend;
+    int64_t *pend_ids;
+    size_t n_pend;
+    uint64_t *kh;
+    uint8_t *nk;
+    size_t khash_cap;
+    uniq u;
+    char prefix[17];
+    unsigned width;
+    uint64_t counter;
+    int64_t next_id;
+    bool ran, broken;
+    char errmsg[512];
+};
+
+static patron_status batch_error(patron_batch *b, patron_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static patron_status batch_error(patron_batch *b, patron_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->errmsg, sizeof b->errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static patron_status batch_ok(patron_batch *b)
+{
+    b->errmsg[0] = '\0';
+    return PATRON_OK;
+}
+
+patron_status patron_batch_new(patron_batch **out, patron_db *db)
+{
+    patron_batch *b;
+    patron_status st;
+    if (!out)
+        return PATRON_E_INVALID;
+    *out = NULL;
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = patron__tx_begin_read(db)) != 0)
+        return st;
+    st = patron__tx_end(db, patron__match_config_load(db));
+    if (st)
+        return st;
+    b = patron__calloc(1, sizeof *b);
+    if (b) {
+        b->pend = patron__malloc(CHUNK * sizeof *b->pend);
+        b->pend_ids = patron__malloc(CHUNK * sizeof *b->pend_ids);
+        b->kh = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX * sizeof *b->kh);
+        b->nk = patron__malloc(CHUNK);
+    }
+    if (!b || !b->pend || !b->pend_ids || !b->kh || !b->nk) {
+        patron_batch_free(b);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    b->b.cfg = *db->match_cfg;
+    memcpy(b->prefix, db->prefix, sizeof b->prefix);
+    b->width = db->width;
+    b->next_id = 1;
+    *out = b;
+    return patron__db_ok(db);
+}
+
+void patron_batch_free(patron_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_pend; i++) {
+        patron__cust_clear(b->pend[i]);
+        patron__free(b->pend[i]);
+    }
+    batch_free(&b->b);
+    patron__free(b->pend);
+    patron__free(b->pend_ids);
+    patron__free(b->kh);
+    patron__free(b->nk);
+    patron__free(b->u.t);
+    patron__free(b->u.arena);
+    patron__free(b);
+}
+
+size_t patron_batch_count(const patron_batch *b)
+{
+    return b ? (size_t)(b->next_id - 1) : 0;
+}
+
+const char *patron_batch_errmsg(const patron_batch *b)
+{
+    return b ? b->errmsg : "";
+}
+
+/* Normalise and key the waiting customers (on all cores). */
+static patron_status batch_flush(patron_batch *b)
+{
+    patron_status st = PATRON_OK;
+    if (b->n_pend)
+        st = flush_chunk(&b->b, b->pend, b->pend_ids, b->n_pend, b->kh, b->nk, &b->khash_cap);
+    for (size_t i = 0; i < b->n_pend; i++) {
+        patron__cust_clear(b->pend[i]);
+        patron__free(b->pend[i]);
+    }
+    b->n_pend = 0;
+    if (st) {
+        b->broken = true;
+        return batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+    }
+    return PATRON_OK;
+}
+
+/* "%s%0*llu" of prefix, width, n by hand (snprintf was a twentieth of
+ * reading a file); out has room for 17 + 20 + 1 bytes, width <= 20. */
+static void format_number(char *out, const char *prefix, unsigned width, uint64_t n)
+{
+    char d[24];
+    size_t nd = 0, p = strlen(prefix);
+    do
+        d[nd++] = (char)('0' + n % 10);
+    while (n /= 10);
+    memcpy(out, prefix, p);
+    while (width > nd) {
+        out[p++] = '0';
+        width--;
+    }
+    while (nd)
+        out[p++] = d[--nd];
+    out[p] = '\0';
+}
+
+patron_status patron_batch_add(patron_batch *b, patron_customer *c)
+{
+    patron_customer *w;
+    patron_status st;
+    const char *num, *login, *src, *ext;
+    char *extkey = NULL, gen[64];
+    size_t extlen = 0;
+    uint64_t counter, h_ext = 0, h_login = 0, h_num;
+    uslot *s;
+    int64_t id;
+    if (!b)
+        return PATRON_E_INVALID;
+    if (!c)
+        return batch_error(b, PATRON_E_INVALID, "no customer given (NULL)");
+    if (b->ran || b->broken)
+        return batch_error(b, PATRON_E_STATE, b->ran ? "the batch has run; add to a new one" :
+                                                       "the batch failed before (out of memory)");
+    if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
+        return batch_error(b, PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+    /* the checks of patron_db_create, in its order: values (canonical
+     * forms kept in the copy), external reference and login name unique,
+     * then the customer number claimed or given */
+    if (!(w = patron__calloc(1, sizeof *w)))
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    if ((st = patron__cust_copy(w, c)) != 0) {
+        patron__free(w);
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    if ((st = patron__cust_validate(w, true)) != 0) {
+        batch_error(b, st, "%s", w->errmsg);
+        goto fail;
+    }
+    ext = w->f[PATRON_F_EXTERNAL_ID];
+    src = w->f[PATRON_F_EXTERNAL_SOURCE];
+    if (ext) { /* the key as the store's index has it: source, 0x1F, id */
+        size_t sn = src ? strlen(src) : 0, in = strlen(ext);
+        extlen = sn ? sn + 1 + in : in;
+        if (!(extkey = patron__malloc(extlen + 1))) {
+            st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (sn) {
+            memcpy(extkey, src, sn);
+            extkey[sn] = '\x1f';
+        }
+        memcpy(extkey + (sn ? sn + 1 : 0), ext, in + 1);
+        h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
+        if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
+                             (long long)s->id);
+            goto fail;
+        }
+    }
+    login = w->f[PATRON_F_LOGIN_USER];
+    if (login) {
+        h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
+        if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
+                             (long long)s->id);
+            goto fail;
+        }
+    }
+    counter = b->counter;
+    num = w->f[PATRON_F_NUMBER];
+    if (num) {
+        h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
+        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
+            st = batch_error(b, PATRON_E_EXISTS,
+                             "customer number %s is taken or was given before; numbers are never reused", num);
+            goto fail;
+        }
+    } else { /* the store's counter; manual numbers in its way skipped */
+        int tries;
+        for (tries = 0; tries < 10000; tries++) {
+            format_number(gen, b->prefix, b->width, ++counter);
+            h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
+            if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
+                break;
+        }
+        if (tries == 10000) {
+            st = batch_error(b, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+            goto fail;
+        }
+        num = gen;
+    }
+    id = b->next_id;
+    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
+        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
+        (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
+        (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
+        /* the table may hold some of its values now: the batch is spent */
+        patron__cust_put(c, PATRON_F_ID, NULL);
+        if (num == gen)
+            patron__cust_put(c, PATRON_F_NUMBER, NULL);
+        b->broken = true;
+        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    patron__free(extkey);
+    b->counter = counter;
+    b->next_id++;
+    b->pend[b->n_pend] = w;
+    b->pend_ids[b->n_pend++] = id;
+    if (b->n_pend == CHUNK && (st = batch_flush(b)) != 0)
+        return st;
+    return batch_ok(b);
+fail:
+    patron__free(extkey);
+    patron__cust_clear(w);
+    patron__free(w);
+    return st;
+}
+
+patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)
+{
+    job jobs[MAX_THREADS];
+    int nj = nthreads();
+    patron_status st;
+    if (!b)
+        return PATRON_E_INVALID;
+    if (!out)
+        return batch_error(b, PATRON_E_INVALID, "no place for the result (NULL)");
+    *out = NULL;
+    if (mode != PATRON_MATCH_FIELDS && mode != PATRON_MATCH_EMAIL)
+        return batch_error(b, PATRON_E_INVALID, "unknown match mode %d", (int)mode);
+    if (b->ran || b->broken)
+        return batch_error(b, PATRON_E_STATE, b->ran ? "the batch has run; make a new one" :
+                                                       "the batch failed before (out of memory)");
+    b->ran = true;
+    if ((st = batch_flush(b)) != 0)
+        return st;
+    b->b.cfg.mode = mode == PATRON_MATCH_EMAIL ? PATRON__MATCH_MODE_EMAIL : PATRON__MATCH_MODE_FIELDS;
+    if (b->b.n == 0 || !b->b.koff) {
+        *out = patron__calloc(1, sizeof **out);
+        return *out ? batch_ok(b) : batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    memset(jobs, 0, sizeof jobs);
+    if (!point_at_recs(&b->b))
+        st = PATRON_E_NOMEM;
+    if (!st)
+        st = pair_all(&b->b, jobs, nj);
+    if (!st)
+        st = build_result(&b->b, jobs, nj, out);
+    for (int t = 0; t < nj; t++)
+        patron__free(jobs[t].out);
+    /* the normalised records are no longer needed: their memory goes back
+     * now, not when the batch is freed */
+    batch_free(&b->b);
+    return st ? batch_error(b, st, "out of memory") : batch_ok(b);
 }

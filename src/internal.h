@@ -135,6 +135,11 @@ typedef patron__keyset keyset;
 patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alias_only, const char *country,
                                  bool want_form);
 void patron__keys_free(keyset *ks);
+/* Set (or put first) the customer-number key of a built keyset, as
+ * patron__keys_build would have made it with that number: nothing else
+ * of the keys depends on it.  `number` must live as long as ks.  False
+ * when the keyset is full. */
+bool patron__keys_set_number(keyset *ks, const char *number);
 
 /* The match form: a normalised record and its state as bytes (see
  * store.h, match_form_put).  Pack: NULL when out of memory. */

@@ -196,6 +196,21 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
     return PATRON_OK;
 }
 
+bool patron__keys_set_number(keyset *ks, const char *number)
+{
+    if (ks->n && ks->k[0].kind == PATRON_KEY_NUMBER) {
+        ks->k[0].value = number;
+        return true;
+    }
+    if (ks->n == PATRON__MAX_KEYS)
+        return false;
+    memmove(&ks->k[1], &ks->k[0], ks->n * sizeof ks->k[0]);
+    ks->k[0].kind = PATRON_KEY_NUMBER;
+    ks->k[0].value = number;
+    ks->n++;
+    return true;
+}
+
 /* ---- the match form -------------------------------------------------------- */
 
 #define FORM_HEAD 12

@@ -234,12 +234,15 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
         patron__db_error(db, st, "out of memory");
     if (!st)
         st = patron__check_all_unique(db, &ks, 0);
-    patron__keys_free(&ks);
     if (!st && state == PATRON_STATE_ACTIVE)
         st = patron__assign_number(db, &w);
-    /* the keys again: the number is one of them */
-    if (!st && (st = patron__keys_for(db, &ks, &w)) != 0)
-        patron__db_error(db, st, "out of memory");
+    /* the number is one of the keys; the rest (the normalised form and
+     * the blocking keys above all) does not depend on it: computed once */
+    if (!st && w.f[PATRON_F_NUMBER] && !patron__keys_set_number(&ks, w.f[PATRON_F_NUMBER])) {
+        patron__keys_free(&ks); /* no room (cannot happen today): build them again */
+        if ((st = patron__keys_for(db, &ks, &w)) != 0)
+            patron__db_error(db, st, "out of memory");
+    }
     if (!st)
         st = patron__st_insert(db, &w, &ks, &id);
     if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <patron/batch.h>
 #include <patron/memory.h>
 #include "columns.h"
 #include "csv.h"
@@ -203,9 +204,6 @@ static void skip_row(skipped *s, unsigned long line, const char *reason)
     }
 }
 
-#define BIG_STORE_ROWS 100000
-static patron_db *big_store;
-
 typedef struct match_args {
     int mode;
     int json;
@@ -304,6 +302,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     size_t rows = 0, ignored = 0;
     patron_status st;
     patron_customer *c = NULL;
+    patron_batch *batch = NULL;
     cli_progress prog;
     char err[512];
     static char outbuf[1 << 16];
@@ -388,6 +387,13 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         rc = cli_fail_db(ctx, st, "--identifier");
         goto out;
     }
+    /* The rows go to a batch, checked as import checks them, but never
+     * stored: only their normalised forms and keys are kept.  The memory
+     * store above only holds the configuration (--identifier). */
+    if ((st = patron_batch_new(&batch, ctx->db)) != PATRON_OK) {
+        rc = cli_fail_db(ctx, st, "dedupe");
+        goto out;
+    }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
     for (;;) {
         k = csv_read(in.r, &rec);
@@ -412,9 +418,9 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
         st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
         if (st == PATRON_OK) {
-            st = patron_db_create(ctx->db, c);
+            st = patron_batch_add(batch, c);
             if (st != PATRON_OK)
-                snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
+                snprintf(err, sizeof err, "%s", patron_batch_errmsg(batch));
         }
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
@@ -434,7 +440,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     goto out;
                 }
                 if (layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err) == PATRON_OK &&
-                    patron_db_create(ctx->db, c) == PATRON_OK) {
+                    patron_batch_add(batch, c) == PATRON_OK) {
                     st = PATRON_OK;
                     ignored++;
                 }
@@ -471,11 +477,13 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     {
         patron_pairs *pairs = NULL;
-        st = patron_db_dedupe(ctx->db, &pairs, mode);
+        st = patron_batch_run(batch, &pairs, mode);
         if (st != PATRON_OK) {
-            rc = cli_fail_db(ctx, st, "dedupe");
+            rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
         }
+        patron_batch_free(batch);
+        batch = NULL;
         rc = print_pairs(ctx, &m, pairs);
         patron_pairs_free(pairs);
         if (rc != CLI_OK)
@@ -488,13 +496,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         cli_fail(ctx, "dedupe: %zu of %zu rows skipped (%.*s%s)", sk.n, rows, (int)sk.len, sk.text,
                  sk.n > 3 ? "; ..." : "");
 out:
-    if (ctx->db && rows > BIG_STORE_ROWS) {
-        /* Freeing a store of a million customers record by record takes
-         * longer than finding their duplicates; the process ends now and
-         * gives the memory back at once.  (Still reachable, for valgrind.) */
-        big_store = ctx->db;
-        ctx->db = NULL;
-    }
+    patron_batch_free(batch);
     patron_customer_free(c);
     layout_free(&l);
     cli_csv_close(&in);

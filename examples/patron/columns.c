@@ -1070,10 +1070,13 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
                     break;
                 }
             }
-            if (col->id == PATRON_A_COUNTRY && !v[0])
+            if (col->id == PATRON_A_COUNTRY && !v[0]) {
                 v = DEFAULT_COUNTRY;
-            else if (col->id == PATRON_A_COUNTRY && country_code(v))
-                v = country_code(v); /* Deutschland */
+            } else if (col->id == PATRON_A_COUNTRY) {
+                const char *code = country_code(v); /* Deutschland; looked up once */
+                if (code)
+                    v = code;
+            }
             st = patron_customer_address_set(c, addr, col->id, v);
             break;
         case COL_TAGS:

@@ -370,7 +370,22 @@ typedef struct patron__match_tf {
     double (*count)(void *ctx, int field, const patron__match_rec *r, int addr);
     void *ctx;
     double n;
+    /* or, when not NULL, the counts of record a's values, looked up once
+     * per record instead of a call per pair: by PATRON__MATCH_TF_SLOT_*,
+     * then one per address of a (0: unknown); count() is not called */
+    const uint32_t *counts;
 } patron__match_tf;
+
+/** The slots of patron__match_tf.counts. */
+enum {
+    PATRON__MATCH_TF_SLOT_FIRST = 0,
+    PATRON__MATCH_TF_SLOT_LAST = 1,
+    PATRON__MATCH_TF_SLOT_COMPANY = 2,
+    PATRON__MATCH_TF_SLOT_EMAIL = 3,
+    PATRON__MATCH_TF_SLOT_PHONE = 4,
+    PATRON__MATCH_TF_SLOT_FULL_NAME = 5, /* PATRON__TF_FULL_NAME */
+    PATRON__MATCH_TF_SLOT_ADDR = 6 /* + the address's index */
+};
 
 /** Score a pair with term frequencies (tf may be NULL: none). */
 int patron__match_score_tf(patron__match_result *res, const patron__match_rec *a,

@@ -16,34 +16,45 @@ struct name_entry {
 
 #include "names_table.h"
 
+struct word {
+    const char *s;
+    size_t n; /* strlen(s) */
+};
+#define W(x) { x, sizeof x - 1 }
+#define WORD_MAX 9 /* the longest word of the lists below */
+
 /* Salutations and titles that are removed wherever they stand. */
-static const char *const strong_titles[] = {
-    "dipl", "diplom", "dipling", "diplkfm", "diplkff", "diplvw", "diplpsych", "diplinf",
-    "doktor", "dr", "drmed", "drrernat", "drphil", "drjur", "dring", "drhc", "eheleute",
-    "ehepaar", "familie", "frau", "herr", "herrn", "mme", "mlle", "mr", "mrs", "prof",
-    "professor", "profdr",
+static const struct word strong_titles[] = {
+    W("dipl"), W("diplom"), W("dipling"), W("diplkfm"), W("diplkff"), W("diplvw"), W("diplpsych"),
+    W("diplinf"), W("doktor"), W("dr"), W("drmed"), W("drrernat"), W("drphil"), W("drjur"), W("dring"),
+    W("drhc"), W("eheleute"), W("ehepaar"), W("familie"), W("frau"), W("herr"), W("herrn"), W("mme"),
+    W("mlle"), W("mr"), W("mrs"), W("prof"), W("professor"), W("profdr"),
 };
 
 /* Parts of titles that are removed only right after a title ("Dr. med.")
  * or when written with a dot and longer than one letter ("Ing.", "Fr."). */
-static const char *const weak_titles[] = {
-    "ba",  "bsc",  "c",   "dent", "fam", "fr",   "h",  "hc",  "hr",   "ing",  "jun", "jur",
-    "llm", "ma",   "mag", "mba",  "med", "msc",  "ms", "mult", "nat", "oec",  "phd", "phil",
-    "pol", "rer",  "sen", "vet",
+static const struct word weak_titles[] = {
+    W("ba"), W("bsc"), W("c"), W("dent"), W("fam"), W("fr"), W("h"), W("hc"), W("hr"), W("ing"),
+    W("jun"), W("jur"), W("llm"), W("ma"), W("mag"), W("mba"), W("med"), W("msc"), W("ms"), W("mult"),
+    W("nat"), W("oec"), W("phd"), W("phil"), W("pol"), W("rer"), W("sen"), W("vet"),
 };
 
-static const char *const particles[] = {
-    "af", "av", "da", "das", "de", "dei", "del", "della", "dem", "den", "der", "des", "di",
-    "do", "dos", "du", "la", "le", "op", "te", "ten", "ter", "van", "vom", "von", "zu", "zum",
-    "zur",
+static const struct word particles[] = {
+    W("af"), W("av"), W("da"), W("das"), W("de"), W("dei"), W("del"), W("della"), W("dem"), W("den"),
+    W("der"), W("des"), W("di"), W("do"), W("dos"), W("du"), W("la"), W("le"), W("op"), W("te"),
+    W("ten"), W("ter"), W("van"), W("vom"), W("von"), W("zu"), W("zum"), W("zur"),
 };
 
-static int in_list(const char *const *list, size_t n, const char *s, size_t len)
+/* Every word is compared by its length first, a number kept beside it:
+ * the lists were measured again (strlen) for every token of every name. */
+static int in_list(const struct word *list, size_t n, const char *s, size_t len)
 {
     size_t i;
 
+    if (len == 0 || len > WORD_MAX)
+        return 0;
     for (i = 0; i < n; i++)
-        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+        if (list[i].n == len && list[i].s[0] == s[0] && memcmp(list[i].s, s, len) == 0)
             return 1;
     return 0;
 }
@@ -122,7 +133,7 @@ static void strip_titles(struct toks *t)
     while (i < t->n) {
         struct tok *k = &t->t[i];
         int strong = in_list(strong_titles, COUNT(strong_titles), k->s, k->n);
-        int weak = in_list(weak_titles, COUNT(weak_titles), k->s, k->n);
+        int weak = !strong && in_list(weak_titles, COUNT(weak_titles), k->s, k->n);
         if (strong || (weak && (after_title || (k->dotted && k->n > 1)))) {
             if (k->comma_after && i > 0)
                 t->t[i - 1].comma_after = 1;

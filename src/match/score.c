@@ -747,6 +747,27 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
     }
 }
 
+/* The count of a's value of field f from the per-record slots; -1 when none. */
+static double tf_direct(const uint32_t *counts, int f, const patron__match_rec *a, int addr)
+{
+    int slot;
+    switch (f) {
+    case PATRON__MF_FIRST: slot = PATRON__MATCH_TF_SLOT_FIRST; break;
+    case PATRON__MF_LAST: slot = PATRON__MATCH_TF_SLOT_LAST; break;
+    case PATRON__MF_COMPANY: slot = PATRON__MATCH_TF_SLOT_COMPANY; break;
+    case PATRON__MF_EMAIL: slot = PATRON__MATCH_TF_SLOT_EMAIL; break;
+    case PATRON__MF_PHONE: slot = PATRON__MATCH_TF_SLOT_PHONE; break;
+    case PATRON__TF_FULL_NAME: slot = PATRON__MATCH_TF_SLOT_FULL_NAME; break;
+    case PATRON__MF_STREET:
+        if (addr < 0 || (size_t)addr >= a->n_addr)
+            return -1;
+        slot = PATRON__MATCH_TF_SLOT_ADDR + addr;
+        break;
+    default: return -1;
+    }
+    return counts[slot] ? (double)counts[slot] : -1;
+}
+
 /* An exact agreement on a value many records hold says less (see model.h). */
 static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
                      const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
@@ -755,9 +776,12 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     double count, ref, adj;
     patron__match_field_expl *e = &r->field[f];
 
-    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[f] <= 0 || e->level != PATRON__ML_EXACT)
+    if (!tf || (!tf->count && !tf->counts) || tf->n <= 0 || cfg->tf_ref[f] <= 0 || e->level != PATRON__ML_EXACT)
         return;
-    count = tf->count(tf->ctx, f, a, addr);
+    if (tf->counts)
+        count = tf_direct(tf->counts, f, a, addr);
+    else
+        count = tf->count(tf->ctx, f, a, addr);
     if (count < 1)
         return; /* unknown (or not indexed): the level's weight */
     ref = cfg->tf_share[f] * tf->n;
@@ -793,9 +817,11 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
     patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
     double count, base, joint, parts;
 
-    if (!tf || !tf->count || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 || cfg->tf_ref[PATRON__MF_LAST] <= 0)
+    if (!tf || (!tf->count && !tf->counts) || tf->n <= 0 || cfg->tf_ref[PATRON__MF_FIRST] <= 0 ||
+        cfg->tf_ref[PATRON__MF_LAST] <= 0)
         return 0;
-    count = tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
+    count = tf->counts ? tf_direct(tf->counts, PATRON__TF_FULL_NAME, a, -1)
+                       : tf->count(tf->ctx, PATRON__TF_FULL_NAME, a, -1);
     if (count < 1)
         return 0; /* unknown (not counted here) */
     if (count < 2)

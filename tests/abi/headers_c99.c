@@ -2,6 +2,7 @@
 #include <patron/patron.h>
 #include <patron/store.h>
 #include <patron/memory.h>
+#include <patron/batch.h>
 #ifdef PATRON_TEST_HAVE_SQLITE
 #include <patron/sqlite.h>
 #endif

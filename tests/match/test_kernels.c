@@ -292,7 +292,7 @@ static void test_query(void **state)
     patron__match_rec *recs = calloc(N, sizeof *recs);
     patron__match_query *q = malloc(sizeof *q);
     patron__match_config cfg;
-    patron__match_tf tf = {fake_count, NULL, 1000};
+    patron__match_tf tf = {fake_count, NULL, 1000, NULL};
     size_t n = 0, pairs = 0;
     (void)state;
     assert_non_null(recs);

@@ -51,6 +51,7 @@ static int decide_tf(const struct person *a, const struct person *b, patron__mat
     tf.count = freq_count;
     tf.ctx = (void *)fr;
     tf.n = fr ? fr->n : 0;
+    tf.counts = NULL; /* the callback, not per-record counts */
     norm(&ra, a);
     norm(&rb, b);
     d = patron__match_score_tf(res, &ra, &rb, &cfg, fr ? &tf : NULL);
@@ -480,7 +481,7 @@ static int decide_names(const struct person *a, const struct person *b, patron__
 {
     patron__match_rec ra, rb;
     patron__match_config cfg;
-    patron__match_tf tf = { name_count, (void *)fr, fr->n };
+    patron__match_tf tf = { name_count, (void *)fr, fr->n, NULL };
     int d;
 
     patron__match_config_default(&cfg);

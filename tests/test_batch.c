@@ -1,0 +1,322 @@
+/* The lean batch path (patron/batch.h) against the store path: the same
+ * customers created in a memory store and deduplicated with
+ * patron_db_dedupe, and added to a batch and run — the same refusals with
+ * the same messages, the same ids and numbers, the same pairs, scores,
+ * decisions, clusters and households.  On the generator's data (a CSV
+ * path as the first argument) and on rows with bad values.
+ *
+ *   test_batch GENERATED.csv */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <patron/batch.h>
+#include <patron/memory.h>
+
+#include "csv.h"
+
+static const char *csv_path;
+
+enum { C_ID, C_FIRST, C_LAST, C_COMPANY, C_STREET, C_POSTAL, C_CITY, C_COUNTRY, C_EMAIL, C_PHONE, C_BIRTH,
+       C_NUMBER, C_LOGIN, C_BILLING, C_N };
+
+/* One row as a customer: field values by column (NULL: not set). */
+static patron_customer *make(const char *const v[C_N])
+{
+    static const int fields[C_N] = { PATRON_F_EXTERNAL_ID, PATRON_F_FIRST_NAME, PATRON_F_LAST_NAME,
+                                     PATRON_F_COMPANY, -1, -1, -1, -1, PATRON_F_EMAIL, PATRON_F_PHONE,
+                                     PATRON_F_BIRTH_DATE, PATRON_F_NUMBER, PATRON_F_LOGIN_USER, -1 };
+    patron_customer *c;
+    size_t a;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    /* the setters check too: a refused value stays unset here, and the
+     * stores see the same customer either way */
+    for (int i = 0; i < C_N; i++)
+        if (fields[i] > 0 && v[i] && v[i][0])
+            (void)patron_customer_set(c, fields[i], v[i]);
+    if (v[C_STREET] || v[C_POSTAL] || v[C_CITY]) {
+        assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+        (void)patron_customer_address_set(c, a, PATRON_A_STREET, v[C_STREET]);
+        (void)patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, v[C_POSTAL]);
+        (void)patron_customer_address_set(c, a, PATRON_A_CITY, v[C_CITY]);
+        if (v[C_COUNTRY] && v[C_COUNTRY][0])
+            (void)patron_customer_address_set(c, a, PATRON_A_COUNTRY, v[C_COUNTRY]);
+        if (v[C_BILLING])
+            assert_int_equal(patron_customer_address_set(c, a, PATRON_A_BILLING, v[C_BILLING]), PATRON_OK);
+    }
+    return c;
+}
+
+typedef struct both {
+    patron_db *db, *cfg;
+    patron_batch *b;
+    size_t created, refused;
+} both;
+
+static void both_open(both *t)
+{
+    memset(t, 0, sizeof *t);
+    assert_int_equal(patron_db_open_memory(&t->db, NULL), PATRON_OK);
+    assert_int_equal(patron_db_open_memory(&t->cfg, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&t->b, t->cfg), PATRON_OK);
+}
+
+/* The row into both; the outcomes must agree. */
+static void both_add(both *t, const char *const v[C_N])
+{
+    patron_customer *c1 = make(v), *c2 = make(v);
+    patron_status s1 = patron_db_create(t->db, c1), s2 = patron_batch_add(t->b, c2);
+    assert_int_equal(s2, s1);
+    if (s1 == PATRON_OK) {
+        const char *n1 = patron_customer_get(c1, PATRON_F_NUMBER), *n2 = patron_customer_get(c2, PATRON_F_NUMBER);
+        assert_true(patron_customer_id(c1) == patron_customer_id(c2));
+        assert_non_null(n1);
+        assert_non_null(n2);
+        assert_string_equal(n2, n1);
+        assert_string_equal(patron_batch_errmsg(t->b), "");
+        t->created++;
+    } else {
+        assert_string_equal(patron_batch_errmsg(t->b), patron_db_errmsg(t->db));
+        t->refused++;
+    }
+    patron_customer_free(c1);
+    patron_customer_free(c2);
+}
+
+/* Both results, pair by pair, cluster by cluster. */
+static size_t both_compare(both *t, patron_match_mode mode)
+{
+    patron_pairs *p1, *p2;
+    size_t n;
+    assert_int_equal(patron_db_dedupe(t->db, &p1, mode), PATRON_OK);
+    assert_int_equal(patron_batch_run(t->b, &p2, mode), PATRON_OK);
+    n = patron_pairs_count(p1);
+    assert_int_equal(patron_pairs_count(p2), n);
+    for (size_t i = 0; i < n; i++) {
+        int64_t a1, b1, a2, b2;
+        double s1, s2;
+        patron_decision d1, d2;
+        assert_int_equal(patron_pairs_get(p1, &a1, &b1, &s1, &d1, i), PATRON_OK);
+        assert_int_equal(patron_pairs_get(p2, &a2, &b2, &s2, &d2, i), PATRON_OK);
+        assert_true(a1 == a2 && b1 == b2);
+        assert_true(s1 == s2);
+        assert_int_equal(d2, d1);
+        assert_true(patron_pairs_cluster(p1, a1) == patron_pairs_cluster(p2, a1));
+        assert_true(patron_pairs_household(p1, b1) == patron_pairs_household(p2, b1));
+    }
+    /* once per batch */
+    patron_pairs_free(p2);
+    assert_int_equal(patron_batch_run(t->b, &p2, mode), PATRON_E_STATE);
+    assert_null(p2);
+    patron_pairs_free(p1);
+    return n;
+}
+
+static void both_close(both *t)
+{
+    patron_batch_free(t->b);
+    patron_db_close(t->db);
+    patron_db_close(t->cfg);
+}
+
+/* Every row of the generator's file, and every 40th row again with a
+ * fault: a date that is none, a broken email, the previous row's id, a
+ * login or number given twice, a number the counter gives later, a
+ * company's billing address without a company.  (A value the setters refuse never reaches
+ * either: both see the customer without it.) */
+static void run_file(patron_match_mode mode, bool faults, size_t *pairs_out, size_t *refused_out)
+{
+    FILE *fp = fopen(csv_path, "rb");
+    csv_reader *r = NULL;
+    csv_record rec;
+    int col[C_N];
+    static const char *const names[C_N] = { "id", "first_name", "last_name", "company", "street", "postal_code",
+                                            "city", "country", "email", "phone", "birth_date", "number", "login",
+                                            "billing" };
+    char prev_id[64] = "";
+    size_t row = 0;
+    both t;
+    assert_non_null(fp);
+    assert_true(csv_reader_open(&r, fp, ',') >= 0);
+    assert_true(csv_read(r, &rec) > 0);
+    for (int i = 0; i < C_N; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < rec.n; j++)
+            if (strcmp(rec.fields[j], names[i]) == 0)
+                col[i] = (int)j;
+    }
+    both_open(&t);
+    for (;;) {
+        const char *v[C_N];
+        char num[32], login[32];
+        int k = csv_read(r, &rec);
+        assert_true(k >= 0);
+        if (k == 0)
+            break;
+        if (rec.error)
+            continue;
+        for (int i = 0; i < C_N; i++)
+            v[i] = col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : NULL;
+        row++;
+        if (faults && row % 40 == 0) {
+            switch ((row / 40) % 7) {
+            case 0: v[C_BIRTH] = "1984-19-05"; break;
+            case 1: v[C_EMAIL] = "not an address"; break;
+            case 2: v[C_ID] = prev_id; break;
+            case 3: /* a login twice: the second time refused */
+                snprintf(login, sizeof login, "user%zu", row / 80);
+                v[C_LOGIN] = login;
+                break;
+            case 4: /* a number the counter will reach: it skips it */
+                snprintf(num, sizeof num, "%06zu", row + 3);
+                v[C_NUMBER] = num;
+                break;
+            case 5: /* a number given before */
+                v[C_NUMBER] = "000002";
+                break;
+            case 6: /* a company's billing address without a company: refused
+                     * by create's check of the whole record */
+                v[C_BILLING] = "company";
+                v[C_COMPANY] = NULL;
+                break;
+            }
+        }
+        both_add(&t, v);
+        if (v[C_ID] && v[C_ID] != prev_id)
+            snprintf(prev_id, sizeof prev_id, "%s", v[C_ID]);
+    }
+    csv_reader_free(r);
+    fclose(fp);
+    assert_true(t.created > 1000);
+    assert_int_equal(patron_batch_count(t.b), t.created);
+    *pairs_out = both_compare(&t, mode);
+    *refused_out = t.refused;
+    both_close(&t);
+}
+
+static void test_generated_fields(void **state)
+{
+    size_t pairs, refused;
+    (void)state;
+    run_file(PATRON_MATCH_FIELDS, false, &pairs, &refused);
+    assert_true(pairs > 100); /* the generator's duplicates are found */
+    assert_int_equal(refused, 0);
+    printf("generated data, field mode: %zu pairs, identical\n", pairs);
+}
+
+static void test_generated_email(void **state)
+{
+    size_t pairs, refused;
+    (void)state;
+    run_file(PATRON_MATCH_EMAIL, false, &pairs, &refused);
+    assert_true(pairs > 10);
+    printf("generated data, email mode: %zu pairs, identical\n", pairs);
+}
+
+static void test_bad_rows(void **state)
+{
+    size_t pairs, refused;
+    (void)state;
+    run_file(PATRON_MATCH_FIELDS, true, &pairs, &refused);
+    assert_true(refused > 10);
+    assert_true(pairs > 100);
+    printf("with bad rows: %zu refused alike, %zu pairs, identical\n", refused, pairs);
+}
+
+/* Declared identifiers come from the store the batch was made from. */
+static void test_identifier_config(void **state)
+{
+    patron_db *db, *cfg;
+    patron_batch *b;
+    patron_pairs *p1, *p2;
+    const char *const rows[3][3] = { { "Anna", "Schmidt", "K-1" }, { "Anne", "Schmitt", "K-1" },
+                                     { "Berta", "Huber", "K-2" } };
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_db_open_memory(&cfg, NULL), PATRON_OK);
+    assert_int_equal(patron_db_match_config_identifier_add(db, "card"), PATRON_OK);
+    assert_int_equal(patron_db_match_config_identifier_add(cfg, "card"), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, cfg), PATRON_OK);
+    for (int i = 0; i < 3; i++) {
+        patron_customer *c1, *c2;
+        size_t a;
+        assert_int_equal(patron_customer_new(&c1), PATRON_OK);
+        assert_int_equal(patron_customer_set(c1, PATRON_F_FIRST_NAME, rows[i][0]), PATRON_OK);
+        assert_int_equal(patron_customer_set(c1, PATRON_F_LAST_NAME, rows[i][1]), PATRON_OK);
+        assert_int_equal(patron_customer_prop_set(c1, "card", rows[i][2]), PATRON_OK);
+        assert_int_equal(patron_customer_address_add(c1, &a), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(c1, a, PATRON_A_CITY, i == 1 ? "Bonn" : "Köln"), PATRON_OK);
+        assert_int_equal(patron_customer_clone(c1, &c2), PATRON_OK);
+        assert_int_equal(patron_db_create(db, c1), PATRON_OK);
+        assert_int_equal(patron_batch_add(b, c2), PATRON_OK);
+        patron_customer_free(c1);
+        patron_customer_free(c2);
+    }
+    assert_int_equal(patron_db_dedupe(db, &p1, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_batch_run(b, &p2, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_true(patron_pairs_count(p1) >= 1); /* found through the card alone */
+    assert_int_equal(patron_pairs_count(p2), patron_pairs_count(p1));
+    for (size_t i = 0; i < patron_pairs_count(p1); i++) {
+        int64_t a1, b1, a2, b2;
+        double s1, s2;
+        assert_int_equal(patron_pairs_get(p1, &a1, &b1, &s1, NULL, i), PATRON_OK);
+        assert_int_equal(patron_pairs_get(p2, &a2, &b2, &s2, NULL, i), PATRON_OK);
+        assert_true(a1 == a2 && b1 == b2 && s1 == s2);
+    }
+    /* no more adds after the run */
+    {
+        patron_customer *c;
+        assert_int_equal(patron_customer_new(&c), PATRON_OK);
+        assert_int_equal(patron_batch_add(b, c), PATRON_E_STATE);
+        assert_int_equal(patron_customer_id(c), 0);
+        patron_customer_free(c);
+    }
+    patron_pairs_free(p1);
+    patron_pairs_free(p2);
+    patron_batch_free(b);
+    patron_db_close(db);
+    patron_db_close(cfg);
+}
+
+static void test_empty_and_null(void **state)
+{
+    patron_db *db;
+    patron_batch *b;
+    patron_pairs *p;
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(NULL, db), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_new(&b, NULL), PATRON_E_INVALID);
+    assert_null(b);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    assert_int_equal(patron_batch_add(b, NULL), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_run(b, NULL, PATRON_MATCH_FIELDS), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_run(b, &p, (patron_match_mode)7), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_pairs_count(p), 0);
+    patron_pairs_free(p);
+    patron_batch_free(b);
+    patron_batch_free(NULL);
+    patron_db_close(db);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generated_fields), cmocka_unit_test(test_generated_email),
+        cmocka_unit_test(test_bad_rows),         cmocka_unit_test(test_identifier_config),
+        cmocka_unit_test(test_empty_and_null),
+    };
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_batch GENERATED.csv\n");
+        return 2;
+    }
+    csv_path = argv[1];
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
