@@ -913,6 +913,12 @@ static void *pair_thread(void *arg)
     job *j = arg;
     const batch *b = j->b;
     size_t s = j->from, pf1 = s, pf2 = s, pf3 = s;
+    /* One record against the rest of its block: its pattern masks are
+     * built once (patron__match_score_q, the same scores as
+     * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
+    patron__match_query *q = patron__malloc(sizeof *q);
+    if (!q)
+        j->oom = true;
     while (s < j->to && !j->oom) {
         size_t e = s + 1;
         uint64_t h = b->ent[s].hash;
@@ -936,6 +942,7 @@ static void *pair_thread(void *arg)
             break;
         }
         for (size_t x = s; x < e && !j->oom; x++) {
+            bool q_ready = false;
             const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
             for (size_t y = x + 1; y < e; y++) {
                 uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
@@ -944,12 +951,16 @@ static void *pair_thread(void *arg)
                  * the pair when they share one below h */
                 if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
                     continue;
+                if (!q_ready) {
+                    patron__match_query_init(q, b->rp[ra]);
+                    q_ready = true;
+                }
                 if (b->tfc) {
                     patron__match_tf tf = b->tf;
                     tf.counts = b->tfc + b->tfoff[ra];
-                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, &tf);
+                    patron__match_score_q(&r, q, b->rp[rb], &b->cfg, &tf);
                 } else {
-                    patron__match_score_tf(&r, b->rp[ra], b->rp[rb], &b->cfg, NULL);
+                    patron__match_score_q(&r, q, b->rp[rb], &b->cfg, NULL);
                 }
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
@@ -972,6 +983,7 @@ static void *pair_thread(void *arg)
         }
         s = e;
     }
+    patron__free(q);
     patron__free(j->kb);
     patron__free(j->ko);
     j->kb = NULL;
