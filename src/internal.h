@@ -414,5 +414,8 @@ size_t patron__matches_n(const patron_matches *m, const patron__cand **cands);
 patron_status patron__plan_new_in_tx(patron_db *db, patron_merge_plan **out, int64_t survivor_id,
                                      const int64_t *dup_ids, size_t n_dups, int policy);
 patron_status patron__merge_in_tx(patron_db *db, patron_merge_plan *p, int64_t *journal_id);
+/* The one-line summary of a journal payload, from its "summary" line; never
+ * anything else of it (it holds before-images).  "" if none; NULL: no memory. */
+char *patron__journal_summary(const char *payload);
 
 #endif

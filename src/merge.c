@@ -1926,11 +1926,9 @@ struct patron_journal {
     bool oom;
 };
 
-/* The one-line summary of an entry, from the payload's "summary" line; never
- * anything else of the payload (it holds before-images). */
-static char *entry_summary(const patron_journal_entry *e)
+char *patron__journal_summary(const char *payload)
 {
-    const char *sum = e->payload ? strstr(e->payload, "\nsummary ") : NULL;
+    const char *sum = payload ? strstr(payload, "\nsummary ") : NULL;
     const char *s, *end;
     if (!sum)
         return patron__strdup("");
@@ -1960,7 +1958,7 @@ static int keep_entry(void *ctx, const patron_journal_entry *e)
     it->customer_id = e->customer_id;
     it->undone_by = e->undone_by;
     it->kind = patron__strdup(e->kind ? e->kind : "");
-    it->summary = entry_summary(e);
+    it->summary = patron__journal_summary(e->payload);
     j->n++;
     if (!it->kind || !it->summary) {
         j->oom = true;

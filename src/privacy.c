@@ -163,17 +163,6 @@ static bool payload_names(const person *p, const char *payload)
     return false;
 }
 
-static char *summary_of(const char *payload)
-{
-    const char *sum = payload ? strstr(payload, "\nsummary ") : NULL;
-    const char *s, *end;
-    if (!sum)
-        return patron__strdup("");
-    s = sum + 9;
-    end = strchr(s, '\n');
-    return patron__strndup(s, end ? (size_t)(end - s) : strlen(s));
-}
-
 static int take_entry(void *ctx, const patron_journal_entry *e)
 {
     jscan *js = ctx;
@@ -196,7 +185,7 @@ static int take_entry(void *ctx, const patron_journal_entry *e)
     n->customer_id = e->customer_id;
     n->undone_by = e->undone_by;
     n->kind = patron__strdup(e->kind ? e->kind : "");
-    n->summary = summary_of(e->payload);
+    n->summary = patron__journal_summary(e->payload);
     if (!n->kind || !n->summary) {
         patron__free(n->kind);
         patron__free(n->summary);
