@@ -734,6 +734,17 @@ class Groups:
 
 # ---- the handle ------------------------------------------------------------------
 
+
+def _take_open_message(L: Any, msg: c_void_p) -> Optional[str]:
+    """The message a store's open left in ``msg`` (freed here), or None."""
+    if not msg.value:
+        return None
+    from ctypes import string_at
+    text = string_at(msg.value).decode("utf-8", "replace")
+    L.patron_free(msg.value)
+    return text or None
+
+
 class Db(_Handle):
     """A handle on a store (patron_db).  Open it with :meth:`open` (or
     :meth:`memory`, :meth:`sqlite`, :meth:`postgres`, :meth:`from_store`); close it with
@@ -793,11 +804,7 @@ class Db(_Handle):
         try:
             L.patron_db_open_sqlite(byref(out), byref(store), byref(msg), enc(path), byref(opts))
         except PatronError as e:
-            text = None
-            if msg.value:
-                from ctypes import string_at
-                text = string_at(msg.value).decode("utf-8", "replace")
-                L.patron_free(msg.value)
+            text = _take_open_message(L, msg)
             if text:
                 e.message = "%s: %s" % (path, text)
                 e.args = (e.message,)
@@ -841,14 +848,11 @@ class Db(_Handle):
         try:
             L.patron_db_open_postgres(byref(out), byref(store), byref(msg), enc(conninfo), byref(opts))
         except PatronError as e:
-            if msg.value:
-                from ctypes import string_at
-                text = string_at(msg.value).decode("utf-8", "replace")
-                L.patron_free(msg.value)
-                if text:
-                    # the conninfo is not repeated: it may hold a password
-                    e.message = "PostgreSQL store: %s" % text
-                    e.args = (e.message,)
+            text = _take_open_message(L, msg)
+            if text:
+                # the conninfo is not repeated: it may hold a password
+                e.message = "PostgreSQL store: %s" % text
+                e.args = (e.message,)
             raise
         return cls(out.value, pg_store=store.value)  # type: ignore[arg-type]
 
