@@ -781,9 +781,12 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                 cmp_plain(ps, x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
                 cmp_plain(pd, x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
                 l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
-            /* a house number agrees only on the same street */
+            /* a house number agrees only on the same street; the same
+             * number on two streets says nothing either way (a typo or a
+             * replaced street name beside it, or a coincidence): no
+             * evidence, not a second disagreement beside the street's */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
-                l1 = PATRON__ML_DIFFERENT;
+                l1 = l1 == PATRON__ML_EXACT ? PATRON__ML_MISSING : PATRON__ML_DIFFERENT;
             s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
                        cfg->weight[PATRON__MF_ADDITION][l2] +
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
@@ -986,7 +989,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
-    int lf, ll, f, le, li, wi, half_swap = 0;
+    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0;
     double s = 0, name_lift = 0;
 
     memset(r, 0, sizeof *r);
@@ -1026,6 +1029,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             lf = PATRON__ML_SWAPPED;
             ll = PATRON__ML_DIFFERENT;
             half_swap = 1;
+            /* a whole name (no initial) stands in the other field: the
+             * pair shares a name, only its field differs ("Harrison
+             * Capurso" / "Capurso Ruby") - not another given name under
+             * one last name, the household's pattern */
+            whole_swap = x1 ? !patron__match_is_initials(a->first) && !patron__match_is_initials(b->last)
+                            : !patron__match_is_initials(a->last) && !patron__match_is_initials(b->first);
         }
     }
     if (lf == PATRON__ML_SWAPPED) {
@@ -1144,6 +1153,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
         int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
+        /* another given name as the household rule reads it: a whole name
+         * in the other field is a shared name, not another person's */
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
         /* Given names that are not the same name written otherwise: one
          * shared token of several given names ("Irmgard Ilse" / "Ilse"), a
          * short form or variant (Ilse / Elisabeth, Conrad / Konrad), a
@@ -1169,7 +1181,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                 r->decision = PATRON__MATCH_REVIEW;
                 r->rule = PATRON__MATCH_RULE_OTHER_NAMES;
             }
-        } else if (other_first && !birth_agrees && !ident_agrees &&
+        } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
                    r->decision != PATRON__MATCH_DISTINCT && lf != PATRON__ML_SWAPPED &&
@@ -1180,7 +1192,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
-        } else if (other_first && !birth_agrees && !ident_agrees &&
+        } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
                    (r->decision != PATRON__MATCH_DISTINCT ||

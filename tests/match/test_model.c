@@ -341,6 +341,64 @@ static void test_swapped_names_with_an_initial(void **state)
     assert_int_not_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
 }
 
+/* One whole name in the other field ("Schmidt Peter" / "Anna Schmidt"):
+ * the pair shares that name, written in the other field, beside a given
+ * name that differs; that is not the household pattern (one last name,
+ * another given name), so the household rule does not decide it.  An
+ * initial in the other field ("S." / "Schmidt") is too weak to count as a
+ * shared name: beside another given name at one address it stays a
+ * household. */
+static void test_half_swap_of_a_whole_name_is_no_household(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    b.first = "Schmidt";
+    b.last = "Peter";
+    b.email = NULL;
+    b.phone = NULL;
+    decide_tf(&anna, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_HOUSEHOLD);
+    assert_int_not_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+
+    /* Peter Schmidt / "S." Peter's wife Anna: an initial in the other
+     * field, another given name, one address: the household */
+    a.first = "Peter";
+    a.last = "Schmidt";
+    a.email = NULL;
+    a.phone = NULL;
+    b.first = "S.";
+    b.last = "Anna";
+    decide_tf(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_MERGE);
+}
+
+/* A house number agrees only on the same street, and the same number on
+ * two streets is no evidence either way: not a second disagreement beside
+ * the street's (a person whose street was written otherwise, or replaced,
+ * keeps the number). */
+static void test_same_number_on_another_street_is_neutral(void **state)
+{
+    patron__match_result r1, r2;
+    struct person b = anna, c = anna;
+    (void)state;
+    b.street = "Goethestra\xc3\x9f" "e 5";
+    c.street = "Goethestra\xc3\x9f" "e 7";
+    decide_tf(&anna, &b, &r1, NULL);
+    decide_tf(&anna, &c, &r2, NULL);
+    assert_int_equal(r1.field[PATRON__MF_STREET].level, PATRON__ML_DIFFERENT);
+    assert_int_equal(r1.field[PATRON__MF_NUMBER].level, PATRON__ML_MISSING);
+    assert_true(r1.field[PATRON__MF_NUMBER].weight == 0.0);
+    assert_int_equal(r2.field[PATRON__MF_NUMBER].level, PATRON__ML_DIFFERENT);
+    assert_true(r2.field[PATRON__MF_NUMBER].weight < 0);
+    /* the neutral number never scores above the agreeing one */
+    assert_true(r1.score >= r2.score);
+}
+
 /* At one address, a given name that may be this one garbled beyond a typo
  * (Racxe / Rachel, "Ssha Un" / Shaun) is shown for review, not filed away
  * as a household and not merged (the household rule holds it back from
@@ -663,6 +721,8 @@ int main(void)
         cmocka_unit_test(test_packstation_is_no_move),
         cmocka_unit_test(test_rule_other_names_variant_and_phonetic),
         cmocka_unit_test(test_swapped_names_with_an_initial),
+        cmocka_unit_test(test_half_swap_of_a_whole_name_is_no_household),
+        cmocka_unit_test(test_same_number_on_another_street_is_neutral),
         cmocka_unit_test(test_garbled_given_name_is_review_not_household),
         cmocka_unit_test(test_identifier_typo_agrees),
         cmocka_unit_test(test_role_mailbox_is_no_personal_evidence),
