@@ -7,6 +7,7 @@
 #include "match.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -321,18 +322,10 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
  * forms of one name are two people, not a typo. */
-static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
+static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
 {
-    const char *s = a, *l = b;
-    size_t ls = la, ll = lb;
     char e;
 
-    if (la > lb) {
-        s = b;
-        ls = lb;
-        l = a;
-        ll = la;
-    }
     if (ll != ls + 1 || memcmp(s, l, ls) != 0)
         return 0;
     /* a male form ends in a consonant (Jan, Paul, Simon, Daniel), or is
@@ -341,6 +334,38 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
         return 0;
     e = l[ll - 1];
     return e == 'a' || e == 'e' || (e == 's' && ls > 0 && s[ls - 1] == 'a');
+}
+
+/* The other ways German (and Latin) names form the female from the male:
+ * a stem of at least three letters, the male ending, the female ending.
+ * Peter/Petra, Stefan/Stefanie, Josef/Josefine, Ulrich/Ulrike,
+ * Julius/Julia, Mario/Maria: another person, never a typo. */
+static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
+{
+    static const char *const pairs[][2] = {
+        { "", "ie" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
+        if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
+            continue;
+        if (memcmp(m + lm - sm, pairs[i][0], sm) != 0 || memcmp(f + lf - sf, pairs[i][1], sf) != 0 ||
+            memcmp(m, f, lm - sm) != 0)
+            continue;
+        /* a plain appended ending: the male form ends in a consonant
+         * (Stefan / Stefanie; not "Mari" / "Marie", a letter lost) */
+        if (sm == 0 && strchr("aeiouy", m[lm - 1]))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > lb ? gender_suffix(b, lb, a, la) : gender_suffix(a, la, b, lb))
+        return 1;
+    return gender_stem(a, la, b, lb) || gender_stem(b, lb, a, la);
 }
 
 static int first_token_eq(const char *a, const char *b)
@@ -573,6 +598,57 @@ static int freemail(const char *email)
     return 0;
 }
 
+/* Letters of s up to `stop` (or its end) without blanks and separators,
+ * into out (cap bytes); -1 when s holds a digit or does not fit. */
+static int letters_of(char *out, size_t cap, const char *s, char stop)
+{
+    size_t n = 0;
+
+    for (; *s && *s != stop; s++) {
+        if (*s >= '0' && *s <= '9')
+            return -1;
+        if (*s == ' ' || *s == '.' || *s == '_' || *s == '-')
+            continue;
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* A mailbox whose local part is nothing but the owner's name (thomas.mueller@,
+ * tmueller@, mueller.thomas@, thomas@): namesakes build the same one, so
+ * beside an agreeing name it repeats the name rather than adding a person's
+ * own evidence.  One with digits or anything else in it does not. */
+static int name_built_mailbox(const char *email, const char *first, const char *last)
+{
+    char loc[PATRON__MATCH_BUF], f[PATRON__MATCH_BUF], l[PATRON__MATCH_BUF], x[3 * PATRON__MATCH_BUF];
+    size_t nf;
+    int nl;
+
+    if (!strchr(email, '@') || letters_of(loc, sizeof loc, email, '@') <= 0)
+        return 0;
+    nf = strcspn(first, " "); /* the first given name */
+    if (nf == 0 || nf >= sizeof f || (nl = letters_of(l, sizeof l, last, '\0')) <= 0)
+        return 0;
+    memcpy(f, first, nf);
+    f[nf] = '\0';
+    if (strcmp(loc, f) == 0 || strcmp(loc, l) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%s", f, l);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%s", l, f);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%c%s", f[0], l);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%c", l, f[0]);
+    return strcmp(loc, x) == 0;
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -632,6 +708,12 @@ static int cmp_birth(uint32_t a, uint32_t b)
 }
 
 /* ---- scoring ---------------------------------------------------------------------- */
+
+/* A field weight from which on an agreement is one person's own evidence
+ * (see the full name's lift in score()): a mailbox or phone held by a few
+ * (an info@ or a switchboard held by many falls below it), a birth date, an
+ * identifier: 3 bits, 8 times likelier for one person than for two. */
+#define OWN_EVIDENCE_MIN 3.0
 
 /* A delivery point, not where anyone lives: a Packstation, a post office
  * (Postfiliale), a parcel shop, a post-office box.  (Normalised street:
@@ -1024,15 +1106,24 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             s -= r->name_address_cut;
         }
     }
-    /* The full name's rarity (full_name_tf) is a reason to look, not to
-     * merge: it lifts a pair up to REVIEW at most, and only as far as the
-     * name and address ceiling leaves room. */
+    /* The full name's rarity (full_name_tf) on its own is a reason to
+     * look, not to merge: it lifts a pair up to REVIEW at most, and only as
+     * far as the name and address ceiling leaves room.  Beside evidence of
+     * one person's own (a mailbox or phone that few hold, a birth date, an
+     * identifier) it counts in full: a rare name and a rare mailbox at two
+     * addresses is a move, a common name and a shared mailbox is not (the
+     * name gains nothing, the mailbox lost its weight to its holders). */
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
+        int own = 0;
+        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
+            if (f != PATRON__MF_COMPANY && r->field[f].weight >= OWN_EVIDENCE_MIN &&
+                !(f == PATRON__MF_EMAIL && name_built_mailbox(a->email, a->first, a->last)))
+                own = 1;
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
-        if (name_lift > room)
+        if (!own && name_lift > room)
             name_lift = room;
         if (name_lift > 0) {
             lift_names(r, name_lift);
