@@ -1156,6 +1156,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         /* another given name as the household rule reads it: a whole name
          * in the other field is a shared name, not another person's */
         int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
+        /* one building (street and number agree) and one last name */
+        int one_family_building = same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
+                                  (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);
         /* Given names that are not the same name written otherwise: one
          * shared token of several given names ("Irmgard Ilse" / "Ilse"), a
          * short form or variant (Ilse / Elisabeth, Conrad / Konrad), a
@@ -1195,9 +1198,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
-                   (r->decision != PATRON__MATCH_DISTINCT ||
-                    (same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
-                     (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL)))) {
+                   (r->decision != PATRON__MATCH_DISTINCT || one_family_building)) {
             /* (a) a household: same address (or the household's mailbox or
              * phone), another given name, no agreeing birth date (an
              * agreeing one says it is one person after all; twins are the
@@ -1206,6 +1207,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+            /* ... but a household is one last name and other given names:
+             * where one record has no last name, that it is another person
+             * of one family is not known - a person looks (the rule still
+             * holds the pair back from MERGE) */
+            if (ll == PATRON__ML_MISSING)
+                r->decision = PATRON__MATCH_REVIEW;
         } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
             /* (c) one name and nothing else in common (a Packstation and
              * a missing mailbox beside a home; the only link of the batch's

@@ -377,6 +377,27 @@ static void test_half_swap_of_a_whole_name_is_no_household(void **state)
     assert_int_not_equal(r.decision, PATRON__MATCH_MERGE);
 }
 
+/* The household verdict says "another person of one family": one last
+ * name, another given name.  Where one record has no last name that is not
+ * known; the pair is shown for review (and still never merged). */
+static void test_household_needs_a_last_name(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.email = b.email = NULL;
+    a.phone = b.phone = NULL;
+    b.first = "Peter";
+    b.last = NULL;
+    decide_tf(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_MISSING);
+    assert_int_equal(r.decision, PATRON__MATCH_REVIEW);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    /* with the last name, the household */
+    b.last = anna.last;
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+}
+
 /* A house number agrees only on the same street, and the same number on
  * two streets is no evidence either way: not a second disagreement beside
  * the street's (a person whose street was written otherwise, or replaced,
@@ -723,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_swapped_names_with_an_initial),
         cmocka_unit_test(test_half_swap_of_a_whole_name_is_no_household),
         cmocka_unit_test(test_same_number_on_another_street_is_neutral),
+        cmocka_unit_test(test_household_needs_a_last_name),
         cmocka_unit_test(test_garbled_given_name_is_review_not_household),
         cmocka_unit_test(test_identifier_typo_agrees),
         cmocka_unit_test(test_role_mailbox_is_no_personal_evidence),
