@@ -396,6 +396,59 @@ static int token_overlap(const char *a, const char *b)
     return 0;
 }
 
+static int role_mailbox(const char *email);
+
+/* `tok` (len bytes) is one of the blank-separated tokens of `names`, or
+ * close to one (a typo, a short form: Steffi / Stefanie, Flo / Florian) */
+static int near_a_name(const char *tok, size_t len, const char *names)
+{
+    const char *p = names;
+
+    while (*p) {
+        size_t lp = strcspn(p, " ");
+        if (lp >= 2 && (memcmp(p, tok, lp < len ? lp : len) == 0 ||
+                        patron__match_jaro_winkler(p, lp, tok, len) >= 0.8))
+            return 1;
+        p += lp;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* An initial's own mailbox may spell out the given name it stands for:
+ * "J. Frank, jens1960@..." is Jens, not Johanna.  1 when the local part of
+ * `ini`'s mailbox has a word of three letters or more that begins with the
+ * initial and is neither near `full`'s given names nor near a last name
+ * of either record (frank.j@, j.frank@ say nothing); a mailbox the two
+ * records share, or a role mailbox (info@), says nothing either. */
+static int mailbox_names_another(const patron__match_rec *ini, const patron__match_rec *full)
+{
+    const char *e = ini->email, *at, *p;
+
+    if (!ini->email_len || !ini->first[0] || full->first_initials || role_mailbox(e))
+        return 0; /* (two initials: nothing to tell the mailbox's name from) */
+    if (full->email_len == ini->email_len && memcmp(full->email, e, ini->email_len) == 0)
+        return 0;
+    at = strchr(e, '@');
+    if (!at)
+        return 0;
+    for (p = e; p < at;) {
+        const char *t;
+        size_t len;
+        while (p < at && !(*p >= 'a' && *p <= 'z'))
+            p++;
+        for (t = p; t < at && *t >= 'a' && *t <= 'z'; t++)
+            ;
+        len = (size_t)(t - p);
+        if (len >= 3 && p[0] == ini->first[0] && !near_a_name(p, len, full->first) &&
+            !near_a_name(p, len, full->last) && !near_a_name(p, len, ini->last))
+            return 1;
+        p = t;
+    }
+    return 0;
+}
+
 static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->first[0] || !b->first[0])
@@ -403,7 +456,10 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
     if (a->first_initials || b->first_initials) {
         const char *ini = a->first_initials ? a->first : b->first;
         const char *full = a->first_initials ? b->first : a->first;
-        return patron__match_initials_fit(ini, full) ? PATRON__ML_INITIAL : PATRON__ML_DIFFERENT;
+        if (!patron__match_initials_fit(ini, full))
+            return PATRON__ML_DIFFERENT;
+        return mailbox_names_another(a->first_initials ? a : b, a->first_initials ? b : a) ? PATRON__ML_DIFFERENT
+                                                                                            : PATRON__ML_INITIAL;
     }
     if (a->first_len == b->first_len && memcmp(a->first, b->first, a->first_len) == 0)
         return PATRON__ML_EXACT;

@@ -145,8 +145,13 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   and a pair judged household where one record has no last name is
 #   REVIEW (that it is another person of one family is not known):
 #   febrl4 any 0.9914 -> 0.9918; the German sets have no such pair.
+#   and an initial whose own mailbox spells another given name with that
+#   letter ("J. Frank", jens1960@ / Johanna Frank at one address) is another
+#   given name, not an initial that fits:
+#   german-20000-seed7  P 0.9909  R 0.9936  any 0.9952  review/1k 17.2
+#   (seed 8: P 0.9906 -> 0.9917; FEBRL and the life-event set unchanged)
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.989, "merge_recall": 0.993, "any_recall": 0.995},
+    "german-20000-seed7": {"merge_precision": 0.990, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
     LIFE: {"merge_precision": 0.975, "merge_recall": 0.698, "any_recall": 0.929},

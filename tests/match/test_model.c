@@ -398,6 +398,43 @@ static void test_household_needs_a_last_name(void **state)
     assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
 }
 
+/* An initial's own mailbox may spell out the name it stands for: "J.
+ * Frank" with jens1960@ is Jens, not Johanna Frank of the same address
+ * (another given name: the household); with j.frank@, frank.j@ or
+ * johanna.f@ the initial fits Johanna as before. */
+static void test_initial_resolved_by_its_mailbox(void **state)
+{
+    patron__match_result r;
+    struct person jo = {"Johanna", "Frank", "Industriestra\xc3\x9f" "e 10", "34117", "Kassel",
+                        "frank.johanna@outlook.de", NULL, NULL, NULL};
+    struct person j = jo;
+    static const char *const fits[] = {"j.frank@gmx.de", "frank.j@gmx.de", "johanna.f1960@gmx.de",
+                                       "jo.frank@gmx.de", NULL};
+    (void)state;
+    j.first = "J.";
+    j.email = "jens1960@gmx.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_MERGE);
+    decide_tf(&j, &jo, &r, NULL); /* either order */
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    for (int i = 0; fits[i]; i++) {
+        j.email = fits[i];
+        decide_tf(&jo, &j, &r, NULL);
+        assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_INITIAL);
+    }
+    /* two initials: the mailbox names Jens, the other side says nothing */
+    jo.first = "J.";
+    j.email = "jens1960@gmx.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_not_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    /* a role mailbox names no one */
+    jo.first = "Johanna";
+    j.email = "jobs@frank-bau.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_INITIAL);
+}
+
 /* A house number agrees only on the same street, and the same number on
  * two streets is no evidence either way: not a second disagreement beside
  * the street's (a person whose street was written otherwise, or replaced,
@@ -745,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_half_swap_of_a_whole_name_is_no_household),
         cmocka_unit_test(test_same_number_on_another_street_is_neutral),
         cmocka_unit_test(test_household_needs_a_last_name),
+        cmocka_unit_test(test_initial_resolved_by_its_mailbox),
         cmocka_unit_test(test_garbled_given_name_is_review_not_household),
         cmocka_unit_test(test_identifier_typo_agrees),
         cmocka_unit_test(test_role_mailbox_is_no_personal_evidence),
