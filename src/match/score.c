@@ -511,6 +511,24 @@ static int names_close(patron__match_pattern *pa, const char *a, const char *b)
     return typo_close(pa, a, la, b, lb, 0.92);
 }
 
+/* Two names clearly apart: no initial that fits, no shared token, more
+ * than two edits between them (the reading of "clearly differ" of the
+ * names rule; a typo, an initial or a double name is not apart). */
+static int names_apart(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+
+    if (!la || !lb)
+        return 0;
+    if (patron__match_is_initials(a) || patron__match_is_initials(b))
+        return !(patron__match_is_initials(a) ? patron__match_initials_fit(a, b) : patron__match_initials_fit(b, a));
+    if (token_overlap(a, b))
+        return 0;
+    if (la >= 3 && lb >= 3 && patron__match_osa(a, la, b, lb) <= 2)
+        return 0;
+    return 1;
+}
+
 /* The given names without their blanks ("ssha un" / "shaun"), compared
  * loosely: could one be a garbled form of the other?  Used only to tell a
  * household (another given name: Juergen / Sabine) from one person whose
@@ -1045,7 +1063,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
-    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0;
+    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0;
 
     memset(r, 0, sizeof *r);
@@ -1091,6 +1109,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * one last name, the household's pattern */
             whole_swap = x1 ? !patron__match_is_initials(a->first) && !patron__match_is_initials(b->last)
                             : !patron__match_is_initials(a->last) && !patron__match_is_initials(b->first);
+            /* ... and the two names left over: clearly apart, or one
+             * name garbled beyond a small typo? */
+            half_apart = x1 ? names_apart(a->last, b->first) : names_apart(a->first, b->last);
+            /* the name in the other field is only like the other (Peters /
+             * Peter, Günther / Günter), not the same */
+            half_near = x1 ? strcmp(a->first, b->last) != 0 : strcmp(a->last, b->first) != 0;
         }
     }
     if (lf == PATRON__ML_SWAPPED) {
@@ -1208,7 +1232,15 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                            (lp == PATRON__ML_EXACT || lp == PATRON__ML_PARTIAL ||
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
-        int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
+        /* a half swap whose shared name is only alike in the other field
+         * (Angelika Peters / Peter Meyer, Christian Günther / Meyer Günter)
+         * and whose two other names are clearly apart shares no name at
+         * all: two people for rule (b), unless the birth date agrees.  One
+         * name shared exactly in the other field (Harrison Capurso /
+         * Capurso Ruby) is left to the evidence. */
+        int other_last = ll == PATRON__ML_DIFFERENT &&
+                         (!half_swap || (half_apart && half_near && r->field[PATRON__MF_BIRTH].level != PATRON__ML_EXACT &&
+                                         r->field[PATRON__MF_BIRTH].level != PATRON__ML_PARTIAL));
         /* another given name as the household rule reads it: a whole name
          * in the other field is a shared name, not another person's */
         int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
@@ -1222,7 +1254,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
          * they are two people: a variant is a name of its own for the
          * colleague or the stranger who bears it. */
         int first_weak = other_first || lf == PATRON__ML_PARTIAL || lf == PATRON__ML_VARIANT ||
-                         lf == PATRON__ML_PHONETIC;
+                         lf == PATRON__ML_PHONETIC ||
+                         /* alike only by their common beginning (Maria /
+                          * Marianne, Christa / Christine): Jaro-Winkler's
+                          * prefix, not a typo */
+                         (lf == PATRON__ML_SIMILAR && names_apart(a->first, b->first));
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
         /* an identifier that agrees, or differs by one typo (two digits
          * transposed), says who it is */
