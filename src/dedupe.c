@@ -1607,6 +1607,10 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* patron_batch_add_many: per customer of a part, the result of its
+     * checks and its normalised form */
+    patron_status wst[CHUNK];
+    patron__match_rec *trec;
     uniq u;
     char prefix[17];
     unsigned width;
@@ -1679,6 +1683,7 @@ void patron_batch_free(patron_batch *b)
     patron__free(b->pend_ids);
     patron__free(b->kh);
     patron__free(b->nk);
+    patron__free(b->trec);
     patron__free(b->u.t);
     patron__free(b->u.arena);
     patron__free(b);
@@ -1731,15 +1736,99 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
     out[p] = '\0';
 }
 
-patron_status patron_batch_add(patron_batch *b, patron_customer *c)
+/* The checks of patron_db_create after the values (w: the checked copy of
+ * c, canonical forms kept): external reference and login name unique, then
+ * the customer number claimed or given; on success c gets its id (and the
+ * number given) and *id_out the id.  Refusals leave b->errmsg and change
+ * nothing; PATRON_E_NOMEM spends the batch. */
+static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, int64_t *id_out)
 {
-    patron_customer *w;
     patron_status st;
     const char *num, *login, *src, *ext;
     char *extkey = NULL, gen[64];
     size_t extlen = 0;
     uint64_t counter, h_ext = 0, h_login = 0, h_num;
     uslot *s;
+    int64_t id;
+    ext = w->f[PATRON_F_EXTERNAL_ID];
+    src = w->f[PATRON_F_EXTERNAL_SOURCE];
+    if (ext) { /* the key as the store's index has it: source, 0x1F, id */
+        size_t sn = src ? strlen(src) : 0, in = strlen(ext);
+        extlen = sn ? sn + 1 + in : in;
+        if (!(extkey = patron__malloc(extlen + 1))) {
+            b->broken = true;
+            return batch_error(b, PATRON_E_NOMEM, "out of memory");
+        }
+        if (sn) {
+            memcpy(extkey, src, sn);
+            extkey[sn] = '\x1f';
+        }
+        memcpy(extkey + (sn ? sn + 1 : 0), ext, in + 1);
+        h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
+        if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
+                             (long long)s->id);
+            goto out;
+        }
+    }
+    login = w->f[PATRON_F_LOGIN_USER];
+    if (login) {
+        h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
+        if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
+                             (long long)s->id);
+            goto out;
+        }
+    }
+    counter = b->counter;
+    num = w->f[PATRON_F_NUMBER];
+    if (num) {
+        h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
+        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
+            st = batch_error(b, PATRON_E_EXISTS,
+                             "customer number %s is taken or was given before; numbers are never reused", num);
+            goto out;
+        }
+    } else { /* the store's counter; manual numbers in its way skipped */
+        int tries;
+        for (tries = 0; tries < 10000; tries++) {
+            format_number(gen, b->prefix, b->width, ++counter);
+            h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
+            if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
+                break;
+        }
+        if (tries == 10000) {
+            st = batch_error(b, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+            goto out;
+        }
+        num = gen;
+    }
+    id = b->next_id;
+    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
+        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
+        (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
+        (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
+        /* the table may hold some of its values now: the batch is spent */
+        patron__cust_put(c, PATRON_F_ID, NULL);
+        if (num == gen)
+            patron__cust_put(c, PATRON_F_NUMBER, NULL);
+        b->broken = true;
+        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+        goto out;
+    }
+    b->counter = counter;
+    b->next_id++;
+    *id_out = id;
+    st = PATRON_OK;
+out:
+    patron__free(extkey);
+    return st;
+}
+
+patron_status patron_batch_add(patron_batch *b, patron_customer *c)
+{
+    patron_customer *w;
+    patron_status st;
     int64_t id;
     if (!b)
         return PATRON_E_INVALID;
@@ -1763,85 +1852,232 @@ patron_status patron_batch_add(patron_batch *b, patron_customer *c)
         batch_error(b, st, "%s", w->errmsg);
         goto fail;
     }
-    ext = w->f[PATRON_F_EXTERNAL_ID];
-    src = w->f[PATRON_F_EXTERNAL_SOURCE];
-    if (ext) { /* the key as the store's index has it: source, 0x1F, id */
-        size_t sn = src ? strlen(src) : 0, in = strlen(ext);
-        extlen = sn ? sn + 1 + in : in;
-        if (!(extkey = patron__malloc(extlen + 1))) {
-            st = batch_error(b, PATRON_E_NOMEM, "out of memory");
-            goto fail;
-        }
-        if (sn) {
-            memcpy(extkey, src, sn);
-            extkey[sn] = '\x1f';
-        }
-        memcpy(extkey + (sn ? sn + 1 : 0), ext, in + 1);
-        h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
-        if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
-            st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
-                             (long long)s->id);
-            goto fail;
-        }
-    }
-    login = w->f[PATRON_F_LOGIN_USER];
-    if (login) {
-        h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
-        if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
-            st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
-                             (long long)s->id);
-            goto fail;
-        }
-    }
-    counter = b->counter;
-    num = w->f[PATRON_F_NUMBER];
-    if (num) {
-        h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
-        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
-            st = batch_error(b, PATRON_E_EXISTS,
-                             "customer number %s is taken or was given before; numbers are never reused", num);
-            goto fail;
-        }
-    } else { /* the store's counter; manual numbers in its way skipped */
-        int tries;
-        for (tries = 0; tries < 10000; tries++) {
-            format_number(gen, b->prefix, b->width, ++counter);
-            h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
-            if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
-                break;
-        }
-        if (tries == 10000) {
-            st = batch_error(b, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
-            goto fail;
-        }
-        num = gen;
-    }
-    id = b->next_id;
-    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
-        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
-        (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
-        (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
-        /* the table may hold some of its values now: the batch is spent */
-        patron__cust_put(c, PATRON_F_ID, NULL);
-        if (num == gen)
-            patron__cust_put(c, PATRON_F_NUMBER, NULL);
-        b->broken = true;
-        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+    if ((st = batch_claim(b, c, w, &id)) != 0)
         goto fail;
-    }
-    patron__free(extkey);
-    b->counter = counter;
-    b->next_id++;
     b->pend[b->n_pend] = w;
     b->pend_ids[b->n_pend++] = id;
     if (b->n_pend == CHUNK && (st = batch_flush(b)) != 0)
         return st;
     return batch_ok(b);
 fail:
-    patron__free(extkey);
     patron__cust_clear(w);
     patron__free(w);
     return st;
+}
+
+/* ---- many at once: values checked and normalised on all cores ---------- */
+
+/* Work of one thread of patron_batch_add_many on customers [from, to) of
+ * the part: each index is written by one thread only. */
+typedef struct addjob {
+    patron_batch *b;
+    patron_customer *const *c;
+    size_t from, to;
+    bool oom;
+} addjob;
+
+static void *add_thread(void *arg)
+{
+    addjob *j = arg;
+    patron_batch *b = j->b;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    for (size_t i = j->from; i < j->to; i++) {
+        patron_customer *w;
+        size_t nk;
+        b->pend[i] = NULL;
+        b->nk[i] = 0;
+        b->wst[i] = PATRON_OK;
+        if (!j->c[i] || patron_customer_state(j->c[i]) != PATRON_STATE_NONE || patron_customer_id(j->c[i]) != 0)
+            continue; /* refused in order, below */
+        if (patron__cust_valid_canonical(j->c[i])) {
+            w = j->c[i]; /* as its checked copy would be: read in place */
+        } else {
+            if (!(w = patron__calloc(1, sizeof *w)) || patron__cust_copy(w, j->c[i]) != 0) {
+                patron__free(w);
+                j->oom = true;
+                continue;
+            }
+            b->pend[i] = w;
+            if ((b->wst[i] = patron__cust_validate(w, true)) != 0)
+                continue; /* w->errmsg says why */
+        }
+        b->pend[i] = w;
+        if (patron__cust_match_rec_cfg(&b->trec[i], w, &b->b.cfg) != 0) {
+            memset(&b->trec[i], 0, sizeof b->trec[i]);
+            b->wst[i] = PATRON_E_NOMEM;
+            j->oom = true;
+            continue;
+        }
+        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->trec[i], &b->b.cfg);
+        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &b->trec[i], &b->b.cfg);
+        b->nk[i] = (uint8_t)hash_keys(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, nk);
+    }
+    return NULL;
+}
+
+/* Room in b->b for `more` records and `keys` more key hashes. */
+static bool batch_room(patron_batch *b, size_t more, size_t keys)
+{
+    batch *x = &b->b;
+    if (x->n + more > x->cap) {
+        size_t nc = x->cap ? x->cap : CHUNK;
+        patron__match_rec *nr;
+        int64_t *ni;
+        uint32_t *no;
+        while (nc < x->n + more)
+            nc *= 2;
+        nr = patron__realloc(x->recs, nc * sizeof *nr);
+        if (nr)
+            x->recs = nr;
+        ni = nr ? patron__realloc(x->ids, nc * sizeof *ni) : NULL;
+        if (ni)
+            x->ids = ni;
+        no = ni ? patron__realloc(x->koff, (nc + 1) * sizeof *no) : NULL;
+        if (no)
+            x->koff = no;
+        if (!nr || !ni || !no)
+            return false;
+        if (x->cap == 0)
+            x->koff[0] = 0;
+        x->cap = nc;
+    }
+    if (!x->khash || x->koff[x->n] + keys > b->khash_cap) {
+        size_t nc = b->khash_cap ? b->khash_cap : 65536;
+        uint64_t *nh;
+        while (nc < x->koff[x->n] + keys)
+            nc *= 2;
+        if (!(nh = patron__realloc(x->khash, nc * sizeof *nh)))
+            return false;
+        x->khash = nh;
+        b->khash_cap = nc;
+    }
+    return true;
+}
+
+/* Customers [0, n) of one part (n <= CHUNK). */
+static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
+{
+    addjob jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int nj = nthreads(), started = 0;
+    size_t keys = 0;
+    bool oom = false;
+    patron_status st = PATRON_OK;
+    if ((size_t)nj > n)
+        nj = (int)n;
+    for (int t = 0; t < nj; t++) {
+        jobs[t].b = b;
+        jobs[t].c = c;
+        jobs[t].from = n * (size_t)t / (size_t)nj;
+        jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
+        jobs[t].oom = false;
+    }
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, add_thread, &jobs[t]) != 0)
+            break;
+        started = t;
+    }
+    add_thread(&jobs[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++)
+        add_thread(&jobs[t]);
+    for (int t = 0; t < nj; t++)
+        oom |= jobs[t].oom;
+    for (size_t i = 0; i < n; i++)
+        keys += b->nk[i];
+    if (oom || b->b.n + n >= UINT32_MAX || !batch_room(b, n, keys)) {
+        b->broken = true;
+        st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
+        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+    }
+    /* in order, as patron_batch_add one by one */
+    for (size_t i = 0; i < n; i++) {
+        patron_customer *w = b->pend[i];
+        int64_t id;
+        patron_status s;
+        if (st) {
+            s = st;
+        } else if (!c[i]) {
+            s = PATRON_E_INVALID;
+        } else if (patron_customer_state(c[i]) != PATRON_STATE_NONE || patron_customer_id(c[i]) != 0) {
+            /* also the second time the same customer is given */
+            s = patron__cust_error(c[i], PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+        } else if (b->wst[i]) {
+            s = patron__cust_error(c[i], b->wst[i], "%s", w->errmsg);
+        } else if ((s = batch_claim(b, c[i], w, &id)) != 0) {
+            patron__cust_error(c[i], s, "%s", b->errmsg);
+            if (s == PATRON_E_NOMEM)
+                st = s;
+        } else {
+            batch *x = &b->b;
+            uint32_t base = x->koff[x->n];
+            x->recs[x->n] = b->trec[i];
+            memset(&b->trec[i], 0, sizeof b->trec[i]);
+            memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+            x->ids[x->n] = id;
+            x->koff[x->n + 1] = base + b->nk[i];
+            x->n++;
+        }
+        status[i] = s;
+        if (w && !b->wst[i])
+            patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+        if (w && w != c[i]) { /* a copy of ours */
+            patron__cust_clear(w);
+            patron__free(w);
+        }
+        b->pend[i] = NULL;
+    }
+    return st;
+}
+
+static int cmp_ptr(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t) * (patron_customer *const *)x, b = (uintptr_t) * (patron_customer *const *)y;
+    return (a > b) - (a < b);
+}
+
+patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
+{
+    patron_status st;
+    if (!b)
+        return PATRON_E_INVALID;
+    if ((!c || !status) && n)
+        return batch_error(b, PATRON_E_INVALID, "no customers or no place for their results (NULL)");
+    if (b->ran || b->broken)
+        return batch_error(b, PATRON_E_STATE, b->ran ? "the batch has run; add to a new one" :
+                                                       "the batch failed before (out of memory)");
+    /* given twice (read by two threads at once; the second would be
+     * refused as saved before): refused as a whole */
+    if (n > 1) {
+        patron_customer **sorted = patron__malloc(n * sizeof *sorted);
+        bool twice = false;
+        if (!sorted)
+            return batch_error(b, PATRON_E_NOMEM, "out of memory");
+        memcpy(sorted, c, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_ptr);
+        for (size_t i = 1; i < n && !twice; i++)
+            twice = sorted[i] && sorted[i] == sorted[i - 1];
+        patron__free(sorted);
+        if (twice)
+            return batch_error(b, PATRON_E_INVALID, "the same customer is given twice");
+    }
+    /* the ones added singly before come first */
+    if ((st = batch_flush(b)) != 0)
+        return st;
+    if (!b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
+        b->broken = true;
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        if ((st = add_part(b, c + at, k, status + at)) != 0) {
+            for (size_t i = at + k; i < n; i++)
+                status[i] = st;
+            return st;
+        }
+    }
+    return batch_ok(b);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)
