@@ -1526,8 +1526,8 @@ int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
  * (hash, value in an arena, holder's id). */
 typedef struct uslot {
     uint64_t hash; /* 0: empty */
-    size_t off;    /* of kind byte + value + NUL in the arena */
-    int64_t id;
+    uint32_t off;  /* of kind byte + value + NUL in the arena */
+    uint32_t id;   /* (16 bytes a slot: at 10^6 customers the table is ~64 MiB) */
 } uslot;
 
 typedef struct uniq {
@@ -1569,6 +1569,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
         u->t = nt;
         u->cap = nc;
     }
+    if ((uint64_t)id > UINT32_MAX || u->len + len + 2 > UINT32_MAX)
+        return false; /* (a batch holds fewer customers: see flush_chunk) */
     if (u->len + len + 2 > u->acap) {
         size_t nc = u->acap ? u->acap : 65536;
         char *na;
@@ -1582,8 +1584,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
     for (i = h & (u->cap - 1); u->t[i].hash; i = (i + 1) & (u->cap - 1))
         ;
     u->t[i].hash = h;
-    u->t[i].off = u->len;
-    u->t[i].id = id;
+    u->t[i].off = (uint32_t)u->len;
+    u->t[i].id = (uint32_t)id;
     u->arena[u->len] = (char)kind;
     memcpy(u->arena + u->len + 1, v, len);
     u->arena[u->len + 1 + len] = '\0';
@@ -1742,6 +1744,28 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
  * the customer number claimed or given; on success c gets its id (and the
  * number given) and *id_out the id.  Refusals leave b->errmsg and change
  * nothing; PATRON_E_NOMEM spends the batch. */
+/* Whether num is one the counter gave: the prefix, then the digits of a
+ * k <= counter as format_number writes them.  (Given numbers are kept in
+ * the table; the counter's are not — they are all the numbers up to it
+ * that were not taken when it passed them.) */
+static bool was_generated(const patron_batch *b, const char *num)
+{
+    size_t p = strlen(b->prefix), nd = 0;
+    uint64_t k = 0;
+    char again[64];
+    if (strncmp(num, b->prefix, p) != 0)
+        return false;
+    for (const char *d = num + p; *d; d++, nd++) {
+        if (*d < '0' || *d > '9' || nd >= 19)
+            return false; /* (19 digits: below 2^63, more than any counter reaches) */
+        k = k * 10 + (uint64_t)(*d - '0');
+    }
+    if (nd == 0 || k == 0 || k > b->counter)
+        return false;
+    format_number(again, b->prefix, b->width, k);
+    return strcmp(again, num) == 0;
+}
+
 /* The external reference's key as the store's index has it (source, 0x1F,
  * id) in buf (cap bytes) or, when longer, in *heap; NULL when there is
  * none or out of memory (*oom). */
@@ -1812,7 +1836,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     num = w->f[PATRON_F_NUMBER];
     if (num) {
         h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
-        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
+        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num) || was_generated(b, num)) {
             st = batch_error(b, PATRON_E_EXISTS,
                              "customer number %s is taken or was given before; numbers are never reused", num);
             goto out;
@@ -1833,7 +1857,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     }
     id = b->next_id;
     if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
-        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
+        (num != gen && !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id)) ||
         (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
         (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
         /* the table may hold some of its values now: the batch is spent */

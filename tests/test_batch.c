@@ -404,8 +404,34 @@ static void test_many_args(void **state)
         assert_string_equal(patron_customer_get(c[0], PATRON_F_NUMBER), "K000002");
         assert_int_equal(patron_batch_count(b), 2);
     }
+    /* a number the counter gave is taken (as in a store); one it has not
+     * reached yet is not, and the counter then skips it */
+    {
+        static const char *const nums[] = { "K000002", "K2", "K000004", "K000004", NULL };
+        static const patron_status want[] = { PATRON_E_EXISTS, PATRON_OK, PATRON_OK, PATRON_E_EXISTS, PATRON_OK };
+        patron_customer *d[5];
+        patron_status ds[5];
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(patron_customer_new(&d[i]), PATRON_OK);
+            assert_int_equal(patron_customer_set(d[i], PATRON_F_LAST_NAME, "Zeller"), PATRON_OK);
+            if (nums[i])
+                assert_int_equal(patron_customer_set(d[i], PATRON_F_NUMBER, nums[i]), PATRON_OK);
+        }
+        assert_int_equal(patron_batch_add_many(b, d, 5, ds), PATRON_OK);
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(ds[i], want[i]);
+        assert_string_equal(patron_customer_errmsg(d[0]),
+                            "customer number K000002 is taken or was given before; numbers are never reused");
+        assert_string_equal(patron_customer_get(d[4], PATRON_F_NUMBER), "K000003");
+        assert_int_equal(patron_customer_set(d[0], PATRON_F_NUMBER, NULL), PATRON_OK);
+        assert_int_equal(patron_batch_add(b, d[0]), PATRON_OK); /* K000004 is taken: skipped */
+        assert_string_equal(patron_customer_get(d[0], PATRON_F_NUMBER), "K000005");
+        assert_int_equal(patron_batch_count(b), 6);
+        for (int i = 0; i < 5; i++)
+            patron_customer_free(d[i]);
+    }
     assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
-    assert_int_equal(patron_pairs_count(p), 1); /* the two Hubers */
+    assert_int_equal(patron_pairs_count(p), 1); /* the two Hubers (the Zellers have no keys) */
     patron_pairs_free(p);
     assert_int_equal(patron_batch_add_many(b, &c[3], 1, st), PATRON_E_STATE);
     assert_int_equal(patron_customer_id(c[3]), 0);
