@@ -1526,8 +1526,8 @@ int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
  * (hash, value in an arena, holder's id). */
 typedef struct uslot {
     uint64_t hash; /* 0: empty */
-    size_t off;    /* of kind byte + value + NUL in the arena */
-    int64_t id;
+    uint32_t off;  /* of kind byte + value + NUL in the arena */
+    uint32_t id;   /* (16 bytes a slot: at 10^6 customers the table is ~64 MiB) */
 } uslot;
 
 typedef struct uniq {
@@ -1569,6 +1569,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
         u->t = nt;
         u->cap = nc;
     }
+    if ((uint64_t)id > UINT32_MAX || u->len + len + 2 > UINT32_MAX)
+        return false; /* (a batch holds fewer customers: see flush_chunk) */
     if (u->len + len + 2 > u->acap) {
         size_t nc = u->acap ? u->acap : 65536;
         char *na;
@@ -1582,8 +1584,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
     for (i = h & (u->cap - 1); u->t[i].hash; i = (i + 1) & (u->cap - 1))
         ;
     u->t[i].hash = h;
-    u->t[i].off = u->len;
-    u->t[i].id = id;
+    u->t[i].off = (uint32_t)u->len;
+    u->t[i].id = (uint32_t)id;
     u->arena[u->len] = (char)kind;
     memcpy(u->arena + u->len + 1, v, len);
     u->arena[u->len + 1 + len] = '\0';
@@ -1610,6 +1612,7 @@ struct patron_batch {
     /* patron_batch_add_many: per customer of a part, the result of its
      * checks and its normalised form */
     patron_status wst[CHUNK];
+    uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
     patron__match_rec *trec;
     uniq u;
     char prefix[17];
@@ -1741,30 +1744,78 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
  * the customer number claimed or given; on success c gets its id (and the
  * number given) and *id_out the id.  Refusals leave b->errmsg and change
  * nothing; PATRON_E_NOMEM spends the batch. */
-static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, int64_t *id_out)
+/* Whether num is one the counter gave: the prefix, then the digits of a
+ * k <= counter as format_number writes them.  (Given numbers are kept in
+ * the table; the counter's are not — they are all the numbers up to it
+ * that were not taken when it passed them.) */
+static bool was_generated(const patron_batch *b, const char *num)
+{
+    size_t p = strlen(b->prefix), nd = 0;
+    uint64_t k = 0;
+    char again[64];
+    if (strncmp(num, b->prefix, p) != 0)
+        return false;
+    for (const char *d = num + p; *d; d++, nd++) {
+        if (*d < '0' || *d > '9' || nd >= 19)
+            return false; /* (19 digits: below 2^63, more than any counter reaches) */
+        k = k * 10 + (uint64_t)(*d - '0');
+    }
+    if (nd == 0 || k == 0 || k > b->counter)
+        return false;
+    format_number(again, b->prefix, b->width, k);
+    return strcmp(again, num) == 0;
+}
+
+/* The external reference's key as the store's index has it (source, 0x1F,
+ * id) in buf (cap bytes) or, when longer, in *heap; NULL when there is
+ * none or out of memory (*oom). */
+static const char *ext_key(const patron_customer *w, char *buf, size_t cap, char **heap, size_t *len, bool *oom)
+{
+    const char *ext = w->f[PATRON_F_EXTERNAL_ID], *src = w->f[PATRON_F_EXTERNAL_SOURCE];
+    size_t sn, in;
+    char *k = buf;
+    *heap = NULL;
+    *oom = false;
+    if (!ext)
+        return NULL;
+    sn = src ? strlen(src) : 0;
+    in = strlen(ext);
+    if (!sn) {
+        *len = in;
+        return ext;
+    }
+    *len = sn + 1 + in;
+    if (*len + 1 > cap && !(k = *heap = patron__malloc(*len + 1))) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(k, src, sn);
+    k[sn] = '\x1f';
+    memcpy(k + sn + 1, ext, in + 1);
+    return k;
+}
+
+/* h_ext, h_login: their hashes when known (0: compute here). */
+static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, uint64_t h_ext,
+                                 uint64_t h_login, int64_t *id_out)
 {
     patron_status st;
-    const char *num, *login, *src, *ext;
-    char *extkey = NULL, gen[64];
+    const char *num, *login, *ext, *extkey;
+    char *heap, kbuf[320], gen[64];
     size_t extlen = 0;
-    uint64_t counter, h_ext = 0, h_login = 0, h_num;
+    uint64_t counter, h_num;
     uslot *s;
     int64_t id;
+    bool oom;
     ext = w->f[PATRON_F_EXTERNAL_ID];
-    src = w->f[PATRON_F_EXTERNAL_SOURCE];
-    if (ext) { /* the key as the store's index has it: source, 0x1F, id */
-        size_t sn = src ? strlen(src) : 0, in = strlen(ext);
-        extlen = sn ? sn + 1 + in : in;
-        if (!(extkey = patron__malloc(extlen + 1))) {
-            b->broken = true;
-            return batch_error(b, PATRON_E_NOMEM, "out of memory");
-        }
-        if (sn) {
-            memcpy(extkey, src, sn);
-            extkey[sn] = '\x1f';
-        }
-        memcpy(extkey + (sn ? sn + 1 : 0), ext, in + 1);
-        h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
+    extkey = ext_key(w, kbuf, sizeof kbuf, &heap, &extlen, &oom);
+    if (oom) {
+        b->broken = true;
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    if (ext) {
+        if (!h_ext)
+            h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
         if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
             st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
                              (long long)s->id);
@@ -1773,7 +1824,8 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     }
     login = w->f[PATRON_F_LOGIN_USER];
     if (login) {
-        h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
+        if (!h_login)
+            h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
         if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
             st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
                              (long long)s->id);
@@ -1784,7 +1836,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     num = w->f[PATRON_F_NUMBER];
     if (num) {
         h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
-        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
+        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num) || was_generated(b, num)) {
             st = batch_error(b, PATRON_E_EXISTS,
                              "customer number %s is taken or was given before; numbers are never reused", num);
             goto out;
@@ -1805,7 +1857,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     }
     id = b->next_id;
     if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
-        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
+        (num != gen && !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id)) ||
         (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
         (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
         /* the table may hold some of its values now: the batch is spent */
@@ -1821,7 +1873,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     *id_out = id;
     st = PATRON_OK;
 out:
-    patron__free(extkey);
+    patron__free(heap);
     return st;
 }
 
@@ -1852,7 +1904,7 @@ patron_status patron_batch_add(patron_batch *b, patron_customer *c)
         batch_error(b, st, "%s", w->errmsg);
         goto fail;
     }
-    if ((st = batch_claim(b, c, w, &id)) != 0)
+    if ((st = batch_claim(b, c, w, 0, 0, &id)) != 0)
         goto fail;
     b->pend[b->n_pend] = w;
     b->pend_ids[b->n_pend++] = id;
@@ -1887,6 +1939,7 @@ static void *add_thread(void *arg)
         b->pend[i] = NULL;
         b->nk[i] = 0;
         b->wst[i] = PATRON_OK;
+        b->hext[i] = b->hlogin[i] = 0;
         if (!j->c[i] || patron_customer_state(j->c[i]) != PATRON_STATE_NONE || patron_customer_id(j->c[i]) != 0)
             continue; /* refused in order, below */
         if (patron__cust_valid_canonical(j->c[i])) {
@@ -1902,6 +1955,18 @@ static void *add_thread(void *arg)
                 continue; /* w->errmsg says why */
         }
         b->pend[i] = w;
+        {
+            char kbuf[320], *heap;
+            size_t len;
+            bool oom;
+            const char *k = ext_key(w, kbuf, sizeof kbuf, &heap, &len, &oom);
+            if (k)
+                b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
+            patron__free(heap);
+            if (w->f[PATRON_F_LOGIN_USER])
+                b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, w->f[PATRON_F_LOGIN_USER],
+                                         strlen(w->f[PATRON_F_LOGIN_USER]));
+        }
         if (patron__cust_match_rec_cfg(&b->trec[i], w, &b->b.cfg) != 0) {
             memset(&b->trec[i], 0, sizeof b->trec[i]);
             b->wst[i] = PATRON_E_NOMEM;
@@ -1991,11 +2056,14 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
         st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
         batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
     }
-    /* in order, as patron_batch_add one by one */
+    /* in order, as patron_batch_add one by one; the table's slots of the
+     * rows ahead fetched early (at 10^6 rows each lookup missed the cache) */
     for (size_t i = 0; i < n; i++) {
         patron_customer *w = b->pend[i];
         int64_t id;
         patron_status s;
+        if (i + 8 < n && b->hext[i + 8] && b->u.cap)
+            __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
         if (st) {
             s = st;
         } else if (!c[i]) {
@@ -2005,7 +2073,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
             s = patron__cust_error(c[i], PATRON_E_STATE, "this customer was saved before; use patron_db_update");
         } else if (b->wst[i]) {
             s = patron__cust_error(c[i], b->wst[i], "%s", w->errmsg);
-        } else if ((s = batch_claim(b, c[i], w, &id)) != 0) {
+        } else if ((s = batch_claim(b, c[i], w, b->hext[i], b->hlogin[i], &id)) != 0) {
             patron__cust_error(c[i], s, "%s", b->errmsg);
             if (s == PATRON_E_NOMEM)
                 st = s;
