@@ -112,7 +112,9 @@
  * under a prefix is kept in `<prefix>schema` (name 'version').  Opening
  * creates the tables, or migrates them to the newest version this library
  * knows, in one transaction under the store's advisory lock (several
- * processes may open a new database at once); tables written by a newer
+ * processes may open a new database at once); tables already at that
+ * version are opened without the lock, so opening never waits for a
+ * writer (an import's host transaction); tables written by a newer
  * library are refused with PATRON_E_ABI.  The tables are those of the
  * SQLite store (see patron/sqlite.h) with PostgreSQL types, so that a host
  * can query and report with the same SQL:

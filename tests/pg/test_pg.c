@@ -522,6 +522,65 @@ static void test_writers_serialise_readers_do_not_wait(void **state)
     patron_db_close(r);
 }
 
+typedef struct opener {
+    fixture *f;
+    const char *schema;
+    volatile int done;
+    patron_status st;
+} opener;
+
+static void *open_in_thread(void *arg)
+{
+    opener *o = arg;
+    patron_pg_options opts = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    char *msg = NULL;
+    opts.schema = o->schema;
+    o->st = patron_db_open_postgres(&db, NULL, &msg, conninfo(), &opts);
+    patron_free(msg);
+    if (o->st == PATRON_OK)
+        patron_db_close(db);
+    o->done = 1;
+    return NULL;
+}
+
+/* An application server opens the store while a writer (an import's host
+ * transaction) holds the lock: tables of the newest version need no
+ * migration, so opening does not wait for it.  Opening a new schema (its
+ * tables created) still takes the lock of that store. */
+static void test_open_does_not_wait_for_writers(void **state)
+{
+    fixture *f = *state;
+    patron_pg *sa = NULL;
+    patron_db *a = open_db(f, 0, &sa);
+    opener o = { f, f->schema, 0, PATRON_E_STATE };
+    pthread_t t;
+    char other[80];
+
+    create(a, "Anna", "Alt", NULL, NULL, 0);
+    assert_int_equal(patron_pg_begin(sa), PATRON_OK); /* holds the lock */
+    create(a, "Bernd", "Bau", NULL, NULL, 0);
+    assert_int_equal(pthread_create(&t, NULL, open_in_thread, &o), 0);
+    for (int i = 0; i < 100 && !o.done; i++)
+        sleep_ms(50);
+    assert_true(o.done); /* opened while a's transaction is open */
+    assert_int_equal(o.st, PATRON_OK);
+    assert_int_equal(patron_pg_commit(sa), PATRON_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    /* a schema without tables: created under the lock of its own store */
+    snprintf(other, sizeof other, "%s_new", f->schema);
+    o.schema = other;
+    o.done = 0;
+    assert_int_equal(pthread_create(&t, NULL, open_in_thread, &o), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(o.st, PATRON_OK);
+    assert_int_equal(sql_int(f->admin, "SELECT value FROM \"%s\".patron_schema WHERE name = 'version'", other),
+                     PATRON_PG_SCHEMA_VERSION);
+    sql_ok(f->admin, "DROP SCHEMA \"%s\" CASCADE", other);
+    patron_db_close(a);
+}
+
 typedef struct claimer {
     patron_db *db;
     volatile int done;
@@ -837,6 +896,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revisions_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_does_not_wait_for_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_sees_what_committed_while_it_waited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_without_budget_fails_clearly, setup, teardown),
