@@ -429,13 +429,17 @@ static void check_plan(patron_pg *s, const char *what, enum ppg_stmt st, const c
 {
     char shown[2][200];
     for (int generic = 0; generic < 2; generic++) {
-        char sql[768], plan[4096] = "";
+        char sql[4096], plan[4096] = "";
         size_t len = 0;
         PGresult *r;
         const char *node;
         PQclear(q(s->conn, "SET plan_cache_mode = %s", generic ? "force_generic_plan" : "force_custom_plan"));
         snprintf(sql, sizeof sql, "EXPLAIN EXECUTE \"%s_%d\"%s", s->stmt_base, (int)st, params);
-        r = q(s->conn, "%s", sql);
+        r = PQexec(s->conn, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "bench_pg: %.200s: %s", sql, PQerrorMessage(s->conn));
+            exit(1);
+        }
         for (int i = 0; i < PQntuples(r) && len + 2 < sizeof plan; i++)
             len += (size_t)snprintf(plan + len, sizeof plan - len, "%s%s", i ? " | " : "", PQgetvalue(r, i, 0));
         PQclear(r);
@@ -505,15 +509,15 @@ static void plans(const char *in_schema, PGconn *admin)
         char params[600], what[120];
         /* a key every customer holds (kind 123, "*") is only counted: it
          * is explained, not run */
-        if (ops.count(ctx, kind, value, &n) != 0 ||
-            (n <= 100000 && ops.lookup(ctx, kind, value, note_id, &hits) != 0)) {
+        int looked_up = kind < 120 || kind == 125; /* 120-123: only counted (term frequencies) */
+        if (ops.count(ctx, kind, value, &n) != 0 || (looked_up && ops.lookup(ctx, kind, value, note_id, &hits) != 0)) {
             fprintf(stderr, "bench_pg: lookup: %s\n", ops.errmsg(ctx));
             exit(1);
         }
         snprintf(params, sizeof params, "(%d, %s)", kind, lit);
         PQfreemem(lit);
         snprintf(what, sizeof what, "lookup kind %d, %s: %" PRIu64 " ids", kind, PQgetvalue(keys, i, 2), n);
-        if (s->prepared[ST_KEY_LOOKUP])
+        if (looked_up)
             check_plan(s, what, ST_KEY_LOOKUP, params, "customer_keys");
         {
             snprintf(what, sizeof what, "count kind %d (%s)", kind, kind_counted_for_bench(kind) ? "key_counts" : "index");
@@ -525,9 +529,24 @@ static void plans(const char *in_schema, PGconn *admin)
         const void *form;
         size_t len;
         char params[64];
+        /* the forms of a block of candidates, in one statement (noted by
+         * the lookups above), and of one customer */
         if (ops.match_form_get(ctx, id, &form, &len) == 0) {
+            PGresult *ids = q(admin, "SELECT '{' || string_agg(id::text, ',') || '}' FROM (SELECT id FROM"
+                                     " \"%s\".patron_customers WHERE id >= %" PRId64 " ORDER BY id LIMIT 200) AS x",
+                              in_schema, id);
             snprintf(params, sizeof params, "(%" PRId64 ")", id);
-            check_plan(s, "match form of one customer", ST_FORM_GET, params, "match_forms");
+            if (s->prepared[ST_FORM_GET])
+                check_plan(s, "match form of one customer", ST_FORM_GET, params, "match_forms");
+            if (s->prepared[ST_FORMS_GET]) {
+                char *lit = PQescapeLiteral(s->conn, PQgetvalue(ids, 0, 0), strlen(PQgetvalue(ids, 0, 0)));
+                char *big = malloc(strlen(lit) + 8);
+                sprintf(big, "(%s)", lit);
+                check_plan(s, "match forms of 200 candidates, one statement", ST_FORMS_GET, big, "match_forms");
+                free(big);
+                PQfreemem(lit);
+            }
+            PQclear(ids);
         }
     }
     ops.commit(ctx);

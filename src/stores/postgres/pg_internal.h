@@ -56,6 +56,7 @@ enum ppg_stmt {
     ST_META_DELETE,
     ST_META_SCAN,
     ST_META_SCAN_FROM,
+    ST_FORMS_GET, /* the match forms of many customers (cb_match_form_get) */
     ST__COUNT
 };
 
@@ -91,6 +92,19 @@ struct patron_pg {
      * transaction ends */
     PGresult **held;
     size_t n_held, cap_held;
+    /* Match forms fetched ahead: the ids lookup() gave in this transaction
+     * (want), fetched in one statement at the first match_form_get() of
+     * one of them; each fetched id's form (len -1: none) points into a held
+     * result.  Both are forgotten when the transaction ends or anything is
+     * written. */
+    int64_t *want;
+    size_t n_want, cap_want;
+    struct ppg_form {
+        int64_t id;
+        const char *form;
+        int len;
+    } *forms; /* sorted by id */
+    size_t n_forms, cap_forms;
     int known_field_end, known_addr_end;
     int rt_field_end, rt_addr_end;
     char err[512];

@@ -181,6 +181,7 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_META_SCAN] = "SELECT key, value FROM @meta WHERE key >= $1::text AND key < $2::text ORDER BY key",
     /* a prefix whose successor is not simple to form: the range from it on,
      * cut where the prefix ends */
+    [ST_FORMS_GET] = "SELECT customer_id, form FROM @match_forms WHERE customer_id = ANY($1::bigint[])",
     [ST_META_SCAN_FROM] = "SELECT key, value FROM @meta WHERE key >= $1::text"
                           " AND starts_with(key, $1::text) ORDER BY key",
 };
@@ -334,7 +335,7 @@ static PGresult *run(ppg *s, enum ppg_stmt id, const params *p, ExecStatusType w
         s->prepared[id] = 1;
     }
     r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                       p ? p->fmt : NULL, id == ST_FORM_GET ? 1 : 0);
+                       p ? p->fmt : NULL, id == ST_FORM_GET || id == ST_FORMS_GET ? 1 : 0);
     if (!r || PQresultStatus(r) != want) {
         ppg_fail(s, r, "%s", what);
         return NULL;
@@ -449,11 +450,20 @@ static void sb_free(sbuf *b) { patron_free(b->s); }
 /* ------------------------------------------------------------------------ */
 /* Transactions                                                              */
 
+/* Forget the match forms fetched ahead and the ids to fetch (their bytes
+ * stay held until the transaction ends). */
+static void forget_forms(ppg *s)
+{
+    s->n_want = 0;
+    s->n_forms = 0;
+}
+
 static void release_held(ppg *s)
 {
     for (size_t i = 0; i < s->n_held; i++)
         PQclear(s->held[i]);
     s->n_held = 0;
+    forget_forms(s);
 }
 
 /* A lost connection is reset before the next transaction (never inside
@@ -724,6 +734,7 @@ static int need_write(ppg *s, const char *what)
         return ppg_error(s, PATRON_E_STORE, "%s: the store is read-only", what);
     if (s->tx == TX_NONE)
         return ppg_error(s, PATRON_E_STATE, "%s: no transaction is open", what);
+    forget_forms(s); /* a write may change a form fetched ahead */
     return 0;
 }
 
@@ -984,6 +995,42 @@ static int emit_ids(PGresult *r, patron_emit_id_fn emit, void *emit_ctx)
     return 0;
 }
 
+/* Candidate lookup answers are what the matcher asks the match forms of
+ * next, one after the other (a round trip each): they are noted, and the
+ * first match_form_get() of a noted id fetches them all in one statement.
+ * Answers larger than the matcher's block limit are not noted (the matcher
+ * drops such a block); nor is anything past WANT_MAX ids a transaction. */
+#define WANT_BLOCK_MAX 1000
+#define WANT_MAX 20000
+
+/* Room for n more noted ids (and one more: fetch_ahead() adds its own). */
+static int want_room(ppg *s, size_t n)
+{
+    if (s->n_want + n + 1 > s->cap_want) {
+        size_t cap = (s->n_want + n + 1) * 2;
+        int64_t *nw = ppg_calloc(cap, sizeof *nw);
+        if (!nw)
+            return -1;
+        if (s->n_want)
+            memcpy(nw, s->want, s->n_want * sizeof *nw);
+        patron_free(s->want);
+        s->want = nw;
+        s->cap_want = cap;
+    }
+    return 0;
+}
+
+static void want_ids(ppg *s, PGresult *r)
+{
+    size_t n = (size_t)PQntuples(r);
+    if (s->tx == TX_NONE || n == 0 || n > WANT_BLOCK_MAX || s->n_want + n > WANT_MAX)
+        return;
+    if (want_room(s, n) != 0)
+        return; /* the forms are then fetched one by one */
+    for (size_t i = 0; i < n; i++)
+        s->want[s->n_want++] = get_i64(r, (int)i, 0);
+}
+
 static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *emit_ctx)
 {
     ppg *s = ctx;
@@ -997,6 +1044,7 @@ static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
     p_text(&p, value);
     if (!(r = run(s, ST_KEY_LOOKUP, &p, PGRES_TUPLES_OK, "lookup")))
         return PATRON_E_STORE;
+    want_ids(s, r);
     return emit_ids(r, emit, emit_ctx);
 }
 
@@ -1083,22 +1131,27 @@ static int cb_match_form_put(void *ctx, int64_t id, const void *form, size_t len
     return exec_cmd(s, ST_FORM_PUT, &p, NULL, "match_form_put");
 }
 
-static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *len_out)
+static int cmp_i64(const void *a, const void *b)
 {
-    ppg *s = ctx;
-    params p;
-    PGresult *r;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
-    *form = NULL;
-    *len_out = 0;
-    p_init(&p);
-    p_int(&p, id);
-    if (!(r = run(s, ST_FORM_GET, &p, PGRES_TUPLES_OK, "match_form_get")))
-        return PATRON_E_STORE;
-    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
-        PQclear(r);
-        return PATRON_E_NOT_FOUND;
-    }
+static int cmp_form(const void *a, const void *b)
+{
+    return cmp_i64(&((const struct ppg_form *)a)->id, &((const struct ppg_form *)b)->id);
+}
+
+static const struct ppg_form *fetched_form(const ppg *s, int64_t id)
+{
+    struct ppg_form key;
+    key.id = id;
+    return s->n_forms ? bsearch(&key, s->forms, s->n_forms, sizeof key, cmp_form) : NULL;
+}
+
+/* Keep result r until the transaction ends (its bytes are lent out). */
+static int hold(ppg *s, PGresult *r)
+{
     if (s->n_held == s->cap_held) {
         size_t cap = s->cap_held ? s->cap_held * 2 : 64;
         PGresult **nh = ppg_calloc(cap, sizeof *nh);
@@ -1112,8 +1165,128 @@ static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *l
         s->held = nh;
         s->cap_held = cap;
     }
-    /* the bytes stay valid until commit() or rollback() */
     s->held[s->n_held++] = r;
+    return 0;
+}
+
+static uint64_t be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+/* Fetch the forms of the noted ids and of `id` in one statement (binary
+ * result: id, form), into s->forms.  0, or a status; on a failure of the
+ * statement the caller's transaction has failed anyway. */
+static int fetch_ahead(ppg *s, int64_t id)
+{
+    sbuf arr = { 0 };
+    params p;
+    PGresult *r;
+    size_t n = 0, rows, add;
+    int st;
+
+    s->want[s->n_want++] = id; /* want_room() left room for it */
+    qsort(s->want, s->n_want, sizeof *s->want, cmp_i64);
+    sb_open(&arr);
+    for (size_t i = 0; i < s->n_want; i++) {
+        if ((i && s->want[i] == s->want[i - 1]) || fetched_form(s, s->want[i]))
+            continue;
+        s->want[n++] = s->want[i];
+        sb_int_elem(&arr, s->want[i]);
+    }
+    sb_close(&arr);
+    s->n_want = 0;
+    if (arr.oom) {
+        sb_free(&arr);
+        return ppg_error(s, PATRON_E_NOMEM, "match_form_get: out of memory");
+    }
+    p_init(&p);
+    p_text(&p, arr.s);
+    r = run(s, ST_FORMS_GET, &p, PGRES_TUPLES_OK, "match_form_get");
+    sb_free(&arr);
+    if (!r)
+        return PATRON_E_STORE;
+    rows = (size_t)PQntuples(r);
+    if (PQnfields(r) != 2 || PQfformat(r, 0) != 1 || PQfformat(r, 1) != 1) {
+        PQclear(r);
+        return ppg_error(s, PATRON_E_STORE, "match_form_get: unexpected answer");
+    }
+    add = n; /* every id asked for gets an entry: its form or none */
+    if (s->n_forms + add > s->cap_forms) {
+        size_t cap = (s->n_forms + add) * 2;
+        struct ppg_form *nf = ppg_calloc(cap, sizeof *nf);
+        if (!nf) {
+            PQclear(r);
+            return ppg_error(s, PATRON_E_NOMEM, "match_form_get: out of memory");
+        }
+        if (s->n_forms)
+            memcpy(nf, s->forms, s->n_forms * sizeof *nf);
+        patron_free(s->forms);
+        s->forms = nf;
+        s->cap_forms = cap;
+    }
+    if ((st = hold(s, r)) != 0)
+        return st;
+    {
+        size_t base = s->n_forms;
+        /* the ids asked for, sorted (s->want[0..n)), each with its row if
+         * the answer has one */
+        for (size_t i = 0; i < n; i++) {
+            s->forms[base + i].id = s->want[i];
+            s->forms[base + i].form = NULL;
+            s->forms[base + i].len = -1;
+        }
+        s->n_forms += n;
+        qsort(s->forms, s->n_forms, sizeof *s->forms, cmp_form);
+        for (size_t i = 0; i < rows; i++) {
+            struct ppg_form *f;
+            if (PQgetisnull(r, (int)i, 0) || PQgetlength(r, (int)i, 0) != 8 || PQgetisnull(r, (int)i, 1))
+                continue;
+            f = (struct ppg_form *)fetched_form(s, (int64_t)be64(PQgetvalue(r, (int)i, 0)));
+            if (f && f->len < 0) {
+                f->form = PQgetvalue(r, (int)i, 1);
+                f->len = PQgetlength(r, (int)i, 1);
+            }
+        }
+    }
+    return 0;
+}
+
+static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *len_out)
+{
+    ppg *s = ctx;
+    params p;
+    PGresult *r;
+    const struct ppg_form *f;
+
+    *form = NULL;
+    *len_out = 0;
+    if (s->tx != TX_NONE && !(f = fetched_form(s, id)) && s->n_want > 0) {
+        int st = fetch_ahead(s, id);
+        if (st != 0)
+            return st;
+    }
+    if (s->tx != TX_NONE && (f = fetched_form(s, id)) != NULL) {
+        if (f->len < 0)
+            return PATRON_E_NOT_FOUND;
+        *form = f->form;
+        *len_out = (size_t)f->len;
+        return 0;
+    }
+    p_init(&p);
+    p_int(&p, id);
+    if (!(r = run(s, ST_FORM_GET, &p, PGRES_TUPLES_OK, "match_form_get")))
+        return PATRON_E_STORE;
+    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        return PATRON_E_NOT_FOUND;
+    }
+    /* the bytes stay valid until commit() or rollback() */
+    if (hold(s, r) != 0)
+        return PATRON_E_NOMEM;
     *form = PQgetvalue(r, 0, 0);
     *len_out = (size_t)PQgetlength(r, 0, 0);
     return 0;
@@ -1560,6 +1733,8 @@ static void store_free(ppg *s)
     }
     patron_free(s->refs);
     patron_free(s->held);
+    patron_free(s->want);
+    patron_free(s->forms);
     patron_free(s);
 }
 
