@@ -204,6 +204,9 @@ enum patron__cap {
     PATRON__CAP_JOURNAL_REWRITE /* journal_rewrite (version 5) */
 };
 bool patron__st_has(const patron_db *db, enum patron__cap cap);
+patron_status patron__st_prefetch(patron_db *db, const patron_key *keys, size_t n_keys,
+                                  const char *const *numbers, size_t n_numbers, size_t n_inserts);
+bool patron__st_can_prefetch(const patron_db *db);
 
 /* One function per callback: the store's code mapped by patron__store_rc
  * (`pass` as there).  An optional callback the store lacks gives

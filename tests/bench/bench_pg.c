@@ -2,16 +2,23 @@
  * The PostgreSQL store under several clients (issue 15).
  *
  *   tests/pg/cluster.sh run build/tests/bench/bench_pg [--customers N] [--seconds S] [--probes P]
+ *                                                      [--import-only] [--per-row]
  *
  * (PATRON_PG_FSYNC=on for a cluster with durable commits; the default
- * throwaway cluster runs with fsync off.)  Defaults: 1 000 000 customers,
- * 5 s per client count, 1 000 probes.  Prints:
+ * throwaway cluster runs with fsync off.)  Defaults: 1 000 000 customers
+ * (or PATRON_BENCH_CUSTOMERS), 5 s per client count, 1 000 probes.  Prints:
  *
- *  1. import: N synthetic customers through the store (host transactions of
- *     1 000 customers, as `patron import` does: every row a savepoint, its
- *     keys, key counts and number written), against a plain COPY of the
- *     same rows into tables of the same columns (customers and addresses,
- *     no patron keys): wall time of each and the ratio (target <= 2);
+ *  1. import: N synthetic customers through the store with
+ *     patron_db_create_many() in calls of 10 000, as `patron import` does
+ *     (--per-row: patron_db_create() per customer in host transactions of
+ *     1 000, every row a savepoint), against a plain COPY of the same rows
+ *     into an equivalent table set: after the import, every table the
+ *     import wrote (customers, addresses, extra fields, keys, key counts,
+ *     match forms, used numbers) is copied out to files under /tmp, and
+ *     COPY FROM loads those very rows into tables made LIKE them (same
+ *     columns, indexes and constraints), with the counter row, in one
+ *     transaction.  Wall time of each, the ratio (target <= 2), and the
+ *     CPU time of the client and of its server process;
  *  2. incremental match: patron_db_match() of P new customers, each a
  *     variant of a stored one (typo, initial, other street spelling),
  *     against the N stored: p50, p99 and the mean, in ms;
@@ -55,6 +62,28 @@ static double cpu(void)
     getrusage(RUSAGE_SELF, &u);
     return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
            (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds of server process `pid` so far (user + system, from /proc;
+ * the server runs on this machine in the benchmark's cluster), or -1. */
+static double server_cpu(int pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, stt = 0;
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (!(p = strrchr(buf, ')')))
+        return -1;
+    /* after the name: state (field 3) ... utime (14), stime (15) */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
+        return -1;
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void quiet(void *arg, const char *message)
@@ -137,88 +166,168 @@ static patron_customer *customer_of(const row *r)
 
 /* ---- 1. import vs COPY ---------------------------------------------------------- */
 
-static double import_store(long n, double *cpu_out)
+static void refused_fail(void *payload, size_t index, patron_status status, const char *message)
+{
+    (void)payload;
+    fprintf(stderr, "row %zu refused (%s): %s\n", index, patron_status_name(status), message);
+    exit(1);
+}
+
+#define CHUNK 10000
+
+static double import_store(long n, int per_row, double *cpu_out, double *server_out)
 {
     patron_pg *pg = NULL;
     patron_db *db = open_db(&pg);
-    double t0 = now(), c0 = cpu();
+    int pid = PQbackendPID(patron_pg_handle(pg));
+    double t0 = now(), c0 = cpu(), s0 = server_cpu(pid);
+    patron_customer **cs = calloc(CHUNK, sizeof *cs);
     row r;
-    for (long i = 0; i < n; i += 1000) {
-        if (patron_pg_begin(pg) != PATRON_OK) {
-            fprintf(stderr, "begin: %s\n", patron_pg_errmsg(pg));
-            exit(1);
-        }
-        for (long k = i; k < i + 1000 && k < n; k++) {
-            patron_customer *c;
-            make_row(&r, k);
-            c = customer_of(&r);
-            if (patron_db_create(db, c) != PATRON_OK) {
-                fprintf(stderr, "create: %s\n", patron_db_errmsg(db));
+    for (long i = 0; i < n; i += per_row ? 1000 : CHUNK) {
+        long end = i + (per_row ? 1000 : CHUNK) < n ? i + (per_row ? 1000 : CHUNK) : n;
+        if (per_row) {
+            if (patron_pg_begin(pg) != PATRON_OK) {
+                fprintf(stderr, "begin: %s\n", patron_pg_errmsg(pg));
                 exit(1);
             }
-            patron_customer_free(c);
-        }
-        if (patron_pg_commit(pg) != PATRON_OK) {
-            fprintf(stderr, "commit: %s\n", patron_pg_errmsg(pg));
-            exit(1);
+            for (long k = i; k < end; k++) {
+                patron_customer *c;
+                make_row(&r, k);
+                c = customer_of(&r);
+                if (patron_db_create(db, c) != PATRON_OK) {
+                    fprintf(stderr, "create: %s\n", patron_db_errmsg(db));
+                    exit(1);
+                }
+                patron_customer_free(c);
+            }
+            if (patron_pg_commit(pg) != PATRON_OK) {
+                fprintf(stderr, "commit: %s\n", patron_pg_errmsg(pg));
+                exit(1);
+            }
+        } else {
+            size_t created = 0;
+            for (long k = i; k < end; k++) {
+                make_row(&r, k);
+                cs[k - i] = customer_of(&r);
+            }
+            if (patron_db_create_many(db, &created, cs, (size_t)(end - i), refused_fail, NULL) != PATRON_OK ||
+                created != (size_t)(end - i)) {
+                fprintf(stderr, "create_many: %s\n", patron_db_errmsg(db));
+                exit(1);
+            }
+            for (long k = i; k < end; k++)
+                patron_customer_free(cs[k - i]);
         }
     }
     *cpu_out = cpu() - c0;
+    *server_out = server_cpu(pid) - s0;
+    free(cs);
     patron_db_close(db);
     return now() - t0;
 }
 
-static double import_copy(long n, double *cpu_out)
-{
-    PGconn *c = PQconnectdb(conninfo);
-    char sql[600], line[512];
-    double t0, c0;
-    row r;
-    PGresult *res;
+/* The tables the import writes, as patron names them (schema version 1). */
+static const char *const import_tables[] = { "patron_customers", "patron_customer_addresses",
+                                             "patron_customer_extra", "patron_customer_keys",
+                                             "patron_key_counts", "patron_match_forms", "patron_used_numbers" };
+#define N_IMPORT_TABLES (sizeof import_tables / sizeof import_tables[0])
 
-    PQsetNoticeProcessor(c, quiet, NULL);
-    snprintf(sql, sizeof sql,
-             "CREATE TABLE %s.copy_customers (LIKE %s.patron_customers INCLUDING DEFAULTS INCLUDING INDEXES);"
-             " CREATE TABLE %s.copy_addresses (LIKE %s.patron_customer_addresses INCLUDING DEFAULTS INCLUDING INDEXES)",
-             schema, schema, schema, schema);
+static void copy_path(char *out, size_t cap, size_t t)
+{
+    snprintf(out, cap, "/tmp/pgimp-bench-%ld-%s.copy", (long)getpid(), import_tables[t]);
+}
+
+/* Untimed: every row the import wrote, to files, and empty tables LIKE
+ * the store's to copy them into. */
+static long long export_tables(PGconn *c)
+{
+    char sql[400], path[200];
+    long long bytes = 0;
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        FILE *f;
+        PGresult *res;
+        char *buf;
+        int len;
+        copy_path(path, sizeof path, t);
+        if (!(f = fopen(path, "w"))) {
+            perror(path);
+            exit(1);
+        }
+        snprintf(sql, sizeof sql, "COPY %s.%s TO STDOUT", schema, import_tables[t]);
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_COPY_OUT) {
+            fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+            exit(1);
+        }
+        PQclear(res);
+        while ((len = PQgetCopyData(c, &buf, 0)) > 0) {
+            fwrite(buf, 1, (size_t)len, f);
+            bytes += len;
+            PQfreemem(buf);
+        }
+        PQclear(PQgetResult(c));
+        fclose(f);
+        snprintf(sql, sizeof sql, "CREATE TABLE %s.copy_%s (LIKE %s.%s INCLUDING ALL)", schema, import_tables[t],
+                 schema, import_tables[t]);
+        if (!exec_ok(c, sql))
+            exit(1);
+    }
+    snprintf(sql, sizeof sql, "CREATE TABLE %s.copy_counters (LIKE %s.patron_counters INCLUDING ALL);"
+             " INSERT INTO %s.copy_counters VALUES ('customer_number', 0)", schema, schema, schema);
     if (!exec_ok(c, sql))
         exit(1);
+    return bytes;
+}
+
+static double import_copy(long n, double *cpu_out, double *server_out, long long *bytes_out)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    char sql[400], path[200], buf[1 << 16];
+    double t0, c0, s0;
+    int pid;
+
+    PQsetNoticeProcessor(c, quiet, NULL);
+    *bytes_out = export_tables(c);
+    pid = PQbackendPID(c);
     t0 = now();
     c0 = cpu();
+    s0 = server_cpu(pid);
     exec_ok(c, "BEGIN");
-    snprintf(sql, sizeof sql,
-             "COPY %s.copy_customers (id, number, state, first_name, last_name, email, created_at, updated_at,"
-             " revision) FROM STDIN",
-             schema);
-    res = PQexec(c, sql);
-    PQclear(res);
-    for (long i = 0; i < n; i++) {
-        int len;
-        make_row(&r, i);
-        len = snprintf(line, sizeof line, "%ld\tK%06ld\tactive\t%s\t%s\t%s\t1700000000\t1700000000\t1\n", i + 1, i + 1,
-                       r.first, r.last, r.email);
-        PQputCopyData(c, line, len);
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        FILE *f;
+        size_t len;
+        PGresult *res;
+        copy_path(path, sizeof path, t);
+        f = fopen(path, "r");
+        snprintf(sql, sizeof sql, "COPY %s.copy_%s FROM STDIN", schema, import_tables[t]);
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_COPY_IN) {
+            fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+            exit(1);
+        }
+        PQclear(res);
+        while ((len = fread(buf, 1, sizeof buf, f)) > 0)
+            PQputCopyData(c, buf, (int)len);
+        fclose(f);
+        PQputCopyEnd(c, NULL);
+        res = PQgetResult(c);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+            exit(1);
+        }
+        PQclear(res);
     }
-    PQputCopyEnd(c, NULL);
-    PQclear(PQgetResult(c));
-    snprintf(sql, sizeof sql,
-             "COPY %s.copy_addresses (customer_id, position, street, house_number, postal_code, city, country,"
-             " is_default) FROM STDIN",
-             schema);
-    res = PQexec(c, sql);
-    PQclear(res);
-    for (long i = 0; i < n; i++) {
-        int len;
-        make_row(&r, i);
-        len = snprintf(line, sizeof line, "%ld\t0\t%s\t%s\t%s\t%s\tDE\t1\n", i + 1, r.street, r.house, r.plz, r.city);
-        PQputCopyData(c, line, len);
-    }
-    PQputCopyEnd(c, NULL);
-    PQclear(PQgetResult(c));
+    snprintf(sql, sizeof sql, "UPDATE %s.copy_counters SET value = %ld", schema, n);
+    exec_ok(c, sql);
     if (!exec_ok(c, "COMMIT"))
         exit(1);
     *cpu_out = cpu() - c0;
+    *server_out = server_cpu(pid) - s0;
     PQfinish(c);
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        copy_path(path, sizeof path, t);
+        unlink(path);
+    }
     return now() - t0;
 }
 
@@ -320,8 +429,13 @@ int main(int argc, char **argv)
     long base = 1000000000L;
     PGconn *admin;
     char sql[200];
-    double t_store, t_copy, c_store, c_copy;
+    double t_store, t_copy, c_store, c_copy, s_store, s_copy;
+    int import_only = 0, per_row = 0;
+    long long bytes = 0;
+    const char *env_n = getenv("PATRON_BENCH_CUSTOMERS");
 
+    if (env_n && *env_n)
+        n = atol(env_n);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--customers") && i + 1 < argc)
             n = atol(argv[++i]);
@@ -329,8 +443,13 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--probes") && i + 1 < argc)
             probes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--import-only"))
+            import_only = 1;
+        else if (!strcmp(argv[i], "--per-row"))
+            per_row = 1;
         else {
-            fprintf(stderr, "usage: %s [--customers N] [--seconds S] [--probes P]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--customers N] [--seconds S] [--probes P] [--import-only] [--per-row]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -354,14 +473,26 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    t_store = import_store(n, &c_store);
-    printf("import through the store: %ld customers in %.1f s (%.0f per second; client CPU %.1f s)\n", n, t_store,
-           (double)n / t_store, c_store);
+    t_store = import_store(n, per_row, &c_store, &s_store);
+    printf("import through the store (%s): %ld customers in %.1f s (%.0f per second; client CPU %.1f s,"
+           " server CPU %.1f s)\n",
+           per_row ? "patron_db_create per row" : "patron_db_create_many, 10 000 per call", n, t_store,
+           (double)n / t_store, c_store, s_store);
     fflush(stdout);
-    t_copy = import_copy(n, &c_copy);
-    printf("plain COPY of the same rows (customers, addresses): %.1f s (client CPU %.1f s)\n", t_copy, c_copy);
-    printf("import / COPY: %.1f x (target <= 2)\n", t_store / t_copy);
+    t_copy = import_copy(n, &c_copy, &s_copy, &bytes);
+    printf("plain COPY of the same rows (customers, addresses, extra fields, keys, key counts, match forms,"
+           " used numbers, counter; %.0f MB): %.1f s (client CPU %.1f s, server CPU %.1f s)\n",
+           (double)bytes / 1e6, t_copy, c_copy, s_copy);
+    printf("import / COPY: %.2f x wall (target <= 2), %.2f x CPU (client + server)\n", t_store / t_copy,
+           (c_store + s_store) / (c_copy + s_copy));
+    {
+        double l[3];
+        if (getloadavg(l, 3) == 3)
+            printf("load average after the import: %.1f %.1f %.1f\n", l[0], l[1], l[2]);
+    }
     fflush(stdout);
+    if (import_only)
+        goto done;
 
     bench_match(n, probes);
     fflush(stdout);
@@ -369,6 +500,7 @@ int main(int argc, char **argv)
         bench_register(clients, seconds, &base);
         fflush(stdout);
     }
+done:
     snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", schema);
     exec_ok(admin, sql);
     PQfinish(admin);

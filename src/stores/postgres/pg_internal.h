@@ -56,6 +56,13 @@ enum ppg_stmt {
     ST_META_DELETE,
     ST_META_SCAN,
     ST_META_SCAN_FROM,
+    /* batched creates (store version 6, prefetch) */
+    ST_PREFETCH_KEYS,
+    ST_PREFETCH_NUMBERS,
+    ST_COUNTER_GET,
+    ST_COUNTER_SET,
+    ST_IDS,
+    ST_COUNTS_ADD,
     ST__COUNT
 };
 
@@ -91,6 +98,9 @@ struct patron_pg {
      * transaction ends */
     PGresult **held;
     size_t n_held, cap_held;
+    int tx_write; /* the open transaction holds the writers' lock */
+    struct ppg_bulk *bulk; /* batched creates of the open transaction (prefetch), or NULL */
+    int flushing;
     int known_field_end, known_addr_end;
     int rt_field_end, rt_addr_end;
     char err[512];
