@@ -274,7 +274,8 @@ static patron_status keys_new(patron_db *db, patron_customer *w, keyset *ks)
 
 /* The rest of a create inside the transaction: uniqueness, the number,
  * the insert.  Every refusal (EXISTS) comes before the first write. */
-static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, int state, numwin *win)
+static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, int state, numwin *win,
+                                bool marks)
 {
     int64_t id = 0;
     patron_status st = patron__check_all_unique(db, ks, 0);
@@ -291,7 +292,7 @@ static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, i
         st = patron__st_insert(db, w, ks, &id);
     if (!st && patron__cust_put_i64(w, PATRON_F_ID, id))
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (!st)
+    if (!st && marks)
         st = patron__review_touch(db, id);
     return st;
 }
@@ -319,7 +320,7 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     if (!st)
         st = keys_new(db, &w, &ks);
     if (!st)
-        st = insert_new(db, &w, &ks, state, NULL);
+        st = insert_new(db, &w, &ks, state, NULL, true);
     patron__keys_free(&ks);
     st = patron__tx_end(db, st);
     if (st) {
@@ -376,6 +377,8 @@ patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_c
     const char **pnums = NULL;
     size_t npk = 0, npn = 0, nprep = 0, created = 0, i, k;
     numwin win = { 1, 0, 0 };
+    patron__glist groups;
+    bool have_groups = false, marks = false;
     patron_status st = PATRON_OK;
     int64_t now = (int64_t)time(NULL);
 
@@ -413,12 +416,23 @@ patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_c
         goto out;
     if ((st = patron__tx_begin(db)) != 0)
         goto out;
-    /* The group and the keys of every row: they read only what no create
-     * changes. */
+    /* The groups and whether saves mark records for the review queue:
+     * read once, as no create changes them. */
+    if (patron__has_groups(db)) {
+        if ((st = patron__group_all(db, &groups)) != 0)
+            goto end;
+        have_groups = true;
+    }
+    if ((st = patron__review_marks_on(db, &marks)) != 0)
+        goto end;
+    /* The group and the keys of every row (patron__group_for_new and
+     * patron__keys_for, as keys_new() does). */
     for (i = 0; i < n && !st; i++) {
         if (!rows[i].prepared)
             continue;
-        patron_status rs = keys_new(db, &rows[i].w, &rows[i].ks);
+        patron_status rs = patron__group_for_new_in(db, &rows[i].w, have_groups ? &groups : NULL);
+        if (!rs && (rs = patron__keys_for(db, &rows[i].ks, &rows[i].w)) != 0)
+            patron__db_error(db, rs, "out of memory");
         if (rs == PATRON_OK)
             continue;
         patron__keys_free(&rows[i].ks);
@@ -463,7 +477,7 @@ patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_c
             continue;
         bool autonum = rows[i].w.f[PATRON_F_NUMBER] == NULL;
         rs = insert_new(db, &rows[i].w, &rows[i].ks, PATRON_STATE_ACTIVE,
-                        patron__st_can_prefetch(db) ? &win : NULL);
+                        patron__st_can_prefetch(db) ? &win : NULL, marks);
         if (autonum && win.remaining)
             win.remaining--;
         if (rs == PATRON_OK) {
@@ -479,6 +493,9 @@ patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_c
         if (refused)
             refused(payload, i, rs, db->errmsg);
     }
+end:
+    if (have_groups)
+        patron__free(groups.g);
     st = patron__tx_end(db, st);
     if (!st)
         for (i = 0; i < n; i++)
