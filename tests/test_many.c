@@ -270,6 +270,63 @@ static void test_same_as_per_row(void **state)
     tb_close(&b);
 }
 
+/* Customer groups: a row without a group joins the default group, a row
+ * naming a group that does not exist is refused — as one by one. */
+static void test_groups(void **state)
+{
+    static const char *const groups[] = { NULL, "Handel", "Nope", NULL, "Stamm", "Handel" };
+    enum { N = sizeof groups / sizeof groups[0] };
+    test_backend a, b;
+    patron_db *da, *dbb;
+    patron_customer *ca[N], *cb[N];
+    outcome oa, ob;
+    size_t created = 0;
+    char *fa, *fb;
+    (void)state;
+
+    memset(&oa, 0, sizeof oa);
+    memset(&ob, 0, sizeof ob);
+    assert_int_equal(tb_open(&a, g_backend), 0);
+    assert_int_equal(tb_open(&b, g_backend), 0);
+    da = tb_db(&a);
+    dbb = tb_db(&b);
+    OK(da, patron_db_group_add(da, "Stamm"));
+    OK(da, patron_db_group_add(da, "Handel"));
+    OK(dbb, patron_db_group_add(dbb, "Stamm"));
+    OK(dbb, patron_db_group_add(dbb, "Handel"));
+    for (size_t i = 0; i < N; i++) {
+        ca[i] = make_row(20 + i);
+        cb[i] = make_row(20 + i);
+        if (groups[i]) {
+            assert_int_equal(patron_customer_set(ca[i], PATRON_F_GROUP, groups[i]), PATRON_OK);
+            assert_int_equal(patron_customer_set(cb[i], PATRON_F_GROUP, groups[i]), PATRON_OK);
+        }
+        if (patron_db_create(da, ca[i]) != PATRON_OK) {
+            oa.st[i] = PATRON_E_INVALID;
+            snprintf(oa.msg[i], sizeof oa.msg[i], "%s", patron_db_errmsg(da));
+        }
+    }
+    OK(dbb, patron_db_create_many(dbb, &created, cb, N, on_refused, &ob));
+    assert_int_equal(created, N - 1);
+    assert_int_equal(ob.st[2], PATRON_E_INVALID);
+    assert_string_equal(ob.msg[2], oa.msg[2]);
+    assert_string_equal(patron_customer_get(cb[0], PATRON_F_GROUP), "Stamm");
+    assert_string_equal(patron_customer_get(cb[1], PATRON_F_GROUP), "Handel");
+    fa = fingerprint(&a);
+    fb = fingerprint(&b);
+    assert_string_equal(fa, fb);
+    free(fa);
+    free(fb);
+    for (size_t i = 0; i < N; i++) {
+        patron_customer_free(ca[i]);
+        patron_customer_free(cb[i]);
+    }
+    patron_db_close(da);
+    patron_db_close(dbb);
+    tb_close(&a);
+    tb_close(&b);
+}
+
 /* A failure at every callback of the call: the store and the records as
  * before; then the call without a failure works. */
 static void test_faults(void **state)
@@ -502,6 +559,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_per_row),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_arguments),
 #ifdef PATRON_TEST_HAVE_PG
