@@ -4,7 +4,7 @@
  *   tests/pg/cluster.sh run build/tests/bench/bench_pg CUSTOMERS.csv [options]
  *
  *   --customers N     the stored base: the first N rows of CUSTOMERS.csv
- *                     (default 1000000; the generator's layout, e.g.
+ *                     (default 1000000, or $PATRON_BENCH_CUSTOMERS; the generator's layout, e.g.
  *                     gen_customers.py --people 800000 --seed 3, 1.09 M rows)
  *   --schema S        the store's schema (default bench_<pid>, dropped at the
  *                     end).  If S already holds a store with at least N
@@ -25,10 +25,16 @@
  * (PATRON_PG_FSYNC=on for a cluster with durable commits; cluster.sh's
  * default runs with fsync off.)  Prints, with units:
  *
- *  1. import vs COPY: the base through the store (host transactions of
- *     1 000 customers, as `patron import`) against a plain COPY of the same
- *     rows into tables of the same columns (customers and addresses, no
- *     patron keys); wall and client CPU of each, the ratio (target <= 2);
+ *  1. import vs COPY: the base through the store with patron_db_create_many()
+ *     in calls of 10 000, as `patron import` does (--per-row: patron_db_create
+ *     per customer in host transactions of 1 000), against a plain COPY of
+ *     the same rows: every table the import wrote (customers, addresses,
+ *     extra fields, keys, key counts, match forms, used numbers) is copied
+ *     out to files under /tmp (untimed) and COPY FROM loads those very rows
+ *     into tables made LIKE them (same columns, indexes, constraints), with
+ *     the counter row, in one transaction.  Wall and CPU time (client and its
+ *     server process) of each, the ratio (target <= 2).  --import-only stops
+ *     after it;
  *  2. the plans of candidate lookup, frequency count and match-form fetch
  *     on the stored base: each must be an index scan (exit status 1 if not);
  *  3. incremental match: patron_db_match() of the P probes, split over 1,
@@ -247,163 +253,201 @@ static patron_customer *customer_of(const row *r)
 
 /* ---- 1. import vs COPY -------------------------------------------------------------- */
 
-static double import_store(const char *in_schema, long n, double *cpu_out, double *server_out, long *refused)
+/* (PGIMP's measurement: patron_db_create_many() in calls of 10 000, as
+ * `patron import`; the COPY peer loads the very rows the import wrote.) */
+
+static long refused_rows;
+static char first_refusal[256];
+
+static void refused_count(void *payload, size_t index, patron_status status, const char *message)
+{
+    (void)payload;
+    if (!refused_rows++)
+        snprintf(first_refusal, sizeof first_refusal, "row %zu: %s: %s", index, patron_status_name(status),
+                 message);
+}
+
+#define CHUNK 10000
+
+/* The first n rows of the file into the store in `in_schema`. */
+static double import_store(const char *in_schema, long n, int per_row, double *cpu_out, double *server_out)
 {
     patron_pg *pg = NULL;
     patron_db *db = open_db(in_schema, &pg);
-    int backend = PQbackendPID(patron_pg_handle(pg));
-    double t0 = now(), c0 = cpu_self(), s0 = cpu_of_pid(backend);
-    *refused = 0;
-    for (long i = 0; i < n; i += 1000) {
-        if (patron_pg_begin(pg) != PATRON_OK) {
-            fprintf(stderr, "bench_pg: begin: %s\n", patron_pg_errmsg(pg));
-            exit(1);
-        }
-        for (long k = i; k < i + 1000 && k < n; k++) {
-            patron_customer *c = customer_of(&rows[k]);
-            if (!c || patron_db_create(db, c) != PATRON_OK)
-                (*refused)++;
-            patron_customer_free(c);
-        }
-        if (patron_pg_commit(pg) != PATRON_OK) {
-            fprintf(stderr, "bench_pg: commit: %s\n", patron_pg_errmsg(pg));
-            exit(1);
+    int pid = PQbackendPID(patron_pg_handle(pg));
+    double t0 = now(), c0 = cpu_self(), s0 = cpu_of_pid(pid);
+    patron_customer **cs = calloc(CHUNK, sizeof *cs);
+    refused_rows = 0;
+    first_refusal[0] = '\0';
+    for (long i = 0; i < n; i += per_row ? 1000 : CHUNK) {
+        long end = i + (per_row ? 1000 : CHUNK) < n ? i + (per_row ? 1000 : CHUNK) : n;
+        if (per_row) {
+            if (patron_pg_begin(pg) != PATRON_OK) {
+                fprintf(stderr, "bench_pg: begin: %s\n", patron_pg_errmsg(pg));
+                exit(1);
+            }
+            for (long k = i; k < end; k++) {
+                patron_customer *c = customer_of(&rows[k]);
+                patron_status st = c ? patron_db_create(db, c) : PATRON_E_INVALID;
+                if (st != PATRON_OK)
+                    refused_count(NULL, (size_t)k, st, c ? patron_db_errmsg(db) : "unreadable row");
+                patron_customer_free(c);
+            }
+            if (patron_pg_commit(pg) != PATRON_OK) {
+                fprintf(stderr, "bench_pg: commit: %s\n", patron_pg_errmsg(pg));
+                exit(1);
+            }
+        } else {
+            size_t created = 0, m = 0;
+            for (long k = i; k < end; k++)
+                if ((cs[m] = customer_of(&rows[k])) != NULL)
+                    m++;
+                else
+                    refused_count(NULL, (size_t)k, PATRON_E_INVALID, "unreadable row");
+            if (patron_db_create_many(db, &created, cs, m, refused_count, NULL) != PATRON_OK) {
+                fprintf(stderr, "bench_pg: create_many: %s\n", patron_db_errmsg(db));
+                exit(1);
+            }
+            for (size_t k = 0; k < m; k++)
+                patron_customer_free(cs[k]);
         }
     }
     *cpu_out = cpu_self() - c0;
-    *server_out = cpu_of_pid(backend) - s0;
+    *server_out = cpu_of_pid(pid) - s0;
+    free(cs);
     patron_db_close(db);
     return now() - t0;
 }
 
-/* COPY text format: escape backslash, tab, newline, carriage return. */
-static size_t copy_field(char *out, size_t cap, const char *v)
+/* The tables the import writes, as patron names them (schema version 1). */
+static const char *const import_tables[] = { "patron_customers", "patron_customer_addresses",
+                                             "patron_customer_extra", "patron_customer_keys",
+                                             "patron_key_counts", "patron_match_forms", "patron_used_numbers" };
+#define N_IMPORT_TABLES (sizeof import_tables / sizeof import_tables[0])
+
+static void copy_path(char *out, size_t cap, size_t t)
 {
-    size_t n = 0;
-    if (!*v) {
-        if (cap > 2)
-            out[n++] = '\\', out[n++] = 'N';
-        return n;
-    }
-    for (; *v && n + 2 < cap; v++) {
-        char e = *v == '\\' ? '\\' : *v == '\t' ? 't' : *v == '\n' ? 'n' : *v == '\r' ? 'r' : 0;
-        if (e)
-            out[n++] = '\\', out[n++] = e;
-        else
-            out[n++] = *v;
-    }
-    return n;
+    snprintf(out, cap, "/tmp/pgbench-copy-%ld-%s.copy", (long)getpid(), import_tables[t]);
 }
 
-static double import_copy(const char *in_schema, long n, double *cpu_out, double *server_out)
+/* Untimed: every row the import wrote, to files, and empty tables LIKE
+ * the store's to copy them into. */
+static long long export_tables(PGconn *c, const char *in_schema)
+{
+    char path[200];
+    long long bytes = 0;
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        FILE *f;
+        PGresult *res;
+        char *buf, sql[400];
+        int len;
+        copy_path(path, sizeof path, t);
+        if (!(f = fopen(path, "w"))) {
+            perror(path);
+            exit(1);
+        }
+        snprintf(sql, sizeof sql, "COPY \"%s\".%s TO STDOUT", in_schema, import_tables[t]);
+        res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_COPY_OUT) {
+            fprintf(stderr, "bench_pg: %s: %s", sql, PQerrorMessage(c));
+            exit(1);
+        }
+        PQclear(res);
+        while ((len = PQgetCopyData(c, &buf, 0)) > 0) {
+            fwrite(buf, 1, (size_t)len, f);
+            bytes += len;
+            PQfreemem(buf);
+        }
+        PQclear(PQgetResult(c));
+        fclose(f);
+        PQclear(q(c, "CREATE TABLE \"%s\".copy_%s (LIKE \"%s\".%s INCLUDING ALL)", in_schema, import_tables[t],
+                  in_schema, import_tables[t]));
+    }
+    PQclear(q(c,
+              "CREATE TABLE \"%s\".copy_counters (LIKE \"%s\".patron_counters INCLUDING ALL);"
+              " INSERT INTO \"%s\".copy_counters VALUES ('customer_number', 0)",
+              in_schema, in_schema, in_schema));
+    return bytes;
+}
+
+static double import_copy(const char *in_schema, long n, double *cpu_out, double *server_out, long long *bytes_out)
 {
     PGconn *c = PQconnectdb(conninfo);
-    static const int cust_cols[] = { C_ID, C_FIRST, C_LAST, C_COMPANY, C_EMAIL, C_PHONE, C_BIRTH };
-    static const int addr_cols[] = { C_STREET, C_POSTAL, C_CITY, C_COUNTRY };
-    char line[4096];
-    double t0, c0, s0;
-    int backend;
+    char path[200], buf[1 << 16];
+    double t0, c0, s0, t1;
+    int pid;
 
     PQsetNoticeProcessor(c, quiet, NULL);
-    backend = PQbackendPID(c);
-    PQclear(q(c,
-              "DROP TABLE IF EXISTS \"%s\".copy_customers, \"%s\".copy_addresses;"
-              " CREATE TABLE \"%s\".copy_customers (LIKE \"%s\".patron_customers INCLUDING DEFAULTS INCLUDING INDEXES);"
-              " CREATE TABLE \"%s\".copy_addresses (LIKE \"%s\".patron_customer_addresses INCLUDING DEFAULTS"
-              " INCLUDING INDEXES)",
-              in_schema, in_schema, in_schema, in_schema, in_schema, in_schema));
+    *bytes_out = export_tables(c, in_schema);
+    pid = PQbackendPID(c);
     t0 = now();
     c0 = cpu_self();
-    s0 = cpu_of_pid(backend);
+    s0 = cpu_of_pid(pid);
     PQclear(q(c, "BEGIN"));
-    PQclear(PQexec(c, "SET LOCAL search_path = pg_catalog"));
-    {
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "COPY \"%s\".copy_customers (id, number, state, external_source, external_id, first_name, last_name,"
-                 " company, email, phone, birth_date, created_at, updated_at, revision) FROM STDIN",
-                 in_schema);
-        PQclear(PQexec(c, sql));
-    }
-    for (long i = 0; i < n; i++) {
-        size_t len = (size_t)snprintf(line, sizeof line, "%ld\tK%07ld\tactive\timport\t", i + 1, i + 1);
-        for (size_t k = 0; k < sizeof cust_cols / sizeof *cust_cols; k++) {
-            if (k)
-                line[len++] = '\t';
-            len += copy_field(line + len, sizeof line - len - 64, rows[i].v[cust_cols[k]]);
-        }
-        len += (size_t)snprintf(line + len, sizeof line - len, "\t1700000000\t1700000000\t1\n");
-        if (PQputCopyData(c, line, (int)len) != 1)
-            exit(1);
-    }
-    PQputCopyEnd(c, NULL);
-    {
-        PGresult *r = PQgetResult(c);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            fprintf(stderr, "bench_pg: COPY customers: %s", PQerrorMessage(c));
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        FILE *f;
+        size_t len;
+        PGresult *res;
+        char sql[400];
+        copy_path(path, sizeof path, t);
+        f = fopen(path, "r");
+        snprintf(sql, sizeof sql, "COPY \"%s\".copy_%s FROM STDIN", in_schema, import_tables[t]);
+        res = PQexec(c, sql);
+        if (!f || PQresultStatus(res) != PGRES_COPY_IN) {
+            fprintf(stderr, "bench_pg: %s: %s", sql, PQerrorMessage(c));
             exit(1);
         }
-        PQclear(r);
-        while ((r = PQgetResult(c)))
-            PQclear(r);
-    }
-    {
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "COPY \"%s\".copy_addresses (customer_id, position, street, postal_code, city, country,"
-                 " is_default) FROM STDIN",
-                 in_schema);
-        PQclear(PQexec(c, sql));
-    }
-    for (long i = 0; i < n; i++) {
-        size_t len = (size_t)snprintf(line, sizeof line, "%ld\t0\t", i + 1);
-        for (size_t k = 0; k < sizeof addr_cols / sizeof *addr_cols; k++) {
-            if (k)
-                line[len++] = '\t';
-            len += copy_field(line + len, sizeof line - len - 64,
-                              addr_cols[k] == C_COUNTRY && !*rows[i].v[C_COUNTRY] ? "DE" : rows[i].v[addr_cols[k]]);
-        }
-        len += (size_t)snprintf(line + len, sizeof line - len, "\t1\n");
-        if (PQputCopyData(c, line, (int)len) != 1)
-            exit(1);
-    }
-    PQputCopyEnd(c, NULL);
-    {
-        PGresult *r = PQgetResult(c);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            fprintf(stderr, "bench_pg: COPY addresses: %s", PQerrorMessage(c));
+        PQclear(res);
+        while ((len = fread(buf, 1, sizeof buf, f)) > 0)
+            PQputCopyData(c, buf, (int)len);
+        fclose(f);
+        PQputCopyEnd(c, NULL);
+        res = PQgetResult(c);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "bench_pg: %s: %s", sql, PQerrorMessage(c));
             exit(1);
         }
-        PQclear(r);
-        while ((r = PQgetResult(c)))
-            PQclear(r);
+        PQclear(res);
     }
+    PQclear(q(c, "UPDATE \"%s\".copy_counters SET value = %ld", in_schema, n));
     PQclear(q(c, "COMMIT"));
     *cpu_out = cpu_self() - c0;
-    *server_out = cpu_of_pid(backend) - s0;
-    PQclear(q(c, "DROP TABLE \"%s\".copy_customers, \"%s\".copy_addresses", in_schema, in_schema));
+    *server_out = cpu_of_pid(pid) - s0;
+    t1 = now();
+    for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
+        copy_path(path, sizeof path, t);
+        unlink(path);
+        PQclear(q(c, "DROP TABLE \"%s\".copy_%s", in_schema, import_tables[t]));
+    }
+    PQclear(q(c, "DROP TABLE \"%s\".copy_counters", in_schema));
     PQfinish(c);
-    return now() - t0;
+    return t1 - t0;
 }
 
-static void import_line(const char *in_schema, long n)
+static void import_line(const char *in_schema, long n, int per_row)
 {
     double t_store, t_copy, c_store, c_copy, s_store, s_copy;
-    long refused;
-    printf("\n== 1. import of %ld customers through the store vs a plain COPY of the same rows ==\n", n);
+    long long bytes = 0;
+    printf("\n== 1. import of %ld customers (the first %ld rows) through the store vs a plain COPY of the same rows"
+           " ==\n",
+           n, n);
     printf("   (load average before: %s)\n", loadavg());
     fflush(stdout);
-    t_store = import_store(in_schema, n, &c_store, &s_store, &refused);
-    printf("   import through the store: %ld customers (%ld refused) in %.1f s wall = %.0f customers/s;"
-           " CPU: client %.1f s, server backend %.1f s\n",
-           n - refused, refused, t_store, (double)n / t_store, c_store, s_store);
+    t_store = import_store(in_schema, n, per_row, &c_store, &s_store);
+    printf("   import through the store (%s): %ld customers (%ld refused%s%s) in %.1f s wall = %.0f customers/s;"
+           " CPU: client %.1f s, server %.1f s\n",
+           per_row ? "patron_db_create per row, host transactions of 1 000"
+                   : "patron_db_create_many, 10 000 per call, as `patron import`",
+           n - refused_rows, refused_rows, refused_rows ? "; first: " : "", first_refusal, t_store,
+           (double)n / t_store, c_store, s_store);
     fflush(stdout);
-    t_copy = import_copy(in_schema, n, &c_copy, &s_copy);
-    printf("   plain COPY of the same rows (customers + addresses, same columns, no keys): %.1f s wall;"
-           " CPU: client %.1f s, server backend %.1f s\n",
-           t_copy, c_copy, s_copy);
-    printf("   import / COPY: %.1f x wall, %.1f x server CPU (target <= 2 x)   (load average after: %s)\n",
-           t_store / t_copy, s_copy > 0 ? s_store / s_copy : 0.0, loadavg());
+    t_copy = import_copy(in_schema, n, &c_copy, &s_copy, &bytes);
+    printf("   plain COPY of the very rows the import wrote (customers, addresses, extra fields, keys, key counts,"
+           " match forms, used numbers, counter; %.0f MB) into tables LIKE the store's (same indexes), one"
+           " transaction: %.1f s wall; CPU: client %.1f s, server %.1f s\n",
+           (double)bytes / 1e6, t_copy, c_copy, s_copy);
+    printf("   import / COPY: %.2f x wall (target <= 2 x), %.2f x CPU (client + server)   (load average after: %s)\n",
+           t_store / t_copy, (c_store + s_store) / (c_copy + s_copy), loadavg());
     fflush(stdout);
 }
 
@@ -886,13 +930,21 @@ int main(int argc, char **argv)
 {
     const char *csv = NULL, *truth = NULL, *want_schema = NULL;
     long n = 1000000, probes = 2000, import_rows = 0, have;
+    int per_row = 0, import_only = 0;
+    const char *env_n = getenv("PATRON_BENCH_CUSTOMERS");
     double seconds = 10, t0 = now();
-    int reused, failures;
+    int reused, failures = 0;
     PGconn *admin;
     PGresult *r;
 
+    if (env_n && *env_n)
+        n = atol(env_n);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--customers") && i + 1 < argc)
+        if (!strcmp(argv[i], "--per-row"))
+            per_row = 1;
+        else if (!strcmp(argv[i], "--import-only"))
+            import_only = 1;
+        else if (!strcmp(argv[i], "--customers") && i + 1 < argc)
             n = atol(argv[++i]);
         else if (!strcmp(argv[i], "--schema") && i + 1 < argc)
             want_schema = argv[++i];
@@ -908,7 +960,7 @@ int main(int argc, char **argv)
             csv = argv[i];
         else {
             fprintf(stderr, "usage: %s CUSTOMERS.csv [--customers N] [--schema S] [--import-rows M] [--probes P]"
-                            " [--seconds S] [--truth T.csv]\n",
+                            " [--seconds S] [--truth T.csv] [--import-only] [--per-row]\n",
                     argv[0]);
             return 2;
         }
@@ -980,7 +1032,7 @@ int main(int argc, char **argv)
         if (import_rows > 0) {
             char scratch[64];
             snprintf(scratch, sizeof scratch, "bench_imp_%ld", (long)getpid());
-            import_line(scratch, import_rows);
+            import_line(scratch, import_rows, per_row);
             PQclear(q(admin, "DROP SCHEMA \"%s\" CASCADE", scratch));
         } else
             printf("   import vs COPY: not measured in this run (--import-rows M measures it on M rows)\n");
@@ -989,9 +1041,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_pg: schema %s holds %ld customers, fewer than N = %ld\n", schema, have, n);
             return 1;
         }
-        import_line(schema, n);
+        import_line(schema, n, per_row);
         have = stored_customers(admin, schema);
     }
+    if (import_only)
+        goto done;
     /* what autovacuum would do some time after a large import; the store
      * itself does not ANALYZE */
     plans(schema, admin);
@@ -1022,6 +1076,7 @@ int main(int argc, char **argv)
             break;
         }
     }
+done:
     printf("\nbench_pg: done in %.0f s wall; load average %s; %d plan(s) not an index scan, %d failed operations\n",
            now() - t0, loadavg(), bad_plans, failures);
     if (!want_schema)
