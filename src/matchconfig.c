@@ -153,6 +153,10 @@ patron_status patron__match_config_load(patron_db *db)
         patron__match_config_update(&c);
         if (c.address_max > 0)
             c.address_max += c.address_max_shift; /* an estimated model's prior */
+        /* ... and the full name's lift: a rare name alone reaches REVIEW
+         * under an estimated prior as under the default one */
+        if (c.full_name_max > 0)
+            c.full_name_max += c.address_max_shift;
         *db->match_cfg = c;
         db->match_meta_seen = seen;
     }
@@ -199,6 +203,23 @@ patron_status patron__match_config_save(patron_db *db, const patron__match_confi
     *db->match_cfg = *cfg;
     db->match_meta_seen = 0; /* reload on the next read */
     return patron__db_ok(db);
+}
+
+patron_status patron__match_config_fingerprint(patron_db *db, char out[17])
+{
+    char *conf = config_format(db->match_cfg);
+    char *model = patron__match_model_format(&db->match_cfg->model);
+    uint64_t h;
+    if (!conf || !model) {
+        patron__free(conf);
+        patron__free(model);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    h = text_hash(text_hash(text_hash(0xcbf29ce484222325ULL, PATRON_VERSION_STRING), conf), model);
+    patron__free(conf);
+    patron__free(model);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return PATRON_OK;
 }
 
 /* The current configuration, freshly from the store. */
