@@ -92,6 +92,22 @@ patron_status patron__group_for_new(patron_db *db, patron_customer *w)
     return st;
 }
 
+patron_status patron__group_for_new_in(patron_db *db, patron_customer *w, const patron__glist *l)
+{
+    const char *g = w->f[PATRON_F_GROUP];
+    if (!l)
+        return PATRON_OK; /* the store keeps no groups */
+    for (size_t i = 0; i < l->n; i++) {
+        if (g && strcmp(l->g[i].name, g) == 0)
+            return PATRON_OK;
+        if (!g && l->g[i].is_default && patron__cust_put(w, PATRON_F_GROUP, l->g[i].name))
+            return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    if (g)
+        return patron__db_error(db, PATRON_E_INVALID, "there is no customer group \"%s\"", g);
+    return PATRON_OK;
+}
+
 patron_status patron__group_check(patron_db *db, const patron_customer *w)
 {
     patron__group g;

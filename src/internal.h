@@ -212,6 +212,9 @@ enum patron__cap {
     PATRON__CAP_JOURNAL_REWRITE /* journal_rewrite (version 5) */
 };
 bool patron__st_has(const patron_db *db, enum patron__cap cap);
+patron_status patron__st_prefetch(patron_db *db, const patron_key *keys, size_t n_keys,
+                                  const char *const *numbers, size_t n_numbers, size_t n_inserts);
+bool patron__st_can_prefetch(const patron_db *db);
 
 /* One function per callback: the store's code mapped by patron__store_rc
  * (`pass` as there).  An optional callback the store lacks gives
@@ -321,6 +324,9 @@ bool patron__review_sup_pair(const patron__review_sup *s, int64_t a, const patro
 void patron__review_sup_free(patron__review_sup *s);
 /* The save path: customer `id` was saved or removed (for incremental scans). */
 patron_status patron__review_touch(patron_db *db, int64_t id);
+/* Whether patron__review_touch() writes marks (the queue had its first
+ * scan), asked once for many saves. */
+patron_status patron__review_marks_on(patron_db *db, bool *on);
 /* Undo of merge `journal_id`: reopen the case it closed, if any. */
 patron_status patron__review_undone(patron_db *db, int64_t journal_id, int64_t now);
 
@@ -394,6 +400,9 @@ patron_status patron__group_all(patron_db *db, patron__glist *l);
 /* A new record without a group joins the default group; a named group must
  * exist (when the store keeps groups). */
 patron_status patron__group_for_new(patron_db *db, patron_customer *w);
+/* patron__group_for_new against the groups `l` read before (NULL: the
+ * store keeps no groups), for many new records at once. */
+patron_status patron__group_for_new_in(patron_db *db, patron_customer *w, const patron__glist *l);
 /* The record's group must exist (when it has one and the store keeps groups). */
 patron_status patron__group_check(patron_db *db, const patron_customer *w);
 

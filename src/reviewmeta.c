@@ -759,6 +759,25 @@ patron_status patron__review_touch(patron_db *db, int64_t id)
     return patron__st_meta_put(db, key, "1");
 }
 
+patron_status patron__review_marks_on(patron_db *db, bool *on)
+{
+    *on = false;
+    if (!patron__st_has(db, PATRON__CAP_META))
+        return PATRON_OK;
+    if (!db->review_scanned) {
+        char *text = NULL;
+        patron_status st = patron__meta_text(db, &text, PATRON__REVIEW_SCANNED);
+        patron__free(text);
+        if (st == PATRON_E_NOT_FOUND)
+            return PATRON_OK;
+        if (st)
+            return st;
+        db->review_scanned = true;
+    }
+    *on = true;
+    return PATRON_OK;
+}
+
 /* ---- undo of a queue merge -------------------------------------------------- */
 
 patron_status patron__review_undone(patron_db *db, int64_t journal_id, int64_t now)

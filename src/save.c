@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,7 +76,42 @@ patron_status patron__collect_ids(patron_db *db, int kind, const char *value, pa
 
 /* ---- numbers ------------------------------------------------------------ */
 
-patron_status patron__assign_number(patron_db *db, patron_customer *w)
+/* The window of counter values whose numbers were handed to the store's
+ * prefetch hint (patron_db_create_many); NULL outside a batch. */
+typedef struct numwin {
+    uint64_t lo, hi;   /* prefetched: lo..hi (hi < lo: none) */
+    size_t remaining;  /* rows of the batch that may still want a number */
+} numwin;
+
+static patron_status prefetch_numbers(patron_db *db, numwin *win, uint64_t from)
+{
+    size_t n = win->remaining + 16, i;
+    char **nums, *buf;
+    patron_status st;
+    if (n > 20000)
+        n = 20000;
+    nums = patron__calloc(n, sizeof *nums);
+    buf = patron__malloc(n * 64);
+    if (!nums || !buf) {
+        patron__free(nums);
+        patron__free(buf);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        nums[i] = buf + i * 64;
+        snprintf(nums[i], 64, "%s%0*llu", db->prefix, (int)db->width, (unsigned long long)(from + i));
+    }
+    st = patron__st_prefetch(db, NULL, 0, (const char *const *)nums, n, 0);
+    patron__free(nums);
+    patron__free(buf);
+    if (!st) {
+        win->lo = from;
+        win->hi = from + n - 1;
+    }
+    return st;
+}
+
+static patron_status assign_number_win(patron_db *db, patron_customer *w, numwin *win)
 {
     char num[64];
     patron_status st;
@@ -92,6 +128,10 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w)
         uint64_t n;
         if ((st = patron__st_next_number(db, &n)) != 0)
             return st;
+        /* in a batch: ask the store about the numbers the next rows will
+         * try, all at once (a hint: the claims below decide) */
+        if (win && (n < win->lo || n > win->hi) && (st = prefetch_numbers(db, win, n)) != 0)
+            return st;
         snprintf(num, sizeof num, "%s%0*llu", db->prefix, (int)db->width, (unsigned long long)n);
         st = patron__st_claim_number(db, num, PASS_EXISTS);
         if (st == PATRON_E_EXISTS)
@@ -103,6 +143,11 @@ patron_status patron__assign_number(patron_db *db, patron_customer *w)
         return PATRON_OK;
     }
     return patron__db_error(db, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+}
+
+patron_status patron__assign_number(patron_db *db, patron_customer *w)
+{
+    return assign_number_win(db, w, NULL);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -191,18 +236,11 @@ patron_status patron__work_copy(patron_db *db, patron_customer *w, const patron_
     return st;
 }
 
-patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
-                               patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
-                               void *arg)
+/* The part of a create that needs no store: the checks of the caller's
+ * record and the working copy with the system values of a new record. */
+static patron_status prepare_new(patron_db *db, patron_customer *w, patron_customer *c, int state, int64_t now)
 {
-    patron_customer w;
-    keyset ks;
-    int64_t id = 0;
     patron_status st;
-    int64_t now = (int64_t)time(NULL);
-    PATRON__KEYSET_INIT(&ks);
-    if (!db)
-        return PATRON_E_INVALID;
     if (!c)
         return patron__db_error(db, PATRON_E_INVALID, "no customer given (NULL)");
     if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
@@ -210,17 +248,68 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     if (state == PATRON_STATE_PENDING && c->f[PATRON_F_NUMBER])
         return patron__db_error(db, PATRON_E_INVALID,
                                 "a registered customer gets its number when activated; leave it empty");
-    if ((st = patron__work_copy(db, &w, c)) != 0)
+    if ((st = patron__work_copy(db, w, c)) != 0)
         return st;
-    if (patron__cust_put(&w, PATRON_F_STATE, patron__state_name(state)) ||
-        patron__cust_put_i64(&w, PATRON_F_REVISION, 1) ||
-        patron__cust_put_i64(&w, PATRON_F_CREATED_AT, now) ||
-        patron__cust_put_i64(&w, PATRON_F_UPDATED_AT, now) ||
-        patron__cust_put(&w, PATRON_F_LOCKED, "0") ||
-        stamp_consent(&w, NULL, state == PATRON_STATE_PENDING ? "shop" : "admin", now)) {
-        patron__cust_clear(&w);
+    if (patron__cust_put(w, PATRON_F_STATE, patron__state_name(state)) ||
+        patron__cust_put_i64(w, PATRON_F_REVISION, 1) ||
+        patron__cust_put_i64(w, PATRON_F_CREATED_AT, now) ||
+        patron__cust_put_i64(w, PATRON_F_UPDATED_AT, now) ||
+        patron__cust_put(w, PATRON_F_LOCKED, "0") ||
+        stamp_consent(w, NULL, state == PATRON_STATE_PENDING ? "shop" : "admin", now)) {
+        patron__cust_clear(w);
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
+    return PATRON_OK;
+}
+
+/* The checks of a new record that read the store and do not depend on
+ * other new records (the group), then its keys. */
+static patron_status keys_new(patron_db *db, patron_customer *w, keyset *ks)
+{
+    patron_status st = patron__group_for_new(db, w);
+    if (!st && (st = patron__keys_for(db, ks, w)) != 0)
+        patron__db_error(db, st, "out of memory");
+    return st;
+}
+
+/* The rest of a create inside the transaction: uniqueness, the number,
+ * the insert.  Every refusal (EXISTS) comes before the first write. */
+static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, int state, numwin *win,
+                                bool marks)
+{
+    int64_t id = 0;
+    patron_status st = patron__check_all_unique(db, ks, 0);
+    if (!st && state == PATRON_STATE_ACTIVE)
+        st = assign_number_win(db, w, win);
+    /* the number is one of the keys; the rest (the normalised form and
+     * the blocking keys above all) does not depend on it: computed once */
+    if (!st && w->f[PATRON_F_NUMBER] && !patron__keys_set_number(ks, w->f[PATRON_F_NUMBER])) {
+        patron__keys_free(ks); /* no room (cannot happen today): build them again */
+        if ((st = patron__keys_for(db, ks, w)) != 0)
+            patron__db_error(db, st, "out of memory");
+    }
+    if (!st)
+        st = patron__st_insert(db, w, ks, &id);
+    if (!st && patron__cust_put_i64(w, PATRON_F_ID, id))
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    if (!st && marks)
+        st = patron__review_touch(db, id);
+    return st;
+}
+
+patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
+                               patron_status (*check)(patron_db *db, const patron_customer *c, void *arg),
+                               void *arg)
+{
+    patron_customer w;
+    keyset ks;
+    patron_status st;
+    int64_t now = (int64_t)time(NULL);
+    PATRON__KEYSET_INIT(&ks);
+    if (!db)
+        return PATRON_E_INVALID;
+    if ((st = prepare_new(db, &w, c, state, now)) != 0)
+        return st;
     if ((st = patron__tx_begin(db)) != 0) {
         patron__cust_clear(&w);
         return st;
@@ -229,26 +318,9 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
     if (check)
         st = check(db, &w, arg);
     if (!st)
-        st = patron__group_for_new(db, &w);
-    if (!st && (st = patron__keys_for(db, &ks, &w)) != 0)
-        patron__db_error(db, st, "out of memory");
+        st = keys_new(db, &w, &ks);
     if (!st)
-        st = patron__check_all_unique(db, &ks, 0);
-    if (!st && state == PATRON_STATE_ACTIVE)
-        st = patron__assign_number(db, &w);
-    /* the number is one of the keys; the rest (the normalised form and
-     * the blocking keys above all) does not depend on it: computed once */
-    if (!st && w.f[PATRON_F_NUMBER] && !patron__keys_set_number(&ks, w.f[PATRON_F_NUMBER])) {
-        patron__keys_free(&ks); /* no room (cannot happen today): build them again */
-        if ((st = patron__keys_for(db, &ks, &w)) != 0)
-            patron__db_error(db, st, "out of memory");
-    }
-    if (!st)
-        st = patron__st_insert(db, &w, &ks, &id);
-    if (!st && patron__cust_put_i64(&w, PATRON_F_ID, id))
-        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    if (!st)
-        st = patron__review_touch(db, id);
+        st = insert_new(db, &w, &ks, state, NULL, true);
     patron__keys_free(&ks);
     st = patron__tx_end(db, st);
     if (st) {
@@ -256,6 +328,190 @@ patron_status patron__save_new(patron_db *db, patron_customer *c, int state,
         return st;
     }
     patron__cust_move(c, &w);
+    return patron__db_ok(db);
+}
+
+/* ---- many new records in one transaction ------------------------------------ */
+
+/* A refusal that concerns the row alone (its values, its keys, its number). */
+static bool row_refusal(patron_status st)
+{
+    return st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (patron_customer *const *)a, y = (uintptr_t) * (patron_customer *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A record given twice would be created twice (its copy is taken before
+ * either is saved): refuse the call. */
+static patron_status distinct_records(patron_db *db, patron_customer *const *cs, size_t n)
+{
+    patron_customer **sorted = patron__malloc(n * sizeof *sorted);
+    patron_status st = PATRON_OK;
+    if (!sorted)
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    memcpy(sorted, cs, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_ptr);
+    for (size_t i = 1; i < n && !st; i++)
+        if (sorted[i] && sorted[i] == sorted[i - 1])
+            st = patron__db_error(db, PATRON_E_INVALID, "the same customer record is given twice");
+    patron__free(sorted);
+    return st;
+}
+
+typedef struct many_row {
+    patron_customer w;
+    keyset ks;
+    patron_status st; /* of this row: OK (created), or its refusal */
+    bool prepared;
+} many_row;
+
+patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_customer *const *cs, size_t n,
+                                    patron_refused_fn refused, void *payload)
+{
+    many_row *rows = NULL;
+    patron_key *pkeys = NULL;
+    const char **pnums = NULL;
+    size_t npk = 0, npn = 0, nprep = 0, created = 0, i, k;
+    numwin win = { 1, 0, 0 };
+    patron__glist groups;
+    bool have_groups = false, marks = false;
+    patron_status st = PATRON_OK;
+    int64_t now = (int64_t)time(NULL);
+
+    if (created_out)
+        *created_out = 0;
+    if (!db)
+        return PATRON_E_INVALID;
+    if (!created_out || (!cs && n > 0))
+        return patron__db_error(db, PATRON_E_INVALID, "no place for the count or no customers (NULL)");
+    if (n == 0)
+        return patron__db_ok(db);
+    if (n > PATRON_CREATE_MANY_MAX)
+        return patron__db_error(db, PATRON_E_RANGE, "%zu customers in one call: at most %d", n,
+                                PATRON_CREATE_MANY_MAX);
+    if ((st = distinct_records(db, cs, n)) != 0)
+        return st;
+    if (!(rows = patron__calloc(n, sizeof *rows)))
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+
+    /* Rows the library refuses by their values alone: before the store. */
+    for (i = 0; i < n; i++) {
+        PATRON__KEYSET_INIT(&rows[i].ks);
+        rows[i].st = prepare_new(db, &rows[i].w, cs[i], PATRON_STATE_ACTIVE, now);
+        if (rows[i].st == PATRON_OK) {
+            rows[i].prepared = true;
+            nprep++;
+        } else if (!row_refusal(rows[i].st)) {
+            st = rows[i].st;
+            goto out;
+        } else if (refused) {
+            refused(payload, i, rows[i].st, db->errmsg);
+        }
+    }
+    if (nprep == 0)
+        goto out;
+    if ((st = patron__tx_begin(db)) != 0)
+        goto out;
+    /* The groups and whether saves mark records for the review queue:
+     * read once, as no create changes them. */
+    if (patron__has_groups(db)) {
+        if ((st = patron__group_all(db, &groups)) != 0)
+            goto end;
+        have_groups = true;
+    }
+    if ((st = patron__review_marks_on(db, &marks)) != 0)
+        goto end;
+    /* The group and the keys of every row (patron__group_for_new and
+     * patron__keys_for, as keys_new() does). */
+    for (i = 0; i < n && !st; i++) {
+        if (!rows[i].prepared)
+            continue;
+        patron_status rs = patron__group_for_new_in(db, &rows[i].w, have_groups ? &groups : NULL);
+        if (!rs && (rs = patron__keys_for(db, &rows[i].ks, &rows[i].w)) != 0)
+            patron__db_error(db, rs, "out of memory");
+        if (rs == PATRON_OK)
+            continue;
+        patron__keys_free(&rows[i].ks);
+        if (!row_refusal(rs)) {
+            st = rs;
+            break;
+        }
+        rows[i].st = rs;
+        rows[i].prepared = false;
+        nprep--;
+        if (refused)
+            refused(payload, i, rs, db->errmsg);
+    }
+    /* The store may fetch what the rows will look up and claim at once. */
+    if (!st && nprep && patron__st_can_prefetch(db)) {
+        pkeys = patron__calloc(nprep * 2, sizeof *pkeys);
+        pnums = patron__calloc(nprep, sizeof *pnums);
+        if (!pkeys || !pnums)
+            st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        for (i = 0; i < n && !st; i++) {
+            if (!rows[i].prepared)
+                continue;
+            for (k = 0; k < rows[i].ks.n; k++) {
+                const patron_key *key = &rows[i].ks.k[k];
+                if ((key->kind == PATRON_KEY_EXTERNAL || key->kind == PATRON_KEY_LOGIN) && key->value &&
+                    npk < nprep * 2)
+                    pkeys[npk++] = *key;
+            }
+            if (rows[i].w.f[PATRON_F_NUMBER])
+                pnums[npn++] = rows[i].w.f[PATRON_F_NUMBER];
+            else
+                win.remaining++;
+        }
+        if (!st)
+            st = patron__st_prefetch(db, pkeys, npk, pnums, npn, nprep);
+    }
+    /* In order, as patron_db_create() one after the other would: each row
+     * is checked against the store and the rows created before it. */
+    for (i = 0; i < n && !st; i++) {
+        patron_status rs;
+        if (!rows[i].prepared)
+            continue;
+        bool autonum = rows[i].w.f[PATRON_F_NUMBER] == NULL;
+        rs = insert_new(db, &rows[i].w, &rows[i].ks, PATRON_STATE_ACTIVE,
+                        patron__st_can_prefetch(db) ? &win : NULL, marks);
+        if (autonum && win.remaining)
+            win.remaining--;
+        if (rs == PATRON_OK) {
+            created++;
+            continue;
+        }
+        if (!row_refusal(rs)) {
+            st = rs;
+            break;
+        }
+        rows[i].st = rs;
+        rows[i].prepared = false;
+        if (refused)
+            refused(payload, i, rs, db->errmsg);
+    }
+end:
+    if (have_groups)
+        patron__free(groups.g);
+    st = patron__tx_end(db, st);
+    if (!st)
+        for (i = 0; i < n; i++)
+            if (rows[i].prepared)
+                patron__cust_move(cs[i], &rows[i].w);
+out:
+    for (i = 0; i < n; i++) {
+        patron__keys_free(&rows[i].ks);
+        patron__cust_clear(&rows[i].w);
+    }
+    patron__free(rows);
+    patron__free(pkeys);
+    patron__free(pnums);
+    if (st)
+        return st;
+    *created_out = created;
     return patron__db_ok(db);
 }
 

@@ -62,6 +62,8 @@ static size_t ops_size(unsigned version)
         return offsetof(patron_store_ops, begin_read) + sizeof(((patron_store_ops *)0)->begin_read);
     case 5:
         return offsetof(patron_store_ops, purge) + sizeof(((patron_store_ops *)0)->purge);
+    case 6:
+        return offsetof(patron_store_ops, prefetch) + sizeof(((patron_store_ops *)0)->prefetch);
     default:
         return 0;
     }
@@ -190,6 +192,21 @@ static patron_status put_form(patron_db *db, int64_t id, const keyset *ks)
         return PATRON_OK;
     return patron__store_rc(db, db->ops.match_form_put(db->ctx, id, ks->form, ks->form_len),
                             "match_form_put", 0);
+}
+
+/* Version 6: a hint, so NULL is no prefetch at all. */
+patron_status patron__st_prefetch(patron_db *db, const patron_key *keys, size_t n_keys,
+                                  const char *const *numbers, size_t n_numbers, size_t n_inserts)
+{
+    if (!db->ops.prefetch || (n_keys == 0 && n_numbers == 0 && n_inserts == 0))
+        return PATRON_OK;
+    return patron__store_rc(db, db->ops.prefetch(db->ctx, keys, n_keys, numbers, n_numbers, n_inserts),
+                            "prefetch", 0);
+}
+
+bool patron__st_can_prefetch(const patron_db *db)
+{
+    return db->ops.prefetch != NULL;
 }
 
 patron_status patron__st_insert(patron_db *db, const patron_customer *c, const keyset *ks, int64_t *id_out)

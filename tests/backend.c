@@ -373,6 +373,11 @@ static int f_match_form_get(void *ctx, int64_t id, const void **form, size_t *le
     HIT("match_form_get");
     return FS->inner->match_form_get(FS->inner_ctx, id, form, len);
 }
+static int f_prefetch(void *ctx, const patron_key *k, size_t nk, const char *const *nums, size_t nn, size_t ni)
+{
+    HIT("prefetch");
+    return FS->inner->prefetch(FS->inner_ctx, k, nk, nums, nn, ni);
+}
 static const char *f_errmsg(void *ctx)
 {
     if (FS->failed)
@@ -413,6 +418,9 @@ patron_db *fault_db(fault_store *fs, test_backend *tb)
     /* erasure scrubs the journal through the wrapper; purge runs after the
      * commit (not part of an atomic step) and is left out */
     o.journal_rewrite = in->version >= 5 && in->journal_rewrite ? f_journal_rewrite : NULL;
+    /* the batched creates' hint (version 6), so that a store's bulk path
+     * is swept too */
+    o.prefetch = in->version >= 6 && in->prefetch ? f_prefetch : NULL;
     o.errmsg = f_errmsg;
     o.destroy = NULL;
     fs->ops = o;

@@ -47,6 +47,171 @@ static void catch_signals(void)
  */
 #define BATCH_ROWS 10000
 
+/*
+ * Inside a batch, rows are created CHUNK_ROWS at a time with
+ * patron_db_create_many(): the same checks and refusals as one
+ * patron_db_create() per row, in one store call, so that a store can look
+ * up and write a chunk in bulk (the PostgreSQL store: a few statements and
+ * COPYs per chunk instead of several round trips per row).  A chunk's
+ * rejects are written in line order once the chunk is decided; a store
+ * failure undoes the chunk whole.
+ */
+#define CHUNK_ROWS 2000
+
+typedef struct chunk_row {
+    csv_record rec;       /* a copy of the row, for the rejects file */
+    patron_customer *c;   /* to create, or NULL: rejected for `reason` */
+    char *reason;
+} chunk_row;
+
+typedef struct chunk {
+    chunk_row r[CHUNK_ROWS];
+    patron_customer *cs[CHUNK_ROWS];
+    size_t n;
+} chunk;
+
+static void chunk_row_free(chunk_row *r)
+{
+    for (size_t f = 0; f < r->rec.n; f++)
+        free(r->rec.fields[f]);
+    free(r->rec.fields);
+    free(r->rec.lens);
+    free(r->reason);
+    patron_customer_free(r->c);
+    memset(r, 0, sizeof *r);
+}
+
+static void chunk_clear(chunk *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        chunk_row_free(&k->r[i]);
+    k->n = 0;
+}
+
+/* Add a copy of `rec` with its customer or its reason; -1 when out of memory
+ * (then `c` is freed). */
+static int chunk_add(chunk *k, const csv_record *rec, patron_customer *c, const char *reason)
+{
+    chunk_row *r = &k->r[k->n];
+    memset(r, 0, sizeof *r);
+    r->rec.n = rec->n;
+    r->rec.line = rec->line;
+    r->rec.fields = calloc(rec->n ? rec->n : 1, sizeof *r->rec.fields);
+    r->rec.lens = calloc(rec->n ? rec->n : 1, sizeof *r->rec.lens);
+    r->c = c;
+    if (!r->rec.fields || !r->rec.lens || (reason && !(r->reason = strdup(reason)))) {
+        chunk_row_free(r);
+        return -1;
+    }
+    for (size_t f = 0; f < rec->n; f++) {
+        if (!(r->rec.fields[f] = malloc(rec->lens[f] + 1))) {
+            r->rec.n = f;
+            chunk_row_free(r);
+            return -1;
+        }
+        memcpy(r->rec.fields[f], rec->fields[f], rec->lens[f] + 1);
+        r->rec.lens[f] = rec->lens[f];
+    }
+    k->n++;
+    return 0;
+}
+
+typedef struct chunk_refusal {
+    chunk *k;
+    size_t map[CHUNK_ROWS]; /* index among the customers -> row of the chunk */
+    int oom;
+} chunk_refusal;
+
+static void on_refused(void *payload, size_t index, patron_status status, const char *message)
+{
+    chunk_refusal *cr = payload;
+    chunk_row *r = &cr->k->r[cr->map[index]];
+    (void)status;
+    free(r->reason);
+    if (!(r->reason = strdup(message && *message ? message : patron_status_message(status))))
+        cr->oom = 1;
+}
+
+/* A row the store refused for itself (its values, a taken key): rejected. */
+static int row_refusal(patron_status st)
+{
+    return st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE ||
+           st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS || st == PATRON_E_LOCKED;
+}
+
+/* Decide the chunk: create its customers (--pending: register them one by
+ * one), then write its rejects in line order.  *imported_out gets the
+ * customers created.  0, or -1 with `fatal` set and *stop_line the first
+ * line neither imported nor rejected: the chunk's first (create: nothing
+ * of the chunk was created), or the row whose registration failed (the
+ * rows before it are registered or rejected). */
+static int chunk_flush(cli *ctx, chunk *k, int pending, cli_rejects *rj, size_t *imported_out,
+                       unsigned long *stop_line, char *fatal, size_t fatal_sz)
+{
+    static chunk_refusal cr;
+    size_t nc = 0, created = 0, upto = k->n;
+    patron_status st = PATRON_OK;
+    int failed = 0;
+
+    *imported_out = 0;
+    *stop_line = 0;
+    memset(&cr, 0, sizeof cr);
+    cr.k = k;
+    for (size_t i = 0; i < k->n; i++)
+        if (k->r[i].c) {
+            cr.map[nc] = i;
+            k->cs[nc++] = k->r[i].c;
+        }
+    if (pending) {
+        /* --pending: a shop registration, without a number; refused for
+         * the email of a locked customer or of a pending one; an active
+         * customer's email is fine (activation merges). */
+        for (size_t j = 0; j < nc; j++) {
+            patron_status rs = patron_db_register(ctx->db, NULL, k->cs[j]);
+            if (rs == PATRON_OK) {
+                created++;
+            } else if (row_refusal(rs)) {
+                on_refused(&cr, j, rs, patron_db_errmsg(ctx->db));
+            } else {
+                /* the rows registered before stay, as one by one */
+                snprintf(fatal, fatal_sz, "%s: %s", patron_status_message(rs), patron_db_errmsg(ctx->db));
+                upto = cr.map[j];
+                *stop_line = k->r[upto].rec.line;
+                failed = 1;
+                break;
+            }
+        }
+    } else if (nc) {
+        st = patron_db_create_many(ctx->db, &created, k->cs, nc, on_refused, &cr);
+        if (st != PATRON_OK) {
+            /* The store or memory failed: nothing of the chunk is created. */
+            snprintf(fatal, fatal_sz, "%s: %s", patron_status_message(st), patron_db_errmsg(ctx->db));
+            *stop_line = k->r[0].rec.line;
+            return -1;
+        }
+    }
+    *imported_out = created;
+    if (cr.oom) {
+        snprintf(fatal, fatal_sz, "out of memory");
+        *stop_line = k->r[0].rec.line;
+        return -1;
+    }
+    for (size_t i = 0; i < upto; i++) {
+        chunk_row *r = &k->r[i];
+        if (!r->reason)
+            continue;
+        if (cli_reject(rj, &r->rec, r->reason) < 0) {
+            snprintf(fatal, fatal_sz, "cannot write '%s': %s", rj->path, strerror(errno));
+            *stop_line = r->rec.line;
+            return -1;
+        }
+    }
+    if (failed)
+        return -1;
+    chunk_clear(k);
+    return 0;
+}
+
 typedef struct batch {
     cli *ctx; /* its store's host transaction: cli_begin() */
     int open;
@@ -126,6 +291,9 @@ static int cmd_import(cli *ctx, int argc, char **argv)
     struct stat st_in;
     cli_progress prog;
     char err[512];
+    chunk *ck = NULL;
+    size_t made = 0;
+    int chunk_failed = 0;
 
     memset(&args, 0, sizeof args);
     memset(&l, 0, sizeof l);
@@ -150,6 +318,10 @@ static int cmd_import(cli *ctx, int argc, char **argv)
 
     if ((rc = cli_open_db(ctx, 1)) != CLI_OK)
         goto out;
+    if (!(ck = calloc(1, sizeof *ck))) {
+        rc = cli_fail(ctx, "out of memory");
+        goto out;
+    }
 
     b.ctx = ctx;
     catch_signals();
@@ -175,6 +347,15 @@ static int cmd_import(cli *ctx, int argc, char **argv)
         rows++;
         if ((rows & 63) == 0)
             cli_progress_update(&prog, csv_reader_offset(in.r), rows);
+        if (ck->n == CHUNK_ROWS || (b.open && b.rows >= BATCH_ROWS && ck->n)) {
+            int fr = chunk_flush(ctx, ck, pending, &rj, &made, &stopped_at, fatal, sizeof fatal);
+            imported += made;
+            b.imported += made;
+            if (fr != 0) {
+                chunk_failed = 1;
+                break;
+            }
+        }
         if (b.open && b.rows >= BATCH_ROWS) {
             size_t n = b.imported;
             if (batch_commit(&b) != PATRON_OK) {
@@ -193,8 +374,8 @@ static int cmd_import(cli *ctx, int argc, char **argv)
 
         bad = cli_csv_malformed(&rec, l.n, err, sizeof err);
         if (bad) {
-            if (cli_reject(&rj, &rec, bad) < 0) {
-                snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
+            if (chunk_add(ck, &rec, NULL, bad) < 0) {
+                snprintf(fatal, sizeof fatal, "out of memory");
                 stopped_at = rec.line;
                 break;
             }
@@ -217,37 +398,34 @@ static int cmd_import(cli *ctx, int argc, char **argv)
             !patron_customer_get(c, PATRON_F_NEWSLETTER_SOURCE) &&
             (st = patron_customer_set(c, PATRON_F_NEWSLETTER_SOURCE, "import")) != PATRON_OK)
             snprintf(err, sizeof err, "%s", patron_customer_errmsg(c));
-        if (st == PATRON_OK) {
-            /* --pending: a shop registration, without a number; refused
-             * for the email of a locked customer or of a pending one; an
-             * active customer's email is fine (activation merges). */
-            st = pending ? patron_db_register(ctx->db, NULL, c) : patron_db_create(ctx->db, c);
-            if (st != PATRON_OK)
-                snprintf(err, sizeof err, "%s", patron_db_errmsg(ctx->db));
+        if (st != PATRON_OK) {
+            patron_customer_free(c);
+            c = NULL;
         }
-        patron_customer_free(c);
-        if (st == PATRON_OK) {
-            imported++;
-            b.imported++;
-        } else if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE ||
-                   st == PATRON_E_NOT_FOUND || st == PATRON_E_AMBIGUOUS || st == PATRON_E_LOCKED) {
-            /* Something about this row: reject it, go on. */
-            if (cli_reject(&rj, &rec, err[0] ? err : patron_status_message(st)) < 0) {
-                snprintf(fatal, sizeof fatal, "cannot write '%s': %s", rj.path, strerror(errno));
-                stopped_at = rec.line;
-                break;
-            }
-        } else {
-            /* The store or memory failed: nothing more will work. */
-            snprintf(fatal, sizeof fatal, "%s: %s", patron_status_message(st), err);
+        if (chunk_add(ck, &rec, c, st == PATRON_OK ? NULL : err[0] ? err : patron_status_message(st)) < 0) {
+            snprintf(fatal, sizeof fatal, "out of memory");
             stopped_at = rec.line;
             break;
         }
     }
     cli_progress_end(&prog);
+    /* The last chunk, unless the import stopped on a failure (then the
+     * rows from the stop on are neither imported nor rejected). */
+    if (!fatal[0] && ck->n) {
+        unsigned long stop = 0;
+        chunk_flush(ctx, ck, pending, &rj, &made, &stop, fatal, sizeof fatal);
+        imported += made;
+        b.imported += made;
+        if (stop)
+            stopped_at = stop;
+    } else if (ck->n && !chunk_failed && ck->r[0].rec.line < stopped_at) {
+        /* stopped before the chunk was decided: none of it is imported */
+        stopped_at = ck->r[0].rec.line;
+    }
+    chunk_clear(ck);
     if (b.open) {
         /* The rows of the last batch (before an interruption or a failure,
-         * whose own row the store has rolled back). */
+         * whose own chunk the store has rolled back). */
         size_t n = b.imported;
         if (batch_commit(&b) != PATRON_OK) {
             imported -= n;
@@ -272,6 +450,9 @@ static int cmd_import(cli *ctx, int argc, char **argv)
         rc = cli_fail(ctx, "%zu of %zu rows rejected, see '%s'", rj.count, rows, rj.path);
 
 out:
+    if (ck)
+        chunk_clear(ck);
+    free(ck);
     cli_rejects_free(&rj);
     layout_free(&l);
     cli_csv_close(&in);

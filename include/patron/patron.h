@@ -494,6 +494,50 @@ PATRON_API patron_status patron_db_set_number_format(patron_db *db, const char *
  */
 PATRON_API patron_status patron_db_create(patron_db *db, patron_customer *c);
 
+/** The most customers one patron_db_create_many() call takes. */
+#define PATRON_CREATE_MANY_MAX 100000
+
+/**
+ * Receives a customer that patron_db_create_many() refused: its `index` in
+ * the array, the status patron_db_create() would have returned for it
+ * (PATRON_E_INVALID, PATRON_E_EXISTS or PATRON_E_STATE) and the message
+ * patron_db_errmsg() would have given, valid during the call only.  Called
+ * while the library's transaction is open: it must not call into the same
+ * patron_db.  If the whole call fails afterwards, nothing was created and
+ * the refusals reported so far are moot.
+ */
+typedef void (*patron_refused_fn)(void *payload, size_t index, patron_status status, const char *message);
+
+/**
+ * Create the customers cs[0] .. cs[n-1] as active, as patron_db_create()
+ * called on each in turn would — the same checks and refusals, the same
+ * numbers, keys, key counts and records, each customer checked against the
+ * store and the customers created before it in the array — but all in one
+ * transaction.  A customer refused for itself (bad values, a taken number,
+ * external reference or login, a record saved before) changes nothing, is
+ * reported through `refused` (may be NULL) and keeps its record as it was;
+ * the others are created, and each of their records is updated in place as
+ * patron_db_create() does, once the transaction has committed.  On any
+ * other failure (store, memory) nothing of the call is in the store, no
+ * record is changed and the status says why.
+ *
+ * One transaction lets a store work in bulk: with the prefetch hint of
+ * store version 6 the PostgreSQL store looks up the external references,
+ * logins and numbers of all rows at once and writes the new records with
+ * COPY at the commit (patron/postgres.h).  Stores without it run the rows
+ * one after another inside the transaction.  Writers of other processes
+ * wait for the whole call: keep a call to some thousand customers.
+ *
+ * @param[out] created_out  how many customers were created (0 on failure).
+ * @param cs  n records; none may appear twice.
+ * @param n   at most PATRON_CREATE_MANY_MAX (else PATRON_E_RANGE).
+ * @return PATRON_OK also when some were refused; PATRON_E_INVALID for
+ *         NULL arguments or a record given twice, PATRON_E_RANGE,
+ *         PATRON_E_NOMEM, PATRON_E_STORE.
+ */
+PATRON_API patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_customer *const *cs,
+                                               size_t n, patron_refused_fn refused, void *payload);
+
 /**
  * Load a customer by internal id.
  * @param[out] out  a new record; free with patron_customer_free().

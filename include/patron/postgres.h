@@ -101,6 +101,29 @@
  * the row lock, but it is not transactional: a rolled-back call would
  * burn numbers and the gapless counter of the other stores would differ.)
  *
+ * Batched creates (import)
+ * ------------------------
+ * patron_db_create_many() creates many customers in one call and gives
+ * the store the prefetch hint of store version 6.  Inside that call's
+ * transaction (which holds the advisory lock from its first statement) the
+ * store then works in bulk: the external references and logins of all
+ * rows are looked up in one statement (`= ANY` over the key index), so are
+ * the manual numbers and the numbers the counter will give; the counter
+ * row is read once and written once; ids come from the table's sequence in
+ * one block; and the new rows of every table — customers, addresses,
+ * tags, properties, extra fields, keys, match forms, used numbers — are
+ * gathered in memory and written with one `COPY ... FROM STDIN` per table
+ * at the commit, the key counts with one aggregated upsert.  Nothing
+ * changes for other processes: they wait for the lock as for any writer
+ * and see all of the call or none of it.  The lock guarantees that what
+ * was fetched stays true until the commit; any statement of the store
+ * that could read or change the gathered rows writes them first (and
+ * forgets the fetched keys).  A row the server refuses at the COPY fails
+ * the whole call (PATRON_E_STORE, everything rolled back).  Ids of
+ * refused rows stay unused (the sequence is not transactional); numbers
+ * stay gapless.  `patron import` uses it: 1 M customers take about
+ * 1.5x the time of a plain COPY of the same rows (tests/bench/bench_pg.c).
+
  * Tables, schema and prefix
  * -------------------------
  * Every table and index is `<schema>.<prefix><name>`; the schema is
@@ -112,7 +135,9 @@
  * under a prefix is kept in `<prefix>schema` (name 'version').  Opening
  * creates the tables, or migrates them to the newest version this library
  * knows, in one transaction under the store's advisory lock (several
- * processes may open a new database at once); tables written by a newer
+ * processes may open a new database at once); tables already at that
+ * version are opened without the lock, so opening never waits for a
+ * writer (an import's host transaction); tables written by a newer
  * library are refused with PATRON_E_ABI.  The tables are those of the
  * SQLite store (see patron/sqlite.h) with PostgreSQL types, so that a host
  * can query and report with the same SQL:

@@ -28,6 +28,8 @@
  *  - version 4: begin_read (read-only transactions, issue 13).
  *  - version 5: journal_rewrite and purge (erasure of personal data,
  *    issue 16).
+ *  - version 6: prefetch (batched creates, patron_db_create_many(),
+ *    issue 15).
  *
  * Contract shared by all callbacks:
  *  - Return 0 on success or a negative patron_status.  PATRON_E_NOT_FOUND and
@@ -62,7 +64,7 @@ extern "C" {
 #endif
 
 /** The version of patron_store_ops this header describes. */
-#define PATRON_STORE_VERSION 5
+#define PATRON_STORE_VERSION 6
 
 /**
  * An index key of a customer, computed by the core on every save.  `kind` is
@@ -288,6 +290,31 @@ typedef struct patron_store_ops {
      * own means.
      */
     int (*purge)(void *ctx);
+
+    /* ---- version 6 ------------------------------------------------------ */
+
+    /**
+     * A hint for batched work (optional; NULL: none).  Called by
+     * patron_db_create_many() inside its transaction (begin() ... commit()),
+     * possibly several times: the library is about to look up the index
+     * keys `keys` (n_keys of them) with lookup(), to claim some of the
+     * customer numbers `numbers` (n_numbers, each NUL-terminated) with
+     * claim_number(), and to insert about `n_inserts` records, before the
+     * transaction ends.  A store that answers one call per round trip can
+     * fetch all of it at once here and then answer those lookups and claims
+     * from memory, and gather the inserts to write them together at
+     * commit() — holding, as long as the transaction lasts, whatever lock
+     * keeps other writers from changing what it fetched.  The answers of
+     * every callback must be exactly those without the hint: a lookup of a
+     * prefetched key gives the ids stored before the hint plus the ids
+     * inserted since under that key; a claim of a prefetched number that
+     * was free succeeds once; rollback() undoes everything as always; a
+     * write that fails may be reported by a later callback of the same
+     * transaction, commit() at the latest.  Returning an error fails the
+     * whole call (it is rolled back).
+     */
+    int (*prefetch)(void *ctx, const patron_key *keys, size_t n_keys, const char *const *numbers,
+                    size_t n_numbers, size_t n_inserts);
 } patron_store_ops;
 
 /**

@@ -18,9 +18,13 @@
  * complete merge is undone, the absent one is applied again.
  *
  * Import: a child creates R customers in host transactions of 500
- * (patron_pg_begin/commit, as `patron import` does); killed half-way, every
- * batch is all there or not at all, the numbers are K000001.. without a
- * gap, the tables consistent, and importing goes on from there.
+ * (patron_pg_begin/commit, one patron_db_create() per row); killed
+ * half-way, every batch is all there or not at all, the numbers are
+ * K000001.. without a gap, the tables consistent, and importing goes on
+ * from there.  The same with patron_db_create_many() (calls of 500, as
+ * `patron import` now does), whose rows the store gathers and writes with
+ * COPY at the commit: killed half-way, and killed while its connection is
+ * in the middle of such a COPY (pg_stat_activity), with the same checks.
  *
  * Exit 0 when every round holds, 1 otherwise, 77 without PATRON_TEST_PG.
  */
@@ -144,7 +148,7 @@ static patron_db *open_db(const char *schema, patron_pg **pg)
 
 static int new_schema(char *schema, size_t cap, const char *what, int round)
 {
-    snprintf(schema, cap, "crash_%s_%ld_%d", what, (long)getpid(), round);
+    snprintf(schema, cap, "crash_%.20s_%ld_%d", what, (long)getpid(), round);
     return q1("CREATE SCHEMA %s; CREATE TABLE %s.orders (order_id text PRIMARY KEY, customer_id bigint NOT NULL)",
               schema, schema) != NULL;
 }
@@ -365,7 +369,45 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
 
 #define BATCH 500
 
-static int import_child(const char *schema, int first, int rows, int fd)
+static void refused(void *payload, size_t index, patron_status status, const char *message)
+{
+    (void)payload;
+    fprintf(stderr, "row %zu refused (%s): %s\n", index, patron_status_name(status), message);
+}
+
+static patron_customer *import_row(int k)
+{
+    patron_customer *c;
+    char buf[64];
+    patron_customer_new(&c);
+    snprintf(buf, sizeof buf, "Kunde%d", k);
+    patron_customer_set(c, PATRON_F_LAST_NAME, buf);
+    patron_customer_set(c, PATRON_F_FIRST_NAME, "Import");
+    snprintf(buf, sizeof buf, "kunde%d@example.de", k);
+    patron_customer_set(c, PATRON_F_EMAIL, buf);
+    return c;
+}
+
+/* patron_db_create_many() in calls of BATCH (each its own transaction). */
+static int import_many(patron_db *db, int first, int rows)
+{
+    patron_customer *cs[BATCH];
+    for (int i = first; i < first + rows; i += BATCH) {
+        size_t n = 0, created = 0;
+        for (int k = i; k < i + BATCH && k < first + rows; k++)
+            cs[n++] = import_row(k);
+        if (patron_db_create_many(db, &created, cs, n, refused, NULL) != PATRON_OK || created != n) {
+            fprintf(stderr, "create_many: %s\n", patron_db_errmsg(db));
+            return 3;
+        }
+        for (size_t k = 0; k < n; k++)
+            patron_customer_free(cs[k]);
+    }
+    patron_db_close(db);
+    return 0;
+}
+
+static int import_child(const char *schema, int first, int rows, int fd, int many)
 {
     patron_pg *pg = NULL;
     patron_db *db = open_db(schema, &pg);
@@ -376,6 +418,8 @@ static int import_child(const char *schema, int first, int rows, int fd)
     backend = PQbackendPID((PGconn *)patron_pg_handle(pg));
     if (fd >= 0 && write(fd, &backend, sizeof backend) != (ssize_t)sizeof backend)
         return 2;
+    if (many)
+        return import_many(db, first, rows);
     for (int i = first; i < first + rows; i += BATCH) {
         if (patron_pg_begin(pg) != PATRON_OK)
             return 3;
@@ -418,21 +462,39 @@ static void import_check(const char *schema, long expect_min, const char *name, 
     check_tables(schema, name);
 }
 
-static void import_round(int rows)
+/* Wait until `backend_pid` runs a COPY (the bulk write at a commit of
+ * patron_db_create_many). */
+static int wait_copy(int backend_pid, double timeout)
 {
-    char schema[64];
+    double t0 = now();
+    while (now() - t0 < timeout) {
+        char *v = q1("SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND state = 'active'"
+                     " AND query LIKE 'COPY %%'", backend_pid);
+        if (v && atoi(v) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* many: 0 one create per row; 1 create_many, killed half-way; 2 create_many,
+ * killed during a COPY. */
+static void import_round(int rows, int many)
+{
+    static const char *const names[] = { "import", "import_many", "import_copy" };
+    char schema[64], what[40];
     int fds[2], backend = 0, status;
     pid_t pid;
     long n = 0, n2 = 0;
     double t0, t_full;
 
     /* calibrate: the whole import undisturbed, in a schema of its own */
-    if (!new_schema(schema, sizeof schema, "import0", 0))
+    snprintf(what, sizeof what, "%s0", names[many]);
+    if (!new_schema(schema, sizeof schema, what, 0))
         return;
     t0 = now();
     pid = fork();
     if (pid == 0)
-        _exit(import_child(schema, 0, rows, -1));
+        _exit(import_child(schema, 0, rows, -1, many));
     waitpid(pid, &status, 0);
     t_full = now() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -441,12 +503,12 @@ static void import_round(int rows)
     if (!failures)
         q1("DROP SCHEMA %s CASCADE", schema);
 
-    if (!new_schema(schema, sizeof schema, "import", 1) || pipe(fds) != 0)
+    if (!new_schema(schema, sizeof schema, names[many], 1) || pipe(fds) != 0)
         return;
     pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        _exit(import_child(schema, 0, rows, fds[1]));
+        _exit(import_child(schema, 0, rows, fds[1], many));
     }
     close(fds[1]);
     if (read(fds[0], &backend, sizeof backend) != (ssize_t)sizeof backend) {
@@ -454,19 +516,33 @@ static void import_round(int rows)
         return;
     }
     close(fds[0]);
-    sleep_s(t_full * 0.5);
+    t0 = now();
+    if (many == 2) {
+        /* the second call's COPY: one batch committed before */
+        if (!wait_copy(backend, 60))
+            failf("%s: no COPY seen", names[many]);
+        while (qn("SELECT count(*) FROM @.patron_customers", schema) < BATCH && now() - t0 < 60)
+            sleep_s(0.001);
+        if (!wait_copy(backend, 60))
+            failf("%s: no second COPY seen", names[many]);
+    } else {
+        sleep_s(t_full * 0.5);
+    }
     kill(pid, SIGKILL);
+    t0 = now() - t0;
     waitpid(pid, &status, 0);
     wait_backend_gone(backend);
-    import_check(schema, 0, "import killed", &n);
-    printf("import: %d rows undisturbed in %.2f s; killed after %.2f s: %ld customers kept (whole batches)\n", rows,
-           t_full, t_full * 0.5, n);
+    snprintf(what, sizeof what, "%s killed", names[many]);
+    import_check(schema, many == 2 ? BATCH : 0, what, &n);
+    printf("%s: %d rows undisturbed in %.2f s; killed after %.2f s%s: %ld customers kept (whole batches)\n",
+           names[many], rows, t_full, t0, many == 2 ? " during a COPY" : "", n);
     /* importing goes on: numbers continue without a gap */
     pid = fork();
     if (pid == 0)
-        _exit(import_child(schema, (int)n, BATCH, -1));
+        _exit(import_child(schema, (int)n, BATCH, -1, many));
     waitpid(pid, &status, 0);
-    import_check(schema, n + BATCH, "import after the crash", &n2);
+    snprintf(what, sizeof what, "%s after the crash", names[many]);
+    import_check(schema, n + BATCH, what, &n2);
     if (n2 != n + BATCH)
         failf("import after the crash: %ld customers, want %ld", n2, n + BATCH);
     if (!failures)
@@ -517,7 +593,9 @@ int main(int argc, char **argv)
     }
     printf("merge rounds: %d complete, %d absent, %d half\n", complete, absent,
            (int)(sizeof fractions / sizeof fractions[0]) - complete - absent);
-    import_round(rows);
+    import_round(rows, 0);
+    import_round(rows, 1);
+    import_round(rows, 2);
     PQfinish(admin);
     if (failures) {
         fprintf(stderr, "%d checks failed (schemas kept)\n", failures);

@@ -522,6 +522,157 @@ static void test_writers_serialise_readers_do_not_wait(void **state)
     patron_db_close(r);
 }
 
+static int collect_ids(void *ctx, int64_t id)
+{
+    int64_t *v = ctx;
+    v[++v[0]] = id;
+    return 0;
+}
+
+static void assert_form(patron_store_ops *ops, void *ctx, int64_t id, const char *want)
+{
+    const void *form = NULL;
+    size_t len = 0;
+    int st = ops->match_form_get(ctx, id, &form, &len);
+    if (!want) {
+        assert_int_equal(st, PATRON_E_NOT_FOUND);
+        return;
+    }
+    assert_int_equal(st, 0);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(form, want, len);
+}
+
+/* The match forms of the ids a lookup gave come in one statement at the
+ * first match_form_get() of one of them; the answers are those of one
+ * fetch per id (a form, or none), the bytes stay valid until the
+ * transaction ends, and a write in the transaction is never answered from
+ * forms fetched before it. */
+static void test_match_forms_fetched_ahead(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    char *msg = NULL;
+    patron_pg_options o = PATRON_PG_OPTIONS_INIT;
+    patron_pg *s;
+    int64_t id[4], ids[8] = { 0 };
+    patron_key key = { 110, "shared-block" };
+    const void *early = NULL;
+    size_t early_len = 0;
+
+    o.schema = f->schema;
+    if (patron_pg_store_open(&ops, &ctx, &msg, conninfo(), &o) != PATRON_OK)
+        fail_msg("open: %s", msg);
+    s = ctx;
+    assert_int_equal(ops.begin(ctx), 0);
+    for (int i = 0; i < 4; i++) {
+        patron_customer *c = person("Form", i % 2 ? "Eins" : "Zwei", NULL);
+        assert_int_equal(ops.insert(ctx, c, &key, 1, &id[i]), 0);
+        patron_customer_free(c);
+    }
+    assert_int_equal(ops.match_form_put(ctx, id[0], "form-0", 6), 0);
+    assert_int_equal(ops.match_form_put(ctx, id[1], "form-1\0x", 8), 0); /* bytes, not a string */
+    assert_int_equal(ops.match_form_put(ctx, id[3], "form-3", 6), 0);    /* id[2]: no form */
+    assert_int_equal(ops.commit(ctx), 0);
+
+    /* a reader: one statement for the block */
+    assert_int_equal(ops.begin_read(ctx), 0);
+    assert_int_equal(ops.lookup(ctx, key.kind, key.value, collect_ids, ids), 0);
+    assert_int_equal(ids[0], 4);
+    assert_false(s->prepared[ST_FORMS_GET]);
+    assert_int_equal(ops.match_form_get(ctx, id[1], &early, &early_len), 0);
+    assert_true(s->prepared[ST_FORMS_GET]);
+    assert_int_equal(s->n_forms, 4);
+    assert_form(&ops, ctx, id[0], "form-0");
+    assert_form(&ops, ctx, id[2], NULL);
+    assert_form(&ops, ctx, id[3], "form-3");
+    assert_form(&ops, ctx, id[3] + 1000, NULL); /* not in the block: fetched alone */
+    assert_int_equal(early_len, 8);
+    assert_memory_equal(early, "form-1\0x", 8);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(s->n_forms, 0);
+
+    /* a writer: forms fetched ahead, then one of them replaced */
+    assert_int_equal(ops.begin(ctx), 0);
+    ids[0] = 0;
+    assert_int_equal(ops.lookup(ctx, key.kind, key.value, collect_ids, ids), 0);
+    assert_form(&ops, ctx, id[0], "form-0");
+    assert_int_equal(ops.match_form_put(ctx, id[0], "form-0b", 7), 0);
+    assert_int_equal(ops.match_form_put(ctx, id[2], "form-2", 6), 0);
+    assert_form(&ops, ctx, id[0], "form-0b");
+    assert_form(&ops, ctx, id[2], "form-2");
+    assert_int_equal(ops.rollback(ctx), 0);
+
+    /* rolled back: the old forms */
+    assert_int_equal(ops.begin_read(ctx), 0);
+    ids[0] = 0;
+    assert_int_equal(ops.lookup(ctx, key.kind, key.value, collect_ids, ids), 0);
+    assert_form(&ops, ctx, id[0], "form-0");
+    assert_form(&ops, ctx, id[2], NULL);
+    assert_int_equal(ops.commit(ctx), 0);
+    ops.destroy(ctx);
+}
+
+typedef struct opener {
+    fixture *f;
+    const char *schema;
+    volatile int done;
+    patron_status st;
+} opener;
+
+static void *open_in_thread(void *arg)
+{
+    opener *o = arg;
+    patron_pg_options opts = PATRON_PG_OPTIONS_INIT;
+    patron_db *db = NULL;
+    char *msg = NULL;
+    opts.schema = o->schema;
+    o->st = patron_db_open_postgres(&db, NULL, &msg, conninfo(), &opts);
+    patron_free(msg);
+    if (o->st == PATRON_OK)
+        patron_db_close(db);
+    o->done = 1;
+    return NULL;
+}
+
+/* An application server opens the store while a writer (an import's host
+ * transaction) holds the lock: tables of the newest version need no
+ * migration, so opening does not wait for it.  Opening a new schema (its
+ * tables created) still takes the lock of that store. */
+static void test_open_does_not_wait_for_writers(void **state)
+{
+    fixture *f = *state;
+    patron_pg *sa = NULL;
+    patron_db *a = open_db(f, 0, &sa);
+    opener o = { f, f->schema, 0, PATRON_E_STATE };
+    pthread_t t;
+    char other[80];
+
+    create(a, "Anna", "Alt", NULL, NULL, 0);
+    assert_int_equal(patron_pg_begin(sa), PATRON_OK); /* holds the lock */
+    create(a, "Bernd", "Bau", NULL, NULL, 0);
+    assert_int_equal(pthread_create(&t, NULL, open_in_thread, &o), 0);
+    for (int i = 0; i < 100 && !o.done; i++)
+        sleep_ms(50);
+    assert_true(o.done); /* opened while a's transaction is open */
+    assert_int_equal(o.st, PATRON_OK);
+    assert_int_equal(patron_pg_commit(sa), PATRON_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    /* a schema without tables: created under the lock of its own store */
+    snprintf(other, sizeof other, "%s_new", f->schema);
+    o.schema = other;
+    o.done = 0;
+    assert_int_equal(pthread_create(&t, NULL, open_in_thread, &o), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(o.st, PATRON_OK);
+    assert_int_equal(sql_int(f->admin, "SELECT value FROM \"%s\".patron_schema WHERE name = 'version'", other),
+                     PATRON_PG_SCHEMA_VERSION);
+    sql_ok(f->admin, "DROP SCHEMA \"%s\" CASCADE", other);
+    patron_db_close(a);
+}
+
 typedef struct claimer {
     patron_db *db;
     volatile int done;
@@ -837,6 +988,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revisions_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise_readers_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_does_not_wait_for_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_match_forms_fetched_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_sees_what_committed_while_it_waited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_at_begin_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlock_without_budget_fails_clearly, setup, teardown),

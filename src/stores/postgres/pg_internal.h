@@ -56,6 +56,14 @@ enum ppg_stmt {
     ST_META_DELETE,
     ST_META_SCAN,
     ST_META_SCAN_FROM,
+    /* batched creates (store version 6, prefetch) */
+    ST_PREFETCH_KEYS,
+    ST_PREFETCH_NUMBERS,
+    ST_COUNTER_GET,
+    ST_COUNTER_SET,
+    ST_IDS,
+    ST_COUNTS_ADD,
+    ST_FORMS_GET, /* the match forms of many customers (cb_match_form_get) */
     ST__COUNT
 };
 
@@ -91,6 +99,22 @@ struct patron_pg {
      * transaction ends */
     PGresult **held;
     size_t n_held, cap_held;
+    int tx_write; /* the open transaction holds the writers' lock */
+    struct ppg_bulk *bulk; /* batched creates of the open transaction (prefetch), or NULL */
+    int flushing;
+    /* Match forms fetched ahead: the ids lookup() gave in this transaction
+     * (want), fetched in one statement at the first match_form_get() of
+     * one of them; each fetched id's form (len -1: none) points into a held
+     * result.  Both are forgotten when the transaction ends or anything is
+     * written. */
+    int64_t *want;
+    size_t n_want, cap_want;
+    struct ppg_form {
+        int64_t id;
+        const char *form;
+        int len;
+    } *forms; /* sorted by id */
+    size_t n_forms, cap_forms;
     int known_field_end, known_addr_end;
     int rt_field_end, rt_addr_end;
     char err[512];

@@ -6,7 +6,8 @@
  * opening runs every missing step in one transaction (DDL is
  * transactional in PostgreSQL), under the store's advisory lock, so that
  * two processes opening a new database at once never both create it and a
- * database is never left half-migrated.  A released step never changes; a
+ * database is never left half-migrated.  Tables already at the newest
+ * version are opened without the lock (no writer is waited for).  A released step never changes; a
  * later version appends one.
  */
 #include <stdio.h>
@@ -223,15 +224,24 @@ patron_status ppg_schema_prepare(struct patron_pg *s, char *msg, size_t msgsz)
     }
     if (run_sql(s, host_tx ? "SAVEPOINT patron_open" : "BEGIN", msg, msgsz, "open") != 0)
         return PATRON_E_STORE;
-    if (!(flags & PATRON_PG_READONLY)) {
+    /* Tables of the newest version (or newer) are final: the version only
+     * ever moves forward, under the lock, and what is committed is read
+     * here without it.  So a store that needs no migration opens without
+     * waiting for the lock — which a writer (an import's host transaction)
+     * may hold for seconds.  Otherwise: the lock, and the version read again
+     * (another process may have just created or migrated the tables). */
+    v = current_version(s, msg, msgsz);
+    if (v < 0)
+        goto fail;
+    if (v < LATEST && !(flags & PATRON_PG_READONLY)) {
         snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_xact_lock(%lld)",
                  (long long)s->lock_key);
         if (run_sql(s, lock_sql, msg, msgsz, "open (advisory lock)") != 0)
             goto fail;
+        v = current_version(s, msg, msgsz);
+        if (v < 0)
+            goto fail;
     }
-    v = current_version(s, msg, msgsz);
-    if (v < 0)
-        goto fail;
     if (v > LATEST) {
         snprintf(msg, msgsz,
                  "the tables of schema \"%s\" have version %d, newer than this library knows "

@@ -181,8 +181,23 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_META_SCAN] = "SELECT key, value FROM @meta WHERE key >= $1::text AND key < $2::text ORDER BY key",
     /* a prefix whose successor is not simple to form: the range from it on,
      * cut where the prefix ends */
+    [ST_FORMS_GET] = "SELECT customer_id, form FROM @match_forms WHERE customer_id = ANY($1::bigint[])",
     [ST_META_SCAN_FROM] = "SELECT key, value FROM @meta WHERE key >= $1::text"
                           " AND starts_with(key, $1::text) ORDER BY key",
+    /* batched creates: the holders of many keys (a range of the primary
+     * key each), which of many numbers are taken, the counter read and
+     * written once, ids in a block, the key counts of many records */
+    [ST_PREFETCH_KEYS] = "SELECT k.kind, k.value, k.customer_id"
+                         " FROM (SELECT DISTINCT kind, value FROM unnest($1::int[], $2::text[]) AS u(kind, value)) u"
+                         " JOIN @customer_keys k ON k.kind = u.kind AND k.value = u.value"
+                         " ORDER BY k.kind, k.value, k.customer_id",
+    [ST_PREFETCH_NUMBERS] = "SELECT number FROM @used_numbers WHERE number = ANY($1::text[])",
+    [ST_COUNTER_GET] = "SELECT value FROM @counters WHERE name = 'customer_number'",
+    [ST_COUNTER_SET] = "UPDATE @counters SET value = $1::bigint WHERE name = 'customer_number'",
+    [ST_IDS] = "SELECT nextval(pg_get_serial_sequence('@customers', 'id')) FROM generate_series(1, $1::int)",
+    [ST_COUNTS_ADD] = "INSERT INTO @key_counts AS kc (kind, value, n)"
+                      " SELECT k, v, count(*) FROM unnest($1::int[], $2::text[]) AS u(k, v)"
+                      " GROUP BY k, v ON CONFLICT (kind, value) DO UPDATE SET n = kc.n + excluded.n",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -294,6 +309,16 @@ static void p_bin(params *p, const void *v, size_t len)
     p->n++;
 }
 
+/* Batched creates (below). */
+struct ppg_bulk;
+static int bulk_before(ppg *s, enum ppg_stmt id);
+static int bulk_flush(ppg *s);
+static void bulk_free(ppg *s);
+static int bulk_insert(ppg *s, const patron_customer *c, const patron_key *keys, size_t n_keys, int64_t *id_out);
+static int bulk_form(ppg *s, int64_t id, const void *form, size_t len);
+static char *column_list(const ppg_column *cols, int n, int first_param, int kind);
+static int kind_counted(int kind);
+
 static void stmt_name(const ppg *s, int idx, char *out, size_t cap)
 {
     snprintf(out, cap, "%s_%d", s->stmt_base, idx);
@@ -323,6 +348,8 @@ static PGresult *run(ppg *s, enum ppg_stmt id, const params *p, ExecStatusType w
     char name[64];
     PGresult *r;
 
+    if (s->bulk && bulk_before(s, id) != 0)
+        return NULL;
     stmt_name(s, (int)id, name, sizeof name);
     if (!s->prepared[id]) {
         r = prepare(s, name, s->sql[id]);
@@ -334,7 +361,7 @@ static PGresult *run(ppg *s, enum ppg_stmt id, const params *p, ExecStatusType w
         s->prepared[id] = 1;
     }
     r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                       p ? p->fmt : NULL, id == ST_FORM_GET ? 1 : 0);
+                       p ? p->fmt : NULL, id == ST_FORM_GET || id == ST_FORMS_GET ? 1 : 0);
     if (!r || PQresultStatus(r) != want) {
         ppg_fail(s, r, "%s", what);
         return NULL;
@@ -385,6 +412,8 @@ typedef struct sbuf {
     size_t n, cap;
     int oom;
 } sbuf;
+
+static int keys_arrays(ppg *s, const patron_key *keys, size_t n_keys, sbuf *kinds, sbuf *values);
 
 static void sb_put(sbuf *b, const char *v, size_t n)
 {
@@ -447,13 +476,653 @@ static void sb_close(sbuf *b) { sb_put(b, "}", 1); }
 static void sb_free(sbuf *b) { patron_free(b->s); }
 
 /* ------------------------------------------------------------------------ */
+/* Batched creates (store version 6: prefetch)                               */
+/*
+ * patron_db_create_many() runs many creates in one transaction and first
+ * calls prefetch() with the external references and logins it will look
+ * up, the numbers it may claim and how many records it will insert.  From
+ * then until the transaction ends this store works in bulk:
+ *  - the keys and numbers named are fetched in one statement each; lookup()
+ *    of such a key answers from memory (the ids stored plus the ids
+ *    inserted since under it), claim_number() of such a number too;
+ *  - the number counter is read once and counted on in memory; the ids of
+ *    new records come from the sequence in blocks;
+ *  - insert() and match_form_put() of new records are gathered as COPY
+ *    text and written with one COPY per table before any other statement
+ *    that could read them (run() flushes first) and at commit(); the key
+ *    counts of all of them with one aggregated upsert.
+ * That is sound because the transaction holds the writers' advisory lock
+ * from begin() to its end: no other process changes keys, numbers or the
+ * counter meanwhile, and everything this store itself changes otherwise
+ * goes through run(), which flushes the gathered rows and forgets the
+ * fetched keys before any statement that is not known to leave them
+ * alone.  A failed COPY fails the call that flushed (commit() at the
+ * latest); the library then rolls the whole transaction back.
+ */
+
+typedef struct bk_ent {
+    char *key; /* NULL: empty slot */
+    size_t len;
+    uint64_t h;
+    int64_t *ids; /* keys: the holders, ascending */
+    size_t n, cap;
+    int used; /* numbers: claimed */
+} bk_ent;
+
+typedef struct bk_map {
+    bk_ent *e;
+    size_t n, cap; /* cap: a power of two, or 0 */
+} bk_map;
+
+typedef struct ppg_bulk {
+    bk_map keys, nums;
+    int counter_loaded, counter_dirty;
+    int64_t counter;
+    int64_t *pool; /* ids from the sequence, not yet used */
+    size_t pool_n, pool_i;
+    size_t hint; /* inserts still announced */
+    size_t pending; /* records gathered, not yet written */
+    int64_t last_id; /* the record gathered last (its match form may follow) */
+    int last_has_form;
+    sbuf cust, addr, tags, props, extra, keys_copy, forms, claims, ck_kinds, ck_values;
+    size_t n_tags, n_props, n_extra, n_claims, n_ck;
+} ppg_bulk;
+
+static uint64_t bk_hash(const char *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void bk_map_free(bk_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        patron_free(m->e[i].key);
+        patron_free(m->e[i].ids);
+    }
+    patron_free(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+/* The entry of `key`; with `add`, made (empty) if missing.  NULL if
+ * missing (or out of memory with `add`: *oom set). */
+static bk_ent *bk_find(bk_map *m, const char *key, size_t len, int add, int *oom)
+{
+    uint64_t h = bk_hash(key, len);
+    size_t i;
+    if (m->cap) {
+        for (i = h & (m->cap - 1); m->e[i].key; i = (i + 1) & (m->cap - 1))
+            if (m->e[i].h == h && m->e[i].len == len && memcmp(m->e[i].key, key, len) == 0)
+                return &m->e[i];
+    }
+    if (!add)
+        return NULL;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        bk_ent *ne = ppg_calloc(cap, sizeof *ne);
+        if (!ne) {
+            *oom = 1;
+            return NULL;
+        }
+        for (size_t j = 0; j < m->cap; j++) {
+            size_t k;
+            if (!m->e[j].key)
+                continue;
+            for (k = m->e[j].h & (cap - 1); ne[k].key; k = (k + 1) & (cap - 1))
+                ;
+            ne[k] = m->e[j];
+        }
+        patron_free(m->e);
+        m->e = ne;
+        m->cap = cap;
+    }
+    for (i = h & (m->cap - 1); m->e[i].key; i = (i + 1) & (m->cap - 1))
+        ;
+    if (!(m->e[i].key = patron_malloc(len + 1))) {
+        *oom = 1;
+        return NULL;
+    }
+    memcpy(m->e[i].key, key, len);
+    m->e[i].key[len] = '\0';
+    m->e[i].len = len;
+    m->e[i].h = h;
+    m->n++;
+    return &m->e[i];
+}
+
+/* "<kind>\x1f<value>": the map key of an index key. */
+static char *bk_keyname(char *small, size_t cap, int kind, const char *value, size_t *len_out)
+{
+    size_t vl = strlen(value);
+    char head[16];
+    int hl = snprintf(head, sizeof head, "%d\x1f", kind);
+    char *k = (size_t)hl + vl + 1 <= cap ? small : patron_malloc((size_t)hl + vl + 1);
+    if (!k)
+        return NULL;
+    memcpy(k, head, (size_t)hl);
+    memcpy(k + hl, value, vl + 1);
+    *len_out = (size_t)hl + vl;
+    return k;
+}
+
+static int bk_add_id(bk_ent *e, int64_t id)
+{
+    size_t i;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 4;
+        int64_t *ni = ppg_calloc(cap, sizeof *ni);
+        if (!ni)
+            return -1;
+        if (e->n)
+            memcpy(ni, e->ids, e->n * sizeof *ni);
+        patron_free(e->ids);
+        e->ids = ni;
+        e->cap = cap;
+    }
+    for (i = e->n; i > 0 && e->ids[i - 1] > id; i--)
+        e->ids[i] = e->ids[i - 1];
+    if (i > 0 && e->ids[i - 1] == id) { /* there already: undo the shift */
+        memmove(&e->ids[i], &e->ids[i + 1], (e->n - i) * sizeof *e->ids);
+        return 0;
+    }
+    e->ids[i] = id;
+    e->n++;
+    return 0;
+}
+
+static void bulk_reset_bufs(ppg_bulk *b)
+{
+    sbuf *all[] = { &b->cust, &b->addr, &b->tags, &b->props, &b->extra, &b->keys_copy, &b->forms, &b->claims,
+                    &b->ck_kinds, &b->ck_values };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        all[i]->n = 0;
+        if (all[i]->s)
+            all[i]->s[0] = '\0';
+        all[i]->oom = 0;
+    }
+    sb_open(&b->ck_kinds);
+    sb_open(&b->ck_values);
+    b->n_tags = b->n_props = b->n_extra = b->n_claims = b->n_ck = 0;
+    b->pending = 0;
+    b->last_id = 0;
+}
+
+static void bulk_free(ppg *s)
+{
+    ppg_bulk *b = s->bulk;
+    if (!b)
+        return;
+    bk_map_free(&b->keys);
+    bk_map_free(&b->nums);
+    patron_free(b->pool);
+    sb_free(&b->cust);
+    sb_free(&b->addr);
+    sb_free(&b->tags);
+    sb_free(&b->props);
+    sb_free(&b->extra);
+    sb_free(&b->keys_copy);
+    sb_free(&b->forms);
+    sb_free(&b->claims);
+    sb_free(&b->ck_kinds);
+    sb_free(&b->ck_values);
+    patron_free(b);
+    s->bulk = NULL;
+}
+
+/* One field of a COPY text row: \N for NULL; \, newline, CR and tab
+ * escaped.  `sep`: the separator before it (0: none). */
+static void cp_field(sbuf *b, const char *v, char sep)
+{
+    const char *p, *start;
+    if (sep)
+        sb_put(b, &sep, 1);
+    if (!v) {
+        sb_put(b, "\\N", 2);
+        return;
+    }
+    for (p = start = v; *p; p++) {
+        const char *esc = NULL;
+        switch (*p) {
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: continue;
+        }
+        sb_put(b, start, (size_t)(p - start));
+        sb_put(b, esc, 2);
+        start = p + 1;
+    }
+    sb_put(b, start, (size_t)(p - start));
+}
+
+static void cp_int(sbuf *b, int64_t v, char sep)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)v);
+    cp_field(b, num, sep);
+}
+
+/* COPY `tmpl` (a statement of this file with @names) FROM STDIN with the
+ * rows in `data`. */
+static int copy_in(ppg *s, const char *tmpl, const sbuf *data, const char *what)
+{
+    char *sql = ppg_expand(s, tmpl);
+    PGresult *r;
+    size_t off;
+    int st = 0;
+
+    if (!sql)
+        return ppg_error(s, PATRON_E_NOMEM, "%s: out of memory", what);
+    r = PQexec(s->conn, sql);
+    patron_free(sql);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN)
+        return ppg_fail(s, r, "%s", what);
+    PQclear(r);
+    for (off = 0; off < data->n && st == 0;) {
+        size_t chunk = data->n - off > (1u << 20) ? (1u << 20) : data->n - off;
+        if (PQputCopyData(s->conn, data->s + off, (int)chunk) != 1)
+            st = -1;
+        off += chunk;
+    }
+    if (PQputCopyEnd(s->conn, st ? "patron: sending the rows failed" : NULL) != 1)
+        st = -1;
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            if (st == 0)
+                st = ppg_fail(s, r, "%s", what);
+            else
+                PQclear(r);
+            st = st ? st : PATRON_E_STORE;
+            continue;
+        }
+        PQclear(r);
+    }
+    if (st == -1)
+        return ppg_fail(s, NULL, "%s", what);
+    return st;
+}
+
+/* Write the gathered records, their keys, key counts, forms and claimed
+ * numbers, and the counter. */
+static int bulk_flush(ppg *s)
+{
+    ppg_bulk *b = s->bulk;
+    int st = 0;
+    params p;
+    PGresult *r;
+
+    if (!b || s->flushing)
+        return 0;
+    if (b->cust.oom || b->addr.oom || b->tags.oom || b->props.oom || b->extra.oom || b->keys_copy.oom ||
+        b->forms.oom || b->claims.oom || b->ck_kinds.oom || b->ck_values.oom)
+        return ppg_error(s, PATRON_E_NOMEM, "insert: out of memory");
+    s->flushing = 1;
+    if (b->counter_dirty) {
+        p_init(&p);
+        p_int(&p, b->counter);
+        if (!(r = run(s, ST_COUNTER_SET, &p, PGRES_COMMAND_OK, "next_number (write the counter)"))) {
+            st = PATRON_E_STORE;
+        } else {
+            PQclear(r);
+            b->counter_dirty = 0;
+        }
+    }
+    if (!st && b->pending) {
+        char *cols = column_list(customer_columns, N_CUSTOMER_COLUMNS, 1, 0);
+        char *acols = column_list(address_columns, N_ADDRESS_COLUMNS, 1, 0);
+        char *sql = cols && acols ? patron_malloc(strlen(cols) + strlen(acols) + 128) : NULL;
+        if (!sql) {
+            st = ppg_error(s, PATRON_E_NOMEM, "insert: out of memory");
+        } else {
+            sb_close(&b->ck_kinds);
+            sb_close(&b->ck_values);
+            sprintf(sql, "COPY @customers(id, %s) FROM STDIN", cols);
+            st = copy_in(s, sql, &b->cust, "insert (COPY customers)");
+            if (!st && b->addr.n) {
+                sprintf(sql, "COPY @customer_addresses(customer_id, position, %s) FROM STDIN", acols);
+                st = copy_in(s, sql, &b->addr, "insert (COPY addresses)");
+            }
+            if (!st && b->n_tags)
+                st = copy_in(s, "COPY @customer_tags(customer_id, position, tag) FROM STDIN", &b->tags,
+                             "insert (COPY tags)");
+            if (!st && b->n_props)
+                st = copy_in(s, "COPY @customer_properties(customer_id, position, key, value) FROM STDIN",
+                             &b->props, "insert (COPY properties)");
+            if (!st && b->n_extra)
+                st = copy_in(s, "COPY @customer_extra(customer_id, address_position, field, value) FROM STDIN",
+                             &b->extra, "insert (COPY fields)");
+            if (!st && b->keys_copy.n)
+                st = copy_in(s, "COPY @customer_keys(kind, value, customer_id) FROM STDIN", &b->keys_copy,
+                             "insert (COPY keys)");
+            if (!st && b->forms.n)
+                st = copy_in(s, "COPY @match_forms(customer_id, form) FROM STDIN", &b->forms,
+                             "match_form_put (COPY)");
+            if (!st && b->n_claims)
+                st = copy_in(s, "COPY @used_numbers(number) FROM STDIN", &b->claims, "claim_number (COPY)");
+            if (!st && b->n_ck) {
+                p_init(&p);
+                p_text(&p, b->ck_kinds.s);
+                p_text(&p, b->ck_values.s);
+                if (!(r = run(s, ST_COUNTS_ADD, &p, PGRES_COMMAND_OK, "insert (key counts)")))
+                    st = PATRON_E_STORE;
+                else
+                    PQclear(r);
+            }
+        }
+        patron_free(cols);
+        patron_free(acols);
+        patron_free(sql);
+        if (!st)
+            bulk_reset_bufs(b);
+    }
+    s->flushing = 0;
+    return st;
+}
+
+/* Before statement `id` runs: write what is gathered, unless the
+ * statement leaves the gathered tables alone; forget the fetched keys
+ * before anything that could change keys. */
+static int bulk_before(ppg *s, enum ppg_stmt id)
+{
+    ppg_bulk *b = s->bulk;
+    switch (id) {
+    case ST_CLAIM:
+    case ST_META_GET:
+    case ST_META_SET:
+    case ST_META_DELETE:
+    case ST_META_SCAN:
+    case ST_META_SCAN_FROM:
+    case ST_PREFETCH_NUMBERS:
+    case ST_COUNTER_GET:
+    case ST_COUNTER_SET:
+    case ST_IDS:
+    case ST_COUNTS_ADD:
+        return 0;
+    default:
+        break;
+    }
+    if (s->flushing)
+        return 0;
+    if (id != ST_PREFETCH_KEYS)
+        bk_map_free(&b->keys);
+    return b->pending ? bulk_flush(s) : 0;
+}
+
+static int cb_prefetch(void *ctx, const patron_key *keys, size_t n_keys, const char *const *numbers,
+                       size_t n_numbers, size_t n_inserts)
+{
+    ppg *s = ctx;
+    ppg_bulk *b;
+    sbuf kinds = { 0 }, values = { 0 };
+    params p;
+    PGresult *r = NULL;
+    int st = 0, oom = 0;
+    size_t i;
+
+    /* only a writer holds the lock that keeps what is fetched true */
+    if (s->tx == TX_NONE || !s->tx_write || (s->flags & PATRON_PG_READONLY))
+        return 0;
+    if (!s->bulk) {
+        if (!(s->bulk = ppg_calloc(1, sizeof *s->bulk)))
+            return ppg_error(s, PATRON_E_NOMEM, "prefetch: out of memory");
+        bulk_reset_bufs(s->bulk);
+    }
+    b = s->bulk;
+    b->hint += n_inserts;
+    if (n_keys) {
+        if ((st = keys_arrays(s, keys, n_keys, &kinds, &values)) != 0)
+            return st;
+        p_init(&p);
+        p_text(&p, kinds.s);
+        p_text(&p, values.s);
+        r = run(s, ST_PREFETCH_KEYS, &p, PGRES_TUPLES_OK, "prefetch (keys)");
+        sb_free(&kinds);
+        sb_free(&values);
+        if (!r)
+            return PATRON_E_STORE;
+        /* every key asked for is known from now on, held or not */
+        for (i = 0; i < n_keys && !oom; i++) {
+            char small[256], *k;
+            size_t len;
+            if (!keys[i].value)
+                continue;
+            if (!(k = bk_keyname(small, sizeof small, keys[i].kind, keys[i].value, &len)))
+                oom = 1;
+            else if (!bk_find(&b->keys, k, len, 1, &oom))
+                oom = 1;
+            if (k && k != small)
+                patron_free(k);
+        }
+        for (int row = 0; row < PQntuples(r) && !oom; row++) {
+            char small[256], *k;
+            size_t len;
+            bk_ent *e;
+            k = bk_keyname(small, sizeof small, (int)get_i64(r, row, 0), PQgetvalue(r, row, 1), &len);
+            if (!k)
+                oom = 1;
+            else if ((e = bk_find(&b->keys, k, len, 0, &oom)) != NULL && bk_add_id(e, get_i64(r, row, 2)) != 0)
+                oom = 1;
+            if (k && k != small)
+                patron_free(k);
+        }
+        PQclear(r);
+        if (oom) {
+            bk_map_free(&b->keys);
+            return ppg_error(s, PATRON_E_NOMEM, "prefetch: out of memory");
+        }
+    }
+    if (n_numbers) {
+        sbuf nums = { 0 };
+        sb_open(&nums);
+        for (i = 0; i < n_numbers; i++)
+            if (numbers[i])
+                sb_elem(&nums, numbers[i]);
+        sb_close(&nums);
+        if (nums.oom) {
+            sb_free(&nums);
+            return ppg_error(s, PATRON_E_NOMEM, "prefetch: out of memory");
+        }
+        p_init(&p);
+        p_text(&p, nums.s);
+        r = run(s, ST_PREFETCH_NUMBERS, &p, PGRES_TUPLES_OK, "prefetch (numbers)");
+        sb_free(&nums);
+        if (!r)
+            return PATRON_E_STORE;
+        /* what is known already stays (claims of this transaction) */
+        for (i = 0; i < n_numbers && !oom; i++)
+            if (numbers[i] && !bk_find(&b->nums, numbers[i], strlen(numbers[i]), 0, &oom))
+                if (!bk_find(&b->nums, numbers[i], strlen(numbers[i]), 1, &oom))
+                    oom = 1;
+        for (int row = 0; row < PQntuples(r) && !oom; row++) {
+            const char *v = PQgetvalue(r, row, 0);
+            bk_ent *e = bk_find(&b->nums, v, strlen(v), 0, &oom);
+            if (e)
+                e->used = 1;
+        }
+        PQclear(r);
+        if (oom)
+            return ppg_error(s, PATRON_E_NOMEM, "prefetch: out of memory");
+    }
+    return 0;
+}
+
+/* insert() in bulk: an id from the pool, the rows as COPY text. */
+static int bulk_insert(ppg *s, const patron_customer *c, const patron_key *keys, size_t n_keys, int64_t *id_out)
+{
+    ppg_bulk *b = s->bulk;
+    size_t i, na = patron_customer_address_count(c), nt = patron_customer_tag_count(c);
+    size_t np = patron_customer_prop_count(c);
+    int64_t id;
+    int oom = 0;
+
+    if (b->pool_i == b->pool_n) {
+        size_t want = b->hint > 0 ? b->hint : 64;
+        params p;
+        PGresult *r;
+        if (want > 100000)
+            want = 100000;
+        p_init(&p);
+        p_int(&p, (int64_t)want);
+        if (!(r = run(s, ST_IDS, &p, PGRES_TUPLES_OK, "insert (ids)")))
+            return PATRON_E_STORE;
+        patron_free(b->pool);
+        b->pool_n = b->pool_i = 0;
+        if (!(b->pool = ppg_calloc((size_t)PQntuples(r), sizeof *b->pool))) {
+            PQclear(r);
+            return ppg_error(s, PATRON_E_NOMEM, "insert: out of memory");
+        }
+        for (int row = 0; row < PQntuples(r); row++)
+            b->pool[b->pool_n++] = get_i64(r, row, 0);
+        PQclear(r);
+        if (b->pool_n == 0)
+            return ppg_error(s, PATRON_E_STORE, "insert: the server gave no id");
+    }
+    id = b->pool[b->pool_i++];
+    if (b->hint)
+        b->hint--;
+
+    cp_int(&b->cust, id, 0);
+    for (int j = 0; j < N_CUSTOMER_COLUMNS; j++)
+        cp_field(&b->cust, patron_customer_get(c, customer_columns[j].field), '\t');
+    sb_put(&b->cust, "\n", 1);
+    for (i = 0; i < na; i++) {
+        cp_int(&b->addr, id, 0);
+        cp_int(&b->addr, (int64_t)i, '\t');
+        for (int j = 0; j < N_ADDRESS_COLUMNS; j++)
+            cp_field(&b->addr, patron_customer_address_get(c, i, address_columns[j].field), '\t');
+        sb_put(&b->addr, "\n", 1);
+    }
+    for (i = 0; i < nt; i++) {
+        cp_int(&b->tags, id, 0);
+        cp_int(&b->tags, (int64_t)i, '\t');
+        cp_field(&b->tags, patron_customer_tag_get(c, i), '\t');
+        sb_put(&b->tags, "\n", 1);
+        b->n_tags++;
+    }
+    for (i = 0; i < np; i++) {
+        const char *k = NULL, *v = NULL;
+        if (patron_customer_prop_at(c, &k, &v, i) != PATRON_OK || !k)
+            continue;
+        cp_int(&b->props, id, 0);
+        cp_int(&b->props, (int64_t)i, '\t');
+        cp_field(&b->props, k, '\t');
+        cp_field(&b->props, v, '\t');
+        sb_put(&b->props, "\n", 1);
+        b->n_props++;
+    }
+    /* fields of a libpatron newer than the schema, as write_extra() */
+    if (s->rt_field_end > s->known_field_end || s->rt_addr_end > s->known_addr_end) {
+        for (int f = s->known_field_end; f < s->rt_field_end; f++) {
+            const char *v = patron_customer_get(c, f);
+            if (!v)
+                continue;
+            cp_int(&b->extra, id, 0);
+            cp_int(&b->extra, -1, '\t');
+            cp_int(&b->extra, f, '\t');
+            cp_field(&b->extra, v, '\t');
+            sb_put(&b->extra, "\n", 1);
+            b->n_extra++;
+        }
+        for (i = 0; i < na; i++)
+            for (int f = s->known_addr_end; f < s->rt_addr_end; f++) {
+                const char *v = patron_customer_address_get(c, i, f);
+                if (!v)
+                    continue;
+                cp_int(&b->extra, id, 0);
+                cp_int(&b->extra, (int64_t)i, '\t');
+                cp_int(&b->extra, f, '\t');
+                cp_field(&b->extra, v, '\t');
+                sb_put(&b->extra, "\n", 1);
+                b->n_extra++;
+            }
+    }
+    /* the keys, each (kind, value) once; counted kinds to the counts */
+    for (i = 0; i < n_keys && !oom; i++) {
+        size_t j;
+        char small[256], *k;
+        size_t len;
+        bk_ent *e;
+        if (!keys[i].value)
+            continue;
+        for (j = 0; j < i; j++)
+            if (keys[j].value && keys[j].kind == keys[i].kind && strcmp(keys[j].value, keys[i].value) == 0)
+                break;
+        if (j < i)
+            continue;
+        cp_int(&b->keys_copy, keys[i].kind, 0);
+        cp_field(&b->keys_copy, keys[i].value, '\t');
+        cp_int(&b->keys_copy, id, '\t');
+        sb_put(&b->keys_copy, "\n", 1);
+        if (kind_counted(keys[i].kind)) {
+            sb_int_elem(&b->ck_kinds, keys[i].kind);
+            sb_elem(&b->ck_values, keys[i].value);
+            b->n_ck++;
+        }
+        if (b->keys.n) {
+            if (!(k = bk_keyname(small, sizeof small, keys[i].kind, keys[i].value, &len)))
+                oom = 1;
+            else if ((e = bk_find(&b->keys, k, len, 0, &oom)) != NULL && bk_add_id(e, id) != 0)
+                oom = 1;
+            if (k && k != small)
+                patron_free(k);
+        }
+    }
+    if (oom)
+        return ppg_error(s, PATRON_E_NOMEM, "insert: out of memory");
+    b->pending++;
+    b->last_id = id;
+    b->last_has_form = 0;
+    *id_out = id;
+    return 0;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* match_form_put() of the record gathered last: a bytea as COPY text. */
+static int bulk_form(ppg *s, int64_t id, const void *form, size_t len)
+{
+    ppg_bulk *b = s->bulk;
+    const unsigned char *f = form;
+    char hex[512];
+    size_t i, h = 0;
+    cp_int(&b->forms, id, 0);
+    sb_put(&b->forms, "\t\\\\x", 4);
+    for (i = 0; i < len; i++) {
+        hex[h++] = hexdig[f[i] >> 4];
+        hex[h++] = hexdig[f[i] & 15];
+        if (h == sizeof hex) {
+            sb_put(&b->forms, hex, h);
+            h = 0;
+        }
+    }
+    sb_put(&b->forms, hex, h);
+    sb_put(&b->forms, "\n", 1);
+    b->last_has_form = 1;
+    return b->forms.oom ? ppg_error(s, PATRON_E_NOMEM, "match_form_put: out of memory") : 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Transactions                                                              */
+
+/* Forget the match forms fetched ahead and the ids to fetch (their bytes
+ * stay held until the transaction ends). */
+static void forget_forms(ppg *s)
+{
+    s->n_want = 0;
+    s->n_forms = 0;
+}
 
 static void release_held(ppg *s)
 {
     for (size_t i = 0; i < s->n_held; i++)
         PQclear(s->held[i]);
     s->n_held = 0;
+    forget_forms(s);
 }
 
 /* A lost connection is reset before the next transaction (never inside
@@ -545,6 +1214,7 @@ static int begin_with(ppg *s, int write)
         if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
             PQclear(r);
             s->tx = host ? TX_HOST : TX_OWN;
+            s->tx_write = write;
             return 0;
         }
         snprintf(code, sizeof code, "%s", sqlstate(r));
@@ -571,6 +1241,13 @@ static int cb_commit(void *ctx)
     ppg *s = ctx;
     int st = 0;
 
+    if (s->bulk && s->tx != TX_NONE) {
+        /* the gathered records first; if they fail the transaction stays
+         * open and the library rolls it back */
+        if ((st = bulk_flush(s)) != 0)
+            return st;
+        bulk_free(s);
+    }
     release_held(s);
     switch (s->tx) {
     case TX_OWN:
@@ -599,6 +1276,7 @@ static int cb_rollback(void *ctx)
     PGTransactionStatusType ts = PQtransactionStatus(s->conn);
     char keep[sizeof s->err];
 
+    bulk_free(s);
     release_held(s);
     s->tx = TX_NONE;
     if (tx == TX_NONE)
@@ -724,6 +1402,7 @@ static int need_write(ppg *s, const char *what)
         return ppg_error(s, PATRON_E_STORE, "%s: the store is read-only", what);
     if (s->tx == TX_NONE)
         return ppg_error(s, PATRON_E_STATE, "%s: no transaction is open", what);
+    forget_forms(s); /* a write may change a form fetched ahead */
     return 0;
 }
 
@@ -777,6 +1456,8 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
 
     if ((st = need_write(s, "insert")) != 0)
         return st;
+    if (s->bulk)
+        return bulk_insert(s, c, keys, n_keys, id_out);
     memset(bufs, 0, sizeof bufs);
     p_init(&p);
     bind_customer(&p, c);
@@ -984,6 +1665,42 @@ static int emit_ids(PGresult *r, patron_emit_id_fn emit, void *emit_ctx)
     return 0;
 }
 
+/* Candidate lookup answers are what the matcher asks the match forms of
+ * next, one after the other (a round trip each): they are noted, and the
+ * first match_form_get() of a noted id fetches them all in one statement.
+ * Answers larger than the matcher's block limit are not noted (the matcher
+ * drops such a block); nor is anything past WANT_MAX ids a transaction. */
+#define WANT_BLOCK_MAX 1000
+#define WANT_MAX 20000
+
+/* Room for n more noted ids (and one more: fetch_ahead() adds its own). */
+static int want_room(ppg *s, size_t n)
+{
+    if (s->n_want + n + 1 > s->cap_want) {
+        size_t cap = (s->n_want + n + 1) * 2;
+        int64_t *nw = ppg_calloc(cap, sizeof *nw);
+        if (!nw)
+            return -1;
+        if (s->n_want)
+            memcpy(nw, s->want, s->n_want * sizeof *nw);
+        patron_free(s->want);
+        s->want = nw;
+        s->cap_want = cap;
+    }
+    return 0;
+}
+
+static void want_ids(ppg *s, PGresult *r)
+{
+    size_t n = (size_t)PQntuples(r);
+    if (s->tx == TX_NONE || n == 0 || n > WANT_BLOCK_MAX || s->n_want + n > WANT_MAX)
+        return;
+    if (want_room(s, n) != 0)
+        return; /* the forms are then fetched one by one */
+    for (size_t i = 0; i < n; i++)
+        s->want[s->n_want++] = get_i64(r, (int)i, 0);
+}
+
 static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn emit, void *emit_ctx)
 {
     ppg *s = ctx;
@@ -992,11 +1709,29 @@ static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
 
     if (!value)
         return 0;
+    if (s->bulk && s->bulk->keys.n) {
+        char small[256], *k;
+        size_t len;
+        int oom = 0;
+        bk_ent *e = NULL;
+        if (!(k = bk_keyname(small, sizeof small, kind, value, &len)))
+            return ppg_error(s, PATRON_E_NOMEM, "lookup: out of memory");
+        e = bk_find(&s->bulk->keys, k, len, 0, &oom);
+        if (k != small)
+            patron_free(k);
+        if (e) { /* fetched by prefetch(), with the records inserted since */
+            for (size_t i = 0; i < e->n; i++)
+                if (emit(emit_ctx, e->ids[i]) != 0)
+                    break;
+            return 0;
+        }
+    }
     p_init(&p);
     p_int(&p, kind);
     p_text(&p, value);
     if (!(r = run(s, ST_KEY_LOOKUP, &p, PGRES_TUPLES_OK, "lookup")))
         return PATRON_E_STORE;
+    want_ids(s, r);
     return emit_ids(r, emit, emit_ctx);
 }
 
@@ -1077,28 +1812,35 @@ static int cb_match_form_put(void *ctx, int64_t id, const void *form, size_t len
         return st;
     if (len > 0x3FFFFFFF)
         return ppg_error(s, PATRON_E_INVALID, "match_form_put: form too large");
+    if (s->bulk && s->bulk->pending && id == s->bulk->last_id && !s->bulk->last_has_form)
+        return bulk_form(s, id, form, len);
     p_init(&p);
     p_int(&p, id);
     p_bin(&p, form, len);
     return exec_cmd(s, ST_FORM_PUT, &p, NULL, "match_form_put");
 }
 
-static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *len_out)
+static int cmp_i64(const void *a, const void *b)
 {
-    ppg *s = ctx;
-    params p;
-    PGresult *r;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
-    *form = NULL;
-    *len_out = 0;
-    p_init(&p);
-    p_int(&p, id);
-    if (!(r = run(s, ST_FORM_GET, &p, PGRES_TUPLES_OK, "match_form_get")))
-        return PATRON_E_STORE;
-    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
-        PQclear(r);
-        return PATRON_E_NOT_FOUND;
-    }
+static int cmp_form(const void *a, const void *b)
+{
+    return cmp_i64(&((const struct ppg_form *)a)->id, &((const struct ppg_form *)b)->id);
+}
+
+static const struct ppg_form *fetched_form(const ppg *s, int64_t id)
+{
+    struct ppg_form key;
+    key.id = id;
+    return s->n_forms ? bsearch(&key, s->forms, s->n_forms, sizeof key, cmp_form) : NULL;
+}
+
+/* Keep result r until the transaction ends (its bytes are lent out). */
+static int hold(ppg *s, PGresult *r)
+{
     if (s->n_held == s->cap_held) {
         size_t cap = s->cap_held ? s->cap_held * 2 : 64;
         PGresult **nh = ppg_calloc(cap, sizeof *nh);
@@ -1112,8 +1854,128 @@ static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *l
         s->held = nh;
         s->cap_held = cap;
     }
-    /* the bytes stay valid until commit() or rollback() */
     s->held[s->n_held++] = r;
+    return 0;
+}
+
+static uint64_t be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+/* Fetch the forms of the noted ids and of `id` in one statement (binary
+ * result: id, form), into s->forms.  0, or a status; on a failure of the
+ * statement the caller's transaction has failed anyway. */
+static int fetch_ahead(ppg *s, int64_t id)
+{
+    sbuf arr = { 0 };
+    params p;
+    PGresult *r;
+    size_t n = 0, rows, add;
+    int st;
+
+    s->want[s->n_want++] = id; /* want_room() left room for it */
+    qsort(s->want, s->n_want, sizeof *s->want, cmp_i64);
+    sb_open(&arr);
+    for (size_t i = 0; i < s->n_want; i++) {
+        if ((i && s->want[i] == s->want[i - 1]) || fetched_form(s, s->want[i]))
+            continue;
+        s->want[n++] = s->want[i];
+        sb_int_elem(&arr, s->want[i]);
+    }
+    sb_close(&arr);
+    s->n_want = 0;
+    if (arr.oom) {
+        sb_free(&arr);
+        return ppg_error(s, PATRON_E_NOMEM, "match_form_get: out of memory");
+    }
+    p_init(&p);
+    p_text(&p, arr.s);
+    r = run(s, ST_FORMS_GET, &p, PGRES_TUPLES_OK, "match_form_get");
+    sb_free(&arr);
+    if (!r)
+        return PATRON_E_STORE;
+    rows = (size_t)PQntuples(r);
+    if (PQnfields(r) != 2 || PQfformat(r, 0) != 1 || PQfformat(r, 1) != 1) {
+        PQclear(r);
+        return ppg_error(s, PATRON_E_STORE, "match_form_get: unexpected answer");
+    }
+    add = n; /* every id asked for gets an entry: its form or none */
+    if (s->n_forms + add > s->cap_forms) {
+        size_t cap = (s->n_forms + add) * 2;
+        struct ppg_form *nf = ppg_calloc(cap, sizeof *nf);
+        if (!nf) {
+            PQclear(r);
+            return ppg_error(s, PATRON_E_NOMEM, "match_form_get: out of memory");
+        }
+        if (s->n_forms)
+            memcpy(nf, s->forms, s->n_forms * sizeof *nf);
+        patron_free(s->forms);
+        s->forms = nf;
+        s->cap_forms = cap;
+    }
+    if ((st = hold(s, r)) != 0)
+        return st;
+    {
+        size_t base = s->n_forms;
+        /* the ids asked for, sorted (s->want[0..n)), each with its row if
+         * the answer has one */
+        for (size_t i = 0; i < n; i++) {
+            s->forms[base + i].id = s->want[i];
+            s->forms[base + i].form = NULL;
+            s->forms[base + i].len = -1;
+        }
+        s->n_forms += n;
+        qsort(s->forms, s->n_forms, sizeof *s->forms, cmp_form);
+        for (size_t i = 0; i < rows; i++) {
+            struct ppg_form *f;
+            if (PQgetisnull(r, (int)i, 0) || PQgetlength(r, (int)i, 0) != 8 || PQgetisnull(r, (int)i, 1))
+                continue;
+            f = (struct ppg_form *)fetched_form(s, (int64_t)be64(PQgetvalue(r, (int)i, 0)));
+            if (f && f->len < 0) {
+                f->form = PQgetvalue(r, (int)i, 1);
+                f->len = PQgetlength(r, (int)i, 1);
+            }
+        }
+    }
+    return 0;
+}
+
+static int cb_match_form_get(void *ctx, int64_t id, const void **form, size_t *len_out)
+{
+    ppg *s = ctx;
+    params p;
+    PGresult *r;
+    const struct ppg_form *f;
+
+    *form = NULL;
+    *len_out = 0;
+    if (s->tx != TX_NONE && !(f = fetched_form(s, id)) && s->n_want > 0) {
+        int st = fetch_ahead(s, id);
+        if (st != 0)
+            return st;
+    }
+    if (s->tx != TX_NONE && (f = fetched_form(s, id)) != NULL) {
+        if (f->len < 0)
+            return PATRON_E_NOT_FOUND;
+        *form = f->form;
+        *len_out = (size_t)f->len;
+        return 0;
+    }
+    p_init(&p);
+    p_int(&p, id);
+    if (!(r = run(s, ST_FORM_GET, &p, PGRES_TUPLES_OK, "match_form_get")))
+        return PATRON_E_STORE;
+    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        return PATRON_E_NOT_FOUND;
+    }
+    /* the bytes stay valid until commit() or rollback() */
+    if (hold(s, r) != 0)
+        return PATRON_E_NOMEM;
     *form = PQgetvalue(r, 0, 0);
     *len_out = (size_t)PQgetlength(r, 0, 0);
     return 0;
@@ -1131,6 +1993,27 @@ static int cb_next_number(void *ctx, uint64_t *out)
 
     if ((st = need_write(s, "next_number")) != 0)
         return st;
+    if (s->bulk) { /* read once, counted on here, written by bulk_flush() */
+        ppg_bulk *b = s->bulk;
+        if (!b->counter_loaded) {
+            if (!(r = run(s, ST_COUNTER_GET, NULL, PGRES_TUPLES_OK, "next_number")))
+                return PATRON_E_STORE;
+            if (PQntuples(r) != 1) {
+                PQclear(r);
+                return ppg_error(s, PATRON_E_STORE,
+                                 "next_number: the row 'customer_number' of table counters is missing");
+            }
+            b->counter = get_i64(r, 0, 0);
+            PQclear(r);
+            b->counter_loaded = 1;
+        }
+        if (b->counter < 0 || b->counter == INT64_MAX)
+            return ppg_error(s, PATRON_E_STORE, "next_number: the counter holds %lld", (long long)b->counter);
+        b->counter++;
+        b->counter_dirty = 1;
+        *out = (uint64_t)b->counter;
+        return 0;
+    }
     if (!(r = run(s, ST_COUNTER_BUMP, NULL, PGRES_TUPLES_OK, "next_number")))
         return PATRON_E_STORE;
     if (PQntuples(r) != 1) {
@@ -1157,10 +2040,29 @@ static int cb_claim_number(void *ctx, const char *number)
         return ppg_error(s, PATRON_E_INVALID, "claim_number: empty customer number");
     if ((st = need_write(s, "claim_number")) != 0)
         return st;
+    if (s->bulk) {
+        int oom = 0;
+        bk_ent *e = bk_find(&s->bulk->nums, number, strlen(number), 0, &oom);
+        if (e && e->used)
+            return ppg_error(s, PATRON_E_EXISTS, "customer number %.64s was given before", number);
+        if (e) { /* known free: taken now, written by bulk_flush() */
+            e->used = 1;
+            cp_field(&s->bulk->claims, number, 0);
+            sb_put(&s->bulk->claims, "\n", 1);
+            s->bulk->n_claims++;
+            return s->bulk->claims.oom ? ppg_error(s, PATRON_E_NOMEM, "claim_number: out of memory") : 0;
+        }
+    }
     p_init(&p);
     p_text(&p, number);
     if ((st = exec_cmd(s, ST_CLAIM, &p, &n, "claim_number")) != 0)
         return st;
+    if (s->bulk) { /* remembered either way: taken now or before */
+        int oom = 0;
+        bk_ent *e = bk_find(&s->bulk->nums, number, strlen(number), 1, &oom);
+        if (e)
+            e->used = 1;
+    }
     if (n == 0)
         return ppg_error(s, PATRON_E_EXISTS, "customer number %.64s was given before", number);
     return 0;
@@ -1176,6 +2078,8 @@ static PGresult *ref_run(ppg *s, size_t ri, enum ref_stmt which, const params *p
     char name[80], sql[640];
     PGresult *r;
 
+    if (s->bulk && bulk_before(s, ST__COUNT) != 0)
+        return NULL;
     snprintf(name, sizeof name, "%s_r%zu_%d", s->stmt_base, ri, (int)which);
     if (!(rt->prepared & (1 << which))) {
         switch (which) {
@@ -1527,6 +2431,7 @@ static void store_free(ppg *s)
 {
     if (!s)
         return;
+    bulk_free(s);
     release_held(s);
     if (s->conn && !s->own_conn && PQstatus(s->conn) == CONNECTION_OK &&
         PQtransactionStatus(s->conn) != PQTRANS_INERROR) {
@@ -1560,6 +2465,8 @@ static void store_free(ppg *s)
     }
     patron_free(s->refs);
     patron_free(s->held);
+    patron_free(s->want);
+    patron_free(s->forms);
     patron_free(s);
 }
 
@@ -2075,6 +2982,7 @@ static patron_status open_common(patron_store_ops *ops_out, void **ctx_out, char
     ops_out->match_form_get = cb_match_form_get;
     ops_out->count = cb_count;
     ops_out->journal_rewrite = cb_journal_rewrite;
+    ops_out->prefetch = cb_prefetch;
     *ctx_out = s;
     return PATRON_OK;
 }
