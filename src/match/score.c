@@ -533,6 +533,45 @@ static int names_apart(const char *a, const char *b)
     return 1;
 }
 
+/* Two different names that are one name's given-name and surname forms:
+ * a patronymic ending (Peter / Peters, Hermann / Hermanns, Lorenz /
+ * Lorenzen), another last letter (Frank / Franz) or an h (Günter /
+ * Günther, Walter / Walther).
+ * Unlike a typo (pulford / pulfrd, pascoe / pasceo), such a pair names two
+ * people as often as one: a given name in one record, a surname in the
+ * other. */
+static int name_forms(const char *a, const char *b)
+{
+    static const char *const endings[] = { "s", "n", "en", "sen", "son" };
+    size_t la = strlen(a), lb = strlen(b), i, j;
+    const char *s = la < lb ? a : b, *l = la < lb ? b : a;
+    size_t ls = la < lb ? la : lb, ll = la < lb ? lb : la;
+
+    if (ls < 3 || strcmp(a, b) == 0)
+        return 0;
+    if (memcmp(s, l, ls) == 0)
+        for (i = 0; i < sizeof endings / sizeof endings[0]; i++)
+            if (strcmp(l + ls, endings[i]) == 0)
+                return 1;
+    /* another last letter: Frank / Franz, Bernd / Berne */
+    if (la == lb && memcmp(a, b, la - 1) == 0)
+        return 1;
+    /* equal without their h's */
+    for (i = j = 0;;) {
+        while (a[i] == 'h')
+            i++;
+        while (b[j] == 'h')
+            j++;
+        if (a[i] != b[j])
+            return 0;
+        if (!a[i])
+            return 1;
+        i++;
+        j++;
+    }
+    (void)ll;
+}
+
 /* The given names without their blanks ("ssha un" / "shaun"), compared
  * loosely: could one be a garbled form of the other?  Used only to tell a
  * household (another given name: Juergen / Sabine) from one person whose
@@ -1141,9 +1180,10 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             /* ... and the two names left over: clearly apart, or one
              * name garbled beyond a small typo? */
             half_apart = x1 ? names_apart(a->last, b->first) : names_apart(a->first, b->last);
-            /* the name in the other field is only like the other (Peters /
-             * Peter, Günther / Günter), not the same */
-            half_near = x1 ? strcmp(a->first, b->last) != 0 : strcmp(a->last, b->first) != 0;
+            /* the name in the other field is only like the other, as a
+             * surname formed from a given name is (Peters / Peter, Günther
+             * / Günter), not the same and not a typo of it */
+            half_near = x1 ? name_forms(a->first, b->last) : name_forms(a->last, b->first);
         }
     }
     if (lf == PATRON__ML_SWAPPED) {

@@ -877,6 +877,41 @@ static void test_half_swap_of_an_alike_name_is_two_people(void **state)
     }
 }
 
+/* ... while a typo of the name in the other field (Pulford / "Pulfrd",
+ * Pascoe / "Pasceo": a letter lost or two letters turned) is the one name
+ * garbled, not a surname formed from a given name: the pair is left to its
+ * evidence, as a half swap of the exact name is.  Frank / Franz (another
+ * last letter) is a given name beside a surname: two people. */
+static void test_half_swap_of_a_typo_is_one_name(void **state)
+{
+    static const struct {
+        const char *f1, *l1, *f2, *l2;
+    } typos[] = {
+        { "Victoria", "Pulford", "Pulfrd", "Cassandra" },
+        { "Samantha", "Pascoe", "Pasceo", "William" },
+    };
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.email = b.email = NULL;
+    a.phone = b.phone = NULL;
+    for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+        a.first = typos[i].f1;
+        a.last = typos[i].l1;
+        b.first = typos[i].f2;
+        b.last = typos[i].l2;
+        decide_tf(&a, &b, &r, NULL);
+        assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+        assert_int_not_equal(r.rule, PATRON__MATCH_RULE_OTHER_NAMES);
+        assert_int_not_equal(r.decision, PATRON__MATCH_HOUSEHOLD);
+    }
+    a.first = "Maria";
+    a.last = "Frank";
+    b.first = "Franz";
+    b.last = "Jan\xc3\x9f" "en";
+    assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 /* Given names alike only by their beginning (Maria / Marianne, Christa /
  * Christine) under two other last names are two people: strangers at one
  * Packstation are never MERGE. */
@@ -996,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_move_with_own_evidence),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
+        cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
         cmocka_unit_test(test_prefix_alike_given_names_are_other_names),
         cmocka_unit_test(test_rare_name_key),
         cmocka_unit_test(test_rare_name_only_pair),
