@@ -292,6 +292,58 @@ static void test_rare_name_alone_is_review(void **state)
     assert_int_equal(verdict_ids(f->db, station, home), PATRON_DECISION_REVIEW);
 }
 
+/* Moved to another city with a new mailbox and a new phone: the full name
+ * is all the pair shares.  A name only these two hold, of parts no other
+ * customer bears, is shown for review - by the batch and by the
+ * incremental match alike, stored or not yet stored - and never merged.
+ * A birth date that differs says two people.  The same move under a full
+ * name held twice by chance, of parts many customers bear, is no pair. */
+static void test_moved_with_new_contacts(void **state)
+{
+    tb_fx *f = *state;
+    int64_t home, moved, a, b;
+    patron_customer *probe;
+    char rule[32], email[64], num[8];
+    populate(f->db);
+    home = fx_save(f->db, person("Zbigniew", "Dąbrowski", "z.dabrowski@posteo.de", "Kirchgasse", "9", "04109",
+                                 "Leipzig", "0341 2233445", NULL));
+    moved = fx_save(f->db, person("Zbigniew", "Dąbrowski", "dabrowski.zb@gmx.de", "Uferweg", "31", "20095", "Hamburg",
+                                  "040 9988776", NULL));
+    assert_int_equal(batch_verdict(f->db, home, moved), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, home, moved), PATRON_DECISION_REVIEW);
+    assert_int_equal(verdict_ids(f->db, moved, home), PATRON_DECISION_REVIEW);
+    probe = person("Zbigniew", "Dąbrowski", "zbigniew@dabrowski-bau.de", "Hafenstraße", "2", "28195", "Bremen",
+                   "0421 100200", NULL);
+    assert_int_equal(verdict(f->db, probe, home, rule, sizeof rule), PATRON_DECISION_REVIEW);
+    assert_string_equal(rule, "name_only");
+    patron_customer_free(probe);
+    /* ... born in another year: two people */
+    probe = person("Zbigniew", "Dąbrowski", "zb.d@web.de", "Hafenstraße", "2", "28195", "Bremen", NULL, "1990-05-17");
+    {
+        patron_customer *h = fx_load(f->db, home);
+        OK(f->db, patron_customer_set(h, PATRON_F_BIRTH_DATE, "1952-01-30"));
+        OK(f->db, patron_db_update(f->db, h));
+        patron_customer_free(h);
+    }
+    assert_int_equal(verdict(f->db, probe, home, NULL, 0), PATRON_DECISION_DISTINCT);
+    patron_customer_free(probe);
+    /* a full name held twice by chance, of a given name and a last name
+     * that twelve customers bear each: no pair */
+    for (int i = 0; i < 12; i++) {
+        snprintf(email, sizeof email, "w%d@beispiel.de", i);
+        snprintf(num, sizeof num, "%d", 50 + i);
+        fx_save(f->db, person("Wiebke", LAST[i], email, STREET[i % 10], num, "04109", "Leipzig", NULL, NULL));
+        snprintf(email, sizeof email, "h%d@beispiel.de", i);
+        fx_save(f->db, person(FIRST[i], "Hinrichs", email, STREET[i % 10], num, "04109", "Leipzig", NULL, NULL));
+    }
+    a = fx_save(f->db, person("Wiebke", "Hinrichs", "wiebke.h@posteo.de", "Kirchgasse", "90", "04109", "Leipzig",
+                              "0341 7788990", NULL));
+    b = fx_save(f->db, person("Wiebke", "Hinrichs", "hinrichs.w@gmx.de", "Uferweg", "3", "20095", "Hamburg",
+                              "040 1122334", NULL));
+    assert_int_equal(batch_verdict(f->db, a, b), PATRON_DECISION_DISTINCT);
+    assert_int_equal(verdict_ids(f->db, a, b), PATRON_DECISION_DISTINCT);
+}
+
 static void test_household_verdict(void **state)
 {
     tb_fx *f = *state;
@@ -502,6 +554,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_common_name_in_one_city, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_registered_at_work, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rare_name_alone_is_review, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_moved_with_new_contacts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_household_verdict, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_counts_exact_through_changes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_config_and_identifiers, fx_setup, fx_teardown),

@@ -1002,7 +1002,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    name is REVIEW, not MERGE;
  *  - "name_only": the names are all that agrees (every other field is
  *    missing or disagrees, such as a Packstation without a mailbox beside
- *    a home): REVIEW, never MERGE - a name is no identity.
+ *    a home): REVIEW, never MERGE - a name is no identity.  The same rule
+ *    lifts to REVIEW a pair the evidence calls distinct when its full name
+ *    (given and last name exact) is held by this pair alone in the store
+ *    and is rare by its parts (given name holders x last name holders /
+ *    customers <= 0.1): a person who moved with a new mailbox and phone,
+ *    or registered at work.  A differing birth date or identifier keeps
+ *    such a pair distinct; a full name many hold, or one made of common
+ *    parts, gains nothing.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.

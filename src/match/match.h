@@ -293,6 +293,12 @@ typedef struct patron__match_config {
     /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
      * given and last name to, together */
     double full_name_max;
+    /* A full name that only the pair holds and that is a surprise by its
+     * parts (given name holders x last name holders / customers, the
+     * holders two strangers of independent names would give it, at most
+     * this many) is a reason to look even where nothing else agrees: a
+     * person who moved and changed mailbox and phone.  0 turns it off. */
+    double rare_name_expect;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {

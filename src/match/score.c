@@ -242,6 +242,10 @@ void patron__match_config_default(patron__match_config *cfg)
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
+    /* two holders of a name expected 0.1 times among independent names:
+     * about 20 to 1 that they are one person, not two namesakes, before the
+     * contact data (which a move with a new mailbox changes all at once) */
+    cfg->rare_name_expect = 0.1;
     patron__match_config_update(cfg);
 }
 
@@ -1010,7 +1014,7 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
  * alone.  A name many hold (Thomas Müller, twenty times in one city) gains
  * nothing. */
 static double full_name_tf(patron__match_result *r, const patron__match_config *cfg, const patron__match_tf *tf,
-                           const patron__match_rec *a)
+                           const patron__match_rec *a, double *holders)
 {
     patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
     double count, base, joint, parts;
@@ -1024,6 +1028,7 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
         return 0; /* unknown (not counted here) */
     if (count < 2)
         count = 2; /* a customer not stored yet, matched against the one holder */
+    *holders = count;
     base = cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT] + cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT];
     joint = base + patron__match_log2(2.0 / count) * cfg->tf_power_name;
     /* a name is no identity on its own: the full name's rarity lifts it
@@ -1033,6 +1038,30 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
         joint = cfg->full_name_max;
     parts = ef->weight + el->weight;
     return joint > parts ? joint - parts : 0;
+}
+
+/* Is the exact full name of a pair a surprise?  Only the pair holds it
+ * (holders, from full_name_tf: 2, or 0 when not counted) and by its parts
+ * it is rare: given name holders x last name holders / customers - how
+ * many holders the full name would have if names were combined at random -
+ * is at most rare_name_expect.  Two holders of such a name are far more
+ * often one person registered twice than two namesakes; a full name held
+ * by two where its parts are common (Anna Schmidt) is no surprise, nor one
+ * that many hold (Thomas Müller in one city). */
+static int rare_name_surprise(const patron__match_result *r, const patron__match_config *cfg,
+                              const patron__match_tf *tf, double holders)
+{
+    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double cf, cl;
+
+    if (cfg->rare_name_expect <= 0 || !tf || tf->n <= 0 || holders < 1 || holders > 2 ||
+        ef->level != PATRON__ML_EXACT || el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
+        return 0;
+    /* the pair's own two records count (a customer not stored yet is
+     * matched against one holder: count it as the batch does) */
+    cf = ef->count < 2 ? 2 : ef->count;
+    cl = el->count < 2 ? 2 : el->count;
+    return cf * cl / tf->n <= cfg->rare_name_expect;
 }
 
 /* Add `gain` bits to the given and last name's weights: first to the given
@@ -1103,7 +1132,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
 {
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
-    double s = 0, name_lift = 0;
+    double s = 0, name_lift = 0, name_holders = 0;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -1166,7 +1195,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         apply_tf(r, cfg, tf, a, PATRON__MF_FIRST, -1, cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT]);
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
-            name_lift = full_name_tf(r, cfg, tf, a);
+            name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
     }
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
@@ -1351,6 +1380,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * rare-name key): a person looks, however rare the name */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_NAME_ONLY;
+        } else if (r->decision == PATRON__MATCH_DISTINCT && rare_name_surprise(r, cfg, tf, name_holders) &&
+                   lb != PATRON__ML_DIFFERENT && li != PATRON__ML_DIFFERENT) {
+            /* (d) a full name only these two hold, and one that two
+             * strangers would rarely share (rare_name_surprise): the
+             * contact data that disagree are one event (a move with a new
+             * mailbox and phone, a registration at work), not independent
+             * evidence against.  A person looks; never a MERGE.  A birth
+             * date or identifier that differs still says two people. */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_ONLY;
+            if (r->score < cfg->review_score)
+                r->score = cfg->review_score;
+            r->probability = patron__match_probability(r->score);
         }
     }
     return r->decision;

@@ -756,6 +756,65 @@ static void test_move_with_own_evidence(void **state)
     }
 }
 
+/* Nothing but the full name in common: moved to another city with a new
+ * mailbox and phone.  A full name only the pair holds, of parts that two
+ * strangers would rarely combine, is a reason to look (REVIEW, rule
+ * "name_only"); the same pair under a full name many hold, or under one
+ * whose parts are common (a full name held twice by chance), or with a
+ * birth date that differs, is DISTINCT; no such pair is ever MERGE. */
+static void test_rare_name_only_pair(void **state)
+{
+    static const char *const firsts[] = { "Zbigniew", "Hans-Peter", "Hans Peter" };
+    struct person home = { NULL, "D\xc4\x85" "browski", "Marienstra\xc3\x9f" "e 12", "45138", "Essen",
+                           "z.dabrowski71@gmx.de", "0201 887766", NULL, NULL };
+    struct person moved = { NULL, "D\xc4\x85" "browski", "Am Anger 7", "87435", "Kempten", "dabrowski.z@posteo.de",
+                            "0831 554433", NULL, NULL };
+    /* 8000 customers: given name held by 3, last name by 4, the full name
+     * only by the pair (expected 3 x 4 / 8000 = 0.0015 times by chance) */
+    struct name_freq rare = { 8000, 3, 4, 2 };
+    /* common parts (Anna: 200, Schmidt: 300 -> 7.5 expected), held twice */
+    struct name_freq chance = { 8000, 200, 300, 2 };
+    /* a full name many hold (Thomas M\xc3\xbcller, twenty times) */
+    struct name_freq many = { 8000, 200, 300, 20 };
+    /* not counted at all (no store): the level weights decide */
+    struct name_freq uncounted = { 8000, -1, -1, -1 };
+    patron__match_result r;
+    (void)state;
+    for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+        home.first = firsts[0 == i ? 0 : 1];
+        moved.first = firsts[i];
+        assert_int_equal(decide_names(&home, &moved, &r, &rare), PATRON__MATCH_REVIEW);
+        assert_int_equal(r.rule, PATRON__MATCH_RULE_NAME_ONLY);
+        assert_true(r.probability > 0 && r.probability < 0.98);
+        /* the pair's record order does not matter */
+        assert_int_equal(decide_names(&moved, &home, &r, &rare), PATRON__MATCH_REVIEW);
+        assert_int_equal(decide_names(&home, &moved, &r, &chance), PATRON__MATCH_DISTINCT);
+        assert_int_equal(decide_names(&home, &moved, &r, &many), PATRON__MATCH_DISTINCT);
+        assert_int_equal(decide_names(&home, &moved, &r, &uncounted), PATRON__MATCH_DISTINCT);
+        /* a birth date that differs: two people */
+        home.birth = "1961-03-14";
+        moved.birth = "1984-11-02";
+        assert_int_equal(decide_names(&home, &moved, &r, &rare), PATRON__MATCH_DISTINCT);
+        home.birth = moved.birth = NULL;
+    }
+    /* an initial is no full name: no full-name key, no lift */
+    home.first = "Zbigniew";
+    moved.first = "Z.";
+    assert_int_equal(decide_names(&home, &moved, &r, &rare), PATRON__MATCH_DISTINCT);
+    /* a name-only pair is never MERGE, however rare its name and parts */
+    {
+        struct name_freq rarest = { 1000000, 1, 1, 1 };
+        moved.first = "Zbigniew";
+        assert_int_equal(decide_names(&home, &moved, &r, &rarest), PATRON__MATCH_REVIEW);
+        moved.street = "Packstation 145";
+        moved.postal = "04103";
+        moved.city = "Leipzig";
+        moved.email = moved.phone = NULL;
+        assert_int_not_equal(decide_names(&home, &moved, &r, &rarest), PATRON__MATCH_MERGE);
+        assert_int_not_equal(decide_names(&home, &moved, &r, &rare), PATRON__MATCH_MERGE);
+    }
+}
+
 /* The female form of a male given name is another person, however the
  * language forms it: at one address a household, never a typo. */
 static void test_gender_forms(void **state)
@@ -975,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
         cmocka_unit_test(test_prefix_alike_given_names_are_other_names),
         cmocka_unit_test(test_rare_name_key),
+        cmocka_unit_test(test_rare_name_only_pair),
         cmocka_unit_test(test_model_text_round_trip),
     };
     return cmocka_run_group_tests_name("match/model", tests, NULL, NULL);
