@@ -175,6 +175,11 @@ patron_status patron__match_config_load(patron_db *db);
 #define PATRON__ESTIMATE_META_KEY "patron.match.estimate"
 patron_status patron__match_config_save(patron_db *db, const struct patron__match_config *cfg,
                                         const char *estimate);
+/* A fingerprint of everything that decides a verdict: the handle's current
+ * configuration and model (after patron__match_config_load), including the
+ * built-in defaults, and the library's version.  Written as 16 hex digits
+ * and a NUL into out (17 bytes).  PATRON_E_NOMEM. */
+patron_status patron__match_config_fingerprint(patron_db *db, char out[17]);
 
 /* Which callback results pass through patron__store_rc unchanged. */
 #define PASS_NOT_FOUND 1u

@@ -201,6 +201,23 @@ patron_status patron__match_config_save(patron_db *db, const patron__match_confi
     return patron__db_ok(db);
 }
 
+patron_status patron__match_config_fingerprint(patron_db *db, char out[17])
+{
+    char *conf = config_format(db->match_cfg);
+    char *model = patron__match_model_format(&db->match_cfg->model);
+    uint64_t h;
+    if (!conf || !model) {
+        patron__free(conf);
+        patron__free(model);
+        return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    }
+    h = text_hash(text_hash(text_hash(0xcbf29ce484222325ULL, PATRON_VERSION_STRING), conf), model);
+    patron__free(conf);
+    patron__free(model);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return PATRON_OK;
+}
+
 /* The current configuration, freshly from the store. */
 static patron_status config_store(patron_db *db, const patron__match_config *cfg)
 {

@@ -1090,6 +1090,7 @@ typedef struct scan_state {
     root_case *rc;
     size_t nrc;
     pair_ref *pr;
+    char fp[17]; /* the matcher's fingerprint (patron__match_config_fingerprint) */
 } scan_state;
 
 static void scan_free(scan_state *s)
@@ -1248,15 +1249,20 @@ static patron_status scan_in_tx(scan_state *s, bool full)
 {
     patron_db *db = s->db;
     char *text = NULL;
+    const char *fp = s->fp;
     patron_status st = patron__match_config_load(db);
+    if (!st)
+        st = patron__match_config_fingerprint(db, s->fp);
     if (st)
         return st;
     if (!full) {
+        /* the last full scan's matcher: when the settings, the model or the
+         * library changed since, every verdict may have changed */
         st = patron__meta_text(db, &text, PATRON__REVIEW_SCANNED);
+        if (st == PATRON_E_NOT_FOUND || (!st && strcmp(text, fp) != 0))
+            full = true, st = PATRON_OK;
         patron__free(text);
         text = NULL;
-        if (st == PATRON_E_NOT_FOUND)
-            full = true, st = PATRON_OK;
         if (st)
             return st;
     }
@@ -1421,7 +1427,7 @@ static patron_status scan_in_tx(scan_state *s, bool full)
     for (size_t i = 0; i < s->dk.n && !st; i++)
         st = patron__st_meta_put(db, s->dk.k[i], NULL);
     if (!st && full)
-        st = patron__st_meta_put(db, PATRON__REVIEW_SCANNED, "1");
+        st = patron__st_meta_put(db, PATRON__REVIEW_SCANNED, s->fp);
     if (!st && s->stats->opened) {
         char v[32];
         snprintf(v, sizeof v, "%lld", (long long)s->next);

@@ -227,6 +227,55 @@ static void test_scan_makes_cases(void **state)
 }
 
 /* Best first; two clusters become two cases. */
+/* The queue follows the matcher: after a change of the settings (or the
+ * model, or the library) the next scan is a full one, although nobody was
+ * saved; a pair the new settings no longer review leaves the queue. */
+static void test_settings_change_rescans(void **state)
+{
+    tb_fx *f = *state;
+    shop s;
+    patron_review_scan_stats st;
+    patron_match_settings ms = PATRON_MATCH_SETTINGS_INIT, before = PATRON_MATCH_SETTINGS_INIT;
+    patron_case *c;
+    int64_t cid;
+    patron_decision verdict;
+    make_shop(f->db, &s);
+
+    st = scan(f->db, 0);
+    assert_int_equal(st.full, 1);
+    assert_int_equal(st.open, 1);
+    cid = only_open_case(f->db);
+    c = get_case(f->db, cid);
+    verdict = patron_case_verdict(c);
+    patron_case_free(c);
+    assert_int_equal(verdict, PATRON_DECISION_REVIEW); /* below the default merge probability */
+    st = scan(f->db, 0);
+    assert_int_equal(st.full, 0);
+    assert_int_equal(st.customers, 0);
+
+    /* stricter settings: the case's pair is below the review threshold now */
+    OK(f->db, patron_db_match_config_get(f->db, &before));
+    ms = before;
+    assert_true(before.merge_probability < 0.99);
+    ms.review_probability = before.merge_probability + (1.0 - before.merge_probability) / 2;
+    ms.merge_probability = before.merge_probability + (1.0 - before.merge_probability) * 3 / 4;
+    OK(f->db, patron_db_match_config_set(f->db, &ms));
+    st = scan(f->db, 0);
+    assert_int_equal(st.full, 1);
+    assert_int_equal(st.customers, 4);
+    assert_int_equal(st.closed, 1);
+    assert_int_equal(st.open, 0);
+    st = scan(f->db, 0);
+    assert_int_equal(st.full, 0);
+
+    /* and back: the pair is reviewed again */
+    OK(f->db, patron_db_match_config_set(f->db, &before));
+    st = scan(f->db, 0);
+    assert_int_equal(st.full, 1);
+    assert_int_equal(st.opened, 1);
+    assert_int_equal(st.open, 1);
+}
+
 static void test_list_best_first(void **state)
 {
     tb_fx *f = *state;
@@ -831,6 +880,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scan_makes_cases, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_settings_change_rescans, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_best_first, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_review_html, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_not_duplicate_remembered, fx_setup, fx_teardown),

@@ -282,9 +282,12 @@ static int dedupe_db(cli *ctx, const match_args *args)
     }
     patron_pairs_free(pairs);
     idmap_free(&m);
-    /* the pairs go to the review queue, where decisions are remembered */
+    /* the pairs go to the review queue, where decisions are remembered: an
+     * incremental scan (only the customers saved since the last one; a full
+     * one the first time and after the matcher changed) instead of matching
+     * every customer a second time */
     if (rc == CLI_OK && fflush(stdout) == 0)
-        rc = review_scan(ctx, 1, 1);
+        rc = review_scan(ctx, 0, 1);
     return rc;
 }
 

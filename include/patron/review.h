@@ -226,7 +226,10 @@ typedef struct patron_review_scan_stats {
  * pairs no longer match is removed; a decided case is left alone — unless
  * a member changed in a matched field since the decision, which reopens it
  * (patron_case_change() says what changed).  An incremental scan reads only
- * the changed customers and their candidates.
+ * the changed customers and their candidates.  A scan is full, whatever the
+ * flags say, the first time on a store and when the matcher changed since
+ * the last full scan: other settings or model (patron_db_match_config_set(),
+ * patron_db_estimate(), ...) or another library version.
  * @param[out] stats_out  may be NULL; else its version set by the caller
  *                        (PATRON_REVIEW_SCAN_STATS_INIT).
  * @param opts  NULL: PATRON_REVIEW_SCAN_OPTIONS_INIT.

@@ -92,6 +92,15 @@ class Dedupe(clitest.CliTest):
         self.assertEqual({(num[a], num[b]): v[1] for (a, b), v in csv_pairs.items()},
                          {k: r[3] for k, r in pairs.items()})
         self.assertIn("--identifier is for a CSV file", self.fails(2, "dedupe", "--identifier", "card"))
+        # the review queue is filled by a scan: full the first time, then only
+        # what was saved since (the pairs themselves are matched once per run)
+        self.assertIn("full scan of 6 customers", err)
+        rows2, err = self.dedupe_rows(db=True)
+        self.assertEqual(rows2, rows)
+        self.assertIn("incremental scan of 0 customers", err)
+        self.ok("create", "first_name=Max", "last_name=Müller", "email=max@example.org")
+        _, err = self.dedupe_rows(db=True)
+        self.assertIn("incremental scan of 1 customer)", err)
 
     def test_identifier_names_its_column(self):
         """--identifier NAME reads a plain column NAME (FEBRL's soc_sec_id)

@@ -455,8 +455,30 @@ static bool index_add(patron_memstore *ms, const mrec *r, int64_t id)
     return true;
 }
 
+/* Clear n bytes before they are freed, through a volatile pointer so that
+ * the compiler cannot drop the stores as dead (a memset right before free
+ * may be removed): an updated, deleted or erased customer's old values do
+ * not linger in freed memory the host may hand out again. */
+static void wipe(void *p, size_t n)
+{
+    if (!p || !n)
+        return;
+#if defined(__GNUC__) || defined(__clang__)
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory"); /* the stores are observed */
+#else
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+#endif
+}
+
 static void mrec_free(mrec *r)
 {
+    wipe(r->form, r->form_len);
+    wipe(r->blob, r->blob_len);
+    wipe(r->ckeys, r->ckeys_len);
+    wipe(r->group, r->group ? strlen(r->group) : 0);
     patron__free(r->form);
     patron__free(r->blob);
     patron__free(r->kh);
@@ -681,7 +703,7 @@ static void release_log(patron_memstore *ms, bool committed)
         if (u->op == U_JREWRITE) {
             /* the payload an erasure replaced: not even in freed memory */
             if (committed && u->mold)
-                memset(u->mold, 0, strlen(u->mold));
+                wipe(u->mold, strlen(u->mold));
             patron__free(u->mold);
         }
     }
