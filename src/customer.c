@@ -699,6 +699,40 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     return cust_ok(c);
 }
 
+bool patron__cust_valid_canonical(const patron_customer *c)
+{
+    const char *canon;
+    char cbuf[256], msg[256];
+    size_t defaults = 0;
+    for (int f = 1; f < PATRON_F__END; f++) {
+        const patron__field_info *fi = patron__field(f);
+        if (!c->f[f] || fi->kind == PK_SYSTEM)
+            continue;
+        if (patron__check_value(fi->name, fi, c->f[f], msg, sizeof msg, &canon, cbuf, sizeof cbuf) ||
+            (canon && strcmp(canon, c->f[f]) != 0))
+            return false;
+    }
+    for (size_t i = 0; i < c->n_addr; i++) {
+        const patron__address *a = &c->addr[i];
+        for (int f = 1; f < PATRON_A__END; f++) {
+            const patron__field_info *fi = patron__address_field(f);
+            if (!a->f[f])
+                continue;
+            if (patron__check_value(fi->name, fi, a->f[f], msg, sizeof msg, &canon, cbuf, sizeof cbuf) ||
+                (canon && strcmp(canon, a->f[f]) != 0))
+                return false;
+        }
+        if (!a->f[PATRON_A_COUNTRY])
+            return false;
+        if (a->f[PATRON_A_BILLING] && strcmp(a->f[PATRON_A_BILLING], "company") == 0 &&
+            ((!a->f[PATRON_A_COMPANY] && !c->f[PATRON_F_COMPANY]) || (!a->f[PATRON_A_VAT_ID] && !c->f[PATRON_F_VAT_ID])))
+            return false;
+        if (a->f[PATRON_A_DEFAULT] && strcmp(a->f[PATRON_A_DEFAULT], "1") == 0)
+            defaults++;
+    }
+    return defaults <= 1;
+}
+
 patron_status patron_customer_validate(patron_customer *c)
 {
     if (!c)

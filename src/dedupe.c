@@ -55,16 +55,25 @@ struct patron_pairs {
     int64_t *hmember, *hcluster;
 };
 
+/* A record of the batch: the store's match form (len > 0), viewed where
+ * a comparison needs it (rec_at), or a record normalised here (len 0). */
+typedef struct rref {
+    union {
+        const void *form;
+        patron__match_rec *rec;
+    } p;
+    uint32_t len;
+} rref;
+
 typedef struct batch {
     patron__match_config cfg;
     patron__match_rec *recs;   /* normalised here (general path) */
-    patron__match_rec **rp; /* the record of each index (both paths) */
-    /* Match-form path: per record, one piece of an arena holding the
-     * record and its addresses (their strings stay in the store's form),
-     * so that scoring a pair touches fewer places than a record
-     * array, an address array and the store's heap. */
-    char **arena;
-    size_t n_arena, arena_size, arena_used;
+    /* The record of each index (both paths).  Match forms are not copied
+     * nor kept as views: a view (a record and its addresses, ~250 bytes)
+     * of each of 10^6 customers took more memory than the rest of the
+     * dedupe; a pair's two views are made when the pair is scored, from
+     * bytes it reads anyway. */
+    rref *ref;
     int64_t *ids;
     size_t n, cap;
     uint64_t *khash; /* sorted key hashes of each record */
@@ -118,15 +127,14 @@ static void batch_free(batch *b)
         for (size_t i = 0; i < b->n; i++)
             patron__match_rec_free(&b->recs[i]);
     } else {
-        for (size_t i = 0; b->rp && i < b->n; i++)
-            if (b->rp[i]->mem) /* normalised, not a view */
-                patron__match_rec_free(b->rp[i]);
+        for (size_t i = 0; b->ref && i < b->n; i++)
+            if (!b->ref[i].len) { /* normalised here, not a form */
+                patron__match_rec_free(b->ref[i].p.rec);
+                patron__free(b->ref[i].p.rec);
+            }
     }
     patron__free(b->recs);
-    patron__free(b->rp);
-    for (size_t i = 0; i < b->n_arena; i++)
-        patron__free(b->arena[i]);
-    patron__free(b->arena);
+    patron__free(b->ref);
     patron__free(b->ids);
     patron__free(b->khash);
     patron__free(b->koff);
@@ -317,54 +325,73 @@ static patron_status read_all(patron_db *db, batch *b)
     return st;
 }
 
-/* The general path's records: point rp at them. */
+/* The general path's records: point ref at them. */
 static bool point_at_recs(batch *b)
 {
-    b->rp = patron__malloc((b->n ? b->n : 1) * sizeof *b->rp);
-    if (!b->rp)
+    b->ref = patron__malloc((b->n ? b->n : 1) * sizeof *b->ref);
+    if (!b->ref)
         return false;
-    for (size_t i = 0; i < b->n; i++)
-        b->rp[i] = &b->recs[i];
+    for (size_t i = 0; i < b->n; i++) {
+        b->ref[i].p.rec = &b->recs[i];
+        b->ref[i].len = 0;
+    }
     return true;
 }
 
-/* `size` bytes (a multiple of 8) of the arena, 8-aligned. */
-#define ARENA_BLOCK ((size_t)4 << 20)
-static void *arena_take(batch *b, size_t size)
-{
-    void *p;
-    if (b->n_arena == 0 || b->arena_size - b->arena_used < size) {
-        size_t sz = size > ARENA_BLOCK ? size : ARENA_BLOCK;
-        char **na = patron__realloc(b->arena, (b->n_arena + 1) * sizeof *na);
-        if (!na)
-            return NULL;
-        b->arena = na;
-        if (!(na[b->n_arena] = patron__malloc(sz)))
-            return NULL;
-        b->n_arena++;
-        b->arena_size = sz;
-        b->arena_used = 0;
-    }
-    p = b->arena[b->n_arena - 1] + b->arena_used;
-    b->arena_used += size;
-    return p;
-}
-
-#define ROUND8(x) (((x) + 7) & ~(size_t)7)
-/* A piece: the record, its addresses.  (A copy
- * of the form beside them saved another few per cent of CPU at 1M
- * customers but cost ~180 MiB, over the 2 GiB target.) */
 /* No form of ours (matchform.c) is longer: the head, then strings of at
  * most 3 + 255 bytes, 8 of them and 6 per address. */
 #define FORM_LEN_MAX(na) (12 + (8 + 6 * (size_t)(na)) * (3 + PATRON__MATCH_FIELD_MAX))
 /* Nor shorter: every string takes at least its length and its NUL. */
 #define FORM_LEN_MIN(na) (12 + (8 + 6 * (size_t)(na)) * 3)
 
-/* The store keeps every record's match form: view each in place (the
- * caller holds the transaction until the pairs are made), the view and its
- * addresses in one arena piece.
- * A record without a form, or with bytes that are not one, is loaded and
- * normalised instead. */
+/* A record viewed in place from its match form, with room for its
+ * addresses (grown as needed, kept between views). */
+typedef struct view {
+    patron__match_rec rec;
+    patron__match_addr *addr;
+    size_t cap;
+} view;
+
+static void view_free(view *v)
+{
+    patron__free(v->addr);
+    v->addr = NULL;
+    v->cap = 0;
+}
+
+/* The view of a form in v: its state in *state, v->rec filled.  0, -1 when
+ * the bytes are no form of ours, -2 when out of memory. */
+static int view_form(view *v, int *state, const void *form, size_t len, const char *country)
+{
+    const unsigned char *h = form;
+    size_t na = len >= 7 ? ((size_t)h[5] | (size_t)h[6] << 8) : 0;
+    if (len < FORM_LEN_MIN(na) || len > FORM_LEN_MAX(na))
+        return -1; /* no room for what it claims */
+    if (na > v->cap) {
+        patron__match_addr *a = patron__realloc(v->addr, na * sizeof *a);
+        if (!a)
+            return -2;
+        v->addr = a;
+        v->cap = na;
+    }
+    return patron__form_view(&v->rec, v->addr, v->cap, state, form, len, country) == (long)na ? 0 : -1;
+}
+
+/* Record i of the batch: the record itself, or its form viewed in v.
+ * NULL when out of memory (or the store's bytes changed under the read
+ * transaction, which they cannot). */
+static const patron__match_rec *rec_at(const batch *b, uint32_t i, view *v)
+{
+    int state;
+    if (!b->ref[i].len)
+        return b->ref[i].p.rec;
+    return view_form(v, &state, b->ref[i].p.form, b->ref[i].len, b->cfg.default_country) == 0 ? &v->rec : NULL;
+}
+
+/* The store keeps every record's match form: view each (the caller holds
+ * the transaction until the pairs are made) for its keys, and keep only
+ * where it is.  A record without a form, or with bytes that are not one,
+ * is loaded and normalised instead. */
 static patron_status read_all_forms(patron_db *db, batch *b)
 {
     static const patron_filter all = PATRON_FILTER_INIT;
@@ -373,23 +400,24 @@ static patron_status read_all_forms(patron_db *db, batch *b)
     size_t khash_cap = 0;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     patron_status st = PATRON_OK;
+    view v = { .addr = NULL, .cap = 0 };
     do {
         page.n = 0;
         st = patron__st_scan(db, &all, after, PATRON__IDPAGE, patron__idpage_emit, &page);
         for (size_t i = 0; i < page.n && !st; i++) {
-            patron__match_rec *r;
+            const patron__match_rec *r = NULL;
+            patron__match_rec *own = NULL;
             const void *form;
-            size_t flen, nk, base, na_head = 0;
-            int state = 0;
-            long na = -1;
+            size_t flen, nk, base;
+            int state = 0, vr = -1;
             uint64_t *h;
             if (b->n + 1 >= b->cap) {
                 size_t nc = b->cap ? b->cap * 2 : 4096;
-                patron__match_rec **nr = patron__realloc(b->rp, nc * sizeof *nr);
+                rref *nr = patron__realloc(b->ref, nc * sizeof *nr);
                 int64_t *ni;
                 uint32_t *no;
                 if (nr)
-                    b->rp = nr;
+                    b->ref = nr;
                 ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
                 if (ni)
                     b->ids = ni;
@@ -410,51 +438,41 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             }
             st = patron__st_match_form(db, page.ids[i], &form, &flen);
             if (st == PATRON_OK) {
-                const unsigned char *fh = form;
-                if (flen >= 7)
-                    na_head = (size_t)fh[5] | (size_t)fh[6] << 8;
-                if (flen < FORM_LEN_MIN(na_head) || flen > FORM_LEN_MAX(na_head))
-                    flen = 0, na_head = 0; /* not ours: no room for what it claims */
-            } else if (st == PATRON_E_NOT_FOUND) {
-                st = PATRON_OK;
-                flen = 0;
-            } else {
-                break;
-            }
-            {
-                size_t ra = ROUND8(sizeof *r), aa = na_head * sizeof(patron__match_addr);
-                char *piece = arena_take(b, ra + ROUND8(aa));
-                if (!piece) {
+                if (flen > UINT32_MAX)
+                    flen = 0;
+                vr = flen ? view_form(&v, &state, form, flen, b->cfg.default_country) : -1;
+                if (vr == -2) {
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
-                r = (patron__match_rec *)(void *)piece;
-                if (flen) {
-                    na = patron__form_view(r, (patron__match_addr *)(void *)(piece + ra), na_head, &state,
-                                           form, flen, b->cfg.default_country);
-                    if (na != (long)na_head)
-                        na = -1;
-                }
+                r = vr == 0 ? &v.rec : NULL;
+            } else if (st == PATRON_E_NOT_FOUND) {
+                st = PATRON_OK;
+            } else {
+                break;
             }
-            if (na < 0) { /* no form of ours: the record itself */
+            if (!r) { /* no form of ours: the record itself */
                 patron_customer *c = NULL;
-                memset(r, 0, sizeof *r);
                 if ((st = patron__load_in_tx(db, &c, page.ids[i])) != 0)
                     break;
                 state = patron_customer_state(c);
                 if (state == PATRON_STATE_ERASED)
                     state = PATRON_STATE_MERGED; /* left out alike */
-                if (state != PATRON_STATE_MERGED && patron__cust_match_rec_cfg(r, c, &b->cfg) != 0)
-                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                if (state != PATRON_STATE_MERGED) {
+                    own = patron__calloc(1, sizeof *own);
+                    if (!own || patron__cust_match_rec_cfg(own, c, &b->cfg) != 0) {
+                        patron__free(own);
+                        own = NULL;
+                        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                    }
+                }
                 patron_customer_free(c);
                 if (st)
                     break;
+                r = own;
             }
-            if (state == PATRON_STATE_MERGED) {
-                if (r->mem)
-                    patron__match_rec_free(r);
+            if (state == PATRON_STATE_MERGED)
                 continue;
-            }
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, &b->cfg);
             base = b->koff[b->n];
@@ -465,8 +483,10 @@ static patron_status read_all_forms(patron_db *db, batch *b)
                     nc *= 2;
                 nh = patron__realloc(b->khash, nc * sizeof *nh);
                 if (!nh) {
-                    if (r->mem)
-                        patron__match_rec_free(r);
+                    if (own) {
+                        patron__match_rec_free(own);
+                        patron__free(own);
+                    }
                     st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
                     break;
                 }
@@ -475,7 +495,13 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             }
             h = b->khash + base;
             nk = hash_keys(h, keys, nk);
-            b->rp[b->n] = r;
+            if (own) {
+                b->ref[b->n].p.rec = own;
+                b->ref[b->n].len = 0;
+            } else {
+                b->ref[b->n].p.form = form;
+                b->ref[b->n].len = (uint32_t)flen;
+            }
             b->ids[b->n] = page.ids[i];
             b->koff[b->n + 1] = (uint32_t)(base + nk);
             b->n++;
@@ -483,6 +509,7 @@ static patron_status read_all_forms(patron_db *db, batch *b)
         if (page.n)
             after = page.ids[page.n - 1];
     } while (!st && page.n == PATRON__IDPAGE);
+    view_free(&v);
     return st;
 }
 
@@ -578,6 +605,101 @@ static int cmp_u64(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* Sort a bucket of entries that agree in their top BUCKET_BITS by (hash,
+ * rec), stably: LSD radix on the next 16 bits in two passes through tmp
+ * (n entries), then the runs of equal top bits out of order sorted
+ * whole, as radix_sort does. */
+#define BUCKET_BITS 13
+static void sort_bucket(entry *a, size_t n, entry *tmp)
+{
+    size_t cnt[2][256];
+    if (n < 64) {
+        radix_sort(a, n); /* insertion sort: no memory */
+        return;
+    }
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = a[i].hash >> (64 - BUCKET_BITS - 16);
+        cnt[0][h & 0xFF]++;
+        cnt[1][(h >> 8) & 0xFF]++;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        entry *src = pass ? tmp : a, *dst = pass ? a : tmp;
+        int shift = 64 - BUCKET_BITS - 16 + 8 * pass;
+        size_t sum = 0;
+        for (size_t i = 0; i < 256; i++) {
+            size_t k = cnt[pass][i];
+            cnt[pass][i] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[pass][(src[i].hash >> shift) & 0xFF]++] = src[i];
+    }
+    for (size_t i = 1; i < n; i++)
+        if (a[i].hash < a[i - 1].hash) {
+            uint64_t top = a[i].hash >> (64 - BUCKET_BITS - 16);
+            size_t s = i - 1, e = i + 1;
+            while (s > 0 && a[s - 1].hash >> (64 - BUCKET_BITS - 16) == top)
+                s--;
+            while (e < n && a[e].hash >> (64 - BUCKET_BITS - 16) == top)
+                e++;
+            qsort(a + s, e - s, sizeof *a, cmp_entry);
+            i = e - 1;
+        }
+}
+
+/* b->ent: an entry per key of every record (with its slot in kslot, may
+ * be NULL) and the nx counted-only x, sorted by (hash, rec).  Written in
+ * place by their top bits straight from the key lists, each bucket then
+ * sorted alone: no second array of all entries (at 10^6 customers ~150
+ * MiB, the peak of the dedupe when radix_sort had one).  The order is
+ * radix_sort's: equal hashes keep the input order, the keys in record
+ * order, then x. */
+static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t nx)
+{
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t nk = b->koff[b->n], big = 0, *pos;
+    entry *tmp;
+    b->nent = nk + nx;
+    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
+    pos = patron__calloc(nb + 1, sizeof *pos);
+    if (!b->ent || !pos) {
+        patron__free(pos);
+        return false;
+    }
+    for (size_t k = 0; k < nk; k++)
+        pos[(b->khash[k] >> (64 - BUCKET_BITS)) + 1]++;
+    for (size_t k = 0; k < nx; k++)
+        pos[(x[k].hash >> (64 - BUCKET_BITS)) + 1]++;
+    for (size_t i = 0; i < nb; i++) {
+        if (pos[i + 1] > big)
+            big = pos[i + 1];
+        pos[i + 1] += pos[i];
+    }
+    for (size_t r = 0; r < b->n; r++)
+        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
+            entry *e = &b->ent[pos[b->khash[k] >> (64 - BUCKET_BITS)]++];
+            e->hash = b->khash[k];
+            e->rec = (uint32_t)r;
+            e->slot = kslot ? kslot[k] : TF_NONE;
+        }
+    for (size_t k = 0; k < nx; k++)
+        b->ent[pos[x[k].hash >> (64 - BUCKET_BITS)]++] = x[k];
+    /* now pos[i] is where bucket i ends */
+    tmp = patron__malloc((big ? big : 1) * sizeof *tmp);
+    if (!tmp) {
+        patron__free(pos);
+        return false;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        size_t from = i ? pos[i - 1] : 0;
+        sort_bucket(b->ent + from, pos[i] - from, tmp);
+    }
+    patron__free(tmp);
+    patron__free(pos);
+    return true;
+}
+
 /* Sort the entries; give each term-frequency slot attached to an entry
  * the length of its run (the records that hold the value: the same count
  * as the store's key index); take the hashes of oversized blocks out of
@@ -587,22 +709,9 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
     uint64_t *big = NULL;
     size_t n_big = 0, cap_big = 0, w;
-    b->nent = b->koff[b->n] + nx;
-    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
-    if (!b->ent) {
-        patron__free(kslot);
-        return false;
-    }
-    for (size_t r = 0; r < b->n; r++)
-        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
-            b->ent[k].hash = b->khash[k];
-            b->ent[k].rec = (uint32_t)r;
-            b->ent[k].slot = kslot ? kslot[k] : TF_NONE;
-        }
+    bool ok = fill_sorted(b, kslot, x, nx);
     patron__free(kslot);
-    if (nx)
-        memcpy(b->ent + b->koff[b->n], x, nx * sizeof *x);
-    if (!radix_sort(b->ent, b->nent))
+    if (!ok)
         return false;
     w = 0;
     for (size_t s = 0; s < b->nent;) {
@@ -674,6 +783,13 @@ static long find_key(const batch *b, size_t i, uint64_t h)
     return -1;
 }
 
+/* The number of addresses of record i (its form's head says it). */
+static size_t n_addr_at(const batch *b, size_t i)
+{
+    const unsigned char *h = b->ref[i].p.form;
+    return b->ref[i].len ? ((size_t)h[5] | (size_t)h[6] << 8) : b->ref[i].p.rec->n_addr;
+}
+
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
  * per pair.  Email, phone, street values and the full name (the rare-name
@@ -689,6 +805,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     uint32_t *kslot = NULL;
     uint64_t *ah = NULL;
     char v[PATRON__MATCH_KEY_MAX];
+    view vw = { .addr = NULL, .cap = 0 };
     *kslot_out = NULL;
     *x_out = NULL;
     *nx_out = 0;
@@ -697,7 +814,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         return false;
     for (size_t i = 0; i < b->n; i++) {
         b->tfoff[i] = (uint32_t)n;
-        n += TF_FIELDS + b->rp[i]->n_addr;
+        n += TF_FIELDS + n_addr_at(b, i);
         if (n >= TF_ONLY)
             return false;
     }
@@ -709,8 +826,10 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         goto fail;
     memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
     for (size_t i = 0; i < b->n; i++) {
-        const patron__match_rec *r = b->rp[i];
+        const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
         uint32_t base = b->tfoff[i];
+        if (!r)
+            goto fail;
         if (r->n_addr > cap_ah) {
             uint64_t *na = patron__realloc(ah, r->n_addr * sizeof *na);
             if (!na)
@@ -765,6 +884,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     }
     patron__free(ah);
     ah = NULL;
+    view_free(&vw);
     if (!radix_sort(e, ne))
         goto fail;
     for (size_t s = 0; s < ne;) {
@@ -781,6 +901,7 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     *nx_out = nx;
     return true;
 fail:
+    view_free(&vw);
     patron__free(ah);
     patron__free(e);
     patron__free(x);
@@ -812,6 +933,10 @@ typedef struct job {
     uint64_t *kb;
     uint32_t *ko;
     size_t kb_cap, ko_cap;
+    /* the block's records, made when first scored (vp[i] NULL: not yet) */
+    view *vs;
+    const patron__match_rec **vp;
+    size_t vs_cap;
 } job;
 
 /* Copy the keys below h of the members of the block [s, e) into j->kb:
@@ -875,30 +1000,61 @@ static void prefetch1(const batch *b, size_t i)
 {
     uint32_t r = b->ent[i].rec;
     __builtin_prefetch(&b->koff[r]);
-    __builtin_prefetch(&b->rp[r]);
+    __builtin_prefetch(&b->ref[r]);
     if (b->tfoff)
         __builtin_prefetch(&b->tfoff[r]);
 }
 static void prefetch2(const batch *b, size_t i)
 {
     uint32_t r = b->ent[i].rec;
-    const char *p = (const char *)b->rp[r];
+    const char *p = b->ref[r].p.form;
     __builtin_prefetch(b->khash + b->koff[r]);
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);
-    __builtin_prefetch(p + 128);
     if (b->tfc)
         __builtin_prefetch(b->tfc + b->tfoff[r]);
 }
 static void prefetch3(const batch *b, size_t i)
 {
-    const patron__match_rec *r = b->rp[b->ent[i].rec];
-    __builtin_prefetch(r->first);
-    __builtin_prefetch(r->email);
-    if (r->n_addr) {
-        __builtin_prefetch(r->addr);
-        __builtin_prefetch(r->addr + 1);
+    const rref *f = &b->ref[b->ent[i].rec];
+    if (f->len) { /* the rest of the form */
+        for (uint32_t o = 128; o < f->len; o += 64)
+            __builtin_prefetch((const char *)f->p.form + o);
+    } else {
+        __builtin_prefetch(f->p.rec->first);
+        __builtin_prefetch(f->p.rec->email);
+        if (f->p.rec->n_addr)
+            __builtin_prefetch(f->p.rec->addr);
     }
+}
+
+/* Room for the views of a block of m records. */
+static bool block_views(job *j, size_t m)
+{
+    if (m > j->vs_cap) {
+        const patron__match_rec **np = patron__realloc(j->vp, m * sizeof *np);
+        view *nv = np ? patron__realloc(j->vs, m * sizeof *nv) : NULL;
+        if (np)
+            j->vp = np;
+        if (!nv)
+            return false;
+        j->vs = nv;
+        for (size_t i = j->vs_cap; i < m; i++) {
+            nv[i].addr = NULL;
+            nv[i].cap = 0;
+        }
+        j->vs_cap = m;
+    }
+    memset(j->vp, 0, m * sizeof *j->vp);
+    return true;
+}
+
+/* Member i of the block at hand, entry k: its record (made on first use). */
+static const patron__match_rec *member(job *j, size_t i, size_t k)
+{
+    if (!j->vp[i] && !(j->vp[i] = rec_at(j->b, j->b->ent[k].rec, &j->vs[i])))
+        j->oom = true;
+    return j->vp[i];
 }
 
 /* Entry i is a block of its own (most are): nothing of it is read. */
@@ -937,7 +1093,7 @@ static void *pair_thread(void *arg)
             s = e;
             continue;
         }
-        if (!block_keys(j, s, e, h)) {
+        if (!block_keys(j, s, e, h) || !block_views(j, e - s)) {
             j->oom = true;
             break;
         }
@@ -946,21 +1102,28 @@ static void *pair_thread(void *arg)
             const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
             for (size_t y = x + 1; y < e; y++) {
                 uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
+                const patron__match_rec *vb;
                 patron__match_result r;
                 /* scored in the block of their first common key: skip
                  * the pair when they share one below h */
-                if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1]))
-                    continue;
+                if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1])) {
+                        continue;
+                }
                 if (!q_ready) {
-                    patron__match_query_init(q, b->rp[ra]);
+                    const patron__match_rec *va = member(j, x - s, x);
+                    if (!va)
+                        break;
+                    patron__match_query_init(q, va);
                     q_ready = true;
                 }
+                if (!(vb = member(j, y - s, y)))
+                    break;
                 if (b->tfc) {
                     patron__match_tf tf = b->tf;
                     tf.counts = b->tfc + b->tfoff[ra];
-                    patron__match_score_q(&r, q, b->rp[rb], &b->cfg, &tf);
+                    patron__match_score_q(&r, q, vb, &b->cfg, &tf);
                 } else {
-                    patron__match_score_q(&r, q, b->rp[rb], &b->cfg, NULL);
+                    patron__match_score_q(&r, q, vb, &b->cfg, NULL);
                 }
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
@@ -986,9 +1149,15 @@ static void *pair_thread(void *arg)
     patron__free(q);
     patron__free(j->kb);
     patron__free(j->ko);
+    for (size_t i = 0; i < j->vs_cap; i++)
+        view_free(&j->vs[i]);
+    patron__free(j->vs);
+    patron__free(j->vp);
     j->kb = NULL;
     j->ko = NULL;
-    j->kb_cap = j->ko_cap = 0;
+    j->vs = NULL;
+    j->vp = NULL;
+    j->kb_cap = j->ko_cap = j->vs_cap = 0;
     return NULL;
 }
 
@@ -1102,6 +1271,23 @@ fail:
 /* From the records read to the pairs in jobs[0..nj): value counts (field
  * mode), blocks, pairing on nj threads.  PATRON_E_NOMEM or OK; the jobs'
  * outputs are the caller's to free either way. */
+/* The arrays read grew by doubling: give back what no record uses (with
+ * 10^6 customers a quarter of the key hashes' room, ~50 MiB).  A failed
+ * shrink keeps the larger block. */
+static void trim(batch *b)
+{
+    void *p;
+    if (b->khash && (p = patron__realloc(b->khash, (b->koff[b->n] ? b->koff[b->n] : 1) * sizeof *b->khash)))
+        b->khash = p;
+    if (b->ref && !b->recs && (p = patron__realloc(b->ref, (b->n ? b->n : 1) * sizeof *b->ref)))
+        b->ref = p;
+    if (b->ids && (p = patron__realloc(b->ids, (b->n ? b->n : 1) * sizeof *b->ids)))
+        b->ids = p;
+    if (b->koff && (p = patron__realloc(b->koff, (b->n + 1) * sizeof *b->koff)))
+        b->koff = p;
+    b->cap = b->n; /* the arrays hold at least n (nothing is added after) */
+}
+
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
     pthread_t th[MAX_THREADS];
@@ -1110,6 +1296,7 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     entry *x = NULL;
     size_t nx = 0;
     bool ok;
+    trim(b);
     if (b->cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(b, &kslot, &x, &nx))
         ok = false;
     else
@@ -1198,15 +1385,23 @@ static patron_status drop_decided(patron_db *db, const batch *b, job *jobs, int 
 {
     patron__review_sup *sup = NULL;
     patron_status st = patron__review_sup_load(db, &sup, 0);
-    for (int t = 0; t < nj && sup; t++) {
+    view va = { .addr = NULL, .cap = 0 }, vb = { .addr = NULL, .cap = 0 };
+    for (int t = 0; t < nj && sup && !st; t++) {
         size_t k = 0;
         for (size_t i = 0; i < jobs[t].n; i++) {
             const pair *q = &jobs[t].out[i];
-            if (!patron__review_sup_pair(sup, b->ids[q->a], b->rp[q->a], b->ids[q->b], b->rp[q->b]))
+            const patron__match_rec *ra = rec_at(b, q->a, &va), *rb = rec_at(b, q->b, &vb);
+            if (!ra || !rb) {
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                break;
+            }
+            if (!patron__review_sup_pair(sup, b->ids[q->a], ra, b->ids[q->b], rb))
                 jobs[t].out[k++] = *q;
         }
         jobs[t].n = k;
     }
+    view_free(&va);
+    view_free(&vb);
     patron__review_sup_free(sup);
     return st;
 }
@@ -1331,8 +1526,8 @@ int64_t patron_pairs_household(const patron_pairs *p, int64_t id)
  * (hash, value in an arena, holder's id). */
 typedef struct uslot {
     uint64_t hash; /* 0: empty */
-    size_t off;    /* of kind byte + value + NUL in the arena */
-    int64_t id;
+    uint32_t off;  /* of kind byte + value + NUL in the arena */
+    uint32_t id;   /* (16 bytes a slot: at 10^6 customers the table is ~64 MiB) */
 } uslot;
 
 typedef struct uniq {
@@ -1374,6 +1569,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
         u->t = nt;
         u->cap = nc;
     }
+    if ((uint64_t)id > UINT32_MAX || u->len + len + 2 > UINT32_MAX)
+        return false; /* (a batch holds fewer customers: see flush_chunk) */
     if (u->len + len + 2 > u->acap) {
         size_t nc = u->acap ? u->acap : 65536;
         char *na;
@@ -1387,8 +1584,8 @@ static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, i
     for (i = h & (u->cap - 1); u->t[i].hash; i = (i + 1) & (u->cap - 1))
         ;
     u->t[i].hash = h;
-    u->t[i].off = u->len;
-    u->t[i].id = id;
+    u->t[i].off = (uint32_t)u->len;
+    u->t[i].id = (uint32_t)id;
     u->arena[u->len] = (char)kind;
     memcpy(u->arena + u->len + 1, v, len);
     u->arena[u->len + 1 + len] = '\0';
@@ -1412,6 +1609,11 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* patron_batch_add_many: per customer of a part, the result of its
+     * checks and its normalised form */
+    patron_status wst[CHUNK];
+    uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
+    patron__match_rec *trec;
     uniq u;
     char prefix[17];
     unsigned width;
@@ -1484,6 +1686,7 @@ void patron_batch_free(patron_batch *b)
     patron__free(b->pend_ids);
     patron__free(b->kh);
     patron__free(b->nk);
+    patron__free(b->trec);
     patron__free(b->u.t);
     patron__free(b->u.arena);
     patron__free(b);
@@ -1536,15 +1739,148 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
     out[p] = '\0';
 }
 
+/* The checks of patron_db_create after the values (w: the checked copy of
+ * c, canonical forms kept): external reference and login name unique, then
+ * the customer number claimed or given; on success c gets its id (and the
+ * number given) and *id_out the id.  Refusals leave b->errmsg and change
+ * nothing; PATRON_E_NOMEM spends the batch. */
+/* Whether num is one the counter gave: the prefix, then the digits of a
+ * k <= counter as format_number writes them.  (Given numbers are kept in
+ * the table; the counter's are not — they are all the numbers up to it
+ * that were not taken when it passed them.) */
+static bool was_generated(const patron_batch *b, const char *num)
+{
+    size_t p = strlen(b->prefix), nd = 0;
+    uint64_t k = 0;
+    char again[64];
+    if (strncmp(num, b->prefix, p) != 0)
+        return false;
+    for (const char *d = num + p; *d; d++, nd++) {
+        if (*d < '0' || *d > '9' || nd >= 19)
+            return false; /* (19 digits: below 2^63, more than any counter reaches) */
+        k = k * 10 + (uint64_t)(*d - '0');
+    }
+    if (nd == 0 || k == 0 || k > b->counter)
+        return false;
+    format_number(again, b->prefix, b->width, k);
+    return strcmp(again, num) == 0;
+}
+
+/* The external reference's key as the store's index has it (source, 0x1F,
+ * id) in buf (cap bytes) or, when longer, in *heap; NULL when there is
+ * none or out of memory (*oom). */
+static const char *ext_key(const patron_customer *w, char *buf, size_t cap, char **heap, size_t *len, bool *oom)
+{
+    const char *ext = w->f[PATRON_F_EXTERNAL_ID], *src = w->f[PATRON_F_EXTERNAL_SOURCE];
+    size_t sn, in;
+    char *k = buf;
+    *heap = NULL;
+    *oom = false;
+    if (!ext)
+        return NULL;
+    sn = src ? strlen(src) : 0;
+    in = strlen(ext);
+    if (!sn) {
+        *len = in;
+        return ext;
+    }
+    *len = sn + 1 + in;
+    if (*len + 1 > cap && !(k = *heap = patron__malloc(*len + 1))) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(k, src, sn);
+    k[sn] = '\x1f';
+    memcpy(k + sn + 1, ext, in + 1);
+    return k;
+}
+
+/* h_ext, h_login: their hashes when known (0: compute here). */
+static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, uint64_t h_ext,
+                                 uint64_t h_login, int64_t *id_out)
+{
+    patron_status st;
+    const char *num, *login, *ext, *extkey;
+    char *heap, kbuf[320], gen[64];
+    size_t extlen = 0;
+    uint64_t counter, h_num;
+    uslot *s;
+    int64_t id;
+    bool oom;
+    ext = w->f[PATRON_F_EXTERNAL_ID];
+    extkey = ext_key(w, kbuf, sizeof kbuf, &heap, &extlen, &oom);
+    if (oom) {
+        b->broken = true;
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    if (ext) {
+        if (!h_ext)
+            h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
+        if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
+                             (long long)s->id);
+            goto out;
+        }
+    }
+    login = w->f[PATRON_F_LOGIN_USER];
+    if (login) {
+        if (!h_login)
+            h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
+        if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
+            st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
+                             (long long)s->id);
+            goto out;
+        }
+    }
+    counter = b->counter;
+    num = w->f[PATRON_F_NUMBER];
+    if (num) {
+        h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
+        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num) || was_generated(b, num)) {
+            st = batch_error(b, PATRON_E_EXISTS,
+                             "customer number %s is taken or was given before; numbers are never reused", num);
+            goto out;
+        }
+    } else { /* the store's counter; manual numbers in its way skipped */
+        int tries;
+        for (tries = 0; tries < 10000; tries++) {
+            format_number(gen, b->prefix, b->width, ++counter);
+            h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
+            if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
+                break;
+        }
+        if (tries == 10000) {
+            st = batch_error(b, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
+            goto out;
+        }
+        num = gen;
+    }
+    id = b->next_id;
+    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
+        (num != gen && !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id)) ||
+        (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
+        (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
+        /* the table may hold some of its values now: the batch is spent */
+        patron__cust_put(c, PATRON_F_ID, NULL);
+        if (num == gen)
+            patron__cust_put(c, PATRON_F_NUMBER, NULL);
+        b->broken = true;
+        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+        goto out;
+    }
+    b->counter = counter;
+    b->next_id++;
+    *id_out = id;
+    st = PATRON_OK;
+out:
+    patron__free(heap);
+    return st;
+}
+
 patron_status patron_batch_add(patron_batch *b, patron_customer *c)
 {
     patron_customer *w;
     patron_status st;
-    const char *num, *login, *src, *ext;
-    char *extkey = NULL, gen[64];
-    size_t extlen = 0;
-    uint64_t counter, h_ext = 0, h_login = 0, h_num;
-    uslot *s;
     int64_t id;
     if (!b)
         return PATRON_E_INVALID;
@@ -1568,85 +1904,248 @@ patron_status patron_batch_add(patron_batch *b, patron_customer *c)
         batch_error(b, st, "%s", w->errmsg);
         goto fail;
     }
-    ext = w->f[PATRON_F_EXTERNAL_ID];
-    src = w->f[PATRON_F_EXTERNAL_SOURCE];
-    if (ext) { /* the key as the store's index has it: source, 0x1F, id */
-        size_t sn = src ? strlen(src) : 0, in = strlen(ext);
-        extlen = sn ? sn + 1 + in : in;
-        if (!(extkey = patron__malloc(extlen + 1))) {
-            st = batch_error(b, PATRON_E_NOMEM, "out of memory");
-            goto fail;
-        }
-        if (sn) {
-            memcpy(extkey, src, sn);
-            extkey[sn] = '\x1f';
-        }
-        memcpy(extkey + (sn ? sn + 1 : 0), ext, in + 1);
-        h_ext = uniq_hash(PATRON_KEY_EXTERNAL, extkey, extlen);
-        if ((s = uniq_find(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext)) != NULL) {
-            st = batch_error(b, PATRON_E_EXISTS, "the external reference is already used by customer #%lld",
-                             (long long)s->id);
-            goto fail;
-        }
-    }
-    login = w->f[PATRON_F_LOGIN_USER];
-    if (login) {
-        h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
-        if ((s = uniq_find(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login)) != NULL) {
-            st = batch_error(b, PATRON_E_EXISTS, "the login name is already used by customer #%lld",
-                             (long long)s->id);
-            goto fail;
-        }
-    }
-    counter = b->counter;
-    num = w->f[PATRON_F_NUMBER];
-    if (num) {
-        h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
-        if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num)) {
-            st = batch_error(b, PATRON_E_EXISTS,
-                             "customer number %s is taken or was given before; numbers are never reused", num);
-            goto fail;
-        }
-    } else { /* the store's counter; manual numbers in its way skipped */
-        int tries;
-        for (tries = 0; tries < 10000; tries++) {
-            format_number(gen, b->prefix, b->width, ++counter);
-            h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
-            if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
-                break;
-        }
-        if (tries == 10000) {
-            st = batch_error(b, PATRON_E_EXISTS, "no free customer number found after 10000 tries");
-            goto fail;
-        }
-        num = gen;
-    }
-    id = b->next_id;
-    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
-        !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id) ||
-        (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
-        (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
-        /* the table may hold some of its values now: the batch is spent */
-        patron__cust_put(c, PATRON_F_ID, NULL);
-        if (num == gen)
-            patron__cust_put(c, PATRON_F_NUMBER, NULL);
-        b->broken = true;
-        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+    if ((st = batch_claim(b, c, w, 0, 0, &id)) != 0)
         goto fail;
-    }
-    patron__free(extkey);
-    b->counter = counter;
-    b->next_id++;
     b->pend[b->n_pend] = w;
     b->pend_ids[b->n_pend++] = id;
     if (b->n_pend == CHUNK && (st = batch_flush(b)) != 0)
         return st;
     return batch_ok(b);
 fail:
-    patron__free(extkey);
     patron__cust_clear(w);
     patron__free(w);
     return st;
+}
+
+/* ---- many at once: values checked and normalised on all cores ---------- */
+
+/* Work of one thread of patron_batch_add_many on customers [from, to) of
+ * the part: each index is written by one thread only. */
+typedef struct addjob {
+    patron_batch *b;
+    patron_customer *const *c;
+    size_t from, to;
+    bool oom;
+} addjob;
+
+static void *add_thread(void *arg)
+{
+    addjob *j = arg;
+    patron_batch *b = j->b;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    for (size_t i = j->from; i < j->to; i++) {
+        patron_customer *w;
+        size_t nk;
+        b->pend[i] = NULL;
+        b->nk[i] = 0;
+        b->wst[i] = PATRON_OK;
+        b->hext[i] = b->hlogin[i] = 0;
+        if (!j->c[i] || patron_customer_state(j->c[i]) != PATRON_STATE_NONE || patron_customer_id(j->c[i]) != 0)
+            continue; /* refused in order, below */
+        if (patron__cust_valid_canonical(j->c[i])) {
+            w = j->c[i]; /* as its checked copy would be: read in place */
+        } else {
+            if (!(w = patron__calloc(1, sizeof *w)) || patron__cust_copy(w, j->c[i]) != 0) {
+                patron__free(w);
+                j->oom = true;
+                continue;
+            }
+            b->pend[i] = w;
+            if ((b->wst[i] = patron__cust_validate(w, true)) != 0)
+                continue; /* w->errmsg says why */
+        }
+        b->pend[i] = w;
+        {
+            char kbuf[320], *heap;
+            size_t len;
+            bool oom;
+            const char *k = ext_key(w, kbuf, sizeof kbuf, &heap, &len, &oom);
+            if (k)
+                b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
+            patron__free(heap);
+            if (w->f[PATRON_F_LOGIN_USER])
+                b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, w->f[PATRON_F_LOGIN_USER],
+                                         strlen(w->f[PATRON_F_LOGIN_USER]));
+        }
+        if (patron__cust_match_rec_cfg(&b->trec[i], w, &b->b.cfg) != 0) {
+            memset(&b->trec[i], 0, sizeof b->trec[i]);
+            b->wst[i] = PATRON_E_NOMEM;
+            j->oom = true;
+            continue;
+        }
+        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->trec[i], &b->b.cfg);
+        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &b->trec[i], &b->b.cfg);
+        b->nk[i] = (uint8_t)hash_keys(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, nk);
+    }
+    return NULL;
+}
+
+/* Room in b->b for `more` records and `keys` more key hashes. */
+static bool batch_room(patron_batch *b, size_t more, size_t keys)
+{
+    batch *x = &b->b;
+    if (x->n + more > x->cap) {
+        size_t nc = x->cap ? x->cap : CHUNK;
+        patron__match_rec *nr;
+        int64_t *ni;
+        uint32_t *no;
+        while (nc < x->n + more)
+            nc *= 2;
+        nr = patron__realloc(x->recs, nc * sizeof *nr);
+        if (nr)
+            x->recs = nr;
+        ni = nr ? patron__realloc(x->ids, nc * sizeof *ni) : NULL;
+        if (ni)
+            x->ids = ni;
+        no = ni ? patron__realloc(x->koff, (nc + 1) * sizeof *no) : NULL;
+        if (no)
+            x->koff = no;
+        if (!nr || !ni || !no)
+            return false;
+        if (x->cap == 0)
+            x->koff[0] = 0;
+        x->cap = nc;
+    }
+    if (!x->khash || x->koff[x->n] + keys > b->khash_cap) {
+        size_t nc = b->khash_cap ? b->khash_cap : 65536;
+        uint64_t *nh;
+        while (nc < x->koff[x->n] + keys)
+            nc *= 2;
+        if (!(nh = patron__realloc(x->khash, nc * sizeof *nh)))
+            return false;
+        x->khash = nh;
+        b->khash_cap = nc;
+    }
+    return true;
+}
+
+/* Customers [0, n) of one part (n <= CHUNK). */
+static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
+{
+    addjob jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int nj = nthreads(), started = 0;
+    size_t keys = 0;
+    bool oom = false;
+    patron_status st = PATRON_OK;
+    if ((size_t)nj > n)
+        nj = (int)n;
+    for (int t = 0; t < nj; t++) {
+        jobs[t].b = b;
+        jobs[t].c = c;
+        jobs[t].from = n * (size_t)t / (size_t)nj;
+        jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
+        jobs[t].oom = false;
+    }
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, add_thread, &jobs[t]) != 0)
+            break;
+        started = t;
+    }
+    add_thread(&jobs[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++)
+        add_thread(&jobs[t]);
+    for (int t = 0; t < nj; t++)
+        oom |= jobs[t].oom;
+    for (size_t i = 0; i < n; i++)
+        keys += b->nk[i];
+    if (oom || b->b.n + n >= UINT32_MAX || !batch_room(b, n, keys)) {
+        b->broken = true;
+        st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
+        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+    }
+    /* in order, as patron_batch_add one by one; the table's slots of the
+     * rows ahead fetched early (at 10^6 rows each lookup missed the cache) */
+    for (size_t i = 0; i < n; i++) {
+        patron_customer *w = b->pend[i];
+        int64_t id;
+        patron_status s;
+        if (i + 8 < n && b->hext[i + 8] && b->u.cap)
+            __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
+        if (st) {
+            s = st;
+        } else if (!c[i]) {
+            s = PATRON_E_INVALID;
+        } else if (patron_customer_state(c[i]) != PATRON_STATE_NONE || patron_customer_id(c[i]) != 0) {
+            /* also the second time the same customer is given */
+            s = patron__cust_error(c[i], PATRON_E_STATE, "this customer was saved before; use patron_db_update");
+        } else if (b->wst[i]) {
+            s = patron__cust_error(c[i], b->wst[i], "%s", w->errmsg);
+        } else if ((s = batch_claim(b, c[i], w, b->hext[i], b->hlogin[i], &id)) != 0) {
+            patron__cust_error(c[i], s, "%s", b->errmsg);
+            if (s == PATRON_E_NOMEM)
+                st = s;
+        } else {
+            batch *x = &b->b;
+            uint32_t base = x->koff[x->n];
+            x->recs[x->n] = b->trec[i];
+            memset(&b->trec[i], 0, sizeof b->trec[i]);
+            memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+            x->ids[x->n] = id;
+            x->koff[x->n + 1] = base + b->nk[i];
+            x->n++;
+        }
+        status[i] = s;
+        if (w && !b->wst[i])
+            patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+        if (w && w != c[i]) { /* a copy of ours */
+            patron__cust_clear(w);
+            patron__free(w);
+        }
+        b->pend[i] = NULL;
+    }
+    return st;
+}
+
+static int cmp_ptr(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t) * (patron_customer *const *)x, b = (uintptr_t) * (patron_customer *const *)y;
+    return (a > b) - (a < b);
+}
+
+patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
+{
+    patron_status st;
+    if (!b)
+        return PATRON_E_INVALID;
+    if ((!c || !status) && n)
+        return batch_error(b, PATRON_E_INVALID, "no customers or no place for their results (NULL)");
+    if (b->ran || b->broken)
+        return batch_error(b, PATRON_E_STATE, b->ran ? "the batch has run; add to a new one" :
+                                                       "the batch failed before (out of memory)");
+    /* given twice (read by two threads at once; the second would be
+     * refused as saved before): refused as a whole */
+    if (n > 1) {
+        patron_customer **sorted = patron__malloc(n * sizeof *sorted);
+        bool twice = false;
+        if (!sorted)
+            return batch_error(b, PATRON_E_NOMEM, "out of memory");
+        memcpy(sorted, c, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_ptr);
+        for (size_t i = 1; i < n && !twice; i++)
+            twice = sorted[i] && sorted[i] == sorted[i - 1];
+        patron__free(sorted);
+        if (twice)
+            return batch_error(b, PATRON_E_INVALID, "the same customer is given twice");
+    }
+    /* the ones added singly before come first */
+    if ((st = batch_flush(b)) != 0)
+        return st;
+    if (!b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
+        b->broken = true;
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        if ((st = add_part(b, c + at, k, status + at)) != 0) {
+            for (size_t i = at + k; i < n; i++)
+                status[i] = st;
+            return st;
+        }
+    }
+    return batch_ok(b);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)

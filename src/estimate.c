@@ -539,6 +539,9 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         est.address_max_shift += old_prior - est.prior;
         if (est.address_max > 0)
             est.address_max += old_prior - est.prior;
+        /* ... and a rare full name alone (full_name_tf) what it reached */
+        if (est.full_name_max > 0)
+            est.full_name_max += old_prior - est.prior;
     }
     rep.stored = 0;
     rep.converged = 1;

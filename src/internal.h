@@ -73,6 +73,9 @@ patron_status patron__cust_error(patron_customer *c, patron_status st, const cha
 patron_status patron__cust_put(patron_customer *c, int field, const char *value);
 /* Check the whole record; optionally store canonical forms. */
 patron_status patron__cust_validate(patron_customer *c, bool canonicalize);
+/* Whether patron__cust_validate(c, true) would pass and change nothing
+ * (every value checked and in its canonical form); reads c only. */
+bool patron__cust_valid_canonical(const patron_customer *c);
 /* Set an address field without checks. */
 patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field, const char *value);
 /* Set a field to a decimal number. */

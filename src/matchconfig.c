@@ -153,6 +153,10 @@ patron_status patron__match_config_load(patron_db *db)
         patron__match_config_update(&c);
         if (c.address_max > 0)
             c.address_max += c.address_max_shift; /* an estimated model's prior */
+        /* ... and the full name's lift: a rare name alone reaches REVIEW
+         * under an estimated prior as under the default one */
+        if (c.full_name_max > 0)
+            c.full_name_max += c.address_max_shift;
         *db->match_cfg = c;
         db->match_meta_seen = seen;
     }

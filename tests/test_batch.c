@@ -53,11 +53,27 @@ static patron_customer *make(const char *const v[C_N])
     return c;
 }
 
+/* A customer created in the store, waiting for its batch twin to be added
+ * with others through patron_batch_add_many. */
+typedef struct pend {
+    patron_customer *c2;
+    patron_status s1;
+    int64_t id1;
+    char *num1, *msg1;
+} pend;
+
 typedef struct both {
     patron_db *db, *cfg;
     patron_batch *b;
     size_t created, refused;
+    /* patron_batch_add_many: the rows waiting, and the part sizes to
+     * send them in (cycled; 1 means patron_batch_add) */
+    pend *p;
+    size_t n_p, part;
+    size_t n_many, n_single;
 } both;
+
+static const size_t part_sizes[] = { 1, 700, 9000, 5, 1, 2500, 20000 };
 
 static void both_open(both *t)
 {
@@ -87,6 +103,70 @@ static void both_add(both *t, const char *const v[C_N])
     }
     patron_customer_free(c1);
     patron_customer_free(c2);
+}
+
+/* Send the waiting rows to the batch in the next part: the same outcomes,
+ * messages, ids and numbers as create gave them one by one. */
+static void both_flush(both *t)
+{
+    size_t want = part_sizes[t->part % (sizeof part_sizes / sizeof part_sizes[0])];
+    patron_customer **cs = calloc(t->n_p + 1, sizeof *cs);
+    patron_status *st = calloc(t->n_p + 1, sizeof *st);
+    assert_non_null(cs);
+    assert_non_null(st);
+    t->part++;
+    for (size_t i = 0; i < t->n_p; i++)
+        cs[i] = t->p[i].c2;
+    if (want == 1 && t->n_p == 1) {
+        st[0] = patron_batch_add(t->b, cs[0]);
+        if (st[0] != PATRON_OK)
+            assert_string_equal(patron_batch_errmsg(t->b), t->p[0].msg1);
+        t->n_single++;
+    } else {
+        assert_int_equal(patron_batch_add_many(t->b, cs, t->n_p, st), PATRON_OK);
+        assert_string_equal(patron_batch_errmsg(t->b), "");
+        t->n_many += t->n_p;
+    }
+    for (size_t i = 0; i < t->n_p; i++) {
+        pend *p = &t->p[i];
+        assert_int_equal(st[i], p->s1);
+        if (p->s1 == PATRON_OK) {
+            assert_true(patron_customer_id(p->c2) == p->id1);
+            assert_string_equal(patron_customer_get(p->c2, PATRON_F_NUMBER), p->num1);
+            t->created++;
+        } else {
+            assert_int_equal(patron_customer_id(p->c2), 0);
+            if (!(want == 1 && t->n_p == 1))
+                assert_string_equal(patron_customer_errmsg(p->c2), p->msg1);
+            t->refused++;
+        }
+        patron_customer_free(p->c2);
+        free(p->num1);
+        free(p->msg1);
+    }
+    t->n_p = 0;
+    free(cs);
+    free(st);
+}
+
+/* The row into the store now, into the batch with the next part. */
+static void both_add_later(both *t, const char *const v[C_N])
+{
+    patron_customer *c1 = make(v);
+    pend *p;
+    if (!t->p) {
+        t->p = calloc(20000, sizeof *t->p);
+        assert_non_null(t->p);
+    }
+    p = &t->p[t->n_p++];
+    p->c2 = make(v);
+    p->s1 = patron_db_create(t->db, c1);
+    p->id1 = patron_customer_id(c1);
+    p->num1 = strdup(p->s1 == PATRON_OK ? patron_customer_get(c1, PATRON_F_NUMBER) : "");
+    p->msg1 = strdup(p->s1 == PATRON_OK ? "" : patron_db_errmsg(t->db));
+    patron_customer_free(c1);
+    if (t->n_p == part_sizes[t->part % (sizeof part_sizes / sizeof part_sizes[0])])
+        both_flush(t);
 }
 
 /* Both results, pair by pair, cluster by cluster. */
@@ -120,6 +200,7 @@ static size_t both_compare(both *t, patron_match_mode mode)
 
 static void both_close(both *t)
 {
+    free(t->p);
     patron_batch_free(t->b);
     patron_db_close(t->db);
     patron_db_close(t->cfg);
@@ -130,39 +211,65 @@ static void both_close(both *t)
  * login or number given twice, a number the counter gives later, a
  * company's billing address without a company.  (A value the setters refuse never reaches
  * either: both see the customer without it.) */
+static void run_file_ex(patron_match_mode mode, bool faults, int copies, bool many, size_t *pairs_out,
+                        size_t *refused_out);
 static void run_file(patron_match_mode mode, bool faults, size_t *pairs_out, size_t *refused_out)
 {
-    FILE *fp = fopen(csv_path, "rb");
+    run_file_ex(mode, faults, 1, false, pairs_out, refused_out);
+}
+
+/* With copies > 1 the file's rows again and again (ids given a suffix);
+ * with many through patron_batch_add_many in parts of part_sizes. */
+static void run_file_ex(patron_match_mode mode, bool faults, int copies, bool many, size_t *pairs_out,
+                        size_t *refused_out)
+{
+    FILE *fp = NULL;
     csv_reader *r = NULL;
     csv_record rec;
     int col[C_N];
     static const char *const names[C_N] = { "id", "first_name", "last_name", "company", "street", "postal_code",
                                             "city", "country", "email", "phone", "birth_date", "number", "login",
                                             "billing" };
-    char prev_id[64] = "";
+    char prev_id[64] = "", idbuf[80];
     size_t row = 0;
+    int copy = 0;
     both t;
-    assert_non_null(fp);
-    assert_true(csv_reader_open(&r, fp, ',') >= 0);
-    assert_true(csv_read(r, &rec) > 0);
-    for (int i = 0; i < C_N; i++) {
-        col[i] = -1;
-        for (size_t j = 0; j < rec.n; j++)
-            if (strcmp(rec.fields[j], names[i]) == 0)
-                col[i] = (int)j;
-    }
     both_open(&t);
     for (;;) {
         const char *v[C_N];
         char num[32], login[32];
-        int k = csv_read(r, &rec);
+        int k;
+        if (!r) {
+            if (copy == copies)
+                break;
+            copy++;
+            fp = fopen(csv_path, "rb");
+            assert_non_null(fp);
+            assert_true(csv_reader_open(&r, fp, ',') >= 0);
+            assert_true(csv_read(r, &rec) > 0);
+            for (int i = 0; i < C_N; i++) {
+                col[i] = -1;
+                for (size_t j = 0; j < rec.n; j++)
+                    if (strcmp(rec.fields[j], names[i]) == 0)
+                        col[i] = (int)j;
+            }
+        }
+        k = csv_read(r, &rec);
         assert_true(k >= 0);
-        if (k == 0)
-            break;
+        if (k == 0) {
+            csv_reader_free(r);
+            fclose(fp);
+            r = NULL;
+            continue;
+        }
         if (rec.error)
             continue;
         for (int i = 0; i < C_N; i++)
             v[i] = col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : NULL;
+        if (copy > 1 && v[C_ID] && v[C_ID][0]) {
+            snprintf(idbuf, sizeof idbuf, "%s-%d", v[C_ID], copy);
+            v[C_ID] = idbuf;
+        }
         row++;
         if (faults && row % 40 == 0) {
             switch ((row / 40) % 7) {
@@ -187,12 +294,17 @@ static void run_file(patron_match_mode mode, bool faults, size_t *pairs_out, siz
                 break;
             }
         }
-        both_add(&t, v);
+        if (many)
+            both_add_later(&t, v);
+        else
+            both_add(&t, v);
         if (v[C_ID] && v[C_ID] != prev_id)
             snprintf(prev_id, sizeof prev_id, "%s", v[C_ID]);
     }
-    csv_reader_free(r);
-    fclose(fp);
+    if (t.n_p)
+        both_flush(&t);
+    if (many) /* both ways, and a part of more than one chunk (8192) */
+        assert_true(t.n_single > 0 && t.n_many > 9000);
     assert_true(t.created > 1000);
     assert_int_equal(patron_batch_count(t.b), t.created);
     *pairs_out = both_compare(&t, mode);
@@ -227,6 +339,106 @@ static void test_bad_rows(void **state)
     assert_true(refused > 10);
     assert_true(pairs > 100);
     printf("with bad rows: %zu refused alike, %zu pairs, identical\n", refused, pairs);
+}
+
+/* patron_batch_add_many: the file three times over (more than one chunk
+ * of 8192 in one call, on all cores), with the faults, in parts of
+ * several sizes mixed with single adds: each customer's outcome, message,
+ * id and number as create gives them one by one, and the same pairs. */
+static void test_many(void **state)
+{
+    size_t pairs, refused;
+    (void)state;
+    run_file_ex(PATRON_MATCH_FIELDS, true, 3, true, &pairs, &refused);
+    assert_true(refused > 30);
+    assert_true(pairs > 300);
+    printf("add_many, three copies with bad rows: %zu refused alike, %zu pairs, identical\n", refused, pairs);
+}
+
+/* patron_batch_add_many's own refusals. */
+static void test_many_args(void **state)
+{
+    patron_db *db;
+    patron_batch *b;
+    patron_customer *c[4];
+    patron_status st[4];
+    patron_pairs *p;
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    assert_int_equal(patron_batch_add_many(NULL, c, 1, st), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_add_many(b, NULL, 1, st), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_add_many(b, c, 1, NULL), PATRON_E_INVALID);
+    assert_int_equal(patron_batch_add_many(b, NULL, 0, NULL), PATRON_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(patron_customer_new(&c[i]), PATRON_OK);
+        assert_int_equal(patron_customer_set(c[i], PATRON_F_FIRST_NAME, "Josef"), PATRON_OK);
+        assert_int_equal(patron_customer_set(c[i], PATRON_F_LAST_NAME, "Huber"), PATRON_OK);
+        assert_int_equal(patron_customer_set(c[i], PATRON_F_EMAIL, "josef.huber@example.de"), PATRON_OK);
+    }
+    /* the same customer twice: nothing added */
+    {
+        patron_customer *twice[3] = { c[0], c[1], c[0] };
+        assert_int_equal(patron_batch_add_many(b, twice, 3, st), PATRON_E_INVALID);
+        assert_string_equal(patron_batch_errmsg(b), "the same customer is given twice");
+        assert_int_equal(patron_batch_count(b), 0);
+        assert_int_equal(patron_customer_id(c[0]), 0);
+    }
+    /* a NULL customer, one saved before, and a whole-record refusal: each
+     * its own result, the others added in order */
+    {
+        patron_customer *mixed[4] = { c[0], NULL, c[1], c[2] };
+        size_t a;
+        assert_int_equal(patron_customer_address_add(c[2], &a), PATRON_OK);
+        assert_int_equal(patron_customer_address_set(c[2], a, PATRON_A_BILLING, "company"), PATRON_OK);
+        assert_int_equal(patron_batch_add(b, c[1]), PATRON_OK); /* id 1 */
+        assert_int_equal(patron_batch_add_many(b, mixed, 4, st), PATRON_OK);
+        assert_int_equal(st[0], PATRON_OK);
+        assert_int_equal(st[1], PATRON_E_INVALID);
+        assert_int_equal(st[2], PATRON_E_STATE);
+        assert_string_equal(patron_customer_errmsg(c[1]), "this customer was saved before; use patron_db_update");
+        assert_int_equal(st[3], PATRON_E_INVALID);
+        assert_string_equal(patron_customer_errmsg(c[2]), "address 1 bills a company but no company name is given");
+        assert_int_equal(patron_customer_id(c[2]), 0);
+        assert_true(patron_customer_id(c[1]) == 1 && patron_customer_id(c[0]) == 2);
+        assert_string_equal(patron_customer_get(c[0], PATRON_F_NUMBER), "K000002");
+        assert_int_equal(patron_batch_count(b), 2);
+    }
+    /* a number the counter gave is taken (as in a store); one it has not
+     * reached yet is not, and the counter then skips it */
+    {
+        static const char *const nums[] = { "K000002", "K2", "K000004", "K000004", NULL };
+        static const patron_status want[] = { PATRON_E_EXISTS, PATRON_OK, PATRON_OK, PATRON_E_EXISTS, PATRON_OK };
+        patron_customer *d[5];
+        patron_status ds[5];
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(patron_customer_new(&d[i]), PATRON_OK);
+            assert_int_equal(patron_customer_set(d[i], PATRON_F_LAST_NAME, "Zeller"), PATRON_OK);
+            if (nums[i])
+                assert_int_equal(patron_customer_set(d[i], PATRON_F_NUMBER, nums[i]), PATRON_OK);
+        }
+        assert_int_equal(patron_batch_add_many(b, d, 5, ds), PATRON_OK);
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(ds[i], want[i]);
+        assert_string_equal(patron_customer_errmsg(d[0]),
+                            "customer number K000002 is taken or was given before; numbers are never reused");
+        assert_string_equal(patron_customer_get(d[4], PATRON_F_NUMBER), "K000003");
+        assert_int_equal(patron_customer_set(d[0], PATRON_F_NUMBER, NULL), PATRON_OK);
+        assert_int_equal(patron_batch_add(b, d[0]), PATRON_OK); /* K000004 is taken: skipped */
+        assert_string_equal(patron_customer_get(d[0], PATRON_F_NUMBER), "K000005");
+        assert_int_equal(patron_batch_count(b), 6);
+        for (int i = 0; i < 5; i++)
+            patron_customer_free(d[i]);
+    }
+    assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    assert_int_equal(patron_pairs_count(p), 1); /* the two Hubers (the Zellers have no keys) */
+    patron_pairs_free(p);
+    assert_int_equal(patron_batch_add_many(b, &c[3], 1, st), PATRON_E_STATE);
+    assert_int_equal(patron_customer_id(c[3]), 0);
+    for (int i = 0; i < 4; i++)
+        patron_customer_free(c[i]);
+    patron_batch_free(b);
+    patron_db_close(db);
 }
 
 /* Declared identifiers come from the store the batch was made from. */
@@ -311,7 +523,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_fields), cmocka_unit_test(test_generated_email),
         cmocka_unit_test(test_bad_rows),         cmocka_unit_test(test_identifier_config),
-        cmocka_unit_test(test_empty_and_null),
+        cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_many),
+        cmocka_unit_test(test_many_args),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

@@ -13,6 +13,9 @@
 #include "review.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +294,224 @@ static int dedupe_db(cli *ctx, const match_args *args)
     return rc;
 }
 
+/* ---- reading the rows on all cores ---------------------------------------- */
+
+/* The rows of a file go through in parts: the reader copies PART records
+ * (csv_read is sequential), the workers turn each into a customer and
+ * check it (layout_apply, patron_customer_validate — what the batch would
+ * refuse as invalid is known here, so the one-value-less retry of import
+ * happens before the batch sees the row), patron_batch_add_many() checks
+ * and normalises them on all cores and numbers them in row order, and the
+ * rows' keys, names and refusals are then taken in row order.  The outcome
+ * is that of adding the rows one by one, whatever the number of threads. */
+#define PART 8192
+
+typedef struct drow {
+    unsigned long line;
+    size_t off;              /* its fields in the part's bytes, n_cols NUL-terminated strings */
+    patron_customer *c;      /* the customer to add (after the workers) */
+    size_t retried;          /* 0, or the blanked column + 1 it takes part without */
+    patron_status st;        /* of layout_apply / the checks; PATRON_OK: c is to be added */
+    size_t ai;               /* its place in the part's patron_batch_add_many() */
+    int done;                /* added: text holds "key\0name\0", c is freed */
+    int64_t id;              /* (done) its id in the batch */
+    char text[720];          /* why it is refused, or (done) its key and name */
+} drow;
+
+typedef struct dpart {
+    const layout *l;
+    size_t n_cols;
+    drow *rows;
+    size_t n;
+    char *bytes;
+    size_t len, cap;
+} dpart;
+
+typedef struct dwork {
+    dpart *p;
+    size_t from, to;
+    int oom;
+    const patron_status *added; /* NULL: check the rows; else their results in the batch */
+} dwork;
+
+/* A row the batch took: its key (its 'id'; empty — a customer without an
+ * external reference, as in the file 'patron export' writes — its number)
+ * and name into its text, and its customer freed (by the thread that made
+ * it). */
+static void dedupe_done(dpart *p, drow *r)
+{
+    const char *key = "";
+    char line[40], name[400];
+    size_t lk;
+    if (p->l->external >= 0) {
+        const char *at = p->bytes + r->off;
+        for (int col = 0; col < p->l->external; col++)
+            at += strlen(at) + 1;
+        key = at;
+    }
+    if (!key[0])
+        key = patron_customer_get(r->c, PATRON_F_NUMBER);
+    if (!key || !key[0]) {
+        snprintf(line, sizeof line, "line %lu", r->line);
+        key = line;
+    }
+    review_name(r->c, "", name, sizeof name);
+    lk = strlen(key);
+    if (lk > sizeof r->text - sizeof name - 1)
+        return; /* (cannot be: a key is a field of at most 255 bytes) */
+    memcpy(r->text, key, lk + 1);
+    memcpy(r->text + lk + 1, name, strlen(name) + 1);
+    r->id = patron_customer_id(r->c);
+    patron_customer_free(r->c);
+    r->c = NULL;
+    r->done = 1;
+}
+
+/* The fields of row r (pointers into the part's bytes) into v. */
+static void drow_fields(const dpart *p, const drow *r, const char **v)
+{
+    const char *at = p->bytes + r->off;
+    for (size_t i = 0; i < p->n_cols; i++) {
+        v[i] = at;
+        at += strlen(at) + 1;
+    }
+}
+
+/* The row as import reads it: its customer, or why it is refused
+ * (PATRON_E_INVALID with one value too many refused). */
+static void *dedupe_work(void *arg)
+{
+    dwork *w = arg;
+    dpart *p = w->p;
+    const char **v = malloc((p->n_cols ? p->n_cols : 1) * sizeof *v);
+    if (!v) {
+        w->oom = 1;
+        return NULL;
+    }
+    if (w->added) {
+        for (size_t k = w->from; k < w->to; k++)
+            if (p->rows[k].st == PATRON_OK && w->added[p->rows[k].ai] == PATRON_OK)
+                dedupe_done(p, &p->rows[k]);
+        free(v);
+        return NULL;
+    }
+    for (size_t k = w->from; k < w->to; k++) {
+        drow *r = &p->rows[k];
+        patron_status st;
+        if (r->st != PATRON_OK) /* malformed: told by the reader */
+            continue;
+        drow_fields(p, r, v);
+        if (patron_customer_new(&r->c) != PATRON_OK) {
+            r->st = PATRON_E_NOMEM;
+            continue;
+        }
+        st = layout_apply(p->l, r->c, v, 0, r->text, sizeof r->text);
+        if (st == PATRON_OK && (st = patron_customer_validate(r->c)) != PATRON_OK)
+            snprintf(r->text, sizeof r->text, "%s", patron_customer_errmsg(r->c));
+        if (st == PATRON_E_INVALID) {
+            /* Finding duplicates is reading, not storing: a row with one
+             * value the library refuses (a birth date "1984-19-05") still
+             * takes part without that value, and the count is reported. */
+            for (size_t col = 0; col < p->n_cols && st == PATRON_E_INVALID; col++) {
+                const char *saved;
+                char ignore[8];
+                if (!v[col][0] || (p->l->external >= 0 && col == (size_t)p->l->external))
+                    continue;
+                saved = v[col];
+                v[col] = "";
+                patron_customer_free(r->c);
+                r->c = NULL;
+                if (patron_customer_new(&r->c) != PATRON_OK) {
+                    st = PATRON_E_NOMEM;
+                    break;
+                }
+                if (layout_apply(p->l, r->c, v, 0, ignore, sizeof ignore) == PATRON_OK &&
+                    patron_customer_validate(r->c) == PATRON_OK) {
+                    st = PATRON_OK;
+                    r->retried = col + 1;
+                }
+                v[col] = saved;
+            }
+            if (st == PATRON_E_INVALID)
+                snprintf(r->text, sizeof r->text, "more than one value refused");
+        }
+        if (st != PATRON_OK) {
+            patron_customer_free(r->c);
+            r->c = NULL;
+        }
+        r->st = st;
+    }
+    free(v);
+    return NULL;
+}
+
+static int dedupe_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* The workers over the part (added: see dwork); -1 when out of memory. */
+static int dedupe_part(dpart *p, const patron_status *added)
+{
+    dwork w[8];
+    pthread_t th[8];
+    int nt = dedupe_threads(), started = 0, oom = 0;
+    for (int t = 0; t < nt; t++) {
+        w[t].p = p;
+        w[t].from = p->n * (size_t)t / (size_t)nt;
+        w[t].to = p->n * (size_t)(t + 1) / (size_t)nt;
+        w[t].oom = 0;
+        w[t].added = added;
+    }
+    for (int t = 1; t < nt; t++) {
+        if (pthread_create(&th[t], NULL, dedupe_work, &w[t]) != 0)
+            break;
+        started = t;
+    }
+    dedupe_work(&w[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nt; t++)
+        dedupe_work(&w[t]);
+    for (int t = 0; t < nt; t++)
+        oom |= w[t].oom;
+    return oom ? -1 : 0;
+}
+
+/* A retried row the batch refused (a value now unique no more): go on as
+ * import does, with the columns after the one blanked, one add at a time.
+ * PATRON_OK with *c the customer added, else the row's refusal. */
+static patron_status dedupe_retry(const dpart *p, const drow *r, size_t from, patron_batch *batch,
+                                  patron_customer **c)
+{
+    const char **v = malloc((p->n_cols ? p->n_cols : 1) * sizeof *v);
+    patron_status st = PATRON_E_INVALID;
+    char ignore[8];
+    if (!v)
+        return PATRON_E_NOMEM;
+    drow_fields(p, r, v);
+    for (size_t col = from; col < p->n_cols && st == PATRON_E_INVALID; col++) {
+        const char *saved;
+        if (!v[col][0] || (p->l->external >= 0 && col == (size_t)p->l->external))
+            continue;
+        saved = v[col];
+        v[col] = "";
+        patron_customer_free(*c);
+        *c = NULL;
+        if (patron_customer_new(c) != PATRON_OK) {
+            st = PATRON_E_NOMEM;
+            break;
+        }
+        if (layout_apply(p->l, *c, v, 0, ignore, sizeof ignore) == PATRON_OK &&
+            patron_batch_add(batch, *c) == PATRON_OK)
+            st = PATRON_OK;
+        v[col] = saved;
+    }
+    free(v);
+    return st;
+}
+
 static int cmd_dedupe(cli *ctx, int argc, char **argv)
 {
     match_args args = { PATRON_MATCH_FIELDS, 0, NULL, { 0, 0 }, { NULL, 0 }, NULL };
@@ -307,10 +528,14 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     patron_customer *c = NULL;
     patron_batch *batch = NULL;
     cli_progress prog;
+    dpart part;
+    patron_customer **cs = NULL;
+    patron_status *cst = NULL;
     char err[512];
     static char outbuf[1 << 16];
 
     memset(&l, 0, sizeof l);
+    memset(&part, 0, sizeof part);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
     size_t n_ops = 0;
@@ -398,82 +623,131 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         goto out;
     }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
-    for (;;) {
-        k = csv_read(in.r, &rec);
-        if (k < 0) {
-            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(in.r), strerror(errno));
-            goto out;
+    part.l = &l;
+    part.n_cols = l.n;
+    part.rows = calloc(PART, sizeof *part.rows);
+    cs = malloc(PART * sizeof *cs);
+    cst = malloc(PART * sizeof *cst);
+    if (!part.rows || !cs || !cst) {
+        rc = cli_fail(ctx, "out of memory");
+        goto out;
+    }
+    for (int end = 0; !end;) {
+        size_t n_add = 0;
+        /* read a part: its rows' fields copied, the malformed ones told */
+        part.n = 0;
+        part.len = 0;
+        while (part.n < PART) {
+            drow *r = &part.rows[part.n];
+            k = csv_read(in.r, &rec);
+            if (k < 0) {
+                rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(in.r),
+                              strerror(errno));
+                goto out;
+            }
+            if (k == 0) {
+                end = 1;
+                break;
+            }
+            rows++;
+            memset(r, 0, offsetof(drow, text));
+            r->text[0] = '\0';
+            r->line = rec.line;
+            /* the checks of import (one function): a row with a NUL byte in a
+             * field is refused, never read as the value cut at the NUL */
+            if ((bad = cli_csv_malformed(&rec, l.n, err, sizeof err)) != NULL) {
+                r->st = PATRON_E_INVALID;
+                snprintf(r->text, sizeof r->text, "%s", bad);
+            } else {
+                size_t need = 0;
+                for (size_t i = 0; i < rec.n; i++)
+                    need += rec.lens[i] + 1;
+                if (part.len + need > part.cap) {
+                    size_t cap = part.cap ? part.cap : 1 << 20;
+                    char *nb;
+                    while (cap < part.len + need)
+                        cap *= 2;
+                    if (!(nb = realloc(part.bytes, cap))) {
+                        rc = cli_fail(ctx, "out of memory");
+                        goto out;
+                    }
+                    part.bytes = nb;
+                    part.cap = cap;
+                }
+                r->off = part.len;
+                for (size_t i = 0; i < rec.n; i++) {
+                    memcpy(part.bytes + part.len, rec.fields[i], rec.lens[i] + 1);
+                    part.len += rec.lens[i] + 1;
+                }
+            }
+            part.n++;
         }
-        if (k == 0)
-            break;
-        rows++;
-        if ((rows & 1023) == 0)
-            cli_progress_update(&prog, 0, rows);
-        /* the checks of import (one function): a row with a NUL byte in a
-         * field is refused, never read as the value cut at the NUL */
-        if ((bad = cli_csv_malformed(&rec, l.n, err, sizeof err)) != NULL) {
-            skip_row(&sk, rec.line, bad);
-            continue;
-        }
-        if (patron_customer_new(&c) != PATRON_OK) {
+        cli_progress_update(&prog, 0, rows);
+        if (dedupe_part(&part, NULL) < 0) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
-        st = layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err);
-        if (st == PATRON_OK) {
-            st = patron_batch_add(batch, c);
-            if (st != PATRON_OK)
-                snprintf(err, sizeof err, "%s", patron_batch_errmsg(batch));
-        }
-        if (st == PATRON_E_INVALID) {
-            /* Finding duplicates is reading, not storing: a row with one
-             * value the library refuses (a birth date "1984-19-05") still
-             * takes part without that value, and the count is reported. */
-            size_t col;
-            const char *saved;
-            for (col = 0; col < rec.n && st == PATRON_E_INVALID; col++) {
-                if (!rec.fields[col][0] || (l.external >= 0 && col == (size_t)l.external))
-                    continue;
-                saved = rec.fields[col];
-                rec.fields[col] = (char *)"";
-                patron_customer_free(c);
-                c = NULL;
-                if (patron_customer_new(&c) != PATRON_OK) {
-                    rc = cli_fail(ctx, "out of memory");
-                    goto out;
-                }
-                if (layout_apply(&l, c, (const char *const *)rec.fields, 0, err, sizeof err) == PATRON_OK &&
-                    patron_batch_add(batch, c) == PATRON_OK) {
-                    st = PATRON_OK;
-                    ignored++;
-                }
-                rec.fields[col] = (char *)saved;
+        for (size_t i = 0; i < part.n; i++)
+            if (part.rows[i].st == PATRON_OK) {
+                part.rows[i].ai = n_add;
+                cs[n_add++] = part.rows[i].c;
             }
-            if (st != PATRON_OK)
-                snprintf(err, sizeof err, "more than one value refused");
-        }
-        if (st == PATRON_OK) {
-            /* the row's 'id'; empty (a customer without an external
-             * reference, as in the file 'patron export' writes): its number */
-            const char *key = l.external >= 0 ? rec.fields[l.external] : "";
-            char line[40], name[400];
-            if (!key[0])
-                key = patron_customer_get(c, PATRON_F_NUMBER);
-            if (!key || !key[0]) {
-                snprintf(line, sizeof line, "line %lu", rec.line);
-                key = line;
-            }
-            if (idmap_put(&m, patron_customer_id(c), key, review_name(c, "", name, sizeof name)) < 0)
-                st = PATRON_E_NOMEM;
-        }
-        patron_customer_free(c);
-        c = NULL;
-        if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
-            rc = cli_fail(ctx, "line %lu: %s", rec.line, st == PATRON_E_NOMEM ? "out of memory" : err);
+        st = patron_batch_add_many(batch, cs, n_add, cst);
+        if (st != PATRON_OK) {
+            rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
         }
-        if (st != PATRON_OK)
-            skip_row(&sk, rec.line, err);
+        if (dedupe_part(&part, cst) < 0) {
+            rc = cli_fail(ctx, "out of memory");
+            goto out;
+        }
+        /* in row order: keys and names of the rows taken, the refusals */
+        for (size_t i = 0; i < part.n; i++) {
+            drow *r = &part.rows[i];
+            if (r->done) {
+                if (r->retried)
+                    ignored++;
+                if (idmap_put(&m, r->id, r->text,
+                              r->text + strlen(r->text) + 1) < 0) {
+                    rc = cli_fail(ctx, "line %lu: out of memory", r->line);
+                    goto out;
+                }
+                continue;
+            }
+            c = r->c;
+            r->c = NULL;
+            st = r->st;
+            if (st == PATRON_OK) {
+                st = cst[r->ai];
+                if (st != PATRON_OK)
+                    snprintf(r->text, sizeof r->text, "%s", patron_customer_errmsg(c));
+                if (st == PATRON_E_INVALID || (st == PATRON_E_EXISTS && r->retried)) {
+                    /* (only a retried row: the workers knew the values) */
+                    st = dedupe_retry(&part, r, r->retried, batch, &c);
+                    if (st == PATRON_OK)
+                        r->retried = r->retried ? r->retried : 1;
+                    else if (st == PATRON_E_INVALID)
+                        snprintf(r->text, sizeof r->text, "more than one value refused");
+                }
+            }
+            if (st == PATRON_OK) {
+                if (r->retried)
+                    ignored++;
+                r->c = c;
+                dedupe_done(&part, r);
+                c = r->c; /* NULL */
+                if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
+                    st = PATRON_E_NOMEM;
+            }
+            patron_customer_free(c);
+            c = NULL;
+            if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
+                rc = cli_fail(ctx, "line %lu: %s", r->line, st == PATRON_E_NOMEM ? "out of memory" : r->text);
+                goto out;
+            }
+            if (st != PATRON_OK)
+                skip_row(&sk, r->line, r->text);
+        }
     }
     cli_progress_end(&prog);
 
@@ -499,6 +773,12 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         cli_fail(ctx, "dedupe: %zu of %zu rows skipped (%.*s%s)", sk.n, rows, (int)sk.len, sk.text,
                  sk.n > 3 ? "; ..." : "");
 out:
+    for (size_t i = 0; part.rows && i < part.n; i++)
+        patron_customer_free(part.rows[i].c);
+    free(part.rows);
+    free(part.bytes);
+    free(cs);
+    free(cst);
     patron_batch_free(batch);
     patron_customer_free(c);
     layout_free(&l);

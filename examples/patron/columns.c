@@ -756,7 +756,7 @@ const char *country_code(const char *name)
     if (!fold_name(name, key, sizeof key) || !key[0])
         return NULL;
     for (k = 0; k < sizeof countries / sizeof countries[0]; k++)
-        if (!strcmp(key, countries[k].name))
+        if (key[0] == countries[k].name[0] && !strcmp(key, countries[k].name)) /* (a row's address: cheap) */
             return countries[k].code;
     if (strlen(key) == 2) {
         /* "de" -> "DE" (the library takes any case, but says it back) */

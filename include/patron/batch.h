@@ -24,6 +24,7 @@
  *           report(patron_batch_errmsg(b));
  *       // patron_customer_id(c) is its id in the pairs
  *   }
+ *   // or many rows at once, checked on all cores: patron_batch_add_many()
  *   patron_batch_run(b, &pairs, PATRON_MATCH_FIELDS);
  *   patron_batch_free(b);
  *
@@ -62,6 +63,26 @@ PATRON_API patron_status patron_batch_new(patron_batch **out, patron_db *db);
  * return them).  PATRON_E_STATE also after patron_batch_run().
  */
 PATRON_API patron_status patron_batch_add(patron_batch *b, patron_customer *c);
+
+/**
+ * Add `n` customers at once, as `n` calls of patron_batch_add() in the
+ * order of `c` would add them (the same ids, customer numbers and
+ * refusals, the same pairs after), with the checks of their values and
+ * their normalising spread over all cores.  `status[i]` gets the result
+ * for `c[i]`: PATRON_OK (it has its id and number, as after
+ * patron_batch_add()), or a refusal — PATRON_E_INVALID, PATRON_E_EXISTS or
+ * PATRON_E_STATE (saved before) — with the reason in
+ * patron_customer_errmsg(c[i]); a NULL `c[i]` gets PATRON_E_INVALID.  The
+ * call returns PATRON_OK when each customer got its own result, refused
+ * ones included; PATRON_E_NOMEM (the batch is spent; every `status[i]`
+ * not yet decided is PATRON_E_NOMEM), PATRON_E_RANGE (too many customers),
+ * PATRON_E_STATE as patron_batch_add(), PATRON_E_INVALID for a NULL `c` or
+ * `status` with `n` > 0 or a customer given twice in `c` (then nothing is
+ * added).  The customers are read by several threads at
+ * once and must not change during the call.
+ */
+PATRON_API patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n,
+                                               patron_status *status);
 
 /** Number of customers added. */
 PATRON_API size_t patron_batch_count(const patron_batch *b);

@@ -7,6 +7,7 @@
 #include "match.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- configuration ---------------------------------------------------------- */
@@ -321,18 +322,10 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
  * forms of one name are two people, not a typo. */
-static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
+static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
 {
-    const char *s = a, *l = b;
-    size_t ls = la, ll = lb;
     char e;
 
-    if (la > lb) {
-        s = b;
-        ls = lb;
-        l = a;
-        ll = la;
-    }
     if (ll != ls + 1 || memcmp(s, l, ls) != 0)
         return 0;
     /* a male form ends in a consonant (Jan, Paul, Simon, Daniel), or is
@@ -341,6 +334,38 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
         return 0;
     e = l[ll - 1];
     return e == 'a' || e == 'e' || (e == 's' && ls > 0 && s[ls - 1] == 'a');
+}
+
+/* The other ways German (and Latin) names form the female from the male:
+ * a stem of at least three letters, the male ending, the female ending.
+ * Peter/Petra, Stefan/Stefanie, Josef/Josefine, Ulrich/Ulrike,
+ * Julius/Julia, Mario/Maria: another person, never a typo. */
+static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
+{
+    static const char *const pairs[][2] = {
+        { "", "ie" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
+        if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
+            continue;
+        if (memcmp(m + lm - sm, pairs[i][0], sm) != 0 || memcmp(f + lf - sf, pairs[i][1], sf) != 0 ||
+            memcmp(m, f, lm - sm) != 0)
+            continue;
+        /* a plain appended ending: the male form ends in a consonant
+         * (Stefan / Stefanie; not "Mari" / "Marie", a letter lost) */
+        if (sm == 0 && strchr("aeiouy", m[lm - 1]))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > lb ? gender_suffix(b, lb, a, la) : gender_suffix(a, la, b, lb))
+        return 1;
+    return gender_stem(a, la, b, lb) || gender_stem(b, lb, a, la);
 }
 
 static int first_token_eq(const char *a, const char *b)
@@ -371,6 +396,59 @@ static int token_overlap(const char *a, const char *b)
     return 0;
 }
 
+static int role_mailbox(const char *email);
+
+/* `tok` (len bytes) is one of the blank-separated tokens of `names`, or
+ * close to one (a typo, a short form: Steffi / Stefanie, Flo / Florian) */
+static int near_a_name(const char *tok, size_t len, const char *names)
+{
+    const char *p = names;
+
+    while (*p) {
+        size_t lp = strcspn(p, " ");
+        if (lp >= 2 && (memcmp(p, tok, lp < len ? lp : len) == 0 ||
+                        patron__match_jaro_winkler(p, lp, tok, len) >= 0.8))
+            return 1;
+        p += lp;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* An initial's own mailbox may spell out the given name it stands for:
+ * "J. Frank, jens1960@..." is Jens, not Johanna.  1 when the local part of
+ * `ini`'s mailbox has a word of three letters or more that begins with the
+ * initial and is neither near `full`'s given names nor near a last name
+ * of either record (frank.j@, j.frank@ say nothing); a mailbox the two
+ * records share, or a role mailbox (info@), says nothing either. */
+static int mailbox_names_another(const patron__match_rec *ini, const patron__match_rec *full)
+{
+    const char *e = ini->email, *at, *p;
+
+    if (!ini->email_len || !ini->first[0] || full->first_initials || role_mailbox(e))
+        return 0; /* (two initials: nothing to tell the mailbox's name from) */
+    if (full->email_len == ini->email_len && memcmp(full->email, e, ini->email_len) == 0)
+        return 0;
+    at = strchr(e, '@');
+    if (!at)
+        return 0;
+    for (p = e; p < at;) {
+        const char *t;
+        size_t len;
+        while (p < at && !(*p >= 'a' && *p <= 'z'))
+            p++;
+        for (t = p; t < at && *t >= 'a' && *t <= 'z'; t++)
+            ;
+        len = (size_t)(t - p);
+        if (len >= 3 && p[0] == ini->first[0] && !near_a_name(p, len, full->first) &&
+            !near_a_name(p, len, full->last) && !near_a_name(p, len, ini->last))
+            return 1;
+        p = t;
+    }
+    return 0;
+}
+
 static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->first[0] || !b->first[0])
@@ -378,7 +456,10 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
     if (a->first_initials || b->first_initials) {
         const char *ini = a->first_initials ? a->first : b->first;
         const char *full = a->first_initials ? b->first : a->first;
-        return patron__match_initials_fit(ini, full) ? PATRON__ML_INITIAL : PATRON__ML_DIFFERENT;
+        if (!patron__match_initials_fit(ini, full))
+            return PATRON__ML_DIFFERENT;
+        return mailbox_names_another(a->first_initials ? a : b, a->first_initials ? b : a) ? PATRON__ML_DIFFERENT
+                                                                                            : PATRON__ML_INITIAL;
     }
     if (a->first_len == b->first_len && memcmp(a->first, b->first, a->first_len) == 0)
         return PATRON__ML_EXACT;
@@ -428,6 +509,63 @@ static int names_close(patron__match_pattern *pa, const char *a, const char *b)
     if (patron__match_is_initials(b))
         return patron__match_initials_fit(b, a);
     return typo_close(pa, a, la, b, lb, 0.92);
+}
+
+/* Two names clearly apart: no initial that fits, no shared token, more
+ * than two edits between them (the reading of "clearly differ" of the
+ * names rule; a typo, an initial or a double name is not apart). */
+static int names_apart(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+
+    if (!la || !lb)
+        return 0;
+    if (patron__match_is_initials(a) || patron__match_is_initials(b))
+        return !(patron__match_is_initials(a) ? patron__match_initials_fit(a, b) : patron__match_initials_fit(b, a));
+    if (token_overlap(a, b))
+        return 0;
+    if (la >= 3 && lb >= 3 && patron__match_osa(a, la, b, lb) <= 2)
+        return 0;
+    return 1;
+}
+
+/* Two different names that are one name's given-name and surname forms:
+ * a patronymic ending (Peter / Peters, Hermann / Hermanns, Lorenz /
+ * Lorenzen), another last letter (Frank / Franz) or an h (Günter /
+ * Günther, Walter / Walther).
+ * Unlike a typo (pulford / pulfrd, pascoe / pasceo), such a pair names two
+ * people as often as one: a given name in one record, a surname in the
+ * other. */
+static int name_forms(const char *a, const char *b)
+{
+    static const char *const endings[] = { "s", "n", "en", "sen", "son" };
+    size_t la = strlen(a), lb = strlen(b), i, j;
+    const char *s = la < lb ? a : b, *l = la < lb ? b : a;
+    size_t ls = la < lb ? la : lb, ll = la < lb ? lb : la;
+
+    if (ls < 3 || strcmp(a, b) == 0)
+        return 0;
+    if (memcmp(s, l, ls) == 0)
+        for (i = 0; i < sizeof endings / sizeof endings[0]; i++)
+            if (strcmp(l + ls, endings[i]) == 0)
+                return 1;
+    /* another last letter: Frank / Franz, Bernd / Berne */
+    if (la == lb && memcmp(a, b, la - 1) == 0)
+        return 1;
+    /* equal without their h's */
+    for (i = j = 0;;) {
+        while (a[i] == 'h')
+            i++;
+        while (b[j] == 'h')
+            j++;
+        if (a[i] != b[j])
+            return 0;
+        if (!a[i])
+            return 1;
+        i++;
+        j++;
+    }
+    (void)ll;
 }
 
 /* The given names without their blanks ("ssha un" / "shaun"), compared
@@ -573,6 +711,57 @@ static int freemail(const char *email)
     return 0;
 }
 
+/* Letters of s up to `stop` (or its end) without blanks and separators,
+ * into out (cap bytes); -1 when s holds a digit or does not fit. */
+static int letters_of(char *out, size_t cap, const char *s, char stop)
+{
+    size_t n = 0;
+
+    for (; *s && *s != stop; s++) {
+        if (*s >= '0' && *s <= '9')
+            return -1;
+        if (*s == ' ' || *s == '.' || *s == '_' || *s == '-')
+            continue;
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* A mailbox whose local part is nothing but the owner's name (thomas.mueller@,
+ * tmueller@, mueller.thomas@, thomas@): namesakes build the same one, so
+ * beside an agreeing name it repeats the name rather than adding a person's
+ * own evidence.  One with digits or anything else in it does not. */
+static int name_built_mailbox(const char *email, const char *first, const char *last)
+{
+    char loc[PATRON__MATCH_BUF], f[PATRON__MATCH_BUF], l[PATRON__MATCH_BUF], x[3 * PATRON__MATCH_BUF];
+    size_t nf;
+    int nl;
+
+    if (!strchr(email, '@') || letters_of(loc, sizeof loc, email, '@') <= 0)
+        return 0;
+    nf = strcspn(first, " "); /* the first given name */
+    if (nf == 0 || nf >= sizeof f || (nl = letters_of(l, sizeof l, last, '\0')) <= 0)
+        return 0;
+    memcpy(f, first, nf);
+    f[nf] = '\0';
+    if (strcmp(loc, f) == 0 || strcmp(loc, l) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%s", f, l);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%s", l, f);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%c%s", f[0], l);
+    if (strcmp(loc, x) == 0)
+        return 1;
+    snprintf(x, sizeof x, "%s%c", l, f[0]);
+    return strcmp(loc, x) == 0;
+}
+
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
@@ -632,6 +821,12 @@ static int cmp_birth(uint32_t a, uint32_t b)
 }
 
 /* ---- scoring ---------------------------------------------------------------------- */
+
+/* A field weight from which on an agreement is one person's own evidence
+ * (see the full name's lift in score()): a mailbox or phone held by a few
+ * (an info@ or a switchboard held by many falls below it), a birth date, an
+ * identifier: 3 bits, 8 times likelier for one person than for two. */
+#define OWN_EVIDENCE_MIN 3.0
 
 /* A delivery point, not where anyone lives: a Packstation, a post office
  * (Postfiliale), a parcel shop, a post-office box.  (Normalised street:
@@ -699,9 +894,12 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                 cmp_plain(ps, x->street, x->street_len, y->addition, y->addition_len, 0.9) != PATRON__ML_DIFFERENT &&
                 cmp_plain(pd, x->addition, x->addition_len, y->street, y->street_len, 0.9) != PATRON__ML_DIFFERENT)
                 l0 = l2 = PATRON__ML_SIMILAR; /* the two address lines swapped */
-            /* a house number agrees only on the same street */
+            /* a house number agrees only on the same street; the same
+             * number on two streets says nothing either way (a typo or a
+             * replaced street name beside it, or a coincidence): no
+             * evidence, not a second disagreement beside the street's */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
-                l1 = PATRON__ML_DIFFERENT;
+                l1 = l1 == PATRON__ML_EXACT ? PATRON__ML_MISSING : PATRON__ML_DIFFERENT;
             s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
                        cfg->weight[PATRON__MF_ADDITION][l2] +
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
@@ -904,7 +1102,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
-    int lf, ll, f, le, li, wi, half_swap = 0;
+    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0;
 
     memset(r, 0, sizeof *r);
@@ -944,6 +1142,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             lf = PATRON__ML_SWAPPED;
             ll = PATRON__ML_DIFFERENT;
             half_swap = 1;
+            /* a whole name (no initial) stands in the other field: the
+             * pair shares a name, only its field differs ("Harrison
+             * Capurso" / "Capurso Ruby") - not another given name under
+             * one last name, the household's pattern */
+            whole_swap = x1 ? !patron__match_is_initials(a->first) && !patron__match_is_initials(b->last)
+                            : !patron__match_is_initials(a->last) && !patron__match_is_initials(b->first);
+            /* ... and the two names left over: clearly apart, or one
+             * name garbled beyond a small typo? */
+            half_apart = x1 ? names_apart(a->last, b->first) : names_apart(a->first, b->last);
+            /* the name in the other field is only like the other, as a
+             * surname formed from a given name is (Peters / Peter, Günther
+             * / Günter), not the same and not a typo of it */
+            half_near = x1 ? name_forms(a->first, b->last) : name_forms(a->last, b->first);
         }
     }
     if (lf == PATRON__ML_SWAPPED) {
@@ -1015,15 +1226,24 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             s -= r->name_address_cut;
         }
     }
-    /* The full name's rarity (full_name_tf) is a reason to look, not to
-     * merge: it lifts a pair up to REVIEW at most, and only as far as the
-     * name and address ceiling leaves room. */
+    /* The full name's rarity (full_name_tf) on its own is a reason to
+     * look, not to merge: it lifts a pair up to REVIEW at most, and only as
+     * far as the name and address ceiling leaves room.  Beside evidence of
+     * one person's own (a mailbox or phone that few hold, a birth date, an
+     * identifier) it counts in full: a rare name and a rare mailbox at two
+     * addresses is a move, a common name and a shared mailbox is not (the
+     * name gains nothing, the mailbox lost its weight to its holders). */
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
+        int own = 0;
+        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
+            if (f != PATRON__MF_COMPANY && r->field[f].weight >= OWN_EVIDENCE_MIN &&
+                !(f == PATRON__MF_EMAIL && name_built_mailbox(a->email, a->first, a->last)))
+                own = 1;
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
-        if (name_lift > room)
+        if (!own && name_lift > room)
             name_lift = room;
         if (name_lift > 0) {
             lift_names(r, name_lift);
@@ -1052,7 +1272,21 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                            (lp == PATRON__ML_EXACT || lp == PATRON__ML_PARTIAL ||
                             lp == PATRON__ML_MISSING);
         int other_first = lf == PATRON__ML_DIFFERENT || half_swap;
-        int other_last = ll == PATRON__ML_DIFFERENT && !half_swap;
+        /* a half swap whose shared name is only alike in the other field
+         * (Angelika Peters / Peter Meyer, Christian Günther / Meyer Günter)
+         * and whose two other names are clearly apart shares no name at
+         * all: two people for rule (b), unless the birth date agrees.  One
+         * name shared exactly in the other field (Harrison Capurso /
+         * Capurso Ruby) is left to the evidence. */
+        int other_last = ll == PATRON__ML_DIFFERENT &&
+                         (!half_swap || (half_apart && half_near && r->field[PATRON__MF_BIRTH].level != PATRON__ML_EXACT &&
+                                         r->field[PATRON__MF_BIRTH].level != PATRON__ML_PARTIAL));
+        /* another given name as the household rule reads it: a whole name
+         * in the other field is a shared name, not another person's */
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
+        /* one building (street and number agree) and one last name */
+        int one_family_building = same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
+                                  (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);
         /* Given names that are not the same name written otherwise: one
          * shared token of several given names ("Irmgard Ilse" / "Ilse"), a
          * short form or variant (Ilse / Elisabeth, Conrad / Konrad), a
@@ -1060,7 +1294,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
          * they are two people: a variant is a name of its own for the
          * colleague or the stranger who bears it. */
         int first_weak = other_first || lf == PATRON__ML_PARTIAL || lf == PATRON__ML_VARIANT ||
-                         lf == PATRON__ML_PHONETIC;
+                         lf == PATRON__ML_PHONETIC ||
+                         /* alike only by their common beginning (Maria /
+                          * Marianne, Christa / Christine): Jaro-Winkler's
+                          * prefix, not a typo */
+                         (lf == PATRON__ML_SIMILAR && names_apart(a->first, b->first));
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
         /* an identifier that agrees, or differs by one typo (two digits
          * transposed), says who it is */
@@ -1078,7 +1316,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                 r->decision = PATRON__MATCH_REVIEW;
                 r->rule = PATRON__MATCH_RULE_OTHER_NAMES;
             }
-        } else if (other_first && !birth_agrees && !ident_agrees &&
+        } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
                    r->decision != PATRON__MATCH_DISTINCT && lf != PATRON__ML_SWAPPED &&
@@ -1089,12 +1327,10 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
-        } else if (other_first && !birth_agrees && !ident_agrees &&
+        } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
-                   (r->decision != PATRON__MATCH_DISTINCT ||
-                    (same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
-                     (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL)))) {
+                   (r->decision != PATRON__MATCH_DISTINCT || one_family_building)) {
             /* (a) a household: same address (or the household's mailbox or
              * phone), another given name, no agreeing birth date (an
              * agreeing one says it is one person after all; twins are the
@@ -1103,6 +1339,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * would call them distinct (one catalogue per household). */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+            /* ... but a household is one last name and other given names:
+             * where one record has no last name, that it is another person
+             * of one family is not known - a person looks (the rule still
+             * holds the pair back from MERGE) */
+            if (ll == PATRON__ML_MISSING)
+                r->decision = PATRON__MATCH_REVIEW;
         } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
             /* (c) one name and nothing else in common (a Packstation and
              * a missing mailbox beside a home; the only link of the batch's

@@ -9,12 +9,27 @@
  * peak memory <= 2 GB. */
 #include "csvload.h"
 
+/* Resident memory now, in MiB (Linux), or -1: the store's share of the
+ * peak is what is resident when the dedupe starts. */
+static double rss_mib(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = atof(line + 6);
+    if (fp)
+        fclose(fp);
+    return kib < 0 ? -1 : kib / 1024.0;
+}
+
 int main(int argc, char **argv)
 {
     patron_db *db;
     patron_pairs *p;
     long n, refused;
-    double t0, t_load, t_dedupe, c0, c_dedupe;
+    double t0, t_load, t_dedupe, c0, c_dedupe, rss0;
     size_t merges = 0;
     const char *out = getenv("BENCH_PAIRS");
     if (argc < 2) {
@@ -28,6 +43,7 @@ int main(int argc, char **argv)
     t_load = perf_now() - t0;
     if (n < 0)
         return 1;
+    rss0 = rss_mib();
     t0 = perf_now();
     c0 = perf_cpu();
     if (patron_db_dedupe(db, &p, PATRON_MATCH_FIELDS) != PATRON_OK) {
@@ -50,6 +66,7 @@ int main(int argc, char **argv)
     printf("pairs                 %zu (%zu merge, %zu review)\n", patron_pairs_count(p), merges,
            patron_pairs_count(p) - merges);
     printf("peak memory           %.0f MiB (target <= 2048 MiB), store included\n", perf_peak_mib());
+    printf("resident before       %.0f MiB (the loaded store, before patron_db_dedupe)\n", rss0);
     if (out) {
         FILE *fp = fopen(out, "w");
         if (!fp)

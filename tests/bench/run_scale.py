@@ -243,13 +243,17 @@ def main():
     say("  %d customers: Python exact keys %.2f s wall, %.2f s CPU, %s; patron dedupe %.2f s wall, "
         "%.2f s CPU, %s" % (r136, pw, pc, fmt_mb(pm), dw, dc, fmt_mb(dm)))
     say("  ratio patron / Python exact-key pass: %.2f wall, %.2f CPU (target <= 0.5)" % (dw / pw, dc / pc))
-    say("  %-10s %9s %9s %10s %12s %10s" % ("customers", "wall s", "CPU s", "peak RSS", "us/customer", "pairs"))
+    # CPU/wall: how many cores the run kept busy (2.0 on a free 2-core
+    # machine is all of it; on a loaded one it says little, hence the load)
+    say("  %-10s %9s %9s %8s %10s %12s %10s %6s" % ("customers", "wall s", "CPU s", "CPU/wall", "peak RSS",
+                                                 "us/customer", "pairs", "load"))
     points = []
     for n in SIZES:
         if n > a.max:
             break
         path, _, rows = generate(a.gen, a.cache, round(n / ROWS_PER_PERSON))
         outp = os.path.join(a.cache, "pairs.csv")
+        load = loadavg().split()[0]
         with open(outp, "wb") as fo:
             rc, w, c, m = run_measured([patron, "dedupe", path], stdout=fo)
         with open(outp, "rb") as fi:
@@ -258,7 +262,8 @@ def main():
             say("  %-10d patron dedupe failed (exit %d)" % (rows, rc))
             continue
         points.append((rows, w, c, m))
-        say("  %-10d %9.2f %9.2f %10s %12.2f %10d" % (rows, w, c, fmt_mb(m), w / rows * 1e6, pairs))
+        say("  %-10d %9.2f %9.2f %8.2f %10s %12.2f %10d %6s" % (rows, w, c, c / w, fmt_mb(m), w / rows * 1e6,
+                                                                pairs, load))
     if len(points) >= 2:
         (n0, w0, c0, m0), (n1, w1, c1, m1) = points[-2], points[-1]
         say("  growth %d -> %d customers (x%.2f): wall x%.2f, CPU x%.2f, memory x%.2f"

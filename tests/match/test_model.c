@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,122 @@ static void test_swapped_names_with_an_initial(void **state)
     assert_int_not_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
 }
 
+/* One whole name in the other field ("Schmidt Peter" / "Anna Schmidt"):
+ * the pair shares that name, written in the other field, beside a given
+ * name that differs; that is not the household pattern (one last name,
+ * another given name), so the household rule does not decide it.  An
+ * initial in the other field ("S." / "Schmidt") is too weak to count as a
+ * shared name: beside another given name at one address it stays a
+ * household. */
+static void test_half_swap_of_a_whole_name_is_no_household(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    b.first = "Schmidt";
+    b.last = "Peter";
+    b.email = NULL;
+    b.phone = NULL;
+    decide_tf(&anna, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_HOUSEHOLD);
+    assert_int_not_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+
+    /* Peter Schmidt / "S." Peter's wife Anna: an initial in the other
+     * field, another given name, one address: the household */
+    a.first = "Peter";
+    a.last = "Schmidt";
+    a.email = NULL;
+    a.phone = NULL;
+    b.first = "S.";
+    b.last = "Anna";
+    decide_tf(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_MERGE);
+}
+
+/* The household verdict says "another person of one family": one last
+ * name, another given name.  Where one record has no last name that is not
+ * known; the pair is shown for review (and still never merged). */
+static void test_household_needs_a_last_name(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.email = b.email = NULL;
+    a.phone = b.phone = NULL;
+    b.first = "Peter";
+    b.last = NULL;
+    decide_tf(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_MISSING);
+    assert_int_equal(r.decision, PATRON__MATCH_REVIEW);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    /* with the last name, the household */
+    b.last = anna.last;
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+}
+
+/* An initial's own mailbox may spell out the name it stands for: "J.
+ * Frank" with jens1960@ is Jens, not Johanna Frank of the same address
+ * (another given name: the household); with j.frank@, frank.j@ or
+ * johanna.f@ the initial fits Johanna as before. */
+static void test_initial_resolved_by_its_mailbox(void **state)
+{
+    patron__match_result r;
+    struct person jo = {"Johanna", "Frank", "Industriestra\xc3\x9f" "e 10", "34117", "Kassel",
+                        "frank.johanna@outlook.de", NULL, NULL, NULL};
+    struct person j = jo;
+    static const char *const fits[] = {"j.frank@gmx.de", "frank.j@gmx.de", "johanna.f1960@gmx.de",
+                                       "jo.frank@gmx.de", NULL};
+    (void)state;
+    j.first = "J.";
+    j.email = "jens1960@gmx.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    assert_int_not_equal(r.decision, PATRON__MATCH_MERGE);
+    decide_tf(&j, &jo, &r, NULL); /* either order */
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    for (int i = 0; fits[i]; i++) {
+        j.email = fits[i];
+        decide_tf(&jo, &j, &r, NULL);
+        assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_INITIAL);
+    }
+    /* two initials: the mailbox names Jens, the other side says nothing */
+    jo.first = "J.";
+    j.email = "jens1960@gmx.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_not_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    /* a role mailbox names no one */
+    jo.first = "Johanna";
+    j.email = "jobs@frank-bau.de";
+    decide_tf(&jo, &j, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_INITIAL);
+}
+
+/* A house number agrees only on the same street, and the same number on
+ * two streets is no evidence either way: not a second disagreement beside
+ * the street's (a person whose street was written otherwise, or replaced,
+ * keeps the number). */
+static void test_same_number_on_another_street_is_neutral(void **state)
+{
+    patron__match_result r1, r2;
+    struct person b = anna, c = anna;
+    (void)state;
+    b.street = "Goethestra\xc3\x9f" "e 5";
+    c.street = "Goethestra\xc3\x9f" "e 7";
+    decide_tf(&anna, &b, &r1, NULL);
+    decide_tf(&anna, &c, &r2, NULL);
+    assert_int_equal(r1.field[PATRON__MF_STREET].level, PATRON__ML_DIFFERENT);
+    assert_int_equal(r1.field[PATRON__MF_NUMBER].level, PATRON__ML_MISSING);
+    assert_true(r1.field[PATRON__MF_NUMBER].weight == 0.0);
+    assert_int_equal(r2.field[PATRON__MF_NUMBER].level, PATRON__ML_DIFFERENT);
+    assert_true(r2.field[PATRON__MF_NUMBER].weight < 0);
+    /* the neutral number never scores above the agreeing one */
+    assert_true(r1.score >= r2.score);
+}
+
 /* At one address, a given name that may be this one garbled beyond a typo
  * (Racxe / Rachel, "Ssha Un" / Shaun) is shown for review, not filed away
  * as a household and not merged (the household rule holds it back from
@@ -575,6 +692,184 @@ static void test_gender_pair_or_lost_letter(void **state)
     assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
 }
 
+/* A move (another town, another street) of one person with a full name
+ * only the two records hold, in a store whose given and last names are
+ * each common (a few percent of it): the name lifts to MERGE beside a
+ * person's own evidence - the same mobile, the same birth date, a mailbox
+ * that is more than the name - and to REVIEW at most beside a mailbox that
+ * only repeats the name (namesakes build the same one). */
+static void test_move_with_own_evidence(void **state)
+{
+    static const char *const names[][2] = {
+        { "Conrad", "Rademacher" }, { "Bettina", "Kaczmarek" }, { "J\xc3\xbcrgen", "Wei\xc3\x9f" }, { "Ilse", "Oberl\xc3\xa4nder" },
+    };
+    struct name_freq fr = { 8000, 90, 150, 2 };
+    patron__match_config cfg;
+    (void)state;
+    patron__match_config_default(&cfg);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        patron__match_result r;
+        char built[64], other[64], digits[64];
+        struct person home = { names[i][0], names[i][1], "Marienstra\xc3\x9f" "e 12", "45138", "Essen", NULL,
+                               "0171 2345678", NULL, NULL };
+        struct person moved = { names[i][0], names[i][1], "Am Anger 7", "87435", "Kempten", NULL, NULL, NULL, NULL };
+        patron__match_rec rec;
+        /* the mailboxes as their owner builds them: from the normalised name */
+        norm(&rec, &home);
+        snprintf(built, sizeof built, "%s.%s@web.de", rec.first, rec.last);
+        snprintf(other, sizeof other, "%c%s@gmx.net", rec.first[0], rec.last);
+        snprintf(digits, sizeof digits, "%s%s71@web.de", rec.first, rec.last);
+        patron__match_rec_free(&rec);
+        home.email = built;
+
+        /* the same mobile, no mailbox given */
+        moved.phone = "+49 171 2345678";
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
+        assert_int_equal(r.rule, 0);
+        /* ... and a new mailbox beside it: two changes at once, a person
+         * looks (a differing mailbox is strong evidence of namesakes) */
+        moved.email = other;
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_REVIEW);
+        moved.email = NULL;
+        /* no mailbox, no phone, the same birth date */
+        home.birth = moved.birth = "1961-03-14";
+        moved.email = moved.phone = NULL;
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
+        home.birth = moved.birth = NULL;
+        /* the same mailbox with more than the name in it */
+        home.email = moved.email = digits;
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
+        /* the same mailbox that is the name and nothing else: the name
+         * twice, not a person's own evidence */
+        home.email = moved.email = built;
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_REVIEW);
+        assert_true(r.score < cfg.merge_score);
+        /* ... and with the mobile beside it, MERGE again */
+        home.phone = moved.phone = "0171 2345678";
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
+        /* a full name many hold (twenty Thomas Müllers) gains nothing from
+         * its rarity: the name-built mailbox alone keeps it from MERGE */
+        home.phone = moved.phone = NULL;
+        fr.full = 20;
+        assert_int_not_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
+        fr.full = 2;
+    }
+}
+
+/* The female form of a male given name is another person, however the
+ * language forms it: at one address a household, never a typo. */
+static void test_gender_forms(void **state)
+{
+    static const char *const pairs[][2] = {
+        { "Peter", "Petra" }, { "Stefan", "Stefanie" }, { "Ulrich", "Ulrike" }, { "Julius", "Julia" },
+        { "Mario", "Maria" }, { "Josef", "Josefine" }, { "Christian", "Christiane" }, { "Michael", "Michaela" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        patron__match_result r;
+        struct person a = anna, b = anna;
+        a.first = pairs[i][0];
+        b.first = pairs[i][1];
+        b.email = NULL;
+        assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+        assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+        assert_int_equal(decide_tf(&b, &a, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    }
+    /* typing errors stay typing errors */
+    {
+        static const char *const typos[][2] = { { "Stefan", "Stefna" }, { "Petra", "Petar" }, { "Maria", "Marai" } };
+        for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+            patron__match_result r;
+            struct person a = anna, b = anna;
+            a.first = typos[i][0];
+            b.first = typos[i][1];
+            assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+            assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SIMILAR);
+        }
+    }
+}
+
+/* A half swap whose shared name is only alike (Peters in one record's last
+ * name, Peter in the other's given name) and whose other two names are
+ * clearly apart shares no name: at one address with one landline it is
+ * never MERGE (rule other_names), nor are colleagues of that pattern. */
+static void test_half_swap_of_an_alike_name_is_two_people(void **state)
+{
+    static const struct {
+        const char *f1, *l1, *f2, *l2;
+    } cases[] = {
+        { "Angelika", "Peters", "Meyer", "Peter" },
+        { "Christian", "G\xc3\xbcnther", "Meyer", "G\xc3\xbcnter" },
+        { "Nicole", "Peters", "Peter", "Bergmann" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        patron__match_result r;
+        struct person a = anna, b = anna;
+        a.first = cases[i].f1;
+        a.last = cases[i].l1;
+        b.first = cases[i].f2;
+        b.last = cases[i].l2;
+        a.email = b.email = NULL;
+        assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+        a.company = b.company = "Elektro Fischer OG";
+        a.email = b.email = "service@fischer-elektro.at";
+        assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    }
+}
+
+/* ... while a typo of the name in the other field (Pulford / "Pulfrd",
+ * Pascoe / "Pasceo": a letter lost or two letters turned) is the one name
+ * garbled, not a surname formed from a given name: the pair is left to its
+ * evidence, as a half swap of the exact name is.  Frank / Franz (another
+ * last letter) is a given name beside a surname: two people. */
+static void test_half_swap_of_a_typo_is_one_name(void **state)
+{
+    static const struct {
+        const char *f1, *l1, *f2, *l2;
+    } typos[] = {
+        { "Victoria", "Pulford", "Pulfrd", "Cassandra" },
+        { "Samantha", "Pascoe", "Pasceo", "William" },
+    };
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.email = b.email = NULL;
+    a.phone = b.phone = NULL;
+    for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+        a.first = typos[i].f1;
+        a.last = typos[i].l1;
+        b.first = typos[i].f2;
+        b.last = typos[i].l2;
+        decide_tf(&a, &b, &r, NULL);
+        assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+        assert_int_not_equal(r.rule, PATRON__MATCH_RULE_OTHER_NAMES);
+        assert_int_not_equal(r.decision, PATRON__MATCH_HOUSEHOLD);
+    }
+    a.first = "Maria";
+    a.last = "Frank";
+    b.first = "Franz";
+    b.last = "Jan\xc3\x9f" "en";
+    assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
+/* Given names alike only by their beginning (Maria / Marianne, Christa /
+ * Christine) under two other last names are two people: strangers at one
+ * Packstation are never MERGE. */
+static void test_prefix_alike_given_names_are_other_names(void **state)
+{
+    static const char *const firsts[][2] = { { "Maria", "Marianne" }, { "Christa", "Christine" }, { "Hanna", "Hannelore" } };
+    (void)state;
+    for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+        patron__match_result r;
+        struct person a = { firsts[i][0], "Zbinden", "Packstation 855", "83022", "Rosenheim", NULL, NULL, NULL, NULL };
+        struct person b = { firsts[i][1], "Gr\xc3\xbcnwald", "Packstation 855", "83022", "Rosenheim", NULL, NULL, NULL, NULL };
+        assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+        b.phone = a.phone = "0171 9988776"; /* even with one phone */
+        assert_int_not_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    }
+}
+
 /* The batch's rare-name key: given names and last name, none for initials
  * or in email-only mode. */
 static void test_rare_name_key(void **state)
@@ -663,6 +958,10 @@ int main(void)
         cmocka_unit_test(test_packstation_is_no_move),
         cmocka_unit_test(test_rule_other_names_variant_and_phonetic),
         cmocka_unit_test(test_swapped_names_with_an_initial),
+        cmocka_unit_test(test_half_swap_of_a_whole_name_is_no_household),
+        cmocka_unit_test(test_same_number_on_another_street_is_neutral),
+        cmocka_unit_test(test_household_needs_a_last_name),
+        cmocka_unit_test(test_initial_resolved_by_its_mailbox),
         cmocka_unit_test(test_garbled_given_name_is_review_not_household),
         cmocka_unit_test(test_identifier_typo_agrees),
         cmocka_unit_test(test_role_mailbox_is_no_personal_evidence),
@@ -670,6 +969,11 @@ int main(void)
         cmocka_unit_test(test_rule_name_only),
         cmocka_unit_test(test_registered_at_work),
         cmocka_unit_test(test_gender_pair_or_lost_letter),
+        cmocka_unit_test(test_move_with_own_evidence),
+        cmocka_unit_test(test_gender_forms),
+        cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
+        cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
+        cmocka_unit_test(test_prefix_alike_given_names_are_other_names),
         cmocka_unit_test(test_rare_name_key),
         cmocka_unit_test(test_model_text_round_trip),
     };
