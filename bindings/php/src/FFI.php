@@ -47,7 +47,7 @@ final class FFI
     public const E_LOCKED = -12;
 
     /** The version of patron_store_ops the declarations below describe. */
-    public const STORE_VERSION = 5;
+    public const STORE_VERSION = 6;
 
     private function __construct()
     {
@@ -358,6 +358,8 @@ typedef struct patron_store_ops {
     int (*begin_read)(void *ctx);
     int (*journal_rewrite)(void *ctx, int64_t id, const char *payload);
     int (*purge)(void *ctx);
+    int (*prefetch)(void *ctx, const patron_key *keys, size_t n_keys, const char *const *numbers,
+                    size_t n_numbers, size_t n_inserts);
 } patron_store_ops;
 int patron_store_ops_init(patron_store_ops *ops, unsigned version);
 
@@ -419,6 +421,9 @@ void patron_db_close(patron_db *db);
 const char *patron_db_errmsg(const patron_db *db);
 int patron_db_set_number_format(patron_db *db, const char *prefix, unsigned width);
 int patron_db_create(patron_db *db, patron_customer *c);
+typedef void (*patron_refused_fn)(void *payload, size_t index, int status, const char *message);
+int patron_db_create_many(patron_db *db, size_t *created_out, patron_customer *const *cs, size_t n,
+                          patron_refused_fn refused, void *payload);
 int patron_db_load(patron_db *db, patron_customer **out, int64_t id);
 int patron_db_find(patron_db *db, patron_customer **out, int kind, const char *key);
 int patron_db_lookup(patron_db *db, int64_t *ids_out, size_t *n_out, size_t cap, int kind, const char *key);

@@ -43,7 +43,7 @@ E_RANGE = -11
 E_LOCKED = -12
 
 #: The version of patron_store_ops that STORE_CALLBACKS below describes.
-PATRON_STORE_VERSION = 5
+PATRON_STORE_VERSION = 6
 FILTER_ANY = -1
 
 
@@ -122,6 +122,9 @@ STORE_CALLBACKS: List[Tuple[str, Any]] = [
     # version 5: erasure of personal data
     ("journal_rewrite", CFUNCTYPE(c_int, c_void_p, c_int64, c_char_p)),
     ("purge", CFUNCTYPE(c_int, c_void_p)),
+    # version 6: the batched creates' hint (a Python store leaves it NULL)
+    ("prefetch", CFUNCTYPE(c_int, c_void_p, POINTER(patron_key), c_size_t, POINTER(c_char_p), c_size_t,
+                           c_size_t)),
 ]
 CALLBACK_TYPES: Dict[str, Any] = dict(STORE_CALLBACKS)
 
