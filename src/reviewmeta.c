@@ -738,27 +738,8 @@ bool patron__review_sup_pair(const patron__review_sup *s, int64_t a, const patro
 
 /* ---- marks for incremental scans -------------------------------------------- */
 
-/* Only once the queue had its first (full) scan: before it, marks would
- * say nothing and cost a meta entry per customer of an import. */
-patron_status patron__review_touch(patron_db *db, int64_t id)
-{
-    char key[64];
-    if (!patron__st_has(db, PATRON__CAP_META) || id <= 0)
-        return PATRON_OK;
-    if (!db->review_scanned) {
-        char *text = NULL;
-        patron_status st = patron__meta_text(db, &text, PATRON__REVIEW_SCANNED);
-        patron__free(text);
-        if (st == PATRON_E_NOT_FOUND)
-            return PATRON_OK;
-        if (st)
-            return st;
-        db->review_scanned = true;
-    }
-    patron__review_key(key, sizeof key, PATRON__REVIEW_DIRTY, id);
-    return patron__st_meta_put(db, key, "1");
-}
-
+/* Marks are on once the queue had its first (full) scan: before it, marks
+ * would say nothing and cost a meta entry per customer of an import. */
 patron_status patron__review_marks_on(patron_db *db, bool *on)
 {
     *on = false;
@@ -776,6 +757,19 @@ patron_status patron__review_marks_on(patron_db *db, bool *on)
     }
     *on = true;
     return PATRON_OK;
+}
+
+patron_status patron__review_touch(patron_db *db, int64_t id)
+{
+    char key[64];
+    bool on;
+    patron_status st;
+    if (id <= 0)
+        return PATRON_OK;
+    if ((st = patron__review_marks_on(db, &on)) != 0 || !on)
+        return st;
+    patron__review_key(key, sizeof key, PATRON__REVIEW_DIRTY, id);
+    return patron__st_meta_put(db, key, "1");
 }
 
 /* ---- undo of a queue merge -------------------------------------------------- */

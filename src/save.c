@@ -339,27 +339,17 @@ static bool row_refusal(patron_status st)
     return st == PATRON_E_INVALID || st == PATRON_E_EXISTS || st == PATRON_E_STATE;
 }
 
-static int cmp_ptr(const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t) * (patron_customer *const *)a, y = (uintptr_t) * (patron_customer *const *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* A record given twice would be created twice (its copy is taken before
  * either is saved): refuse the call. */
 static patron_status distinct_records(patron_db *db, patron_customer *const *cs, size_t n)
 {
-    patron_customer **sorted = patron__malloc(n * sizeof *sorted);
-    patron_status st = PATRON_OK;
-    if (!sorted)
+    switch (patron__ptrs_twice((void *const *)cs, n)) {
+    case -1:
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-    memcpy(sorted, cs, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_ptr);
-    for (size_t i = 1; i < n && !st; i++)
-        if (sorted[i] && sorted[i] == sorted[i - 1])
-            st = patron__db_error(db, PATRON_E_INVALID, "the same customer record is given twice");
-    patron__free(sorted);
-    return st;
+    case 1:
+        return patron__db_error(db, PATRON_E_INVALID, "the same customer record is given twice");
+    }
+    return PATRON_OK;
 }
 
 typedef struct many_row {

@@ -49,6 +49,28 @@ int patron__cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return (x > y) - (x < y);
+}
+
+int patron__ptrs_twice(void *const *p, size_t n)
+{
+    void **sorted;
+    int twice = 0;
+    if (n < 2)
+        return 0;
+    if (!(sorted = patron__malloc(n * sizeof *sorted)))
+        return -1;
+    memcpy(sorted, p, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_ptr);
+    for (size_t i = 1; i < n && !twice; i++)
+        twice = sorted[i] && sorted[i] == sorted[i - 1];
+    patron__free(sorted);
+    return twice;
+}
+
 void patron__idvec_sort_unique(patron__idvec *iv)
 {
     size_t w = 0;

@@ -79,6 +79,10 @@ int patron__idpage_emit(void *page, int64_t id);
 /* qsort comparator for int64_t. */
 int patron__cmp_i64(const void *a, const void *b);
 
+/* Whether a non-NULL pointer stands twice among p[0..n-1] (sorted copy):
+ * 1 twice, 0 not, -1 out of memory. */
+int patron__ptrs_twice(void *const *p, size_t n);
+
 /* ---- util.c, util.h: hashing (64 bits, for in-memory tables only) ----- */
 /* Of n bytes. */
 uint64_t patron__hash_bytes(const void *p, size_t n);
