@@ -181,38 +181,83 @@ static void *norm_thread(void *arg)
 
 static int nthreads(void);
 
+/* Run fn on jobs[0..nj-1] (each `size` bytes), nj <= MAX_THREADS: job 0 on
+ * this thread, the others on their own; a job whose thread could not start
+ * runs here afterwards. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int nj)
+{
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, fn, (char *)jobs + (size_t)t * size) != 0)
+            break;
+        started = t;
+    }
+    fn(jobs);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = started + 1; t < nj; t++)
+        fn((char *)jobs + (size_t)t * size);
+}
+
+/* Room in b for `more` records (recs, ids, koff).  false: out of memory,
+ * b unchanged in size. */
+static bool grow_recs(batch *b, size_t more)
+{
+    size_t nc = b->cap ? b->cap : CHUNK;
+    patron__match_rec *nr;
+    int64_t *ni;
+    uint32_t *no;
+    if (b->n + more <= b->cap)
+        return true;
+    while (nc < b->n + more)
+        nc *= 2;
+    nr = patron__realloc(b->recs, nc * sizeof *nr);
+    if (nr)
+        b->recs = nr;
+    ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
+    if (ni)
+        b->ids = ni;
+    no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
+    if (no)
+        b->koff = no;
+    if (!nr || !ni || !no)
+        return false;
+    if (b->cap == 0)
+        b->koff[0] = 0;
+    b->cap = nc;
+    return true;
+}
+
+/* Room in b->khash (capacity *cap) for `keys` more key hashes; allocated
+ * even when no record so far has a key: b->khash + offset on a NULL pointer
+ * is undefined behaviour, zero offset included.  false: out of memory. */
+static bool grow_khash(batch *b, size_t *cap, size_t keys)
+{
+    size_t nc = *cap ? *cap : 65536;
+    uint64_t *nh;
+    if (b->khash && b->koff[b->n] + keys <= *cap)
+        return true;
+    while (nc < b->koff[b->n] + keys)
+        nc *= 2;
+    if (!(nh = patron__realloc(b->khash, nc * sizeof *nh)))
+        return false;
+    b->khash = nh;
+    *cap = nc;
+    return true;
+}
+
 /* Normalise the chunk's records into b (in parallel), then append their
  * keys (in order).  PATRON_E_NOMEM, or PATRON_E_RANGE for too many. */
 static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids, size_t n, uint64_t *kh,
                                  uint8_t *nk, size_t *khash_cap)
 {
     nchunk jobs[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int nj = nthreads(), started = 0;
+    int nj = nthreads();
     size_t need = 0;
     bool oom = false;
-    if (b->n + n > b->cap) {
-        size_t nc = b->cap ? b->cap : CHUNK;
-        patron__match_rec *nr;
-        int64_t *ni;
-        uint32_t *no;
-        while (nc < b->n + n)
-            nc *= 2;
-        nr = patron__realloc(b->recs, nc * sizeof *nr);
-        if (nr)
-            b->recs = nr;
-        ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
-        if (ni)
-            b->ids = ni;
-        no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
-        if (no)
-            b->koff = no;
-        if (!nr || !ni || !no)
-            return PATRON_E_NOMEM;
-        if (b->cap == 0)
-            b->koff[0] = 0;
-        b->cap = nc;
-    }
+    if (!grow_recs(b, n))
+        return PATRON_E_NOMEM;
     if (b->n + n >= UINT32_MAX)
         return PATRON_E_RANGE;
     for (int t = 0; t < nj; t++) {
@@ -225,35 +270,13 @@ static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids,
         jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
         jobs[t].oom = false;
     }
-    for (int t = 1; t < nj; t++) {
-        if (pthread_create(&th[t], NULL, norm_thread, &jobs[t]) != 0)
-            break;
-        started = t;
-    }
-    norm_thread(&jobs[0]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nj; t++)
-        norm_thread(&jobs[t]);
+    run_jobs(norm_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
     for (size_t i = 0; i < n; i++)
         need += nk[i];
-    /* allocated even when no record so far has a key: b->khash + offset
-     * on a NULL pointer is undefined behaviour, zero offset included */
-    if (!oom && (!b->khash || b->koff[b->n] + need > *khash_cap)) {
-        size_t nc = *khash_cap ? *khash_cap : 65536;
-        uint64_t *nh;
-        while (nc < b->koff[b->n] + need)
-            nc *= 2;
-        nh = patron__realloc(b->khash, nc * sizeof *nh);
-        if (nh) {
-            b->khash = nh;
-            *khash_cap = nc;
-        } else {
-            oom = true;
-        }
-    }
+    if (!oom && !grow_khash(b, khash_cap, need))
+        oom = true;
     if (oom) {
         for (size_t i = 0; i < n; i++)
             patron__match_rec_free(&b->recs[b->n + i]);
@@ -1290,8 +1313,6 @@ static void trim(batch *b)
 
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
-    pthread_t th[MAX_THREADS];
-    int started = 0;
     uint32_t *kslot = NULL;
     entry *x = NULL;
     size_t nx = 0;
@@ -1317,16 +1338,7 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
         jobs[t].from = from;
         jobs[t].to = to > from ? to : from;
     }
-    for (int t = 1; t < nj; t++) {
-        if (pthread_create(&th[t], NULL, pair_thread, &jobs[t]) != 0)
-            break;
-        started = t;
-    }
-    pair_thread(&jobs[0]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nj; t++) /* threads that could not start: here */
-        pair_thread(&jobs[t]);
+    run_jobs(pair_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         if (jobs[t].oom)
             return PATRON_E_NOMEM;
@@ -1983,48 +1995,14 @@ static void *add_thread(void *arg)
 /* Room in b->b for `more` records and `keys` more key hashes. */
 static bool batch_room(patron_batch *b, size_t more, size_t keys)
 {
-    batch *x = &b->b;
-    if (x->n + more > x->cap) {
-        size_t nc = x->cap ? x->cap : CHUNK;
-        patron__match_rec *nr;
-        int64_t *ni;
-        uint32_t *no;
-        while (nc < x->n + more)
-            nc *= 2;
-        nr = patron__realloc(x->recs, nc * sizeof *nr);
-        if (nr)
-            x->recs = nr;
-        ni = nr ? patron__realloc(x->ids, nc * sizeof *ni) : NULL;
-        if (ni)
-            x->ids = ni;
-        no = ni ? patron__realloc(x->koff, (nc + 1) * sizeof *no) : NULL;
-        if (no)
-            x->koff = no;
-        if (!nr || !ni || !no)
-            return false;
-        if (x->cap == 0)
-            x->koff[0] = 0;
-        x->cap = nc;
-    }
-    if (!x->khash || x->koff[x->n] + keys > b->khash_cap) {
-        size_t nc = b->khash_cap ? b->khash_cap : 65536;
-        uint64_t *nh;
-        while (nc < x->koff[x->n] + keys)
-            nc *= 2;
-        if (!(nh = patron__realloc(x->khash, nc * sizeof *nh)))
-            return false;
-        x->khash = nh;
-        b->khash_cap = nc;
-    }
-    return true;
+    return grow_recs(&b->b, more) && grow_khash(&b->b, &b->khash_cap, keys);
 }
 
 /* Customers [0, n) of one part (n <= CHUNK). */
 static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
 {
     addjob jobs[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int nj = nthreads(), started = 0;
+    int nj = nthreads();
     size_t keys = 0;
     bool oom = false;
     patron_status st = PATRON_OK;
@@ -2037,16 +2015,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
         jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
         jobs[t].oom = false;
     }
-    for (int t = 1; t < nj; t++) {
-        if (pthread_create(&th[t], NULL, add_thread, &jobs[t]) != 0)
-            break;
-        started = t;
-    }
-    add_thread(&jobs[0]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
-    for (int t = started + 1; t < nj; t++)
-        add_thread(&jobs[t]);
+    run_jobs(add_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
     for (size_t i = 0; i < n; i++)
@@ -2099,12 +2068,6 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
     return st;
 }
 
-static int cmp_ptr(const void *x, const void *y)
-{
-    uintptr_t a = (uintptr_t) * (patron_customer *const *)x, b = (uintptr_t) * (patron_customer *const *)y;
-    return (a > b) - (a < b);
-}
-
 patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
 {
     patron_status st;
@@ -2117,18 +2080,11 @@ patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, 
                                                        "the batch failed before (out of memory)");
     /* given twice (read by two threads at once; the second would be
      * refused as saved before): refused as a whole */
-    if (n > 1) {
-        patron_customer **sorted = patron__malloc(n * sizeof *sorted);
-        bool twice = false;
-        if (!sorted)
-            return batch_error(b, PATRON_E_NOMEM, "out of memory");
-        memcpy(sorted, c, n * sizeof *sorted);
-        qsort(sorted, n, sizeof *sorted, cmp_ptr);
-        for (size_t i = 1; i < n && !twice; i++)
-            twice = sorted[i] && sorted[i] == sorted[i - 1];
-        patron__free(sorted);
-        if (twice)
-            return batch_error(b, PATRON_E_INVALID, "the same customer is given twice");
+    switch (patron__ptrs_twice((void *const *)c, n)) {
+    case -1:
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    case 1:
+        return batch_error(b, PATRON_E_INVALID, "the same customer is given twice");
     }
     /* the ones added singly before come first */
     if ((st = batch_flush(b)) != 0)
