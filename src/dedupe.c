@@ -22,6 +22,10 @@
 #include "patron/batch.h"
 
 #define MAX_THREADS 8
+/* Fewer records than this per thread are done on fewer threads: starting a
+ * thread costs more than normalising or pairing a few thousand records, and
+ * a small run then calls the caller's allocator from one thread only. */
+#define PER_THREAD_MIN 4096 /* patron.h (allocator hook) names twice this */
 /* Up to this many entries are sorted by insertion, not by radix. */
 
 typedef struct entry {
@@ -181,6 +185,15 @@ static void *norm_thread(void *arg)
 
 static int nthreads(void);
 
+/* Threads for n records: all cores, but at least PER_THREAD_MIN records
+ * each. */
+static int threads_for(size_t n)
+{
+    int nj = nthreads();
+    size_t most = n / PER_THREAD_MIN;
+    return most < 1 ? 1 : (most < (size_t)nj ? (int)most : nj);
+}
+
 /* Run fn on jobs[0..nj-1] (each `size` bytes), nj <= MAX_THREADS: job 0 on
  * this thread, the others on their own; a job whose thread could not start
  * runs here afterwards. */
@@ -253,7 +266,7 @@ static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids,
                                  uint8_t *nk, size_t *khash_cap)
 {
     nchunk jobs[MAX_THREADS];
-    int nj = nthreads();
+    int nj = threads_for(n);
     size_t need = 0;
     bool oom = false;
     if (!grow_recs(b, n))
@@ -1313,6 +1326,7 @@ static void trim(batch *b)
 
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
+    int use;
     uint32_t *kslot = NULL;
     entry *x = NULL;
     size_t nx = 0;
@@ -1327,9 +1341,15 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     patron__free(x);
     if (!ok)
         return PATRON_E_NOMEM;
-    /* split the entries into nj ranges on block starts */
-    for (int t = 0; t < nj; t++) {
-        size_t from = b->nent * (size_t)t / (size_t)nj, to = b->nent * (size_t)(t + 1) / (size_t)nj;
+    /* split the entries into `use` ranges on block starts; jobs from `use`
+     * to nj stay empty */
+    use = threads_for(b->n) < nj ? threads_for(b->n) : nj;
+    for (int t = use; t < nj; t++) {
+        jobs[t].b = b;
+        jobs[t].from = jobs[t].to = b->nent;
+    }
+    for (int t = 0; t < use; t++) {
+        size_t from = b->nent * (size_t)t / (size_t)use, to = b->nent * (size_t)(t + 1) / (size_t)use;
         while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
             from++;
         while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
@@ -1338,7 +1358,7 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
         jobs[t].from = from;
         jobs[t].to = to > from ? to : from;
     }
-    run_jobs(pair_thread, jobs, sizeof *jobs, nj);
+    run_jobs(pair_thread, jobs, sizeof *jobs, use);
     for (int t = 0; t < nj; t++)
         if (jobs[t].oom)
             return PATRON_E_NOMEM;
@@ -2002,12 +2022,10 @@ static bool batch_room(patron_batch *b, size_t more, size_t keys)
 static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
 {
     addjob jobs[MAX_THREADS];
-    int nj = nthreads();
+    int nj = threads_for(n);
     size_t keys = 0;
     bool oom = false;
     patron_status st = PATRON_OK;
-    if ((size_t)nj > n)
-        nj = (int)n;
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
         jobs[t].c = c;

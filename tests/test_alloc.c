@@ -7,6 +7,7 @@
  * with PATRON_E_NOMEM or succeeds with the result of a run without failure,
  * the store is as before (or as after), nothing leaks; the number of
  * allocation points of each is printed. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -50,6 +52,33 @@ typedef struct counting {
 static counting A;     /* the allocator under test */
 static counting OTHER; /* a second one, to switch to */
 
+/* The hook is called from several threads at once (dedupe on a large store
+ * normalises and pairs on all cores, patron.h says so): one lock for the
+ * counts, as a host's own counting allocator would need. */
+static pthread_mutex_t LOCK = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t SEEN[8]; /* threads that called the hook since see_threads() */
+static int NSEEN = -1;    /* -1: not watching */
+
+static void see_threads(void)
+{
+    pthread_mutex_lock(&LOCK);
+    NSEEN = 0;
+    pthread_mutex_unlock(&LOCK);
+}
+
+/* under LOCK */
+static void seen(void)
+{
+    pthread_t me = pthread_self();
+    if (NSEEN < 0)
+        return;
+    for (int i = 0; i < NSEEN; i++)
+        if (pthread_equal(SEEN[i], me))
+            return;
+    if (NSEEN < 8)
+        SEEN[NSEEN++] = me;
+}
+
 static bool should_fail(counting *a)
 {
     if (a->paused)
@@ -72,7 +101,7 @@ static hdr *check_block(void *p)
     return h;
 }
 
-static void *c_malloc(size_t size, void *opaque)
+static void *c_malloc_locked(size_t size, void *opaque)
 {
     counting *a = opaque;
     hdr *h;
@@ -92,7 +121,7 @@ static void *c_malloc(size_t size, void *opaque)
     return h + 1;
 }
 
-static void *c_realloc(void *p, size_t size, void *opaque)
+static void *c_realloc_locked(void *p, size_t size, void *opaque)
 {
     counting *a = opaque;
     hdr *h, *n;
@@ -101,7 +130,7 @@ static void *c_realloc(void *p, size_t size, void *opaque)
         return NULL;
     }
     if (!p)
-        return c_malloc(size, opaque);
+        return c_malloc_locked(size, opaque);
     h = check_block(p);
     if (should_fail(a))
         return NULL; /* p stays valid */
@@ -113,7 +142,7 @@ static void *c_realloc(void *p, size_t size, void *opaque)
     return n + 1;
 }
 
-static void c_free(void *p, void *opaque)
+static void c_free_locked(void *p, void *opaque)
 {
     counting *a = opaque;
     hdr *h;
@@ -128,6 +157,33 @@ static void c_free(void *p, void *opaque)
     a->live--;
     a->frees++;
     free(h);
+}
+
+static void *c_malloc(size_t size, void *opaque)
+{
+    void *p;
+    pthread_mutex_lock(&LOCK);
+    seen();
+    p = c_malloc_locked(size, opaque);
+    pthread_mutex_unlock(&LOCK);
+    return p;
+}
+
+static void *c_realloc(void *p, size_t size, void *opaque)
+{
+    void *n;
+    pthread_mutex_lock(&LOCK);
+    seen();
+    n = c_realloc_locked(p, size, opaque);
+    pthread_mutex_unlock(&LOCK);
+    return n;
+}
+
+static void c_free(void *p, void *opaque)
+{
+    pthread_mutex_lock(&LOCK);
+    c_free_locked(p, opaque);
+    pthread_mutex_unlock(&LOCK);
 }
 
 static const patron_allocator HOOK = { c_malloc, c_realloc, c_free, &A };
@@ -1058,6 +1114,85 @@ static void test_oom_dedupe(void **state)
         assert_true(sweep_read(&ops[i]) > 0);
 }
 
+/* Dedupe of a store large enough for worker threads (normalising and pairing
+ * on all cores): every allocation goes through the hook (none comes back
+ * with a foreign opaque, none is left), the result is the same each time,
+ * and failing an allocation part-way (once, or from there on) gives
+ * PATRON_E_NOMEM or that result, without a leak.  On a one-core machine
+ * the same runs are made on one thread. */
+static void test_hook_from_threads(void **state)
+{
+    static const char *first[] = { "Jürgen", "Sabine", "Thomas", "Petra", "Anna", "Lukas", "Marie", "Felix" };
+    static const char *last[] = { "Müller", "Schulz", "Wagner", "Becker", "Hoffmann", "Schäfer", "Koch" };
+    enum { PEOPLE = 9000 }; /* 12 000 records: two threads at least, where there are two cores */
+    test_backend tb;
+    patron_db *db;
+    patron_pairs *p;
+    size_t want;
+    long base, clean;
+    int nomem = 0, threads;
+    (void)state;
+    A.paused = true;
+    assert_int_equal(tb_open(&tb, "memory"), 0);
+    db = tb_db(&tb);
+    assert_non_null(db);
+    for (int i = 0; i < PEOPLE; i++) {
+        char mail[64], street[32], num[16], plz[8];
+        snprintf(mail, sizeof mail, "p%d@example.de", i);
+        snprintf(street, sizeof street, "Weg %d", i % 500);
+        snprintf(num, sizeof num, "%d", i % 97 + 1);
+        snprintf(plz, sizeof plz, "%05d", 10000 + i % 800);
+        fx_add(db, first[i % 8], last[i / 8 % 7], mail, street, num, plz, "Berlin");
+        if (i % 3 == 0) /* a second account of every third person */
+            fx_add(db, first[i % 8], last[i / 8 % 7], mail, street, num, plz, "Berlin");
+    }
+    A.paused = false;
+    base = A.live;
+    A.bad_opaque = 0;
+    arm(0, false);
+    p = NULL;
+    see_threads();
+    assert_int_equal(patron_db_dedupe(db, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    clean = A.calls;
+    disarm();
+    pthread_mutex_lock(&LOCK);
+    threads = NSEEN;
+    NSEEN = -1;
+    pthread_mutex_unlock(&LOCK);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+        assert_true(threads > 1); /* else this test tests nothing it claims */
+    want = patron_pairs_count(p);
+    assert_true(want >= PEOPLE / 3);
+    PAUSED(patron_pairs_free(p));
+    assert_int_equal(A.live, base);
+    assert_int_equal(A.bad_opaque, 0);
+    for (int sticky = 0; sticky < 2; sticky++)
+        for (long k = 1; k <= 8; k++) {
+            patron_status st;
+            p = (patron_pairs *)&p;
+            arm(clean * k / 9 + 1, sticky != 0);
+            st = patron_db_dedupe(db, &p, PATRON_MATCH_FIELDS);
+            disarm();
+            if (st == PATRON_OK) {
+                assert_int_equal(patron_pairs_count(p), want);
+                PAUSED(patron_pairs_free(p));
+            } else {
+                assert_int_equal(st, PATRON_E_NOMEM);
+                assert_null(p);
+                nomem++;
+            }
+            if (A.live != base)
+                fail_msg("dedupe of %d records, allocation %ld of %ld failing%s: %ld blocks leaked", PEOPLE,
+                         clean * k / 9 + 1, clean, sticky ? " (and all later)" : "", A.live - base);
+        }
+    assert_true(nomem >= 8); /* every sticky failure at least */
+    print_message("dedupe on %d threads   %ld allocation calls, %d clean failures\n", threads, clean, nomem);
+    A.paused = true;
+    patron_db_close(db);
+    tb_close(&tb);
+    A.paused = false;
+}
+
 /* The review page (issue 12, point 8): with the queue scanned (unfailed),
  * every allocation of patron_db_review_html() failed in turn (once, then
  * from there on) gives PATRON_E_NOMEM with *out NULL, or the very page of
@@ -1332,6 +1467,7 @@ int main(void)
             cmocka_unit_test_teardown(test_oom_every_step_from_then_on, check_clean),
             cmocka_unit_test_teardown(test_oom_match, check_clean),
             cmocka_unit_test_teardown(test_oom_dedupe, check_clean),
+            cmocka_unit_test_teardown(test_hook_from_threads, check_clean),
             cmocka_unit_test_teardown(test_oom_review_html, check_clean),
             cmocka_unit_test_teardown(test_oom_merge, check_clean),
             cmocka_unit_test_teardown(test_oom_undo, check_clean),

@@ -170,6 +170,12 @@ typedef struct patron_allocator {
  *         PATRON_E_STATE if memory from the current allocator is still in use
  *         (set the hook before creating any object).
  * Not thread-safe: call it once, at start-up.
+ *
+ * The functions themselves must be thread-safe: patron_db_dedupe() and
+ * patron_batch (patron/batch.h) normalise and pair a large set (8 192
+ * records or more) on worker threads, which allocate and free through the
+ * hook at the same time.  Smaller sets, and every other call, allocate on
+ * the calling thread only.
  */
 PATRON_API patron_status patron_set_allocator(const patron_allocator *alloc);
 
