@@ -174,11 +174,18 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   not a typo (pulford / pulfrd): FEBRL3 F1 0.98996 -> 0.9903, FEBRL4 R
 #   0.9800 -> 0.9802; the German sets (incl. h/mlife's held-out generator,
 #   seeds 1-3) unchanged.
+#   and the same given name under another last name is MERGE only at one
+#   home few customers hold or beside evidence of the person's own (rule
+#   name_change: neighbours, colleagues at their firm's address, strangers
+#   at one Packstation are REVIEW):
+#   life events         P 0.9776 -> 0.9796  R 0.7243  any 0.9335
+#   (the held-out Zipf generator, seeds 1-3: P +0.009..+0.012, R +0..+0.003;
+#   the development generator, FEBRL3 and FEBRL4 unchanged)
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.990, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
-    LIFE: {"merge_precision": 0.977, "merge_recall": 0.724, "any_recall": 0.929},
+    LIFE: {"merge_precision": 0.979, "merge_recall": 0.724, "any_recall": 0.933},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
