@@ -73,7 +73,11 @@ static const struct mu default_mu[] = {
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
     {PATRON__MF_PHONE, PATRON__ML_DIFFERENT, 0.1, 0.99},
 
-    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.001},
+    /* two people of one block share a birth date about 1 in 25 000 times
+     * (365 days, some 70 years); u leaves room for twins and placeholder
+     * dates (01.01.): a full name and a birth date say one person even
+     * after a move with a new mailbox and phone */
+    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.0003},
     {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.06, 0.001},
     {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.989},
 
