@@ -265,6 +265,55 @@ static void test_moved_full_name_and_birth_date(void **state)
     assert_int_equal(verdict_ids(f->db, after, namesake), PATRON_DECISION_DISTINCT);
 }
 
+/* Everything changed at once but something of the person's own: moved
+ * to another city with a new mailbox but the same mobile number; married,
+ * moved and kept her mailbox.  Under names others bear too (no rarity
+ * lift), the evidence sums to distinct; the same given name and a phone
+ * or mailbox that only these two hold are a reason to look (rule
+ * own_evidence: REVIEW, never MERGE).  A birth date that differs keeps the
+ * pair distinct. */
+static void test_own_contact_after_move(void **state)
+{
+    tb_fx *f = *state;
+    int64_t before, after, bride, wife, junior;
+    patron_decision d;
+    char mail[64], rule[32];
+    patron_customer *c;
+    populate(f->db);
+    for (int i = 0; i < 12; i++) {
+        snprintf(mail, sizeof mail, "p.wagner%d@example.org", i);
+        fx_save(f->db, person("Peter", "Wagner", mail, STREET[i % 10], "3", "04109", "Leipzig", NULL, NULL));
+        snprintf(mail, sizeof mail, "m.kaiser%d@example.org", i);
+        fx_save(f->db, person("Maria", "Kaiser", mail, STREET[(i + 3) % 10], "5", "04109", "Leipzig", NULL, NULL));
+    }
+    /* moved, new mailbox, same mobile */
+    before = fx_save(f->db, person("Peter", "Wagner", "peter_wagner@posteo.de", "Ringstraße", "143", "44135",
+                                   "Dortmund", "0179 48751637", NULL));
+    after = fx_save(f->db, person("Peter", "Wagner", "peter_wagner@icloud.com", "Bahnhofstraße", "118", "80331",
+                                  "München", "+49 179 48751637", NULL));
+    c = fx_load(f->db, after);
+    d = verdict(f->db, c, before, rule, sizeof rule);
+    patron_customer_free(c);
+    assert_int_equal(d, PATRON_DECISION_REVIEW);
+    assert_string_equal(rule, "own_evidence");
+    assert_int_equal(batch_verdict(f->db, before, after), PATRON_DECISION_REVIEW);
+    /* married, moved, kept her mailbox */
+    bride = fx_save(f->db, person("Maria", "Müller", "maria.kaiser1961@mail.de", "Birkenweg", "45", "06108",
+                                  "Halle", NULL, NULL));
+    wife = fx_save(f->db, person("Maria", "Kaiser", "maria.kaiser1961@mail.de", "Am Sportplatz", "113", "83022",
+                                 "Rosenheim", NULL, NULL));
+    d = verdict_ids(f->db, wife, bride);
+    assert_true(d == PATRON_DECISION_REVIEW || d == PATRON_DECISION_MERGE);
+    d = batch_verdict(f->db, bride, wife);
+    assert_true(d == PATRON_DECISION_REVIEW || d == PATRON_DECISION_MERGE);
+    /* the mobile again, but a birth date a generation apart: two people */
+    before = fx_save(f->db, person("Peter", "Wagner", "pw1955@web.de", "Ringstraße", "12", "44135", "Dortmund",
+                                   "0151 22334455", "1955-02-11"));
+    junior = fx_save(f->db, person("Peter", "Wagner", "pw1988@gmx.de", "Bahnhofstraße", "7", "80331", "München",
+                                   "0151 22334455", "1988-09-30"));
+    assert_int_equal(verdict_ids(f->db, junior, before), PATRON_DECISION_DISTINCT);
+}
+
 /* One given name, another last name.  Where the two share a place that is
  * not one home - neighbours at numbers 81 and 83 of one street, two
  * colleagues at their company's address with its switchboard and info@,
@@ -635,6 +684,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_registered_at_work, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_given_name_shared_other_last_name, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_moved_full_name_and_birth_date, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_own_contact_after_move, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rare_name_alone_is_review, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_moved_with_new_contacts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_household_verdict, fx_setup, fx_teardown),

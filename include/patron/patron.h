@@ -1025,7 +1025,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    agreeing birth date or identifier, or a mailbox or phone that few
  *    customers hold (not a role mailbox, not the switchboard of a company
  *    both name, not a mailbox at a public provider built from nothing but
- *    the name both records bear).  Without it: REVIEW, never MERGE.
+ *    the name both records bear).  Without it: REVIEW, never MERGE;
+ *  - "own_evidence": the same given name (or a typo of it) and a mailbox
+ *    or phone that only these two customers hold (as for "name_change"; not
+ *    a birth date, which many may share as a placeholder) lift a pair the
+ *    evidence calls distinct to REVIEW - a move with a new mailbox but the same
+ *    mobile number, a marriage and a move with the old mailbox kept.  A
+ *    differing birth date or identifier keeps it distinct; never MERGE.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.
@@ -1040,8 +1046,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email", "name_only", "name_change"), "" when the
-     *  probability alone decided.  Static. */
+     *  "shared_email", "name_only", "name_change", "own_evidence"), ""
+     *  when the probability alone decided.  Static. */
     const char *rule;
 } patron_match_detail;
 

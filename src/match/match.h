@@ -272,6 +272,10 @@ enum {
      * same given name and nothing of the person's own (birth date, a
      * mailbox or phone few hold, identifier): never MERGE */
     PATRON__MATCH_RULE_NAME_CHANGE = 5,
+    /* the same given name and a mailbox or phone only the pair holds (or
+     * an identifier) beside a pair the evidence calls distinct: REVIEW,
+     * never MERGE */
+    PATRON__MATCH_RULE_OWN_EVIDENCE = 6,
     PATRON__MATCH_RULE_COUNT
 };
 

@@ -1139,14 +1139,19 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
  * mailbox at a public provider built from nothing but the name both
  * records bear (thomas.mueller@web.de): namesakes build it too.  One built
  * from the maiden name under the married one, or at a company's own
- * domain, is the person's. */
-static int own_evidence(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b)
+ * domain, is the person's.  with_birth: an agreeing birth date counts;
+ * pair_only: only a mailbox or phone that no third customer holds (its
+ * frequency took nothing from its weight). */
+static int own_evidence(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                        int with_birth, int pair_only)
 {
     int f, firm = r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
                   r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR;
 
     for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
-        if (f != PATRON__MF_COMPANY && !(firm && f == PATRON__MF_PHONE) && r->field[f].weight >= OWN_EVIDENCE_MIN &&
+        if (f != PATRON__MF_COMPANY && !(firm && f == PATRON__MF_PHONE) && (with_birth || f != PATRON__MF_BIRTH) &&
+            r->field[f].weight >= OWN_EVIDENCE_MIN &&
+            !(pair_only && r->field[f].tf && r->field[f].weight < r->field[f].base_weight) &&
             !(f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
               name_built_mailbox(b->email, b->first, b->last)))
             return 1;
@@ -1292,7 +1297,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = own_evidence(r, a, b);
+        int own = own_evidence(r, a, b, 1, 0);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
@@ -1391,7 +1396,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         } else if (r->decision == PATRON__MATCH_MERGE && ll == PATRON__ML_DIFFERENT && lf != PATRON__ML_SWAPPED &&
-                   !ident_agrees && !one_home && !own_evidence(r, a, b)) {
+                   !ident_agrees && !one_home && !own_evidence(r, a, b, 1, 0)) {
             /* (e) another last name: a marriage - or another person who
              * shares the given name and a place (a neighbour, a colleague
              * at the company's address, a stranger at one Packstation).
@@ -1438,6 +1443,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             if (r->score < cfg->review_score)
                 r->score = cfg->review_score;
             r->probability = patron__match_probability(r->score);
+        } else if (r->decision == PATRON__MATCH_DISTINCT &&
+                   (lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) &&
+                   lb != PATRON__ML_DIFFERENT && li != PATRON__ML_DIFFERENT && own_evidence(r, a, b, 0, 1)) {
+            /* (f) the same given name and a mailbox or phone that only
+             * these two customers hold (or an identifier), everything else
+             * changed at once: a move with a new mailbox, a marriage and a
+             * move.  A person looks.  (Not a birth date: without its
+             * frequency, a placeholder many share would count.) */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_OWN_EVIDENCE;
+            if (r->score < cfg->review_score)
+                r->score = cfg->review_score;
+            r->probability = patron__match_probability(r->score);
         }
     }
     return r->decision;
@@ -1474,6 +1492,8 @@ const char *patron__match_rule_name(int rule)
         return "name_only";
     case PATRON__MATCH_RULE_NAME_CHANGE:
         return "name_change";
+    case PATRON__MATCH_RULE_OWN_EVIDENCE:
+        return "own_evidence";
     default:
         return "";
     }

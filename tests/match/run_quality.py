@@ -190,11 +190,19 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   (the held-out Zipf generator, seeds 1-5: R +0.003..+0.009, M+R
 #   +0.002..+0.004, false REVIEW/1k +0..+0.5; the development generator
 #   unchanged)
+#   and the same given name with a mailbox or phone only the pair holds
+#   lifts a pair the evidence calls distinct to REVIEW (rule own_evidence:
+#   a move with a new mailbox and the same mobile, a marriage and a move
+#   with the old mailbox):
+#   life events         any 0.9418 -> 0.9439, review/1k 90.8 unchanged
+#   german-20000-seed7  review/1k 18.5 -> 19.2 (both changes), P/R unchanged
+#   (the held-out Zipf generator, seeds 1-5: any +0.008..+0.013, review/1k
+#   +0..+0.3)
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.990, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
-    LIFE: {"merge_precision": 0.978, "merge_recall": 0.727, "any_recall": 0.941},
+    LIFE: {"merge_precision": 0.978, "merge_recall": 0.727, "any_recall": 0.943},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
