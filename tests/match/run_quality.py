@@ -180,12 +180,33 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   not a typo (pulford / pulfrd): FEBRL3 F1 0.98996 -> 0.9903, FEBRL4 R
 #   0.9800 -> 0.9802; the German sets (incl. h/mlife's held-out generator,
 #   seeds 1-3) unchanged.
+#   helper h/mfloor, second round: another house number on a street that
+#   agrees weighs -5.0 (another building) instead of -3.95 (the number
+#   level's m counts moves); a birth date agreeing in its year only weighs
+#   0 instead of -4.6; Sven / Svenja are two given names; FEBRL4 with
+#   soc_sec_id declared an identifier joins the sets:
+#   german-20000-seed7  P 0.9919  R 0.9936  any 0.9952  review/1k 18.0
+#   febrl4              P 1.0000  R 0.9802  F1 0.9900  any 0.9918
+#   febrl3              P 1.0000  R 0.9809  F1 0.9903  any 0.9904
+#   febrl4-soc_sec_id   P 1.0000  R 0.9982  F1 0.9991  any 0.9996 (was F1 0.99900)
+#   life events         P 0.9789  R 0.7243  any 0.9335  review/1k 86.8
+#   (h/mlife's held-out generator, seeds 1-3: P +0.002..+0.006, R unchanged.)
+#   Of the generator's 35 false MERGE pairs, 18 are two namesakes with one
+#   identical mailbox (thomas.mueller@gmail.com) at two addresses: the
+#   generator builds 4 of its 6 mailbox styles from the name alone over 11
+#   providers and draws namesakes independently, so about 1 in 100 namesake
+#   pairs share a mailbox - which no provider allows.  Weighing such a
+#   mailbox down (5.5 bits beside agreeing names) cost the life-event set
+#   34 true MERGE pairs (people at a Packstation, people who moved; R
+#   0.7243 -> 0.7066) and h/mlife's set, whose providers keep mailboxes
+#   unique, R -0.028..-0.034 per seed: left as evidence.  Without those 18
+#   pairs the generator's precision would be 0.9950.
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.990, "merge_recall": 0.993, "any_recall": 0.995},
+    "german-20000-seed7": {"merge_precision": 0.991, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.977, "merge_recall": 0.724, "any_recall": 0.929},
+    LIFE: {"merge_precision": 0.978, "merge_recall": 0.724, "any_recall": 0.929},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
