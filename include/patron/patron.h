@@ -1021,7 +1021,17 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    customers <= 0.1): a person who moved with a new mailbox and phone,
  *    or registered at work.  A differing birth date or identifier keeps
  *    such a pair distinct; a full name many hold, or one made of common
- *    parts, gains nothing.
+ *    parts, gains nothing;
+ *  - "name_change": the same given name under another last name (not a
+ *    typo, part of a double name or swap) is a marriage - or a neighbour,
+ *    a colleague at the company's address, a stranger at one Packstation.
+ *    Where the two share one home that few customers hold (same building
+ *    and number, not a company both name, not a Packstation) the evidence
+ *    decides; elsewhere it takes evidence of the person's own to MERGE: an
+ *    agreeing birth date or identifier, or a mailbox or phone that few
+ *    customers hold (not a role mailbox, not the switchboard of a company
+ *    both name, not a mailbox at a public provider built from nothing but
+ *    the name both records bear).  Without it: REVIEW, never MERGE.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.
@@ -1036,8 +1046,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email", "name_only"), "" when the probability alone
-     *  decided.  Static. */
+     *  "shared_email", "name_only", "name_change"), "" when the
+     *  probability alone decided.  Static. */
     const char *rule;
 } patron_match_detail;
 

@@ -268,6 +268,10 @@ enum {
     /* the names are all that agrees (every other field missing or
      * disagreeing): never MERGE, a name is no identity */
     PATRON__MATCH_RULE_NAME_ONLY = 4,
+    /* another last name (not a typo, part, double name or swap) beside the
+     * same given name and nothing of the person's own (birth date, a
+     * mailbox or phone few hold, identifier): never MERGE */
+    PATRON__MATCH_RULE_NAME_CHANGE = 5,
     PATRON__MATCH_RULE_COUNT
 };
 

@@ -73,7 +73,11 @@ static const struct mu default_mu[] = {
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
     {PATRON__MF_PHONE, PATRON__ML_DIFFERENT, 0.1, 0.99},
 
-    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.001},
+    /* two people of one block share a birth date about 1 in 25 000 times
+     * (365 days, some 70 years); u leaves room for twins and placeholder
+     * dates (01.01.): a full name and a birth date say one person even
+     * after a move with a new mailbox and phone */
+    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.0003},
     {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.06, 0.001},
     /* the year agrees, day and month do not (not a typo of them): the
      * day entered wrongly, or two people of one age - a birth year is
@@ -1157,6 +1161,29 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
     return score(r, q->rec, b, cfg, tf, q);
 }
 
+/* Evidence of one person's own beside the names: a mailbox or phone that
+ * few customers hold (an info@ or a switchboard many hold has lost its
+ * weight to them, a role mailbox has none), an agreeing birth date or
+ * identifier - OWN_EVIDENCE_MIN bits or more.  The address is not among
+ * it: a household, a company or a Packstation shares one; nor is the phone
+ * of two records that name one company (its switchboard).  Nor is a
+ * mailbox at a public provider built from nothing but the name both
+ * records bear (thomas.mueller@web.de): namesakes build it too.  One built
+ * from the maiden name under the married one, or at a company's own
+ * domain, is the person's. */
+static int own_evidence(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b)
+{
+    int f, firm = r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
+                  r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR;
+
+    for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
+        if (f != PATRON__MF_COMPANY && !(firm && f == PATRON__MF_PHONE) && r->field[f].weight >= OWN_EVIDENCE_MIN &&
+            !(f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
+              name_built_mailbox(b->email, b->first, b->last)))
+            return 1;
+    return 0;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1296,11 +1323,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = 0;
-        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
-            if (f != PATRON__MF_COMPANY && r->field[f].weight >= OWN_EVIDENCE_MIN &&
-                !(f == PATRON__MF_EMAIL && name_built_mailbox(a->email, a->first, a->last)))
-                own = 1;
+        int own = own_evidence(r, a, b);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
@@ -1360,6 +1383,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                           * prefix, not a typo */
                          (lf == PATRON__ML_SIMILAR && names_apart(a->first, b->first));
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
+        /* one home: the same building and house number (or address
+         * addition), an address that few customers hold (its frequency
+         * took nothing from its weight), and neither the company both
+         * records name (the employer's building) nor a Packstation */
+        int one_home = same_address && (ln == PATRON__ML_EXACT || la_ok) &&
+                       !(r->field[PATRON__MF_STREET].tf &&
+                         r->field[PATRON__MF_STREET].weight < r->field[PATRON__MF_STREET].base_weight) &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_EXACT &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_SIMILAR &&
+                       !(r->addr_a >= 0 && (delivery_point(a->addr[r->addr_a].street) ||
+                                            delivery_point(b->addr[r->addr_b].street)));
         /* an identifier that agrees, or differs by one typo (two digits
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
@@ -1387,6 +1421,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && ll == PATRON__ML_DIFFERENT && lf != PATRON__ML_SWAPPED &&
+                   !ident_agrees && !one_home && !own_evidence(r, a, b)) {
+            /* (e) another last name: a marriage - or another person who
+             * shares the given name and a place (a neighbour, a colleague
+             * at the company's address, a stranger at one Packstation).
+             * At one home few customers share it is a marriage; elsewhere
+             * what tells them apart is evidence of the person's own
+             * (own_evidence: a birth date, a mailbox or phone few hold, an
+             * identifier).  Without it a person looks. */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_CHANGE;
         } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
@@ -1458,6 +1503,8 @@ const char *patron__match_rule_name(int rule)
         return "shared_email";
     case PATRON__MATCH_RULE_NAME_ONLY:
         return "name_only";
+    case PATRON__MATCH_RULE_NAME_CHANGE:
+        return "name_change";
     default:
         return "";
     }

@@ -180,6 +180,22 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   not a typo (pulford / pulfrd): FEBRL3 F1 0.98996 -> 0.9903, FEBRL4 R
 #   0.9800 -> 0.9802; the German sets (incl. h/mlife's held-out generator,
 #   seeds 1-3) unchanged.
+#   and the same given name under another last name is MERGE only at one
+#   home few customers hold or beside evidence of the person's own (rule
+#   name_change: neighbours, colleagues at their firm's address, strangers
+#   at one Packstation are REVIEW):
+#   life events         P 0.9776 -> 0.9796  R 0.7243  any 0.9335
+#   (the held-out Zipf generator, seeds 1-3: P +0.009..+0.012, R +0..+0.003;
+#   the development generator, FEBRL3 and FEBRL4 unchanged)
+#   and u of an agreeing birth date 0.001 -> 0.0003 (two people of one block
+#   share one about 1 in 25 000 times): a full name and a birth date after
+#   a move with a new mailbox and phone are REVIEW, no longer DISTINCT:
+#   life events         P 0.9784  R 0.7279  any 0.9418 (P through the
+#   closure: no new false MERGE pair; 0.9335 -> 0.9418 M+R)
+#   febrl4              R 0.9800 -> 0.9804; febrl3 any 0.9904 -> 0.9911
+#   (the held-out Zipf generator, seeds 1-5: R +0.003..+0.009, M+R
+#   +0.002..+0.004, false REVIEW/1k +0..+0.5; the development generator
+#   unchanged)
 #   helper h/mfloor, second round: another house number on a street that
 #   agrees weighs -5.0 (another building) instead of -3.95 (the number
 #   level's m counts moves); a birth date agreeing in its year only weighs
@@ -206,7 +222,7 @@ FLOORS = {
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.978, "merge_recall": 0.724, "any_recall": 0.929},
+    LIFE: {"merge_precision": 0.978, "merge_recall": 0.727, "any_recall": 0.941},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
