@@ -217,12 +217,18 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   0.7243 -> 0.7066) and h/mlife's set, whose providers keep mailboxes
 #   unique, R -0.028..-0.034 per seed: left as evidence.  Without those 18
 #   pairs the generator's precision would be 0.9950.
+#   h/mfloor and h/mlife together:
+#   german-20000-seed7  P 0.9923  R 0.9936  any 0.9952  review/1k 18.1
+#   febrl4              P 1.0000  R 0.9804  F1 0.9901  any 0.9918
+#   febrl3              P 1.0000  R 0.9809  F1 0.9903  any 0.9911
+#   febrl4-soc_sec_id   P 1.0000  R 0.9982  F1 0.9991  any 0.9996
+#   life events         P 0.9797  R 0.7279  any 0.9418  review/1k 87.1
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.991, "merge_recall": 0.993, "any_recall": 0.995},
+    "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
-    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980},
+    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.991},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.978, "merge_recall": 0.727, "any_recall": 0.941},
+    LIFE: {"merge_precision": 0.979, "merge_recall": 0.727, "any_recall": 0.941},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
