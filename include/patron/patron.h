@@ -972,7 +972,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * together count at least -6 (a move is one event; a Packstation, post
  * office or post-office box beside a home address counts 0: it is where
  * the parcels go), at most 13 (one building is one fact) and, with the
- * names, at most 14 (a household shares them).  Registered at work: when
+ * names, at most 14 (a household shares them).  Another house number on a
+ * street that agrees is another building: -5.0 instead of the number
+ * level's -3.95 (numbers a lost or added digit apart, 71 / 1, keep -3.95;
+ * one typo of the same length, 48 / 84, is `partial`).  A birth date
+ * whose year alone agrees is `similar` and weighs 0: a day entered wrongly
+ * or two people of one age (it is no agreeing birth date for the
+ * household rule).  Registered at work: when
  * one record names a company and has a personal work mailbox (not at a
  * public provider such as web.de or gmail.com, not a role mailbox) and the
  * other names no company, a differing address, mailbox or phone counts at

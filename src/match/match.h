@@ -290,6 +290,10 @@ typedef struct patron__match_config {
      * who moved is not five times as unlikely). */
     double address_floor;
     double address_max; /* ... and at most this (<= 0: no ceiling) */
+    /* the weight of another house number on the street that agrees (in
+     * place of the number level's): another building, which one person
+     * does not give as a rule */
+    double other_building;
     /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
      * this: it is an office's, shared by everyone there */
     double role_mailbox_max;
