@@ -63,6 +63,7 @@ void patron__cust_clear(patron_customer *c)
     c->tags = NULL;
     c->prop_k = c->prop_v = NULL;
     c->n_addr = c->cap_addr = c->n_tags = c->cap_tags = c->n_props = c->cap_props = 0;
+    c->checked = false;
     c->errmsg[0] = '\0';
 }
 
@@ -215,6 +216,7 @@ patron_status patron__cust_put(patron_customer *c, int field, const char *value)
         return PATRON_E_NOMEM;
     patron__free(c->f[field]);
     c->f[field] = copy;
+    c->checked = false;
     return PATRON_OK;
 }
 
@@ -423,6 +425,7 @@ patron_status patron_customer_address_add(patron_customer *c, size_t *index_out)
     memset(a, 0, sizeof *a);
     a->f[PATRON_A_COUNTRY] = country;
     a->f[PATRON_A_BILLING] = billing;
+    c->checked = false;
     if (index_out)
         *index_out = c->n_addr;
     c->n_addr++;
@@ -438,6 +441,7 @@ patron_status patron_customer_address_remove(patron_customer *c, size_t index)
     addr_clear(&c->addr[index]);
     memmove(&c->addr[index], &c->addr[index + 1], (c->n_addr - index - 1) * sizeof *c->addr);
     c->n_addr--;
+    c->checked = false;
     return cust_ok(c);
 }
 
@@ -473,6 +477,7 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
     }
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    c->checked = false;
     return cust_ok(c);
 }
 
@@ -483,6 +488,7 @@ patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field,
         return PATRON_E_NOMEM;
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    c->checked = false;
     return PATRON_OK;
 }
 
@@ -654,6 +660,7 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     const char *canon;
     char cbuf[256], name[64];
     size_t defaults = 0;
+    bool canonical = true; /* every value in its canonical form */
     patron_status st;
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
@@ -663,8 +670,12 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
                                  sizeof cbuf);
         if (st)
             return st;
-        if (canonicalize && canon && strcmp(canon, c->f[f]) != 0 && patron__cust_put(c, f, canon))
-            return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+        if (canon && strcmp(canon, c->f[f]) != 0) {
+            if (!canonicalize)
+                canonical = false;
+            else if (patron__cust_put(c, f, canon))
+                return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+        }
     }
     for (size_t i = 0; i < c->n_addr; i++) {
         patron__address *a = &c->addr[i];
@@ -675,9 +686,12 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
             st = check_addr_value(c, i, fi, a->f[f], name, sizeof name, &canon, cbuf, sizeof cbuf);
             if (st)
                 return st;
-            if (canonicalize && canon && strcmp(canon, a->f[f]) != 0 &&
-                patron__cust_put_addr(c, i, f, canon))
-                return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+            if (canon && strcmp(canon, a->f[f]) != 0) {
+                if (!canonicalize)
+                    canonical = false;
+                else if (patron__cust_put_addr(c, i, f, canon))
+                    return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+            }
         }
         if (!a->f[PATRON_A_COUNTRY])
             return patron__cust_error(c, PATRON_E_INVALID, "address %zu has no country", i + 1);
@@ -696,6 +710,7 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     if (defaults > 1)
         return patron__cust_error(c, PATRON_E_INVALID,
                                   "%zu addresses are marked as default; at most one may be", defaults);
+    c->checked = canonical;
     return cust_ok(c);
 }
 
@@ -704,6 +719,8 @@ bool patron__cust_valid_canonical(const patron_customer *c)
     const char *canon;
     char cbuf[256], msg[256];
     size_t defaults = 0;
+    if (c->checked) /* validated, canonical, and unchanged since */
+        return true;
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
         if (!c->f[f] || fi->kind == PK_SYSTEM)

@@ -64,6 +64,12 @@ struct patron_customer {
     size_t n_tags, cap_tags;
     char **prop_k, **prop_v;
     size_t n_props, cap_props;
+    /* patron__cust_validate passed with every value (fields, addresses) in
+     * its canonical form, and none has changed since: every write of a
+     * field or an address (patron__cust_put, patron__cust_put_addr, the
+     * address calls, patron__cust_clear) clears it; a struct copy or
+     * patron__cust_move carries it with the values it is about */
+    bool checked;
     char errmsg[256];
 };
 
