@@ -64,6 +64,7 @@ void patron__cust_clear(patron_customer *c)
     c->prop_k = c->prop_v = NULL;
     c->n_addr = c->cap_addr = c->n_tags = c->cap_tags = c->n_props = c->cap_props = 0;
     c->checked = false;
+    c->ok = 0;
     c->errmsg[0] = '\0';
 }
 
@@ -217,6 +218,7 @@ patron_status patron__cust_put(patron_customer *c, int field, const char *value)
     patron__free(c->f[field]);
     c->f[field] = copy;
     c->checked = false;
+    c->ok &= ~(UINT64_C(1) << field);
     return PATRON_OK;
 }
 
@@ -312,6 +314,8 @@ patron_status patron_customer_set(patron_customer *c, int field, const char *val
     st = patron__cust_put(c, field, value);
     if (st)
         return patron__cust_error(c, st, "out of memory");
+    if (value && *value)
+        c->ok |= UINT64_C(1) << field; /* checked above, canonical */
     return cust_ok(c);
 }
 
@@ -425,6 +429,7 @@ patron_status patron_customer_address_add(patron_customer *c, size_t *index_out)
     memset(a, 0, sizeof *a);
     a->f[PATRON_A_COUNTRY] = country;
     a->f[PATRON_A_BILLING] = billing;
+    a->ok = (UINT32_C(1) << PATRON_A_COUNTRY) | (UINT32_C(1) << PATRON_A_BILLING); /* "DE", "private" */
     c->checked = false;
     if (index_out)
         *index_out = c->n_addr;
@@ -472,11 +477,19 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
             return st;
         if (canon)
             value = canon;
+        if (c->addr[index].f[field] && strcmp(c->addr[index].f[field], value) == 0) {
+            c->addr[index].ok |= UINT32_C(1) << field; /* checked above, canonical */
+            return cust_ok(c); /* the same (as a country over the default "DE"): kept */
+        }
         if (!(copy = patron__strdup(value)))
             return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
     }
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    if (copy)
+        c->addr[index].ok |= UINT32_C(1) << field; /* checked above, canonical */
+    else
+        c->addr[index].ok &= ~(UINT32_C(1) << field);
     c->checked = false;
     return cust_ok(c);
 }
@@ -488,6 +501,7 @@ patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field,
         return PATRON_E_NOMEM;
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    c->addr[index].ok &= ~(UINT32_C(1) << field);
     c->checked = false;
     return PATRON_OK;
 }
@@ -664,8 +678,8 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     patron_status st;
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
-        if (!c->f[f] || fi->kind == PK_SYSTEM)
-            continue;
+        if (!c->f[f] || fi->kind == PK_SYSTEM || (c->ok >> f & 1))
+            continue; /* (ok: checked when set) */
         st = patron__check_value(fi->name, fi, c->f[f], c->errmsg, sizeof c->errmsg, &canon, cbuf,
                                  sizeof cbuf);
         if (st)
@@ -681,8 +695,8 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
         patron__address *a = &c->addr[i];
         for (int f = 1; f < PATRON_A__END; f++) {
             const patron__field_info *fi = patron__address_field(f);
-            if (!a->f[f])
-                continue;
+            if (!a->f[f] || (a->ok >> f & 1))
+                continue; /* (ok: checked when set) */
             st = check_addr_value(c, i, fi, a->f[f], name, sizeof name, &canon, cbuf, sizeof cbuf);
             if (st)
                 return st;
