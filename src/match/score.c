@@ -258,11 +258,19 @@ static size_t min_sz(size_t a, size_t b)
 
 /* ---- one record against many (patron__match_query) ------------------------------ */
 
-/* A query's pattern, built the first time a comparison needs it (bits < 0:
- * not yet); NULL stays NULL (no query: the plain kernels). */
+/* A query's pattern, built the second time a comparison needs it (bits -1:
+ * not used yet, -2: used once); NULL stays NULL.  NULL also on the first
+ * use: the plain kernels then, with the same results (most records of a
+ * batch are compared once - blocks are mostly pairs - and 2 KiB of masks
+ * cost more than the comparison). */
 static const patron__match_pattern *ready(patron__match_pattern *p)
 {
-    if (p && p->bits < 0)
+    if (!p || p->bits == -1) {
+        if (p)
+            p->bits = -2;
+        return NULL;
+    }
+    if (p->bits == -2)
         patron__match_pattern_init(p, p->s, p->len);
     return p;
 }
@@ -280,6 +288,7 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     size_t i;
 
     q->rec = a;
+    q->distinct_only = 0;
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
@@ -291,9 +300,15 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     }
 }
 
+/* p: a's pattern, built (from ready()), or NULL */
+static double jw_with(const patron__match_pattern *p, const char *a, size_t la, const char *b, size_t lb)
+{
+    return p ? patron__match_jaro_winkler_p(p, b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+}
+
 static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb)
 {
-    return pa ? patron__match_jaro_winkler_p(ready(pa), b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+    return jw_with(ready(pa), a, la, b, lb);
 }
 
 /* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
@@ -302,6 +317,7 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
                       double jw_min)
 {
     size_t d;
+    const patron__match_pattern *p;
 
     /* a name cut short by a letter or two: "ne" / "ned" */
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
@@ -316,12 +332,13 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
         if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
             return 0;
     }
+    p = ready(pa); /* one use of the pattern for both kernels */
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
-        d = pa ? patron__match_osa_p(ready(pa), b, lb) : patron__match_osa(a, la, b, lb);
+        d = p ? patron__match_osa_p(p, b, lb) : patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
     }
-    return jw_q(pa, a, la, b, lb) >= jw_min;
+    return jw_with(p, a, la, b, lb) >= jw_min;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -629,7 +646,7 @@ static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
     if (da > 0 && da == db && memcmp(a, b, da) == 0)
         return PATRON__ML_PARTIAL;
     /* a typo in the number: 48 / 84, 123 / 132 */
-    if (da == db && da >= 2 && patron__match_osa(a, da, b, db) == 1)
+    if (da == db && da >= 2 && patron__match_osa_is_one(a, da, b, db))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -646,7 +663,7 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     lb = b->postal_len;
     if (la == lb && memcmp(a->postal, b->postal, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && patron__match_osa(a->postal, la, b->postal, lb) == 1)
+    if (la == lb && patron__match_osa_is_one(a->postal, la, b->postal, lb))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -774,7 +791,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1 && !digits_differ(a, b))
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa_is_one(a, la, b, lb) && !digits_differ(a, b))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -785,7 +802,7 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_MISSING;
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && la >= 9 && patron__match_osa(a, la, b, lb) == 1)
+    if (la == lb && la >= 9 && patron__match_osa_is_one(a, la, b, lb))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -1092,7 +1109,7 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         {
             size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
             if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
-                patron__match_osa(a->ident[i], la, b->ident[i], lb) == 1) {
+                patron__match_osa_is_one(a->ident[i], la, b->ident[i], lb)) {
                 *which = (int)i;
                 return PATRON__ML_SIMILAR; /* a typo in the number */
             }
@@ -1102,6 +1119,146 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         any = 1;
     }
     return any ? PATRON__ML_DIFFERENT : PATRON__ML_MISSING;
+}
+
+/* ---- an early exit for pairs that cannot reach REVIEW ---------------------------- */
+
+/* The highest weight of field f at one of the levels in `levels` (a bit
+ * per level). */
+static double wmax(const patron__match_config *cfg, int f, unsigned levels)
+{
+    double m = -1e300;
+    for (int l = 0; l < PATRON__ML_COUNT; l++)
+        if ((levels >> l & 1) && cfg->weight[f][l] > m)
+            m = cfg->weight[f][l];
+    return m;
+}
+
+#define LV(l) (1u << (l))
+#define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
+
+/* The most a term frequency adds to an exact agreement of field f
+ * (apply_tf: at most tf_up_max, or -down_max where that is more). */
+static double tf_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, double down_max)
+{
+    double up = cfg->tf_up_max > -down_max ? cfg->tf_up_max : -down_max;
+    return tf && up > 0 ? up : 0; /* 0: no frequency applied */
+}
+
+/* The most a plain field (compared by cmp_plain, or its level not known)
+ * can weigh: missing when a side is empty, exact only when the bytes agree
+ * (and, with `swap`, similar as well: the address lines' swap), else
+ * similar or different. */
+static double plain_up(const patron__match_config *cfg, int f, const char *x, size_t lx, const char *y,
+                       size_t ly, int swap)
+{
+    if (!lx || !ly)
+        return cfg->weight[f][PATRON__ML_MISSING];
+    if (lx == ly && memcmp(x, y, lx) == 0)
+        return wmax(cfg, f, LV(PATRON__ML_EXACT) | (swap ? LV(PATRON__ML_SIMILAR) : 0));
+    return wmax(cfg, f, LV(PATRON__ML_SIMILAR) | LV(PATRON__ML_DIFFERENT));
+}
+
+/*
+ * Is the pair DISTINCT whatever its addresses, mailbox, phone, birth date,
+ * company and identifiers say?  Called by score() for a query that asks
+ * only for the decision of a DISTINCT pair (patron__match_query.distinct_only)
+ * once the names are compared: `names` is what the given and last name
+ * weigh together (their frequencies and the full name's lift included),
+ * lf, ll their levels, le the mailbox's.  1 only when
+ *  - an upper bound of the score stays below REVIEW: the address fields'
+ *    best pair from what cheap comparisons tell (a level the costly
+ *    Jaro-Winkler could give counts at its highest weight), with the
+ *    floor, Packstation, ceiling and registered-at-work rules that can
+ *    only lift it; the mailbox, phone, birth date and identifiers at their
+ *    own levels and the highest term frequency; the company at its
+ *    highest level; name and address together at most name_address_max;
+ *  - and no safety rule can lift a DISTINCT pair: the household rule
+ *    needs one house number (no two addresses share one here), the rare
+ *    full name two exact names (not both here, or no frequencies).
+ * Every rule that lowers a score or a decision is left out: the bound
+ * stays a bound (tests/match/test_kernels.c checks it against the full
+ * scorer on random pairs).
+ */
+static int surely_distinct(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                           const patron__match_config *cfg, const patron__match_tf *tf, int le, int lf, int ll,
+                           int other_given, double names, double name_holders)
+{
+    double up, addr = -1e300, rest, group, fl = cfg->company_contact_floor, street_tf = 0;
+    int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
+    /* the household rule's family at one building: another given name
+     * under one last name */
+    int family = other_given && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);
+    int wi;
+
+    if (rare_name_surprise(r, cfg, tf, name_holders))
+        return 0; /* rule (d) could lift it (the names are final here) */
+    for (size_t i = 0; i < a->n_addr; i++)
+        for (size_t j = 0; j < b->n_addr; j++) {
+            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            double s;
+            if (l1 == PATRON__ML_EXACT) {
+                if (family)
+                    return 0; /* the household rule could hold it */
+                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
+            }
+            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
+                (l1 == PATRON__ML_MISSING
+                     ? cfg->weight[PATRON__MF_NUMBER][PATRON__ML_MISSING]
+                     : wmax(cfg, PATRON__MF_NUMBER,
+                            LV(l1) | LV(PATRON__ML_DIFFERENT) | (l1 == PATRON__ML_EXACT ? LV(PATRON__ML_MISSING) : 0))) +
+                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
+                cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
+                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
+            if (s > addr)
+                addr = s;
+        }
+    if (a->n_addr && b->n_addr) {
+        if (addr < cfg->address_floor)
+            addr = cfg->address_floor;
+        if (addr < 0) { /* a Packstation's pair counts 0 */
+            for (size_t i = 0; i < a->n_addr && addr < 0; i++)
+                if (delivery_point(a->addr[i].street))
+                    addr = 0;
+            for (size_t j = 0; j < b->n_addr && addr < 0; j++)
+                if (delivery_point(b->addr[j].street))
+                    addr = 0;
+        }
+        if (cfg->address_max > 0 && addr > cfg->address_max)
+            addr = cfg->address_max;
+        addr += street_tf;
+        if (at_work && addr < fl)
+            addr = fl;
+    } else {
+        addr = 0;
+    }
+    group = names + addr;
+    if (cfg->name_address_max > 0 && group > cfg->name_address_max)
+        group = cfg->name_address_max;
+    /* the mailbox and phone: their level's weight, the most a frequency
+     * adds to an exact agreement, the registered-at-work floor */
+    up = cfg->weight[PATRON__MF_EMAIL][le] +
+         (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
+    if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
+        up = fl;
+    rest = up;
+    {
+        int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
+        up = cfg->weight[PATRON__MF_PHONE][lp] +
+             (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
+        if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
+            up = fl;
+        rest += up;
+    }
+    rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
+    up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
+    if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
+        up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    rest += up;
+    rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+    /* a margin for the sums' rounding in another order */
+    return cfg->prior + group + rest < cfg->review_score - 1e-9;
 }
 
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
@@ -1197,6 +1354,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
     }
+    if (q && q->distinct_only &&
+        surely_distinct(r, a, b, cfg, tf, le, lf, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
+                        r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift,
+                        name_holders))
+        return r->decision; /* DISTINCT; the rest of r is not filled */
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
