@@ -366,6 +366,10 @@ static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
     static const char *const pairs[][2] = {
         { "", "ie" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
     };
+    /* every form shares a stem of three letters or more: most pairs of
+     * names part before that */
+    if (lm < 3 || lf < 3 || memcmp(m, f, 3) != 0)
+        return 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
         if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
@@ -702,7 +706,7 @@ static int role_mailbox(const char *email)
     if (!email[n])
         return 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+        if ((n == 0 || roles[i][0] == email[0]) && strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
             return 1;
     return 0;
 }
@@ -857,7 +861,7 @@ static int delivery_point(const char *street)
     static const char *const kinds[] = { "packstation", "postfiliale", "paketshop", "paketstation",
                                          "postfach",    "paketbox",    "postlagernd" };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strncmp(street, kinds[i], strlen(kinds[i])) == 0)
+        if ((!kinds[i][0] || street[0] == kinds[i][0]) && strncmp(street, kinds[i], strlen(kinds[i])) == 0)
             return 1;
     return 0;
 }
