@@ -1163,48 +1163,28 @@ static double plain_up(const patron__match_config *cfg, int f, const char *x, si
     return wmax(cfg, f, LV(PATRON__ML_SIMILAR) | LV(PATRON__ML_DIFFERENT));
 }
 
-/*
- * Is the pair DISTINCT whatever its addresses, mailbox, phone, birth date,
- * company and identifiers say?  Called by score() for a query that asks
- * only for the decision of a DISTINCT pair (patron__match_query.distinct_only)
- * once the names are compared: `names` is what the given and last name
- * weigh together (their frequencies and the full name's lift included),
- * lf, ll their levels, le the mailbox's.  1 only when
- *  - an upper bound of the score stays below REVIEW: the address fields'
- *    best pair from what cheap comparisons tell (a level the costly
- *    Jaro-Winkler could give counts at its highest weight), with the
- *    floor, Packstation, ceiling and registered-at-work rules that can
- *    only lift it; the mailbox, phone, birth date and identifiers at their
- *    own levels and the highest term frequency; the company at its
- *    highest level; name and address together at most name_address_max;
- *  - and no safety rule can lift a DISTINCT pair: the household rule
- *    needs one house number (no two addresses share one here), the rare
- *    full name two exact names (not both here, or no frequencies).
- * Every rule that lowers a score or a decision is left out: the bound
- * stays a bound (tests/match/test_kernels.c checks it against the full
- * scorer on random pairs).
- */
-static int surely_distinct(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
-                           const patron__match_config *cfg, const patron__match_tf *tf, int le, int lf, int ll,
-                           int other_given, double names, double name_holders)
+/* What the fields beside the names can add at most (see surely_distinct). */
+typedef struct upper {
+    double addr; /* the address fields (address_weight) */
+    double rest; /* mailbox, phone, birth date, company, identifiers */
+    int number;  /* two addresses of the pair share a house number */
+} upper;
+
+static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg, const patron__match_tf *tf, int le)
 {
-    double up, addr = -1e300, rest, group, fl = cfg->company_contact_floor, street_tf = 0;
+    double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
-    /* the household rule's family at one building: another given name
-     * under one last name */
-    int family = other_given && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);
     int wi;
 
-    if (rare_name_surprise(r, cfg, tf, name_holders))
-        return 0; /* rule (d) could lift it (the names are final here) */
+    u->number = 0;
     for (size_t i = 0; i < a->n_addr; i++)
         for (size_t j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
             int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
             double s;
             if (l1 == PATRON__ML_EXACT) {
-                if (family)
-                    return 0; /* the household rule could hold it */
+                u->number = 1;
                 street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
             }
             s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
@@ -1237,32 +1217,100 @@ static int surely_distinct(const patron__match_result *r, const patron__match_re
     } else {
         addr = 0;
     }
-    group = names + addr;
-    if (cfg->name_address_max > 0 && group > cfg->name_address_max)
-        group = cfg->name_address_max;
+    u->addr = addr;
     /* the mailbox and phone: their level's weight, the most a frequency
      * adds to an exact agreement, the registered-at-work floor */
     up = cfg->weight[PATRON__MF_EMAIL][le] +
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
-    rest = up;
+    u->rest = up;
     {
         int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
         up = cfg->weight[PATRON__MF_PHONE][lp] +
              (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
         if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
             up = fl;
-        rest += up;
+        u->rest += up;
     }
-    rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
+    u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
     up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
     if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
-    rest += up;
-    rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
-    /* a margin for the sums' rounding in another order */
-    return cfg->prior + group + rest < cfg->review_score - 1e-9;
+    u->rest += up;
+    u->rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+}
+
+/* The score stays below REVIEW when the names weigh `names` at most
+ * (name and address together at most name_address_max); a margin for the
+ * sums' rounding in another order. */
+static int below_review(const upper *u, const patron__match_config *cfg, double names)
+{
+    double group = names + u->addr;
+    if (cfg->name_address_max > 0 && group > cfg->name_address_max)
+        group = cfg->name_address_max;
+    return cfg->prior + group + u->rest < cfg->review_score - 1e-9;
+}
+
+/* A name field before it is compared: missing when a side is empty, exact
+ * (with its frequency) only when the bytes agree, else any other level. */
+static double name_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, const char *x, size_t lx,
+                      const char *y, size_t ly, int *same)
+{
+    unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
+    *same = x[0] && lx == ly && memcmp(x, y, lx) == 0;
+    if (!x[0] || !y[0])
+        return cfg->weight[f][PATRON__ML_MISSING];
+    if (!*same)
+        return wmax(cfg, f, others);
+    return wmax(cfg, f, others | LV(PATRON__ML_EXACT)) +
+           tf_up(cfg, tf, f, cfg->weight[f][PATRON__ML_EXACT]);
+}
+
+/*
+ * Is the pair DISTINCT whatever the fields not compared yet say?  For a
+ * query that asks only for the decision of a DISTINCT pair
+ * (patron__match_query.distinct_only), score() asks twice: before the
+ * names are compared (names NULL: what they can weigh at most), and once
+ * they are (`names`: what given and last name weigh together, their
+ * frequencies and the full name's lift included; lf, ll their levels).
+ * `u`: the other fields at most (others_up).  1 only when
+ *  - the upper bound of the score stays below REVIEW: the address fields'
+ *    best pair from what cheap comparisons tell (a level the costly
+ *    Jaro-Winkler could give counts at its highest weight), with the
+ *    floor, Packstation, ceiling, frequency and registered-at-work rules
+ *    that can lift it; the mailbox, phone, birth date and identifiers at
+ *    their own levels and the highest term frequency; the company at its
+ *    highest level; name and address together at most name_address_max;
+ *  - and no safety rule can lift a DISTINCT pair: the household rule
+ *    needs one house number and a family (another given name under one
+ *    last name), the rare full name two exact names.
+ * Every rule that lowers a score or a decision is left out: the bound
+ * stays a bound (tests/match/test_kernels.c checks it against the full
+ * scorer on random pairs under several configurations).
+ */
+static int surely_distinct(const upper *u, const patron__match_result *r, const patron__match_rec *a,
+                           const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
+                           const double *names, int ll, int other_given, double name_holders)
+{
+    if (!names) { /* before the names */
+        int sf, sl;
+        double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
+                    name_up(cfg, tf, PATRON__MF_LAST, a->last, a->last_len, b->last, b->last_len, &sl);
+        if (sf && sl && tf) {
+            if (cfg->rare_name_expect > 0)
+                return 0; /* rule (d) could lift it */
+            if (up < cfg->full_name_max)
+                up = cfg->full_name_max; /* the full name's lift */
+        }
+        return !u->number && below_review(u, cfg, up);
+    }
+    if (rare_name_surprise(r, cfg, tf, name_holders))
+        return 0; /* rule (d) could lift it (the names are final here) */
+    if (u->number && other_given &&
+        (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        return 0; /* the household rule could hold it */
+    return below_review(u, cfg, *names);
 }
 
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
@@ -1294,6 +1342,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0, name_holders = 0;
+    /* with distinct_only: what the fields beside the names add at most */
+    upper up = {0, 0, 0};
+    const int early = q && q->distinct_only;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -1319,6 +1370,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         return r->decision;
     }
 
+    if (early) {
+        others_up(&up, a, b, cfg, tf, le);
+        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    }
     lf = cmp_first(a, b, q);
     ll = cmp_last(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
@@ -1358,11 +1414,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
     }
-    if (q && q->distinct_only &&
-        surely_distinct(r, a, b, cfg, tf, le, lf, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
-                        r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift,
-                        name_holders))
-        return r->decision; /* DISTINCT; the rest of r is not filled */
+    if (early) {
+        double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
+                            name_holders))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    }
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
