@@ -1138,6 +1138,11 @@ static double wmax(const patron__match_config *cfg, int f, unsigned levels)
     return m;
 }
 
+static double max2(double x, double y)
+{
+    return x > y ? x : y;
+}
+
 #define LV(l) (1u << (l))
 #define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
 
@@ -1156,11 +1161,12 @@ static double tf_up(const patron__match_config *cfg, const patron__match_tf *tf,
 static double plain_up(const patron__match_config *cfg, int f, const char *x, size_t lx, const char *y,
                        size_t ly, int swap)
 {
+    const double *w = cfg->weight[f];
     if (!lx || !ly)
-        return cfg->weight[f][PATRON__ML_MISSING];
+        return w[PATRON__ML_MISSING];
     if (lx == ly && memcmp(x, y, lx) == 0)
-        return wmax(cfg, f, LV(PATRON__ML_EXACT) | (swap ? LV(PATRON__ML_SIMILAR) : 0));
-    return wmax(cfg, f, LV(PATRON__ML_SIMILAR) | LV(PATRON__ML_DIFFERENT));
+        return swap ? max2(w[PATRON__ML_EXACT], w[PATRON__ML_SIMILAR]) : w[PATRON__ML_EXACT];
+    return max2(w[PATRON__ML_SIMILAR], w[PATRON__ML_DIFFERENT]);
 }
 
 /* What the fields beside the names can add at most (see surely_distinct). */
@@ -1168,12 +1174,30 @@ typedef struct upper {
     double addr; /* the address fields (address_weight) */
     double rest; /* mailbox, phone, birth date, company, identifiers */
     int number;  /* two addresses of the pair share a house number */
+    /* addr_dp: the address fields where a delivery point is among the
+     * addresses; dp: -1 not asked yet, 1 there is one, 0 not (or the
+     * Packstation rule cannot lift addr) */
+    double addr_dp;
+    int dp;
 } upper;
+
+/* After the address floor: the ceiling, the address's frequency, the
+ * registered-at-work floor (score_addresses, score()). */
+static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
+{
+    if (cfg->address_max > 0 && addr > cfg->address_max)
+        addr = cfg->address_max;
+    addr += street_tf;
+    if (at_work && addr < cfg->company_contact_floor)
+        addr = cfg->company_contact_floor;
+    return addr;
+}
 
 static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
                       const patron__match_config *cfg, const patron__match_tf *tf, int le)
 {
     double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
+    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
     int wi;
 
@@ -1188,32 +1212,24 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
                 street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
             }
             s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
-                (l1 == PATRON__ML_MISSING
-                     ? cfg->weight[PATRON__MF_NUMBER][PATRON__ML_MISSING]
-                     : wmax(cfg, PATRON__MF_NUMBER,
-                            LV(l1) | LV(PATRON__ML_DIFFERENT) | (l1 == PATRON__ML_EXACT ? LV(PATRON__ML_MISSING) : 0))) +
+                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
+                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
+                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
                 plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
                 cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
                 plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
             if (s > addr)
                 addr = s;
         }
+    u->dp = 0;
     if (a->n_addr && b->n_addr) {
         if (addr < cfg->address_floor)
             addr = cfg->address_floor;
-        if (addr < 0) { /* a Packstation's pair counts 0 */
-            for (size_t i = 0; i < a->n_addr && addr < 0; i++)
-                if (delivery_point(a->addr[i].street))
-                    addr = 0;
-            for (size_t j = 0; j < b->n_addr && addr < 0; j++)
-                if (delivery_point(b->addr[j].street))
-                    addr = 0;
-        }
-        if (cfg->address_max > 0 && addr > cfg->address_max)
-            addr = cfg->address_max;
-        addr += street_tf;
-        if (at_work && addr < fl)
-            addr = fl;
+        /* a Packstation's pair counts 0: where that lifts the bound, asked
+         * only when the bound would exit (delivery_pending) */
+        u->dp = addr < 0 ? -1 : 0;
+        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
+        addr = address_rest(cfg, addr, street_tf, at_work);
     } else {
         addr = 0;
     }
@@ -1244,12 +1260,27 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
 /* The score stays below REVIEW when the names weigh `names` at most
  * (name and address together at most name_address_max); a margin for the
  * sums' rounding in another order. */
-static int below_review(const upper *u, const patron__match_config *cfg, double names)
+static int below_review_at(const upper *u, const patron__match_config *cfg, double names, double addr)
 {
-    double group = names + u->addr;
+    double group = names + addr;
     if (cfg->name_address_max > 0 && group > cfg->name_address_max)
         group = cfg->name_address_max;
     return cfg->prior + group + u->rest < cfg->review_score - 1e-9;
+}
+
+static int below_review(upper *u, const patron__match_config *cfg, double names, const patron__match_rec *a,
+                        const patron__match_rec *b)
+{
+    if (!below_review_at(u, cfg, names, u->addr))
+        return 0;
+    if (u->dp < 0) {
+        u->dp = 0;
+        for (size_t i = 0; i < a->n_addr && !u->dp; i++)
+            u->dp = delivery_point(a->addr[i].street);
+        for (size_t j = 0; j < b->n_addr && !u->dp; j++)
+            u->dp = delivery_point(b->addr[j].street);
+    }
+    return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
 }
 
 /* A name field before it is compared: missing when a side is empty, exact
@@ -1289,7 +1320,7 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  * stays a bound (tests/match/test_kernels.c checks it against the full
  * scorer on random pairs under several configurations).
  */
-static int surely_distinct(const upper *u, const patron__match_result *r, const patron__match_rec *a,
+static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
                            const double *names, int ll, int other_given, double name_holders)
 {
@@ -1303,14 +1334,14 @@ static int surely_distinct(const upper *u, const patron__match_result *r, const 
             if (up < cfg->full_name_max)
                 up = cfg->full_name_max; /* the full name's lift */
         }
-        return !u->number && below_review(u, cfg, up);
+        return !u->number && below_review(u, cfg, up, a, b);
     }
     if (rare_name_surprise(r, cfg, tf, name_holders))
         return 0; /* rule (d) could lift it (the names are final here) */
     if (u->number && other_given &&
         (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
         return 0; /* the household rule could hold it */
-    return below_review(u, cfg, *names);
+    return below_review(u, cfg, *names, a, b);
 }
 
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
@@ -1343,7 +1374,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
-    upper up = {0, 0, 0};
+    upper up = {0, 0, 0, 0, 0};
     const int early = q && q->distinct_only;
 
     memset(r, 0, sizeof *r);
