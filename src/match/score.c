@@ -1226,7 +1226,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
         if (addr < cfg->address_floor)
             addr = cfg->address_floor;
         /* a Packstation's pair counts 0: where that lifts the bound, asked
-         * only when the bound would exit (delivery_pending) */
+         * only when the bound would exit (below_review) */
         u->dp = addr < 0 ? -1 : 0;
         u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
         addr = address_rest(cfg, addr, street_tf, at_work);
@@ -1304,8 +1304,9 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  * (patron__match_query.distinct_only), score() asks twice: before the
  * names are compared (names NULL: what they can weigh at most), and once
  * they are (`names`: what given and last name weigh together, their
- * frequencies and the full name's lift included; lf, ll their levels).
- * `u`: the other fields at most (others_up).  1 only when
+ * frequencies and the full name's lift included; ll the last name's
+ * level, other_given as the household rule reads it).  `u`: the other
+ * fields at most (others_up).  1 only when
  *  - the upper bound of the score stays below REVIEW: the address fields'
  *    best pair from what cheap comparisons tell (a level the costly
  *    Jaro-Winkler could give counts at its highest weight), with the
