@@ -1150,6 +1150,7 @@ static void *pair_thread(void *arg)
                     if (!va)
                         break;
                     patron__match_query_init(q, va);
+                    q->distinct_only = 1; /* DISTINCT pairs are dropped */
                     q_ready = true;
                 }
                 if (!(vb = member(j, y - s, y)))

@@ -272,11 +272,19 @@ static size_t min_sz(size_t a, size_t b)
 
 /* ---- one record against many (patron__match_query) ------------------------------ */
 
-/* A query's pattern, built the first time a comparison needs it (bits < 0:
- * not yet); NULL stays NULL (no query: the plain kernels). */
+/* A query's pattern, built the second time a comparison needs it (bits -1:
+ * not used yet, -2: used once); NULL stays NULL.  NULL also on the first
+ * use: the plain kernels then, with the same results (most records of a
+ * batch are compared once - blocks are mostly pairs - and 2 KiB of masks
+ * cost more than the comparison). */
 static const patron__match_pattern *ready(patron__match_pattern *p)
 {
-    if (p && p->bits < 0)
+    if (!p || p->bits == -1) {
+        if (p)
+            p->bits = -2;
+        return NULL;
+    }
+    if (p->bits == -2)
         patron__match_pattern_init(p, p->s, p->len);
     return p;
 }
@@ -294,6 +302,7 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     size_t i;
 
     q->rec = a;
+    q->distinct_only = 0;
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
@@ -305,9 +314,15 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     }
 }
 
+/* p: a's pattern, built (from ready()), or NULL */
+static double jw_with(const patron__match_pattern *p, const char *a, size_t la, const char *b, size_t lb)
+{
+    return p ? patron__match_jaro_winkler_p(p, b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+}
+
 static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb)
 {
-    return pa ? patron__match_jaro_winkler_p(ready(pa), b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+    return jw_with(ready(pa), a, la, b, lb);
 }
 
 /* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
@@ -316,6 +331,7 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
                       double jw_min)
 {
     size_t d;
+    const patron__match_pattern *p;
 
     /* a name cut short by a letter or two: "ne" / "ned" */
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
@@ -330,12 +346,13 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
         if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
             return 0;
     }
+    p = ready(pa); /* one use of the pattern for both kernels */
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
-        d = pa ? patron__match_osa_p(ready(pa), b, lb) : patron__match_osa(a, la, b, lb);
+        d = p ? patron__match_osa_p(p, b, lb) : patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
     }
-    return jw_q(pa, a, la, b, lb) >= jw_min;
+    return jw_with(p, a, la, b, lb) >= jw_min;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -363,6 +380,10 @@ static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
     static const char *const pairs[][2] = {
         { "", "ie" }, { "", "ja" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
     };
+    /* every form shares a stem of three letters or more: most pairs of
+     * names part before that */
+    if (lm < 3 || lf < 3 || memcmp(m, f, 3) != 0)
+        return 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
         if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
@@ -643,7 +664,7 @@ static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
     if (da > 0 && da == db && memcmp(a, b, da) == 0)
         return PATRON__ML_PARTIAL;
     /* a typo in the number: 48 / 84, 123 / 132 */
-    if (da == db && da >= 2 && patron__match_osa(a, da, b, db) == 1)
+    if (da == db && da >= 2 && patron__match_osa_is_one(a, da, b, db))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -660,7 +681,7 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     lb = b->postal_len;
     if (la == lb && memcmp(a->postal, b->postal, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && patron__match_osa(a->postal, la, b->postal, lb) == 1)
+    if (la == lb && patron__match_osa_is_one(a->postal, la, b->postal, lb))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -699,7 +720,7 @@ static int role_mailbox(const char *email)
     if (!email[n])
         return 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+        if ((n == 0 || roles[i][0] == email[0]) && strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
             return 1;
     return 0;
 }
@@ -788,7 +809,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1 && !digits_differ(a, b))
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa_is_one(a, la, b, lb) && !digits_differ(a, b))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -799,7 +820,7 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_MISSING;
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && la >= 9 && patron__match_osa(a, la, b, lb) == 1)
+    if (la == lb && la >= 9 && patron__match_osa_is_one(a, la, b, lb))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -856,7 +877,7 @@ static int delivery_point(const char *street)
     static const char *const kinds[] = { "packstation", "postfiliale", "paketshop", "paketstation",
                                          "postfach",    "paketbox",    "postlagernd" };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strncmp(street, kinds[i], strlen(kinds[i])) == 0)
+        if ((!kinds[i][0] || street[0] == kinds[i][0]) && strncmp(street, kinds[i], strlen(kinds[i])) == 0)
             return 1;
     return 0;
 }
@@ -1127,7 +1148,7 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         {
             size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
             if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
-                patron__match_osa(a->ident[i], la, b->ident[i], lb) == 1) {
+                patron__match_osa_is_one(a->ident[i], la, b->ident[i], lb)) {
                 *which = (int)i;
                 return PATRON__ML_SIMILAR; /* a typo in the number */
             }
@@ -1137,6 +1158,226 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         any = 1;
     }
     return any ? PATRON__ML_DIFFERENT : PATRON__ML_MISSING;
+}
+
+/* ---- an early exit for pairs that cannot reach REVIEW ---------------------------- */
+
+/* The highest weight of field f at one of the levels in `levels` (a bit
+ * per level). */
+static double wmax(const patron__match_config *cfg, int f, unsigned levels)
+{
+    double m = -1e300;
+    for (int l = 0; l < PATRON__ML_COUNT; l++)
+        if ((levels >> l & 1) && cfg->weight[f][l] > m)
+            m = cfg->weight[f][l];
+    return m;
+}
+
+static double max2(double x, double y)
+{
+    return x > y ? x : y;
+}
+
+#define LV(l) (1u << (l))
+#define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
+
+/* The most a term frequency adds to an exact agreement of field f
+ * (apply_tf: at most tf_up_max, or -down_max where that is more). */
+static double tf_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, double down_max)
+{
+    double up = cfg->tf_up_max > -down_max ? cfg->tf_up_max : -down_max;
+    return tf && up > 0 ? up : 0; /* 0: no frequency applied */
+}
+
+/* The most a plain field (compared by cmp_plain, or its level not known)
+ * can weigh: missing when a side is empty, exact only when the bytes agree
+ * (and, with `swap`, similar as well: the address lines' swap), else
+ * similar or different. */
+static double plain_up(const patron__match_config *cfg, int f, const char *x, size_t lx, const char *y,
+                       size_t ly, int swap)
+{
+    const double *w = cfg->weight[f];
+    if (!lx || !ly)
+        return w[PATRON__ML_MISSING];
+    if (lx == ly && memcmp(x, y, lx) == 0)
+        return swap ? max2(w[PATRON__ML_EXACT], w[PATRON__ML_SIMILAR]) : w[PATRON__ML_EXACT];
+    return max2(w[PATRON__ML_SIMILAR], w[PATRON__ML_DIFFERENT]);
+}
+
+/* What the fields beside the names can add at most (see surely_distinct). */
+typedef struct upper {
+    double addr; /* the address fields (address_weight) */
+    double rest; /* mailbox, phone, birth date, company, identifiers */
+    int number;  /* two addresses of the pair share a house number */
+    /* addr_dp: the address fields where a delivery point is among the
+     * addresses; dp: -1 not asked yet, 1 there is one, 0 not (or the
+     * Packstation rule cannot lift addr) */
+    double addr_dp;
+    int dp;
+} upper;
+
+/* After the address floor: the ceiling, the address's frequency, the
+ * registered-at-work floor (score_addresses, score()). */
+static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
+{
+    if (cfg->address_max > 0 && addr > cfg->address_max)
+        addr = cfg->address_max;
+    addr += street_tf;
+    if (at_work && addr < cfg->company_contact_floor)
+        addr = cfg->company_contact_floor;
+    return addr;
+}
+
+static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg, const patron__match_tf *tf, int le)
+{
+    double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
+    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
+    int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
+    int wi;
+
+    u->number = 0;
+    for (size_t i = 0; i < a->n_addr; i++)
+        for (size_t j = 0; j < b->n_addr; j++) {
+            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            double s;
+            if (l1 == PATRON__ML_EXACT) {
+                u->number = 1;
+                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
+            }
+            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
+                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
+                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
+                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
+                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
+                cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
+                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
+            if (s > addr)
+                addr = s;
+        }
+    u->dp = 0;
+    if (a->n_addr && b->n_addr) {
+        if (addr < cfg->address_floor)
+            addr = cfg->address_floor;
+        /* a Packstation's pair counts 0: where that lifts the bound, asked
+         * only when the bound would exit (below_review) */
+        u->dp = addr < 0 ? -1 : 0;
+        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
+        addr = address_rest(cfg, addr, street_tf, at_work);
+    } else {
+        addr = 0;
+    }
+    u->addr = addr;
+    /* the mailbox and phone: their level's weight, the most a frequency
+     * adds to an exact agreement, the registered-at-work floor */
+    up = cfg->weight[PATRON__MF_EMAIL][le] +
+         (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
+    if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
+        up = fl;
+    u->rest = up;
+    {
+        int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
+        up = cfg->weight[PATRON__MF_PHONE][lp] +
+             (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
+        if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
+            up = fl;
+        u->rest += up;
+    }
+    u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
+    up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
+    if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
+        up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    u->rest += up;
+    u->rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+}
+
+/* The score stays below REVIEW when the names weigh `names` at most
+ * (name and address together at most name_address_max); a margin for the
+ * sums' rounding in another order. */
+static int below_review_at(const upper *u, const patron__match_config *cfg, double names, double addr)
+{
+    double group = names + addr;
+    if (cfg->name_address_max > 0 && group > cfg->name_address_max)
+        group = cfg->name_address_max;
+    return cfg->prior + group + u->rest < cfg->review_score - 1e-9;
+}
+
+static int below_review(upper *u, const patron__match_config *cfg, double names, const patron__match_rec *a,
+                        const patron__match_rec *b)
+{
+    if (!below_review_at(u, cfg, names, u->addr))
+        return 0;
+    if (u->dp < 0) {
+        u->dp = 0;
+        for (size_t i = 0; i < a->n_addr && !u->dp; i++)
+            u->dp = delivery_point(a->addr[i].street);
+        for (size_t j = 0; j < b->n_addr && !u->dp; j++)
+            u->dp = delivery_point(b->addr[j].street);
+    }
+    return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
+}
+
+/* A name field before it is compared: missing when a side is empty, exact
+ * (with its frequency) only when the bytes agree, else any other level. */
+static double name_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, const char *x, size_t lx,
+                      const char *y, size_t ly, int *same)
+{
+    unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
+    *same = x[0] && lx == ly && memcmp(x, y, lx) == 0;
+    if (!x[0] || !y[0])
+        return cfg->weight[f][PATRON__ML_MISSING];
+    if (!*same)
+        return wmax(cfg, f, others);
+    return wmax(cfg, f, others | LV(PATRON__ML_EXACT)) +
+           tf_up(cfg, tf, f, cfg->weight[f][PATRON__ML_EXACT]);
+}
+
+/*
+ * Is the pair DISTINCT whatever the fields not compared yet say?  For a
+ * query that asks only for the decision of a DISTINCT pair
+ * (patron__match_query.distinct_only), score() asks twice: before the
+ * names are compared (names NULL: what they can weigh at most), and once
+ * they are (`names`: what given and last name weigh together, their
+ * frequencies and the full name's lift included; ll the last name's
+ * level, other_given as the household rule reads it).  `u`: the other
+ * fields at most (others_up).  1 only when
+ *  - the upper bound of the score stays below REVIEW: the address fields'
+ *    best pair from what cheap comparisons tell (a level the costly
+ *    Jaro-Winkler could give counts at its highest weight), with the
+ *    floor, Packstation, ceiling, frequency and registered-at-work rules
+ *    that can lift it; the mailbox, phone, birth date and identifiers at
+ *    their own levels and the highest term frequency; the company at its
+ *    highest level; name and address together at most name_address_max;
+ *  - and no safety rule can lift a DISTINCT pair: the household rule
+ *    needs one house number and a family (another given name under one
+ *    last name), the rare full name two exact names.
+ * Every rule that lowers a score or a decision is left out: the bound
+ * stays a bound (tests/match/test_kernels.c checks it against the full
+ * scorer on random pairs under several configurations).
+ */
+static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
+                           const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
+                           const double *names, int ll, int other_given, double name_holders)
+{
+    if (!names) { /* before the names */
+        int sf, sl;
+        double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
+                    name_up(cfg, tf, PATRON__MF_LAST, a->last, a->last_len, b->last, b->last_len, &sl);
+        if (sf && sl && tf) {
+            if (cfg->rare_name_expect > 0)
+                return 0; /* rule (d) could lift it */
+            if (up < cfg->full_name_max)
+                up = cfg->full_name_max; /* the full name's lift */
+        }
+        return !u->number && below_review(u, cfg, up, a, b);
+    }
+    if (rare_name_surprise(r, cfg, tf, name_holders))
+        return 0; /* rule (d) could lift it (the names are final here) */
+    if (u->number && other_given &&
+        (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        return 0; /* the household rule could hold it */
+    return below_review(u, cfg, *names, a, b);
 }
 
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
@@ -1196,6 +1437,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0, name_holders = 0;
+    /* with distinct_only: what the fields beside the names add at most */
+    upper up = {0, 0, 0, 0, 0};
+    const int early = q && q->distinct_only;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -1221,6 +1465,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         return r->decision;
     }
 
+    if (early) {
+        others_up(&up, a, b, cfg, tf, le);
+        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    }
     lf = cmp_first(a, b, q);
     ll = cmp_last(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
@@ -1259,6 +1508,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
+    }
+    if (early) {
+        double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
+                            name_holders))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
     }
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
