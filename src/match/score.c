@@ -1214,6 +1214,9 @@ typedef struct upper {
      * Packstation rule cannot lift addr) */
     double addr_dp;
     int dp;
+    /* the mailbox, phone or an identifier could weigh OWN_EVIDENCE_MIN or
+     * more: rule (f) (own_evidence) could lift a DISTINCT pair */
+    int own;
 } upper;
 
 /* After the address floor: the ceiling, the address's frequency, the
@@ -1275,6 +1278,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
+    u->own = up >= OWN_EVIDENCE_MIN;
     u->rest = up;
     {
         int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
@@ -1282,6 +1286,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
              (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
         if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
             up = fl;
+        u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
     u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
@@ -1289,7 +1294,9 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
     u->rest += up;
-    u->rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+    up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+    u->own |= up >= OWN_EVIDENCE_MIN;
+    u->rest += up;
 }
 
 /* The score stays below REVIEW when the names weigh `names` at most
@@ -1351,7 +1358,8 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  *    highest level; name and address together at most name_address_max;
  *  - and no safety rule can lift a DISTINCT pair: the household rule
  *    needs one house number and a family (another given name under one
- *    last name), the rare full name two exact names.
+ *    last name), the rare full name two exact names, the own-evidence
+ *    rule (f) a mailbox, phone or identifier of OWN_EVIDENCE_MIN bits.
  * Every rule that lowers a score or a decision is left out: the bound
  * stays a bound (tests/match/test_kernels.c checks it against the full
  * scorer on random pairs under several configurations).
@@ -1360,6 +1368,8 @@ static int surely_distinct(upper *u, const patron__match_result *r, const patron
                            const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
                            const double *names, int ll, int other_given, double name_holders)
 {
+    if (u->own)
+        return 0; /* rule (f) could lift it */
     if (!names) { /* before the names */
         int sf, sl;
         double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
@@ -1438,7 +1448,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
-    upper up = {0, 0, 0, 0, 0};
+    upper up = {0, 0, 0, 0, 0, 0};
     const int early = q && q->distinct_only;
 
     memset(r, 0, sizeof *r);
