@@ -268,6 +268,14 @@ enum {
     /* the names are all that agrees (every other field missing or
      * disagreeing): never MERGE, a name is no identity */
     PATRON__MATCH_RULE_NAME_ONLY = 4,
+    /* another last name (not a typo, part, double name or swap) beside the
+     * same given name and nothing of the person's own (birth date, a
+     * mailbox or phone few hold, identifier): never MERGE */
+    PATRON__MATCH_RULE_NAME_CHANGE = 5,
+    /* the same given name and a mailbox or phone only the pair holds (or
+     * an identifier) beside a pair the evidence calls distinct: REVIEW,
+     * never MERGE */
+    PATRON__MATCH_RULE_OWN_EVIDENCE = 6,
     PATRON__MATCH_RULE_COUNT
 };
 
@@ -282,6 +290,10 @@ typedef struct patron__match_config {
      * who moved is not five times as unlikely). */
     double address_floor;
     double address_max; /* ... and at most this (<= 0: no ceiling) */
+    /* the weight of another house number on the street that agrees (in
+     * place of the number level's): another building, which one person
+     * does not give as a rule */
+    double other_building;
     /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
      * this: it is an office's, shared by everyone there */
     double role_mailbox_max;

@@ -73,9 +73,17 @@ static const struct mu default_mu[] = {
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
     {PATRON__MF_PHONE, PATRON__ML_DIFFERENT, 0.1, 0.99},
 
-    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.001},
+    /* two people of one block share a birth date about 1 in 25 000 times
+     * (365 days, some 70 years); u leaves room for twins and placeholder
+     * dates (01.01.): a full name and a birth date say one person even
+     * after a move with a new mailbox and phone */
+    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.0003},
     {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.06, 0.001},
-    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.989},
+    /* the year agrees, day and month do not (not a typo of them): the
+     * day entered wrongly, or two people of one age - a birth year is
+     * shared by about 1 in 80 strangers, never by father and son */
+    {PATRON__MF_BIRTH, PATRON__ML_SIMILAR, 0.0125, 0.0125},
+    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.9765},
 
     {PATRON__MF_COMPANY, PATRON__ML_EXACT, 0.85, 0.01},
     {PATRON__MF_COMPANY, PATRON__ML_SIMILAR, 0.05, 0.01},
@@ -236,6 +244,12 @@ void patron__match_config_default(patron__match_config *cfg)
     cfg->address_max = 13.0;
     /* info@ says "this company", not "this person" */
     cfg->role_mailbox_max = 0.0;
+    /* Another house number on the same street: another building.  The
+     * number level's m (0.06) counts moves, where the street differs as
+     * well; one person on one street writes one number (a typo of it is
+     * PARTIAL): about 1 in 60 of one person's pairs against 19 in 20 of
+     * two neighbours', log2(0.016 / 0.95) = -5.9 */
+    cfg->other_building = -5.0;
     /* registered at work: the office's address, mailbox and phone beside
      * the home's are expected of one person (about 2^-1 each, not 2^-6) */
     cfg->company_contact_floor = -1.0;
@@ -347,7 +361,7 @@ static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
 static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
 {
     static const char *const pairs[][2] = {
-        { "", "ie" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
+        { "", "ie" }, { "", "ja" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
@@ -821,6 +835,8 @@ static int cmp_birth(uint32_t a, uint32_t b)
         return PATRON__ML_PARTIAL; /* one digit off */
     if (diff == 2 && pos2 == pos + 1 && sa[pos] == sb[pos2] && sa[pos2] == sb[pos])
         return PATRON__ML_PARTIAL; /* two digits transposed */
+    if (ya == yb)
+        return PATRON__ML_SIMILAR; /* the year only: no evidence either way */
     return PATRON__ML_DIFFERENT;
 }
 
@@ -874,11 +890,27 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
 }
 
 
+/* The house number's weight.  Another number on the street that agrees is
+ * another building (other_building), unless the two numbers are one digit
+ * lost or added apart (71 / 1, 14 / 147): a typo as often as a neighbour,
+ * the number level's own weight. */
+static double number_weight(const patron__match_config *cfg, int ls, int ln, const patron__match_addr *x,
+                            const patron__match_addr *y)
+{
+    size_t lx = x->number_len, ly = y->number_len;
+
+    if (ln != PATRON__ML_DIFFERENT || (ls != PATRON__ML_EXACT && ls != PATRON__ML_SIMILAR))
+        return cfg->weight[PATRON__MF_NUMBER][ln];
+    if ((lx > ly ? lx - ly : ly - lx) == 1 && patron__match_osa(x->number, lx, y->number, ly) == 1)
+        return cfg->weight[PATRON__MF_NUMBER][ln];
+    return cfg->other_building;
+}
+
 static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                             const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
 {
     static const char empty[] = "";
-    double best = -1e9;
+    double best = -1e9, best_wn = 0, wn;
     size_t i, j;
     int lv[5] = {0, 0, 0, 0, 0};
     int best_i = -1, best_j = -1;
@@ -904,11 +936,13 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
              * evidence, not a second disagreement beside the street's */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
                 l1 = l1 == PATRON__ML_EXACT ? PATRON__ML_MISSING : PATRON__ML_DIFFERENT;
-            s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
+            wn = number_weight(cfg, l0, l1, x, y);
+            s = wn + cfg->weight[PATRON__MF_STREET][l0] +
                        cfg->weight[PATRON__MF_ADDITION][l2] +
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
             if (s > best) {
                 best = s;
+                best_wn = wn;
                 best_i = (int)i;
                 best_j = (int)j;
                 lv[0] = l0;
@@ -943,6 +977,7 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
         const patron__match_addr *x = &a->addr[best_i], *y = &b->addr[best_j];
         set(r, cfg, PATRON__MF_STREET, lv[0], x->street, y->street);
         set(r, cfg, PATRON__MF_NUMBER, lv[1], x->number, y->number);
+        r->field[PATRON__MF_NUMBER].weight = best_wn;
         set(r, cfg, PATRON__MF_ADDITION, lv[2], x->addition, y->addition);
         set(r, cfg, PATRON__MF_POSTAL, lv[3], x->postal, y->postal);
         set(r, cfg, PATRON__MF_CITY, lv[4], x->city, y->city);
@@ -1126,6 +1161,34 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
     return score(r, q->rec, b, cfg, tf, q);
 }
 
+/* Evidence of one person's own beside the names: a mailbox or phone that
+ * few customers hold (an info@ or a switchboard many hold has lost its
+ * weight to them, a role mailbox has none), an agreeing birth date or
+ * identifier - OWN_EVIDENCE_MIN bits or more.  The address is not among
+ * it: a household, a company or a Packstation shares one; nor is the phone
+ * of two records that name one company (its switchboard).  Nor is a
+ * mailbox at a public provider built from nothing but the name both
+ * records bear (thomas.mueller@web.de): namesakes build it too.  One built
+ * from the maiden name under the married one, or at a company's own
+ * domain, is the person's.  with_birth: an agreeing birth date counts;
+ * pair_only: only a mailbox or phone that no third customer holds (its
+ * frequency took nothing from its weight). */
+static int own_evidence(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                        int with_birth, int pair_only)
+{
+    int f, firm = r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
+                  r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR;
+
+    for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
+        if (f != PATRON__MF_COMPANY && !(firm && f == PATRON__MF_PHONE) && (with_birth || f != PATRON__MF_BIRTH) &&
+            r->field[f].weight >= OWN_EVIDENCE_MIN &&
+            !(pair_only && r->field[f].tf && r->field[f].weight < r->field[f].base_weight) &&
+            !(f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
+              name_built_mailbox(b->email, b->first, b->last)))
+            return 1;
+    return 0;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1265,11 +1328,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = 0;
-        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
-            if (f != PATRON__MF_COMPANY && r->field[f].weight >= OWN_EVIDENCE_MIN &&
-                !(f == PATRON__MF_EMAIL && name_built_mailbox(a->email, a->first, a->last)))
-                own = 1;
+        int own = own_evidence(r, a, b, 1, 0);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
@@ -1329,6 +1388,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                           * prefix, not a typo */
                          (lf == PATRON__ML_SIMILAR && names_apart(a->first, b->first));
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
+        /* one home: the same building and house number (or address
+         * addition), an address that few customers hold (its frequency
+         * took nothing from its weight), and neither the company both
+         * records name (the employer's building) nor a Packstation */
+        int one_home = same_address && (ln == PATRON__ML_EXACT || la_ok) &&
+                       !(r->field[PATRON__MF_STREET].tf &&
+                         r->field[PATRON__MF_STREET].weight < r->field[PATRON__MF_STREET].base_weight) &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_EXACT &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_SIMILAR &&
+                       !(r->addr_a >= 0 && (delivery_point(a->addr[r->addr_a].street) ||
+                                            delivery_point(b->addr[r->addr_b].street)));
         /* an identifier that agrees, or differs by one typo (two digits
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
@@ -1356,6 +1426,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && ll == PATRON__ML_DIFFERENT && lf != PATRON__ML_SWAPPED &&
+                   !ident_agrees && !one_home && !own_evidence(r, a, b, 1, 0)) {
+            /* (e) another last name: a marriage - or another person who
+             * shares the given name and a place (a neighbour, a colleague
+             * at the company's address, a stranger at one Packstation).
+             * At one home few customers share it is a marriage; elsewhere
+             * what tells them apart is evidence of the person's own
+             * (own_evidence: a birth date, a mailbox or phone few hold, an
+             * identifier).  Without it a person looks. */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_CHANGE;
         } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
@@ -1393,6 +1474,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             if (r->score < cfg->review_score)
                 r->score = cfg->review_score;
             r->probability = patron__match_probability(r->score);
+        } else if (r->decision == PATRON__MATCH_DISTINCT &&
+                   (lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) &&
+                   lb != PATRON__ML_DIFFERENT && li != PATRON__ML_DIFFERENT && own_evidence(r, a, b, 0, 1)) {
+            /* (f) the same given name and a mailbox or phone that only
+             * these two customers hold (or an identifier), everything else
+             * changed at once: a move with a new mailbox, a marriage and a
+             * move.  A person looks.  (Not a birth date: without its
+             * frequency, a placeholder many share would count.) */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_OWN_EVIDENCE;
+            if (r->score < cfg->review_score)
+                r->score = cfg->review_score;
+            r->probability = patron__match_probability(r->score);
         }
     }
     return r->decision;
@@ -1427,6 +1521,10 @@ const char *patron__match_rule_name(int rule)
         return "shared_email";
     case PATRON__MATCH_RULE_NAME_ONLY:
         return "name_only";
+    case PATRON__MATCH_RULE_NAME_CHANGE:
+        return "name_change";
+    case PATRON__MATCH_RULE_OWN_EVIDENCE:
+        return "own_evidence";
     default:
         return "";
     }
