@@ -8,9 +8,18 @@
  * keys cost no more than records that share one.  Blocks larger than
  * PATRON__BLOCK_MAX (keys so common that they say nothing, such as a shared
  * company mailbox) are dropped from every record's key list before pairing,
- * so a pair is still found through any smaller block it shares.  Pairing
- * runs on as many threads as there are cores (at most 8); each thread owns a
- * range of whole blocks and its own output. */
+ * so a pair is still found through any smaller block it shares.  Blocks of
+ * more than PATRON__BLOCK_WINDOW records (wide: a common value, whose block
+ * grows with the customers) are paired as a sorted neighbourhood: a pair
+ * that shares another key is scored as always (in the first fully paired
+ * block it shares, else in the first wide one), a pair that shares only
+ * this key when the two are near in an order by name and address.  The
+ * pairs scored then grow about linearly with the records; two records
+ * sharing a single common value are rarely one person unless their names
+ * and addresses are close (measured: the same quality on every data set of
+ * tests/match/run_quality.py).  Pairing runs on as many threads as there
+ * are cores (at most 8); each thread owns a range of whole blocks and its
+ * own output. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,22 +98,31 @@ typedef struct batch {
     uint32_t *tfoff; /* n + 1 offsets into tfc: 6 field slots (see tf_fields), then one per address */
     uint32_t *tfc;   /* records holding each slot's value (0: no value) */
     patron__match_tf tf;
+    size_t n_wide;   /* wide blocks (build_blocks) */
+    uint64_t scored; /* pairs scored (pair_all) */
 } batch;
 
-/* A record's key hashes into h, sorted and without repeats (pairs are
- * scored in the block of the first hash two records share); returns how many. */
 /* Bit 63 of a key hash marks a rare-name key (PATRON__KEY_RARE_NAME): its
  * block is kept only up to PATRON__RARE_BLOCK_MAX records (build_blocks);
  * every other hash has it clear. */
 #define RARE_BIT (UINT64_C(1) << 63)
+/* Bit 0 of a key hash is clear when the hash is made; build_blocks sets it
+ * in the entries and key lists of a wide block (more than
+ * PATRON__BLOCK_WINDOW records), which is paired in windows.  Setting it
+ * keeps every order (the hashes are otherwise even and distinct). */
+#define WIDE_BIT UINT64_C(1)
+_Static_assert(PATRON__BLOCK_WINDOW >= PATRON__RARE_BLOCK_MAX, "a rare name's block is paired in full");
 
 static uint64_t key_hash(int kind, const char *value, size_t len)
 {
-    uint64_t v = patron__hash_key_n(kind, value, len) & ~RARE_BIT;
+    uint64_t v = patron__hash_key_n(kind, value, len) & ~(RARE_BIT | WIDE_BIT);
     if (!v)
-        v = 1; /* never 0: "no common key" below */
+        v = 2; /* never 0: "no common key" below */
     return kind == PATRON__KEY_RARE_NAME ? v | RARE_BIT : v;
 }
+
+/* A record's key hashes into h, sorted and without repeats (pairs are
+ * scored in the block of the first hash two records share); returns how many. */
 
 static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 {
@@ -635,12 +653,6 @@ static bool radix_sort(entry *a, size_t n)
     return true;
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return (a > b) - (a < b);
-}
-
 /* Sort a bucket of entries that agree in their top BUCKET_BITS by (hash,
  * rec), stably: LSD radix on the next 16 bits in two passes through tmp
  * (n entries), then the runs of equal top bits out of order sorted
@@ -736,15 +748,27 @@ static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t 
     return true;
 }
 
+/* In the key list of record r: the key h (blocking, so it is there)
+ * marked as the block wants it - 0 (dropped, taken out later) or with
+ * WIDE_BIT. */
+static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
+{
+    for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++)
+        if (b->khash[k] == h) {
+            b->khash[k] = drop ? 0 : h | WIDE_BIT;
+            return;
+        }
+}
+
 /* Sort the entries; give each term-frequency slot attached to an entry
  * the length of its run (the records that hold the value: the same count
  * as the store's key index); take the hashes of oversized blocks out of
- * every record's key list and out of the entries.  kslot (may be NULL):
- * the slot of each key in khash (freed here); x: nx counted-only entries. */
+ * every record's key list and out of the entries, and mark the hashes of
+ * wide blocks (WIDE_BIT) in both.  kslot (may be NULL): the slot of each
+ * key in khash (freed here); x: nx counted-only entries. */
 static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
-    uint64_t *big = NULL;
-    size_t n_big = 0, cap_big = 0, w;
+    size_t w, n_drop = 0;
     bool ok = fill_sorted(b, kslot, x, nx);
     patron__free(kslot);
     if (!ok)
@@ -752,45 +776,48 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     w = 0;
     for (size_t s = 0; s < b->nent;) {
         size_t e = s, blocking = 0;
+        bool drop, wide;
         for (; e < b->nent && b->ent[e].hash == b->ent[s].hash; e++)
             blocking += !(b->ent[e].slot & TF_ONLY) || b->ent[e].slot == TF_NONE;
         if (b->tfc)
             for (size_t k = s; k < e; k++)
                 if (b->ent[k].slot != TF_NONE)
                     b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        if (blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX)) {
-            if (n_big == cap_big) {
-                size_t nc = cap_big ? cap_big * 2 : 64;
-                uint64_t *nb = patron__realloc(big, nc * sizeof *nb);
-                if (!nb) {
-                    patron__free(big);
-                    return false;
-                }
-                big = nb;
-                cap_big = nc;
+        drop = blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX);
+        wide = !drop && blocking > PATRON__BLOCK_WINDOW;
+        b->n_wide += wide;
+        for (size_t k = s; k < e; k++) {
+            entry en = b->ent[k];
+            if ((en.slot & TF_ONLY) && en.slot != TF_NONE)
+                continue; /* counted only: no key of its record */
+            if (drop || wide) {
+                /* the record's key list, a few entries ahead */
+                if (k + 8 < e)
+                    __builtin_prefetch(b->khash + b->koff[b->ent[k + 8].rec]);
+                if (k + 16 < e)
+                    __builtin_prefetch(&b->koff[b->ent[k + 16].rec]);
+                mark_key(b, en.rec, en.hash, drop);
+                n_drop += drop;
             }
-            big[n_big++] = b->ent[s].hash;
-        } else {
-            for (size_t k = s; k < e; k++)
-                if (!(b->ent[k].slot & TF_ONLY) || b->ent[k].slot == TF_NONE)
-                    b->ent[w++] = b->ent[k];
+            if (!drop) {
+                en.hash |= wide ? WIDE_BIT : 0;
+                b->ent[w++] = en;
+            }
         }
         s = e;
     }
     b->nent = w;
-    if (n_big == 0)
+    if (n_drop == 0)
         return true;
-    /* big is sorted already (entries are) */
     w = 0;
     for (size_t r = 0; r < b->n; r++) {
         uint32_t from = b->koff[r], to = b->koff[r + 1];
         b->koff[r] = (uint32_t)w;
         for (uint32_t k = from; k < to; k++)
-            if (!bsearch(&b->khash[k], big, n_big, sizeof *big, cmp_u64))
+            if (b->khash[k])
                 b->khash[w++] = b->khash[k];
     }
     b->koff[b->n] = (uint32_t)w;
-    patron__free(big);
     return true;
 }
 
@@ -973,13 +1000,22 @@ typedef struct job {
     view *vs;
     const patron__match_rec **vp;
     size_t vs_cap;
+    /* a wide block's members in their sorted order */
+    struct order *ord;
+    uint32_t *rank;
+    size_t ord_cap;
+    uint64_t scored; /* pairs scored */
 } job;
 
-/* Copy the keys below h of the members of the block [s, e) into j->kb:
- * the inner loop then reads one small array instead of a key list
- * elsewhere in memory per pair.  False when out of memory. */
+/* Copy the keys of the members of the block [s, e) of hash h that decide
+ * whether a pair is scored in it into j->kb: for a block paired in full
+ * the keys below h of other such blocks (WIDE_BIT clear), for a wide
+ * block all keys but h.  The inner loop then reads one small array
+ * instead of a key list elsewhere in memory per pair.  False when out of
+ * memory. */
 static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
 {
+    const bool wide = (h & WIDE_BIT) != 0;
     const batch *b = j->b;
     size_t m = e - s, w = 0;
     if (m + 1 > j->ko_cap) {
@@ -1004,11 +1040,36 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
             j->kb = nb;
             j->kb_cap = nc;
         }
-        for (; k < ke && *k < h; k++) /* the list is sorted and holds h */
-            j->kb[w++] = *k;
+        for (; k < ke && (wide || *k < h); k++) /* the list is sorted and holds h */
+            if (wide ? *k != h : !(*k & WIDE_BIT))
+                j->kb[w++] = *k;
     }
     j->ko[m] = (uint32_t)w;
     return true;
+}
+
+/* In a wide block of hash h, is the pair of these key lists (each
+ * without h) scored: 1 if they share another wide block above h, 0 if
+ * they share a block paired in full (scored there) or a wide one below h
+ * (scored there, as two records sharing two wide blocks), -1 if h is all
+ * they share (scored when near in the block's order). */
+static int wide_pair(const uint64_t *p, const uint64_t *pe, const uint64_t *q, const uint64_t *qe, uint64_t h)
+{
+    int above = 0;
+    while (p < pe && q < qe) {
+        if (*p == *q) {
+            if (!(*p & WIDE_BIT) || *p < h)
+                return 0;
+            above = 1;
+            p++;
+            q++;
+        } else if (*p < *q) {
+            p++;
+        } else {
+            q++;
+        }
+    }
+    return above ? 1 : -1;
 }
 
 /* Do two sorted lists share a hash? */
@@ -1093,6 +1154,100 @@ static const patron__match_rec *member(job *j, size_t i, size_t k)
     return j->vp[i];
 }
 
+/* A member of a wide block: its record and its place in the block. */
+typedef struct order {
+    const patron__match_rec *r;
+    uint32_t pos;
+} order;
+
+static int cmp_addr0(const patron__match_rec *a, const patron__match_rec *b)
+{
+    const patron__match_addr *x = a->addr, *y = b->addr;
+    int c;
+    if (!a->n_addr || !b->n_addr)
+        return (a->n_addr > 0) - (b->n_addr > 0);
+    if ((c = strcmp(x->postal, y->postal)) != 0 || (c = strcmp(x->street, y->street)) != 0)
+        return c;
+    return strcmp(x->number, y->number);
+}
+
+/* The two orders of a wide block (sorted neighbourhood in two passes,
+ * Hernandez and Stolfo): by who and where the customer is, the Koelner
+ * code of the last name first (a) or of the given name first (b, for a
+ * new or misspelt last name), then the other name, the first address,
+ * the birth date and the email, so that the records of one person, which
+ * agree in most of these, sit close together in at least one.  The parts
+ * every member shares (the block's own key) fall out of the comparison
+ * by themselves.  Ties keep the block's order (ascending records). */
+static int cmp_rest(const order *p, const order *q)
+{
+    const patron__match_rec *a = p->r, *b = q->r;
+    int c;
+    if ((c = cmp_addr0(a, b)) != 0)
+        return c;
+    if (a->birth != b->birth)
+        return (a->birth > b->birth) - (a->birth < b->birth);
+    if ((c = strcmp(a->email, b->email)) != 0)
+        return c;
+    return (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+static int cmp_order_a(const void *x, const void *y)
+{
+    const order *p = x, *q = y;
+    int c;
+    if ((c = strcmp(p->r->last_kp, q->r->last_kp)) != 0 || (c = strcmp(p->r->first_kp, q->r->first_kp)) != 0)
+        return c;
+    return cmp_rest(p, q);
+}
+
+static int cmp_order_b(const void *x, const void *y)
+{
+    const order *p = x, *q = y;
+    int c;
+    if ((c = strcmp(p->r->first_kp, q->r->first_kp)) != 0 || (c = cmp_addr0(p->r, q->r)) != 0 ||
+        (c = strcmp(p->r->last_kp, q->r->last_kp)) != 0)
+        return c;
+    return cmp_rest(p, q);
+}
+
+/* The ranks of the members of the wide block [s, s + m) in both orders
+ * into j->rank (a at 2i, b at 2i + 1 for member i).  False when out of
+ * memory. */
+static bool block_order(job *j, size_t s, size_t m)
+{
+    if (m > j->ord_cap) {
+        order *no = patron__realloc(j->ord, m * sizeof *no);
+        uint32_t *nr = no ? patron__realloc(j->rank, 2 * m * sizeof *nr) : NULL;
+        if (no)
+            j->ord = no;
+        if (!nr)
+            return false;
+        j->rank = nr;
+        j->ord_cap = m;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m; i++) {
+            if (!(j->ord[i].r = member(j, i, s + i)))
+                return false;
+            j->ord[i].pos = (uint32_t)i;
+        }
+        qsort(j->ord, m, sizeof *j->ord, pass ? cmp_order_b : cmp_order_a);
+        for (size_t i = 0; i < m; i++)
+            j->rank[2 * j->ord[i].pos + (size_t)pass] = (uint32_t)i;
+    }
+    return true;
+}
+
+/* Are members x and y of the wide block at hand near: fewer than
+ * PATRON__BLOCK_WINDOW apart in one of its orders? */
+static bool near(const job *j, size_t x, size_t y)
+{
+    const uint32_t *rx = j->rank + 2 * x, *ry = j->rank + 2 * y;
+    return (rx[0] > ry[0] ? rx[0] - ry[0] : ry[0] - rx[0]) < PATRON__BLOCK_WINDOW ||
+           (rx[1] > ry[1] ? rx[1] - ry[1] : ry[1] - rx[1]) < PATRON__BLOCK_WINDOW;
+}
+
 /* Entry i is a block of its own (most are): nothing of it is read. */
 static bool alone(const batch *b, size_t i)
 {
@@ -1129,21 +1284,33 @@ static void *pair_thread(void *arg)
             s = e;
             continue;
         }
-        if (!block_keys(j, s, e, h) || !block_views(j, e - s)) {
+        if (!block_keys(j, s, e, h) || !block_views(j, e - s) || ((h & WIDE_BIT) && !block_order(j, s, e - s))) {
             j->oom = true;
             break;
         }
+        /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
+         * the block of the first key the two share.  A wide block: the
+         * pairs that share no other block but another wide one (in the
+         * first wide block they share), and those that share this block
+         * only when they are near (fewer than PATRON__BLOCK_WINDOW apart
+         * in one of its orders). */
         for (size_t x = s; x < e && !j->oom; x++) {
-            bool q_ready = false;
+            bool q_ready = false, wide = (h & WIDE_BIT) != 0;
             const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
             for (size_t y = x + 1; y < e; y++) {
                 uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
+                const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
                 const patron__match_rec *vb;
                 patron__match_result r;
-                /* scored in the block of their first common key: skip
-                 * the pair when they share one below h */
-                if (ra == rb || share_key(xk, xe, j->kb + j->ko[y - s], j->kb + j->ko[y - s + 1])) {
+                patron__match_tf tf;
+                if (ra == rb)
+                    continue;
+                if (wide) {
+                    int w = wide_pair(xk, xe, yk, ye, h);
+                    if (w == 0 || (w < 0 && !near(j, x - s, y - s)))
                         continue;
+                } else if (share_key(xk, xe, yk, ye)) {
+                    continue; /* scored in an earlier block */
                 }
                 if (!q_ready) {
                     const patron__match_rec *va = member(j, x - s, x);
@@ -1155,13 +1322,11 @@ static void *pair_thread(void *arg)
                 }
                 if (!(vb = member(j, y - s, y)))
                     break;
-                if (b->tfc) {
-                    patron__match_tf tf = b->tf;
+                j->scored++;
+                tf = b->tf;
+                if (b->tfc)
                     tf.counts = b->tfc + b->tfoff[ra];
-                    patron__match_score_q(&r, q, vb, &b->cfg, &tf);
-                } else {
-                    patron__match_score_q(&r, q, vb, &b->cfg, NULL);
-                }
+                patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
                 if (r.decision == PATRON__MATCH_DISTINCT)
                     continue;
                 if (j->n == j->cap) {
@@ -1190,6 +1355,11 @@ static void *pair_thread(void *arg)
         view_free(&j->vs[i]);
     patron__free(j->vs);
     patron__free(j->vp);
+    patron__free(j->ord);
+    patron__free(j->rank);
+    j->ord = NULL;
+    j->rank = NULL;
+    j->ord_cap = 0;
     j->kb = NULL;
     j->ko = NULL;
     j->vs = NULL;
@@ -1360,9 +1530,12 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
         jobs[t].to = to > from ? to : from;
     }
     run_jobs(pair_thread, jobs, sizeof *jobs, use);
-    for (int t = 0; t < nj; t++)
+    b->scored = 0;
+    for (int t = 0; t < nj; t++) {
         if (jobs[t].oom)
             return PATRON_E_NOMEM;
+        b->scored += jobs[t].scored;
+    }
     return PATRON_OK;
 }
 
@@ -1478,8 +1651,10 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         *out = patron__calloc(1, sizeof **out);
         return *out ? patron__db_ok(db) : patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
+    db->dedupe_scored = 0;
     if (!st && pair_all(&b, jobs, nj) != PATRON_OK)
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+    db->dedupe_scored = b.scored;
     if (!st)
         st = drop_decided(db, &b, jobs, nj);
     if (!st && build_result(&b, jobs, nj, out) != PATRON_OK)
@@ -1496,6 +1671,11 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
         patron__free(jobs[t].out);
     batch_free(&b);
     return st ? st : patron__db_ok(db);
+}
+
+uint64_t patron__dedupe_scored(const patron_db *db)
+{
+    return db ? db->dedupe_scored : 0;
 }
 
 size_t patron_pairs_count(const patron_pairs *p)
@@ -1653,6 +1833,7 @@ struct patron_batch {
     unsigned width;
     uint64_t counter;
     int64_t next_id;
+    uint64_t scored; /* pairs scored by the run */
     bool ran, broken;
     char errmsg[512];
 };
@@ -2165,6 +2346,7 @@ patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match
         st = PATRON_E_NOMEM;
     if (!st)
         st = pair_all(&b->b, jobs, nj);
+    b->scored = b->b.scored;
     if (!st)
         st = build_result(&b->b, jobs, nj, out);
     for (int t = 0; t < nj; t++)
@@ -2173,4 +2355,9 @@ patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match
      * now, not when the batch is freed */
     batch_free(&b->b);
     return st ? batch_error(b, st, "out of memory") : batch_ok(b);
+}
+
+uint64_t patron__batch_scored(const patron_batch *b)
+{
+    return b ? b->scored : 0;
 }

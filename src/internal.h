@@ -181,6 +181,7 @@ struct patron_db {
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
     bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
+    uint64_t dedupe_scored;   /* pairs scored by the last patron_db_dedupe (tests) */
     char errmsg[512];
 };
 
@@ -363,6 +364,20 @@ patron_status patron__review_learn_in_force(patron_db *db, const patron__match_c
 /* Blocks (records sharing a key) larger than this are left out of matching,
  * in the batch and for one customer alike. */
 #define PATRON__BLOCK_MAX 1000
+/* The batch pairs a block of more records than this (a wide block) in a
+ * sorted neighbourhood (dedupe.c, pair_thread): two of its records that
+ * share no other key are scored only when fewer than PATRON__BLOCK_WINDOW
+ * apart in one of two orders by name and address, or of the same names;
+ * so the pairs scored for one common value grow with its records, not
+ * with their square.  Blocks up to this size (a rare name's included)
+ * are paired in full.  Incremental matching reads whole blocks (up to
+ * PATRON__BLOCK_MAX): every pair the batch finds it finds too. */
+#define PATRON__BLOCK_WINDOW 6
+/* Tests only: the pairs scored by the last patron_db_dedupe on db, by
+ * patron_batch_run of b. */
+uint64_t patron__dedupe_scored(const patron_db *db);
+struct patron_batch;
+uint64_t patron__batch_scored(const struct patron_batch *b);
 
 /* The keys of `c` as this handle's store wants them (match form included
  * when the store keeps forms; alias keys only for merged records). */

@@ -1254,7 +1254,13 @@ typedef struct patron_pairs patron_pairs;
  * closure of the MERGE pairs — with stable cluster ids (the smallest customer id in the
  * cluster, so the same data gives the same ids).  Pairs a merchant decided
  * are not one person (patron/review.h) are left out, as in patron_db_match().  Reads every record once
- * and blocks in memory; for incremental work use patron_db_match().  On
+ * and blocks in memory; for incremental work use patron_db_match().  Pairs
+ * compared are customers that share a blocking key (a key more than 1000
+ * customers share is left out, as in patron_db_match()); two customers whose
+ * only shared key is common to more than 6 are compared when they are near
+ * in an order by name and address (a sorted neighbourhood), so the work
+ * grows about linearly with the store.  Every pair found here is a
+ * candidate of patron_db_match() too.  On
  * every store the call is one read transaction, so writers on the same
  * store wait until it returns (about 9 s for a million customers on the
  * memory store).
