@@ -63,6 +63,8 @@ void patron__cust_clear(patron_customer *c)
     c->tags = NULL;
     c->prop_k = c->prop_v = NULL;
     c->n_addr = c->cap_addr = c->n_tags = c->cap_tags = c->n_props = c->cap_props = 0;
+    c->checked = false;
+    c->ok = 0;
     c->errmsg[0] = '\0';
 }
 
@@ -215,6 +217,8 @@ patron_status patron__cust_put(patron_customer *c, int field, const char *value)
         return PATRON_E_NOMEM;
     patron__free(c->f[field]);
     c->f[field] = copy;
+    c->checked = false;
+    c->ok &= ~(UINT64_C(1) << field);
     return PATRON_OK;
 }
 
@@ -310,6 +314,8 @@ patron_status patron_customer_set(patron_customer *c, int field, const char *val
     st = patron__cust_put(c, field, value);
     if (st)
         return patron__cust_error(c, st, "out of memory");
+    if (value && *value)
+        c->ok |= UINT64_C(1) << field; /* checked above, canonical */
     return cust_ok(c);
 }
 
@@ -423,6 +429,8 @@ patron_status patron_customer_address_add(patron_customer *c, size_t *index_out)
     memset(a, 0, sizeof *a);
     a->f[PATRON_A_COUNTRY] = country;
     a->f[PATRON_A_BILLING] = billing;
+    a->ok = (UINT32_C(1) << PATRON_A_COUNTRY) | (UINT32_C(1) << PATRON_A_BILLING); /* "DE", "private" */
+    c->checked = false;
     if (index_out)
         *index_out = c->n_addr;
     c->n_addr++;
@@ -438,6 +446,7 @@ patron_status patron_customer_address_remove(patron_customer *c, size_t index)
     addr_clear(&c->addr[index]);
     memmove(&c->addr[index], &c->addr[index + 1], (c->n_addr - index - 1) * sizeof *c->addr);
     c->n_addr--;
+    c->checked = false;
     return cust_ok(c);
 }
 
@@ -468,11 +477,20 @@ patron_status patron_customer_address_set(patron_customer *c, size_t index, int 
             return st;
         if (canon)
             value = canon;
+        if (c->addr[index].f[field] && strcmp(c->addr[index].f[field], value) == 0) {
+            c->addr[index].ok |= UINT32_C(1) << field; /* checked above, canonical */
+            return cust_ok(c); /* the same (as a country over the default "DE"): kept */
+        }
         if (!(copy = patron__strdup(value)))
             return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
     }
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    if (copy)
+        c->addr[index].ok |= UINT32_C(1) << field; /* checked above, canonical */
+    else
+        c->addr[index].ok &= ~(UINT32_C(1) << field);
+    c->checked = false;
     return cust_ok(c);
 }
 
@@ -483,6 +501,8 @@ patron_status patron__cust_put_addr(patron_customer *c, size_t index, int field,
         return PATRON_E_NOMEM;
     patron__free(c->addr[index].f[field]);
     c->addr[index].f[field] = copy;
+    c->addr[index].ok &= ~(UINT32_C(1) << field);
+    c->checked = false;
     return PATRON_OK;
 }
 
@@ -654,30 +674,38 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     const char *canon;
     char cbuf[256], name[64];
     size_t defaults = 0;
+    bool canonical = true; /* every value in its canonical form */
     patron_status st;
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
-        if (!c->f[f] || fi->kind == PK_SYSTEM)
-            continue;
+        if (!c->f[f] || fi->kind == PK_SYSTEM || (c->ok >> f & 1))
+            continue; /* (ok: checked when set) */
         st = patron__check_value(fi->name, fi, c->f[f], c->errmsg, sizeof c->errmsg, &canon, cbuf,
                                  sizeof cbuf);
         if (st)
             return st;
-        if (canonicalize && canon && strcmp(canon, c->f[f]) != 0 && patron__cust_put(c, f, canon))
-            return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+        if (canon && strcmp(canon, c->f[f]) != 0) {
+            if (!canonicalize)
+                canonical = false;
+            else if (patron__cust_put(c, f, canon))
+                return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+        }
     }
     for (size_t i = 0; i < c->n_addr; i++) {
         patron__address *a = &c->addr[i];
         for (int f = 1; f < PATRON_A__END; f++) {
             const patron__field_info *fi = patron__address_field(f);
-            if (!a->f[f])
-                continue;
+            if (!a->f[f] || (a->ok >> f & 1))
+                continue; /* (ok: checked when set) */
             st = check_addr_value(c, i, fi, a->f[f], name, sizeof name, &canon, cbuf, sizeof cbuf);
             if (st)
                 return st;
-            if (canonicalize && canon && strcmp(canon, a->f[f]) != 0 &&
-                patron__cust_put_addr(c, i, f, canon))
-                return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+            if (canon && strcmp(canon, a->f[f]) != 0) {
+                if (!canonicalize)
+                    canonical = false;
+                else if (patron__cust_put_addr(c, i, f, canon))
+                    return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+            }
         }
         if (!a->f[PATRON_A_COUNTRY])
             return patron__cust_error(c, PATRON_E_INVALID, "address %zu has no country", i + 1);
@@ -696,6 +724,7 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     if (defaults > 1)
         return patron__cust_error(c, PATRON_E_INVALID,
                                   "%zu addresses are marked as default; at most one may be", defaults);
+    c->checked = canonical;
     return cust_ok(c);
 }
 
@@ -704,6 +733,8 @@ bool patron__cust_valid_canonical(const patron_customer *c)
     const char *canon;
     char cbuf[256], msg[256];
     size_t defaults = 0;
+    if (c->checked) /* validated, canonical, and unchanged since */
+        return true;
     for (int f = 1; f < PATRON_F__END; f++) {
         const patron__field_info *fi = patron__field(f);
         if (!c->f[f] || fi->kind == PK_SYSTEM)

@@ -1150,6 +1150,7 @@ static void *pair_thread(void *arg)
                     if (!va)
                         break;
                     patron__match_query_init(q, va);
+                    q->distinct_only = 1; /* DISTINCT pairs are dropped */
                     q_ready = true;
                 }
                 if (!(vb = member(j, y - s, y)))
@@ -1645,6 +1646,7 @@ struct patron_batch {
      * checks and its normalised form */
     patron_status wst[CHUNK];
     uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
+    uint8_t given[CHUNK]; /* GIVEN_* of the customer (told by the thread that read it) */
     patron__match_rec *trec;
     uniq u;
     char prefix[17];
@@ -1951,6 +1953,10 @@ fail:
 
 /* ---- many at once: values checked and normalised on all cores ---------- */
 
+/* What a thread of patron_batch_add_many found of a customer before its
+ * checks (kept for the refusals in order: the customer is not read again). */
+enum { GIVEN_NEW, GIVEN_NULL, GIVEN_SAVED };
+
 /* Work of one thread of patron_batch_add_many on customers [from, to) of
  * the part: each index is written by one thread only. */
 typedef struct addjob {
@@ -1972,7 +1978,11 @@ static void *add_thread(void *arg)
         b->nk[i] = 0;
         b->wst[i] = PATRON_OK;
         b->hext[i] = b->hlogin[i] = 0;
-        if (!j->c[i] || patron_customer_state(j->c[i]) != PATRON_STATE_NONE || patron_customer_id(j->c[i]) != 0)
+        b->given[i] = !j->c[i] ? GIVEN_NULL
+                      : patron_customer_state(j->c[i]) != PATRON_STATE_NONE || patron_customer_id(j->c[i]) != 0
+                          ? GIVEN_SAVED
+                          : GIVEN_NEW;
+        if (b->given[i] != GIVEN_NEW)
             continue; /* refused in order, below */
         if (patron__cust_valid_canonical(j->c[i])) {
             w = j->c[i]; /* as its checked copy would be: read in place */
@@ -2044,18 +2054,23 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
         batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
     }
     /* in order, as patron_batch_add one by one; the table's slots of the
-     * rows ahead fetched early (at 10^6 rows each lookup missed the cache) */
+     * rows ahead fetched early (at 10^6 rows each lookup missed the cache),
+     * and their external references (read by batch_claim) */
     for (size_t i = 0; i < n; i++) {
         patron_customer *w = b->pend[i];
         int64_t id;
         patron_status s;
         if (i + 8 < n && b->hext[i + 8] && b->u.cap)
             __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
+        if (i + 8 < n && b->pend[i + 8])
+            __builtin_prefetch(&b->pend[i + 8]->f[PATRON_F_EXTERNAL_ID]);
+        if (i + 4 < n && b->pend[i + 4] && b->pend[i + 4]->f[PATRON_F_EXTERNAL_ID])
+            __builtin_prefetch(b->pend[i + 4]->f[PATRON_F_EXTERNAL_ID]);
         if (st) {
             s = st;
-        } else if (!c[i]) {
+        } else if (b->given[i] == GIVEN_NULL) {
             s = PATRON_E_INVALID;
-        } else if (patron_customer_state(c[i]) != PATRON_STATE_NONE || patron_customer_id(c[i]) != 0) {
+        } else if (b->given[i] == GIVEN_SAVED) {
             /* also the second time the same customer is given */
             s = patron__cust_error(c[i], PATRON_E_STATE, "this customer was saved before; use patron_db_update");
         } else if (b->wst[i]) {

@@ -54,6 +54,7 @@ bool patron__country_known(const char *code2);
 /* ---- customer.c ------------------------------------------------------ */
 typedef struct patron__address {
     char *f[PATRON_A__END];
+    uint32_t ok; /* bit f: f[f] passed its check and is canonical (see patron_customer.ok) */
 } patron__address;
 
 struct patron_customer {
@@ -64,8 +65,22 @@ struct patron_customer {
     size_t n_tags, cap_tags;
     char **prop_k, **prop_v;
     size_t n_props, cap_props;
+    /* patron__cust_validate passed with every value (fields, addresses) in
+     * its canonical form, and none has changed since: every write of a
+     * field or an address (patron__cust_put, patron__cust_put_addr, the
+     * address calls, patron__cust_clear) clears it; a struct copy or
+     * patron__cust_move carries it with the values it is about */
+    bool checked;
+    /* bit f: f[f] passed patron__check_value and is in its canonical form
+     * (set by patron_customer_set, which checked it; patron__cust_validate
+     * checks the others).  Every write of a value that was not checked
+     * clears its bit (patron__cust_put, patron__cust_put_addr, pack.c's
+     * unpacking); a copy starts with none set. */
+    uint64_t ok;
     char errmsg[256];
 };
+
+_Static_assert(PATRON_F__END <= 64 && PATRON_A__END <= 32, "the ok bits of a customer and an address");
 
 patron_status patron__cust_error(patron_customer *c, patron_status st, const char *fmt, ...)
     PATRON_PRINTF(3, 4);

@@ -275,8 +275,10 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
             tf.n = store_count(&tfc, PATRON__KEY_TF_ALL, "*", TF_FALLBACK_CAP_N);
             tf_ready = true;
         }
-        if (!q && (q = patron__malloc(sizeof *q)) != NULL)
+        if (!q && (q = patron__malloc(sizeof *q)) != NULL) {
             patron__match_query_init(q, &a);
+            q->distinct_only = 1; /* DISTINCT candidates are left out below */
+        }
         if (q) /* the same result; without memory for it, pair by pair */
             patron__match_score_q(&res, q, bp, &cfg, tf_ready && tf.n > 0 ? &tf : NULL);
         else

@@ -127,6 +127,7 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
             patron__free(tmp.addr[idx].f[PATRON_A_COUNTRY]);
             patron__free(tmp.addr[idx].f[PATRON_A_BILLING]);
             tmp.addr[idx].f[PATRON_A_COUNTRY] = tmp.addr[idx].f[PATRON_A_BILLING] = NULL;
+            tmp.addr[idx].ok = 0; /* the values below are not checked */
             continue;
         }
         if (tag != 'F' && tag != 'a' && tag != 'T' && tag != 'P')
@@ -168,6 +169,7 @@ patron_status patron_record_unpack(patron_customer *c, const char *data, size_t 
                 }
                 patron__free(a->f[id]);
                 a->f[id] = s;
+                a->ok &= ~(UINT32_C(1) << id); /* not checked */
                 s = NULL;
             }
             break;

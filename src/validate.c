@@ -3,6 +3,7 @@
  * Every value that enters a record passes here.  Bad input is refused with a
  * message that names the field; values themselves are not echoed, so that no
  * secret (a password hash put in the wrong column) reaches a message or log. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -113,26 +114,34 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
                                   char *msg, size_t msgsz, const char **canon, char *cbuf,
                                   size_t cbufsz)
 {
-    size_t n = strlen(v), bad;
+    size_t n, bad, ctl = SIZE_MAX;
+    unsigned high = 0;
+    /* one pass for the length, the first control character and whether
+     * there is a byte >= 0x80 (the UTF-8 check is needed only then); the
+     * refusals in the order of the checks: length, UTF-8, control */
+    {
+        const unsigned char *p = (const unsigned char *)v;
+        for (n = 0; p[n]; n++) {
+            unsigned char c = p[n];
+            high |= c;
+            if ((c < 0x20 || c == 0x7F) && ctl == SIZE_MAX &&
+                !(fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t')))
+                ctl = n;
+        }
+    }
     *canon = NULL;
     if (n > fi->max_len) {
         snprintf(msg, msgsz, "%s is too long: %zu bytes, at most %zu allowed", name, n, fi->max_len);
         return PATRON_E_INVALID;
     }
-    bad = patron__utf8_check(v, n);
+    bad = (high & 0x80) ? patron__utf8_check(v, n) : 0;
     if (bad) {
         snprintf(msg, msgsz, "%s is not valid UTF-8 (bad byte at offset %zu)", name, bad);
         return PATRON_E_INVALID;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        bool ctl = c < 0x20 || c == 0x7F;
-        if (ctl && fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t'))
-            continue;
-        if (ctl) {
-            snprintf(msg, msgsz, "%s contains a control character at offset %zu", name, i);
-            return PATRON_E_INVALID;
-        }
+    if (ctl != SIZE_MAX) {
+        snprintf(msg, msgsz, "%s contains a control character at offset %zu", name, ctl);
+        return PATRON_E_INVALID;
     }
     switch (fi->kind) {
     case PK_EMAIL: {

@@ -1124,7 +1124,7 @@ static void test_hook_from_threads(void **state)
 {
     static const char *first[] = { "Jürgen", "Sabine", "Thomas", "Petra", "Anna", "Lukas", "Marie", "Felix" };
     static const char *last[] = { "Müller", "Schulz", "Wagner", "Becker", "Hoffmann", "Schäfer", "Koch" };
-    enum { PEOPLE = 9000 }; /* 12 000 records: two threads at least, where there are two cores */
+    enum { PEOPLE = 6180 }; /* 8 240 records: two threads (4 096 each at least), where there are two cores */
     test_backend tb;
     patron_db *db;
     patron_pairs *p;
@@ -1166,8 +1166,10 @@ static void test_hook_from_threads(void **state)
     PAUSED(patron_pairs_free(p));
     assert_int_equal(A.live, base);
     assert_int_equal(A.bad_opaque, 0);
+    /* four failure points a third and two thirds in (once, from then on):
+     * each dedupe is slow under valgrind */
     for (int sticky = 0; sticky < 2; sticky++)
-        for (long k = 1; k <= 8; k++) {
+        for (long k = 3; k <= 6; k += 3) {
             patron_status st;
             p = (patron_pairs *)&p;
             arm(clean * k / 9 + 1, sticky != 0);
@@ -1185,7 +1187,7 @@ static void test_hook_from_threads(void **state)
                 fail_msg("dedupe of %d records, allocation %ld of %ld failing%s: %ld blocks leaked", PEOPLE,
                          clean * k / 9 + 1, clean, sticky ? " (and all later)" : "", A.live - base);
         }
-    assert_true(nomem >= 8); /* every sticky failure at least */
+    assert_true(nomem >= 2); /* every sticky failure at least */
     print_message("dedupe on %d threads   %ld allocation calls, %d clean failures\n", threads, clean, nomem);
     A.paused = true;
     patron_db_close(db);
@@ -1449,13 +1451,17 @@ static void test_oom_open(void **state)
         }
 }
 
-int main(void)
+/* test_alloc [PATTERN]: only the tests whose names match (cmocka's
+ * filter, e.g. "test_oom_*"). */
+int main(int argc, char **argv)
 {
     /* the very first thing: before the library allocates anything */
     if (patron_set_allocator(&HOOK) != PATRON_OK) {
         fprintf(stderr, "patron_set_allocator refused the hook at start-up\n");
         return 1;
     }
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_teardown(test_half_set_hook_refused, check_clean),

@@ -441,6 +441,41 @@ static void test_many_args(void **state)
     patron_db_close(db);
 }
 
+/* A customer patron_customer_validate passed and that changed after: the
+ * batch checks it again (an unchecked value through patron_record_set, an
+ * address added and set); one unchanged since is taken. */
+static void test_validated_then_changed(void **state)
+{
+    patron_db *db;
+    patron_batch *b;
+    patron_customer *c[3];
+    patron_status st[3];
+    size_t a;
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(patron_customer_new(&c[i]), PATRON_OK);
+        assert_int_equal(patron_customer_set(c[i], PATRON_F_LAST_NAME, "Huber"), PATRON_OK);
+        assert_int_equal(patron_customer_set(c[i], PATRON_F_EMAIL, "josef.huber@example.de"), PATRON_OK);
+        assert_int_equal(patron_customer_validate(c[i]), PATRON_OK);
+    }
+    assert_int_equal(patron_record_set(c[0], PATRON_F_EMAIL, "no address"), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c[1], &a), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c[1], a, PATRON_A_BILLING, "company"), PATRON_OK);
+    assert_int_equal(patron_batch_add_many(b, c, 3, st), PATRON_OK);
+    assert_int_equal(st[0], PATRON_E_INVALID);
+    assert_string_equal(patron_customer_errmsg(c[0]), "email is not a valid email address");
+    assert_int_equal(st[1], PATRON_E_INVALID);
+    assert_string_equal(patron_customer_errmsg(c[1]), "address 1 bills a company but no company name is given");
+    assert_int_equal(st[2], PATRON_OK);
+    assert_int_equal(patron_batch_count(b), 1);
+    for (int i = 0; i < 3; i++)
+        patron_customer_free(c[i]);
+    patron_batch_free(b);
+    patron_db_close(db);
+}
+
 /* Declared identifiers come from the store the batch was made from. */
 static void test_identifier_config(void **state)
 {
@@ -524,7 +559,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_generated_fields), cmocka_unit_test(test_generated_email),
         cmocka_unit_test(test_bad_rows),         cmocka_unit_test(test_identifier_config),
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_many),
-        cmocka_unit_test(test_many_args),
+        cmocka_unit_test(test_many_args),        cmocka_unit_test(test_validated_then_changed),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

@@ -1777,6 +1777,45 @@ static void test_unpack_agrees_with_set(void **state)
     patron_customer_free(c);
 }
 
+/* patron_customer_validate checks every value that was not checked when
+ * it came in (patron_customer_set's are), also one set over a checked one:
+ * a field through patron_record_set, an address value from
+ * patron_record_unpack (over the defaults of an added address). */
+static void test_validate_after_unchecked(void **state)
+{
+    patron_customer *c = new_rec(), *u;
+    size_t a;
+    blob b;
+    char *at;
+    (void)state;
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "anna@example.de"), PATRON_OK);
+    assert_int_equal(patron_customer_validate(c), PATRON_OK);
+    assert_int_equal(patron_record_set(c, PATRON_F_EMAIL, "anna at example"), PATRON_OK);
+    assert_int_equal(patron_customer_validate(c), PATRON_E_INVALID);
+    assert_string_equal(patron_customer_errmsg(c), "email is not a valid email address");
+    assert_int_equal(patron_customer_set(c, PATRON_F_EMAIL, "anna@example.de"), PATRON_OK);
+    assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+    assert_int_equal(patron_customer_address_set(c, a, PATRON_A_COUNTRY, "AT"), PATRON_OK);
+    assert_int_equal(patron_customer_validate(c), PATRON_OK);
+    b = pack(c);
+    /* the country's bytes damaged into a code no country has */
+    at = NULL;
+    for (size_t i = 0; i + 1 < b.n; i++)
+        if (b.p[i] == 'A' && b.p[i + 1] == 'T')
+            at = &b.p[i];
+    assert_non_null(at);
+    at[0] = at[1] = 'Q';
+    assert_int_equal(patron_customer_new(&u), PATRON_OK);
+    assert_int_equal(patron_record_unpack(u, b.p, b.n), PATRON_OK);
+    assert_string_equal(patron_customer_address_get(u, 0, PATRON_A_COUNTRY), "QQ");
+    assert_int_equal(patron_customer_validate(u), PATRON_E_INVALID);
+    assert_string_equal(patron_customer_errmsg(u),
+                        "address 1 country must be a known ISO 3166-1 alpha-2 code such as DE, AT or CH");
+    patron_free(b.p);
+    patron_customer_free(u);
+    patron_customer_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1811,6 +1850,7 @@ int main(void)
         cmocka_unit_test(test_hash_never_in_messages),
         cmocka_unit_test(test_record_set_numbers_canonical),
         cmocka_unit_test(test_unpack_null_explained),
+        cmocka_unit_test(test_validate_after_unchecked),
     };
     return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

@@ -325,7 +325,159 @@ typedef struct dpart {
     size_t n;
     char *bytes;
     size_t len, cap;
+    int last;                /* the file ends after these rows */
+    int read_errno;          /* (last) 0, or the read failed here: errno */
+    unsigned long read_line; /*        and its line */
+    int oom;                 /* (last) out of memory while reading */
 } dpart;
+
+/* Read the next rows of the file into p (at most PART): their fields
+ * copied, the malformed ones told.  p->last when the file ends (or
+ * reading failed: read_errno, oom). */
+static void dedupe_read_part(dpart *p, csv_reader *r)
+{
+    csv_record rec;
+    char err[512];
+    const char *bad;
+    p->n = 0;
+    p->len = 0;
+    p->last = 0;
+    while (p->n < PART) {
+        drow *d = &p->rows[p->n];
+        int k = csv_read(r, &rec);
+        if (k < 0) {
+            p->read_errno = errno;
+            p->read_line = csv_reader_line(r);
+            p->last = 1;
+            return;
+        }
+        if (k == 0) {
+            p->last = 1;
+            return;
+        }
+        memset(d, 0, offsetof(drow, text));
+        d->text[0] = '\0';
+        d->line = rec.line;
+        /* the checks of import (one function): a row with a NUL byte in a
+         * field is refused, never read as the value cut at the NUL */
+        if ((bad = cli_csv_malformed(&rec, p->n_cols, err, sizeof err)) != NULL) {
+            d->st = PATRON_E_INVALID;
+            snprintf(d->text, sizeof d->text, "%s", bad);
+        } else {
+            size_t need = 0;
+            for (size_t i = 0; i < rec.n; i++)
+                need += rec.lens[i] + 1;
+            if (p->len + need > p->cap) {
+                size_t cap = p->cap ? p->cap : 1 << 20;
+                char *nb;
+                while (cap < p->len + need)
+                    cap *= 2;
+                if (!(nb = realloc(p->bytes, cap))) {
+                    p->oom = 1;
+                    p->last = 1;
+                    return;
+                }
+                p->bytes = nb;
+                p->cap = cap;
+            }
+            d->off = p->len;
+            for (size_t i = 0; i < rec.n; i++) {
+                memcpy(p->bytes + p->len, rec.fields[i], rec.lens[i] + 1);
+                p->len += rec.lens[i] + 1;
+            }
+        }
+        p->n++;
+    }
+}
+
+/* The reader: a thread that reads the next part of the file while the
+ * rows of the one before are checked, normalised and added (both cores
+ * busy); two parts, taken in turn.  Without the thread (it could not
+ * start) the parts are read in turn on the calling thread. */
+typedef struct dreader {
+    csv_reader *r;
+    dpart parts[2];
+    int full[2];  /* the part is read and not yet taken back */
+    int stop;     /* the reader is to end (the rows are no longer wanted) */
+    int threaded; /* the thread runs */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} dreader;
+
+static void *dedupe_reader(void *arg)
+{
+    dreader *d = arg;
+    for (int at = 0;; at ^= 1) {
+        int last;
+        pthread_mutex_lock(&d->mu);
+        while (d->full[at] && !d->stop)
+            pthread_cond_wait(&d->cv, &d->mu);
+        if (d->stop) {
+            pthread_mutex_unlock(&d->mu);
+            return NULL;
+        }
+        pthread_mutex_unlock(&d->mu);
+        dedupe_read_part(&d->parts[at], d->r);
+        last = d->parts[at].last;
+        pthread_mutex_lock(&d->mu);
+        d->full[at] = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        if (last)
+            return NULL;
+    }
+}
+
+/* The next part read (at: 0, 1, 0, ...); given back with dreader_done. */
+static dpart *dreader_next(dreader *d, int at)
+{
+    if (!d->threaded) {
+        dedupe_read_part(&d->parts[at], d->r);
+        return &d->parts[at];
+    }
+    pthread_mutex_lock(&d->mu);
+    while (!d->full[at])
+        pthread_cond_wait(&d->cv, &d->mu);
+    pthread_mutex_unlock(&d->mu);
+    return &d->parts[at];
+}
+
+static void dreader_done(dreader *d, int at)
+{
+    if (!d->threaded)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->full[at] = 0;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* The thread ended (told to stop when it is still reading), the parts
+ * freed. */
+static void dreader_end(dreader *d)
+{
+    if (d->threaded) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->th, NULL);
+        d->threaded = 0;
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+    }
+    for (int k = 0; k < 2; k++) {
+        dpart *p = &d->parts[k];
+        for (size_t i = 0; p->rows && i < p->n; i++)
+            patron_customer_free(p->rows[i].c);
+        free(p->rows);
+        free(p->bytes);
+        p->rows = NULL;
+        p->bytes = NULL;
+        p->n = 0;
+    }
+}
 
 typedef struct dwork {
     dpart *p;
@@ -517,9 +669,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     match_args args = { PATRON_MATCH_FIELDS, 0, NULL, { 0, 0 }, { NULL, 0 }, NULL };
     const char **ops;
     int k, rc = CLI_OK, mode, number_col = -1;
-    const char *path, *bad;
+    const char *path;
     cli_csv in;
-    csv_record rec;
     layout l;
     idmap m;
     skipped sk;
@@ -528,14 +679,13 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     patron_customer *c = NULL;
     patron_batch *batch = NULL;
     cli_progress prog;
-    dpart part;
+    dreader rd;
     patron_customer **cs = NULL;
     patron_status *cst = NULL;
-    char err[512];
     static char outbuf[1 << 16];
 
     memset(&l, 0, sizeof l);
-    memset(&part, 0, sizeof part);
+    memset(&rd, 0, sizeof rd);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
     size_t n_ops = 0;
@@ -623,87 +773,65 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         goto out;
     }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
-    part.l = &l;
-    part.n_cols = l.n;
-    part.rows = calloc(PART, sizeof *part.rows);
-    cs = malloc(PART * sizeof *cs);
-    cst = malloc(PART * sizeof *cst);
-    if (!part.rows || !cs || !cst) {
-        rc = cli_fail(ctx, "out of memory");
-        goto out;
-    }
-    for (int end = 0; !end;) {
-        size_t n_add = 0;
-        /* read a part: its rows' fields copied, the malformed ones told */
-        part.n = 0;
-        part.len = 0;
-        while (part.n < PART) {
-            drow *r = &part.rows[part.n];
-            k = csv_read(in.r, &rec);
-            if (k < 0) {
-                rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, csv_reader_line(in.r),
-                              strerror(errno));
-                goto out;
-            }
-            if (k == 0) {
-                end = 1;
-                break;
-            }
-            rows++;
-            memset(r, 0, offsetof(drow, text));
-            r->text[0] = '\0';
-            r->line = rec.line;
-            /* the checks of import (one function): a row with a NUL byte in a
-             * field is refused, never read as the value cut at the NUL */
-            if ((bad = cli_csv_malformed(&rec, l.n, err, sizeof err)) != NULL) {
-                r->st = PATRON_E_INVALID;
-                snprintf(r->text, sizeof r->text, "%s", bad);
-            } else {
-                size_t need = 0;
-                for (size_t i = 0; i < rec.n; i++)
-                    need += rec.lens[i] + 1;
-                if (part.len + need > part.cap) {
-                    size_t cap = part.cap ? part.cap : 1 << 20;
-                    char *nb;
-                    while (cap < part.len + need)
-                        cap *= 2;
-                    if (!(nb = realloc(part.bytes, cap))) {
-                        rc = cli_fail(ctx, "out of memory");
-                        goto out;
-                    }
-                    part.bytes = nb;
-                    part.cap = cap;
-                }
-                r->off = part.len;
-                for (size_t i = 0; i < rec.n; i++) {
-                    memcpy(part.bytes + part.len, rec.fields[i], rec.lens[i] + 1);
-                    part.len += rec.lens[i] + 1;
-                }
-            }
-            part.n++;
-        }
-        cli_progress_update(&prog, 0, rows);
-        if (dedupe_part(&part, NULL) < 0) {
+    rd.r = in.r;
+    for (k = 0; k < 2; k++) {
+        rd.parts[k].l = &l;
+        rd.parts[k].n_cols = l.n;
+        if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows))) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
-        for (size_t i = 0; i < part.n; i++)
-            if (part.rows[i].st == PATRON_OK) {
-                part.rows[i].ai = n_add;
-                cs[n_add++] = part.rows[i].c;
+    }
+    cs = malloc(PART * sizeof *cs);
+    cst = malloc(PART * sizeof *cst);
+    if (!cs || !cst) {
+        rc = cli_fail(ctx, "out of memory");
+        goto out;
+    }
+    if (pthread_mutex_init(&rd.mu, NULL) == 0) {
+        if (pthread_cond_init(&rd.cv, NULL) == 0) {
+            rd.threaded = pthread_create(&rd.th, NULL, dedupe_reader, &rd) == 0;
+            if (!rd.threaded)
+                pthread_cond_destroy(&rd.cv);
+        }
+        if (!rd.threaded)
+            pthread_mutex_destroy(&rd.mu);
+    }
+    for (int end = 0, at = 0; !end; at ^= 1) {
+        size_t n_add = 0;
+        dpart *pp = dreader_next(&rd, at);
+        end = pp->last;
+        if (pp->read_errno) {
+            rc = cli_fail(ctx, "cannot read '%s' at line %lu: %s", path, pp->read_line, strerror(pp->read_errno));
+            goto out;
+        }
+        if (pp->oom) {
+            rc = cli_fail(ctx, "out of memory");
+            goto out;
+        }
+        rows += pp->n;
+        cli_progress_update(&prog, 0, rows);
+        if (dedupe_part(pp, NULL) < 0) {
+            rc = cli_fail(ctx, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < pp->n; i++)
+            if (pp->rows[i].st == PATRON_OK) {
+                pp->rows[i].ai = n_add;
+                cs[n_add++] = pp->rows[i].c;
             }
         st = patron_batch_add_many(batch, cs, n_add, cst);
         if (st != PATRON_OK) {
             rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
         }
-        if (dedupe_part(&part, cst) < 0) {
+        if (dedupe_part(pp, cst) < 0) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
         /* in row order: keys and names of the rows taken, the refusals */
-        for (size_t i = 0; i < part.n; i++) {
-            drow *r = &part.rows[i];
+        for (size_t i = 0; i < pp->n; i++) {
+            drow *r = &pp->rows[i];
             if (r->done) {
                 if (r->retried)
                     ignored++;
@@ -723,7 +851,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     snprintf(r->text, sizeof r->text, "%s", patron_customer_errmsg(c));
                 if (st == PATRON_E_INVALID || (st == PATRON_E_EXISTS && r->retried)) {
                     /* (only a retried row: the workers knew the values) */
-                    st = dedupe_retry(&part, r, r->retried, batch, &c);
+                    st = dedupe_retry(pp, r, r->retried, batch, &c);
                     if (st == PATRON_OK)
                         r->retried = r->retried ? r->retried : 1;
                     else if (st == PATRON_E_INVALID)
@@ -734,7 +862,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                 if (r->retried)
                     ignored++;
                 r->c = c;
-                dedupe_done(&part, r);
+                dedupe_done(pp, r);
                 c = r->c; /* NULL */
                 if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
                     st = PATRON_E_NOMEM;
@@ -748,6 +876,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (st != PATRON_OK)
                 skip_row(&sk, r->line, r->text);
         }
+        dreader_done(&rd, at); /* the reader may fill it again */
     }
     cli_progress_end(&prog);
 
@@ -773,10 +902,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         cli_fail(ctx, "dedupe: %zu of %zu rows skipped (%.*s%s)", sk.n, rows, (int)sk.len, sk.text,
                  sk.n > 3 ? "; ..." : "");
 out:
-    for (size_t i = 0; part.rows && i < part.n; i++)
-        patron_customer_free(part.rows[i].c);
-    free(part.rows);
-    free(part.bytes);
+    dreader_end(&rd);
     free(cs);
     free(cst);
     patron_batch_free(batch);

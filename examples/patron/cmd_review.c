@@ -22,10 +22,30 @@ const char *review_name(const patron_customer *c, const char *none, char *buf, s
     const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
     const char *company = patron_customer_get(c, PATRON_F_COMPANY);
 
-    if (!first && !last)
-        snprintf(buf, cap, "%s", company ? company : none);
-    else
-        snprintf(buf, cap, "%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+    /* by hand, as snprintf would write it (cut to cap - 1 bytes): dedupe
+     * names every row of its file */
+    const char *part[3];
+    size_t np = 0, at = 0;
+    if (!cap)
+        return buf;
+    if (!first && !last) {
+        part[np++] = company ? company : none;
+    } else {
+        if (first)
+            part[np++] = first;
+        if (first && last)
+            part[np++] = " ";
+        if (last)
+            part[np++] = last;
+    }
+    for (size_t i = 0; i < np && at < cap - 1; i++) {
+        size_t k = strlen(part[i]);
+        if (k > cap - 1 - at)
+            k = cap - 1 - at;
+        memcpy(buf + at, part[i], k);
+        at += k;
+    }
+    buf[at] = '\0';
     return buf;
 }
 

@@ -1056,7 +1056,8 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
             if (col->id == PATRON_A_STREET && (!house || !house[0])) {
                 size_t sl, at, nl;
                 if (split_street(v, &sl, &at, &nl)) {
-                    char *buf = malloc(sl + nl + 2);
+                    char small[256]; /* (a street of the usual length: no allocation) */
+                    char *buf = sl + nl + 2 <= sizeof small ? small : malloc(sl + nl + 2);
                     if (!buf)
                         return fail_col(col, c, PATRON_E_NOMEM, err, errlen);
                     memcpy(buf, v, sl);
@@ -1066,7 +1067,8 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
                     st = patron_customer_address_set(c, addr, PATRON_A_STREET, buf);
                     if (st == PATRON_OK)
                         st = patron_customer_address_set(c, addr, PATRON_A_HOUSE_NUMBER, buf + sl + 1);
-                    free(buf);
+                    if (buf != small)
+                        free(buf);
                     break;
                 }
             }

@@ -6,6 +6,7 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -648,6 +649,23 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char b = p[i];
 
+        /* eight bytes of ASCII without a NUL at once (most of a file): only
+         * their line ends counted */
+        while (!s->need && len - i >= 8) {
+            uint64_t w, nl;
+            memcpy(&w, p + i, 8);
+            if ((w & UINT64_C(0x8080808080808080)) ||
+                ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080)))
+                break; /* a byte >= 0x80 or a NUL: one at a time */
+            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (all < 0x80) */
+            nl = ~(((nl & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7F7F7F7F7F7F7F7F)) | nl) &
+                 UINT64_C(0x8080808080808080);
+            s->line += (unsigned long)__builtin_popcountll(nl);
+            i += 8;
+        }
+        if (i == len)
+            break;
+        b = p[i];
         if ((b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) && !s->undefined_line) {
             s->undefined_line = s->line;
             s->undefined_byte = b;

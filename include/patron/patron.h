@@ -974,7 +974,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * together count at least -6 (a move is one event; a Packstation, post
  * office or post-office box beside a home address counts 0: it is where
  * the parcels go), at most 13 (one building is one fact) and, with the
- * names, at most 14 (a household shares them).  Registered at work: when
+ * names, at most 14 (a household shares them).  Another house number on a
+ * street that agrees is another building: -5.0 instead of the number
+ * level's -3.95 (numbers a lost or added digit apart, 71 / 1, keep -3.95;
+ * one typo of the same length, 48 / 84, is `partial`).  A birth date
+ * whose year alone agrees is `similar` and weighs 0: a day entered wrongly
+ * or two people of one age (it is no agreeing birth date for the
+ * household rule).  Registered at work: when
  * one record names a company and has a personal work mailbox (not at a
  * public provider such as web.de or gmail.com, not a role mailbox) and the
  * other names no company, a differing address, mailbox or phone counts at
@@ -1017,7 +1023,23 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    customers <= 0.1): a person who moved with a new mailbox and phone,
  *    or registered at work.  A differing birth date or identifier keeps
  *    such a pair distinct; a full name many hold, or one made of common
- *    parts, gains nothing.
+ *    parts, gains nothing;
+ *  - "name_change": the same given name under another last name (not a
+ *    typo, part of a double name or swap) is a marriage - or a neighbour,
+ *    a colleague at the company's address, a stranger at one Packstation.
+ *    Where the two share one home that few customers hold (same building
+ *    and number, not a company both name, not a Packstation) the evidence
+ *    decides; elsewhere it takes evidence of the person's own to MERGE: an
+ *    agreeing birth date or identifier, or a mailbox or phone that few
+ *    customers hold (not a role mailbox, not the switchboard of a company
+ *    both name, not a mailbox at a public provider built from nothing but
+ *    the name both records bear).  Without it: REVIEW, never MERGE;
+ *  - "own_evidence": the same given name (or a typo of it) and a mailbox
+ *    or phone that only these two customers hold (as for "name_change"; not
+ *    a birth date, which many may share as a placeholder) lift a pair the
+ *    evidence calls distinct to REVIEW - a move with a new mailbox but the same
+ *    mobile number, a marriage and a move with the old mailbox kept.  A
+ *    differing birth date or identifier keeps it distinct; never MERGE.
  * Nothing else overrides the evidence: a move with the same name and a
  * personal email is a MERGE, and so is the same name, address and phone
  * with a second mailbox.
@@ -1032,8 +1054,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email", "name_only"), "" when the probability alone
-     *  decided.  Static. */
+     *  "shared_email", "name_only", "name_change", "own_evidence"), ""
+     *  when the probability alone decided.  Static. */
     const char *rule;
 } patron_match_detail;
 

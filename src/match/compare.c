@@ -286,6 +286,36 @@ size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb)
     return osa_dp(ua, la, ub, lb);
 }
 
+/* One edit apart (the question of a typo in a postal code, a phone, a
+ * mailbox, a house or customer number): a substitution or an adjacent
+ * transposition where the lengths agree, an insertion where they differ by
+ * one.  A scan of the common prefix and a memcmp of the rest instead of
+ * the masks and the bit-parallel pass: most such pairs differ in several
+ * places and are told apart at the second mismatch. */
+int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t i = 0;
+
+    if (la == lb) {
+        while (i < la && a[i] == b[i])
+            i++;
+        if (i == la)
+            return 0; /* equal */
+        if (memcmp(a + i + 1, b + i + 1, la - i - 1) == 0)
+            return 1; /* one substitution */
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+               memcmp(a + i + 2, b + i + 2, la - i - 2) == 0;
+    }
+    if (la + 1 == lb || lb + 1 == la) {
+        const char *s = la < lb ? a : b, *l = la < lb ? b : a;
+        size_t ls = la < lb ? la : lb;
+        while (i < ls && s[i] == l[i])
+            i++;
+        return memcmp(s + i, l + i + 1, ls - i) == 0; /* l's byte i inserted */
+    }
+    return 0;
+}
+
 size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t lb)
 {
     /* the distance is symmetric: the pattern may be the longer string */

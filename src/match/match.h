@@ -132,6 +132,9 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
  *  the shorter string has at most 64 bytes.  Byte-wise. */
 size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 
+/** patron__match_osa(a, la, b, lb) == 1, without computing the distance. */
+int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb);
+
 /**
  * One string compared with many (issue 14): its pattern masks (bit i of
  * mask[c] set where s[i] == c) built once, then each comparison costs one
@@ -268,6 +271,14 @@ enum {
     /* the names are all that agrees (every other field missing or
      * disagreeing): never MERGE, a name is no identity */
     PATRON__MATCH_RULE_NAME_ONLY = 4,
+    /* another last name (not a typo, part, double name or swap) beside the
+     * same given name and nothing of the person's own (birth date, a
+     * mailbox or phone few hold, identifier): never MERGE */
+    PATRON__MATCH_RULE_NAME_CHANGE = 5,
+    /* the same given name and a mailbox or phone only the pair holds (or
+     * an identifier) beside a pair the evidence calls distinct: REVIEW,
+     * never MERGE */
+    PATRON__MATCH_RULE_OWN_EVIDENCE = 6,
     PATRON__MATCH_RULE_COUNT
 };
 
@@ -282,6 +293,10 @@ typedef struct patron__match_config {
      * who moved is not five times as unlikely). */
     double address_floor;
     double address_max; /* ... and at most this (<= 0: no ceiling) */
+    /* the weight of another house number on the street that agrees (in
+     * place of the number level's): another building, which one person
+     * does not give as a rule */
+    double other_building;
     /* one role mailbox (info@, kontakt@, buchhaltung@, ...) adds at most
      * this: it is an office's, shared by everyone there */
     double role_mailbox_max;
@@ -407,8 +422,9 @@ int patron__match_score(patron__match_result *res, const patron__match_rec *a,
 /**
  * One record scored against many (issue 14): the query's pattern masks for
  * its names, company and the first PATRON__MATCH_QUERY_ADDR addresses'
- * street, addition and city, each built the first time a comparison needs
- * it.  patron__match_score_q(res, q, b, ...) gives exactly what
+ * street, addition and city, each built the second time a comparison needs
+ * it (the first one runs the plain kernels: a record compared once does
+ * not pay for the masks).  patron__match_score_q(res, q, b, ...) gives exactly what
  * patron__match_score_tf(res, q->rec, b, ...) gives.  The record must
  * outlive the query; no memory to free.  About 32 KiB: not for the stack of
  * a small thread.
@@ -416,6 +432,12 @@ int patron__match_score(patron__match_result *res, const patron__match_rec *a,
 #define PATRON__MATCH_QUERY_ADDR 4
 typedef struct patron__match_query {
     const patron__match_rec *rec;
+    /* set by the caller after patron__match_query_init() (which clears
+     * it) when it needs only the decision of a DISTINCT pair, as a batch
+     * that drops them does: a pair that cannot reach REVIEW is then told
+     * DISTINCT before its addresses are compared, and the rest of its
+     * result is not filled.  Every other result is the full one. */
+    int distinct_only;
     patron__match_pattern first, last, company;
     patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
         city[PATRON__MATCH_QUERY_ADDR];

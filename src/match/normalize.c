@@ -5,6 +5,7 @@
  */
 #include "match.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -678,7 +679,42 @@ struct addr_tmp {
     char street[PATRON__MATCH_BUF], number[PATRON__MATCH_BUF], addition[PATRON__MATCH_BUF];
     char postal[PATRON__MATCH_BUF], city[PATRON__MATCH_BUF];
     char country[4];
+    size_t street_len, number_len, addition_len, postal_len, city_len;
+    bool used; /* not all empty */
 };
+
+/* The first addresses of a record are normalised once and kept for the
+ * second pass (a record has one or two); later ones are normalised again
+ * rather than kept in a large temporary array. */
+#define ADDR_KEPT 2
+
+/* One address normalised into t (tok: scratch of PATRON__MATCH_BUF). */
+static void addr_norm(struct addr_tmp *t, const patron__match_raw_addr *ra, const char *default_country, char *tok)
+{
+    patron__match_norm_country(t->country, ra->country, default_country);
+    patron__match_norm_street(t->street, t->number, ra->street, ra->house_number);
+    fold_str(tok, ra->addition);
+    patron__match_norm_city(t->addition, tok); /* letters and digits only */
+    patron__match_norm_postal(t->postal, ra->postal_code, t->country);
+    patron__match_norm_city(t->city, ra->city);
+    t->used = t->street[0] || t->number[0] || t->postal[0] || t->city[0] || t->addition[0];
+    if (!t->used)
+        return;
+    t->street_len = strlen(t->street);
+    t->number_len = strlen(t->number);
+    t->addition_len = strlen(t->addition);
+    t->postal_len = strlen(t->postal);
+    t->city_len = strlen(t->city);
+}
+
+/* s (n bytes, then its NUL) at *cur. */
+static char *put_n(char **cur, const char *s, size_t n)
+{
+    char *r = *cur;
+    memcpy(r, s, n + 1);
+    *cur += n + 1;
+    return r;
+}
 
 static char *put_str(char **cur, const char *s)
 {
@@ -703,7 +739,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
 {
     char first[PATRON__MATCH_BUF], last[PATRON__MATCH_BUF], company[PATRON__MATCH_BUF];
     char email[PATRON__MATCH_BUF], phone[PATRON__MATCH_BUF], tok[PATRON__MATCH_BUF];
-    struct addr_tmp at;
+    struct addr_tmp at, kept[ADDR_KEPT];
     size_t total, i, na = 0;
     char *mem, *cur;
     patron__match_addr *addr;
@@ -732,17 +768,11 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
         total += strlen(ident[i]) + 1;
     }
     for (i = 0; i < in->n_addr; i++) {
-        const patron__match_raw_addr *ra = &in->addr[i];
-        patron__match_norm_country(at.country, ra->country, default_country);
-        patron__match_norm_street(at.street, at.number, ra->street, ra->house_number);
-        fold_str(tok, ra->addition);
-        patron__match_norm_city(at.addition, tok); /* letters and digits only */
-        patron__match_norm_postal(at.postal, ra->postal_code, at.country);
-        patron__match_norm_city(at.city, ra->city);
-        if (!at.street[0] && !at.number[0] && !at.postal[0] && !at.city[0] && !at.addition[0])
+        struct addr_tmp *t = i < ADDR_KEPT ? &kept[i] : &at;
+        addr_norm(t, &in->addr[i], default_country, tok);
+        if (!t->used)
             continue;
-        total += strlen(at.street) + strlen(at.number) + strlen(at.addition) +
-                 strlen(at.postal) + strlen(at.city) + 5;
+        total += t->street_len + t->number_len + t->addition_len + t->postal_len + t->city_len + 5;
         na++;
     }
     total += na * sizeof(patron__match_addr);
@@ -763,29 +793,27 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
         out->ident[i] = put_str(&cur, ident[i]);
     na = 0;
     for (i = 0; i < in->n_addr; i++) {
-        const patron__match_raw_addr *ra = &in->addr[i];
+        const struct addr_tmp *t = &kept[i];
         patron__match_addr *a;
-        patron__match_norm_country(at.country, ra->country, default_country);
-        patron__match_norm_street(at.street, at.number, ra->street, ra->house_number);
-        fold_str(tok, ra->addition);
-        patron__match_norm_city(at.addition, tok);
-        patron__match_norm_postal(at.postal, ra->postal_code, at.country);
-        patron__match_norm_city(at.city, ra->city);
-        if (!at.street[0] && !at.number[0] && !at.postal[0] && !at.city[0] && !at.addition[0])
+        if (i >= ADDR_KEPT) { /* (the rare record with many: normalised again) */
+            addr_norm(&at, &in->addr[i], default_country, tok);
+            t = &at;
+        }
+        if (!t->used)
             continue;
         a = &addr[na++];
-        a->street = put_str(&cur, at.street);
-        a->number = put_str(&cur, at.number);
-        a->addition = put_str(&cur, at.addition);
-        a->postal = put_str(&cur, at.postal);
-        a->city = put_str(&cur, at.city);
-        memcpy(a->country, at.country, 3);
+        a->street = put_n(&cur, t->street, t->street_len);
+        a->number = put_n(&cur, t->number, t->number_len);
+        a->addition = put_n(&cur, t->addition, t->addition_len);
+        a->postal = put_n(&cur, t->postal, t->postal_len);
+        a->city = put_n(&cur, t->city, t->city_len);
+        memcpy(a->country, t->country, 3);
         a->country[3] = '\0';
-        a->street_len = (uint16_t)strlen(a->street);
-        a->number_len = (uint16_t)strlen(a->number);
-        a->addition_len = (uint16_t)strlen(a->addition);
-        a->postal_len = (uint16_t)strlen(a->postal);
-        a->city_len = (uint16_t)strlen(a->city);
+        a->street_len = (uint16_t)t->street_len;
+        a->number_len = (uint16_t)t->number_len;
+        a->addition_len = (uint16_t)t->addition_len;
+        a->postal_len = (uint16_t)t->postal_len;
+        a->city_len = (uint16_t)t->city_len;
     }
     out->n_addr = na;
     out->birth = patron__match_norm_birth(in->birth_date);

@@ -73,9 +73,17 @@ static const struct mu default_mu[] = {
     {PATRON__MF_PHONE, PATRON__ML_SIMILAR, 0.05, 0.001},
     {PATRON__MF_PHONE, PATRON__ML_DIFFERENT, 0.1, 0.99},
 
-    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.001},
+    /* two people of one block share a birth date about 1 in 25 000 times
+     * (365 days, some 70 years); u leaves room for twins and placeholder
+     * dates (01.01.): a full name and a birth date say one person even
+     * after a move with a new mailbox and phone */
+    {PATRON__MF_BIRTH, PATRON__ML_EXACT, 0.88, 0.0003},
     {PATRON__MF_BIRTH, PATRON__ML_PARTIAL, 0.06, 0.001},
-    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.989},
+    /* the year agrees, day and month do not (not a typo of them): the
+     * day entered wrongly, or two people of one age - a birth year is
+     * shared by about 1 in 80 strangers, never by father and son */
+    {PATRON__MF_BIRTH, PATRON__ML_SIMILAR, 0.0125, 0.0125},
+    {PATRON__MF_BIRTH, PATRON__ML_DIFFERENT, 0.04, 0.9765},
 
     {PATRON__MF_COMPANY, PATRON__ML_EXACT, 0.85, 0.01},
     {PATRON__MF_COMPANY, PATRON__ML_SIMILAR, 0.05, 0.01},
@@ -236,6 +244,12 @@ void patron__match_config_default(patron__match_config *cfg)
     cfg->address_max = 13.0;
     /* info@ says "this company", not "this person" */
     cfg->role_mailbox_max = 0.0;
+    /* Another house number on the same street: another building.  The
+     * number level's m (0.06) counts moves, where the street differs as
+     * well; one person on one street writes one number (a typo of it is
+     * PARTIAL): about 1 in 60 of one person's pairs against 19 in 20 of
+     * two neighbours', log2(0.016 / 0.95) = -5.9 */
+    cfg->other_building = -5.0;
     /* registered at work: the office's address, mailbox and phone beside
      * the home's are expected of one person (about 2^-1 each, not 2^-6) */
     cfg->company_contact_floor = -1.0;
@@ -258,11 +272,19 @@ static size_t min_sz(size_t a, size_t b)
 
 /* ---- one record against many (patron__match_query) ------------------------------ */
 
-/* A query's pattern, built the first time a comparison needs it (bits < 0:
- * not yet); NULL stays NULL (no query: the plain kernels). */
+/* A query's pattern, built the second time a comparison needs it (bits -1:
+ * not used yet, -2: used once); NULL stays NULL.  NULL also on the first
+ * use: the plain kernels then, with the same results (most records of a
+ * batch are compared once - blocks are mostly pairs - and 2 KiB of masks
+ * cost more than the comparison). */
 static const patron__match_pattern *ready(patron__match_pattern *p)
 {
-    if (p && p->bits < 0)
+    if (!p || p->bits == -1) {
+        if (p)
+            p->bits = -2;
+        return NULL;
+    }
+    if (p->bits == -2)
         patron__match_pattern_init(p, p->s, p->len);
     return p;
 }
@@ -280,6 +302,7 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     size_t i;
 
     q->rec = a;
+    q->distinct_only = 0;
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
@@ -291,9 +314,15 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     }
 }
 
+/* p: a's pattern, built (from ready()), or NULL */
+static double jw_with(const patron__match_pattern *p, const char *a, size_t la, const char *b, size_t lb)
+{
+    return p ? patron__match_jaro_winkler_p(p, b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+}
+
 static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb)
 {
-    return pa ? patron__match_jaro_winkler_p(ready(pa), b, lb) : patron__match_jaro_winkler(a, la, b, lb);
+    return jw_with(ready(pa), a, la, b, lb);
 }
 
 /* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
@@ -302,6 +331,7 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
                       double jw_min)
 {
     size_t d;
+    const patron__match_pattern *p;
 
     /* a name cut short by a letter or two: "ne" / "ned" */
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
@@ -316,12 +346,13 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
         if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
             return 0;
     }
+    p = ready(pa); /* one use of the pattern for both kernels */
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
-        d = pa ? patron__match_osa_p(ready(pa), b, lb) : patron__match_osa(a, la, b, lb);
+        d = p ? patron__match_osa_p(p, b, lb) : patron__match_osa(a, la, b, lb);
         if (d <= 1 || (d == 2 && min_sz(la, lb) >= 8))
             return 1;
     }
-    return jw_q(pa, a, la, b, lb) >= jw_min;
+    return jw_with(p, a, la, b, lb) >= jw_min;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -347,8 +378,12 @@ static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
 static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
 {
     static const char *const pairs[][2] = {
-        { "", "ie" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
+        { "", "ie" }, { "", "ja" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
     };
+    /* every form shares a stem of three letters or more: most pairs of
+     * names part before that */
+    if (lm < 3 || lf < 3 || memcmp(m, f, 3) != 0)
+        return 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
         if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
@@ -629,7 +664,7 @@ static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
     if (da > 0 && da == db && memcmp(a, b, da) == 0)
         return PATRON__ML_PARTIAL;
     /* a typo in the number: 48 / 84, 123 / 132 */
-    if (da == db && da >= 2 && patron__match_osa(a, da, b, db) == 1)
+    if (da == db && da >= 2 && patron__match_osa_is_one(a, da, b, db))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -646,7 +681,7 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
     lb = b->postal_len;
     if (la == lb && memcmp(a->postal, b->postal, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && patron__match_osa(a->postal, la, b->postal, lb) == 1)
+    if (la == lb && patron__match_osa_is_one(a->postal, la, b->postal, lb))
         return PATRON__ML_PARTIAL;
     return PATRON__ML_DIFFERENT;
 }
@@ -685,7 +720,7 @@ static int role_mailbox(const char *email)
     if (!email[n])
         return 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+        if ((n == 0 || roles[i][0] == email[0]) && strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
             return 1;
     return 0;
 }
@@ -774,7 +809,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
-    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa(a, la, b, lb) == 1 && !digits_differ(a, b))
+    if ((la > lb ? la - lb : lb - la) <= 1 && patron__match_osa_is_one(a, la, b, lb) && !digits_differ(a, b))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -785,7 +820,7 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
         return PATRON__ML_MISSING;
     if (la == lb && memcmp(a, b, la) == 0)
         return PATRON__ML_EXACT;
-    if (la == lb && la >= 9 && patron__match_osa(a, la, b, lb) == 1)
+    if (la == lb && la >= 9 && patron__match_osa_is_one(a, la, b, lb))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
 }
@@ -821,6 +856,8 @@ static int cmp_birth(uint32_t a, uint32_t b)
         return PATRON__ML_PARTIAL; /* one digit off */
     if (diff == 2 && pos2 == pos + 1 && sa[pos] == sb[pos2] && sa[pos2] == sb[pos])
         return PATRON__ML_PARTIAL; /* two digits transposed */
+    if (ya == yb)
+        return PATRON__ML_SIMILAR; /* the year only: no evidence either way */
     return PATRON__ML_DIFFERENT;
 }
 
@@ -840,7 +877,7 @@ static int delivery_point(const char *street)
     static const char *const kinds[] = { "packstation", "postfiliale", "paketshop", "paketstation",
                                          "postfach",    "paketbox",    "postlagernd" };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strncmp(street, kinds[i], strlen(kinds[i])) == 0)
+        if ((!kinds[i][0] || street[0] == kinds[i][0]) && strncmp(street, kinds[i], strlen(kinds[i])) == 0)
             return 1;
     return 0;
 }
@@ -874,11 +911,27 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
 }
 
 
+/* The house number's weight.  Another number on the street that agrees is
+ * another building (other_building), unless the two numbers are one digit
+ * lost or added apart (71 / 1, 14 / 147): a typo as often as a neighbour,
+ * the number level's own weight. */
+static double number_weight(const patron__match_config *cfg, int ls, int ln, const patron__match_addr *x,
+                            const patron__match_addr *y)
+{
+    size_t lx = x->number_len, ly = y->number_len;
+
+    if (ln != PATRON__ML_DIFFERENT || (ls != PATRON__ML_EXACT && ls != PATRON__ML_SIMILAR))
+        return cfg->weight[PATRON__MF_NUMBER][ln];
+    if ((lx > ly ? lx - ly : ly - lx) == 1 && patron__match_osa(x->number, lx, y->number, ly) == 1)
+        return cfg->weight[PATRON__MF_NUMBER][ln];
+    return cfg->other_building;
+}
+
 static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                             const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
 {
     static const char empty[] = "";
-    double best = -1e9;
+    double best = -1e9, best_wn = 0, wn;
     size_t i, j;
     int lv[5] = {0, 0, 0, 0, 0};
     int best_i = -1, best_j = -1;
@@ -904,11 +957,13 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
              * evidence, not a second disagreement beside the street's */
             if (l0 == PATRON__ML_DIFFERENT && l1 != PATRON__ML_MISSING)
                 l1 = l1 == PATRON__ML_EXACT ? PATRON__ML_MISSING : PATRON__ML_DIFFERENT;
-            s = cfg->weight[PATRON__MF_STREET][l0] + cfg->weight[PATRON__MF_NUMBER][l1] +
+            wn = number_weight(cfg, l0, l1, x, y);
+            s = wn + cfg->weight[PATRON__MF_STREET][l0] +
                        cfg->weight[PATRON__MF_ADDITION][l2] +
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
             if (s > best) {
                 best = s;
+                best_wn = wn;
                 best_i = (int)i;
                 best_j = (int)j;
                 lv[0] = l0;
@@ -943,6 +998,7 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
         const patron__match_addr *x = &a->addr[best_i], *y = &b->addr[best_j];
         set(r, cfg, PATRON__MF_STREET, lv[0], x->street, y->street);
         set(r, cfg, PATRON__MF_NUMBER, lv[1], x->number, y->number);
+        r->field[PATRON__MF_NUMBER].weight = best_wn;
         set(r, cfg, PATRON__MF_ADDITION, lv[2], x->addition, y->addition);
         set(r, cfg, PATRON__MF_POSTAL, lv[3], x->postal, y->postal);
         set(r, cfg, PATRON__MF_CITY, lv[4], x->city, y->city);
@@ -1092,7 +1148,7 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         {
             size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
             if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
-                patron__match_osa(a->ident[i], la, b->ident[i], lb) == 1) {
+                patron__match_osa_is_one(a->ident[i], la, b->ident[i], lb)) {
                 *which = (int)i;
                 return PATRON__ML_SIMILAR; /* a typo in the number */
             }
@@ -1102,6 +1158,226 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
         any = 1;
     }
     return any ? PATRON__ML_DIFFERENT : PATRON__ML_MISSING;
+}
+
+/* ---- an early exit for pairs that cannot reach REVIEW ---------------------------- */
+
+/* The highest weight of field f at one of the levels in `levels` (a bit
+ * per level). */
+static double wmax(const patron__match_config *cfg, int f, unsigned levels)
+{
+    double m = -1e300;
+    for (int l = 0; l < PATRON__ML_COUNT; l++)
+        if ((levels >> l & 1) && cfg->weight[f][l] > m)
+            m = cfg->weight[f][l];
+    return m;
+}
+
+static double max2(double x, double y)
+{
+    return x > y ? x : y;
+}
+
+#define LV(l) (1u << (l))
+#define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
+
+/* The most a term frequency adds to an exact agreement of field f
+ * (apply_tf: at most tf_up_max, or -down_max where that is more). */
+static double tf_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, double down_max)
+{
+    double up = cfg->tf_up_max > -down_max ? cfg->tf_up_max : -down_max;
+    return tf && up > 0 ? up : 0; /* 0: no frequency applied */
+}
+
+/* The most a plain field (compared by cmp_plain, or its level not known)
+ * can weigh: missing when a side is empty, exact only when the bytes agree
+ * (and, with `swap`, similar as well: the address lines' swap), else
+ * similar or different. */
+static double plain_up(const patron__match_config *cfg, int f, const char *x, size_t lx, const char *y,
+                       size_t ly, int swap)
+{
+    const double *w = cfg->weight[f];
+    if (!lx || !ly)
+        return w[PATRON__ML_MISSING];
+    if (lx == ly && memcmp(x, y, lx) == 0)
+        return swap ? max2(w[PATRON__ML_EXACT], w[PATRON__ML_SIMILAR]) : w[PATRON__ML_EXACT];
+    return max2(w[PATRON__ML_SIMILAR], w[PATRON__ML_DIFFERENT]);
+}
+
+/* What the fields beside the names can add at most (see surely_distinct). */
+typedef struct upper {
+    double addr; /* the address fields (address_weight) */
+    double rest; /* mailbox, phone, birth date, company, identifiers */
+    int number;  /* two addresses of the pair share a house number */
+    /* addr_dp: the address fields where a delivery point is among the
+     * addresses; dp: -1 not asked yet, 1 there is one, 0 not (or the
+     * Packstation rule cannot lift addr) */
+    double addr_dp;
+    int dp;
+} upper;
+
+/* After the address floor: the ceiling, the address's frequency, the
+ * registered-at-work floor (score_addresses, score()). */
+static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
+{
+    if (cfg->address_max > 0 && addr > cfg->address_max)
+        addr = cfg->address_max;
+    addr += street_tf;
+    if (at_work && addr < cfg->company_contact_floor)
+        addr = cfg->company_contact_floor;
+    return addr;
+}
+
+static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg, const patron__match_tf *tf, int le)
+{
+    double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
+    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
+    int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
+    int wi;
+
+    u->number = 0;
+    for (size_t i = 0; i < a->n_addr; i++)
+        for (size_t j = 0; j < b->n_addr; j++) {
+            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            double s;
+            if (l1 == PATRON__ML_EXACT) {
+                u->number = 1;
+                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
+            }
+            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
+                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
+                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
+                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
+                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
+                cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
+                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
+            if (s > addr)
+                addr = s;
+        }
+    u->dp = 0;
+    if (a->n_addr && b->n_addr) {
+        if (addr < cfg->address_floor)
+            addr = cfg->address_floor;
+        /* a Packstation's pair counts 0: where that lifts the bound, asked
+         * only when the bound would exit (below_review) */
+        u->dp = addr < 0 ? -1 : 0;
+        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
+        addr = address_rest(cfg, addr, street_tf, at_work);
+    } else {
+        addr = 0;
+    }
+    u->addr = addr;
+    /* the mailbox and phone: their level's weight, the most a frequency
+     * adds to an exact agreement, the registered-at-work floor */
+    up = cfg->weight[PATRON__MF_EMAIL][le] +
+         (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
+    if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
+        up = fl;
+    u->rest = up;
+    {
+        int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
+        up = cfg->weight[PATRON__MF_PHONE][lp] +
+             (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
+        if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
+            up = fl;
+        u->rest += up;
+    }
+    u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
+    up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
+    if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
+        up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
+    u->rest += up;
+    u->rest += cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+}
+
+/* The score stays below REVIEW when the names weigh `names` at most
+ * (name and address together at most name_address_max); a margin for the
+ * sums' rounding in another order. */
+static int below_review_at(const upper *u, const patron__match_config *cfg, double names, double addr)
+{
+    double group = names + addr;
+    if (cfg->name_address_max > 0 && group > cfg->name_address_max)
+        group = cfg->name_address_max;
+    return cfg->prior + group + u->rest < cfg->review_score - 1e-9;
+}
+
+static int below_review(upper *u, const patron__match_config *cfg, double names, const patron__match_rec *a,
+                        const patron__match_rec *b)
+{
+    if (!below_review_at(u, cfg, names, u->addr))
+        return 0;
+    if (u->dp < 0) {
+        u->dp = 0;
+        for (size_t i = 0; i < a->n_addr && !u->dp; i++)
+            u->dp = delivery_point(a->addr[i].street);
+        for (size_t j = 0; j < b->n_addr && !u->dp; j++)
+            u->dp = delivery_point(b->addr[j].street);
+    }
+    return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
+}
+
+/* A name field before it is compared: missing when a side is empty, exact
+ * (with its frequency) only when the bytes agree, else any other level. */
+static double name_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, const char *x, size_t lx,
+                      const char *y, size_t ly, int *same)
+{
+    unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
+    *same = x[0] && lx == ly && memcmp(x, y, lx) == 0;
+    if (!x[0] || !y[0])
+        return cfg->weight[f][PATRON__ML_MISSING];
+    if (!*same)
+        return wmax(cfg, f, others);
+    return wmax(cfg, f, others | LV(PATRON__ML_EXACT)) +
+           tf_up(cfg, tf, f, cfg->weight[f][PATRON__ML_EXACT]);
+}
+
+/*
+ * Is the pair DISTINCT whatever the fields not compared yet say?  For a
+ * query that asks only for the decision of a DISTINCT pair
+ * (patron__match_query.distinct_only), score() asks twice: before the
+ * names are compared (names NULL: what they can weigh at most), and once
+ * they are (`names`: what given and last name weigh together, their
+ * frequencies and the full name's lift included; ll the last name's
+ * level, other_given as the household rule reads it).  `u`: the other
+ * fields at most (others_up).  1 only when
+ *  - the upper bound of the score stays below REVIEW: the address fields'
+ *    best pair from what cheap comparisons tell (a level the costly
+ *    Jaro-Winkler could give counts at its highest weight), with the
+ *    floor, Packstation, ceiling, frequency and registered-at-work rules
+ *    that can lift it; the mailbox, phone, birth date and identifiers at
+ *    their own levels and the highest term frequency; the company at its
+ *    highest level; name and address together at most name_address_max;
+ *  - and no safety rule can lift a DISTINCT pair: the household rule
+ *    needs one house number and a family (another given name under one
+ *    last name), the rare full name two exact names.
+ * Every rule that lowers a score or a decision is left out: the bound
+ * stays a bound (tests/match/test_kernels.c checks it against the full
+ * scorer on random pairs under several configurations).
+ */
+static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
+                           const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
+                           const double *names, int ll, int other_given, double name_holders)
+{
+    if (!names) { /* before the names */
+        int sf, sl;
+        double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
+                    name_up(cfg, tf, PATRON__MF_LAST, a->last, a->last_len, b->last, b->last_len, &sl);
+        if (sf && sl && tf) {
+            if (cfg->rare_name_expect > 0)
+                return 0; /* rule (d) could lift it */
+            if (up < cfg->full_name_max)
+                up = cfg->full_name_max; /* the full name's lift */
+        }
+        return !u->number && below_review(u, cfg, up, a, b);
+    }
+    if (rare_name_surprise(r, cfg, tf, name_holders))
+        return 0; /* rule (d) could lift it (the names are final here) */
+    if (u->number && other_given &&
+        (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        return 0; /* the household rule could hold it */
+    return below_review(u, cfg, *names, a, b);
 }
 
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
@@ -1126,6 +1402,34 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
     return score(r, q->rec, b, cfg, tf, q);
 }
 
+/* Evidence of one person's own beside the names: a mailbox or phone that
+ * few customers hold (an info@ or a switchboard many hold has lost its
+ * weight to them, a role mailbox has none), an agreeing birth date or
+ * identifier - OWN_EVIDENCE_MIN bits or more.  The address is not among
+ * it: a household, a company or a Packstation shares one; nor is the phone
+ * of two records that name one company (its switchboard).  Nor is a
+ * mailbox at a public provider built from nothing but the name both
+ * records bear (thomas.mueller@web.de): namesakes build it too.  One built
+ * from the maiden name under the married one, or at a company's own
+ * domain, is the person's.  with_birth: an agreeing birth date counts;
+ * pair_only: only a mailbox or phone that no third customer holds (its
+ * frequency took nothing from its weight). */
+static int own_evidence(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                        int with_birth, int pair_only)
+{
+    int f, firm = r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
+                  r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR;
+
+    for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
+        if (f != PATRON__MF_COMPANY && !(firm && f == PATRON__MF_PHONE) && (with_birth || f != PATRON__MF_BIRTH) &&
+            r->field[f].weight >= OWN_EVIDENCE_MIN &&
+            !(pair_only && r->field[f].tf && r->field[f].weight < r->field[f].base_weight) &&
+            !(f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
+              name_built_mailbox(b->email, b->first, b->last)))
+            return 1;
+    return 0;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1133,6 +1437,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     static const char empty[] = "";
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
     double s = 0, name_lift = 0, name_holders = 0;
+    /* with distinct_only: what the fields beside the names add at most */
+    upper up = {0, 0, 0, 0, 0};
+    const int early = q && q->distinct_only;
 
     memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
@@ -1158,6 +1465,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         return r->decision;
     }
 
+    if (early) {
+        others_up(&up, a, b, cfg, tf, le);
+        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    }
     lf = cmp_first(a, b, q);
     ll = cmp_last(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
@@ -1196,6 +1508,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         apply_tf(r, cfg, tf, a, PATRON__MF_LAST, -1, cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT]);
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
+    }
+    if (early) {
+        double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
+                            name_holders))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
     }
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
@@ -1265,11 +1583,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = 0;
-        for (f = PATRON__MF_EMAIL; f < PATRON__MF_COUNT; f++)
-            if (f != PATRON__MF_COMPANY && r->field[f].weight >= OWN_EVIDENCE_MIN &&
-                !(f == PATRON__MF_EMAIL && name_built_mailbox(a->email, a->first, a->last)))
-                own = 1;
+        int own = own_evidence(r, a, b, 1, 0);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
@@ -1329,6 +1643,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                           * prefix, not a typo */
                          (lf == PATRON__ML_SIMILAR && names_apart(a->first, b->first));
         int birth_agrees = lb == PATRON__ML_EXACT || lb == PATRON__ML_PARTIAL;
+        /* one home: the same building and house number (or address
+         * addition), an address that few customers hold (its frequency
+         * took nothing from its weight), and neither the company both
+         * records name (the employer's building) nor a Packstation */
+        int one_home = same_address && (ln == PATRON__ML_EXACT || la_ok) &&
+                       !(r->field[PATRON__MF_STREET].tf &&
+                         r->field[PATRON__MF_STREET].weight < r->field[PATRON__MF_STREET].base_weight) &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_EXACT &&
+                       r->field[PATRON__MF_COMPANY].level != PATRON__ML_SIMILAR &&
+                       !(r->addr_a >= 0 && (delivery_point(a->addr[r->addr_a].street) ||
+                                            delivery_point(b->addr[r->addr_b].street)));
         /* an identifier that agrees, or differs by one typo (two digits
          * transposed), says who it is */
         int ident_agrees = li == PATRON__ML_EXACT || li == PATRON__ML_SIMILAR;
@@ -1356,6 +1681,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds it back): a person looks */
             r->decision = PATRON__MATCH_REVIEW;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && ll == PATRON__ML_DIFFERENT && lf != PATRON__ML_SWAPPED &&
+                   !ident_agrees && !one_home && !own_evidence(r, a, b, 1, 0)) {
+            /* (e) another last name: a marriage - or another person who
+             * shares the given name and a place (a neighbour, a colleague
+             * at the company's address, a stranger at one Packstation).
+             * At one home few customers share it is a marriage; elsewhere
+             * what tells them apart is evidence of the person's own
+             * (own_evidence: a birth date, a mailbox or phone few hold, an
+             * identifier).  Without it a person looks. */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_NAME_CHANGE;
         } else if (other_given && !birth_agrees && !ident_agrees &&
                    (same_address || le == PATRON__ML_EXACT ||
                     r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT) &&
@@ -1393,6 +1729,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             if (r->score < cfg->review_score)
                 r->score = cfg->review_score;
             r->probability = patron__match_probability(r->score);
+        } else if (r->decision == PATRON__MATCH_DISTINCT &&
+                   (lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) &&
+                   lb != PATRON__ML_DIFFERENT && li != PATRON__ML_DIFFERENT && own_evidence(r, a, b, 0, 1)) {
+            /* (f) the same given name and a mailbox or phone that only
+             * these two customers hold (or an identifier), everything else
+             * changed at once: a move with a new mailbox, a marriage and a
+             * move.  A person looks.  (Not a birth date: without its
+             * frequency, a placeholder many share would count.) */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_OWN_EVIDENCE;
+            if (r->score < cfg->review_score)
+                r->score = cfg->review_score;
+            r->probability = patron__match_probability(r->score);
         }
     }
     return r->decision;
@@ -1427,6 +1776,10 @@ const char *patron__match_rule_name(int rule)
         return "shared_email";
     case PATRON__MATCH_RULE_NAME_ONLY:
         return "name_only";
+    case PATRON__MATCH_RULE_NAME_CHANGE:
+        return "name_change";
+    case PATRON__MATCH_RULE_OWN_EVIDENCE:
+        return "own_evidence";
     default:
         return "";
     }

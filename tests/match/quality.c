@@ -8,7 +8,11 @@
  * for every pair judged merge or review, ids being the rows' 'id' column.
  * Score with ../shared/data/score_pairs.py (tests/match/run_quality.py).
  *
- *   quality [--mode fields|email] [--estimate] [--out PAIRS.csv] CUSTOMERS.csv
+ *   quality [--mode fields|email] [--estimate] [--identifier COLUMN] [--out PAIRS.csv] CUSTOMERS.csv
+ *
+ * --identifier COLUMN: the column COLUMN is read as the custom property of
+ * that name and declared an identifier (patron_db_match_config_identifier_add),
+ * as `patron dedupe --identifier` does: FEBRL's soc_sec_id.
  *
  * --estimate: after loading, patron_db_estimate() on the store (its model
  * stored and in force), then the dedupe: the figures "after estimation".
@@ -105,15 +109,16 @@ static const char *idmap_get(const idmap *m, int64_t internal)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: quality [--mode fields|email] [--estimate] [--out FILE] CUSTOMERS.csv\n");
+    fprintf(stderr, "usage: quality [--mode fields|email] [--estimate] [--identifier COLUMN] [--out FILE] "
+                    "CUSTOMERS.csv\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *out_path = NULL;
+    const char *path = NULL, *out_path = NULL, *ident = NULL;
     int mode = PATRON_MATCH_FIELDS, i, k, estimate = 0;
-    int col_id = -1, col[N_COLUMNS];
+    int col_id = -1, col_ident = -1, col[N_COLUMNS];
     FILE *in, *out = stdout;
     csv_reader *r = NULL;
     csv_record rec;
@@ -135,6 +140,8 @@ int main(int argc, char **argv)
                 usage();
         } else if (strcmp(argv[i], "--estimate") == 0) {
             estimate = 1;
+        } else if (strcmp(argv[i], "--identifier") == 0 && i + 1 < argc) {
+            ident = argv[++i];
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -166,6 +173,8 @@ int main(int argc, char **argv)
     for (p = 0; p < rec.n; p++) {
         if (strcmp(rec.fields[p], "id") == 0)
             col_id = (int)p;
+        if (ident && strcmp(rec.fields[p], ident) == 0)
+            col_ident = (int)p;
         for (i = 0; i < (int)N_COLUMNS; i++)
             if (strcmp(rec.fields[p], columns[i].name) == 0)
                 col[i] = (int)p;
@@ -174,8 +183,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "quality: %s has no id column\n", path);
         return 2;
     }
+    if (ident && col_ident < 0) {
+        fprintf(stderr, "quality: %s has no column %s (--identifier)\n", path, ident);
+        return 2;
+    }
     if (patron_db_open_memory(&db, NULL) != PATRON_OK) {
         fprintf(stderr, "quality: cannot open a memory store\n");
+        return 2;
+    }
+    if (ident && patron_db_match_config_identifier_add(db, ident) != PATRON_OK) {
+        fprintf(stderr, "quality: --identifier %s: %s\n", ident, patron_db_errmsg(db));
         return 2;
     }
 
@@ -216,6 +233,15 @@ int main(int argc, char **argv)
             }
             if (st != PATRON_OK)
                 values_refused++; /* the row takes part without it */
+        }
+        if (col_ident >= 0 && (size_t)col_ident < rec.n && rec.fields[col_ident][0]) {
+            st = patron_customer_prop_set(c, ident, rec.fields[col_ident]);
+            if (st == PATRON_E_NOMEM) {
+                fprintf(stderr, "quality: out of memory\n");
+                return 2;
+            }
+            if (st != PATRON_OK)
+                values_refused++;
         }
         st = patron_db_create(db, c);
         if (st == PATRON_OK) {

@@ -126,6 +126,9 @@ static void check_pair(const char *a, size_t la, const char *b, size_t lb)
         fail_msg("pattern \"%.*s\" vs \"%.*s\" = %.17g, the scan gives %.17g", (int)la, a, (int)lb, b, got, want);
     assert_int_equal(patron__match_osa(a, la, b, lb), d);
     assert_int_equal(patron__match_osa_p(&pat, b, lb), d);
+    /* the "one edit apart" fast path is the distance's own answer */
+    if (patron__match_osa_is_one(a, la, b, lb) != (d == 1) || patron__match_osa_is_one(b, lb, a, la) != (d == 1))
+        fail_msg("osa_is_one(\"%.*s\", \"%.*s\") != (distance %zu == 1)", (int)la, a, (int)lb, b, d);
     n_checked++;
 }
 
@@ -338,6 +341,139 @@ static void test_query(void **state)
     free(q);
 }
 
+/* ---- distinct_only: the early exit never drops a pair the scorer keeps ---- */
+
+static const char *pick(const char *const *v, size_t n)
+{
+    return v[next() % n];
+}
+#define PICK(v) pick(v, sizeof v / sizeof v[0])
+
+static double fake_count_rare(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    (void)ctx;
+    (void)addr;
+    /* few holders for some names (the rare full name's rule), many for
+     * others, none known for a third of the values */
+    size_t h = r->first_len * 7 + r->last_len * 3 + (size_t)field;
+    return h % 3 == 0 ? -1 : (double)(1 + h % 5) * (h % 2 ? 1 : 40);
+}
+
+/* Random records from small pools of near values (typos, swaps, initials,
+ * gender forms, households at one building, shared and role mailboxes,
+ * Packstations, companies, identifiers): every pair scored in full and
+ * with distinct_only set gives the same decision, and where it is not
+ * DISTINCT the same result.  Under several configurations that move the
+ * bound's ingredients (ceilings, floors, frequencies). */
+static void test_distinct_only(void **state)
+{
+    static const char *const first[] = {"Max", "Maxi", "M.", "Sabine", "Sabina", "Jan", "Jana", "Hans-Peter",
+                                        "Peter", "", "M\xc3\xbcller", "Ilse", "Irmgard Ilse", "Rachel", "Racxe"};
+    static const char *const last[] = {"M\xc3\xbcller", "Mueler", "Schmidt", "Schmitt", "Max", "", "Peters",
+                                       "M\xc3\xbcller-L\xc3\xbc" "denscheidt", "Zwiebelkuchenbaecker"};
+    static const char *const street[] = {"Hauptstr.", "Hauptstrasse", "Hauptsr.", "Packstation",
+                                         "Friedrich-Ebert-Stra\xc3\x9f" "e", "", "Hinterhaus"};
+    static const char *const number[] = {"12", "12a", "14", "21", ""};
+    static const char *const addition[] = {"", "", "Hinterhaus", "Hauptstr."};
+    static const char *const postal[] = {"10115", "10117", "10151", ""};
+    static const char *const city[] = {"Berlin", "Berln", "M\xc3\xbcnchen", ""};
+    static const char *const email[] = {"", "max.mueller@web.de", "max.muller@web.de", "info@muster.de",
+                                        "m.mueller@muster.de", "sabine@gmx.de", "jan1960@gmx.de"};
+    static const char *const phone[] = {"", "030 1234567", "030 1234576", "089 555111"};
+    static const char *const birth[] = {"", "", "1980-01-02", "1980-02-01", "1981-01-02", "1975-05-05"};
+    static const char *const company[] = {"", "", "", "Muster GmbH", "Mustr GmbH"};
+    static const char *const ident[] = {"", "", "K10001", "K10010", "K20002"};
+    enum { N = 1500, PER = 24 };
+    patron__match_rec *recs = calloc(N, sizeof *recs);
+    patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd);
+    patron__match_tf tf = {fake_count_rare, NULL, 1000, NULL};
+    size_t pruned = 0, kept = 0, by_rule[PATRON__MATCH_RULE_COUNT] = {0}, decided[4] = {0};
+    (void)state;
+    assert_non_null(recs);
+    assert_non_null(q);
+    assert_non_null(qd);
+    for (size_t i = 0; i < N; i++) {
+        patron__match_raw raw;
+        patron__match_raw_addr ad[2];
+        memset(&raw, 0, sizeof raw);
+        memset(ad, 0, sizeof ad);
+        raw.first_name = PICK(first);
+        raw.last_name = PICK(last);
+        raw.company = PICK(company);
+        raw.email = PICK(email);
+        raw.phone = PICK(phone);
+        raw.birth_date = PICK(birth);
+        raw.ident[0] = PICK(ident);
+        raw.n_ident = 1;
+        for (size_t k = 0; k < 2; k++) {
+            ad[k].street = PICK(street);
+            ad[k].house_number = PICK(number);
+            ad[k].addition = PICK(addition);
+            ad[k].postal_code = PICK(postal);
+            ad[k].city = PICK(city);
+        }
+        raw.addr = ad;
+        raw.n_addr = next() % 5 == 0 ? 2 : (next() % 9 == 0 ? 0 : 1);
+        assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
+    }
+    for (int c = 0; c < 5; c++) {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        switch (c) {
+        case 1: cfg.name_address_max = 0; cfg.address_max = 0; break; /* no ceilings */
+        case 2: cfg.tf_up_max = 3.0; cfg.full_name_max = 14.0; cfg.review_threshold = 0.3; break;
+        case 3: cfg.address_floor = -1.0; cfg.company_contact_floor = -0.5; cfg.rare_name_expect = 0; break;
+        case 4: cfg.review_threshold = 0.05; cfg.merge_threshold = 0.5; break;
+        default: break;
+        }
+        cfg.n_ident = 1;
+        patron__match_config_update(&cfg);
+        for (size_t i = 0; i < N; i++) {
+            patron__match_query_init(q, &recs[i]);
+            patron__match_query_init(qd, &recs[i]);
+            assert_int_equal(qd->distinct_only, 0);
+            qd->distinct_only = 1;
+            for (int k = 0; k < PER; k++) {
+                /* neighbours share more (the blocks' pairs), others are random */
+                size_t j = k < PER / 2 ? (i + 1 + (size_t)k * 7) % N : next() % N;
+                const patron__match_tf *t = (j & 1) ? &tf : NULL;
+                patron__match_result x, y;
+                int dx = patron__match_score_q(&x, q, &recs[j], &cfg, t);
+                int dy = patron__match_score_q(&y, qd, &recs[j], &cfg, t);
+                if (dx != dy)
+                    fail_msg("config %d, records %zu and %zu: %s in full, %s with distinct_only", c, i, j,
+                             patron__match_decision_name(dx), patron__match_decision_name(dy));
+                if (dx != PATRON__MATCH_DISTINCT) {
+                    same_result(&x, &y);
+                    decided[dx]++;
+                    by_rule[x.rule]++;
+                }
+                /* a pair told DISTINCT early has no address levels set */
+                if (dy == PATRON__MATCH_DISTINCT && !y.field[PATRON__MF_STREET].a)
+                    pruned++;
+                else
+                    kept++;
+            }
+        }
+    }
+    print_message("distinct_only: %zu pairs told DISTINCT early, %zu scored in full (merge %zu, review %zu, "
+                  "household %zu; rules household %zu, other names %zu, name only %zu)\n",
+                  pruned, kept, decided[PATRON__MATCH_MERGE], decided[PATRON__MATCH_REVIEW],
+                  decided[PATRON__MATCH_HOUSEHOLD], by_rule[PATRON__MATCH_RULE_HOUSEHOLD],
+                  by_rule[PATRON__MATCH_RULE_OTHER_NAMES], by_rule[PATRON__MATCH_RULE_NAME_ONLY]);
+    /* the test covers both sides of the bound and the rules that lift a
+     * pair the evidence calls DISTINCT */
+    assert_true(pruned > 1000);
+    assert_true(decided[PATRON__MATCH_REVIEW] > 100 && decided[PATRON__MATCH_HOUSEHOLD] > 100 &&
+                decided[PATRON__MATCH_MERGE] > 100);
+    assert_true(by_rule[PATRON__MATCH_RULE_NAME_ONLY] > 0 && by_rule[PATRON__MATCH_RULE_HOUSEHOLD] > 0);
+    for (size_t i = 0; i < N; i++)
+        patron__match_rec_free(&recs[i]);
+    free(recs);
+    free(q);
+    free(qd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_distinct_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -954,6 +954,117 @@ static void test_rare_name_key(void **state)
     patron__match_rec_free(&rec);
 }
 
+/* Another house number on the street that agrees is another building: it
+ * weighs other_building, more than the number level's own weight (whose m
+ * counts moves, where the street differs too).  "C. Bauer, Dorfstraße 131"
+ * beside "Carsten Bauer, Dorfstraße 62" of a common last name is then
+ * shown for review, not merged; a digit lost (71 / 1) may be a typo and
+ * keeps the level's weight, a number one typo off (48 / 84) is PARTIAL. */
+static void test_other_number_on_one_street(void **state)
+{
+    static const struct person carsten = {"Carsten", "Bauer", "Dorfstra\xc3\x9f" "e 62", "17489", "Greifswald",
+                                          "carstenbauer@icloud.com", NULL, NULL, NULL};
+    struct person c = carsten;
+    patron__match_config cfg;
+    patron__match_rec ra, rb;
+    patron__match_result r;
+    patron__match_tf tf;
+    struct freq common = {27281, 190, 0, NULL, 0}; /* every value held by 190 customers */
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_true(cfg.other_building < cfg.weight[PATRON__MF_NUMBER][PATRON__ML_DIFFERENT]);
+    c.first = "C.";
+    c.street = "Dorfstra\xc3\x9f" "e 131";
+    c.email = NULL;
+    c.phone = "0350 256911";
+    tf.count = freq_count;
+    tf.ctx = &common;
+    tf.n = common.n;
+    tf.counts = NULL;
+    norm(&ra, &carsten);
+    norm(&rb, &c);
+    assert_int_equal(patron__match_score_tf(&r, &ra, &rb, &cfg, &tf), PATRON__MATCH_REVIEW);
+    assert_int_equal(r.field[PATRON__MF_STREET].level, PATRON__ML_EXACT);
+    assert_int_equal(r.field[PATRON__MF_NUMBER].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.other_building);
+    /* with the number level's own weight the pair was a MERGE */
+    cfg.other_building = cfg.weight[PATRON__MF_NUMBER][PATRON__ML_DIFFERENT];
+    assert_int_equal(patron__match_score_tf(&r, &ra, &rb, &cfg, &tf), PATRON__MATCH_MERGE);
+    patron__match_rec_free(&rb);
+    patron__match_config_default(&cfg);
+    /* a digit lost: the number level's weight */
+    c.street = "Dorfstra\xc3\x9f" "e 6";
+    norm(&rb, &c);
+    patron__match_score_tf(&r, &ra, &rb, &cfg, &tf);
+    assert_int_equal(r.field[PATRON__MF_NUMBER].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.weight[PATRON__MF_NUMBER][PATRON__ML_DIFFERENT]);
+    patron__match_rec_free(&rb);
+    /* one typo of the same length: PARTIAL, as before */
+    c.street = "Dorfstra\xc3\x9f" "e 26";
+    norm(&rb, &c);
+    patron__match_score_tf(&r, &ra, &rb, &cfg, &tf);
+    assert_int_equal(r.field[PATRON__MF_NUMBER].level, PATRON__ML_PARTIAL);
+    patron__match_rec_free(&rb);
+    /* on another street the number says nothing (unchanged) */
+    c.street = "Ringstra\xc3\x9f" "e 131";
+    norm(&rb, &c);
+    patron__match_score_tf(&r, &ra, &rb, &cfg, &tf);
+    assert_int_equal(r.field[PATRON__MF_STREET].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.weight[PATRON__MF_NUMBER][PATRON__ML_DIFFERENT]);
+    patron__match_rec_free(&rb);
+    patron__match_rec_free(&ra);
+}
+
+/* Sven / Svenja: the female form by "-ja" is another given name (at one
+ * address a household), not a typo; a lost letter stays a typo. */
+static void test_gender_form_ja(void **state)
+{
+    patron__match_result r;
+    struct person a = anna, b = anna;
+    (void)state;
+    a.first = "Sven";
+    b.first = "Svenja";
+    b.email = NULL;
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    assert_int_equal(decide_tf(&b, &a, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    a.first = "Svenja";
+    b.first = "Svnja";
+    assert_int_equal(decide_tf(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SIMILAR);
+}
+
+/* A birth date whose year agrees while day and month do not (and are no
+ * typo of each other) is its own level: no evidence either way (weight
+ * about 0), where a date of another year weighs against.  It does not
+ * agree for the household rule. */
+static void test_birth_year_only(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result same_year, other_year, typo;
+    struct person a = anna, b = anna;
+    (void)state;
+    patron__match_config_default(&cfg);
+    a.birth = "1925-07-08";
+    b.birth = "1925-10-30";
+    decide_tf(&a, &b, &same_year, NULL);
+    assert_int_equal(same_year.field[PATRON__MF_BIRTH].level, PATRON__ML_SIMILAR);
+    assert_true(fabs(same_year.field[PATRON__MF_BIRTH].weight) < 0.5);
+    b.birth = "1962-10-30";
+    decide_tf(&a, &b, &other_year, NULL);
+    assert_int_equal(other_year.field[PATRON__MF_BIRTH].level, PATRON__ML_DIFFERENT);
+    assert_true(other_year.field[PATRON__MF_BIRTH].weight < -4);
+    assert_true(same_year.score > other_year.score + 4);
+    b.birth = "1925-07-18"; /* one digit off: PARTIAL, as before */
+    decide_tf(&a, &b, &typo, NULL);
+    assert_int_equal(typo.field[PATRON__MF_BIRTH].level, PATRON__ML_PARTIAL);
+    /* another given name at one address, born in the same year: still a
+     * household (twins share the whole date, not the year alone) */
+    b.first = "Sabine";
+    b.birth = "1925-10-30";
+    assert_int_equal(decide_tf(&a, &b, &same_year, NULL), PATRON__MATCH_HOUSEHOLD);
+}
+
 /* ---- the model as text ------------------------------------------------------ */
 
 static void test_model_text_round_trip(void **state)
@@ -1035,6 +1146,9 @@ int main(void)
         cmocka_unit_test(test_prefix_alike_given_names_are_other_names),
         cmocka_unit_test(test_rare_name_key),
         cmocka_unit_test(test_rare_name_only_pair),
+        cmocka_unit_test(test_other_number_on_one_street),
+        cmocka_unit_test(test_gender_form_ja),
+        cmocka_unit_test(test_birth_year_only),
         cmocka_unit_test(test_model_text_round_trip),
     };
     return cmocka_run_group_tests_name("match/model", tests, NULL, NULL);

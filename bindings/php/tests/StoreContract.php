@@ -359,7 +359,7 @@ abstract class StoreContract extends TestCase
         $this->assertFalse($r->stored);
         $this->assertContains('too_few', $r->flags);
         $this->assertStringContainsString('too few', $r->message);
-        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        $this->assertSame([0.88, 0.0003], $this->db->matchProbability('birth_date', 'exact'));
         // a store with duplicates: every tenth person registered twice
         $firsts = ['Anna', 'Bernd', 'Clara', 'Dieter', 'Eva', 'Frank', 'Gisela', 'Hans', 'Ines', 'Jens'];
         $lasts = ['Adler', 'Brandt', 'Corbach', 'Dressler', 'Ebert', 'Fiedler', 'Gerber', 'Hauser', 'Imhof',
@@ -381,7 +381,7 @@ abstract class StoreContract extends TestCase
         $this->assertFalse($dry->stored);
         $this->assertTrue($dry->converged);
         $this->assertSame([], $dry->flags);
-        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        $this->assertSame([0.88, 0.0003], $this->db->matchProbability('birth_date', 'exact'));
         $r = $this->db->estimate(seed: 1, randomPairs: 20000);
         $this->assertTrue($r->stored);
         $this->assertSame(440, $r->customers);
@@ -391,7 +391,7 @@ abstract class StoreContract extends TestCase
         $this->assertGreaterThan(0.0, $r->prior);
         $this->assertLessThan(0.01, $r->prior);
         $this->assertStringContainsString('model stored', $r->message);
-        $this->assertNotSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        $this->assertNotSame([0.88, 0.0003], $this->db->matchProbability('birth_date', 'exact'));
         try {
             $this->db->estimate(seed: -1);
             $this->fail('a negative seed was taken');
@@ -399,7 +399,7 @@ abstract class StoreContract extends TestCase
             $this->assertStringContainsString('negative', $e->getMessage());
         }
         $this->db->resetMatchConfig();
-        $this->assertSame([0.88, 0.001], $this->db->matchProbability('birth_date', 'exact'));
+        $this->assertSame([0.88, 0.0003], $this->db->matchProbability('birth_date', 'exact'));
     }
 
     public function testMergeWithPlanEditingAndUndo(): void

@@ -126,7 +126,7 @@ class MatchTests:
         self.assertFalse(r.stored)
         self.assertIn("too_few", r.flags)
         self.assertIn("too few", r.message)
-        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.0003))
         # a store with duplicates: every tenth person registered twice
         firsts = ["Anna", "Bernd", "Clara", "Dieter", "Eva", "Frank", "Gisela", "Hans", "Ines", "Jens"]
         lasts = ["Adler", "Brandt", "Corbach", "Dressler", "Ebert", "Fiedler", "Gerber", "Hauser", "Imhof",
@@ -144,7 +144,7 @@ class MatchTests:
         self.assertFalse(dry.stored)
         self.assertTrue(dry.converged)
         self.assertEqual(dry.flags, [])
-        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.0003))
         r = self.db.estimate(seed=1, random_pairs=20000)
         self.assertTrue(r.stored)
         self.assertEqual(r.customers, 440)
@@ -154,11 +154,11 @@ class MatchTests:
         self.assertTrue(0 < r.prior < 0.01)
         self.assertIn("model stored", r.message)
         self.assertIn("stored", repr(r))
-        self.assertNotEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        self.assertNotEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.0003))
         with self.assertRaises(ValueError):
             self.db.estimate(seed=-1)
         self.db.reset_match_config()
-        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.001))
+        self.assertEqual(self.db.match_probability("birth_date", "exact"), (0.88, 0.0003))
 
     def test_dedupe_pairs_and_clusters(self) -> None:
         a = self.db.create(max_existing("max@example.de"))
