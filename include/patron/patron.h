@@ -530,8 +530,10 @@ typedef void (*patron_refused_fn)(void *payload, size_t index, patron_status sta
  * One transaction lets a store work in bulk: with the prefetch hint of
  * store version 6 the PostgreSQL store looks up the external references,
  * logins and numbers of all rows at once and writes the new records with
- * COPY at the commit (patron/postgres.h).  Stores without it run the rows
- * one after another inside the transaction.  Writers of other processes
+ * COPY at the commit (patron/postgres.h); the SQLite store writes the
+ * blocking keys and key counts of all rows together at the end of the
+ * call (patron/sqlite.h).  Other stores run the rows one after another
+ * inside the transaction.  Writers of other processes
  * wait for the whole call: keep a call to some thousand customers.
  *
  * @param[out] created_out  how many customers were created (0 on failure).

@@ -65,10 +65,14 @@
  * patron call runs inside it and stays atomic on its own: a failed call
  * undoes exactly its own work and the host's transaction goes on; nothing
  * is durable until the host commits.  (A create notes how to undo its few
- * writes; an update, delete, merge or change of a customer group uses a
- * SAVEPOINT.)  That is how `patron import` writes 10 000 customers per
- * transaction (a refused row undoes only itself), and how a host writes its
- * own rows atomically with patron's.  If a call cannot be undone (an I/O
+ * writes, also the thousands of a patron_db_create_many() call; an update,
+ * delete, merge or change of a customer group uses a SAVEPOINT.)  That is
+ * how `patron import` writes 10 000 customers per transaction (a refused
+ * row undoes only itself), and how a host writes its own rows atomically
+ * with patron's.  A call writes the blocking keys of the customers it
+ * creates, their key counts and the number counter together at its end
+ * (sorted, many rows per statement); lookups and counts inside the call
+ * see them as if written at once.  If a call cannot be undone (an I/O
  * error during the undo), the host's whole transaction is rolled back and
  * the call reports so.
  *

@@ -1,27 +1,40 @@
-/* Import benchmark of libpatron-sqlite: N customers through
- * patron_db_create() (validation, numbering, match keys, the store) in
- * transactions of 1000, next to plain prepared INSERTs of the same rows
- * (same pragmas, same batches) into
+/* Import benchmark of libpatron-sqlite: N customers the way `patron import`
+ * writes them — host transactions of 10 000 rows (patron_sqlite_begin /
+ * commit), inside them patron_db_create_many() on chunks of 2 000 records
+ * (examples/patron/cmd_io.c: BATCH_ROWS, CHUNK_ROWS) — next to plain
+ * prepared INSERTs into a file opened with the same pragmas (the store's:
+ * WAL, synchronous=FULL, 8 KiB pages, its cache and checkpoint sizes), in
+ * transactions of the same number of customers:
  *
  *   (1) a bare customers + addresses table without any index, and
- *   (2) an equivalent table: patron's own schema, written by hand with the
- *       very rows the store wrote — every column of the customer, its
- *       addresses, every key row (number, external id, email and all the
- *       matcher's blocking keys), the used number and the counter.  The
+ *   (2) the equivalent tables: patron's own schema (every index), written by
+ *       hand with the very rows the store wrote, every table: the customer,
+ *       its addresses, every key row (number, external id, email and all the
+ *       matcher's blocking keys), its used number; per transaction the
+ *       key_counts rows of the keys it added (one upsert per distinct
+ *       counted key, counted in memory) and the counter (one UPDATE).  The
  *       rows are read from the file patron wrote before the clock starts,
  *       so (2) pays only for the INSERTs, and the ratio patron / (2) is the
- *       library's own overhead: validation, key computation, the store's
- *       statements and its undo notes.
+ *       library's own overhead: building and validating the records, the
+ *       match keys, the checks (external reference, number), the store's
+ *       statements and its undo notes.  After the run the two files are
+ *       compared table by table (row counts, key_counts and the counter
+ *       equal), so that (2) provably wrote the same rows.
  *
- * Prints records per second of each and the ratios.
+ * Prints wall and CPU time of each and the ratios.
  *
- *     bench_sqlite_import [--csv FILE] [--batch N] [--only patron] [N] [DIR]
+ *     bench_sqlite_import [--csv FILE] [--batch N] [--chunk N] [--cli PATRON]
+ *                         [--only patron] [N] [DIR]
  *
  * --csv reads customers from a CSV of ../shared/data/gen_customers.py, with
  * the command-line tool's reader (examples/patron/csv.c)
  * (columns by header name: id, first_name, last_name, company, street,
  * postal_code, city, country, email, phone); without it N customers are
- * generated.  N defaults to 100000 (all rows of the CSV).
+ * generated.  N defaults to 100000 (all rows of the CSV).  --batch: rows per
+ * transaction (10000); --chunk: records per patron_db_create_many() call
+ * (2000; 0: one patron_db_create() per record).  --cli also times the
+ * command-line tool itself (`PATRON --db F import FILE`, with --csv; its CPU
+ * time includes reading the CSV) against the same baseline.
  *
  * SPDX-License-Identifier: MIT */
 #define _DEFAULT_SOURCE 1 /* sync() */
@@ -32,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,8 +54,11 @@
 
 #include "csv.h"
 
-/* Customers per transaction (--batch). */
-static long BATCH = 1000;
+/* Rows per transaction (--batch) and records per patron_db_create_many()
+ * call (--chunk; 0: patron_db_create() per record): those of `patron
+ * import`. */
+static long BATCH = 10000;
+static long CHUNK = 2000;
 
 /* One input customer; empty strings are unset. */
 enum { R_EXT, R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE, R_BIRTH,
@@ -263,63 +280,108 @@ static const char *opt(const char *v)
 static const patron_sqlite_options bench_options = { PATRON_SQLITE_OPTIONS_VERSION, 0, "", NULL,
                                                      0 };
 
+/* The record of row `r`: 0, 1 if a value is refused (the record is not
+ * made), -1 if out of memory. */
+static int make_customer(const row *r, patron_customer **out)
+{
+    static const struct { int slot, field; } fields[] = {
+        { R_EXT, PATRON_F_EXTERNAL_ID }, { R_SAL, PATRON_F_SALUTATION },
+        { R_FIRST, PATRON_F_FIRST_NAME }, { R_LAST, PATRON_F_LAST_NAME },
+        { R_COMPANY, PATRON_F_COMPANY }, { R_EMAIL, PATRON_F_EMAIL },
+        { R_PHONE, PATRON_F_PHONE }, { R_BIRTH, PATRON_F_BIRTH_DATE },
+    };
+    static const struct { int slot, field; } afields[] = {
+        { R_STREET, PATRON_A_STREET }, { R_HOUSE, PATRON_A_HOUSE_NUMBER },
+        { R_POSTAL, PATRON_A_POSTAL_CODE }, { R_CITY, PATRON_A_CITY },
+        { R_COUNTRY, PATRON_A_COUNTRY },
+    };
+    patron_customer *c = NULL;
+    size_t a, k;
+    int bad = 0;
+
+    *out = NULL;
+    if (patron_customer_new(&c) != PATRON_OK)
+        return -1;
+    for (k = 0; k < sizeof fields / sizeof fields[0] && !bad; k++)
+        if (opt(r->v[fields[k].slot]) &&
+            patron_customer_set(c, fields[k].field, r->v[fields[k].slot]) != PATRON_OK)
+            bad = 1;
+    if (!bad && patron_customer_address_add(c, &a) != PATRON_OK) {
+        patron_customer_free(c);
+        return -1;
+    }
+    for (k = 0; k < sizeof afields / sizeof afields[0] && !bad; k++)
+        if (opt(r->v[afields[k].slot]) &&
+            patron_customer_address_set(c, a, afields[k].field, r->v[afields[k].slot]) !=
+                PATRON_OK)
+            bad = 1;
+    if (bad) {
+        patron_customer_free(c);
+        return 1;
+    }
+    *out = c;
+    return 0;
+}
+
+static void count_refused(void *payload, size_t index, patron_status status, const char *message)
+{
+    (void)index;
+    (void)status;
+    (void)message;
+    ++*(long *)payload;
+}
+
+/* As `patron import` does: rows in host transactions of BATCH, created
+ * CHUNK records per patron_db_create_many() call (CHUNK 0: one
+ * patron_db_create() per record). */
 static int run_patron(const row *rows, long n, const char *path, cost *secs, long *rejected)
 {
     patron_db *db = NULL;
     patron_sqlite *s = NULL;
+    patron_customer **cs = NULL;
     char *msg = NULL;
-    long i;
+    size_t nc = 0, created;
+    long i, chunk = CHUNK > 0 ? CHUNK : 1;
 
     *rejected = 0;
     cleanup(path);
     if (patron_db_open_sqlite(&db, &s, &msg, path, &bench_options) != PATRON_OK)
         return die("open", msg ? msg : "?");
+    if (!(cs = calloc((size_t)chunk, sizeof *cs)))
+        return die("records", "out of memory");
     cost_start(secs);
     for (i = 0; i < n; i++) {
-        static const struct { int slot, field; } fields[] = {
-            { R_EXT, PATRON_F_EXTERNAL_ID }, { R_SAL, PATRON_F_SALUTATION },
-            { R_FIRST, PATRON_F_FIRST_NAME }, { R_LAST, PATRON_F_LAST_NAME },
-            { R_COMPANY, PATRON_F_COMPANY }, { R_EMAIL, PATRON_F_EMAIL },
-            { R_PHONE, PATRON_F_PHONE }, { R_BIRTH, PATRON_F_BIRTH_DATE },
-        };
-        static const struct { int slot, field; } afields[] = {
-            { R_STREET, PATRON_A_STREET }, { R_HOUSE, PATRON_A_HOUSE_NUMBER },
-            { R_POSTAL, PATRON_A_POSTAL_CODE }, { R_CITY, PATRON_A_CITY },
-            { R_COUNTRY, PATRON_A_COUNTRY },
-        };
-        const row *r = &rows[i];
         patron_customer *c = NULL;
-        size_t a, k;
-        int bad = 0;
-        patron_status st;
+        int mk;
+        int last_of_tx = i % BATCH == BATCH - 1 || i == n - 1;
         if (i % BATCH == 0 && patron_sqlite_begin(s) != PATRON_OK)
             return die("begin", patron_sqlite_errmsg(s));
-        if (patron_customer_new(&c) != PATRON_OK)
+        if ((mk = make_customer(&rows[i], &c)) < 0)
             return die("record", "out of memory");
-        for (k = 0; k < sizeof fields / sizeof fields[0] && !bad; k++)
-            if (opt(r->v[fields[k].slot]) &&
-                patron_customer_set(c, fields[k].field, r->v[fields[k].slot]) != PATRON_OK)
-                bad = 1;
-        if (!bad && patron_customer_address_add(c, &a) != PATRON_OK)
-            return die("record", "out of memory");
-        for (k = 0; k < sizeof afields / sizeof afields[0] && !bad; k++)
-            if (opt(r->v[afields[k].slot]) &&
-                patron_customer_address_set(c, a, afields[k].field, r->v[afields[k].slot]) !=
-                    PATRON_OK)
-                bad = 1;
-        if (!bad) {
-            st = patron_db_create(db, c);
-            if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS)
-                bad = 1;
-            else if (st != PATRON_OK)
+        *rejected += mk;
+        if (c)
+            cs[nc++] = c;
+        if (nc && (nc == (size_t)chunk || last_of_tx)) {
+            patron_status st;
+            if (CHUNK > 0) {
+                st = patron_db_create_many(db, &created, cs, nc, count_refused, rejected);
+            } else {
+                st = patron_db_create(db, cs[0]);
+                if (st == PATRON_E_INVALID || st == PATRON_E_EXISTS) {
+                    ++*rejected;
+                    st = PATRON_OK;
+                }
+            }
+            if (st != PATRON_OK)
                 return die("create", patron_db_errmsg(db));
+            while (nc)
+                patron_customer_free(cs[--nc]);
         }
-        *rejected += bad;
-        patron_customer_free(c);
-        if ((i % BATCH == BATCH - 1 || i == n - 1) && patron_sqlite_commit(s) != PATRON_OK)
+        if (last_of_tx && patron_sqlite_commit(s) != PATRON_OK)
             return die("commit", patron_sqlite_errmsg(s));
     }
     cost_stop(secs);
+    free(cs);
     patron_db_close(db);
     return 0;
 }
@@ -334,8 +396,10 @@ static int run_plain(const row *rows, long n, const char *path, cost *secs)
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return die("plain open", sqlite3_errmsg(db));
     if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                     "PRAGMA cache_size=-16384;"
+                     "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                     "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; "
+                     "PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864; "
+                     "PRAGMA secure_delete=ON;"
                      "CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT,"
                      " state TEXT, salutation TEXT, first_name TEXT, last_name TEXT,"
                      " company TEXT, email TEXT, phone TEXT, birth_date TEXT, external_id TEXT,"
@@ -537,19 +601,55 @@ static int insert_rows(sqlite3 *db, sqlite3_stmt *st, const table *t, long *pos,
     return 0;
 }
 
+/* The key kinds counted in key_counts (libpatron-sqlite's
+ * PSQ_COUNTED_KINDS, part of its file format); their values are stored as
+ * 64-bit hashes (INTEGER). */
+static int counted_kind(sqlite3_int64 kind)
+{
+    return kind == 100 || kind == 101 || kind == 102 || (kind >= 120 && kind <= 123);
+}
+
+/* Holders per counted key added by one transaction: open addressing on
+ * (kind, hash). */
+typedef struct kcount {
+    sqlite3_int64 kind, value, n;
+} kcount;
+
+typedef struct kcounts {
+    kcount *t;
+    size_t cap, *used, n_used;
+} kcounts;
+
+static void kcounts_add(kcounts *m, sqlite3_int64 kind, sqlite3_int64 value)
+{
+    uint64_t h = ((uint64_t)value ^ ((uint64_t)kind * 0x9E3779B97F4A7C15u)) * 0xBF58476D1CE4E5B9u;
+    size_t i = (size_t)(h >> 20) & (m->cap - 1);
+    while (m->t[i].n && (m->t[i].kind != kind || m->t[i].value != value))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->t[i].n) {
+        m->t[i].kind = kind;
+        m->t[i].value = value;
+        m->used[m->n_used++] = i;
+    }
+    m->t[i].n++;
+}
+
 /* The rows that patron wrote to `from`, written by hand to a new file with
- * the same schema.  Per customer, like the store: bump the counter, claim
- * the number, insert the customer, its addresses and its keys. */
+ * the same schema.  Per customer: claim its number, insert the customer,
+ * its addresses and its keys; per transaction: add the holders of its
+ * counted keys to key_counts (one upsert per distinct key) and move the
+ * counter on by its customers (one UPDATE). */
 static int run_same_schema(const char *from, const char *path, cost *secs, long *n_keys)
 {
     patron_store_ops ops;
     void *ctx = NULL;
     char *msg = NULL;
     sqlite3 *src = NULL, *db;
-    sqlite3_stmt *ins[T__N], *ui = NULL, *cu = NULL;
+    sqlite3_stmt *ins[T__N], *ui = NULL, *cu = NULL, *kc = NULL;
     table t[T__N];
-    long pos[T__N] = { 0, 0, 0 }, i;
+    long pos[T__N] = { 0, 0, 0 }, i, in_tx = 0;
     int k, number_col = 1;
+    kcounts m;
 
     memset(t, 0, sizeof t);
     if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -573,18 +673,29 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
     if (sqlite3_prepare_v2(db, "INSERT INTO used_numbers VALUES (?)", -1, &ui, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "UPDATE counters SET value = value + 1 WHERE name = 'customer_number'",
-                           -1, &cu, NULL) != SQLITE_OK)
+                           "UPDATE counters SET value = value + ?1 WHERE name = 'customer_number'",
+                           -1, &cu, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO key_counts(kind, value, n) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT(kind, value) DO UPDATE SET n = n + excluded.n",
+                           -1, &kc, NULL) != SQLITE_OK)
         return die("same-schema prepare", sqlite3_errmsg(db));
+    m.n_used = 0;
+    for (m.cap = 1024; m.cap < (size_t)BATCH * 32; m.cap *= 2)
+        ;
+    m.t = calloc(m.cap, sizeof *m.t);
+    m.used = calloc(m.cap, sizeof *m.used);
+    if (!m.t || !m.used)
+        return die("same-schema", "out of memory");
     cost_start(secs);
     for (i = 0; i < t[T_CUST].nrows; i++) {
         const cell *rw = &t[T_CUST].cells[i * t[T_CUST].ncol];
         sqlite3_int64 old_id = rw[0].i, id;
+        long kfrom;
         int c;
         if (i % BATCH == 0)
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        sqlite3_step(cu);
-        sqlite3_reset(cu);
+        in_tx++;
         bind_cell(ui, 1, &rw[number_col]);
         sqlite3_step(ui);
         sqlite3_reset(ui);
@@ -596,14 +707,42 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
             return die("same-schema insert", sqlite3_errmsg(db));
         sqlite3_reset(ins[T_CUST]);
         id = sqlite3_last_insert_rowid(db);
+        kfrom = pos[T_KEYS];
         if (insert_rows(db, ins[T_ADDR], &t[T_ADDR], &pos[T_ADDR], old_id, id) ||
             insert_rows(db, ins[T_KEYS], &t[T_KEYS], &pos[T_KEYS], old_id, id))
             return 1;
-        if ((i % BATCH == BATCH - 1 || i == t[T_CUST].nrows - 1) &&
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            return die("same-schema commit", sqlite3_errmsg(db));
+        for (; kfrom < pos[T_KEYS]; kfrom++) {
+            const cell *kr = &t[T_KEYS].cells[kfrom * t[T_KEYS].ncol];
+            if (counted_kind(kr[0].i)) {
+                if (kr[1].type != SQLITE_INTEGER)
+                    return die("same-schema", "a counted key is not stored as a hash");
+                kcounts_add(&m, kr[0].i, kr[1].i);
+            }
+        }
+        if (i % BATCH == BATCH - 1 || i == t[T_CUST].nrows - 1) {
+            while (m.n_used) {
+                kcount *e = &m.t[m.used[--m.n_used]];
+                sqlite3_bind_int64(kc, 1, e->kind);
+                sqlite3_bind_int64(kc, 2, e->value);
+                sqlite3_bind_int64(kc, 3, e->n);
+                if (sqlite3_step(kc) != SQLITE_DONE)
+                    return die("same-schema key_counts", sqlite3_errmsg(db));
+                sqlite3_reset(kc);
+                e->n = 0;
+            }
+            sqlite3_bind_int64(cu, 1, in_tx);
+            if (sqlite3_step(cu) != SQLITE_DONE)
+                return die("same-schema counter", sqlite3_errmsg(db));
+            sqlite3_reset(cu);
+            in_tx = 0;
+            if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                return die("same-schema commit", sqlite3_errmsg(db));
+        }
     }
     cost_stop(secs);
+    free(m.t);
+    free(m.used);
+    sqlite3_finalize(kc);
     for (k = 0; k < T__N; k++) {
         sqlite3_finalize(ins[k]);
         free(t[k].cells);
@@ -615,6 +754,86 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
     return 0;
 }
 
+/* Do the file patron wrote and the baseline's hold the same rows?  The
+ * number of rows of every table, the key counts and the counter.  0 if so. */
+static int verify_same(const char *patron_path, const char *same_path)
+{
+    static const char *const tables[] = { "customers", "customer_addresses", "customer_tags",
+                                          "customer_properties", "customer_extra",
+                                          "customer_keys", "key_counts", "used_numbers",
+                                          "counters", "journal", "meta", "sqlite_sequence" };
+    static const char *const checks[] = {
+        "SELECT count(*) FROM (SELECT * FROM main.key_counts EXCEPT SELECT * FROM b.key_counts)",
+        "SELECT count(*) FROM (SELECT * FROM b.key_counts EXCEPT SELECT * FROM main.key_counts)",
+        "SELECT count(*) FROM (SELECT * FROM main.counters EXCEPT SELECT * FROM b.counters)",
+        "SELECT count(*) FROM (SELECT * FROM main.sqlite_sequence EXCEPT "
+        "SELECT * FROM b.sqlite_sequence)",
+    };
+    sqlite3 *db = NULL;
+    char sql[1200];
+    size_t k;
+    int bad = 0;
+
+    if (sqlite3_open_v2(patron_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return die("verify", sqlite3_errmsg(db));
+    snprintf(sql, sizeof sql, "ATTACH '%s' AS b", same_path);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return die("verify", sqlite3_errmsg(db));
+    for (k = 0; k < sizeof tables / sizeof tables[0] + sizeof checks / sizeof checks[0]; k++) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_int64 a = -1, b = 0;
+        if (k < sizeof tables / sizeof tables[0])
+            snprintf(sql, sizeof sql,
+                     "SELECT (SELECT count(*) FROM main.%s), (SELECT count(*) FROM b.%s)",
+                     tables[k], tables[k]);
+        else
+            snprintf(sql, sizeof sql, "SELECT (%s), 0", checks[k - sizeof tables / sizeof tables[0]]);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return die("verify", sqlite3_errmsg(db));
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            a = sqlite3_column_int64(st, 0);
+            b = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+        if (a != b) {
+            fprintf(stderr, "bench_sqlite_import: the baseline differs from patron's file: %s\n",
+                    sql);
+            bad = 1;
+        }
+    }
+    sqlite3_close(db);
+    return bad;
+}
+
+/* `patron --db FILE import CSV`: its wall and CPU time (of the child). */
+static int run_cli(const char *patron, const char *csv, const char *path, cost *c)
+{
+    struct rusage ru;
+    int status = 0;
+    pid_t pid;
+
+    cleanup(path);
+    sync();
+    c->wall = now();
+    c->mb = 0;
+    pid = fork();
+    if (pid < 0)
+        return die("fork", "failed");
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execl(patron, patron, "--db", path, "import", csv, (char *)NULL);
+        _exit(127);
+    }
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return die(patron, "import failed");
+    c->wall = now() - c->wall;
+    c->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    cleanup(path);
+    return 0;
+}
+
 static void line(const char *what, const cost *c, long n)
 {
     printf("%s\n    %7.3f s %9.0f records/s   (CPU %6.3f s, %6.0f MB written)\n", what, c->wall,
@@ -623,10 +842,10 @@ static void line(const char *what, const cost *c, long n)
 
 int main(int argc, char **argv)
 {
-    const char *tmp = getenv("TMPDIR"), *csv = NULL, *only = NULL;
+    const char *tmp = getenv("TMPDIR"), *csv = NULL, *only = NULL, *cli = NULL;
     const char *dir = tmp && *tmp ? tmp : "/tmp";
-    char p_path[512], q_path[512], s_path[512];
-    cost tp, tq, ts;
+    char p_path[512], q_path[512], s_path[512], c_path[512];
+    cost tp, tq, ts, tc = { 0, 0, 0 };
     long n = 100000, rejected = 0, n_keys = 0, i;
     int a, npos = 0;
     row *rows = NULL;
@@ -636,6 +855,10 @@ int main(int argc, char **argv)
             csv = argv[++a];
         else if (strcmp(argv[a], "--batch") == 0 && a + 1 < argc && atol(argv[a + 1]) > 0)
             BATCH = atol(argv[++a]);
+        else if (strcmp(argv[a], "--chunk") == 0 && a + 1 < argc && atol(argv[a + 1]) >= 0)
+            CHUNK = atol(argv[++a]);
+        else if (strcmp(argv[a], "--cli") == 0 && a + 1 < argc)
+            cli = argv[++a];
         else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
             only = argv[++a];
         else if (npos == 0 && (npos = 1))
@@ -644,7 +867,8 @@ int main(int argc, char **argv)
             dir = argv[a];
     }
     if (n <= 0)
-        return die("usage", "bench_sqlite_import [--csv FILE] [--batch N] [--only patron] [N] [DIR]");
+        return die("usage", "bench_sqlite_import [--csv FILE] [--batch N] [--chunk N] [--cli PATRON] "
+                              "[--only patron] [N] [DIR]");
     if (csv) {
         n = read_csv(csv, &rows, n);
         if (n <= 0)
@@ -659,16 +883,22 @@ int main(int argc, char **argv)
     snprintf(p_path, sizeof p_path, "%s/patron-bench-%ld.db", dir, (long)getpid());
     snprintf(q_path, sizeof q_path, "%s/patron-bench-plain-%ld.db", dir, (long)getpid());
     snprintf(s_path, sizeof s_path, "%s/patron-bench-same-%ld.db", dir, (long)getpid());
+    snprintf(c_path, sizeof c_path, "%s/patron-bench-cli-%ld.db", dir, (long)getpid());
+    if (cli && !csv)
+        return die("--cli", "needs --csv (the tool imports the file)");
 
     if (run_patron(rows, n, p_path, &tp, &rejected))
         return 1;
     if (only && strcmp(only, "patron") == 0) {
         cleanup(p_path);
         printf("customers: %ld (%ld rejected)\n", n, rejected);
-        line("patron_db_create + SQLite store:", &tp, n);
+        line("patron + SQLite store:", &tp, n);
         return 0;
     }
-    if (run_plain(rows, n, q_path, &tq) || run_same_schema(p_path, s_path, &ts, &n_keys))
+    if (run_plain(rows, n, q_path, &tq) || run_same_schema(p_path, s_path, &ts, &n_keys) ||
+        verify_same(p_path, s_path))
+        return 1;
+    if (cli && run_cli(cli, csv, c_path, &tc))
         return 1;
     cleanup(p_path);
     cleanup(q_path);
@@ -679,16 +909,26 @@ int main(int argc, char **argv)
     free(rows);
 
     printf("customers: %ld from %s (%ld rejected by validation), one address each, "
-           "transactions of %ld, WAL, synchronous=FULL\n",
-           n, csv ? csv : "the generator", rejected, BATCH);
+           "transactions of %ld rows, WAL, synchronous=FULL; patron: %s %ld\n",
+           n, csv ? csv : "the generator", rejected, BATCH,
+           CHUNK > 0 ? "patron_db_create_many() on chunks of" : "patron_db_create() per record",
+           CHUNK > 0 ? CHUNK : 1);
     printf("key rows: %ld (%.1f per customer)\n", n_keys, (double)n_keys / (double)(n - rejected));
     line("plain INSERTs, bare table (no indexes):", &tq, n);
     line("plain INSERTs, equivalent table (patron's schema, the same rows and key rows):", &ts,
          n - rejected);
-    line("patron_db_create + SQLite store:", &tp, n);
+    printf("    (the same rows in every table as patron's file: checked)\n");
+    line("patron (as `patron import`: host transactions, patron_db_create_many) + SQLite store:",
+         &tp, n);
+    if (cli)
+        printf("%s --db F import %s\n    %7.3f s %9.0f records/s   (CPU %6.3f s, with reading "
+               "the CSV)\n", cli, csv, tc.wall, (double)n / tc.wall, tc.cpu);
     printf("ratio patron / bare table:        %5.2f wall, %5.2f CPU\n", tp.wall / tq.wall,
            tp.cpu / tq.cpu);
     printf("ratio patron / equivalent table:  %5.2f wall, %5.2f CPU  (the library's own "
            "overhead)\n", tp.wall / ts.wall, tp.cpu / ts.cpu);
+    if (cli)
+        printf("ratio patron import (CLI) / equivalent table:  %5.2f wall, %5.2f CPU\n",
+               tc.wall / ts.wall, tc.cpu / ts.cpu);
     return 0;
 }

@@ -1183,6 +1183,160 @@ static void test_keys_hashed_and_updated_in_place(void **state)
     patron_customer_free(c);
 }
 
+/* Holders of hashed key (kind, value) in key_counts, -1 if it has no row. */
+static long long key_count_row(sqlite3 *h, int kind, const char *value)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT coalesce((SELECT n FROM patron_key_counts WHERE kind = %d "
+             "AND value = %lld), -1)", kind, (long long)psq_key_hash(value));
+    return raw_int(h, sql);
+}
+
+/* The counts agree with the key rows, for every counted key. */
+static void assert_counts_exact(sqlite3 *h)
+{
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM (SELECT kind, value, count(*) FROM "
+                                "patron_customer_keys WHERE kind IN (" PSQ_COUNTED_KINDS ") "
+                                "GROUP BY kind, value EXCEPT SELECT * FROM patron_key_counts)"),
+                     0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM (SELECT * FROM patron_key_counts EXCEPT "
+                                "SELECT kind, value, count(*) FROM patron_customer_keys WHERE kind IN ("
+                                PSQ_COUNTED_KINDS ") GROUP BY kind, value)"),
+                     0);
+}
+
+static int64_t insert_numbered(patron_store_ops *ops, void *ctx, patron_customer *c,
+                               const patron_key *keys, size_t n)
+{
+    uint64_t num = 0;
+    int64_t id = 0;
+    char buf[32];
+    assert_int_equal(ops->next_number(ctx, &num), 0);
+    snprintf(buf, sizeof buf, "K%06llu", (unsigned long long)num);
+    assert_int_equal(ops->claim_number(ctx, buf), 0);
+    assert_int_equal(ops->insert(ctx, c, keys, n, &id), 0);
+    return id;
+}
+
+/* A call gathers its new customers' blocking keys and the counter and
+ * writes them at its end (store.c, psq_flush): every lookup and count
+ * inside the call sees them all the same; a rollback — also of thousands
+ * of creates in a host transaction, also after a part was written, also
+ * when the writing itself fails — leaves rows, counts and counter as they
+ * were; a key row that was there before is counted exactly. */
+static void test_gathered_keys(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    patron_customer *c = new_customer("Anna", "Alt");
+    patron_key k1[] = { { PATRON_KEY_EXTERNAL, "e1" }, { 100, "a" }, { 100, "a" },
+                        { 123, "all" }, { 120, "anna" } };
+    patron_key k2[] = { { PATRON_KEY_EXTERNAL, "e2" }, { 100, "a" }, { 123, "all" } };
+    patron_key k3[] = { { 123, "all" }, { 121, "boom" } };
+    uint64_t n = 0;
+    int i;
+    sqlite3 *h;
+
+    open_store(f->path, &ops, &ctx);
+    h = patron_sqlite_handle(ctx);
+    create_shop_orders(h);
+
+    /* The store's own transaction. */
+    assert_int_equal(ops.begin(ctx), 0);
+    insert_numbered(&ops, ctx, c, k1, 5);
+    insert_numbered(&ops, ctx, c, k2, 3);
+    assert_int_equal(count_lookup(&ops, ctx, PATRON_KEY_EXTERNAL, "e2"), 1);
+    assert_int_equal(ops.count(ctx, 100, "a", &n), 0);
+    assert_int_equal(n, 2);
+    insert_numbered(&ops, ctx, c, k3, 1);
+    assert_int_equal(count_lookup(&ops, ctx, 123, "all"), 3);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 8);
+    assert_int_equal(key_count_row(h, 100, "a"), 2);
+    assert_int_equal(key_count_row(h, 123, "all"), 3);
+    assert_int_equal(key_count_row(h, 120, "anna"), 1);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_counters"), 3);
+    assert_counts_exact(h);
+
+    /* A host transaction: 3000 creates in one call, a lookup half-way
+     * (which writes what was gathered), then the call rolls back. */
+    assert_int_equal(patron_sqlite_begin(ctx), PATRON_OK);
+    assert_int_equal(sqlite3_exec(h, "INSERT INTO orders VALUES ('keep', 1, '1')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    for (i = 0; i < 3000; i++) {
+        char v[32];
+        patron_key k[] = { { 123, "all" }, { 100, v }, { 102, "a" } };
+        snprintf(v, sizeof v, "p%d", i % 700);
+        insert_numbered(&ops, ctx, c, k, 3);
+        if (i == 1500) {
+            assert_int_equal(count_lookup(&ops, ctx, 123, "all"), 3 + 1501);
+            assert_int_equal(ops.count(ctx, 102, "a", &n), 0);
+            assert_int_equal(n, 1501);
+        }
+    }
+    assert_int_equal(ops.count(ctx, 123, "all", &n), 0);
+    assert_int_equal(n, 3003);
+    assert_int_equal(ops.rollback(ctx), 0);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customers"), 3);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 8);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_used_numbers"), 3);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_counters"), 3);
+    assert_int_equal(key_count_row(h, 123, "all"), 3);
+    assert_int_equal(key_count_row(h, 102, "a"), -1);
+    assert_counts_exact(h);
+
+    /* Writing the gathered keys fails at the commit of the call: the call
+     * is undone, the host's row stays. */
+    assert_int_equal(sqlite3_exec(h, "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.patron_customer_keys "
+                                     "WHEN NEW.kind = 121 BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(ops.begin(ctx), 0);
+    for (i = 0; i < 100; i++)
+        insert_numbered(&ops, ctx, c, k3, 2);
+    assert_int_not_equal(ops.commit(ctx), 0);
+    assert_non_null(strstr(ops.errmsg(ctx), "boom"));
+    assert_int_equal(ops.rollback(ctx), 0);
+    assert_int_equal(sqlite3_exec(h, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customers"), 3);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys"), 8);
+    assert_int_equal(raw_int(h, "SELECT value FROM patron_counters"), 3);
+    assert_int_equal(key_count_row(h, 123, "all"), 3);
+    assert_counts_exact(h);
+    /* the next call of the same host transaction works */
+    assert_int_equal(ops.begin(ctx), 0);
+    insert_numbered(&ops, ctx, c, k2 + 1, 2);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(patron_sqlite_commit(ctx), PATRON_OK);
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(key_count_row(h, 100, "a"), 3);
+    assert_int_equal(key_count_row(h, 123, "all"), 4);
+    assert_counts_exact(h);
+
+    /* A key row of the next id that is there, and counted, before its
+     * customer (written behind the store's back): counted from the rows,
+     * not once more. */
+    {
+        char sql[300];
+        long long next = raw_int(h, "SELECT seq + 1 FROM sqlite_sequence WHERE name = 'patron_customers'");
+        snprintf(sql, sizeof sql, "INSERT INTO patron_customer_keys VALUES (100, %lld, %lld); "
+                 "UPDATE patron_key_counts SET n = n + 1 WHERE kind = 100 AND value = %lld",
+                 (long long)psq_key_hash("a"), next, (long long)psq_key_hash("a"));
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(key_count_row(h, 100, "a"), 4);
+    assert_int_equal(ops.begin(ctx), 0);
+    insert_numbered(&ops, ctx, c, k2 + 1, 2);
+    assert_int_equal(ops.commit(ctx), 0);
+    assert_int_equal(key_count_row(h, 100, "a"), 4);
+    assert_int_equal(key_count_row(h, 123, "all"), 5);
+    assert_counts_exact(h);
+    ops.destroy(ctx);
+    patron_customer_free(c);
+}
+
 /* ---- list filters ------------------------------------------------------ */
 
 static void test_scan_filters_and_paging(void **state)
@@ -2046,6 +2200,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_meta_get_put_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gathered_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_groups_through_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_hashed_and_updated_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shop_database_untouched, setup, teardown),

@@ -73,6 +73,13 @@ enum psq_stmt {
     ST_META_DELETE,
     ST_META_SCAN,      /* prefix with a successor: key >= ?1 AND key < ?2 */
     ST_META_SCAN_FROM, /* empty prefix, or one of 0xFF bytes: key >= ?1 */
+    ST_KEY_INSERT_MANY, /* generated: PSQ_FLUSH_ROWS rows of keys */
+    ST_COUNT_ADD_MANY,  /* generated: PSQ_FLUSH_ROWS rows of key_counts deltas */
+    ST_COUNT_ADD,
+    ST_COUNT_RECOUNT,
+    ST_FLUSH_SAVEPOINT,
+    ST_FLUSH_RELEASE,
+    ST_FLUSH_ROLLBACK_TO,
     ST__COUNT
 };
 
@@ -88,7 +95,11 @@ enum psq_tx {
  * writes of a create (insert, next_number, claim_number, journal_append)
  * note how to undo themselves here, and only the others (update, remove,
  * relink, ...) open a savepoint, at their first use in the call.  rollback()
- * rolls back to the savepoint, then undoes the notes in reverse. */
+ * rolls back to the savepoint, then undoes the notes in reverse.  The notes
+ * grow with the call (patron_db_create_many() makes thousands of creates in
+ * one call); only if they cannot grow (out of memory, a number longer than
+ * a note holds) does the savepoint cover the writes from there on.  The
+ * counter needs one note per call: the value before its first bump. */
 enum psq_undo_kind { UNDO_INSERT, UNDO_COUNTER, UNDO_CLAIM, UNDO_JOURNAL };
 
 typedef struct psq_undo {
@@ -97,7 +108,16 @@ typedef struct psq_undo {
     char number[72];   /* UNDO_CLAIM */
 } psq_undo;
 
-#define PSQ_MAX_UNDO 16
+
+/* A blocking key of a customer inserted in the open call, not yet written
+ * (see psq_flush in store.c). */
+typedef struct psq_pkey {
+    int64_t hash, id;
+    int kind;
+} psq_pkey;
+
+/* Rows per statement when pending keys and counts are written. */
+#define PSQ_FLUSH_ROWS 64
 
 /* A table of the host that merges re-link (a copy of a
  * patron_sqlite_ref_table, with its statements, prepared on first use). */
@@ -118,8 +138,16 @@ struct patron_sqlite {
     unsigned flags;
     enum psq_tx tx;
     int sp_open;        /* TX_HOST: the call's savepoint is open */
-    int n_undo;         /* TX_HOST: notes of writes before the savepoint */
-    psq_undo undo[PSQ_MAX_UNDO];
+    size_t n_undo;      /* TX_HOST: notes of writes before the savepoint */
+    size_t cap_undo;
+    psq_undo *undo;     /* cap_undo of them, kept from call to call */
+    int counter_noted;  /* TX_HOST: the call's UNDO_COUNTER is among them */
+    /* The open call's writes gathered for psq_flush: the hashed keys of the
+     * customers it inserted, and the counter once read. */
+    psq_pkey *pend;
+    size_t n_pend, cap_pend;
+    int ctr_have, ctr_dirty;
+    int64_t ctr_value;
     sqlite3_stmt *st[ST__COUNT];
     char *sql[ST__COUNT]; /* every statement's SQL, with the table prefix */
     char prefix[PATRON_SQLITE_PREFIX_MAX + 1];

@@ -163,6 +163,16 @@ static const char *const fixed_sql[ST__COUNT] = {
     [ST_META_DELETE] = "DELETE FROM @meta WHERE key = ?1",
     [ST_META_SCAN] = "SELECT key, value FROM @meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
     [ST_META_SCAN_FROM] = "SELECT key, value FROM @meta WHERE key >= ?1 ORDER BY key",
+    /* psq_flush: the holders a call added to counted keys */
+    [ST_COUNT_ADD] = "INSERT INTO @key_counts(kind, value, n) VALUES (?1, ?2, ?3) "
+                     "ON CONFLICT(kind, value) DO UPDATE SET n = n + excluded.n",
+    /* ... or, if a key row was there before (never for a new customer's
+     * id, unless the file was changed behind the store), counted afresh */
+    [ST_COUNT_RECOUNT] = "INSERT OR REPLACE INTO @key_counts(kind, value, n) "
+                         "SELECT ?1, ?2, count(*) FROM @customer_keys WHERE kind = ?1 AND value = ?2",
+    [ST_FLUSH_SAVEPOINT] = "SAVEPOINT patron_flush",
+    [ST_FLUSH_RELEASE] = "RELEASE patron_flush",
+    [ST_FLUSH_ROLLBACK_TO] = "ROLLBACK TO patron_flush",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -272,6 +282,23 @@ static char *prefixed(psq *s, char *tmpl)
     return out;
 }
 
+/* head, then PSQ_FLUSH_ROWS rows "(?,?,?)", then tail.  NULL if out of
+ * memory. */
+static char *rows_sql(const char *head, const char *tail)
+{
+    size_t cap = strlen(head) + strlen(tail) + PSQ_FLUSH_ROWS * 8 + 1;
+    char *buf = patron_malloc(cap), *p;
+    int i;
+
+    if (!buf)
+        return NULL;
+    p = buf + sprintf(buf, "%s", head);
+    for (i = 0; i < PSQ_FLUSH_ROWS; i++)
+        p += sprintf(p, "%s(?,?,?)", i ? "," : "");
+    sprintf(p, "%s", tail);
+    return buf;
+}
+
 static int generate_sql(psq *s)
 {
     char tail[64];
@@ -294,6 +321,11 @@ static int generate_sql(psq *s)
     s->sql[ST_ADDR_SELECT] = prefixed(s,
         build_sql("SELECT ", address_columns, N_ADDRESS_COLUMNS, LIST_NAMES, 0,
                   " FROM @customer_addresses WHERE customer_id = ?1 ORDER BY position"));
+    s->sql[ST_KEY_INSERT_MANY] = prefixed(s, rows_sql("INSERT OR IGNORE INTO @customer_keys(kind, value, "
+                                                      "customer_id) VALUES ", ""));
+    s->sql[ST_COUNT_ADD_MANY] = prefixed(s, rows_sql("INSERT INTO @key_counts(kind, value, n) VALUES ",
+                                                     " ON CONFLICT(kind, value) DO UPDATE SET n = n + "
+                                                     "excluded.n"));
     for (i = 0; i < ST__COUNT; i++) {
         if (fixed_sql[i])
             s->sql[i] = psq_expand(fixed_sql[i], s->prefix);
@@ -446,6 +478,205 @@ static int exec_stmt(psq *s, enum psq_stmt id)
     return run(st);
 }
 
+/* ---- the writes a call gathers ---------------------------------------- */
+
+/* A create inserts its customer row and addresses at once (the id comes
+ * from the insert) and its few exact keys (number, external reference,
+ * email, login: looked up by the creates after it), but only notes its
+ * blocking keys (kinds from PSQ_HASHED_KINDS on, a dozen per customer) in
+ * s->pend; the customer number counter is read once per call and moved on
+ * in memory.  psq_flush() writes them: the key rows sorted by (kind, value,
+ * id), PSQ_FLUSH_ROWS per statement, then per counted key one row of
+ * key_counts with the holders the call added, then the counter.  An import
+ * then runs a few statements per customer instead of some thirty, and
+ * writes the key index in its own order.
+ *
+ * Everything that could see the difference flushes first: commit (before
+ * COMMIT, or the end of the call in a host transaction), a savepoint
+ * (need_savepoint: the notes before it then cover the rows), update,
+ * remove, a lookup of a blocking key and count.  rollback() drops what is
+ * pending; the undo of an insert deletes the rows of its id and lowers the
+ * counts of the keys it finds — always both or neither flushed, as a flush
+ * inside a host transaction is one savepoint of its own. */
+
+static int pkey_cmp(const void *a, const void *b)
+{
+    const psq_pkey *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Room for one more pending key; 0 if there is none (out of memory: the
+ * key is then written at once). */
+static int pend_room(psq *s)
+{
+    size_t cap;
+    psq_pkey *p;
+    if (s->n_pend < s->cap_pend)
+        return 1;
+    cap = s->cap_pend ? s->cap_pend * 2 : 1024;
+    if (cap > SIZE_MAX / sizeof *p || !(p = patron_malloc(cap * sizeof *p)))
+        return 0;
+    if (s->n_pend)
+        memcpy(p, s->pend, s->n_pend * sizeof *p);
+    patron_free(s->pend);
+    s->pend = p;
+    s->cap_pend = cap;
+    return 1;
+}
+
+/* Forget what the call gathered (it is rolled back). */
+static void pend_drop(psq *s)
+{
+    s->n_pend = 0;
+    s->ctr_have = 0;
+    s->ctr_dirty = 0;
+}
+
+static int exec_stmt(psq *s, enum psq_stmt id);
+
+/* Add `n` holders to counted key (kind, hash): through the row batch `b`
+ * (PSQ_FLUSH_ROWS rows of the multi-row statement), run when full. */
+typedef struct count_batch {
+    psq_pkey row[PSQ_FLUSH_ROWS]; /* id: the holders added */
+    int n;
+} count_batch;
+
+static int count_batch_run(psq *s, count_batch *b, int all)
+{
+    int rc = SQLITE_OK, i;
+    sqlite3_stmt *st;
+
+    if (b->n == PSQ_FLUSH_ROWS) {
+        if (!(st = stmt(s, ST_COUNT_ADD_MANY, &rc)))
+            return rc;
+        for (i = 0; i < b->n; i++) {
+            sqlite3_bind_int(st, 3 * i + 1, b->row[i].kind);
+            sqlite3_bind_int64(st, 3 * i + 2, b->row[i].hash);
+            sqlite3_bind_int64(st, 3 * i + 3, b->row[i].id);
+        }
+        rc = run(st);
+        b->n = 0;
+        return rc;
+    }
+    if (!all)
+        return SQLITE_OK;
+    for (i = 0; i < b->n && rc == SQLITE_OK; i++) {
+        if (!(st = stmt(s, ST_COUNT_ADD, &rc)))
+            break;
+        sqlite3_bind_int(st, 1, b->row[i].kind);
+        sqlite3_bind_int64(st, 2, b->row[i].hash);
+        sqlite3_bind_int64(st, 3, b->row[i].id);
+        rc = run(st);
+    }
+    b->n = 0;
+    return rc;
+}
+
+static int flush_rows(psq *s)
+{
+    count_batch cb;
+    size_t n = 0, i, j, nb;
+    int rc = SQLITE_OK, recount = 0;
+    sqlite3_stmt *st;
+
+    if (s->ctr_dirty) {
+        if (!(st = stmt(s, ST_COUNTER_SET, &rc)))
+            return rc;
+        sqlite3_bind_int64(st, 1, s->ctr_value);
+        if ((rc = run(st)) != SQLITE_OK)
+            return rc;
+        if (sqlite3_changes(s->db) != 1)
+            return SQLITE_NOTFOUND;
+        s->ctr_dirty = 0;
+    }
+    if (!s->n_pend)
+        return SQLITE_OK;
+    /* sorted, each (kind, value, id) once (a record may give a key twice) */
+    qsort(s->pend, s->n_pend, sizeof *s->pend, pkey_cmp);
+    for (i = 0; i < s->n_pend; i++)
+        if (n == 0 || pkey_cmp(&s->pend[n - 1], &s->pend[i]) != 0)
+            s->pend[n++] = s->pend[i];
+    for (i = 0; i < n && rc == SQLITE_OK; i += nb) {
+        nb = n - i >= PSQ_FLUSH_ROWS ? PSQ_FLUSH_ROWS : 1;
+        if (!(st = stmt(s, nb > 1 ? ST_KEY_INSERT_MANY : ST_KEY_INSERT, &rc)))
+            break;
+        for (j = 0; j < nb; j++) {
+            sqlite3_bind_int(st, (int)(3 * j + 1), s->pend[i + j].kind);
+            sqlite3_bind_int64(st, (int)(3 * j + 2), s->pend[i + j].hash);
+            sqlite3_bind_int64(st, (int)(3 * j + 3), s->pend[i + j].id);
+        }
+        rc = run(st);
+        if (rc == SQLITE_OK && sqlite3_changes(s->db) != (int)nb)
+            recount = 1; /* a row was there already */
+    }
+    /* the counted keys: the holders added, one group of rows per key */
+    cb.n = 0;
+    for (i = 0; i < n && rc == SQLITE_OK; i = j) {
+        for (j = i + 1; j < n && s->pend[j].kind == s->pend[i].kind &&
+                        s->pend[j].hash == s->pend[i].hash; j++)
+            ;
+        if (!psq_kind_counted(s->pend[i].kind))
+            continue;
+        if (recount) {
+            if (!(st = stmt(s, ST_COUNT_RECOUNT, &rc)))
+                break;
+            sqlite3_bind_int(st, 1, s->pend[i].kind);
+            sqlite3_bind_int64(st, 2, s->pend[i].hash);
+            rc = run(st);
+            continue;
+        }
+        cb.row[cb.n].kind = s->pend[i].kind;
+        cb.row[cb.n].hash = s->pend[i].hash;
+        cb.row[cb.n].id = (int64_t)(j - i);
+        cb.n++;
+        rc = count_batch_run(s, &cb, 0);
+    }
+    if (rc == SQLITE_OK)
+        rc = count_batch_run(s, &cb, 1);
+    if (rc == SQLITE_OK)
+        s->n_pend = 0;
+    return rc;
+}
+
+/* Write what the call gathered (see above).  Inside a host transaction
+ * without the call's savepoint, under a savepoint of its own: a failure
+ * leaves nothing of it. */
+static int psq_flush(psq *s, const char *what)
+{
+    int rc, sp = 0;
+
+    if (!s->n_pend && !s->ctr_dirty)
+        return 0;
+    if (s->tx == TX_HOST && !s->sp_open) {
+        if ((rc = exec_stmt(s, ST_FLUSH_SAVEPOINT)) != SQLITE_OK) {
+            pend_drop(s);
+            return psq_fail(s, rc, "%s (savepoint)", what);
+        }
+        sp = 1;
+    }
+    rc = flush_rows(s);
+    if (rc == SQLITE_OK) {
+        if (sp && (rc = exec_stmt(s, ST_FLUSH_RELEASE)) != SQLITE_OK) {
+            pend_drop(s);
+            return psq_fail(s, rc, "%s (release savepoint)", what);
+        }
+        return 0;
+    }
+    pend_drop(s);
+    if (rc == SQLITE_NOTFOUND)
+        psq_error(s, PATRON_E_STORE, "%s: the row 'customer_number' of table counters is missing",
+                  what);
+    else
+        psq_fail(s, rc, "%s (keys)", what);
+    if (sp && exec_stmt(s, ST_FLUSH_ROLLBACK_TO) == SQLITE_OK)
+        exec_stmt(s, ST_FLUSH_RELEASE);
+    return rc == SQLITE_NOTFOUND ? PATRON_E_STORE : psq_status_of(rc);
+}
+
 /* Begin a transaction of our own with `stmt`, or join the host's. */
 static int begin_with(psq *s, int stmt)
 {
@@ -455,6 +686,8 @@ static int begin_with(psq *s, int stmt)
         return psq_error(s, PATRON_E_STATE, "begin: a transaction is already open");
     s->sp_open = 0;
     s->n_undo = 0;
+    s->counter_noted = 0;
+    pend_drop(s);
     if (!sqlite3_get_autocommit(s->db)) {
         /* The host has a transaction open: run inside it (see psq_undo). */
         s->tx = TX_HOST;
@@ -491,11 +724,32 @@ static int need_savepoint(psq *s, const char *what)
     int rc;
     if (s->tx != TX_HOST || s->sp_open)
         return 0;
+    /* what the call gathered belongs to the notes before the savepoint */
+    if ((rc = psq_flush(s, what)) != 0)
+        return rc;
     rc = exec_stmt(s, ST_SAVEPOINT);
     if (rc != SQLITE_OK)
         return psq_fail(s, rc, "%s (savepoint)", what);
     s->sp_open = 1;
     return 0;
+}
+
+/* Room for one more undo note; 0 if there is none (out of memory). */
+static int undo_room(psq *s)
+{
+    size_t cap;
+    psq_undo *u;
+    if (s->n_undo < s->cap_undo)
+        return 1;
+    cap = s->cap_undo ? s->cap_undo * 2 : 64;
+    if (cap > SIZE_MAX / sizeof *u || !(u = patron_malloc(cap * sizeof *u)))
+        return 0;
+    if (s->n_undo)
+        memcpy(u, s->undo, s->n_undo * sizeof *u);
+    patron_free(s->undo);
+    s->undo = u;
+    s->cap_undo = cap;
+    return 1;
 }
 
 /* Before a cheap write (see psq_undo): make sure its undo note will fit,
@@ -504,17 +758,24 @@ static int prepare_cheap_write(psq *s, const char *number, const char *what)
 {
     if (s->tx != TX_HOST || s->sp_open)
         return 0;
-    if (s->n_undo < PSQ_MAX_UNDO && (!number || strlen(number) < sizeof s->undo[0].number))
+    if (undo_room(s) && (!number || strlen(number) < sizeof s->undo[0].number))
         return 0;
     return need_savepoint(s, what);
 }
 
-/* After a cheap write: note how to undo it (if no savepoint covers it). */
+/* After a cheap write: note how to undo it (if no savepoint covers it).
+ * prepare_cheap_write() made room for it. */
 static void note_undo(psq *s, enum psq_undo_kind kind, int64_t v, const char *number)
 {
     psq_undo *u;
     if (s->tx != TX_HOST || s->sp_open)
         return;
+    /* the counter goes back to its value before the call's first bump */
+    if (kind == UNDO_COUNTER) {
+        if (s->counter_noted)
+            return;
+        s->counter_noted = 1;
+    }
     u = &s->undo[s->n_undo++];
     u->kind = kind;
     u->v = v;
@@ -562,6 +823,8 @@ static int cb_commit(void *ctx)
     psq *s = ctx;
     int rc;
 
+    if (s->tx != TX_NONE && (rc = psq_flush(s, "commit")) != 0)
+        return rc;
     switch (s->tx) {
     case TX_OWN:
         rc = exec_stmt(s, ST_COMMIT);
@@ -580,6 +843,7 @@ static int cb_commit(void *ctx)
             s->sp_open = 0;
         }
         s->n_undo = 0;
+        s->counter_noted = 0;
         break;
     case TX_NONE:
         return psq_error(s, PATRON_E_STATE, "commit: no transaction is open");
@@ -591,13 +855,16 @@ static int cb_commit(void *ctx)
 static int cb_rollback(void *ctx)
 {
     psq *s = ctx;
-    int rc = SQLITE_OK, i;
+    int rc = SQLITE_OK;
     enum psq_tx tx = s->tx;
-    int sp_open = s->sp_open, n_undo = s->n_undo;
+    int sp_open = s->sp_open;
+    size_t n_undo = s->n_undo, i;
 
     s->tx = TX_NONE;
     s->sp_open = 0;
     s->n_undo = 0;
+    s->counter_noted = 0;
+    pend_drop(s);
     if (sqlite3_get_autocommit(s->db)) {
         /* Nothing open any more: SQLite already rolled back (an I/O error,
          * SQLITE_FULL), or the host ended its own transaction. */
@@ -616,8 +883,8 @@ static int cb_rollback(void *ctx)
             if (rc == SQLITE_OK)
                 rc = exec_stmt(s, ST_RELEASE);
         }
-        for (i = n_undo - 1; i >= 0 && rc == SQLITE_OK; i--)
-            rc = undo_one(s, &s->undo[i]);
+        for (i = n_undo; i > 0 && rc == SQLITE_OK; i--)
+            rc = undo_one(s, &s->undo[i - 1]);
         if (rc != SQLITE_OK) {
             /* The call cannot be undone on its own: give up the host's whole
              * transaction rather than leave half of the call in it. */
@@ -654,8 +921,10 @@ static int count_key(psq *s, int kind, sqlite3_value *stored, const char *value,
     return rc;
 }
 
+/* Write the keys of `id` (but those in `skip`); with `defer`, note its
+ * blocking keys for psq_flush instead (a new customer's, in a call). */
 static int write_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n_keys,
-                      const unsigned char *skip)
+                      const unsigned char *skip, int defer)
 {
     sqlite3_stmt *st;
     size_t i;
@@ -668,6 +937,13 @@ static int write_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t n
     for (i = 0; i < n_keys; i++) {
         if (!keys[i].value || (skip && skip[i]))
             continue;
+        if (defer && keys[i].kind >= PSQ_HASHED_KINDS && pend_room(s)) {
+            psq_pkey *p = &s->pend[s->n_pend++];
+            p->kind = keys[i].kind;
+            p->hash = psq_key_hash(keys[i].value);
+            p->id = id;
+            continue;
+        }
         bind_key(st, 1, keys[i].kind, keys[i].value);
         sqlite3_bind_int64(st, 3, id);
         if ((rc = run(st)) != SQLITE_OK)
@@ -805,7 +1081,7 @@ static int cb_insert(void *ctx, const patron_customer *c, const patron_key *keys
     note_undo(s, UNDO_INSERT, id, NULL);
     st_rc = write_children(s, c, id);
     if (!st_rc)
-        st_rc = write_keys(s, id, keys, n_keys, NULL);
+        st_rc = write_keys(s, id, keys, n_keys, NULL, s->tx != TX_NONE);
     if (st_rc)
         return st_rc;
     *id_out = id;
@@ -928,7 +1204,7 @@ static int update_keys(psq *s, sqlite3_int64 id, const patron_key *keys, size_t 
         st_rc = psq_fail(s, rc != SQLITE_OK ? rc : step, "update keys");
         goto out;
     }
-    st_rc = write_keys(s, id, keys, n_keys, seen);
+    st_rc = write_keys(s, id, keys, n_keys, seen, 0);
 out:
     if (seen != seen_small) {
         patron_free(seen);
@@ -946,7 +1222,7 @@ static int cb_update(void *ctx, const patron_customer *c, const patron_key *keys
 
     if (!st)
         return psq_fail(s, rc, "update");
-    if ((st_rc = need_savepoint(s, "update")) != 0)
+    if ((st_rc = psq_flush(s, "update")) != 0 || (st_rc = need_savepoint(s, "update")) != 0)
         return st_rc;
     rc = bind_customer(st, c);
     if (rc == SQLITE_OK)
@@ -975,7 +1251,7 @@ static int cb_remove(void *ctx, int64_t id)
 
     if (!st)
         return psq_fail(s, rc, "remove");
-    if ((st_rc = need_savepoint(s, "remove")) != 0)
+    if ((st_rc = psq_flush(s, "remove")) != 0 || (st_rc = need_savepoint(s, "remove")) != 0)
         return st_rc;
     sqlite3_bind_int64(st, 1, id);
     if ((rc = run(st)) != SQLITE_OK)
@@ -1143,6 +1419,8 @@ static int cb_lookup(void *ctx, int kind, const char *value, patron_emit_id_fn e
         return psq_fail(s, rc, "lookup");
     if (!value)
         return 0;
+    if (kind >= PSQ_HASHED_KINDS && s->n_pend && (rc = psq_flush(s, "lookup")) != 0)
+        return rc;
     bind_key(st, 1, kind, value);
     return emit_ids(s, st, emit, emit_ctx, "lookup");
 }
@@ -1158,6 +1436,8 @@ static int cb_count(void *ctx, int kind, const char *value, uint64_t *out)
         return psq_fail(s, rc, "count");
     if (!value)
         return 0;
+    if (s->n_pend && (rc = psq_flush(s, "count")) != 0)
+        return rc;
     bind_key(st, 1, kind, value);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
@@ -1214,23 +1494,36 @@ static int cb_next_number(void *ctx, uint64_t *out)
 
     if ((st_rc = prepare_cheap_write(s, NULL, "next_number")) != 0)
         return st_rc;
-    /* Two statements: UPDATE ... RETURNING would be one, but SQLite runs it
-     * through a temporary table, which costs more. */
-    if (!(st = stmt(s, ST_COUNTER_BUMP, &rc)) || (rc = run(st)) != SQLITE_OK)
-        return psq_fail(s, rc, "next_number");
-    if (sqlite3_changes(s->db) != 1)
-        return psq_error(s, PATRON_E_STORE,
-                         "next_number: the row 'customer_number' of table counters is missing");
-    if (!(st = stmt(s, ST_COUNTER_GET, &rc)))
-        return psq_fail(s, rc, "next_number");
-    step = sqlite3_step(st);
-    v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    done(st);
-    if (step != SQLITE_ROW)
-        return psq_fail(s, step, "next_number");
-    note_undo(s, UNDO_COUNTER, v - 1, NULL);
-    if (v <= 0)
-        return psq_error(s, PATRON_E_STORE, "next_number: the counter holds %lld", (long long)v);
+    /* Read once per call, then moved on in memory and written by
+     * psq_flush() (at the commit of the call at the latest): the call
+     * holds the write lock, no other connection moves it meanwhile. */
+    if (!s->ctr_have) {
+        if (!(st = stmt(s, ST_COUNTER_GET, &rc)))
+            return psq_fail(s, rc, "next_number");
+        step = sqlite3_step(st);
+        v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        done(st);
+        if (step == SQLITE_DONE)
+            return psq_error(s, PATRON_E_STORE,
+                             "next_number: the row 'customer_number' of table counters is missing");
+        if (step != SQLITE_ROW)
+            return psq_fail(s, step, "next_number");
+        s->ctr_value = v;
+        s->ctr_have = 1;
+    }
+    if (s->ctr_value < 0 || s->ctr_value == INT64_MAX)
+        return psq_error(s, PATRON_E_STORE, "next_number: the counter holds %lld",
+                         (long long)s->ctr_value);
+    note_undo(s, UNDO_COUNTER, s->ctr_value, NULL);
+    v = ++s->ctr_value;
+    s->ctr_dirty = 1;
+    if (s->tx == TX_NONE) {
+        /* no call: written now, read afresh next time */
+        st_rc = psq_flush(s, "next_number");
+        s->ctr_have = 0;
+        if (st_rc)
+            return st_rc;
+    }
     *out = (uint64_t)v;
     return 0;
 }
@@ -1699,6 +1992,8 @@ static void store_free(psq *s)
         sqlite3_finalize(s->st[i]);
         patron_free(s->sql[i]);
     }
+    patron_free(s->undo);
+    patron_free(s->pend);
     for (size_t r = 0; r < s->n_refs; r++) {
         psq_ref *ref = &s->refs[r];
         sqlite3_finalize(ref->of);
