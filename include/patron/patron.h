@@ -1041,8 +1041,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    mobile number, a marriage and a move with the old mailbox kept.  A
  *    differing birth date or identifier keeps it distinct; never MERGE.
  * Nothing else overrides the evidence: a move with the same name and a
- * personal email is a MERGE, and so is the same name, address and phone
- * with a second mailbox.
+ * mailbox that few customers hold is a MERGE, and so is the same name,
+ * address and phone with a second mailbox.  A mailbox at a public provider
+ * built from nothing but the name (thomas.mueller@web.de) says little more
+ * than the name, which namesakes share: after a move, such a pair of a
+ * common name may get REVIEW, not MERGE (the name's frequency decides).
  */
 typedef struct patron_match_detail {
     unsigned version;   /**< set by the caller: PATRON_MATCH_DETAIL_VERSION */
