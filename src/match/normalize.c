@@ -793,7 +793,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
         out->ident[i] = put_str(&cur, ident[i]);
     na = 0;
     for (i = 0; i < in->n_addr; i++) {
-        const struct addr_tmp *t = &kept[i];
+        const struct addr_tmp *t = i < ADDR_KEPT ? &kept[i] : &at;
         patron__match_addr *a;
         if (i >= ADDR_KEPT) { /* (the rare record with many: normalised again) */
             addr_norm(&at, &in->addr[i], default_country, tok);
