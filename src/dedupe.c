@@ -34,7 +34,7 @@
 /* Fewer records than this per thread are done on fewer threads: starting a
  * thread costs more than normalising or pairing a few thousand records, and
  * a small run then calls the caller's allocator from one thread only. */
-#define PER_THREAD_MIN 4096 /* patron.h (allocator hook) names twice this */
+#define PER_THREAD_MIN 2048 /* patron.h (allocator hook) names twice this */
 /* Up to this many entries are sorted by insertion, not by radix. */
 
 typedef struct entry {

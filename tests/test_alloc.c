@@ -1124,7 +1124,7 @@ static void test_hook_from_threads(void **state)
 {
     static const char *first[] = { "Jürgen", "Sabine", "Thomas", "Petra", "Anna", "Lukas", "Marie", "Felix" };
     static const char *last[] = { "Müller", "Schulz", "Wagner", "Becker", "Hoffmann", "Schäfer", "Koch" };
-    enum { PEOPLE = 6180 }; /* 8 240 records: two threads (4 096 each at least), where there are two cores */
+    enum { PEOPLE = 3090 }; /* 4 120 records: two threads (2 048 each at least), where there are two cores */
     test_backend tb;
     patron_db *db;
     patron_pairs *p;

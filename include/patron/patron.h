@@ -172,7 +172,7 @@ typedef struct patron_allocator {
  * Not thread-safe: call it once, at start-up.
  *
  * The functions themselves must be thread-safe: patron_db_dedupe() and
- * patron_batch (patron/batch.h) normalise and pair a large set (8 192
+ * patron_batch (patron/batch.h) normalise and pair a large set (4 096
  * records or more) on worker threads, which allocate and free through the
  * hook at the same time.  Smaller sets, and every other call, allocate on
  * the calling thread only.
