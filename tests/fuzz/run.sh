@@ -9,6 +9,8 @@
 # report or a violated invariant); the input is kept as
 # BUILDDIR/fuzz-work/crash-<target>-*, to replay with
 #   BUILDDIR/tests/fuzz/fuzz_<target> FILE      (or replay_<target> FILE)
+# FUZZ_JOBS=N runs N targets at a time (default: the number of cores), so
+# each target still gets SECONDS of a whole core.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build=${1:?usage: run.sh BUILDDIR SECONDS [TARGET...]}
@@ -18,15 +20,19 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(record unpack journal csv dedupe undo)
 work="$build/fuzz-work"
 mkdir -p "$work"
-failed=0
-printf '%-8s %12s %9s %7s %8s\n' target execs execs/s corpus crashes
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "$bin missing: set up $build with CC=clang meson setup $build -Dfuzz=true" >&2
     exit 2
   fi
-  rm -rf "$work/$t" "$work/crash-$t-"*
+done
+
+# One target: fresh work corpus, a bounded run, its exit status in $work/$t.rc.
+fuzz_one() {
+  local t=$1 bin="$build/tests/fuzz/fuzz_$1" extra log
+  rm -rf "$work/$t" "$work/$t.rc" "$work/crash-$t-"*
   mkdir -p "$work/$t"
   cp "$here/corpus/$t/"* "$work/$t/"
   log="$work/$t.log"
@@ -40,7 +46,22 @@ for t in "${targets[@]}"; do
   # -timeout: one input may take at most 20 s (a hang is a failure too)
   "$bin" -max_total_time="$secs" -timeout=20 -print_final_stats=1 "${extra[@]}" \
     -artifact_prefix="$work/crash-$t-" "$work/$t" >"$log" 2>&1
-  rc=$?
+  echo $? >"$work/$t.rc"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+
+failed=0
+printf '%-8s %12s %9s %7s %8s\n' target execs execs/s corpus crashes
+for t in "${targets[@]}"; do
+  log="$work/$t.log"
+  rc=$(cat "$work/$t.rc" 2>/dev/null || echo 1)
   execs=$(awk '/stat::number_of_executed_units:/ {print $2}' "$log")
   rate=$(awk '/stat::average_exec_per_sec:/ {print $2}' "$log")
   crashes=$(ls "$work/crash-$t-"* 2>/dev/null | wc -l)
