@@ -65,7 +65,7 @@
 #include <patron/postgres.h>
 
 #include "../../src/stores/postgres/pg_internal.h"
-#include "csv.h"
+#include "csvload.h"
 
 #include <libpq-fe.h>
 
@@ -85,20 +85,6 @@
 static const char *conninfo;
 static char schema[64];
 static int bad_plans;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_self(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static double cpu_children(void)
 {
@@ -178,11 +164,8 @@ static patron_db *open_db(const char *in_schema, patron_pg **pg)
 
 /* ---- the CSV, in memory ------------------------------------------------------------ */
 
-enum { C_ID, C_FIRST, C_LAST, C_COMPANY, C_STREET, C_POSTAL, C_CITY, C_COUNTRY, C_EMAIL, C_PHONE, C_BIRTH,
-       C_N };
-
 typedef struct row {
-    char *v[C_N]; /* "" when the column is missing */
+    char *v[PC_N]; /* "" when the column is missing */
 } row;
 
 static row *rows;
@@ -190,23 +173,16 @@ static long n_rows;
 
 static void read_csv(const char *path)
 {
-    static const char *const names[C_N] = { "id", "first_name", "last_name", "company", "street", "postal_code",
-                                           "city", "country", "email", "phone", "birth_date" };
     FILE *fp = fopen(path, "rb");
     csv_reader *r = NULL;
     csv_record rec;
-    int col[C_N];
+    int col[PC_N];
     long cap = 0;
     if (!fp || csv_reader_open(&r, fp, ',') < 0 || csv_read(r, &rec) <= 0) {
         fprintf(stderr, "bench_pg: cannot read %s\n", path);
         exit(1);
     }
-    for (int i = 0; i < C_N; i++) {
-        col[i] = -1;
-        for (size_t j = 0; j < rec.n; j++)
-            if (strcmp(rec.fields[j], names[i]) == 0)
-                col[i] = (int)j;
-    }
+    perf_columns(col, &rec);
     for (;;) {
         int k = csv_read(r, &rec);
         if (k < 0) {
@@ -223,10 +199,8 @@ static void read_csv(const char *path)
             if (!rows)
                 exit(1);
         }
-        for (int i = 0; i < C_N; i++) {
-            const char *v = col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : "";
-            rows[n_rows].v[i] = strdup(v);
-        }
+        for (int i = 0; i < PC_N; i++)
+            rows[n_rows].v[i] = strdup(perf_value(&rec, col, i));
         n_rows++;
     }
     csv_reader_free(r);
@@ -235,25 +209,7 @@ static void read_csv(const char *path)
 
 static patron_customer *customer_of(const row *r)
 {
-    patron_customer *c;
-    size_t a;
-    patron_customer_new(&c);
-    patron_customer_address_add(c, &a);
-    if (patron_customer_set(c, PATRON_F_EXTERNAL_ID, r->v[C_ID]) ||
-        patron_customer_set(c, PATRON_F_FIRST_NAME, r->v[C_FIRST]) ||
-        patron_customer_set(c, PATRON_F_LAST_NAME, r->v[C_LAST]) ||
-        patron_customer_set(c, PATRON_F_COMPANY, r->v[C_COMPANY]) ||
-        patron_customer_set(c, PATRON_F_EMAIL, r->v[C_EMAIL]) ||
-        patron_customer_set(c, PATRON_F_PHONE, r->v[C_PHONE]) ||
-        patron_customer_set(c, PATRON_F_BIRTH_DATE, r->v[C_BIRTH]) ||
-        patron_customer_address_set(c, a, PATRON_A_STREET, r->v[C_STREET]) ||
-        patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, r->v[C_POSTAL]) ||
-        patron_customer_address_set(c, a, PATRON_A_CITY, r->v[C_CITY]) ||
-        (*r->v[C_COUNTRY] && patron_customer_address_set(c, a, PATRON_A_COUNTRY, r->v[C_COUNTRY]))) {
-        patron_customer_free(c);
-        return NULL;
-    }
-    return c;
+    return perf_customer((const char *const *)r->v);
 }
 
 /* ---- 1. import vs COPY -------------------------------------------------------------- */
@@ -280,7 +236,7 @@ static double import_store(const char *in_schema, long n, int per_row, double *c
     patron_pg *pg = NULL;
     patron_db *db = open_db(in_schema, &pg);
     int pid = PQbackendPID(patron_pg_handle(pg));
-    double t0 = now(), c0 = cpu_self(), s0 = cpu_of_pid(pid);
+    double t0 = perf_now(), c0 = perf_cpu(), s0 = cpu_of_pid(pid);
     patron_customer **cs = calloc(CHUNK, sizeof *cs);
     refused_rows = 0;
     first_refusal[0] = '\0';
@@ -317,11 +273,11 @@ static double import_store(const char *in_schema, long n, int per_row, double *c
                 patron_customer_free(cs[k]);
         }
     }
-    *cpu_out = cpu_self() - c0;
+    *cpu_out = perf_cpu() - c0;
     *server_out = cpu_of_pid(pid) - s0;
     free(cs);
     patron_db_close(db);
-    return now() - t0;
+    return perf_now() - t0;
 }
 
 /* The tables the import writes, as patron names them (schema version 1). */
@@ -385,8 +341,8 @@ static double import_copy(const char *in_schema, long n, double *cpu_out, double
     PQsetNoticeProcessor(c, quiet, NULL);
     *bytes_out = export_tables(c, in_schema);
     pid = PQbackendPID(c);
-    t0 = now();
-    c0 = cpu_self();
+    t0 = perf_now();
+    c0 = perf_cpu();
     s0 = cpu_of_pid(pid);
     PQclear(q(c, "BEGIN"));
     for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
@@ -416,9 +372,9 @@ static double import_copy(const char *in_schema, long n, double *cpu_out, double
     }
     PQclear(q(c, "UPDATE \"%s\".copy_counters SET value = %ld", in_schema, n));
     PQclear(q(c, "COMMIT"));
-    *cpu_out = cpu_self() - c0;
+    *cpu_out = perf_cpu() - c0;
     *server_out = cpu_of_pid(pid) - s0;
-    t1 = now();
+    t1 = perf_now();
     for (size_t t = 0; t < N_IMPORT_TABLES; t++) {
         copy_path(path, sizeof path, t);
         unlink(path);
@@ -683,7 +639,7 @@ static void match_client(const char *in_schema, int w, int clients, long first, 
     for (long p = w; p < probes; p += clients) {
         patron_customer *c = customer_of(&rows[first + p]);
         patron_matches *m = NULL;
-        double t0 = now();
+        double t0 = perf_now();
         if (!c) {
             sh->count[w][K_EMPTY]++;
             sh->lat_a[p] = 0;
@@ -693,7 +649,7 @@ static void match_client(const char *in_schema, int w, int clients, long first, 
             record_failure("match", db);
             _exit(1);
         }
-        sh->lat_a[p] = (now() - t0) * 1000;
+        sh->lat_a[p] = (perf_now() - t0) * 1000;
         sh->count[w][K_OPS]++;
         sh->count[w][K_FOUND] += patron_matches_count(m) > 0;
         patron_matches_free(m);
@@ -750,12 +706,12 @@ static void bench_match(const char *in_schema, long first, long probes, int clie
             match_client(in_schema, w, clients, first, probes);
     }
     release_clients(clients);
-    t0 = now();
+    t0 = perf_now();
     if (wait_all(pids, clients)) {
         fprintf(stderr, "bench_pg: a match client failed: %s\n", sh->failure);
         exit(1);
     }
-    t1 = now();
+    t1 = perf_now();
     lat = malloc((size_t)probes * sizeof *lat);
     for (long p = 0; p < probes; p++)
         if (sh->lat_a[p] > 0)
@@ -780,8 +736,8 @@ static void register_client(const char *in_schema, int w, int clients, long firs
     double s0, end;
     start_together(clients);
     s0 = cpu_of_pid(backend);
-    end = now() + seconds;
-    while (now() < end) {
+    end = perf_now() + seconds;
+    while (perf_now() < end) {
         long i = __atomic_fetch_add(&sh->cursor, 1, __ATOMIC_SEQ_CST);
         long slot;
         patron_customer *c;
@@ -797,9 +753,9 @@ static void register_client(const char *in_schema, int w, int clients, long firs
             sh->count[w][K_EMPTY]++;
             continue;
         }
-        t0 = now();
+        t0 = perf_now();
         st = patron_db_register(db, &existing, c);
-        t1 = now();
+        t1 = perf_now();
         sh->lat_a[slot] = (t1 - t0) * 1000;
         LAT_B(slot) = 0;
         sh->count[w][K_OPS]++;
@@ -814,7 +770,7 @@ static void register_client(const char *in_schema, int w, int clients, long firs
             sh->count[w][K_REG_OK]++;
             sh->count[w][K_REG_EXISTING] += existing != 0;
             st = patron_db_activate(db, &act, patron_customer_id(c), PATRON_ACTIVATE_AUTO, 0);
-            LAT_B(slot) = (now() - t1) * 1000;
+            LAT_B(slot) = (perf_now() - t1) * 1000;
             if (st != PATRON_OK) {
                 sh->count[w][K_ACT_FAIL]++;
                 record_failure("activate", db);
@@ -846,12 +802,12 @@ static void bench_register(const char *in_schema, long first, long last, int cli
             register_client(in_schema, w, clients, first, last, seconds);
     }
     release_clients(clients);
-    t0 = now();
+    t0 = perf_now();
     if (wait_all(pids, clients)) {
         fprintf(stderr, "bench_pg: a registration client died: %s\n", sh->failure);
         exit(1);
     }
-    t1 = now();
+    t1 = perf_now();
     ops = sum(clients, K_OPS);
     la = malloc((size_t)(ops + 1) * sizeof *la);
     lb = malloc((size_t)(ops + 1) * sizeof *lb);
@@ -937,7 +893,7 @@ int main(int argc, char **argv)
     long n = 1000000, probes = 2000, import_rows = 0, have;
     int per_row = 0, import_only = 0;
     const char *env_n = getenv("PATRON_BENCH_CUSTOMERS");
-    double seconds = 10, t0 = now();
+    double seconds = 10, t0 = perf_now();
     int reused, failures = 0;
     PGconn *admin;
     PGresult *r;
@@ -1081,7 +1037,7 @@ int main(int argc, char **argv)
     }
 done:
     printf("\nbench_pg: done in %.0f s wall; load average %s; %d plan(s) not an index scan, %d failed operations\n",
-           now() - t0, loadavg(), bad_plans, failures);
+           perf_now() - t0, loadavg(), bad_plans, failures);
     if (!want_schema)
         PQclear(q(admin, "DROP SCHEMA \"%s\" CASCADE", schema));
     PQfinish(admin);

@@ -29,13 +29,56 @@ static inline double perf_cpu(void)
 enum { PC_ID, PC_FIRST, PC_LAST, PC_COMPANY, PC_STREET, PC_POSTAL, PC_CITY, PC_COUNTRY, PC_EMAIL,
        PC_PHONE, PC_BIRTH, PC_N };
 
-/* Load `path` into `db`; returns the number of customers, -1 on error.
- * Rows the library refuses are counted in *refused. */
-static inline long perf_load(patron_db *db, const char *path, long *refused)
+/* col[PC_...]: where each column is in the header record `hdr`, -1 if absent. */
+static inline void perf_columns(int col[PC_N], const csv_record *hdr)
 {
     static const char *const names[PC_N] = { "id", "first_name", "last_name", "company", "street",
                                              "postal_code", "city", "country", "email", "phone",
                                              "birth_date" };
+    for (int i = 0; i < PC_N; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < hdr->n; j++)
+            if (strcmp(hdr->fields[j], names[i]) == 0)
+                col[i] = (int)j;
+    }
+}
+
+/* The value of column PC_... `i` in `rec`, "" if the file has no such column. */
+static inline const char *perf_value(const csv_record *rec, const int col[PC_N], int i)
+{
+    return col[i] >= 0 && (size_t)col[i] < rec->n ? rec->fields[col[i]] : "";
+}
+
+/* A customer of one row's values v[PC_...] (one address); NULL if the
+ * library refuses a value. */
+static inline patron_customer *perf_customer(const char *const v[PC_N])
+{
+    patron_customer *c;
+    size_t a;
+    if (patron_customer_new(&c) != PATRON_OK)
+        return NULL;
+    if (patron_customer_address_add(c, &a) ||
+        patron_customer_set(c, PATRON_F_EXTERNAL_ID, v[PC_ID]) ||
+        patron_customer_set(c, PATRON_F_FIRST_NAME, v[PC_FIRST]) ||
+        patron_customer_set(c, PATRON_F_LAST_NAME, v[PC_LAST]) ||
+        patron_customer_set(c, PATRON_F_COMPANY, v[PC_COMPANY]) ||
+        patron_customer_set(c, PATRON_F_EMAIL, v[PC_EMAIL]) ||
+        patron_customer_set(c, PATRON_F_PHONE, v[PC_PHONE]) ||
+        patron_customer_set(c, PATRON_F_BIRTH_DATE, v[PC_BIRTH]) ||
+        patron_customer_address_set(c, a, PATRON_A_STREET, v[PC_STREET]) ||
+        patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, v[PC_POSTAL]) ||
+        patron_customer_address_set(c, a, PATRON_A_CITY, v[PC_CITY]) ||
+        (*v[PC_COUNTRY] && patron_customer_address_set(c, a, PATRON_A_COUNTRY, v[PC_COUNTRY]))) {
+        patron_customer_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Load `path` into `db`; returns the number of customers, -1 on error.
+ * Rows the library refuses are counted in *refused. */
+static inline long perf_load(patron_db *db, const char *path, long *refused)
+{
     FILE *fp = fopen(path, "rb");
     csv_reader *r = NULL;
     csv_record rec;
@@ -49,16 +92,11 @@ static inline long perf_load(patron_db *db, const char *path, long *refused)
         csv_reader_free(r);
         return -1;
     }
-    for (int i = 0; i < PC_N; i++) {
-        col[i] = -1;
-        for (size_t j = 0; j < rec.n; j++)
-            if (strcmp(rec.fields[j], names[i]) == 0)
-                col[i] = (int)j;
-    }
+    perf_columns(col, &rec);
     for (;;) {
         int k = csv_read(r, &rec);
+        const char *v[PC_N];
         patron_customer *c;
-        size_t a;
         if (k < 0) {
             fprintf(stderr, "cannot read %s at line %lu\n", path, csv_reader_line(r));
             n = -1;
@@ -71,29 +109,14 @@ static inline long perf_load(patron_db *db, const char *path, long *refused)
             (*refused)++;
             continue;
         }
-#define PV(i) (col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : "")
-        if (patron_customer_new(&c) != PATRON_OK) {
-            n = -1;
-            break;
-        }
-        patron_customer_address_add(c, &a);
-        if (patron_customer_set(c, PATRON_F_EXTERNAL_ID, PV(PC_ID)) ||
-            patron_customer_set(c, PATRON_F_FIRST_NAME, PV(PC_FIRST)) ||
-            patron_customer_set(c, PATRON_F_LAST_NAME, PV(PC_LAST)) ||
-            patron_customer_set(c, PATRON_F_COMPANY, PV(PC_COMPANY)) ||
-            patron_customer_set(c, PATRON_F_EMAIL, PV(PC_EMAIL)) ||
-            patron_customer_set(c, PATRON_F_PHONE, PV(PC_PHONE)) ||
-            patron_customer_set(c, PATRON_F_BIRTH_DATE, PV(PC_BIRTH)) ||
-            patron_customer_address_set(c, a, PATRON_A_STREET, PV(PC_STREET)) ||
-            patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, PV(PC_POSTAL)) ||
-            patron_customer_address_set(c, a, PATRON_A_CITY, PV(PC_CITY)) ||
-            (*PV(PC_COUNTRY) && patron_customer_address_set(c, a, PATRON_A_COUNTRY, PV(PC_COUNTRY))) ||
-            patron_db_create(db, c) != PATRON_OK)
+        for (int i = 0; i < PC_N; i++)
+            v[i] = perf_value(&rec, col, i);
+        c = perf_customer(v);
+        if (!c || patron_db_create(db, c) != PATRON_OK)
             (*refused)++;
         else
             n++;
         patron_customer_free(c);
-#undef PV
     }
     csv_reader_free(r);
     fclose(fp);
