@@ -134,7 +134,7 @@ void tb_close(test_backend *tb)
         pg_exec(tb, sql);
     }
 #endif
-    free(tb->pg_restore);
+    free(tb->restore_sql);
     if (tb->ops && tb->ops->destroy)
         tb->ops->destroy(tb->ctx);
     patron_memstore_free(tb->ms);
@@ -151,15 +151,19 @@ void tb_close(test_backend *tb)
 
 bool tb_can_restore(const char *name)
 {
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (strcmp(name, "sqlite") == 0)
+        return true;
+#endif
 #ifdef PATRON_TEST_HAVE_PG
-    return strcmp(name, "postgres") == 0;
-#else
+    if (strcmp(name, "postgres") == 0)
+        return true;
+#endif
     (void)name;
     return false;
-#endif
 }
 
-#ifdef PATRON_TEST_HAVE_PG
+#if defined(PATRON_TEST_HAVE_PG) || defined(PATRON_TEST_HAVE_SQLITE)
 /* Append to a growing string; NULL (and *buf freed) when out of memory. */
 static char *cat(char **buf, size_t *len, const char *fmt, ...)
 {
@@ -179,6 +183,49 @@ static char *cat(char **buf, size_t *len, const char *fmt, ...)
     *len += (size_t)n;
     return *buf = grown;
 }
+#endif
+
+#ifdef PATRON_TEST_HAVE_SQLITE
+/* As pg_checkpoint() below: each table of the file (sqlite_sequence, the
+ * AUTOINCREMENT counters, included) copied to a temporary table of the
+ * store's connection, and the SQL that puts the rows back. */
+static int sqlite_checkpoint(test_backend *tb)
+{
+    sqlite3 *h = patron_sqlite_handle(tb->ctx);
+    sqlite3_stmt *st;
+    char *sql = NULL;
+    size_t len = 0;
+    int ok = 1, i = 0, rc;
+
+    free(tb->restore_sql);
+    tb->restore_sql = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_master WHERE type = 'table'", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    cat(&sql, &len, "BEGIN IMMEDIATE;");
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        char *copy = sqlite3_mprintf("DROP TABLE IF EXISTS temp.tb_ck_%d;"
+                                     "CREATE TEMP TABLE tb_ck_%d AS SELECT * FROM main.\"%w\"",
+                                     i, i, name);
+        ok = copy && sqlite3_exec(h, copy, NULL, NULL, NULL) == SQLITE_OK &&
+             cat(&sql, &len, "DELETE FROM main.\"%s\"; INSERT INTO main.\"%s\" SELECT * FROM temp.tb_ck_%d;",
+                 name, name, i) != NULL;
+        sqlite3_free(copy);
+        i++;
+    }
+    sqlite3_finalize(st);
+    if (!ok || !cat(&sql, &len, "COMMIT")) {
+        fprintf(stderr, "sqlite checkpoint: %s\n", sqlite3_errmsg(h));
+        free(sql);
+        return -1;
+    }
+    tb->restore_sql = sql;
+    return 0;
+}
+#endif
+
+#ifdef PATRON_TEST_HAVE_PG
 
 /* The copy: each table of the store's schema as a temporary table of the
  * store's session (pg_temp.tb_ck_<n>, outside the schema, which tests list
@@ -194,8 +241,8 @@ static int pg_checkpoint(test_backend *tb)
     size_t len = 0;
     int ok = 1;
 
-    free(tb->pg_restore);
-    tb->pg_restore = NULL;
+    free(tb->restore_sql);
+    tb->restore_sql = NULL;
     r = PQexecParams(c,
                      "SELECT 't', quote_ident(tablename), NULL, NULL FROM pg_tables WHERE schemaname = $1 "
                      "UNION ALL SELECT 's', quote_ident(sequencename), coalesce(last_value, 1), "
@@ -228,13 +275,17 @@ static int pg_checkpoint(test_backend *tb)
         free(sql);
         return -1;
     }
-    tb->pg_restore = sql;
+    tb->restore_sql = sql;
     return 0;
 }
 #endif
 
 int tb_checkpoint(test_backend *tb)
 {
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (strcmp(tb->name, "sqlite") == 0 && tb->ctx)
+        return sqlite_checkpoint(tb);
+#endif
 #ifdef PATRON_TEST_HAVE_PG
     if (tb->pg_schema[0] && tb->ctx)
         return pg_checkpoint(tb);
@@ -245,9 +296,20 @@ int tb_checkpoint(test_backend *tb)
 
 int tb_restore(test_backend *tb)
 {
+#ifdef PATRON_TEST_HAVE_SQLITE
+    if (tb->restore_sql && strcmp(tb->name, "sqlite") == 0) {
+        char *err = NULL;
+        if (sqlite3_exec(patron_sqlite_handle(tb->ctx), tb->restore_sql, NULL, NULL, &err) == SQLITE_OK)
+            return 0;
+        fprintf(stderr, "sqlite restore: %s\n", err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_exec(patron_sqlite_handle(tb->ctx), "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+#endif
 #ifdef PATRON_TEST_HAVE_PG
-    if (tb->pg_restore)
-        return pg_exec(tb, tb->pg_restore);
+    if (tb->restore_sql)
+        return pg_exec(tb, tb->restore_sql);
 #endif
     (void)tb;
     return -1;

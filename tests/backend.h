@@ -19,7 +19,7 @@ typedef struct test_backend {
     const char *const *probe_orders; /* orders store_fingerprint() reports, or NULL */
     bool fp_no_revision; /* store_fingerprint() leaves out revisions and update times */
     char pg_schema[64]; /* "postgres": the test's own schema on the server, else "" */
-    char *pg_restore; /* "postgres": the SQL of tb_restore(), once tb_checkpoint() made it */
+    char *restore_sql; /* "postgres", "sqlite": the SQL of tb_restore(), once tb_checkpoint() made it */
 } test_backend;
 
 /* The backend the suite runs against: argv[1] if given, else the
@@ -35,10 +35,11 @@ void tb_close(test_backend *tb);
  * tb_restore() brings every table and sequence of the store to what
  * tb_checkpoint() saw (rows added since are gone), in one transaction, on
  * the store's own connection (no transaction of it may be open).  For
- * "postgres" only, where a fresh store is a schema of new tables and costs
- * a hundred times more than this (suites that need thousands of equal
- * stores, as test_faults, take one and restore it); tb_can_restore() says
- * whether a backend has it.  0 on success, -1 on error or if unsupported. */
+ * "postgres" and "sqlite", where a fresh store is a schema of new tables
+ * (and for SQLite a new file) and costs many times more than this: suites
+ * that need hundreds of equal stores, as test_faults, make one and restore
+ * it.  tb_can_restore() says whether a backend has it.  0 on success, -1
+ * on error or if unsupported. */
 bool tb_can_restore(const char *name);
 int tb_checkpoint(test_backend *tb);
 int tb_restore(test_backend *tb);
