@@ -18,6 +18,7 @@
 
 #ifdef PATRON_TEST_HAVE_PG
 #  include <libpq-fe.h>
+#  include <patron/postgres.h>
 #endif
 
 static const char *g_backend = "memory";
@@ -424,13 +425,6 @@ static void test_arguments(void **state)
 #ifdef PATRON_TEST_HAVE_PG
 /* ---- PostgreSQL: the tables themselves, and a COPY that fails at commit ---- */
 
-static PGconn *pg_connect(void)
-{
-    PGconn *c = PQconnectdb(getenv("PATRON_TEST_PG"));
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    return c;
-}
-
 /* A digest of every table the create path writes, timestamps blanked. */
 static char *pg_tables(PGconn *c, const char *schema)
 {
@@ -491,14 +485,14 @@ static void test_pg_tables(void **state)
         (void)patron_db_create(da, ca[i]);
     }
     OK(dbb, patron_db_create_many(dbb, &created, cb, N_ROWS, NULL, NULL));
-    c = pg_connect();
+    /* both schemas are on one server: read them on a's connection */
+    c = patron_pg_handle(a.ctx);
     ta = pg_tables(c, a.pg_schema);
     tb2 = pg_tables(c, b.pg_schema);
     assert_string_equal(ta, tb2);
     assert_null(strstr(ta, "NULL\n0 keys")); /* there is something to compare */
     free(ta);
     free(tb2);
-    PQfinish(c);
     for (size_t i = 0; i < N_ROWS; i++) {
         patron_customer_free(ca[i]);
         patron_customer_free(cb[i]);
@@ -528,7 +522,7 @@ static void test_pg_commit_fails(void **state)
     assert_int_equal(tb_open(&tb, g_backend), 0);
     db = tb_db(&tb);
     seed(db);
-    c = pg_connect();
+    c = patron_pg_handle(tb.ctx); /* the store's connection, between its transactions */
     snprintf(sql, sizeof sql, "ALTER TABLE \"%s\".patron_customers ADD CHECK (first_name <> 'Rosa')", tb.pg_schema);
     r = PQexec(c, sql);
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
@@ -549,7 +543,6 @@ static void test_pg_commit_fails(void **state)
     free(after);
     for (size_t i = 0; i < N_ROWS; i++)
         patron_customer_free(cs[i]);
-    PQfinish(c);
     patron_db_close(db);
     tb_close(&tb);
 }
