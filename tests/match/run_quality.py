@@ -239,11 +239,12 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   (seeds 8 / 9: P 0.9926 / 0.9945 -> 0.9926 / 0.9946, review/1k 16.4 / 15.8
 #   -> 15.7 / 15.1; life events and h/mlife's held-out generator, seeds 1-3:
 #   review/1k -0.1..-0.5; recall unchanged on every set; FEBRL unchanged.)
-#   What is left of the generator's false MERGE pairs (seed 7, 31 raw pairs)
-#   is its construction against issue 11's own rules: 17 namesakes with one
+#   What is left of the generator's false MERGE pairs (seed 7, 31 raw pairs;
+#   seeds 8 / 9: 10 / 16 one mailbox, 14 / 16 one address, 6 / 0 one street)
+#   is its construction against issue 11's own rules: 16 namesakes with one
 #   identical name-built mailbox at two addresses ("a move with the same
-#   name and a personal email is MERGE"), 11 household members with the
-#   same given name (or its initial) at one address - name and address and
+#   name and a personal email is MERGE"), 13 pairs at one address - household
+#   members with the same given name (or its initial): name and address and
 #   nothing that disagrees but a second mailbox or phone ("the same name,
 #   address and phone with a second mailbox is MERGE") - and 2 namesakes on
 #   one street at another house number, the pattern that is one person in
