@@ -231,33 +231,46 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int nj)
         fn((char *)jobs + (size_t)t * size);
 }
 
-/* Room in b for `more` records (recs, ids, koff).  false: out of memory,
- * b unchanged in size. */
-static bool grow_recs(batch *b, size_t more)
+/* Room in b for `more` records: their ids and key offsets, and their
+ * normalised records (recs) or, with `forms`, where their match forms are
+ * (ref).  false: out of memory, b's records unchanged (an array may have
+ * grown). */
+static bool grow_arrays(batch *b, size_t more, bool forms)
 {
     size_t nc = b->cap ? b->cap : CHUNK;
-    patron__match_rec *nr;
     int64_t *ni;
     uint32_t *no;
     if (b->n + more <= b->cap)
         return true;
     while (nc < b->n + more)
         nc *= 2;
-    nr = patron__realloc(b->recs, nc * sizeof *nr);
-    if (nr)
+    if (forms) {
+        rref *nr = patron__realloc(b->ref, nc * sizeof *nr);
+        if (!nr)
+            return false;
+        b->ref = nr;
+    } else {
+        patron__match_rec *nr = patron__realloc(b->recs, nc * sizeof *nr);
+        if (!nr)
+            return false;
         b->recs = nr;
-    ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
-    if (ni)
-        b->ids = ni;
-    no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
-    if (no)
-        b->koff = no;
-    if (!nr || !ni || !no)
+    }
+    if (!(ni = patron__realloc(b->ids, nc * sizeof *ni)))
         return false;
+    b->ids = ni;
+    if (!(no = patron__realloc(b->koff, (nc + 1) * sizeof *no)))
+        return false;
+    b->koff = no;
     if (b->cap == 0)
         b->koff[0] = 0;
     b->cap = nc;
     return true;
+}
+
+/* Room for `more` records normalised here. */
+static bool grow_recs(batch *b, size_t more)
+{
+    return grow_arrays(b, more, false);
 }
 
 /* Room in b->khash (capacity *cap) for `keys` more key hashes; allocated
@@ -465,26 +478,9 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             size_t flen, nk, base;
             int state = 0, vr = -1;
             uint64_t *h;
-            if (b->n + 1 >= b->cap) {
-                size_t nc = b->cap ? b->cap * 2 : 4096;
-                rref *nr = patron__realloc(b->ref, nc * sizeof *nr);
-                int64_t *ni;
-                uint32_t *no;
-                if (nr)
-                    b->ref = nr;
-                ni = nr ? patron__realloc(b->ids, nc * sizeof *ni) : NULL;
-                if (ni)
-                    b->ids = ni;
-                no = ni ? patron__realloc(b->koff, (nc + 1) * sizeof *no) : NULL;
-                if (no)
-                    b->koff = no;
-                if (!nr || !ni || !no) {
-                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-                    break;
-                }
-                if (b->cap == 0)
-                    b->koff[0] = 0;
-                b->cap = nc;
+            if (!grow_arrays(b, 1, true)) {
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                break;
             }
             if (b->n >= UINT32_MAX - 1) {
                 st = patron__db_error(db, PATRON_E_RANGE, "too many customers for one batch");
@@ -530,22 +526,13 @@ static patron_status read_all_forms(patron_db *db, batch *b)
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, &b->cfg);
             nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, &b->cfg);
             base = b->koff[b->n];
-            if (!b->khash || base + nk > khash_cap) { /* never NULL + offset */
-                size_t nc = khash_cap ? khash_cap * 2 : 65536;
-                uint64_t *nh;
-                while (nc < base + nk)
-                    nc *= 2;
-                nh = patron__realloc(b->khash, nc * sizeof *nh);
-                if (!nh) {
-                    if (own) {
-                        patron__match_rec_free(own);
-                        patron__free(own);
-                    }
-                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
-                    break;
+            if (!grow_khash(b, &khash_cap, nk)) {
+                if (own) {
+                    patron__match_rec_free(own);
+                    patron__free(own);
                 }
-                b->khash = nh;
-                khash_cap = nc;
+                st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+                break;
             }
             h = b->khash + base;
             nk = hash_keys(h, keys, nk);
@@ -1259,7 +1246,7 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s = j->from, pf1 = s, pf2 = s, pf3 = s;
+    size_t s = j->from, pf1 = s, pf2 = s, pf3 = s, c1 = 0, c2 = 0, c3 = 0;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -1271,15 +1258,35 @@ static void *pair_thread(void *arg)
         uint64_t h = b->ent[s].hash;
         while (e < b->nent && b->ent[e].hash == h)
             e++;
-        for (; pf1 < e + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
-            if (!alone(b, pf1))
+        /* c1..c3: the entries in blocks of two or more prefetched beyond
+         * this block; the ones alone, most of them, do not count, or the
+         * prefetch would be no way ahead of the work */
+        if (e - s > 1) {
+            c1 = c1 > e - s ? c1 - (e - s) : 0;
+            c2 = c2 > e - s ? c2 - (e - s) : 0;
+            c3 = c3 > e - s ? c3 - (e - s) : 0;
+        }
+        if (pf1 < e)
+            pf1 = e, c1 = 0;
+        if (pf2 < e)
+            pf2 = e, c2 = 0;
+        if (pf3 < e)
+            pf3 = e, c3 = 0;
+        for (; c1 < 3 * PF_AHEAD && pf1 < b->nent; pf1++)
+            if (!alone(b, pf1)) {
                 prefetch1(b, pf1);
-        for (; pf2 < e + 2 * PF_AHEAD && pf2 < b->nent; pf2++)
-            if (!alone(b, pf2))
+                c1++;
+            }
+        for (; c2 < 2 * PF_AHEAD && pf2 < b->nent; pf2++)
+            if (!alone(b, pf2)) {
                 prefetch2(b, pf2);
-        for (; pf3 < e + PF_AHEAD && pf3 < b->nent; pf3++)
-            if (!alone(b, pf3))
+                c2++;
+            }
+        for (; c3 < PF_AHEAD && pf3 < b->nent; pf3++)
+            if (!alone(b, pf3)) {
                 prefetch3(b, pf3);
+                c3++;
+            }
         if (e - s == 1) { /* one record: no pair */
             s = e;
             continue;
@@ -1514,7 +1521,9 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
         return PATRON_E_NOMEM;
     /* split the entries into `use` ranges on block starts; jobs from `use`
      * to nj stay empty */
-    use = threads_for(b->n) < nj ? threads_for(b->n) : nj;
+    use = threads_for(b->n);
+    if (use > nj)
+        use = nj;
     for (int t = use; t < nj; t++) {
         jobs[t].b = b;
         jobs[t].from = jobs[t].to = b->nent;
