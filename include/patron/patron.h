@@ -984,7 +984,12 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * one record names a company and has a personal work mailbox (not at a
  * public provider such as web.de or gmail.com, not a role mailbox) and the
  * other names no company, a differing address, mailbox or phone counts at
- * least -1 each (the employer's contact data).  How many customers hold
+ * least -1 each (the employer's contact data).  A move: where the two
+ * addresses differ and one of two differing phones is a landline (in
+ * Germany every number but +491..., in Austria but +436..., in
+ * Switzerland but +417...), the phone counts at least -1 (the home's
+ * number changed with the home; a mobile number moves with its owner and
+ * keeps the level's weight; the detail's level_weight shows it).  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to

@@ -253,6 +253,9 @@ void patron__match_config_default(patron__match_config *cfg)
     /* registered at work: the office's address, mailbox and phone beside
      * the home's are expected of one person (about 2^-1 each, not 2^-6) */
     cfg->company_contact_floor = -1.0;
+    /* a landline is the home's: a move changes it with the address (one
+     * event, as the address floor says), about 2^-1 against one person */
+    cfg->moved_landline_floor = -1.0;
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
@@ -825,6 +828,22 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
     return PATRON__ML_DIFFERENT;
 }
 
+/* A landline (a number bound to a place), from the normalised number
+ * (+49...): in Germany every number but the mobile ones (+491...), in
+ * Austria every one but +436..., in Switzerland every one but +417...;
+ * elsewhere not known (0). */
+static int landline(const char *p, size_t lp)
+{
+    if (lp < 6 || p[0] != '+' || p[1] != '4')
+        return 0;
+    switch (p[2]) {
+    case '9': return p[3] != '1';
+    case '3': return p[3] != '6';
+    case '1': return p[3] != '7';
+    default: return 0;
+    }
+}
+
 static int cmp_birth(uint32_t a, uint32_t b)
 {
     int diff = 0, i, pos = -1, pos2 = -1;
@@ -1286,6 +1305,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
              (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
         if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
             up = fl;
+        /* a move's landline (score()): the addresses may differ */
+        if (lp == PATRON__ML_DIFFERENT && cfg->moved_landline_floor < 0 && up < cfg->moved_landline_floor &&
+            a->n_addr && b->n_addr &&
+            (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
+            up = cfg->moved_landline_floor;
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
@@ -1562,6 +1586,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_PHONE].weight < fl)
             r->field[PATRON__MF_PHONE].weight = fl;
     }
+    /* a move: the home's landline changed with the address (one event) */
+    if (cfg->moved_landline_floor < 0 && r->addr_a >= 0 && r->address_weight < 0 &&
+        r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT &&
+        r->field[PATRON__MF_PHONE].weight < cfg->moved_landline_floor &&
+        (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
+        r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
