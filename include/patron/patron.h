@@ -1007,7 +1007,10 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *
  * Then the safety rules, few and named (patron_match_detail.rule):
  *  - "household": same address (or the household's mailbox or phone),
- *    another given name, no agreeing birth date, no agreeing identifier:
+ *    another given name (also several given names that share one but each
+ *    keep one the other lacks, clearly apart: "Hannah Maria" / "Maria
+ *    Marianne"; a second given name left out or misspelt is one person's),
+ *    no agreeing birth date, no agreeing identifier:
  *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
  *    evidence alone says DISTINCT, for one building and one last name);
  *    REVIEW instead, never MERGE, where the other given name may be this

@@ -615,6 +615,52 @@ static int name_forms(const char *a, const char *b)
  * household (another given name: Juergen / Sabine) from one person whose
  * given name was mistyped beyond a typo (racxe / rachel): the latter is
  * shown for review, never filed away as a household. */
+/* Several given names that share one but each keep one the other lacks,
+ * clearly apart (not a typo or initial of it): "Hannah Maria" / "Maria
+ * Marianne", "Bernhard Conrad" / "Conrad Bastian" - two people of one
+ * family with a common name among theirs.  One person leaves a second
+ * given name out ("Frauke" / "Frauke Birgit") or misspells it ("Gudrun
+ * Irmgard" / "Gudruna Irmgard"); a given name is not exchanged for
+ * another. */
+static int given_names_apart(const char *a, const char *b)
+{
+    char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
+    const char *p, *q;
+    int extra_a = 0, extra_b = 0;
+
+    for (p = a; *p;) { /* a's tokens not in b, against b's not in a */
+        size_t lp = strcspn(p, " ");
+        if (lp < sizeof x) {
+            memcpy(x, p, lp);
+            x[lp] = '\0';
+        }
+        if (lp >= sizeof x || lp < 2)
+            return 0; /* an initial: not known */
+        if (!token_overlap(x, b)) {
+            extra_a = 1;
+            for (q = b; *q;) {
+                size_t lq = strcspn(q, " ");
+                if (lq >= sizeof y || lq < 2)
+                    return 0;
+                memcpy(y, q, lq);
+                y[lq] = '\0';
+                if (!token_overlap(y, a)) {
+                    extra_b = 1;
+                    if (!names_apart(x, y))
+                        return 0; /* a typo of the other */
+                }
+                q += lq;
+                while (*q == ' ')
+                    q++;
+            }
+        }
+        p += lp;
+        while (*p == ' ')
+            p++;
+    }
+    return extra_a && extra_b && token_overlap(a, b);
+}
+
 static int first_unclear(const char *a, const char *b)
 {
     char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
@@ -1469,7 +1515,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
-    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
+    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
     upper up = {0, 0, 0, 0, 0, 0};
@@ -1543,10 +1589,14 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
     }
+    /* given names that share one and keep two others apart: another
+     * person's, for the household rule */
+    if ((lf == PATRON__ML_PARTIAL || lf == PATRON__ML_VARIANT) && given_names_apart(a->first, b->first))
+        given_apart = 1;
     if (early) {
         double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
-                            name_holders))
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll,
+                            lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart, name_holders))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     }
     score_addresses(r, a, b, cfg, q);
@@ -1666,7 +1716,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                                          r->field[PATRON__MF_BIRTH].level != PATRON__ML_PARTIAL));
         /* another given name as the household rule reads it: a whole name
          * in the other field is a shared name, not another person's */
-        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart;
         /* one building (street and number agree) and one last name */
         int one_family_building = same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
                                   (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);

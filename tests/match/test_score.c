@@ -243,6 +243,42 @@ static void test_move_with_new_landline(void **state)
     assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
 }
 
+/* A household whose members share one of several given names (issue 11):
+ * "Hannah Maria" and "Maria Marianne" at one address with the family's
+ * landline are two people; a second given name left out or misspelt is
+ * one person's. */
+static void test_household_shared_given_name(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Hannah Maria", "Keller", "Schillerstr. 88a", "04109", "Leipzig", NULL,
+                       "0341 5566778", NULL, NULL};
+    struct person b = a;
+    (void)state;
+    b.first = "Maria Marianne";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    b.first = "Bernhard Conrad";
+    a.first = "Conrad Bastian";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    /* a second given name left out: one person */
+    a.first = "Frauke";
+    b.first = "Frauke Birgit";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+    /* the other given name misspelt: one person */
+    a.first = "Gudrun Irmgard";
+    b.first = "Gudruna Irmgard";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    a.first = "Uwe Peter";
+    b.first = "Uwe Petr";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* an agreeing birth date says one person after all */
+    a.first = "Hannah Maria";
+    b.first = "Maria Marianne";
+    a.birth = b.birth = "1971-03-14";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 static void test_explanation_and_config(void **state)
 {
     patron__match_result r;
@@ -402,7 +438,7 @@ int main(void)
         cmocka_unit_test(test_not_same_person),    cmocka_unit_test(test_birth_dates),
         cmocka_unit_test(test_explanation_and_config), cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
-        cmocka_unit_test(test_move_with_new_landline),
+        cmocka_unit_test(test_move_with_new_landline), cmocka_unit_test(test_household_shared_given_name),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
