@@ -993,8 +993,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
- * MERGE; and the records that share a full name at most 6 customers hold
- * (a rare name) are candidates, however little else they share (both in
+ * MERGE - unless beside evidence of the person's own (see "name_change")
+ * or at one place of strangers: the same address that is a company both
+ * records name or a Packstation, where a chance namesake among its
+ * holders is unlikely (address holders x given name holders / customers x
+ * last name holders / customers <= 0.1: a colleague or a Packstation
+ * customer who registered twice); and the records that share a full
+ * name at most 6 customers hold (a rare name) are candidates, however little else they share (both in
  * patron_db_match and patron_db_dedupe; customers stored before this
  * release get the full-name key when they are next saved).
  *

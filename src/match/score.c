@@ -1185,6 +1185,30 @@ static int rare_name_surprise(const patron__match_result *r, const patron__match
     return cf * cl / tf->n <= cfg->rare_name_expect;
 }
 
+/* The same surprise within one place: only the pair holds the full name,
+ * and among the customers at the pair's one address (a company's
+ * building, a Packstation: the address's holders, from its frequency) a
+ * second holder of it by chance - address holders x given name holders /
+ * customers x last name holders / customers - is expected at most
+ * rare_name_expect times.  Colleagues of one firm rarely share a full name
+ * that the whole store holds twice; where the parts are common the place's
+ * few holders make a chance namesake unlikely all the same. */
+static int place_name_surprise(const patron__match_result *r, const patron__match_config *cfg,
+                               const patron__match_tf *tf, double holders)
+{
+    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    const patron__match_field_expl *ea = &r->field[PATRON__MF_STREET];
+    double cf, cl, ca;
+
+    if (cfg->rare_name_expect <= 0 || !tf || tf->n <= 0 || holders < 1 || holders > 2 ||
+        ef->level != PATRON__ML_EXACT || el->level != PATRON__ML_EXACT || !ef->tf || !el->tf || !ea->tf)
+        return 0;
+    cf = ef->count < 2 ? 2 : ef->count;
+    cl = el->count < 2 ? 2 : el->count;
+    ca = ea->count < 2 ? 2 : ea->count;
+    return ca * (cf / tf->n) * (cl / tf->n) <= cfg->rare_name_expect;
+}
+
 /* Add `gain` bits to the given and last name's weights: first to the given
  * name, up to what its frequency took, the rest to the last name. */
 static void lift_names(patron__match_result *r, double gain)
@@ -1673,7 +1697,20 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = own_evidence(r, a, b, 1, 0);
+        /* ... or one place of strangers: a full name that only these two
+         * hold, at one address that is a company's both records name or a
+         * Packstation (place_name_surprise): a namesake would have to be
+         * among the few customers of that place.  Not a home: a family
+         * shares its last name by birth, not by chance. */
+        int one_place = r->addr_a >= 0 &&
+                        (r->field[PATRON__MF_STREET].level == PATRON__ML_EXACT ||
+                         r->field[PATRON__MF_STREET].level == PATRON__ML_SIMILAR) &&
+                        r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
+                        r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT &&
+                        (r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
+                         r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR ||
+                         delivery_point(a->addr[r->addr_a].street) || delivery_point(b->addr[r->addr_b].street));
+        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders));
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
