@@ -988,12 +988,22 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * one record names a company and has a personal work mailbox (not at a
  * public provider such as web.de or gmail.com, not a role mailbox) and the
  * other names no company, a differing address, mailbox or phone counts at
- * least -1 each (the employer's contact data).  How many customers hold
+ * least -1 each (the employer's contact data).  A move: where the two
+ * addresses differ and one of two differing phones is a landline (in
+ * Germany every number but +491..., in Austria but +436..., in
+ * Switzerland but +417...), the phone counts at least -1 (the home's
+ * number changed with the home; a mobile number moves with its owner and
+ * keeps the level's weight; the detail's level_weight shows it).  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
- * MERGE; and the records that share a full name at most 6 customers hold
- * (a rare name) are candidates, however little else they share (both in
+ * MERGE - unless beside evidence of the person's own (see "name_change")
+ * or at one place of strangers: the same address that is a company both
+ * records name or a Packstation, where a chance namesake among its
+ * holders is unlikely (address holders x given name holders / customers x
+ * last name holders / customers <= 0.1: a colleague or a Packstation
+ * customer who registered twice); and the records that share a full
+ * name at most 6 customers hold (a rare name) are candidates, however little else they share (both in
  * patron_db_match and patron_db_dedupe; customers stored before this
  * release get the full-name key when they are next saved).
  *
@@ -1006,7 +1016,10 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *
  * Then the safety rules, few and named (patron_match_detail.rule):
  *  - "household": same address (or the household's mailbox or phone),
- *    another given name, no agreeing birth date, no agreeing identifier:
+ *    another given name (also several given names that share one but each
+ *    keep one the other lacks, clearly apart: "Hannah Maria" / "Maria
+ *    Marianne"; a second given name left out or misspelt is one person's),
+ *    no agreeing birth date, no agreeing identifier:
  *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
  *    evidence alone says DISTINCT, for one building and one last name);
  *    REVIEW instead, never MERGE, where the other given name may be this

@@ -305,6 +305,11 @@ typedef struct patron__match_config {
      * employer's; a disagreement of each says at most this much against
      * one person (a person's home and office differ as a rule). */
     double company_contact_floor;
+    /* A move: where the two addresses differ (the address fields weigh
+     * less than 0) and a landline is among the two phones, the phones'
+     * disagreement says at most this much - a landline is the home's and
+     * changes with it (a mobile number does not: it keeps its weight) */
+    double moved_landline_floor;
     /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
      * given and last name to, together */
     double full_name_max;

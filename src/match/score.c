@@ -253,6 +253,9 @@ void patron__match_config_default(patron__match_config *cfg)
     /* registered at work: the office's address, mailbox and phone beside
      * the home's are expected of one person (about 2^-1 each, not 2^-6) */
     cfg->company_contact_floor = -1.0;
+    /* a landline is the home's: a move changes it with the address (one
+     * event, as the address floor says), about 2^-1 against one person */
+    cfg->moved_landline_floor = -1.0;
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
@@ -612,6 +615,52 @@ static int name_forms(const char *a, const char *b)
  * household (another given name: Juergen / Sabine) from one person whose
  * given name was mistyped beyond a typo (racxe / rachel): the latter is
  * shown for review, never filed away as a household. */
+/* Several given names that share one but each keep one the other lacks,
+ * clearly apart (not a typo or initial of it): "Hannah Maria" / "Maria
+ * Marianne", "Bernhard Conrad" / "Conrad Bastian" - two people of one
+ * family with a common name among theirs.  One person leaves a second
+ * given name out ("Frauke" / "Frauke Birgit") or misspells it ("Gudrun
+ * Irmgard" / "Gudruna Irmgard"); a given name is not exchanged for
+ * another. */
+static int given_names_apart(const char *a, const char *b)
+{
+    char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
+    const char *p, *q;
+    int extra_a = 0, extra_b = 0;
+
+    for (p = a; *p;) { /* a's tokens not in b, against b's not in a */
+        size_t lp = strcspn(p, " ");
+        if (lp < sizeof x) {
+            memcpy(x, p, lp);
+            x[lp] = '\0';
+        }
+        if (lp >= sizeof x || lp < 2)
+            return 0; /* an initial: not known */
+        if (!token_overlap(x, b)) {
+            extra_a = 1;
+            for (q = b; *q;) {
+                size_t lq = strcspn(q, " ");
+                if (lq >= sizeof y || lq < 2)
+                    return 0;
+                memcpy(y, q, lq);
+                y[lq] = '\0';
+                if (!token_overlap(y, a)) {
+                    extra_b = 1;
+                    if (!names_apart(x, y))
+                        return 0; /* a typo of the other */
+                }
+                q += lq;
+                while (*q == ' ')
+                    q++;
+            }
+        }
+        p += lp;
+        while (*p == ' ')
+            p++;
+    }
+    return extra_a && extra_b && token_overlap(a, b);
+}
+
 static int first_unclear(const char *a, const char *b)
 {
     char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
@@ -823,6 +872,22 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
     if (la == lb && la >= 9 && patron__match_osa_is_one(a, la, b, lb))
         return PATRON__ML_SIMILAR;
     return PATRON__ML_DIFFERENT;
+}
+
+/* A landline (a number bound to a place), from the normalised number
+ * (+49...): in Germany every number but the mobile ones (+491...), in
+ * Austria every one but +436..., in Switzerland every one but +417...;
+ * elsewhere not known (0). */
+static int landline(const char *p, size_t lp)
+{
+    if (lp < 6 || p[0] != '+' || p[1] != '4')
+        return 0;
+    switch (p[2]) {
+    case '9': return p[3] != '1';
+    case '3': return p[3] != '6';
+    case '1': return p[3] != '7';
+    default: return 0;
+    }
 }
 
 static int cmp_birth(uint32_t a, uint32_t b)
@@ -1120,6 +1185,30 @@ static int rare_name_surprise(const patron__match_result *r, const patron__match
     return cf * cl / tf->n <= cfg->rare_name_expect;
 }
 
+/* The same surprise within one place: only the pair holds the full name,
+ * and among the customers at the pair's one address (a company's
+ * building, a Packstation: the address's holders, from its frequency) a
+ * second holder of it by chance - address holders x given name holders /
+ * customers x last name holders / customers - is expected at most
+ * rare_name_expect times.  Colleagues of one firm rarely share a full name
+ * that the whole store holds twice; where the parts are common the place's
+ * few holders make a chance namesake unlikely all the same. */
+static int place_name_surprise(const patron__match_result *r, const patron__match_config *cfg,
+                               const patron__match_tf *tf, double holders)
+{
+    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    const patron__match_field_expl *ea = &r->field[PATRON__MF_STREET];
+    double cf, cl, ca;
+
+    if (cfg->rare_name_expect <= 0 || !tf || tf->n <= 0 || holders < 1 || holders > 2 ||
+        ef->level != PATRON__ML_EXACT || el->level != PATRON__ML_EXACT || !ef->tf || !el->tf || !ea->tf)
+        return 0;
+    cf = ef->count < 2 ? 2 : ef->count;
+    cl = el->count < 2 ? 2 : el->count;
+    ca = ea->count < 2 ? 2 : ea->count;
+    return ca * (cf / tf->n) * (cl / tf->n) <= cfg->rare_name_expect;
+}
+
 /* Add `gain` bits to the given and last name's weights: first to the given
  * name, up to what its frequency took, the rest to the last name. */
 static void lift_names(patron__match_result *r, double gain)
@@ -1286,6 +1375,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
              (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
         if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
             up = fl;
+        /* a move's landline (score()): the addresses may differ */
+        if (lp == PATRON__ML_DIFFERENT && cfg->moved_landline_floor < 0 && up < cfg->moved_landline_floor &&
+            a->n_addr && b->n_addr &&
+            (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
+            up = cfg->moved_landline_floor;
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
@@ -1445,7 +1539,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
-    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0;
+    int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
     upper up = {0, 0, 0, 0, 0, 0};
@@ -1519,10 +1613,14 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT)
             name_lift = full_name_tf(r, cfg, tf, a, &name_holders);
     }
+    /* given names that share one and keep two others apart: another
+     * person's, for the household rule */
+    if ((lf == PATRON__ML_PARTIAL || lf == PATRON__ML_VARIANT) && given_names_apart(a->first, b->first))
+        given_apart = 1;
     if (early) {
         double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap),
-                            name_holders))
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll,
+                            lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart, name_holders))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     }
     score_addresses(r, a, b, cfg, q);
@@ -1571,6 +1669,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT && r->field[PATRON__MF_PHONE].weight < fl)
             r->field[PATRON__MF_PHONE].weight = fl;
     }
+    /* a move: the home's landline changed with the address (one event) */
+    if (cfg->moved_landline_floor < 0 && r->addr_a >= 0 && r->address_weight < 0 &&
+        r->field[PATRON__MF_PHONE].level == PATRON__ML_DIFFERENT &&
+        r->field[PATRON__MF_PHONE].weight < cfg->moved_landline_floor &&
+        (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
+        r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
@@ -1602,7 +1706,20 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (name_lift > 0 && cfg->prior + s < cfg->merge_score) {
         double na = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + r->address_weight;
         double room = cfg->merge_score - 0.01 - (cfg->prior + s);
-        int own = own_evidence(r, a, b, 1, 0);
+        /* ... or one place of strangers: a full name that only these two
+         * hold, at one address that is a company's both records name or a
+         * Packstation (place_name_surprise): a namesake would have to be
+         * among the few customers of that place.  Not a home: a family
+         * shares its last name by birth, not by chance. */
+        int one_place = r->addr_a >= 0 &&
+                        (r->field[PATRON__MF_STREET].level == PATRON__ML_EXACT ||
+                         r->field[PATRON__MF_STREET].level == PATRON__ML_SIMILAR) &&
+                        r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
+                        r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT &&
+                        (r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
+                         r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR ||
+                         delivery_point(a->addr[r->addr_a].street) || delivery_point(b->addr[r->addr_b].street));
+        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders));
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)
@@ -1645,7 +1762,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                                          r->field[PATRON__MF_BIRTH].level != PATRON__ML_PARTIAL));
         /* another given name as the household rule reads it: a whole name
          * in the other field is a shared name, not another person's */
-        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap);
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart;
         /* one building (street and number agree) and one last name */
         int one_family_building = same_address && ls != PATRON__ML_MISSING && ln == PATRON__ML_EXACT &&
                                   (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL);

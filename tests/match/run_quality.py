@@ -260,12 +260,42 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   (4 MERGE) at 4.4 times the pairs scored on the 136 k file, last name
 #   code + initial + postal code 1 at +20 %, postal code + street + initial
 #   1 at +39 %: no key was added.
+#   helper h/mlife, fourth round (checked on the life-event set seeds 11 and
+#   3 and h/mlife's held-out Zipf generator seeds 1-5):
+#   - a move changes the home's landline with the address: where the
+#     addresses differ and a landline is among two differing phones, the
+#     phone counts at least -1 (moved_landline_floor; a mobile keeps -3.31):
+#     Zipf generator R +0.003..+0.005, life R +0.0006, review/1k +1..+2.5;
+#     the generator's review/1k 18.8 -> 20.4, P/R unchanged;
+#   - given names that share one but each keep another, clearly apart
+#     (Hannah Maria / Maria Marianne), are another given name for the
+#     household rule: 3 false MERGE pairs fewer, no recall change;
+#   - a full name only the pair holds counts in full at one place of
+#     strangers (a company both name, a Packstation) where a chance namesake
+#     among the place's holders is unlikely (place_name_surprise):
+#     colleagues registered twice 22 -> 28 of 38 MERGE, no false MERGE;
+#   german-20000-seed7  P 0.9923  R 0.9936  any 0.9952  review/1k 20.4
+#   febrl4, febrl3, febrl4-soc_sec_id unchanged
+#   life events         P 0.9805  R 0.7316  any 0.9439  review/1k 87.9
+#   Tried and left out, with the reason: birth dates a generation apart
+#   (>= 15 years, not a typo) as two people - the largest group of false
+#   MERGE pairs on both German sets is father and son of one name at one
+#   address with nothing but name and address in common - cost FEBRL4 R
+#   0.980 -> 0.955 and FEBRL3 0.981 -> 0.946: FEBRL replaces whole birth
+#   dates, and its pairs look exactly alike (same score, 6.22).  A
+#   name-built mailbox as the person's own evidence when only the pair holds
+#   the full name (R +0.006..+0.018 on the German sets): the development
+#   generator's same-town namesakes share one (P 0.9923 -> 0.9896).
+#   h/mfloor's third round and h/mlife's fourth together:
+#   german-20000-seed7  P 0.9926  R 0.9936  any 0.9952  review/1k 19.2
+#   febrl4, febrl3, febrl4-soc_sec_id unchanged
+#   life events         P 0.9805  R 0.7316  any 0.9439  review/1k 87.4
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.991},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.979, "merge_recall": 0.727, "any_recall": 0.943},
+    LIFE: {"merge_precision": 0.980, "merge_recall": 0.731, "any_recall": 0.943},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).

@@ -610,6 +610,80 @@ static int decide_names(const struct person *a, const struct person *b, patron__
     return d;
 }
 
+/* Frequencies of a place many strangers share: given, last and full name
+ * as struct name_freq, the address, mailbox, phone and company each held
+ * by `place` records (a company's building, info@ and switchboard; a
+ * Packstation). */
+struct place_freq {
+    struct name_freq names;
+    double place;
+};
+
+static double place_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    const struct place_freq *f = ctx;
+    if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__TF_FULL_NAME)
+        return name_count((void *)&f->names, field, r, addr);
+    return f->place;
+}
+
+static int decide_place(const struct person *a, const struct person *b, patron__match_result *res,
+                        const struct place_freq *fr)
+{
+    patron__match_rec ra, rb;
+    patron__match_config cfg;
+    patron__match_tf tf = { place_count, (void *)fr, fr->names.n, NULL };
+    int d;
+
+    patron__match_config_default(&cfg);
+    norm(&ra, a);
+    norm(&rb, b);
+    d = patron__match_score_tf(res, &ra, &rb, &cfg, &tf);
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    return d;
+}
+
+/* A colleague who registered twice with the company's address, info@ and
+ * switchboard (issue 11): the contact data are eight colleagues' and say
+ * little; a full name that only these two hold says one person when a
+ * chance namesake among the place's few customers is unlikely (eight
+ * holders x 100/8 000 x 160/8 000 = 0.002) - even where each part is
+ * common.  A third holder of the name, or a place so many share that a
+ * namesake is expected, keeps the pair at REVIEW; so does a home, whose
+ * family shares its last name by birth. */
+static void test_colleague_registered_twice(void **state)
+{
+    patron__match_result r;
+    struct person a = { "Roswitha", "WÃ¤" "chter", "Werkstr. 41", "24937", "Flensburg",
+                        "info@ostermann-logistik.de", "0461 399100", NULL, "Ostermann Logistik GmbH" };
+    struct person b = a;
+    struct place_freq fr = { { 8000, 100, 160, 2 }, 8 };
+    (void)state;
+    assert_int_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight <= 0); /* info@ is the company's */
+    /* a third holder of the full name: a namesake colleague is possible */
+    fr.names.full = 3;
+    assert_int_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* a place held by 4 000 customers: a namesake there is expected */
+    fr.place = 4000;
+    assert_int_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_REVIEW);
+    fr.place = 8;
+    /* strangers at one Packstation: the same */
+    a.company = b.company = NULL;
+    a.email = b.email = NULL;
+    a.phone = b.phone = NULL;
+    a.street = b.street = "Packstation 145";
+    assert_int_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_MERGE);
+    fr.names.full = 3;
+    assert_int_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* another given name at that place: never MERGE */
+    b.first = "Rosemarie";
+    assert_int_not_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_MERGE);
+}
+
 /* One name and nothing else in common - a Packstation and no mailbox
  * beside a home - is REVIEW ("name_only"), however rare the name; one
  * agreeing mailbox more and it is a MERGE. */
@@ -1140,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_registered_at_work),
         cmocka_unit_test(test_gender_pair_or_lost_letter),
         cmocka_unit_test(test_move_with_own_evidence),
+        cmocka_unit_test(test_colleague_registered_twice),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),

@@ -185,6 +185,101 @@ static void test_birth_dates(void **state)
     assert_true(r.field[PATRON__MF_BIRTH].weight == 0.0);
 }
 
+/* A move (issue 11): the landline is the home's and changes with the
+ * address - one event, not a second piece of evidence against; a mobile
+ * number moves with its owner, so another one still counts in full. */
+static void test_move_with_new_landline(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result r;
+    struct person a = {"Jana", "Vogt", "Lindenweg 3", "79098", "Freiburg", "jana.vogt.fr@posteo.de",
+                       "0761 4455667", NULL, NULL};
+    struct person b = {"Jana", "Vogt", "Am Hafen 21", "28195", "Bremen", "jana.vogt.fr@posteo.de",
+                       "0421 9988776", NULL, NULL};
+    double landline_score;
+    (void)state;
+    patron__match_config_default(&cfg);
+    /* the same name and personal mailbox in another town, a new landline */
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_PHONE].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.moved_landline_floor);
+    assert_true(r.field[PATRON__MF_PHONE].base_weight < cfg.moved_landline_floor);
+    assert_int_equal(r.rule, 0);
+    landline_score = r.score;
+    /* two mobile numbers: not the home's, the disagreement keeps its weight */
+    a.phone = "0171 2233445";
+    b.phone = "0160 5566778";
+    decide(&a, &b, &r, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    assert_true(r.score < landline_score);
+    /* Austrian and Swiss landlines are the home's too */
+    a.phone = "+43 1 5123344";
+    b.phone = "+41 44 2233445";
+    decide(&a, &b, &r, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.moved_landline_floor);
+    /* without a mailbox the name and the new landline are a reason to look;
+     * with another mobile number the pair is distinct */
+    a.email = b.email = NULL;
+    a.phone = "0761 4455667";
+    b.phone = "0421 9988776";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_REVIEW);
+    a.phone = "0171 2233445";
+    b.phone = "0160 5566778";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_DISTINCT);
+    /* at one address a new landline is no move: its weight stays */
+    b = a;
+    a.phone = "0761 4455667";
+    b.phone = "0761 1122334";
+    decide(&a, &b, &r, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    /* 0 turns the rule off */
+    cfg.moved_landline_floor = 0;
+    a = b;
+    b.street = "Am Hafen 21";
+    b.postal = "28195";
+    b.city = "Bremen";
+    a.phone = "0761 4455667";
+    b.phone = "0421 9988776";
+    decide(&a, &b, &r, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+}
+
+/* A household whose members share one of several given names (issue 11):
+ * "Hannah Maria" and "Maria Marianne" at one address with the family's
+ * landline are two people; a second given name left out or misspelt is
+ * one person's. */
+static void test_household_shared_given_name(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Hannah Maria", "Keller", "Schillerstr. 88a", "04109", "Leipzig", NULL,
+                       "0341 5566778", NULL, NULL};
+    struct person b = a;
+    (void)state;
+    b.first = "Maria Marianne";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    b.first = "Bernhard Conrad";
+    a.first = "Conrad Bastian";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    /* a second given name left out: one person */
+    a.first = "Frauke";
+    b.first = "Frauke Birgit";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+    /* the other given name misspelt: one person */
+    a.first = "Gudrun Irmgard";
+    b.first = "Gudruna Irmgard";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    a.first = "Uwe Peter";
+    b.first = "Uwe Petr";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* an agreeing birth date says one person after all */
+    a.first = "Hannah Maria";
+    b.first = "Maria Marianne";
+    a.birth = b.birth = "1971-03-14";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 static void test_explanation_and_config(void **state)
 {
     patron__match_result r;
@@ -390,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_explanation_and_config), cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
         cmocka_unit_test(test_name_built_mailboxes),
+        cmocka_unit_test(test_move_with_new_landline), cmocka_unit_test(test_household_shared_given_name),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
