@@ -12,7 +12,15 @@
  * bench_incremental_sqlite (built with the SQLite store) matches against
  * the SQLite file DB instead, which must hold the same file imported
  * (`patron --db DB import CUSTOMERS.csv`); the CSV only gives the number
- * of customers. */
+ * of customers.
+ *
+ * Environment (for profiling the tail): BENCH_SLOW=K prints the K queries
+ * of the highest CPU time (customer id, candidates); BENCH_PERF_CTL=FIFO
+ * writes "enable"/"disable" around the queries to a `perf record
+ * --control=fifo:FIFO -D -1` control pipe, so that the profile holds the
+ * queries only; BENCH_PASSES=P runs the queries P times (percentiles over
+ * all, and of each query's best pass: the tail that is the query's own,
+ * without the cache misses other processes of a shared machine cause). */
 #include "csvload.h"
 #ifdef PATRON_BENCH_SQLITE
 #include <patron/sqlite.h>
@@ -25,10 +33,64 @@ static double thread_cpu(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+#ifdef PATRON_BENCH_SQLITE
+#include <sqlite3.h>
+/* BENCH_SQL_PROFILE: statements run during the queries, by SQL text:
+ * how many and their time (sqlite3_trace_v2 PROFILE). */
+typedef struct sql_prof {
+    char sql[160];
+    long n;
+    double ns;
+} sql_prof;
+static sql_prof prof[64];
+static int n_prof, prof_on;
+
+static int on_profile(unsigned type, void *ctx, void *p, void *x)
+{
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    int i;
+    (void)ctx;
+    if (type != SQLITE_TRACE_PROFILE || !prof_on || !sql)
+        return 0;
+    for (i = 0; i < n_prof && strncmp(prof[i].sql, sql, sizeof prof[i].sql - 1) != 0; i++)
+        ;
+    if (i == n_prof) {
+        if (n_prof == 64)
+            return 0;
+        snprintf(prof[n_prof++].sql, sizeof prof[0].sql, "%s", sql);
+    }
+    prof[i].n++;
+    prof[i].ns += (double)*(sqlite3_int64 *)x;
+    return 0;
+}
+#endif
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+typedef struct slow {
+    double cpu;
+    int64_t id;
+    size_t found;
+} slow;
+
+static int cmp_slow(const void *a, const void *b)
+{
+    double x = ((const slow *)a)->cpu, y = ((const slow *)b)->cpu;
+    return (x < y) - (x > y);
+}
+
+static void perf_ctl(const char *word)
+{
+    const char *fifo = getenv("BENCH_PERF_CTL");
+    FILE *fp;
+    if (!fifo || !(fp = fopen(fifo, "w")))
+        return;
+    fprintf(fp, "%s\n", word);
+    fclose(fp);
 }
 
 int main(int argc, char **argv)
@@ -49,7 +111,8 @@ int main(int argc, char **argv)
 #ifdef PATRON_BENCH_SQLITE
         char *msg = NULL, line[4096];
         FILE *fp = fopen(argv[1], "rb");
-        if (patron_db_open_sqlite(&db, NULL, &msg, sqlite_path, NULL) != PATRON_OK) {
+        patron_sqlite *store = NULL;
+        if (patron_db_open_sqlite(&db, &store, &msg, sqlite_path, NULL) != PATRON_OK) {
             fprintf(stderr, "bench_incremental: %s: %s\n", sqlite_path, msg ? msg : "cannot open");
             return 1;
         }
@@ -63,6 +126,10 @@ int main(int argc, char **argv)
         if (n <= 0)
             return 1;
         printf("customers in sqlite   %ld (rows of %s)\n", n, argv[1]);
+        if (getenv("BENCH_SQL_PRAGMA"))
+            sqlite3_exec(patron_sqlite_handle(store), getenv("BENCH_SQL_PRAGMA"), NULL, NULL, NULL);
+        if (getenv("BENCH_SQL_PROFILE"))
+            sqlite3_trace_v2(patron_sqlite_handle(store), SQLITE_TRACE_PROFILE, on_profile, NULL);
         refused = 0;
 #else
         fprintf(stderr, "bench_incremental: built without the SQLite store (use bench_incremental_sqlite)\n");
@@ -77,12 +144,24 @@ int main(int argc, char **argv)
             return 1;
         printf("customers loaded      %ld in %.2f s\n", n, perf_now() - t0);
     }
+    long passes = getenv("BENCH_PASSES") ? atol(getenv("BENCH_PASSES")) : 1;
+    long n_slow = getenv("BENCH_SLOW") ? atol(getenv("BENCH_SLOW")) : 0;
+    long per_pass = queries;
+    slow *sl;
+    if (passes < 1)
+        passes = 1;
+    queries = per_pass * passes;
     lat = malloc((size_t)queries * sizeof *lat);
     cpu = malloc((size_t)queries * sizeof *cpu);
-    if (!lat || !cpu)
+    sl = malloc((size_t)queries * sizeof *sl);
+    if (!lat || !cpu || !sl)
         return 1;
+    perf_ctl("enable");
+#ifdef PATRON_BENCH_SQLITE
+    prof_on = 1;
+#endif
     for (long q = 0; q < queries; q++) {
-        int64_t id = 1 + (int64_t)((double)q / (double)queries * (double)n);
+        int64_t id = 1 + (int64_t)((double)(q % per_pass) / (double)per_pass * (double)n);
         patron_customer *c;
         patron_matches *m;
         patron_status ls;
@@ -103,10 +182,41 @@ int main(int argc, char **argv)
         }
         lat[q] = (perf_now() - t0) * 1e6;
         cpu[q] = (thread_cpu() - c0) * 1e6;
+        sl[q].cpu = cpu[q];
+        sl[q].id = id;
+        sl[q].found = patron_matches_count(m);
         found += patron_matches_count(m);
         patron_matches_free(m);
         patron_customer_free(c);
     }
+    perf_ctl("disable");
+#ifdef PATRON_BENCH_SQLITE
+    prof_on = 0;
+    for (int i = 0; i < n_prof; i++)
+        printf("sql %8.2f per query %7.1f us each: %s\n", (double)prof[i].n / (double)queries,
+               prof[i].ns / 1e3 / (double)prof[i].n, prof[i].sql);
+#endif
+    if (passes > 1) {
+        double *best = malloc((size_t)per_pass * sizeof *best);
+        if (!best)
+            return 1;
+        for (long q = 0; q < per_pass; q++) {
+            best[q] = sl[q].cpu;
+            for (long p = 1; p < passes; p++)
+                if (sl[p * per_pass + q].cpu < best[q])
+                    best[q] = sl[p * per_pass + q].cpu;
+        }
+        qsort(best, (size_t)per_pass, sizeof *best, cmp_d);
+        printf("best of %ld passes     cpu p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
+               passes, best[per_pass / 2], best[per_pass * 9 / 10], best[per_pass * 99 / 100],
+               best[per_pass - 1]);
+        free(best);
+    }
+    qsort(sl, (size_t)queries, sizeof *sl, cmp_slow);
+    for (long k = 0; k < n_slow && k < queries; k++)
+        printf("slow query            customer %lld: %.0f us CPU, %zu candidates\n",
+               (long long)sl[k].id, sl[k].cpu, sl[k].found);
+    free(sl);
     qsort(lat, (size_t)queries, sizeof *lat, cmp_d);
     qsort(cpu, (size_t)queries, sizeof *cpu, cmp_d);
     printf("incremental match     %ld queries against %ld stored customers (%s store)\n", queries, n,

@@ -3,7 +3,8 @@
  * commit), inside them patron_db_create_many() on chunks of 2 000 records
  * (examples/patron/cmd_io.c: BATCH_ROWS, CHUNK_ROWS) — next to plain
  * prepared INSERTs into a file opened with the same pragmas (the store's:
- * WAL, synchronous=FULL, 8 KiB pages, its cache and checkpoint sizes), in
+ * WAL, synchronous=FULL, 8 KiB pages, its cache, spill and checkpoint
+ * sizes), in
  * transactions of the same number of customers:
  *
  *   (1) a bare customers + addresses table without any index, and
@@ -24,7 +25,7 @@
  * Prints wall and CPU time of each and the ratios.
  *
  *     bench_sqlite_import [--csv FILE] [--batch N] [--chunk N] [--cli PATRON]
- *                         [--only patron] [N] [DIR]
+ *                         [--cache-mb M] [--only patron] [N] [DIR]
  *
  * --csv reads customers from a CSV of ../shared/data/gen_customers.py, with
  * the command-line tool's reader (examples/patron/csv.c)
@@ -32,7 +33,12 @@
  * postal_code, city, country, email, phone); without it N customers are
  * generated.  N defaults to 100000 (all rows of the CSV).  --batch: rows per
  * transaction (10000); --chunk: records per patron_db_create_many() call
- * (2000; 0: one patron_db_create() per record).  --cli also times the
+ * (2000; 0: one patron_db_create() per record).  --cache-mb: page cache
+ * of every connection in MiB (the store's 128 by default), and its spill
+ * threshold 4 times that (the store's 512 MiB; with a smaller
+ * cache a smaller N shows what a larger file does: 125 000 customers with
+ * --cache-mb 16 --batch 1250 --chunk 250 write about as 1 000 000 with the
+ * defaults, an eighth of the bytes).  --cli also times the
  * command-line tool itself (`PATRON --db F import FILE`, with --csv; its CPU
  * time includes reading the CSV) against the same baseline.
  *
@@ -45,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +66,35 @@
  * import`. */
 static long BATCH = 10000;
 static long CHUNK = 2000;
+/* --cache-mb: the page cache of every connection (0: the store's own) */
+static long CACHE_MB = 0;
+
+/* PRAGMA cache_spill of the store's connection, read after it opened: the
+ * plain baseline runs with the same */
+static long SPILL_PAGES = -1;
+
+static long pragma_long(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void set_cache(sqlite3 *db)
+{
+    char sql[64];
+    if (CACHE_MB > 0) {
+        /* and the store's spill threshold scaled alike: 4 times the cache */
+        snprintf(sql, sizeof sql, "PRAGMA cache_size=-%ld", CACHE_MB * 1024);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+        snprintf(sql, sizeof sql, "PRAGMA cache_spill=%ld",
+                 (CACHE_MB * 4 * 1024 * 1024 / pragma_long(db, "PRAGMA page_size")) | 1);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
 
 /* One input customer; empty strings are unset. */
 enum { R_EXT, R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE, R_BIRTH,
@@ -264,6 +300,13 @@ static void cleanup(const char *path)
     unlink(p);
 }
 
+/* Size of the file at `path` in MB (0 if there is none). */
+static double file_mb(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (double)st.st_size / 1e6 : 0;
+}
+
 static int die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_sqlite_import: %s: %s\n", what, msg);
@@ -347,6 +390,8 @@ static int run_patron(const row *rows, long n, const char *path, cost *secs, lon
     cleanup(path);
     if (patron_db_open_sqlite(&db, &s, &msg, path, &bench_options) != PATRON_OK)
         return die("open", msg ? msg : "?");
+    set_cache(patron_sqlite_handle(s));
+    SPILL_PAGES = pragma_long(patron_sqlite_handle(s), "PRAGMA cache_spill");
     if (!(cs = calloc((size_t)chunk, sizeof *cs)))
         return die("records", "out of memory");
     cost_start(secs);
@@ -418,6 +463,12 @@ static int run_plain(const row *rows, long n, const char *path, cost *secs)
                            "INSERT INTO customer_addresses VALUES (?,0,?,?,?,?,?,'private')",
                            -1, &ai, NULL) != SQLITE_OK)
         return die("plain schema", sqlite3_errmsg(db));
+    set_cache(db);
+    if (SPILL_PAGES >= 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA cache_spill=%ld", SPILL_PAGES);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
     cost_start(secs);
     for (i = 0; i < n; i++) {
         static const int cslots[] = { R_SAL, R_FIRST, R_LAST, R_COMPANY, R_EMAIL, R_PHONE,
@@ -667,6 +718,7 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
     if (patron_sqlite_store_open(&ops, &ctx, &msg, path, &bench_options) != PATRON_OK)
         return die("same-schema open", msg ? msg : "?");
     db = patron_sqlite_handle(ctx);
+    set_cache(db);
     for (k = 0; k < T__N; k++)
         if (sqlite3_prepare_v2(db, t[k].insert_sql, -1, &ins[k], NULL) != SQLITE_OK)
             return die("same-schema prepare", sqlite3_errmsg(db));
@@ -847,6 +899,7 @@ int main(int argc, char **argv)
     char p_path[512], q_path[512], s_path[512], c_path[512];
     cost tp, tq, ts, tc = { 0, 0, 0 };
     long n = 100000, rejected = 0, n_keys = 0, i;
+    double p_mb, s_mb;
     int a, npos = 0;
     row *rows = NULL;
 
@@ -857,6 +910,8 @@ int main(int argc, char **argv)
             BATCH = atol(argv[++a]);
         else if (strcmp(argv[a], "--chunk") == 0 && a + 1 < argc && atol(argv[a + 1]) >= 0)
             CHUNK = atol(argv[++a]);
+        else if (strcmp(argv[a], "--cache-mb") == 0 && a + 1 < argc && atol(argv[a + 1]) >= 0)
+            CACHE_MB = atol(argv[++a]);
         else if (strcmp(argv[a], "--cli") == 0 && a + 1 < argc)
             cli = argv[++a];
         else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
@@ -900,6 +955,8 @@ int main(int argc, char **argv)
         return 1;
     if (cli && run_cli(cli, csv, c_path, &tc))
         return 1;
+    p_mb = file_mb(p_path);
+    s_mb = file_mb(s_path);
     cleanup(p_path);
     cleanup(q_path);
     cleanup(s_path);
@@ -914,6 +971,10 @@ int main(int argc, char **argv)
            CHUNK > 0 ? "patron_db_create_many() on chunks of" : "patron_db_create() per record",
            CHUNK > 0 ? CHUNK : 1);
     printf("key rows: %ld (%.1f per customer)\n", n_keys, (double)n_keys / (double)(n - rejected));
+    printf("file size: patron %.0f MB, equivalent table %.0f MB; cache_spill %ld pages\n", p_mb,
+           s_mb, SPILL_PAGES);
+    if (CACHE_MB > 0)
+        printf("page cache: %ld MiB per connection (--cache-mb)\n", CACHE_MB);
     line("plain INSERTs, bare table (no indexes):", &tq, n);
     line("plain INSERTs, equivalent table (patron's schema, the same rows and key rows):", &ts,
          n - rejected);

@@ -1337,6 +1337,86 @@ static void test_gathered_keys(void **state)
     patron_customer_free(c);
 }
 
+/* A host transaction of several calls, as `patron import` makes: each call
+ * writes its gathered keys at its end, sorted, and every other call in
+ * descending order (the pages the call before wrote last are then still in
+ * the cache); the keys, counts and lookups are the same either way.  The
+ * connection keeps up to PSQ_SPILL_BYTES of changed pages in memory before
+ * spilling them to the WAL ahead of the commit. */
+static void test_flush_order_alternates(void **state)
+{
+    fixture *f = *state;
+    patron_store_ops ops;
+    void *ctx = NULL;
+    patron_customer *c = new_customer("Anna", "Alt");
+    uint64_t n = 0;
+    int call, i;
+    long long page;
+    sqlite3 *h;
+
+    open_store(f->path, &ops, &ctx);
+    h = patron_sqlite_handle(ctx);
+    page = raw_int(h, "PRAGMA page_size");
+    assert_true(page >= 512);
+    /* (an odd number of pages: a multiple of 256 would turn spilling off) */
+    assert_int_equal(raw_int(h, "PRAGMA cache_spill"), (PSQ_SPILL_BYTES / page) | 1);
+    assert_int_equal(raw_int(h, "PRAGMA cache_size"), -131072);
+
+    /* the order in which the blocking keys reach the table */
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TEMP TABLE key_log (seq INTEGER PRIMARY KEY, call INTEGER, "
+                                  "kind INTEGER, value, customer_id INTEGER);"
+                                  "CREATE TEMP TABLE cur (call INTEGER); INSERT INTO cur VALUES (0);"
+                                  "CREATE TEMP TRIGGER key_log_t AFTER INSERT ON main.patron_customer_keys "
+                                  "WHEN NEW.kind >= 100 BEGIN INSERT INTO key_log(call, kind, value, "
+                                  "customer_id) SELECT call, NEW.kind, NEW.value, NEW.customer_id "
+                                  "FROM cur; END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(patron_sqlite_begin(ctx), PATRON_OK);
+    for (call = 0; call < 4; call++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "UPDATE temp.cur SET call = %d", call);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(ops.begin(ctx), 0);
+        for (i = 0; i < 150; i++) {
+            char v[32], w[32];
+            /* shared with other calls (counted and not), twice in one
+             * record, and one of its own */
+            patron_key k[] = { { 123, "all" }, { 100, v }, { 100, v }, { 110, w }, { 121, "x" } };
+            snprintf(v, sizeof v, "v%d", i % 40);
+            snprintf(w, sizeof w, "w%d-%d", call, i);
+            insert_numbered(&ops, ctx, c, k, 5);
+        }
+        assert_int_equal(ops.commit(ctx), 0);
+    }
+    assert_int_equal(patron_sqlite_commit(ctx), PATRON_OK);
+
+    /* each call's rows in one direction, the next call's in the other */
+    for (call = 0; call < 4; call++) {
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM temp.key_log a JOIN temp.key_log b ON b.seq = a.seq + 1 "
+                 "WHERE a.call = %d AND b.call = %d AND (b.kind, b.value, b.customer_id) %s "
+                 "(a.kind, a.value, a.customer_id)",
+                 call, call, call % 2 ? ">" : "<");
+        assert_int_equal(raw_int(h, sql), 0);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM temp.key_log WHERE call = %d", call);
+        assert_int_equal(raw_int(h, sql), 150 * 4);
+    }
+    assert_int_equal(raw_int(h, "SELECT count(*) FROM patron_customer_keys WHERE kind >= 100"),
+                     4 * 150 * 4);
+    assert_int_equal(key_count_row(h, 123, "all"), 600);
+    assert_int_equal(key_count_row(h, 121, "x"), 600);
+    assert_int_equal(ops.count(ctx, 100, "v7", &n), 0);
+    assert_int_equal(n, 4 * 4);
+    assert_int_equal(count_lookup(&ops, ctx, 100, "v39"), 4 * 3);
+    assert_int_equal(count_lookup(&ops, ctx, 110, "w3-149"), 1);
+    assert_counts_exact(h);
+    ops.destroy(ctx);
+    patron_customer_free(c);
+}
+
 /* ---- list filters ------------------------------------------------------ */
 
 static void test_scan_filters_and_paging(void **state)
@@ -2201,6 +2281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta_get_put_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gathered_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_order_alternates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_groups_through_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_hashed_and_updated_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shop_database_untouched, setup, teardown),

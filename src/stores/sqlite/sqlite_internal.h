@@ -116,6 +116,10 @@ typedef struct psq_pkey {
     int kind;
 } psq_pkey;
 
+/* Changed pages a transaction keeps in memory before SQLite writes some to
+ * the WAL ahead of the commit (PRAGMA cache_spill; store.c). */
+#define PSQ_SPILL_BYTES (512L * 1024 * 1024)
+
 /* Rows per statement when pending keys and counts are written. */
 #define PSQ_FLUSH_ROWS 64
 
@@ -148,6 +152,7 @@ struct patron_sqlite {
     size_t n_pend, cap_pend;
     int ctr_have, ctr_dirty;
     int64_t ctr_value;
+    int flush_down; /* the next psq_flush writes its rows in descending order */
     sqlite3_stmt *st[ST__COUNT];
     char *sql[ST__COUNT]; /* every statement's SQL, with the table prefix */
     char prefix[PATRON_SQLITE_PREFIX_MAX + 1];
