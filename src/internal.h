@@ -131,6 +131,13 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
 int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
                                const struct patron__match_config *cfg);
 
+/* ... of a customer given as values (f: PATRON_F__END of them, a: the
+ * PATRON_A__END of its one address or NULL; NULL: unset), as
+ * patron__cust_match_rec_cfg() of a customer holding them. */
+int patron__values_match_rec(patron__match_rec *out, const char *const *f, const char *const *a,
+                             const char *const *prop_k, const char *const *prop_v, size_t n_props,
+                             const struct patron__match_config *cfg);
+
 #define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
 
 /* A record's index keys (and, when wanted, its match form): computed once
