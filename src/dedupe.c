@@ -2431,6 +2431,17 @@ static patron_status row_fail(patron_batch_row *row, size_t refused, patron_stat
     return st;
 }
 
+/* A value's check failed: PATRON_E_RANGE is a length that is not the
+ * value's (the check wrote no message). */
+static patron_status row_refused(patron_batch_row *row, size_t at, patron_status st)
+{
+    if (st == PATRON_E_RANGE)
+        return row_fail(row, at, PATRON_E_INVALID,
+                        "value %zu of the row is not a string of the length given (a NUL byte inside?)", at);
+    row->refused = at;
+    return st;
+}
+
 /* Read and check the row into v, as the setters and patron_db_create
  * would (customer.c: patron_customer_set, patron_customer_address_set,
  * patron_customer_tag_add, patron_customer_prop_set, then the whole-record
@@ -2452,9 +2463,10 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
         const char *val = x->value ? x->value : "", *canon = NULL;
         const patron__field_info *fi;
         size_t at = i + 1;
-        if ((!x->value && x->len) || (x->value && (memchr(val, '\0', x->len) || val[x->len] != '\0')))
-            return row_fail(row, at, PATRON_E_INVALID,
-                            "value %zu of the row is not a string of the length given (a NUL byte inside?)", at);
+        if (!x->value && x->len)
+            return row_fail(row, at, PATRON_E_INVALID, "value %zu of the row is NULL with a length", at);
+        if (!x->len && val[0]) /* (a value of a length is checked with it) */
+            return row_refused(row, at, PATRON_E_RANGE);
         if (x->field > 0 && x->field < PATRON_F__END) {
             fi = patron__field(x->field);
             if (fi->kind == PK_SYSTEM)
@@ -2464,11 +2476,9 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
                 char *cb = fi->kind == PK_EMAIL ? v->email : fi->kind == PK_LANG ? v->lang : tmp;
                 size_t cbsz = fi->kind == PK_EMAIL ? sizeof v->email : fi->kind == PK_LANG ? sizeof v->lang
                                                                                             : sizeof tmp;
-                if ((st = patron__check_value(fi->name, fi, val, row->errmsg, sizeof row->errmsg, &canon, cb,
-                                              cbsz)) != 0) {
-                    row->refused = at;
-                    return st;
-                }
+                if ((st = patron__check_value_len(fi->name, fi, val, x->len, row->errmsg, sizeof row->errmsg,
+                                                  &canon, cb, cbsz)) != 0)
+                    return row_refused(row, at, st);
                 /* (only emails and languages get a canonical form in the
                  * buffer; the others' are static strings) */
                 v->f[x->field] = canon ? canon : val;
@@ -2488,12 +2498,14 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             if (x->len) {
                 char *cb = fi->kind == PK_COUNTRY ? v->country : tmp;
                 size_t cbsz = fi->kind == PK_COUNTRY ? sizeof v->country : sizeof tmp;
-                if (patron__check_value(fi->name, fi, val, row->errmsg, sizeof row->errmsg, &canon, cb, cbsz)) {
+                if ((st = patron__check_value_len(fi->name, fi, val, x->len, row->errmsg, sizeof row->errmsg,
+                                                  &canon, cb, cbsz)) != 0) {
                     /* the message names it "address 1 ..." (check_addr_value) */
-                    snprintf(name, sizeof name, "address %zu %s", (size_t)1, fi->name);
-                    st = patron__check_value(name, fi, val, row->errmsg, sizeof row->errmsg, &canon, cb, cbsz);
-                    row->refused = at;
-                    return st;
+                    if (st != PATRON_E_RANGE) {
+                        snprintf(name, sizeof name, "address %zu %s", (size_t)1, fi->name);
+                        st = patron__check_value(name, fi, val, row->errmsg, sizeof row->errmsg, &canon, cb, cbsz);
+                    }
+                    return row_refused(row, at, st);
                 }
                 v->a[af] = canon ? canon : val;
             } else {
@@ -2503,11 +2515,9 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             size_t k;
             if (!x->len)
                 return row_fail(row, at, PATRON_E_INVALID, "a tag must not be empty");
-            if ((st = patron__check_value("tag", &tag_info, val, row->errmsg, sizeof row->errmsg, &canon, tmp,
-                                          4)) != 0) {
-                row->refused = at;
-                return st;
-            }
+            if ((st = patron__check_value_len("tag", &tag_info, val, x->len, row->errmsg, sizeof row->errmsg,
+                                              &canon, tmp, 4)) != 0)
+                return row_refused(row, at, st);
             for (k = 0; k < v->n_tags && strcmp(v->tags[k], val) != 0; k++)
                 ;
             if (k < v->n_tags)
@@ -2539,11 +2549,9 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
                 }
                 continue;
             }
-            if ((st = patron__check_value(key, &val_info, val, row->errmsg, sizeof row->errmsg, &canon, tmp,
-                                          4)) != 0) {
-                row->refused = at;
-                return st;
-            }
+            if ((st = patron__check_value_len(key, &val_info, val, x->len, row->errmsg, sizeof row->errmsg,
+                                              &canon, tmp, 4)) != 0)
+                return row_refused(row, at, st);
             if (k < v->n_props) {
                 v->pv[k] = val;
                 continue;

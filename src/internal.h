@@ -118,6 +118,12 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
                                   char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                   size_t canon_bufsz);
 
+/* ... of a value that must be `len` bytes long (a NUL inside, or none
+ * at v[len]: PATRON_E_RANGE, before every other check, no message). */
+patron_status patron__check_value_len(const char *name, const patron__field_info *fi, const char *v, size_t len,
+                                      char *msg, size_t msgsz, const char **canon, char *canon_buf,
+                                      size_t canon_bufsz);
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);

@@ -896,6 +896,13 @@ static void test_rows_refused(void **state)
         v[1].len = 2; /* "ab": taken */
         assert_int_equal(patron_batch_check_row(b, &r), PATRON_OK);
         assert_string_equal(r.errmsg, "");
+        v[1].len = 0; /* "ab" said to be empty */
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_int_equal(r.refused, 2);
+        v[1].value = "abc"; /* longer than said */
+        v[1].len = 2;
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_non_null(strstr(r.errmsg, "length"));
         v[1].value = NULL; /* NULL with a length */
         v[1].len = 3;
         assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
