@@ -2592,7 +2592,7 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
 
 patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *row)
 {
-    rowview *v;
+    rowview v; /* (about 1 KiB: on the stack, as the checks' buffers are) */
     patron_status st;
     if (!b || !row)
         return PATRON_E_INVALID;
@@ -2600,15 +2600,9 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
         return PATRON_E_ABI;
     row->id = 0;
     row->number[0] = '\0';
-    if (!(v = patron__malloc(sizeof *v))) {
-        row->refused = 0;
-        snprintf(row->errmsg, sizeof row->errmsg, "out of memory");
-        return row->status = PATRON_E_NOMEM;
-    }
-    rowview_init(v);
-    st = row_read(v, row);
-    rowview_free(v);
-    patron__free(v);
+    rowview_init(&v);
+    st = row_read(&v, row);
+    rowview_free(&v);
     return row->status = st;
 }
 

@@ -1186,7 +1186,11 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
                     break;
                 }
             }
-            if (col->id == PATRON_A_COUNTRY) {
+            if (col->id == PATRON_A_COUNTRY &&
+                !(v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' && !v[2] && strcmp(v, "FL") != 0 &&
+                  strcmp(v, "UK") != 0)) {
+                /* (an upper-case code, the common case, is what country_code
+                 * would give back: only "FL" and "UK" are names it maps) */
                 const char *code = country_code(v); /* Deutschland */
                 if (code)
                     v = code;
