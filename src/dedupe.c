@@ -2743,7 +2743,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
 patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
 {
     patron_status st;
-    size_t stride;
+    size_t stride, done = 0;
     if (!b)
         return PATRON_E_INVALID;
     if (!rows && n)
@@ -2760,25 +2760,24 @@ patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, siz
         if (((patron_batch_row *)(void *)((char *)rows + i * stride))->version != rows[0].version)
             return batch_error(b, PATRON_E_ABI, "row %zu has another version than the first", i + 1);
     /* the ones added singly before come first */
-    if ((st = batch_flush(b)) != 0)
-        return st;
-    if (!b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
+    st = batch_flush(b);
+    if (!st && !b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
         b->broken = true;
-        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
     }
-    for (size_t at = 0; at < n; at += CHUNK) {
+    for (size_t at = 0; at < n && !st; at += CHUNK) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
-        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k)) != 0) {
-            for (size_t i = at + k; i < n; i++) {
-                patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
-                row->id = 0;
-                row->number[0] = '\0';
-                row->status = row_fail(row, 0, st, "%s", b->errmsg);
-            }
-            return st;
-        }
+        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k)) != 0)
+            done = at + k;
     }
-    return batch_ok(b);
+    /* the rows not decided: the batch's failure */
+    for (size_t i = done; st && i < n; i++) {
+        patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
+        row->id = 0;
+        row->number[0] = '\0';
+        row->status = row_fail(row, 0, st, "%s", b->errmsg);
+    }
+    return st ? st : batch_ok(b);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)
