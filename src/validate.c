@@ -143,8 +143,26 @@ static patron_status check_value(const char *name, const patron__field_info *fi,
     {
         const unsigned char *p = (const unsigned char *)v;
         unsigned odd = 0;
+        size_t i = 0;
+        uint64_t acc = 0;
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
         n = want != SIZE_MAX ? want : strlen(v);
-        for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time: a byte below 0x20 (a NUL too) or 0x7F
+         * shows in lo or del, exactly (no borrow without such a byte) */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w, x, lo, del;
+            memcpy(&w, p + i, 8);
+            x = w ^ (ones * 0x7F);
+            lo = (w - ones * 0x20) & ~w & highs;
+            del = (x - ones) & ~x & highs;
+            acc |= w;
+            if (lo | del) {
+                odd = 1;
+                break;
+            }
+        }
+        high = (acc & highs) ? 0x80 : 0;
+        for (; !odd && i < n; i++) {
             unsigned char c = p[i];
             high |= c;
             if (c < 0x20 || c == 0x7F) { /* (a NUL too: never read past it) */

@@ -98,9 +98,10 @@ PATRON_API patron_status patron_batch_add_many(patron_batch *b, patron_customer 
 
 /**
  * One value of a row: what a setter of a patron_customer would be given.
- * `value` is NUL-terminated and `len` is its length in bytes (a value
- * whose length is not `len`, as one with a NUL inside, is refused); NULL
- * with `len` 0 is the empty value.  Borrowed: the batch keeps no
+ * `value` points at `len` bytes followed by a NUL, and `len` is its
+ * length (a value whose length is not `len`, as one with a NUL inside, is
+ * refused; the bytes are read up to `len` to find it); NULL with `len` 0
+ * is the empty value.  Borrowed: the batch keeps no
  * reference after the call.
  */
 typedef struct patron_batch_value {
