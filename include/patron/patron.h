@@ -977,7 +977,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * names, at most 14 (a household shares them).  Another house number on a
  * street that agrees is another building: -5.0 instead of the number
  * level's -3.95 (numbers a lost or added digit apart, 71 / 1, keep -3.95;
- * one typo of the same length, 48 / 84, is `partial`).  A birth date
+ * one typo of the same length, 48 / 84, is `partial`).  Two mailboxes one
+ * character apart are `similar` (a typo); where each is built from nothing
+ * but its own record's name (gerhard.stein-krueger@ /
+ * gerhardstein-krueger@) they weigh 0: the name written two ways, as
+ * namesakes write it.  A birth date
  * whose year alone agrees is `similar` and weighs 0: a day entered wrongly
  * or two people of one age (it is no agreeing birth date for the
  * household rule).  Registered at work: when

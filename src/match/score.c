@@ -1542,6 +1542,15 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
          * explanation keeps the level's weight beside it) */
         r->field[PATRON__MF_EMAIL].weight = cfg->role_mailbox_max;
     }
+    if (le == PATRON__ML_SIMILAR && r->field[PATRON__MF_EMAIL].weight > 0 &&
+        name_built_mailbox(a->email, a->first, a->last) && name_built_mailbox(b->email, b->first, b->last)) {
+        /* Two mailboxes one character apart, each built from nothing but
+         * its own record's name (gerhard.stein-krueger@ /
+         * gerhardstein-krueger@): the name written into a mailbox two ways,
+         * as two namesakes write it, as often as a typo of one mailbox.
+         * The likeness is the names' again, counted there: no evidence. */
+        r->field[PATRON__MF_EMAIL].weight = 0;
+    }
     set(r, cfg, PATRON__MF_PHONE, cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), a->phone, b->phone);
     apply_tf(r, cfg, tf, a, PATRON__MF_PHONE, -1, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]);
     set(r, cfg, PATRON__MF_BIRTH, cmp_birth(a->birth, b->birth), r->birth_a, r->birth_b);

@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -336,6 +337,51 @@ static void test_blocking_keys(void **state)
     patron__match_rec_free(&a);
 }
 
+/* Two mailboxes one character apart are `similar` (a typo of one mailbox);
+ * where each is built from nothing but its own record's name, the two are
+ * the name written into a mailbox two ways (as namesakes write it) and add
+ * nothing beside the names. */
+static void test_name_built_mailboxes(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    double similar;
+    /* a rare double name twice in one city at two streets, no phone */
+    struct person a = {"Gerhard", "Stein-Kr\xc3\xbcger", "B\xc3\xbcrgermeister-Smidt-Stra\xc3\x9f" "e 40", "23552",
+                       "L\xc3\xbc" "beck", "gerhard.stein-krueger@gmx.de", NULL, NULL, NULL};
+    struct person b = a;
+    (void)state;
+    patron__match_config_default(&cfg);
+    similar = cfg.weight[PATRON__MF_EMAIL][PATRON__ML_SIMILAR];
+    assert_true(similar > 1.0);
+    b.street = "Kantstra\xc3\x9f" "e 59";
+    b.email = "gerhardstein-krueger@gmx.de";
+    assert_int_not_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_EMAIL].level, PATRON__ML_SIMILAR);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == 0.0);
+    /* the name and nothing else in common: a person looks */
+    assert_int_equal(r.decision, PATRON__MATCH_REVIEW);
+    /* a typo of one mailbox (its letters are no longer the name) keeps the
+     * level's weight */
+    b.email = "gerhard.stein-krueer@gmx.de";
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_EMAIL].level, PATRON__ML_SIMILAR);
+    assert_true(fabs(r.field[PATRON__MF_EMAIL].weight - similar) < 1e-9);
+    /* ... and so does a mailbox with more than the name in it */
+    a.email = "gerhard.stein-krueger.61@gmx.de";
+    b.email = "gerhard.stein-krueger61@gmx.de";
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_EMAIL].level, PATRON__ML_SIMILAR);
+    assert_true(fabs(r.field[PATRON__MF_EMAIL].weight - similar) < 1e-9);
+    /* one person at one address with the mailbox written two ways is still
+     * a MERGE: name and address say it */
+    b = a;
+    a.email = "gerhard.stein-krueger@gmx.de";
+    b.email = "gerhardstein-krueger@gmx.de";
+    b.phone = NULL;
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_not_same_person),    cmocka_unit_test(test_birth_dates),
         cmocka_unit_test(test_explanation_and_config), cmocka_unit_test(test_several_addresses),
         cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
+        cmocka_unit_test(test_name_built_mailboxes),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
