@@ -1837,6 +1837,9 @@ struct patron_batch {
     uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
     uint8_t given[CHUNK]; /* GIVEN_* of the customer (told by the thread that read it) */
     patron__match_rec *trec;
+    /* patron_batch_add_rows: per row of a part, its values create keeps
+     * unique (borrowed from the row; NULL: none) */
+    const char *rext[CHUNK], *rsrc[CHUNK], *rlogin[CHUNK], *rnum[CHUNK];
     uniq u;
     char prefix[17];
     unsigned width;
@@ -1963,11 +1966,6 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
     out[p] = '\0';
 }
 
-/* The checks of patron_db_create after the values (w: the checked copy of
- * c, canonical forms kept): external reference and login name unique, then
- * the customer number claimed or given; on success c gets its id (and the
- * number given) and *id_out the id.  Refusals leave b->errmsg and change
- * nothing; PATRON_E_NOMEM spends the batch. */
 /* Whether num is one the counter gave: the prefix, then the digits of a
  * k <= counter as format_number writes them.  (Given numbers are kept in
  * the table; the counter's are not — they are all the numbers up to it
@@ -1993,9 +1991,9 @@ static bool was_generated(const patron_batch *b, const char *num)
 /* The external reference's key as the store's index has it (source, 0x1F,
  * id) in buf (cap bytes) or, when longer, in *heap; NULL when there is
  * none or out of memory (*oom). */
-static const char *ext_key(const patron_customer *w, char *buf, size_t cap, char **heap, size_t *len, bool *oom)
+static const char *ext_key_of(const char *ext, const char *src, char *buf, size_t cap, char **heap, size_t *len,
+                              bool *oom)
 {
-    const char *ext = w->f[PATRON_F_EXTERNAL_ID], *src = w->f[PATRON_F_EXTERNAL_SOURCE];
     size_t sn, in;
     char *k = buf;
     *heap = NULL;
@@ -2019,20 +2017,36 @@ static const char *ext_key(const patron_customer *w, char *buf, size_t cap, char
     return k;
 }
 
-/* h_ext, h_login: their hashes when known (0: compute here). */
-static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, uint64_t h_ext,
-                                 uint64_t h_login, int64_t *id_out)
+static const char *ext_key(const patron_customer *w, char *buf, size_t cap, char **heap, size_t *len, bool *oom)
+{
+    return ext_key_of(w->f[PATRON_F_EXTERNAL_ID], w->f[PATRON_F_EXTERNAL_SOURCE], buf, cap, heap, len, oom);
+}
+
+/* The values create keeps unique, of one customer (checked, canonical;
+ * NULL: none) and their hashes when known (0: computed here). */
+typedef struct claim_in {
+    const char *ext, *src, *login, *num;
+    uint64_t h_ext, h_login;
+} claim_in;
+
+/* The checks of patron_db_create after the values: external reference
+ * and login name unique, then the customer number claimed or given (into
+ * gen, 64 bytes, when made; *num_out points at the number either way); on
+ * success *id_out gets the id.  Refusals leave b->errmsg and change
+ * nothing; PATRON_E_NOMEM spends the batch. */
+static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[64], int64_t *id_out,
+                                  const char **num_out)
 {
     patron_status st;
     const char *num, *login, *ext, *extkey;
-    char *heap, kbuf[320], gen[64];
+    char *heap, kbuf[320];
     size_t extlen = 0;
-    uint64_t counter, h_num;
+    uint64_t counter, h_num, h_ext = in->h_ext, h_login = in->h_login;
     uslot *s;
     int64_t id;
     bool oom;
-    ext = w->f[PATRON_F_EXTERNAL_ID];
-    extkey = ext_key(w, kbuf, sizeof kbuf, &heap, &extlen, &oom);
+    ext = in->ext;
+    extkey = ext_key_of(ext, in->src, kbuf, sizeof kbuf, &heap, &extlen, &oom);
     if (oom) {
         b->broken = true;
         return batch_error(b, PATRON_E_NOMEM, "out of memory");
@@ -2046,7 +2060,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
             goto out;
         }
     }
-    login = w->f[PATRON_F_LOGIN_USER];
+    login = in->login;
     if (login) {
         if (!h_login)
             h_login = uniq_hash(PATRON_KEY_LOGIN, login, strlen(login));
@@ -2057,7 +2071,7 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
         }
     }
     counter = b->counter;
-    num = w->f[PATRON_F_NUMBER];
+    num = in->num;
     if (num) {
         h_num = uniq_hash(PATRON_KEY_NUMBER, num, strlen(num));
         if (uniq_find(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num) || was_generated(b, num)) {
@@ -2080,14 +2094,10 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
         num = gen;
     }
     id = b->next_id;
-    if (patron__cust_put_i64(c, PATRON_F_ID, id) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen)) ||
-        (num != gen && !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id)) ||
+    if ((num != gen && !uniq_put(&b->u, PATRON_KEY_NUMBER, num, strlen(num), h_num, id)) ||
         (ext && !uniq_put(&b->u, PATRON_KEY_EXTERNAL, extkey, extlen, h_ext, id)) ||
         (login && !uniq_put(&b->u, PATRON_KEY_LOGIN, login, strlen(login), h_login, id))) {
         /* the table may hold some of its values now: the batch is spent */
-        patron__cust_put(c, PATRON_F_ID, NULL);
-        if (num == gen)
-            patron__cust_put(c, PATRON_F_NUMBER, NULL);
         b->broken = true;
         st = batch_error(b, PATRON_E_NOMEM, "out of memory");
         goto out;
@@ -2095,10 +2105,37 @@ static patron_status batch_claim(patron_batch *b, patron_customer *c, const patr
     b->counter = counter;
     b->next_id++;
     *id_out = id;
+    *num_out = num;
     st = PATRON_OK;
 out:
     patron__free(heap);
     return st;
+}
+
+/* claim_values for customer c (w: its checked copy, canonical forms
+ * kept): on success c gets its id (and the number given). */
+static patron_status batch_claim(patron_batch *b, patron_customer *c, const patron_customer *w, uint64_t h_ext,
+                                 uint64_t h_login, int64_t *id_out)
+{
+    claim_in in = { w->f[PATRON_F_EXTERNAL_ID], w->f[PATRON_F_EXTERNAL_SOURCE], w->f[PATRON_F_LOGIN_USER],
+                    w->f[PATRON_F_NUMBER], h_ext, h_login };
+    char gen[64];
+    const char *num = NULL;
+    uint64_t counter = b->counter;
+    int64_t next_id = b->next_id;
+    patron_status st = claim_values(b, &in, gen, id_out, &num);
+    if (st)
+        return st;
+    if (patron__cust_put_i64(c, PATRON_F_ID, *id_out) || (num == gen && patron__cust_put(c, PATRON_F_NUMBER, gen))) {
+        /* the table holds its values now: the batch is spent (not
+         * counted: c did not get them) */
+        patron__cust_put(c, PATRON_F_ID, NULL);
+        b->counter = counter;
+        b->next_id = next_id;
+        b->broken = true;
+        return batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    return PATRON_OK;
 }
 
 patron_status patron_batch_add(patron_batch *b, patron_customer *c)
@@ -2325,6 +2362,431 @@ patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, 
         }
     }
     return batch_ok(b);
+}
+
+/* ---- rows: values checked and normalised where they lie ---------------- */
+
+/* A row read as the customer it stands for: its values (borrowed from the
+ * row, or the canonical forms here; NULL: unset), its properties and
+ * tags. */
+#define ROW_SMALL 16
+typedef struct rowview {
+    const char *f[PATRON_F__END];
+    const char *a[PATRON_A__END];
+    bool has_addr;
+    /* canonical forms the checks write (the only kinds that write one) */
+    char email[256], lang[32], country[4];
+    const char **pk, **pv, **tags;
+    size_t n_props, cap_props, n_tags, cap_tags;
+    const char *pk_small[ROW_SMALL], *pv_small[ROW_SMALL], *tags_small[ROW_SMALL];
+} rowview;
+
+static void rowview_init(rowview *v)
+{
+    memset(v->f, 0, sizeof v->f);
+    memset(v->a, 0, sizeof v->a);
+    v->has_addr = false;
+    v->pk = v->pk_small;
+    v->pv = v->pv_small;
+    v->tags = v->tags_small;
+    v->n_props = v->n_tags = 0;
+    v->cap_props = v->cap_tags = ROW_SMALL;
+}
+
+static void rowview_free(rowview *v)
+{
+    if (v->pk != v->pk_small)
+        patron__free(v->pk);
+    if (v->pv != v->pv_small)
+        patron__free(v->pv);
+    if (v->tags != v->tags_small)
+        patron__free(v->tags);
+    v->pk = v->pv = v->tags = NULL;
+}
+
+/* Room for one more entry in *arr (small: its inline array). */
+static bool row_grow(const char ***arr, const char **small, size_t n, size_t *cap)
+{
+    const char **na;
+    if (n < *cap)
+        return true;
+    if (*arr == small) {
+        if (!(na = patron__malloc(2 * *cap * sizeof *na)))
+            return false;
+        memcpy(na, small, n * sizeof *na);
+    } else if (!(na = patron__realloc((void *)*arr, 2 * *cap * sizeof *na))) {
+        return false;
+    }
+    *arr = na;
+    *cap *= 2;
+    return true;
+}
+
+static size_t row_size(unsigned version)
+{
+    return version == 1 ? sizeof(patron_batch_row) : 0;
+}
+
+/* The message of a refusal into the row. */
+static patron_status row_fail(patron_batch_row *row, size_t refused, patron_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static patron_status row_fail(patron_batch_row *row, size_t refused, patron_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(row->errmsg, sizeof row->errmsg, fmt, ap);
+    va_end(ap);
+    row->refused = refused;
+    return st;
+}
+
+/* A value's check failed: PATRON_E_RANGE is a length that is not the
+ * value's (the check wrote no message). */
+static patron_status row_refused(patron_batch_row *row, size_t at, patron_status st)
+{
+    if (st == PATRON_E_RANGE)
+        return row_fail(row, at, PATRON_E_INVALID,
+                        "value %zu of the row is not a string of the length given (a NUL byte inside?)", at);
+    row->refused = at;
+    return st;
+}
+
+/* Read and check the row into v, as the setters and patron_db_create
+ * would (customer.c: patron_customer_set, patron_customer_address_set,
+ * patron_customer_tag_add, patron_customer_prop_set, then the whole-record
+ * checks of patron__cust_validate).  On a refusal the row has its
+ * message and the value refused; PATRON_E_NOMEM likewise. */
+static patron_status row_read(rowview *v, patron_batch_row *row)
+{
+    static const patron__field_info tag_info = { "tag", PK_TEXT, 100 };
+    static const patron__field_info val_info = { "property value", PK_MULTILINE, 4000 };
+    char tmp[256], name[64];
+    patron_status st;
+    row->refused = 0;
+    row->errmsg[0] = '\0';
+    if (!row->values && row->n_values)
+        return row_fail(row, 0, PATRON_E_INVALID, "the row has %zu values but no array of them (NULL)",
+                        row->n_values);
+    for (size_t i = 0; i < row->n_values; i++) {
+        const patron_batch_value *x = &row->values[i];
+        const char *val = x->value ? x->value : "", *canon = NULL;
+        const patron__field_info *fi;
+        size_t at = i + 1;
+        if (!x->value && x->len)
+            return row_fail(row, at, PATRON_E_INVALID, "value %zu of the row is NULL with a length", at);
+        if (!x->len && val[0]) /* (a value of a length is checked with it) */
+            return row_refused(row, at, PATRON_E_RANGE);
+        if (x->field > 0 && x->field < PATRON_F__END) {
+            fi = patron__field(x->field);
+            if (fi->kind == PK_SYSTEM)
+                return row_fail(row, at, PATRON_E_INVALID, "%s is maintained by the library and cannot be set",
+                                fi->name);
+            if (x->len) {
+                char *cb = fi->kind == PK_EMAIL ? v->email : fi->kind == PK_LANG ? v->lang : tmp;
+                size_t cbsz = fi->kind == PK_EMAIL ? sizeof v->email : fi->kind == PK_LANG ? sizeof v->lang
+                                                                                            : sizeof tmp;
+                if ((st = patron__check_value_len(fi->name, fi, val, x->len, row->errmsg, sizeof row->errmsg,
+                                                  &canon, cb, cbsz)) != 0)
+                    return row_refused(row, at, st);
+                /* (only emails and languages get a canonical form in the
+                 * buffer; the others' are static strings) */
+                v->f[x->field] = canon ? canon : val;
+            } else {
+                v->f[x->field] = NULL;
+            }
+        } else if (x->field > PATRON_BATCH_ADDRESS && x->field < PATRON_BATCH_ADDRESS + PATRON_A__END) {
+            int af = x->field - PATRON_BATCH_ADDRESS;
+            fi = patron__address_field(af);
+            if (!fi)
+                return row_fail(row, at, PATRON_E_INVALID, "unknown address field id %d", af);
+            if (!v->has_addr) { /* patron_customer_address_add */
+                v->has_addr = true;
+                v->a[PATRON_A_COUNTRY] = "DE";
+                v->a[PATRON_A_BILLING] = "private";
+            }
+            if (x->len) {
+                char *cb = fi->kind == PK_COUNTRY ? v->country : tmp;
+                size_t cbsz = fi->kind == PK_COUNTRY ? sizeof v->country : sizeof tmp;
+                if ((st = patron__check_value_len(fi->name, fi, val, x->len, row->errmsg, sizeof row->errmsg,
+                                                  &canon, cb, cbsz)) != 0) {
+                    /* the message names it "address 1 ..." (check_addr_value) */
+                    if (st != PATRON_E_RANGE) {
+                        snprintf(name, sizeof name, "address %zu %s", (size_t)1, fi->name);
+                        st = patron__check_value(name, fi, val, row->errmsg, sizeof row->errmsg, &canon, cb, cbsz);
+                    }
+                    return row_refused(row, at, st);
+                }
+                v->a[af] = canon ? canon : val;
+            } else {
+                v->a[af] = NULL;
+            }
+        } else if (x->field == PATRON_BATCH_TAG) {
+            size_t k;
+            if (!x->len)
+                return row_fail(row, at, PATRON_E_INVALID, "a tag must not be empty");
+            if ((st = patron__check_value_len("tag", &tag_info, val, x->len, row->errmsg, sizeof row->errmsg,
+                                              &canon, tmp, 4)) != 0)
+                return row_refused(row, at, st);
+            for (k = 0; k < v->n_tags && strcmp(v->tags[k], val) != 0; k++)
+                ;
+            if (k < v->n_tags)
+                continue;
+            if (v->n_tags >= 1000)
+                return row_fail(row, at, PATRON_E_INVALID, "a customer has at most 1000 tags");
+            if (!row_grow(&v->tags, v->tags_small, v->n_tags, &v->cap_tags))
+                return row_fail(row, at, PATRON_E_NOMEM, "out of memory");
+            v->tags[v->n_tags++] = val;
+        } else if (x->field == PATRON_BATCH_PROPERTY) {
+            const char *key = x->key;
+            size_t kn = key ? strlen(key) : 0, k;
+            if (kn == 0 || kn > 64)
+                return row_fail(row, at, PATRON_E_INVALID, "a property key must be 1 to 64 bytes long");
+            for (k = 0; k < kn; k++) {
+                char ch = key[k];
+                if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '_' || ch == '-' || ch == '.'))
+                    return row_fail(row, at, PATRON_E_INVALID,
+                                    "a property key may hold only letters, digits, '_', '-' and '.'");
+            }
+            for (k = 0; k < v->n_props && strcmp(v->pk[k], key) != 0; k++)
+                ;
+            if (!x->len) { /* removed */
+                if (k < v->n_props) {
+                    memmove(&v->pk[k], &v->pk[k + 1], (v->n_props - k - 1) * sizeof *v->pk);
+                    memmove(&v->pv[k], &v->pv[k + 1], (v->n_props - k - 1) * sizeof *v->pv);
+                    v->n_props--;
+                }
+                continue;
+            }
+            if ((st = patron__check_value_len(key, &val_info, val, x->len, row->errmsg, sizeof row->errmsg,
+                                              &canon, tmp, 4)) != 0)
+                return row_refused(row, at, st);
+            if (k < v->n_props) {
+                v->pv[k] = val;
+                continue;
+            }
+            if (v->n_props >= 1000)
+                return row_fail(row, at, PATRON_E_INVALID, "a customer has at most 1000 properties");
+            {
+                size_t cap_v = v->cap_props;
+                if (!row_grow(&v->pk, v->pk_small, v->n_props, &v->cap_props) ||
+                    !row_grow(&v->pv, v->pv_small, v->n_props, &cap_v))
+                    return row_fail(row, at, PATRON_E_NOMEM, "out of memory");
+            }
+            v->pk[v->n_props] = key;
+            v->pv[v->n_props++] = val;
+        } else if (x->field >= PATRON_BATCH_ADDRESS && x->field < PATRON_BATCH_TAG) {
+            return row_fail(row, at, PATRON_E_INVALID, "unknown address field id %d",
+                            x->field - PATRON_BATCH_ADDRESS);
+        } else {
+            return row_fail(row, at, PATRON_E_INVALID, "unknown field id %d", x->field);
+        }
+    }
+    /* the record as a whole (patron__cust_validate: its one address) */
+    if (v->has_addr) {
+        const char *const *a = v->a;
+        if (!a[PATRON_A_COUNTRY])
+            return row_fail(row, 0, PATRON_E_INVALID, "address %zu has no country", (size_t)1);
+        if (a[PATRON_A_BILLING] && strcmp(a[PATRON_A_BILLING], "company") == 0) {
+            if (!a[PATRON_A_COMPANY] && !v->f[PATRON_F_COMPANY])
+                return row_fail(row, 0, PATRON_E_INVALID, "address %zu bills a company but no company name is given",
+                                (size_t)1);
+            if (!a[PATRON_A_VAT_ID] && !v->f[PATRON_F_VAT_ID])
+                return row_fail(row, 0, PATRON_E_INVALID, "address %zu bills a company but no VAT ID is given",
+                                (size_t)1);
+        }
+    }
+    return PATRON_OK;
+}
+
+patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *row)
+{
+    rowview v; /* (about 1 KiB: on the stack, as the checks' buffers are) */
+    patron_status st;
+    if (!b || !row)
+        return PATRON_E_INVALID;
+    if (!row_size(row->version))
+        return PATRON_E_ABI;
+    row->id = 0;
+    row->number[0] = '\0';
+    rowview_init(&v);
+    st = row_read(&v, row);
+    rowview_free(&v);
+    return row->status = st;
+}
+
+typedef struct rowjob {
+    patron_batch *b;
+    char *rows; /* the part's first row */
+    size_t stride;
+    size_t from, to;
+    bool oom;
+} rowjob;
+
+static void *row_thread(void *arg)
+{
+    rowjob *j = arg;
+    patron_batch *b = j->b;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    rowview *v = patron__malloc(sizeof *v);
+    for (size_t i = j->from; i < j->to; i++) {
+        patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
+        size_t nk;
+        b->nk[i] = 0;
+        b->hext[i] = b->hlogin[i] = 0;
+        b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
+        memset(&b->trec[i], 0, sizeof b->trec[i]);
+        row->id = 0;
+        row->number[0] = '\0';
+        if (!v) {
+            b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+            j->oom = true;
+            continue;
+        }
+        rowview_init(v);
+        if ((b->wst[i] = row_read(v, row)) != 0) {
+            if (b->wst[i] == PATRON_E_NOMEM)
+                j->oom = true;
+            rowview_free(v);
+            continue; /* refused in order, below */
+        }
+        b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
+        b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
+        b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
+        b->rnum[i] = v->f[PATRON_F_NUMBER];
+        {
+            char kbuf[320], *heap;
+            size_t len;
+            bool oom;
+            const char *k = ext_key_of(b->rext[i], b->rsrc[i], kbuf, sizeof kbuf, &heap, &len, &oom);
+            if (k)
+                b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
+            patron__free(heap);
+            if (b->rlogin[i])
+                b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
+        }
+        if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
+                                     &b->b.cfg) != 0) {
+            memset(&b->trec[i], 0, sizeof b->trec[i]);
+            b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+            j->oom = true;
+            rowview_free(v);
+            continue;
+        }
+        rowview_free(v);
+        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->trec[i], &b->b.cfg);
+        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &b->trec[i], &b->b.cfg);
+        b->nk[i] = (uint8_t)hash_keys(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, nk);
+    }
+    patron__free(v);
+    return NULL;
+}
+
+/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers. */
+static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n)
+{
+    rowjob jobs[MAX_THREADS];
+    int nj = threads_for(n);
+    size_t keys = 0;
+    bool oom = false;
+    patron_status st = PATRON_OK;
+    for (int t = 0; t < nj; t++) {
+        jobs[t].b = b;
+        jobs[t].rows = rows;
+        jobs[t].stride = stride;
+        jobs[t].from = n * (size_t)t / (size_t)nj;
+        jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
+        jobs[t].oom = false;
+    }
+    run_jobs(row_thread, jobs, sizeof *jobs, nj);
+    for (int t = 0; t < nj; t++)
+        oom |= jobs[t].oom;
+    for (size_t i = 0; i < n; i++)
+        keys += b->nk[i];
+    if (oom || b->b.n + n >= UINT32_MAX || !batch_room(b, n, keys)) {
+        b->broken = true;
+        st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
+        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
+        int64_t id;
+        patron_status s;
+        if (i + 8 < n && b->hext[i + 8] && b->u.cap)
+            __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
+        if (st) {
+            s = row_fail(row, 0, st, "%s", b->errmsg);
+        } else if (b->wst[i]) {
+            s = b->wst[i]; /* its message is in the row */
+        } else {
+            claim_in in = { b->rext[i], b->rsrc[i], b->rlogin[i], b->rnum[i], b->hext[i], b->hlogin[i] };
+            char gen[64];
+            const char *num = NULL;
+            if ((s = claim_values(b, &in, gen, &id, &num)) != 0) {
+                row_fail(row, 0, s, "%s", b->errmsg);
+                if (s == PATRON_E_NOMEM)
+                    st = s;
+            } else {
+                batch *x = &b->b;
+                uint32_t base = x->koff[x->n];
+                size_t nl = strlen(num);
+                x->recs[x->n] = b->trec[i];
+                memset(&b->trec[i], 0, sizeof b->trec[i]);
+                memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+                x->ids[x->n] = id;
+                x->koff[x->n + 1] = base + b->nk[i];
+                x->n++;
+                row->id = id;
+                if (nl >= sizeof row->number) /* (cannot be: at most 64 bytes) */
+                    nl = sizeof row->number - 1;
+                memcpy(row->number, num, nl);
+                row->number[nl] = '\0';
+            }
+        }
+        row->status = s;
+        patron__match_rec_free(&b->trec[i]); /* not taken: refused (a no-op after its move) */
+    }
+    return st;
+}
+
+patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
+{
+    patron_status st;
+    size_t stride, done = 0;
+    if (!b)
+        return PATRON_E_INVALID;
+    if (!rows && n)
+        return batch_error(b, PATRON_E_INVALID, "no rows (NULL)");
+    if (b->ran || b->broken)
+        return batch_error(b, PATRON_E_STATE, b->ran ? "the batch has run; add to a new one" :
+                                                       "the batch failed before (out of memory)");
+    if (!n)
+        return batch_ok(b);
+    if (!(stride = row_size(rows[0].version)))
+        return batch_error(b, PATRON_E_ABI, "rows of version %u: this library knows version 1",
+                           rows[0].version);
+    for (size_t i = 1; i < n; i++)
+        if (((patron_batch_row *)(void *)((char *)rows + i * stride))->version != rows[0].version)
+            return batch_error(b, PATRON_E_ABI, "row %zu has another version than the first", i + 1);
+    /* the ones added singly before come first */
+    st = batch_flush(b);
+    if (!st && !b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
+        b->broken = true;
+        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+    }
+    for (size_t at = 0; at < n && !st; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k)) != 0)
+            done = at + k;
+    }
+    /* the rows not decided: the batch's failure */
+    for (size_t i = done; st && i < n; i++) {
+        patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
+        row->id = 0;
+        row->number[0] = '\0';
+        row->status = row_fail(row, 0, st, "%s", b->errmsg);
+    }
+    return st ? st : batch_ok(b);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)

@@ -118,6 +118,12 @@ patron_status patron__check_value(const char *name, const patron__field_info *fi
                                   char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                   size_t canon_bufsz);
 
+/* ... of a value that must be `len` bytes long (a NUL inside, or none
+ * at v[len]: PATRON_E_RANGE, before every other check, no message). */
+patron_status patron__check_value_len(const char *name, const patron__field_info *fi, const char *v, size_t len,
+                                      char *msg, size_t msgsz, const char **canon, char *canon_buf,
+                                      size_t canon_bufsz);
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);
@@ -130,6 +136,13 @@ int patron__cust_match_rec(patron__match_rec *out, const patron_customer *c, con
  * ID of a company customer (slot 0, which the plain form has too). */
 int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
                                const struct patron__match_config *cfg);
+
+/* ... of a customer given as values (f: PATRON_F__END of them, a: the
+ * PATRON_A__END of its one address or NULL; NULL: unset), as
+ * patron__cust_match_rec_cfg() of a customer holding them. */
+int patron__values_match_rec(patron__match_rec *out, const char *const *f, const char *const *a,
+                             const char *const *prop_k, const char *const *prop_v, size_t n_props,
+                             const struct patron__match_config *cfg);
 
 #define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
 

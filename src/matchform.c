@@ -95,6 +95,48 @@ static int cust_match_rec(patron__match_rec *out, const patron_customer *c, cons
     return rc;
 }
 
+int patron__values_match_rec(patron__match_rec *out, const char *const *f, const char *const *a,
+                             const char *const *prop_k, const char *const *prop_v, size_t n_props,
+                             const patron__match_config *cfg)
+{
+    patron__match_raw raw;
+    patron__match_raw_addr addr;
+    memset(&raw, 0, sizeof raw);
+    /* as cust_match_rec reads a customer */
+    raw.first_name = f[PATRON_F_FIRST_NAME];
+    raw.last_name = f[PATRON_F_LAST_NAME];
+    raw.company = f[PATRON_F_COMPANY];
+    raw.email = f[PATRON_F_EMAIL];
+    raw.phone = f[PATRON_F_PHONE] ? f[PATRON_F_PHONE] : f[PATRON_F_MOBILE];
+    raw.birth_date = f[PATRON_F_BIRTH_DATE];
+    if (a) {
+        addr.street = a[PATRON_A_STREET];
+        addr.house_number = a[PATRON_A_HOUSE_NUMBER];
+        addr.addition = a[PATRON_A_ADDITION];
+        addr.postal_code = a[PATRON_A_POSTAL_CODE];
+        addr.city = a[PATRON_A_CITY];
+        addr.country = a[PATRON_A_COUNTRY];
+        if (!raw.phone && a[PATRON_A_PHONE])
+            raw.phone = a[PATRON_A_PHONE];
+        raw.addr = &addr;
+        raw.n_addr = 1;
+    }
+    {
+        const char *b2b = f[PATRON_F_B2B];
+        bool company = (b2b && strcmp(b2b, "1") == 0) || (f[PATRON_F_COMPANY] && f[PATRON_F_COMPANY][0]);
+        raw.ident[0] = company ? f[PATRON_F_VAT_ID] : NULL;
+        raw.n_ident = 1;
+        for (size_t i = 0; cfg && i < cfg->n_ident && raw.n_ident < PATRON__MATCH_IDENT_MAX; i++) {
+            const char *v = NULL;
+            for (size_t k = 0; k < n_props && !v; k++)
+                if (strcmp(prop_k[k], cfg->ident[i]) == 0)
+                    v = prop_v[k];
+            raw.ident[raw.n_ident++] = v;
+        }
+    }
+    return patron__match_normalize(out, &raw, cfg ? cfg->default_country : NULL);
+}
+
 void patron__keys_free(keyset *ks)
 {
     for (size_t i = 0; i < ks->n_owned; i++)

@@ -110,26 +110,80 @@ static const char *bool_canon(const char *v)
     return NULL;
 }
 
+static patron_status check_value(const char *name, const patron__field_info *fi, const char *v, size_t want,
+                                 char *msg, size_t msgsz, const char **canon, char *cbuf, size_t cbufsz);
+
 patron_status patron__check_value(const char *name, const patron__field_info *fi, const char *v,
                                   char *msg, size_t msgsz, const char **canon, char *cbuf,
                                   size_t cbufsz)
+{
+    return check_value(name, fi, v, SIZE_MAX, msg, msgsz, canon, cbuf, cbufsz);
+}
+
+patron_status patron__check_value_len(const char *name, const patron__field_info *fi, const char *v, size_t len,
+                                      char *msg, size_t msgsz, const char **canon, char *cbuf, size_t cbufsz)
+{
+    return check_value(name, fi, v, len, msg, msgsz, canon, cbuf, cbufsz);
+}
+
+/* want: the length v must have (SIZE_MAX: any); another one is refused
+ * before every other check with PATRON_E_RANGE and no message. */
+static patron_status check_value(const char *name, const patron__field_info *fi, const char *v, size_t want,
+                                 char *msg, size_t msgsz, const char **canon, char *cbuf, size_t cbufsz)
 {
     size_t n, bad, ctl = SIZE_MAX;
     unsigned high = 0;
     /* one pass for the length, the first control character and whether
      * there is a byte >= 0x80 (the UTF-8 check is needed only then); the
-     * refusals in the order of the checks: length, UTF-8, control */
+     * refusals in the order of the checks: length, UTF-8, control.  The
+     * pass first runs over the known (or measured) length with a cheap
+     * test of every byte (a NUL or a control character ends it; most
+     * values have none), and only a value with one, or whose length is
+     * not the one given, is scanned again for where it is. */
     {
         const unsigned char *p = (const unsigned char *)v;
-        for (n = 0; p[n]; n++) {
-            unsigned char c = p[n];
+        unsigned odd = 0;
+        size_t i = 0;
+        uint64_t acc = 0;
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        n = want != SIZE_MAX ? want : strlen(v);
+        /* eight bytes at a time: a byte below 0x20 (a NUL too) or 0x7F
+         * shows in lo or del, exactly (no borrow without such a byte) */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w, x, lo, del;
+            memcpy(&w, p + i, 8);
+            x = w ^ (ones * 0x7F);
+            lo = (w - ones * 0x20) & ~w & highs;
+            del = (x - ones) & ~x & highs;
+            acc |= w;
+            if (lo | del) {
+                odd = 1;
+                break;
+            }
+        }
+        high = (acc & highs) ? 0x80 : 0;
+        for (; !odd && i < n; i++) {
+            unsigned char c = p[i];
             high |= c;
-            if ((c < 0x20 || c == 0x7F) && ctl == SIZE_MAX &&
-                !(fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t')))
-                ctl = n;
+            if (c < 0x20 || c == 0x7F) { /* (a NUL too: never read past it) */
+                odd = 1;
+                break;
+            }
+        }
+        if (odd || p[n] != '\0') {
+            high = 0;
+            for (n = 0; p[n]; n++) {
+                unsigned char c = p[n];
+                high |= c;
+                if ((c < 0x20 || c == 0x7F) && ctl == SIZE_MAX &&
+                    !(fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t')))
+                    ctl = n;
+            }
         }
     }
     *canon = NULL;
+    if (want != SIZE_MAX && n != want)
+        return PATRON_E_RANGE;
     if (n > fi->max_len) {
         snprintf(msg, msgsz, "%s is too long: %zu bytes, at most %zu allowed", name, n, fi->max_len);
         return PATRON_E_INVALID;

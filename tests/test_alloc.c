@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include <patron/batch.h>
+
 #include "backend.h"
 #include "fixture.h"
 
@@ -1445,6 +1447,141 @@ static void test_oom_record_api(void **state)
     assert_int_equal(A.live, 0);
 }
 
+
+/* ---- rows into a batch (patron_batch_add_rows) ------------------------------ */
+
+#define OOM_ROWS 120
+
+/* A row of the sweep: names from short lists (so there are pairs), every
+ * 37th with a date that is none (refused for that value), every 50th with
+ * an id given before (refused by the batch). */
+typedef struct oom_row {
+    char id[16], first[16], last[16], street[32], city[16], email[48], birth[16];
+    patron_batch_value v[8];
+} oom_row;
+
+static void oom_rows_make(oom_row *r, patron_batch_row *br)
+{
+    static const char *const first[] = { "Anna", "Jonas", "Lena", "Paul" };
+    static const char *const last[] = { "Müller", "Schmidt", "Weber" };
+    static const char *const city[] = { "Köln", "Bonn" };
+    for (int i = 0; i < OOM_ROWS; i++) {
+        oom_row *x = &r[i];
+        patron_batch_row init = PATRON_BATCH_ROW_INIT;
+        size_t n = 0;
+        snprintf(x->id, sizeof x->id, "R%d", i % 50 == 49 ? i - 1 : i);
+        snprintf(x->first, sizeof x->first, "%s", first[i % 4]);
+        snprintf(x->last, sizeof x->last, "%s", last[(i / 4) % 3]);
+        snprintf(x->street, sizeof x->street, "Hauptstraße %d", (i / 12) % 7 + 1);
+        snprintf(x->city, sizeof x->city, "%s", city[(i / 5) % 2]);
+        snprintf(x->email, sizeof x->email, "%c.%s%d@example.de", "ajlp"[i % 4], i % 3 ? "x" : "y", (i / 12) % 9);
+        snprintf(x->birth, sizeof x->birth, i % 37 == 36 ? "1984-19-05" : "1980-01-%02d", i % 28 + 1);
+#define OOM_V(f, s) (x->v[n].field = (f), x->v[n].key = NULL, x->v[n].value = (s), x->v[n].len = strlen(s), n++)
+        OOM_V(PATRON_F_EXTERNAL_ID, x->id);
+        OOM_V(PATRON_F_FIRST_NAME, x->first);
+        OOM_V(PATRON_F_LAST_NAME, x->last);
+        OOM_V(PATRON_BATCH_ADDRESS + PATRON_A_STREET, x->street);
+        OOM_V(PATRON_BATCH_ADDRESS + PATRON_A_CITY, x->city);
+        OOM_V(PATRON_F_EMAIL, x->email);
+        OOM_V(PATRON_F_BIRTH_DATE, x->birth);
+#undef OOM_V
+        br[i] = init;
+        br[i].values = x->v;
+        br[i].n_values = n;
+    }
+}
+
+/* Rows added and run with allocation n failing (and, sticky, all after):
+ * either the outcome of a run without failure — each row's status, id and
+ * number, the same pairs — or PATRON_E_NOMEM, the batch spent (a later
+ * add is refused), every row not yet decided PATRON_E_NOMEM; nothing leaks. */
+static void test_oom_batch_rows(void **state)
+{
+    oom_row *r = calloc(OOM_ROWS, sizeof *r);
+    patron_batch_row *want = calloc(OOM_ROWS, sizeof *want), *got = calloc(OOM_ROWS, sizeof *got);
+    char *want_pairs = NULL;
+    long points = 0, clean = 0;
+    (void)state;
+    assert_true(r && want && got);
+    oom_rows_make(r, want);
+    for (int pass = 0; pass < 3; pass++) {
+        for (long n = 1;; n++) {
+            patron_db *db;
+            patron_batch *b;
+            patron_pairs *p = NULL;
+            patron_status st, st2 = PATRON_E_NOMEM;
+            long before = A.live;
+            assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+            assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+            memcpy(got, want, OOM_ROWS * sizeof *got);
+            for (int i = 0; i < OOM_ROWS; i++)
+                got[i].status = PATRON_E_STORE; /* (written over) */
+            if (pass > 0)
+                arm(n, pass == 2);
+            st = patron_batch_add_rows(b, got, OOM_ROWS);
+            if (st == PATRON_OK)
+                st2 = patron_batch_run(b, &p, PATRON_MATCH_FIELDS);
+            disarm();
+            if (pass == 0) { /* the run without failure */
+                assert_int_equal(st, PATRON_OK);
+                assert_int_equal(st2, PATRON_OK);
+                memcpy(want, got, OOM_ROWS * sizeof *want);
+                want_pairs = pairs_text(p);
+                assert_true(patron_pairs_count(p) > 10);
+            } else if (st == PATRON_OK && st2 == PATRON_OK) {
+                char *t = pairs_text(p);
+                for (int i = 0; i < OOM_ROWS; i++) {
+                    assert_int_equal(got[i].status, want[i].status);
+                    assert_true(got[i].id == want[i].id);
+                    assert_string_equal(got[i].number, want[i].number);
+                }
+                assert_string_equal(t, want_pairs);
+                free(t);
+                clean++;
+            } else if (st != PATRON_OK) {
+                patron_batch_row more = want[0];
+                int seen_nomem = 0;
+                assert_int_equal(st, PATRON_E_NOMEM);
+                for (int i = 0; i < OOM_ROWS; i++) {
+                    /* decided as before the failure, or out of memory from
+                     * there on */
+                    if (got[i].status == PATRON_E_NOMEM) {
+                        seen_nomem = 1;
+                        assert_true(got[i].id == 0);
+                    } else {
+                        assert_false(seen_nomem);
+                        assert_int_equal(got[i].status, want[i].status);
+                        assert_true(got[i].id == want[i].id);
+                    }
+                }
+                assert_true(seen_nomem);
+                assert_int_equal(patron_batch_add_rows(b, &more, 1), PATRON_E_STATE);
+                assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_E_STATE);
+                assert_null(p);
+            } else {
+                assert_int_equal(st2, PATRON_E_NOMEM);
+                assert_null(p);
+            }
+            patron_pairs_free(p);
+            patron_batch_free(b);
+            patron_db_close(db);
+            if (A.live != before)
+                fail_msg("rows with allocation %ld failing%s: %ld blocks leaked", n, pass == 2 ? " (and all later)" : "",
+                         A.live - before);
+            if (pass == 0 || A.injected == 0)
+                break;
+            points = n;
+            assert_true(n < 100000);
+        }
+    }
+    print_message("batch rows             %ld allocation points, %ld runs unharmed\n", points, clean);
+    assert_true(points > OOM_ROWS); /* (a normalised row is an allocation) */
+    free(want_pairs);
+    free(r);
+    free(want);
+    free(got);
+}
+
 /* Opening stores and handles when memory runs out. */
 static void test_oom_open(void **state)
 {
@@ -1515,6 +1652,7 @@ int main(int argc, char **argv)
             cmocka_unit_test_teardown(test_oom_every_step_from_then_on, check_clean),
             cmocka_unit_test_teardown(test_oom_match, check_clean),
             cmocka_unit_test_teardown(test_oom_dedupe, check_clean),
+            cmocka_unit_test_teardown(test_oom_batch_rows, check_clean),
             cmocka_unit_test_teardown(test_hook_from_threads, check_clean),
             cmocka_unit_test_teardown(test_oom_review_html, check_clean),
             cmocka_unit_test_teardown(test_oom_merge, check_clean),

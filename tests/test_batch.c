@@ -553,6 +553,408 @@ static void test_empty_and_null(void **state)
     patron_db_close(db);
 }
 
+
+/* ---- rows: patron_batch_add_rows, patron_batch_check_row ------------------- */
+
+/* A value of a row, NUL-terminated (its length taken here). */
+static patron_batch_value val(int field, const char *key, const char *v)
+{
+    patron_batch_value x;
+    x.field = field;
+    x.key = key;
+    x.value = v;
+    x.len = v ? strlen(v) : 0;
+    return x;
+}
+
+/* The customer a row stands for, made by the setters in the row's order:
+ * the first refusal stops it (*st, its message in *msg, the value's index
+ * + 1 in *at); NULL customer then. */
+static patron_customer *row_customer(const patron_batch_value *v, size_t n, patron_status *st, char *msg,
+                                     size_t *at)
+{
+    patron_customer *c;
+    size_t a = (size_t)-1;
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    *st = PATRON_OK;
+    *at = 0;
+    msg[0] = '\0';
+    for (size_t i = 0; i < n && *st == PATRON_OK; i++) {
+        const char *x = v[i].len ? v[i].value : NULL;
+        if (v[i].field == PATRON_BATCH_TAG) {
+            *st = patron_customer_tag_add(c, v[i].value ? v[i].value : "");
+        } else if (v[i].field == PATRON_BATCH_PROPERTY) {
+            *st = patron_customer_prop_set(c, v[i].key, x);
+        } else if (v[i].field > PATRON_BATCH_ADDRESS && v[i].field < PATRON_BATCH_TAG) {
+            if (a == (size_t)-1)
+                assert_int_equal(patron_customer_address_add(c, &a), PATRON_OK);
+            *st = patron_customer_address_set(c, a, v[i].field - PATRON_BATCH_ADDRESS, x);
+        } else {
+            *st = patron_customer_set(c, v[i].field, x);
+        }
+        if (*st != PATRON_OK) {
+            *at = i + 1;
+            snprintf(msg, 256, "%s", patron_customer_errmsg(c));
+        }
+    }
+    if (*st != PATRON_OK) {
+        patron_customer_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Rows against the store: each row also made a customer by the setters
+ * and created; outcomes, messages, ids and numbers compared when the rows
+ * are sent (in parts of row_parts), and checked by
+ * patron_batch_check_row alike. */
+typedef struct rowset {
+    patron_batch_value v[C_N + 4];
+    size_t n;
+    char bufs[C_N][80];
+    patron_status s1;
+    size_t at1;
+    int64_t id1;
+    char num1[80], msg1[256];
+} rowset;
+
+/* the sizes of the parts rows are sent in: one row, more than a chunk
+ * (8192), a few */
+static const size_t row_parts[] = { 1, 8300, 7, 700 };
+
+typedef struct rows_t {
+    patron_db *db, *cfg;
+    patron_batch *b;
+    rowset *p;
+    size_t n_p, part, created, refused, by_value, sent;
+} rows_t;
+
+static void rows_flush(rows_t *t)
+{
+    patron_batch_row *r = calloc(t->n_p + 1, sizeof *r);
+    assert_non_null(r);
+    for (size_t i = 0; i < t->n_p; i++) {
+        patron_batch_row init = PATRON_BATCH_ROW_INIT;
+        r[i] = init;
+        r[i].values = t->p[i].v;
+        r[i].n_values = t->p[i].n;
+        r[i].status = PATRON_E_STORE; /* (written over) */
+    }
+    t->part++;
+    assert_int_equal(patron_batch_add_rows(t->b, r, t->n_p), PATRON_OK);
+    assert_string_equal(patron_batch_errmsg(t->b), "");
+    for (size_t i = 0; i < t->n_p; i++) {
+        rowset *p = &t->p[i];
+        assert_int_equal(r[i].status, p->s1);
+        if (p->s1 == PATRON_OK) {
+            assert_true(r[i].id == p->id1);
+            assert_string_equal(r[i].number, p->num1);
+            assert_string_equal(r[i].errmsg, "");
+            assert_int_equal(r[i].refused, 0);
+            t->created++;
+        } else {
+            assert_true(r[i].id == 0);
+            assert_string_equal(r[i].number, "");
+            assert_string_equal(r[i].errmsg, p->msg1);
+            assert_int_equal(r[i].refused, p->at1);
+            t->refused++;
+            t->by_value += p->at1 > 0;
+        }
+    }
+    t->sent += t->n_p;
+    t->n_p = 0;
+    free(r);
+}
+
+static void rows_add(rows_t *t, const char *const v[C_N])
+{
+    static const int fields[C_N] = { PATRON_F_EXTERNAL_ID, PATRON_F_FIRST_NAME, PATRON_F_LAST_NAME,
+                                     PATRON_F_COMPANY, PATRON_BATCH_ADDRESS + PATRON_A_STREET,
+                                     PATRON_BATCH_ADDRESS + PATRON_A_POSTAL_CODE,
+                                     PATRON_BATCH_ADDRESS + PATRON_A_CITY, PATRON_BATCH_ADDRESS + PATRON_A_COUNTRY,
+                                     PATRON_F_EMAIL, PATRON_F_PHONE, PATRON_F_BIRTH_DATE, PATRON_F_NUMBER,
+                                     PATRON_F_LOGIN_USER, PATRON_BATCH_ADDRESS + PATRON_A_BILLING };
+    rowset *p;
+    patron_customer *c;
+    patron_batch_row chk = PATRON_BATCH_ROW_INIT;
+    if (!t->p) {
+        t->p = calloc(20000, sizeof *t->p);
+        assert_non_null(t->p);
+    }
+    p = &t->p[t->n_p++];
+    p->n = 0;
+    for (int i = 0; i < C_N; i++)
+        if (v[i] && v[i][0]) {
+            snprintf(p->bufs[i], sizeof p->bufs[i], "%s", v[i]); /* the caller's may change */
+            p->v[p->n++] = val(fields[i], NULL, p->bufs[i]);
+        }
+    c = row_customer(p->v, p->n, &p->s1, p->msg1, &p->at1);
+    if (c) {
+        p->s1 = patron_db_create(t->db, c);
+        snprintf(p->msg1, sizeof p->msg1, "%s", p->s1 == PATRON_OK ? "" : patron_db_errmsg(t->db));
+        p->id1 = patron_customer_id(c);
+        snprintf(p->num1, sizeof p->num1, "%s", p->s1 == PATRON_OK ? patron_customer_get(c, PATRON_F_NUMBER) : "");
+        patron_customer_free(c);
+    }
+    /* the check alone: the same verdict on the values (not on uniqueness) */
+    chk.values = p->v;
+    chk.n_values = p->n;
+    {
+        patron_status cs = patron_batch_check_row(t->b, &chk);
+        assert_int_equal(cs, chk.status);
+    }
+    if (p->at1 || p->s1 == PATRON_E_INVALID) {
+        assert_int_equal(chk.status, p->s1);
+        assert_string_equal(chk.errmsg, p->msg1);
+        assert_int_equal(chk.refused, p->at1);
+    } else {
+        assert_int_equal(chk.status, PATRON_OK);
+    }
+    if (t->n_p == row_parts[t->part % (sizeof row_parts / sizeof row_parts[0])])
+        rows_flush(t);
+}
+
+/* The generator's file twice over (ids given a suffix the second time)
+ * as rows, with faults every 30th row — values the setters refuse now
+ * refuse the row (a date that is none, a broken email, a control
+ * character, a country that is none), and those of create (an id, login
+ * or number given twice, a company's billing address without a company):
+ * each row's outcome, message, value refused, id and number as the setters
+ * and create give them, and the same pairs as patron_db_dedupe. */
+static void test_rows_file(void **state)
+{
+    FILE *fp = NULL;
+    csv_reader *r = NULL;
+    csv_record rec;
+    int col[C_N];
+    static const char *const names[C_N] = { "id", "first_name", "last_name", "company", "street", "postal_code",
+                                            "city", "country", "email", "phone", "birth_date", "number", "login",
+                                            "billing" };
+    char prev_id[64] = "", idbuf[80], num[32], login[32];
+    size_t row = 0, pairs;
+    int copy = 0;
+    rows_t t;
+    both x;
+    (void)state;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(patron_db_open_memory(&t.db, NULL), PATRON_OK);
+    assert_int_equal(patron_db_open_memory(&t.cfg, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&t.b, t.cfg), PATRON_OK);
+    for (;;) {
+        const char *v[C_N];
+        int k;
+        if (!r) {
+            if (copy == 2)
+                break;
+            copy++;
+            fp = fopen(csv_path, "rb");
+            assert_non_null(fp);
+            assert_true(csv_reader_open(&r, fp, ',') >= 0);
+            assert_true(csv_read(r, &rec) > 0);
+            for (int i = 0; i < C_N; i++) {
+                col[i] = -1;
+                for (size_t j = 0; j < rec.n; j++)
+                    if (strcmp(rec.fields[j], names[i]) == 0)
+                        col[i] = (int)j;
+            }
+        }
+        k = csv_read(r, &rec);
+        assert_true(k >= 0);
+        if (k == 0) {
+            csv_reader_free(r);
+            fclose(fp);
+            r = NULL;
+            continue;
+        }
+        if (rec.error)
+            continue;
+        for (int i = 0; i < C_N; i++)
+            v[i] = col[i] >= 0 && (size_t)col[i] < rec.n ? rec.fields[col[i]] : NULL;
+        if (copy > 1 && v[C_ID] && v[C_ID][0]) {
+            snprintf(idbuf, sizeof idbuf, "%s-%d", v[C_ID], copy);
+            v[C_ID] = idbuf;
+        }
+        row++;
+        if (row % 30 == 0) {
+            switch ((row / 30) % 10) {
+            case 0: v[C_BIRTH] = "1984-19-05"; break;
+            case 1: v[C_EMAIL] = "not an address"; break;
+            case 2: v[C_ID] = prev_id; break;
+            case 3:
+                snprintf(login, sizeof login, "user%zu", row / 60);
+                v[C_LOGIN] = login;
+                break;
+            case 4:
+                snprintf(num, sizeof num, "%06zu", row + 3);
+                v[C_NUMBER] = num;
+                break;
+            case 5: v[C_NUMBER] = "000002"; break;
+            case 6:
+                v[C_BILLING] = "company";
+                v[C_COMPANY] = NULL;
+                break;
+            case 7: v[C_CITY] = "Ber\tlin"; break;
+            case 8: v[C_COUNTRY] = "Nowhere"; break;
+            case 9: v[C_EMAIL] = "  Anna.Huber@Example.DE "; break; /* taken, trimmed */
+            }
+        }
+        rows_add(&t, v);
+        if (v[C_ID] && v[C_ID] != prev_id)
+            snprintf(prev_id, sizeof prev_id, "%s", v[C_ID]);
+    }
+    if (t.n_p)
+        rows_flush(&t);
+    assert_true(t.created > 1000);
+    assert_true(t.refused > 50 && t.by_value > 20);
+    assert_true(t.part >= 3 && t.sent > 8301); /* parts of one row and one of more than a chunk (8192) */
+    assert_int_equal(patron_batch_count(t.b), t.created);
+    /* the same pairs: both_compare over the rows' store and batch */
+    memset(&x, 0, sizeof x);
+    x.db = t.db;
+    x.b = t.b;
+    pairs = both_compare(&x, PATRON_MATCH_FIELDS);
+    assert_true(pairs > 100);
+    printf("rows: %zu added, %zu refused alike (%zu for a value), %zu pairs, identical\n", t.created, t.refused,
+           t.by_value, pairs);
+    free(t.p);
+    patron_batch_free(t.b);
+    patron_db_close(t.db);
+    patron_db_close(t.cfg);
+}
+
+/* Every kind of value a row takes, refused as its setter refuses it, and
+ * the row API's own refusals: nothing added, nothing of the batch
+ * changed. */
+static void test_rows_refused(void **state)
+{
+    patron_db *db;
+    patron_batch *b;
+    patron_pairs *p;
+    char bad_len[] = "ab\0cd";
+    struct {
+        patron_batch_value v[4];
+        size_t n;
+    } cases[] = {
+        { { val(PATRON_F_EMAIL, NULL, "a@b") }, 1 },
+        { { val(PATRON_F_LAST_NAME, NULL, "Huber"), val(PATRON_F_BIRTH_DATE, NULL, "1984-19-05") }, 2 },
+        { { val(PATRON_F_STATE, NULL, "active") }, 1 },
+        { { val(PATRON_F__END, NULL, "x") }, 1 },
+        { { val(0, NULL, "x") }, 1 },
+        { { val(PATRON_BATCH_ADDRESS + PATRON_A_CITY, NULL, "Köln"), val(PATRON_BATCH_ADDRESS + PATRON_A_COUNTRY,
+                                                                          NULL, "Nowhere") }, 2 },
+        { { val(PATRON_BATCH_ADDRESS + PATRON_A_BILLING, NULL, "firm") }, 1 },
+        { { val(PATRON_BATCH_ADDRESS + PATRON_A__END, NULL, "x") }, 1 },
+        { { val(PATRON_BATCH_TAG, NULL, "") }, 1 },
+        { { val(PATRON_BATCH_TAG, NULL, "a\x01") }, 1 },
+        { { val(PATRON_BATCH_PROPERTY, "bad key", "1") }, 1 },
+        { { val(PATRON_BATCH_PROPERTY, NULL, "1") }, 1 },
+        { { val(PATRON_BATCH_PROPERTY, "card", "\xff") }, 1 },
+        { { val(PATRON_F_VAT_ID, NULL, "12"), val(PATRON_F_B2B, NULL, "vielleicht") }, 2 },
+        { { val(PATRON_F_LAST_NAME, NULL, "Huber"), val(PATRON_BATCH_ADDRESS + PATRON_A_BILLING, NULL, "company"),
+            val(PATRON_F_COMPANY, NULL, "Huber GmbH") }, 3 },  /* no VAT ID: the row as a whole */
+        { { val(PATRON_F_LANGUAGE, NULL, "german") }, 1 },
+    };
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        patron_batch_row r = PATRON_BATCH_ROW_INIT, c = PATRON_BATCH_ROW_INIT;
+        patron_status want;
+        size_t at;
+        char msg[256];
+        patron_customer *cu = row_customer(cases[i].v, cases[i].n, &want, msg, &at);
+        if (cu) { /* refused by create's check of the whole record */
+            patron_customer *copy;
+            assert_int_equal(patron_customer_clone(cu, &copy), PATRON_OK);
+            want = patron_db_create(db, copy);
+            snprintf(msg, sizeof msg, "%s", patron_db_errmsg(db));
+            patron_customer_free(copy);
+            patron_customer_free(cu);
+        }
+        assert_int_equal(want, PATRON_E_INVALID);
+        r.values = c.values = cases[i].v;
+        r.n_values = c.n_values = cases[i].n;
+        assert_int_equal(patron_batch_check_row(b, &c), want);
+        assert_string_equal(c.errmsg, msg);
+        assert_int_equal(c.refused, at);
+        assert_int_equal(patron_batch_add_rows(b, &r, 1), PATRON_OK);
+        assert_int_equal(r.status, want);
+        assert_string_equal(r.errmsg, msg);
+        assert_int_equal(r.refused, at);
+        assert_true(r.id == 0 && r.number[0] == '\0');
+        assert_int_equal(patron_batch_count(b), 0);
+    }
+    /* a value whose length is not the one given (a NUL inside) */
+    {
+        patron_batch_value v[2] = { val(PATRON_F_LAST_NAME, NULL, "Huber"), { PATRON_F_FIRST_NAME, NULL, bad_len, 5 } };
+        patron_batch_row r = PATRON_BATCH_ROW_INIT;
+        r.values = v;
+        r.n_values = 2;
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_int_equal(r.refused, 2);
+        assert_non_null(strstr(r.errmsg, "value 2"));
+        v[1].len = 2; /* "ab": taken */
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_OK);
+        assert_string_equal(r.errmsg, "");
+        v[1].len = 0; /* "ab" said to be empty */
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_int_equal(r.refused, 2);
+        v[1].value = "abc"; /* longer than said */
+        v[1].len = 2;
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_non_null(strstr(r.errmsg, "length"));
+        v[1].value = NULL; /* NULL with a length */
+        v[1].len = 3;
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        r.values = NULL; /* values missing */
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_E_INVALID);
+        assert_int_equal(r.refused, 0);
+    }
+    /* the call's own refusals: nothing added, no row written */
+    {
+        patron_batch_value v[1] = { val(PATRON_F_LAST_NAME, NULL, "Huber") };
+        patron_batch_row r[2] = { PATRON_BATCH_ROW_INIT, PATRON_BATCH_ROW_INIT };
+        r[0].values = r[1].values = v;
+        r[0].n_values = r[1].n_values = 1;
+        r[0].status = r[1].status = PATRON_E_STORE;
+        assert_int_equal(patron_batch_add_rows(NULL, r, 1), PATRON_E_INVALID);
+        assert_int_equal(patron_batch_add_rows(b, NULL, 1), PATRON_E_INVALID);
+        assert_int_equal(patron_batch_add_rows(b, NULL, 0), PATRON_OK);
+        assert_int_equal(patron_batch_check_row(NULL, r), PATRON_E_INVALID);
+        assert_int_equal(patron_batch_check_row(b, NULL), PATRON_E_INVALID);
+        r[1].version = 2;
+        assert_int_equal(patron_batch_add_rows(b, r, 2), PATRON_E_ABI);
+        assert_non_null(strstr(patron_batch_errmsg(b), "version"));
+        r[0].version = 99;
+        r[1].version = 99;
+        assert_int_equal(patron_batch_add_rows(b, r, 2), PATRON_E_ABI);
+        assert_int_equal(patron_batch_check_row(b, r), PATRON_E_ABI);
+        assert_int_equal(r[0].status, PATRON_E_STORE); /* not written */
+        assert_int_equal(r[1].status, PATRON_E_STORE);
+        assert_int_equal(patron_batch_count(b), 0);
+        /* rows and customers mix, in order */
+        r[0].version = r[1].version = PATRON_BATCH_ROW_VERSION;
+        {
+            patron_customer *c;
+            assert_int_equal(patron_customer_new(&c), PATRON_OK);
+            assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Huber"), PATRON_OK);
+            assert_int_equal(patron_batch_add(b, c), PATRON_OK); /* id 1, K000001 */
+            patron_customer_free(c);
+        }
+        assert_int_equal(patron_batch_add_rows(b, r, 2), PATRON_OK);
+        assert_true(r[0].id == 2 && r[1].id == 3);
+        assert_string_equal(r[1].number, "K000003");
+        assert_int_equal(patron_batch_count(b), 3);
+        assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+        patron_pairs_free(p);
+        r[0].status = PATRON_E_STORE;
+        assert_int_equal(patron_batch_add_rows(b, r, 1), PATRON_E_STATE);
+        assert_int_equal(r[0].status, PATRON_E_STORE);
+    }
+    patron_batch_free(b);
+    patron_db_close(db);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +962,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_rows),         cmocka_unit_test(test_identifier_config),
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_many),
         cmocka_unit_test(test_many_args),        cmocka_unit_test(test_validated_then_changed),
+        cmocka_unit_test(test_rows_file),        cmocka_unit_test(test_rows_refused),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

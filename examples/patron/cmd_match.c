@@ -143,6 +143,50 @@ static void print_key(const idmap *m, int64_t id)
     csv_write_str(stdout, ',', k);
 }
 
+/* ",%.3f,NAME," of score and decision as printf writes it, by hand where
+ * that is sure to be the same (printf was a tenth of writing the pairs). */
+static void print_score(double score, patron_decision decision)
+{
+    char buf[64];
+    double y = score < 0 ? -score * 1000.0 : score * 1000.0, f;
+    long long k;
+    size_t n = 0;
+    if (!(y < 1e15)) { /* (also NaN) */
+        printf(",%.3f,%s,", score, patron_decision_name(decision));
+        return;
+    }
+    k = (long long)y;
+    f = y - (double)k;
+    /* near a tie the product's rounding could decide it: printf does */
+    if ((f > 0.5 - 1e-6 && f < 0.5 + 1e-6) || (k == 0 && f < 0.5)) {
+        printf(",%.3f,%s,", score, patron_decision_name(decision));
+        return;
+    }
+    if (f > 0.5)
+        k++;
+    buf[n++] = ',';
+    if (score < 0)
+        buf[n++] = '-';
+    {
+        char d[24];
+        long long ip = k / 1000;
+        int nd = 0, fr = (int)(k % 1000);
+        do
+            d[nd++] = (char)('0' + ip % 10);
+        while (ip /= 10);
+        while (nd)
+            buf[n++] = d[--nd];
+        buf[n++] = '.';
+        buf[n++] = (char)('0' + fr / 100);
+        buf[n++] = (char)('0' + fr / 10 % 10);
+        buf[n++] = (char)('0' + fr % 10);
+    }
+    buf[n++] = ',';
+    fwrite(buf, 1, n, stdout);
+    fputs(patron_decision_name(decision), stdout);
+    putchar(',');
+}
+
 static void print_pair(idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
 {
     int64_t *parent = decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup;
@@ -150,7 +194,7 @@ static void print_pair(idmap *m, int64_t a, int64_t b, double score, patron_deci
     print_key(m, a);
     putchar(',');
     print_key(m, b);
-    printf(",%.3f,%s,", score, patron_decision_name(decision));
+    print_score(score, decision);
     print_key(m, uf_root(parent, a));
     putchar(',');
     csv_write_str(stdout, ',', idmap_name(m, a));
@@ -297,11 +341,12 @@ static int dedupe_db(cli *ctx, const match_args *args)
 /* ---- reading the rows on all cores ---------------------------------------- */
 
 /* The rows of a file go through in parts: the reader copies PART records
- * (csv_read is sequential), the workers turn each into a customer and
- * check it (layout_apply, patron_customer_validate — what the batch would
- * refuse as invalid is known here, so the one-value-less retry of import
- * happens before the batch sees the row), patron_batch_add_many() checks
- * and normalises them on all cores and numbers them in row order, and the
+ * (csv_read is sequential), the workers turn each into the values of a
+ * batch row and check them (layout_values, patron_batch_check_row: what
+ * the batch would refuse as invalid is known here, so the one-value-less
+ * retry of import happens before the batch sees the row; no customer is
+ * made), patron_batch_add_rows() checks and normalises them where they
+ * lie, on all cores, and numbers them in row order, and the
  * rows' keys, names and refusals are then taken in row order.  The outcome
  * is that of adding the rows one by one, whatever the number of threads. */
 #define PART 8192
@@ -309,18 +354,83 @@ static int dedupe_db(cli *ctx, const match_args *args)
 typedef struct drow {
     unsigned long line;
     size_t off;              /* its fields in the part's bytes, n_cols NUL-terminated strings */
-    patron_customer *c;      /* the customer to add (after the workers) */
+    const patron_batch_value *vals; /* the values to add (after the workers; in their arena) */
+    size_t n_vals;
     size_t retried;          /* 0, or the blanked column + 1 it takes part without */
-    patron_status st;        /* of layout_apply / the checks; PATRON_OK: c is to be added */
-    size_t ai;               /* its place in the part's patron_batch_add_many() */
-    int done;                /* added: text holds "key\0name\0", c is freed */
+    patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
+    size_t ai;               /* its place in the part's patron_batch_add_rows() */
+    int done;                /* added: text holds "key\0name\0" */
     int64_t id;              /* (done) its id in the batch */
     char text[720];          /* why it is refused, or (done) its key and name */
 } drow;
 
+/* Memory for the values of a part's rows (a street split from its number,
+ * the arrays of values): blocks that are kept and used again from the
+ * start for the next part; one arena per worker. */
+typedef struct ablock {
+    struct ablock *next;
+    size_t used, cap;
+    max_align_t data[];
+} ablock;
+
+typedef struct arena {
+    ablock *first, *cur;
+} arena;
+
+static void *arena_alloc(void *payload, size_t n)
+{
+    arena *a = payload;
+    void *r;
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    while (a->cur && a->cur->used + n > a->cur->cap && a->cur->next) {
+        a->cur = a->cur->next;
+        a->cur->used = 0;
+    }
+    if (!a->cur || a->cur->used + n > a->cur->cap) {
+        size_t cap = n > ((size_t)1 << 16) ? n : (size_t)1 << 16;
+        ablock *k = malloc(sizeof *k + cap);
+        if (!k)
+            return NULL;
+        k->used = 0;
+        k->cap = cap;
+        if (a->cur) {
+            k->next = a->cur->next;
+            a->cur->next = k;
+        } else {
+            k->next = a->first;
+            a->first = k;
+        }
+        a->cur = k;
+    }
+    r = (char *)a->cur->data + a->cur->used;
+    a->cur->used += n;
+    return r;
+}
+
+static void arena_reset(arena *a)
+{
+    a->cur = a->first;
+    if (a->cur)
+        a->cur->used = 0;
+}
+
+static void arena_free(arena *a)
+{
+    while (a->first) {
+        ablock *k = a->first;
+        a->first = k->next;
+        free(k);
+    }
+    a->cur = NULL;
+}
+
+#define DTHREADS 8
+
 typedef struct dpart {
     const layout *l;
     size_t n_cols;
+    const patron_batch *batch; /* its checks (read only by the workers) */
+    arena *ar;                 /* DTHREADS arenas of the workers, shared by the two parts */
     drow *rows;
     size_t n;
     char *bytes;
@@ -469,8 +579,6 @@ static void dreader_end(dreader *d)
     }
     for (int k = 0; k < 2; k++) {
         dpart *p = &d->parts[k];
-        for (size_t i = 0; p->rows && i < p->n; i++)
-            patron_customer_free(p->rows[i].c);
         free(p->rows);
         free(p->bytes);
         p->rows = NULL;
@@ -481,16 +589,52 @@ static void dreader_end(dreader *d)
 
 typedef struct dwork {
     dpart *p;
+    arena *ar;
     size_t from, to;
     int oom;
-    const patron_status *added; /* NULL: check the rows; else their results in the batch */
+    const patron_batch_row *added; /* NULL: check the rows; else their results in the batch */
 } dwork;
 
-/* A row the batch took: its key (its 'id'; empty — a customer without an
- * external reference, as in the file 'patron export' writes — its number)
- * and name into its text, and its customer freed (by the thread that made
- * it). */
-static void dedupe_done(dpart *p, drow *r)
+/* The name of the row as review_name() gives a customer's: the last value
+ * of first name, last name, company. */
+static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
+{
+    const char *first = NULL, *last = NULL, *company = NULL, *part[3];
+    size_t np = 0, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *x = v[i].len ? v[i].value : NULL;
+        if (v[i].field == PATRON_F_FIRST_NAME)
+            first = x;
+        else if (v[i].field == PATRON_F_LAST_NAME)
+            last = x;
+        else if (v[i].field == PATRON_F_COMPANY)
+            company = x;
+    }
+    if (!first && !last) {
+        part[np++] = company ? company : "";
+    } else {
+        if (first)
+            part[np++] = first;
+        if (first && last)
+            part[np++] = " ";
+        if (last)
+            part[np++] = last;
+    }
+    for (size_t i = 0; i < np && at < cap - 1; i++) {
+        size_t k = strlen(part[i]);
+        if (k > cap - 1 - at)
+            k = cap - 1 - at;
+        memcpy(buf + at, part[i], k);
+        at += k;
+    }
+    buf[at] = '\0';
+}
+
+/* A row the batch took (res: its result): its key (its 'id'; empty — a
+ * customer without an external reference, as in the file 'patron export'
+ * writes — its number) and name into its text. */
+static void dedupe_done(dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
+                        const patron_batch_row *res)
 {
     const char *key = "";
     char line[40], name[400];
@@ -502,20 +646,18 @@ static void dedupe_done(dpart *p, drow *r)
         key = at;
     }
     if (!key[0])
-        key = patron_customer_get(r->c, PATRON_F_NUMBER);
-    if (!key || !key[0]) {
+        key = res->number;
+    if (!key[0]) {
         snprintf(line, sizeof line, "line %lu", r->line);
         key = line;
     }
-    review_name(r->c, "", name, sizeof name);
+    vals_name(vals, n_vals, name, sizeof name);
     lk = strlen(key);
     if (lk > sizeof r->text - sizeof name - 1)
         return; /* (cannot be: a key is a field of at most 255 bytes) */
     memcpy(r->text, key, lk + 1);
     memcpy(r->text + lk + 1, name, strlen(name) + 1);
-    r->id = patron_customer_id(r->c);
-    patron_customer_free(r->c);
-    r->c = NULL;
+    r->id = res->id;
     r->done = 1;
 }
 
@@ -529,7 +671,42 @@ static void drow_fields(const dpart *p, const drow *r, const char **v)
     }
 }
 
-/* The row as import reads it: its customer, or why it is refused
+/* The row's fields v as the values of a batch row (their memory from ar),
+ * checked as import checks them (layout_apply, then the library's checks
+ * of a customer): PATRON_OK, or why the row is refused (in text). */
+static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const patron_batch_value **vals_out,
+                                size_t *n_out, char *text, size_t text_size)
+{
+    patron_batch_row row = PATRON_BATCH_ROW_INIT;
+    patron_batch_value *vals;
+    size_t cap = 2 * p->n_cols + 8, before = 0;
+    long rc;
+    patron_status st;
+    for (;;) {
+        if (!(vals = arena_alloc(ar, cap * sizeof *vals)))
+            return PATRON_E_NOMEM;
+        rc = layout_values(p->l, v, vals, cap, arena_alloc, ar, &before, text, text_size);
+        if (rc != -2)
+            break;
+        cap *= 4; /* (many tags) */
+    }
+    if (rc == -3)
+        return PATRON_E_NOMEM;
+    row.values = vals;
+    row.n_values = rc == -1 ? before : (size_t)rc;
+    st = patron_batch_check_row(p->batch, &row);
+    if (st == PATRON_E_NOMEM)
+        return st;
+    if (rc == -1 && !(st != PATRON_OK && row.refused))
+        return PATRON_E_INVALID; /* the layout's own refusal, in text */
+    if (st != PATRON_OK)
+        snprintf(text, text_size, "%s", row.errmsg);
+    *vals_out = vals;
+    *n_out = row.n_values;
+    return st;
+}
+
+/* The row as import reads it: its values, or why it is refused
  * (PATRON_E_INVALID with one value too many refused). */
 static void *dedupe_work(void *arg)
 {
@@ -541,25 +718,23 @@ static void *dedupe_work(void *arg)
         return NULL;
     }
     if (w->added) {
-        for (size_t k = w->from; k < w->to; k++)
-            if (p->rows[k].st == PATRON_OK && w->added[p->rows[k].ai] == PATRON_OK)
-                dedupe_done(p, &p->rows[k]);
+        for (size_t k = w->from; k < w->to; k++) {
+            drow *r = &p->rows[k];
+            if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
+                dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
+        }
         free(v);
         return NULL;
     }
     for (size_t k = w->from; k < w->to; k++) {
         drow *r = &p->rows[k];
         patron_status st;
+        r->vals = NULL;
+        r->n_vals = 0;
         if (r->st != PATRON_OK) /* malformed: told by the reader */
             continue;
         drow_fields(p, r, v);
-        if (patron_customer_new(&r->c) != PATRON_OK) {
-            r->st = PATRON_E_NOMEM;
-            continue;
-        }
-        st = layout_apply(p->l, r->c, v, 0, r->text, sizeof r->text);
-        if (st == PATRON_OK && (st = patron_customer_validate(r->c)) != PATRON_OK)
-            snprintf(r->text, sizeof r->text, "%s", patron_customer_errmsg(r->c));
+        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
              * value the library refuses (a birth date "1984-19-05") still
@@ -571,26 +746,18 @@ static void *dedupe_work(void *arg)
                     continue;
                 saved = v[col];
                 v[col] = "";
-                patron_customer_free(r->c);
-                r->c = NULL;
-                if (patron_customer_new(&r->c) != PATRON_OK) {
-                    st = PATRON_E_NOMEM;
-                    break;
-                }
-                if (layout_apply(p->l, r->c, v, 0, ignore, sizeof ignore) == PATRON_OK &&
-                    patron_customer_validate(r->c) == PATRON_OK) {
-                    st = PATRON_OK;
+                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore);
+                if (st == PATRON_OK)
                     r->retried = col + 1;
-                }
+                else if (st != PATRON_E_NOMEM)
+                    st = PATRON_E_INVALID;
                 v[col] = saved;
             }
             if (st == PATRON_E_INVALID)
                 snprintf(r->text, sizeof r->text, "more than one value refused");
         }
-        if (st != PATRON_OK) {
-            patron_customer_free(r->c);
-            r->c = NULL;
-        }
+        if (st == PATRON_E_NOMEM)
+            w->oom = 1;
         r->st = st;
     }
     free(v);
@@ -600,21 +767,26 @@ static void *dedupe_work(void *arg)
 static int dedupe_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+    return n < 1 ? 1 : n > DTHREADS ? DTHREADS : (int)n;
 }
 
 /* The workers over the part (added: see dwork); -1 when out of memory. */
-static int dedupe_part(dpart *p, const patron_status *added)
+static int dedupe_part(dpart *p, const patron_batch_row *added)
 {
-    dwork w[8];
-    pthread_t th[8];
+    dwork w[DTHREADS];
+    pthread_t th[DTHREADS];
     int nt = dedupe_threads(), started = 0, oom = 0;
+    if (p->n < 2048) /* (a small part: no thread) */
+        nt = 1;
     for (int t = 0; t < nt; t++) {
         w[t].p = p;
+        w[t].ar = &p->ar[t];
         w[t].from = p->n * (size_t)t / (size_t)nt;
         w[t].to = p->n * (size_t)(t + 1) / (size_t)nt;
         w[t].oom = 0;
         w[t].added = added;
+        if (!added)
+            arena_reset(w[t].ar);
     }
     for (int t = 1; t < nt; t++) {
         if (pthread_create(&th[t], NULL, dedupe_work, &w[t]) != 0)
@@ -633,9 +805,9 @@ static int dedupe_part(dpart *p, const patron_status *added)
 
 /* A retried row the batch refused (a value now unique no more): go on as
  * import does, with the columns after the one blanked, one add at a time.
- * PATRON_OK with *c the customer added, else the row's refusal. */
-static patron_status dedupe_retry(const dpart *p, const drow *r, size_t from, patron_batch *batch,
-                                  patron_customer **c)
+ * PATRON_OK with the row done (its key and name in its text), else the
+ * row's refusal. */
+static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *batch, arena *ar)
 {
     const char **v = malloc((p->n_cols ? p->n_cols : 1) * sizeof *v);
     patron_status st = PATRON_E_INVALID;
@@ -645,19 +817,28 @@ static patron_status dedupe_retry(const dpart *p, const drow *r, size_t from, pa
     drow_fields(p, r, v);
     for (size_t col = from; col < p->n_cols && st == PATRON_E_INVALID; col++) {
         const char *saved;
+        const patron_batch_value *vals = NULL;
+        size_t n_vals = 0;
+        patron_batch_row row = PATRON_BATCH_ROW_INIT;
+        long rc;
         if (!v[col][0] || (p->l->external >= 0 && col == (size_t)p->l->external))
             continue;
         saved = v[col];
         v[col] = "";
-        patron_customer_free(*c);
-        *c = NULL;
-        if (patron_customer_new(c) != PATRON_OK) {
+        arena_reset(ar);
+        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore)) == PATRON_E_NOMEM) {
             st = PATRON_E_NOMEM;
             break;
         }
-        if (layout_apply(p->l, *c, v, 0, ignore, sizeof ignore) == PATRON_OK &&
-            patron_batch_add(batch, *c) == PATRON_OK)
-            st = PATRON_OK;
+        /* (a row the checks refuse is refused by the batch the same way) */
+        if (rc == PATRON_OK) {
+            row.values = vals;
+            row.n_values = n_vals;
+            if (patron_batch_add_rows(batch, &row, 1) == PATRON_OK && row.status == PATRON_OK) {
+                st = PATRON_OK;
+                dedupe_done(p, r, vals, n_vals, &row);
+            }
+        }
         v[col] = saved;
     }
     free(v);
@@ -676,18 +857,18 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     skipped sk;
     size_t rows = 0, ignored = 0;
     patron_status st;
-    patron_customer *c = NULL;
     patron_batch *batch = NULL;
     cli_progress prog;
     dreader rd;
-    patron_customer **cs = NULL;
-    patron_status *cst = NULL;
+    patron_batch_row *brows = NULL;
+    arena ar[DTHREADS + 1]; /* the workers', and one for retries */
     static char outbuf[1 << 16];
 
     memset(&l, 0, sizeof l);
     memset(&rd, 0, sizeof rd);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
+    memset(ar, 0, sizeof ar);
     size_t n_ops = 0;
 
     if ((rc = cli_parse(ctx, argc, argv, &args, &ops, &n_ops)) >= 0)
@@ -777,14 +958,15 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     for (k = 0; k < 2; k++) {
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
+        rd.parts[k].batch = batch;
+        rd.parts[k].ar = ar;
         if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows))) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
     }
-    cs = malloc(PART * sizeof *cs);
-    cst = malloc(PART * sizeof *cst);
-    if (!cs || !cst) {
+    brows = malloc(PART * sizeof *brows);
+    if (!brows) {
         rc = cli_fail(ctx, "out of memory");
         goto out;
     }
@@ -817,15 +999,18 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
         for (size_t i = 0; i < pp->n; i++)
             if (pp->rows[i].st == PATRON_OK) {
-                pp->rows[i].ai = n_add;
-                cs[n_add++] = pp->rows[i].c;
+                patron_batch_row *b = &brows[n_add];
+                b->version = PATRON_BATCH_ROW_VERSION;
+                b->values = pp->rows[i].vals;
+                b->n_values = pp->rows[i].n_vals;
+                pp->rows[i].ai = n_add++;
             }
-        st = patron_batch_add_many(batch, cs, n_add, cst);
+        st = patron_batch_add_rows(batch, brows, n_add);
         if (st != PATRON_OK) {
             rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
         }
-        if (dedupe_part(pp, cst) < 0) {
+        if (dedupe_part(pp, brows) < 0) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
@@ -842,16 +1027,14 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                 }
                 continue;
             }
-            c = r->c;
-            r->c = NULL;
             st = r->st;
             if (st == PATRON_OK) {
-                st = cst[r->ai];
+                st = brows[r->ai].status;
                 if (st != PATRON_OK)
-                    snprintf(r->text, sizeof r->text, "%s", patron_customer_errmsg(c));
+                    snprintf(r->text, sizeof r->text, "%s", brows[r->ai].errmsg);
                 if (st == PATRON_E_INVALID || (st == PATRON_E_EXISTS && r->retried)) {
                     /* (only a retried row: the workers knew the values) */
-                    st = dedupe_retry(pp, r, r->retried, batch, &c);
+                    st = dedupe_retry(pp, r, r->retried, batch, &ar[DTHREADS]);
                     if (st == PATRON_OK)
                         r->retried = r->retried ? r->retried : 1;
                     else if (st == PATRON_E_INVALID)
@@ -861,14 +1044,9 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (st == PATRON_OK) {
                 if (r->retried)
                     ignored++;
-                r->c = c;
-                dedupe_done(pp, r);
-                c = r->c; /* NULL */
                 if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
                     st = PATRON_E_NOMEM;
             }
-            patron_customer_free(c);
-            c = NULL;
             if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
                 rc = cli_fail(ctx, "line %lu: %s", r->line, st == PATRON_E_NOMEM ? "out of memory" : r->text);
                 goto out;
@@ -903,10 +1081,10 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                  sk.n > 3 ? "; ..." : "");
 out:
     dreader_end(&rd);
-    free(cs);
-    free(cst);
+    free(brows);
+    for (k = 0; k <= DTHREADS; k++)
+        arena_free(&ar[k]);
     patron_batch_free(batch);
-    patron_customer_free(c);
     layout_free(&l);
     cli_csv_close(&in);
     idmap_free(&m);

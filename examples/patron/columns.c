@@ -1100,6 +1100,133 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
     return PATRON_OK;
 }
 
+/* One value into out[*n] (room checked by the caller's cap). */
+static int put_value(patron_batch_value *out, size_t *n, size_t cap, int field, const char *key, const char *v,
+                     size_t len)
+{
+    if (*n >= cap)
+        return -1;
+    out[*n].field = field;
+    out[*n].key = key;
+    out[*n].value = v;
+    out[*n].len = len;
+    (*n)++;
+    return 0;
+}
+
+/* A copy of s[0, n) made with alloc; NULL when out of memory. */
+static const char *alloc_copy(layout_alloc_fn alloc, void *payload, const char *s, size_t n)
+{
+    char *r = alloc(payload, n + 1);
+    if (r) {
+        memcpy(r, s, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+long layout_values(const layout *l, const char *const *values, patron_batch_value *out, size_t cap,
+                   layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen)
+{
+    size_t i, n = 0;
+    const char *house = l->house_number >= 0 ? values[l->house_number] : NULL;
+
+    *n_out = 0;
+    /* the address first, as layout_apply makes it: default, country DE */
+    for (i = 0; i < l->n; i++)
+        if (l->cols[i].kind == COL_ADDRESS && values[i][0])
+            break;
+    if (i < l->n && put_value(out, &n, cap, PATRON_BATCH_ADDRESS + PATRON_A_DEFAULT, NULL, "1", 1) < 0)
+        return -2;
+    for (i = 0; i < l->n; i++) {
+        const column *col = &l->cols[i];
+        const char *v = values[i];
+        int rc = 0;
+
+        *n_out = n;
+        if (!v[0])
+            continue;
+        switch (col->kind) {
+        case COL_IGNORE:
+            continue;
+        case COL_FIELD:
+            if (col->id == PATRON_F_EXTERNAL_SOURCE && l->external >= 0) {
+                if (!values[l->external][0]) {
+                    snprintf(err, errlen, "%s: given without an id", col->name);
+                    return -1;
+                }
+                continue; /* set with the external id */
+            }
+            if (col->id == PATRON_F_BIRTH_DATE) {
+                char date[11];
+                if (german_date(v, date) && !(v = alloc_copy(alloc, payload, date, 10)))
+                    return -3;
+            }
+            rc = put_value(out, &n, cap, col->id, NULL, v, strlen(v));
+            break;
+        case COL_EXTERNAL: {
+            const char *src = l->source >= 0 ? values[l->source] : NULL;
+            if (!src || !src[0])
+                src = DEFAULT_SOURCE; /* (a new customer has no source before) */
+            rc = put_value(out, &n, cap, PATRON_F_EXTERNAL_SOURCE, NULL, src, strlen(src));
+            if (rc == 0)
+                rc = put_value(out, &n, cap, PATRON_F_EXTERNAL_ID, NULL, v, strlen(v));
+            break;
+        }
+        case COL_ADDRESS:
+            if (col->id == PATRON_A_STREET && (!house || !house[0])) {
+                size_t sl, at, nl;
+                if (split_street(v, &sl, &at, &nl)) {
+                    const char *st = alloc_copy(alloc, payload, v, sl), *nb = alloc_copy(alloc, payload, v + at, nl);
+                    if (!st || !nb)
+                        return -3;
+                    rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + PATRON_A_STREET, NULL, st, sl);
+                    if (rc == 0)
+                        rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + PATRON_A_HOUSE_NUMBER, NULL, nb, nl);
+                    break;
+                }
+            }
+            if (col->id == PATRON_A_COUNTRY &&
+                !(v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' && !v[2] && strcmp(v, "FL") != 0 &&
+                  strcmp(v, "UK") != 0)) {
+                /* (an upper-case code, the common case, is what country_code
+                 * would give back: only "FL" and "UK" are names it maps) */
+                const char *code = country_code(v); /* Deutschland */
+                if (code)
+                    v = code;
+            }
+            rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + col->id, NULL, v, strlen(v));
+            break;
+        case COL_TAGS:
+            while (v && *v && rc == 0) {
+                const char *end = strchr(v, TAG_SEP), *t = skip_spaces(v);
+                size_t len = end ? (size_t)(end - t) : strlen(t);
+                if (end && t > end) /* only blanks before the separator */
+                    len = 0, t = end;
+                while (len > 0 && is_space((unsigned char)t[len - 1]))
+                    len--;
+                if (len) {
+                    const char *tag = alloc_copy(alloc, payload, t, len);
+                    if (!tag)
+                        return -3;
+                    rc = put_value(out, &n, cap, PATRON_BATCH_TAG, NULL, tag, len);
+                }
+                v = end ? end + 1 : NULL;
+            }
+            break;
+        case COL_PROPERTY:
+            rc = put_value(out, &n, cap, PATRON_BATCH_PROPERTY, col->key, v, strlen(v));
+            break;
+        default:
+            continue;
+        }
+        if (rc < 0)
+            return -2;
+    }
+    *n_out = n;
+    return (long)n;
+}
+
 int layout_value(const layout *l, size_t i, const patron_customer *c, const char **out, char **tmp)
 {
     const column *col = &l->cols[i];

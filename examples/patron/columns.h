@@ -43,6 +43,7 @@
 #include <stddef.h>
 
 #include <patron/patron.h>
+#include <patron/batch.h>
 
 typedef enum col_kind {
     COL_FIELD,      /* id: a patron_field */
@@ -116,6 +117,24 @@ void layout_free(layout *l);
  */
 patron_status layout_apply(const layout *l, patron_customer *c, const char *const *values, int update,
                            char *err, size_t errlen);
+
+/** Memory for layout_values(): n bytes that stay until the caller lets
+ *  them go (an arena); NULL when out of memory. */
+typedef void *(*layout_alloc_fn)(void *payload, size_t n);
+
+/**
+ * layout_apply() of a row to a new customer, as the values of a
+ * patron_batch_row instead (patron/batch.h): the same values in the same
+ * order, no customer made.  Values point into `values` or, when made here
+ * (a street split from its number, a date, trimmed tags), into memory from
+ * `alloc`.  Returns the number of values written to `out` (room for
+ * `cap`); -1: a refusal of the layout's own ("COLUMN: given without an
+ * id", in `err`) after the *n_out values of the columns before it (which
+ * layout_apply would have checked first); -2: more than `cap` values;
+ * -3: out of memory.
+ */
+long layout_values(const layout *l, const char *const *values, patron_batch_value *out, size_t cap,
+                   layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen);
 
 /**
  * The standard export columns, in order, followed by nothing: the caller

@@ -356,6 +356,22 @@ int csv_read(csv_reader *r, csv_record *rec)
                 goto end_record;
             if (add_byte(r, c) < 0)
                 return -1;
+            {
+                /* the rest of a plain field in the buffer at once (byte by
+                 * byte this was most of reading a file) */
+                const unsigned char *b = r->buf + r->pos, *e = r->buf + r->len, *q = b;
+                size_t k;
+                while (q < e && *q != r->sep && *q != '\n' && *q != '\r')
+                    q++;
+                k = (size_t)(q - b);
+                if (k) {
+                    if (r->dlen + k > r->dcap && grow((void **)&r->data, &r->dcap, r->dlen + k, 1) < 0)
+                        return -1;
+                    memcpy(r->data + r->dlen, b, k);
+                    r->dlen += k;
+                    r->pos += k;
+                }
+            }
             continue;
         case ST_QUOTED:
             if (c == '"') {

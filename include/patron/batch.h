@@ -25,6 +25,7 @@
  *       // patron_customer_id(c) is its id in the pairs
  *   }
  *   // or many rows at once, checked on all cores: patron_batch_add_many()
+ *   // or rows as values (no patron_customer made): patron_batch_add_rows()
  *   patron_batch_run(b, &pairs, PATRON_MATCH_FIELDS);
  *   patron_batch_free(b);
  *
@@ -83,6 +84,96 @@ PATRON_API patron_status patron_batch_add(patron_batch *b, patron_customer *c);
  */
 PATRON_API patron_status patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n,
                                                patron_status *status);
+
+/* ---- rows: values straight from a file, no patron_customer ------------- */
+
+/** patron_batch_value.field for a value of the row's address: add a
+ *  patron_address_field, e.g. PATRON_BATCH_ADDRESS + PATRON_A_STREET. */
+#define PATRON_BATCH_ADDRESS 0x100
+/** patron_batch_value.field for a tag (patron_customer_tag_add()). */
+#define PATRON_BATCH_TAG 0x200
+/** patron_batch_value.field for a custom property: `key` names it
+ *  (patron_customer_prop_set()). */
+#define PATRON_BATCH_PROPERTY 0x201
+
+/**
+ * One value of a row: what a setter of a patron_customer would be given.
+ * `value` points at `len` bytes followed by a NUL, and `len` is its
+ * length (a value whose length is not `len`, as one with a NUL inside, is
+ * refused; the bytes are read up to `len` to find it); NULL with `len` 0
+ * is the empty value.  Borrowed: the batch keeps no
+ * reference after the call.
+ */
+typedef struct patron_batch_value {
+    int field;         /**< a patron_field, PATRON_BATCH_ADDRESS + a patron_address_field,
+                            PATRON_BATCH_TAG or PATRON_BATCH_PROPERTY */
+    const char *key;   /**< PATRON_BATCH_PROPERTY: the property key; otherwise unused */
+    const char *value;
+    size_t len;
+} patron_batch_value;
+
+/** Version of patron_batch_row in this header. */
+#define PATRON_BATCH_ROW_VERSION 1
+
+/**
+ * A customer given as its values, for patron_batch_add_rows() and
+ * patron_batch_check_row().  The row stands for a new customer on which,
+ * in the order of `values`, each value is set as patron_customer_set(),
+ * patron_customer_address_set() (the row has at most one address: the
+ * first PATRON_BATCH_ADDRESS value makes it, with country "DE" and
+ * billing "private" as patron_customer_address_add() does),
+ * patron_customer_tag_add() and patron_customer_prop_set() set it (an
+ * empty value clears the field, removes the property; an empty tag is
+ * refused) — the same refusals with the same messages, the first value
+ * refused stopping the row — and which is then checked as a whole as
+ * patron_db_create() checks it.  Fill it from PATRON_BATCH_ROW_INIT; the
+ * library writes the members after `n_values`.
+ */
+typedef struct patron_batch_row {
+    unsigned version;                 /**< PATRON_BATCH_ROW_VERSION */
+    const patron_batch_value *values; /**< the row's values (borrowed for the call) */
+    size_t n_values;
+    /* written by the library: */
+    patron_status status;             /**< PATRON_OK, or why the row was refused */
+    size_t refused;                   /**< refused for a value: its index in `values` + 1;
+                                           0: for the row as a whole (or not refused) */
+    int64_t id;                       /**< added: its id in the pairs (1, 2, ...); else 0 */
+    char number[72];                  /**< added: its customer number, given or made; else "" */
+    char errmsg[256];                 /**< refused: why, as the customer's setter or
+                                           patron_db_create() says it; else "" */
+} patron_batch_row;
+
+#define PATRON_BATCH_ROW_INIT { PATRON_BATCH_ROW_VERSION, NULL, 0, PATRON_OK, 0, 0, "", "" }
+
+/**
+ * Add `n` rows, as patron_batch_add_many() would add the customers they
+ * stand for, in the order of `rows` (the same ids, customer numbers,
+ * refusals and messages, the same pairs after), without making a
+ * patron_customer: each row's values are checked and normalised where
+ * they lie, on all cores.  Each row gets its result in `status`,
+ * `refused`, `id`, `number` and `errmsg`.  The call returns PATRON_OK when
+ * each row got its own result, refused ones included; PATRON_E_NOMEM (the
+ * batch is spent; every row not yet decided has PATRON_E_NOMEM),
+ * PATRON_E_RANGE (too many customers), PATRON_E_STATE as
+ * patron_batch_add(), PATRON_E_INVALID for NULL `rows` with `n` > 0 and
+ * PATRON_E_ABI when the rows' version is not one the library knows or
+ * the rows of one call differ in it (then nothing is added and no row is
+ * written).  The rows' values are read by several threads at once and
+ * must not change during the call.
+ */
+PATRON_API patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n);
+
+/**
+ * Check one row's values as patron_batch_add_rows() checks them — the
+ * values one by one, then the row as a whole; not whether its customer
+ * number, external reference or login name is taken — and write the
+ * result to `row` (`status`, `refused`, `errmsg`; `id` 0, `number` "").
+ * Nothing is added and `b` is not changed: several threads may check
+ * rows with one batch at once.  Returns the row's status, PATRON_E_INVALID
+ * for a NULL `b` or `row`, PATRON_E_ABI for a version the library does
+ * not know (the row not written).
+ */
+PATRON_API patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *row);
 
 /** Number of customers added. */
 PATRON_API size_t patron_batch_count(const patron_batch *b);

@@ -173,7 +173,22 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
     if (cap == 0)
         return 0;
     while (s && i < len) {
-        uint32_t cp = decode(s, len, &i);
+        uint32_t cp;
+        if (s[i] < 0x80) {
+            /* a run of ASCII (most names, every email): each but the last
+             * written lower-cased at once (nothing composes with them but
+             * a mark after the last) */
+            if (pending != BAD_CP)
+                put_cp(out, cap, &n, pending);
+            for (; i + 1 < len && s[i + 1] < 0x80; i++) {
+                unsigned c = s[i];
+                if (n + 1 < cap)
+                    out[n++] = (char)(c - 'A' < 26u ? c + 32 : c);
+            }
+            pending = lower_cp(s[i++]);
+            continue;
+        }
+        cp = decode(s, len, &i);
         if (cp == BAD_CP)
             continue;
         if (is_mark(cp) && pending != BAD_CP) {
@@ -220,10 +235,22 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
     if (cap == 0)
         return 0;
     while (s && i < len) {
-        uint32_t cp = decode(s, len, &i);
+        uint32_t cp;
         const struct fold_entry *e;
         const char *p;
 
+        if (s[i] < 0x80) { /* a run of ASCII, byte by byte as below */
+            unsigned c = 0;
+            for (; i < len && s[i] < 0x80; i++) {
+                c = s[i];
+                c = c - 'A' < 26u ? c + 32 : c < 0x20 || c == 0x7F ? ' ' : c;
+                if (n + 1 < cap)
+                    out[n++] = (char)c;
+            }
+            umlaut_base = (c == 'a' || c == 'o' || c == 'u');
+            continue;
+        }
+        cp = decode(s, len, &i);
         if (cp == BAD_CP)
             continue;
         if (cp < 0x80) {
