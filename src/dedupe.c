@@ -848,14 +848,114 @@ static size_t n_addr_at(const batch *b, size_t i)
  * its run; a value without such a key (the key list was full) becomes a
  * counted-only entry in x.  First name, last name and company are no
  * blocking keys: their (hash, slot) entries are sorted and counted here. */
-static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx_out)
+/* The records [from, to) of tf_prepare's loop, on a thread of their own:
+ * the slots and counts of their own records only; their first-name,
+ * last-name and company entries in e (3 per record at most, from e[0]),
+ * their counted-only entries in x (grown here). */
+typedef struct tfjob {
+    batch *b;
+    uint32_t *kslot;
+    size_t from, to;
+    entry *e, *x;
+    size_t ne, nx, cap_x;
+    bool oom;
+} tfjob;
+
+static void *tf_thread(void *arg)
 {
-    size_t n = 0, ne = 0, nx = 0, cap_x = 0, cap_ah = 0;
-    entry *e = NULL, *x = NULL;
-    uint32_t *kslot = NULL;
+    tfjob *j = arg;
+    batch *b = j->b;
+    size_t cap_ah = 0;
     uint64_t *ah = NULL;
     char v[PATRON__MATCH_KEY_MAX];
     view vw = { .addr = NULL, .cap = 0 };
+    for (size_t i = j->from; i < j->to && !j->oom; i++) {
+        const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
+        uint32_t base = b->tfoff[i];
+        if (!r) {
+            j->oom = true;
+            break;
+        }
+        if (r->n_addr > cap_ah) {
+            uint64_t *na = patron__realloc(ah, r->n_addr * sizeof *na);
+            if (!na) {
+                j->oom = true;
+                break;
+            }
+            ah = na;
+            cap_ah = r->n_addr;
+        }
+        for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
+            int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
+            size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS));
+            uint32_t slot = base + (uint32_t)f;
+            uint64_t h;
+            long k;
+            if (f >= TF_FIELDS)
+                ah[f - TF_FIELDS] = 0; /* no value yet */
+            if (!len)
+                continue;
+            h = tf_hash(field, v, len);
+            if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__MF_COMPANY) {
+                j->e[j->ne].hash = h;
+                j->e[j->ne].rec = (uint32_t)i;
+                j->e[j->ne++].slot = slot;
+                continue;
+            }
+            if (field == PATRON__MF_STREET) {
+                size_t a = f - TF_FIELDS, first = a;
+                ah[a] = h;
+                for (size_t q = 0; q < a && first == a; q++)
+                    if (ah[q] == h && b->tfc[base + TF_FIELDS + q] < UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                        first = q;
+                if (first != a) { /* the same address twice: one holder, counted later */
+                    b->tfc[slot] = UINT32_MAX - (uint32_t)(TF_FIELDS + first);
+                    continue;
+                }
+            }
+            if ((k = find_key(b, i, h)) >= 0) {
+                j->kslot[k] = slot;
+                continue;
+            }
+            if (j->nx == j->cap_x) {
+                size_t nc = j->cap_x ? j->cap_x * 2 : 64;
+                entry *nx2 = patron__realloc(j->x, nc * sizeof *nx2);
+                if (!nx2) {
+                    j->oom = true;
+                    break;
+                }
+                j->x = nx2;
+                j->cap_x = nc;
+            }
+            j->x[j->nx].hash = h;
+            j->x[j->nx].rec = (uint32_t)i;
+            j->x[j->nx++].slot = slot | TF_ONLY;
+        }
+    }
+    patron__free(ah);
+    view_free(&vw);
+    return NULL;
+}
+
+/* Count every distinct value once for the whole run: the same numbers the
+ * store's key index gives (the records holding the value), with no lookup
+ * per pair.  Email, phone, street values and the full name (the rare-name
+ * key) are blocking keys (same kind, same string, same hash): their slot rides on the record's blocking
+ * entry (kslot, parallel to khash) and build_blocks writes the length of
+ * its run; a value without such a key (the key list was full) becomes a
+ * counted-only entry in x.  First name, last name and company are no
+ * blocking keys: their (hash, slot) entries are sorted and counted here.
+ * The records are read on threads_for(n) threads, each a range in record
+ * order; their entries are joined in that order, so the result is the
+ * same on any number of threads. */
+static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx_out)
+{
+    size_t n = 0, ne = 0, nx = 0;
+    entry *e = NULL, *x = NULL;
+    uint32_t *kslot = NULL;
+    tfjob tj[MAX_THREADS];
+    int use = threads_for(b->n);
+    bool ok = true;
     *kslot_out = NULL;
     *x_out = NULL;
     *nx_out = 0;
@@ -875,66 +975,40 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     if (!b->tfc || !kslot || !e)
         goto fail;
     memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
-    for (size_t i = 0; i < b->n; i++) {
-        const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
-        uint32_t base = b->tfoff[i];
-        if (!r)
-            goto fail;
-        if (r->n_addr > cap_ah) {
-            uint64_t *na = patron__realloc(ah, r->n_addr * sizeof *na);
-            if (!na)
-                goto fail;
-            ah = na;
-            cap_ah = r->n_addr;
-        }
-        for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
-            int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
-            size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS));
-            uint32_t slot = base + (uint32_t)f;
-            uint64_t h;
-            long k;
-            if (f >= TF_FIELDS)
-                ah[f - TF_FIELDS] = 0; /* no value yet */
-            if (!len)
-                continue;
-            h = tf_hash(field, v, len);
-            if (field == PATRON__MF_FIRST || field == PATRON__MF_LAST || field == PATRON__MF_COMPANY) {
-                e[ne].hash = h;
-                e[ne].rec = (uint32_t)i;
-                e[ne++].slot = slot;
-                continue;
-            }
-            if (field == PATRON__MF_STREET) {
-                size_t a = f - TF_FIELDS, first = a;
-                ah[a] = h;
-                for (size_t q = 0; q < a && first == a; q++)
-                    if (ah[q] == h && b->tfc[base + TF_FIELDS + q] < UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
-                        first = q;
-                if (first != a) { /* the same address twice: one holder, counted later */
-                    b->tfc[slot] = UINT32_MAX - (uint32_t)(TF_FIELDS + first);
-                    continue;
-                }
-            }
-            if ((k = find_key(b, i, h)) >= 0) {
-                kslot[k] = slot;
-                continue;
-            }
-            if (nx == cap_x) {
-                size_t nc = cap_x ? cap_x * 2 : 64;
-                entry *nx2 = patron__realloc(x, nc * sizeof *nx2);
-                if (!nx2)
-                    goto fail;
-                x = nx2;
-                cap_x = nc;
-            }
-            x[nx].hash = h;
-            x[nx].rec = (uint32_t)i;
-            x[nx++].slot = slot | TF_ONLY;
-        }
+    memset(tj, 0, sizeof tj);
+    for (int t = 0; t < use; t++) {
+        tj[t].b = b;
+        tj[t].kslot = kslot;
+        tj[t].from = b->n * (size_t)t / (size_t)use;
+        tj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
+        tj[t].e = e + 3 * tj[t].from;
     }
-    patron__free(ah);
-    ah = NULL;
-    view_free(&vw);
+    run_jobs(tf_thread, tj, sizeof *tj, use);
+    for (int t = 0; t < use; t++) {
+        ok = ok && !tj[t].oom;
+        nx += tj[t].nx;
+    }
+    if (ok && use > 1 && nx) { /* x in record order: the threads' lists one after the other */
+        x = patron__malloc(nx * sizeof *x);
+        ok = x != NULL;
+        size_t at = 0;
+        for (int t = 0; ok && t < use; t++) {
+            memcpy(x + at, tj[t].x, tj[t].nx * sizeof *x);
+            at += tj[t].nx;
+        }
+    } else if (ok) {
+        x = tj[0].x;
+        tj[0].x = NULL;
+    }
+    for (int t = 0; t < use; t++)
+        patron__free(tj[t].x);
+    if (!ok)
+        goto fail;
+    for (int t = 0; t < use; t++) { /* e in record order too */
+        if (e + ne != tj[t].e)
+            memmove(e + ne, tj[t].e, tj[t].ne * sizeof *e);
+        ne += tj[t].ne;
+    }
     if (!radix_sort(e, ne))
         goto fail;
     for (size_t s = 0; s < ne;) {
@@ -951,8 +1025,6 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     *nx_out = nx;
     return true;
 fail:
-    view_free(&vw);
-    patron__free(ah);
     patron__free(e);
     patron__free(x);
     patron__free(kslot);
@@ -1242,6 +1314,14 @@ static bool alone(const batch *b, size_t i)
            (i + 1 == b->nent || b->ent[i + 1].hash != b->ent[i].hash);
 }
 
+static int cmp_pair_ab(const void *x, const void *y)
+{
+    const pair *p = x, *q = y;
+    if (p->a != q->a)
+        return (p->a > q->a) - (p->a < q->a);
+    return (p->b > q->b) - (p->b < q->b);
+}
+
 static void *pair_thread(void *arg)
 {
     job *j = arg;
@@ -1355,6 +1435,10 @@ static void *pair_thread(void *arg)
         }
         s = e;
     }
+    /* the pairs in (a, b) order here, on this thread: build_result then
+     * only merges the threads' lists */
+    if (!j->oom)
+        qsort(j->out, j->n, sizeof *j->out, cmp_pair_ab);
     patron__free(q);
     patron__free(j->kb);
     patron__free(j->ko);
@@ -1548,42 +1632,89 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     return PATRON_OK;
 }
 
+/* true when b's ids rise with the record index (both paths add records in
+ * id order): then (a, b) order is (id_a, id_b) order. */
+static bool ids_rising(const batch *b)
+{
+    for (size_t i = 1; i < b->n; i++)
+        if (b->ids[i] <= b->ids[i - 1])
+            return false;
+    return true;
+}
+
+/* The pairs of jobs[0..nj), each sorted by (a, b) on its thread
+ * (pair_thread), merged into p in (id_a, id_b) order; all: room for the
+ * pairs when the ids do not rise with the index (sorted here then). */
+static void merge_pairs(const batch *b, job *jobs, int nj, patron_pairs *p, idx_pair *all)
+{
+    size_t at[MAX_THREADS] = { 0 }, k = 0;
+    if (all) {
+        for (int t = 0; t < nj; t++)
+            for (size_t i = 0; i < jobs[t].n; i++) {
+                const pair *q = &jobs[t].out[i];
+                all[k].a = b->ids[q->a];
+                all[k].b = b->ids[q->b];
+                all[k].score = q->score;
+                all[k].decision = q->decision;
+                k++;
+            }
+        qsort(all, k, sizeof *all, cmp_idx_pair);
+        for (size_t i = 0; i < k; i++) {
+            p->id_a[i] = all[i].a;
+            p->id_b[i] = all[i].b;
+            p->score[i] = all[i].score;
+            p->decision[i] = all[i].decision;
+        }
+        p->n = k;
+        return;
+    }
+    for (;;) {
+        const pair *best = NULL;
+        int bt = -1;
+        for (int t = 0; t < nj; t++) {
+            const pair *q;
+            if (at[t] == jobs[t].n)
+                continue;
+            q = &jobs[t].out[at[t]];
+            if (!best || cmp_pair_ab(q, best) < 0) {
+                best = q;
+                bt = t;
+            }
+        }
+        if (!best)
+            break;
+        p->id_a[k] = b->ids[best->a];
+        p->id_b[k] = b->ids[best->b];
+        p->score[k] = best->score;
+        p->decision[k] = best->decision;
+        k++;
+        at[bt]++;
+    }
+    p->n = k;
+}
+
 static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out)
 {
-    size_t total = 0, k = 0;
-    idx_pair *all;
+    size_t total = 0;
+    idx_pair *all = NULL;
+    bool rising = ids_rising(b);
     patron_pairs *p = patron__calloc(1, sizeof *p);
     for (int t = 0; t < nj; t++)
         total += jobs[t].n;
-    all = patron__malloc((total ? total : 1) * sizeof *all);
+    if (!rising)
+        all = patron__malloc((total ? total : 1) * sizeof *all);
     if (p) {
         p->id_a = patron__malloc((total ? total : 1) * sizeof *p->id_a);
         p->id_b = patron__malloc((total ? total : 1) * sizeof *p->id_b);
         p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
         p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
     }
-    if (!p || !all || !p->id_a || !p->id_b || !p->score || !p->decision) {
+    if (!p || (!rising && !all) || !p->id_a || !p->id_b || !p->score || !p->decision) {
         patron__free(all);
         patron_pairs_free(p);
         return PATRON_E_NOMEM;
     }
-    for (int t = 0; t < nj; t++)
-        for (size_t i = 0; i < jobs[t].n; i++) {
-            const pair *q = &jobs[t].out[i];
-            all[k].a = b->ids[q->a];
-            all[k].b = b->ids[q->b];
-            all[k].score = q->score;
-            all[k].decision = q->decision;
-            k++;
-        }
-    qsort(all, total, sizeof *all, cmp_idx_pair);
-    for (size_t i = 0; i < total; i++) {
-        p->id_a[i] = all[i].a;
-        p->id_b[i] = all[i].b;
-        p->score[i] = all[i].score;
-        p->decision[i] = all[i].decision;
-    }
-    p->n = total;
+    merge_pairs(b, jobs, nj, p, all);
     patron__free(all);
     if (!make_clusters(b, jobs, nj, false, &p->n_members, &p->member, &p->cluster) ||
         !make_clusters(b, jobs, nj, true, &p->n_hmembers, &p->hmember, &p->hcluster)) {
