@@ -747,21 +747,28 @@ static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
         }
 }
 
-/* Sort the entries; give each term-frequency slot attached to an entry
- * the length of its run (the records that hold the value: the same count
- * as the store's key index); take the hashes of oversized blocks out of
- * every record's key list and out of the entries, and mark the hashes of
- * wide blocks (WIDE_BIT) in both.  kslot (may be NULL): the slot of each
- * key in khash (freed here); x: nx counted-only entries. */
-static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
+/* What build_blocks makes of an entry, in its slot once the slot's count
+ * is written: kept, kept in a wide block, dropped with its block (both
+ * marked in the record's key list), or gone (counted only). */
+#define SLOT_KEEP 0u
+#define SLOT_WIDE 1u
+#define SLOT_DROP 2u
+#define SLOT_GONE 3u
+
+/* build_blocks on threads: the blocks of the entries [from, to) (on block
+ * starts) judged, then the key lists of the records [r0, r1) marked - each
+ * record's list by one thread only. */
+typedef struct bjob {
+    batch *b;
+    size_t from, to, r0, r1;
+    size_t n_wide, n_drop;
+} bjob;
+
+static void *judge_thread(void *arg)
 {
-    size_t w, n_drop = 0;
-    bool ok = fill_sorted(b, kslot, x, nx);
-    patron__free(kslot);
-    if (!ok)
-        return false;
-    w = 0;
-    for (size_t s = 0; s < b->nent;) {
+    bjob *j = arg;
+    batch *b = j->b;
+    for (size_t s = j->from; s < j->to;) {
         size_t e = s, blocking = 0;
         bool drop, wide;
         for (; e < b->nent && b->ent[e].hash == b->ent[s].hash; e++)
@@ -772,26 +779,76 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
                     b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
         drop = blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX);
         wide = !drop && blocking > PATRON__BLOCK_WINDOW;
-        b->n_wide += wide;
+        j->n_wide += wide;
         for (size_t k = s; k < e; k++) {
-            entry en = b->ent[k];
-            if ((en.slot & TF_ONLY) && en.slot != TF_NONE)
-                continue; /* counted only: no key of its record */
-            if (drop || wide) {
-                /* the record's key list, a few entries ahead */
-                if (k + 8 < e)
-                    __builtin_prefetch(b->khash + b->koff[b->ent[k + 8].rec]);
-                if (k + 16 < e)
-                    __builtin_prefetch(&b->koff[b->ent[k + 16].rec]);
-                mark_key(b, en.rec, en.hash, drop);
-                n_drop += drop;
+            uint32_t sl = b->ent[k].slot;
+            if ((sl & TF_ONLY) && sl != TF_NONE) {
+                b->ent[k].slot = SLOT_GONE; /* counted only: no key of its record */
+                continue;
             }
-            if (!drop) {
-                en.hash |= wide ? WIDE_BIT : 0;
-                b->ent[w++] = en;
-            }
+            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE : SLOT_KEEP;
+            j->n_drop += drop;
         }
         s = e;
+    }
+    return NULL;
+}
+
+static void *mark_thread(void *arg)
+{
+    bjob *j = arg;
+    batch *b = j->b;
+    for (size_t k = 0; k < b->nent; k++) {
+        const entry *en = &b->ent[k];
+        if ((en->slot == SLOT_DROP || en->slot == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1)
+            mark_key(b, en->rec, en->hash, en->slot == SLOT_DROP);
+    }
+    return NULL;
+}
+
+/* Sort the entries; give each term-frequency slot attached to an entry
+ * the length of its run (the records that hold the value: the same count
+ * as the store's key index); take the hashes of oversized blocks out of
+ * every record's key list and out of the entries, and mark the hashes of
+ * wide blocks (WIDE_BIT) in both.  kslot (may be NULL): the slot of each
+ * key in khash (freed here); x: nx counted-only entries.  The blocks are
+ * judged on threads_for(n) threads (each a range of whole blocks), the
+ * key lists marked on as many (each a range of records). */
+static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
+{
+    size_t w, n_drop = 0;
+    bjob bj[MAX_THREADS];
+    int use = threads_for(b->n);
+    bool ok = fill_sorted(b, kslot, x, nx);
+    patron__free(kslot);
+    if (!ok)
+        return false;
+    memset(bj, 0, sizeof bj);
+    for (int t = 0; t < use; t++) {
+        size_t from = b->nent * (size_t)t / (size_t)use, to = b->nent * (size_t)(t + 1) / (size_t)use;
+        while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
+            from++;
+        while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
+            to++;
+        bj[t].b = b;
+        bj[t].from = from;
+        bj[t].to = to > from ? to : from;
+        bj[t].r0 = b->n * (size_t)t / (size_t)use;
+        bj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
+    }
+    run_jobs(judge_thread, bj, sizeof *bj, use);
+    for (int t = 0; t < use; t++) {
+        b->n_wide += bj[t].n_wide;
+        n_drop += bj[t].n_drop;
+    }
+    run_jobs(mark_thread, bj, sizeof *bj, use);
+    w = 0;
+    for (size_t k = 0; k < b->nent; k++) {
+        entry en = b->ent[k];
+        if (en.slot == SLOT_KEEP || en.slot == SLOT_WIDE) {
+            en.hash |= en.slot == SLOT_WIDE ? WIDE_BIT : 0;
+            b->ent[w++] = en;
+        }
     }
     b->nent = w;
     if (n_drop == 0)
