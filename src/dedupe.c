@@ -22,6 +22,7 @@
  * own output. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1103,7 +1104,6 @@ static void tf_finish(batch *b)
 
 typedef struct job {
     const batch *b;
-    size_t from, to; /* entry range, on block starts */
     pair *out;
     size_t n, cap;
     bool oom;
@@ -1121,6 +1121,11 @@ typedef struct job {
     uint32_t *rank;
     size_t ord_cap;
     uint64_t scored; /* pairs scored */
+    /* the pieces of entries (cut[k] to cut[k + 1], on block starts) the
+     * threads take in turn (next: the first not taken, shared) */
+    const size_t *cut;
+    size_t n_cut;
+    atomic_size_t *next;
 } job;
 
 /* Copy the keys of the members of the block [s, e) of hash h that decide
@@ -1383,114 +1388,120 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s = j->from, pf1 = s, pf2 = s, pf3 = s, c1 = 0, c2 = 0, c3 = 0;
+    size_t s, to, pf1, pf2, pf3, c1, c2, c3, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
     patron__match_query *q = patron__malloc(sizeof *q);
     if (!q)
         j->oom = true;
-    while (s < j->to && !j->oom) {
-        size_t e = s + 1;
-        uint64_t h = b->ent[s].hash;
-        while (e < b->nent && b->ent[e].hash == h)
-            e++;
-        /* c1..c3: the entries in blocks of two or more prefetched beyond
-         * this block; the ones alone, most of them, do not count, or the
-         * prefetch would be no way ahead of the work */
-        if (e - s > 1) {
-            c1 = c1 > e - s ? c1 - (e - s) : 0;
-            c2 = c2 > e - s ? c2 - (e - s) : 0;
-            c3 = c3 > e - s ? c3 - (e - s) : 0;
-        }
-        if (pf1 < e)
-            pf1 = e, c1 = 0;
-        if (pf2 < e)
-            pf2 = e, c2 = 0;
-        if (pf3 < e)
-            pf3 = e, c3 = 0;
-        for (; c1 < 3 * PF_AHEAD && pf1 < b->nent; pf1++)
-            if (!alone(b, pf1)) {
-                prefetch1(b, pf1);
-                c1++;
+    while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
+        s = j->cut[piece];
+        to = j->cut[piece + 1];
+        pf1 = pf2 = pf3 = s;
+        c1 = c2 = c3 = 0;
+        while (s < to && !j->oom) {
+            size_t e = s + 1;
+            uint64_t h = b->ent[s].hash;
+            while (e < b->nent && b->ent[e].hash == h)
+                e++;
+            /* c1..c3: the entries in blocks of two or more prefetched beyond
+             * this block; the ones alone, most of them, do not count, or the
+             * prefetch would be no way ahead of the work */
+            if (e - s > 1) {
+                c1 = c1 > e - s ? c1 - (e - s) : 0;
+                c2 = c2 > e - s ? c2 - (e - s) : 0;
+                c3 = c3 > e - s ? c3 - (e - s) : 0;
             }
-        for (; c2 < 2 * PF_AHEAD && pf2 < b->nent; pf2++)
-            if (!alone(b, pf2)) {
-                prefetch2(b, pf2);
-                c2++;
+            if (pf1 < e)
+                pf1 = e, c1 = 0;
+            if (pf2 < e)
+                pf2 = e, c2 = 0;
+            if (pf3 < e)
+                pf3 = e, c3 = 0;
+            for (; c1 < 3 * PF_AHEAD && pf1 < b->nent; pf1++)
+                if (!alone(b, pf1)) {
+                    prefetch1(b, pf1);
+                    c1++;
+                }
+            for (; c2 < 2 * PF_AHEAD && pf2 < b->nent; pf2++)
+                if (!alone(b, pf2)) {
+                    prefetch2(b, pf2);
+                    c2++;
+                }
+            for (; c3 < PF_AHEAD && pf3 < b->nent; pf3++)
+                if (!alone(b, pf3)) {
+                    prefetch3(b, pf3);
+                    c3++;
+                }
+            if (e - s == 1) { /* one record: no pair */
+                s = e;
+                continue;
             }
-        for (; c3 < PF_AHEAD && pf3 < b->nent; pf3++)
-            if (!alone(b, pf3)) {
-                prefetch3(b, pf3);
-                c3++;
+            if (!block_keys(j, s, e, h) || !block_views(j, e - s) || ((h & WIDE_BIT) && !block_order(j, s, e - s))) {
+                j->oom = true;
+                break;
             }
-        if (e - s == 1) { /* one record: no pair */
-            s = e;
-            continue;
-        }
-        if (!block_keys(j, s, e, h) || !block_views(j, e - s) || ((h & WIDE_BIT) && !block_order(j, s, e - s))) {
-            j->oom = true;
-            break;
-        }
-        /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
-         * the block of the first key the two share.  A wide block: the
-         * pairs that share no other block but another wide one (in the
-         * first wide block they share), and those that share this block
-         * only when they are near (fewer than PATRON__BLOCK_WINDOW apart
-         * in one of its orders). */
-        for (size_t x = s; x < e && !j->oom; x++) {
-            bool q_ready = false, wide = (h & WIDE_BIT) != 0;
-            const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
-            for (size_t y = x + 1; y < e; y++) {
-                uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
-                const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
-                const patron__match_rec *vb;
-                patron__match_result r;
-                patron__match_tf tf;
-                if (ra == rb)
-                    continue;
-                if (wide) {
-                    int w = wide_pair(xk, xe, yk, ye, h);
-                    if (w == 0 || (w < 0 && !near(j, x - s, y - s)))
+            /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
+             * the block of the first key the two share.  A wide block: the
+             * pairs that share no other block but another wide one (in the
+             * first wide block they share), and those that share this block
+             * only when they are near (fewer than PATRON__BLOCK_WINDOW apart
+             * in one of its orders). */
+            for (size_t x = s; x < e && !j->oom; x++) {
+                bool q_ready = false, wide = (h & WIDE_BIT) != 0;
+                const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
+                for (size_t y = x + 1; y < e; y++) {
+                    uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
+                    const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
+                    const patron__match_rec *vb;
+                    patron__match_result r;
+                    patron__match_tf tf;
+                    if (ra == rb)
                         continue;
-                } else if (share_key(xk, xe, yk, ye)) {
-                    continue; /* scored in an earlier block */
-                }
-                if (!q_ready) {
-                    const patron__match_rec *va = member(j, x - s, x);
-                    if (!va)
-                        break;
-                    patron__match_query_init(q, va);
-                    q->distinct_only = 1; /* DISTINCT pairs are dropped */
-                    q_ready = true;
-                }
-                if (!(vb = member(j, y - s, y)))
-                    break;
-                j->scored++;
-                tf = b->tf;
-                if (b->tfc)
-                    tf.counts = b->tfc + b->tfoff[ra];
-                patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
-                if (r.decision == PATRON__MATCH_DISTINCT)
-                    continue;
-                if (j->n == j->cap) {
-                    size_t nc = j->cap ? j->cap * 2 : 1024;
-                    pair *np = patron__realloc(j->out, nc * sizeof *np);
-                    if (!np) {
-                        j->oom = true;
-                        break;
+                    if (wide) {
+                        int w = wide_pair(xk, xe, yk, ye, h);
+                        if (w == 0 || (w < 0 && !near(j, x - s, y - s)))
+                            continue;
+                    } else if (share_key(xk, xe, yk, ye)) {
+                        continue; /* scored in an earlier block */
                     }
-                    j->out = np;
-                    j->cap = nc;
+                    if (!q_ready) {
+                        const patron__match_rec *va = member(j, x - s, x);
+                        if (!va)
+                            break;
+                        patron__match_query_init(q, va);
+                        q->distinct_only = 1; /* DISTINCT pairs are dropped */
+                        q_ready = true;
+                    }
+                    if (!(vb = member(j, y - s, y)))
+                        break;
+                    j->scored++;
+                    tf = b->tf;
+                    if (b->tfc)
+                        tf.counts = b->tfc + b->tfoff[ra];
+                    patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
+                    if (r.decision == PATRON__MATCH_DISTINCT)
+                        continue;
+                    if (j->n == j->cap) {
+                        size_t nc = j->cap ? j->cap * 2 : 1024;
+                        pair *np = patron__realloc(j->out, nc * sizeof *np);
+                        if (!np) {
+                            j->oom = true;
+                            break;
+                        }
+                        j->out = np;
+                        j->cap = nc;
+                    }
+                    j->out[j->n].a = ra < rb ? ra : rb;
+                    j->out[j->n].b = ra < rb ? rb : ra;
+                    j->out[j->n].score = (float)r.score;
+                    j->out[j->n].decision = patron__decision_public(r.decision);
+                    j->n++;
                 }
-                j->out[j->n].a = ra < rb ? ra : rb;
-                j->out[j->n].b = ra < rb ? rb : ra;
-                j->out[j->n].score = (float)r.score;
-                j->out[j->n].decision = patron__decision_public(r.decision);
-                j->n++;
             }
+            s = e;
         }
-        s = e;
     }
     /* the pairs in (a, b) order here, on this thread: build_result then
      * only merges the threads' lists */
@@ -1643,9 +1654,12 @@ static void trim(batch *b)
     b->cap = b->n; /* the arrays hold at least n (nothing is added after) */
 }
 
+#define PIECES 64
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
     int use;
+    size_t cut[MAX_THREADS * PIECES + 1], n_cut;
+    atomic_size_t next;
     uint32_t *kslot = NULL;
     entry *x = NULL;
     size_t nx = 0;
@@ -1660,24 +1674,27 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     patron__free(x);
     if (!ok)
         return PATRON_E_NOMEM;
-    /* split the entries into `use` ranges on block starts; jobs from `use`
-     * to nj stay empty */
+    /* split the entries into PIECES pieces per thread on block starts,
+     * taken in turn by `use` threads: one that finishes early takes more
+     * (the pairs per entry differ from range to range); jobs from `use` to
+     * nj stay empty.  Each thread sorts its own pairs, so which thread
+     * takes which piece changes nothing in the result. */
     use = threads_for(b->n);
     if (use > nj)
         use = nj;
-    for (int t = use; t < nj; t++) {
-        jobs[t].b = b;
-        jobs[t].from = jobs[t].to = b->nent;
+    n_cut = (size_t)use * (use > 1 ? PIECES : 1);
+    for (size_t k = 0; k <= n_cut; k++) {
+        size_t at = b->nent * k / n_cut;
+        while (at > 0 && at < b->nent && b->ent[at].hash == b->ent[at - 1].hash)
+            at++;
+        cut[k] = k && at < cut[k - 1] ? cut[k - 1] : at;
     }
-    for (int t = 0; t < use; t++) {
-        size_t from = b->nent * (size_t)t / (size_t)use, to = b->nent * (size_t)(t + 1) / (size_t)use;
-        while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
-            from++;
-        while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
-            to++;
+    atomic_init(&next, 0);
+    for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
-        jobs[t].from = from;
-        jobs[t].to = to > from ? to : from;
+        jobs[t].cut = cut;
+        jobs[t].n_cut = n_cut;
+        jobs[t].next = &next;
     }
     run_jobs(pair_thread, jobs, sizeof *jobs, use);
     b->scored = 0;
