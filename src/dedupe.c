@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -2656,6 +2657,75 @@ static patron_status row_refused(patron_batch_row *row, size_t at, patron_status
     return st;
 }
 
+/* A birth date as given (PATRON_BATCH_BIRTH_AS_GIVEN): true when v (n
+ * bytes) has the shape of a date the matcher reads, 8 digits, the year
+ * from 1900 to next year, and its month and day make no calendar date;
+ * else false with the reason in msg. */
+static bool birth_as_given_ok(const char *v, size_t n, char *msg, size_t msgsz)
+{
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    char d8[8];
+    size_t k = 0;
+    int y, m, d, leap, next_year;
+    char sep = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    bool year_first, real;
+    /* the shapes: YYYYMMDD, YYYY?MM?DD, DD?MM?YYYY with one separator
+     * ('-', '.' or '/') twice */
+    if (n == 8) {
+        year_first = true;
+    } else if (n == 10 && (v[4] == '-' || v[4] == '.' || v[4] == '/') && v[7] == v[4]) {
+        year_first = true;
+        sep = v[4];
+    } else if (n == 10 && (v[2] == '-' || v[2] == '.' || v[2] == '/') && v[5] == v[2]) {
+        year_first = false;
+        sep = v[2];
+    } else {
+        goto shape;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] >= '0' && v[i] <= '9')
+            d8[k++] = v[i];
+        else if (!sep || v[i] != sep)
+            goto shape;
+    }
+    if (k != 8)
+        goto shape;
+    if (year_first) {
+        y = (d8[0] - '0') * 1000 + (d8[1] - '0') * 100 + (d8[2] - '0') * 10 + (d8[3] - '0');
+        m = (d8[4] - '0') * 10 + (d8[5] - '0');
+        d = (d8[6] - '0') * 10 + (d8[7] - '0');
+    } else {
+        d = (d8[0] - '0') * 10 + (d8[1] - '0');
+        m = (d8[2] - '0') * 10 + (d8[3] - '0');
+        y = (d8[4] - '0') * 1000 + (d8[5] - '0') * 100 + (d8[6] - '0') * 10 + (d8[7] - '0');
+    }
+    next_year = gmtime_r(&now, &tm) ? tm.tm_year + 1900 + 1 : 2100;
+    if (y < 1900 || y > next_year) {
+        snprintf(msg, msgsz, "a birth date as given must have a year from 1900 to %d", next_year);
+        return false;
+    }
+    if (m == 0 && d == 0) {
+        snprintf(msg, msgsz, "a birth date as given must not have both month and day 00 (no date)");
+        return false;
+    }
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    real = m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] && !(m == 2 && d == 29 && !leap);
+    if (real) {
+        snprintf(msg, msgsz,
+                 "a birth date as given must be no real date; %04d-%02d-%02d is one: give it as birth_date", y, m,
+                 d);
+        return false;
+    }
+    return true;
+shape:
+    snprintf(msg, msgsz,
+             "a birth date as given must have the shape of a date: 8 digits as YYYY-MM-DD, YYYYMMDD or "
+             "DD.MM.YYYY");
+    return false;
+}
+
 /* Read and check the row into v, as the setters and patron_db_create
  * would (customer.c: patron_customer_set, patron_customer_address_set,
  * patron_customer_tag_add, patron_customer_prop_set, then the whole-record
@@ -2780,6 +2850,11 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             }
             v->pk[v->n_props] = key;
             v->pv[v->n_props++] = val;
+        } else if (x->field == PATRON_BATCH_BIRTH_AS_GIVEN) {
+            /* for comparison only: the matcher reads it as any birth date */
+            if (x->len && !birth_as_given_ok(val, x->len, row->errmsg, sizeof row->errmsg))
+                return row_refused(row, at, PATRON_E_INVALID);
+            v->f[PATRON_F_BIRTH_DATE] = x->len ? val : NULL;
         } else if (x->field >= PATRON_BATCH_ADDRESS && x->field < PATRON_BATCH_TAG) {
             return row_fail(row, at, PATRON_E_INVALID, "unknown address field id %d",
                             x->field - PATRON_BATCH_ADDRESS);

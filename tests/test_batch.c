@@ -955,6 +955,120 @@ static void test_rows_refused(void **state)
     patron_db_close(db);
 }
 
+/* The score of the one pair of two rows that differ only in their birth
+ * dates (the first given as as_kind), on a batch of db; -1 with no pair. */
+static double birth_pair_score(patron_db *db, int as_kind, const char *birth_a, const char *birth_b,
+                               patron_decision *dec)
+{
+    patron_batch *b;
+    patron_pairs *p;
+    double score = -1;
+    patron_batch_value va[5] = { val(PATRON_F_FIRST_NAME, NULL, "Wiebke"), val(PATRON_F_LAST_NAME, NULL, "Quandtmann"),
+                                 val(PATRON_BATCH_ADDRESS + PATRON_A_POSTAL_CODE, NULL, "24103"),
+                                 val(PATRON_BATCH_ADDRESS + PATRON_A_CITY, NULL, "Kiel"), val(as_kind, NULL, birth_a) };
+    patron_batch_value vb[5] = { va[0], va[1], va[2], va[3], val(PATRON_F_BIRTH_DATE, NULL, birth_b) };
+    patron_batch_row r[2] = { PATRON_BATCH_ROW_INIT, PATRON_BATCH_ROW_INIT };
+    r[0].values = va;
+    r[1].values = vb;
+    r[0].n_values = r[1].n_values = 5;
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    assert_int_equal(patron_batch_add_rows(b, r, 2), PATRON_OK);
+    assert_int_equal(r[0].status, PATRON_OK);
+    assert_int_equal(r[1].status, PATRON_OK);
+    assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
+    if (patron_pairs_count(p) == 1)
+        assert_int_equal(patron_pairs_get(p, NULL, NULL, &score, dec, 0), PATRON_OK);
+    patron_pairs_free(p);
+    patron_batch_free(b);
+    return score;
+}
+
+/* A birth date that is no real date, given as such (issue 11: "a batch
+ * dedupe of a file may compare a value that the store would refuse"). */
+static void test_birth_as_given(void **state)
+{
+    patron_db *db, *up, *down;
+    patron_batch *b;
+    patron_customer *c;
+    patron_decision d_up = PATRON_DECISION_DISTINCT, d_down = PATRON_DECISION_DISTINCT, d;
+    double s_up, s_down, s_none, s_real;
+    static const char *const taken[] = { "1993-18-19", "19931819", "19.18.1993", "19/18/1993", "1993/18/19",
+                                         "1993.02.30", "2000-00-05", "1990-02-29", "1987-04-31", "31-13-1987" };
+    static const char *const refused[] = { "1993-10-19", "19931019", "19.10.1993", "2000-02-29", /* real dates */
+                                           "1993-18-1", "93-18-19", "1993-18/19", "1993-18-19 ", " 1993-18-19",
+                                           "1993-1a-19", "199318190", "1993-00-00", "1899-13-01", "2999-13-01",
+                                           "Montag", "1993--18-19" };
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+        patron_batch_value v[2] = { val(PATRON_F_LAST_NAME, NULL, "Huber"), val(PATRON_BATCH_BIRTH_AS_GIVEN, NULL, taken[i]) };
+        patron_batch_row r = PATRON_BATCH_ROW_INIT;
+        r.values = v;
+        r.n_values = 2;
+        if (patron_batch_check_row(b, &r) != PATRON_OK)
+            fail_msg("%s refused: %s", taken[i], r.errmsg);
+        /* the setters and create keep refusing it */
+        assert_int_equal(patron_customer_new(&c), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, taken[i]), PATRON_E_INVALID);
+        patron_customer_free(c);
+    }
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        patron_batch_value v[2] = { val(PATRON_F_LAST_NAME, NULL, "Huber"), val(PATRON_BATCH_BIRTH_AS_GIVEN, NULL, refused[i]) };
+        patron_batch_row r = PATRON_BATCH_ROW_INIT;
+        r.values = v;
+        r.n_values = 2;
+        if (patron_batch_check_row(b, &r) != PATRON_E_INVALID)
+            fail_msg("%s taken as given", refused[i]);
+        assert_int_equal(r.refused, 2);
+        assert_non_null(strstr(r.errmsg, "birth date as given"));
+        if (i < 4) /* a real date: said so */
+            assert_non_null(strstr(r.errmsg, "no real date"));
+        assert_int_equal(patron_batch_add_rows(b, &r, 1), PATRON_OK);
+        assert_int_equal(r.status, PATRON_E_INVALID);
+    }
+    assert_int_equal(patron_batch_count(b), 0);
+    /* an empty value clears the birth date, a later real one replaces it */
+    {
+        patron_batch_value v[3] = { val(PATRON_F_LAST_NAME, NULL, "Huber"), val(PATRON_BATCH_BIRTH_AS_GIVEN, NULL, ""),
+                                    val(PATRON_F_BIRTH_DATE, NULL, "1993-10-19") };
+        patron_batch_row r = PATRON_BATCH_ROW_INIT;
+        r.values = v;
+        r.n_values = 3;
+        assert_int_equal(patron_batch_check_row(b, &r), PATRON_OK);
+    }
+    patron_batch_free(b);
+    /* create keeps refusing it, and a store never holds it */
+    assert_int_equal(patron_customer_new(&c), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_LAST_NAME, "Huber"), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, "1902-78-03"), PATRON_E_INVALID);
+    assert_int_equal(patron_db_create(db, c), PATRON_OK);
+    assert_null(patron_customer_get(c, PATRON_F_BIRTH_DATE));
+    patron_customer_free(c);
+
+    /* compared: 1993-18-19 against 1993-10-19 is one digit off, the level
+     * "partial" - a batch whose partial birth date weighs +13 scores the
+     * pair 13 higher than without the date, one where it weighs -13 lower */
+    assert_int_equal(patron_db_open_memory(&up, NULL), PATRON_OK);
+    assert_int_equal(patron_db_open_memory(&down, NULL), PATRON_OK);
+    assert_int_equal(patron_db_match_config_set_probability(up, "birth_date", "partial", 0.99, 0.0001), PATRON_OK);
+    assert_int_equal(patron_db_match_config_set_probability(down, "birth_date", "partial", 0.0001, 0.99), PATRON_OK);
+    s_up = birth_pair_score(up, PATRON_BATCH_BIRTH_AS_GIVEN, "1993-18-19", "1993-10-19", &d_up);
+    s_down = birth_pair_score(down, PATRON_BATCH_BIRTH_AS_GIVEN, "1993-18-19", "1993-10-19", &d_down);
+    s_none = birth_pair_score(db, PATRON_BATCH_BIRTH_AS_GIVEN, "", "1993-10-19", &d);
+    s_real = birth_pair_score(up, PATRON_F_BIRTH_DATE, "1993-10-19", "1971-03-02", &d); /* level "different" */
+    print_message("birth as given: partial +13 %.4f, -13 %.4f; none %.4f; a real other date %.4f\n", s_up, s_down,
+                  s_none, s_real);
+    assert_true(s_none > 0);
+    /* exactly the partial level's weight log2(0.99 / 0.0001) = 13.273 */
+    assert_true(s_up - s_none > 13.223 && s_up - s_none < 13.323 && d_up == PATRON_DECISION_MERGE);
+    assert_true(s_down < s_none && d_down != PATRON_DECISION_MERGE); /* (-1: not even a pair) */
+    assert_true(s_real < s_none); /* a real other date: "different", not "partial" */
+    patron_db_close(up);
+    patron_db_close(down);
+    patron_db_close(db);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -963,6 +1077,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_many),
         cmocka_unit_test(test_many_args),        cmocka_unit_test(test_validated_then_changed),
         cmocka_unit_test(test_rows_file),        cmocka_unit_test(test_rows_refused),
+        cmocka_unit_test(test_birth_as_given),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

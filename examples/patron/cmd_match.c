@@ -429,6 +429,7 @@ typedef struct drow {
     const patron_batch_value *vals; /* the values to add (after the workers; in their arena) */
     size_t n_vals;
     size_t retried;          /* 0, or the blanked column + 1 it takes part without */
+    int as_given;            /* its birth date is no real date, compared as given */
     patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
     int done;                /* added: text holds "key\0name\0" */
@@ -745,9 +746,11 @@ static void drow_fields(const dpart *p, const drow *r, const char **v)
 
 /* The row's fields v as the values of a batch row (their memory from ar),
  * checked as import checks them (layout_apply, then the library's checks
- * of a customer): PATRON_OK, or why the row is refused (in text). */
+ * of a customer): PATRON_OK, or why the row is refused (in text).  With
+ * as_given, a birth date that is the row's only refused value and has the
+ * shape of a date is passed as PATRON_BATCH_BIRTH_AS_GIVEN (*as_given 1). */
 static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const patron_batch_value **vals_out,
-                                size_t *n_out, char *text, size_t text_size)
+                                size_t *n_out, char *text, size_t text_size, int *as_given)
 {
     patron_batch_row row = PATRON_BATCH_ROW_INIT;
     patron_batch_value *vals;
@@ -767,6 +770,19 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
     row.values = vals;
     row.n_values = rc == -1 ? before : (size_t)rc;
     st = patron_batch_check_row(p->batch, &row);
+    if (as_given && rc != -1 && st == PATRON_E_INVALID && row.refused &&
+        vals[row.refused - 1].field == PATRON_F_BIRTH_DATE) {
+        /* a birth date that is no real date (1902-78-03, a typo of a real
+         * one) is compared as given when it is the row's only refusal */
+        patron_batch_row again = row;
+        vals[row.refused - 1].field = PATRON_BATCH_BIRTH_AS_GIVEN;
+        if (patron_batch_check_row(p->batch, &again) == PATRON_OK) {
+            *as_given = 1;
+            st = PATRON_OK;
+        } else {
+            vals[row.refused - 1].field = PATRON_F_BIRTH_DATE;
+        }
+    }
     if (st == PATRON_E_NOMEM)
         return st;
     if (rc == -1 && !(st != PATRON_OK && row.refused))
@@ -806,7 +822,8 @@ static void *dedupe_work(void *arg)
         if (r->st != PATRON_OK) /* malformed: told by the reader */
             continue;
         drow_fields(p, r, v);
-        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text);
+        r->as_given = 0;
+        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text, &r->as_given);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
              * value the library refuses (a birth date "1984-19-05") still
@@ -818,7 +835,7 @@ static void *dedupe_work(void *arg)
                     continue;
                 saved = v[col];
                 v[col] = "";
-                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore);
+                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL);
                 if (st == PATRON_OK)
                     r->retried = col + 1;
                 else if (st != PATRON_E_NOMEM)
@@ -875,6 +892,18 @@ static int dedupe_part(dpart *p, const patron_batch_row *added)
     return oom ? -1 : 0;
 }
 
+/* A row taken with its birth date as given: counted, the first one's
+ * date kept as the example. */
+static void note_as_given(const drow *r, size_t *n, char *eg, size_t egsz)
+{
+    for (size_t i = 0; i < r->n_vals; i++)
+        if (r->vals[i].field == PATRON_BATCH_BIRTH_AS_GIVEN) {
+            if (!(*n)++)
+                snprintf(eg, egsz, "%.20s", r->vals[i].value);
+            return;
+        }
+}
+
 /* A retried row the batch refused (a value now unique no more): go on as
  * import does, with the columns after the one blanked, one add at a time.
  * PATRON_OK with the row done (its key and name in its text), else the
@@ -898,7 +927,7 @@ static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *
         saved = v[col];
         v[col] = "";
         arena_reset(ar);
-        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore)) == PATRON_E_NOMEM) {
+        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore, NULL)) == PATRON_E_NOMEM) {
             st = PATRON_E_NOMEM;
             break;
         }
@@ -927,7 +956,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     layout l;
     idmap m;
     skipped sk;
-    size_t rows = 0, ignored = 0;
+    size_t rows = 0, ignored = 0, given = 0;
+    char given_eg[24] = "";
     patron_status st;
     patron_batch *batch = NULL;
     cli_progress prog;
@@ -1092,6 +1122,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (r->done) {
                 if (r->retried)
                     ignored++;
+                else if (r->as_given)
+                    note_as_given(r, &given, given_eg, sizeof given_eg);
                 if (idmap_put(&m, r->id, r->text,
                               r->text + strlen(r->text) + 1) < 0) {
                     rc = cli_fail(ctx, "line %lu: out of memory", r->line);
@@ -1116,6 +1148,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             if (st == PATRON_OK) {
                 if (r->retried)
                     ignored++;
+                else if (r->as_given)
+                    note_as_given(r, &given, given_eg, sizeof given_eg);
                 if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
                     st = PATRON_E_NOMEM;
             }
@@ -1145,6 +1179,9 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         if (rc != CLI_OK)
             goto out;
     }
+    if (rc == CLI_OK && given)
+        cli_fail(ctx, "dedupe: %zu rows compared a birth date that is no real date as given (e.g. %s)", given,
+                 given_eg);
     if (rc == CLI_OK && ignored)
         cli_fail(ctx, "dedupe: %zu rows took part without one value the library refused "
                       "(such as a birth date that is no real date)", ignored);
@@ -1183,7 +1220,11 @@ const cli_command cli_cmd_dedupe = {
     "an external reference, as in the file 'patron export' writes) the\n"
     "customer number; the pairs are in input order.  FILE may be '-' for\n"
     "standard input.  Rows the library refuses are skipped; a note on standard\n"
-    "error counts them and names the first.\n"
+    "error counts them and names the first.  A row with one refused value takes\n"
+    "part without it, except a birth date that is no real date but has the shape\n"
+    "of one (1902-78-03, a typo): that is compared as given, digit by digit (it\n"
+    "is never stored; 'patron import' refuses it).  Both are counted on standard\n"
+    "error.\n"
     "\n"
     "Without FILE, deduplicate the customers in the database (--db); id_a and\n"
     "id_b are customer numbers (#ID for a customer without one).  Pairs decided\n"

@@ -95,6 +95,24 @@ PATRON_API patron_status patron_batch_add_many(patron_batch *b, patron_customer 
 /** patron_batch_value.field for a custom property: `key` names it
  *  (patron_customer_prop_set()). */
 #define PATRON_BATCH_PROPERTY 0x201
+/**
+ * patron_batch_value.field for a birth date that is no real date, taken
+ * as given for comparison only: a typo of a real date in a file, such as
+ * "1902-78-03" (FEBRL3 has many), which patron_customer_set() refuses
+ * and would otherwise be left out.  Accepted only with the shape of a date
+ * the matcher reads — 8 digits as YYYY-MM-DD, YYYYMMDD, YYYY.MM.DD,
+ * YYYY/MM/DD, DD.MM.YYYY, DD/MM/YYYY or DD-MM-YYYY, the year 1900 to next
+ * year — whose month and day make no calendar date (a month 13 to 99 or
+ * 00, a day 32 to 99 or 00, a 30 February; not both 00).  A real date
+ * there is refused (give it as PATRON_F_BIRTH_DATE, as YYYY-MM-DD), and so
+ * is anything else; an empty value clears the birth date.  It stands for
+ * the row's birth date (a later PATRON_F_BIRTH_DATE replaces it, and it
+ * replaces an earlier one) and is compared digit by digit as any birth
+ * date is: 1993-18-19 against 1993-10-19 is one digit off.  Only a batch
+ * takes it, and a batch stores nothing: a store's customers, the setters
+ * and patron_db_create() keep refusing such a date.
+ */
+#define PATRON_BATCH_BIRTH_AS_GIVEN 0x202
 
 /**
  * One value of a row: what a setter of a patron_customer would be given.
@@ -106,7 +124,8 @@ PATRON_API patron_status patron_batch_add_many(patron_batch *b, patron_customer 
  */
 typedef struct patron_batch_value {
     int field;         /**< a patron_field, PATRON_BATCH_ADDRESS + a patron_address_field,
-                            PATRON_BATCH_TAG or PATRON_BATCH_PROPERTY */
+                            PATRON_BATCH_TAG, PATRON_BATCH_PROPERTY or
+                            PATRON_BATCH_BIRTH_AS_GIVEN */
     const char *key;   /**< PATRON_BATCH_PROPERTY: the property key; otherwise unused */
     const char *value;
     size_t len;

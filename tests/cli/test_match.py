@@ -164,6 +164,38 @@ class Dedupe(clitest.CliTest):
                       self.fails(1, "dedupe", self.write_csv("n.csv", ["last_name"], [["A"]]), db=False))
         self.assertIn("cannot open", self.fails(1, "dedupe", self.path("nope.csv"), db=False))
 
+    def test_birth_date_no_real_date_compared_as_given(self):
+        """Issue 11: a birth date that is no real date (FEBRL3's 1902-78-03,
+        a typo of a real one) is compared as given when it is the row's only
+        refused value; import keeps refusing it."""
+        head = ["id", "first_name", "last_name", "postal_code", "city", "email", "birth_date"]
+        rows = [["b1", "Wiebke", "Quandtmann", "24103", "Kiel", "", "1993-18-19"],
+                ["b2", "Wiebke", "Quandtmann", "24103", "Kiel", "", "1993-10-19"],
+                ["b3", "Otto", "Brandt", "", "", "", "19.13.1970"],     # as given too
+                ["b4", "Hans", "Mertens", "", "", "", "Montag"],         # no date: left out
+                ["b5", "Ida", "Frey", "", "", "kaputt", "1984-19-05"]]  # two refused: skipped
+        pairs, err = self.dedupe(self.write_csv("g.csv", head, rows))
+        self.assertEqual(err, "patron: dedupe: 2 rows compared a birth date that is no real date as given "
+                              "(e.g. 1993-18-19)\n"
+                              "patron: dedupe: 1 rows took part without one value the library refused "
+                              "(such as a birth date that is no real date)\n"
+                              "patron: dedupe: 1 of 5 rows skipped (line 6: more than one value refused)\n")
+        # compared: one digit off is the birth date's "partial" level, which
+        # adds to the score of the same pair without it
+        without = [list(r) for r in rows[:2]]
+        without[0][6] = ""
+        pairs0, err0 = self.dedupe(self.write_csv("h.csv", head, without))
+        self.assertEqual(err0, "")
+        self.assertIn(("b1", "b2"), pairs)
+        self.assertGreater(pairs[("b1", "b2")][0], pairs0[("b1", "b2")][0])
+        # the store keeps refusing it
+        r = self.run_cli("import", self.path("g.csv"))
+        self.assertNotEqual(r.returncode, 0)
+        with open(self.path("g.rejects.csv"), encoding="utf-8", newline="") as f:
+            rejects = {row[2]: row[1] for row in list(csv.reader(f))[1:]}
+        self.assertEqual(set(rejects), {"b1", "b3", "b4", "b5"})
+        self.assertIn("birth_date must be a real date", rejects["b1"])
+
     def test_nul_byte_is_refused_as_by_import(self):
         """Issue 13, defect 5: dedupe read "anna@example.de\\0evil" as
         "anna@example.de" and paired it; import refuses the row.  Both refuse

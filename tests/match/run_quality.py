@@ -15,7 +15,12 @@ store through the public API and calls patron_db_dedupe, as the tool does.
 compared birth dates the library refuses, such as FEBRL's 1902-78-03, digit
 by digit; the product leaves such a value out, so FEBRL4 and FEBRL3 recall
 were a little lower for the product than the fork reported: 0.9838 against
-0.9842 and 0.9798 against 0.9821.)
+0.9842 and 0.9798 against 0.9821.  Since issue 11's birth-date-as-given,
+`patron dedupe` compares such a date again - a batch may, as
+PATRON_BATCH_BIRTH_AS_GIVEN - while the harness, through a store, still
+leaves it out: the store refuses it.  So the two commands differ on FEBRL
+only in the pairs holding such a date, and the tool has floors of its own,
+DEDUPE_FLOORS.)
 
 The data sets: the development generator (`--people 20000 --seed 7`),
 FEBRL4, FEBRL3, FEBRL4 with its soc_sec_id column declared an identifier
@@ -53,7 +58,8 @@ not reached yet, for a reason the issue's own rules set: on FEBRL4 about
 forty true pairs share surname and address but have another first name and
 another birth date - exactly the household pattern that must never be a
 MERGE - and on FEBRL3 the library refuses birth dates that are no real dates
-(1902-78-03), so those pairs are compared without them.
+(1902-78-03), so through a store those pairs are compared without them
+(`patron dedupe` compares them as given).
 """
 import csv
 import os
@@ -290,12 +296,28 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #   german-20000-seed7  P 0.9926  R 0.9936  any 0.9952  review/1k 19.2
 #   febrl4, febrl3, febrl4-soc_sec_id unchanged
 #   life events         P 0.9805  R 0.7316  any 0.9439  review/1k 87.4
+#   helper h/birth: `patron dedupe` compares a birth date that is no real
+#   date as given (PATRON_BATCH_BIRTH_AS_GIVEN; 64 rows of FEBRL4, 35 of
+#   FEBRL3, e.g. 1945-04-93) instead of leaving it out; the harness (a
+#   store, which refuses such a date) is unchanged:
+#   febrl4 (dedupe)     P 1.0000  R 0.9804 -> 0.9816  F1 0.9901 -> 0.9907
+#                       any 0.9918 -> 0.9924
+#   febrl3 (dedupe)     P 1.0000  R 0.9809 -> 0.9823  F1 0.9903 -> 0.9910
+#                       any 0.9911 -> 0.9917
+#   german-20000-seed7, febrl4-soc_sec_id, life events unchanged (no such
+#   dates; soc_sec_id already settles those pairs).
 FLOORS = {
     "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.995},
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.991},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
     LIFE: {"merge_precision": 0.980, "merge_recall": 0.731, "any_recall": 0.943},
+}
+# `patron dedupe` on top of FLOORS: it compares FEBRL's birth dates that are
+# no real dates as given (see above), which the harness's store refuses.
+DEDUPE_FLOORS = {
+    "febrl4": {"merge_f1": 0.9905, "merge_recall": 0.981, "any_recall": 0.992},
+    "febrl3": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.9915},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
@@ -534,7 +556,10 @@ def main():
                 summary.append((name, label, figures))
                 if extra:
                     continue  # the floors are the defaults' (issue 11: "without estimation")
-                for k, low in FLOORS[name].items():
+                floors = dict(FLOORS[name])
+                if command[-1] != "--out":
+                    floors.update(DEDUPE_FLOORS.get(name, {}))
+                for k, low in floors.items():
                     if figures[k] < low:
                         failed.append("%s: %s %.4f < %.3f" % (name, k, figures[k], low))
                 limit = NAMES_DIFFER_MAX[name]
