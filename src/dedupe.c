@@ -1506,7 +1506,7 @@ static void *pair_thread(void *arg)
     }
     /* the pairs in (a, b) order here, on this thread: build_result then
      * only merges the threads' lists */
-    if (!j->oom)
+    if (!j->oom && j->n > 1) /* j->out is NULL while no pair was kept */
         qsort(j->out, j->n, sizeof *j->out, cmp_pair_ab);
     patron__free(q);
     patron__free(j->kb);
