@@ -1052,7 +1052,8 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         ok = x != NULL;
         size_t at = 0;
         for (int t = 0; ok && t < use; t++) {
-            memcpy(x + at, tj[t].x, tj[t].nx * sizeof *x);
+            if (tj[t].nx) /* tj[t].x is NULL while that thread counted none */
+                memcpy(x + at, tj[t].x, tj[t].nx * sizeof *x);
             at += tj[t].nx;
         }
     } else if (ok) {
