@@ -13,7 +13,8 @@
  * grows with the customers) are paired as a sorted neighbourhood: a pair
  * that shares another key is scored as always (in the first fully paired
  * block it shares, else in the first wide one), a pair that shares only
- * this key when the two are near in an order by name and address.  The
+ * this key when the two are near (fewer than PATRON__NEAR_WINDOW places
+ * apart) in an order by name and address.  The
  * pairs scored then grow about linearly with the records; two records
  * sharing a single common value are rarely one person unless their names
  * and addresses are close (measured: the same quality on every data set of
@@ -1363,12 +1364,12 @@ static bool block_order(job *j, size_t s, size_t m)
 }
 
 /* Are members x and y of the wide block at hand near: fewer than
- * PATRON__BLOCK_WINDOW apart in one of its orders? */
+ * PATRON__NEAR_WINDOW apart in one of its orders? */
 static bool near(const job *j, size_t x, size_t y)
 {
     const uint32_t *rx = j->rank + 2 * x, *ry = j->rank + 2 * y;
-    return (rx[0] > ry[0] ? rx[0] - ry[0] : ry[0] - rx[0]) < PATRON__BLOCK_WINDOW ||
-           (rx[1] > ry[1] ? rx[1] - ry[1] : ry[1] - rx[1]) < PATRON__BLOCK_WINDOW;
+    return (rx[0] > ry[0] ? rx[0] - ry[0] : ry[0] - rx[0]) < PATRON__NEAR_WINDOW ||
+           (rx[1] > ry[1] ? rx[1] - ry[1] : ry[1] - rx[1]) < PATRON__NEAR_WINDOW;
 }
 
 /* Entry i is a block of its own (most are): nothing of it is read. */
@@ -1448,7 +1449,7 @@ static void *pair_thread(void *arg)
              * the block of the first key the two share.  A wide block: the
              * pairs that share no other block but another wide one (in the
              * first wide block they share), and those that share this block
-             * only when they are near (fewer than PATRON__BLOCK_WINDOW apart
+             * only when they are near (fewer than PATRON__NEAR_WINDOW apart
              * in one of its orders). */
             for (size_t x = s; x < e && !j->oom; x++) {
                 bool q_ready = false, wide = (h & WIDE_BIT) != 0;
