@@ -146,6 +146,16 @@ static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
     return n;
 }
 
+/* A record's blocking keys (its rare-name key included) hashed into h, as
+ * hash_keys; keys is room for PATRON__MATCH_KEYS_MAX. */
+static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
+                          const patron__match_config *cfg)
+{
+    size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
+    nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
+    return (uint8_t)hash_keys(h, keys, nk);
+}
+
 static void batch_free(batch *b)
 {
     if (b->recs) {
@@ -190,16 +200,13 @@ static void *norm_thread(void *arg)
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     for (size_t i = j->from; i < j->to; i++) {
         uint64_t *h = j->kh + i * PATRON__MATCH_KEYS_MAX;
-        size_t nk;
         if (patron__cust_match_rec_cfg(&j->recs[i], j->cust[i], j->cfg) != 0) {
             j->oom = true;
             memset(&j->recs[i], 0, sizeof j->recs[i]);
             j->nk[i] = 0;
             continue;
         }
-        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &j->recs[i], j->cfg);
-        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &j->recs[i], j->cfg);
-        j->nk[i] = (uint8_t)hash_keys(h, keys, nk);
+        j->nk[i] = rec_hashes(h, keys, &j->recs[i], j->cfg);
     }
     return NULL;
 }
@@ -2408,7 +2415,6 @@ static void *add_thread(void *arg)
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     for (size_t i = j->from; i < j->to; i++) {
         patron_customer *w;
-        size_t nk;
         b->pend[i] = NULL;
         b->nk[i] = 0;
         b->wst[i] = PATRON_OK;
@@ -2450,9 +2456,7 @@ static void *add_thread(void *arg)
             j->oom = true;
             continue;
         }
-        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->trec[i], &b->b.cfg);
-        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &b->trec[i], &b->b.cfg);
-        b->nk[i] = (uint8_t)hash_keys(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, nk);
+        b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
     }
     return NULL;
 }
@@ -2463,12 +2467,42 @@ static bool batch_room(patron_batch *b, size_t more, size_t keys)
     return grow_recs(&b->b, more) && grow_khash(&b->b, &b->khash_cap, keys);
 }
 
+/* After a part of n records was normalised on threads (oom: one failed):
+ * room in b->b for all of them and their key hashes, else the batch is
+ * spent and the error says why. */
+static patron_status part_room(patron_batch *b, size_t n, bool oom)
+{
+    size_t keys = 0;
+    patron_status st;
+    for (size_t i = 0; i < n; i++)
+        keys += b->nk[i];
+    if (!oom && b->b.n + n < UINT32_MAX && batch_room(b, n, keys))
+        return PATRON_OK;
+    b->broken = true;
+    st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
+    batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+    return st;
+}
+
+/* Record i of the part, claimed as id: its match form and key hashes
+ * move into b->b. */
+static void part_take(patron_batch *b, size_t i, int64_t id)
+{
+    batch *x = &b->b;
+    uint32_t base = x->koff[x->n];
+    x->recs[x->n] = b->trec[i];
+    memset(&b->trec[i], 0, sizeof b->trec[i]);
+    memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+    x->ids[x->n] = id;
+    x->koff[x->n + 1] = base + b->nk[i];
+    x->n++;
+}
+
 /* Customers [0, n) of one part (n <= CHUNK). */
 static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t n, patron_status *status)
 {
     addjob jobs[MAX_THREADS];
     int nj = threads_for(n);
-    size_t keys = 0;
     bool oom = false;
     patron_status st = PATRON_OK;
     for (int t = 0; t < nj; t++) {
@@ -2481,13 +2515,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
     run_jobs(add_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
-    for (size_t i = 0; i < n; i++)
-        keys += b->nk[i];
-    if (oom || b->b.n + n >= UINT32_MAX || !batch_room(b, n, keys)) {
-        b->broken = true;
-        st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
-        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
-    }
+    st = part_room(b, n, oom);
     /* in order, as patron_batch_add one by one; the table's slots of the
      * rows ahead fetched early (at 10^6 rows each lookup missed the cache),
      * and their external references (read by batch_claim) */
@@ -2515,14 +2543,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
             if (s == PATRON_E_NOMEM)
                 st = s;
         } else {
-            batch *x = &b->b;
-            uint32_t base = x->koff[x->n];
-            x->recs[x->n] = b->trec[i];
-            memset(&b->trec[i], 0, sizeof b->trec[i]);
-            memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
-            x->ids[x->n] = id;
-            x->koff[x->n + 1] = base + b->nk[i];
-            x->n++;
+            part_take(b, i, id);
         }
         status[i] = s;
         if (w && !b->wst[i])
@@ -2913,7 +2934,6 @@ static void *row_thread(void *arg)
     rowview *v = patron__malloc(sizeof *v);
     for (size_t i = j->from; i < j->to; i++) {
         patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
-        size_t nk;
         b->nk[i] = 0;
         b->hext[i] = b->hlogin[i] = 0;
         b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
@@ -2956,9 +2976,7 @@ static void *row_thread(void *arg)
             continue;
         }
         rowview_free(v);
-        nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &b->trec[i], &b->b.cfg);
-        nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, &b->trec[i], &b->b.cfg);
-        b->nk[i] = (uint8_t)hash_keys(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, nk);
+        b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
     }
     patron__free(v);
     return NULL;
@@ -2969,7 +2987,6 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
 {
     rowjob jobs[MAX_THREADS];
     int nj = threads_for(n);
-    size_t keys = 0;
     bool oom = false;
     patron_status st = PATRON_OK;
     for (int t = 0; t < nj; t++) {
@@ -2983,13 +3000,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     run_jobs(row_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
-    for (size_t i = 0; i < n; i++)
-        keys += b->nk[i];
-    if (oom || b->b.n + n >= UINT32_MAX || !batch_room(b, n, keys)) {
-        b->broken = true;
-        st = b->b.n + n >= UINT32_MAX && !oom ? PATRON_E_RANGE : PATRON_E_NOMEM;
-        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
-    }
+    st = part_room(b, n, oom);
     for (size_t i = 0; i < n; i++) {
         patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
         int64_t id;
@@ -3009,15 +3020,8 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
                 if (s == PATRON_E_NOMEM)
                     st = s;
             } else {
-                batch *x = &b->b;
-                uint32_t base = x->koff[x->n];
                 size_t nl = strlen(num);
-                x->recs[x->n] = b->trec[i];
-                memset(&b->trec[i], 0, sizeof b->trec[i]);
-                memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
-                x->ids[x->n] = id;
-                x->koff[x->n + 1] = base + b->nk[i];
-                x->n++;
+                part_take(b, i, id);
                 row->id = id;
                 if (nl >= sizeof row->number) /* (cannot be: at most 64 bytes) */
                     nl = sizeof row->number - 1;

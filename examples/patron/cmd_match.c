@@ -672,8 +672,7 @@ typedef struct dwork {
  * of first name, last name, company. */
 static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
 {
-    const char *first = NULL, *last = NULL, *company = NULL, *part[3];
-    size_t np = 0, at = 0;
+    const char *first = NULL, *last = NULL, *company = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *x = v[i].len ? v[i].value : NULL;
         if (v[i].field == PATRON_F_FIRST_NAME)
@@ -683,24 +682,7 @@ static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t c
         else if (v[i].field == PATRON_F_COMPANY)
             company = x;
     }
-    if (!first && !last) {
-        part[np++] = company ? company : "";
-    } else {
-        if (first)
-            part[np++] = first;
-        if (first && last)
-            part[np++] = " ";
-        if (last)
-            part[np++] = last;
-    }
-    for (size_t i = 0; i < np && at < cap - 1; i++) {
-        size_t k = strlen(part[i]);
-        if (k > cap - 1 - at)
-            k = cap - 1 - at;
-        memcpy(buf + at, part[i], k);
-        at += k;
-    }
-    buf[at] = '\0';
+    review_name_of(first, last, company, "", buf, cap);
 }
 
 /* A row the batch took (res: its result): its key (its 'id'; empty — a

@@ -16,12 +16,9 @@
 
 /* ---- shared with the page ------------------------------------------------ */
 
-const char *review_name(const patron_customer *c, const char *none, char *buf, size_t cap)
+const char *review_name_of(const char *first, const char *last, const char *company, const char *none, char *buf,
+                           size_t cap)
 {
-    const char *first = patron_customer_get(c, PATRON_F_FIRST_NAME);
-    const char *last = patron_customer_get(c, PATRON_F_LAST_NAME);
-    const char *company = patron_customer_get(c, PATRON_F_COMPANY);
-
     /* by hand, as snprintf would write it (cut to cap - 1 bytes): dedupe
      * names every row of its file */
     const char *part[3];
@@ -47,6 +44,12 @@ const char *review_name(const patron_customer *c, const char *none, char *buf, s
     }
     buf[at] = '\0';
     return buf;
+}
+
+const char *review_name(const patron_customer *c, const char *none, char *buf, size_t cap)
+{
+    return review_name_of(patron_customer_get(c, PATRON_F_FIRST_NAME), patron_customer_get(c, PATRON_F_LAST_NAME),
+                          patron_customer_get(c, PATRON_F_COMPANY), none, buf, cap);
 }
 
 int review_members(cli *ctx, const patron_case *c, patron_customer ***out, size_t *n_out)

@@ -11,6 +11,9 @@
 /* "Max Müller"; the company when there is no name; `none` when there is
  * neither (dedupe's name columns stay empty, the review lists say so). */
 const char *review_name(const patron_customer *c, const char *none, char *buf, size_t cap);
+/* The same from the three values (each NULL when not given). */
+const char *review_name_of(const char *first, const char *last, const char *company, const char *none, char *buf,
+                           size_t cap);
 /* Load the members of a case, in its order.  CLI_OK or the exit code
  * after a message; free with review_members_free(). */
 int review_members(cli *ctx, const patron_case *c, patron_customer ***out, size_t *n_out);
