@@ -105,8 +105,9 @@ typedef struct batch {
     uint64_t scored; /* pairs scored (pair_all) */
 } batch;
 
-/* Bit 63 of a key hash marks a rare-name key (PATRON__KEY_RARE_NAME): its
- * block is kept only up to PATRON__RARE_BLOCK_MAX records (build_blocks);
+/* Bit 63 of a key hash marks a rare key (a rare name or a rare street,
+ * patron__match_key_rare): its block is kept only up to
+ * PATRON__RARE_BLOCK_MAX records (build_blocks);
  * every other hash has it clear. */
 #define RARE_BIT (UINT64_C(1) << 63)
 /* Bit 0 of a key hash is clear when the hash is made; build_blocks sets it
@@ -121,7 +122,7 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
     uint64_t v = patron__hash_key_n(kind, value, len) & ~(RARE_BIT | WIDE_BIT);
     if (!v)
         v = 2; /* never 0: "no common key" below */
-    return kind == PATRON__KEY_RARE_NAME ? v | RARE_BIT : v;
+    return patron__match_key_rare(kind) ? v | RARE_BIT : v;
 }
 
 /* A record's key hashes into h, sorted and without repeats (pairs are

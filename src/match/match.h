@@ -521,14 +521,36 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
  */
 enum { PATRON__KEY_RARE_NAME = 125 };
 #define PATRON__RARE_BLOCK_MAX 6
-/** The rare-name keys of `r` (none in email-only mode, for initials or a
- *  missing name part), at most cap; returns how many. */
-size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
-                               const patron__match_config *cfg);
 #define PATRON__TF_FULL_NAME 100
-#define PATRON__RARE_BLOCK_MAX 6
-/** The rare-name keys of `r` (none in email-only mode, for initials or a
- *  missing name part), at most cap; returns how many. */
+
+/*
+ * Rare-street keys (issue 11): postal code and street, without the house
+ * number, one per address (the first PATRON__MATCH_RARE_STREETS).  Kept,
+ * like the rare name, only while at most PATRON__RARE_BLOCK_MAX records
+ * hold it: a street few customers live in.  Two records of one person
+ * whose house number was mistyped, dropped or moved to another field, and
+ * whose names or birth date changed too, share no other key (FEBRL4: 7 of
+ * the 17 true pairs without a common key); in a street many customers
+ * share (a city's), neighbours are no candidates - such a block is
+ * dropped, never paired.  The store's index holds it beside the blocking
+ * keys (a record stored before it existed has none until it is saved
+ * again); incremental matching counts it and reads it only when rare.
+ */
+enum { PATRON__KEY_RARE_STREET = 126 };
+#define PATRON__MATCH_RARE_STREETS 4
+/** 1 for the kinds whose block is kept only up to PATRON__RARE_BLOCK_MAX
+ *  records (rare name, rare street), else 0. */
+static inline int patron__match_key_rare(int kind)
+{
+    return kind == PATRON__KEY_RARE_NAME || kind == PATRON__KEY_RARE_STREET;
+}
+/** The rare-street keys of `r` (none in email-only mode), at most cap;
+ *  returns how many. */
+size_t patron__match_rare_street_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                                      const patron__match_config *cfg);
+/** The rare keys of `r` as the batch blocks on them: its rare-name key
+ *  (none in email-only mode, for initials or a missing name part) and its
+ *  rare-street keys, at most cap; returns how many. */
 size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                                const patron__match_config *cfg);
 

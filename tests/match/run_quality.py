@@ -32,10 +32,21 @@ very common names in one city, households), which no rule was tuned on.
 Printed per data set, beside the reference scorer's MERGE precision/recall/
 F1 and MERGE+REVIEW recall (after transitive closure, score_pairs.py):
 
+  M+R          MERGE+REVIEW recall with the pairs judged `household` left
+               out (household apart)
+  M+R+H        MERGE+REVIEW recall with the pairs judged `household` counted
+               as reviewed (household as review).  Issue 11: a pair that
+               looks like a household "stays REVIEW by design" -
+               PATRON_DECISION_HOUSEHOLD is the review verdict for it; such a
+               pair is no DISTINCT, a merchant sees it (`patron dedupe`
+               prints it as `household`, `patron match` lists it,
+               patron_pairs_household() clusters it; the review queue,
+               `patron review`, holds MERGE and REVIEW pairs only).  Every
+               `any_recall` floor and target below holds this figure, on
+               every set alike; M+R is printed beside it.
   review/1k    REVIEW pairs that are not one person, per 1 000 records
                (raw pairs, before closure): the review load of a merchant
-  household    pairs judged `household` (issue 11's verdict: counted as
-               neither MERGE nor REVIEW), and how many of them are one person
+  household    pairs judged `household`, and how many of them are one person
   names-differ MERGE pairs whose given AND last names both clearly differ
                (not a typo, an initial, a shared name part or swapped names):
                the issue says there must be none
@@ -57,7 +68,8 @@ every run; FLOORS are what the test enforces.  Where they differ the goal is
 not reached yet, for a reason the issue's own rules set: on FEBRL4 about
 forty true pairs share surname and address but have another first name and
 another birth date - exactly the household pattern that must never be a
-MERGE - and on FEBRL3 the library refuses birth dates that are no real dates
+MERGE (they are HOUSEHOLD, which M+R+H counts as reviewed) - and on FEBRL3
+the library refuses birth dates that are no real dates
 (1902-78-03), so through a store those pairs are compared without them
 (`patron dedupe` compares them as given).
 """
@@ -306,18 +318,40 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #                       any 0.9911 -> 0.9917
 #   german-20000-seed7, febrl4-soc_sec_id, life events unchanged (no such
 #   dates; soc_sec_id already settles those pairs).
+#   From here on `any` (and every any_recall floor and target) counts the
+#   pairs judged household as reviewed - the figure printed as M+R+H; M+R
+#   (households apart) is printed beside it.  Before the next change:
+#   german-20000-seed7  M+R 0.9952  M+R+H 1.0000
+#   febrl4              M+R 0.9918  M+R+H 0.9966   (dedupe 0.9924 / 0.9966)
+#   febrl3              M+R 0.9911  M+R+H 0.9951   (dedupe 0.9917 / 0.9951)
+#   febrl4-soc_sec_id   M+R 0.9996  M+R+H 0.9998
+#   life events         M+R 0.9439  M+R+H 0.9439
+#   helper h/fblock: a street in one postal code that at most 6 customers
+#   live in is a blocking key of its own (the rare street, house number
+#   left out; dropped, never windowed, when more hold it): FEBRL4's pairs
+#   whose house number was mistyped, dropped or moved into the address
+#   addition beside a garbled name - 7 of the 17 true pairs that shared no
+#   key.  Pairs scored: FEBRL4 6 013 -> 6 031, the 136 k and 1 M generator
+#   files unchanged (their streets hold more than 6 customers each):
+#   german-20000-seed7  P 0.9926 -> 0.9923  review/1k 19.2 -> 20.2
+#   febrl4              R 0.9804 -> 0.9812  M+R+H 0.9966 -> 0.9980
+#                       (dedupe R 0.9816 -> 0.9828, M+R+H 0.9966 -> 0.9980)
+#   febrl3              R 0.9809 -> 0.9813  F1 0.9903 -> 0.9906
+#                       M+R+H 0.9951 -> 0.9960 (dedupe F1 0.9910 -> 0.9913)
+#   febrl4-soc_sec_id   unchanged
+#   life events         review/1k 87.4 -> 90.5, P/R unchanged
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.995},
-    "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
-    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.991},
+    "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.999},
+    "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.998},
+    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.995},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
     LIFE: {"merge_precision": 0.980, "merge_recall": 0.731, "any_recall": 0.943},
 }
 # `patron dedupe` on top of FLOORS: it compares FEBRL's birth dates that are
 # no real dates as given (see above), which the harness's store refuses.
 DEDUPE_FLOORS = {
-    "febrl4": {"merge_f1": 0.9905, "merge_recall": 0.981, "any_recall": 0.992},
-    "febrl3": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.9915},
+    "febrl4": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.998},
+    "febrl3": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.995},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
@@ -425,15 +459,25 @@ def evaluate(name, py, data, csv_path, truth_path, raw_pairs, tmp, kinds_path=No
                 continue
             rows.append((row[0], row[1], row[3].strip().lower()))
     # the reference scorer counts anything but `merge` as review: give it
-    # MERGE and REVIEW only
-    scored = os.path.join(tmp, name + "_scored.csv")
-    with open(scored, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id_a", "id_b", "score", "decision"])
-        for a, b, d in rows:
-            if d in ("merge", "review"):
-                w.writerow([a, b, "0", d])
-    result, figures = score(py, data, truth_path, scored)
+    # MERGE and REVIEW only (households apart), then MERGE, REVIEW and
+    # HOUSEHOLD (households as review, the figure the floors hold)
+    def scored_with(decisions, tag):
+        path = os.path.join(tmp, name + tag + "_scored.csv")
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["id_a", "id_b", "score", "decision"])
+            for a, b, d in rows:
+                if d in decisions:
+                    w.writerow([a, b, "0", "merge" if d == "merge" else "review"])
+        return score(py, data, truth_path, path)
+    _, apart = scored_with(("merge", "review"), "_apart")
+    _, figures = scored_with(("merge", "review", "household"), "")
+    figures["any_recall_apart"] = apart["any_recall"]
+    # MERGE figures are the same in both (a household pair is no MERGE)
+    result = ("merge_precision=%.4f merge_recall=%.4f merge_f1=%.4f M+R %.4f (household apart) / "
+              "M+R+H %.4f (household as review)"
+              % (figures["merge_precision"], figures["merge_recall"], figures["merge_f1"],
+                 apart["any_recall"], figures["any_recall"]))
     same = lambda a, b: a in person and person.get(a) == person.get(b)
     n = max(1, len(records))
     false_review = sum(1 for a, b, d in rows if d == "review" and not same(a, b))
@@ -566,11 +610,12 @@ def main():
                 if limit is not None and figures["names_differ"] > limit:
                     failed.append("%s: names-differ MERGE pairs %d > %d"
                                   % (name, figures["names_differ"], limit))
-    print("summary: MERGE P / R / F1, MERGE+REVIEW R, false REVIEW pairs per 1 000 records")
+    print("summary: MERGE P / R / F1, MERGE+REVIEW R with households apart (M+R) and as review "
+          "(M+R+H, the floors' figure), false REVIEW pairs per 1 000 records")
     for name, label, f in summary:
-        print("  %-24s %-14s P %.4f  R %.4f  F1 %.4f  any %.4f  review/1k %.1f"
-              % (name, label, f["merge_precision"], f["merge_recall"], f["merge_f1"], f["any_recall"],
-                 f["review_load"]))
+        print("  %-24s %-14s P %.4f  R %.4f  F1 %.4f  M+R %.4f  M+R+H %.4f  review/1k %.1f"
+              % (name, label, f["merge_precision"], f["merge_recall"], f["merge_f1"],
+                 f["any_recall_apart"], f["any_recall"], f["review_load"]))
     for f in failed:
         print("BELOW FLOOR " + f)
     bad = len(set(f.split(":")[0] for f in failed))
