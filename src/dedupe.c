@@ -107,9 +107,11 @@ typedef struct batch {
 
 /* Bit 63 of a key hash marks a rare key (a rare name or a rare street,
  * patron__match_key_rare): its block is kept only up to
- * PATRON__RARE_BLOCK_MAX records (build_blocks);
+ * PATRON__RARE_BLOCK_MAX records, with bit 62 set too (a rare street) up
+ * to PATRON__RARE_STREET_MAX (build_blocks);
  * every other hash has it clear. */
 #define RARE_BIT (UINT64_C(1) << 63)
+#define STREET_BIT (UINT64_C(1) << 62) /* with RARE_BIT only */
 /* Bit 0 of a key hash is clear when the hash is made; build_blocks sets it
  * in the entries and key lists of a wide block (more than
  * PATRON__BLOCK_WINDOW records), which is paired in windows.  Setting it
@@ -122,7 +124,10 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
     uint64_t v = patron__hash_key_n(kind, value, len) & ~(RARE_BIT | WIDE_BIT);
     if (!v)
         v = 2; /* never 0: "no common key" below */
-    return patron__match_key_rare(kind) ? v | RARE_BIT : v;
+    if (!patron__match_key_rare(kind))
+        return v;
+    v = (v & ~STREET_BIT) | RARE_BIT;
+    return kind == PATRON__KEY_RARE_STREET ? v | STREET_BIT : v;
 }
 
 /* A record's key hashes into h, sorted and without repeats (pairs are
@@ -788,7 +793,9 @@ static void *judge_thread(void *arg)
             for (size_t k = s; k < e; k++)
                 if (b->ent[k].slot != TF_NONE)
                     b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        drop = blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX);
+        drop = blocking > (!(b->ent[s].hash & RARE_BIT)  ? PATRON__BLOCK_MAX
+                           : (b->ent[s].hash & STREET_BIT) ? PATRON__RARE_STREET_MAX
+                                                           : PATRON__RARE_BLOCK_MAX);
         wide = !drop && blocking > PATRON__BLOCK_WINDOW;
         j->n_wide += wide;
         for (size_t k = s; k < e; k++) {

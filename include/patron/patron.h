@@ -1005,13 +1005,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * customer who registered twice); and the records that share a full
  * name at most 6 customers hold (a rare name) are candidates, however little else they share (both in
  * patron_db_match and patron_db_dedupe; customers stored before this
- * release get the full-name key when they are next saved).  Likewise the
- * records that share a street in one postal code (the house number left
- * out) that at most 6 customers live in (a rare street) are candidates: a
- * house number mistyped, dropped or written into another field beside a
- * garbled name; in a street more customers share, neighbours are no
- * candidates through it (customers stored before this release get the
- * key when they are next saved; patron_db_dedupe uses it at once).
+ * release get the full-name key when they are next saved).  Likewise two
+ * records alone in a street of one postal code (the house number left
+ * out; a rare street) are candidates: a house number mistyped, dropped or
+ * written into another field beside a garbled name; where a third
+ * customer lives in the street, neighbours are no candidates through it
+ * (customers stored before this release get the key when they are next
+ * saved; patron_db_dedupe uses it at once).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
