@@ -532,9 +532,9 @@ enum { PATRON__KEY_RARE_NAME = 125 };
  * field, and whose names or birth date changed too, share no other key
  * (FEBRL4: 7 of the 17 true pairs without a common key, each alone in its
  * street).  Where a third customer lives in the street, the two are as
- * likely neighbours (measured: with 6 holders allowed, the German sets
- * got 30-55 new false REVIEW pairs of strangers per 6 000 people and no
- * true pair) - such a block is dropped, never paired.  The store's index
+ * likely neighbours (measured: with 6 holders allowed, each German test
+ * set got 18-56 new REVIEW pairs of strangers and not one true pair) -
+ * such a block is dropped, never paired.  The store's index
  * holds it beside the blocking keys (a record stored before it existed
  * has none until it is saved again); incremental matching counts it and
  * reads it only when rare.
