@@ -1013,18 +1013,31 @@ static void test_rare_name_key(void **state)
     struct person p = anna;
     (void)state;
     patron__match_config_default(&cfg);
+    char street[PATRON__MATCH_KEY_MAX];
     norm(&rec, &p);
-    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 1);
+    /* the full name, then the street of each address (postal code and
+     * street, no house number: the rare street) */
+    snprintf(street, sizeof street, "50667|%s", rec.addr[0].street);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 2);
     assert_int_equal(keys[0].kind, PATRON__KEY_RARE_NAME);
     assert_string_equal(keys[0].value, "anna|schmidt");
+    assert_int_equal(keys[1].kind, PATRON__KEY_RARE_STREET);
+    assert_string_equal(keys[1].value, street);
+    assert_null(strchr(strchr(keys[1].value, '|') + 1, '|')); /* two parts: no house number */
+    assert_int_equal(patron__match_rare_street_keys(keys, 2, &rec, &cfg), 1);
+    assert_int_equal(keys[0].kind, PATRON__KEY_RARE_STREET);
+    assert_int_equal(patron__match_rare_keys(keys, 1, &rec, &cfg), 1);
     assert_int_equal(patron__match_rare_keys(keys, 0, &rec, &cfg), 0);
     cfg.mode = PATRON__MATCH_MODE_EMAIL;
     assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    assert_int_equal(patron__match_rare_street_keys(keys, 2, &rec, &cfg), 0);
     patron__match_rec_free(&rec);
+    /* an initial has no rare name, its street still is one */
     p.first = "A.";
     cfg.mode = PATRON__MATCH_MODE_FIELDS;
     norm(&rec, &p);
-    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 1);
+    assert_int_equal(keys[0].kind, PATRON__KEY_RARE_STREET);
     patron__match_rec_free(&rec);
 }
 
