@@ -1216,6 +1216,7 @@ typedef struct patron_estimate_options {
 #define PATRON_ESTIMATE_NOT_CONVERGED 1u /**< EM reached its iteration limit */
 #define PATRON_ESTIMATE_TOO_FEW 2u       /**< too few customers or candidate pairs */
 #define PATRON_ESTIMATE_DEGENERATE 4u    /**< the data cannot tell matches from non-matches */
+#define PATRON_ESTIMATE_UNSAFE 8u        /**< the estimate would change too many of the defaults' decisions */
 
 /** What patron_db_estimate() did.  `version` set by the caller. */
 typedef struct patron_estimate_report {
