@@ -47,7 +47,7 @@
 #define EST_BIRTH_AGREE_MIN 0.9
 /* The guard (guard_check): at most this many of the matcher's candidate
  * pairs are scored under the defaults and under the estimate ... */
-#define EST_GUARD_PAIRS 1000000u
+#define EST_GUARD_PAIRS 300000u
 /* ... and the estimate may turn at most this share of the defaults' MERGE
  * pairs into something else (most become REVIEW: a merchant still sees
  * them) ... */

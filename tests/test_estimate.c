@@ -394,6 +394,77 @@ static int w_meta_put(void *ctx, const char *key, const char *value)
     return fs->inner->meta_put(fs->inner_ctx, key, value);
 }
 
+/* ---- "shrunk": a model the guard pulled back says so ------------------------ */
+
+static int pass_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *ectx)
+{
+    fault_store *fs = ctx;
+    return fs->inner->meta_scan(fs->inner_ctx, prefix, emit, ectx);
+}
+
+static int take_meta(void *ctx, const char *key, const char *value)
+{
+    (void)key;
+    snprintf(ctx, 1024, "%s", value ? value : "");
+    return 0;
+}
+
+/* Rewrite the "shrink=" part of the stored estimate's record. */
+static void set_shrink(fault_store *fs, const char *value)
+{
+    char text[1024], out[1100], *p, *e;
+    assert_int_equal(fs->inner->begin(fs->inner_ctx), 0);
+    text[0] = '\0';
+    assert_int_equal(fs->inner->meta_get(fs->inner_ctx, "patron.match.estimate", take_meta, text), 0);
+    p = strstr(text, ";shrink=");
+    assert_non_null(p);
+    e = strchr(p + 1, ';');
+    assert_non_null(e);
+    snprintf(out, sizeof out, "%.*s;shrink=%s%s", (int)(p - text), text, value, e);
+    assert_int_equal(fs->inner->meta_put(fs->inner_ctx, "patron.match.estimate", out), 0);
+    assert_int_equal(fs->inner->commit(fs->inner_ctx), 0);
+}
+
+static void test_estimate_shrunk_origin(void **state)
+{
+    tb_fx *f = *state;
+    fault_store fs;
+    patron_db *db = fault_db(&fs, &f->tb);
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    assert_non_null(db);
+    /* a handle whose store keeps meta, as the failing store's below */
+    patron_db_close(db);
+    fs.ops.meta_get = w_meta_get;
+    fs.ops.meta_put = w_meta_put;
+    fs.ops.meta_scan = fs.inner->meta_scan ? pass_meta_scan : NULL;
+    db = NULL;
+    assert_int_equal(patron_db_open(&db, &fs.ops, &fs), PATRON_OK);
+    fault_arm(&fs, 0);
+    if (!fs.inner->meta_scan || !fs.inner->meta_get) {
+        patron_db_close(db);
+        skip(); /* a store without meta keeps the estimate in the handle */
+    }
+    populate(f->db, 1800, 9);
+    OK(db, patron_db_estimate(db, &r, NULL));
+    assert_int_equal(r.stored, 1);
+    /* used in full: the record says shrink=1 */
+    assert_non_null(strstr(r.message, "used in full"));
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "0.5");
+    assert_string_equal(origin(db, "email", "exact"), "shrunk");
+    assert_string_equal(origin(db, "birth_date", "exact"), "shrunk");
+    /* untrusted bytes: anything but a share in [0, 1] is no pull-back */
+    set_shrink(&fs, "zwei");
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "1.5");
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "0.25");
+    assert_string_equal(origin(db, "email", "exact"), "shrunk");
+    OK(db, patron_db_match_config_reset(db));
+    assert_string_equal(origin(db, "email", "exact"), "default");
+    patron_db_close(db);
+}
+
 static void test_estimate_failing_store(void **state)
 {
     tb_fx *f = *state;
@@ -456,6 +527,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_estimate_planted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_households, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_unsafe_keeps_defaults, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_shrunk_origin, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_failing_store, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);

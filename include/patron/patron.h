@@ -1191,13 +1191,30 @@ PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
  * the share of matches among random pairs, corrected for the duplicates
  * each pass cannot see.
  *
+ * A guard keeps an estimate from making results worse: EM assumes that the
+ * fields are independent given the class, and life events break that (a
+ * move makes address, landline and mailbox disagree together among one
+ * person's records, a household shares last name, address and phone among
+ * different people), so on such data EM fits the dependence instead of
+ * identity.  The matcher's own candidate pairs (pairs sharing a blocking
+ * key, blocks of at most 50, at most 300 000 pairs) are scored under the
+ * built-in defaults and under the estimate; the estimate may turn at most
+ * 2.5 % of the defaults' MERGE pairs into something else, at most 1 % (of
+ * their number) of other pairs into MERGE, and at most 15 % of their MERGE
+ * or REVIEW pairs into neither.  If it does more, the estimate pulled half
+ * and then three quarters of the way back to the defaults (every weight and
+ * the prior moved by that share of their change) is tried; the model
+ * stored is the first that passes ("shrunk" in
+ * patron_db_match_config_origin() when pulled back), and when none does
+ * nothing is stored and the report says PATRON_ESTIMATE_UNSAFE.
+ *
  * The work is bounded: at most 4 000 000 candidate pairs per pass (blocks
  * of more than 50 customers are left out; beyond the limit a pass takes a
  * sample of whole blocks, in the order of their key's hash), random_pairs
  * random pairs and max_iterations iterations over the distinct comparison
  * patterns.  Every active customer is read and normalised once, which is
- * most of the time: about 11 s of CPU for 1.09 million customers on the
- * memory store (tests/bench/bench_estimate.c).
+ * most of the time: about GUARDCPU s of CPU for 1 million customers on the
+ * memory store, the guard included (tests/bench/bench_estimate.c).
  */
 typedef struct patron_estimate_options {
     unsigned version;    /**< PATRON_ESTIMATE_OPTIONS_VERSION */
@@ -1216,7 +1233,8 @@ typedef struct patron_estimate_options {
 #define PATRON_ESTIMATE_NOT_CONVERGED 1u /**< EM reached its iteration limit */
 #define PATRON_ESTIMATE_TOO_FEW 2u       /**< too few customers or candidate pairs */
 #define PATRON_ESTIMATE_DEGENERATE 4u    /**< the data cannot tell matches from non-matches */
-#define PATRON_ESTIMATE_UNSAFE 8u        /**< the estimate would change too many of the defaults' decisions */
+#define PATRON_ESTIMATE_UNSAFE 8u        /**< the estimate (even pulled 3/4 back) would change too many of the
+                                              defaults' decisions (see patron_db_estimate()) */
 
 /** What patron_db_estimate() did.  `version` set by the caller. */
 typedef struct patron_estimate_report {
@@ -1261,8 +1279,10 @@ PATRON_API patron_status patron_db_estimate(patron_db *db, patron_estimate_repor
 
 /**
  * Where m and u of a field's comparison level come from: "default" (the
- * built-in values), "estimated" (by patron_db_estimate()) or "set" (by
- * patron_db_match_config_set_probability()).  *out is a static string.
+ * built-in values), "estimated" (by patron_db_estimate()), "shrunk" (by
+ * patron_db_estimate(), pulled part of the way back to the defaults by its
+ * guard) or "set" (by patron_db_match_config_set_probability()).  *out is a
+ * static string.
  * PATRON_E_RANGE for an unknown field or level.
  */
 PATRON_API patron_status patron_db_match_config_origin(patron_db *db, const char **out, const char *field,

@@ -322,6 +322,14 @@ DEDUPE_FLOORS = {
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
 NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, SSN: 0, LIFE: 0}
+# After patron_db_estimate, on every set, at most this much below the
+# defaults (issue 11: a merchant who runs `patron estimate` must not get
+# worse results).  Before the estimate's guard the life-event set fell
+# from MERGE P 0.9805 / M+R 0.9439 to 0.9515 / 0.8043; with it (main
+# f2c77df + guard) the life-event sets keep the defaults and the others
+# gain: generator seed 7 P 0.9926 -> 0.9977, FEBRL3 R 0.9809 -> 0.9841,
+# FEBRL4 R 0.9804 -> 0.9830.
+ESTIMATE_MAX_LOSS = {"merge_precision": 0.002, "any_recall": 0.005}
 
 
 def run(cmd, **kw):
@@ -501,6 +509,7 @@ def main():
     py = sys.executable
     failed = []
     summary = []
+    defaults_figures = {}
     with tempfile.TemporaryDirectory(prefix="patron-quality-") as tmp:
         sets = {
             "german-20000-seed7": [os.path.join(data, "gen_customers.py"), "--people", "20000",
@@ -555,7 +564,15 @@ def main():
                           "last names: %d" % figures["names_differ"])
                 summary.append((name, label, figures))
                 if extra:
-                    continue  # the floors are the defaults' (issue 11: "without estimation")
+                    # the floors are the defaults' (issue 11: "without
+                    # estimation"); after the estimate: no worse than them
+                    base = defaults_figures.get(name)
+                    for k, loss in ESTIMATE_MAX_LOSS.items():
+                        if base and figures[k] < base[k] - loss:
+                            failed.append("%s after estimate: %s %.4f < defaults' %.4f - %.3f"
+                                          % (name, k, figures[k], base[k], loss))
+                    continue
+                defaults_figures[name] = figures
                 floors = dict(FLOORS[name])
                 if command[-1] != "--out":
                     floors.update(DEDUPE_FLOORS.get(name, {}))
@@ -573,7 +590,7 @@ def main():
                  f["review_load"]))
     for f in failed:
         print("BELOW FLOOR " + f)
-    bad = len(set(f.split(":")[0] for f in failed))
+    bad = len(set(f.split(":")[0].split(" after")[0] for f in failed))
     print("%d passed, %d failed" % (len(sets) - bad, bad))
     return 1 if failed else 0
 
