@@ -389,6 +389,7 @@ void patron_customer_free(patron_customer *c);
 const char *patron_customer_errmsg(const patron_customer *c);
 const char *patron_customer_get(const patron_customer *c, int field);
 int patron_customer_set(patron_customer *c, int field, const char *value);
+int patron_customer_set_consent_time(patron_customer *c, const char *value);
 int64_t patron_customer_id(const patron_customer *c);
 uint64_t patron_customer_revision(const patron_customer *c);
 int patron_customer_state(const patron_customer *c);

@@ -325,6 +325,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_customer_errmsg": (_STR, [P], None),
     "patron_customer_get": (_STR, [P, c_int], None),
     "patron_customer_set": (S, [P, c_int, _STR], (_CUST, 0)),
+    "patron_customer_set_consent_time": (S, [P, _STR], (_CUST, 0)),
     "patron_customer_id": (c_int64, [P], None),
     "patron_customer_revision": (c_uint64, [P], None),
     "patron_customer_state": (c_int, [P], None),
