@@ -993,7 +993,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Germany every number but +491..., in Austria but +436..., in
  * Switzerland but +417...), the phone counts at least -1 (the home's
  * number changed with the home; a mobile number moves with its owner and
- * keeps the level's weight; the detail's level_weight shows it).  How many customers hold
+ * keeps the level's weight; the detail's level_weight shows it).  Two
+ * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
+ * Switzerland +4175...79...) where the two addresses agree (no move)
+ * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
+ * housemate of one name has another.  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
