@@ -999,10 +999,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * +4175...79...) or a mailbox that is no role mailbox and not one built
  * from nothing but the name at a public provider, each counted at two
  * holders at most - beside the same given and last name (exact, or a typo
- * of them) weighs at least +13, and the other contact field's
- * disagreement at most -1 (a second mailbox or a new number of one
- * person): a move with the same name and a personal mailbox or mobile
- * number is MERGE.  How many customers hold
+ * of them) weighs at least +13, and where the addresses differ the other
+ * contact field's disagreement at most -1 (a second mailbox or a new
+ * number of one person): a move with the same name and a personal mailbox or mobile
+ * number is MERGE.  Two
+ * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
+ * Switzerland +4175...79...) where the two addresses agree (no move)
+ * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
+ * housemate of one name has another.  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to

@@ -310,6 +310,11 @@ typedef struct patron__match_config {
      * disagreement says at most this much - a landline is the home's and
      * changes with it (a mobile number does not: it keeps its weight) */
     double moved_landline_floor;
+    /* Two mobile numbers that differ where the two addresses agree (the
+     * address fields weigh more than 0: no move) weigh at most this (< 0;
+     * 0: the phone level's weight): a mobile is its owner's, a housemate
+     * has another */
+    double home_mobiles_differ;
     /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
      * given and last name to, together */
     double full_name_max;

@@ -256,6 +256,12 @@ void patron__match_config_default(patron__match_config *cfg)
     /* a landline is the home's: a move changes it with the address (one
      * event, as the address floor says), about 2^-1 against one person */
     cfg->moved_landline_floor = -1.0;
+    /* a mobile number is its owner's, kept for years (ported from one
+     * contract to the next): two records of one person at one address
+     * with two different mobile numbers are about 1 in 40 (a number given
+     * up, a work phone), two housemates' almost always -
+     * log2(0.025 / 0.99) = -5.3 in place of the phone's -3.3 */
+    cfg->home_mobiles_differ = -5.3;
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
@@ -1564,6 +1570,24 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
     return score(r, q->rec, b, cfg, tf, q);
 }
 
+/* Two mobile numbers that differ where the addresses agree (no move
+ * between the two records, which home_mobiles_differ's m leaves out: a
+ * move is when contracts change, if ever): each is its owner's, so the
+ * disagreement weighs home_mobiles_differ.  A landline among them, or an
+ * unknown kind, keeps the phone level's weight: one person gives the
+ * home's landline once and the mobile another time.  0 turns it off. */
+static void home_mobiles(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                         const patron__match_config *cfg)
+{
+    patron__match_field_expl *e = &r->field[PATRON__MF_PHONE];
+
+    if (cfg->home_mobiles_differ >= 0 || e->level != PATRON__ML_DIFFERENT || r->addr_a < 0 ||
+        r->address_weight <= 0 || e->weight <= cfg->home_mobiles_differ ||
+        !mobile(a->phone, a->phone_len) || !mobile(b->phone, b->phone_len))
+        return;
+    e->weight = cfg->home_mobiles_differ;
+}
+
 /* Evidence of one person's own beside the names: a mailbox or phone that
  * few customers hold (an info@ or a switchboard many hold has lost its
  * weight to them, a role mailbox has none), an agreeing birth date or
@@ -1613,10 +1637,10 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
  * two people do not share one mobile number or mailbox - a household or an
  * office shares a landline, an info@ or a family mailbox, whose holders
  * have other given names or which many hold.  Its weight is then at least
- * cfg->personal_contact, and the other contact field's disagreement is a
- * second mailbox or a new number of one person (the issue: "a move with
- * the same name and a personal email is MERGE"), at most
- * cfg->second_contact_floor against.  1 when it applied. */
+ * cfg->personal_contact, and after a move the other contact field's
+ * disagreement is a second mailbox or a new number of one person (the
+ * issue: "a move with the same name and a personal email is MERGE"), at
+ * most cfg->second_contact_floor against.  1 when it applied. */
 static int personal_contact(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                             const patron__match_config *cfg, int lf, int ll)
 {
@@ -1636,7 +1660,9 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
             continue;
         if (e->weight < cfg->personal_contact)
             e->weight = cfg->personal_contact;
-        if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor)
+        /* ... after a move (the addresses differ): at one address two
+         * different mobiles are two housemates' (home_mobiles) */
+        if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor && r->address_weight < 0)
             o->weight = cfg->second_contact_floor;
         hit = 1;
     }
@@ -1802,6 +1828,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         r->field[PATRON__MF_PHONE].weight < cfg->moved_landline_floor &&
         (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
         r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
+    home_mobiles(r, a, b, cfg);
     if (lf != PATRON__ML_SWAPPED)
         personal_contact(r, a, b, cfg, lf, ll);
     li = cmp_ident(a, b, &wi);
