@@ -998,8 +998,9 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Germany +4915/16/17..., in Austria +4365...69..., in Switzerland
  * +4175...79...) or a mailbox that is no role mailbox and not one built
  * from nothing but the name at a public provider, each counted at two
- * holders at most - beside the same given and last name (exact, or a typo
- * of them) weighs at least +13, and where the addresses differ the other
+ * holders at most - beside the same given and last name (exact, a typo
+ * of them, or a double name that keeps the other: Weber /
+ * Bachmann-Weber) weighs at least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile
  * number is MERGE.  Two

@@ -1633,7 +1633,8 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
  * number, or a mailbox that is no role mailbox and not one built from
  * nothing but the name at a public provider (namesakes build those), each
  * counted by the store at two holders at most.  Beside the same given and
- * last name (exact, or a typo of them) it is as good as an identifier:
+ * last name (exact, a typo of them, or a double name of a marriage that
+ * keeps the other: Weber / Bachmann-Weber) it is as good as an identifier:
  * two people do not share one mobile number or mailbox - a household or an
  * office shares a landline, an info@ or a family mailbox, whose holders
  * have other given names or which many hold.  Its weight is then at least
@@ -1649,7 +1650,7 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
     if (cfg->personal_contact <= 0)
         return 0;
     if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
-        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR))
+        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
         return 0;
     for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
         patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];

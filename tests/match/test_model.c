@@ -764,6 +764,21 @@ static void test_personal_contact(void **state)
     assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
     assert_true(r.field[PATRON__MF_PHONE].weight == cfg.second_contact_floor);
     assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_MERGE);
+    /* a marriage to a double name that keeps the old one, and a move:
+     * the personal mailbox kept */
+    {
+        struct person m = { "Maria", "Weber", "Lindenweg 3", "79098", "Freiburg", "mweber.66@mail.de", "0171 2233445",
+                            NULL, NULL };
+        struct person w = { "Maria", "Bachmann-Weber", "Am Hafen 21", "28195", "Bremen", "mweber.66@mail.de",
+                            "0160 9988776", NULL, NULL };
+        assert_int_equal(decide_contact(&m, &w, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+        assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_PARTIAL);
+        assert_int_not_equal(decide_contact(&m, &w, &r, &fr, &off), PATRON__MATCH_MERGE);
+        /* another last name altogether: not this rule's (name_change) */
+        w.last = "Bachmann";
+        decide_contact(&m, &w, &r, &fr, &cfg);
+        assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+    }
     /* the mailbox of nothing but the name at a public provider */
     a.email = b.email = "klaus.mueller@web.de";
     decide_contact(&a, &b, &r, &fr, &cfg);
