@@ -996,11 +996,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * keeps the level's weight; the detail's level_weight shows it).  A
  * personal contact value that only the pair holds - a mobile number (in
  * Germany +4915/16/17..., in Austria +4365...69..., in Switzerland
- * +4175...79...) or a mailbox that is no role mailbox and not one built
+ * +4175...79...), a landline at two different addresses (one line that
+ * a person kept; at one address it is the household's) or a mailbox that
+ * is no role mailbox and not one built
  * from nothing but the name at a public provider, each counted at two
  * holders at most - beside the same given and last name (exact, a typo
  * of them, or a double name that keeps the other: Weber /
- * Bachmann-Weber) weighs at least +13, and where the addresses differ the other
+ * Bachmann-Weber), where no birth date or identifier differs, weighs at
+ * least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile
  * number is MERGE.  Two

@@ -1622,9 +1622,9 @@ static int own_evidence(const patron__match_result *r, const patron__match_rec *
  * are asked by personal_contact; the early-exit bound asks only this. */
 static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f)
 {
-    if (f == PATRON__MF_PHONE)
+    if (f == PATRON__MF_PHONE) /* (a landline only after a move: personal_contact) */
         return a->phone_len && a->phone_len == b->phone_len && memcmp(a->phone, b->phone, a->phone_len) == 0 &&
-               mobile(a->phone, a->phone_len);
+               (mobile(a->phone, a->phone_len) || landline(a->phone, a->phone_len));
     return a->email_len && a->email_len == b->email_len && memcmp(a->email, b->email, a->email_len) == 0 &&
            !role_mailbox(a->email);
 }
@@ -1649,12 +1649,22 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
 
     if (cfg->personal_contact <= 0)
         return 0;
+    /* a birth date or identifier that differs says two people (a father
+     * and son of one name on the family's mobile) */
+    if (r->field[PATRON__MF_BIRTH].level == PATRON__ML_DIFFERENT ||
+        r->field[PATRON__MF_IDENTIFIER].level == PATRON__ML_DIFFERENT)
+        return 0;
     if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
         !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
         return 0;
     for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
         patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];
         if (e->level != PATRON__ML_EXACT || !e->tf || e->count > 2 || !personal_kind(a, b, f))
+            continue;
+        /* a landline is a household's at one address; at two it is one
+         * line that a person kept (two people at two homes do not hold
+         * one number) */
+        if (f == PATRON__MF_PHONE && !mobile(a->phone, a->phone_len) && !(r->addr_a >= 0 && r->address_weight < 0))
             continue;
         if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
             name_built_mailbox(b->email, b->first, b->last))
@@ -1830,13 +1840,13 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
         r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
     home_mobiles(r, a, b, cfg);
-    if (lf != PATRON__ML_SWAPPED)
-        personal_contact(r, a, b, cfg, lf, ll);
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
     else
         set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
+    if (lf != PATRON__ML_SWAPPED)
+        personal_contact(r, a, b, cfg, lf, ll);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)

@@ -718,9 +718,10 @@ static int decide_contact(const struct person *a, const struct person *b, patron
 /* A personal contact value only the pair holds (issue 11: "a move with the
  * same name and a personal email is MERGE"): a customer with a common
  * name (100 and 160 of 8 000 customers hold the parts) moved to another
- * town and kept the mobile number but not the mailbox, or kept a personal
- * mailbox.  Two people do not share one mobile number or mailbox: MERGE.
- * A landline (the home's), a number or mailbox that three customers hold,
+ * town and kept the mobile number (or the landline) but not the mailbox,
+ * or kept a personal mailbox.  Two people do not share one mobile number
+ * or mailbox, nor one line at two homes: MERGE.  A landline at one address
+ * (the household's), a number or mailbox that three customers hold,
  * a name-built mailbox at a public provider (namesakes build it) or
  * another given name (a family phone) is no such evidence. */
 static void test_personal_contact(void **state)
@@ -745,11 +746,27 @@ static void test_personal_contact(void **state)
     fr.contact = 3;
     assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
     fr.contact = 2;
-    /* a landline moves with the home */
+    /* a landline kept through a move: one line, two homes - one person */
     a.phone = "0761 4455667";
     b.phone = "0761 4455667";
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.personal_contact);
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_MERGE);
+    /* ... at one address it is the household's: the level's weight */
+    {
+        struct person h = b;
+        h.street = a.street;
+        h.postal = a.postal;
+        h.city = a.city;
+        decide_contact(&a, &h, &r, &fr, &cfg);
+        assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
+    }
+    /* birth dates a generation apart: a father and son on one mobile */
+    a.birth = "1955-02-11";
+    b.birth = "1988-09-30";
     decide_contact(&a, &b, &r, &fr, &cfg);
     assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
+    a.birth = b.birth = NULL;
     /* another given name sharing the mobile: never MERGE */
     a.phone = b.phone = "0171 2233445";
     b.first = "Sabine";
