@@ -997,7 +997,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
  * Switzerland +4175...79...) where the two addresses agree (no move)
  * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
- * housemate of one name has another.  How many customers hold
+ * housemate of one name has another.  A personal contact value that
+ * only the pair holds - a mobile number (as above) or a mailbox that is no role mailbox and not one built
+ * from nothing but the name at a public provider, each counted at two
+ * holders at most - beside the same given and last name (exact, or a typo
+ * of them) weighs at least +13, and the other contact field's
+ * disagreement at most -1 (a second mailbox or a new number of one
+ * person): a move with the same name and a personal mailbox or mobile
+ * number is MERGE.  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
@@ -1031,7 +1038,9 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
- *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
+ *    here; a name that is one record's given name and the other's last
+ *    name, where both records hold a known given name in the given-name
+ *    field - "Thomas Krause" / "Nicole Thomas" - is no swap): never MERGE (REVIEW), whatever address, phone or mailbox they
  *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
  *    name is REVIEW, not MERGE;

@@ -318,6 +318,14 @@ typedef struct patron__match_config {
     /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
      * given and last name to, together */
     double full_name_max;
+    /* A personal contact value that only the pair holds (counted by the
+     * store: a mobile number, a mailbox that is no role mailbox and not
+     * built from a name alone), beside the same given and last name: two
+     * people do not share one, so it weighs at least this much, and the
+     * other contact field's disagreement at most second_contact_floor (a
+     * second mailbox, a new number: one person's).  0 turns it off. */
+    double personal_contact;
+    double second_contact_floor;
     /* A full name that only the pair holds and that is a surprise by its
      * parts (given name holders x last name holders / customers, the
      * holders two strangers of independent names would give it, at most

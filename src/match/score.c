@@ -265,6 +265,13 @@ void patron__match_config_default(patron__match_config *cfg)
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
+    /* a mobile number or personal mailbox held by two records only: u is
+     * not the level's (households and offices share landlines and
+     * mailboxes) but about one in 10 000 candidate pairs,
+     * log2(0.9 / 0.0001) = 13.1; a second mailbox or a new number beside it
+     * is one person's, about 2^-1 */
+    cfg->personal_contact = 13.0;
+    cfg->second_contact_floor = -1.0;
     /* two holders of a name expected 0.1 times among independent names:
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
@@ -665,6 +672,26 @@ static int given_names_apart(const char *a, const char *b)
             p++;
     }
     return extra_a && extra_b && token_overlap(a, b);
+}
+
+/* A half swap (one name of a in the other field of b) where both records
+ * are in order: x1, a's given name is b's last name ("Thomas Krause" /
+ * "Nicole Thomas"), else a's last name is b's given name.  In order means
+ * that the record which would be swapped has a known given name in its
+ * given-name field, and the other no known given name in its last-name
+ * field: a name that is a given name and a surname (Thomas, Peters,
+ * Martin) then stands where it belongs in each record, and the two
+ * leftover names - clearly apart - say two people.  A real swap puts a
+ * surname into the given-name field ("Capurso Ruby"), which the list of
+ * given names does not know.  (Known: in the list of given names and
+ * their variants.) */
+static int half_swap_in_order(const patron__match_rec *a, const patron__match_rec *b, int x1)
+{
+    const patron__match_rec *g = x1 ? a : b, *o = x1 ? b : a; /* g: the shared name as a given name */
+
+    if (!o->first_known || !g->first_known || patron__match_name_known(g->last))
+        return 0;
+    return names_apart(g->last, o->first);
 }
 
 static int first_unclear(const char *a, const char *b)
@@ -1329,6 +1356,8 @@ typedef struct upper {
     int own;
 } upper;
 
+static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f);
+
 /* After the address floor: the ceiling, the address's frequency, the
  * registered-at-work floor (score_addresses, score()). */
 static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
@@ -1388,6 +1417,14 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
+    /* a personal contact value (personal_contact): the mailbox's weight,
+     * or the floor of its disagreement beside a personal mobile number */
+    if (cfg->personal_contact > 0) {
+        if (personal_kind(a, b, PATRON__MF_EMAIL))
+            up = max2(up, cfg->personal_contact);
+        else if (le == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_PHONE))
+            up = max2(up, cfg->second_contact_floor);
+    }
     u->own = up >= OWN_EVIDENCE_MIN;
     u->rest = up;
     {
@@ -1401,6 +1438,12 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             a->n_addr && b->n_addr &&
             (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
             up = cfg->moved_landline_floor;
+        if (cfg->personal_contact > 0) {
+            if (personal_kind(a, b, PATRON__MF_PHONE))
+                up = max2(up, cfg->personal_contact);
+            else if (lp == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_EMAIL))
+                up = max2(up, cfg->second_contact_floor);
+        }
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
@@ -1573,6 +1616,57 @@ static int own_evidence(const patron__match_result *r, const patron__match_rec *
     return 0;
 }
 
+/* Can field f (the mailbox or the phone) of the pair be a personal contact
+ * value (see personal_contact) by its bytes alone: an exact mobile number,
+ * an exact mailbox that is no role mailbox?  The frequency and the names
+ * are asked by personal_contact; the early-exit bound asks only this. */
+static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f)
+{
+    if (f == PATRON__MF_PHONE)
+        return a->phone_len && a->phone_len == b->phone_len && memcmp(a->phone, b->phone, a->phone_len) == 0 &&
+               mobile(a->phone, a->phone_len);
+    return a->email_len && a->email_len == b->email_len && memcmp(a->email, b->email, a->email_len) == 0 &&
+           !role_mailbox(a->email);
+}
+
+/* A personal contact value that only these two records hold: a mobile
+ * number, or a mailbox that is no role mailbox and not one built from
+ * nothing but the name at a public provider (namesakes build those), each
+ * counted by the store at two holders at most.  Beside the same given and
+ * last name (exact, or a typo of them) it is as good as an identifier:
+ * two people do not share one mobile number or mailbox - a household or an
+ * office shares a landline, an info@ or a family mailbox, whose holders
+ * have other given names or which many hold.  Its weight is then at least
+ * cfg->personal_contact, and the other contact field's disagreement is a
+ * second mailbox or a new number of one person (the issue: "a move with
+ * the same name and a personal email is MERGE"), at most
+ * cfg->second_contact_floor against.  1 when it applied. */
+static int personal_contact(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                            const patron__match_config *cfg, int lf, int ll)
+{
+    int f, hit = 0;
+
+    if (cfg->personal_contact <= 0)
+        return 0;
+    if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
+        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR))
+        return 0;
+    for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
+        patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];
+        if (e->level != PATRON__ML_EXACT || !e->tf || e->count > 2 || !personal_kind(a, b, f))
+            continue;
+        if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
+            name_built_mailbox(b->email, b->first, b->last))
+            continue;
+        if (e->weight < cfg->personal_contact)
+            e->weight = cfg->personal_contact;
+        if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor)
+            o->weight = cfg->second_contact_floor;
+        hit = 1;
+    }
+    return hit;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1622,6 +1716,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         int x2 = names_close(q ? &q->last : NULL, a->last, b->first);
         if (x1 && x2) {
             lf = ll = PATRON__ML_SWAPPED;
+        } else if ((x1 || x2) && half_swap_in_order(a, b, x1)) {
+            /* both records in order, one's given name the other's surname:
+             * two people, the levels stay DIFFERENT */
         } else if (x1 || x2) {
             lf = PATRON__ML_SWAPPED;
             ll = PATRON__ML_DIFFERENT;
@@ -1714,7 +1811,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         r->field[PATRON__MF_PHONE].weight < cfg->moved_landline_floor &&
         (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
         r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
+    /* two mobiles at one home first: a personal contact value beside
+     * them (personal_contact) floors the phone's disagreement after it */
     home_mobiles(r, a, b, cfg);
+    if (lf != PATRON__ML_SWAPPED)
+        personal_contact(r, a, b, cfg, lf, ll);
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);

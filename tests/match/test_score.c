@@ -477,6 +477,8 @@ static void test_name_built_mailboxes(void **state)
     assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
 }
 
+    /* two mobiles at one home first: a personal contact value beside
+     * them (personal_contact) floors the phone's disagreement after it */
 /* Two mobile numbers at one address (issue 11): a mobile is its owner's,
  * so two different ones where no move lies between the records are most
  * likely two housemates of one name (Helga Schulte and her mother) - a
@@ -528,6 +530,36 @@ static void test_home_mobiles_differ(void **state)
     assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
 }
 
+/* A name that is a given name in one record and a surname in the other
+ * ("Thomas Krause" / "Nicole Thomas"), each record in order (a known given
+ * name in the given-name field): two people, not a half swap - never MERGE,
+ * whatever address and landline they share.  A surname in the given-name
+ * field ("Krause Nicole") is still read as a swap. */
+static void test_half_swap_in_order(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Thomas", "Krause", "Linzer Gasse 3", "04109", "Leipzig", NULL, "0341 5566778", NULL, NULL};
+    struct person b = a;
+    (void)state;
+    b.first = "Nicole";
+    b.last = "Thomas";
+    assert_int_not_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    /* the same the other way round */
+    assert_int_not_equal(decide(&b, &a, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    /* a surname in the given-name field: a swap, its level stays */
+    b.first = "Krause";
+    b.last = "Nicole";
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    /* both names swapped: one person */
+    b.first = "Krause";
+    b.last = "Thomas";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,7 +569,10 @@ int main(void)
         cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
         cmocka_unit_test(test_name_built_mailboxes),
         cmocka_unit_test(test_move_with_new_landline), cmocka_unit_test(test_household_shared_given_name),
+    /* two mobiles at one home first: a personal contact value beside
+     * them (personal_contact) floors the phone's disagreement after it */
         cmocka_unit_test(test_home_mobiles_differ),
+        cmocka_unit_test(test_half_swap_in_order),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
