@@ -1008,7 +1008,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
- * MERGE - unless beside evidence of the person's own (see "name_change")
+ * MERGE - unless beside evidence of the person's own (see "name_change";
+ * for a full name only the pair holds that two strangers would rarely
+ * share - given name holders x last name holders / customers <= 0.1 - a
+ * mailbox built from the name that only the pair holds is the person's
+ * own too: there is no namesake to have built it)
  * or at one place of strangers: the same address that is a company both
  * records name or a Packstation, where a chance namesake among its
  * holders is unlikely (address holders x given name holders / customers x

@@ -1667,6 +1667,21 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
     return hit;
 }
 
+/* A mailbox built from nothing but the name, that only these two records
+ * hold, under a full name that is a surprise by its parts
+ * (rare_name_surprise: only the pair holds it, and two strangers would
+ * rarely share it).  Namesakes build such a mailbox - but there is no
+ * namesake to build it here: the mailbox is the person's own evidence
+ * after all, and a move keeping it is one person's. */
+static int rare_name_mailbox(const patron__match_result *r, const patron__match_rec *a,
+                             const patron__match_config *cfg, const patron__match_tf *tf, double holders)
+{
+    const patron__match_field_expl *e = &r->field[PATRON__MF_EMAIL];
+
+    return e->level == PATRON__ML_EXACT && e->tf && e->count <= 2 && !role_mailbox(a->email) &&
+           e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1860,7 +1875,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                         (r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
                          r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR ||
                          delivery_point(a->addr[r->addr_a].street) || delivery_point(b->addr[r->addr_b].street));
-        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders));
+        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders)) ||
+                  rare_name_mailbox(r, a, cfg, tf, name_holders);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)

@@ -774,6 +774,42 @@ static void test_personal_contact(void **state)
     assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
 }
 
+/* A mailbox of nothing but the name at a public provider, kept through a
+ * move: namesakes build such mailboxes, so beside a full name whose parts
+ * are common (a namesake expected) a person looks; beside a full name that
+ * only the pair holds and that two strangers would rarely share
+ * (60 x 13 / 8 000 = 0.1 holders expected) there is no namesake to build
+ * it, and it is the person's own: MERGE.  A third holder of the full name,
+ * or a third holder of the mailbox, keeps it at REVIEW.  (The parts weigh
+ * little here: a model whose name frequencies take 6 bits per doubling.) */
+static void test_rare_name_mailbox(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person a = { "Wiebke", "Tjarks", "Lindenweg 3", "79098", "Freiburg", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct person b = { "Wiebke", "Tjarks", "Am Hafen 21", "28195", "Bremen", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct contact_freq fr = { { 8000, 60, 13, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    cfg.tf_power_name = 6.0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    /* common parts: a namesake is expected */
+    fr.names.first = 100;
+    fr.names.last = 160;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.first = 60;
+    fr.names.last = 13;
+    /* a third holder of the full name */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* a third holder of the mailbox */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+}
+
 /* One name and nothing else in common - a Packstation and no mailbox
  * beside a home - is REVIEW ("name_only"), however rare the name; one
  * agreeing mailbox more and it is a MERGE. */
@@ -1308,6 +1344,7 @@ int main(void)
         cmocka_unit_test(test_move_with_own_evidence),
         cmocka_unit_test(test_colleague_registered_twice),
         cmocka_unit_test(test_personal_contact),
+        cmocka_unit_test(test_rare_name_mailbox),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
