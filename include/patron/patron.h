@@ -1029,11 +1029,32 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Germany every number but +491..., in Austria but +436..., in
  * Switzerland but +417...), the phone counts at least -1 (the home's
  * number changed with the home; a mobile number moves with its owner and
- * keeps the level's weight; the detail's level_weight shows it).  How many customers hold
+ * keeps the level's weight; the detail's level_weight shows it).  A
+ * personal contact value that only the pair holds - a mobile number (in
+ * Germany +4915/16/17..., in Austria +4365...69..., in Switzerland
+ * +4175...79...), a landline at two different addresses (one line that
+ * a person kept; at one address it is the household's) or a mailbox that
+ * is no role mailbox and not one built
+ * from nothing but the name at a public provider, each counted at two
+ * holders at most - beside the same given and last name (exact, a typo
+ * of them, or a double name that keeps the other: Weber /
+ * Bachmann-Weber), where no birth date or identifier differs, weighs at
+ * least +13, and where the addresses differ the other
+ * contact field's disagreement at most -1 (a second mailbox or a new
+ * number of one person): a move with the same name and a personal mailbox or mobile
+ * number is MERGE.  Two
+ * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
+ * Switzerland +4175...79...) where the two addresses agree (no move)
+ * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
+ * housemate of one name has another.  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
- * MERGE - unless beside evidence of the person's own (see "name_change")
+ * MERGE - unless beside evidence of the person's own (see "name_change";
+ * for a full name only the pair holds that two strangers would rarely
+ * share - given name holders x last name holders / customers <= 0.1 - a
+ * mailbox built from the name that only the pair holds is the person's
+ * own too: there is no namesake to have built it)
  * or at one place of strangers: the same address that is a company both
  * records name or a Packstation, where a chance namesake among its
  * holders is unlikely (address holders x given name holders / customers x
@@ -1063,7 +1084,9 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
- *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
+ *    here; a name that is one record's given name and the other's last
+ *    name, where both records hold a known given name in the given-name
+ *    field - "Thomas Krause" / "Nicole Thomas" - is no swap): never MERGE (REVIEW), whatever address, phone or mailbox they
  *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
  *    name is REVIEW, not MERGE;

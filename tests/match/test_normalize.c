@@ -286,6 +286,29 @@ static void test_record(void **state)
     assert_string_equal(r.addr[1].city, "wien");
     assert_int_equal(r.addr[0].street_len, 8);
     patron__match_rec_free(&r);
+    /* a national number follows the dialling plan of the country the
+     * first address names: an Austrian customer's 0664 ... is +43 664 ...
+     * (a store's default country DE notwithstanding); an address without a
+     * country, or with one whose plan is not known, keeps the default */
+    ad[0].country = "AT";
+    raw.phone = "0664-547-3879";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+436645473879");
+    patron__match_rec_free(&r);
+    ad[0].country = "Schweiz";
+    raw.phone = "079 321 43 21";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+41793214321");
+    patron__match_rec_free(&r);
+    ad[0].country = NULL;
+    assert_int_equal(patron__match_normalize(&r, &raw, "AT"), 0);
+    assert_string_equal(r.phone, "+43793214321");
+    patron__match_rec_free(&r);
+    raw.phone = "+49 30 1234567";
+    ad[0].country = "AT";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+49301234567");
+    patron__match_rec_free(&r);
     /* an empty record normalises to empty strings, never NULL */
     memset(&raw, 0, sizeof raw);
     assert_int_equal(patron__match_normalize(&r, &raw, NULL), 0);
