@@ -666,22 +666,45 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
         unsigned char b = p[i];
 
         /* eight bytes of ASCII without a NUL at once (most of a file): only
-         * their line ends counted */
+         * their line ends counted; a word with a byte >= 0x80 or a NUL
+         * skips the ASCII bytes before the first such byte (an umlaut in a
+         * name no longer sends the eight bytes around it one at a time) */
         while (!s->need && len - i >= 8) {
-            uint64_t w, nl;
+            uint64_t w, nl, odd;
             memcpy(&w, p + i, 8);
-            if ((w & UINT64_C(0x8080808080808080)) ||
-                ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080)))
-                break; /* a byte >= 0x80 or a NUL: one at a time */
-            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (all < 0x80) */
+            /* the lowest set bit is exact: the first byte >= 0x80 or NUL
+             * (a borrow only reaches bytes above a NUL) */
+            odd = (w & UINT64_C(0x8080808080808080)) |
+                  ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080));
+            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (exact) */
             nl = ~(((nl & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7F7F7F7F7F7F7F7F)) | nl) &
                  UINT64_C(0x8080808080808080);
+            if (odd) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* (byte k of the word is bits 8k..8k+7) */
+                unsigned k = (unsigned)__builtin_ctzll(odd) / 8;
+                if (k) {
+                    s->line += (unsigned long)__builtin_popcountll(nl & ((UINT64_C(1) << (8 * k)) - 1));
+                    i += k;
+                }
+#endif
+                break; /* that byte: one at a time */
+            }
             s->line += (unsigned long)__builtin_popcountll(nl);
             i += 8;
         }
         if (i == len)
             break;
         b = p[i];
+        /* a valid two-byte UTF-8 character (an umlaut, ß) whole */
+        if (!s->need && b >= 0xC2 && b <= 0xDF && len - i >= 2 && p[i + 1] >= 0x80 && p[i + 1] <= 0xBF &&
+            (s->undefined_line || !(p[i + 1] == 0x81 || p[i + 1] == 0x8D || p[i + 1] == 0x8F ||
+                                     p[i + 1] == 0x90 || p[i + 1] == 0x9D))) {
+            if (!s->multibyte++)
+                s->multibyte_line = s->line;
+            i++;
+            continue;
+        }
         if ((b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) && !s->undefined_line) {
             s->undefined_line = s->line;
             s->undefined_byte = b;
