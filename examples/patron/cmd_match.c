@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <unistd.h>
 #include <inttypes.h>
@@ -663,7 +664,7 @@ static void dreader_end(dreader *d)
 typedef struct dwork {
     dpart *p;
     arena *ar;
-    size_t from, to;
+    atomic_size_t *next; /* the first row of the next piece to take */
     int oom;
     const patron_batch_row *added; /* NULL: check the rows; else their results in the batch */
 } dwork;
@@ -776,8 +777,16 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
     return st;
 }
 
-/* The row as import reads it: its values, or why it is refused
- * (PATRON_E_INVALID with one value too many refused). */
+/* Rows are taken DPIECE at a time by whichever worker is free (the reader
+ * thread shares the cores: a fixed half per worker left the other one
+ * waiting for the worker it slowed down). */
+#define DPIECE 64
+
+static void dedupe_check(dwork *w, const char **v, size_t from, size_t to);
+
+/* The rows as import reads them: their values, or why they are refused
+ * (PATRON_E_INVALID with one value too many refused); with w->added, the
+ * key and name of each row the batch took. */
 static void *dedupe_work(void *arg)
 {
     dwork *w = arg;
@@ -787,16 +796,30 @@ static void *dedupe_work(void *arg)
         w->oom = 1;
         return NULL;
     }
-    if (w->added) {
-        for (size_t k = w->from; k < w->to; k++) {
-            drow *r = &p->rows[k];
-            if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
-                dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
+    for (;;) {
+        size_t from = atomic_fetch_add(w->next, DPIECE), to;
+        if (from >= p->n)
+            break;
+        to = p->n - from < DPIECE ? p->n : from + DPIECE;
+        if (w->added) {
+            for (size_t k = from; k < to; k++) {
+                drow *r = &p->rows[k];
+                if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
+                    dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
+            }
+        } else {
+            dedupe_check(w, v, from, to);
         }
-        free(v);
-        return NULL;
     }
-    for (size_t k = w->from; k < w->to; k++) {
+    free(v);
+    return NULL;
+}
+
+/* Rows [from, to) of the part checked: their values, or why refused. */
+static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
+{
+    dpart *p = w->p;
+    for (size_t k = from; k < to; k++) {
         drow *r = &p->rows[k];
         patron_status st;
         r->vals = NULL;
@@ -831,8 +854,6 @@ static void *dedupe_work(void *arg)
             w->oom = 1;
         r->st = st;
     }
-    free(v);
-    return NULL;
 }
 
 static int dedupe_threads(void)
@@ -847,13 +868,14 @@ static int dedupe_part(dpart *p, const patron_batch_row *added)
     dwork w[DTHREADS];
     pthread_t th[DTHREADS];
     int nt = dedupe_threads(), started = 0, oom = 0;
+    atomic_size_t next;
+    atomic_init(&next, 0);
     if (p->n < 2048) /* (a small part: no thread) */
         nt = 1;
     for (int t = 0; t < nt; t++) {
         w[t].p = p;
         w[t].ar = &p->ar[t];
-        w[t].from = p->n * (size_t)t / (size_t)nt;
-        w[t].to = p->n * (size_t)(t + 1) / (size_t)nt;
+        w[t].next = &next;
         w[t].oom = 0;
         w[t].added = added;
         if (!added)
@@ -1145,7 +1167,6 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         dreader_done(&rd, at); /* the reader may fill it again */
     }
     cli_progress_end(&prog);
-
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     {
         patron_pairs *pairs = NULL;
