@@ -3068,8 +3068,11 @@ static void *row_thread(void *arg)
     return NULL;
 }
 
-/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers. */
-static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n)
+/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers.
+ * With `until`, the rows after the first one refused with
+ * PATRON_E_INVALID are not added (their normalised forms dropped) and
+ * *taken is that row + 1; else *taken is n. */
+static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n, bool until, size_t *taken)
 {
     rowjob jobs[MAX_THREADS];
     int nj = threads_for(n);
@@ -3085,6 +3088,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         jobs[t].next = &next;
         jobs[t].oom = false;
     }
+    *taken = n;
     run_jobs(row_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
@@ -3099,6 +3103,13 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
             s = row_fail(row, 0, st, "%s", b->errmsg);
         } else if (b->wst[i]) {
             s = b->wst[i]; /* its message is in the row */
+            if (until && s == PATRON_E_INVALID) {
+                row->status = s;
+                for (size_t k = i; k < n; k++)
+                    patron__match_rec_free(&b->trec[k]);
+                *taken = i + 1;
+                return PATRON_OK;
+            }
         } else {
             claim_in in = { b->rext[i], b->rsrc[i], b->rlogin[i], b->rnum[i], b->hext[i], b->hlogin[i] };
             char gen[64];
@@ -3123,10 +3134,12 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     return st;
 }
 
-patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
+static patron_status add_rows(patron_batch *b, patron_batch_row *rows, size_t n, bool until, size_t *n_out)
 {
     patron_status st;
-    size_t stride, done = 0;
+    size_t stride, done = 0, taken = 0;
+    if (n_out)
+        *n_out = 0;
     if (!b)
         return PATRON_E_INVALID;
     if (!rows && n)
@@ -3150,17 +3163,48 @@ patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, siz
     }
     for (size_t at = 0; at < n && !st; at += CHUNK) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
-        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k)) != 0)
+        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k, until, &taken)) != 0)
+            done = at + k;
+        else if (taken < k) {
+            done = at + taken; /* stopped after a row refused for a value */
+            break;
+        } else
             done = at + k;
     }
-    /* the rows not decided: the batch's failure */
-    for (size_t i = done; st && i < n; i++) {
-        patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
-        row->id = 0;
-        row->number[0] = '\0';
-        row->status = row_fail(row, 0, st, "%s", b->errmsg);
+    if (st) {
+        /* the rows not decided: the batch's failure */
+        for (size_t i = done; i < n; i++) {
+            patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
+            row->id = 0;
+            row->number[0] = '\0';
+            row->status = row_fail(row, 0, st, "%s", b->errmsg);
+        }
+        if (n_out)
+            *n_out = n;
+        return st;
     }
-    return st ? st : batch_ok(b);
+    if (n_out)
+        *n_out = done;
+    return batch_ok(b);
+}
+
+patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
+{
+    return add_rows(b, rows, n, false, NULL);
+}
+
+patron_status patron_batch_add_rows_until(patron_batch *b, size_t *n_out, patron_batch_row *rows, size_t n,
+                                          unsigned flags)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!b)
+        return PATRON_E_INVALID;
+    if (!n_out)
+        return batch_error(b, PATRON_E_INVALID, "no place for the count (NULL)");
+    if (flags & ~PATRON_BATCH_UNTIL_INVALID)
+        return batch_error(b, PATRON_E_INVALID, "unknown flags 0x%x", flags & ~PATRON_BATCH_UNTIL_INVALID);
+    return add_rows(b, rows, n, (flags & PATRON_BATCH_UNTIL_INVALID) != 0, n_out);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)
