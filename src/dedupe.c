@@ -156,11 +156,35 @@ static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__ma
     return (uint8_t)hash_keys(h, keys, nk);
 }
 
+typedef struct freejob {
+    patron__match_rec *recs;
+    size_t from, to;
+} freejob;
+
+static void *free_thread(void *arg)
+{
+    freejob *j = arg;
+    for (size_t i = j->from; i < j->to; i++)
+        patron__match_rec_free(&j->recs[i]);
+    return NULL;
+}
+
+static int threads_for(size_t n);
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int nj);
+
 static void batch_free(batch *b)
 {
     if (b->recs) {
-        for (size_t i = 0; i < b->n; i++)
-            patron__match_rec_free(&b->recs[i]);
+        /* on all cores: a serial phase at the end of the run (0.09 s of
+         * 10^6 customers) */
+        freejob fj[MAX_THREADS];
+        int nj = threads_for(b->n);
+        for (int t = 0; t < nj; t++) {
+            fj[t].recs = b->recs;
+            fj[t].from = b->n * (size_t)t / (size_t)nj;
+            fj[t].to = b->n * (size_t)(t + 1) / (size_t)nj;
+        }
+        run_jobs(free_thread, fj, sizeof *fj, nj);
     } else {
         for (size_t i = 0; b->ref && i < b->n; i++)
             if (!b->ref[i].len) { /* normalised here, not a form */
@@ -2130,6 +2154,7 @@ struct patron_batch {
      * unique (borrowed from the row; NULL: none) */
     const char *rext[CHUNK], *rsrc[CHUNK], *rlogin[CHUNK], *rnum[CHUNK];
     uniq u;
+    size_t numbers_given; /* customer numbers in u (given, not made by the counter) */
     char prefix[17];
     unsigned width;
     uint64_t counter;
@@ -2368,6 +2393,9 @@ static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[
                              "customer number %s is taken or was given before; numbers are never reused", num);
             goto out;
         }
+    } else if (!b->numbers_given) { /* no number in the table: the counter's next is free */
+        format_number(gen, b->prefix, b->width, ++counter);
+        num = gen;
     } else { /* the store's counter; manual numbers in its way skipped */
         int tries;
         for (tries = 0; tries < 10000; tries++) {
@@ -2391,6 +2419,7 @@ static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[
         st = batch_error(b, PATRON_E_NOMEM, "out of memory");
         goto out;
     }
+    b->numbers_given += num != gen;
     b->counter = counter;
     b->next_id++;
     *id_out = id;
