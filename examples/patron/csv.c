@@ -361,6 +361,21 @@ int csv_read(csv_reader *r, csv_record *rec)
                  * byte this was most of reading a file) */
                 const unsigned char *b = r->buf + r->pos, *e = r->buf + r->len, *q = b;
                 size_t k;
+                /* eight bytes at a time while none is a separator or a
+                 * line end (a zero byte of w ^ that byte, exactly: no
+                 * borrow without one), then byte by byte */
+                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+                const uint64_t ms = ones * (unsigned char)r->sep, mn = ones * '\n', mr = ones * '\r';
+                while (e - q >= 8) {
+                    uint64_t w, xs, xn, xr;
+                    memcpy(&w, q, 8);
+                    xs = w ^ ms;
+                    xn = w ^ mn;
+                    xr = w ^ mr;
+                    if ((((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
+                        break;
+                    q += 8;
+                }
                 while (q < e && *q != r->sep && *q != '\n' && *q != '\r')
                     q++;
                 k = (size_t)(q - b);
@@ -658,6 +673,13 @@ static void bad_byte(csv_sniffer *s, unsigned char b)
     }
 }
 
+/* The bytes of m that are 0x80 (the others 0), counted: one multiply
+ * (__builtin_popcountll is a library call without -mpopcnt) */
+static unsigned high_bytes(uint64_t m)
+{
+    return (unsigned)(((m >> 7) * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
 {
     size_t i;
@@ -684,13 +706,13 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
                 /* (byte k of the word is bits 8k..8k+7) */
                 unsigned k = (unsigned)__builtin_ctzll(odd) / 8;
                 if (k) {
-                    s->line += (unsigned long)__builtin_popcountll(nl & ((UINT64_C(1) << (8 * k)) - 1));
+                    s->line += high_bytes(nl & ((UINT64_C(1) << (8 * k)) - 1));
                     i += k;
                 }
 #endif
                 break; /* that byte: one at a time */
             }
-            s->line += (unsigned long)__builtin_popcountll(nl);
+            s->line += high_bytes(nl);
             i += 8;
         }
         if (i == len)
