@@ -310,9 +310,22 @@ typedef struct patron__match_config {
      * disagreement says at most this much - a landline is the home's and
      * changes with it (a mobile number does not: it keeps its weight) */
     double moved_landline_floor;
+    /* Two mobile numbers that differ where the two addresses agree (the
+     * address fields weigh more than 0: no move) weigh at most this (< 0;
+     * 0: the phone level's weight): a mobile is its owner's, a housemate
+     * has another */
+    double home_mobiles_differ;
     /* the most the full name's own frequency (PATRON__TF_FULL_NAME) lifts
      * given and last name to, together */
     double full_name_max;
+    /* A personal contact value that only the pair holds (counted by the
+     * store: a mobile number, a mailbox that is no role mailbox and not
+     * built from a name alone), beside the same given and last name: two
+     * people do not share one, so it weighs at least this much, and the
+     * other contact field's disagreement at most second_contact_floor (a
+     * second mailbox, a new number: one person's).  0 turns it off. */
+    double personal_contact;
+    double second_contact_floor;
     /* A full name that only the pair holds and that is a surprise by its
      * parts (given name holders x last name holders / customers, the
      * holders two strangers of independent names would give it, at most

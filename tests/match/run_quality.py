@@ -318,6 +318,70 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #                       any 0.9911 -> 0.9917
 #   german-20000-seed7, febrl4-soc_sec_id, life events unchanged (no such
 #   dates; soc_sec_id already settles those pairs).
+#   helper h/genp (issue 11, generator precision; checked on the generator
+#   seeds 7/8/9, FEBRL3/4 (+ soc_sec_id), life events seeds 11/3 and the
+#   held-out stand-in, a Zipf DE/AT/CH generator with mailboxes unique per
+#   provider, seeds 1-5):
+#   - two different mobile numbers where the addresses agree count -5.3
+#     (home_mobiles_differ, m 1 in 40): generator false MERGE 31/30/34 ->
+#     29/30/34, stand-in 32/22/25/22/28 -> 30/22/25/21/27, no recall change
+#     anywhere; the same at -4.6 gains nothing, -6.5 the same pairs.
+#   Tried and left out, with the figures: the brief's conditional
+#   dependence of a name-built mailbox on the name (two namesakes share
+#   thomas.mueller@web.de about 1 in styles x providers, so it weighs
+#   log2(0.9 x 40) = 5.2 beside agreeing names at two addresses): generator
+#   false MERGE 17/20/17 (P 0.9949/0.9941/0.9970), but on the stand-in,
+#   whose providers give a mailbox once (as real ones do), moved-mail MERGE
+#   136/134/140/114/121 -> 114/102/117/88/103 (R -0.015..-0.026) and life
+#   moved 170/195 -> 164/187, with no precision gained there; with the
+#   full name's frequency as a condition (given x last holders / customers
+#   >= 0.5: a chance namesake expected) generator 22/23/23 (seed 7 P
+#   0.9937) and stand-in R -0.001..-0.006.  Two differing mobiles counted
+#   -5.3 after a move as well: stand-in moved-mail -5..-11 (it gives movers
+#   a new mobile).  An initial beside a full given name at one home held at
+#   REVIEW (housemates share initials): generator R 0.9936 -> 0.9784.
+#   helper h/life (issue 11, held-out recall; same sets as h/genp), each
+#   step's figures against the one before (CLI `patron dedupe`):
+#   - personal_contact: a mobile number or a mailbox that is no role
+#     mailbox and not name-built at a public provider, held by the pair
+#     only, beside the same given and last name weighs >= 13, and after a
+#     move the other contact field's disagreement >= -1: stand-in R
+#     0.762/0.747/0.759/0.762/0.747 -> 0.791/0.775/0.795/0.802/0.776, life
+#     0.7316/0.7400 -> 0.7352/0.7453, no false MERGE added on any set;
+#   - a half swap whose records both hold a known given name in the
+#     given-name field is two people (Thomas Krause / Nicole Thomas): the
+#     one names-differ MERGE of stand-in seed 1 gone, nothing else changed;
+#   - a national phone number in the dialling plan of the first address's
+#     country (Austrian 0664 ... was +49 664 ...): stand-in R +0.004..0.011,
+#     review/1k -2..-9, 2 false MERGE more (one given name, another last
+#     name, one home and one phone: rule name_change reads a marriage);
+#   - a name-built mailbox held by the pair only is own evidence under a
+#     full name that is a surprise by its parts: stand-in R +0.0005..0.0016;
+#   - personal_contact under a double name keeping the other (PARTIAL) and
+#     for a landline kept at another address, not where a birth date or
+#     identifier differs: stand-in R -> 0.817/0.804/0.817/0.831/0.799, life
+#     0.7399/0.7532, no false MERGE added;
+#   generator seeds 7/8/9, FEBRL3/4 (+ soc_sec_id): every figure unchanged
+#   by h/life's steps.  Tried and left out: a name-built mailbox at a public
+#   provider held by the pair only as personal_contact (the issue's "a move
+#   with the same name and a personal email"): stand-in R +0.007..0.015, but
+#   generator false MERGE 29/30/34 -> 76/78/89 and life 20/31 -> 34/37 -
+#   both generators give one such mailbox to two namesakes, which real
+#   providers do not; left to a decision on the generators.
+#   A name change at one home MERGE only beside an agreeing mailbox, phone
+#   or birth date: generator 1 false MERGE fewer, FEBRL3 R 0.9823 -> 0.9801,
+#   FEBRL4 0.9816 -> 0.9776.  Another street as one event at the address
+#   floor (-6) even where postal code and city agree (the generator plants
+#   its namesakes in one town): generator P 0.9946/0.9930/0.9953, but
+#   FEBRL3 R 0.9823 -> 0.9777 (F1 below 0.990), FEBRL4 0.9816 -> 0.9770.
+#   Re-measured on top of h/life's personal contact rules: the mailbox
+#   capped at 5.2 bits gives generator P 0.9955/0.9941/0.9970 for stand-in
+#   R -0.017..-0.025, with the name-frequency condition 0.9943/0.9934/
+#   0.9958 for stand-in R -0.001..-0.004 and M+R -0.002..-0.004.  So the
+#   generator's P 0.995 is not reached by evidence that holds on the
+#   held-out stand-in: its remaining false MERGE pairs are two people
+#   holding one mailbox (which providers do not hand out twice), or one
+#   name at one address with nothing that tells the two apart.
 #   From here on `any` (and every any_recall floor and target) counts the
 #   pairs judged household as reviewed - the figure printed as M+R+H; M+R
 #   (households apart) is printed beside it.  Before the next change:
@@ -350,7 +414,7 @@ FLOORS = {
     "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.998},
     "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.995},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.980, "merge_recall": 0.731, "any_recall": 0.943},
+    LIFE: {"merge_precision": 0.980, "merge_recall": 0.739, "any_recall": 0.943},
 }
 # `patron dedupe` on top of FLOORS: it compares FEBRL's birth dates that are
 # no real dates as given (see above), which the harness's store refuses.
@@ -361,6 +425,14 @@ DEDUPE_FLOORS = {
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
 NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, SSN: 0, LIFE: 0}
+# After patron_db_estimate, on every set, at most this much below the
+# defaults (issue 11: a merchant who runs `patron estimate` must not get
+# worse results).  Before the estimate's guard the life-event set fell
+# from MERGE P 0.9805 / M+R 0.9439 to 0.9515 / 0.8043; with it (main
+# f2c77df + guard) the life-event sets keep the defaults and the others
+# gain: generator seed 7 P 0.9926 -> 0.9977, FEBRL3 R 0.9809 -> 0.9841,
+# FEBRL4 R 0.9804 -> 0.9830.
+ESTIMATE_MAX_LOSS = {"merge_precision": 0.002, "any_recall": 0.005}
 
 
 def run(cmd, **kw):
@@ -550,6 +622,7 @@ def main():
     py = sys.executable
     failed = []
     summary = []
+    defaults_figures = {}
     with tempfile.TemporaryDirectory(prefix="patron-quality-") as tmp:
         sets = {
             "german-20000-seed7": [os.path.join(data, "gen_customers.py"), "--people", "20000",
@@ -604,7 +677,15 @@ def main():
                           "last names: %d" % figures["names_differ"])
                 summary.append((name, label, figures))
                 if extra:
-                    continue  # the floors are the defaults' (issue 11: "without estimation")
+                    # the floors are the defaults' (issue 11: "without
+                    # estimation"); after the estimate: no worse than them
+                    base = defaults_figures.get(name)
+                    for k, loss in ESTIMATE_MAX_LOSS.items():
+                        if base and figures[k] < base[k] - loss:
+                            failed.append("%s after estimate: %s %.4f < defaults' %.4f - %.3f"
+                                          % (name, k, figures[k], base[k], loss))
+                    continue
+                defaults_figures[name] = figures
                 floors = dict(FLOORS[name])
                 if command[-1] != "--out":
                     floors.update(DEDUPE_FLOORS.get(name, {}))
@@ -623,7 +704,7 @@ def main():
                  f["any_recall_apart"], f["any_recall"], f["review_load"]))
     for f in failed:
         print("BELOW FLOOR " + f)
-    bad = len(set(f.split(":")[0] for f in failed))
+    bad = len(set(f.split(":")[0].split(" after")[0] for f in failed))
     print("%d passed, %d failed" % (len(sets) - bad, bad))
     return 1 if failed else 0
 
