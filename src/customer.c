@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -316,6 +317,77 @@ patron_status patron_customer_set(patron_customer *c, int field, const char *val
         return patron__cust_error(c, st, "out of memory");
     if (value && *value)
         c->ok |= UINT64_C(1) << field; /* checked above, canonical */
+    return cust_ok(c);
+}
+
+/* ---- a consent time carried in (patron_customer_set_consent_time) ------- */
+
+patron_status patron__consent_time_parse(const char *value, int64_t now, char *msg, size_t cap, int64_t *out)
+{
+    uint64_t t = 0;
+    size_t i = 0;
+    for (; value[i] >= '0' && value[i] <= '9'; i++) {
+        if (t > (uint64_t)INT64_MAX / 10 - 1) {
+            i = 0; /* too large for a time: not a timestamp */
+            break;
+        }
+        t = t * 10 + (uint64_t)(value[i] - '0');
+    }
+    if (i == 0 || value[i] != '\0') {
+        snprintf(msg, cap, "newsletter_at must be a timestamp, seconds since 1970 in decimal, not '%.40s%s'", value,
+                 strlen(value) > 40 ? "..." : "");
+        return PATRON_E_INVALID;
+    }
+    if ((int64_t)t < PATRON_CONSENT_TIME_MIN) {
+        snprintf(msg, cap, "newsletter_at %lld is before 1990 (%d): no consent proof is that old", (long long)t,
+                 PATRON_CONSENT_TIME_MIN);
+        return PATRON_E_INVALID;
+    }
+    if ((int64_t)t > now + PATRON_CONSENT_TIME_SKEW) {
+        snprintf(msg, cap,
+                 "newsletter_at %lld is in the future (now is %lld; at most %d seconds of clock skew are taken)",
+                 (long long)t, (long long)now, PATRON_CONSENT_TIME_SKEW);
+        return PATRON_E_INVALID;
+    }
+    *out = (int64_t)t;
+    return PATRON_OK;
+}
+
+/* A record never saved that carries a consent time: the time is one
+ * patron__consent_time_parse() takes, and the consent comes with it.
+ * Records saved before keep the time the library stamped (not checked). */
+static patron_status check_carried_consent(const patron_customer *c, char *msg, size_t cap)
+{
+    int64_t t;
+    if (!c->f[PATRON_F_NEWSLETTER_AT] || c->f[PATRON_F_STATE] || c->f[PATRON_F_ID])
+        return PATRON_OK;
+    if (!c->f[PATRON_F_NEWSLETTER]) {
+        snprintf(msg, cap, "newsletter_at (the time of the newsletter consent) is given without the consent: "
+                           "give newsletter with it, or leave newsletter_at out");
+        return PATRON_E_INVALID;
+    }
+    return patron__consent_time_parse(c->f[PATRON_F_NEWSLETTER_AT], (int64_t)time(NULL), msg, cap, &t);
+}
+
+patron_status patron_customer_set_consent_time(patron_customer *c, const char *value)
+{
+    int64_t t;
+    patron_status st;
+    if (!c)
+        return PATRON_E_INVALID;
+    if (patron_customer_state(c) != PATRON_STATE_NONE || patron_customer_id(c) != 0)
+        return patron__cust_error(c, PATRON_E_STATE,
+                                  "the consent time is carried only into a customer never saved (an import); "
+                                  "a saved customer's consent time is stamped by the library");
+    if (!value || !*value) {
+        if (patron__cust_put(c, PATRON_F_NEWSLETTER_AT, NULL))
+            return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
+        return cust_ok(c);
+    }
+    if ((st = patron__consent_time_parse(value, (int64_t)time(NULL), c->errmsg, sizeof c->errmsg, &t)) != 0)
+        return st;
+    if (patron__cust_put_i64(c, PATRON_F_NEWSLETTER_AT, t))
+        return patron__cust_error(c, PATRON_E_NOMEM, "out of memory");
     return cust_ok(c);
 }
 
@@ -724,6 +796,8 @@ patron_status patron__cust_validate(patron_customer *c, bool canonicalize)
     if (defaults > 1)
         return patron__cust_error(c, PATRON_E_INVALID,
                                   "%zu addresses are marked as default; at most one may be", defaults);
+    if ((st = check_carried_consent(c, c->errmsg, sizeof c->errmsg)) != 0)
+        return st;
     c->checked = canonical;
     return cust_ok(c);
 }
@@ -761,7 +835,7 @@ bool patron__cust_valid_canonical(const patron_customer *c)
         if (a->f[PATRON_A_DEFAULT] && strcmp(a->f[PATRON_A_DEFAULT], "1") == 0)
             defaults++;
     }
-    return defaults <= 1;
+    return defaults <= 1 && check_carried_consent(c, msg, sizeof msg) == PATRON_OK;
 }
 
 patron_status patron_customer_validate(patron_customer *c)

@@ -107,6 +107,10 @@ bool patron__cust_equal(const patron_customer *a, const patron_customer *b);
 const char *patron__state_name(int state);
 /* ids, revision, timestamps: decimal digits only */
 bool patron__is_numeric_field(int f);
+/* A consent time carried in (patron_customer_set_consent_time): decimal
+ * seconds, PATRON_CONSENT_TIME_MIN .. now + PATRON_CONSENT_TIME_SKEW;
+ * PATRON_E_INVALID with a message in msg otherwise. */
+patron_status patron__consent_time_parse(const char *value, int64_t now, char *msg, size_t cap, int64_t *out);
 int patron__state_from_name(const char *s);
 
 /* ---- validate.c ----------------------------------------------------- */

@@ -202,7 +202,8 @@ static bool same(const char *a, const char *b);
 /* Proof of consent: a save that changes the newsletter consent records when
  * (now) and from where (the source the caller gave with it, else
  * `default_source`).  A change that brings its own proof — a merge taking
- * the consent of a duplicate with its time — keeps it. */
+ * the consent of a duplicate with its time, an import carrying the time of
+ * a consent given elsewhere — keeps it. */
 static patron_status stamp_consent(patron_customer *w, const patron_customer *before, const char *default_source,
                                    int64_t now)
 {
@@ -215,6 +216,14 @@ static patron_status stamp_consent(patron_customer *w, const patron_customer *be
     if (before && w->f[PATRON_F_NEWSLETTER_AT] &&
         !same(before->f[PATRON_F_NEWSLETTER_AT], w->f[PATRON_F_NEWSLETTER_AT]))
         return PATRON_OK;
+    /* A new record that carries the time of its consent from where it was
+     * given (patron_customer_set_consent_time; checked with the record's
+     * values) keeps it: an import must not lose the proof's time. */
+    if (!before && w->f[PATRON_F_NEWSLETTER_AT]) {
+        if (!w->f[PATRON_F_NEWSLETTER_SOURCE])
+            return patron__cust_put(w, PATRON_F_NEWSLETTER_SOURCE, default_source);
+        return PATRON_OK;
+    }
     if (patron__cust_put_i64(w, PATRON_F_NEWSLETTER_AT, now))
         return PATRON_E_NOMEM;
     if (!w->f[PATRON_F_NEWSLETTER_SOURCE] ||

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+
+#include <patron/batch.h>
 
 #include "backend.h"
 #include "fixture.h"
@@ -648,6 +651,199 @@ static void test_consent_proof(void **state)
     }
 }
 
+/* ---- a consent time carried in by an import ------------------------------------ */
+
+#define THEN "1262347200" /* 2010-01-01 12:00 UTC */
+
+static void refused_cb(void *payload, size_t index, patron_status st, const char *message)
+{
+    char *out = payload;
+    snprintf(out, 256, "%zu %d %s", index, (int)st, message);
+}
+
+static void test_consent_time_carried_in(void **state)
+{
+    tb_fx *f = *state;
+    patron_customer *c = fx_person("Carla", "Carried", "carla@example.de", NULL, NULL, NULL, NULL), *cs[2];
+    int64_t id, reg, now = (int64_t)time(NULL);
+    size_t made = 0;
+    char *at, refused[256] = "";
+    /* given with the consent: kept instead of the time of the save, the
+     * source as always ("admin" unless given) */
+    set(c, PATRON_F_NEWSLETTER, "1");
+    assert_int_equal(patron_customer_set_consent_time(c, "000" THEN), PATRON_OK);
+    assert_string_equal(patron_customer_get(c, PATRON_F_NEWSLETTER_AT), THEN); /* canonical */
+    id = fx_save(f->db, c);
+    fx_assert_field(f->db, id, PATRON_F_NEWSLETTER_AT, THEN);
+    fx_assert_field(f->db, id, PATRON_F_NEWSLETTER_SOURCE, "admin");
+    /* a withdrawal's time too, with the source the import names */
+    c = fx_person("Wanda", "Withdrawn", "wanda@example.de", NULL, NULL, NULL, NULL);
+    set(c, PATRON_F_NEWSLETTER, "0");
+    set(c, PATRON_F_NEWSLETTER_SOURCE, "import");
+    assert_int_equal(patron_customer_set_consent_time(c, "631152000"), PATRON_OK); /* the earliest */
+    id = fx_save(f->db, c);
+    fx_assert_field(f->db, id, PATRON_F_NEWSLETTER_AT, "631152000");
+    fx_assert_field(f->db, id, PATRON_F_NEWSLETTER_SOURCE, "import");
+    /* a little clock skew is taken */
+    {
+        char soon[32];
+        snprintf(soon, sizeof soon, "%lld", (long long)(now + PATRON_CONSENT_TIME_SKEW - 60));
+        c = fx_person("Sonja", "Skew", "sonja@example.de", NULL, NULL, NULL, NULL);
+        set(c, PATRON_F_NEWSLETTER, "1");
+        assert_int_equal(patron_customer_set_consent_time(c, soon), PATRON_OK);
+        id = fx_save(f->db, c);
+        fx_assert_field(f->db, id, PATRON_F_NEWSLETTER_AT, soon);
+    }
+    /* registered: kept, source "shop" */
+    c = fx_person("Regina", "Register", "regina@example.de", NULL, NULL, NULL, NULL);
+    set(c, PATRON_F_NEWSLETTER, "1");
+    assert_int_equal(patron_customer_set_consent_time(c, THEN), PATRON_OK);
+    reg = fx_register(f->db, c);
+    fx_assert_field(f->db, reg, PATRON_F_NEWSLETTER_AT, THEN);
+    fx_assert_field(f->db, reg, PATRON_F_NEWSLETTER_SOURCE, "shop");
+    /* many at once: the one that carries a time keeps it, the other is
+     * stamped with the time of the save */
+    cs[0] = fx_person("Mia", "Many", "mia@example.de", NULL, NULL, NULL, NULL);
+    cs[1] = fx_person("Max", "Many", "max.many@example.de", NULL, NULL, NULL, NULL);
+    set(cs[0], PATRON_F_NEWSLETTER, "1");
+    set(cs[1], PATRON_F_NEWSLETTER, "1");
+    assert_int_equal(patron_customer_set_consent_time(cs[0], THEN), PATRON_OK);
+    OK(f->db, patron_db_create_many(f->db, &made, cs, 2, refused_cb, refused));
+    assert_int_equal(made, 2);
+    assert_string_equal(refused, "");
+    fx_assert_field(f->db, patron_customer_id(cs[0]), PATRON_F_NEWSLETTER_AT, THEN);
+    at = fx_field_of(f->db, patron_customer_id(cs[1]), PATRON_F_NEWSLETTER_AT);
+    assert_non_null(at);
+    assert_true(atoll(at) >= now);
+    free(at);
+    patron_customer_free(cs[0]);
+    patron_customer_free(cs[1]);
+    /* without it a create stamps the time of the save, as before */
+    c = fx_person("Nils", "Now", "nils@example.de", NULL, NULL, NULL, NULL);
+    set(c, PATRON_F_NEWSLETTER, "1");
+    id = fx_save(f->db, c);
+    at = fx_field_of(f->db, id, PATRON_F_NEWSLETTER_AT);
+    assert_true(atoll(at) >= now && atoll(at) <= (int64_t)time(NULL));
+    free(at);
+    /* taken back before the save: stamped as well */
+    c = fx_person("Tom", "Taken", "tom@example.de", NULL, NULL, NULL, NULL);
+    set(c, PATRON_F_NEWSLETTER, "1");
+    assert_int_equal(patron_customer_set_consent_time(c, THEN), PATRON_OK);
+    assert_int_equal(patron_customer_set_consent_time(c, ""), PATRON_OK);
+    assert_null(patron_customer_get(c, PATRON_F_NEWSLETTER_AT));
+    id = fx_save(f->db, c);
+    at = fx_field_of(f->db, id, PATRON_F_NEWSLETTER_AT);
+    assert_true(atoll(at) >= now);
+    free(at);
+    /* a later change of the consent stamps its own time again */
+    c = fx_load(f->db, reg);
+    set(c, PATRON_F_NEWSLETTER, "0");
+    OK(f->db, patron_db_update(f->db, c));
+    patron_customer_free(c);
+    at = fx_field_of(f->db, reg, PATRON_F_NEWSLETTER_AT);
+    assert_true(atoll(at) >= now);
+    free(at);
+}
+
+/* The setter's refusals leave the record as it was. */
+static void test_consent_time_setter_refusals(void **state)
+{
+    tb_fx *f = *state;
+    patron_customer *c = fx_person("Rolf", "Refused", "rolf@example.de", NULL, NULL, NULL, NULL);
+    char late[32], huge[] = "99999999999999999999999";
+    static const char *const bad[] = { "abc", "12.5", "-5", " " THEN, THEN " ", "+" THEN, "0x4b3d3b00" };
+    int64_t id;
+    snprintf(late, sizeof late, "%lld", (long long)time(NULL) + PATRON_CONSENT_TIME_SKEW + 120);
+    set(c, PATRON_F_NEWSLETTER, "1");
+    assert_int_equal(patron_customer_set_consent_time(c, THEN), PATRON_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(patron_customer_set_consent_time(c, bad[i]), PATRON_E_INVALID);
+        CONTAINS(patron_customer_errmsg(c), "seconds since 1970");
+        assert_string_equal(patron_customer_get(c, PATRON_F_NEWSLETTER_AT), THEN);
+    }
+    assert_int_equal(patron_customer_set_consent_time(c, huge), PATRON_E_INVALID);
+    CONTAINS(patron_customer_errmsg(c), "seconds since 1970");
+    assert_int_equal(patron_customer_set_consent_time(c, "631151999"), PATRON_E_INVALID);
+    CONTAINS(patron_customer_errmsg(c), "before 1990");
+    assert_int_equal(patron_customer_set_consent_time(c, "0"), PATRON_E_INVALID);
+    CONTAINS(patron_customer_errmsg(c), "before 1990");
+    assert_int_equal(patron_customer_set_consent_time(c, late), PATRON_E_INVALID);
+    CONTAINS(patron_customer_errmsg(c), "in the future");
+    assert_string_equal(patron_customer_get(c, PATRON_F_NEWSLETTER_AT), THEN);
+    assert_int_equal(patron_customer_set_consent_time(NULL, THEN), PATRON_E_INVALID);
+    /* a saved customer's time is the library's */
+    id = fx_save(f->db, c);
+    c = fx_load(f->db, id);
+    assert_int_equal(patron_customer_set_consent_time(c, "1300000000"), PATRON_E_STATE);
+    CONTAINS(patron_customer_errmsg(c), "never saved");
+    assert_int_equal(patron_customer_set_consent_time(c, NULL), PATRON_E_STATE);
+    assert_string_equal(patron_customer_get(c, PATRON_F_NEWSLETTER_AT), THEN);
+    patron_customer_free(c);
+    /* still a system field for the generic setter */
+    assert_int_not_equal(patron_field_flags(PATRON_F_NEWSLETTER_AT) & PATRON_FIELD_SYSTEM, 0);
+}
+
+/* A time without the consent, or one that came in around the setter
+ * (patron_record_set), is refused by every path that saves or checks a new
+ * customer, with the same message, and nothing changes. */
+static void test_consent_time_refused_on_save(void **state)
+{
+    tb_fx *f = *state;
+    struct {
+        const char *newsletter, *at, *why;
+    } cases[] = {
+        { NULL, THEN, "without the consent" },
+        { "1", "5", "before 1990" },
+        { "1", "4102444800", "in the future" }, /* 2100 */
+        { "0", "631151999", "before 1990" },   /* a withdrawal's time as well */
+    };
+    char *before, *after;
+    fx_add(f->db, "Anna", "Anwesend", "anna@example.de", NULL, NULL, NULL, NULL);
+    before = fx_fingerprint(f);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        patron_customer *c = fx_person("Nina", "Nein", "nina@example.de", NULL, NULL, NULL, NULL), *cs[1];
+        patron_batch *b = NULL;
+        char refused[256] = "", want[300];
+        size_t made = 7;
+        if (cases[i].newsletter)
+            set(c, PATRON_F_NEWSLETTER, cases[i].newsletter);
+        if (i == 0)
+            assert_int_equal(patron_customer_set_consent_time(c, cases[i].at), PATRON_OK);
+        else
+            assert_int_equal(patron_record_set(c, PATRON_F_NEWSLETTER_AT, cases[i].at), PATRON_OK);
+        assert_int_equal(patron_customer_validate(c), PATRON_E_INVALID);
+        CONTAINS(patron_customer_errmsg(c), cases[i].why);
+        assert_int_equal(patron_db_create(f->db, c), PATRON_E_INVALID);
+        CONTAINS(patron_db_errmsg(f->db), cases[i].why);
+        assert_int_equal(patron_customer_id(c), 0);
+        assert_int_equal(patron_db_register(f->db, NULL, c), PATRON_E_INVALID);
+        CONTAINS(patron_db_errmsg(f->db), cases[i].why);
+        cs[0] = c;
+        OK(f->db, patron_db_create_many(f->db, &made, cs, 1, refused_cb, refused));
+        assert_int_equal(made, 0);
+        snprintf(want, sizeof want, "0 %d ", (int)PATRON_E_INVALID);
+        assert_memory_equal(refused, want, strlen(want));
+        CONTAINS(refused, cases[i].why);
+        /* a batch refuses it as create does */
+        OK(f->db, patron_batch_new(&b, f->db));
+        assert_int_equal(patron_batch_add(b, c), PATRON_E_INVALID);
+        CONTAINS(patron_batch_errmsg(b), cases[i].why);
+        {
+            patron_status st = PATRON_OK;
+            assert_int_equal(patron_batch_add_many(b, cs, 1, &st), PATRON_OK);
+            assert_int_equal(st, PATRON_E_INVALID);
+            CONTAINS(patron_customer_errmsg(c), cases[i].why);
+        }
+        assert_int_equal(patron_batch_count(b), 0);
+        patron_batch_free(b);
+        patron_customer_free(c);
+    }
+    after = fx_fingerprint(f);
+    fx_assert_same_store(before, after, "a refused consent time");
+    free(before);
+    free(after);
+}
+
 /* A record packed before the consent fields existed still loads. */
 static void test_old_record_without_proof_loads(void **state)
 {
@@ -711,6 +907,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_erase_locked_and_pending, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plan_from_before_the_erasure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_consent_proof, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_consent_time_carried_in, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_consent_time_setter_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_consent_time_refused_on_save, fx_setup, fx_teardown),
         cmocka_unit_test(test_old_record_without_proof_loads),
         cmocka_unit_test_setup_teardown(test_erase_scrubs_review_cases, fx_setup, fx_teardown),
     };

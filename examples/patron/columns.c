@@ -37,7 +37,7 @@ static const char *const export_names[] = {
     "street", "house_number", "address_addition", "postal_code", "city", "state", "country",
     "email", "phone", "birth_date",
     "mobile", "fax", "language", "b2b", "vat_id", "payment_terms", "price_category", "group",
-    "newsletter", "newsletter_source", "notes", "order_text", "login_user", "tags",
+    "newsletter", "newsletter_source", "newsletter_at", "notes", "order_text", "login_user", "tags",
     NULL
 };
 
@@ -63,6 +63,20 @@ static int is_system_field(int f)
         /* and those the library added since (newsletter_at, erased_at, ...) */
         return (patron_field_flags(f) & PATRON_FIELD_SYSTEM) != 0;
     }
+}
+
+/* A system field a file may still give: the time of the newsletter
+ * consent, which an import carries in (patron_customer_set_consent_time)
+ * so that an export imported again keeps the proof's time. */
+static int carried_field(int f)
+{
+    return f == PATRON_F_NEWSLETTER_AT;
+}
+
+/* May a column give field f? */
+static int column_field(int f)
+{
+    return !is_system_field(f) || carried_field(f);
 }
 
 static int is_space(int c)
@@ -423,7 +437,7 @@ const char *layout_suggest(const char *name)
     }
     for (f = 1; f <= n; f++) {
         const char *fn = patron_field_name(f);
-        if (fn && !is_system_field(f) && fold_name(fn, other, sizeof other)) {
+        if (fn && column_field(f) && fold_name(fn, other, sizeof other)) {
             unsigned d = edit_distance(key, other);
             if (d < best_d) {
                 best_d = d;
@@ -682,7 +696,7 @@ static int make_column(column *col, const char *what, int allow_skip, int *why)
         *why = 1;
         return -1;
     }
-    if (col->kind == COL_FIELD && is_system_field(col->id)) {
+    if (col->kind == COL_FIELD && !column_field(col->id)) {
         *why = 3;
         return -1;
     }
@@ -1032,6 +1046,15 @@ patron_status layout_apply(const layout *l, patron_customer *c, const char *cons
             }
             if (col->id == PATRON_F_BIRTH_DATE && german_date(v, date))
                 v = date; /* 24.12.1980 */
+            if (carried_field(col->id)) {
+                /* a saved customer's consent time is the library's: an
+                 * update that leaves it empty changes nothing, one that
+                 * gives it is refused by the library with a message */
+                if (update && !v[0])
+                    continue;
+                st = patron_customer_set_consent_time(c, v);
+                break;
+            }
             st = patron_customer_set(c, col->id, v);
             break;
         case COL_EXTERNAL: {
@@ -1157,6 +1180,8 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
                 }
                 continue; /* set with the external id */
             }
+            if (carried_field(col->id))
+                continue; /* no matched value; a batch row carries no consent time */
             if (col->id == PATRON_F_BIRTH_DATE) {
                 char date[11];
                 if (german_date(v, date) && !(v = alloc_copy(alloc, payload, date, 10)))

@@ -257,7 +257,10 @@ typedef enum patron_field {
     /** (system) Proof of consent: when PATRON_F_NEWSLETTER was last given
      *  ("1") or withdrawn ("0"), a timestamp.  Stamped by the library on
      *  every save (create, register, update, merge) that changes
-     *  PATRON_F_NEWSLETTER; unset on records saved before it existed. */
+     *  PATRON_F_NEWSLETTER, except that a new customer may carry the time
+     *  its consent was given elsewhere (an import:
+     *  patron_customer_set_consent_time()); unset on records saved before
+     *  it existed. */
     PATRON_F_NEWSLETTER_AT,
     /** Proof of consent: where the last change of PATRON_F_NEWSLETTER came
      *  from: "shop" (the customer in the online shop), "import" or "admin"
@@ -391,6 +394,39 @@ PATRON_API const char *patron_customer_get(const patron_customer *c, int field);
  *         PATRON_E_STATE for a change of an assigned customer number.
  */
 PATRON_API patron_status patron_customer_set(patron_customer *c, int field, const char *value);
+
+/** The earliest consent time patron_customer_set_consent_time() takes:
+ *  1990-01-01T00:00:00Z. */
+#define PATRON_CONSENT_TIME_MIN 631152000
+/** How many seconds past this machine's clock a carried consent time may
+ *  lie (the clock of the system it comes from may run ahead a little). */
+#define PATRON_CONSENT_TIME_SKEW 300
+
+/**
+ * Carry the time of a newsletter consent into a customer that was never
+ * saved, for an import or a migration from another system, so that the
+ * proof keeps its time: `value` is when PATRON_F_NEWSLETTER was given
+ * ("1") or withdrawn ("0") there, as PATRON_F_NEWSLETTER_AT reads —
+ * seconds since 1970, decimal — and becomes that field (in its canonical
+ * form); NULL or "" takes it back.  patron_db_create(),
+ * patron_db_create_many() and patron_db_register() then keep it instead of
+ * stamping the time of the save, and PATRON_F_NEWSLETTER_SOURCE is what
+ * the record gives, else "admin" ("shop" for register) as always.  Without
+ * it they stamp the time of the save, as before.
+ *
+ * The time must be given together with the consent itself: a record never
+ * saved that has a consent time but no PATRON_F_NEWSLETTER is refused by
+ * create, create_many, register, patron_customer_validate() and the batch
+ * functions (PATRON_E_INVALID, nothing saved), which also check the time
+ * again as below.  Saves of a stored customer stamp the time themselves.
+ *
+ * @return PATRON_E_INVALID, the record unchanged, for a value that is not
+ *         a decimal number of seconds, one before PATRON_CONSENT_TIME_MIN,
+ *         or one more than PATRON_CONSENT_TIME_SKEW seconds in the future;
+ *         PATRON_E_STATE for a customer saved before (its consent time is
+ *         the library's).  The message says which.
+ */
+PATRON_API patron_status patron_customer_set_consent_time(patron_customer *c, const char *value);
 
 /** Typed shortcuts for the system fields. */
 PATRON_API int64_t patron_customer_id(const patron_customer *c);

@@ -28,7 +28,7 @@ EXPORT_COLUMNS = [
     "street", "house_number", "address_addition", "postal_code", "city", "state", "country",
     "email", "phone", "birth_date",
     "mobile", "fax", "language", "b2b", "vat_id", "payment_terms", "price_category", "group",
-    "newsletter", "newsletter_source", "notes", "order_text", "login_user", "tags",
+    "newsletter", "newsletter_source", "newsletter_at", "notes", "order_text", "login_user", "tags",
 ]
 
 

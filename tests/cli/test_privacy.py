@@ -149,6 +149,60 @@ class Privacy(clitest.CliTest):
         # export and import carry the source
         self.assertIn("newsletter_source", self.ok("export").split("\n", 1)[0].split(","))
 
+    def test_consent_time_survives_export_and_import(self):
+        """The time a consent was given travels with it: export writes
+        newsletter_at, import keeps it instead of stamping its own."""
+        then = 1262347200  # 2010-01-01 12:00 UTC
+        src = self.write_csv("old.csv", ["id", "last_name", "email", "newsletter", "newsletter_source",
+                                         "newsletter_at"],
+                             [["t1", "Alt", "alt@example.org", "1", "shop", str(then)],
+                              ["t2", "Zurueck", "z@example.org", "0", "", str(then + 60)],
+                              ["t3", "Neu", "neu@example.org", "1", "", ""]])
+        self.assertIn("imported 3 customers", self.ok("import", src))
+        self.assertEqual((self.show_json("t1")["newsletter_at"], self.show_json("t1")["newsletter_source"]),
+                         (then, "shop"))
+        self.assertEqual((self.show_json("t2")["newsletter_at"], self.show_json("t2")["newsletter_source"]),
+                         (then + 60, "import"))
+        stamped = self.show_json("t3")["newsletter_at"]
+        self.assertGreater(stamped, then + 10 * 365 * 86400)  # no time given: the import's own
+        e, _ = self.export("t1")
+        self.assertEqual(e["consent"], {"newsletter": True, "changed_at": then, "source": "shop"})
+        # export -> import into another database: every consent keeps its time
+        text = self.ok("export")
+        self.assertIn("newsletter_at", text.split("\n", 1)[0].split(","))
+        self.write_bytes("export.csv", text.encode("utf-8"))
+        other = self.path("other.db")
+        n = len(self.read_csv(text))  # (with the customers of setUp)
+        self.assertIn("imported %d customers, rejected 0 rows" % n,
+                      self.ok("--db", other, "import", self.path("export.csv"), db=False))
+        for key, at, source in (("t1", then, "shop"), ("t2", then + 60, "import"), ("t3", stamped, "import")):
+            c = json.loads(self.ok("--db", other, "show", key, "--json", db=False))
+            self.assertEqual((c["newsletter_at"], c["newsletter_source"]), (at, source), key)
+        self.assertEqual(self.ok("--db", other, "export", db=False), text)
+        # a saved customer's consent time is the library's
+        err = self.fails(1, "update", "t1", "newsletter_at=%d" % (then + 5))
+        self.assertIn("never saved", err)
+        self.assertEqual(self.show_json("t1")["newsletter_at"], then)
+
+    def test_consent_time_refusals_on_import(self):
+        import time
+        future = int(time.time()) + 3600
+        src = self.write_csv("bad.csv", ["id", "last_name", "newsletter", "newsletter_at"],
+                             [["b1", "Ohne", "", "1262347200"],
+                              ["b2", "Zukunft", "1", str(future)],
+                              ["b3", "Alt", "1", "631151999"],
+                              ["b4", "Text", "1", "2010-01-01"],
+                              ["b5", "Gut", "1", "631152000"]])
+        out = self.fails(1, "import", src)
+        self.assertIn("4 of 5 rows rejected", out)
+        with open(self.path("bad.rejects.csv"), encoding="utf-8") as f:
+            rejects = f.read()
+        for want in ("without the consent", "in the future", "before 1990", "seconds since 1970"):
+            self.assertIn(want, rejects)
+        for key in ("b1", "b2", "b3", "b4"):
+            self.fails(1, "show", key)
+        self.assertEqual(self.show_json("b5")["newsletter_at"], 631152000)
+
     def test_export_errors(self):
         self.assertIn("no customer", self.fails(1, "export-person", "K999999"))
         self.assertIn("no customer", self.fails(1, "export-person", "nobody@example.org"))

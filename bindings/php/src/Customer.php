@@ -222,6 +222,23 @@ final class Customer
         return $this;
     }
 
+    /**
+     * Carry the time a newsletter consent was given (or withdrawn) where
+     * this customer comes from into a customer never saved (an import or a
+     * migration): Db::create() keeps it instead of stamping the time of the
+     * save.  Seconds since 1970 (an int, its decimal string, or a
+     * DateTimeInterface), not before 1990, not more than 5 minutes in the
+     * future; give newsletter with it.  null takes it back.
+     * InvalidValueException for a bad time, StateException for a customer
+     * saved before.
+     */
+    public function setConsentTime(int|string|\DateTimeInterface|null $at): self
+    {
+        $v = $at instanceof \DateTimeInterface ? (string) $at->getTimestamp() : ($at === null ? null : (string) $at);
+        $this->check(FFI::lib()->patron_customer_set_consent_time($this->ptr, $v));
+        return $this;
+    }
+
     public function id(): int
     {
         return (int) FFI::lib()->patron_customer_id($this->ptr);

@@ -773,6 +773,30 @@ final class Db
         $lib = FFI::lib();
         $out = $lib->new('patron_pairs*');
         $this->run(fn($lib, $db) => $lib->patron_db_dedupe($db, \FFI::addr($out), $m));
+        return self::takePairs($out);
+    }
+
+    /**
+     * A batch with this store's matcher configuration and number format, to
+     * deduplicate customers that are in no store (see Batch); the store is
+     * only read, now.
+     */
+    public function batch(): Batch
+    {
+        $lib = FFI::lib();
+        $out = $lib->new('patron_batch*');
+        $this->run(fn($lib, $db) => $lib->patron_batch_new(\FFI::addr($out), $db));
+        return new Batch($out);
+    }
+
+    /**
+     * A patron_pairs as a Dedupe; the pairs are freed.
+     *
+     * @internal
+     */
+    public static function takePairs(\FFI\CData $out): Dedupe
+    {
+        $lib = FFI::lib();
         try {
             $a = $lib->new('int64_t');
             $b = $lib->new('int64_t');
@@ -1187,6 +1211,12 @@ final class Db
         $out = $lib->new('char*');
         $this->run(fn($lib, $db) => $call($lib, $db, \FFI::addr($out)));
         return json_decode((string) FFI::takeString($out), true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** @internal The code of match mode $mode ("fields", "email"), for Batch::run(). */
+    public static function matchMode(string $mode): int
+    {
+        return self::mode(self::MATCH_MODES, $mode, 'match mode');
     }
 
     /** The id of a customer given as an id or a Customer (a Customer never saved has none). */

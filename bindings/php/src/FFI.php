@@ -262,8 +262,8 @@ C;
     }
 
     /**
-     * The C declarations of libpatron 0.1 (patron.h and store.h), in the
-     * header's order.  Keep in step with the headers: tests/ApiTest.php
+     * The C declarations of libpatron 0.1 (patron.h, store.h, memory.h,
+     * review.h, privacy.h and batch.h), in the headers' order.  Keep in step with the headers: tests/ApiTest.php
      * checks that every PATRON_API function there is declared here.
      */
     public const DECLARATIONS = <<<'C'
@@ -389,6 +389,7 @@ void patron_customer_free(patron_customer *c);
 const char *patron_customer_errmsg(const patron_customer *c);
 const char *patron_customer_get(const patron_customer *c, int field);
 int patron_customer_set(patron_customer *c, int field, const char *value);
+int patron_customer_set_consent_time(patron_customer *c, const char *value);
 int64_t patron_customer_id(const patron_customer *c);
 uint64_t patron_customer_revision(const patron_customer *c);
 int patron_customer_state(const patron_customer *c);
@@ -597,6 +598,32 @@ int patron_pairs_get(const patron_pairs *p, int64_t *id_a_out, int64_t *id_b_out
 int64_t patron_pairs_cluster(const patron_pairs *p, int64_t id);
 int64_t patron_pairs_household(const patron_pairs *p, int64_t id);
 void patron_pairs_free(patron_pairs *p);
+typedef struct patron_batch patron_batch;
+typedef struct patron_batch_value {
+    int field;
+    const char *key;
+    const char *value;
+    size_t len;
+} patron_batch_value;
+typedef struct patron_batch_row {
+    unsigned version;
+    const patron_batch_value *values;
+    size_t n_values;
+    int status;
+    size_t refused;
+    int64_t id;
+    char number[72];
+    char errmsg[256];
+} patron_batch_row;
+int patron_batch_new(patron_batch **out, patron_db *db);
+int patron_batch_add(patron_batch *b, patron_customer *c);
+int patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n, int *status);
+int patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n);
+int patron_batch_check_row(const patron_batch *b, patron_batch_row *row);
+size_t patron_batch_count(const patron_batch *b);
+int patron_batch_run(patron_batch *b, patron_pairs **out, int mode);
+const char *patron_batch_errmsg(const patron_batch *b);
+void patron_batch_free(patron_batch *b);
 
 int patron_db_register(patron_db *db, int64_t *existing_id, patron_customer *c);
 int patron_db_activate(patron_db *db, patron_activation **out, int64_t id, int mode, unsigned flags);

@@ -44,7 +44,7 @@ final class ApiTest extends TestCase
         }
         $missing = [];
         $n = 0;
-        foreach (['patron.h', 'store.h', 'memory.h', 'review.h', 'privacy.h'] as $h) {
+        foreach (['patron.h', 'store.h', 'memory.h', 'review.h', 'privacy.h', 'batch.h'] as $h) {
             foreach (self::headerFunctions("$dir/$h") as $fn) {
                 $n++;
                 if (!isset($declared[$fn])) {

@@ -10,6 +10,7 @@ use Patron\InvalidValueException;
 use Patron\MemoryStore;
 use Patron\NotFoundException;
 use Patron\PdoStore;
+use Patron\StateException;
 use Patron\StoreException;
 use PHPUnit\Framework\TestCase;
 
@@ -181,6 +182,39 @@ final class PrivacyTest extends TestCase
         $journal = $db->journal();
         $this->assertSame(0, $db->erase($id, 'again', 'support'));
         $this->assertEquals($journal, $db->journal());
+    }
+
+    public function testConsentTimeCarriedIntoANewCustomer(): void
+    {
+        $db = Db::memory();
+        $c = new Customer(['last_name' => 'Import', 'newsletter' => true]);
+        $c->setConsentTime(new \DateTimeImmutable('2010-01-01 12:00:00 UTC'));
+        $this->assertSame(1262347200, $c->newsletter_at);
+        $id = $db->create($c)->id();
+        $this->assertSame(1262347200, $db->load($id)->newsletter_at);
+        $this->assertSame(1262347200, $db->exportPerson($id)['consent']['changed_at']);
+        foreach (['631151999', 'gestern', (string) (time() + 3600)] as $bad) {
+            $d = new Customer(['last_name' => 'Nein', 'newsletter' => true]);
+            try {
+                $d->setConsentTime($bad);
+                $this->fail("consent time $bad taken");
+            } catch (InvalidValueException $e) {
+                $this->assertStringContainsString('newsletter_at', $e->getMessage());
+                $this->assertNull($d->newsletter_at);
+            }
+        }
+        // without the consent: refused by create, nothing saved
+        $d = (new Customer(['last_name' => 'Ohne']))->setConsentTime(1262347200);
+        try {
+            $db->create($d);
+            $this->fail('a consent time without the consent was saved');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('without the consent', $e->getMessage());
+        }
+        $this->assertSame(1, count($db->list()));
+        // a saved customer's time is the library's
+        $this->expectException(StateException::class);
+        $db->load($id)->setConsentTime(1262347300);
     }
 
     public function testEraseNeedsReasonAndBy(): void

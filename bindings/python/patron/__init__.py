@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ._ffi import BINDING_FOR_VERSION
 from .customer import Address, Addresses, Customer, Properties, Tags, address_field_ids, field_ids
-from .db import (CUSTOM, Activation, ActivationCandidate, ActivationResult, ActivationSummary, ActivateMode,
+from .db import (CUSTOM, Activation, Batch, Row, RowResult, ActivationCandidate, ActivationResult, ActivationSummary, ActivateMode,
                  Candidate, Db, Decision, Dedupe, EstimateReport, Explanation, FieldPlan, Gate, GateVerdict, Groups,
                  Matches, MatchMode, MemStore, MergePlan, MergePolicy, Outcome, Pair, State, SqliteRefTable,
                  CaseState, CasePair, ReviewCase, ScanStats)
@@ -56,7 +56,7 @@ def has_postgres() -> bool:
 
 __all__ = [
     "AbiError", "CasePair", "CaseState", "ReviewCase", "ScanStats", "Activation", "ActivationCandidate", "ActivationResult", "ActivationSummary", "ActivateMode",
-    "Address", "Addresses", "AlreadyExists", "Ambiguous", "BINDING_FOR_VERSION", "CUSTOM", "Candidate",
+    "Address", "Addresses", "AlreadyExists", "Ambiguous", "BINDING_FOR_VERSION", "Batch", "Row", "RowResult", "CUSTOM", "Candidate",
     "Conflict", "Customer", "Db", "Decision", "Dedupe", "EstimateReport", "Explanation", "FieldPlan", "Gate", "GateVerdict",
     "Groups", "InvalidValue", "JournalEntry", "Key", "LibraryNotFound", "Locked", "MatchMode", "Matches",
     "MemStore", "MergePlan", "MergePolicy", "NotFound", "OutOfMemory", "Outcome", "Pair", "PatronError",

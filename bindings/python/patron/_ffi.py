@@ -258,6 +258,31 @@ class patron_activation_summary(Structure):
     ]
 
 
+# Batches of rows (patron/batch.h).
+BATCH_ROW_VERSION = 1
+BATCH_ADDRESS = 0x100
+BATCH_TAG = 0x200
+BATCH_PROPERTY = 0x201
+BATCH_BIRTH_AS_GIVEN = 0x202
+
+
+class patron_batch_value(Structure):
+    _fields_ = [("field", c_int), ("key", c_char_p), ("value", c_char_p), ("len", c_size_t)]
+
+
+class patron_batch_row(Structure):
+    _fields_ = [
+        ("version", c_uint),
+        ("values", POINTER(patron_batch_value)),
+        ("n_values", c_size_t),
+        ("status", c_int),
+        ("refused", c_size_t),
+        ("id", c_int64),
+        ("number", c_char * 72),
+        ("errmsg", c_char * 256),
+    ]
+
+
 # Field kinds and flags (patron_kind, PATRON_FIELD_*).
 FIELD_SYSTEM = 1 << 0
 FIELD_SECRET = 1 << 1
@@ -267,7 +292,7 @@ FIELD_SECRET = 1 << 1
 
 # Where the message of a failed call comes from: the kind of handle and the
 # index of the argument that holds it.
-_DB, _CUST, _PLAN = "db", "customer", "plan"
+_DB, _CUST, _PLAN, _BATCH = "db", "customer", "plan", "batch"
 
 P = c_void_p  # opaque handles
 S = "patron_status"  # c_int, with an errcheck that raises
@@ -300,6 +325,7 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_customer_errmsg": (_STR, [P], None),
     "patron_customer_get": (_STR, [P, c_int], None),
     "patron_customer_set": (S, [P, c_int, _STR], (_CUST, 0)),
+    "patron_customer_set_consent_time": (S, [P, _STR], (_CUST, 0)),
     "patron_customer_id": (c_int64, [P], None),
     "patron_customer_revision": (c_uint64, [P], None),
     "patron_customer_state": (c_int, [P], None),
@@ -421,6 +447,16 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_pairs_cluster": (c_int64, [P, c_int64], None),
     "patron_pairs_household": (c_int64, [P, c_int64], None),
     "patron_pairs_free": (None, [P], None),
+    # batches (patron/batch.h)
+    "patron_batch_new": (S, [POINTER(P), P], (_DB, 1)),
+    "patron_batch_add": (S, [P, P], (_BATCH, 0)),
+    "patron_batch_add_rows": (S, [P, POINTER(patron_batch_row), c_size_t], (_BATCH, 0)),
+    # returns the row's own status (written to the row): no errcheck
+    "patron_batch_check_row": (c_int, [P, POINTER(patron_batch_row)], None),
+    "patron_batch_count": (c_size_t, [P], None),
+    "patron_batch_run": (S, [P, POINTER(P), c_int], (_BATCH, 0)),
+    "patron_batch_errmsg": (_STR, [P], None),
+    "patron_batch_free": (None, [P], None),
     # lifecycle
     "patron_db_register": (S, [P, P, P], (_DB, 0)),
     "patron_db_activate": (S, [P, POINTER(P), c_int64, c_int, c_uint], (_DB, 0)),
@@ -579,6 +615,8 @@ class _Library:
                     text = self.cdll.patron_customer_errmsg(h) or b""
                 elif kind == _PLAN:
                     text = self.cdll.patron_merge_plan_errmsg(h) or b""
+                elif kind == _BATCH:
+                    text = self.cdll.patron_batch_errmsg(h) or b""
                 elif kind == "sqlite" and self.sqlite is not None:
                     text = self.sqlite.patron_sqlite_errmsg(h) or b""
                 elif kind == "pg" and self.pg is not None:

@@ -300,6 +300,18 @@ class Customer:
         """Set a field (None or "" clears it).  Raises InvalidValue, StateError."""
         lib().patron_customer_set(self._writable(), field_id(name), enc(to_text(value)))
 
+    def set_consent_time(self, at: Union[int, str, datetime.datetime, None]) -> None:
+        """Carry the time a newsletter consent was given (or withdrawn) where
+        this customer comes from into a customer never saved (an import or a
+        migration): :meth:`Db.create` keeps it instead of stamping the time of
+        the save.  Seconds since 1970 (int or str) or an aware datetime; not
+        before 1990, not more than 5 minutes in the future; give
+        ``newsletter`` with it.  None takes it back.  Raises InvalidValue for
+        a bad time, StateError for a customer saved before."""
+        if isinstance(at, datetime.datetime):
+            at = int(at.timestamp())
+        lib().patron_customer_set_consent_time(self._writable(), enc(None if at is None else str(at)))
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

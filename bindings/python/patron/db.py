@@ -397,6 +397,221 @@ class Dedupe:
             sum(len(m) for m in self.clusters.values()))
 
 
+def _take_pairs(p: Optional[int]) -> Dedupe:
+    """A patron_pairs as a Dedupe; the pairs are freed."""
+    L = lib()
+    try:
+        pairs = []
+        for i in range(L.patron_pairs_count(p)):
+            a, b, s, d = c_int64(), c_int64(), c_double(), c_int()
+            L.patron_pairs_get(p, byref(a), byref(b), byref(s), byref(d), i)
+            pairs.append(Pair(a.value, b.value, s.value, _decision(d.value)))
+        clusters: Dict[int, List[int]] = {}
+        households: Dict[int, List[int]] = {}
+        for id in sorted({x for pr in pairs for x in (pr.id_a, pr.id_b)}):
+            cid = int(L.patron_pairs_cluster(p, id))
+            if cid:
+                clusters.setdefault(cid, []).append(id)
+            hid = int(L.patron_pairs_household(p, id))
+            if hid:
+                households.setdefault(hid, []).append(id)
+        return Dedupe(pairs, clusters, households)
+    finally:
+        L.patron_pairs_free(p)
+
+
+# ---- batches: customers deduplicated without a store (patron/batch.h) ------------
+
+#: A row for :meth:`Batch.add_rows`: customer field names to values, in the
+#: order they are set, and "address" (a dict of address fields: a row has at
+#: most one address), "tags" (a list), "properties" (a dict) and
+#: "birth_date_as_given" (a birth date that is no real date, e.g. "1902-78-03").
+Row = Mapping[str, Any]
+
+
+@dataclass
+class RowResult:
+    """What a batch made of one row (:meth:`Batch.add_rows`,
+    :meth:`Batch.check_row`)."""
+    #: "ok" or the status of the refusal ("invalid", "exists", "state", "nomem")
+    status: str
+    #: the patron_status: 0, or negative as the exceptions' ``code``
+    code: int
+    #: added: its id in the pairs (1, 2, ...); else 0
+    id: int
+    #: added: its customer number, given or made; else None
+    number: Optional[str]
+    #: refused: why, in the words of the setter or create that refused it; else ""
+    error: str = ""
+    #: refused for one value: the row's key it came from ("email",
+    #: "address.street", "tags", "properties.<key>", "birth_date_as_given");
+    #: None when refused for the row as a whole (or not refused)
+    field: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def raise_for_status(self) -> None:
+        """Raise the exception a refused row stands for (nothing when ok)."""
+        if self.code != 0:
+            from .errors import error_for
+            raise error_for(self.code, self.error, function="patron_batch_add_rows")
+
+
+def _row_values(row: Row) -> Tuple[List[Tuple[int, Optional[bytes], Optional[bytes]]], List[str]]:
+    """A row as (field, key, value) in order, and the row key of each value.
+    An unknown name or a wrong shape raises InvalidValue (nothing is added)."""
+    from .customer import _address_field
+    if not isinstance(row, Mapping):
+        raise InvalidValue("a batch row is a mapping of field names to values, not %s" % type(row).__name__,
+                           code=_ffi.E_INVALID)
+    vals: List[Tuple[int, Optional[bytes], Optional[bytes]]] = []
+    names: List[str] = []
+    for name, value in row.items():
+        if name in ("address", "addresses"):
+            addrs = [value] if name == "address" else list(value)
+            if len(addrs) > 1:
+                raise InvalidValue("a batch row has at most one address, not %d" % len(addrs),
+                                   code=_ffi.E_INVALID)
+            for a in addrs:
+                if not isinstance(a, Mapping):
+                    raise InvalidValue("a batch row's address is a mapping of address fields",
+                                       code=_ffi.E_INVALID)
+                for an, av in a.items():
+                    vals.append((_ffi.BATCH_ADDRESS + _address_field(an), None, enc(to_text(av))))
+                    names.append("address.%s" % an)
+        elif name == "tags":
+            if isinstance(value, (str, bytes)):
+                raise InvalidValue("a batch row's tags are a list of strings", code=_ffi.E_INVALID)
+            for t in value:
+                vals.append((_ffi.BATCH_TAG, None, enc(to_text(t))))
+                names.append("tags")
+        elif name == "properties":
+            if not isinstance(value, Mapping):
+                raise InvalidValue("a batch row's properties are a mapping", code=_ffi.E_INVALID)
+            for k, v in value.items():
+                vals.append((_ffi.BATCH_PROPERTY, enc(str(k)), enc(to_text(v))))
+                names.append("properties.%s" % k)
+        elif name == "birth_date_as_given":
+            vals.append((_ffi.BATCH_BIRTH_AS_GIVEN, None, enc(to_text(value))))
+            names.append(name)
+        else:
+            vals.append((field_id(name), None, enc(to_text(value))))
+            names.append(str(name))
+    return vals, names
+
+
+class _Rows:
+    """Rows laid out for the library.  Every bytes object a patron_batch_value
+    points at is held in ``keep`` as long as this object lives: the library
+    borrows the values only for the call."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.names: List[List[str]] = []
+        self.keep: List[Any] = []
+        self.rows = (_ffi.patron_batch_row * len(rows))()
+        for i, row in enumerate(rows):
+            vals, names = _row_values(row)
+            arr = (_ffi.patron_batch_value * len(vals))()
+            for j, (f, k, v) in enumerate(vals):
+                self.keep.append(k)
+                self.keep.append(v)
+                arr[j].field = f
+                arr[j].key = k
+                arr[j].value = v
+                arr[j].len = len(v) if v is not None else 0
+            self.keep.append(arr)
+            r = self.rows[i]
+            r.version = _ffi.BATCH_ROW_VERSION
+            r.values = arr if vals else None
+            r.n_values = len(vals)
+            self.names.append(names)
+
+    def result(self, i: int) -> RowResult:
+        r = self.rows[i]
+        code = int(r.status)
+        name = lib().patron_status_name(code)
+        field_name_ = None
+        if code != 0 and 0 < r.refused <= len(self.names[i]):
+            field_name_ = self.names[i][r.refused - 1]
+        return RowResult(status=dec(name) or str(code), code=code, id=int(r.id),
+                         number=dec(r.number) or None, error=dec(r.errmsg) or "", field=field_name_)
+
+
+class Batch(_Handle):
+    """Customers deduplicated without storing them (patron/batch.h): each
+    added customer is checked as :meth:`Db.create` would check it on an
+    empty store with the configuration of the Db it was made from, gets the
+    id and number create would give it there, and :meth:`run` finds the
+    pairs :meth:`Db.dedupe` would find.  Make it with :meth:`Db.batch`;
+    ``with db.batch() as b:`` frees it.  One thread at a time."""
+
+    _free_name = "patron_batch_free"
+
+    def __init__(self, db: "Db") -> None:
+        out = c_void_p()
+        lib().patron_batch_new(byref(out), db._p)
+        super().__init__(out.value)
+
+    def __len__(self) -> int:
+        """The number of customers added."""
+        return int(lib().patron_batch_count(self._p))
+
+    @property
+    def last_error(self) -> str:
+        return dec(lib().patron_batch_errmsg(self._p)) or ""
+
+    def add(self, customer: Optional[Customer] = None, **fields: Any) -> Customer:
+        """Add one customer; it gets its id (and number, when it had none).
+        A refusal raises (InvalidValue, AlreadyExists, StateError) and adds
+        nothing.  With keyword fields instead, a new Customer is made."""
+        if customer is None:
+            customer = Customer(**fields)
+        elif fields:
+            customer.update_from(fields)
+        lib().patron_batch_add(self._p, customer._writable())
+        return customer
+
+    def add_rows(self, rows: Sequence[Row]) -> List[RowResult]:
+        """Add rows given as values (see :data:`Row`), checked and normalised
+        on all cores, as :meth:`add` one by one would add them: the same ids,
+        numbers, refusals and messages.  One :class:`RowResult` per row, in
+        order; a refused row is not added and does not raise.  Raises for the
+        call as a whole (nothing added): InvalidValue for a row that is no
+        mapping or names an unknown field, StateError after :meth:`run`,
+        RangeError for too many customers, OutOfMemory."""
+        rows = list(rows)
+        laid = _Rows(rows)
+        lib().patron_batch_add_rows(self._p, laid.rows, len(rows))
+        return [laid.result(i) for i in range(len(rows))]
+
+    def check_row(self, row: Row) -> RowResult:
+        """Check one row as :meth:`add_rows` would (its values, then the row
+        as a whole; not whether its number, external reference or login is
+        taken) without adding it: ``id`` is 0 and ``number`` None."""
+        laid = _Rows([row])
+        st = lib().patron_batch_check_row(self._p, laid.rows)
+        if st == _ffi.E_ABI:
+            from .errors import AbiError
+            raise AbiError("the library does not know batch rows of version %d" % _ffi.BATCH_ROW_VERSION,
+                           code=st, function="patron_batch_check_row")
+        return laid.result(0)
+
+    def run(self, mode: Union[str, int] = MatchMode.FIELDS) -> Dedupe:
+        """The pairs and clusters of the customers added (once per batch;
+        StateError on a second call)."""
+        out = c_void_p()
+        lib().patron_batch_run(self._p, byref(out), _enum(MatchMode, mode))
+        return _take_pairs(out.value)
+
+    def __repr__(self) -> str:
+        return "<Batch closed>" if self.closed else "<Batch %d customers>" % len(self)
+
+
 @dataclass
 class EstimateReport:
     """What :meth:`Db.estimate` did (``patron_estimate_report``)."""
@@ -1246,25 +1461,12 @@ class Db(_Handle):
         """Every MERGE / REVIEW pair in the store, and the MERGE clusters."""
         out = c_void_p()
         self._call("patron_db_dedupe", byref(out), _enum(MatchMode, mode))
-        L, p = lib(), out.value
-        try:
-            pairs = []
-            for i in range(L.patron_pairs_count(p)):
-                a, b, s, d = c_int64(), c_int64(), c_double(), c_int()
-                L.patron_pairs_get(p, byref(a), byref(b), byref(s), byref(d), i)
-                pairs.append(Pair(a.value, b.value, s.value, _decision(d.value)))
-            clusters: Dict[int, List[int]] = {}
-            households: Dict[int, List[int]] = {}
-            for id in sorted({x for pr in pairs for x in (pr.id_a, pr.id_b)}):
-                cid = int(L.patron_pairs_cluster(p, id))
-                if cid:
-                    clusters.setdefault(cid, []).append(id)
-                hid = int(L.patron_pairs_household(p, id))
-                if hid:
-                    households.setdefault(hid, []).append(id)
-            return Dedupe(pairs, clusters, households)
-        finally:
-            L.patron_pairs_free(p)
+        return _take_pairs(out.value)
+
+    def batch(self) -> "Batch":
+        """A new :class:`Batch` with this store's matcher configuration and
+        number format (the store is only read, now)."""
+        return Batch(self)
 
     # -- the review queue --
 

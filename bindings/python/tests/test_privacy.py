@@ -186,6 +186,32 @@ class PrivacyApi:
         self.assertEqual(self.db.erase(cid, reason="again", by="support"), 0)
         self.assertEqual(self.db.journal(), journal)
 
+    def test_consent_time_carried_into_a_new_customer(self) -> None:
+        import datetime
+        import time
+        c = patron.Customer(last_name="Import", newsletter=True)
+        c.set_consent_time(datetime.datetime(2010, 1, 1, 12, tzinfo=datetime.timezone.utc))
+        self.assertEqual(c.newsletter_at, 1262347200)
+        cid = self.db.create(c).id
+        self.assertEqual(self.db.load(cid).newsletter_at, 1262347200)
+        self.assertEqual(self.db.export_person(cid)["consent"]["changed_at"], 1262347200)
+        for bad in ("631151999", "gestern", str(int(time.time()) + 3600)):
+            d = patron.Customer(last_name="Nein", newsletter=True)
+            with self.assertRaises(patron.InvalidValue) as e:
+                d.set_consent_time(bad)
+            self.assertIn("newsletter_at", e.exception.message)
+            self.assertIsNone(d.newsletter_at)
+        # without the consent: refused by create, nothing saved
+        d = patron.Customer(last_name="Ohne")
+        d.set_consent_time(1262347200)
+        with self.assertRaises(patron.InvalidValue) as e:
+            self.db.create(d)
+        self.assertIn("without the consent", e.exception.message)
+        self.assertEqual(len(list(self.db.list())), 1)
+        # a saved customer's time is the library's
+        with self.assertRaises(patron.StateError):
+            self.db.load(cid).set_consent_time(1262347300)
+
     def test_erase_needs_reason_and_by(self) -> None:
         cid = self.db.create(neighbour()).id
         before = self.db.load(cid).fields()
