@@ -14,7 +14,8 @@
  * that shares another key is scored as always (in the first fully paired
  * block it shares, else in the first wide one), a pair that shares only
  * this key when the two are near (fewer than PATRON__NEAR_WINDOW places
- * apart) in an order by name and address.  The
+ * apart) in an order by name and address and the block is the own of both
+ * (each record's smallest wide block: the near budget).  The
  * pairs scored then grow about linearly with the records; two records
  * sharing a single common value are rarely one person unless their names
  * and addresses are close (measured: the same quality on every data set of
@@ -102,6 +103,10 @@ typedef struct batch {
     uint32_t *tfc;   /* records holding each slot's value (0: no value) */
     patron__match_tf tf;
     size_t n_wide;   /* wide blocks (build_blocks) */
+    /* per record: the rank (wide_rank) of its own wide block, the one in
+     * which it is paired with neighbours by order alone (UINT64_MAX:
+     * none; NULL while there is no wide block) */
+    uint64_t *wown;
     uint64_t scored; /* pairs scored (pair_all) */
 } batch;
 
@@ -180,6 +185,8 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int nj);
 
 static void batch_free(batch *b)
 {
+    patron__free(b->wown);
+    b->wown = NULL;
     if (b->recs) {
         /* on all cores: a serial phase at the end of the run (0.09 s of
          * 10^6 customers) */
@@ -861,6 +868,17 @@ static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
         }
 }
 
+/* A record's own wide block (the near budget, see PATRON__NEAR_WINDOW):
+ * the one of lowest rank (m, h) among its wide blocks - the smallest, its
+ * most telling common value, ties broken by the block's hash.  A block of
+ * m records and key hash h ranks as wide_rank(m, h); m <= BLOCK_MAX fits
+ * above the 48 hash bits kept. */
+static uint64_t wide_rank(size_t m, uint64_t h)
+{
+    return (uint64_t)m << 48 | (h & ~(RARE_BIT | WIDE_BIT)) >> 16;
+}
+_Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
+
 /* What build_blocks makes of an entry, in its slot once the slot's count
  * is written: kept, kept in a wide block, dropped with its block (both
  * marked in the record's key list), or gone (counted only). */
@@ -902,7 +920,8 @@ static void *judge_thread(void *arg)
                 b->ent[k].slot = SLOT_GONE; /* counted only: no key of its record */
                 continue;
             }
-            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE : SLOT_KEEP;
+            /* a wide block's entries carry its size for wide_rank */
+            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : SLOT_KEEP;
             j->n_drop += drop;
         }
         s = e;
@@ -916,8 +935,15 @@ static void *mark_thread(void *arg)
     batch *b = j->b;
     for (size_t k = 0; k < b->nent; k++) {
         const entry *en = &b->ent[k];
-        if ((en->slot == SLOT_DROP || en->slot == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1)
-            mark_key(b, en->rec, en->hash, en->slot == SLOT_DROP);
+        uint32_t sl = en->slot & 3u;
+        if ((sl == SLOT_DROP || sl == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1) {
+            mark_key(b, en->rec, en->hash, sl == SLOT_DROP);
+            if (sl == SLOT_WIDE) { /* the record's own wide block: its lowest rank */
+                uint64_t v = wide_rank(en->slot >> 2, en->hash);
+                if (v < b->wown[en->rec])
+                    b->wown[en->rec] = v;
+            }
+        }
     }
     return NULL;
 }
@@ -957,12 +983,18 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         b->n_wide += bj[t].n_wide;
         n_drop += bj[t].n_drop;
     }
+    if (b->n_wide) { /* each record's own wide block, found by mark_thread */
+        if (!(b->wown = patron__malloc(b->n * sizeof *b->wown)))
+            return false;
+        for (size_t i = 0; i < b->n; i++)
+            b->wown[i] = UINT64_MAX;
+    }
     run_jobs(mark_thread, bj, sizeof *bj, use);
     w = 0;
     for (size_t k = 0; k < b->nent; k++) {
         entry en = b->ent[k];
-        if (en.slot == SLOT_KEEP || en.slot == SLOT_WIDE) {
-            en.hash |= en.slot == SLOT_WIDE ? WIDE_BIT : 0;
+        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
+            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
             b->ent[w++] = en;
         }
     }
@@ -1227,6 +1259,7 @@ typedef struct job {
      * piece (kb, from ko[m] to ko[m + 1]) */
     uint64_t *kb;
     uint32_t *ko;
+    uint8_t *own; /* a wide block's members: is it the member's own? */
     size_t kb_cap, ko_cap;
     /* the block's records, made when first scored (vp[i] NULL: not yet) */
     view *vs;
@@ -1250,16 +1283,22 @@ typedef struct job {
  * block all keys but h.  The inner loop then reads one small array
  * instead of a key list elsewhere in memory per pair.  False when out of
  * memory. */
-static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
+static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
 {
     const bool wide = (h & WIDE_BIT) != 0;
     const batch *b = j->b;
     size_t m = e - s, w = 0;
+    const uint64_t rank = wide_rank(m, h);
+    *n_own = 0;
     if (m + 1 > j->ko_cap) {
         uint32_t *no = patron__realloc(j->ko, (m + 1) * sizeof *no);
+        uint8_t *nr;
         if (!no)
             return false;
         j->ko = no;
+        if (!(nr = patron__realloc(j->own, m + 1)))
+            return false;
+        j->own = nr;
         j->ko_cap = m + 1;
     }
     for (size_t i = 0; i < m; i++) {
@@ -1277,6 +1316,8 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h)
             j->kb = nb;
             j->kb_cap = nc;
         }
+        if (wide)
+            *n_own += j->own[i] = b->wown[r] == rank;
         for (; k < ke && (wide || *k < h); k++) /* the list is sorted and holds h */
             if (wide ? *k != h : !(*k & WIDE_BIT))
                 j->kb[w++] = *k;
@@ -1517,7 +1558,7 @@ static void *pair_thread(void *arg)
         pf1 = pf2 = pf3 = s;
         c1 = c2 = c3 = 0;
         while (s < to && !j->oom) {
-            size_t e = s + 1;
+            size_t e = s + 1, n_own;
             uint64_t h = b->ent[s].hash;
             while (e < b->nent && b->ent[e].hash == h)
                 e++;
@@ -1554,7 +1595,10 @@ static void *pair_thread(void *arg)
                 s = e;
                 continue;
             }
-            if (!block_keys(j, s, e, h) || !block_views(j, e - s) || ((h & WIDE_BIT) && !block_order(j, s, e - s))) {
+            /* a wide block is ordered only when two of its members have it
+             * as their own (no other pair is scored by order) */
+            if (!block_keys(j, s, e, h, &n_own) || !block_views(j, e - s) ||
+                ((h & WIDE_BIT) && n_own > 1 && !block_order(j, s, e - s))) {
                 j->oom = true;
                 break;
             }
@@ -1577,7 +1621,7 @@ static void *pair_thread(void *arg)
                         continue;
                     if (wide) {
                         int w = wide_pair(xk, xe, yk, ye, h);
-                        if (w == 0 || (w < 0 && !near(j, x - s, y - s)))
+                        if (w == 0 || (w < 0 && !(j->own[x - s] && j->own[y - s] && near(j, x - s, y - s))))
                             continue;
                     } else if (share_key(xk, xe, yk, ye)) {
                         continue; /* scored in an earlier block */
@@ -1626,6 +1670,8 @@ static void *pair_thread(void *arg)
     patron__free(q);
     patron__free(j->kb);
     patron__free(j->ko);
+    patron__free(j->own);
+    j->own = NULL;
     for (size_t i = 0; i < j->vs_cap; i++)
         view_free(&j->vs[i]);
     patron__free(j->vs);

@@ -394,7 +394,14 @@ patron_status patron__review_learn_in_force(patron_db *db, const patron__match_c
  * fewer than this many places apart in one of its two orders (6 before:
  * at 1 M generated customers 4 scores 17% fewer pairs, loses 2 of 305 k
  * true MERGE pairs and drops 348 false ones; the quality harness's sets
- * are unchanged). */
+ * are unchanged), and only in a block that both have as their own: each
+ * record's smallest wide block (ties by key hash, dedupe.c wide_rank).
+ * This is the near budget: a record is paired by order in one wide block,
+ * not in each of its common values, so these pairs stay below about
+ * 2 x 2 x 3 per record however many of its keys grow wide with the
+ * customers (at 1 M generated customers 1.8 wide keys per record, at 2 M
+ * 3.2; the pairs by order grew x3.9 from 1 M to 2 M, now x2.1).  Pairs
+ * that share two wide blocks are still scored in full, in the first. */
 #define PATRON__NEAR_WINDOW 4
 /* Tests only: the pairs scored by the last patron_db_dedupe on db, by
  * patron_batch_run of b. */
