@@ -340,6 +340,7 @@ int review_scan(cli *ctx, int full, int quiet)
 
     if (full)
         o.flags |= PATRON_REVIEW_SCAN_FULL;
+    cli_warn_stale_index(ctx);
     st = patron_db_review_scan(ctx->db, &s, &o);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "review scan");
