@@ -731,8 +731,12 @@ final class Db
         $st = $lib->new('int');
         $gen = $lib->new('unsigned');
         $cur = $lib->new('unsigned');
-        $this->run(fn($lib, $db) => $lib->patron_db_index_state($db, \FFI::addr($st), \FFI::addr($gen),
-            \FFI::addr($cur)));
+        $this->run(fn($lib, $db) => $lib->patron_db_index_state(
+            $db,
+            \FFI::addr($st),
+            \FFI::addr($gen),
+            \FFI::addr($cur)
+        ));
         return ['state' => (string) $lib->patron_index_state_name($st->cdata), 'generation' => (int) $gen->cdata,
             'current' => (int) $cur->cdata];
     }

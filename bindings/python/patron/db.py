@@ -1442,7 +1442,7 @@ class Db(_Handle):
         After an upgrade that reports "stale", call :meth:`reindex`."""
         st, gen, cur = c_int(), c_uint(), c_uint()
         self._call("patron_db_index_state", byref(st), byref(gen), byref(cur))
-        return {"state": dec(lib.patron_index_state_name(st.value)), "generation": gen.value,
+        return {"state": dec(lib().patron_index_state_name(st.value)) or "", "generation": gen.value,
                 "current": cur.value}
 
     def reindex(self) -> int:
