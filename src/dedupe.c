@@ -105,10 +105,13 @@ typedef struct batch {
     uint64_t scored; /* pairs scored (pair_all) */
 } batch;
 
-/* Bit 63 of a key hash marks a rare-name key (PATRON__KEY_RARE_NAME): its
- * block is kept only up to PATRON__RARE_BLOCK_MAX records (build_blocks);
+/* Bit 63 of a key hash marks a rare key (a rare name or a rare street,
+ * patron__match_key_rare): its block is kept only up to
+ * PATRON__RARE_BLOCK_MAX records, with bit 62 set too (a rare street) up
+ * to PATRON__RARE_STREET_MAX (build_blocks);
  * every other hash has it clear. */
 #define RARE_BIT (UINT64_C(1) << 63)
+#define STREET_BIT (UINT64_C(1) << 62) /* with RARE_BIT only */
 /* Bit 0 of a key hash is clear when the hash is made; build_blocks sets it
  * in the entries and key lists of a wide block (more than
  * PATRON__BLOCK_WINDOW records), which is paired in windows.  Setting it
@@ -121,7 +124,10 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
     uint64_t v = patron__hash_key_n(kind, value, len) & ~(RARE_BIT | WIDE_BIT);
     if (!v)
         v = 2; /* never 0: "no common key" below */
-    return kind == PATRON__KEY_RARE_NAME ? v | RARE_BIT : v;
+    if (!patron__match_key_rare(kind))
+        return v;
+    v = (v & ~STREET_BIT) | RARE_BIT;
+    return kind == PATRON__KEY_RARE_STREET ? v | STREET_BIT : v;
 }
 
 /* A record's key hashes into h, sorted and without repeats (pairs are
@@ -156,11 +162,35 @@ static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__ma
     return (uint8_t)hash_keys(h, keys, nk);
 }
 
+typedef struct freejob {
+    patron__match_rec *recs;
+    size_t from, to;
+} freejob;
+
+static void *free_thread(void *arg)
+{
+    freejob *j = arg;
+    for (size_t i = j->from; i < j->to; i++)
+        patron__match_rec_free(&j->recs[i]);
+    return NULL;
+}
+
+static int threads_for(size_t n);
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int nj);
+
 static void batch_free(batch *b)
 {
     if (b->recs) {
-        for (size_t i = 0; i < b->n; i++)
-            patron__match_rec_free(&b->recs[i]);
+        /* on all cores: a serial phase at the end of the run (0.09 s of
+         * 10^6 customers) */
+        freejob fj[MAX_THREADS];
+        int nj = threads_for(b->n);
+        for (int t = 0; t < nj; t++) {
+            fj[t].recs = b->recs;
+            fj[t].from = b->n * (size_t)t / (size_t)nj;
+            fj[t].to = b->n * (size_t)(t + 1) / (size_t)nj;
+        }
+        run_jobs(free_thread, fj, sizeof *fj, nj);
     } else {
         for (size_t i = 0; b->ref && i < b->n; i++)
             if (!b->ref[i].len) { /* normalised here, not a form */
@@ -693,56 +723,130 @@ static void sort_bucket(entry *a, size_t n, entry *tmp)
         }
 }
 
+/* fill_sorted's work on one thread: the entries of records [r0, r1) (and,
+ * for the last job, x) counted per bucket, then written from pos on; then
+ * buckets [b0, b1) sorted. */
+typedef struct fjob {
+    batch *b;
+    const uint32_t *kslot;
+    const entry *x; /* the last job's: the counted-only entries, after every record's */
+    size_t nx;
+    size_t r0, r1;
+    size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
+    const size_t *end; /* per bucket: where it ends (all jobs) */
+    size_t b0, b1;
+    bool oom;
+} fjob;
+
+static void *fill_count(void *arg)
+{
+    fjob *j = arg;
+    const batch *b = j->b;
+    for (size_t k = b->koff[j->r0]; k < b->koff[j->r1]; k++)
+        j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++;
+    for (size_t k = 0; k < j->nx; k++)
+        j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++;
+    return NULL;
+}
+
+static void *fill_scatter(void *arg)
+{
+    fjob *j = arg;
+    batch *b = j->b;
+    for (size_t r = j->r0; r < j->r1; r++)
+        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
+            entry *e = &b->ent[j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++];
+            e->hash = b->khash[k];
+            e->rec = (uint32_t)r;
+            e->slot = j->kslot ? j->kslot[k] : TF_NONE;
+        }
+    for (size_t k = 0; k < j->nx; k++)
+        b->ent[j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++] = j->x[k];
+    return NULL;
+}
+
+static void *fill_sort(void *arg)
+{
+    fjob *j = arg;
+    size_t big = 0;
+    entry *tmp;
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0;
+        if (j->end[i] - from > big)
+            big = j->end[i] - from;
+    }
+    if (!(tmp = patron__malloc((big ? big : 1) * sizeof *tmp))) {
+        j->oom = true;
+        return NULL;
+    }
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0;
+        sort_bucket(j->b->ent + from, j->end[i] - from, tmp);
+    }
+    patron__free(tmp);
+    return NULL;
+}
+
 /* b->ent: an entry per key of every record (with its slot in kslot, may
  * be NULL) and the nx counted-only x, sorted by (hash, rec).  Written in
  * place by their top bits straight from the key lists, each bucket then
  * sorted alone: no second array of all entries (at 10^6 customers ~150
  * MiB, the peak of the dedupe when radix_sort had one).  The order is
  * radix_sort's: equal hashes keep the input order, the keys in record
- * order, then x. */
+ * order, then x.  On all cores (the scatter and the sorts were a serial
+ * phase of block building): each job counts and writes the entries of a range of
+ * records, the jobs' places in a bucket one after the other in record
+ * order, then x, as one pass over the records would write them; then
+ * each job sorts a range of buckets. */
 static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t nx)
 {
     const size_t nb = (size_t)1 << BUCKET_BITS;
-    size_t nk = b->koff[b->n], big = 0, *pos;
-    entry *tmp;
+    size_t nk = b->koff[b->n], *pos, *end, at = 0;
+    fjob fj[MAX_THREADS];
+    int use = threads_for(b->n);
+    bool ok = true;
     b->nent = nk + nx;
     b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
-    pos = patron__calloc(nb + 1, sizeof *pos);
+    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
     if (!b->ent || !pos) {
         patron__free(pos);
         return false;
     }
-    for (size_t k = 0; k < nk; k++)
-        pos[(b->khash[k] >> (64 - BUCKET_BITS)) + 1]++;
-    for (size_t k = 0; k < nx; k++)
-        pos[(x[k].hash >> (64 - BUCKET_BITS)) + 1]++;
-    for (size_t i = 0; i < nb; i++) {
-        if (pos[i + 1] > big)
-            big = pos[i + 1];
-        pos[i + 1] += pos[i];
+    end = pos + nb * (size_t)use;
+    memset(fj, 0, sizeof fj);
+    for (int t = 0; t < use; t++) {
+        fj[t].b = b;
+        fj[t].kslot = kslot;
+        fj[t].x = t == use - 1 ? x : NULL;
+        fj[t].nx = t == use - 1 ? nx : 0;
+        fj[t].r0 = b->n * (size_t)t / (size_t)use;
+        fj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
+        fj[t].pos = pos + nb * (size_t)t;
+        fj[t].end = end;
     }
-    for (size_t r = 0; r < b->n; r++)
-        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
-            entry *e = &b->ent[pos[b->khash[k] >> (64 - BUCKET_BITS)]++];
-            e->hash = b->khash[k];
-            e->rec = (uint32_t)r;
-            e->slot = kslot ? kslot[k] : TF_NONE;
+    run_jobs(fill_count, fj, sizeof *fj, use);
+    for (size_t i = 0; i < nb; i++) {
+        for (int t = 0; t < use; t++) {
+            size_t c = fj[t].pos[i];
+            fj[t].pos[i] = at;
+            at += c;
         }
-    for (size_t k = 0; k < nx; k++)
-        b->ent[pos[x[k].hash >> (64 - BUCKET_BITS)]++] = x[k];
-    /* now pos[i] is where bucket i ends */
-    tmp = patron__malloc((big ? big : 1) * sizeof *tmp);
-    if (!tmp) {
-        patron__free(pos);
-        return false;
+        end[i] = at;
     }
-    for (size_t i = 0; i < nb; i++) {
-        size_t from = i ? pos[i - 1] : 0;
-        sort_bucket(b->ent + from, pos[i] - from, tmp);
+    run_jobs(fill_scatter, fj, sizeof *fj, use);
+    /* the buckets split by entries, about as many for each job */
+    for (int t = 0, i = 0; t < use; t++) {
+        size_t upto = b->nent * (size_t)(t + 1) / (size_t)use;
+        fj[t].b0 = (size_t)i;
+        while ((size_t)i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
+            i++;
+        fj[t].b1 = (size_t)i;
     }
-    patron__free(tmp);
+    run_jobs(fill_sort, fj, sizeof *fj, use);
+    for (int t = 0; t < use; t++)
+        ok = ok && !fj[t].oom;
     patron__free(pos);
-    return true;
+    return ok;
 }
 
 /* In the key list of record r: the key h (blocking, so it is there)
@@ -787,7 +891,9 @@ static void *judge_thread(void *arg)
             for (size_t k = s; k < e; k++)
                 if (b->ent[k].slot != TF_NONE)
                     b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        drop = blocking > ((b->ent[s].hash & RARE_BIT) ? PATRON__RARE_BLOCK_MAX : PATRON__BLOCK_MAX);
+        drop = blocking > (!(b->ent[s].hash & RARE_BIT)  ? PATRON__BLOCK_MAX
+                           : (b->ent[s].hash & STREET_BIT) ? PATRON__RARE_STREET_MAX
+                                                           : PATRON__RARE_BLOCK_MAX);
         wide = !drop && blocking > PATRON__BLOCK_WINDOW;
         j->n_wide += wide;
         for (size_t k = s; k < e; k++) {
@@ -2056,6 +2162,7 @@ struct patron_batch {
      * unique (borrowed from the row; NULL: none) */
     const char *rext[CHUNK], *rsrc[CHUNK], *rlogin[CHUNK], *rnum[CHUNK];
     uniq u;
+    size_t numbers_given; /* customer numbers in u (given, not made by the counter) */
     char prefix[17];
     unsigned width;
     uint64_t counter;
@@ -2294,6 +2401,9 @@ static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[
                              "customer number %s is taken or was given before; numbers are never reused", num);
             goto out;
         }
+    } else if (!b->numbers_given) { /* no number in the table: the counter's next is free */
+        format_number(gen, b->prefix, b->width, ++counter);
+        num = gen;
     } else { /* the store's counter; manual numbers in its way skipped */
         int tries;
         for (tries = 0; tries < 10000; tries++) {
@@ -2317,6 +2427,7 @@ static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[
         st = batch_error(b, PATRON_E_NOMEM, "out of memory");
         goto out;
     }
+    b->numbers_given += num != gen;
     b->counter = counter;
     b->next_id++;
     *id_out = id;
@@ -2922,9 +3033,15 @@ typedef struct rowjob {
     patron_batch *b;
     char *rows; /* the part's first row */
     size_t stride;
-    size_t from, to;
+    size_t n;             /* rows of the part */
+    atomic_size_t *next;  /* the first row of the next piece to take */
     bool oom;
 } rowjob;
+
+/* Rows are taken ROW_PIECE at a time by whichever thread is free: a thread
+ * that shares its core (with the caller's reader, another program) takes
+ * fewer, instead of the others waiting for its fixed half. */
+#define ROW_PIECE 64
 
 static void *row_thread(void *arg)
 {
@@ -2932,71 +3049,83 @@ static void *row_thread(void *arg)
     patron_batch *b = j->b;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     rowview *v = patron__malloc(sizeof *v);
-    for (size_t i = j->from; i < j->to; i++) {
-        patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
-        b->nk[i] = 0;
-        b->hext[i] = b->hlogin[i] = 0;
-        b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
-        memset(&b->trec[i], 0, sizeof b->trec[i]);
-        row->id = 0;
-        row->number[0] = '\0';
-        if (!v) {
-            b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
-            j->oom = true;
-            continue;
-        }
-        rowview_init(v);
-        if ((b->wst[i] = row_read(v, row)) != 0) {
-            if (b->wst[i] == PATRON_E_NOMEM)
-                j->oom = true;
-            rowview_free(v);
-            continue; /* refused in order, below */
-        }
-        b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
-        b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
-        b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
-        b->rnum[i] = v->f[PATRON_F_NUMBER];
-        {
-            char kbuf[320], *heap;
-            size_t len;
-            bool oom;
-            const char *k = ext_key_of(b->rext[i], b->rsrc[i], kbuf, sizeof kbuf, &heap, &len, &oom);
-            if (k)
-                b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
-            patron__free(heap);
-            if (b->rlogin[i])
-                b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
-        }
-        if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
-                                     &b->b.cfg) != 0) {
+    for (;;) {
+        size_t from = atomic_fetch_add(j->next, ROW_PIECE), to;
+        if (from >= j->n)
+            break;
+        to = j->n - from < ROW_PIECE ? j->n : from + ROW_PIECE;
+        for (size_t i = from; i < to; i++) {
+            patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
+            b->nk[i] = 0;
+            b->hext[i] = b->hlogin[i] = 0;
+            b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
             memset(&b->trec[i], 0, sizeof b->trec[i]);
-            b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
-            j->oom = true;
+            row->id = 0;
+            row->number[0] = '\0';
+            if (!v) {
+                b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+                j->oom = true;
+                continue;
+            }
+            rowview_init(v);
+            if ((b->wst[i] = row_read(v, row)) != 0) {
+                if (b->wst[i] == PATRON_E_NOMEM)
+                    j->oom = true;
+                rowview_free(v);
+                continue; /* refused in order, below */
+            }
+            b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
+            b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
+            b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
+            b->rnum[i] = v->f[PATRON_F_NUMBER];
+            {
+                char kbuf[320], *heap;
+                size_t len;
+                bool oom;
+                const char *k = ext_key_of(b->rext[i], b->rsrc[i], kbuf, sizeof kbuf, &heap, &len, &oom);
+                if (k)
+                    b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
+                patron__free(heap);
+                if (b->rlogin[i])
+                    b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
+            }
+            if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
+                                         &b->b.cfg) != 0) {
+                memset(&b->trec[i], 0, sizeof b->trec[i]);
+                b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+                j->oom = true;
+                rowview_free(v);
+                continue;
+            }
             rowview_free(v);
-            continue;
+            b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
         }
-        rowview_free(v);
-        b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
     }
     patron__free(v);
     return NULL;
 }
 
-/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers. */
-static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n)
+/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers.
+ * With `until`, the rows after the first one refused with
+ * PATRON_E_INVALID are not added (their normalised forms dropped) and
+ * *taken is that row + 1; else *taken is n. */
+static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n, bool until, size_t *taken)
 {
     rowjob jobs[MAX_THREADS];
     int nj = threads_for(n);
     bool oom = false;
     patron_status st = PATRON_OK;
+    atomic_size_t next;
+    atomic_init(&next, 0);
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
         jobs[t].rows = rows;
         jobs[t].stride = stride;
-        jobs[t].from = n * (size_t)t / (size_t)nj;
-        jobs[t].to = n * (size_t)(t + 1) / (size_t)nj;
+        jobs[t].n = n;
+        jobs[t].next = &next;
         jobs[t].oom = false;
     }
+    *taken = n;
     run_jobs(row_thread, jobs, sizeof *jobs, nj);
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
@@ -3011,6 +3140,13 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
             s = row_fail(row, 0, st, "%s", b->errmsg);
         } else if (b->wst[i]) {
             s = b->wst[i]; /* its message is in the row */
+            if (until && s == PATRON_E_INVALID) {
+                row->status = s;
+                for (size_t k = i; k < n; k++)
+                    patron__match_rec_free(&b->trec[k]);
+                *taken = i + 1;
+                return PATRON_OK;
+            }
         } else {
             claim_in in = { b->rext[i], b->rsrc[i], b->rlogin[i], b->rnum[i], b->hext[i], b->hlogin[i] };
             char gen[64];
@@ -3035,10 +3171,12 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     return st;
 }
 
-patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
+static patron_status add_rows(patron_batch *b, patron_batch_row *rows, size_t n, bool until, size_t *n_out)
 {
     patron_status st;
-    size_t stride, done = 0;
+    size_t stride, done = 0, taken = 0;
+    if (n_out)
+        *n_out = 0;
     if (!b)
         return PATRON_E_INVALID;
     if (!rows && n)
@@ -3062,17 +3200,48 @@ patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, siz
     }
     for (size_t at = 0; at < n && !st; at += CHUNK) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
-        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k)) != 0)
+        if ((st = add_row_part(b, (char *)rows + at * stride, stride, k, until, &taken)) != 0)
+            done = at + k;
+        else if (taken < k) {
+            done = at + taken; /* stopped after a row refused for a value */
+            break;
+        } else
             done = at + k;
     }
-    /* the rows not decided: the batch's failure */
-    for (size_t i = done; st && i < n; i++) {
-        patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
-        row->id = 0;
-        row->number[0] = '\0';
-        row->status = row_fail(row, 0, st, "%s", b->errmsg);
+    if (st) {
+        /* the rows not decided: the batch's failure */
+        for (size_t i = done; i < n; i++) {
+            patron_batch_row *row = (patron_batch_row *)(void *)((char *)rows + i * stride);
+            row->id = 0;
+            row->number[0] = '\0';
+            row->status = row_fail(row, 0, st, "%s", b->errmsg);
+        }
+        if (n_out)
+            *n_out = n;
+        return st;
     }
-    return st ? st : batch_ok(b);
+    if (n_out)
+        *n_out = done;
+    return batch_ok(b);
+}
+
+patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n)
+{
+    return add_rows(b, rows, n, false, NULL);
+}
+
+patron_status patron_batch_add_rows_until(patron_batch *b, size_t *n_out, patron_batch_row *rows, size_t n,
+                                          unsigned flags)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!b)
+        return PATRON_E_INVALID;
+    if (!n_out)
+        return batch_error(b, PATRON_E_INVALID, "no place for the count (NULL)");
+    if (flags & ~PATRON_BATCH_UNTIL_INVALID)
+        return batch_error(b, PATRON_E_INVALID, "unknown flags 0x%x", flags & ~PATRON_BATCH_UNTIL_INVALID);
+    return add_rows(b, rows, n, (flags & PATRON_BATCH_UNTIL_INVALID) != 0, n_out);
 }
 
 patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match_mode mode)

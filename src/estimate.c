@@ -45,6 +45,22 @@
  * this often (see patron__est_input.m_agree_min) */
 #define EST_PERSON_AGREE_MIN 0.7
 #define EST_BIRTH_AGREE_MIN 0.9
+/* The guard (guard_check): at most this many of the matcher's candidate
+ * pairs are scored under the defaults and under the estimate ... */
+#define EST_GUARD_PAIRS 300000u
+/* ... and the estimate may turn at most this share of the defaults' MERGE
+ * pairs into something else (most become REVIEW: a merchant still sees
+ * them) ... */
+#define EST_GUARD_LOST_SHARE 0.025
+/* ... and at most this share (of the defaults' MERGE pairs) of other pairs
+ * into MERGE (merged with nobody looking: the stricter bound) ... */
+#define EST_GUARD_GAINED_SHARE 0.01
+/* ... and at most this share of their MERGE or REVIEW pairs into DISTINCT
+ * or HOUSEHOLD (a merchant would no longer see them) ... */
+#define EST_GUARD_ANY_SHARE 0.15
+/* ... plus this many pairs of each kind, so that one pair of a tiny store
+ * is no share */
+#define EST_GUARD_SLACK 2
 
 typedef struct est_recs {
     patron__match_rec *r;
@@ -187,10 +203,12 @@ static uint64_t key_hash(int kind, const char *v)
 /* The estimator's own key: given name and last name, both exact after
  * normalisation (not a blocking key of the matcher) */
 #define EST_KEY_FULL_NAME 0
+/* every blocking key of the matcher (the validation pairs of the guard) */
+#define EST_KEY_ALL (-1)
 
 /* Pairs (i < j, packed i << 32 | j) sharing a key of kind `kind`, distinct. */
-static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, uint64_t **out, size_t *n_out,
-                       double *share)
+static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int kind, size_t max_pairs, uint64_t **out,
+                       size_t *n_out, double *share)
 {
     double all_pairs = 0, taken = 0;
     patron__match_key *keys = patron__malloc(PATRON__MATCH_KEYS_MAX * sizeof *keys);
@@ -212,7 +230,7 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
             nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, &rs->r[i], cfg);
         }
         for (size_t k = 0; ok && k < nk; k++) {
-            if (keys[k].kind != kind)
+            if (kind != EST_KEY_ALL && keys[k].kind != kind)
                 continue;
             if (ne == cape) {
                 size_t nc = cape ? cape * 2 : 4096;
@@ -223,7 +241,7 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
                 }
                 ent = ne2, cape = nc;
             }
-            ent[ne].h = key_hash(kind, keys[k].value);
+            ent[ne].h = key_hash(keys[k].kind, keys[k].value);
             ent[ne++].i = (uint32_t)i;
         }
     }
@@ -237,7 +255,7 @@ static bool pass_pairs(const est_recs *rs, const patron__match_config *cfg, int 
             all_pairs += (double)(e - s) * (double)(e - s - 1) / 2;
         if (e - s <= EST_BLOCK_MAX)
             for (size_t x = s; ok && x < e; x++)
-                for (size_t y = x + 1; ok && y < e && np < EST_PAIRS_MAX; y++) {
+                for (size_t y = x + 1; ok && y < e && np < max_pairs; y++) {
                     if (ent[x].i == ent[y].i)
                         continue;
                     if (np == capp) {
@@ -283,6 +301,100 @@ static uint64_t next_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/* ---- the guard ----------------------------------------------------------- */
+
+static double lerp_log(double a, double b, double t)
+{
+    if (t >= 1)
+        return b;
+    if (t <= 0)
+        return a;
+    return patron__match_exp2((1 - t) * patron__match_log2(a) + t * patron__match_log2(b));
+}
+
+/* The model a share t of the way from the built-in defaults (t = 0) to the
+ * estimate `full` (t = 1): log m and log u of every estimated level and the
+ * prior's log-odds move by t of their change, so every weight log2(m/u)
+ * and the prior do.  Everything else is the model in force's (thresholds,
+ * identifiers).  with_shifts: the ceilings in bits moved with the prior,
+ * as patron_db_estimate() stores them and the store loads them. */
+static void candidate(patron__match_config *out, const patron__match_config *cfg, const patron__match_config *full,
+                      const est_map *mp, double t, int with_shifts)
+{
+    patron__match_config d;
+    double lo;
+    patron__match_config_default(&d);
+    *out = *cfg;
+    for (size_t k = 0; k < mp->n_fields; k++) {
+        int f = mp->field[k];
+        for (uint8_t j = 0; j < mp->n_levels[k]; j++) {
+            int l = mp->back[k][j];
+            out->m[f][l] = lerp_log(d.m[f][l], full->m[f][l], t);
+            out->u[f][l] = lerp_log(d.u[f][l], full->u[f][l], t);
+        }
+    }
+    if (t >= 1) {
+        out->lambda = full->lambda;
+    } else {
+        lo = (1 - t) * patron__match_log2(d.lambda / (1 - d.lambda)) +
+             t * patron__match_log2(full->lambda / (1 - full->lambda));
+        lo = patron__match_exp2(lo);
+        out->lambda = lo / (1 + lo);
+    }
+    patron__match_config_update(out);
+    if (with_shifts) {
+        double shift = cfg->prior - out->prior;
+        if (out->name_address_max > 0)
+            out->name_address_max += shift;
+        out->address_max_shift += shift;
+        if (out->address_max > 0)
+            out->address_max += shift;
+        if (out->full_name_max > 0)
+            out->full_name_max += shift;
+    }
+}
+
+typedef struct guard_stats {
+    size_t merges;  /* the defaults' MERGE pairs */
+    size_t any;     /* ... MERGE or REVIEW pairs */
+    size_t lost;    /* MERGE under the defaults, not under the estimate */
+    size_t gained;  /* MERGE under the estimate, not under the defaults */
+    size_t dropped; /* MERGE or REVIEW under the defaults, neither under the estimate */
+    int pass;
+} guard_stats;
+
+/* Life events break the model's assumption that the fields are independent
+ * given the class: among one person's records a move makes every address
+ * field and the landline disagree together, a marriage the last name;
+ * among two people's a household shares last name, address, phone and
+ * mailbox.  EM then learns weights that fit the dependence, not identity
+ * (on a life-event set: a differing mailbox -1.2 instead of -5.6, an
+ * initial for a given name +6.9 instead of +1.6, the prior 9.7 bits lower).
+ * A likelihood cannot show it - the misfit model explains the data better -
+ * but the decisions can: the estimate must keep nearly all of the
+ * defaults' decisions on the matcher's candidate pairs and may only move
+ * the few near a threshold.  An estimate that would change many of them
+ * is one a merchant could not check on data nobody labelled. */
+static void guard_check(guard_stats *g, const est_recs *rs, const uint64_t *pairs, const uint8_t *base, size_t n,
+                        const patron__match_config *cfg)
+{
+    memset(g, 0, sizeof *g);
+    for (size_t p = 0; p < n; p++) {
+        patron__match_result res;
+        int e = patron__match_score_tf(&res, &rs->r[pairs[p] >> 32], &rs->r[pairs[p] & 0xffffffffu], cfg, NULL);
+        int bm = base[p] == PATRON__MATCH_MERGE, em = e == PATRON__MATCH_MERGE;
+        int ba = bm || base[p] == PATRON__MATCH_REVIEW, ea = em || e == PATRON__MATCH_REVIEW;
+        g->merges += (size_t)bm;
+        g->any += (size_t)ba;
+        g->lost += (size_t)(bm && !em);
+        g->gained += (size_t)(!bm && em);
+        g->dropped += (size_t)(ba && !ea);
+    }
+    g->pass = (double)g->lost <= EST_GUARD_LOST_SHARE * (double)g->merges + EST_GUARD_SLACK &&
+              (double)g->gained <= EST_GUARD_GAINED_SHARE * (double)g->merges + EST_GUARD_SLACK &&
+              (double)g->dropped <= EST_GUARD_ANY_SHARE * (double)g->any + EST_GUARD_SLACK;
 }
 
 /* ---- one EM pass ----------------------------------------------------------- */
@@ -339,7 +451,12 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
 {
     static const patron_estimate_options defaults = PATRON_ESTIMATE_OPTIONS_INIT;
     patron_estimate_report rep;
-    patron__match_config cfg, d, est;
+    patron__match_config cfg, d, est, full;
+    uint64_t *gpairs = NULL;
+    uint8_t *gdec = NULL;
+    size_t ngpairs = 0;
+    double gshare = 1, shrink = 1;
+    guard_stats gs = { 0, 0, 0, 0, 0, 0 };
     est_map mp;
     est_recs rs = { NULL, 0, 0 };
     uint64_t *pairs[2] = { NULL, NULL }, seed;
@@ -426,7 +543,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         present[k] = nrand ? (double)c / (double)nrand : 0;
     }
     for (int ps = 0; ps < 2; ps++) {
-        if (!pass_pairs(&rs, &cfg, pass_kind[ps], &pairs[ps], &npairs[ps], &share[ps]) ||
+        if (!pass_pairs(&rs, &cfg, pass_kind[ps], EST_PAIRS_MAX, &pairs[ps], &npairs[ps], &share[ps]) ||
             !(vec[ps] = patron__malloc(npairs[ps] * mp.n_fields + 1))) {
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
             goto done;
@@ -477,7 +594,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     /* the estimate: each field's m from the pass(es) not blocked on it
      * that were used; a field no used pass estimates keeps the defaults' m;
      * u is the same in both passes (from the random pairs) */
-    est = cfg;
+    full = cfg;
     {
         double all = (double)rs.n * (double)(rs.n - 1) / 2;
         int up = skipped[0] ? 1 : 0;
@@ -486,11 +603,11 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
             int in0 = !skipped[0] && !blocked[0][f], in1 = !skipped[1] && !blocked[1][f];
             for (uint8_t j = 0; j < mp.n_levels[k]; j++) {
                 int l = mp.back[k][j];
-                est.m[f][l] = in0 && in1 ? (res[0].m[k][j] + res[1].m[k][j]) / 2
+                full.m[f][l] = in0 && in1 ? (res[0].m[k][j] + res[1].m[k][j]) / 2
                               : in0      ? res[0].m[k][j]
                               : in1      ? res[1].m[k][j]
                                          : d.m[f][l];
-                est.u[f][l] = res[up].u[k][j];
+                full.u[f][l] = res[up].u[k][j];
             }
         }
         /* the prior: the duplicate pairs EM found in a pass, divided by
@@ -498,7 +615,7 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
          * hold the fields it blocks on, they agree exactly, and the pair
          * was among those taken), averaged over the passes used (Splink's
          * recall correction) */
-        double matches = 0, old_prior = cfg.prior, lambda;
+        double matches = 0, lambda;
         int used = 0;
         for (int ps = 0; ps < 2; ps++) {
             double recall = 1;
@@ -510,8 +627,8 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
                 if (!blocked[ps][f])
                     continue;
                 for (uint8_t j = 0; j < mp.n_levels[k]; j++)
-                    msum += est.m[f][mp.back[k][j]];
-                recall *= present[k] * (msum > 0 ? est.m[f][PATRON__ML_EXACT] / msum : 1);
+                    msum += full.m[f][mp.back[k][j]];
+                recall *= present[k] * (msum > 0 ? full.m[f][PATRON__ML_EXACT] / msum : 1);
             }
             recall *= share[ps] > 0 ? share[ps] : 1;
             if (recall < 1e-4)
@@ -525,10 +642,51 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
             lambda = 1e-12;
         if (lambda > 0.5)
             lambda = 0.5;
-        est.lambda = lambda;
+        full.lambda = lambda;
         rep.matches = matches;
-        rep.prior = lambda;
-        patron__match_config_update(&est);
+    }
+
+    /* The guard: the estimate, or failing that the estimate pulled half or
+     * three quarters of the way back to the defaults, must keep the
+     * defaults' decisions on the matcher's own candidate pairs (guard_check);
+     * an estimate that fails all three is not used. */
+    if (!pass_pairs(&rs, &cfg, EST_KEY_ALL, EST_GUARD_PAIRS, &gpairs, &ngpairs, &gshare) ||
+        !(gdec = patron__malloc(ngpairs + 1))) {
+        st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+        goto done;
+    }
+    candidate(&est, &cfg, &full, &mp, 0.0, 1);
+    for (size_t p = 0; p < ngpairs; p++) {
+        patron__match_result res1;
+        gdec[p] = (uint8_t)patron__match_score_tf(&res1, &rs.r[gpairs[p] >> 32], &rs.r[gpairs[p] & 0xffffffffu],
+                                                  &est, NULL);
+    }
+    {
+        static const double steps[] = { 1.0, 0.5, 0.25 };
+        size_t si;
+        for (si = 0; si < sizeof steps / sizeof steps[0]; si++) {
+            candidate(&est, &cfg, &full, &mp, steps[si], 1);
+            guard_check(&gs, &rs, gpairs, gdec, ngpairs, &est);
+            if (gs.pass)
+                break;
+        }
+        if (si == sizeof steps / sizeof steps[0]) {
+            flags |= PATRON_ESTIMATE_UNSAFE;
+            snprintf(why, sizeof why,
+                     "unsafe: changes too many decisions of the defaults (pulled 3/4 back, of %zu pairs: "
+                     "%zu of %zu MERGE lost, %zu new, %zu of %zu MERGE/REVIEW dropped)",
+                     ngpairs, gs.lost, gs.merges, gs.gained, gs.dropped, gs.any);
+            if ((st = patron__review_learn_in_force(db, &cfg, (opts->flags & PATRON_ESTIMATE_DRY_RUN) != 0,
+                                                    &rep.stored, &learned[0], &learned[1])) != 0)
+                goto done;
+            goto report;
+        }
+        shrink = steps[si];
+    }
+    {
+        double old_prior = cfg.prior;
+        candidate(&est, &cfg, &full, &mp, shrink, 0);
+        rep.prior = est.lambda;
         /* the merchant's decisions refine it (reviewlearn.c) */
         if ((st = patron__review_learn(db, &est, &learned[0], &learned[1])) != 0)
             goto done;
@@ -553,7 +711,8 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
                           rep.candidate_pairs, nrand, (unsigned long long)opts->seed);
         for (size_t k = 0; k < mp.n_fields; k++)
             patron__sb_printf(&sb, "%s%s", k ? "," : "", patron__match_field_name(mp.field[k]));
-        patron__sb_printf(&sb, ";");
+        patron__sb_printf(&sb, ";shrink=%.17g;guard=%zu,%zu,%zu,%zu,%zu,%zu;", shrink, ngpairs, gs.merges,
+                          gs.lost, gs.gained, gs.any, gs.dropped);
         text = patron__sb_detach(&sb, NULL);
         if (!text) {
             st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
@@ -566,9 +725,11 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
         rep.stored = 1;
     }
     snprintf(rep.message, sizeof rep.message,
-             "estimated from %zu customers: %zu candidate pairs, %zu random pairs, %d iterations, "
-             "about %.0f duplicate pairs; %zu+%zu decided pairs learnt from%s",
-             rs.n, rep.candidate_pairs, nrand, rep.iterations, rep.matches, learned[0], learned[1],
+             "estimated from %zu customers (%zu pairs, %d iterations, about %.0f duplicates), %s; checked on %zu "
+             "pairs: %zu of %zu MERGE lost, %zu new; %zu+%zu decided pairs learnt from%s",
+             rs.n, rep.candidate_pairs, rep.iterations, rep.matches,
+             shrink >= 1 ? "used in full" : shrink >= 0.5 ? "pulled 1/2 back to the defaults" : "pulled 3/4 back to the defaults",
+             ngpairs, gs.lost, gs.merges, gs.gained, learned[0], learned[1],
              rep.stored ? "; model stored" : "; dry run, nothing stored");
 
 report:
@@ -591,6 +752,8 @@ done:
     }
     patron__free(rvec);
     patron__free(res);
+    patron__free(gpairs);
+    patron__free(gdec);
     recs_free(&rs);
     return st ? st : patron__db_ok(db);
 }

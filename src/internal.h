@@ -148,7 +148,7 @@ int patron__values_match_rec(patron__match_rec *out, const char *const *f, const
                              const char *const *prop_k, const char *const *prop_v, size_t n_props,
                              const struct patron__match_config *cfg);
 
-#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX)
+#define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX + PATRON__MATCH_RARE_STREETS)
 
 /* A record's index keys (and, when wanted, its match form): computed once
  * per save. */
@@ -156,7 +156,7 @@ typedef struct patron__keyset {
     patron_key k[PATRON__MAX_KEYS];
     char *owned[8];
     size_t n, n_owned;
-    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX];
+    patron__match_key mk[PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX + PATRON__MATCH_RARE_STREETS];
     char *form; /* the match form (NULL: not wanted) */
     size_t form_len;
 } patron__keyset;

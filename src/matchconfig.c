@@ -448,6 +448,28 @@ static bool estimate_covers(const char *text, const char *field)
     return false;
 }
 
+/* The share of the way from the defaults to its estimate that the stored
+ * model went: the "shrink=" part of the estimate's text (the guard pulled an
+ * estimate back when it changed too many decisions of the defaults); 1 when
+ * there is none.  Untrusted bytes: anything but a number in [0, 1] is 1. */
+static double estimate_shrink(const char *text)
+{
+    const char *p = text ? strstr(text, ";shrink=") : NULL;
+    char buf[32], *e;
+    size_t n = 0;
+    double v;
+    if (!p)
+        return 1;
+    p += 8;
+    while (p[n] && p[n] != ';' && n < sizeof buf - 1) {
+        buf[n] = p[n];
+        n++;
+    }
+    buf[n] = '\0';
+    v = strtod(buf, &e);
+    return n && !*e && v >= 0 && v <= 1 ? v : 1;
+}
+
 patron_status patron_db_match_config_origin(patron_db *db, const char **out, const char *field, const char *level)
 {
     patron__match_config c, d;
@@ -479,7 +501,7 @@ patron_status patron_db_match_config_origin(patron_db *db, const char **out, con
     c = *db->match_cfg;
     patron__match_config_default(&d);
     if (c.m[f][l] != d.m[f][l] || c.u[f][l] != d.u[f][l])
-        *out = estimate_covers(est, field) ? "estimated" : "set";
+        *out = !estimate_covers(est, field) ? "set" : estimate_shrink(est) < 1 ? "shrunk" : "estimated";
     patron__free(est);
     return patron__db_ok(db);
 }

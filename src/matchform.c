@@ -224,6 +224,8 @@ patron_status patron__keys_build(keyset *ks, const patron_customer *c, bool alia
         /* and the values whose frequency weighs an agreement (counted, never
          * looked up for candidates; issue 11) */
         nk += patron__match_tf_keys(ks->mk + nk, PATRON__MATCH_TF_KEYS_MAX, &r);
+        /* and the rare streets (looked up only while few customers hold one) */
+        nk += patron__match_rare_street_keys(ks->mk + nk, PATRON__MATCH_RARE_STREETS, &r, NULL);
         if (want_form && !(ks->form = patron__form_pack(&r, patron_customer_state(c), country, &ks->form_len))) {
             patron__match_rec_free(&r);
             patron__keys_free(ks);

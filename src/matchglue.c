@@ -224,6 +224,24 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                 st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
         }
     }
+    /* A street no other customer lives in (postal code and street, at
+     * most PATRON__RARE_STREET_MAX holders with this one), as the batch's
+     * rare-street key: a house number mistyped or left out.  Counted
+     * first, as the name; a customer not stored yet is no holder. */
+    if (!st && cfg.mode == PATRON__MATCH_MODE_FIELDS) {
+        patron__match_key rs[PATRON__MATCH_RARE_STREETS];
+        size_t nrs = patron__match_rare_street_keys(rs, PATRON__MATCH_RARE_STREETS, &a, &cfg);
+        for (size_t i = 0; i < nrs && !st; i++) {
+            uint64_t holders = 0;
+            uint64_t most = self > 0 ? PATRON__RARE_STREET_MAX : PATRON__RARE_STREET_MAX - 1;
+            if ((st = patron__st_count(db, rs[i].kind, rs[i].value, most + 1, &holders)) == 0 && holders >= 1 &&
+                holders <= most) {
+                st = patron__st_lookup(db, rs[i].kind, rs[i].value, patron__idvec_emit, &ids);
+                if (!st && ids.oom)
+                    st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
+            }
+        }
+    }
     /* pairs a merchant decided are not proposed again (review.h) */
     if (!st && self > 0)
         st = patron__review_sup_load(db, &sup, self);

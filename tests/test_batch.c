@@ -1069,6 +1069,101 @@ static void test_birth_as_given(void **state)
     patron_db_close(db);
 }
 
+/* patron_batch_add_rows_until: rows up to the first one refused for a
+ * value are added (that one decided too), none after it; a refusal of
+ * create (an id given twice) does not stop; the ids are those the rows
+ * would get one call at a time; over more than a chunk too; flags 0 is
+ * patron_batch_add_rows. */
+static void test_rows_until(void **state)
+{
+    enum { N = 7, BIG = 9000, BAD = 8500 };
+    static const char *const ids[N] = { "a", "b", "c", "d", "a", "f", "g" };
+    static const char *const emails[N] = { "a@x.de", "b@x.de", "no address", "d@x.de", "e@x.de", "f@x.de", "g@x.de" };
+    static const char *const countries[N] = { "DE", "AT", "CH", "DE", "DE", "Nowhere", "DE" };
+    static const int64_t want_id[N] = { 1, 2, 0, 3, 0, 0, 4 };
+    static const patron_status want_st[N] = { PATRON_OK, PATRON_OK, PATRON_E_INVALID, PATRON_OK,
+                                              PATRON_E_EXISTS, PATRON_E_INVALID, PATRON_OK };
+    patron_batch_value v[N][4];
+    patron_batch_row rows[N];
+    patron_db *db;
+    patron_batch *b;
+    size_t done = 99;
+    (void)state;
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    for (int flags = 0; flags < 2; flags++) {
+        size_t at = 0, calls = 0;
+        assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+        for (int i = 0; i < N; i++) {
+            patron_batch_row init = PATRON_BATCH_ROW_INIT;
+            v[i][0] = val(PATRON_F_EXTERNAL_ID, NULL, ids[i]);
+            v[i][1] = val(PATRON_F_LAST_NAME, NULL, "Huber");
+            v[i][2] = val(PATRON_F_EMAIL, NULL, emails[i]);
+            v[i][3] = val(PATRON_BATCH_ADDRESS + PATRON_A_COUNTRY, NULL, countries[i]);
+            rows[i] = init;
+            rows[i].values = v[i];
+            rows[i].n_values = 4;
+        }
+        /* unknown flags, no count: nothing added */
+        assert_int_equal(patron_batch_add_rows_until(b, &done, rows, N, 0x80u), PATRON_E_INVALID);
+        assert_int_equal(done, 0);
+        assert_int_equal(patron_batch_add_rows_until(b, NULL, rows, N, PATRON_BATCH_UNTIL_INVALID), PATRON_E_INVALID);
+        assert_int_equal(patron_batch_count(b), 0);
+        while (at < N) {
+            assert_int_equal(patron_batch_add_rows_until(b, &done, rows + at, N - at,
+                                                         flags ? PATRON_BATCH_UNTIL_INVALID : 0),
+                             PATRON_OK);
+            assert_true(done >= 1 && done <= N - at);
+            if (flags && at + done < N)
+                assert_int_equal(rows[at + done - 1].status, PATRON_E_INVALID); /* stopped there */
+            at += done;
+            calls++;
+        }
+        assert_int_equal(calls, flags ? 3 : 1); /* stops after rows 3 and 6 */
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(rows[i].status, want_st[i]);
+            assert_true(rows[i].id == want_id[i]);
+        }
+        assert_int_equal(rows[2].refused, 3); /* the email */
+        assert_int_equal(rows[5].refused, 4); /* the country */
+        assert_int_equal(patron_batch_count(b), 4);
+        patron_batch_free(b);
+    }
+    /* more than a chunk (8192 rows): the stop in the second one */
+    {
+        patron_batch_value(*bv)[2] = calloc(BIG, sizeof *bv);
+        patron_batch_row *br = calloc(BIG, sizeof *br);
+        char(*idb)[16] = calloc(BIG, sizeof *idb);
+        assert_non_null(bv);
+        assert_non_null(br);
+        assert_non_null(idb);
+        assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+        for (int i = 0; i < BIG; i++) {
+            patron_batch_row init = PATRON_BATCH_ROW_INIT;
+            snprintf(idb[i], sizeof idb[i], "r%d", i);
+            bv[i][0] = val(PATRON_F_EXTERNAL_ID, NULL, idb[i]);
+            bv[i][1] = val(PATRON_F_EMAIL, NULL, i == BAD ? "bad" : "ok@x.de");
+            br[i] = init;
+            br[i].values = bv[i];
+            br[i].n_values = 2;
+        }
+        assert_int_equal(patron_batch_add_rows_until(b, &done, br, BIG, PATRON_BATCH_UNTIL_INVALID), PATRON_OK);
+        assert_int_equal(done, BAD + 1);
+        assert_int_equal(br[BAD].status, PATRON_E_INVALID);
+        assert_true(br[BAD - 1].status == PATRON_OK && br[BAD - 1].id == BAD);
+        assert_int_equal(patron_batch_count(b), BAD);
+        assert_int_equal(patron_batch_add_rows_until(b, &done, br + BAD + 1, BIG - BAD - 1, PATRON_BATCH_UNTIL_INVALID),
+                         PATRON_OK);
+        assert_int_equal(done, BIG - BAD - 1);
+        assert_true(br[BIG - 1].id == BIG - 1);
+        assert_int_equal(patron_batch_count(b), BIG - 1);
+        patron_batch_free(b);
+        free(bv);
+        free(br);
+        free(idb);
+    }
+    patron_db_close(db);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1077,7 +1172,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_many),
         cmocka_unit_test(test_many_args),        cmocka_unit_test(test_validated_then_changed),
         cmocka_unit_test(test_rows_file),        cmocka_unit_test(test_rows_refused),
-        cmocka_unit_test(test_birth_as_given),
+        cmocka_unit_test(test_birth_as_given),   cmocka_unit_test(test_rows_until),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

@@ -306,6 +306,68 @@ static void test_estimate_households(void **state)
     }
 }
 
+/* ---- the guard: an estimate that would change many decisions is not used ---- */
+
+/* Every eighth customer registered again with another mailbox, no phone and
+ * no birth date: the same name and address and nothing else.  The defaults
+ * show such a pair for review (a household member of the same name, a junior,
+ * looks the same); EM over these customers, who have no households, learns
+ * that name and address are enough and would merge every one of them
+ * without anybody looking.  The guard (issue 11) keeps the defaults: the
+ * estimate turns more than 1 in 100 of their decisions into new MERGE pairs,
+ * even pulled three quarters of the way back. */
+static void test_estimate_unsafe_keeps_defaults(void **state)
+{
+    tb_fx *f = *state;
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    unsigned long s = 3;
+    patron_matches *mt;
+    patron_customer *probe;
+    patron_decision before, after;
+
+    for (int i = 0; i < 1200; i++) {
+        const char *fn = firsts[lcg(&s) % N(firsts)], *ln = lasts[lcg(&s) % N(lasts)];
+        const char *st = streets[lcg(&s) % N(streets)];
+        unsigned ci = (unsigned)(lcg(&s) % N(cities));
+        char num[8], mail[96], phone[32], birth[16];
+        patron_customer *c;
+        snprintf(num, sizeof num, "%lu", 1 + lcg(&s) % 120);
+        snprintf(mail, sizeof mail, "kunde%d@example.de", i);
+        snprintf(phone, sizeof phone, "+49 30 %07lu", 1000000 + lcg(&s) % 8999999);
+        snprintf(birth, sizeof birth, "%lu-%02lu-%02lu", 1940 + lcg(&s) % 60, 1 + lcg(&s) % 12, 1 + lcg(&s) % 28);
+        c = fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]);
+        assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
+        assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
+        fx_save(f->db, c);
+        if (i % 8 == 0) {
+            snprintf(mail, sizeof mail, "zweit%d@example.net", i);
+            fx_save(f->db, fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]));
+        }
+    }
+    probe = fx_person("Anna", "Lehmann", "neu@example.net", "Hauptstraße", "7", "10115", "Berlin");
+    fx_save(f->db, fx_person("Anna", "Lehmann", "al@example.de", "Hauptstraße", "7", "10115", "Berlin"));
+    OK(f->db, patron_db_match(f->db, &mt, probe, PATRON_MATCH_FIELDS));
+    assert_true(patron_matches_count(mt) >= 1);
+    OK(f->db, patron_matches_get(mt, NULL, NULL, &before, 0));
+    patron_matches_free(mt);
+    assert_int_equal(before, PATRON_DECISION_REVIEW);
+
+    OK(f->db, patron_db_estimate(f->db, &r, NULL));
+    print_message("estimate: %s\n", r.message);
+    assert_int_equal(r.flags, PATRON_ESTIMATE_UNSAFE);
+    assert_int_equal(r.converged, 0);
+    assert_int_equal(r.stored, 0);
+    assert_non_null(strstr(r.message, "model kept as it was"));
+    assert_non_null(strstr(r.message, "unsafe"));
+    assert_defaults(f->db);
+    /* the pair is still shown for review, not merged */
+    OK(f->db, patron_db_match(f->db, &mt, probe, PATRON_MATCH_FIELDS));
+    OK(f->db, patron_matches_get(mt, NULL, NULL, &after, 0));
+    patron_matches_free(mt);
+    assert_int_equal(after, PATRON_DECISION_REVIEW);
+    patron_customer_free(probe);
+}
+
 /* ---- a failing store stores nothing ------------------------------------------ */
 
 static int w_meta_get(void *ctx, const char *key, patron_emit_meta_fn emit, void *ectx)
@@ -330,6 +392,77 @@ static int w_meta_put(void *ctx, const char *key, const char *value)
     if (!fs->fail_at)
         fs->calls++;
     return fs->inner->meta_put(fs->inner_ctx, key, value);
+}
+
+/* ---- "shrunk": a model the guard pulled back says so ------------------------ */
+
+static int pass_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn emit, void *ectx)
+{
+    fault_store *fs = ctx;
+    return fs->inner->meta_scan(fs->inner_ctx, prefix, emit, ectx);
+}
+
+static int take_meta(void *ctx, const char *key, const char *value)
+{
+    (void)key;
+    snprintf(ctx, 1024, "%s", value ? value : "");
+    return 0;
+}
+
+/* Rewrite the "shrink=" part of the stored estimate's record. */
+static void set_shrink(fault_store *fs, const char *value)
+{
+    char text[1024], out[1100], *p, *e;
+    assert_int_equal(fs->inner->begin(fs->inner_ctx), 0);
+    text[0] = '\0';
+    assert_int_equal(fs->inner->meta_get(fs->inner_ctx, "patron.match.estimate", take_meta, text), 0);
+    p = strstr(text, ";shrink=");
+    assert_non_null(p);
+    e = strchr(p + 1, ';');
+    assert_non_null(e);
+    snprintf(out, sizeof out, "%.*s;shrink=%s%s", (int)(p - text), text, value, e);
+    assert_int_equal(fs->inner->meta_put(fs->inner_ctx, "patron.match.estimate", out), 0);
+    assert_int_equal(fs->inner->commit(fs->inner_ctx), 0);
+}
+
+static void test_estimate_shrunk_origin(void **state)
+{
+    tb_fx *f = *state;
+    fault_store fs;
+    patron_db *db = fault_db(&fs, &f->tb);
+    patron_estimate_report r = PATRON_ESTIMATE_REPORT_INIT;
+    assert_non_null(db);
+    /* a handle whose store keeps meta, as the failing store's below */
+    patron_db_close(db);
+    fs.ops.meta_get = w_meta_get;
+    fs.ops.meta_put = w_meta_put;
+    fs.ops.meta_scan = fs.inner->meta_scan ? pass_meta_scan : NULL;
+    db = NULL;
+    assert_int_equal(patron_db_open(&db, &fs.ops, &fs), PATRON_OK);
+    fault_arm(&fs, 0);
+    if (!fs.inner->meta_scan || !fs.inner->meta_get) {
+        patron_db_close(db);
+        skip(); /* a store without meta keeps the estimate in the handle */
+    }
+    populate(f->db, 1800, 9);
+    OK(db, patron_db_estimate(db, &r, NULL));
+    assert_int_equal(r.stored, 1);
+    /* used in full: the record says shrink=1 */
+    assert_non_null(strstr(r.message, "used in full"));
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "0.5");
+    assert_string_equal(origin(db, "email", "exact"), "shrunk");
+    assert_string_equal(origin(db, "birth_date", "exact"), "shrunk");
+    /* untrusted bytes: anything but a share in [0, 1] is no pull-back */
+    set_shrink(&fs, "zwei");
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "1.5");
+    assert_string_equal(origin(db, "email", "exact"), "estimated");
+    set_shrink(&fs, "0.25");
+    assert_string_equal(origin(db, "email", "exact"), "shrunk");
+    OK(db, patron_db_match_config_reset(db));
+    assert_string_equal(origin(db, "email", "exact"), "default");
+    patron_db_close(db);
 }
 
 static void test_estimate_failing_store(void **state)
@@ -393,6 +526,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_estimate_arguments, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_planted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_households, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_unsafe_keeps_defaults, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_shrunk_origin, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_estimate_failing_store, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);

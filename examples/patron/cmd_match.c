@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <unistd.h>
 #include <inttypes.h>
@@ -415,13 +416,16 @@ static int dedupe_db(cli *ctx, const match_args *args)
 
 /* The rows of a file go through in parts: the reader copies PART records
  * (csv_read is sequential), the workers turn each into the values of a
- * batch row and check them (layout_values, patron_batch_check_row: what
- * the batch would refuse as invalid is known here, so the one-value-less
- * retry of import happens before the batch sees the row; no customer is
- * made), patron_batch_add_rows() checks and normalises them where they
- * lie, on all cores, and numbers them in row order, and the
- * rows' keys, names and refusals are then taken in row order.  The outcome
- * is that of adding the rows one by one, whatever the number of threads. */
+ * batch row (layout_values; no customer is made),
+ * patron_batch_add_rows_until() checks and normalises them where they lie,
+ * on all cores, and numbers them in row order, stopping after the first
+ * row it refuses for a value; and the rows' keys, names and refusals are
+ * then taken in row order.  That row may take part without one value
+ * (import's one-value-less retry): it and every row after it are checked
+ * by the workers first (patron_batch_check_row: "precheck"), so that the
+ * retry happens before the batch sees the row and it keeps its place.
+ * Until then each value is checked once, by the batch.  The outcome is
+ * that of adding the rows one by one, whatever the number of threads. */
 #define PART 8192
 
 typedef struct drow {
@@ -431,6 +435,7 @@ typedef struct drow {
     size_t n_vals;
     size_t retried;          /* 0, or the blanked column + 1 it takes part without */
     int as_given;            /* its birth date is no real date, compared as given */
+    int unchecked;           /* vals are the layout's, not checked (the batch checks them) */
     patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
     int done;                /* added: text holds "key\0name\0" */
@@ -509,6 +514,7 @@ typedef struct dpart {
     size_t n;
     char *bytes;
     size_t len, cap;
+    int precheck;            /* check each row before the batch does (see cmd_dedupe) */
     int last;                /* the file ends after these rows */
     int read_errno;          /* (last) 0, or the read failed here: errno */
     unsigned long read_line; /*        and its line */
@@ -664,7 +670,7 @@ static void dreader_end(dreader *d)
 typedef struct dwork {
     dpart *p;
     arena *ar;
-    size_t from, to;
+    atomic_size_t *next; /* the first row of the next piece to take */
     int oom;
     const patron_batch_row *added; /* NULL: check the rows; else their results in the batch */
 } dwork;
@@ -731,9 +737,11 @@ static void drow_fields(const dpart *p, const drow *r, const char **v)
  * checked as import checks them (layout_apply, then the library's checks
  * of a customer): PATRON_OK, or why the row is refused (in text).  With
  * as_given, a birth date that is the row's only refused value and has the
- * shape of a date is passed as PATRON_BATCH_BIRTH_AS_GIVEN (*as_given 1). */
+ * shape of a date is passed as PATRON_BATCH_BIRTH_AS_GIVEN (*as_given 1).
+ * With unchecked, values the layout makes are returned without the
+ * library's checks (*unchecked 1): the batch makes them. */
 static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const patron_batch_value **vals_out,
-                                size_t *n_out, char *text, size_t text_size, int *as_given)
+                                size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
     patron_batch_row row = PATRON_BATCH_ROW_INIT;
     patron_batch_value *vals;
@@ -750,6 +758,12 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
     }
     if (rc == -3)
         return PATRON_E_NOMEM;
+    if (unchecked && rc >= 0) {
+        *unchecked = 1;
+        *vals_out = vals;
+        *n_out = (size_t)rc;
+        return PATRON_OK;
+    }
     row.values = vals;
     row.n_values = rc == -1 ? before : (size_t)rc;
     st = patron_batch_check_row(p->batch, &row);
@@ -777,8 +791,16 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
     return st;
 }
 
-/* The row as import reads it: its values, or why it is refused
- * (PATRON_E_INVALID with one value too many refused). */
+/* Rows are taken DPIECE at a time by whichever worker is free (the reader
+ * thread shares the cores: a fixed half per worker left the other one
+ * waiting for the worker it slowed down). */
+#define DPIECE 64
+
+static void dedupe_check(dwork *w, const char **v, size_t from, size_t to);
+
+/* The rows as import reads them: their values, or why they are refused
+ * (PATRON_E_INVALID with one value too many refused); with w->added, the
+ * key and name of each row the batch took. */
 static void *dedupe_work(void *arg)
 {
     dwork *w = arg;
@@ -788,16 +810,30 @@ static void *dedupe_work(void *arg)
         w->oom = 1;
         return NULL;
     }
-    if (w->added) {
-        for (size_t k = w->from; k < w->to; k++) {
-            drow *r = &p->rows[k];
-            if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
-                dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
+    for (;;) {
+        size_t from = atomic_fetch_add(w->next, DPIECE), to;
+        if (from >= p->n)
+            break;
+        to = p->n - from < DPIECE ? p->n : from + DPIECE;
+        if (w->added) {
+            for (size_t k = from; k < to; k++) {
+                drow *r = &p->rows[k];
+                if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
+                    dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
+            }
+        } else {
+            dedupe_check(w, v, from, to);
         }
-        free(v);
-        return NULL;
     }
-    for (size_t k = w->from; k < w->to; k++) {
+    free(v);
+    return NULL;
+}
+
+/* Rows [from, to) of the part checked: their values, or why refused. */
+static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
+{
+    dpart *p = w->p;
+    for (size_t k = from; k < to; k++) {
         drow *r = &p->rows[k];
         patron_status st;
         r->vals = NULL;
@@ -806,7 +842,9 @@ static void *dedupe_work(void *arg)
             continue;
         drow_fields(p, r, v);
         r->as_given = 0;
-        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text, &r->as_given);
+        r->unchecked = 0;
+        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text, &r->as_given,
+                        p->precheck ? NULL : &r->unchecked);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
              * value the library refuses (a birth date "1984-19-05") still
@@ -818,7 +856,7 @@ static void *dedupe_work(void *arg)
                     continue;
                 saved = v[col];
                 v[col] = "";
-                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL);
+                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL, NULL);
                 if (st == PATRON_OK)
                     r->retried = col + 1;
                 else if (st != PATRON_E_NOMEM)
@@ -832,8 +870,6 @@ static void *dedupe_work(void *arg)
             w->oom = 1;
         r->st = st;
     }
-    free(v);
-    return NULL;
 }
 
 static int dedupe_threads(void)
@@ -848,13 +884,14 @@ static int dedupe_part(dpart *p, const patron_batch_row *added)
     dwork w[DTHREADS];
     pthread_t th[DTHREADS];
     int nt = dedupe_threads(), started = 0, oom = 0;
+    atomic_size_t next;
+    atomic_init(&next, 0);
     if (p->n < 2048) /* (a small part: no thread) */
         nt = 1;
     for (int t = 0; t < nt; t++) {
         w[t].p = p;
         w[t].ar = &p->ar[t];
-        w[t].from = p->n * (size_t)t / (size_t)nt;
-        w[t].to = p->n * (size_t)(t + 1) / (size_t)nt;
+        w[t].next = &next;
         w[t].oom = 0;
         w[t].added = added;
         if (!added)
@@ -873,6 +910,31 @@ static int dedupe_part(dpart *p, const patron_batch_row *added)
     for (int t = 0; t < nt; t++)
         oom |= w[t].oom;
     return oom ? -1 : 0;
+}
+
+/* The part's rows from the one whose batch row is brows[from] on, taken
+ * from the layout unchecked: checked as in precheck mode (dedupe_check),
+ * on this thread; their ai is set again by the caller.  -1 when out of
+ * memory. */
+static int dedupe_recheck(dpart *p, arena *ar, size_t from)
+{
+    dwork w;
+    const char **v = malloc((p->n_cols ? p->n_cols : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    memset(&w, 0, sizeof w);
+    w.p = p;
+    w.ar = ar;
+    p->precheck = 1;
+    for (size_t i = 0; i < p->n; i++) {
+        drow *r = &p->rows[i];
+        if (r->st == PATRON_OK && r->unchecked && r->ai >= from) {
+            r->unchecked = 0;
+            dedupe_check(&w, v, i, i + 1);
+        }
+    }
+    free(v);
+    return w.oom ? -1 : 0;
 }
 
 /* A row taken with its birth date as given: counted, the first one's
@@ -910,7 +972,7 @@ static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *
         saved = v[col];
         v[col] = "";
         arena_reset(ar);
-        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore, NULL)) == PATRON_E_NOMEM) {
+        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore, NULL, NULL)) == PATRON_E_NOMEM) {
             st = PATRON_E_NOMEM;
             break;
         }
@@ -940,6 +1002,11 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     idmap m;
     skipped sk;
     size_t rows = 0, ignored = 0, given = 0;
+    /* Rows are checked by the batch only (patron_batch_add_rows_until);
+     * after the first row it refuses for a value, each row is checked here
+     * before it is added (precheck), so that a row that takes part without
+     * a value keeps its place: its id in row order, as import gives it. */
+    int precheck = 0;
     char given_eg[24] = "";
     patron_status st;
     patron_batch *batch = NULL;
@@ -1078,6 +1145,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
         rows += pp->n;
         cli_progress_update(&prog, 0, rows);
+        pp->precheck = precheck;
         if (dedupe_part(pp, NULL) < 0) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
@@ -1090,7 +1158,33 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                 b->n_values = pp->rows[i].n_vals;
                 pp->rows[i].ai = n_add++;
             }
-        st = patron_batch_add_rows(batch, brows, n_add);
+        if (precheck) {
+            st = patron_batch_add_rows(batch, brows, n_add);
+        } else {
+            size_t taken = 0;
+            st = patron_batch_add_rows_until(batch, &taken, brows, n_add, PATRON_BATCH_UNTIL_INVALID);
+            if (st == PATRON_OK && taken < n_add) {
+                /* brows[taken - 1] was refused for a value: it may take
+                 * part without one (import's retry), so it and the rows
+                 * after it are checked here first, and from now on every
+                 * row is (a file with one such row likely has more) */
+                precheck = 1;
+                if (dedupe_recheck(pp, &ar[0], taken - 1) < 0) {
+                    rc = cli_fail(ctx, "out of memory");
+                    goto out;
+                }
+                n_add = taken - 1;
+                for (size_t i = 0; i < pp->n; i++)
+                    if (pp->rows[i].st == PATRON_OK && pp->rows[i].ai >= taken - 1 && !pp->rows[i].unchecked) {
+                        patron_batch_row *b = &brows[n_add];
+                        b->version = PATRON_BATCH_ROW_VERSION;
+                        b->values = pp->rows[i].vals;
+                        b->n_values = pp->rows[i].n_vals;
+                        pp->rows[i].ai = n_add++;
+                    }
+                st = patron_batch_add_rows(batch, brows + (taken - 1), n_add - (taken - 1));
+            }
+        }
         if (st != PATRON_OK) {
             rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
@@ -1146,7 +1240,6 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         dreader_done(&rd, at); /* the reader may fill it again */
     }
     cli_progress_end(&prog);
-
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     {
         patron_pairs *pairs = NULL;

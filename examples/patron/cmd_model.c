@@ -91,9 +91,12 @@ const cli_command cli_cmd_estimate = {
     "Estimate the matcher's model from the active customers: u-probabilities\n"
     "from random pairs, m-probabilities by EM over candidate pairs, shrunk\n"
     "towards the built-in defaults when there are few.  The model is stored in\n"
-    "the file and used by every later match and dedupe on it.  When the\n"
-    "estimate does not converge or there are too few customers, nothing is\n"
-    "stored, a warning says why, and the exit status is still 0.  Show the\n"
+    "the file and used by every later match and dedupe on it.  A guard scores\n"
+    "the file's candidate pairs under the defaults and under the estimate: an\n"
+    "estimate that would change many of the defaults' decisions is pulled back\n"
+    "towards them, or not used.  When the estimate does not converge, there are\n"
+    "too few customers or the guard keeps the model, nothing is stored, a\n"
+    "warning says why, and the exit status is still 0.  Show the\n"
     "model with 'patron model'; 'patron model --reset' goes back to the\n"
     "built-in defaults.",
     estimate_opts, NULL, 0, 0, NULL,
@@ -165,7 +168,9 @@ const cli_command cli_cmd_model = {
     "thresholds, then per field and comparison level m (how often one person's\n"
     "two records compare so), u (how often two people's do), the weight\n"
     "log2(m/u) an agreement at that level adds, and where the values come\n"
-    "from: default (built in), estimated ('patron estimate') or set.",
+    "from: default (built in), estimated ('patron estimate'), shrunk (estimated,\n"
+    "then pulled part of the way back to the defaults by the estimate's guard)\n"
+    "or set.",
     model_opts, NULL, 0, 0, NULL,
 };
 

@@ -361,6 +361,21 @@ int csv_read(csv_reader *r, csv_record *rec)
                  * byte this was most of reading a file) */
                 const unsigned char *b = r->buf + r->pos, *e = r->buf + r->len, *q = b;
                 size_t k;
+                /* eight bytes at a time while none is a separator or a
+                 * line end (a zero byte of w ^ that byte, exactly: no
+                 * borrow without one), then byte by byte */
+                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+                const uint64_t ms = ones * (unsigned char)r->sep, mn = ones * '\n', mr = ones * '\r';
+                while (e - q >= 8) {
+                    uint64_t w, xs, xn, xr;
+                    memcpy(&w, q, 8);
+                    xs = w ^ ms;
+                    xn = w ^ mn;
+                    xr = w ^ mr;
+                    if ((((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
+                        break;
+                    q += 8;
+                }
                 while (q < e && *q != r->sep && *q != '\n' && *q != '\r')
                     q++;
                 k = (size_t)(q - b);
@@ -658,6 +673,13 @@ static void bad_byte(csv_sniffer *s, unsigned char b)
     }
 }
 
+/* The bytes of m that are 0x80 (the others 0), counted: one multiply
+ * (__builtin_popcountll is a library call without -mpopcnt) */
+static unsigned high_bytes(uint64_t m)
+{
+    return (unsigned)(((m >> 7) * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
 {
     size_t i;
@@ -666,22 +688,45 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
         unsigned char b = p[i];
 
         /* eight bytes of ASCII without a NUL at once (most of a file): only
-         * their line ends counted */
+         * their line ends counted; a word with a byte >= 0x80 or a NUL
+         * skips the ASCII bytes before the first such byte (an umlaut in a
+         * name no longer sends the eight bytes around it one at a time) */
         while (!s->need && len - i >= 8) {
-            uint64_t w, nl;
+            uint64_t w, nl, odd;
             memcpy(&w, p + i, 8);
-            if ((w & UINT64_C(0x8080808080808080)) ||
-                ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080)))
-                break; /* a byte >= 0x80 or a NUL: one at a time */
-            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (all < 0x80) */
+            /* the lowest set bit is exact: the first byte >= 0x80 or NUL
+             * (a borrow only reaches bytes above a NUL) */
+            odd = (w & UINT64_C(0x8080808080808080)) |
+                  ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080));
+            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (exact) */
             nl = ~(((nl & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7F7F7F7F7F7F7F7F)) | nl) &
                  UINT64_C(0x8080808080808080);
-            s->line += (unsigned long)__builtin_popcountll(nl);
+            if (odd) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* (byte k of the word is bits 8k..8k+7) */
+                unsigned k = (unsigned)__builtin_ctzll(odd) / 8;
+                if (k) {
+                    s->line += high_bytes(nl & ((UINT64_C(1) << (8 * k)) - 1));
+                    i += k;
+                }
+#endif
+                break; /* that byte: one at a time */
+            }
+            s->line += high_bytes(nl);
             i += 8;
         }
         if (i == len)
             break;
         b = p[i];
+        /* a valid two-byte UTF-8 character (an umlaut, ß) whole */
+        if (!s->need && b >= 0xC2 && b <= 0xDF && len - i >= 2 && p[i + 1] >= 0x80 && p[i + 1] <= 0xBF &&
+            (s->undefined_line || !(p[i + 1] == 0x81 || p[i + 1] == 0x8D || p[i + 1] == 0x8F ||
+                                     p[i + 1] == 0x90 || p[i + 1] == 0x9D))) {
+            if (!s->multibyte++)
+                s->multibyte_line = s->line;
+            i++;
+            continue;
+        }
         if ((b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) && !s->undefined_line) {
             s->undefined_line = s->line;
             s->undefined_byte = b;

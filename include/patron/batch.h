@@ -182,6 +182,27 @@ typedef struct patron_batch_row {
  */
 PATRON_API patron_status patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n);
 
+/** patron_batch_add_rows_until() flag: stop after the first row refused
+ *  with PATRON_E_INVALID (for one of its values, or as a whole). */
+#define PATRON_BATCH_UNTIL_INVALID 0x1u
+
+/**
+ * patron_batch_add_rows(), but with PATRON_BATCH_UNTIL_INVALID in `flags`
+ * the rows after the first one refused with PATRON_E_INVALID are not
+ * added: `*n_out` gets the number of rows decided, that refused row
+ * included (`n` when none was refused so).  The rows from `*n_out` on are
+ * left to the caller, who may give them again (the library may have
+ * written their result members; they mean nothing).  A caller that
+ * retries a refused row without one of its values (as `patron dedupe`
+ * does) keeps the ids in row order this way without checking every row
+ * with patron_batch_check_row() first.  `flags` 0 is
+ * patron_batch_add_rows().  Returns as patron_batch_add_rows() does (on
+ * a failure `*n_out` is `n`: every row has its result), and
+ * PATRON_E_INVALID for a NULL `n_out` or an unknown flag (nothing added).
+ */
+PATRON_API patron_status patron_batch_add_rows_until(patron_batch *b, size_t *n_out, patron_batch_row *rows,
+                                                     size_t n, unsigned flags);
+
 /**
  * Check one row's values as patron_batch_add_rows() checks them — the
  * values one by one, then the row as a whole; not whether its customer

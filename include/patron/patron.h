@@ -1029,11 +1029,32 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * Germany every number but +491..., in Austria but +436..., in
  * Switzerland but +417...), the phone counts at least -1 (the home's
  * number changed with the home; a mobile number moves with its owner and
- * keeps the level's weight; the detail's level_weight shows it).  How many customers hold
+ * keeps the level's weight; the detail's level_weight shows it).  A
+ * personal contact value that only the pair holds - a mobile number (in
+ * Germany +4915/16/17..., in Austria +4365...69..., in Switzerland
+ * +4175...79...), a landline at two different addresses (one line that
+ * a person kept; at one address it is the household's) or a mailbox that
+ * is no role mailbox and not one built
+ * from nothing but the name at a public provider, each counted at two
+ * holders at most - beside the same given and last name (exact, a typo
+ * of them, or a double name that keeps the other: Weber /
+ * Bachmann-Weber), where no birth date or identifier differs, weighs at
+ * least +13, and where the addresses differ the other
+ * contact field's disagreement at most -1 (a second mailbox or a new
+ * number of one person): a move with the same name and a personal mailbox or mobile
+ * number is MERGE.  Two
+ * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
+ * Switzerland +4175...79...) where the two addresses agree (no move)
+ * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
+ * housemate of one name has another.  How many customers hold
  * each full name (given names and last name) is counted too: a full name
  * only the pair holds lifts the two name weights together to at most 8
  * bits (less per further holder), and only as far as REVIEW - never to
- * MERGE - unless beside evidence of the person's own (see "name_change")
+ * MERGE - unless beside evidence of the person's own (see "name_change";
+ * for a full name only the pair holds that two strangers would rarely
+ * share - given name holders x last name holders / customers <= 0.1 - a
+ * mailbox built from the name that only the pair holds is the person's
+ * own too: there is no namesake to have built it)
  * or at one place of strangers: the same address that is a company both
  * records name or a Packstation, where a chance namesake among its
  * holders is unlikely (address holders x given name holders / customers x
@@ -1041,7 +1062,13 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * customer who registered twice); and the records that share a full
  * name at most 6 customers hold (a rare name) are candidates, however little else they share (both in
  * patron_db_match and patron_db_dedupe; customers stored before this
- * release get the full-name key when they are next saved).
+ * release get the full-name key when they are next saved).  Likewise two
+ * records alone in a street of one postal code (the house number left
+ * out; a rare street) are candidates: a house number mistyped, dropped or
+ * written into another field beside a garbled name; where a third
+ * customer lives in the street, neighbours are no candidates through it
+ * (customers stored before this release get the key when they are next
+ * saved; patron_db_dedupe uses it at once).
  *
  * The score is the match weight in bits:
  *     score = prior + sum of the field weights + adjustment
@@ -1063,7 +1090,9 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
- *    here): never MERGE (REVIEW), whatever address, phone or mailbox they
+ *    here; a name that is one record's given name and the other's last
+ *    name, where both records hold a known given name in the given-name
+ *    field - "Thomas Krause" / "Nicole Thomas" - is no swap): never MERGE (REVIEW), whatever address, phone or mailbox they
  *    share, unless an identifier agrees (or differs by one typo);
  *  - "shared_email" (email-only mode): the same email under another given
  *    name is REVIEW, not MERGE;
@@ -1227,13 +1256,30 @@ PATRON_API patron_status patron_db_match_config_reset(patron_db *db);
  * the share of matches among random pairs, corrected for the duplicates
  * each pass cannot see.
  *
+ * A guard keeps an estimate from making results worse: EM assumes that the
+ * fields are independent given the class, and life events break that (a
+ * move makes address, landline and mailbox disagree together among one
+ * person's records, a household shares last name, address and phone among
+ * different people), so on such data EM fits the dependence instead of
+ * identity.  The matcher's own candidate pairs (pairs sharing a blocking
+ * key, blocks of at most 50, at most 300 000 pairs) are scored under the
+ * built-in defaults and under the estimate; the estimate may turn at most
+ * 2.5 % of the defaults' MERGE pairs into something else, at most 1 % (of
+ * their number) of other pairs into MERGE, and at most 15 % of their MERGE
+ * or REVIEW pairs into neither.  If it does more, the estimate pulled half
+ * and then three quarters of the way back to the defaults (every weight and
+ * the prior moved by that share of their change) is tried; the model
+ * stored is the first that passes ("shrunk" in
+ * patron_db_match_config_origin() when pulled back), and when none does
+ * nothing is stored and the report says PATRON_ESTIMATE_UNSAFE.
+ *
  * The work is bounded: at most 4 000 000 candidate pairs per pass (blocks
  * of more than 50 customers are left out; beyond the limit a pass takes a
  * sample of whole blocks, in the order of their key's hash), random_pairs
  * random pairs and max_iterations iterations over the distinct comparison
  * patterns.  Every active customer is read and normalised once, which is
- * most of the time: about 11 s of CPU for 1.09 million customers on the
- * memory store (tests/bench/bench_estimate.c).
+ * most of the time: about 11 s of CPU for 1 million customers on the
+ * memory store, of which the guard takes about 4 (tests/bench/bench_estimate.c).
  */
 typedef struct patron_estimate_options {
     unsigned version;    /**< PATRON_ESTIMATE_OPTIONS_VERSION */
@@ -1252,6 +1298,8 @@ typedef struct patron_estimate_options {
 #define PATRON_ESTIMATE_NOT_CONVERGED 1u /**< EM reached its iteration limit */
 #define PATRON_ESTIMATE_TOO_FEW 2u       /**< too few customers or candidate pairs */
 #define PATRON_ESTIMATE_DEGENERATE 4u    /**< the data cannot tell matches from non-matches */
+#define PATRON_ESTIMATE_UNSAFE 8u        /**< the estimate (even pulled 3/4 back) would change too many of the
+                                              defaults' decisions (see patron_db_estimate()) */
 
 /** What patron_db_estimate() did.  `version` set by the caller. */
 typedef struct patron_estimate_report {
@@ -1296,8 +1344,10 @@ PATRON_API patron_status patron_db_estimate(patron_db *db, patron_estimate_repor
 
 /**
  * Where m and u of a field's comparison level come from: "default" (the
- * built-in values), "estimated" (by patron_db_estimate()) or "set" (by
- * patron_db_match_config_set_probability()).  *out is a static string.
+ * built-in values), "estimated" (by patron_db_estimate()), "shrunk" (by
+ * patron_db_estimate(), pulled part of the way back to the defaults by its
+ * guard) or "set" (by patron_db_match_config_set_probability()).  *out is a
+ * static string.
  * PATRON_E_RANGE for an unknown field or level.
  */
 PATRON_API patron_status patron_db_match_config_origin(patron_db *db, const char **out, const char *field,

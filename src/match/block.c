@@ -127,14 +127,29 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
     return n;
 }
 
+size_t patron__match_rare_street_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
+                                      const patron__match_config *cfg)
+{
+    size_t n = 0;
+
+    if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
+        return 0;
+    for (size_t i = 0; i < r->n_addr && i < PATRON__MATCH_RARE_STREETS; i++)
+        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_STREET, r->addr[i].postal, r->addr[i].street, NULL,
+                    NULL);
+    return n;
+}
+
 size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                                const patron__match_config *cfg)
 {
+    size_t n = 0;
+
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return 0;
-    if (r->first_initials || r->first_len < 2 || r->last_len < 2)
-        return 0;
-    return add_key(keys, 0, cap, 0, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
+    if (!r->first_initials && r->first_len >= 2 && r->last_len >= 2)
+        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
+    return n + patron__match_rare_street_keys(keys + n, cap - n, r, cfg);
 }
 
 /* ---- term-frequency keys (issue 11) ---------------------------------------------- */

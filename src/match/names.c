@@ -25,37 +25,46 @@ struct word {
 
 /* Salutations and titles that are removed wherever they stand. */
 static const struct word strong_titles[] = {
-    W("dipl"), W("diplom"), W("dipling"), W("diplkfm"), W("diplkff"), W("diplvw"), W("diplpsych"),
-    W("diplinf"), W("doktor"), W("dr"), W("drmed"), W("drrernat"), W("drphil"), W("drjur"), W("dring"),
-    W("drhc"), W("eheleute"), W("ehepaar"), W("familie"), W("frau"), W("herr"), W("herrn"), W("mme"),
-    W("mlle"), W("mr"), W("mrs"), W("prof"), W("professor"), W("profdr"),
+    W("dr"), W("mr"), W("mme"), W("mrs"), W("dipl"), W("drhc"), W("frau"), W("herr"), W("mlle"), W("prof"),
+    W("dring"), W("drjur"), W("drmed"), W("herrn"), W("diplom"), W("diplvw"), W("doktor"), W("drphil"),
+    W("profdr"), W("diplinf"), W("dipling"), W("diplkff"), W("diplkfm"), W("ehepaar"), W("familie"),
+    W("drrernat"), W("eheleute"), W("diplpsych"), W("professor"),
 };
 
 /* Parts of titles that are removed only right after a title ("Dr. med.")
  * or when written with a dot and longer than one letter ("Ing.", "Fr."). */
 static const struct word weak_titles[] = {
-    W("ba"), W("bsc"), W("c"), W("dent"), W("fam"), W("fr"), W("h"), W("hc"), W("hr"), W("ing"),
-    W("jun"), W("jur"), W("llm"), W("ma"), W("mag"), W("mba"), W("med"), W("msc"), W("ms"), W("mult"),
-    W("nat"), W("oec"), W("phd"), W("phil"), W("pol"), W("rer"), W("sen"), W("vet"),
+    W("c"), W("h"), W("ba"), W("fr"), W("hc"), W("hr"), W("ma"), W("ms"), W("bsc"), W("fam"), W("ing"),
+    W("jun"), W("jur"), W("llm"), W("mag"), W("mba"), W("med"), W("msc"), W("nat"), W("oec"), W("phd"),
+    W("pol"), W("rer"), W("sen"), W("vet"), W("dent"), W("mult"), W("phil"),
 };
 
 static const struct word particles[] = {
-    W("af"), W("av"), W("da"), W("das"), W("de"), W("dei"), W("del"), W("della"), W("dem"), W("den"),
-    W("der"), W("des"), W("di"), W("do"), W("dos"), W("du"), W("la"), W("le"), W("op"), W("te"),
-    W("ten"), W("ter"), W("van"), W("vom"), W("von"), W("zu"), W("zum"), W("zur"),
+    W("af"), W("av"), W("da"), W("de"), W("di"), W("do"), W("du"), W("la"), W("le"), W("op"), W("te"),
+    W("zu"), W("das"), W("dei"), W("del"), W("dem"), W("den"), W("der"), W("des"), W("dos"), W("ten"),
+    W("ter"), W("van"), W("vom"), W("von"), W("zum"), W("zur"), W("della"),
 };
 
 /* Every word is compared by its length first, a number kept beside it:
- * the lists were measured again (strlen) for every token of every name. */
+ * the lists were measured again (strlen) for every token of every name.
+ * Each list is sorted by (length, bytes): a binary search, not a walk of
+ * the list for every token (test_title_and_particle_words takes each). */
 static int in_list(const struct word *list, size_t n, const char *s, size_t len)
 {
-    size_t i;
+    size_t lo = 0, hi = n;
 
     if (len == 0 || len > WORD_MAX)
         return 0;
-    for (i = 0; i < n; i++)
-        if (list[i].n == len && list[i].s[0] == s[0] && memcmp(list[i].s, s, len) == 0)
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = list[mid].n != len ? (list[mid].n < len ? -1 : 1) : memcmp(list[mid].s, s, len);
+        if (d == 0)
             return 1;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return 0;
 }
 

@@ -546,6 +546,23 @@ static const struct dial *dial_of(const char *iso)
     return &dials[0];
 }
 
+/* The country whose dialling plan a national number of the record follows:
+ * the country its first address names (an Austrian customer's 0664 ... is
+ * +43 664 ..., not the store's +49 664 ...), where that country's plan is
+ * known; else the store's default. */
+static const char *phone_country(char out[3], const patron__match_raw *in, const char *default_country)
+{
+    size_t i;
+
+    if (in->n_addr == 0 || !in->addr || !in->addr[0].country || !in->addr[0].country[0])
+        return default_country;
+    patron__match_norm_country(out, in->addr[0].country, default_country);
+    for (i = 0; i < COUNT(dials); i++)
+        if (strcmp(dials[i].iso, out) == 0)
+            return out;
+    return default_country;
+}
+
 size_t patron__match_norm_phone(char *out, const char *in, const char *default_country)
 {
     char dg[PATRON__MATCH_BUF];
@@ -752,7 +769,10 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     patron__match_norm_name(first, last, NULL, in->first_name, in->last_name);
     patron__match_norm_company(company, in->company);
     patron__match_norm_email(email, in->email);
-    patron__match_norm_phone(phone, in->phone, default_country);
+    {
+        char pc[3];
+        patron__match_norm_phone(phone, in->phone, phone_country(pc, in, default_country));
+    }
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */

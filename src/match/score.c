@@ -256,9 +256,22 @@ void patron__match_config_default(patron__match_config *cfg)
     /* a landline is the home's: a move changes it with the address (one
      * event, as the address floor says), about 2^-1 against one person */
     cfg->moved_landline_floor = -1.0;
+    /* a mobile number is its owner's, kept for years (ported from one
+     * contract to the next): two records of one person at one address
+     * with two different mobile numbers are about 1 in 40 (a number given
+     * up, a work phone), two housemates' almost always -
+     * log2(0.025 / 0.99) = -5.3 in place of the phone's -3.3 */
+    cfg->home_mobiles_differ = -5.3;
     /* a full name that only the pair holds lifts the names to this much:
      * with the prior, REVIEW and not MERGE on its own */
     cfg->full_name_max = 8.0;
+    /* a mobile number or personal mailbox held by two records only: u is
+     * not the level's (households and offices share landlines and
+     * mailboxes) but about one in 10 000 candidate pairs,
+     * log2(0.9 / 0.0001) = 13.1; a second mailbox or a new number beside it
+     * is one person's, about 2^-1 */
+    cfg->personal_contact = 13.0;
+    cfg->second_contact_floor = -1.0;
     /* two holders of a name expected 0.1 times among independent names:
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
@@ -661,6 +674,26 @@ static int given_names_apart(const char *a, const char *b)
     return extra_a && extra_b && token_overlap(a, b);
 }
 
+/* A half swap (one name of a in the other field of b) where both records
+ * are in order: x1, a's given name is b's last name ("Thomas Krause" /
+ * "Nicole Thomas"), else a's last name is b's given name.  In order means
+ * that the record which would be swapped has a known given name in its
+ * given-name field, and the other no known given name in its last-name
+ * field: a name that is a given name and a surname (Thomas, Peters,
+ * Martin) then stands where it belongs in each record, and the two
+ * leftover names - clearly apart - say two people.  A real swap puts a
+ * surname into the given-name field ("Capurso Ruby"), which the list of
+ * given names does not know.  (Known: in the list of given names and
+ * their variants.) */
+static int half_swap_in_order(const patron__match_rec *a, const patron__match_rec *b, int x1)
+{
+    const patron__match_rec *g = x1 ? a : b, *o = x1 ? b : a; /* g: the shared name as a given name */
+
+    if (!o->first_known || !g->first_known || patron__match_name_known(g->last))
+        return 0;
+    return names_apart(g->last, o->first);
+}
+
 static int first_unclear(const char *a, const char *b)
 {
     char x[PATRON__MATCH_BUF], y[PATRON__MATCH_BUF];
@@ -886,6 +919,21 @@ static int landline(const char *p, size_t lp)
     case '9': return p[3] != '1';
     case '3': return p[3] != '6';
     case '1': return p[3] != '7';
+    default: return 0;
+    }
+}
+
+/* A mobile number (a person's own, not a place's): in Germany +4915,
+ * +4916, +4917, in Austria +4365 to +4369, in Switzerland +4175 to +4179;
+ * elsewhere not known (0). */
+static int mobile(const char *p, size_t lp)
+{
+    if (lp < 8 || p[0] != '+' || p[1] != '4')
+        return 0;
+    switch (p[2]) {
+    case '9': return p[3] == '1' && p[4] >= '5' && p[4] <= '7';
+    case '3': return p[3] == '6' && p[4] >= '5' && p[4] <= '9';
+    case '1': return p[3] == '7' && p[4] >= '5' && p[4] <= '9';
     default: return 0;
     }
 }
@@ -1308,6 +1356,8 @@ typedef struct upper {
     int own;
 } upper;
 
+static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f);
+
 /* After the address floor: the ceiling, the address's frequency, the
  * registered-at-work floor (score_addresses, score()). */
 static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
@@ -1367,6 +1417,14 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
+    /* a personal contact value (personal_contact): the mailbox's weight,
+     * or the floor of its disagreement beside a personal mobile number */
+    if (cfg->personal_contact > 0) {
+        if (personal_kind(a, b, PATRON__MF_EMAIL))
+            up = max2(up, cfg->personal_contact);
+        else if (le == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_PHONE))
+            up = max2(up, cfg->second_contact_floor);
+    }
     u->own = up >= OWN_EVIDENCE_MIN;
     u->rest = up;
     {
@@ -1380,6 +1438,12 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             a->n_addr && b->n_addr &&
             (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
             up = cfg->moved_landline_floor;
+        if (cfg->personal_contact > 0) {
+            if (personal_kind(a, b, PATRON__MF_PHONE))
+                up = max2(up, cfg->personal_contact);
+            else if (lp == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_EMAIL))
+                up = max2(up, cfg->second_contact_floor);
+        }
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
@@ -1506,6 +1570,24 @@ int patron__match_score_q(patron__match_result *r, patron__match_query *q, const
     return score(r, q->rec, b, cfg, tf, q);
 }
 
+/* Two mobile numbers that differ where the addresses agree (no move
+ * between the two records, which home_mobiles_differ's m leaves out: a
+ * move is when contracts change, if ever): each is its owner's, so the
+ * disagreement weighs home_mobiles_differ.  A landline among them, or an
+ * unknown kind, keeps the phone level's weight: one person gives the
+ * home's landline once and the mobile another time.  0 turns it off. */
+static void home_mobiles(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                         const patron__match_config *cfg)
+{
+    patron__match_field_expl *e = &r->field[PATRON__MF_PHONE];
+
+    if (cfg->home_mobiles_differ >= 0 || e->level != PATRON__ML_DIFFERENT || r->addr_a < 0 ||
+        r->address_weight <= 0 || e->weight <= cfg->home_mobiles_differ ||
+        !mobile(a->phone, a->phone_len) || !mobile(b->phone, b->phone_len))
+        return;
+    e->weight = cfg->home_mobiles_differ;
+}
+
 /* Evidence of one person's own beside the names: a mailbox or phone that
  * few customers hold (an info@ or a switchboard many hold has lost its
  * weight to them, a role mailbox has none), an agreeing birth date or
@@ -1532,6 +1614,85 @@ static int own_evidence(const patron__match_result *r, const patron__match_rec *
               name_built_mailbox(b->email, b->first, b->last)))
             return 1;
     return 0;
+}
+
+/* Can field f (the mailbox or the phone) of the pair be a personal contact
+ * value (see personal_contact) by its bytes alone: an exact mobile number,
+ * an exact mailbox that is no role mailbox?  The frequency and the names
+ * are asked by personal_contact; the early-exit bound asks only this. */
+static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f)
+{
+    if (f == PATRON__MF_PHONE) /* (a landline only after a move: personal_contact) */
+        return a->phone_len && a->phone_len == b->phone_len && memcmp(a->phone, b->phone, a->phone_len) == 0 &&
+               (mobile(a->phone, a->phone_len) || landline(a->phone, a->phone_len));
+    return a->email_len && a->email_len == b->email_len && memcmp(a->email, b->email, a->email_len) == 0 &&
+           !role_mailbox(a->email);
+}
+
+/* A personal contact value that only these two records hold: a mobile
+ * number, or a mailbox that is no role mailbox and not one built from
+ * nothing but the name at a public provider (namesakes build those), each
+ * counted by the store at two holders at most.  Beside the same given and
+ * last name (exact, a typo of them, or a double name of a marriage that
+ * keeps the other: Weber / Bachmann-Weber) it is as good as an identifier:
+ * two people do not share one mobile number or mailbox - a household or an
+ * office shares a landline, an info@ or a family mailbox, whose holders
+ * have other given names or which many hold.  Its weight is then at least
+ * cfg->personal_contact, and after a move the other contact field's
+ * disagreement is a second mailbox or a new number of one person (the
+ * issue: "a move with the same name and a personal email is MERGE"), at
+ * most cfg->second_contact_floor against.  1 when it applied. */
+static int personal_contact(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                            const patron__match_config *cfg, int lf, int ll)
+{
+    int f, hit = 0;
+
+    if (cfg->personal_contact <= 0)
+        return 0;
+    /* a birth date or identifier that differs says two people (a father
+     * and son of one name on the family's mobile) */
+    if (r->field[PATRON__MF_BIRTH].level == PATRON__ML_DIFFERENT ||
+        r->field[PATRON__MF_IDENTIFIER].level == PATRON__ML_DIFFERENT)
+        return 0;
+    if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
+        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        return 0;
+    for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
+        patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];
+        if (e->level != PATRON__ML_EXACT || !e->tf || e->count > 2 || !personal_kind(a, b, f))
+            continue;
+        /* a landline is a household's at one address; at two it is one
+         * line that a person kept (two people at two homes do not hold
+         * one number) */
+        if (f == PATRON__MF_PHONE && !mobile(a->phone, a->phone_len) && !(r->addr_a >= 0 && r->address_weight < 0))
+            continue;
+        if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
+            name_built_mailbox(b->email, b->first, b->last))
+            continue;
+        if (e->weight < cfg->personal_contact)
+            e->weight = cfg->personal_contact;
+        /* ... after a move (the addresses differ): at one address two
+         * different mobiles are two housemates' (home_mobiles) */
+        if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor && r->address_weight < 0)
+            o->weight = cfg->second_contact_floor;
+        hit = 1;
+    }
+    return hit;
+}
+
+/* A mailbox built from nothing but the name, that only these two records
+ * hold, under a full name that is a surprise by its parts
+ * (rare_name_surprise: only the pair holds it, and two strangers would
+ * rarely share it).  Namesakes build such a mailbox - but there is no
+ * namesake to build it here: the mailbox is the person's own evidence
+ * after all, and a move keeping it is one person's. */
+static int rare_name_mailbox(const patron__match_result *r, const patron__match_rec *a,
+                             const patron__match_config *cfg, const patron__match_tf *tf, double holders)
+{
+    const patron__match_field_expl *e = &r->field[PATRON__MF_EMAIL];
+
+    return e->level == PATRON__ML_EXACT && e->tf && e->count <= 2 && !role_mailbox(a->email) &&
+           e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
 }
 
 /* q: a's patterns (a is q->rec), or NULL */
@@ -1583,6 +1744,9 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         int x2 = names_close(q ? &q->last : NULL, a->last, b->first);
         if (x1 && x2) {
             lf = ll = PATRON__ML_SWAPPED;
+        } else if ((x1 || x2) && half_swap_in_order(a, b, x1)) {
+            /* both records in order, one's given name the other's surname:
+             * two people, the levels stay DIFFERENT */
         } else if (x1 || x2) {
             lf = PATRON__ML_SWAPPED;
             ll = PATRON__ML_DIFFERENT;
@@ -1675,11 +1839,14 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         r->field[PATRON__MF_PHONE].weight < cfg->moved_landline_floor &&
         (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
         r->field[PATRON__MF_PHONE].weight = cfg->moved_landline_floor;
+    home_mobiles(r, a, b, cfg);
     li = cmp_ident(a, b, &wi);
     if (wi >= 0)
         set(r, cfg, PATRON__MF_IDENTIFIER, li, a->ident[wi], b->ident[wi]);
     else
         set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
+    if (lf != PATRON__ML_SWAPPED)
+        personal_contact(r, a, b, cfg, lf, ll);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)
@@ -1719,7 +1886,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                         (r->field[PATRON__MF_COMPANY].level == PATRON__ML_EXACT ||
                          r->field[PATRON__MF_COMPANY].level == PATRON__ML_SIMILAR ||
                          delivery_point(a->addr[r->addr_a].street) || delivery_point(b->addr[r->addr_b].street));
-        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders));
+        int own = own_evidence(r, a, b, 1, 0) || (one_place && place_name_surprise(r, cfg, tf, name_holders)) ||
+                  rare_name_mailbox(r, a, cfg, tf, name_holders);
         if (cfg->name_address_max > 0 && na + name_lift > cfg->name_address_max)
             name_lift = cfg->name_address_max > na ? cfg->name_address_max - na : 0;
         if (!own && name_lift > room)

@@ -164,6 +164,20 @@ class Dedupe(clitest.CliTest):
                       self.fails(1, "dedupe", self.write_csv("n.csv", ["last_name"], [["A"]]), db=False))
         self.assertIn("cannot open", self.fails(1, "dedupe", self.path("nope.csv"), db=False))
 
+    def test_retried_row_keeps_its_place(self):
+        """Issue 14: the batch checks the rows (once) and stops after the
+        first one it refuses for a value; that row takes part without the
+        value and keeps its place: rows without an id are named by the
+        numbers made in row order, the third row's is K000003, not
+        K000002, and the rows after are checked first from then on."""
+        rows = [["", "Anna", "Huber", "a@x.de"], ["", "Bert", "Meier", "kaputt"], ["", "Anna", "Huber", "a@x.de"],
+                ["", "Carl", "Ott", "c@x.de"], ["", "Dora", "Ott", "nix"], ["", "Carl", "Ott", "c@x.de"]]
+        pairs, err = self.dedupe(self.write_csv("k.csv", ["id", "first_name", "last_name", "email"], rows),
+                                 "--mode", "email")
+        self.assertEqual(set(pairs), {("K000001", "K000003"), ("K000004", "K000006")})
+        self.assertEqual(err, "patron: dedupe: 2 rows took part without one value the library refused "
+                              "(such as a birth date that is no real date)\n")
+
     def test_birth_date_no_real_date_compared_as_given(self):
         """Issue 11: a birth date that is no real date (FEBRL3's 1902-78-03,
         a typo of a real one) is compared as given when it is the row's only

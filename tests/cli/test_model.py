@@ -18,7 +18,10 @@ CITIES = [("10115", "Berlin"), ("20095", "Hamburg"), ("80331", "München"), ("50
           ("70173", "Stuttgart"), ("04109", "Leipzig"), ("01067", "Dresden"), ("28195", "Bremen")]
 
 
-def rows(people, seed=3):
+def rows(people, seed=3, review=False):
+    """people customers and a duplicate of every eighth: another mailbox, no
+    phone; with review=True every second duplicate also without a birth date
+    (name and address only: a pair the defaults show for review)."""
     rnd = random.Random(seed)
     out = []
     for i in range(people):
@@ -30,7 +33,7 @@ def rows(people, seed=3):
         out.append(["p%d" % i, fn, ln, street, plz, city, "kunde%d@example.de" % i, phone, birth])
         if i % 8 == 0:  # a duplicate: a second mailbox, no phone
             out.append(["d%d" % i, fn, ln, street, plz, city, "zweit%d@example.net" % i, "",
-                        birth if i % 16 else ""])
+                        birth if i % 16 or not review else ""])
     return out
 
 
@@ -69,6 +72,21 @@ class Model(clitest.CliTest):
         self.assertFalse(rep["stored"])
         self.assertEqual(rep["customers"], 1125)
         self.assertNotIn("estimated", self.ok("model"))
+
+    def test_unsafe_estimate_keeps_defaults(self):
+        # EM over these customers (no households) learns that name and
+        # address are enough and would merge every duplicate without a birth
+        # date, pairs the defaults show for review: the guard keeps the model
+        self.ok("import", self.write_csv("c.csv", HEADER, rows(1200, review=True)))
+        r = self.run_cli("estimate")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.decode(), r"stored +no\n")
+        self.assertRegex(r.stderr.decode(), r"^patron: estimate: warning: model kept as it was \(nothing stored\): "
+                                            r"unsafe: changes too many decisions of the defaults")
+        self.assertNotIn("estimated", self.ok("model"))
+        rep = json.loads(self.ok("estimate", "--json"))
+        self.assertEqual(rep["flags"], 8)
+        self.assertFalse(rep["stored"])
 
     def test_too_few_keeps_defaults(self):
         self.ok("import", self.write_csv("c.csv", HEADER, rows(2)))

@@ -32,10 +32,21 @@ very common names in one city, households), which no rule was tuned on.
 Printed per data set, beside the reference scorer's MERGE precision/recall/
 F1 and MERGE+REVIEW recall (after transitive closure, score_pairs.py):
 
+  M+R          MERGE+REVIEW recall with the pairs judged `household` left
+               out (household apart)
+  M+R+H        MERGE+REVIEW recall with the pairs judged `household` counted
+               as reviewed (household as review).  Issue 11: a pair that
+               looks like a household "stays REVIEW by design" -
+               PATRON_DECISION_HOUSEHOLD is the review verdict for it; such a
+               pair is no DISTINCT, a merchant sees it (`patron dedupe`
+               prints it as `household`, `patron match` lists it,
+               patron_pairs_household() clusters it; the review queue,
+               `patron review`, holds MERGE and REVIEW pairs only).  Every
+               `any_recall` floor and target below holds this figure, on
+               every set alike; M+R is printed beside it.
   review/1k    REVIEW pairs that are not one person, per 1 000 records
                (raw pairs, before closure): the review load of a merchant
-  household    pairs judged `household` (issue 11's verdict: counted as
-               neither MERGE nor REVIEW), and how many of them are one person
+  household    pairs judged `household`, and how many of them are one person
   names-differ MERGE pairs whose given AND last names both clearly differ
                (not a typo, an initial, a shared name part or swapped names):
                the issue says there must be none
@@ -57,7 +68,8 @@ every run; FLOORS are what the test enforces.  Where they differ the goal is
 not reached yet, for a reason the issue's own rules set: on FEBRL4 about
 forty true pairs share surname and address but have another first name and
 another birth date - exactly the household pattern that must never be a
-MERGE - and on FEBRL3 the library refuses birth dates that are no real dates
+MERGE (they are HOUSEHOLD, which M+R+H counts as reviewed) - and on FEBRL3
+the library refuses birth dates that are no real dates
 (1902-78-03), so through a store those pairs are compared without them
 (`patron dedupe` compares them as given).
 """
@@ -306,22 +318,121 @@ TARGET_REVIEW_LOAD = {"german-20000-seed7": 40.0}
 #                       any 0.9911 -> 0.9917
 #   german-20000-seed7, febrl4-soc_sec_id, life events unchanged (no such
 #   dates; soc_sec_id already settles those pairs).
+#   helper h/genp (issue 11, generator precision; checked on the generator
+#   seeds 7/8/9, FEBRL3/4 (+ soc_sec_id), life events seeds 11/3 and the
+#   held-out stand-in, a Zipf DE/AT/CH generator with mailboxes unique per
+#   provider, seeds 1-5):
+#   - two different mobile numbers where the addresses agree count -5.3
+#     (home_mobiles_differ, m 1 in 40): generator false MERGE 31/30/34 ->
+#     29/30/34, stand-in 32/22/25/22/28 -> 30/22/25/21/27, no recall change
+#     anywhere; the same at -4.6 gains nothing, -6.5 the same pairs.
+#   Tried and left out, with the figures: the brief's conditional
+#   dependence of a name-built mailbox on the name (two namesakes share
+#   thomas.mueller@web.de about 1 in styles x providers, so it weighs
+#   log2(0.9 x 40) = 5.2 beside agreeing names at two addresses): generator
+#   false MERGE 17/20/17 (P 0.9949/0.9941/0.9970), but on the stand-in,
+#   whose providers give a mailbox once (as real ones do), moved-mail MERGE
+#   136/134/140/114/121 -> 114/102/117/88/103 (R -0.015..-0.026) and life
+#   moved 170/195 -> 164/187, with no precision gained there; with the
+#   full name's frequency as a condition (given x last holders / customers
+#   >= 0.5: a chance namesake expected) generator 22/23/23 (seed 7 P
+#   0.9937) and stand-in R -0.001..-0.006.  Two differing mobiles counted
+#   -5.3 after a move as well: stand-in moved-mail -5..-11 (it gives movers
+#   a new mobile).  An initial beside a full given name at one home held at
+#   REVIEW (housemates share initials): generator R 0.9936 -> 0.9784.
+#   helper h/life (issue 11, held-out recall; same sets as h/genp), each
+#   step's figures against the one before (CLI `patron dedupe`):
+#   - personal_contact: a mobile number or a mailbox that is no role
+#     mailbox and not name-built at a public provider, held by the pair
+#     only, beside the same given and last name weighs >= 13, and after a
+#     move the other contact field's disagreement >= -1: stand-in R
+#     0.762/0.747/0.759/0.762/0.747 -> 0.791/0.775/0.795/0.802/0.776, life
+#     0.7316/0.7400 -> 0.7352/0.7453, no false MERGE added on any set;
+#   - a half swap whose records both hold a known given name in the
+#     given-name field is two people (Thomas Krause / Nicole Thomas): the
+#     one names-differ MERGE of stand-in seed 1 gone, nothing else changed;
+#   - a national phone number in the dialling plan of the first address's
+#     country (Austrian 0664 ... was +49 664 ...): stand-in R +0.004..0.011,
+#     review/1k -2..-9, 2 false MERGE more (one given name, another last
+#     name, one home and one phone: rule name_change reads a marriage);
+#   - a name-built mailbox held by the pair only is own evidence under a
+#     full name that is a surprise by its parts: stand-in R +0.0005..0.0016;
+#   - personal_contact under a double name keeping the other (PARTIAL) and
+#     for a landline kept at another address, not where a birth date or
+#     identifier differs: stand-in R -> 0.817/0.804/0.817/0.831/0.799, life
+#     0.7399/0.7532, no false MERGE added;
+#   generator seeds 7/8/9, FEBRL3/4 (+ soc_sec_id): every figure unchanged
+#   by h/life's steps.  Tried and left out: a name-built mailbox at a public
+#   provider held by the pair only as personal_contact (the issue's "a move
+#   with the same name and a personal email"): stand-in R +0.007..0.015, but
+#   generator false MERGE 29/30/34 -> 76/78/89 and life 20/31 -> 34/37 -
+#   both generators give one such mailbox to two namesakes, which real
+#   providers do not; left to a decision on the generators.
+#   A name change at one home MERGE only beside an agreeing mailbox, phone
+#   or birth date: generator 1 false MERGE fewer, FEBRL3 R 0.9823 -> 0.9801,
+#   FEBRL4 0.9816 -> 0.9776.  Another street as one event at the address
+#   floor (-6) even where postal code and city agree (the generator plants
+#   its namesakes in one town): generator P 0.9946/0.9930/0.9953, but
+#   FEBRL3 R 0.9823 -> 0.9777 (F1 below 0.990), FEBRL4 0.9816 -> 0.9770.
+#   Re-measured on top of h/life's personal contact rules: the mailbox
+#   capped at 5.2 bits gives generator P 0.9955/0.9941/0.9970 for stand-in
+#   R -0.017..-0.025, with the name-frequency condition 0.9943/0.9934/
+#   0.9958 for stand-in R -0.001..-0.004 and M+R -0.002..-0.004.  So the
+#   generator's P 0.995 is not reached by evidence that holds on the
+#   held-out stand-in: its remaining false MERGE pairs are two people
+#   holding one mailbox (which providers do not hand out twice), or one
+#   name at one address with nothing that tells the two apart.
+#   From here on `any` (and every any_recall floor and target) counts the
+#   pairs judged household as reviewed - the figure printed as M+R+H; M+R
+#   (households apart) is printed beside it.  Before the next change:
+#   german-20000-seed7  M+R 0.9952  M+R+H 1.0000
+#   febrl4              M+R 0.9918  M+R+H 0.9966   (dedupe 0.9924 / 0.9966)
+#   febrl3              M+R 0.9911  M+R+H 0.9951   (dedupe 0.9917 / 0.9951)
+#   febrl4-soc_sec_id   M+R 0.9996  M+R+H 0.9998
+#   life events         M+R 0.9439  M+R+H 0.9439
+#   helper h/fblock: a street in one postal code that only two customers
+#   live in is a blocking key of its own (the rare street, house number
+#   left out; dropped, never windowed, when more hold it): FEBRL4's pairs
+#   whose house number was mistyped, dropped or moved into the address
+#   addition beside a garbled name - 7 of the 17 true pairs that shared no
+#   key, each alone in its street.  Allowed up to 6 holders (as the rare
+#   name) it found nothing more on FEBRL and made neighbours candidates on
+#   the German sets: false REVIEW/1k +1 (generator seed 7) to +9 (the
+#   held-out stand-in), one false MERGE more on 4 of 8 German sets.  With
+#   two: FEBRL4 pairs scored 6 013 -> 6 031, the 136 k and 1 M generator
+#   files unchanged:
+#   febrl4              R 0.9804 -> 0.9812  F1 0.9901 -> 0.9905
+#                       M+R 0.9918 -> 0.9930  M+R+H 0.9966 -> 0.9980
+#                       (dedupe R 0.9816 -> 0.9828, F1 0.9907 -> 0.9913,
+#                       M+R+H 0.9966 -> 0.9980)
+#   german-20000-seed7, febrl3, febrl4-soc_sec_id, life events unchanged
+#   (the generator seeds 8 and 9 and life-event seed 3 byte for byte; the
+#   held-out stand-in, seeds 1-5: 0-4 new false REVIEW pairs per 6 000
+#   people, P/R/M+R unchanged)
 FLOORS = {
-    "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.995},
-    "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.991},
-    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.991},
+    "german-20000-seed7": {"merge_precision": 0.992, "merge_recall": 0.993, "any_recall": 0.999},
+    "febrl4": {"merge_f1": 0.989, "merge_precision": 0.999, "merge_recall": 0.979, "any_recall": 0.998},
+    "febrl3": {"merge_f1": 0.990, "merge_precision": 0.999, "merge_recall": 0.980, "any_recall": 0.995},
     SSN: {"merge_f1": 0.999, "merge_precision": 0.999, "merge_recall": 0.998},
-    LIFE: {"merge_precision": 0.980, "merge_recall": 0.731, "any_recall": 0.943},
+    LIFE: {"merge_precision": 0.980, "merge_recall": 0.739, "any_recall": 0.943},
 }
 # `patron dedupe` on top of FLOORS: it compares FEBRL's birth dates that are
 # no real dates as given (see above), which the harness's store refuses.
 DEDUPE_FLOORS = {
-    "febrl4": {"merge_f1": 0.9905, "merge_recall": 0.981, "any_recall": 0.992},
-    "febrl3": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.9915},
+    "febrl4": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.998},
+    "febrl3": {"merge_f1": 0.991, "merge_recall": 0.982, "any_recall": 0.995},
 }
 # MERGE pairs of two people with different given and last names: a hard
 # failure on every set (the "other_names" rule, tests/match/test_model.c).
 NAMES_DIFFER_MAX = {"german-20000-seed7": 0, "febrl4": 0, "febrl3": 0, SSN: 0, LIFE: 0}
+# After patron_db_estimate, on every set, at most this much below the
+# defaults (issue 11: a merchant who runs `patron estimate` must not get
+# worse results).  Before the estimate's guard the life-event set fell
+# from MERGE P 0.9805 / M+R 0.9439 to 0.9515 / 0.8043; with it (main
+# f2c77df + guard) the life-event sets keep the defaults and the others
+# gain: generator seed 7 P 0.9926 -> 0.9977, FEBRL3 R 0.9809 -> 0.9841,
+# FEBRL4 R 0.9804 -> 0.9830.
+ESTIMATE_MAX_LOSS = {"merge_precision": 0.002, "any_recall": 0.005}
 
 
 def run(cmd, **kw):
@@ -425,15 +536,25 @@ def evaluate(name, py, data, csv_path, truth_path, raw_pairs, tmp, kinds_path=No
                 continue
             rows.append((row[0], row[1], row[3].strip().lower()))
     # the reference scorer counts anything but `merge` as review: give it
-    # MERGE and REVIEW only
-    scored = os.path.join(tmp, name + "_scored.csv")
-    with open(scored, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id_a", "id_b", "score", "decision"])
-        for a, b, d in rows:
-            if d in ("merge", "review"):
-                w.writerow([a, b, "0", d])
-    result, figures = score(py, data, truth_path, scored)
+    # MERGE and REVIEW only (households apart), then MERGE, REVIEW and
+    # HOUSEHOLD (households as review, the figure the floors hold)
+    def scored_with(decisions, tag):
+        path = os.path.join(tmp, name + tag + "_scored.csv")
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["id_a", "id_b", "score", "decision"])
+            for a, b, d in rows:
+                if d in decisions:
+                    w.writerow([a, b, "0", "merge" if d == "merge" else "review"])
+        return score(py, data, truth_path, path)
+    _, apart = scored_with(("merge", "review"), "_apart")
+    _, figures = scored_with(("merge", "review", "household"), "")
+    figures["any_recall_apart"] = apart["any_recall"]
+    # MERGE figures are the same in both (a household pair is no MERGE)
+    result = ("merge_precision=%.4f merge_recall=%.4f merge_f1=%.4f M+R %.4f (household apart) / "
+              "M+R+H %.4f (household as review)"
+              % (figures["merge_precision"], figures["merge_recall"], figures["merge_f1"],
+                 apart["any_recall"], figures["any_recall"]))
     same = lambda a, b: a in person and person.get(a) == person.get(b)
     n = max(1, len(records))
     false_review = sum(1 for a, b, d in rows if d == "review" and not same(a, b))
@@ -501,6 +622,7 @@ def main():
     py = sys.executable
     failed = []
     summary = []
+    defaults_figures = {}
     with tempfile.TemporaryDirectory(prefix="patron-quality-") as tmp:
         sets = {
             "german-20000-seed7": [os.path.join(data, "gen_customers.py"), "--people", "20000",
@@ -555,7 +677,15 @@ def main():
                           "last names: %d" % figures["names_differ"])
                 summary.append((name, label, figures))
                 if extra:
-                    continue  # the floors are the defaults' (issue 11: "without estimation")
+                    # the floors are the defaults' (issue 11: "without
+                    # estimation"); after the estimate: no worse than them
+                    base = defaults_figures.get(name)
+                    for k, loss in ESTIMATE_MAX_LOSS.items():
+                        if base and figures[k] < base[k] - loss:
+                            failed.append("%s after estimate: %s %.4f < defaults' %.4f - %.3f"
+                                          % (name, k, figures[k], base[k], loss))
+                    continue
+                defaults_figures[name] = figures
                 floors = dict(FLOORS[name])
                 if command[-1] != "--out":
                     floors.update(DEDUPE_FLOORS.get(name, {}))
@@ -566,14 +696,15 @@ def main():
                 if limit is not None and figures["names_differ"] > limit:
                     failed.append("%s: names-differ MERGE pairs %d > %d"
                                   % (name, figures["names_differ"], limit))
-    print("summary: MERGE P / R / F1, MERGE+REVIEW R, false REVIEW pairs per 1 000 records")
+    print("summary: MERGE P / R / F1, MERGE+REVIEW R with households apart (M+R) and as review "
+          "(M+R+H, the floors' figure), false REVIEW pairs per 1 000 records")
     for name, label, f in summary:
-        print("  %-24s %-14s P %.4f  R %.4f  F1 %.4f  any %.4f  review/1k %.1f"
-              % (name, label, f["merge_precision"], f["merge_recall"], f["merge_f1"], f["any_recall"],
-                 f["review_load"]))
+        print("  %-24s %-14s P %.4f  R %.4f  F1 %.4f  M+R %.4f  M+R+H %.4f  review/1k %.1f"
+              % (name, label, f["merge_precision"], f["merge_recall"], f["merge_f1"],
+                 f["any_recall_apart"], f["any_recall"], f["review_load"]))
     for f in failed:
         print("BELOW FLOOR " + f)
-    bad = len(set(f.split(":")[0] for f in failed))
+    bad = len(set(f.split(":")[0].split(" after")[0] for f in failed))
     print("%d passed, %d failed" % (len(sets) - bad, bad))
     return 1 if failed else 0
 

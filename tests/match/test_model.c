@@ -684,6 +684,164 @@ static void test_colleague_registered_twice(void **state)
     assert_int_not_equal(decide_place(&a, &b, &r, &fr), PATRON__MATCH_MERGE);
 }
 
+/* Frequencies for the personal-contact rule: names as struct name_freq,
+ * the mailbox and the phone each held by `contact` records, the rest by
+ * one. */
+struct contact_freq {
+    struct name_freq names;
+    double contact;
+};
+
+static double contact_count(void *ctx, int field, const patron__match_rec *r, int addr)
+{
+    const struct contact_freq *f = ctx;
+    if (field == PATRON__MF_EMAIL || field == PATRON__MF_PHONE)
+        return f->contact;
+    return name_count((void *)&f->names, field, r, addr);
+}
+
+static int decide_contact(const struct person *a, const struct person *b, patron__match_result *res,
+                          const struct contact_freq *fr, const patron__match_config *cfg)
+{
+    patron__match_rec ra, rb;
+    patron__match_tf tf = { contact_count, (void *)fr, fr->names.n, NULL };
+    int d;
+
+    norm(&ra, a);
+    norm(&rb, b);
+    d = patron__match_score_tf(res, &ra, &rb, cfg, &tf);
+    patron__match_rec_free(&ra);
+    patron__match_rec_free(&rb);
+    return d;
+}
+
+/* A personal contact value only the pair holds (issue 11: "a move with the
+ * same name and a personal email is MERGE"): a customer with a common
+ * name (100 and 160 of 8 000 customers hold the parts) moved to another
+ * town and kept the mobile number (or the landline) but not the mailbox,
+ * or kept a personal mailbox.  Two people do not share one mobile number
+ * or mailbox, nor one line at two homes: MERGE.  A landline at one address
+ * (the household's), a number or mailbox that three customers hold,
+ * a name-built mailbox at a public provider (namesakes build it) or
+ * another given name (a family phone) is no such evidence. */
+static void test_personal_contact(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Klaus", "M\xc3\xbcller", "Lindenweg 3", "79098", "Freiburg", "kmueller.fr@posteo.de",
+                        "0171 2233445", NULL, NULL };
+    struct person b = { "Klaus", "M\xc3\xbcller", "Am Hafen 21", "28195", "Bremen", "klaus.mueller.hb@web.de",
+                        "+49 171 2233445", NULL, NULL };
+    struct contact_freq fr = { { 8000, 100, 160, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.personal_contact = 0;
+    /* a move, the mobile kept, a new mailbox */
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.personal_contact);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.second_contact_floor);
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_MERGE);
+    /* held by three: a shared phone */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.contact = 2;
+    /* a landline kept through a move: one line, two homes - one person */
+    a.phone = "0761 4455667";
+    b.phone = "0761 4455667";
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.personal_contact);
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_MERGE);
+    /* ... at one address it is the household's: the level's weight */
+    {
+        struct person h = b;
+        h.street = a.street;
+        h.postal = a.postal;
+        h.city = a.city;
+        decide_contact(&a, &h, &r, &fr, &cfg);
+        assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
+    }
+    /* birth dates a generation apart: a father and son on one mobile */
+    a.birth = "1955-02-11";
+    b.birth = "1988-09-30";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
+    a.birth = b.birth = NULL;
+    /* another given name sharing the mobile: never MERGE */
+    a.phone = b.phone = "0171 2233445";
+    b.first = "Sabine";
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    b.first = "Klaus";
+    /* a move with the personal mailbox kept, another mobile; a full name
+     * twenty customers hold (no lift from its rarity) */
+    b.email = a.email;
+    b.phone = "0160 9988776";
+    fr.names.full = 20;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.second_contact_floor);
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_MERGE);
+    /* a marriage to a double name that keeps the old one, and a move:
+     * the personal mailbox kept */
+    {
+        struct person m = { "Maria", "Weber", "Lindenweg 3", "79098", "Freiburg", "mweber.66@mail.de", "0171 2233445",
+                            NULL, NULL };
+        struct person w = { "Maria", "Bachmann-Weber", "Am Hafen 21", "28195", "Bremen", "mweber.66@mail.de",
+                            "0160 9988776", NULL, NULL };
+        assert_int_equal(decide_contact(&m, &w, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+        assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_PARTIAL);
+        assert_int_not_equal(decide_contact(&m, &w, &r, &fr, &off), PATRON__MATCH_MERGE);
+        /* another last name altogether: not this rule's (name_change) */
+        w.last = "Bachmann";
+        decide_contact(&m, &w, &r, &fr, &cfg);
+        assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+    }
+    /* the mailbox of nothing but the name at a public provider */
+    a.email = b.email = "klaus.mueller@web.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+    /* a role mailbox */
+    a.email = b.email = "info@mueller-haustechnik.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+}
+
+/* A mailbox of nothing but the name at a public provider, kept through a
+ * move: namesakes build such mailboxes, so beside a full name whose parts
+ * are common (a namesake expected) a person looks; beside a full name that
+ * only the pair holds and that two strangers would rarely share
+ * (60 x 13 / 8 000 = 0.1 holders expected) there is no namesake to build
+ * it, and it is the person's own: MERGE.  A third holder of the full name,
+ * or a third holder of the mailbox, keeps it at REVIEW.  (The parts weigh
+ * little here: a model whose name frequencies take 6 bits per doubling.) */
+static void test_rare_name_mailbox(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person a = { "Wiebke", "Tjarks", "Lindenweg 3", "79098", "Freiburg", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct person b = { "Wiebke", "Tjarks", "Am Hafen 21", "28195", "Bremen", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct contact_freq fr = { { 8000, 60, 13, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    cfg.tf_power_name = 6.0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    /* common parts: a namesake is expected */
+    fr.names.first = 100;
+    fr.names.last = 160;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.first = 60;
+    fr.names.last = 13;
+    /* a third holder of the full name */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* a third holder of the mailbox */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+}
+
 /* One name and nothing else in common - a Packstation and no mailbox
  * beside a home - is REVIEW ("name_only"), however rare the name; one
  * agreeing mailbox more and it is a MERGE. */
@@ -800,10 +958,12 @@ static void test_move_with_own_evidence(void **state)
         moved.phone = "+49 171 2345678";
         assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
         assert_int_equal(r.rule, 0);
-        /* ... and a new mailbox beside it: two changes at once, a person
-         * looks (a differing mailbox is strong evidence of namesakes) */
+        /* ... and a new mailbox beside it: a second mailbox of one person
+         * - two namesakes do not share a mobile number that only they hold
+         * (personal_contact; until issue 11's second session a person
+         * looked) */
         moved.email = other;
-        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_REVIEW);
+        assert_int_equal(decide_names(&home, &moved, &r, &fr), PATRON__MATCH_MERGE);
         moved.email = NULL;
         /* no mailbox, no phone, the same birth date */
         home.birth = moved.birth = "1961-03-14";
@@ -1013,18 +1173,31 @@ static void test_rare_name_key(void **state)
     struct person p = anna;
     (void)state;
     patron__match_config_default(&cfg);
+    char street[PATRON__MATCH_KEY_MAX];
     norm(&rec, &p);
-    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 1);
+    /* the full name, then the street of each address (postal code and
+     * street, no house number: the rare street) */
+    snprintf(street, sizeof street, "50667|%s", rec.addr[0].street);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 2);
     assert_int_equal(keys[0].kind, PATRON__KEY_RARE_NAME);
     assert_string_equal(keys[0].value, "anna|schmidt");
+    assert_int_equal(keys[1].kind, PATRON__KEY_RARE_STREET);
+    assert_string_equal(keys[1].value, street);
+    assert_null(strchr(strchr(keys[1].value, '|') + 1, '|')); /* two parts: no house number */
+    assert_int_equal(patron__match_rare_street_keys(keys, 2, &rec, &cfg), 1);
+    assert_int_equal(keys[0].kind, PATRON__KEY_RARE_STREET);
+    assert_int_equal(patron__match_rare_keys(keys, 1, &rec, &cfg), 1);
     assert_int_equal(patron__match_rare_keys(keys, 0, &rec, &cfg), 0);
     cfg.mode = PATRON__MATCH_MODE_EMAIL;
     assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    assert_int_equal(patron__match_rare_street_keys(keys, 2, &rec, &cfg), 0);
     patron__match_rec_free(&rec);
+    /* an initial has no rare name, its street still is one */
     p.first = "A.";
     cfg.mode = PATRON__MATCH_MODE_FIELDS;
     norm(&rec, &p);
-    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 0);
+    assert_int_equal(patron__match_rare_keys(keys, 2, &rec, &cfg), 1);
+    assert_int_equal(keys[0].kind, PATRON__KEY_RARE_STREET);
     patron__match_rec_free(&rec);
 }
 
@@ -1215,6 +1388,8 @@ int main(void)
         cmocka_unit_test(test_gender_pair_or_lost_letter),
         cmocka_unit_test(test_move_with_own_evidence),
         cmocka_unit_test(test_colleague_registered_twice),
+        cmocka_unit_test(test_personal_contact),
+        cmocka_unit_test(test_rare_name_mailbox),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),

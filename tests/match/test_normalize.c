@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -67,6 +68,41 @@ static void name_eq(const char *f, const char *l, const char *wf, const char *wl
     patron__match_norm_name(first, last, NULL, f, l);
     assert_string_equal(first, wf);
     assert_string_equal(last, wl);
+}
+
+/* Every word of the title and particle lists is found (the lists are
+ * searched by halves: a word out of order would be missed). */
+static void test_title_and_particle_words(void **state)
+{
+    static const char *const strong[] = { "dipl", "diplom", "dipling", "diplkfm", "diplkff", "diplvw", "diplpsych",
+                                          "diplinf", "doktor", "dr", "drmed", "drrernat", "drphil", "drjur", "dring",
+                                          "drhc", "eheleute", "ehepaar", "familie", "frau", "herr", "herrn", "mme",
+                                          "mlle", "mr", "mrs", "prof", "professor", "profdr" };
+    static const char *const weak[] = { "ba", "bsc", "c", "dent", "fam", "fr", "h", "hc", "hr", "ing",
+                                        "jun", "jur", "llm", "ma", "mag", "mba", "med", "msc", "ms", "mult",
+                                        "nat", "oec", "phd", "phil", "pol", "rer", "sen", "vet" };
+    static const char *const particles[] = { "af", "av", "da", "das", "de", "dei", "del", "della", "dem", "den",
+                                             "der", "des", "di", "do", "dos", "du", "la", "le", "op", "te",
+                                             "ten", "ter", "van", "vom", "von", "zu", "zum", "zur" };
+    char in[64], first[PATRON__MATCH_BUF], last[PATRON__MATCH_BUF], parts[PATRON__MATCH_BUF];
+    (void)state;
+    for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++) {
+        snprintf(in, sizeof in, "%s Anna", strong[i]);
+        name_eq(in, "Schmidt", "anna", "schmidt");
+    }
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        snprintf(in, sizeof in, "Dr %s Anna", weak[i]); /* right after a title */
+        name_eq(in, "Schmidt", "anna", "schmidt");
+        snprintf(in, sizeof in, "Anna %sx", weak[i]); /* a longer word is none */
+        patron__match_norm_name(first, last, NULL, in, "Schmidt");
+        assert_string_not_equal(first, "anna");
+    }
+    for (size_t i = 0; i < sizeof particles / sizeof particles[0]; i++) {
+        snprintf(in, sizeof in, "%s Mustermann", particles[i]);
+        patron__match_norm_name(first, last, parts, "Max", in);
+        assert_string_equal(last, "mustermann");
+        assert_string_equal(parts, particles[i]);
+    }
 }
 
 static void test_names(void **state)
@@ -286,6 +322,29 @@ static void test_record(void **state)
     assert_string_equal(r.addr[1].city, "wien");
     assert_int_equal(r.addr[0].street_len, 8);
     patron__match_rec_free(&r);
+    /* a national number follows the dialling plan of the country the
+     * first address names: an Austrian customer's 0664 ... is +43 664 ...
+     * (a store's default country DE notwithstanding); an address without a
+     * country, or with one whose plan is not known, keeps the default */
+    ad[0].country = "AT";
+    raw.phone = "0664-547-3879";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+436645473879");
+    patron__match_rec_free(&r);
+    ad[0].country = "Schweiz";
+    raw.phone = "079 321 43 21";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+41793214321");
+    patron__match_rec_free(&r);
+    ad[0].country = NULL;
+    assert_int_equal(patron__match_normalize(&r, &raw, "AT"), 0);
+    assert_string_equal(r.phone, "+43793214321");
+    patron__match_rec_free(&r);
+    raw.phone = "+49 30 1234567";
+    ad[0].country = "AT";
+    assert_int_equal(patron__match_normalize(&r, &raw, "DE"), 0);
+    assert_string_equal(r.phone, "+49301234567");
+    patron__match_rec_free(&r);
     /* an empty record normalises to empty strings, never NULL */
     memset(&raw, 0, sizeof raw);
     assert_int_equal(patron__match_normalize(&r, &raw, NULL), 0);
@@ -300,7 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_casefold_composition),
         cmocka_unit_test(test_german_folding),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names), cmocka_unit_test(test_title_and_particle_words),
         cmocka_unit_test(test_streets),
         cmocka_unit_test(test_postal_country),
         cmocka_unit_test(test_emails),

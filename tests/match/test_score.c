@@ -477,6 +477,87 @@ static void test_name_built_mailboxes(void **state)
     assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
 }
 
+/* A name that is a given name in one record and a surname in the other
+ * ("Thomas Krause" / "Nicole Thomas"), each record in order (a known given
+ * name in the given-name field): two people, not a half swap - never MERGE,
+ * whatever address and landline they share.  A surname in the given-name
+ * field ("Krause Nicole") is still read as a swap. */
+static void test_half_swap_in_order(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Thomas", "Krause", "Linzer Gasse 3", "04109", "Leipzig", NULL, "0341 5566778", NULL, NULL};
+    struct person b = a;
+    (void)state;
+    b.first = "Nicole";
+    b.last = "Thomas";
+    assert_int_not_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    /* the same the other way round */
+    assert_int_not_equal(decide(&b, &a, &r, NULL), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_DIFFERENT);
+    /* a surname in the given-name field: a swap, its level stays */
+    b.first = "Krause";
+    b.last = "Nicole";
+    decide(&a, &b, &r, NULL);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SWAPPED);
+    /* both names swapped: one person */
+    b.first = "Krause";
+    b.last = "Thomas";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
+/* Two mobile numbers at one address (issue 11): a mobile is its owner's,
+ * so two different ones where no move lies between the records are most
+ * likely two housemates of one name (Helga Schulte and her mother) - a
+ * person looks.  A landline beside a mobile is one person's two numbers;
+ * after a move the mobile keeps the phone level's weight. */
+static void test_home_mobiles_differ(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result r;
+    struct person a = {"Helga", "Schulte", "Buchenweg 180", "01067", "Dresden", NULL, "0173 8044222", NULL,
+                       NULL};
+    struct person b = a;
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_true(cfg.home_mobiles_differ < cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    b.phone = "0178 4462848";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_REVIEW);
+    assert_int_equal(r.field[PATRON__MF_PHONE].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.home_mobiles_differ);
+    assert_true(r.field[PATRON__MF_PHONE].base_weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    /* Austrian mobiles alike */
+    a.phone = "+43 664 1234567";
+    b.phone = "+43 676 7654321";
+    decide(&a, &b, &r, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.home_mobiles_differ);
+    /* the home's landline beside a mobile: one person's two numbers */
+    a.phone = "0351 4455667";
+    b.phone = "0178 4462848";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    /* the same personal mailbox after a move, another mobile: the phone
+     * level's weight, still one person */
+    a.phone = "0173 8044222";
+    a.email = b.email = "helga.schulte.dd@posteo.de";
+    b.street = "Am Hafen 21";
+    b.postal = "28195";
+    b.city = "Bremen";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+    /* one home with the same personal mailbox: the mailbox says one person */
+    b = a;
+    b.phone = "0178 4462848";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.home_mobiles_differ);
+    /* 0 turns the rule off: the first pair is a MERGE again */
+    cfg.home_mobiles_differ = 0;
+    a.email = b.email = NULL;
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_email_only_mode),    cmocka_unit_test(test_blocking_keys),
         cmocka_unit_test(test_name_built_mailboxes),
         cmocka_unit_test(test_move_with_new_landline), cmocka_unit_test(test_household_shared_given_name),
+        cmocka_unit_test(test_half_swap_in_order),
+        cmocka_unit_test(test_home_mobiles_differ),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }

@@ -622,6 +622,7 @@ int patron_batch_new(patron_batch **out, patron_db *db);
 int patron_batch_add(patron_batch *b, patron_customer *c);
 int patron_batch_add_many(patron_batch *b, patron_customer *const *c, size_t n, int *status);
 int patron_batch_add_rows(patron_batch *b, patron_batch_row *rows, size_t n);
+int patron_batch_add_rows_until(patron_batch *b, size_t *n_out, patron_batch_row *rows, size_t n, unsigned flags);
 int patron_batch_check_row(const patron_batch *b, patron_batch_row *row);
 size_t patron_batch_count(const patron_batch *b);
 int patron_batch_run(patron_batch *b, patron_pairs **out, int mode);

@@ -455,6 +455,8 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_batch_new": (S, [POINTER(P), P], (_DB, 1)),
     "patron_batch_add": (S, [P, P], (_BATCH, 0)),
     "patron_batch_add_rows": (S, [P, POINTER(patron_batch_row), c_size_t], (_BATCH, 0)),
+    "patron_batch_add_rows_until": (S, [P, POINTER(c_size_t), POINTER(patron_batch_row), c_size_t, c_uint],
+                                    (_BATCH, 0)),
     # returns the row's own status (written to the row): no errcheck
     "patron_batch_check_row": (c_int, [P, POINTER(patron_batch_row)], None),
     "patron_batch_count": (c_size_t, [P], None),

@@ -1458,7 +1458,8 @@ class Db(_Handle):
         """Learn the matcher's model (m and u per field and level, the prior)
         from the customers in this store, and store it there: every process
         on the store matches with it from then on (``patron_db_estimate``).
-        When the estimate is not usable (too few customers, no convergence)
+        When the estimate is not usable (too few customers, no convergence, or
+        it would change too many of the built-in defaults' decisions: flag 8)
         nothing is stored and the report says why; that is no error.
         ``dry_run``: estimate and report, store nothing.  ``random_pairs``
         (0: 100 000) and ``max_iterations`` (0: 200) bound the work; the same
