@@ -198,9 +198,30 @@ struct patron_db {
     uint64_t match_meta_seen; /* hash of the config and model text last loaded from meta (0: none) */
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
     bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
+    bool index_noted;         /* the store records an index generation, or holds customers without one */
     uint64_t dedupe_scored;   /* pairs scored by the last patron_db_dedupe (tests) */
     char errmsg[512];
 };
+
+/* ---- the index generation (save.c records it, reindex.c rebuilds) -------- */
+/* The generation of the index keys and match forms this library builds.
+ * Bump it whenever the keys of a record change: a normalisation that gives
+ * a value another form, a key kind added, dropped or computed otherwise,
+ * the match form's layout (a change of FORM_VERSION in matchform.c implies
+ * a bump).  Stores record the generation they were built with under
+ * PATRON__INDEX_META_KEY; patron_db_index_state() compares, and
+ * patron_db_reindex() rebuilds.  1: the keys and forms (FORM_VERSION 3) of
+ * release 0.1. */
+#define PATRON__INDEX_VERSION 1
+#define PATRON__INDEX_META_KEY "patron.index.version"
+/* The save path, inside the transaction of a create, before the insert:
+ * record the current generation when the store has no record of one and
+ * holds no customer yet (a new store).  Reads once per handle as a rule. */
+patron_status patron__index_note_create(patron_db *db);
+/* The generation the store records (inside a transaction): *gen 0 when none
+ * is recorded or the text is no generation; *any: whether the store holds
+ * a customer (asked only when none is recorded, else false). */
+patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any);
 
 /* ---- matchconfig.c: the matcher's configuration in the store's meta ---- */
 /* Bring db->match_cfg up to what the store's meta holds (inside a

@@ -195,6 +195,77 @@ patron_status patron__resolve(patron_db *db, patron_customer **out, int64_t id)
     return st;
 }
 
+/* ---- the index generation --------------------------------------------------- */
+
+typedef struct gen_text {
+    char v[24];
+    bool seen;
+} gen_text;
+
+static int take_gen(void *ctx, const char *key, const char *value)
+{
+    gen_text *g = ctx;
+    (void)key;
+    g->seen = true;
+    snprintf(g->v, sizeof g->v, "%s", value ? value : "");
+    return 0;
+}
+
+static int stop_at_one(void *ctx, int64_t id)
+{
+    (void)id;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any)
+{
+    static const patron_store_filter all = PATRON_FILTER_INIT;
+    gen_text g = { "", false };
+    patron_status st = patron__st_meta_get(db, PATRON__INDEX_META_KEY, take_gen, &g, PASS_NOT_FOUND);
+    *gen = 0;
+    *any = false;
+    if (st && st != PATRON_E_NOT_FOUND)
+        return st;
+    if (g.seen) {
+        /* untrusted bytes: canonical decimal, 1 .. 999999, or none */
+        size_t n = strlen(g.v);
+        bool ok = n >= 1 && n <= 6 && g.v[0] != '0';
+        for (size_t i = 0; ok && i < n; i++)
+            ok = g.v[i] >= '0' && g.v[i] <= '9';
+        if (ok) {
+            *gen = (unsigned)strtoul(g.v, NULL, 10);
+            return PATRON_OK;
+        }
+    }
+    return patron__st_scan(db, &all, 0, 1, stop_at_one, any);
+}
+
+patron_status patron__index_note_create(patron_db *db)
+{
+    unsigned gen;
+    bool any;
+    patron_status st;
+    char v[16];
+    if (!patron__st_has(db, PATRON__CAP_META)) {
+        db->index_noted = true;
+        return PATRON_OK;
+    }
+    if ((st = patron__index_read(db, &gen, &any)) != 0)
+        return st;
+    if (gen || any) {
+        /* recorded, or customers without a record (stale until a reindex,
+         * which writes it): nothing to do on this handle's next creates */
+        db->index_noted = true;
+        return PATRON_OK;
+    }
+    /* a new store: its first customer gets this generation's keys.  Not
+     * noted on the handle: a rollback takes the record back with the
+     * customer, so the next create looks again. */
+    snprintf(v, sizeof v, "%u", (unsigned)PATRON__INDEX_VERSION);
+    return patron__st_meta_put(db, PATRON__INDEX_META_KEY, v);
+}
+
 /* ---- saving -------------------------------------------------------------- */
 
 static bool same(const char *a, const char *b);
@@ -297,6 +368,8 @@ static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, i
         if ((st = patron__keys_for(db, ks, w)) != 0)
             patron__db_error(db, st, "out of memory");
     }
+    if (!st && !db->index_noted)
+        st = patron__index_note_create(db);
     if (!st)
         st = patron__st_insert(db, w, ks, &id);
     if (!st && patron__cust_put_i64(w, PATRON_F_ID, id))

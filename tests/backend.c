@@ -545,6 +545,21 @@ static int f_prefetch(void *ctx, const patron_key *k, size_t nk, const char *con
     HIT("prefetch");
     return FS->inner->prefetch(FS->inner_ctx, k, nk, nums, nn, ni);
 }
+static int f_meta_get(void *ctx, const char *key, patron_emit_meta_fn e, void *ec)
+{
+    HIT("meta_get");
+    return FS->inner->meta_get(FS->inner_ctx, key, e, ec);
+}
+static int f_meta_put(void *ctx, const char *key, const char *value)
+{
+    HIT("meta_put");
+    return FS->inner->meta_put(FS->inner_ctx, key, value);
+}
+static int f_meta_scan(void *ctx, const char *prefix, patron_emit_meta_fn e, void *ec)
+{
+    HIT("meta_scan");
+    return FS->inner->meta_scan(FS->inner_ctx, prefix, e, ec);
+}
 static const char *f_errmsg(void *ctx)
 {
     if (FS->failed)
@@ -552,7 +567,7 @@ static const char *f_errmsg(void *ctx)
     return FS->inner->errmsg ? FS->inner->errmsg(FS->inner_ctx) : NULL;
 }
 
-patron_db *fault_db(fault_store *fs, test_backend *tb)
+static patron_db *fault_db_build(fault_store *fs, test_backend *tb, bool meta)
 {
     const patron_store_ops *in = tb->ops;
     patron_store_ops o = PATRON_STORE_OPS_INIT;
@@ -588,12 +603,27 @@ patron_db *fault_db(fault_store *fs, test_backend *tb)
     /* the batched creates' hint (version 6), so that a store's bulk path
      * is swept too */
     o.prefetch = in->version >= 6 && in->prefetch ? f_prefetch : NULL;
+    if (meta && in->meta_get && in->meta_put && in->meta_scan) {
+        o.meta_get = f_meta_get;
+        o.meta_put = f_meta_put;
+        o.meta_scan = f_meta_scan;
+    }
     o.errmsg = f_errmsg;
     o.destroy = NULL;
     fs->ops = o;
     if (patron_db_open(&db, &fs->ops, fs) != PATRON_OK)
         return NULL;
     return db;
+}
+
+patron_db *fault_db(fault_store *fs, test_backend *tb)
+{
+    return fault_db_build(fs, tb, false);
+}
+
+patron_db *fault_db_with_meta(fault_store *fs, test_backend *tb)
+{
+    return fault_db_build(fs, tb, true);
 }
 
 void fault_arm(fault_store *fs, long n)

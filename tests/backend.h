@@ -89,6 +89,10 @@ typedef struct fault_store {
 
 /* A handle on `tb` through a fault_store.  Closing it leaves tb open. */
 patron_db *fault_db(fault_store *fs, test_backend *tb);
+/* The same with the store's meta callbacks (named values) wrapped too, so
+ * that they fail in turn; fault_db() leaves them out (the store then has
+ * no meta, as the older suites expect). */
+patron_db *fault_db_with_meta(fault_store *fs, test_backend *tb);
 /* Arm: fail callback number n from now on counting (0 disarms); resets calls. */
 void fault_arm(fault_store *fs, long n);
 

@@ -1306,6 +1306,24 @@ static patron_status erase_op(feat *f, int64_t *journal_id)
     return patron_db_erase(f->db, journal_id, f->m1, "Art. 17 request", "support");
 }
 
+/* A reindex (every customer's keys rebuilt, the generation recorded): a
+ * failure at any allocation leaves the store as it was.  *journal_id: the
+ * customers re-keyed (> 0), 0 on failure, as the sweep wants. */
+static patron_status reindex_op(feat *f, int64_t *journal_id)
+{
+    size_t n = 0;
+    patron_status st = patron_db_reindex(f->db, &n);
+    *journal_id = st ? 0 : (int64_t)n;
+    return st;
+}
+
+static void test_oom_reindex(void **state)
+{
+    static const wr_op op = { "reindex", true, reindex_op };
+    (void)state;
+    assert_true(sweep_write(&op) > 0);
+}
+
 static void test_oom_export_person(void **state)
 {
     static const rd_op op = { "export person", export_run, export_text, free_export };
@@ -1657,6 +1675,7 @@ int main(int argc, char **argv)
             cmocka_unit_test_teardown(test_oom_review_html, check_clean),
             cmocka_unit_test_teardown(test_oom_merge, check_clean),
             cmocka_unit_test_teardown(test_oom_undo, check_clean),
+            cmocka_unit_test_teardown(test_oom_reindex, check_clean),
             cmocka_unit_test_teardown(test_oom_export_person, check_clean),
             cmocka_unit_test_teardown(test_oom_erase, check_clean),
         };

@@ -208,6 +208,10 @@ void cli_print_options(const cli_opt *opts);
  */
 int cli_open_db(cli *ctx, int create);
 
+/** A one-line warning on stderr when the open database's index is stale or
+ *  built by a newer release (cmd_model.c); nothing otherwise. */
+void cli_warn_stale_index(cli *ctx);
+
 /** 1 if `path` is a postgresql:// or postgres:// URI. */
 int cli_db_is_pg(const char *path);
 /** ctx->db_path for messages, a password in it replaced by "***". */
@@ -433,7 +437,7 @@ extern const cli_command cli_cmd_merge_plan, cli_cmd_merge, cli_cmd_journal, cli
 extern const cli_command cli_cmd_import_orders, cli_cmd_orders;
 /* cmd_match.c: duplicates */
 extern const cli_command cli_cmd_dedupe, cli_cmd_match;
-extern const cli_command cli_cmd_estimate, cli_cmd_model, cli_cmd_review;
+extern const cli_command cli_cmd_estimate, cli_cmd_model, cli_cmd_review, cli_cmd_reindex;
 /* cmd_privacy.c: personal data requests (GDPR) */
 extern const cli_command cli_cmd_export_person, cli_cmd_erase;
 

@@ -370,6 +370,7 @@ static int dedupe_db(cli *ctx, const match_args *args)
                               "('patron model')");
     if ((rc = cli_open_db(ctx, 0)) != CLI_OK)
         return rc;
+    cli_warn_stale_index(ctx);
     st = patron_db_dedupe(ctx->db, &pairs, args->mode);
     if (st != PATRON_OK)
         return cli_fail_db(ctx, st, "dedupe");
@@ -1334,6 +1335,7 @@ static int cmd_match(cli *ctx, int argc, char **argv)
     rc = CLI_OK;
     as_json = args.json;
     mode = args.mode;
+    cli_warn_stale_index(ctx);
     st = patron_db_match(ctx->db, &mt, c, mode);
     if (st != PATRON_OK) {
         rc = cli_fail_db(ctx, st, "match");

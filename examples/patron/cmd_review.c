@@ -391,8 +391,10 @@ static int cmd_review(cli *ctx, int argc, char **argv)
         return rc;
     if (!strcmp(sub, "list"))
         return review_list(ctx, &a);
-    if (!strcmp(sub, "scan"))
+    if (!strcmp(sub, "scan")) {
+        cli_warn_stale_index(ctx);
         return review_scan(ctx, a.full, 0);
+    }
     if (!strcmp(sub, "show"))
         return review_show(ctx, &a, id);
     if (!strcmp(sub, "merge"))

@@ -15,7 +15,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_lock,     &cli_cmd_unlock,   &cli_cmd_can_login,     &cli_cmd_groups,   &cli_cmd_merge_plan,
     &cli_cmd_merge,    &cli_cmd_journal,  &cli_cmd_undo,          &cli_cmd_import_orders,
     &cli_cmd_orders,   &cli_cmd_dedupe,   &cli_cmd_review,        &cli_cmd_match,    &cli_cmd_estimate,
-    &cli_cmd_model,    &cli_cmd_export_person, &cli_cmd_erase,
+    &cli_cmd_model,    &cli_cmd_reindex, &cli_cmd_export_person, &cli_cmd_erase,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

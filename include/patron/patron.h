@@ -1664,6 +1664,80 @@ PATRON_API size_t patron_group_customers(const patron_group *g);
  */
 PATRON_API patron_status patron_db_groups_to_json(patron_db *db, char **out);
 
+/* ------------------------------------------------------------------------ */
+/** @name The index: its generation and reindexing                          */
+
+/**
+ * Whether the index keys and match forms the store holds were built the way
+ * this library builds them (append-only).  A release that changes how
+ * records are normalised or which keys they get (e.g. a new normalised form
+ * of phone numbers, a new kind of blocking key) starts a new index
+ * generation; customers saved before keep the keys of the old one until
+ * they are saved again, and until then candidates are missed and value
+ * frequencies are off.  patron_db_reindex() rebuilds them all at once.
+ */
+typedef enum patron_index_state {
+    /** Built by this generation (or the store holds no customer yet). */
+    PATRON_INDEX_CURRENT = 0,
+    /** Built by an older generation, or by a release that did not record
+     *  one (a store with customers and no record of its generation): run
+     *  patron_db_reindex(). */
+    PATRON_INDEX_STALE = 1,
+    /** Built by a newer release than this library.  Its keys work for
+     *  lookups by number, reference, email and login; matching may miss
+     *  candidates.  patron_db_reindex() rebuilds them this library's way. */
+    PATRON_INDEX_NEWER = 2,
+    /** Not known: the store keeps no named values (no meta callbacks, see
+     *  patron/store.h), so it cannot record a generation. */
+    PATRON_INDEX_UNKNOWN = 3
+} patron_index_state;
+
+/** "current", "stale", "newer", "unknown"; NULL for a value this library
+ *  does not know.  Static string. */
+PATRON_API const char *patron_index_state_name(patron_index_state state);
+
+/**
+ * The state of the store's index (one read transaction).
+ *
+ * The store records, in its meta under "patron.index.version", the
+ * generation its keys were built with: patron_db_reindex() writes it, and so
+ * does the first create into a store that holds no customer.  A store with
+ * customers and no record counts as generation 0 (stale): it was written by
+ * a release before generations were recorded, and a reindex is cheap beside
+ * candidates missed without telling.
+ *
+ * @param[out] state_out       the state (PATRON_INDEX_UNKNOWN without meta)
+ * @param[out] generation_out  the generation the store records (0: none
+ *                             recorded; 0 also without meta); may be NULL
+ * @param[out] current_out     this library's generation (> 0); may be NULL
+ * @return PATRON_E_INVALID if state_out is NULL; PATRON_E_STORE.  A recorded
+ *         value that is not a generation number (bytes from a store are
+ *         untrusted) counts as none: stale.
+ */
+PATRON_API patron_status patron_db_index_state(patron_db *db, patron_index_state *state_out,
+                                               unsigned *generation_out, unsigned *current_out);
+
+/**
+ * Rebuild the index keys and match forms of every stored customer (every
+ * state: merged and erased ones keep their alias keys) the way this library
+ * builds them, with the store's matching configuration (its default
+ * country), and record this library's generation — in one transaction:
+ * on any failure nothing is changed.  The customers' values, numbers,
+ * revisions and update times stay as they are; the journal is not touched;
+ * the review queue is not marked (run a full scan,
+ * patron_db_review_scan(), to see pairs the new keys find).
+ *
+ * Customers are read in slices of ids, so memory does not grow with the
+ * store; the store's transaction holds every change until the commit (for
+ * the memory store: the replaced records until then).  Works on a store
+ * without meta too (nothing recorded; patron_db_index_state() stays
+ * PATRON_INDEX_UNKNOWN).
+ *
+ * @param[out] count_out  how many customers were re-keyed; may be NULL
+ * @return PATRON_E_NOMEM, PATRON_E_STORE (nothing changed).
+ */
+PATRON_API patron_status patron_db_reindex(patron_db *db, size_t *count_out);
+
 #ifdef __cplusplus
 }
 #endif

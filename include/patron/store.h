@@ -206,7 +206,9 @@ typedef struct patron_store_ops {
 
     /**
      * Small named values the library keeps for itself — customer groups and
-     * their attributes (optional; NULL: the store has no customer groups).
+     * their attributes, the matcher's model, the review queue, the index
+     * generation (optional; NULL: the store has no customer groups, and
+     * patron_db_index_state() answers PATRON_INDEX_UNKNOWN).
      * Keys and values are UTF-8 text; keys are at most 200 bytes.
      * meta_get: emit the value of `key`, or PATRON_E_NOT_FOUND.
      * meta_put: set `key` to `value`; a NULL value removes it.

@@ -104,3 +104,31 @@ class Model(clitest.CliTest):
 
 if __name__ == "__main__":
     clitest.main()
+
+
+class Reindex(clitest.CliTest):
+    def test_stale_index_warned_and_rebuilt(self):
+        import sqlite3
+        self.ok("import", self.write_csv("c.csv", HEADER, rows(40)))
+        self.assertRegex(self.ok("reindex", "--check"), r"^index current \(generation (\d+), this library \1\)\n$")
+        # a file written before generations were recorded: customers, no record
+        con = sqlite3.connect(self.db)
+        con.execute("DELETE FROM meta WHERE key = 'patron.index.version'")
+        con.commit()
+        con.close()
+        state = json.loads(self.ok("reindex", "--check", "--json"))
+        self.assertEqual(state["state"], "stale")
+        self.assertEqual(state["generation"], 0)
+        r = self.run_cli("dedupe")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn("run 'patron reindex'", err)
+        before = self.ok("export")
+        self.assertEqual(self.ok("reindex"), "45 customers re-keyed\n")
+        self.assertEqual(self.ok("export"), before)
+        self.assertEqual(json.loads(self.ok("reindex", "--check", "--json"))["state"], "current")
+        r = self.run_cli("dedupe")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.decode(), "")
+        self.assertEqual(r.stdout, self.run_cli("dedupe").stdout)

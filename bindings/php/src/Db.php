@@ -717,6 +717,44 @@ final class Db
     }
 
     /**
+     * Whether the store's index keys were built the way this library builds
+     * them (patron_db_index_state): 'state' is "current", "stale" (run
+     * reindex() after an upgrade), "newer" or "unknown" (a store without
+     * meta); 'generation' the one the store records (0: none), 'current'
+     * this library's.
+     *
+     * @return array{state: string, generation: int, current: int}
+     */
+    public function indexState(): array
+    {
+        $lib = FFI::lib();
+        $st = $lib->new('int');
+        $gen = $lib->new('unsigned');
+        $cur = $lib->new('unsigned');
+        $this->run(fn($lib, $db) => $lib->patron_db_index_state(
+            $db,
+            \FFI::addr($st),
+            \FFI::addr($gen),
+            \FFI::addr($cur)
+        ));
+        return ['state' => (string) $lib->patron_index_state_name($st->cdata), 'generation' => (int) $gen->cdata,
+            'current' => (int) $cur->cdata];
+    }
+
+    /**
+     * Rebuild every customer's index keys and match form in one transaction
+     * and record the generation (patron_db_reindex); values, numbers,
+     * revisions and times stay.  Returns how many customers were re-keyed.
+     */
+    public function reindex(): int
+    {
+        $lib = FFI::lib();
+        $n = $lib->new('size_t');
+        $this->run(fn($lib, $db) => $lib->patron_db_reindex($db, \FFI::addr($n)));
+        return (int) $n->cdata;
+    }
+
+    /**
      * Learn the matcher's model (m and u per field and level, the prior) from
      * the customers in this store and store it there: every process on the
      * store matches with it from then on (patron_db_estimate).  When the

@@ -568,6 +568,9 @@ int patron_db_match_config_identifier_add(patron_db *db, const char *property);
 int patron_db_match_config_identifier_remove(patron_db *db, const char *property);
 int patron_db_match_config_identifiers(patron_db *db, char **out);
 int patron_db_match_config_reset(patron_db *db);
+const char *patron_index_state_name(int state);
+int patron_db_index_state(patron_db *db, int *state_out, unsigned *generation_out, unsigned *current_out);
+int patron_db_reindex(patron_db *db, size_t *count_out);
 typedef struct patron_estimate_options {
     unsigned version;
     uint64_t seed;

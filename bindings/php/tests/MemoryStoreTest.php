@@ -61,6 +61,20 @@ final class MemoryStoreTest extends StoreContract
         $this->assertSame('KD-0002', $db->create(['last_name' => 'Zwei'])->number);
     }
 
+    public function testIndexStateAndReindex(): void
+    {
+        $db = Db::memory();
+        $this->assertSame('current', $db->indexState()['state']);
+        $db->create(['last_name' => 'Allein', 'email' => 'allein@example.de']);
+        $db->create(['last_name' => 'Zwei']);
+        $st = $db->indexState();
+        $this->assertSame('current', $st['state']);
+        $this->assertGreaterThanOrEqual(1, $st['current']);
+        $this->assertSame($st['current'], $st['generation']);
+        $this->assertSame(2, $db->reindex());
+        $this->assertSame('Allein', $db->findByEmail('allein@example.de')->get('last_name'));
+    }
+
     public function testEveryCustomerParameterTakesAnIdOrACustomer(): void
     {
         $max = $this->db->create(self::MAX);

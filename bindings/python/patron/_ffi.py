@@ -438,6 +438,10 @@ _CORE: Dict[str, Tuple[Any, Sequence[Any], Optional[Tuple[str, int]]]] = {
     "patron_db_match_config_identifier_remove": (S, [P, c_char_p], (_DB, 0)),
     "patron_db_match_config_identifiers": (S, [P, _OUTSTR], (_DB, 0)),
     "patron_db_match_config_reset": (S, [P], (_DB, 0)),
+    # the index generation
+    "patron_index_state_name": (_STR, [c_int], None),
+    "patron_db_index_state": (S, [P, POINTER(c_int), POINTER(c_uint), POINTER(c_uint)], (_DB, 0)),
+    "patron_db_reindex": (S, [P, POINTER(c_size_t)], (_DB, 0)),
     "patron_db_estimate": (S, [P, POINTER(patron_estimate_report), POINTER(patron_estimate_options)], (_DB, 0)),
     "patron_matches_free": (None, [P], None),
     "patron_db_dedupe": (S, [P, POINTER(P), c_int], (_DB, 0)),

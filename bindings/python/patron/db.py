@@ -5,7 +5,7 @@ import contextlib
 import enum
 import json
 import weakref
-from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p
+from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint, c_void_p
 from dataclasses import dataclass, field
 import os
 from typing import (Any, Callable, Dict, Iterator, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple,
@@ -1434,6 +1434,24 @@ class Db(_Handle):
 
     def reset_match_config(self) -> None:
         self._call("patron_db_match_config_reset")
+
+    def index_state(self) -> Dict[str, Any]:
+        """Whether the store's index keys were built the way this library
+        builds them: ``{"state": "current" | "stale" | "newer" | "unknown",
+        "generation": recorded (0: none), "current": this library's}``.
+        After an upgrade that reports "stale", call :meth:`reindex`."""
+        st, gen, cur = c_int(), c_uint(), c_uint()
+        self._call("patron_db_index_state", byref(st), byref(gen), byref(cur))
+        return {"state": dec(lib().patron_index_state_name(st.value)) or "", "generation": gen.value,
+                "current": cur.value}
+
+    def reindex(self) -> int:
+        """Rebuild every customer's index keys and match form, in one
+        transaction, and record the generation; the customers' values,
+        numbers, revisions and times stay.  Returns how many were re-keyed."""
+        n = c_size_t()
+        self._call("patron_db_reindex", byref(n))
+        return n.value
 
     def estimate(self, *, seed: int = 1, random_pairs: int = 0, max_iterations: int = 0,
                  dry_run: bool = False) -> EstimateReport:

@@ -95,6 +95,17 @@ class MatchTests:
         self.assertIn("6 of 6 customers", last.frequency_note())
         self.assertFalse(fields["first_name"].frequency and fields["first_name"].holders == 0)
 
+    def test_index_state_and_reindex(self) -> None:
+        self.assertEqual(self.db.index_state()["state"], "current")
+        self.db.create(max_existing("max@example.de"))
+        self.db.create(person("Erika", "Schmidt", "erika@example.de", "Lindenweg", "3", "04109", "Leipzig"))
+        st = self.db.index_state()
+        self.assertEqual(st["state"], "current")
+        self.assertGreaterEqual(st["current"], 1)
+        self.assertEqual(st["generation"], st["current"])
+        self.assertEqual(self.db.reindex(), 2)
+        self.assertEqual(len(self.db.match(max_existing("max@example.de"))), 1)
+
     def test_config_and_identifier(self) -> None:
         s = self.db.match_settings()
         self.assertEqual(s["merge_probability"], 0.98)
