@@ -210,7 +210,7 @@ struct patron_db {
  * the match form's layout (a change of FORM_VERSION in matchform.c implies
  * a bump).  Stores record the generation they were built with under
  * PATRON__INDEX_META_KEY; patron_db_index_state() compares, and
- * patron_db_reindex() rebuilds.  1: the keys and forms (FORM_VERSION 3) of
+ * patron_db_reindex() rebuilds.  1: the keys and forms (FORM_VERSION 4) of
  * release 0.1. */
 #define PATRON__INDEX_VERSION 1
 #define PATRON__INDEX_META_KEY "patron.index.version"

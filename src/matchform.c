@@ -2,8 +2,8 @@
  * normalised form, its index keys, and the match form (the normalised form
  * as bytes a store keeps).  SPDX-License-Identifier: MIT
  *
- * Match form layout (version 3; every number little-endian):
- *   0  'm', 3 (format version)
+ * Match form layout (version 4; every number little-endian):
+ *   0  'm', 4 (format version)
  *   2  default country of the normalisation, 2 letters
  *   4  state (patron_state), 1 byte
  *   5  number of addresses, u16
@@ -19,7 +19,9 @@
  * and its NUL lie inside the buffer, and the byte after it is a NUL.  The
  * stated lengths are what the matcher uses, so no string is measured again;
  * a NUL inside a string (only in bytes we did not write) could make a C
- * string function see it shorter, never read past it.  (Versions 1 and 2
+ * string function see it shorter, never read past it.  (Version 3 had the
+ * same layout, with a national phone number read in the store's default
+ * country's plan whatever the address said; versions 1 and 2
  * had no lengths: every string was searched for its NUL on every view;
  * version 1 had no VAT ID.) */
 #include <stdlib.h>
@@ -258,7 +260,8 @@ bool patron__keys_set_number(keyset *ks, const char *number)
 /* ---- the match form -------------------------------------------------------- */
 
 #define FORM_HEAD 12
-#define FORM_VERSION 3 /* 3: lengths; 2: the VAT ID after the addresses */
+#define FORM_VERSION 4 /* 4: phones in the dialling plan of the first address's country (layout
+                          * of 3); 3: lengths; 2: the VAT ID after the addresses */
 
 /* A string as length (u16, saturated: a longer one makes a form that the
  * view refuses), bytes, NUL. */
