@@ -699,8 +699,10 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
     sqlite3_stmt *ins[T__N], *ui = NULL, *cu = NULL, *kc = NULL;
     table t[T__N];
     long pos[T__N] = { 0, 0, 0 }, i, in_tx = 0;
-    int k, number_col = 1;
+    int k, number_col = 1, n_meta = 0;
     kcounts m;
+    sqlite3_stmt *mq = NULL;
+    char meta_k[8][64], meta_v[8][64];
 
     memset(t, 0, sizeof t);
     if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -710,6 +712,17 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
                    0) ||
         load_table(src, &t[T_KEYS], "customer_keys", "customer_id", "customer_id", 0))
         return 1;
+    /* the store's meta rows (the index generation it records on the first
+     * create into an empty store), written in the first transaction below */
+    if (sqlite3_prepare_v2(src, "SELECT key, value FROM meta ORDER BY key", -1, &mq, NULL) != SQLITE_OK)
+        return die("same-schema read", sqlite3_errmsg(src));
+    while (sqlite3_step(mq) == SQLITE_ROW && n_meta < 8) {
+        const char *mk = (const char *)sqlite3_column_text(mq, 0), *mv = (const char *)sqlite3_column_text(mq, 1);
+        snprintf(meta_k[n_meta], sizeof meta_k[0], "%s", mk ? mk : "");
+        snprintf(meta_v[n_meta], sizeof meta_v[0], "%s", mv ? mv : "");
+        n_meta++;
+    }
+    sqlite3_finalize(mq);
     sqlite3_close(src);
     *n_keys = t[T_KEYS].nrows;
 
@@ -747,6 +760,19 @@ static int run_same_schema(const char *from, const char *path, cost *secs, long 
         int c;
         if (i % BATCH == 0)
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (i == 0 && n_meta) {
+            sqlite3_stmt *mi = NULL;
+            if (sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", -1, &mi, NULL) != SQLITE_OK)
+                return die("same-schema meta", sqlite3_errmsg(db));
+            for (k = 0; k < n_meta; k++) {
+                sqlite3_bind_text(mi, 1, meta_k[k], -1, SQLITE_STATIC);
+                sqlite3_bind_text(mi, 2, meta_v[k], -1, SQLITE_STATIC);
+                if (sqlite3_step(mi) != SQLITE_DONE)
+                    return die("same-schema meta", sqlite3_errmsg(db));
+                sqlite3_reset(mi);
+            }
+            sqlite3_finalize(mi);
+        }
         in_tx++;
         bind_cell(ui, 1, &rw[number_col]);
         sqlite3_step(ui);
