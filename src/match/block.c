@@ -7,43 +7,40 @@
 
 #include <string.h>
 
-/* "a|b|c|d" (NULL parts end the list) into out (PATRON__MATCH_KEY_MAX
- * bytes), each part cut to the room left; returns its length, 0 (and "")
- * when any part is empty. */
-static size_t join_parts(char *out, const char *p0, const char *p1, const char *p2, const char *p3)
+/* "a|b|c|d" (the first np parts, each of its length) into out
+ * (PATRON__MATCH_KEY_MAX bytes), each part cut to the room left; returns
+ * its length, 0 (and "") when any part is empty.  The lengths are the
+ * record's own (patron__match_rec keeps them): no part is measured again. */
+static inline size_t join_parts(char *out, size_t np, const char *p0, size_t n0, const char *p1, size_t n1,
+                                const char *p2, size_t n2, const char *p3, size_t n3)
 {
-    const char *parts[4];
-    size_t i, k = 0, np = 0;
+    const char *ps[4] = { p0, p1, p2, p3 };
+    size_t ns[4] = { n0, n1, n2, n3 };
+    size_t i, k = 0;
 
     out[0] = '\0';
-    parts[np++] = p0;
-    if (p1)
-        parts[np++] = p1;
-    if (p2)
-        parts[np++] = p2;
-    if (p3)
-        parts[np++] = p3;
     for (i = 0; i < np; i++)
-        if (!parts[i] || !parts[i][0])
+        if (!ns[i])
             return 0;
     for (i = 0; i < np; i++) {
-        size_t l = strlen(parts[i]);
+        size_t l = ns[i];
         if (i > 0 && k < PATRON__MATCH_KEY_MAX - 1)
             out[k++] = '|';
         if (l > PATRON__MATCH_KEY_MAX - 1 - k)
             l = PATRON__MATCH_KEY_MAX - 1 - k;
-        memcpy(out + k, parts[i], l);
+        memcpy(out + k, ps[i], l);
         k += l;
     }
     out[k] = '\0';
     return k;
 }
 
-/* Append "a|b|c|d" (NULL parts end the list) as a key of `kind`; skipped
- * when any part is empty, or when one of keys[from..n) is the same key
- * (the caller knows no earlier key can be of `kind`). */
-static size_t add_key(patron__match_key *keys, size_t n, size_t cap, size_t from, int kind,
-                      const char *p0, const char *p1, const char *p2, const char *p3)
+/* Append "a|b|c|d" (the first np parts) as a key of `kind`; skipped when
+ * any part is empty, or when one of keys[from..n) is the same key (the
+ * caller knows no earlier key can be of `kind`). */
+static inline size_t add_key(patron__match_key *keys, size_t n, size_t cap, size_t from, int kind, size_t np,
+                             const char *p0, size_t n0, const char *p1, size_t n1, const char *p2, size_t n2,
+                             const char *p3, size_t n3)
 {
     patron__match_key *key;
     size_t i, k;
@@ -51,7 +48,7 @@ static size_t add_key(patron__match_key *keys, size_t n, size_t cap, size_t from
     if (n >= cap)
         return n;
     key = &keys[n];
-    k = join_parts(key->value, p0, p1, p2, p3);
+    k = join_parts(key->value, np, p0, n0, p1, n1, p2, n2, p3, n3);
     if (!k)
         return n;
     key->kind = kind;
@@ -63,24 +60,30 @@ static size_t add_key(patron__match_key *keys, size_t n, size_t cap, size_t from
     return n + 1;
 }
 
+/* A string and its length, as two arguments */
+#define S(s) (s), strlen(s)
+#define NP NULL, 0
+
 size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
                           const patron__match_config *cfg)
 {
-    size_t n = 0, i, nb, na0;
+    size_t n = 0, i, nb, na0, lb, li, lf = strlen(r->first_kp), ll = strlen(r->last_kp);
     char initial[2] = {0, 0}, birth[12];
 
-    n = add_key(keys, n, cap, n, PATRON__KEY_EMAIL, r->email, NULL, NULL, NULL);
+    n = add_key(keys, n, cap, n, PATRON__KEY_EMAIL, 1, r->email, r->email_len, NP, NP, NP);
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return n;
     /* identifiers: slot 0 the VAT ID (stored with every record), the
      * declared ones where the record was normalised with them (the batch) */
     for (i = 0; i < r->n_ident; i++) {
         char slot[4] = { (char)('0' + (int)i), 0, 0, 0 };
-        n = add_key(keys, n, cap, n, PATRON__KEY_IDENT, slot, r->ident[i], NULL, NULL);
+        n = add_key(keys, n, cap, n, PATRON__KEY_IDENT, 2, slot, 1, S(r->ident[i]), NP, NP);
     }
-    n = add_key(keys, n, cap, n, PATRON__KEY_PHONE, r->phone, NULL, NULL, NULL);
+    n = add_key(keys, n, cap, n, PATRON__KEY_PHONE, 1, r->phone, r->phone_len, NP, NP, NP);
     initial[0] = r->first[0];
+    li = initial[0] ? 1 : 0;
     birth[0] = '\0';
+    lb = 0;
     if (r->birth) {
         uint32_t d = r->birth;
         int k;
@@ -89,40 +92,46 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
             d /= 10;
         }
         birth[8] = '\0';
+        lb = 8;
     }
     /* kinds are told apart before values: only keys of the same kind can
      * repeat one (the identifiers differ in their slot) */
     nb = n;
-    n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, r->last_kp, birth, NULL, NULL);
+    n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, 2, r->last_kp, ll, birth, lb, NP, NP);
     /* one kind for both names: swapped first and last names still meet */
-    n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, r->first_kp, birth, NULL, NULL);
+    n = add_key(keys, n, cap, nb, PATRON__KEY_NAME_BIRTH, 2, r->first_kp, lf, birth, lb, NP, NP);
     na0 = n;
     for (i = 0; i < r->n_addr; i++) {
         const patron__match_addr *a = &r->addr[i];
         const char *k1 = r->first_kp, *k2 = r->last_kp;
+        size_t l1 = lf, l2 = ll;
         /* one key of each kind per address: the first cannot repeat one */
         size_t from = i == 0 ? (size_t)-1 : na0;
         if (strcmp(k1, k2) > 0) {
             k1 = r->last_kp;
             k2 = r->first_kp;
+            l1 = ll;
+            l2 = lf;
         }
-        n = add_key(keys, n, cap, from, PATRON__KEY_ADDRESS, a->postal, a->street, a->number, NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_BIRTH_POSTAL, birth, a->postal, NULL, NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_NUMBER_INITIAL, a->postal, a->number, initial,
-                    NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_NAMES_CITY, k1, k2, a->city, NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_BIRTH_CITY, birth, a->city, NULL, NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_ADDITION, a->addition, a->number, NULL, NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_NAME_STREET, r->last_kp, initial, a->street,
-                    NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_NAME_NUMBER, r->last_kp, initial, a->number,
-                    NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_NUMBER_NAME, a->postal, a->number, r->last_kp,
-                    NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_ADDITION_POSTAL, a->addition, a->postal, NULL,
-                    NULL);
-        n = add_key(keys, n, cap, from, PATRON__KEY_FIRST_STREET, r->first_kp, a->street, a->city,
-                    NULL);
+        n = add_key(keys, n, cap, from, PATRON__KEY_ADDRESS, 3, a->postal, a->postal_len, a->street, a->street_len,
+                    a->number, a->number_len, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_BIRTH_POSTAL, 2, birth, lb, a->postal, a->postal_len, NP, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_NUMBER_INITIAL, 3, a->postal, a->postal_len, a->number,
+                    a->number_len, initial, li, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_NAMES_CITY, 3, k1, l1, k2, l2, a->city, a->city_len, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_BIRTH_CITY, 2, birth, lb, a->city, a->city_len, NP, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_ADDITION, 2, a->addition, a->addition_len, a->number,
+                    a->number_len, NP, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_NAME_STREET, 3, r->last_kp, ll, initial, li, a->street,
+                    a->street_len, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_NAME_NUMBER, 3, r->last_kp, ll, initial, li, a->number,
+                    a->number_len, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_NUMBER_NAME, 3, a->postal, a->postal_len, a->number,
+                    a->number_len, r->last_kp, ll, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_ADDITION_POSTAL, 2, a->addition, a->addition_len, a->postal,
+                    a->postal_len, NP, NP);
+        n = add_key(keys, n, cap, from, PATRON__KEY_FIRST_STREET, 3, r->first_kp, lf, a->street, a->street_len,
+                    a->city, a->city_len, NP);
     }
     return n;
 }
@@ -135,8 +144,8 @@ size_t patron__match_rare_street_keys(patron__match_key *keys, size_t cap, const
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return 0;
     for (size_t i = 0; i < r->n_addr && i < PATRON__MATCH_RARE_STREETS; i++)
-        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_STREET, r->addr[i].postal, r->addr[i].street, NULL,
-                    NULL);
+        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_STREET, 2, r->addr[i].postal, r->addr[i].postal_len,
+                    r->addr[i].street, r->addr[i].street_len, NP, NP);
     return n;
 }
 
@@ -148,7 +157,8 @@ size_t patron__match_rare_keys(patron__match_key *keys, size_t cap, const patron
     if (cfg && cfg->mode == PATRON__MATCH_MODE_EMAIL)
         return 0;
     if (!r->first_initials && r->first_len >= 2 && r->last_len >= 2)
-        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
+        n = add_key(keys, n, cap, 0, PATRON__KEY_RARE_NAME, 2, r->first, r->first_len, r->last, r->last_len, NP,
+                    NP);
     return n + patron__match_rare_street_keys(keys + n, cap - n, r, cfg);
 }
 
@@ -179,48 +189,56 @@ int patron__match_tf_kind(int field)
 size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, int addr)
 {
     const char *v = NULL;
+    size_t n = 0;
 
     out[0] = '\0';
     switch (field) {
     case PATRON__MF_FIRST:
         v = r->first;
+        n = r->first_len;
         break;
     case PATRON__MF_LAST:
         v = r->last;
+        n = r->last_len;
         break;
     case PATRON__MF_COMPANY:
         v = r->company;
+        n = r->company_len;
         break;
     case PATRON__MF_EMAIL:
         v = r->email;
+        n = r->email_len;
         break;
     case PATRON__MF_PHONE:
         v = r->phone;
+        n = r->phone_len;
         break;
     case PATRON__TF_FULL_NAME:
         if (r->first_initials)
             return 0;
-        return join_parts(out, r->first, r->last, NULL, NULL);
+        return join_parts(out, 2, r->first, r->first_len, r->last, r->last_len, NP, NP);
     case PATRON__MF_STREET:
         if (addr < 0 || (size_t)addr >= r->n_addr)
             return 0;
         /* the same value as the address blocking key */
-        return join_parts(out, r->addr[addr].postal, r->addr[addr].street, r->addr[addr].number, NULL);
+        return join_parts(out, 3, r->addr[addr].postal, r->addr[addr].postal_len, r->addr[addr].street,
+                          r->addr[addr].street_len, r->addr[addr].number, r->addr[addr].number_len, NP);
     default:
         return 0;
     }
-    return join_parts(out, v, NULL, NULL, NULL);
+    return join_parts(out, 1, v, n, NP, NP, NP);
 }
 
 size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r)
 {
     size_t n = 0;
 
-    n = add_key(keys, n, cap, n, PATRON__KEY_TF_ALL, "*", NULL, NULL, NULL);
-    n = add_key(keys, n, cap, n, PATRON__KEY_TF_FIRST, r->first, NULL, NULL, NULL);
-    n = add_key(keys, n, cap, n, PATRON__KEY_TF_LAST, r->last, NULL, NULL, NULL);
-    n = add_key(keys, n, cap, n, PATRON__KEY_TF_COMPANY, r->company, NULL, NULL, NULL);
+    n = add_key(keys, n, cap, n, PATRON__KEY_TF_ALL, 1, "*", 1, NP, NP, NP);
+    n = add_key(keys, n, cap, n, PATRON__KEY_TF_FIRST, 1, r->first, r->first_len, NP, NP, NP);
+    n = add_key(keys, n, cap, n, PATRON__KEY_TF_LAST, 1, r->last, r->last_len, NP, NP, NP);
+    n = add_key(keys, n, cap, n, PATRON__KEY_TF_COMPANY, 1, r->company, r->company_len, NP, NP, NP);
     if (!r->first_initials)
-        n = add_key(keys, n, cap, n, PATRON__KEY_RARE_NAME, r->first, r->last, NULL, NULL);
+        n = add_key(keys, n, cap, n, PATRON__KEY_RARE_NAME, 2, r->first, r->first_len, r->last, r->last_len, NP,
+                    NP);
     return n;
 }
