@@ -414,13 +414,15 @@ static int dedupe_db(cli *ctx, const match_args *args)
 
 /* ---- reading the rows on all cores ---------------------------------------- */
 
-/* The rows of a file go through in parts: the reader copies PART records
- * (csv_read is sequential), the workers turn each into the values of a
- * batch row (layout_values; no customer is made),
- * patron_batch_add_rows_until() checks and normalises them where they lie,
- * on all cores, and numbers them in row order, stopping after the first
- * row it refuses for a value; and the rows' keys, names and refusals are
- * then taken in row order.  That row may take part without one value
+/* The rows of a file go through in parts: the reader thread copies PART
+ * records (csv_read is sequential) and turns each into the values of a
+ * batch row (layout_values; no customer is made) with its key and name,
+ * while the part before is added: both cores stay busy through the
+ * batch's serial steps, which left one core waiting when the layout ran
+ * on all cores between them.  patron_batch_add_rows_until() checks and
+ * normalises the rows where they lie, on all cores, and numbers them in
+ * row order, stopping after the first row it refuses for a value; and the
+ * rows' ids, keys, names and refusals are then taken in row order.  That row may take part without one value
  * (import's one-value-less retry): it and every row after it are checked
  * by the workers first (patron_batch_check_row: "precheck"), so that the
  * retry happens before the batch sees the row and it keeps its place.
@@ -436,9 +438,11 @@ typedef struct drow {
     size_t retried;          /* 0, or the blanked column + 1 it takes part without */
     int as_given;            /* its birth date is no real date, compared as given */
     int unchecked;           /* vals are the layout's, not checked (the batch checks them) */
+    int malformed;           /* refused by the reader (text says why): never checked */
+    int named;               /* text holds "key\0name\0" of vals (the key "" when its column is empty) */
     patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
-    int done;                /* added: text holds "key\0name\0" */
+    int done;                /* added: text holds "key\0name\0", the key never "" */
     int64_t id;              /* (done) its id in the batch */
     char text[720];          /* why it is refused, or (done) its key and name */
 } drow;
@@ -508,13 +512,15 @@ static void arena_free(arena *a)
 typedef struct dpart {
     const layout *l;
     size_t n_cols;
-    const patron_batch *batch; /* its checks (read only by the workers) */
-    arena *ar;                 /* DTHREADS arenas of the workers, shared by the two parts */
+    const patron_batch *batch; /* its checks (read only by the workers, the reader) */
+    arena ar[DTHREADS];        /* the part's values: the reader's (0), the workers' */
     drow *rows;
     size_t n;
     char *bytes;
     size_t len, cap;
     int precheck;            /* check each row before the batch does (see cmd_dedupe) */
+    int checked;             /* the reader checked the rows (in precheck mode or not) */
+    int check_oom;           /*  ... and ran out of memory */
     int last;                /* the file ends after these rows */
     int read_errno;          /* (last) 0, or the read failed here: errno */
     unsigned long read_line; /*        and its line */
@@ -552,6 +558,7 @@ static void dedupe_read_part(dpart *p, csv_reader *r)
          * field is refused, never read as the value cut at the NUL */
         if ((bad = cli_csv_malformed(&rec, p->n_cols, err, sizeof err)) != NULL) {
             d->st = PATRON_E_INVALID;
+            d->malformed = 1;
             snprintf(d->text, sizeof d->text, "%s", bad);
         } else {
             size_t need = 0;
@@ -589,17 +596,21 @@ typedef struct dreader {
     dpart parts[2];
     int full[2];  /* the part is read and not yet taken back */
     int stop;     /* the reader is to end (the rows are no longer wanted) */
+    int precheck; /* the parts are checked in precheck mode from now on */
     int threaded; /* the thread runs */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } dreader;
 
+static void dedupe_check_part(dpart *p);
+
 static void *dedupe_reader(void *arg)
 {
     dreader *d = arg;
     for (int at = 0;; at ^= 1) {
-        int last;
+        int last, stop;
+        dpart *p = &d->parts[at];
         pthread_mutex_lock(&d->mu);
         while (d->full[at] && !d->stop)
             pthread_cond_wait(&d->cv, &d->mu);
@@ -608,8 +619,15 @@ static void *dedupe_reader(void *arg)
             return NULL;
         }
         pthread_mutex_unlock(&d->mu);
-        dedupe_read_part(&d->parts[at], d->r);
-        last = d->parts[at].last;
+        dedupe_read_part(p, d->r);
+        last = p->last;
+        pthread_mutex_lock(&d->mu);
+        p->precheck = d->precheck;
+        stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        p->checked = 0;
+        if (!stop && !p->read_errno && !p->oom)
+            dedupe_check_part(p);
         pthread_mutex_lock(&d->mu);
         d->full[at] = 1;
         pthread_cond_broadcast(&d->cv);
@@ -619,10 +637,12 @@ static void *dedupe_reader(void *arg)
     }
 }
 
-/* The next part read (at: 0, 1, 0, ...); given back with dreader_done. */
+/* The next part read (at: 0, 1, 0, ...), its rows checked unless
+ * !checked; given back with dreader_done. */
 static dpart *dreader_next(dreader *d, int at)
 {
     if (!d->threaded) {
+        d->parts[at].checked = 0;
         dedupe_read_part(&d->parts[at], d->r);
         return &d->parts[at];
     }
@@ -659,6 +679,8 @@ static void dreader_end(dreader *d)
     }
     for (int k = 0; k < 2; k++) {
         dpart *p = &d->parts[k];
+        for (int t = 0; t < DTHREADS; t++)
+            arena_free(&p->ar[t]);
         free(p->rows);
         free(p->bytes);
         p->rows = NULL;
@@ -672,7 +694,6 @@ typedef struct dwork {
     arena *ar;
     atomic_size_t *next; /* the first row of the next piece to take */
     int oom;
-    const patron_batch_row *added; /* NULL: check the rows; else their results in the batch */
 } dwork;
 
 /* The name of the row as review_name() gives a customer's: the last value
@@ -692,14 +713,12 @@ static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t c
     review_name_of(first, last, company, "", buf, cap);
 }
 
-/* A row the batch took (res: its result): its key (its 'id'; empty — a
- * customer without an external reference, as in the file 'patron export'
- * writes — its number) and name into its text. */
-static void dedupe_done(dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
-                        const patron_batch_row *res)
+/* A row to add, of values vals: its key (its 'id', "" when it has none)
+ * and name into its text ("key\0name\0"; r->named). */
+static void dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
 {
     const char *key = "";
-    char line[40], name[400];
+    char name[400];
     size_t lk;
     if (p->l->external >= 0) {
         const char *at = p->bytes + r->off;
@@ -707,20 +726,47 @@ static void dedupe_done(dpart *p, drow *r, const patron_batch_value *vals, size_
             at += strlen(at) + 1;
         key = at;
     }
-    if (!key[0])
-        key = res->number;
-    if (!key[0]) {
-        snprintf(line, sizeof line, "line %lu", r->line);
-        key = line;
-    }
     vals_name(vals, n_vals, name, sizeof name);
     lk = strlen(key);
     if (lk > sizeof r->text - sizeof name - 1)
         return; /* (cannot be: a key is a field of at most 255 bytes) */
     memcpy(r->text, key, lk + 1);
     memcpy(r->text + lk + 1, name, strlen(name) + 1);
+    r->named = 1;
+}
+
+/* A named row the batch took (res: its result): its id, and for a row
+ * without a key (a customer without an external reference, as in the
+ * file 'patron export' writes) its number as its key. */
+static void dedupe_take(drow *r, const patron_batch_row *res)
+{
+    if (!r->named)
+        return;
+    if (!r->text[0]) {
+        char line[40];
+        const char *key = res->number;
+        size_t lk, ln = strlen(r->text + 1);
+        if (!key[0]) {
+            snprintf(line, sizeof line, "line %lu", r->line);
+            key = line;
+        }
+        lk = strlen(key);
+        if (lk + ln + 2 > sizeof r->text)
+            return; /* (cannot be: a number is at most 64 bytes, a name 399) */
+        memmove(r->text + lk + 1, r->text + 1, ln + 1);
+        memcpy(r->text, key, lk + 1);
+    }
     r->id = res->id;
     r->done = 1;
+}
+
+/* dedupe_name, then dedupe_take. */
+static void dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
+                        const patron_batch_row *res)
+{
+    r->named = 0;
+    dedupe_name(p, r, vals, n_vals);
+    dedupe_take(r, res);
 }
 
 /* The fields of row r (pointers into the part's bytes) into v. */
@@ -798,9 +844,8 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
 
 static void dedupe_check(dwork *w, const char **v, size_t from, size_t to);
 
-/* The rows as import reads them: their values, or why they are refused
- * (PATRON_E_INVALID with one value too many refused); with w->added, the
- * key and name of each row the batch took. */
+/* The rows as import reads them: their values (and key and name), or why
+ * they are refused (PATRON_E_INVALID with one value too many refused). */
 static void *dedupe_work(void *arg)
 {
     dwork *w = arg;
@@ -815,15 +860,7 @@ static void *dedupe_work(void *arg)
         if (from >= p->n)
             break;
         to = p->n - from < DPIECE ? p->n : from + DPIECE;
-        if (w->added) {
-            for (size_t k = from; k < to; k++) {
-                drow *r = &p->rows[k];
-                if (r->st == PATRON_OK && w->added[r->ai].status == PATRON_OK)
-                    dedupe_done(p, r, r->vals, r->n_vals, &w->added[r->ai]);
-            }
-        } else {
-            dedupe_check(w, v, from, to);
-        }
+        dedupe_check(w, v, from, to);
     }
     free(v);
     return NULL;
@@ -838,11 +875,13 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
         patron_status st;
         r->vals = NULL;
         r->n_vals = 0;
-        if (r->st != PATRON_OK) /* malformed: told by the reader */
+        if (r->malformed) /* told by the reader */
             continue;
         drow_fields(p, r, v);
         r->as_given = 0;
         r->unchecked = 0;
+        r->retried = 0;
+        r->named = 0;
         st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text, &r->as_given,
                         p->precheck ? NULL : &r->unchecked);
         if (st == PATRON_E_INVALID) {
@@ -869,6 +908,8 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
         if (st == PATRON_E_NOMEM)
             w->oom = 1;
         r->st = st;
+        if (st == PATRON_OK)
+            dedupe_name(p, r, r->vals, r->n_vals);
     }
 }
 
@@ -878,8 +919,26 @@ static int dedupe_threads(void)
     return n < 1 ? 1 : n > DTHREADS ? DTHREADS : (int)n;
 }
 
-/* The workers over the part (added: see dwork); -1 when out of memory. */
-static int dedupe_part(dpart *p, const patron_batch_row *added)
+/* The part's rows checked on this thread (the reader), into its first
+ * arena. */
+static void dedupe_check_part(dpart *p)
+{
+    dwork w;
+    atomic_size_t next;
+    atomic_init(&next, 0);
+    memset(&w, 0, sizeof w);
+    w.p = p;
+    w.ar = &p->ar[0];
+    w.next = &next;
+    arena_reset(w.ar);
+    dedupe_work(&w);
+    p->check_oom = w.oom;
+    p->checked = 1;
+}
+
+/* The workers over the part: its rows checked on all cores; -1 when out
+ * of memory. */
+static int dedupe_part(dpart *p)
 {
     dwork w[DTHREADS];
     pthread_t th[DTHREADS];
@@ -893,9 +952,7 @@ static int dedupe_part(dpart *p, const patron_batch_row *added)
         w[t].ar = &p->ar[t];
         w[t].next = &next;
         w[t].oom = 0;
-        w[t].added = added;
-        if (!added)
-            arena_reset(w[t].ar);
+        arena_reset(w[t].ar);
     }
     for (int t = 1; t < nt; t++) {
         if (pthread_create(&th[t], NULL, dedupe_work, &w[t]) != 0)
@@ -1013,14 +1070,14 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     cli_progress prog;
     dreader rd;
     patron_batch_row *brows = NULL;
-    arena ar[DTHREADS + 1]; /* the workers', and one for retries */
+    arena retry_ar; /* for retries (the parts have their own) */
     static char outbuf[1 << 16];
 
     memset(&l, 0, sizeof l);
     memset(&rd, 0, sizeof rd);
     memset(&m, 0, sizeof m);
     memset(&sk, 0, sizeof sk);
-    memset(ar, 0, sizeof ar);
+    memset(&retry_ar, 0, sizeof retry_ar);
     size_t n_ops = 0;
 
     if ((rc = cli_parse(ctx, argc, argv, &args, &ops, &n_ops)) >= 0)
@@ -1111,7 +1168,6 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
         rd.parts[k].batch = batch;
-        rd.parts[k].ar = ar;
         if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows))) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
@@ -1145,10 +1201,18 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
         rows += pp->n;
         cli_progress_update(&prog, 0, rows);
-        pp->precheck = precheck;
-        if (dedupe_part(pp, NULL) < 0) {
+        if (pp->checked && pp->check_oom) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
+        }
+        if (!pp->checked || (precheck && !pp->precheck)) {
+            /* (no reader thread, or checked before precheck mode began:
+             * checked again, as it) */
+            pp->precheck = precheck;
+            if (dedupe_part(pp) < 0) {
+                rc = cli_fail(ctx, "out of memory");
+                goto out;
+            }
         }
         for (size_t i = 0; i < pp->n; i++)
             if (pp->rows[i].st == PATRON_OK) {
@@ -1169,7 +1233,12 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                  * after it are checked here first, and from now on every
                  * row is (a file with one such row likely has more) */
                 precheck = 1;
-                if (dedupe_recheck(pp, &ar[0], taken - 1) < 0) {
+                if (rd.threaded) {
+                    pthread_mutex_lock(&rd.mu);
+                    rd.precheck = 1;
+                    pthread_mutex_unlock(&rd.mu);
+                }
+                if (dedupe_recheck(pp, &pp->ar[0], taken - 1) < 0) {
                     rc = cli_fail(ctx, "out of memory");
                     goto out;
                 }
@@ -1189,13 +1258,11 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             rc = cli_fail(ctx, "dedupe: %s", patron_batch_errmsg(batch));
             goto out;
         }
-        if (dedupe_part(pp, brows) < 0) {
-            rc = cli_fail(ctx, "out of memory");
-            goto out;
-        }
-        /* in row order: keys and names of the rows taken, the refusals */
+        /* in row order: ids, keys and names of the rows taken, the refusals */
         for (size_t i = 0; i < pp->n; i++) {
             drow *r = &pp->rows[i];
+            if (r->st == PATRON_OK && brows[r->ai].status == PATRON_OK)
+                dedupe_take(r, &brows[r->ai]);
             if (r->done) {
                 if (r->retried)
                     ignored++;
@@ -1215,7 +1282,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     snprintf(r->text, sizeof r->text, "%s", brows[r->ai].errmsg);
                 if (st == PATRON_E_INVALID || (st == PATRON_E_EXISTS && r->retried)) {
                     /* (only a retried row: the workers knew the values) */
-                    st = dedupe_retry(pp, r, r->retried, batch, &ar[DTHREADS]);
+                    st = dedupe_retry(pp, r, r->retried, batch, &retry_ar);
                     if (st == PATRON_OK)
                         r->retried = r->retried ? r->retried : 1;
                     else if (st == PATRON_E_INVALID)
@@ -1267,8 +1334,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
 out:
     dreader_end(&rd);
     free(brows);
-    for (k = 0; k <= DTHREADS; k++)
-        arena_free(&ar[k]);
+    arena_free(&retry_ar);
     patron_batch_free(batch);
     layout_free(&l);
     cli_csv_close(&in);
