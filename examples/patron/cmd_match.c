@@ -103,12 +103,6 @@ static const char *idmap_get(const idmap *m, int64_t id)
     return m->arena + m->at[id] - 1;
 }
 
-static const char *idmap_name(const idmap *m, int64_t id)
-{
-    const char *k = idmap_get(m, id);
-    return k ? k + strlen(k) + 1 : "";
-}
-
 static int64_t uf_root(int64_t *parent, int64_t id)
 {
     int64_t r = id, next;
@@ -132,35 +126,110 @@ static void uf_join(int64_t *parent, int64_t a, int64_t b)
         parent[a] = b;
 }
 
-static void print_key(FILE *f, const idmap *m, int64_t id)
+/* The lines are made in a buffer of their own and written a buffer at a
+ * time: a putc/fwrite per field (each taking the stream's lock) was most
+ * of writing the pairs.  The bytes are those csv_write_field and printf
+ * write. */
+typedef struct lbuf {
+    FILE *f;
+    size_t n;
+    char b[1 << 15];
+} lbuf;
+
+static void lb_flush(lbuf *l)
+{
+    if (l->n)
+        fwrite(l->b, 1, l->n, l->f);
+    l->n = 0;
+}
+
+static void lb_put(lbuf *l, const char *s, size_t n)
+{
+    if (l->n + n > sizeof l->b) {
+        lb_flush(l);
+        if (n > sizeof l->b) {
+            fwrite(s, 1, n, l->f);
+            return;
+        }
+    }
+    memcpy(l->b + l->n, s, n);
+    l->n += n;
+}
+
+static void lb_char(lbuf *l, char c)
+{
+    if (l->n == sizeof l->b)
+        lb_flush(l);
+    l->b[l->n++] = c;
+}
+
+/* s as csv_write_field(f, ',', s, len) writes it: quoted (its quotes
+ * doubled) when it holds a comma, a quote or a line end. */
+static void lb_field(lbuf *l, const char *s, size_t len)
+{
+    size_t i, from;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == ',' || c == '"' || c == '\n' || c == '\r')
+            break;
+    }
+    if (i == len) {
+        lb_put(l, s, len);
+        return;
+    }
+    lb_char(l, '"');
+    for (from = 0, i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            lb_put(l, s + from, i + 1 - from);
+            lb_char(l, '"');
+            from = i + 1;
+        }
+    }
+    lb_put(l, s + from, len - from);
+    lb_char(l, '"');
+}
+
+/* The key of id and its length (into buf when it has none: "#ID"). */
+static const char *key_of(const idmap *m, int64_t id, char *buf, size_t cap, size_t *len)
 {
     const char *k = idmap_get(m, id);
-    char buf[32];
-
     if (!k) {
-        snprintf(buf, sizeof buf, "#%" PRId64, id);
+        snprintf(buf, cap, "#%" PRId64, id);
         k = buf;
     }
-    csv_write_str(f, ',', k);
+    *len = strlen(k);
+    return k;
+}
+
+static void print_key(lbuf *l, const idmap *m, int64_t id)
+{
+    char buf[32];
+    size_t n;
+    const char *k = key_of(m, id, buf, sizeof buf, &n);
+    lb_field(l, k, n);
 }
 
 /* ",%.3f,NAME," of score and decision as printf writes it, by hand where
  * that is sure to be the same (printf was a tenth of writing the pairs). */
-static void print_score(FILE *out, double score, patron_decision decision)
+static void print_score(lbuf *out, double score, patron_decision decision)
 {
-    char buf[64];
+    char buf[96];
     double y = score < 0 ? -score * 1000.0 : score * 1000.0, f;
     long long k;
     size_t n = 0;
+    const char *name = patron_decision_name(decision);
+    int w;
     if (!(y < 1e15)) { /* (also NaN) */
-        fprintf(out, ",%.3f,%s,", score, patron_decision_name(decision));
+        w = snprintf(buf, sizeof buf, ",%.3f,%s,", score, name);
+        lb_put(out, buf, w < 0 ? 0 : (size_t)w < sizeof buf ? (size_t)w : sizeof buf - 1);
         return;
     }
     k = (long long)y;
     f = y - (double)k;
     /* near a tie the product's rounding could decide it: printf does */
     if ((f > 0.5 - 1e-6 && f < 0.5 + 1e-6) || (k == 0 && f < 0.5)) {
-        fprintf(out, ",%.3f,%s,", score, patron_decision_name(decision));
+        w = snprintf(buf, sizeof buf, ",%.3f,%s,", score, name);
+        lb_put(out, buf, w < 0 ? 0 : (size_t)w < sizeof buf ? (size_t)w : sizeof buf - 1);
         return;
     }
     if (f > 0.5)
@@ -183,9 +252,9 @@ static void print_score(FILE *out, double score, patron_decision decision)
         buf[n++] = (char)('0' + fr % 10);
     }
     buf[n++] = ',';
-    fwrite(buf, 1, n, out);
-    fputs(patron_decision_name(decision), out);
-    putc(',', out);
+    lb_put(out, buf, n);
+    lb_put(out, name, strlen(name));
+    lb_char(out, ',');
 }
 
 /* The root of id, changing nothing (uf_root compresses the path): for
@@ -197,33 +266,51 @@ static int64_t uf_top(const int64_t *parent, int64_t id)
     return id;
 }
 
-static void print_pair(FILE *f, const idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
+static void print_name(lbuf *l, const idmap *m, int64_t id)
+{
+    const char *k = idmap_get(m, id);
+    if (k) {
+        k += strlen(k) + 1;
+        lb_field(l, k, strlen(k));
+    }
+}
+
+static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
 {
     const int64_t *parent = decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup;
 
-    print_key(f, m, a);
-    putc(',', f);
-    print_key(f, m, b);
-    print_score(f, score, decision);
-    print_key(f, m, uf_top(parent, a));
-    putc(',', f);
-    csv_write_str(f, ',', idmap_name(m, a));
-    putc(',', f);
-    csv_write_str(f, ',', idmap_name(m, b));
-    putc('\n', f);
+    print_key(l, m, a);
+    lb_char(l, ',');
+    print_key(l, m, b);
+    print_score(l, score, decision);
+    print_key(l, m, uf_top(parent, a));
+    lb_char(l, ',');
+    print_name(l, m, a);
+    lb_char(l, ',');
+    print_name(l, m, b);
+    lb_char(l, '\n');
 }
 
 /* The lines of the pairs [from, to) (DISTINCT ones left out) to f. */
 static void print_range(FILE *f, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
 {
+    lbuf *l = malloc(sizeof *l);
+    lbuf one;
+    if (!l) /* (a small buffer on the stack will do) */
+        l = &one;
+    l->f = f;
+    l->n = 0;
     for (size_t i = from; i < to; i++) {
         int64_t ia, ib;
         double score;
         patron_decision decision;
         if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
             decision != PATRON_DECISION_DISTINCT)
-            print_pair(f, m, ia, ib, score, decision);
+            print_pair(l, m, ia, ib, score, decision);
     }
+    lb_flush(l);
+    if (l != &one)
+        free(l);
 }
 
 /* The second half of the lines, written to memory on a thread of its own
