@@ -363,20 +363,31 @@ int csv_read(csv_reader *r, csv_record *rec)
                 size_t k;
                 /* eight bytes at a time while none is a separator or a
                  * line end (a zero byte of w ^ that byte, exactly: no
-                 * borrow without one), then byte by byte */
+                 * borrow without one); in the word that has one, the
+                 * lowest flagged byte is the first (a borrow only flags
+                 * bytes above a zero byte): read off the mask in a
+                 * little-endian word, byte by byte otherwise and at the
+                 * end of the buffer */
                 const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
                 const uint64_t ms = ones * (unsigned char)r->sep, mn = ones * '\n', mr = ones * '\r';
+                int found = 0;
                 while (e - q >= 8) {
-                    uint64_t w, xs, xn, xr;
+                    uint64_t w, xs, xn, xr, hit;
                     memcpy(&w, q, 8);
                     xs = w ^ ms;
                     xn = w ^ mn;
                     xr = w ^ mr;
-                    if ((((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
+                    hit = (((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs;
+                    if (hit) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        q += (unsigned)__builtin_ctzll(hit) / 8;
+                        found = 1;
+#endif
                         break;
+                    }
                     q += 8;
                 }
-                while (q < e && *q != r->sep && *q != '\n' && *q != '\r')
+                while (!found && q < e && *q != r->sep && *q != '\n' && *q != '\r')
                     q++;
                 k = (size_t)(q - b);
                 if (k) {
