@@ -180,6 +180,21 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
              * a mark after the last) */
             if (pending != BAD_CP)
                 put_cp(out, cap, &n, pending);
+            /* eight at a time while those and the byte after them are
+             * ASCII and fit: A-Z lowered in the word */
+            while (i + 8 < len && s[i + 8] < 0x80 && n + 8 < cap) {
+                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+                uint64_t w, up;
+                memcpy(&w, s + i, 8);
+                if (w & highs)
+                    break;
+                /* bytes below 0x80: adding never carries into the next */
+                up = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1)) & highs;
+                w |= up >> 2;
+                memcpy(out + n, &w, 8);
+                n += 8;
+                i += 8;
+            }
             for (; i + 1 < len && s[i + 1] < 0x80; i++) {
                 unsigned c = s[i];
                 if (n + 1 < cap)
@@ -241,6 +256,23 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
 
         if (s[i] < 0x80) { /* a run of ASCII, byte by byte as below */
             unsigned c = 0;
+            /* eight bytes at a time while they are ASCII without a
+             * control character and fit: A-Z lowered in the word */
+            while (i + 8 <= len && n + 8 < cap) {
+                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+                uint64_t w, x, up;
+                memcpy(&w, s + i, 8);
+                x = w ^ (ones * 0x7F);
+                if ((w & highs) | ((w - ones * 0x20) & ~w & highs) | ((x - ones) & ~x & highs))
+                    break; /* (a byte >= 0x80, < 0x20 or 0x7F: byte by byte) */
+                /* bytes below 0x80: adding never carries into the next */
+                up = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1)) & highs;
+                w |= up >> 2;
+                memcpy(out + n, &w, 8);
+                n += 8;
+                i += 8;
+                c = (unsigned char)out[n - 1];
+            }
             for (; i < len && s[i] < 0x80; i++) {
                 c = s[i];
                 c = c - 'A' < 26u ? c + 32 : c < 0x20 || c == 0x7F ? ' ' : c;
