@@ -49,6 +49,16 @@ static const struct word particles[] = {
  * the lists were measured again (strlen) for every token of every name.
  * Each list is sorted by (length, bytes): a binary search, not a walk of
  * the list for every token (test_title_and_particle_words takes each). */
+/* memcmp of at most WORD_MAX bytes, inline (a call of memcmp cost more
+ * than the compare) */
+static inline int word_cmp(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+    return 0;
+}
+
 static int in_list(const struct word *list, size_t n, const char *s, size_t len)
 {
     size_t lo = 0, hi = n;
@@ -57,7 +67,7 @@ static int in_list(const struct word *list, size_t n, const char *s, size_t len)
         return 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int d = list[mid].n != len ? (list[mid].n < len ? -1 : 1) : memcmp(list[mid].s, s, len);
+        int d = list[mid].n != len ? (list[mid].n < len ? -1 : 1) : word_cmp(list[mid].s, s, len);
         if (d == 0)
             return 1;
         if (d < 0)
@@ -283,9 +293,13 @@ static size_t name_find(const char *s)
 {
     size_t lo = 0, hi = COUNT(name_table);
 
+    /* the first bytes compared here: most steps of the search end there,
+     * without a call of strcmp */
+    unsigned char c0 = (unsigned char)s[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (strcmp(name_table[mid].name, s) < 0)
+        unsigned char m0 = (unsigned char)name_table[mid].name[0];
+        if (m0 < c0 || (m0 == c0 && strcmp(name_table[mid].name, s) < 0))
             lo = mid + 1;
         else
             hi = mid;
