@@ -242,6 +242,15 @@ void patron__match_norm_country(char out[3], const char *in, const char *default
 
     if (!default_country || strlen(default_country) != 2)
         default_country = "DE";
+    /* the common case, two ASCII letters ("DE", "at"): what folding and
+     * the ISO-code case below make of them, without folding */
+    if (in && in[0] && in[1] && !in[2] && ((in[0] | 32) >= 'a' && (in[0] | 32) <= 'z') &&
+        ((in[1] | 32) >= 'a' && (in[1] | 32) <= 'z') && !((in[0] | 32) == 'u' && (in[1] | 32) == 'k')) {
+        out[0] = (char)(in[0] & ~32);
+        out[1] = (char)(in[1] & ~32);
+        out[2] = '\0';
+        return;
+    }
     fold_str(buf, in);
     for (p = buf; *p; p++)
         if (is_alpha((unsigned char)*p))
