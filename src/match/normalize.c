@@ -448,8 +448,10 @@ size_t patron__match_norm_company(char *out, const char *in)
         memcpy(all + fallback, w, k);
         fallback += k;
         for (i = 0; i < COUNT(legal_forms); i++)
-            if (strcmp(w, legal_forms[i]) == 0)
+            if (legal_forms[i][0] == w[0] && strcmp(w, legal_forms[i]) == 0) {
                 legal = 1;
+                break;
+            }
         if (k == 1 && is_alpha((unsigned char)w[0]))
             legal = 1; /* the "e" "k" of e. K., stray letters */
         if (!legal) {
@@ -766,7 +768,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     char first[PATRON__MATCH_BUF], last[PATRON__MATCH_BUF], company[PATRON__MATCH_BUF];
     char email[PATRON__MATCH_BUF], phone[PATRON__MATCH_BUF], tok[PATRON__MATCH_BUF];
     struct addr_tmp at, kept[ADDR_KEPT];
-    size_t total, i, na = 0;
+    size_t total, i, na = 0, lfirst, llast, lcompany, lemail, lphone;
     char *mem, *cur;
     patron__match_addr *addr;
     char ident[PATRON__MATCH_IDENT_MAX][PATRON__MATCH_BUF];
@@ -785,7 +787,12 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
-    total = strlen(first) + strlen(last) + strlen(company) + strlen(email) + strlen(phone) + 5;
+    lfirst = strlen(first);
+    llast = strlen(last);
+    lcompany = strlen(company);
+    lemail = strlen(email);
+    lphone = strlen(phone);
+    total = lfirst + llast + lcompany + lemail + lphone + 5;
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
     for (i = 0; i < n_ident; i++) {
         size_t k = 0;
@@ -812,11 +819,11 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     cur = mem + na * sizeof(patron__match_addr);
     out->mem = mem;
     out->addr = na ? addr : NULL;
-    out->first = put_str(&cur, first);
-    out->last = put_str(&cur, last);
-    out->company = put_str(&cur, company);
-    out->email = put_str(&cur, email);
-    out->phone = put_str(&cur, phone);
+    out->first = put_n(&cur, first, lfirst);
+    out->last = put_n(&cur, last, llast);
+    out->company = put_n(&cur, company, lcompany);
+    out->email = put_n(&cur, email, lemail);
+    out->phone = put_n(&cur, phone, lphone);
     out->n_ident = n_ident;
     for (i = 0; i < n_ident; i++)
         out->ident[i] = put_str(&cur, ident[i]);
@@ -846,11 +853,11 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     }
     out->n_addr = na;
     out->birth = patron__match_norm_birth(in->birth_date);
-    out->first_len = (uint16_t)strlen(first);
-    out->last_len = (uint16_t)strlen(last);
-    out->company_len = (uint16_t)strlen(company);
-    out->email_len = (uint16_t)strlen(email);
-    out->phone_len = (uint16_t)strlen(phone);
+    out->first_len = (uint16_t)lfirst;
+    out->last_len = (uint16_t)llast;
+    out->company_len = (uint16_t)lcompany;
+    out->email_len = (uint16_t)lemail;
+    out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
     out->first_known = (uint8_t)patron__match_name_known(first);
     first_token(tok, sizeof tok, first);
