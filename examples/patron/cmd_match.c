@@ -605,6 +605,7 @@ typedef struct dpart {
     size_t n;
     char *bytes;
     size_t len, cap;
+    size_t *flen;            /* PART * n_cols: the lengths of the rows' fields */
     int precheck;            /* check each row before the batch does (see cmd_dedupe) */
     int checked;             /* the reader checked the rows (in precheck mode or not) */
     int check_oom;           /*  ... and ran out of memory */
@@ -665,10 +666,18 @@ static void dedupe_read_part(dpart *p, csv_reader *r)
                 p->cap = cap;
             }
             d->off = p->len;
-            for (size_t i = 0; i < rec.n; i++) {
-                memcpy(p->bytes + p->len, rec.fields[i], rec.lens[i] + 1);
-                p->len += rec.lens[i] + 1;
+            /* the reader's fields lie one after the other: copied at once */
+            if (rec.n && rec.fields[rec.n - 1] + rec.lens[rec.n - 1] + 1 == rec.fields[0] + need) {
+                memcpy(p->bytes + p->len, rec.fields[0], need);
+                p->len += need;
+            } else {
+                for (size_t i = 0; i < rec.n; i++) {
+                    memcpy(p->bytes + p->len, rec.fields[i], rec.lens[i] + 1);
+                    p->len += rec.lens[i] + 1;
+                }
             }
+            for (size_t i = 0; i < rec.n; i++) /* (no NUL inside: the lengths hold) */
+                p->flen[p->n * p->n_cols + i] = rec.lens[i];
         }
         p->n++;
     }
@@ -770,6 +779,8 @@ static void dreader_end(dreader *d)
             arena_free(&p->ar[t]);
         free(p->rows);
         free(p->bytes);
+        free(p->flen);
+        p->flen = NULL;
         p->rows = NULL;
         p->bytes = NULL;
         p->n = 0;
@@ -860,9 +871,10 @@ static void dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals,
 static void drow_fields(const dpart *p, const drow *r, const char **v)
 {
     const char *at = p->bytes + r->off;
+    const size_t *len = p->flen + (size_t)(r - p->rows) * p->n_cols;
     for (size_t i = 0; i < p->n_cols; i++) {
         v[i] = at;
-        at += strlen(at) + 1;
+        at += len[i] + 1;
     }
 }
 
@@ -1255,7 +1267,8 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
         rd.parts[k].batch = batch;
-        if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows))) {
+        if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows)) ||
+            !(rd.parts[k].flen = malloc(PART * (l.n ? l.n : 1) * sizeof *rd.parts[k].flen))) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
         }
