@@ -161,6 +161,30 @@ static patron_status check_value(const char *name, const patron__field_info *fi,
                 break;
             }
         }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* the rest (1 to 7 bytes) as one word too: the last eight bytes
+         * of a longer value, else the rest copied into a word of zeros
+         * and only its own bytes looked at (a borrow of the zeros above
+         * them never reaches them; a flag below the first real hit is
+         * exact) */
+        if (!odd && i < n) {
+            uint64_t w = 0, x, lo, del, keep = highs;
+            if (n >= 8) {
+                memcpy(&w, p + n - 8, 8);
+            } else {
+                memcpy(&w, p + i, n - i);
+                keep = highs & ((UINT64_C(1) << (8 * (n - i))) - 1);
+            }
+            x = w ^ (ones * 0x7F);
+            lo = (w - ones * 0x20) & ~w & keep;
+            del = (x - ones) & ~x & keep;
+            acc |= w;
+            if (lo | del)
+                odd = 1;
+            else
+                i = n;
+        }
+#endif
         high = (acc & highs) ? 0x80 : 0;
         for (; !odd && i < n; i++) {
             unsigned char c = p[i];
