@@ -226,7 +226,14 @@ size_t patron__match_tf_value(char *out, int field, const patron__match_rec *r, 
     default:
         return 0;
     }
-    return join_parts(out, 1, v, n, NP, NP, NP);
+    /* (join_parts of one part) */
+    if (!n)
+        return 0;
+    if (n > PATRON__MATCH_KEY_MAX - 1)
+        n = PATRON__MATCH_KEY_MAX - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return n;
 }
 
 size_t patron__match_tf_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r)

@@ -293,13 +293,15 @@ static size_t name_find(const char *s)
 {
     size_t lo = 0, hi = COUNT(name_table);
 
-    /* the first bytes compared here: most steps of the search end there,
-     * without a call of strcmp */
-    unsigned char c0 = (unsigned char)s[0];
+    /* the first two bytes compared here, in the order strcmp gives them
+     * (a name's second byte is its NUL when it has one byte): most steps
+     * of the search end there, without a call of strcmp */
+    unsigned c01 = (unsigned)(unsigned char)s[0] << 8 | (s[0] ? (unsigned char)s[1] : 0u);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        unsigned char m0 = (unsigned char)name_table[mid].name[0];
-        if (m0 < c0 || (m0 == c0 && strcmp(name_table[mid].name, s) < 0))
+        const char *m = name_table[mid].name;
+        unsigned m01 = (unsigned)(unsigned char)m[0] << 8 | (m[0] ? (unsigned char)m[1] : 0u);
+        if (m01 < c01 || (m01 == c01 && strcmp(m, s) < 0))
             lo = mid + 1;
         else
             hi = mid;
