@@ -475,6 +475,7 @@ size_t patron__match_norm_email(char *out, const char *in)
     char *s, *e, *at;
     const char *dom;
     size_t n, i, k;
+    int gmail;
 
     out[0] = '\0';
     if (!in)
@@ -509,10 +510,11 @@ size_t patron__match_norm_email(char *out, const char *in)
     if (strcmp(dom, "googlemail.com") == 0)
         dom = "gmail.com";
     n = 0;
+    gmail = strcmp(dom, "gmail.com") == 0;
     for (i = 0; s[i] && s[i] != '+'; i++) {
         if (is_space((unsigned char)s[i]))
             continue;
-        if (s[i] == '.' && strcmp(dom, "gmail.com") == 0)
+        if (s[i] == '.' && gmail)
             continue;
         out[n++] = s[i];
     }

@@ -7,9 +7,12 @@
 
 #include <string.h>
 
-static int in_set(int c, const char *set)
+/* c (0, or a letter a-z) one of the letters of mask (bit k: 'a' + k);
+ * the sets were strchr() calls, most of the code's time */
+#define L(ch) (1u << ((ch) - 'a'))
+static inline int in_set(int c, unsigned mask)
 {
-    return c != 0 && strchr(set, c) != NULL;
+    return c >= 'a' && c <= 'z' && ((mask >> (c - 'a')) & 1u);
 }
 
 static size_t koelner_ascii(char *out, size_t cap, const char *in, size_t len)
@@ -49,7 +52,7 @@ static size_t koelner_ascii(char *out, size_t cap, const char *in, size_t len)
             code1 = next == 'h' ? 3 : 1;
             break;
         case 'd': case 't':
-            code1 = in_set(next, "csz") ? 8 : 2;
+            code1 = in_set(next, L('c') | L('s') | L('z')) ? 8 : 2;
             break;
         case 'f': case 'v': case 'w':
             code1 = 3;
@@ -59,12 +62,14 @@ static size_t koelner_ascii(char *out, size_t cap, const char *in, size_t len)
             break;
         case 'c':
             if (prev == 0)
-                code1 = in_set(next, "ahkloqrux") ? 4 : 8;
+                code1 = in_set(next, L('a') | L('h') | L('k') | L('l') | L('o') | L('q') | L('r') | L('u') |
+                                         L('x')) ? 4 : 8;
             else
-                code1 = (in_set(next, "ahkoqux") && !in_set(prev, "sz")) ? 4 : 8;
+                code1 = (in_set(next, L('a') | L('h') | L('k') | L('o') | L('q') | L('u') | L('x')) &&
+                         !in_set(prev, L('s') | L('z'))) ? 4 : 8;
             break;
         case 'x':
-            if (in_set(prev, "ckq")) {
+            if (in_set(prev, L('c') | L('k') | L('q'))) {
                 code1 = 8;
             } else {
                 code1 = 4;
