@@ -684,46 +684,65 @@ static void bad_byte(csv_sniffer *s, unsigned char b)
     }
 }
 
-/* The bytes of m that are 0x80 (the others 0), counted: one multiply
- * (__builtin_popcountll is a library call without -mpopcnt) */
-static unsigned high_bytes(uint64_t m)
+/* The line ends in [a, b). */
+static unsigned long count_nl(const unsigned char *a, const unsigned char *b)
 {
-    return (unsigned)(((m >> 7) * UINT64_C(0x0101010101010101)) >> 56);
+    unsigned long n = 0;
+    while (a < b && (a = memchr(a, '\n', (size_t)(b - a))) != NULL) {
+        n++;
+        a++;
+    }
+    return n;
+}
+
+/* s->line at p + i: the line ends from *lp on counted (lines are counted
+ * only where one is wanted, and at the end of the chunk: counting them in
+ * every word was most of the scan of a file) */
+static unsigned long line_at(csv_sniffer *s, const unsigned char **lp, const unsigned char *at)
+{
+    s->line += count_nl(*lp, at);
+    *lp = at;
+    return s->line;
 }
 
 static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
 {
     size_t i;
+    const unsigned char *lp = p; /* s->line is the line at lp */
 
     for (i = 0; i < len; i++) {
         unsigned char b = p[i];
 
-        /* eight bytes of ASCII without a NUL at once (most of a file): only
-         * their line ends counted; a word with a byte >= 0x80 or a NUL
-         * skips the ASCII bytes before the first such byte (an umlaut in a
-         * name no longer sends the eight bytes around it one at a time) */
+        /* eight bytes of ASCII without a NUL at once (most of a file); a
+         * word with a byte >= 0x80 or a NUL skips the ASCII bytes before
+         * the first such byte (an umlaut in a name no longer sends the
+         * eight bytes around it one at a time) */
+        while (!s->need && len - i >= 16) {
+            uint64_t w, v, zw, zv;
+            memcpy(&w, p + i, 8);
+            memcpy(&v, p + i + 8, 8);
+            zw = (w - UINT64_C(0x0101010101010101)) & ~w;
+            zv = (v - UINT64_C(0x0101010101010101)) & ~v;
+            if (!((w | v | zw | zv) & UINT64_C(0x8080808080808080))) {
+                i += 16;
+                continue;
+            }
+            break;
+        }
         while (!s->need && len - i >= 8) {
-            uint64_t w, nl, odd;
+            uint64_t w, odd;
             memcpy(&w, p + i, 8);
             /* the lowest set bit is exact: the first byte >= 0x80 or NUL
              * (a borrow only reaches bytes above a NUL) */
             odd = (w & UINT64_C(0x8080808080808080)) |
                   ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080));
-            nl = w ^ UINT64_C(0x0A0A0A0A0A0A0A0A); /* a 0 byte where w has '\n' (exact) */
-            nl = ~(((nl & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7F7F7F7F7F7F7F7F)) | nl) &
-                 UINT64_C(0x8080808080808080);
             if (odd) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 /* (byte k of the word is bits 8k..8k+7) */
-                unsigned k = (unsigned)__builtin_ctzll(odd) / 8;
-                if (k) {
-                    s->line += high_bytes(nl & ((UINT64_C(1) << (8 * k)) - 1));
-                    i += k;
-                }
+                i += (unsigned)__builtin_ctzll(odd) / 8;
 #endif
                 break; /* that byte: one at a time */
             }
-            s->line += high_bytes(nl);
             i += 8;
         }
         if (i == len)
@@ -734,12 +753,12 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
             (s->undefined_line || !(p[i + 1] == 0x81 || p[i + 1] == 0x8D || p[i + 1] == 0x8F ||
                                      p[i + 1] == 0x90 || p[i + 1] == 0x9D))) {
             if (!s->multibyte++)
-                s->multibyte_line = s->line;
+                s->multibyte_line = line_at(s, &lp, p + i);
             i++;
             continue;
         }
         if ((b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D) && !s->undefined_line) {
-            s->undefined_line = s->line;
+            s->undefined_line = line_at(s, &lp, p + i);
             s->undefined_byte = b;
         }
         if (s->need) {
@@ -747,18 +766,17 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
                 s->lo = 0x80;
                 s->hi = 0xBF;
                 if (--s->need == 0 && !s->multibyte++)
-                    s->multibyte_line = s->line;
+                    s->multibyte_line = line_at(s, &lp, p + i);
                 continue;
             }
             /* a sequence cut short: its lead was no UTF-8; b starts anew */
             s->need = 0;
+            line_at(s, &lp, p + i);
             bad_byte(s, b);
         }
         if (b < 0x80) {
-            if (b == '\n')
-                s->line++;
-            else if (b == 0 && !s->nul_line)
-                s->nul_line = s->line;
+            if (b == 0 && !s->nul_line)
+                s->nul_line = line_at(s, &lp, p + i);
             continue;
         }
         s->lo = 0x80;
@@ -778,9 +796,11 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
             else if (b == 0xF4)
                 s->hi = 0x8F; /* up to U+10FFFF */
         } else {
+            line_at(s, &lp, p + i);
             bad_byte(s, b);
         }
     }
+    line_at(s, &lp, p + len);
 }
 
 static void bad_unit(csv_sniffer *s)
