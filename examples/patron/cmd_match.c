@@ -516,6 +516,9 @@ static int dedupe_db(cli *ctx, const match_args *args)
  * Until then each value is checked once, by the batch.  The outcome is
  * that of adding the rows one by one, whatever the number of threads. */
 #define PART 8192
+/* The first part is smaller: the cores wait for it (read and checked on
+ * the reader alone) */
+#define FIRST_PART 2048
 
 typedef struct drow {
     unsigned long line;
@@ -618,7 +621,7 @@ typedef struct dpart {
 /* Read the next rows of the file into p (at most PART): their fields
  * copied, the malformed ones told.  p->last when the file ends (or
  * reading failed: read_errno, oom). */
-static void dedupe_read_part(dpart *p, csv_reader *r)
+static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
 {
     csv_record rec;
     char err[512];
@@ -626,7 +629,7 @@ static void dedupe_read_part(dpart *p, csv_reader *r)
     p->n = 0;
     p->len = 0;
     p->last = 0;
-    while (p->n < PART) {
+    while (p->n < most) {
         drow *d = &p->rows[p->n];
         int k = csv_read(r, &rec);
         if (k < 0) {
@@ -693,6 +696,7 @@ typedef struct dreader {
     int full[2];  /* the part is read and not yet taken back */
     int stop;     /* the reader is to end (the rows are no longer wanted) */
     int precheck; /* the parts are checked in precheck mode from now on */
+    int first_part; /* (the reader) the first part is read */
     int threaded; /* the thread runs */
     pthread_t th;
     pthread_mutex_t mu;
@@ -715,7 +719,8 @@ static void *dedupe_reader(void *arg)
             return NULL;
         }
         pthread_mutex_unlock(&d->mu);
-        dedupe_read_part(p, d->r);
+        dedupe_read_part(p, d->r, d->first_part ? PART : FIRST_PART);
+        d->first_part = 1;
         last = p->last;
         pthread_mutex_lock(&d->mu);
         p->precheck = d->precheck;
@@ -739,7 +744,7 @@ static dpart *dreader_next(dreader *d, int at)
 {
     if (!d->threaded) {
         d->parts[at].checked = 0;
-        dedupe_read_part(&d->parts[at], d->r);
+        dedupe_read_part(&d->parts[at], d->r, PART);
         return &d->parts[at];
     }
     pthread_mutex_lock(&d->mu);
