@@ -357,7 +357,7 @@ patron_filter cli_filter(int which)
 
 int cli_one_customer(cli *ctx, int argc, char **argv, void *args, patron_customer **c)
 {
-    const char **ops;
+    const char **ops = NULL; /* (set when cli_parse returns -1) */
     int rc;
 
     *c = NULL;
