@@ -288,20 +288,36 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
 
 /* ---- given-name variants ---------------------------------------------- */
 
+/* The first four bytes of s, the first one highest, those from its NUL
+ * on 0 (never read past the NUL). */
+static inline uint32_t prefix4(const char *s)
+{
+    uint32_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)s[i];
+        k = k << 8 | c;
+        if (!c) {
+            k <<= 8 * (3 - i);
+            break;
+        }
+    }
+    return k;
+}
+
 /* First entry of `name` in name_table, or the table size. */
 static size_t name_find(const char *s)
 {
     size_t lo = 0, hi = COUNT(name_table);
 
-    /* the first two bytes compared here, in the order strcmp gives them
-     * (a name's second byte is its NUL when it has one byte): most steps
-     * of the search end there, without a call of strcmp */
-    unsigned c01 = (unsigned)(unsigned char)s[0] << 8 | (s[0] ? (unsigned char)s[1] : 0u);
+    /* the first four bytes compared here as one number, in the order
+     * strcmp gives them (the bytes after a name's NUL taken as 0): most
+     * steps of the search end there, without a call of strcmp */
+    uint32_t key = prefix4(s);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const char *m = name_table[mid].name;
-        unsigned m01 = (unsigned)(unsigned char)m[0] << 8 | (m[0] ? (unsigned char)m[1] : 0u);
-        if (m01 < c01 || (m01 == c01 && strcmp(m, s) < 0))
+        uint32_t mk = prefix4(m);
+        if (mk < key || (mk == key && strcmp(m, s) < 0))
             lo = mid + 1;
         else
             hi = mid;
