@@ -155,7 +155,7 @@ static inline int add_byte(csv_reader *r, int c)
     return 0;
 }
 
-static int end_field(csv_reader *r, size_t start)
+static inline int end_field(csv_reader *r, size_t start)
 {
     if (r->nf == r->fcap) {
         size_t cap = r->fcap;
@@ -396,6 +396,13 @@ int csv_read(csv_reader *r, csv_record *rec)
                     memcpy(r->data + r->dlen, b, k);
                     r->dlen += k;
                     r->pos += k;
+                }
+                /* the separator that ends it, here (not read again above) */
+                if (q < e && *q == r->sep) {
+                    r->pos++;
+                    if (end_field(r, start) < 0)
+                        return -1;
+                    state = ST_START;
                 }
             }
             continue;
