@@ -822,15 +822,16 @@ static void dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals,
 {
     const char *key = "";
     char name[400];
-    size_t lk;
+    size_t lk = 0;
     if (p->l->external >= 0) {
         const char *at = p->bytes + r->off;
+        const size_t *len = p->flen + (size_t)(r - p->rows) * p->n_cols;
         for (int col = 0; col < p->l->external; col++)
-            at += strlen(at) + 1;
+            at += len[col] + 1;
         key = at;
+        lk = len[p->l->external];
     }
     vals_name(vals, n_vals, name, sizeof name);
-    lk = strlen(key);
     if (lk > sizeof r->text - sizeof name - 1)
         return; /* (cannot be: a key is a field of at most 255 bytes) */
     memcpy(r->text, key, lk + 1);
