@@ -509,7 +509,8 @@ static int dedupe_db(cli *ctx, const match_args *args)
  * on all cores between them.  patron_batch_add_rows_until() checks and
  * normalises the rows where they lie, on all cores, and numbers them in
  * row order, stopping after the first row it refuses for a value; and the
- * rows' ids, keys, names and refusals are then taken in row order.  That row may take part without one value
+ * rows' ids, keys, names and refusals are then taken in row order.  That
+ * row may take part without one value
  * (import's one-value-less retry): it and every row after it are checked
  * by the workers first (patron_batch_check_row: "precheck"), so that the
  * retry happens before the batch sees the row and it keeps its place.
@@ -618,8 +619,8 @@ typedef struct dpart {
     int oom;                 /* (last) out of memory while reading */
 } dpart;
 
-/* Read the next rows of the file into p (at most PART): their fields
- * copied, the malformed ones told.  p->last when the file ends (or
+/* Read the next rows of the file into p (at most `most`, <= PART): their
+ * fields copied and their lengths kept, the malformed ones told.  p->last when the file ends (or
  * reading failed: read_errno, oom). */
 static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
 {
