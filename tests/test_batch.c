@@ -6,6 +6,7 @@
  * path as the first argument) and on rows with bad values.
  *
  *   test_batch GENERATED.csv */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1164,6 +1165,86 @@ static void test_rows_until(void **state)
     patron_db_close(db);
 }
 
+/* patron_batch_check_row on one thread while another adds rows to the
+ * same batch (as `patron dedupe FILE` checks the next part on its reader
+ * thread): the checks keep their verdicts, the rows are added as alone
+ * (the thread test under ThreadSanitizer sees any shared write). */
+typedef struct checker {
+    const patron_batch *b;
+    int rounds, wrong;
+} checker;
+
+static void *check_thread(void *arg)
+{
+    checker *k = arg;
+    patron_batch_value good[3], bad[2];
+    good[0] = val(PATRON_F_EXTERNAL_ID, NULL, "k1");
+    good[1] = val(PATRON_F_EMAIL, NULL, "ok@x.de");
+    good[2] = val(PATRON_BATCH_ADDRESS + PATRON_A_COUNTRY, NULL, "AT");
+    bad[0] = val(PATRON_F_EXTERNAL_ID, NULL, "k2");
+    bad[1] = val(PATRON_F_EMAIL, NULL, "no address");
+    for (int i = 0; i < k->rounds; i++) {
+        patron_batch_row g = PATRON_BATCH_ROW_INIT, w = PATRON_BATCH_ROW_INIT;
+        g.values = good;
+        g.n_values = 3;
+        w.values = bad;
+        w.n_values = 2;
+        if (patron_batch_check_row(k->b, &g) != PATRON_OK || g.id != 0)
+            k->wrong++;
+        if (patron_batch_check_row(k->b, &w) != PATRON_E_INVALID || w.refused != 2)
+            k->wrong++;
+    }
+    return NULL;
+}
+
+static void test_check_while_adding(void **state)
+{
+    enum { BIG = 12000 };
+    patron_batch_value(*bv)[3] = calloc(BIG, sizeof *bv);
+    patron_batch_row *br = calloc(BIG, sizeof *br);
+    char(*idb)[16] = calloc(BIG, sizeof *idb);
+    patron_db *db;
+    patron_batch *b;
+    checker k = { NULL, 3000, 0 };
+    pthread_t th;
+    (void)state;
+    assert_non_null(bv);
+    assert_non_null(br);
+    assert_non_null(idb);
+    assert_int_equal(patron_db_open_memory(&db, NULL), PATRON_OK);
+    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
+    for (int i = 0; i < BIG; i++) {
+        patron_batch_row init = PATRON_BATCH_ROW_INIT;
+        snprintf(idb[i], sizeof idb[i], "r%d", i);
+        bv[i][0] = val(PATRON_F_EXTERNAL_ID, NULL, idb[i]);
+        bv[i][1] = val(PATRON_F_LAST_NAME, NULL, i % 2 ? "Huber" : "Maier");
+        bv[i][2] = val(PATRON_F_EMAIL, NULL, i % 1000 == 7 ? "bad" : "ok@x.de");
+        br[i] = init;
+        br[i].values = bv[i];
+        br[i].n_values = 3;
+    }
+    k.b = b;
+    assert_int_equal(pthread_create(&th, NULL, check_thread, &k), 0);
+    assert_int_equal(patron_batch_add_rows(b, br, BIG / 2), PATRON_OK);
+    assert_int_equal(patron_batch_add_rows(b, br + BIG / 2, BIG - BIG / 2), PATRON_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(k.wrong, 0);
+    for (int i = 0; i < BIG; i++) {
+        if (i % 1000 == 7) {
+            assert_int_equal(br[i].status, PATRON_E_INVALID);
+            assert_int_equal(br[i].refused, 3);
+        } else {
+            assert_int_equal(br[i].status, PATRON_OK);
+        }
+    }
+    assert_int_equal(patron_batch_count(b), BIG - BIG / 1000);
+    patron_batch_free(b);
+    patron_db_close(db);
+    free(bv);
+    free(br);
+    free(idb);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1173,6 +1254,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_many_args),        cmocka_unit_test(test_validated_then_changed),
         cmocka_unit_test(test_rows_file),        cmocka_unit_test(test_rows_refused),
         cmocka_unit_test(test_birth_as_given),   cmocka_unit_test(test_rows_until),
+        cmocka_unit_test(test_check_while_adding),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_batch GENERATED.csv\n");

@@ -209,7 +209,8 @@ PATRON_API patron_status patron_batch_add_rows_until(patron_batch *b, size_t *n_
  * number, external reference or login name is taken — and write the
  * result to `row` (`status`, `refused`, `errmsg`; `id` 0, `number` "").
  * Nothing is added and `b` is not changed: several threads may check
- * rows with one batch at once.  Returns the row's status, PATRON_E_INVALID
+ * rows with one batch at once, also while one other thread adds rows to
+ * it (patron_batch_add_rows(), patron_batch_add_rows_until()).  Returns the row's status, PATRON_E_INVALID
  * for a NULL `b` or `row`, PATRON_E_ABI for a version the library does
  * not know (the row not written).
  */
