@@ -1035,8 +1035,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * +4175...79...), a landline at two different addresses (one line that
  * a person kept; at one address it is the household's) or a mailbox that
  * is no role mailbox and not one built
- * from nothing but the name at a public provider, each counted at two
- * holders at most - beside the same given and last name (exact, a typo
+ * from nothing but the name at a public provider (unless the full name's
+ * parts make a namesake unlikely: given name holders x last name holders
+ * / customers <= 0.5, both names exact - one address string is one
+ * mailbox, and a namesake who built the very same one is rarer still),
+ * each counted at two holders at most - beside the same given and last name (exact, a typo
  * of them, or a double name that keeps the other: Weber /
  * Bachmann-Weber), where no birth date or identifier differs, weighs at
  * least +13, and where the addresses differ the other
@@ -1127,7 +1130,8 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * address and phone with a second mailbox.  A mailbox at a public provider
  * built from nothing but the name (thomas.mueller@web.de) says little more
  * than the name, which namesakes share: after a move, such a pair of a
- * common name may get REVIEW, not MERGE (the name's frequency decides).
+ * common name (more than half a namesake expected by its parts) may get
+ * REVIEW, not MERGE (the name's frequency decides).
  */
 typedef struct patron_match_detail {
     unsigned version;   /**< set by the caller: PATRON_MATCH_DETAIL_VERSION */

@@ -332,6 +332,13 @@ typedef struct patron__match_config {
      * this many) is a reason to look even where nothing else agrees: a
      * person who moved and changed mailbox and phone.  0 turns it off. */
     double rare_name_expect;
+    /* A mailbox at a public provider built from nothing but the name, held
+     * by the pair alone beside the same given and last name, is a personal
+     * contact value (personal_contact) where given name holders x last name
+     * holders / customers - namesakes by chance - is at most this: one
+     * address string is one mailbox, and a namesake who built the very
+     * same one is rarer still.  0 turns it off. */
+    double name_mailbox_expect;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {

@@ -276,6 +276,9 @@ void patron__match_config_default(patron__match_config *cfg)
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
     cfg->rare_name_expect = 0.1;
+    /* a mailbox built from the name is the person's own where fewer than
+     * half a namesake is expected by chance (name_mailbox_unshared) */
+    cfg->name_mailbox_expect = 0.5;
     patron__match_config_update(cfg);
 }
 
@@ -1629,6 +1632,34 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
            !role_mailbox(a->email);
 }
 
+/* Is a mailbox built from nothing but the name at a public provider
+ * (thomas.mueller@web.de), beside the same given and last name, the
+ * person's own after all?  Namesakes are said to build it - but one
+ * address string is one mailbox at a provider, so two strangers hold it
+ * only where one namesake exists at all and happened to build the very
+ * same string (style and provider, 1 in 5 at the very most) or one typed
+ * the other's.  How many namesakes the store holds by chance is given
+ * name holders x last name holders / customers (rare_name_surprise); at
+ * most name_mailbox_expect (0.5) of them, times that 1 in 5, is the odds
+ * rare_name_expect (0.1) takes for a name alone: the mailbox is the
+ * person's, and a move that keeps it is one person's.  A name of common
+ * parts (Thomas Müller, Anna Schmidt: a namesake or more expected) keeps
+ * the rule that such a mailbox is the name's again.  Both names exact and
+ * counted by the store; 0 turns it off. */
+static int name_mailbox_unshared(const patron__match_result *r, const patron__match_config *cfg,
+                                 const patron__match_tf *tf)
+{
+    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double cf, cl;
+
+    if (cfg->name_mailbox_expect <= 0 || !tf || tf->n <= 0 || ef->level != PATRON__ML_EXACT ||
+        el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
+        return 0;
+    cf = ef->count < 2 ? 2 : ef->count;
+    cl = el->count < 2 ? 2 : el->count;
+    return cf * cl / tf->n <= cfg->name_mailbox_expect;
+}
+
 /* A personal contact value that only these two records hold: a mobile
  * number, or a mailbox that is no role mailbox and not one built from
  * nothing but the name at a public provider (namesakes build those), each
@@ -1643,7 +1674,7 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
  * issue: "a move with the same name and a personal email is MERGE"), at
  * most cfg->second_contact_floor against.  1 when it applied. */
 static int personal_contact(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
-                            const patron__match_config *cfg, int lf, int ll)
+                            const patron__match_config *cfg, const patron__match_tf *tf, int lf, int ll)
 {
     int f, hit = 0;
 
@@ -1667,7 +1698,7 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         if (f == PATRON__MF_PHONE && !mobile(a->phone, a->phone_len) && !(r->addr_a >= 0 && r->address_weight < 0))
             continue;
         if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
-            name_built_mailbox(b->email, b->first, b->last))
+            name_built_mailbox(b->email, b->first, b->last) && !name_mailbox_unshared(r, cfg, tf))
             continue;
         if (e->weight < cfg->personal_contact)
             e->weight = cfg->personal_contact;
@@ -1846,7 +1877,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     else
         set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
     if (lf != PATRON__ML_SWAPPED)
-        personal_contact(r, a, b, cfg, lf, ll);
+        personal_contact(r, a, b, cfg, tf, lf, ll);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)

@@ -826,6 +826,9 @@ static void test_rare_name_mailbox(void **state)
     (void)state;
     patron__match_config_default(&cfg);
     cfg.tf_power_name = 6.0;
+    /* this rule alone (test_name_mailbox_unshared: at 0.1 namesakes
+     * expected such a mailbox is a personal contact value as well) */
+    cfg.name_mailbox_expect = 0;
     assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
     /* common parts: a namesake is expected */
     fr.names.first = 100;
@@ -840,6 +843,48 @@ static void test_rare_name_mailbox(void **state)
     /* a third holder of the mailbox */
     fr.contact = 3;
     assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+}
+
+/* A mailbox of nothing but the name at a public provider, kept through a
+ * move, under a full name of uncommon parts (40 x 50 / 8 000 = 0.25
+ * namesakes expected by chance: not rare enough for the name alone,
+ * rare_name_expect 0.1): one address string is one mailbox, and a
+ * namesake who built this very one is rarer still - the person's own,
+ * MERGE (issue 11: "a move with the same name and a personal email is
+ * MERGE").  Parts a namesake is expected of (100 x 160 / 8 000 = 2), a
+ * third holder of the mailbox keep it from MERGE; a third
+ * holder of the full name does not (one person's third record, as often
+ * as not). */
+static void test_name_mailbox_unshared(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Wiebke", "Tjarks", "Lindenweg 3", "79098", "Freiburg", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct person b = { "Wiebke", "Tjarks", "Am Hafen 21", "28195", "Bremen", "wiebke.tjarks@web.de",
+                        "0160 9988776", NULL, NULL };
+    struct contact_freq fr = { { 8000, 40, 50, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.name_mailbox_expect = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    /* a third holder of the full name: still the one mailbox */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.names.full = 2;
+    /* common parts: a namesake expected */
+    fr.names.first = 100;
+    fr.names.last = 160;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.first = 40;
+    fr.names.last = 50;
+    /* a third holder of the mailbox */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.contact = 2;
 }
 
 /* One name and nothing else in common - a Packstation and no mailbox
@@ -1390,6 +1435,7 @@ int main(void)
         cmocka_unit_test(test_colleague_registered_twice),
         cmocka_unit_test(test_personal_contact),
         cmocka_unit_test(test_rare_name_mailbox),
+        cmocka_unit_test(test_name_mailbox_unshared),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
