@@ -1041,7 +1041,9 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * mailbox, and a namesake who built the very same one is rarer still),
  * each counted at two holders at most - beside the same given and last name (exact, a typo
  * of them, or a double name that keeps the other: Weber /
- * Bachmann-Weber), where no birth date or identifier differs, weighs at
+ * Bachmann-Weber; or the same given name under another last name, a
+ * marriage, where a mailbox must name one of the two last names:
+ * muellerh2@ for Helga Müller / Helga Böhm), where no birth date or identifier differs, weighs at
  * least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile

@@ -1632,6 +1632,36 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
            !role_mailbox(a->email);
 }
 
+/* Does the local part of a mailbox hold one of the parts (3 letters or
+ * more) of last name `last` (normalised: parts apart by blanks)? */
+static int mailbox_names_last(const char *email, const char *last)
+{
+    char loc[PATRON__MATCH_BUF], part[PATRON__MATCH_BUF];
+    const char *p = last;
+
+    if (letters_of(loc, sizeof loc, email, '@') < 0) {
+        /* digits in it: the letters alone */
+        size_t n = 0;
+        for (const char *e = email; *e && *e != '@' && n + 1 < sizeof loc; e++)
+            if (*e >= 'a' && *e <= 'z')
+                loc[n++] = *e;
+        loc[n] = '\0';
+    }
+    while (*p) {
+        size_t n = strcspn(p, " -");
+        if (n >= 3 && n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (strstr(loc, part))
+                return 1;
+        }
+        p += n;
+        while (*p == ' ' || *p == '-')
+            p++;
+    }
+    return 0;
+}
+
 /* Is a mailbox built from nothing but the name at a public provider
  * (thomas.mueller@web.de), beside the same given and last name, the
  * person's own after all?  Namesakes are said to build it - but one
@@ -1665,7 +1695,10 @@ static int name_mailbox_unshared(const patron__match_result *r, const patron__ma
  * nothing but the name at a public provider (namesakes build those), each
  * counted by the store at two holders at most.  Beside the same given and
  * last name (exact, a typo of them, or a double name of a marriage that
- * keeps the other: Weber / Bachmann-Weber) it is as good as an identifier:
+ * keeps the other: Weber / Bachmann-Weber; or the same given name under
+ * another last name, a marriage, where a mailbox must name one of the two
+ * last names: mweber.66@ for Maria Weber / Maria Bachmann) it is as good
+ * as an identifier:
  * two people do not share one mobile number or mailbox - a household or an
  * office shares a landline, an info@ or a family mailbox, whose holders
  * have other given names or which many hold.  Its weight is then at least
@@ -1686,7 +1719,8 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         r->field[PATRON__MF_IDENTIFIER].level == PATRON__ML_DIFFERENT)
         return 0;
     if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
-        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL ||
+          (ll == PATRON__ML_DIFFERENT && lf == PATRON__ML_EXACT)))
         return 0;
     for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
         patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];
@@ -1699,6 +1733,11 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
             continue;
         if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
             name_built_mailbox(b->email, b->first, b->last) && !name_mailbox_unshared(r, cfg, tf))
+            continue;
+        /* another last name (a marriage): a mailbox that names neither
+         * (gabriele2005@) ties the two to no name of theirs */
+        if (f == PATRON__MF_EMAIL && ll == PATRON__ML_DIFFERENT && !mailbox_names_last(a->email, a->last) &&
+            !mailbox_names_last(a->email, b->last))
             continue;
         if (e->weight < cfg->personal_contact)
             e->weight = cfg->personal_contact;

@@ -791,10 +791,12 @@ static void test_personal_contact(void **state)
         assert_int_equal(decide_contact(&m, &w, &r, &fr, &cfg), PATRON__MATCH_MERGE);
         assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_PARTIAL);
         assert_int_not_equal(decide_contact(&m, &w, &r, &fr, &off), PATRON__MATCH_MERGE);
-        /* another last name altogether: not this rule's (name_change) */
+        /* another last name altogether: a marriage as well, the mailbox
+         * names the maiden name (test_married_moved_contact); the
+         * evidence decides */
         w.last = "Bachmann";
         decide_contact(&m, &w, &r, &fr, &cfg);
-        assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+        assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
     }
     /* the mailbox of nothing but the name at a public provider */
     a.email = b.email = "klaus.mueller@web.de";
@@ -843,6 +845,52 @@ static void test_rare_name_mailbox(void **state)
     /* a third holder of the mailbox */
     fr.contact = 3;
     assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+}
+
+/* A marriage and a move at once (issue 11's life events): the same given
+ * name under another last name at another address, and a personal contact
+ * value only the pair holds - the mobile number kept, or the mailbox kept
+ * that names the maiden or the married name (muellerh2@ for Helga Müller /
+ * Helga Böhm).  Two people do not share one: it weighs +13, and where
+ * the given name is rare enough to outweigh the other last name and the
+ * move (8 of 8 000 hold Helga here) it is a MERGE (rule name_change lets
+ * it: the value is the person's own evidence); the mobile kept weighs
+ * +13 as well, the new mailbox beside it -1.  A mailbox that names
+ * neither last name (helga1961@: any Helga's), a given name only alike, or
+ * a value three customers hold keeps it from MERGE. */
+static void test_married_moved_contact(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person a = { "Helga", "M\xc3\xbcller", "Wiesenweg 20", "10115", "Berlin", "muellerh2@gmx.net", NULL, NULL,
+                        NULL };
+    struct person b = { "Helga", "B\xc3\xb6hm", "Talstra\xc3\x9f" "e 57", "83022", "Rosenheim", "muellerh2@gmx.net", NULL,
+                        NULL, NULL };
+    struct contact_freq fr = { { 8000, 8, 160, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
+    /* held by three */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.contact = 2;
+    /* a mailbox that names no last name of the two */
+    a.email = b.email = "helga1961@gmx.net";
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    /* the mobile kept, a mailbox of the new name */
+    a.email = "muellerh2@gmx.net";
+    b.email = "helga.boehm@web.de";
+    a.phone = "0171 2233445";
+    b.phone = "+49 171 2233445";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.personal_contact);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.second_contact_floor);
+    /* a given name only alike: two people */
+    b.first = "Helge";
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
 }
 
 /* A mailbox of nothing but the name at a public provider, kept through a
@@ -1436,6 +1484,7 @@ int main(void)
         cmocka_unit_test(test_personal_contact),
         cmocka_unit_test(test_rare_name_mailbox),
         cmocka_unit_test(test_name_mailbox_unshared),
+        cmocka_unit_test(test_married_moved_contact),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
