@@ -1043,7 +1043,8 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * of them, or a double name that keeps the other: Weber /
  * Bachmann-Weber; or the same given name under another last name, a
  * marriage, where a mailbox must name one of the two last names:
- * muellerh2@ for Helga Müller / Helga Böhm), where no birth date or identifier differs, weighs at
+ * muellerh2@ for Helga Müller / Helga Böhm - and there the two addresses
+ * count at least -1, not -6: a marriage and a move are one event), where no birth date or identifier differs, weighs at
  * least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile

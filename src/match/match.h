@@ -326,6 +326,10 @@ typedef struct patron__match_config {
      * second mailbox, a new number: one person's).  0 turns it off. */
     double personal_contact;
     double second_contact_floor;
+    /* ... and where that value ties one given name under two last names (a
+     * marriage), the two addresses' disagreement says at most this much
+     * (< 0; 0 turns it off): a marriage and a move are one event */
+    double marriage_move_floor;
     /* A full name that only the pair holds and that is a surprise by its
      * parts (given name holders x last name holders / customers, the
      * holders two strangers of independent names would give it, at most

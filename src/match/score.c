@@ -272,6 +272,10 @@ void patron__match_config_default(patron__match_config *cfg)
      * is one person's, about 2^-1 */
     cfg->personal_contact = 13.0;
     cfg->second_contact_floor = -1.0;
+    /* a marriage is as often as not a move to a home of two: where a
+     * personal contact value ties the two names, their two addresses weigh
+     * about log2(0.5) */
+    cfg->marriage_move_floor = -1.0;
     /* two holders of a name expected 0.1 times among independent names:
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
@@ -1407,6 +1411,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             addr = cfg->address_floor;
         /* a Packstation's pair counts 0: where that lifts the bound, asked
          * only when the bound would exit (below_review) */
+        /* a marriage's move beside a personal contact value
+         * (personal_contact): the two addresses weigh at least its floor */
+        if (cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 && addr < cfg->marriage_move_floor &&
+            (personal_kind(a, b, PATRON__MF_EMAIL) || personal_kind(a, b, PATRON__MF_PHONE)))
+            addr = cfg->marriage_move_floor;
         u->dp = addr < 0 ? -1 : 0;
         u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
         addr = address_rest(cfg, addr, street_tf, at_work);
@@ -1746,6 +1755,14 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor && r->address_weight < 0)
             o->weight = cfg->second_contact_floor;
         hit = 1;
+    }
+    /* ... and where it ties two records of one given name under two last
+     * names (a marriage), their two addresses are the marriage's move: one
+     * event with the name change, about 2^-1, not the address floor's
+     * independent 2^-6 */
+    if (hit && ll == PATRON__ML_DIFFERENT && cfg->marriage_move_floor < 0 && r->addr_a >= 0 &&
+        r->address_weight < cfg->marriage_move_floor) {
+        r->address_weight = cfg->marriage_move_floor;
     }
     return hit;
 }

@@ -893,6 +893,43 @@ static void test_married_moved_contact(void **state)
     assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
 }
 
+/* The marriage's move: Maria Müller of Halle and Maria Kaiser of
+ * Rosenheim hold maria.kaiser1961@ alone - a personal mailbox that names
+ * one of the two last names ties the two names (a marriage), and a
+ * marriage is as often as not a move to a home of two: the two addresses
+ * weigh marriage_move_floor (-1), not the address floor (-6), and the pair
+ * of a common given name (100 of 8 000) is a MERGE.  Without the floor it
+ * is REVIEW; without the shared mailbox nothing ties the names and the
+ * address keeps its weight. */
+static void test_marriage_move(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Maria", "M\xc3\xbcller", "Birkenweg 45", "06108", "Halle", "maria.kaiser1961@mail.de", NULL,
+                        NULL, NULL };
+    struct person b = { "Maria", "Kaiser", "Am Sportplatz 113", "83022", "Rosenheim", "maria.kaiser1961@mail.de", NULL,
+                        NULL, NULL };
+    struct contact_freq fr = { { 8000, 100, 160, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.marriage_move_floor = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.address_weight == cfg.marriage_move_floor);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    assert_true(r.address_weight == cfg.address_floor);
+    /* one last name: a move, not a marriage - the address floor */
+    b.last = a.last;
+    b.email = a.email = "maria.mueller1961@mail.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.address_weight == cfg.address_floor);
+    /* two mailboxes: nothing ties the two names */
+    b.last = "Kaiser";
+    b.email = "maria.kaiser@web.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.address_weight == cfg.address_floor);
+}
+
 /* A mailbox of nothing but the name at a public provider, kept through a
  * move, under a full name of uncommon parts (40 x 50 / 8 000 = 0.25
  * namesakes expected by chance: not rare enough for the name alone,
@@ -1485,6 +1522,7 @@ int main(void)
         cmocka_unit_test(test_rare_name_mailbox),
         cmocka_unit_test(test_name_mailbox_unshared),
         cmocka_unit_test(test_married_moved_contact),
+        cmocka_unit_test(test_marriage_move),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
