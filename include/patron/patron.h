@@ -1048,7 +1048,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile
- * number is MERGE.  Two
+ * number is MERGE.  A move with a new mailbox where both names agree
+ * exactly, only the pair holds the full name and the birth date agrees
+ * weighs the mailboxes' disagreement at most -1 (the new mailbox came with
+ * the new home; a third holder of the name, who may share a placeholder
+ * birth date, keeps the -5.6).  Two
  * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
  * Switzerland +4175...79...) where the two addresses agree (no move)
  * count -5.3 instead of the level's -3.3: a mobile is its owner's, a

@@ -330,6 +330,11 @@ typedef struct patron__match_config {
      * marriage), the two addresses' disagreement says at most this much
      * (< 0; 0 turns it off): a marriage and a move are one event */
     double marriage_move_floor;
+    /* A move with a new mailbox where both names agree exactly, only the
+     * pair holds the full name and the birth date agrees: the mailboxes'
+     * disagreement says at most this much (< 0; 0 turns it off) - the new
+     * mailbox came with the new home */
+    double moved_mailbox_floor;
     /* A full name that only the pair holds and that is a surprise by its
      * parts (given name holders x last name holders / customers, the
      * holders two strangers of independent names would give it, at most

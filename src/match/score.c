@@ -276,6 +276,9 @@ void patron__match_config_default(patron__match_config *cfg)
      * personal contact value ties the two names, their two addresses weigh
      * about log2(0.5) */
     cfg->marriage_move_floor = -1.0;
+    /* a new mailbox with a new home, where name and birth date say one
+     * person (moved_with_birth): about log2(0.5) */
+    cfg->moved_mailbox_floor = -1.0;
     /* two holders of a name expected 0.1 times among independent names:
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
@@ -1429,6 +1432,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
+    /* a new mailbox after a move beside an agreeing birth date
+     * (moved_with_birth; its name conditions are not asked here) */
+    if (le == PATRON__ML_DIFFERENT && cfg->moved_mailbox_floor < 0 && up < cfg->moved_mailbox_floor && a->n_addr &&
+        b->n_addr && cmp_birth(a->birth, b->birth) == PATRON__ML_EXACT)
+        up = cfg->moved_mailbox_floor;
     /* a personal contact value (personal_contact): the mailbox's weight,
      * or the floor of its disagreement beside a personal mobile number */
     if (cfg->personal_contact > 0) {
@@ -1782,6 +1790,27 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
            e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
 }
 
+/* A move with a new mailbox, where the full name (both parts exact) is
+ * held by this pair alone (full_name_tf's holders: 2) and the birth date
+ * agrees: two strangers of one full name are rare, of one name and one
+ * birth date rarer by some 25 000 - this is one person, and the new mailbox
+ * came with the new home (a new provider's mailbox, years between the two
+ * registrations): one event with the move, as the landline is, not
+ * independent evidence against.  The mailboxes' disagreement then weighs
+ * at most moved_mailbox_floor (about 2^-1).  A third holder of the name
+ * (a namesake who may share a placeholder birth date) keeps the level's
+ * weight.  0 turns it off. */
+static void moved_with_birth(patron__match_result *r, const patron__match_config *cfg, int lf, int ll,
+                             double name_holders)
+{
+    patron__match_field_expl *e = &r->field[PATRON__MF_EMAIL];
+
+    if (cfg->moved_mailbox_floor < 0 && lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT && name_holders >= 1 &&
+        name_holders <= 2 && r->field[PATRON__MF_BIRTH].level == PATRON__ML_EXACT && r->addr_a >= 0 &&
+        r->address_weight < 0 && e->level == PATRON__ML_DIFFERENT && e->weight < cfg->moved_mailbox_floor)
+        e->weight = cfg->moved_mailbox_floor;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -1934,6 +1963,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
     if (lf != PATRON__ML_SWAPPED)
         personal_contact(r, a, b, cfg, tf, lf, ll);
+    moved_with_birth(r, cfg, lf, ll, name_holders);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)

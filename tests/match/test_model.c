@@ -930,6 +930,66 @@ static void test_marriage_move(void **state)
     assert_true(r.address_weight == cfg.address_floor);
 }
 
+/* A move with a new mailbox where the full name only the pair holds and
+ * the birth date agree (Regina Lindemann, born 1946-09-25, of Bremen and
+ * of Berlin): one person - the new mailbox came with the new home, so the
+ * mailboxes' disagreement weighs moved_mailbox_floor (-1), not -5.6, and
+ * the pair is a MERGE.  Without the floor REVIEW; a third holder of the
+ * full name (a namesake who may share a placeholder birth date), a birth
+ * date that differs, or one address keep the level's weight. */
+static void test_moved_with_birth(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Regina", "Lindemann", "Pappelallee 94", "28203", "Bremen", "r.lindemann91@posteo.de", NULL,
+                        "1946-09-25", NULL };
+    struct person b = { "Regina", "Lindemann", "Kiefernweg 70", "10247", "Berlin", "regina_lindemann@gmx.net", NULL,
+                        "1946-09-25", NULL };
+    struct contact_freq fr = { { 8000, 20, 157, 2 }, 1 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.moved_mailbox_floor = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.moved_mailbox_floor);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    /* the early-exit bound knows the floor: with REVIEW and MERGE at
+     * 0.995 the pair is a MERGE by the floor's lift alone, and a query that
+     * asks for DISTINCT pairs only must not call it one early */
+    {
+        patron__match_config hi = cfg;
+        patron__match_rec ra, rb;
+        patron__match_tf tf = { contact_count, (void *)&fr, fr.names.n, NULL };
+        patron__match_query *q = malloc(sizeof *q);
+        assert_non_null(q);
+        hi.review_threshold = hi.merge_threshold = 0.995;
+        patron__match_config_update(&hi);
+        norm(&ra, &a);
+        norm(&rb, &b);
+        patron__match_query_init(q, &ra);
+        q->distinct_only = 1;
+        assert_int_equal(patron__match_score_q(&r, q, &rb, &hi, &tf), PATRON__MATCH_MERGE);
+        free(q);
+        patron__match_rec_free(&ra);
+        patron__match_rec_free(&rb);
+    }
+    /* a third holder of the full name */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* another birth date */
+    b.birth = "1946-10-25";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.moved_mailbox_floor - 1);
+    b.birth = a.birth;
+    /* one address: no move */
+    b.street = a.street;
+    b.postal = a.postal;
+    b.city = a.city;
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.moved_mailbox_floor - 1);
+}
+
 /* A mailbox of nothing but the name at a public provider, kept through a
  * move, under a full name of uncommon parts (40 x 50 / 8 000 = 0.25
  * namesakes expected by chance: not rare enough for the name alone,
@@ -1523,6 +1583,7 @@ int main(void)
         cmocka_unit_test(test_name_mailbox_unshared),
         cmocka_unit_test(test_married_moved_contact),
         cmocka_unit_test(test_marriage_move),
+        cmocka_unit_test(test_moved_with_birth),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
