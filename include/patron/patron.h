@@ -1086,7 +1086,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
  *    evidence alone says DISTINCT, for one building and one last name);
  *    REVIEW instead, never MERGE, where the other given name may be this
- *    one garbled beyond a typo ("racxe" / "rachel");
+ *    one garbled beyond a typo ("racxe" / "rachel").  The same verdict
+ *    and rule for one name at one home (same building and number, one
+ *    last name) whose birth dates lie 15 years or more apart and not as a
+ *    typo does (not one digit, two transposed or day and month swapped;
+ *    neither date 1 January or before 1901): a parent and a grown child
+ *    of one name, where the pair carries a mailbox or phone and none of
+ *    its mailbox, phone or identifier agrees as the person's own evidence
+ *    (records without any contact data are left to the evidence);
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name

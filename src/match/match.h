@@ -332,6 +332,12 @@ typedef struct patron__match_config {
      * this many) is a reason to look even where nothing else agrees: a
      * person who moved and changed mailbox and phone.  0 turns it off. */
     double rare_name_expect;
+    /* One name at one home, the birth dates at least this many years
+     * apart (not a typo, no placeholder) and no mailbox, phone or
+     * identifier of the person's own agreeing: a parent and a grown child,
+     * two people of one household (score.c, generation_apart).  0 turns
+     * it off. */
+    int generation_years;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {

@@ -276,6 +276,10 @@ void patron__match_config_default(patron__match_config *cfg)
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
     cfg->rare_name_expect = 0.1;
+    /* a generation: a mother is 15 or older at a child's birth; a birth
+     * date entered wrongly is one digit, two transposed, day and month
+     * swapped (PARTIAL), not 15 years (see generation_apart) */
+    cfg->generation_years = 15;
     patron__match_config_update(cfg);
 }
 
@@ -1695,6 +1699,47 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
            e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
 }
 
+/* ---- QPREC: two people of one name (generation, neighbours) -------------------- */
+
+/* A birth date that is no one's: 1 January (a form's default) or before
+ * 1901 (a placeholder year). */
+static int placeholder_birth(uint32_t d)
+{
+    return d % 10000 == 101 || d / 10000 <= 1900;
+}
+
+/* Months between two birth dates (YYYYMMDD), as a magnitude. */
+static int birth_months_apart(uint32_t a, uint32_t b)
+{
+    int ma = (int)(a / 10000) * 12 + (int)(a / 100 % 100), mb = (int)(b / 10000) * 12 + (int)(b / 100 % 100);
+    return ma > mb ? ma - mb : mb - ma;
+}
+
+/* Two people of one name at one home, a generation apart: father and son,
+ * mother and daughter.  The birth dates differ by cfg->generation_years or
+ * more and not as a typo does (cmp_birth: not one digit, not two transposed,
+ * not day and month swapped - those are PARTIAL), neither is a placeholder;
+ * the pair carries contact data (a mailbox or phone on at least one
+ * record) and none of it is evidence of one person (own_evidence: no
+ * mailbox, phone or identifier of OWN_EVIDENCE_MIN bits agrees).  What
+ * tells one person from a namesake in the same house is a mailbox, a
+ * phone, a birth date (name_address_max): the birth date says another
+ * generation, and nothing of the person's own says otherwise. */
+static int generation_apart(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                            const patron__match_config *cfg)
+{
+    if (cfg->generation_years <= 0 || r->field[PATRON__MF_BIRTH].level != PATRON__ML_DIFFERENT ||
+        placeholder_birth(a->birth) || placeholder_birth(b->birth) ||
+        birth_months_apart(a->birth, b->birth) < cfg->generation_years * 12)
+        return 0;
+    /* records without any contact data (a register, FEBRL) have nothing
+     * else to tell one person from two: whole birth dates replaced by
+     * entry errors are as likely there as a second generation */
+    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+        return 0;
+    return !own_evidence(r, a, b, 0, 0);
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -2014,6 +2059,13 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds the pair back from MERGE) */
             if (ll == PATRON__ML_MISSING)
                 r->decision = PATRON__MATCH_REVIEW;
+        } else if (r->decision != PATRON__MATCH_DISTINCT && one_family_building && !other_given &&
+                   lf != PATRON__ML_SWAPPED && !ident_agrees && generation_apart(r, a, b, cfg)) {
+            /* (a') one name at one home, the birth dates a generation
+             * apart (generation_apart): father and son, mother and
+             * daughter - two people of one household */
+            r->decision = PATRON__MATCH_HOUSEHOLD;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
             /* (c) one name and nothing else in common (a Packstation and
              * a missing mailbox beside a home; the only link of the batch's
