@@ -1128,7 +1128,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    a birth date, which many may share as a placeholder) lift a pair the
  *    evidence calls distinct to REVIEW - a move with a new mailbox but the same
  *    mobile number, a marriage and a move with the old mailbox kept.  A
- *    differing birth date or identifier keeps it distinct; never MERGE.
+ *    differing birth date or identifier keeps it distinct; never MERGE;
+ *  - "other_building": one street of one town (street and postal code
+ *    alike) and two house numbers that differ by more than a typo (not one
+ *    digit lost, added or changed, not two transposed): neighbours, two
+ *    households.  Where the pair carries a mailbox or phone, neither
+ *    agrees, and nothing else of the person's own does (a birth date, an
+ *    identifier, as for "name_change"): REVIEW, never MERGE.  Records
+ *    without any contact data are left to the evidence.
  * Nothing else overrides the evidence: a move with the same name and a
  * mailbox that few customers hold is a MERGE, and so is the same name,
  * address and phone with a second mailbox.  A mailbox at a public provider
@@ -1146,7 +1153,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email", "name_only", "name_change", "own_evidence"), ""
+     *  "shared_email", "name_only", "name_change", "own_evidence",
+     *  "other_building"), ""
      *  when the probability alone decided.  Static. */
     const char *rule;
 } patron_match_detail;

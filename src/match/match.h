@@ -279,6 +279,10 @@ enum {
      * an identifier) beside a pair the evidence calls distinct: REVIEW,
      * never MERGE */
     PATRON__MATCH_RULE_OWN_EVIDENCE = 6,
+    /* one street of one town, two house numbers more than a typo apart,
+     * contact data of which nothing agrees and nothing else of the
+     * person's own: neighbours, two households - never MERGE */
+    PATRON__MATCH_RULE_OTHER_BUILDING = 7,
     PATRON__MATCH_RULE_COUNT
 };
 

@@ -1699,7 +1699,7 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
            e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
 }
 
-/* ---- QPREC: two people of one name (generation, neighbours) -------------------- */
+/* ---- two people of one name: a generation apart, neighbours -------------------- */
 
 /* A birth date that is no one's: 1 January (a form's default) or before
  * 1901 (a placeholder year). */
@@ -1738,6 +1738,34 @@ static int generation_apart(const patron__match_result *r, const patron__match_r
     if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
         return 0;
     return !own_evidence(r, a, b, 0, 0);
+}
+
+/* Neighbours: one street of one town (street alike, postal code alike),
+ * two house numbers that differ by more than a typo (number_weight's
+ * other_building: not one digit lost, added, changed or two transposed),
+ * two households.  The address then says "the same street", which
+ * neighbours share by definition; what tells a person who moved next door
+ * (rare) from a neighbour of one name is evidence of the person's own.
+ * 1 when the pair carries contact data (a mailbox or phone on at least one
+ * record), no mailbox or phone agrees, and nothing else of the person's own
+ * does (own_evidence, a birth date included).  Records without any contact
+ * data (a register such as FEBRL, which rewrites house numbers) are left
+ * to the evidence. */
+static int neighbours(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg)
+{
+    int ls = r->field[PATRON__MF_STREET].level, lp = r->field[PATRON__MF_POSTAL].level;
+
+    if (r->addr_a < 0 || cfg->other_building >= 0 || (ls != PATRON__ML_EXACT && ls != PATRON__ML_SIMILAR) ||
+        (lp != PATRON__ML_EXACT && lp != PATRON__ML_PARTIAL) ||
+        r->field[PATRON__MF_NUMBER].level != PATRON__ML_DIFFERENT ||
+        r->field[PATRON__MF_NUMBER].weight != cfg->other_building)
+        return 0;
+    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+        return 0;
+    if (r->field[PATRON__MF_EMAIL].level == PATRON__ML_EXACT || r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT)
+        return 0;
+    return !own_evidence(r, a, b, 1, 0);
 }
 
 /* q: a's patterns (a is q->rec), or NULL */
@@ -2066,6 +2094,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * daughter - two people of one household */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && !ident_agrees && neighbours(r, a, b, cfg)) {
+            /* (g) neighbours of one name: one street, two buildings,
+             * nothing of the person's own agreeing (neighbours): a person
+             * looks, never a MERGE */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_OTHER_BUILDING;
         } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
             /* (c) one name and nothing else in common (a Packstation and
              * a missing mailbox beside a home; the only link of the batch's
@@ -2136,6 +2170,8 @@ const char *patron__match_rule_name(int rule)
         return "name_change";
     case PATRON__MATCH_RULE_OWN_EVIDENCE:
         return "own_evidence";
+    case PATRON__MATCH_RULE_OTHER_BUILDING:
+        return "other_building";
     default:
         return "";
     }

@@ -625,6 +625,49 @@ static void test_generation_apart(void **state)
     assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
 }
 
+/* Neighbours of one name (rule other_building): one street of one town,
+ * two house numbers more than a typo apart, contact data of which nothing
+ * agrees - two households, REVIEW and never MERGE.  A typo of the number,
+ * an agreeing mailbox or birth date, the same street name in another town,
+ * or records without any contact data leave the evidence to decide. */
+static void test_neighbours_other_building(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result r;
+    struct person a = {"Maria", "Maier", "Rosenweg 127", "80331", "M\xc3\xbcnchen", "maria_maier@mail.de",
+                       "089 3668154", NULL, NULL};
+    struct person b = {"Maria", "Maier", "Rosenweg 111b", "80331", "M\xc3\xbcnchen", NULL, NULL, NULL, NULL};
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_REVIEW);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
+    assert_string_equal(patron__match_rule_name(r.rule), "other_building");
+    assert_true(r.score >= cfg.merge_score); /* the evidence alone said MERGE */
+    assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.other_building);
+    /* a typo of the number (two digits transposed): one building */
+    b.street = "Rosenweg 172";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+    b.street = "Rosenweg 111b";
+    /* an agreeing birth date is the person's own: a move next door */
+    a.birth = b.birth = "1961-02-11";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    a.birth = b.birth = NULL;
+    /* ... and so is the mailbox both hold */
+    b.email = a.email;
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    b.email = NULL;
+    /* no contact data on either record (a register): the evidence */
+    a.email = a.phone = NULL;
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    a.email = "maria_maier@mail.de";
+    /* a street of that name in another town is no neighbour's */
+    b.postal = "20095";
+    b.city = "Hamburg";
+    decide(&a, &b, &r, &cfg);
+    assert_int_not_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_half_swap_in_order),
         cmocka_unit_test(test_home_mobiles_differ),
         cmocka_unit_test(test_generation_apart),
+        cmocka_unit_test(test_neighbours_other_building),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
