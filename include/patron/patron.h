@@ -1093,7 +1093,11 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    neither date 1 January or before 1901): a parent and a grown child
  *    of one name, where the pair carries a mailbox or phone and none of
  *    its mailbox, phone or identifier agrees as the person's own evidence
- *    (records without any contact data are left to the evidence);
+ *    (records without any contact data are left to the evidence); and
+ *    for two given names of one word that are each a known given name and
+ *    alike only in their spelling (Maria / Marie, Maria / Martina,
+ *    Johannes / Johanna) at one home under one last name, where no birth
+ *    date, identifier or mailbox agrees: two names, two people;
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name

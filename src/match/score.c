@@ -1768,6 +1768,22 @@ static int neighbours(const patron__match_result *r, const patron__match_rec *a,
     return !own_evidence(r, a, b, 1, 0);
 }
 
+/* Two given names that are each a known given name of one word and
+ * differ, yet are alike enough to pass for a typo (SIMILAR or PHONETIC:
+ * Maria / Marie, Maria / Martina, Frank / Franz, Johannes / Johanna,
+ * Leonhard / Reinhard): two names, so two people where they share one
+ * home - the household rule's "another given name".  A mailbox both
+ * records hold says it is one person who wrote the name two ways (Rainer
+ * / Reiner): a household shares a landline, not as a rule a mailbox. */
+static int known_names_apart(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b)
+{
+    int lf = r->field[PATRON__MF_FIRST].level;
+
+    return (lf == PATRON__ML_SIMILAR || lf == PATRON__ML_PHONETIC) && a->first_known && b->first_known &&
+           !strchr(a->first, ' ') && !strchr(b->first, ' ') &&
+           r->field[PATRON__MF_EMAIL].level != PATRON__ML_EXACT;
+}
+
 /* q: a's patterns (a is q->rec), or NULL */
 static int score(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
@@ -2092,6 +2108,13 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             /* (a') one name at one home, the birth dates a generation
              * apart (generation_apart): father and son, mother and
              * daughter - two people of one household */
+            r->decision = PATRON__MATCH_HOUSEHOLD;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision != PATRON__MATCH_DISTINCT && one_family_building && !birth_agrees && !ident_agrees &&
+                   known_names_apart(r, a, b)) {
+            /* (a'') two known given names alike only in their spelling at
+             * one home under one last name (known_names_apart): a
+             * household, as (a) */
             r->decision = PATRON__MATCH_HOUSEHOLD;
             r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
         } else if (r->decision == PATRON__MATCH_MERGE && !ident_agrees && neighbours(r, a, b, cfg)) {

@@ -668,6 +668,40 @@ static void test_neighbours_other_building(void **state)
     assert_int_not_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
 }
 
+/* Two known given names alike only in their spelling (known_names_apart):
+ * Martina and Maria at one home under one last name are two people of one
+ * household, not one person with a typo; a mailbox both hold says one
+ * person who wrote the name two ways; at two addresses the rule has no
+ * say. */
+static void test_known_names_apart(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Martina", "Wagner", "Am Sportplatz 9", "34117", "Kassel", "martina.wagner@freenet.de",
+                       "0170 43567942", NULL, NULL};
+    struct person b = {"Maria", "Wagner", "Am Sportplatz 9", "34117", "Kassel", NULL, NULL, NULL, NULL};
+    (void)state;
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SIMILAR);
+    assert_true(r.score >= 5.6); /* the evidence alone said MERGE */
+    /* Johannes and Johanna alike */
+    a.first = "Johannes";
+    b.first = "Johanna";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    /* a typo that is no name of its own: one person */
+    a.first = "Martina";
+    b.first = "Martnia";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* the same mailbox on both: one person who wrote the name two ways */
+    b.first = "Maria";
+    b.email = a.email;
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* an agreeing birth date: one person */
+    b.email = NULL;
+    a.birth = b.birth = "1971-09-07";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -681,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_home_mobiles_differ),
         cmocka_unit_test(test_generation_apart),
         cmocka_unit_test(test_neighbours_other_building),
+        cmocka_unit_test(test_known_names_apart),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }
