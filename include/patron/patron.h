@@ -1096,7 +1096,18 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    PATRON_DECISION_HOUSEHOLD instead of MERGE or REVIEW (also where the
  *    evidence alone says DISTINCT, for one building and one last name);
  *    REVIEW instead, never MERGE, where the other given name may be this
- *    one garbled beyond a typo ("racxe" / "rachel");
+ *    one garbled beyond a typo ("racxe" / "rachel").  The same verdict
+ *    and rule for one name at one home (same building and number, one
+ *    last name) whose birth dates lie 15 years or more apart and not as a
+ *    typo does (not one digit, two transposed or day and month swapped;
+ *    neither date 1 January or before 1901): a parent and a grown child
+ *    of one name, where the pair carries a mailbox or phone and none of
+ *    its mailbox, phone or identifier agrees as the person's own evidence
+ *    (records without any contact data are left to the evidence); and
+ *    for two given names of one word that are each a known given name and
+ *    alike only in their spelling (Maria / Marie, Maria / Martina,
+ *    Johannes / Johanna) at one home under one last name, where no birth
+ *    date, identifier or mailbox agrees: two names, two people;
  *  - "other_names": given names and last names both clearly differ (not a
  *    typo, initial, swap or double name; a short form or variant of a
  *    given name - Ilse / Elisabeth, Conrad / Konrad - is another name
@@ -1131,7 +1142,14 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  *    a birth date, which many may share as a placeholder) lift a pair the
  *    evidence calls distinct to REVIEW - a move with a new mailbox but the same
  *    mobile number, a marriage and a move with the old mailbox kept.  A
- *    differing birth date or identifier keeps it distinct; never MERGE.
+ *    differing birth date or identifier keeps it distinct; never MERGE;
+ *  - "other_building": one street of one town (street and postal code
+ *    alike) and two house numbers that differ by more than a typo (not one
+ *    digit lost, added or changed, not two transposed): neighbours, two
+ *    households.  Where the pair carries a mailbox or phone, neither
+ *    agrees, and nothing else of the person's own does (a birth date, an
+ *    identifier, as for "name_change"): REVIEW, never MERGE.  Records
+ *    without any contact data are left to the evidence.
  * Nothing else overrides the evidence: a move with the same name and a
  * mailbox that few customers hold is a MERGE, and so is the same name,
  * address and phone with a second mailbox.  A mailbox at a public provider
@@ -1150,7 +1168,8 @@ typedef struct patron_match_detail {
     double adjustment;
     patron_decision decision;
     /** the safety rule that decided ("household", "other_names",
-     *  "shared_email", "name_only", "name_change", "own_evidence"), ""
+     *  "shared_email", "name_only", "name_change", "own_evidence",
+     *  "other_building"), ""
      *  when the probability alone decided.  Static. */
     const char *rule;
 } patron_match_detail;

@@ -279,6 +279,10 @@ enum {
      * an identifier) beside a pair the evidence calls distinct: REVIEW,
      * never MERGE */
     PATRON__MATCH_RULE_OWN_EVIDENCE = 6,
+    /* one street of one town, two house numbers more than a typo apart,
+     * contact data of which nothing agrees and nothing else of the
+     * person's own: neighbours, two households - never MERGE */
+    PATRON__MATCH_RULE_OTHER_BUILDING = 7,
     PATRON__MATCH_RULE_COUNT
 };
 
@@ -341,6 +345,12 @@ typedef struct patron__match_config {
      * this many) is a reason to look even where nothing else agrees: a
      * person who moved and changed mailbox and phone.  0 turns it off. */
     double rare_name_expect;
+    /* One name at one home, the birth dates at least this many years
+     * apart (not a typo, no placeholder) and no mailbox, phone or
+     * identifier of the person's own agreeing: a parent and a grown child,
+     * two people of one household (score.c, generation_apart).  0 turns
+     * it off. */
+    int generation_years;
     /* A mailbox at a public provider built from nothing but the name, held
      * by the pair alone beside the same given and last name, is a personal
      * contact value (personal_contact) where given name holders x last name

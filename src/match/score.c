@@ -283,6 +283,10 @@ void patron__match_config_default(patron__match_config *cfg)
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
     cfg->rare_name_expect = 0.1;
+    /* a generation: a mother is 15 or older at a child's birth; a birth
+     * date entered wrongly is one digit, two transposed, day and month
+     * swapped (PARTIAL), not 15 years (see generation_apart) */
+    cfg->generation_years = 15;
     /* a mailbox built from the name is the person's own where fewer than
      * half a namesake is expected by chance (name_mailbox_unshared) */
     cfg->name_mailbox_expect = 0.5;
@@ -1790,6 +1794,91 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
            e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
 }
 
+/* ---- two people of one name: a generation apart, neighbours -------------------- */
+
+/* A birth date that is no one's: 1 January (a form's default) or before
+ * 1901 (a placeholder year). */
+static int placeholder_birth(uint32_t d)
+{
+    return d % 10000 == 101 || d / 10000 <= 1900;
+}
+
+/* Months between two birth dates (YYYYMMDD), as a magnitude. */
+static int birth_months_apart(uint32_t a, uint32_t b)
+{
+    int ma = (int)(a / 10000) * 12 + (int)(a / 100 % 100), mb = (int)(b / 10000) * 12 + (int)(b / 100 % 100);
+    return ma > mb ? ma - mb : mb - ma;
+}
+
+/* Two people of one name at one home, a generation apart: father and son,
+ * mother and daughter.  The birth dates differ by cfg->generation_years or
+ * more and not as a typo does (cmp_birth: not one digit, not two transposed,
+ * not day and month swapped - those are PARTIAL), neither is a placeholder;
+ * the pair carries contact data (a mailbox or phone on at least one
+ * record) and none of it is evidence of one person (own_evidence: no
+ * mailbox, phone or identifier of OWN_EVIDENCE_MIN bits agrees).  What
+ * tells one person from a namesake in the same house is a mailbox, a
+ * phone, a birth date (name_address_max): the birth date says another
+ * generation, and nothing of the person's own says otherwise. */
+static int generation_apart(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                            const patron__match_config *cfg)
+{
+    if (cfg->generation_years <= 0 || r->field[PATRON__MF_BIRTH].level != PATRON__ML_DIFFERENT ||
+        placeholder_birth(a->birth) || placeholder_birth(b->birth) ||
+        birth_months_apart(a->birth, b->birth) < cfg->generation_years * 12)
+        return 0;
+    /* records without any contact data (a register, FEBRL) have nothing
+     * else to tell one person from two: whole birth dates replaced by
+     * entry errors are as likely there as a second generation */
+    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+        return 0;
+    return !own_evidence(r, a, b, 0, 0);
+}
+
+/* Neighbours: one street of one town (street alike, postal code alike),
+ * two house numbers that differ by more than a typo (number_weight's
+ * other_building: not one digit lost, added, changed or two transposed),
+ * two households.  The address then says "the same street", which
+ * neighbours share by definition; what tells a person who moved next door
+ * (rare) from a neighbour of one name is evidence of the person's own.
+ * 1 when the pair carries contact data (a mailbox or phone on at least one
+ * record), no mailbox or phone agrees, and nothing else of the person's own
+ * does (own_evidence, a birth date included).  Records without any contact
+ * data (a register such as FEBRL, which rewrites house numbers) are left
+ * to the evidence. */
+static int neighbours(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
+                      const patron__match_config *cfg)
+{
+    int ls = r->field[PATRON__MF_STREET].level, lp = r->field[PATRON__MF_POSTAL].level;
+
+    if (r->addr_a < 0 || cfg->other_building >= 0 || (ls != PATRON__ML_EXACT && ls != PATRON__ML_SIMILAR) ||
+        (lp != PATRON__ML_EXACT && lp != PATRON__ML_PARTIAL) ||
+        r->field[PATRON__MF_NUMBER].level != PATRON__ML_DIFFERENT ||
+        r->field[PATRON__MF_NUMBER].weight != cfg->other_building)
+        return 0;
+    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+        return 0;
+    if (r->field[PATRON__MF_EMAIL].level == PATRON__ML_EXACT || r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT)
+        return 0;
+    return !own_evidence(r, a, b, 1, 0);
+}
+
+/* Two given names that are each a known given name of one word and
+ * differ, yet are alike enough to pass for a typo (SIMILAR or PHONETIC:
+ * Maria / Marie, Maria / Martina, Frank / Franz, Johannes / Johanna,
+ * Leonhard / Reinhard): two names, so two people where they share one
+ * home - the household rule's "another given name".  A mailbox both
+ * records hold says it is one person who wrote the name two ways (Rainer
+ * / Reiner): a household shares a landline, not as a rule a mailbox. */
+static int known_names_apart(const patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b)
+{
+    int lf = r->field[PATRON__MF_FIRST].level;
+
+    return (lf == PATRON__ML_SIMILAR || lf == PATRON__ML_PHONETIC) && a->first_known && b->first_known &&
+           !strchr(a->first, ' ') && !strchr(b->first, ' ') &&
+           r->field[PATRON__MF_EMAIL].level != PATRON__ML_EXACT;
+}
+
 /* A move with a new mailbox, where the full name (both parts exact) is
  * held by this pair alone (full_name_tf's holders: 2) and the birth date
  * agrees: two strangers of one full name are rare, of one name and one
@@ -2131,6 +2220,26 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
              * holds the pair back from MERGE) */
             if (ll == PATRON__ML_MISSING)
                 r->decision = PATRON__MATCH_REVIEW;
+        } else if (r->decision != PATRON__MATCH_DISTINCT && one_family_building && !other_given &&
+                   lf != PATRON__ML_SWAPPED && !ident_agrees && generation_apart(r, a, b, cfg)) {
+            /* (a') one name at one home, the birth dates a generation
+             * apart (generation_apart): father and son, mother and
+             * daughter - two people of one household */
+            r->decision = PATRON__MATCH_HOUSEHOLD;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision != PATRON__MATCH_DISTINCT && one_family_building && !birth_agrees && !ident_agrees &&
+                   known_names_apart(r, a, b)) {
+            /* (a'') two known given names alike only in their spelling at
+             * one home under one last name (known_names_apart): a
+             * household, as (a) */
+            r->decision = PATRON__MATCH_HOUSEHOLD;
+            r->rule = PATRON__MATCH_RULE_HOUSEHOLD;
+        } else if (r->decision == PATRON__MATCH_MERGE && !ident_agrees && neighbours(r, a, b, cfg)) {
+            /* (g) neighbours of one name: one street, two buildings,
+             * nothing of the person's own agreeing (neighbours): a person
+             * looks, never a MERGE */
+            r->decision = PATRON__MATCH_REVIEW;
+            r->rule = PATRON__MATCH_RULE_OTHER_BUILDING;
         } else if (r->decision == PATRON__MATCH_MERGE && !other_agrees) {
             /* (c) one name and nothing else in common (a Packstation and
              * a missing mailbox beside a home; the only link of the batch's
@@ -2201,6 +2310,8 @@ const char *patron__match_rule_name(int rule)
         return "name_change";
     case PATRON__MATCH_RULE_OWN_EVIDENCE:
         return "own_evidence";
+    case PATRON__MATCH_RULE_OTHER_BUILDING:
+        return "other_building";
     default:
         return "";
     }

@@ -1424,9 +1424,14 @@ static void test_other_number_on_one_street(void **state)
     assert_int_equal(r.field[PATRON__MF_STREET].level, PATRON__ML_EXACT);
     assert_int_equal(r.field[PATRON__MF_NUMBER].level, PATRON__ML_DIFFERENT);
     assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.other_building);
-    /* with the number level's own weight the pair was a MERGE */
+    assert_int_equal(r.rule, 0); /* the weight alone */
+    /* with the number level's own weight the evidence says MERGE; the
+     * safety rule other_building (neighbours: nothing of the person's own
+     * agrees) still holds the pair to REVIEW */
     cfg.other_building = cfg.weight[PATRON__MF_NUMBER][PATRON__ML_DIFFERENT];
-    assert_int_equal(patron__match_score_tf(&r, &ra, &rb, &cfg, &tf), PATRON__MATCH_MERGE);
+    assert_int_equal(patron__match_score_tf(&r, &ra, &rb, &cfg, &tf), PATRON__MATCH_REVIEW);
+    assert_true(r.score >= cfg.merge_score);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
     patron__match_rec_free(&rb);
     patron__match_config_default(&cfg);
     /* a digit lost: the number level's weight */

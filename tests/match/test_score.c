@@ -558,6 +558,150 @@ static void test_home_mobiles_differ(void **state)
     assert_true(r.field[PATRON__MF_PHONE].weight == cfg.weight[PATRON__MF_PHONE][PATRON__ML_DIFFERENT]);
 }
 
+/* Father and son of one name at one home (generation_apart): birth dates
+ * 40 years apart are no typo; beside contact data of which nothing agrees
+ * they are two people of one household - HOUSEHOLD, not MERGE.  A typo of
+ * the date, a placeholder, a gap under a generation, a mailbox both hold,
+ * or records without any contact data (nothing else could tell) leave the
+ * evidence to decide. */
+static void test_generation_apart(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result r;
+    struct person son = {"Uwe", "Wagner", "Am Sportplatz 32", "93047", "Regensburg", "uwagner@t-online.de",
+                         "+49 157 99171237", "1997-06-19", NULL};
+    struct person father = {"Uwe", "Wagner", "Am Sportplatz 32", "93047", "Regensburg", NULL, NULL, "1957-05-10",
+                            NULL};
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_DIFFERENT);
+    assert_true(r.score >= cfg.merge_score); /* the evidence alone said MERGE */
+    assert_int_equal(decide(&father, &son, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
+    /* mother and daughter, 24 years apart, each with her own mailbox */
+    {
+        struct person m = {"Maria", "Lange", "Fu\xc3\x9fg\xc3\xa4ngerzone 55", "80331", "M\xc3\xbcnchen", NULL,
+                           NULL, "1948-09-13", NULL};
+        struct person d = m;
+        d.email = "maria.lange72@posteo.de";
+        d.birth = "1972-02-29";
+        assert_int_equal(decide(&m, &d, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
+    }
+    /* off: the evidence alone */
+    cfg.generation_years = 0;
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+    patron__match_config_default(&cfg);
+    /* 14 years apart: not a generation */
+    father.birth = "1983-07-01";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    /* one digit of the year mistyped: PARTIAL, one person */
+    father.birth = "1967-06-19";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_BIRTH].level, PATRON__ML_PARTIAL);
+    /* a placeholder date (1 January, or 1900) says nothing of an age */
+    father.birth = "1950-01-01";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    father.birth = "1900-07-04";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    /* a mailbox both records hold that is built from nothing but the name
+     * at a public provider (uwagner@t-online.de): a family's, or one that
+     * namesakes build - no evidence of one person */
+    father.birth = "1957-05-10";
+    father.email = son.email;
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
+    /* a personal mailbox both hold: the person's own evidence */
+    father.email = son.email = "uwe.wagner.rgb@posteo.de";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    /* no contact data on either record (a register such as FEBRL): whole
+     * birth dates replaced by entry errors are as likely as a generation */
+    father.email = son.email = NULL;
+    son.phone = NULL;
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_MERGE);
+    /* another given name at the same home is the household rule's anyway */
+    son.email = "uwagner@t-online.de";
+    son.first = "Jonas";
+    assert_int_equal(decide(&son, &father, &r, &cfg), PATRON__MATCH_HOUSEHOLD);
+}
+
+/* Neighbours of one name (rule other_building): one street of one town,
+ * two house numbers more than a typo apart, contact data of which nothing
+ * agrees - two households, REVIEW and never MERGE.  A typo of the number,
+ * an agreeing mailbox or birth date, the same street name in another town,
+ * or records without any contact data leave the evidence to decide. */
+static void test_neighbours_other_building(void **state)
+{
+    patron__match_config cfg;
+    patron__match_result r;
+    struct person a = {"Maria", "Maier", "Rosenweg 127", "80331", "M\xc3\xbcnchen", "maria_maier@mail.de",
+                       "089 3668154", NULL, NULL};
+    struct person b = {"Maria", "Maier", "Rosenweg 111b", "80331", "M\xc3\xbcnchen", NULL, NULL, NULL, NULL};
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_REVIEW);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
+    assert_string_equal(patron__match_rule_name(r.rule), "other_building");
+    assert_true(r.score >= cfg.merge_score); /* the evidence alone said MERGE */
+    assert_true(r.field[PATRON__MF_NUMBER].weight == cfg.other_building);
+    /* a typo of the number (two digits transposed): one building */
+    b.street = "Rosenweg 172";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.rule, 0);
+    b.street = "Rosenweg 111b";
+    /* an agreeing birth date is the person's own: a move next door */
+    a.birth = b.birth = "1961-02-11";
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    a.birth = b.birth = NULL;
+    /* ... and so is the mailbox both hold */
+    b.email = a.email;
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    b.email = NULL;
+    /* no contact data on either record (a register): the evidence */
+    a.email = a.phone = NULL;
+    assert_int_equal(decide(&a, &b, &r, &cfg), PATRON__MATCH_MERGE);
+    a.email = "maria_maier@mail.de";
+    /* a street of that name in another town is no neighbour's */
+    b.postal = "20095";
+    b.city = "Hamburg";
+    decide(&a, &b, &r, &cfg);
+    assert_int_not_equal(r.rule, PATRON__MATCH_RULE_OTHER_BUILDING);
+}
+
+/* Two known given names alike only in their spelling (known_names_apart):
+ * Martina and Maria at one home under one last name are two people of one
+ * household, not one person with a typo; a mailbox both hold says one
+ * person who wrote the name two ways; at two addresses the rule has no
+ * say. */
+static void test_known_names_apart(void **state)
+{
+    patron__match_result r;
+    struct person a = {"Martina", "Wagner", "Am Sportplatz 9", "34117", "Kassel", "martina.wagner@freenet.de",
+                       "0170 43567942", NULL, NULL};
+    struct person b = {"Maria", "Wagner", "Am Sportplatz 9", "34117", "Kassel", NULL, NULL, NULL, NULL};
+    (void)state;
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    assert_int_equal(r.rule, PATRON__MATCH_RULE_HOUSEHOLD);
+    assert_int_equal(r.field[PATRON__MF_FIRST].level, PATRON__ML_SIMILAR);
+    assert_true(r.score >= 5.6); /* the evidence alone said MERGE */
+    /* Johannes and Johanna alike */
+    a.first = "Johannes";
+    b.first = "Johanna";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_HOUSEHOLD);
+    /* a typo that is no name of its own: one person */
+    a.first = "Martina";
+    b.first = "Martnia";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* the same mailbox on both: one person who wrote the name two ways */
+    b.first = "Maria";
+    b.email = a.email;
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+    /* an agreeing birth date: one person */
+    b.email = NULL;
+    a.birth = b.birth = "1971-09-07";
+    assert_int_equal(decide(&a, &b, &r, NULL), PATRON__MATCH_MERGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +713,9 @@ int main(void)
         cmocka_unit_test(test_move_with_new_landline), cmocka_unit_test(test_household_shared_given_name),
         cmocka_unit_test(test_half_swap_in_order),
         cmocka_unit_test(test_home_mobiles_differ),
+        cmocka_unit_test(test_generation_apart),
+        cmocka_unit_test(test_neighbours_other_building),
+        cmocka_unit_test(test_known_names_apart),
     };
     return cmocka_run_group_tests_name("match/score", tests, NULL, NULL);
 }

@@ -19,8 +19,8 @@ final class Candidate
      *        of how many customers hold it and the level's own weight
      * @param float  $probability the match probability, 2^score / (1 + 2^score)
      * @param string $rule the safety rule that decided ("household", "other_names",
-     *        "shared_email", "name_only", "name_change", "own_evidence"), "" when
-     *        the probability alone decided
+     *        "shared_email", "name_only", "name_change", "own_evidence",
+     *        "other_building"), "" when the probability alone decided
      */
     public function __construct(
         public readonly int $id,

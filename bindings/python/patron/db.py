@@ -336,8 +336,8 @@ class Candidate:
     explanation: List[Explanation] = field(default_factory=list)
     probability: float = 0.0
     #: the safety rule that decided ("household", "other_names",
-    #: "shared_email", "name_only", "name_change", "own_evidence"), "" when
-    #: the probability alone decided
+    #: "shared_email", "name_only", "name_change", "own_evidence",
+    #: "other_building"), "" when the probability alone decided
     rule: str = ""
     prior: float = 0.0
     adjustment: float = 0.0
