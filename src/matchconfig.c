@@ -261,7 +261,9 @@ static patron_status config_store(patron_db *db, const patron__match_config *cfg
 
 static patron_status config_current(patron_db *db, patron__match_config *out)
 {
-    patron_status st = patron__tx_begin(db);
+    /* only reads: no write lock (SQLite: a deferred BEGIN, which never
+     * waits for a writer) */
+    patron_status st = patron__tx_begin_read(db);
     if (st)
         return st;
     st = patron__tx_end(db, patron__match_config_load(db));
@@ -518,7 +520,7 @@ patron_status patron_db_match_config_origin(patron_db *db, const char **out, con
     if (f < 0 || l < 0)
         return patron__db_error(db, PATRON_E_RANGE, "no comparison level '%s' of field '%s'", level ? level : "(null)",
                                 field ? field : "(null)");
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__match_config_load(db);
     if (!st && has_meta(db))
