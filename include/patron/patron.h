@@ -1035,14 +1035,24 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * +4175...79...), a landline at two different addresses (one line that
  * a person kept; at one address it is the household's) or a mailbox that
  * is no role mailbox and not one built
- * from nothing but the name at a public provider, each counted at two
- * holders at most - beside the same given and last name (exact, a typo
+ * from nothing but the name at a public provider (unless the full name's
+ * parts make a namesake unlikely: given name holders x last name holders
+ * / customers <= 0.5, both names exact - one address string is one
+ * mailbox, and a namesake who built the very same one is rarer still),
+ * each counted at two holders at most - beside the same given and last name (exact, a typo
  * of them, or a double name that keeps the other: Weber /
- * Bachmann-Weber), where no birth date or identifier differs, weighs at
+ * Bachmann-Weber; or the same given name under another last name, a
+ * marriage, where a mailbox must name one of the two last names:
+ * muellerh2@ for Helga Müller / Helga Böhm - and there the two addresses
+ * count at least -1, not -6: a marriage and a move are one event), where no birth date or identifier differs, weighs at
  * least +13, and where the addresses differ the other
  * contact field's disagreement at most -1 (a second mailbox or a new
  * number of one person): a move with the same name and a personal mailbox or mobile
- * number is MERGE.  Two
+ * number is MERGE.  A move with a new mailbox where both names agree
+ * exactly, only the pair holds the full name and the birth date agrees
+ * weighs the mailboxes' disagreement at most -1 (the new mailbox came with
+ * the new home; a third holder of the name, who may share a placeholder
+ * birth date, keeps the -5.6).  Two
  * different mobile numbers (Germany +4915/16/17..., Austria +4365...69...,
  * Switzerland +4175...79...) where the two addresses agree (no move)
  * count -5.3 instead of the level's -3.3: a mobile is its owner's, a
@@ -1127,7 +1137,8 @@ PATRON_API patron_status patron_matches_explain(const patron_matches *m, const c
  * address and phone with a second mailbox.  A mailbox at a public provider
  * built from nothing but the name (thomas.mueller@web.de) says little more
  * than the name, which namesakes share: after a move, such a pair of a
- * common name may get REVIEW, not MERGE (the name's frequency decides).
+ * common name (more than half a namesake expected by its parts) may get
+ * REVIEW, not MERGE (the name's frequency decides).
  */
 typedef struct patron_match_detail {
     unsigned version;   /**< set by the caller: PATRON_MATCH_DETAIL_VERSION */

@@ -326,12 +326,28 @@ typedef struct patron__match_config {
      * second mailbox, a new number: one person's).  0 turns it off. */
     double personal_contact;
     double second_contact_floor;
+    /* ... and where that value ties one given name under two last names (a
+     * marriage), the two addresses' disagreement says at most this much
+     * (< 0; 0 turns it off): a marriage and a move are one event */
+    double marriage_move_floor;
+    /* A move with a new mailbox where both names agree exactly, only the
+     * pair holds the full name and the birth date agrees: the mailboxes'
+     * disagreement says at most this much (< 0; 0 turns it off) - the new
+     * mailbox came with the new home */
+    double moved_mailbox_floor;
     /* A full name that only the pair holds and that is a surprise by its
      * parts (given name holders x last name holders / customers, the
      * holders two strangers of independent names would give it, at most
      * this many) is a reason to look even where nothing else agrees: a
      * person who moved and changed mailbox and phone.  0 turns it off. */
     double rare_name_expect;
+    /* A mailbox at a public provider built from nothing but the name, held
+     * by the pair alone beside the same given and last name, is a personal
+     * contact value (personal_contact) where given name holders x last name
+     * holders / customers - namesakes by chance - is at most this: one
+     * address string is one mailbox, and a namesake who built the very
+     * same one is rarer still.  0 turns it off. */
+    double name_mailbox_expect;
     /* The model (model.h): prior, m and u per field and level, term
      * frequencies.  Change it, then call patron__match_config_update(). */
     union {

@@ -272,10 +272,20 @@ void patron__match_config_default(patron__match_config *cfg)
      * is one person's, about 2^-1 */
     cfg->personal_contact = 13.0;
     cfg->second_contact_floor = -1.0;
+    /* a marriage is as often as not a move to a home of two: where a
+     * personal contact value ties the two names, their two addresses weigh
+     * about log2(0.5) */
+    cfg->marriage_move_floor = -1.0;
+    /* a new mailbox with a new home, where name and birth date say one
+     * person (moved_with_birth): about log2(0.5) */
+    cfg->moved_mailbox_floor = -1.0;
     /* two holders of a name expected 0.1 times among independent names:
      * about 20 to 1 that they are one person, not two namesakes, before the
      * contact data (which a move with a new mailbox changes all at once) */
     cfg->rare_name_expect = 0.1;
+    /* a mailbox built from the name is the person's own where fewer than
+     * half a namesake is expected by chance (name_mailbox_unshared) */
+    cfg->name_mailbox_expect = 0.5;
     patron__match_config_update(cfg);
 }
 
@@ -1404,6 +1414,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             addr = cfg->address_floor;
         /* a Packstation's pair counts 0: where that lifts the bound, asked
          * only when the bound would exit (below_review) */
+        /* a marriage's move beside a personal contact value
+         * (personal_contact): the two addresses weigh at least its floor */
+        if (cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 && addr < cfg->marriage_move_floor &&
+            (personal_kind(a, b, PATRON__MF_EMAIL) || personal_kind(a, b, PATRON__MF_PHONE)))
+            addr = cfg->marriage_move_floor;
         u->dp = addr < 0 ? -1 : 0;
         u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
         addr = address_rest(cfg, addr, street_tf, at_work);
@@ -1417,6 +1432,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
          (le == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_EMAIL, cfg->weight[PATRON__MF_EMAIL][PATRON__ML_EXACT]) : 0);
     if (at_work && le == PATRON__ML_DIFFERENT && up < fl)
         up = fl;
+    /* a new mailbox after a move beside an agreeing birth date
+     * (moved_with_birth; its name conditions are not asked here) */
+    if (le == PATRON__ML_DIFFERENT && cfg->moved_mailbox_floor < 0 && up < cfg->moved_mailbox_floor && a->n_addr &&
+        b->n_addr && cmp_birth(a->birth, b->birth) == PATRON__ML_EXACT)
+        up = cfg->moved_mailbox_floor;
     /* a personal contact value (personal_contact): the mailbox's weight,
      * or the floor of its disagreement beside a personal mobile number */
     if (cfg->personal_contact > 0) {
@@ -1629,12 +1649,73 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
            !role_mailbox(a->email);
 }
 
+/* Does the local part of a mailbox hold one of the parts (3 letters or
+ * more) of last name `last` (normalised: parts apart by blanks)? */
+static int mailbox_names_last(const char *email, const char *last)
+{
+    char loc[PATRON__MATCH_BUF], part[PATRON__MATCH_BUF];
+    const char *p = last;
+
+    if (letters_of(loc, sizeof loc, email, '@') < 0) {
+        /* digits in it: the letters alone */
+        size_t n = 0;
+        for (const char *e = email; *e && *e != '@' && n + 1 < sizeof loc; e++)
+            if (*e >= 'a' && *e <= 'z')
+                loc[n++] = *e;
+        loc[n] = '\0';
+    }
+    while (*p) {
+        size_t n = strcspn(p, " -");
+        if (n >= 3 && n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (strstr(loc, part))
+                return 1;
+        }
+        p += n;
+        while (*p == ' ' || *p == '-')
+            p++;
+    }
+    return 0;
+}
+
+/* Is a mailbox built from nothing but the name at a public provider
+ * (thomas.mueller@web.de), beside the same given and last name, the
+ * person's own after all?  Namesakes are said to build it - but one
+ * address string is one mailbox at a provider, so two strangers hold it
+ * only where one namesake exists at all and happened to build the very
+ * same string (style and provider, 1 in 5 at the very most) or one typed
+ * the other's.  How many namesakes the store holds by chance is given
+ * name holders x last name holders / customers (rare_name_surprise); at
+ * most name_mailbox_expect (0.5) of them, times that 1 in 5, is the odds
+ * rare_name_expect (0.1) takes for a name alone: the mailbox is the
+ * person's, and a move that keeps it is one person's.  A name of common
+ * parts (Thomas Müller, Anna Schmidt: a namesake or more expected) keeps
+ * the rule that such a mailbox is the name's again.  Both names exact and
+ * counted by the store; 0 turns it off. */
+static int name_mailbox_unshared(const patron__match_result *r, const patron__match_config *cfg,
+                                 const patron__match_tf *tf)
+{
+    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
+    double cf, cl;
+
+    if (cfg->name_mailbox_expect <= 0 || !tf || tf->n <= 0 || ef->level != PATRON__ML_EXACT ||
+        el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
+        return 0;
+    cf = ef->count < 2 ? 2 : ef->count;
+    cl = el->count < 2 ? 2 : el->count;
+    return cf * cl / tf->n <= cfg->name_mailbox_expect;
+}
+
 /* A personal contact value that only these two records hold: a mobile
  * number, or a mailbox that is no role mailbox and not one built from
  * nothing but the name at a public provider (namesakes build those), each
  * counted by the store at two holders at most.  Beside the same given and
  * last name (exact, a typo of them, or a double name of a marriage that
- * keeps the other: Weber / Bachmann-Weber) it is as good as an identifier:
+ * keeps the other: Weber / Bachmann-Weber; or the same given name under
+ * another last name, a marriage, where a mailbox must name one of the two
+ * last names: mweber.66@ for Maria Weber / Maria Bachmann) it is as good
+ * as an identifier:
  * two people do not share one mobile number or mailbox - a household or an
  * office shares a landline, an info@ or a family mailbox, whose holders
  * have other given names or which many hold.  Its weight is then at least
@@ -1643,7 +1724,7 @@ static int personal_kind(const patron__match_rec *a, const patron__match_rec *b,
  * issue: "a move with the same name and a personal email is MERGE"), at
  * most cfg->second_contact_floor against.  1 when it applied. */
 static int personal_contact(patron__match_result *r, const patron__match_rec *a, const patron__match_rec *b,
-                            const patron__match_config *cfg, int lf, int ll)
+                            const patron__match_config *cfg, const patron__match_tf *tf, int lf, int ll)
 {
     int f, hit = 0;
 
@@ -1655,7 +1736,8 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         r->field[PATRON__MF_IDENTIFIER].level == PATRON__ML_DIFFERENT)
         return 0;
     if (!(lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) ||
-        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
+        !(ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL ||
+          (ll == PATRON__ML_DIFFERENT && lf == PATRON__ML_EXACT)))
         return 0;
     for (f = PATRON__MF_EMAIL; f <= PATRON__MF_PHONE; f++) {
         patron__match_field_expl *e = &r->field[f], *o = &r->field[f == PATRON__MF_EMAIL ? PATRON__MF_PHONE : PATRON__MF_EMAIL];
@@ -1667,7 +1749,12 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         if (f == PATRON__MF_PHONE && !mobile(a->phone, a->phone_len) && !(r->addr_a >= 0 && r->address_weight < 0))
             continue;
         if (f == PATRON__MF_EMAIL && freemail(a->email) && name_built_mailbox(a->email, a->first, a->last) &&
-            name_built_mailbox(b->email, b->first, b->last))
+            name_built_mailbox(b->email, b->first, b->last) && !name_mailbox_unshared(r, cfg, tf))
+            continue;
+        /* another last name (a marriage): a mailbox that names neither
+         * (gabriele2005@) ties the two to no name of theirs */
+        if (f == PATRON__MF_EMAIL && ll == PATRON__ML_DIFFERENT && !mailbox_names_last(a->email, a->last) &&
+            !mailbox_names_last(a->email, b->last))
             continue;
         if (e->weight < cfg->personal_contact)
             e->weight = cfg->personal_contact;
@@ -1676,6 +1763,14 @@ static int personal_contact(patron__match_result *r, const patron__match_rec *a,
         if (o->level == PATRON__ML_DIFFERENT && o->weight < cfg->second_contact_floor && r->address_weight < 0)
             o->weight = cfg->second_contact_floor;
         hit = 1;
+    }
+    /* ... and where it ties two records of one given name under two last
+     * names (a marriage), their two addresses are the marriage's move: one
+     * event with the name change, about 2^-1, not the address floor's
+     * independent 2^-6 */
+    if (hit && ll == PATRON__ML_DIFFERENT && cfg->marriage_move_floor < 0 && r->addr_a >= 0 &&
+        r->address_weight < cfg->marriage_move_floor) {
+        r->address_weight = cfg->marriage_move_floor;
     }
     return hit;
 }
@@ -1693,6 +1788,27 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
 
     return e->level == PATRON__ML_EXACT && e->tf && e->count <= 2 && !role_mailbox(a->email) &&
            e->weight >= OWN_EVIDENCE_MIN && rare_name_surprise(r, cfg, tf, holders);
+}
+
+/* A move with a new mailbox, where the full name (both parts exact) is
+ * held by this pair alone (full_name_tf's holders: 2) and the birth date
+ * agrees: two strangers of one full name are rare, of one name and one
+ * birth date rarer by some 25 000 - this is one person, and the new mailbox
+ * came with the new home (a new provider's mailbox, years between the two
+ * registrations): one event with the move, as the landline is, not
+ * independent evidence against.  The mailboxes' disagreement then weighs
+ * at most moved_mailbox_floor (about 2^-1).  A third holder of the name
+ * (a namesake who may share a placeholder birth date) keeps the level's
+ * weight.  0 turns it off. */
+static void moved_with_birth(patron__match_result *r, const patron__match_config *cfg, int lf, int ll,
+                             double name_holders)
+{
+    patron__match_field_expl *e = &r->field[PATRON__MF_EMAIL];
+
+    if (cfg->moved_mailbox_floor < 0 && lf == PATRON__ML_EXACT && ll == PATRON__ML_EXACT && name_holders >= 1 &&
+        name_holders <= 2 && r->field[PATRON__MF_BIRTH].level == PATRON__ML_EXACT && r->addr_a >= 0 &&
+        r->address_weight < 0 && e->level == PATRON__ML_DIFFERENT && e->weight < cfg->moved_mailbox_floor)
+        e->weight = cfg->moved_mailbox_floor;
 }
 
 /* q: a's patterns (a is q->rec), or NULL */
@@ -1846,7 +1962,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     else
         set(r, cfg, PATRON__MF_IDENTIFIER, li, empty, empty);
     if (lf != PATRON__ML_SWAPPED)
-        personal_contact(r, a, b, cfg, lf, ll);
+        personal_contact(r, a, b, cfg, tf, lf, ll);
+    moved_with_birth(r, cfg, lf, ll, name_holders);
     for (f = 0; f < PATRON__MF_COUNT; f++)
         if (f != PATRON__MF_STREET && f != PATRON__MF_NUMBER && f != PATRON__MF_ADDITION &&
             f != PATRON__MF_POSTAL && f != PATRON__MF_CITY)

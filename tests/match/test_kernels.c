@@ -416,7 +416,7 @@ static void test_distinct_only(void **state)
         raw.n_addr = next() % 5 == 0 ? 2 : (next() % 9 == 0 ? 0 : 1);
         assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
     }
-    for (int c = 0; c < 5; c++) {
+    for (int c = 0; c < 6; c++) {
         patron__match_config cfg;
         patron__match_config_default(&cfg);
         switch (c) {
@@ -424,6 +424,10 @@ static void test_distinct_only(void **state)
         case 2: cfg.tf_up_max = 3.0; cfg.full_name_max = 14.0; cfg.review_threshold = 0.3; break;
         case 3: cfg.address_floor = -1.0; cfg.company_contact_floor = -0.5; cfg.rare_name_expect = 0; break;
         case 4: cfg.review_threshold = 0.05; cfg.merge_threshold = 0.5; break;
+        /* a personal contact value too weak to be own evidence (the bound
+         * cannot leave such pairs to rule (f)) and a marriage's move that
+         * weighs nothing against */
+        case 5: cfg.personal_contact = 2.5; cfg.marriage_move_floor = -0.01; cfg.review_threshold = 0.3; break;
         default: break;
         }
         cfg.n_ident = 1;

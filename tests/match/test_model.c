@@ -791,10 +791,12 @@ static void test_personal_contact(void **state)
         assert_int_equal(decide_contact(&m, &w, &r, &fr, &cfg), PATRON__MATCH_MERGE);
         assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_PARTIAL);
         assert_int_not_equal(decide_contact(&m, &w, &r, &fr, &off), PATRON__MATCH_MERGE);
-        /* another last name altogether: not this rule's (name_change) */
+        /* another last name altogether: a marriage as well, the mailbox
+         * names the maiden name (test_married_moved_contact); the
+         * evidence decides */
         w.last = "Bachmann";
         decide_contact(&m, &w, &r, &fr, &cfg);
-        assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.personal_contact);
+        assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
     }
     /* the mailbox of nothing but the name at a public provider */
     a.email = b.email = "klaus.mueller@web.de";
@@ -826,6 +828,9 @@ static void test_rare_name_mailbox(void **state)
     (void)state;
     patron__match_config_default(&cfg);
     cfg.tf_power_name = 6.0;
+    /* this rule alone (test_name_mailbox_unshared: at 0.1 namesakes
+     * expected such a mailbox is a personal contact value as well) */
+    cfg.name_mailbox_expect = 0;
     assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
     /* common parts: a namesake is expected */
     fr.names.first = 100;
@@ -840,6 +845,191 @@ static void test_rare_name_mailbox(void **state)
     /* a third holder of the mailbox */
     fr.contact = 3;
     assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+}
+
+/* A marriage and a move at once (issue 11's life events): the same given
+ * name under another last name at another address, and a personal contact
+ * value only the pair holds - the mobile number kept, or the mailbox kept
+ * that names the maiden or the married name (muellerh2@ for Helga Müller /
+ * Helga Böhm).  Two people do not share one: it weighs +13, and where
+ * the given name is rare enough to outweigh the other last name and the
+ * move (8 of 8 000 hold Helga here) it is a MERGE (rule name_change lets
+ * it: the value is the person's own evidence); the mobile kept weighs
+ * +13 as well, the new mailbox beside it -1.  A mailbox that names
+ * neither last name (helga1961@: any Helga's), a given name only alike, or
+ * a value three customers hold keeps it from MERGE. */
+static void test_married_moved_contact(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg;
+    struct person a = { "Helga", "M\xc3\xbcller", "Wiesenweg 20", "10115", "Berlin", "muellerh2@gmx.net", NULL, NULL,
+                        NULL };
+    struct person b = { "Helga", "B\xc3\xb6hm", "Talstra\xc3\x9f" "e 57", "83022", "Rosenheim", "muellerh2@gmx.net", NULL,
+                        NULL, NULL };
+    struct contact_freq fr = { { 8000, 8, 160, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_int_equal(r.field[PATRON__MF_LAST].level, PATRON__ML_DIFFERENT);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
+    /* held by three */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.contact = 2;
+    /* a mailbox that names no last name of the two */
+    a.email = b.email = "helga1961@gmx.net";
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    /* the mobile kept, a mailbox of the new name */
+    a.email = "muellerh2@gmx.net";
+    b.email = "helga.boehm@web.de";
+    a.phone = "0171 2233445";
+    b.phone = "+49 171 2233445";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_PHONE].weight == cfg.personal_contact);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.second_contact_floor);
+    /* a given name only alike: two people */
+    b.first = "Helge";
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_PHONE].weight < cfg.personal_contact);
+}
+
+/* The marriage's move: Maria Müller of Halle and Maria Kaiser of
+ * Rosenheim hold maria.kaiser1961@ alone - a personal mailbox that names
+ * one of the two last names ties the two names (a marriage), and a
+ * marriage is as often as not a move to a home of two: the two addresses
+ * weigh marriage_move_floor (-1), not the address floor (-6), and the pair
+ * of a common given name (100 of 8 000) is a MERGE.  Without the floor it
+ * is REVIEW; without the shared mailbox nothing ties the names and the
+ * address keeps its weight. */
+static void test_marriage_move(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Maria", "M\xc3\xbcller", "Birkenweg 45", "06108", "Halle", "maria.kaiser1961@mail.de", NULL,
+                        NULL, NULL };
+    struct person b = { "Maria", "Kaiser", "Am Sportplatz 113", "83022", "Rosenheim", "maria.kaiser1961@mail.de", NULL,
+                        NULL, NULL };
+    struct contact_freq fr = { { 8000, 100, 160, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.marriage_move_floor = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.address_weight == cfg.marriage_move_floor);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    assert_true(r.address_weight == cfg.address_floor);
+    /* one last name: a move, not a marriage - the address floor */
+    b.last = a.last;
+    b.email = a.email = "maria.mueller1961@mail.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.address_weight == cfg.address_floor);
+    /* two mailboxes: nothing ties the two names */
+    b.last = "Kaiser";
+    b.email = "maria.kaiser@web.de";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.address_weight == cfg.address_floor);
+}
+
+/* A move with a new mailbox where the full name only the pair holds and
+ * the birth date agree (Regina Lindemann, born 1946-09-25, of Bremen and
+ * of Berlin): one person - the new mailbox came with the new home, so the
+ * mailboxes' disagreement weighs moved_mailbox_floor (-1), not -5.6, and
+ * the pair is a MERGE.  Without the floor REVIEW; a third holder of the
+ * full name (a namesake who may share a placeholder birth date), a birth
+ * date that differs, or one address keep the level's weight. */
+static void test_moved_with_birth(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Regina", "Lindemann", "Pappelallee 94", "28203", "Bremen", "r.lindemann91@posteo.de", NULL,
+                        "1946-09-25", NULL };
+    struct person b = { "Regina", "Lindemann", "Kiefernweg 70", "10247", "Berlin", "regina_lindemann@gmx.net", NULL,
+                        "1946-09-25", NULL };
+    struct contact_freq fr = { { 8000, 20, 157, 2 }, 1 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.moved_mailbox_floor = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.moved_mailbox_floor);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    /* the early-exit bound knows the floor: with REVIEW and MERGE at
+     * 0.995 the pair is a MERGE by the floor's lift alone, and a query that
+     * asks for DISTINCT pairs only must not call it one early */
+    {
+        patron__match_config hi = cfg;
+        patron__match_rec ra, rb;
+        patron__match_tf tf = { contact_count, (void *)&fr, fr.names.n, NULL };
+        patron__match_query *q = malloc(sizeof *q);
+        assert_non_null(q);
+        hi.review_threshold = hi.merge_threshold = 0.995;
+        patron__match_config_update(&hi);
+        norm(&ra, &a);
+        norm(&rb, &b);
+        patron__match_query_init(q, &ra);
+        q->distinct_only = 1;
+        assert_int_equal(patron__match_score_q(&r, q, &rb, &hi, &tf), PATRON__MATCH_MERGE);
+        free(q);
+        patron__match_rec_free(&ra);
+        patron__match_rec_free(&rb);
+    }
+    /* a third holder of the full name */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.full = 2;
+    /* another birth date */
+    b.birth = "1946-10-25";
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.moved_mailbox_floor - 1);
+    b.birth = a.birth;
+    /* one address: no move */
+    b.street = a.street;
+    b.postal = a.postal;
+    b.city = a.city;
+    decide_contact(&a, &b, &r, &fr, &cfg);
+    assert_true(r.field[PATRON__MF_EMAIL].weight < cfg.moved_mailbox_floor - 1);
+}
+
+/* A mailbox of nothing but the name at a public provider, kept through a
+ * move, under a full name of uncommon parts (40 x 50 / 8 000 = 0.25
+ * namesakes expected by chance: not rare enough for the name alone,
+ * rare_name_expect 0.1): one address string is one mailbox, and a
+ * namesake who built this very one is rarer still - the person's own,
+ * MERGE (issue 11: "a move with the same name and a personal email is
+ * MERGE").  Parts a namesake is expected of (100 x 160 / 8 000 = 2), a
+ * third holder of the mailbox keep it from MERGE; a third
+ * holder of the full name does not (one person's third record, as often
+ * as not). */
+static void test_name_mailbox_unshared(void **state)
+{
+    patron__match_result r;
+    patron__match_config cfg, off;
+    struct person a = { "Wiebke", "Tjarks", "Lindenweg 3", "79098", "Freiburg", "wiebke.tjarks@web.de", NULL, NULL,
+                        NULL };
+    struct person b = { "Wiebke", "Tjarks", "Am Hafen 21", "28195", "Bremen", "wiebke.tjarks@web.de",
+                        "0160 9988776", NULL, NULL };
+    struct contact_freq fr = { { 8000, 40, 50, 2 }, 2 };
+    (void)state;
+    patron__match_config_default(&cfg);
+    off = cfg;
+    off.name_mailbox_expect = 0;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    assert_true(r.field[PATRON__MF_EMAIL].weight == cfg.personal_contact);
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &off), PATRON__MATCH_REVIEW);
+    /* a third holder of the full name: still the one mailbox */
+    fr.names.full = 3;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.names.full = 2;
+    /* common parts: a namesake expected */
+    fr.names.first = 100;
+    fr.names.last = 160;
+    assert_int_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_REVIEW);
+    fr.names.first = 40;
+    fr.names.last = 50;
+    /* a third holder of the mailbox */
+    fr.contact = 3;
+    assert_int_not_equal(decide_contact(&a, &b, &r, &fr, &cfg), PATRON__MATCH_MERGE);
+    fr.contact = 2;
 }
 
 /* One name and nothing else in common - a Packstation and no mailbox
@@ -1390,6 +1580,10 @@ int main(void)
         cmocka_unit_test(test_colleague_registered_twice),
         cmocka_unit_test(test_personal_contact),
         cmocka_unit_test(test_rare_name_mailbox),
+        cmocka_unit_test(test_name_mailbox_unshared),
+        cmocka_unit_test(test_married_moved_contact),
+        cmocka_unit_test(test_marriage_move),
+        cmocka_unit_test(test_moved_with_birth),
         cmocka_unit_test(test_gender_forms),
         cmocka_unit_test(test_half_swap_of_an_alike_name_is_two_people),
         cmocka_unit_test(test_half_swap_of_a_typo_is_one_name),
