@@ -487,7 +487,10 @@ patron_status patron_db_estimate(patron_db *db, patron_estimate_report *out, con
     memset(&rep, 0, sizeof rep);
     rep.version = PATRON_ESTIMATE_REPORT_VERSION;
 
-    if ((st = patron__tx_begin(db)) != 0)
+    /* the customers are only read here (the model is written in a
+     * transaction of its own below): no write lock, so writers on other
+     * connections go on while the store is read */
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     if ((st = patron__match_config_load(db)) == 0) {
         cfg = *db->match_cfg;

@@ -199,6 +199,8 @@ struct patron_db {
     char *match_estimate;     /* a store without meta: what patron_db_estimate() estimated, or NULL */
     bool review_scanned;      /* the store's review queue had its first scan (seen once, true for ever) */
     bool index_noted;         /* the store records an index generation, or holds customers without one */
+    unsigned tx_serial;       /* counts the transactions begun on this handle */
+    unsigned cfg_tx;          /* tx_serial of the last one the configuration was read in for keys */
     uint64_t dedupe_scored;   /* pairs scored by the last patron_db_dedupe (tests) */
     char errmsg[512];
 };
@@ -214,6 +216,14 @@ struct patron_db {
  * release 0.1. */
 #define PATRON__INDEX_VERSION 1
 #define PATRON__INDEX_META_KEY "patron.index.version"
+/* The default country the stored keys and forms were built under (it
+ * decides the dialling plan of a customer's phone when the customer has no
+ * address): two capital letters, or "-" when records were saved under
+ * different ones (a change of the country with customers in the store).
+ * None recorded (a store written before it was): "DE", the built-in
+ * default.  patron_db_index_state() calls the index stale when it is not
+ * the configuration's country. */
+#define PATRON__INDEX_COUNTRY_META_KEY "patron.index.country"
 /* The save path, inside the transaction of a create, before the insert:
  * record the current generation when the store has no record of one and
  * holds no customer yet (a new store).  Reads once per handle as a rule. */
@@ -222,6 +232,10 @@ patron_status patron__index_note_create(patron_db *db);
  * is recorded or the text is no generation; *any: whether the store holds
  * a customer (asked only when none is recorded, else false). */
 patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any);
+/* The country the index was built under (inside a transaction):
+ * PATRON__INDEX_COUNTRY_META_KEY's two letters, "DE" when none is recorded,
+ * "" when the record is no country (mixed, or bytes not ours). */
+patron_status patron__index_country(patron_db *db, char out[3]);
 
 /* ---- matchconfig.c: the matcher's configuration in the store's meta ---- */
 /* Bring db->match_cfg up to what the store's meta holds (inside a
@@ -431,7 +445,10 @@ struct patron_batch;
 uint64_t patron__batch_scored(const struct patron_batch *b);
 
 /* The keys of `c` as this handle's store wants them (match form included
- * when the store keeps forms; alias keys only for merged records). */
+ * when the store keeps forms; alias keys only for merged records), under
+ * the configuration the store holds (read once per transaction: another
+ * process may have changed the default country).  Inside a transaction;
+ * sets the handle's message on failure (PATRON_E_NOMEM, PATRON_E_STORE). */
 patron_status patron__keys_for(patron_db *db, keyset *ks, const patron_customer *c);
 patron_status patron__lookup_few(patron_db *db, int kind, const char *value, int64_t ids[2], size_t *total);
 patron_status patron__check_all_unique(patron_db *db, const keyset *ks, int64_t self);

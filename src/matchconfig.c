@@ -165,6 +165,35 @@ patron_status patron__match_config_load(patron_db *db)
     return PATRON_OK;
 }
 
+/* Inside the transaction of a configuration change: the default country
+ * decides how the keys of a customer without an address are built (the
+ * dialling plan of its phone), so a change of it with customers in the
+ * store leaves their keys built under the old one: recorded as "-" (mixed)
+ * under the index's country, and patron_db_index_state() says stale until
+ * patron_db_reindex().  An empty store is built under the new one. */
+static int stop_at_one(void *ctx, int64_t id)
+{
+    (void)id;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+static patron_status index_follow_country(patron_db *db, const char *country)
+{
+    static const patron_store_filter all = PATRON_FILTER_INIT;
+    patron_status st;
+    bool any = false;
+    char was[3];
+    if ((st = patron__match_config_load(db)) != 0)
+        return st;
+    memcpy(was, db->match_cfg->default_country, 3);
+    if (strcmp(was, country) == 0)
+        return PATRON_OK;
+    if ((st = patron__st_scan(db, &all, 0, 1, stop_at_one, &any)) != 0)
+        return st;
+    return patron__st_meta_put(db, PATRON__INDEX_COUNTRY_META_KEY, any ? "-" : country);
+}
+
 /* Write cfg to the store's meta (one transaction) and make it the handle's;
  * with `estimate` non-NULL also what patron_db_estimate() estimated ("" when
  * nothing: the model is the defaults again). */
@@ -189,7 +218,9 @@ patron_status patron__match_config_save(patron_db *db, const patron__match_confi
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
     if ((st = patron__tx_begin(db)) == 0) {
-        st = patron__st_meta_put(db, CONFIG_META_KEY, conf);
+        st = index_follow_country(db, cfg->default_country);
+        if (!st)
+            st = patron__st_meta_put(db, CONFIG_META_KEY, conf);
         if (!st)
             st = patron__st_meta_put(db, PATRON__MODEL_META_KEY, model);
         if (!st && estimate)
@@ -230,7 +261,9 @@ static patron_status config_store(patron_db *db, const patron__match_config *cfg
 
 static patron_status config_current(patron_db *db, patron__match_config *out)
 {
-    patron_status st = patron__tx_begin(db);
+    /* only reads: no write lock (SQLite: a deferred BEGIN, which never
+     * waits for a writer) */
+    patron_status st = patron__tx_begin_read(db);
     if (st)
         return st;
     st = patron__tx_end(db, patron__match_config_load(db));
@@ -487,7 +520,7 @@ patron_status patron_db_match_config_origin(patron_db *db, const char **out, con
     if (f < 0 || l < 0)
         return patron__db_error(db, PATRON_E_RANGE, "no comparison level '%s' of field '%s'", level ? level : "(null)",
                                 field ? field : "(null)");
-    if ((st = patron__tx_begin(db)) != 0)
+    if ((st = patron__tx_begin_read(db)) != 0)
         return st;
     st = patron__match_config_load(db);
     if (!st && has_meta(db))

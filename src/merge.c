@@ -1754,10 +1754,8 @@ static patron_status undo_in_tx(patron_db *db, int64_t jid, unsigned flags, int6
      * another customer's (one taken since the merge, or a damaged image). */
     for (size_t i = 0; i < pr.n_recs && !st; i++) {
         keyset ks;
-        if ((st = patron__keys_for(db, &ks, pr.recs[i].before)) != 0) {
-            st = patron__db_error(db, st, "out of memory");
+        if ((st = patron__keys_for(db, &ks, pr.recs[i].before)) != 0)
             break;
-        }
         st = patron__check_all_unique(db, &ks, pr.recs[i].id);
         patron__keys_free(&ks);
         if (st == PATRON_E_EXISTS) {

@@ -36,12 +36,20 @@ patron_status patron_db_index_state(patron_db *db, patron_index_state *state_out
     if (patron__st_has(db, PATRON__CAP_META)) {
         if ((st = patron__tx_begin_read(db)) != 0)
             return st;
-        if ((st = patron__tx_end(db, patron__index_read(db, &gen, &any))) != 0)
+        char built[3] = "";
+        st = patron__index_read(db, &gen, &any);
+        /* the keys also follow the default country: built under the one
+         * the configuration names now? */
+        if (!st && gen == PATRON__INDEX_VERSION && (st = patron__match_config_load(db)) == 0)
+            st = patron__index_country(db, built);
+        if ((st = patron__tx_end(db, st)) != 0)
             return st;
         if (gen > PATRON__INDEX_VERSION)
             *state_out = PATRON_INDEX_NEWER;
-        else if (gen == PATRON__INDEX_VERSION || (gen == 0 && !any))
+        else if (gen == 0 && !any)
             *state_out = PATRON_INDEX_CURRENT; /* an empty store is built by anyone */
+        else if (gen == PATRON__INDEX_VERSION && strcmp(built, db->match_cfg->default_country) == 0)
+            *state_out = PATRON_INDEX_CURRENT;
         else
             *state_out = PATRON_INDEX_STALE;
     }
@@ -67,9 +75,7 @@ static patron_status rekey(patron_db *db, int64_t id)
     PATRON__KEYSET_INIT(&ks);
     if (st)
         return st;
-    if ((st = patron__keys_for(db, &ks, c)) != 0)
-        patron__db_error(db, st, "out of memory");
-    else
+    if ((st = patron__keys_for(db, &ks, c)) == 0)
         st = patron__st_update(db, c, &ks, 0);
     patron__keys_free(&ks);
     patron_customer_free(c);
@@ -110,6 +116,8 @@ static patron_status reindex_in_tx(patron_db *db, size_t *count)
         char v[16];
         snprintf(v, sizeof v, "%u", (unsigned)PATRON__INDEX_VERSION);
         st = patron__st_meta_put(db, PATRON__INDEX_META_KEY, v);
+        if (!st)
+            st = patron__st_meta_put(db, PATRON__INDEX_COUNTRY_META_KEY, db->match_cfg->default_country);
     }
     return st;
 }

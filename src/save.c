@@ -16,8 +16,18 @@ patron_status patron__keys_for(patron_db *db, keyset *ks, const patron_customer 
      * fields are empty), and no match form: it is never a candidate. */
     patron_state s = patron_customer_state(c);
     bool erased = s == PATRON_STATE_ERASED;
-    return patron__keys_build(ks, c, s == PATRON_STATE_MERGED || erased, db->match_cfg->default_country,
-                              !erased && patron__st_has(db, PATRON__CAP_MATCH_FORM));
+    patron_status st;
+    PATRON__KEYSET_INIT(ks);
+    /* The keys follow the store's default country, which another handle
+     * may have changed since this one last read it: once per transaction. */
+    if (db->cfg_tx != db->tx_serial && patron__st_has(db, PATRON__CAP_META)) {
+        if ((st = patron__match_config_load(db)) != 0)
+            return st;
+        db->cfg_tx = db->tx_serial;
+    }
+    st = patron__keys_build(ks, c, s == PATRON_STATE_MERGED || erased, db->match_cfg->default_country,
+                            !erased && patron__st_has(db, PATRON__CAP_MATCH_FORM));
+    return st ? patron__db_error(db, st, "out of memory") : PATRON_OK;
 }
 
 /* ---- collecting ids ----------------------------------------------------- */
@@ -218,6 +228,23 @@ static int stop_at_one(void *ctx, int64_t id)
     return 1;
 }
 
+patron_status patron__index_country(patron_db *db, char out[3])
+{
+    gen_text g = { "", false };
+    patron_status st = patron__st_meta_get(db, PATRON__INDEX_COUNTRY_META_KEY, take_gen, &g, PASS_NOT_FOUND);
+    out[0] = '\0';
+    if (st && st != PATRON_E_NOT_FOUND)
+        return st;
+    if (!g.seen) {
+        memcpy(out, "DE", 3); /* recorded since 0.1: before, the built-in default */
+        return PATRON_OK;
+    }
+    /* untrusted bytes: two capital letters, else no country */
+    if (g.v[0] >= 'A' && g.v[0] <= 'Z' && g.v[1] >= 'A' && g.v[1] <= 'Z' && g.v[2] == '\0')
+        memcpy(out, g.v, 3);
+    return PATRON_OK;
+}
+
 patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any)
 {
     static const patron_store_filter all = PATRON_FILTER_INIT;
@@ -259,11 +286,14 @@ patron_status patron__index_note_create(patron_db *db)
         db->index_noted = true;
         return PATRON_OK;
     }
-    /* a new store: its first customer gets this generation's keys.  Not
-     * noted on the handle: a rollback takes the record back with the
+    /* a new store: its first customer gets this generation's keys, under
+     * the configuration's country (keys_for read it in this transaction).
+     * Not noted on the handle: a rollback takes the records back with the
      * customer, so the next create looks again. */
     snprintf(v, sizeof v, "%u", (unsigned)PATRON__INDEX_VERSION);
-    return patron__st_meta_put(db, PATRON__INDEX_META_KEY, v);
+    if ((st = patron__st_meta_put(db, PATRON__INDEX_META_KEY, v)) != 0)
+        return st;
+    return patron__st_meta_put(db, PATRON__INDEX_COUNTRY_META_KEY, db->match_cfg->default_country);
 }
 
 /* ---- saving -------------------------------------------------------------- */
@@ -347,8 +377,8 @@ static patron_status prepare_new(patron_db *db, patron_customer *w, patron_custo
 static patron_status keys_new(patron_db *db, patron_customer *w, keyset *ks)
 {
     patron_status st = patron__group_for_new(db, w);
-    if (!st && (st = patron__keys_for(db, ks, w)) != 0)
-        patron__db_error(db, st, "out of memory");
+    if (!st)
+        st = patron__keys_for(db, ks, w);
     return st;
 }
 
@@ -365,8 +395,7 @@ static patron_status insert_new(patron_db *db, patron_customer *w, keyset *ks, i
      * the blocking keys above all) does not depend on it: computed once */
     if (!st && w->f[PATRON_F_NUMBER] && !patron__keys_set_number(ks, w->f[PATRON_F_NUMBER])) {
         patron__keys_free(ks); /* no room (cannot happen today): build them again */
-        if ((st = patron__keys_for(db, ks, w)) != 0)
-            patron__db_error(db, st, "out of memory");
+        st = patron__keys_for(db, ks, w);
     }
     if (!st && !db->index_noted)
         st = patron__index_note_create(db);
@@ -503,8 +532,8 @@ patron_status patron_db_create_many(patron_db *db, size_t *created_out, patron_c
         if (!rows[i].prepared)
             continue;
         patron_status rs = patron__group_for_new_in(db, &rows[i].w, have_groups ? &groups : NULL);
-        if (!rs && (rs = patron__keys_for(db, &rows[i].ks, &rows[i].w)) != 0)
-            patron__db_error(db, rs, "out of memory");
+        if (!rs)
+            rs = patron__keys_for(db, &rows[i].ks, &rows[i].w);
         if (rs == PATRON_OK)
             continue;
         patron__keys_free(&rows[i].ks);
@@ -607,7 +636,7 @@ patron_status patron__save_changed(patron_db *db, patron_customer *w, const patr
         (before && stamp_consent(w, before, "admin", now)))
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     if ((st = patron__keys_for(db, &ks, w)) != 0)
-        return patron__db_error(db, st, "out of memory");
+        return st;
     st = patron__check_all_unique(db, &ks, id);
     if (!st && before && !same(before->f[PATRON_F_GROUP], w->f[PATRON_F_GROUP]))
         st = patron__group_check(db, w);
@@ -639,7 +668,7 @@ patron_status patron__save_restore(patron_db *db, const patron_customer *c, uint
     }
     if ((st = patron__keys_for(db, &ks, &w)) != 0) {
         patron__cust_clear(&w);
-        return patron__db_error(db, st, "out of memory");
+        return st;
     }
     st = patron__st_update(db, &w, &ks, 0);
     if (!st)

@@ -157,13 +157,16 @@ static patron_status missing(patron_db *db, const char *cb)
 
 patron_status patron__tx_begin(patron_db *db)
 {
+    db->tx_serial++;
     return patron__store_rc(db, db->ops.begin(db->ctx), "begin", 0);
 }
 
 patron_status patron__tx_begin_read(patron_db *db)
 {
-    if (db->ops.begin_read)
+    if (db->ops.begin_read) {
+        db->tx_serial++;
         return patron__store_rc(db, db->ops.begin_read(db->ctx), "begin_read", 0);
+    }
     return patron__tx_begin(db);
 }
 

@@ -48,35 +48,56 @@ static unsigned long lcg(unsigned long *s)
     return (unsigned long)(*s >> 33);
 }
 
+/* One generated customer: what draw_person() drew and saved. */
+typedef struct drawn {
+    const char *fn, *ln, *st;
+    unsigned ci; /* index into cities */
+    char num[8], mail[96], phone[32], birth[16];
+} drawn;
+
+/* Draw customer `i` of a generated shop from the stream *s and save it with
+ * its phone and birth date.  Its mailbox is kunde<i>@example.de, with
+ * `mail_tag` kunde<i>.<a drawn number>@example.de (one draw more). */
+static void draw_person(patron_db *db, unsigned long *s, int i, bool mail_tag, drawn *p)
+{
+    patron_customer *c;
+    p->fn = firsts[lcg(s) % N(firsts)];
+    p->ln = lasts[lcg(s) % N(lasts)];
+    p->st = streets[lcg(s) % N(streets)];
+    p->ci = (unsigned)(lcg(s) % N(cities));
+    snprintf(p->num, sizeof p->num, "%lu", 1 + lcg(s) % 120);
+    if (mail_tag)
+        snprintf(p->mail, sizeof p->mail, "kunde%d.%lu@example.de", i, lcg(s) % 1000);
+    else
+        snprintf(p->mail, sizeof p->mail, "kunde%d@example.de", i);
+    snprintf(p->phone, sizeof p->phone, "+49 30 %07lu", 1000000 + lcg(s) % 8999999);
+    snprintf(p->birth, sizeof p->birth, "%lu-%02lu-%02lu", 1940 + lcg(s) % 60, 1 + lcg(s) % 12, 1 + lcg(s) % 28);
+    c = fx_person(p->fn, p->ln, p->mail, p->st, p->num, cities[p->ci][0], cities[p->ci][1]);
+    assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, p->phone), PATRON_OK);
+    assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, p->birth), PATRON_OK);
+    fx_save(db, c);
+}
+
 /* `people` customers, and a duplicate of every `every`-th of them: another
  * mailbox or none, the phone left out, now and then a typo in the given name */
 static void populate(patron_db *db, int people, int every)
 {
     unsigned long s = 7;
     for (int i = 0; i < people; i++) {
-        const char *fn = firsts[lcg(&s) % N(firsts)], *ln = lasts[lcg(&s) % N(lasts)];
-        const char *st = streets[lcg(&s) % N(streets)];
-        unsigned ci = (unsigned)(lcg(&s) % N(cities));
-        char num[8], mail[96], phone[32], birth[16];
-        patron_customer *c;
-        snprintf(num, sizeof num, "%lu", 1 + lcg(&s) % 120);
-        snprintf(mail, sizeof mail, "kunde%d.%lu@example.de", i, lcg(&s) % 1000);
-        snprintf(phone, sizeof phone, "+49 30 %07lu", 1000000 + lcg(&s) % 8999999);
-        snprintf(birth, sizeof birth, "%lu-%02lu-%02lu", 1940 + lcg(&s) % 60, 1 + lcg(&s) % 12, 1 + lcg(&s) % 28);
-        c = fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]);
-        assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
-        assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
-        fx_save(db, c);
+        drawn p;
+        draw_person(db, &s, i, true, &p);
         if (every > 0 && i % every == 0) {
             char fn2[64], mail2[96];
-            snprintf(fn2, sizeof fn2, "%s", fn);
+            patron_customer *c;
+            snprintf(fn2, sizeof fn2, "%s", p.fn);
             if (i % (every * 3) == 0 && strlen(fn2) > 3 && (unsigned char)fn2[1] < 0x80 &&
                 (unsigned char)fn2[2] < 0x80)
                 fn2[2] = fn2[2] == 'e' ? 'a' : 'e'; /* a typo */
             snprintf(mail2, sizeof mail2, "zweit%d@example.net", i);
-            c = fx_person(fn2, ln, i % (every * 2) == 0 ? mail : mail2, st, num, cities[ci][0], cities[ci][1]);
+            c = fx_person(fn2, p.ln, i % (every * 2) == 0 ? p.mail : mail2, p.st, p.num, cities[p.ci][0],
+                          cities[p.ci][1]);
             if (i % (every * 4) != 0)
-                assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
+                assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, p.birth), PATRON_OK);
             fx_save(db, c);
         }
     }
@@ -326,22 +347,11 @@ static void test_estimate_unsafe_keeps_defaults(void **state)
     patron_decision before, after;
 
     for (int i = 0; i < 1200; i++) {
-        const char *fn = firsts[lcg(&s) % N(firsts)], *ln = lasts[lcg(&s) % N(lasts)];
-        const char *st = streets[lcg(&s) % N(streets)];
-        unsigned ci = (unsigned)(lcg(&s) % N(cities));
-        char num[8], mail[96], phone[32], birth[16];
-        patron_customer *c;
-        snprintf(num, sizeof num, "%lu", 1 + lcg(&s) % 120);
-        snprintf(mail, sizeof mail, "kunde%d@example.de", i);
-        snprintf(phone, sizeof phone, "+49 30 %07lu", 1000000 + lcg(&s) % 8999999);
-        snprintf(birth, sizeof birth, "%lu-%02lu-%02lu", 1940 + lcg(&s) % 60, 1 + lcg(&s) % 12, 1 + lcg(&s) % 28);
-        c = fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]);
-        assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
-        assert_int_equal(patron_customer_set(c, PATRON_F_BIRTH_DATE, birth), PATRON_OK);
-        fx_save(f->db, c);
+        drawn p;
+        draw_person(f->db, &s, i, false, &p);
         if (i % 8 == 0) {
-            snprintf(mail, sizeof mail, "zweit%d@example.net", i);
-            fx_save(f->db, fx_person(fn, ln, mail, st, num, cities[ci][0], cities[ci][1]));
+            snprintf(p.mail, sizeof p.mail, "zweit%d@example.net", i);
+            fx_save(f->db, fx_person(p.fn, p.ln, p.mail, p.st, p.num, cities[p.ci][0], cities[p.ci][1]));
         }
     }
     probe = fx_person("Anna", "Lehmann", "neu@example.net", "Hauptstraße", "7", "10115", "Berlin");

@@ -17,6 +17,7 @@
 #include "fixture.h"
 
 #define GEN_KEY "patron.index.version"
+#define COUNTRY_KEY "patron.index.country"
 #define KEY_TF_ALL 123 /* the key every record holds ("*"): its count is N */
 
 static patron_index_state state_of(patron_db *db, unsigned *gen)
@@ -289,6 +290,116 @@ static void test_without_meta(void **state)
     assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
 }
 
+#define KEY_PHONE 101 /* the E.164 phone */
+
+/* A customer with a national phone number and no address: the number is
+ * read in the dialling plan of the store's default country (with an
+ * address, in its country's). */
+static int64_t add_with_phone(patron_db *db, const char *first, const char *last, const char *phone)
+{
+    patron_customer *c = fx_person(first, last, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(patron_customer_set(c, PATRON_F_PHONE, phone), PATRON_OK);
+    return fx_save(db, c);
+}
+
+static void set_country(patron_db *db, const char *country)
+{
+    patron_match_settings s = PATRON_MATCH_SETTINGS_INIT;
+    OK(db, patron_db_match_config_get(db, &s));
+    memcpy(s.default_country, country, 3);
+    OK(db, patron_db_match_config_set(db, &s));
+}
+
+/* The default country decides how a national phone number is read, so the
+ * keys the store holds were built under the country in force when each
+ * record was saved: a change of it leaves the index stale (for every
+ * handle on the store) until patron_db_reindex() rebuilds it under the new
+ * one.  A change of anything else in the settings does not. */
+static void test_country_change_stale(void **state)
+{
+    tb_fx *f = *state;
+    patron_db *other;
+    patron_match_settings s = PATRON_MATCH_SETTINGS_INIT;
+    unsigned gen = 0;
+    size_t n = 0;
+    add_with_phone(f->db, "Alois", "Pichler", "0664 1234567");
+    other = tb_db(&f->tb); /* another process's handle, opened before the change */
+    assert_non_null(other);
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_CURRENT);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+496641234567"), 1);
+
+    /* thresholds and prior: the keys do not depend on them */
+    OK(f->db, patron_db_match_config_get(f->db, &s));
+    s.review_probability = 0.5;
+    s.prior = 0.2;
+    OK(f->db, patron_db_match_config_set(f->db, &s));
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+    /* setting the country in force again changes nothing either */
+    set_country(f->db, "DE");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+
+    set_country(f->db, "AT");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
+    assert_true(gen >= 1); /* the generation is this library's: the country is what differs */
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+436641234567"), 0);
+    /* a record saved now gets the new country's keys, also through the
+     * handle that read the settings before they changed */
+    add_with_phone(other, "Maria", "Huber", "0316 765432");
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+43316765432"), 1);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+49316765432"), 0);
+    /* the ones saved before are still stale: for every handle */
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_STALE);
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
+    /* back to the old country: the record saved in between has AT's keys */
+    set_country(other, "DE");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
+    set_country(other, "AT");
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_STALE);
+
+    OK(other, patron_db_reindex(other, &n));
+    assert_int_equal(n, 2);
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_CURRENT);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+436641234567"), 1);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+496641234567"), 0);
+
+    /* back to the built-in defaults (country DE): stale again */
+    OK(f->db, patron_db_match_config_reset(f->db));
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_STALE);
+    OK(f->db, patron_db_reindex(f->db, &n));
+    assert_int_equal(state_of(other, &gen), PATRON_INDEX_CURRENT);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+496641234567"), 1);
+    patron_db_close(other);
+}
+
+/* A country set before the first customer is the one the index is built
+ * under; a store that records no country (written before it was recorded)
+ * was built under the built-in default, DE. */
+static void test_country_before_first_customer(void **state)
+{
+    tb_fx *f = *state;
+    const patron_store_ops *o = f->tb.ops;
+    unsigned gen = 0;
+    set_country(f->db, "AT");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+    add_with_phone(f->db, "Alois", "Pichler", "0664 1234567");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+    assert_int_equal(held(&f->tb, KEY_PHONE, "+436641234567"), 1);
+    assert_int_equal(o->begin(f->tb.ctx), 0);
+    assert_int_equal(o->meta_put(f->tb.ctx, COUNTRY_KEY, NULL), 0);
+    assert_int_equal(o->commit(f->tb.ctx), 0);
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
+    set_country(f->db, "DE");
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE); /* the keys are AT's */
+    OK(f->db, patron_db_reindex(f->db, NULL));
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_CURRENT);
+    /* garbage where the country is recorded: stale */
+    assert_int_equal(o->begin(f->tb.ctx), 0);
+    assert_int_equal(o->meta_put(f->tb.ctx, COUNTRY_KEY, "de"), 0);
+    assert_int_equal(o->commit(f->tb.ctx), 0);
+    assert_int_equal(state_of(f->db, &gen), PATRON_INDEX_STALE);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +408,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_stale_keys_rebuilt, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_reindex_faults, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_without_meta, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_country_change_stale, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_country_before_first_customer, fx_setup, fx_teardown),
     };
     tb_backend = tb_selected(argc, argv);
     return cmocka_run_group_tests_name(tb_backend, tests, NULL, NULL);

@@ -182,7 +182,10 @@ void cli_warn_stale_index(cli *ctx)
     unsigned gen = 0, cur = 0;
     if (!ctx->db || patron_db_index_state(ctx->db, &s, &gen, &cur) != PATRON_OK)
         return; /* a warning only: the command reports its own failures */
-    if (s == PATRON_INDEX_STALE)
+    if (s == PATRON_INDEX_STALE && gen == cur)
+        fprintf(stderr, "patron: warning: the index was built under another default country than the matching "
+                        "settings name: matches may be missed; run 'patron reindex'\n");
+    else if (s == PATRON_INDEX_STALE)
         fprintf(stderr, "patron: warning: the index was built by an older release (generation %u, now %u): "
                         "matches may be missed; run 'patron reindex'\n", gen, cur);
     else if (s == PATRON_INDEX_NEWER)

@@ -1231,7 +1231,9 @@ typedef struct patron_match_settings {
     double merge_probability;  /**< MERGE at a match probability >= this (default 0.98) */
     double review_probability; /**< REVIEW at >= this (default 0.6) */
     double prior;              /**< lambda: P(a candidate pair is one person) (default 0.1) */
-    char default_country[3];   /**< ISO 3166 alpha-2 for phones and addresses without one ("DE") */
+    char default_country[3];   /**< ISO 3166 alpha-2 for phones and addresses without one ("DE"): the
+                                    dialling plan of a national phone number of a customer without an
+                                    address (with one, its country's) */
 } patron_match_settings;
 
 #define PATRON_MATCH_SETTINGS_VERSION 1
@@ -1240,9 +1242,26 @@ typedef struct patron_match_settings {
 /** The settings in force on this store.  `out->version` set by the caller.
  *  @return PATRON_E_ABI for an unknown version. */
 PATRON_API patron_status patron_db_match_config_get(patron_db *db, patron_match_settings *out);
-/** Change the settings (all of them: read, change, write).  PATRON_E_INVALID
- *  for thresholds that are not probabilities with review <= merge, a prior
- *  outside (0, 1) or a country that is not two capital letters. */
+/**
+ * Change the settings (all of them: read, change, write).  PATRON_E_INVALID
+ * for thresholds that are not probabilities with review <= merge, a prior
+ * outside (0, 1) or a country that is not two capital letters.
+ *
+ * The default country is part of how records are keyed (a customer's
+ * phone without an address of its own is read in its dialling plan), so
+ * changing it while the store holds customers leaves their index keys
+ * built under the old one: in the same transaction the store's index is
+ * recorded as built under mixed countries, patron_db_index_state() says
+ * PATRON_INDEX_STALE (on every handle of the store) and candidates may be
+ * missed until patron_db_reindex() rebuilds the keys under the new country
+ * (setting the old country again does not make them current: records saved
+ * in between were keyed under the new one).  Records saved after the
+ * change, through any handle, are keyed under the new country.  Changing
+ * the thresholds or the prior touches no key.  Nothing is rebuilt here:
+ * a reindex of a large store is a long transaction the shop should choose
+ * the moment of.  patron_db_match_config_reset() does the same when the
+ * country was not "DE".
+ */
 PATRON_API patron_status patron_db_match_config_set(patron_db *db, const patron_match_settings *settings);
 /** m and u of a field's comparison level ("last_name", "exact"; names as
  *  patron_matches_explain gives them).  PATRON_E_RANGE for an unknown pair. */
@@ -1710,8 +1729,9 @@ typedef enum patron_index_state {
     /** Built by this generation (or the store holds no customer yet). */
     PATRON_INDEX_CURRENT = 0,
     /** Built by an older generation, or by a release that did not record
-     *  one (a store with customers and no record of its generation): run
-     *  patron_db_reindex(). */
+     *  one (a store with customers and no record of its generation), or
+     *  under another default country than the one the matching settings
+     *  name now (patron_db_match_config_set()): run patron_db_reindex(). */
     PATRON_INDEX_STALE = 1,
     /** Built by a newer release than this library.  Its keys work for
      *  lookups by number, reference, email and login; matching may miss
@@ -1736,13 +1756,21 @@ PATRON_API const char *patron_index_state_name(patron_index_state state);
  * a release before generations were recorded, and a reindex is cheap beside
  * candidates missed without telling.
  *
+ * The keys also depend on the default country of the matching settings
+ * (patron_match_settings): the store records under "patron.index.country"
+ * the country they were built under (written with the generation, and "-"
+ * when the country changed while the store held customers; none recorded
+ * counts as "DE", the built-in default).  A store of this generation whose
+ * country is not the one the settings name is stale too: *generation_out
+ * is then the current generation and the state PATRON_INDEX_STALE.
+ *
  * @param[out] state_out       the state (PATRON_INDEX_UNKNOWN without meta)
  * @param[out] generation_out  the generation the store records (0: none
  *                             recorded; 0 also without meta); may be NULL
  * @param[out] current_out     this library's generation (> 0); may be NULL
  * @return PATRON_E_INVALID if state_out is NULL; PATRON_E_STORE.  A recorded
- *         value that is not a generation number (bytes from a store are
- *         untrusted) counts as none: stale.
+ *         value that is not a generation number or not a country (bytes
+ *         from a store are untrusted) counts as none: stale.
  */
 PATRON_API patron_status patron_db_index_state(patron_db *db, patron_index_state *state_out,
                                                unsigned *generation_out, unsigned *current_out);
@@ -1751,7 +1779,8 @@ PATRON_API patron_status patron_db_index_state(patron_db *db, patron_index_state
  * Rebuild the index keys and match forms of every stored customer (every
  * state: merged and erased ones keep their alias keys) the way this library
  * builds them, with the store's matching configuration (its default
- * country), and record this library's generation — in one transaction:
+ * country), and record this library's generation and that country — in one
+ * transaction:
  * on any failure nothing is changed.  The customers' values, numbers,
  * revisions and update times stay as they are; the journal is not touched;
  * the review queue is not marked (run a full scan,

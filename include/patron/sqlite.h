@@ -29,6 +29,11 @@
  * ----------------------------
  * One patron_db (one store) owns one SQLite connection.  The file is opened
  * in WAL mode with a busy timeout of 5 s, so several processes may share it.
+ * While it waits for a lock the store tries again every 0.5 ms (SQLite's
+ * own handler, sqlite3_busy_timeout(), waits up to 100 ms between tries and
+ * so mostly misses the moments between the transactions of a connection
+ * that writes back to back: a write beside a run of merges could wait the
+ * whole timeout); writes of two connections go one after the other.
  * Every patron call is one transaction, ended by `COMMIT` or `ROLLBACK`:
  *  - a call that may write (create, update, delete, merge, undo, activate,
  *    lock, group changes) begins with `BEGIN IMMEDIATE`: the write lock is
@@ -37,9 +42,11 @@
  *    transaction such as an import's batch), it waits up to the busy
  *    timeout and then fails with PATRON_E_STORE ("database is locked").
  *    A host may change the timeout with sqlite3_busy_timeout() on
- *    patron_sqlite_handle().
+ *    patron_sqlite_handle(); that puts SQLite's own busy handler in place
+ *    of the store's (same timeout, tries less often, see above).
  *  - a call that only reads (load, find, list, match, dedupe, merge plans,
- *    exports, the journal listing, the login and order gates) begins with
+ *    exports, the journal listing, the login and order gates, the matching
+ *    settings, the reading phase of patron_db_estimate()) begins with
  *    a deferred `BEGIN` (the store's begin_read()): it takes no write lock,
  *    and in WAL mode reads the last committed state without waiting for a
  *    writer — a reader never fails because a writer is busy.
@@ -50,10 +57,12 @@
  * `PRAGMA secure_delete=ON`, so deleted and overwritten rows are zeroed in
  * the pages (and the WAL frames written from then on), and after an
  * erasure's commit the store checkpoints the WAL with TRUNCATE (store.h:
- * purge), so no frame with the erased values stays behind.  A reader that
- * still holds an old snapshot makes that checkpoint fail: the erasure is
- * committed, patron_db_erase() reports PATRON_E_STORE, and calling it
- * again retries the checkpoint.  Inside a host transaction the host must
+ * purge), so no frame with the erased values stays behind.  The checkpoint
+ * waits (up to the busy timeout) for the writes in progress on other
+ * connections and for readers of an older snapshot; one still reading
+ * after it makes the checkpoint fail: the erasure is committed,
+ * patron_db_erase() reports PATRON_E_STORE, and calling it again retries
+ * the checkpoint.  Inside a host transaction the host must
  * run `PRAGMA wal_checkpoint(TRUNCATE)` after its own commit.  Copies the
  * host made (backups) are the host's to handle.  A store opened with PATRON_SQLITE_READONLY uses a deferred
  * `BEGIN` for every call and refuses writes — use it for processes that

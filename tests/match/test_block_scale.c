@@ -70,37 +70,61 @@ static int decision_of(const patron_pairs *p, int64_t a, int64_t b)
     return -1;
 }
 
-static void test_common_name_in_one_city(void **state)
+/* A batch over a fresh memory store: `n` customers made by `make` (row i:
+ * customer i, mailbox kunde<i>@example.de) and `dups` rows more (row n + k:
+ * customer k * stride again, with a mailbox of its own,
+ * zweit<row>@<dup_domain>).  *scored: the pairs the batch scored.
+ * Returns how many of the duplicates it found (MERGE or REVIEW). */
+static size_t run_batch(patron_customer *(*make)(int who, const char *email), int n, int dups, int stride,
+                        const char *dup_domain, uint64_t *scored)
 {
     patron_memstore *ms = NULL;
     patron_db *db = NULL;
     patron_batch *b = NULL;
     patron_pairs *p = NULL;
-    int64_t id_of[N + DUPS];
+    int64_t *id_of = calloc((size_t)(n + dups), sizeof *id_of);
     char email[64];
-    uint64_t scored;
     size_t found = 0;
-    (void)state;
+    assert_non_null(id_of);
     assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
     assert_int_equal(patron_db_open_memory(&db, ms), PATRON_OK);
     assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
-    for (int i = 0; i < N + DUPS; i++) {
-        /* the last DUPS rows: customers 0, 331, 662, ... again, with a
-         * mailbox of their own */
-        int who = i < N ? i : (i - N) * 331;
+    for (int i = 0; i < n + dups; i++) {
+        int who = i < n ? i : (i - n) * stride;
         patron_customer *c;
-        if (i < N)
+        if (i < n)
             snprintf(email, sizeof email, "kunde%d@example.de", i);
         else
-            snprintf(email, sizeof email, "zweit%d@example.org", i);
-        c = person(who, email);
+            snprintf(email, sizeof email, "zweit%d@%s", i, dup_domain);
+        c = make(who, email);
         assert_int_equal(patron_batch_add(b, c), PATRON_OK);
         id_of[i] = patron_customer_id(c);
         assert_true(id_of[i] > 0);
         patron_customer_free(c);
     }
     assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
-    scored = patron__batch_scored(b);
+    *scored = patron__batch_scored(b);
+    for (int k = 0; k < dups; k++) {
+        int d = decision_of(p, id_of[k * stride], id_of[n + k]);
+        if (d == PATRON_DECISION_MERGE || d == PATRON_DECISION_REVIEW)
+            found++;
+        else
+            print_message("duplicate %d: decision %d\n", k, d);
+    }
+    patron_pairs_free(p);
+    patron_batch_free(b);
+    patron_db_close(db);
+    patron_memstore_free(ms);
+    free(id_of);
+    return found;
+}
+
+static void test_common_name_in_one_city(void **state)
+{
+    uint64_t scored = 0;
+    /* the last DUPS rows: customers 0, 331, 662, ... again */
+    size_t found = run_batch(person, N, DUPS, 331, "example.org", &scored);
+    (void)state;
     /* Each wide block pairs a record with at most 2 * (6 - 1) neighbours
      * that share nothing else, a record holds about ten keys, and pairs
      * sharing two keys are scored once: 827 059 when written; pairing
@@ -110,18 +134,7 @@ static void test_common_name_in_one_city(void **state)
                   (unsigned long long)scored);
     assert_true(scored > 0);
     assert_true(scored < (uint64_t)(N + DUPS) * 60);
-    for (int k = 0; k < DUPS; k++) {
-        int d = decision_of(p, id_of[k * 331], id_of[N + k]);
-        if (d == PATRON_DECISION_MERGE || d == PATRON_DECISION_REVIEW)
-            found++;
-        else
-            print_message("duplicate %d: decision %d\n", k, d);
-    }
     assert_int_equal(found, DUPS);
-    patron_pairs_free(p);
-    patron_batch_free(b);
-    patron_db_close(db);
-    patron_memstore_free(ms);
 }
 
 /* The near budget (PATRON__NEAR_WINDOW): two records that share nothing
@@ -149,7 +162,7 @@ _Static_assert(N_GIVEN == 40, "40 given names");
 static patron_customer *born(int i, const char *email)
 {
     patron_customer *c = NULL;
-    char birth[16];
+    char birth[32];
     snprintf(birth, sizeof birth, "1970-0%d-1%d", 1 + i / 1600, i / 1600);
     assert_int_equal(patron_customer_new(&c), PATRON_OK);
     assert_int_equal(patron_customer_set(c, PATRON_F_FIRST_NAME, given[i % 40]), PATRON_OK);
@@ -161,45 +174,14 @@ static patron_customer *born(int i, const char *email)
 
 static void test_near_budget(void **state)
 {
-    patron_memstore *ms = NULL;
-    patron_db *db = NULL;
-    patron_batch *b = NULL;
-    patron_pairs *p = NULL;
-    int64_t id_of[NB + NB_DUPS];
-    char email[64];
-    uint64_t scored;
-    size_t found = 0;
+    uint64_t scored = 0;
+    size_t found = run_batch(born, NB, NB_DUPS, 127, "example.de", &scored);
     (void)state;
-    assert_int_equal(patron_memstore_new(&ms), PATRON_OK);
-    assert_int_equal(patron_db_open_memory(&db, ms), PATRON_OK);
-    assert_int_equal(patron_batch_new(&b, db), PATRON_OK);
-    for (int i = 0; i < NB + NB_DUPS; i++) {
-        int who = i < NB ? i : (i - NB) * 127;
-        patron_customer *c;
-        snprintf(email, sizeof email, "%s%d@example.de", i < NB ? "kunde" : "zweit", i);
-        c = born(who, email);
-        assert_int_equal(patron_batch_add(b, c), PATRON_OK);
-        id_of[i] = patron_customer_id(c);
-        patron_customer_free(c);
-    }
-    assert_int_equal(patron_batch_run(b, &p, PATRON_MATCH_FIELDS), PATRON_OK);
-    scored = patron__batch_scored(b);
     print_message("%d customers with two wide keys each: %llu pairs scored\n", NB + NB_DUPS,
                   (unsigned long long)scored);
     assert_true(scored >= NB_DUPS);
     assert_true(scored < (uint64_t)(NB + NB_DUPS) * 4);
-    for (int k = 0; k < NB_DUPS; k++) {
-        int d = decision_of(p, id_of[k * 127], id_of[NB + k]);
-        if (d == PATRON_DECISION_MERGE || d == PATRON_DECISION_REVIEW)
-            found++;
-        else
-            print_message("duplicate %d: decision %d\n", k, d);
-    }
     assert_int_equal(found, NB_DUPS);
-    patron_pairs_free(p);
-    patron_batch_free(b);
-    patron_db_close(db);
-    patron_memstore_free(ms);
 }
 
 int main(void)

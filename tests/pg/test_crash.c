@@ -33,6 +33,8 @@
 
 #include <libpq-fe.h>
 
+#include "pgtest.h"
+
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,25 +47,7 @@
 #include <unistd.h>
 
 static const char *conninfo;
-static int failures;
 static PGconn *admin;
-
-static void failf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
-
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
 
 static double now(void)
 {
@@ -99,7 +83,7 @@ static char *q1(const char *fmt, ...)
     va_end(ap);
     r = PQexec(admin, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        failf("%s: %s", sql, PQerrorMessage(admin));
+        pgt_fail("%s: %s", sql, PQerrorMessage(admin));
         PQclear(r);
         return NULL;
     }
@@ -139,7 +123,7 @@ static patron_db *open_db(const char *schema, patron_pg **pg)
     o.n_ref_tables = 1;
     st = patron_db_open_postgres(&db, pg, &msg, conninfo, &o);
     if (st != PATRON_OK) {
-        failf("open %s: %s: %s", schema, patron_status_name(st), msg ? msg : "");
+        pgt_fail("open %s: %s: %s", schema, patron_status_name(st), msg ? msg : "");
         patron_free(msg);
         return NULL;
     }
@@ -161,24 +145,24 @@ static void check_tables(const char *schema, const char *round)
              " FROM @.patron_customer_keys GROUP BY 1, 2) k USING (kind, value) WHERE c.n <> coalesce(k.n, 0)",
              schema);
     if (bad != 0)
-        failf("%s: %ld key counts differ from the keys", round, bad);
+        pgt_fail("%s: %ld key counts differ from the keys", round, bad);
     bad = qn("SELECT count(*) FROM @.patron_customer_keys k WHERE k.kind IN (SELECT kind FROM @.patron_key_counts)"
              " AND NOT EXISTS (SELECT 1 FROM @.patron_key_counts c WHERE c.kind = k.kind AND c.value = k.value)",
              schema);
     if (bad != 0)
-        failf("%s: %ld keys without their count", round, bad);
+        pgt_fail("%s: %ld keys without their count", round, bad);
     bad = qn("SELECT count(*) FROM @.patron_customers c WHERE number IS NOT NULL"
              " AND NOT EXISTS (SELECT 1 FROM @.patron_used_numbers u WHERE u.number = c.number)",
              schema);
     if (bad != 0)
-        failf("%s: %ld customer numbers missing from used_numbers", round, bad);
+        pgt_fail("%s: %ld customer numbers missing from used_numbers", round, bad);
     bad = qn("SELECT count(*) FROM @.patron_customers WHERE (state = 'merged') <> (merged_into IS NOT NULL)", schema);
     if (bad != 0)
-        failf("%s: %ld customers merged without a survivor or the other way round", round, bad);
+        pgt_fail("%s: %ld customers merged without a survivor or the other way round", round, bad);
     bad = qn("SELECT count(*) FROM @.patron_customers GROUP BY number HAVING count(*) > 1 AND number IS NOT NULL",
              schema);
     if (bad > 0)
-        failf("%s: a number held twice", round);
+        pgt_fail("%s: a number held twice", round);
 }
 
 /* The child's backend: wait until its connection holds the store's advisory
@@ -204,7 +188,7 @@ static void wait_backend_gone(int backend_pid)
             return;
         sleep_s(0.01);
     }
-    failf("the killed client's backend %d is still there after 30 s", backend_pid);
+    pgt_fail("the killed client's backend %d is still there after 30 s", backend_pid);
 }
 
 /* ---- the large merge ------------------------------------------------------- */
@@ -231,7 +215,7 @@ static int merge_setup(const char *schema, int n_dups, int64_t *ids)
         patron_customer_address_set(c, a, PATRON_A_POSTAL_CODE, "10115");
         patron_customer_address_set(c, a, PATRON_A_CITY, "Berlin");
         if (patron_db_create(db, c) != PATRON_OK) {
-            failf("create: %s", patron_db_errmsg(db));
+            pgt_fail("create: %s", patron_db_errmsg(db));
             patron_customer_free(c);
             patron_db_close(db);
             return -1;
@@ -290,7 +274,7 @@ static int merge_outcome(const char *schema, const int64_t *ids, int n_dups, con
         return 1;
     if (entries == 0 && merged == 0 && on_survivor == 2 && misplaced == 0)
         return 0;
-    failf("%s: the merge is half there: %ld journal entries, %ld of %d merged, %ld orders on the survivor, "
+    pgt_fail("%s: the merge is half there: %ld journal entries, %ld of %d merged, %ld orders on the survivor, "
           "%ld orders moved",
           round, entries, merged, n_dups, on_survivor, misplaced);
     return -1;
@@ -307,7 +291,7 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
     *outcome = -1;
     snprintf(name, sizeof name, "merge round %d", round);
     if (!new_schema(schema, sizeof schema, "merge", round) || merge_setup(schema, n_dups, ids) != 0 || pipe(fds) != 0) {
-        failf("%s: setup failed", name);
+        pgt_fail("%s: setup failed", name);
         free(ids);
         return 0;
     }
@@ -318,9 +302,9 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
     }
     close(fds[1]);
     if (read(fds[0], &backend, sizeof backend) != (ssize_t)sizeof backend) {
-        failf("%s: the child did not start", name);
+        pgt_fail("%s: the child did not start", name);
     } else if (!wait_lock(backend, 60)) {
-        failf("%s: the child's merge never took the write lock", name);
+        pgt_fail("%s: the child's merge never took the write lock", name);
     } else {
         t0 = now();
         if (fraction >= 0) {
@@ -332,7 +316,7 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
         close(fds[0]);
         wait_backend_gone(backend);
         if (fraction < 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-            failf("%s: the undisturbed merge failed (status %d)", name, status);
+            pgt_fail("%s: the undisturbed merge failed (status %d)", name, status);
         *outcome = merge_outcome(schema, ids, n_dups, name);
         check_tables(schema, name);
         /* the store works on: undo the complete merge, apply the absent one */
@@ -341,17 +325,17 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
             if (db && *outcome == 1) {
                 char *j = q1("SELECT id FROM %s.patron_journal WHERE kind = 'merge'", schema);
                 if (!j || patron_db_undo(db, NULL, strtoll(j, NULL, 10), 0) != PATRON_OK)
-                    failf("%s: undo after the crash: %s", name, db ? patron_db_errmsg(db) : "");
+                    pgt_fail("%s: undo after the crash: %s", name, db ? patron_db_errmsg(db) : "");
                 else if (merge_outcome(schema, ids, n_dups, name) != 0)
-                    failf("%s: the undo did not restore everything", name);
+                    pgt_fail("%s: the undo did not restore everything", name);
             } else if (db) {
                 patron_merge_plan *plan = NULL;
                 if (patron_merge_plan_new(db, &plan, ids[0], ids + 1, (size_t)n_dups, PATRON_MERGE_SURVIVOR) !=
                         PATRON_OK ||
                     patron_db_merge(db, NULL, plan) != PATRON_OK)
-                    failf("%s: merging again after the crash: %s", name, patron_db_errmsg(db));
+                    pgt_fail("%s: merging again after the crash: %s", name, patron_db_errmsg(db));
                 else if (merge_outcome(schema, ids, n_dups, name) != 1)
-                    failf("%s: the second merge is not complete", name);
+                    pgt_fail("%s: the second merge is not complete", name);
                 patron_merge_plan_free(plan);
             }
             if (db)
@@ -359,7 +343,7 @@ static double merge_round(int round, int n_dups, double fraction, double t_merge
             patron_db_close(db);
         }
     }
-    if (!failures)
+    if (!pgt_failures)
         q1("DROP SCHEMA %s CASCADE", schema);
     free(ids);
     return took;
@@ -424,14 +408,7 @@ static int import_child(const char *schema, int first, int rows, int fd, int man
         if (patron_pg_begin(pg) != PATRON_OK)
             return 3;
         for (int k = i; k < i + BATCH && k < first + rows; k++) {
-            patron_customer *c;
-            char buf[64];
-            patron_customer_new(&c);
-            snprintf(buf, sizeof buf, "Kunde%d", k);
-            patron_customer_set(c, PATRON_F_LAST_NAME, buf);
-            patron_customer_set(c, PATRON_F_FIRST_NAME, "Import");
-            snprintf(buf, sizeof buf, "kunde%d@example.de", k);
-            patron_customer_set(c, PATRON_F_EMAIL, buf);
+            patron_customer *c = import_row(k);
             if (patron_db_create(db, c) != PATRON_OK) {
                 fprintf(stderr, "create: %s\n", patron_db_errmsg(db));
                 return 3;
@@ -452,13 +429,13 @@ static void import_check(const char *schema, long expect_min, const char *name, 
     long names = qn("SELECT count(DISTINCT last_name) FROM @.patron_customers", schema);
     *count = n;
     if (n % BATCH != 0)
-        failf("%s: %ld customers, not whole batches of %d", name, n, BATCH);
+        pgt_fail("%s: %ld customers, not whole batches of %d", name, n, BATCH);
     if (maxnum != n)
-        failf("%s: %ld customers but the highest number is %ld (a gap or a reuse)", name, n, maxnum);
+        pgt_fail("%s: %ld customers but the highest number is %ld (a gap or a reuse)", name, n, maxnum);
     if (names != n)
-        failf("%s: %ld customers, %ld distinct rows", name, n, names);
+        pgt_fail("%s: %ld customers, %ld distinct rows", name, n, names);
     if (n < expect_min)
-        failf("%s: only %ld customers", name, n);
+        pgt_fail("%s: only %ld customers", name, n);
     check_tables(schema, name);
 }
 
@@ -498,9 +475,9 @@ static void import_round(int rows, int many)
     waitpid(pid, &status, 0);
     t_full = now() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        failf("import undisturbed: status %d", status);
+        pgt_fail("import undisturbed: status %d", status);
     import_check(schema, rows, "import undisturbed", &n);
-    if (!failures)
+    if (!pgt_failures)
         q1("DROP SCHEMA %s CASCADE", schema);
 
     if (!new_schema(schema, sizeof schema, names[many], 1) || pipe(fds) != 0)
@@ -512,7 +489,7 @@ static void import_round(int rows, int many)
     }
     close(fds[1]);
     if (read(fds[0], &backend, sizeof backend) != (ssize_t)sizeof backend) {
-        failf("import: the child did not start");
+        pgt_fail("import: the child did not start");
         return;
     }
     close(fds[0]);
@@ -520,11 +497,11 @@ static void import_round(int rows, int many)
     if (many == 2) {
         /* the second call's COPY: one batch committed before */
         if (!wait_copy(backend, 60))
-            failf("%s: no COPY seen", names[many]);
+            pgt_fail("%s: no COPY seen", names[many]);
         while (qn("SELECT count(*) FROM @.patron_customers", schema) < BATCH && now() - t0 < 60)
             sleep_s(0.001);
         if (!wait_copy(backend, 60))
-            failf("%s: no second COPY seen", names[many]);
+            pgt_fail("%s: no second COPY seen", names[many]);
     } else {
         sleep_s(t_full * 0.5);
     }
@@ -544,8 +521,8 @@ static void import_round(int rows, int many)
     snprintf(what, sizeof what, "%s after the crash", names[many]);
     import_check(schema, n + BATCH, what, &n2);
     if (n2 != n + BATCH)
-        failf("import after the crash: %ld customers, want %ld", n2, n + BATCH);
-    if (!failures)
+        pgt_fail("import after the crash: %ld customers, want %ld", n2, n + BATCH);
+    if (!pgt_failures)
         q1("DROP SCHEMA %s CASCADE", schema);
 }
 
@@ -566,22 +543,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    conninfo = getenv("PATRON_TEST_PG");
-    if (!conninfo || !conninfo[0]) {
-        fprintf(stderr, "SKIP: PATRON_TEST_PG is not set (run under tests/pg/cluster.sh run)\n");
-        return 77;
-    }
-    admin = PQconnectdb(conninfo);
-    if (PQstatus(admin) != CONNECTION_OK) {
-        fprintf(stderr, "cannot connect: %s\n", PQerrorMessage(admin));
+    if (!(conninfo = pgt_conninfo()))
+        return pgt_skip();
+    if (!(admin = pgt_connect(conninfo)))
         return 1;
-    }
-    PQsetNoticeProcessor(admin, quiet, NULL);
 
     /* the undisturbed merge: how long the write lock is held */
     t_merge = merge_round(0, n_dups, -1, 0, &outcome);
     if (outcome != 1)
-        failf("the undisturbed merge is not complete");
+        pgt_fail("the undisturbed merge is not complete");
     printf("merge of %d duplicates (%d orders re-linked) undisturbed: %.2f s under the write lock\n", n_dups,
            2 * n_dups, t_merge);
     for (size_t k = 0; k < sizeof fractions / sizeof fractions[0]; k++) {
@@ -597,8 +567,8 @@ int main(int argc, char **argv)
     import_round(rows, 1);
     import_round(rows, 2);
     PQfinish(admin);
-    if (failures) {
-        fprintf(stderr, "%d checks failed (schemas kept)\n", failures);
+    if (pgt_failures) {
+        fprintf(stderr, "%d checks failed (schemas kept)\n", pgt_failures);
         return 1;
     }
     printf("PASS\n");

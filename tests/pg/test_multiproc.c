@@ -33,6 +33,8 @@
 
 #include <libpq-fe.h>
 
+#include "pgtest.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -86,18 +88,6 @@ static const char *conninfo;
 static char schema[64];
 static char logdir[256];
 static shared_counts *counts;
-static int failures;
-
-static void failf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
 
 static patron_db *open_db(void)
 {
@@ -423,7 +413,7 @@ static int check(int n_workers)
         snprintf(path, sizeof path, "%s/worker%d.log", logdir, w);
         f = fopen(path, "r");
         if (!f) {
-            failf("worker %d left no log", w);
+            pgt_fail("worker %d left no log", w);
             continue;
         }
         while (fgets(line, sizeof line, f)) {
@@ -461,9 +451,9 @@ static int check(int n_workers)
             if (line[0] == 'X' && sscanf(line + 2, "%" SCNd64 " %" SCNd64, &jid, &uid) == 2) {
                 n_undos_logged++;
                 if (!(m = find_merge(merges, n_merges, jid)))
-                    failf("undo of journal entry %" PRId64 " that no worker merged", jid);
+                    pgt_fail("undo of journal entry %" PRId64 " that no worker merged", jid);
                 else if (m->undone_by)
-                    failf("journal entry %" PRId64 " undone twice (%" PRId64 ", %" PRId64 ")", jid, m->undone_by,
+                    pgt_fail("journal entry %" PRId64 " undone twice (%" PRId64 ", %" PRId64 ")", jid, m->undone_by,
                           uid);
                 else
                     m->undone_by = uid;
@@ -476,7 +466,7 @@ static int check(int n_workers)
     qsort(numbers, n_numbers, sizeof *numbers, cmp_str);
     for (size_t i = 1; i < n_numbers; i++)
         if (!strcmp(numbers[i - 1], numbers[i]))
-            failf("customer number %s was handed out twice", numbers[i]);
+            pgt_fail("customer number %s was handed out twice", numbers[i]);
 
     /* every customer, every state */
     {
@@ -485,7 +475,7 @@ static int check(int n_workers)
         int64_t after = 0;
         do {
             if (patron_db_list(db, page, &n, 1000, NULL, after) != PATRON_OK) {
-                failf("list: %s", patron_db_errmsg(db));
+                pgt_fail("list: %s", patron_db_errmsg(db));
                 break;
             }
             if (n_all + n > cap) {
@@ -507,30 +497,30 @@ static int check(int n_workers)
             patron_customer *c = NULL;
             const char *num, *mi;
             if (patron_db_load(db, &c, all[i]) != PATRON_OK) {
-                failf("load #%" PRId64 ": %s", all[i], patron_db_errmsg(db));
+                pgt_fail("load #%" PRId64 ": %s", all[i], patron_db_errmsg(db));
                 continue;
             }
             switch (patron_customer_state(c)) {
             case PATRON_STATE_MERGED: n_merged++; break;
             case PATRON_STATE_ACTIVE: n_active++; break;
             case PATRON_STATE_PENDING: n_pending++; break;
-            default: failf("customer #%" PRId64 " in state %d", all[i], patron_customer_state(c));
+            default: pgt_fail("customer #%" PRId64 " in state %d", all[i], patron_customer_state(c));
             }
             n_locked += patron_customer_locked(c) ? 1 : 0;
             mi = patron_customer_get(c, PATRON_F_MERGED_INTO);
             merged_into[all[i]] = mi ? strtoll(mi, NULL, 10) : 0;
             if ((patron_customer_state(c) == PATRON_STATE_MERGED) != (merged_into[all[i]] != 0))
-                failf("customer #%" PRId64 ": state %s but merged_into %s", all[i],
+                pgt_fail("customer #%" PRId64 ": state %s but merged_into %s", all[i],
                       patron_state_name(patron_customer_state(c)), mi ? mi : "(none)");
             num = patron_customer_get(c, PATRON_F_NUMBER);
             if (num) {
                 stored[n_stored++] = strdup(num);
                 if (!bsearch(&num, numbers, n_numbers, sizeof *numbers, cmp_str))
-                    failf("customer #%" PRId64 " holds number %s that no worker was handed", all[i], num);
+                    pgt_fail("customer #%" PRId64 " holds number %s that no worker was handed", all[i], num);
             } else if (patron_customer_state(c) != PATRON_STATE_PENDING) {
                 /* a merged pending registration never had a number */
                 if (!(patron_customer_state(c) == PATRON_STATE_MERGED))
-                    failf("customer #%" PRId64 " is %s without a number", all[i],
+                    pgt_fail("customer #%" PRId64 " is %s without a number", all[i],
                           patron_state_name(patron_customer_state(c)));
             }
             patron_customer_free(c);
@@ -538,13 +528,13 @@ static int check(int n_workers)
         qsort(stored, n_stored, sizeof *stored, cmp_str);
         for (size_t i = 1; i < n_stored; i++)
             if (!strcmp(stored[i - 1], stored[i]))
-                failf("two customers hold the number %s", stored[i]);
+                pgt_fail("two customers hold the number %s", stored[i]);
         /* every handed-out number: one customer holds it */
         for (size_t i = 0; i < n_numbers; i++) {
             size_t nn = 0;
             int64_t id;
             if (patron_db_lookup(db, &id, &nn, 1, PATRON_KEY_NUMBER, numbers[i]) != PATRON_OK || nn != 1)
-                failf("number %s (handed out) is held by %zu customers", numbers[i], nn);
+                pgt_fail("number %s (handed out) is held by %zu customers", numbers[i], nn);
         }
         for (size_t i = 0; i < n_stored; i++)
             free(stored[i]);
@@ -559,7 +549,7 @@ static int check(int n_workers)
         int64_t *expect_into = calloc((size_t)max_id + 1, sizeof *expect_into);
         do {
             if (patron_db_journal_list(db, &j, after, 500) != PATRON_OK) {
-                failf("journal: %s", patron_db_errmsg(db));
+                pgt_fail("journal: %s", patron_db_errmsg(db));
                 break;
             }
             n = patron_journal_count(j);
@@ -572,14 +562,14 @@ static int check(int n_workers)
                 if (!strcmp(kind, "merge")) {
                     n_journal_merges++;
                     if (!(m = find_merge(merges, n_merges, id))) {
-                        failf("journal entry %" PRId64 " is a merge no worker saw succeed", id);
+                        pgt_fail("journal entry %" PRId64 " is a merge no worker saw succeed", id);
                         continue;
                     }
                     if (patron_journal_item_customer(e) != m->surv)
-                        failf("journal entry %" PRId64 ": survivor %" PRId64 ", the worker merged into %" PRId64, id,
+                        pgt_fail("journal entry %" PRId64 ": survivor %" PRId64 ", the worker merged into %" PRId64, id,
                               patron_journal_item_customer(e), m->surv);
                     if (patron_journal_item_undone_by(e) != m->undone_by)
-                        failf("journal entry %" PRId64 ": undone by %" PRId64 ", the workers logged %" PRId64, id,
+                        pgt_fail("journal entry %" PRId64 ": undone by %" PRId64 ", the workers logged %" PRId64, id,
                               patron_journal_item_undone_by(e), m->undone_by);
                     m->undone_by = -m->undone_by - 1; /* seen */
                 } else if (!strcmp(kind, "undo")) {
@@ -592,12 +582,12 @@ static int check(int n_workers)
             j = NULL;
         } while (n == 500);
         if (n_journal_undos != n_undos_logged)
-            failf("%zu undo entries in the journal, the workers logged %zu", n_journal_undos, n_undos_logged);
+            pgt_fail("%zu undo entries in the journal, the workers logged %zu", n_journal_undos, n_undos_logged);
         /* replay: merges in journal order set merged_into, undos clear it */
         for (size_t i = 0; i < n_merges; i++) {
             merge_rec *m = &merges[i];
             if (m->undone_by >= 0) {
-                failf("merge %" PRId64 " (logged by a worker) is not in the journal", m->jid);
+                pgt_fail("merge %" PRId64 " (logged by a worker) is not in the journal", m->jid);
                 continue;
             }
             m->undone_by = -(m->undone_by + 1);
@@ -606,7 +596,7 @@ static int check(int n_workers)
                     continue;
                 if (!m->undone_by) {
                     if (expect_into[m->dups[k]])
-                        failf("customer #%" PRId64 " is the duplicate of two merges that stand (into %" PRId64
+                        pgt_fail("customer #%" PRId64 " is the duplicate of two merges that stand (into %" PRId64
                               " and %" PRId64 ")",
                               m->dups[k], expect_into[m->dups[k]], m->surv);
                     expect_into[m->dups[k]] = m->surv;
@@ -615,7 +605,7 @@ static int check(int n_workers)
         }
         for (int64_t id = 1; id <= max_id; id++)
             if (merged_into[id] != expect_into[id])
-                failf("customer #%" PRId64 ": merged into %" PRId64 ", the journal says %" PRId64, id, merged_into[id],
+                pgt_fail("customer #%" PRId64 ": merged into %" PRId64 ", the journal says %" PRId64, id, merged_into[id],
                       expect_into[id]);
         printf("journal: %zu merges, %zu undos, %zu other entries (lock, unlock, ...)\n", n_journal_merges,
                n_journal_undos, n_journal_other);
@@ -640,7 +630,7 @@ static int check(int n_workers)
                 patron_customer_set(n, PATRON_F_NUMBER, patron_customer_get(c, PATRON_F_NUMBER));
                 st = patron_db_create(db, n);
                 if (st != PATRON_E_EXISTS)
-                    failf("the merged-away number %s was taken again: %s", patron_customer_get(c, PATRON_F_NUMBER),
+                    pgt_fail("the merged-away number %s was taken again: %s", patron_customer_get(c, PATRON_F_NUMBER),
                           patron_status_name(st));
                 tried++;
                 patron_customer_free(n);
@@ -653,10 +643,10 @@ static int check(int n_workers)
             patron_customer_new(&n);
             patron_customer_set(n, PATRON_F_LAST_NAME, "Letzter");
             if (patron_db_create(db, n) != PATRON_OK)
-                failf("create after the run: %s", patron_db_errmsg(db));
+                pgt_fail("create after the run: %s", patron_db_errmsg(db));
             else if ((num = patron_customer_get(n, PATRON_F_NUMBER)) &&
                      bsearch(&num, numbers, n_numbers, sizeof *numbers, cmp_str))
-                failf("the drawn number %s was handed out before", num);
+                pgt_fail("the drawn number %s was handed out before", num);
             patron_customer_free(n);
         }
         printf("reuse: %zu merged-away numbers refused again, a new drawn number is new\n", tried);
@@ -674,7 +664,7 @@ static int check(int n_workers)
             if (st == PATRON_OK)
                 undone++;
             else
-                failf("merge %" PRId64 " (standing) cannot be undone: %s: %s", merges[i].jid, patron_status_name(st),
+                pgt_fail("merge %" PRId64 " (standing) cannot be undone: %s: %s", merges[i].jid, patron_status_name(st),
                       patron_db_errmsg(db));
         }
         {
@@ -683,7 +673,7 @@ static int check(int n_workers)
             size_t n = 0;
             f.state = PATRON_STATE_MERGED;
             if (patron_db_list(db, &id, &n, 1, &f, 0) != PATRON_OK || n != 0)
-                failf("after undoing every standing merge, %zu customers are still merged (#%" PRId64 ")", n,
+                pgt_fail("after undoing every standing merge, %zu customers are still merged (#%" PRId64 ")", n,
                       n ? id : 0);
         }
         printf("undo: %zu of %zu standing merges undone at the end (newest first)\n", undone, standing);
@@ -696,7 +686,7 @@ static int check(int n_workers)
     free(merges);
     free(all);
     free(merged_into);
-    return failures ? 1 : 0;
+    return pgt_failures ? 1 : 0;
 }
 
 static void print_counts(int n_workers)
@@ -738,13 +728,7 @@ static void print_counts(int n_workers)
            outcomes[PATRON_OUTCOME_MERGED], outcomes[PATRON_OUTCOME_REVIEW]);
     printf("unexpected statuses: %ld\n", total_unexp);
     if (total_unexp)
-        failf("%ld operations answered a status not documented for them (see above)", total_unexp);
-}
-
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
+        pgt_fail("%ld operations answered a status not documented for them (see above)", total_unexp);
 }
 
 int main(int argc, char **argv)
@@ -772,11 +756,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "--procs 1..64, --ops >= 1\n");
         return 2;
     }
-    conninfo = getenv("PATRON_TEST_PG");
-    if (!conninfo || !conninfo[0]) {
-        fprintf(stderr, "SKIP: PATRON_TEST_PG is not set (run under tests/pg/cluster.sh run)\n");
-        return 77;
-    }
+    if (!(conninfo = pgt_conninfo()))
+        return pgt_skip();
     snprintf(schema, sizeof schema, "multiproc_%ld_%u", (long)getpid(), seed % 100000);
     snprintf(logdir, sizeof logdir, "%s/patron-multiproc.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(logdir)) {
@@ -812,7 +793,7 @@ int main(int argc, char **argv)
     for (int w = 0; w < n_workers; w++) {
         int status;
         if (waitpid(pids[w], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failf("worker %d ended abnormally (status %d)", w, status);
+            pgt_fail("worker %d ended abnormally (status %d)", w, status);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("%d x %d operations in %.1f s\n", n_workers, n_ops,
@@ -820,16 +801,14 @@ int main(int argc, char **argv)
     print_counts(n_workers);
     check(n_workers);
 
-    if (!failures) {
+    if (!pgt_failures) {
         /* tidy up: the schema and the logs */
-        pc = PQconnectdb(conninfo);
-        if (PQstatus(pc) == CONNECTION_OK) {
-            PQsetNoticeProcessor(pc, quiet, NULL); /* "drop cascades to ..." */
+        if ((pc = pgt_connect(conninfo)) != NULL) {
             snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schema);
             r = PQexec(pc, sql);
             PQclear(r);
+            PQfinish(pc);
         }
-        PQfinish(pc);
         for (int w = 0; w < n_workers; w++) {
             char path[300];
             snprintf(path, sizeof path, "%s/worker%d.log", logdir, w);
@@ -839,6 +818,6 @@ int main(int argc, char **argv)
         printf("PASS\n");
         return 0;
     }
-    fprintf(stderr, "%d checks failed; logs in %s, tables in schema %s\n", failures, logdir, schema);
+    fprintf(stderr, "%d checks failed; logs in %s, tables in schema %s\n", pgt_failures, logdir, schema);
     return 1;
 }

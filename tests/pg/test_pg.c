@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pg_internal.h"
+#include "pgtest.h"
 
 typedef struct fixture {
     char schema[64];
@@ -27,14 +28,7 @@ typedef struct fixture {
 
 static const char *conninfo(void)
 {
-    const char *c = getenv("PATRON_TEST_PG");
-    return c && *c ? c : NULL;
-}
-
-static void quiet(void *arg, const char *m)
-{
-    (void)arg;
-    (void)m;
+    return pgt_conninfo();
 }
 
 static int setup(void **state)
@@ -47,14 +41,10 @@ static int setup(void **state)
         return -1;
     }
     snprintf(f->schema, sizeof f->schema, "tp_%ld_%u", (long)getpid(), seq++);
-    f->admin = PQconnectdb(conninfo());
-    if (PQstatus(f->admin) != CONNECTION_OK) {
-        fprintf(stderr, "%s", PQerrorMessage(f->admin));
-        PQfinish(f->admin);
+    if (!(f->admin = pgt_connect(conninfo()))) {
         free(f);
         return -1;
     }
-    PQsetNoticeProcessor(f->admin, quiet, NULL);
     *state = f;
     return 0;
 }
@@ -337,7 +327,7 @@ static void test_host_transaction_on_host_conn(void **state)
     size_t n = 0;
 
     assert_int_equal(PQstatus(conn), CONNECTION_OK);
-    PQsetNoticeProcessor(conn, quiet, NULL);
+    PQsetNoticeProcessor(conn, pgt_quiet, NULL);
     o.schema = f->schema;
     /* opened inside the host's transaction: the tables are created in it */
     sql_ok(conn, "BEGIN");
@@ -755,7 +745,7 @@ static void run_deadlock(fixture *f, int budget, patron_status want)
 
     assert_int_equal(PQstatus(host), CONNECTION_OK);
     assert_int_equal(PQstatus(other), CONNECTION_OK);
-    PQsetNoticeProcessor(host, quiet, NULL);
+    PQsetNoticeProcessor(host, pgt_quiet, NULL);
     o.schema = f->schema;
     o.retry_budget = budget;
     if (patron_db_open_postgres_conn(&h.db, &s, &msg, host, &o) != PATRON_OK)

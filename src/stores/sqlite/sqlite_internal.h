@@ -5,6 +5,7 @@
 #define PATRON_SQLITE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -140,6 +141,8 @@ typedef struct psq_ref {
 struct patron_sqlite {
     sqlite3 *db;
     unsigned flags;
+    int busy_ms;                    /* how long psq_busy waits for a lock (store.c) */
+    struct timespec busy_since;     /* when the current wait began */
     enum psq_tx tx;
     int sp_open;        /* TX_HOST: the call's savepoint is open */
     size_t n_undo;      /* TX_HOST: notes of writes before the savepoint */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sqlite_internal.h"
@@ -683,6 +684,38 @@ static int psq_flush(psq *s, const char *what)
     if (sp && exec_stmt(s, ST_FLUSH_ROLLBACK_TO) == SQLITE_OK)
         exec_stmt(s, ST_FLUSH_RELEASE);
     return rc == SQLITE_NOTFOUND ? PATRON_E_STORE : psq_status_of(rc);
+}
+
+/* The busy handler: how a call waits for a lock another connection holds
+ * (the write lock for BEGIN IMMEDIATE, the checkpoint of an erasure's
+ * purge).  SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10 ... and
+ * from the 12th attempt 100 ms between attempts.  A connection that writes
+ * back to back — a run of merges, an import's batches — frees the write
+ * lock only for the moments between its transactions, and an attempt every
+ * 100 ms mostly falls inside one of them: an erasure beside a run of merges
+ * of a few milliseconds each waited 0.3 to 5 s, up to the whole timeout,
+ * and the merges behind it were held up as long (tests/sqlite:
+ * test_erase_beside_merges).  Trying every PSQ_BUSY_STEP_US finds the first
+ * gap, so the two go one after the other.  Gives up after busy_ms (then the
+ * call fails with SQLITE_BUSY, "database is locked"), measured on the
+ * clock, not by adding up sleeps: a loaded machine oversleeps. */
+#define PSQ_BUSY_STEP_US 500
+
+static int psq_busy(void *ctx, int attempt)
+{
+    psq *s = ctx;
+    struct timespec now, step = { 0, PSQ_BUSY_STEP_US * 1000L };
+    long long waited_ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (attempt == 0)
+        s->busy_since = now;
+    waited_ms = (long long)(now.tv_sec - s->busy_since.tv_sec) * 1000 +
+                (now.tv_nsec - s->busy_since.tv_nsec) / 1000000;
+    if (waited_ms >= s->busy_ms)
+        return 0;
+    nanosleep(&step, NULL);
+    return 1;
 }
 
 /* Begin a transaction of our own with `stmt`, or join the host's. */
@@ -2258,7 +2291,8 @@ PATRON_API patron_status patron_sqlite_store_open(patron_store_ops *ops_out, voi
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 0);
-    sqlite3_busy_timeout(s->db, 5000);
+    s->busy_ms = 5000;
+    sqlite3_busy_handler(s->db, psq_busy, s);
 
     if (!(flags & PATRON_SQLITE_READONLY)) {
         /* WAL: readers never wait for the writer, and commits are cheap.
