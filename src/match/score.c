@@ -1231,20 +1231,33 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
  * often one person registered twice than two namesakes; a full name held
  * by two where its parts are common (Anna Schmidt) is no surprise, nor one
  * that many hold (Thomas Müller in one city). */
-static int rare_name_surprise(const patron__match_result *r, const patron__match_config *cfg,
-                              const patron__match_tf *tf, double holders)
+/* How many holders of the pair's exact full name the store would have by
+ * chance if names were combined at random: given name holders x last name
+ * holders / customers; -1 where it is not known (a name not exact on both
+ * parts, or not counted by the store).  The pair's own two records count
+ * (a customer not stored yet is matched against one holder: count it as
+ * the batch does). */
+static double namesakes_expected(const patron__match_result *r, const patron__match_tf *tf)
 {
     const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
     double cf, cl;
 
-    if (cfg->rare_name_expect <= 0 || !tf || tf->n <= 0 || holders < 1 || holders > 2 ||
-        ef->level != PATRON__ML_EXACT || el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
-        return 0;
-    /* the pair's own two records count (a customer not stored yet is
-     * matched against one holder: count it as the batch does) */
+    if (!tf || tf->n <= 0 || ef->level != PATRON__ML_EXACT || el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
+        return -1;
     cf = ef->count < 2 ? 2 : ef->count;
     cl = el->count < 2 ? 2 : el->count;
-    return cf * cl / tf->n <= cfg->rare_name_expect;
+    return cf * cl / tf->n;
+}
+
+static int rare_name_surprise(const patron__match_result *r, const patron__match_config *cfg,
+                              const patron__match_tf *tf, double holders)
+{
+    double e;
+
+    if (cfg->rare_name_expect <= 0 || holders < 1 || holders > 2)
+        return 0;
+    e = namesakes_expected(r, tf);
+    return e >= 0 && e <= cfg->rare_name_expect;
 }
 
 /* The same surprise within one place: only the pair holds the full name,
@@ -1700,15 +1713,12 @@ static int mailbox_names_last(const char *email, const char *last)
 static int name_mailbox_unshared(const patron__match_result *r, const patron__match_config *cfg,
                                  const patron__match_tf *tf)
 {
-    const patron__match_field_expl *ef = &r->field[PATRON__MF_FIRST], *el = &r->field[PATRON__MF_LAST];
-    double cf, cl;
+    double e;
 
-    if (cfg->name_mailbox_expect <= 0 || !tf || tf->n <= 0 || ef->level != PATRON__ML_EXACT ||
-        el->level != PATRON__ML_EXACT || !ef->tf || !el->tf)
+    if (cfg->name_mailbox_expect <= 0)
         return 0;
-    cf = ef->count < 2 ? 2 : ef->count;
-    cl = el->count < 2 ? 2 : el->count;
-    return cf * cl / tf->n <= cfg->name_mailbox_expect;
+    e = namesakes_expected(r, tf);
+    return e >= 0 && e <= cfg->name_mailbox_expect;
 }
 
 /* A personal contact value that only these two records hold: a mobile
@@ -1796,6 +1806,12 @@ static int rare_name_mailbox(const patron__match_result *r, const patron__match_
 
 /* ---- two people of one name: a generation apart, neighbours -------------------- */
 
+/* Neither record has a mailbox or a phone (a register such as FEBRL). */
+static int no_contact(const patron__match_rec *a, const patron__match_rec *b)
+{
+    return !a->email_len && !a->phone_len && !b->email_len && !b->phone_len;
+}
+
 /* A birth date that is no one's: 1 January (a form's default) or before
  * 1901 (a placeholder year). */
 static int placeholder_birth(uint32_t d)
@@ -1830,7 +1846,7 @@ static int generation_apart(const patron__match_result *r, const patron__match_r
     /* records without any contact data (a register, FEBRL) have nothing
      * else to tell one person from two: whole birth dates replaced by
      * entry errors are as likely there as a second generation */
-    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+    if (no_contact(a, b))
         return 0;
     return !own_evidence(r, a, b, 0, 0);
 }
@@ -1856,7 +1872,7 @@ static int neighbours(const patron__match_result *r, const patron__match_rec *a,
         r->field[PATRON__MF_NUMBER].level != PATRON__ML_DIFFERENT ||
         r->field[PATRON__MF_NUMBER].weight != cfg->other_building)
         return 0;
-    if (!a->email_len && !a->phone_len && !b->email_len && !b->phone_len)
+    if (no_contact(a, b))
         return 0;
     if (r->field[PATRON__MF_EMAIL].level == PATRON__ML_EXACT || r->field[PATRON__MF_PHONE].level == PATRON__ML_EXACT)
         return 0;
