@@ -164,6 +164,15 @@ static void put_cp(char *out, size_t cap, size_t *n, uint32_t cp)
     put(out, cap, n, buf, k);
 }
 
+/* A-Z lowered in eight bytes that are all below 0x80 (adding to a byte
+ * below 0x80 never carries into the next). */
+static inline uint64_t ascii_lower8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t up = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1)) & highs;
+    return w | up >> 2;
+}
+
 size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
 {
     const unsigned char *s = (const unsigned char *)in;
@@ -183,14 +192,11 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
             /* eight at a time while those and the byte after them are
              * ASCII and fit: A-Z lowered in the word */
             while (i + 8 < len && s[i + 8] < 0x80 && n + 8 < cap) {
-                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-                uint64_t w, up;
+                uint64_t w;
                 memcpy(&w, s + i, 8);
-                if (w & highs)
+                if (w & UINT64_C(0x8080808080808080))
                     break;
-                /* bytes below 0x80: adding never carries into the next */
-                up = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1)) & highs;
-                w |= up >> 2;
+                w = ascii_lower8(w);
                 memcpy(out + n, &w, 8);
                 n += 8;
                 i += 8;
@@ -260,14 +266,12 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
              * control character and fit: A-Z lowered in the word */
             while (i + 8 <= len && n + 8 < cap) {
                 const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-                uint64_t w, x, up;
+                uint64_t w, x;
                 memcpy(&w, s + i, 8);
                 x = w ^ (ones * 0x7F);
                 if ((w & highs) | ((w - ones * 0x20) & ~w & highs) | ((x - ones) & ~x & highs))
                     break; /* (a byte >= 0x80, < 0x20 or 0x7F: byte by byte) */
-                /* bytes below 0x80: adding never carries into the next */
-                up = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1)) & highs;
-                w |= up >> 2;
+                w = ascii_lower8(w);
                 memcpy(out + n, &w, 8);
                 n += 8;
                 i += 8;
