@@ -228,6 +228,8 @@ struct patron_db {
  * record the current generation when the store has no record of one and
  * holds no customer yet (a new store).  Reads once per handle as a rule. */
 patron_status patron__index_note_create(patron_db *db);
+/* Does the store hold any customer at all (one row scanned)? */
+patron_status patron__store_any(patron_db *db, bool *any);
 /* The generation the store records (inside a transaction): *gen 0 when none
  * is recorded or the text is no generation; *any: whether the store holds
  * a customer (asked only when none is recorded, else false). */

@@ -171,25 +171,15 @@ patron_status patron__match_config_load(patron_db *db)
  * store leaves their keys built under the old one: recorded as "-" (mixed)
  * under the index's country, and patron_db_index_state() says stale until
  * patron_db_reindex().  An empty store is built under the new one. */
-static int stop_at_one(void *ctx, int64_t id)
-{
-    (void)id;
-    *(bool *)ctx = true;
-    return 1;
-}
-
 static patron_status index_follow_country(patron_db *db, const char *country)
 {
-    static const patron_store_filter all = PATRON_FILTER_INIT;
     patron_status st;
     bool any = false;
-    char was[3];
     if ((st = patron__match_config_load(db)) != 0)
         return st;
-    memcpy(was, db->match_cfg->default_country, 3);
-    if (strcmp(was, country) == 0)
+    if (strcmp(db->match_cfg->default_country, country) == 0)
         return PATRON_OK;
-    if ((st = patron__st_scan(db, &all, 0, 1, stop_at_one, &any)) != 0)
+    if ((st = patron__store_any(db, &any)) != 0)
         return st;
     return patron__st_meta_put(db, PATRON__INDEX_COUNTRY_META_KEY, any ? "-" : country);
 }

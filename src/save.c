@@ -228,6 +228,13 @@ static int stop_at_one(void *ctx, int64_t id)
     return 1;
 }
 
+patron_status patron__store_any(patron_db *db, bool *any)
+{
+    static const patron_store_filter all = PATRON_FILTER_INIT;
+    *any = false;
+    return patron__st_scan(db, &all, 0, 1, stop_at_one, any);
+}
+
 patron_status patron__index_country(patron_db *db, char out[3])
 {
     gen_text g = { "", false };
@@ -247,7 +254,6 @@ patron_status patron__index_country(patron_db *db, char out[3])
 
 patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any)
 {
-    static const patron_store_filter all = PATRON_FILTER_INIT;
     gen_text g = { "", false };
     patron_status st = patron__st_meta_get(db, PATRON__INDEX_META_KEY, take_gen, &g, PASS_NOT_FOUND);
     *gen = 0;
@@ -265,7 +271,7 @@ patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any)
             return PATRON_OK;
         }
     }
-    return patron__st_scan(db, &all, 0, 1, stop_at_one, any);
+    return patron__store_any(db, any);
 }
 
 patron_status patron__index_note_create(patron_db *db)
