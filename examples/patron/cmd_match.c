@@ -163,30 +163,15 @@ static void lb_char(lbuf *l, char c)
     l->b[l->n++] = c;
 }
 
-/* s as csv_write_field(f, ',', s, len) writes it: quoted (its quotes
- * doubled) when it holds a comma, a quote or a line end. */
+static void lb_sink(void *l, const char *s, size_t n)
+{
+    lb_put(l, s, n);
+}
+
+/* s as csv_write_field(f, ',', s, len) writes it */
 static void lb_field(lbuf *l, const char *s, size_t len)
 {
-    size_t i, from;
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == ',' || c == '"' || c == '\n' || c == '\r')
-            break;
-    }
-    if (i == len) {
-        lb_put(l, s, len);
-        return;
-    }
-    lb_char(l, '"');
-    for (from = 0, i = 0; i < len; i++) {
-        if (s[i] == '"') {
-            lb_put(l, s + from, i + 1 - from);
-            lb_char(l, '"');
-            from = i + 1;
-        }
-    }
-    lb_put(l, s + from, len - from);
-    lb_char(l, '"');
+    csv_put_field(lb_sink, l, ',', s, len, 0);
 }
 
 /* The key of id and its length (into buf when it has none: "#ID"). */

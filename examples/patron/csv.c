@@ -488,7 +488,7 @@ size_t csv_unneutralise(char *s, size_t len)
     return len - 1;
 }
 
-static void write_field(FILE *f, int sep, const char *s, size_t len, int neutral)
+void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral)
 {
     size_t i, from;
     int quote = 0, prefix = neutral && csv_is_formula(s, len);
@@ -506,21 +506,29 @@ static void write_field(FILE *f, int sep, const char *s, size_t len, int neutral
         }
     }
     if (!quote) {
-        fwrite(s, 1, len, f);
+        put(ctx, s, len);
         return;
     }
-    putc('"', f);
-    if (prefix)
-        putc('\'', f);
+    put(ctx, prefix ? "\"'" : "\"", prefix ? 2 : 1);
     for (from = 0, i = 0; i < len; i++) {
         if (s[i] == '"') {
-            fwrite(s + from, 1, i + 1 - from, f);
-            putc('"', f);
+            put(ctx, s + from, i + 1 - from);
+            put(ctx, "\"", 1);
             from = i + 1;
         }
     }
-    fwrite(s + from, 1, len - from, f);
-    putc('"', f);
+    put(ctx, s + from, len - from);
+    put(ctx, "\"", 1);
+}
+
+static void file_put(void *f, const char *s, size_t n)
+{
+    fwrite(s, 1, n, f);
+}
+
+static void write_field(FILE *f, int sep, const char *s, size_t len, int neutral)
+{
+    csv_put_field(file_put, f, sep, s, len, neutral);
 }
 
 void csv_write_field(FILE *f, int sep, const char *s, size_t len)

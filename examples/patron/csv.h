@@ -199,6 +199,14 @@ int csv_read(csv_reader *r, csv_record *rec);
  */
 void csv_write_field(FILE *f, int sep, const char *s, size_t len);
 
+/**
+ * The same for any output: the field's pieces are handed to `put` (with
+ * `ctx`) in order; `neutral` as csv_write_cell() (1) or csv_write_field()
+ * (0).
+ */
+typedef void (*csv_sink)(void *ctx, const char *s, size_t n);
+void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral);
+
 /** Write a field from a NUL-terminated string (NULL: empty). */
 void csv_write_str(FILE *f, int sep, const char *s);
 
