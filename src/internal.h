@@ -228,8 +228,6 @@ struct patron_db {
  * record the current generation when the store has no record of one and
  * holds no customer yet (a new store).  Reads once per handle as a rule. */
 patron_status patron__index_note_create(patron_db *db);
-/* Does the store hold any customer at all (one row scanned)? */
-patron_status patron__store_any(patron_db *db, bool *any);
 /* The generation the store records (inside a transaction): *gen 0 when none
  * is recorded or the text is no generation; *any: whether the store holds
  * a customer (asked only when none is recorded, else false). */
@@ -298,6 +296,8 @@ patron_status patron__st_lookup(patron_db *db, int kind, const char *value, patr
                                 void *emit_ctx);
 patron_status patron__st_scan(patron_db *db, const patron_store_filter *filter, int64_t after_id, size_t limit,
                               patron_emit_id_fn emit, void *emit_ctx);
+/* Does the store hold any customer at all (one row scanned)? */
+patron_status patron__st_any(patron_db *db, bool *any);
 patron_status patron__st_next_number(patron_db *db, uint64_t *out);
 patron_status patron__st_claim_number(patron_db *db, const char *number, unsigned pass);
 patron_status patron__st_relink(patron_db *db, int64_t from_id, int64_t to_id, patron_emit_ref_fn emit,

@@ -179,7 +179,7 @@ static patron_status index_follow_country(patron_db *db, const char *country)
         return st;
     if (strcmp(db->match_cfg->default_country, country) == 0)
         return PATRON_OK;
-    if ((st = patron__store_any(db, &any)) != 0)
+    if ((st = patron__st_any(db, &any)) != 0)
         return st;
     return patron__st_meta_put(db, PATRON__INDEX_COUNTRY_META_KEY, any ? "-" : country);
 }

@@ -221,20 +221,6 @@ static int take_gen(void *ctx, const char *key, const char *value)
     return 0;
 }
 
-static int stop_at_one(void *ctx, int64_t id)
-{
-    (void)id;
-    *(bool *)ctx = true;
-    return 1;
-}
-
-patron_status patron__store_any(patron_db *db, bool *any)
-{
-    static const patron_store_filter all = PATRON_FILTER_INIT;
-    *any = false;
-    return patron__st_scan(db, &all, 0, 1, stop_at_one, any);
-}
-
 patron_status patron__index_country(patron_db *db, char out[3])
 {
     gen_text g = { "", false };
@@ -271,7 +257,7 @@ patron_status patron__index_read(patron_db *db, unsigned *gen, bool *any)
             return PATRON_OK;
         }
     }
-    return patron__store_any(db, any);
+    return patron__st_any(db, any);
 }
 
 patron_status patron__index_note_create(patron_db *db)

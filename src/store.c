@@ -266,6 +266,20 @@ patron_status patron__st_scan(patron_db *db, const patron_store_filter *filter, 
     return patron__store_rc(db, db->ops.scan(db->ctx, filter, after_id, limit, emit, emit_ctx), "scan", 0);
 }
 
+static int stop_at_one(void *ctx, int64_t id)
+{
+    (void)id;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+patron_status patron__st_any(patron_db *db, bool *any)
+{
+    static const patron_store_filter all = PATRON_FILTER_INIT;
+    *any = false;
+    return patron__st_scan(db, &all, 0, 1, stop_at_one, any);
+}
+
 patron_status patron__st_match_form(patron_db *db, int64_t id, const void **form, size_t *len)
 {
     *form = NULL;
