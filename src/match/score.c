@@ -869,32 +869,29 @@ static int letters_of(char *out, size_t cap, const char *s, char stop)
  * tmueller@, mueller.thomas@, thomas@): namesakes build the same one, so
  * beside an agreeing name it repeats the name rather than adding a person's
  * own evidence.  One with digits or anything else in it does not. */
+/* loc (n bytes) is x then y */
+static int joined(const char *loc, size_t n, const char *x, size_t lx, const char *y, size_t ly)
+{
+    return n == lx + ly && memcmp(loc, x, lx) == 0 && memcmp(loc + lx, y, ly) == 0;
+}
+
 static int name_built_mailbox(const char *email, const char *first, const char *last)
 {
-    char loc[PATRON__MATCH_BUF], f[PATRON__MATCH_BUF], l[PATRON__MATCH_BUF], x[3 * PATRON__MATCH_BUF];
+    char loc[PATRON__MATCH_BUF], l[PATRON__MATCH_BUF];
     size_t nf;
-    int nl;
+    int nloc, nl;
 
-    if (!strchr(email, '@') || letters_of(loc, sizeof loc, email, '@') <= 0)
+    if (!strchr(email, '@') || (nloc = letters_of(loc, sizeof loc, email, '@')) <= 0)
         return 0;
     nf = strcspn(first, " "); /* the first given name */
-    if (nf == 0 || nf >= sizeof f || (nl = letters_of(l, sizeof l, last, '\0')) <= 0)
+    if (nf == 0 || nf >= PATRON__MATCH_BUF || (nl = letters_of(l, sizeof l, last, '\0')) <= 0)
         return 0;
-    memcpy(f, first, nf);
-    f[nf] = '\0';
-    if (strcmp(loc, f) == 0 || strcmp(loc, l) == 0)
-        return 1;
-    snprintf(x, sizeof x, "%s%s", f, l);
-    if (strcmp(loc, x) == 0)
-        return 1;
-    snprintf(x, sizeof x, "%s%s", l, f);
-    if (strcmp(loc, x) == 0)
-        return 1;
-    snprintf(x, sizeof x, "%c%s", f[0], l);
-    if (strcmp(loc, x) == 0)
-        return 1;
-    snprintf(x, sizeof x, "%s%c", l, f[0]);
-    return strcmp(loc, x) == 0;
+    /* the local part is the given name, the last name, both in either
+     * order, or the initial beside the last name (compared in place: this
+     * runs for many scored pairs) */
+    return joined(loc, (size_t)nloc, first, nf, "", 0) || joined(loc, (size_t)nloc, l, (size_t)nl, "", 0) ||
+           joined(loc, (size_t)nloc, first, nf, l, (size_t)nl) || joined(loc, (size_t)nloc, l, (size_t)nl, first, nf) ||
+           joined(loc, (size_t)nloc, first, 1, l, (size_t)nl) || joined(loc, (size_t)nloc, l, (size_t)nl, first, 1);
 }
 
 static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
@@ -1153,15 +1150,17 @@ static double tf_direct(const uint32_t *counts, int f, const patron__match_rec *
     return counts[slot] ? (double)counts[slot] : -1;
 }
 
-/* An exact agreement on a value many records hold says less (see model.h). */
-static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
-                     const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
-                     double down_max)
+/* An exact agreement on a value many records hold says less (see model.h).
+ * apply_tf: only where the field agrees exactly (most calls do not: the
+ * test before the call). */
+static void apply_tf_exact(patron__match_result *r, const patron__match_config *cfg,
+                           const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
+                           double down_max)
 {
     double count, ref, adj;
     patron__match_field_expl *e = &r->field[f];
 
-    if (!tf || (!tf->count && !tf->counts) || tf->n <= 0 || cfg->tf_ref[f] <= 0 || e->level != PATRON__ML_EXACT)
+    if (!tf || (!tf->count && !tf->counts) || tf->n <= 0 || cfg->tf_ref[f] <= 0)
         return;
     if (tf->counts)
         count = tf_direct(tf->counts, f, a, addr);
@@ -1185,6 +1184,14 @@ static void apply_tf(patron__match_result *r, const patron__match_config *cfg,
     e->n = tf->n;
     e->base_weight = e->weight;
     e->weight += adj;
+}
+
+static inline void apply_tf(patron__match_result *r, const patron__match_config *cfg,
+                            const patron__match_tf *tf, const patron__match_rec *a, int f, int addr,
+                            double down_max)
+{
+    if (r->field[f].level == PATRON__ML_EXACT)
+        apply_tf_exact(r, cfg, tf, a, f, addr, down_max);
 }
 
 /* Given and last name both exact: where the store counts the full name,
