@@ -1541,6 +1541,50 @@ static int cmp_pair_ab(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* Sort a thread's pairs by (a, b), a < b < n_rec and no pair twice: an
+ * LSD radix sort of the key a * 2^bits + b in digits of PAIR_DIGIT bits
+ * (a stable sort of distinct keys: the order qsort with cmp_pair_ab
+ * gives, at a tenth of its cost), qsort when there is no memory for it. */
+#define PAIR_DIGIT 11
+static void sort_pairs(pair *a, size_t n, size_t n_rec)
+{
+    int bits = 1, passes;
+    size_t cnt[(size_t)1 << PAIR_DIGIT];
+    pair *tmp, *src = a, *dst;
+    if (n < 2)
+        return;
+    while (bits < 32 && ((size_t)1 << bits) < n_rec)
+        bits++;
+    passes = (2 * bits + PAIR_DIGIT - 1) / PAIR_DIGIT;
+    if (n < 256 || !(tmp = patron__malloc(n * sizeof *tmp))) {
+        qsort(a, n, sizeof *a, cmp_pair_ab);
+        return;
+    }
+    dst = tmp;
+    for (int pass = 0; pass < passes; pass++) {
+        const int shift = pass * PAIR_DIGIT;
+        const uint64_t mask = ((uint64_t)1 << PAIR_DIGIT) - 1;
+        size_t sum = 0;
+        pair *t;
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(((uint64_t)src[i].a << bits | src[i].b) >> shift) & mask]++;
+        for (size_t i = 0; i <= mask; i++) {
+            size_t k = cnt[i];
+            cnt[i] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[(((uint64_t)src[i].a << bits | src[i].b) >> shift) & mask]++] = src[i];
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    patron__free(tmp);
+}
+
 static void *pair_thread(void *arg)
 {
     job *j = arg;
@@ -1666,7 +1710,7 @@ static void *pair_thread(void *arg)
     /* the pairs in (a, b) order here, on this thread: build_result then
      * only merges the threads' lists */
     if (!j->oom && j->n > 1) /* j->out is NULL while no pair was kept */
-        qsort(j->out, j->n, sizeof *j->out, cmp_pair_ab);
+        sort_pairs(j->out, j->n, b->n);
     patron__free(q);
     patron__free(j->kb);
     patron__free(j->ko);
