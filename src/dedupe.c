@@ -894,7 +894,35 @@ typedef struct bjob {
     batch *b;
     size_t from, to, r0, r1;
     size_t n_wide, n_drop;
+    /* the entries of the wide and dropped blocks judged here (the few
+     * that mark_thread marks; NULL with mk_oom: no memory, all are read) */
+    uint32_t *mk;
+    size_t n_mk, mk_cap;
+    bool mk_oom;
+    /* every job, for mark_thread */
+    const struct bjob *all;
+    int n_all;
 } bjob;
+
+/* Note entry k for mark_thread. */
+static void mk_add(bjob *j, size_t k)
+{
+    if (j->mk_oom)
+        return;
+    if (k > UINT32_MAX || j->n_mk == j->mk_cap) {
+        size_t nc = j->mk_cap ? 2 * j->mk_cap : 4096;
+        uint32_t *p = k > UINT32_MAX ? NULL : patron__realloc(j->mk, nc * sizeof *p);
+        if (!p) { /* (or an index that does not fit: all are read) */
+            patron__free(j->mk);
+            j->mk = NULL;
+            j->mk_oom = true;
+            return;
+        }
+        j->mk = p;
+        j->mk_cap = nc;
+    }
+    j->mk[j->n_mk++] = (uint32_t)k;
+}
 
 static void *judge_thread(void *arg)
 {
@@ -923,28 +951,45 @@ static void *judge_thread(void *arg)
             /* a wide block's entries carry its size for wide_rank */
             b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : SLOT_KEEP;
             j->n_drop += drop;
+            if (drop || wide)
+                mk_add(j, k);
         }
         s = e;
     }
     return NULL;
 }
 
+/* Entry k: marked in its record's key list if the record is one of job
+ * j's (the order of the marks makes no difference). */
+static void mark_entry(const bjob *j, size_t k)
+{
+    batch *b = j->b;
+    const entry *en = &b->ent[k];
+    uint32_t sl = en->slot & 3u;
+    if ((sl == SLOT_DROP || sl == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1) {
+        mark_key(b, en->rec, en->hash, sl == SLOT_DROP);
+        if (sl == SLOT_WIDE) { /* the record's own wide block: its lowest rank */
+            uint64_t v = wide_rank(en->slot >> 2, en->hash);
+            if (v < b->wown[en->rec])
+                b->wown[en->rec] = v;
+        }
+    }
+}
+
 static void *mark_thread(void *arg)
 {
     bjob *j = arg;
-    batch *b = j->b;
-    for (size_t k = 0; k < b->nent; k++) {
-        const entry *en = &b->ent[k];
-        uint32_t sl = en->slot & 3u;
-        if ((sl == SLOT_DROP || sl == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1) {
-            mark_key(b, en->rec, en->hash, sl == SLOT_DROP);
-            if (sl == SLOT_WIDE) { /* the record's own wide block: its lowest rank */
-                uint64_t v = wide_rank(en->slot >> 2, en->hash);
-                if (v < b->wown[en->rec])
-                    b->wown[en->rec] = v;
-            }
-        }
+    bool all = false;
+    for (int t = 0; t < j->n_all; t++)
+        all = all || j->all[t].mk_oom;
+    if (all) {
+        for (size_t k = 0; k < j->b->nent; k++)
+            mark_entry(j, k);
+        return NULL;
     }
+    for (int t = 0; t < j->n_all; t++)
+        for (size_t i = 0; i < j->all[t].n_mk; i++)
+            mark_entry(j, j->all[t].mk[i]);
     return NULL;
 }
 
@@ -977,6 +1022,8 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         bj[t].to = to > from ? to : from;
         bj[t].r0 = b->n * (size_t)t / (size_t)use;
         bj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
+        bj[t].all = bj;
+        bj[t].n_all = use;
     }
     run_jobs(judge_thread, bj, sizeof *bj, use);
     for (int t = 0; t < use; t++) {
@@ -984,12 +1031,17 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         n_drop += bj[t].n_drop;
     }
     if (b->n_wide) { /* each record's own wide block, found by mark_thread */
-        if (!(b->wown = patron__malloc(b->n * sizeof *b->wown)))
+        if (!(b->wown = patron__malloc(b->n * sizeof *b->wown))) {
+            for (int t = 0; t < use; t++)
+                patron__free(bj[t].mk);
             return false;
+        }
         for (size_t i = 0; i < b->n; i++)
             b->wown[i] = UINT64_MAX;
     }
     run_jobs(mark_thread, bj, sizeof *bj, use);
+    for (int t = 0; t < use; t++)
+        patron__free(bj[t].mk);
     w = 0;
     for (size_t k = 0; k < b->nent; k++) {
         entry en = b->ent[k];
