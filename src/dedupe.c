@@ -1646,8 +1646,13 @@ static void *pair_thread(void *arg)
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
     patron__match_query *q = patron__malloc(sizeof *q);
+    /* the thread's frequency weights by count (the same values, computed
+     * once per count instead of once per pair) */
+    patron__match_tf_memo *memo = patron__malloc(sizeof *memo);
     if (!q)
         j->oom = true;
+    if (memo)
+        patron__match_tf_memo_init(memo);
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
@@ -1734,8 +1739,10 @@ static void *pair_thread(void *arg)
                         break;
                     j->scored++;
                     tf = b->tf;
-                    if (b->tfc)
+                    if (b->tfc) {
                         tf.counts = b->tfc + b->tfoff[ra];
+                        tf.memo = memo;
+                    }
                     patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
                     if (r.decision == PATRON__MATCH_DISTINCT)
                         continue;
@@ -1764,6 +1771,7 @@ static void *pair_thread(void *arg)
     if (!j->oom && j->n > 1) /* j->out is NULL while no pair was kept */
         sort_pairs(j->out, j->n, b->n);
     patron__free(q);
+    patron__free(memo);
     patron__free(j->kb);
     patron__free(j->ko);
     patron__free(j->own);

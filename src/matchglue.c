@@ -169,7 +169,7 @@ patron_status patron__candidates_in_tx(patron_db *db, patron_matches **out, cons
                                        int mode, bool active_only, bool explain)
 {
     tf_ctx tfc;
-    patron__match_tf tf = { glue_tf_count, &tfc, 0, NULL };
+    patron__match_tf tf = { glue_tf_count, &tfc, 0, NULL, NULL };
     bool tf_ready = false;
     patron__match_config cfg;
     patron__match_rec a, b, view;
@@ -633,7 +633,7 @@ patron_status patron__pair_verdict_in_tx(patron_db *db, const patron_customer *a
                                          int *decision, double *score)
 {
     tf_ctx tfc;
-    patron__match_tf tf = { glue_tf_count, &tfc, 0, NULL };
+    patron__match_tf tf = { glue_tf_count, &tfc, 0, NULL, NULL };
     patron__match_config cfg;
     patron__match_rec ra, rb;
     patron__match_result res;

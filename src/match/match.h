@@ -439,7 +439,21 @@ typedef struct patron__match_tf {
      * per record instead of a call per pair: by PATRON__MATCH_TF_SLOT_*,
      * then one per address of a (0: unknown); count() is not called */
     const uint32_t *counts;
+    /* NULL, or (with counts) a memo of the frequency weights by field and
+     * count for one thread, one configuration and one n (see
+     * patron__match_tf_memo_init) */
+    struct patron__match_tf_memo *memo;
 } patron__match_tf;
+
+/** The frequency weights of the counts seen (a log2 each): a batch scores
+ *  millions of pairs with a few thousand distinct counts.  Direct-mapped;
+ *  a slot holds the exact value the scorer computes. */
+#define PATRON__MATCH_TF_MEMO 1024
+typedef struct patron__match_tf_memo {
+    uint64_t key[PATRON__MATCH_TF_MEMO]; /* 0: empty */
+    double val[PATRON__MATCH_TF_MEMO];
+} patron__match_tf_memo;
+void patron__match_tf_memo_init(patron__match_tf_memo *m);
 
 /** The slots of patron__match_tf.counts. */
 enum {

@@ -1150,6 +1150,32 @@ static double tf_direct(const uint32_t *counts, int f, const patron__match_rec *
     return counts[slot] ? (double)counts[slot] : -1;
 }
 
+void patron__match_tf_memo_init(patron__match_tf_memo *m)
+{
+    memset(m->key, 0, sizeof m->key);
+}
+
+/* patron__match_log2(x) where x is a function of (kind, count) alone for
+ * the memo's configuration and n: looked up, else computed and kept.
+ * count: a record count (a whole number below 2^32). */
+static double log2_of(patron__match_tf_memo *m, int kind, double count, double x)
+{
+    uint64_t key, h;
+    size_t slot;
+    if (!m || !(count >= 1 && count < 4294967296.0) || count != (double)(uint32_t)count)
+        return patron__match_log2(x);
+    key = (uint64_t)(unsigned)(kind + 1) << 32 | (uint32_t)count; /* never 0 */
+    h = key * UINT64_C(0x9e3779b97f4a7c15);
+    slot = (size_t)(h >> 54) & (PATRON__MATCH_TF_MEMO - 1);
+    if (m->key[slot] != key) {
+        m->val[slot] = patron__match_log2(x);
+        m->key[slot] = key;
+    }
+    return m->val[slot];
+}
+_Static_assert((PATRON__MATCH_TF_MEMO & (PATRON__MATCH_TF_MEMO - 1)) == 0 && PATRON__MATCH_TF_MEMO <= 1024,
+               "the memo's slot is 10 bits of the hash");
+
 /* An exact agreement on a value many records hold says less (see model.h).
  * apply_tf: only where the field agrees exactly (most calls do not: the
  * test before the call). */
@@ -1171,7 +1197,7 @@ static void apply_tf_exact(patron__match_result *r, const patron__match_config *
     ref = cfg->tf_share[f] * tf->n;
     if (ref < cfg->tf_ref[f])
         ref = cfg->tf_ref[f];
-    adj = patron__match_log2(ref / count);
+    adj = log2_of(tf->counts ? tf->memo : NULL, f, count, ref / count);
     if (adj < 0) /* a common value loses: a name as its share of the store, a
                   * contact value shared by c holders fast (c people, not one) */
         adj *= (f == PATRON__MF_FIRST || f == PATRON__MF_LAST) ? cfg->tf_power_name : cfg->tf_power;
@@ -1220,7 +1246,7 @@ static double full_name_tf(patron__match_result *r, const patron__match_config *
         count = 2; /* a customer not stored yet, matched against the one holder */
     *holders = count;
     base = cfg->weight[PATRON__MF_FIRST][PATRON__ML_EXACT] + cfg->weight[PATRON__MF_LAST][PATRON__ML_EXACT];
-    joint = base + patron__match_log2(2.0 / count) * cfg->tf_power_name;
+    joint = base + log2_of(tf->counts ? tf->memo : NULL, -1, count, 2.0 / count) * cfg->tf_power_name;
     /* a name is no identity on its own: the full name's rarity lifts it
      * to at most full_name_max (a pair of one rare name and nothing else
      * is shown for review, not merged) */

@@ -295,7 +295,7 @@ static void test_query(void **state)
     patron__match_rec *recs = calloc(N, sizeof *recs);
     patron__match_query *q = malloc(sizeof *q);
     patron__match_config cfg;
-    patron__match_tf tf = {fake_count, NULL, 1000, NULL};
+    patron__match_tf tf = {fake_count, NULL, 1000, NULL, NULL};
     size_t n = 0, pairs = 0;
     (void)state;
     assert_non_null(recs);
@@ -359,6 +359,75 @@ static double fake_count_rare(void *ctx, int field, const patron__match_rec *r, 
     return h % 3 == 0 ? -1 : (double)(1 + h % 5) * (h % 2 ? 1 : 40);
 }
 
+/* ---- the frequency memo: the weights it keeps are the ones computed ---- */
+
+/* Records with per-record counts (the batch's form of frequencies), most
+ * names exact so the frequencies apply: every pair scored with a memo
+ * shared by all pairs - counts far more than its slots, so slots are
+ * taken over - gives the result without one, bit for bit. */
+static void test_tf_memo(void **state)
+{
+    static const char *const first[] = {"Max", "Sabine", "Jan", "Ilse", "Peter"};
+    static const char *const last[] = {"M\xc3\xbcller", "Schmidt", "Peters"};
+    static const char *const street[] = {"Hauptstr. 12", "Packstation 101", "Ringweg 3"};
+    static const char *const email[] = {"", "max.mueller@web.de", "info@muster.de"};
+    static const char *const phone[] = {"", "030 1234567"};
+    enum { N = 400, SLOTS = PATRON__MATCH_TF_SLOT_ADDR + 2 };
+    patron__match_rec *recs = calloc(N, sizeof *recs);
+    uint32_t *counts = calloc((size_t)N * SLOTS, sizeof *counts);
+    patron__match_tf_memo *memo = malloc(sizeof *memo);
+    patron__match_config cfg;
+    size_t pairs = 0, taken = 0;
+    (void)state;
+    assert_non_null(recs);
+    assert_non_null(counts);
+    assert_non_null(memo);
+    patron__match_config_default(&cfg);
+    patron__match_tf_memo_init(memo);
+    for (size_t i = 0; i < N; i++) {
+        patron__match_raw raw;
+        patron__match_raw_addr ad;
+        memset(&raw, 0, sizeof raw);
+        memset(&ad, 0, sizeof ad);
+        raw.first_name = PICK(first);
+        raw.last_name = PICK(last);
+        raw.email = PICK(email);
+        raw.phone = PICK(phone);
+        ad.street = PICK(street);
+        ad.postal_code = "10115";
+        ad.city = "Berlin";
+        raw.addr = &ad;
+        raw.n_addr = 1;
+        assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
+        /* 0 (unknown), 1 and 2 (the rare full name), small and large */
+        for (size_t k = 0; k < SLOTS; k++) {
+            uint32_t v = next();
+            counts[i * SLOTS + k] = v % 7 == 0 ? 0 : v % 7 == 1 ? 1 + v / 7 % 2 : 1 + v / 7 % 20000;
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j += 1 + i % 3) {
+            patron__match_tf plain = {NULL, NULL, 1e6, counts + i * SLOTS, NULL};
+            patron__match_tf kept = plain;
+            patron__match_result x, y;
+            kept.memo = memo;
+            patron__match_score_tf(&x, &recs[i], &recs[j], &cfg, &plain);
+            patron__match_score_tf(&y, &recs[i], &recs[j], &cfg, &kept);
+            same_result(&x, &y);
+            pairs++;
+        }
+    for (size_t k = 0; k < PATRON__MATCH_TF_MEMO; k++)
+        taken += memo->key[k] != 0;
+    print_message("%zu pairs: the same with the memo (%zu of its %d slots taken)\n", pairs, taken,
+                  PATRON__MATCH_TF_MEMO);
+    assert_true(taken > PATRON__MATCH_TF_MEMO / 2); /* it was used, and slots were shared */
+    for (size_t i = 0; i < N; i++)
+        patron__match_rec_free(&recs[i]);
+    free(recs);
+    free(counts);
+    free(memo);
+}
+
 /* Random records from small pools of near values (typos, swaps, initials,
  * gender forms, households at one building, shared and role mailboxes,
  * Packstations, companies, identifiers): every pair scored in full and
@@ -386,7 +455,7 @@ static void test_distinct_only(void **state)
     enum { N = 1500, PER = 24 };
     patron__match_rec *recs = calloc(N, sizeof *recs);
     patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd);
-    patron__match_tf tf = {fake_count_rare, NULL, 1000, NULL};
+    patron__match_tf tf = {fake_count_rare, NULL, 1000, NULL, NULL};
     size_t pruned = 0, kept = 0, by_rule[PATRON__MATCH_RULE_COUNT] = {0}, decided[4] = {0};
     (void)state;
     assert_non_null(recs);
@@ -487,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_distinct_only),
+        cmocka_unit_test(test_tf_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,7 @@ static int decide_tf(const struct person *a, const struct person *b, patron__mat
     tf.ctx = (void *)fr;
     tf.n = fr ? fr->n : 0;
     tf.counts = NULL; /* the callback, not per-record counts */
+    tf.memo = NULL;
     norm(&ra, a);
     norm(&rb, b);
     d = patron__match_score_tf(res, &ra, &rb, &cfg, fr ? &tf : NULL);
@@ -598,7 +599,7 @@ static int decide_names(const struct person *a, const struct person *b, patron__
 {
     patron__match_rec ra, rb;
     patron__match_config cfg;
-    patron__match_tf tf = { name_count, (void *)fr, fr->n, NULL };
+    patron__match_tf tf = { name_count, (void *)fr, fr->n, NULL, NULL };
     int d;
 
     patron__match_config_default(&cfg);
@@ -632,7 +633,7 @@ static int decide_place(const struct person *a, const struct person *b, patron__
 {
     patron__match_rec ra, rb;
     patron__match_config cfg;
-    patron__match_tf tf = { place_count, (void *)fr, fr->names.n, NULL };
+    patron__match_tf tf = { place_count, (void *)fr, fr->names.n, NULL, NULL };
     int d;
 
     patron__match_config_default(&cfg);
@@ -704,7 +705,7 @@ static int decide_contact(const struct person *a, const struct person *b, patron
                           const struct contact_freq *fr, const patron__match_config *cfg)
 {
     patron__match_rec ra, rb;
-    patron__match_tf tf = { contact_count, (void *)fr, fr->names.n, NULL };
+    patron__match_tf tf = { contact_count, (void *)fr, fr->names.n, NULL, NULL };
     int d;
 
     norm(&ra, a);
@@ -959,7 +960,7 @@ static void test_moved_with_birth(void **state)
     {
         patron__match_config hi = cfg;
         patron__match_rec ra, rb;
-        patron__match_tf tf = { contact_count, (void *)&fr, fr.names.n, NULL };
+        patron__match_tf tf = { contact_count, (void *)&fr, fr.names.n, NULL, NULL };
         patron__match_query *q = malloc(sizeof *q);
         assert_non_null(q);
         hi.review_threshold = hi.merge_threshold = 0.995;
@@ -1418,6 +1419,7 @@ static void test_other_number_on_one_street(void **state)
     tf.ctx = &common;
     tf.n = common.n;
     tf.counts = NULL;
+    tf.memo = NULL;
     norm(&ra, &carsten);
     norm(&rb, &c);
     assert_int_equal(patron__match_score_tf(&r, &ra, &rb, &cfg, &tf), PATRON__MATCH_REVIEW);
