@@ -295,6 +295,14 @@ void patron__match_config_default(patron__match_config *cfg)
 
 /* ---- names -------------------------------------------------------------------- */
 
+/* memcmp(a, b, n) == 0, the call left out where the first or the last
+ * bytes differ (most of the values a scorer compares; phone numbers and
+ * postal codes share their first digits) */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    return n == 0 || (a[0] == b[0] && a[n - 1] == b[n - 1] && memcmp(a, b, n) == 0);
+}
+
 static size_t min_sz(size_t a, size_t b)
 {
     return a < b ? a : b;
@@ -365,7 +373,7 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
 
     /* a name cut short by a letter or two: "ne" / "ned" */
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
-        memcmp(a, b, min_sz(la, lb)) == 0)
+        same_bytes(a, b, min_sz(la, lb)))
         return 1;
     {
         /* Jaro-Winkler cannot reach jw_min when the lengths differ too
@@ -440,7 +448,7 @@ static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
 static int first_token_eq(const char *a, const char *b)
 {
     size_t la = strcspn(a, " "), lb = strcspn(b, " ");
-    return la == lb && memcmp(a, b, la) == 0;
+    return la == lb && same_bytes(a, b, la);
 }
 
 /* any token of a equals any token of b */
@@ -530,7 +538,7 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return mailbox_names_another(a->first_initials ? a : b, a->first_initials ? b : a) ? PATRON__ML_DIFFERENT
                                                                                             : PATRON__ML_INITIAL;
     }
-    if (a->first_len == b->first_len && memcmp(a->first, b->first, a->first_len) == 0)
+    if (a->first_len == b->first_len && same_bytes(a->first, b->first, a->first_len))
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
@@ -553,7 +561,7 @@ static int cmp_last(const patron__match_rec *a, const patron__match_rec *b, patr
 {
     if (!a->last[0] || !b->last[0])
         return PATRON__ML_MISSING;
-    if (a->last_len == b->last_len && memcmp(a->last, b->last, a->last_len) == 0)
+    if (a->last_len == b->last_len && same_bytes(a->last, b->last, a->last_len))
         return PATRON__ML_EXACT;
     if (typo_close(q ? &q->last : NULL, a->last, a->last_len, b->last, b->last_len, 0.92))
         return PATRON__ML_SIMILAR;
@@ -570,7 +578,7 @@ static int names_close(patron__match_pattern *pa, const char *a, const char *b)
 
     if (!la || !lb)
         return 0;
-    if (la == lb && memcmp(a, b, la) == 0)
+    if (la == lb && same_bytes(a, b, la))
         return 1;
     /* an initial in the wrong field: "K." / "Kaemmerer" */
     if (patron__match_is_initials(a))
@@ -737,7 +745,7 @@ static int cmp_plain(patron__match_pattern *pa, const char *a, size_t la, const 
 {
     if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (la == lb && memcmp(a, b, la) == 0)
+    if (la == lb && same_bytes(a, b, la))
         return PATRON__ML_EXACT;
     if (jw_min <= 1.0 && typo_close(pa, a, la, b, lb, jw_min))
         return PATRON__ML_SIMILAR;
@@ -750,14 +758,14 @@ static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
 
     if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (la == lb && memcmp(a, b, la) == 0)
+    if (la == lb && same_bytes(a, b, la))
         return PATRON__ML_EXACT;
     while (a[da] >= '0' && a[da] <= '9')
         da++;
     while (b[db] >= '0' && b[db] <= '9')
         db++;
     /* 12 / 12a, 12 / 12-14: the same building */
-    if (da > 0 && da == db && memcmp(a, b, da) == 0)
+    if (da > 0 && da == db && same_bytes(a, b, da))
         return PATRON__ML_PARTIAL;
     /* a typo in the number: 48 / 84, 123 / 132 */
     if (da == db && da >= 2 && patron__match_osa_is_one(a, da, b, db))
@@ -775,7 +783,7 @@ static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
         return PATRON__ML_DIFFERENT;
     la = a->postal_len;
     lb = b->postal_len;
-    if (la == lb && memcmp(a->postal, b->postal, la) == 0)
+    if (la == lb && same_bytes(a->postal, b->postal, la))
         return PATRON__ML_EXACT;
     if (la == lb && patron__match_osa_is_one(a->postal, la, b->postal, lb))
         return PATRON__ML_PARTIAL;
@@ -898,7 +906,7 @@ static int cmp_email(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (la == lb && memcmp(a, b, la) == 0)
+    if (la == lb && same_bytes(a, b, la))
         return PATRON__ML_EXACT;
     /* A typo only.  The same local part at another provider is no evidence:
      * it is usually built from the name, which namesakes share. */
@@ -911,7 +919,7 @@ static int cmp_phone(const char *a, size_t la, const char *b, size_t lb)
 {
     if (!la || !lb)
         return PATRON__ML_MISSING;
-    if (la == lb && memcmp(a, b, la) == 0)
+    if (la == lb && same_bytes(a, b, la))
         return PATRON__ML_EXACT;
     if (la == lb && la >= 9 && patron__match_osa_is_one(a, la, b, lb))
         return PATRON__ML_SIMILAR;
@@ -1396,7 +1404,7 @@ static double plain_up(const patron__match_config *cfg, int f, const char *x, si
     const double *w = cfg->weight[f];
     if (!lx || !ly)
         return w[PATRON__ML_MISSING];
-    if (lx == ly && memcmp(x, y, lx) == 0)
+    if (lx == ly && same_bytes(x, y, lx))
         return swap ? max2(w[PATRON__ML_EXACT], w[PATRON__ML_SIMILAR]) : w[PATRON__ML_EXACT];
     return max2(w[PATRON__ML_SIMILAR], w[PATRON__ML_DIFFERENT]);
 }
@@ -1519,7 +1527,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     }
     u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
     up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
-    if (a->company_len && a->company_len == b->company_len && memcmp(a->company, b->company, a->company_len) == 0)
+    if (a->company_len && a->company_len == b->company_len && same_bytes(a->company, b->company, a->company_len))
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
     u->rest += up;
     up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
@@ -1559,7 +1567,7 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
                       const char *y, size_t ly, int *same)
 {
     unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
-    *same = x[0] && lx == ly && memcmp(x, y, lx) == 0;
+    *same = x[0] && lx == ly && same_bytes(x, y, lx);
     if (!x[0] || !y[0])
         return cfg->weight[f][PATRON__ML_MISSING];
     if (!*same)
@@ -1693,9 +1701,9 @@ static int own_evidence(const patron__match_result *r, const patron__match_rec *
 static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f)
 {
     if (f == PATRON__MF_PHONE) /* (a landline only after a move: personal_contact) */
-        return a->phone_len && a->phone_len == b->phone_len && memcmp(a->phone, b->phone, a->phone_len) == 0 &&
+        return a->phone_len && a->phone_len == b->phone_len && same_bytes(a->phone, b->phone, a->phone_len) &&
                (mobile(a->phone, a->phone_len) || landline(a->phone, a->phone_len));
-    return a->email_len && a->email_len == b->email_len && memcmp(a->email, b->email, a->email_len) == 0 &&
+    return a->email_len && a->email_len == b->email_len && same_bytes(a->email, b->email, a->email_len) &&
            !role_mailbox(a->email);
 }
 
