@@ -2033,11 +2033,36 @@ static void merge_pairs(const batch *b, job *jobs, int nj, patron_pairs *p, idx_
     p->n = k;
 }
 
+/* build_result's three independent steps on up to two threads: the
+ * pairs merged and the MERGE clusters (step 0), the household clusters
+ * (step 1). */
+typedef struct rjob {
+    const batch *b;
+    job *jobs;
+    int nj, step;
+    patron_pairs *p;
+    idx_pair *all;
+    bool ok;
+} rjob;
+
+static void *result_thread(void *arg)
+{
+    rjob *r = arg;
+    if (r->step == 0) {
+        merge_pairs(r->b, r->jobs, r->nj, r->p, r->all);
+        r->ok = make_clusters(r->b, r->jobs, r->nj, false, &r->p->n_members, &r->p->member, &r->p->cluster);
+    } else {
+        r->ok = make_clusters(r->b, r->jobs, r->nj, true, &r->p->n_hmembers, &r->p->hmember, &r->p->hcluster);
+    }
+    return NULL;
+}
+
 static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out)
 {
     size_t total = 0;
     idx_pair *all = NULL;
     bool rising = ids_rising(b);
+    rjob rj[2];
     patron_pairs *p = patron__calloc(1, sizeof *p);
     for (int t = 0; t < nj; t++)
         total += jobs[t].n;
@@ -2054,10 +2079,21 @@ static patron_status build_result(const batch *b, job *jobs, int nj, patron_pair
         patron_pairs_free(p);
         return PATRON_E_NOMEM;
     }
-    merge_pairs(b, jobs, nj, p, all);
+    for (int t = 0; t < 2; t++) {
+        rj[t].b = b;
+        rj[t].jobs = jobs;
+        rj[t].nj = nj;
+        rj[t].step = t;
+        rj[t].p = p;
+        rj[t].all = all;
+        rj[t].ok = false;
+    }
+    /* (the two steps write to other members of p) */
+    run_jobs(result_thread, rj, sizeof *rj, threads_for(b->n) > 1 ? 2 : 1);
+    if (threads_for(b->n) <= 1)
+        result_thread(&rj[1]);
     patron__free(all);
-    if (!make_clusters(b, jobs, nj, false, &p->n_members, &p->member, &p->cluster) ||
-        !make_clusters(b, jobs, nj, true, &p->n_hmembers, &p->hmember, &p->hcluster)) {
+    if (!rj[0].ok || !rj[1].ok) {
         patron_pairs_free(p);
         return PATRON_E_NOMEM;
     }
