@@ -498,11 +498,14 @@ void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, 
     /* A neutralised cell is quoted too, as OWASP advises: some programs
      * drop the quote character of an unquoted cell. */
     quote = prefix;
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == sep || c == '"' || c == '\n' || c == '\r') {
-            quote = 1;
-            break;
+    {
+        /* every byte that asks for quotes is at most hi: one test for the
+         * letters and the bytes of UTF-8 sequences */
+        const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
+        for (i = 0; i < len && !quote; i++) {
+            char c = s[i];
+            if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r'))
+                quote = 1;
         }
     }
     if (!quote) {
