@@ -1321,6 +1321,14 @@ typedef struct job {
     struct order *ord;
     uint32_t *rank;
     size_t ord_cap;
+    /* a wide block's candidates (wide_cands): its members' wide keys
+     * above the block's, sorted (gk, gk_cap); per member the places of its
+     * own in gk (go: m + 1 offsets into gp); the members by rank in both
+     * orders (inv, 2m); the candidates of one member (cy) and whether a
+     * member is one already (stamp) */
+    struct gkey *gk;
+    uint32_t *gp, *go, *inv, *cy, *stamp;
+    size_t gk_cap, gm_cap;
     uint64_t scored; /* pairs scored */
     /* the pieces of entries (cut[k] to cut[k + 1], on block starts) the
      * threads take in turn (next: the first not taken, shared) */
@@ -1593,6 +1601,187 @@ static int cmp_pair_ab(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* Members x < y of the block starting at entry s: scored (with x's
+ * query, made on first use: *q_ready), kept unless DISTINCT.  False when
+ * out of memory (j->oom). */
+static bool score_pair(job *j, patron__match_query *q, patron__match_tf_memo *memo, size_t s, size_t x, size_t y,
+                       bool *q_ready)
+{
+    const batch *b = j->b;
+    uint32_t ra = b->ent[s + x].rec, rb = b->ent[s + y].rec;
+    const patron__match_rec *vb;
+    patron__match_result r;
+    patron__match_tf tf;
+    if (!*q_ready) {
+        const patron__match_rec *va = member(j, x, s + x);
+        if (!va)
+            return false;
+        patron__match_query_init(q, va);
+        q->distinct_only = 1; /* DISTINCT pairs are dropped */
+        *q_ready = true;
+    }
+    if (!(vb = member(j, y, s + y)))
+        return false;
+    j->scored++;
+    tf = b->tf;
+    if (b->tfc) {
+        tf.counts = b->tfc + b->tfoff[ra];
+        tf.memo = memo;
+    }
+    patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
+    if (r.decision == PATRON__MATCH_DISTINCT)
+        return true;
+    if (j->n == j->cap) {
+        size_t nc = j->cap ? j->cap * 2 : 1024;
+        pair *np = patron__realloc(j->out, nc * sizeof *np);
+        if (!np) {
+            j->oom = true;
+            return false;
+        }
+        j->out = np;
+        j->cap = nc;
+    }
+    j->out[j->n].a = ra < rb ? ra : rb;
+    j->out[j->n].b = ra < rb ? rb : ra;
+    j->out[j->n].score = (float)r.score;
+    j->out[j->n].decision = patron__decision_public(r.decision);
+    j->n++;
+    return true;
+}
+
+/* A wide key above the block's, of member i. */
+typedef struct gkey {
+    uint64_t k;
+    uint32_t i;
+} gkey;
+
+static int cmp_gkey(const void *x, const void *y)
+{
+    const gkey *p = x, *q = y;
+    if (p->k != q->k)
+        return (p->k > q->k) - (p->k < q->k);
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+/* Grow *p (of *cap elements of size sz) to hold n. */
+static bool room(void **p, size_t *cap, size_t n, size_t sz)
+{
+    void *np;
+    size_t nc;
+    if (n <= *cap)
+        return true;
+    nc = *cap ? *cap : 256;
+    while (nc < n)
+        nc *= 2;
+    if (!(np = patron__realloc(*p, nc * sz)))
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+/* The wide block [s, s + m) of hash h, its keys in j->kb (block_keys)
+ * and, with n_own > 1, its orders in j->rank (block_order).  A pair of it
+ * is scored when it shares a wide key above h and no key that scores it
+ * elsewhere (wide_pair 1), or shares nothing else and both are own and
+ * near (wide_pair -1, near) - so only pairs that share a wide key above h
+ * (found through j->gk) or are near in one of the orders (through
+ * j->inv) can be: each member's candidates are those, and the test is
+ * the same as for every pair.  A wide block's pairs grow with the square
+ * of its size, these with its size and the pairs scored.  False when out
+ * of memory. */
+static bool wide_cands(job *j, patron__match_query *q, patron__match_tf_memo *memo, size_t s, size_t m, uint64_t h,
+                       size_t n_own)
+{
+    size_t ng = 0, need;
+    /* the members' wide keys above h, sorted: members sharing one sit
+     * together, in rising order */
+    for (size_t i = 0; i < m; i++)
+        for (uint32_t k = j->ko[i]; k < j->ko[i + 1]; k++)
+            ng += (j->kb[k] & WIDE_BIT) && j->kb[k] > h;
+    /* gp, go, inv, cy and stamp: room for need each, one capacity */
+    need = ng > 2 * m + 1 ? ng : 2 * m + 1;
+    if (!room((void **)&j->gk, &j->gk_cap, ng ? ng : 1, sizeof *j->gk))
+        return false;
+    if (need > j->gm_cap) {
+        uint32_t **arr[] = { &j->gp, &j->go, &j->inv, &j->cy, &j->stamp };
+        for (size_t a = 0; a < sizeof arr / sizeof arr[0]; a++) {
+            uint32_t *np = patron__realloc(*arr[a], need * sizeof *np);
+            if (!np)
+                return false; /* (the ones grown are freed with the rest) */
+            *arr[a] = np;
+        }
+        j->gm_cap = need;
+    }
+    ng = 0;
+    for (size_t i = 0; i < m; i++)
+        for (uint32_t k = j->ko[i]; k < j->ko[i + 1]; k++)
+            if ((j->kb[k] & WIDE_BIT) && j->kb[k] > h) {
+                j->gk[ng].k = j->kb[k];
+                j->gk[ng++].i = (uint32_t)i;
+            }
+    qsort(j->gk, ng, sizeof *j->gk, cmp_gkey);
+    /* each member's places in gk (counted, then placed) */
+    memset(j->go, 0, (m + 1) * sizeof *j->go);
+    for (size_t g = 0; g < ng; g++)
+        j->go[j->gk[g].i + 1]++;
+    for (size_t i = 0; i < m; i++)
+        j->go[i + 1] += j->go[i];
+    for (size_t i = 0; i < m; i++)
+        j->stamp[i] = j->go[i]; /* (the next place to fill) */
+    for (size_t g = 0; g < ng; g++)
+        j->gp[j->stamp[j->gk[g].i]++] = (uint32_t)g;
+    if (n_own > 1)
+        for (size_t i = 0; i < m; i++) {
+            j->inv[j->rank[2 * i]] = (uint32_t)i;
+            j->inv[m + j->rank[2 * i + 1]] = (uint32_t)i;
+        }
+    for (size_t i = 0; i < m; i++)
+        j->stamp[i] = 0;
+    for (size_t x = 0; x < m && !j->oom; x++) {
+        bool q_ready = false;
+        size_t nc = 0;
+        const uint64_t *xk = j->kb + j->ko[x], *xe = j->kb + j->ko[x + 1];
+        const uint32_t mark = (uint32_t)x + 1;
+        if (n_own > 1 && j->own[x])
+            for (int pass = 0; pass < 2; pass++) {
+                size_t r = j->rank[2 * x + (size_t)pass];
+                for (size_t d = 1; d < PATRON__NEAR_WINDOW; d++)
+                    for (int side = 0; side < 2; side++) {
+                        size_t y;
+                        if (side ? r + d >= m : r < d)
+                            continue;
+                        y = j->inv[(size_t)pass * m + (side ? r + d : r - d)];
+                        if (y > x && j->own[y] && j->stamp[y] != mark) {
+                            j->stamp[y] = mark;
+                            j->cy[nc++] = (uint32_t)y;
+                        }
+                    }
+            }
+        for (uint32_t p = j->go[x]; p < j->go[x + 1]; p++)
+            for (size_t g = (size_t)j->gp[p] + 1; g < ng && j->gk[g].k == j->gk[j->gp[p]].k; g++) {
+                size_t y = j->gk[g].i; /* > x: the group rises */
+                if (j->stamp[y] != mark) { /* (each member once: nc < m) */
+                    j->stamp[y] = mark;
+                    j->cy[nc++] = (uint32_t)y;
+                }
+            }
+        for (size_t c = 0; c < nc; c++) {
+            size_t y = j->cy[c];
+            const uint64_t *yk = j->kb + j->ko[y], *ye = j->kb + j->ko[y + 1];
+            int w;
+            if (j->b->ent[s + x].rec == j->b->ent[s + y].rec)
+                continue;
+            w = wide_pair(xk, xe, yk, ye, h);
+            if (w == 0 || (w < 0 && !(j->own[x] && j->own[y] && near(j, x, y))))
+                continue;
+            if (!score_pair(j, q, memo, s, x, y, &q_ready))
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Sort a thread's pairs by (a, b), a < b < n_rec and no pair twice: an
  * LSD radix sort of the key a * 2^bits + b in digits of PAIR_DIGIT bits
  * (a stable sort of distinct keys: the order qsort with cmp_pair_ab
@@ -1709,58 +1898,23 @@ static void *pair_thread(void *arg)
              * first wide block they share), and those that share this block
              * only when they are near (fewer than PATRON__NEAR_WINDOW apart
              * in one of its orders). */
+            if (h & WIDE_BIT) {
+                if (!wide_cands(j, q, memo, s, e - s, h, n_own))
+                    j->oom = true;
+                s = e;
+                continue;
+            }
             for (size_t x = s; x < e && !j->oom; x++) {
-                bool q_ready = false, wide = (h & WIDE_BIT) != 0;
+                bool q_ready = false;
                 const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
                 for (size_t y = x + 1; y < e; y++) {
-                    uint32_t ra = b->ent[x].rec, rb = b->ent[y].rec;
                     const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
-                    const patron__match_rec *vb;
-                    patron__match_result r;
-                    patron__match_tf tf;
-                    if (ra == rb)
+                    if (b->ent[x].rec == b->ent[y].rec)
                         continue;
-                    if (wide) {
-                        int w = wide_pair(xk, xe, yk, ye, h);
-                        if (w == 0 || (w < 0 && !(j->own[x - s] && j->own[y - s] && near(j, x - s, y - s))))
-                            continue;
-                    } else if (share_key(xk, xe, yk, ye)) {
+                    if (share_key(xk, xe, yk, ye))
                         continue; /* scored in an earlier block */
-                    }
-                    if (!q_ready) {
-                        const patron__match_rec *va = member(j, x - s, x);
-                        if (!va)
-                            break;
-                        patron__match_query_init(q, va);
-                        q->distinct_only = 1; /* DISTINCT pairs are dropped */
-                        q_ready = true;
-                    }
-                    if (!(vb = member(j, y - s, y)))
+                    if (!score_pair(j, q, memo, s, x - s, y - s, &q_ready))
                         break;
-                    j->scored++;
-                    tf = b->tf;
-                    if (b->tfc) {
-                        tf.counts = b->tfc + b->tfoff[ra];
-                        tf.memo = memo;
-                    }
-                    patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
-                    if (r.decision == PATRON__MATCH_DISTINCT)
-                        continue;
-                    if (j->n == j->cap) {
-                        size_t nc = j->cap ? j->cap * 2 : 1024;
-                        pair *np = patron__realloc(j->out, nc * sizeof *np);
-                        if (!np) {
-                            j->oom = true;
-                            break;
-                        }
-                        j->out = np;
-                        j->cap = nc;
-                    }
-                    j->out[j->n].a = ra < rb ? ra : rb;
-                    j->out[j->n].b = ra < rb ? rb : ra;
-                    j->out[j->n].score = (float)r.score;
-                    j->out[j->n].decision = patron__decision_public(r.decision);
-                    j->n++;
                 }
             }
             s = e;
@@ -1785,6 +1939,15 @@ static void *pair_thread(void *arg)
     j->ord = NULL;
     j->rank = NULL;
     j->ord_cap = 0;
+    patron__free(j->gk);
+    patron__free(j->gp);
+    patron__free(j->go);
+    patron__free(j->inv);
+    patron__free(j->cy);
+    patron__free(j->stamp);
+    j->gk = NULL;
+    j->gp = j->go = j->inv = j->cy = j->stamp = NULL;
+    j->gk_cap = j->gm_cap = 0;
     j->kb = NULL;
     j->ko = NULL;
     j->vs = NULL;
