@@ -502,10 +502,12 @@ void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, 
         /* every byte that asks for quotes is at most hi: one test for the
          * letters and the bytes of UTF-8 sequences */
         const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
-        for (i = 0; i < len && !quote; i++) {
+        for (i = 0; i < len; i++) {
             char c = s[i];
-            if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r'))
+            if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r')) {
                 quote = 1;
+                break;
+            }
         }
     }
     if (!quote) {
