@@ -894,8 +894,9 @@ typedef struct bjob {
     batch *b;
     size_t from, to, r0, r1;
     size_t n_wide, n_drop;
-    /* the entries of the wide and dropped blocks judged here (the few
-     * that mark_thread marks; NULL with mk_oom: no memory, all are read) */
+    /* the first entries of the wide and dropped blocks judged here (the
+     * few that mark_thread marks; NULL with mk_oom: no memory, all are
+     * read) */
     uint32_t *mk;
     size_t n_mk, mk_cap;
     bool mk_oom;
@@ -904,7 +905,7 @@ typedef struct bjob {
     int n_all;
 } bjob;
 
-/* Note entry k for mark_thread. */
+/* Note the block starting at entry k for mark_thread. */
 static void mk_add(bjob *j, size_t k)
 {
     if (j->mk_oom)
@@ -951,9 +952,9 @@ static void *judge_thread(void *arg)
             /* a wide block's entries carry its size for wide_rank */
             b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : SLOT_KEEP;
             j->n_drop += drop;
-            if (drop || wide)
-                mk_add(j, k);
         }
+        if (drop || wide)
+            mk_add(j, s);
         s = e;
     }
     return NULL;
@@ -988,8 +989,12 @@ static void *mark_thread(void *arg)
         return NULL;
     }
     for (int t = 0; t < j->n_all; t++)
-        for (size_t i = 0; i < j->all[t].n_mk; i++)
-            mark_entry(j, j->all[t].mk[i]);
+        for (size_t i = 0; i < j->all[t].n_mk; i++) {
+            const entry *ent = j->b->ent;
+            size_t s = j->all[t].mk[i];
+            for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++)
+                mark_entry(j, k);
+        }
     return NULL;
 }
 
