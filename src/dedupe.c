@@ -3158,7 +3158,13 @@ static void *row_thread(void *arg)
 static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n, bool until, size_t *taken)
 {
     rowjob jobs[MAX_THREADS];
-    int nj = threads_for(n);
+    /* threads for the batch as a whole (its last, short part of a large
+     * file was read on one core), but no more than there are pieces */
+    int nj = threads_for(b->b.n + n);
+    if ((size_t)nj > (n + ROW_PIECE - 1) / ROW_PIECE)
+        nj = (int)((n + ROW_PIECE - 1) / ROW_PIECE);
+    if (nj < 1)
+        nj = 1;
     bool oom = false;
     patron_status st = PATRON_OK;
     atomic_size_t next;
