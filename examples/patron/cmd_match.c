@@ -57,18 +57,38 @@ static int idmap_grow(idmap *m, int64_t id)
     if (!p)
         return -1;
     m->at = p;
-    d = realloc(m->dup, n * sizeof *d);
-    if (!d)
-        return -1;
-    m->dup = d;
-    h = realloc(m->house, n * sizeof *h);
-    if (!h)
-        return -1;
-    m->house = h;
+    if (m->dup) { /* (the groupings once they are made: idmap_groups) */
+        d = realloc(m->dup, n * sizeof *d);
+        if (!d)
+            return -1;
+        m->dup = d;
+        h = realloc(m->house, n * sizeof *h);
+        if (!h)
+            return -1;
+        m->house = h;
+        memset(d + m->n_at, 0, (n - m->n_at) * sizeof *d);
+        memset(h + m->n_at, 0, (n - m->n_at) * sizeof *h);
+    }
     memset(p + m->n_at, 0, (n - m->n_at) * sizeof *p);
-    memset(d + m->n_at, 0, (n - m->n_at) * sizeof *d);
-    memset(h + m->n_at, 0, (n - m->n_at) * sizeof *h);
     m->n_at = n;
+    return 0;
+}
+
+/* The groupings (dup, house), made when the pairs are read, not grown
+ * (and cleared) with every row added: -1 out of memory. */
+static int idmap_groups(idmap *m)
+{
+    size_t n = m->n_at ? m->n_at : 1;
+    if (m->dup)
+        return 0;
+    m->dup = calloc(n, sizeof *m->dup);
+    m->house = calloc(n, sizeof *m->house);
+    if (!m->dup || !m->house) {
+        free(m->dup);
+        free(m->house);
+        m->dup = m->house = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -335,6 +355,8 @@ static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
     pthread_t th;
     int threaded = 0;
 
+    if (idmap_groups(m) < 0)
+        return cli_fail(ctx, "out of memory");
     printf("id_a,id_b,score,decision,cluster,name_a,name_b\n");
     for (i = 0; i < n; i++) {
         int64_t ia, ib;
