@@ -1061,10 +1061,23 @@ typedef struct tfjob {
     batch *b;
     uint32_t *kslot;
     size_t from, to;
+    size_t slots; /* tf_slots: the slots of records [from, to); then where they start */
     entry *e, *x;
     size_t ne, nx, cap_x;
     bool oom;
 } tfjob;
+
+/* The slots of records [from, to) of a tfjob (the record's addresses are
+ * read here, on the job's thread, not in a serial pass before). */
+static void *tf_slots(void *arg)
+{
+    tfjob *j = arg;
+    size_t n = 0;
+    for (size_t i = j->from; i < j->to; i++)
+        n += TF_FIELDS + n_addr_at(j->b, i);
+    j->slots = n;
+    return NULL;
+}
 
 static void *tf_thread(void *arg)
 {
@@ -1074,6 +1087,18 @@ static void *tf_thread(void *arg)
     uint64_t *ah = NULL;
     char v[PATRON__MATCH_KEY_MAX];
     view vw = { .addr = NULL, .cap = 0 };
+    /* the job's own part of the arrays (on all cores; serial, with the
+     * first touch of their pages, this was a tenth of the phase): the
+     * records' slot offsets, their counts cleared, their keys' slots none */
+    {
+        size_t at = j->slots;
+        for (size_t i = j->from; i < j->to; i++) {
+            b->tfoff[i] = (uint32_t)at;
+            at += TF_FIELDS + n_addr_at(b, i);
+        }
+        memset(b->tfc + j->slots, 0, (at - j->slots) * sizeof *b->tfc);
+        memset(j->kslot + b->koff[j->from], 0xFF, (b->koff[j->to] - b->koff[j->from]) * sizeof *j->kslot);
+    }
     for (size_t i = j->from; i < j->to && !j->oom; i++) {
         const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
         uint32_t base = b->tfoff[i];
@@ -1142,6 +1167,125 @@ static void *tf_thread(void *arg)
     return NULL;
 }
 
+/* tf_count's work on one thread: its tfjob's entries counted per bucket
+ * (their top BUCKET_BITS), then written to where their bucket's are;
+ * then the buckets [b0, b1) sorted and their runs counted. */
+typedef struct cjob {
+    batch *b;
+    const entry *src;
+    size_t n;
+    entry *all;
+    size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
+    const size_t *end; /* per bucket: where it ends (all jobs) */
+    size_t b0, b1;
+    bool oom;
+} cjob;
+
+static void *count_bucket(void *arg)
+{
+    cjob *j = arg;
+    for (size_t k = 0; k < j->n; k++)
+        j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++;
+    return NULL;
+}
+
+static void *count_scatter(void *arg)
+{
+    cjob *j = arg;
+    for (size_t k = 0; k < j->n; k++)
+        j->all[j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++] = j->src[k];
+    return NULL;
+}
+
+static void *count_runs(void *arg)
+{
+    cjob *j = arg;
+    size_t big = 0;
+    entry *tmp;
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0;
+        if (j->end[i] - from > big)
+            big = j->end[i] - from;
+    }
+    if (!(tmp = patron__malloc((big ? big : 1) * sizeof *tmp))) {
+        j->oom = true;
+        return NULL;
+    }
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0, to = j->end[i];
+        entry *e = j->all;
+        sort_bucket(e + from, to - from, tmp);
+        for (size_t s = from; s < to;) {
+            size_t t = s + 1;
+            while (t < to && e[t].hash == e[s].hash)
+                t++;
+            for (size_t k = s; k < t; k++)
+                j->b->tfc[e[k].slot] = (uint32_t)(t - s);
+            s = t;
+        }
+    }
+    patron__free(tmp);
+    return NULL;
+}
+
+/* The first-name, last-name and company entries of the tfjobs (ne in
+ * all) counted: each slot gets the number of entries of its hash.  On
+ * all cores, as fill_sorted: the entries go to buckets by their top bits
+ * (one bucket holds every entry of a hash), each job then sorts a range
+ * of buckets and counts their runs (this was one radix sort on one
+ * thread).  The counts do not depend on the order.  false: out of
+ * memory. */
+static bool tf_count(batch *b, const tfjob *tj, int use, size_t ne)
+{
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    cjob cj[MAX_THREADS];
+    size_t *pos, *end, at = 0;
+    entry *all;
+    bool ok = true;
+    if (!ne)
+        return true;
+    all = patron__malloc(ne * sizeof *all);
+    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
+    if (!all || !pos) {
+        patron__free(all);
+        patron__free(pos);
+        return false;
+    }
+    end = pos + nb * (size_t)use;
+    memset(cj, 0, sizeof cj);
+    for (int t = 0; t < use; t++) {
+        cj[t].b = b;
+        cj[t].src = tj[t].e;
+        cj[t].n = tj[t].ne;
+        cj[t].all = all;
+        cj[t].pos = pos + nb * (size_t)t;
+        cj[t].end = end;
+    }
+    run_jobs(count_bucket, cj, sizeof *cj, use);
+    for (size_t i = 0; i < nb; i++) {
+        for (int t = 0; t < use; t++) {
+            size_t c = cj[t].pos[i];
+            cj[t].pos[i] = at;
+            at += c;
+        }
+        end[i] = at;
+    }
+    run_jobs(count_scatter, cj, sizeof *cj, use);
+    for (int t = 0, i = 0; t < use; t++) { /* about as many entries each */
+        size_t upto = ne * (size_t)(t + 1) / (size_t)use;
+        cj[t].b0 = (size_t)i;
+        while ((size_t)i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
+            i++;
+        cj[t].b1 = (size_t)i;
+    }
+    run_jobs(count_runs, cj, sizeof *cj, use);
+    for (int t = 0; t < use; t++)
+        ok = ok && !cj[t].oom;
+    patron__free(pos);
+    patron__free(all);
+    return ok;
+}
+
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
  * per pair.  Email, phone, street values and the full name (the rare-name
@@ -1149,7 +1293,7 @@ static void *tf_thread(void *arg)
  * entry (kslot, parallel to khash) and build_blocks writes the length of
  * its run; a value without such a key (the key list was full) becomes a
  * counted-only entry in x.  First name, last name and company are no
- * blocking keys: their (hash, slot) entries are sorted and counted here.
+ * blocking keys: their (hash, slot) entries are counted here (tf_count).
  * The records are read on threads_for(n) threads, each a range in record
  * order; their entries are joined in that order, so the result is the
  * same on any number of threads. */
@@ -1167,25 +1311,30 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     b->tfoff = patron__malloc((b->n + 1) * sizeof *b->tfoff);
     if (!b->tfoff)
         return false;
-    for (size_t i = 0; i < b->n; i++) {
-        b->tfoff[i] = (uint32_t)n;
-        n += TF_FIELDS + n_addr_at(b, i);
+    memset(tj, 0, sizeof tj);
+    for (int t = 0; t < use; t++) {
+        tj[t].b = b;
+        tj[t].from = b->n * (size_t)t / (size_t)use;
+        tj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
+    }
+    /* the slots per job, then where each job's start (tf_thread writes
+     * its records' offsets, clears their counts and their keys' slots) */
+    run_jobs(tf_slots, tj, sizeof *tj, use);
+    for (int t = 0; t < use; t++) {
+        size_t k = tj[t].slots;
+        tj[t].slots = n;
+        n += k;
         if (n >= TF_ONLY)
             return false;
     }
     b->tfoff[b->n] = (uint32_t)n;
-    b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
+    b->tfc = patron__malloc((n ? n : 1) * sizeof *b->tfc);
     kslot = patron__malloc((b->koff[b->n] ? b->koff[b->n] : 1) * sizeof *kslot);
     e = patron__malloc((b->n ? b->n : 1) * 3 * sizeof *e);
     if (!b->tfc || !kslot || !e)
         goto fail;
-    memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
-    memset(tj, 0, sizeof tj);
     for (int t = 0; t < use; t++) {
-        tj[t].b = b;
         tj[t].kslot = kslot;
-        tj[t].from = b->n * (size_t)t / (size_t)use;
-        tj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
         tj[t].e = e + 3 * tj[t].from;
     }
     run_jobs(tf_thread, tj, sizeof *tj, use);
@@ -1210,21 +1359,10 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         patron__free(tj[t].x);
     if (!ok)
         goto fail;
-    for (int t = 0; t < use; t++) { /* e in record order too */
-        if (e + ne != tj[t].e)
-            memmove(e + ne, tj[t].e, tj[t].ne * sizeof *e);
+    for (int t = 0; t < use; t++)
         ne += tj[t].ne;
-    }
-    if (!radix_sort(e, ne))
+    if (!tf_count(b, tj, use, ne))
         goto fail;
-    for (size_t s = 0; s < ne;) {
-        size_t t = s + 1;
-        while (t < ne && e[t].hash == e[s].hash)
-            t++;
-        for (size_t k = s; k < t; k++)
-            b->tfc[e[k].slot] = (uint32_t)(t - s);
-        s = t;
-    }
     patron__free(e);
     *kslot_out = kslot;
     *x_out = x;
