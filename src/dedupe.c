@@ -101,6 +101,14 @@ typedef struct batch {
      * frequency values, with how many records hold each */
     uint32_t *tfoff; /* n + 1 offsets into tfc: 6 field slots (see tf_fields), then one per address */
     uint32_t *tfc;   /* records holding each slot's value (0: no value) */
+    /* what tf_prepare needs of a record, found when it was added (rows,
+     * tf_row): per record its slots (TF_FIELDS + addresses) + 1, 0 when
+     * not found so (tf_thread reads the record then); its first-name,
+     * last-name and company hashes (3 per record, 0: none); per key its
+     * slot within the record's (0xFF: none).  NULL: none found so. */
+    uint8_t *tfready;
+    uint64_t *tfname;
+    uint8_t *kfield;
     patron__match_tf tf;
     size_t n_wide;   /* wide blocks (build_blocks) */
     /* per record: the rank (wide_rank) of its own wide block, the one in
@@ -213,6 +221,9 @@ static void batch_free(batch *b)
     patron__free(b->ent);
     patron__free(b->tfoff);
     patron__free(b->tfc);
+    patron__free(b->tfready);
+    patron__free(b->tfname);
+    patron__free(b->kfield);
     memset(b, 0, sizeof *b);
 }
 
@@ -308,6 +319,16 @@ static bool grow_arrays(batch *b, size_t more, bool forms)
     if (!(no = patron__realloc(b->koff, (nc + 1) * sizeof *no)))
         return false;
     b->koff = no;
+    if (b->tfready) {
+        uint8_t *nr = patron__realloc(b->tfready, nc);
+        uint64_t *nn;
+        if (!nr)
+            return false;
+        b->tfready = nr;
+        if (!(nn = patron__realloc(b->tfname, nc * 3 * sizeof *nn)))
+            return false;
+        b->tfname = nn;
+    }
     if (b->cap == 0)
         b->koff[0] = 0;
     b->cap = nc;
@@ -334,6 +355,12 @@ static bool grow_khash(batch *b, size_t *cap, size_t keys)
     if (!(nh = patron__realloc(b->khash, nc * sizeof *nh)))
         return false;
     b->khash = nh;
+    if (b->kfield) {
+        uint8_t *nf = patron__realloc(b->kfield, nc);
+        if (!nf)
+            return false;
+        b->kfield = nf;
+    }
     *cap = nc;
     return true;
 }
@@ -376,6 +403,8 @@ static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids,
     for (size_t i = 0; i < n; i++) {
         uint32_t base = b->koff[b->n];
         memcpy(b->khash + base, kh + i * PATRON__MATCH_KEYS_MAX, nk[i] * sizeof *kh);
+        if (b->tfready)
+            b->tfready[b->n] = 0;
         b->ids[b->n] = ids[i];
         b->koff[b->n + 1] = base + nk[i];
         b->n++;
@@ -1069,12 +1098,18 @@ typedef struct tfjob {
 
 /* The slots of records [from, to) of a tfjob (the record's addresses are
  * read here, on the job's thread, not in a serial pass before). */
+/* The slots of record i (TF_FIELDS and one per address). */
+static size_t tf_n(const batch *b, size_t i)
+{
+    return b->tfready && b->tfready[i] ? (size_t)b->tfready[i] - 1 : TF_FIELDS + n_addr_at(b, i);
+}
+
 static void *tf_slots(void *arg)
 {
     tfjob *j = arg;
     size_t n = 0;
     for (size_t i = j->from; i < j->to; i++)
-        n += TF_FIELDS + n_addr_at(j->b, i);
+        n += tf_n(j->b, i);
     j->slots = n;
     return NULL;
 }
@@ -1094,14 +1129,27 @@ static void *tf_thread(void *arg)
         size_t at = j->slots;
         for (size_t i = j->from; i < j->to; i++) {
             b->tfoff[i] = (uint32_t)at;
-            at += TF_FIELDS + n_addr_at(b, i);
+            at += tf_n(b, i);
         }
         memset(b->tfc + j->slots, 0, (at - j->slots) * sizeof *b->tfc);
         memset(j->kslot + b->koff[j->from], 0xFF, (b->koff[j->to] - b->koff[j->from]) * sizeof *j->kslot);
     }
     for (size_t i = j->from; i < j->to && !j->oom; i++) {
-        const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
+        const patron__match_rec *r;
         uint32_t base = b->tfoff[i];
+        if (b->tfready && b->tfready[i]) { /* found when it was added (tf_row) */
+            for (size_t f = 0; f < 3; f++)
+                if (b->tfname[3 * i + f]) {
+                    j->e[j->ne].hash = b->tfname[3 * i + f];
+                    j->e[j->ne].rec = (uint32_t)i;
+                    j->e[j->ne++].slot = base + (uint32_t)f;
+                }
+            for (uint32_t k = b->koff[i]; k < b->koff[i + 1]; k++)
+                if (b->kfield[k] != 0xFF)
+                    j->kslot[k] = base + b->kfield[k];
+            continue;
+        }
+        r = rec_at(b, (uint32_t)i, &vw);
         if (!r) {
             j->oom = true;
             break;
@@ -1338,6 +1386,14 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         tj[t].e = e + 3 * tj[t].from;
     }
     run_jobs(tf_thread, tj, sizeof *tj, use);
+    /* (what tf_row found is read: its memory goes back before the
+     * blocks take theirs) */
+    patron__free(b->tfready);
+    patron__free(b->tfname);
+    patron__free(b->kfield);
+    b->tfready = NULL;
+    b->tfname = NULL;
+    b->kfield = NULL;
     for (int t = 0; t < use; t++) {
         ok = ok && !tj[t].oom;
         nx += tj[t].nx;
@@ -2339,6 +2395,11 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* per record of a part, what tf_prepare needs of it (tf_row; batch's
+     * tfready, tfname, kfield): tready 0 when not found */
+    uint8_t tready[CHUNK];
+    uint64_t tname[CHUNK * 3];
+    uint8_t *tkf; /* CHUNK * PATRON__MATCH_KEYS_MAX */
     /* patron_batch_add_many: per customer of a part, the result of its
      * checks and its normalised form */
     patron_status wst[CHUNK];
@@ -2396,8 +2457,9 @@ patron_status patron_batch_new(patron_batch **out, patron_db *db)
         b->pend_ids = patron__malloc(CHUNK * sizeof *b->pend_ids);
         b->kh = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX * sizeof *b->kh);
         b->nk = patron__malloc(CHUNK);
+        b->tkf = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX);
     }
-    if (!b || !b->pend || !b->pend_ids || !b->kh || !b->nk) {
+    if (!b || !b->pend || !b->pend_ids || !b->kh || !b->nk || !b->tkf) {
         patron_batch_free(b);
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
@@ -2422,6 +2484,7 @@ void patron_batch_free(patron_batch *b)
     patron__free(b->pend_ids);
     patron__free(b->kh);
     patron__free(b->nk);
+    patron__free(b->tkf);
     patron__free(b->trec);
     patron__free(b->u.t);
     patron__free(b->u.arena);
@@ -2715,6 +2778,7 @@ static void *add_thread(void *arg)
         patron_customer *w;
         b->pend[i] = NULL;
         b->nk[i] = 0;
+        b->tready[i] = 0; /* (tf_thread reads the record) */
         b->wst[i] = PATRON_OK;
         b->hext[i] = b->hlogin[i] = 0;
         b->given[i] = !j->c[i] ? GIVEN_NULL
@@ -2791,6 +2855,11 @@ static void part_take(patron_batch *b, size_t i, int64_t id)
     x->recs[x->n] = b->trec[i];
     memset(&b->trec[i], 0, sizeof b->trec[i]);
     memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+    if (x->tfready) {
+        x->tfready[x->n] = b->tready[i];
+        memcpy(x->tfname + 3 * x->n, b->tname + 3 * i, 3 * sizeof *b->tname);
+        memcpy(x->kfield + base, b->tkf + i * PATRON__MATCH_KEYS_MAX, b->nk[i]);
+    }
     x->ids[x->n] = id;
     x->koff[x->n + 1] = base + b->nk[i];
     x->n++;
@@ -3216,6 +3285,43 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
     return row->status = st;
 }
 
+/* What tf_thread needs of row i of the part, found while its record and
+ * key hashes are at hand (tf_thread read every record again, from
+ * memory, when the pairs were to be made): the hashes of its first name,
+ * last name and company, and for each of its keys the field whose value
+ * it is (tf_thread's find_key); b->tready[i] its slots + 1.  A record
+ * with two addresses or more, or with a value that is none of its keys
+ * (a counted-only entry), is left to tf_thread (tready 0). */
+static void tf_row(patron_batch *b, size_t i)
+{
+    const patron__match_rec *r = &b->trec[i];
+    const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
+    uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
+    size_t nk = b->nk[i];
+    char v[PATRON__MATCH_KEY_MAX];
+    b->tready[i] = 0;
+    if (r->n_addr > 1)
+        return;
+    memset(kf, 0xFF, nk);
+    for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
+        int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
+        size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS)), k;
+        uint64_t hv = len ? tf_hash(field, v, len) : 0;
+        if (f < 3) { /* first name, last name, company (tf_fields) */
+            b->tname[3 * i + f] = hv;
+            continue;
+        }
+        if (!len)
+            continue;
+        for (k = 0; k < nk && h[k] != hv; k++)
+            ;
+        if (k == nk)
+            return; /* counted only: tf_thread reads the record */
+        kf[k] = (uint8_t)f;
+    }
+    b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
+}
+
 typedef struct rowjob {
     patron_batch *b;
     char *rows; /* the part's first row */
@@ -3286,6 +3392,7 @@ static void *row_thread(void *arg)
             }
             rowview_free(v);
             b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
+            tf_row(b, i);
         }
     }
     patron__free(v);
@@ -3323,6 +3430,18 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
     st = part_room(b, n, oom);
+    if (!st && !b->b.tfready) {
+        /* (grown with the others from now on; the records before have
+         * nothing found) */
+        batch *x = &b->b;
+        if (!(x->tfready = patron__malloc(x->cap)) || !(x->tfname = patron__malloc(x->cap * 3 * sizeof *x->tfname)) ||
+            !(x->kfield = patron__malloc(b->khash_cap))) {
+            b->broken = true;
+            st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+        } else {
+            memset(x->tfready, 0, x->n);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
         int64_t id;
