@@ -194,6 +194,14 @@ static void lb_field(lbuf *l, const char *s, size_t len)
     csv_put_field(lb_sink, l, ',', s, len, 0);
 }
 
+/* s as csv_write_cell(f, ',', s, len) writes it: a name is what a customer
+ * typed, and a spreadsheet that opens the pairs must not run one that
+ * begins like a formula (=HYPERLINK(...)), as 'patron export' does not. */
+static void lb_cell(lbuf *l, const char *s, size_t len)
+{
+    csv_put_field(lb_sink, l, ',', s, len, 1);
+}
+
 /* The key of id and its length (into buf when it has none: "#ID"). */
 static const char *key_of(const idmap *m, int64_t id, char *buf, size_t cap, size_t *len)
 {
@@ -276,7 +284,7 @@ static void print_name(lbuf *l, const idmap *m, int64_t id)
     const char *k = idmap_get(m, id);
     if (k) {
         k += strlen(k) + 1;
-        lb_field(l, k, strlen(k));
+        lb_cell(l, k, strlen(k));
     }
 }
 
@@ -1540,7 +1548,8 @@ const cli_command cli_cmd_dedupe = {
     "cluster names the group of customers the pair belongs to - those linked\n"
     "by merge and review pairs, or for a household pair the household - by its\n"
     "first member; name_a and name_b are the two names (the company when\n"
-    "there is none).\n"
+    "there is none), a name that a spreadsheet would run as a formula (it\n"
+    "begins with = + - @) with a ' in front, as 'patron export' writes it.\n"
     "\n"
     "With FILE, read a CSV file in the import layout (see 'patron import\n"
     "--help') into a memory store - no database is used or written; id_a and\n"

