@@ -101,6 +101,14 @@ typedef struct batch {
      * frequency values, with how many records hold each */
     uint32_t *tfoff; /* n + 1 offsets into tfc: 6 field slots (see tf_fields), then one per address */
     uint32_t *tfc;   /* records holding each slot's value (0: no value) */
+    /* what tf_prepare needs of a record, found when it was added (rows,
+     * tf_row): per record its slots (TF_FIELDS + addresses) + 1, 0 when
+     * not found so (tf_thread reads the record then); its first-name,
+     * last-name and company hashes (3 per record, 0: none); per key its
+     * slot within the record's (0xFF: none).  NULL: none found so. */
+    uint8_t *tfready;
+    uint64_t *tfname;
+    uint8_t *kfield;
     patron__match_tf tf;
     size_t n_wide;   /* wide blocks (build_blocks) */
     /* per record: the rank (wide_rank) of its own wide block, the one in
@@ -213,6 +221,9 @@ static void batch_free(batch *b)
     patron__free(b->ent);
     patron__free(b->tfoff);
     patron__free(b->tfc);
+    patron__free(b->tfready);
+    patron__free(b->tfname);
+    patron__free(b->kfield);
     memset(b, 0, sizeof *b);
 }
 
@@ -308,6 +319,16 @@ static bool grow_arrays(batch *b, size_t more, bool forms)
     if (!(no = patron__realloc(b->koff, (nc + 1) * sizeof *no)))
         return false;
     b->koff = no;
+    if (b->tfready) {
+        uint8_t *nr = patron__realloc(b->tfready, nc);
+        uint64_t *nn;
+        if (!nr)
+            return false;
+        b->tfready = nr;
+        if (!(nn = patron__realloc(b->tfname, nc * 3 * sizeof *nn)))
+            return false;
+        b->tfname = nn;
+    }
     if (b->cap == 0)
         b->koff[0] = 0;
     b->cap = nc;
@@ -334,6 +355,12 @@ static bool grow_khash(batch *b, size_t *cap, size_t keys)
     if (!(nh = patron__realloc(b->khash, nc * sizeof *nh)))
         return false;
     b->khash = nh;
+    if (b->kfield) {
+        uint8_t *nf = patron__realloc(b->kfield, nc);
+        if (!nf)
+            return false;
+        b->kfield = nf;
+    }
     *cap = nc;
     return true;
 }
@@ -376,6 +403,8 @@ static patron_status flush_chunk(batch *b, patron_customer **cust, int64_t *ids,
     for (size_t i = 0; i < n; i++) {
         uint32_t base = b->koff[b->n];
         memcpy(b->khash + base, kh + i * PATRON__MATCH_KEYS_MAX, nk[i] * sizeof *kh);
+        if (b->tfready)
+            b->tfready[b->n] = 0;
         b->ids[b->n] = ids[i];
         b->koff[b->n + 1] = base + nk[i];
         b->n++;
@@ -1118,10 +1147,29 @@ typedef struct tfjob {
     batch *b;
     uint32_t *kslot;
     size_t from, to;
+    size_t slots; /* tf_slots: the slots of records [from, to); then where they start */
     entry *e, *x;
     size_t ne, nx, cap_x;
     bool oom;
 } tfjob;
+
+/* The slots of records [from, to) of a tfjob (the record's addresses are
+ * read here, on the job's thread, not in a serial pass before). */
+/* The slots of record i (TF_FIELDS and one per address). */
+static size_t tf_n(const batch *b, size_t i)
+{
+    return b->tfready && b->tfready[i] ? (size_t)b->tfready[i] - 1 : TF_FIELDS + n_addr_at(b, i);
+}
+
+static void *tf_slots(void *arg)
+{
+    tfjob *j = arg;
+    size_t n = 0;
+    for (size_t i = j->from; i < j->to; i++)
+        n += tf_n(j->b, i);
+    j->slots = n;
+    return NULL;
+}
 
 static void *tf_thread(void *arg)
 {
@@ -1131,9 +1179,34 @@ static void *tf_thread(void *arg)
     uint64_t *ah = NULL;
     char v[PATRON__MATCH_KEY_MAX];
     view vw = { .addr = NULL, .cap = 0 };
+    /* the job's own part of the arrays (on all cores; serial, with the
+     * first touch of their pages, this was a tenth of the phase): the
+     * records' slot offsets, their counts cleared, their keys' slots none */
+    {
+        size_t at = j->slots;
+        for (size_t i = j->from; i < j->to; i++) {
+            b->tfoff[i] = (uint32_t)at;
+            at += tf_n(b, i);
+        }
+        memset(b->tfc + j->slots, 0, (at - j->slots) * sizeof *b->tfc);
+        memset(j->kslot + b->koff[j->from], 0xFF, (b->koff[j->to] - b->koff[j->from]) * sizeof *j->kslot);
+    }
     for (size_t i = j->from; i < j->to && !j->oom; i++) {
-        const patron__match_rec *r = rec_at(b, (uint32_t)i, &vw);
+        const patron__match_rec *r;
         uint32_t base = b->tfoff[i];
+        if (b->tfready && b->tfready[i]) { /* found when it was added (tf_row) */
+            for (size_t f = 0; f < 3; f++)
+                if (b->tfname[3 * i + f]) {
+                    j->e[j->ne].hash = b->tfname[3 * i + f];
+                    j->e[j->ne].rec = (uint32_t)i;
+                    j->e[j->ne++].slot = base + (uint32_t)f;
+                }
+            for (uint32_t k = b->koff[i]; k < b->koff[i + 1]; k++)
+                if (b->kfield[k] != 0xFF)
+                    j->kslot[k] = base + b->kfield[k];
+            continue;
+        }
+        r = rec_at(b, (uint32_t)i, &vw);
         if (!r) {
             j->oom = true;
             break;
@@ -1199,6 +1272,125 @@ static void *tf_thread(void *arg)
     return NULL;
 }
 
+/* tf_count's work on one thread: its tfjob's entries counted per bucket
+ * (their top BUCKET_BITS), then written to where their bucket's are;
+ * then the buckets [b0, b1) sorted and their runs counted. */
+typedef struct cjob {
+    batch *b;
+    const entry *src;
+    size_t n;
+    entry *all;
+    size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
+    const size_t *end; /* per bucket: where it ends (all jobs) */
+    size_t b0, b1;
+    bool oom;
+} cjob;
+
+static void *count_bucket(void *arg)
+{
+    cjob *j = arg;
+    for (size_t k = 0; k < j->n; k++)
+        j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++;
+    return NULL;
+}
+
+static void *count_scatter(void *arg)
+{
+    cjob *j = arg;
+    for (size_t k = 0; k < j->n; k++)
+        j->all[j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++] = j->src[k];
+    return NULL;
+}
+
+static void *count_runs(void *arg)
+{
+    cjob *j = arg;
+    size_t big = 0;
+    entry *tmp;
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0;
+        if (j->end[i] - from > big)
+            big = j->end[i] - from;
+    }
+    if (!(tmp = patron__malloc((big ? big : 1) * sizeof *tmp))) {
+        j->oom = true;
+        return NULL;
+    }
+    for (size_t i = j->b0; i < j->b1; i++) {
+        size_t from = i ? j->end[i - 1] : 0, to = j->end[i];
+        entry *e = j->all;
+        sort_bucket(e + from, to - from, tmp);
+        for (size_t s = from; s < to;) {
+            size_t t = s + 1;
+            while (t < to && e[t].hash == e[s].hash)
+                t++;
+            for (size_t k = s; k < t; k++)
+                j->b->tfc[e[k].slot] = (uint32_t)(t - s);
+            s = t;
+        }
+    }
+    patron__free(tmp);
+    return NULL;
+}
+
+/* The first-name, last-name and company entries of the tfjobs (ne in
+ * all) counted: each slot gets the number of entries of its hash.  On
+ * all cores, as fill_sorted: the entries go to buckets by their top bits
+ * (one bucket holds every entry of a hash), each job then sorts a range
+ * of buckets and counts their runs (this was one radix sort on one
+ * thread).  The counts do not depend on the order.  false: out of
+ * memory. */
+static bool tf_count(batch *b, const tfjob *tj, int use, size_t ne)
+{
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    cjob cj[MAX_THREADS];
+    size_t *pos, *end, at = 0;
+    entry *all;
+    bool ok = true;
+    if (!ne)
+        return true;
+    all = patron__malloc(ne * sizeof *all);
+    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
+    if (!all || !pos) {
+        patron__free(all);
+        patron__free(pos);
+        return false;
+    }
+    end = pos + nb * (size_t)use;
+    memset(cj, 0, sizeof cj);
+    for (int t = 0; t < use; t++) {
+        cj[t].b = b;
+        cj[t].src = tj[t].e;
+        cj[t].n = tj[t].ne;
+        cj[t].all = all;
+        cj[t].pos = pos + nb * (size_t)t;
+        cj[t].end = end;
+    }
+    run_jobs(count_bucket, cj, sizeof *cj, use);
+    for (size_t i = 0; i < nb; i++) {
+        for (int t = 0; t < use; t++) {
+            size_t c = cj[t].pos[i];
+            cj[t].pos[i] = at;
+            at += c;
+        }
+        end[i] = at;
+    }
+    run_jobs(count_scatter, cj, sizeof *cj, use);
+    for (int t = 0, i = 0; t < use; t++) { /* about as many entries each */
+        size_t upto = ne * (size_t)(t + 1) / (size_t)use;
+        cj[t].b0 = (size_t)i;
+        while ((size_t)i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
+            i++;
+        cj[t].b1 = (size_t)i;
+    }
+    run_jobs(count_runs, cj, sizeof *cj, use);
+    for (int t = 0; t < use; t++)
+        ok = ok && !cj[t].oom;
+    patron__free(pos);
+    patron__free(all);
+    return ok;
+}
+
 /* Count every distinct value once for the whole run: the same numbers the
  * store's key index gives (the records holding the value), with no lookup
  * per pair.  Email, phone, street values and the full name (the rare-name
@@ -1206,7 +1398,7 @@ static void *tf_thread(void *arg)
  * entry (kslot, parallel to khash) and build_blocks writes the length of
  * its run; a value without such a key (the key list was full) becomes a
  * counted-only entry in x.  First name, last name and company are no
- * blocking keys: their (hash, slot) entries are sorted and counted here.
+ * blocking keys: their (hash, slot) entries are counted here (tf_count).
  * The records are read on threads_for(n) threads, each a range in record
  * order; their entries are joined in that order, so the result is the
  * same on any number of threads. */
@@ -1224,28 +1416,41 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
     b->tfoff = patron__malloc((b->n + 1) * sizeof *b->tfoff);
     if (!b->tfoff)
         return false;
-    for (size_t i = 0; i < b->n; i++) {
-        b->tfoff[i] = (uint32_t)n;
-        n += TF_FIELDS + n_addr_at(b, i);
+    memset(tj, 0, sizeof tj);
+    for (int t = 0; t < use; t++) {
+        tj[t].b = b;
+        tj[t].from = b->n * (size_t)t / (size_t)use;
+        tj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
+    }
+    /* the slots per job, then where each job's start (tf_thread writes
+     * its records' offsets, clears their counts and their keys' slots) */
+    run_jobs(tf_slots, tj, sizeof *tj, use);
+    for (int t = 0; t < use; t++) {
+        size_t k = tj[t].slots;
+        tj[t].slots = n;
+        n += k;
         if (n >= TF_ONLY)
             return false;
     }
     b->tfoff[b->n] = (uint32_t)n;
-    b->tfc = patron__calloc(n ? n : 1, sizeof *b->tfc);
+    b->tfc = patron__malloc((n ? n : 1) * sizeof *b->tfc);
     kslot = patron__malloc((b->koff[b->n] ? b->koff[b->n] : 1) * sizeof *kslot);
     e = patron__malloc((b->n ? b->n : 1) * 3 * sizeof *e);
     if (!b->tfc || !kslot || !e)
         goto fail;
-    memset(kslot, 0xFF, b->koff[b->n] * sizeof *kslot); /* TF_NONE */
-    memset(tj, 0, sizeof tj);
     for (int t = 0; t < use; t++) {
-        tj[t].b = b;
         tj[t].kslot = kslot;
-        tj[t].from = b->n * (size_t)t / (size_t)use;
-        tj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
         tj[t].e = e + 3 * tj[t].from;
     }
     run_jobs(tf_thread, tj, sizeof *tj, use);
+    /* (what tf_row found is read: its memory goes back before the
+     * blocks take theirs) */
+    patron__free(b->tfready);
+    patron__free(b->tfname);
+    patron__free(b->kfield);
+    b->tfready = NULL;
+    b->tfname = NULL;
+    b->kfield = NULL;
     for (int t = 0; t < use; t++) {
         ok = ok && !tj[t].oom;
         nx += tj[t].nx;
@@ -1267,21 +1472,10 @@ static bool tf_prepare(batch *b, uint32_t **kslot_out, entry **x_out, size_t *nx
         patron__free(tj[t].x);
     if (!ok)
         goto fail;
-    for (int t = 0; t < use; t++) { /* e in record order too */
-        if (e + ne != tj[t].e)
-            memmove(e + ne, tj[t].e, tj[t].ne * sizeof *e);
+    for (int t = 0; t < use; t++)
         ne += tj[t].ne;
-    }
-    if (!radix_sort(e, ne))
+    if (!tf_count(b, tj, use, ne))
         goto fail;
-    for (size_t s = 0; s < ne;) {
-        size_t t = s + 1;
-        while (t < ne && e[t].hash == e[s].hash)
-            t++;
-        for (size_t k = s; k < t; k++)
-            b->tfc[e[k].slot] = (uint32_t)(t - s);
-        s = t;
-    }
     patron__free(e);
     *kslot_out = kslot;
     *x_out = x;
@@ -2451,7 +2645,10 @@ static uslot *uniq_find(const uniq *u, int kind, const char *v, size_t len, uint
 static bool uniq_put(uniq *u, int kind, const char *v, size_t len, uint64_t h, int64_t id)
 {
     size_t i;
-    if (2 * (u->n + 1) > u->cap) {
+    /* at most 3/4 full: at 1/2, 136 k external references made a table
+     * of 2^19 slots (8 MiB, and 8 more for the ones before it, cleared
+     * and touched page by page) */
+    if (4 * (u->n + 1) > 3 * u->cap) {
         size_t nc = u->cap ? u->cap * 2 : 4096;
         uslot *nt = patron__calloc(nc, sizeof *nt);
         if (!nt)
@@ -2506,6 +2703,11 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* per record of a part, what tf_prepare needs of it (tf_row; batch's
+     * tfready, tfname, kfield): tready 0 when not found */
+    uint8_t tready[CHUNK];
+    uint64_t tname[CHUNK * 3];
+    uint8_t *tkf; /* CHUNK * PATRON__MATCH_KEYS_MAX */
     /* patron_batch_add_many: per customer of a part, the result of its
      * checks and its normalised form */
     patron_status wst[CHUNK];
@@ -2563,8 +2765,9 @@ patron_status patron_batch_new(patron_batch **out, patron_db *db)
         b->pend_ids = patron__malloc(CHUNK * sizeof *b->pend_ids);
         b->kh = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX * sizeof *b->kh);
         b->nk = patron__malloc(CHUNK);
+        b->tkf = patron__malloc((size_t)CHUNK * PATRON__MATCH_KEYS_MAX);
     }
-    if (!b || !b->pend || !b->pend_ids || !b->kh || !b->nk) {
+    if (!b || !b->pend || !b->pend_ids || !b->kh || !b->nk || !b->tkf) {
         patron_batch_free(b);
         return patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     }
@@ -2589,6 +2792,7 @@ void patron_batch_free(patron_batch *b)
     patron__free(b->pend_ids);
     patron__free(b->kh);
     patron__free(b->nk);
+    patron__free(b->tkf);
     patron__free(b->trec);
     patron__free(b->u.t);
     patron__free(b->u.arena);
@@ -2882,6 +3086,7 @@ static void *add_thread(void *arg)
         patron_customer *w;
         b->pend[i] = NULL;
         b->nk[i] = 0;
+        b->tready[i] = 0; /* (tf_thread reads the record) */
         b->wst[i] = PATRON_OK;
         b->hext[i] = b->hlogin[i] = 0;
         b->given[i] = !j->c[i] ? GIVEN_NULL
@@ -2958,6 +3163,11 @@ static void part_take(patron_batch *b, size_t i, int64_t id)
     x->recs[x->n] = b->trec[i];
     memset(&b->trec[i], 0, sizeof b->trec[i]);
     memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+    if (x->tfready) {
+        x->tfready[x->n] = b->tready[i];
+        memcpy(x->tfname + 3 * x->n, b->tname + 3 * i, 3 * sizeof *b->tname);
+        memcpy(x->kfield + base, b->tkf + i * PATRON__MATCH_KEYS_MAX, b->nk[i]);
+    }
     x->ids[x->n] = id;
     x->koff[x->n + 1] = base + b->nk[i];
     x->n++;
@@ -3383,6 +3593,43 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
     return row->status = st;
 }
 
+/* What tf_thread needs of row i of the part, found while its record and
+ * key hashes are at hand (tf_thread read every record again, from
+ * memory, when the pairs were to be made): the hashes of its first name,
+ * last name and company, and for each of its keys the field whose value
+ * it is (tf_thread's find_key); b->tready[i] its slots + 1.  A record
+ * with two addresses or more, or with a value that is none of its keys
+ * (a counted-only entry), is left to tf_thread (tready 0). */
+static void tf_row(patron_batch *b, size_t i)
+{
+    const patron__match_rec *r = &b->trec[i];
+    const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
+    uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
+    size_t nk = b->nk[i];
+    char v[PATRON__MATCH_KEY_MAX];
+    b->tready[i] = 0;
+    if (r->n_addr > 1)
+        return;
+    memset(kf, 0xFF, nk);
+    for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
+        int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
+        size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS)), k;
+        uint64_t hv = len ? tf_hash(field, v, len) : 0;
+        if (f < 3) { /* first name, last name, company (tf_fields) */
+            b->tname[3 * i + f] = hv;
+            continue;
+        }
+        if (!len)
+            continue;
+        for (k = 0; k < nk && h[k] != hv; k++)
+            ;
+        if (k == nk)
+            return; /* counted only: tf_thread reads the record */
+        kf[k] = (uint8_t)f;
+    }
+    b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
+}
+
 typedef struct rowjob {
     patron_batch *b;
     char *rows; /* the part's first row */
@@ -3453,6 +3700,7 @@ static void *row_thread(void *arg)
             }
             rowview_free(v);
             b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
+            tf_row(b, i);
         }
     }
     patron__free(v);
@@ -3466,7 +3714,13 @@ static void *row_thread(void *arg)
 static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n, bool until, size_t *taken)
 {
     rowjob jobs[MAX_THREADS];
-    int nj = threads_for(n);
+    /* threads for the batch as a whole (its last, short part of a large
+     * file was read on one core), but no more than there are pieces */
+    int nj = threads_for(b->b.n + n);
+    if ((size_t)nj > (n + ROW_PIECE - 1) / ROW_PIECE)
+        nj = (int)((n + ROW_PIECE - 1) / ROW_PIECE);
+    if (nj < 1)
+        nj = 1;
     bool oom = false;
     patron_status st = PATRON_OK;
     atomic_size_t next;
@@ -3484,6 +3738,18 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     for (int t = 0; t < nj; t++)
         oom |= jobs[t].oom;
     st = part_room(b, n, oom);
+    if (!st && !b->b.tfready) {
+        /* (grown with the others from now on; the records before have
+         * nothing found) */
+        batch *x = &b->b;
+        if (!(x->tfready = patron__malloc(x->cap)) || !(x->tfname = patron__malloc(x->cap * 3 * sizeof *x->tfname)) ||
+            !(x->kfield = patron__malloc(b->khash_cap))) {
+            b->broken = true;
+            st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+        } else {
+            memset(x->tfready, 0, x->n);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
         int64_t id;

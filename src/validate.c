@@ -172,8 +172,24 @@ static patron_status check_value(const char *name, const patron__field_info *fi,
             if (n >= 8) {
                 memcpy(&w, p + n - 8, 8);
             } else {
-                memcpy(&w, p + i, n - i);
-                keep = highs & ((UINT64_C(1) << (8 * (n - i))) - 1);
+                /* 1 to 7 bytes as at most a 4-, a 2- and a 1-byte load
+                 * (a memcpy of a variable length was a call per value) */
+                size_t k = n - i, at = 0;
+                uint32_t w4 = 0;
+                uint16_t w2 = 0;
+                if (k >= 4) {
+                    memcpy(&w4, p + i, 4);
+                    w = w4;
+                    at = 4;
+                }
+                if (k - at >= 2) {
+                    memcpy(&w2, p + i + at, 2);
+                    w |= (uint64_t)w2 << (8 * at);
+                    at += 2;
+                }
+                if (k - at >= 1)
+                    w |= (uint64_t)p[i + at] << (8 * at);
+                keep = highs & ((UINT64_C(1) << (8 * k)) - 1);
             }
             x = w ^ (ones * 0x7F);
             lo = (w - ones * 0x20) & ~w & keep;

@@ -57,18 +57,38 @@ static int idmap_grow(idmap *m, int64_t id)
     if (!p)
         return -1;
     m->at = p;
-    d = realloc(m->dup, n * sizeof *d);
-    if (!d)
-        return -1;
-    m->dup = d;
-    h = realloc(m->house, n * sizeof *h);
-    if (!h)
-        return -1;
-    m->house = h;
+    if (m->dup) { /* (the groupings once they are made: idmap_groups) */
+        d = realloc(m->dup, n * sizeof *d);
+        if (!d)
+            return -1;
+        m->dup = d;
+        h = realloc(m->house, n * sizeof *h);
+        if (!h)
+            return -1;
+        m->house = h;
+        memset(d + m->n_at, 0, (n - m->n_at) * sizeof *d);
+        memset(h + m->n_at, 0, (n - m->n_at) * sizeof *h);
+    }
     memset(p + m->n_at, 0, (n - m->n_at) * sizeof *p);
-    memset(d + m->n_at, 0, (n - m->n_at) * sizeof *d);
-    memset(h + m->n_at, 0, (n - m->n_at) * sizeof *h);
     m->n_at = n;
+    return 0;
+}
+
+/* The groupings (dup, house), made when the pairs are read, not grown
+ * (and cleared) with every row added: -1 out of memory. */
+static int idmap_groups(idmap *m)
+{
+    size_t n = m->n_at ? m->n_at : 1;
+    if (m->dup)
+        return 0;
+    m->dup = calloc(n, sizeof *m->dup);
+    m->house = calloc(n, sizeof *m->house);
+    if (!m->dup || !m->house) {
+        free(m->dup);
+        free(m->house);
+        m->dup = m->house = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -343,6 +363,8 @@ static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
     pthread_t th;
     int threaded = 0;
 
+    if (idmap_groups(m) < 0)
+        return cli_fail(ctx, "out of memory");
     printf("id_a,id_b,score,decision,cluster,name_a,name_b\n");
     for (i = 0; i < n; i++) {
         int64_t ia, ib;
@@ -528,8 +550,41 @@ typedef struct drow {
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
     int done;                /* added: text holds "key\0name\0", the key never "" */
     int64_t id;              /* (done) its id in the batch */
-    char text[720];          /* why it is refused, or (done) its key and name */
+    /* why it is refused, or (done) its key and name: in small, or (longer
+     * than most) a copy on the heap; at most TEXT_MAX bytes.  (Inline at
+     * its full size the rows' texts were most of the memory of a part,
+     * and touched on every page.) */
+    char *text;
+    char small[88];
 } drow;
+
+#define TEXT_MAX 720
+
+/* The row's text the n bytes at t (NULs inside, ending with one): in its
+ * small buffer, or a copy on the heap; -1 out of memory (the text then
+ * is ""). */
+static int drow_text(drow *r, const char *t, size_t n)
+{
+    if (r->text && r->text != r->small)
+        free(r->text);
+    r->text = r->small;
+    if (n > sizeof r->small) {
+        char *h = malloc(n);
+        if (!h) {
+            r->small[0] = '\0';
+            return -1;
+        }
+        r->text = h;
+    }
+    memcpy(r->text, t, n);
+    return 0;
+}
+
+/* drow_text of a NUL-terminated message. */
+static int drow_msg(drow *r, const char *msg)
+{
+    return drow_text(r, msg, strlen(msg) + 1);
+}
 
 /* Memory for the values of a part's rows (a street split from its number,
  * the arrays of values): blocks that are kept and used again from the
@@ -636,15 +691,21 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
             p->last = 1;
             return;
         }
+        drow_text(d, "", 1); /* (no memory taken: cannot fail) */
         memset(d, 0, offsetof(drow, text));
-        d->text[0] = '\0';
         d->line = rec.line;
         /* the checks of import (one function): a row with a NUL byte in a
          * field is refused, never read as the value cut at the NUL */
         if ((bad = cli_csv_malformed(&rec, p->n_cols, err, sizeof err)) != NULL) {
+            char msg[TEXT_MAX];
             d->st = PATRON_E_INVALID;
             d->malformed = 1;
-            snprintf(d->text, sizeof d->text, "%s", bad);
+            snprintf(msg, sizeof msg, "%s", bad);
+            if (drow_msg(d, msg) < 0) {
+                p->oom = 1;
+                p->last = 1;
+                return;
+            }
         } else {
             size_t need = 0;
             for (size_t i = 0; i < rec.n; i++)
@@ -682,12 +743,16 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
 
 /* The reader: a thread that reads the next part of the file while the
  * rows of the one before are checked, normalised and added (both cores
- * busy); two parts, taken in turn.  Without the thread (it could not
+ * busy); NPARTS parts, taken in turn: the reader is two parts ahead, so
+ * that it still has one to read while the rows of the part at hand are
+ * claimed in order (one thread; with two parts the reader had read its
+ * one and the second core idled).  Without the thread (it could not
  * start) the parts are read in turn on the calling thread. */
+#define NPARTS 3
 typedef struct dreader {
     csv_reader *r;
-    dpart parts[2];
-    int full[2];  /* the part is read and not yet taken back */
+    dpart parts[NPARTS];
+    int full[NPARTS];  /* the part is read and not yet taken back */
     int stop;     /* the reader is to end (the rows are no longer wanted) */
     int precheck; /* the parts are checked in precheck mode from now on */
     int first_part; /* (the reader) the first part is read */
@@ -702,7 +767,7 @@ static void dedupe_check_part(dpart *p);
 static void *dedupe_reader(void *arg)
 {
     dreader *d = arg;
-    for (int at = 0;; at ^= 1) {
+    for (int at = 0;; at = (at + 1) % NPARTS) {
         int last, stop;
         dpart *p = &d->parts[at];
         pthread_mutex_lock(&d->mu);
@@ -732,7 +797,7 @@ static void *dedupe_reader(void *arg)
     }
 }
 
-/* The next part read (at: 0, 1, 0, ...), its rows checked unless
+/* The next part read (at: 0, 1, 2, 0, ...), its rows checked unless
  * !checked; given back with dreader_done. */
 static dpart *dreader_next(dreader *d, int at)
 {
@@ -772,10 +837,13 @@ static void dreader_end(dreader *d)
         pthread_cond_destroy(&d->cv);
         pthread_mutex_destroy(&d->mu);
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NPARTS; k++) {
         dpart *p = &d->parts[k];
         for (int t = 0; t < DTHREADS; t++)
             arena_free(&p->ar[t]);
+        for (size_t i = 0; p->rows && i < PART; i++)
+            if (p->rows[i].text && p->rows[i].text != p->rows[i].small)
+                free(p->rows[i].text);
         free(p->rows);
         free(p->bytes);
         free(p->flen);
@@ -811,12 +879,12 @@ static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t c
 }
 
 /* A row to add, of values vals: its key (its 'id', "" when it has none)
- * and name into its text ("key\0name\0"; r->named). */
-static void dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
+ * and name into its text ("key\0name\0"; r->named).  -1: out of memory. */
+static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
 {
     const char *key = "";
-    char name[400];
-    size_t lk = 0;
+    char name[400], text[TEXT_MAX];
+    size_t lk = 0, ln;
     if (p->l->external >= 0) {
         const char *at = p->bytes + r->off;
         const size_t *len = p->flen + (size_t)(r - p->rows) * p->n_cols;
@@ -826,22 +894,27 @@ static void dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals,
         lk = len[p->l->external];
     }
     vals_name(vals, n_vals, name, sizeof name);
-    if (lk > sizeof r->text - sizeof name - 1)
-        return; /* (cannot be: a key is a field of at most 255 bytes) */
-    memcpy(r->text, key, lk + 1);
-    memcpy(r->text + lk + 1, name, strlen(name) + 1);
+    if (lk > sizeof text - sizeof name - 1)
+        return 0; /* (cannot be: a key is a field of at most 255 bytes) */
+    ln = strlen(name);
+    memcpy(text, key, lk + 1);
+    memcpy(text + lk + 1, name, ln + 1);
+    if (drow_text(r, text, lk + ln + 2) < 0)
+        return -1;
     r->named = 1;
+    return 0;
 }
 
 /* A named row the batch took (res: its result): its id, and for a row
  * without a key (a customer without an external reference, as in the
- * file 'patron export' writes) its number as its key. */
-static void dedupe_take(drow *r, const patron_batch_row *res)
+ * file 'patron export' writes) its number as its key.  -1: out of
+ * memory. */
+static int dedupe_take(drow *r, const patron_batch_row *res)
 {
     if (!r->named)
-        return;
+        return 0;
     if (!r->text[0]) {
-        char line[40];
+        char line[40], text[TEXT_MAX];
         const char *key = res->number;
         size_t lk, ln = strlen(r->text + 1);
         if (!key[0]) {
@@ -849,22 +922,26 @@ static void dedupe_take(drow *r, const patron_batch_row *res)
             key = line;
         }
         lk = strlen(key);
-        if (lk + ln + 2 > sizeof r->text)
-            return; /* (cannot be: a number is at most 64 bytes, a name 399) */
-        memmove(r->text + lk + 1, r->text + 1, ln + 1);
-        memcpy(r->text, key, lk + 1);
+        if (lk + ln + 2 > sizeof text)
+            return 0; /* (cannot be: a number is at most 64 bytes, a name 399) */
+        memcpy(text, key, lk + 1);
+        memcpy(text + lk + 1, r->text + 1, ln + 1);
+        if (drow_text(r, text, lk + ln + 2) < 0)
+            return -1;
     }
     r->id = res->id;
     r->done = 1;
+    return 0;
 }
 
-/* dedupe_name, then dedupe_take. */
-static void dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
-                        const patron_batch_row *res)
+/* dedupe_name, then dedupe_take.  -1: out of memory. */
+static int dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
+                       const patron_batch_row *res)
 {
     r->named = 0;
-    dedupe_name(p, r, vals, n_vals);
-    dedupe_take(r, res);
+    if (dedupe_name(p, r, vals, n_vals) < 0)
+        return -1;
+    return dedupe_take(r, res);
 }
 
 /* The fields of row r (pointers into the part's bytes) into v. */
@@ -889,12 +966,14 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
     patron_batch_row row = PATRON_BATCH_ROW_INIT;
-    patron_batch_value *vals;
+    patron_batch_value *vals, first[64];
     size_t cap = 2 * p->n_cols + 8, before = 0;
     long rc;
     patron_status st;
     for (;;) {
-        if (!(vals = arena_alloc(ar, cap * sizeof *vals)))
+        /* laid out here first, then only the values made kept in the
+         * arena (room for every column twice was most of a part's memory) */
+        if (!(vals = cap <= sizeof first / sizeof first[0] ? first : arena_alloc(ar, cap * sizeof *vals)))
             return PATRON_E_NOMEM;
         rc = layout_values(p->l, v, vals, cap, arena_alloc, ar, &before, text, text_size);
         if (rc != -2)
@@ -903,6 +982,12 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
     }
     if (rc == -3)
         return PATRON_E_NOMEM;
+    if (vals == first) {
+        size_t made = rc >= 0 ? (size_t)rc : before;
+        if (!(vals = arena_alloc(ar, (made ? made : 1) * sizeof *vals)))
+            return PATRON_E_NOMEM;
+        memcpy(vals, first, made * sizeof *vals);
+    }
     if (unchecked && rc >= 0) {
         *unchecked = 1;
         *vals_out = vals;
@@ -972,6 +1057,7 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
     for (size_t k = from; k < to; k++) {
         drow *r = &p->rows[k];
         patron_status st;
+        char text[TEXT_MAX];
         r->vals = NULL;
         r->n_vals = 0;
         if (r->malformed) /* told by the reader */
@@ -981,7 +1067,8 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
         r->unchecked = 0;
         r->retried = 0;
         r->named = 0;
-        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, r->text, sizeof r->text, &r->as_given,
+        text[0] = '\0';
+        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, text, sizeof text, &r->as_given,
                         p->precheck ? NULL : &r->unchecked);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
@@ -1002,13 +1089,13 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
                 v[col] = saved;
             }
             if (st == PATRON_E_INVALID)
-                snprintf(r->text, sizeof r->text, "more than one value refused");
+                snprintf(text, sizeof text, "more than one value refused");
         }
+        if (st == PATRON_OK ? dedupe_name(p, r, r->vals, r->n_vals) < 0 : drow_msg(r, text) < 0)
+            st = PATRON_E_NOMEM;
         if (st == PATRON_E_NOMEM)
             w->oom = 1;
         r->st = st;
-        if (st == PATRON_OK)
-            dedupe_name(p, r, r->vals, r->n_vals);
     }
 }
 
@@ -1138,7 +1225,8 @@ static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *
             row.n_values = n_vals;
             if (patron_batch_add_rows(batch, &row, 1) == PATRON_OK && row.status == PATRON_OK) {
                 st = PATRON_OK;
-                dedupe_done(p, r, vals, n_vals, &row);
+                if (dedupe_done(p, r, vals, n_vals, &row) < 0)
+                    st = PATRON_E_NOMEM;
             }
         }
         v[col] = saved;
@@ -1263,7 +1351,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     }
     cli_progress_start(&prog, "dedupe: reading", "rows", 0);
     rd.r = in.r;
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < NPARTS; k++) {
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
         rd.parts[k].batch = batch;
@@ -1287,7 +1375,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         if (!rd.threaded)
             pthread_mutex_destroy(&rd.mu);
     }
-    for (int end = 0, at = 0; !end; at ^= 1) {
+    for (int end = 0, at = 0; !end; at = (at + 1) % NPARTS) {
         size_t n_add = 0;
         dpart *pp = dreader_next(&rd, at);
         end = pp->last;
@@ -1361,8 +1449,10 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         /* in row order: ids, keys and names of the rows taken, the refusals */
         for (size_t i = 0; i < pp->n; i++) {
             drow *r = &pp->rows[i];
-            if (r->st == PATRON_OK && brows[r->ai].status == PATRON_OK)
-                dedupe_take(r, &brows[r->ai]);
+            if (r->st == PATRON_OK && brows[r->ai].status == PATRON_OK && dedupe_take(r, &brows[r->ai]) < 0) {
+                rc = cli_fail(ctx, "line %lu: out of memory", r->line);
+                goto out;
+            }
             if (r->done) {
                 if (r->retried)
                     ignored++;
@@ -1378,15 +1468,19 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
             st = r->st;
             if (st == PATRON_OK) {
                 st = brows[r->ai].status;
-                if (st != PATRON_OK)
-                    snprintf(r->text, sizeof r->text, "%s", brows[r->ai].errmsg);
+                if (st != PATRON_OK) {
+                    char msg[TEXT_MAX];
+                    snprintf(msg, sizeof msg, "%s", brows[r->ai].errmsg);
+                    if (drow_msg(r, msg) < 0)
+                        st = PATRON_E_NOMEM;
+                }
                 if (st == PATRON_E_INVALID || (st == PATRON_E_EXISTS && r->retried)) {
                     /* (only a retried row: the workers knew the values) */
                     st = dedupe_retry(pp, r, r->retried, batch, &retry_ar);
                     if (st == PATRON_OK)
                         r->retried = r->retried ? r->retried : 1;
-                    else if (st == PATRON_E_INVALID)
-                        snprintf(r->text, sizeof r->text, "more than one value refused");
+                    else if (st == PATRON_E_INVALID && drow_msg(r, "more than one value refused") < 0)
+                        st = PATRON_E_NOMEM;
                 }
             }
             if (st == PATRON_OK) {

@@ -723,18 +723,17 @@ static void addr_norm(struct addr_tmp *t, const patron__match_raw_addr *ra, cons
 {
     patron__match_norm_country(t->country, ra->country, default_country);
     patron__match_norm_street(t->street, t->number, ra->street, ra->house_number);
-    fold_str(tok, ra->addition);
-    patron__match_norm_city(t->addition, tok); /* letters and digits only */
-    patron__match_norm_postal(t->postal, ra->postal_code, t->country);
-    patron__match_norm_city(t->city, ra->city);
-    t->used = t->street[0] || t->number[0] || t->postal[0] || t->city[0] || t->addition[0];
+    /* (the normalisers give the lengths they wrote: not measured again) */
+    t->addition_len = ra->addition && ra->addition[0] ? (fold_str(tok, ra->addition),
+                                                         patron__match_norm_city(t->addition, tok))
+                                                      : (t->addition[0] = '\0', (size_t)0);
+    t->postal_len = patron__match_norm_postal(t->postal, ra->postal_code, t->country);
+    t->city_len = patron__match_norm_city(t->city, ra->city);
+    t->used = t->street[0] || t->number[0] || t->postal_len || t->city_len || t->addition_len;
     if (!t->used)
         return;
     t->street_len = strlen(t->street);
     t->number_len = strlen(t->number);
-    t->addition_len = strlen(t->addition);
-    t->postal_len = strlen(t->postal);
-    t->city_len = strlen(t->city);
 }
 
 /* s (n bytes, then its NUL) at *cur. */
@@ -755,13 +754,14 @@ static char *put_str(char **cur, const char *s)
     return r;
 }
 
-static void first_token(char *out, size_t cap, const char *s)
+static size_t first_token(char *out, size_t cap, const char *s)
 {
     size_t k = strcspn(s, " ");
     if (k >= cap)
         k = cap - 1;
     memcpy(out, s, k);
     out[k] = '\0';
+    return k;
 }
 
 int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
@@ -770,7 +770,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     char first[PATRON__MATCH_BUF], last[PATRON__MATCH_BUF], company[PATRON__MATCH_BUF];
     char email[PATRON__MATCH_BUF], phone[PATRON__MATCH_BUF], tok[PATRON__MATCH_BUF];
     struct addr_tmp at, kept[ADDR_KEPT];
-    size_t total, i, na = 0, lfirst, llast, lcompany, lemail, lphone;
+    size_t total, i, na = 0, lfirst, llast, lcompany, lemail, lphone, ltok;
     char *mem, *cur;
     patron__match_addr *addr;
     char ident[PATRON__MATCH_IDENT_MAX][PATRON__MATCH_BUF];
@@ -780,20 +780,18 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     if (!default_country || strlen(default_country) != 2)
         default_country = "DE";
     patron__match_norm_name(first, last, NULL, in->first_name, in->last_name);
-    patron__match_norm_company(company, in->company);
-    patron__match_norm_email(email, in->email);
+    /* (the normalisers give the lengths they wrote) */
+    lcompany = patron__match_norm_company(company, in->company);
+    lemail = patron__match_norm_email(email, in->email);
     {
         char pc[3];
-        patron__match_norm_phone(phone, in->phone, phone_country(pc, in, default_country));
+        lphone = patron__match_norm_phone(phone, in->phone, phone_country(pc, in, default_country));
     }
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
     lfirst = strlen(first);
     llast = strlen(last);
-    lcompany = strlen(company);
-    lemail = strlen(email);
-    lphone = strlen(phone);
     total = lfirst + llast + lcompany + lemail + lphone + 5;
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
     for (i = 0; i < n_ident; i++) {
@@ -862,9 +860,9 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
     out->first_known = (uint8_t)patron__match_name_known(first);
-    first_token(tok, sizeof tok, first);
-    patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, strlen(tok));
-    patron__match_koelner(out->last_kp, sizeof out->last_kp, last, strlen(last));
+    ltok = first_token(tok, sizeof tok, first);
+    patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, ltok);
+    patron__match_koelner(out->last_kp, sizeof out->last_kp, last, llast);
     return 0;
 }
 
