@@ -1076,13 +1076,23 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     run_jobs(mark_thread, bj, sizeof *bj, use);
     for (int t = 0; t < use; t++)
         patron__free(bj[t].mk);
+    /* the entries of blocks kept, without the blocks of one entry (most
+     * of them): no pair is in one, and the pair threads then walk and
+     * prefetch only blocks that have pairs */
     w = 0;
-    for (size_t k = 0; k < b->nent; k++) {
+    for (size_t k = 0, run = 0; k < b->nent; k++) {
         entry en = b->ent[k];
         if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
             en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
+            if (run && b->ent[w - 1].hash != en.hash) {
+                w -= run == 1; /* the block before had one entry */
+                run = 0;
+            }
             b->ent[w++] = en;
+            run++;
         }
+        if (k + 1 == b->nent && run == 1)
+            w--;
     }
     b->nent = w;
     if (n_drop == 0)
@@ -1501,8 +1511,19 @@ static void tf_finish(batch *b)
 
 /* ---- pairs ----------------------------------------------------------------- */
 
+/* What the pairing reads first of record r, in one place (phot[r]): its
+ * record when normalised here (NULL: a match form, viewed by rec_at), the
+ * start of its key list in khash (its end: phot[r + 1].koff) and of its
+ * counts in tfc.  Three arrays read at one record each were three cache
+ * misses per member of a block. */
+typedef struct phot {
+    const patron__match_rec *rec;
+    uint32_t koff, tfoff;
+} phot;
+
 typedef struct job {
     const batch *b;
+    const phot *hot; /* b->n + 1 */
     pair *out;
     size_t n, cap;
     bool oom;
@@ -1562,7 +1583,7 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
     }
     for (size_t i = 0; i < m; i++) {
         uint32_t r = b->ent[s + i].rec;
-        const uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+        const uint64_t *k = b->khash + j->hot[r].koff, *ke = b->khash + j->hot[r + 1].koff;
         j->ko[i] = (uint32_t)w;
         if (w + (size_t)(ke - k) > j->kb_cap) {
             size_t nc = j->kb_cap ? j->kb_cap * 2 : 4096;
@@ -1630,35 +1651,36 @@ static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, 
  * brought in: the record's offsets and pointer, then its key list,
  * record and counts, then its strings. */
 #define PF_AHEAD 8
-static void prefetch1(const batch *b, size_t i)
+static void prefetch1(const job *j, size_t i)
 {
-    uint32_t r = b->ent[i].rec;
-    __builtin_prefetch(&b->koff[r]);
-    __builtin_prefetch(&b->ref[r]);
-    if (b->tfoff)
-        __builtin_prefetch(&b->tfoff[r]);
+    uint32_t r = j->b->ent[i].rec;
+    __builtin_prefetch(&j->hot[r]);
+    __builtin_prefetch(&j->hot[r + 1]);
 }
-static void prefetch2(const batch *b, size_t i)
+static void prefetch2(const job *j, size_t i)
 {
+    const batch *b = j->b;
     uint32_t r = b->ent[i].rec;
-    const char *p = b->ref[r].p.form;
-    __builtin_prefetch(b->khash + b->koff[r]);
+    const char *p = j->hot[r].rec ? (const char *)j->hot[r].rec : b->ref[r].p.form;
+    __builtin_prefetch(b->khash + j->hot[r].koff);
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);
     if (b->tfc)
-        __builtin_prefetch(b->tfc + b->tfoff[r]);
+        __builtin_prefetch(b->tfc + j->hot[r].tfoff);
 }
-static void prefetch3(const batch *b, size_t i)
+static void prefetch3(const job *j, size_t i)
 {
-    const rref *f = &b->ref[b->ent[i].rec];
-    if (f->len) { /* the rest of the form */
+    uint32_t r = j->b->ent[i].rec;
+    const patron__match_rec *rec = j->hot[r].rec;
+    if (!rec) { /* the rest of the form */
+        const rref *f = &j->b->ref[r];
         for (uint32_t o = 128; o < f->len; o += 64)
             __builtin_prefetch((const char *)f->p.form + o);
     } else {
-        __builtin_prefetch(f->p.rec->first);
-        __builtin_prefetch(f->p.rec->email);
-        if (f->p.rec->n_addr)
-            __builtin_prefetch(f->p.rec->addr);
+        __builtin_prefetch(rec->first);
+        __builtin_prefetch(rec->email);
+        if (rec->n_addr)
+            __builtin_prefetch(rec->addr);
     }
 }
 
@@ -1686,7 +1708,8 @@ static bool block_views(job *j, size_t m)
 /* Member i of the block at hand, entry k: its record (made on first use). */
 static const patron__match_rec *member(job *j, size_t i, size_t k)
 {
-    if (!j->vp[i] && !(j->vp[i] = rec_at(j->b, j->b->ent[k].rec, &j->vs[i])))
+    uint32_t r = j->b->ent[k].rec;
+    if (!j->vp[i] && !(j->vp[i] = j->hot[r].rec ? j->hot[r].rec : rec_at(j->b, r, &j->vs[i])))
         j->oom = true;
     return j->vp[i];
 }
@@ -1824,7 +1847,7 @@ static bool score_pair(job *j, patron__match_query *q, patron__match_tf_memo *me
     j->scored++;
     tf = b->tf;
     if (b->tfc) {
-        tf.counts = b->tfc + b->tfoff[ra];
+        tf.counts = b->tfc + j->hot[ra].tfoff;
         tf.memo = memo;
     }
     patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
@@ -2067,17 +2090,17 @@ static void *pair_thread(void *arg)
                 pf3 = e, c3 = 0;
             for (; c1 < 3 * PF_AHEAD && pf1 < b->nent; pf1++)
                 if (!alone(b, pf1)) {
-                    prefetch1(b, pf1);
+                    prefetch1(j, pf1);
                     c1++;
                 }
             for (; c2 < 2 * PF_AHEAD && pf2 < b->nent; pf2++)
                 if (!alone(b, pf2)) {
-                    prefetch2(b, pf2);
+                    prefetch2(j, pf2);
                     c2++;
                 }
             for (; c3 < PF_AHEAD && pf3 < b->nent; pf3++)
                 if (!alone(b, pf3)) {
-                    prefetch3(b, pf3);
+                    prefetch3(j, pf3);
                     c3++;
                 }
             if (e - s == 1) { /* one record: no pair */
@@ -2291,6 +2314,7 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     uint32_t *kslot = NULL;
     entry *x = NULL;
     size_t nx = 0;
+    phot *hot;
     bool ok;
     trim(b);
     if (b->cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(b, &kslot, &x, &nx))
@@ -2317,14 +2341,23 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
             at++;
         cut[k] = k && at < cut[k - 1] ? cut[k - 1] : at;
     }
+    if (!(hot = patron__malloc((b->n + 1) * sizeof *hot)))
+        return PATRON_E_NOMEM;
+    for (size_t r = 0; r <= b->n; r++) {
+        hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
+        hot[r].koff = b->koff[r];
+        hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
+    }
     atomic_init(&next, 0);
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
+        jobs[t].hot = hot;
         jobs[t].cut = cut;
         jobs[t].n_cut = n_cut;
         jobs[t].next = &next;
     }
     run_jobs(pair_thread, jobs, sizeof *jobs, use);
+    patron__free(hot);
     b->scored = 0;
     for (int t = 0; t < nj; t++) {
         if (jobs[t].oom)
