@@ -148,6 +148,40 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
     return winkler(jaro, a, la, b, lb);
 }
 
+int patron__match_typo_out(const char *a, size_t la, const char *b, size_t lb, int max_edits, double jw_min)
+{
+    const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
+    signed char cnt[256]; /* only the entries of a's and b's bytes are read */
+    size_t i, common = 0, hi = la > lb ? la : lb;
+    double jaro;
+
+    if (la > 64 || lb > 64)
+        return 0;
+    for (i = 0; i < la; i++)
+        cnt[ua[i]] = 0;
+    for (i = 0; i < lb; i++)
+        cnt[ub[i]] = 0;
+    for (i = 0; i < la; i++)
+        cnt[ua[i]]++;
+    for (i = 0; i < lb; i++)
+        if (cnt[ub[i]] > 0) {
+            cnt[ub[i]]--;
+            common++;
+        }
+    /* the bag distance hi - common is at most the edit distance: an
+     * insertion, deletion or substitution changes it by one at most, a
+     * transposition not at all */
+    if (max_edits >= 0 && hi - common <= (size_t)max_edits)
+        return 0;
+    if (la == 0 || lb == 0)
+        return (la == 0 && lb == 0 ? 1.0 : 0.0) < jw_min;
+    /* Jaro with m matches: (m/la + m/lb + (m - t)/m) / 3, at most that with
+     * m = common and no transposition; Winkler adds at most 0.4 of the
+     * rest (a prefix of 4).  A margin for the kernels' rounding. */
+    jaro = common ? ((double)common / (double)la + (double)common / (double)lb + 1.0) / 3.0 : 0.0;
+    return jaro + 0.4 * (1.0 - jaro) < jw_min - 1e-9;
+}
+
 /* ---- one string against many: its pattern masks once ------------------------ */
 
 void patron__match_pattern_init(patron__match_pattern *p, const char *s, size_t len)

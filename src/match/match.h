@@ -135,6 +135,15 @@ size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 /** patron__match_osa(a, la, b, lb) == 1, without computing the distance. */
 int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb);
 
+/** 1 when, from the bytes the two strings have in common alone (as a
+ *  multiset), patron__match_jaro_winkler(a, la, b, lb) < jw_min and, with
+ *  max_edits >= 0, patron__match_osa(a, la, b, lb) > max_edits; 0 when it
+ *  cannot tell (then either may hold).  A bound, never a guess: each edit
+ *  changes at most one byte of either multiset, and Jaro's matches are
+ *  bytes both hold.  Strings over 64 bytes: 0.  Costs a pass over each
+ *  string, a fraction of either kernel. */
+int patron__match_typo_out(const char *a, size_t la, const char *b, size_t lb, int max_edits, double jw_min);
+
 /**
  * One string compared with many (issue 14): its pattern masks (bit i of
  * mask[c] set where s[i] == c) built once, then each comparison costs one

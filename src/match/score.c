@@ -384,6 +384,14 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
         if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
             return 0;
     }
+    {
+        /* neither kernel can say yes: the bytes the two have in common
+         * are too few (most pairs of names in a block, and the pattern
+         * is then never built) */
+        int osa = min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2;
+        if (patron__match_typo_out(a, la, b, lb, !osa ? -1 : min_sz(la, lb) >= 8 ? 2 : 1, jw_min))
+            return 0;
+    }
     p = ready(pa); /* one use of the pattern for both kernels */
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
         d = p ? patron__match_osa_p(p, b, lb) : patron__match_osa(a, la, b, lb);

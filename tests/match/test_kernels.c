@@ -237,6 +237,59 @@ static void test_random(void **state)
     }
 }
 
+/* patron__match_typo_out is a bound: whenever it says no typo, the
+ * kernels agree (Jaro-Winkler below the threshold, the edit distance
+ * above the edits allowed); it says so for most unrelated pairs, and
+ * never for a string and itself or a string of more than 64 bytes */
+static void test_typo_out(void **state)
+{
+    static const double mins[] = { 0.7, 0.8, 0.9, 0.92, 0.95, 1.0 };
+    char a[96], b[96];
+    size_t fired = 0, tried = 0;
+    (void)state;
+    for (int k = 0; k < 20000; k++) {
+        size_t la = next() % 72, lb, alpha = (k % 5 == 0) ? 256 : 2 + next() % 26;
+        for (size_t i = 0; i < la; i++)
+            a[i] = (char)(alpha == 256 ? next() % 256 : 'a' + next() % alpha);
+        if (k % 2) { /* a typo'd copy */
+            lb = la;
+            memcpy(b, a, la);
+            for (int e = (int)(next() % 5); e > 0 && lb > 0; e--) {
+                size_t p = next() % lb;
+                switch (next() % 4) {
+                case 0: b[p] = (char)('a' + next() % 26); break;
+                case 1: if (p + 1 < lb) { char c = b[p]; b[p] = b[p + 1]; b[p + 1] = c; } break;
+                case 2: memmove(b + p, b + p + 1, lb - p - 1); lb--; break;
+                default: if (lb < 90) { memmove(b + p + 1, b + p, lb - p); b[p] = 'q'; lb++; } break;
+                }
+            }
+        } else {
+            lb = next() % 72;
+            for (size_t i = 0; i < lb; i++)
+                b[i] = (char)(alpha == 256 ? next() % 256 : 'a' + next() % alpha);
+        }
+        for (size_t m = 0; m < sizeof mins / sizeof mins[0]; m++)
+            for (int e = -1; e <= 3; e++) {
+                double jw = patron__match_jaro_winkler(a, la, b, lb);
+                size_t d = patron__match_osa(a, la, b, lb);
+                tried++;
+                if (patron__match_typo_out(a, la, b, lb, e, mins[m])) {
+                    fired++;
+                    assert_true(jw < mins[m]);
+                    assert_true(e < 0 || d > (size_t)e);
+                    assert_true(la <= 64 && lb <= 64);
+                }
+            }
+        assert_false(patron__match_typo_out(a, la, a, la, -1, 0.92) && la > 0);
+        assert_false(patron__match_typo_out(a, la, a, la, 0, 1.0));
+    }
+    assert_true(fired > tried / 4);
+    /* names a block holds together */
+    assert_true(patron__match_typo_out("mueller", 7, "schmidt", 7, 1, 0.92));
+    assert_false(patron__match_typo_out("mueller", 7, "muller", 6, 1, 0.92));
+    assert_false(patron__match_typo_out("meier", 5, "meyer", 5, 1, 0.92));
+}
+
 /* German names, normalised as the matcher has them */
 static void test_names(void **state)
 {
@@ -553,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_edge_cases),
         cmocka_unit_test(test_exhaustive_binary),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_typo_out),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_distinct_only),
