@@ -151,21 +151,21 @@ double patron__match_jaro_winkler(const char *a, size_t la, const char *b, size_
 int patron__match_typo_out(const char *a, size_t la, const char *b, size_t lb, int max_edits, double jw_min)
 {
     const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
-    signed char cnt[256]; /* only the entries of a's and b's bytes are read */
+    /* the bytes counted by their low 6 bits: the letters of a folded
+     * name apart, the rest sharing counters (which only counts more in
+     * common: still a bound) */
+    unsigned char cnt[64];
     size_t i, common = 0, hi = la > lb ? la : lb;
     double jaro;
 
     if (la > 64 || lb > 64)
         return 0;
+    memset(cnt, 0, sizeof cnt);
     for (i = 0; i < la; i++)
-        cnt[ua[i]] = 0;
+        cnt[ua[i] & 63]++;
     for (i = 0; i < lb; i++)
-        cnt[ub[i]] = 0;
-    for (i = 0; i < la; i++)
-        cnt[ua[i]]++;
-    for (i = 0; i < lb; i++)
-        if (cnt[ub[i]] > 0) {
-            cnt[ub[i]]--;
+        if (cnt[ub[i] & 63]) {
+            cnt[ub[i] & 63]--;
             common++;
         }
     /* the bag distance hi - common is at most the edit distance: an

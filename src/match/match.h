@@ -136,7 +136,8 @@ size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb);
 int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb);
 
 /** 1 when, from the bytes the two strings have in common alone (as a
- *  multiset), patron__match_jaro_winkler(a, la, b, lb) < jw_min and, with
+ *  multiset, bytes alike in their low 6 bits counted as one),
+ *  patron__match_jaro_winkler(a, la, b, lb) < jw_min and, with
  *  max_edits >= 0, patron__match_osa(a, la, b, lb) > max_edits; 0 when it
  *  cannot tell (then either may hold).  A bound, never a guess: each edit
  *  changes at most one byte of either multiset, and Jaro's matches are
