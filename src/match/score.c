@@ -821,18 +821,25 @@ static int digits_differ(const char *a, const char *b)
  * company or an office, not to a person; everyone there shares it. */
 static int role_mailbox(const char *email)
 {
-    static const char *const roles[] = {
-        "info", "kontakt", "contact", "office", "buero", "mail", "post", "service", "support", "team",
-        "hallo", "hello", "zentrale", "empfang", "verwaltung", "buchhaltung", "rechnung", "rechnungen",
-        "einkauf", "bestellung", "bestellungen", "order", "orders", "verkauf", "vertrieb", "sales",
-        "admin", "sekretariat", "praxis", "kanzlei", "personal", "jobs", "noreply", "no-reply",
+#define ROLE(s) { s, sizeof s - 1 } /* (its length, not measured per pair) */
+    static const struct {
+        const char *s;
+        size_t n;
+    } roles[] = {
+        ROLE("info"), ROLE("kontakt"), ROLE("contact"), ROLE("office"), ROLE("buero"), ROLE("mail"),
+        ROLE("post"), ROLE("service"), ROLE("support"), ROLE("team"), ROLE("hallo"), ROLE("hello"),
+        ROLE("zentrale"), ROLE("empfang"), ROLE("verwaltung"), ROLE("buchhaltung"), ROLE("rechnung"),
+        ROLE("rechnungen"), ROLE("einkauf"), ROLE("bestellung"), ROLE("bestellungen"), ROLE("order"),
+        ROLE("orders"), ROLE("verkauf"), ROLE("vertrieb"), ROLE("sales"), ROLE("admin"), ROLE("sekretariat"),
+        ROLE("praxis"), ROLE("kanzlei"), ROLE("personal"), ROLE("jobs"), ROLE("noreply"), ROLE("no-reply"),
     };
+#undef ROLE
     size_t n = strcspn(email, "@");
 
-    if (!email[n])
+    if (!email[n] || n > 12) /* (no role is longer) */
         return 0;
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if ((n == 0 || roles[i][0] == email[0]) && strlen(roles[i]) == n && memcmp(roles[i], email, n) == 0)
+        if (roles[i].n == n && memcmp(roles[i].s, email, n) == 0)
             return 1;
     return 0;
 }
