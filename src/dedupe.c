@@ -1095,6 +1095,11 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
             w--;
     }
     b->nent = w;
+    { /* (the room of the entries left out back, before the pairs) */
+        entry *ne = patron__realloc(b->ent, (w ? w : 1) * sizeof *ne);
+        if (ne)
+            b->ent = ne;
+    }
     if (n_drop == 0)
         return true;
     w = 0;
