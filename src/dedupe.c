@@ -978,8 +978,12 @@ static void *judge_thread(void *arg)
                 b->ent[k].slot = SLOT_GONE; /* counted only: no key of its record */
                 continue;
             }
-            /* a wide block's entries carry its size for wide_rank */
-            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : SLOT_KEEP;
+            /* a wide block's entries carry its size for wide_rank; a
+             * block of one entry (most) has no pair and leaves the
+             * entries with the ones counted only (its key stays in its
+             * record's list) */
+            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2
+                                                     : blocking == 1 ? SLOT_GONE : SLOT_KEEP;
             j->n_drop += drop;
         }
         if (drop || wide)
@@ -1076,23 +1080,15 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     run_jobs(mark_thread, bj, sizeof *bj, use);
     for (int t = 0; t < use; t++)
         patron__free(bj[t].mk);
-    /* the entries of blocks kept, without the blocks of one entry (most
-     * of them): no pair is in one, and the pair threads then walk and
-     * prefetch only blocks that have pairs */
+    /* the entries of blocks kept (no block of one entry, judge_thread:
+     * the pair threads walk and prefetch only blocks that have pairs) */
     w = 0;
-    for (size_t k = 0, run = 0; k < b->nent; k++) {
+    for (size_t k = 0; k < b->nent; k++) {
         entry en = b->ent[k];
         if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
             en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
-            if (run && b->ent[w - 1].hash != en.hash) {
-                w -= run == 1; /* the block before had one entry */
-                run = 0;
-            }
             b->ent[w++] = en;
-            run++;
         }
-        if (k + 1 == b->nent && run == 1)
-            w--;
     }
     b->nent = w;
     { /* (the room of the entries left out back, before the pairs) */
