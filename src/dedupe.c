@@ -3647,8 +3647,15 @@ typedef struct rowpart {
     size_t stride;
     size_t n;                     /* rows of the part */
     atomic_size_t next;           /* the first row of the next piece to take */
-    atomic_int done[ROW_PIECES];  /* the piece is normalised (release) */
+    atomic_int done[ROW_PIECES];  /* the piece is normalised */
     bool oom[ROW_PIECES];         /*  ... and ran out of memory (written before done) */
+    /* the caller sleeps here when the piece it is to claim is still being
+     * normalised on another thread (spinning took the core from that
+     * thread on a loaded machine) */
+    atomic_int waiting;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool can_wait; /* mu and cv were made (else the caller yields) */
 } rowpart;
 
 /* Row i of the part read and normalised (v: a rowview of this thread,
@@ -3712,7 +3719,14 @@ static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
     for (size_t i = from; i < to; i++)
         ok &= row_norm(j, i, v, keys);
     j->oom[from / ROW_PIECE] = !ok;
-    atomic_store_explicit(&j->done[from / ROW_PIECE], 1, memory_order_release);
+    /* (sequentially consistent, as the caller's waiting and its look at
+     * done: one of the two sees the other's store) */
+    atomic_store(&j->done[from / ROW_PIECE], 1);
+    if (atomic_load(&j->waiting)) {
+        pthread_mutex_lock(&j->mu);
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+    }
     return true;
 }
 
@@ -3783,6 +3797,14 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     j->stride = stride;
     j->n = n;
     atomic_init(&j->next, 0);
+    atomic_init(&j->waiting, 0);
+    j->can_wait = false;
+    if (nj > 1 && pthread_mutex_init(&j->mu, NULL) == 0) {
+        if (pthread_cond_init(&j->cv, NULL) == 0)
+            j->can_wait = true;
+        else
+            pthread_mutex_destroy(&j->mu);
+    }
     for (size_t p = 0; p < pieces; p++) {
         atomic_init(&j->done[p], 0);
         j->oom[p] = false;
@@ -3796,9 +3818,21 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         size_t from = p * ROW_PIECE, to = n - from < ROW_PIECE ? n : from + ROW_PIECE, keys_in = 0;
         /* the piece normalised: here, while pieces are left, else by
          * the thread that took it */
-        while (!atomic_load_explicit(&j->done[p], memory_order_acquire))
-            if (!row_piece(j, v, keys))
-                sched_yield();
+        while (!atomic_load_explicit(&j->done[p], memory_order_acquire) && row_piece(j, v, keys))
+            ;
+        if (!atomic_load_explicit(&j->done[p], memory_order_acquire)) {
+            if (j->can_wait) {
+                pthread_mutex_lock(&j->mu);
+                atomic_store(&j->waiting, 1);
+                while (!atomic_load(&j->done[p]))
+                    pthread_cond_wait(&j->cv, &j->mu);
+                atomic_store(&j->waiting, 0);
+                pthread_mutex_unlock(&j->mu);
+            } else {
+                while (!atomic_load_explicit(&j->done[p], memory_order_acquire))
+                    sched_yield();
+            }
+        }
         if (!st) {
             for (size_t i = from; i < to; i++)
                 keys_in += b->nk[i];
@@ -3851,6 +3885,10 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     }
     for (int t = 1; t <= started; t++)
         pthread_join(th[t], NULL);
+    if (j->can_wait) {
+        pthread_cond_destroy(&j->cv);
+        pthread_mutex_destroy(&j->mu);
+    }
     if (stop < n) {
         for (size_t k = stop; k < n; k++)
             patron__match_rec_free(&b->trec[k]);
