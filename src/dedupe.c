@@ -23,6 +23,7 @@
  * are cores (at most 8); each thread owns a range of whole blocks and its
  * own output. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -3664,115 +3665,156 @@ static void tf_row(patron_batch *b, size_t i)
     b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
 }
 
-typedef struct rowjob {
-    patron_batch *b;
-    char *rows; /* the part's first row */
-    size_t stride;
-    size_t n;             /* rows of the part */
-    atomic_size_t *next;  /* the first row of the next piece to take */
-    bool oom;
-} rowjob;
-
 /* Rows are taken ROW_PIECE at a time by whichever thread is free: a thread
  * that shares its core (with the caller's reader, another program) takes
  * fewer, instead of the others waiting for its fixed half. */
 #define ROW_PIECE 64
+#define ROW_PIECES ((CHUNK + ROW_PIECE - 1) / ROW_PIECE)
+
+/* A part's rows, read and normalised by pieces on all threads while the
+ * calling thread claims the pieces done in row order (the claims, one
+ * thread's work, no longer leave the other cores idle at the part's
+ * end). */
+typedef struct rowpart {
+    patron_batch *b;
+    char *rows; /* the part's first row */
+    size_t stride;
+    size_t n;                     /* rows of the part */
+    atomic_size_t next;           /* the first row of the next piece to take */
+    atomic_int done[ROW_PIECES];  /* the piece is normalised */
+    bool oom[ROW_PIECES];         /*  ... and ran out of memory (written before done) */
+    /* the caller sleeps here when the piece it is to claim is still being
+     * normalised on another thread (spinning took the core from that
+     * thread on a loaded machine) */
+    atomic_int waiting;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool can_wait; /* mu and cv were made (else the caller yields) */
+} rowpart;
+
+/* Row i of the part read and normalised (v: a rowview of this thread,
+ * NULL when it could not be had); false when out of memory. */
+static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
+{
+    patron_batch *b = j->b;
+    patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
+    b->nk[i] = 0;
+    b->hext[i] = b->hlogin[i] = 0;
+    b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
+    memset(&b->trec[i], 0, sizeof b->trec[i]);
+    row->id = 0;
+    row->number[0] = '\0';
+    if (!v) {
+        b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+        return false;
+    }
+    rowview_init(v);
+    if ((b->wst[i] = row_read(v, row)) != 0) {
+        rowview_free(v);
+        return b->wst[i] != PATRON_E_NOMEM; /* refused in order, by the claims */
+    }
+    b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
+    b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
+    b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
+    b->rnum[i] = v->f[PATRON_F_NUMBER];
+    {
+        char kbuf[320], *heap;
+        size_t len;
+        bool oom;
+        const char *k = ext_key_of(b->rext[i], b->rsrc[i], kbuf, sizeof kbuf, &heap, &len, &oom);
+        if (k)
+            b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
+        patron__free(heap);
+        if (b->rlogin[i])
+            b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
+    }
+    if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
+                                 &b->b.cfg) != 0) {
+        memset(&b->trec[i], 0, sizeof b->trec[i]);
+        b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
+        rowview_free(v);
+        return false;
+    }
+    rowview_free(v);
+    b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
+    tf_row(b, i);
+    return true;
+}
+
+/* The next piece not taken normalised on this thread; false when none is
+ * left. */
+static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
+{
+    size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to;
+    bool ok = true;
+    if (from >= j->n)
+        return false;
+    to = j->n - from < ROW_PIECE ? j->n : from + ROW_PIECE;
+    for (size_t i = from; i < to; i++)
+        ok &= row_norm(j, i, v, keys);
+    j->oom[from / ROW_PIECE] = !ok;
+    /* (sequentially consistent, as the caller's waiting and its look at
+     * done: one of the two sees the other's store) */
+    atomic_store(&j->done[from / ROW_PIECE], 1);
+    if (atomic_load(&j->waiting)) {
+        pthread_mutex_lock(&j->mu);
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+    }
+    return true;
+}
 
 static void *row_thread(void *arg)
 {
-    rowjob *j = arg;
-    patron_batch *b = j->b;
+    rowpart *j = arg;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     rowview *v = patron__malloc(sizeof *v);
-    for (;;) {
-        size_t from = atomic_fetch_add(j->next, ROW_PIECE), to;
-        if (from >= j->n)
-            break;
-        to = j->n - from < ROW_PIECE ? j->n : from + ROW_PIECE;
-        for (size_t i = from; i < to; i++) {
-            patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
-            b->nk[i] = 0;
-            b->hext[i] = b->hlogin[i] = 0;
-            b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
-            memset(&b->trec[i], 0, sizeof b->trec[i]);
-            row->id = 0;
-            row->number[0] = '\0';
-            if (!v) {
-                b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
-                j->oom = true;
-                continue;
-            }
-            rowview_init(v);
-            if ((b->wst[i] = row_read(v, row)) != 0) {
-                if (b->wst[i] == PATRON_E_NOMEM)
-                    j->oom = true;
-                rowview_free(v);
-                continue; /* refused in order, below */
-            }
-            b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
-            b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
-            b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
-            b->rnum[i] = v->f[PATRON_F_NUMBER];
-            {
-                char kbuf[320], *heap;
-                size_t len;
-                bool oom;
-                const char *k = ext_key_of(b->rext[i], b->rsrc[i], kbuf, sizeof kbuf, &heap, &len, &oom);
-                if (k)
-                    b->hext[i] = uniq_hash(PATRON_KEY_EXTERNAL, k, len);
-                patron__free(heap);
-                if (b->rlogin[i])
-                    b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
-            }
-            if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
-                                         &b->b.cfg) != 0) {
-                memset(&b->trec[i], 0, sizeof b->trec[i]);
-                b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
-                j->oom = true;
-                rowview_free(v);
-                continue;
-            }
-            rowview_free(v);
-            b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
-            tf_row(b, i);
-        }
-    }
+    while (row_piece(j, v, keys))
+        ;
     patron__free(v);
     return NULL;
 }
 
-/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers.
- * With `until`, the rows after the first one refused with
- * PATRON_E_INVALID are not added (their normalised forms dropped) and
- * *taken is that row + 1; else *taken is n. */
+/* Rows [0, n) of one part (n <= CHUNK), as add_part does customers: read
+ * and normalised by pieces on all threads (this one too), claimed here in
+ * row order as their pieces are done.  A piece that ran out of memory
+ * spends the batch: its rows and all after it are refused with
+ * PATRON_E_NOMEM.  With `until`, the rows after the first one refused
+ * with PATRON_E_INVALID are not added (their normalised forms dropped)
+ * and *taken is that row + 1; else *taken is n. */
 static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, size_t n, bool until, size_t *taken)
 {
-    rowjob jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    rowpart *j;
+    patron__match_key keys[PATRON__MATCH_KEYS_MAX];
+    rowview *v;
     /* threads for the batch as a whole (its last, short part of a large
      * file was read on one core), but no more than there are pieces */
-    int nj = threads_for(b->b.n + n);
-    if ((size_t)nj > (n + ROW_PIECE - 1) / ROW_PIECE)
-        nj = (int)((n + ROW_PIECE - 1) / ROW_PIECE);
+    int nj = threads_for(b->b.n + n), started = 0;
+    size_t pieces = (n + ROW_PIECE - 1) / ROW_PIECE, stop = n;
+    patron_status st = PATRON_OK;
+    if ((size_t)nj > pieces)
+        nj = (int)pieces;
     if (nj < 1)
         nj = 1;
-    bool oom = false;
-    patron_status st = PATRON_OK;
-    atomic_size_t next;
-    atomic_init(&next, 0);
-    for (int t = 0; t < nj; t++) {
-        jobs[t].b = b;
-        jobs[t].rows = rows;
-        jobs[t].stride = stride;
-        jobs[t].n = n;
-        jobs[t].next = &next;
-        jobs[t].oom = false;
-    }
     *taken = n;
-    run_jobs(row_thread, jobs, sizeof *jobs, nj);
-    for (int t = 0; t < nj; t++)
-        oom |= jobs[t].oom;
-    st = part_room(b, n, oom);
-    if (!st && !b->b.tfready) {
+    j = patron__malloc(sizeof *j);
+    v = patron__malloc(sizeof *v);
+    if (!j || !v || b->b.n + n >= UINT32_MAX || !batch_room(b, n, 0)) {
+        b->broken = true;
+        st = j && v && b->b.n + n >= UINT32_MAX ? PATRON_E_RANGE : PATRON_E_NOMEM;
+        batch_error(b, st, st == PATRON_E_RANGE ? "too many customers for one batch" : "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
+            row->id = 0;
+            row->number[0] = '\0';
+            row->status = row_fail(row, 0, st, "%s", b->errmsg);
+        }
+        patron__free(j);
+        patron__free(v);
+        return st;
+    }
+    if (!b->b.tfready) {
         /* (grown with the others from now on; the records before have
          * nothing found) */
         batch *x = &b->b;
@@ -3784,44 +3826,111 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
             memset(x->tfready, 0, x->n);
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
-        int64_t id;
-        patron_status s;
-        if (i + 8 < n && b->hext[i + 8] && b->u.cap)
-            __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
-        if (st) {
-            s = row_fail(row, 0, st, "%s", b->errmsg);
-        } else if (b->wst[i]) {
-            s = b->wst[i]; /* its message is in the row */
-            if (until && s == PATRON_E_INVALID) {
-                row->status = s;
-                for (size_t k = i; k < n; k++)
-                    patron__match_rec_free(&b->trec[k]);
-                *taken = i + 1;
-                return PATRON_OK;
-            }
-        } else {
-            claim_in in = { b->rext[i], b->rsrc[i], b->rlogin[i], b->rnum[i], b->hext[i], b->hlogin[i] };
-            char gen[64];
-            const char *num = NULL;
-            if ((s = claim_values(b, &in, gen, &id, &num)) != 0) {
-                row_fail(row, 0, s, "%s", b->errmsg);
-                if (s == PATRON_E_NOMEM)
-                    st = s;
+    j->b = b;
+    j->rows = rows;
+    j->stride = stride;
+    j->n = n;
+    atomic_init(&j->next, 0);
+    atomic_init(&j->waiting, 0);
+    j->can_wait = false;
+    if (nj > 1 && pthread_mutex_init(&j->mu, NULL) == 0) {
+        if (pthread_cond_init(&j->cv, NULL) == 0)
+            j->can_wait = true;
+        else
+            pthread_mutex_destroy(&j->mu);
+    }
+    for (size_t p = 0; p < pieces; p++) {
+        atomic_init(&j->done[p], 0);
+        j->oom[p] = false;
+    }
+    for (int t = 1; t < nj; t++) {
+        if (pthread_create(&th[t], NULL, row_thread, j) != 0)
+            break;
+        started = t;
+    }
+    for (size_t p = 0; p < pieces; p++) {
+        size_t from = p * ROW_PIECE, to = n - from < ROW_PIECE ? n : from + ROW_PIECE, keys_in = 0;
+        /* the piece normalised: here, while pieces are left, else by
+         * the thread that took it */
+        while (!atomic_load_explicit(&j->done[p], memory_order_acquire) && row_piece(j, v, keys))
+            ;
+        if (!atomic_load_explicit(&j->done[p], memory_order_acquire)) {
+            if (j->can_wait) {
+                pthread_mutex_lock(&j->mu);
+                atomic_store(&j->waiting, 1);
+                while (!atomic_load(&j->done[p]))
+                    pthread_cond_wait(&j->cv, &j->mu);
+                atomic_store(&j->waiting, 0);
+                pthread_mutex_unlock(&j->mu);
             } else {
-                size_t nl = strlen(num);
-                part_take(b, i, id);
-                row->id = id;
-                if (nl >= sizeof row->number) /* (cannot be: at most 64 bytes) */
-                    nl = sizeof row->number - 1;
-                memcpy(row->number, num, nl);
-                row->number[nl] = '\0';
+                while (!atomic_load_explicit(&j->done[p], memory_order_acquire))
+                    sched_yield();
             }
         }
-        row->status = s;
-        patron__match_rec_free(&b->trec[i]); /* not taken: refused (a no-op after its move) */
+        if (!st) {
+            for (size_t i = from; i < to; i++)
+                keys_in += b->nk[i];
+            if (j->oom[p] || !grow_khash(&b->b, &b->khash_cap, keys_in)) {
+                b->broken = true;
+                st = batch_error(b, PATRON_E_NOMEM, "out of memory");
+            }
+        }
+        for (size_t i = from; i < to; i++) {
+            patron_batch_row *row = (patron_batch_row *)(void *)(rows + i * stride);
+            int64_t id;
+            patron_status s;
+            if (i + 8 < to && b->hext[i + 8] && b->u.cap)
+                __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
+            if (st) {
+                s = row_fail(row, 0, st, "%s", b->errmsg);
+            } else if (b->wst[i]) {
+                s = b->wst[i]; /* its message is in the row */
+                if (until && s == PATRON_E_INVALID) {
+                    row->status = s;
+                    stop = i;
+                    break;
+                }
+            } else {
+                claim_in in = { b->rext[i], b->rsrc[i], b->rlogin[i], b->rnum[i], b->hext[i], b->hlogin[i] };
+                char gen[64];
+                const char *num = NULL;
+                if ((s = claim_values(b, &in, gen, &id, &num)) != 0) {
+                    row_fail(row, 0, s, "%s", b->errmsg);
+                    if (s == PATRON_E_NOMEM)
+                        st = s;
+                } else {
+                    size_t nl = strlen(num);
+                    part_take(b, i, id);
+                    row->id = id;
+                    if (nl >= sizeof row->number) /* (cannot be: at most 64 bytes) */
+                        nl = sizeof row->number - 1;
+                    memcpy(row->number, num, nl);
+                    row->number[nl] = '\0';
+                }
+            }
+            row->status = s;
+            patron__match_rec_free(&b->trec[i]); /* not taken: refused (a no-op after its move) */
+        }
+        if (stop < n) {
+            /* the pieces not yet taken are left as they are (no record) */
+            atomic_store(&j->next, n);
+            break;
+        }
     }
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    if (j->can_wait) {
+        pthread_cond_destroy(&j->cv);
+        pthread_mutex_destroy(&j->mu);
+    }
+    if (stop < n) {
+        for (size_t k = stop; k < n; k++)
+            patron__match_rec_free(&b->trec[k]);
+        *taken = stop + 1;
+        st = PATRON_OK;
+    }
+    patron__free(j);
+    patron__free(v);
     return st;
 }
 

@@ -51,6 +51,7 @@ static void expect_record(input *in, unsigned long line, size_t n, ...)
 
     assert_int_equal(csv_read(in->r, &rec), 1);
     assert_null(rec.error);
+    assert_false(rec.has_nul);
     assert_int_equal(rec.line, line);
     assert_int_equal(rec.n, n);
     va_start(ap, n);
@@ -198,6 +199,43 @@ static void nul_byte_is_visible(void **state)
     assert_int_equal(rec.n, 2);
     assert_int_equal(rec.lens[0], 3);          /* "x\0y" */
     assert_int_equal(strlen(rec.fields[0]), 1); /* so callers can tell */
+    assert_true(rec.has_nul);                   /* without measuring each field */
+    close_input(&in);
+}
+
+/* has_nul: set for a NUL byte anywhere in a field (first byte, quoted,
+ * deep in a long plain field the reader copies eight bytes at a time,
+ * last byte before the line end), and only for the record that has one. */
+static void nul_byte_flagged(void **state)
+{
+    static const char text[] = "a,b\n"
+                               "\0x,y\n"
+                               "p,\"q\0r\"\n"
+                               "ok,fine\n"
+                               "abcdefghijklmnopqrstuvw\0xyzabcdefgh,z\n"
+                               "u,abcdefghijklmnop\0\n"
+                               "last,row\n";
+    static const size_t at_field[] = { 0, 1, 0, 0, 1 };
+    static const size_t at_len[] = { 2, 3, 0, 35, 17 };
+    input in;
+    csv_record rec;
+    (void)state;
+    open_bytes(&in, text, sizeof text - 1, ',');
+    expect_record(&in, 1, 2, "a", "b");
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(csv_read(in.r, &rec), 1);
+        assert_int_equal(rec.n, 2);
+        if (k == 2) { /* "ok,fine" */
+            assert_false(rec.has_nul);
+            assert_string_equal(rec.fields[1], "fine");
+            continue;
+        }
+        assert_true(rec.has_nul);
+        assert_int_equal(rec.lens[at_field[k]], at_len[k]);
+        assert_true(strlen(rec.fields[at_field[k]]) < rec.lens[at_field[k]]);
+    }
+    expect_record(&in, 7, 2, "last", "row");
+    expect_end(&in);
     close_input(&in);
 }
 
@@ -674,6 +712,7 @@ int main(void)
         cmocka_unit_test(blank_lines_and_empty_input),
         cmocka_unit_test(malformed_lines),
         cmocka_unit_test(nul_byte_is_visible),
+        cmocka_unit_test(nul_byte_flagged),
         cmocka_unit_test(long_field_across_buffers),
         cmocka_unit_test(writer_round_trip),
         cmocka_unit_test(formulas_neutralised_and_read_back),

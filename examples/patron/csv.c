@@ -303,7 +303,7 @@ int csv_read(csv_reader *r, csv_record *rec)
 {
     int state = ST_START;
     size_t start = 0;
-    int c;
+    int c, nul = 0;
     size_t i;
 
     r->nf = 0;
@@ -354,6 +354,7 @@ int csv_read(csv_reader *r, csv_record *rec)
             }
             if (c == '\n' || c == '\r' || c == CSV_EOF)
                 goto end_record;
+            nul |= c == 0;
             if (add_byte(r, c) < 0)
                 return -1;
             {
@@ -361,8 +362,9 @@ int csv_read(csv_reader *r, csv_record *rec)
                  * byte this was most of reading a file) */
                 const unsigned char *b = r->buf + r->pos, *e = r->buf + r->len, *q = b;
                 size_t k;
-                /* eight bytes at a time while none is a separator or a
-                 * line end (a zero byte of w ^ that byte, exactly: no
+                /* eight bytes at a time while none is a separator, a line
+                 * end or a NUL (left to the step above, which notes it
+                 * for has_nul) (a zero byte of w ^ that byte, exactly: no
                  * borrow without one); in the word that has one, the
                  * lowest flagged byte is the first (a borrow only flags
                  * bytes above a zero byte): read off the mask in a
@@ -377,7 +379,7 @@ int csv_read(csv_reader *r, csv_record *rec)
                     xs = w ^ ms;
                     xn = w ^ mn;
                     xr = w ^ mr;
-                    hit = (((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs;
+                    hit = (((xs - ones) & ~xs) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr) | ((w - ones) & ~w)) & highs;
                     if (hit) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                         q += (unsigned)__builtin_ctzll(hit) / 8;
@@ -387,7 +389,7 @@ int csv_read(csv_reader *r, csv_record *rec)
                     }
                     q += 8;
                 }
-                while (!found && q < e && *q != r->sep && *q != '\n' && *q != '\r')
+                while (!found && q < e && *q != r->sep && *q != '\n' && *q != '\r' && *q)
                     q++;
                 k = (size_t)(q - b);
                 if (k) {
@@ -427,6 +429,7 @@ int csv_read(csv_reader *r, csv_record *rec)
             }
             if (c == '\n')
                 r->line++;
+            nul |= c == 0;
             if (add_byte(r, c) < 0)
                 return -1;
             continue;
@@ -460,6 +463,7 @@ end_record:
     rec->fields = r->ptrs;
     rec->lens = r->lens;
     rec->error = r->errbuf[0] ? r->errbuf : NULL;
+    rec->has_nul = nul;
     return 1;
 }
 

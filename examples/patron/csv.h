@@ -144,6 +144,8 @@ typedef struct csv_record {
     unsigned long line;  /**< the line the record starts on, 1-based */
     const char *error;   /**< NULL, or why the record is malformed; the
                               fields are still given as far as read */
+    int has_nul;         /**< a field holds a NUL byte (the reader saw one:
+                              no field need be measured to know) */
 } csv_record;
 
 /**

@@ -606,7 +606,7 @@ const char *cli_csv_malformed(const csv_record *rec, size_t n_header, char *buf,
         snprintf(buf, cap, "the row has %zu fields, the header %zu", rec->n, n_header);
         return buf;
     }
-    for (i = 0; i < rec->n; i++) {
+    for (i = 0; rec->has_nul && i < rec->n; i++) {
         if (strlen(rec->fields[i]) != rec->lens[i]) {
             snprintf(buf, cap, "field %zu contains a NUL byte", i + 1);
             return buf;
