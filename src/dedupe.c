@@ -760,6 +760,52 @@ static void sort_bucket(entry *a, size_t n, entry *tmp)
         }
 }
 
+/* The bucket mechanism of fill_sorted and tf_count: each of `use` jobs
+ * counted its entries per bucket in pos[t * nb + i]; bucket_places turns
+ * the counts into where each job writes in bucket i (the jobs one after
+ * the other) and end[i] (pos + nb * use) into where bucket i ends. */
+static void bucket_places(size_t *pos, int use)
+{
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t *end = pos + nb * (size_t)use, at = 0;
+    for (size_t i = 0; i < nb; i++) {
+        for (int t = 0; t < use; t++) {
+            size_t c = pos[nb * (size_t)t + i];
+            pos[nb * (size_t)t + i] = at;
+            at += c;
+        }
+        end[i] = at;
+    }
+}
+
+/* The buckets split among `use` jobs by entries (n in all), about as many
+ * for each: job t takes buckets [cut[t], cut[t + 1]). */
+static void bucket_cuts(const size_t *end, size_t n, int use, size_t *cut)
+{
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t i = 0;
+    for (int t = 0; t < use; t++) {
+        size_t upto = n * (size_t)(t + 1) / (size_t)use;
+        cut[t] = i;
+        while (i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
+            i++;
+    }
+    cut[use] = i;
+}
+
+/* Room to sort the largest of buckets [b0, b1) in (sort_bucket); NULL:
+ * out of memory. */
+static entry *bucket_room(const size_t *end, size_t b0, size_t b1)
+{
+    size_t big = 0;
+    for (size_t i = b0; i < b1; i++) {
+        size_t from = i ? end[i - 1] : 0;
+        if (end[i] - from > big)
+            big = end[i] - from;
+    }
+    return patron__malloc((big ? big : 1) * sizeof(entry));
+}
+
 /* fill_sorted's work on one thread: the entries of records [r0, r1) (and,
  * for the last job, x) counted per bucket, then written from pos on; then
  * buckets [b0, b1) sorted. */
@@ -805,14 +851,8 @@ static void *fill_scatter(void *arg)
 static void *fill_sort(void *arg)
 {
     fjob *j = arg;
-    size_t big = 0;
     entry *tmp;
-    for (size_t i = j->b0; i < j->b1; i++) {
-        size_t from = i ? j->end[i - 1] : 0;
-        if (j->end[i] - from > big)
-            big = j->end[i] - from;
-    }
-    if (!(tmp = patron__malloc((big ? big : 1) * sizeof *tmp))) {
+    if (!(tmp = bucket_room(j->end, j->b0, j->b1))) {
         j->oom = true;
         return NULL;
     }
@@ -838,7 +878,7 @@ static void *fill_sort(void *arg)
 static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t nx)
 {
     const size_t nb = (size_t)1 << BUCKET_BITS;
-    size_t nk = b->koff[b->n], *pos, *end, at = 0;
+    size_t nk = b->koff[b->n], *pos, *end, cut[MAX_THREADS + 1];
     fjob fj[MAX_THREADS];
     int use = threads_for(b->n);
     bool ok = true;
@@ -862,22 +902,12 @@ static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t 
         fj[t].end = end;
     }
     run_jobs(fill_count, fj, sizeof *fj, use);
-    for (size_t i = 0; i < nb; i++) {
-        for (int t = 0; t < use; t++) {
-            size_t c = fj[t].pos[i];
-            fj[t].pos[i] = at;
-            at += c;
-        }
-        end[i] = at;
-    }
+    bucket_places(pos, use);
     run_jobs(fill_scatter, fj, sizeof *fj, use);
-    /* the buckets split by entries, about as many for each job */
-    for (int t = 0, i = 0; t < use; t++) {
-        size_t upto = b->nent * (size_t)(t + 1) / (size_t)use;
-        fj[t].b0 = (size_t)i;
-        while ((size_t)i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
-            i++;
-        fj[t].b1 = (size_t)i;
+    bucket_cuts(end, b->nent, use, cut);
+    for (int t = 0; t < use; t++) {
+        fj[t].b0 = cut[t];
+        fj[t].b1 = cut[t + 1];
     }
     run_jobs(fill_sort, fj, sizeof *fj, use);
     for (int t = 0; t < use; t++)
@@ -1317,14 +1347,8 @@ static void *count_scatter(void *arg)
 static void *count_runs(void *arg)
 {
     cjob *j = arg;
-    size_t big = 0;
     entry *tmp;
-    for (size_t i = j->b0; i < j->b1; i++) {
-        size_t from = i ? j->end[i - 1] : 0;
-        if (j->end[i] - from > big)
-            big = j->end[i] - from;
-    }
-    if (!(tmp = patron__malloc((big ? big : 1) * sizeof *tmp))) {
+    if (!(tmp = bucket_room(j->end, j->b0, j->b1))) {
         j->oom = true;
         return NULL;
     }
@@ -1356,7 +1380,7 @@ static bool tf_count(batch *b, const tfjob *tj, int use, size_t ne)
 {
     const size_t nb = (size_t)1 << BUCKET_BITS;
     cjob cj[MAX_THREADS];
-    size_t *pos, *end, at = 0;
+    size_t *pos, *end, cut[MAX_THREADS + 1];
     entry *all;
     bool ok = true;
     if (!ne)
@@ -1379,21 +1403,12 @@ static bool tf_count(batch *b, const tfjob *tj, int use, size_t ne)
         cj[t].end = end;
     }
     run_jobs(count_bucket, cj, sizeof *cj, use);
-    for (size_t i = 0; i < nb; i++) {
-        for (int t = 0; t < use; t++) {
-            size_t c = cj[t].pos[i];
-            cj[t].pos[i] = at;
-            at += c;
-        }
-        end[i] = at;
-    }
+    bucket_places(pos, use);
     run_jobs(count_scatter, cj, sizeof *cj, use);
-    for (int t = 0, i = 0; t < use; t++) { /* about as many entries each */
-        size_t upto = ne * (size_t)(t + 1) / (size_t)use;
-        cj[t].b0 = (size_t)i;
-        while ((size_t)i < nb && (t == use - 1 || (i ? end[i - 1] : 0) < upto))
-            i++;
-        cj[t].b1 = (size_t)i;
+    bucket_cuts(end, ne, use, cut);
+    for (int t = 0; t < use; t++) {
+        cj[t].b0 = cut[t];
+        cj[t].b1 = cut[t + 1];
     }
     run_jobs(count_runs, cj, sizeof *cj, use);
     for (int t = 0; t < use; t++)
