@@ -655,8 +655,9 @@ typedef struct dpart {
     size_t n_cols;
     const patron_batch *batch; /* its checks (read only by the workers, the reader) */
     arena ar[DTHREADS];        /* the part's values: the reader's (0), the workers' */
-    drow *rows;
+    drow *rows;              /* PART rows, malloc'd: only the first `made` are set */
     size_t n;
+    size_t made;             /* rows ever read into (their text is theirs to free) */
     char *bytes;
     size_t len, cap;
     size_t *flen;            /* PART * n_cols: the lengths of the rows' fields */
@@ -692,6 +693,14 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
         if (k == 0) {
             p->last = 1;
             return;
+        }
+        /* a row never read into is written first, not read: its page is
+         * then taken once, fresh (calloc'd, it was mapped to the shared
+         * zero page by the read in drow_text and copied at the first
+         * write, which flushed the TLB of the other threads' cores) */
+        if (p->n >= p->made) {
+            d->text = NULL;
+            p->made = p->n + 1;
         }
         drow_text(d, "", 1); /* (no memory taken: cannot fail) */
         memset(d, 0, offsetof(drow, text));
@@ -843,7 +852,7 @@ static void dreader_end(dreader *d)
         dpart *p = &d->parts[k];
         for (int t = 0; t < DTHREADS; t++)
             arena_free(&p->ar[t]);
-        for (size_t i = 0; p->rows && i < PART; i++)
+        for (size_t i = 0; p->rows && i < p->made; i++)
             if (p->rows[i].text && p->rows[i].text != p->rows[i].small)
                 free(p->rows[i].text);
         free(p->rows);
@@ -852,7 +861,7 @@ static void dreader_end(dreader *d)
         p->flen = NULL;
         p->rows = NULL;
         p->bytes = NULL;
-        p->n = 0;
+        p->n = p->made = 0;
     }
 }
 
@@ -1357,7 +1366,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
         rd.parts[k].batch = batch;
-        if (!(rd.parts[k].rows = calloc(PART, sizeof *rd.parts[k].rows)) ||
+        if (!(rd.parts[k].rows = malloc(PART * sizeof *rd.parts[k].rows)) ||
             !(rd.parts[k].flen = malloc(PART * (l.n ? l.n : 1) * sizeof *rd.parts[k].flen))) {
             rc = cli_fail(ctx, "out of memory");
             goto out;
@@ -1503,6 +1512,16 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         dreader_done(&rd, at); /* the reader may fill it again */
     }
     cli_progress_end(&prog);
+    /* The parts, their values and the rows given to the batch are no
+     * longer needed: freed before the run takes its memory (the peak is
+     * lower, and the run's arrays may take the freed pages, not fresh
+     * ones), and here, where the reader has ended and no other thread
+     * runs (unmapping a block while one runs interrupts it to flush its
+     * TLB). */
+    dreader_end(&rd);
+    free(brows);
+    brows = NULL;
+    arena_free(&retry_ar);
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     {
         patron_pairs *pairs = NULL;
