@@ -150,16 +150,59 @@ static void uf_join(int64_t *parent, int64_t a, int64_t b)
  * time: a putc/fwrite per field (each taking the stream's lock) was most
  * of writing the pairs.  The bytes are those csv_write_field and printf
  * write. */
+/* Bytes kept in memory to be written later: a list of the buffers as
+ * they were filled (an open_memstream doubled its buffer, clearing the new
+ * half and copying the old: at 10^6 customers ~50 MB of fresh pages). */
+typedef struct lchunk {
+    struct lchunk *next;
+    size_t n;
+    char b[];
+} lchunk;
+
 typedef struct lbuf {
-    FILE *f;
+    FILE *f;       /* NULL: into the chunks */
+    lchunk *head, *tail;
+    int oom;       /* (chunks) out of memory: bytes were lost */
     size_t n;
     char b[1 << 15];
 } lbuf;
 
+static void lb_out(lbuf *l, const char *s, size_t n)
+{
+    lchunk *c;
+    if (l->f) {
+        fwrite(s, 1, n, l->f);
+        return;
+    }
+    if (l->oom)
+        return;
+    if (!(c = malloc(sizeof *c + n))) {
+        l->oom = 1;
+        return;
+    }
+    c->next = NULL;
+    c->n = n;
+    memcpy(c->b, s, n);
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static void lchunks_free(lchunk *c)
+{
+    while (c) {
+        lchunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
 static void lb_flush(lbuf *l)
 {
     if (l->n)
-        fwrite(l->b, 1, l->n, l->f);
+        lb_out(l, l->b, l->n);
     l->n = 0;
 }
 
@@ -168,7 +211,7 @@ static void lb_put(lbuf *l, const char *s, size_t n)
     if (l->n + n > sizeof l->b) {
         lb_flush(l);
         if (n > sizeof l->b) {
-            fwrite(s, 1, n, l->f);
+            lb_out(l, s, n);
             return;
         }
     }
@@ -304,14 +347,18 @@ static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double sco
     lb_char(l, '\n');
 }
 
-/* The lines of the pairs [from, to) (DISTINCT ones left out) to f. */
-static void print_range(FILE *f, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
+/* The lines of the pairs [from, to) (DISTINCT ones left out) to f, or
+ * with f NULL into *chunks (-1: out of memory, *chunks NULL). */
+static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
 {
     lbuf *l = malloc(sizeof *l);
     lbuf one;
+    int rc;
     if (!l) /* (a small buffer on the stack will do) */
         l = &one;
     l->f = f;
+    l->head = l->tail = NULL;
+    l->oom = 0;
     l->n = 0;
     for (size_t i = from; i < to; i++) {
         int64_t ia, ib;
@@ -322,8 +369,14 @@ static void print_range(FILE *f, const idmap *m, const patron_pairs *pairs, size
             print_pair(l, m, ia, ib, score, decision);
     }
     lb_flush(l);
+    rc = l->oom ? -1 : 0;
+    if (chunks)
+        *chunks = l->oom ? NULL : l->head;
+    if (l->oom)
+        lchunks_free(l->head);
     if (l != &one)
         free(l);
+    return rc;
 }
 
 /* The second half of the lines, written to memory on a thread of its own
@@ -333,21 +386,14 @@ typedef struct line_job {
     const idmap *m;
     const patron_pairs *pairs;
     size_t from, to;
-    char *buf;
-    size_t len;
+    lchunk *chunks;
     int ok;
 } line_job;
 
 static void *line_thread(void *arg)
 {
     line_job *j = arg;
-    FILE *f = open_memstream(&j->buf, &j->len);
-    if (!f)
-        return NULL;
-    print_range(f, j->m, j->pairs, j->from, j->to);
-    j->ok = !ferror(f);
-    if (fclose(f) != 0)
-        j->ok = 0;
+    j->ok = print_range(NULL, &j->chunks, j->m, j->pairs, j->from, j->to) == 0;
     return NULL;
 }
 
@@ -395,14 +441,15 @@ static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
         if (!threaded)
             half = n;
     }
-    print_range(stdout, m, pairs, 0, half);
+    print_range(stdout, NULL, m, pairs, 0, half);
     if (threaded) {
         pthread_join(th, NULL);
         if (lj.ok)
-            fwrite(lj.buf, 1, lj.len, stdout);
+            for (lchunk *c = lj.chunks; c; c = c->next)
+                fwrite(c->b, 1, c->n, stdout);
         else /* no memory for them: written here */
-            print_range(stdout, m, pairs, half, n);
-        free(lj.buf);
+            print_range(stdout, NULL, m, pairs, half, n);
+        lchunks_free(lj.chunks);
     }
     return CLI_OK;
 }
