@@ -1668,24 +1668,54 @@ static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, 
  * brought in: the record's offsets and pointer, then its key list,
  * record and counts, then its strings. */
 #define PF_AHEAD 8
-static void prefetch1(const job *j, size_t i)
+#define PF_RING 32 /* > 3 * PF_AHEAD, a power of two */
+_Static_assert(PF_RING > 3 * PF_AHEAD && (PF_RING & (PF_RING - 1)) == 0, "the ring holds what stage 1 found");
+/* GCC finds a function of nothing but loads and prefetches pure and drops
+ * each call of it whose result is unused: prefetch2, not inlined early,
+ * was no instruction at all in the library (gcc 12, -O2 and -O3).  Inlined
+ * into the walk, the prefetches stay. */
+#if defined(__GNUC__)
+#  define PF_INLINE static inline __attribute__((always_inline))
+#else
+#  define PF_INLINE static inline
+#endif
+PF_INLINE void prefetch1(const job *j, size_t i)
 {
     uint32_t r = j->b->ent[i].rec;
     __builtin_prefetch(&j->hot[r]);
     __builtin_prefetch(&j->hot[r + 1]);
 }
-static void prefetch2(const job *j, size_t i)
+PF_INLINE void prefetch2(const job *j, size_t i)
 {
     const batch *b = j->b;
     uint32_t r = b->ent[i].rec;
-    const char *p = j->hot[r].rec ? (const char *)j->hot[r].rec : b->ref[r].p.form;
-    __builtin_prefetch(b->khash + j->hot[r].koff);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + 64);
-    if (b->tfc)
-        __builtin_prefetch(b->tfc + j->hot[r].tfoff);
+    const phot *h = &j->hot[r];
+    /* each line of the key list, the record and the counts: a record is
+     * 200 bytes at any place in a line (an array of them), so it spans
+     * four lines where it starts late in one, and the scorer reads all of
+     * it (n_addr and the identifiers at its end); key lists and counts
+     * cross a line as well */
+    const char *k = (const char *)(b->khash + h->koff), *ke = (const char *)(b->khash + h[1].koff);
+    __builtin_prefetch(k);
+    if (ke > k)
+        __builtin_prefetch(ke - 1);
+    if (h->rec) {
+        const char *p = (const char *)h->rec;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128);
+        __builtin_prefetch(p + sizeof *h->rec - 1);
+    } else {
+        __builtin_prefetch(b->ref[r].p.form);
+        __builtin_prefetch((const char *)b->ref[r].p.form + 64);
+    }
+    if (b->tfc) {
+        __builtin_prefetch(b->tfc + h->tfoff);
+        if (h[1].tfoff > h->tfoff)
+            __builtin_prefetch(b->tfc + h[1].tfoff - 1);
+    }
 }
-static void prefetch3(const job *j, size_t i)
+PF_INLINE void prefetch3(const job *j, size_t i)
 {
     uint32_t r = j->b->ent[i].rec;
     const patron__match_rec *rec = j->hot[r].rec;
@@ -2069,7 +2099,12 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s, to, pf1, pf2, pf3, c1, c2, c3, piece;
+    size_t s, to, pf1, n1, n2, n3, cur, piece;
+    /* the entries found for prefetching, by their number among the
+     * entries in blocks of two or more from the piece's start: stage 1
+     * finds them (each entry is looked at once), stages 2 and 3 follow it
+     * through the ring (at most 3 * PF_AHEAD ahead of cur: it fits) */
+    size_t ring[PF_RING];
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -2084,42 +2119,34 @@ static void *pair_thread(void *arg)
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
-        pf1 = pf2 = pf3 = s;
-        c1 = c2 = c3 = 0;
+        pf1 = s;
+        n1 = n2 = n3 = cur = 0;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
             uint64_t h = b->ent[s].hash;
             while (e < b->nent && b->ent[e].hash == h)
                 e++;
-            /* c1..c3: the entries in blocks of two or more prefetched beyond
-             * this block; the ones alone, most of them, do not count, or the
+            /* cur: the entries in blocks of two or more up to e; the
+             * stages keep 3, 2 and 1 times PF_AHEAD of them prefetched
+             * beyond it; the ones alone, most of them, do not count, or the
              * prefetch would be no way ahead of the work */
-            if (e - s > 1) {
-                c1 = c1 > e - s ? c1 - (e - s) : 0;
-                c2 = c2 > e - s ? c2 - (e - s) : 0;
-                c3 = c3 > e - s ? c3 - (e - s) : 0;
-            }
-            if (pf1 < e)
-                pf1 = e, c1 = 0;
-            if (pf2 < e)
-                pf2 = e, c2 = 0;
-            if (pf3 < e)
-                pf3 = e, c3 = 0;
-            for (; c1 < 3 * PF_AHEAD && pf1 < b->nent; pf1++)
+            if (e - s > 1)
+                cur += e - s;
+            if (pf1 < e) /* (behind: on from here) */
+                pf1 = e, n1 = cur;
+            if (n2 < cur)
+                n2 = cur;
+            if (n3 < cur)
+                n3 = cur;
+            for (; n1 < cur + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
                 if (!alone(b, pf1)) {
                     prefetch1(j, pf1);
-                    c1++;
+                    ring[n1++ % PF_RING] = pf1;
                 }
-            for (; c2 < 2 * PF_AHEAD && pf2 < b->nent; pf2++)
-                if (!alone(b, pf2)) {
-                    prefetch2(j, pf2);
-                    c2++;
-                }
-            for (; c3 < PF_AHEAD && pf3 < b->nent; pf3++)
-                if (!alone(b, pf3)) {
-                    prefetch3(j, pf3);
-                    c3++;
-                }
+            for (; n2 < cur + 2 * PF_AHEAD && n2 < n1; n2++)
+                prefetch2(j, ring[n2 % PF_RING]);
+            for (; n3 < cur + PF_AHEAD && n3 < n2; n3++)
+                prefetch3(j, ring[n3 % PF_RING]);
             if (e - s == 1) { /* one record: no pair */
                 s = e;
                 continue;

@@ -448,6 +448,10 @@ static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
 
 static int gender_pair(const char *a, size_t la, const char *b, size_t lb)
 {
+    /* both tests need one first letter (a prefix, a stem of three) when
+     * neither name is empty: most pairs differ there */
+    if (la && lb && a[0] != b[0])
+        return 0;
     if (la > lb ? gender_suffix(b, lb, a, la) : gender_suffix(a, la, b, lb))
         return 1;
     return gender_stem(a, la, b, lb) || gender_stem(b, lb, a, la);
@@ -552,7 +556,10 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_DIFFERENT;
     if (a->first_known && b->first_known && patron__match_name_variant(a->first, b->first))
         return PATRON__ML_VARIANT;
-    if (first_token_eq(a->first, b->first) || token_overlap(a->first, b->first))
+    /* a shared token needs a blank in one of them: else each has one
+     * token, the whole name, and the two are not the same bytes */
+    if ((memchr(a->first, ' ', a->first_len) || memchr(b->first, ' ', b->first_len)) &&
+        (first_token_eq(a->first, b->first) || token_overlap(a->first, b->first)))
         return PATRON__ML_PARTIAL;
     if (typo_close(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len, 0.92))
         return PATRON__ML_SIMILAR;
@@ -573,7 +580,8 @@ static int cmp_last(const patron__match_rec *a, const patron__match_rec *b, patr
         return PATRON__ML_EXACT;
     if (typo_close(q ? &q->last : NULL, a->last, a->last_len, b->last, b->last_len, 0.92))
         return PATRON__ML_SIMILAR;
-    if (token_overlap(a->last, b->last))
+    if ((memchr(a->last, ' ', a->last_len) || memchr(b->last, ' ', b->last_len)) && /* (as in cmp_first) */
+        token_overlap(a->last, b->last))
         return PATRON__ML_PARTIAL; /* Müller-Lüdenscheidt / Müller */
     if (a->last_kp[0] && strcmp(a->last_kp, b->last_kp) == 0)
         return PATRON__ML_PHONETIC;
@@ -1641,6 +1649,143 @@ static int surely_distinct(upper *u, const patron__match_result *r, const patron
     return below_review(u, cfg, *names, a, b);
 }
 
+/* typo_close(., a, la, b, lb, jw_min) without its kernels: 0 only where
+ * typo_close says 0 by the same tests before it builds a pattern or runs
+ * OSA / Jaro-Winkler (a name cut short, the lengths, typo_out), else 1
+ * ("may be close"). */
+static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+{
+    if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 && same_bytes(a, b, min_sz(la, lb)))
+        return 1;
+    {
+        double lo = (double)min_sz(la, lb), hi = (double)(la > lb ? la : lb);
+        double jaro_max = (2.0 + lo / hi) / 3.0;
+        if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
+            return 0;
+    }
+    {
+        int osa = min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2;
+        if (patron__match_typo_out(a, la, b, lb, !osa ? -1 : min_sz(la, lb) >= 8 ? 2 : 1, jw_min))
+            return 0;
+    }
+    return 1;
+}
+
+/* names_close(., a, b) may be 1: 0 only where it surely is 0 (a side
+ * empty; neither initials nor the same bytes, and typo_may 0). */
+static int names_may_close(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (!la || !lb)
+        return 0;
+    if ((la == lb && same_bytes(a, b, la)) || patron__match_is_initials(a) || patron__match_is_initials(b))
+        return 1;
+    return typo_may(a, la, b, lb, 0.92);
+}
+
+/*
+ * The second question of surely_distinct (the names compared) asked
+ * early: with the last name's level ll known (cmp_last) and the given
+ * names not compared yet, is the pair sure to be DISTINCT?  1 only where
+ * surely_distinct(.., &names, ll', other_given, ..) after the names would
+ * say 1 for every outcome of the given names' comparison and of the swap
+ * rule (ll' the last name's level after it), so the decision is the one
+ * the full path gives:
+ *  - u->own: surely_distinct says 0; here too.
+ *  - the household rule: surely_distinct says 0 when u->number, other_given
+ *    and ll' is EXACT, SIMILAR or PARTIAL.  The swap rule sets ll' to
+ *    SWAPPED or DIFFERENT or leaves it ll, so ll' in those three needs ll
+ *    in them: u->number and ll in them gives 0 here, whatever other_given.
+ *  - rule (d), rare_name_surprise: needs both names EXACT with a
+ *    frequency and rare_name_expect > 0, so given names of the same bytes
+ *    and ll EXACT and a tf: then 0 here.
+ *  - else surely_distinct says below_review(u, cfg, names, a, b), and
+ *    names (given + last name weight + the full name's lift) is at most
+ *    the bound `up` below; below_review grows with names (a sum and a
+ *    ceiling), so below_review at the bound implies it at names.  The
+ *    bound: the last name at ll's weight (EXACT: plus at most tf_up, as
+ *    apply_tf adds), the given name at the best level cmp_first can still
+ *    give - a level is left out only by a test cmp_first (or typo_close,
+ *    names_close) makes itself on the way to it:
+ *      MISSING: a side empty (no swap then: lf is not DIFFERENT);
+ *      initials: INITIAL or DIFFERENT;
+ *      the same bytes: EXACT plus at most tf_up, never swapped, and with
+ *        ll EXACT the full name's lift (up to full_name_max at most);
+ *      else DIFFERENT (gender_pair, the end), VARIANT only for two known
+ *        names, PARTIAL only where one has a blank (without one, the
+ *        first token and every token is the whole name, and the two are
+ *        not the same bytes), SIMILAR only where typo_close may say so
+ *        (typo_may), PHONETIC only for one Kölner code;
+ *    and where the swap rule may apply (lf DIFFERENT, ll neither EXACT
+ *    nor SIMILAR): one name close across the fields (x1 or x2, names_close;
+ *    names_may_close) gives SWAPPED and DIFFERENT, both SWAPPED twice
+ *    (or the levels stay as they are, counted already).
+ *    The costly tests (typo_may, names_may_close) are made only where the
+ *    level they could rule out would decide.
+ * tests/match/test_kernels.c checks it against the scorer without it.
+ */
+static int names_then_distinct(upper *u, const patron__match_rec *a, const patron__match_rec *b,
+                               const patron__match_config *cfg, const patron__match_tf *tf, int ll)
+{
+    const double *wf = cfg->weight[PATRON__MF_FIRST], *wl = cfg->weight[PATRON__MF_LAST];
+    double last = wl[ll], up, sw1, sw2;
+    unsigned lv;
+    int general = 0;
+
+    if (u->own || (u->number && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL)))
+        return 0;
+    if (ll == PATRON__ML_EXACT)
+        last += tf_up(cfg, tf, PATRON__MF_LAST, wl[PATRON__ML_EXACT]);
+    if (!a->first[0] || !b->first[0])
+        return below_review(u, cfg, wf[PATRON__ML_MISSING] + last, a, b);
+    if (a->first_initials || b->first_initials) {
+        lv = LV(PATRON__ML_INITIAL) | LV(PATRON__ML_DIFFERENT);
+    } else if (a->first_len == b->first_len && same_bytes(a->first, b->first, a->first_len)) {
+        up = wf[PATRON__ML_EXACT] + tf_up(cfg, tf, PATRON__MF_FIRST, wf[PATRON__ML_EXACT]) + last;
+        if (ll == PATRON__ML_EXACT && tf) {
+            if (cfg->rare_name_expect > 0)
+                return 0;
+            if (up < cfg->full_name_max)
+                up = cfg->full_name_max;
+        }
+        return below_review(u, cfg, up, a, b);
+    } else {
+        general = 1;
+        lv = LV(PATRON__ML_DIFFERENT);
+        if (a->first_known && b->first_known)
+            lv |= LV(PATRON__ML_VARIANT);
+        if (memchr(a->first, ' ', a->first_len) || memchr(b->first, ' ', b->first_len))
+            lv |= LV(PATRON__ML_PARTIAL);
+        if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0)
+            lv |= LV(PATRON__ML_PHONETIC);
+    }
+    up = wmax(cfg, PATRON__MF_FIRST, lv) + last;
+    if (!below_review(u, cfg, up, a, b))
+        return 0;
+    if (general && !(lv & LV(PATRON__ML_SIMILAR)) && wf[PATRON__ML_SIMILAR] + last > up &&
+        typo_may(a->first, a->first_len, b->first, b->first_len, 0.92)) {
+        up = wf[PATRON__ML_SIMILAR] + last;
+        if (!below_review(u, cfg, up, a, b))
+            return 0;
+    }
+    if (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR)
+        return 1;
+    sw1 = wf[PATRON__ML_SWAPPED] + wl[PATRON__ML_DIFFERENT];
+    sw2 = wf[PATRON__ML_SWAPPED] + wl[PATRON__ML_SWAPPED];
+    if (sw1 <= up && sw2 <= up)
+        return 1;
+    {
+        int x1 = names_may_close(a->first, a->first_len, b->last, b->last_len), x2;
+        if (!x1 && sw1 <= up)
+            return 1; /* only both (x1 and x2) could lift it */
+        x2 = names_may_close(a->last, a->last_len, b->first, b->first_len);
+        if (x1 || x2)
+            up = max2(up, sw1);
+        if (x1 && x2)
+            up = max2(up, sw2);
+    }
+    return below_review(u, cfg, up, a, b);
+}
+
 int patron__match_score(patron__match_result *r, const patron__match_rec *a,
                         const patron__match_rec *b, const patron__match_config *cfg)
 {
@@ -2012,8 +2157,16 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     }
-    lf = cmp_first(a, b, q);
+    /* the last name first: with its level, most pairs of another given
+     * name are known DISTINCT before the given names are compared */
     ll = cmp_last(a, b, q);
+    if (early && names_then_distinct(&up, a, b, cfg, tf, ll)) {
+        /* DISTINCT; of r only the last name's level is filled (the tests
+         * tell this exit from the others by it) */
+        set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
+        return r->decision;
+    }
+    lf = cmp_first(a, b, q);
     /* first and last name swapped, both or one of them ("Müller Max" /
      * "Max Meier": the name that is there stands in the other field) */
     if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {

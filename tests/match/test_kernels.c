@@ -481,6 +481,164 @@ static void test_tf_memo(void **state)
     free(memo);
 }
 
+/* The exit after the last name (names_then_distinct in score.c): pairs
+ * under one last name, or swapped, with given names of every kind cmp_first
+ * tells apart - known names and their variants (Hans / Johannes, Konrad /
+ * Conrad), typos, one Kölner code (Maier / Meyer), shared tokens, initials,
+ * male and female forms, a given name that is the other's last name (the
+ * swap rule) - at one building (the household rule) or apart, with and
+ * without frequencies (the rare full name).  Every pair gives the same
+ * decision with distinct_only as in full, and the same result where it is
+ * not DISTINCT, also where the weights of the levels the bound reasons
+ * about (SWAPPED, VARIANT, SIMILAR, PHONETIC, PARTIAL, INITIAL) decide.
+ * The exit is told by its result: the last name's level set, the given
+ * name's not; the test requires it to fire, and the exit after the given
+ * names (both set, no address) as well. */
+static void test_names_bound(void **state)
+{
+    static const char *const first[] = {"Hans", "Johannes", "Konrad", "Conrad", "Maier", "Meyer", "Sabine",
+                                        "Sabina", "Jan", "Jana", "Irmgard Ilse", "Ilse", "J.", "K. M.", "Thomas",
+                                        "Krause", "", "Zwetschge", "Zwetschke", "Anna Maria", "Peter", "Stefan", "Stephan",
+                                        "Christina", "Kristiane"};
+    static const char *const last[] = {"Krause", "Krauss", "Thomas", "Schmidt", "Schmidt Meyer", "Peters", "",
+                                       "Maier", "K."};
+    static const char *const street[] = {"Hauptstr.", "Ringweg", "Packstation"};
+    static const char *const number[] = {"12", "14", ""};
+    static const char *const email[] = {"", "", "hans.krause@web.de", "info@muster.de", "k1960@gmx.de"};
+    static const char *const phone[] = {"", "", "030 1234567", "0171 2345678"};
+    static const char *const birth[] = {"", "", "1980-01-02", "1955-05-05"};
+    enum { N = 1200, PER = 30 };
+    patron__match_rec *recs = calloc(N, sizeof *recs);
+    patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd);
+    patron__match_tf tf = {fake_count_rare, NULL, 1000, NULL, NULL};
+    size_t at_last = 0, at_names = 0, full = 0;
+    (void)state;
+    assert_non_null(recs);
+    assert_non_null(q);
+    assert_non_null(qd);
+    for (size_t i = 0; i < N; i++) {
+        patron__match_raw raw;
+        patron__match_raw_addr ad;
+        memset(&raw, 0, sizeof raw);
+        memset(&ad, 0, sizeof ad);
+        raw.first_name = PICK(first);
+        raw.last_name = next() % 3 ? "Krause" : PICK(last); /* most under one name */
+        raw.email = PICK(email);
+        raw.phone = PICK(phone);
+        raw.birth_date = PICK(birth);
+        ad.street = PICK(street);
+        ad.house_number = PICK(number);
+        ad.postal_code = next() % 4 ? "10115" : "80331";
+        ad.city = "Berlin";
+        raw.addr = &ad;
+        raw.n_addr = next() % 8 ? 1 : 0;
+        assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
+    }
+    for (int c = 0; c < 9; c++) {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        switch (c) {
+        case 1: cfg.name_address_max = 0; cfg.address_max = 0; break;
+        case 7: cfg.review_threshold = 0.9; cfg.merge_threshold = 0.99; break; /* the rules that lift */
+        case 2: cfg.rare_name_expect = 0; cfg.full_name_max = 14.0; break;
+        case 3: cfg.review_threshold = 0.02; break;
+        case 4: cfg.review_threshold = 0.6; cfg.tf_up_max = 3.0; break;
+        default: break;
+        }
+        patron__match_config_update(&cfg);
+        if (c == 5) { /* the levels only cmp_first's kernels or the swap tell apart decide */
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_SWAPPED] = 9.0;
+            cfg.weight[PATRON__MF_LAST][PATRON__ML_SWAPPED] = 9.0;
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_VARIANT] = 8.0;
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_PHONETIC] = 8.0;
+        }
+        if (c == 8)
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_PHONETIC] = 8.0;
+        if (c == 6) {
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_SIMILAR] = 9.0;
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_PARTIAL] = 9.0;
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_INITIAL] = 9.0;
+            cfg.weight[PATRON__MF_LAST][PATRON__ML_DIFFERENT] = 1.0;
+        }
+        for (size_t i = 0; i < N; i++) {
+            patron__match_query_init(q, &recs[i]);
+            patron__match_query_init(qd, &recs[i]);
+            qd->distinct_only = 1;
+            for (int k = 0; k < PER; k++) {
+                size_t j = next() % N;
+                const patron__match_tf *t = (k & 1) ? &tf : NULL;
+                patron__match_result x, y;
+                int dx = patron__match_score_q(&x, q, &recs[j], &cfg, t);
+                int dy = patron__match_score_q(&y, qd, &recs[j], &cfg, t);
+                if (dx != dy)
+                    fail_msg("config %d, records %zu and %zu: %s in full, %s with distinct_only", c, i, j,
+                             patron__match_decision_name(dx), patron__match_decision_name(dy));
+                if (dx != PATRON__MATCH_DISTINCT)
+                    same_result(&x, &y);
+                if (dy == PATRON__MATCH_DISTINCT && y.field[PATRON__MF_LAST].a && !y.field[PATRON__MF_FIRST].a)
+                    at_last++;
+                else if (dy == PATRON__MATCH_DISTINCT && y.field[PATRON__MF_FIRST].a && !y.field[PATRON__MF_STREET].a)
+                    at_names++;
+                else
+                    full++;
+            }
+        }
+    }
+    print_message("names bound: %zu pairs DISTINCT after the last name, %zu after the given names, %zu other\n",
+                  at_last, at_names, full);
+    {
+        /* one rare full name, everything else apart: rule (d) lifts the
+         * pair to REVIEW, so no exit may come before the names */
+        static const uint32_t two[PATRON__MATCH_TF_SLOT_ADDR + 1] = {2, 2, 2, 2, 2, 2, 2};
+        patron__match_tf t2 = {NULL, NULL, 100000, two, NULL};
+        patron__match_raw ra, rb;
+        patron__match_raw_addr aa, ab;
+        patron__match_rec a, b;
+        patron__match_config cfg;
+        patron__match_result x, y;
+        memset(&ra, 0, sizeof ra);
+        memset(&aa, 0, sizeof aa);
+        ra.first_name = "Hans";
+        ra.last_name = "Krause";
+        ra.email = "zz1@gmx.de";
+        ra.phone = "0171 1234567";
+        aa.street = "Hauptstr.";
+        aa.house_number = "12";
+        aa.postal_code = "10115";
+        aa.city = "Berlin";
+        ra.addr = &aa;
+        ra.n_addr = 1;
+        rb = ra;
+        ab = aa;
+        rb.email = "yy2@web.de";
+        rb.phone = "0172 555111";
+        ab.street = "Ringweg";
+        ab.house_number = "3";
+        ab.postal_code = "80331";
+        ab.city = "M\xc3\xbcnchen";
+        rb.addr = &ab;
+        assert_int_equal(patron__match_normalize(&a, &ra, "DE"), 0);
+        assert_int_equal(patron__match_normalize(&b, &rb, "DE"), 0);
+        patron__match_config_default(&cfg);
+        patron__match_config_update(&cfg);
+        patron__match_query_init(q, &a);
+        patron__match_query_init(qd, &a);
+        qd->distinct_only = 1;
+        assert_int_equal(patron__match_score_q(&x, q, &b, &cfg, &t2), PATRON__MATCH_REVIEW);
+        assert_int_equal(x.rule, PATRON__MATCH_RULE_NAME_ONLY);
+        assert_int_equal(patron__match_score_q(&y, qd, &b, &cfg, &t2), PATRON__MATCH_REVIEW);
+        same_result(&x, &y);
+        patron__match_rec_free(&a);
+        patron__match_rec_free(&b);
+    }
+    assert_true(at_last > 1000 && at_names > 1000 && full > 1000);
+    for (size_t i = 0; i < N; i++)
+        patron__match_rec_free(&recs[i]);
+    free(recs);
+    free(q);
+    free(qd);
+}
+
 /* Random records from small pools of near values (typos, swaps, initials,
  * gender forms, households at one building, shared and role mailboxes,
  * Packstations, companies, identifiers): every pair scored in full and
@@ -610,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_distinct_only),
+        cmocka_unit_test(test_names_bound),
         cmocka_unit_test(test_tf_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
