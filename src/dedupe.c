@@ -162,7 +162,7 @@ enum { TFH_EMAIL, TFH_PHONE, TFH_FULL_NAME, TFH_ADDRESS, TFH_N };
  * TFH_ kind (0: no such key). */
 static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh)
 {
-    size_t w = 0, n = 0;
+    size_t w = 0;
     if (tfh)
         memset(tfh, 0, TFH_N * sizeof *tfh);
     for (size_t k = 0; k < nk; k++) {
@@ -177,17 +177,16 @@ static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk
             if (t >= 0 && !tfh[t])
                 tfh[t] = v;
         }
-        while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
-            h[p] = h[p - 1];
+        while (p > 0 && h[p - 1] > v) /* insertion sort: few keys */
             p--;
-        }
+        if (p > 0 && h[p - 1] == v)
+            continue; /* a repeat: kept once (no pass over them after) */
+        for (size_t q = w; q > p; q--)
+            h[q] = h[q - 1];
         h[p] = v;
         w++;
     }
-    for (size_t k = 0; k < w; k++)
-        if (n == 0 || h[n - 1] != h[k])
-            h[n++] = h[k];
-    return n;
+    return w;
 }
 
 /* A record's blocking keys (its rare-name key included) hashed into h, as
