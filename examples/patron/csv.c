@@ -158,18 +158,25 @@ static inline int add_byte(csv_reader *r, int c)
     return 0;
 }
 
+/* Room for one more field (apart from end_field, which is then small
+ * enough to be inlined: it was a call per field). */
+static int __attribute__((noinline)) fields_grow(csv_reader *r)
+{
+    size_t cap = r->fcap;
+    size_t cap2 = r->fcap;
+    size_t cap3 = r->fcap;
+    if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
+        grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
+        grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
+        return -1;
+    r->fcap = cap;
+    return 0;
+}
+
 static inline int end_field(csv_reader *r, size_t start)
 {
-    if (r->nf == r->fcap) {
-        size_t cap = r->fcap;
-        size_t cap2 = r->fcap;
-        size_t cap3 = r->fcap;
-        if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
-            grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
-            grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
-            return -1;
-        r->fcap = cap;
-    }
+    if (r->nf == r->fcap && fields_grow(r) < 0)
+        return -1;
     r->starts[r->nf] = start;
     r->lens[r->nf] = r->dlen - start;
     r->nf++;
@@ -358,8 +365,11 @@ int csv_read(csv_reader *r, csv_record *rec)
             if (c == '\n' || c == '\r' || c == CSV_EOF)
                 goto end_record;
             nul |= c == 0;
-            if (add_byte(r, c) < 0)
+            if (c) {
+                r->pos--; /* (get left it at buf[pos - 1]): copied with the rest below */
+            } else if (add_byte(r, c) < 0) {
                 return -1;
+            }
             {
                 /* the rest of a plain field in the buffer at once (byte by
                  * byte this was most of reading a file) */
