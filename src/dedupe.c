@@ -148,23 +148,46 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
 /* A record's key hashes into h, sorted and without repeats (pairs are
  * scored in the block of the first hash two records share); returns how many. */
 
+static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh);
+
 static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
 {
-    size_t w = 0, n = 0;
+    return hash_keys_tf(h, keys, nk, NULL);
+}
+
+/* The keys whose value is a term-frequency value too (tf_row): their
+ * hash is the one tf_hash makes of it (same kind, same bytes). */
+enum { TFH_EMAIL, TFH_PHONE, TFH_FULL_NAME, TFH_ADDRESS, TFH_N };
+
+/* hash_keys; tfh (TFH_N, or NULL) gets the hash of the first key of each
+ * TFH_ kind (0: no such key). */
+static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh)
+{
+    size_t w = 0;
+    if (tfh)
+        memset(tfh, 0, TFH_N * sizeof *tfh);
     for (size_t k = 0; k < nk; k++) {
         uint64_t v = key_hash(keys[k].kind, keys[k].value, keys[k].len);
         size_t p = w;
-        while (p > 0 && h[p - 1] > v) { /* insertion sort: few keys */
-            h[p] = h[p - 1];
-            p--;
+        if (tfh) {
+            int t = keys[k].kind == PATRON__KEY_EMAIL       ? TFH_EMAIL
+                    : keys[k].kind == PATRON__KEY_PHONE     ? TFH_PHONE
+                    : keys[k].kind == PATRON__KEY_RARE_NAME ? TFH_FULL_NAME
+                    : keys[k].kind == PATRON__KEY_ADDRESS   ? TFH_ADDRESS
+                                                            : -1;
+            if (t >= 0 && !tfh[t])
+                tfh[t] = v;
         }
+        while (p > 0 && h[p - 1] > v) /* insertion sort: few keys */
+            p--;
+        if (p > 0 && h[p - 1] == v)
+            continue; /* a repeat: kept once (no pass over them after) */
+        for (size_t q = w; q > p; q--)
+            h[q] = h[q - 1];
         h[p] = v;
         w++;
     }
-    for (size_t k = 0; k < w; k++)
-        if (n == 0 || h[n - 1] != h[k])
-            h[n++] = h[k];
-    return n;
+    return w;
 }
 
 /* A record's blocking keys (its rare-name key included) hashed into h, as
@@ -175,6 +198,15 @@ static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__ma
     size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
     nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
     return (uint8_t)hash_keys(h, keys, nk);
+}
+
+/* rec_hashes, with the hashes tf_row takes again (hash_keys_tf). */
+static uint8_t rec_hashes_tf(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
+                             const patron__match_config *cfg, uint64_t *tfh)
+{
+    size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
+    nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
+    return (uint8_t)hash_keys_tf(h, keys, nk, tfh);
 }
 
 typedef struct freejob {
@@ -3845,31 +3877,58 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
  * it is (tf_thread's find_key); b->tready[i] its slots + 1.  A record
  * with two addresses or more, or with a value that is none of its keys
  * (a counted-only entry), is left to tf_thread (tready 0). */
-static void tf_row(patron_batch *b, size_t i)
+static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
 {
     const patron__match_rec *r = &b->trec[i];
     const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
     uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
     size_t nk = b->nk[i];
-    char v[PATRON__MATCH_KEY_MAX];
     b->tready[i] = 0;
     if (r->n_addr > 1)
         return;
     memset(kf, 0xFF, nk);
-    for (size_t f = 0; f < TF_FIELDS + r->n_addr; f++) {
+    /* the values patron__match_tf_value gives, hashed where they lie: the
+     * names and the company (no key of theirs), then the others, which are
+     * a key's value (hash_keys_tf has their hash; a value whose key was not
+     * made is counted only) */
+    for (size_t f = 0; f < 3; f++) { /* (tf_fields: first name, last name, company) */
+        const char *v = f == 0 ? r->first : f == 1 ? r->last : r->company;
+        size_t len = f == 0 ? r->first_len : f == 1 ? r->last_len : r->company_len;
+        if (len > PATRON__MATCH_KEY_MAX - 1)
+            len = PATRON__MATCH_KEY_MAX - 1;
+        b->tname[3 * i + f] = len ? tf_hash(tf_fields[f], v, len) : 0;
+    }
+    for (size_t f = 3; f < TF_FIELDS + r->n_addr; f++) {
         int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
-        size_t len = patron__match_tf_value(v, field, r, f < TF_FIELDS ? -1 : (int)(f - TF_FIELDS)), k;
-        uint64_t hv = len ? tf_hash(field, v, len) : 0;
-        if (f < 3) { /* first name, last name, company (tf_fields) */
-            b->tname[3 * i + f] = hv;
-            continue;
+        bool has;
+        uint64_t hv;
+        size_t k;
+        switch (field) {
+        case PATRON__MF_EMAIL:
+            has = r->email_len != 0;
+            hv = tfh[TFH_EMAIL];
+            break;
+        case PATRON__MF_PHONE:
+            has = r->phone_len != 0;
+            hv = tfh[TFH_PHONE];
+            break;
+        case PATRON__TF_FULL_NAME:
+            has = !r->first_initials && r->first_len && r->last_len;
+            hv = tfh[TFH_FULL_NAME];
+            break;
+        default: /* PATRON__MF_STREET of the one address */
+            has = r->addr[0].postal_len && r->addr[0].street_len && r->addr[0].number_len;
+            hv = tfh[TFH_ADDRESS];
+            break;
         }
-        if (!len)
+        if (!has)
             continue;
+        if (!hv)
+            return; /* counted only: tf_thread reads the record */
         for (k = 0; k < nk && h[k] != hv; k++)
             ;
         if (k == nk)
-            return; /* counted only: tf_thread reads the record */
+            return;
         kf[k] = (uint8_t)f;
     }
     b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
@@ -3908,6 +3967,7 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
 {
     patron_batch *b = j->b;
     patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
+    uint64_t tfh[TFH_N];
     b->nk[i] = 0;
     b->hext[i] = b->hlogin[i] = 0;
     b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
@@ -3946,8 +4006,8 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
         return false;
     }
     rowview_free(v);
-    b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
-    tf_row(b, i);
+    b->nk[i] = rec_hashes_tf(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg, tfh);
+    tf_row(b, i, tfh);
     return true;
 }
 

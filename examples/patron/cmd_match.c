@@ -932,21 +932,54 @@ typedef struct dwork {
     int oom;
 } dwork;
 
-/* The name of the row as review_name() gives a customer's: the last value
- * of first name, last name, company. */
-static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
+/* The name of the row as review_name() gives a customer's (the last value
+ * of first name, last name, company), into buf (cap bytes, cut to cap - 1
+ * as review_name_of cuts it); returns its length.  Put together here from
+ * the values' lengths (a field's value is a string of its length): this
+ * runs for every row of the file. */
+static size_t vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
 {
-    const char *first = NULL, *last = NULL, *company = NULL;
+    const char *first = NULL, *last = NULL, *company = NULL, *part[3];
+    size_t lf = 0, ll = 0, lc = 0, len[3], np = 0, at = 0;
     for (size_t i = 0; i < n; i++) {
         const char *x = v[i].len ? v[i].value : NULL;
-        if (v[i].field == PATRON_F_FIRST_NAME)
+        if (v[i].field == PATRON_F_FIRST_NAME) {
             first = x;
-        else if (v[i].field == PATRON_F_LAST_NAME)
+            lf = v[i].len;
+        } else if (v[i].field == PATRON_F_LAST_NAME) {
             last = x;
-        else if (v[i].field == PATRON_F_COMPANY)
+            ll = v[i].len;
+        } else if (v[i].field == PATRON_F_COMPANY) {
             company = x;
+            lc = v[i].len;
+        }
     }
-    review_name_of(first, last, company, "", buf, cap);
+    if (!first && !last) {
+        part[np] = company ? company : "";
+        len[np++] = company ? lc : 0;
+    } else {
+        if (first) {
+            part[np] = first;
+            len[np++] = lf;
+        }
+        if (first && last) {
+            part[np] = " ";
+            len[np++] = 1;
+        }
+        if (last) {
+            part[np] = last;
+            len[np++] = ll;
+        }
+    }
+    for (size_t i = 0; i < np && at < cap - 1; i++) {
+        size_t k = len[i];
+        if (k > cap - 1 - at)
+            k = cap - 1 - at;
+        memcpy(buf + at, part[i], k);
+        at += k;
+    }
+    buf[at] = '\0';
+    return at;
 }
 
 /* A row to add, of values vals: its key (its 'id', "" when it has none)
@@ -954,7 +987,7 @@ static void vals_name(const patron_batch_value *v, size_t n, char *buf, size_t c
 static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
 {
     const char *key = "";
-    char name[400], text[TEXT_MAX];
+    char text[TEXT_MAX];
     size_t lk = 0, ln;
     if (p->l->external >= 0) {
         const char *at = p->bytes + r->off;
@@ -964,12 +997,11 @@ static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, 
         key = at;
         lk = len[p->l->external];
     }
-    vals_name(vals, n_vals, name, sizeof name);
-    if (lk > sizeof text - sizeof name - 1)
+    if (lk > sizeof text - 400 - 1)
         return 0; /* (cannot be: a key is a field of at most 255 bytes) */
-    ln = strlen(name);
+    /* the name (at most 399 bytes) right after the key */
     memcpy(text, key, lk + 1);
-    memcpy(text + lk + 1, name, ln + 1);
+    ln = vals_name(vals, n_vals, text + lk + 1, 400);
     if (drow_text(r, text, lk + ln + 2) < 0)
         return -1;
     r->named = 1;

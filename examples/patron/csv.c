@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define CSV_BUF_SIZE (64u * 1024u)
 /* Raw bytes read per chunk when transcoding: their UTF-8 fits in buf. */
@@ -155,18 +158,25 @@ static inline int add_byte(csv_reader *r, int c)
     return 0;
 }
 
+/* Room for one more field (apart from end_field, which is then small
+ * enough to be inlined: it was a call per field). */
+static int __attribute__((noinline)) fields_grow(csv_reader *r)
+{
+    size_t cap = r->fcap;
+    size_t cap2 = r->fcap;
+    size_t cap3 = r->fcap;
+    if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
+        grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
+        grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
+        return -1;
+    r->fcap = cap;
+    return 0;
+}
+
 static inline int end_field(csv_reader *r, size_t start)
 {
-    if (r->nf == r->fcap) {
-        size_t cap = r->fcap;
-        size_t cap2 = r->fcap;
-        size_t cap3 = r->fcap;
-        if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
-            grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
-            grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
-            return -1;
-        r->fcap = cap;
-    }
+    if (r->nf == r->fcap && fields_grow(r) < 0)
+        return -1;
     r->starts[r->nf] = start;
     r->lens[r->nf] = r->dlen - start;
     r->nf++;
@@ -355,8 +365,11 @@ int csv_read(csv_reader *r, csv_record *rec)
             if (c == '\n' || c == '\r' || c == CSV_EOF)
                 goto end_record;
             nul |= c == 0;
-            if (add_byte(r, c) < 0)
+            if (c) {
+                r->pos--; /* (get left it at buf[pos - 1]): copied with the rest below */
+            } else if (add_byte(r, c) < 0) {
                 return -1;
+            }
             {
                 /* the rest of a plain field in the buffer at once (byte by
                  * byte this was most of reading a file) */
@@ -741,6 +754,29 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
          * word with a byte >= 0x80 or a NUL skips the ASCII bytes before
          * the first such byte (an umlaut in a name no longer sends the
          * eight bytes around it one at a time) */
+#if defined(__SSE2__)
+        /* sixty-four bytes at once with SSE2 (x86-64 has it): a byte from
+         * 1 to 0x7F is above zero as a signed byte; the words below find
+         * where the first other one is.  (The scan of the whole file runs
+         * before anything else: all of it is waited for.) */
+        while (!s->need && len - i >= 64) {
+            const __m128i z = _mm_setzero_si128();
+            __m128i a = _mm_cmpgt_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), z);
+            __m128i b2 = _mm_cmpgt_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)), z);
+            __m128i c = _mm_cmpgt_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 32)), z);
+            __m128i d = _mm_cmpgt_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 48)), z);
+            if (_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b2), _mm_and_si128(c, d))) != 0xFFFF) {
+                /* the first such byte (bit k: byte k) */
+                uint64_t odd = ~((uint64_t)(unsigned)_mm_movemask_epi8(a) |
+                                 (uint64_t)(unsigned)_mm_movemask_epi8(b2) << 16 |
+                                 (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 |
+                                 (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48);
+                i += (unsigned)__builtin_ctzll(odd);
+                goto one; /* (the words below would stop at it at once) */
+            }
+            i += 64;
+        }
+#endif
         while (!s->need && len - i >= 16) {
             uint64_t w, v, zw, zv;
             memcpy(&w, p + i, 8);
@@ -769,6 +805,9 @@ static void scan_bytes(csv_sniffer *s, const unsigned char *p, size_t len)
             }
             i += 8;
         }
+#if defined(__SSE2__)
+    one:
+#endif
         if (i == len)
             break;
         b = p[i];

@@ -277,6 +277,47 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
                 i += 8;
                 c = (unsigned char)out[n - 1];
             }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the last 1 to 7 bytes as one word too (most values are
+             * shorter than a word, or end in part of one): the eight
+             * bytes that end the value moved down, or a short value as at
+             * most a 4-, a 2- and a 1-byte load; the zeros above it are
+             * not looked at (a borrow only runs up from a flagged byte)
+             * and lowered to zeros past the end */
+            if (i < len && len - i < 8 && n + 8 < cap) {
+                const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+                size_t k = len - i;
+                uint64_t w = 0, x, keep = highs & ((UINT64_C(1) << (8 * k)) - 1);
+                if (len >= 8) {
+                    memcpy(&w, s + len - 8, 8);
+                    w >>= 8 * (8 - k);
+                } else {
+                    size_t at = 0;
+                    uint32_t w4 = 0;
+                    uint16_t w2 = 0;
+                    if (k >= 4) {
+                        memcpy(&w4, s + i, 4);
+                        w = w4;
+                        at = 4;
+                    }
+                    if (k - at >= 2) {
+                        memcpy(&w2, s + i + at, 2);
+                        w |= (uint64_t)w2 << (8 * at);
+                        at += 2;
+                    }
+                    if (k - at >= 1)
+                        w |= (uint64_t)s[i + at] << (8 * at);
+                }
+                x = w ^ (ones * 0x7F);
+                if (!(((w & highs) | ((w - ones * 0x20) & ~w & highs) | ((x - ones) & ~x & highs)) & keep)) {
+                    w = ascii_lower8(w);
+                    memcpy(out + n, &w, 8);
+                    n += k;
+                    i = len;
+                    c = (unsigned)(w >> (8 * (k - 1))) & 0xFF;
+                }
+            }
+#endif
             for (; i < len && s[i] < 0x80; i++) {
                 c = s[i];
                 c = c - 'A' < 26u ? c + 32 : c < 0x20 || c == 0x7F ? ' ' : c;
