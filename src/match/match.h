@@ -172,6 +172,21 @@ size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
  *  forms of one name (Hans/Johannes, Sepp/Josef, Steffi/Stefanie). */
 int patron__match_name_variant(const char *a, const char *b);
 
+/** One given name's entries in the table of variants, looked up once for a
+ *  record scored against many (issue 14): patron__match_name_variant_q(n, b)
+ *  gives what patron__match_name_variant(s, b) gives for the name s of
+ *  patron__match_name_q_init(n, s), without two binary searches per pair. */
+typedef struct patron__match_name_q {
+    const char *s;
+    uint32_t lo, hi;   /* s's entries [lo, hi) (lo == hi: none) */
+    uint32_t tlo, thi; /* those of s's first token (when tok) */
+    size_t tlen;       /* the first token's length */
+    int blank;         /* s has a blank after its first token */
+    int tok;           /* the first token is short enough to be looked up */
+} patron__match_name_q;
+void patron__match_name_q_init(patron__match_name_q *n, const char *s);
+int patron__match_name_variant_q(const patron__match_name_q *n, const char *b);
+
 /** 1 when the first given name (or the whole name) is in the table of
  *  variants, i.e. patron__match_name_variant() can be true for it. */
 int patron__match_name_known(const char *first);
@@ -509,6 +524,10 @@ typedef struct patron__match_query {
     patron__match_pattern first, last, company;
     patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
         city[PATRON__MATCH_QUERY_ADDR];
+    /* the given name's entries in the table of variants, looked up the
+     * first time a pair needs them (names_ready) */
+    patron__match_name_q names;
+    int names_ready;
 } patron__match_query;
 
 void patron__match_query_init(patron__match_query *q, const patron__match_rec *a);

@@ -350,6 +350,84 @@ static int variant_tokens(const char *a, const char *b)
     return 0;
 }
 
+/* [*lo, *hi): the entries of s (an empty range when none) */
+static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
+{
+    size_t i = name_find(s), n = COUNT(name_table);
+
+    *lo = (uint32_t)i;
+    if (i < n)
+        for (i++; i < n && strcmp(name_table[i].name, s) == 0; i++)
+            ;
+    *hi = (uint32_t)i;
+}
+
+/* variant_tokens(a, b) with a's entries [alo, ahi) known */
+static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
+{
+    size_t ia, ib, n = COUNT(name_table);
+
+    if (alo == ahi)
+        return 0;
+    ib = name_find(b);
+    if (ib == n)
+        return 0;
+    for (ia = alo; ia < ahi; ia++) {
+        size_t k;
+        for (k = ib; k < n && strcmp(name_table[k].name, b) == 0; k++)
+            if ((name_table[ia].canonical || name_table[k].canonical) &&
+                strcmp(name_table[ia].group, name_table[k].group) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+void patron__match_name_q_init(patron__match_name_q *n, const char *s)
+{
+    char t[64];
+
+    n->s = s;
+    n->lo = n->hi = n->tlo = n->thi = 0;
+    n->tlen = strcspn(s, " ");
+    n->blank = s[n->tlen] != '\0';
+    n->tok = n->tlen < sizeof t;
+    if (!*s)
+        return;
+    name_range(s, &n->lo, &n->hi);
+    if (!n->tok)
+        return;
+    if (!n->blank) {
+        n->tlo = n->lo;
+        n->thi = n->hi;
+        return;
+    }
+    memcpy(t, s, n->tlen);
+    t[n->tlen] = '\0';
+    name_range(t, &n->tlo, &n->thi);
+}
+
+int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
+{
+    char tb[64];
+    size_t lb;
+
+    /* the steps of patron__match_name_variant, with the first name's
+     * lookups done */
+    if (!b || !*n->s || !*b)
+        return 0;
+    if (variant_range(n->lo, n->hi, b))
+        return 1;
+    lb = strcspn(b, " ");
+    if ((n->blank || b[lb]) && n->tok && lb < sizeof tb) {
+        if (n->tlo == n->thi)
+            return 0; /* (variant_tokens: the first token is not in the table) */
+        memcpy(tb, b, lb);
+        tb[lb] = '\0';
+        return variant_range(n->tlo, n->thi, tb);
+    }
+    return 0;
+}
+
 int patron__match_name_known(const char *s)
 {
     char t[64];

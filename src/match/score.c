@@ -341,6 +341,7 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
 
     q->rec = a;
     q->distinct_only = 0;
+    q->names_ready = 0;
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
@@ -538,6 +539,16 @@ static int mailbox_names_another(const patron__match_rec *ini, const patron__mat
     return 0;
 }
 
+/* q->rec's given name in the table of variants, looked up once per query */
+static const patron__match_name_q *given_names(patron__match_query *q)
+{
+    if (!q->names_ready) {
+        patron__match_name_q_init(&q->names, q->rec->first);
+        q->names_ready = 1;
+    }
+    return &q->names;
+}
+
 static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
 {
     if (!a->first[0] || !b->first[0])
@@ -554,7 +565,8 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
-    if (a->first_known && b->first_known && patron__match_name_variant(a->first, b->first))
+    if (a->first_known && b->first_known &&
+        (q ? patron__match_name_variant_q(given_names(q), b->first) : patron__match_name_variant(a->first, b->first)))
         return PATRON__ML_VARIANT;
     /* a shared token needs a blank in one of them: else each has one
      * token, the whole name, and the two are not the same bytes */
