@@ -2076,6 +2076,7 @@ static bool score_pair(job *j, patron__match_query *q, patron__match_tf_memo *me
             return false;
         patron__match_query_init(q, va);
         q->distinct_only = 1; /* DISTINCT pairs are dropped */
+        q->decision_only = 1; /* (their results unread) */
         *q_ready = true;
     }
     if (!(vb = member(j, y, s + y)))

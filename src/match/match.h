@@ -521,6 +521,10 @@ typedef struct patron__match_query {
      * DISTINCT before its addresses are compared, and the rest of its
      * result is not filled.  Every other result is the full one. */
     int distinct_only;
+    /* with distinct_only, set by a caller that reads nothing of a
+     * DISTINCT result but its decision (the batch): such a result is then
+     * not cleared beyond what the scorer reads itself */
+    int decision_only;
     patron__match_pattern first, last, company;
     patron__match_pattern street[PATRON__MATCH_QUERY_ADDR], addition[PATRON__MATCH_QUERY_ADDR],
         city[PATRON__MATCH_QUERY_ADDR];

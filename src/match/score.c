@@ -6,6 +6,7 @@
  */
 #include "match.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -341,6 +342,7 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
 
     q->rec = a;
     q->distinct_only = 0;
+    q->decision_only = 0;
     q->names_ready = 0;
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
@@ -2139,8 +2141,17 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     /* with distinct_only: what the fields beside the names add at most */
     upper up = {0, 0, 0, 0, 0, 0};
     const int early = q && q->distinct_only;
+    /* decision_only: the steps before the early exits read and write the
+     * head of r and the names' explanations alone, and most pairs end
+     * there; the other fields (three quarters of r) are cleared only for
+     * a pair that gets past them */
+    const int lazy = early && q->decision_only && cfg->mode != PATRON__MATCH_MODE_EMAIL;
 
-    memset(r, 0, sizeof *r);
+    _Static_assert(PATRON__MF_FIRST == 0 && PATRON__MF_LAST == 1, "the names lead r->field");
+    if (lazy)
+        memset(r, 0, offsetof(patron__match_result, field) + 2 * sizeof r->field[0]);
+    else
+        memset(r, 0, sizeof *r);
     birth_str(r->birth_a, a->birth);
     birth_str(r->birth_b, b->birth);
     le = cmp_email(a->email, a->email_len, b->email, b->email_len);
@@ -2229,6 +2240,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                             lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart, name_holders))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     }
+    if (lazy)
+        memset(&r->field[PATRON__MF_LAST + 1], 0, sizeof r->field - 2 * sizeof r->field[0]);
     score_addresses(r, a, b, cfg, q);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {

@@ -665,13 +665,14 @@ static void test_distinct_only(void **state)
     static const char *const ident[] = {"", "", "K10001", "K10010", "K20002"};
     enum { N = 1500, PER = 24 };
     patron__match_rec *recs = calloc(N, sizeof *recs);
-    patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd);
+    patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd), *qo = malloc(sizeof *qo);
     patron__match_tf tf = {fake_count_rare, NULL, 1000, NULL, NULL};
     size_t pruned = 0, kept = 0, by_rule[PATRON__MATCH_RULE_COUNT] = {0}, decided[4] = {0};
     (void)state;
     assert_non_null(recs);
     assert_non_null(q);
     assert_non_null(qd);
+    assert_non_null(qo);
     for (size_t i = 0; i < N; i++) {
         patron__match_raw raw;
         patron__match_raw_addr ad[2];
@@ -717,18 +718,35 @@ static void test_distinct_only(void **state)
             patron__match_query_init(qd, &recs[i]);
             assert_int_equal(qd->distinct_only, 0);
             qd->distinct_only = 1;
+            patron__match_query_init(qo, &recs[i]);
+            assert_int_equal(qo->decision_only, 0);
+            qo->distinct_only = qo->decision_only = 1;
             for (int k = 0; k < PER; k++) {
                 /* neighbours share more (the blocks' pairs), others are random */
                 size_t j = k < PER / 2 ? (i + 1 + (size_t)k * 7) % N : next() % N;
                 const patron__match_tf *t = (j & 1) ? &tf : NULL;
-                patron__match_result x, y;
+                patron__match_result x, y, z;
                 int dx = patron__match_score_q(&x, q, &recs[j], &cfg, t);
-                int dy = patron__match_score_q(&y, qd, &recs[j], &cfg, t);
-                if (dx != dy)
-                    fail_msg("config %d, records %zu and %zu: %s in full, %s with distinct_only", c, i, j,
-                             patron__match_decision_name(dx), patron__match_decision_name(dy));
+                int dy = patron__match_score_q(&y, qd, &recs[j], &cfg, t), dz;
+                /* decision_only: a result not cleared beyond what the
+                 * scorer reads; garbage before it must not show */
+                memset(&z, 0xa5, sizeof z);
+                dz = patron__match_score_q(&z, qo, &recs[j], &cfg, t);
+                if (dx != dy || dx != dz)
+                    fail_msg("config %d, records %zu and %zu: %s in full, %s with distinct_only, %s with decision_only",
+                             c, i, j, patron__match_decision_name(dx), patron__match_decision_name(dy),
+                             patron__match_decision_name(dz));
                 if (dx != PATRON__MATCH_DISTINCT) {
                     same_result(&x, &y);
+                    same_result(&x, &z);
+                    assert_memory_equal(&x.address_weight, &z.address_weight, sizeof x.address_weight);
+                    assert_memory_equal(&x.name_address_cut, &z.name_address_cut, sizeof x.name_address_cut);
+                    for (int f = 0; f < PATRON__MF_COUNT; f++) {
+                        assert_int_equal(x.field[f].tf, z.field[f].tf);
+                        assert_memory_equal(&x.field[f].count, &z.field[f].count, sizeof(double));
+                        assert_memory_equal(&x.field[f].n, &z.field[f].n, sizeof(double));
+                        assert_memory_equal(&x.field[f].base_weight, &z.field[f].base_weight, sizeof(double));
+                    }
                     decided[dx]++;
                     by_rule[x.rule]++;
                 }
@@ -756,6 +774,7 @@ static void test_distinct_only(void **state)
     free(recs);
     free(q);
     free(qd);
+    free(qo);
 }
 
 int main(void)
