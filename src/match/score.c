@@ -296,12 +296,38 @@ void patron__match_config_default(patron__match_config *cfg)
 
 /* ---- names -------------------------------------------------------------------- */
 
+static inline uint32_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 /* memcmp(a, b, n) == 0, the call left out where the first or the last
  * bytes differ (most of the values a scorer compares; phone numbers and
- * postal codes share their first digits) */
+ * postal codes share their first digits), and for values of up to 16
+ * bytes (most of them: a batch makes millions of these tests): two
+ * overlapping loads of 4 or 8 bytes cover all n bytes, none past them */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
-    return n == 0 || (a[0] == b[0] && a[n - 1] == b[n - 1] && memcmp(a, b, n) == 0);
+    if (n == 0)
+        return 1;
+    if (a[0] != b[0] || a[n - 1] != b[n - 1])
+        return 0;
+    if (n <= 3)
+        return n < 3 || a[1] == b[1];
+    if (n <= 8)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    if (n <= 16)
+        return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+    return memcmp(a, b, n) == 0;
 }
 
 static size_t min_sz(size_t a, size_t b)
