@@ -326,6 +326,17 @@ size_t patron__match_osa(const char *a, size_t la, const char *b, size_t lb)
  * one.  A scan of the common prefix and a memcmp of the rest instead of
  * the masks and the bit-parallel pass: most such pairs differ in several
  * places and are told apart at the second mismatch. */
+/* memcmp(a, b, n) == 0 as a loop: the rests compared below are short
+ * (postal codes, house numbers) or differ early, so a call costs more than
+ * the few bytes it reads */
+static inline int same_rest(const char *a, const char *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k])
+            return 0;
+    return 1;
+}
+
 int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb)
 {
     size_t i = 0;
@@ -335,17 +346,16 @@ int patron__match_osa_is_one(const char *a, size_t la, const char *b, size_t lb)
             i++;
         if (i == la)
             return 0; /* equal */
-        if (memcmp(a + i + 1, b + i + 1, la - i - 1) == 0)
+        if (same_rest(a + i + 1, b + i + 1, la - i - 1))
             return 1; /* one substitution */
-        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
-               memcmp(a + i + 2, b + i + 2, la - i - 2) == 0;
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] && same_rest(a + i + 2, b + i + 2, la - i - 2);
     }
     if (la + 1 == lb || lb + 1 == la) {
         const char *s = la < lb ? a : b, *l = la < lb ? b : a;
         size_t ls = la < lb ? la : lb;
         while (i < ls && s[i] == l[i])
             i++;
-        return memcmp(s + i, l + i + 1, ls - i) == 0; /* l's byte i inserted */
+        return same_rest(s + i, l + i + 1, ls - i); /* l's byte i inserted */
     }
     return 0;
 }
