@@ -605,8 +605,9 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_SIMILAR;
     /* The Kölner code of a short given name is a digit or two: Emma / Jan,
      * Tanja / Tim, Michael / Nicole share one.  Phonetic counts only where
-     * the spelling is close too. */
-    if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0 &&
+     * the spelling is close too.  (The first digits first: most codes
+     * differ there, and strcmp is not called.) */
+    if (a->first_kp[0] && a->first_kp[0] == b->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0 &&
         jw_q(q ? &q->first : NULL, a->first, a->first_len, b->first, b->first_len) >= 0.8)
         return PATRON__ML_PHONETIC;
     return PATRON__ML_DIFFERENT;
@@ -623,7 +624,7 @@ static int cmp_last(const patron__match_rec *a, const patron__match_rec *b, patr
     if ((memchr(a->last, ' ', a->last_len) || memchr(b->last, ' ', b->last_len)) && /* (as in cmp_first) */
         token_overlap(a->last, b->last))
         return PATRON__ML_PARTIAL; /* Müller-Lüdenscheidt / Müller */
-    if (a->last_kp[0] && strcmp(a->last_kp, b->last_kp) == 0)
+    if (a->last_kp[0] && a->last_kp[0] == b->last_kp[0] && strcmp(a->last_kp, b->last_kp) == 0)
         return PATRON__ML_PHONETIC;
     return PATRON__ML_DIFFERENT;
 }
@@ -1795,7 +1796,7 @@ static int names_then_distinct(upper *u, const patron__match_rec *a, const patro
             lv |= LV(PATRON__ML_VARIANT);
         if (memchr(a->first, ' ', a->first_len) || memchr(b->first, ' ', b->first_len))
             lv |= LV(PATRON__ML_PARTIAL);
-        if (a->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0)
+        if (a->first_kp[0] && a->first_kp[0] == b->first_kp[0] && strcmp(a->first_kp, b->first_kp) == 0)
             lv |= LV(PATRON__ML_PHONETIC);
     }
     up = wmax(cfg, PATRON__MF_FIRST, lv) + last;
