@@ -1502,6 +1502,14 @@ static double address_rest(const patron__match_config *cfg, double addr, double 
     return addr;
 }
 
+/* personal_kind(a, b, f), kept in *memo (-1: not asked yet) */
+static int known_kind(int *memo, const patron__match_rec *a, const patron__match_rec *b, int f)
+{
+    if (*memo < 0)
+        *memo = personal_kind(a, b, f);
+    return *memo;
+}
+
 static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
                       const patron__match_config *cfg, const patron__match_tf *tf, int le)
 {
@@ -1509,6 +1517,9 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
     int wi;
+    /* personal_kind of the mailbox and of the phone, asked up to three
+     * times each below: -1 until asked */
+    int pk_email = -1, pk_phone = -1;
 
     u->number = 0;
     for (size_t i = 0; i < a->n_addr; i++)
@@ -1539,7 +1550,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
         /* a marriage's move beside a personal contact value
          * (personal_contact): the two addresses weigh at least its floor */
         if (cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 && addr < cfg->marriage_move_floor &&
-            (personal_kind(a, b, PATRON__MF_EMAIL) || personal_kind(a, b, PATRON__MF_PHONE)))
+            (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE)))
             addr = cfg->marriage_move_floor;
         u->dp = addr < 0 ? -1 : 0;
         u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
@@ -1562,9 +1573,9 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     /* a personal contact value (personal_contact): the mailbox's weight,
      * or the floor of its disagreement beside a personal mobile number */
     if (cfg->personal_contact > 0) {
-        if (personal_kind(a, b, PATRON__MF_EMAIL))
+        if (known_kind(&pk_email, a, b, PATRON__MF_EMAIL))
             up = max2(up, cfg->personal_contact);
-        else if (le == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_PHONE))
+        else if (le == PATRON__ML_DIFFERENT && known_kind(&pk_phone, a, b, PATRON__MF_PHONE))
             up = max2(up, cfg->second_contact_floor);
     }
     u->own = up >= OWN_EVIDENCE_MIN;
@@ -1581,9 +1592,9 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
             up = cfg->moved_landline_floor;
         if (cfg->personal_contact > 0) {
-            if (personal_kind(a, b, PATRON__MF_PHONE))
+            if (known_kind(&pk_phone, a, b, PATRON__MF_PHONE))
                 up = max2(up, cfg->personal_contact);
-            else if (lp == PATRON__ML_DIFFERENT && personal_kind(a, b, PATRON__MF_EMAIL))
+            else if (lp == PATRON__ML_DIFFERENT && known_kind(&pk_email, a, b, PATRON__MF_EMAIL))
                 up = max2(up, cfg->second_contact_floor);
         }
         u->own |= up >= OWN_EVIDENCE_MIN;
