@@ -125,6 +125,30 @@ static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
     return 0;
 }
 
+/* idmap_put of a "key\0name\0" text of n bytes (both NULs counted) whose
+ * length is known: one copy, no strlen (this runs for every row of
+ * 'patron dedupe FILE', on the thread the others wait for at the end of
+ * each part). */
+static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n)
+{
+    if (idmap_grow(m, id) < 0)
+        return -1;
+    if (!m->blocks || m->len + n > m->cap) {
+        size_t cap = n > IDBLOCK ? n : IDBLOCK;
+        idblock *k = malloc(sizeof *k + cap);
+        if (!k)
+            return -1;
+        k->next = m->blocks;
+        m->blocks = k;
+        m->len = 0;
+        m->cap = cap;
+    }
+    memcpy(m->blocks->b + m->len, text, n);
+    m->at[id] = m->blocks->b + m->len;
+    m->len += n;
+    return 0;
+}
+
 static const char *idmap_get(const idmap *m, int64_t id)
 {
     if (id <= 0 || (size_t)id >= m->n_at || !m->at[id])
@@ -617,6 +641,7 @@ typedef struct drow {
      * its full size the rows' texts were most of the memory of a part,
      * and touched on every page.) */
     char *text;
+    size_t tlen; /* the bytes of text, its NULs counted (drow_text's n) */
     char small[88];
 } drow;
 
@@ -630,6 +655,7 @@ static int drow_text(drow *r, const char *t, size_t n)
     if (r->text && r->text != r->small)
         free(r->text);
     r->text = r->small;
+    r->tlen = 1;
     if (n > sizeof r->small) {
         char *h = malloc(n);
         if (!h) {
@@ -639,6 +665,7 @@ static int drow_text(drow *r, const char *t, size_t n)
         r->text = h;
     }
     memcpy(r->text, t, n);
+    r->tlen = n;
     return 0;
 }
 
@@ -1019,7 +1046,7 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
     if (!r->text[0]) {
         char line[40], text[TEXT_MAX];
         const char *key = res->number;
-        size_t lk, ln = strlen(r->text + 1);
+        size_t lk, ln = r->tlen - 2; /* (named: "\0name\0") */
         if (!key[0]) {
             snprintf(line, sizeof line, "line %lu", r->line);
             key = line;
@@ -1561,8 +1588,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (idmap_put(&m, r->id, r->text,
-                              r->text + strlen(r->text) + 1) < 0) {
+                if (idmap_put_text(&m, r->id, r->text, r->tlen) < 0) {
                     rc = cli_fail(ctx, "line %lu: out of memory", r->line);
                     goto out;
                 }
@@ -1591,7 +1617,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
+                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen) < 0)
                     st = PATRON_E_NOMEM;
             }
             if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
