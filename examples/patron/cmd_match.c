@@ -1092,7 +1092,8 @@ static void drow_fields(const dpart *p, const drow *r, const char **v)
  * shape of a date is passed as PATRON_BATCH_BIRTH_AS_GIVEN (*as_given 1).
  * With unchecked, values the layout makes are returned without the
  * library's checks (*unchecked 1): the batch makes them. */
-static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const patron_batch_value **vals_out,
+static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const size_t *lens,
+                                const patron_batch_value **vals_out,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
     patron_batch_row row = PATRON_BATCH_ROW_INIT;
@@ -1105,7 +1106,7 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
          * arena (room for every column twice was most of a part's memory) */
         if (!(vals = cap <= sizeof first / sizeof first[0] ? first : arena_alloc(ar, cap * sizeof *vals)))
             return PATRON_E_NOMEM;
-        rc = layout_values(p->l, v, vals, cap, arena_alloc, ar, &before, text, text_size);
+        rc = layout_values(p->l, v, lens, vals, cap, arena_alloc, ar, &before, text, text_size);
         if (rc != -2)
             break;
         cap *= 4; /* (many tags) */
@@ -1198,7 +1199,8 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
         r->retried = 0;
         r->named = 0;
         text[0] = '\0';
-        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, text, sizeof text, &r->as_given,
+        /* (the lengths of the fields as read: no strlen of each value) */
+        st = row_values(p, w->ar, v, p->flen + k * p->n_cols, &r->vals, &r->n_vals, text, sizeof text, &r->as_given,
                         p->precheck ? NULL : &r->unchecked);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
@@ -1211,7 +1213,7 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
                     continue;
                 saved = v[col];
                 v[col] = "";
-                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL, NULL);
+                st = row_values(p, w->ar, v, NULL, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL, NULL);
                 if (st == PATRON_OK)
                     r->retried = col + 1;
                 else if (st != PATRON_E_NOMEM)
@@ -1345,7 +1347,7 @@ static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *
         saved = v[col];
         v[col] = "";
         arena_reset(ar);
-        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore, NULL, NULL)) == PATRON_E_NOMEM) {
+        if ((rc = row_values(p, ar, v, NULL, &vals, &n_vals, ignore, sizeof ignore, NULL, NULL)) == PATRON_E_NOMEM) {
             st = PATRON_E_NOMEM;
             break;
         }
