@@ -125,6 +125,30 @@ static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
     return 0;
 }
 
+/* idmap_put of a "key\0name\0" text of n bytes (both NULs counted) whose
+ * length is known: one copy, no strlen (this runs for every row of
+ * 'patron dedupe FILE', on the thread the others wait for at the end of
+ * each part). */
+static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n)
+{
+    if (idmap_grow(m, id) < 0)
+        return -1;
+    if (!m->blocks || m->len + n > m->cap) {
+        size_t cap = n > IDBLOCK ? n : IDBLOCK;
+        idblock *k = malloc(sizeof *k + cap);
+        if (!k)
+            return -1;
+        k->next = m->blocks;
+        m->blocks = k;
+        m->len = 0;
+        m->cap = cap;
+    }
+    memcpy(m->blocks->b + m->len, text, n);
+    m->at[id] = m->blocks->b + m->len;
+    m->len += n;
+    return 0;
+}
+
 static const char *idmap_get(const idmap *m, int64_t id)
 {
     if (id <= 0 || (size_t)id >= m->n_at || !m->at[id])
@@ -617,6 +641,7 @@ typedef struct drow {
      * its full size the rows' texts were most of the memory of a part,
      * and touched on every page.) */
     char *text;
+    size_t tlen; /* the bytes of text, its NULs counted (drow_text's n) */
     char small[88];
 } drow;
 
@@ -630,6 +655,7 @@ static int drow_text(drow *r, const char *t, size_t n)
     if (r->text && r->text != r->small)
         free(r->text);
     r->text = r->small;
+    r->tlen = 1;
     if (n > sizeof r->small) {
         char *h = malloc(n);
         if (!h) {
@@ -639,6 +665,7 @@ static int drow_text(drow *r, const char *t, size_t n)
         r->text = h;
     }
     memcpy(r->text, t, n);
+    r->tlen = n;
     return 0;
 }
 
@@ -1019,7 +1046,7 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
     if (!r->text[0]) {
         char line[40], text[TEXT_MAX];
         const char *key = res->number;
-        size_t lk, ln = strlen(r->text + 1);
+        size_t lk, ln = r->tlen - 2; /* (named: "\0name\0") */
         if (!key[0]) {
             snprintf(line, sizeof line, "line %lu", r->line);
             key = line;
@@ -1065,7 +1092,8 @@ static void drow_fields(const dpart *p, const drow *r, const char **v)
  * shape of a date is passed as PATRON_BATCH_BIRTH_AS_GIVEN (*as_given 1).
  * With unchecked, values the layout makes are returned without the
  * library's checks (*unchecked 1): the batch makes them. */
-static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const patron_batch_value **vals_out,
+static patron_status row_values(const dpart *p, arena *ar, const char *const *v, const size_t *lens,
+                                const patron_batch_value **vals_out,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
     patron_batch_row row = PATRON_BATCH_ROW_INIT;
@@ -1078,7 +1106,7 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
          * arena (room for every column twice was most of a part's memory) */
         if (!(vals = cap <= sizeof first / sizeof first[0] ? first : arena_alloc(ar, cap * sizeof *vals)))
             return PATRON_E_NOMEM;
-        rc = layout_values(p->l, v, vals, cap, arena_alloc, ar, &before, text, text_size);
+        rc = layout_values(p->l, v, lens, vals, cap, arena_alloc, ar, &before, text, text_size);
         if (rc != -2)
             break;
         cap *= 4; /* (many tags) */
@@ -1171,7 +1199,8 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
         r->retried = 0;
         r->named = 0;
         text[0] = '\0';
-        st = row_values(p, w->ar, v, &r->vals, &r->n_vals, text, sizeof text, &r->as_given,
+        /* (the lengths of the fields as read: no strlen of each value) */
+        st = row_values(p, w->ar, v, p->flen + k * p->n_cols, &r->vals, &r->n_vals, text, sizeof text, &r->as_given,
                         p->precheck ? NULL : &r->unchecked);
         if (st == PATRON_E_INVALID) {
             /* Finding duplicates is reading, not storing: a row with one
@@ -1184,7 +1213,7 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
                     continue;
                 saved = v[col];
                 v[col] = "";
-                st = row_values(p, w->ar, v, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL, NULL);
+                st = row_values(p, w->ar, v, NULL, &r->vals, &r->n_vals, ignore, sizeof ignore, NULL, NULL);
                 if (st == PATRON_OK)
                     r->retried = col + 1;
                 else if (st != PATRON_E_NOMEM)
@@ -1318,7 +1347,7 @@ static patron_status dedupe_retry(dpart *p, drow *r, size_t from, patron_batch *
         saved = v[col];
         v[col] = "";
         arena_reset(ar);
-        if ((rc = row_values(p, ar, v, &vals, &n_vals, ignore, sizeof ignore, NULL, NULL)) == PATRON_E_NOMEM) {
+        if ((rc = row_values(p, ar, v, NULL, &vals, &n_vals, ignore, sizeof ignore, NULL, NULL)) == PATRON_E_NOMEM) {
             st = PATRON_E_NOMEM;
             break;
         }
@@ -1561,8 +1590,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (idmap_put(&m, r->id, r->text,
-                              r->text + strlen(r->text) + 1) < 0) {
+                if (idmap_put_text(&m, r->id, r->text, r->tlen) < 0) {
                     rc = cli_fail(ctx, "line %lu: out of memory", r->line);
                     goto out;
                 }
@@ -1591,7 +1619,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (!r->done || idmap_put(&m, r->id, r->text, r->text + strlen(r->text) + 1) < 0)
+                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen) < 0)
                     st = PATRON_E_NOMEM;
             }
             if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {

@@ -1148,8 +1148,8 @@ static const char *alloc_copy(layout_alloc_fn alloc, void *payload, const char *
     return r;
 }
 
-long layout_values(const layout *l, const char *const *values, patron_batch_value *out, size_t cap,
-                   layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen)
+long layout_values(const layout *l, const char *const *values, const size_t *lens, patron_batch_value *out,
+                   size_t cap, layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen)
 {
     size_t i, n = 0;
     const char *house = l->house_number >= 0 ? values[l->house_number] : NULL;
@@ -1187,7 +1187,7 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
                 if (german_date(v, date) && !(v = alloc_copy(alloc, payload, date, 10)))
                     return -3;
             }
-            rc = put_value(out, &n, cap, col->id, NULL, v, strlen(v));
+            rc = put_value(out, &n, cap, col->id, NULL, v, v == values[i] && lens ? lens[i] : strlen(v));
             break;
         case COL_EXTERNAL: {
             const char *src = l->source >= 0 ? values[l->source] : NULL;
@@ -1195,7 +1195,7 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
                 src = DEFAULT_SOURCE; /* (a new customer has no source before) */
             rc = put_value(out, &n, cap, PATRON_F_EXTERNAL_SOURCE, NULL, src, strlen(src));
             if (rc == 0)
-                rc = put_value(out, &n, cap, PATRON_F_EXTERNAL_ID, NULL, v, strlen(v));
+                rc = put_value(out, &n, cap, PATRON_F_EXTERNAL_ID, NULL, v, lens ? lens[i] : strlen(v));
             break;
         }
         case COL_ADDRESS:
@@ -1220,7 +1220,8 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
                 if (code)
                     v = code;
             }
-            rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + col->id, NULL, v, strlen(v));
+            rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + col->id, NULL, v,
+                           v == values[i] && lens ? lens[i] : strlen(v));
             break;
         case COL_TAGS:
             while (v && *v && rc == 0) {
@@ -1240,7 +1241,7 @@ long layout_values(const layout *l, const char *const *values, patron_batch_valu
             }
             break;
         case COL_PROPERTY:
-            rc = put_value(out, &n, cap, PATRON_BATCH_PROPERTY, col->key, v, strlen(v));
+            rc = put_value(out, &n, cap, PATRON_BATCH_PROPERTY, col->key, v, lens ? lens[i] : strlen(v));
             break;
         default:
             continue;

@@ -127,14 +127,15 @@ typedef void *(*layout_alloc_fn)(void *payload, size_t n);
  * patron_batch_row instead (patron/batch.h): the same values in the same
  * order, no customer made.  Values point into `values` or, when made here
  * (a street split from its number, a date, trimmed tags), into memory from
- * `alloc`.  Returns the number of values written to `out` (room for
+ * `alloc`.  `lens`: the values' lengths (strlen of each; the reader knows
+ * them), or NULL: measured here.  Returns the number of values written to `out` (room for
  * `cap`); -1: a refusal of the layout's own ("COLUMN: given without an
  * id", in `err`) after the *n_out values of the columns before it (which
  * layout_apply would have checked first); -2: more than `cap` values;
  * -3: out of memory.
  */
-long layout_values(const layout *l, const char *const *values, patron_batch_value *out, size_t cap,
-                   layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen);
+long layout_values(const layout *l, const char *const *values, const size_t *lens, patron_batch_value *out,
+                   size_t cap, layout_alloc_fn alloc, void *payload, size_t *n_out, char *err, size_t errlen);
 
 /**
  * The standard export columns, in order, followed by nothing: the caller
