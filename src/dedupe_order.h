@@ -141,45 +141,56 @@ static inline int cmp_order(const order *p, const order *q, int pass)
     return pass ? cmp_order_b(p, q) : cmp_order_a(p, q);
 }
 
-/* Sort a[0, m) by cmp_order, tmp: room for m.  The comparator is a total
- * order (ties broken by place), so any sort gives qsort's order; this one
- * compares keys inline, where qsort called cmp_order_a/b through a
- * pointer and strcmp through the records' pointers (at 2 * 10^6
- * customers a wide block's members grew 3.6 times as many as at 10^6):
- * insertion sort of runs of ORDER_RUN, then merges. */
+/* A stable sort of a[0, n) (elements of type T) by LESS(x, y), "x
+ * sorts before y" of two pointers to T, which may read the function's int
+ * parameter CTX; tmp: room for n.  The comparison inline, not through a
+ * pointer as qsort calls it: insertion sort of runs of ORDER_RUN, then
+ * merges.  Defined once for each type that needs it (NAME). */
 #define ORDER_RUN 8
-static void order_sort(order *a, order *tmp, size_t m, int pass)
-{
-    order *src = a, *dst = tmp;
-    for (size_t s = 0; s < m; s += ORDER_RUN) {
-        size_t e = s + ORDER_RUN < m ? s + ORDER_RUN : m;
-        for (size_t i = s + 1; i < e; i++) {
-            order v = a[i];
-            size_t k = i;
-            for (; k > s && cmp_order(&v, &a[k - 1], pass) < 0; k--)
-                a[k] = a[k - 1];
-            a[k] = v;
-        }
+#define RUN_MERGE_SORT(NAME, T, CTX, LESS)                                                             \
+    static void NAME(T *a, T *tmp, size_t n, int CTX)                                                  \
+    {                                                                                                  \
+        T *src = a, *dst = tmp;                                                                        \
+        (void)CTX;                                                                                     \
+        for (size_t s = 0; s < n; s += ORDER_RUN) {                                                    \
+            size_t e = s + ORDER_RUN < n ? s + ORDER_RUN : n;                                          \
+            for (size_t i = s + 1; i < e; i++) {                                                       \
+                T v = a[i];                                                                            \
+                size_t k = i;                                                                          \
+                for (; k > s && LESS(&v, &a[k - 1]); k--)                                              \
+                    a[k] = a[k - 1];                                                                   \
+                a[k] = v;                                                                              \
+            }                                                                                          \
+        }                                                                                              \
+        for (size_t w = ORDER_RUN; w < n; w *= 2) {                                                    \
+            T *t;                                                                                      \
+            for (size_t s = 0; s < n; s += 2 * w) {                                                    \
+                size_t mid = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n;                 \
+                size_t i = s, k = mid, o = s;                                                          \
+                while (i < mid && k < e)                                                               \
+                    dst[o++] = LESS(&src[k], &src[i]) ? src[k++] : src[i++];                           \
+                while (i < mid)                                                                        \
+                    dst[o++] = src[i++];                                                               \
+                while (k < e)                                                                          \
+                    dst[o++] = src[k++];                                                               \
+            }                                                                                          \
+            t = src;                                                                                   \
+            src = dst;                                                                                 \
+            dst = t;                                                                                   \
+        }                                                                                              \
+        if (src != a)                                                                                  \
+            memcpy(a, src, n * sizeof *a);                                                             \
     }
-    for (size_t w = ORDER_RUN; w < m; w *= 2) {
-        order *t;
-        for (size_t s = 0; s < m; s += 2 * w) {
-            size_t mid = s + w < m ? s + w : m, e = s + 2 * w < m ? s + 2 * w : m;
-            size_t i = s, k = mid, o = s;
-            while (i < mid && k < e)
-                dst[o++] = cmp_order(&src[k], &src[i], pass) < 0 ? src[k++] : src[i++];
-            while (i < mid)
-                dst[o++] = src[i++];
-            while (k < e)
-                dst[o++] = src[k++];
-        }
-        t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, m * sizeof *a);
-}
+
+/* order_sort(a, tmp, m, pass): a[0, m) sorted by cmp_order.  The
+ * comparator is a total order (ties broken by place), so any sort gives
+ * qsort's order; this one compares keys inline, where qsort called
+ * cmp_order_a/b through a pointer and strcmp through the records'
+ * pointers (at 2 * 10^6 customers a wide block's members grew 3.6 times
+ * as many as at 10^6). */
+#define ORDER_LESS(x, y) (cmp_order((x), (y), pass) < 0)
+RUN_MERGE_SORT(order_sort, order, pass, ORDER_LESS)
+#undef ORDER_LESS
 
 /* A wide key above the block's, of member i. */
 typedef struct gkey {
@@ -192,42 +203,15 @@ static inline bool gkey_less(const gkey *p, const gkey *q)
     return p->k < q->k || (p->k == q->k && p->i < q->i);
 }
 
-/* Sort a[0, n) by (k, i), tmp: room for n.  The order qsort gave with a
- * comparator of (k, i) (a total order but for equal elements), at less
- * cost: the comparison inline, not through a pointer (a wide block's keys
- * grew 5 times from 10^6 to 2 * 10^6 customers).  Insertion sort of runs
- * of ORDER_RUN, then merges. */
-static void gkey_sort(gkey *a, gkey *tmp, size_t n)
+/* gkey_sort_by(a, tmp, n, 0): a[0, n) sorted by (k, i), the order qsort
+ * gave with a comparator of (k, i) (a total order but for equal
+ * elements), the comparison inline (a wide block's keys grew 5 times from
+ * 10^6 to 2 * 10^6 customers). */
+RUN_MERGE_SORT(gkey_sort_by, gkey, unused, gkey_less)
+
+static inline void gkey_sort(gkey *a, gkey *tmp, size_t n)
 {
-    gkey *src = a, *dst = tmp;
-    for (size_t s = 0; s < n; s += ORDER_RUN) {
-        size_t e = s + ORDER_RUN < n ? s + ORDER_RUN : n;
-        for (size_t i = s + 1; i < e; i++) {
-            gkey v = a[i];
-            size_t k = i;
-            for (; k > s && gkey_less(&v, &a[k - 1]); k--)
-                a[k] = a[k - 1];
-            a[k] = v;
-        }
-    }
-    for (size_t w = ORDER_RUN; w < n; w *= 2) {
-        gkey *t;
-        for (size_t s = 0; s < n; s += 2 * w) {
-            size_t mid = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n;
-            size_t i = s, k = mid, o = s;
-            while (i < mid && k < e)
-                dst[o++] = gkey_less(&src[k], &src[i]) ? src[k++] : src[i++];
-            while (i < mid)
-                dst[o++] = src[i++];
-            while (k < e)
-                dst[o++] = src[k++];
-        }
-        t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
+    gkey_sort_by(a, tmp, n, 0);
 }
 
 #endif
