@@ -392,15 +392,11 @@ static double jw_q(patron__match_pattern *pa, const char *a, size_t la, const ch
     return jw_with(ready(pa), a, la, b, lb);
 }
 
-/* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
- * pattern when a is a query's field (or NULL). */
-static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
-                      double jw_min)
+/* What typo_close tells without its kernels: 1 (a name cut short by a
+ * letter or two: "ne" / "ned"), 0 (the lengths, or the bytes the two
+ * share, leave neither kernel a yes), else -1 (the kernels decide). */
+static int typo_pre(const char *a, size_t la, const char *b, size_t lb, double jw_min)
 {
-    size_t d;
-    const patron__match_pattern *p;
-
-    /* a name cut short by a letter or two: "ne" / "ned" */
     if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 &&
         same_bytes(a, b, min_sz(la, lb)))
         return 1;
@@ -421,6 +417,20 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
         if (patron__match_typo_out(a, la, b, lb, !osa ? -1 : min_sz(la, lb) >= 8 ? 2 : 1, jw_min))
             return 0;
     }
+    return -1;
+}
+
+/* A small typo: one edit, or a high Jaro-Winkler similarity.  pa: a's
+ * pattern when a is a query's field (or NULL). */
+static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const char *b, size_t lb,
+                      double jw_min)
+{
+    size_t d;
+    const patron__match_pattern *p;
+    int pre = typo_pre(a, la, b, lb, jw_min);
+
+    if (pre >= 0)
+        return pre;
     p = ready(pa); /* one use of the pattern for both kernels */
     if (min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2) {
         d = p ? patron__match_osa_p(p, b, lb) : patron__match_osa(a, la, b, lb);
@@ -1701,26 +1711,11 @@ static int surely_distinct(upper *u, const patron__match_result *r, const patron
     return below_review(u, cfg, *names, a, b);
 }
 
-/* typo_close(., a, la, b, lb, jw_min) without its kernels: 0 only where
- * typo_close says 0 by the same tests before it builds a pattern or runs
- * OSA / Jaro-Winkler (a name cut short, the lengths, typo_out), else 1
- * ("may be close"). */
+/* typo_close(., a, la, b, lb, jw_min) may be 1: 0 only where its tests
+ * before the kernels (typo_pre) say 0. */
 static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
 {
-    if (min_sz(la, lb) >= 2 && (la > lb ? la - lb : lb - la) <= 2 && same_bytes(a, b, min_sz(la, lb)))
-        return 1;
-    {
-        double lo = (double)min_sz(la, lb), hi = (double)(la > lb ? la : lb);
-        double jaro_max = (2.0 + lo / hi) / 3.0;
-        if (jaro_max + 0.4 * (1.0 - jaro_max) < jw_min && hi - lo > 2)
-            return 0;
-    }
-    {
-        int osa = min_sz(la, lb) >= 3 && (la > lb ? la - lb : lb - la) <= 2;
-        if (patron__match_typo_out(a, la, b, lb, !osa ? -1 : min_sz(la, lb) >= 8 ? 2 : 1, jw_min))
-            return 0;
-    }
-    return 1;
+    return typo_pre(a, la, b, lb, jw_min) != 0;
 }
 
 /* names_close(., a, b) may be 1: 0 only where it surely is 0 (a side
