@@ -331,25 +331,6 @@ static int name_known(const char *s)
     return name_find(s) < COUNT(name_table);
 }
 
-static int variant_tokens(const char *a, const char *b)
-{
-    size_t ia = name_find(a), ib, n = COUNT(name_table);
-
-    if (ia == n)
-        return 0;
-    ib = name_find(b);
-    if (ib == n)
-        return 0;
-    for (; ia < n && strcmp(name_table[ia].name, a) == 0; ia++) {
-        size_t k;
-        for (k = ib; k < n && strcmp(name_table[k].name, b) == 0; k++)
-            if ((name_table[ia].canonical || name_table[k].canonical) &&
-                strcmp(name_table[ia].group, name_table[k].group) == 0)
-                return 1;
-    }
-    return 0;
-}
-
 /* [*lo, *hi): the entries of s (an empty range when none) */
 static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
 {
@@ -362,7 +343,8 @@ static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
     *hi = (uint32_t)i;
 }
 
-/* variant_tokens(a, b) with a's entries [alo, ahi) known */
+/* Is a name with the entries [alo, ahi) a variant of b: an entry of
+ * each in one group, one of the two the group's canonical form. */
 static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
 {
     size_t ia, ib, n = COUNT(name_table);
@@ -411,8 +393,9 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
     char tb[64];
     size_t lb;
 
-    /* the steps of patron__match_name_variant, with the first name's
-     * lookups done */
+    /* the whole names, then, where either has more than one, the first
+     * given names ("hans peter" / "johannes"); the first name's lookups
+     * were done by patron__match_name_q_init */
     if (!b || !*n->s || !*b)
         return 0;
     if (variant_range(n->lo, n->hi, b))
@@ -420,7 +403,7 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
     lb = strcspn(b, " ");
     if ((n->blank || b[lb]) && n->tok && lb < sizeof tb) {
         if (n->tlo == n->thi)
-            return 0; /* (variant_tokens: the first token is not in the table) */
+            return 0; /* (the first token is not in the table) */
         memcpy(tb, b, lb);
         tb[lb] = '\0';
         return variant_range(n->tlo, n->thi, tb);
@@ -445,24 +428,12 @@ int patron__match_name_known(const char *s)
 
 int patron__match_name_variant(const char *a, const char *b)
 {
-    char ta[64], tb[64];
-    size_t la, lb;
+    patron__match_name_q n;
 
     if (!a || !b || !*a || !*b)
         return 0;
-    if (variant_tokens(a, b))
-        return 1;
-    /* "hans peter" vs "johannes": the first given names */
-    la = strcspn(a, " ");
-    lb = strcspn(b, " ");
-    if ((a[la] || b[lb]) && la < sizeof ta && lb < sizeof tb) {
-        memcpy(ta, a, la);
-        ta[la] = '\0';
-        memcpy(tb, b, lb);
-        tb[lb] = '\0';
-        return variant_tokens(ta, tb);
-    }
-    return 0;
+    patron__match_name_q_init(&n, a);
+    return patron__match_name_variant_q(&n, b);
 }
 
 /* ---- initials ---------------------------------------------------------- */
