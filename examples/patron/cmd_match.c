@@ -102,26 +102,38 @@ static int idmap_groups(idmap *m)
     return 0;
 }
 
-static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
+/* Room for n bytes of id's text in the newest block (a new block when it
+ * is full), noted as id's; NULL when out of memory. */
+static char *idmap_room(idmap *m, int64_t id, size_t n)
 {
-    size_t lk = strlen(key) + 1, ln = strlen(name) + 1;
-
+    char *at;
     if (idmap_grow(m, id) < 0)
-        return -1;
-    if (!m->blocks || m->len + lk + ln > m->cap) {
-        size_t cap = lk + ln > IDBLOCK ? lk + ln : IDBLOCK;
+        return NULL;
+    if (!m->blocks || m->len + n > m->cap) {
+        size_t cap = n > IDBLOCK ? n : IDBLOCK;
         idblock *k = malloc(sizeof *k + cap);
         if (!k)
-            return -1;
+            return NULL;
         k->next = m->blocks;
         m->blocks = k;
         m->len = 0;
         m->cap = cap;
     }
-    memcpy(m->blocks->b + m->len, key, lk);
-    memcpy(m->blocks->b + m->len + lk, name, ln);
-    m->at[id] = m->blocks->b + m->len;
-    m->len += lk + ln;
+    at = m->blocks->b + m->len;
+    m->at[id] = at;
+    m->len += n;
+    return at;
+}
+
+static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
+{
+    size_t lk = strlen(key) + 1, ln = strlen(name) + 1;
+    char *at = idmap_room(m, id, lk + ln);
+
+    if (!at)
+        return -1;
+    memcpy(at, key, lk);
+    memcpy(at + lk, name, ln);
     return 0;
 }
 
@@ -131,21 +143,11 @@ static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
  * each part). */
 static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n)
 {
-    if (idmap_grow(m, id) < 0)
+    char *at = idmap_room(m, id, n);
+
+    if (!at)
         return -1;
-    if (!m->blocks || m->len + n > m->cap) {
-        size_t cap = n > IDBLOCK ? n : IDBLOCK;
-        idblock *k = malloc(sizeof *k + cap);
-        if (!k)
-            return -1;
-        k->next = m->blocks;
-        m->blocks = k;
-        m->len = 0;
-        m->cap = cap;
-    }
-    memcpy(m->blocks->b + m->len, text, n);
-    m->at[id] = m->blocks->b + m->len;
-    m->len += n;
+    memcpy(at, text, n);
     return 0;
 }
 
@@ -960,14 +962,13 @@ typedef struct dwork {
 } dwork;
 
 /* The name of the row as review_name() gives a customer's (the last value
- * of first name, last name, company), into buf (cap bytes, cut to cap - 1
- * as review_name_of cuts it); returns its length.  Put together here from
- * the values' lengths (a field's value is a string of its length): this
- * runs for every row of the file. */
+ * of first name, last name, company), into buf (cap bytes, cut to cap - 1);
+ * returns its length.  From the values' lengths (a field's value is a
+ * string of its length): this runs for every row of the file. */
 static size_t vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
 {
-    const char *first = NULL, *last = NULL, *company = NULL, *part[3];
-    size_t lf = 0, ll = 0, lc = 0, len[3], np = 0, at = 0;
+    const char *first = NULL, *last = NULL, *company = NULL;
+    size_t lf = 0, ll = 0, lc = 0;
     for (size_t i = 0; i < n; i++) {
         const char *x = v[i].len ? v[i].value : NULL;
         if (v[i].field == PATRON_F_FIRST_NAME) {
@@ -981,32 +982,7 @@ static size_t vals_name(const patron_batch_value *v, size_t n, char *buf, size_t
             lc = v[i].len;
         }
     }
-    if (!first && !last) {
-        part[np] = company ? company : "";
-        len[np++] = company ? lc : 0;
-    } else {
-        if (first) {
-            part[np] = first;
-            len[np++] = lf;
-        }
-        if (first && last) {
-            part[np] = " ";
-            len[np++] = 1;
-        }
-        if (last) {
-            part[np] = last;
-            len[np++] = ll;
-        }
-    }
-    for (size_t i = 0; i < np && at < cap - 1; i++) {
-        size_t k = len[i];
-        if (k > cap - 1 - at)
-            k = cap - 1 - at;
-        memcpy(buf + at, part[i], k);
-        at += k;
-    }
-    buf[at] = '\0';
-    return at;
+    return review_name_len(first, lf, last, ll, company, lc, "", buf, cap);
 }
 
 /* A row to add, of values vals: its key (its 'id', "" when it has none)

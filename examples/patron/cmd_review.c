@@ -16,33 +16,49 @@
 
 /* ---- shared with the page ------------------------------------------------ */
 
-const char *review_name_of(const char *first, const char *last, const char *company, const char *none, char *buf,
-                           size_t cap)
+size_t review_name_len(const char *first, size_t lf, const char *last, size_t ll, const char *company, size_t lc,
+                       const char *none, char *buf, size_t cap)
 {
     /* by hand, as snprintf would write it (cut to cap - 1 bytes): dedupe
      * names every row of its file */
     const char *part[3];
-    size_t np = 0, at = 0;
+    size_t len[3], np = 0, at = 0;
     if (!cap)
-        return buf;
+        return 0;
     if (!first && !last) {
-        part[np++] = company ? company : none;
+        part[np] = company ? company : none;
+        len[np++] = company ? lc : strlen(none);
     } else {
-        if (first)
-            part[np++] = first;
-        if (first && last)
-            part[np++] = " ";
-        if (last)
-            part[np++] = last;
+        if (first) {
+            part[np] = first;
+            len[np++] = lf;
+        }
+        if (first && last) {
+            part[np] = " ";
+            len[np++] = 1;
+        }
+        if (last) {
+            part[np] = last;
+            len[np++] = ll;
+        }
     }
     for (size_t i = 0; i < np && at < cap - 1; i++) {
-        size_t k = strlen(part[i]);
+        size_t k = len[i];
         if (k > cap - 1 - at)
             k = cap - 1 - at;
         memcpy(buf + at, part[i], k);
         at += k;
     }
     buf[at] = '\0';
+    return at;
+}
+
+const char *review_name_of(const char *first, const char *last, const char *company, const char *none, char *buf,
+                           size_t cap)
+{
+    /* (the company measured only where it is the name) */
+    review_name_len(first, first ? strlen(first) : 0, last, last ? strlen(last) : 0, company,
+                    company && !first && !last ? strlen(company) : 0, none, buf, cap);
     return buf;
 }
 

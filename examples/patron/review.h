@@ -14,6 +14,10 @@ const char *review_name(const patron_customer *c, const char *none, char *buf, s
 /* The same from the three values (each NULL when not given). */
 const char *review_name_of(const char *first, const char *last, const char *company, const char *none, char *buf,
                            size_t cap);
+/* review_name_of of values whose lengths are known (lf, ll, lc; each 0
+ * when its value is NULL); returns the length written to buf. */
+size_t review_name_len(const char *first, size_t lf, const char *last, size_t ll, const char *company, size_t lc,
+                       const char *none, char *buf, size_t cap);
 /* Load the members of a case, in its order.  CLI_OK or the exit code
  * after a message; free with review_members_free(). */
 int review_members(cli *ctx, const patron_case *c, patron_customer ***out, size_t *n_out);
