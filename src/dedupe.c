@@ -191,22 +191,20 @@ static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk
 }
 
 /* A record's blocking keys (its rare-name key included) hashed into h, as
- * hash_keys; keys is room for PATRON__MATCH_KEYS_MAX. */
-static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
-                          const patron__match_config *cfg)
-{
-    size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
-    nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
-    return (uint8_t)hash_keys(h, keys, nk);
-}
-
-/* rec_hashes, with the hashes tf_row takes again (hash_keys_tf). */
+ * hash_keys; keys is room for PATRON__MATCH_KEYS_MAX.  tfh (TFH_N, or
+ * NULL): the hashes tf_row takes again (hash_keys_tf). */
 static uint8_t rec_hashes_tf(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
                              const patron__match_config *cfg, uint64_t *tfh)
 {
     size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
     nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
     return (uint8_t)hash_keys_tf(h, keys, nk, tfh);
+}
+
+static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
+                          const patron__match_config *cfg)
+{
+    return rec_hashes_tf(h, keys, r, cfg, NULL);
 }
 
 typedef struct freejob {
@@ -1086,7 +1084,7 @@ static void mark_entry(const bjob *j, size_t k)
 /* mark_local: the records of a bucket, 2^MK_SHIFT, have key lists of a
  * few hundred KiB (in a core's L2) */
 #define MK_SHIFT 12
-/* marks read ahead (mk_apply, mark_thread) */
+/* marks read ahead (mk_apply) */
 #define MK_AHEAD 16
 
 /* The entries to mark of the blocks job j judged, counted (mpos, by
@@ -1183,74 +1181,27 @@ static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
     return true;
 }
 
-/* Where mark_thread is in the marked blocks: job t's block i, entry k. */
-typedef struct mk_at {
-    int t;
-    size_t i, k;
-} mk_at;
-
-/* The next entry that job j marks (SIZE_MAX: none left), from *at on. */
-static size_t mk_next(const bjob *j, mk_at *at)
-{
-    const entry *ent = j->b->ent;
-    for (; at->t < j->n_all; at->t++, at->i = 0, at->k = SIZE_MAX) {
-        const bjob *o = &j->all[at->t];
-        for (; at->i < o->n_mk; at->i++, at->k = SIZE_MAX) {
-            size_t s = o->mk[at->i];
-            if (at->k == SIZE_MAX)
-                at->k = s;
-            while (at->k < j->b->nent && ent[at->k].hash == ent[s].hash) {
-                size_t k = at->k++;
-                uint32_t sl = ent[k].slot & 3u;
-                if ((sl == SLOT_DROP || sl == SLOT_WIDE) && ent[k].rec >= j->r0 && ent[k].rec < j->r1)
-                    return k;
-            }
-        }
-    }
-    return SIZE_MAX;
-}
-
-/* The marks are a random access each (the record's offsets, then its key
- * list, and its own wide block): at 2 * 10^6 customers, 10^7 of them
- * missed the cache and grew faster than the records.  So the entries
- * MK_AHEAD ahead have their offsets and wown fetched, those MK_AHEAD / 2
- * ahead their key lists (reading the offsets fetched before). */
+/* The marks without mark_local (no key slots to sort them in, or no
+ * memory): each job reads every marked block and marks the entries of its
+ * records, in block order. */
 static void *mark_thread(void *arg)
 {
     bjob *j = arg;
-    batch *b = j->b;
     bool all = false;
-    size_t ring[MK_AHEAD];
-    mk_at at = { 0, 0, SIZE_MAX };
     for (int t = 0; t < j->n_all; t++)
         all = all || j->all[t].mk_oom;
     if (all) {
-        for (size_t k = 0; k < b->nent; k++)
+        for (size_t k = 0; k < j->b->nent; k++)
             mark_entry(j, k);
         return NULL;
     }
-    for (size_t a = 0; a < MK_AHEAD; a++)
-        if ((ring[a] = mk_next(j, &at)) != SIZE_MAX) {
-            __builtin_prefetch(&b->koff[b->ent[ring[a]].rec]);
-            if (b->wown)
-                __builtin_prefetch(&b->wown[b->ent[ring[a]].rec], 1);
+    for (int t = 0; t < j->n_all; t++)
+        for (size_t i = 0; i < j->all[t].n_mk; i++) {
+            const entry *ent = j->b->ent;
+            size_t s = j->all[t].mk[i];
+            for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++)
+                mark_entry(j, k);
         }
-    for (size_t a = 0; a < MK_AHEAD / 2; a++)
-        if (ring[a] != SIZE_MAX)
-            __builtin_prefetch(&b->khash[b->koff[b->ent[ring[a]].rec]], 1);
-    for (size_t a = 0;; a = (a + 1) % MK_AHEAD) {
-        size_t k = ring[a], half = ring[(a + MK_AHEAD / 2) % MK_AHEAD];
-        if (k == SIZE_MAX)
-            break;
-        if (half != SIZE_MAX)
-            __builtin_prefetch(&b->khash[b->koff[b->ent[half].rec]], 1);
-        mark_entry(j, k);
-        if ((ring[a] = mk_next(j, &at)) != SIZE_MAX) {
-            __builtin_prefetch(&b->koff[b->ent[ring[a]].rec]);
-            if (b->wown)
-                __builtin_prefetch(&b->wown[b->ent[ring[a]].rec], 1);
-        }
-    }
     return NULL;
 }
 
