@@ -309,6 +309,79 @@ void csv_reader_dialect(const csv_reader *r, csv_dialect *d)
 
 enum { ST_START, ST_PLAIN, ST_QUOTED, ST_AFTER };
 
+#if defined(__SSE2__)
+/* The record at r->pos when it is one line of plain fields that lies in
+ * the buffer as a whole (most records of most files): no quote, no NUL
+ * and no CR but the one of a CR LF end in it.  Its fields are found
+ * sixteen bytes at a time and the line copied into data at once, the
+ * separators made NULs: data, starts and lens as the byte-wise reading
+ * below makes them (it was most of reading a file: a get(), a switch and
+ * a copy per field).  Returns the character that ended it ('\n' or
+ * '\r'), 0 when the record is none such (nothing read: the caller reads
+ * it byte-wise), -1 when out of memory.  The loads never pass the
+ * buffer's filled bytes; a line whose end is not within them is left to
+ * the caller. */
+static int read_plain_line(csv_reader *r)
+{
+    const unsigned char *b = r->buf + r->pos, *q = b;
+    size_t avail = r->len - r->pos, fs = 0, line_len;
+    const __m128i vs = _mm_set1_epi8((char)r->sep), vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r'),
+                  vn = _mm_set1_epi8('\n'), vz = _mm_setzero_si128();
+    int c;
+    if (r->sep == '"' || r->sep == '\r' || r->sep == '\n' || r->sep == 0)
+        return 0;
+    for (;; q += 16) {
+        unsigned ms, mx, end;
+        __m128i w;
+        if ((size_t)(q - b) + 16 > avail)
+            goto none;
+        w = _mm_loadu_si128((const __m128i *)(const void *)q);
+        ms = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, vs));
+        mx = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, vq), _mm_cmpeq_epi8(w, vr)),
+                                                      _mm_or_si128(_mm_cmpeq_epi8(w, vn), _mm_cmpeq_epi8(w, vz))));
+        end = mx ? (unsigned)__builtin_ctz(mx) : 16;
+        ms &= (1u << end) - 1; /* the separators before the line's end */
+        while (ms) {
+            size_t at = (size_t)(q - b) + (unsigned)__builtin_ctz(ms);
+            if (r->nf == r->fcap && fields_grow(r) < 0)
+                return -1;
+            r->starts[r->nf] = fs;
+            r->lens[r->nf] = at - fs;
+            r->nf++;
+            fs = at + 1;
+            ms &= ms - 1;
+        }
+        if (end < 16) {
+            line_len = (size_t)(q - b) + end;
+            c = q[end];
+            if (c == '\n')
+                break;
+            /* a CR ends the line only before a LF here (a lone one, a
+             * quote or a NUL: byte-wise) */
+            if (c == '\r' && line_len + 1 < avail && b[line_len + 1] == '\n')
+                break;
+            goto none;
+        }
+    }
+    if (r->nf == r->fcap && fields_grow(r) < 0)
+        return -1;
+    r->starts[r->nf] = fs;
+    r->lens[r->nf] = line_len - fs;
+    r->nf++;
+    if (line_len + 1 > r->dcap && grow((void **)&r->data, &r->dcap, line_len + 1, 1) < 0)
+        return -1;
+    memcpy(r->data, b, line_len);
+    for (size_t i = 0; i < r->nf; i++)
+        r->data[r->starts[i] + r->lens[i]] = '\0';
+    r->dlen = line_len + 1;
+    r->pos += line_len + 1 + (c == '\r');
+    return c;
+none:
+    r->nf = 0;
+    return 0;
+}
+#endif
+
 int csv_read(csv_reader *r, csv_record *rec)
 {
     int state = ST_START;
@@ -340,6 +413,18 @@ int csv_read(csv_reader *r, csv_record *rec)
     if (c == CSV_EOF)
         return 0;
     rec->line = r->line;
+#if defined(__SSE2__)
+    if ((c = read_plain_line(r)) < 0)
+        return -1;
+    if (c) {
+        if (!r->first_done) {
+            r->first_done = 1;
+            r->crlf = c == '\r';
+        }
+        r->line++;
+        goto fields;
+    }
+#endif
 
     for (;;) {
         c = get(r);
@@ -470,6 +555,9 @@ end_record:
         r->line++;
     if (end_field(r, start) < 0)
         return -1;
+#if defined(__SSE2__)
+fields:
+#endif
     for (i = 0; i < r->nf; i++)
         r->ptrs[i] = r->data + r->starts[i];
     rec->n = r->nf;
