@@ -3685,7 +3685,9 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             if (fi->kind == PK_SYSTEM)
                 return row_fail(row, at, PATRON_E_INVALID, "%s is maintained by the library and cannot be set",
                                 fi->name);
-            if (x->len) {
+            if (x->len && patron__check_value_quick(fi, val, x->len)) {
+                v->f[x->field] = val; /* (most values: no call) */
+            } else if (x->len) {
                 char *cb = fi->kind == PK_EMAIL ? v->email : fi->kind == PK_LANG ? v->lang : tmp;
                 size_t cbsz = fi->kind == PK_EMAIL ? sizeof v->email : fi->kind == PK_LANG ? sizeof v->lang
                                                                                             : sizeof tmp;
@@ -3708,7 +3710,9 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
                 v->a[PATRON_A_COUNTRY] = "DE";
                 v->a[PATRON_A_BILLING] = "private";
             }
-            if (x->len) {
+            if (x->len && patron__check_value_quick(fi, val, x->len)) {
+                v->a[af] = val;
+            } else if (x->len) {
                 char *cb = fi->kind == PK_COUNTRY ? v->country : tmp;
                 size_t cbsz = fi->kind == PK_COUNTRY ? sizeof v->country : sizeof tmp;
                 if ((st = patron__check_value_len(fi->name, fi, val, x->len, row->errmsg, sizeof row->errmsg,

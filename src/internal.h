@@ -128,6 +128,67 @@ patron_status patron__check_value_len(const char *name, const patron__field_info
                                       char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                       size_t canon_bufsz);
 
+/* Whether the n bytes at v hold no control character (below 0x20, or
+ * 0x7F; a NUL too) and v[n] is a NUL (v[n] is read): the common value,
+ * tested a word at a time.  *high gets 0x80 when one of the bytes is
+ * >= 0x80 (its UTF-8 is to be checked), else 0.  A word holding such a
+ * byte is flagged exactly (a borrow only flags bytes above a true hit);
+ * the bytes of a short value are taken in overlapping loads (a byte
+ * tested twice changes nothing), so that no word holds a byte that is
+ * not the value's.  False at the first word with such a byte (*high is
+ * then not set). */
+static inline bool patron__value_plain(const char *v, size_t n, unsigned *high)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t acc = 0, bad = 0, w, x;
+    size_t i = 0;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            x = w ^ (ones * 0x7F);
+            acc |= w;
+            if ((((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & highs)
+                return false; /* (not read on: a NUL may end the memory) */
+        }
+        if (i < n) {
+            memcpy(&w, p + n - 8, 8);
+            x = w ^ (ones * 0x7F);
+            acc |= w;
+            bad |= ((w - ones * 0x20) & ~w) | ((x - ones) & ~x);
+        }
+    } else if (n) {
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, p + n - 4, 4);
+            w = a | (uint64_t)b << 32;
+        } else {
+            uint32_t a = (uint32_t)p[0] | (uint32_t)p[n >> 1] << 8 | (uint32_t)p[n - 1] << 16 | (uint32_t)p[0] << 24;
+            w = a | (uint64_t)a << 32;
+        }
+        x = w ^ (ones * 0x7F);
+        acc = w;
+        bad = ((w - ones * 0x20) & ~w) | ((x - ones) & ~x);
+    }
+    *high = (acc & highs) ? 0x80 : 0;
+    return !(bad & highs) && p[n] == '\0';
+}
+
+/* True when patron__check_value_len(.., fi, v, len, ..) would pass the
+ * value as it is (PATRON_OK, no canonical form): a value of a kind
+ * without a form of its own (text, multi-line, opaque) that is no longer
+ * than allowed and plain (patron__value_plain) and, with a byte >= 0x80,
+ * valid UTF-8.  False: the call tells (a refusal, its message).  For the
+ * callers that check many values (the batch's rows): most of them pass
+ * here without the call. */
+static inline bool patron__check_value_quick(const patron__field_info *fi, const char *v, size_t len)
+{
+    unsigned high;
+    return (fi->kind == PK_TEXT || fi->kind == PK_MULTILINE || fi->kind == PK_OPAQUE) && len <= fi->max_len &&
+           patron__value_plain(v, len, &high) && (!high || !patron__utf8_check(v, len));
+}
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);

@@ -133,92 +133,22 @@ static patron_status check_value(const char *name, const patron__field_info *fi,
 {
     size_t n, bad, ctl = SIZE_MAX;
     unsigned high = 0;
-    /* one pass for the length, the first control character and whether
-     * there is a byte >= 0x80 (the UTF-8 check is needed only then); the
-     * refusals in the order of the checks: length, UTF-8, control.  The
-     * pass first runs over the known (or measured) length with a cheap
-     * test of every byte (a NUL or a control character ends it; most
-     * values have none), and only a value with one, or whose length is
-     * not the one given, is scanned again for where it is. */
-    {
+    /* the length, the first control character and whether there is a
+     * byte >= 0x80 (the UTF-8 check is needed only then); the refusals in
+     * the order of the checks: length, UTF-8, control.  A cheap test of
+     * the known (or measured) length first (patron__value_plain: most
+     * values have no control character); only a value with one, or whose
+     * length is not the one given, is scanned again for where it is. */
+    n = want != SIZE_MAX ? want : strlen(v);
+    if (!patron__value_plain(v, n, &high)) {
         const unsigned char *p = (const unsigned char *)v;
-        unsigned odd = 0;
-        size_t i = 0;
-        uint64_t acc = 0;
-        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-        n = want != SIZE_MAX ? want : strlen(v);
-        /* eight bytes at a time: a byte below 0x20 (a NUL too) or 0x7F
-         * shows in lo or del, exactly (no borrow without such a byte) */
-        for (; i + 8 <= n; i += 8) {
-            uint64_t w, x, lo, del;
-            memcpy(&w, p + i, 8);
-            x = w ^ (ones * 0x7F);
-            lo = (w - ones * 0x20) & ~w & highs;
-            del = (x - ones) & ~x & highs;
-            acc |= w;
-            if (lo | del) {
-                odd = 1;
-                break;
-            }
-        }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* the rest (1 to 7 bytes) as one word too: the last eight bytes
-         * of a longer value, else the rest copied into a word of zeros
-         * and only its own bytes looked at (a borrow of the zeros above
-         * them never reaches them; a flag below the first real hit is
-         * exact) */
-        if (!odd && i < n) {
-            uint64_t w = 0, x, lo, del, keep = highs;
-            if (n >= 8) {
-                memcpy(&w, p + n - 8, 8);
-            } else {
-                /* 1 to 7 bytes as at most a 4-, a 2- and a 1-byte load
-                 * (a memcpy of a variable length was a call per value) */
-                size_t k = n - i, at = 0;
-                uint32_t w4 = 0;
-                uint16_t w2 = 0;
-                if (k >= 4) {
-                    memcpy(&w4, p + i, 4);
-                    w = w4;
-                    at = 4;
-                }
-                if (k - at >= 2) {
-                    memcpy(&w2, p + i + at, 2);
-                    w |= (uint64_t)w2 << (8 * at);
-                    at += 2;
-                }
-                if (k - at >= 1)
-                    w |= (uint64_t)p[i + at] << (8 * at);
-                keep = highs & ((UINT64_C(1) << (8 * k)) - 1);
-            }
-            x = w ^ (ones * 0x7F);
-            lo = (w - ones * 0x20) & ~w & keep;
-            del = (x - ones) & ~x & keep;
-            acc |= w;
-            if (lo | del)
-                odd = 1;
-            else
-                i = n;
-        }
-#endif
-        high = (acc & highs) ? 0x80 : 0;
-        for (; !odd && i < n; i++) {
-            unsigned char c = p[i];
+        high = 0;
+        for (n = 0; p[n]; n++) {
+            unsigned char c = p[n];
             high |= c;
-            if (c < 0x20 || c == 0x7F) { /* (a NUL too: never read past it) */
-                odd = 1;
-                break;
-            }
-        }
-        if (odd || p[n] != '\0') {
-            high = 0;
-            for (n = 0; p[n]; n++) {
-                unsigned char c = p[n];
-                high |= c;
-                if ((c < 0x20 || c == 0x7F) && ctl == SIZE_MAX &&
-                    !(fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t')))
-                    ctl = n;
-            }
+            if ((c < 0x20 || c == 0x7F) && ctl == SIZE_MAX &&
+                !(fi->kind == PK_MULTILINE && (c == '\n' || c == '\r' || c == '\t')))
+                ctl = n;
         }
     }
     *canon = NULL;
