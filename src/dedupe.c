@@ -2927,6 +2927,11 @@ struct patron_batch {
     char prefix[17];
     unsigned width;
     uint64_t counter;
+    /* the number batch_number made last (gen_n; 0: none): prefix, then
+     * its digits from gen[gen_at] */
+    char gen[40];
+    size_t gen_len, gen_at;
+    uint64_t gen_n;
     int64_t next_id;
     uint64_t scored; /* pairs scored by the run */
     bool ran, broken;
@@ -3075,6 +3080,32 @@ static void format_number(char *out, const char *prefix, unsigned width, uint64_
     out[p] = '\0';
 }
 
+/* format_number of the batch's prefix and width for n into out (room as
+ * there): the number before it counted up in place when it was the one
+ * made last (a claim makes the counter's next number; the division per
+ * digit was most of a claim, on the one thread that claims).  Digits all
+ * '9' grow the number: made anew. */
+static void batch_number(patron_batch *b, char *out, uint64_t n)
+{
+    if (b->gen_n && n == b->gen_n + 1) {
+        size_t i = b->gen_len;
+        while (i > b->gen_at && b->gen[i - 1] == '9')
+            i--;
+        if (i > b->gen_at) {
+            b->gen[i - 1]++;
+            memset(b->gen + i, '0', b->gen_len - i);
+            b->gen_n = n;
+            memcpy(out, b->gen, b->gen_len + 1);
+            return;
+        }
+    }
+    format_number(b->gen, b->prefix, b->width, n);
+    b->gen_at = strlen(b->prefix);
+    b->gen_len = strlen(b->gen);
+    b->gen_n = n;
+    memcpy(out, b->gen, b->gen_len + 1);
+}
+
 /* Whether num is one the counter gave: the prefix, then the digits of a
  * k <= counter as format_number writes them.  (Given numbers are kept in
  * the table; the counter's are not — they are all the numbers up to it
@@ -3189,12 +3220,12 @@ static patron_status claim_values(patron_batch *b, const claim_in *in, char gen[
             goto out;
         }
     } else if (!b->numbers_given) { /* no number in the table: the counter's next is free */
-        format_number(gen, b->prefix, b->width, ++counter);
+        batch_number(b, gen, ++counter);
         num = gen;
     } else { /* the store's counter; manual numbers in its way skipped */
         int tries;
         for (tries = 0; tries < 10000; tries++) {
-            format_number(gen, b->prefix, b->width, ++counter);
+            batch_number(b, gen, ++counter);
             h_num = uniq_hash(PATRON_KEY_NUMBER, gen, strlen(gen));
             if (!uniq_find(&b->u, PATRON_KEY_NUMBER, gen, strlen(gen), h_num))
                 break;
