@@ -3712,7 +3712,7 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
         if (!x->len && val[0]) /* (a value of a length is checked with it) */
             return row_refused(row, at, PATRON_E_RANGE);
         if (x->field > 0 && x->field < PATRON_F__END) {
-            fi = patron__field(x->field);
+            fi = &patron__fields[x->field];
             if (fi->kind == PK_SYSTEM)
                 return row_fail(row, at, PATRON_E_INVALID, "%s is maintained by the library and cannot be set",
                                 fi->name);
@@ -3733,9 +3733,7 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             }
         } else if (x->field > PATRON_BATCH_ADDRESS && x->field < PATRON_BATCH_ADDRESS + PATRON_A__END) {
             int af = x->field - PATRON_BATCH_ADDRESS;
-            fi = patron__address_field(af);
-            if (!fi)
-                return row_fail(row, at, PATRON_E_INVALID, "unknown address field id %d", af);
+            fi = &patron__address_fields[af]; /* (af from 1 to PATRON_A__END - 1) */
             if (!v->has_addr) { /* patron_customer_address_add */
                 v->has_addr = true;
                 v->a[PATRON_A_COUNTRY] = "DE";

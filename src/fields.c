@@ -5,7 +5,7 @@
 #include "internal.h"
 
 /* Indexed by patron_field.  Names are the JSON / CSV / CLI names. */
-static const patron__field_info FIELDS[PATRON_F__END] = {
+const patron__field_info patron__fields[PATRON_F__END] = {
     [PATRON_F_ID] = { "id", PK_SYSTEM, 20 },
     [PATRON_F_NUMBER] = { "number", PK_NUMBER, 64 },
     [PATRON_F_STATE] = { "state", PK_SYSTEM, 16 },
@@ -44,7 +44,7 @@ static const patron__field_info FIELDS[PATRON_F__END] = {
     [PATRON_F_ERASED_AT] = { "erased_at", PK_SYSTEM, 20 },
 };
 
-static const patron__field_info ADDRESS_FIELDS[PATRON_A__END] = {
+const patron__field_info patron__address_fields[PATRON_A__END] = {
     [PATRON_A_LABEL] = { "label", PK_TEXT, 100 },
     [PATRON_A_SALUTATION] = { "salutation", PK_TEXT, 50 },
     [PATRON_A_FIRST_NAME] = { "first_name", PK_TEXT, 200 },
@@ -67,14 +67,14 @@ const patron__field_info *patron__field(int field)
 {
     if (field <= 0 || field >= PATRON_F__END)
         return NULL;
-    return &FIELDS[field];
+    return &patron__fields[field];
 }
 
 const patron__field_info *patron__address_field(int field)
 {
     if (field <= 0 || field >= PATRON_A__END)
         return NULL;
-    return &ADDRESS_FIELDS[field];
+    return &patron__address_fields[field];
 }
 
 const char *patron_field_name(int field)
@@ -88,7 +88,7 @@ int patron_field_from_name(const char *name)
     if (!name)
         return 0;
     for (int f = 1; f < PATRON_F__END; f++)
-        if (strcmp(FIELDS[f].name, name) == 0)
+        if (strcmp(patron__fields[f].name, name) == 0)
             return f;
     return 0;
 }
@@ -104,7 +104,7 @@ int patron_address_field_from_name(const char *name)
     if (!name)
         return 0;
     for (int f = 1; f < PATRON_A__END; f++)
-        if (strcmp(ADDRESS_FIELDS[f].name, name) == 0)
+        if (strcmp(patron__address_fields[f].name, name) == 0)
             return f;
     return 0;
 }
