@@ -1002,6 +1002,19 @@ static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, 
     }
     if (lk > sizeof text - 400 - 1)
         return 0; /* (cannot be: a key is a field of at most 255 bytes) */
+    if (r->text == r->small && lk + 2 < sizeof r->small) {
+        /* made in its small buffer where it fits, as most do (not made
+         * on the stack and copied); a name that may have been cut there
+         * is made again below */
+        size_t room = sizeof r->small - lk - 1;
+        ln = vals_name(vals, n_vals, r->small + lk + 1, room);
+        if (ln < room - 1) {
+            memcpy(r->small, key, lk + 1);
+            r->tlen = lk + ln + 2;
+            r->named = 1;
+            return 0;
+        }
+    }
     /* the name (at most 399 bytes) right after the key */
     memcpy(text, key, lk + 1);
     ln = vals_name(vals, n_vals, text + lk + 1, 400);

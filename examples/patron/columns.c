@@ -1202,7 +1202,10 @@ long layout_values(const layout *l, const char *const *values, const size_t *len
             if (col->id == PATRON_A_STREET && (!house || !house[0])) {
                 size_t sl, at, nl;
                 if (split_street(v, &sl, &at, &nl)) {
-                    const char *st = alloc_copy(alloc, payload, v, sl), *nb = alloc_copy(alloc, payload, v + at, nl);
+                    /* (the number is the value's end, as most are, where
+                     * nothing trails it: no copy) */
+                    const char *st = alloc_copy(alloc, payload, v, sl),
+                               *nb = v[at + nl] ? alloc_copy(alloc, payload, v + at, nl) : v + at;
                     if (!st || !nb)
                         return -3;
                     rc = put_value(out, &n, cap, PATRON_BATCH_ADDRESS + PATRON_A_STREET, NULL, st, sl);
