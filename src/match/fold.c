@@ -164,6 +164,18 @@ static void put_cp(char *out, size_t cap, size_t *n, uint32_t cp)
     put(out, cap, n, buf, k);
 }
 
+/* put_cp of a code point casefold held back: most are ASCII, one byte put
+ * here (put_cp went through encode and a call of memcpy for it) */
+static inline void put_pending(char *out, size_t cap, size_t *n, uint32_t cp)
+{
+    if (cp < 0x80) {
+        if (*n + 1 < cap)
+            out[(*n)++] = (char)cp;
+        return;
+    }
+    put_cp(out, cap, n, cp);
+}
+
 /* A-Z lowered in eight bytes that are all below 0x80 (adding to a byte
  * below 0x80 never carries into the next). */
 static inline uint64_t ascii_lower8(uint64_t w)
@@ -188,7 +200,7 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
              * written lower-cased at once (nothing composes with them but
              * a mark after the last) */
             if (pending != BAD_CP)
-                put_cp(out, cap, &n, pending);
+                put_pending(out, cap, &n, pending);
             /* eight at a time while those and the byte after them are
              * ASCII and fit: A-Z lowered in the word */
             while (i + 8 < len && s[i + 8] < 0x80 && n + 8 < cap) {
@@ -220,11 +232,11 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
             }
         }
         if (pending != BAD_CP)
-            put_cp(out, cap, &n, pending);
+            put_pending(out, cap, &n, pending);
         pending = is_mark(cp) ? cp : lower_cp(cp);
     }
     if (pending != BAD_CP)
-        put_cp(out, cap, &n, pending);
+        put_pending(out, cap, &n, pending);
     out[n] = '\0';
     return n;
 }
@@ -327,7 +339,14 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
             umlaut_base = (c == 'a' || c == 'o' || c == 'u');
             continue;
         }
-        cp = decode(s, len, &i);
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* two bytes (every Latin letter with a diacritic): decode's
+             * first case, without the call */
+            cp = (uint32_t)(s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F);
+            i += 2;
+        } else {
+            cp = decode(s, len, &i);
+        }
         if (cp == BAD_CP)
             continue;
         if (cp < 0x80) {
@@ -347,10 +366,16 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
         }
         e = table_entry(cp);
         if (e) {
-            size_t k = strlen(e->ascii);
-            put(out, cap, &n, e->ascii, k);
-            umlaut_base = (k == 1 && (e->ascii[0] == 'a' || e->ascii[0] == 'o' ||
-                                      e->ascii[0] == 'u'));
+            /* (at most three bytes: measured and put here, not by strlen
+             * and memcpy) */
+            const char *a = e->ascii;
+            size_t k = !a[0] ? 0 : !a[1] ? 1 : !a[2] ? 2 : 3;
+            if (n + k < cap) {
+                for (size_t j = 0; j < k; j++)
+                    out[n + j] = a[j];
+                n += k;
+            }
+            umlaut_base = (k == 1 && (a[0] == 'a' || a[0] == 'o' || a[0] == 'u'));
             continue;
         }
         umlaut_base = 0;

@@ -15,11 +15,11 @@ static inline int in_set(int c, unsigned mask)
     return c >= 'a' && c <= 'z' && ((mask >> (c - 'a')) & 1u);
 }
 
-/* c lower-cased when it is a letter A-Z or a-z, else 0 */
+/* c lower-cased when it is a letter A-Z or a-z, else 0 (c | 0x20 is a-z
+ * for those bytes alone) */
 static inline int letter(int c)
 {
-    if ((unsigned)(c - 'A') < 26u)
-        c += 32;
+    c |= 0x20;
     return (unsigned)(c - 'a') < 26u ? c : 0;
 }
 
