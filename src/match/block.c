@@ -46,22 +46,13 @@ static inline char *put_part(char *o, char *end, const char *p, size_t l, int fi
     return o + l;
 }
 
-/* "a|b|c|d" (the first np parts, each of its length) into out
- * (PATRON__MATCH_KEY_MAX bytes), each part cut to the room left; returns
- * its length, 0 (and "") when any part is empty.  The lengths are the
- * record's own (patron__match_rec keeps them): no part is measured again.
- * np is a constant where it is inlined: the parts are written one after
- * the other, not through arrays of them (a loop over arrays ran 40 %
- * more instructions). */
-static inline size_t join_parts(char *out, size_t np, const char *p0, size_t n0, const char *p1, size_t n1,
-                                const char *p2, size_t n2, const char *p3, size_t n3)
+/* join_parts of a key longer than its room: each part cut to the room
+ * left (rare: not inlined into every key as the common case is) */
+static size_t join_cut(char *out, size_t np, const char *p0, size_t n0, const char *p1, size_t n1, const char *p2,
+                       size_t n2, const char *p3, size_t n3)
 {
     char *o = out, *end = out + PATRON__MATCH_KEY_MAX - 1;
 
-    if (!n0 || (np > 1 && !n1) || (np > 2 && !n2) || (np > 3 && !n3)) {
-        out[0] = '\0';
-        return 0;
-    }
     o = put_part(o, end, p0, n0, 1);
     if (np > 1)
         o = put_part(o, end, p1, n1, 0);
@@ -69,6 +60,44 @@ static inline size_t join_parts(char *out, size_t np, const char *p0, size_t n0,
         o = put_part(o, end, p2, n2, 0);
     if (np > 3)
         o = put_part(o, end, p3, n3, 0);
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+/* The next part of a key that has room for all of them: "|" and the part */
+static inline char *put_next(char *o, const char *p, size_t l)
+{
+    *o++ = '|';
+    copy_small(o, p, l);
+    return o + l;
+}
+
+/* "a|b|c|d" (the first np parts, each of its length) into out
+ * (PATRON__MATCH_KEY_MAX bytes), each part cut to the room left; returns
+ * its length, 0 (and "") when any part is empty.  The lengths are the
+ * record's own (patron__match_rec keeps them): no part is measured again.
+ * np is a constant where it is inlined: the parts are written one after
+ * the other, not through arrays of them (a loop over arrays ran 40 %
+ * more instructions), and the room is looked at once for the key. */
+static inline size_t join_parts(char *out, size_t np, const char *p0, size_t n0, const char *p1, size_t n1,
+                                const char *p2, size_t n2, const char *p3, size_t n3)
+{
+    char *o = out;
+
+    if (!n0 || (np > 1 && !n1) || (np > 2 && !n2) || (np > 3 && !n3)) {
+        out[0] = '\0';
+        return 0;
+    }
+    if (n0 + (np > 1 ? n1 + 1 : 0) + (np > 2 ? n2 + 1 : 0) + (np > 3 ? n3 + 1 : 0) >= PATRON__MATCH_KEY_MAX)
+        return join_cut(out, np, p0, n0, p1, n1, p2, n2, p3, n3);
+    copy_small(o, p0, n0);
+    o += n0;
+    if (np > 1)
+        o = put_next(o, p1, n1);
+    if (np > 2)
+        o = put_next(o, p2, n2);
+    if (np > 3)
+        o = put_next(o, p3, n3);
     *o = '\0';
     return (size_t)(o - out);
 }
