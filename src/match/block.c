@@ -7,33 +7,6 @@
 
 #include <string.h>
 
-/* l bytes from p to o without a call of memcpy (most parts are a few
- * bytes: the call cost more than the copy): pieces that may overlap,
- * never reading outside [p, p + l). */
-static inline void copy_small(char *o, const char *p, size_t l)
-{
-    if (l > 8) {
-        uint64_t w;
-        size_t i;
-        for (i = 0; i + 8 < l; i += 8) {
-            memcpy(&w, p + i, 8);
-            memcpy(o + i, &w, 8);
-        }
-        memcpy(&w, p + l - 8, 8);
-        memcpy(o + l - 8, &w, 8);
-    } else if (l >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + l - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + l - 4, &b, 4);
-    } else if (l) { /* 1 to 3 bytes: the first, the middle, the last */
-        o[0] = p[0];
-        o[l / 2] = p[l / 2];
-        o[l - 1] = p[l - 1];
-    }
-}
-
 /* Part i of a key at o (the key ends at most at `end`, the room of its
  * NUL): "|" before all but the first, the part cut to the room left. */
 static inline char *put_part(char *o, char *end, const char *p, size_t l, int first)
@@ -42,7 +15,7 @@ static inline char *put_part(char *o, char *end, const char *p, size_t l, int fi
         *o++ = '|';
     if (l > (size_t)(end - o))
         l = (size_t)(end - o);
-    copy_small(o, p, l);
+    patron__match_copy_small(o, p, l);
     return o + l;
 }
 
@@ -68,7 +41,7 @@ static size_t join_cut(char *out, size_t np, const char *p0, size_t n0, const ch
 static inline char *put_next(char *o, const char *p, size_t l)
 {
     *o++ = '|';
-    copy_small(o, p, l);
+    patron__match_copy_small(o, p, l);
     return o + l;
 }
 
@@ -90,7 +63,7 @@ static inline size_t join_parts(char *out, size_t np, const char *p0, size_t n0,
     }
     if (n0 + (np > 1 ? n1 + 1 : 0) + (np > 2 ? n2 + 1 : 0) + (np > 3 ? n3 + 1 : 0) >= PATRON__MATCH_KEY_MAX)
         return join_cut(out, np, p0, n0, p1, n1, p2, n2, p3, n3);
-    copy_small(o, p0, n0);
+    patron__match_copy_small(o, p0, n0);
     o += n0;
     if (np > 1)
         o = put_next(o, p1, n1);

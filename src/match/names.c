@@ -108,7 +108,7 @@ static void tokenize(struct toks *out, const char *folded)
             k = (size_t)(q - p);
             if (k > sizeof cur->s - 1 - cur->n)
                 k = sizeof cur->s - 1 - cur->n;
-            memcpy(cur->s + cur->n, p, k);
+            patron__match_copy_small(cur->s + cur->n, (const char *)p, k);
             cur->n += k;
             p = q - 1;
             continue;
@@ -197,7 +197,7 @@ static void join(char *out, const struct toks *t, size_t from, size_t to)
             break;
         if (n > 0)
             out[n++] = ' ';
-        memcpy(out + n, t->t[i].s, k);
+        patron__match_copy_small(out + n, t->t[i].s, k);
         n += k;
     }
     out[n] = '\0';

@@ -95,7 +95,7 @@ static size_t koelner_ascii(char *out, size_t cap, const char *in, size_t len)
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len)
 {
     size_t i;
-    uint64_t high = 0;
+    uint64_t high = 0, w;
 
     if (cap == 0)
         return 0;
@@ -103,14 +103,31 @@ size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len)
         out[0] = '\0';
         return 0;
     }
-    /* a byte >= 0x80 (looked for eight at a time): fold first */
+    /* a byte >= 0x80 (looked for eight at a time, the last 1 to 7 bytes
+     * as the last eight or as a 4-, 2- and 1-byte load): fold first */
     for (i = 0; i + 8 <= len; i += 8) {
-        uint64_t w;
         memcpy(&w, in + i, 8);
         high |= w;
     }
-    for (; i < len; i++)
-        high |= (unsigned char)in[i];
+    if (i < len && len >= 8) {
+        memcpy(&w, in + len - 8, 8);
+        high |= w;
+    } else if (i < len) {
+        uint32_t w4;
+        uint16_t w2;
+        if (len - i >= 4) {
+            memcpy(&w4, in + i, 4);
+            high |= w4;
+            i += 4;
+        }
+        if (len - i >= 2) {
+            memcpy(&w2, in + i, 2);
+            high |= w2;
+            i += 2;
+        }
+        if (i < len)
+            high |= (unsigned char)in[i];
+    }
     if (high & UINT64_C(0x8080808080808080)) {
         char buf[PATRON__MATCH_BUF];
         size_t k = patron__match_fold(buf, sizeof buf, in, len);
