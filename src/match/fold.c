@@ -68,6 +68,16 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t *i)
     return cp;
 }
 
+/* decode, the position kept by the caller in a register (its address is
+ * not taken: only j's is) */
+static inline uint32_t decode_at(const unsigned char *s, size_t len, size_t *i)
+{
+    size_t j = *i;
+    uint32_t cp = decode(s, len, &j);
+    *i = j;
+    return cp;
+}
+
 static size_t encode(char *buf, uint32_t cp)
 {
     if (cp < 0x80) {
@@ -142,26 +152,40 @@ static int is_mark(uint32_t cp)
     return cp >= 0x300 && cp <= 0x36F;
 }
 
-/* Append bytes if they fit as a whole; keeps room for the NUL. */
-static void put(char *out, size_t cap, size_t *n, const char *s, size_t k)
+/* Append bytes if they fit as a whole; keeps room for the NUL.  The
+ * length written so far is passed and returned, not kept behind a
+ * pointer: the callers keep it in a register (through a pointer it was
+ * stored and loaded again around every byte they wrote). */
+static size_t put(char *out, size_t cap, size_t n, const char *s, size_t k)
 {
-    if (*n + k < cap) {
-        memcpy(out + *n, s, k);
-        *n += k;
+    if (n + k < cap) {
+        memcpy(out + n, s, k);
+        n += k;
     }
+    return n;
 }
 
-static void put_cp(char *out, size_t cap, size_t *n, uint32_t cp)
+static size_t put_cp(char *out, size_t cap, size_t n, uint32_t cp)
 {
     char buf[4];
     size_t k;
 
-    if (cp == 0xDF) { /* full case folding: ß → ss */
-        put(out, cap, n, "ss", 2);
-        return;
-    }
+    if (cp == 0xDF) /* full case folding: ß → ss */
+        return put(out, cap, n, "ss", 2);
     k = encode(buf, cp);
-    put(out, cap, n, buf, k);
+    return put(out, cap, n, buf, k);
+}
+
+/* put_cp of a code point casefold held back: most are ASCII, one byte put
+ * here (put_cp went through encode and a call of memcpy for it) */
+static inline size_t put_pending(char *out, size_t cap, size_t n, uint32_t cp)
+{
+    if (cp < 0x80) {
+        if (n + 1 < cap)
+            out[n++] = (char)cp;
+        return n;
+    }
+    return put_cp(out, cap, n, cp);
 }
 
 /* A-Z lowered in eight bytes that are all below 0x80 (adding to a byte
@@ -188,7 +212,7 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
              * written lower-cased at once (nothing composes with them but
              * a mark after the last) */
             if (pending != BAD_CP)
-                put_cp(out, cap, &n, pending);
+                n = put_pending(out, cap, n, pending);
             /* eight at a time while those and the byte after them are
              * ASCII and fit: A-Z lowered in the word */
             while (i + 8 < len && s[i + 8] < 0x80 && n + 8 < cap) {
@@ -209,7 +233,7 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
             pending = lower_cp(s[i++]);
             continue;
         }
-        cp = decode(s, len, &i);
+        cp = decode_at(s, len, &i);
         if (cp == BAD_CP)
             continue;
         if (is_mark(cp) && pending != BAD_CP) {
@@ -220,11 +244,11 @@ size_t patron__match_casefold(char *out, size_t cap, const char *in, size_t len)
             }
         }
         if (pending != BAD_CP)
-            put_cp(out, cap, &n, pending);
+            n = put_pending(out, cap, n, pending);
         pending = is_mark(cp) ? cp : lower_cp(cp);
     }
     if (pending != BAD_CP)
-        put_cp(out, cap, &n, pending);
+        n = put_pending(out, cap, n, pending);
     out[n] = '\0';
     return n;
 }
@@ -327,39 +351,52 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len)
             umlaut_base = (c == 'a' || c == 'o' || c == 'u');
             continue;
         }
-        cp = decode(s, len, &i);
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* two bytes (every Latin letter with a diacritic): decode's
+             * first case, without the call */
+            cp = (uint32_t)(s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F);
+            i += 2;
+        } else {
+            cp = decode_at(s, len, &i);
+        }
         if (cp == BAD_CP)
             continue;
         if (cp < 0x80) {
             char c = (char)((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp);
             if (cp < 0x20 || cp == 0x7F)
                 c = ' ';
-            put(out, cap, &n, &c, 1);
+            n = put(out, cap, n, &c, 1);
             umlaut_base = (c == 'a' || c == 'o' || c == 'u');
             continue;
         }
         if (is_mark(cp)) {
             /* decomposed umlaut: a/o/u + U+0308 → ae/oe/ue; other marks go */
             if (cp == 0x308 && umlaut_base)
-                put(out, cap, &n, "e", 1);
+                n = put(out, cap, n, "e", 1);
             umlaut_base = 0;
             continue;
         }
         e = table_entry(cp);
         if (e) {
-            size_t k = strlen(e->ascii);
-            put(out, cap, &n, e->ascii, k);
-            umlaut_base = (k == 1 && (e->ascii[0] == 'a' || e->ascii[0] == 'o' ||
-                                      e->ascii[0] == 'u'));
+            /* (at most three bytes: measured and put here, not by strlen
+             * and memcpy) */
+            const char *a = e->ascii;
+            size_t k = !a[0] ? 0 : !a[1] ? 1 : !a[2] ? 2 : 3;
+            if (n + k < cap) {
+                for (size_t j = 0; j < k; j++)
+                    out[n + j] = a[j];
+                n += k;
+            }
+            umlaut_base = (k == 1 && (a[0] == 'a' || a[0] == 'o' || a[0] == 'u'));
             continue;
         }
         umlaut_base = 0;
         p = punct(cp);
         if (p) {
-            put(out, cap, &n, p, strlen(p));
+            n = put(out, cap, n, p, strlen(p));
             continue;
         }
-        put_cp(out, cap, &n, lower_cp(cp));
+        n = put_cp(out, cap, n, lower_cp(cp));
     }
     out[n] = '\0';
     return n;

@@ -152,6 +152,46 @@ ignaz: naz
 """
 
 
+# Salutations and titles that are removed wherever they stand.
+STRONG_TITLES = """dr mr mme mrs dipl drhc frau herr mlle prof dring drjur drmed herrn diplom
+diplvw doktor drphil profdr diplinf dipling diplkff diplkfm ehepaar familie drrernat eheleute
+diplpsych professor""".split()
+
+# Parts of titles that are removed only right after a title ("Dr. med.")
+# or when written with a dot and longer than one letter ("Ing.", "Fr.").
+WEAK_TITLES = """c h ba fr hc hr ma ms bsc fam ing jun jur llm mag mba med msc nat oec phd pol
+rer sen vet dent mult phil""".split()
+
+# Name particles ("von der Müller" -> "mueller", particles "von der").
+PARTICLES = """af av da de di do du la le op te zu das dei del dem den der des dos ten ter
+van vom von zum zur della""".split()
+
+WORD_BITS = 8  # 256 slots for the words
+NAME_BITS = 11  # 2048 for the names (mostly a single probe)
+
+
+def name_hash(s):
+    """names.c: name_hash: the first two bytes, the last one and the length
+    (n >= 1), mixed by one multiplication."""
+    b = s.encode()
+    n = len(b)
+    x = b[0] | (b[1] if n > 1 else 0) << 8 | b[n - 1] << 16 | (n & 0xFF) << 24
+    return (x * 2654435761) & 0xFFFFFFFF
+
+
+def slots(keys, bits):
+    """Open addressing: from the top bits of name_hash(key), the next free
+    slot (linear probing)."""
+    size = 1 << bits
+    table = [None] * size
+    for k in keys:
+        i = name_hash(k) >> (32 - bits)
+        while table[i] is not None:
+            i = (i + 1) % size
+        table[i] = k
+    return table
+
+
 def main():
     entries = set()
     for line in GROUPS.strip().splitlines():
@@ -169,6 +209,37 @@ def main():
     print("static const struct name_entry name_table[%d] = {" % len(rows))
     for n, g, c in rows:
         print('    {"%s", "%s", %d},' % (n, g, c))
+    print("};\n")
+    first = {}
+    for i, (n, _, _) in enumerate(rows):
+        first.setdefault(n, i)
+    table = slots(sorted(first), NAME_BITS)
+    print("/* each name's first entry + 1 (0: an empty slot) at the top NAME_BITS")
+    print(" * bits of name_hash(name), or the next slot that was free */")
+    print("#define NAME_BITS %d\n#define NAME_SLOTS (1u << NAME_BITS)" % NAME_BITS)
+    print("static const uint16_t name_slot[NAME_SLOTS] = {")
+    vals = [first[k] + 1 if k else 0 for k in table]
+    for i in range(0, len(vals), 16):
+        print("    " + ", ".join(str(v) for v in vals[i:i + 16]) + ",")
+    print("};\n")
+    kinds = {}
+    for w in STRONG_TITLES:
+        kinds[w] = "WORD_STRONG"
+    for w in WEAK_TITLES:
+        assert w not in kinds
+        kinds[w] = "WORD_WEAK"
+    for w in PARTICLES:
+        assert w not in kinds
+        kinds[w] = "WORD_PARTICLE"
+    longest = max(len(w) for w in kinds)
+    table = slots(sorted(kinds), WORD_BITS)
+    print("/* title and particle words at the top WORD_BITS bits of name_hash(word),")
+    print(" * or the next slot that was free; an empty slot has length 0 */")
+    print("#define WORD_BITS %d\n#define WORD_SLOTS (1u << WORD_BITS)\n#define WORD_MAX %d" % (WORD_BITS, longest))
+    print("static const struct name_word name_words[WORD_SLOTS] = {")
+    for i, w in enumerate(table):
+        if w:
+            print('    [%d] = {"%s", %d, %s},' % (i, w, len(w), kinds[w]))
     print("};\n\n#endif")
 
 

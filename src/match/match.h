@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -39,6 +40,34 @@ void patron__free(void *p);
 #define PATRON_MALLOC(n) patron__malloc(n)
 #define PATRON_REALLOC(p, n) patron__realloc((p), (n))
 #define PATRON_FREE(p) patron__free(p)
+
+/** l bytes from p to o (they do not overlap) without a call of memcpy:
+ *  most of what the matcher copies is a few bytes (a name, a part of a
+ *  key), where the call cost more than the copy.  Pieces that may overlap
+ *  one another, never reading outside [p, p + l). */
+static inline void patron__match_copy_small(char *o, const char *p, size_t l)
+{
+    if (l > 8) {
+        uint64_t w;
+        size_t i;
+        for (i = 0; i + 8 < l; i += 8) {
+            memcpy(&w, p + i, 8);
+            memcpy(o + i, &w, 8);
+        }
+        memcpy(&w, p + l - 8, 8);
+        memcpy(o + l - 8, &w, 8);
+    } else if (l >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + l - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + l - 4, &b, 4);
+    } else if (l) { /* 1 to 3 bytes: the first, the middle, the last */
+        o[0] = p[0];
+        o[l / 2] = p[l / 2];
+        o[l - 1] = p[l - 1];
+    }
+}
 
 /** Longest normalised field, in bytes, without the NUL. */
 #define PATRON__MATCH_FIELD_MAX 255

@@ -14,68 +14,48 @@ struct name_entry {
     int canonical;
 };
 
-#include "names_table.h"
-
-struct word {
-    const char *s;
-    size_t n; /* strlen(s) */
-};
-#define W(x) { x, sizeof x - 1 }
-#define WORD_MAX 9 /* the longest word of the lists below */
-
-/* Salutations and titles that are removed wherever they stand. */
-static const struct word strong_titles[] = {
-    W("dr"), W("mr"), W("mme"), W("mrs"), W("dipl"), W("drhc"), W("frau"), W("herr"), W("mlle"), W("prof"),
-    W("dring"), W("drjur"), W("drmed"), W("herrn"), W("diplom"), W("diplvw"), W("doktor"), W("drphil"),
-    W("profdr"), W("diplinf"), W("dipling"), W("diplkff"), W("diplkfm"), W("ehepaar"), W("familie"),
-    W("drrernat"), W("eheleute"), W("diplpsych"), W("professor"),
+/* A title or particle word (gen_names_table.py has the lists and what
+ * each kind means). */
+enum { WORD_STRONG = 1, WORD_WEAK = 2, WORD_PARTICLE = 3 };
+struct name_word {
+    char s[12];
+    uint8_t n; /* strlen(s), 0 for an empty slot */
+    uint8_t kind;
 };
 
-/* Parts of titles that are removed only right after a title ("Dr. med.")
- * or when written with a dot and longer than one letter ("Ing.", "Fr."). */
-static const struct word weak_titles[] = {
-    W("c"), W("h"), W("ba"), W("fr"), W("hc"), W("hr"), W("ma"), W("ms"), W("bsc"), W("fam"), W("ing"),
-    W("jun"), W("jur"), W("llm"), W("mag"), W("mba"), W("med"), W("msc"), W("nat"), W("oec"), W("phd"),
-    W("pol"), W("rer"), W("sen"), W("vet"), W("dent"), W("mult"), W("phil"),
-};
-
-static const struct word particles[] = {
-    W("af"), W("av"), W("da"), W("de"), W("di"), W("do"), W("du"), W("la"), W("le"), W("op"), W("te"),
-    W("zu"), W("das"), W("dei"), W("del"), W("dem"), W("den"), W("der"), W("des"), W("dos"), W("ten"),
-    W("ter"), W("van"), W("vom"), W("von"), W("zum"), W("zur"), W("della"),
-};
-
-/* Every word is compared by its length first, a number kept beside it:
- * the lists were measured again (strlen) for every token of every name.
- * Each list is sorted by (length, bytes): a binary search, not a walk of
- * the list for every token (test_title_and_particle_words takes each). */
-/* memcmp of at most WORD_MAX bytes, inline (a call of memcmp cost more
- * than the compare) */
-static inline int word_cmp(const char *a, const char *b, size_t len)
+/* The hash of s[0..n) (n >= 1) that places a name or word in the hashed
+ * tables of names_table.h (gen_names_table.py computes the same): its
+ * first two bytes, its last one and its length, mixed by one
+ * multiplication; the slot is in the top bits.  (Every byte hashed cost
+ * more than the few more probes this gives.) */
+static inline uint32_t name_hash(const char *s, size_t n)
 {
-    for (size_t i = 0; i < len; i++)
-        if (a[i] != b[i])
-            return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
-    return 0;
+    uint32_t x = (uint32_t)(unsigned char)s[0] | (uint32_t)(n > 1 ? (unsigned char)s[1] : 0) << 8 |
+                 (uint32_t)(unsigned char)s[n - 1] << 16 | (uint32_t)(n & 0xFF) << 24;
+    return x * 2654435761u;
 }
 
-static int in_list(const struct word *list, size_t n, const char *s, size_t len)
-{
-    size_t lo = 0, hi = n;
+#include "names_table.h"
 
-    if (len == 0 || len > WORD_MAX)
+/* The kind of the word s[0..n) (WORD_*), 0 when it is none: one probe of
+ * a hashed table for most words, where three binary searches of the
+ * title and particle lists ran for every token of every name. */
+static int word_kind(const char *s, size_t n)
+{
+    if (n == 0 || n > WORD_MAX)
         return 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int d = list[mid].n != len ? (list[mid].n < len ? -1 : 1) : word_cmp(list[mid].s, s, len);
-        if (d == 0)
-            return 1;
-        if (d < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint32_t i = name_hash(s, n) >> (32 - WORD_BITS);; i = (i + 1) % WORD_SLOTS) {
+        const struct name_word *w = &name_words[i];
+        size_t j;
+        if (!w->n)
+            return 0;
+        if (w->n != n)
+            continue;
+        for (j = 0; j < n && w->s[j] == s[j]; j++)
+            ;
+        if (j == n)
+            return w->kind;
     }
-    return 0;
 }
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -89,12 +69,20 @@ struct tok {
     size_t n;
     int dotted;      /* followed by '.' */
     int comma_after; /* a comma follows */
+    int kind;        /* word_kind(s, n) */
 };
 
 struct toks {
     struct tok t[MAX_TOK];
     size_t n;
 };
+
+/* a byte of a token: a letter, a digit or one of a multi-byte character
+ * (no separator is one) */
+static inline int tok_byte(unsigned char c)
+{
+    return (unsigned)(c - 'a') < 26u || (unsigned)(c - '0') < 10u || c >= 0x80;
+}
 
 static void tokenize(struct toks *out, const char *folded)
 {
@@ -104,12 +92,12 @@ static void tokenize(struct toks *out, const char *folded)
     out->n = 0;
     for (;; p++) {
         unsigned char c = *p;
-        int sep = (c == '\0' || c == ' ' || c == ',' || c == '.' || c == '-' || c == '/' ||
-                   c == '(' || c == ')' || c == '&' || c == '+' || c == ';' || c == ':' ||
-                   c == '_' || c == '"' || c == '\t');
-        if (!sep) {
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80))
-                continue; /* apostrophes and the like vanish: o'brien → obrien */
+        int sep;
+        if (tok_byte(c)) { /* a run of them, copied at once (most bytes are in one) */
+            const unsigned char *q = p + 1;
+            size_t k;
+            while (tok_byte(*q)) /* (the NUL ends it) */
+                q++;
             if (!cur) {
                 if (out->n == MAX_TOK)
                     return;
@@ -117,12 +105,21 @@ static void tokenize(struct toks *out, const char *folded)
                 cur->n = 0;
                 cur->dotted = cur->comma_after = 0;
             }
-            if (cur->n < sizeof cur->s - 1)
-                cur->s[cur->n++] = (char)c;
+            k = (size_t)(q - p);
+            if (k > sizeof cur->s - 1 - cur->n)
+                k = sizeof cur->s - 1 - cur->n;
+            patron__match_copy_small(cur->s + cur->n, (const char *)p, k);
+            cur->n += k;
+            p = q - 1;
             continue;
         }
+        sep = (c == '\0' || c == ' ' || c == ',' || c == '.' || c == '-' || c == '/' || c == '(' || c == ')' ||
+               c == '&' || c == '+' || c == ';' || c == ':' || c == '_' || c == '"' || c == '\t');
+        if (!sep)
+            continue; /* apostrophes and the like vanish: o'brien → obrien */
         if (cur) {
             cur->s[cur->n] = '\0';
+            cur->kind = word_kind(cur->s, cur->n);
             if (c == '.')
                 cur->dotted = 1;
             if (c == ',')
@@ -151,8 +148,8 @@ static void strip_titles(struct toks *t)
 
     while (i < t->n) {
         struct tok *k = &t->t[i];
-        int strong = in_list(strong_titles, COUNT(strong_titles), k->s, k->n);
-        int weak = !strong && in_list(weak_titles, COUNT(weak_titles), k->s, k->n);
+        int strong = k->kind == WORD_STRONG;
+        int weak = k->kind == WORD_WEAK;
         if (strong || (weak && (after_title || (k->dotted && k->n > 1)))) {
             if (k->comma_after && i > 0)
                 t->t[i - 1].comma_after = 1;
@@ -167,10 +164,28 @@ static void strip_titles(struct toks *t)
 
 static int is_particle(const struct tok *k)
 {
-    return in_list(particles, COUNT(particles), k->s, k->n);
+    return k->kind == WORD_PARTICLE;
 }
 
-static int name_known(const char *s);
+/* s[0..n) (no NUL in it) is a name of name_table: one probe of its hashed
+ * index for most names (a binary search of the table ran 340 instructions
+ * a name) */
+static int name_known(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (uint32_t i = name_hash(s, n) >> (32 - NAME_BITS);; i = (i + 1) % NAME_SLOTS) {
+        const char *m;
+        size_t j;
+        if (!name_slot[i])
+            return 0;
+        m = name_table[name_slot[i] - 1].name;
+        for (j = 0; j < n && m[j] == s[j]; j++) /* (stops at m's NUL: s has none) */
+            ;
+        if (j == n && m[n] == '\0')
+            return 1;
+    }
+}
 
 static void join(char *out, const struct toks *t, size_t from, size_t to)
 {
@@ -182,7 +197,7 @@ static void join(char *out, const struct toks *t, size_t from, size_t to)
             break;
         if (n > 0)
             out[n++] = ' ';
-        memcpy(out + n, t->t[i].s, k);
+        patron__match_copy_small(out + n, t->t[i].s, k);
         n += k;
     }
     out[n] = '\0';
@@ -256,7 +271,7 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
             for (i = comma + 1; i < tl.n; i++)
                 tf.t[tf.n++] = tl.t[i];
             tl.n = comma + 1;
-        } else if (tl.n == 2 && name_known(tl.t[0].s)) { /* "Max Mustermann" */
+        } else if (tl.n == 2 && name_known(tl.t[0].s, tl.t[0].n)) { /* "Max Mustermann" */
             tf.t[tf.n++] = tl.t[0];
             remove_tok(&tl, 0);
         }
@@ -275,8 +290,11 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
         if (keep > 0) {
             append_particles(parts, &tl, 0, tl.n);
             for (i = 0, j = 0; i < tl.n; i++)
-                if (!is_particle(&tl.t[i]))
-                    tl.t[j++] = tl.t[i];
+                if (!is_particle(&tl.t[i])) {
+                    if (j != i) /* (a token is 88 bytes: not copied onto itself) */
+                        tl.t[j] = tl.t[i];
+                    j++;
+                }
             tl.n = j;
         }
     }
@@ -326,10 +344,6 @@ static size_t name_find(const char *s)
                                                                             : COUNT(name_table);
 }
 
-static int name_known(const char *s)
-{
-    return name_find(s) < COUNT(name_table);
-}
 
 /* [*lo, *hi): the entries of s (an empty range when none) */
 static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
@@ -413,17 +427,15 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
 
 int patron__match_name_known(const char *s)
 {
-    char t[64];
     size_t k;
 
     if (!s || !*s)
         return 0;
-    k = strcspn(s, " ");
-    if (k >= sizeof t)
+    for (k = 0; s[k] && s[k] != ' '; k++)
+        ;
+    if (k >= 64) /* (no name is that long) */
         return 0;
-    memcpy(t, s, k);
-    t[k] = '\0';
-    return name_known(t) || (s[k] && name_known(s));
+    return name_known(s, k) || (s[k] && name_known(s, k + strlen(s + k)));
 }
 
 int patron__match_name_variant(const char *a, const char *b)

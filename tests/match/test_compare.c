@@ -157,6 +157,18 @@ static void test_name_variants(void **state)
     assert_false(patron__match_name_variant("", "hans"));
     assert_true(patron__match_name_known("hans"));
     assert_false(patron__match_name_known("xqzv"));
+    /* (a hashed index of the table: the first and last names, one of
+     * several entries, a prefix or an extension of a name is none, the
+     * first given name or the whole value) */
+    assert_true(patron__match_name_known("adele"));
+    assert_true(patron__match_name_known("xaver"));
+    assert_true(patron__match_name_known("alex"));
+    assert_false(patron__match_name_known("han"));
+    assert_false(patron__match_name_known("hansx"));
+    assert_true(patron__match_name_known("hans xqzv"));
+    assert_false(patron__match_name_known("xqzv hans"));
+    assert_false(patron__match_name_known(" hans"));
+    assert_false(patron__match_name_known(""));
 }
 
 static void test_initials(void **state)

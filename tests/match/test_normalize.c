@@ -70,8 +70,9 @@ static void name_eq(const char *f, const char *l, const char *wf, const char *wl
     assert_string_equal(last, wl);
 }
 
-/* Every word of the title and particle lists is found (the lists are
- * searched by halves: a word out of order would be missed). */
+/* Every word of the title and particle lists is found (they are looked
+ * up in the hashed table gen_names_table.py writes: a word it left out,
+ * or a probe that stopped short, would be missed). */
 static void test_title_and_particle_words(void **state)
 {
     static const char *const strong[] = { "dipl", "diplom", "dipling", "diplkfm", "diplkff", "diplvw", "diplpsych",
