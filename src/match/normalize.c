@@ -22,7 +22,7 @@ static int is_alpha(int c)
 
 static int is_space(int c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    return c == ' ' || (unsigned)(c - '\t') <= '\r' - '\t'; /* \t \n \v \f \r */
 }
 
 static size_t fold_str(char *out, const char *in)
@@ -185,9 +185,11 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
     size_t n = 0, i, j;
 
     for (i = from; i < to; i++) {
-        char w[STOK_MAX];
+        char wb[STOK_MAX];
         size_t k = 0;
         const char *src = t->t[i].s;
+        /* the word is written in place when it fits whatever it keeps */
+        char *w = n + t->t[i].n <= PATRON__MATCH_FIELD_MAX ? out + n : wb;
         /* letters and digits only: "goethe-str." → "goethestr" */
         for (j = 0; j < t->t[i].n; j++) {
             unsigned char c = (unsigned char)src[j];
@@ -208,7 +210,8 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
             k -= 3; /* → "pl" */
         if (n + k > PATRON__MATCH_FIELD_MAX)
             break;
-        memcpy(out + n, w, k);
+        if (w == wb)
+            memcpy(out + n, w, k);
         n += k;
     }
     out[n] = '\0';
@@ -229,7 +232,15 @@ static void street_norm(char *street, size_t *street_len, char *number, size_t *
     to = t.n;
     if (in_number && *in_number) {
         char nb[PATRON__MATCH_BUF];
-        nl = norm_number(number, nb, fold_str(nb, in_number));
+        size_t i;
+        /* ASCII as it is: folding would lower A-Z and make control bytes
+         * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
+        const unsigned char *q = (const unsigned char *)in_number;
+        for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
+            nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
+        if (i < PATRON__MATCH_FIELD_MAX && q[i])
+            i = fold_str(nb, in_number); /* (not ASCII) */
+        nl = norm_number(number, nb, i);
     } else if (t.n == 1 && number_like(&t.t[0])) { /* only a number: "68" */
         nl = number_of(number, &t.t[0], 1);
         from = 1;
@@ -565,13 +576,9 @@ size_t patron__match_norm_email(char *out, const char *in)
     }
     n = 0;
     gmail = k == 9 && memcmp(dom, "gmail.com", 9) == 0;
-    for (; s < at && *s != '+'; s++) {
-        if (is_space((unsigned char)*s))
-            continue;
-        if (*s == '.' && gmail)
-            continue;
-        out[n++] = *s;
-    }
+    for (; s < at && *s != '+'; s++)
+        if (!is_space((unsigned char)*s) && !(*s == '.' && gmail))
+            out[n++] = *s;
     if (n == 0)
         return 0;
     out[n++] = '@';
@@ -647,16 +654,14 @@ size_t patron__match_norm_phone(char *out, const char *in, const char *default_c
         return 0;
     d = dial_of(default_country);
     for (p = in; *p; p++) {
-        if (p[0] == '(' && p[1] == '0' && p[2] == ')') { /* "+49 (0)30" */
-            p += 2;
-            continue;
-        }
-        if (*p == '+' && !seen)
-            plus = 1;
-        if (is_digit((unsigned char)*p)) {
+        if (is_digit((unsigned char)*p)) { /* (the common case first) */
             seen = 1;
             if (nd < 32)
                 dg[nd++] = *p;
+        } else if (p[0] == '(' && p[1] == '0' && p[2] == ')') { /* "+49 (0)30" */
+            p += 2;
+        } else if (*p == '+') {
+            plus |= !seen;
         } else if (is_alpha((unsigned char)(*p | 0x20)) && seen) {
             break; /* "030 1234 ext 5", "… (mobil)" */
         }
