@@ -22,7 +22,7 @@ static int is_alpha(int c)
 
 static int is_space(int c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    return c == ' ' || (unsigned)(c - '\t') <= '\r' - '\t'; /* \t \n \v \f \r */
 }
 
 static size_t fold_str(char *out, const char *in)
@@ -30,80 +30,123 @@ static size_t fold_str(char *out, const char *in)
     return patron__match_fold(out, PATRON__MATCH_BUF, in ? in : "", in ? strlen(in) : 0);
 }
 
+/* s is two bytes long (strlen(s) == 2, without measuring it) */
+static int two_bytes(const char *s)
+{
+    return s[0] && s[1] && !s[2];
+}
+
+/* A two-byte code ("DE") as one number for comparing; 0 for any other
+ * length, which then equals none of the codes. */
+#define CC(a, b) ((unsigned)(unsigned char)(a) << 8 | (unsigned char)(b))
+static unsigned cc_code(const char *s)
+{
+    return two_bytes(s) ? CC(s[0], s[1]) : 0;
+}
+
+/* cc is one of the codes in list ("ATCH...": two bytes each). */
+static int cc_in(unsigned cc, const char *list)
+{
+    for (; *list; list += 2)
+        if (cc == CC(list[0], list[1]))
+            return 1;
+    return 0;
+}
+
 /* ---- street and house number ------------------------------------------ */
 
 #define MAX_STOK 24
+#define STOK_MAX 63 /* bytes of a token that count; the rest is skipped */
 
-struct stoks {
-    char s[MAX_STOK][64];
+/* A token of the folded street: its first n bytes (at most STOK_MAX) at s,
+ * in the folded buffer itself (the tokens are not copied). */
+struct stok {
+    const char *s;
     size_t n;
 };
 
+struct stoks {
+    struct stok t[MAX_STOK];
+    size_t n;
+};
+
+static int street_blank(int c)
+{
+    return c == ' ' || c == ',' || c == ';';
+}
+
 /* Split folded text on blanks and commas, and between a letter or dot and
- * a following digit ("hauptstr.12" → "hauptstr." "12"). */
+ * a following digit ("hauptstr.12" → "hauptstr." "12").  A token longer
+ * than STOK_MAX bytes keeps its first STOK_MAX, and the split before a
+ * digit looks at the last byte kept. */
 static void street_tokens(struct stoks *t, const char *s)
 {
-    size_t k = 0;
-    int open = 0;
-
     t->n = 0;
-    for (;; s++) {
-        char c = *s;
-        int brk = (c == '\0' || c == ' ' || c == ',' || c == ';');
-        if (!brk && open && k > 0 && is_digit(c) &&
-            (is_alpha(t->s[t->n - 1][k - 1]) || t->s[t->n - 1][k - 1] == '.'))
-            brk = 2;
-        if (brk && open) {
-            t->s[t->n - 1][k] = '\0';
-            open = 0;
-        }
-        if (c == '\0')
+    for (;;) {
+        const char *start;
+        size_t k;
+
+        while (street_blank(*s))
+            s++;
+        if (!*s || t->n == MAX_STOK)
             break;
-        if (brk == 1)
-            continue;
-        if (!open) {
-            if (t->n == MAX_STOK)
-                break;
-            t->n++;
-            k = 0;
-            open = 1;
+        start = s++;
+        for (; *s && !street_blank(*s); s++) {
+            if (is_digit((unsigned char)*s)) {
+                char l;
+                k = (size_t)(s - start);
+                l = start[(k < STOK_MAX ? k : STOK_MAX) - 1];
+                if (is_alpha((unsigned char)l) || l == '.')
+                    break;
+            }
         }
-        if (k < 63)
-            t->s[t->n - 1][k++] = c;
+        k = (size_t)(s - start);
+        t->t[t->n].s = start;
+        t->t[t->n].n = k < STOK_MAX ? k : STOK_MAX;
+        t->n++;
     }
-    if (open)
-        t->s[t->n - 1][k] = '\0';
 }
 
-static int number_like(const char *s)
+static int number_like(const struct stok *w)
 {
+    size_t i;
+
     /* 12, 12a, 12-14, 12/1, 12a-c */
-    if (!is_digit((unsigned char)*s))
+    if (w->n == 0 || !is_digit((unsigned char)w->s[0]))
         return 0;
-    for (; *s; s++)
-        if (!(is_digit((unsigned char)*s) || is_alpha((unsigned char)*s) || *s == '-' ||
-              *s == '/' || *s == '.'))
+    for (i = 1; i < w->n; i++) {
+        unsigned char c = (unsigned char)w->s[i];
+        if (!(is_digit(c) || is_alpha(c) || c == '-' || c == '/' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!is_digit((unsigned char)s[i]))
             return 0;
     return 1;
 }
 
-static int all_digits(const char *s)
+static int stok_is(const struct stok *w, const char *lit, size_t n)
 {
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!is_digit((unsigned char)*s))
-            return 0;
-    return 1;
+    return w->n == n && memcmp(w->s, lit, n) == 0;
 }
 
-/* House number: lower case, blanks and dots removed. */
-static void norm_number(char *out, const char *folded)
+/* House number from the n folded bytes at folded: lower case, blanks and
+ * dots removed; the length written. */
+static size_t norm_number(char *out, const char *folded, size_t len)
 {
-    size_t n = 0;
+    size_t n = 0, i;
 
-    for (; *folded && n < PATRON__MATCH_FIELD_MAX; folded++) {
-        unsigned char c = (unsigned char)*folded;
+    for (i = 0; i < len && n < PATRON__MATCH_FIELD_MAX; i++) {
+        unsigned char c = (unsigned char)folded[i];
         if (is_digit(c) || is_alpha(c) || c == '-' || c == '/')
             out[n++] = (char)c;
     }
@@ -111,11 +154,25 @@ static void norm_number(char *out, const char *folded)
     while (n > 0 && (out[n - 1] == '-' || out[n - 1] == '/'))
         n--;
     out[n] = '\0';
+    return n;
 }
 
-static int ends_with(const char *s, size_t n, const char *suf)
+/* The house number from tokens a[0..n) written one after the other ("12"
+ * "a", "12" "-" "14"). */
+static size_t number_of(char *out, const struct stok *a, size_t n)
 {
-    size_t k = strlen(suf);
+    char nb[3 * STOK_MAX]; /* (at most three tokens: "12" "-" "14") */
+    size_t k = 0, i;
+
+    for (i = 0; i < n; i++) {
+        memcpy(nb + k, a[i].s, a[i].n);
+        k += a[i].n;
+    }
+    return norm_number(out, nb, k);
+}
+
+static int ends_with(const char *s, size_t n, const char *suf, size_t k)
+{
     return n >= k && memcmp(s + n - k, suf, k) == 0;
 }
 
@@ -125,46 +182,49 @@ static int ends_with(const char *s, size_t n, const char *suf)
  * ("stre et", "dtreet") into a different street. */
 static size_t street_name(char *out, const struct stoks *t, size_t from, size_t to)
 {
-    size_t n = 0, i;
+    size_t n = 0, i, j;
 
     for (i = from; i < to; i++) {
-        char w[64];
+        char wb[STOK_MAX];
         size_t k = 0;
-        const char *src = t->s[i];
+        const char *src = t->t[i].s;
+        /* the word is written in place when it fits whatever it keeps */
+        char *w = n + t->t[i].n <= PATRON__MATCH_FIELD_MAX ? out + n : wb;
         /* letters and digits only: "goethe-str." → "goethestr" */
-        for (; *src; src++)
-            if (is_digit((unsigned char)*src) || is_alpha((unsigned char)*src) ||
-                (unsigned char)*src >= 0x80)
-                w[k++] = *src;
-        w[k] = '\0';
+        for (j = 0; j < t->t[i].n; j++) {
+            unsigned char c = (unsigned char)src[j];
+            if (is_digit(c) || is_alpha(c) || c >= 0x80)
+                w[k++] = (char)c;
+        }
         if (k == 0)
             continue;
-        if (i == from && strcmp(w, "sankt") == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
-            strcpy(w, "st");
+        if (i == from && k == 5 && memcmp(w, "sankt", 5) == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
+            memcpy(w, "st", 2);
             k = 2;
         }
-        if (ends_with(w, k, "strasse"))
+        if (ends_with(w, k, "strasse", 7))
             k -= 4; /* → "str" */
-        else if (ends_with(w, k, "strase") || ends_with(w, k, "strabe"))
+        else if (ends_with(w, k, "strase", 6) || ends_with(w, k, "strabe", 6))
             k -= 3;
-        else if (ends_with(w, k, "platz"))
+        else if (ends_with(w, k, "platz", 5))
             k -= 3; /* → "pl" */
-        w[k] = '\0';
         if (n + k > PATRON__MATCH_FIELD_MAX)
             break;
-        memcpy(out + n, w, k);
+        if (w == wb)
+            memcpy(out + n, w, k);
         n += k;
     }
     out[n] = '\0';
     return n;
 }
 
-void patron__match_norm_street(char *street, char *number, const char *in_street,
-                               const char *in_number)
+/* patron__match_norm_street, giving the lengths of what it wrote. */
+static void street_norm(char *street, size_t *street_len, char *number, size_t *number_len,
+                        const char *in_street, const char *in_number)
 {
     char buf[PATRON__MATCH_BUF];
     struct stoks t;
-    size_t from = 0, to;
+    size_t from = 0, to, nl = 0;
 
     number[0] = '\0';
     fold_str(buf, in_street);
@@ -172,43 +232,53 @@ void patron__match_norm_street(char *street, char *number, const char *in_street
     to = t.n;
     if (in_number && *in_number) {
         char nb[PATRON__MATCH_BUF];
-        fold_str(nb, in_number);
-        norm_number(number, nb);
-    } else if (t.n == 1 && number_like(t.s[0])) { /* only a number: "68" */
-        norm_number(number, t.s[0]);
+        size_t i;
+        /* ASCII as it is: folding would lower A-Z and make control bytes
+         * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
+        const unsigned char *q = (const unsigned char *)in_number;
+        for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
+            nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
+        if (i < PATRON__MATCH_FIELD_MAX && q[i])
+            i = fold_str(nb, in_number); /* (not ASCII) */
+        nl = norm_number(number, nb, i);
+    } else if (t.n == 1 && number_like(&t.t[0])) { /* only a number: "68" */
+        nl = number_of(number, &t.t[0], 1);
         from = 1;
     } else if (t.n >= 2) {
-        const char *last = t.s[t.n - 1];
-        if (strlen(last) == 1 && is_alpha((unsigned char)last[0]) &&
-            all_digits(t.s[t.n - 2])) {
+        const struct stok *last = &t.t[t.n - 1];
+        if (last->n == 1 && is_alpha((unsigned char)last->s[0]) &&
+            all_digits(t.t[t.n - 2].s, t.t[t.n - 2].n)) {
             /* "12 a" */
-            char nb[130];
-            strcpy(nb, t.s[t.n - 2]);
-            strcat(nb, last);
-            norm_number(number, nb);
+            nl = number_of(number, &t.t[t.n - 2], 2);
             to = t.n - 2;
         } else if (number_like(last)) {
-            char nb[200];
             to = t.n - 1;
-            strcpy(nb, last);
             /* "12 - 14", "12 / 1" */
-            if (to >= 2 && (strcmp(t.s[to - 1], "-") == 0 || strcmp(t.s[to - 1], "/") == 0) &&
-                number_like(t.s[to - 2])) {
-                strcpy(nb, t.s[to - 2]);
-                strcat(nb, t.s[to - 1]);
-                strcat(nb, last);
+            if (to >= 2 && (stok_is(&t.t[to - 1], "-", 1) || stok_is(&t.t[to - 1], "/", 1)) &&
+                number_like(&t.t[to - 2])) {
                 to -= 2;
+                nl = number_of(number, &t.t[to], 3);
+            } else {
+                nl = number_of(number, last, 1);
             }
-            norm_number(number, nb);
-        } else if (number_like(t.s[0])) { /* "12 Main Street" */
-            norm_number(number, t.s[0]);
+        } else if (number_like(&t.t[0])) { /* "12 Main Street" */
+            nl = number_of(number, &t.t[0], 1);
             from = 1;
         }
         /* "Nr." before the number */
-        if (to > from + 1 && (strcmp(t.s[to - 1], "nr") == 0 || strcmp(t.s[to - 1], "nr.") == 0))
+        if (to > from + 1 && (stok_is(&t.t[to - 1], "nr", 2) || stok_is(&t.t[to - 1], "nr.", 3)))
             to--;
     }
-    street_name(street, &t, from, to);
+    *number_len = nl;
+    *street_len = street_name(street, &t, from, to);
+}
+
+void patron__match_norm_street(char *street, char *number, const char *in_street,
+                               const char *in_number)
+{
+    size_t sl, nl;
+
+    street_norm(street, &sl, number, &nl, in_street, in_number);
 }
 
 /* ---- country ------------------------------------------------------------ */
@@ -240,7 +310,7 @@ void patron__match_norm_country(char out[3], const char *in, const char *default
     size_t n = 0, i;
     const char *p;
 
-    if (!default_country || strlen(default_country) != 2)
+    if (!default_country || !two_bytes(default_country))
         default_country = "DE";
     /* the common case, two ASCII letters ("DE", "at"): what folding and
      * the ISO-code case below make of them, without folding */
@@ -289,28 +359,19 @@ void patron__match_norm_country(char out[3], const char *in, const char *default
 
 /* ---- postal code ---------------------------------------------------------- */
 
-static int cc_is(const char *country, const char *const *list, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (strcmp(country, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 {
-    static const char *const four[] = {"AT", "CH", "LI", "BE", "LU", "DK", "NO", "HU",
-                                       "AU", "SI", "BG", "NZ", "ZA"};
-    static const char *const five_space[] = {"CZ", "SK", "SE", "GR"};
+    /* the four-digit countries, and those written "123 45" */
+    static const char four[] = "ATCHLIBELUDKNOHUAUSIBGNZZA", five_space[] = "CZSKSEGR";
     char buf[PATRON__MATCH_BUF], an[PATRON__MATCH_BUF], dg[PATRON__MATCH_BUF];
     size_t n = 0, nd = 0, i;
     const char *p;
+    unsigned cc;
 
     out[0] = '\0';
-    if (!country || !*country)
-        country = "DE";
+    if (!in || !*in)
+        return 0;
+    cc = !country || !*country ? CC('D', 'E') : cc_code(country);
     fold_str(buf, in);
     p = buf;
     while (is_space((unsigned char)*p))
@@ -335,22 +396,21 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
     dg[nd] = '\0';
     if (n == 0)
         return 0;
-    if (strcmp(country, "DE") == 0 || cc_is(country, four, COUNT(four)) ||
-        strcmp(country, "US") == 0) {
+    if (cc == CC('D', 'E') || cc_in(cc, four) || cc == CC('U', 'S')) {
         if (nd == n) {
-            if (strcmp(country, "DE") == 0 && nd == 4) { /* lost leading zero */
+            if (cc == CC('D', 'E') && nd == 4) { /* lost leading zero */
                 out[0] = '0';
                 memcpy(out + 1, dg, 5);
                 return 5;
             }
-            if (strcmp(country, "US") == 0 && nd == 9)
+            if (cc == CC('U', 'S') && nd == 9)
                 nd = 5; /* ZIP+4 */
             memcpy(out, dg, nd);
             out[nd] = '\0';
             return nd;
         }
-    } else if (strcmp(country, "NL") == 0) {
-        if (n == 6 && nd == 4 && all_digits(dg) && is_digit((unsigned char)an[3]) &&
+    } else if (cc == CC('N', 'L')) {
+        if (n == 6 && nd == 4 && all_digits(dg, nd) && is_digit((unsigned char)an[3]) &&
             !is_digit((unsigned char)an[4]) && !is_digit((unsigned char)an[5])) {
             memcpy(out, an, 4);
             out[4] = ' ';
@@ -359,24 +419,22 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
             out[7] = '\0';
             return 7;
         }
-    } else if (strcmp(country, "PL") == 0 && nd == 5 && n == 5) {
+    } else if (cc == CC('P', 'L') && nd == 5 && n == 5) {
         memcpy(out, dg, 2);
         out[2] = '-';
         memcpy(out + 3, dg + 2, 4);
         return 6;
-    } else if (strcmp(country, "PT") == 0 && nd == 7 && n == 7) {
+    } else if (cc == CC('P', 'T') && nd == 7 && n == 7) {
         memcpy(out, dg, 4);
         out[4] = '-';
         memcpy(out + 5, dg + 4, 4);
         return 8;
-    } else if (cc_is(country, five_space, COUNT(five_space)) && nd == 5 && n == 5) {
+    } else if (cc_in(cc, five_space) && nd == 5 && n == 5) {
         memcpy(out, dg, 3);
         out[3] = ' ';
         memcpy(out + 4, dg + 3, 3);
         return 6;
-    } else if ((strcmp(country, "GB") == 0 || strcmp(country, "IE") == 0 ||
-                strcmp(country, "CA") == 0) &&
-               n > 3 && n <= 8) {
+    } else if ((cc == CC('G', 'B') || cc == CC('I', 'E') || cc == CC('C', 'A')) && n > 3 && n <= 8) {
         memcpy(out, an, n - 3);
         out[n - 3] = ' ';
         memcpy(out + n - 2, an + n - 3, 4);
@@ -392,25 +450,25 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 size_t patron__match_norm_city(char *out, const char *in)
 {
     char buf[PATRON__MATCH_BUF];
-    size_t n = 0;
+    size_t n = 0, len, i;
     int depth = 0;
-    const char *p;
 
-    fold_str(buf, in);
-    for (p = buf; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '(') {
+    out[0] = '\0';
+    if (!in || !*in)
+        return 0;
+    len = fold_str(buf, in);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (is_digit(c) || is_alpha(c) || c >= 0x80) { /* (the common case first) */
+            if (depth == 0)
+                out[n++] = (char)c;
+        } else if (c == '(') {
             depth++;
-            continue;
-        }
-        if (c == ')') {
+        } else if (c == ')') {
             depth -= depth > 0;
-            continue;
-        }
-        if (c == '/' && n > 0)
+        } else if (c == '/' && n > 0) {
             break; /* "Halle/Saale" → "halle" */
-        if (depth == 0 && (is_digit(c) || is_alpha(c) || c >= 0x80))
-            out[n++] = (char)c;
+        }
     }
     out[n] = '\0';
     return n;
@@ -429,9 +487,11 @@ size_t patron__match_norm_company(char *out, const char *in)
     const char *p;
     char all[PATRON__MATCH_BUF];
 
+    out[0] = '\0';
+    if (!in || !*in)
+        return 0;
     fold_str(buf, in);
     p = buf;
-    out[0] = '\0';
     for (;;) {
         int legal = 0;
         k = 0;
@@ -472,23 +532,23 @@ size_t patron__match_norm_company(char *out, const char *in)
 size_t patron__match_norm_email(char *out, const char *in)
 {
     char buf[PATRON__MATCH_BUF];
-    char *s, *e, *at;
-    const char *dom;
-    size_t n, i, k;
+    const char *s, *e, *at, *dom, *lt, *gt = NULL;
+    size_t n, k;
     int gmail;
 
     out[0] = '\0';
-    if (!in)
+    if (!in || !*in)
         return 0;
+    /* (the folded text holds no NUL: its ends are pointers, not searched) */
     n = patron__match_casefold(buf, sizeof buf, in, strlen(in));
     s = buf;
     e = buf + n;
-    {
-        char *lt = strchr(s, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-        if (lt && gt) { /* "Max <max@example.de>" */
-            s = lt + 1;
-            e = gt;
-        }
+    lt = memchr(s, '<', n);
+    if (lt)
+        gt = memchr(lt, '>', (size_t)(e - lt));
+    if (lt && gt) { /* "Max <max@example.de>" */
+        s = lt + 1;
+        e = gt;
     }
     while (s < e && is_space((unsigned char)*s))
         s++;
@@ -496,32 +556,32 @@ size_t patron__match_norm_email(char *out, const char *in)
         e--;
     if ((size_t)(e - s) > 7 && memcmp(s, "mailto:", 7) == 0)
         s += 7;
-    *e = '\0';
-    at = strrchr(s, '@');
-    if (!at || at == s || at[1] == '\0')
+    /* the last '@' of s..e */
+    for (at = e; at > s && at[-1] != '@'; at--)
+        ;
+    if (at == s || at == e) /* none, or nothing after it */
         return 0;
-    *at = '\0';
+    at--;
+    if (at == s) /* nothing before it */
+        return 0;
     dom = at + 1;
-    k = strlen(at + 1);
-    while (k > 0 && at[k] == '.')
-        at[k--] = '\0';
+    k = (size_t)(e - dom);
+    while (k > 0 && dom[k - 1] == '.')
+        k--;
     if (k == 0)
         return 0;
-    if (strcmp(dom, "googlemail.com") == 0)
+    if (k == 14 && memcmp(dom, "googlemail.com", 14) == 0) {
         dom = "gmail.com";
-    n = 0;
-    gmail = strcmp(dom, "gmail.com") == 0;
-    for (i = 0; s[i] && s[i] != '+'; i++) {
-        if (is_space((unsigned char)s[i]))
-            continue;
-        if (s[i] == '.' && gmail)
-            continue;
-        out[n++] = s[i];
+        k = 9;
     }
+    n = 0;
+    gmail = k == 9 && memcmp(dom, "gmail.com", 9) == 0;
+    for (; s < at && *s != '+'; s++)
+        if (!is_space((unsigned char)*s) && !(*s == '.' && gmail))
+            out[n++] = *s;
     if (n == 0)
         return 0;
     out[n++] = '@';
-    k = strlen(dom);
     if (n + k > PATRON__MATCH_FIELD_MAX)
         k = PATRON__MATCH_FIELD_MAX - n;
     memcpy(out + n, dom, k);
@@ -549,31 +609,36 @@ static const struct dial dials[] = {
     {"GR", "30", ""},   {"RU", "7", "8"},
 };
 
-static const struct dial *dial_of(const char *iso)
+/* The plan of country code iso; NULL when none is known. */
+static const struct dial *dial_find(const char *iso)
 {
+    unsigned cc = iso ? cc_code(iso) : 0;
     size_t i;
 
-    for (i = 0; i < COUNT(dials); i++)
-        if (iso && strcmp(dials[i].iso, iso) == 0)
+    for (i = 0; cc && i < COUNT(dials); i++)
+        if (cc == CC(dials[i].iso[0], dials[i].iso[1]))
             return &dials[i];
-    return &dials[0];
+    return NULL;
+}
+
+static const struct dial *dial_of(const char *iso)
+{
+    const struct dial *d = dial_find(iso);
+    return d ? d : &dials[0];
 }
 
 /* The country whose dialling plan a national number of the record follows:
  * the country its first address names (an Austrian customer's 0664 ... is
  * +43 664 ..., not the store's +49 664 ...), where that country's plan is
- * known; else the store's default. */
-static const char *phone_country(char out[3], const patron__match_raw *in, const char *default_country)
+ * known; else the store's default.  first: that address's country as
+ * patron__match_norm_country gave it (with default_country), when there
+ * is an address. */
+static const char *phone_country(const patron__match_raw *in, const char *first,
+                                 const char *default_country)
 {
-    size_t i;
-
     if (in->n_addr == 0 || !in->addr || !in->addr[0].country || !in->addr[0].country[0])
         return default_country;
-    patron__match_norm_country(out, in->addr[0].country, default_country);
-    for (i = 0; i < COUNT(dials); i++)
-        if (strcmp(dials[i].iso, out) == 0)
-            return out;
-    return default_country;
+    return dial_find(first) ? first : default_country;
 }
 
 size_t patron__match_norm_phone(char *out, const char *in, const char *default_country)
@@ -581,23 +646,22 @@ size_t patron__match_norm_phone(char *out, const char *in, const char *default_c
     char dg[PATRON__MATCH_BUF];
     size_t nd = 0, n = 0, i, skip = 0;
     int plus = 0, seen = 0;
-    const struct dial *d = dial_of(default_country);
+    const struct dial *d;
     const char *p;
 
     out[0] = '\0';
-    if (!in)
+    if (!in || !*in)
         return 0;
+    d = dial_of(default_country);
     for (p = in; *p; p++) {
-        if (p[0] == '(' && p[1] == '0' && p[2] == ')') { /* "+49 (0)30" */
-            p += 2;
-            continue;
-        }
-        if (*p == '+' && !seen)
-            plus = 1;
-        if (is_digit((unsigned char)*p)) {
+        if (is_digit((unsigned char)*p)) { /* (the common case first) */
             seen = 1;
             if (nd < 32)
                 dg[nd++] = *p;
+        } else if (p[0] == '(' && p[1] == '0' && p[2] == ')') { /* "+49 (0)30" */
+            p += 2;
+        } else if (*p == '+') {
+            plus |= !seen;
         } else if (is_alpha((unsigned char)(*p | 0x20)) && seen) {
             break; /* "030 1234 ext 5", "… (mobil)" */
         }
@@ -623,7 +687,7 @@ size_t patron__match_norm_phone(char *out, const char *in, const char *default_c
         /* "+49 030 …": a trunk zero after a country code that drops it */
         for (i = 0; i < COUNT(dials); i++) {
             size_t cl = strlen(dials[i].cc);
-            if (strcmp(dials[i].trunk, "0") == 0 && nd > skip + cl &&
+            if (dials[i].trunk[0] == '0' && !dials[i].trunk[1] && nd > skip + cl &&
                 memcmp(dg + skip, dials[i].cc, cl) == 0 && dg[skip + cl] == '0') {
                 memcpy(out + n, dg + skip, cl);
                 n += cl;
@@ -722,18 +786,14 @@ struct addr_tmp {
 static void addr_norm(struct addr_tmp *t, const patron__match_raw_addr *ra, const char *default_country, char *tok)
 {
     patron__match_norm_country(t->country, ra->country, default_country);
-    patron__match_norm_street(t->street, t->number, ra->street, ra->house_number);
+    street_norm(t->street, &t->street_len, t->number, &t->number_len, ra->street, ra->house_number);
     /* (the normalisers give the lengths they wrote: not measured again) */
     t->addition_len = ra->addition && ra->addition[0] ? (fold_str(tok, ra->addition),
                                                          patron__match_norm_city(t->addition, tok))
                                                       : (t->addition[0] = '\0', (size_t)0);
     t->postal_len = patron__match_norm_postal(t->postal, ra->postal_code, t->country);
     t->city_len = patron__match_norm_city(t->city, ra->city);
-    t->used = t->street[0] || t->number[0] || t->postal_len || t->city_len || t->addition_len;
-    if (!t->used)
-        return;
-    t->street_len = strlen(t->street);
-    t->number_len = strlen(t->number);
+    t->used = t->street_len || t->number_len || t->postal_len || t->city_len || t->addition_len;
 }
 
 /* s (n bytes, then its NUL) at *cur. */
@@ -745,18 +805,10 @@ static char *put_n(char **cur, const char *s, size_t n)
     return r;
 }
 
-static char *put_str(char **cur, const char *s)
+static size_t first_token(char *out, size_t cap, const char *s, size_t n)
 {
-    size_t k = strlen(s) + 1;
-    char *r = *cur;
-    memcpy(r, s, k);
-    *cur += k;
-    return r;
-}
-
-static size_t first_token(char *out, size_t cap, const char *s)
-{
-    size_t k = strcspn(s, " ");
+    const char *sp = memchr(s, ' ', n);
+    size_t k = sp ? (size_t)(sp - s) : n;
     if (k >= cap)
         k = cap - 1;
     memcpy(out, s, k);
@@ -774,34 +826,32 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     char *mem, *cur;
     patron__match_addr *addr;
     char ident[PATRON__MATCH_IDENT_MAX][PATRON__MATCH_BUF];
-    size_t n_ident;
+    size_t ident_len[PATRON__MATCH_IDENT_MAX], n_ident;
 
     memset(out, 0, sizeof *out);
-    if (!default_country || strlen(default_country) != 2)
+    if (!default_country || !two_bytes(default_country))
         default_country = "DE";
     patron__match_norm_name(first, last, NULL, in->first_name, in->last_name);
     /* (the normalisers give the lengths they wrote) */
     lcompany = patron__match_norm_company(company, in->company);
     lemail = patron__match_norm_email(email, in->email);
-    {
-        char pc[3];
-        lphone = patron__match_norm_phone(phone, in->phone, phone_country(pc, in, default_country));
-    }
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
     lfirst = strlen(first);
     llast = strlen(last);
-    total = lfirst + llast + lcompany + lemail + lphone + 5;
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
+    total = 0;
     for (i = 0; i < n_ident; i++) {
-        size_t k = 0;
-        fold_str(tok, in->ident[i]);
-        for (const char *q = tok; *q; q++) /* letters and digits only: "DE 123/45" = "de12345" */
-            if (is_digit((unsigned char)*q) || is_alpha((unsigned char)*q) || (unsigned char)*q >= 0x80)
-                ident[i][k++] = *q;
+        size_t k = 0, j, n = fold_str(tok, in->ident[i]);
+        for (j = 0; j < n; j++) { /* letters and digits only: "DE 123/45" = "de12345" */
+            unsigned char c = (unsigned char)tok[j];
+            if (is_digit(c) || is_alpha(c) || c >= 0x80)
+                ident[i][k++] = (char)c;
+        }
         ident[i][k] = '\0';
-        total += strlen(ident[i]) + 1;
+        ident_len[i] = k;
+        total += k + 1;
     }
     for (i = 0; i < in->n_addr; i++) {
         struct addr_tmp *t = i < ADDR_KEPT ? &kept[i] : &at;
@@ -811,6 +861,10 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
         total += t->street_len + t->number_len + t->addition_len + t->postal_len + t->city_len + 5;
         na++;
     }
+    /* (after the addresses: the first one's country is the phone's) */
+    lphone = patron__match_norm_phone(phone, in->phone,
+                                      phone_country(in, in->n_addr ? kept[0].country : NULL, default_country));
+    total += lfirst + llast + lcompany + lemail + lphone + 5;
     total += na * sizeof(patron__match_addr);
     mem = PATRON_MALLOC(total);
     if (!mem)
@@ -826,7 +880,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->phone = put_n(&cur, phone, lphone);
     out->n_ident = n_ident;
     for (i = 0; i < n_ident; i++)
-        out->ident[i] = put_str(&cur, ident[i]);
+        out->ident[i] = put_n(&cur, ident[i], ident_len[i]);
     na = 0;
     for (i = 0; i < in->n_addr; i++) {
         const struct addr_tmp *t = i < ADDR_KEPT ? &kept[i] : &at;
@@ -860,7 +914,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
     out->first_known = (uint8_t)patron__match_name_known(first);
-    ltok = first_token(tok, sizeof tok, first);
+    ltok = first_token(tok, sizeof tok, first, lfirst);
     patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, ltok);
     patron__match_koelner(out->last_kp, sizeof out->last_kp, last, llast);
     return 0;
