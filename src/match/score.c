@@ -440,6 +440,13 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
     return jw_with(p, a, la, b, lb) >= jw_min;
 }
 
+/* typo_close(., a, la, b, lb, jw_min) may be 1: 0 only where its tests
+ * before the kernels (typo_pre) say 0. */
+static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+{
+    return typo_pre(a, la, b, lb, jw_min) != 0;
+}
+
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
  * forms of one name are two people, not a typo. */
 static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
@@ -1133,15 +1140,25 @@ static double number_weight(const patron__match_config *cfg, int ls, int ln, con
     return cfg->other_building;
 }
 
-static void score_addresses(patron__match_result *r, const patron__match_rec *a,
-                            const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
-{
-    static const char empty[] = "";
-    double best = -1e9, best_wn = 0, wn;
-    size_t i, j;
-    int lv[5] = {0, 0, 0, 0, 0};
-    int best_i = -1, best_j = -1;
+/* The best pair of addresses of two records: its
+ * indexes (-1: a record has none), the fields' levels, the house number's
+ * weight and the address weight after the floor, the Packstation rule and
+ * the ceiling. */
+typedef struct addr_best {
+    int i, j;
+    int lv[5];
+    double wn, weight;
+} addr_best;
 
+static void find_addresses(addr_best *o, const patron__match_rec *a, const patron__match_rec *b,
+                           const patron__match_config *cfg, patron__match_query *q)
+{
+    double best = -1e9, wn;
+    size_t i, j;
+
+    o->i = o->j = -1;
+    o->wn = 0;
+    memset(o->lv, 0, sizeof o->lv);
     for (i = 0; i < a->n_addr; i++)
         for (j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
@@ -1169,30 +1186,42 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
             if (s > best) {
                 best = s;
-                best_wn = wn;
-                best_i = (int)i;
-                best_j = (int)j;
-                lv[0] = l0;
-                lv[1] = l1;
-                lv[2] = l2;
-                lv[3] = l3;
-                lv[4] = l4;
+                o->wn = wn;
+                o->i = (int)i;
+                o->j = (int)j;
+                o->lv[0] = l0;
+                o->lv[1] = l1;
+                o->lv[2] = l2;
+                o->lv[3] = l3;
+                o->lv[4] = l4;
             }
         }
-    r->addr_a = best_i;
-    r->addr_b = best_j;
-    r->address_weight = best < cfg->address_floor ? cfg->address_floor : best;
+    if (o->i < 0) {
+        o->weight = 0;
+        return;
+    }
+    o->weight = best < cfg->address_floor ? cfg->address_floor : best;
     /* A Packstation beside a home address: where the parcels go, not a
      * move; the two addresses say nothing either way. */
-    if (best_i >= 0 && r->address_weight < 0 && lv[0] == PATRON__ML_DIFFERENT &&
-        (delivery_point(a->addr[best_i].street) || delivery_point(b->addr[best_j].street)))
-        r->address_weight = 0;
+    if (o->weight < 0 && o->lv[0] == PATRON__ML_DIFFERENT &&
+        (delivery_point(a->addr[o->i].street) || delivery_point(b->addr[o->j].street)))
+        o->weight = 0;
     /* ... and at most address_max: street, number, postal code and city
      * that all agree are one fact (one building), not four */
-    if (cfg->address_max > 0 && r->address_weight > cfg->address_max)
-        r->address_weight = cfg->address_max;
-    if (best_i < 0) {
-        r->address_weight = 0;
+    if (cfg->address_max > 0 && o->weight > cfg->address_max)
+        o->weight = cfg->address_max;
+}
+
+/* The address fields of r from the best pair (find_addresses). */
+static void set_addresses(patron__match_result *r, const addr_best *o, const patron__match_rec *a,
+                          const patron__match_rec *b, const patron__match_config *cfg)
+{
+    static const char empty[] = "";
+
+    r->addr_a = o->i;
+    r->addr_b = o->j;
+    r->address_weight = o->weight;
+    if (o->i < 0) {
         set(r, cfg, PATRON__MF_STREET, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_NUMBER, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_ADDITION, PATRON__ML_MISSING, empty, empty);
@@ -1201,13 +1230,13 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
         return;
     }
     {
-        const patron__match_addr *x = &a->addr[best_i], *y = &b->addr[best_j];
-        set(r, cfg, PATRON__MF_STREET, lv[0], x->street, y->street);
-        set(r, cfg, PATRON__MF_NUMBER, lv[1], x->number, y->number);
-        r->field[PATRON__MF_NUMBER].weight = best_wn;
-        set(r, cfg, PATRON__MF_ADDITION, lv[2], x->addition, y->addition);
-        set(r, cfg, PATRON__MF_POSTAL, lv[3], x->postal, y->postal);
-        set(r, cfg, PATRON__MF_CITY, lv[4], x->city, y->city);
+        const patron__match_addr *x = &a->addr[o->i], *y = &b->addr[o->j];
+        set(r, cfg, PATRON__MF_STREET, o->lv[0], x->street, y->street);
+        set(r, cfg, PATRON__MF_NUMBER, o->lv[1], x->number, y->number);
+        r->field[PATRON__MF_NUMBER].weight = o->wn;
+        set(r, cfg, PATRON__MF_ADDITION, o->lv[2], x->addition, y->addition);
+        set(r, cfg, PATRON__MF_POSTAL, o->lv[3], x->postal, y->postal);
+        set(r, cfg, PATRON__MF_CITY, o->lv[4], x->city, y->city);
     }
 }
 
@@ -1487,21 +1516,28 @@ static double plain_up(const patron__match_config *cfg, int f, const char *x, si
 typedef struct upper {
     double addr; /* the address fields (address_weight) */
     double rest; /* mailbox, phone, birth date, company, identifiers */
-    int number;  /* two addresses of the pair share a house number */
+    /* a pair of addresses can be one building of the household rule
+     * (one_family_building in score()): street alike or possibly so,
+     * one house number, the postal codes not different */
+    int number;
     /* addr_dp: the address fields where a delivery point is among the
      * addresses; dp: -1 not asked yet, 1 there is one, 0 not (or the
      * Packstation rule cannot lift addr) */
     double addr_dp;
     int dp;
     /* the mailbox, phone or an identifier could weigh OWN_EVIDENCE_MIN or
-     * more: rule (f) (own_evidence) could lift a DISTINCT pair */
+     * more: rule (f) (own_evidence) could lift a DISTINCT pair; then
+     * nothing else of the bound is filled in (no exit can be taken) */
     int own;
+    /* for address_up: the registered-at-work floor may apply; a personal
+     * contact value may lift the addresses to the marriage's floor */
+    int at_work, marriage;
 } upper;
 
 static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f);
 
 /* After the address floor: the ceiling, the address's frequency, the
- * registered-at-work floor (score_addresses, score()). */
+ * registered-at-work floor (find_addresses, score()). */
 static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
 {
     if (cfg->address_max > 0 && addr > cfg->address_max)
@@ -1520,55 +1556,33 @@ static int known_kind(int *memo, const patron__match_rec *a, const patron__match
     return *memo;
 }
 
+/* A house number agrees, and street and postal code may: the household
+ * rule's one building (score(): one_family_building needs the street
+ * EXACT or SIMILAR - both present and the same bytes, a typo as
+ * typo_close may find it, or the address lines swapped -, the number
+ * EXACT and the postal codes not DIFFERENT). */
+static int one_building_may(const patron__match_addr *x, const patron__match_addr *y, int lp)
+{
+    if (lp == PATRON__ML_DIFFERENT || !x->street_len || !y->street_len)
+        return 0;
+    return (x->street_len == y->street_len && same_bytes(x->street, y->street, x->street_len)) ||
+           (x->addition[0] && y->addition[0]) || typo_may(x->street, x->street_len, y->street, y->street_len, 0.9);
+}
+
 static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
                       const patron__match_config *cfg, const patron__match_tf *tf, int le)
 {
     double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
-    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
+    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see find_addresses */
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
     int wi;
     /* personal_kind of the mailbox and of the phone, asked up to three
      * times each below: -1 until asked */
     int pk_email = -1, pk_phone = -1;
 
-    u->number = 0;
-    for (size_t i = 0; i < a->n_addr; i++)
-        for (size_t j = 0; j < b->n_addr; j++) {
-            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
-            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
-            double s;
-            if (l1 == PATRON__ML_EXACT) {
-                u->number = 1;
-                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
-            }
-            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
-                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
-                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
-                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
-                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
-                cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
-                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
-            if (s > addr)
-                addr = s;
-        }
-    u->dp = 0;
-    if (a->n_addr && b->n_addr) {
-        if (addr < cfg->address_floor)
-            addr = cfg->address_floor;
-        /* a Packstation's pair counts 0: where that lifts the bound, asked
-         * only when the bound would exit (below_review) */
-        /* a marriage's move beside a personal contact value
-         * (personal_contact): the two addresses weigh at least its floor */
-        if (cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 && addr < cfg->marriage_move_floor &&
-            (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE)))
-            addr = cfg->marriage_move_floor;
-        u->dp = addr < 0 ? -1 : 0;
-        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
-        addr = address_rest(cfg, addr, street_tf, at_work);
-    } else {
-        addr = 0;
-    }
-    u->addr = addr;
+    /* the fields beside the addresses first: where one of them can be the
+     * person's own evidence, no exit is taken and the addresses are not
+     * asked (a pair of one mailbox, most of them kept) */
     /* the mailbox and phone: their level's weight, the most a frequency
      * adds to an exact agreement, the registered-at-work floor */
     up = cfg->weight[PATRON__MF_EMAIL][le] +
@@ -1610,14 +1624,78 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
+    up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+    u->own |= up >= OWN_EVIDENCE_MIN;
+    if (u->own)
+        return; /* rule (f) could lift it: the bound is not asked */
+    u->rest += up;
     u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
     up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
     if (a->company_len && a->company_len == b->company_len && same_bytes(a->company, b->company, a->company_len))
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
     u->rest += up;
-    up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
-    u->own |= up >= OWN_EVIDENCE_MIN;
-    u->rest += up;
+
+    u->number = 0;
+    for (size_t i = 0; i < a->n_addr; i++)
+        for (size_t j = 0; j < b->n_addr; j++) {
+            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            int l3 = cmp_postal(x, y);
+            double s;
+            if (l1 == PATRON__ML_EXACT) {
+                if (!u->number)
+                    u->number = one_building_may(x, y, l3);
+                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
+            }
+            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
+                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
+                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
+                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
+                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
+                cfg->weight[PATRON__MF_POSTAL][l3] +
+                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
+            if (s > addr)
+                addr = s;
+        }
+    u->dp = 0;
+    u->at_work = at_work;
+    /* a marriage's move beside a personal contact value
+     * (personal_contact): the two addresses weigh at least its floor */
+    u->marriage = a->n_addr && b->n_addr && cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 &&
+                  (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE));
+    if (a->n_addr && b->n_addr) {
+        if (addr < cfg->address_floor)
+            addr = cfg->address_floor;
+        /* a Packstation's pair counts 0: where that lifts the bound, asked
+         * only when the bound would exit (below_review) */
+        if (u->marriage && addr < cfg->marriage_move_floor)
+            addr = cfg->marriage_move_floor;
+        u->dp = addr < 0 ? -1 : 0;
+        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
+        addr = address_rest(cfg, addr, street_tf, at_work);
+    } else {
+        addr = 0;
+    }
+    u->addr = addr;
+}
+
+/* The address fields at most once the best pair of addresses is known
+ * (find_addresses: after its floor, Packstation rule and ceiling): the
+ * address's frequency where number and postal code agree exactly, the
+ * registered-at-work floor and the marriage's floor (score(),
+ * personal_contact) can lift it; a pair without addresses stays 0. */
+static double address_up(const upper *u, const addr_best *o, const patron__match_config *cfg,
+                         const patron__match_tf *tf)
+{
+    double w = o->weight;
+
+    if (o->i < 0)
+        return 0;
+    if (u->marriage && w < cfg->marriage_move_floor)
+        w = cfg->marriage_move_floor;
+    return address_rest(cfg, w,
+                        o->lv[1] == PATRON__ML_EXACT && o->lv[3] == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_STREET, 0) : 0,
+                        u->at_work);
 }
 
 /* The score stays below REVIEW when the names weigh `names` at most
@@ -1687,7 +1765,7 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  */
 static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
-                           const double *names, int ll, int other_given, double name_holders)
+                           const double *names, int ll, int other_given, double name_holders, const addr_best *o)
 {
     if (u->own)
         return 0; /* rule (f) could lift it */
@@ -1705,17 +1783,12 @@ static int surely_distinct(upper *u, const patron__match_result *r, const patron
     }
     if (rare_name_surprise(r, cfg, tf, name_holders))
         return 0; /* rule (d) could lift it (the names are final here) */
-    if (u->number && other_given &&
-        (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
-        return 0; /* the household rule could hold it */
-    return below_review(u, cfg, *names, a, b);
-}
-
-/* typo_close(., a, la, b, lb, jw_min) may be 1: 0 only where its tests
- * before the kernels (typo_pre) say 0. */
-static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
-{
-    return typo_pre(a, la, b, lb, jw_min) != 0;
+    if (other_given && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL) &&
+        (o ? o->i >= 0 && (o->lv[0] == PATRON__ML_EXACT || o->lv[0] == PATRON__ML_SIMILAR) &&
+                 o->lv[1] == PATRON__ML_EXACT && o->lv[3] != PATRON__ML_DIFFERENT
+           : u->number))
+        return 0; /* the household rule could hold it (one_family_building) */
+    return o ? below_review_at(u, cfg, *names, address_up(u, o, cfg, tf)) : below_review(u, cfg, *names, a, b);
 }
 
 /* names_close(., a, b) may be 1: 0 only where it surely is 0 (a side
@@ -2172,7 +2245,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
-    upper up = {0, 0, 0, 0, 0, 0};
+    upper up = {0};
+    addr_best best;
     const int early = q && q->distinct_only;
     /* decision_only: the steps before the early exits read and write the
      * head of r and the names' explanations alone, and most pairs end
@@ -2210,7 +2284,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
 
     if (early) {
         others_up(&up, a, b, cfg, tf, le);
-        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
+        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0, NULL))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     }
     /* the last name first: with its level, most pairs of another given
@@ -2269,13 +2343,20 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         given_apart = 1;
     if (early) {
         double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll,
-                            lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart, name_holders))
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart;
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, other_given, name_holders, NULL))
             return r->decision; /* DISTINCT; the rest of r is not filled */
+        /* once more with the best pair of addresses in place of their
+         * bound: the comparison the rest of the scoring makes next */
+        find_addresses(&best, a, b, cfg, q);
+        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, other_given, name_holders, &best))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    } else {
+        find_addresses(&best, a, b, cfg, q);
     }
     if (lazy)
         memset(&r->field[PATRON__MF_LAST + 1], 0, sizeof r->field - 2 * sizeof r->field[0]);
-    score_addresses(r, a, b, cfg, q);
+    set_addresses(r, &best, a, b, cfg);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
         /* the address (postal code, street, number) as a whole: a
