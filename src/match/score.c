@@ -363,7 +363,6 @@ static void later(patron__match_pattern *p, const char *s, size_t len)
 
 void patron__match_query_init(patron__match_query *q, const patron__match_rec *a)
 {
-    static const char empty[] = "";
     size_t i;
 
     q->rec = a;
@@ -373,11 +372,13 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
-    for (i = 0; i < PATRON__MATCH_QUERY_ADDR; i++) {
-        const patron__match_addr *x = i < a->n_addr ? &a->addr[i] : NULL;
-        later(&q->street[i], x ? x->street : empty, x ? x->street_len : 0);
-        later(&q->addition[i], x ? x->addition : empty, x ? x->addition_len : 0);
-        later(&q->city[i], x ? x->city : empty, x ? x->city_len : 0);
+    /* (the patterns of addresses a does not have are never asked for:
+     * find_addresses takes a's addresses only) */
+    for (i = 0; i < PATRON__MATCH_QUERY_ADDR && i < a->n_addr; i++) {
+        const patron__match_addr *x = &a->addr[i];
+        later(&q->street[i], x->street, x->street_len);
+        later(&q->addition[i], x->addition, x->addition_len);
+        later(&q->city[i], x->city, x->city_len);
     }
 }
 
@@ -887,25 +888,26 @@ static int digits_differ(const char *a, const char *b)
  * company or an office, not to a person; everyone there shares it. */
 static int role_mailbox(const char *email)
 {
-#define ROLE(s) { s, sizeof s - 1 } /* (its length, not measured per pair) */
-    static const struct {
-        const char *s;
-        size_t n;
-    } roles[] = {
-        ROLE("info"), ROLE("kontakt"), ROLE("contact"), ROLE("office"), ROLE("buero"), ROLE("mail"),
-        ROLE("post"), ROLE("service"), ROLE("support"), ROLE("team"), ROLE("hallo"), ROLE("hello"),
-        ROLE("zentrale"), ROLE("empfang"), ROLE("verwaltung"), ROLE("buchhaltung"), ROLE("rechnung"),
-        ROLE("rechnungen"), ROLE("einkauf"), ROLE("bestellung"), ROLE("bestellungen"), ROLE("order"),
-        ROLE("orders"), ROLE("verkauf"), ROLE("vertrieb"), ROLE("sales"), ROLE("admin"), ROLE("sekretariat"),
-        ROLE("praxis"), ROLE("kanzlei"), ROLE("personal"), ROLE("jobs"), ROLE("noreply"), ROLE("no-reply"),
+    /* by length (4 to 12 bytes): a pair's mailbox is compared with the
+     * few roles of its local part's length, not with all 34 */
+    static const char *const roles[13][10] = {
+        [4] = {"info", "mail", "post", "team", "jobs"},
+        [5] = {"buero", "hallo", "hello", "order", "sales", "admin"},
+        [6] = {"office", "orders", "praxis"},
+        [7] = {"kontakt", "contact", "service", "support", "empfang", "einkauf", "verkauf", "kanzlei", "noreply"},
+        [8] = {"zentrale", "rechnung", "vertrieb", "personal", "no-reply"},
+        [10] = {"verwaltung", "rechnungen", "bestellung"},
+        [11] = {"buchhaltung", "sekretariat"},
+        [12] = {"bestellungen"},
     };
-#undef ROLE
-    size_t n = strcspn(email, "@");
+    size_t n = 0;
 
-    if (!email[n] || n > 12) /* (no role is longer) */
+    while (n <= 12 && email[n] && email[n] != '@') /* (no role is longer) */
+        n++;
+    if (n > 12 || email[n] != '@')
         return 0;
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (roles[i].n == n && memcmp(roles[i].s, email, n) == 0)
+    for (const char *const *r = roles[n]; *r; r++)
+        if ((*r)[0] == email[0] && memcmp(*r, email, n) == 0)
             return 1;
     return 0;
 }
@@ -929,8 +931,10 @@ static int freemail(const char *email)
 
     if (!at)
         return 1; /* no domain: nothing known, treat as personal */
+    /* the first byte before the call: most hosts are passed over without
+     * one */
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
-        if (strcmp(at + 1, hosts[i]) == 0)
+        if (hosts[i][0] == at[1] && strcmp(at + 1, hosts[i]) == 0)
             return 1;
     return 0;
 }
@@ -1114,6 +1118,7 @@ static void birth_str(char out[12], uint32_t d)
     out[10] = '\0';
 }
 
+/* Field f of r in full (no frequency: apply_tf adds it), whatever it held. */
 static void set(patron__match_result *r, const patron__match_config *cfg, int f, int level,
                 const char *a, const char *b)
 {
@@ -1121,6 +1126,8 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
     r->field[f].weight = r->field[f].base_weight = cfg->weight[f][level];
     r->field[f].a = a;
     r->field[f].b = b;
+    r->field[f].tf = 0;
+    r->field[f].count = r->field[f].n = 0;
 }
 
 
@@ -1475,9 +1482,14 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
 static double wmax(const patron__match_config *cfg, int f, unsigned levels)
 {
     double m = -1e300;
-    for (int l = 0; l < PATRON__ML_COUNT; l++)
-        if ((levels >> l & 1) && cfg->weight[f][l] > m)
+    /* the levels set, lowest first (two or three of nine, mostly) */
+    for (; levels; levels &= levels - 1) {
+        unsigned l = 0;
+        while (!(levels >> l & 1))
+            l++;
+        if (l < PATRON__ML_COUNT && cfg->weight[f][l] > m)
             m = cfg->weight[f][l];
+    }
     return m;
 }
 
@@ -2248,19 +2260,20 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     upper up = {0};
     addr_best best;
     const int early = q && q->distinct_only;
-    /* decision_only: the steps before the early exits read and write the
-     * head of r and the names' explanations alone, and most pairs end
-     * there; the other fields (three quarters of r) are cleared only for
-     * a pair that gets past them */
+    /* decision_only: the steps before the early exits read the names'
+     * explanations alone (each written in full by set()) and the
+     * decision, and most pairs end there; the head of r is cleared only
+     * for a pair that gets past them, and every field is then written by
+     * set() */
     const int lazy = early && q->decision_only && cfg->mode != PATRON__MATCH_MODE_EMAIL;
 
-    _Static_assert(PATRON__MF_FIRST == 0 && PATRON__MF_LAST == 1, "the names lead r->field");
-    if (lazy)
-        memset(r, 0, offsetof(patron__match_result, field) + 2 * sizeof r->field[0]);
-    else
+    if (lazy) {
+        r->decision = PATRON__MATCH_DISTINCT;
+    } else {
         memset(r, 0, sizeof *r);
-    birth_str(r->birth_a, a->birth);
-    birth_str(r->birth_b, b->birth);
+        birth_str(r->birth_a, a->birth);
+        birth_str(r->birth_b, b->birth);
+    }
     le = cmp_email(a->email, a->email_len, b->email, b->email_len);
 
     if (cfg->mode == PATRON__MATCH_MODE_EMAIL) {
@@ -2354,8 +2367,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     } else {
         find_addresses(&best, a, b, cfg, q);
     }
-    if (lazy)
-        memset(&r->field[PATRON__MF_LAST + 1], 0, sizeof r->field - 2 * sizeof r->field[0]);
+    if (lazy) {
+        memset(r, 0, offsetof(patron__match_result, field));
+        birth_str(r->birth_a, a->birth);
+        birth_str(r->birth_b, b->birth);
+    }
     set_addresses(r, &best, a, b, cfg);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
