@@ -1482,14 +1482,9 @@ static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int
 static double wmax(const patron__match_config *cfg, int f, unsigned levels)
 {
     double m = -1e300;
-    /* the levels set, lowest first (two or three of nine, mostly) */
-    for (; levels; levels &= levels - 1) {
-        unsigned l = 0;
-        while (!(levels >> l & 1))
-            l++;
-        if (l < PATRON__ML_COUNT && cfg->weight[f][l] > m)
+    for (int l = 0; l < PATRON__ML_COUNT; l++)
+        if ((levels >> l & 1) && cfg->weight[f][l] > m)
             m = cfg->weight[f][l];
-    }
     return m;
 }
 
