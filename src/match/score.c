@@ -1494,7 +1494,6 @@ static double max2(double x, double y)
 }
 
 #define LV(l) (1u << (l))
-#define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
 
 /* The most a term frequency adds to an exact agreement of field f
  * (apply_tf: at most tf_up_max, or -down_max where that is more). */
@@ -1731,33 +1730,22 @@ static int below_review(upper *u, const patron__match_config *cfg, double names,
     return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
 }
 
-/* A name field before it is compared: missing when a side is empty, exact
- * (with its frequency) only when the bytes agree, else any other level. */
-static double name_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, const char *x, size_t lx,
-                      const char *y, size_t ly, int *same)
-{
-    unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
-    *same = x[0] && lx == ly && same_bytes(x, y, lx);
-    if (!x[0] || !y[0])
-        return cfg->weight[f][PATRON__ML_MISSING];
-    if (!*same)
-        return wmax(cfg, f, others);
-    return wmax(cfg, f, others | LV(PATRON__ML_EXACT)) +
-           tf_up(cfg, tf, f, cfg->weight[f][PATRON__ML_EXACT]);
-}
-
 /*
  * Is the pair DISTINCT whatever the fields not compared yet say?  For a
  * query that asks only for the decision of a DISTINCT pair
- * (patron__match_query.distinct_only), score() asks twice: before the
- * names are compared (names NULL: what they can weigh at most), and once
- * they are (`names`: what given and last name weigh together, their
+ * (patron__match_query.distinct_only), score() asks once the names are
+ * compared (`names`: what given and last name weigh together, their
  * frequencies and the full name's lift included; ll the last name's
- * level, other_given as the household rule reads it).  `u`: the other
- * fields at most (others_up).  1 only when
+ * level, other_given as the household rule reads it), first with the
+ * addresses' bound (o NULL), then with their best pair (o: its levels and
+ * weight, find_addresses).  (Before the names it is not asked:
+ * names_then_distinct, after the last name, is no weaker and costs less
+ * than asking it for every pair.)  `u`: the other fields at most
+ * (others_up).  1 only when
  *  - the upper bound of the score stays below REVIEW: the address fields'
  *    best pair from what cheap comparisons tell (a level the costly
- *    Jaro-Winkler could give counts at its highest weight), with the
+ *    Jaro-Winkler could give counts at its highest weight), or the best
+ *    pair itself, with the
  *    floor, Packstation, ceiling, frequency and registered-at-work rules
  *    that can lift it; the mailbox, phone, birth date and identifiers at
  *    their own levels and the highest term frequency; the company at its
@@ -1772,22 +1760,10 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  */
 static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
-                           const double *names, int ll, int other_given, double name_holders, const addr_best *o)
+                           double names, int ll, int other_given, double name_holders, const addr_best *o)
 {
     if (u->own)
         return 0; /* rule (f) could lift it */
-    if (!names) { /* before the names */
-        int sf, sl;
-        double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
-                    name_up(cfg, tf, PATRON__MF_LAST, a->last, a->last_len, b->last, b->last_len, &sl);
-        if (sf && sl && tf) {
-            if (cfg->rare_name_expect > 0)
-                return 0; /* rule (d) could lift it */
-            if (up < cfg->full_name_max)
-                up = cfg->full_name_max; /* the full name's lift */
-        }
-        return !u->number && below_review(u, cfg, up, a, b);
-    }
     if (rare_name_surprise(r, cfg, tf, name_holders))
         return 0; /* rule (d) could lift it (the names are final here) */
     if (other_given && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL) &&
@@ -1795,7 +1771,7 @@ static int surely_distinct(upper *u, const patron__match_result *r, const patron
                  o->lv[1] == PATRON__ML_EXACT && o->lv[3] != PATRON__ML_DIFFERENT
            : u->number))
         return 0; /* the household rule could hold it (one_family_building) */
-    return o ? below_review_at(u, cfg, *names, address_up(u, o, cfg, tf)) : below_review(u, cfg, *names, a, b);
+    return o ? below_review_at(u, cfg, names, address_up(u, o, cfg, tf)) : below_review(u, cfg, names, a, b);
 }
 
 /* names_close(., a, b) may be 1: 0 only where it surely is 0 (a side
@@ -1813,7 +1789,7 @@ static int names_may_close(const char *a, size_t la, const char *b, size_t lb)
  * The second question of surely_distinct (the names compared) asked
  * early: with the last name's level ll known (cmp_last) and the given
  * names not compared yet, is the pair sure to be DISTINCT?  1 only where
- * surely_distinct(.., &names, ll', other_given, ..) after the names would
+ * surely_distinct(.., names, ll', other_given, ..) after the names would
  * say 1 for every outcome of the given names' comparison and of the swap
  * rule (ll' the last name's level after it), so the decision is the one
  * the full path gives:
@@ -2290,11 +2266,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         return r->decision;
     }
 
-    if (early) {
+    if (early)
         others_up(&up, a, b, cfg, tf, le);
-        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0, NULL))
-            return r->decision; /* DISTINCT; the rest of r is not filled */
-    }
     /* the last name first: with its level, most pairs of another given
      * name are known DISTINCT before the given names are compared */
     ll = cmp_last(a, b, q);
@@ -2352,12 +2325,12 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     if (early) {
         double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
         int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart;
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, other_given, name_holders, NULL))
+        if (surely_distinct(&up, r, a, b, cfg, tf, names, ll, other_given, name_holders, NULL))
             return r->decision; /* DISTINCT; the rest of r is not filled */
         /* once more with the best pair of addresses in place of their
          * bound: the comparison the rest of the scoring makes next */
         find_addresses(&best, a, b, cfg, q);
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll, other_given, name_holders, &best))
+        if (surely_distinct(&up, r, a, b, cfg, tf, names, ll, other_given, name_holders, &best))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     } else {
         find_addresses(&best, a, b, cfg, q);
