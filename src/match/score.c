@@ -1157,8 +1157,10 @@ typedef struct addr_best {
     double wn, weight;
 } addr_best;
 
+/* first: the house number's and the postal code's levels of the first
+ * addresses of a and b as others_up found them (NULL: not asked) */
 static void find_addresses(addr_best *o, const patron__match_rec *a, const patron__match_rec *b,
-                           const patron__match_config *cfg, patron__match_query *q)
+                           const patron__match_config *cfg, patron__match_query *q, const int *first)
 {
     double best = -1e9, wn;
     size_t i, j;
@@ -1172,9 +1174,9 @@ static void find_addresses(addr_best *o, const patron__match_rec *a, const patro
             int qa = q && i < PATRON__MATCH_QUERY_ADDR; /* the query's patterns of address i */
             patron__match_pattern *ps = qa ? &q->street[i] : NULL, *pd = qa ? &q->addition[i] : NULL;
             int l0 = cmp_plain(ps, x->street, x->street_len, y->street, y->street_len, 0.9);
-            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            int l1 = first && !i && !j ? first[0] : cmp_number(x->number, x->number_len, y->number, y->number_len);
             int l2 = cmp_plain(pd, x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
-            int l3 = cmp_postal(x, y);
+            int l3 = first && !i && !j ? first[1] : cmp_postal(x, y);
             int l4 = cmp_plain(qa ? &q->city[i] : NULL, x->city, x->city_len, y->city, y->city_len, 0.9);
             double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
@@ -1447,26 +1449,36 @@ static void lift_names(patron__match_result *r, double gain)
     el->weight += gain - to_f;
 }
 
-static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
+/* Two identifiers, both present: EXACT, SIMILAR (a typo in the number)
+ * or DIFFERENT.  (Apart from cmp_ident: most pairs have none, and its
+ * loop is then a few loads, inlined.) */
+static int ident_level(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (strcmp(a, b) == 0)
+        return PATRON__ML_EXACT;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 && patron__match_osa_is_one(a, la, b, lb))
+        return PATRON__ML_SIMILAR;
+    return PATRON__ML_DIFFERENT;
+}
+
+static inline int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
 {
     size_t i, n = a->n_ident < b->n_ident ? a->n_ident : b->n_ident;
     int any = 0;
 
     *which = -1;
     for (i = 0; i < n; i++) {
+        int l;
         if (!a->ident[i][0] || !b->ident[i][0])
             continue;
-        if (strcmp(a->ident[i], b->ident[i]) == 0) {
+        l = ident_level(a->ident[i], b->ident[i]);
+        if (l != PATRON__ML_DIFFERENT) {
             *which = (int)i;
-            return PATRON__ML_EXACT;
-        }
-        {
-            size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
-            if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
-                patron__match_osa_is_one(a->ident[i], la, b->ident[i], lb)) {
-                *which = (int)i;
-                return PATRON__ML_SIMILAR; /* a typo in the number */
-            }
+            return l;
         }
         if (!any)
             *which = (int)i;
@@ -1538,6 +1550,9 @@ typedef struct upper {
     /* for address_up: the registered-at-work floor may apply; a personal
      * contact value may lift the addresses to the marriage's floor */
     int at_work, marriage;
+    /* the levels of house number and postal code of the first addresses
+     * (first_set: asked), for find_addresses */
+    int first[2], first_set;
 } upper;
 
 static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f);
@@ -1648,6 +1663,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
             int l3 = cmp_postal(x, y);
             double s;
+            if (!i && !j) {
+                u->first[0] = l1;
+                u->first[1] = l3;
+                u->first_set = 1;
+            }
             if (l1 == PATRON__ML_EXACT) {
                 if (!u->number)
                     u->number = one_building_may(x, y, l3);
@@ -2329,11 +2349,11 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             return r->decision; /* DISTINCT; the rest of r is not filled */
         /* once more with the best pair of addresses in place of their
          * bound: the comparison the rest of the scoring makes next */
-        find_addresses(&best, a, b, cfg, q);
+        find_addresses(&best, a, b, cfg, q, up.first_set ? up.first : NULL);
         if (surely_distinct(&up, r, a, b, cfg, tf, names, ll, other_given, name_holders, &best))
             return r->decision; /* DISTINCT; the rest of r is not filled */
     } else {
-        find_addresses(&best, a, b, cfg, q);
+        find_addresses(&best, a, b, cfg, q, up.first_set ? up.first : NULL);
     }
     if (lazy) {
         memset(r, 0, offsetof(patron__match_result, field));
