@@ -611,8 +611,12 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
+    /* (the entries of each name in the table of variants were looked up
+     * when the record was normalised; a record made otherwise has none) */
     if (a->first_known && b->first_known &&
-        (q ? patron__match_name_variant_q(given_names(q), b->first) : patron__match_name_variant(a->first, b->first)))
+        (a->first_ids.set && b->first_ids.set ? patron__match_name_variant_ids(&a->first_ids, &b->first_ids)
+         : q                                  ? patron__match_name_variant_q(given_names(q), b->first)
+                                              : patron__match_name_variant(a->first, b->first)))
         return PATRON__ML_VARIANT;
     /* a shared token needs a blank in one of them: else each has one
      * token, the whole name, and the two are not the same bytes */
