@@ -1280,15 +1280,13 @@ void patron__match_tf_memo_init(patron__match_tf_memo *m)
 }
 
 /* patron__match_log2(x) where x is a function of (kind, count) alone for
- * the memo's configuration and n: looked up, else computed and kept.
- * count: a record count (a whole number below 2^32). */
-static double log2_of(patron__match_tf_memo *m, int kind, double count, double x)
+ * the memo's configuration and n: looked up, else computed and kept
+ * (log2_of: count any number; log2_kept: a record count, a whole number
+ * of 32 bits, in memo m). */
+static inline double log2_kept(patron__match_tf_memo *m, int kind, uint32_t count, double x)
 {
-    uint64_t key, h;
+    uint64_t key = (uint64_t)(unsigned)(kind + 1) << 32 | count, h; /* never 0 */
     size_t slot;
-    if (!m || !(count >= 1 && count < 4294967296.0) || count != (double)(uint32_t)count)
-        return patron__match_log2(x);
-    key = (uint64_t)(unsigned)(kind + 1) << 32 | (uint32_t)count; /* never 0 */
     h = key * UINT64_C(0x9e3779b97f4a7c15);
     slot = (size_t)(h >> 54) & (PATRON__MATCH_TF_MEMO - 1);
     if (m->key[slot] != key) {
@@ -1296,6 +1294,13 @@ static double log2_of(patron__match_tf_memo *m, int kind, double count, double x
         m->key[slot] = key;
     }
     return m->val[slot];
+}
+
+static double log2_of(patron__match_tf_memo *m, int kind, double count, double x)
+{
+    if (!m || !(count >= 1 && count < 4294967296.0) || count != (double)(uint32_t)count)
+        return patron__match_log2(x);
+    return log2_kept(m, kind, (uint32_t)count, x);
 }
 _Static_assert((PATRON__MATCH_TF_MEMO & (PATRON__MATCH_TF_MEMO - 1)) == 0 && PATRON__MATCH_TF_MEMO <= 1024,
                "the memo's slot is 10 bits of the hash");
@@ -1321,7 +1326,10 @@ static void apply_tf_exact(patron__match_result *r, const patron__match_config *
     ref = cfg->tf_share[f] * tf->n;
     if (ref < cfg->tf_ref[f])
         ref = cfg->tf_ref[f];
-    adj = log2_of(tf->counts ? tf->memo : NULL, f, count, ref / count);
+    /* (a count of tf->counts is a whole number of 32 bits: the memo
+     * without log2_of's tests) */
+    adj = tf->counts && tf->memo ? log2_kept(tf->memo, f, (uint32_t)count, ref / count)
+                                 : patron__match_log2(ref / count);
     if (adj < 0) /* a common value loses: a name as its share of the store, a
                   * contact value shared by c holders fast (c people, not one) */
         adj *= (f == PATRON__MF_FIRST || f == PATRON__MF_LAST) ? cfg->tf_power_name : cfg->tf_power;
