@@ -220,6 +220,25 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b);
  *  variants, i.e. patron__match_name_variant() can be true for it. */
 int patron__match_name_known(const char *first);
 
+/** A given name's entries in the table of variants, looked up once per
+ *  record by patron__match_normalize() (issue 14: the scorer looked up
+ *  the other record's name for every pair).  `set` 0: not looked up (a
+ *  record made elsewhere, as from a stored form); the scorer then asks
+ *  the table itself. */
+typedef struct patron__match_name_ids {
+    uint16_t lo, hi;   /* the whole name's entries [lo, hi) */
+    uint16_t tlo, thi; /* its first token's (when tok) */
+    uint8_t blank;     /* a blank after the first token */
+    uint8_t tok;       /* the first token is short enough to be looked up */
+    uint8_t set;
+} patron__match_name_ids;
+/** Fill *ids for the normalised given names s; returns
+ *  patron__match_name_known(s). */
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s);
+/** patron__match_name_variant(a, b) for the names whose ids these are
+ *  (both set), without a lookup. */
+int patron__match_name_variant_ids(const patron__match_name_ids *a, const patron__match_name_ids *b);
+
 /** 1 when a normalised first name is initials only ("m", "h p"). */
 int patron__match_is_initials(const char *first);
 
@@ -278,6 +297,7 @@ typedef struct patron__match_rec {
     uint16_t first_len, last_len, company_len, email_len, phone_len;
     uint8_t first_initials; /* first name is initials only */
     uint8_t first_known;    /* patron__match_name_known(first) */
+    patron__match_name_ids first_ids; /* first's entries in the table of variants */
     char first_kp[PATRON__MATCH_CODE_MAX]; /* Kölner Phonetik of the first given name */
     char last_kp[PATRON__MATCH_CODE_MAX];  /* ... of the whole last name */
     size_t n_addr;

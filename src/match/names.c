@@ -357,25 +357,28 @@ static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
     *hi = (uint32_t)i;
 }
 
-/* Is a name with the entries [alo, ahi) a variant of b: an entry of
- * each in one group, one of the two the group's canonical form. */
-static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
+/* Are names with the entries [alo, ahi) and [blo, bhi) variants of one
+ * another: an entry of each in one group, one of the two the group's
+ * canonical form. */
+static int variant_entries(uint32_t alo, uint32_t ahi, uint32_t blo, uint32_t bhi)
 {
-    size_t ia, ib, n = COUNT(name_table);
-
-    if (alo == ahi)
-        return 0;
-    ib = name_find(b);
-    if (ib == n)
-        return 0;
-    for (ia = alo; ia < ahi; ia++) {
-        size_t k;
-        for (k = ib; k < n && strcmp(name_table[k].name, b) == 0; k++)
+    for (uint32_t ia = alo; ia < ahi; ia++)
+        for (uint32_t k = blo; k < bhi; k++)
             if ((name_table[ia].canonical || name_table[k].canonical) &&
                 strcmp(name_table[ia].group, name_table[k].group) == 0)
                 return 1;
-    }
     return 0;
+}
+
+/* Is a name with the entries [alo, ahi) a variant of b? */
+static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
+{
+    uint32_t blo, bhi;
+
+    if (alo == ahi)
+        return 0;
+    name_range(b, &blo, &bhi);
+    return variant_entries(alo, ahi, blo, bhi);
 }
 
 void patron__match_name_q_init(patron__match_name_q *n, const char *s)
@@ -423,6 +426,35 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
         return variant_range(n->tlo, n->thi, tb);
     }
     return 0;
+}
+
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s)
+{
+    patron__match_name_q n;
+
+    /* the lookups of patron__match_name_q_init, kept; known as
+     * patron__match_name_known tells it: the first token in the table, or
+     * the whole name where it has a blank */
+    _Static_assert(COUNT(name_table) <= UINT16_MAX, "entries fit patron__match_name_ids");
+    patron__match_name_q_init(&n, s);
+    ids->lo = (uint16_t)n.lo;
+    ids->hi = (uint16_t)n.hi;
+    ids->tlo = (uint16_t)n.tlo;
+    ids->thi = (uint16_t)n.thi;
+    ids->blank = (uint8_t)n.blank;
+    ids->tok = (uint8_t)n.tok;
+    ids->set = 1;
+    return *s && n.tok && (n.tlo < n.thi || (n.blank && n.lo < n.hi));
+}
+
+int patron__match_name_variant_ids(const patron__match_name_ids *a, const patron__match_name_ids *b)
+{
+    /* as patron__match_name_variant_q: the whole names, then, where
+     * either has more than one, the first given names (an empty name has
+     * no entries) */
+    if (variant_entries(a->lo, a->hi, b->lo, b->hi))
+        return 1;
+    return (a->blank || b->blank) && a->tok && b->tok && variant_entries(a->tlo, a->thi, b->tlo, b->thi);
 }
 
 int patron__match_name_known(const char *s)

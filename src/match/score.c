@@ -363,7 +363,6 @@ static void later(patron__match_pattern *p, const char *s, size_t len)
 
 void patron__match_query_init(patron__match_query *q, const patron__match_rec *a)
 {
-    static const char empty[] = "";
     size_t i;
 
     q->rec = a;
@@ -373,11 +372,13 @@ void patron__match_query_init(patron__match_query *q, const patron__match_rec *a
     later(&q->first, a->first, a->first_len);
     later(&q->last, a->last, a->last_len);
     later(&q->company, a->company, a->company_len);
-    for (i = 0; i < PATRON__MATCH_QUERY_ADDR; i++) {
-        const patron__match_addr *x = i < a->n_addr ? &a->addr[i] : NULL;
-        later(&q->street[i], x ? x->street : empty, x ? x->street_len : 0);
-        later(&q->addition[i], x ? x->addition : empty, x ? x->addition_len : 0);
-        later(&q->city[i], x ? x->city : empty, x ? x->city_len : 0);
+    /* (the patterns of addresses a does not have are never asked for:
+     * find_addresses takes a's addresses only) */
+    for (i = 0; i < PATRON__MATCH_QUERY_ADDR && i < a->n_addr; i++) {
+        const patron__match_addr *x = &a->addr[i];
+        later(&q->street[i], x->street, x->street_len);
+        later(&q->addition[i], x->addition, x->addition_len);
+        later(&q->city[i], x->city, x->city_len);
     }
 }
 
@@ -438,6 +439,13 @@ static int typo_close(patron__match_pattern *pa, const char *a, size_t la, const
             return 1;
     }
     return jw_with(p, a, la, b, lb) >= jw_min;
+}
+
+/* typo_close(., a, la, b, lb, jw_min) may be 1: 0 only where its tests
+ * before the kernels (typo_pre) say 0. */
+static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
+{
+    return typo_pre(a, la, b, lb, jw_min) != 0;
 }
 
 /* Jan/Jana, Paul/Paula, Simon/Simone, Andrea/Andreas: the male and female
@@ -603,8 +611,12 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
+    /* (the entries of each name in the table of variants were looked up
+     * when the record was normalised; a record made otherwise has none) */
     if (a->first_known && b->first_known &&
-        (q ? patron__match_name_variant_q(given_names(q), b->first) : patron__match_name_variant(a->first, b->first)))
+        (a->first_ids.set && b->first_ids.set ? patron__match_name_variant_ids(&a->first_ids, &b->first_ids)
+         : q                                  ? patron__match_name_variant_q(given_names(q), b->first)
+                                              : patron__match_name_variant(a->first, b->first)))
         return PATRON__ML_VARIANT;
     /* a shared token needs a blank in one of them: else each has one
      * token, the whole name, and the two are not the same bytes */
@@ -880,25 +892,26 @@ static int digits_differ(const char *a, const char *b)
  * company or an office, not to a person; everyone there shares it. */
 static int role_mailbox(const char *email)
 {
-#define ROLE(s) { s, sizeof s - 1 } /* (its length, not measured per pair) */
-    static const struct {
-        const char *s;
-        size_t n;
-    } roles[] = {
-        ROLE("info"), ROLE("kontakt"), ROLE("contact"), ROLE("office"), ROLE("buero"), ROLE("mail"),
-        ROLE("post"), ROLE("service"), ROLE("support"), ROLE("team"), ROLE("hallo"), ROLE("hello"),
-        ROLE("zentrale"), ROLE("empfang"), ROLE("verwaltung"), ROLE("buchhaltung"), ROLE("rechnung"),
-        ROLE("rechnungen"), ROLE("einkauf"), ROLE("bestellung"), ROLE("bestellungen"), ROLE("order"),
-        ROLE("orders"), ROLE("verkauf"), ROLE("vertrieb"), ROLE("sales"), ROLE("admin"), ROLE("sekretariat"),
-        ROLE("praxis"), ROLE("kanzlei"), ROLE("personal"), ROLE("jobs"), ROLE("noreply"), ROLE("no-reply"),
+    /* by length (4 to 12 bytes): a pair's mailbox is compared with the
+     * few roles of its local part's length, not with all 34 */
+    static const char *const roles[13][10] = {
+        [4] = {"info", "mail", "post", "team", "jobs"},
+        [5] = {"buero", "hallo", "hello", "order", "sales", "admin"},
+        [6] = {"office", "orders", "praxis"},
+        [7] = {"kontakt", "contact", "service", "support", "empfang", "einkauf", "verkauf", "kanzlei", "noreply"},
+        [8] = {"zentrale", "rechnung", "vertrieb", "personal", "no-reply"},
+        [10] = {"verwaltung", "rechnungen", "bestellung"},
+        [11] = {"buchhaltung", "sekretariat"},
+        [12] = {"bestellungen"},
     };
-#undef ROLE
-    size_t n = strcspn(email, "@");
+    size_t n = 0;
 
-    if (!email[n] || n > 12) /* (no role is longer) */
+    while (n <= 12 && email[n] && email[n] != '@') /* (no role is longer) */
+        n++;
+    if (n > 12 || email[n] != '@')
         return 0;
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (roles[i].n == n && memcmp(roles[i].s, email, n) == 0)
+    for (const char *const *r = roles[n]; *r; r++)
+        if ((*r)[0] == email[0] && memcmp(*r, email, n) == 0)
             return 1;
     return 0;
 }
@@ -922,8 +935,10 @@ static int freemail(const char *email)
 
     if (!at)
         return 1; /* no domain: nothing known, treat as personal */
+    /* the first byte before the call: most hosts are passed over without
+     * one */
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
-        if (strcmp(at + 1, hosts[i]) == 0)
+        if (hosts[i][0] == at[1] && strcmp(at + 1, hosts[i]) == 0)
             return 1;
     return 0;
 }
@@ -1107,6 +1122,7 @@ static void birth_str(char out[12], uint32_t d)
     out[10] = '\0';
 }
 
+/* Field f of r in full (no frequency: apply_tf adds it), whatever it held. */
 static void set(patron__match_result *r, const patron__match_config *cfg, int f, int level,
                 const char *a, const char *b)
 {
@@ -1114,6 +1130,8 @@ static void set(patron__match_result *r, const patron__match_config *cfg, int f,
     r->field[f].weight = r->field[f].base_weight = cfg->weight[f][level];
     r->field[f].a = a;
     r->field[f].b = b;
+    r->field[f].tf = 0;
+    r->field[f].count = r->field[f].n = 0;
 }
 
 
@@ -1133,24 +1151,36 @@ static double number_weight(const patron__match_config *cfg, int ls, int ln, con
     return cfg->other_building;
 }
 
-static void score_addresses(patron__match_result *r, const patron__match_rec *a,
-                            const patron__match_rec *b, const patron__match_config *cfg, patron__match_query *q)
-{
-    static const char empty[] = "";
-    double best = -1e9, best_wn = 0, wn;
-    size_t i, j;
-    int lv[5] = {0, 0, 0, 0, 0};
-    int best_i = -1, best_j = -1;
+/* The best pair of addresses of two records: its
+ * indexes (-1: a record has none), the fields' levels, the house number's
+ * weight and the address weight after the floor, the Packstation rule and
+ * the ceiling. */
+typedef struct addr_best {
+    int i, j;
+    int lv[5];
+    double wn, weight;
+} addr_best;
 
+/* first: the house number's and the postal code's levels of the first
+ * addresses of a and b as others_up found them (NULL: not asked) */
+static void find_addresses(addr_best *o, const patron__match_rec *a, const patron__match_rec *b,
+                           const patron__match_config *cfg, patron__match_query *q, const int *first)
+{
+    double best = -1e9, wn;
+    size_t i, j;
+
+    o->i = o->j = -1;
+    o->wn = 0;
+    memset(o->lv, 0, sizeof o->lv);
     for (i = 0; i < a->n_addr; i++)
         for (j = 0; j < b->n_addr; j++) {
             const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
             int qa = q && i < PATRON__MATCH_QUERY_ADDR; /* the query's patterns of address i */
             patron__match_pattern *ps = qa ? &q->street[i] : NULL, *pd = qa ? &q->addition[i] : NULL;
             int l0 = cmp_plain(ps, x->street, x->street_len, y->street, y->street_len, 0.9);
-            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            int l1 = first && !i && !j ? first[0] : cmp_number(x->number, x->number_len, y->number, y->number_len);
             int l2 = cmp_plain(pd, x->addition, x->addition_len, y->addition, y->addition_len, 0.9);
-            int l3 = cmp_postal(x, y);
+            int l3 = first && !i && !j ? first[1] : cmp_postal(x, y);
             int l4 = cmp_plain(qa ? &q->city[i] : NULL, x->city, x->city_len, y->city, y->city_len, 0.9);
             double s;
             if (l0 == PATRON__ML_DIFFERENT && x->addition[0] && y->addition[0] &&
@@ -1169,30 +1199,42 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
                        cfg->weight[PATRON__MF_POSTAL][l3] + cfg->weight[PATRON__MF_CITY][l4];
             if (s > best) {
                 best = s;
-                best_wn = wn;
-                best_i = (int)i;
-                best_j = (int)j;
-                lv[0] = l0;
-                lv[1] = l1;
-                lv[2] = l2;
-                lv[3] = l3;
-                lv[4] = l4;
+                o->wn = wn;
+                o->i = (int)i;
+                o->j = (int)j;
+                o->lv[0] = l0;
+                o->lv[1] = l1;
+                o->lv[2] = l2;
+                o->lv[3] = l3;
+                o->lv[4] = l4;
             }
         }
-    r->addr_a = best_i;
-    r->addr_b = best_j;
-    r->address_weight = best < cfg->address_floor ? cfg->address_floor : best;
+    if (o->i < 0) {
+        o->weight = 0;
+        return;
+    }
+    o->weight = best < cfg->address_floor ? cfg->address_floor : best;
     /* A Packstation beside a home address: where the parcels go, not a
      * move; the two addresses say nothing either way. */
-    if (best_i >= 0 && r->address_weight < 0 && lv[0] == PATRON__ML_DIFFERENT &&
-        (delivery_point(a->addr[best_i].street) || delivery_point(b->addr[best_j].street)))
-        r->address_weight = 0;
+    if (o->weight < 0 && o->lv[0] == PATRON__ML_DIFFERENT &&
+        (delivery_point(a->addr[o->i].street) || delivery_point(b->addr[o->j].street)))
+        o->weight = 0;
     /* ... and at most address_max: street, number, postal code and city
      * that all agree are one fact (one building), not four */
-    if (cfg->address_max > 0 && r->address_weight > cfg->address_max)
-        r->address_weight = cfg->address_max;
-    if (best_i < 0) {
-        r->address_weight = 0;
+    if (cfg->address_max > 0 && o->weight > cfg->address_max)
+        o->weight = cfg->address_max;
+}
+
+/* The address fields of r from the best pair (find_addresses). */
+static void set_addresses(patron__match_result *r, const addr_best *o, const patron__match_rec *a,
+                          const patron__match_rec *b, const patron__match_config *cfg)
+{
+    static const char empty[] = "";
+
+    r->addr_a = o->i;
+    r->addr_b = o->j;
+    r->address_weight = o->weight;
+    if (o->i < 0) {
         set(r, cfg, PATRON__MF_STREET, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_NUMBER, PATRON__ML_MISSING, empty, empty);
         set(r, cfg, PATRON__MF_ADDITION, PATRON__ML_MISSING, empty, empty);
@@ -1201,13 +1243,13 @@ static void score_addresses(patron__match_result *r, const patron__match_rec *a,
         return;
     }
     {
-        const patron__match_addr *x = &a->addr[best_i], *y = &b->addr[best_j];
-        set(r, cfg, PATRON__MF_STREET, lv[0], x->street, y->street);
-        set(r, cfg, PATRON__MF_NUMBER, lv[1], x->number, y->number);
-        r->field[PATRON__MF_NUMBER].weight = best_wn;
-        set(r, cfg, PATRON__MF_ADDITION, lv[2], x->addition, y->addition);
-        set(r, cfg, PATRON__MF_POSTAL, lv[3], x->postal, y->postal);
-        set(r, cfg, PATRON__MF_CITY, lv[4], x->city, y->city);
+        const patron__match_addr *x = &a->addr[o->i], *y = &b->addr[o->j];
+        set(r, cfg, PATRON__MF_STREET, o->lv[0], x->street, y->street);
+        set(r, cfg, PATRON__MF_NUMBER, o->lv[1], x->number, y->number);
+        r->field[PATRON__MF_NUMBER].weight = o->wn;
+        set(r, cfg, PATRON__MF_ADDITION, o->lv[2], x->addition, y->addition);
+        set(r, cfg, PATRON__MF_POSTAL, o->lv[3], x->postal, y->postal);
+        set(r, cfg, PATRON__MF_CITY, o->lv[4], x->city, y->city);
     }
 }
 
@@ -1238,15 +1280,13 @@ void patron__match_tf_memo_init(patron__match_tf_memo *m)
 }
 
 /* patron__match_log2(x) where x is a function of (kind, count) alone for
- * the memo's configuration and n: looked up, else computed and kept.
- * count: a record count (a whole number below 2^32). */
-static double log2_of(patron__match_tf_memo *m, int kind, double count, double x)
+ * the memo's configuration and n: looked up, else computed and kept
+ * (log2_of: count any number; log2_kept: a record count, a whole number
+ * of 32 bits, in memo m). */
+static inline double log2_kept(patron__match_tf_memo *m, int kind, uint32_t count, double x)
 {
-    uint64_t key, h;
+    uint64_t key = (uint64_t)(unsigned)(kind + 1) << 32 | count, h; /* never 0 */
     size_t slot;
-    if (!m || !(count >= 1 && count < 4294967296.0) || count != (double)(uint32_t)count)
-        return patron__match_log2(x);
-    key = (uint64_t)(unsigned)(kind + 1) << 32 | (uint32_t)count; /* never 0 */
     h = key * UINT64_C(0x9e3779b97f4a7c15);
     slot = (size_t)(h >> 54) & (PATRON__MATCH_TF_MEMO - 1);
     if (m->key[slot] != key) {
@@ -1254,6 +1294,13 @@ static double log2_of(patron__match_tf_memo *m, int kind, double count, double x
         m->key[slot] = key;
     }
     return m->val[slot];
+}
+
+static double log2_of(patron__match_tf_memo *m, int kind, double count, double x)
+{
+    if (!m || !(count >= 1 && count < 4294967296.0) || count != (double)(uint32_t)count)
+        return patron__match_log2(x);
+    return log2_kept(m, kind, (uint32_t)count, x);
 }
 _Static_assert((PATRON__MATCH_TF_MEMO & (PATRON__MATCH_TF_MEMO - 1)) == 0 && PATRON__MATCH_TF_MEMO <= 1024,
                "the memo's slot is 10 bits of the hash");
@@ -1279,7 +1326,10 @@ static void apply_tf_exact(patron__match_result *r, const patron__match_config *
     ref = cfg->tf_share[f] * tf->n;
     if (ref < cfg->tf_ref[f])
         ref = cfg->tf_ref[f];
-    adj = log2_of(tf->counts ? tf->memo : NULL, f, count, ref / count);
+    /* (a count of tf->counts is a whole number of 32 bits: the memo
+     * without log2_of's tests) */
+    adj = tf->counts && tf->memo ? log2_kept(tf->memo, f, (uint32_t)count, ref / count)
+                                 : patron__match_log2(ref / count);
     if (adj < 0) /* a common value loses: a name as its share of the store, a
                   * contact value shared by c holders fast (c people, not one) */
         adj *= (f == PATRON__MF_FIRST || f == PATRON__MF_LAST) ? cfg->tf_power_name : cfg->tf_power;
@@ -1411,26 +1461,36 @@ static void lift_names(patron__match_result *r, double gain)
     el->weight += gain - to_f;
 }
 
-static int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
+/* Two identifiers, both present: EXACT, SIMILAR (a typo in the number)
+ * or DIFFERENT.  (Apart from cmp_ident: most pairs have none, and its
+ * loop is then a few loads, inlined.) */
+static int ident_level(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (strcmp(a, b) == 0)
+        return PATRON__ML_EXACT;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 && patron__match_osa_is_one(a, la, b, lb))
+        return PATRON__ML_SIMILAR;
+    return PATRON__ML_DIFFERENT;
+}
+
+static inline int cmp_ident(const patron__match_rec *a, const patron__match_rec *b, int *which)
 {
     size_t i, n = a->n_ident < b->n_ident ? a->n_ident : b->n_ident;
     int any = 0;
 
     *which = -1;
     for (i = 0; i < n; i++) {
+        int l;
         if (!a->ident[i][0] || !b->ident[i][0])
             continue;
-        if (strcmp(a->ident[i], b->ident[i]) == 0) {
+        l = ident_level(a->ident[i], b->ident[i]);
+        if (l != PATRON__ML_DIFFERENT) {
             *which = (int)i;
-            return PATRON__ML_EXACT;
-        }
-        {
-            size_t la = strlen(a->ident[i]), lb = strlen(b->ident[i]);
-            if (la >= 4 && (la > lb ? la - lb : lb - la) <= 1 &&
-                patron__match_osa_is_one(a->ident[i], la, b->ident[i], lb)) {
-                *which = (int)i;
-                return PATRON__ML_SIMILAR; /* a typo in the number */
-            }
+            return l;
         }
         if (!any)
             *which = (int)i;
@@ -1458,7 +1518,6 @@ static double max2(double x, double y)
 }
 
 #define LV(l) (1u << (l))
-#define LV_ALL ((1u << PATRON__ML_COUNT) - 1)
 
 /* The most a term frequency adds to an exact agreement of field f
  * (apply_tf: at most tf_up_max, or -down_max where that is more). */
@@ -1487,21 +1546,31 @@ static double plain_up(const patron__match_config *cfg, int f, const char *x, si
 typedef struct upper {
     double addr; /* the address fields (address_weight) */
     double rest; /* mailbox, phone, birth date, company, identifiers */
-    int number;  /* two addresses of the pair share a house number */
+    /* a pair of addresses can be one building of the household rule
+     * (one_family_building in score()): street alike or possibly so,
+     * one house number, the postal codes not different */
+    int number;
     /* addr_dp: the address fields where a delivery point is among the
      * addresses; dp: -1 not asked yet, 1 there is one, 0 not (or the
      * Packstation rule cannot lift addr) */
     double addr_dp;
     int dp;
     /* the mailbox, phone or an identifier could weigh OWN_EVIDENCE_MIN or
-     * more: rule (f) (own_evidence) could lift a DISTINCT pair */
+     * more: rule (f) (own_evidence) could lift a DISTINCT pair; then
+     * nothing else of the bound is filled in (no exit can be taken) */
     int own;
+    /* for address_up: the registered-at-work floor may apply; a personal
+     * contact value may lift the addresses to the marriage's floor */
+    int at_work, marriage;
+    /* the levels of house number and postal code of the first addresses
+     * (first_set: asked), for find_addresses */
+    int first[2], first_set;
 } upper;
 
 static int personal_kind(const patron__match_rec *a, const patron__match_rec *b, int f);
 
 /* After the address floor: the ceiling, the address's frequency, the
- * registered-at-work floor (score_addresses, score()). */
+ * registered-at-work floor (find_addresses, score()). */
 static double address_rest(const patron__match_config *cfg, double addr, double street_tf, int at_work)
 {
     if (cfg->address_max > 0 && addr > cfg->address_max)
@@ -1520,55 +1589,33 @@ static int known_kind(int *memo, const patron__match_rec *a, const patron__match
     return *memo;
 }
 
+/* A house number agrees, and street and postal code may: the household
+ * rule's one building (score(): one_family_building needs the street
+ * EXACT or SIMILAR - both present and the same bytes, a typo as
+ * typo_close may find it, or the address lines swapped -, the number
+ * EXACT and the postal codes not DIFFERENT). */
+static int one_building_may(const patron__match_addr *x, const patron__match_addr *y, int lp)
+{
+    if (lp == PATRON__ML_DIFFERENT || !x->street_len || !y->street_len)
+        return 0;
+    return (x->street_len == y->street_len && same_bytes(x->street, y->street, x->street_len)) ||
+           (x->addition[0] && y->addition[0]) || typo_may(x->street, x->street_len, y->street, y->street_len, 0.9);
+}
+
 static void others_up(upper *u, const patron__match_rec *a, const patron__match_rec *b,
                       const patron__match_config *cfg, const patron__match_tf *tf, int le)
 {
     double up, addr = -1e300, fl = cfg->company_contact_floor, street_tf = 0;
-    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see score_addresses */
+    const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see find_addresses */
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
     int wi;
     /* personal_kind of the mailbox and of the phone, asked up to three
      * times each below: -1 until asked */
     int pk_email = -1, pk_phone = -1;
 
-    u->number = 0;
-    for (size_t i = 0; i < a->n_addr; i++)
-        for (size_t j = 0; j < b->n_addr; j++) {
-            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
-            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
-            double s;
-            if (l1 == PATRON__ML_EXACT) {
-                u->number = 1;
-                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
-            }
-            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
-                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
-                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
-                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
-                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
-                cfg->weight[PATRON__MF_POSTAL][cmp_postal(x, y)] +
-                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
-            if (s > addr)
-                addr = s;
-        }
-    u->dp = 0;
-    if (a->n_addr && b->n_addr) {
-        if (addr < cfg->address_floor)
-            addr = cfg->address_floor;
-        /* a Packstation's pair counts 0: where that lifts the bound, asked
-         * only when the bound would exit (below_review) */
-        /* a marriage's move beside a personal contact value
-         * (personal_contact): the two addresses weigh at least its floor */
-        if (cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 && addr < cfg->marriage_move_floor &&
-            (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE)))
-            addr = cfg->marriage_move_floor;
-        u->dp = addr < 0 ? -1 : 0;
-        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
-        addr = address_rest(cfg, addr, street_tf, at_work);
-    } else {
-        addr = 0;
-    }
-    u->addr = addr;
+    /* the fields beside the addresses first: where one of them can be the
+     * person's own evidence, no exit is taken and the addresses are not
+     * asked (a pair of one mailbox, most of them kept) */
     /* the mailbox and phone: their level's weight, the most a frequency
      * adds to an exact agreement, the registered-at-work floor */
     up = cfg->weight[PATRON__MF_EMAIL][le] +
@@ -1610,14 +1657,83 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
         u->own |= up >= OWN_EVIDENCE_MIN;
         u->rest += up;
     }
+    up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
+    u->own |= up >= OWN_EVIDENCE_MIN;
+    if (u->own)
+        return; /* rule (f) could lift it: the bound is not asked */
+    u->rest += up;
     u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
     up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
     if (a->company_len && a->company_len == b->company_len && same_bytes(a->company, b->company, a->company_len))
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
     u->rest += up;
-    up = cfg->weight[PATRON__MF_IDENTIFIER][cmp_ident(a, b, &wi)];
-    u->own |= up >= OWN_EVIDENCE_MIN;
-    u->rest += up;
+
+    u->number = 0;
+    for (size_t i = 0; i < a->n_addr; i++)
+        for (size_t j = 0; j < b->n_addr; j++) {
+            const patron__match_addr *x = &a->addr[i], *y = &b->addr[j];
+            int l1 = cmp_number(x->number, x->number_len, y->number, y->number_len);
+            int l3 = cmp_postal(x, y);
+            double s;
+            if (!i && !j) {
+                u->first[0] = l1;
+                u->first[1] = l3;
+                u->first_set = 1;
+            }
+            if (l1 == PATRON__ML_EXACT) {
+                if (!u->number)
+                    u->number = one_building_may(x, y, l3);
+                street_tf = tf_up(cfg, tf, PATRON__MF_STREET, 0); /* the address's frequency */
+            }
+            s = plain_up(cfg, PATRON__MF_STREET, x->street, x->street_len, y->street, y->street_len, 1) +
+                (l1 == PATRON__ML_MISSING ? wn[PATRON__ML_MISSING]
+                 : l1 == PATRON__ML_EXACT ? max2(max2(wn[l1], wn[PATRON__ML_MISSING]), wn[PATRON__ML_DIFFERENT])
+                                           : max2(wn[l1], wn[PATRON__ML_DIFFERENT])) +
+                plain_up(cfg, PATRON__MF_ADDITION, x->addition, x->addition_len, y->addition, y->addition_len, 1) +
+                cfg->weight[PATRON__MF_POSTAL][l3] +
+                plain_up(cfg, PATRON__MF_CITY, x->city, x->city_len, y->city, y->city_len, 0);
+            if (s > addr)
+                addr = s;
+        }
+    u->dp = 0;
+    u->at_work = at_work;
+    /* a marriage's move beside a personal contact value
+     * (personal_contact): the two addresses weigh at least its floor */
+    u->marriage = a->n_addr && b->n_addr && cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 &&
+                  (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE));
+    if (a->n_addr && b->n_addr) {
+        if (addr < cfg->address_floor)
+            addr = cfg->address_floor;
+        /* a Packstation's pair counts 0: where that lifts the bound, asked
+         * only when the bound would exit (below_review) */
+        if (u->marriage && addr < cfg->marriage_move_floor)
+            addr = cfg->marriage_move_floor;
+        u->dp = addr < 0 ? -1 : 0;
+        u->addr_dp = address_rest(cfg, 0, street_tf, at_work);
+        addr = address_rest(cfg, addr, street_tf, at_work);
+    } else {
+        addr = 0;
+    }
+    u->addr = addr;
+}
+
+/* The address fields at most once the best pair of addresses is known
+ * (find_addresses: after its floor, Packstation rule and ceiling): the
+ * address's frequency where number and postal code agree exactly, the
+ * registered-at-work floor and the marriage's floor (score(),
+ * personal_contact) can lift it; a pair without addresses stays 0. */
+static double address_up(const upper *u, const addr_best *o, const patron__match_config *cfg,
+                         const patron__match_tf *tf)
+{
+    double w = o->weight;
+
+    if (o->i < 0)
+        return 0;
+    if (u->marriage && w < cfg->marriage_move_floor)
+        w = cfg->marriage_move_floor;
+    return address_rest(cfg, w,
+                        o->lv[1] == PATRON__ML_EXACT && o->lv[3] == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_STREET, 0) : 0,
+                        u->at_work);
 }
 
 /* The score stays below REVIEW when the names weigh `names` at most
@@ -1646,33 +1762,22 @@ static int below_review(upper *u, const patron__match_config *cfg, double names,
     return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
 }
 
-/* A name field before it is compared: missing when a side is empty, exact
- * (with its frequency) only when the bytes agree, else any other level. */
-static double name_up(const patron__match_config *cfg, const patron__match_tf *tf, int f, const char *x, size_t lx,
-                      const char *y, size_t ly, int *same)
-{
-    unsigned others = LV_ALL & ~LV(PATRON__ML_MISSING) & ~LV(PATRON__ML_EXACT);
-    *same = x[0] && lx == ly && same_bytes(x, y, lx);
-    if (!x[0] || !y[0])
-        return cfg->weight[f][PATRON__ML_MISSING];
-    if (!*same)
-        return wmax(cfg, f, others);
-    return wmax(cfg, f, others | LV(PATRON__ML_EXACT)) +
-           tf_up(cfg, tf, f, cfg->weight[f][PATRON__ML_EXACT]);
-}
-
 /*
  * Is the pair DISTINCT whatever the fields not compared yet say?  For a
  * query that asks only for the decision of a DISTINCT pair
- * (patron__match_query.distinct_only), score() asks twice: before the
- * names are compared (names NULL: what they can weigh at most), and once
- * they are (`names`: what given and last name weigh together, their
+ * (patron__match_query.distinct_only), score() asks once the names are
+ * compared (`names`: what given and last name weigh together, their
  * frequencies and the full name's lift included; ll the last name's
- * level, other_given as the household rule reads it).  `u`: the other
- * fields at most (others_up).  1 only when
+ * level, other_given as the household rule reads it), first with the
+ * addresses' bound (o NULL), then with their best pair (o: its levels and
+ * weight, find_addresses).  (Before the names it is not asked:
+ * names_then_distinct, after the last name, is no weaker and costs less
+ * than asking it for every pair.)  `u`: the other fields at most
+ * (others_up).  1 only when
  *  - the upper bound of the score stays below REVIEW: the address fields'
  *    best pair from what cheap comparisons tell (a level the costly
- *    Jaro-Winkler could give counts at its highest weight), with the
+ *    Jaro-Winkler could give counts at its highest weight), or the best
+ *    pair itself, with the
  *    floor, Packstation, ceiling, frequency and registered-at-work rules
  *    that can lift it; the mailbox, phone, birth date and identifiers at
  *    their own levels and the highest term frequency; the company at its
@@ -1687,35 +1792,18 @@ static double name_up(const patron__match_config *cfg, const patron__match_tf *t
  */
 static int surely_distinct(upper *u, const patron__match_result *r, const patron__match_rec *a,
                            const patron__match_rec *b, const patron__match_config *cfg, const patron__match_tf *tf,
-                           const double *names, int ll, int other_given, double name_holders)
+                           double names, int ll, int other_given, double name_holders, const addr_best *o)
 {
     if (u->own)
         return 0; /* rule (f) could lift it */
-    if (!names) { /* before the names */
-        int sf, sl;
-        double up = name_up(cfg, tf, PATRON__MF_FIRST, a->first, a->first_len, b->first, b->first_len, &sf) +
-                    name_up(cfg, tf, PATRON__MF_LAST, a->last, a->last_len, b->last, b->last_len, &sl);
-        if (sf && sl && tf) {
-            if (cfg->rare_name_expect > 0)
-                return 0; /* rule (d) could lift it */
-            if (up < cfg->full_name_max)
-                up = cfg->full_name_max; /* the full name's lift */
-        }
-        return !u->number && below_review(u, cfg, up, a, b);
-    }
     if (rare_name_surprise(r, cfg, tf, name_holders))
         return 0; /* rule (d) could lift it (the names are final here) */
-    if (u->number && other_given &&
-        (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL))
-        return 0; /* the household rule could hold it */
-    return below_review(u, cfg, *names, a, b);
-}
-
-/* typo_close(., a, la, b, lb, jw_min) may be 1: 0 only where its tests
- * before the kernels (typo_pre) say 0. */
-static int typo_may(const char *a, size_t la, const char *b, size_t lb, double jw_min)
-{
-    return typo_pre(a, la, b, lb, jw_min) != 0;
+    if (other_given && (ll == PATRON__ML_EXACT || ll == PATRON__ML_SIMILAR || ll == PATRON__ML_PARTIAL) &&
+        (o ? o->i >= 0 && (o->lv[0] == PATRON__ML_EXACT || o->lv[0] == PATRON__ML_SIMILAR) &&
+                 o->lv[1] == PATRON__ML_EXACT && o->lv[3] != PATRON__ML_DIFFERENT
+           : u->number))
+        return 0; /* the household rule could hold it (one_family_building) */
+    return o ? below_review_at(u, cfg, names, address_up(u, o, cfg, tf)) : below_review(u, cfg, names, a, b);
 }
 
 /* names_close(., a, b) may be 1: 0 only where it surely is 0 (a side
@@ -1733,7 +1821,7 @@ static int names_may_close(const char *a, size_t la, const char *b, size_t lb)
  * The second question of surely_distinct (the names compared) asked
  * early: with the last name's level ll known (cmp_last) and the given
  * names not compared yet, is the pair sure to be DISTINCT?  1 only where
- * surely_distinct(.., &names, ll', other_given, ..) after the names would
+ * surely_distinct(.., names, ll', other_given, ..) after the names would
  * say 1 for every outcome of the given names' comparison and of the swap
  * rule (ll' the last name's level after it), so the decision is the one
  * the full path gives:
@@ -2172,21 +2260,23 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
-    upper up = {0, 0, 0, 0, 0, 0};
+    upper up = {0};
+    addr_best best;
     const int early = q && q->distinct_only;
-    /* decision_only: the steps before the early exits read and write the
-     * head of r and the names' explanations alone, and most pairs end
-     * there; the other fields (three quarters of r) are cleared only for
-     * a pair that gets past them */
+    /* decision_only: the steps before the early exits read the names'
+     * explanations alone (each written in full by set()) and the
+     * decision, and most pairs end there; the head of r is cleared only
+     * for a pair that gets past them, and every field is then written by
+     * set() */
     const int lazy = early && q->decision_only && cfg->mode != PATRON__MATCH_MODE_EMAIL;
 
-    _Static_assert(PATRON__MF_FIRST == 0 && PATRON__MF_LAST == 1, "the names lead r->field");
-    if (lazy)
-        memset(r, 0, offsetof(patron__match_result, field) + 2 * sizeof r->field[0]);
-    else
+    if (lazy) {
+        r->decision = PATRON__MATCH_DISTINCT;
+    } else {
         memset(r, 0, sizeof *r);
-    birth_str(r->birth_a, a->birth);
-    birth_str(r->birth_b, b->birth);
+        birth_str(r->birth_a, a->birth);
+        birth_str(r->birth_b, b->birth);
+    }
     le = cmp_email(a->email, a->email_len, b->email, b->email_len);
 
     if (cfg->mode == PATRON__MATCH_MODE_EMAIL) {
@@ -2208,11 +2298,8 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         return r->decision;
     }
 
-    if (early) {
+    if (early)
         others_up(&up, a, b, cfg, tf, le);
-        if (surely_distinct(&up, r, a, b, cfg, tf, NULL, 0, 0, 0))
-            return r->decision; /* DISTINCT; the rest of r is not filled */
-    }
     /* the last name first: with its level, most pairs of another given
      * name are known DISTINCT before the given names are compared */
     ll = cmp_last(a, b, q);
@@ -2269,13 +2356,23 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         given_apart = 1;
     if (early) {
         double names = r->field[PATRON__MF_FIRST].weight + r->field[PATRON__MF_LAST].weight + name_lift;
-        if (surely_distinct(&up, r, a, b, cfg, tf, &names, ll,
-                            lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart, name_holders))
+        int other_given = lf == PATRON__ML_DIFFERENT || (half_swap && !whole_swap) || given_apart;
+        if (surely_distinct(&up, r, a, b, cfg, tf, names, ll, other_given, name_holders, NULL))
             return r->decision; /* DISTINCT; the rest of r is not filled */
+        /* once more with the best pair of addresses in place of their
+         * bound: the comparison the rest of the scoring makes next */
+        find_addresses(&best, a, b, cfg, q, up.first_set ? up.first : NULL);
+        if (surely_distinct(&up, r, a, b, cfg, tf, names, ll, other_given, name_holders, &best))
+            return r->decision; /* DISTINCT; the rest of r is not filled */
+    } else {
+        find_addresses(&best, a, b, cfg, q, up.first_set ? up.first : NULL);
     }
-    if (lazy)
-        memset(&r->field[PATRON__MF_LAST + 1], 0, sizeof r->field - 2 * sizeof r->field[0]);
-    score_addresses(r, a, b, cfg, q);
+    if (lazy) {
+        memset(r, 0, offsetof(patron__match_result, field));
+        birth_str(r->birth_a, a->birth);
+        birth_str(r->birth_b, b->birth);
+    }
+    set_addresses(r, &best, a, b, cfg);
     if (r->addr_a >= 0 && r->field[PATRON__MF_NUMBER].level == PATRON__ML_EXACT &&
         r->field[PATRON__MF_POSTAL].level == PATRON__ML_EXACT) {
         /* the address (postal code, street, number) as a whole: a

@@ -777,6 +777,143 @@ static void test_distinct_only(void **state)
     free(qo);
 }
 
+/* The exit once the best pair of addresses is known (surely_distinct with
+ * find_addresses' result in score.c) and the others_up bound of the
+ * household rule's building: households at one building (one last name,
+ * other given names, the street alike or mistyped, the address lines
+ * swapped), neighbours, Packstations, records registered at work (a work
+ * mailbox beside no company), a personal mobile number under two last
+ * names (the marriage's move), addresses with frequencies, one and two
+ * addresses.  Under configurations that move each floor and ceiling the
+ * bound adds, and the review threshold across the range, every pair gives
+ * the same decision with distinct_only and decision_only as in full, and
+ * the same result where it is not DISTINCT.  One configuration makes a
+ * street's SIMILAR level weigh so much that the addresses' bound before
+ * find_addresses exits no pair of two streets: the exit after it must
+ * fire there (a DISTINCT result with the names set and no address). */
+static void test_address_bound(void **state)
+{
+    static const char *const first[] = {"Hans", "Sabine", "Jan", "Jana", "Peter", "H.", "", "Hans Peter"};
+    static const char *const last[] = {"Krause", "Krause", "Krause", "Krauss", "Meier", ""};
+    static const char *const company[] = {"", "", "", "Muster GmbH"};
+    static const char *const email[] = {"", "", "hk@muster.de", "sabine.krause@web.de", "info@muster.de", "k1960@gmx.de"};
+    static const char *const phone[] = {"", "", "0171 2345678", "030 1234567", "0172 555111"};
+    static const char *const birth[] = {"", "", "1980-01-02", "1955-05-05"};
+    static const char *const street[] = {"Hauptstr.", "Hauptsr.", "Ringweg", "Packstation", "Am Markt", ""};
+    static const char *const number[] = {"12", "14", "12a", "21", ""};
+    static const char *const addition[] = {"", "", "", "Hinterhaus", "Hauptstr."};
+    static const char *const postal[] = {"10115", "10117", "80331", ""};
+    static const char *const city[] = {"Berlin", "Berln", "M\xc3\xbcnchen"};
+    enum { N = 1000, PER = 24, C = 12, SLOTS = PATRON__MATCH_TF_SLOT_ADDR + 2 };
+    patron__match_rec *recs = calloc(N, sizeof *recs);
+    uint32_t *counts = calloc((size_t)N * SLOTS, sizeof *counts);
+    patron__match_query *q = malloc(sizeof *q), *qd = malloc(sizeof *qd), *qo = malloc(sizeof *qo);
+    patron__match_tf_memo *memo = malloc(sizeof *memo);
+    size_t at_addresses = 0, kept = 0, pairs = 0;
+    (void)state;
+    assert_non_null(recs);
+    assert_non_null(counts);
+    assert_non_null(q);
+    assert_non_null(qd);
+    assert_non_null(qo);
+    assert_non_null(memo);
+    for (size_t i = 0; i < N; i++) {
+        patron__match_raw raw;
+        patron__match_raw_addr ad[2];
+        memset(&raw, 0, sizeof raw);
+        memset(ad, 0, sizeof ad);
+        raw.first_name = PICK(first);
+        raw.last_name = PICK(last);
+        raw.company = PICK(company);
+        raw.email = PICK(email);
+        raw.phone = PICK(phone);
+        raw.birth_date = PICK(birth);
+        for (size_t k = 0; k < 2; k++) {
+            ad[k].street = PICK(street);
+            ad[k].house_number = PICK(number);
+            ad[k].addition = PICK(addition);
+            ad[k].postal_code = PICK(postal);
+            ad[k].city = PICK(city);
+        }
+        raw.addr = ad;
+        raw.n_addr = next() % 4 == 0 ? 2 : (next() % 10 == 0 ? 0 : 1);
+        assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
+        for (size_t k = 0; k < SLOTS; k++) {
+            uint32_t v = next();
+            counts[i * SLOTS + k] = v % 5 == 0 ? 0 : v % 5 <= 2 ? 1 + v / 5 % 2 : 1 + v / 5 % 300;
+        }
+    }
+    for (int c = 0; c < C; c++) {
+        patron__match_config cfg;
+        patron__match_config_default(&cfg);
+        switch (c) {
+        case 1: cfg.review_threshold = 0.05; break;
+        case 2: cfg.review_threshold = 0.3; cfg.tf_up_max = 3.0; break;
+        case 3: cfg.review_threshold = 0.9; cfg.merge_threshold = 0.99; break;
+        case 4: cfg.address_max = 0; cfg.name_address_max = 0; break;
+        case 5: cfg.address_floor = -1.0; cfg.company_contact_floor = -0.1; break;
+        case 6: cfg.company_contact_floor = -3.0; cfg.marriage_move_floor = -0.1; cfg.personal_contact = 2.5; break;
+        case 7: cfg.marriage_move_floor = -0.1; cfg.personal_contact = 2.5; cfg.review_threshold = 0.2; cfg.rare_name_expect = 0; break;
+        case 8: cfg.address_max = 4.0; cfg.review_threshold = 0.4; break;
+        case 11: cfg.personal_contact = 2.5; cfg.marriage_move_floor = -0.1; cfg.tf_up_max = 0.5; break;
+        default: break;
+        }
+        patron__match_config_update(&cfg);
+        if (c == 11) { /* a mailbox or mobile number the pair alone holds is no own evidence: the marriage's floor decides */
+            cfg.weight[PATRON__MF_EMAIL][PATRON__ML_EXACT] = 1.0;
+            cfg.weight[PATRON__MF_PHONE][PATRON__ML_EXACT] = 1.0;
+            cfg.review_score = cfg.prior + 1.5;
+        }
+        if (c == 9 || c == 10) /* the addresses' bound before find_addresses exits no pair of two streets */
+            cfg.weight[PATRON__MF_STREET][PATRON__ML_SIMILAR] = 12.0;
+        if (c == 10)
+            cfg.review_score = cfg.prior + 4.0; /* a review threshold between the levels' sums */
+        patron__match_tf_memo_init(memo);
+        for (size_t i = 0; i < N; i++) {
+            patron__match_query_init(q, &recs[i]);
+            patron__match_query_init(qd, &recs[i]);
+            patron__match_query_init(qo, &recs[i]);
+            qd->distinct_only = 1;
+            qo->distinct_only = qo->decision_only = 1;
+            for (int k = 0; k < PER; k++) {
+                size_t j = k < PER / 2 ? (i + 1 + (size_t)k * 5) % N : next() % N;
+                patron__match_tf with = {NULL, NULL, 5000, counts + i * SLOTS, memo}, rare = {fake_count_rare, NULL, 1000, NULL, NULL};
+                const patron__match_tf *t = k % 3 == 0 ? NULL : k % 3 == 1 ? &with : &rare;
+                patron__match_result x, y, z;
+                int dx = patron__match_score_q(&x, q, &recs[j], &cfg, t), dy, dz;
+                dy = patron__match_score_q(&y, qd, &recs[j], &cfg, t);
+                memset(&z, 0x5a, sizeof z);
+                dz = patron__match_score_q(&z, qo, &recs[j], &cfg, t);
+                if (dx != dy || dx != dz)
+                    fail_msg("config %d, records %zu and %zu: %s in full, %s with distinct_only, %s with decision_only", c, i,
+                             j, patron__match_decision_name(dx), patron__match_decision_name(dy),
+                             patron__match_decision_name(dz));
+                if (dx != PATRON__MATCH_DISTINCT) {
+                    same_result(&x, &y);
+                    same_result(&x, &z);
+                    kept++;
+                }
+                if ((c == 9 || c == 10) && dy == PATRON__MATCH_DISTINCT && y.field[PATRON__MF_FIRST].a && !y.field[PATRON__MF_STREET].a &&
+                    x.field[PATRON__MF_STREET].level == PATRON__ML_DIFFERENT)
+                    at_addresses++;
+                pairs++;
+            }
+        }
+    }
+    print_message("address bound: %zu pairs, %zu not DISTINCT, %zu of two streets DISTINCT once the addresses were "
+                  "compared\n", pairs, kept, at_addresses);
+    assert_true(kept > 1000);
+    assert_true(at_addresses > 300);
+    for (size_t i = 0; i < N; i++)
+        patron__match_rec_free(&recs[i]);
+    free(recs);
+    free(counts);
+    free(q);
+    free(qd);
+    free(qo);
+    free(memo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -788,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_distinct_only),
         cmocka_unit_test(test_names_bound),
+        cmocka_unit_test(test_address_bound),
         cmocka_unit_test(test_tf_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
