@@ -984,7 +984,8 @@ _Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
 typedef struct bjob {
     batch *b;
     size_t from, to, r0, r1;
-    size_t n_wide, n_drop;
+    size_t n_wide;
+    size_t k1; /* keep_thread: the kept entries of [from, to) are [from, k1) then */
     /* the first entries of the wide and dropped blocks judged here (the
      * few that mark_thread marks; NULL with mk_oom: no memory, all are
      * read) */
@@ -1050,7 +1051,6 @@ static void *judge_thread(void *arg)
              * record's list) */
             b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2
                                                      : blocking == 1 ? SLOT_GONE : SLOT_KEEP;
-            j->n_drop += drop;
         }
         if (drop || wide)
             mk_add(j, s);
@@ -1205,17 +1205,37 @@ static void *mark_thread(void *arg)
     return NULL;
 }
 
+/* The entries of job j's range [from, to) that build_blocks keeps, in
+ * order, moved to the start of the range (a wide block's with WIDE_BIT):
+ * [from, k1). */
+static void *keep_thread(void *arg)
+{
+    bjob *j = arg;
+    entry *ent = j->b->ent;
+    size_t w = j->from;
+    for (size_t k = j->from; k < j->to; k++) {
+        entry en = ent[k];
+        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
+            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
+            ent[w++] = en;
+        }
+    }
+    j->k1 = w;
+    return NULL;
+}
+
 /* Sort the entries; give each term-frequency slot attached to an entry
  * the length of its run (the records that hold the value: the same count
  * as the store's key index); take the hashes of oversized blocks out of
- * every record's key list and out of the entries, and mark the hashes of
- * wide blocks (WIDE_BIT) in both.  kslot (may be NULL): the slot of each
- * key in khash (freed here); x: nx counted-only entries.  The blocks are
- * judged on threads_for(n) threads (each a range of whole blocks), the
- * key lists marked on as many (each a range of records). */
+ * the entries and set them 0 in every record's key list (block_keys
+ * skips them), and mark the hashes of wide blocks (WIDE_BIT) in both.
+ * kslot (may be NULL): the slot of each key in khash (freed here); x: nx
+ * counted-only entries.  The blocks are judged on threads_for(n) threads
+ * (each a range of whole blocks), the key lists marked on as many (each a
+ * range of records). */
 static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
-    size_t w, n_drop = 0;
+    size_t w;
     bjob bj[MAX_THREADS];
     int use = threads_for(b->n);
     bool ok = fill_sorted(b, kslot, x, nx), local = kslot && b->nent <= UINT32_MAX;
@@ -1239,10 +1259,8 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         bj[t].n_all = use;
     }
     run_jobs(judge_thread, bj, sizeof *bj, use);
-    for (int t = 0; t < use; t++) {
+    for (int t = 0; t < use; t++)
         b->n_wide += bj[t].n_wide;
-        n_drop += bj[t].n_drop;
-    }
     if (b->n_wide) { /* each record's own wide block, found by mark_thread */
         if (!(b->wown = patron__malloc(b->n * sizeof *b->wown))) {
             for (int t = 0; t < use; t++)
@@ -1250,8 +1268,7 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
             patron__free(kslot);
             return false;
         }
-        for (size_t i = 0; i < b->n; i++)
-            b->wown[i] = UINT64_MAX;
+        memset(b->wown, 0xFF, b->n * sizeof *b->wown); /* UINT64_MAX: none yet */
     }
     /* the marks sorted by record in the room of kslot (read by fill_sorted
      * only, and already in memory: fresh pages cost more than their
@@ -1265,14 +1282,17 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     for (int t = 0; t < use; t++)
         patron__free(bj[t].mk);
     /* the entries of blocks kept (no block of one entry, judge_thread:
-     * the pair threads walk and prefetch only blocks that have pairs) */
-    w = 0;
-    for (size_t k = 0; k < b->nent; k++) {
-        entry en = b->ent[k];
-        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
-            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
-            b->ent[w++] = en;
-        }
+     * the pair threads walk and prefetch only blocks that have pairs),
+     * each job's range on its core, then joined (serial, this and the
+     * key lists' compaction, which block_keys made needless, were a
+     * pause of the other cores) */
+    run_jobs(keep_thread, bj, sizeof *bj, use);
+    w = bj[0].k1;
+    for (int t = 1; t < use; t++) { /* the jobs' kept entries one after the other */
+        size_t len = bj[t].k1 - bj[t].from;
+        if (len && bj[t].from != w)
+            memmove(b->ent + w, b->ent + bj[t].from, len * sizeof *b->ent);
+        w += len;
     }
     b->nent = w;
     { /* (the room of the entries left out back, before the pairs) */
@@ -1280,17 +1300,6 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         if (ne)
             b->ent = ne;
     }
-    if (n_drop == 0)
-        return true;
-    w = 0;
-    for (size_t r = 0; r < b->n; r++) {
-        uint32_t from = b->koff[r], to = b->koff[r + 1];
-        b->koff[r] = (uint32_t)w;
-        for (uint32_t k = from; k < to; k++)
-            if (b->khash[k])
-                b->khash[w++] = b->khash[k];
-    }
-    b->koff[b->n] = (uint32_t)w;
     return true;
 }
 
@@ -1801,8 +1810,10 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
         }
         if (wide)
             *n_own += j->own[i] = b->wown[r] == rank;
-        for (; k < ke && (wide || *k < h); k++) /* the list is sorted and holds h */
-            if (wide ? *k != h : !(*k & WIDE_BIT))
+        /* the list is sorted and holds h, but for the keys of dropped
+         * blocks, 0 (build_blocks) */
+        for (; k < ke && (wide || *k < h); k++)
+            if (*k && (wide ? *k != h : !(*k & WIDE_BIT)))
                 j->kb[w++] = *k;
     }
     j->ko[m] = (uint32_t)w;
