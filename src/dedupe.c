@@ -2680,15 +2680,16 @@ static void merge_pairs(const batch *b, job *jobs, int nj, patron_pairs *p, idx_
     p->n = k;
 }
 
-/* build_result's three independent steps on up to two threads: the
- * pairs merged and the MERGE clusters (step 0), the household clusters
- * (step 1). */
+/* build_result's independent steps on up to three threads: the pairs
+ * merged and the MERGE clusters (step 0), the household clusters (step
+ * 1), the records freed (step 2, with recs). */
 typedef struct rjob {
     const batch *b;
     job *jobs;
     int nj, step;
     patron_pairs *p;
     idx_pair *all;
+    patron__match_rec *recs;
     bool ok;
 } rjob;
 
@@ -2698,18 +2699,29 @@ static void *result_thread(void *arg)
     if (r->step == 0) {
         merge_pairs(r->b, r->jobs, r->nj, r->p, r->all);
         r->ok = make_clusters(r->b, r->jobs, r->nj, false, &r->p->n_members, &r->p->member, &r->p->cluster);
-    } else {
+    } else if (r->step == 1) {
         r->ok = make_clusters(r->b, r->jobs, r->nj, true, &r->p->n_hmembers, &r->p->hmember, &r->p->hcluster);
+    } else {
+        freejob fj = { r->recs, 0, r->b->n };
+        free_thread(&fj);
+        patron__free(r->recs);
+        r->ok = true;
     }
     return NULL;
 }
 
-static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out)
+/* The result of the pairs in jobs[0..nj) into *out.  recs (may be NULL):
+ * b->n records to free (and their array), on a thread of their own while
+ * the result is made (freed on all cores before, each free waited for
+ * the other core's at the allocator's lock: a serial phase at the end of
+ * the run); freed either way. */
+static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out, patron__match_rec *recs)
 {
     size_t total = 0;
     idx_pair *all = NULL;
     bool rising = ids_rising(b);
-    rjob rj[2];
+    rjob rj[3];
+    int steps = recs ? 3 : 2;
     patron_pairs *p = patron__calloc(1, sizeof *p);
     for (int t = 0; t < nj; t++)
         total += jobs[t].n;
@@ -2721,24 +2733,30 @@ static patron_status build_result(const batch *b, job *jobs, int nj, patron_pair
         p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
         p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
     }
-    if (!p || (!rising && !all) || !p->id_a || !p->id_b || !p->score || !p->decision) {
-        patron__free(all);
-        patron_pairs_free(p);
-        return PATRON_E_NOMEM;
-    }
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < steps; t++) {
         rj[t].b = b;
         rj[t].jobs = jobs;
         rj[t].nj = nj;
         rj[t].step = t;
         rj[t].p = p;
         rj[t].all = all;
+        rj[t].recs = recs;
         rj[t].ok = false;
     }
-    /* (the two steps write to other members of p) */
-    run_jobs(result_thread, rj, sizeof *rj, threads_for(b->n) > 1 ? 2 : 1);
-    if (threads_for(b->n) <= 1)
-        result_thread(&rj[1]);
+    if (!p || (!rising && !all) || !p->id_a || !p->id_b || !p->score || !p->decision) {
+        if (recs)
+            result_thread(&rj[2]);
+        patron__free(all);
+        patron_pairs_free(p);
+        return PATRON_E_NOMEM;
+    }
+    /* (the steps write to other members of p) */
+    if (threads_for(b->n) > 1) {
+        run_jobs(result_thread, rj, sizeof *rj, steps);
+    } else {
+        for (int t = 0; t < steps; t++)
+            result_thread(&rj[t]);
+    }
     patron__free(all);
     if (!rj[0].ok || !rj[1].ok) {
         patron_pairs_free(p);
@@ -2820,7 +2838,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     db->dedupe_scored = b.scored;
     if (!st)
         st = drop_decided(db, &b, jobs, nj);
-    if (!st && build_result(&b, jobs, nj, out) != PATRON_OK)
+    if (!st && build_result(&b, jobs, nj, out, NULL) != PATRON_OK)
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     {
         patron_status end = patron__tx_end(db, st);
@@ -4346,17 +4364,22 @@ patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match
         st = pair_all(&b->b, jobs, nj);
     b->scored = b->b.scored;
     if (!st) {
-        /* the result reads only the ids: the records, their keys and
-         * blocks go back first (at 10^6 customers ~400 MB), so that the
-         * result's arrays take the pages they free, not fresh ones, and
-         * do not add to the peak */
+        /* the result reads only the ids: the keys and blocks go back
+         * first (at 10^6 customers ~400 MB with the records), so that
+         * the result's arrays take the pages they free, not fresh ones,
+         * and do not add to the peak; the records while the result is
+         * made (build_result) */
         int64_t *ids = b->b.ids;
+        patron__match_rec *recs = b->b.recs;
         size_t n = b->b.n;
         b->b.ids = NULL;
+        b->b.recs = NULL;
+        patron__free(b->b.ref); /* (it points into recs) */
+        b->b.ref = NULL;
         batch_free(&b->b);
         b->b.ids = ids;
         b->b.n = n;
-        st = build_result(&b->b, jobs, nj, out);
+        st = build_result(&b->b, jobs, nj, out, recs);
     }
     for (int t = 0; t < nj; t++)
         patron__free(jobs[t].out);
