@@ -382,6 +382,21 @@ static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double sco
     lb_char(l, '\n');
 }
 
+/* Pairs ahead of the line written whose texts (key and name) are
+ * fetched: id_b is any row, its text and its place in m->at a miss each,
+ * which were most of writing a line (in strlen, their first reader). */
+#define LINES_AHEAD 8
+
+static void prefetch_text(const idmap *m, int64_t id, int text)
+{
+    if (id > 0 && (size_t)id < m->n_at) {
+        if (!text)
+            __builtin_prefetch(&m->at[id]);
+        else if (m->at[id])
+            __builtin_prefetch(m->at[id]);
+    }
+}
+
 /* The lines of the pairs [from, to) (DISTINCT ones left out) to f, or
  * with f NULL into *chunks (-1: out of memory, *chunks NULL). */
 static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
@@ -389,16 +404,26 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     lbuf *l = malloc(sizeof *l);
     lbuf one;
     int rc;
+    int64_t ahead[LINES_AHEAD]; /* id_b of the pairs i + 1 .. i + LINES_AHEAD, by i % LINES_AHEAD */
     if (!l) /* (a small buffer on the stack will do) */
         l = &one;
     l->f = f;
     l->head = l->tail = NULL;
     l->oom = 0;
     l->n = 0;
+    for (size_t i = from; i < to && i < from + LINES_AHEAD; i++)
+        patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i);
     for (size_t i = from; i < to; i++) {
         int64_t ia, ib;
         double score;
         patron_decision decision;
+        /* (id_a rises: its texts are near the last line's) */
+        if (i + LINES_AHEAD < to) {
+            patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i + LINES_AHEAD);
+            prefetch_text(m, ahead[i % LINES_AHEAD], 0);
+        }
+        if (i + LINES_AHEAD / 2 < to)
+            prefetch_text(m, ahead[(i + LINES_AHEAD / 2) % LINES_AHEAD], 1);
         if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
             decision != PATRON_DECISION_DISTINCT)
             print_pair(l, m, ia, ib, score, decision);
