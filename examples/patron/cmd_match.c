@@ -439,21 +439,45 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     return rc;
 }
 
-/* The second half of the lines, written to memory on a thread of its own
- * while the first half goes out (writing the lines of 10^6 customers took
- * half a second of one core). */
+/* The lines in LINES_PIECES pieces, taken from both ends: this thread
+ * the first ones, written out as it goes, a thread of its own the last
+ * ones, into memory (written once this thread is through), until the two
+ * meet.  (The second half on that thread took longer than the first on
+ * this one, which then waited: it starts later and writes to memory.) */
+#define LINES_PIECES 16
+
 typedef struct line_job {
     const idmap *m;
     const patron_pairs *pairs;
-    size_t from, to;
-    lchunk *chunks;
-    int ok;
+    size_t n;
+    pthread_mutex_t mu;
+    int front, back; /* the pieces [front, back) are not taken */
+    lchunk *chunks[LINES_PIECES];
+    int ok[LINES_PIECES];
 } line_job;
+
+/* The next piece from the front (this thread) or the back: -1 none. */
+static int line_take(line_job *j, int back)
+{
+    int k = -1;
+    pthread_mutex_lock(&j->mu);
+    if (j->front < j->back)
+        k = back ? --j->back : j->front++;
+    pthread_mutex_unlock(&j->mu);
+    return k;
+}
+
+static size_t line_at(const line_job *j, int k)
+{
+    return j->n * (size_t)k / LINES_PIECES;
+}
 
 static void *line_thread(void *arg)
 {
     line_job *j = arg;
-    j->ok = print_range(NULL, &j->chunks, j->m, j->pairs, j->from, j->to) == 0;
+    int k;
+    while ((k = line_take(j, 1)) >= 0)
+        j->ok[k] = print_range(NULL, &j->chunks[k], j->m, j->pairs, line_at(j, k), line_at(j, k + 1)) == 0;
     return NULL;
 }
 
@@ -464,10 +488,10 @@ static void *line_thread(void *arg)
  * once all pairs are read), then the lines. */
 static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
 {
-    size_t i, n = patron_pairs_count(pairs), half = n;
+    size_t i, n = patron_pairs_count(pairs);
     line_job lj;
     pthread_t th;
-    int threaded = 0;
+    int threaded = 0, k;
 
     if (idmap_groups(m) < 0)
         return cli_fail(ctx, "out of memory");
@@ -491,25 +515,30 @@ static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
             uf_root(m->house, (int64_t)i);
     }
     memset(&lj, 0, sizeof lj);
-    if (n >= LINES_SPLIT) {
-        half = n / 2;
-        lj.m = m;
-        lj.pairs = pairs;
-        lj.from = half;
-        lj.to = n;
+    lj.m = m;
+    lj.pairs = pairs;
+    lj.n = n;
+    lj.back = LINES_PIECES;
+    if (n >= LINES_SPLIT && pthread_mutex_init(&lj.mu, NULL) == 0) {
         threaded = pthread_create(&th, NULL, line_thread, &lj) == 0;
         if (!threaded)
-            half = n;
+            pthread_mutex_destroy(&lj.mu);
     }
-    print_range(stdout, NULL, m, pairs, 0, half);
-    if (threaded) {
-        pthread_join(th, NULL);
-        if (lj.ok)
-            for (lchunk *c = lj.chunks; c; c = c->next)
+    if (!threaded) {
+        print_range(stdout, NULL, m, pairs, 0, n);
+        return CLI_OK;
+    }
+    while ((k = line_take(&lj, 0)) >= 0)
+        print_range(stdout, NULL, m, pairs, line_at(&lj, k), line_at(&lj, k + 1));
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&lj.mu);
+    for (k = lj.front; k < LINES_PIECES; k++) { /* the thread's pieces, in order */
+        if (lj.ok[k])
+            for (lchunk *c = lj.chunks[k]; c; c = c->next)
                 fwrite(c->b, 1, c->n, stdout);
         else /* no memory for them: written here */
-            print_range(stdout, NULL, m, pairs, half, n);
-        lchunks_free(lj.chunks);
+            print_range(stdout, NULL, m, pairs, line_at(&lj, k), line_at(&lj, k + 1));
+        lchunks_free(lj.chunks[k]);
     }
     return CLI_OK;
 }
