@@ -984,7 +984,8 @@ _Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
 typedef struct bjob {
     batch *b;
     size_t from, to, r0, r1;
-    size_t n_wide, n_drop;
+    size_t n_wide;
+    size_t k1; /* keep_thread: the kept entries of [from, to) are [from, k1) then */
     /* the first entries of the wide and dropped blocks judged here (the
      * few that mark_thread marks; NULL with mk_oom: no memory, all are
      * read) */
@@ -1050,7 +1051,6 @@ static void *judge_thread(void *arg)
              * record's list) */
             b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2
                                                      : blocking == 1 ? SLOT_GONE : SLOT_KEEP;
-            j->n_drop += drop;
         }
         if (drop || wide)
             mk_add(j, s);
@@ -1205,17 +1205,37 @@ static void *mark_thread(void *arg)
     return NULL;
 }
 
+/* The entries of job j's range [from, to) that build_blocks keeps, in
+ * order, moved to the start of the range (a wide block's with WIDE_BIT):
+ * [from, k1). */
+static void *keep_thread(void *arg)
+{
+    bjob *j = arg;
+    entry *ent = j->b->ent;
+    size_t w = j->from;
+    for (size_t k = j->from; k < j->to; k++) {
+        entry en = ent[k];
+        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
+            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
+            ent[w++] = en;
+        }
+    }
+    j->k1 = w;
+    return NULL;
+}
+
 /* Sort the entries; give each term-frequency slot attached to an entry
  * the length of its run (the records that hold the value: the same count
  * as the store's key index); take the hashes of oversized blocks out of
- * every record's key list and out of the entries, and mark the hashes of
- * wide blocks (WIDE_BIT) in both.  kslot (may be NULL): the slot of each
- * key in khash (freed here); x: nx counted-only entries.  The blocks are
- * judged on threads_for(n) threads (each a range of whole blocks), the
- * key lists marked on as many (each a range of records). */
+ * the entries and set them 0 in every record's key list (block_keys
+ * skips them), and mark the hashes of wide blocks (WIDE_BIT) in both.
+ * kslot (may be NULL): the slot of each key in khash (freed here); x: nx
+ * counted-only entries.  The blocks are judged on threads_for(n) threads
+ * (each a range of whole blocks), the key lists marked on as many (each a
+ * range of records). */
 static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
-    size_t w, n_drop = 0;
+    size_t w;
     bjob bj[MAX_THREADS];
     int use = threads_for(b->n);
     bool ok = fill_sorted(b, kslot, x, nx), local = kslot && b->nent <= UINT32_MAX;
@@ -1239,10 +1259,8 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         bj[t].n_all = use;
     }
     run_jobs(judge_thread, bj, sizeof *bj, use);
-    for (int t = 0; t < use; t++) {
+    for (int t = 0; t < use; t++)
         b->n_wide += bj[t].n_wide;
-        n_drop += bj[t].n_drop;
-    }
     if (b->n_wide) { /* each record's own wide block, found by mark_thread */
         if (!(b->wown = patron__malloc(b->n * sizeof *b->wown))) {
             for (int t = 0; t < use; t++)
@@ -1250,8 +1268,7 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
             patron__free(kslot);
             return false;
         }
-        for (size_t i = 0; i < b->n; i++)
-            b->wown[i] = UINT64_MAX;
+        memset(b->wown, 0xFF, b->n * sizeof *b->wown); /* UINT64_MAX: none yet */
     }
     /* the marks sorted by record in the room of kslot (read by fill_sorted
      * only, and already in memory: fresh pages cost more than their
@@ -1265,14 +1282,17 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     for (int t = 0; t < use; t++)
         patron__free(bj[t].mk);
     /* the entries of blocks kept (no block of one entry, judge_thread:
-     * the pair threads walk and prefetch only blocks that have pairs) */
-    w = 0;
-    for (size_t k = 0; k < b->nent; k++) {
-        entry en = b->ent[k];
-        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
-            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
-            b->ent[w++] = en;
-        }
+     * the pair threads walk and prefetch only blocks that have pairs),
+     * each job's range on its core, then joined (serial, this and the
+     * key lists' compaction, which block_keys made needless, were a
+     * pause of the other cores) */
+    run_jobs(keep_thread, bj, sizeof *bj, use);
+    w = bj[0].k1;
+    for (int t = 1; t < use; t++) { /* the jobs' kept entries one after the other */
+        size_t len = bj[t].k1 - bj[t].from;
+        if (len && bj[t].from != w)
+            memmove(b->ent + w, b->ent + bj[t].from, len * sizeof *b->ent);
+        w += len;
     }
     b->nent = w;
     { /* (the room of the entries left out back, before the pairs) */
@@ -1280,17 +1300,6 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         if (ne)
             b->ent = ne;
     }
-    if (n_drop == 0)
-        return true;
-    w = 0;
-    for (size_t r = 0; r < b->n; r++) {
-        uint32_t from = b->koff[r], to = b->koff[r + 1];
-        b->koff[r] = (uint32_t)w;
-        for (uint32_t k = from; k < to; k++)
-            if (b->khash[k])
-                b->khash[w++] = b->khash[k];
-    }
-    b->koff[b->n] = (uint32_t)w;
     return true;
 }
 
@@ -1681,15 +1690,21 @@ static void tf_finish(batch *b)
 
 /* ---- pairs ----------------------------------------------------------------- */
 
-/* What the pairing reads first of record r, in one place (phot[r]): its
- * record when normalised here (NULL: a match form, viewed by rec_at), the
- * start of its key list in khash (its end: phot[r + 1].koff) and of its
- * counts in tfc.  Three arrays read at one record each were three cache
- * misses per member of a block. */
+/* What the scoring of a pair reads first of record r, in one place
+ * (phot[r]): its record when normalised here (NULL: a match form, viewed
+ * by rec_at) and the start of its counts in tfc (their end: phot[r +
+ * 1].tfoff).  Two arrays read at one record each were two cache misses
+ * per pair. */
 typedef struct phot {
     const patron__match_rec *rec;
-    uint32_t koff, tfoff;
+    uint32_t tfoff;
 } phot;
+
+/* A pair to score: the records of members x < y of a block (a is x's,
+ * the side of the query and of the counts). */
+typedef struct cand {
+    uint32_t a, b;
+} cand;
 
 typedef struct job {
     const batch *b;
@@ -1720,6 +1735,16 @@ typedef struct job {
     uint32_t *gp, *go, *inv, *cy, *stamp;
     size_t gk_cap, gm_cap;
     uint64_t scored; /* pairs scored */
+    /* the pairs to score of the piece at hand (pair_thread walks its
+     * blocks first, with the key lists only, then scores these: the
+     * records and their strings are read for the pairs scored, not for
+     * every member of every block, most of whose pairs are scored in
+     * another block); va and vb: their records when match forms (va
+     * holds record va_r) */
+    cand *cd;
+    size_t n_cd, cd_cap;
+    view va, vb;
+    uint32_t va_r;
     /* the pieces of entries (cut[k] to cut[k + 1], on block starts) the
      * threads take in turn (next: the first not taken, shared) */
     const size_t *cut;
@@ -1759,10 +1784,10 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
      * wide blocks' members grew 3.6 times from 1 M to 2 M customers. */
     if (wide) {
         for (size_t i = 0; i < m; i++)
-            __builtin_prefetch(&j->hot[b->ent[s + i].rec]);
+            __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
         for (size_t i = 0; i < m; i++) {
             uint32_t r = b->ent[s + i].rec;
-            const uint64_t *k = b->khash + j->hot[r].koff;
+            const uint64_t *k = b->khash + b->koff[r];
             __builtin_prefetch(k);
             __builtin_prefetch(k + 8);
             __builtin_prefetch(&b->wown[r]);
@@ -1770,7 +1795,7 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
     }
     for (size_t i = 0; i < m; i++) {
         uint32_t r = b->ent[s + i].rec;
-        const uint64_t *k = b->khash + j->hot[r].koff, *ke = b->khash + j->hot[r + 1].koff;
+        const uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
         j->ko[i] = (uint32_t)w;
         if (w + (size_t)(ke - k) > j->kb_cap) {
             size_t nc = j->kb_cap ? j->kb_cap * 2 : 4096;
@@ -1785,8 +1810,10 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
         }
         if (wide)
             *n_own += j->own[i] = b->wown[r] == rank;
-        for (; k < ke && (wide || *k < h); k++) /* the list is sorted and holds h */
-            if (wide ? *k != h : !(*k & WIDE_BIT))
+        /* the list is sorted and holds h, but for the keys of dropped
+         * blocks, 0 (build_blocks) */
+        for (; k < ke && (wide || *k < h); k++)
+            if (*k && (wide ? *k != h : !(*k & WIDE_BIT)))
                 j->kb[w++] = *k;
     }
     j->ko[m] = (uint32_t)w;
@@ -1831,15 +1858,22 @@ static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, 
     return false;
 }
 
-/* Pairs touch their records in entry order, which is no order in memory:
- * at 10^6 customers the loads of key lists, records, strings and counts
- * missed the cache more than the scoring cost.  So the next entries'
- * data is prefetched in three steps, each using what the one before
- * brought in: the record's offsets and pointer, then its key list,
- * record and counts, then its strings. */
+/* Blocks touch their members in entry order, which is no order in
+ * memory: at 10^6 customers the loads of key lists, records, strings and
+ * counts missed the cache more than the scoring cost.  So the walk of the
+ * blocks prefetches the next entries' key lists in two steps (the
+ * record's offsets, then its key list), and the scoring of the pairs it
+ * found the next pairs' records and counts, then their strings.  The walk
+ * reads no record: most members' pairs are scored in another block, and
+ * the lines of their records, counts and strings (when the walk fetched
+ * them for every member, two thirds of the lines it asked for) were the
+ * walk's stalls, waiting for room to fetch more. */
 #define PF_AHEAD 8
 #define PF_RING 32 /* > 3 * PF_AHEAD, a power of two */
 _Static_assert(PF_RING > 3 * PF_AHEAD && (PF_RING & (PF_RING - 1)) == 0, "the ring holds what stage 1 found");
+/* pairs ahead of the one scored whose records (and then strings) are
+ * fetched: scoring a pair takes longer than a miss */
+#define CD_AHEAD 4
 /* GCC finds a function of nothing but loads and prefetches pure and drops
  * each call of it whose result is unused: prefetch2, not inlined early,
  * was no instruction at all in the library (gcc 12, -O2 and -O3).  Inlined
@@ -1851,24 +1885,30 @@ _Static_assert(PF_RING > 3 * PF_AHEAD && (PF_RING & (PF_RING - 1)) == 0, "the ri
 #endif
 PF_INLINE void prefetch1(const job *j, size_t i)
 {
-    uint32_t r = j->b->ent[i].rec;
-    __builtin_prefetch(&j->hot[r]);
-    __builtin_prefetch(&j->hot[r + 1]);
+    const uint32_t *o = &j->b->koff[j->b->ent[i].rec];
+    __builtin_prefetch(o);
+    __builtin_prefetch(o + 1);
 }
 PF_INLINE void prefetch2(const job *j, size_t i)
 {
     const batch *b = j->b;
     uint32_t r = b->ent[i].rec;
-    const phot *h = &j->hot[r];
-    /* each line of the key list, the record and the counts: a record is
-     * 200 bytes at any place in a line (an array of them), so it spans
-     * four lines where it starts late in one, and the scorer reads all of
-     * it (n_addr and the identifiers at its end); key lists and counts
-     * cross a line as well */
-    const char *k = (const char *)(b->khash + h->koff), *ke = (const char *)(b->khash + h[1].koff);
+    /* each line of the key list (a list crosses a line as well) */
+    const char *k = (const char *)(b->khash + b->koff[r]), *ke = (const char *)(b->khash + b->koff[r + 1]);
     __builtin_prefetch(k);
     if (ke > k)
         __builtin_prefetch(ke - 1);
+    if (b->wown) /* (block_keys reads it for a wide block) */
+        __builtin_prefetch(&b->wown[r]);
+}
+/* Of record r, to be scored: its record, and with `counts` its counts
+ * (the query's side); a record is 200 bytes at any place in a line (an
+ * array of them), so it spans four lines where it starts late in one, and
+ * the scorer reads all of it (n_addr and the identifiers at its end) */
+PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
+{
+    const batch *b = j->b;
+    const phot *h = &j->hot[r];
     if (h->rec) {
         const char *p = (const char *)h->rec;
         __builtin_prefetch(p);
@@ -1879,19 +1919,17 @@ PF_INLINE void prefetch2(const job *j, size_t i)
         __builtin_prefetch(b->ref[r].p.form);
         __builtin_prefetch((const char *)b->ref[r].p.form + 64);
     }
-    if (b->tfc) {
+    if (counts && b->tfc) {
         __builtin_prefetch(b->tfc + h->tfoff);
         if (h[1].tfoff > h->tfoff)
             __builtin_prefetch(b->tfc + h[1].tfoff - 1);
     }
-    if (b->wown) /* (block_keys reads it for a wide block) */
-        __builtin_prefetch(&b->wown[r]);
 }
-PF_INLINE void prefetch3(const job *j, size_t i)
+/* Of record r, its record fetched: its strings (the rest of a form). */
+PF_INLINE void prefetch_str(const job *j, uint32_t r)
 {
-    uint32_t r = j->b->ent[i].rec;
     const patron__match_rec *rec = j->hot[r].rec;
-    if (!rec) { /* the rest of the form */
+    if (!rec) {
         const rref *f = &j->b->ref[r];
         for (uint32_t o = 128; o < f->len; o += 64)
             __builtin_prefetch((const char *)f->p.form + o);
@@ -2010,52 +2048,94 @@ static int cmp_pair_ab(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
-/* Members x < y of the block starting at entry s: scored (with x's
- * query, made on first use: *q_ready), kept unless DISTINCT.  False when
- * out of memory (j->oom). */
-static bool score_pair(job *j, patron__match_query *q, patron__match_tf_memo *memo, size_t s, size_t x, size_t y,
-                       bool *q_ready)
+/* Members x < y of the block starting at entry s: a pair to score (after
+ * the walk of the piece, score_cands).  False when out of memory
+ * (j->oom). */
+static bool cand_add(job *j, size_t s, size_t x, size_t y)
 {
-    const batch *b = j->b;
-    uint32_t ra = b->ent[s + x].rec, rb = b->ent[s + y].rec;
-    const patron__match_rec *vb;
-    patron__match_result r;
-    patron__match_tf tf;
-    if (!*q_ready) {
-        const patron__match_rec *va = member(j, x, s + x);
-        if (!va)
-            return false;
-        patron__match_query_init(q, va);
-        q->distinct_only = 1; /* DISTINCT pairs are dropped */
-        q->decision_only = 1; /* (their results unread) */
-        *q_ready = true;
-    }
-    if (!(vb = member(j, y, s + y)))
-        return false;
-    j->scored++;
-    tf = b->tf;
-    if (b->tfc) {
-        tf.counts = b->tfc + j->hot[ra].tfoff;
-        tf.memo = memo;
-    }
-    patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
-    if (r.decision == PATRON__MATCH_DISTINCT)
-        return true;
-    if (j->n == j->cap) {
-        size_t nc = j->cap ? j->cap * 2 : 1024;
-        pair *np = patron__realloc(j->out, nc * sizeof *np);
+    if (j->n_cd == j->cd_cap) {
+        size_t nc = j->cd_cap ? j->cd_cap * 2 : 1024;
+        cand *np = patron__realloc(j->cd, nc * sizeof *np);
         if (!np) {
             j->oom = true;
             return false;
         }
-        j->out = np;
-        j->cap = nc;
+        j->cd = np;
+        j->cd_cap = nc;
     }
-    j->out[j->n].a = ra < rb ? ra : rb;
-    j->out[j->n].b = ra < rb ? rb : ra;
-    j->out[j->n].score = (float)r.score;
-    j->out[j->n].decision = patron__decision_public(r.decision);
-    j->n++;
+    j->cd[j->n_cd].a = j->b->ent[s + x].rec;
+    j->cd[j->n_cd++].b = j->b->ent[s + y].rec;
+    return true;
+}
+
+/* Score the pairs j->cd (in the order found: a pair's a is the same as the
+ * one before's for a run, which one query serves), keeping those not
+ * DISTINCT.  False when out of memory (j->oom). */
+static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *memo)
+{
+    const batch *b = j->b;
+    const cand *cd = j->cd;
+    const size_t n = j->n_cd;
+    bool q_ready = false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ra = cd[i].a, rb = cd[i].b;
+        const patron__match_rec *vb;
+        patron__match_result r;
+        patron__match_tf tf;
+        if (i + CD_AHEAD < n) {
+            const cand *c = &cd[i + CD_AHEAD];
+            prefetch_rec(j, c->b, false);
+            if (c->a != c[-1].a)
+                prefetch_rec(j, c->a, true);
+        }
+        if (i + CD_AHEAD / 2 < n) {
+            const cand *c = &cd[i + CD_AHEAD / 2];
+            prefetch_str(j, c->b);
+            if (c->a != c[-1].a)
+                prefetch_str(j, c->a);
+        }
+        if (!q_ready || ra != j->va_r) {
+            const patron__match_rec *va = j->hot[ra].rec ? j->hot[ra].rec : rec_at(b, ra, &j->va);
+            if (!va) {
+                j->oom = true;
+                return false;
+            }
+            patron__match_query_init(q, va);
+            q->distinct_only = 1; /* DISTINCT pairs are dropped */
+            q->decision_only = 1; /* (their results unread) */
+            j->va_r = ra;
+            q_ready = true;
+        }
+        if (!(vb = j->hot[rb].rec ? j->hot[rb].rec : rec_at(b, rb, &j->vb))) {
+            j->oom = true;
+            return false;
+        }
+        j->scored++;
+        tf = b->tf;
+        if (b->tfc) {
+            tf.counts = b->tfc + j->hot[ra].tfoff;
+            tf.memo = memo;
+        }
+        patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
+        if (r.decision == PATRON__MATCH_DISTINCT)
+            continue;
+        if (j->n == j->cap) {
+            size_t nc = j->cap ? j->cap * 2 : 1024;
+            pair *np = patron__realloc(j->out, nc * sizeof *np);
+            if (!np) {
+                j->oom = true;
+                return false;
+            }
+            j->out = np;
+            j->cap = nc;
+        }
+        j->out[j->n].a = ra < rb ? ra : rb;
+        j->out[j->n].b = ra < rb ? rb : ra;
+        j->out[j->n].score = (float)r.score;
+        j->out[j->n].decision = patron__decision_public(r.decision);
+        j->n++;
+    }
+    j->n_cd = 0;
     return true;
 }
 
@@ -2086,8 +2166,7 @@ static bool room(void **p, size_t *cap, size_t n, size_t sz)
  * the same as for every pair.  A wide block's pairs grow with the square
  * of its size, these with its size and the pairs scored.  False when out
  * of memory. */
-static bool wide_cands(job *j, patron__match_query *q, patron__match_tf_memo *memo, size_t s, size_t m, uint64_t h,
-                       size_t n_own)
+static bool wide_cands(job *j, size_t s, size_t m, uint64_t h, size_t n_own)
 {
     size_t ng = 0, need;
     /* the members' wide keys above h, sorted: members sharing one sit
@@ -2136,7 +2215,6 @@ static bool wide_cands(job *j, patron__match_query *q, patron__match_tf_memo *me
     for (size_t i = 0; i < m; i++)
         j->stamp[i] = 0;
     for (size_t x = 0; x < m && !j->oom; x++) {
-        bool q_ready = false;
         size_t nc = 0;
         const uint64_t *xk = j->kb + j->ko[x], *xe = j->kb + j->ko[x + 1];
         const uint32_t mark = (uint32_t)x + 1;
@@ -2172,7 +2250,7 @@ static bool wide_cands(job *j, patron__match_query *q, patron__match_tf_memo *me
             w = wide_pair(xk, xe, yk, ye, h);
             if (w == 0 || (w < 0 && !(j->own[x] && j->own[y] && near(j, x, y))))
                 continue;
-            if (!score_pair(j, q, memo, s, x, y, &q_ready))
+            if (!cand_add(j, s, x, y))
                 return false;
         }
     }
@@ -2227,10 +2305,10 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s, to, pf1, n1, n2, n3, cur, piece;
+    size_t s, to, pf1, n1, n2, cur, piece;
     /* the entries found for prefetching, by their number among the
      * entries in blocks of two or more from the piece's start: stage 1
-     * finds them (each entry is looked at once), stages 2 and 3 follow it
+     * finds them (each entry is looked at once), stage 2 follows it
      * through the ring (at most 3 * PF_AHEAD ahead of cur: it fits) */
     size_t ring[PF_RING];
     /* One record against the rest of its block: its pattern masks are
@@ -2248,14 +2326,14 @@ static void *pair_thread(void *arg)
         s = j->cut[piece];
         to = j->cut[piece + 1];
         pf1 = s;
-        n1 = n2 = n3 = cur = 0;
+        n1 = n2 = cur = 0;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
             uint64_t h = b->ent[s].hash;
             while (e < b->nent && b->ent[e].hash == h)
                 e++;
             /* cur: the entries in blocks of two or more up to e; the
-             * stages keep 3, 2 and 1 times PF_AHEAD of them prefetched
+             * stages keep 3 and 2 times PF_AHEAD of them prefetched
              * beyond it; the ones alone, most of them, do not count, or the
              * prefetch would be no way ahead of the work */
             if (e - s > 1)
@@ -2264,8 +2342,6 @@ static void *pair_thread(void *arg)
                 pf1 = e, n1 = cur;
             if (n2 < cur)
                 n2 = cur;
-            if (n3 < cur)
-                n3 = cur;
             for (; n1 < cur + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
                 if (!alone(b, pf1)) {
                     prefetch1(j, pf1);
@@ -2273,16 +2349,15 @@ static void *pair_thread(void *arg)
                 }
             for (; n2 < cur + 2 * PF_AHEAD && n2 < n1; n2++)
                 prefetch2(j, ring[n2 % PF_RING]);
-            for (; n3 < cur + PF_AHEAD && n3 < n2; n3++)
-                prefetch3(j, ring[n3 % PF_RING]);
             if (e - s == 1) { /* one record: no pair */
                 s = e;
                 continue;
             }
             /* a wide block is ordered only when two of its members have it
-             * as their own (no other pair is scored by order) */
-            if (!block_keys(j, s, e, h, &n_own) || !block_views(j, e - s) ||
-                ((h & WIDE_BIT) && n_own > 1 && !block_order(j, s, e - s))) {
+             * as their own (no other pair is scored by order); the order
+             * reads the records (the walk reads none but there) */
+            if (!block_keys(j, s, e, h, &n_own) ||
+                ((h & WIDE_BIT) && n_own > 1 && (!block_views(j, e - s) || !block_order(j, s, e - s)))) {
                 j->oom = true;
                 break;
             }
@@ -2293,13 +2368,12 @@ static void *pair_thread(void *arg)
              * only when they are near (fewer than PATRON__NEAR_WINDOW apart
              * in one of its orders). */
             if (h & WIDE_BIT) {
-                if (!wide_cands(j, q, memo, s, e - s, h, n_own))
+                if (!wide_cands(j, s, e - s, h, n_own))
                     j->oom = true;
                 s = e;
                 continue;
             }
             for (size_t x = s; x < e && !j->oom; x++) {
-                bool q_ready = false;
                 const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
                 for (size_t y = x + 1; y < e; y++) {
                     const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
@@ -2307,12 +2381,14 @@ static void *pair_thread(void *arg)
                         continue;
                     if (share_key(xk, xe, yk, ye))
                         continue; /* scored in an earlier block */
-                    if (!score_pair(j, q, memo, s, x - s, y - s, &q_ready))
+                    if (!cand_add(j, s, x - s, y - s))
                         break;
                 }
             }
             s = e;
         }
+        if (!j->oom)
+            score_cands(j, q, memo);
     }
     /* the pairs in (a, b) order here, on this thread: build_result then
      * only merges the threads' lists */
@@ -2320,6 +2396,11 @@ static void *pair_thread(void *arg)
         sort_pairs(j->out, j->n, b->n);
     patron__free(q);
     patron__free(memo);
+    patron__free(j->cd);
+    view_free(&j->va);
+    view_free(&j->vb);
+    j->cd = NULL;
+    j->n_cd = j->cd_cap = 0;
     patron__free(j->kb);
     patron__free(j->ko);
     patron__free(j->own);
@@ -2517,7 +2598,6 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
         return PATRON_E_NOMEM;
     for (size_t r = 0; r <= b->n; r++) {
         hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
-        hot[r].koff = b->koff[r];
         hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
     }
     atomic_init(&next, 0);
@@ -2600,15 +2680,16 @@ static void merge_pairs(const batch *b, job *jobs, int nj, patron_pairs *p, idx_
     p->n = k;
 }
 
-/* build_result's three independent steps on up to two threads: the
- * pairs merged and the MERGE clusters (step 0), the household clusters
- * (step 1). */
+/* build_result's independent steps on up to three threads: the pairs
+ * merged and the MERGE clusters (step 0), the household clusters (step
+ * 1), the records freed (step 2, with recs). */
 typedef struct rjob {
     const batch *b;
     job *jobs;
     int nj, step;
     patron_pairs *p;
     idx_pair *all;
+    patron__match_rec *recs;
     bool ok;
 } rjob;
 
@@ -2618,18 +2699,29 @@ static void *result_thread(void *arg)
     if (r->step == 0) {
         merge_pairs(r->b, r->jobs, r->nj, r->p, r->all);
         r->ok = make_clusters(r->b, r->jobs, r->nj, false, &r->p->n_members, &r->p->member, &r->p->cluster);
-    } else {
+    } else if (r->step == 1) {
         r->ok = make_clusters(r->b, r->jobs, r->nj, true, &r->p->n_hmembers, &r->p->hmember, &r->p->hcluster);
+    } else {
+        freejob fj = { r->recs, 0, r->b->n };
+        free_thread(&fj);
+        patron__free(r->recs);
+        r->ok = true;
     }
     return NULL;
 }
 
-static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out)
+/* The result of the pairs in jobs[0..nj) into *out.  recs (may be NULL):
+ * b->n records to free (and their array), on a thread of their own while
+ * the result is made (freed on all cores before, each free waited for
+ * the other core's at the allocator's lock: a serial phase at the end of
+ * the run); freed either way. */
+static patron_status build_result(const batch *b, job *jobs, int nj, patron_pairs **out, patron__match_rec *recs)
 {
     size_t total = 0;
     idx_pair *all = NULL;
     bool rising = ids_rising(b);
-    rjob rj[2];
+    rjob rj[3];
+    int steps = recs ? 3 : 2;
     patron_pairs *p = patron__calloc(1, sizeof *p);
     for (int t = 0; t < nj; t++)
         total += jobs[t].n;
@@ -2641,24 +2733,30 @@ static patron_status build_result(const batch *b, job *jobs, int nj, patron_pair
         p->score = patron__malloc((total ? total : 1) * sizeof *p->score);
         p->decision = patron__malloc((total ? total : 1) * sizeof *p->decision);
     }
-    if (!p || (!rising && !all) || !p->id_a || !p->id_b || !p->score || !p->decision) {
-        patron__free(all);
-        patron_pairs_free(p);
-        return PATRON_E_NOMEM;
-    }
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < steps; t++) {
         rj[t].b = b;
         rj[t].jobs = jobs;
         rj[t].nj = nj;
         rj[t].step = t;
         rj[t].p = p;
         rj[t].all = all;
+        rj[t].recs = recs;
         rj[t].ok = false;
     }
-    /* (the two steps write to other members of p) */
-    run_jobs(result_thread, rj, sizeof *rj, threads_for(b->n) > 1 ? 2 : 1);
-    if (threads_for(b->n) <= 1)
-        result_thread(&rj[1]);
+    if (!p || (!rising && !all) || !p->id_a || !p->id_b || !p->score || !p->decision) {
+        if (recs)
+            result_thread(&rj[2]);
+        patron__free(all);
+        patron_pairs_free(p);
+        return PATRON_E_NOMEM;
+    }
+    /* (the steps write to other members of p) */
+    if (threads_for(b->n) > 1) {
+        run_jobs(result_thread, rj, sizeof *rj, steps);
+    } else {
+        for (int t = 0; t < steps; t++)
+            result_thread(&rj[t]);
+    }
     patron__free(all);
     if (!rj[0].ok || !rj[1].ok) {
         patron_pairs_free(p);
@@ -2740,7 +2838,7 @@ patron_status patron_db_dedupe(patron_db *db, patron_pairs **out, patron_match_m
     db->dedupe_scored = b.scored;
     if (!st)
         st = drop_decided(db, &b, jobs, nj);
-    if (!st && build_result(&b, jobs, nj, out) != PATRON_OK)
+    if (!st && build_result(&b, jobs, nj, out, NULL) != PATRON_OK)
         st = patron__db_error(db, PATRON_E_NOMEM, "out of memory");
     {
         patron_status end = patron__tx_end(db, st);
@@ -4299,17 +4397,22 @@ patron_status patron_batch_run(patron_batch *b, patron_pairs **out, patron_match
         st = pair_all(&b->b, jobs, nj);
     b->scored = b->b.scored;
     if (!st) {
-        /* the result reads only the ids: the records, their keys and
-         * blocks go back first (at 10^6 customers ~400 MB), so that the
-         * result's arrays take the pages they free, not fresh ones, and
-         * do not add to the peak */
+        /* the result reads only the ids: the keys and blocks go back
+         * first (at 10^6 customers ~400 MB with the records), so that
+         * the result's arrays take the pages they free, not fresh ones,
+         * and do not add to the peak; the records while the result is
+         * made (build_result) */
         int64_t *ids = b->b.ids;
+        patron__match_rec *recs = b->b.recs;
         size_t n = b->b.n;
         b->b.ids = NULL;
+        b->b.recs = NULL;
+        patron__free(b->b.ref); /* (it points into recs) */
+        b->b.ref = NULL;
         batch_free(&b->b);
         b->b.ids = ids;
         b->b.n = n;
-        st = build_result(&b->b, jobs, nj, out);
+        st = build_result(&b->b, jobs, nj, out, recs);
     }
     for (int t = 0; t < nj; t++)
         patron__free(jobs[t].out);

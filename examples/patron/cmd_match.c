@@ -382,6 +382,21 @@ static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double sco
     lb_char(l, '\n');
 }
 
+/* Pairs ahead of the line written whose texts (key and name) are
+ * fetched: id_b is any row, its text and its place in m->at a miss each,
+ * which were most of writing a line (in strlen, their first reader). */
+#define LINES_AHEAD 8
+
+static void prefetch_text(const idmap *m, int64_t id, int text)
+{
+    if (id > 0 && (size_t)id < m->n_at) {
+        if (!text)
+            __builtin_prefetch(&m->at[id]);
+        else if (m->at[id])
+            __builtin_prefetch(m->at[id]);
+    }
+}
+
 /* The lines of the pairs [from, to) (DISTINCT ones left out) to f, or
  * with f NULL into *chunks (-1: out of memory, *chunks NULL). */
 static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
@@ -389,16 +404,26 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     lbuf *l = malloc(sizeof *l);
     lbuf one;
     int rc;
+    int64_t ahead[LINES_AHEAD]; /* id_b of the pairs i + 1 .. i + LINES_AHEAD, by i % LINES_AHEAD */
     if (!l) /* (a small buffer on the stack will do) */
         l = &one;
     l->f = f;
     l->head = l->tail = NULL;
     l->oom = 0;
     l->n = 0;
+    for (size_t i = from; i < to && i < from + LINES_AHEAD; i++)
+        patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i);
     for (size_t i = from; i < to; i++) {
         int64_t ia, ib;
         double score;
         patron_decision decision;
+        /* (id_a rises: its texts are near the last line's) */
+        if (i + LINES_AHEAD < to) {
+            patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i + LINES_AHEAD);
+            prefetch_text(m, ahead[i % LINES_AHEAD], 0);
+        }
+        if (i + LINES_AHEAD / 2 < to)
+            prefetch_text(m, ahead[(i + LINES_AHEAD / 2) % LINES_AHEAD], 1);
         if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
             decision != PATRON_DECISION_DISTINCT)
             print_pair(l, m, ia, ib, score, decision);
@@ -414,21 +439,45 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     return rc;
 }
 
-/* The second half of the lines, written to memory on a thread of its own
- * while the first half goes out (writing the lines of 10^6 customers took
- * half a second of one core). */
+/* The lines in LINES_PIECES pieces, taken from both ends: this thread
+ * the first ones, written out as it goes, a thread of its own the last
+ * ones, into memory (written once this thread is through), until the two
+ * meet.  (The second half on that thread took longer than the first on
+ * this one, which then waited: it starts later and writes to memory.) */
+#define LINES_PIECES 16
+
 typedef struct line_job {
     const idmap *m;
     const patron_pairs *pairs;
-    size_t from, to;
-    lchunk *chunks;
-    int ok;
+    size_t n;
+    pthread_mutex_t mu;
+    int front, back; /* the pieces [front, back) are not taken */
+    lchunk *chunks[LINES_PIECES];
+    int ok[LINES_PIECES];
 } line_job;
+
+/* The next piece from the front (this thread) or the back: -1 none. */
+static int line_take(line_job *j, int back)
+{
+    int k = -1;
+    pthread_mutex_lock(&j->mu);
+    if (j->front < j->back)
+        k = back ? --j->back : j->front++;
+    pthread_mutex_unlock(&j->mu);
+    return k;
+}
+
+static size_t line_at(const line_job *j, int k)
+{
+    return j->n * (size_t)k / LINES_PIECES;
+}
 
 static void *line_thread(void *arg)
 {
     line_job *j = arg;
-    j->ok = print_range(NULL, &j->chunks, j->m, j->pairs, j->from, j->to) == 0;
+    int k;
+    while ((k = line_take(j, 1)) >= 0)
+        j->ok[k] = print_range(NULL, &j->chunks[k], j->m, j->pairs, line_at(j, k), line_at(j, k + 1)) == 0;
     return NULL;
 }
 
@@ -439,10 +488,10 @@ static void *line_thread(void *arg)
  * once all pairs are read), then the lines. */
 static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
 {
-    size_t i, n = patron_pairs_count(pairs), half = n;
+    size_t i, n = patron_pairs_count(pairs);
     line_job lj;
     pthread_t th;
-    int threaded = 0;
+    int threaded = 0, k;
 
     if (idmap_groups(m) < 0)
         return cli_fail(ctx, "out of memory");
@@ -466,25 +515,30 @@ static int print_pairs(cli *ctx, idmap *m, const patron_pairs *pairs)
             uf_root(m->house, (int64_t)i);
     }
     memset(&lj, 0, sizeof lj);
-    if (n >= LINES_SPLIT) {
-        half = n / 2;
-        lj.m = m;
-        lj.pairs = pairs;
-        lj.from = half;
-        lj.to = n;
+    lj.m = m;
+    lj.pairs = pairs;
+    lj.n = n;
+    lj.back = LINES_PIECES;
+    if (n >= LINES_SPLIT && pthread_mutex_init(&lj.mu, NULL) == 0) {
         threaded = pthread_create(&th, NULL, line_thread, &lj) == 0;
         if (!threaded)
-            half = n;
+            pthread_mutex_destroy(&lj.mu);
     }
-    print_range(stdout, NULL, m, pairs, 0, half);
-    if (threaded) {
-        pthread_join(th, NULL);
-        if (lj.ok)
-            for (lchunk *c = lj.chunks; c; c = c->next)
+    if (!threaded) {
+        print_range(stdout, NULL, m, pairs, 0, n);
+        return CLI_OK;
+    }
+    while ((k = line_take(&lj, 0)) >= 0)
+        print_range(stdout, NULL, m, pairs, line_at(&lj, k), line_at(&lj, k + 1));
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&lj.mu);
+    for (k = lj.front; k < LINES_PIECES; k++) { /* the thread's pieces, in order */
+        if (lj.ok[k])
+            for (lchunk *c = lj.chunks[k]; c; c = c->next)
                 fwrite(c->b, 1, c->n, stdout);
         else /* no memory for them: written here */
-            print_range(stdout, NULL, m, pairs, half, n);
-        lchunks_free(lj.chunks);
+            print_range(stdout, NULL, m, pairs, line_at(&lj, k), line_at(&lj, k + 1));
+        lchunks_free(lj.chunks[k]);
     }
     return CLI_OK;
 }

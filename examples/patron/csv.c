@@ -1019,6 +1019,40 @@ void csv_sniff_feed(csv_sniffer *s, const void *data, size_t len)
     scan(s, p, len);
 }
 
+void csv_sniff_init_rest(csv_sniffer *t, csv_encoding forced)
+{
+    csv_sniff_init(t, forced);
+    t->mode = 1;
+    t->line = 0; /* its lines count from where it starts: csv_sniff_join adds s's */
+}
+
+/* Each finding of s stays when it has one; else t's, its line after s's. */
+void csv_sniff_join(csv_sniffer *s, const csv_sniffer *t)
+{
+    if (s->need) { /* t's first byte, the '\n', cut a sequence short (scan_bytes) */
+        s->need = 0;
+        bad_byte(s, '\n');
+    }
+    if (!s->multibyte && t->multibyte)
+        s->multibyte_line = s->line + t->multibyte_line;
+    s->multibyte += t->multibyte;
+    if (!s->invalid && t->invalid) {
+        s->invalid_line = s->line + t->invalid_line;
+        s->invalid_byte = t->invalid_byte;
+    }
+    s->invalid += t->invalid;
+    if (!s->undefined_line && t->undefined_line) {
+        s->undefined_line = s->line + t->undefined_line;
+        s->undefined_byte = t->undefined_byte;
+    }
+    if (!s->nul_line && t->nul_line)
+        s->nul_line = s->line + t->nul_line;
+    s->need = t->need;
+    s->lo = t->lo;
+    s->hi = t->hi;
+    s->line += t->line;
+}
+
 int csv_sniff_end(csv_sniffer *s, csv_encoding *enc, char *msg, size_t cap)
 {
     const char *hint = "save the file again as UTF-8 (in Excel: \"CSV UTF-8\"), or give its encoding "

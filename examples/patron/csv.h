@@ -90,6 +90,16 @@ typedef struct csv_sniffer {
 void csv_sniff_init(csv_sniffer *s, csv_encoding forced);
 void csv_sniff_feed(csv_sniffer *s, const void *data, size_t len);
 /**
+ * The scan of a large input in two parts at once: t, made by
+ * csv_sniff_init_rest, is fed the bytes from a '\n' on (not the start)
+ * while s is fed the ones before; csv_sniff_join then makes s what it
+ * would be had it been fed t's bytes too.  Only when s's bytes were
+ * decided to be bytes (UTF-8 or Windows-1252, s->mode 1); otherwise s is
+ * fed the rest itself.
+ */
+void csv_sniff_init_rest(csv_sniffer *t, csv_encoding forced);
+void csv_sniff_join(csv_sniffer *s, const csv_sniffer *t);
+/**
  * The verdict: 0 with *enc (CSV_ENC_UTF8, _UTF16LE, _UTF16BE or _CP1252),
  * or -1 when the encoding cannot be decided (or the input is not in the
  * forced one), with the reason and a hint in `msg`.

@@ -8,6 +8,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <inttypes.h>
@@ -447,6 +448,53 @@ const cli_choice cli_delimiter_choices[] = {
 
 /* A pipe is judged by this much of its start. */
 #define PIPE_SNIFF (64u * 1024u)
+/* A regular file from this size on is scanned in two halves at once
+ * (before the scan ends nothing else runs: the other cores wait). */
+#define SNIFF_SPLIT (1u << 20)
+
+/* The second half of a file's scan, [from, to) of fd, on a thread of its
+ * own. */
+typedef struct sniff_half {
+    int fd;
+    off_t from, to;
+    csv_sniffer sn;
+    int err; /* errno of a failed read; -1: no memory (not scanned) */
+} sniff_half;
+
+static void *sniff_half_thread(void *arg)
+{
+    sniff_half *h = arg;
+    unsigned char *buf = malloc(1 << 16);
+    off_t at = h->from;
+    if (!buf) {
+        h->err = -1;
+        return NULL;
+    }
+    while (at < h->to) {
+        size_t want = h->to - at < (off_t)(1 << 16) ? (size_t)(h->to - at) : (size_t)1 << 16;
+        ssize_t n = pread(h->fd, buf, want, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            h->err = n < 0 ? errno : EIO; /* (0: the file shrank) */
+            break;
+        }
+        csv_sniff_feed(&h->sn, buf, (size_t)n);
+        at += n;
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Where the second half of a file of `size` bytes starts for
+ * sniff_half: a '\n' near its middle (0: none near, no split). */
+static off_t sniff_split(int fd, off_t size, unsigned char *buf)
+{
+    off_t mid = size / 2;
+    ssize_t n = pread(fd, buf, 1 << 16, mid);
+    unsigned char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+    return nl ? mid + (nl - buf) : 0;
+}
 
 /* Decide the encoding of in->f.  A regular file is read whole and rewound:
  * its encoding is decided from every byte, before anything is imported.
@@ -473,8 +521,51 @@ static int sniff_input(cli *ctx, cli_csv *in, csv_encoding forced, csv_encoding 
     whole = fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode) && ftello(in->f) == 0;
     csv_sniff_init(sn, forced);
     if (whole) {
-        while ((n = fread(buf, 1, 1 << 16, in->f)) > 0)
-            csv_sniff_feed(sn, buf, n);
+        /* the halves at once where the file is large (the second's
+         * findings then joined, as if one scan had read on) */
+        off_t split = st.st_size >= (off_t)SNIFF_SPLIT ? sniff_split(fileno(in->f), st.st_size, buf) : 0;
+        sniff_half *h = split ? malloc(sizeof *h) : NULL;
+        pthread_t th;
+        int threaded = 0;
+        if (h) {
+            h->fd = fileno(in->f);
+            h->from = split;
+            h->to = st.st_size;
+            h->err = 0;
+            csv_sniff_init_rest(&h->sn, forced);
+            threaded = pthread_create(&th, NULL, sniff_half_thread, h) == 0;
+        }
+        if (threaded) {
+            off_t done = 0;
+            for (;;) {
+                size_t want = split - done < (off_t)(1 << 16) ? (size_t)(split - done) : (size_t)1 << 16;
+                if (!want || (n = fread(buf, 1, want, in->f)) == 0)
+                    break;
+                csv_sniff_feed(sn, buf, n);
+                done += (off_t)n;
+            }
+            pthread_join(th, NULL);
+            if (h->err > 0) {
+                rc = cli_fail(ctx, "cannot read '%s': %s", in->path, strerror(h->err));
+                free(h);
+                goto out;
+            }
+            if (done == split && sn->mode == 1 && h->err == 0) {
+                csv_sniff_join(sn, &h->sn);
+            } else { /* (the rest here, as without the thread) */
+                if (fseeko(in->f, done, SEEK_SET) != 0) {
+                    rc = cli_fail(ctx, "cannot read '%s': %s", in->path, strerror(errno));
+                    free(h);
+                    goto out;
+                }
+                while ((n = fread(buf, 1, 1 << 16, in->f)) > 0)
+                    csv_sniff_feed(sn, buf, n);
+            }
+        } else {
+            while ((n = fread(buf, 1, 1 << 16, in->f)) > 0)
+                csv_sniff_feed(sn, buf, n);
+        }
+        free(h);
     } else {
         n = fread(buf, 1, PIPE_SNIFF, in->f);
         csv_sniff_feed(sn, buf, n);
