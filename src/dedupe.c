@@ -2048,6 +2048,9 @@ static int cmp_pair_ab(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* pairs found before the walk stops to score them (pair_thread) */
+#define CAND_FLUSH 65536
+
 /* Members x < y of the block starting at entry s: a pair to score (after
  * the walk of the piece, score_cands).  False when out of memory
  * (j->oom). */
@@ -2330,6 +2333,12 @@ static void *pair_thread(void *arg)
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
             uint64_t h = b->ent[s].hash;
+            /* the pairs found so far scored at a block's start once there
+             * are CAND_FLUSH of them: a piece is the whole batch on one
+             * core, and its list must not grow with the batch (each pair is
+             * scored on its own, the kept ones sorted at the end) */
+            if (j->n_cd >= CAND_FLUSH && !score_cands(j, q, memo))
+                break;
             while (e < b->nent && b->ent[e].hash == h)
                 e++;
             /* cur: the entries in blocks of two or more up to e; the

@@ -567,8 +567,10 @@ typedef struct patron__match_query {
     /* set by the caller after patron__match_query_init() (which clears
      * it) when it needs only the decision of a DISTINCT pair, as a batch
      * that drops them does: a pair that cannot reach REVIEW is then told
-     * DISTINCT before its addresses are compared, and the rest of its
-     * result is not filled.  Every other result is the full one. */
+     * DISTINCT as soon as the evidence compared so far proves it (after
+     * the names, or after the names and the best pair of addresses), and
+     * the rest of its result is not filled.  Every other result is the
+     * full one. */
     int distinct_only;
     /* with distinct_only, set by a caller that reads nothing of a
      * DISTINCT result but its decision (the batch): such a result is then
