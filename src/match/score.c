@@ -2488,11 +2488,6 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                   : r->score >= cfg->review_score ? PATRON__MATCH_REVIEW
                                                   : PATRON__MATCH_DISTINCT;
 
-    /* the probability only where someone looks at it (a batch scores
-     * millions of DISTINCT pairs) */
-    if (r->decision != PATRON__MATCH_DISTINCT)
-        r->probability = patron__match_probability(r->score);
-
     /* The safety rules: few, explicit, named in the result. */
     {
         int ls = r->field[PATRON__MF_STREET].level, ln = r->field[PATRON__MF_NUMBER].level;
@@ -2638,7 +2633,6 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             r->rule = PATRON__MATCH_RULE_NAME_ONLY;
             if (r->score < cfg->review_score)
                 r->score = cfg->review_score;
-            r->probability = patron__match_probability(r->score);
         } else if (r->decision == PATRON__MATCH_DISTINCT &&
                    (lf == PATRON__ML_EXACT || (lf == PATRON__ML_SIMILAR && !names_apart(a->first, b->first))) &&
                    lb != PATRON__ML_DIFFERENT && li != PATRON__ML_DIFFERENT && own_evidence(r, a, b, 0, 1)) {
@@ -2651,9 +2645,14 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
             r->rule = PATRON__MATCH_RULE_OWN_EVIDENCE;
             if (r->score < cfg->review_score)
                 r->score = cfg->review_score;
-            r->probability = patron__match_probability(r->score);
         }
     }
+    /* the probability of the final score, once the rules are done (one of
+     * them may lift a DISTINCT pair to a household or a REVIEW), and only
+     * where someone looks at it (a batch scores millions of DISTINCT
+     * pairs) */
+    if (r->decision != PATRON__MATCH_DISTINCT)
+        r->probability = patron__match_probability(r->score);
     return r->decision;
 }
 
