@@ -2051,21 +2051,33 @@ static int cmp_pair_ab(const void *x, const void *y)
 /* pairs found before the walk stops to score them (pair_thread) */
 #define CAND_FLUSH 65536
 
+/* arr (n of *cap elements of size bytes) with room for one more: arr
+ * itself, or grown to twice its room (1024 at first; *cap updated);
+ * NULL when out of memory (arr is kept) */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+    size_t nc;
+    void *np;
+    if (n < *cap)
+        return arr;
+    nc = *cap ? *cap * 2 : 1024;
+    if (!(np = patron__realloc(arr, nc * size)))
+        return NULL;
+    *cap = nc;
+    return np;
+}
+
 /* Members x < y of the block starting at entry s: a pair to score (after
  * the walk of the piece, score_cands).  False when out of memory
  * (j->oom). */
 static bool cand_add(job *j, size_t s, size_t x, size_t y)
 {
-    if (j->n_cd == j->cd_cap) {
-        size_t nc = j->cd_cap ? j->cd_cap * 2 : 1024;
-        cand *np = patron__realloc(j->cd, nc * sizeof *np);
-        if (!np) {
-            j->oom = true;
-            return false;
-        }
-        j->cd = np;
-        j->cd_cap = nc;
+    cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
+    if (!np) {
+        j->oom = true;
+        return false;
     }
+    j->cd = np;
     j->cd[j->n_cd].a = j->b->ent[s + x].rec;
     j->cd[j->n_cd++].b = j->b->ent[s + y].rec;
     return true;
@@ -2122,16 +2134,12 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
         patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
         if (r.decision == PATRON__MATCH_DISTINCT)
             continue;
-        if (j->n == j->cap) {
-            size_t nc = j->cap ? j->cap * 2 : 1024;
-            pair *np = patron__realloc(j->out, nc * sizeof *np);
-            if (!np) {
-                j->oom = true;
-                return false;
-            }
-            j->out = np;
-            j->cap = nc;
+        pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
+        if (!np) {
+            j->oom = true;
+            return false;
         }
+        j->out = np;
         j->out[j->n].a = ra < rb ? ra : rb;
         j->out[j->n].b = ra < rb ? rb : ra;
         j->out[j->n].score = (float)r.score;
