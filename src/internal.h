@@ -132,6 +132,16 @@ patron_status patron__check_value_len(const char *name, const patron__field_info
                                       char *msg, size_t msgsz, const char **canon, char *canon_buf,
                                       size_t canon_bufsz);
 
+/* The high bit of each byte of w that is a control character (below
+ * 0x20, or 0x7F), and maybe of bytes above such a byte (a borrow; never
+ * of a byte when no byte below it is one). */
+static inline uint64_t patron__ctrl_bytes(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    uint64_t x = w ^ (ones * 0x7F);
+    return (((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & (ones * 0x80);
+}
+
 /* Whether the n bytes at v hold no control character (below 0x20, or
  * 0x7F; a NUL too) and v[n] is a NUL (v[n] is read): the common value,
  * tested a word at a time.  *high gets 0x80 when one of the bytes is
@@ -144,22 +154,20 @@ patron_status patron__check_value_len(const char *name, const patron__field_info
 static inline bool patron__value_plain(const char *v, size_t n, unsigned *high)
 {
     const unsigned char *p = (const unsigned char *)v;
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    uint64_t acc = 0, bad = 0, w, x;
+    const uint64_t highs = UINT64_C(0x8080808080808080);
+    uint64_t acc = 0, bad = 0, w;
     size_t i = 0;
     if (n >= 8) {
         for (; i + 8 <= n; i += 8) {
             memcpy(&w, p + i, 8);
-            x = w ^ (ones * 0x7F);
             acc |= w;
-            if ((((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & highs)
+            if (patron__ctrl_bytes(w))
                 return false; /* (not read on: a NUL may end the memory) */
         }
         if (i < n) {
             memcpy(&w, p + n - 8, 8);
-            x = w ^ (ones * 0x7F);
             acc |= w;
-            bad |= ((w - ones * 0x20) & ~w) | ((x - ones) & ~x);
+            bad = patron__ctrl_bytes(w);
         }
     } else if (n) {
         if (n >= 4) {
@@ -171,12 +179,11 @@ static inline bool patron__value_plain(const char *v, size_t n, unsigned *high)
             uint32_t a = (uint32_t)p[0] | (uint32_t)p[n >> 1] << 8 | (uint32_t)p[n - 1] << 16 | (uint32_t)p[0] << 24;
             w = a | (uint64_t)a << 32;
         }
-        x = w ^ (ones * 0x7F);
         acc = w;
-        bad = ((w - ones * 0x20) & ~w) | ((x - ones) & ~x);
+        bad = patron__ctrl_bytes(w);
     }
     *high = (acc & highs) ? 0x80 : 0;
-    return !(bad & highs) && p[n] == '\0';
+    return !bad && p[n] == '\0';
 }
 
 /* True when patron__check_value_len(.., fi, v, len, ..) would pass the
