@@ -1581,13 +1581,6 @@ static double address_rest(const patron__match_config *cfg, double addr, double 
     return addr;
 }
 
-/* personal_kind(a, b, f), kept in *memo (-1: not asked yet) */
-static int known_kind(int *memo, const patron__match_rec *a, const patron__match_rec *b, int f)
-{
-    if (*memo < 0)
-        *memo = personal_kind(a, b, f);
-    return *memo;
-}
 
 /* A house number agrees, and street and postal code may: the household
  * rule's one building (score(): one_family_building needs the street
@@ -1609,9 +1602,11 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     const double *wn = cfg->weight[PATRON__MF_NUMBER]; /* a house number: see find_addresses */
     int at_work = fl < 0 && (a->company_len == 0) != (b->company_len == 0);
     int wi;
-    /* personal_kind of the mailbox and of the phone, asked up to three
-     * times each below: -1 until asked */
-    int pk_email = -1, pk_phone = -1;
+    int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len), lb = cmp_birth(a->birth, b->birth);
+    /* personal_kind of the mailbox and of the phone, from their levels
+     * (EXACT: both there and the same bytes, as personal_kind asks) */
+    int pk_email = le == PATRON__ML_EXACT && !role_mailbox(a->email);
+    int pk_phone = lp == PATRON__ML_EXACT && (mobile(a->phone, a->phone_len) || landline(a->phone, a->phone_len));
 
     /* the fields beside the addresses first: where one of them can be the
      * person's own evidence, no exit is taken and the addresses are not
@@ -1625,20 +1620,19 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     /* a new mailbox after a move beside an agreeing birth date
      * (moved_with_birth; its name conditions are not asked here) */
     if (le == PATRON__ML_DIFFERENT && cfg->moved_mailbox_floor < 0 && up < cfg->moved_mailbox_floor && a->n_addr &&
-        b->n_addr && cmp_birth(a->birth, b->birth) == PATRON__ML_EXACT)
+        b->n_addr && lb == PATRON__ML_EXACT)
         up = cfg->moved_mailbox_floor;
     /* a personal contact value (personal_contact): the mailbox's weight,
      * or the floor of its disagreement beside a personal mobile number */
     if (cfg->personal_contact > 0) {
-        if (known_kind(&pk_email, a, b, PATRON__MF_EMAIL))
+        if (pk_email)
             up = max2(up, cfg->personal_contact);
-        else if (le == PATRON__ML_DIFFERENT && known_kind(&pk_phone, a, b, PATRON__MF_PHONE))
+        else if (le == PATRON__ML_DIFFERENT && pk_phone)
             up = max2(up, cfg->second_contact_floor);
     }
     u->own = up >= OWN_EVIDENCE_MIN;
     u->rest = up;
     {
-        int lp = cmp_phone(a->phone, a->phone_len, b->phone, b->phone_len);
         up = cfg->weight[PATRON__MF_PHONE][lp] +
              (lp == PATRON__ML_EXACT ? tf_up(cfg, tf, PATRON__MF_PHONE, cfg->weight[PATRON__MF_PHONE][PATRON__ML_EXACT]) : 0);
         if (at_work && lp == PATRON__ML_DIFFERENT && up < fl)
@@ -1649,9 +1643,9 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
             (landline(a->phone, a->phone_len) || landline(b->phone, b->phone_len)))
             up = cfg->moved_landline_floor;
         if (cfg->personal_contact > 0) {
-            if (known_kind(&pk_phone, a, b, PATRON__MF_PHONE))
+            if (pk_phone)
                 up = max2(up, cfg->personal_contact);
-            else if (lp == PATRON__ML_DIFFERENT && known_kind(&pk_email, a, b, PATRON__MF_EMAIL))
+            else if (lp == PATRON__ML_DIFFERENT && pk_email)
                 up = max2(up, cfg->second_contact_floor);
         }
         u->own |= up >= OWN_EVIDENCE_MIN;
@@ -1662,7 +1656,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     if (u->own)
         return; /* rule (f) could lift it: the bound is not asked */
     u->rest += up;
-    u->rest += cfg->weight[PATRON__MF_BIRTH][cmp_birth(a->birth, b->birth)];
+    u->rest += cfg->weight[PATRON__MF_BIRTH][lb];
     up = plain_up(cfg, PATRON__MF_COMPANY, a->company, a->company_len, b->company, b->company_len, 0);
     if (a->company_len && a->company_len == b->company_len && same_bytes(a->company, b->company, a->company_len))
         up += tf_up(cfg, tf, PATRON__MF_COMPANY, cfg->weight[PATRON__MF_COMPANY][PATRON__ML_EXACT]);
@@ -1700,7 +1694,7 @@ static void others_up(upper *u, const patron__match_rec *a, const patron__match_
     /* a marriage's move beside a personal contact value
      * (personal_contact): the two addresses weigh at least its floor */
     u->marriage = a->n_addr && b->n_addr && cfg->personal_contact > 0 && cfg->marriage_move_floor < 0 &&
-                  (known_kind(&pk_email, a, b, PATRON__MF_EMAIL) || known_kind(&pk_phone, a, b, PATRON__MF_PHONE));
+                  (pk_email || pk_phone);
     if (a->n_addr && b->n_addr) {
         if (addr < cfg->address_floor)
             addr = cfg->address_floor;
