@@ -1741,18 +1741,27 @@ static int below_review_at(const upper *u, const patron__match_config *cfg, doub
     return cfg->prior + group + u->rest < cfg->review_score - 1e-9;
 }
 
-static int below_review(upper *u, const patron__match_config *cfg, double names, const patron__match_rec *a,
-                        const patron__match_rec *b)
+/* u->dp once asked (see below_review): is a delivery point among the
+ * addresses?  (Apart from below_review, which is inlined at its callers:
+ * a pair asks it once at most.) */
+static int any_delivery_point(const patron__match_rec *a, const patron__match_rec *b)
+{
+    for (size_t i = 0; i < a->n_addr; i++)
+        if (delivery_point(a->addr[i].street))
+            return 1;
+    for (size_t j = 0; j < b->n_addr; j++)
+        if (delivery_point(b->addr[j].street))
+            return 1;
+    return 0;
+}
+
+static inline int below_review(upper *u, const patron__match_config *cfg, double names, const patron__match_rec *a,
+                               const patron__match_rec *b)
 {
     if (!below_review_at(u, cfg, names, u->addr))
         return 0;
-    if (u->dp < 0) {
-        u->dp = 0;
-        for (size_t i = 0; i < a->n_addr && !u->dp; i++)
-            u->dp = delivery_point(a->addr[i].street);
-        for (size_t j = 0; j < b->n_addr && !u->dp; j++)
-            u->dp = delivery_point(b->addr[j].street);
-    }
+    if (u->dp < 0)
+        u->dp = any_delivery_point(a, b);
     return !u->dp || below_review_at(u, cfg, names, u->addr_dp);
 }
 
