@@ -852,7 +852,9 @@ static int cmp_number(const char *a, size_t la, const char *b, size_t lb)
     return PATRON__ML_DIFFERENT;
 }
 
-static int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
+/* (inline: asked for every pair of addresses, by the bound and by
+ * find_addresses) */
+static inline int cmp_postal(const patron__match_addr *a, const patron__match_addr *b)
 {
     size_t la, lb;
 
