@@ -470,18 +470,23 @@ static int gender_suffix(const char *s, size_t ls, const char *l, size_t ll)
  * Julius/Julia, Mario/Maria: another person, never a typo. */
 static int gender_stem(const char *m, size_t lm, const char *f, size_t lf)
 {
-    static const char *const pairs[][2] = {
-        { "", "ie" }, { "", "ja" }, { "", "ine" }, { "", "ina" }, { "er", "ra" }, { "ich", "ike" }, { "us", "a" }, { "o", "a" },
+    /* the endings with their lengths (a pair of names asks all eight) */
+    static const struct {
+        const char *m, *f;
+        unsigned char sm, sf;
+    } pairs[] = {
+        { "", "ie", 0, 2 }, { "", "ja", 0, 2 }, { "", "ine", 0, 3 }, { "", "ina", 0, 3 },
+        { "er", "ra", 2, 2 }, { "ich", "ike", 3, 3 }, { "us", "a", 2, 1 }, { "o", "a", 1, 1 },
     };
     /* every form shares a stem of three letters or more: most pairs of
      * names part before that */
     if (lm < 3 || lf < 3 || memcmp(m, f, 3) != 0)
         return 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-        size_t sm = strlen(pairs[i][0]), sf = strlen(pairs[i][1]);
+        size_t sm = pairs[i].sm, sf = pairs[i].sf;
         if (lm < sm + 3 || lf < sf + 3 || lm - sm != lf - sf)
             continue;
-        if (memcmp(m + lm - sm, pairs[i][0], sm) != 0 || memcmp(f + lf - sf, pairs[i][1], sf) != 0 ||
+        if (memcmp(m + lm - sm, pairs[i].m, sm) != 0 || memcmp(f + lf - sf, pairs[i].f, sf) != 0 ||
             memcmp(m, f, lm - sm) != 0)
             continue;
         /* a plain appended ending: the male form ends in a consonant
