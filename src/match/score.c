@@ -600,7 +600,29 @@ static const patron__match_name_q *given_names(patron__match_query *q)
     return &q->names;
 }
 
-static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q)
+/* Are the given names of a and b variants of one name (cmp_first's
+ * VARIANT, asked after its tests before it)?  (The entries of each name
+ * in the table of variants were looked up when the record was normalised;
+ * a record made otherwise has none.)  memo: the answer for this pair (-1
+ * not asked yet; NULL: none) - the early exit's bound asks it, then
+ * cmp_first. */
+static int first_variant(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q, int *memo)
+{
+    int v;
+
+    if (memo && *memo >= 0)
+        return *memo;
+    v = a->first_known && b->first_known &&
+        (a->first_ids.set && b->first_ids.set ? patron__match_name_variant_ids(&a->first_ids, &b->first_ids)
+         : q                                  ? patron__match_name_variant_q(given_names(q), b->first)
+                                              : patron__match_name_variant(a->first, b->first));
+    if (memo)
+        *memo = v;
+    return v;
+}
+
+/* variant: first_variant's memo of the pair (or NULL) */
+static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, patron__match_query *q, int *variant)
 {
     if (!a->first[0] || !b->first[0])
         return PATRON__ML_MISSING;
@@ -616,12 +638,7 @@ static int cmp_first(const patron__match_rec *a, const patron__match_rec *b, pat
         return PATRON__ML_EXACT;
     if (gender_pair(a->first, a->first_len, b->first, b->first_len))
         return PATRON__ML_DIFFERENT;
-    /* (the entries of each name in the table of variants were looked up
-     * when the record was normalised; a record made otherwise has none) */
-    if (a->first_known && b->first_known &&
-        (a->first_ids.set && b->first_ids.set ? patron__match_name_variant_ids(&a->first_ids, &b->first_ids)
-         : q                                  ? patron__match_name_variant_q(given_names(q), b->first)
-                                              : patron__match_name_variant(a->first, b->first)))
+    if (first_variant(a, b, q, variant))
         return PATRON__ML_VARIANT;
     /* a shared token needs a blank in one of them: else each has one
      * token, the whole name, and the two are not the same bytes */
@@ -1857,8 +1874,9 @@ static int names_may_close(const char *a, size_t la, const char *b, size_t lb)
  *      initials: INITIAL or DIFFERENT;
  *      the same bytes: EXACT plus at most tf_up, never swapped, and with
  *        ll EXACT the full name's lift (up to full_name_max at most);
- *      else DIFFERENT (gender_pair, the end), VARIANT only for two known
- *        names, PARTIAL only where one has a blank (without one, the
+ *      else DIFFERENT (gender_pair, the end), VARIANT only for two
+ *        variants of one name (first_variant, which cmp_first asks
+ *        after gender_pair), PARTIAL only where one has a blank (without one, the
  *        first token and every token is the whole name, and the two are
  *        not the same bytes), SIMILAR only where typo_close may say so
  *        (typo_may), PHONETIC only for one Kölner code;
@@ -1871,7 +1889,8 @@ static int names_may_close(const char *a, size_t la, const char *b, size_t lb)
  * tests/match/test_kernels.c checks it against the scorer without it.
  */
 static int names_then_distinct(upper *u, const patron__match_rec *a, const patron__match_rec *b,
-                               const patron__match_config *cfg, const patron__match_tf *tf, int ll)
+                               const patron__match_config *cfg, const patron__match_tf *tf, int ll,
+                               patron__match_query *q, int *variant)
 {
     const double *wf = cfg->weight[PATRON__MF_FIRST], *wl = cfg->weight[PATRON__MF_LAST];
     double last = wl[ll], up, sw1, sw2;
@@ -1898,7 +1917,9 @@ static int names_then_distinct(upper *u, const patron__match_rec *a, const patro
     } else {
         general = 1;
         lv = LV(PATRON__ML_DIFFERENT);
-        if (a->first_known && b->first_known)
+        /* VARIANT only for two variants of one name (cmp_first's test,
+         * kept for it) */
+        if (a->first_known && b->first_known && first_variant(a, b, q, variant))
             lv |= LV(PATRON__ML_VARIANT);
         if (memchr(a->first, ' ', a->first_len) || memchr(b->first, ' ', b->first_len))
             lv |= LV(PATRON__ML_PARTIAL);
@@ -2269,6 +2290,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
                  const patron__match_config *cfg, const patron__match_tf *tf, patron__match_query *q)
 {
     static const char empty[] = "";
+    int variant = -1; /* first_variant's memo */
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
@@ -2295,7 +2317,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
         for (f = 0; f < PATRON__MF_COUNT; f++)
             set(r, cfg, f, PATRON__ML_MISSING, empty, empty);
         r->addr_a = r->addr_b = -1;
-        lf = cmp_first(a, b, q);
+        lf = cmp_first(a, b, q, NULL);
         set(r, cfg, PATRON__MF_FIRST, lf, a->first, b->first);
         r->field[PATRON__MF_FIRST].weight = 0; /* shown, not scored */
         le = (le == PATRON__ML_EXACT) ? le : (le == PATRON__ML_MISSING ? le : PATRON__ML_DIFFERENT);
@@ -2315,13 +2337,13 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     /* the last name first: with its level, most pairs of another given
      * name are known DISTINCT before the given names are compared */
     ll = cmp_last(a, b, q);
-    if (early && names_then_distinct(&up, a, b, cfg, tf, ll)) {
+    if (early && names_then_distinct(&up, a, b, cfg, tf, ll, q, &variant)) {
         /* DISTINCT; of r only the last name's level is filled (the tests
          * tell this exit from the others by it) */
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
         return r->decision;
     }
-    lf = cmp_first(a, b, q);
+    lf = cmp_first(a, b, q, &variant);
     /* first and last name swapped, both or one of them ("Müller Max" /
      * "Max Meier": the name that is there stands in the other field) */
     if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {
