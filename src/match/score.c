@@ -2291,6 +2291,7 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
 {
     static const char empty[] = "";
     int variant = -1; /* first_variant's memo */
+    int exact; /* given and last names the same bytes */
     int lf, ll, f, le, li, wi, half_swap = 0, whole_swap = 0, half_apart = 0, half_near = 0, given_apart = 0;
     double s = 0, name_lift = 0, name_holders = 0;
     /* with distinct_only: what the fields beside the names add at most */
@@ -2337,13 +2338,19 @@ static int score(patron__match_result *r, const patron__match_rec *a, const patr
     /* the last name first: with its level, most pairs of another given
      * name are known DISTINCT before the given names are compared */
     ll = cmp_last(a, b, q);
-    if (early && names_then_distinct(&up, a, b, cfg, tf, ll, q, &variant)) {
+    /* both names the same bytes (cmp_first's EXACT: no initials), the
+     * pair of most blocks of one name: cmp_first is not asked, and with
+     * frequencies and rule (d) on neither is the early exit, which cannot
+     * tell before the full name's frequency (names_then_distinct) */
+    exact = ll == PATRON__ML_EXACT && a->first[0] && b->first[0] && !a->first_initials && !b->first_initials &&
+            a->first_len == b->first_len && same_bytes(a->first, b->first, a->first_len);
+    if (early && !(exact && tf && cfg->rare_name_expect > 0) && names_then_distinct(&up, a, b, cfg, tf, ll, q, &variant)) {
         /* DISTINCT; of r only the last name's level is filled (the tests
          * tell this exit from the others by it) */
         set(r, cfg, PATRON__MF_LAST, ll, a->last, b->last);
         return r->decision;
     }
-    lf = cmp_first(a, b, q, &variant);
+    lf = exact ? PATRON__ML_EXACT : cmp_first(a, b, q, &variant);
     /* first and last name swapped, both or one of them ("Müller Max" /
      * "Max Meier": the name that is there stands in the other field) */
     if (lf == PATRON__ML_DIFFERENT && ll != PATRON__ML_EXACT && ll != PATRON__ML_SIMILAR) {
