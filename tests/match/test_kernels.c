@@ -534,7 +534,7 @@ static void test_names_bound(void **state)
         raw.n_addr = next() % 8 ? 1 : 0;
         assert_int_equal(patron__match_normalize(&recs[i], &raw, "DE"), 0);
     }
-    for (int c = 0; c < 9; c++) {
+    for (int c = 0; c < 10; c++) {
         patron__match_config cfg;
         patron__match_config_default(&cfg);
         switch (c) {
@@ -554,6 +554,11 @@ static void test_names_bound(void **state)
         }
         if (c == 8)
             cfg.weight[PATRON__MF_FIRST][PATRON__ML_PHONETIC] = 8.0;
+        /* VARIANT alone decides: the bound counts it only for two
+         * variants of one name (Hans / Johannes), not for any two known
+         * names (Hans / Sabine) */
+        if (c == 9)
+            cfg.weight[PATRON__MF_FIRST][PATRON__ML_VARIANT] = 8.0;
         if (c == 6) {
             cfg.weight[PATRON__MF_FIRST][PATRON__ML_SIMILAR] = 9.0;
             cfg.weight[PATRON__MF_FIRST][PATRON__ML_PARTIAL] = 9.0;
