@@ -232,9 +232,9 @@ typedef struct patron__match_name_ids {
     uint8_t tok;       /* the first token is short enough to be looked up */
     uint8_t set;
 } patron__match_name_ids;
-/** Fill *ids for the normalised given names s; returns
- *  patron__match_name_known(s). */
-int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s);
+/** Fill *ids for the normalised given names s (len bytes: its strlen, as
+ *  patron__match_normalize knows it); returns patron__match_name_known(s). */
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s, size_t len);
 /** patron__match_name_variant(a, b) for the names whose ids these are
  *  (both set), without a lookup. */
 int patron__match_name_variant_ids(const patron__match_name_ids *a, const patron__match_name_ids *b);

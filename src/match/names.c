@@ -23,6 +23,12 @@ struct name_word {
     uint8_t kind;
 };
 
+/* A slot of the hashed index of name_table: the entries [lo, hi) of one
+ * name (hi 0: an empty slot). */
+struct name_slot {
+    uint16_t lo, hi;
+};
+
 /* The hash of s[0..n) (n >= 1) that places a name or word in the hashed
  * tables of names_table.h (gen_names_table.py computes the same): its
  * first two bytes, its last one and its length, mixed by one
@@ -167,24 +173,38 @@ static int is_particle(const struct tok *k)
     return k->kind == WORD_PARTICLE;
 }
 
-/* s[0..n) (no NUL in it) is a name of name_table: one probe of its hashed
- * index for most names (a binary search of the table ran 340 instructions
- * a name) */
-static int name_known(const char *s, size_t n)
+/* The entries [*lo, *hi) of the name s[0..n) (no NUL in it) in
+ * name_table, and 1; when it has none, the empty range at the table's end
+ * and 0.  One probe of the table's hashed index for most names: a binary
+ * search of the table (with strcmp) ran 340 instructions a name, and the
+ * entries after it were found by strcmp again. */
+static int name_lookup(const char *s, size_t n, uint32_t *lo, uint32_t *hi)
 {
+    *lo = *hi = (uint32_t)COUNT(name_table);
     if (n == 0)
         return 0;
     for (uint32_t i = name_hash(s, n) >> (32 - NAME_BITS);; i = (i + 1) % NAME_SLOTS) {
         const char *m;
         size_t j;
-        if (!name_slot[i])
+        if (!name_slot[i].hi)
             return 0;
-        m = name_table[name_slot[i] - 1].name;
+        m = name_table[name_slot[i].lo].name;
         for (j = 0; j < n && m[j] == s[j]; j++) /* (stops at m's NUL: s has none) */
             ;
-        if (j == n && m[n] == '\0')
+        if (j == n && m[n] == '\0') {
+            *lo = name_slot[i].lo;
+            *hi = name_slot[i].hi;
             return 1;
+        }
     }
+}
+
+/* s[0..n) (no NUL in it) is a name of name_table */
+static int name_known(const char *s, size_t n)
+{
+    uint32_t lo, hi;
+
+    return name_lookup(s, n, &lo, &hi);
 }
 
 static void join(char *out, const struct toks *t, size_t from, size_t to)
@@ -306,55 +326,10 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
 
 /* ---- given-name variants ---------------------------------------------- */
 
-/* The first four bytes of s, the first one highest, those from its NUL
- * on 0 (never read past the NUL). */
-static inline uint32_t prefix4(const char *s)
-{
-    uint32_t k = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = (unsigned char)s[i];
-        k = k << 8 | c;
-        if (!c) {
-            k <<= 8 * (3 - i);
-            break;
-        }
-    }
-    return k;
-}
-
-/* First entry of `name` in name_table, or the table size. */
-static size_t name_find(const char *s)
-{
-    size_t lo = 0, hi = COUNT(name_table);
-
-    /* the first four bytes compared here as one number, in the order
-     * strcmp gives them (the bytes after a name's NUL taken as 0): most
-     * steps of the search end there, without a call of strcmp */
-    uint32_t key = prefix4(s);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *m = name_table[mid].name;
-        uint32_t mk = prefix4(m);
-        if (mk < key || (mk == key && strcmp(m, s) < 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (lo < COUNT(name_table) && strcmp(name_table[lo].name, s) == 0) ? lo
-                                                                            : COUNT(name_table);
-}
-
-
 /* [*lo, *hi): the entries of s (an empty range when none) */
 static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
 {
-    size_t i = name_find(s), n = COUNT(name_table);
-
-    *lo = (uint32_t)i;
-    if (i < n)
-        for (i++; i < n && strcmp(name_table[i].name, s) == 0; i++)
-            ;
-    *hi = (uint32_t)i;
+    name_lookup(s, strlen(s), lo, hi);
 }
 
 /* Are names with the entries [alo, ahi) and [blo, bhi) variants of one
@@ -381,18 +356,22 @@ static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
     return variant_entries(alo, ahi, blo, bhi);
 }
 
-void patron__match_name_q_init(patron__match_name_q *n, const char *s)
+/* patron__match_name_q_init of s, len its length: the first token is
+ * looked up in place, by its length (no copy of it) */
+static void name_q_fill(patron__match_name_q *n, const char *s, size_t len)
 {
-    char t[64];
+    size_t k;
 
     n->s = s;
     n->lo = n->hi = n->tlo = n->thi = 0;
-    n->tlen = strcspn(s, " ");
-    n->blank = s[n->tlen] != '\0';
-    n->tok = n->tlen < sizeof t;
-    if (!*s)
+    for (k = 0; k < len && s[k] != ' '; k++)
+        ;
+    n->tlen = k;
+    n->blank = k < len;
+    n->tok = k < 64; /* (the longest first token looked up: no name is that long) */
+    if (!len)
         return;
-    name_range(s, &n->lo, &n->hi);
+    name_lookup(s, len, &n->lo, &n->hi);
     if (!n->tok)
         return;
     if (!n->blank) {
@@ -400,15 +379,18 @@ void patron__match_name_q_init(patron__match_name_q *n, const char *s)
         n->thi = n->hi;
         return;
     }
-    memcpy(t, s, n->tlen);
-    t[n->tlen] = '\0';
-    name_range(t, &n->tlo, &n->thi);
+    name_lookup(s, k, &n->tlo, &n->thi);
+}
+
+void patron__match_name_q_init(patron__match_name_q *n, const char *s)
+{
+    name_q_fill(n, s, strlen(s));
 }
 
 int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
 {
-    char tb[64];
     size_t lb;
+    uint32_t blo, bhi;
 
     /* the whole names, then, where either has more than one, the first
      * given names ("hans peter" / "johannes"); the first name's lookups
@@ -418,17 +400,16 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
     if (variant_range(n->lo, n->hi, b))
         return 1;
     lb = strcspn(b, " ");
-    if ((n->blank || b[lb]) && n->tok && lb < sizeof tb) {
+    if ((n->blank || b[lb]) && n->tok && lb < 64) {
         if (n->tlo == n->thi)
             return 0; /* (the first token is not in the table) */
-        memcpy(tb, b, lb);
-        tb[lb] = '\0';
-        return variant_range(n->tlo, n->thi, tb);
+        name_lookup(b, lb, &blo, &bhi); /* (b's first token, in place) */
+        return variant_entries(n->tlo, n->thi, blo, bhi);
     }
     return 0;
 }
 
-int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s)
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s, size_t len)
 {
     patron__match_name_q n;
 
@@ -436,7 +417,7 @@ int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s)
      * patron__match_name_known tells it: the first token in the table, or
      * the whole name where it has a blank */
     _Static_assert(COUNT(name_table) <= UINT16_MAX, "entries fit patron__match_name_ids");
-    patron__match_name_q_init(&n, s);
+    name_q_fill(&n, s, len);
     ids->lo = (uint16_t)n.lo;
     ids->hi = (uint16_t)n.hi;
     ids->tlo = (uint16_t)n.tlo;

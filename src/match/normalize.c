@@ -913,7 +913,7 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->email_len = (uint16_t)lemail;
     out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
-    out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first);
+    out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first, lfirst);
     ltok = first_token(tok, sizeof tok, first, lfirst);
     patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, ltok);
     patron__match_koelner(out->last_kp, sizeof out->last_kp, last, llast);
