@@ -112,6 +112,10 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len);
  */
 void patron__match_norm_name(char *first, char *last, char *particles, const char *in_first,
                              const char *in_last);
+/** patron__match_norm_name without the particles, giving the lengths it
+ *  wrote: first's returned, last's in *last_len. */
+size_t patron__match_norm_name_len(char *first, char *last, size_t *last_len, const char *in_first,
+                                   const char *in_last);
 
 /**
  * Street and house number.  If `in_number` is empty, the number is split off

@@ -207,7 +207,7 @@ static int name_known(const char *s, size_t n)
     return name_lookup(s, n, &lo, &hi);
 }
 
-static void join(char *out, const struct toks *t, size_t from, size_t to)
+static size_t join(char *out, const struct toks *t, size_t from, size_t to)
 {
     size_t i, n = 0;
 
@@ -221,6 +221,7 @@ static void join(char *out, const struct toks *t, size_t from, size_t to)
         n += k;
     }
     out[n] = '\0';
+    return n;
 }
 
 static void append_particles(char *out, const struct toks *t, size_t from, size_t to)
@@ -241,20 +242,50 @@ static void append_particles(char *out, const struct toks *t, size_t from, size_
     }
 }
 
-void patron__match_norm_name(char *first, char *last, char *particles_out, const char *in_first,
-                             const char *in_last)
+/* The n folded bytes at s are at most one token as tokenize makes it:
+ * bytes of tokens only, no more than a token keeps (most names are one
+ * word) */
+static int one_token(const char *s, size_t n)
 {
-    char buf[PATRON__MATCH_BUF];
+    size_t i;
+
+    if (n >= sizeof ((struct tok *)0)->s)
+        return 0;
+    for (i = 0; i < n && tok_byte((unsigned char)s[i]); i++)
+        ;
+    return i == n;
+}
+
+static void norm_name(char *first, size_t *first_len, char *last, size_t *last_len, char *particles_out,
+                      const char *in_first, const char *in_last)
+{
     struct toks tf, tl;
     char parts[PATRON__MATCH_BUF];
-    size_t i, j;
+    size_t i, j, nf, nl;
 
+    /* folded into the outputs themselves: tokenize copies what it keeps
+     * before join writes them */
+    nf = patron__match_fold(first, PATRON__MATCH_BUF, in_first ? in_first : "", in_first ? strlen(in_first) : 0);
+    nl = patron__match_fold(last, PATRON__MATCH_BUF, in_last ? in_last : "", in_last ? strlen(in_last) : 0);
+    if (one_token(first, nf) && one_token(last, nl)) {
+        /* a word (or nothing) in each: what the steps below make of it
+         * without tokens - a strong title goes (a weak one stays: it is
+         * neither dotted nor after a title), no part is split off (one
+         * word each), a particle that is the whole last name stays, and
+         * no particle is left over */
+        if (nf && word_kind(first, nf) == WORD_STRONG)
+            first[nf = 0] = '\0';
+        if (nl && word_kind(last, nl) == WORD_STRONG)
+            last[nl = 0] = '\0';
+        *first_len = nf;
+        *last_len = nl;
+        if (particles_out)
+            particles_out[0] = '\0';
+        return;
+    }
     parts[0] = '\0';
-    patron__match_fold(buf, sizeof buf, in_first ? in_first : "",
-                       in_first ? strlen(in_first) : 0);
-    tokenize(&tf, buf);
-    patron__match_fold(buf, sizeof buf, in_last ? in_last : "", in_last ? strlen(in_last) : 0);
-    tokenize(&tl, buf);
+    tokenize(&tf, first);
+    tokenize(&tl, last);
     strip_titles(&tf);
     strip_titles(&tl);
 
@@ -318,10 +349,27 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
             tl.n = j;
         }
     }
-    join(first, &tf, 0, tf.n);
-    join(last, &tl, 0, tl.n);
+    *first_len = join(first, &tf, 0, tf.n);
+    *last_len = join(last, &tl, 0, tl.n);
     if (particles_out)
         strcpy(particles_out, parts);
+}
+
+void patron__match_norm_name(char *first, char *last, char *particles_out, const char *in_first,
+                             const char *in_last)
+{
+    size_t nf, nl;
+
+    norm_name(first, &nf, last, &nl, particles_out, in_first, in_last);
+}
+
+size_t patron__match_norm_name_len(char *first, char *last, size_t *last_len, const char *in_first,
+                                   const char *in_last)
+{
+    size_t nf;
+
+    norm_name(first, &nf, last, last_len, NULL, in_first, in_last);
+    return nf;
 }
 
 /* ---- given-name variants ---------------------------------------------- */

@@ -796,11 +796,13 @@ static void addr_norm(struct addr_tmp *t, const patron__match_raw_addr *ra, cons
     t->used = t->street_len || t->number_len || t->postal_len || t->city_len || t->addition_len;
 }
 
-/* s (n bytes, then its NUL) at *cur. */
+/* s (n bytes, then its NUL) at *cur (copied inline: most values are a
+ * few bytes, where a call of memcpy for each of the record's dozen
+ * strings cost more than the copy) */
 static char *put_n(char **cur, const char *s, size_t n)
 {
     char *r = *cur;
-    memcpy(r, s, n + 1);
+    patron__match_copy_small(r, s, n + 1);
     *cur += n + 1;
     return r;
 }
@@ -831,15 +833,13 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     memset(out, 0, sizeof *out);
     if (!default_country || !two_bytes(default_country))
         default_country = "DE";
-    patron__match_norm_name(first, last, NULL, in->first_name, in->last_name);
+    lfirst = patron__match_norm_name_len(first, last, &llast, in->first_name, in->last_name);
     /* (the normalisers give the lengths they wrote) */
     lcompany = patron__match_norm_company(company, in->company);
     lemail = patron__match_norm_email(email, in->email);
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
-    lfirst = strlen(first);
-    llast = strlen(last);
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
     total = 0;
     for (i = 0; i < n_ident; i++) {
