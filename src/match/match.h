@@ -200,6 +200,14 @@ size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t
 /** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
  *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
+/** patron__match_koelner of a name as patron__match_norm_name wrote it (or
+ *  a part of one cut at a blank), without looking for bytes to fold: its
+ *  letters are folded already, and folding it again changes none of them.
+ *  (What folding could still do to it - drop the bytes of a character
+ *  that a token's length limit cut, which stand before a blank or the
+ *  end - changes no code: Koelner reads every byte but A-Z and a-z as a
+ *  word break either way.) */
+size_t patron__match_koelner_folded(char *out, size_t cap, const char *in, size_t len);
 
 /** 1 when a and b (normalised given names) are known variants or short
  *  forms of one name (Hans/Johannes, Sepp/Josef, Steffi/Stefanie). */

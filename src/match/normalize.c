@@ -363,7 +363,8 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 {
     /* the four-digit countries, and those written "123 45" */
     static const char four[] = "ATCHLIBELUDKNOHUAUSIBGNZZA", five_space[] = "CZSKSEGR";
-    char buf[PATRON__MATCH_BUF], an[PATRON__MATCH_BUF], dg[PATRON__MATCH_BUF];
+    char buf[PATRON__MATCH_BUF], anb[PATRON__MATCH_BUF], dgb[PATRON__MATCH_BUF];
+    const char *an = anb, *dg = dgb; /* each followed by its NUL */
     size_t n = 0, nd = 0, i;
     const char *p;
     unsigned cc;
@@ -372,6 +373,17 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
     if (!in || !*in)
         return 0;
     cc = !country || !*country ? CC('D', 'E') : cc_code(country);
+    /* digits alone (most codes): folding keeps them, there is no prefix,
+     * and they are all the letters and digits there are - the code
+     * itself is both lists */
+    for (n = 0; is_digit((unsigned char)in[n]); n++)
+        ;
+    if (!in[n] && n <= PATRON__MATCH_FIELD_MAX) {
+        an = dg = in;
+        nd = n;
+        goto rules;
+    }
+    n = 0;
     fold_str(buf, in);
     p = buf;
     while (is_space((unsigned char)*p))
@@ -387,15 +399,16 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
     for (; *p && n < PATRON__MATCH_FIELD_MAX; p++) {
         unsigned char c = (unsigned char)*p;
         if (is_digit(c) || is_alpha(c)) {
-            an[n++] = (char)(is_alpha(c) ? c - 32 : c);
+            anb[n++] = (char)(is_alpha(c) ? c - 32 : c);
             if (is_digit(c))
-                dg[nd++] = (char)c;
+                dgb[nd++] = (char)c;
         }
     }
-    an[n] = '\0';
-    dg[nd] = '\0';
+    anb[n] = '\0';
+    dgb[nd] = '\0';
     if (n == 0)
         return 0;
+rules:
     if (cc == CC('D', 'E') || cc_in(cc, four) || cc == CC('U', 'S')) {
         if (nd == n) {
             if (cc == CC('D', 'E') && nd == 4) { /* lost leading zero */
@@ -447,18 +460,24 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 
 /* ---- city, company ---------------------------------------------------------- */
 
-size_t patron__match_norm_city(char *out, const char *in)
+/* The city of s[0..len): its letters and digits (and bytes of other
+ * characters) outside brackets, up to a '/'.  raw: s is the value as
+ * given, read as folding gives it while it is ASCII (A-Z lowered; a
+ * control byte, a blank to folding, is dropped as one); (size_t)-1 at a
+ * byte >= 0x80 (then it must be folded first). */
+static inline size_t city_keep(char *out, const char *s, size_t len, int raw)
 {
-    char buf[PATRON__MATCH_BUF];
-    size_t n = 0, len, i;
+    size_t n = 0, i;
     int depth = 0;
 
-    out[0] = '\0';
-    if (!in || !*in)
-        return 0;
-    len = fold_str(buf, in);
     for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+        unsigned char c = (unsigned char)s[i];
+        if (raw) {
+            if (c >= 0x80)
+                return (size_t)-1;
+            if ((unsigned)(c - 'A') < 26u)
+                c += 32;
+        }
         if (is_digit(c) || is_alpha(c) || c >= 0x80) { /* (the common case first) */
             if (depth == 0)
                 out[n++] = (char)c;
@@ -472,6 +491,24 @@ size_t patron__match_norm_city(char *out, const char *in)
     }
     out[n] = '\0';
     return n;
+}
+
+size_t patron__match_norm_city(char *out, const char *in)
+{
+    char buf[PATRON__MATCH_BUF];
+    size_t n, len;
+
+    out[0] = '\0';
+    if (!in || !*in)
+        return 0;
+    /* ASCII (most cities): read as it is, not folded into a buffer first;
+     * folding keeps PATRON__MATCH_FIELD_MAX bytes of it */
+    len = strlen(in);
+    n = city_keep(out, in, len < PATRON__MATCH_FIELD_MAX ? len : PATRON__MATCH_FIELD_MAX, 1);
+    if (n != (size_t)-1)
+        return n;
+    len = patron__match_fold(buf, sizeof buf, in, len);
+    return city_keep(out, buf, len, 0);
 }
 
 static const char *const legal_forms[] = {
@@ -915,8 +952,8 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->first_initials = (uint8_t)patron__match_is_initials(first);
     out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first, lfirst);
     ltok = first_token(tok, sizeof tok, first, lfirst);
-    patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, ltok);
-    patron__match_koelner(out->last_kp, sizeof out->last_kp, last, llast);
+    patron__match_koelner_folded(out->first_kp, sizeof out->first_kp, tok, ltok);
+    patron__match_koelner_folded(out->last_kp, sizeof out->last_kp, last, llast);
     return 0;
 }
 
