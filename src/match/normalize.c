@@ -180,6 +180,23 @@ static int ends_with(const char *s, size_t n, const char *suf, size_t k)
  * "platz", "pl." → "pl").  Words of other languages are kept as written:
  * abbreviating them ("street" → "st") would turn a typo in the word
  * ("stre et", "dtreet") into a different street. */
+/* The length of the word w[0..k) (k >= 1) with the German street words
+ * unified; first: it is the street's first word (and may be "sankt") */
+static size_t street_word(char *w, size_t k, int first)
+{
+    if (first && k == 5 && memcmp(w, "sankt", 5) == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
+        memcpy(w, "st", 2);
+        k = 2;
+    }
+    if (ends_with(w, k, "strasse", 7))
+        k -= 4; /* → "str" */
+    else if (ends_with(w, k, "strase", 6) || ends_with(w, k, "strabe", 6))
+        k -= 3;
+    else if (ends_with(w, k, "platz", 5))
+        k -= 3; /* → "pl" */
+    return k;
+}
+
 static size_t street_name(char *out, const struct stoks *t, size_t from, size_t to)
 {
     size_t n = 0, i, j;
@@ -198,16 +215,7 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
         }
         if (k == 0)
             continue;
-        if (i == from && k == 5 && memcmp(w, "sankt", 5) == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
-            memcpy(w, "st", 2);
-            k = 2;
-        }
-        if (ends_with(w, k, "strasse", 7))
-            k -= 4; /* → "str" */
-        else if (ends_with(w, k, "strase", 6) || ends_with(w, k, "strabe", 6))
-            k -= 3;
-        else if (ends_with(w, k, "platz", 5))
-            k -= 3; /* → "pl" */
+        k = street_word(w, k, i == from);
         if (n + k > PATRON__MATCH_FIELD_MAX)
             break;
         if (w == wb)
@@ -216,6 +224,37 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
     }
     out[n] = '\0';
     return n;
+}
+
+/* The house number given apart (in_number not empty) into number; its
+ * length. */
+static size_t number_given(char *number, const char *in_number)
+{
+    char nb[PATRON__MATCH_BUF];
+    size_t i;
+    /* ASCII as it is: folding would lower A-Z and make control bytes
+     * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
+    const unsigned char *q = (const unsigned char *)in_number;
+
+    for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
+        nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
+    if (i < PATRON__MATCH_FIELD_MAX && q[i])
+        i = fold_str(nb, in_number); /* (not ASCII) */
+    return norm_number(number, nb, i);
+}
+
+/* The n folded bytes at s are one word of letters that street_tokens
+ * keeps whole: no blank, comma, digit or punctuation, at most STOK_MAX
+ * bytes */
+static int one_word(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > STOK_MAX)
+        return 0;
+    for (i = 0; i < n && (is_alpha((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80); i++)
+        ;
+    return i == n;
 }
 
 /* patron__match_norm_street, giving the lengths of what it wrote. */
@@ -227,20 +266,22 @@ static void street_norm(char *street, size_t *street_len, char *number, size_t *
     size_t from = 0, to, nl = 0;
 
     number[0] = '\0';
-    fold_str(buf, in_street);
+    to = fold_str(buf, in_street);
+    if (one_word(buf, to)) {
+        /* one word of letters (most streets, their number apart: the
+         * tokens would be that word, no number among them, and nothing
+         * of it filtered out): unified in place */
+        to = street_word(buf, to, 1);
+        patron__match_copy_small(street, buf, to);
+        street[to] = '\0';
+        *street_len = to;
+        *number_len = in_number && *in_number ? number_given(number, in_number) : 0;
+        return;
+    }
     street_tokens(&t, buf);
     to = t.n;
     if (in_number && *in_number) {
-        char nb[PATRON__MATCH_BUF];
-        size_t i;
-        /* ASCII as it is: folding would lower A-Z and make control bytes
-         * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
-        const unsigned char *q = (const unsigned char *)in_number;
-        for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
-            nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
-        if (i < PATRON__MATCH_FIELD_MAX && q[i])
-            i = fold_str(nb, in_number); /* (not ASCII) */
-        nl = norm_number(number, nb, i);
+        nl = number_given(number, in_number);
     } else if (t.n == 1 && number_like(&t.t[0])) { /* only a number: "68" */
         nl = number_of(number, &t.t[0], 1);
         from = 1;
@@ -844,14 +885,13 @@ static char *put_n(char **cur, const char *s, size_t n)
     return r;
 }
 
-static size_t first_token(char *out, size_t cap, const char *s, size_t n)
+/* the length of s[0..n)'s first token (up to a blank) */
+static size_t first_token(const char *s, size_t n)
 {
-    const char *sp = memchr(s, ' ', n);
-    size_t k = sp ? (size_t)(sp - s) : n;
-    if (k >= cap)
-        k = cap - 1;
-    memcpy(out, s, k);
-    out[k] = '\0';
+    size_t k;
+
+    for (k = 0; k < n && s[k] != ' '; k++)
+        ;
     return k;
 }
 
@@ -880,7 +920,8 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
     total = 0;
     for (i = 0; i < n_ident; i++) {
-        size_t k = 0, j, n = fold_str(tok, in->ident[i]);
+        /* (most customers have none: nothing to fold) */
+        size_t k = 0, j, n = in->ident[i] && in->ident[i][0] ? fold_str(tok, in->ident[i]) : 0;
         for (j = 0; j < n; j++) { /* letters and digits only: "DE 123/45" = "de12345" */
             unsigned char c = (unsigned char)tok[j];
             if (is_digit(c) || is_alpha(c) || c >= 0x80)
@@ -951,8 +992,9 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
     out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first, lfirst);
-    ltok = first_token(tok, sizeof tok, first, lfirst);
-    patron__match_koelner_folded(out->first_kp, sizeof out->first_kp, tok, ltok);
+    /* (the first given name in place: its length up to the first blank) */
+    ltok = first_token(first, lfirst);
+    patron__match_koelner_folded(out->first_kp, sizeof out->first_kp, first, ltok);
     patron__match_koelner_folded(out->last_kp, sizeof out->last_kp, last, llast);
     return 0;
 }
