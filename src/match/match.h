@@ -69,6 +69,63 @@ static inline void patron__match_copy_small(char *o, const char *p, size_t l)
     }
 }
 
+/** The bytes of the eight in w that are none of a-z, 0-9 (with digits)
+ *  and 0x80-0xFF: the high bit of each of them set, all else 0.  (Each
+ *  byte's low seven bits plus a constant stays below 0x100: no carry
+ *  crosses a byte.) */
+static inline uint64_t patron__match_not_word8(uint64_t w, int digits)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t lo = w & ~highs;
+    uint64_t ok = w | ((lo + ones * (0x80 - 'a')) & ~(lo + ones * (0x80 - 'z' - 1)));
+
+    if (digits)
+        ok |= (lo + ones * (0x80 - '0')) & ~(lo + ones * (0x80 - '9' - 1));
+    return ~ok & highs;
+}
+
+/** Every byte of s[0..n) is a-z, 0-9 (with digits) or 0x80-0xFF (part of
+ *  a character of more than a byte): a word as the normalisers keep it.
+ *  Eight bytes at a time; a short value is read as at most a 4-, a 2- and
+ *  a 1-byte load, and the last bytes of a longer one as the eight that
+ *  end it (a byte loop cost most of the look at a folded name or
+ *  street).  Never reads outside s[0..n). */
+static inline int patron__match_word_bytes(const char *s, size_t n, int digits)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    uint64_t bad = 0, w;
+    size_t i;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        bad |= patron__match_not_word8(w, digits);
+    }
+    if (i == n)
+        return !bad;
+    if (n >= 8) {
+        memcpy(&w, s + n - 8, 8);
+    } else { /* the k < 8 bytes, the rest of the word 'a' (a letter) */
+        size_t k = n, at = 0;
+        uint32_t w4 = 0;
+        uint16_t w2 = 0;
+        w = ones * 'a';
+        if (k >= 4) {
+            memcpy(&w4, s, 4);
+            w = w4 | (w & ~(uint64_t)UINT32_MAX);
+            at = 4;
+        }
+        if (k - at >= 2) {
+            memcpy(&w2, s + at, 2);
+            w = (w & ~((uint64_t)0xFFFF << (8 * at))) | (uint64_t)w2 << (8 * at);
+            at += 2;
+        }
+        if (k - at >= 1)
+            w = (w & ~((uint64_t)0xFF << (8 * at))) | (uint64_t)(unsigned char)s[at] << (8 * at);
+    }
+    bad |= patron__match_not_word8(w, digits);
+    return !bad;
+}
+
 /** Longest normalised field, in bytes, without the NUL. */
 #define PATRON__MATCH_FIELD_MAX 255
 /** Size of a buffer that always holds a normalised field. */

@@ -247,13 +247,7 @@ static void append_particles(char *out, const struct toks *t, size_t from, size_
  * word) */
 static int one_token(const char *s, size_t n)
 {
-    size_t i;
-
-    if (n >= sizeof ((struct tok *)0)->s)
-        return 0;
-    for (i = 0; i < n && tok_byte((unsigned char)s[i]); i++)
-        ;
-    return i == n;
+    return n < sizeof ((struct tok *)0)->s && patron__match_word_bytes(s, n, 1);
 }
 
 static void norm_name(char *first, size_t *first_len, char *last, size_t *last_len, char *particles_out,

@@ -248,13 +248,7 @@ static size_t number_given(char *number, const char *in_number)
  * bytes */
 static int one_word(const char *s, size_t n)
 {
-    size_t i;
-
-    if (n == 0 || n > STOK_MAX)
-        return 0;
-    for (i = 0; i < n && (is_alpha((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80); i++)
-        ;
-    return i == n;
+    return n > 0 && n <= STOK_MAX && patron__match_word_bytes(s, n, 0);
 }
 
 /* patron__match_norm_street, giving the lengths of what it wrote. */
