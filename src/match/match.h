@@ -84,45 +84,65 @@ static inline uint64_t patron__match_not_word8(uint64_t w, int digits)
     return ~ok & highs;
 }
 
+/** The bytes the eight in w that are not ASCII letters or digits (of
+ *  either case): the high bit of each of them set.  (A control byte
+ *  0x10-0x19 would pass as a digit once 0x20 is set in every byte: bytes
+ *  below 0x20 are looked for apart.) */
+static inline uint64_t patron__match_not_alnum8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+
+    return ((w | ((w - ones * 0x20) & ~w)) & highs) | patron__match_not_word8(w | ones * 0x20, 1);
+}
+
+/** The n < 8 bytes at s in a word, its other bytes `pad`: at most a 4-, a
+ *  2- and a 1-byte load, never reading outside s[0..n).  (Which byte of
+ *  the word holds which of s does not matter to the tests of all eight.) */
+static inline uint64_t patron__match_load_short(const char *s, size_t n, unsigned char pad)
+{
+    uint64_t w = UINT64_C(0x0101010101010101) * pad;
+    size_t at = 0;
+    uint32_t w4;
+    uint16_t w2;
+
+    if (n >= 4) {
+        memcpy(&w4, s, 4);
+        w = w4 | (w & ~(uint64_t)UINT32_MAX);
+        at = 4;
+    }
+    if (n - at >= 2) {
+        memcpy(&w2, s + at, 2);
+        w = (w & ~((uint64_t)0xFFFF << (8 * at))) | (uint64_t)w2 << (8 * at);
+        at += 2;
+    }
+    if (n - at >= 1)
+        w = (w & ~((uint64_t)0xFF << (8 * at))) | (uint64_t)(unsigned char)s[at] << (8 * at);
+    return w;
+}
+
 /** Every byte of s[0..n) is a-z, 0-9 (with digits) or 0x80-0xFF (part of
  *  a character of more than a byte): a word as the normalisers keep it.
- *  Eight bytes at a time; a short value is read as at most a 4-, a 2- and
- *  a 1-byte load, and the last bytes of a longer one as the eight that
- *  end it (a byte loop cost most of the look at a folded name or
- *  street).  Never reads outside s[0..n). */
-static inline int patron__match_word_bytes(const char *s, size_t n, int digits)
+ *  ascii: every byte is an ASCII letter (of either case) or digit
+ *  instead.  Eight bytes at a time; a short value as at most three loads,
+ *  and the last bytes of a longer one as the eight that end it (a byte
+ *  loop cost most of the look at a folded name or street).  Never reads
+ *  outside s[0..n). */
+static inline int patron__match_word_bytes(const char *s, size_t n, int digits, int ascii)
 {
-    const uint64_t ones = UINT64_C(0x0101010101010101);
     uint64_t bad = 0, w;
     size_t i;
 
     for (i = 0; i + 8 <= n; i += 8) {
         memcpy(&w, s + i, 8);
-        bad |= patron__match_not_word8(w, digits);
+        bad |= ascii ? patron__match_not_alnum8(w) : patron__match_not_word8(w, digits);
     }
     if (i == n)
         return !bad;
-    if (n >= 8) {
+    if (n >= 8)
         memcpy(&w, s + n - 8, 8);
-    } else { /* the k < 8 bytes, the rest of the word 'a' (a letter) */
-        size_t k = n, at = 0;
-        uint32_t w4 = 0;
-        uint16_t w2 = 0;
-        w = ones * 'a';
-        if (k >= 4) {
-            memcpy(&w4, s, 4);
-            w = w4 | (w & ~(uint64_t)UINT32_MAX);
-            at = 4;
-        }
-        if (k - at >= 2) {
-            memcpy(&w2, s + at, 2);
-            w = (w & ~((uint64_t)0xFFFF << (8 * at))) | (uint64_t)w2 << (8 * at);
-            at += 2;
-        }
-        if (k - at >= 1)
-            w = (w & ~((uint64_t)0xFF << (8 * at))) | (uint64_t)(unsigned char)s[at] << (8 * at);
-    }
-    bad |= patron__match_not_word8(w, digits);
+    else
+        w = patron__match_load_short(s, n, 'a');
+    bad |= ascii ? patron__match_not_alnum8(w) : patron__match_not_word8(w, digits);
     return !bad;
 }
 

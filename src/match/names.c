@@ -247,7 +247,41 @@ static void append_particles(char *out, const struct toks *t, size_t from, size_
  * word) */
 static int one_token(const char *s, size_t n)
 {
-    return n < sizeof ((struct tok *)0)->s && patron__match_word_bytes(s, n, 1);
+    return n < sizeof ((struct tok *)0)->s && patron__match_word_bytes(s, n, 1, 0);
+}
+
+/* patron__match_fold of a name part (NULL: "") into out
+ * (PATRON__MATCH_BUF bytes); its length.  A word of ASCII letters and
+ * digits (most names) is lowered as it is copied: folding does nothing
+ * else to it, and the fold's steps for any text cost several times
+ * more.  *word: 1 when it was such a word (one_token of the result). */
+static size_t fold_name(char *out, const char *in, int *word)
+{
+    size_t len = in ? strlen(in) : 0, i;
+
+    if (len < 64 && patron__match_word_bytes(in, len, 1, 1)) {
+        /* (0x20 set in a letter lowers it; a digit has it) */
+        const uint64_t low = UINT64_C(0x2020202020202020);
+        uint64_t w;
+        if (len >= 8) {
+            for (i = 0; i + 8 <= len; i += 8) {
+                memcpy(&w, in + i, 8);
+                w |= low;
+                memcpy(out + i, &w, 8);
+            }
+            memcpy(&w, in + len - 8, 8); /* (the last eight again: lowering twice is once) */
+            w |= low;
+            memcpy(out + len - 8, &w, 8);
+        } else {
+            for (i = 0; i < len; i++)
+                out[i] = (char)(in[i] | 0x20);
+        }
+        out[len] = '\0';
+        *word = 1;
+        return len;
+    }
+    *word = 0;
+    return patron__match_fold(out, PATRON__MATCH_BUF, in ? in : "", len);
 }
 
 static void norm_name(char *first, size_t *first_len, char *last, size_t *last_len, char *particles_out,
@@ -256,12 +290,13 @@ static void norm_name(char *first, size_t *first_len, char *last, size_t *last_l
     struct toks tf, tl;
     char parts[PATRON__MATCH_BUF];
     size_t i, j, nf, nl;
+    int wf, wl;
 
     /* folded into the outputs themselves: tokenize copies what it keeps
      * before join writes them */
-    nf = patron__match_fold(first, PATRON__MATCH_BUF, in_first ? in_first : "", in_first ? strlen(in_first) : 0);
-    nl = patron__match_fold(last, PATRON__MATCH_BUF, in_last ? in_last : "", in_last ? strlen(in_last) : 0);
-    if (one_token(first, nf) && one_token(last, nl)) {
+    nf = fold_name(first, in_first, &wf);
+    nl = fold_name(last, in_last, &wl);
+    if ((wf || one_token(first, nf)) && (wl || one_token(last, nl))) {
         /* a word (or nothing) in each: what the steps below make of it
          * without tokens - a strong title goes (a weak one stays: it is
          * neither dotted nor after a title), no part is split off (one

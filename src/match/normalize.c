@@ -248,7 +248,7 @@ static size_t number_given(char *number, const char *in_number)
  * bytes */
 static int one_word(const char *s, size_t n)
 {
-    return n > 0 && n <= STOK_MAX && patron__match_word_bytes(s, n, 0);
+    return n > 0 && n <= STOK_MAX && patron__match_word_bytes(s, n, 0, 0);
 }
 
 /* patron__match_norm_street, giving the lengths of what it wrote. */
