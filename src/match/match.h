@@ -146,6 +146,32 @@ static inline int patron__match_word_bytes(const char *s, size_t n, int digits, 
     return !bad;
 }
 
+/** The len bytes at in, ASCII letters and digits alone (as
+ *  patron__match_word_bytes(in, len, 1, 1) tells), lowered into out, and
+ *  a NUL: what folding makes of them.  0x20 set in a letter lowers it; a
+ *  digit has it.  Eight bytes at a time. */
+static inline void patron__match_lower_alnum(char *out, const char *in, size_t len)
+{
+    const uint64_t low = UINT64_C(0x2020202020202020);
+    uint64_t w;
+    size_t i;
+
+    if (len >= 8) {
+        for (i = 0; i + 8 <= len; i += 8) {
+            memcpy(&w, in + i, 8);
+            w |= low;
+            memcpy(out + i, &w, 8);
+        }
+        memcpy(&w, in + len - 8, 8); /* (the last eight again: lowering twice is once) */
+        w |= low;
+        memcpy(out + len - 8, &w, 8);
+    } else {
+        for (i = 0; i < len; i++)
+            out[i] = (char)(in[i] | 0x20);
+    }
+    out[len] = '\0';
+}
+
 /** Longest normalised field, in bytes, without the NUL. */
 #define PATRON__MATCH_FIELD_MAX 255
 /** Size of a buffer that always holds a normalised field. */

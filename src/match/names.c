@@ -257,26 +257,10 @@ static int one_token(const char *s, size_t n)
  * more.  *word: 1 when it was such a word (one_token of the result). */
 static size_t fold_name(char *out, const char *in, int *word)
 {
-    size_t len = in ? strlen(in) : 0, i;
+    size_t len = in ? strlen(in) : 0;
 
     if (len < 64 && patron__match_word_bytes(in, len, 1, 1)) {
-        /* (0x20 set in a letter lowers it; a digit has it) */
-        const uint64_t low = UINT64_C(0x2020202020202020);
-        uint64_t w;
-        if (len >= 8) {
-            for (i = 0; i + 8 <= len; i += 8) {
-                memcpy(&w, in + i, 8);
-                w |= low;
-                memcpy(out + i, &w, 8);
-            }
-            memcpy(&w, in + len - 8, 8); /* (the last eight again: lowering twice is once) */
-            w |= low;
-            memcpy(out + len - 8, &w, 8);
-        } else {
-            for (i = 0; i < len; i++)
-                out[i] = (char)(in[i] | 0x20);
-        }
-        out[len] = '\0';
+        patron__match_lower_alnum(out, in, len);
         *word = 1;
         return len;
     }

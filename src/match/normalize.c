@@ -539,6 +539,11 @@ size_t patron__match_norm_city(char *out, const char *in)
     /* ASCII (most cities): read as it is, not folded into a buffer first;
      * folding keeps PATRON__MATCH_FIELD_MAX bytes of it */
     len = strlen(in);
+    if (len <= PATRON__MATCH_FIELD_MAX && patron__match_word_bytes(in, len, 1, 1)) {
+        /* one word of letters and digits ("Berlin"): all of it, lowered */
+        patron__match_lower_alnum(out, in, len);
+        return len;
+    }
     n = city_keep(out, in, len < PATRON__MATCH_FIELD_MAX ? len : PATRON__MATCH_FIELD_MAX, 1);
     if (n != (size_t)-1)
         return n;
