@@ -704,6 +704,23 @@ static const struct dial dials[] = {
     {"GR", "30", ""},   {"RU", "7", "8"},
 };
 
+/* strlen of a dialling code or trunk prefix (at most three bytes), and
+ * whether s starts with its k bytes: a few bytes each, compared here
+ * rather than by calls of strlen and memcmp */
+static size_t dial_len(const char *p)
+{
+    return !p[0] ? 0 : !p[1] ? 1 : !p[2] ? 2 : 3;
+}
+
+static int dial_at(const char *s, const char *p, size_t k)
+{
+    size_t i;
+
+    for (i = 0; i < k && s[i] == p[i]; i++)
+        ;
+    return i == k;
+}
+
 /* The plan of country code iso; NULL when none is known. */
 static const struct dial *dial_find(const char *iso)
 {
@@ -770,29 +787,29 @@ size_t patron__match_norm_phone(char *out, const char *in, const char *default_c
     } else if (nd > 2 && dg[0] == '0' && dg[1] == '0') {
         skip = 2;
     } else {
-        size_t tl = strlen(d->trunk);
-        size_t cl = strlen(d->cc);
-        if (tl > 0 && nd > tl && memcmp(dg, d->trunk, tl) == 0)
+        size_t tl = dial_len(d->trunk);
+        size_t cl = dial_len(d->cc);
+        if (tl > 0 && nd > tl && dial_at(dg, d->trunk, tl))
             skip = tl;
-        memcpy(out + n, d->cc, cl);
+        patron__match_copy_small(out + n, d->cc, cl);
         n += cl;
         plus = -1; /* national number made international */
     }
     if (plus != -1) {
         /* "+49 030 …": a trunk zero after a country code that drops it */
         for (i = 0; i < COUNT(dials); i++) {
-            size_t cl = strlen(dials[i].cc);
+            size_t cl = dial_len(dials[i].cc);
             if (dials[i].trunk[0] == '0' && !dials[i].trunk[1] && nd > skip + cl &&
-                memcmp(dg + skip, dials[i].cc, cl) == 0 && dg[skip + cl] == '0') {
-                memcpy(out + n, dg + skip, cl);
+                dial_at(dg + skip, dials[i].cc, cl) && dg[skip + cl] == '0') {
+                patron__match_copy_small(out + n, dg + skip, cl);
                 n += cl;
                 skip += cl + 1;
                 break;
             }
         }
     }
-    for (i = skip; i < nd; i++)
-        out[n++] = dg[i];
+    patron__match_copy_small(out + n, dg + skip, nd - skip);
+    n += nd - skip;
     out[n] = '\0';
     if (n - 1 < 6 || n - 1 > 15) {
         out[0] = '\0';
