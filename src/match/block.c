@@ -100,8 +100,17 @@ static inline size_t add_key(patron__match_key *keys, size_t n, size_t cap, size
     return n + 1;
 }
 
-/* A string and its length, as two arguments */
-#define S(s) (s), strlen(s)
+/* strcmp(a, b) > 0, for the few digits of two Koelner codes without a
+ * call */
+static inline int after(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return (unsigned char)*a > (unsigned char)*b;
+}
+
 #define NP NULL, 0
 
 size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__match_rec *r,
@@ -117,7 +126,9 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
      * declared ones where the record was normalised with them (the batch) */
     for (i = 0; i < r->n_ident; i++) {
         char slot[4] = { (char)('0' + (int)i), 0, 0, 0 };
-        n = add_key(keys, n, cap, n, PATRON__KEY_IDENT, 2, slot, 1, S(r->ident[i]), NP, NP);
+        /* (most are empty: not measured) */
+        n = add_key(keys, n, cap, n, PATRON__KEY_IDENT, 2, slot, 1, r->ident[i],
+                    r->ident[i][0] ? strlen(r->ident[i]) : 0, NP, NP);
     }
     n = add_key(keys, n, cap, n, PATRON__KEY_PHONE, 1, r->phone, r->phone_len, NP, NP, NP);
     initial[0] = r->first[0];
@@ -147,7 +158,7 @@ size_t patron__match_keys(patron__match_key *keys, size_t cap, const patron__mat
         size_t l1 = lf, l2 = ll;
         /* one key of each kind per address: the first cannot repeat one */
         size_t from = i == 0 ? (size_t)-1 : na0;
-        if (strcmp(k1, k2) > 0) {
+        if (after(k1, k2)) {
             k1 = r->last_kp;
             k2 = r->first_kp;
             l1 = ll;

@@ -210,17 +210,20 @@ def main():
     for n, g, c in rows:
         print('    {"%s", "%s", %d},' % (n, g, c))
     print("};\n")
-    first = {}
+    first, end = {}, {}
     for i, (n, _, _) in enumerate(rows):
         first.setdefault(n, i)
+        end[n] = i + 1
+    assert len(rows) < 1 << 16
     table = slots(sorted(first), NAME_BITS)
-    print("/* each name's first entry + 1 (0: an empty slot) at the top NAME_BITS")
-    print(" * bits of name_hash(name), or the next slot that was free */")
+    print("/* each name's entries [lo, hi) at the top NAME_BITS bits of")
+    print(" * name_hash(name), or the next slot that was free; an empty slot has")
+    print(" * hi 0 */")
     print("#define NAME_BITS %d\n#define NAME_SLOTS (1u << NAME_BITS)" % NAME_BITS)
-    print("static const uint16_t name_slot[NAME_SLOTS] = {")
-    vals = [first[k] + 1 if k else 0 for k in table]
-    for i in range(0, len(vals), 16):
-        print("    " + ", ".join(str(v) for v in vals[i:i + 16]) + ",")
+    print("static const struct name_slot name_slot[NAME_SLOTS] = {")
+    for i, k in enumerate(table):
+        if k:
+            print("    [%d] = {%d, %d}," % (i, first[k], end[k]))
     print("};\n")
     kinds = {}
     for w in STRONG_TITLES:

@@ -69,6 +69,109 @@ static inline void patron__match_copy_small(char *o, const char *p, size_t l)
     }
 }
 
+/** The bytes of the eight in w that are none of a-z, 0-9 (with digits)
+ *  and 0x80-0xFF: the high bit of each of them set, all else 0.  (Each
+ *  byte's low seven bits plus a constant stays below 0x100: no carry
+ *  crosses a byte.) */
+static inline uint64_t patron__match_not_word8(uint64_t w, int digits)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t lo = w & ~highs;
+    uint64_t ok = w | ((lo + ones * (0x80 - 'a')) & ~(lo + ones * (0x80 - 'z' - 1)));
+
+    if (digits)
+        ok |= (lo + ones * (0x80 - '0')) & ~(lo + ones * (0x80 - '9' - 1));
+    return ~ok & highs;
+}
+
+/** The bytes the eight in w that are not ASCII letters or digits (of
+ *  either case): the high bit of each of them set.  (A control byte
+ *  0x10-0x19 would pass as a digit once 0x20 is set in every byte: bytes
+ *  below 0x20 are looked for apart.) */
+static inline uint64_t patron__match_not_alnum8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+
+    return ((w | ((w - ones * 0x20) & ~w)) & highs) | patron__match_not_word8(w | ones * 0x20, 1);
+}
+
+/** The n < 8 bytes at s in a word, its other bytes `pad`: at most a 4-, a
+ *  2- and a 1-byte load, never reading outside s[0..n).  (Which byte of
+ *  the word holds which of s does not matter to the tests of all eight.) */
+static inline uint64_t patron__match_load_short(const char *s, size_t n, unsigned char pad)
+{
+    uint64_t w = UINT64_C(0x0101010101010101) * pad;
+    size_t at = 0;
+    uint32_t w4;
+    uint16_t w2;
+
+    if (n >= 4) {
+        memcpy(&w4, s, 4);
+        w = w4 | (w & ~(uint64_t)UINT32_MAX);
+        at = 4;
+    }
+    if (n - at >= 2) {
+        memcpy(&w2, s + at, 2);
+        w = (w & ~((uint64_t)0xFFFF << (8 * at))) | (uint64_t)w2 << (8 * at);
+        at += 2;
+    }
+    if (n - at >= 1)
+        w = (w & ~((uint64_t)0xFF << (8 * at))) | (uint64_t)(unsigned char)s[at] << (8 * at);
+    return w;
+}
+
+/** Every byte of s[0..n) is a-z, 0-9 (with digits) or 0x80-0xFF (part of
+ *  a character of more than a byte): a word as the normalisers keep it.
+ *  ascii: every byte is an ASCII letter (of either case) or digit
+ *  instead.  Eight bytes at a time; a short value as at most three loads,
+ *  and the last bytes of a longer one as the eight that end it (a byte
+ *  loop cost most of the look at a folded name or street).  Never reads
+ *  outside s[0..n). */
+static inline int patron__match_word_bytes(const char *s, size_t n, int digits, int ascii)
+{
+    uint64_t bad = 0, w;
+    size_t i;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        bad |= ascii ? patron__match_not_alnum8(w) : patron__match_not_word8(w, digits);
+    }
+    if (i == n)
+        return !bad;
+    if (n >= 8)
+        memcpy(&w, s + n - 8, 8);
+    else
+        w = patron__match_load_short(s, n, 'a');
+    bad |= ascii ? patron__match_not_alnum8(w) : patron__match_not_word8(w, digits);
+    return !bad;
+}
+
+/** The len bytes at in, ASCII letters and digits alone (as
+ *  patron__match_word_bytes(in, len, 1, 1) tells), lowered into out, and
+ *  a NUL: what folding makes of them.  0x20 set in a letter lowers it; a
+ *  digit has it.  Eight bytes at a time. */
+static inline void patron__match_lower_alnum(char *out, const char *in, size_t len)
+{
+    const uint64_t low = UINT64_C(0x2020202020202020);
+    uint64_t w;
+    size_t i;
+
+    if (len >= 8) {
+        for (i = 0; i + 8 <= len; i += 8) {
+            memcpy(&w, in + i, 8);
+            w |= low;
+            memcpy(out + i, &w, 8);
+        }
+        memcpy(&w, in + len - 8, 8); /* (the last eight again: lowering twice is once) */
+        w |= low;
+        memcpy(out + len - 8, &w, 8);
+    } else {
+        for (i = 0; i < len; i++)
+            out[i] = (char)(in[i] | 0x20);
+    }
+    out[len] = '\0';
+}
+
 /** Longest normalised field, in bytes, without the NUL. */
 #define PATRON__MATCH_FIELD_MAX 255
 /** Size of a buffer that always holds a normalised field. */
@@ -112,6 +215,10 @@ size_t patron__match_fold(char *out, size_t cap, const char *in, size_t len);
  */
 void patron__match_norm_name(char *first, char *last, char *particles, const char *in_first,
                              const char *in_last);
+/** patron__match_norm_name without the particles, giving the lengths it
+ *  wrote: first's returned, last's in *last_len. */
+size_t patron__match_norm_name_len(char *first, char *last, size_t *last_len, const char *in_first,
+                                   const char *in_last);
 
 /**
  * Street and house number.  If `in_number` is empty, the number is split off
@@ -196,6 +303,14 @@ size_t patron__match_osa_p(const patron__match_pattern *p, const char *b, size_t
 /** Kölner Phonetik of folded (or raw UTF-8 German) text: digits only, at
  *  most cap - 1 of them, NUL-terminated.  "Müller" → "657". */
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len);
+/** patron__match_koelner of a name as patron__match_norm_name wrote it (or
+ *  a part of one cut at a blank), without looking for bytes to fold: its
+ *  letters are folded already, and folding it again changes none of them.
+ *  (What folding could still do to it - drop the bytes of a character
+ *  that a token's length limit cut, which stand before a blank or the
+ *  end - changes no code: Koelner reads every byte but A-Z and a-z as a
+ *  word break either way.) */
+size_t patron__match_koelner_folded(char *out, size_t cap, const char *in, size_t len);
 
 /** 1 when a and b (normalised given names) are known variants or short
  *  forms of one name (Hans/Johannes, Sepp/Josef, Steffi/Stefanie). */
@@ -232,9 +347,9 @@ typedef struct patron__match_name_ids {
     uint8_t tok;       /* the first token is short enough to be looked up */
     uint8_t set;
 } patron__match_name_ids;
-/** Fill *ids for the normalised given names s; returns
- *  patron__match_name_known(s). */
-int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s);
+/** Fill *ids for the normalised given names s (len bytes: its strlen, as
+ *  patron__match_normalize knows it); returns patron__match_name_known(s). */
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s, size_t len);
 /** patron__match_name_variant(a, b) for the names whose ids these are
  *  (both set), without a lookup. */
 int patron__match_name_variant_ids(const patron__match_name_ids *a, const patron__match_name_ids *b);

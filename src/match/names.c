@@ -23,6 +23,12 @@ struct name_word {
     uint8_t kind;
 };
 
+/* A slot of the hashed index of name_table: the entries [lo, hi) of one
+ * name (hi 0: an empty slot). */
+struct name_slot {
+    uint16_t lo, hi;
+};
+
 /* The hash of s[0..n) (n >= 1) that places a name or word in the hashed
  * tables of names_table.h (gen_names_table.py computes the same): its
  * first two bytes, its last one and its length, mixed by one
@@ -167,27 +173,41 @@ static int is_particle(const struct tok *k)
     return k->kind == WORD_PARTICLE;
 }
 
-/* s[0..n) (no NUL in it) is a name of name_table: one probe of its hashed
- * index for most names (a binary search of the table ran 340 instructions
- * a name) */
-static int name_known(const char *s, size_t n)
+/* The entries [*lo, *hi) of the name s[0..n) (no NUL in it) in
+ * name_table, and 1; when it has none, the empty range at the table's end
+ * and 0.  One probe of the table's hashed index for most names: a binary
+ * search of the table (with strcmp) ran 340 instructions a name, and the
+ * entries after it were found by strcmp again. */
+static int name_lookup(const char *s, size_t n, uint32_t *lo, uint32_t *hi)
 {
+    *lo = *hi = (uint32_t)COUNT(name_table);
     if (n == 0)
         return 0;
     for (uint32_t i = name_hash(s, n) >> (32 - NAME_BITS);; i = (i + 1) % NAME_SLOTS) {
         const char *m;
         size_t j;
-        if (!name_slot[i])
+        if (!name_slot[i].hi)
             return 0;
-        m = name_table[name_slot[i] - 1].name;
+        m = name_table[name_slot[i].lo].name;
         for (j = 0; j < n && m[j] == s[j]; j++) /* (stops at m's NUL: s has none) */
             ;
-        if (j == n && m[n] == '\0')
+        if (j == n && m[n] == '\0') {
+            *lo = name_slot[i].lo;
+            *hi = name_slot[i].hi;
             return 1;
+        }
     }
 }
 
-static void join(char *out, const struct toks *t, size_t from, size_t to)
+/* s[0..n) (no NUL in it) is a name of name_table */
+static int name_known(const char *s, size_t n)
+{
+    uint32_t lo, hi;
+
+    return name_lookup(s, n, &lo, &hi);
+}
+
+static size_t join(char *out, const struct toks *t, size_t from, size_t to)
 {
     size_t i, n = 0;
 
@@ -201,6 +221,7 @@ static void join(char *out, const struct toks *t, size_t from, size_t to)
         n += k;
     }
     out[n] = '\0';
+    return n;
 }
 
 static void append_particles(char *out, const struct toks *t, size_t from, size_t to)
@@ -221,20 +242,63 @@ static void append_particles(char *out, const struct toks *t, size_t from, size_
     }
 }
 
-void patron__match_norm_name(char *first, char *last, char *particles_out, const char *in_first,
-                             const char *in_last)
+/* The n folded bytes at s are at most one token as tokenize makes it:
+ * bytes of tokens only, no more than a token keeps (most names are one
+ * word) */
+static int one_token(const char *s, size_t n)
 {
-    char buf[PATRON__MATCH_BUF];
+    return n < sizeof ((struct tok *)0)->s && patron__match_word_bytes(s, n, 1, 0);
+}
+
+/* patron__match_fold of a name part (NULL: "") into out
+ * (PATRON__MATCH_BUF bytes); its length.  A word of ASCII letters and
+ * digits (most names) is lowered as it is copied: folding does nothing
+ * else to it, and the fold's steps for any text cost several times
+ * more.  *word: 1 when it was such a word (one_token of the result). */
+static size_t fold_name(char *out, const char *in, int *word)
+{
+    size_t len = in ? strlen(in) : 0;
+
+    if (len < 64 && patron__match_word_bytes(in, len, 1, 1)) {
+        patron__match_lower_alnum(out, in, len);
+        *word = 1;
+        return len;
+    }
+    *word = 0;
+    return patron__match_fold(out, PATRON__MATCH_BUF, in ? in : "", len);
+}
+
+static void norm_name(char *first, size_t *first_len, char *last, size_t *last_len, char *particles_out,
+                      const char *in_first, const char *in_last)
+{
     struct toks tf, tl;
     char parts[PATRON__MATCH_BUF];
-    size_t i, j;
+    size_t i, j, nf, nl;
+    int wf, wl;
 
+    /* folded into the outputs themselves: tokenize copies what it keeps
+     * before join writes them */
+    nf = fold_name(first, in_first, &wf);
+    nl = fold_name(last, in_last, &wl);
+    if ((wf || one_token(first, nf)) && (wl || one_token(last, nl))) {
+        /* a word (or nothing) in each: what the steps below make of it
+         * without tokens - a strong title goes (a weak one stays: it is
+         * neither dotted nor after a title), no part is split off (one
+         * word each), a particle that is the whole last name stays, and
+         * no particle is left over */
+        if (nf && word_kind(first, nf) == WORD_STRONG)
+            first[nf = 0] = '\0';
+        if (nl && word_kind(last, nl) == WORD_STRONG)
+            last[nl = 0] = '\0';
+        *first_len = nf;
+        *last_len = nl;
+        if (particles_out)
+            particles_out[0] = '\0';
+        return;
+    }
     parts[0] = '\0';
-    patron__match_fold(buf, sizeof buf, in_first ? in_first : "",
-                       in_first ? strlen(in_first) : 0);
-    tokenize(&tf, buf);
-    patron__match_fold(buf, sizeof buf, in_last ? in_last : "", in_last ? strlen(in_last) : 0);
-    tokenize(&tl, buf);
+    tokenize(&tf, first);
+    tokenize(&tl, last);
     strip_titles(&tf);
     strip_titles(&tl);
 
@@ -298,63 +362,35 @@ void patron__match_norm_name(char *first, char *last, char *particles_out, const
             tl.n = j;
         }
     }
-    join(first, &tf, 0, tf.n);
-    join(last, &tl, 0, tl.n);
+    *first_len = join(first, &tf, 0, tf.n);
+    *last_len = join(last, &tl, 0, tl.n);
     if (particles_out)
         strcpy(particles_out, parts);
 }
 
+void patron__match_norm_name(char *first, char *last, char *particles_out, const char *in_first,
+                             const char *in_last)
+{
+    size_t nf, nl;
+
+    norm_name(first, &nf, last, &nl, particles_out, in_first, in_last);
+}
+
+size_t patron__match_norm_name_len(char *first, char *last, size_t *last_len, const char *in_first,
+                                   const char *in_last)
+{
+    size_t nf;
+
+    norm_name(first, &nf, last, last_len, NULL, in_first, in_last);
+    return nf;
+}
+
 /* ---- given-name variants ---------------------------------------------- */
-
-/* The first four bytes of s, the first one highest, those from its NUL
- * on 0 (never read past the NUL). */
-static inline uint32_t prefix4(const char *s)
-{
-    uint32_t k = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = (unsigned char)s[i];
-        k = k << 8 | c;
-        if (!c) {
-            k <<= 8 * (3 - i);
-            break;
-        }
-    }
-    return k;
-}
-
-/* First entry of `name` in name_table, or the table size. */
-static size_t name_find(const char *s)
-{
-    size_t lo = 0, hi = COUNT(name_table);
-
-    /* the first four bytes compared here as one number, in the order
-     * strcmp gives them (the bytes after a name's NUL taken as 0): most
-     * steps of the search end there, without a call of strcmp */
-    uint32_t key = prefix4(s);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *m = name_table[mid].name;
-        uint32_t mk = prefix4(m);
-        if (mk < key || (mk == key && strcmp(m, s) < 0))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (lo < COUNT(name_table) && strcmp(name_table[lo].name, s) == 0) ? lo
-                                                                            : COUNT(name_table);
-}
-
 
 /* [*lo, *hi): the entries of s (an empty range when none) */
 static void name_range(const char *s, uint32_t *lo, uint32_t *hi)
 {
-    size_t i = name_find(s), n = COUNT(name_table);
-
-    *lo = (uint32_t)i;
-    if (i < n)
-        for (i++; i < n && strcmp(name_table[i].name, s) == 0; i++)
-            ;
-    *hi = (uint32_t)i;
+    name_lookup(s, strlen(s), lo, hi);
 }
 
 /* Are names with the entries [alo, ahi) and [blo, bhi) variants of one
@@ -381,18 +417,22 @@ static int variant_range(uint32_t alo, uint32_t ahi, const char *b)
     return variant_entries(alo, ahi, blo, bhi);
 }
 
-void patron__match_name_q_init(patron__match_name_q *n, const char *s)
+/* patron__match_name_q_init of s, len its length: the first token is
+ * looked up in place, by its length (no copy of it) */
+static void name_q_fill(patron__match_name_q *n, const char *s, size_t len)
 {
-    char t[64];
+    size_t k;
 
     n->s = s;
     n->lo = n->hi = n->tlo = n->thi = 0;
-    n->tlen = strcspn(s, " ");
-    n->blank = s[n->tlen] != '\0';
-    n->tok = n->tlen < sizeof t;
-    if (!*s)
+    for (k = 0; k < len && s[k] != ' '; k++)
+        ;
+    n->tlen = k;
+    n->blank = k < len;
+    n->tok = k < 64; /* (the longest first token looked up: no name is that long) */
+    if (!len)
         return;
-    name_range(s, &n->lo, &n->hi);
+    name_lookup(s, len, &n->lo, &n->hi);
     if (!n->tok)
         return;
     if (!n->blank) {
@@ -400,15 +440,18 @@ void patron__match_name_q_init(patron__match_name_q *n, const char *s)
         n->thi = n->hi;
         return;
     }
-    memcpy(t, s, n->tlen);
-    t[n->tlen] = '\0';
-    name_range(t, &n->tlo, &n->thi);
+    name_lookup(s, k, &n->tlo, &n->thi);
+}
+
+void patron__match_name_q_init(patron__match_name_q *n, const char *s)
+{
+    name_q_fill(n, s, strlen(s));
 }
 
 int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
 {
-    char tb[64];
     size_t lb;
+    uint32_t blo, bhi;
 
     /* the whole names, then, where either has more than one, the first
      * given names ("hans peter" / "johannes"); the first name's lookups
@@ -418,17 +461,16 @@ int patron__match_name_variant_q(const patron__match_name_q *n, const char *b)
     if (variant_range(n->lo, n->hi, b))
         return 1;
     lb = strcspn(b, " ");
-    if ((n->blank || b[lb]) && n->tok && lb < sizeof tb) {
+    if ((n->blank || b[lb]) && n->tok && lb < 64) {
         if (n->tlo == n->thi)
             return 0; /* (the first token is not in the table) */
-        memcpy(tb, b, lb);
-        tb[lb] = '\0';
-        return variant_range(n->tlo, n->thi, tb);
+        name_lookup(b, lb, &blo, &bhi); /* (b's first token, in place) */
+        return variant_entries(n->tlo, n->thi, blo, bhi);
     }
     return 0;
 }
 
-int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s)
+int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s, size_t len)
 {
     patron__match_name_q n;
 
@@ -436,7 +478,7 @@ int patron__match_name_ids_init(patron__match_name_ids *ids, const char *s)
      * patron__match_name_known tells it: the first token in the table, or
      * the whole name where it has a blank */
     _Static_assert(COUNT(name_table) <= UINT16_MAX, "entries fit patron__match_name_ids");
-    patron__match_name_q_init(&n, s);
+    name_q_fill(&n, s, len);
     ids->lo = (uint16_t)n.lo;
     ids->hi = (uint16_t)n.hi;
     ids->tlo = (uint16_t)n.tlo;

@@ -180,6 +180,23 @@ static int ends_with(const char *s, size_t n, const char *suf, size_t k)
  * "platz", "pl." → "pl").  Words of other languages are kept as written:
  * abbreviating them ("street" → "st") would turn a typo in the word
  * ("stre et", "dtreet") into a different street. */
+/* The length of the word w[0..k) (k >= 1) with the German street words
+ * unified; first: it is the street's first word (and may be "sankt") */
+static size_t street_word(char *w, size_t k, int first)
+{
+    if (first && k == 5 && memcmp(w, "sankt", 5) == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
+        memcpy(w, "st", 2);
+        k = 2;
+    }
+    if (ends_with(w, k, "strasse", 7))
+        k -= 4; /* → "str" */
+    else if (ends_with(w, k, "strase", 6) || ends_with(w, k, "strabe", 6))
+        k -= 3;
+    else if (ends_with(w, k, "platz", 5))
+        k -= 3; /* → "pl" */
+    return k;
+}
+
 static size_t street_name(char *out, const struct stoks *t, size_t from, size_t to)
 {
     size_t n = 0, i, j;
@@ -198,16 +215,7 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
         }
         if (k == 0)
             continue;
-        if (i == from && k == 5 && memcmp(w, "sankt", 5) == 0) { /* Sankt-Georg-Str. / St.-Georg-Str. */
-            memcpy(w, "st", 2);
-            k = 2;
-        }
-        if (ends_with(w, k, "strasse", 7))
-            k -= 4; /* → "str" */
-        else if (ends_with(w, k, "strase", 6) || ends_with(w, k, "strabe", 6))
-            k -= 3;
-        else if (ends_with(w, k, "platz", 5))
-            k -= 3; /* → "pl" */
+        k = street_word(w, k, i == from);
         if (n + k > PATRON__MATCH_FIELD_MAX)
             break;
         if (w == wb)
@@ -216,6 +224,31 @@ static size_t street_name(char *out, const struct stoks *t, size_t from, size_t 
     }
     out[n] = '\0';
     return n;
+}
+
+/* The house number given apart (in_number not empty) into number; its
+ * length. */
+static size_t number_given(char *number, const char *in_number)
+{
+    char nb[PATRON__MATCH_BUF];
+    size_t i;
+    /* ASCII as it is: folding would lower A-Z and make control bytes
+     * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
+    const unsigned char *q = (const unsigned char *)in_number;
+
+    for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
+        nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
+    if (i < PATRON__MATCH_FIELD_MAX && q[i])
+        i = fold_str(nb, in_number); /* (not ASCII) */
+    return norm_number(number, nb, i);
+}
+
+/* The n folded bytes at s are one word of letters that street_tokens
+ * keeps whole: no blank, comma, digit or punctuation, at most STOK_MAX
+ * bytes */
+static int one_word(const char *s, size_t n)
+{
+    return n > 0 && n <= STOK_MAX && patron__match_word_bytes(s, n, 0, 0);
 }
 
 /* patron__match_norm_street, giving the lengths of what it wrote. */
@@ -227,20 +260,22 @@ static void street_norm(char *street, size_t *street_len, char *number, size_t *
     size_t from = 0, to, nl = 0;
 
     number[0] = '\0';
-    fold_str(buf, in_street);
+    to = fold_str(buf, in_street);
+    if (one_word(buf, to)) {
+        /* one word of letters (most streets, their number apart: the
+         * tokens would be that word, no number among them, and nothing
+         * of it filtered out): unified in place */
+        to = street_word(buf, to, 1);
+        patron__match_copy_small(street, buf, to);
+        street[to] = '\0';
+        *street_len = to;
+        *number_len = in_number && *in_number ? number_given(number, in_number) : 0;
+        return;
+    }
     street_tokens(&t, buf);
     to = t.n;
     if (in_number && *in_number) {
-        char nb[PATRON__MATCH_BUF];
-        size_t i;
-        /* ASCII as it is: folding would lower A-Z and make control bytes
-         * blanks (dropped here) in the first PATRON__MATCH_FIELD_MAX bytes */
-        const unsigned char *q = (const unsigned char *)in_number;
-        for (i = 0; i < PATRON__MATCH_FIELD_MAX && q[i] && q[i] < 0x80; i++)
-            nb[i] = (char)((unsigned)(q[i] - 'A') < 26u ? q[i] + 32 : q[i]);
-        if (i < PATRON__MATCH_FIELD_MAX && q[i])
-            i = fold_str(nb, in_number); /* (not ASCII) */
-        nl = norm_number(number, nb, i);
+        nl = number_given(number, in_number);
     } else if (t.n == 1 && number_like(&t.t[0])) { /* only a number: "68" */
         nl = number_of(number, &t.t[0], 1);
         from = 1;
@@ -363,7 +398,8 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 {
     /* the four-digit countries, and those written "123 45" */
     static const char four[] = "ATCHLIBELUDKNOHUAUSIBGNZZA", five_space[] = "CZSKSEGR";
-    char buf[PATRON__MATCH_BUF], an[PATRON__MATCH_BUF], dg[PATRON__MATCH_BUF];
+    char buf[PATRON__MATCH_BUF], anb[PATRON__MATCH_BUF], dgb[PATRON__MATCH_BUF];
+    const char *an = anb, *dg = dgb; /* each followed by its NUL */
     size_t n = 0, nd = 0, i;
     const char *p;
     unsigned cc;
@@ -372,6 +408,17 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
     if (!in || !*in)
         return 0;
     cc = !country || !*country ? CC('D', 'E') : cc_code(country);
+    /* digits alone (most codes): folding keeps them, there is no prefix,
+     * and they are all the letters and digits there are - the code
+     * itself is both lists */
+    for (n = 0; is_digit((unsigned char)in[n]); n++)
+        ;
+    if (!in[n] && n <= PATRON__MATCH_FIELD_MAX) {
+        an = dg = in;
+        nd = n;
+        goto rules;
+    }
+    n = 0;
     fold_str(buf, in);
     p = buf;
     while (is_space((unsigned char)*p))
@@ -387,15 +434,16 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
     for (; *p && n < PATRON__MATCH_FIELD_MAX; p++) {
         unsigned char c = (unsigned char)*p;
         if (is_digit(c) || is_alpha(c)) {
-            an[n++] = (char)(is_alpha(c) ? c - 32 : c);
+            anb[n++] = (char)(is_alpha(c) ? c - 32 : c);
             if (is_digit(c))
-                dg[nd++] = (char)c;
+                dgb[nd++] = (char)c;
         }
     }
-    an[n] = '\0';
-    dg[nd] = '\0';
+    anb[n] = '\0';
+    dgb[nd] = '\0';
     if (n == 0)
         return 0;
+rules:
     if (cc == CC('D', 'E') || cc_in(cc, four) || cc == CC('U', 'S')) {
         if (nd == n) {
             if (cc == CC('D', 'E') && nd == 4) { /* lost leading zero */
@@ -447,18 +495,24 @@ size_t patron__match_norm_postal(char *out, const char *in, const char *country)
 
 /* ---- city, company ---------------------------------------------------------- */
 
-size_t patron__match_norm_city(char *out, const char *in)
+/* The city of s[0..len): its letters and digits (and bytes of other
+ * characters) outside brackets, up to a '/'.  raw: s is the value as
+ * given, read as folding gives it while it is ASCII (A-Z lowered; a
+ * control byte, a blank to folding, is dropped as one); (size_t)-1 at a
+ * byte >= 0x80 (then it must be folded first). */
+static inline size_t city_keep(char *out, const char *s, size_t len, int raw)
 {
-    char buf[PATRON__MATCH_BUF];
-    size_t n = 0, len, i;
+    size_t n = 0, i;
     int depth = 0;
 
-    out[0] = '\0';
-    if (!in || !*in)
-        return 0;
-    len = fold_str(buf, in);
     for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+        unsigned char c = (unsigned char)s[i];
+        if (raw) {
+            if (c >= 0x80)
+                return (size_t)-1;
+            if ((unsigned)(c - 'A') < 26u)
+                c += 32;
+        }
         if (is_digit(c) || is_alpha(c) || c >= 0x80) { /* (the common case first) */
             if (depth == 0)
                 out[n++] = (char)c;
@@ -472,6 +526,29 @@ size_t patron__match_norm_city(char *out, const char *in)
     }
     out[n] = '\0';
     return n;
+}
+
+size_t patron__match_norm_city(char *out, const char *in)
+{
+    char buf[PATRON__MATCH_BUF];
+    size_t n, len;
+
+    out[0] = '\0';
+    if (!in || !*in)
+        return 0;
+    /* ASCII (most cities): read as it is, not folded into a buffer first;
+     * folding keeps PATRON__MATCH_FIELD_MAX bytes of it */
+    len = strlen(in);
+    if (len <= PATRON__MATCH_FIELD_MAX && patron__match_word_bytes(in, len, 1, 1)) {
+        /* one word of letters and digits ("Berlin"): all of it, lowered */
+        patron__match_lower_alnum(out, in, len);
+        return len;
+    }
+    n = city_keep(out, in, len < PATRON__MATCH_FIELD_MAX ? len : PATRON__MATCH_FIELD_MAX, 1);
+    if (n != (size_t)-1)
+        return n;
+    len = patron__match_fold(buf, sizeof buf, in, len);
+    return city_keep(out, buf, len, 0);
 }
 
 static const char *const legal_forms[] = {
@@ -576,6 +653,24 @@ size_t patron__match_norm_email(char *out, const char *in)
     }
     n = 0;
     gmail = k == 9 && memcmp(dom, "gmail.com", 9) == 0;
+    /* eight bytes at a time while none of them is a '+', a blank or a
+     * control byte (or a dot of a gmail address): kept as they are;
+     * the rest byte by byte (the tests only tell whether there is such a
+     * byte among the eight) */
+    {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        while (at - s >= 8) {
+            uint64_t w, plus, dot;
+            memcpy(&w, s, 8);
+            plus = w ^ (ones * '+');
+            dot = w ^ (ones * '.');
+            if ((((w - ones * 0x21) & ~w) | ((plus - ones) & ~plus) | (gmail ? (dot - ones) & ~dot : 0)) & highs)
+                break;
+            memcpy(out + n, &w, 8);
+            n += 8;
+            s += 8;
+        }
+    }
     for (; s < at && *s != '+'; s++)
         if (!is_space((unsigned char)*s) && !(*s == '.' && gmail))
             out[n++] = *s;
@@ -608,6 +703,23 @@ static const struct dial dials[] = {
     {"HU", "36", "06"}, {"SI", "386", "0"}, {"HR", "385", "0"}, {"TR", "90", "0"},
     {"GR", "30", ""},   {"RU", "7", "8"},
 };
+
+/* strlen of a dialling code or trunk prefix (at most three bytes), and
+ * whether s starts with its k bytes: a few bytes each, compared here
+ * rather than by calls of strlen and memcmp */
+static size_t dial_len(const char *p)
+{
+    return !p[0] ? 0 : !p[1] ? 1 : !p[2] ? 2 : 3;
+}
+
+static int dial_at(const char *s, const char *p, size_t k)
+{
+    size_t i;
+
+    for (i = 0; i < k && s[i] == p[i]; i++)
+        ;
+    return i == k;
+}
 
 /* The plan of country code iso; NULL when none is known. */
 static const struct dial *dial_find(const char *iso)
@@ -675,29 +787,29 @@ size_t patron__match_norm_phone(char *out, const char *in, const char *default_c
     } else if (nd > 2 && dg[0] == '0' && dg[1] == '0') {
         skip = 2;
     } else {
-        size_t tl = strlen(d->trunk);
-        size_t cl = strlen(d->cc);
-        if (tl > 0 && nd > tl && memcmp(dg, d->trunk, tl) == 0)
+        size_t tl = dial_len(d->trunk);
+        size_t cl = dial_len(d->cc);
+        if (tl > 0 && nd > tl && dial_at(dg, d->trunk, tl))
             skip = tl;
-        memcpy(out + n, d->cc, cl);
+        patron__match_copy_small(out + n, d->cc, cl);
         n += cl;
         plus = -1; /* national number made international */
     }
     if (plus != -1) {
         /* "+49 030 …": a trunk zero after a country code that drops it */
         for (i = 0; i < COUNT(dials); i++) {
-            size_t cl = strlen(dials[i].cc);
+            size_t cl = dial_len(dials[i].cc);
             if (dials[i].trunk[0] == '0' && !dials[i].trunk[1] && nd > skip + cl &&
-                memcmp(dg + skip, dials[i].cc, cl) == 0 && dg[skip + cl] == '0') {
-                memcpy(out + n, dg + skip, cl);
+                dial_at(dg + skip, dials[i].cc, cl) && dg[skip + cl] == '0') {
+                patron__match_copy_small(out + n, dg + skip, cl);
                 n += cl;
                 skip += cl + 1;
                 break;
             }
         }
     }
-    for (i = skip; i < nd; i++)
-        out[n++] = dg[i];
+    patron__match_copy_small(out + n, dg + skip, nd - skip);
+    n += nd - skip;
     out[n] = '\0';
     if (n - 1 < 6 || n - 1 > 15) {
         out[0] = '\0';
@@ -796,23 +908,24 @@ static void addr_norm(struct addr_tmp *t, const patron__match_raw_addr *ra, cons
     t->used = t->street_len || t->number_len || t->postal_len || t->city_len || t->addition_len;
 }
 
-/* s (n bytes, then its NUL) at *cur. */
+/* s (n bytes, then its NUL) at *cur (copied inline: most values are a
+ * few bytes, where a call of memcpy for each of the record's dozen
+ * strings cost more than the copy) */
 static char *put_n(char **cur, const char *s, size_t n)
 {
     char *r = *cur;
-    memcpy(r, s, n + 1);
+    patron__match_copy_small(r, s, n + 1);
     *cur += n + 1;
     return r;
 }
 
-static size_t first_token(char *out, size_t cap, const char *s, size_t n)
+/* the length of s[0..n)'s first token (up to a blank) */
+static size_t first_token(const char *s, size_t n)
 {
-    const char *sp = memchr(s, ' ', n);
-    size_t k = sp ? (size_t)(sp - s) : n;
-    if (k >= cap)
-        k = cap - 1;
-    memcpy(out, s, k);
-    out[k] = '\0';
+    size_t k;
+
+    for (k = 0; k < n && s[k] != ' '; k++)
+        ;
     return k;
 }
 
@@ -831,19 +944,18 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     memset(out, 0, sizeof *out);
     if (!default_country || !two_bytes(default_country))
         default_country = "DE";
-    patron__match_norm_name(first, last, NULL, in->first_name, in->last_name);
+    lfirst = patron__match_norm_name_len(first, last, &llast, in->first_name, in->last_name);
     /* (the normalisers give the lengths they wrote) */
     lcompany = patron__match_norm_company(company, in->company);
     lemail = patron__match_norm_email(email, in->email);
 
     /* First pass: sizes.  Addresses are normalised twice rather than kept
      * in a large temporary array. */
-    lfirst = strlen(first);
-    llast = strlen(last);
     n_ident = in->n_ident < PATRON__MATCH_IDENT_MAX ? in->n_ident : PATRON__MATCH_IDENT_MAX;
     total = 0;
     for (i = 0; i < n_ident; i++) {
-        size_t k = 0, j, n = fold_str(tok, in->ident[i]);
+        /* (most customers have none: nothing to fold) */
+        size_t k = 0, j, n = in->ident[i] && in->ident[i][0] ? fold_str(tok, in->ident[i]) : 0;
         for (j = 0; j < n; j++) { /* letters and digits only: "DE 123/45" = "de12345" */
             unsigned char c = (unsigned char)tok[j];
             if (is_digit(c) || is_alpha(c) || c >= 0x80)
@@ -913,10 +1025,11 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
     out->email_len = (uint16_t)lemail;
     out->phone_len = (uint16_t)lphone;
     out->first_initials = (uint8_t)patron__match_is_initials(first);
-    out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first);
-    ltok = first_token(tok, sizeof tok, first, lfirst);
-    patron__match_koelner(out->first_kp, sizeof out->first_kp, tok, ltok);
-    patron__match_koelner(out->last_kp, sizeof out->last_kp, last, llast);
+    out->first_known = (uint8_t)patron__match_name_ids_init(&out->first_ids, first, lfirst);
+    /* (the first given name in place: its length up to the first blank) */
+    ltok = first_token(first, lfirst);
+    patron__match_koelner_folded(out->first_kp, sizeof out->first_kp, first, ltok);
+    patron__match_koelner_folded(out->last_kp, sizeof out->last_kp, last, llast);
     return 0;
 }
 

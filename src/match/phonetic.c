@@ -92,6 +92,13 @@ static size_t koelner_ascii(char *out, size_t cap, const char *in, size_t len)
     return n;
 }
 
+size_t patron__match_koelner_folded(char *out, size_t cap, const char *in, size_t len)
+{
+    if (cap == 0)
+        return 0;
+    return koelner_ascii(out, cap, in, len);
+}
+
 size_t patron__match_koelner(char *out, size_t cap, const char *in, size_t len)
 {
     size_t i;
