@@ -1752,15 +1752,14 @@ typedef struct job {
     atomic_size_t *next;
 } job;
 
-/* Copy the keys of the members of the block [s, e) of hash h that decide
- * whether a pair is scored in it into j->kb: for a block paired in full
- * the keys below h of other such blocks (WIDE_BIT clear), for a wide
- * block all keys but h.  The inner loop then reads one small array
- * instead of a key list elsewhere in memory per pair.  False when out of
- * memory. */
+/* Copy the keys of the members of the wide block [s, e) of hash h (all
+ * keys but h) into j->kb, and note which members have it as their own
+ * (j->own, n_own).  wide_cands then reads one small array instead of a
+ * key list elsewhere in memory per pair.  (A block paired in full has a
+ * few members, a pair or two: shared_below reads their lists in place.)
+ * False when out of memory. */
 static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
 {
-    const bool wide = (h & WIDE_BIT) != 0;
     const batch *b = j->b;
     size_t m = e - s, w = 0;
     const uint64_t rank = wide_rank(m, h);
@@ -1776,22 +1775,20 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
         j->own = nr;
         j->ko_cap = m + 1;
     }
-    /* A wide block's members: their key lists and own wide blocks
-     * fetched all at once (their offsets first), so that the misses
-     * overlap.  pair_thread's prefetch of the next blocks reaches only
-     * 2 * PF_AHEAD members, issued a short time ahead (a wide block is
-     * soon done): read member by member, the lists and wown missed, and
-     * wide blocks' members grew 3.6 times from 1 M to 2 M customers. */
-    if (wide) {
-        for (size_t i = 0; i < m; i++)
-            __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
-        for (size_t i = 0; i < m; i++) {
-            uint32_t r = b->ent[s + i].rec;
-            const uint64_t *k = b->khash + b->koff[r];
-            __builtin_prefetch(k);
-            __builtin_prefetch(k + 8);
-            __builtin_prefetch(&b->wown[r]);
-        }
+    /* The members' key lists and own wide blocks fetched all at once
+     * (their offsets first), so that the misses overlap.  pair_thread's
+     * prefetch of the next blocks reaches only 2 * PF_AHEAD members,
+     * issued a short time ahead (a wide block is soon done): read member
+     * by member, the lists and wown missed, and wide blocks' members grew
+     * 3.6 times from 1 M to 2 M customers. */
+    for (size_t i = 0; i < m; i++)
+        __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t r = b->ent[s + i].rec;
+        const uint64_t *k = b->khash + b->koff[r];
+        __builtin_prefetch(k);
+        __builtin_prefetch(k + 8);
+        __builtin_prefetch(&b->wown[r]);
     }
     for (size_t i = 0; i < m; i++) {
         uint32_t r = b->ent[s + i].rec;
@@ -1808,12 +1805,10 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
             j->kb = nb;
             j->kb_cap = nc;
         }
-        if (wide)
-            *n_own += j->own[i] = b->wown[r] == rank;
-        /* the list is sorted and holds h, but for the keys of dropped
-         * blocks, 0 (build_blocks) */
-        for (; k < ke && (wide || *k < h); k++)
-            if (*k && (wide ? *k != h : !(*k & WIDE_BIT)))
+        *n_own += j->own[i] = b->wown[r] == rank;
+        /* (the keys of dropped blocks are 0, build_blocks) */
+        for (; k < ke; k++)
+            if (*k && *k != h)
                 j->kb[w++] = *k;
     }
     j->ko[m] = (uint32_t)w;
@@ -1844,18 +1839,31 @@ static int wide_pair(const uint64_t *p, const uint64_t *pe, const uint64_t *q, c
     return above ? 1 : -1;
 }
 
-/* Do two sorted lists share a hash? */
-static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, const uint64_t *qe)
+/* Do the key lists p and q of two members of the block of hash h, paired
+ * in full, share the key of another such block below h (the pair is
+ * scored there)?  Both lists hold h, every other key below it comes
+ * before it, so the merge stops at h with no bound; a 0 (a dropped
+ * block's key, build_blocks: in its place, out of order) is passed over
+ * as any smaller key is and matches nothing, a wide key (WIDE_BIT) is no
+ * such block.  Read in place: copying the members' keys first (when they
+ * were read once per pair of a larger block) cost more than the merges,
+ * a block paired in full has a pair or two. */
+static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
 {
-    while (p < pe && q < qe) {
-        if (*p == *q)
-            return true;
-        if (*p < *q)
+    for (;;) {
+        if (*p == *q) {
+            if (*p == h)
+                return false;
+            if (*p && !(*p & WIDE_BIT))
+                return true;
             p++;
-        else
             q++;
+        } else if (*p < *q) {
+            p++;
+        } else {
+            q++;
+        }
     }
-    return false;
 }
 
 /* Blocks touch their members in entry order, which is no order in
@@ -2370,33 +2378,29 @@ static void *pair_thread(void *arg)
                 s = e;
                 continue;
             }
-            /* a wide block is ordered only when two of its members have it
-             * as their own (no other pair is scored by order); the order
-             * reads the records (the walk reads none but there) */
-            if (!block_keys(j, s, e, h, &n_own) ||
-                ((h & WIDE_BIT) && n_own > 1 && (!block_views(j, e - s) || !block_order(j, s, e - s)))) {
-                j->oom = true;
-                break;
-            }
             /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
              * the block of the first key the two share.  A wide block: the
              * pairs that share no other block but another wide one (in the
              * first wide block they share), and those that share this block
              * only when they are near (fewer than PATRON__NEAR_WINDOW apart
-             * in one of its orders). */
+             * in one of its orders); it is ordered only when two of its
+             * members have it as their own (no other pair is scored by
+             * order), the order reads the records (the walk reads none but
+             * there). */
             if (h & WIDE_BIT) {
-                if (!wide_cands(j, s, e - s, h, n_own))
+                if (!block_keys(j, s, e, h, &n_own) ||
+                    (n_own > 1 && (!block_views(j, e - s) || !block_order(j, s, e - s))) ||
+                    !wide_cands(j, s, e - s, h, n_own))
                     j->oom = true;
                 s = e;
                 continue;
             }
             for (size_t x = s; x < e && !j->oom; x++) {
-                const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
+                const uint64_t *xk = b->khash + b->koff[b->ent[x].rec];
                 for (size_t y = x + 1; y < e; y++) {
-                    const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
                     if (b->ent[x].rec == b->ent[y].rec)
                         continue;
-                    if (share_key(xk, xe, yk, ye))
+                    if (shared_below(xk, b->khash + b->koff[b->ent[y].rec], h))
                         continue; /* scored in an earlier block */
                     if (!cand_add(j, s, x - s, y - s))
                         break;
