@@ -2078,16 +2078,20 @@ static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
 /* Members x < y of the block starting at entry s: a pair to score (after
  * the walk of the piece, score_cands).  False when out of memory
  * (j->oom). */
-static bool cand_add(job *j, size_t s, size_t x, size_t y)
+static inline bool cand_add(job *j, size_t s, size_t x, size_t y)
 {
-    cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
-    if (!np) {
-        j->oom = true;
-        return false;
+    cand *c;
+    if (j->n_cd == j->cd_cap) { /* (grown rarely: the call stays out of the walk) */
+        cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
+        if (!np) {
+            j->oom = true;
+            return false;
+        }
+        j->cd = np;
     }
-    j->cd = np;
-    j->cd[j->n_cd].a = j->b->ent[s + x].rec;
-    j->cd[j->n_cd++].b = j->b->ent[s + y].rec;
+    c = &j->cd[j->n_cd++];
+    c->a = j->b->ent[s + x].rec;
+    c->b = j->b->ent[s + y].rec;
     return true;
 }
 
@@ -2098,13 +2102,19 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
 {
     const batch *b = j->b;
     const cand *cd = j->cd;
+    const phot *hot = j->hot;
     const size_t n = j->n_cd;
     bool q_ready = false;
+    /* the counts, of each pair's a (what changes per pair), else none;
+     * the rest read once here, not per pair */
+    patron__match_tf tf = b->tf;
+    const patron__match_tf *tfp = b->tfc ? &tf : NULL;
+    tf.memo = b->tfc ? memo : tf.memo;
     for (size_t i = 0; i < n; i++) {
         uint32_t ra = cd[i].a, rb = cd[i].b;
         const patron__match_rec *vb;
         patron__match_result r;
-        patron__match_tf tf;
+        pair *o;
         if (i + CD_AHEAD < n) {
             const cand *c = &cd[i + CD_AHEAD];
             prefetch_rec(j, c->b, false);
@@ -2118,7 +2128,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
                 prefetch_str(j, c->a);
         }
         if (!q_ready || ra != j->va_r) {
-            const patron__match_rec *va = j->hot[ra].rec ? j->hot[ra].rec : rec_at(b, ra, &j->va);
+            const patron__match_rec *va = hot[ra].rec ? hot[ra].rec : rec_at(b, ra, &j->va);
             if (!va) {
                 j->oom = true;
                 return false;
@@ -2128,32 +2138,31 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
             q->decision_only = 1; /* (their results unread) */
             j->va_r = ra;
             q_ready = true;
+            if (tfp)
+                tf.counts = b->tfc + hot[ra].tfoff;
         }
-        if (!(vb = j->hot[rb].rec ? j->hot[rb].rec : rec_at(b, rb, &j->vb))) {
+        if (!(vb = hot[rb].rec ? hot[rb].rec : rec_at(b, rb, &j->vb))) {
             j->oom = true;
             return false;
         }
-        j->scored++;
-        tf = b->tf;
-        if (b->tfc) {
-            tf.counts = b->tfc + j->hot[ra].tfoff;
-            tf.memo = memo;
-        }
-        patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
+        patron__match_score_q(&r, q, vb, &b->cfg, tfp);
         if (r.decision == PATRON__MATCH_DISTINCT)
             continue;
-        pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
-        if (!np) {
-            j->oom = true;
-            return false;
+        if (j->n == j->cap) {
+            pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
+            if (!np) {
+                j->oom = true;
+                return false;
+            }
+            j->out = np;
         }
-        j->out = np;
-        j->out[j->n].a = ra < rb ? ra : rb;
-        j->out[j->n].b = ra < rb ? rb : ra;
-        j->out[j->n].score = (float)r.score;
-        j->out[j->n].decision = patron__decision_public(r.decision);
-        j->n++;
+        o = &j->out[j->n++];
+        o->a = ra < rb ? ra : rb;
+        o->b = ra < rb ? rb : ra;
+        o->score = (float)r.score;
+        o->decision = patron__decision_public(r.decision);
     }
+    j->scored += n;
     j->n_cd = 0;
     return true;
 }
