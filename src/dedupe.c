@@ -1877,8 +1877,6 @@ static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
  * them for every member, two thirds of the lines it asked for) were the
  * walk's stalls, waiting for room to fetch more. */
 #define PF_AHEAD 8
-#define PF_RING 32 /* > 3 * PF_AHEAD, a power of two */
-_Static_assert(PF_RING > 3 * PF_AHEAD && (PF_RING & (PF_RING - 1)) == 0, "the ring holds what stage 1 found");
 /* pairs ahead of the one scored whose records (and then strings) are
  * fetched: scoring a pair takes longer than a miss */
 #define CD_AHEAD 4
@@ -2039,13 +2037,6 @@ static bool near(const job *j, size_t x, size_t y)
     const uint32_t *rx = j->rank + 2 * x, *ry = j->rank + 2 * y;
     return (rx[0] > ry[0] ? rx[0] - ry[0] : ry[0] - rx[0]) < PATRON__NEAR_WINDOW ||
            (rx[1] > ry[1] ? rx[1] - ry[1] : ry[1] - rx[1]) < PATRON__NEAR_WINDOW;
-}
-
-/* Entry i is a block of its own (most are): nothing of it is read. */
-static bool alone(const batch *b, size_t i)
-{
-    return (i == 0 || b->ent[i - 1].hash != b->ent[i].hash) &&
-           (i + 1 == b->nent || b->ent[i + 1].hash != b->ent[i].hash);
 }
 
 static int cmp_pair_ab(const void *x, const void *y)
@@ -2333,12 +2324,16 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s, to, pf1, n1, n2, cur, piece;
-    /* the entries found for prefetching, by their number among the
-     * entries in blocks of two or more from the piece's start: stage 1
-     * finds them (each entry is looked at once), stage 2 follows it
-     * through the ring (at most 3 * PF_AHEAD ahead of cur: it fits) */
-    size_t ring[PF_RING];
+    /* (read once: the stores of the walk could be to them, for all the
+     * compiler knows) */
+    const entry *ent = b->ent;
+    const size_t nent = b->nent;
+    const uint64_t *khash = b->khash;
+    const uint32_t *koff = b->koff;
+    /* the next entries to prefetch in stage 1 and 2: every block has two
+     * entries or more (build_blocks), so the entries ahead are the work
+     * ahead */
+    size_t s, to, pf1, pf2, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -2353,40 +2348,28 @@ static void *pair_thread(void *arg)
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
-        pf1 = s;
-        n1 = n2 = cur = 0;
+        pf1 = pf2 = s;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
-            uint64_t h = b->ent[s].hash;
+            uint64_t h = ent[s].hash;
             /* the pairs found so far scored at a block's start once there
              * are CAND_FLUSH of them: a piece is the whole batch on one
              * core, and its list must not grow with the batch (each pair is
              * scored on its own, the kept ones sorted at the end) */
             if (j->n_cd >= CAND_FLUSH && !score_cands(j, q, memo))
                 break;
-            while (e < b->nent && b->ent[e].hash == h)
+            while (e < nent && ent[e].hash == h)
                 e++;
-            /* cur: the entries in blocks of two or more up to e; the
-             * stages keep 3 and 2 times PF_AHEAD of them prefetched
-             * beyond it; the ones alone, most of them, do not count, or the
-             * prefetch would be no way ahead of the work */
-            if (e - s > 1)
-                cur += e - s;
+            /* the stages keep 3 and 2 times PF_AHEAD entries beyond the
+             * block prefetched */
             if (pf1 < e) /* (behind: on from here) */
-                pf1 = e, n1 = cur;
-            if (n2 < cur)
-                n2 = cur;
-            for (; n1 < cur + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
-                if (!alone(b, pf1)) {
-                    prefetch1(j, pf1);
-                    ring[n1++ % PF_RING] = pf1;
-                }
-            for (; n2 < cur + 2 * PF_AHEAD && n2 < n1; n2++)
-                prefetch2(j, ring[n2 % PF_RING]);
-            if (e - s == 1) { /* one record: no pair */
-                s = e;
-                continue;
-            }
+                pf1 = e;
+            if (pf2 < e)
+                pf2 = e;
+            for (; pf1 < e + 3 * PF_AHEAD && pf1 < nent; pf1++)
+                prefetch1(j, pf1);
+            for (; pf2 < e + 2 * PF_AHEAD && pf2 < nent; pf2++)
+                prefetch2(j, pf2);
             /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
              * the block of the first key the two share.  A wide block: the
              * pairs that share no other block but another wide one (in the
@@ -2405,14 +2388,14 @@ static void *pair_thread(void *arg)
                 continue;
             }
             for (size_t x = s; x < e && !j->oom; x++) {
-                const uint64_t *xk = b->khash + b->koff[b->ent[x].rec];
+                const uint64_t *xk = khash + koff[ent[x].rec];
                 for (size_t y = x + 1; y < e; y++) {
-                    if (b->ent[x].rec == b->ent[y].rec)
+                    if (ent[x].rec == ent[y].rec)
                         continue;
-                    if (shared_below(xk, b->khash + b->koff[b->ent[y].rec], h))
+                    if (shared_below(xk, khash + koff[ent[y].rec], h))
                         continue; /* scored in an earlier block */
                     if (!cand_add(j, s, x - s, y - s))
-                        break;
+                        break; /* (j->oom) */
                 }
             }
             s = e;
