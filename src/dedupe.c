@@ -672,123 +672,55 @@ static int cmp_entry(const void *x, const void *y)
     return (a->rec > b->rec) - (a->rec < b->rec);
 }
 
-/* Sort by (hash, rec); callers fill a with rec rising, so a stable sort
- * by hash is enough.  Stable LSD radix sort on the top RADIX_BITS bits
- * only, in two passes (the digit counts in one read; a pass whose digit
- * is the same in every entry skipped), then the runs of equal top bits
- * that are out of order sorted by (hash, rec): with 2^26 digit values
- * and ~10^7 entries most runs are one hash (a block) or one entry.
- * Two scatter passes instead of four; an even number, so the result
- * ends in a without a copy.  (A three-pass variant, edc8071, was
- * reverted: its odd pass count ended in tmp and needed a copy back.) */
-#define RADIX_DIGIT 13
-#define RADIX_BITS (2 * RADIX_DIGIT)
-static bool radix_sort(entry *a, size_t n)
-{
-    entry *tmp, *src = a, *dst;
-    size_t *cnt;
-    if (n < 64) { /* insertion sort */
-        for (size_t i = 1; i < n; i++) {
-            entry v = a[i];
-            size_t k = i;
-            while (k > 0 && cmp_entry(&a[k - 1], &v) > 0) {
-                a[k] = a[k - 1];
-                k--;
-            }
-            a[k] = v;
-        }
-        return true;
-    }
-    tmp = patron__malloc(n * sizeof *tmp);
-    cnt = patron__calloc((size_t)2 << RADIX_DIGIT, sizeof *cnt);
-    dst = tmp;
-    if (!tmp || !cnt) {
-        patron__free(tmp);
-        patron__free(cnt);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = a[i].hash;
-        cnt[h >> (64 - RADIX_BITS) & ((1u << RADIX_DIGIT) - 1)]++;
-        cnt[((size_t)1 << RADIX_DIGIT) + (h >> (64 - RADIX_DIGIT))]++;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        int shift = 64 - RADIX_BITS + pass * RADIX_DIGIT;
-        size_t *c = cnt + ((size_t)pass << RADIX_DIGIT), sum = 0;
-        const size_t mask = ((size_t)1 << RADIX_DIGIT) - 1;
-        entry *t;
-        if (c[(src[0].hash >> shift) & mask] == n)
-            continue; /* one digit value: the order stays */
-        for (size_t i = 0; i <= mask; i++) {
-            size_t k = c[i];
-            c[i] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].hash >> shift) & mask]++] = src[i];
-        t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-    patron__free(tmp);
-    patron__free(cnt);
-    for (size_t i = 1; i < n; i++)
-        if (a[i].hash < a[i - 1].hash) { /* same top bits, out of order: sort their run */
-            uint64_t top = a[i].hash >> (64 - RADIX_BITS);
-            size_t s = i - 1, e = i + 1;
-            while (s > 0 && a[s - 1].hash >> (64 - RADIX_BITS) == top)
-                s--;
-            while (e < n && a[e].hash >> (64 - RADIX_BITS) == top)
-                e++;
-            qsort(a + s, e - s, sizeof *a, cmp_entry);
-            i = e - 1;
-        }
-    return true;
-}
-
-/* Sort a bucket of entries that agree in their top BUCKET_BITS by (hash,
- * rec), stably: LSD radix on the next 16 bits in two passes through tmp
- * (n entries), then the runs of equal top bits out of order sorted
- * whole, as radix_sort does. */
+/* Sort a bucket of entries that agree in their top BUCKET_BITS by hash,
+ * stably (callers fill it with the records rising, so a record's keys of
+ * one hash stay in record order), in tmp's room (n entries): one counting
+ * pass on the next SUB_BITS bits into tmp, then back into a by insertion,
+ * each entry past the greater hashes before it in its run of equal top
+ * bits (a run is a hash or two: most entries move not at all).  Two
+ * counting passes through tmp and a third to find the runs out of order,
+ * with 2 x 256 counts for ~200 entries a bucket, cost twice as much; a
+ * small bucket is sorted by insertion alone.  Values made to share their
+ * top bits (an insertion that moves more than a few entries per entry)
+ * are sorted whole by (hash, rec) instead: for the records' keys the same
+ * order (one entry of each record per hash, records rising). */
 #define BUCKET_BITS 13
+#define SUB_BITS 8
+#define SUB_MIN 32 /* smaller buckets: insertion alone (n^2 / 4 moves, few) */
 static void sort_bucket(entry *a, size_t n, entry *tmp)
 {
-    size_t cnt[2][256];
-    if (n < 64) {
-        radix_sort(a, n); /* insertion sort: no memory */
-        return;
-    }
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = a[i].hash >> (64 - BUCKET_BITS - 16);
-        cnt[0][h & 0xFF]++;
-        cnt[1][(h >> 8) & 0xFF]++;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        entry *src = pass ? tmp : a, *dst = pass ? a : tmp;
-        int shift = 64 - BUCKET_BITS - 16 + 8 * pass;
+    const int shift = 64 - BUCKET_BITS - SUB_BITS;
+    const size_t mask = ((size_t)1 << SUB_BITS) - 1;
+    size_t cnt[(size_t)1 << SUB_BITS], moves = 0;
+    const entry *src = a;
+    if (n >= SUB_MIN) {
         size_t sum = 0;
-        for (size_t i = 0; i < 256; i++) {
-            size_t k = cnt[pass][i];
-            cnt[pass][i] = sum;
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].hash >> shift) & mask]++;
+        for (size_t i = 0; i <= mask; i++) {
+            size_t k = cnt[i];
+            cnt[i] = sum;
             sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            dst[cnt[pass][(src[i].hash >> shift) & 0xFF]++] = src[i];
+            tmp[cnt[(a[i].hash >> shift) & mask]++] = a[i];
+        src = tmp;
     }
-    for (size_t i = 1; i < n; i++)
-        if (a[i].hash < a[i - 1].hash) {
-            uint64_t top = a[i].hash >> (64 - BUCKET_BITS - 16);
-            size_t s = i - 1, e = i + 1;
-            while (s > 0 && a[s - 1].hash >> (64 - BUCKET_BITS - 16) == top)
-                s--;
-            while (e < n && a[e].hash >> (64 - BUCKET_BITS - 16) == top)
-                e++;
-            qsort(a + s, e - s, sizeof *a, cmp_entry);
-            i = e - 1;
+    for (size_t i = 0; i < n; i++) { /* (in place when src is a) */
+        const entry v = src[i];
+        size_t k = i;
+        while (k > 0 && a[k - 1].hash > v.hash) {
+            a[k] = a[k - 1];
+            k--;
         }
+        a[k] = v;
+        if (i - k && (moves += i - k) > 4 * n && src != a) {
+            memcpy(a + i + 1, src + i + 1, (n - i - 1) * sizeof *a);
+            qsort(a, n, sizeof *a, cmp_entry);
+            return;
+        }
+    }
 }
 
 /* The bucket mechanism of fill_sorted and tf_count: each of `use` jobs
@@ -852,30 +784,40 @@ typedef struct fjob {
     bool oom;
 } fjob;
 
+/* (fill_count and fill_scatter read the arrays through locals: each
+ * store could be to them, for all the compiler knows, and it reloaded
+ * them per key) */
 static void *fill_count(void *arg)
 {
     fjob *j = arg;
     const batch *b = j->b;
-    for (size_t k = b->koff[j->r0]; k < b->koff[j->r1]; k++)
-        j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++;
+    const uint64_t *kh = b->khash;
+    size_t *pos = j->pos;
+    for (size_t k = b->koff[j->r0], ke = b->koff[j->r1]; k < ke; k++)
+        pos[kh[k] >> (64 - BUCKET_BITS)]++;
     for (size_t k = 0; k < j->nx; k++)
-        j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++;
+        pos[j->x[k].hash >> (64 - BUCKET_BITS)]++;
     return NULL;
 }
 
 static void *fill_scatter(void *arg)
 {
     fjob *j = arg;
-    batch *b = j->b;
+    const batch *b = j->b;
+    const uint64_t *kh = b->khash;
+    const uint32_t *koff = b->koff, *kslot = j->kslot;
+    entry *ent = b->ent;
+    size_t *pos = j->pos;
     for (size_t r = j->r0; r < j->r1; r++)
-        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
-            entry *e = &b->ent[j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++];
-            e->hash = b->khash[k];
+        for (uint32_t k = koff[r], ke = koff[r + 1]; k < ke; k++) {
+            uint64_t h = kh[k];
+            entry *e = &ent[pos[h >> (64 - BUCKET_BITS)]++];
+            e->hash = h;
             e->rec = (uint32_t)r;
-            e->slot = j->kslot ? j->kslot[k] : TF_NONE;
+            e->slot = kslot ? kslot[k] : TF_NONE;
         }
     for (size_t k = 0; k < j->nx; k++)
-        b->ent[j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++] = j->x[k];
+        ent[pos[j->x[k].hash >> (64 - BUCKET_BITS)]++] = j->x[k];
     return NULL;
 }
 
@@ -900,7 +842,7 @@ static void *fill_sort(void *arg)
  * place by their top bits straight from the key lists, each bucket then
  * sorted alone: no second array of all entries (at 10^6 customers ~150
  * MiB, the peak of the dedupe when radix_sort had one).  The order is
- * radix_sort's: equal hashes keep the input order, the keys in record
+ * sort_bucket's: equal hashes keep the input order, the keys in record
  * order, then x.  On all cores (the scatter and the sorts were a serial
  * phase of block building): each job counts and writes the entries of a range of
  * records, the jobs' places in a bucket one after the other in record
@@ -1493,16 +1435,21 @@ typedef struct cjob {
 static void *count_bucket(void *arg)
 {
     cjob *j = arg;
+    const entry *src = j->src;
+    size_t *pos = j->pos;
     for (size_t k = 0; k < j->n; k++)
-        j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++;
+        pos[src[k].hash >> (64 - BUCKET_BITS)]++;
     return NULL;
 }
 
 static void *count_scatter(void *arg)
 {
     cjob *j = arg;
+    const entry *src = j->src;
+    entry *all = j->all;
+    size_t *pos = j->pos;
     for (size_t k = 0; k < j->n; k++)
-        j->all[j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++] = j->src[k];
+        all[pos[src[k].hash >> (64 - BUCKET_BITS)]++] = src[k];
     return NULL;
 }
 
