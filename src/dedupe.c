@@ -664,6 +664,23 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
+/* arr (n of *cap elements of size bytes) with room for one more: arr
+ * itself, or grown to twice its room (1024 at first; *cap updated);
+ * NULL when out of memory (arr is kept) */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+    size_t nc;
+    void *np;
+    if (n < *cap)
+        return arr;
+    nc = *cap ? *cap * 2 : 1024;
+    if (!(np = patron__realloc(arr, nc * size)))
+        return NULL;
+    *cap = nc;
+    return np;
+}
+
+
 static int cmp_entry(const void *x, const void *y)
 {
     const entry *a = x, *b = y;
@@ -723,7 +740,7 @@ static void sort_bucket(entry *a, size_t n, entry *tmp)
     }
 }
 
-/* The bucket mechanism of fill_sorted and tf_count: each of `use` jobs
+/* The bucket mechanism of build_blocks and tf_count: each of `use` jobs
  * counted its entries per bucket in pos[t * nb + i]; bucket_places turns
  * the counts into where each job writes in bucket i (the jobs one after
  * the other) and end[i] (pos + nb * use) into where bucket i ends. */
@@ -769,9 +786,29 @@ static entry *bucket_room(const size_t *end, size_t b0, size_t b1)
     return patron__malloc((big ? big : 1) * sizeof(entry));
 }
 
-/* fill_sorted's work on one thread: the entries of records [r0, r1) (and,
+/* A record's own wide block (the near budget, see PATRON__NEAR_WINDOW):
+ * the one of lowest rank (m, h) among its wide blocks - the smallest, its
+ * most telling common value, ties broken by the block's hash.  A block of
+ * m records and key hash h ranks as wide_rank(m, h); m <= BLOCK_MAX fits
+ * above the 48 hash bits kept. */
+static uint64_t wide_rank(size_t m, uint64_t h)
+{
+    return (uint64_t)m << 48 | (h & ~(RARE_BIT | WIDE_BIT)) >> 16;
+}
+_Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
+
+/* The slot of an entry noted to mark in its record's key list
+ * (judge_bucket): of a wide block (with the block's size above these two
+ * bits), or of a dropped one. */
+#define SLOT_WIDE 1u
+#define SLOT_DROP 2u
+
+/* build_blocks' work on one thread: the entries of records [r0, r1) (and,
  * for the last job, x) counted per bucket, then written from pos on; then
- * buckets [b0, b1) sorted. */
+ * buckets [b0, b1) sorted and their blocks judged, the entries kept moved
+ * to the start of the job's entries: [e0, k1); then the key lists of the
+ * records [r0, r1), or of the part [m0, m1) of the marks sorted by record
+ * (mark_local), marked. */
 typedef struct fjob {
     batch *b;
     const uint32_t *kslot;
@@ -781,6 +818,19 @@ typedef struct fjob {
     size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
     const size_t *end; /* per bucket: where it ends (all jobs) */
     size_t b0, b1;
+    size_t e0, k1, n_wide;
+    /* the entries of the wide and dropped blocks judged here, to mark in
+     * their records' key lists (hash without WIDE_BIT, slot SLOT_DROP or
+     * SLOT_WIDE with the block's size) */
+    entry *mk;
+    size_t n_mk, mk_cap;
+    /* every job, for mark_thread */
+    const struct fjob *all;
+    int n_all;
+    /* mark_local: this job's places in the buckets of records (nbk) in
+     * ms, and the part of ms it marks [m0, m1) */
+    size_t *mpos, nbk, m0, m1;
+    entry *ms;
     bool oom;
 } fjob;
 
@@ -821,6 +871,77 @@ static void *fill_scatter(void *arg)
     return NULL;
 }
 
+/* Is the entry of this slot a blocking key (not one counted only)? */
+static bool blocking_slot(uint32_t sl)
+{
+    return !(sl & TF_ONLY) || sl == TF_NONE;
+}
+
+/* The blocks of the sorted entries [from, to) (a bucket: whole blocks)
+ * judged: each term-frequency slot attached to an entry gets the length
+ * of its run (the records that hold the value); a block of more than
+ * PATRON__BLOCK_MAX blocking entries (PATRON__RARE_BLOCK_MAX of a rare
+ * name, PATRON__RARE_STREET_MAX of a rare street) is dropped, one of more
+ * than PATRON__BLOCK_WINDOW is wide.  The entries of the blocks kept go
+ * on at j->k1 (at or before from: in place), a wide block's with
+ * WIDE_BIT; those of wide and dropped blocks are noted (j->mk) for their
+ * records' key lists.  A block of one blocking entry (most: its key stays
+ * in its record's list) has no pair, and the entries counted only are no
+ * key: neither is kept, so the pair threads walk and prefetch only blocks
+ * that have pairs.  Done right after the bucket's sort, while it is in
+ * the cache (a pass of its own over all entries, and another to keep
+ * them, cost as much again).  False when out of memory. */
+static bool judge_bucket(fjob *j, size_t from, size_t to)
+{
+    entry *ent = j->b->ent;
+    uint32_t *tfc = j->b->tfc;
+    size_t w = j->k1;
+    for (size_t s = from; s < to;) {
+        const uint64_t h = ent[s].hash;
+        size_t e = s + 1, blocking = 0;
+        bool drop, wide;
+        if (e == to || ent[e].hash != h) { /* one entry */
+            if (tfc && ent[s].slot != TF_NONE)
+                tfc[ent[s].slot & ~TF_ONLY] = 1;
+            s = e;
+            continue;
+        }
+        while (e < to && ent[e].hash == h)
+            e++;
+        for (size_t k = s; k < e; k++) {
+            uint32_t sl = ent[k].slot;
+            blocking += blocking_slot(sl);
+            if (tfc && sl != TF_NONE)
+                tfc[sl & ~TF_ONLY] = (uint32_t)(e - s);
+        }
+        drop = blocking > (!(h & RARE_BIT)      ? PATRON__BLOCK_MAX
+                           : (h & STREET_BIT) ? PATRON__RARE_STREET_MAX
+                                              : PATRON__RARE_BLOCK_MAX);
+        wide = !drop && blocking > PATRON__BLOCK_WINDOW;
+        j->n_wide += wide;
+        for (size_t k = s; k < e && blocking > 1; k++) {
+            entry en = ent[k];
+            if (!blocking_slot(en.slot))
+                continue;
+            en.slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : 0;
+            if (drop || wide) {
+                entry *np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np);
+                if (!np)
+                    return false;
+                j->mk = np;
+                j->mk[j->n_mk++] = en;
+            }
+            if (!drop) {
+                en.hash |= wide ? WIDE_BIT : 0;
+                ent[w++] = en;
+            }
+        }
+        s = e;
+    }
+    j->k1 = w;
+    return true;
+}
+
 static void *fill_sort(void *arg)
 {
     fjob *j = arg;
@@ -829,69 +950,19 @@ static void *fill_sort(void *arg)
         j->oom = true;
         return NULL;
     }
-    for (size_t i = j->b0; i < j->b1; i++) {
+    j->e0 = j->k1 = j->b0 ? j->end[j->b0 - 1] : 0;
+    for (size_t i = j->b0; i < j->b1 && !j->oom; i++) {
         size_t from = i ? j->end[i - 1] : 0;
         sort_bucket(j->b->ent + from, j->end[i] - from, tmp);
+        j->oom = !judge_bucket(j, from, j->end[i]);
     }
     patron__free(tmp);
     return NULL;
 }
 
-/* b->ent: an entry per key of every record (with its slot in kslot, may
- * be NULL) and the nx counted-only x, sorted by (hash, rec).  Written in
- * place by their top bits straight from the key lists, each bucket then
- * sorted alone: no second array of all entries (at 10^6 customers ~150
- * MiB, the peak of the dedupe when radix_sort had one).  The order is
- * sort_bucket's: equal hashes keep the input order, the keys in record
- * order, then x.  On all cores (the scatter and the sorts were a serial
- * phase of block building): each job counts and writes the entries of a range of
- * records, the jobs' places in a bucket one after the other in record
- * order, then x, as one pass over the records would write them; then
- * each job sorts a range of buckets. */
-static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t nx)
-{
-    const size_t nb = (size_t)1 << BUCKET_BITS;
-    size_t nk = b->koff[b->n], *pos, *end, cut[MAX_THREADS + 1];
-    fjob fj[MAX_THREADS];
-    int use = threads_for(b->n);
-    bool ok = true;
-    b->nent = nk + nx;
-    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
-    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
-    if (!b->ent || !pos) {
-        patron__free(pos);
-        return false;
-    }
-    end = pos + nb * (size_t)use;
-    memset(fj, 0, sizeof fj);
-    for (int t = 0; t < use; t++) {
-        fj[t].b = b;
-        fj[t].kslot = kslot;
-        fj[t].x = t == use - 1 ? x : NULL;
-        fj[t].nx = t == use - 1 ? nx : 0;
-        fj[t].r0 = b->n * (size_t)t / (size_t)use;
-        fj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
-        fj[t].pos = pos + nb * (size_t)t;
-        fj[t].end = end;
-    }
-    run_jobs(fill_count, fj, sizeof *fj, use);
-    bucket_places(pos, use);
-    run_jobs(fill_scatter, fj, sizeof *fj, use);
-    bucket_cuts(end, b->nent, use, cut);
-    for (int t = 0; t < use; t++) {
-        fj[t].b0 = cut[t];
-        fj[t].b1 = cut[t + 1];
-    }
-    run_jobs(fill_sort, fj, sizeof *fj, use);
-    for (int t = 0; t < use; t++)
-        ok = ok && !fj[t].oom;
-    patron__free(pos);
-    return ok;
-}
-
 /* In the key list of record r: the key h (blocking, so it is there)
- * marked as the block wants it - 0 (dropped, taken out later) or with
- * WIDE_BIT. */
+ * marked as the block wants it - 0 (dropped, block_keys and shared_below
+ * pass over it) or with WIDE_BIT. */
 static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
 {
     for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++)
@@ -901,107 +972,7 @@ static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
         }
 }
 
-/* A record's own wide block (the near budget, see PATRON__NEAR_WINDOW):
- * the one of lowest rank (m, h) among its wide blocks - the smallest, its
- * most telling common value, ties broken by the block's hash.  A block of
- * m records and key hash h ranks as wide_rank(m, h); m <= BLOCK_MAX fits
- * above the 48 hash bits kept. */
-static uint64_t wide_rank(size_t m, uint64_t h)
-{
-    return (uint64_t)m << 48 | (h & ~(RARE_BIT | WIDE_BIT)) >> 16;
-}
-_Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
-
-/* What build_blocks makes of an entry, in its slot once the slot's count
- * is written: kept, kept in a wide block, dropped with its block (both
- * marked in the record's key list), or gone (counted only). */
-#define SLOT_KEEP 0u
-#define SLOT_WIDE 1u
-#define SLOT_DROP 2u
-#define SLOT_GONE 3u
-
-/* build_blocks on threads: the blocks of the entries [from, to) (on block
- * starts) judged, then the key lists of the records [r0, r1) marked - each
- * record's list by one thread only. */
-typedef struct bjob {
-    batch *b;
-    size_t from, to, r0, r1;
-    size_t n_wide;
-    size_t k1; /* keep_thread: the kept entries of [from, to) are [from, k1) then */
-    /* the first entries of the wide and dropped blocks judged here (the
-     * few that mark_thread marks; NULL with mk_oom: no memory, all are
-     * read) */
-    uint32_t *mk;
-    size_t n_mk, mk_cap;
-    bool mk_oom;
-    /* every job, for mark_thread */
-    const struct bjob *all;
-    int n_all;
-    /* mark_local: this job's places in the buckets of records (nbk) in
-     * mbuf, and the part of mbuf it marks [m0, m1) */
-    size_t *mpos, nbk, m0, m1;
-    uint32_t *mbuf;
-} bjob;
-
-/* Note the block starting at entry k for mark_thread. */
-static void mk_add(bjob *j, size_t k)
-{
-    if (j->mk_oom)
-        return;
-    if (k > UINT32_MAX || j->n_mk == j->mk_cap) {
-        size_t nc = j->mk_cap ? 2 * j->mk_cap : 4096;
-        uint32_t *p = k > UINT32_MAX ? NULL : patron__realloc(j->mk, nc * sizeof *p);
-        if (!p) { /* (or an index that does not fit: all are read) */
-            patron__free(j->mk);
-            j->mk = NULL;
-            j->mk_oom = true;
-            return;
-        }
-        j->mk = p;
-        j->mk_cap = nc;
-    }
-    j->mk[j->n_mk++] = (uint32_t)k;
-}
-
-static void *judge_thread(void *arg)
-{
-    bjob *j = arg;
-    batch *b = j->b;
-    for (size_t s = j->from; s < j->to;) {
-        size_t e = s, blocking = 0;
-        bool drop, wide;
-        for (; e < b->nent && b->ent[e].hash == b->ent[s].hash; e++)
-            blocking += !(b->ent[e].slot & TF_ONLY) || b->ent[e].slot == TF_NONE;
-        if (b->tfc)
-            for (size_t k = s; k < e; k++)
-                if (b->ent[k].slot != TF_NONE)
-                    b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        drop = blocking > (!(b->ent[s].hash & RARE_BIT)  ? PATRON__BLOCK_MAX
-                           : (b->ent[s].hash & STREET_BIT) ? PATRON__RARE_STREET_MAX
-                                                           : PATRON__RARE_BLOCK_MAX);
-        wide = !drop && blocking > PATRON__BLOCK_WINDOW;
-        j->n_wide += wide;
-        for (size_t k = s; k < e; k++) {
-            uint32_t sl = b->ent[k].slot;
-            if ((sl & TF_ONLY) && sl != TF_NONE) {
-                b->ent[k].slot = SLOT_GONE; /* counted only: no key of its record */
-                continue;
-            }
-            /* a wide block's entries carry its size for wide_rank; a
-             * block of one entry (most) has no pair and leaves the
-             * entries with the ones counted only (its key stays in its
-             * record's list) */
-            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2
-                                                     : blocking == 1 ? SLOT_GONE : SLOT_KEEP;
-        }
-        if (drop || wide)
-            mk_add(j, s);
-        s = e;
-    }
-    return NULL;
-}
-
-/* Entry en (dropped or wide) marked in its record's key list. */
+/* Entry en, noted by judge_bucket, marked in its record's key list. */
 static void mark_apply(batch *b, const entry *en)
 {
     uint32_t sl = en->slot & 3u;
@@ -1013,39 +984,19 @@ static void mark_apply(batch *b, const entry *en)
     }
 }
 
-/* Entry k: marked in its record's key list if the record is one of job
- * j's (the order of the marks makes no difference). */
-static void mark_entry(const bjob *j, size_t k)
-{
-    const entry *en = &j->b->ent[k];
-    uint32_t sl = en->slot & 3u;
-    if ((sl == SLOT_DROP || sl == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1)
-        mark_apply(j->b, en);
-}
-
 /* mark_local: the records of a bucket, 2^MK_SHIFT, have key lists of a
  * few hundred KiB (in a core's L2) */
 #define MK_SHIFT 12
-/* marks read ahead (mk_apply) */
-#define MK_AHEAD 16
 
-/* The entries to mark of the blocks job j judged, counted (mpos, by
- * bucket of records; scatter false) or written to mbuf at their places
- * (scatter true): in both passes in the same order. */
-static void mk_walk(bjob *j, bool scatter)
+/* The marks job j noted, counted (mpos, by bucket of records; scatter
+ * false) or written to ms at their places (scatter true). */
+static void mk_walk(fjob *j, bool scatter)
 {
-    const entry *ent = j->b->ent;
     for (size_t i = 0; i < j->n_mk; i++) {
-        size_t s = j->mk[i];
-        for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++) {
-            uint32_t sl = ent[k].slot & 3u;
-            if (sl == SLOT_DROP || sl == SLOT_WIDE) {
-                size_t *p = &j->mpos[ent[k].rec >> MK_SHIFT];
-                if (scatter)
-                    j->mbuf[*p] = (uint32_t)k;
-                (*p)++;
-            }
-        }
+        size_t *p = &j->mpos[j->mk[i].rec >> MK_SHIFT];
+        if (scatter)
+            j->ms[*p] = j->mk[i];
+        (*p)++;
     }
 }
 
@@ -1061,28 +1012,22 @@ static void *mk_scatter(void *arg)
     return NULL;
 }
 
-/* The marks of mbuf [m0, m1): whole buckets of records, none of another
- * job's.  The entries are read ahead (a miss each, but independent ones);
- * the key lists they mark are near each other. */
+/* The marks of ms [m0, m1): whole buckets of records, none of another
+ * job's; the key lists they mark are near each other. */
 static void *mk_apply(void *arg)
 {
-    bjob *j = arg;
-    batch *b = j->b;
-    for (size_t i = j->m0; i < j->m1; i++) {
-        if (i + MK_AHEAD < j->m1)
-            __builtin_prefetch(&b->ent[j->mbuf[i + MK_AHEAD]]);
-        mark_apply(b, &b->ent[j->mbuf[i]]);
-    }
+    fjob *j = arg;
+    for (size_t i = j->m0; i < j->m1; i++)
+        mark_apply(j->b, &j->ms[i]);
     return NULL;
 }
 
-/* Mark the key lists with locality: the entries to mark (their indexes,
- * in buf: room for cap, as many as there are keys, which they are at most)
- * sorted into buckets of records, each bucket then marked by one job.
- * mark_thread took the entries in block order, a random record each, and
- * its misses grew faster than the records (x3.2 from 10^6 to 2 * 10^6
- * customers).  False when out of memory (nothing marked yet). */
-static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
+/* Mark the key lists with locality: the marks (in ms: room for as many as
+ * the jobs noted) sorted into buckets of records, each bucket then marked
+ * by one job.  Marked in block order, a random record each, the misses
+ * grew faster than the records (x3.2 from 10^6 to 2 * 10^6 customers).
+ * False when out of memory (nothing marked yet). */
+static bool mark_local(batch *b, fjob *fj, int use, entry *ms)
 {
     const size_t nbk = (b->n >> MK_SHIFT) + 1;
     size_t *pos = patron__calloc(nbk * (size_t)use + nbk + 1, sizeof *pos), *start, at = 0;
@@ -1090,11 +1035,11 @@ static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
         return false;
     start = pos + nbk * (size_t)use;
     for (int t = 0; t < use; t++) {
-        bj[t].mpos = pos + nbk * (size_t)t;
-        bj[t].nbk = nbk;
-        bj[t].mbuf = buf;
+        fj[t].mpos = pos + nbk * (size_t)t;
+        fj[t].nbk = nbk;
+        fj[t].ms = ms;
     }
-    run_jobs(mk_count, bj, sizeof *bj, use);
+    run_jobs(mk_count, fj, sizeof *fj, use);
     for (size_t i = 0; i < nbk; i++) { /* bucket by bucket, the jobs in order */
         start[i] = at;
         for (int t = 0; t < use; t++) {
@@ -1104,136 +1049,127 @@ static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
         }
     }
     start[nbk] = at;
-    if (at > cap) { /* (not so, but then no room) */
-        patron__free(pos);
-        return false;
-    }
-    run_jobs(mk_scatter, bj, sizeof *bj, use);
+    run_jobs(mk_scatter, fj, sizeof *fj, use);
     for (int t = 0; t < use; t++) { /* whole buckets, about as many marks each */
         size_t c0 = 0, c1 = 0;
         while (c0 < nbk && start[c0] < at * (size_t)t / (size_t)use)
             c0++;
         while (c1 < nbk && start[c1] < at * (size_t)(t + 1) / (size_t)use)
             c1++;
-        bj[t].m0 = t == 0 ? 0 : start[c0];
-        bj[t].m1 = t == use - 1 ? at : start[c1];
+        fj[t].m0 = t == 0 ? 0 : start[c0];
+        fj[t].m1 = t == use - 1 ? at : start[c1];
     }
-    run_jobs(mk_apply, bj, sizeof *bj, use);
+    run_jobs(mk_apply, fj, sizeof *fj, use);
     patron__free(pos);
     return true;
 }
 
-/* The marks without mark_local (no key slots to sort them in, or no
- * memory): each job reads every marked block and marks the entries of its
- * records, in block order. */
+/* The marks without mark_local (no memory for it): each job reads every
+ * job's marks and marks those of its records. */
 static void *mark_thread(void *arg)
 {
-    bjob *j = arg;
-    bool all = false;
-    for (int t = 0; t < j->n_all; t++)
-        all = all || j->all[t].mk_oom;
-    if (all) {
-        for (size_t k = 0; k < j->b->nent; k++)
-            mark_entry(j, k);
-        return NULL;
-    }
+    fjob *j = arg;
     for (int t = 0; t < j->n_all; t++)
         for (size_t i = 0; i < j->all[t].n_mk; i++) {
-            const entry *ent = j->b->ent;
-            size_t s = j->all[t].mk[i];
-            for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++)
-                mark_entry(j, k);
+            const entry *en = &j->all[t].mk[i];
+            if (en->rec >= j->r0 && en->rec < j->r1)
+                mark_apply(j->b, en);
         }
     return NULL;
 }
 
-/* The entries of job j's range [from, to) that build_blocks keeps, in
- * order, moved to the start of the range (a wide block's with WIDE_BIT):
- * [from, k1). */
-static void *keep_thread(void *arg)
-{
-    bjob *j = arg;
-    entry *ent = j->b->ent;
-    size_t w = j->from;
-    for (size_t k = j->from; k < j->to; k++) {
-        entry en = ent[k];
-        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
-            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
-            ent[w++] = en;
-        }
-    }
-    j->k1 = w;
-    return NULL;
-}
-
-/* Sort the entries; give each term-frequency slot attached to an entry
- * the length of its run (the records that hold the value: the same count
- * as the store's key index); take the hashes of oversized blocks out of
- * the entries and set them 0 in every record's key list (block_keys
- * skips them), and mark the hashes of wide blocks (WIDE_BIT) in both.
- * kslot (may be NULL): the slot of each key in khash (freed here); x: nx
- * counted-only entries.  The blocks are judged on threads_for(n) threads
- * (each a range of whole blocks), the key lists marked on as many (each a
- * range of records). */
+/* b->ent: the entries of the blocks that have pairs, sorted by (hash, rec)
+ * (a block's entries in record order), from an entry per key of every
+ * record (with its slot in kslot, may be NULL) and the nx counted-only x;
+ * each term-frequency slot attached to an entry gets the length of its
+ * run (the records that hold the value: the same count as the store's key
+ * index); the hashes of oversized blocks are set 0 in every record's key
+ * list (block_keys and shared_below pass over them), and the hashes of
+ * wide blocks marked (WIDE_BIT) in both.  kslot is freed here.
+ *
+ * The entries are written in place by their top bits straight from the
+ * key lists, each bucket then sorted alone: no second array of all
+ * entries (at 10^6 customers ~150 MiB, the peak of the dedupe when
+ * radix_sort had one).  The order is sort_bucket's: equal hashes keep
+ * the input order, the keys in record order, then x.  On all cores (the
+ * scatter, the sorts and the judging were serial phases once): each job
+ * counts and writes the entries of a range of records, the jobs' places
+ * in a bucket one after the other in record order, then x, as one pass
+ * over the records would write them; then each job sorts and judges a
+ * range of buckets (judge_bucket), the kept entries of the jobs are
+ * joined, and the key lists marked, each record's by one job. */
 static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
-    size_t w;
-    bjob bj[MAX_THREADS];
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t nk = b->koff[b->n], *pos = NULL, *end, cut[MAX_THREADS + 1], n_mk = 0, w;
+    fjob fj[MAX_THREADS];
     int use = threads_for(b->n);
-    bool ok = fill_sorted(b, kslot, x, nx), local = kslot && b->nent <= UINT32_MAX;
-    if (!ok) {
-        patron__free(kslot);
-        return false;
+    entry *ms = NULL;
+    bool ok = true;
+    memset(fj, 0, sizeof fj);
+    b->nent = nk + nx;
+    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
+    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
+    if (!b->ent || !pos) {
+        ok = false;
+        goto out;
     }
-    memset(bj, 0, sizeof bj);
+    end = pos + nb * (size_t)use;
     for (int t = 0; t < use; t++) {
-        size_t from = b->nent * (size_t)t / (size_t)use, to = b->nent * (size_t)(t + 1) / (size_t)use;
-        while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
-            from++;
-        while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
-            to++;
-        bj[t].b = b;
-        bj[t].from = from;
-        bj[t].to = to > from ? to : from;
-        bj[t].r0 = b->n * (size_t)t / (size_t)use;
-        bj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
-        bj[t].all = bj;
-        bj[t].n_all = use;
+        fj[t].b = b;
+        fj[t].kslot = kslot;
+        fj[t].x = t == use - 1 ? x : NULL;
+        fj[t].nx = t == use - 1 ? nx : 0;
+        fj[t].r0 = b->n * (size_t)t / (size_t)use;
+        fj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
+        fj[t].pos = pos + nb * (size_t)t;
+        fj[t].end = end;
+        fj[t].all = fj;
+        fj[t].n_all = use;
     }
-    run_jobs(judge_thread, bj, sizeof *bj, use);
-    for (int t = 0; t < use; t++)
-        b->n_wide += bj[t].n_wide;
-    if (b->n_wide) { /* each record's own wide block, found by mark_thread */
+    run_jobs(fill_count, fj, sizeof *fj, use);
+    bucket_places(pos, use);
+    run_jobs(fill_scatter, fj, sizeof *fj, use);
+    bucket_cuts(end, b->nent, use, cut);
+    for (int t = 0; t < use; t++) {
+        fj[t].b0 = cut[t];
+        fj[t].b1 = cut[t + 1];
+    }
+    run_jobs(fill_sort, fj, sizeof *fj, use);
+    patron__free(pos);
+    pos = NULL;
+    for (int t = 0; t < use; t++) {
+        ok = ok && !fj[t].oom;
+        b->n_wide += fj[t].n_wide;
+        n_mk += fj[t].n_mk;
+    }
+    if (!ok)
+        goto out;
+    if (b->n_wide) { /* each record's own wide block, found by the marks */
         if (!(b->wown = patron__malloc(b->n * sizeof *b->wown))) {
-            for (int t = 0; t < use; t++)
-                patron__free(bj[t].mk);
-            patron__free(kslot);
-            return false;
+            ok = false;
+            goto out;
         }
         memset(b->wown, 0xFF, b->n * sizeof *b->wown); /* UINT64_MAX: none yet */
     }
-    /* the marks sorted by record in the room of kslot (read by fill_sorted
-     * only, and already in memory: fresh pages cost more than their
-     * writes), else (no kslot or no memory) read by each job for its
-     * records */
-    for (int t = 0; t < use; t++)
-        local = local && !bj[t].mk_oom;
-    if (!local || !mark_local(b, bj, use, kslot, b->koff[b->n]))
-        run_jobs(mark_thread, bj, sizeof *bj, use);
-    patron__free(kslot);
-    for (int t = 0; t < use; t++)
-        patron__free(bj[t].mk);
-    /* the entries of blocks kept (no block of one entry, judge_thread:
-     * the pair threads walk and prefetch only blocks that have pairs),
-     * each job's range on its core, then joined (serial, this and the
-     * key lists' compaction, which block_keys made needless, were a
-     * pause of the other cores) */
-    run_jobs(keep_thread, bj, sizeof *bj, use);
-    w = bj[0].k1;
-    for (int t = 1; t < use; t++) { /* the jobs' kept entries one after the other */
-        size_t len = bj[t].k1 - bj[t].from;
-        if (len && bj[t].from != w)
-            memmove(b->ent + w, b->ent + bj[t].from, len * sizeof *b->ent);
+    /* the marks sorted by record in the room of kslot where they fit
+     * (read by fill_scatter only, and already in memory: fresh pages cost
+     * more than their writes), else in their own; without it, read by
+     * each job for its records */
+    if (n_mk) {
+        ms = kslot && n_mk * sizeof *ms <= nk * sizeof *kslot ? (void *)kslot : patron__malloc(n_mk * sizeof *ms);
+        if (!ms || !mark_local(b, fj, use, ms))
+            run_jobs(mark_thread, fj, sizeof *fj, use);
+        if (ms != (void *)kslot)
+            patron__free(ms);
+    }
+    /* the jobs' kept entries one after the other (in bucket order: the
+     * hashes rising) */
+    w = fj[0].k1;
+    for (int t = 1; t < use; t++) {
+        size_t len = fj[t].k1 - fj[t].e0;
+        if (len && fj[t].e0 != w)
+            memmove(b->ent + w, b->ent + fj[t].e0, len * sizeof *b->ent);
         w += len;
     }
     b->nent = w;
@@ -1242,7 +1178,12 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         if (ne)
             b->ent = ne;
     }
-    return true;
+out:
+    patron__free(pos);
+    patron__free(kslot);
+    for (int t = 0; t < use; t++)
+        patron__free(fj[t].mk);
+    return ok;
 }
 
 /* ---- term frequencies ---------------------------------------------------- */
@@ -1480,7 +1421,7 @@ static void *count_runs(void *arg)
 
 /* The first-name, last-name and company entries of the tfjobs (ne in
  * all) counted: each slot gets the number of entries of its hash.  On
- * all cores, as fill_sorted: the entries go to buckets by their top bits
+ * all cores, as build_blocks: the entries go to buckets by their top bits
  * (one bucket holds every entry of a hash), each job then sorts a range
  * of buckets and counts their runs (this was one radix sort on one
  * thread).  The counts do not depend on the order.  false: out of
@@ -1996,22 +1937,6 @@ static int cmp_pair_ab(const void *x, const void *y)
 
 /* pairs found before the walk stops to score them (pair_thread) */
 #define CAND_FLUSH 65536
-
-/* arr (n of *cap elements of size bytes) with room for one more: arr
- * itself, or grown to twice its room (1024 at first; *cap updated);
- * NULL when out of memory (arr is kept) */
-static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
-{
-    size_t nc;
-    void *np;
-    if (n < *cap)
-        return arr;
-    nc = *cap ? *cap * 2 : 1024;
-    if (!(np = patron__realloc(arr, nc * size)))
-        return NULL;
-    *cap = nc;
-    return np;
-}
 
 /* Members x < y of the block starting at entry s: a pair to score (after
  * the walk of the piece, score_cands).  False when out of memory
