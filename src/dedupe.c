@@ -1282,15 +1282,21 @@ static void *tf_thread(void *arg)
         const patron__match_rec *r;
         uint32_t base = b->tfoff[i];
         if (b->tfready && b->tfready[i]) { /* found when it was added (tf_row) */
+            /* (through locals: the stores could be to the arrays, for
+             * all the compiler knows, and it reloaded them per key) */
+            const uint8_t *kf = b->kfield;
+            uint32_t *ks = j->kslot;
+            entry *e = j->e + j->ne;
             for (size_t f = 0; f < 3; f++)
                 if (b->tfname[3 * i + f]) {
-                    j->e[j->ne].hash = b->tfname[3 * i + f];
-                    j->e[j->ne].rec = (uint32_t)i;
-                    j->e[j->ne++].slot = base + (uint32_t)f;
+                    e->hash = b->tfname[3 * i + f];
+                    e->rec = (uint32_t)i;
+                    e++->slot = base + (uint32_t)f;
                 }
-            for (uint32_t k = b->koff[i]; k < b->koff[i + 1]; k++)
-                if (b->kfield[k] != 0xFF)
-                    j->kslot[k] = base + b->kfield[k];
+            j->ne = (size_t)(e - j->e);
+            for (uint32_t k = b->koff[i], ke = b->koff[i + 1]; k < ke; k++)
+                if (kf[k] != 0xFF)
+                    ks[k] = base + kf[k];
             continue;
         }
         r = rec_at(b, (uint32_t)i, &vw);
