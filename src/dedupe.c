@@ -965,11 +965,20 @@ static void *fill_sort(void *arg)
  * pass over it) or with WIDE_BIT. */
 static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
 {
-    for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++)
-        if (b->khash[k] == h) {
-            b->khash[k] = drop ? 0 : h | WIDE_BIT;
-            return;
-        }
+    uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+    /* the list rises (but for the 0 of a dropped key): a rare key, with
+     * the top bit, is at its end, where most of the marked ones are
+     * (dropped rare names and streets); searched from there */
+    if (h & RARE_BIT) {
+        while (ke > k && *--ke != h)
+            ;
+        k = ke;
+    } else {
+        while (k < ke && *k != h)
+            k++;
+    }
+    if (k < b->khash + b->koff[r + 1] && *k == h)
+        *k = drop ? 0 : h | WIDE_BIT;
 }
 
 /* Entry en, noted by judge_bucket, marked in its record's key list. */
