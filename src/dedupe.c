@@ -1580,15 +1580,16 @@ fail:
     return false;
 }
 
-/* After build_blocks: an address a record holds twice gets the count of
- * its first occurrence; the counts go to the scorer. */
-static void tf_finish(batch *b)
+/* After build_blocks, for records [from, to): an address a record holds
+ * twice gets the count of its first occurrence; the counts go to the
+ * scorer. */
+static void tf_finish(batch *b, size_t from, size_t to)
 {
-    for (size_t i = 0; i < b->n; i++)
-        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
-            if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
-                b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
-    b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
+    uint32_t *tfc = b->tfc;
+    for (size_t i = from; i < to; i++)
+        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS, se = b->tfoff[i + 1]; slot < se; slot++)
+            if (tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                tfc[slot] = tfc[b->tfoff[i] + (UINT32_MAX - tfc[slot])];
 }
 
 /* ---- pairs ----------------------------------------------------------------- */
@@ -2458,6 +2459,30 @@ static void trim(batch *b)
     b->cap = b->n; /* the arrays hold at least n (nothing is added after) */
 }
 
+/* The records [from, to) made ready for the pair threads: their counts
+ * (tf_finish) and what the pairs read first of them (hot; the last job
+ * writes hot[n] too).  On all cores: two serial passes over the records
+ * once. */
+typedef struct hjob {
+    batch *b;
+    phot *hot;
+    size_t from, to;
+} hjob;
+
+static void *hot_thread(void *arg)
+{
+    hjob *j = arg;
+    const batch *b = j->b;
+    size_t to = j->to == b->n ? b->n + 1 : j->to;
+    if (b->tfc)
+        tf_finish(j->b, j->from, j->to);
+    for (size_t r = j->from; r < to; r++) {
+        j->hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
+        j->hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
+    }
+    return NULL;
+}
+
 #define PIECES 64
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
@@ -2468,14 +2493,13 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     entry *x = NULL;
     size_t nx = 0;
     phot *hot;
+    hjob hj[MAX_THREADS];
     bool ok;
     trim(b);
     if (b->cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(b, &kslot, &x, &nx))
         ok = false;
     else
         ok = build_blocks(b, kslot, x, nx);
-    if (ok && b->tfc)
-        tf_finish(b);
     patron__free(x);
     if (!ok)
         return PATRON_E_NOMEM;
@@ -2496,10 +2520,15 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     }
     if (!(hot = patron__malloc((b->n + 1) * sizeof *hot)))
         return PATRON_E_NOMEM;
-    for (size_t r = 0; r <= b->n; r++) {
-        hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
-        hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
+    for (int t = 0; t < use; t++) {
+        hj[t].b = b;
+        hj[t].hot = hot;
+        hj[t].from = b->n * (size_t)t / (size_t)use;
+        hj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
     }
+    run_jobs(hot_thread, hj, sizeof *hj, use);
+    if (b->tfc)
+        b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
     atomic_init(&next, 0);
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
