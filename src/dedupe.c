@@ -914,25 +914,36 @@ static bool judge_bucket(fjob *j, size_t from, size_t to)
             if (tfc && sl != TF_NONE)
                 tfc[sl & ~TF_ONLY] = (uint32_t)(e - s);
         }
+        if (blocking < 2) { /* (a key and the values counted only) */
+            s = e;
+            continue;
+        }
         drop = blocking > (!(h & RARE_BIT)      ? PATRON__BLOCK_MAX
                            : (h & STREET_BIT) ? PATRON__RARE_STREET_MAX
                                               : PATRON__RARE_BLOCK_MAX);
         wide = !drop && blocking > PATRON__BLOCK_WINDOW;
         j->n_wide += wide;
-        for (size_t k = s; k < e && blocking > 1; k++) {
-            entry en = ent[k];
+        if (!drop && !wide) { /* (most: kept as they are) */
+            for (size_t k = s; k < e; k++)
+                if (blocking_slot(ent[k].slot)) {
+                    ent[w].hash = h;
+                    ent[w].rec = ent[k].rec;
+                    ent[w++].slot = 0;
+                }
+            s = e;
+            continue;
+        }
+        for (size_t k = s; k < e; k++) { /* wide or dropped: noted to mark */
+            entry en = ent[k], *np;
             if (!blocking_slot(en.slot))
                 continue;
-            en.slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2 : 0;
-            if (drop || wide) {
-                entry *np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np);
-                if (!np)
-                    return false;
-                j->mk = np;
-                j->mk[j->n_mk++] = en;
-            }
-            if (!drop) {
-                en.hash |= wide ? WIDE_BIT : 0;
+            en.slot = drop ? SLOT_DROP : SLOT_WIDE | (uint32_t)blocking << 2;
+            if (!(np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np)))
+                return false;
+            j->mk = np;
+            j->mk[j->n_mk++] = en;
+            if (wide) {
+                en.hash |= WIDE_BIT;
                 ent[w++] = en;
             }
         }
