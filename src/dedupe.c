@@ -664,6 +664,23 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
+/* arr (n of *cap elements of size bytes) with room for one more: arr
+ * itself, or grown to twice its room (1024 at first; *cap updated);
+ * NULL when out of memory (arr is kept) */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+    size_t nc;
+    void *np;
+    if (n < *cap)
+        return arr;
+    nc = *cap ? *cap * 2 : 1024;
+    if (!(np = patron__realloc(arr, nc * size)))
+        return NULL;
+    *cap = nc;
+    return np;
+}
+
+
 static int cmp_entry(const void *x, const void *y)
 {
     const entry *a = x, *b = y;
@@ -672,126 +689,58 @@ static int cmp_entry(const void *x, const void *y)
     return (a->rec > b->rec) - (a->rec < b->rec);
 }
 
-/* Sort by (hash, rec); callers fill a with rec rising, so a stable sort
- * by hash is enough.  Stable LSD radix sort on the top RADIX_BITS bits
- * only, in two passes (the digit counts in one read; a pass whose digit
- * is the same in every entry skipped), then the runs of equal top bits
- * that are out of order sorted by (hash, rec): with 2^26 digit values
- * and ~10^7 entries most runs are one hash (a block) or one entry.
- * Two scatter passes instead of four; an even number, so the result
- * ends in a without a copy.  (A three-pass variant, edc8071, was
- * reverted: its odd pass count ended in tmp and needed a copy back.) */
-#define RADIX_DIGIT 13
-#define RADIX_BITS (2 * RADIX_DIGIT)
-static bool radix_sort(entry *a, size_t n)
-{
-    entry *tmp, *src = a, *dst;
-    size_t *cnt;
-    if (n < 64) { /* insertion sort */
-        for (size_t i = 1; i < n; i++) {
-            entry v = a[i];
-            size_t k = i;
-            while (k > 0 && cmp_entry(&a[k - 1], &v) > 0) {
-                a[k] = a[k - 1];
-                k--;
-            }
-            a[k] = v;
-        }
-        return true;
-    }
-    tmp = patron__malloc(n * sizeof *tmp);
-    cnt = patron__calloc((size_t)2 << RADIX_DIGIT, sizeof *cnt);
-    dst = tmp;
-    if (!tmp || !cnt) {
-        patron__free(tmp);
-        patron__free(cnt);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = a[i].hash;
-        cnt[h >> (64 - RADIX_BITS) & ((1u << RADIX_DIGIT) - 1)]++;
-        cnt[((size_t)1 << RADIX_DIGIT) + (h >> (64 - RADIX_DIGIT))]++;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        int shift = 64 - RADIX_BITS + pass * RADIX_DIGIT;
-        size_t *c = cnt + ((size_t)pass << RADIX_DIGIT), sum = 0;
-        const size_t mask = ((size_t)1 << RADIX_DIGIT) - 1;
-        entry *t;
-        if (c[(src[0].hash >> shift) & mask] == n)
-            continue; /* one digit value: the order stays */
-        for (size_t i = 0; i <= mask; i++) {
-            size_t k = c[i];
-            c[i] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].hash >> shift) & mask]++] = src[i];
-        t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-    patron__free(tmp);
-    patron__free(cnt);
-    for (size_t i = 1; i < n; i++)
-        if (a[i].hash < a[i - 1].hash) { /* same top bits, out of order: sort their run */
-            uint64_t top = a[i].hash >> (64 - RADIX_BITS);
-            size_t s = i - 1, e = i + 1;
-            while (s > 0 && a[s - 1].hash >> (64 - RADIX_BITS) == top)
-                s--;
-            while (e < n && a[e].hash >> (64 - RADIX_BITS) == top)
-                e++;
-            qsort(a + s, e - s, sizeof *a, cmp_entry);
-            i = e - 1;
-        }
-    return true;
-}
-
-/* Sort a bucket of entries that agree in their top BUCKET_BITS by (hash,
- * rec), stably: LSD radix on the next 16 bits in two passes through tmp
- * (n entries), then the runs of equal top bits out of order sorted
- * whole, as radix_sort does. */
+/* Sort a bucket of entries that agree in their top BUCKET_BITS by hash,
+ * stably (callers fill it with the records rising, so a record's keys of
+ * one hash stay in record order), in tmp's room (n entries): one counting
+ * pass on the next SUB_BITS bits into tmp, then back into a by insertion,
+ * each entry past the greater hashes before it in its run of equal top
+ * bits (a run is a hash or two: most entries move not at all).  Two
+ * counting passes through tmp and a third to find the runs out of order,
+ * with 2 x 256 counts for ~200 entries a bucket, cost twice as much; a
+ * small bucket is sorted by insertion alone.  Values made to share their
+ * top bits (an insertion that moves more than a few entries per entry)
+ * are sorted whole by (hash, rec) instead: for the records' keys the same
+ * order (one entry of each record per hash, records rising). */
 #define BUCKET_BITS 13
+#define SUB_BITS 8
+#define SUB_MIN 32 /* smaller buckets: insertion alone (n^2 / 4 moves, few) */
 static void sort_bucket(entry *a, size_t n, entry *tmp)
 {
-    size_t cnt[2][256];
-    if (n < 64) {
-        radix_sort(a, n); /* insertion sort: no memory */
-        return;
-    }
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = a[i].hash >> (64 - BUCKET_BITS - 16);
-        cnt[0][h & 0xFF]++;
-        cnt[1][(h >> 8) & 0xFF]++;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        entry *src = pass ? tmp : a, *dst = pass ? a : tmp;
-        int shift = 64 - BUCKET_BITS - 16 + 8 * pass;
+    const int shift = 64 - BUCKET_BITS - SUB_BITS;
+    const size_t mask = ((size_t)1 << SUB_BITS) - 1;
+    size_t cnt[(size_t)1 << SUB_BITS], moves = 0;
+    const entry *src = a;
+    if (n >= SUB_MIN) {
         size_t sum = 0;
-        for (size_t i = 0; i < 256; i++) {
-            size_t k = cnt[pass][i];
-            cnt[pass][i] = sum;
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].hash >> shift) & mask]++;
+        for (size_t i = 0; i <= mask; i++) {
+            size_t k = cnt[i];
+            cnt[i] = sum;
             sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            dst[cnt[pass][(src[i].hash >> shift) & 0xFF]++] = src[i];
+            tmp[cnt[(a[i].hash >> shift) & mask]++] = a[i];
+        src = tmp;
     }
-    for (size_t i = 1; i < n; i++)
-        if (a[i].hash < a[i - 1].hash) {
-            uint64_t top = a[i].hash >> (64 - BUCKET_BITS - 16);
-            size_t s = i - 1, e = i + 1;
-            while (s > 0 && a[s - 1].hash >> (64 - BUCKET_BITS - 16) == top)
-                s--;
-            while (e < n && a[e].hash >> (64 - BUCKET_BITS - 16) == top)
-                e++;
-            qsort(a + s, e - s, sizeof *a, cmp_entry);
-            i = e - 1;
+    for (size_t i = 0; i < n; i++) { /* (in place when src is a) */
+        const entry v = src[i];
+        size_t k = i;
+        while (k > 0 && a[k - 1].hash > v.hash) {
+            a[k] = a[k - 1];
+            k--;
         }
+        a[k] = v;
+        if (i - k && (moves += i - k) > 4 * n && src != a) {
+            memcpy(a + i + 1, src + i + 1, (n - i - 1) * sizeof *a);
+            qsort(a, n, sizeof *a, cmp_entry);
+            return;
+        }
+    }
 }
 
-/* The bucket mechanism of fill_sorted and tf_count: each of `use` jobs
+/* The bucket mechanism of build_blocks and tf_count: each of `use` jobs
  * counted its entries per bucket in pos[t * nb + i]; bucket_places turns
  * the counts into where each job writes in bucket i (the jobs one after
  * the other) and end[i] (pos + nb * use) into where bucket i ends. */
@@ -837,128 +786,6 @@ static entry *bucket_room(const size_t *end, size_t b0, size_t b1)
     return patron__malloc((big ? big : 1) * sizeof(entry));
 }
 
-/* fill_sorted's work on one thread: the entries of records [r0, r1) (and,
- * for the last job, x) counted per bucket, then written from pos on; then
- * buckets [b0, b1) sorted. */
-typedef struct fjob {
-    batch *b;
-    const uint32_t *kslot;
-    const entry *x; /* the last job's: the counted-only entries, after every record's */
-    size_t nx;
-    size_t r0, r1;
-    size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
-    const size_t *end; /* per bucket: where it ends (all jobs) */
-    size_t b0, b1;
-    bool oom;
-} fjob;
-
-static void *fill_count(void *arg)
-{
-    fjob *j = arg;
-    const batch *b = j->b;
-    for (size_t k = b->koff[j->r0]; k < b->koff[j->r1]; k++)
-        j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++;
-    for (size_t k = 0; k < j->nx; k++)
-        j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++;
-    return NULL;
-}
-
-static void *fill_scatter(void *arg)
-{
-    fjob *j = arg;
-    batch *b = j->b;
-    for (size_t r = j->r0; r < j->r1; r++)
-        for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++) {
-            entry *e = &b->ent[j->pos[b->khash[k] >> (64 - BUCKET_BITS)]++];
-            e->hash = b->khash[k];
-            e->rec = (uint32_t)r;
-            e->slot = j->kslot ? j->kslot[k] : TF_NONE;
-        }
-    for (size_t k = 0; k < j->nx; k++)
-        b->ent[j->pos[j->x[k].hash >> (64 - BUCKET_BITS)]++] = j->x[k];
-    return NULL;
-}
-
-static void *fill_sort(void *arg)
-{
-    fjob *j = arg;
-    entry *tmp;
-    if (!(tmp = bucket_room(j->end, j->b0, j->b1))) {
-        j->oom = true;
-        return NULL;
-    }
-    for (size_t i = j->b0; i < j->b1; i++) {
-        size_t from = i ? j->end[i - 1] : 0;
-        sort_bucket(j->b->ent + from, j->end[i] - from, tmp);
-    }
-    patron__free(tmp);
-    return NULL;
-}
-
-/* b->ent: an entry per key of every record (with its slot in kslot, may
- * be NULL) and the nx counted-only x, sorted by (hash, rec).  Written in
- * place by their top bits straight from the key lists, each bucket then
- * sorted alone: no second array of all entries (at 10^6 customers ~150
- * MiB, the peak of the dedupe when radix_sort had one).  The order is
- * radix_sort's: equal hashes keep the input order, the keys in record
- * order, then x.  On all cores (the scatter and the sorts were a serial
- * phase of block building): each job counts and writes the entries of a range of
- * records, the jobs' places in a bucket one after the other in record
- * order, then x, as one pass over the records would write them; then
- * each job sorts a range of buckets. */
-static bool fill_sorted(batch *b, const uint32_t *kslot, const entry *x, size_t nx)
-{
-    const size_t nb = (size_t)1 << BUCKET_BITS;
-    size_t nk = b->koff[b->n], *pos, *end, cut[MAX_THREADS + 1];
-    fjob fj[MAX_THREADS];
-    int use = threads_for(b->n);
-    bool ok = true;
-    b->nent = nk + nx;
-    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
-    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
-    if (!b->ent || !pos) {
-        patron__free(pos);
-        return false;
-    }
-    end = pos + nb * (size_t)use;
-    memset(fj, 0, sizeof fj);
-    for (int t = 0; t < use; t++) {
-        fj[t].b = b;
-        fj[t].kslot = kslot;
-        fj[t].x = t == use - 1 ? x : NULL;
-        fj[t].nx = t == use - 1 ? nx : 0;
-        fj[t].r0 = b->n * (size_t)t / (size_t)use;
-        fj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
-        fj[t].pos = pos + nb * (size_t)t;
-        fj[t].end = end;
-    }
-    run_jobs(fill_count, fj, sizeof *fj, use);
-    bucket_places(pos, use);
-    run_jobs(fill_scatter, fj, sizeof *fj, use);
-    bucket_cuts(end, b->nent, use, cut);
-    for (int t = 0; t < use; t++) {
-        fj[t].b0 = cut[t];
-        fj[t].b1 = cut[t + 1];
-    }
-    run_jobs(fill_sort, fj, sizeof *fj, use);
-    for (int t = 0; t < use; t++)
-        ok = ok && !fj[t].oom;
-    patron__free(pos);
-    return ok;
-}
-
-/* In the key list of record r: the key h (blocking, so it is there)
- * marked as the block wants it - 0 (dropped, taken out later) or with
- * WIDE_BIT. */
-static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
-{
-    for (uint32_t k = b->koff[r]; k < b->koff[r + 1]; k++)
-        if (b->khash[k] == h) {
-            b->khash[k] = drop ? 0 : h | WIDE_BIT;
-            return;
-        }
-}
-
 /* A record's own wide block (the near budget, see PATRON__NEAR_WINDOW):
  * the one of lowest rank (m, h) among its wide blocks - the smallest, its
  * most telling common value, ties broken by the block's hash.  A block of
@@ -970,96 +797,202 @@ static uint64_t wide_rank(size_t m, uint64_t h)
 }
 _Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
 
-/* What build_blocks makes of an entry, in its slot once the slot's count
- * is written: kept, kept in a wide block, dropped with its block (both
- * marked in the record's key list), or gone (counted only). */
-#define SLOT_KEEP 0u
+/* The slot of an entry noted to mark in its record's key list
+ * (judge_bucket): of a wide block (with the block's size above these two
+ * bits), or of a dropped one. */
 #define SLOT_WIDE 1u
 #define SLOT_DROP 2u
-#define SLOT_GONE 3u
 
-/* build_blocks on threads: the blocks of the entries [from, to) (on block
- * starts) judged, then the key lists of the records [r0, r1) marked - each
- * record's list by one thread only. */
-typedef struct bjob {
+/* build_blocks' work on one thread: the entries of records [r0, r1) (and,
+ * for the last job, x) counted per bucket, then written from pos on; then
+ * buckets [b0, b1) sorted and their blocks judged, the entries kept moved
+ * to the start of the job's entries: [e0, k1); then the key lists of the
+ * records [r0, r1), or of the part [m0, m1) of the marks sorted by record
+ * (mark_local), marked. */
+typedef struct fjob {
     batch *b;
-    size_t from, to, r0, r1;
-    size_t n_wide;
-    size_t k1; /* keep_thread: the kept entries of [from, to) are [from, k1) then */
-    /* the first entries of the wide and dropped blocks judged here (the
-     * few that mark_thread marks; NULL with mk_oom: no memory, all are
-     * read) */
-    uint32_t *mk;
+    const uint32_t *kslot;
+    const entry *x; /* the last job's: the counted-only entries, after every record's */
+    size_t nx;
+    size_t r0, r1;
+    size_t *pos;       /* per bucket: this job's entries in it, then where the next one goes */
+    const size_t *end; /* per bucket: where it ends (all jobs) */
+    size_t b0, b1;
+    size_t e0, k1, n_wide;
+    /* the entries of the wide and dropped blocks judged here, to mark in
+     * their records' key lists (hash without WIDE_BIT, slot SLOT_DROP or
+     * SLOT_WIDE with the block's size) */
+    entry *mk;
     size_t n_mk, mk_cap;
-    bool mk_oom;
     /* every job, for mark_thread */
-    const struct bjob *all;
+    const struct fjob *all;
     int n_all;
     /* mark_local: this job's places in the buckets of records (nbk) in
-     * mbuf, and the part of mbuf it marks [m0, m1) */
+     * ms, and the part of ms it marks [m0, m1) */
     size_t *mpos, nbk, m0, m1;
-    uint32_t *mbuf;
-} bjob;
+    entry *ms;
+    bool oom;
+} fjob;
 
-/* Note the block starting at entry k for mark_thread. */
-static void mk_add(bjob *j, size_t k)
+/* (fill_count and fill_scatter read the arrays through locals: each
+ * store could be to them, for all the compiler knows, and it reloaded
+ * them per key) */
+static void *fill_count(void *arg)
 {
-    if (j->mk_oom)
-        return;
-    if (k > UINT32_MAX || j->n_mk == j->mk_cap) {
-        size_t nc = j->mk_cap ? 2 * j->mk_cap : 4096;
-        uint32_t *p = k > UINT32_MAX ? NULL : patron__realloc(j->mk, nc * sizeof *p);
-        if (!p) { /* (or an index that does not fit: all are read) */
-            patron__free(j->mk);
-            j->mk = NULL;
-            j->mk_oom = true;
-            return;
-        }
-        j->mk = p;
-        j->mk_cap = nc;
-    }
-    j->mk[j->n_mk++] = (uint32_t)k;
-}
-
-static void *judge_thread(void *arg)
-{
-    bjob *j = arg;
-    batch *b = j->b;
-    for (size_t s = j->from; s < j->to;) {
-        size_t e = s, blocking = 0;
-        bool drop, wide;
-        for (; e < b->nent && b->ent[e].hash == b->ent[s].hash; e++)
-            blocking += !(b->ent[e].slot & TF_ONLY) || b->ent[e].slot == TF_NONE;
-        if (b->tfc)
-            for (size_t k = s; k < e; k++)
-                if (b->ent[k].slot != TF_NONE)
-                    b->tfc[b->ent[k].slot & ~TF_ONLY] = (uint32_t)(e - s);
-        drop = blocking > (!(b->ent[s].hash & RARE_BIT)  ? PATRON__BLOCK_MAX
-                           : (b->ent[s].hash & STREET_BIT) ? PATRON__RARE_STREET_MAX
-                                                           : PATRON__RARE_BLOCK_MAX);
-        wide = !drop && blocking > PATRON__BLOCK_WINDOW;
-        j->n_wide += wide;
-        for (size_t k = s; k < e; k++) {
-            uint32_t sl = b->ent[k].slot;
-            if ((sl & TF_ONLY) && sl != TF_NONE) {
-                b->ent[k].slot = SLOT_GONE; /* counted only: no key of its record */
-                continue;
-            }
-            /* a wide block's entries carry its size for wide_rank; a
-             * block of one entry (most) has no pair and leaves the
-             * entries with the ones counted only (its key stays in its
-             * record's list) */
-            b->ent[k].slot = drop ? SLOT_DROP : wide ? SLOT_WIDE | (uint32_t)blocking << 2
-                                                     : blocking == 1 ? SLOT_GONE : SLOT_KEEP;
-        }
-        if (drop || wide)
-            mk_add(j, s);
-        s = e;
-    }
+    fjob *j = arg;
+    const batch *b = j->b;
+    const uint64_t *kh = b->khash;
+    size_t *pos = j->pos;
+    for (size_t k = b->koff[j->r0], ke = b->koff[j->r1]; k < ke; k++)
+        pos[kh[k] >> (64 - BUCKET_BITS)]++;
+    for (size_t k = 0; k < j->nx; k++)
+        pos[j->x[k].hash >> (64 - BUCKET_BITS)]++;
     return NULL;
 }
 
-/* Entry en (dropped or wide) marked in its record's key list. */
+static void *fill_scatter(void *arg)
+{
+    fjob *j = arg;
+    const batch *b = j->b;
+    const uint64_t *kh = b->khash;
+    const uint32_t *koff = b->koff, *kslot = j->kslot;
+    entry *ent = b->ent;
+    size_t *pos = j->pos;
+    for (size_t r = j->r0; r < j->r1; r++)
+        for (uint32_t k = koff[r], ke = koff[r + 1]; k < ke; k++) {
+            uint64_t h = kh[k];
+            entry *e = &ent[pos[h >> (64 - BUCKET_BITS)]++];
+            e->hash = h;
+            e->rec = (uint32_t)r;
+            e->slot = kslot ? kslot[k] : TF_NONE;
+        }
+    for (size_t k = 0; k < j->nx; k++)
+        ent[pos[j->x[k].hash >> (64 - BUCKET_BITS)]++] = j->x[k];
+    return NULL;
+}
+
+/* Is the entry of this slot a blocking key (not one counted only)? */
+static bool blocking_slot(uint32_t sl)
+{
+    return !(sl & TF_ONLY) || sl == TF_NONE;
+}
+
+/* The blocks of the sorted entries [from, to) (a bucket: whole blocks)
+ * judged: each term-frequency slot attached to an entry gets the length
+ * of its run (the records that hold the value); a block of more than
+ * PATRON__BLOCK_MAX blocking entries (PATRON__RARE_BLOCK_MAX of a rare
+ * name, PATRON__RARE_STREET_MAX of a rare street) is dropped, one of more
+ * than PATRON__BLOCK_WINDOW is wide.  The entries of the blocks kept go
+ * on at j->k1 (at or before from: in place), a wide block's with
+ * WIDE_BIT; those of wide and dropped blocks are noted (j->mk) for their
+ * records' key lists.  A block of one blocking entry (most: its key stays
+ * in its record's list) has no pair, and the entries counted only are no
+ * key: neither is kept, so the pair threads walk and prefetch only blocks
+ * that have pairs.  Done right after the bucket's sort, while it is in
+ * the cache (a pass of its own over all entries, and another to keep
+ * them, cost as much again).  False when out of memory. */
+static bool judge_bucket(fjob *j, size_t from, size_t to)
+{
+    entry *ent = j->b->ent;
+    uint32_t *tfc = j->b->tfc;
+    size_t w = j->k1;
+    for (size_t s = from; s < to;) {
+        const uint64_t h = ent[s].hash;
+        size_t e = s + 1, blocking = 0;
+        bool drop, wide;
+        if (e == to || ent[e].hash != h) { /* one entry */
+            if (tfc && ent[s].slot != TF_NONE)
+                tfc[ent[s].slot & ~TF_ONLY] = 1;
+            s = e;
+            continue;
+        }
+        while (e < to && ent[e].hash == h)
+            e++;
+        for (size_t k = s; k < e; k++) {
+            uint32_t sl = ent[k].slot;
+            blocking += blocking_slot(sl);
+            if (tfc && sl != TF_NONE)
+                tfc[sl & ~TF_ONLY] = (uint32_t)(e - s);
+        }
+        if (blocking < 2) { /* (a key and the values counted only) */
+            s = e;
+            continue;
+        }
+        drop = blocking > (!(h & RARE_BIT)      ? PATRON__BLOCK_MAX
+                           : (h & STREET_BIT) ? PATRON__RARE_STREET_MAX
+                                              : PATRON__RARE_BLOCK_MAX);
+        wide = !drop && blocking > PATRON__BLOCK_WINDOW;
+        j->n_wide += wide;
+        if (!drop && !wide) { /* (most: kept as they are) */
+            for (size_t k = s; k < e; k++)
+                if (blocking_slot(ent[k].slot)) {
+                    ent[w].hash = h;
+                    ent[w].rec = ent[k].rec;
+                    ent[w++].slot = 0;
+                }
+            s = e;
+            continue;
+        }
+        for (size_t k = s; k < e; k++) { /* wide or dropped: noted to mark */
+            entry en = ent[k], *np;
+            if (!blocking_slot(en.slot))
+                continue;
+            en.slot = drop ? SLOT_DROP : SLOT_WIDE | (uint32_t)blocking << 2;
+            if (!(np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np)))
+                return false;
+            j->mk = np;
+            j->mk[j->n_mk++] = en;
+            if (wide) {
+                en.hash |= WIDE_BIT;
+                ent[w++] = en;
+            }
+        }
+        s = e;
+    }
+    j->k1 = w;
+    return true;
+}
+
+static void *fill_sort(void *arg)
+{
+    fjob *j = arg;
+    entry *tmp;
+    if (!(tmp = bucket_room(j->end, j->b0, j->b1))) {
+        j->oom = true;
+        return NULL;
+    }
+    j->e0 = j->k1 = j->b0 ? j->end[j->b0 - 1] : 0;
+    for (size_t i = j->b0; i < j->b1 && !j->oom; i++) {
+        size_t from = i ? j->end[i - 1] : 0;
+        sort_bucket(j->b->ent + from, j->end[i] - from, tmp);
+        j->oom = !judge_bucket(j, from, j->end[i]);
+    }
+    patron__free(tmp);
+    return NULL;
+}
+
+/* In the key list of record r: the key h (blocking, so it is there)
+ * marked as the block wants it - 0 (dropped, block_keys and shared_below
+ * pass over it) or with WIDE_BIT. */
+static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
+{
+    uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+    /* the list rises (but for the 0 of a dropped key): a rare key, with
+     * the top bit, is at its end, where most of the marked ones are
+     * (dropped rare names and streets); searched from there */
+    if (h & RARE_BIT) {
+        while (ke > k && *--ke != h)
+            ;
+        k = ke;
+    } else {
+        while (k < ke && *k != h)
+            k++;
+    }
+    if (k < b->khash + b->koff[r + 1] && *k == h)
+        *k = drop ? 0 : h | WIDE_BIT;
+}
+
+/* Entry en, noted by judge_bucket, marked in its record's key list. */
 static void mark_apply(batch *b, const entry *en)
 {
     uint32_t sl = en->slot & 3u;
@@ -1071,39 +1004,19 @@ static void mark_apply(batch *b, const entry *en)
     }
 }
 
-/* Entry k: marked in its record's key list if the record is one of job
- * j's (the order of the marks makes no difference). */
-static void mark_entry(const bjob *j, size_t k)
-{
-    const entry *en = &j->b->ent[k];
-    uint32_t sl = en->slot & 3u;
-    if ((sl == SLOT_DROP || sl == SLOT_WIDE) && en->rec >= j->r0 && en->rec < j->r1)
-        mark_apply(j->b, en);
-}
-
 /* mark_local: the records of a bucket, 2^MK_SHIFT, have key lists of a
  * few hundred KiB (in a core's L2) */
 #define MK_SHIFT 12
-/* marks read ahead (mk_apply) */
-#define MK_AHEAD 16
 
-/* The entries to mark of the blocks job j judged, counted (mpos, by
- * bucket of records; scatter false) or written to mbuf at their places
- * (scatter true): in both passes in the same order. */
-static void mk_walk(bjob *j, bool scatter)
+/* The marks job j noted, counted (mpos, by bucket of records; scatter
+ * false) or written to ms at their places (scatter true). */
+static void mk_walk(fjob *j, bool scatter)
 {
-    const entry *ent = j->b->ent;
     for (size_t i = 0; i < j->n_mk; i++) {
-        size_t s = j->mk[i];
-        for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++) {
-            uint32_t sl = ent[k].slot & 3u;
-            if (sl == SLOT_DROP || sl == SLOT_WIDE) {
-                size_t *p = &j->mpos[ent[k].rec >> MK_SHIFT];
-                if (scatter)
-                    j->mbuf[*p] = (uint32_t)k;
-                (*p)++;
-            }
-        }
+        size_t *p = &j->mpos[j->mk[i].rec >> MK_SHIFT];
+        if (scatter)
+            j->ms[*p] = j->mk[i];
+        (*p)++;
     }
 }
 
@@ -1119,28 +1032,22 @@ static void *mk_scatter(void *arg)
     return NULL;
 }
 
-/* The marks of mbuf [m0, m1): whole buckets of records, none of another
- * job's.  The entries are read ahead (a miss each, but independent ones);
- * the key lists they mark are near each other. */
+/* The marks of ms [m0, m1): whole buckets of records, none of another
+ * job's; the key lists they mark are near each other. */
 static void *mk_apply(void *arg)
 {
-    bjob *j = arg;
-    batch *b = j->b;
-    for (size_t i = j->m0; i < j->m1; i++) {
-        if (i + MK_AHEAD < j->m1)
-            __builtin_prefetch(&b->ent[j->mbuf[i + MK_AHEAD]]);
-        mark_apply(b, &b->ent[j->mbuf[i]]);
-    }
+    fjob *j = arg;
+    for (size_t i = j->m0; i < j->m1; i++)
+        mark_apply(j->b, &j->ms[i]);
     return NULL;
 }
 
-/* Mark the key lists with locality: the entries to mark (their indexes,
- * in buf: room for cap, as many as there are keys, which they are at most)
- * sorted into buckets of records, each bucket then marked by one job.
- * mark_thread took the entries in block order, a random record each, and
- * its misses grew faster than the records (x3.2 from 10^6 to 2 * 10^6
- * customers).  False when out of memory (nothing marked yet). */
-static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
+/* Mark the key lists with locality: the marks (in ms: room for as many as
+ * the jobs noted) sorted into buckets of records, each bucket then marked
+ * by one job.  Marked in block order, a random record each, the misses
+ * grew faster than the records (x3.2 from 10^6 to 2 * 10^6 customers).
+ * False when out of memory (nothing marked yet). */
+static bool mark_local(batch *b, fjob *fj, int use, entry *ms)
 {
     const size_t nbk = (b->n >> MK_SHIFT) + 1;
     size_t *pos = patron__calloc(nbk * (size_t)use + nbk + 1, sizeof *pos), *start, at = 0;
@@ -1148,11 +1055,11 @@ static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
         return false;
     start = pos + nbk * (size_t)use;
     for (int t = 0; t < use; t++) {
-        bj[t].mpos = pos + nbk * (size_t)t;
-        bj[t].nbk = nbk;
-        bj[t].mbuf = buf;
+        fj[t].mpos = pos + nbk * (size_t)t;
+        fj[t].nbk = nbk;
+        fj[t].ms = ms;
     }
-    run_jobs(mk_count, bj, sizeof *bj, use);
+    run_jobs(mk_count, fj, sizeof *fj, use);
     for (size_t i = 0; i < nbk; i++) { /* bucket by bucket, the jobs in order */
         start[i] = at;
         for (int t = 0; t < use; t++) {
@@ -1162,136 +1069,127 @@ static bool mark_local(batch *b, bjob *bj, int use, uint32_t *buf, size_t cap)
         }
     }
     start[nbk] = at;
-    if (at > cap) { /* (not so, but then no room) */
-        patron__free(pos);
-        return false;
-    }
-    run_jobs(mk_scatter, bj, sizeof *bj, use);
+    run_jobs(mk_scatter, fj, sizeof *fj, use);
     for (int t = 0; t < use; t++) { /* whole buckets, about as many marks each */
         size_t c0 = 0, c1 = 0;
         while (c0 < nbk && start[c0] < at * (size_t)t / (size_t)use)
             c0++;
         while (c1 < nbk && start[c1] < at * (size_t)(t + 1) / (size_t)use)
             c1++;
-        bj[t].m0 = t == 0 ? 0 : start[c0];
-        bj[t].m1 = t == use - 1 ? at : start[c1];
+        fj[t].m0 = t == 0 ? 0 : start[c0];
+        fj[t].m1 = t == use - 1 ? at : start[c1];
     }
-    run_jobs(mk_apply, bj, sizeof *bj, use);
+    run_jobs(mk_apply, fj, sizeof *fj, use);
     patron__free(pos);
     return true;
 }
 
-/* The marks without mark_local (no key slots to sort them in, or no
- * memory): each job reads every marked block and marks the entries of its
- * records, in block order. */
+/* The marks without mark_local (no memory for it): each job reads every
+ * job's marks and marks those of its records. */
 static void *mark_thread(void *arg)
 {
-    bjob *j = arg;
-    bool all = false;
-    for (int t = 0; t < j->n_all; t++)
-        all = all || j->all[t].mk_oom;
-    if (all) {
-        for (size_t k = 0; k < j->b->nent; k++)
-            mark_entry(j, k);
-        return NULL;
-    }
+    fjob *j = arg;
     for (int t = 0; t < j->n_all; t++)
         for (size_t i = 0; i < j->all[t].n_mk; i++) {
-            const entry *ent = j->b->ent;
-            size_t s = j->all[t].mk[i];
-            for (size_t k = s; k < j->b->nent && ent[k].hash == ent[s].hash; k++)
-                mark_entry(j, k);
+            const entry *en = &j->all[t].mk[i];
+            if (en->rec >= j->r0 && en->rec < j->r1)
+                mark_apply(j->b, en);
         }
     return NULL;
 }
 
-/* The entries of job j's range [from, to) that build_blocks keeps, in
- * order, moved to the start of the range (a wide block's with WIDE_BIT):
- * [from, k1). */
-static void *keep_thread(void *arg)
-{
-    bjob *j = arg;
-    entry *ent = j->b->ent;
-    size_t w = j->from;
-    for (size_t k = j->from; k < j->to; k++) {
-        entry en = ent[k];
-        if (en.slot == SLOT_KEEP || (en.slot & 3u) == SLOT_WIDE) {
-            en.hash |= (en.slot & 3u) == SLOT_WIDE ? WIDE_BIT : 0;
-            ent[w++] = en;
-        }
-    }
-    j->k1 = w;
-    return NULL;
-}
-
-/* Sort the entries; give each term-frequency slot attached to an entry
- * the length of its run (the records that hold the value: the same count
- * as the store's key index); take the hashes of oversized blocks out of
- * the entries and set them 0 in every record's key list (block_keys
- * skips them), and mark the hashes of wide blocks (WIDE_BIT) in both.
- * kslot (may be NULL): the slot of each key in khash (freed here); x: nx
- * counted-only entries.  The blocks are judged on threads_for(n) threads
- * (each a range of whole blocks), the key lists marked on as many (each a
- * range of records). */
+/* b->ent: the entries of the blocks that have pairs, sorted by (hash, rec)
+ * (a block's entries in record order), from an entry per key of every
+ * record (with its slot in kslot, may be NULL) and the nx counted-only x;
+ * each term-frequency slot attached to an entry gets the length of its
+ * run (the records that hold the value: the same count as the store's key
+ * index); the hashes of oversized blocks are set 0 in every record's key
+ * list (block_keys and shared_below pass over them), and the hashes of
+ * wide blocks marked (WIDE_BIT) in both.  kslot is freed here.
+ *
+ * The entries are written in place by their top bits straight from the
+ * key lists, each bucket then sorted alone: no second array of all
+ * entries (at 10^6 customers ~150 MiB, the peak of the dedupe when
+ * radix_sort had one).  The order is sort_bucket's: equal hashes keep
+ * the input order, the keys in record order, then x.  On all cores (the
+ * scatter, the sorts and the judging were serial phases once): each job
+ * counts and writes the entries of a range of records, the jobs' places
+ * in a bucket one after the other in record order, then x, as one pass
+ * over the records would write them; then each job sorts and judges a
+ * range of buckets (judge_bucket), the kept entries of the jobs are
+ * joined, and the key lists marked, each record's by one job. */
 static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 {
-    size_t w;
-    bjob bj[MAX_THREADS];
+    const size_t nb = (size_t)1 << BUCKET_BITS;
+    size_t nk = b->koff[b->n], *pos = NULL, *end, cut[MAX_THREADS + 1], n_mk = 0, w;
+    fjob fj[MAX_THREADS];
     int use = threads_for(b->n);
-    bool ok = fill_sorted(b, kslot, x, nx), local = kslot && b->nent <= UINT32_MAX;
-    if (!ok) {
-        patron__free(kslot);
-        return false;
+    entry *ms = NULL;
+    bool ok = true;
+    memset(fj, 0, sizeof fj);
+    b->nent = nk + nx;
+    b->ent = patron__malloc((b->nent ? b->nent : 1) * sizeof *b->ent);
+    pos = patron__calloc(nb * (size_t)(use + 1), sizeof *pos);
+    if (!b->ent || !pos) {
+        ok = false;
+        goto out;
     }
-    memset(bj, 0, sizeof bj);
+    end = pos + nb * (size_t)use;
     for (int t = 0; t < use; t++) {
-        size_t from = b->nent * (size_t)t / (size_t)use, to = b->nent * (size_t)(t + 1) / (size_t)use;
-        while (from > 0 && from < b->nent && b->ent[from].hash == b->ent[from - 1].hash)
-            from++;
-        while (to > 0 && to < b->nent && b->ent[to].hash == b->ent[to - 1].hash)
-            to++;
-        bj[t].b = b;
-        bj[t].from = from;
-        bj[t].to = to > from ? to : from;
-        bj[t].r0 = b->n * (size_t)t / (size_t)use;
-        bj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
-        bj[t].all = bj;
-        bj[t].n_all = use;
+        fj[t].b = b;
+        fj[t].kslot = kslot;
+        fj[t].x = t == use - 1 ? x : NULL;
+        fj[t].nx = t == use - 1 ? nx : 0;
+        fj[t].r0 = b->n * (size_t)t / (size_t)use;
+        fj[t].r1 = b->n * (size_t)(t + 1) / (size_t)use;
+        fj[t].pos = pos + nb * (size_t)t;
+        fj[t].end = end;
+        fj[t].all = fj;
+        fj[t].n_all = use;
     }
-    run_jobs(judge_thread, bj, sizeof *bj, use);
-    for (int t = 0; t < use; t++)
-        b->n_wide += bj[t].n_wide;
-    if (b->n_wide) { /* each record's own wide block, found by mark_thread */
+    run_jobs(fill_count, fj, sizeof *fj, use);
+    bucket_places(pos, use);
+    run_jobs(fill_scatter, fj, sizeof *fj, use);
+    bucket_cuts(end, b->nent, use, cut);
+    for (int t = 0; t < use; t++) {
+        fj[t].b0 = cut[t];
+        fj[t].b1 = cut[t + 1];
+    }
+    run_jobs(fill_sort, fj, sizeof *fj, use);
+    patron__free(pos);
+    pos = NULL;
+    for (int t = 0; t < use; t++) {
+        ok = ok && !fj[t].oom;
+        b->n_wide += fj[t].n_wide;
+        n_mk += fj[t].n_mk;
+    }
+    if (!ok)
+        goto out;
+    if (b->n_wide) { /* each record's own wide block, found by the marks */
         if (!(b->wown = patron__malloc(b->n * sizeof *b->wown))) {
-            for (int t = 0; t < use; t++)
-                patron__free(bj[t].mk);
-            patron__free(kslot);
-            return false;
+            ok = false;
+            goto out;
         }
         memset(b->wown, 0xFF, b->n * sizeof *b->wown); /* UINT64_MAX: none yet */
     }
-    /* the marks sorted by record in the room of kslot (read by fill_sorted
-     * only, and already in memory: fresh pages cost more than their
-     * writes), else (no kslot or no memory) read by each job for its
-     * records */
-    for (int t = 0; t < use; t++)
-        local = local && !bj[t].mk_oom;
-    if (!local || !mark_local(b, bj, use, kslot, b->koff[b->n]))
-        run_jobs(mark_thread, bj, sizeof *bj, use);
-    patron__free(kslot);
-    for (int t = 0; t < use; t++)
-        patron__free(bj[t].mk);
-    /* the entries of blocks kept (no block of one entry, judge_thread:
-     * the pair threads walk and prefetch only blocks that have pairs),
-     * each job's range on its core, then joined (serial, this and the
-     * key lists' compaction, which block_keys made needless, were a
-     * pause of the other cores) */
-    run_jobs(keep_thread, bj, sizeof *bj, use);
-    w = bj[0].k1;
-    for (int t = 1; t < use; t++) { /* the jobs' kept entries one after the other */
-        size_t len = bj[t].k1 - bj[t].from;
-        if (len && bj[t].from != w)
-            memmove(b->ent + w, b->ent + bj[t].from, len * sizeof *b->ent);
+    /* the marks sorted by record in the room of kslot where they fit
+     * (read by fill_scatter only, and already in memory: fresh pages cost
+     * more than their writes), else in their own; without it, read by
+     * each job for its records */
+    if (n_mk) {
+        ms = kslot && n_mk * sizeof *ms <= nk * sizeof *kslot ? (void *)kslot : patron__malloc(n_mk * sizeof *ms);
+        if (!ms || !mark_local(b, fj, use, ms))
+            run_jobs(mark_thread, fj, sizeof *fj, use);
+        if (ms != (void *)kslot)
+            patron__free(ms);
+    }
+    /* the jobs' kept entries one after the other (in bucket order: the
+     * hashes rising) */
+    w = fj[0].k1;
+    for (int t = 1; t < use; t++) {
+        size_t len = fj[t].k1 - fj[t].e0;
+        if (len && fj[t].e0 != w)
+            memmove(b->ent + w, b->ent + fj[t].e0, len * sizeof *b->ent);
         w += len;
     }
     b->nent = w;
@@ -1300,7 +1198,12 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         if (ne)
             b->ent = ne;
     }
-    return true;
+out:
+    patron__free(pos);
+    patron__free(kslot);
+    for (int t = 0; t < use; t++)
+        patron__free(fj[t].mk);
+    return ok;
 }
 
 /* ---- term frequencies ---------------------------------------------------- */
@@ -1399,15 +1302,21 @@ static void *tf_thread(void *arg)
         const patron__match_rec *r;
         uint32_t base = b->tfoff[i];
         if (b->tfready && b->tfready[i]) { /* found when it was added (tf_row) */
+            /* (through locals: the stores could be to the arrays, for
+             * all the compiler knows, and it reloaded them per key) */
+            const uint8_t *kf = b->kfield;
+            uint32_t *ks = j->kslot;
+            entry *e = j->e + j->ne;
             for (size_t f = 0; f < 3; f++)
                 if (b->tfname[3 * i + f]) {
-                    j->e[j->ne].hash = b->tfname[3 * i + f];
-                    j->e[j->ne].rec = (uint32_t)i;
-                    j->e[j->ne++].slot = base + (uint32_t)f;
+                    e->hash = b->tfname[3 * i + f];
+                    e->rec = (uint32_t)i;
+                    e++->slot = base + (uint32_t)f;
                 }
-            for (uint32_t k = b->koff[i]; k < b->koff[i + 1]; k++)
-                if (b->kfield[k] != 0xFF)
-                    j->kslot[k] = base + b->kfield[k];
+            j->ne = (size_t)(e - j->e);
+            for (uint32_t k = b->koff[i], ke = b->koff[i + 1]; k < ke; k++)
+                if (kf[k] != 0xFF)
+                    ks[k] = base + kf[k];
             continue;
         }
         r = rec_at(b, (uint32_t)i, &vw);
@@ -1493,16 +1402,21 @@ typedef struct cjob {
 static void *count_bucket(void *arg)
 {
     cjob *j = arg;
+    const entry *src = j->src;
+    size_t *pos = j->pos;
     for (size_t k = 0; k < j->n; k++)
-        j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++;
+        pos[src[k].hash >> (64 - BUCKET_BITS)]++;
     return NULL;
 }
 
 static void *count_scatter(void *arg)
 {
     cjob *j = arg;
+    const entry *src = j->src;
+    entry *all = j->all;
+    size_t *pos = j->pos;
     for (size_t k = 0; k < j->n; k++)
-        j->all[j->pos[j->src[k].hash >> (64 - BUCKET_BITS)]++] = j->src[k];
+        all[pos[src[k].hash >> (64 - BUCKET_BITS)]++] = src[k];
     return NULL;
 }
 
@@ -1533,7 +1447,7 @@ static void *count_runs(void *arg)
 
 /* The first-name, last-name and company entries of the tfjobs (ne in
  * all) counted: each slot gets the number of entries of its hash.  On
- * all cores, as fill_sorted: the entries go to buckets by their top bits
+ * all cores, as build_blocks: the entries go to buckets by their top bits
  * (one bucket holds every entry of a hash), each job then sorts a range
  * of buckets and counts their runs (this was one radix sort on one
  * thread).  The counts do not depend on the order.  false: out of
@@ -1677,15 +1591,16 @@ fail:
     return false;
 }
 
-/* After build_blocks: an address a record holds twice gets the count of
- * its first occurrence; the counts go to the scorer. */
-static void tf_finish(batch *b)
+/* After build_blocks, for records [from, to): an address a record holds
+ * twice gets the count of its first occurrence; the counts go to the
+ * scorer. */
+static void tf_finish(batch *b, size_t from, size_t to)
 {
-    for (size_t i = 0; i < b->n; i++)
-        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS; slot < b->tfoff[i + 1]; slot++)
-            if (b->tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
-                b->tfc[slot] = b->tfc[b->tfoff[i] + (UINT32_MAX - b->tfc[slot])];
-    b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
+    uint32_t *tfc = b->tfc;
+    for (size_t i = from; i < to; i++)
+        for (uint32_t slot = b->tfoff[i] + (uint32_t)TF_FIELDS, se = b->tfoff[i + 1]; slot < se; slot++)
+            if (tfc[slot] > UINT32_MAX - 64 - (uint32_t)TF_FIELDS)
+                tfc[slot] = tfc[b->tfoff[i] + (UINT32_MAX - tfc[slot])];
 }
 
 /* ---- pairs ----------------------------------------------------------------- */
@@ -1752,15 +1667,14 @@ typedef struct job {
     atomic_size_t *next;
 } job;
 
-/* Copy the keys of the members of the block [s, e) of hash h that decide
- * whether a pair is scored in it into j->kb: for a block paired in full
- * the keys below h of other such blocks (WIDE_BIT clear), for a wide
- * block all keys but h.  The inner loop then reads one small array
- * instead of a key list elsewhere in memory per pair.  False when out of
- * memory. */
+/* Copy the keys of the members of the wide block [s, e) of hash h (all
+ * keys but h) into j->kb, and note which members have it as their own
+ * (j->own, n_own).  wide_cands then reads one small array instead of a
+ * key list elsewhere in memory per pair.  (A block paired in full has a
+ * few members, a pair or two: shared_below reads their lists in place.)
+ * False when out of memory. */
 static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
 {
-    const bool wide = (h & WIDE_BIT) != 0;
     const batch *b = j->b;
     size_t m = e - s, w = 0;
     const uint64_t rank = wide_rank(m, h);
@@ -1776,22 +1690,20 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
         j->own = nr;
         j->ko_cap = m + 1;
     }
-    /* A wide block's members: their key lists and own wide blocks
-     * fetched all at once (their offsets first), so that the misses
-     * overlap.  pair_thread's prefetch of the next blocks reaches only
-     * 2 * PF_AHEAD members, issued a short time ahead (a wide block is
-     * soon done): read member by member, the lists and wown missed, and
-     * wide blocks' members grew 3.6 times from 1 M to 2 M customers. */
-    if (wide) {
-        for (size_t i = 0; i < m; i++)
-            __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
-        for (size_t i = 0; i < m; i++) {
-            uint32_t r = b->ent[s + i].rec;
-            const uint64_t *k = b->khash + b->koff[r];
-            __builtin_prefetch(k);
-            __builtin_prefetch(k + 8);
-            __builtin_prefetch(&b->wown[r]);
-        }
+    /* The members' key lists and own wide blocks fetched all at once
+     * (their offsets first), so that the misses overlap.  pair_thread's
+     * prefetch of the next blocks reaches only 2 * PF_AHEAD members,
+     * issued a short time ahead (a wide block is soon done): read member
+     * by member, the lists and wown missed, and wide blocks' members grew
+     * 3.6 times from 1 M to 2 M customers. */
+    for (size_t i = 0; i < m; i++)
+        __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t r = b->ent[s + i].rec;
+        const uint64_t *k = b->khash + b->koff[r];
+        __builtin_prefetch(k);
+        __builtin_prefetch(k + 8);
+        __builtin_prefetch(&b->wown[r]);
     }
     for (size_t i = 0; i < m; i++) {
         uint32_t r = b->ent[s + i].rec;
@@ -1808,12 +1720,10 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
             j->kb = nb;
             j->kb_cap = nc;
         }
-        if (wide)
-            *n_own += j->own[i] = b->wown[r] == rank;
-        /* the list is sorted and holds h, but for the keys of dropped
-         * blocks, 0 (build_blocks) */
-        for (; k < ke && (wide || *k < h); k++)
-            if (*k && (wide ? *k != h : !(*k & WIDE_BIT)))
+        *n_own += j->own[i] = b->wown[r] == rank;
+        /* (the keys of dropped blocks are 0, build_blocks) */
+        for (; k < ke; k++)
+            if (*k && *k != h)
                 j->kb[w++] = *k;
     }
     j->ko[m] = (uint32_t)w;
@@ -1844,18 +1754,31 @@ static int wide_pair(const uint64_t *p, const uint64_t *pe, const uint64_t *q, c
     return above ? 1 : -1;
 }
 
-/* Do two sorted lists share a hash? */
-static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, const uint64_t *qe)
+/* Do the key lists p and q of two members of the block of hash h, paired
+ * in full, share the key of another such block below h (the pair is
+ * scored there)?  Both lists hold h, every other key below it comes
+ * before it, so the merge stops at h with no bound; a 0 (a dropped
+ * block's key, build_blocks: in its place, out of order) is passed over
+ * as any smaller key is and matches nothing, a wide key (WIDE_BIT) is no
+ * such block.  Read in place: copying the members' keys first (when they
+ * were read once per pair of a larger block) cost more than the merges,
+ * a block paired in full has a pair or two. */
+static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
 {
-    while (p < pe && q < qe) {
-        if (*p == *q)
-            return true;
-        if (*p < *q)
+    for (;;) {
+        if (*p == *q) {
+            if (*p == h)
+                return false;
+            if (*p && !(*p & WIDE_BIT))
+                return true;
             p++;
-        else
             q++;
+        } else if (*p < *q) {
+            p++;
+        } else {
+            q++;
+        }
     }
-    return false;
 }
 
 /* Blocks touch their members in entry order, which is no order in
@@ -1869,8 +1792,6 @@ static bool share_key(const uint64_t *p, const uint64_t *pe, const uint64_t *q, 
  * them for every member, two thirds of the lines it asked for) were the
  * walk's stalls, waiting for room to fetch more. */
 #define PF_AHEAD 8
-#define PF_RING 32 /* > 3 * PF_AHEAD, a power of two */
-_Static_assert(PF_RING > 3 * PF_AHEAD && (PF_RING & (PF_RING - 1)) == 0, "the ring holds what stage 1 found");
 /* pairs ahead of the one scored whose records (and then strings) are
  * fetched: scoring a pair takes longer than a miss */
 #define CD_AHEAD 4
@@ -2033,13 +1954,6 @@ static bool near(const job *j, size_t x, size_t y)
            (rx[1] > ry[1] ? rx[1] - ry[1] : ry[1] - rx[1]) < PATRON__NEAR_WINDOW;
 }
 
-/* Entry i is a block of its own (most are): nothing of it is read. */
-static bool alone(const batch *b, size_t i)
-{
-    return (i == 0 || b->ent[i - 1].hash != b->ent[i].hash) &&
-           (i + 1 == b->nent || b->ent[i + 1].hash != b->ent[i].hash);
-}
-
 static int cmp_pair_ab(const void *x, const void *y)
 {
     const pair *p = x, *q = y;
@@ -2051,35 +1965,23 @@ static int cmp_pair_ab(const void *x, const void *y)
 /* pairs found before the walk stops to score them (pair_thread) */
 #define CAND_FLUSH 65536
 
-/* arr (n of *cap elements of size bytes) with room for one more: arr
- * itself, or grown to twice its room (1024 at first; *cap updated);
- * NULL when out of memory (arr is kept) */
-static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
-{
-    size_t nc;
-    void *np;
-    if (n < *cap)
-        return arr;
-    nc = *cap ? *cap * 2 : 1024;
-    if (!(np = patron__realloc(arr, nc * size)))
-        return NULL;
-    *cap = nc;
-    return np;
-}
-
 /* Members x < y of the block starting at entry s: a pair to score (after
  * the walk of the piece, score_cands).  False when out of memory
  * (j->oom). */
-static bool cand_add(job *j, size_t s, size_t x, size_t y)
+static inline bool cand_add(job *j, size_t s, size_t x, size_t y)
 {
-    cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
-    if (!np) {
-        j->oom = true;
-        return false;
+    cand *c;
+    if (j->n_cd == j->cd_cap) { /* (grown rarely: the call stays out of the walk) */
+        cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
+        if (!np) {
+            j->oom = true;
+            return false;
+        }
+        j->cd = np;
     }
-    j->cd = np;
-    j->cd[j->n_cd].a = j->b->ent[s + x].rec;
-    j->cd[j->n_cd++].b = j->b->ent[s + y].rec;
+    c = &j->cd[j->n_cd++];
+    c->a = j->b->ent[s + x].rec;
+    c->b = j->b->ent[s + y].rec;
     return true;
 }
 
@@ -2090,13 +1992,19 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
 {
     const batch *b = j->b;
     const cand *cd = j->cd;
+    const phot *hot = j->hot;
     const size_t n = j->n_cd;
     bool q_ready = false;
+    /* the counts, of each pair's a (what changes per pair), else none;
+     * the rest read once here, not per pair */
+    patron__match_tf tf = b->tf;
+    const patron__match_tf *tfp = b->tfc ? &tf : NULL;
+    tf.memo = b->tfc ? memo : tf.memo;
     for (size_t i = 0; i < n; i++) {
         uint32_t ra = cd[i].a, rb = cd[i].b;
         const patron__match_rec *vb;
         patron__match_result r;
-        patron__match_tf tf;
+        pair *o;
         if (i + CD_AHEAD < n) {
             const cand *c = &cd[i + CD_AHEAD];
             prefetch_rec(j, c->b, false);
@@ -2110,7 +2018,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
                 prefetch_str(j, c->a);
         }
         if (!q_ready || ra != j->va_r) {
-            const patron__match_rec *va = j->hot[ra].rec ? j->hot[ra].rec : rec_at(b, ra, &j->va);
+            const patron__match_rec *va = hot[ra].rec ? hot[ra].rec : rec_at(b, ra, &j->va);
             if (!va) {
                 j->oom = true;
                 return false;
@@ -2120,32 +2028,31 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
             q->decision_only = 1; /* (their results unread) */
             j->va_r = ra;
             q_ready = true;
+            if (tfp)
+                tf.counts = b->tfc + hot[ra].tfoff;
         }
-        if (!(vb = j->hot[rb].rec ? j->hot[rb].rec : rec_at(b, rb, &j->vb))) {
+        if (!(vb = hot[rb].rec ? hot[rb].rec : rec_at(b, rb, &j->vb))) {
             j->oom = true;
             return false;
         }
-        j->scored++;
-        tf = b->tf;
-        if (b->tfc) {
-            tf.counts = b->tfc + j->hot[ra].tfoff;
-            tf.memo = memo;
-        }
-        patron__match_score_q(&r, q, vb, &b->cfg, b->tfc ? &tf : NULL);
+        patron__match_score_q(&r, q, vb, &b->cfg, tfp);
         if (r.decision == PATRON__MATCH_DISTINCT)
             continue;
-        pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
-        if (!np) {
-            j->oom = true;
-            return false;
+        if (j->n == j->cap) {
+            pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
+            if (!np) {
+                j->oom = true;
+                return false;
+            }
+            j->out = np;
         }
-        j->out = np;
-        j->out[j->n].a = ra < rb ? ra : rb;
-        j->out[j->n].b = ra < rb ? rb : ra;
-        j->out[j->n].score = (float)r.score;
-        j->out[j->n].decision = patron__decision_public(r.decision);
-        j->n++;
+        o = &j->out[j->n++];
+        o->a = ra < rb ? ra : rb;
+        o->b = ra < rb ? rb : ra;
+        o->score = (float)r.score;
+        o->decision = patron__decision_public(r.decision);
     }
+    j->scored += n;
     j->n_cd = 0;
     return true;
 }
@@ -2316,12 +2223,16 @@ static void *pair_thread(void *arg)
 {
     job *j = arg;
     const batch *b = j->b;
-    size_t s, to, pf1, n1, n2, cur, piece;
-    /* the entries found for prefetching, by their number among the
-     * entries in blocks of two or more from the piece's start: stage 1
-     * finds them (each entry is looked at once), stage 2 follows it
-     * through the ring (at most 3 * PF_AHEAD ahead of cur: it fits) */
-    size_t ring[PF_RING];
+    /* (read once: the stores of the walk could be to them, for all the
+     * compiler knows) */
+    const entry *ent = b->ent;
+    const size_t nent = b->nent;
+    const uint64_t *khash = b->khash;
+    const uint32_t *koff = b->koff;
+    /* the next entries to prefetch in stage 1 and 2: every block has two
+     * entries or more (build_blocks), so the entries ahead are the work
+     * ahead */
+    size_t s, to, pf1, pf2, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -2336,70 +2247,54 @@ static void *pair_thread(void *arg)
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
-        pf1 = s;
-        n1 = n2 = cur = 0;
+        pf1 = pf2 = s;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
-            uint64_t h = b->ent[s].hash;
+            uint64_t h = ent[s].hash;
             /* the pairs found so far scored at a block's start once there
              * are CAND_FLUSH of them: a piece is the whole batch on one
              * core, and its list must not grow with the batch (each pair is
              * scored on its own, the kept ones sorted at the end) */
             if (j->n_cd >= CAND_FLUSH && !score_cands(j, q, memo))
                 break;
-            while (e < b->nent && b->ent[e].hash == h)
+            while (e < nent && ent[e].hash == h)
                 e++;
-            /* cur: the entries in blocks of two or more up to e; the
-             * stages keep 3 and 2 times PF_AHEAD of them prefetched
-             * beyond it; the ones alone, most of them, do not count, or the
-             * prefetch would be no way ahead of the work */
-            if (e - s > 1)
-                cur += e - s;
+            /* the stages keep 3 and 2 times PF_AHEAD entries beyond the
+             * block prefetched */
             if (pf1 < e) /* (behind: on from here) */
-                pf1 = e, n1 = cur;
-            if (n2 < cur)
-                n2 = cur;
-            for (; n1 < cur + 3 * PF_AHEAD && pf1 < b->nent; pf1++)
-                if (!alone(b, pf1)) {
-                    prefetch1(j, pf1);
-                    ring[n1++ % PF_RING] = pf1;
-                }
-            for (; n2 < cur + 2 * PF_AHEAD && n2 < n1; n2++)
-                prefetch2(j, ring[n2 % PF_RING]);
-            if (e - s == 1) { /* one record: no pair */
-                s = e;
-                continue;
-            }
-            /* a wide block is ordered only when two of its members have it
-             * as their own (no other pair is scored by order); the order
-             * reads the records (the walk reads none but there) */
-            if (!block_keys(j, s, e, h, &n_own) ||
-                ((h & WIDE_BIT) && n_own > 1 && (!block_views(j, e - s) || !block_order(j, s, e - s)))) {
-                j->oom = true;
-                break;
-            }
+                pf1 = e;
+            if (pf2 < e)
+                pf2 = e;
+            for (; pf1 < e + 3 * PF_AHEAD && pf1 < nent; pf1++)
+                prefetch1(j, pf1);
+            for (; pf2 < e + 2 * PF_AHEAD && pf2 < nent; pf2++)
+                prefetch2(j, pf2);
             /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
              * the block of the first key the two share.  A wide block: the
              * pairs that share no other block but another wide one (in the
              * first wide block they share), and those that share this block
              * only when they are near (fewer than PATRON__NEAR_WINDOW apart
-             * in one of its orders). */
+             * in one of its orders); it is ordered only when two of its
+             * members have it as their own (no other pair is scored by
+             * order), the order reads the records (the walk reads none but
+             * there). */
             if (h & WIDE_BIT) {
-                if (!wide_cands(j, s, e - s, h, n_own))
+                if (!block_keys(j, s, e, h, &n_own) ||
+                    (n_own > 1 && (!block_views(j, e - s) || !block_order(j, s, e - s))) ||
+                    !wide_cands(j, s, e - s, h, n_own))
                     j->oom = true;
                 s = e;
                 continue;
             }
             for (size_t x = s; x < e && !j->oom; x++) {
-                const uint64_t *xk = j->kb + j->ko[x - s], *xe = j->kb + j->ko[x - s + 1];
+                const uint64_t *xk = khash + koff[ent[x].rec];
                 for (size_t y = x + 1; y < e; y++) {
-                    const uint64_t *yk = j->kb + j->ko[y - s], *ye = j->kb + j->ko[y - s + 1];
-                    if (b->ent[x].rec == b->ent[y].rec)
+                    if (ent[x].rec == ent[y].rec)
                         continue;
-                    if (share_key(xk, xe, yk, ye))
+                    if (shared_below(xk, khash + koff[ent[y].rec], h))
                         continue; /* scored in an earlier block */
                     if (!cand_add(j, s, x - s, y - s))
-                        break;
+                        break; /* (j->oom) */
                 }
             }
             s = e;
@@ -2575,6 +2470,30 @@ static void trim(batch *b)
     b->cap = b->n; /* the arrays hold at least n (nothing is added after) */
 }
 
+/* The records [from, to) made ready for the pair threads: their counts
+ * (tf_finish) and what the pairs read first of them (hot; the last job
+ * writes hot[n] too).  On all cores: two serial passes over the records
+ * once. */
+typedef struct hjob {
+    batch *b;
+    phot *hot;
+    size_t from, to;
+} hjob;
+
+static void *hot_thread(void *arg)
+{
+    hjob *j = arg;
+    const batch *b = j->b;
+    size_t to = j->to == b->n ? b->n + 1 : j->to;
+    if (b->tfc)
+        tf_finish(j->b, j->from, j->to);
+    for (size_t r = j->from; r < to; r++) {
+        j->hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
+        j->hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
+    }
+    return NULL;
+}
+
 #define PIECES 64
 static patron_status pair_all(batch *b, job *jobs, int nj)
 {
@@ -2585,14 +2504,13 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     entry *x = NULL;
     size_t nx = 0;
     phot *hot;
+    hjob hj[MAX_THREADS];
     bool ok;
     trim(b);
     if (b->cfg.mode == PATRON__MATCH_MODE_FIELDS && !tf_prepare(b, &kslot, &x, &nx))
         ok = false;
     else
         ok = build_blocks(b, kslot, x, nx);
-    if (ok && b->tfc)
-        tf_finish(b);
     patron__free(x);
     if (!ok)
         return PATRON_E_NOMEM;
@@ -2613,10 +2531,15 @@ static patron_status pair_all(batch *b, job *jobs, int nj)
     }
     if (!(hot = patron__malloc((b->n + 1) * sizeof *hot)))
         return PATRON_E_NOMEM;
-    for (size_t r = 0; r <= b->n; r++) {
-        hot[r].rec = r < b->n && !b->ref[r].len ? b->ref[r].p.rec : NULL;
-        hot[r].tfoff = b->tfoff ? b->tfoff[r] : 0;
+    for (int t = 0; t < use; t++) {
+        hj[t].b = b;
+        hj[t].hot = hot;
+        hj[t].from = b->n * (size_t)t / (size_t)use;
+        hj[t].to = b->n * (size_t)(t + 1) / (size_t)use;
     }
+    run_jobs(hot_thread, hj, sizeof *hj, use);
+    if (b->tfc)
+        b->tf.n = (double)b->n; /* the counts: per pair, of its first record */
     atomic_init(&next, 0);
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
