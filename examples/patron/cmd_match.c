@@ -804,6 +804,8 @@ typedef struct dpart {
     char *bytes;
     size_t len, cap;
     size_t *flen;            /* PART * n_cols: the lengths of the rows' fields */
+    const size_t *name_col;  /* the columns of first name, last name, company (fields_name) */
+    size_t n_name_col;
     int precheck;            /* check each row before the batch does (see cmd_dedupe) */
     int checked;             /* the reader checked the rows (in precheck mode or not) */
     int check_oom;           /*  ... and ran out of memory */
@@ -861,9 +863,9 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
                 return;
             }
         } else {
-            size_t need = 0;
-            for (size_t i = 0; i < rec.n; i++)
-                need += rec.lens[i] + 1;
+            /* the reader's fields lie one after the other (csv_record):
+             * copied at once */
+            size_t need = (size_t)(rec.fields[rec.n - 1] + rec.lens[rec.n - 1] + 1 - rec.fields[0]);
             if (p->len + need > p->cap) {
                 size_t cap = p->cap ? p->cap : 1 << 20;
                 char *nb;
@@ -878,18 +880,10 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
                 p->cap = cap;
             }
             d->off = p->len;
-            /* the reader's fields lie one after the other: copied at once */
-            if (rec.n && rec.fields[rec.n - 1] + rec.lens[rec.n - 1] + 1 == rec.fields[0] + need) {
-                memcpy(p->bytes + p->len, rec.fields[0], need);
-                p->len += need;
-            } else {
-                for (size_t i = 0; i < rec.n; i++) {
-                    memcpy(p->bytes + p->len, rec.fields[i], rec.lens[i] + 1);
-                    p->len += rec.lens[i] + 1;
-                }
-            }
-            for (size_t i = 0; i < rec.n; i++) /* (no NUL inside: the lengths hold) */
-                p->flen[p->n * p->n_cols + i] = rec.lens[i];
+            memcpy(p->bytes + p->len, rec.fields[0], need);
+            p->len += need;
+            /* (no NUL inside: the lengths hold; rec.n is n_cols) */
+            memcpy(p->flen + p->n * p->n_cols, rec.lens, rec.n * sizeof *rec.lens);
         }
         p->n++;
     }
@@ -1015,33 +1009,56 @@ typedef struct dwork {
     int oom;
 } dwork;
 
-/* The name of the row as review_name() gives a customer's (the last value
- * of first name, last name, company), into buf (cap bytes, cut to cap - 1);
- * returns its length.  From the values' lengths (a field's value is a
- * string of its length): this runs for every row of the file. */
-static size_t vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
+/* The parts of a row's name as review_name() takes them: the last value
+ * of first name, last name, company (NULL when it has none). */
+typedef struct dname {
+    const char *first, *last, *company;
+    size_t lf, ll, lc;
+} dname;
+
+static void dname_set(dname *nm, int field, const char *x, size_t len)
 {
-    const char *first = NULL, *last = NULL, *company = NULL;
-    size_t lf = 0, ll = 0, lc = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *x = v[i].len ? v[i].value : NULL;
-        if (v[i].field == PATRON_F_FIRST_NAME) {
-            first = x;
-            lf = v[i].len;
-        } else if (v[i].field == PATRON_F_LAST_NAME) {
-            last = x;
-            ll = v[i].len;
-        } else if (v[i].field == PATRON_F_COMPANY) {
-            company = x;
-            lc = v[i].len;
-        }
+    if (field == PATRON_F_FIRST_NAME) {
+        nm->first = x;
+        nm->lf = len;
+    } else if (field == PATRON_F_LAST_NAME) {
+        nm->last = x;
+        nm->ll = len;
+    } else if (field == PATRON_F_COMPANY) {
+        nm->company = x;
+        nm->lc = len;
     }
-    return review_name_len(first, lf, last, ll, company, lc, "", buf, cap);
 }
 
-/* A row to add, of values vals: its key (its 'id', "" when it has none)
- * and name into its text ("key\0name\0"; r->named).  -1: out of memory. */
-static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
+/* The name's parts from the values of a batch row (a field's value is a
+ * string of its length). */
+static void vals_name(const patron_batch_value *v, size_t n, dname *nm)
+{
+    memset(nm, 0, sizeof *nm);
+    for (size_t i = 0; i < n; i++)
+        dname_set(nm, v[i].field, v[i].len ? v[i].value : NULL, v[i].len);
+}
+
+/* The name's parts from the row's fields v (lengths len), the column
+ * blank - 1 left out (0: none), as vals_name() finds them in the values
+ * layout_values() makes of those fields: a name column's value is its
+ * field, as it is, in column order, an empty one left out.  Only the name
+ * columns (p->name_col) are looked at: the values of every row were most
+ * of naming it, and this runs for every row of the file. */
+static void fields_name(const dpart *p, const char *const *v, const size_t *len, size_t blank, dname *nm)
+{
+    memset(nm, 0, sizeof *nm);
+    for (size_t i = 0; i < p->n_name_col; i++) {
+        size_t col = p->name_col[i];
+        if (len[col] && col + 1 != blank)
+            dname_set(nm, p->l->cols[col].id, v[col], len[col]);
+    }
+}
+
+/* A row to add, its name's parts nm: its key (its 'id', "" when it has
+ * none) and name into its text ("key\0name\0"; r->named).  -1: out of
+ * memory. */
+static int dedupe_name(const dpart *p, drow *r, const dname *nm)
 {
     const char *key = "";
     char text[TEXT_MAX];
@@ -1061,7 +1078,7 @@ static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, 
          * on the stack and copied); a name that may have been cut there
          * is made again below */
         size_t room = sizeof r->small - lk - 1;
-        ln = vals_name(vals, n_vals, r->small + lk + 1, room);
+        ln = review_name_len(nm->first, nm->lf, nm->last, nm->ll, nm->company, nm->lc, "", r->small + lk + 1, room);
         if (ln < room - 1) {
             memcpy(r->small, key, lk + 1);
             r->tlen = lk + ln + 2;
@@ -1071,7 +1088,7 @@ static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, 
     }
     /* the name (at most 399 bytes) right after the key */
     memcpy(text, key, lk + 1);
-    ln = vals_name(vals, n_vals, text + lk + 1, 400);
+    ln = review_name_len(nm->first, nm->lf, nm->last, nm->ll, nm->company, nm->lc, "", text + lk + 1, 400);
     if (drow_text(r, text, lk + ln + 2) < 0)
         return -1;
     r->named = 1;
@@ -1111,8 +1128,10 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
 static int dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
                        const patron_batch_row *res)
 {
+    dname nm;
     r->named = 0;
-    if (dedupe_name(p, r, vals, n_vals) < 0)
+    vals_name(vals, n_vals, &nm);
+    if (dedupe_name(p, r, &nm) < 0)
         return -1;
     return dedupe_take(r, res);
 }
@@ -1139,7 +1158,7 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
                                 const patron_batch_value **vals_out,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
-    patron_batch_row row = PATRON_BATCH_ROW_INIT;
+    patron_batch_row row;
     patron_batch_value *vals, first[64];
     size_t cap = 2 * p->n_cols + 8, before = 0;
     long rc;
@@ -1168,6 +1187,8 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
         *n_out = (size_t)rc;
         return PATRON_OK;
     }
+    /* (set here, where it is checked: not for the rows left unchecked) */
+    row = (patron_batch_row)PATRON_BATCH_ROW_INIT;
     row.values = vals;
     row.n_values = rc == -1 ? before : (size_t)rc;
     st = patron_batch_check_row(p->batch, &row);
@@ -1266,8 +1287,14 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
             if (st == PATRON_E_INVALID)
                 snprintf(text, sizeof text, "more than one value refused");
         }
-        if (st == PATRON_OK ? dedupe_name(p, r, r->vals, r->n_vals) < 0 : drow_msg(r, text) < 0)
+        if (st == PATRON_OK) {
+            dname nm;
+            fields_name(p, v, p->flen + k * p->n_cols, r->retried, &nm);
+            if (dedupe_name(p, r, &nm) < 0)
+                st = PATRON_E_NOMEM;
+        } else if (drow_msg(r, text) < 0) {
             st = PATRON_E_NOMEM;
+        }
         if (st == PATRON_E_NOMEM)
             w->oom = 1;
         r->st = st;
@@ -1432,6 +1459,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     cli_progress prog;
     dreader rd;
     patron_batch_row *brows = NULL;
+    size_t *name_col = NULL, n_name_col = 0; /* (dpart's) */
     arena retry_ar; /* for retries (the parts have their own) */
     static char outbuf[1 << 16];
 
@@ -1537,9 +1565,19 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
     }
     brows = malloc(PART * sizeof *brows);
-    if (!brows) {
+    name_col = malloc((l.n ? l.n : 1) * sizeof *name_col);
+    if (!brows || !name_col) {
         rc = cli_fail(ctx, "out of memory");
         goto out;
+    }
+    for (size_t col = 0; col < l.n; col++)
+        if (l.cols[col].kind == COL_FIELD && (l.cols[col].id == PATRON_F_FIRST_NAME ||
+                                              l.cols[col].id == PATRON_F_LAST_NAME ||
+                                              l.cols[col].id == PATRON_F_COMPANY))
+            name_col[n_name_col++] = col;
+    for (k = 0; k < NPARTS; k++) {
+        rd.parts[k].name_col = name_col;
+        rd.parts[k].n_name_col = n_name_col;
     }
     if (pthread_mutex_init(&rd.mu, NULL) == 0) {
         if (pthread_cond_init(&rd.cv, NULL) == 0) {
@@ -1712,6 +1750,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
 out:
     dreader_end(&rd);
     free(brows);
+    free(name_col);
     arena_free(&retry_ar);
     patron_batch_free(batch);
     layout_free(&l);

@@ -158,16 +158,16 @@ static inline int add_byte(csv_reader *r, int c)
     return 0;
 }
 
-/* Room for one more field (apart from end_field, which is then small
+/* Room for `need` fields (apart from end_field, which is then small
  * enough to be inlined: it was a call per field). */
-static int __attribute__((noinline)) fields_grow(csv_reader *r)
+static int __attribute__((noinline)) fields_grow(csv_reader *r, size_t need)
 {
     size_t cap = r->fcap;
     size_t cap2 = r->fcap;
     size_t cap3 = r->fcap;
-    if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
-        grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
-        grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
+    if (grow((void **)&r->starts, &cap, need, sizeof *r->starts) < 0 ||
+        grow((void **)&r->lens, &cap2, need, sizeof *r->lens) < 0 ||
+        grow((void **)&r->ptrs, &cap3, need, sizeof *r->ptrs) < 0)
         return -1;
     r->fcap = cap;
     return 0;
@@ -175,7 +175,7 @@ static int __attribute__((noinline)) fields_grow(csv_reader *r)
 
 static inline int end_field(csv_reader *r, size_t start)
 {
-    if (r->nf == r->fcap && fields_grow(r) < 0)
+    if (r->nf == r->fcap && fields_grow(r, r->nf + 1) < 0)
         return -1;
     r->starts[r->nf] = start;
     r->lens[r->nf] = r->dlen - start;
@@ -341,10 +341,12 @@ static int read_plain_line(csv_reader *r)
                                                       _mm_or_si128(_mm_cmpeq_epi8(w, vn), _mm_cmpeq_epi8(w, vz))));
         end = mx ? (unsigned)__builtin_ctz(mx) : 16;
         ms &= (1u << end) - 1; /* the separators before the line's end */
+        /* room for the fields these 16 bytes end and the line's last one,
+         * made once here (not tested for each field) */
+        if (r->nf + 17 > r->fcap && fields_grow(r, r->nf + 17) < 0)
+            return -1;
         while (ms) {
             size_t at = (size_t)(q - b) + (unsigned)__builtin_ctz(ms);
-            if (r->nf == r->fcap && fields_grow(r) < 0)
-                return -1;
             r->starts[r->nf] = fs;
             r->lens[r->nf] = at - fs;
             r->nf++;
@@ -363,16 +365,18 @@ static int read_plain_line(csv_reader *r)
             goto none;
         }
     }
-    if (r->nf == r->fcap && fields_grow(r) < 0)
-        return -1;
     r->starts[r->nf] = fs;
     r->lens[r->nf] = line_len - fs;
     r->nf++;
     if (line_len + 1 > r->dcap && grow((void **)&r->data, &r->dcap, line_len + 1, 1) < 0)
         return -1;
     memcpy(r->data, b, line_len);
-    for (size_t i = 0; i < r->nf; i++)
-        r->data[r->starts[i] + r->lens[i]] = '\0';
+    /* each field's end (its separator, the line's end) made its NUL, and
+     * its pointer set, in one pass (csv_read's own pass is skipped) */
+    for (size_t i = 0; i < r->nf; i++) {
+        r->ptrs[i] = r->data + r->starts[i];
+        r->ptrs[i][r->lens[i]] = '\0';
+    }
     r->dlen = line_len + 1;
     r->pos += line_len + 1 + (c == '\r');
     return c;
@@ -422,7 +426,7 @@ int csv_read(csv_reader *r, csv_record *rec)
             r->crlf = c == '\r';
         }
         r->line++;
-        goto fields;
+        goto plain_done;
     }
 #endif
 
@@ -555,11 +559,11 @@ end_record:
         r->line++;
     if (end_field(r, start) < 0)
         return -1;
-#if defined(__SSE2__)
-fields:
-#endif
     for (i = 0; i < r->nf; i++)
         r->ptrs[i] = r->data + r->starts[i];
+#if defined(__SSE2__)
+plain_done:
+#endif
     rec->n = r->nf;
     rec->fields = r->ptrs;
     rec->lens = r->lens;

@@ -148,7 +148,8 @@ size_t csv_write_encoded(FILE *f, csv_encoding enc, const char *s, size_t len);
  *  csv_read(). */
 typedef struct csv_record {
     size_t n;            /**< number of fields */
-    char **fields;       /**< NUL-terminated field values */
+    char **fields;       /**< NUL-terminated field values, one after the
+                              other: fields[i + 1] == fields[i] + lens[i] + 1 */
     size_t *lens;        /**< their lengths; a field holding a NUL byte has
                               strlen(fields[i]) < lens[i] */
     unsigned long line;  /**< the line the record starts on, 1-based */
