@@ -327,6 +327,10 @@ static int read_plain_line(csv_reader *r)
     size_t avail = r->len - r->pos, fs = 0, line_len;
     const __m128i vs = _mm_set1_epi8((char)r->sep), vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r'),
                   vn = _mm_set1_epi8('\n'), vz = _mm_setzero_si128();
+    /* (the count and the arrays in locals: through r, each store to them
+     * made the compiler load them again) */
+    size_t nf = 0, *starts = r->starts, *lens = r->lens;
+    char *data, **ptrs;
     int c;
     if (r->sep == '"' || r->sep == '\r' || r->sep == '\n' || r->sep == 0)
         return 0;
@@ -343,13 +347,17 @@ static int read_plain_line(csv_reader *r)
         ms &= (1u << end) - 1; /* the separators before the line's end */
         /* room for the fields these 16 bytes end and the line's last one,
          * made once here (not tested for each field) */
-        if (r->nf + 17 > r->fcap && fields_grow(r, r->nf + 17) < 0)
-            return -1;
+        if (nf + 17 > r->fcap) {
+            if (fields_grow(r, nf + 17) < 0)
+                return -1;
+            starts = r->starts;
+            lens = r->lens;
+        }
         while (ms) {
             size_t at = (size_t)(q - b) + (unsigned)__builtin_ctz(ms);
-            r->starts[r->nf] = fs;
-            r->lens[r->nf] = at - fs;
-            r->nf++;
+            starts[nf] = fs;
+            lens[nf] = at - fs;
+            nf++;
             fs = at + 1;
             ms &= ms - 1;
         }
@@ -365,18 +373,21 @@ static int read_plain_line(csv_reader *r)
             goto none;
         }
     }
-    r->starts[r->nf] = fs;
-    r->lens[r->nf] = line_len - fs;
-    r->nf++;
+    starts[nf] = fs;
+    lens[nf] = line_len - fs;
+    nf++;
     if (line_len + 1 > r->dcap && grow((void **)&r->data, &r->dcap, line_len + 1, 1) < 0)
         return -1;
-    memcpy(r->data, b, line_len);
+    data = r->data;
+    ptrs = r->ptrs;
+    memcpy(data, b, line_len);
     /* each field's end (its separator, the line's end) made its NUL, and
      * its pointer set, in one pass (csv_read's own pass is skipped) */
-    for (size_t i = 0; i < r->nf; i++) {
-        r->ptrs[i] = r->data + r->starts[i];
-        r->ptrs[i][r->lens[i]] = '\0';
+    for (size_t i = 0; i < nf; i++) {
+        ptrs[i] = data + starts[i];
+        ptrs[i][lens[i]] = '\0';
     }
+    r->nf = nf;
     r->dlen = line_len + 1;
     r->pos += line_len + 1 + (c == '\r');
     return c;
