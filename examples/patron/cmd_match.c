@@ -266,10 +266,14 @@ static void lb_sink(void *l, const char *s, size_t n)
     lb_put(l, s, n);
 }
 
-/* s as csv_write_field(f, ',', s, len) writes it */
+/* s as csv_write_field(f, ',', s, len) writes it (a plain one, as most
+ * are, copied here: not piece by piece through lb_sink) */
 static void lb_field(lbuf *l, const char *s, size_t len)
 {
-    csv_put_field(lb_sink, l, ',', s, len, 0);
+    if (csv_field_plain(',', s, len, 0))
+        lb_put(l, s, len);
+    else
+        csv_put_field(lb_sink, l, ',', s, len, 0);
 }
 
 /* s as csv_write_cell(f, ',', s, len) writes it: a name is what a customer
@@ -277,7 +281,10 @@ static void lb_field(lbuf *l, const char *s, size_t len)
  * begins like a formula (=HYPERLINK(...)), as 'patron export' does not. */
 static void lb_cell(lbuf *l, const char *s, size_t len)
 {
-    csv_put_field(lb_sink, l, ',', s, len, 1);
+    if (csv_field_plain(',', s, len, 1))
+        lb_put(l, s, len);
+    else
+        csv_put_field(lb_sink, l, ',', s, len, 1);
 }
 
 /* The key of id and its length (into buf when it has none: "#ID"). */

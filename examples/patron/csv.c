@@ -608,32 +608,56 @@ size_t csv_unneutralise(char *s, size_t len)
     return len - 1;
 }
 
+/* Has s[0, len) a byte that asks for quotes (sep, '"', LF, CR)?  Eight
+ * bytes at a time (a word has a byte c exactly when w ^ c*ones has a zero
+ * byte: whichever byte it is, the answer is exact), the rest byte by byte:
+ * every name and key of 'patron dedupe' is scanned so, three of each a
+ * pair. */
+static int asks_quotes(int sep, const char *s, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const uint64_t ms = ones * (unsigned char)sep, mq = ones * '"', mn = ones * '\n', mr = ones * '\r';
+    /* every byte that asks for quotes is at most hi: one test for the
+     * letters and the bytes of UTF-8 sequences */
+    const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w, xs, xq, xn, xr;
+        memcpy(&w, s + i, 8);
+        xs = w ^ ms;
+        xq = w ^ mq;
+        xn = w ^ mn;
+        xr = w ^ mr;
+        if ((((xs - ones) & ~xs) | ((xq - ones) & ~xq) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
+            return 1;
+    }
+    for (; i < len; i++) {
+        char c = s[i];
+        if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r'))
+            return 1;
+    }
+    return 0;
+}
+
+int csv_field_plain(int sep, const char *s, size_t len, int neutral)
+{
+    return !(neutral && csv_is_formula(s, len)) && !asks_quotes(sep, s, len);
+}
+
 void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral)
 {
     size_t i, from;
-    int quote = 0, prefix = neutral && csv_is_formula(s, len);
+    int prefix;
 
     if (!s || !len)
         return;
-    /* A neutralised cell is quoted too, as OWASP advises: some programs
-     * drop the quote character of an unquoted cell. */
-    quote = prefix;
-    {
-        /* every byte that asks for quotes is at most hi: one test for the
-         * letters and the bytes of UTF-8 sequences */
-        const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
-        for (i = 0; i < len; i++) {
-            char c = s[i];
-            if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r')) {
-                quote = 1;
-                break;
-            }
-        }
-    }
-    if (!quote) {
+    if (csv_field_plain(sep, s, len, neutral)) {
         put(ctx, s, len);
         return;
     }
+    /* A neutralised cell is quoted too, as OWASP advises: some programs
+     * drop the quote character of an unquoted cell. */
+    prefix = neutral && csv_is_formula(s, len);
     put(ctx, prefix ? "\"'" : "\"", prefix ? 2 : 1);
     for (from = 0, i = 0; i < len; i++) {
         if (s[i] == '"') {

@@ -219,6 +219,10 @@ void csv_write_field(FILE *f, int sep, const char *s, size_t len);
  */
 typedef void (*csv_sink)(void *ctx, const char *s, size_t n);
 void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral);
+/** 1 when csv_put_field() writes the `len` bytes of `s` as they are (no
+ *  quotes, no '), as most fields are: a writer of its own buffer may then
+ *  copy them itself. */
+int csv_field_plain(int sep, const char *s, size_t len, int neutral);
 
 /** Write a field from a NUL-terminated string (NULL: empty). */
 void csv_write_str(FILE *f, int sep, const char *s);
