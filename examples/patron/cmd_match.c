@@ -36,7 +36,8 @@ typedef struct idblock {
 #define IDBLOCK (1 << 20)
 
 /* Per internal id, the row's key (its 'id', else its customer number) and
- * its name, "key\0name\0" in blocks filled one after the other (one arena
+ * its name, after a head of four bytes (ID_HEAD) "key\0name\0" in blocks
+ * filled one after the other (one arena
  * grown by doubling was copied at each step: at 10^6 rows ~23 MB of fresh
  * pages touched for the copies alone); and the two groupings of the
  * output's cluster column (union-find over the ids, the smallest id as
@@ -125,32 +126,64 @@ static char *idmap_room(idmap *m, int64_t id, size_t n)
     return at;
 }
 
+/* The head of an id's text: the lengths of its key and its name, two bytes
+ * each (a key has at most 319 bytes, a name 399), with ID_PLAIN set in
+ * that of a text the pairs' CSV holds as it is (csv_field_plain(): no
+ * quotes, no '), as most are: the lines are then made without a strlen or
+ * a scan of each key and name (three keys and two names a line, most of
+ * writing them).  Set where the rows are read, on the reader thread. */
+#define ID_HEAD 4
+#define ID_PLAIN 0x8000u
+
+static void id_head(char *at, size_t lk, int kplain, size_t ln, int nplain)
+{
+    unsigned short h[2];
+    h[0] = (unsigned short)(lk | (kplain ? ID_PLAIN : 0));
+    h[1] = (unsigned short)(ln | (nplain ? ID_PLAIN : 0));
+    memcpy(at, h, sizeof h);
+}
+
+/* The key (which = 0) or the name (1) of an id's text t, its length and
+ * whether it is plain. */
+static const char *id_part(const char *t, int which, size_t *len, int *plain)
+{
+    unsigned short h[2];
+    memcpy(h, t, sizeof h);
+    *len = h[which] & ~ID_PLAIN;
+    *plain = (h[which] & ID_PLAIN) != 0;
+    return t + ID_HEAD + (which ? (h[0] & ~ID_PLAIN) + 1 : 0);
+}
+
 static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
 {
-    size_t lk = strlen(key) + 1, ln = strlen(name) + 1;
-    char *at = idmap_room(m, id, lk + ln);
+    size_t lk = strlen(key), ln = strlen(name);
+    char *at = idmap_room(m, id, ID_HEAD + lk + ln + 2);
 
     if (!at)
         return -1;
-    memcpy(at, key, lk);
-    memcpy(at + lk, name, ln);
+    id_head(at, lk, csv_field_plain(',', key, lk, 0), ln, csv_field_plain(',', name, ln, 1));
+    memcpy(at + ID_HEAD, key, lk + 1);
+    memcpy(at + ID_HEAD + lk + 1, name, ln + 1);
     return 0;
 }
 
 /* idmap_put of a "key\0name\0" text of n bytes (both NULs counted) whose
- * length is known: one copy, no strlen (this runs for every row of
+ * key's length lk and plainness (plain: bit 1 the key's, bit 2 the
+ * name's) are known: one copy, no strlen (this runs for every row of
  * 'patron dedupe FILE', on the thread the others wait for at the end of
  * each part). */
-static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n)
+static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n, size_t lk, unsigned plain)
 {
-    char *at = idmap_room(m, id, n);
+    char *at = idmap_room(m, id, ID_HEAD + n);
 
     if (!at)
         return -1;
-    memcpy(at, text, n);
+    id_head(at, lk, plain & 1, n - lk - 2, plain & 2);
+    memcpy(at + ID_HEAD, text, n);
     return 0;
 }
 
+/* id's text (its head, its key and name), NULL when it has none. */
 static const char *idmap_get(const idmap *m, int64_t id)
 {
     if (id <= 0 || (size_t)id >= m->n_at || !m->at[id])
@@ -266,45 +299,32 @@ static void lb_sink(void *l, const char *s, size_t n)
     lb_put(l, s, n);
 }
 
-/* s as csv_write_field(f, ',', s, len) writes it (a plain one, as most
- * are, copied here: not piece by piece through lb_sink) */
-static void lb_field(lbuf *l, const char *s, size_t len)
+/* s as csv_write_field(f, ',', s, len) (neutral 0) or csv_write_cell()
+ * (1) writes it, plain when csv_field_plain() said it is (copied as it
+ * is).  A name is written as a cell: it is what a customer typed, and a
+ * spreadsheet that opens the pairs must not run one that begins like a
+ * formula (=HYPERLINK(...)), as 'patron export' does not. */
+static void lb_text(lbuf *l, const char *s, size_t len, int plain, int neutral)
 {
-    if (csv_field_plain(',', s, len, 0))
+    if (plain)
         lb_put(l, s, len);
     else
-        csv_put_field(lb_sink, l, ',', s, len, 0);
-}
-
-/* s as csv_write_cell(f, ',', s, len) writes it: a name is what a customer
- * typed, and a spreadsheet that opens the pairs must not run one that
- * begins like a formula (=HYPERLINK(...)), as 'patron export' does not. */
-static void lb_cell(lbuf *l, const char *s, size_t len)
-{
-    if (csv_field_plain(',', s, len, 1))
-        lb_put(l, s, len);
-    else
-        csv_put_field(lb_sink, l, ',', s, len, 1);
-}
-
-/* The key of id and its length (into buf when it has none: "#ID"). */
-static const char *key_of(const idmap *m, int64_t id, char *buf, size_t cap, size_t *len)
-{
-    const char *k = idmap_get(m, id);
-    if (!k) {
-        snprintf(buf, cap, "#%" PRId64, id);
-        k = buf;
-    }
-    *len = strlen(k);
-    return k;
+        csv_put_field(lb_sink, l, ',', s, len, neutral);
 }
 
 static void print_key(lbuf *l, const idmap *m, int64_t id)
 {
-    char buf[32];
+    const char *t = idmap_get(m, id), *k;
     size_t n;
-    const char *k = key_of(m, id, buf, sizeof buf, &n);
-    lb_field(l, k, n);
+    int plain;
+    if (!t) { /* "#ID": plain */
+        char buf[32];
+        int w = snprintf(buf, sizeof buf, "#%" PRId64, id);
+        lb_put(l, buf, w > 0 ? (size_t)w : 0);
+        return;
+    }
+    k = id_part(t, 0, &n, &plain);
+    lb_text(l, k, n, plain, 0);
 }
 
 /* ",%.3f,NAME," of score and decision as printf writes it, by hand where
@@ -366,10 +386,12 @@ static int64_t uf_top(const int64_t *parent, int64_t id)
 
 static void print_name(lbuf *l, const idmap *m, int64_t id)
 {
-    const char *k = idmap_get(m, id);
-    if (k) {
-        k += strlen(k) + 1;
-        lb_cell(l, k, strlen(k));
+    const char *t = idmap_get(m, id), *k;
+    size_t n;
+    int plain;
+    if (t) {
+        k = id_part(t, 1, &n, &plain);
+        lb_text(l, k, n, plain, 1);
     }
 }
 
@@ -705,6 +727,8 @@ typedef struct drow {
      * and touched on every page.) */
     char *text;
     size_t tlen; /* the bytes of text, its NULs counted (drow_text's n) */
+    size_t klen;     /* (named) the key's length in text */
+    unsigned plain;  /* (named) bit 1: the key is plain, bit 2: the name (idmap_put_text) */
     char small[88];
 } drow;
 
@@ -1062,6 +1086,17 @@ static void fields_name(const dpart *p, const char *const *v, const size_t *len,
     }
 }
 
+/* Row r named: its text "key\0name\0" made, the key lk bytes long; its
+ * key's and name's plainness noted (here, on the reader thread, for the
+ * lines of the pairs: ID_PLAIN). */
+static void dedupe_named(drow *r, size_t lk)
+{
+    r->klen = lk;
+    r->plain = (unsigned)csv_field_plain(',', r->text, lk, 0) |
+               (unsigned)csv_field_plain(',', r->text + lk + 1, r->tlen - lk - 2, 1) << 1;
+    r->named = 1;
+}
+
 /* A row to add, its name's parts nm: its key (its 'id', "" when it has
  * none) and name into its text ("key\0name\0"; r->named).  -1: out of
  * memory. */
@@ -1089,7 +1124,7 @@ static int dedupe_name(const dpart *p, drow *r, const dname *nm)
         if (ln < room - 1) {
             memcpy(r->small, key, lk + 1);
             r->tlen = lk + ln + 2;
-            r->named = 1;
+            dedupe_named(r, lk);
             return 0;
         }
     }
@@ -1098,7 +1133,7 @@ static int dedupe_name(const dpart *p, drow *r, const dname *nm)
     ln = review_name_len(nm->first, nm->lf, nm->last, nm->ll, nm->company, nm->lc, "", text + lk + 1, 400);
     if (drow_text(r, text, lk + ln + 2) < 0)
         return -1;
-    r->named = 1;
+    dedupe_named(r, lk);
     return 0;
 }
 
@@ -1125,6 +1160,8 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
         memcpy(text + lk + 1, r->text + 1, ln + 1);
         if (drow_text(r, text, lk + ln + 2) < 0)
             return -1;
+        r->klen = lk;
+        r->plain = (r->plain & 2) | (unsigned)csv_field_plain(',', key, lk, 0);
     }
     r->id = res->id;
     r->done = 1;
@@ -1678,7 +1715,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (idmap_put_text(&m, r->id, r->text, r->tlen) < 0) {
+                if (idmap_put_text(&m, r->id, r->text, r->tlen, r->klen, r->plain) < 0) {
                     rc = cli_fail(ctx, "line %lu: out of memory", r->line);
                     goto out;
                 }
@@ -1707,7 +1744,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen) < 0)
+                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen, r->klen, r->plain) < 0)
                     st = PATRON_E_NOMEM;
             }
             if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {

@@ -610,18 +610,24 @@ size_t csv_unneutralise(char *s, size_t len)
 
 /* Has s[0, len) a byte that asks for quotes (sep, '"', LF, CR)?  Eight
  * bytes at a time (a word has a byte c exactly when w ^ c*ones has a zero
- * byte: whichever byte it is, the answer is exact), the rest byte by byte:
- * every name and key of 'patron dedupe' is scanned so, three of each a
- * pair. */
+ * byte: whichever byte it is, the answer is exact), from eight bytes on
+ * the last eight of the field as the last word (some bytes are tested
+ * twice, none is read past the field), byte by byte below eight: every
+ * key and name of 'patron dedupe' is scanned so. */
 static int asks_quotes(int sep, const char *s, size_t len)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     const uint64_t ms = ones * (unsigned char)sep, mq = ones * '"', mn = ones * '\n', mr = ones * '\r';
-    /* every byte that asks for quotes is at most hi: one test for the
-     * letters and the bytes of UTF-8 sequences */
-    const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
     size_t i = 0;
-    for (; len - i >= 8; i += 8) {
+    if (len < 8) {
+        for (; i < len; i++) {
+            char c = s[i];
+            if (c == sep || c == '"' || c == '\n' || c == '\r')
+                return 1;
+        }
+        return 0;
+    }
+    for (;;) {
         uint64_t w, xs, xq, xn, xr;
         memcpy(&w, s + i, 8);
         xs = w ^ ms;
@@ -630,13 +636,10 @@ static int asks_quotes(int sep, const char *s, size_t len)
         xr = w ^ mr;
         if ((((xs - ones) & ~xs) | ((xq - ones) & ~xq) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
             return 1;
+        if (i == len - 8)
+            return 0;
+        i = len - i >= 16 ? i + 8 : len - 8;
     }
-    for (; i < len; i++) {
-        char c = s[i];
-        if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r'))
-            return 1;
-    }
-    return 0;
 }
 
 int csv_field_plain(int sep, const char *s, size_t len, int neutral)
