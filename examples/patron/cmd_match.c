@@ -105,21 +105,29 @@ static int idmap_groups(idmap *m)
 
 /* Room for n bytes of id's text in the newest block (a new block when it
  * is full), noted as id's; NULL when out of memory. */
-static char *idmap_room(idmap *m, int64_t id, size_t n)
+/* A new block with room for n bytes; -1 out of memory. */
+static int idmap_block(idmap *m, size_t n)
+{
+    size_t cap = n > IDBLOCK ? n : IDBLOCK;
+    idblock *k = malloc(sizeof *k + cap);
+    if (!k)
+        return -1;
+    k->next = m->blocks;
+    m->blocks = k;
+    m->len = 0;
+    m->cap = cap;
+    return 0;
+}
+
+static inline char *idmap_room(idmap *m, int64_t id, size_t n)
 {
     char *at;
-    if (idmap_grow(m, id) < 0)
+    /* (an id below n_at and room in the block, as nearly always: no call;
+     * this runs for every row, on the thread that claims the rows) */
+    if (!(id > 0 && (size_t)id < m->n_at) && idmap_grow(m, id) < 0)
         return NULL;
-    if (!m->blocks || m->len + n > m->cap) {
-        size_t cap = n > IDBLOCK ? n : IDBLOCK;
-        idblock *k = malloc(sizeof *k + cap);
-        if (!k)
-            return NULL;
-        k->next = m->blocks;
-        m->blocks = k;
-        m->len = 0;
-        m->cap = cap;
-    }
+    if ((!m->blocks || m->len + n > m->cap) && idmap_block(m, n) < 0)
+        return NULL;
     at = m->blocks->b + m->len;
     m->at[id] = at;
     m->len += n;

@@ -1200,7 +1200,6 @@ long layout_values(const layout *l, const char *const *values, const size_t *len
         const char *v = values[i];
         int rc = 0;
 
-        *n_out = n;
         if (!v[0])
             continue;
         switch (col->kind) {
@@ -1210,6 +1209,7 @@ long layout_values(const layout *l, const char *const *values, const size_t *len
             if (col->id == PATRON_F_EXTERNAL_SOURCE && l->external >= 0) {
                 if (!values[l->external][0]) {
                     snprintf(err, errlen, "%s: given without an id", col->name);
+                    *n_out = n; /* (the values before: set only here) */
                     return -1;
                 }
                 continue; /* set with the external id */
