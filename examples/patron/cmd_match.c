@@ -770,24 +770,37 @@ static int drow_msg(drow *r, const char *msg)
     return drow_text(r, msg, strlen(msg) + 1);
 }
 
-/* Memory for the values of a part's rows (a street split from its number,
- * the arrays of values): blocks that are kept and used again from the
- * start for the next part; one arena per worker. */
+/* Memory for the values of a part's rows: blocks that are kept and used
+ * again from the start for the next part; one arena per worker, of two
+ * pools: the rows' arrays of values, and the strings layout_values()
+ * makes (a street split from its number, a date).  (In one pool, the
+ * array of a row was laid out on the stack and copied: the strings made
+ * meanwhile lay after it.  Alone in its pool, it is laid out in place,
+ * with room for the most values a row may have, and the room it did not
+ * use given back: pool_shrink.) */
 typedef struct ablock {
     struct ablock *next;
     size_t used, cap;
     max_align_t data[];
 } ablock;
 
-typedef struct arena {
+typedef struct pool {
     ablock *first, *cur;
+} pool;
+
+typedef struct arena {
+    pool vals, strs;
 } arena;
 
-static void *arena_alloc(void *payload, size_t n)
+static size_t pool_round(size_t n)
 {
-    arena *a = payload;
+    return (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+}
+
+static void *pool_alloc(pool *a, size_t n)
+{
     void *r;
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    n = pool_round(n);
     while (a->cur && a->cur->used + n > a->cur->cap && a->cur->next) {
         a->cur = a->cur->next;
         a->cur->used = 0;
@@ -813,14 +826,32 @@ static void *arena_alloc(void *payload, size_t n)
     return r;
 }
 
-static void arena_reset(arena *a)
+/* The last allocation of a, at r, cut to n bytes (no more than it had). */
+static void pool_shrink(pool *a, void *r, size_t n)
+{
+    a->cur->used = (size_t)((char *)r - (char *)a->cur->data) + pool_round(n);
+}
+
+/* (a layout_alloc_fn: the strings of layout_values()) */
+static void *arena_alloc(void *payload, size_t n)
+{
+    return pool_alloc(&((arena *)payload)->strs, n);
+}
+
+static void pool_reset(pool *a)
 {
     a->cur = a->first;
     if (a->cur)
         a->cur->used = 0;
 }
 
-static void arena_free(arena *a)
+static void arena_reset(arena *a)
+{
+    pool_reset(&a->vals);
+    pool_reset(&a->strs);
+}
+
+static void pool_free(pool *a)
 {
     while (a->first) {
         ablock *k = a->first;
@@ -828,6 +859,12 @@ static void arena_free(arena *a)
         free(k);
     }
     a->cur = NULL;
+}
+
+static void arena_free(arena *a)
+{
+    pool_free(&a->vals);
+    pool_free(&a->strs);
 }
 
 #define DTHREADS 8
@@ -1211,27 +1248,27 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
     patron_batch_row row;
-    patron_batch_value *vals, first[64];
+    patron_batch_value *vals;
     size_t cap = 2 * p->n_cols + 8, before = 0;
     long rc;
     patron_status st;
     for (;;) {
-        /* laid out here first, then only the values made kept in the
-         * arena (room for every column twice was most of a part's memory) */
-        if (!(vals = cap <= sizeof first / sizeof first[0] ? first : arena_alloc(ar, cap * sizeof *vals)))
+        /* laid out in the arena's pool of values, where nothing else is
+         * taken meanwhile: the room not used is given back (room for
+         * every column twice, kept, was most of a part's memory) */
+        if (!(vals = pool_alloc(&ar->vals, cap * sizeof *vals)))
             return PATRON_E_NOMEM;
         rc = layout_values(p->l, v, lens, vals, cap, arena_alloc, ar, &before, text, text_size);
         if (rc != -2)
             break;
+        pool_shrink(&ar->vals, vals, 0);
         cap *= 4; /* (many tags) */
     }
     if (rc == -3)
         return PATRON_E_NOMEM;
-    if (vals == first) {
+    {
         size_t made = rc >= 0 ? (size_t)rc : before;
-        if (!(vals = arena_alloc(ar, (made ? made : 1) * sizeof *vals)))
-            return PATRON_E_NOMEM;
-        memcpy(vals, first, made * sizeof *vals);
+        pool_shrink(&ar->vals, vals, (made ? made : 1) * sizeof *vals);
     }
     if (unchecked && rc >= 0) {
         *unchecked = 1;
