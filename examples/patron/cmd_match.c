@@ -725,6 +725,7 @@ typedef struct drow {
     int unchecked;           /* vals are the layout's, not checked (the batch checks them) */
     int malformed;           /* refused by the reader (text says why): never checked */
     int named;               /* text holds "key\0name\0" of vals (the key "" when its column is empty) */
+    int plain_line;          /* its fields hold no byte that asks for quotes in the pairs' CSV (dedupe_named) */
     patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
     int done;                /* added: text holds "key\0name\0", the key never "" */
@@ -882,6 +883,7 @@ typedef struct dpart {
     size_t *flen;            /* PART * n_cols: the lengths of the rows' fields */
     const size_t *name_col;  /* the columns of first name, last name, company (fields_name) */
     size_t n_name_col;
+    int comma;               /* the file's separator is ',' (as the pairs') */
     int precheck;            /* check each row before the batch does (see cmd_dedupe) */
     int checked;             /* the reader checked the rows (in precheck mode or not) */
     int check_oom;           /*  ... and ran out of memory */
@@ -926,6 +928,9 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
         drow_text(d, "", 1); /* (no memory taken: cannot fail) */
         memset(d, 0, offsetof(drow, text));
         d->line = rec.line;
+        /* a line without quotes, split at commas: no field holds a comma,
+         * a quote, a CR or a LF, the bytes the pairs' CSV quotes */
+        d->plain_line = rec.plain && p->comma;
         /* the checks of import (one function): a row with a NUL byte in a
          * field is refused, never read as the value cut at the NUL */
         if ((bad = cli_csv_malformed(&rec, p->n_cols, err, sizeof err)) != NULL) {
@@ -1136,9 +1141,13 @@ static void fields_name(const dpart *p, const char *const *v, const size_t *len,
  * lines of the pairs: ID_PLAIN). */
 static void dedupe_named(drow *r, size_t lk)
 {
+    const char *name = r->text + lk + 1;
+    size_t ln = r->tlen - lk - 2;
     r->klen = lk;
-    r->plain = (unsigned)csv_field_plain(',', r->text, lk, 0) |
-               (unsigned)csv_field_plain(',', r->text + lk + 1, r->tlen - lk - 2, 1) << 1;
+    if (r->plain_line) /* (the key a field, the name of fields and a space: only a formula asks) */
+        r->plain = 1u | (unsigned)!csv_is_formula(name, ln) << 1;
+    else
+        r->plain = (unsigned)csv_field_plain(',', r->text, lk, 0) | (unsigned)csv_field_plain(',', name, ln, 1) << 1;
     r->named = 1;
 }
 
@@ -1646,6 +1655,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     for (k = 0; k < NPARTS; k++) {
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
+        rd.parts[k].comma = csv_reader_sep(in.r) == ',';
         rd.parts[k].batch = batch;
         if (!(rd.parts[k].rows = malloc(PART * sizeof *rd.parts[k].rows)) ||
             !(rd.parts[k].flen = malloc(PART * (l.n ? l.n : 1) * sizeof *rd.parts[k].flen))) {

@@ -401,7 +401,7 @@ int csv_read(csv_reader *r, csv_record *rec)
 {
     int state = ST_START;
     size_t start = 0;
-    int c, nul = 0;
+    int c, nul = 0, plain = 0;
     size_t i;
 
     r->nf = 0;
@@ -437,6 +437,7 @@ int csv_read(csv_reader *r, csv_record *rec)
             r->crlf = c == '\r';
         }
         r->line++;
+        plain = 1;
         goto plain_done;
     }
 #endif
@@ -580,6 +581,7 @@ plain_done:
     rec->lens = r->lens;
     rec->error = r->errbuf[0] ? r->errbuf : NULL;
     rec->has_nul = nul;
+    rec->plain = plain;
     return 1;
 }
 

@@ -155,6 +155,9 @@ typedef struct csv_record {
     unsigned long line;  /**< the line the record starts on, 1-based */
     const char *error;   /**< NULL, or why the record is malformed; the
                               fields are still given as far as read */
+    int plain;           /**< 1: the record was one line without a quote,
+                              read whole at once: no field holds the
+                              separator, a quote, a CR or a LF; 0: one may */
     int has_nul;         /**< a field holds a NUL byte (the reader saw one:
                               no field need be measured to know) */
 } csv_record;
