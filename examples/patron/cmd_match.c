@@ -36,7 +36,7 @@ typedef struct idblock {
 #define IDBLOCK (1 << 20)
 
 /* Per internal id, the row's key (its 'id', else its customer number) and
- * its name, after a head of four bytes (ID_HEAD) "key\0name\0" in blocks
+ * its name, "key\0name\0" after a head of four bytes (ID_HEAD), in blocks
  * filled one after the other (one arena
  * grown by doubling was copied at each step: at 10^6 rows ~23 MB of fresh
  * pages touched for the copies alone); and the two groupings of the
@@ -103,8 +103,6 @@ static int idmap_groups(idmap *m)
     return 0;
 }
 
-/* Room for n bytes of id's text in the newest block (a new block when it
- * is full), noted as id's; NULL when out of memory. */
 /* A new block with room for n bytes; -1 out of memory. */
 static int idmap_block(idmap *m, size_t n)
 {
@@ -119,6 +117,8 @@ static int idmap_block(idmap *m, size_t n)
     return 0;
 }
 
+/* Room for n bytes of id's text in the newest block (a new block when it
+ * is full), noted as id's; NULL when out of memory. */
 static inline char *idmap_room(idmap *m, int64_t id, size_t n)
 {
     char *at;
