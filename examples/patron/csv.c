@@ -619,7 +619,11 @@ size_t csv_unneutralise(char *s, size_t len)
 static int asks_quotes(int sep, const char *s, size_t len)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    const uint64_t ms = ones * (unsigned char)sep, mq = ones * '"', mn = ones * '\n', mr = ones * '\r';
+    /* (a byte is sep as the byte-wise test below has it, c == sep with c a
+     * char: no byte is a sep outside the range of char, there '"' stands
+     * in for it) */
+    const uint64_t ms = ones * (sep >= -128 && sep <= 127 ? (unsigned char)sep : '"'), mq = ones * '"',
+                   mn = ones * '\n', mr = ones * '\r';
     size_t i = 0;
     if (len < 8) {
         for (; i < len; i++) {
