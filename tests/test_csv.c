@@ -59,6 +59,10 @@ static void expect_record(input *in, unsigned long line, size_t n, ...)
         const char *want = va_arg(ap, const char *);
         assert_string_equal(rec.fields[i], want);
         assert_int_equal(rec.lens[i], strlen(want));
+        /* one after the other, as csv_record says (dedupe copies them at
+         * once) */
+        if (i + 1 < n)
+            assert_ptr_equal(rec.fields[i + 1], rec.fields[i] + rec.lens[i] + 1);
     }
     va_end(ap);
 }

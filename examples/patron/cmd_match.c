@@ -36,7 +36,8 @@ typedef struct idblock {
 #define IDBLOCK (1 << 20)
 
 /* Per internal id, the row's key (its 'id', else its customer number) and
- * its name, "key\0name\0" in blocks filled one after the other (one arena
+ * its name, "key\0name\0" after a head of four bytes (ID_HEAD), in blocks
+ * filled one after the other (one arena
  * grown by doubling was copied at each step: at 10^6 rows ~23 MB of fresh
  * pages touched for the copies alone); and the two groupings of the
  * output's cluster column (union-find over the ids, the smallest id as
@@ -102,55 +103,95 @@ static int idmap_groups(idmap *m)
     return 0;
 }
 
+/* A new block with room for n bytes; -1 out of memory. */
+static int idmap_block(idmap *m, size_t n)
+{
+    size_t cap = n > IDBLOCK ? n : IDBLOCK;
+    idblock *k = malloc(sizeof *k + cap);
+    if (!k)
+        return -1;
+    k->next = m->blocks;
+    m->blocks = k;
+    m->len = 0;
+    m->cap = cap;
+    return 0;
+}
+
 /* Room for n bytes of id's text in the newest block (a new block when it
  * is full), noted as id's; NULL when out of memory. */
-static char *idmap_room(idmap *m, int64_t id, size_t n)
+static inline char *idmap_room(idmap *m, int64_t id, size_t n)
 {
     char *at;
-    if (idmap_grow(m, id) < 0)
+    /* (an id below n_at and room in the block, as nearly always: no call;
+     * this runs for every row, on the thread that claims the rows) */
+    if (!(id > 0 && (size_t)id < m->n_at) && idmap_grow(m, id) < 0)
         return NULL;
-    if (!m->blocks || m->len + n > m->cap) {
-        size_t cap = n > IDBLOCK ? n : IDBLOCK;
-        idblock *k = malloc(sizeof *k + cap);
-        if (!k)
-            return NULL;
-        k->next = m->blocks;
-        m->blocks = k;
-        m->len = 0;
-        m->cap = cap;
-    }
+    if ((!m->blocks || m->len + n > m->cap) && idmap_block(m, n) < 0)
+        return NULL;
     at = m->blocks->b + m->len;
     m->at[id] = at;
     m->len += n;
     return at;
 }
 
+/* The head of an id's text: the lengths of its key and its name, two bytes
+ * each (a key has at most 319 bytes, a name 399), with ID_PLAIN set in
+ * that of a text the pairs' CSV holds as it is (csv_field_plain(): no
+ * quotes, no '), as most are: the lines are then made without a strlen or
+ * a scan of each key and name (three keys and two names a line, most of
+ * writing them).  Set where the rows are read, on the reader thread. */
+#define ID_HEAD 4
+#define ID_PLAIN 0x8000u
+
+static void id_head(char *at, size_t lk, int kplain, size_t ln, int nplain)
+{
+    unsigned short h[2];
+    h[0] = (unsigned short)(lk | (kplain ? ID_PLAIN : 0));
+    h[1] = (unsigned short)(ln | (nplain ? ID_PLAIN : 0));
+    memcpy(at, h, sizeof h);
+}
+
+/* The key (which = 0) or the name (1) of an id's text t, its length and
+ * whether it is plain. */
+static const char *id_part(const char *t, int which, size_t *len, int *plain)
+{
+    unsigned short h[2];
+    memcpy(h, t, sizeof h);
+    *len = h[which] & ~ID_PLAIN;
+    *plain = (h[which] & ID_PLAIN) != 0;
+    return t + ID_HEAD + (which ? (h[0] & ~ID_PLAIN) + 1 : 0);
+}
+
 static int idmap_put(idmap *m, int64_t id, const char *key, const char *name)
 {
-    size_t lk = strlen(key) + 1, ln = strlen(name) + 1;
-    char *at = idmap_room(m, id, lk + ln);
+    size_t lk = strlen(key), ln = strlen(name);
+    char *at = idmap_room(m, id, ID_HEAD + lk + ln + 2);
 
     if (!at)
         return -1;
-    memcpy(at, key, lk);
-    memcpy(at + lk, name, ln);
+    id_head(at, lk, csv_field_plain(',', key, lk, 0), ln, csv_field_plain(',', name, ln, 1));
+    memcpy(at + ID_HEAD, key, lk + 1);
+    memcpy(at + ID_HEAD + lk + 1, name, ln + 1);
     return 0;
 }
 
 /* idmap_put of a "key\0name\0" text of n bytes (both NULs counted) whose
- * length is known: one copy, no strlen (this runs for every row of
+ * key's length lk and plainness (plain: bit 1 the key's, bit 2 the
+ * name's) are known: one copy, no strlen (this runs for every row of
  * 'patron dedupe FILE', on the thread the others wait for at the end of
  * each part). */
-static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n)
+static int idmap_put_text(idmap *m, int64_t id, const char *text, size_t n, size_t lk, unsigned plain)
 {
-    char *at = idmap_room(m, id, n);
+    char *at = idmap_room(m, id, ID_HEAD + n);
 
     if (!at)
         return -1;
-    memcpy(at, text, n);
+    id_head(at, lk, plain & 1, n - lk - 2, plain & 2);
+    memcpy(at + ID_HEAD, text, n);
     return 0;
 }
 
+/* id's text (its head, its key and name), NULL when it has none. */
 static const char *idmap_get(const idmap *m, int64_t id)
 {
     if (id <= 0 || (size_t)id >= m->n_at || !m->at[id])
@@ -266,38 +307,32 @@ static void lb_sink(void *l, const char *s, size_t n)
     lb_put(l, s, n);
 }
 
-/* s as csv_write_field(f, ',', s, len) writes it */
-static void lb_field(lbuf *l, const char *s, size_t len)
+/* s as csv_write_field(f, ',', s, len) (neutral 0) or csv_write_cell()
+ * (1) writes it, plain when csv_field_plain() said it is (copied as it
+ * is).  A name is written as a cell: it is what a customer typed, and a
+ * spreadsheet that opens the pairs must not run one that begins like a
+ * formula (=HYPERLINK(...)), as 'patron export' does not. */
+static void lb_text(lbuf *l, const char *s, size_t len, int plain, int neutral)
 {
-    csv_put_field(lb_sink, l, ',', s, len, 0);
-}
-
-/* s as csv_write_cell(f, ',', s, len) writes it: a name is what a customer
- * typed, and a spreadsheet that opens the pairs must not run one that
- * begins like a formula (=HYPERLINK(...)), as 'patron export' does not. */
-static void lb_cell(lbuf *l, const char *s, size_t len)
-{
-    csv_put_field(lb_sink, l, ',', s, len, 1);
-}
-
-/* The key of id and its length (into buf when it has none: "#ID"). */
-static const char *key_of(const idmap *m, int64_t id, char *buf, size_t cap, size_t *len)
-{
-    const char *k = idmap_get(m, id);
-    if (!k) {
-        snprintf(buf, cap, "#%" PRId64, id);
-        k = buf;
-    }
-    *len = strlen(k);
-    return k;
+    if (plain)
+        lb_put(l, s, len);
+    else
+        csv_put_field(lb_sink, l, ',', s, len, neutral);
 }
 
 static void print_key(lbuf *l, const idmap *m, int64_t id)
 {
-    char buf[32];
+    const char *t = idmap_get(m, id), *k;
     size_t n;
-    const char *k = key_of(m, id, buf, sizeof buf, &n);
-    lb_field(l, k, n);
+    int plain;
+    if (!t) { /* "#ID": plain */
+        char buf[32];
+        int w = snprintf(buf, sizeof buf, "#%" PRId64, id);
+        lb_put(l, buf, w > 0 ? (size_t)w : 0);
+        return;
+    }
+    k = id_part(t, 0, &n, &plain);
+    lb_text(l, k, n, plain, 0);
 }
 
 /* ",%.3f,NAME," of score and decision as printf writes it, by hand where
@@ -359,10 +394,12 @@ static int64_t uf_top(const int64_t *parent, int64_t id)
 
 static void print_name(lbuf *l, const idmap *m, int64_t id)
 {
-    const char *k = idmap_get(m, id);
-    if (k) {
-        k += strlen(k) + 1;
-        lb_cell(l, k, strlen(k));
+    const char *t = idmap_get(m, id), *k;
+    size_t n;
+    int plain;
+    if (t) {
+        k = id_part(t, 1, &n, &plain);
+        lb_text(l, k, n, plain, 1);
     }
 }
 
@@ -688,6 +725,7 @@ typedef struct drow {
     int unchecked;           /* vals are the layout's, not checked (the batch checks them) */
     int malformed;           /* refused by the reader (text says why): never checked */
     int named;               /* text holds "key\0name\0" of vals (the key "" when its column is empty) */
+    int plain_line;          /* its fields hold no byte that asks for quotes in the pairs' CSV (dedupe_named) */
     patron_status st;        /* of the layout / the checks; PATRON_OK: vals are to be added */
     size_t ai;               /* its place in the part's patron_batch_add_rows() */
     int done;                /* added: text holds "key\0name\0", the key never "" */
@@ -698,6 +736,8 @@ typedef struct drow {
      * and touched on every page.) */
     char *text;
     size_t tlen; /* the bytes of text, its NULs counted (drow_text's n) */
+    size_t klen;     /* (named) the key's length in text */
+    unsigned plain;  /* (named) bit 1: the key is plain, bit 2: the name (idmap_put_text) */
     char small[88];
 } drow;
 
@@ -731,24 +771,37 @@ static int drow_msg(drow *r, const char *msg)
     return drow_text(r, msg, strlen(msg) + 1);
 }
 
-/* Memory for the values of a part's rows (a street split from its number,
- * the arrays of values): blocks that are kept and used again from the
- * start for the next part; one arena per worker. */
+/* Memory for the values of a part's rows: blocks that are kept and used
+ * again from the start for the next part; one arena per worker, of two
+ * pools: the rows' arrays of values, and the strings layout_values()
+ * makes (a street split from its number, a date).  (In one pool, the
+ * array of a row was laid out on the stack and copied: the strings made
+ * meanwhile lay after it.  Alone in its pool, it is laid out in place,
+ * with room for the most values a row may have, and the room it did not
+ * use given back: pool_shrink.) */
 typedef struct ablock {
     struct ablock *next;
     size_t used, cap;
     max_align_t data[];
 } ablock;
 
-typedef struct arena {
+typedef struct pool {
     ablock *first, *cur;
+} pool;
+
+typedef struct arena {
+    pool vals, strs;
 } arena;
 
-static void *arena_alloc(void *payload, size_t n)
+static size_t pool_round(size_t n)
 {
-    arena *a = payload;
+    return (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+}
+
+static void *pool_alloc(pool *a, size_t n)
+{
     void *r;
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    n = pool_round(n);
     while (a->cur && a->cur->used + n > a->cur->cap && a->cur->next) {
         a->cur = a->cur->next;
         a->cur->used = 0;
@@ -774,14 +827,32 @@ static void *arena_alloc(void *payload, size_t n)
     return r;
 }
 
-static void arena_reset(arena *a)
+/* The last allocation of a, at r, cut to n bytes (no more than it had). */
+static void pool_shrink(pool *a, void *r, size_t n)
+{
+    a->cur->used = (size_t)((char *)r - (char *)a->cur->data) + pool_round(n);
+}
+
+/* (a layout_alloc_fn: the strings of layout_values()) */
+static void *arena_alloc(void *payload, size_t n)
+{
+    return pool_alloc(&((arena *)payload)->strs, n);
+}
+
+static void pool_reset(pool *a)
 {
     a->cur = a->first;
     if (a->cur)
         a->cur->used = 0;
 }
 
-static void arena_free(arena *a)
+static void arena_reset(arena *a)
+{
+    pool_reset(&a->vals);
+    pool_reset(&a->strs);
+}
+
+static void pool_free(pool *a)
 {
     while (a->first) {
         ablock *k = a->first;
@@ -789,6 +860,12 @@ static void arena_free(arena *a)
         free(k);
     }
     a->cur = NULL;
+}
+
+static void arena_free(arena *a)
+{
+    pool_free(&a->vals);
+    pool_free(&a->strs);
 }
 
 #define DTHREADS 8
@@ -804,6 +881,9 @@ typedef struct dpart {
     char *bytes;
     size_t len, cap;
     size_t *flen;            /* PART * n_cols: the lengths of the rows' fields */
+    const size_t *name_col;  /* the columns of first name, last name, company (fields_name) */
+    size_t n_name_col;
+    int comma;               /* the file's separator is ',' (as the pairs') */
     int precheck;            /* check each row before the batch does (see cmd_dedupe) */
     int checked;             /* the reader checked the rows (in precheck mode or not) */
     int check_oom;           /*  ... and ran out of memory */
@@ -848,6 +928,9 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
         drow_text(d, "", 1); /* (no memory taken: cannot fail) */
         memset(d, 0, offsetof(drow, text));
         d->line = rec.line;
+        /* a line without quotes, split at commas: no field holds a comma,
+         * a quote, a CR or a LF, the bytes the pairs' CSV quotes */
+        d->plain_line = rec.plain && p->comma;
         /* the checks of import (one function): a row with a NUL byte in a
          * field is refused, never read as the value cut at the NUL */
         if ((bad = cli_csv_malformed(&rec, p->n_cols, err, sizeof err)) != NULL) {
@@ -861,9 +944,9 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
                 return;
             }
         } else {
-            size_t need = 0;
-            for (size_t i = 0; i < rec.n; i++)
-                need += rec.lens[i] + 1;
+            /* the reader's fields lie one after the other (csv_record):
+             * copied at once */
+            size_t need = (size_t)(rec.fields[rec.n - 1] + rec.lens[rec.n - 1] + 1 - rec.fields[0]);
             if (p->len + need > p->cap) {
                 size_t cap = p->cap ? p->cap : 1 << 20;
                 char *nb;
@@ -878,18 +961,10 @@ static void dedupe_read_part(dpart *p, csv_reader *r, size_t most)
                 p->cap = cap;
             }
             d->off = p->len;
-            /* the reader's fields lie one after the other: copied at once */
-            if (rec.n && rec.fields[rec.n - 1] + rec.lens[rec.n - 1] + 1 == rec.fields[0] + need) {
-                memcpy(p->bytes + p->len, rec.fields[0], need);
-                p->len += need;
-            } else {
-                for (size_t i = 0; i < rec.n; i++) {
-                    memcpy(p->bytes + p->len, rec.fields[i], rec.lens[i] + 1);
-                    p->len += rec.lens[i] + 1;
-                }
-            }
-            for (size_t i = 0; i < rec.n; i++) /* (no NUL inside: the lengths hold) */
-                p->flen[p->n * p->n_cols + i] = rec.lens[i];
+            memcpy(p->bytes + p->len, rec.fields[0], need);
+            p->len += need;
+            /* (no NUL inside: the lengths hold; rec.n is n_cols) */
+            memcpy(p->flen + p->n * p->n_cols, rec.lens, rec.n * sizeof *rec.lens);
         }
         p->n++;
     }
@@ -1015,33 +1090,71 @@ typedef struct dwork {
     int oom;
 } dwork;
 
-/* The name of the row as review_name() gives a customer's (the last value
- * of first name, last name, company), into buf (cap bytes, cut to cap - 1);
- * returns its length.  From the values' lengths (a field's value is a
- * string of its length): this runs for every row of the file. */
-static size_t vals_name(const patron_batch_value *v, size_t n, char *buf, size_t cap)
+/* The parts of a row's name as review_name() takes them: the last value
+ * of first name, last name, company (NULL when it has none). */
+typedef struct dname {
+    const char *first, *last, *company;
+    size_t lf, ll, lc;
+} dname;
+
+static void dname_set(dname *nm, int field, const char *x, size_t len)
 {
-    const char *first = NULL, *last = NULL, *company = NULL;
-    size_t lf = 0, ll = 0, lc = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *x = v[i].len ? v[i].value : NULL;
-        if (v[i].field == PATRON_F_FIRST_NAME) {
-            first = x;
-            lf = v[i].len;
-        } else if (v[i].field == PATRON_F_LAST_NAME) {
-            last = x;
-            ll = v[i].len;
-        } else if (v[i].field == PATRON_F_COMPANY) {
-            company = x;
-            lc = v[i].len;
-        }
+    if (field == PATRON_F_FIRST_NAME) {
+        nm->first = x;
+        nm->lf = len;
+    } else if (field == PATRON_F_LAST_NAME) {
+        nm->last = x;
+        nm->ll = len;
+    } else if (field == PATRON_F_COMPANY) {
+        nm->company = x;
+        nm->lc = len;
     }
-    return review_name_len(first, lf, last, ll, company, lc, "", buf, cap);
 }
 
-/* A row to add, of values vals: its key (its 'id', "" when it has none)
- * and name into its text ("key\0name\0"; r->named).  -1: out of memory. */
-static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals)
+/* The name's parts from the values of a batch row (a field's value is a
+ * string of its length). */
+static void vals_name(const patron_batch_value *v, size_t n, dname *nm)
+{
+    memset(nm, 0, sizeof *nm);
+    for (size_t i = 0; i < n; i++)
+        dname_set(nm, v[i].field, v[i].len ? v[i].value : NULL, v[i].len);
+}
+
+/* The name's parts from the row's fields v (lengths len), the column
+ * blank - 1 left out (0: none), as vals_name() finds them in the values
+ * layout_values() makes of those fields: a name column's value is its
+ * field, as it is, in column order, an empty one left out.  Only the name
+ * columns (p->name_col) are looked at: the values of every row were most
+ * of naming it, and this runs for every row of the file. */
+static void fields_name(const dpart *p, const char *const *v, const size_t *len, size_t blank, dname *nm)
+{
+    memset(nm, 0, sizeof *nm);
+    for (size_t i = 0; i < p->n_name_col; i++) {
+        size_t col = p->name_col[i];
+        if (len[col] && col + 1 != blank)
+            dname_set(nm, p->l->cols[col].id, v[col], len[col]);
+    }
+}
+
+/* Row r named: its text "key\0name\0" made, the key lk bytes long; its
+ * key's and name's plainness noted (here, on the reader thread, for the
+ * lines of the pairs: ID_PLAIN). */
+static void dedupe_named(drow *r, size_t lk)
+{
+    const char *name = r->text + lk + 1;
+    size_t ln = r->tlen - lk - 2;
+    r->klen = lk;
+    if (r->plain_line) /* (the key a field, the name of fields and a space: only a formula asks) */
+        r->plain = 1u | (unsigned)!csv_is_formula(name, ln) << 1;
+    else
+        r->plain = (unsigned)csv_field_plain(',', r->text, lk, 0) | (unsigned)csv_field_plain(',', name, ln, 1) << 1;
+    r->named = 1;
+}
+
+/* A row to add, its name's parts nm: its key (its 'id', "" when it has
+ * none) and name into its text ("key\0name\0"; r->named).  -1: out of
+ * memory. */
+static int dedupe_name(const dpart *p, drow *r, const dname *nm)
 {
     const char *key = "";
     char text[TEXT_MAX];
@@ -1061,20 +1174,20 @@ static int dedupe_name(const dpart *p, drow *r, const patron_batch_value *vals, 
          * on the stack and copied); a name that may have been cut there
          * is made again below */
         size_t room = sizeof r->small - lk - 1;
-        ln = vals_name(vals, n_vals, r->small + lk + 1, room);
+        ln = review_name_len(nm->first, nm->lf, nm->last, nm->ll, nm->company, nm->lc, "", r->small + lk + 1, room);
         if (ln < room - 1) {
             memcpy(r->small, key, lk + 1);
             r->tlen = lk + ln + 2;
-            r->named = 1;
+            dedupe_named(r, lk);
             return 0;
         }
     }
     /* the name (at most 399 bytes) right after the key */
     memcpy(text, key, lk + 1);
-    ln = vals_name(vals, n_vals, text + lk + 1, 400);
+    ln = review_name_len(nm->first, nm->lf, nm->last, nm->ll, nm->company, nm->lc, "", text + lk + 1, 400);
     if (drow_text(r, text, lk + ln + 2) < 0)
         return -1;
-    r->named = 1;
+    dedupe_named(r, lk);
     return 0;
 }
 
@@ -1101,6 +1214,8 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
         memcpy(text + lk + 1, r->text + 1, ln + 1);
         if (drow_text(r, text, lk + ln + 2) < 0)
             return -1;
+        r->klen = lk;
+        r->plain = (r->plain & 2) | (unsigned)csv_field_plain(',', key, lk, 0);
     }
     r->id = res->id;
     r->done = 1;
@@ -1111,8 +1226,10 @@ static int dedupe_take(drow *r, const patron_batch_row *res)
 static int dedupe_done(const dpart *p, drow *r, const patron_batch_value *vals, size_t n_vals,
                        const patron_batch_row *res)
 {
+    dname nm;
     r->named = 0;
-    if (dedupe_name(p, r, vals, n_vals) < 0)
+    vals_name(vals, n_vals, &nm);
+    if (dedupe_name(p, r, &nm) < 0)
         return -1;
     return dedupe_take(r, res);
 }
@@ -1139,28 +1256,28 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
                                 const patron_batch_value **vals_out,
                                 size_t *n_out, char *text, size_t text_size, int *as_given, int *unchecked)
 {
-    patron_batch_row row = PATRON_BATCH_ROW_INIT;
-    patron_batch_value *vals, first[64];
+    patron_batch_row row;
+    patron_batch_value *vals;
     size_t cap = 2 * p->n_cols + 8, before = 0;
     long rc;
     patron_status st;
     for (;;) {
-        /* laid out here first, then only the values made kept in the
-         * arena (room for every column twice was most of a part's memory) */
-        if (!(vals = cap <= sizeof first / sizeof first[0] ? first : arena_alloc(ar, cap * sizeof *vals)))
+        /* laid out in the arena's pool of values, where nothing else is
+         * taken meanwhile: the room not used is given back (room for
+         * every column twice, kept, was most of a part's memory) */
+        if (!(vals = pool_alloc(&ar->vals, cap * sizeof *vals)))
             return PATRON_E_NOMEM;
         rc = layout_values(p->l, v, lens, vals, cap, arena_alloc, ar, &before, text, text_size);
         if (rc != -2)
             break;
+        pool_shrink(&ar->vals, vals, 0);
         cap *= 4; /* (many tags) */
     }
     if (rc == -3)
         return PATRON_E_NOMEM;
-    if (vals == first) {
+    {
         size_t made = rc >= 0 ? (size_t)rc : before;
-        if (!(vals = arena_alloc(ar, (made ? made : 1) * sizeof *vals)))
-            return PATRON_E_NOMEM;
-        memcpy(vals, first, made * sizeof *vals);
+        pool_shrink(&ar->vals, vals, (made ? made : 1) * sizeof *vals);
     }
     if (unchecked && rc >= 0) {
         *unchecked = 1;
@@ -1168,6 +1285,8 @@ static patron_status row_values(const dpart *p, arena *ar, const char *const *v,
         *n_out = (size_t)rc;
         return PATRON_OK;
     }
+    /* (set here, where it is checked: not for the rows left unchecked) */
+    row = (patron_batch_row)PATRON_BATCH_ROW_INIT;
     row.values = vals;
     row.n_values = rc == -1 ? before : (size_t)rc;
     st = patron_batch_check_row(p->batch, &row);
@@ -1266,8 +1385,14 @@ static void dedupe_check(dwork *w, const char **v, size_t from, size_t to)
             if (st == PATRON_E_INVALID)
                 snprintf(text, sizeof text, "more than one value refused");
         }
-        if (st == PATRON_OK ? dedupe_name(p, r, r->vals, r->n_vals) < 0 : drow_msg(r, text) < 0)
+        if (st == PATRON_OK) {
+            dname nm;
+            fields_name(p, v, p->flen + k * p->n_cols, r->retried, &nm);
+            if (dedupe_name(p, r, &nm) < 0)
+                st = PATRON_E_NOMEM;
+        } else if (drow_msg(r, text) < 0) {
             st = PATRON_E_NOMEM;
+        }
         if (st == PATRON_E_NOMEM)
             w->oom = 1;
         r->st = st;
@@ -1432,6 +1557,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     cli_progress prog;
     dreader rd;
     patron_batch_row *brows = NULL;
+    size_t *name_col = NULL, n_name_col = 0; /* (dpart's) */
     arena retry_ar; /* for retries (the parts have their own) */
     static char outbuf[1 << 16];
 
@@ -1529,6 +1655,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
     for (k = 0; k < NPARTS; k++) {
         rd.parts[k].l = &l;
         rd.parts[k].n_cols = l.n;
+        rd.parts[k].comma = csv_reader_sep(in.r) == ',';
         rd.parts[k].batch = batch;
         if (!(rd.parts[k].rows = malloc(PART * sizeof *rd.parts[k].rows)) ||
             !(rd.parts[k].flen = malloc(PART * (l.n ? l.n : 1) * sizeof *rd.parts[k].flen))) {
@@ -1537,9 +1664,19 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
         }
     }
     brows = malloc(PART * sizeof *brows);
-    if (!brows) {
+    name_col = malloc((l.n ? l.n : 1) * sizeof *name_col);
+    if (!brows || !name_col) {
         rc = cli_fail(ctx, "out of memory");
         goto out;
+    }
+    for (size_t col = 0; col < l.n; col++)
+        if (l.cols[col].kind == COL_FIELD && (l.cols[col].id == PATRON_F_FIRST_NAME ||
+                                              l.cols[col].id == PATRON_F_LAST_NAME ||
+                                              l.cols[col].id == PATRON_F_COMPANY))
+            name_col[n_name_col++] = col;
+    for (k = 0; k < NPARTS; k++) {
+        rd.parts[k].name_col = name_col;
+        rd.parts[k].n_name_col = n_name_col;
     }
     if (pthread_mutex_init(&rd.mu, NULL) == 0) {
         if (pthread_cond_init(&rd.cv, NULL) == 0) {
@@ -1633,7 +1770,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (idmap_put_text(&m, r->id, r->text, r->tlen) < 0) {
+                if (idmap_put_text(&m, r->id, r->text, r->tlen, r->klen, r->plain) < 0) {
                     rc = cli_fail(ctx, "line %lu: out of memory", r->line);
                     goto out;
                 }
@@ -1662,7 +1799,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
                     ignored++;
                 else if (r->as_given)
                     note_as_given(r, &given, given_eg, sizeof given_eg);
-                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen) < 0)
+                if (!r->done || idmap_put_text(&m, r->id, r->text, r->tlen, r->klen, r->plain) < 0)
                     st = PATRON_E_NOMEM;
             }
             if (st == PATRON_E_NOMEM || st == PATRON_E_STORE) {
@@ -1712,6 +1849,7 @@ static int cmd_dedupe(cli *ctx, int argc, char **argv)
 out:
     dreader_end(&rd);
     free(brows);
+    free(name_col);
     arena_free(&retry_ar);
     patron_batch_free(batch);
     layout_free(&l);

@@ -46,7 +46,10 @@ size_t review_name_len(const char *first, size_t lf, const char *last, size_t ll
         size_t k = len[i];
         if (k > cap - 1 - at)
             k = cap - 1 - at;
-        memcpy(buf + at, part[i], k);
+        if (k == 1) /* (the space between the names: no call) */
+            buf[at] = part[i][0];
+        else
+            memcpy(buf + at, part[i], k);
         at += k;
     }
     buf[at] = '\0';

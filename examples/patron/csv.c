@@ -158,16 +158,16 @@ static inline int add_byte(csv_reader *r, int c)
     return 0;
 }
 
-/* Room for one more field (apart from end_field, which is then small
+/* Room for `need` fields (apart from end_field, which is then small
  * enough to be inlined: it was a call per field). */
-static int __attribute__((noinline)) fields_grow(csv_reader *r)
+static int __attribute__((noinline)) fields_grow(csv_reader *r, size_t need)
 {
     size_t cap = r->fcap;
     size_t cap2 = r->fcap;
     size_t cap3 = r->fcap;
-    if (grow((void **)&r->starts, &cap, r->nf + 1, sizeof *r->starts) < 0 ||
-        grow((void **)&r->lens, &cap2, r->nf + 1, sizeof *r->lens) < 0 ||
-        grow((void **)&r->ptrs, &cap3, r->nf + 1, sizeof *r->ptrs) < 0)
+    if (grow((void **)&r->starts, &cap, need, sizeof *r->starts) < 0 ||
+        grow((void **)&r->lens, &cap2, need, sizeof *r->lens) < 0 ||
+        grow((void **)&r->ptrs, &cap3, need, sizeof *r->ptrs) < 0)
         return -1;
     r->fcap = cap;
     return 0;
@@ -175,7 +175,7 @@ static int __attribute__((noinline)) fields_grow(csv_reader *r)
 
 static inline int end_field(csv_reader *r, size_t start)
 {
-    if (r->nf == r->fcap && fields_grow(r) < 0)
+    if (r->nf == r->fcap && fields_grow(r, r->nf + 1) < 0)
         return -1;
     r->starts[r->nf] = start;
     r->lens[r->nf] = r->dlen - start;
@@ -327,6 +327,10 @@ static int read_plain_line(csv_reader *r)
     size_t avail = r->len - r->pos, fs = 0, line_len;
     const __m128i vs = _mm_set1_epi8((char)r->sep), vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r'),
                   vn = _mm_set1_epi8('\n'), vz = _mm_setzero_si128();
+    /* (the count and the arrays in locals: through r, each store to them
+     * made the compiler load them again) */
+    size_t nf = 0, *starts = r->starts, *lens = r->lens;
+    char *data, **ptrs;
     int c;
     if (r->sep == '"' || r->sep == '\r' || r->sep == '\n' || r->sep == 0)
         return 0;
@@ -341,13 +345,19 @@ static int read_plain_line(csv_reader *r)
                                                       _mm_or_si128(_mm_cmpeq_epi8(w, vn), _mm_cmpeq_epi8(w, vz))));
         end = mx ? (unsigned)__builtin_ctz(mx) : 16;
         ms &= (1u << end) - 1; /* the separators before the line's end */
+        /* room for the fields these 16 bytes end and the line's last one,
+         * made once here (not tested for each field) */
+        if (nf + 17 > r->fcap) {
+            if (fields_grow(r, nf + 17) < 0)
+                return -1;
+            starts = r->starts;
+            lens = r->lens;
+        }
         while (ms) {
             size_t at = (size_t)(q - b) + (unsigned)__builtin_ctz(ms);
-            if (r->nf == r->fcap && fields_grow(r) < 0)
-                return -1;
-            r->starts[r->nf] = fs;
-            r->lens[r->nf] = at - fs;
-            r->nf++;
+            starts[nf] = fs;
+            lens[nf] = at - fs;
+            nf++;
             fs = at + 1;
             ms &= ms - 1;
         }
@@ -363,16 +373,21 @@ static int read_plain_line(csv_reader *r)
             goto none;
         }
     }
-    if (r->nf == r->fcap && fields_grow(r) < 0)
-        return -1;
-    r->starts[r->nf] = fs;
-    r->lens[r->nf] = line_len - fs;
-    r->nf++;
+    starts[nf] = fs;
+    lens[nf] = line_len - fs;
+    nf++;
     if (line_len + 1 > r->dcap && grow((void **)&r->data, &r->dcap, line_len + 1, 1) < 0)
         return -1;
-    memcpy(r->data, b, line_len);
-    for (size_t i = 0; i < r->nf; i++)
-        r->data[r->starts[i] + r->lens[i]] = '\0';
+    data = r->data;
+    ptrs = r->ptrs;
+    memcpy(data, b, line_len);
+    /* each field's end (its separator, the line's end) made its NUL, and
+     * its pointer set, in one pass (csv_read's own pass is skipped) */
+    for (size_t i = 0; i < nf; i++) {
+        ptrs[i] = data + starts[i];
+        ptrs[i][lens[i]] = '\0';
+    }
+    r->nf = nf;
     r->dlen = line_len + 1;
     r->pos += line_len + 1 + (c == '\r');
     return c;
@@ -386,7 +401,7 @@ int csv_read(csv_reader *r, csv_record *rec)
 {
     int state = ST_START;
     size_t start = 0;
-    int c, nul = 0;
+    int c, nul = 0, plain = 0;
     size_t i;
 
     r->nf = 0;
@@ -422,7 +437,8 @@ int csv_read(csv_reader *r, csv_record *rec)
             r->crlf = c == '\r';
         }
         r->line++;
-        goto fields;
+        plain = 1;
+        goto plain_done;
     }
 #endif
 
@@ -555,16 +571,17 @@ end_record:
         r->line++;
     if (end_field(r, start) < 0)
         return -1;
-#if defined(__SSE2__)
-fields:
-#endif
     for (i = 0; i < r->nf; i++)
         r->ptrs[i] = r->data + r->starts[i];
+#if defined(__SSE2__)
+plain_done:
+#endif
     rec->n = r->nf;
     rec->fields = r->ptrs;
     rec->lens = r->lens;
     rec->error = r->errbuf[0] ? r->errbuf : NULL;
     rec->has_nul = nul;
+    rec->plain = plain;
     return 1;
 }
 
@@ -593,32 +610,65 @@ size_t csv_unneutralise(char *s, size_t len)
     return len - 1;
 }
 
+/* Has s[0, len) a byte that asks for quotes (sep, '"', LF, CR)?  Eight
+ * bytes at a time (a word has a byte c exactly when w ^ c*ones has a zero
+ * byte: whichever byte it is, the answer is exact), from eight bytes on
+ * the last eight of the field as the last word (some bytes are tested
+ * twice, none is read past the field), byte by byte below eight: every
+ * key and name of 'patron dedupe' is scanned so. */
+static int asks_quotes(int sep, const char *s, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    /* (a byte is sep as the byte-wise test below has it, c == sep with c a
+     * char: no byte is a sep outside the range of char, there '"' stands
+     * in for it) */
+    const uint64_t ms = ones * (sep >= -128 && sep <= 127 ? (unsigned char)sep : '"'), mq = ones * '"',
+                   mn = ones * '\n', mr = ones * '\r';
+    size_t i = 0;
+    if (len < 8) {
+        for (; i < len; i++) {
+            char c = s[i];
+            if (c == sep || c == '"' || c == '\n' || c == '\r')
+                return 1;
+        }
+        return 0;
+    }
+    for (;;) {
+        uint64_t w, xs, xq, xn, xr;
+        memcpy(&w, s + i, 8);
+        xs = w ^ ms;
+        xq = w ^ mq;
+        xn = w ^ mn;
+        xr = w ^ mr;
+        if ((((xs - ones) & ~xs) | ((xq - ones) & ~xq) | ((xn - ones) & ~xn) | ((xr - ones) & ~xr)) & highs)
+            return 1;
+        if (i == len - 8)
+            return 0;
+        i = len - i >= 16 ? i + 8 : len - 8;
+    }
+}
+
+int csv_field_plain(int sep, const char *s, size_t len, int neutral)
+{
+    /* (a formula begins with one of its bytes or a ': the call only then) */
+    return !(neutral && len && (s[0] == '\'' || formula_start(s[0])) && csv_is_formula(s, len)) &&
+           !asks_quotes(sep, s, len);
+}
+
 void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral)
 {
     size_t i, from;
-    int quote = 0, prefix = neutral && csv_is_formula(s, len);
+    int prefix;
 
     if (!s || !len)
         return;
-    /* A neutralised cell is quoted too, as OWASP advises: some programs
-     * drop the quote character of an unquoted cell. */
-    quote = prefix;
-    {
-        /* every byte that asks for quotes is at most hi: one test for the
-         * letters and the bytes of UTF-8 sequences */
-        const unsigned hi = (unsigned char)sep > '"' ? (unsigned char)sep : '"';
-        for (i = 0; i < len; i++) {
-            char c = s[i];
-            if ((unsigned char)c <= hi && (c == sep || c == '"' || c == '\n' || c == '\r')) {
-                quote = 1;
-                break;
-            }
-        }
-    }
-    if (!quote) {
+    if (csv_field_plain(sep, s, len, neutral)) {
         put(ctx, s, len);
         return;
     }
+    /* A neutralised cell is quoted too, as OWASP advises: some programs
+     * drop the quote character of an unquoted cell. */
+    prefix = neutral && csv_is_formula(s, len);
     put(ctx, prefix ? "\"'" : "\"", prefix ? 2 : 1);
     for (from = 0, i = 0; i < len; i++) {
         if (s[i] == '"') {
@@ -813,6 +863,24 @@ static void bad_byte(csv_sniffer *s, unsigned char b)
 static unsigned long count_nl(const unsigned char *a, const unsigned char *b)
 {
     unsigned long n = 0;
+#if defined(__SSE2__)
+    /* sixty-four bytes at a time (a memchr per line was a call every ~80
+     * bytes, on the start of every run): each LF adds 1 to its byte of
+     * acc (cmpeq gives -1, subtracted), 4 per round at most, the bytes
+     * summed (sad) after 63 rounds, before one could pass 255 */
+    const __m128i nl = _mm_set1_epi8('\n'), z = _mm_setzero_si128();
+    while (b - a >= 64) {
+        __m128i acc = z;
+        for (int k = 0; k < 63 && b - a >= 64; k++, a += 64) {
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a), nl));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(a + 16)), nl));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(a + 32)), nl));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(a + 48)), nl));
+        }
+        acc = _mm_sad_epu8(acc, z);
+        n += (unsigned long)_mm_cvtsi128_si32(acc) + (unsigned long)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+    }
+#endif
     while (a < b && (a = memchr(a, '\n', (size_t)(b - a))) != NULL) {
         n++;
         a++;

@@ -148,12 +148,16 @@ size_t csv_write_encoded(FILE *f, csv_encoding enc, const char *s, size_t len);
  *  csv_read(). */
 typedef struct csv_record {
     size_t n;            /**< number of fields */
-    char **fields;       /**< NUL-terminated field values */
+    char **fields;       /**< NUL-terminated field values, one after the
+                              other: fields[i + 1] == fields[i] + lens[i] + 1 */
     size_t *lens;        /**< their lengths; a field holding a NUL byte has
                               strlen(fields[i]) < lens[i] */
     unsigned long line;  /**< the line the record starts on, 1-based */
     const char *error;   /**< NULL, or why the record is malformed; the
                               fields are still given as far as read */
+    int plain;           /**< 1: the record was one line without a quote,
+                              read whole at once: no field holds the
+                              separator, a quote, a CR or a LF; 0: one may */
     int has_nul;         /**< a field holds a NUL byte (the reader saw one:
                               no field need be measured to know) */
 } csv_record;
@@ -218,6 +222,10 @@ void csv_write_field(FILE *f, int sep, const char *s, size_t len);
  */
 typedef void (*csv_sink)(void *ctx, const char *s, size_t n);
 void csv_put_field(csv_sink put, void *ctx, int sep, const char *s, size_t len, int neutral);
+/** 1 when csv_put_field() writes the `len` bytes of `s` as they are (no
+ *  quotes, no '), as most fields are: a writer of its own buffer may then
+ *  copy them itself. */
+int csv_field_plain(int sep, const char *s, size_t len, int neutral);
 
 /** Write a field from a NUL-terminated string (NULL: empty). */
 void csv_write_str(FILE *f, int sep, const char *s);

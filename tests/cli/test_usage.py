@@ -49,6 +49,19 @@ class Usage(clitest.CliTest):
         out = self.ok("--version", db=False)
         self.assertRegex(out, r"^patron \d+\.\d+\.\d+ \(libpatron \d+\.\d+\.\d+\)\n$")
 
+    def test_postgres_store_not_loaded_at_start(self):
+        """libpatron-pg and libpq (with ssl, krb5, ldap ...) are loaded when a
+        postgresql:// database is opened, not with the tool: glibc's loader
+        lists what it loads at start with LD_TRACE_LOADED_OBJECTS."""
+        env = dict(os.environ, LD_TRACE_LOADED_OBJECTS="1")
+        r = subprocess.run([clitest.PATRON, "--version"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        out = r.stdout.decode("utf-8", "replace")
+        if "libpatron" not in out:
+            self.skipTest("no glibc loader listing")
+        self.assertNotIn("libpatron-pg", out)
+        self.assertNotIn("libpq", out)
+
     def test_usage_errors_exit_2(self):
         for args in ([], ["frobnicate"], ["--frob"], ["list", "--frob"], ["show"], ["show", "a", "b"],
                      ["create"], ["create", "last_name"], ["create", "=x"], ["update", "K1"],
