@@ -145,66 +145,64 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
     return kind == PATRON__KEY_RARE_STREET ? v | STREET_BIT : v;
 }
 
-/* A record's key hashes into h, sorted and without repeats (pairs are
- * scored in the block of the first hash two records share); returns how many. */
-
-static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh);
-
-static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
-{
-    return hash_keys_tf(h, keys, nk, NULL);
-}
-
 /* The keys whose value is a term-frequency value too (tf_row): their
  * hash is the one tf_hash makes of it (same kind, same bytes). */
 enum { TFH_EMAIL, TFH_PHONE, TFH_FULL_NAME, TFH_ADDRESS, TFH_N };
 
-/* hash_keys; tfh (TFH_N, or NULL) gets the hash of the first key of each
- * TFH_ kind (0: no such key). */
-static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh)
+/* A record's key hashes into h, sorted and without repeats (pairs are
+ * scored in the block of the first hash two records share); returns how
+ * many.  tfh (TFH_N) gets the hash of the first key of each TFH_ kind (0:
+ * no such key).  Sorted by insertion (few keys): each hash shifts the
+ * larger ones up as it passes them (a search, then a call of memmove for
+ * the shift, cost ~60 instructions more a record); a repeat (rare) is
+ * taken out again. */
+static size_t hash_keys_tf(uint64_t *h, uint64_t *tfh, const patron__match_key *keys, size_t nk)
 {
     size_t w = 0;
-    if (tfh)
-        memset(tfh, 0, TFH_N * sizeof *tfh);
+    memset(tfh, 0, TFH_N * sizeof *tfh);
     for (size_t k = 0; k < nk; k++) {
         uint64_t v = key_hash(keys[k].kind, keys[k].value, keys[k].len);
         size_t p = w;
-        if (tfh) {
-            int t = keys[k].kind == PATRON__KEY_EMAIL       ? TFH_EMAIL
-                    : keys[k].kind == PATRON__KEY_PHONE     ? TFH_PHONE
-                    : keys[k].kind == PATRON__KEY_RARE_NAME ? TFH_FULL_NAME
-                    : keys[k].kind == PATRON__KEY_ADDRESS   ? TFH_ADDRESS
-                                                            : -1;
-            if (t >= 0 && !tfh[t])
-                tfh[t] = v;
+        int t = keys[k].kind == PATRON__KEY_EMAIL       ? TFH_EMAIL
+                : keys[k].kind == PATRON__KEY_PHONE     ? TFH_PHONE
+                : keys[k].kind == PATRON__KEY_RARE_NAME ? TFH_FULL_NAME
+                : keys[k].kind == PATRON__KEY_ADDRESS   ? TFH_ADDRESS
+                                                        : -1;
+        if (t >= 0 && !tfh[t])
+            tfh[t] = v;
+        for (; p > 0 && h[p - 1] > v; p--)
+            h[p] = h[p - 1];
+        if (p > 0 && h[p - 1] == v) { /* a repeat: kept once */
+            memmove(h + p, h + p + 1, (w - p) * sizeof *h);
+            continue;
         }
-        while (p > 0 && h[p - 1] > v) /* insertion sort: few keys */
-            p--;
-        if (p > 0 && h[p - 1] == v)
-            continue; /* a repeat: kept once (no pass over them after) */
-        for (size_t q = w; q > p; q--)
-            h[q] = h[q - 1];
         h[p] = v;
         w++;
     }
     return w;
 }
 
+static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
+{
+    uint64_t tfh[TFH_N];
+    return hash_keys_tf(h, tfh, keys, nk);
+}
+
 /* A record's blocking keys (its rare-name key included) hashed into h, as
- * hash_keys; keys is room for PATRON__MATCH_KEYS_MAX.  tfh (TFH_N, or
- * NULL): the hashes tf_row takes again (hash_keys_tf). */
-static uint8_t rec_hashes_tf(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
-                             const patron__match_config *cfg, uint64_t *tfh)
+ * hash_keys_tf; keys is room for PATRON__MATCH_KEYS_MAX. */
+static uint8_t rec_hashes_tf(uint64_t *h, uint64_t *tfh, patron__match_key *keys, const patron__match_rec *r,
+                             const patron__match_config *cfg)
 {
     size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
     nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
-    return (uint8_t)hash_keys_tf(h, keys, nk, tfh);
+    return (uint8_t)hash_keys_tf(h, tfh, keys, nk);
 }
 
 static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
                           const patron__match_config *cfg)
 {
-    return rec_hashes_tf(h, keys, r, cfg, NULL);
+    uint64_t tfh[TFH_N];
+    return rec_hashes_tf(h, tfh, keys, r, cfg);
 }
 
 typedef struct freejob {
@@ -3985,10 +3983,10 @@ static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
     const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
     uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
     size_t nk = b->nk[i];
+    unsigned has;
     b->tready[i] = 0;
     if (r->n_addr > 1)
         return;
-    memset(kf, 0xFF, nk);
     /* the values patron__match_tf_value gives, hashed where they lie: the
      * names and the company (no key of theirs), then the others, which are
      * a key's value (hash_keys_tf has their hash; a value whose key was not
@@ -4000,41 +3998,31 @@ static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
             len = PATRON__MATCH_KEY_MAX - 1;
         b->tname[3 * i + f] = len ? tf_hash(tf_fields[f], v, len) : 0;
     }
-    for (size_t f = 3; f < TF_FIELDS + r->n_addr; f++) {
-        int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
-        bool has;
-        uint64_t hv;
+    /* tf_fields 3 to 5 (email, phone, full name) and the one address,
+     * slot 3 + their TFH_ kind: the ones the record has */
+    has = (r->email_len != 0) << TFH_EMAIL | (r->phone_len != 0) << TFH_PHONE |
+          (!r->first_initials && r->first_len && r->last_len) << TFH_FULL_NAME |
+          (r->n_addr == 1 && r->addr[0].postal_len && r->addr[0].street_len && r->addr[0].number_len)
+              << TFH_ADDRESS;
+    memset(kf, 0xFF, nk);
+    for (unsigned t = 0; t < TFH_N; t++) {
         size_t k;
-        switch (field) {
-        case PATRON__MF_EMAIL:
-            has = r->email_len != 0;
-            hv = tfh[TFH_EMAIL];
-            break;
-        case PATRON__MF_PHONE:
-            has = r->phone_len != 0;
-            hv = tfh[TFH_PHONE];
-            break;
-        case PATRON__TF_FULL_NAME:
-            has = !r->first_initials && r->first_len && r->last_len;
-            hv = tfh[TFH_FULL_NAME];
-            break;
-        default: /* PATRON__MF_STREET of the one address */
-            has = r->addr[0].postal_len && r->addr[0].street_len && r->addr[0].number_len;
-            hv = tfh[TFH_ADDRESS];
-            break;
-        }
-        if (!has)
+        if (!(has >> t & 1u))
             continue;
-        if (!hv)
+        if (!tfh[t])
             return; /* counted only: tf_thread reads the record */
-        for (k = 0; k < nk && h[k] != hv; k++)
+        for (k = 0; k < nk && h[k] != tfh[t]; k++)
             ;
         if (k == nk)
             return;
-        kf[k] = (uint8_t)f;
+        kf[k] = (uint8_t)(3 + t);
     }
     b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
 }
+_Static_assert(PATRON__MATCH_TF_SLOT_EMAIL == 3 + TFH_EMAIL && PATRON__MATCH_TF_SLOT_PHONE == 3 + TFH_PHONE &&
+                   PATRON__MATCH_TF_SLOT_FULL_NAME == 3 + TFH_FULL_NAME &&
+                   PATRON__MATCH_TF_SLOT_ADDR == 3 + TFH_ADDRESS,
+               "tf_row: a value's slot is 3 + its TFH_ kind");
 
 /* Rows are taken ROW_PIECE at a time by whichever thread is free: a thread
  * that shares its core (with the caller's reader, another program) takes
@@ -4073,18 +4061,20 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
     b->nk[i] = 0;
     b->hext[i] = b->hlogin[i] = 0;
     b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
-    memset(&b->trec[i], 0, sizeof b->trec[i]);
     row->id = 0;
     row->number[0] = '\0';
     if (!v) {
+        memset(&b->trec[i], 0, sizeof b->trec[i]); /* (a record: freed if the batch fails) */
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         return false;
     }
     rowview_init(v);
     if ((b->wst[i] = row_read(v, row)) != 0) {
+        memset(&b->trec[i], 0, sizeof b->trec[i]);
         rowview_free(v);
         return b->wst[i] != PATRON_E_NOMEM; /* refused in order, by the claims */
     }
+    /* (else trec[i] is made, cleared first, by patron__values_match_rec) */
     b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
     b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
     b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
@@ -4108,7 +4098,7 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
         return false;
     }
     rowview_free(v);
-    b->nk[i] = rec_hashes_tf(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg, tfh);
+    b->nk[i] = rec_hashes_tf(b->kh + i * PATRON__MATCH_KEYS_MAX, tfh, keys, &b->trec[i], &b->b.cfg);
     tf_row(b, i, tfh);
     return true;
 }
