@@ -3831,6 +3831,8 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
                                 fi->name);
             if (x->len && patron__check_value_quick(fi, val, x->len)) {
                 v->f[x->field] = val; /* (most values: no call) */
+            } else if (x->len && (canon = patron__check_value_quick_form(fi, val, x->len, NULL)) != NULL) {
+                v->f[x->field] = canon;
             } else if (x->len) {
                 char *cb = fi->kind == PK_EMAIL ? v->email : fi->kind == PK_LANG ? v->lang : tmp;
                 size_t cbsz = fi->kind == PK_EMAIL ? sizeof v->email : fi->kind == PK_LANG ? sizeof v->lang
@@ -3854,6 +3856,8 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             }
             if (x->len && patron__check_value_quick(fi, val, x->len)) {
                 v->a[af] = val;
+            } else if (x->len && (canon = patron__check_value_quick_form(fi, val, x->len, v->country)) != NULL) {
+                v->a[af] = canon;
             } else if (x->len) {
                 char *cb = fi->kind == PK_COUNTRY ? v->country : tmp;
                 size_t cbsz = fi->kind == PK_COUNTRY ? sizeof v->country : sizeof tmp;
