@@ -3021,6 +3021,12 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* per record of a part: where its key hashes are in kh (and its
+     * fields in tkf).  Rows: packed within their piece's room (see
+     * row_piece; a room of PATRON__MATCH_KEYS_MAX a row, of which ~11
+     * were used, wrote to every page of kh's 4 MiB); customers (add_part):
+     * i * PATRON__MATCH_KEYS_MAX. */
+    uint32_t khat[CHUNK];
     /* per record of a part, what tf_prepare needs of it (tf_row; batch's
      * tfready, tfname, kfield): tready 0 when not found */
     uint8_t tready[CHUNK];
@@ -3459,6 +3465,7 @@ static void *add_thread(void *arg)
         patron_customer *w;
         b->pend[i] = NULL;
         b->nk[i] = 0;
+        b->khat[i] = (uint32_t)(i * PATRON__MATCH_KEYS_MAX);
         b->tready[i] = 0; /* (tf_thread reads the record) */
         b->wst[i] = PATRON_OK;
         b->hext[i] = b->hlogin[i] = 0;
@@ -3499,7 +3506,7 @@ static void *add_thread(void *arg)
             j->oom = true;
             continue;
         }
-        b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
+        b->nk[i] = rec_hashes(b->kh + b->khat[i], keys, &b->trec[i], &b->b.cfg);
     }
     return NULL;
 }
@@ -3537,11 +3544,11 @@ static void part_take(patron_batch *b, size_t i, int64_t id)
     batch *x = &b->b;
     uint32_t base = x->koff[x->n];
     x->recs[x->n] = b->trec[i];
-    memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+    memcpy(x->khash + base, b->kh + b->khat[i], b->nk[i] * sizeof *b->kh);
     if (x->tfready) {
         x->tfready[x->n] = b->tready[i];
         memcpy(x->tfname + 3 * x->n, b->tname + 3 * i, 3 * sizeof *b->tname);
-        memcpy(x->kfield + base, b->tkf + i * PATRON__MATCH_KEYS_MAX, b->nk[i]);
+        memcpy(x->kfield + base, b->tkf + b->khat[i], b->nk[i]);
     }
     x->ids[x->n] = id;
     x->koff[x->n + 1] = base + b->nk[i];
@@ -3984,8 +3991,8 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
 static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
 {
     const patron__match_rec *r = &b->trec[i];
-    const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
-    uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
+    const uint64_t *h = b->kh + b->khat[i];
+    uint8_t *kf = b->tkf + b->khat[i];
     size_t nk = b->nk[i];
     unsigned has;
     b->tready[i] = 0;
@@ -4056,7 +4063,8 @@ typedef struct rowpart {
 } rowpart;
 
 /* Row i of the part read and normalised (v: a rowview of this thread,
- * NULL when it could not be had); false when out of memory. */
+ * NULL when it could not be had; b->khat[i] where its key hashes go,
+ * room for PATRON__MATCH_KEYS_MAX); false when out of memory. */
 static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
 {
     patron_batch *b = j->b;
@@ -4102,7 +4110,7 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
         return false;
     }
     rowview_free(v);
-    b->nk[i] = rec_hashes_tf(b->kh + i * PATRON__MATCH_KEYS_MAX, tfh, keys, &b->trec[i], &b->b.cfg);
+    b->nk[i] = rec_hashes_tf(b->kh + b->khat[i], tfh, keys, &b->trec[i], &b->b.cfg);
     tf_row(b, i, tfh);
     return true;
 }
@@ -4111,13 +4119,20 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
  * left. */
 static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
 {
-    size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to;
+    size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to, at;
     bool ok = true;
     if (from >= j->n)
         return false;
     to = j->n - from < ROW_PIECE ? j->n : from + ROW_PIECE;
-    for (size_t i = from; i < to; i++)
+    /* the piece's rows' key hashes one after the other in the piece's
+     * room of kh (ROW_PIECE * PATRON__MATCH_KEYS_MAX: each row has room
+     * for as many as it can have) */
+    at = from * PATRON__MATCH_KEYS_MAX;
+    for (size_t i = from; i < to; i++) {
+        j->b->khat[i] = (uint32_t)at;
         ok &= row_norm(j, i, v, keys);
+        at += j->b->nk[i];
+    }
     j->oom[from / ROW_PIECE] = !ok;
     /* (sequentially consistent, as the caller's waiting and its look at
      * done: one of the two sees the other's store) */
