@@ -3038,6 +3038,12 @@ struct patron_batch {
     uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
     uint8_t given[CHUNK]; /* GIVEN_* of the customer (told by the thread that read it) */
     patron__match_rec *trec;
+    /* the part's normalised records: trec (patron_batch_add_many), or
+     * the batch's own from b.recs + b.n on (rows: room is made for the
+     * part first; a row's record is made where it stays, and moves down
+     * only when a row before it was refused: a copy of each record from
+     * trec, and trec's 1.7 MiB, are saved) */
+    patron__match_rec *prec;
     /* patron_batch_add_rows: per row of a part, its values create keeps
      * unique (borrowed from the row; NULL: none) */
     const char *rext[CHUNK], *rsrc[CHUNK], *rlogin[CHUNK], *rnum[CHUNK];
@@ -3500,13 +3506,13 @@ static void *add_thread(void *arg)
                 b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, w->f[PATRON_F_LOGIN_USER],
                                          strlen(w->f[PATRON_F_LOGIN_USER]));
         }
-        if (patron__cust_match_rec_cfg(&b->trec[i], w, &b->b.cfg) != 0) {
-            memset(&b->trec[i], 0, sizeof b->trec[i]);
+        if (patron__cust_match_rec_cfg(&b->prec[i], w, &b->b.cfg) != 0) {
+            memset(&b->prec[i], 0, sizeof b->prec[i]);
             b->wst[i] = PATRON_E_NOMEM;
             j->oom = true;
             continue;
         }
-        b->nk[i] = rec_hashes(b->kh + b->khat[i], keys, &b->trec[i], &b->b.cfg);
+        b->nk[i] = rec_hashes(b->kh + b->khat[i], keys, &b->prec[i], &b->b.cfg);
     }
     return NULL;
 }
@@ -3535,7 +3541,7 @@ static patron_status part_room(patron_batch *b, size_t n, bool oom)
 }
 
 /* Record i of the part, claimed as id: its match form and key hashes
- * move into b->b.  b->trec[i] is left as it was (clearing it, for a free
+ * move into b->b.  b->prec[i] is left as it was (clearing it, for a free
  * that then did nothing, was ~10 M instructions at 136 k rows on the one
  * thread that claims): the callers never free a record taken, and every
  * record is made anew (or cleared) before it is read again. */
@@ -3543,7 +3549,8 @@ static void part_take(patron_batch *b, size_t i, int64_t id)
 {
     batch *x = &b->b;
     uint32_t base = x->koff[x->n];
-    x->recs[x->n] = b->trec[i];
+    if (&x->recs[x->n] != &b->prec[i]) /* (a row's: in place unless a row before it was refused) */
+        x->recs[x->n] = b->prec[i];
     memcpy(x->khash + base, b->kh + b->khat[i], b->nk[i] * sizeof *b->kh);
     if (x->tfready) {
         x->tfready[x->n] = b->tready[i];
@@ -3562,6 +3569,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
     int nj = threads_for(n);
     bool oom = false;
     patron_status st = PATRON_OK;
+    b->prec = b->trec; /* (patron_batch_add_many made it) */
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
         jobs[t].c = c;
@@ -3604,7 +3612,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
         }
         status[i] = s;
         if (w && !b->wst[i] && s != PATRON_OK)
-            patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+            patron__match_rec_free(&b->prec[i]); /* not taken: refused */
         if (w && w != c[i]) { /* a copy of ours */
             patron__cust_clear(w);
             patron__free(w);
@@ -3990,7 +3998,7 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
  * (a counted-only entry), is left to tf_thread (tready 0). */
 static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
 {
-    const patron__match_rec *r = &b->trec[i];
+    const patron__match_rec *r = &b->prec[i];
     const uint64_t *h = b->kh + b->khat[i];
     uint8_t *kf = b->tkf + b->khat[i];
     size_t nk = b->nk[i];
@@ -4076,17 +4084,17 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
     row->id = 0;
     row->number[0] = '\0';
     if (!v) {
-        memset(&b->trec[i], 0, sizeof b->trec[i]); /* (a record: freed if the batch fails) */
+        memset(&b->prec[i], 0, sizeof b->prec[i]); /* (a record: freed if the batch fails) */
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         return false;
     }
     rowview_init(v);
     if ((b->wst[i] = row_read(v, row)) != 0) {
-        memset(&b->trec[i], 0, sizeof b->trec[i]);
+        memset(&b->prec[i], 0, sizeof b->prec[i]);
         rowview_free(v);
         return b->wst[i] != PATRON_E_NOMEM; /* refused in order, by the claims */
     }
-    /* (else trec[i] is made, cleared first, by patron__values_match_rec) */
+    /* (else prec[i] is made, cleared first, by patron__values_match_rec) */
     b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
     b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
     b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
@@ -4102,15 +4110,15 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
         if (b->rlogin[i])
             b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
     }
-    if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
+    if (patron__values_match_rec(&b->prec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
                                  &b->b.cfg) != 0) {
-        memset(&b->trec[i], 0, sizeof b->trec[i]);
+        memset(&b->prec[i], 0, sizeof b->prec[i]);
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         rowview_free(v);
         return false;
     }
     rowview_free(v);
-    b->nk[i] = rec_hashes_tf(b->kh + b->khat[i], tfh, keys, &b->trec[i], &b->b.cfg);
+    b->nk[i] = rec_hashes_tf(b->kh + b->khat[i], tfh, keys, &b->prec[i], &b->b.cfg);
     tf_row(b, i, tfh);
     return true;
 }
@@ -4195,6 +4203,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         patron__free(v);
         return st;
     }
+    b->prec = b->b.recs + b->b.n; /* (room for n made above) */
     if (!b->b.tfready) {
         /* (grown with the others from now on; the records before have
          * nothing found) */
@@ -4264,7 +4273,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
                 __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
             if (st) {
                 s = row_fail(row, 0, st, "%s", b->errmsg);
-                patron__match_rec_free(&b->trec[i]); /* not taken (made: its piece is done) */
+                patron__match_rec_free(&b->prec[i]); /* not taken (made: its piece is done) */
             } else if (b->wst[i]) {
                 s = b->wst[i]; /* its message is in the row (no record made) */
                 if (until && s == PATRON_E_INVALID) {
@@ -4278,7 +4287,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
                 const char *num = NULL;
                 if ((s = claim_values(b, &in, gen, &id, &num)) != 0) {
                     row_fail(row, 0, s, "%s", b->errmsg);
-                    patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+                    patron__match_rec_free(&b->prec[i]); /* not taken: refused */
                     if (s == PATRON_E_NOMEM)
                         st = s;
                 } else {
@@ -4294,8 +4303,8 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
             row->status = s;
         }
         if (stop < n) {
-            /* the pieces not yet taken are left as they are (no record:
-             * their rows' trec is a record moved out before, not theirs) */
+            /* the pieces not yet taken are left as they are (their
+             * rows' room in prec holds no record) */
             started_to = atomic_exchange(&j->next, n);
             break;
         }
@@ -4310,7 +4319,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         /* the records made of the rows after it (their pieces were taken
          * before `next` was set to n, and are done since the join) */
         for (size_t k = stop + 1; k < n && k < started_to; k++)
-            patron__match_rec_free(&b->trec[k]);
+            patron__match_rec_free(&b->prec[k]);
         *taken = stop + 1;
         st = PATRON_OK;
     }
@@ -4342,10 +4351,6 @@ static patron_status add_rows(patron_batch *b, patron_batch_row *rows, size_t n,
             return batch_error(b, PATRON_E_ABI, "row %zu has another version than the first", i + 1);
     /* the ones added singly before come first */
     st = batch_flush(b);
-    if (!st && !b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
-        b->broken = true;
-        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
-    }
     for (size_t at = 0; at < n && !st; at += CHUNK) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
         if ((st = add_row_part(b, (char *)rows + at * stride, stride, k, until, &taken)) != 0)
