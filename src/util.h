@@ -102,9 +102,10 @@ static inline uint64_t patron__hash_mix(uint64_t h)
     return h;
 }
 /* Of (kind, the n bytes at value); patron__hash_key of a string of length n.
- * The 1 to 7 bytes after the last whole word make one word (little-endian:
- * byte i + k at bits 8k), hashed as a word.  On a little-endian machine
- * that word is taken in at most three loads that stay within the value:
+ * The 1 to 7 bytes after the last whole word make one word, hashed as a
+ * word (as the portable loads below pack it; on a little-endian machine
+ * byte i + k at bits 8k).  There that word is taken in at most three
+ * loads that stay within the value:
  * the last eight bytes shifted down (n >= 8), two overlapping four-byte
  * loads (4 to 7), or three single bytes (1 to 3, a byte taken twice ORs
  * the same bits); the same word as the portable 4-, 2- and 1-byte loads
