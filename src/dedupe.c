@@ -145,66 +145,64 @@ static uint64_t key_hash(int kind, const char *value, size_t len)
     return kind == PATRON__KEY_RARE_STREET ? v | STREET_BIT : v;
 }
 
-/* A record's key hashes into h, sorted and without repeats (pairs are
- * scored in the block of the first hash two records share); returns how many. */
-
-static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh);
-
-static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
-{
-    return hash_keys_tf(h, keys, nk, NULL);
-}
-
 /* The keys whose value is a term-frequency value too (tf_row): their
  * hash is the one tf_hash makes of it (same kind, same bytes). */
 enum { TFH_EMAIL, TFH_PHONE, TFH_FULL_NAME, TFH_ADDRESS, TFH_N };
 
-/* hash_keys; tfh (TFH_N, or NULL) gets the hash of the first key of each
- * TFH_ kind (0: no such key). */
-static size_t hash_keys_tf(uint64_t *h, const patron__match_key *keys, size_t nk, uint64_t *tfh)
+/* A record's key hashes into h, sorted and without repeats (pairs are
+ * scored in the block of the first hash two records share); returns how
+ * many.  tfh (TFH_N) gets the hash of the first key of each TFH_ kind (0:
+ * no such key).  Sorted by insertion (few keys): each hash shifts the
+ * larger ones up as it passes them (a search, then a call of memmove for
+ * the shift, cost ~60 instructions more a record); a repeat (rare) is
+ * taken out again. */
+static size_t hash_keys_tf(uint64_t *h, uint64_t *tfh, const patron__match_key *keys, size_t nk)
 {
     size_t w = 0;
-    if (tfh)
-        memset(tfh, 0, TFH_N * sizeof *tfh);
+    memset(tfh, 0, TFH_N * sizeof *tfh);
     for (size_t k = 0; k < nk; k++) {
         uint64_t v = key_hash(keys[k].kind, keys[k].value, keys[k].len);
         size_t p = w;
-        if (tfh) {
-            int t = keys[k].kind == PATRON__KEY_EMAIL       ? TFH_EMAIL
-                    : keys[k].kind == PATRON__KEY_PHONE     ? TFH_PHONE
-                    : keys[k].kind == PATRON__KEY_RARE_NAME ? TFH_FULL_NAME
-                    : keys[k].kind == PATRON__KEY_ADDRESS   ? TFH_ADDRESS
-                                                            : -1;
-            if (t >= 0 && !tfh[t])
-                tfh[t] = v;
+        int t = keys[k].kind == PATRON__KEY_EMAIL       ? TFH_EMAIL
+                : keys[k].kind == PATRON__KEY_PHONE     ? TFH_PHONE
+                : keys[k].kind == PATRON__KEY_RARE_NAME ? TFH_FULL_NAME
+                : keys[k].kind == PATRON__KEY_ADDRESS   ? TFH_ADDRESS
+                                                        : -1;
+        if (t >= 0 && !tfh[t])
+            tfh[t] = v;
+        for (; p > 0 && h[p - 1] > v; p--)
+            h[p] = h[p - 1];
+        if (p > 0 && h[p - 1] == v) { /* a repeat: kept once */
+            memmove(h + p, h + p + 1, (w - p) * sizeof *h);
+            continue;
         }
-        while (p > 0 && h[p - 1] > v) /* insertion sort: few keys */
-            p--;
-        if (p > 0 && h[p - 1] == v)
-            continue; /* a repeat: kept once (no pass over them after) */
-        for (size_t q = w; q > p; q--)
-            h[q] = h[q - 1];
         h[p] = v;
         w++;
     }
     return w;
 }
 
+static size_t hash_keys(uint64_t *h, const patron__match_key *keys, size_t nk)
+{
+    uint64_t tfh[TFH_N];
+    return hash_keys_tf(h, tfh, keys, nk);
+}
+
 /* A record's blocking keys (its rare-name key included) hashed into h, as
- * hash_keys; keys is room for PATRON__MATCH_KEYS_MAX.  tfh (TFH_N, or
- * NULL): the hashes tf_row takes again (hash_keys_tf). */
-static uint8_t rec_hashes_tf(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
-                             const patron__match_config *cfg, uint64_t *tfh)
+ * hash_keys_tf; keys is room for PATRON__MATCH_KEYS_MAX. */
+static uint8_t rec_hashes_tf(uint64_t *h, uint64_t *tfh, patron__match_key *keys, const patron__match_rec *r,
+                             const patron__match_config *cfg)
 {
     size_t nk = patron__match_keys(keys, PATRON__MATCH_KEYS_MAX, r, cfg);
     nk += patron__match_rare_keys(keys + nk, PATRON__MATCH_KEYS_MAX - nk, r, cfg);
-    return (uint8_t)hash_keys_tf(h, keys, nk, tfh);
+    return (uint8_t)hash_keys_tf(h, tfh, keys, nk);
 }
 
 static uint8_t rec_hashes(uint64_t *h, patron__match_key *keys, const patron__match_rec *r,
                           const patron__match_config *cfg)
 {
-    return rec_hashes_tf(h, keys, r, cfg, NULL);
+    uint64_t tfh[TFH_N];
+    return rec_hashes_tf(h, tfh, keys, r, cfg);
 }
 
 typedef struct freejob {
@@ -2946,6 +2944,12 @@ struct patron_batch {
     uint64_t *kh;
     uint8_t *nk;
     size_t khash_cap;
+    /* per record of a part: where its key hashes are in kh (and its
+     * fields in tkf).  Rows: packed within their piece's room (see
+     * row_piece; a room of PATRON__MATCH_KEYS_MAX a row, of which ~11
+     * were used, wrote to every page of kh's 4 MiB); customers (add_part):
+     * i * PATRON__MATCH_KEYS_MAX. */
+    uint32_t khat[CHUNK];
     /* per record of a part, what tf_prepare needs of it (tf_row; batch's
      * tfready, tfname, kfield): tready 0 when not found */
     uint8_t tready[CHUNK];
@@ -2957,6 +2961,12 @@ struct patron_batch {
     uint64_t hext[CHUNK], hlogin[CHUNK]; /* their uniq_hash (0: none, or not computed) */
     uint8_t given[CHUNK]; /* GIVEN_* of the customer (told by the thread that read it) */
     patron__match_rec *trec;
+    /* the part's normalised records: trec (patron_batch_add_many), or
+     * the batch's own from b.recs + b.n on (rows: room is made for the
+     * part first; a row's record is made where it stays, and moves down
+     * only when a row before it was refused: a copy of each record from
+     * trec, and trec's 1.7 MiB, are saved) */
+    patron__match_rec *prec;
     /* patron_batch_add_rows: per row of a part, its values create keeps
      * unique (borrowed from the row; NULL: none) */
     const char *rext[CHUNK], *rsrc[CHUNK], *rlogin[CHUNK], *rnum[CHUNK];
@@ -3384,6 +3394,7 @@ static void *add_thread(void *arg)
         patron_customer *w;
         b->pend[i] = NULL;
         b->nk[i] = 0;
+        b->khat[i] = (uint32_t)(i * PATRON__MATCH_KEYS_MAX);
         b->tready[i] = 0; /* (tf_thread reads the record) */
         b->wst[i] = PATRON_OK;
         b->hext[i] = b->hlogin[i] = 0;
@@ -3418,13 +3429,13 @@ static void *add_thread(void *arg)
                 b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, w->f[PATRON_F_LOGIN_USER],
                                          strlen(w->f[PATRON_F_LOGIN_USER]));
         }
-        if (patron__cust_match_rec_cfg(&b->trec[i], w, &b->b.cfg) != 0) {
-            memset(&b->trec[i], 0, sizeof b->trec[i]);
+        if (patron__cust_match_rec_cfg(&b->prec[i], w, &b->b.cfg) != 0) {
+            memset(&b->prec[i], 0, sizeof b->prec[i]);
             b->wst[i] = PATRON_E_NOMEM;
             j->oom = true;
             continue;
         }
-        b->nk[i] = rec_hashes(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg);
+        b->nk[i] = rec_hashes(b->kh + b->khat[i], keys, &b->prec[i], &b->b.cfg);
     }
     return NULL;
 }
@@ -3453,7 +3464,7 @@ static patron_status part_room(patron_batch *b, size_t n, bool oom)
 }
 
 /* Record i of the part, claimed as id: its match form and key hashes
- * move into b->b.  b->trec[i] is left as it was (clearing it, for a free
+ * move into b->b.  b->prec[i] is left as it was (clearing it, for a free
  * that then did nothing, was ~10 M instructions at 136 k rows on the one
  * thread that claims): the callers never free a record taken, and every
  * record is made anew (or cleared) before it is read again. */
@@ -3461,12 +3472,13 @@ static void part_take(patron_batch *b, size_t i, int64_t id)
 {
     batch *x = &b->b;
     uint32_t base = x->koff[x->n];
-    x->recs[x->n] = b->trec[i];
-    memcpy(x->khash + base, b->kh + i * PATRON__MATCH_KEYS_MAX, b->nk[i] * sizeof *b->kh);
+    if (&x->recs[x->n] != &b->prec[i]) /* (a row's: in place unless a row before it was refused) */
+        x->recs[x->n] = b->prec[i];
+    memcpy(x->khash + base, b->kh + b->khat[i], b->nk[i] * sizeof *b->kh);
     if (x->tfready) {
         x->tfready[x->n] = b->tready[i];
         memcpy(x->tfname + 3 * x->n, b->tname + 3 * i, 3 * sizeof *b->tname);
-        memcpy(x->kfield + base, b->tkf + i * PATRON__MATCH_KEYS_MAX, b->nk[i]);
+        memcpy(x->kfield + base, b->tkf + b->khat[i], b->nk[i]);
     }
     x->ids[x->n] = id;
     x->koff[x->n + 1] = base + b->nk[i];
@@ -3480,6 +3492,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
     int nj = threads_for(n);
     bool oom = false;
     patron_status st = PATRON_OK;
+    b->prec = b->trec; /* (patron_batch_add_many made it) */
     for (int t = 0; t < nj; t++) {
         jobs[t].b = b;
         jobs[t].c = c;
@@ -3522,7 +3535,7 @@ static patron_status add_part(patron_batch *b, patron_customer *const *c, size_t
         }
         status[i] = s;
         if (w && !b->wst[i] && s != PATRON_OK)
-            patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+            patron__match_rec_free(&b->prec[i]); /* not taken: refused */
         if (w && w != c[i]) { /* a copy of ours */
             patron__cust_clear(w);
             patron__free(w);
@@ -3756,6 +3769,8 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
                                 fi->name);
             if (x->len && patron__check_value_quick(fi, val, x->len)) {
                 v->f[x->field] = val; /* (most values: no call) */
+            } else if (x->len && (canon = patron__check_value_quick_form(fi, val, x->len, NULL)) != NULL) {
+                v->f[x->field] = canon;
             } else if (x->len) {
                 char *cb = fi->kind == PK_EMAIL ? v->email : fi->kind == PK_LANG ? v->lang : tmp;
                 size_t cbsz = fi->kind == PK_EMAIL ? sizeof v->email : fi->kind == PK_LANG ? sizeof v->lang
@@ -3779,6 +3794,8 @@ static patron_status row_read(rowview *v, patron_batch_row *row)
             }
             if (x->len && patron__check_value_quick(fi, val, x->len)) {
                 v->a[af] = val;
+            } else if (x->len && (canon = patron__check_value_quick_form(fi, val, x->len, v->country)) != NULL) {
+                v->a[af] = canon;
             } else if (x->len) {
                 char *cb = fi->kind == PK_COUNTRY ? v->country : tmp;
                 size_t cbsz = fi->kind == PK_COUNTRY ? sizeof v->country : sizeof tmp;
@@ -3904,14 +3921,14 @@ patron_status patron_batch_check_row(const patron_batch *b, patron_batch_row *ro
  * (a counted-only entry), is left to tf_thread (tready 0). */
 static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
 {
-    const patron__match_rec *r = &b->trec[i];
-    const uint64_t *h = b->kh + i * PATRON__MATCH_KEYS_MAX;
-    uint8_t *kf = b->tkf + i * PATRON__MATCH_KEYS_MAX;
+    const patron__match_rec *r = &b->prec[i];
+    const uint64_t *h = b->kh + b->khat[i];
+    uint8_t *kf = b->tkf + b->khat[i];
     size_t nk = b->nk[i];
+    unsigned has;
     b->tready[i] = 0;
     if (r->n_addr > 1)
         return;
-    memset(kf, 0xFF, nk);
     /* the values patron__match_tf_value gives, hashed where they lie: the
      * names and the company (no key of theirs), then the others, which are
      * a key's value (hash_keys_tf has their hash; a value whose key was not
@@ -3923,41 +3940,31 @@ static void tf_row(patron_batch *b, size_t i, const uint64_t *tfh)
             len = PATRON__MATCH_KEY_MAX - 1;
         b->tname[3 * i + f] = len ? tf_hash(tf_fields[f], v, len) : 0;
     }
-    for (size_t f = 3; f < TF_FIELDS + r->n_addr; f++) {
-        int field = f < TF_FIELDS ? tf_fields[f] : PATRON__MF_STREET;
-        bool has;
-        uint64_t hv;
+    /* tf_fields 3 to 5 (email, phone, full name) and the one address,
+     * slot 3 + their TFH_ kind: the ones the record has */
+    has = (r->email_len != 0) << TFH_EMAIL | (r->phone_len != 0) << TFH_PHONE |
+          (!r->first_initials && r->first_len && r->last_len) << TFH_FULL_NAME |
+          (r->n_addr == 1 && r->addr[0].postal_len && r->addr[0].street_len && r->addr[0].number_len)
+              << TFH_ADDRESS;
+    memset(kf, 0xFF, nk);
+    for (unsigned t = 0; t < TFH_N; t++) {
         size_t k;
-        switch (field) {
-        case PATRON__MF_EMAIL:
-            has = r->email_len != 0;
-            hv = tfh[TFH_EMAIL];
-            break;
-        case PATRON__MF_PHONE:
-            has = r->phone_len != 0;
-            hv = tfh[TFH_PHONE];
-            break;
-        case PATRON__TF_FULL_NAME:
-            has = !r->first_initials && r->first_len && r->last_len;
-            hv = tfh[TFH_FULL_NAME];
-            break;
-        default: /* PATRON__MF_STREET of the one address */
-            has = r->addr[0].postal_len && r->addr[0].street_len && r->addr[0].number_len;
-            hv = tfh[TFH_ADDRESS];
-            break;
-        }
-        if (!has)
+        if (!(has >> t & 1u))
             continue;
-        if (!hv)
+        if (!tfh[t])
             return; /* counted only: tf_thread reads the record */
-        for (k = 0; k < nk && h[k] != hv; k++)
+        for (k = 0; k < nk && h[k] != tfh[t]; k++)
             ;
         if (k == nk)
             return;
-        kf[k] = (uint8_t)f;
+        kf[k] = (uint8_t)(3 + t);
     }
     b->tready[i] = (uint8_t)(1 + TF_FIELDS + r->n_addr);
 }
+_Static_assert(PATRON__MATCH_TF_SLOT_EMAIL == 3 + TFH_EMAIL && PATRON__MATCH_TF_SLOT_PHONE == 3 + TFH_PHONE &&
+                   PATRON__MATCH_TF_SLOT_FULL_NAME == 3 + TFH_FULL_NAME &&
+                   PATRON__MATCH_TF_SLOT_ADDR == 3 + TFH_ADDRESS,
+               "tf_row: a value's slot is 3 + its TFH_ kind");
 
 /* Rows are taken ROW_PIECE at a time by whichever thread is free: a thread
  * that shares its core (with the caller's reader, another program) takes
@@ -3987,7 +3994,8 @@ typedef struct rowpart {
 } rowpart;
 
 /* Row i of the part read and normalised (v: a rowview of this thread,
- * NULL when it could not be had); false when out of memory. */
+ * NULL when it could not be had; b->khat[i] where its key hashes go,
+ * room for PATRON__MATCH_KEYS_MAX); false when out of memory. */
 static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
 {
     patron_batch *b = j->b;
@@ -3996,18 +4004,20 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
     b->nk[i] = 0;
     b->hext[i] = b->hlogin[i] = 0;
     b->rext[i] = b->rsrc[i] = b->rlogin[i] = b->rnum[i] = NULL;
-    memset(&b->trec[i], 0, sizeof b->trec[i]);
     row->id = 0;
     row->number[0] = '\0';
     if (!v) {
+        memset(&b->prec[i], 0, sizeof b->prec[i]); /* (a record: freed if the batch fails) */
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         return false;
     }
     rowview_init(v);
     if ((b->wst[i] = row_read(v, row)) != 0) {
+        memset(&b->prec[i], 0, sizeof b->prec[i]);
         rowview_free(v);
         return b->wst[i] != PATRON_E_NOMEM; /* refused in order, by the claims */
     }
+    /* (else prec[i] is made, cleared first, by patron__values_match_rec) */
     b->rext[i] = v->f[PATRON_F_EXTERNAL_ID];
     b->rsrc[i] = v->f[PATRON_F_EXTERNAL_SOURCE];
     b->rlogin[i] = v->f[PATRON_F_LOGIN_USER];
@@ -4023,15 +4033,15 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
         if (b->rlogin[i])
             b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
     }
-    if (patron__values_match_rec(&b->trec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
+    if (patron__values_match_rec(&b->prec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
                                  &b->b.cfg) != 0) {
-        memset(&b->trec[i], 0, sizeof b->trec[i]);
+        memset(&b->prec[i], 0, sizeof b->prec[i]);
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         rowview_free(v);
         return false;
     }
     rowview_free(v);
-    b->nk[i] = rec_hashes_tf(b->kh + i * PATRON__MATCH_KEYS_MAX, keys, &b->trec[i], &b->b.cfg, tfh);
+    b->nk[i] = rec_hashes_tf(b->kh + b->khat[i], tfh, keys, &b->prec[i], &b->b.cfg);
     tf_row(b, i, tfh);
     return true;
 }
@@ -4040,13 +4050,20 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
  * left. */
 static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
 {
-    size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to;
+    size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to, at;
     bool ok = true;
     if (from >= j->n)
         return false;
     to = j->n - from < ROW_PIECE ? j->n : from + ROW_PIECE;
-    for (size_t i = from; i < to; i++)
+    /* the piece's rows' key hashes one after the other in the piece's
+     * room of kh (ROW_PIECE * PATRON__MATCH_KEYS_MAX: each row has room
+     * for as many as it can have) */
+    at = from * PATRON__MATCH_KEYS_MAX;
+    for (size_t i = from; i < to; i++) {
+        j->b->khat[i] = (uint32_t)at;
         ok &= row_norm(j, i, v, keys);
+        at += j->b->nk[i];
+    }
     j->oom[from / ROW_PIECE] = !ok;
     /* (sequentially consistent, as the caller's waiting and its look at
      * done: one of the two sees the other's store) */
@@ -4109,6 +4126,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         patron__free(v);
         return st;
     }
+    b->prec = b->b.recs + b->b.n; /* (room for n made above) */
     if (!b->b.tfready) {
         /* (grown with the others from now on; the records before have
          * nothing found) */
@@ -4178,7 +4196,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
                 __builtin_prefetch(&b->u.t[b->hext[i + 8] & (b->u.cap - 1)]);
             if (st) {
                 s = row_fail(row, 0, st, "%s", b->errmsg);
-                patron__match_rec_free(&b->trec[i]); /* not taken (made: its piece is done) */
+                patron__match_rec_free(&b->prec[i]); /* not taken (made: its piece is done) */
             } else if (b->wst[i]) {
                 s = b->wst[i]; /* its message is in the row (no record made) */
                 if (until && s == PATRON_E_INVALID) {
@@ -4192,7 +4210,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
                 const char *num = NULL;
                 if ((s = claim_values(b, &in, gen, &id, &num)) != 0) {
                     row_fail(row, 0, s, "%s", b->errmsg);
-                    patron__match_rec_free(&b->trec[i]); /* not taken: refused */
+                    patron__match_rec_free(&b->prec[i]); /* not taken: refused */
                     if (s == PATRON_E_NOMEM)
                         st = s;
                 } else {
@@ -4208,8 +4226,8 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
             row->status = s;
         }
         if (stop < n) {
-            /* the pieces not yet taken are left as they are (no record:
-             * their rows' trec is a record moved out before, not theirs) */
+            /* the pieces not yet taken are left as they are (their
+             * rows' room in prec holds no record) */
             started_to = atomic_exchange(&j->next, n);
             break;
         }
@@ -4224,7 +4242,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         /* the records made of the rows after it (their pieces were taken
          * before `next` was set to n, and are done since the join) */
         for (size_t k = stop + 1; k < n && k < started_to; k++)
-            patron__match_rec_free(&b->trec[k]);
+            patron__match_rec_free(&b->prec[k]);
         *taken = stop + 1;
         st = PATRON_OK;
     }
@@ -4256,10 +4274,6 @@ static patron_status add_rows(patron_batch *b, patron_batch_row *rows, size_t n,
             return batch_error(b, PATRON_E_ABI, "row %zu has another version than the first", i + 1);
     /* the ones added singly before come first */
     st = batch_flush(b);
-    if (!st && !b->trec && !(b->trec = patron__calloc(CHUNK, sizeof *b->trec))) {
-        b->broken = true;
-        st = batch_error(b, PATRON_E_NOMEM, "out of memory");
-    }
     for (size_t at = 0; at < n && !st; at += CHUNK) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
         if ((st = add_row_part(b, (char *)rows + at * stride, stride, k, until, &taken)) != 0)

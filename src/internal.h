@@ -200,6 +200,27 @@ static inline bool patron__check_value_quick(const patron__field_info *fi, const
            patron__value_plain(v, len, &high) && (!high || !patron__utf8_check(v, len));
 }
 
+/* The canonical form patron__check_value_len(.., fi, v, len, ..) gives a
+ * common value of a kind that has one, without the call: "0" or "1" of a
+ * boolean given as that digit; with cbuf (room for 3 bytes), a known
+ * country code of two ASCII letters, upper-cased into cbuf.  NULL: the
+ * call tells (every other value and kind).  For the batch's rows (a
+ * country and an address's default flag in every row). */
+static inline const char *patron__check_value_quick_form(const patron__field_info *fi, const char *v, size_t len,
+                                                         char *cbuf)
+{
+    if (fi->kind == PK_BOOL)
+        return len == 1 && (v[0] == '0' || v[0] == '1') && v[1] == '\0' ? (v[0] == '1' ? "1" : "0") : NULL;
+    if (fi->kind == PK_COUNTRY && cbuf && len == 2 && v[2] == '\0' &&
+        (unsigned)((v[0] | 0x20) - 'a') < 26u && (unsigned)((v[1] | 0x20) - 'a') < 26u) {
+        cbuf[0] = (char)(v[0] & ~0x20); /* (a letter: its upper case) */
+        cbuf[1] = (char)(v[1] & ~0x20);
+        cbuf[2] = '\0';
+        return patron__country_known(cbuf) ? cbuf : NULL;
+    }
+    return NULL;
+}
+
 /* ---- json.c --------------------------------------------------------- */
 void patron__json_str(patron_strbuf *sb, const char *s);
 void patron__json_customer(patron_strbuf *sb, const patron_customer *c, unsigned flags, int indent);
