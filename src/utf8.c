@@ -8,9 +8,20 @@ size_t patron__utf8_check(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
-        unsigned c = s[i];
+        unsigned c;
         size_t len;
         uint32_t cp, min;
+        /* ASCII eight bytes at a time: the letters around a value's
+         * umlaut (validation calls this for every value with a byte of
+         * 0x80 or above) */
+        for (uint64_t w; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+        }
+        if (i == n)
+            break;
+        c = s[i];
         if (c < 0x80) {
             i++;
             continue;
