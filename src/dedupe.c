@@ -118,6 +118,10 @@ typedef struct batch {
      * none; NULL while there is no wide block) */
     uint64_t *wown;
     uint64_t scored; /* pairs scored (pair_all) */
+    /* the bytes of the records made from rows, one pool for each thread
+     * normalising them (row_thread; [0]: the caller's); freed with the
+     * records (no free of each) */
+    patron__match_pool pool[MAX_THREADS];
 } batch;
 
 /* Bit 63 of a key hash marks a rare key (a rare name or a rare street,
@@ -254,6 +258,8 @@ static void batch_free(batch *b)
     patron__free(b->tfready);
     patron__free(b->tfname);
     patron__free(b->kfield);
+    for (int t = 0; t < MAX_THREADS; t++)
+        patron__match_pool_free(&b->pool[t]);
     memset(b, 0, sizeof *b);
 }
 
@@ -3982,6 +3988,7 @@ typedef struct rowpart {
     size_t stride;
     size_t n;                     /* rows of the part */
     atomic_size_t next;           /* the first row of the next piece to take */
+    atomic_int slot;              /* row threads started: the pool of the next is b->b.pool[1 + slot] */
     atomic_int done[ROW_PIECES];  /* the piece is normalised */
     bool oom[ROW_PIECES];         /*  ... and ran out of memory (written before done) */
     /* the caller sleeps here when the piece it is to claim is still being
@@ -3996,7 +4003,7 @@ typedef struct rowpart {
 /* Row i of the part read and normalised (v: a rowview of this thread,
  * NULL when it could not be had; b->khat[i] where its key hashes go,
  * room for PATRON__MATCH_KEYS_MAX); false when out of memory. */
-static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
+static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys, patron__match_pool *pool)
 {
     patron_batch *b = j->b;
     patron_batch_row *row = (patron_batch_row *)(void *)(j->rows + i * j->stride);
@@ -4034,7 +4041,7 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
             b->hlogin[i] = uniq_hash(PATRON_KEY_LOGIN, b->rlogin[i], strlen(b->rlogin[i]));
     }
     if (patron__values_match_rec(&b->prec[i], v->f, v->has_addr ? v->a : NULL, v->pk, v->pv, v->n_props,
-                                 &b->b.cfg) != 0) {
+                                 &b->b.cfg, pool) != 0) {
         memset(&b->prec[i], 0, sizeof b->prec[i]);
         b->wst[i] = row_fail(row, 0, PATRON_E_NOMEM, "out of memory");
         rowview_free(v);
@@ -4048,7 +4055,7 @@ static bool row_norm(rowpart *j, size_t i, rowview *v, patron__match_key *keys)
 
 /* The next piece not taken normalised on this thread; false when none is
  * left. */
-static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
+static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys, patron__match_pool *pool)
 {
     size_t from = atomic_fetch_add(&j->next, ROW_PIECE), to, at;
     bool ok = true;
@@ -4061,7 +4068,7 @@ static bool row_piece(rowpart *j, rowview *v, patron__match_key *keys)
     at = from * PATRON__MATCH_KEYS_MAX;
     for (size_t i = from; i < to; i++) {
         j->b->khat[i] = (uint32_t)at;
-        ok &= row_norm(j, i, v, keys);
+        ok &= row_norm(j, i, v, keys, pool);
         at += j->b->nk[i];
     }
     j->oom[from / ROW_PIECE] = !ok;
@@ -4081,7 +4088,9 @@ static void *row_thread(void *arg)
     rowpart *j = arg;
     patron__match_key keys[PATRON__MATCH_KEYS_MAX];
     rowview *v = patron__malloc(sizeof *v);
-    while (row_piece(j, v, keys))
+    /* (at most MAX_THREADS - 1 are started: 1 + slot < MAX_THREADS) */
+    patron__match_pool *pool = &j->b->b.pool[1 + atomic_fetch_add(&j->slot, 1)];
+    while (row_piece(j, v, keys, pool))
         ;
     patron__free(v);
     return NULL;
@@ -4144,6 +4153,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
     j->stride = stride;
     j->n = n;
     atomic_init(&j->next, 0);
+    atomic_init(&j->slot, 0);
     atomic_init(&j->waiting, 0);
     j->can_wait = false;
     if (nj > 1 && pthread_mutex_init(&j->mu, NULL) == 0) {
@@ -4165,7 +4175,7 @@ static patron_status add_row_part(patron_batch *b, char *rows, size_t stride, si
         size_t from = p * ROW_PIECE, to = n - from < ROW_PIECE ? n : from + ROW_PIECE, keys_in = 0;
         /* the piece normalised: here, while pieces are left, else by
          * the thread that took it */
-        while (!atomic_load_explicit(&j->done[p], memory_order_acquire) && row_piece(j, v, keys))
+        while (!atomic_load_explicit(&j->done[p], memory_order_acquire) && row_piece(j, v, keys, &b->b.pool[0]))
             ;
         if (!atomic_load_explicit(&j->done[p], memory_order_acquire)) {
             if (j->can_wait) {

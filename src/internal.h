@@ -236,10 +236,11 @@ int patron__cust_match_rec_cfg(patron__match_rec *out, const patron_customer *c,
 
 /* ... of a customer given as values (f: PATRON_F__END of them, a: the
  * PATRON_A__END of its one address or NULL; NULL: unset), as
- * patron__cust_match_rec_cfg() of a customer holding them. */
+ * patron__cust_match_rec_cfg() of a customer holding them; its bytes from
+ * pool (NULL: a block of its own; see patron__match_normalize_pool). */
 int patron__values_match_rec(patron__match_rec *out, const char *const *f, const char *const *a,
                              const char *const *prop_k, const char *const *prop_v, size_t n_props,
-                             const struct patron__match_config *cfg);
+                             const struct patron__match_config *cfg, struct patron__match_pool *pool);
 
 #define PATRON__MAX_KEYS (8 + PATRON__MATCH_KEYS_MAX + PATRON__MATCH_TF_KEYS_MAX + PATRON__MATCH_RARE_STREETS)
 

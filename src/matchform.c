@@ -99,7 +99,7 @@ static int cust_match_rec(patron__match_rec *out, const patron_customer *c, cons
 
 int patron__values_match_rec(patron__match_rec *out, const char *const *f, const char *const *a,
                              const char *const *prop_k, const char *const *prop_v, size_t n_props,
-                             const patron__match_config *cfg)
+                             const patron__match_config *cfg, patron__match_pool *pool)
 {
     patron__match_raw raw;
     patron__match_raw_addr addr;
@@ -136,7 +136,7 @@ int patron__values_match_rec(patron__match_rec *out, const char *const *f, const
             raw.ident[raw.n_ident++] = v;
         }
     }
-    return patron__match_normalize(out, &raw, cfg ? cfg->default_country : NULL);
+    return patron__match_normalize_pool(out, &raw, cfg ? cfg->default_country : NULL, pool);
 }
 
 void patron__keys_free(keyset *ks)

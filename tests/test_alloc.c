@@ -1593,7 +1593,10 @@ static void test_oom_batch_rows(void **state)
         }
     }
     print_message("batch rows             %ld allocation points, %ld runs unharmed\n", points, clean);
-    assert_true(points > OOM_ROWS); /* (a normalised row is an allocation) */
+    /* the batch's arrays, the rows' checks, a pool block of records for
+     * each thread (rows no longer have a block each: 199 points before,
+     * 83 with the pools), the run's */
+    assert_true(points > 50);
     free(want_pairs);
     free(r);
     free(want);

@@ -929,8 +929,56 @@ static size_t first_token(const char *s, size_t n)
     return k;
 }
 
+/* The room of a pool's blocks, and what a record's bytes are aligned to
+ * there (its addresses come first). */
+#define POOL_BLOCK 65536
+#define POOL_ALIGN 16
+
+/* n bytes of pool; NULL when out of memory (the pool is kept as it was). */
+static char *pool_take(patron__match_pool *pool, size_t n)
+{
+    char *p;
+    n = (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+    if (!pool->cur || (size_t)(pool->end - pool->cur) < n) {
+        /* a new block (one of its own for a record larger than a block's
+         * room: the rare one with very many addresses), its first
+         * POOL_ALIGN bytes the previous block's address */
+        size_t room = n > POOL_BLOCK - POOL_ALIGN ? n : POOL_BLOCK - POOL_ALIGN;
+        char *blk = PATRON_MALLOC(POOL_ALIGN + room);
+        if (!blk)
+            return NULL;
+        memcpy(blk, &pool->block, sizeof pool->block);
+        pool->block = blk;
+        if (room > POOL_BLOCK - POOL_ALIGN) /* (the one record's: the room left stays in the block before) */
+            return blk + POOL_ALIGN;
+        pool->cur = blk + POOL_ALIGN;
+        pool->end = blk + POOL_ALIGN + room;
+    }
+    p = pool->cur;
+    pool->cur += n;
+    return p;
+}
+
+void patron__match_pool_free(patron__match_pool *pool)
+{
+    void *blk = pool->block;
+    while (blk) {
+        void *prev;
+        memcpy(&prev, blk, sizeof prev);
+        PATRON_FREE(blk);
+        blk = prev;
+    }
+    memset(pool, 0, sizeof *pool);
+}
+
 int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
                             const char *default_country)
+{
+    return patron__match_normalize_pool(out, in, default_country, NULL);
+}
+
+int patron__match_normalize_pool(patron__match_rec *out, const patron__match_raw *in,
+                                 const char *default_country, patron__match_pool *pool)
 {
     char first[PATRON__MATCH_BUF], last[PATRON__MATCH_BUF], company[PATRON__MATCH_BUF];
     char email[PATRON__MATCH_BUF], phone[PATRON__MATCH_BUF], tok[PATRON__MATCH_BUF];
@@ -978,12 +1026,12 @@ int patron__match_normalize(patron__match_rec *out, const patron__match_raw *in,
                                       phone_country(in, in->n_addr ? kept[0].country : NULL, default_country));
     total += lfirst + llast + lcompany + lemail + lphone + 5;
     total += na * sizeof(patron__match_addr);
-    mem = PATRON_MALLOC(total);
+    mem = pool ? pool_take(pool, total) : PATRON_MALLOC(total);
     if (!mem)
         return -1;
     addr = (patron__match_addr *)(void *)mem;
     cur = mem + na * sizeof(patron__match_addr);
-    out->mem = mem;
+    out->mem = pool ? NULL : mem; /* (a pool's bytes are freed with it) */
     out->addr = na ? addr : NULL;
     out->first = put_n(&cur, first, lfirst);
     out->last = put_n(&cur, last, llast);

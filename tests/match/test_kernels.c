@@ -919,6 +919,90 @@ static void test_address_bound(void **state)
     free(memo);
 }
 
+/* Records normalised into a pool (batch dedupe's rows) are the records
+ * patron__match_normalize makes, each keeps its bytes while more are
+ * added (blocks fill and new ones start; a record larger than a block
+ * gets one of its own), and freeing the pool frees them all (the ASan and
+ * valgrind runs of this suite see a leak or an overlap). */
+static int same_str(const char *a, size_t na, const char *b, size_t nb)
+{
+    return na == nb && memcmp(a, b, na) == 0 && a[na] == '\0' && b[nb] == '\0';
+}
+
+static void test_pool(void **state)
+{
+    enum { N = 3000, MANY = 400 };
+    static const char *firsts[] = {"Anna", "Dr. Hans-Peter", "Jürgen", "", "Ömer", "M."};
+    static const char *lasts[] = {"Müller", "von der Heide", "Schmidt-Weiß", "O'Brien", ""};
+    static const char *streets[] = {"Hauptstr. 5", "Am Weißen Stein 12a", "Königsallee", ""};
+    patron__match_rec *pooled = calloc(N, sizeof *pooled), *own = calloc(N, sizeof *own);
+    patron__match_raw_addr *many = calloc(MANY, sizeof *many);
+    patron__match_pool pool;
+    char longstreet[240];
+    (void)state;
+    assert_non_null(pooled);
+    assert_non_null(own);
+    assert_non_null(many);
+    memset(&pool, 0, sizeof pool);
+    memset(longstreet, 'x', sizeof longstreet - 1);
+    longstreet[sizeof longstreet - 1] = '\0';
+    for (size_t k = 0; k < MANY; k++) {
+        many[k].street = longstreet;
+        many[k].house_number = "1";
+        many[k].postal_code = "10115";
+        many[k].city = "Berlin";
+    }
+    for (size_t i = 0; i < N; i++) {
+        patron__match_raw raw;
+        patron__match_raw_addr ad;
+        memset(&raw, 0, sizeof raw);
+        memset(&ad, 0, sizeof ad);
+        raw.first_name = firsts[i % 6];
+        raw.last_name = lasts[i / 6 % 5];
+        raw.email = i % 4 ? "kunde@example.de" : NULL;
+        raw.phone = i % 3 ? "+49 30 1234567" : NULL;
+        ad.street = streets[i % 4];
+        ad.postal_code = "10115";
+        ad.city = "Berlin";
+        raw.addr = i % 1000 == 999 ? many : &ad; /* (three records of ~100 KB) */
+        raw.n_addr = i % 1000 == 999 ? MANY : i % 7 ? 1 : 0;
+        assert_int_equal(patron__match_normalize_pool(&pooled[i], &raw, "DE", &pool), 0);
+        assert_int_equal(patron__match_normalize(&own[i], &raw, "DE"), 0);
+        assert_null(pooled[i].mem);
+        assert_non_null(own[i].mem);
+    }
+    for (size_t i = 0; i < N; i++) { /* (after all were made) */
+        const patron__match_rec *p = &pooled[i], *o = &own[i];
+        assert_true(same_str(p->first, p->first_len, o->first, o->first_len));
+        assert_true(same_str(p->last, p->last_len, o->last, o->last_len));
+        assert_true(same_str(p->company, p->company_len, o->company, o->company_len));
+        assert_true(same_str(p->email, p->email_len, o->email, o->email_len));
+        assert_true(same_str(p->phone, p->phone_len, o->phone, o->phone_len));
+        assert_string_equal(p->first_kp, o->first_kp);
+        assert_string_equal(p->last_kp, o->last_kp);
+        assert_int_equal(p->n_addr, o->n_addr);
+        assert_int_equal(p->n_addr, i % 1000 == 999 ? MANY : i % 7 ? 1 : 0);
+        assert_int_equal((uintptr_t)p->addr % _Alignof(patron__match_addr), 0);
+        for (size_t k = 0; k < p->n_addr; k++) {
+            const patron__match_addr *x = &p->addr[k], *y = &o->addr[k];
+            assert_true(same_str(x->street, x->street_len, y->street, y->street_len));
+            assert_true(same_str(x->number, x->number_len, y->number, y->number_len));
+            assert_true(same_str(x->postal, x->postal_len, y->postal, y->postal_len));
+            assert_true(same_str(x->city, x->city_len, y->city, y->city_len));
+            assert_string_equal(x->country, y->country);
+        }
+        patron__match_rec_free(&pooled[i]); /* (leaves the pool's bytes) */
+        patron__match_rec_free(&own[i]);
+    }
+    assert_non_null(pool.block);
+    patron__match_pool_free(&pool);
+    assert_null(pool.block);
+    assert_null(pool.cur);
+    free(pooled);
+    free(own);
+    free(many);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -932,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_names_bound),
         cmocka_unit_test(test_address_bound),
         cmocka_unit_test(test_tf_memo),
+        cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
