@@ -41,7 +41,6 @@
  * thread costs more than normalising or pairing a few thousand records, and
  * a small run then calls the caller's allocator from one thread only. */
 #define PER_THREAD_MIN 2048 /* patron.h (allocator hook) names twice this */
-/* Up to this many entries are sorted by insertion, not by radix. */
 
 typedef struct entry {
     uint64_t hash;
@@ -1115,7 +1114,10 @@ static void *mark_thread(void *arg)
  * key lists, each bucket then sorted alone: no second array of all
  * entries (at 10^6 customers ~150 MiB, the peak of the dedupe when
  * radix_sort had one).  The order is sort_bucket's: equal hashes keep
- * the input order, the keys in record order, then x.  On all cores (the
+ * the input order, the keys in record order, then x (after its fallback,
+ * a bucket sorted whole by hash and record, the x entries of a hash lie
+ * among its keys by record: x entries are never kept and the counts do
+ * not depend on their place).  On all cores (the
  * scatter, the sorts and the judging were serial phases once): each job
  * counts and writes the entries of a range of records, the jobs' places
  * in a bucket one after the other in record order, then x, as one pass

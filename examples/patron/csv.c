@@ -6,6 +6,7 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,7 +623,7 @@ static int asks_quotes(int sep, const char *s, size_t len)
     /* (a byte is sep as the byte-wise test below has it, c == sep with c a
      * char: no byte is a sep outside the range of char, there '"' stands
      * in for it) */
-    const uint64_t ms = ones * (sep >= -128 && sep <= 127 ? (unsigned char)sep : '"'), mq = ones * '"',
+    const uint64_t ms = ones * (sep >= CHAR_MIN && sep <= CHAR_MAX ? (unsigned char)sep : '"'), mq = ones * '"',
                    mn = ones * '\n', mr = ones * '\r';
     size_t i = 0;
     if (len < 8) {

@@ -21,11 +21,14 @@
 /* The PostgreSQL store is loaded (dlopen) when a postgresql:// database
  * is opened, not linked: libpatron-pg brings libpq and some twenty
  * libraries with it (ssl, krb5, ldap, gnutls...), and loading them was
- * most of the tool's start on every run (patron --version: 4 ms, 1.3 ms
- * without them; 13.6 M of its 13.6 M instructions), though most runs use
- * a SQLite file or no database at all.  CLI_PG_LIB is libpatron-pg's
- * soname (meson.build), found as the linker would find it (the build
- * tree's rpath, LD_LIBRARY_PATH, the system's directories).  The calls
+ * most of the tool's start on every run (patron --version: 4 ms and
+ * 13.6 M instructions, 1.3 ms and 1.4 M without them), though most runs
+ * use a SQLite file or no database at all.  CLI_PG_LIB is libpatron-pg's
+ * soname (meson.build), looked up by the dynamic loader (LD_LIBRARY_PATH,
+ * the tool's rpath where the loader reads it, the system's directories);
+ * when it is not found so, CLI_PG_INSTALLED, where the build installs it
+ * (a sanitizer's dlopen does not read the tool's rpath, nor macOS's for a
+ * bare name).  The calls
  * go through pgl, one pointer of each function's own type per function
  * the tool calls; loaded once, never unloaded. */
 #define CLI_PG_FUNCS(X)                                                                                             \
@@ -150,8 +153,13 @@ static int load_pg(cli *ctx)
     if (pgl.lib)
         return 0;
     if (!(lib = dlopen(CLI_PG_LIB, RTLD_NOW | RTLD_LOCAL))) {
-        cli_fail(ctx, "'%s': cannot load the PostgreSQL store: %s", shown_path(ctx), dlerror());
-        return -1;
+        /* (the first reason is told: the installed path is the fallback) */
+        char why[512];
+        snprintf(why, sizeof why, "%s", dlerror());
+        if (!(lib = dlopen(CLI_PG_INSTALLED, RTLD_NOW | RTLD_LOCAL))) {
+            cli_fail(ctx, "'%s': cannot load the PostgreSQL store: %s", shown_path(ctx), why);
+            return -1;
+        }
     }
     /* (through memcpy: ISO C has no conversion of dlsym's void * to a
      * function pointer) */

@@ -84,7 +84,7 @@ static inline uint64_t patron__match_not_word8(uint64_t w, int digits)
     return ~ok & highs;
 }
 
-/** The bytes the eight in w that are not ASCII letters or digits (of
+/** The bytes of the eight in w that are not ASCII letters or digits (of
  *  either case): the high bit of each of them set.  (A control byte
  *  0x10-0x19 would pass as a digit once 0x20 is set in every byte: bytes
  *  below 0x20 are looked for apart.) */

@@ -176,10 +176,6 @@ static int ends_with(const char *s, size_t n, const char *suf, size_t k)
     return n >= k && memcmp(s + n - k, suf, k) == 0;
 }
 
-/* German street words are unified ("straße", "strasse", "str." → "str";
- * "platz", "pl." → "pl").  Words of other languages are kept as written:
- * abbreviating them ("street" → "st") would turn a typo in the word
- * ("stre et", "dtreet") into a different street. */
 /* The length of the word w[0..k) (k >= 1) with the German street words
  * unified; first: it is the street's first word (and may be "sankt") */
 static size_t street_word(char *w, size_t k, int first)
@@ -197,6 +193,11 @@ static size_t street_word(char *w, size_t k, int first)
     return k;
 }
 
+/* The street's name from its tokens [from, to): German street words are
+ * unified ("straße", "strasse", "str." → "str"; "platz", "pl." → "pl",
+ * street_word).  Words of other languages are kept as written:
+ * abbreviating them ("street" → "st") would turn a typo in the word
+ * ("stre et", "dtreet") into a different street. */
 static size_t street_name(char *out, const struct stoks *t, size_t from, size_t to)
 {
     size_t n = 0, i, j;

@@ -1343,7 +1343,7 @@ static int cb_load(void *ctx, int64_t id, patron_customer *out)
     }
     done(st);
     if (pst != PATRON_OK)
-        return load_failed(s, out, pst, "field", customer_columns[i - 1].name);
+        return load_failed(s, out, pst, "field", i ? customer_columns[i - 1].name : "id"); /* (as the PostgreSQL store) */
 
     /* Addresses.  patron_customer_address_add() gives a new address some
      * defaults, so every field is set, unset ones to NULL. */
