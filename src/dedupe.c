@@ -806,6 +806,16 @@ _Static_assert(PATRON__BLOCK_MAX < 65536, "a block's size fits wide_rank");
 #define SLOT_WIDE 1u
 #define SLOT_DROP 2u
 
+/* A wide or dropped block to mark (judge_bucket), and the record of one
+ * of its blocking entries with the block's number. */
+typedef struct mblock {
+    uint64_t hash;
+    uint32_t slot;
+} mblock;
+typedef struct bmark {
+    uint32_t rec, blk;
+} bmark;
+
 /* build_blocks' work on one thread: the entries of records [r0, r1) (and,
  * for the last job, x) counted per bucket, then written from pos on; then
  * buckets [b0, b1) sorted and their blocks judged, the entries kept moved
@@ -822,10 +832,15 @@ typedef struct fjob {
     const size_t *end; /* per bucket: where it ends (all jobs) */
     size_t b0, b1;
     size_t e0, k1, n_wide;
-    /* the entries of the wide and dropped blocks judged here, to mark in
-     * their records' key lists (hash without WIDE_BIT, slot SLOT_DROP or
-     * SLOT_WIDE with the block's size) */
-    entry *mk;
+    /* the wide and dropped blocks judged here (mb: hash without WIDE_BIT,
+     * slot SLOT_DROP or SLOT_WIDE with the block's size; their numbers
+     * among all jobs' from mb0 on), and their blocking entries' records
+     * (mk, each with its block's number here), to mark in the records'
+     * key lists: 8 bytes an entry, not an entry's 16 (at 10^6 customers
+     * the marks are millions, and were the peak's growth) */
+    mblock *mb;
+    size_t n_mb, mb_cap, mb0;
+    bmark *mk;
     size_t n_mk, mk_cap;
     /* every job, for mark_thread */
     const struct fjob *all;
@@ -833,7 +848,7 @@ typedef struct fjob {
     /* mark_local: this job's places in the buckets of records (nbk) in
      * ms, and the part of ms it marks [m0, m1) */
     size_t *mpos, nbk, m0, m1;
-    entry *ms;
+    bmark *ms; /* (blk: the number among all jobs' blocks) */
     bool oom;
 } fjob;
 
@@ -936,19 +951,31 @@ static bool judge_bucket(fjob *j, size_t from, size_t to)
             s = e;
             continue;
         }
-        for (size_t k = s; k < e; k++) { /* wide or dropped: noted to mark */
-            entry en = ent[k], *np;
-            if (!blocking_slot(en.slot))
-                continue;
-            en.slot = drop ? SLOT_DROP : SLOT_WIDE | (uint32_t)blocking << 2;
-            if (!(np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np)))
+        { /* wide or dropped: noted to mark */
+            const uint32_t sl = drop ? SLOT_DROP : SLOT_WIDE | (uint32_t)blocking << 2;
+            mblock *nb = room_for_one(j->mb, j->n_mb, &j->mb_cap, sizeof *nb);
+            if (!nb)
                 return false;
-            j->mk = np;
-            j->mk[j->n_mk++] = en;
-            if (wide) {
-                en.hash |= WIDE_BIT;
-                ent[w++] = en;
+            j->mb = nb;
+            j->mb[j->n_mb].hash = h;
+            j->mb[j->n_mb].slot = sl;
+            for (size_t k = s; k < e; k++) {
+                entry en = ent[k];
+                bmark *np;
+                if (!blocking_slot(en.slot))
+                    continue;
+                if (!(np = room_for_one(j->mk, j->n_mk, &j->mk_cap, sizeof *np)))
+                    return false;
+                j->mk = np;
+                j->mk[j->n_mk].rec = en.rec;
+                j->mk[j->n_mk++].blk = (uint32_t)j->n_mb;
+                if (wide) {
+                    en.hash = h | WIDE_BIT;
+                    en.slot = sl;
+                    ent[w++] = en;
+                }
             }
+            j->n_mb++;
         }
         s = e;
     }
@@ -995,15 +1022,22 @@ static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
         *k = drop ? 0 : h | WIDE_BIT;
 }
 
-/* Entry en, noted by judge_bucket, marked in its record's key list. */
-static void mark_apply(batch *b, const entry *en)
+/* Record r's entry of block number blk among all the jobs' (judge_bucket
+ * noted both) marked in its key list. */
+static void mark_apply(batch *b, const fjob *all, int n_all, uint32_t r, size_t blk)
 {
-    uint32_t sl = en->slot & 3u;
-    mark_key(b, en->rec, en->hash, sl == SLOT_DROP);
+    const mblock *m;
+    uint32_t sl;
+    int t = n_all - 1;
+    while (t > 0 && all[t].mb0 > blk)
+        t--;
+    m = &all[t].mb[blk - all[t].mb0];
+    sl = m->slot & 3u;
+    mark_key(b, r, m->hash, sl == SLOT_DROP);
     if (sl == SLOT_WIDE) { /* the record's own wide block: its lowest rank */
-        uint64_t v = wide_rank(en->slot >> 2, en->hash);
-        if (v < b->wown[en->rec])
-            b->wown[en->rec] = v;
+        uint64_t v = wide_rank(m->slot >> 2, m->hash);
+        if (v < b->wown[r])
+            b->wown[r] = v;
     }
 }
 
@@ -1017,8 +1051,10 @@ static void mk_walk(fjob *j, bool scatter)
 {
     for (size_t i = 0; i < j->n_mk; i++) {
         size_t *p = &j->mpos[j->mk[i].rec >> MK_SHIFT];
-        if (scatter)
-            j->ms[*p] = j->mk[i];
+        if (scatter) {
+            j->ms[*p].rec = j->mk[i].rec;
+            j->ms[*p].blk = (uint32_t)(j->mb0 + j->mk[i].blk);
+        }
         (*p)++;
     }
 }
@@ -1041,7 +1077,7 @@ static void *mk_apply(void *arg)
 {
     fjob *j = arg;
     for (size_t i = j->m0; i < j->m1; i++)
-        mark_apply(j->b, &j->ms[i]);
+        mark_apply(j->b, j->all, j->n_all, j->ms[i].rec, j->ms[i].blk);
     return NULL;
 }
 
@@ -1050,7 +1086,7 @@ static void *mk_apply(void *arg)
  * by one job.  Marked in block order, a random record each, the misses
  * grew faster than the records (x3.2 from 10^6 to 2 * 10^6 customers).
  * False when out of memory (nothing marked yet). */
-static bool mark_local(batch *b, fjob *fj, int use, entry *ms)
+static bool mark_local(batch *b, fjob *fj, int use, bmark *ms)
 {
     const size_t nbk = (b->n >> MK_SHIFT) + 1;
     size_t *pos = patron__calloc(nbk * (size_t)use + nbk + 1, sizeof *pos), *start, at = 0;
@@ -1094,9 +1130,9 @@ static void *mark_thread(void *arg)
     fjob *j = arg;
     for (int t = 0; t < j->n_all; t++)
         for (size_t i = 0; i < j->all[t].n_mk; i++) {
-            const entry *en = &j->all[t].mk[i];
-            if (en->rec >= j->r0 && en->rec < j->r1)
-                mark_apply(j->b, en);
+            const bmark *m = &j->all[t].mk[i];
+            if (m->rec >= j->r0 && m->rec < j->r1)
+                mark_apply(j->b, j->all, j->n_all, m->rec, j->all[t].mb0 + m->blk);
         }
     return NULL;
 }
@@ -1130,7 +1166,8 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
     size_t nk = b->koff[b->n], *pos = NULL, *end, cut[MAX_THREADS + 1], n_mk = 0, w;
     fjob fj[MAX_THREADS];
     int use = threads_for(b->n);
-    entry *ms = NULL;
+    bmark *ms = NULL;
+    size_t n_mb = 0;
     bool ok = true;
     memset(fj, 0, sizeof fj);
     b->nent = nk + nx;
@@ -1168,6 +1205,12 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
         ok = ok && !fj[t].oom;
         b->n_wide += fj[t].n_wide;
         n_mk += fj[t].n_mk;
+        fj[t].mb0 = n_mb; /* (the jobs' blocks numbered one after the other) */
+        n_mb += fj[t].n_mb;
+    }
+    if (n_mb > UINT32_MAX) { /* (cannot be: fewer blocks than keys) */
+        ok = false;
+        goto out;
     }
     if (!ok)
         goto out;
@@ -1207,8 +1250,10 @@ static bool build_blocks(batch *b, uint32_t *kslot, const entry *x, size_t nx)
 out:
     patron__free(pos);
     patron__free(kslot);
-    for (int t = 0; t < use; t++)
+    for (int t = 0; t < use; t++) {
         patron__free(fj[t].mk);
+        patron__free(fj[t].mb);
+    }
     return ok;
 }
 
