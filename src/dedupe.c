@@ -667,20 +667,25 @@ static patron_status read_all_forms(patron_db *db, batch *b)
 
 /* ---- blocks ---------------------------------------------------------------- */
 
-/* arr (n of *cap elements of size bytes) with room for one more: arr
- * itself, or grown to twice its room (1024 at first; *cap updated);
- * NULL when out of memory (arr is kept) */
-static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+/* arr (of *cap elements of size bytes, all used) grown to twice its room
+ * (1024 at first; *cap updated); NULL when out of memory (arr is kept) */
+static void *grow_for_one(void *arr, size_t *cap, size_t size)
 {
-    size_t nc;
+    size_t nc = *cap ? *cap * 2 : 1024;
     void *np;
-    if (n < *cap)
-        return arr;
-    nc = *cap ? *cap * 2 : 1024;
     if (!(np = patron__realloc(arr, nc * size)))
         return NULL;
     *cap = nc;
     return np;
+}
+
+/* arr (n of *cap elements of size bytes) with room for one more: arr
+ * itself, or grown (grow_for_one).  The test inline: the pair walk, the
+ * scoring and the judging of blocks ask per pair or entry, and a call
+ * each cost more than the rest of adding one. */
+static inline void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+    return n < *cap ? arr : grow_for_one(arr, cap, size);
 }
 
 
@@ -2021,15 +2026,12 @@ static int cmp_pair_ab(const void *x, const void *y)
  * (j->oom). */
 static inline bool cand_add(job *j, size_t s, size_t x, size_t y)
 {
-    cand *c;
-    if (j->n_cd == j->cd_cap) { /* (grown rarely: the call stays out of the walk) */
-        cand *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
-        if (!np) {
-            j->oom = true;
-            return false;
-        }
-        j->cd = np;
+    cand *c, *np = room_for_one(j->cd, j->n_cd, &j->cd_cap, sizeof *np);
+    if (!np) {
+        j->oom = true;
+        return false;
     }
+    j->cd = np;
     c = &j->cd[j->n_cd++];
     c->a = j->b->ent[s + x].rec;
     c->b = j->b->ent[s + y].rec;
@@ -2089,15 +2091,13 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
         patron__match_score_q(&r, q, vb, &b->cfg, tfp);
         if (r.decision == PATRON__MATCH_DISTINCT)
             continue;
-        if (j->n == j->cap) {
-            pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
-            if (!np) {
-                j->oom = true;
-                return false;
-            }
-            j->out = np;
+        pair *np = room_for_one(j->out, j->n, &j->cap, sizeof *np);
+        if (!np) {
+            j->oom = true;
+            return false;
         }
-        o = &j->out[j->n++];
+        j->out = np;
+        o = &np[j->n++];
         o->a = ra < rb ? ra : rb;
         o->b = ra < rb ? rb : ra;
         o->score = (float)r.score;
