@@ -2058,6 +2058,12 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
         const patron__match_rec *vb;
         patron__match_result r;
         pair *o;
+        if (i + 2 * CD_AHEAD < n) {
+            const cand *c = &cd[i + 2 * CD_AHEAD];
+            __builtin_prefetch(&hot[c->b]);
+            if (c->a != c[-1].a)
+                __builtin_prefetch(&hot[c->a]);
+        }
         if (i + CD_AHEAD < n) {
             const cand *c = &cd[i + CD_AHEAD];
             prefetch_rec(j, c->b, false);
