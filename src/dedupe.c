@@ -918,6 +918,7 @@ static bool judge_bucket(fjob *j, size_t from, size_t to)
 {
     entry *ent = j->b->ent;
     uint32_t *tfc = j->b->tfc;
+    const uint32_t *koff = j->b->koff;
     size_t w = j->k1;
     for (size_t s = from; s < to;) {
         const uint64_t h = ent[s].hash;
@@ -951,7 +952,7 @@ static bool judge_bucket(fjob *j, size_t from, size_t to)
                 if (blocking_slot(ent[k].slot)) {
                     ent[w].hash = h;
                     ent[w].rec = ent[k].rec;
-                    ent[w++].slot = 0;
+                    ent[w++].slot = koff[ent[k].rec];
                 }
             s = e;
             continue;
@@ -976,7 +977,7 @@ static bool judge_bucket(fjob *j, size_t from, size_t to)
                 j->mk[j->n_mk++].blk = (uint32_t)j->n_mb;
                 if (wide) {
                     en.hash = h | WIDE_BIT;
-                    en.slot = sl;
+                    en.slot = koff[en.rec];
                     ent[w++] = en;
                 }
             }
@@ -1860,23 +1861,16 @@ static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
 #else
 #  define PF_INLINE static inline
 #endif
-PF_INLINE void prefetch1(const job *j, size_t i)
-{
-    const uint32_t *o = &j->b->koff[j->b->ent[i].rec];
-    __builtin_prefetch(o);
-    __builtin_prefetch(o + 1);
-}
 PF_INLINE void prefetch2(const job *j, size_t i)
 {
     const batch *b = j->b;
-    uint32_t r = b->ent[i].rec;
+    const entry *e = &b->ent[i];
     /* each line of the key list (a list crosses a line as well) */
-    const char *k = (const char *)(b->khash + b->koff[r]), *ke = (const char *)(b->khash + b->koff[r + 1]);
+    const char *k = (const char *)(b->khash + e->slot);
     __builtin_prefetch(k);
-    if (ke > k)
-        __builtin_prefetch(ke - 1);
+    __builtin_prefetch(k + 63);
     if (b->wown) /* (block_keys reads it for a wide block) */
-        __builtin_prefetch(&b->wown[r]);
+        __builtin_prefetch(&b->wown[e->rec]);
 }
 /* Of record r, to be scored: its record, and with `counts` its counts
  * (the query's side); a record is 200 bytes at any place in a line (an
@@ -2285,11 +2279,10 @@ static void *pair_thread(void *arg)
     const entry *ent = b->ent;
     const size_t nent = b->nent;
     const uint64_t *khash = b->khash;
-    const uint32_t *koff = b->koff;
     /* the next entries to prefetch in stage 1 and 2: every block has two
      * entries or more (build_blocks), so the entries ahead are the work
      * ahead */
-    size_t s, to, pf1, pf2, piece;
+    size_t s, to, pf2, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -2304,7 +2297,7 @@ static void *pair_thread(void *arg)
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
-        pf1 = pf2 = s;
+        pf2 = s;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
             uint64_t h = ent[s].hash;
@@ -2318,12 +2311,8 @@ static void *pair_thread(void *arg)
                 e++;
             /* the stages keep 3 and 2 times PF_AHEAD entries beyond the
              * block prefetched */
-            if (pf1 < e) /* (behind: on from here) */
-                pf1 = e;
-            if (pf2 < e)
+            if (pf2 < e) /* (behind: on from here) */
                 pf2 = e;
-            for (; pf1 < e + 3 * PF_AHEAD && pf1 < nent; pf1++)
-                prefetch1(j, pf1);
             for (; pf2 < e + 2 * PF_AHEAD && pf2 < nent; pf2++)
                 prefetch2(j, pf2);
             /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
@@ -2344,11 +2333,11 @@ static void *pair_thread(void *arg)
                 continue;
             }
             for (size_t x = s; x < e && !j->oom; x++) {
-                const uint64_t *xk = khash + koff[ent[x].rec];
+                const uint64_t *xk = khash + ent[x].slot;
                 for (size_t y = x + 1; y < e; y++) {
                     if (ent[x].rec == ent[y].rec)
                         continue;
-                    if (shared_below(xk, khash + koff[ent[y].rec], h))
+                    if (shared_below(xk, khash + ent[y].slot, h))
                         continue; /* scored in an earlier block */
                     if (!cand_add(j, s, x - s, y - s))
                         break; /* (j->oom) */
