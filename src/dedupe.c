@@ -711,20 +711,26 @@ static int cmp_entry(const void *x, const void *y)
  * order (one entry of each record per hash, records rising). */
 #define BUCKET_BITS 13
 #define SUB_BITS 8
+#define SUB_BITS_MAX 12
 #define SUB_MIN 32 /* smaller buckets: insertion alone (n^2 / 4 moves, few) */
 static void sort_bucket(entry *a, size_t n, entry *tmp)
 {
-    const int shift = 64 - BUCKET_BITS - SUB_BITS;
-    const size_t mask = ((size_t)1 << SUB_BITS) - 1;
-    size_t cnt[(size_t)1 << SUB_BITS], moves = 0;
+    int sub = SUB_BITS;
+    size_t mask, moves = 0;
+    uint32_t cnt[(size_t)1 << SUB_BITS_MAX];
     const entry *src = a;
+    int shift;
+    while (sub < SUB_BITS_MAX && n >> sub > 4)
+        sub++;
+    shift = 64 - BUCKET_BITS - sub;
+    mask = ((size_t)1 << sub) - 1;
     if (n >= SUB_MIN) {
-        size_t sum = 0;
-        memset(cnt, 0, sizeof cnt);
+        uint32_t sum = 0;
+        memset(cnt, 0, (mask + 1) * sizeof *cnt);
         for (size_t i = 0; i < n; i++)
             cnt[(a[i].hash >> shift) & mask]++;
         for (size_t i = 0; i <= mask; i++) {
-            size_t k = cnt[i];
+            uint32_t k = cnt[i];
             cnt[i] = sum;
             sum += k;
         }
