@@ -1759,18 +1759,16 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
      * issued a short time ahead (a wide block is soon done): read member
      * by member, the lists and wown missed, and wide blocks' members grew
      * 3.6 times from 1 M to 2 M customers. */
-    for (size_t i = 0; i < m; i++)
-        __builtin_prefetch(&b->koff[b->ent[s + i].rec]);
     for (size_t i = 0; i < m; i++) {
-        uint32_t r = b->ent[s + i].rec;
-        const uint64_t *k = b->khash + b->koff[r];
+        const uint64_t *k = b->khash + b->ent[s + i].slot;
+        __builtin_prefetch(&b->koff[b->ent[s + i].rec + 1]);
         __builtin_prefetch(k);
         __builtin_prefetch(k + 8);
-        __builtin_prefetch(&b->wown[r]);
+        __builtin_prefetch(&b->wown[b->ent[s + i].rec]);
     }
     for (size_t i = 0; i < m; i++) {
         uint32_t r = b->ent[s + i].rec;
-        const uint64_t *k = b->khash + b->koff[r], *ke = b->khash + b->koff[r + 1];
+        const uint64_t *k = b->khash + b->ent[s + i].slot, *ke = b->khash + b->koff[r + 1];
         j->ko[i] = (uint32_t)w;
         if (w + (size_t)(ke - k) > j->kb_cap) {
             size_t nc = j->kb_cap ? j->kb_cap * 2 : 4096;
@@ -1875,7 +1873,7 @@ PF_INLINE void prefetch2(const job *j, size_t i)
     const char *k = (const char *)(b->khash + e->slot);
     __builtin_prefetch(k);
     __builtin_prefetch(k + 63);
-    if (b->wown) /* (block_keys reads it for a wide block) */
+    if (e->hash & WIDE_BIT) /* (block_keys reads it for a wide block) */
         __builtin_prefetch(&b->wown[e->rec]);
 }
 /* Of record r, to be scored: its record, and with `counts` its counts
@@ -1969,6 +1967,8 @@ static bool block_order(job *j, size_t s, size_t m)
         j->ord_cap = m;
     }
     ob = j->ord + m;
+    for (size_t i = 0; i < m; i++)
+        __builtin_prefetch(&j->hot[j->b->ent[s + i].rec]);
     for (size_t i = 0; i < m; i++) {
         if (!(j->ord[i].r = member(j, i, s + i)))
             return false;
