@@ -1877,9 +1877,10 @@ PF_INLINE void prefetch2(const job *j, size_t i)
         __builtin_prefetch(&b->wown[e->rec]);
 }
 /* Of record r, to be scored: its record, and with `counts` its counts
- * (the query's side); a record is 200 bytes at any place in a line (an
- * array of them), so it spans four lines where it starts late in one, and
- * the scorer reads all of it (n_addr and the identifiers at its end) */
+ * (the query's side).  A record sits at any place in a line (an array of
+ * them); the scorer reads it up to last_kp, the identifiers only when
+ * there are some (prefetch_str: n_ident is read by then). */
+#define REC_HOT (offsetof(patron__match_rec, last_kp) + PATRON__MATCH_CODE_MAX)
 PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
 {
     const batch *b = j->b;
@@ -1888,8 +1889,7 @@ PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
         const char *p = (const char *)h->rec;
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
-        __builtin_prefetch(p + 128);
-        __builtin_prefetch(p + sizeof *h->rec - 1);
+        __builtin_prefetch(p + REC_HOT - 1);
     } else {
         __builtin_prefetch(b->ref[r].p.form);
         __builtin_prefetch((const char *)b->ref[r].p.form + 64);
@@ -1913,6 +1913,10 @@ PF_INLINE void prefetch_str(const job *j, uint32_t r)
         __builtin_prefetch(rec->email);
         if (rec->n_addr)
             __builtin_prefetch(rec->addr);
+        if (rec->n_ident) {
+            __builtin_prefetch(&rec->ident[0]);
+            __builtin_prefetch(&rec->ident[PATRON__MATCH_IDENT_MAX - 1]);
+        }
     }
 }
 

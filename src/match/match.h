@@ -401,13 +401,21 @@ typedef struct patron__match_addr {
 #define PATRON__MATCH_CODE_MAX 24
 
 /** A normalised record.  Strings are never NULL ("" = missing); all memory
- *  is owned by the record: free with patron__match_rec_free(). */
+ *  is owned by the record: free with patron__match_rec_free().  What
+ *  every pair's scoring reads comes first, up to last_kp (140 bytes: three
+ *  lines of the cache where a record of an array starts in one); the
+ *  identifiers, read only when there are some (n_ident), and mem after it
+ *  (batch dedupe fetches the records of its pairs in no order in memory,
+ *  and a line fewer per record was a miss fewer per pair). */
 typedef struct patron__match_rec {
     const char *first;
     const char *last;
     const char *company;
     const char *email;
     const char *phone;
+    size_t n_addr;
+    patron__match_addr *addr;
+    size_t n_ident;
     uint32_t birth; /* YYYYMMDD, 0 unknown */
     uint16_t first_len, last_len, company_len, email_len, phone_len;
     uint8_t first_initials; /* first name is initials only */
@@ -415,10 +423,7 @@ typedef struct patron__match_rec {
     patron__match_name_ids first_ids; /* first's entries in the table of variants */
     char first_kp[PATRON__MATCH_CODE_MAX]; /* Kölner Phonetik of the first given name */
     char last_kp[PATRON__MATCH_CODE_MAX];  /* ... of the whole last name */
-    size_t n_addr;
-    patron__match_addr *addr;
     /* identifiers: folded, only letters and digits ("" when missing) */
-    size_t n_ident;
     const char *ident[PATRON__MATCH_IDENT_MAX];
     void *mem;
 } patron__match_rec;
