@@ -1034,17 +1034,20 @@ static void mark_key(batch *b, uint32_t r, uint64_t h, bool drop)
         *k = drop ? 0 : h | WIDE_BIT;
 }
 
-/* Record r's entry of block number blk among all the jobs' (judge_bucket
- * noted both) marked in its key list. */
-static void mark_apply(batch *b, const fjob *all, int n_all, uint32_t r, size_t blk)
+/* Block number blk among all the jobs' (judge_bucket noted them). */
+static const mblock *mark_block(const fjob *all, int n_all, size_t blk)
 {
-    const mblock *m;
-    uint32_t sl;
     int t = n_all - 1;
     while (t > 0 && all[t].mb0 > blk)
         t--;
-    m = &all[t].mb[blk - all[t].mb0];
-    sl = m->slot & 3u;
+    return &all[t].mb[blk - all[t].mb0];
+}
+
+/* Record r's entry of block number blk marked in its key list. */
+static void mark_apply(batch *b, const fjob *all, int n_all, uint32_t r, size_t blk)
+{
+    const mblock *m = mark_block(all, n_all, blk);
+    uint32_t sl = m->slot & 3u;
     mark_key(b, r, m->hash, sl == SLOT_DROP);
     if (sl == SLOT_WIDE) { /* the record's own wide block: its lowest rank */
         uint64_t v = wide_rank(m->slot >> 2, m->hash);
@@ -1056,6 +1059,7 @@ static void mark_apply(batch *b, const fjob *all, int n_all, uint32_t r, size_t 
 /* mark_local: the records of a bucket, 2^MK_SHIFT, have key lists of a
  * few hundred KiB (in a core's L2) */
 #define MK_SHIFT 12
+#define MK_AHEAD 16
 
 /* The marks job j noted, counted (mpos, by bucket of records; scatter
  * false) or written to ms at their places (scatter true). */
@@ -1088,8 +1092,12 @@ static void *mk_scatter(void *arg)
 static void *mk_apply(void *arg)
 {
     fjob *j = arg;
-    for (size_t i = j->m0; i < j->m1; i++)
+    for (size_t i = j->m0; i < j->m1; i++) {
+        /* (the blocks are in no order: fetched ahead) */
+        if (i + MK_AHEAD < j->m1)
+            __builtin_prefetch(mark_block(j->all, j->n_all, j->ms[i + MK_AHEAD].blk));
         mark_apply(j->b, j->all, j->n_all, j->ms[i].rec, j->ms[i].blk);
+    }
     return NULL;
 }
 
