@@ -45,9 +45,12 @@
 typedef struct entry {
     uint64_t hash;
     uint32_t rec;
-    /* until the term frequencies are counted: the tfc slot that gets the
-     * length of this entry's run (TF_NONE: none); TF_ONLY marks an entry
-     * that is counted but is no blocking key of its record */
+    /* until the blocks are judged (judge_bucket): the tfc slot that gets
+     * the length of this entry's run (TF_NONE: none); TF_ONLY marks an
+     * entry that is counted but is no blocking key of its record.  Then,
+     * of the entries kept: where the record's key list starts (koff[rec]),
+     * so that the walk of the blocks reads the list without the offset (a
+     * miss of its own before the list's, at any record) */
     uint32_t slot;
 } entry;
 
@@ -700,26 +703,32 @@ static int cmp_entry(const void *x, const void *y)
 /* Sort a bucket of entries that agree in their top BUCKET_BITS by hash,
  * stably (callers fill it with the records rising, so a record's keys of
  * one hash stay in record order), in tmp's room (n entries): one counting
- * pass on the next SUB_BITS bits into tmp, then back into a by insertion,
- * each entry past the greater hashes before it in its run of equal top
- * bits (a run is a hash or two: most entries move not at all).  Two
- * counting passes through tmp and a third to find the runs out of order,
- * with 2 x 256 counts for ~200 entries a bucket, cost twice as much; a
- * small bucket is sorted by insertion alone.  Values made to share their
- * top bits (an insertion that moves more than a few entries per entry)
- * are sorted whole by (hash, rec) instead: for the records' keys the same
- * order (one entry of each record per hash, records rising). */
+ * pass on the next sub bits into tmp, then back into a by insertion, each
+ * entry past the greater hashes before it in its run of equal top bits (a
+ * run is a hash or two: most entries move not at all).  Two counting
+ * passes through tmp and a third to find the runs out of order, with 2 x
+ * 256 counts for ~200 entries a bucket, cost twice as much; a small bucket
+ * is sorted by insertion alone.  sub grows with the bucket (from SUB_BITS,
+ * ~4 entries a run at most): with 8 bits, buckets grown with the records
+ * (~2 400 entries at 2 * 10^6 customers) made runs so long that most were
+ * sorted by the fallback.  Values made to share their top bits (an
+ * insertion that moves more than a few entries per entry) are sorted whole
+ * by (hash, rec) instead: for the records' keys the same order (one entry
+ * of each record per hash, records rising). */
 #define BUCKET_BITS 13
 #define SUB_BITS 8
-#define SUB_BITS_MAX 12
+#define SUB_BITS_MAX 11 /* (the counts on the stack: 8 KiB) */
 #define SUB_MIN 32 /* smaller buckets: insertion alone (n^2 / 4 moves, few) */
 static void sort_bucket(entry *a, size_t n, entry *tmp)
 {
-    int sub = SUB_BITS;
+    int sub = SUB_BITS, shift;
     size_t mask, moves = 0;
     uint32_t cnt[(size_t)1 << SUB_BITS_MAX];
     const entry *src = a;
-    int shift;
+    if (n > UINT32_MAX) { /* (more than the counts hold) */
+        qsort(a, n, sizeof *a, cmp_entry);
+        return;
+    }
     while (sub < SUB_BITS_MAX && n >> sub > 4)
         sub++;
     shift = 64 - BUCKET_BITS - sub;
@@ -913,7 +922,7 @@ static bool blocking_slot(uint32_t sl)
  * name, PATRON__RARE_STREET_MAX of a rare street) is dropped, one of more
  * than PATRON__BLOCK_WINDOW is wide.  The entries of the blocks kept go
  * on at j->k1 (at or before from: in place), a wide block's with
- * WIDE_BIT; those of wide and dropped blocks are noted (j->mk) for their
+ * WIDE_BIT, each with its record's key-list offset as slot; those of wide and dropped blocks are noted (j->mk) for their
  * records' key lists.  A block of one blocking entry (most: its key stays
  * in its record's list) has no pair, and the entries counted only are no
  * key: neither is kept, so the pair threads walk and prefetch only blocks
@@ -1761,8 +1770,9 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
         j->own = nr;
         j->ko_cap = m + 1;
     }
-    /* The members' key lists and own wide blocks fetched all at once
-     * (their offsets first), so that the misses overlap.  pair_thread's
+    /* The members' key lists (where each starts is in its entry, where it
+     * ends in koff), and own wide blocks fetched all at once, so that the
+     * misses overlap.  pair_thread's
      * prefetch of the next blocks reaches only 2 * PF_AHEAD members,
      * issued a short time ahead (a wide block is soon done): read member
      * by member, the lists and wown missed, and wide blocks' members grew
@@ -1853,16 +1863,18 @@ static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
 /* Blocks touch their members in entry order, which is no order in
  * memory: at 10^6 customers the loads of key lists, records, strings and
  * counts missed the cache more than the scoring cost.  So the walk of the
- * blocks prefetches the next entries' key lists in two steps (the
- * record's offsets, then its key list), and the scoring of the pairs it
- * found the next pairs' records and counts, then their strings.  The walk
+ * blocks prefetches the next entries' key lists (where each starts is in
+ * its entry), and the scoring of the pairs it found in three steps the
+ * next pairs' places in the records (phot), their records and counts,
+ * then their strings: each step needs the one before's line.  The walk
  * reads no record: most members' pairs are scored in another block, and
  * the lines of their records, counts and strings (when the walk fetched
  * them for every member, two thirds of the lines it asked for) were the
  * walk's stalls, waiting for room to fetch more. */
 #define PF_AHEAD 8
-/* pairs ahead of the one scored whose records (and then strings) are
- * fetched: scoring a pair takes longer than a miss */
+/* pairs ahead of the one scored whose records (CD_AHEAD; their phot
+ * entries twice as far, their strings half as far) are fetched: scoring a
+ * pair takes longer than a miss */
 #define CD_AHEAD 4
 /* GCC finds a function of nothing but loads and prefetches pure and drops
  * each call of it whose result is unused: prefetch2, not inlined early,
@@ -1877,7 +1889,9 @@ PF_INLINE void prefetch2(const job *j, size_t i)
 {
     const batch *b = j->b;
     const entry *e = &b->ent[i];
-    /* each line of the key list (a list crosses a line as well) */
+    /* the key list's first two lines (a list of 7 keys, most, crosses a
+     * line at 7 of 8 places; its end would be a miss of its own: a prefetch
+     * faults at no address) */
     const char *k = (const char *)(b->khash + e->slot);
     __builtin_prefetch(k);
     __builtin_prefetch(k + 63);
@@ -2297,9 +2311,8 @@ static void *pair_thread(void *arg)
     const entry *ent = b->ent;
     const size_t nent = b->nent;
     const uint64_t *khash = b->khash;
-    /* the next entries to prefetch in stage 1 and 2: every block has two
-     * entries or more (build_blocks), so the entries ahead are the work
-     * ahead */
+    /* the next entry to prefetch: every block has two entries or more
+     * (build_blocks), so the entries ahead are the work ahead */
     size_t s, to, pf2, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
@@ -2327,8 +2340,7 @@ static void *pair_thread(void *arg)
                 break;
             while (e < nent && ent[e].hash == h)
                 e++;
-            /* the stages keep 3 and 2 times PF_AHEAD entries beyond the
-             * block prefetched */
+            /* 2 * PF_AHEAD entries beyond the block prefetched */
             if (pf2 < e) /* (behind: on from here) */
                 pf2 = e;
             for (; pf2 < e + 2 * PF_AHEAD && pf2 < nent; pf2++)
