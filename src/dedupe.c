@@ -89,6 +89,7 @@ typedef struct rref {
 typedef struct batch {
     patron__match_config cfg;
     patron__match_rec *recs;   /* normalised here (general path) */
+    bool in_recs;              /* record i is recs[i], each (point_at_recs) */
     /* The record of each index (both paths).  Match forms are not copied
      * nor kept as views: a view (a record and its addresses, ~250 bytes)
      * of each of 10^6 customers took more memory than the rest of the
@@ -516,6 +517,7 @@ static bool point_at_recs(batch *b)
         b->ref[i].p.rec = &b->recs[i];
         b->ref[i].len = 0;
     }
+    b->in_recs = true;
     return true;
 }
 
@@ -1898,6 +1900,15 @@ PF_INLINE void prefetch2(const job *j, size_t i)
     if (e->hash & WIDE_BIT) /* (block_keys reads it for a wide block) */
         __builtin_prefetch(&b->wown[e->rec]);
 }
+/* Record r when made here, else NULL (a match form, rec_at views it): on
+ * the paths that made every record, recs[r], without the line of its phot
+ * entry (a miss at any record: one of the lines fetched for each pair
+ * scored, which are as many as can be in flight at once). */
+PF_INLINE const patron__match_rec *made_rec(const job *j, uint32_t r)
+{
+    return j->b->in_recs ? &j->b->recs[r] : j->hot[r].rec;
+}
+
 /* Of record r, to be scored: its record, and with `counts` its counts
  * (the query's side).  A record sits at any place in a line (an array of
  * them); the scorer reads it up to last_kp, the identifiers only when
@@ -1907,8 +1918,9 @@ PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
 {
     const batch *b = j->b;
     const phot *h = &j->hot[r];
-    if (h->rec) {
-        const char *p = (const char *)h->rec;
+    const patron__match_rec *rec = made_rec(j, r);
+    if (rec) {
+        const char *p = (const char *)rec;
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
         __builtin_prefetch(p + REC_HOT - 1);
@@ -1925,7 +1937,7 @@ PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
 /* Of record r, its record fetched: its strings (the rest of a form). */
 PF_INLINE void prefetch_str(const job *j, uint32_t r)
 {
-    const patron__match_rec *rec = j->hot[r].rec;
+    const patron__match_rec *rec = made_rec(j, r);
     if (!rec) {
         const rref *f = &j->b->ref[r];
         for (uint32_t o = 128; o < f->len; o += 64)
@@ -1967,7 +1979,7 @@ static bool block_views(job *j, size_t m)
 static const patron__match_rec *member(job *j, size_t i, size_t k)
 {
     uint32_t r = j->b->ent[k].rec;
-    if (!j->vp[i] && !(j->vp[i] = j->hot[r].rec ? j->hot[r].rec : rec_at(j->b, r, &j->vs[i])))
+    if (!j->vp[i] && !(j->vp[i] = made_rec(j, r) ? made_rec(j, r) : rec_at(j->b, r, &j->vs[i])))
         j->oom = true;
     return j->vp[i];
 }
@@ -1993,8 +2005,9 @@ static bool block_order(job *j, size_t s, size_t m)
         j->ord_cap = m;
     }
     ob = j->ord + m;
-    for (size_t i = 0; i < m; i++)
-        __builtin_prefetch(&j->hot[j->b->ent[s + i].rec]);
+    if (!j->b->in_recs)
+        for (size_t i = 0; i < m; i++)
+            __builtin_prefetch(&j->hot[j->b->ent[s + i].rec]);
     for (size_t i = 0; i < m; i++) {
         if (!(j->ord[i].r = member(j, i, s + i)))
             return false;
@@ -2084,10 +2097,11 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
         const patron__match_rec *vb;
         patron__match_result r;
         pair *o;
-        if (i + 2 * CD_AHEAD < n) {
+        if (i + 2 * CD_AHEAD < n) { /* (a's for its counts) */
             const cand *c = &cd[i + 2 * CD_AHEAD];
-            __builtin_prefetch(&hot[c->b]);
-            if (c->a != c[-1].a)
+            if (!b->in_recs)
+                __builtin_prefetch(&hot[c->b]);
+            if (c->a != c[-1].a && (!b->in_recs || tfp))
                 __builtin_prefetch(&hot[c->a]);
         }
         if (i + CD_AHEAD < n) {
@@ -2103,7 +2117,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
                 prefetch_str(j, c->a);
         }
         if (!q_ready || ra != j->va_r) {
-            const patron__match_rec *va = hot[ra].rec ? hot[ra].rec : rec_at(b, ra, &j->va);
+            const patron__match_rec *va = made_rec(j, ra) ? made_rec(j, ra) : rec_at(b, ra, &j->va);
             if (!va) {
                 j->oom = true;
                 return false;
@@ -2116,7 +2130,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
             if (tfp)
                 tf.counts = b->tfc + hot[ra].tfoff;
         }
-        if (!(vb = hot[rb].rec ? hot[rb].rec : rec_at(b, rb, &j->vb))) {
+        if (!(vb = made_rec(j, rb) ? made_rec(j, rb) : rec_at(b, rb, &j->vb))) {
             j->oom = true;
             return false;
         }
