@@ -383,13 +383,13 @@ static void print_score(lbuf *out, double score, patron_decision decision)
     lb_char(out, ',');
 }
 
-/* The root of id, changing nothing (uf_root compresses the path): for
- * the threads that write the lines, once every path is compressed. */
+/* The root of id, changing nothing, once every path is compressed
+ * (print_pairs: then parent[id] is the root or 0), for the threads that
+ * write the lines: one read, where following the path to the root read
+ * the root's parent too, a miss at any id. */
 static int64_t uf_top(const int64_t *parent, int64_t id)
 {
-    while (parent[id])
-        id = parent[id];
-    return id;
+    return parent[id] ? parent[id] : id;
 }
 
 static void print_name(lbuf *l, const idmap *m, int64_t id)
@@ -403,15 +403,19 @@ static void print_name(lbuf *l, const idmap *m, int64_t id)
     }
 }
 
+/* The union-find of the pairs of this decision. */
+static const int64_t *parent_of(const idmap *m, patron_decision decision)
+{
+    return decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup;
+}
+
 static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double score, patron_decision decision)
 {
-    const int64_t *parent = decision == PATRON_DECISION_HOUSEHOLD ? m->house : m->dup;
-
     print_key(l, m, a);
     lb_char(l, ',');
     print_key(l, m, b);
     print_score(l, score, decision);
-    print_key(l, m, uf_top(parent, a));
+    print_key(l, m, uf_top(parent_of(m, decision), a));
     lb_char(l, ',');
     print_name(l, m, a);
     lb_char(l, ',');
@@ -420,8 +424,9 @@ static void print_pair(lbuf *l, const idmap *m, int64_t a, int64_t b, double sco
 }
 
 /* Pairs ahead of the line written whose texts (key and name) are
- * fetched: id_b is any row, its text and its place in m->at a miss each,
- * which were most of writing a line (in strlen, their first reader). */
+ * fetched: id_b and the root of id_a's cluster are any row, their texts
+ * and their places in m->at a miss each, which were most of writing a
+ * line.  (id_a rises: its texts are near the last line's.) */
 #define LINES_AHEAD 8
 
 static void prefetch_text(const idmap *m, int64_t id, int text)
@@ -434,6 +439,21 @@ static void prefetch_text(const idmap *m, int64_t id, int text)
     }
 }
 
+/* Of line i: id_b and the root of id_a into x, their places in m->at
+ * fetched. */
+static void line_ahead(const idmap *m, const patron_pairs *pairs, size_t i, int64_t x[2])
+{
+    int64_t a = 0;
+    patron_decision decision = PATRON_DECISION_DISTINCT;
+    x[0] = x[1] = 0;
+    if (patron_pairs_get(pairs, &a, &x[0], NULL, &decision, i) != PATRON_OK || decision == PATRON_DECISION_DISTINCT)
+        return;
+    if (a > 0 && (size_t)a < m->n_at)
+        x[1] = uf_top(parent_of(m, decision), a);
+    prefetch_text(m, x[0], 0);
+    prefetch_text(m, x[1], 0);
+}
+
 /* The lines of the pairs [from, to) (DISTINCT ones left out) to f, or
  * with f NULL into *chunks (-1: out of memory, *chunks NULL). */
 static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pairs *pairs, size_t from, size_t to)
@@ -441,7 +461,9 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     lbuf *l = malloc(sizeof *l);
     lbuf one;
     int rc;
-    int64_t ahead[LINES_AHEAD]; /* id_b of the pairs i + 1 .. i + LINES_AHEAD, by i % LINES_AHEAD */
+    /* id_b and the root of id_a of the pairs i + 1 .. i + LINES_AHEAD,
+     * by i % LINES_AHEAD */
+    int64_t ahead[LINES_AHEAD][2];
     if (!l) /* (a small buffer on the stack will do) */
         l = &one;
     l->f = f;
@@ -449,18 +471,18 @@ static int print_range(FILE *f, lchunk **chunks, const idmap *m, const patron_pa
     l->oom = 0;
     l->n = 0;
     for (size_t i = from; i < to && i < from + LINES_AHEAD; i++)
-        patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i);
+        line_ahead(m, pairs, i, ahead[i % LINES_AHEAD]);
     for (size_t i = from; i < to; i++) {
         int64_t ia, ib;
         double score;
         patron_decision decision;
-        /* (id_a rises: its texts are near the last line's) */
-        if (i + LINES_AHEAD < to) {
-            patron_pairs_get(pairs, NULL, &ahead[i % LINES_AHEAD], NULL, NULL, i + LINES_AHEAD);
-            prefetch_text(m, ahead[i % LINES_AHEAD], 0);
+        if (i + LINES_AHEAD < to)
+            line_ahead(m, pairs, i + LINES_AHEAD, ahead[i % LINES_AHEAD]);
+        if (i + LINES_AHEAD / 2 < to) {
+            const int64_t *x = ahead[(i + LINES_AHEAD / 2) % LINES_AHEAD];
+            prefetch_text(m, x[0], 1);
+            prefetch_text(m, x[1], 1);
         }
-        if (i + LINES_AHEAD / 2 < to)
-            prefetch_text(m, ahead[(i + LINES_AHEAD / 2) % LINES_AHEAD], 1);
         if (patron_pairs_get(pairs, &ia, &ib, &score, &decision, i) == PATRON_OK &&
             decision != PATRON_DECISION_DISTINCT)
             print_pair(l, m, ia, ib, score, decision);
