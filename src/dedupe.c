@@ -710,8 +710,8 @@ static int cmp_entry(const void *x, const void *y)
  * run is a hash or two: most entries move not at all).  Two counting
  * passes through tmp and a third to find the runs out of order, with 2 x
  * 256 counts for ~200 entries a bucket, cost twice as much; a small bucket
- * is sorted by insertion alone.  sub grows with the bucket (from SUB_BITS,
- * ~4 entries a run at most): with 8 bits, buckets grown with the records
+ * is sorted by insertion alone.  sub grows with the bucket (from SUB_BITS
+ * to SUB_BITS_MAX, fewer than 5 entries a run on average): with 8 bits, buckets grown with the records
  * (~2 400 entries at 2 * 10^6 customers) made runs so long that most were
  * sorted by the fallback.  Values made to share their top bits (an
  * insertion that moves more than a few entries per entry) are sorted whole
@@ -924,8 +924,8 @@ static bool blocking_slot(uint32_t sl)
  * name, PATRON__RARE_STREET_MAX of a rare street) is dropped, one of more
  * than PATRON__BLOCK_WINDOW is wide.  The entries of the blocks kept go
  * on at j->k1 (at or before from: in place), a wide block's with
- * WIDE_BIT, each with its record's key-list offset as slot; those of wide and dropped blocks are noted (j->mk) for their
- * records' key lists.  A block of one blocking entry (most: its key stays
+ * WIDE_BIT, each with its record's key-list offset as slot; those of wide
+ * and dropped blocks are noted (j->mk) for their records' key lists.  A block of one blocking entry (most: its key stays
  * in its record's list) has no pair, and the entries counted only are no
  * key: neither is kept, so the pair threads walk and prefetch only blocks
  * that have pairs.  Done right after the bucket's sort, while it is in
@@ -1689,7 +1689,8 @@ static void tf_finish(batch *b, size_t from, size_t to)
 
 /* What the scoring of a pair reads first of record r, in one place
  * (phot[r]): its record when normalised here (NULL: a match form, viewed
- * by rec_at) and the start of its counts in tfc (their end: phot[r +
+ * by rec_at; made_rec finds it without phot where every record was made
+ * here) and the start of its counts in tfc (their end: phot[r +
  * 1].tfoff).  Two arrays read at one record each were two cache misses
  * per pair. */
 typedef struct phot {
@@ -1774,16 +1775,15 @@ static bool block_keys(job *j, size_t s, size_t e, uint64_t h, size_t *n_own)
     }
     /* The members' key lists (where each starts is in its entry, where it
      * ends in koff), and own wide blocks fetched all at once, so that the
-     * misses overlap.  pair_thread's
-     * prefetch of the next blocks reaches only 2 * PF_AHEAD members,
-     * issued a short time ahead (a wide block is soon done): read member
-     * by member, the lists and wown missed, and wide blocks' members grew
-     * 3.6 times from 1 M to 2 M customers. */
+     * misses overlap.  pair_thread's prefetch of the next blocks reaches
+     * only 2 * PF_AHEAD members, issued a short time ahead (a wide block
+     * is soon done): read member by member, the lists and wown missed, and
+     * wide blocks' members grew 3.6 times from 1 M to 2 M customers. */
     for (size_t i = 0; i < m; i++) {
         const uint64_t *k = b->khash + b->ent[s + i].slot;
         __builtin_prefetch(&b->koff[b->ent[s + i].rec + 1]);
         __builtin_prefetch(k);
-        __builtin_prefetch(k + 8);
+        __builtin_prefetch((const void *)((uintptr_t)k + 64));
         __builtin_prefetch(&b->wown[b->ent[s + i].rec]);
     }
     for (size_t i = 0; i < m; i++) {
@@ -1879,7 +1879,7 @@ static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
  * pair takes longer than a miss */
 #define CD_AHEAD 4
 /* GCC finds a function of nothing but loads and prefetches pure and drops
- * each call of it whose result is unused: prefetch2, not inlined early,
+ * each call of it whose result is unused: prefetch_keys, not inlined early,
  * was no instruction at all in the library (gcc 12, -O2 and -O3).  Inlined
  * into the walk, the prefetches stay. */
 #if defined(__GNUC__)
@@ -1887,16 +1887,16 @@ static bool shared_below(const uint64_t *p, const uint64_t *q, uint64_t h)
 #else
 #  define PF_INLINE static inline
 #endif
-PF_INLINE void prefetch2(const job *j, size_t i)
+PF_INLINE void prefetch_keys(const job *j, size_t i)
 {
     const batch *b = j->b;
     const entry *e = &b->ent[i];
     /* the key list's first two lines (a list of 7 keys, most, crosses a
      * line at 7 of 8 places; its end would be a miss of its own: a prefetch
      * faults at no address) */
-    const char *k = (const char *)(b->khash + e->slot);
+    const uint64_t *k = b->khash + e->slot;
     __builtin_prefetch(k);
-    __builtin_prefetch(k + 63);
+    __builtin_prefetch((const void *)((uintptr_t)k + 63)); /* (past the array for the last lists: no pointer) */
     if (e->hash & WIDE_BIT) /* (block_keys reads it for a wide block) */
         __builtin_prefetch(&b->wown[e->rec]);
 }
@@ -1923,6 +1923,7 @@ PF_INLINE void prefetch_rec(const job *j, uint32_t r, bool counts)
         const char *p = (const char *)rec;
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128);
         __builtin_prefetch(p + REC_HOT - 1);
     } else {
         __builtin_prefetch(b->ref[r].p.form);
@@ -2101,8 +2102,10 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
             const cand *c = &cd[i + 2 * CD_AHEAD];
             if (!b->in_recs)
                 __builtin_prefetch(&hot[c->b]);
-            if (c->a != c[-1].a && (!b->in_recs || tfp))
+            if (c->a != c[-1].a && (!b->in_recs || tfp)) {
                 __builtin_prefetch(&hot[c->a]);
+                __builtin_prefetch(&hot[c->a + 1]); /* (where its counts end) */
+            }
         }
         if (i + CD_AHEAD < n) {
             const cand *c = &cd[i + CD_AHEAD];
@@ -2327,7 +2330,7 @@ static void *pair_thread(void *arg)
     const uint64_t *khash = b->khash;
     /* the next entry to prefetch: every block has two entries or more
      * (build_blocks), so the entries ahead are the work ahead */
-    size_t s, to, pf2, piece;
+    size_t s, to, pf, piece;
     /* One record against the rest of its block: its pattern masks are
      * built once (patron__match_score_q, the same scores as
      * patron__match_score_tf); about 32 KiB, so not on a thread's stack. */
@@ -2342,7 +2345,7 @@ static void *pair_thread(void *arg)
     while (!j->oom && (piece = atomic_fetch_add(j->next, 1)) < j->n_cut) {
         s = j->cut[piece];
         to = j->cut[piece + 1];
-        pf2 = s;
+        pf = s;
         while (s < to && !j->oom) {
             size_t e = s + 1, n_own;
             uint64_t h = ent[s].hash;
@@ -2355,10 +2358,10 @@ static void *pair_thread(void *arg)
             while (e < nent && ent[e].hash == h)
                 e++;
             /* 2 * PF_AHEAD entries beyond the block prefetched */
-            if (pf2 < e) /* (behind: on from here) */
-                pf2 = e;
-            for (; pf2 < e + 2 * PF_AHEAD && pf2 < nent; pf2++)
-                prefetch2(j, pf2);
+            if (pf < e) /* (behind: on from here) */
+                pf = e;
+            for (; pf < e + 2 * PF_AHEAD && pf < nent; pf++)
+                prefetch_keys(j, pf);
             /* A block of up to PATRON__BLOCK_WINDOW records: every pair, in
              * the block of the first key the two share.  A wide block: the
              * pairs that share no other block but another wide one (in the

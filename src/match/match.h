@@ -403,10 +403,10 @@ typedef struct patron__match_addr {
 /** A normalised record.  Strings are never NULL ("" = missing); all memory
  *  is owned by the record: free with patron__match_rec_free().  What
  *  every pair's scoring reads comes first, up to last_kp (140 bytes: three
- *  lines of the cache where a record of an array starts in one); the
- *  identifiers, read only when there are some (n_ident), and mem after it
- *  (batch dedupe fetches the records of its pairs in no order in memory,
- *  and a line fewer per record was a miss fewer per pair). */
+ *  lines of the cache, four where a record of an array starts in the last
+ *  8 bytes of one); the identifiers, read only when there are some
+ *  (n_ident), and mem after it (batch dedupe fetches the records of its
+ *  pairs in no order in memory: 216 bytes were four or five lines). */
 typedef struct patron__match_rec {
     const char *first;
     const char *last;
