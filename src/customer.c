@@ -66,6 +66,7 @@ void patron__cust_clear(patron_customer *c)
     c->n_addr = c->cap_addr = c->n_tags = c->cap_tags = c->n_props = c->cap_props = 0;
     c->checked = false;
     c->ok = 0;
+    c->consent_carried = false;
     c->errmsg[0] = '\0';
 }
 

@@ -81,6 +81,12 @@ struct patron_customer {
      * clears its bit (patron__cust_put, patron__cust_put_addr, pack.c's
      * unpacking); a copy starts with none set. */
     uint64_t ok;
+    /* the newsletter consent's proof (newsletter_at, its source) came with
+     * the consent from another record (a merge taking a duplicate's
+     * consent): the save keeps it, also where its time is the one it
+     * replaces (both stamped in one second), which told it apart before.
+     * A copy starts without it. */
+    bool consent_carried;
     char errmsg[256];
 };
 

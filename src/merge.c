@@ -1049,6 +1049,8 @@ static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
          patron__cust_put(w, PATRON_F_NEWSLETTER_SOURCE,
                           patron_customer_get(p->rec[lc], PATRON_F_NEWSLETTER_SOURCE))))
         st = PATRON_E_NOMEM;
+    else if (!st && lc > 0 && lc < (int)p->n && w->f[PATRON_F_NEWSLETTER_AT])
+        w->consent_carried = true; /* (without a time, stamped as a change) */
     lc = p->choice[PATRON_F_LOGIN_USER];
     if (!st && lc >= 0) {
         st = patron__cust_put(w, PATRON_F_LOGIN_USER, login_of(p->rec[lc]));
@@ -1069,6 +1071,7 @@ static patron_status build_survivor(patron_db *db, const patron_merge_plan *p,
                 tmp.f[f] = w->f[f];
                 w->f[f] = NULL;
             }
+            tmp.consent_carried = w->consent_carried; /* (with the values it is about) */
             patron__cust_move(w, &tmp);
         }
     }

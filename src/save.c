@@ -306,6 +306,8 @@ static patron_status stamp_consent(patron_customer *w, const patron_customer *be
     const char *old_nl = before ? before->f[PATRON_F_NEWSLETTER] : NULL;
     if (same(old_nl, w->f[PATRON_F_NEWSLETTER]))
         return PATRON_OK;
+    if (w->consent_carried)
+        return PATRON_OK;
     if (before && w->f[PATRON_F_NEWSLETTER_AT] &&
         !same(before->f[PATRON_F_NEWSLETTER_AT], w->f[PATRON_F_NEWSLETTER_AT]))
         return PATRON_OK;
