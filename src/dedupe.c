@@ -711,9 +711,9 @@ static int cmp_entry(const void *x, const void *y)
  * passes through tmp and a third to find the runs out of order, with 2 x
  * 256 counts for ~200 entries a bucket, cost twice as much; a small bucket
  * is sorted by insertion alone.  sub grows with the bucket (from SUB_BITS
- * to SUB_BITS_MAX, fewer than 5 entries a run on average): with 8 bits, buckets grown with the records
- * (~2 400 entries at 2 * 10^6 customers) made runs so long that most were
- * sorted by the fallback.  Values made to share their top bits (an
+ * to SUB_BITS_MAX, fewer than 5 entries a run on average): with 8 bits,
+ * buckets grown with the records (~2 400 entries at 2 * 10^6 customers)
+ * made runs so long that most were sorted by the fallback.  Values made to share their top bits (an
  * insertion that moves more than a few entries per entry) are sorted whole
  * by (hash, rec) instead: for the records' keys the same order (one entry
  * of each record per hash, records rising). */
@@ -925,9 +925,9 @@ static bool blocking_slot(uint32_t sl)
  * than PATRON__BLOCK_WINDOW is wide.  The entries of the blocks kept go
  * on at j->k1 (at or before from: in place), a wide block's with
  * WIDE_BIT, each with its record's key-list offset as slot; those of wide
- * and dropped blocks are noted (j->mk) for their records' key lists.  A block of one blocking entry (most: its key stays
- * in its record's list) has no pair, and the entries counted only are no
- * key: neither is kept, so the pair threads walk and prefetch only blocks
+ * and dropped blocks are noted (j->mk) for their records' key lists.  A
+ * block of one blocking entry (most: its key stays in its record's list)
+ * has no pair, and the entries counted only are no key: neither is kept, so the pair threads walk and prefetch only blocks
  * that have pairs.  Done right after the bucket's sort, while it is in
  * the cache (a pass of its own over all entries, and another to keep
  * them, cost as much again).  False when out of memory. */
@@ -1893,10 +1893,10 @@ PF_INLINE void prefetch_keys(const job *j, size_t i)
     const entry *e = &b->ent[i];
     /* the key list's first two lines (a list of 7 keys, most, crosses a
      * line at 7 of 8 places; its end would be a miss of its own: a prefetch
-     * faults at no address) */
+     * faults at no address, formed as an integer past the array's end) */
     const uint64_t *k = b->khash + e->slot;
     __builtin_prefetch(k);
-    __builtin_prefetch((const void *)((uintptr_t)k + 63)); /* (past the array for the last lists: no pointer) */
+    __builtin_prefetch((const void *)((uintptr_t)k + 63));
     if (e->hash & WIDE_BIT) /* (block_keys reads it for a wide block) */
         __builtin_prefetch(&b->wown[e->rec]);
 }
@@ -1907,6 +1907,14 @@ PF_INLINE void prefetch_keys(const job *j, size_t i)
 PF_INLINE const patron__match_rec *made_rec(const job *j, uint32_t r)
 {
     return j->b->in_recs ? &j->b->recs[r] : j->hot[r].rec;
+}
+
+/* Record r: made here, else viewed from its match form in v (NULL: out
+ * of memory). */
+static inline const patron__match_rec *rec_of(const job *j, uint32_t r, view *v)
+{
+    const patron__match_rec *rec = made_rec(j, r);
+    return rec ? rec : rec_at(j->b, r, v);
 }
 
 /* Of record r, to be scored: its record, and with `counts` its counts
@@ -1980,7 +1988,7 @@ static bool block_views(job *j, size_t m)
 static const patron__match_rec *member(job *j, size_t i, size_t k)
 {
     uint32_t r = j->b->ent[k].rec;
-    if (!j->vp[i] && !(j->vp[i] = made_rec(j, r) ? made_rec(j, r) : rec_at(j->b, r, &j->vs[i])))
+    if (!j->vp[i] && !(j->vp[i] = rec_of(j, r, &j->vs[i])))
         j->oom = true;
     return j->vp[i];
 }
@@ -2120,7 +2128,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
                 prefetch_str(j, c->a);
         }
         if (!q_ready || ra != j->va_r) {
-            const patron__match_rec *va = made_rec(j, ra) ? made_rec(j, ra) : rec_at(b, ra, &j->va);
+            const patron__match_rec *va = rec_of(j, ra, &j->va);
             if (!va) {
                 j->oom = true;
                 return false;
@@ -2133,7 +2141,7 @@ static bool score_cands(job *j, patron__match_query *q, patron__match_tf_memo *m
             if (tfp)
                 tf.counts = b->tfc + hot[ra].tfoff;
         }
-        if (!(vb = made_rec(j, rb) ? made_rec(j, rb) : rec_at(b, rb, &j->vb))) {
+        if (!(vb = rec_of(j, rb, &j->vb))) {
             j->oom = true;
             return false;
         }

@@ -446,7 +446,8 @@ static void line_ahead(const idmap *m, const patron_pairs *pairs, size_t i, int6
     int64_t a = 0;
     patron_decision decision = PATRON_DECISION_DISTINCT;
     x[0] = x[1] = 0;
-    if (patron_pairs_get(pairs, &a, &x[0], NULL, &decision, i) != PATRON_OK || decision == PATRON_DECISION_DISTINCT)
+    if (patron_pairs_get(pairs, &a, &x[0], NULL, &decision, i) != PATRON_OK ||
+        decision == PATRON_DECISION_DISTINCT)
         return;
     if (a > 0 && (size_t)a < m->n_at)
         x[1] = uf_top(parent_of(m, decision), a);
