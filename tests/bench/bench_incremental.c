@@ -20,7 +20,15 @@
  * --control=fifo:FIFO -D -1` control pipe, so that the profile holds the
  * queries only; BENCH_PASSES=P runs the queries P times (percentiles over
  * all, and of each query's best pass: the tail that is the query's own,
- * without the cache misses other processes of a shared machine cause). */
+ * without the cache misses other processes of a shared machine cause).
+ *
+ * After each query a probe runs: a fixed piece of arithmetic, no memory,
+ * about as long as the median of the first queries, timed the same way.
+ * Its percentiles ("machine jitter") are what the machine adds to any
+ * piece of work of that length at that moment: on the shared 2-core
+ * virtual machine of issue 14, a loop of 16 us median had a p99 of 92-104
+ * us, one of 31 us a p99 of 37-66 us ten minutes later.  A query's p99
+ * far above the probe's is the query's own (or its cache misses'). */
 #include "csvload.h"
 #ifdef PATRON_BENCH_SQLITE
 #include <patron/sqlite.h>
@@ -69,6 +77,37 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The probe: `rounds` steps of a 64-bit multiply-xorshift chain, each
+ * step waiting for the last (no memory but its own registers), stored so
+ * that it is computed. */
+static volatile uint64_t probe_out = 1;
+
+static void probe(long rounds)
+{
+    uint64_t x = probe_out;
+    for (long i = 0; i < rounds; i++) {
+        x ^= x >> 29;
+        x *= UINT64_C(0xbf58476d1ce4e5b9);
+    }
+    probe_out = x;
+}
+
+/* Rounds of probe() for about us microseconds of CPU time (the median of
+ * 51 timings of a trial length, scaled). */
+static long probe_rounds(double us)
+{
+    enum { TRIALS = 51 };
+    double t[TRIALS];
+    const long trial = 20000;
+    for (int i = 0; i < TRIALS; i++) {
+        double c = thread_cpu();
+        probe(trial);
+        t[i] = (thread_cpu() - c) * 1e6;
+    }
+    qsort(t, TRIALS, sizeof *t, cmp_d);
+    return t[TRIALS / 2] > 0 ? (long)((double)trial * us / t[TRIALS / 2]) + 1 : trial;
 }
 
 typedef struct slow {
@@ -148,13 +187,19 @@ int main(int argc, char **argv)
     long n_slow = getenv("BENCH_SLOW") ? atol(getenv("BENCH_SLOW")) : 0;
     long per_pass = queries;
     slow *sl;
+    /* the probe after each query (above): rounds for the median CPU time
+     * of the first PROBE_FROM queries, none before; pc: its times */
+    enum { PROBE_FROM = 64 };
+    long rounds = 0, n_probe = 0;
+    double *pc;
     if (passes < 1)
         passes = 1;
     queries = per_pass * passes;
     lat = malloc((size_t)queries * sizeof *lat);
     cpu = malloc((size_t)queries * sizeof *cpu);
     sl = malloc((size_t)queries * sizeof *sl);
-    if (!lat || !cpu || !sl)
+    pc = malloc((size_t)queries * sizeof *pc);
+    if (!lat || !cpu || !sl || !pc)
         return 1;
     perf_ctl("enable");
 #ifdef PATRON_BENCH_SQLITE
@@ -188,6 +233,19 @@ int main(int argc, char **argv)
         found += patron_matches_count(m);
         patron_matches_free(m);
         patron_customer_free(c);
+        if (q + 1 == PROBE_FROM) {
+            double *first = malloc((size_t)(q + 1) * sizeof *first);
+            if (!first)
+                return 1;
+            memcpy(first, cpu, (size_t)(q + 1) * sizeof *first);
+            qsort(first, (size_t)(q + 1), sizeof *first, cmp_d);
+            rounds = probe_rounds(first[(q + 1) / 2]);
+            free(first);
+        } else if (rounds) {
+            c0 = thread_cpu();
+            probe(rounds);
+            pc[n_probe++] = (thread_cpu() - c0) * 1e6;
+        }
     }
     perf_ctl("disable");
 #ifdef PATRON_BENCH_SQLITE
@@ -226,6 +284,13 @@ int main(int argc, char **argv)
     printf("cpu time              p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us (target p99 <= 100 us)\n",
            cpu[queries / 2], cpu[queries * 9 / 10], cpu[queries * 99 / 100], cpu[queries - 1]);
     printf("candidates            %.2f per query (merge or review)\n", (double)found / (double)queries);
+    if (n_probe > 0) {
+        qsort(pc, (size_t)n_probe, sizeof *pc, cmp_d);
+        printf("machine jitter        cpu p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us "
+               "(%ld probes of fixed work after the queries)\n",
+               pc[n_probe / 2], pc[n_probe * 9 / 10], pc[n_probe * 99 / 100], pc[n_probe - 1], n_probe);
+    }
+    free(pc);
     free(lat);
     free(cpu);
     patron_db_close(db);

@@ -11,23 +11,27 @@ bench_incremental_sqlite.  In one run it prints
 
   * kernels: bench_kernels at -O2 and at -O3 -march=native (ns/pair of
     patron and rapidfuzz-cpp, uncached and one-vs-many, Koelner Phonetik);
+  * incremental: bench_incremental p50/p99 (wall and CPU time) against
+    1 M customers in the memory store and in the SQLite store (its file
+    read once first, so that the page cache holds it), each with the p99
+    of a fixed piece of work timed alike, the machine's own tail; run
+    before the batch, whose 2 M runs take the page cache's room;
   * batch: `patron dedupe FILE` wall time, CPU time (user + system, all
     threads) and peak RSS at about 125 k, 250 k, 500 k, 1 M and 2 M
     generated customers, and at 136 k next to a plain Python pass that
     only hashes exact keys (email; last name + street + postal code) on
     the same file, timed in the same run;
-  * incremental: bench_incremental p50/p99 (wall and CPU time) against
-    1 M customers in the memory store and in the SQLite store;
   * the machine's load average before and after;
 
 and writes DIR/scale.txt (the same text) and DIR/scale.svg (time and peak
 memory against customers, log-log, with a dashed line of linear growth).
 --max N stops the sizes at N customers (the incremental store too), e.g.
 --max 250000 for a quick run.  --repeat R (default 3) runs the 136 k
-comparison R times, Python and patron alternating, and each size R times,
-and prints the median with the range: on a shared machine one run can be
-off by a tenth either way, which is as much as a target's margin.  Generated files are cached in --cache
-(default /tmp/patron-scale), never in the repository.
+comparison R times, Python and patron alternating, and each size R times
+in rounds (every size once per round), and prints the median with the
+range: on a shared machine one run can be off by a tenth either way,
+which is as much as a target's margin.  Generated files are cached in
+--cache (default /tmp/patron-scale), never in the repository.
 """
 import argparse
 import csv
@@ -132,12 +136,24 @@ def bench_lines(cmd):
 
 
 def incremental(exe, path, queries, extra=()):
+    """(p50, p99 wall, p50, p99 CPU) in us, and the bench's machine jitter
+    line ("" when it printed none), or None."""
     text = bench_lines([exe, path, str(queries)] + list(extra))
     lat = re.search(r"latency\s+p50 (\d+) us, p90 (\d+) us, p99 (\d+) us", text)
     cpu = re.search(r"cpu time\s+p50 (\d+) us, p90 (\d+) us, p99 (\d+) us", text)
+    jit = re.search(r"machine jitter\s+cpu p50 (\d+) us, p90 \d+ us, p99 (\d+) us", text)
     if not lat or not cpu:
         return None
-    return (int(lat.group(1)), int(lat.group(3)), int(cpu.group(1)), int(cpu.group(3)))
+    return ((int(lat.group(1)), int(lat.group(3)), int(cpu.group(1)), int(cpu.group(3))),
+            "  %14s a fixed %s us of work timed alike after each query: p99 %s us (the machine's own tail)"
+            % ("", jit.group(1), jit.group(2)) if jit else "")
+
+
+def read_through(path):
+    """Read the file once, so that the page cache holds it."""
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
 
 
 def svg(points, path):
@@ -250,6 +266,40 @@ def main():
         else:
             say("  %s: not built (needs ../shared/peers/rapidfuzz-cpp and a C++ compiler)" % name)
 
+    # ---- incremental -----------------------------------------------------------
+    say()
+    n_inc = min(1000000, a.max)
+    path, _, rows = generate(a.gen, a.cache, round(n_inc / ROWS_PER_PERSON))
+    say("== incremental: patron_db_match against %d customers, %d queries ==" % (rows, a.queries))
+    r = incremental(exe("bench_incremental"), path, a.queries)
+    if r:
+        say("  memory store   p50 %4d us, p99 %5d us wall;  p50 %4d us, p99 %5d us CPU (target p99 <= 100 us)" % r[0])
+        if r[1]:
+            say(r[1])
+    if os.path.exists(exe("bench_incremental_sqlite")):
+        db = os.path.join(a.cache, "s%d.db" % rows)
+        if not os.path.exists(db) or os.path.getmtime(db) < os.path.getmtime(path):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                if os.path.exists(db + suffix):
+                    os.remove(db + suffix)
+            rc, w, c, m = run_measured([patron, "--db", db + ".part", "import", path])
+            if rc != 0:
+                say("  sqlite store: patron import failed (exit %d)" % rc)
+            else:
+                os.replace(db + ".part", db)
+                say("  (patron import of %d customers into SQLite: %.1f s wall, %.1f s CPU, %s)"
+                    % (rows, w, c, fmt_mb(m)))
+        if os.path.exists(db):
+            # as on a server that has run a while: the file in the page
+            # cache (a file read from disk during the queries measures the
+            # disk; right after the 2 M dedupes it took 2-7 times as long)
+            read_through(db)
+            r = incremental(exe("bench_incremental_sqlite"), path, a.queries, ["--sqlite", db])
+            if r:
+                say("  sqlite store   p50 %4d us, p99 %5d us wall;  p50 %4d us, p99 %5d us CPU (file in the page cache)"
+                    % r[0])
+                if r[1]:
+                    say(r[1])
     # ---- batch ---------------------------------------------------------------
     say()
     say("== batch: patron dedupe FILE ==")
@@ -268,59 +318,54 @@ def main():
     # machine is all of it; on a loaded one it says little, hence the load)
     say("  %-10s %9s %9s %8s %10s %12s %10s %6s %s" % ("customers", "wall s", "CPU s", "CPU/wall", "peak RSS",
                                                     "us/customer", "pairs", "load", "wall range" if reps > 1 else ""))
-    points = []
+    # The sizes run in rounds, each size once per round, so that the
+    # growth between two sizes compares runs minutes apart at most: the
+    # machine's speed drifts by a tenth over a few minutes, as much as the
+    # 2 M target's margin.  The growth is printed as the ratio of the
+    # medians and as the median of the rounds' own ratios.
+    files = []
     for n in SIZES:
         if n > a.max:
             break
-        path, _, rows = generate(a.gen, a.cache, round(n / ROWS_PER_PERSON))
-        outp = os.path.join(a.cache, "pairs.csv")
-        load = loadavg().split()[0]
-        runs = []
-        for _ in range(reps):
+        files.append(generate(a.gen, a.cache, round(n / ROWS_PER_PERSON)))
+    outp = os.path.join(a.cache, "pairs.csv")
+    runs = [[] for _ in files]
+    loads = [[] for _ in files]
+    pairs = [0] * len(files)
+    failed = [0] * len(files)
+    for rnd in range(reps):
+        for k, (path, _, rows) in enumerate(files):
+            if failed[k]:
+                continue
+            loads[k].append(loadavg().split()[0])
             with open(outp, "wb") as fo:
                 rc, w, c, m = run_measured([patron, "dedupe", path], stdout=fo)
             if rc != 0:
-                break
-            runs.append((w, c, m))
-        with open(outp, "rb") as fi:
-            pairs = max(sum(1 for _ in fi) - 1, 0)
-        if rc != 0:
-            say("  %-10d patron dedupe failed (exit %d)" % (rows, rc))
+                failed[k] = rc
+                continue
+            runs[k].append((w, c, m))
+            if rnd == 0:
+                with open(outp, "rb") as fi:
+                    pairs[k] = max(sum(1 for _ in fi) - 1, 0)
+    points = []
+    for k, (path, _, rows) in enumerate(files):
+        if failed[k]:
+            say("  %-10d patron dedupe failed (exit %d)" % (rows, failed[k]))
             continue
-        w, c, m = (median([r[k] for r in runs]) for k in range(3))
-        points.append((rows, w, c, m))
+        w, c, m = (median([r[i] for r in runs[k]]) for i in range(3))
+        points.append((rows, w, c, m, runs[k]))
         say("  %-10d %9.2f %9.2f %8.2f %10s %12.2f %10d %6s%s" % (rows, w, c, c / w, fmt_mb(m), w / rows * 1e6,
-                                                                  pairs, load, spread([r[0] for r in runs])))
+                                                                  pairs[k], loads[k][0],
+                                                                  spread([r[0] for r in runs[k]])))
     if len(points) >= 2:
-        (n0, w0, c0, m0), (n1, w1, c1, m1) = points[-2], points[-1]
+        (n0, w0, c0, m0, r0), (n1, w1, c1, m1, r1) = points[-2], points[-1]
+        per = [y[0] / x[0] for x, y in zip(r0, r1)]
         say("  growth %d -> %d customers (x%.2f): wall x%.2f, CPU x%.2f, memory x%.2f"
             % (n0, n1, n1 / n0, w1 / w0, c1 / c0, m1 / m0))
-
-    # ---- incremental -----------------------------------------------------------
-    say()
-    n_inc = min(1000000, a.max)
-    path, _, rows = generate(a.gen, a.cache, round(n_inc / ROWS_PER_PERSON))
-    say("== incremental: patron_db_match against %d customers, %d queries ==" % (rows, a.queries))
-    r = incremental(exe("bench_incremental"), path, a.queries)
-    if r:
-        say("  memory store   p50 %4d us, p99 %5d us wall;  p50 %4d us, p99 %5d us CPU (target p99 <= 100 us)" % r)
-    if os.path.exists(exe("bench_incremental_sqlite")):
-        db = os.path.join(a.cache, "s%d.db" % rows)
-        if not os.path.exists(db) or os.path.getmtime(db) < os.path.getmtime(path):
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                if os.path.exists(db + suffix):
-                    os.remove(db + suffix)
-            rc, w, c, m = run_measured([patron, "--db", db + ".part", "import", path])
-            if rc != 0:
-                say("  sqlite store: patron import failed (exit %d)" % rc)
-            else:
-                os.replace(db + ".part", db)
-                say("  (patron import of %d customers into SQLite: %.1f s wall, %.1f s CPU, %s)"
-                    % (rows, w, c, fmt_mb(m)))
-        if os.path.exists(db):
-            r = incremental(exe("bench_incremental_sqlite"), path, a.queries, ["--sqlite", db])
-            if r:
-                say("  sqlite store   p50 %4d us, p99 %5d us wall;  p50 %4d us, p99 %5d us CPU" % r)
+        if len(per) > 1:
+            say("  the same growth round by round (wall): median x%.2f, %s"
+                % (median(per), " ".join("x%.2f" % x for x in per)))
+    points = [p[:4] for p in points]
     say()
     say("load average at the end: %s" % loadavg())
 
