@@ -713,10 +713,11 @@ static int cmp_entry(const void *x, const void *y)
  * is sorted by insertion alone.  sub grows with the bucket (from SUB_BITS
  * to SUB_BITS_MAX, fewer than 5 entries a run on average): with 8 bits,
  * buckets grown with the records (~2 400 entries at 2 * 10^6 customers)
- * made runs so long that most were sorted by the fallback.  Values made to share their top bits (an
- * insertion that moves more than a few entries per entry) are sorted whole
- * by (hash, rec) instead: for the records' keys the same order (one entry
- * of each record per hash, records rising). */
+ * made runs so long that most were sorted by the fallback.  Values made
+ * to share their top bits (an insertion that moves more than a few
+ * entries per entry) are sorted whole by (hash, rec) instead: for the
+ * records' keys the same order (one entry of each record per hash,
+ * records rising). */
 #define BUCKET_BITS 13
 #define SUB_BITS 8
 #define SUB_BITS_MAX 11 /* (the counts on the stack: 8 KiB) */
@@ -927,8 +928,8 @@ static bool blocking_slot(uint32_t sl)
  * WIDE_BIT, each with its record's key-list offset as slot; those of wide
  * and dropped blocks are noted (j->mk) for their records' key lists.  A
  * block of one blocking entry (most: its key stays in its record's list)
- * has no pair, and the entries counted only are no key: neither is kept, so the pair threads walk and prefetch only blocks
- * that have pairs.  Done right after the bucket's sort, while it is in
+ * has no pair, and the entries counted only are no key: neither is kept,
+ * so the pair threads walk and prefetch only blocks that have pairs.  Done right after the bucket's sort, while it is in
  * the cache (a pass of its own over all entries, and another to keep
  * them, cost as much again).  False when out of memory. */
 static bool judge_bucket(fjob *j, size_t from, size_t to)

@@ -1343,7 +1343,8 @@ static int cb_load(void *ctx, int64_t id, patron_customer *out)
     }
     done(st);
     if (pst != PATRON_OK)
-        return load_failed(s, out, pst, "field", i ? customer_columns[i - 1].name : "id"); /* (as the PostgreSQL store) */
+        /* (i 0: the id itself, as the PostgreSQL store says) */
+        return load_failed(s, out, pst, "field", i ? customer_columns[i - 1].name : "id");
 
     /* Addresses.  patron_customer_address_add() gives a new address some
      * defaults, so every field is set, unset ones to NULL. */
